@@ -1,0 +1,62 @@
+using System.Linq.Expressions;
+
+namespace AgentSystem.Build.Engine;
+
+/// <summary>The base of a build class, shaped like NUKE's <c>NukeBuild</c> so a move to Fallout stays mechanical.</summary>
+public abstract class BuildBase
+{
+    private static readonly AsyncLocal<bool?> ServerBuildOverride = new();
+    private static readonly string[] CiVariables = ["CI", "GITHUB_ACTIONS", "TF_BUILD"];
+    private readonly List<string> _closingLines = [];
+
+    /// <summary>True on a CI runner (CI, GITHUB_ACTIONS or TF_BUILD set), where some parameter defaults differ.</summary>
+    public static bool IsServerBuild => ServerBuildOverride.Value ?? IsCiEnvironment();
+    public static bool IsLocalBuild => !IsServerBuild;
+
+    /// <summary>The repository root: the folder that holds <c>.nuke</c>.</summary>
+    public string RootDirectory { get; internal set; } = Environment.CurrentDirectory;
+
+    public string ArtifactsDirectory => Path.Combine(RootDirectory, "artifacts");
+
+    /// <summary>Cancelled on Ctrl+C or SIGTERM; child processes are killed either way.</summary>
+    public CancellationToken CancellationToken { get; internal set; }
+
+    internal IReadOnlyList<string> ClosingLines => _closingLines;
+
+    /// <summary>A line printed after the summary table, as the build's very last output (the test tally, say).</summary>
+    protected void AddClosingLine(string line) => _closingLines.Add(line);
+
+    /// <summary>Runs the build with the process's arguments; <paramref name="defaultTargets"/> run when none is named.</summary>
+    protected static int Execute<T>(params Expression<Func<T, Target>>[] defaultTargets) where T : BuildBase, new()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var interrupts = 0;
+        void Interrupt()
+        {
+            if (Interlocked.Increment(ref interrupts) > 1) return;
+            Log.Warning("Interrupted: stopping the running target and its child processes...");
+            cancellation.Cancel();
+            foreach (var process in ProcessRunner.KillAll()) Log.Warning($"  killed: {process}");
+        }
+        Console.CancelKeyPress += (_, e) => { e.Cancel = interrupts == 0; Interrupt(); };
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM, context => { context.Cancel = true; Interrupt(); });
+
+        var names = defaultTargets.Select(e => ((MemberExpression)e.Body).Member.Name).ToArray();
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal);
+        return BuildHost.Run<T>(Environment.GetCommandLineArgs().Skip(1).ToArray(), environment, Environment.CurrentDirectory, names, cancellation.Token);
+    }
+
+    /// <summary>Creates a build object as it would be on a local machine or on CI, to show both defaults in --help.</summary>
+    internal static T CreateAs<T>(bool serverBuild) where T : new()
+    {
+        ServerBuildOverride.Value = serverBuild;
+        try { return new T(); }
+        finally { ServerBuildOverride.Value = null; }
+    }
+
+    private static bool IsCiEnvironment() =>
+        CiVariables.Any(name =>
+            Environment.GetEnvironmentVariable(name) is { Length: > 0 } value && !value.Equals("false", StringComparison.OrdinalIgnoreCase));
+}

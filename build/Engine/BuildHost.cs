@@ -1,0 +1,130 @@
+using System.Text.Json;
+
+namespace AgentSystem.Build.Engine;
+
+/// <summary>One invocation: parse, bind, plan, then print help, print the plan, or run.</summary>
+internal static class BuildHost
+{
+    public const int UsageExitCode = 2;
+    public const int CancelledExitCode = 130;
+
+    /// <summary>Options the engine itself understands; everything else must be a parameter.</summary>
+    private static readonly string[] EngineSwitches = ["help", "plan", "continue"];
+    private static readonly string[] EngineOptions = ["target", "skip", "root"];
+
+    public static int Run<T>(string[] args, IReadOnlyDictionary<string, string> environment, string workingDirectory,
+        IReadOnlyList<string> defaultTargets, CancellationToken cancellationToken) where T : BuildBase, new() =>
+        Run(new T(), args, environment, workingDirectory, defaultTargets, cancellationToken);
+
+    /// <summary>Runs <paramref name="build"/>, an object tests can look into afterwards.</summary>
+    public static int Run<T>(T build, string[] args, IReadOnlyDictionary<string, string> environment, string workingDirectory,
+        IReadOnlyList<string> defaultTargets, CancellationToken cancellationToken) where T : BuildBase, new()
+    {
+        try
+        {
+            var commandLine = CommandLine.Parse(args);
+            var parameters = ParameterSet.Of(typeof(T));
+            CheckOptions(commandLine, parameters);
+            MoveStrayValuesToTargets(commandLine, parameters);
+
+            var graph = TargetGraph.From(build);
+            if (commandLine.Has("help"))
+            {
+                HelpText.Print<T>(graph, parameters, defaultTargets);
+                return 0;
+            }
+
+            build.RootDirectory = commandLine.Options.TryGetValue("root", out var root) && root.Count > 0
+                ? Path.GetFullPath(root[0], workingDirectory)
+                : BuildPaths.FindRoot(workingDirectory);
+            build.CancellationToken = cancellationToken;
+            parameters.Bind(build, commandLine, environment, ReadParametersFile(build.RootDirectory));
+            BuildSchema.WriteIfChanged(build.RootDirectory, graph, parameters);
+
+            var requested = ResolveTargets(graph, commandLine, defaultTargets);
+            var skip = commandLine.Options.TryGetValue("skip", out var skipped) ? skipped : null;
+            foreach (var name in skip ?? []) _ = FindTarget(graph, name);
+            var plan = ExecutionPlan.Create(requested, skip);
+            CheckRequirements(plan, parameters);
+
+            if (commandLine.Has("plan"))
+            {
+                PlanPrinter.Print(plan);
+                return 0;
+            }
+            return new TargetRunner(build, commandLine.Has("continue"), cancellationToken).Run(plan);
+        }
+        catch (UsageException e)
+        {
+            Log.Error(e.Message);
+            return UsageExitCode;
+        }
+    }
+
+    private static void CheckOptions(CommandLine commandLine, ParameterSet parameters)
+    {
+        foreach (var name in commandLine.Options.Keys)
+        {
+            if (EngineSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) || EngineOptions.Contains(name, StringComparer.OrdinalIgnoreCase)) continue;
+            if (parameters.Find(name) is not null) continue;
+            var valid = parameters.Parameters.Select(p => "--" + p.CliName).Concat(EngineSwitches.Concat(EngineOptions).Select(o => "--" + o));
+            throw new UsageException($"Unknown parameter '--{name}'. Valid parameters: {string.Join(", ", valid)}.");
+        }
+    }
+
+    /// <summary>In <c>Compile --all Test</c>, "Test" follows a switch, so it is a target, not the switch's value.</summary>
+    private static void MoveStrayValuesToTargets(CommandLine commandLine, ParameterSet parameters)
+    {
+        foreach (var (name, values) in commandLine.Options)
+        {
+            var isSwitch = EngineSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) || parameters.Find(name)?.IsSwitch == true;
+            if (!isSwitch) continue;
+            var stray = values.Where(v => !bool.TryParse(v, out _)).ToList();
+            if (stray.Count == 0) continue;
+            values.RemoveAll(stray.Contains);
+            commandLine.Targets.AddRange(stray);
+        }
+    }
+
+    private static JsonElement? ReadParametersFile(string root)
+    {
+        var path = Path.Combine(root, BuildPaths.ParametersFileName);
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return document.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new UsageException($"{BuildPaths.ParametersFileName} is not valid JSON: {e.Message}");
+        }
+    }
+
+    private static List<TargetNode> ResolveTargets(TargetGraph graph, CommandLine commandLine, IReadOnlyList<string> defaultTargets)
+    {
+        var names = commandLine.Targets.Concat(commandLine.Options.GetValueOrDefault("target") ?? []).ToList();
+        if (names.Count == 0) names.AddRange(defaultTargets);
+        return names.Select(n => FindTarget(graph, n)).Distinct().ToList();
+    }
+
+    private static TargetNode FindTarget(TargetGraph graph, string name) =>
+        graph.Find(name) ?? throw new UsageException(
+            $"Unknown target '{name}'. Valid targets: {string.Join(", ", graph.Targets.Select(t => t.Name))}.");
+
+    private static void CheckRequirements(IReadOnlyList<PlannedTarget> plan, ParameterSet parameters)
+    {
+        foreach (var target in plan.Where(t => t.SkipReason is null))
+        {
+            foreach (var (name, value) in target.Node.Definition.RequiredParameters)
+            {
+                var current = value();
+                if (current is null || current is string { Length: 0 } || current is Array { Length: 0 })
+                {
+                    var cli = parameters.Parameters.FirstOrDefault(p => p.DeclaredName == name)?.CliName ?? Naming.ToKebabCase(name);
+                    throw new UsageException($"Target '{target.Name}' requires --{cli} (or the environment variable {Naming.ToScreamingSnakeCase(name)}).");
+                }
+            }
+        }
+    }
+}

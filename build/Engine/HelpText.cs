@@ -1,0 +1,40 @@
+namespace AgentSystem.Build.Engine;
+
+/// <summary>Prints <c>--help</c>: targets with descriptions and dependencies, parameters with defaults (local and CI).</summary>
+internal static class HelpText
+{
+    public static void Print<T>(TargetGraph graph, ParameterSet parameters, IReadOnlyList<string> defaultTargets) where T : BuildBase, new()
+    {
+        Log.Info("Usage: ./build.sh [targets] [--parameter value ...]   (./build.ps1 on Windows)");
+        Log.Info("");
+        var targets = new TextTable("Target", "Description", "Depends on");
+        foreach (var target in graph.Targets)
+        {
+            var name = defaultTargets.Contains(target.Name, StringComparer.OrdinalIgnoreCase) ? $"{target.Name} (default)" : target.Name;
+            targets.AddRow(name, target.Definition.DescriptionText ?? "", string.Join(", ", target.Dependencies.Select(d => d.Name)));
+        }
+        foreach (var line in targets.Render()) Log.Info(line);
+        Log.Info("");
+
+        var local = BuildBase.CreateAs<T>(serverBuild: false);
+        var server = BuildBase.CreateAs<T>(serverBuild: true);
+        var table = new TextTable("Parameter", "Description", "Default", "Environment");
+        foreach (var parameter in parameters.Parameters)
+        {
+            var localDefault = ParameterSet.Format(parameter.GetValue(local));
+            var serverDefault = ParameterSet.Format(parameter.GetValue(server));
+            var shown = localDefault == serverDefault ? localDefault : $"{localDefault} (CI: {serverDefault})";
+            var value = parameter.IsSwitch ? "" : $" <{ParameterSet.Describe(parameter)}>";
+            table.AddRow($"--{parameter.CliName}{value}", parameter.Description, shown, parameter.EnvironmentName);
+        }
+        table.AddRow("--target <targets>", "Targets to run (same as naming them first)", "", "");
+        table.AddRow("--skip [targets]", "Skip these targets; with no names, skip every target not named", "", "");
+        table.AddRow("--plan", "Print the execution order and the services each target touches; run nothing", "", "");
+        table.AddRow("--continue", "After a failure, keep running targets that do not depend on it", "", "");
+        table.AddRow("--root <dir>", "Repository root", "the folder above holding .nuke", "");
+        table.AddRow("--help", "This text", "", "");
+        foreach (var line in table.Render()) Log.Info(line);
+        Log.Info("");
+        Log.Info($"Parameters are read from --arguments, then environment variables, then {BuildPaths.ParametersFileName}.");
+    }
+}

@@ -1,0 +1,11 @@
+namespace AgentSystem.Build.Engine;
+
+/// <summary>
+/// Marks a field or property of the build as a parameter, bound from <c>--kebab-case</c> arguments, then environment
+/// variables (<c>Name</c> or <c>NAME_IN_SNAKE_CASE</c>), then <c>.nuke/parameters.json</c>; its initial value is the default.
+/// </summary>
+[AttributeUsage(AttributeTargets.Field | AttributeTargets.Property)]
+public sealed class ParameterAttribute(string description) : Attribute
+{
+    public string Description { get; } = description;
+}

@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+
+namespace AgentSystem.Build.Engine;
+
+internal sealed record BuildParameter(MemberInfo Member, string DeclaredName, string Description)
+{
+    public string Name => DeclaredName.TrimStart('_');
+    public string CliName => Naming.ToKebabCase(Name);
+    public string EnvironmentName => Naming.ToScreamingSnakeCase(Name);
+    public Type Type => Member is FieldInfo f ? f.FieldType : ((PropertyInfo)Member).PropertyType;
+    public Type ValueType => Nullable.GetUnderlyingType(Type) ?? Type;
+    public bool IsSwitch => ValueType == typeof(bool);
+
+    public object? GetValue(object build) => Member is FieldInfo f ? f.GetValue(build) : ((PropertyInfo)Member).GetValue(build);
+
+    public void SetValue(object build, object? value)
+    {
+        if (Member is FieldInfo f) f.SetValue(build, value);
+        else ((PropertyInfo)Member).SetValue(build, value);
+    }
+}
+
+/// <summary>The build's parameters and how they get their values.</summary>
+internal sealed class ParameterSet
+{
+    public IReadOnlyList<BuildParameter> Parameters { get; }
+
+    private ParameterSet(IReadOnlyList<BuildParameter> parameters) => Parameters = parameters;
+
+    public BuildParameter? Find(string cliName) =>
+        Parameters.FirstOrDefault(p => string.Equals(p.CliName, cliName, StringComparison.OrdinalIgnoreCase) ||
+                                       string.Equals(p.Name, cliName, StringComparison.OrdinalIgnoreCase));
+
+    public static ParameterSet Of(Type buildType)
+    {
+        var parameters = new List<BuildParameter>();
+        for (var type = buildType; type is not null && type != typeof(object); type = type.BaseType)
+        {
+            var members = type.GetMembers(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly)
+                .Where(m => m is FieldInfo or PropertyInfo)
+                .OrderBy(m => m.MetadataToken);
+            foreach (var member in members)
+            {
+                if (member.GetCustomAttribute<ParameterAttribute>() is not { } attribute) continue;
+                // A get-only auto-property is set through its backing field, as a readonly field is.
+                var settable = member is PropertyInfo { CanWrite: false } property
+                    ? type.GetField($"<{property.Name}>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)
+                      ?? throw new BuildConfigurationException($"Parameter {member.Name} must be a field or an auto-property.")
+                    : member;
+                parameters.Add(new BuildParameter(settable, member.Name, attribute.Description));
+            }
+        }
+        return new ParameterSet(parameters);
+    }
+
+    /// <summary>Binds every parameter: command line first, then environment, then the parameters file.</summary>
+    public void Bind(object build, CommandLine commandLine, IReadOnlyDictionary<string, string> environment, JsonElement? parametersFile)
+    {
+        foreach (var parameter in Parameters)
+        {
+            if (commandLine.Options.TryGetValue(parameter.CliName, out var values) ||
+                commandLine.Options.TryGetValue(parameter.Name, out values))
+            {
+                parameter.SetValue(build, Convert(parameter, values, $"--{parameter.CliName}"));
+            }
+            else if (FindEnvironment(environment, parameter) is { } fromEnvironment)
+            {
+                parameter.SetValue(build, Convert(parameter, SplitList(parameter, fromEnvironment.Value), $"environment variable {fromEnvironment.Key}"));
+            }
+            else if (parametersFile is { ValueKind: JsonValueKind.Object } file && FindJson(file, parameter) is { } json)
+            {
+                parameter.SetValue(build, Convert(parameter, JsonValues(json), $"{BuildPaths.ParametersFileName} ({parameter.Name})"));
+            }
+        }
+    }
+
+    private static KeyValuePair<string, string>? FindEnvironment(IReadOnlyDictionary<string, string> environment, BuildParameter parameter)
+    {
+        foreach (var key in new[] { parameter.EnvironmentName, parameter.Name })
+        {
+            if (environment.TryGetValue(key, out var value) && value.Length > 0) return new(key, value);
+        }
+        return null;
+    }
+
+    private static JsonElement? FindJson(JsonElement file, BuildParameter parameter)
+    {
+        foreach (var property in file.EnumerateObject())
+        {
+            if (string.Equals(property.Name, parameter.Name, StringComparison.OrdinalIgnoreCase) ||
+                string.Equals(property.Name, parameter.CliName, StringComparison.OrdinalIgnoreCase))
+                return property.Value;
+        }
+        return null;
+    }
+
+    private static List<string> JsonValues(JsonElement json) => json.ValueKind switch
+    {
+        JsonValueKind.Array => json.EnumerateArray().Select(e => e.ToString()).ToList(),
+        JsonValueKind.Null => [],
+        _ => [json.ToString()],
+    };
+
+    private static List<string> SplitList(BuildParameter parameter, string value) =>
+        parameter.ValueType.IsArray ? [.. value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)] : [value];
+
+    public static object? Convert(BuildParameter parameter, IReadOnlyList<string> values, string source)
+    {
+        var type = parameter.ValueType;
+        if (type.IsArray)
+        {
+            var element = type.GetElementType()!;
+            var array = Array.CreateInstance(element, values.Count);
+            for (var i = 0; i < values.Count; i++) array.SetValue(ConvertOne(element, values[i], parameter, source), i);
+            return array;
+        }
+        if (values.Count == 0)
+        {
+            return type == typeof(bool) ? true : throw new UsageException($"{source} needs a value ({Describe(parameter)}).");
+        }
+        if (values.Count > 1) throw new UsageException($"{source} takes one value, got {values.Count}: {string.Join(" ", values)}.");
+        return ConvertOne(type, values[0], parameter, source);
+    }
+
+    private static object ConvertOne(Type type, string value, BuildParameter parameter, string source)
+    {
+        try
+        {
+            if (type == typeof(string)) return value;
+            if (type == typeof(bool)) return bool.Parse(value);
+            if (type == typeof(int)) return int.Parse(value, CultureInfo.InvariantCulture);
+            if (type == typeof(TimeSpan)) return TimeSpan.Parse(value, CultureInfo.InvariantCulture);
+            if (type.IsEnum)
+            {
+                return Enum.TryParse(type, value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var parsed) && Enum.IsDefined(type, parsed!)
+                    ? parsed!
+                    : throw new FormatException();
+            }
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"{source}: '{value}' is not a valid value ({Describe(parameter)}).");
+        }
+        throw new BuildConfigurationException($"Parameter {parameter.Name} has an unsupported type {type.Name}.");
+    }
+
+    public static string Describe(BuildParameter parameter)
+    {
+        var type = parameter.ValueType.IsArray ? parameter.ValueType.GetElementType()! : parameter.ValueType;
+        var kind = type.IsEnum ? string.Join("|", Enum.GetNames(type).Select(Naming.ToKebabCase))
+            : type == typeof(bool) ? "true|false"
+            : type == typeof(int) ? "a whole number"
+            : type == typeof(TimeSpan) ? "a duration like 00:05:00"
+            : "text";
+        return parameter.ValueType.IsArray ? $"one or more of {kind}" : kind;
+    }
+
+    public static string Format(object? value) => value switch
+    {
+        null => "",
+        string s => s,
+        bool b => b ? "true" : "false",
+        Enum e => Naming.ToKebabCase(e.ToString()),
+        Array a => string.Join(" ", a.Cast<object?>().Select(Format)),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}

@@ -1,0 +1,96 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace AgentSystem.Build.Engine;
+
+public sealed record ProcessResult(int ExitCode, string Output, string Error);
+
+/// <summary>Runs child processes; every one still running is killed, with its children, when the build is cancelled.</summary>
+public static class ProcessRunner
+{
+    private static readonly ConcurrentDictionary<Process, string> Running = new();
+
+    /// <summary>Runs a tool with the console as its output; throws when it exits non-zero.</summary>
+    public static void Run(string fileName, IEnumerable<string> arguments, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
+    {
+        var result = Execute(fileName, arguments, workingDirectory, environment, capture: false, cancellationToken);
+        if (result.ExitCode != 0)
+            throw new ToolFailedException($"{Path.GetFileName(fileName)} exited with code {result.ExitCode}.", result.ExitCode);
+    }
+
+    /// <summary>Runs a tool and returns what it printed; the caller decides what a non-zero exit means.</summary>
+    public static ProcessResult Capture(string fileName, IEnumerable<string> arguments, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
+        Execute(fileName, arguments, workingDirectory, environment, capture: true, cancellationToken);
+
+    /// <summary>Kills every child process this build started (and their descendants); returns what was killed.</summary>
+    public static IReadOnlyList<string> KillAll()
+    {
+        var killed = new List<string>();
+        foreach (var (process, description) in Running)
+        {
+            try
+            {
+                if (!process.HasExited)
+                {
+                    process.Kill(entireProcessTree: true);
+                    killed.Add(description);
+                }
+            }
+            catch (InvalidOperationException) { /* exited meanwhile */ }
+        }
+        return killed;
+    }
+
+    private static ProcessResult Execute(string fileName, IEnumerable<string> arguments, string? workingDirectory,
+        IReadOnlyDictionary<string, string>? environment, bool capture, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+            UseShellExecute = false,
+            RedirectStandardOutput = capture,
+            RedirectStandardError = capture,
+            RedirectStandardInput = false,
+        };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        if (environment is not null)
+        {
+            foreach (var (key, value) in environment) info.Environment[key] = value;
+        }
+
+        var description = $"{Path.GetFileName(fileName)} {string.Join(' ', info.ArgumentList)}".Trim();
+        using var process = new Process { StartInfo = info };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new ToolFailedException($"Could not start '{fileName}': {e.Message}. Is it installed and on PATH?", -1);
+        }
+        Running[process] = description;
+        try
+        {
+            var output = capture ? process.StandardOutput.ReadToEndAsync(CancellationToken.None) : Task.FromResult("");
+            var error = capture ? process.StandardError.ReadToEndAsync(CancellationToken.None) : Task.FromResult("");
+            using (cancellationToken.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }))
+            {
+                process.WaitForExit();
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            return new ProcessResult(process.ExitCode, output.GetAwaiter().GetResult(), error.GetAwaiter().GetResult());
+        }
+        finally
+        {
+            Running.TryRemove(process, out _);
+        }
+    }
+}
+
+/// <summary>A tool the build ran failed; the message says which and how.</summary>
+public sealed class ToolFailedException(string message, int exitCode) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,33 @@
+namespace AgentSystem.Build.Engine;
+
+/// <summary>A target, declared NUKE-style as <c>Target Compile => _ => _.DependsOn(Restore).Executes(...)</c>.</summary>
+public delegate ITargetDefinition Target(ITargetDefinition definition);
+
+public interface ITargetDefinition
+{
+    ITargetDefinition Description(string text);
+    ITargetDefinition DependsOn(params Target[] targets);
+    ITargetDefinition DependentFor(params Target[] targets);
+    ITargetDefinition After(params Target[] targets);
+    ITargetDefinition Before(params Target[] targets);
+    ITargetDefinition Triggers(params Target[] targets);
+    ITargetDefinition TriggeredBy(params Target[] targets);
+
+    /// <summary>Checked when the plan is made: when false the target and the dependencies only it needs are skipped.</summary>
+    ITargetDefinition OnlyWhenStatic(Func<bool> condition, string because);
+
+    /// <summary>Checked right before the target would run.</summary>
+    ITargetDefinition OnlyWhenDynamic(Func<bool> condition, string because);
+
+    /// <summary>Fails the build before anything runs when the parameter has no value.</summary>
+    ITargetDefinition Requires(System.Linq.Expressions.Expression<Func<object?>> parameter);
+
+    /// <summary>The services this target works on, shown by <c>--plan</c>.</summary>
+    ITargetDefinition Touches(Func<IEnumerable<string>> services);
+
+    /// <summary>Keep the build going after this target fails (targets that depend on it still do not run).</summary>
+    ITargetDefinition ProceedAfterFailure();
+
+    ITargetDefinition Executes(Action action);
+    ITargetDefinition Executes(Func<CancellationToken, Task> action);
+}

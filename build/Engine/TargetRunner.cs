@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace AgentSystem.Build.Engine;
+
+public enum TargetStatus { Succeeded, Failed, Skipped, NotRun, Aborted }
+
+internal sealed record TargetOutcome(string Name, TargetStatus Status, TimeSpan Duration, string? Note);
+
+/// <summary>Runs a plan target by target, with a header for each and a summary table at the end.</summary>
+internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, CancellationToken cancellationToken)
+{
+    public List<TargetOutcome> Outcomes { get; } = [];
+
+    public int Run(IReadOnlyList<PlannedTarget> plan)
+    {
+        var total = Stopwatch.StartNew();
+        var failed = new HashSet<TargetNode>();
+        var stopAll = false;
+        foreach (var target in plan)
+        {
+            if (stopAll || cancellationToken.IsCancellationRequested)
+            {
+                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, cancellationToken.IsCancellationRequested ? "cancelled" : null));
+                continue;
+            }
+            if (target.SkipReason is not null)
+            {
+                Outcomes.Add(new(target.Name, TargetStatus.Skipped, TimeSpan.Zero, target.SkipReason));
+                continue;
+            }
+            if (target.Node.Dependencies.FirstOrDefault(failed.Contains) is { } failedDependency)
+            {
+                failed.Add(target.Node);
+                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, $"{failedDependency.Name} failed"));
+                continue;
+            }
+
+            var outcome = RunOne(target.Node);
+            Outcomes.Add(outcome);
+            if (outcome.Status is TargetStatus.Failed or TargetStatus.Aborted)
+            {
+                failed.Add(target.Node);
+                stopAll = outcome.Status == TargetStatus.Aborted || !(continueOnFailure || target.Node.Definition.ContinuesAfterFailure);
+            }
+        }
+        total.Stop();
+        return Summarize(total.Elapsed);
+    }
+
+    private TargetOutcome RunOne(TargetNode node)
+    {
+        var definition = node.Definition;
+        var unmet = definition.DynamicConditions.FirstOrDefault(c => !c.Condition());
+        if (unmet.Condition is not null) return new(node.Name, TargetStatus.Skipped, TimeSpan.Zero, $"condition: {unmet.Because}");
+
+        Log.Highlight("");
+        Log.Highlight($"═══ {node.Name} {new string('═', Math.Max(3, 60 - node.Name.Length))}");
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            foreach (var action in definition.Actions)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                action(cancellationToken).GetAwaiter().GetResult();
+            }
+            return new(node.Name, TargetStatus.Succeeded, watch.Elapsed, null);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log.Warning($"{node.Name} was interrupted.");
+            return new(node.Name, TargetStatus.Aborted, watch.Elapsed, "interrupted");
+        }
+        catch (Exception e) when (cancellationToken.IsCancellationRequested)
+        {
+            Log.Warning($"{node.Name} was interrupted ({e.Message}).");
+            return new(node.Name, TargetStatus.Aborted, watch.Elapsed, "interrupted");
+        }
+        catch (Exception e) when (e is ToolFailedException or TargetFailedException or UsageException)
+        {
+            Log.Error(e.Message);
+            return new(node.Name, TargetStatus.Failed, watch.Elapsed, e.Message);
+        }
+        catch (Exception e)
+        {
+            Log.Error(e.ToString());
+            return new(node.Name, TargetStatus.Failed, watch.Elapsed, e.Message);
+        }
+    }
+
+    private int Summarize(TimeSpan elapsed)
+    {
+        var table = new TextTable("Target", "Status", "Duration", "Note");
+        foreach (var outcome in Outcomes)
+            table.AddRow(outcome.Name, outcome.Status.ToString(), Format(outcome.Duration), outcome.Note ?? "");
+        Log.Info("");
+        foreach (var line in table.Render()) Log.Info(line);
+        Log.Info(new string('─', 40));
+        Log.Info($"Total {Format(elapsed)}");
+
+        var exitCode = 0;
+        if (Outcomes.Any(o => o.Status == TargetStatus.Aborted) || cancellationToken.IsCancellationRequested)
+        {
+            var interrupted = Outcomes.Where(o => o.Status == TargetStatus.Aborted).Select(o => o.Name);
+            Log.Warning($"Build cancelled (interrupted: {string.Join(", ", interrupted.DefaultIfEmpty("nothing running"))}).");
+            exitCode = BuildHost.CancelledExitCode;
+        }
+        else if (Outcomes.Any(o => o.Status == TargetStatus.Failed))
+        {
+            Log.Error($"Build failed: {string.Join(", ", Outcomes.Where(o => o.Status == TargetStatus.Failed).Select(o => o.Name))}.");
+            exitCode = 1;
+        }
+        else
+        {
+            Log.Success("Build succeeded.");
+        }
+        foreach (var line in build.ClosingLines) Log.Info(line);
+        return exitCode;
+    }
+
+    private static string Format(TimeSpan duration) =>
+        duration == TimeSpan.Zero ? "–" : duration.ToString(duration.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss\.f", CultureInfo.InvariantCulture);
+}
+
+/// <summary>Thrown by a target to fail with a message and no stack trace.</summary>
+public sealed class TargetFailedException(string message) : Exception(message);

@@ -1,0 +1,192 @@
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build.Tests;
+
+public class EngineTests
+{
+    [Fact]
+    public void Runs_dependencies_first_in_declaration_order()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Test"]);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(["Restore", "Compile", "Test"], run.Build.Ran);
+    }
+
+    [Fact]
+    public void Runs_the_default_target_when_none_is_named()
+    {
+        var run = BuildRun<SampleBuild>.Of([]);
+        Assert.Equal(["Restore", "Compile"], run.Build.Ran);
+    }
+
+    [Fact]
+    public void Before_and_after_order_targets_only_when_both_run()
+    {
+        Assert.Equal(["Clean", "Restore", "Compile"], BuildRun<SampleBuild>.Of(["Compile", "Clean"]).Build.Ran);
+        Assert.Equal(["Restore", "Compile", "Test", "Pack"], BuildRun<SampleBuild>.Of(["Pack", "Test"]).Build.Ran);
+        Assert.Equal(["Restore", "Compile", "Pack"], BuildRun<SampleBuild>.Of(["Pack"]).Build.Ran);
+    }
+
+    [Fact]
+    public void A_triggered_target_runs_after_its_trigger()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Publish", "--api-key", "k"]);
+        Assert.Equal(["Restore", "Compile", "Pack", "Publish", "Notify"], run.Build.Ran);
+    }
+
+    [Fact]
+    public void Skip_without_names_runs_only_the_named_targets()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Test", "--skip"]);
+        Assert.Equal(["Test"], run.Build.Ran);
+        Assert.Contains("Skipped", run.Output);
+    }
+
+    [Fact]
+    public void Skip_with_names_skips_those()
+    {
+        Assert.Equal(["Compile", "Test"], BuildRun<SampleBuild>.Of(["Test", "--skip", "restore"]).Build.Ran);
+    }
+
+    [Fact]
+    public void A_failed_target_stops_the_build_with_a_non_zero_exit_and_a_summary()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Test", "--fail-compile"]);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(["Restore", "Compile"], run.Build.Ran);
+        Assert.Matches(@"Compile\s+Failed", run.Output);
+        Assert.Matches(@"Test\s+NotRun", run.Output);
+        Assert.Contains("compile broke", run.Output);
+    }
+
+    [Fact]
+    public void Continue_runs_targets_that_do_not_depend_on_the_failure()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Test", "Lint", "--fail-compile", "--continue"]);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal(["Restore", "Compile", "Lint"], run.Build.Ran);
+        Assert.Matches(@"Test\s+NotRun\s+\S+\s+Compile failed", run.Output);
+    }
+
+    [Fact]
+    public void Unknown_target_is_an_error_listing_the_valid_ones()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Compiel"]);
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Unknown target 'Compiel'", run.Output);
+        Assert.Contains("Clean, Restore, Compile, Test", run.Output);
+        Assert.Empty(run.Build.Ran);
+    }
+
+    [Fact]
+    public void Unknown_parameter_is_an_error_listing_the_valid_ones()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Compile", "--configuraton", "Release"]);
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Unknown parameter '--configuraton'", run.Output);
+        Assert.Contains("--configuration", run.Output);
+        Assert.Contains("--fail-compile", run.Output);
+    }
+
+    [Fact]
+    public void A_required_parameter_without_value_fails_before_anything_runs()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Publish"]);
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Target 'Publish' requires --api-key", run.Output);
+        Assert.Empty(run.Build.Ran);
+    }
+
+    [Fact]
+    public void Plan_prints_order_and_services_and_runs_nothing()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Test", "--plan"]);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Empty(run.Build.Ran);
+        var lines = run.Output.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("1 ", StringComparison.Ordinal) && l.Contains("Restore", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("2 ", StringComparison.Ordinal) && l.Contains("Compile", StringComparison.Ordinal) && l.Contains("gateway, worker", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("3 ", StringComparison.Ordinal) && l.Contains("Test", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_static_condition_skips_the_target_and_the_dependencies_only_it_needs()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Docs"]);
+        Assert.Empty(run.Build.Ran);
+        Assert.Contains("only for big counts", run.Output);
+        Assert.Equal(["Restore", "Docs"], BuildRun<SampleBuild>.Of(["Docs", "--count", "6"]).Build.Ran);
+    }
+
+    [Fact]
+    public void A_dynamic_condition_is_checked_when_the_target_is_reached()
+    {
+        Assert.Empty(BuildRun<SampleBuild>.Of(["Slow"]).Build.Ran);
+        Assert.Equal(["Slow"], BuildRun<SampleBuild>.Of(["Slow", "--count", "2"]).Build.Ran);
+    }
+
+    [Fact]
+    public void A_cycle_is_reported_by_name()
+    {
+        var exception = Assert.Throws<BuildConfigurationException>(() => BuildRun<CyclicBuild>.Of(["A"]));
+        Assert.Contains("A, B", exception.Message);
+    }
+
+    [Fact]
+    public void Targets_may_follow_a_switch()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--fail-compile", "Compile"]);
+        Assert.True(run.Build.FailCompile);
+        Assert.Equal(["Restore", "Compile"], run.Build.Ran);
+    }
+
+    [Fact]
+    public void Closing_lines_come_after_the_summary()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Publish", "--api-key", "k"]);
+        var lines = run.Output.TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.Equal("3 passed, 0 failed", lines[^1]);
+        Assert.Contains("Build succeeded.", lines[^2]);
+    }
+
+    [Fact]
+    public void Cancelling_aborts_the_running_target_and_exits_130()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var build = new SampleBuild
+        {
+            CompileBody = async ct =>
+            {
+                await cancellation.CancelAsync();
+                await Task.Delay(Timeout.Infinite, ct);
+            },
+        };
+        var run = BuildRun<SampleBuild>.Of(["Test"], cancellationToken: cancellation.Token, build: build);
+        Assert.Equal(BuildHost.CancelledExitCode, run.ExitCode);
+        Assert.Matches(@"Compile\s+Aborted", run.Output);
+        Assert.Matches(@"Test\s+NotRun", run.Output);
+        Assert.Contains("interrupted: Compile", run.Output);
+    }
+
+    [Fact]
+    public void Help_lists_targets_and_parameters_with_local_and_ci_defaults()
+    {
+        var run = BuildRun<SampleBuild>.Of(["--help"]);
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("Compile (default)", run.Output);
+        Assert.Contains("Cleans", run.Output);
+        Assert.Matches(@"--configuration <text>\s+Configuration to build\s+Debug \(CI: Release\)\s+CONFIGURATION", run.Output);
+        Assert.Contains("--flavor <plain|extra-spicy>", run.Output);
+        Assert.Empty(run.Build.Ran);
+    }
+
+    [Fact]
+    public void The_schema_lists_parameters_and_targets()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore"]);
+        var schema = File.ReadAllText(Path.Combine(run.Root, BuildPaths.SchemaFileName));
+        Assert.Contains("\"Configuration\"", schema);
+        Assert.Contains("\"ExtraSpicy\"", schema);
+        Assert.Contains("\"Publish\"", schema);
+    }
+}

@@ -1,0 +1,78 @@
+namespace AgentSystem.Build.Tests;
+
+public class ParameterTests
+{
+    [Fact]
+    public void The_command_line_wins_over_environment_and_parameters_file()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--configuration", "FromCli"],
+            new() { ["CONFIGURATION"] = "FromEnv" }, """{ "Configuration": "FromFile" }""");
+        Assert.Equal("FromCli", run.Build.Configuration);
+    }
+
+    [Fact]
+    public void The_environment_wins_over_the_parameters_file()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore"], new() { ["CONFIGURATION"] = "FromEnv", ["API_KEY"] = "k" },
+            """{ "Configuration": "FromFile", "Count": 3 }""");
+        Assert.Equal("FromEnv", run.Build.Configuration);
+        Assert.Equal("k", run.Build.ApiKey);
+        Assert.Equal(3, run.Build.Count);
+    }
+
+    [Fact]
+    public void The_default_stays_when_nothing_sets_a_parameter()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore"]);
+        Assert.Equal("Debug", run.Build.Configuration);
+        Assert.Equal(1, run.Build.Count);
+        Assert.False(run.Build.FailCompile);
+    }
+
+    [Fact]
+    public void Values_convert_to_the_parameter_type()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--count", "7", "--names", "a", "b", "--flavor", "extra-spicy", "--fail-compile", "false"]);
+        Assert.Equal(7, run.Build.Count);
+        Assert.Equal(["a", "b"], run.Build.Names);
+        Assert.Equal(Flavor.ExtraSpicy, run.Build.Flavor);
+        Assert.False(run.Build.FailCompile);
+    }
+
+    [Fact]
+    public void Equals_sign_and_comma_lists_work_too()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--names=x,y", "--count=2"]);
+        Assert.Equal(["x", "y"], run.Build.Names);
+        Assert.Equal(2, run.Build.Count);
+    }
+
+    [Fact]
+    public void A_bad_value_names_the_parameter_and_what_it_accepts()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--flavor", "sour"]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--flavor: 'sour' is not a valid value (plain|extra-spicy)", run.Output);
+
+        var count = BuildRun<SampleBuild>.Of(["Restore", "--count", "many"]);
+        Assert.Contains("--count: 'many' is not a valid value (a whole number)", count.Output);
+    }
+
+    [Fact]
+    public void A_broken_parameters_file_is_a_clear_error()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore"], parametersJson: "{ nope");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(".nuke/parameters.json is not valid JSON", run.Output);
+    }
+
+    [Theory]
+    [InlineData("BaseImages", "base-images", "BASE_IMAGES")]
+    [InlineData("Configuration", "configuration", "CONFIGURATION")]
+    [InlineData("CIRunner", "ci-runner", "CI_RUNNER")]
+    public void Names_convert_to_kebab_and_snake_case(string name, string kebab, string snake)
+    {
+        Assert.Equal(kebab, Engine.Naming.ToKebabCase(name));
+        Assert.Equal(snake, Engine.Naming.ToScreamingSnakeCase(name));
+    }
+}

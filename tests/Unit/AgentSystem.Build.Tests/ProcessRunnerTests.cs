@@ -1,0 +1,44 @@
+using System.Diagnostics;
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build.Tests;
+
+public class ProcessRunnerTests
+{
+    [Fact]
+    public void Capture_returns_output_and_exit_code()
+    {
+        var result = ProcessRunner.Capture("sh", ["-c", "echo out; echo err >&2; exit 3"]);
+        Assert.Equal(3, result.ExitCode);
+        Assert.Equal("out", result.Output.Trim());
+        Assert.Equal("err", result.Error.Trim());
+    }
+
+    [Fact]
+    public void Run_throws_with_the_exit_code_when_the_tool_fails()
+    {
+        var exception = Assert.Throws<ToolFailedException>(() => ProcessRunner.Run("sh", ["-c", "exit 4"]));
+        Assert.Equal(4, exception.ExitCode);
+    }
+
+    [Fact]
+    public void A_missing_tool_says_so()
+    {
+        var exception = Assert.Throws<ToolFailedException>(() => ProcessRunner.Run("no-such-tool-here", []));
+        Assert.Contains("Is it installed and on PATH?", exception.Message);
+    }
+
+    [Fact]
+    public void Cancellation_kills_the_child_and_its_children()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"child-{Guid.NewGuid():N}");
+        using var cancellation = new CancellationTokenSource();
+        // The grandchild would write the marker after 3 s if it survived the kill.
+        var task = Task.Run(() => ProcessRunner.Run("sh", ["-c", $"(sleep 3; touch {marker}) & sleep 60"], cancellationToken: cancellation.Token));
+        Thread.Sleep(300);
+        cancellation.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => task.GetAwaiter().GetResult());
+        Thread.Sleep(3500);
+        Assert.False(File.Exists(marker), "the grandchild outlived the cancellation");
+    }
+}
