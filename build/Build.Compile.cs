@@ -1,0 +1,87 @@
+using System.Text.Json;
+using AgentSystem.Build.Engine;
+using AgentSystem.Build.Monorepo;
+
+namespace AgentSystem.Build;
+
+partial class Build
+{
+    const string SolutionFile = "AgentSystem.sln";
+    static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+
+    /// <summary>Switches that keep MSBuild and the CLI from leaving server processes behind after the build.</summary>
+    static readonly Dictionary<string, string> DotnetEnvironment = new()
+    {
+        ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+        ["DOTNET_NOLOGO"] = "1",
+        ["MSBUILDDISABLENODEREUSE"] = "1",
+        ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
+    };
+
+    List<string> AffectedDotnetProjects => Changes.Projects.Where(p => !p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
+    List<string> AffectedNodePackages => Changes.Projects.Where(p => p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
+
+    Target Compile => _ => _
+        .Description("Builds the affected .NET projects (one MSBuild run) and the affected node services (npm)")
+        .DependsOn(Affected)
+        .Touches(() => AffectedServiceNames)
+        .Executes(() =>
+        {
+            if (AffectedDotnetProjects.Count == 0 && AffectedNodePackages.Count == 0)
+            {
+                Log.Info("Nothing to compile.");
+                return;
+            }
+            if (AffectedDotnetProjects.Count > 0)
+            {
+                var filter = WriteSolutionFilter("affected.slnf", AffectedDotnetProjects);
+                Log.Info($"dotnet build: {AffectedDotnetProjects.Count} project(s) through {Path.GetRelativePath(RootDirectory, filter)}");
+                ProcessRunner.Run("dotnet", ["build", filter, "-c", Configuration.ToString(), "-nodeReuse:false", "--disable-build-servers", "-clp:Summary"],
+                    RootDirectory, DotnetEnvironment, CancellationToken);
+            }
+            foreach (var package in AffectedNodePackages)
+            {
+                var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(package));
+                NpmInstallIfStale(folder);
+                ProcessRunner.Run("npm", ["run", "build"], folder, cancellationToken: CancellationToken);
+            }
+        });
+
+    /// <summary>A solution filter over AgentSystem.sln holding exactly <paramref name="projects"/>, so one MSBuild run builds them.</summary>
+    string WriteSolutionFilter(string fileName, IReadOnlyList<string> projects)
+    {
+        var inSolution = SolutionProjects();
+        var missing = projects.Where(p => !inSolution.Contains(p)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new TargetFailedException(
+                $"{string.Join(", ", missing)} {(missing.Count == 1 ? "is" : "are")} not in {SolutionFile}; add with: dotnet sln {SolutionFile} add {string.Join(" ", missing)}");
+        }
+        Directory.CreateDirectory(BuildArtifacts);
+        var path = Path.Combine(BuildArtifacts, fileName);
+        var solutionPath = Path.GetRelativePath(BuildArtifacts, Path.Combine(RootDirectory, SolutionFile));
+        var content = new { solution = new { path = solutionPath.Replace('\\', '/'), projects } };
+        File.WriteAllText(path, JsonSerializer.Serialize(content, IndentedJson));
+        return path;
+    }
+
+    HashSet<string> SolutionProjects()
+    {
+        var lines = File.ReadAllLines(Path.Combine(RootDirectory, SolutionFile));
+        // Project("{type}") = "Name", "relative\path.csproj", "{guid}"
+        return lines.Where(l => l.StartsWith("Project(", StringComparison.Ordinal))
+            .Select(l => l.Split('"'))
+            .Where(parts => parts.Length > 5 && parts[5].EndsWith("proj", StringComparison.OrdinalIgnoreCase))
+            .Select(parts => parts[5].Replace('\\', '/'))
+            .ToHashSet(StringComparer.Ordinal);
+    }
+
+    void NpmInstallIfStale(string folder)
+    {
+        var lockFile = Path.Combine(folder, "package-lock.json");
+        var installed = Path.Combine(folder, "node_modules", ".package-lock.json");
+        if (File.Exists(installed) && File.GetLastWriteTimeUtc(installed) >= File.GetLastWriteTimeUtc(lockFile))
+            return;
+        ProcessRunner.Run("npm", ["ci", "--no-audit", "--no-fund"], folder, cancellationToken: CancellationToken);
+    }
+}

@@ -1,0 +1,56 @@
+using AgentSystem.Build.Engine;
+using AgentSystem.Build.Monorepo;
+
+namespace AgentSystem.Build;
+
+/// <summary>
+/// The AgentSystem pipeline. Targets live in one partial file per concern (Build.Compile.cs, Build.Test.cs, ...);
+/// this file holds the entry point, the parameters shared by several concerns, and the affected selection.
+/// </summary>
+partial class Build : BuildBase
+{
+    public static int Main() => Execute<Build>(x => x.Compile);
+
+    [Parameter("Configuration to build")]
+    readonly Configuration Configuration = IsLocalBuild ? Configuration.Debug : Configuration.Release;
+
+    [Parameter("Git ref to compare with; default: the merge-base of HEAD and origin/main (else main)")]
+    readonly string? Base;
+
+    [Parameter("Select every service and project, whatever changed")]
+    readonly bool All;
+
+    AffectedResult? _changes;
+
+    /// <summary>What the changes since the base affect; computed once per run, by whichever target asks first.</summary>
+    AffectedResult Changes => _changes ??= new AffectedDetector(RootDirectory).Detect(Base, All);
+
+    IEnumerable<string> AffectedServiceNames => Changes.Services.Select(s => s.Name);
+
+    static readonly string[] CodeFolders = ["services", "tests"];
+
+    string BuildArtifacts => Path.Combine(ArtifactsDirectory, "build");
+
+    Target Clean => _ => _
+        .Description("Deletes artifacts/ and every bin/ and obj/ folder below services/ and tests/")
+        .Before(Affected, Compile)
+        .Executes(() =>
+        {
+            DeleteDirectory(ArtifactsDirectory);
+            foreach (var top in CodeFolders)
+            {
+                var folder = Path.Combine(RootDirectory, top);
+                if (!Directory.Exists(folder)) continue;
+                foreach (var dir in Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories)
+                             .Where(d => Path.GetFileName(d) is "bin" or "obj" && !d.Contains("node_modules", StringComparison.Ordinal)).ToList())
+                    DeleteDirectory(dir);
+            }
+        });
+
+    static void DeleteDirectory(string path)
+    {
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+    }
+}
+
+public enum Configuration { Debug, Release }

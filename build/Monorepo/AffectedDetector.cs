@@ -1,0 +1,199 @@
+namespace AgentSystem.Build.Monorepo;
+
+/// <summary>
+/// Maps the files changed since a base commit to projects and services, following ProjectReferences to dependents,
+/// and explains each pick as a chain ("services/shared/X.cs -> Shared -> Orchestrator").
+/// </summary>
+public sealed class AffectedDetector(string root)
+{
+    private const int MaxReasonsPerService = 5;
+    private readonly Git _git = new(root);
+
+    /// <param name="baseRef">The ref to compare with; null for the merge-base of HEAD and origin/main (else main).</param>
+    public AffectedResult Detect(string? baseRef, bool all)
+    {
+        var (files, untracked) = _git.ListFiles();
+        var catalog = ServiceCatalog.Load(root, files);
+        var graph = ProjectGraph.Load(root, files);
+        if (all) return Everything(catalog, graph, null, null, "--all: everything selected");
+
+        var (baseCommit, description, noBaseReason) = ResolveBase(baseRef);
+        if (baseCommit is null) return Everything(catalog, graph, null, null, noBaseReason!);
+
+        var changed = _git.ChangedSince(baseCommit).Concat(untracked).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return Classify(catalog, graph, changed) with { Base = baseCommit, BaseDescription = description };
+    }
+
+    private (string? Commit, string? Description, string? NoBaseReason) ResolveBase(string? baseRef)
+    {
+        if (baseRef is not null)
+        {
+            var commit = _git.ResolveCommit(baseRef);
+            return commit is null
+                ? (null, null, $"--base {baseRef} names no commit in this clone{(_git.IsShallow() ? " (a shallow clone: fetch more history)" : "")}: everything selected")
+                : (commit, $"--base {baseRef}", null);
+        }
+        if (_git.ResolveCommit("HEAD") is null) return (null, null, "no commit yet to compare with: everything selected");
+        foreach (var candidate in new[] { "origin/main", "main" })
+        {
+            if (_git.ResolveCommit(candidate) is null) continue;
+            var mergeBase = _git.MergeBase("HEAD", candidate);
+            if (mergeBase is not null) return (mergeBase, $"merge-base of HEAD and {candidate}", null);
+            if (_git.IsShallow())
+                return (null, null, $"shallow clone: HEAD and {candidate} share no commit here (fetch full history, e.g. fetch-depth: 0, or pass --base): everything selected");
+        }
+        return (null, null, "no base found (no origin/main or main with a common commit; pass --base REF): everything selected");
+    }
+
+    private static AffectedResult Everything(ServiceCatalog catalog, ProjectGraph graph, string? baseCommit, IReadOnlyList<string>? changed, string reason) => new()
+    {
+        Base = baseCommit,
+        All = true,
+        AllReason = reason,
+        Services = catalog.Services.Select(s => new AffectedService(s.Name, [reason])).ToList(),
+        Projects = graph.Projects.Select(p => p.Path).Order(StringComparer.Ordinal).ToList(),
+        TestProjects = graph.Projects.Where(p => p.IsTest).Select(p => p.Path).Order(StringComparer.Ordinal).ToList(),
+        ChangedFiles = changed ?? [],
+    };
+
+    /// <summary>Decides, file by file, what each change affects. Public so the rules can be tested without git.</summary>
+    public static AffectedResult Classify(ServiceCatalog catalog, ProjectGraph graph, IReadOnlyList<string> changed)
+    {
+        var origins = new Dictionary<string, Origin>(StringComparer.Ordinal);
+        var serviceReasons = catalog.Services.ToDictionary(s => s.Name, _ => new List<string>());
+        var ignored = new List<(string, string)>();
+        var globalReasons = new List<string>();
+
+        foreach (var file in changed)
+        {
+            if (AffectedRules.IsDocumentation(file)) { ignored.Add((file, "documentation")); continue; }
+            if (AffectedRules.IsGlobalInput(file)) { globalReasons.Add($"{file}: global input, affects everything"); continue; }
+            if (AffectedRules.IsDirectoryWideMsBuildInput(file))
+            {
+                var folder = PathUtil.DirectoryOf(file);
+                var label = $"{file} (applies to the .NET projects below {(folder.Length == 0 ? "the root" : folder + "/")})";
+                AddOrigin(origins, file, label, graph.Below(folder, ProjectKind.Dotnet));
+                continue;
+            }
+            if (ServiceInputOf(catalog, file) is { } input)
+            {
+                serviceReasons[input.Service.Name].Add($"{file}: {input.What}");
+                continue;
+            }
+            if (AffectedRules.IsManifest(file))
+            {
+                foreach (var reasons in serviceReasons.Values) reasons.Add($"{file}: manifest shared by every service");
+                continue;
+            }
+            var owners = graph.OwnersOf(file).Concat(graph.ImportersOf(file)).Distinct().ToList();
+            if (owners.Count == 0) { ignored.Add((file, "no project owns it")); continue; }
+            foreach (var owner in owners) AddOrigin(origins, owner.Path, file, [owner]);
+        }
+
+        if (globalReasons.Count > 0)
+        {
+            return Everything(catalog, graph, null, changed, globalReasons[0]) with
+            {
+                Services = catalog.Services.Select(s => new AffectedService(s.Name, globalReasons.Take(MaxReasonsPerService).ToList())).ToList(),
+                Ignored = ignored,
+            };
+        }
+
+        var chains = FollowDependents(graph, origins.Values);
+        var projects = new HashSet<string>(chains.Keys, StringComparer.Ordinal);
+        var services = new List<AffectedService>();
+        foreach (var service in catalog.Services)
+        {
+            var reasons = serviceReasons[service.Name];
+            if (chains.TryGetValue(service.Project, out var serviceChains)) reasons.InsertRange(0, serviceChains);
+            foreach (var test in graph.DependentsOf(service.Project).Where(t => t.IsTest))
+            {
+                foreach (var origin in origins.Values.Where(o => o.Seeds.Contains(test)))
+                    reasons.Add($"{origin.Display} -> {test.Name} (tests {service.Name})");
+            }
+            if (reasons.Count == 0) continue;
+
+            // A selected service is compiled and tested whatever selected it.
+            projects.Add(service.Project);
+            foreach (var test in graph.DependentsOf(service.Project).Where(t => t.IsTest)) projects.Add(test.Path);
+            var distinct = reasons.Distinct(StringComparer.Ordinal).ToList();
+            if (distinct.Count > MaxReasonsPerService)
+                distinct = [.. distinct.Take(MaxReasonsPerService), $"and {distinct.Count - MaxReasonsPerService} more"];
+            services.Add(new AffectedService(service.Name, distinct));
+        }
+
+        var affected = projects.Select(graph.Find).OfType<RepoProject>().OrderBy(p => p.Path, StringComparer.Ordinal).ToList();
+        return new AffectedResult
+        {
+            Services = services,
+            Projects = affected.Select(p => p.Path).ToList(),
+            TestProjects = affected.Where(p => p.IsTest).Select(p => p.Path).ToList(),
+            ChangedFiles = changed,
+            Ignored = ignored,
+        };
+    }
+
+    /// <summary>A service's own inputs outside its code: its Dockerfile (and .dockerignore) and its manifests.</summary>
+    private static (ServiceEntry Service, string What)? ServiceInputOf(ServiceCatalog catalog, string file)
+    {
+        foreach (var service in catalog.Services)
+        {
+            if (service.Dockerfile is { } dockerfile &&
+                (file == dockerfile || file == PathUtil.Combine(PathUtil.DirectoryOf(dockerfile), ".dockerignore")))
+                return (service, $"{service.Name}'s image definition");
+            if (service.Manifests is { } manifests && PathUtil.IsUnder(file, manifests))
+                return (service, $"{service.Name}'s Kubernetes manifests");
+        }
+        foreach (var service in catalog.Services)
+        {
+            // Overlays name the service in a folder or file name: k8s/overlays/kind/gateway-patch.yaml.
+            if (AffectedRules.IsManifest(file) && file.Split('/', '.', '-', '_').Contains(service.Name, StringComparer.OrdinalIgnoreCase))
+                return (service, $"{service.Name}'s Kubernetes manifests");
+        }
+        return null;
+    }
+
+    private sealed record Origin(string Label, HashSet<RepoProject> Seeds)
+    {
+        public int ExtraFiles { get; set; }
+        public string Display => ExtraFiles == 0 ? Label : $"{Label} (+{ExtraFiles} more file{(ExtraFiles == 1 ? "" : "s")})";
+    }
+
+    private static void AddOrigin(Dictionary<string, Origin> origins, string key, string label, IEnumerable<RepoProject> seeds)
+    {
+        if (origins.TryGetValue(key, out var existing)) existing.ExtraFiles++;
+        else origins[key] = new Origin(label, [.. seeds]);
+    }
+
+    /// <summary>Breadth-first from each origin through dependents, so each chain is a shortest one.</summary>
+    private static Dictionary<string, List<string>> FollowDependents(ProjectGraph graph, IEnumerable<Origin> origins)
+    {
+        var chains = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        foreach (var origin in origins)
+        {
+            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+            var queue = new Queue<RepoProject>();
+            foreach (var seed in origin.Seeds)
+            {
+                seen[seed.Path] = $"{origin.Display} -> {seed.Name}";
+                queue.Enqueue(seed);
+            }
+            while (queue.Count > 0)
+            {
+                var project = queue.Dequeue();
+                foreach (var dependent in graph.DependentsOf(project.Path))
+                {
+                    if (seen.ContainsKey(dependent.Path)) continue;
+                    seen[dependent.Path] = $"{seen[project.Path]} -> {dependent.Name}";
+                    queue.Enqueue(dependent);
+                }
+            }
+            foreach (var (path, chain) in seen)
+            {
+                if (!chains.TryGetValue(path, out var list)) chains[path] = list = [];
+                list.Add(chain);
+            }
+        }
+        return chains;
+    }
+}

@@ -1,0 +1,54 @@
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build.Monorepo;
+
+/// <summary>The few git questions affected detection asks; every path is relative to the root with '/'.</summary>
+public sealed class Git(string root)
+{
+    public string Root { get; } = root;
+
+    /// <summary>Tracked files plus untracked ones that are not ignored, and which of them are untracked.</summary>
+    public (IReadOnlyList<string> Files, IReadOnlySet<string> Untracked) ListFiles()
+    {
+        var output = Run("ls-files", "-z", "-t", "--cached", "--others", "--exclude-standard");
+        var files = new List<string>();
+        var untracked = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in output.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "-t" prefixes a status letter and a space: "H " cached, "? " untracked.
+            var path = entry[2..];
+            if (entry[0] == '?') untracked.Add(path);
+            else if (files.Count > 0 && files[^1] == path) continue; // a conflicted file is listed once per stage
+            files.Add(path);
+        }
+        return (files, untracked);
+    }
+
+    /// <summary>Files that differ between <paramref name="baseCommit"/> and the work tree, staged or not.</summary>
+    public IReadOnlyList<string> ChangedSince(string baseCommit) =>
+        Run("diff", "--name-only", "-z", "--no-renames", baseCommit, "--")
+            .Split('\0', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>The commit a ref names, or null when it names none.</summary>
+    public string? ResolveCommit(string reference)
+    {
+        var result = ProcessRunner.Capture("git", ["rev-parse", "--verify", "--quiet", reference + "^{commit}"], Root);
+        return result.ExitCode == 0 ? result.Output.Trim() : null;
+    }
+
+    public string? MergeBase(string a, string b)
+    {
+        var result = ProcessRunner.Capture("git", ["merge-base", a, b], Root);
+        return result.ExitCode == 0 ? result.Output.Trim() : null;
+    }
+
+    public bool IsShallow() => Run("rev-parse", "--is-shallow-repository").Trim() == "true";
+
+    private string Run(params string[] arguments)
+    {
+        var result = ProcessRunner.Capture("git", ["-c", "core.quotepath=off", .. arguments], Root);
+        return result.ExitCode == 0
+            ? result.Output
+            : throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed in {Root}: {result.Error.Trim()}");
+    }
+}

@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Xml;
+
+namespace AgentSystem.Build.Testing;
+
+/// <summary>Counts from test result files: TRX from dotnet test, JUnit XML from vitest.</summary>
+public sealed record TestTally(int Passed, int Failed, int Skipped)
+{
+    public static readonly TestTally Empty = new(0, 0, 0);
+
+    public static TestTally operator +(TestTally a, TestTally b) => new(a.Passed + b.Passed, a.Failed + b.Failed, a.Skipped + b.Skipped);
+
+    /// <summary>"N passed, N failed", with ", N skipped" when any were skipped.</summary>
+    public override string ToString() =>
+        Skipped > 0 ? $"{Passed} passed, {Failed} failed, {Skipped} skipped" : $"{Passed} passed, {Failed} failed";
+
+    /// <summary>Reads the <c>Counters</c> element of a TRX file.</summary>
+    public static TestTally FromTrx(string path)
+    {
+        var counters = Load(path).GetElementsByTagName("Counters").OfType<XmlElement>().FirstOrDefault()
+            ?? throw new InvalidDataException($"{path} has no Counters element: is it a TRX file?");
+        var failed = Int(counters, "failed") + Int(counters, "error") + Int(counters, "timeout") + Int(counters, "aborted");
+        return new TestTally(Int(counters, "passed"), failed, Int(counters, "notExecuted"));
+    }
+
+    /// <summary>Sums the test cases of a JUnit XML file.</summary>
+    public static TestTally FromJUnit(string path)
+    {
+        var cases = Load(path).GetElementsByTagName("testcase").OfType<XmlElement>().ToList();
+        var failed = cases.Count(c => c["failure"] is not null || c["error"] is not null);
+        var skipped = cases.Count(c => c["skipped"] is not null);
+        return new TestTally(cases.Count - failed - skipped, failed, skipped);
+    }
+
+    private static XmlDocument Load(string path)
+    {
+        var document = new XmlDocument { XmlResolver = null };
+        document.Load(path);
+        return document;
+    }
+
+    private static int Int(XmlElement element, string attribute) =>
+        int.TryParse(element.GetAttribute(attribute), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : 0;
+}

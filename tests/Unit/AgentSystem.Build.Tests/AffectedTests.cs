@@ -1,0 +1,289 @@
+using System.Text.Json;
+using AgentSystem.Build.Monorepo;
+
+namespace AgentSystem.Build.Tests;
+
+public sealed class AffectedTests : IDisposable
+{
+    private readonly TempRepo _repo = TempRepo.WithSampleMonorepo();
+
+    public AffectedTests() => _repo.Git("checkout", "-q", "-b", "feature");
+
+    public void Dispose() => _repo.Dispose();
+
+    private AffectedResult Detect(string? baseRef = null, bool all = false) => new AffectedDetector(_repo.Root).Detect(baseRef, all);
+
+    private static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).Order().ToArray();
+
+    private static string Reason(AffectedResult result, string service) => string.Join(" | ", result.Services.Single(s => s.Name == service).Reasons);
+
+    [Fact]
+    public void Nothing_changed_selects_nothing()
+    {
+        var result = Detect();
+        Assert.False(result.All);
+        Assert.Empty(result.Services);
+        Assert.Empty(result.Projects);
+        Assert.Equal(_repo.Git("rev-parse", "main"), result.Base);
+    }
+
+    [Fact]
+    public void A_file_in_a_service_selects_that_service_and_its_tests()
+    {
+        _repo.Append("services/gateway/Program.cs", "// change");
+        _repo.Commit("change gateway");
+        var result = Detect();
+        Assert.Equal(["gateway"], Names(result));
+        Assert.Equal("services/gateway/Program.cs -> Gateway", Reason(result, "gateway"));
+        Assert.Equal(["services/gateway/Gateway.csproj", "tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.Projects);
+        Assert.Equal(["tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.TestProjects);
+    }
+
+    [Fact]
+    public void A_shared_library_selects_its_dependents_with_the_chain()
+    {
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+        var result = Detect();
+        Assert.Equal(["orchestrator", "worker"], Names(result));
+        Assert.Equal("services/shared/Queue/Queue.cs -> Queue -> Orchestrator", Reason(result, "orchestrator"));
+        Assert.Equal("services/shared/Queue/Queue.cs -> Queue -> Worker", Reason(result, "worker"));
+        Assert.Contains("tests/Unit/Queue.Tests/Queue.Tests.csproj", result.Projects);
+        Assert.DoesNotContain("services/gateway/Gateway.csproj", result.Projects);
+    }
+
+    [Fact]
+    public void Dependents_are_followed_transitively()
+    {
+        _repo.Write("services/shared/Core/Core.csproj", TempRepo.Project());
+        _repo.Write("services/shared/Queue/Queue.csproj", TempRepo.Project("../Core/Core.csproj"));
+        _repo.Commit("queue uses core");
+        _repo.Append("services/shared/Core/Core.csproj", "\n");
+        var result = Detect(baseRef: "HEAD");
+        Assert.Equal(["orchestrator", "worker"], Names(result));
+        Assert.Equal("services/shared/Core/Core.csproj -> Core -> Queue -> Worker", Reason(result, "worker"));
+    }
+
+    [Fact]
+    public void Uncommitted_and_untracked_files_count()
+    {
+        _repo.Append("services/worker/Program.cs", "// unstaged");
+        _repo.Write("services/gateway/NewFile.cs", "class NewFile {}");
+        Assert.Equal(["gateway", "worker"], Names(Detect()));
+    }
+
+    [Fact]
+    public void A_deleted_file_selects_its_project()
+    {
+        _repo.Delete("services/worker/Program.cs");
+        Assert.Equal(["worker"], Names(Detect()));
+    }
+
+    [Fact]
+    public void Documentation_alone_selects_nothing()
+    {
+        _repo.Append("README.md", "more");
+        _repo.Append("docs/architecture.md", "more");
+        _repo.Write("services/gateway/README.md", "gateway notes");
+        var result = Detect();
+        Assert.Empty(result.Services);
+        Assert.Empty(result.Projects);
+        Assert.Equal(3, result.Ignored.Count);
+    }
+
+    [Theory]
+    [InlineData("Directory.Packages.props")]
+    [InlineData("global.json")]
+    [InlineData("nuget.config")]
+    [InlineData(".config/dotnet-tools.json")]
+    [InlineData("build/Build.cs")]
+    [InlineData("services/catalog.json")]
+    public void A_global_input_selects_everything(string file)
+    {
+        if (File.Exists(Path.Combine(_repo.Root, file))) _repo.Append(file, " ");
+        else _repo.Write(file, "{}");
+        var result = Detect();
+        Assert.Equal(["frontend", "gateway", "orchestrator", "worker"], Names(result));
+        Assert.StartsWith($"{file}: global input", Reason(result, "gateway"), StringComparison.Ordinal);
+        Assert.Contains("services/shared/Queue/Queue.csproj", result.Projects);
+        Assert.Contains("services/frontend/package.json", result.Projects);
+    }
+
+    [Fact]
+    public void Directory_build_props_selects_the_dotnet_projects_below_its_folder()
+    {
+        _repo.Write("services/shared/Directory.Build.props", "<Project />");
+        var result = Detect();
+        Assert.Equal(["gateway", "orchestrator", "worker"], Names(result));
+        Assert.Equal("services/shared/Directory.Build.props (applies to the .NET projects below services/shared/) -> Queue -> Worker", Reason(result, "worker"));
+
+        _repo.Commit("props");
+        _repo.Append("Directory.Build.props", "\n");
+        var root = Detect(baseRef: "HEAD");
+        Assert.Equal(["gateway", "orchestrator", "worker"], Names(root));
+        Assert.Contains("build/_build.csproj", root.Projects);
+        Assert.DoesNotContain("services/frontend/package.json", root.Projects);
+    }
+
+    [Fact]
+    public void A_service_dockerfile_or_manifest_selects_that_service()
+    {
+        _repo.Append("services/gateway/Dockerfile", "\nUSER 1000");
+        _repo.Append("k8s/overlays/kind/worker-patch.yaml", "\n");
+        var result = Detect();
+        Assert.Equal(["gateway", "worker"], Names(result));
+        Assert.Equal("services/gateway/Dockerfile: gateway's image definition", Reason(result, "gateway"));
+        Assert.Equal("k8s/overlays/kind/worker-patch.yaml: worker's Kubernetes manifests", Reason(result, "worker"));
+        Assert.Contains("services/gateway/Gateway.csproj", result.Projects);
+    }
+
+    [Fact]
+    public void A_manifest_under_the_service_folder_selects_it()
+    {
+        _repo.Append("k8s/base/gateway/deployment.yaml", "\n");
+        Assert.Equal(["gateway"], Names(Detect()));
+    }
+
+    [Fact]
+    public void A_shared_manifest_selects_every_service()
+    {
+        _repo.Append("k8s/base/kustomization.yaml", "\n");
+        var result = Detect();
+        Assert.False(result.All);
+        Assert.Equal(["frontend", "gateway", "orchestrator", "worker"], Names(result));
+        Assert.DoesNotContain("tests/Unit/Queue.Tests/Queue.Tests.csproj", result.Projects);
+    }
+
+    [Fact]
+    public void A_test_change_selects_the_tested_service_and_runs_its_tests()
+    {
+        _repo.Append("tests/Unit/Gateway.Tests/HealthTests.cs", "// more");
+        var result = Detect();
+        Assert.Equal(["gateway"], Names(result));
+        Assert.Equal("tests/Unit/Gateway.Tests/HealthTests.cs -> Gateway.Tests (tests gateway)", Reason(result, "gateway"));
+        Assert.Equal(["tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.TestProjects);
+    }
+
+    [Fact]
+    public void A_frontend_file_selects_only_the_frontend()
+    {
+        _repo.Append("services/frontend/src/App.tsx", "// more");
+        var result = Detect();
+        Assert.Equal(["frontend"], Names(result));
+        Assert.Equal(["services/frontend/package.json"], result.Projects);
+    }
+
+    [Fact]
+    public void A_file_no_project_owns_affects_nothing_and_says_so()
+    {
+        _repo.Write("scripts/tool.sh", "echo");
+        var result = Detect();
+        Assert.Empty(result.Services);
+        Assert.Equal([("scripts/tool.sh", "no project owns it")], result.Ignored);
+    }
+
+    [Fact]
+    public void A_file_imported_by_a_project_selects_it()
+    {
+        _repo.Write("eng/common.props", "<Project />");
+        _repo.Write("services/worker/Worker.csproj", TempRepo.Project("../shared/Queue/Queue.csproj").Replace("<ItemGroup>", "<Import Project=\"../../eng/common.props\" /><ItemGroup>", StringComparison.Ordinal));
+        _repo.Commit("import");
+        _repo.Append("eng/common.props", "\n");
+        var result = Detect(baseRef: "HEAD");
+        Assert.Equal(["worker"], Names(result));
+        Assert.Equal("eng/common.props -> Worker", Reason(result, "worker"));
+    }
+
+    [Fact]
+    public void All_selects_everything_and_says_why()
+    {
+        var result = Detect(all: true);
+        Assert.True(result.All);
+        Assert.Null(result.Base);
+        Assert.Equal(4, result.Services.Count);
+        Assert.Equal(9, result.Projects.Count);
+    }
+
+    [Fact]
+    public void An_explicit_base_is_used()
+    {
+        _repo.Append("services/worker/Program.cs", "// one");
+        _repo.Commit("one");
+        _repo.Append("services/gateway/Program.cs", "// two");
+        _repo.Commit("two");
+        Assert.Equal(["gateway"], Names(Detect(baseRef: "HEAD~1")));
+        Assert.Equal(["gateway", "worker"], Names(Detect()));
+    }
+
+    [Fact]
+    public void No_main_branch_selects_everything_and_says_why()
+    {
+        _repo.Git("branch", "-D", "main");
+        var result = Detect();
+        Assert.True(result.All);
+        Assert.Contains("no base found", result.AllReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_base_selects_everything_and_says_why()
+    {
+        var result = Detect(baseRef: "no-such-ref");
+        Assert.True(result.All);
+        Assert.Contains("--base no-such-ref names no commit", result.AllReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_shallow_clone_without_the_base_selects_everything_and_says_why()
+    {
+        _repo.Append("services/worker/Program.cs", "// one");
+        _repo.Commit("one");
+        _repo.Git("update-ref", "refs/remotes/origin/main", "main");
+        using var clone = new TempRepo();
+        clone.Git("clone", "-q", "--depth", "1", "--branch", "feature", "file://" + _repo.Root, ".");
+        clone.Git("fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main");
+        var result = new AffectedDetector(clone.Root).Detect(null, false);
+        Assert.True(result.All);
+        Assert.Contains("shallow clone", result.AllReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Origin_main_is_preferred_over_main()
+    {
+        _repo.Git("update-ref", "refs/remotes/origin/main", "main");
+        _repo.Append("services/worker/Program.cs", "// one");
+        _repo.Commit("one");
+        _repo.Git("checkout", "-q", "main");
+        _repo.Git("merge", "-q", "--ff-only", "feature");
+        _repo.Git("checkout", "-q", "feature");
+        var result = Detect();
+        Assert.Equal(["worker"], Names(result));
+        Assert.Equal("merge-base of HEAD and origin/main", result.BaseDescription);
+    }
+
+    [Fact]
+    public void The_json_has_the_contract_shape()
+    {
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+        var result = Detect();
+        using var json = JsonDocument.Parse(result.ToJson());
+        var root = json.RootElement;
+        Assert.Equal(["base", "all", "services", "projects"], root.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(result.Base, root.GetProperty("base").GetString());
+        Assert.False(root.GetProperty("all").GetBoolean());
+        var first = root.GetProperty("services")[0];
+        Assert.Equal("orchestrator", first.GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Array, first.GetProperty("reasons").ValueKind);
+        Assert.Equal(result.Projects, root.GetProperty("projects").EnumerateArray().Select(p => p.GetString()));
+
+        using var all = JsonDocument.Parse(Detect(all: true).ToJson());
+        Assert.Equal(JsonValueKind.Null, all.RootElement.GetProperty("base").ValueKind);
+        Assert.True(all.RootElement.GetProperty("all").GetBoolean());
+    }
+
+    [Fact]
+    public void A_new_service_folder_is_a_service_by_convention()
+    {
+        _repo.Write("services/billing/Billing.csproj", TempRepo.Project());
+        var result = Detect();
+        Assert.Equal(["billing"], Names(result));
+    }
+}
