@@ -6,53 +6,100 @@ namespace AgentSystem.Build;
 
 partial class Build
 {
-    string TestResultsDirectory => Path.Combine(ArtifactsDirectory, "test-results");
+    /// <summary>Test projects below this folder need containers; every other test project is a unit test.</summary>
+    const string IntegrationTestsFolder = "tests/Integration";
 
-    Target Test => _ => _
-        .Description("Runs the unit tests of the affected projects (and the frontend's tests); TRX/JUnit under artifacts/test-results")
+    string TestResultsDirectory => Path.Combine(ArtifactsDirectory, "test-results");
+    string ContainerTimingsFile => Path.Combine(TestResultsDirectory, "container-timings.jsonl");
+
+    List<string> AffectedUnitTests => Changes.TestProjects.Where(p => !PathUtil.IsUnder(p, IntegrationTestsFolder)).ToList();
+    List<string> AffectedIntegrationTests => Changes.TestProjects.Where(p => PathUtil.IsUnder(p, IntegrationTestsFolder)).ToList();
+
+    TestTally? _tally;
+    readonly List<string> _testFailures = [];
+
+    protected internal override IEnumerable<string> ClosingLines => _tally is null ? [] : [_tally.ToString()];
+
+    Target UnitTest => _ => _
+        .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")
         .DependsOn(Compile)
         .Touches(() => AffectedServiceNames)
         .Executes(() =>
         {
-            DeleteDirectory(TestResultsDirectory);
-            Directory.CreateDirectory(TestResultsDirectory);
-            var failures = new List<string>();
-
-            var testProjects = Changes.TestProjects;
-            if (testProjects.Count > 0)
-            {
-                var filter = WriteSolutionFilter("affected-tests.slnf", testProjects);
-                Log.Info($"dotnet test: {testProjects.Count} test project(s)");
-                try
-                {
-                    ProcessRunner.Run("dotnet", ["test", filter, "--no-build", "-c", Configuration.ToString(), "--logger", "trx",
-                        "--results-directory", TestResultsDirectory, "-nodeReuse:false"], RootDirectory, DotnetEnvironment, CancellationToken);
-                }
-                catch (ToolFailedException e)
-                {
-                    failures.Add($"dotnet test: {e.Message}");
-                }
-            }
-
-            foreach (var package in AffectedNodePackages)
-            {
-                var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(package));
-                var junit = Path.Combine(TestResultsDirectory, $"{Path.GetFileName(folder)}-junit.xml");
-                try
-                {
-                    ProcessRunner.Run("npm", ["test", "--", "--reporter=default", "--reporter=junit", $"--outputFile.junit={junit}"], folder, cancellationToken: CancellationToken);
-                }
-                catch (ToolFailedException e)
-                {
-                    failures.Add($"npm test in {PathUtil.DirectoryOf(package)}: {e.Message}");
-                }
-            }
-
-            var tally = Directory.EnumerateFiles(TestResultsDirectory, "*.trx", SearchOption.AllDirectories).Select(TestTally.FromTrx)
-                .Concat(Directory.EnumerateFiles(TestResultsDirectory, "*-junit.xml").Select(TestTally.FromJUnit))
-                .Aggregate(TestTally.Empty, (a, b) => a + b);
-            AddClosingLine(tally.ToString());
-            if (failures.Count > 0 || tally.Failed > 0)
-                throw new TargetFailedException($"Tests failed ({tally}): {string.Join("; ", failures)}");
+            PrepareTestResults();
+            RunDotnetTests("affected-unit-tests.slnf", AffectedUnitTests, null);
+            foreach (var package in AffectedNodePackages) RunNodeTests(package);
+            TallyAndCheck("unit");
         });
+
+    Target IntegrationTest => _ => _
+        .Description("Runs the affected container-backed suites (tests/Integration) against real PostgreSQL and Redis")
+        .DependsOn(Compile, BaseImages)
+        .After(UnitTest)
+        .OnlyWhenStatic(() => AffectedIntegrationTests.Count > 0, "no affected integration test project")
+        .Touches(() => AffectedServiceNames)
+        .Executes(() =>
+        {
+            PrepareTestResults();
+            if (File.Exists(ContainerTimingsFile)) File.Delete(ContainerTimingsFile);
+            var environment = new Dictionary<string, string>(_baseImageEnvironment) { ["AGENTSYSTEM_CONTAINER_TIMINGS"] = ContainerTimingsFile };
+            RunDotnetTests("affected-integration-tests.slnf", AffectedIntegrationTests, environment);
+            ContainerTimings.Print(ContainerTimingsFile);
+            TallyAndCheck("integration");
+        });
+
+    Target Test => _ => _
+        .Description("Runs unit and integration tests; prints 'N passed, N failed' as the last line")
+        .DependsOn(UnitTest, IntegrationTest)
+        .Executes(() => Log.Info($"All tests: {_tally ?? TestTally.Empty}"));
+
+    /// <summary>Results of earlier runs would be counted again, so the folder starts empty once per build.</summary>
+    void PrepareTestResults()
+    {
+        if (_tally is not null) return;
+        DeleteDirectory(TestResultsDirectory);
+        Directory.CreateDirectory(TestResultsDirectory);
+        _tally = TestTally.Empty;
+    }
+
+    void RunDotnetTests(string filterName, List<string> projects, Dictionary<string, string>? extraEnvironment)
+    {
+        if (projects.Count == 0) return;
+        var filter = WriteSolutionFilter(filterName, projects);
+        var environment = new Dictionary<string, string>(DotnetEnvironment);
+        foreach (var (key, value) in extraEnvironment ?? []) environment[key] = value;
+        Log.Info($"dotnet test: {projects.Count} test project(s)");
+        try
+        {
+            ProcessRunner.Run("dotnet", ["test", filter, "--no-build", "-c", Configuration.ToString(), "--logger", "trx",
+                "--results-directory", Path.Combine(TestResultsDirectory, Path.GetFileNameWithoutExtension(filterName)), "-nodeReuse:false"],
+                RootDirectory, environment, CancellationToken);
+        }
+        catch (ToolFailedException e)
+        {
+            _testFailures.Add($"dotnet test: {e.Message}");
+        }
+    }
+
+    void RunNodeTests(string package)
+    {
+        var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(package));
+        var junit = Path.Combine(TestResultsDirectory, "node", $"{Path.GetFileName(folder)}-junit.xml");
+        try
+        {
+            ProcessRunner.Run("npm", ["test", "--", "--reporter=default", "--reporter=junit", $"--outputFile.junit={junit}"], folder, cancellationToken: CancellationToken);
+        }
+        catch (ToolFailedException e)
+        {
+            _testFailures.Add($"npm test in {PathUtil.DirectoryOf(package)}: {e.Message}");
+        }
+    }
+
+    /// <summary>Counts every result file so far (the tally is for the whole build), and fails on any failure.</summary>
+    void TallyAndCheck(string kind)
+    {
+        _tally = TestTally.FromDirectory(TestResultsDirectory);
+        if (_testFailures.Count > 0 || _tally.Failed > 0)
+            throw new TargetFailedException($"{kind} tests failed ({_tally}): {string.Join("; ", _testFailures)}");
+    }
 }

@@ -7,7 +7,6 @@ public abstract class BuildBase
 {
     private static readonly AsyncLocal<bool?> ServerBuildOverride = new();
     private static readonly string[] CiVariables = ["CI", "GITHUB_ACTIONS", "TF_BUILD"];
-    private readonly List<string> _closingLines = [];
 
     /// <summary>True on a CI runner (CI, GITHUB_ACTIONS or TF_BUILD set), where some parameter defaults differ.</summary>
     public static bool IsServerBuild => ServerBuildOverride.Value ?? IsCiEnvironment();
@@ -21,10 +20,8 @@ public abstract class BuildBase
     /// <summary>Cancelled on Ctrl+C or SIGTERM; child processes are killed either way.</summary>
     public CancellationToken CancellationToken { get; internal set; }
 
-    internal IReadOnlyList<string> ClosingLines => _closingLines;
-
-    /// <summary>A line printed after the summary table, as the build's very last output (the test tally, say).</summary>
-    protected void AddClosingLine(string line) => _closingLines.Add(line);
+    /// <summary>Lines printed after the summary table, as the build's very last output (the test tally, say).</summary>
+    protected internal virtual IEnumerable<string> ClosingLines => [];
 
     /// <summary>Runs the build with the process's arguments; <paramref name="defaultTargets"/> run when none is named.</summary>
     protected static int Execute<T>(params Expression<Func<T, Target>>[] defaultTargets) where T : BuildBase, new()

@@ -121,7 +121,7 @@ internal static class BuildHost
                 var current = value();
                 if (current is null || current is string { Length: 0 } || current is Array { Length: 0 })
                 {
-                    var cli = parameters.Parameters.FirstOrDefault(p => p.DeclaredName == name)?.CliName ?? Naming.ToKebabCase(name);
+                    var cli = parameters.Parameters.FirstOrDefault(p => p.DeclaredName == name || p.Member.Name == name)?.CliName ?? Naming.ToKebabCase(name);
                     throw new UsageException($"Target '{target.Name}' requires --{cli} (or the environment variable {Naming.ToScreamingSnakeCase(name)}).");
                 }
             }

@@ -8,4 +8,7 @@ namespace AgentSystem.Build.Engine;
 public sealed class ParameterAttribute(string description) : Attribute
 {
     public string Description { get; } = description;
+
+    /// <summary>The parameter's name when it cannot be the member's (a target of the same name, say).</summary>
+    public string? Name { get; init; }
 }

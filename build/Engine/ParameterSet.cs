@@ -49,7 +49,7 @@ internal sealed class ParameterSet
                     ? type.GetField($"<{property.Name}>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)
                       ?? throw new BuildConfigurationException($"Parameter {member.Name} must be a field or an auto-property.")
                     : member;
-                parameters.Add(new BuildParameter(settable, member.Name, attribute.Description));
+                parameters.Add(new BuildParameter(settable, attribute.Name ?? member.Name, attribute.Description));
             }
         }
         return new ParameterSet(parameters);

@@ -14,6 +14,12 @@ public sealed record TestTally(int Passed, int Failed, int Skipped)
     public override string ToString() =>
         Skipped > 0 ? $"{Passed} passed, {Failed} failed, {Skipped} skipped" : $"{Passed} passed, {Failed} failed";
 
+    /// <summary>Every TRX (dotnet test) and *-junit.xml (vitest) file below <paramref name="directory"/>, added up.</summary>
+    public static TestTally FromDirectory(string directory) =>
+        Directory.EnumerateFiles(directory, "*.trx", SearchOption.AllDirectories).Select(FromTrx)
+            .Concat(Directory.EnumerateFiles(directory, "*-junit.xml", SearchOption.AllDirectories).Select(FromJUnit))
+            .Aggregate(Empty, (a, b) => a + b);
+
     /// <summary>Reads the <c>Counters</c> element of a TRX file.</summary>
     public static TestTally FromTrx(string path)
     {

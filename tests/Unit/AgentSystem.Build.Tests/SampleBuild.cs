@@ -8,6 +8,9 @@ public enum Flavor { Plain, ExtraSpicy }
 internal sealed class SampleBuild : BuildBase
 {
     public List<string> Ran { get; } = [];
+    private string? _closing;
+
+    protected internal override IEnumerable<string> ClosingLines => _closing is null ? [] : [_closing];
     public Func<CancellationToken, Task>? CompileBody { get; set; }
 
     [Parameter("Configuration to build")]
@@ -45,7 +48,7 @@ internal sealed class SampleBuild : BuildBase
     Target Lint => _ => _.DependsOn(Restore).ProceedAfterFailure().Executes(() => Ran.Add(nameof(Lint)));
     Target Pack => _ => _.DependsOn(Compile).After(Test).Executes(() => Ran.Add(nameof(Pack)));
     Target Publish => _ => _.DependsOn(Pack).Requires(() => ApiKey).Executes(() => Ran.Add(nameof(Publish)));
-    Target Notify => _ => _.TriggeredBy(Publish).Executes(() => { Ran.Add(nameof(Notify)); AddClosingLine("3 passed, 0 failed"); });
+    Target Notify => _ => _.TriggeredBy(Publish).Executes(() => { Ran.Add(nameof(Notify)); _closing = "3 passed, 0 failed"; });
     Target Docs => _ => _.DependsOn(Restore).OnlyWhenStatic(() => Count > 5, "only for big counts").Executes(() => Ran.Add(nameof(Docs)));
     Target Slow => _ => _.OnlyWhenDynamic(() => Count > 1, "count above one").Executes(() => Ran.Add(nameof(Slow)));
 }

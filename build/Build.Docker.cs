@@ -1,0 +1,64 @@
+using System.Text.Json;
+using AgentSystem.Build.Docker;
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build;
+
+partial class Build
+{
+    [Parameter("Where base images come from: registry (pull), local (build from Debian's packages), auto (pull, else local)", Name = "BaseImages")]
+    readonly BaseImageSource BaseImageSource = BaseImageSource.Auto;
+
+    [Parameter("Prefix for official image names, for a registry mirror (e.g. mirror.example.com/)")]
+    readonly string RegistryPrefix = "";
+
+    DockerEngine? _docker;
+    DockerEngine Docker => _docker ?? throw new InvalidOperationException("DockerEngine has not run.");
+
+    /// <summary>Which image each logical base image resolved to (AGENTSYSTEM_IMAGE_* variables for tests and builds).</summary>
+    readonly Dictionary<string, string> _baseImageEnvironment = [];
+
+    Target DockerEngine => _ => _
+        .Description("Makes sure a Docker engine answers; as root on Debian/Ubuntu installs docker.io and starts dockerd")
+        .Executes(() =>
+        {
+            var engine = new DockerEngine(Path.Combine(RootDirectory, ".nuke", "temp"));
+            Log.Info(engine.Ensure(CancellationToken));
+            Log.Info($"Engine {engine.ServerVersion}; CLI {engine.Cli}; BuildKit {(engine.BuildKit ? "on" : "off")}.");
+            _docker = engine;
+        });
+
+    Target BaseImages => _ => _
+        .Description("Provides the base images (debian, runtime-deps, sdk, node, nginx, postgres, redis): pulled or built locally")
+        .DependsOn(DockerEngine)
+        .Executes(() =>
+        {
+            var images = BaseImageCatalog.All(HostCaBundle, DotnetRoot, NodeBinary);
+            var builder = new BaseImageBuilder(Docker, Path.Combine(RootDirectory, "build", "images"), Path.Combine(RootDirectory, ".nuke", "temp", "images"), CancellationToken);
+            var outcomes = builder.Provide(images, BaseImageSource, RegistryPrefix);
+
+            var table = new TextTable("Image", "Uses", "Action", "Time");
+            foreach (var outcome in outcomes)
+            {
+                table.AddRow(outcome.Image.Name, outcome.Reference, outcome.Action, $"{outcome.Duration.TotalSeconds:0.0} s");
+                _baseImageEnvironment[outcome.Image.EnvironmentVariable] = outcome.Reference;
+            }
+            foreach (var line in table.Render()) Log.Info(line);
+            Directory.CreateDirectory(ArtifactsDirectory);
+            File.WriteAllText(Path.Combine(ArtifactsDirectory, "base-images.json"), JsonSerializer.Serialize(_baseImageEnvironment, IndentedJson));
+        });
+
+    static string HostCaBundle => Environment.GetEnvironmentVariable("SSL_CERT_FILE") is { Length: > 0 } file && File.Exists(file)
+        ? file
+        : "/etc/ssl/certs/ca-certificates.crt";
+
+    /// <summary>The SDK this build runs on: its root is two levels above the runtime's folder.</summary>
+    static string DotnetRoot => Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root && Directory.Exists(root)
+        ? root
+        : Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+
+    static string NodeBinary => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+        .Select(dir => Path.Combine(dir, "node")).Where(File.Exists)
+        .Select(path => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path)
+        .FirstOrDefault() ?? "/usr/bin/node";
+}

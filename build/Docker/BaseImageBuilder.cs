@@ -1,0 +1,166 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build.Docker;
+
+public enum BaseImageSource { Auto, Registry, Local }
+
+/// <summary>What happened to one base image, for the summary table.</summary>
+public sealed record BaseImageOutcome(BaseImage Image, string Reference, string Action, TimeSpan Duration);
+
+/// <summary>
+/// Makes the base images available: pulled from a registry, or built locally from Debian's packages. A local image is
+/// rebuilt only when its inputs (recipe files, parent image, streamed files' versions) change: their hash is a label.
+/// </summary>
+public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory, string workDirectory, CancellationToken cancellationToken)
+{
+    private const string InputsLabel = "agentsystem.inputs";
+    private const string DebianSuite = "bookworm";
+    private static readonly string[] DebootstrapPackages = ["ca-certificates"];
+
+    public List<BaseImageOutcome> Outcomes { get; } = [];
+
+    public IReadOnlyList<BaseImageOutcome> Provide(IReadOnlyList<BaseImage> images, BaseImageSource source, string registryPrefix)
+    {
+        var useLocal = source == BaseImageSource.Local;
+        for (var i = 0; i < images.Count; i++)
+        {
+            var image = images[i];
+            Log.Info($"[{i + 1}/{images.Count}] {image.Name}");
+            var watch = Stopwatch.StartNew();
+            if (!useLocal)
+            {
+                var official = registryPrefix + image.Official;
+                var action = Exists(official) ? "present" : Pull(official) ? "pulled" : null;
+                if (action is not null)
+                {
+                    Outcomes.Add(new(image, official, action, watch.Elapsed));
+                    continue;
+                }
+                if (source == BaseImageSource.Registry)
+                    throw new TargetFailedException($"Could not pull {official}. Check the registry, or use --base-images local to build the images from Debian's packages.");
+                Log.Warning($"No registry answers for {official}: building local equivalents from Debian's packages from here on (--base-images auto).");
+                useLocal = true;
+            }
+            Outcomes.Add(new(image, image.Local, BuildLocal(image), watch.Elapsed));
+        }
+        return Outcomes;
+    }
+
+    private string BuildLocal(BaseImage image)
+    {
+        var inputs = InputsHash(image);
+        if (Label(image.Local) == inputs)
+        {
+            Log.Info($"  {image.Local} is up to date (inputs {inputs[..12]})");
+            return "reused";
+        }
+        Log.Info($"  building {image.Local}...");
+        if (image.Recipe == LocalRecipe.Debootstrap) Debootstrap(image, inputs);
+        else DockerBuild(image, inputs);
+        return "built";
+    }
+
+    /// <summary>A minimal Debian made with debootstrap and imported as an image: the root of every local image.</summary>
+    private void Debootstrap(BaseImage image, string inputs)
+    {
+        if (!File.Exists("/usr/sbin/debootstrap"))
+        {
+            if (Environment.UserName != "root")
+                throw new TargetFailedException("Local base images need debootstrap: install it (apt-get install debootstrap) or use --base-images registry.");
+            ProcessRunner.Run("apt-get", ["install", "-y", "-qq", "debootstrap"], environment: new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" }, cancellationToken: cancellationToken);
+        }
+        var rootfs = Path.Combine(workDirectory, "debian-rootfs");
+        if (Directory.Exists(rootfs)) ProcessRunner.Run("rm", ["-rf", rootfs], cancellationToken: cancellationToken);
+        ProcessRunner.Run("debootstrap", ["--variant=minbase", $"--include={string.Join(',', DebootstrapPackages)}", DebianSuite, rootfs, Mirror],
+            cancellationToken: cancellationToken);
+        File.WriteAllText(Path.Combine(rootfs, "etc/apt/sources.list"),
+            $"deb {Mirror} {DebianSuite} main\ndeb {Mirror} {DebianSuite}-updates main\ndeb {SecurityMirror} {DebianSuite}-security main\n");
+        // Keep images small and free of this machine's package caches.
+        ProcessRunner.Run("sh", ["-c", $"rm -rf '{rootfs}'/var/cache/apt/archives/*.deb '{rootfs}'/var/lib/apt/lists/* '{rootfs}'/usr/share/doc/* '{rootfs}'/usr/share/man/*"],
+            cancellationToken: cancellationToken);
+        ProcessRunner.Run("bash", ["-c",
+            $"set -o pipefail; tar -C '{rootfs}' -c . | '{docker.Cli}' import --change 'CMD [\"bash\"]' --change 'LABEL {InputsLabel}={inputs}' - {image.Local}"],
+            cancellationToken: cancellationToken);
+        ProcessRunner.Run("rm", ["-rf", rootfs], cancellationToken: cancellationToken);
+    }
+
+    /// <summary>docker build with a context streamed as one tar: the recipe folder plus the machine's own files.</summary>
+    private void DockerBuild(BaseImage image, string inputs)
+    {
+        var tar = new StringBuilder($"tar -c -h -C '{RecipeFolder(image)}' .");
+        foreach (var (source, target) in image.Streamed)
+        {
+            if (!Path.Exists(source)) throw new TargetFailedException($"{image.Name} needs {source} from this machine, and it is not there.");
+            var staged = Path.Combine(workDirectory, "stage", image.Name);
+            Directory.CreateDirectory(staged);
+            // tar takes a folder and a name inside it; a symlink under our own folder gives the source the name it needs.
+            var link = Path.Combine(staged, target);
+            if (File.Exists(link) || Directory.Exists(link)) File.Delete(link);
+            File.CreateSymbolicLink(link, source);
+            tar.Append($" -C '{staged}' '{target}'");
+        }
+        ProcessRunner.Run("bash", ["-c",
+            $"set -o pipefail; {tar} | '{docker.Cli}' build --label {InputsLabel}={inputs} --build-arg BASE_IMAGE={BaseImageCatalog.LocalDebian} -t {image.Local} -"],
+            environment: docker.BuildEnvironment, cancellationToken: cancellationToken);
+    }
+
+    private string RecipeFolder(BaseImage image) => Path.Combine(imagesDirectory, image.Name);
+
+    /// <summary>Everything that decides the image's content, hashed: recipe files, parent image, streamed files.</summary>
+    private string InputsHash(BaseImage image)
+    {
+        var text = new StringBuilder($"{image.Name}|{image.Recipe}|");
+        if (image.Recipe == LocalRecipe.Debootstrap)
+        {
+            text.Append($"{DebianSuite}|{Mirror}|{string.Join(',', DebootstrapPackages)}|v1");
+        }
+        else
+        {
+            foreach (var file in Directory.EnumerateFiles(RecipeFolder(image), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+                text.Append(Path.GetRelativePath(imagesDirectory, file)).Append('=').Append(Sha256(File.ReadAllBytes(file))).Append('|');
+            text.Append("parent=").Append(ImageId(BaseImageCatalog.LocalDebian)).Append('|');
+            foreach (var (source, target) in image.Streamed) text.Append(target).Append('=').Append(Fingerprint(source)).Append('|');
+        }
+        return Sha256(Encoding.UTF8.GetBytes(text.ToString()));
+    }
+
+    /// <summary>A file by its content; a folder (an SDK of 600 MB) by its listing of names, sizes and times.</summary>
+    private static string Fingerprint(string path)
+    {
+        if (File.Exists(path)) return Sha256(File.ReadAllBytes(path));
+        var listing = new StringBuilder();
+        foreach (var file in new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal))
+            listing.Append(file.FullName).Append(file.Length).Append(file.LastWriteTimeUtc.Ticks).Append('|');
+        return Sha256(Encoding.UTF8.GetBytes(listing.ToString()));
+    }
+
+    private bool Exists(string reference) =>
+        ProcessRunner.Capture(docker.Cli, ["image", "inspect", "--format", "{{.Id}}", reference], cancellationToken: cancellationToken).ExitCode == 0;
+
+    private string ImageId(string reference)
+    {
+        var result = ProcessRunner.Capture(docker.Cli, ["image", "inspect", "--format", "{{.Id}}", reference], cancellationToken: cancellationToken);
+        return result.ExitCode == 0 ? result.Output.Trim() : "missing";
+    }
+
+    private string? Label(string reference)
+    {
+        var result = ProcessRunner.Capture(docker.Cli, ["image", "inspect", "--format", $"{{{{ index .Config.Labels \"{InputsLabel}\" }}}}", reference],
+            cancellationToken: cancellationToken);
+        return result.ExitCode == 0 ? result.Output.Trim() : null;
+    }
+
+    private bool Pull(string reference)
+    {
+        var result = ProcessRunner.Capture(docker.Cli, ["pull", "-q", reference], cancellationToken: cancellationToken);
+        return result.ExitCode == 0;
+    }
+
+    private static string Mirror => Environment.GetEnvironmentVariable("DEBIAN_MIRROR") is { Length: > 0 } mirror ? mirror : "http://deb.debian.org/debian";
+    private static string SecurityMirror => Environment.GetEnvironmentVariable("DEBIAN_SECURITY_MIRROR") is { Length: > 0 } mirror ? mirror : "http://deb.debian.org/debian-security";
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+}

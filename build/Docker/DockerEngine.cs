@@ -1,0 +1,150 @@
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build.Docker;
+
+/// <summary>
+/// Finds a Docker engine that answers, or on Debian/Ubuntu as root installs docker.io and starts dockerd, and picks a
+/// docker CLI that can build with BuildKit.
+/// </summary>
+public sealed class DockerEngine(string logDirectory)
+{
+    private const int StartTimeoutSeconds = 60;
+    /// <summary>Docker CLIs from 23 on need the buildx plugin for BuildKit; 20.10 has it built in.</summary>
+    private const int FirstCliNeedingBuildx = 23;
+
+    public string Cli { get; private set; } = "docker";
+    public string ServerVersion { get; private set; } = "";
+    public bool BuildKit { get; private set; }
+
+    public IReadOnlyDictionary<string, string> BuildEnvironment => new Dictionary<string, string>
+    {
+        ["DOCKER_BUILDKIT"] = BuildKit ? "1" : "0",
+        ["DOCKER_CLI_HINTS"] = "false",
+    };
+
+    /// <summary>Makes sure an engine answers; returns what it did, for the log.</summary>
+    public string Ensure(CancellationToken cancellationToken)
+    {
+        var clis = CandidateClis();
+        if (clis.Count == 0 && !CanProvision(out _))
+            throw new TargetFailedException("No docker CLI on PATH. Install Docker (Docker Desktop, or docker.io / docker-ce) and start it.");
+
+        string action;
+        if (Answers(clis.FirstOrDefault() ?? "docker", cancellationToken) is { } version)
+        {
+            action = $"Docker engine {version} answers.";
+        }
+        else if (CanProvision(out var why))
+        {
+            Log.Warning("No Docker engine answers; this is root on Debian/Ubuntu, so the build provisions one (docker.io + dockerd).");
+            Provision(cancellationToken);
+            clis = CandidateClis();
+            action = $"Started dockerd (log: {Path.Combine(logDirectory, "dockerd.log")}).";
+        }
+        else
+        {
+            throw new TargetFailedException(
+                $"No Docker engine answers ({DockerHost}). Start Docker (Docker Desktop, or 'sudo systemctl start docker'); " +
+                $"the build installs and starts one itself only as root on Debian or Ubuntu ({why}).");
+        }
+
+        ServerVersion = Answers(clis[0], cancellationToken) ?? throw new TargetFailedException("The Docker engine stopped answering.");
+        ChooseCli(clis, cancellationToken);
+        return action;
+    }
+
+    private static string DockerHost => Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host ? host : "unix:///var/run/docker.sock";
+
+    private static string? Answers(string cli, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = ProcessRunner.Capture(cli, ["version", "--format", "{{.Server.Version}}"], cancellationToken: cancellationToken);
+            return result.ExitCode == 0 && result.Output.Trim().Length > 0 ? result.Output.Trim() : null;
+        }
+        catch (ToolFailedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every docker on PATH, in PATH order, without duplicates.</summary>
+    private static List<string> CandidateClis() =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, "docker"))
+            .Where(File.Exists)
+            .Select(path => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path)
+            .Distinct()
+            .ToList();
+
+    /// <summary>The first CLI that builds with BuildKit: one with buildx, or one old enough to have BuildKit inside.</summary>
+    private void ChooseCli(List<string> clis, CancellationToken cancellationToken)
+    {
+        foreach (var cli in clis)
+        {
+            if (ProcessRunner.Capture(cli, ["buildx", "version"], cancellationToken: cancellationToken).ExitCode == 0 || ClientMajor(cli, cancellationToken) < FirstCliNeedingBuildx)
+            {
+                (Cli, BuildKit) = (cli, true);
+                return;
+            }
+        }
+        (Cli, BuildKit) = (clis.FirstOrDefault() ?? "docker", false);
+        Log.Warning("No docker CLI here builds with BuildKit (no buildx plugin): using the classic builder, without cache mounts.");
+    }
+
+    private static int ClientMajor(string cli, CancellationToken cancellationToken)
+    {
+        var output = ProcessRunner.Capture(cli, ["version", "--format", "{{.Client.Version}}"], cancellationToken: cancellationToken).Output.Trim();
+        return int.TryParse(output.Split('.')[0], out var major) ? major : int.MaxValue;
+    }
+
+    private static bool CanProvision(out string why)
+    {
+        if (!OperatingSystem.IsLinux()) { why = "this is not Linux"; return false; }
+        if (Environment.UserName != "root") { why = "not running as root"; return false; }
+        var osRelease = File.Exists("/etc/os-release") ? File.ReadAllText("/etc/os-release") : "";
+        if (!osRelease.Contains("ID=debian", StringComparison.Ordinal) && !osRelease.Contains("ID=ubuntu", StringComparison.Ordinal) &&
+            !osRelease.Contains("ID_LIKE=debian", StringComparison.Ordinal))
+        {
+            why = "not Debian or Ubuntu";
+            return false;
+        }
+        why = "";
+        return true;
+    }
+
+    private void Provision(CancellationToken cancellationToken)
+    {
+        if (!File.Exists("/usr/sbin/dockerd") && !File.Exists("/usr/bin/dockerd"))
+        {
+            Log.Info("Installing docker.io with apt-get...");
+            var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+            ProcessRunner.Run("apt-get", ["update", "-qq"], environment: environment, cancellationToken: cancellationToken);
+            ProcessRunner.Run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "docker.io", "iptables", "ca-certificates"],
+                environment: environment, cancellationToken: cancellationToken);
+        }
+
+        Directory.CreateDirectory(logDirectory);
+        var log = Path.Combine(logDirectory, "dockerd.log");
+        if (Directory.Exists("/run/systemd/system"))
+        {
+            ProcessRunner.Run("systemctl", ["start", "docker"], cancellationToken: cancellationToken);
+        }
+        else
+        {
+            // setsid + nohup: dockerd outlives this build, as a service would.
+            ProcessRunner.Run("sh", ["-c", $"nohup setsid dockerd > '{log}' 2>&1 &"], cancellationToken: cancellationToken);
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(StartTimeoutSeconds);
+        while (Answers("docker", cancellationToken) is null)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                var tail = File.Exists(log) ? string.Join(Environment.NewLine, File.ReadLines(log).TakeLast(20)) : "(no log)";
+                throw new TargetFailedException($"dockerd did not answer within {StartTimeoutSeconds} s. Last lines of {log}:{Environment.NewLine}{tail}");
+            }
+            Thread.Sleep(500);
+        }
+    }
+}
