@@ -1,0 +1,16 @@
+using AgentSystem.Gateway.Apis;
+using AgentSystem.Gateway.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.MapDefaultEndpoints();
+app.MapInfoApi();
+
+app.Run();
+
+public partial class Program;
