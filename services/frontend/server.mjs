@@ -1,0 +1,53 @@
+// Production server for the AgentSystem frontend: serves dist/ (built by `npm run build`), /healthz and /config.js.
+// Zero dependencies, so the runtime image needs only node and dist/. Configuration (all optional):
+//   PORT         port to listen on                       (default 3000)
+//   HOST         address to bind                         (default 0.0.0.0)
+//   GATEWAY_URL  gateway base URL as the browser sees it (default http://localhost:8080)
+//   API_KEY      sent by the app as X-Api-Key            (default empty: no header)
+
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { configFromEnv, createHandler } from './server/handler.mjs';
+
+const distDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dist');
+if (!fs.existsSync(path.join(distDir, 'index.html'))) {
+  console.error(`frontend: ${path.join(distDir, 'index.html')} not found: run \`npm run build\` first`);
+  process.exit(1);
+}
+
+const portText = process.env.PORT?.trim() || '3000';
+const port = Number(portText);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`frontend: PORT must be an integer between 0 and 65535, got "${portText}"`);
+  process.exit(1);
+}
+const host = process.env.HOST?.trim() || '0.0.0.0';
+
+const server = http.createServer(createHandler({ distDir, env: process.env }));
+server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
+
+server.on('error', (error) => {
+  console.error(`frontend: cannot listen on ${host}:${port}: ${error.message}`);
+  process.exit(1);
+});
+
+server.listen(port, host, () => {
+  const address = server.address();
+  const shown = typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : `${host}:${port}`;
+  const config = configFromEnv(process.env);
+  console.log(
+    `frontend: listening on http://${shown} (gateway ${config.gatewayUrl}, api key ${config.apiKey ? 'set' : 'not set'})`,
+  );
+});
+
+// Node running as PID 1 in a container does not exit on SIGTERM by itself: close cleanly, with a bounded wait.
+for (const signal of /** @type {const} */ (['SIGTERM', 'SIGINT'])) {
+  process.on(signal, () => {
+    console.log(`frontend: ${signal} received, shutting down`);
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5_000).unref();
+  });
+}

@@ -1,0 +1,219 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFromEnv, contentTypeFor, createHandler, renderConfigScript, resolveInside } from './handler.mjs';
+
+interface Answer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
+}
+
+let root: string;
+let distDir: string;
+let server: http.Server;
+let port: number;
+
+/** Sends the request target exactly as given (fetch and URL would normalise away the `..` we want to test). */
+function get(target: string, options: { method?: string; headers?: http.OutgoingHttpHeaders } = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: target, method: options.method ?? 'GET', headers: options.headers ?? {} },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Evaluates a /config.js body the way a browser would and returns what it put on window. */
+function evaluateConfigScript(script: string): unknown {
+  const window: Record<string, unknown> = {};
+  new Function('window', script)(window);
+  return window.__AGENTSYSTEM_CONFIG__;
+}
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'frontend-handler-'));
+  distDir = path.join(root, 'dist');
+  fs.mkdirSync(path.join(distDir, 'assets'), { recursive: true });
+  fs.writeFileSync(path.join(distDir, 'index.html'), '<!doctype html><title>AgentSystem</title>');
+  fs.writeFileSync(path.join(distDir, 'assets', 'index-abc123.js'), 'console.log("app");');
+  fs.writeFileSync(path.join(distDir, 'assets', 'index-abc123.css'), 'body{}');
+  fs.writeFileSync(path.join(distDir, 'favicon.svg'), '<svg/>');
+  fs.writeFileSync(path.join(root, 'secret.txt'), 'do not serve');
+
+  const handler = createHandler({ distDir, env: { GATEWAY_URL: 'http://gateway:8080', API_KEY: 'k-123' } });
+  server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('GET /healthz', () => {
+  it('answers 200 {"status":"Healthy"}', async () => {
+    const answer = await get('/healthz');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(JSON.parse(answer.body)).toEqual({ status: 'Healthy' });
+  });
+
+  it('ignores a query string', async () => {
+    expect((await get('/healthz?probe=liveness')).status).toBe(200);
+  });
+});
+
+describe('GET /config.js', () => {
+  it('serves the configuration from the environment, uncached', async () => {
+    const answer = await get('/config.js');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(answer.headers['cache-control']).toBe('no-store');
+    expect(answer.body).toBe('window.__AGENTSYSTEM_CONFIG__ = {"gatewayUrl":"http://gateway:8080","apiKey":"k-123"};\n');
+  });
+
+  it('uses the defaults when GATEWAY_URL and API_KEY are unset or blank', () => {
+    expect(configFromEnv({})).toEqual({ gatewayUrl: 'http://localhost:8080', apiKey: '' });
+    expect(configFromEnv({ GATEWAY_URL: '  ', API_KEY: '' })).toEqual({ gatewayUrl: 'http://localhost:8080', apiKey: '' });
+  });
+
+  it('escapes values so they cannot break out of the script', () => {
+    const hostile = {
+      gatewayUrl: 'http://x/"};alert(1);//</script><script>alert(2)</script>',
+      apiKey: 'a\\b"c\n\u2028\u2029&<>',
+    };
+    const script = renderConfigScript(hostile);
+
+    expect(script).not.toMatch(/<|>|\u2028|\u2029/);
+    expect(script.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(evaluateConfigScript(script)).toEqual(hostile);
+  });
+});
+
+describe('static files', () => {
+  it('serves index.html at /', async () => {
+    const answer = await get('/');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(answer.headers['cache-control']).toBe('no-cache');
+    expect(answer.body).toContain('<title>AgentSystem</title>');
+  });
+
+  it('serves hashed assets with their content type, cached for good', async () => {
+    const js = await get('/assets/index-abc123.js');
+    expect(js.status).toBe(200);
+    expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+    expect(js.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(js.body).toBe('console.log("app");');
+
+    const css = await get('/assets/index-abc123.css');
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+  });
+
+  it('serves other files from dist/', async () => {
+    const answer = await get('/favicon.svg');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('image/svg+xml');
+  });
+
+  it('answers HEAD without a body', async () => {
+    const answer = await get('/assets/index-abc123.js', { method: 'HEAD' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-length']).toBe(String('console.log("app");'.length));
+    expect(answer.body).toBe('');
+  });
+
+  it('refuses other methods', async () => {
+    const answer = await get('/', { method: 'POST' });
+    expect(answer.status).toBe(405);
+    expect(answer.headers.allow).toBe('GET, HEAD');
+  });
+
+  it.each([
+    ['.html', 'text/html; charset=utf-8'],
+    ['.JS', 'text/javascript; charset=utf-8'],
+    ['.map', 'application/json; charset=utf-8'],
+    ['.woff2', 'font/woff2'],
+    ['.png', 'image/png'],
+    ['.unknown', 'application/octet-stream'],
+  ])('knows the content type of %s', (extension, expected) => {
+    expect(contentTypeFor(`file${extension}`)).toBe(expected);
+  });
+});
+
+describe('SPA fallback', () => {
+  it.each(['/tasks', '/tasks/42', '/tasks/42/chat?tab=log'])('serves index.html for the client route %s', async (route) => {
+    const answer = await get(route);
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(answer.body).toContain('<title>AgentSystem</title>');
+  });
+
+  it('answers 404 for a missing asset instead of HTML', async () => {
+    expect((await get('/assets/index-old999.js')).status).toBe(404);
+  });
+
+  it('serves index.html for a dotted route when the browser navigates (Accept: text/html)', async () => {
+    const answer = await get('/tasks/v1.2', { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toContain('<title>AgentSystem</title>');
+  });
+});
+
+describe('path traversal', () => {
+  it.each([
+    '/../secret.txt',
+    '/assets/../../secret.txt',
+    '/%2e%2e/secret.txt',
+    '/%2E%2E%2Fsecret.txt',
+    '/assets/..%2f..%2fsecret.txt',
+    '/..%5csecret.txt',
+    '/assets/../index.html',
+    '/%00',
+    '/%E0%A4%A',
+  ])('answers 404 for %s', async (target) => {
+    const answer = await get(target, { headers: { accept: 'text/html' } });
+    expect(answer.status).toBe(404);
+    expect(answer.body).not.toContain('do not serve');
+  });
+
+  it('resolveInside keeps paths inside dist/', () => {
+    expect(resolveInside(distDir, '/assets/index-abc123.js')).toBe(path.join(distDir, 'assets', 'index-abc123.js'));
+    expect(resolveInside(distDir, '/a%20b')).toBe(path.join(distDir, 'a b'));
+    expect(resolveInside(distDir, '/../secret.txt')).toBeNull();
+    expect(resolveInside(distDir, '..')).toBeNull();
+  });
+});
+
+describe('before a build', () => {
+  it('answers 503 with what to do when index.html is missing, and /healthz still works', async () => {
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'frontend-empty-'));
+    try {
+      const handler = createHandler({ distDir: empty, env: {} });
+      const other = http.createServer(handler);
+      await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+      const otherPort = (other.address() as AddressInfo).port;
+      const answer = await fetch(`http://127.0.0.1:${otherPort}/tasks`);
+      const health = await fetch(`http://127.0.0.1:${otherPort}/healthz`);
+      await new Promise((resolve) => other.close(resolve));
+
+      expect(answer.status).toBe(503);
+      expect(await answer.text()).toContain('npm run build');
+      expect(health.status).toBe(200);
+    } finally {
+      fs.rmSync(empty, { recursive: true, force: true });
+    }
+  });
+});
