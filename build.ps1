@@ -56,8 +56,9 @@ else {
     $env:PATH = "$DotNetDirectory$([IO.Path]::PathSeparator)$env:PATH"
 }
 
-& $DotNetExe build $BuildProjectFile -o $BuildOutput -nologo -clp:NoSummary --verbosity quiet -nodeReuse:false
-if ($LASTEXITCODE -ne 0) { Write-Error "The build program failed to compile (see above)."; exit $LASTEXITCODE }
+Write-Output "Compiling the build program (build/)..."
+$BuildLog = & $DotNetExe build $BuildProjectFile -o $BuildOutput -nologo --verbosity quiet -nodeReuse:false 2>&1
+if ($LASTEXITCODE -ne 0) { $BuildLog | Write-Output; Write-Error "The build program failed to compile (see above)."; exit $LASTEXITCODE }
 
 Push-Location $ScriptDir
 try {

@@ -45,8 +45,11 @@ fi
 STAMP="$BUILD_OUTPUT/_build.dll"
 if [[ ! -f "$STAMP" ]] || [[ -n "$(find "$SCRIPT_DIR/build" "$SCRIPT_DIR/Directory.Build.props" "$SCRIPT_DIR/Directory.Packages.props" \
         "$SCRIPT_DIR/global.json" "$SCRIPT_DIR/nuget.config" -newer "$STAMP" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
-    "$DOTNET_EXE" build "$BUILD_PROJECT_FILE" -o "$BUILD_OUTPUT" -nologo -clp:NoSummary --verbosity quiet -nodeReuse:false \
-        || fail "the build program failed to compile (see above)"
+    echo "Compiling the build program (build/)..."
+    if ! BUILD_LOG=$("$DOTNET_EXE" build "$BUILD_PROJECT_FILE" -o "$BUILD_OUTPUT" -nologo --verbosity quiet -nodeReuse:false 2>&1); then
+        echo "$BUILD_LOG" >&2
+        fail "the build program failed to compile (see above)"
+    fi
     touch "$STAMP"
 fi
 

@@ -10,7 +10,8 @@ public sealed record AffectedService(
 /// <summary>What changed and what it affects. <see cref="ToJson"/> is the contract of artifacts/affected.json.</summary>
 public sealed record AffectedResult
 {
-    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+    // Relaxed escaping keeps the "->" of reasons readable; the file is never embedded in HTML.
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>The commit compared against; null when everything was selected without one.</summary>
     public string? Base { get; init; }
