@@ -1,58 +1,81 @@
 // @vitest-environment jsdom
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { API_KEY_HEADER } from './api';
 import { App } from './App';
-import { HEALTH_TIMEOUT_MS } from './GatewayStatus';
+import { HEALTH_TIMEOUT_MS, RECHECK_INTERVAL_MS } from './GatewayStatus';
+import { fakeGateway, json, makeTask } from './test-utils';
 
 const config = { gatewayUrl: 'http://gateway.test:8080', apiKey: '' };
+const emptyPage = { items: [], page: 1, pageSize: 20, total: 0 };
 
 function healthy(): Response {
-  return new Response('{"status":"Healthy"}', { status: 200, headers: { 'Content-Type': 'application/json' } });
+  return json({ status: 'Healthy' });
 }
+
+/** A gateway whose /healthz answers with `health` and whose task list is empty. */
+function gatewayWith(health: () => Response | Promise<Response>) {
+  const gateway = fakeGateway()
+    .on('GET /healthz', health)
+    .on('GET /api/tasks', () => json(emptyPage));
+  vi.stubGlobal('fetch', gateway.fetch);
+  return gateway;
+}
+
+const gatewayStatus = () => screen.getByTestId('gateway-status');
+
+beforeEach(() => {
+  window.history.replaceState(null, '', '/');
+});
 
 afterEach(() => {
   cleanup();
   vi.useRealTimers();
 });
 
-describe('App', () => {
-  it('shows the header and the configured gateway address', async () => {
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => healthy()));
+describe('App shell and gateway status', () => {
+  it('shows the header, the navigation and the configured gateway address', async () => {
+    gatewayWith(healthy);
     render(<App config={config} />);
 
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('AgentSystem');
+    expect(screen.getByRole('navigation', { name: 'Main' })).toBeTruthy();
     expect(screen.getByTestId('gateway-url').textContent).toBe('http://gateway.test:8080');
-    await screen.findByText('gateway: healthy');
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
   });
 
   it('shows "checking" until the gateway answers, then "healthy"', async () => {
     let answer: (response: Response) => void = () => {};
-    const fetchMock = vi.fn<typeof fetch>(() => new Promise<Response>((resolve) => (answer = resolve)));
-    vi.stubGlobal('fetch', fetchMock);
+    const gateway = gatewayWith(() => new Promise<Response>((resolve) => (answer = resolve)));
 
     render(<App config={config} />);
-    expect(screen.getByRole('status').textContent).toBe('gateway: checking…');
+    expect(gatewayStatus().textContent).toBe('gateway: checking…');
 
     await act(async () => answer(healthy()));
 
-    expect(screen.getByRole('status').textContent).toBe('gateway: healthy');
-    expect(String(fetchMock.mock.calls[0]![0])).toBe('http://gateway.test:8080/healthz');
+    expect(gatewayStatus().textContent).toBe('gateway: healthy');
+    expect(gateway.sent('GET', '/healthz')[0]!.url.href).toBe('http://gateway.test:8080/healthz');
   });
 
-  it('shows "unreachable" with the reason when the request fails', async () => {
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => Promise.reject(new TypeError('Failed to fetch'))));
+  it('shows a clear "unreachable" state, not a blank page, when nothing answers', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn<typeof fetch>(async () => Promise.reject(new TypeError('Failed to fetch'))),
+    );
     render(<App config={config} />);
 
-    await screen.findByText('gateway: unreachable');
-    expect(screen.getByText('Failed to fetch')).toBeTruthy();
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
+    const banner = screen.getByTestId('gateway-unreachable');
+    expect(banner.getAttribute('role')).toBe('alert');
+    expect(banner.textContent).toMatch(/The gateway is unreachable\..*http:\/\/gateway\.test:8080.*Failed to fetch/);
+    expect((await screen.findByTestId('tasks-error')).textContent).toMatch(/Gateway unreachable/);
   });
 
   it('shows "unreachable" when the gateway answers with an error status', async () => {
-    vi.stubGlobal('fetch', vi.fn<typeof fetch>(async () => new Response('', { status: 503 })));
+    gatewayWith(() => new Response('', { status: 503 }));
     render(<App config={config} />);
 
-    await screen.findByText('gateway: unreachable');
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
     expect(screen.getByText('GET /healthz failed: HTTP 503')).toBeTruthy();
   });
 
@@ -63,31 +86,92 @@ describe('App', () => {
 
     await act(async () => vi.advanceTimersByTime(HEALTH_TIMEOUT_MS));
 
-    expect(screen.getByRole('status').textContent).toBe('gateway: unreachable');
+    expect(gatewayStatus().textContent).toBe('gateway: unreachable');
     expect(screen.getByText(`no answer within ${HEALTH_TIMEOUT_MS / 1000} s`)).toBeTruthy();
   });
 
   it('checks again on request', async () => {
-    const fetchMock = vi
-      .fn<typeof fetch>()
-      .mockRejectedValueOnce(new TypeError('Failed to fetch'))
-      .mockResolvedValueOnce(healthy());
-    vi.stubGlobal('fetch', fetchMock);
+    let up = false;
+    const gateway = gatewayWith(() => {
+      if (!up) throw new TypeError('Failed to fetch');
+      return healthy();
+    });
     render(<App config={config} />);
-    await screen.findByText('gateway: unreachable');
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
 
+    up = true;
     fireEvent.click(screen.getByRole('button', { name: 'Check again' }));
 
-    await screen.findByText('gateway: healthy');
-    expect(fetchMock).toHaveBeenCalledTimes(2);
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
+    expect(screen.queryByTestId('gateway-unreachable')).toBeNull();
+    expect(gateway.sent('GET', '/healthz')).toHaveLength(2);
+  });
+
+  it('checks again by itself while unreachable', async () => {
+    vi.useFakeTimers();
+    let up = false;
+    const gateway = gatewayWith(() => {
+      if (!up) throw new TypeError('Failed to fetch');
+      return healthy();
+    });
+    render(<App config={config} />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(gatewayStatus().textContent).toBe('gateway: unreachable');
+
+    up = true;
+    await act(() => vi.advanceTimersByTimeAsync(RECHECK_INTERVAL_MS));
+
+    expect(gatewayStatus().textContent).toBe('gateway: healthy');
+    expect(gateway.sent('GET', '/healthz')).toHaveLength(2);
   });
 
   it('sends the configured API key', async () => {
-    const fetchMock = vi.fn<typeof fetch>(async () => healthy());
-    vi.stubGlobal('fetch', fetchMock);
+    const gateway = gatewayWith(healthy);
     render(<App config={{ ...config, apiKey: 'k-123' }} />);
 
-    await screen.findByText('gateway: healthy');
-    expect(new Headers(fetchMock.mock.calls[0]![1]?.headers).get(API_KEY_HEADER)).toBe('k-123');
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
+    expect(gateway.requests.every((r) => r.headers.get(API_KEY_HEADER) === 'k-123')).toBe(true);
+  });
+});
+
+describe('App routing', () => {
+  it('shows the task list at /, and moves between pages through the navigation', async () => {
+    gatewayWith(healthy);
+    render(<App config={config} />);
+    expect(await screen.findByTestId('tasks-empty')).toBeTruthy();
+    expect(screen.getByTestId('nav-tasks').getAttribute('aria-current')).toBe('page');
+
+    fireEvent.click(screen.getByTestId('nav-new-task'));
+    expect(window.location.pathname).toBe('/new');
+    expect(screen.getByTestId('goal-input')).toBeTruthy();
+    expect(document.title).toBe('New task · AgentSystem');
+
+    fireEvent.click(screen.getByTestId('nav-chat'));
+    expect(screen.getByTestId('chat-input')).toBeTruthy();
+
+    act(() => window.history.back());
+    await waitFor(() => expect(screen.queryByTestId('goal-input')).toBeTruthy());
+  });
+
+  it('opens the new task page after a submission', async () => {
+    const gateway = gatewayWith(healthy)
+      .on('POST /api/tasks', () => json(makeTask({ id: 'abc', status: 'queued' }), 202))
+      .on('GET /api/tasks/abc', () => json(makeTask({ id: 'abc', status: 'succeeded' })));
+    window.history.replaceState(null, '', '/new');
+    render(<App config={config} />);
+
+    fireEvent.change(screen.getByTestId('goal-input'), { target: { value: 'Summarise: the quick brown fox' } });
+    fireEvent.click(screen.getByTestId('task-submit'));
+
+    await waitFor(() => expect(window.location.pathname).toBe('/tasks/abc'));
+    expect((await screen.findByTestId('task-status')).textContent).toBe('succeeded');
+    expect(JSON.parse(gateway.sent('POST', '/api/tasks')[0]!.body!)).toEqual({ goal: 'Summarise: the quick brown fox' });
+  });
+
+  it('answers unknown paths with a not-found page', () => {
+    gatewayWith(healthy);
+    window.history.replaceState(null, '', '/nowhere');
+    render(<App config={config} />);
+    expect(screen.getByRole('heading', { name: 'Page not found' })).toBeTruthy();
   });
 });

@@ -8,13 +8,18 @@ export type GatewayState =
 
 /** How long a health check may take before the gateway counts as unreachable. */
 export const HEALTH_TIMEOUT_MS = 5_000;
+/** While unreachable, the check repeats this often (while the page is visible), so the banner goes when it is back. */
+export const RECHECK_INTERVAL_MS = 10_000;
 
 interface GatewayStatusProps {
   readonly gatewayUrl: string;
   readonly api: ApiClient;
 }
 
-/** Shows the configured gateway and whether its /healthz answers. */
+/**
+ * The gateway's /healthz as a small indicator in the header, and a banner under it while the gateway does not answer,
+ * so an unreachable gateway reads as such instead of as an empty page.
+ */
 export function GatewayStatus({ gatewayUrl, api }: GatewayStatusProps) {
   const [state, setState] = useState<GatewayState>({ kind: 'checking' });
   const [attempt, setAttempt] = useState(0);
@@ -27,7 +32,7 @@ export function GatewayStatus({ gatewayUrl, api }: GatewayStatusProps) {
       controller.abort();
       setState({ kind: 'unreachable', reason: `no answer within ${HEALTH_TIMEOUT_MS / 1000} s` });
     }, HEALTH_TIMEOUT_MS);
-    setState({ kind: 'checking' });
+    // No reset to "checking" here: a background re-check keeps the banner up until the gateway answers.
     api.health(controller.signal).then(
       () => {
         if (controller.signal.aborted) return;
@@ -46,29 +51,39 @@ export function GatewayStatus({ gatewayUrl, api }: GatewayStatusProps) {
     };
   }, [api, attempt]);
 
-  const recheck = useCallback(() => setAttempt((n) => n + 1), []);
+  // Background re-checks while unreachable; skipped while the tab is hidden.
+  useEffect(() => {
+    if (state.kind !== 'unreachable') return;
+    const timer = setInterval(() => {
+      if (document.visibilityState !== 'hidden') setAttempt((n) => n + 1);
+    }, RECHECK_INTERVAL_MS);
+    return () => clearInterval(timer);
+  }, [state.kind]);
+
+  const recheck = useCallback(() => {
+    setState({ kind: 'checking' });
+    setAttempt((n) => n + 1);
+  }, []);
 
   return (
-    <section className="card" aria-labelledby="gateway-heading">
-      <h2 id="gateway-heading">Gateway</h2>
-      <dl>
-        <dt>Address</dt>
-        <dd>
-          <code data-testid="gateway-url">{gatewayUrl}</code>
-        </dd>
-        <dt>Status</dt>
-        <dd>
-          <span role="status" className={`status status-${state.kind}`}>
-            {state.kind === 'checking' && 'gateway: checking…'}
-            {state.kind === 'healthy' && 'gateway: healthy'}
-            {state.kind === 'unreachable' && 'gateway: unreachable'}
-          </span>
-          {state.kind === 'unreachable' && <p className="reason">{state.reason}</p>}
-        </dd>
-      </dl>
-      <button type="button" onClick={recheck} disabled={state.kind === 'checking'}>
-        Check again
-      </button>
-    </section>
+    <>
+      <span role="status" className={`gateway-pill status-${state.kind}`} data-testid="gateway-status" data-state={state.kind}>
+        {state.kind === 'checking' && 'gateway: checking…'}
+        {state.kind === 'healthy' && 'gateway: healthy'}
+        {state.kind === 'unreachable' && 'gateway: unreachable'}
+      </span>
+      {state.kind === 'unreachable' && (
+        <div className="banner" role="alert" data-testid="gateway-unreachable">
+          <div>
+            <strong>The gateway is unreachable.</strong> The page talks to{' '}
+            <code>{gatewayUrl}</code>, which did not answer: <span className="reason">{state.reason}</span>
+            . Start the system (see the README), or set <code>GATEWAY_URL</code> for the frontend server.
+          </div>
+          <button type="button" className="secondary" onClick={recheck}>
+            Check again
+          </button>
+        </div>
+      )}
+    </>
   );
 }

@@ -1,5 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { API_KEY_HEADER, ApiError, createApiClient } from './api';
+import {
+  API_KEY_HEADER,
+  ApiError,
+  IDEMPOTENCY_KEY_HEADER,
+  createApiClient,
+  describeError,
+  isNetworkError,
+  parseProblem,
+} from './api';
 
 function fakeFetch(response: () => Response) {
   return vi.fn<typeof fetch>(async () => response());
@@ -98,5 +106,112 @@ describe('createApiClient', () => {
     await createApiClient({ baseUrl: 'http://gw' }).health();
 
     expect(fetchMock).toHaveBeenCalledOnce();
+  });
+});
+
+describe('ApiError and ProblemDetails', () => {
+  it('parses a 422 ProblemDetails into a typed error with field errors', async () => {
+    const problem = {
+      type: 'https://tools.ietf.org/html/rfc4918#section-11.2',
+      title: 'One or more validation errors occurred.',
+      status: 422,
+      errors: { 'jobs[0].type': ["Unknown job type 'nope'."], 'jobs[1].input': 'Input is too large.' },
+    };
+    const fetchMock = fakeFetch(() => json(problem, 422));
+    const api = createApiClient({ baseUrl: 'http://gw', fetch: fetchMock });
+
+    const error = await api.createTask({ jobs: [{ type: 'nope', input: '' }] }, { idempotencyKey: 'k1' }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ApiError);
+    const apiError = error as ApiError;
+    expect(apiError.status).toBe(422);
+    expect(apiError.problem).toMatchObject({ title: problem.title, status: 422 });
+    expect(apiError.fieldErrors).toEqual({
+      'jobs[0].type': ["Unknown job type 'nope'."],
+      'jobs[1].input': ['Input is too large.'],
+    });
+    expect(describeError(apiError)).toBe('One or more validation errors occurred. (HTTP 422)');
+  });
+
+  it('keeps the problem undefined when the body is not a JSON object', () => {
+    expect(new ApiError('x', 502, '<html>Bad Gateway</html>').problem).toBeUndefined();
+    expect(new ApiError('x', 502, '[1,2]').problem).toBeUndefined();
+    expect(new ApiError('x', 502, '').fieldErrors).toEqual({});
+  });
+
+  it('drops malformed parts of a problem', () => {
+    expect(parseProblem('{"title":5,"detail":"d","status":"500","errors":{"a":[1,"ok"],"b":[2],"c":null}}')).toEqual({
+      detail: 'd',
+      errors: { a: ['ok'] },
+    });
+  });
+
+  it('describes errors for the page', () => {
+    expect(describeError(new ApiError('m', 502, JSON.stringify({ title: 'Bad Gateway', detail: 'orchestrator is down' })))).toBe(
+      'Bad Gateway: orchestrator is down (HTTP 502)',
+    );
+    expect(describeError(new ApiError('GET /api/tasks failed: HTTP 500', 500, ''))).toBe('GET /api/tasks failed: HTTP 500');
+    expect(describeError(new ApiError('m', 401, ''))).toMatch(/refused the API key/);
+    expect(describeError(new TypeError('Failed to fetch'))).toBe('Gateway unreachable: Failed to fetch');
+    expect(isNetworkError(new TypeError('Failed to fetch'))).toBe(true);
+    expect(isNetworkError(new ApiError('m', 500, ''))).toBe(false);
+  });
+});
+
+describe('task and chat calls', () => {
+  it('creates a task with the Idempotency-Key header and the JSON body', async () => {
+    const fetchMock = fakeFetch(() => json({ id: 't1', status: 'queued' }, 202));
+    const api = createApiClient({ baseUrl: 'http://gw', apiKey: 'k', fetch: fetchMock });
+
+    await expect(api.createTask({ goal: 'Summarise: x' }, { idempotencyKey: 'key-1' })).resolves.toMatchObject({ id: 't1' });
+
+    const { url, init, headers } = sentRequest(fetchMock);
+    expect(url).toBe('http://gw/api/tasks');
+    expect(init.method).toBe('POST');
+    expect(init.body).toBe('{"goal":"Summarise: x"}');
+    expect(headers.get(IDEMPOTENCY_KEY_HEADER)).toBe('key-1');
+    expect(headers.get(API_KEY_HEADER)).toBe('k');
+  });
+
+  it('lists tasks with status and paging in the query', async () => {
+    const fetchMock = fakeFetch(() => json({ items: [], page: 2, pageSize: 20, total: 0 }));
+    await createApiClient({ baseUrl: 'http://gw', fetch: fetchMock }).listTasks({ status: 'running', page: 2, pageSize: 20 });
+    expect(sentRequest(fetchMock).url).toBe('http://gw/api/tasks?status=running&page=2&pageSize=20');
+  });
+
+  it('escapes ids in paths and cancels with DELETE', async () => {
+    const fetchMock = fakeFetch(() => json({ id: 'a/b', status: 'cancelled' }, 202));
+    await createApiClient({ baseUrl: 'http://gw', fetch: fetchMock }).cancelTask('a/b');
+    const { url, init } = sentRequest(fetchMock);
+    expect(url).toBe('http://gw/api/tasks/a%2Fb');
+    expect(init.method).toBe('DELETE');
+  });
+
+  it('asks for an event stream and returns the response unread', async () => {
+    const fetchMock = fakeFetch(() => new Response('data: x\n\n', { headers: { 'Content-Type': 'text/event-stream' } }));
+    const api = createApiClient({ baseUrl: 'http://gw', apiKey: 'k', fetch: fetchMock });
+
+    const response = await api.taskEvents('t1');
+
+    expect(response.bodyUsed).toBe(false);
+    const { url, headers } = sentRequest(fetchMock);
+    expect(url).toBe('http://gw/api/tasks/t1/events');
+    expect(headers.get('Accept')).toBe('text/event-stream');
+    expect(headers.get(API_KEY_HEADER)).toBe('k');
+  });
+
+  it('sends chat with stream: true and turns a failed stream request into an ApiError', async () => {
+    const fetchMock = fakeFetch(() => json({ title: 'Unauthorized', status: 401 }, 401));
+    const api = createApiClient({ baseUrl: 'http://gw', fetch: fetchMock });
+
+    const error = await api.chatStream({ conversationId: null, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).problem?.title).toBe('Unauthorized');
+    expect(JSON.parse(String(sentRequest(fetchMock).init.body))).toEqual({
+      conversationId: null,
+      messages: [{ role: 'user', content: 'Hi' }],
+      stream: true,
+    });
   });
 });

@@ -1,9 +1,57 @@
-// Typed client for the gateway's HTTP API. Every call goes through request(), which adds X-Api-Key when a key is
-// configured, sends and parses JSON, and turns non-2xx answers into an ApiError.
+// Typed client for the gateway's HTTP API (docs/api.md). Every call goes through send(), which adds X-Api-Key when a
+// key is configured and turns non-2xx answers into an ApiError carrying the parsed ProblemDetails. request() parses
+// JSON bodies; stream() hands back the Response of a text/event-stream for readSse().
+
+import type {
+  ChatRequest,
+  ChatResponse,
+  CreateTaskRequest,
+  ProblemDetails,
+  Task,
+  TaskPage,
+  TaskQuery,
+} from './types';
 
 export const API_KEY_HEADER = 'X-Api-Key';
+export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
+
+/**
+ * Parses a ProblemDetails document; undefined when the text is not a JSON object. `errors` is kept only as a map of
+ * string arrays (a lone string becomes a one-element array; anything else is dropped).
+ */
+export function parseProblem(text: string): ProblemDetails | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const raw = value as Record<string, unknown>;
+  const problem: { -readonly [K in keyof ProblemDetails]: ProblemDetails[K] } = {};
+  for (const key of ['type', 'title', 'detail', 'instance'] as const) {
+    const field = raw[key];
+    if (typeof field === 'string') problem[key] = field;
+  }
+  if (typeof raw.status === 'number') problem.status = raw.status;
+  if (typeof raw.errors === 'object' && raw.errors !== null && !Array.isArray(raw.errors)) {
+    const errors: Record<string, string[]> = {};
+    for (const [key, messages] of Object.entries(raw.errors as Record<string, unknown>)) {
+      if (typeof messages === 'string') errors[key] = [messages];
+      else if (Array.isArray(messages)) {
+        const texts = messages.filter((m): m is string => typeof m === 'string');
+        if (texts.length > 0) errors[key] = texts;
+      }
+    }
+    problem.errors = errors;
+  }
+  return problem;
+}
 
 export class ApiError extends Error {
+  /** The answer's ProblemDetails, when its body was one. */
+  readonly problem: ProblemDetails | undefined;
+
   constructor(
     message: string,
     /** HTTP status of the answer. */
@@ -13,7 +61,37 @@ export class ApiError extends Error {
   ) {
     super(message);
     this.name = 'ApiError';
+    this.problem = parseProblem(body);
   }
+
+  /** Validation errors keyed by field path (`jobs[0].type`); empty when the answer had none. */
+  get fieldErrors(): Readonly<Record<string, readonly string[]>> {
+    return this.problem?.errors ?? {};
+  }
+}
+
+/** True for the TypeError fetch throws when the request never got an answer (refused, DNS, CORS, offline). */
+export function isNetworkError(error: unknown): boolean {
+  return error instanceof TypeError;
+}
+
+export function isAbortError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
+}
+
+/** A one-line explanation of an error for the page: the problem's title and detail, or what went wrong. */
+export function describeError(error: unknown): string {
+  if (error instanceof ApiError) {
+    const problem = error.problem;
+    if (error.status === 401) return 'The gateway refused the API key (401): check API_KEY in the frontend configuration.';
+    if (problem?.title !== undefined || problem?.detail !== undefined) {
+      const parts = [problem.title, problem.detail].filter((p): p is string => p !== undefined && p !== '');
+      return `${parts.join(': ')} (HTTP ${error.status})`;
+    }
+    return error.message;
+  }
+  if (isNetworkError(error)) return `Gateway unreachable: ${(error as Error).message}`;
+  return error instanceof Error ? error.message : String(error);
 }
 
 export interface ApiClientOptions {
@@ -36,21 +114,47 @@ export interface HealthReport {
   readonly status: string;
 }
 
+export interface CreateTaskOptions {
+  /** Sent as Idempotency-Key: the same key returns the same task, so a retried submission creates nothing new. */
+  readonly idempotencyKey: string;
+  readonly signal?: AbortSignal;
+}
+
 export interface ApiClient {
   /** Calls `${baseUrl}${path}` and returns the parsed JSON body (undefined for an empty body). */
   request<T>(path: string, init?: ApiRequestInit): Promise<T>;
+  /** Calls `${baseUrl}${path}` asking for text/event-stream and returns the 2xx Response with its body unread. */
+  stream(path: string, init?: ApiRequestInit): Promise<Response>;
   /** GET /healthz of the gateway. */
   health(signal?: AbortSignal): Promise<HealthReport>;
+  /** GET /api/tasks (paged, optionally filtered by status). */
+  listTasks(query?: TaskQuery, signal?: AbortSignal): Promise<TaskPage>;
+  /** GET /api/tasks/{id}. */
+  getTask(id: string, signal?: AbortSignal): Promise<Task>;
+  /** POST /api/tasks with an Idempotency-Key. */
+  createTask(request: CreateTaskRequest, options: CreateTaskOptions): Promise<Task>;
+  /** DELETE /api/tasks/{id}: cancels the jobs not yet started. */
+  cancelTask(id: string, signal?: AbortSignal): Promise<Task>;
+  /** GET /api/tasks/{id}/events: the task's progress as server-sent events. */
+  taskEvents(id: string, signal?: AbortSignal): Promise<Response>;
+  /** POST /api/chat with stream: false. */
+  chat(request: Omit<ChatRequest, 'stream'>, signal?: AbortSignal): Promise<ChatResponse>;
+  /** POST /api/chat with stream: true: deltas as server-sent events. */
+  chatStream(request: Omit<ChatRequest, 'stream'>, signal?: AbortSignal): Promise<Response>;
+}
+
+function withSignal(init: ApiRequestInit, signal: AbortSignal | undefined): ApiRequestInit {
+  return signal ? { ...init, signal } : init;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const apiKey = options.apiKey?.trim() ?? '';
 
-  async function request<T>(path: string, init: ApiRequestInit = {}): Promise<T> {
+  async function send(path: string, init: ApiRequestInit, accept: string): Promise<{ response: Response; method: string }> {
     const { json, body, ...rest } = init;
     const headers = new Headers(init.headers);
-    if (!headers.has('Accept')) headers.set('Accept', 'application/json');
+    if (!headers.has('Accept')) headers.set('Accept', accept);
     if (apiKey !== '') headers.set(API_KEY_HEADER, apiKey);
     let payload: BodyInit | null = body ?? null;
     if (json !== undefined) {
@@ -63,11 +167,17 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     // Resolve the global fetch at call time, so a fetch stubbed after the client was made is still used.
     const doFetch = options.fetch ?? globalThis.fetch;
     const response = await doFetch(url, { ...rest, method, headers, body: payload });
-    const text = await response.text();
     if (!response.ok) {
+      const text = await response.text().catch(() => '');
       const reason = response.statusText ? ` ${response.statusText}` : '';
       throw new ApiError(`${method} ${path} failed: HTTP ${response.status}${reason}`, response.status, text);
     }
+    return { response, method };
+  }
+
+  async function request<T>(path: string, init: ApiRequestInit = {}): Promise<T> {
+    const { response, method } = await send(path, init, 'application/json');
+    const text = await response.text();
     if (text === '') return undefined as T;
     try {
       return JSON.parse(text) as T;
@@ -76,8 +186,36 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     }
   }
 
+  async function stream(path: string, init: ApiRequestInit = {}): Promise<Response> {
+    const { response, method } = await send(path, init, 'text/event-stream');
+    if (response.body === null) throw new ApiError(`${method} ${path} returned no body`, response.status, '');
+    return response;
+  }
+
+  const taskPath = (id: string) => `/api/tasks/${encodeURIComponent(id)}`;
+
   return {
     request,
-    health: (signal) => request<HealthReport>('/healthz', signal ? { signal } : {}),
+    stream,
+    health: (signal) => request<HealthReport>('/healthz', withSignal({}, signal)),
+    listTasks: (query = {}, signal) => {
+      const params = new URLSearchParams();
+      if (query.status) params.set('status', query.status);
+      if (query.page !== undefined) params.set('page', String(query.page));
+      if (query.pageSize !== undefined) params.set('pageSize', String(query.pageSize));
+      const search = params.toString();
+      return request<TaskPage>(`/api/tasks${search ? `?${search}` : ''}`, withSignal({}, signal));
+    },
+    getTask: (id, signal) => request<Task>(taskPath(id), withSignal({}, signal)),
+    createTask: (body, { idempotencyKey, signal }) =>
+      request<Task>(
+        '/api/tasks',
+        withSignal({ method: 'POST', json: body, headers: { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey } }, signal),
+      ),
+    cancelTask: (id, signal) => request<Task>(taskPath(id), withSignal({ method: 'DELETE' }, signal)),
+    taskEvents: (id, signal) => stream(`${taskPath(id)}/events`, withSignal({}, signal)),
+    chat: (body, signal) => request<ChatResponse>('/api/chat', withSignal({ method: 'POST', json: { ...body, stream: false } }, signal)),
+    chatStream: (body, signal) =>
+      stream('/api/chat', withSignal({ method: 'POST', json: { ...body, stream: true } }, signal)),
   };
 }

@@ -1,0 +1,119 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createApiClient } from '../api';
+import { fakeGateway, json } from '../test-utils';
+import type { TaskSummary } from '../types';
+import { LIST_POLL_MS, TaskList } from './TaskList';
+
+const summary = (overrides: Partial<TaskSummary>): TaskSummary => ({
+  id: 'aaaaaaaa-0000-0000-0000-000000000001',
+  status: 'running',
+  goal: null,
+  createdAt: '2026-11-21T14:00:00Z',
+  updatedAt: '2026-11-21T14:00:00Z',
+  jobCount: 3,
+  completedJobs: 1,
+  ...overrides,
+});
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  window.history.replaceState(null, '', '/');
+});
+
+afterEach(() => {
+  cleanup();
+  vi.useRealTimers();
+});
+
+function renderList(gateway: ReturnType<typeof fakeGateway>, search = '') {
+  const api = createApiClient({ baseUrl: 'http://gw', fetch: gateway.fetch });
+  return render(<TaskList api={api} gatewayUrl="http://gw" search={search} />);
+}
+
+describe('TaskList', () => {
+  it('shows status badges and job progress, and refreshes every 2 s while visible', async () => {
+    let completed = 1;
+    const gateway = fakeGateway().on('GET /api/tasks', () =>
+      json({
+        items: [summary({ completedJobs: completed, goal: 'Summarise: fox' }), summary({ id: 'b2', status: 'queued', jobCount: 1, completedJobs: 0 })],
+        page: 1,
+        pageSize: 20,
+        total: 2,
+      }),
+    );
+    renderList(gateway);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    const rows = screen.getAllByTestId('task-row');
+    expect(rows).toHaveLength(2);
+    expect(within(rows[0]!).getByTestId('task-status').textContent).toBe('running');
+    expect(within(rows[0]!).getByTestId('task-progress').textContent).toBe('1/3');
+    expect(within(rows[0]!).getByTestId('task-link').getAttribute('href')).toBe('/tasks/aaaaaaaa-0000-0000-0000-000000000001');
+    expect(rows[0]!.textContent).toContain('Summarise: fox');
+    expect(within(rows[1]!).getByTestId('task-status').textContent).toBe('queued');
+    expect(gateway.requests[0]!.url.search).toBe('?page=1&pageSize=20');
+
+    completed = 2;
+    await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS));
+    expect(gateway.requests).toHaveLength(2);
+    expect(within(screen.getAllByTestId('task-row')[0]!).getByTestId('task-progress').textContent).toBe('2/3');
+  });
+
+  it('pauses while the page is hidden and refreshes at once when it is shown again', async () => {
+    const gateway = fakeGateway().on('GET /api/tasks', () => json({ items: [], page: 1, pageSize: 20, total: 0 }));
+    let visibility: DocumentVisibilityState = 'visible';
+    vi.spyOn(document, 'visibilityState', 'get').mockImplementation(() => visibility);
+    renderList(gateway);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(screen.getByTestId('tasks-empty').textContent).toMatch(/No tasks yet/);
+
+    visibility = 'hidden';
+    await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS * 5));
+    expect(gateway.requests).toHaveLength(1); // the scheduled poll found the page hidden and stopped
+
+    visibility = 'visible';
+    await act(async () => {
+      document.dispatchEvent(new Event('visibilitychange'));
+      await vi.advanceTimersByTimeAsync(0);
+    });
+    expect(gateway.requests).toHaveLength(2);
+    await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS));
+    expect(gateway.requests).toHaveLength(3);
+  });
+
+  it('filters by status through the URL, and pages', async () => {
+    const gateway = fakeGateway().on('GET /api/tasks', () =>
+      json({ items: [summary({ status: 'failed' })], page: 2, pageSize: 20, total: 41 }),
+    );
+    renderList(gateway, 'status=failed&page=2');
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    expect(gateway.requests[0]!.url.search).toBe('?status=failed&page=2&pageSize=20');
+    expect((screen.getByTestId('status-filter') as HTMLSelectElement).value).toBe('failed');
+    expect(screen.getByTestId('page-info').textContent).toBe('Page 2 of 3');
+
+    fireEvent.click(screen.getByTestId('page-next'));
+    expect(window.location.search).toBe('?status=failed&page=3');
+    fireEvent.change(screen.getByTestId('status-filter'), { target: { value: 'running' } });
+    expect(window.location.search).toBe('?status=running');
+  });
+
+  it('shows an unreachable gateway, and keeps trying with backoff', async () => {
+    const gateway = fakeGateway().on('GET /api/tasks', () => {
+      throw new TypeError('Failed to fetch');
+    });
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    renderList(gateway);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    expect(screen.getByTestId('tasks-error').textContent).toMatch(/Gateway unreachable.*No answer from http:\/\/gw/);
+    await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS));
+    expect(gateway.requests).toHaveLength(2);
+    await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS)); // second failure: 4 s
+    expect(gateway.requests).toHaveLength(2);
+    await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS));
+    expect(gateway.requests).toHaveLength(3);
+  });
+});

@@ -1,0 +1,208 @@
+import { useEffect, useState } from 'react';
+import { isAbortError, type ApiClient } from '../api';
+import { Link, navigate, paths } from '../router';
+import { TASK_STATUSES, normalizeStatus, type TaskPage, type TaskSummary } from '../types';
+import { ErrorBox, JobProgress, StatusBadge, formatDate, shortId } from '../ui';
+import { backoffDelay } from './watchTask';
+
+export const PAGE_SIZE = 20;
+/** The list refreshes this often while the page is visible. */
+export const LIST_POLL_MS = 2_000;
+const MAX_ERROR_BACKOFF_MS = 15_000;
+
+interface TaskListProps {
+  readonly api: ApiClient;
+  readonly gatewayUrl: string;
+  /** The query string of the page: `status` and `page`. */
+  readonly search: string;
+}
+
+function readQuery(search: string): { status: string; page: number } {
+  const params = new URLSearchParams(search);
+  const status = normalizeStatus(params.get('status'));
+  const page = Number(params.get('page'));
+  return {
+    status: (TASK_STATUSES as readonly string[]).includes(status) ? status : '',
+    page: Number.isInteger(page) && page > 0 ? page : 1,
+  };
+}
+
+function writeQuery(status: string, page: number): string {
+  const params = new URLSearchParams();
+  if (status) params.set('status', status);
+  if (page > 1) params.set('page', String(page));
+  return params.toString();
+}
+
+function items(page: TaskPage | undefined): readonly TaskSummary[] {
+  return Array.isArray(page?.items) ? page.items : [];
+}
+
+/**
+ * Live refresh by polling GET /api/tasks every 2 s while the page is visible, rather than one SSE stream per running
+ * task: one request covers the whole page (including tasks that start or appear meanwhile, and the jobCount /
+ * completedJobs the list needs), and N open streams would use up the browser's six HTTP/1.1 connections per origin,
+ * starving the page's other requests. Polling stops while the tab is hidden and resumes at once when it is shown;
+ * after failures it backs off up to 15 s. The next poll is scheduled only when the previous one has answered.
+ */
+function useLiveTaskPage(api: ApiClient, status: string, page: number) {
+  const [data, setData] = useState<TaskPage | undefined>(undefined);
+  const [error, setError] = useState<unknown>(undefined);
+  const [loading, setLoading] = useState(true);
+
+  useEffect(() => {
+    let stopped = false;
+    let inFlight = false;
+    let failures = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let controller: AbortController | undefined;
+    setLoading(true);
+
+    const tick = async () => {
+      timer = undefined;
+      if (stopped || inFlight || document.visibilityState === 'hidden') return; // resumed by visibilitychange
+      inFlight = true;
+      controller = new AbortController();
+      try {
+        const result = await api.listTasks({ ...(status ? { status } : {}), page, pageSize: PAGE_SIZE }, controller.signal);
+        if (stopped) return;
+        failures = 0;
+        setData(result);
+        setError(undefined);
+      } catch (e) {
+        if (stopped || isAbortError(e)) return;
+        failures++;
+        setError(e);
+      } finally {
+        inFlight = false;
+        if (!stopped) {
+          setLoading(false);
+          const delay = failures === 0 ? LIST_POLL_MS : backoffDelay(failures, LIST_POLL_MS, MAX_ERROR_BACKOFF_MS);
+          timer = setTimeout(tick, delay);
+        }
+      }
+    };
+
+    const onVisibility = () => {
+      if (document.visibilityState !== 'visible' || inFlight) return;
+      if (timer !== undefined) clearTimeout(timer);
+      void tick();
+    };
+
+    document.addEventListener('visibilitychange', onVisibility);
+    void tick();
+    return () => {
+      stopped = true;
+      if (timer !== undefined) clearTimeout(timer);
+      controller?.abort();
+      document.removeEventListener('visibilitychange', onVisibility);
+    };
+  }, [api, status, page]);
+
+  return { data, error, loading };
+}
+
+export function TaskList({ api, gatewayUrl, search }: TaskListProps) {
+  const { status, page } = readQuery(search);
+  const { data, error, loading } = useLiveTaskPage(api, status, page);
+  const list = items(data);
+  const total = typeof data?.total === 'number' ? data.total : list.length;
+  const pageCount = Math.max(1, Math.ceil(total / (data?.pageSize || PAGE_SIZE)));
+  const running = list.filter((t) => normalizeStatus(t.status) === 'running').length;
+
+  const go = (nextStatus: string, nextPage: number) => navigate(paths.tasks(writeQuery(nextStatus, nextPage)));
+
+  return (
+    <section className="card" aria-labelledby="tasks-heading">
+      <div className="card-header">
+        <h2 id="tasks-heading">Tasks</h2>
+        <Link to={paths.newTask()} className="button" data-testid="new-task-link">
+          New task
+        </Link>
+      </div>
+
+      <div className="toolbar">
+        <label htmlFor="status-filter">Status</label>
+        <select id="status-filter" value={status} onChange={(e) => go(e.target.value, 1)} data-testid="status-filter">
+          <option value="">all</option>
+          {TASK_STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        <span className="muted live-note" aria-hidden="true">
+          refreshes every {LIST_POLL_MS / 1000} s
+        </span>
+      </div>
+
+      {error !== undefined && <ErrorBox error={error} gatewayUrl={gatewayUrl} testId="tasks-error" />}
+
+      <p className="visually-hidden" aria-live="polite">
+        {data === undefined ? '' : `${total} tasks${status ? ` with status ${status}` : ''}, ${running} running on this page`}
+      </p>
+
+      {loading && data === undefined && error === undefined && <p className="muted">Loading tasks…</p>}
+
+      {data !== undefined && list.length === 0 && (
+        <p className="empty" data-testid="tasks-empty">
+          {status ? `No ${status} tasks.` : 'No tasks yet.'} <Link to={paths.newTask()}>Submit one</Link>.
+        </p>
+      )}
+
+      {list.length > 0 && (
+        <table className="tasks" data-testid="task-table">
+          <thead>
+            <tr>
+              <th scope="col">Task</th>
+              <th scope="col">Status</th>
+              <th scope="col">Jobs done</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((task) => (
+              <tr key={task.id} data-testid="task-row" data-task-id={task.id}>
+                <td data-label="Task" className="wide">
+                  <Link to={paths.task(task.id)} data-testid="task-link" title={task.id}>
+                    <code>{shortId(task.id)}</code>
+                  </Link>
+                  <span className="goal-text">
+                    {task.goal ? task.goal : `${task.jobCount} explicit job${task.jobCount === 1 ? '' : 's'}`}
+                  </span>
+                </td>
+                <td data-label="Status">
+                  <StatusBadge status={task.status} testId="task-status" />
+                </td>
+                <td data-label="Jobs done">
+                  <JobProgress done={task.completedJobs} total={task.jobCount} testId="task-progress" />
+                </td>
+                <td data-label="Created">{formatDate(task.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+
+      {data !== undefined && pageCount > 1 && (
+        <nav className="pager" aria-label="Task pages">
+          <button type="button" className="secondary" disabled={page <= 1} onClick={() => go(status, page - 1)} data-testid="page-prev">
+            Previous
+          </button>
+          <span data-testid="page-info">
+            Page {page} of {pageCount}
+          </span>
+          <button
+            type="button"
+            className="secondary"
+            disabled={page >= pageCount}
+            onClick={() => go(status, page + 1)}
+            data-testid="page-next"
+          >
+            Next
+          </button>
+        </nav>
+      )}
+    </section>
+  );
+}
