@@ -70,7 +70,9 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         {
             if (Environment.UserName != "root")
                 throw new TargetFailedException("Local base images need debootstrap: install it (apt-get install debootstrap) or use --base-images registry.");
-            ProcessRunner.Run("apt-get", ["install", "-y", "-qq", "debootstrap"], environment: new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" }, cancellationToken: cancellationToken);
+            var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+            ProcessRunner.Run("apt-get", ["update", "-qq"], environment: environment, cancellationToken: cancellationToken);
+            ProcessRunner.Run("apt-get", ["install", "-y", "-qq", "debootstrap"], environment: environment, cancellationToken: cancellationToken);
         }
         var rootfs = Path.Combine(workDirectory, "debian-rootfs");
         if (Directory.Exists(rootfs)) ProcessRunner.Run("rm", ["-rf", rootfs], cancellationToken: cancellationToken);
