@@ -8,6 +8,6 @@ public sealed record CreateTaskRequest(IReadOnlyList<JobRequest>? Jobs);
 
 public sealed record NewJob(string Type, string Input);
 
-public sealed record JobRecord(Guid Id, string Type, string Input, JobStatus Status, string? Output);
+public sealed record JobRecord(Guid Id, string Type, string Input, JobState Status, string? Output);
 
-public sealed record TaskRecord(Guid Id, TaskStatus Status, DateTimeOffset CreatedAt, IReadOnlyList<JobRecord> Jobs);
+public sealed record TaskRecord(Guid Id, TaskState Status, DateTimeOffset CreatedAt, IReadOnlyList<JobRecord> Jobs);

@@ -15,9 +15,9 @@ public sealed class InMemoryTaskStore(TimeProvider time) : ITaskStore
 
         var task = new TaskRecord(
             Guid.CreateVersion7(),
-            TaskStatus.Pending,
+            TaskState.Queued,
             time.GetUtcNow(),
-            [.. jobs.Select(job => new JobRecord(Guid.CreateVersion7(), job.Type, job.Input, JobStatus.Pending, Output: null))]);
+            [.. jobs.Select(job => new JobRecord(Guid.CreateVersion7(), job.Type, job.Input, JobState.Queued, Output: null))]);
         _tasks[task.Id] = task;
         return Task.FromResult(task);
     }

@@ -21,7 +21,7 @@ public sealed class SerializationTests
     [Fact]
     public void Statuses_are_written_as_names_not_numbers()
     {
-        Assert.Equal("\"DeadLettered\"", JsonSerializer.Serialize(JobStatus.DeadLettered, Web));
-        Assert.Equal(Contracts.TaskStatus.Succeeded, JsonSerializer.Deserialize<Contracts.TaskStatus>("\"Succeeded\"", Web));
+        Assert.Equal("\"dead\"", JsonSerializer.Serialize(JobState.Dead, Web));
+        Assert.Equal(TaskState.Succeeded, JsonSerializer.Deserialize<TaskState>("\"succeeded\"", Web));
     }
 }

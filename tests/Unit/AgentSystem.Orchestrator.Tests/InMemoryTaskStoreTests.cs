@@ -1,7 +1,6 @@
 using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Orchestrator.Services;
-using TaskStatus = AgentSystem.Contracts.TaskStatus;
 
 namespace AgentSystem.Orchestrator.Tests;
 
@@ -16,9 +15,9 @@ public sealed class InMemoryTaskStoreTests
         var found = await store.FindAsync(created.Id, CancellationToken.None);
 
         Assert.NotNull(found);
-        Assert.Equal(TaskStatus.Pending, found.Status);
+        Assert.Equal(TaskState.Queued, found.Status);
         Assert.Equal(["echo", "hash"], found.Jobs.Select(j => j.Type));
-        Assert.All(found.Jobs, j => Assert.Equal(JobStatus.Pending, j.Status));
+        Assert.All(found.Jobs, j => Assert.Equal(JobState.Queued, j.Status));
         Assert.Null(await store.FindAsync(Guid.NewGuid(), CancellationToken.None));
     }
 }

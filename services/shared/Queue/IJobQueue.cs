@@ -1,0 +1,49 @@
+using AgentSystem.Contracts;
+
+namespace AgentSystem.Queue;
+
+/// <summary>
+/// The job queue's fast path (docs/queue.md): at-least-once delivery with leases. PostgreSQL stays the source of
+/// truth; every method is one round trip to Redis.
+/// </summary>
+public interface IJobQueue
+{
+    /// <summary>Enqueues the messages not already queued or in processing (idempotent per job id) and wakes workers.</summary>
+    Task<int> EnqueueAsync(IReadOnlyCollection<JobMessage> jobs, CancellationToken cancellationToken);
+
+    /// <summary>Takes up to <paramref name="max"/> jobs, first in first out, each leased for the visibility timeout.</summary>
+    Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken);
+
+    /// <summary>Done: removes the job from processing. Call only after its result is committed.</summary>
+    Task AckAsync(ClaimedJob job, CancellationToken cancellationToken);
+
+    /// <summary>Failed: back to the queue with attempt + 1, or to the dead-letter list when attempts are used up.</summary>
+    Task<NackOutcome> NackAsync(ClaimedJob job, string reason, CancellationToken cancellationToken);
+
+    /// <summary>Extends the lease of a job still running; false when the lease was lost (reclaimed meanwhile).</summary>
+    Task<bool> RenewAsync(ClaimedJob job, CancellationToken cancellationToken);
+
+    /// <summary>Moves jobs whose lease expired back to the queue (or dead-letters them); safe to run from every worker.</summary>
+    Task<ReclaimResult> ReclaimExpiredAsync(CancellationToken cancellationToken);
+
+    /// <summary>Which of these job ids Redis holds (queued or in processing): the dispatcher re-sends the others.</summary>
+    Task<IReadOnlySet<Guid>> FindKnownAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken);
+
+    Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(int max, CancellationToken cancellationToken);
+
+    /// <summary>Returns when an enqueue notification arrives or <paramref name="timeout"/> passes, whichever is first.</summary>
+    Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken);
+}
+
+/// <summary>A claimed job. <see cref="Raw"/> is the exact stored message, which ack, nack and renew need.</summary>
+public sealed record ClaimedJob(JobMessage Message, string Raw, DateTimeOffset LeaseDeadline);
+
+public enum NackOutcome { Requeued, DeadLettered }
+
+public sealed record ReclaimResult(int Requeued, int DeadLettered);
+
+public sealed record QueueStats(long Queued, long Processing, long DeadLettered);
+
+public sealed record DeadLetter(JobMessage Message, string Error, DateTimeOffset At);

@@ -1,0 +1,31 @@
+using AgentSystem.Contracts;
+
+namespace AgentSystem.Store;
+
+public sealed record NewJob(string Type, string Input);
+
+public sealed record NewTask(string? Goal, IReadOnlyList<NewJob> Jobs, string? IdempotencyKey, string? TraceParent);
+
+public sealed record JobRecord(
+    Guid Id, int Seq, string Type, string Input, JobState Status, int Attempts, string? Result, string? Error,
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
+
+public sealed record TaskRecord(
+    Guid Id, TaskState Status, string? Goal, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, IReadOnlyList<JobRecord> Jobs);
+
+public sealed record TaskSummary(
+    Guid Id, TaskState Status, string? Goal, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int JobCount, int CompletedJobs);
+
+public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, int Page, int PageSize, long Total);
+
+/// <summary><see cref="Created"/> is false when an earlier task had the same idempotency key: that task is returned.</summary>
+public sealed record CreatedTask(TaskRecord Task, bool Created);
+
+/// <summary>What a worker may do with a job it claimed.</summary>
+public enum JobStart
+{
+    /// <summary>Marked running: run it.</summary>
+    Run,
+    /// <summary>Cancelled or already final (a redelivery after success): ack without running.</summary>
+    Skip,
+}
