@@ -1,16 +1,24 @@
 using AgentSystem.Chat.Apis;
 using AgentSystem.Chat.Extensions;
+using AgentSystem.Chat.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
-var app = builder.Build();
+await using var app = builder.Build();
+
+// `AgentSystem.Chat migrate`: apply the schema migrations and exit (a deploy's one-shot job), not at every start.
+if (args is [ChatMigrator.Command, ..])
+{
+    return await app.MigrateAsync();
+}
 
 app.MapDefaultEndpoints();
 app.MapChatApi();
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

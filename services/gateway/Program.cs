@@ -9,7 +9,9 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseGatewayPipeline();
 app.MapInfoApi();
+app.MapProxyApi();
 
 app.Run();
 

@@ -1,16 +1,115 @@
 using AgentSystem.Chat.Providers;
+using AgentSystem.Chat.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AgentSystem.Chat.Extensions;
 
-public static class ApplicationServiceExtensions
+public static partial class ApplicationServiceExtensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, ChatJsonContext.Default));
-        builder.Services.AddSingleton<IChatProvider, OfflineChatProvider>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        // Throw in every environment (not only Development), so a malformed body gets the same 400 with a reason.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddExceptionHandler<ChatExceptionHandler>();
+        builder.AddChatProvider();
+        builder.AddConversationStore();
+        builder.Services.AddHostedService<StartupReport>();
 
         return builder;
     }
+
+    /// <summary>Runs the pending migrations (the <c>migrate</c> command); returns the process exit code.</summary>
+    public static async Task<int> MigrateAsync(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        var logger = app.Services.GetRequiredService<ILogger<ChatMigrator>>();
+        if (app.Services.GetService<ChatMigrator>() is not { } migrator)
+        {
+            LogNothingToMigrate(logger);
+            return 2;
+        }
+
+        try
+        {
+            await migrator.MigrateAsync(app.Lifetime.ApplicationStopping);
+            return 0;
+        }
+        catch (Exception error) when (error is NpgsqlException or TimeoutException)
+        {
+            LogMigrationFailed(logger, error);
+            return 1;
+        }
+    }
+
+    // The OpenAI-compatible API when Llm:BaseUrl is set, else the offline provider.
+    private static void AddChatProvider(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.SectionName).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
+
+        if (string.IsNullOrWhiteSpace(builder.Configuration[$"{LlmOptions.SectionName}:{nameof(LlmOptions.BaseUrl)}"]))
+        {
+            builder.Services.AddSingleton<IChatProvider, OfflineChatProvider>();
+            return;
+        }
+
+        builder.Services.AddHttpClient<IChatProvider, OpenAiChatProvider>((services, client) =>
+        {
+            var options = services.GetRequiredService<IOptions<LlmOptions>>().Value;
+            client.BaseAddress = new Uri(options.BaseUrl!.TrimEnd('/') + "/");
+            client.Timeout = options.Timeout;
+            if (!string.IsNullOrWhiteSpace(options.ApiKey))
+            {
+                client.DefaultRequestHeaders.Authorization = new("Bearer", options.ApiKey);
+            }
+        });
+    }
+
+    // PostgreSQL when ConnectionStrings:Postgres is set, else in memory.
+    private static void AddConversationStore(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(PostgresConversationStore.ConnectionStringName);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            builder.Services.AddSingleton<IConversationStore, InMemoryConversationStore>();
+            return;
+        }
+
+        builder.Services.AddSingleton(services => new NpgsqlDataSourceBuilder(connectionString)
+            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
+            .Build());
+        builder.Services.AddSingleton<IConversationStore, PostgresConversationStore>();
+        builder.Services.AddSingleton<ChatMigrator>();
+        builder.Services.AddHealthChecks()
+            .AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag], timeout: PostgresHealthCheck.Timeout);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "ConnectionStrings:Postgres is not configured: there is no database to migrate")]
+    private static partial void LogNothingToMigrate(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Migration failed; nothing of it was applied")]
+    private static partial void LogMigrationFailed(ILogger logger, Exception error);
+}
+
+/// <summary>Says at start which provider answers and where conversations are kept.</summary>
+internal sealed partial class StartupReport(IServiceProvider services, ILogger<StartupReport> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var provider = services.GetRequiredService<IChatProvider>().Name;
+        var store = services.GetRequiredService<IConversationStore>() is PostgresConversationStore ? "PostgreSQL" : "memory (lost on restart)";
+        LogChoices(logger, provider, store);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chat provider: {Provider}; conversations kept in {Store}")]
+    private static partial void LogChoices(ILogger logger, string provider, string store);
 }

@@ -2,9 +2,20 @@ namespace AgentSystem.Chat.Model;
 
 public sealed record ChatMessage(string Role, string Content);
 
-public sealed record ChatRequest(IReadOnlyList<ChatMessage?>? Messages);
+/// <summary>Without <paramref name="ConversationId"/> a new conversation starts; with one, <paramref name="Messages"/> continue it.</summary>
+public sealed record ChatRequest(Guid? ConversationId, IReadOnlyList<ChatMessage?>? Messages, bool Stream);
 
-public sealed record ChatResponse(string Provider, ChatMessage Message);
+public sealed record ChatResponse(Guid ConversationId, string Provider, ChatMessage Message);
+
+/// <summary>One <c>data:</c> event of a streamed reply.</summary>
+public sealed record ChatDelta(string Delta);
+
+/// <summary>The last <c>data:</c> event of a streamed reply before <c>[DONE]</c>.</summary>
+public sealed record ChatStreamEnd(Guid ConversationId, string Provider);
+
+public sealed record StoredChatMessage(string Role, string Content, DateTimeOffset CreatedAt);
+
+public sealed record Conversation(Guid Id, DateTimeOffset CreatedAt, IReadOnlyList<StoredChatMessage> Messages);
 
 public static class ChatRoles
 {

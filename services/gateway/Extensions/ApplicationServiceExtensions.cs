@@ -1,17 +1,117 @@
+using System.Globalization;
+using System.Net;
+using System.Threading.RateLimiting;
+using AgentSystem.Gateway.Apis;
+using AgentSystem.Gateway.Infrastructure;
+using AgentSystem.Gateway.Proxy;
+using AgentSystem.Gateway.Security;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Gateway.Extensions;
 
 public static class ApplicationServiceExtensions
 {
+    public static readonly string[] CorsRequestHeaders = ["X-Api-Key", "Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"];
+    public static readonly string[] CorsExposedHeaders = ["Location", "X-Request-Id", "Retry-After"];
+
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
-        builder.Services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        var services = builder.Services;
+        services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)
+            .Validate(o => o.ApiKeys.Any(key => !string.IsNullOrWhiteSpace(key)),
+                "No API key is configured: set Gateway:ApiKeys (in Kubernetes the Secret's Gateway__ApiKeys__0, Gateway__ApiKeys__1, ...).")
+            .Validate(o => o.UpstreamTimeout > TimeSpan.Zero && o.UpstreamTimeout <= GatewayOptions.MaxUpstreamTimeout,
+                $"Gateway:UpstreamTimeout must be above zero and at most {GatewayOptions.MaxUpstreamTimeout} (hh:mm:ss; a bare '30' means 30 days).")
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) => kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes);
+        services.AddExceptionHandler<BadRequestExceptionHandler>();
+
+        services.AddSingleton<Upstreams>();
+        services.AddSingleton<UpstreamForwarder>();
+        services.AddHttpClient(UpstreamForwarder.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // A proxy passes redirects, compressed bodies and cookies through untouched.
+                AllowAutoRedirect = false,
+                AutomaticDecompression = DecompressionMethods.None,
+                UseCookies = false,
+                UseProxy = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+        services.AddHealthChecks()
+            .Add(UpstreamCheck("orchestrator", upstreams => upstreams.Orchestrator))
+            .Add(UpstreamCheck("chat", upstreams => upstreams.Chat));
+
+        services.AddSingleton<ApiKeyRing>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
+        services.AddAuthorization();
+        services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(ProxyApi.RateLimitPolicy, PerApiKey);
+            options.OnRejected = OnRateLimitedAsync;
+        });
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<GatewayOptions>>((cors, gateway) => cors.AddDefaultPolicy(policy => policy
+            .WithOrigins([.. gateway.Value.EffectiveCorsOrigins])
+            .AllowAnyMethod()
+            .WithHeaders(CorsRequestHeaders)
+            .WithExposedHeaders(CorsExposedHeaders)
+            .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
 
         return builder;
+    }
+
+    /// <summary>Request id, CORS (preflights end here), API key, rate limit; in that order.</summary>
+    public static WebApplication UseGatewayPipeline(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+
+        app.UseMiddleware<RequestIdMiddleware>();
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        return app;
+    }
+
+    private static HealthCheckRegistration UpstreamCheck(string name, Func<Upstreams, Upstream> select) => new(
+        name,
+        services => new UpstreamHealthCheck(services.GetRequiredService<IHttpClientFactory>(), select(services.GetRequiredService<Upstreams>())),
+        HealthStatus.Unhealthy,
+        [ServiceDefaultsExtensions.ReadyTag],
+        UpstreamHealthCheck.Timeout);
+
+    private static RateLimitPartition<string> PerApiKey(HttpContext context)
+    {
+        var limit = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.RateLimit;
+        return RateLimitPartition.GetTokenBucketLimiter(context.User.Identity?.Name ?? "anonymous", _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = limit.Burst,
+            TokensPerPeriod = limit.PermitsPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+        });
+    }
+
+    private static async ValueTask OnRateLimitedAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
+        rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        await TypedResults.Problem(
+            statusCode: StatusCodes.Status429TooManyRequests,
+            title: "Too many requests",
+            detail: $"The rate limit for this API key is exceeded; retry after {seconds} s.").ExecuteAsync(rejected.HttpContext);
     }
 }

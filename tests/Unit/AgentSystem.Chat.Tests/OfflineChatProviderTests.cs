@@ -45,3 +45,20 @@ public sealed class OfflineChatProviderTests
         Assert.Contains("no user message", reply.Content, StringComparison.Ordinal);
     }
 }
+
+public sealed class OfflineChatProviderStreamTests
+{
+    [Fact]
+    public async Task Stream_yields_the_same_reply_a_word_at_a_time()
+    {
+        var provider = new OfflineChatProvider();
+        ChatMessage[] messages = [new("user", "  what is   two plus two? ")];
+
+        var whole = await provider.CompleteAsync(messages, CancellationToken.None);
+        var pieces = await provider.StreamAsync(messages, CancellationToken.None).ToListAsync();
+
+        Assert.Equal(whole.Content, string.Concat(pieces));
+        Assert.Equal(whole.Content.Split(' ').Length, pieces.Count);
+        Assert.All(pieces, piece => Assert.Single(piece.Trim().Split(' ')));
+    }
+}

@@ -19,3 +19,24 @@ public sealed class GatewayOptionsTests
         Assert.Contains(result.Failures!, failure => failure.Contains(nameof(GatewayOptions.OrchestratorUrl), StringComparison.Ordinal));
     }
 }
+
+public sealed class GatewayOptionsRangeTests
+{
+    [Fact]
+    public void Validator_checks_the_limits_too()
+    {
+        var options = new GatewayOptions
+        {
+            OrchestratorUrl = "http://orchestrator:8000",
+            ChatUrl = "http://chat:3001",
+            MaxRequestBodyBytes = 0,
+            RateLimit = new RateLimitOptions { PermitsPerSecond = 0 },
+        };
+
+        var result = new GatewayOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains(result.Failures!, failure => failure.Contains(nameof(GatewayOptions.MaxRequestBodyBytes), StringComparison.Ordinal));
+        Assert.Contains(result.Failures!, failure => failure.Contains(nameof(RateLimitOptions.PermitsPerSecond), StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,48 @@
+using AgentSystem.Chat.Model;
+
+namespace AgentSystem.Chat.Storage;
+
+/// <summary>For development and tests, when no PostgreSQL is configured: conversations are lost on restart.</summary>
+public sealed class InMemoryConversationStore(TimeProvider time) : IConversationStore
+{
+    private readonly Dictionary<Guid, Conversation> _conversations = [];
+    private readonly Lock _gate = new();
+
+    public Task<Guid> CreateAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+
+        var now = time.GetUtcNow();
+        var conversation = new Conversation(Guid.CreateVersion7(now), now, Stored(messages, now));
+        lock (_gate)
+        {
+            _conversations.Add(conversation.Id, conversation);
+        }
+
+        return Task.FromResult(conversation.Id);
+    }
+
+    public Task AppendAsync(Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+
+        lock (_gate)
+        {
+            var conversation = _conversations.GetValueOrDefault(conversationId) ?? throw new KeyNotFoundException($"No conversation has id {conversationId}.");
+            _conversations[conversationId] = conversation with { Messages = [.. conversation.Messages, .. Stored(messages, time.GetUtcNow())] };
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task<Conversation?> FindAsync(Guid conversationId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_conversations.GetValueOrDefault(conversationId));
+        }
+    }
+
+    private static List<StoredChatMessage> Stored(IReadOnlyList<ChatMessage> messages, DateTimeOffset now) =>
+        [.. messages.Select(message => new StoredChatMessage(message.Role, message.Content, now))];
+}

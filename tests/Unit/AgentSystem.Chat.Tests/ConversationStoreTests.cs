@@ -1,0 +1,91 @@
+using AgentSystem.Chat.Model;
+using AgentSystem.Chat.Storage;
+
+namespace AgentSystem.Chat.Tests;
+
+public sealed class InMemoryConversationStoreTests
+{
+    private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 21, 14, 0, 0, TimeSpan.Zero));
+    private readonly InMemoryConversationStore _store;
+
+    public InMemoryConversationStoreTests() => _store = new InMemoryConversationStore(_time);
+
+    [Fact]
+    public async Task Create_then_find_returns_the_messages_in_order()
+    {
+        var id = await _store.CreateAsync([new("user", "hi"), new("assistant", "hello")], CancellationToken.None);
+
+        var conversation = await _store.FindAsync(id, CancellationToken.None);
+
+        Assert.NotNull(conversation);
+        Assert.Equal(_time.GetUtcNow(), conversation.CreatedAt);
+        Assert.Equal([new("user", "hi", _time.GetUtcNow()), new("assistant", "hello", _time.GetUtcNow())], conversation.Messages);
+    }
+
+    [Fact]
+    public async Task Append_adds_after_the_last_message_with_its_own_time()
+    {
+        var id = await _store.CreateAsync([new("user", "one")], CancellationToken.None);
+        var created = _time.GetUtcNow();
+        _time.Advance(TimeSpan.FromMinutes(1));
+
+        await _store.AppendAsync(id, [new("assistant", "two"), new("user", "three")], CancellationToken.None);
+        var conversation = await _store.FindAsync(id, CancellationToken.None);
+
+        Assert.Equal(["one", "two", "three"], conversation!.Messages.Select(m => m.Content));
+        Assert.Equal([created, _time.GetUtcNow(), _time.GetUtcNow()], conversation.Messages.Select(m => m.CreatedAt));
+        Assert.Equal(created, conversation.CreatedAt);
+    }
+
+    [Fact]
+    public async Task A_found_conversation_does_not_change_afterwards()
+    {
+        var id = await _store.CreateAsync([new("user", "one")], CancellationToken.None);
+        var before = await _store.FindAsync(id, CancellationToken.None);
+
+        await _store.AppendAsync(id, [new("assistant", "two")], CancellationToken.None);
+
+        Assert.Single(before!.Messages);
+    }
+
+    [Fact]
+    public async Task Unknown_ids_are_null_to_find_and_an_error_to_append()
+    {
+        Assert.Null(await _store.FindAsync(Guid.NewGuid(), CancellationToken.None));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(Guid.NewGuid(), [new ChatMessage("user", "x")], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_lose_nothing()
+    {
+        var id = await _store.CreateAsync([new("user", "start")], CancellationToken.None);
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => _store.AppendAsync(id, [new ChatMessage("user", $"{i}")], CancellationToken.None))));
+
+        Assert.Equal(201, (await _store.FindAsync(id, CancellationToken.None))!.Messages.Count);
+    }
+}
+
+public sealed class ChatMigratorTests
+{
+    [Fact]
+    public void The_embedded_migrations_start_with_the_chat_tables()
+    {
+        var first = ChatMigrator.Migrations[0];
+
+        Assert.Equal((1, "chat", "0001_chat"), (first.Version, first.Name, first.ToString()));
+        Assert.Contains("CREATE TABLE chat_conversations", first.Sql, StringComparison.Ordinal);
+        Assert.Contains("CREATE TABLE chat_messages", first.Sql, StringComparison.Ordinal);
+        Assert.Equal(ChatMigrator.Migrations.Count, ChatMigrator.Migrations.Select(m => m.Version).Distinct().Count());
+        Assert.Equal(ChatMigrator.Migrations[^1].Version, ChatMigrator.LatestVersion);
+    }
+}
+
+internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
+{
+    private DateTimeOffset _now = now;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}

@@ -1,0 +1,84 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace AgentSystem.Chat.Tests.Fakes;
+
+/// <summary>
+/// An OpenAI-compatible server on 127.0.0.1 (random port) under <c>/v1</c>. It replies "Hello from the model" (streamed as
+/// "Hello", " from", " the model"); the last user message picks a failure: "fail" (500), "garbage" (not JSON), "cut" (a stream
+/// that stops before [DONE]), "stall" (no answer for 30 s).
+/// </summary>
+public sealed class FakeOpenAi : IAsyncDisposable
+{
+    public const string Reply = "Hello from the model";
+
+    private readonly WebApplication _app;
+
+    private FakeOpenAi(WebApplication app) => _app = app;
+
+    public Uri BaseUrl => new(_app.Urls.Single() + "/v1");
+
+    public JsonElement? LastRequest { get; private set; }
+
+    public string? LastAuthorization { get; private set; }
+
+    public static async Task<FakeOpenAi> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var fake = new FakeOpenAi(builder.Build());
+        fake._app.MapPost("/v1/chat/completions", fake.CompleteAsync);
+        await fake._app.StartAsync();
+        return fake;
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    private async Task CompleteAsync(HttpContext context)
+    {
+        var request = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
+        LastRequest = request;
+        LastAuthorization = context.Request.Headers.Authorization;
+        var last = request.GetProperty("messages").EnumerateArray().Last().GetProperty("content").GetString();
+        var stream = request.GetProperty("stream").GetBoolean();
+
+        switch (last)
+        {
+            case "fail":
+                context.Response.StatusCode = 500;
+                await context.Response.WriteAsync("""{"error":{"message":"boom"}}""");
+                return;
+            case "garbage":
+                await context.Response.WriteAsync(stream ? "data: {not json\n\n" : "<html>not json</html>");
+                return;
+            case "stall":
+                await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                return;
+        }
+
+        if (!stream)
+        {
+            await context.Response.WriteAsJsonAsync(new { id = "c1", choices = new[] { new { index = 0, message = new { role = "assistant", content = Reply } } } });
+            return;
+        }
+
+        context.Response.ContentType = "text/event-stream";
+        await context.Response.WriteAsync(": keep-alive comment\n\n");
+        await context.Response.WriteAsync("""data: {"choices":[{"index":0,"delta":{"role":"assistant"}}]}""" + "\n\n");
+        foreach (var piece in new[] { "Hello", " from", " the model" })
+        {
+            await context.Response.WriteAsync($$$"""data: {"choices":[{"index":0,"delta":{"content":"{{{piece}}}"}}]}""" + "\n\n");
+            await context.Response.Body.FlushAsync();
+            if (last == "cut")
+            {
+                return;
+            }
+        }
+
+        await context.Response.WriteAsync("""data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}""" + "\n\ndata: [DONE]\n\n");
+    }
+}

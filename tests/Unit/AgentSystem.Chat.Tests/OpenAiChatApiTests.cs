@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AgentSystem.Chat.Model;
+using AgentSystem.Chat.Tests.Fakes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Chat.Tests;
+
+/// <summary>The chat service with Llm:BaseUrl set: it talks to a fake OpenAI-compatible server.</summary>
+public sealed class OpenAiChatApiTests : IAsyncLifetime
+{
+    private static readonly Uri Chat = new("/chat", UriKind.Relative);
+
+    private FakeOpenAi _server = null!;
+    private WebApplicationFactory<Program> _factory = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await FakeOpenAi.StartAsync();
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder
+            .UseSetting("Llm:BaseUrl", _server.BaseUrl.ToString())
+            .UseSetting("Llm:ApiKey", "sk-test")
+            .UseSetting("Llm:Model", "test-model"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        await _server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Chat_answers_with_the_configured_provider()
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync(Chat, new { messages = new[] { new { role = "user", content = "hi" } } });
+        var body = await response.Content.ReadFromJsonAsync<ChatResponse>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("openai-compatible", body!.Provider);
+        Assert.Equal(FakeOpenAi.Reply, body.Message.Content);
+        Assert.Equal("Bearer sk-test", _server.LastAuthorization);
+    }
+
+    [Fact]
+    public async Task The_provider_sees_the_stored_conversation_before_the_new_messages()
+    {
+        using var client = _factory.CreateClient();
+
+        using var first = await client.PostAsJsonAsync(Chat, new { messages = new[] { new { role = "user", content = "first" } } });
+        var id = (await first.Content.ReadFromJsonAsync<ChatResponse>())!.ConversationId;
+        using var second = await client.PostAsJsonAsync(Chat, new { conversationId = id, messages = new[] { new { role = "user", content = "second" } } });
+
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(
+            [("user", "first"), ("assistant", FakeOpenAi.Reply), ("user", "second")],
+            _server.LastRequest!.Value.GetProperty("messages").EnumerateArray().Select(m => (m.GetProperty("role").GetString(), m.GetProperty("content").GetString())));
+    }
+
+    [Fact]
+    public async Task Streamed_chat_relays_the_providers_deltas()
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync(Chat, new { messages = new[] { new { role = "user", content = "hi" } }, stream = true });
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.StartsWith("data: {\"delta\":\"Hello\"}\n\ndata: {\"delta\":\" from\"}\n\ndata: {\"delta\":\" the model\"}\n\ndata: {\"conversationId\":\"", body, StringComparison.Ordinal);
+        Assert.EndsWith("\",\"provider\":\"openai-compatible\"}\n\ndata: [DONE]\n\n", body, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Provider_failure_is_502_problem_naming_it(bool stream)
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync(Chat, new { messages = new[] { new { role = "user", content = "fail" } }, stream });
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("openai-compatible", problem.GetProperty("title").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_stream_failing_midway_ends_with_an_error_event_and_no_done()
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync(Chat, new { messages = new[] { new { role = "user", content = "cut" } }, stream = true });
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.StartsWith("data: {\"delta\":\"Hello\"}\n\nevent: error\ndata: {", body, StringComparison.Ordinal);
+        Assert.Contains("openai-compatible", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_fails_when_the_model_is_missing()
+    {
+        using var broken = _factory.WithWebHostBuilder(builder => builder.UseSetting("Llm:Model", ""));
+
+        var error = Assert.Throws<OptionsValidationException>(() => broken.CreateClient());
+
+        Assert.Contains("Llm:Model", error.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,83 @@
+using AgentSystem.Chat.Model;
+using AgentSystem.Chat.Providers;
+using AgentSystem.Chat.Tests.Fakes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Chat.Tests;
+
+public sealed class OpenAiChatProviderTests : IAsyncLifetime, IDisposable
+{
+    private FakeOpenAi _server = null!;
+    private HttpClient _http = null!;
+    private OpenAiChatProvider _provider = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await FakeOpenAi.StartAsync();
+        _http = new HttpClient { BaseAddress = new Uri(_server.BaseUrl + "/"), Timeout = TimeSpan.FromSeconds(1) };
+        _http.DefaultRequestHeaders.Authorization = new("Bearer", "sk-test");
+        var options = Options.Create(new LlmOptions { BaseUrl = _server.BaseUrl.ToString(), Model = "test-model", Timeout = _http.Timeout });
+        _provider = new OpenAiChatProvider(_http, options, NullLogger<OpenAiChatProvider>.Instance);
+    }
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    public void Dispose() => _http.Dispose();
+
+    [Fact]
+    public async Task Complete_posts_model_messages_and_key_and_reads_the_first_choice()
+    {
+        var reply = await _provider.CompleteAsync([new("system", "be brief"), new("user", "hi")], CancellationToken.None);
+
+        Assert.Equal(new ChatMessage("assistant", FakeOpenAi.Reply), reply);
+        Assert.Equal("Bearer sk-test", _server.LastAuthorization);
+        var request = _server.LastRequest!.Value;
+        Assert.Equal("test-model", request.GetProperty("model").GetString());
+        Assert.False(request.GetProperty("stream").GetBoolean());
+        Assert.Equal(
+            [("system", "be brief"), ("user", "hi")],
+            request.GetProperty("messages").EnumerateArray().Select(m => (m.GetProperty("role").GetString(), m.GetProperty("content").GetString())));
+    }
+
+    [Fact]
+    public async Task Stream_yields_the_delta_contents_until_done()
+    {
+        var pieces = await _provider.StreamAsync([new("user", "hi")], CancellationToken.None).ToListAsync();
+
+        Assert.Equal(["Hello", " from", " the model"], pieces);
+        Assert.True(_server.LastRequest!.Value.GetProperty("stream").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("fail", "500")]
+    [InlineData("garbage", "could not be used")]
+    [InlineData("stall", "did not answer")]
+    public async Task Failures_name_the_provider(string trigger, string detail)
+    {
+        var error = await Assert.ThrowsAsync<ChatProviderException>(() => _provider.CompleteAsync([new("user", trigger)], CancellationToken.None));
+
+        Assert.Equal("openai-compatible", error.Provider);
+        Assert.Contains(detail, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("fail")]
+    [InlineData("garbage")]
+    [InlineData("cut")]
+    public async Task Stream_failures_name_the_provider(string trigger)
+    {
+        var error = await Assert.ThrowsAsync<ChatProviderException>(async () => await _provider.StreamAsync([new("user", trigger)], CancellationToken.None).ToListAsync());
+
+        Assert.Equal("openai-compatible", error.Provider);
+    }
+
+    [Fact]
+    public async Task Unreachable_provider_is_a_provider_error()
+    {
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9/v1/") };
+        var provider = new OpenAiChatProvider(http, Options.Create(new LlmOptions { BaseUrl = "http://127.0.0.1:9/v1", Model = "m" }), NullLogger<OpenAiChatProvider>.Instance);
+
+        await Assert.ThrowsAsync<ChatProviderException>(() => provider.CompleteAsync([new("user", "hi")], CancellationToken.None));
+    }
+}

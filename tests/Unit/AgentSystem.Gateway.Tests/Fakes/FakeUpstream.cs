@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace AgentSystem.Gateway.Tests.Fakes;
+
+/// <summary>What a fake upstream saw of a request.</summary>
+public sealed record Echo(string Upstream, string Method, string Path, string Query, Dictionary<string, string> Headers, string Body)
+{
+    /// <summary>A request header by name, in any case (HttpClient writes some of its own way, e.g. X-Request-ID).</summary>
+    public string? Header(string name) => Headers.FirstOrDefault(header => header.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+}
+
+/// <summary>A stand-in orchestrator or chat on real Kestrel (127.0.0.1, random port) that echoes requests and has a few special routes.</summary>
+public sealed class FakeUpstream : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new(StringComparer.Ordinal);
+
+    private FakeUpstream(string name, WebApplication app)
+    {
+        Name = name;
+        _app = app;
+    }
+
+    public string Name { get; }
+
+    public Uri BaseUrl => new(_app.Urls.Single());
+
+    public static async Task<FakeUpstream> StartAsync(string name)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var upstream = new FakeUpstream(name, builder.Build());
+        upstream.MapRoutes();
+        await upstream._app.StartAsync();
+        return upstream;
+    }
+
+    /// <summary>Lets <c>/chat/events?gate=NAME</c> write its second event.</summary>
+    public void Open(string gate) => Gate(gate).TrySetResult();
+
+    /// <summary>An address where nothing listens, for "upstream down".</summary>
+    public static Uri UnusedAddress()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
+    }
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    private TaskCompletionSource Gate(string name) => _gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    private void MapRoutes()
+    {
+        _app.MapGet("/healthz", () => "ok");
+        _app.Map("/{**path}", async (HttpContext context) =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+            return Results.Json(new Echo(Name, context.Request.Method, context.Request.Path, context.Request.QueryString.Value ?? "", headers, await reader.ReadToEndAsync()));
+        });
+        _app.MapPost("/tasks", () => Results.Accepted("/tasks/42", new { id = 42 }));
+        _app.MapGet("/tasks/absolute-location", () => Results.Created(new Uri(BaseUrl, "/tasks/7?view=full"), new { id = 7 }));
+        _app.MapGet("/tasks/foreign-location", () => Results.Created("https://example.com/tasks/7", new { id = 7 }));
+        _app.MapGet("/tasks/hop-by-hop", (HttpContext context) =>
+        {
+            context.Response.Headers.Connection = "X-Upstream-Hop";
+            context.Response.Headers["X-Upstream-Hop"] = "secret";
+            context.Response.Headers.KeepAlive = "timeout=5";
+            context.Response.Headers.ProxyAuthenticate = "Basic";
+            context.Response.Headers["X-Kept"] = "yes";
+            return "hop";
+        });
+        _app.MapGet("/tasks/slow", async (HttpContext context) =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+            return "late";
+        });
+        _app.MapGet("/chat/events", async (HttpContext context, string gate) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.WriteAsync("data: first\n\n");
+            await context.Response.Body.FlushAsync();
+            await Gate(gate).Task.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
+            await context.Response.WriteAsync("data: second\n\n");
+        });
+        _app.MapGet("/chat/slow-events", async (HttpContext context, int delayMs) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            await context.Response.Body.FlushAsync();
+            await Task.Delay(delayMs, context.RequestAborted);
+            await context.Response.WriteAsync("data: late but welcome\n\n");
+        });
+    }
+}

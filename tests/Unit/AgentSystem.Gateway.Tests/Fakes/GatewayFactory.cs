@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentSystem.Gateway.Tests.Fakes;
+
+/// <summary>The gateway on real Kestrel (so limits, remote addresses and streaming are the real ones) in front of the given upstreams.</summary>
+public sealed class GatewayFactory : WebApplicationFactory<Program>
+{
+    public const string Key = "test-key-0";
+    public const string OtherKey = "test-key-1";
+
+    private readonly Dictionary<string, string?> _settings;
+
+    public GatewayFactory(Uri orchestrator, Uri chat, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        _settings = new(StringComparer.Ordinal)
+        {
+            ["Gateway:OrchestratorUrl"] = orchestrator.ToString(),
+            ["Gateway:ChatUrl"] = chat.ToString(),
+            ["Gateway:ApiKeys:0"] = Key,
+            ["Gateway:ApiKeys:1"] = OtherKey,
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[name] = value;
+        }
+
+        UseKestrel(0);
+    }
+
+    public HttpClient CreateClient(string? apiKey)
+    {
+        StartServer();
+        var client = CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = ClientOptions.BaseAddress, AllowAutoRedirect = false, HandleCookies = false });
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+
+        return client;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(Environments.Production);
+        foreach (var (name, value) in _settings)
+        {
+            builder.UseSetting(name, value);
+        }
+    }
+}
+
+/// <summary>Two fake upstreams and a gateway in front of them, shared by a test class.</summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    public FakeUpstream Orchestrator { get; private set; } = null!;
+
+    public FakeUpstream Chat { get; private set; } = null!;
+
+    public GatewayFactory Gateway { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Orchestrator = await FakeUpstream.StartAsync("orchestrator");
+        Chat = await FakeUpstream.StartAsync("chat");
+        Gateway = new GatewayFactory(Orchestrator.BaseUrl, Chat.BaseUrl);
+        Gateway.StartServer();
+    }
+
+    /// <summary>Another gateway before the same upstreams (or others), with settings of its own; the caller disposes it.</summary>
+    public GatewayFactory NewGateway(IReadOnlyDictionary<string, string?> settings, Uri? orchestrator = null) =>
+        new(orchestrator ?? Orchestrator.BaseUrl, Chat.BaseUrl, settings);
+
+    public async Task DisposeAsync()
+    {
+        await Gateway.DisposeAsync();
+        await Orchestrator.DisposeAsync();
+        await Chat.DisposeAsync();
+    }
+}

@@ -1,0 +1,194 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using AgentSystem.Gateway.Tests.Fakes;
+
+namespace AgentSystem.Gateway.Tests;
+
+public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    [Theory]
+    [InlineData("/api/tasks", "orchestrator", "/tasks")]
+    [InlineData("/api/tasks/3f0c/events", "orchestrator", "/tasks/3f0c/events")]
+    [InlineData("/api/chat", "chat", "/chat")]
+    [InlineData("/api/chat/conversations/c9", "chat", "/chat/conversations/c9")]
+    public async Task Each_prefix_goes_to_its_upstream_with_method_query_and_body(string path, string upstream, string upstreamPath)
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        using var content = new StringContent("""{"hello":"world"}""", Encoding.UTF8, "application/json");
+
+        using var response = await client.PutAsync(new Uri($"{path}?status=running&page=2", UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var echo = await response.Content.ReadFromJsonAsync<Echo>();
+        Assert.NotNull(echo);
+        Assert.Equal((upstream, "PUT", upstreamPath, "?status=running&page=2", """{"hello":"world"}"""), (echo.Upstream, echo.Method, echo.Path, echo.Query, echo.Body));
+        Assert.Equal("application/json; charset=utf-8", echo.Header("Content-Type"));
+    }
+
+    [Theory]
+    [InlineData("POST", "/api/tasks", HttpStatusCode.Accepted, "/api/tasks/42")]
+    [InlineData("GET", "/api/tasks/absolute-location", HttpStatusCode.Created, "/api/tasks/7?view=full")]
+    [InlineData("GET", "/api/tasks/foreign-location", HttpStatusCode.Created, "https://example.com/tasks/7")]
+    public async Task Location_is_rewritten_to_the_public_path(string method, string path, HttpStatusCode status, string location)
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        using var request = new HttpRequestMessage(new HttpMethod(method), new Uri(path, UriKind.Relative)) { Content = new StringContent("{}") };
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(location, response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
+    public async Task Event_streams_pass_through_unbuffered()
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var gate = Guid.NewGuid().ToString("N");
+
+        using var response = await client.GetAsync(new Uri($"/api/chat/events?gate={gate}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        using var events = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        // The upstream writes the second event only when the gate opens, which is after the first one arrived here:
+        // a gateway buffering the response would hang this read until the timeout.
+        Assert.Equal("data: first", await events.ReadLineAsync(timeout.Token));
+        fixture.Chat.Open(gate);
+        Assert.Equal("", await events.ReadLineAsync(timeout.Token));
+        Assert.Equal("data: second", await events.ReadLineAsync(timeout.Token));
+    }
+
+    [Fact]
+    public async Task Hop_by_hop_request_headers_stay_at_the_gateway()
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/tasks/echo", UriKind.Relative));
+        request.Headers.Connection.Add("X-Client-Hop");
+        request.Headers.Add("X-Client-Hop", "secret");
+        request.Headers.Add("Keep-Alive", "timeout=5");
+        request.Headers.Add("Proxy-Authorization", "Basic Zm9vOmJhcg==");
+        request.Headers.TE.ParseAdd("trailers");
+        request.Headers.Add("X-Kept", "yes");
+
+        using var response = await client.SendAsync(request);
+        var echo = await response.Content.ReadFromJsonAsync<Echo>();
+
+        Assert.NotNull(echo);
+        Assert.Equal("yes", echo.Header("X-Kept"));
+        Assert.All(["X-Client-Hop", "Keep-Alive", "Proxy-Authorization", "TE"], name => Assert.Null(echo.Header(name)));
+        Assert.DoesNotContain("X-Client-Hop", echo.Header("Connection") ?? "", StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Hop_by_hop_response_headers_stay_at_the_gateway()
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+
+        using var response = await client.GetAsync(new Uri("/api/tasks/hop-by-hop", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["yes"], response.Headers.GetValues("X-Kept"));
+        Assert.All(["X-Upstream-Hop", "Keep-Alive", "Proxy-Authenticate"], name => Assert.False(response.Headers.Contains(name), name));
+        Assert.DoesNotContain("X-Upstream-Hop", response.Headers.Connection);
+    }
+
+    [Fact]
+    public async Task Forwarded_headers_and_the_client_request_id_reach_the_upstream()
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/chat/echo", UriKind.Relative));
+        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        request.Headers.Add("X-Request-Id", "client-req.42");
+
+        using var response = await client.SendAsync(request);
+        var echo = await response.Content.ReadFromJsonAsync<Echo>();
+
+        Assert.NotNull(echo);
+        Assert.Equal("203.0.113.7, 127.0.0.1", echo.Header("X-Forwarded-For"));
+        Assert.Equal("http", echo.Header("X-Forwarded-Proto"));
+        Assert.Equal(client.BaseAddress!.Authority, echo.Header("X-Forwarded-Host"));
+        Assert.Equal("client-req.42", echo.Header("X-Request-Id"));
+        Assert.Equal(["client-req.42"], response.Headers.GetValues("X-Request-Id"));
+    }
+
+    [Fact]
+    public async Task The_api_key_ends_at_the_gateway()
+    {
+        using var client = fixture.Gateway.CreateClient(apiKey: null);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/tasks/echo", UriKind.Relative));
+        request.Headers.Authorization = new("Bearer", GatewayFactory.Key);
+
+        using var response = await client.SendAsync(request);
+        var echo = await response.Content.ReadFromJsonAsync<Echo>();
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Null(echo!.Header("Authorization"));
+        Assert.Null(echo.Header("X-Api-Key"));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("has spaces")]
+    [InlineData("<script>")]
+    public async Task A_missing_or_odd_request_id_is_replaced_by_a_generated_one(string? given)
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/chat/echo", UriKind.Relative));
+        if (given is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Request-Id", given);
+        }
+
+        using var response = await client.SendAsync(request);
+        var echo = await response.Content.ReadFromJsonAsync<Echo>();
+
+        var id = Assert.Single(response.Headers.GetValues("X-Request-Id"));
+        Assert.Matches("^[0-9a-f]{32}$", id);
+        Assert.Equal(id, echo!.Header("X-Request-Id"));
+    }
+
+    [Fact]
+    public async Task Trace_context_continues_the_callers_trace()
+    {
+        const string TraceId = "0af7651916cd43dd8448eb211c80319c";
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/tasks/echo", UriKind.Relative));
+        request.Headers.Add("traceparent", $"00-{TraceId}-b7ad6b7169203331-01");
+        request.Headers.Add("tracestate", "vendor=value");
+
+        using var response = await client.SendAsync(request);
+        var echo = await response.Content.ReadFromJsonAsync<Echo>();
+
+        // Same trace, the gateway's own span as the parent.
+        var traceparent = echo!.Header("traceparent");
+        Assert.Matches($"^00-{TraceId}-[0-9a-f]{{16}}-0[01]$", traceparent);
+        Assert.DoesNotContain("b7ad6b7169203331", traceparent, StringComparison.Ordinal);
+        Assert.Equal("vendor=value", echo.Header("tracestate"));
+    }
+
+    [Fact]
+    public async Task Trace_context_starts_at_the_gateway_when_the_caller_has_none()
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+
+        var echo = await client.GetFromJsonAsync<Echo>(new Uri("/api/tasks/echo", UriKind.Relative));
+
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", echo!.Header("traceparent"));
+    }
+
+    [Theory]
+    [InlineData("/nope")]
+    [InlineData("/api/nope")]
+    [InlineData("/api/tasksx")]
+    public async Task Unknown_routes_are_404_problems(string path)
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+
+        using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}
