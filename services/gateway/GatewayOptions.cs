@@ -25,7 +25,8 @@ public sealed class GatewayOptions
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     [Range(1, long.MaxValue)]
-    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+    // The largest task the API allows (100 jobs of 64 KiB, JSON-escaped) must fit; the orchestrator enforces the same 8 MiB.
+    public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>Browser origins allowed to call the gateway; <see cref="DefaultCorsOrigins"/> when empty.</summary>
     public string[] CorsOrigins { get; set; } = [];
