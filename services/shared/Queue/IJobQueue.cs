@@ -42,7 +42,20 @@ public sealed record ClaimedJob(JobMessage Message, string Raw, DateTimeOffset L
 
 public enum NackOutcome { Requeued, DeadLettered }
 
-public sealed record ReclaimResult(int Requeued, int DeadLettered);
+public sealed record ReclaimResult(int Requeued, int DeadLettered)
+{
+    /// <summary>
+    /// The messages this call dead-lettered (their last attempt's lease expired), so the caller can mark their rows
+    /// dead in PostgreSQL: nobody else learns of them (no worker nacks them, and the dispatcher looks at queued rows only).
+    /// </summary>
+    public IReadOnlyList<JobMessage> DeadLetters { get; init; } = [];
+
+    /// <summary>Value equality, the dead letters compared item by item.</summary>
+    public bool Equals(ReclaimResult? other) =>
+        other is not null && Requeued == other.Requeued && DeadLettered == other.DeadLettered && DeadLetters.SequenceEqual(other.DeadLetters);
+
+    public override int GetHashCode() => HashCode.Combine(Requeued, DeadLettered, DeadLetters.Count);
+}
 
 public sealed record QueueStats(long Queued, long Processing, long DeadLettered);
 

@@ -1,0 +1,157 @@
+namespace AgentSystem.Queue;
+
+/// <summary>
+/// The Lua scripts behind <see cref="RedisJobQueue"/> (docs/queue.md): each one round trip, atomic.
+/// <para>
+/// Leases use the Redis server's clock (<c>TIME</c>), not the callers': every worker, reclaimer and renewer then
+/// judges a deadline by one clock, so a worker host whose clock runs ahead cannot reclaim leases that are still live
+/// elsewhere, and a slow one cannot keep expired ones. Redis 5+ replicates scripts by their effects, which makes
+/// <c>TIME</c> legal before writes; <c>redis.replicate_commands()</c> asks for that on Redis 3.2 and 4 too.
+/// Deadlines and dead-letter times are milliseconds since the Unix epoch.
+/// </para>
+/// </summary>
+internal static class QueueScripts
+{
+    private const string Now = """
+        if redis.replicate_commands then redis.replicate_commands() end
+        local clock = redis.call('TIME')
+        local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+
+        """;
+
+    /// <summary>KEYS: queue, known. ARGV: notify channel, then (job id, message) pairs. Returns how many were pushed.</summary>
+    public const string Enqueue = """
+        local pushed = 0
+        for i = 2, #ARGV, 2 do
+          if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
+            redis.call('LPUSH', KEYS[1], ARGV[i + 1])
+            pushed = pushed + 1
+          end
+        end
+        if pushed > 0 then
+          redis.call('PUBLISH', ARGV[1], pushed)
+        end
+        return pushed
+        """;
+
+    /// <summary>KEYS: queue, processing. ARGV: max, lease ms. Returns { deadline, message... }, oldest first.</summary>
+    public const string Claim = Now + """
+        local deadline = now + tonumber(ARGV[2])
+        local claimed = { deadline }
+        for i = 1, tonumber(ARGV[1]) do
+          local message = redis.call('RPOP', KEYS[1])
+          if not message then
+            break
+          end
+          redis.call('ZADD', KEYS[2], deadline, message)
+          claimed[#claimed + 1] = message
+        end
+        return claimed
+        """;
+
+    /// <summary>
+    /// KEYS: processing, known. ARGV: message, job id. Returns 1 when the lease was held. A lease already lost (the
+    /// job was reclaimed and requeued as a new message) leaves the job id known: the requeued copy still counts.
+    /// </summary>
+    public const string Ack = """
+        if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+          redis.call('SREM', KEYS[2], ARGV[2])
+          return 1
+        end
+        return 0
+        """;
+
+    /// <summary>
+    /// KEYS: queue, processing, known, dead. ARGV: message, job id, requeued message, error, final (1/0), channel.
+    /// Returns 1 when the lease was held (otherwise the reclaimer has already requeued or dead-lettered the job).
+    /// </summary>
+    public const string Nack = Now + """
+        if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then
+          return 0
+        end
+        if ARGV[5] == '1' then
+          redis.call('LPUSH', KEYS[4], '{"message":' .. ARGV[1] .. ',"error":' .. cjson.encode(ARGV[4]) .. ',"at":' .. string.format('%d', now) .. '}')
+          redis.call('SREM', KEYS[3], ARGV[2])
+        else
+          redis.call('LPUSH', KEYS[1], ARGV[3])
+          redis.call('PUBLISH', ARGV[6], 1)
+        end
+        return 1
+        """;
+
+    /// <summary>KEYS: processing. ARGV: message, lease ms. Returns the new deadline, or -1 when the lease was lost.</summary>
+    public const string Renew = Now + """
+        if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+          return -1
+        end
+        local deadline = now + tonumber(ARGV[2])
+        redis.call('ZADD', KEYS[1], 'XX', deadline, ARGV[1])
+        return deadline
+        """;
+
+    /// <summary>
+    /// KEYS: queue, processing, known, dead. ARGV: max attempts, limit, enqueued-at (ISO 8601), channel.
+    /// Returns { requeued, dead-lettered, the dead-lettered messages... }. The requeued copy is the message with
+    /// attempt + 1 and a new enqueuedAt.
+    /// </summary>
+    public const string Reclaim = Now + """
+        local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+        local maxAttempts = tonumber(ARGV[1])
+        local requeued, dead = 0, 0
+        local buried = {}
+        local at = string.format('%d', now)
+        for _, raw in ipairs(expired) do
+          redis.call('ZREM', KEYS[2], raw)
+          local ok, message = pcall(cjson.decode, raw)
+          if not ok or type(message) ~= 'table' then
+            redis.call('LPUSH', KEYS[4], '{"raw":' .. cjson.encode(raw) .. ',"error":"unreadable message","at":' .. at .. '}')
+            dead = dead + 1
+          else
+            local attempt = tonumber(message.attempt) or 1
+            if attempt >= maxAttempts then
+              local error = 'lease expired on attempt ' .. string.format('%d', attempt) .. ' of ' .. ARGV[1]
+              redis.call('LPUSH', KEYS[4], '{"message":' .. raw .. ',"error":' .. cjson.encode(error) .. ',"at":' .. at .. '}')
+              redis.call('SREM', KEYS[3], tostring(message.jobId))
+              dead = dead + 1
+              buried[#buried + 1] = raw
+            else
+              message.attempt = attempt + 1
+              message.enqueuedAt = ARGV[3]
+              redis.call('LPUSH', KEYS[1], cjson.encode(message))
+              requeued = requeued + 1
+            end
+          end
+        end
+        if requeued > 0 then
+          redis.call('PUBLISH', ARGV[4], requeued)
+        end
+        local result = { requeued, dead }
+        for i = 1, #buried do
+          result[#result + 1] = buried[i]
+        end
+        return result
+        """;
+
+    /// <summary>KEYS: known. ARGV: job ids. Returns 1 or 0 per id (SMISMEMBER needs Redis 6.2).</summary>
+    public const string FindKnown = """
+        local found = {}
+        for i = 1, #ARGV do
+          found[i] = redis.call('SISMEMBER', KEYS[1], ARGV[i])
+        end
+        return found
+        """;
+
+    /// <summary>KEYS: queue, processing, dead. One consistent snapshot.</summary>
+    public const string Stats = """
+        return { redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]) }
+        """;
+
+    /// <summary>KEYS: processing, dead. ARGV: message, error. Buries a claimed message the client cannot read.</summary>
+    public const string Bury = Now + """
+        if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+          redis.call('LPUSH', KEYS[2], '{"raw":' .. cjson.encode(ARGV[1]) .. ',"error":' .. cjson.encode(ARGV[2]) .. ',"at":' .. string.format('%d', now) .. '}')
+          return 1
+        end
+        return 0
+        """;
+}

@@ -1,0 +1,74 @@
+using AgentSystem.Queue;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+// eShop's convention (as ServiceDefaults): the extensions are in scope in every Program.cs without a using.
+namespace Microsoft.Extensions.Hosting;
+
+public static class QueueServiceExtensions
+{
+    /// <summary>The configuration key of the Redis connection string (environment: Redis__Configuration).</summary>
+    public const string RedisConfigurationKey = "Redis:Configuration";
+
+    public const string HealthCheckName = "redis";
+
+    /// <summary>The tag ServiceDefaults' /readyz selects (ServiceDefaultsExtensions.ReadyTag).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>SE.Redis 1.x completes async operations on the global thread pool, which adds threads slowly past its minimum.</summary>
+    public const int MinThreads = 200;
+
+    private static int threadPoolRaised;
+
+    /// <summary>
+    /// Registers <see cref="IJobQueue"/> (Redis), its options (section "Queue", validated at start), one shared
+    /// <see cref="ConnectionMultiplexer"/> from <c>Redis:Configuration</c> and a "ready" health check (PING).
+    /// </summary>
+    public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Services.Any(static d => d.ServiceType == typeof(RedisJobQueue)))
+        {
+            return builder;   // already added: a second health check of the same name would fail every probe
+        }
+
+        RaiseThreadPoolMinimum();
+
+        var configuration = builder.Configuration;
+        builder.Services.AddOptions<QueueOptions>()
+            .Bind(configuration.GetSection(QueueOptions.SectionName))
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueueOptions>, QueueOptionsValidator>());
+
+        builder.Services.AddOptions<RedisConnectionOptions>()
+            .Configure(options => options.Configuration = configuration[RedisConfigurationKey])
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisConnectionOptions>, RedisConnectionOptionsValidator>());
+
+        builder.Services.TryAddSingleton(static services =>
+            RedisConnection.Connect(services.GetRequiredService<IOptions<RedisConnectionOptions>>().Value.Configuration));
+        builder.Services.TryAddSingleton<IConnectionMultiplexer>(static services => services.GetRequiredService<ConnectionMultiplexer>());
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<RedisJobQueue>();
+        builder.Services.TryAddSingleton<IJobQueue>(static services => services.GetRequiredService<RedisJobQueue>());
+
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>(HealthCheckName, tags: [ReadyTag]);
+
+        return builder;
+    }
+
+    /// <summary>Raises the thread pool's minimum once per process (never lowers it), as the SE.Redis 1.x docs advise.</summary>
+    public static void RaiseThreadPoolMinimum()
+    {
+        if (Interlocked.Exchange(ref threadPoolRaised, 1) == 1)
+        {
+            return;
+        }
+
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinThreads), Math.Max(io, MinThreads));
+    }
+}

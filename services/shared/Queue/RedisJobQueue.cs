@@ -1,0 +1,396 @@
+using System.Globalization;
+using System.Text.Json;
+using AgentSystem.Contracts;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AgentSystem.Queue;
+
+/// <summary>
+/// <see cref="IJobQueue"/> on Redis with StackExchange.Redis 1.2.6 (docs/queue.md): a list of waiting messages, a
+/// sorted set of leases scored by deadline, a set of known job ids for idempotent enqueue, a dead-letter list, and a
+/// pub/sub channel that wakes idle workers. Every operation is one Lua script, so one round trip and atomic.
+/// Leases are judged by the Redis server's clock (see <see cref="QueueScripts"/>); <see cref="JobMessage.EnqueuedAt"/>
+/// is the enqueuing process's clock, for pickup latency only.
+/// </summary>
+public sealed partial class RedisJobQueue : IJobQueue, IDisposable
+{
+    /// <summary>Longer error texts are cut: a dead letter keeps the start of a stack trace, not all of it.</summary>
+    public const int MaxErrorLength = 4_000;
+
+    private readonly IConnectionMultiplexer redis;
+    private readonly QueueOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly RedisKey[] enqueueKeys;
+    private readonly RedisKey[] claimKeys;
+    private readonly RedisKey[] ackKeys;
+    private readonly RedisKey[] allKeys;
+    private readonly RedisKey[] processingKeys;
+    private readonly RedisKey[] knownKeys;
+    private readonly RedisKey[] statsKeys;
+    private readonly RedisKey[] buryKeys;
+    private readonly RedisKey deadKey;
+    private readonly RedisChannel notifyChannel;
+    private readonly RedisValue notifyName;
+    private readonly RedisValue leaseMilliseconds;
+    private readonly AsyncSignal signal = new();
+    private readonly Action<RedisChannel, RedisValue> onNotify;
+    private readonly Lock subscribeGate = new();
+    private Task? subscription;
+    private int disposed;
+    private int connectionLost;
+
+    public RedisJobQueue(IConnectionMultiplexer redis, IOptions<QueueOptions> options, TimeProvider time, ILogger<RedisJobQueue>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(time);
+        this.redis = redis;
+        this.options = options.Value;
+        this.time = time;
+        this.logger = (ILogger?)logger ?? NullLogger.Instance;
+
+        var prefix = this.options.Prefix;
+        RedisKey queue = prefix + "queue", processing = prefix + "processing", known = prefix + "known", dead = prefix + "dead";
+        enqueueKeys = [queue, known];
+        claimKeys = [queue, processing];
+        ackKeys = [processing, known];
+        allKeys = [queue, processing, known, dead];
+        processingKeys = [processing];
+        knownKeys = [known];
+        statsKeys = [queue, processing, dead];
+        buryKeys = [processing, dead];
+        deadKey = dead;
+        NotifyChannelName = prefix + "notify";
+        notifyName = NotifyChannelName;
+        notifyChannel = new RedisChannel(NotifyChannelName, RedisChannel.PatternMode.Literal);
+        leaseMilliseconds = (long)this.options.VisibilityTimeout.TotalMilliseconds;
+
+        onNotify = (_, _) => signal.Set();
+        redis.ConnectionFailed += OnConnectionFailed;
+        redis.ConnectionRestored += OnConnectionRestored;
+    }
+
+    /// <summary>The pub/sub channel an enqueue publishes to ("{prefix}notify").</summary>
+    public string NotifyChannelName { get; }
+
+    public async Task<int> EnqueueAsync(IReadOnlyCollection<JobMessage> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (jobs.Count == 0)
+        {
+            return 0;
+        }
+
+        var enqueuedAt = time.GetUtcNow();
+        var arguments = new RedisValue[1 + (2 * jobs.Count)];
+        arguments[0] = notifyName;
+        var i = 1;
+        foreach (var job in jobs)
+        {
+            ArgumentNullException.ThrowIfNull(job, nameof(jobs));
+            arguments[i++] = Id(job.JobId);
+            arguments[i++] = Serialize(job with { EnqueuedAt = enqueuedAt });
+        }
+
+        return (int)await EvaluateAsync(QueueScripts.Enqueue, enqueueKeys, arguments).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // Not abandoned on cancellation once sent: the popped messages are leased by then, and a caller that stopped
+        // listening would leave them to the reclaimer (a delay of one visibility timeout, not a loss).
+        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Claim, claimKeys, [max, leaseMilliseconds]).ConfigureAwait(false))!;
+        if (result.Length <= 1)
+        {
+            return [];
+        }
+
+        var deadline = DateTimeOffset.FromUnixTimeMilliseconds((long)result[0]);
+        var claimed = new List<ClaimedJob>(result.Length - 1);
+        for (var i = 1; i < result.Length; i++)
+        {
+            var raw = (string)result[i]!;
+            if (TryDeserialize(raw) is { } message)
+            {
+                claimed.Add(new ClaimedJob(message, raw, deadline));
+            }
+            else
+            {
+                // A message this code cannot read would fail every worker forever: set it aside with the raw text.
+                LogUnreadable(logger, raw.Length);
+                await EvaluateAsync(QueueScripts.Bury, buryKeys, [raw, "unreadable message"]).ConfigureAwait(false);
+            }
+        }
+
+        return claimed;
+    }
+
+    public async Task AckAsync(ClaimedJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        cancellationToken.ThrowIfCancellationRequested();
+        var held = (long)await EvaluateAsync(QueueScripts.Ack, ackKeys, [job.Raw, Id(job.Message.JobId)]).WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (held == 0)
+        {
+            LogLeaseLost(logger, "ack", job.Message.JobId, job.Message.Attempt);
+        }
+    }
+
+    public async Task<NackOutcome> NackAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // The same rule as the reclaimer's, so when the lease was already lost (the reclaimer requeued or buried the
+        // job), the outcome still says what happened to it.
+        var final = job.Message.Attempt >= options.MaxAttempts;
+        RedisValue requeued = final
+            ? RedisValue.EmptyString
+            : Serialize(job.Message with { Attempt = job.Message.Attempt + 1, EnqueuedAt = time.GetUtcNow() });
+        var error = string.IsNullOrEmpty(reason) ? "failed" : reason.Length <= MaxErrorLength ? reason : reason[..MaxErrorLength];
+
+        var held = (long)await EvaluateAsync(
+                QueueScripts.Nack, allKeys, [job.Raw, Id(job.Message.JobId), requeued, error, final ? 1 : 0, notifyName])
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (held == 0)
+        {
+            LogLeaseLost(logger, "nack", job.Message.JobId, job.Message.Attempt);
+        }
+
+        return final ? NackOutcome.DeadLettered : NackOutcome.Requeued;
+    }
+
+    public async Task<bool> RenewAsync(ClaimedJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        cancellationToken.ThrowIfCancellationRequested();
+        var deadline = (long)await EvaluateAsync(QueueScripts.Renew, processingKeys, [job.Raw, leaseMilliseconds]).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return deadline >= 0;
+    }
+
+    public async Task<ReclaimResult> ReclaimExpiredAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        RedisValue enqueuedAt = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+        var result = (RedisResult[])(await EvaluateAsync(
+                QueueScripts.Reclaim, allKeys, [options.MaxAttempts, options.ReclaimBatchSize, enqueuedAt, notifyName])
+            .WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var deadLetters = new List<JobMessage>(result.Length - 2);
+        for (var i = 2; i < result.Length; i++)
+        {
+            if (TryDeserialize((string)result[i]!) is { } message)
+            {
+                deadLetters.Add(message);
+            }
+        }
+
+        return new ReclaimResult((int)result[0], (int)result[1]) { DeadLetters = deadLetters };
+    }
+
+    public async Task<IReadOnlySet<Guid>> FindKnownAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (jobIds.Count == 0)
+        {
+            return new HashSet<Guid>();
+        }
+
+        var ids = jobIds.ToArray();
+        var arguments = Array.ConvertAll(ids, id => (RedisValue)Id(id));
+        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.FindKnown, knownKeys, arguments).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var known = new HashSet<Guid>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if ((long)result[i] == 1)
+            {
+                known.Add(ids[i]);
+            }
+        }
+
+        return known;
+    }
+
+    public async Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Stats, statsKeys, []).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        return new QueueStats((long)result[0], (long)result[1], (long)result[2]);
+    }
+
+    /// <summary>Newest first.</summary>
+    public async Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(int max, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(max);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (max == 0)
+        {
+            return [];
+        }
+
+        var entries = await redis.GetDatabase().ListRangeAsync(deadKey, 0, max - 1).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var letters = new List<DeadLetter>(entries.Length);
+        foreach (var entry in entries)
+        {
+            // Entries without a readable message ("raw") count in the stats but are not DeadLetters.
+            if (TryDeserializeDeadLetter(entry!) is { Message: { } message } letter)
+            {
+                letters.Add(new DeadLetter(message, letter.Error ?? string.Empty, DateTimeOffset.FromUnixTimeMilliseconds(letter.At)));
+            }
+        }
+
+        return letters;
+    }
+
+    /// <summary>
+    /// Returns when a notification arrives on "{prefix}notify" (or arrived since the last wait), after a reconnect
+    /// (notifications may have been missed meanwhile), or when <paramref name="timeout"/> passes. Every waiter of the
+    /// process wakes on one notification. A wake-up is a hint, not a promise: claim, and wait again on an empty claim.
+    /// </summary>
+    public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        try
+        {
+            await EnsureSubscribedAsync().WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            return;
+        }
+        catch (RedisException exception)
+        {
+            // Redis is away: wait out the timeout (a reconnect sets the signal), the caller polls again after it.
+            LogSubscribeFailed(logger, exception, NotifyChannelName);
+        }
+
+        var remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - time.GetElapsedTime(started);
+        await signal.WaitAsync(remaining, time, cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        redis.ConnectionFailed -= OnConnectionFailed;
+        redis.ConnectionRestored -= OnConnectionRestored;
+        lock (subscribeGate)
+        {
+            if (subscription is not null)
+            {
+                redis.GetSubscriber().Unsubscribe(notifyChannel, onNotify, CommandFlags.FireAndForget);
+            }
+        }
+    }
+
+    private Task EnsureSubscribedAsync()
+    {
+        lock (subscribeGate)
+        {
+            ObjectDisposedException.ThrowIf(disposed != 0, this);
+            if (subscription is null || subscription.IsFaulted || subscription.IsCanceled)
+            {
+                // The multiplexer re-subscribes by itself after a reconnect.
+                subscription = redis.GetSubscriber().SubscribeAsync(notifyChannel, onNotify);
+            }
+
+            return subscription;
+        }
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Interlocked.Exchange(ref connectionLost, 1);
+
+    // Messages published while the connection was down are gone: assume there is work. (Only after a failure: the
+    // multiplexer also reports connections it completes after ConnectAsync returned.)
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (Interlocked.Exchange(ref connectionLost, 0) == 1)
+        {
+            signal.Set();
+        }
+    }
+
+    /// <summary>
+    /// Runs a script: SE.Redis loads it once per server (SCRIPT LOAD pipelined before the first EVALSHA) and then
+    /// sends only its SHA. If the server lost its script cache (a restart, SCRIPT FLUSH) and the library still
+    /// believes it cached, the EVALSHA fails with NOSCRIPT without running anything: run it by its text, which also
+    /// caches it on the server again.
+    /// </summary>
+    private async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values)
+    {
+        var database = redis.GetDatabase();
+        try
+        {
+            return await database.ScriptEvaluateAsync(script, keys, values).ConfigureAwait(false);
+        }
+        catch (RedisServerException exception) when (exception.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            LogScriptReloaded(logger);
+            var arguments = new object[2 + keys.Length + values.Length];
+            arguments[0] = script;
+            arguments[1] = keys.Length;
+            for (var i = 0; i < keys.Length; i++)
+            {
+                arguments[2 + i] = (string)keys[i]!;
+            }
+
+            for (var i = 0; i < values.Length; i++)
+            {
+                arguments[2 + keys.Length + i] = (string)values[i]!;
+            }
+
+            return await database.ExecuteAsync("EVAL", arguments).ConfigureAwait(false);
+        }
+    }
+
+    private static string Id(Guid id) => id.ToString("D");
+
+    private static string Serialize(JobMessage message) => JsonSerializer.Serialize(message, QueueJsonContext.Default.JobMessage);
+
+    private static JobMessage? TryDeserialize(string raw)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(raw, QueueJsonContext.Default.JobMessage) is { Type: not null, Input: not null } message ? message : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static DeadLetterEntry? TryDeserializeDeadLetter(string raw)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(raw, QueueJsonContext.Default.DeadLetterEntry);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The lease of job {JobId} (attempt {Attempt}) was lost before {Operation}: it was reclaimed meanwhile")]
+    private static partial void LogLeaseLost(ILogger logger, string operation, Guid jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A claimed message of {Length} characters is not a job message: moved to the dead-letter list")]
+    private static partial void LogUnreadable(ILogger logger, int length);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to {Channel}; falling back to polling until Redis answers")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception, string channel);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Redis had lost its script cache (restart or SCRIPT FLUSH): script sent again by its text")]
+    private static partial void LogScriptReloaded(ILogger logger);
+}

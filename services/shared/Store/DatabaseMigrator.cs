@@ -1,0 +1,132 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace AgentSystem.Store;
+
+/// <summary>
+/// Applies the migrations not yet recorded in <c>schema_migrations</c>, in version order, each in a transaction of its
+/// own together with its record, so a failure leaves the schema at the last good version. A session advisory lock
+/// makes concurrent migrators (several replicas starting at once) take turns: the second one finds nothing to do.
+/// </summary>
+public sealed partial class DatabaseMigrator : IDatabaseMigrator
+{
+    /// <summary>The advisory lock key ("AgSys mig" in ASCII); any other user of advisory locks must avoid it.</summary>
+    public const long LockKey = 0x4167_5379_736D_6967;
+
+    private const string CreateHistory = """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version    integer     PRIMARY KEY,
+            name       text        NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+        )
+        """;
+
+    private readonly NpgsqlDataSource dataSource;
+    private readonly IReadOnlyList<Migration> migrations;
+    private readonly ILogger logger;
+
+    public DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<DatabaseMigrator>? logger = null)
+        : this(dataSource, Migration.Embedded, logger)
+    {
+    }
+
+    /// <summary>With a migration list of one's own (tests: "the previous version" is a prefix of the list).</summary>
+    public DatabaseMigrator(NpgsqlDataSource dataSource, IReadOnlyList<Migration> migrations, ILogger<DatabaseMigrator>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(migrations);
+        this.dataSource = dataSource;
+        this.migrations = [.. migrations.OrderBy(m => m.Version)];
+        this.logger = (ILogger?)logger ?? NullLogger.Instance;
+    }
+
+    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            await ExecuteAsync(connection, $"SELECT pg_advisory_lock({LockKey.ToString(CultureInfo.InvariantCulture)})", cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return await ApplyPendingAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Also released when the session ends; unlock explicitly because the connection goes back to a pool.
+                await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({LockKey.ToString(CultureInfo.InvariantCulture)})", CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken, NpgsqlTransaction? transaction = null)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        await using (command.ConfigureAwait(false))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IReadOnlyList<string>> ApplyPendingAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await ExecuteAsync(connection, CreateHistory, cancellationToken).ConfigureAwait(false);
+
+        var applied = new HashSet<int>();
+        var select = new NpgsqlCommand("SELECT version FROM schema_migrations", connection);
+        await using (select.ConfigureAwait(false))
+        {
+            var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    applied.Add(reader.GetInt32(0));
+                }
+            }
+        }
+
+        var done = new List<string>();
+        foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
+        {
+            var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                try
+                {
+                    await ExecuteAsync(connection, migration.Sql, cancellationToken, transaction).ConfigureAwait(false);
+                }
+                catch (PostgresException exception)
+                {
+                    throw new InvalidOperationException(
+                        $"Migration {migration.Name} failed ({exception.SqlState}: {exception.MessageText}); nothing of it was applied, the schema stays at the previous version. Fix the migration and start again.",
+                        exception);
+                }
+
+                var record = new NpgsqlCommand("INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", connection, transaction)
+                {
+                    Parameters =
+                    {
+                        new NpgsqlParameter<int>("version", migration.Version),
+                        new NpgsqlParameter<string>("name", migration.Name),
+                    },
+                };
+                await using (record.ConfigureAwait(false))
+                {
+                    await record.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            LogApplied(logger, migration.Name);
+            done.Add(migration.Name);
+        }
+
+        return done;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Migration}")]
+    private static partial void LogApplied(ILogger logger, string migration);
+}

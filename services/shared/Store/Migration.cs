@@ -1,0 +1,43 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace AgentSystem.Store;
+
+/// <summary>One versioned schema change: an embedded <c>Migrations/NNNN_name.sql</c>.</summary>
+public sealed partial record Migration(int Version, string Name, string Sql)
+{
+    /// <summary>The migrations embedded in this assembly, in version order.</summary>
+    public static IReadOnlyList<Migration> Embedded { get; } = LoadEmbedded();
+
+    private static IReadOnlyList<Migration> LoadEmbedded()
+    {
+        var assembly = typeof(Migration).Assembly;
+        var migrations = new List<Migration>();
+        foreach (var resource in assembly.GetManifestResourceNames())
+        {
+            var match = MigrationResource().Match(resource);
+            if (!match.Success)
+            {
+                continue;
+            }
+
+            using var stream = assembly.GetManifestResourceStream(resource)
+                ?? throw new InvalidOperationException($"The embedded migration {resource} cannot be read.");
+            using var reader = new StreamReader(stream);
+            var version = int.Parse(match.Groups["version"].Value, NumberStyles.None, CultureInfo.InvariantCulture);
+            migrations.Add(new Migration(version, match.Groups["name"].Value, reader.ReadToEnd()));
+        }
+
+        var duplicate = migrations.GroupBy(m => m.Version).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new InvalidOperationException(
+                $"Two migrations have version {duplicate.Key}: {string.Join(", ", duplicate.Select(m => m.Name))}. Give each file a number of its own.");
+        }
+
+        return [.. migrations.OrderBy(m => m.Version)];
+    }
+
+    [GeneratedRegex(@"(^|\.)Migrations\.(?<name>(?<version>\d{4})_[A-Za-z0-9_]+)\.sql$", RegexOptions.CultureInvariant)]
+    private static partial Regex MigrationResource();
+}

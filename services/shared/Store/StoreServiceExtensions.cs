@@ -1,0 +1,51 @@
+using AgentSystem.Store;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+// eShop's convention (as ServiceDefaults): the extensions are in scope in every Program.cs without a using.
+namespace Microsoft.Extensions.Hosting;
+
+public static class StoreServiceExtensions
+{
+    /// <summary>The configuration key of the PostgreSQL connection string (environment: ConnectionStrings__Postgres).</summary>
+    public const string ConnectionStringKey = "ConnectionStrings:Postgres";
+
+    public const string HealthCheckName = "postgres";
+
+    /// <summary>The tag ServiceDefaults' /readyz selects (ServiceDefaultsExtensions.ReadyTag).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>
+    /// Registers one <see cref="NpgsqlDataSource"/> from <c>ConnectionStrings:Postgres</c> (validated at start),
+    /// <see cref="ITaskRepository"/>, <see cref="IJobRepository"/>, <see cref="IDatabaseMigrator"/> and a "ready"
+    /// health check (SELECT 1).
+    /// </summary>
+    public static IHostApplicationBuilder AddStore(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        if (builder.Services.Any(static d => d.ServiceType == typeof(IDatabaseMigrator)))
+        {
+            return builder;   // already added: a second health check of the same name would fail every probe
+        }
+
+        var configuration = builder.Configuration;
+        builder.Services.AddOptions<StoreConnectionOptions>()
+            .Configure(options => options.ConnectionString = configuration[ConnectionStringKey])
+            .ValidateOnStart();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreConnectionOptions>, StoreConnectionOptionsValidator>());
+
+        builder.Services.TryAddSingleton(static services => StoreDataSource.Create(
+            services.GetRequiredService<IOptions<StoreConnectionOptions>>().Value.ConnectionString, services.GetService<ILoggerFactory>()));
+        builder.Services.TryAddSingleton<ITaskRepository>(static services => new TaskRepository(services.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.TryAddSingleton<IJobRepository>(static services => new JobRepository(services.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.TryAddSingleton<IDatabaseMigrator>(static services => new DatabaseMigrator(
+            services.GetRequiredService<NpgsqlDataSource>(), services.GetService<ILogger<DatabaseMigrator>>()));
+
+        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>(HealthCheckName, tags: [ReadyTag]);
+
+        return builder;
+    }
+}

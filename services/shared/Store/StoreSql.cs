@@ -1,0 +1,122 @@
+using AgentSystem.Contracts;
+using Npgsql;
+
+namespace AgentSystem.Store;
+
+/// <summary>SQL and row mapping the repositories share.</summary>
+internal static class StoreSql
+{
+    /// <summary>The job states after which nothing changes a job (the guard of every idempotent write).</summary>
+    public const string FinalJobStates = "('succeeded', 'failed', 'dead', 'cancelled')";
+
+    public const string JobColumns = "id, seq, type, input, status, attempts, result, error, started_at, finished_at";
+
+    public const string TaskColumns = "id, status, goal, created_at, updated_at";
+
+    /// <summary>
+    /// Locks the task of job @job. Every write to a task's jobs takes it first, so writes to one task run one after
+    /// another and the roll-up (a later statement, with a fresh snapshot at READ COMMITTED) sees every committed job.
+    /// Without it, two jobs finishing at once could each see the other still running and leave the task running.
+    /// </summary>
+    public const string LockTaskOfJob = "SELECT t.id FROM tasks t WHERE t.id = (SELECT j.task_id FROM jobs j WHERE j.id = @job) FOR UPDATE OF t";
+
+    public const string LockTask = "SELECT id FROM tasks WHERE id = @task FOR UPDATE";
+
+    /// <summary>
+    /// Recomputes a task's state from its jobs (@@task: an expression for the task id). Final when no job is queued or
+    /// running: succeeded when all succeeded, cancelled when any was cancelled and none failed or died, else failed.
+    /// Otherwise running once any job has started (and it stays running through retries), else queued.
+    /// </summary>
+    public const string RollUpTemplate = """
+        UPDATE tasks AS t
+        SET status = CASE
+                WHEN s.open = 0 THEN CASE
+                    WHEN s.succeeded = s.total THEN 'succeeded'
+                    WHEN s.cancelled > 0 AND s.failed = 0 THEN 'cancelled'
+                    ELSE 'failed' END
+                WHEN t.status = 'running' OR s.untouched < s.total THEN 'running'
+                ELSE 'queued' END,
+            updated_at = now()
+        FROM (SELECT count(*) AS total,
+                     count(*) FILTER (WHERE status IN ('queued', 'running')) AS open,
+                     count(*) FILTER (WHERE status = 'queued' AND attempts = 0) AS untouched,
+                     count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
+                     count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
+                     count(*) FILTER (WHERE status IN ('failed', 'dead')) AS failed
+              FROM jobs WHERE task_id = @@task) AS s
+        WHERE t.id = @@task
+        """;
+
+    public static readonly string RollUpTaskOfJob = RollUpTemplate.Replace("@@task", "(SELECT task_id FROM jobs WHERE id = @job)", StringComparison.Ordinal);
+
+    public static readonly string RollUpTask = RollUpTemplate.Replace("@@task", "@task", StringComparison.Ordinal);
+
+    public static TaskState ParseTaskState(string value) =>
+        Enum.TryParse<TaskState>(value, ignoreCase: true, out var state)
+            ? state
+            : throw new InvalidOperationException($"Unknown task status '{value}' in the database.");
+
+    public static JobState ParseJobState(string value) =>
+        Enum.TryParse<JobState>(value, ignoreCase: true, out var state)
+            ? state
+            : throw new InvalidOperationException($"Unknown job status '{value}' in the database.");
+
+    /// <summary>Reads a row of <see cref="JobColumns"/>.</summary>
+    public static JobRecord ReadJob(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0),
+        reader.GetInt32(1),
+        reader.GetString(2),
+        reader.GetString(3),
+        ParseJobState(reader.GetString(4)),
+        reader.GetInt32(5),
+        reader.IsDBNull(6) ? null : reader.GetString(6),
+        reader.IsDBNull(7) ? null : reader.GetString(7),
+        reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
+        reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
+
+    /// <summary>Reads the first five columns of a row of <see cref="TaskColumns"/>.</summary>
+    public static (Guid Id, TaskState Status, string? Goal, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt) ReadTask(NpgsqlDataReader reader) => (
+        reader.GetGuid(0),
+        ParseTaskState(reader.GetString(1)),
+        reader.IsDBNull(2) ? null : reader.GetString(2),
+        reader.GetFieldValue<DateTimeOffset>(3),
+        reader.GetFieldValue<DateTimeOffset>(4));
+
+    /// <summary>The task with its jobs in order, inside <paramref name="transaction"/> if given; null when unknown.</summary>
+    public static async Task<TaskRecord?> GetTaskAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string where, NpgsqlParameter parameter, CancellationToken cancellationToken)
+    {
+        var batch = new NpgsqlBatch(connection, transaction)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand($"SELECT {TaskColumns} FROM tasks WHERE {where}") { Parameters = { parameter } },
+                new NpgsqlBatchCommand($"SELECT {JobColumns} FROM jobs WHERE task_id = (SELECT id FROM tasks WHERE {where}) ORDER BY seq")
+                {
+                    Parameters = { parameter.Clone() },
+                },
+            },
+        };
+        await using (batch.ConfigureAwait(false))
+        {
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    return null;
+                }
+
+                var task = ReadTask(reader);
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                var jobs = new List<JobRecord>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    jobs.Add(ReadJob(reader));
+                }
+
+                return new TaskRecord(task.Id, task.Status, task.Goal, task.CreatedAt, task.UpdatedAt, jobs);
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using AgentSystem.Testing.Containers;
+using AgentSystem.Testing.Containers.Modules;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AgentSystem.Queue.IntegrationTests;
+
+/// <summary>
+/// Redis killed and started again under a live multiplexer: with AOF and fsync always, queued and leased jobs survive,
+/// the multiplexer reconnects by itself, the scripts run again and pub/sub wakes workers again.
+/// </summary>
+public sealed class QueueRestartTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Queued_and_leased_jobs_survive_a_Redis_restart_with_AOF_and_the_multiplexer_reconnects()
+    {
+        await using var redis = await new RedisBuilder()
+            .Configure(container => container.WithCommand(
+                "--protected-mode", "no", "--save", string.Empty, "--appendonly", "yes", "--appendfsync", "always", "--dir", "/data"))
+            .StartAsync();
+        await using var forwarder = new TcpForwarder(redis.Port);
+        QueueServiceExtensions.RaiseThreadPoolMinimum();
+        var configuration = ConfigurationOptions.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{forwarder.Port}"));
+        configuration.AbortOnConnectFail = false;
+        configuration.AllowAdmin = true;
+        configuration.ConnectTimeout = 2000;
+        using var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var logs = new ListLogger<RedisJobQueue>();
+        using var queue = new RedisJobQueue(multiplexer, Options.Create(new QueueOptions { Prefix = "restart:" }), TimeProvider.System, logs);
+
+        var jobs = QueueTestContext.Jobs(100);
+        await queue.EnqueueAsync(jobs, CancellationToken.None);
+        var leased = await queue.ClaimAsync(10, CancellationToken.None);
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None);   // subscribed
+        var runIdBefore = await RunIdAsync(multiplexer, forwarder.Port);
+
+        // Kill (stop with no grace: SIGKILL before Redis can write anything more) and start the same container again.
+        await redis.Container.StopAsync(TimeSpan.Zero);
+        var environment = await DockerEnvironment.GetAsync();
+        await environment.Client.StartContainerAsync(redis.Container.Id, CancellationToken.None);
+        var newPort = await PublishedPortAsync(environment, redis.Container.Id);
+        forwarder.Retarget(newPort);
+        output.WriteLine($"Redis container restarted; published port {redis.Port} -> {newPort}");
+
+        var clock = Stopwatch.StartNew();
+        var stats = await RetryAsync(() => queue.GetStatsAsync(CancellationToken.None));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first successful command {clock.Elapsed.TotalSeconds:0.00} s after the restart"));
+
+        Assert.NotEqual(runIdBefore, await RunIdAsync(multiplexer, forwarder.Port));   // really a new server process
+        Assert.Equal(new QueueStats(90, 10, 0), stats);
+        Assert.Equal(jobs.Select(j => j.JobId).ToHashSet(), (await queue.FindKnownAsync([.. jobs.Select(j => j.JobId)], CancellationToken.None)).ToHashSet());
+        var rest = await queue.ClaimAsync(1000, CancellationToken.None);
+        Assert.Equal(jobs.Skip(10).Select(j => j.JobId), rest.Select(c => c.Message.JobId));   // order kept
+        Assert.True(await queue.RenewAsync(leased[0], CancellationToken.None), "a lease taken before the restart is still held");
+        await queue.AckAsync(leased[0], CancellationToken.None);
+
+        // Pub/sub is back too (the multiplexer re-subscribes): drain the reconnect's own wake-up, then wait for a real one.
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        var waiting = queue.WaitForWorkAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+        await Task.Delay(50);
+        clock.Restart();
+        await queue.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
+        await waiting;
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"woken after {clock.Elapsed.TotalMilliseconds} ms");
+
+        foreach (var line in logs.Lines)
+        {
+            output.WriteLine($"queue log: {line}");
+        }
+    }
+
+    private static async Task<string> RunIdAsync(ConnectionMultiplexer multiplexer, int port)
+    {
+        var server = multiplexer.GetServer("127.0.0.1", port);
+        var info = await RetryAsync(() => server.InfoAsync("server"));
+        return info.SelectMany(group => group).Single(pair => pair.Key == "run_id").Value;
+    }
+
+    private static async Task<int> PublishedPortAsync(DockerEnvironment environment, string id)
+    {
+        var inspect = await environment.Client.InspectContainerAsync(id, CancellationToken.None);
+        var port = inspect["NetworkSettings"]?["Ports"]?[$"{RedisBuilder.RedisPort}/tcp"] as JsonArray;
+        return int.Parse(port?[0]?["HostPort"]?.GetValue<string>() ?? throw new InvalidOperationException("no published port after restart"), CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> operation)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await operation();
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException && deadline.Elapsed < RecoveryTimeout)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    private sealed class ListLogger<T> : ILogger<T>
+    {
+        private readonly List<string> lines = [];
+
+        public IReadOnlyList<string> Lines
+        {
+            get
+            {
+                lock (lines)
+                {
+                    return [.. lines];
+                }
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (lines)
+            {
+                lines.Add($"{logLevel}: {formatter(state, exception)}");
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using AgentSystem.Testing.Containers.Fixtures;
+
+namespace AgentSystem.Queue.IntegrationTests;
+
+/// <summary>WaitForWorkAsync: pub/sub wakes idle workers at once; without work it returns after its timeout.</summary>
+public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output) : IClassFixture<RedisFixture>, IAsyncLifetime
+{
+    private QueueTestContext worker = null!;
+    private QueueTestContext orchestrator = null!;
+
+    public async Task InitializeAsync()
+    {
+        worker = await QueueTestContext.ConnectAsync(redis.Configuration);
+        orchestrator = await QueueTestContext.ConnectAsync(redis.Configuration);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await worker.DisposeAsync();
+        await orchestrator.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task An_enqueue_from_another_process_wakes_a_waiting_worker_well_before_the_timeout()
+    {
+        var options = new QueueOptions { Prefix = RedisFixture.NewKeyPrefix(nameof(QueueWakeTests)) };
+        var consumer = worker.NewQueue(options);
+        var producer = orchestrator.NewQueue(options);
+        await consumer.WaitForWorkAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None);   // subscribed from here on
+
+        var latencies = new List<double>();
+        for (var i = 0; i < 20; i++)
+        {
+            var waiting = consumer.WaitForWorkAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+            await Task.Delay(20);
+            Assert.False(waiting.IsCompleted, "nothing was enqueued yet");
+            var clock = Stopwatch.StartNew();
+            await producer.EnqueueAsync([QueueTestContext.Job(i)], CancellationToken.None);
+            await waiting;
+            var woken = clock.Elapsed;
+            var claimed = Assert.Single(await consumer.ClaimAsync(10, CancellationToken.None));
+            var pickup = clock.Elapsed;
+            await consumer.AckAsync(claimed, CancellationToken.None);
+            latencies.Add(pickup.TotalMilliseconds);
+            Assert.True(woken < TimeSpan.FromSeconds(1), $"woken after {woken.TotalMilliseconds} ms of a 10 s timeout");
+        }
+
+        latencies.Sort();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"enqueue-to-claim latency over {latencies.Count} wake-ups: median {latencies[latencies.Count / 2]:0.00} ms, max {latencies[^1]:0.00} ms"));
+    }
+
+    [Fact]
+    public async Task Without_work_it_returns_after_the_timeout()
+    {
+        var queue = worker.NewQueue(nameof(Without_work_it_returns_after_the_timeout));
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+
+        var clock = Stopwatch.StartNew();
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(600), CancellationToken.None);
+
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(550), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task A_notification_while_nobody_waits_is_kept_for_the_next_wait()
+    {
+        var queue = worker.NewQueue(nameof(A_notification_while_nobody_waits_is_kept_for_the_next_wait));
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+
+        await queue.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
+        await Task.Delay(200);   // the worker is busy draining: nobody waits when the message arrives
+
+        var clock = Stopwatch.StartNew();
+        await queue.WaitForWorkAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed.TotalMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task One_notification_wakes_every_claim_loop_of_the_process()
+    {
+        var queue = worker.NewQueue(nameof(One_notification_wakes_every_claim_loop_of_the_process));
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+
+        var waiting = Enumerable.Range(0, 4).Select(_ => queue.WaitForWorkAsync(TimeSpan.FromSeconds(10), CancellationToken.None)).ToArray();
+        await Task.Delay(50);
+        var clock = Stopwatch.StartNew();
+        await queue.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
+        await Task.WhenAll(waiting);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"took {clock.Elapsed.TotalMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task A_cancelled_wait_throws()
+    {
+        var queue = worker.NewQueue(nameof(A_cancelled_wait_throws));
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queue.WaitForWorkAsync(TimeSpan.FromSeconds(30), cancellation.Token));
+    }
+}

@@ -1,0 +1,49 @@
+using AgentSystem.Contracts;
+
+namespace AgentSystem.Store.IntegrationTests;
+
+/// <summary>MarkEnqueued and FindUndispatched: the dispatcher's view (a class of its own: it sees every queued job).</summary>
+public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase(database)
+{
+    private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+    [Fact]
+    public async Task New_jobs_are_undispatched_until_marked_and_again_once_the_mark_is_stale()
+    {
+        var created = (await Tasks.CreateAsync(NewTask(jobs: 3, traceParent: TraceParent), CancellationToken.None)).Task;
+        var ids = created.Jobs.Select(j => j.Id).ToList();
+
+        var found = await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None);
+        Assert.Equal(ids, found.Select(m => m.JobId));
+        Assert.All(found, m =>
+        {
+            Assert.Equal(created.Id, m.TaskId);
+            Assert.Equal(1, m.Attempt);
+            Assert.Equal(TraceParent, m.TraceParent);
+            Assert.Null(m.EnqueuedAt);
+        });
+        Assert.Equal(["echo", "wordcount", "echo"], found.Select(m => m.Type));
+        Assert.Equal(2, (await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 2, CancellationToken.None)).Count);
+
+        await Tasks.MarkEnqueuedAsync(ids, CancellationToken.None);
+        Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None));
+
+        await Task.Delay(700);
+        Assert.Equal(ids, (await Tasks.FindUndispatchedAsync(TimeSpan.FromMilliseconds(500), 100, CancellationToken.None)).Select(m => m.JobId));
+
+        // Once a job runs or ends, it is not the dispatcher's any more; a retried one is, with its next attempt.
+        await Jobs.StartAsync(ids[0], 1, CancellationToken.None);
+        await Jobs.StartAsync(ids[1], 1, CancellationToken.None);
+        await Jobs.RecordFailureAsync(ids[1], "transient", JobState.Queued, CancellationToken.None);
+        await Tasks.CancelAsync(created.Id, CancellationToken.None);   // cancels 1 and 2 (queued); 0 runs on
+        await Tasks.MarkEnqueuedAsync([], CancellationToken.None);
+        Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.Zero, 100, CancellationToken.None));
+
+        var retried = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task.Jobs[0].Id;
+        await Jobs.StartAsync(retried, 1, CancellationToken.None);
+        await Jobs.RecordFailureAsync(retried, "transient", JobState.Queued, CancellationToken.None);
+        Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None));   // requeued just now
+        var again = Assert.Single(await Tasks.FindUndispatchedAsync(TimeSpan.Zero, 100, CancellationToken.None));
+        Assert.Equal((retried, 2), (again.JobId, again.Attempt));
+    }
+}

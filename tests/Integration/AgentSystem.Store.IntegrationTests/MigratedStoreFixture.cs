@@ -1,0 +1,50 @@
+using AgentSystem.Testing.Containers.Fixtures;
+using Npgsql;
+
+namespace AgentSystem.Store.IntegrationTests;
+
+/// <summary>A database of its own per test class, copied from a template the real migrator brought up to date once per run.</summary>
+public sealed class MigratedStoreFixture : PostgresDatabaseFixture
+{
+    protected override async Task InitializeTemplateAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await new DatabaseMigrator(dataSource).MigrateAsync(cancellationToken);
+    }
+}
+
+/// <summary>A test class's data source and repositories on its migrated database.</summary>
+public abstract class StoreTestBase(MigratedStoreFixture database) : IClassFixture<MigratedStoreFixture>, IAsyncLifetime
+{
+    protected MigratedStoreFixture Database { get; } = database;
+
+    protected NpgsqlDataSource DataSource { get; private set; } = null!;
+
+    protected TaskRepository Tasks { get; private set; } = null!;
+
+    protected JobRepository Jobs { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        DataSource = NpgsqlDataSource.Create(Database.ConnectionString);
+        Tasks = new TaskRepository(DataSource);
+        Jobs = new JobRepository(DataSource);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await DataSource.DisposeAsync();
+
+    protected static NewTask NewTask(int jobs = 2, string? key = null, string? goal = null, string? traceParent = null) =>
+        new(goal, [.. Enumerable.Range(0, jobs).Select(i => new NewJob(i % 2 == 0 ? "echo" : "wordcount", $"input {i}"))], key, traceParent);
+
+    protected async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var command = DataSource.CreateCommand(sql);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}

@@ -1,0 +1,118 @@
+using AgentSystem.Testing.Containers.Fixtures;
+using Npgsql;
+
+namespace AgentSystem.Store.IntegrationTests;
+
+/// <summary>The migrator: from an empty database, again (nothing to do), from the previous version, failures, races.</summary>
+public sealed class MigrationTests(ITestOutputHelper output)
+{
+    private static readonly Migration TestAddition = new(2, "0002_test_task_note", "ALTER TABLE tasks ADD COLUMN note text NULL;");
+
+    [Fact]
+    public async Task From_an_empty_database_it_applies_every_migration_and_a_second_run_does_nothing()
+    {
+        await using var database = await EmptyDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(database.Fixture.ConnectionString);
+        var migrator = new DatabaseMigrator(dataSource);
+
+        var applied = await migrator.MigrateAsync(CancellationToken.None);
+        var again = await migrator.MigrateAsync(CancellationToken.None);
+
+        Assert.Equal(Migration.Embedded.Select(m => m.Name), applied);
+        Assert.Equal("0001_initial", applied[0]);
+        Assert.Empty(again);
+        Assert.Equal(Migration.Embedded.Select(m => m.Version), await ListAsync<int>(dataSource, "SELECT version FROM schema_migrations ORDER BY version"));
+        var indexes = await ListAsync<string>(dataSource, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname");
+        output.WriteLine($"indexes: {string.Join(", ", indexes)}");
+        Assert.Contains("jobs_queued_enqueued_at_idx", indexes);
+        Assert.Contains("jobs_task_id_seq_key", indexes);
+        Assert.Contains("tasks_created_at_idx", indexes);
+        Assert.Contains("tasks_status_created_at_idx", indexes);
+        Assert.Contains("tasks_idempotency_key_key", indexes);
+    }
+
+    [Fact]
+    public async Task From_the_previous_version_it_applies_only_the_newer_migrations_and_keeps_the_data()
+    {
+        await using var database = await EmptyDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(database.Fixture.ConnectionString);
+        var previous = Migration.Embedded.Where(m => m.Version == 1).ToList();
+        Assert.Equal(["0001_initial"], await new DatabaseMigrator(dataSource, previous).MigrateAsync(CancellationToken.None));
+        var task = await new TaskRepository(dataSource).CreateAsync(new NewTask("kept", [new NewJob("echo", "x")], null, null), CancellationToken.None);
+
+        var applied = await new DatabaseMigrator(dataSource, [.. Migration.Embedded, TestAddition]).MigrateAsync(CancellationToken.None);
+
+        Assert.Equal([.. Migration.Embedded.Skip(1).Select(m => m.Name), TestAddition.Name], applied);
+        Assert.Equal("kept", (await new TaskRepository(dataSource).GetAsync(task.Task.Id, CancellationToken.None))!.Goal);
+        Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tasks' AND column_name = 'note'"));
+    }
+
+    [Fact]
+    public async Task A_failing_migration_leaves_nothing_of_itself_and_says_which_it_was()
+    {
+        await using var database = await EmptyDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(database.Fixture.ConnectionString);
+        var broken = new Migration(3, "0003_test_broken", "ALTER TABLE jobs ADD COLUMN half_done int; SELECT 1 / 0;");
+
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => new DatabaseMigrator(dataSource, [.. Migration.Embedded, TestAddition, broken]).MigrateAsync(CancellationToken.None));
+
+        Assert.Contains("0003_test_broken", exception.Message, StringComparison.Ordinal);
+        Assert.Equal(2, await ScalarAsync<int>(dataSource, "SELECT max(version) FROM schema_migrations"));   // the good ones stay
+        Assert.Equal(0L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs' AND column_name = 'half_done'"));
+        Assert.False(await ScalarAsync<bool>(dataSource, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory')"), "the lock was released");
+    }
+
+    [Fact]
+    public async Task Migrators_starting_together_take_turns_and_apply_each_migration_once()
+    {
+        await using var database = await EmptyDatabaseAsync();
+        var dataSources = Enumerable.Range(0, 4).Select(_ => NpgsqlDataSource.Create(database.Fixture.ConnectionString)).ToList();
+        try
+        {
+            var results = await Task.WhenAll(dataSources.Select(d => new DatabaseMigrator(d).MigrateAsync(CancellationToken.None)));
+
+            Assert.Equal(Migration.Embedded.Select(m => m.Name), results.SelectMany(r => r).Order(StringComparer.Ordinal));
+            Assert.Equal(3, results.Count(r => r.Count == 0));
+            Assert.Equal((long)Migration.Embedded.Count, await ScalarAsync<long>(dataSources[0], "SELECT count(*) FROM schema_migrations"));
+        }
+        finally
+        {
+            foreach (var dataSource in dataSources)
+            {
+                await dataSource.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<EmptyDatabase> EmptyDatabaseAsync()
+    {
+        var fixture = new PostgresDatabaseFixture();
+        await fixture.InitializeAsync();
+        return new EmptyDatabase(fixture);
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task<List<T>> ListAsync<T>(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return values;
+    }
+
+    private sealed record EmptyDatabase(PostgresDatabaseFixture Fixture) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await Fixture.DisposeAsync();
+    }
+}

@@ -1,0 +1,78 @@
+using AgentSystem.Testing.Containers.Fixtures;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AgentSystem.Store.IntegrationTests;
+
+/// <summary>AddStore: the connection string checked at start, one data source, the repositories, the migrator, a "ready" check.</summary>
+public sealed class StoreRegistrationTests(PostgresDatabaseFixture database) : IClassFixture<PostgresDatabaseFixture>
+{
+    [Fact]
+    public async Task Start_fails_naming_ConnectionStrings_Postgres_when_it_is_missing()
+    {
+        using var host = Build([]);
+
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("ConnectionStrings:Postgres", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Everything_resolves_the_migrator_brings_the_schema_up_and_the_check_reports_ready()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = database.ConnectionString });
+        await host.StartAsync();
+
+        var applied = await host.Services.GetRequiredService<IDatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        var created = await host.Services.GetRequiredService<ITaskRepository>().CreateAsync(
+            new NewTask(null, [new NewJob("echo", "hi")], null, null), CancellationToken.None);
+        var started = await host.Services.GetRequiredService<IJobRepository>().StartAsync(created.Task.Jobs[0].Id, 1, CancellationToken.None);
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
+
+        Assert.Contains("0001_initial", applied);
+        Assert.Equal(JobStart.Run, started);
+        Assert.Same(host.Services.GetRequiredService<NpgsqlDataSource>(), host.Services.GetRequiredService<NpgsqlDataSource>());
+        Assert.Equal(HealthStatus.Healthy, health.Status);
+        Assert.Contains(StoreServiceExtensions.HealthCheckName, health.Entries.Keys);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task PostgreSQL_down_is_reported_unhealthy_without_failing_start()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Username=x;Password=y;Timeout=2" });
+        await host.StartAsync();
+
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
+
+        Assert.Equal(HealthStatus.Unhealthy, health.Status);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Adding_it_twice_is_harmless()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = database.ConnectionString });
+        builder.AddStore().AddStore();
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
+
+        Assert.Equal(HealthStatus.Healthy, health.Status);
+        await host.StopAsync();
+    }
+
+    private static IHost Build(Dictionary<string, string?> settings)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.AddStore();
+        return builder.Build();
+    }
+}
