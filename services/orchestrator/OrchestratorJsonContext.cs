@@ -1,11 +1,17 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentSystem.Orchestrator.Model;
+using AgentSystem.Orchestrator.Planning;
 
 namespace AgentSystem.Orchestrator;
 
-// Trimmed images turn reflection-based JSON off: every type the API reads or writes is listed here.
+// Trimmed images turn reflection-based JSON off: every type the service reads or writes is listed here, the chat
+// messages of the LLM planner included. ProblemDetails have their own context in ASP.NET.
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(CreateTaskRequest))]
-[JsonSerializable(typeof(TaskRecord))]
+[JsonSerializable(typeof(IReadOnlyList<JobRequest?>))]
+[JsonSerializable(typeof(TaskResponse))]
+[JsonSerializable(typeof(TaskPageResponse))]
+[JsonSerializable(typeof(ChatRequestDto))]
+[JsonSerializable(typeof(ChatReplyDto))]
 internal sealed partial class OrchestratorJsonContext : JsonSerializerContext;

@@ -1,16 +1,25 @@
 using AgentSystem.Orchestrator.Apis;
 using AgentSystem.Orchestrator.Extensions;
+using AgentSystem.Orchestrator.Migrations;
+
+// `dotnet AgentSystem.Orchestrator.dll migrate`: apply the schema migrations and exit (a deploy's one-shot job).
+// The service never migrates at a normal start.
+if (MigrateCommand.IsRequested(args))
+{
+    return await MigrateCommand.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
-var app = builder.Build();
+await using var app = builder.Build();
 
 app.MapDefaultEndpoints();
 app.MapTasksApi();
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

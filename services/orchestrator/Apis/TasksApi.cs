@@ -1,40 +1,214 @@
+using System.Diagnostics;
+using System.Globalization;
+using AgentSystem.Contracts;
+using AgentSystem.Orchestrator.Infrastructure;
 using AgentSystem.Orchestrator.Model;
+using AgentSystem.Orchestrator.Planning;
 using AgentSystem.Orchestrator.Services;
+using AgentSystem.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Orchestrator.Apis;
 
+/// <summary>The task API of docs/api.md, under <c>/tasks</c> (the gateway maps <c>/api/tasks</c> here).</summary>
 public static class TasksApi
 {
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+
     public static RouteGroupBuilder MapTasksApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/tasks").WithTags("Tasks");
         api.MapPost("/", CreateTaskAsync);
+        api.MapGet("/", ListTasksAsync);
         api.MapGet("/{id:guid}", GetTaskAsync);
+        api.MapGet("/{id:guid}/events", GetTaskEventsAsync);
+        api.MapDelete("/{id:guid}", CancelTaskAsync);
         return api;
     }
 
-    public static async Task<Results<Accepted<TaskRecord>, ProblemHttpResult>> CreateTaskAsync(
-        CreateTaskRequest request, ITaskStore store, CancellationToken cancellationToken)
+    /// <summary>
+    /// 202 with Location for a new task; 200 with the same Location and the earlier task when the Idempotency-Key
+    /// was seen before (nothing new is stored or sent); 422 when that key came with a different request.
+    /// </summary>
+    public static async Task<Results<Accepted<TaskResponse>, Ok<TaskResponse>, ProblemHttpResult>> CreateTaskAsync(
+        HttpContext context,
+        ITaskPlanner planner,
+        TaskSubmitter submitter,
+        IOptions<TasksOptions> options,
+        CancellationToken cancellationToken)
     {
-        var errors = TaskValidation.Validate(request);
-        if (errors.Count > 0)
+        ArgumentNullException.ThrowIfNull(context);
+
+        var settings = options.Value;
+        var (request, readError) = await JsonBody.ReadAsync(context.Request, OrchestratorJsonContext.Default.CreateTaskRequest, settings.MaxRequestBodyBytes, cancellationToken);
+        if (readError is not null)
         {
-            // 422, not the 400 of TypedResults.ValidationProblem: the JSON was well-formed, its content was not.
-            return TypedResults.Problem(new HttpValidationProblemDetails(errors) { Status = StatusCodes.Status422UnprocessableEntity });
+            return (ProblemHttpResult)readError;
         }
 
-        var jobs = request.Jobs!.Select(job => new NewJob(job.Type!, job.Input ?? "")).ToList();
-        var task = await store.CreateAsync(jobs, cancellationToken);
-        return TypedResults.Accepted($"/tasks/{task.Id}", task);
+        var idempotencyKey = context.Request.Headers[TaskLimits.IdempotencyKeyHeader].ToString() is { Length: > 0 } header ? header : null;
+        if (TaskValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError)
+        {
+            return ValidationProblem(new(StringComparer.Ordinal) { [TaskLimits.IdempotencyKeyHeader] = [keyError] });
+        }
+
+        var errors = TaskValidation.Validate(request!, settings.MaxSleepMilliseconds, out var jobs);
+        if (errors.Count > 0)
+        {
+            return ValidationProblem(errors);
+        }
+
+        var goal = request!.Goal?.Trim();
+        if (jobs is null)
+        {
+            var planned = await planner.PlanAsync(goal!, cancellationToken);
+            var planErrors = TaskValidation.ValidateJobs([.. planned.Select(job => new JobRequest(job.Type, job.Input))], settings.MaxSleepMilliseconds, out jobs);
+            if (jobs is null)
+            {
+                var reasons = string.Join("; ", planErrors.Select(e => $"{e.Key}: {string.Join(' ', e.Value)}"));
+                return ValidationProblem(new(StringComparer.Ordinal) { ["goal"] = [$"The planner could not break this goal into valid jobs ({reasons})."] });
+            }
+        }
+
+        // The W3C trace context of this request travels with every job, so the worker continues the trace.
+        var created = await submitter.SubmitAsync(new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id), cancellationToken);
+        var task = TaskResponse.From(created.Task);
+        var location = TaskLocation(task.Id);
+        if (created.Created)
+        {
+            return TypedResults.Accepted(location, task);
+        }
+
+        if (!IsSameRequest(created.Task, goal, request.Goal is null ? jobs : null))
+        {
+            return ValidationProblem(new(StringComparer.Ordinal)
+            {
+                [TaskLimits.IdempotencyKeyHeader] = [$"This Idempotency-Key was used for a different request (task {task.Id}); use a new key for a new task."],
+            });
+        }
+
+        context.Response.Headers.Location = location;
+        return TypedResults.Ok(task);
     }
 
-    public static async Task<Results<Ok<TaskRecord>, ProblemHttpResult>> GetTaskAsync(
-        Guid id, ITaskStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> GetTaskAsync(
+        Guid id, ITaskRepository tasks, CancellationToken cancellationToken)
     {
-        var task = await store.FindAsync(id, cancellationToken);
-        return task is null
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Task not found", detail: $"No task has id {id}.")
-            : TypedResults.Ok(task);
+        ArgumentNullException.ThrowIfNull(tasks);
+
+        return await tasks.GetAsync(id, cancellationToken) is { } task
+            ? TypedResults.Ok(TaskResponse.From(task))
+            : NotFound(id);
     }
+
+    /// <summary><c>?status=&amp;page=&amp;pageSize=</c>, newest first; 422 naming the parameter when one is not usable.</summary>
+    public static async Task<Results<Ok<TaskPageResponse>, ProblemHttpResult>> ListTasksAsync(
+        string? status, string? page, string? pageSize, ITaskRepository tasks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        TaskState? state = null;
+        if (!string.IsNullOrWhiteSpace(status))
+        {
+            if (ParseState(status.Trim()) is { } parsed)
+            {
+                state = parsed;
+            }
+            else
+            {
+                errors["status"] = [$"Unknown status. Known: {string.Join(", ", Enum.GetValues<TaskState>().Select(s => s.Name()))}."];
+            }
+        }
+
+        var pageNumber = ParseInt(page, 1, "page", 1, int.MaxValue, errors);
+        var size = ParseInt(pageSize, DefaultPageSize, "pageSize", 1, MaxPageSize, errors);
+        if (errors.Count > 0)
+        {
+            return ValidationProblem(errors);
+        }
+
+        var result = await tasks.ListAsync(state, pageNumber, size, cancellationToken);
+        return TypedResults.Ok(TaskPageResponse.From(result));
+    }
+
+    /// <summary>Server-sent events: <c>event: task</c> with the task at once and on every change, until it is final.</summary>
+    public static async Task<Results<TaskEventsResult, ProblemHttpResult>> GetTaskEventsAsync(
+        Guid id, ITaskRepository tasks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+
+        return await tasks.GetAsync(id, cancellationToken) is { } task
+            ? new TaskEventsResult(task)
+            : NotFound(id);
+    }
+
+    /// <summary>Cancels the jobs not yet started: 202 with the task (jobs already running finish); 404 for an unknown id.</summary>
+    public static async Task<Results<Accepted<TaskResponse>, ProblemHttpResult>> CancelTaskAsync(
+        Guid id, ITaskRepository tasks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+
+        return await tasks.CancelAsync(id, cancellationToken) is { } task
+            ? TypedResults.Accepted(TaskLocation(id), TaskResponse.From(task))
+            : NotFound(id);
+    }
+
+    public static string TaskLocation(Guid id) => $"/tasks/{id}";
+
+    // The task stored under the key must be what this request asked for: the same goal, or the same explicit jobs.
+    private static bool IsSameRequest(TaskRecord stored, string? goal, IReadOnlyList<NewJob>? explicitJobs)
+    {
+        if (!string.Equals(stored.Goal, goal, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        // A goal's plan may differ between two calls (an LLM planner): the goal decides.
+        return explicitJobs is null
+            || stored.Jobs.OrderBy(job => job.Seq).Select(job => new NewJob(job.Type, job.Input)).SequenceEqual(explicitJobs);
+    }
+
+    private static TaskState? ParseState(string text)
+    {
+        foreach (var state in Enum.GetValues<TaskState>())
+        {
+            if (string.Equals(state.Name(), text, StringComparison.OrdinalIgnoreCase))
+            {
+                return state;
+            }
+        }
+
+        return null;
+    }
+
+    private static int ParseInt(string? text, int fallback, string name, int min, int max, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max)
+        {
+            return value;
+        }
+
+        errors[name] = [max == int.MaxValue ? $"'{name}' must be a whole number from {min}." : $"'{name}' must be a whole number from {min} to {max}."];
+        return fallback;
+    }
+
+    // 422, not the 400 of TypedResults.ValidationProblem: the JSON was well-formed, its content was not.
+    private static ProblemHttpResult ValidationProblem(Dictionary<string, string[]> errors) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(errors)
+        {
+            Status = StatusCodes.Status422UnprocessableEntity,
+            Title = "The request is invalid",
+            Detail = "See 'errors': each entry names a field and what is wrong with it.",
+        });
+
+    private static ProblemHttpResult NotFound(Guid id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Task not found", detail: $"No task has id {id}.");
 }

@@ -1,0 +1,111 @@
+using System.Net.Sockets;
+using AgentSystem.Store;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace AgentSystem.Orchestrator.Migrations;
+
+/// <summary>
+/// <c>dotnet AgentSystem.Orchestrator.dll migrate</c>: applies the schema migrations and exits (the deploys' one-shot
+/// job). The service itself never migrates at start. Exit codes: 0 applied or current, 1 PostgreSQL unreachable or a
+/// migration failed, 2 configuration missing or invalid.
+/// </summary>
+public static class MigrateCommand
+{
+    public const string Name = "migrate";
+
+    public const int Succeeded = 0;
+    public const int DatabaseFailed = 1;
+    public const int ConfigurationInvalid = 2;
+
+    public static bool IsRequested(string[] args) => args is [Name, ..];
+
+    /// <summary>Builds a host with only the store (no Redis, no HTTP) and migrates.</summary>
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args[1..]);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+
+        // Only the store: the migrate job has no Redis and serves no HTTP. Its options are checked when resolved.
+        builder.AddStore();
+
+        using var host = builder.Build();
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        return await RunAsync(host.Services, Console.Out, Console.Error, cancel.Token);
+    }
+
+    /// <summary>The command's work, on any service provider with an <see cref="IDatabaseMigrator"/>; returns the exit code.</summary>
+    public static async Task<int> RunAsync(IServiceProvider services, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+
+        IDatabaseMigrator migrator;
+        try
+        {
+            migrator = services.GetRequiredService<IDatabaseMigrator>();
+        }
+        catch (Exception failure) when (failure is OptionsValidationException or InvalidOperationException)
+        {
+            await error.WriteLineAsync($"migrate: the configuration is invalid: {failure.Message}");
+            return ConfigurationInvalid;
+        }
+
+        IReadOnlyList<string> applied;
+        try
+        {
+            applied = await migrator.MigrateAsync(cancellationToken);
+        }
+        catch (OptionsValidationException failure)
+        {
+            await error.WriteLineAsync($"migrate: the configuration is invalid: {failure.Message}");
+            return ConfigurationInvalid;
+        }
+        catch (Exception failure) when (IsUnreachable(failure))
+        {
+            await error.WriteLineAsync(
+                $"migrate: PostgreSQL is unreachable ({failure.GetType().Name}: {failure.Message}). "
+                + "Check ConnectionStrings__Postgres and that the server is up; nothing was applied.");
+            return DatabaseFailed;
+        }
+        catch (PostgresException failure)
+        {
+            await error.WriteLineAsync($"migrate: PostgreSQL refused ({failure.SqlState}: {failure.MessageText}). Check the database, user and password in ConnectionStrings__Postgres.");
+            return DatabaseFailed;
+        }
+        catch (InvalidOperationException failure)
+        {
+            // A migration failed: the Store applies each in a transaction, so the schema stays at the last good version.
+            await error.WriteLineAsync($"migrate: failed: {failure.Message}");
+            return DatabaseFailed;
+        }
+
+        if (applied.Count == 0)
+        {
+            await output.WriteLineAsync("migrate: the schema is up to date; nothing to apply.");
+        }
+        else
+        {
+            foreach (var name in applied)
+            {
+                await output.WriteLineAsync($"migrate: applied {name}");
+            }
+
+            await output.WriteLineAsync($"migrate: {applied.Count} migration(s) applied.");
+        }
+
+        return Succeeded;
+    }
+
+    /// <summary>No connection at all, as opposed to an error PostgreSQL answered (a <see cref="PostgresException"/>).</summary>
+    private static bool IsUnreachable(Exception failure) =>
+        failure is SocketException or TimeoutException || (failure is NpgsqlException and not PostgresException);
+}

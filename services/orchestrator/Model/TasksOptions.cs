@@ -1,0 +1,31 @@
+namespace AgentSystem.Orchestrator.Model;
+
+/// <summary>Section "Tasks": the limits of the task API that are not part of the contract.</summary>
+public sealed class TasksOptions
+{
+    public const string SectionName = "Tasks";
+
+    /// <summary>
+    /// Largest <c>POST /tasks</c> body (413 above it). The contract allows 100 inputs of 64 KiB, about 6.4 MiB, plus
+    /// JSON's escapes: 8 MiB by default.
+    /// </summary>
+    public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>Largest input of a <c>sleep</c> job, in milliseconds.</summary>
+    public int MaxSleepMilliseconds { get; set; } = 300_000;
+
+    /// <summary>How long a request waits for Redis after the commit before it leaves the jobs to the dispatcher.</summary>
+    public TimeSpan EnqueueTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Section "Events": the <c>GET /tasks/{id}/events</c> stream.</summary>
+public sealed class EventsOptions
+{
+    public const string SectionName = "Events";
+
+    /// <summary>How often the stream reads the task to look for a change.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>A comment line after this long without an event, so proxies keep the connection open.</summary>
+    public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(15);
+}

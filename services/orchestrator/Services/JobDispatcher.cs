@@ -1,0 +1,128 @@
+using AgentSystem.Contracts;
+using AgentSystem.Queue;
+using AgentSystem.Store;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Orchestrator.Services;
+
+/// <summary>What one dispatcher round did.</summary>
+/// <param name="Found">Queued jobs never sent, or sent longer ago than StaleAfter.</param>
+/// <param name="AlreadyQueued">Of those, the ones Redis still held (only marked).</param>
+/// <param name="Sent">Of those, the ones sent to Redis again.</param>
+public sealed record DispatchResult(int Found, int AlreadyQueued, int Sent)
+{
+    public static readonly DispatchResult None = new(0, 0, 0);
+
+    public DispatchResult Add(DispatchResult other) =>
+        new(Found + (other?.Found ?? 0), AlreadyQueued + (other?.AlreadyQueued ?? 0), Sent + (other?.Sent ?? 0));
+}
+
+/// <summary>
+/// Re-sends the jobs stored but not queued (docs/queue.md): at start and every <c>Dispatcher:Interval</c> it reads
+/// them from PostgreSQL, asks Redis which it holds, enqueues the others and marks them all enqueued. It repairs a
+/// crash between commit and enqueue, a failed enqueue (Redis down while a task was posted), and a Redis that lost
+/// writes or was flushed. A failed round is logged and the next one tries again. Several orchestrators may run it at
+/// once: enqueue is idempotent per job id.
+/// </summary>
+public sealed partial class JobDispatcher(
+    ITaskRepository tasks,
+    IJobQueue queue,
+    IOptions<DispatcherOptions> options,
+    TimeProvider time,
+    ILogger<JobDispatcher> logger) : BackgroundService
+{
+    /// <summary>One round: batches until the store has no more work (or MaxBatchesPerRound). Throws when a call fails.</summary>
+    public async Task<DispatchResult> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var total = DispatchResult.None;
+        for (var batch = 0; batch < settings.MaxBatchesPerRound; batch++)
+        {
+            var found = await tasks.FindUndispatchedAsync(settings.StaleAfter, settings.BatchSize, cancellationToken);
+            if (found.Count == 0)
+            {
+                break;
+            }
+
+            total = total.Add(await DispatchAsync(found, settings, cancellationToken));
+            if (found.Count < settings.BatchSize)
+            {
+                break;
+            }
+        }
+
+        if (total.Found > 0)
+        {
+            LogRound(logger, total.Found, total.Sent, total.AlreadyQueued);
+        }
+
+        return total;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            LogDisabled(logger);
+            return;
+        }
+
+        var interval = options.Value.Interval;
+        using var timer = new PeriodicTimer(interval, time);
+        do
+        {
+            try
+            {
+                await RunOnceAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error)
+            {
+                LogRoundFailed(logger, interval, error);
+            }
+        }
+        while (await WaitAsync(timer, stoppingToken));
+    }
+
+    private async Task<DispatchResult> DispatchAsync(IReadOnlyList<JobMessage> found, DispatcherOptions settings, CancellationToken cancellationToken)
+    {
+        var ids = found.Select(job => job.JobId).ToList();
+        var known = await queue.FindKnownAsync(ids, cancellationToken).WaitAsync(settings.QueueTimeout, time, cancellationToken);
+
+        var now = time.GetUtcNow();
+        var missing = found.Where(job => !known.Contains(job.JobId)).Select(job => job with { EnqueuedAt = now }).ToList();
+        if (missing.Count > 0)
+        {
+            await queue.EnqueueAsync(missing, cancellationToken).WaitAsync(settings.QueueTimeout, time, cancellationToken);
+        }
+
+        // Those Redis held are marked too: they are on their way, not lost.
+        await tasks.MarkEnqueuedAsync(ids, cancellationToken);
+        return new DispatchResult(found.Count, found.Count - missing.Count, missing.Count);
+    }
+
+    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Dispatcher: {Found} undispatched jobs, {Sent} sent to the queue, {AlreadyQueued} already there")]
+    private static partial void LogRound(ILogger logger, int found, int sent, int alreadyQueued);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Dispatcher disabled (Dispatcher:Enabled is false): jobs Redis did not take wait for another orchestrator")]
+    private static partial void LogDisabled(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Dispatcher round failed; the next one, in {Interval}, tries again")]
+    private static partial void LogRoundFailed(ILogger logger, TimeSpan interval, Exception error);
+}

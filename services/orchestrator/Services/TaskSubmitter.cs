@@ -1,0 +1,79 @@
+using AgentSystem.Contracts;
+using AgentSystem.Orchestrator.Model;
+using AgentSystem.Queue;
+using AgentSystem.Store;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Orchestrator.Services;
+
+/// <summary>
+/// Stores a task, then sends its jobs to Redis (docs/queue.md, steps 1 and 2). PostgreSQL is the truth: once the
+/// transaction committed the task is accepted, whatever Redis does; jobs Redis did not take are the dispatcher's.
+/// </summary>
+public sealed partial class TaskSubmitter(
+    ITaskRepository tasks,
+    IJobQueue queue,
+    IOptions<TasksOptions> options,
+    TimeProvider time,
+    ILogger<TaskSubmitter> logger)
+{
+    public async Task<CreatedTask> SubmitAsync(NewTask task, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+
+        var created = await tasks.CreateAsync(task, cancellationToken);
+        if (!created.Created)
+        {
+            // A repeat of an earlier request (same Idempotency-Key): nothing new to send. Its jobs were sent then,
+            // or are the dispatcher's if that failed.
+            return created;
+        }
+
+        await SendAsync(created.Task, task.TraceParent);
+        return created;
+    }
+
+    // After the commit the client's cancellation no longer matters: the task exists, so try to send it now rather
+    // than leave it to the dispatcher's next round. Bounded, because SE.Redis 1.x has no timeout on async calls.
+    private async Task SendAsync(TaskRecord task, string? traceParent)
+    {
+        var now = time.GetUtcNow();
+        var messages = task.Jobs
+            .Where(job => job.Status == JobState.Queued)
+            .OrderBy(job => job.Seq)
+            .Select(job => new JobMessage(job.Id, task.Id, job.Type, job.Input, Attempt: 1, traceParent, now))
+            .ToList();
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await queue.EnqueueAsync(messages, CancellationToken.None).WaitAsync(options.Value.EnqueueTimeout, time, CancellationToken.None);
+        }
+        catch (Exception error)
+        {
+            LogEnqueueFailed(logger, task.Id, messages.Count, error);
+            return;
+        }
+
+        try
+        {
+            await tasks.MarkEnqueuedAsync([.. messages.Select(m => m.JobId)], CancellationToken.None);
+        }
+        catch (Exception error)
+        {
+            // Queued in Redis but not marked: the dispatcher finds them, sees Redis holds them and only marks them.
+            LogMarkFailed(logger, task.Id, error);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Task {TaskId} is stored but its {JobCount} jobs could not be sent to the queue; the dispatcher will send them")]
+    private static partial void LogEnqueueFailed(ILogger logger, Guid taskId, int jobCount, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "The jobs of task {TaskId} are queued but could not be marked enqueued; the dispatcher will mark them")]
+    private static partial void LogMarkFailed(ILogger logger, Guid taskId, Exception error);
+}

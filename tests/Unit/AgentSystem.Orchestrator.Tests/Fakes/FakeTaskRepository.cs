@@ -1,0 +1,263 @@
+using AgentSystem.Contracts;
+using AgentSystem.Store;
+
+namespace AgentSystem.Orchestrator.Tests.Fakes;
+
+/// <summary>
+/// ITaskRepository in memory, with the Store's rules as docs/queue.md states them (one "transaction" per call,
+/// idempotency key unique, newest first, cancel only what has not started, roll-up when no job is left to run).
+/// Tests drive jobs as a worker would with <see cref="SetJob"/>, and make it fail with <see cref="FailWith"/>.
+/// </summary>
+public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
+{
+    private readonly Lock _gate = new();
+    private readonly List<StoredTask> _tasks = [];
+    private readonly Dictionary<string, StoredTask> _byKey = new(StringComparer.Ordinal);
+
+    public FakeTaskRepository()
+        : this(TimeProvider.System)
+    {
+    }
+
+    /// <summary>When set, every call throws it: PostgreSQL down.</summary>
+    public Exception? FailWith { get; set; }
+
+    /// <summary>Every NewTask given to CreateAsync, stored or not (a repeated idempotency key).</summary>
+    public List<NewTask> CreateRequests { get; } = [];
+
+    public List<IReadOnlyCollection<Guid>> MarkEnqueuedCalls { get; } = [];
+
+    private int _getCalls;
+
+    /// <summary>How often GetAsync was called (the events stream polls it).</summary>
+    public int GetCalls => Volatile.Read(ref _getCalls);
+
+    public int TaskCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _tasks.Count;
+            }
+        }
+    }
+
+    public int JobCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _tasks.Sum(t => t.Jobs.Count);
+            }
+        }
+    }
+
+    public Task<CreatedTask> CreateAsync(NewTask task, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            CreateRequests.Add(task);
+            if (task.IdempotencyKey is { } key && _byKey.TryGetValue(key, out var existing))
+            {
+                return Task.FromResult(new CreatedTask(existing.ToRecord(), Created: false));
+            }
+
+            var now = time.GetUtcNow();
+            var stored = new StoredTask(Guid.CreateVersion7(), task.Goal, task.IdempotencyKey, task.TraceParent, now)
+            {
+                Jobs = [.. task.Jobs.Select((job, seq) => new StoredJob(Guid.CreateVersion7(), seq, job.Type, job.Input, task.TraceParent))],
+            };
+            _tasks.Add(stored);
+            if (task.IdempotencyKey is { } newKey)
+            {
+                _byKey[newKey] = stored;
+            }
+
+            return Task.FromResult(new CreatedTask(stored.ToRecord(), Created: true));
+        }
+    }
+
+    public Task<TaskRecord?> GetAsync(Guid id, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _getCalls);
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            return Task.FromResult(Find(id)?.ToRecord());
+        }
+    }
+
+    public Task<TaskPage> ListAsync(TaskState? status, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            // Newest first: insertion order reversed (two tasks may share a timestamp).
+            var matching = Enumerable.Reverse(_tasks).Where(t => status is null || t.Status == status).ToList();
+            var items = matching.Skip((page - 1) * pageSize).Take(pageSize).Select(t => t.ToSummary()).ToList();
+            return Task.FromResult(new TaskPage(items, page, pageSize, matching.Count));
+        }
+    }
+
+    public Task<TaskRecord?> CancelAsync(Guid id, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            if (Find(id) is not { } task)
+            {
+                return Task.FromResult<TaskRecord?>(null);
+            }
+
+            var now = time.GetUtcNow();
+            foreach (var job in task.Jobs.Where(j => j.Status == JobState.Queued))
+            {
+                job.Status = JobState.Cancelled;
+                job.FinishedAt = now;
+            }
+
+            task.RollUp(now);
+            return Task.FromResult<TaskRecord?>(task.ToRecord());
+        }
+    }
+
+    public Task MarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            MarkEnqueuedCalls.Add([.. jobIds]);
+            var now = time.GetUtcNow();
+            foreach (var job in _tasks.SelectMany(t => t.Jobs).Where(j => jobIds.Contains(j.Id)))
+            {
+                job.EnqueuedAt = now;
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task<IReadOnlyList<JobMessage>> FindUndispatchedAsync(TimeSpan staleAfter, int limit, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            var before = time.GetUtcNow() - staleAfter;
+            IReadOnlyList<JobMessage> found =
+            [
+                .. _tasks
+                    .SelectMany(t => t.Jobs.OrderBy(j => j.Seq).Select(j => (Task: t, Job: j)))
+                    .Where(x => x.Job.Status == JobState.Queued && (x.Job.EnqueuedAt is null || x.Job.EnqueuedAt < before))
+                    .Take(limit)
+                    .Select(x => new JobMessage(x.Job.Id, x.Task.Id, x.Job.Type, x.Job.Input, x.Job.Attempts + 1, x.Job.TraceParent)),
+            ];
+            return Task.FromResult(found);
+        }
+    }
+
+    /// <summary>Does what a worker does to a job (start, finish, fail) and rolls the task up.</summary>
+    public void SetJob(Guid jobId, JobState state, string? result = null, string? error = null)
+    {
+        lock (_gate)
+        {
+            var task = _tasks.Single(t => t.Jobs.Any(j => j.Id == jobId));
+            var job = task.Jobs.Single(j => j.Id == jobId);
+            var now = time.GetUtcNow();
+            job.Status = state;
+            job.Result = result ?? job.Result;
+            job.Error = error ?? job.Error;
+            if (state == JobState.Running)
+            {
+                job.Attempts++;
+                job.StartedAt = now;
+            }
+            else if (state.IsFinal())
+            {
+                job.FinishedAt = now;
+            }
+
+            task.RollUp(now);
+        }
+    }
+
+    public DateTimeOffset? EnqueuedAt(Guid jobId)
+    {
+        lock (_gate)
+        {
+            return _tasks.SelectMany(t => t.Jobs).Single(j => j.Id == jobId).EnqueuedAt;
+        }
+    }
+
+    public string? TraceParentOf(Guid taskId)
+    {
+        lock (_gate)
+        {
+            return Find(taskId)?.TraceParent;
+        }
+    }
+
+    private StoredTask? Find(Guid id) => _tasks.Find(t => t.Id == id);
+
+    private void ThrowIfFailing()
+    {
+        if (FailWith is { } error)
+        {
+            throw error;
+        }
+    }
+
+    private sealed class StoredTask(Guid id, string? goal, string? key, string? traceParent, DateTimeOffset now)
+    {
+        public Guid Id { get; } = id;
+        public string? Goal { get; } = goal;
+        public string? Key { get; } = key;
+        public string? TraceParent { get; } = traceParent;
+        public DateTimeOffset CreatedAt { get; } = now;
+        public DateTimeOffset UpdatedAt { get; private set; } = now;
+        public TaskState Status { get; private set; } = TaskState.Queued;
+        public List<StoredJob> Jobs { get; init; } = [];
+
+        public void RollUp(DateTimeOffset now)
+        {
+            UpdatedAt = now;
+            if (Jobs.Any(j => !j.Status.IsFinal()))
+            {
+                Status = Jobs.All(j => j.Status == JobState.Queued) ? TaskState.Queued : TaskState.Running;
+            }
+            else if (Jobs.Any(j => j.Status is JobState.Failed or JobState.Dead))
+            {
+                Status = TaskState.Failed;
+            }
+            else
+            {
+                Status = Jobs.Any(j => j.Status == JobState.Cancelled) ? TaskState.Cancelled : TaskState.Succeeded;
+            }
+        }
+
+        public TaskRecord ToRecord() => new(
+            Id, Status, Goal, CreatedAt, UpdatedAt,
+            [.. Jobs.Select(j => new JobRecord(j.Id, j.Seq, j.Type, j.Input, j.Status, j.Attempts, j.Result, j.Error, j.StartedAt, j.FinishedAt))]);
+
+        public TaskSummary ToSummary() => new(Id, Status, Goal, CreatedAt, UpdatedAt, Jobs.Count, Jobs.Count(j => j.Status.IsFinal()));
+    }
+
+    private sealed class StoredJob(Guid id, int seq, string type, string input, string? traceParent)
+    {
+        public Guid Id { get; } = id;
+        public int Seq { get; } = seq;
+        public string Type { get; } = type;
+        public string Input { get; } = input;
+        public string? TraceParent { get; } = traceParent;
+        public JobState Status { get; set; } = JobState.Queued;
+        public int Attempts { get; set; }
+        public string? Result { get; set; }
+        public string? Error { get; set; }
+        public DateTimeOffset? EnqueuedAt { get; set; }
+        public DateTimeOffset? StartedAt { get; set; }
+        public DateTimeOffset? FinishedAt { get; set; }
+    }
+}
