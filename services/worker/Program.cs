@@ -4,6 +4,8 @@ using AgentSystem.Worker.Extensions;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+builder.AddJobQueue();
+builder.AddStore();
 builder.AddApplicationServices();
 
 var app = builder.Build();

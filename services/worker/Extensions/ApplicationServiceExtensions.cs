@@ -1,22 +1,75 @@
+using System.Diagnostics.CodeAnalysis;
 using AgentSystem.Worker.Handlers;
+using AgentSystem.Worker.Options;
 using AgentSystem.Worker.Services;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Worker.Extensions;
 
 public static class ApplicationServiceExtensions
 {
+    /// <summary>The worker's own services; the queue and the store come from AddJobQueue and AddStore.</summary>
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, WorkerJsonContext.Default));
-        builder.Services.AddSingleton<IJobHandler, EchoHandler>();
-        builder.Services.AddSingleton<IJobHandler, WordCountHandler>();
-        builder.Services.AddSingleton<IJobHandler, HashHandler>();
-        builder.Services.AddSingleton<JobHandlerRegistry>();
-        builder.Services.AddSingleton<WorkerMetrics>();
-        builder.Services.AddSingleton<JobExecutor>();
+        builder.Services.AddWorker();
 
         return builder;
     }
+
+    /// <summary>Options, handlers, the consumer, the reclaimer and the metrics (needs IJobQueue and IJobRepository registered).</summary>
+    public static IServiceCollection AddWorker(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.SectionName).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>());
+        // The host waits for the drain, then for the jobs being handed back; the kubelet's grace period (30 s) must cover both.
+        services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) =>
+            host.ShutdownTimeout = worker.Value.DrainTimeout + JobConsumer.ReturnGrace + TimeSpan.FromSeconds(2));
+        services.TryAddSingleton(TimeProvider.System);
+
+        // Job types: one class implementing IJobHandler, one line here.
+        services.AddJobHandler<EchoHandler>();
+        services.AddJobHandler<WordCountHandler>();
+        services.AddJobHandler<HashHandler>();
+        services.AddJobHandler<SleepHandler>();
+        services.AddJobHandler<LlmHandler>();
+        services.AddChatClient();
+        services.AddSingleton<JobHandlerRegistry>();
+
+        services.AddSingleton(provider => new WorkerMetrics(provider.GetService<System.Diagnostics.Metrics.IMeterFactory>(), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<QueueDepthMonitor>();
+        services.AddSingleton<JobExecutor>();
+        services.AddSingleton<JobProcessor>();
+        services.AddSingleton<JobConsumer>();
+        services.AddSingleton<QueueReclaimer>();
+        services.AddHostedService(provider => provider.GetRequiredService<JobConsumer>());
+        services.AddHostedService(provider => provider.GetRequiredService<QueueReclaimer>());
+
+        return services;
+    }
+
+    public static IServiceCollection AddJobHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IServiceCollection services)
+        where THandler : class, IJobHandler
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IJobHandler, THandler>());
+        return services;
+    }
+
+    // A typed client held by a singleton handler: connections are recycled by the pool's lifetime, not by the factory.
+    private static void AddChatClient(this IServiceCollection services) =>
+        services.AddHttpClient<ChatClient>((provider, client) =>
+            {
+                var options = provider.GetRequiredService<IOptions<WorkerOptions>>().Value;
+                client.BaseAddress = new Uri(options.ChatUrl.TrimEnd('/') + "/");
+                client.Timeout = options.ChatTimeout;
+            })
+            .UseSocketsHttpHandler((handler, _) => handler.PooledConnectionLifetime = TimeSpan.FromMinutes(2))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
 }

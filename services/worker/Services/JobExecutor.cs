@@ -1,38 +1,81 @@
+using System.Globalization;
 using AgentSystem.Contracts;
 using AgentSystem.Worker.Handlers;
+using AgentSystem.Worker.Options;
+using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Worker.Services;
 
-public sealed record JobOutcome(Guid JobId, bool Succeeded, string? Output, string? Error);
-
-/// <summary>Runs one job through its handler and counts the result; the queue consumer of the next issue calls it.</summary>
-public sealed partial class JobExecutor(JobHandlerRegistry registry, WorkerMetrics metrics, ILogger<JobExecutor> logger)
+public enum JobOutcomeKind
 {
-    public async Task<JobOutcome> ExecuteAsync(JobMessage job, CancellationToken ct)
+    /// <summary>The handler returned a result.</summary>
+    Succeeded,
+
+    /// <summary>This attempt failed (an exception, the job timeout): retry.</summary>
+    Failed,
+
+    /// <summary>It can never succeed (unknown type, bad input): fail the job without retries.</summary>
+    Rejected,
+
+    /// <summary>The worker is shutting down and cancelled the job: hand it back to the queue.</summary>
+    Aborted,
+}
+
+public sealed record JobOutcome(JobOutcomeKind Kind, string? Output, string? Error)
+{
+    public bool Succeeded => Kind == JobOutcomeKind.Succeeded;
+}
+
+/// <summary>Runs one job through its handler under the job timeout and says what became of it; it never throws.</summary>
+public sealed partial class JobExecutor(JobHandlerRegistry registry, IOptions<WorkerOptions> options, ILogger<JobExecutor> logger)
+{
+    /// <param name="abort">Cancelled when the worker gives up on its running jobs at shutdown.</param>
+    public async Task<JobOutcome> ExecuteAsync(JobMessage job, CancellationToken abort)
     {
         ArgumentNullException.ThrowIfNull(job);
 
         if (!registry.TryGet(job.Type, out var handler))
         {
-            metrics.RecordFailed();
-            return new JobOutcome(job.JobId, false, null, $"No handler for job type '{job.Type}'.");
+            return new JobOutcome(JobOutcomeKind.Rejected, null, $"No handler for job type '{job.Type}'.");
         }
 
+        var timeout = options.Value.JobTimeout;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        cancel.CancelAfter(timeout);
         try
         {
-            var output = await handler.HandleAsync(job, ct);
-            metrics.RecordProcessed();
-            return new JobOutcome(job.JobId, true, output, null);
+            // WaitAsync: a handler that ignores its token still lets the worker move on when it times out or stops.
+            var output = await handler.HandleAsync(job, cancel.Token).WaitAsync(cancel.Token);
+            return new JobOutcome(JobOutcomeKind.Succeeded, output, null);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            return new JobOutcome(JobOutcomeKind.Aborted, null, "The worker stopped before the job finished.");
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            LogTimedOut(logger, job.JobId, job.Type, timeout);
+            return new JobOutcome(JobOutcomeKind.Failed, null, string.Create(CultureInfo.InvariantCulture, $"Timed out after {timeout}."));
+        }
+        catch (JobInputException error)
+        {
+            LogRejected(logger, job.JobId, job.Type, error.Message);
+            return new JobOutcome(JobOutcomeKind.Rejected, null, error.Message);
+        }
+        catch (Exception error)
         {
             // A failing job must not stop the worker: it is reported, counted and retried by the queue.
-            LogJobFailed(logger, ex, job.JobId, job.Type, job.Attempt);
-            metrics.RecordFailed();
-            return new JobOutcome(job.JobId, false, null, ex.Message);
+            LogJobFailed(logger, error, job.JobId, job.Type, job.Attempt);
+            return new JobOutcome(JobOutcomeKind.Failed, null, error.Message);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of type {JobType} failed on attempt {Attempt}")]
     private static partial void LogJobFailed(ILogger logger, Exception exception, Guid jobId, string jobType, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of type {JobType} timed out after {Timeout}")]
+    private static partial void LogTimedOut(ILogger logger, Guid jobId, string jobType, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of type {JobType} rejected its input: {Reason}")]
+    private static partial void LogRejected(ILogger logger, Guid jobId, string jobType, string reason);
 }

@@ -1,51 +1,71 @@
 using AgentSystem.Contracts;
 using AgentSystem.Worker.Handlers;
+using AgentSystem.Worker.Options;
 using AgentSystem.Worker.Services;
+using AgentSystem.Worker.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentSystem.Worker.Tests;
 
 public sealed class JobExecutorTests
 {
-    private readonly WorkerMetrics _metrics = new();
-
-    private JobExecutor Executor(params IJobHandler[] handlers) =>
-        new(new JobHandlerRegistry(handlers), _metrics, NullLogger<JobExecutor>.Instance);
+    private static JobExecutor Executor(TimeSpan? timeout = null, params IJobHandler[] handlers) =>
+        new(new JobHandlerRegistry(handlers), Microsoft.Extensions.Options.Options.Create(new WorkerOptions { JobTimeout = timeout ?? TimeSpan.FromMinutes(1) }), NullLogger<JobExecutor>.Instance);
 
     [Fact]
-    public async Task Successful_job_returns_output_and_counts_as_processed()
+    public async Task Successful_job_returns_its_output()
     {
-        var outcome = await Executor(new WordCountHandler()).ExecuteAsync(HandlerTests.Job(JobTypes.WordCount, "a b"), CancellationToken.None);
+        var outcome = await Executor(null, new WordCountHandler()).ExecuteAsync(HandlerTests.Job(JobTypes.WordCount, "a b"), CancellationToken.None);
 
-        Assert.True(outcome.Succeeded);
-        Assert.Equal("2", outcome.Output);
-        Assert.Equal(new MetricsSnapshot(1, 0), _metrics.Snapshot());
+        Assert.Equal(new JobOutcome(JobOutcomeKind.Succeeded, "2", null), outcome);
     }
 
     [Fact]
-    public async Task Unknown_type_fails_and_counts_as_failed()
+    public async Task Unknown_type_is_rejected_not_retried()
     {
-        var outcome = await Executor(new EchoHandler()).ExecuteAsync(HandlerTests.Job(JobTypes.Sleep, "1"), CancellationToken.None);
+        var outcome = await Executor(null, new EchoHandler()).ExecuteAsync(HandlerTests.Job(JobTypes.Sleep, "1"), CancellationToken.None);
 
-        Assert.False(outcome.Succeeded);
+        Assert.Equal(JobOutcomeKind.Rejected, outcome.Kind);
         Assert.Contains("'sleep'", outcome.Error, StringComparison.Ordinal);
-        Assert.Equal(new MetricsSnapshot(0, 1), _metrics.Snapshot());
     }
 
     [Fact]
-    public async Task Throwing_handler_fails_the_job_not_the_worker()
+    public async Task Throwing_handler_fails_the_attempt_not_the_worker()
     {
-        var outcome = await Executor(new ThrowingHandler()).ExecuteAsync(HandlerTests.Job(JobTypes.Llm, "x"), CancellationToken.None);
+        var outcome = await Executor(null, new FailingHandler()).ExecuteAsync(HandlerTests.Job(FailingHandler.TypeName, "x"), CancellationToken.None);
 
-        Assert.False(outcome.Succeeded);
-        Assert.Equal("model unavailable", outcome.Error);
-        Assert.Equal(new MetricsSnapshot(0, 1), _metrics.Snapshot());
+        Assert.Equal(new JobOutcome(JobOutcomeKind.Failed, null, "model unavailable"), outcome);
     }
 
-    private sealed class ThrowingHandler : IJobHandler
+    [Fact]
+    public async Task Bad_input_is_rejected()
     {
-        public string Type => JobTypes.Llm;
+        var outcome = await Executor(null, new SleepHandler(TimeProvider.System)).ExecuteAsync(HandlerTests.Job(JobTypes.Sleep, "-5"), CancellationToken.None);
 
-        public Task<string> HandleAsync(JobMessage job, CancellationToken ct) => throw new InvalidOperationException("model unavailable");
+        Assert.Equal(JobOutcomeKind.Rejected, outcome.Kind);
+    }
+
+    [Fact]
+    public async Task A_handler_that_ignores_cancellation_still_times_out()
+    {
+        var outcome = await Executor(TimeSpan.FromMilliseconds(50), new StubbornHandler())
+            .ExecuteAsync(HandlerTests.Job(StubbornHandler.TypeName, "x"), CancellationToken.None)
+            .WaitAsync(Eventually.Timeout);
+
+        Assert.Equal(JobOutcomeKind.Failed, outcome.Kind);
+        Assert.StartsWith("Timed out after", outcome.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Abort_at_shutdown_is_reported_as_aborted_not_failed()
+    {
+        using var abort = new CancellationTokenSource();
+        var gate = new GateHandler();
+        var running = Executor(null, gate).ExecuteAsync(HandlerTests.Job(GateHandler.DefaultType, "x"), abort.Token);
+        await Eventually.True(() => gate.Running == 1, "the handler to run");
+
+        await abort.CancelAsync();
+
+        Assert.Equal(JobOutcomeKind.Aborted, (await running.WaitAsync(Eventually.Timeout)).Kind);
     }
 }

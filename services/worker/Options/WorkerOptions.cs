@@ -1,0 +1,94 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Worker.Options;
+
+/// <summary>Section "Worker": how many jobs a process runs at once and how it waits, drains and asks chat.</summary>
+public sealed class WorkerOptions
+{
+    public const string SectionName = "Worker";
+
+    /// <summary>Jobs one process runs at the same time.</summary>
+    public int Concurrency { get; set; } = 4;
+
+    /// <summary>Most jobs taken in one claim round trip; a claim asks for min(free slots, this).</summary>
+    public int ClaimBatchSize { get; set; } = 16;
+
+    /// <summary>Longest a handler may run; then it is cancelled and the attempt fails (and is retried).</summary>
+    public TimeSpan JobTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Fallback poll when no enqueue notification arrives (a missed notification costs at most this).</summary>
+    public TimeSpan IdlePoll { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// On SIGTERM, how long running jobs may take to finish; the rest are cancelled and returned to the queue. Keep it
+    /// well below the pod's terminationGracePeriodSeconds (30 s).
+    /// </summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often expired leases are reclaimed; null: a third of the queue's visibility timeout. Jittered.</summary>
+    public TimeSpan? ReclaimInterval { get; set; }
+
+    /// <summary>The chat service the <c>llm</c> job type asks (<c>POST {ChatUrl}/chat</c>).</summary>
+    public string ChatUrl { get; set; } = "http://localhost:3001";
+
+    /// <summary>Per chat request; a slower answer fails the attempt, which is retried.</summary>
+    public TimeSpan ChatTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    public IEnumerable<string> Problems()
+    {
+        if (Concurrency is < 1 or > 1024)
+        {
+            yield return Invalid(nameof(Concurrency), Concurrency, "between 1 and 1024");
+        }
+
+        if (ClaimBatchSize is < 1 or > 1000)
+        {
+            yield return Invalid(nameof(ClaimBatchSize), ClaimBatchSize, "between 1 and 1000");
+        }
+
+        if (JobTimeout <= TimeSpan.Zero)
+        {
+            yield return Invalid(nameof(JobTimeout), JobTimeout, "positive");
+        }
+
+        if (IdlePoll < TimeSpan.FromMilliseconds(10) || IdlePoll > TimeSpan.FromMinutes(5))
+        {
+            yield return Invalid(nameof(IdlePoll), IdlePoll, "between 00:00:00.010 and 00:05:00");
+        }
+
+        if (DrainTimeout < TimeSpan.Zero || DrainTimeout > TimeSpan.FromMinutes(10))
+        {
+            yield return Invalid(nameof(DrainTimeout), DrainTimeout, "between 00:00:00 and 00:10:00");
+        }
+
+        if (ReclaimInterval is { } reclaim && reclaim < TimeSpan.FromMilliseconds(10))
+        {
+            yield return Invalid(nameof(ReclaimInterval), reclaim, "at least 00:00:00.010 (or unset)");
+        }
+
+        if (!Uri.TryCreate(ChatUrl, UriKind.Absolute, out var chat) || chat.Scheme is not ("http" or "https"))
+        {
+            yield return $"{SectionName}:{nameof(ChatUrl)} must be an absolute http(s) URL such as http://chat:3001, not '{ChatUrl}'.";
+        }
+
+        if (ChatTimeout <= TimeSpan.Zero)
+        {
+            yield return Invalid(nameof(ChatTimeout), ChatTimeout, "positive");
+        }
+    }
+
+    private static string Invalid(string name, object value, string rule) =>
+        string.Create(CultureInfo.InvariantCulture, $"{SectionName}:{name} must be {rule}, not {value}.");
+}
+
+public sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WorkerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+
+        var problems = options.Problems().ToList();
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,273 @@
+using System.Collections.Concurrent;
+using AgentSystem.Queue;
+using AgentSystem.Worker.Options;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Worker.Services;
+
+/// <summary>
+/// The claim loop. Holds at most <see cref="WorkerOptions.Concurrency"/> jobs: claims up to the free slots (at most
+/// <see cref="WorkerOptions.ClaimBatchSize"/>) in one round trip, runs them concurrently, and when the queue is empty
+/// waits for an enqueue notification (or <see cref="WorkerOptions.IdlePoll"/>), never polling in a loop.
+/// On stop (SIGTERM) it claims nothing more, lets running jobs finish for <see cref="WorkerOptions.DrainTimeout"/>,
+/// then cancels the rest and hands them back to the queue.
+/// </summary>
+public sealed partial class JobConsumer : BackgroundService
+{
+    private static readonly TimeSpan ClaimRetryFirst = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan ClaimRetryMax = TimeSpan.FromSeconds(5);
+
+    /// <summary>After the drain deadline, how long cancelled jobs get to be handed back before the worker stops waiting.</summary>
+    public static readonly TimeSpan ReturnGrace = TimeSpan.FromSeconds(5);
+
+    private readonly IJobQueue _queue;
+    private readonly JobProcessor _processor;
+    private readonly WorkerMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<JobConsumer> _logger;
+    private readonly WorkerOptions _options;
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _abort = new();
+    private readonly ConcurrentDictionary<long, Task> _running = new();
+    private long _nextRun;
+    private long _claimCalls;
+
+    public JobConsumer(
+        IJobQueue queue,
+        JobProcessor processor,
+        WorkerMetrics metrics,
+        IOptions<WorkerOptions> options,
+        TimeProvider time,
+        ILogger<JobConsumer> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(metrics);
+
+        _queue = queue;
+        _processor = processor;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+        _options = options.Value;
+        _slots = new SemaphoreSlim(_options.Concurrency, _options.Concurrency);
+        metrics.Concurrency = _options.Concurrency;
+    }
+
+    /// <summary>Jobs claimed and not yet settled.</summary>
+    public int Running => _running.Count;
+
+    /// <summary>ClaimAsync calls so far (a test and diagnostics aid).</summary>
+    public long ClaimCalls => Interlocked.Read(ref _claimCalls);
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        _slots.Dispose();
+        base.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        LogStarted(_logger, _options.Concurrency, _options.ClaimBatchSize);
+        try
+        {
+            await ClaimLoopAsync(stoppingToken);
+        }
+        finally
+        {
+            await DrainAsync();
+        }
+    }
+
+    private async Task ClaimLoopAsync(CancellationToken stopping)
+    {
+        var retryDelay = ClaimRetryFirst;
+        while (!stopping.IsCancellationRequested)
+        {
+            var wanted = await TakeFreeSlotsAsync(stopping);
+            if (wanted == 0)
+            {
+                return;
+            }
+
+            IReadOnlyList<ClaimedJob> claimed;
+            try
+            {
+                // Not cancelled by the stop: a claim already made in Redis must come back here to be run or returned.
+                Interlocked.Increment(ref _claimCalls);
+                claimed = await _queue.ClaimAsync(wanted, CancellationToken.None);
+                retryDelay = ClaimRetryFirst;
+            }
+            catch (Exception error)
+            {
+                _slots.Release(wanted);
+                LogClaimFailed(_logger, error, retryDelay);
+                if (!await DelayAsync(retryDelay, stopping))
+                {
+                    return;
+                }
+
+                retryDelay = TimeSpan.FromTicks(Math.Min(retryDelay.Ticks * 2, ClaimRetryMax.Ticks));
+                continue;
+            }
+
+            if (claimed.Count < wanted)
+            {
+                _slots.Release(wanted - claimed.Count);
+            }
+
+            var now = _time.GetUtcNow();
+            foreach (var job in claimed)
+            {
+                if (job.Message.EnqueuedAt is { } enqueuedAt)
+                {
+                    _metrics.RecordPickup(job.Message.Type, now - enqueuedAt);
+                }
+
+                Run(job);
+            }
+
+            if (claimed.Count == 0)
+            {
+                // Drained: sleep until an enqueue notification (or the fallback poll) says there may be work.
+                await WaitForWorkAsync(stopping);
+            }
+        }
+    }
+
+    // At least one free slot (waiting for one), plus every other free slot up to the batch size.
+    private async Task<int> TakeFreeSlotsAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await _slots.WaitAsync(stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return 0;
+        }
+
+        var taken = 1;
+        while (taken < _options.ClaimBatchSize && _slots.Wait(0, CancellationToken.None))
+        {
+            taken++;
+        }
+
+        return taken;
+    }
+
+    private void Run(ClaimedJob job)
+    {
+        var id = Interlocked.Increment(ref _nextRun);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _running[id] = gate.Task;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await _processor.ProcessAsync(job, _abort.Token);
+            }
+            catch (Exception error)
+            {
+                LogJobCrashed(_logger, error, job.Message.JobId);
+            }
+            finally
+            {
+                _running.TryRemove(id, out _);
+                _slots.Release();
+                gate.SetResult();
+            }
+        }, CancellationToken.None);
+    }
+
+    private async Task WaitForWorkAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await _queue.WaitForWorkAsync(_options.IdlePoll, stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception error)
+        {
+            // Notifications unavailable (Redis down): fall back to polling at the idle interval.
+            LogWaitFailed(_logger, error);
+            await DelayAsync(_options.IdlePoll, stopping);
+        }
+    }
+
+    private async Task DrainAsync()
+    {
+        var running = _running.Values.ToArray();
+        if (running.Length == 0)
+        {
+            LogStopped(_logger);
+            return;
+        }
+
+        LogDraining(_logger, running.Length, _options.DrainTimeout);
+        var all = Task.WhenAll(running);
+        try
+        {
+            await all.WaitAsync(_options.DrainTimeout, _time);
+            LogDrained(_logger);
+            return;
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        LogDrainDeadline(_logger, _running.Count);
+        await _abort.CancelAsync();
+        try
+        {
+            await all.WaitAsync(ReturnGrace, _time);
+        }
+        catch (TimeoutException)
+        {
+            LogReturnTimedOut(_logger, _running.Count);
+        }
+    }
+
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Delay(delay, _time, stopping);
+            return true;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consumer started: {Concurrency} jobs at a time, claims of up to {BatchSize}")]
+    private static partial void LogStarted(ILogger logger, int concurrency, int batchSize);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming jobs failed; retrying in {Delay}")]
+    private static partial void LogClaimFailed(ILogger logger, Exception error, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for work failed; polling instead")]
+    private static partial void LogWaitFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} crashed the worker's job loop; its lease will expire and it will be redelivered")]
+    private static partial void LogJobCrashed(ILogger logger, Exception error, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: claiming no more jobs; {Running} running, allowed {DrainTimeout} to finish")]
+    private static partial void LogDraining(ILogger logger, int running, TimeSpan drainTimeout);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped: every running job finished")]
+    private static partial void LogDrained(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopped: no job was running")]
+    private static partial void LogStopped(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Drain deadline reached: cancelling {Running} jobs and returning them to the queue")]
+    private static partial void LogDrainDeadline(ILogger logger, int running);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Running} jobs could not be returned in time; their leases will expire and the reclaimer requeues them")]
+    private static partial void LogReturnTimedOut(ILogger logger, int running);
+}

@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using AgentSystem.Contracts;
+using AgentSystem.Queue;
+using AgentSystem.Store;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Worker.Services;
+
+/// <summary>
+/// One claimed job from claim to acknowledgement (docs/queue.md, steps 3 to 7): mark it running in PostgreSQL (or skip
+/// it when cancelled or already final), run it, write the outcome, and only after that write committed ack or nack it
+/// in Redis. PostgreSQL writes are retried with backoff for as long as it takes, while the lease is renewed; Redis
+/// calls are retried a few times and otherwise left to the lease: an unacknowledged job is reclaimed and redelivered,
+/// and the redelivery finds the job final and skips it.
+/// </summary>
+public sealed partial class JobProcessor(
+    IJobQueue queue,
+    IJobRepository jobs,
+    JobExecutor executor,
+    WorkerMetrics metrics,
+    IOptions<QueueOptions> queueOptions,
+    TimeProvider time,
+    ILogger<JobProcessor> logger)
+{
+    public const string ReturnedReason = "Returned to the queue: the worker stopped before the job finished.";
+
+    private static readonly TimeSpan StoreRetryFirst = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan StoreRetryMax = TimeSpan.FromSeconds(5);
+
+    /// <summary>One write attempt at most (a hung connection is abandoned and the write retried; it is idempotent).</summary>
+    private static readonly TimeSpan StoreAttemptTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan QueueCallTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan ReturnStoreTimeout = TimeSpan.FromSeconds(3);
+    private const int QueueCallTries = 3;
+
+    private static readonly Func<ILogger, Guid, Guid, string, int, IDisposable?> JobScope =
+        LoggerMessage.DefineScope<Guid, Guid, string, int>("Job {JobId} of task {TaskId} ({JobType}, attempt {Attempt})");
+
+    /// <param name="claimed">The job, leased to this worker.</param>
+    /// <param name="abort">Cancelled at the end of the shutdown drain: stop, and hand the job back to the queue.</param>
+    public async Task ProcessAsync(ClaimedJob claimed, CancellationToken abort)
+    {
+        ArgumentNullException.ThrowIfNull(claimed);
+
+        var job = claimed.Message;
+        var claimedAt = time.GetTimestamp();
+        using var activity = WorkerTelemetry.StartJob(job);
+        using var scope = JobScope(logger, job.JobId, job.TaskId, job.Type, job.Attempt);
+        metrics.JobStarted(job.Type);
+        var lease = LeaseKeeper.Start(queue, claimed, RenewInterval(queueOptions.Value), time, logger);
+        try
+        {
+            await RunAsync(claimed, lease, claimedAt, activity, abort);
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            // Stopped while waiting for PostgreSQL: what was not committed will be done by the next delivery.
+            await ReturnToQueueAsync(claimed, lease, activity);
+        }
+        finally
+        {
+            await lease.DisposeAsync();
+            metrics.JobEnded(job.Type);
+        }
+    }
+
+    /// <summary>A third of the visibility timeout: two renewals may fail before the lease runs out.</summary>
+    public static TimeSpan RenewInterval(QueueOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, options.VisibilityTimeout.Ticks / 3));
+    }
+
+    private async Task RunAsync(ClaimedJob claimed, LeaseKeeper lease, long claimedAt, Activity activity, CancellationToken abort)
+    {
+        var job = claimed.Message;
+
+        var start = await StoreAsync("start", job.JobId, ct => jobs.StartAsync(job.JobId, job.Attempt, ct), abort);
+        if (start == JobStart.Skip)
+        {
+            LogSkipped(logger, job.JobId);
+            metrics.RecordSkipped();
+            activity.SetTag("job.outcome", "skipped");
+            await AckAsync(claimed, lease);
+            return;
+        }
+
+        var outcome = await executor.ExecuteAsync(job, abort);
+        activity.SetTag("job.outcome", outcome.Kind.ToString().ToLowerInvariant());
+        if (outcome.Error is { } error)
+        {
+            activity.SetStatus(ActivityStatusCode.Error, error);
+        }
+
+        switch (outcome.Kind)
+        {
+            case JobOutcomeKind.Succeeded:
+                var counted = await StoreAsync("complete", job.JobId, ct => jobs.CompleteAsync(job.JobId, outcome.Output ?? string.Empty, ct), abort);
+                await AckAsync(claimed, lease);
+                if (counted)
+                {
+                    metrics.RecordProcessed(job.Type, time.GetElapsedTime(claimedAt));
+                }
+                else
+                {
+                    // Delivered twice (a lease lost, a reclaim): the other delivery's result was stored first.
+                    LogDuplicate(logger, job.JobId);
+                    metrics.RecordSkipped();
+                }
+
+                break;
+
+            case JobOutcomeKind.Rejected:
+                await StoreAsync("fail", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, outcome.Error!, JobState.Failed, ct), abort);
+                await AckAsync(claimed, lease);
+                metrics.RecordRejected(job.Type);
+                break;
+
+            case JobOutcomeKind.Failed:
+                await FailAttemptAsync(claimed, lease, outcome.Error!, abort);
+                break;
+
+            case JobOutcomeKind.Aborted:
+                await ReturnToQueueAsync(claimed, lease, activity);
+                break;
+
+            default:
+                throw new UnreachableException($"Unknown outcome {outcome.Kind}.");
+        }
+    }
+
+    // PostgreSQL first (queued for a retry, dead after the last attempt), then the nack that makes Redis agree. A crash
+    // in between leaves the lease to expire, and the reclaimer then does what the nack would have done.
+    private async Task FailAttemptAsync(ClaimedJob claimed, LeaseKeeper lease, string error, CancellationToken abort)
+    {
+        var job = claimed.Message;
+        if (lease.Lost)
+        {
+            // The reclaimer already requeued (or dead-lettered) this delivery and another worker may hold it now: leave
+            // the row and the queue to that delivery.
+            metrics.RecordFailed(job.Type, retried: true);
+            return;
+        }
+
+        var last = job.Attempt >= queueOptions.Value.MaxAttempts;
+        await StoreAsync("fail", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, error, last ? JobState.Dead : JobState.Queued, ct), abort);
+
+        await lease.StopAsync();
+        if (lease.Lost)
+        {
+            metrics.RecordFailed(job.Type, retried: true);
+            return;
+        }
+
+        var nacked = await QueueCallAsync("nack", job.JobId, ct => queue.NackAsync(claimed, error, ct));
+        if (nacked is { Done: true, Value: NackOutcome.DeadLettered } && !last)
+        {
+            // The queue counts attempts its own way (a reclaim added one): follow it, the row must not stay queued.
+            // Settled in Redis already, so a stop here must not hand the job back: the reclaimer's dead-letter sync
+            // writes the row instead.
+            last = true;
+            try
+            {
+                await StoreAsync("dead-letter", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, error, JobState.Dead, ct), abort);
+            }
+            catch (OperationCanceledException) when (abort.IsCancellationRequested)
+            {
+            }
+        }
+        else if (nacked is { Done: true, Value: NackOutcome.Requeued } && last)
+        {
+            LogAttemptsDisagree(logger, job.JobId, job.Attempt, queueOptions.Value.MaxAttempts);
+        }
+
+        if (last)
+        {
+            LogDeadLettered(logger, job.JobId, job.Attempt, error);
+        }
+
+        metrics.RecordFailed(job.Type, retried: !last);
+    }
+
+    /// <summary>
+    /// Shutdown: hand the job back without spending an attempt. The row goes back to queued first (so the orchestrator's
+    /// dispatcher re-sends it should anything below be lost), then ack and enqueue the same message again, which wakes
+    /// another worker at once. IJobQueue has no "requeue as is", and nack would count an attempt (and dead-letter a job
+    /// on its last one), so nack is only the fallback for when PostgreSQL cannot be written.
+    /// </summary>
+    private async Task ReturnToQueueAsync(ClaimedJob claimed, LeaseKeeper lease, Activity activity)
+    {
+        var job = claimed.Message;
+        await lease.StopAsync();
+        activity.SetTag("job.outcome", "returned");
+        if (lease.Lost)
+        {
+            return;
+        }
+
+        metrics.RecordReturned(job.Type);
+        bool recorded;
+        try
+        {
+            using var timeout = new CancellationTokenSource(ReturnStoreTimeout, time);
+            recorded = await jobs.RecordFailureAsync(job.JobId, ReturnedReason, JobState.Queued, timeout.Token);
+        }
+        catch (Exception error)
+        {
+            LogReturnByNack(logger, error, job.JobId);
+            await QueueCallAsync("nack", job.JobId, ct => queue.NackAsync(claimed, ReturnedReason, ct));
+            return;
+        }
+
+        if (!recorded)
+        {
+            // Already final (its result was committed just before the stop): nothing to return, only to acknowledge.
+            await QueueCallAsync("ack", job.JobId, async ct => { await queue.AckAsync(claimed, ct); return true; });
+            return;
+        }
+
+        LogReturned(logger, job.JobId, job.Attempt);
+        var acked = await QueueCallAsync("ack", job.JobId, async ct => { await queue.AckAsync(claimed, ct); return true; });
+        if (acked.Done)
+        {
+            await QueueCallAsync("requeue", job.JobId, ct => queue.EnqueueAsync([job with { EnqueuedAt = time.GetUtcNow() }], ct));
+        }
+    }
+
+    private async Task AckAsync(ClaimedJob claimed, LeaseKeeper lease)
+    {
+        await lease.StopAsync();
+        if (lease.Lost)
+        {
+            // Not ours any more: the other delivery finds the job final, skips it and acks it itself.
+            return;
+        }
+
+        await QueueCallAsync("ack", claimed.Message.JobId, async ct => { await queue.AckAsync(claimed, ct); return true; });
+    }
+
+    /// <summary>Retries a PostgreSQL write with exponential backoff (100 ms to 5 s, jittered) until it commits or the worker gives up.</summary>
+    private async Task<T> StoreAsync<T>(string operation, Guid jobId, Func<CancellationToken, Task<T>> write, CancellationToken abort)
+    {
+        var delay = StoreRetryFirst;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
+                attemptTimeout.CancelAfter(StoreAttemptTimeout);
+                return await write(attemptTimeout.Token);
+            }
+            catch (Exception error) when (error is not OperationCanceledException || !abort.IsCancellationRequested)
+            {
+                metrics.RecordStoreRetry();
+                if (attempt == 1 || attempt % 10 == 0)
+                {
+                    LogStoreRetry(logger, error, operation, jobId, attempt, delay);
+                }
+
+                await Task.Delay(Jitter(delay), time, abort);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, StoreRetryMax.Ticks));
+            }
+        }
+    }
+
+    /// <summary>A few tries, each bounded; never throws. Not done: the lease expires and the reclaimer takes over.</summary>
+    private async Task<(bool Done, T? Value)> QueueCallAsync<T>(string operation, Guid jobId, Func<CancellationToken, Task<T>> call)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(QueueCallTimeout, time);
+                return (true, await call(timeout.Token));
+            }
+            catch (Exception error)
+            {
+                if (attempt >= QueueCallTries)
+                {
+                    LogQueueCallFailed(logger, error, operation, jobId, attempt);
+                    return (false, default);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), time);
+            }
+        }
+    }
+
+#pragma warning disable CA5394 // Jitter spreads retries of many workers; it needs no cryptographic randomness.
+    private static TimeSpan Jitter(TimeSpan delay) => delay * (0.75 + (Random.Shared.NextDouble() * 0.5));
+#pragma warning restore CA5394
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} is cancelled or already final: acknowledged without running")]
+    private static partial void LogSkipped(ILogger logger, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was already final when its result was written: a duplicate delivery, counted once")]
+    private static partial void LogDuplicate(ILogger logger, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} dead-lettered after attempt {Attempt}: {Error}")]
+    private static partial void LogDeadLettered(ILogger logger, Guid jobId, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} failed attempt {Attempt} of {MaxAttempts} and is final in PostgreSQL, but the queue requeued it; the redelivery will skip it")]
+    private static partial void LogAttemptsDisagree(ILogger logger, Guid jobId, int attempt, int maxAttempts);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "PostgreSQL write '{Operation}' for job {JobId} failed (try {Attempt}); retrying in about {Delay} while keeping the lease")]
+    private static partial void LogStoreRetry(ILogger logger, Exception error, string operation, Guid jobId, int attempt, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis '{Operation}' for job {JobId} failed {Attempt} times; the lease will expire and the reclaimer takes over")]
+    private static partial void LogQueueCallFailed(ILogger logger, Exception error, string operation, Guid jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} returned to the queue unfinished (attempt {Attempt} not spent)")]
+    private static partial void LogReturned(ILogger logger, Guid jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} could not be marked queued in PostgreSQL at shutdown; nacked instead (this costs it an attempt)")]
+    private static partial void LogReturnByNack(ILogger logger, Exception error, Guid jobId);
+}

@@ -1,0 +1,256 @@
+using System.Collections.Concurrent;
+using AgentSystem.Contracts;
+using AgentSystem.Queue;
+
+namespace AgentSystem.Worker.Tests.Fakes;
+
+/// <summary>
+/// IJobQueue in memory with the Redis queue's semantics (docs/queue.md): FIFO, leases, idempotent enqueue by job id,
+/// nack to the back with attempt + 1 or to the dead letters, ack and nack that do nothing once the lease is lost, and a
+/// latched wake-up signal. Records every call.
+/// </summary>
+public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
+{
+    private readonly Lock _lock = new();
+    private readonly LinkedList<(string Raw, JobMessage Message)> _queue = new();
+    private readonly Dictionary<string, JobMessage> _processing = new(StringComparer.Ordinal);
+    private readonly HashSet<Guid> _known = [];
+    private readonly List<DeadLetter> _dead = [];
+    private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _raw;
+    private int _waitCalls;
+
+    public ConcurrentQueue<int> ClaimRequests { get; } = new();
+
+    public ConcurrentQueue<ClaimedJob> Acks { get; } = new();
+
+    public ConcurrentQueue<(ClaimedJob Job, string Reason, NackOutcome Outcome)> Nacks { get; } = new();
+
+    public ConcurrentDictionary<Guid, int> Renewals { get; } = new();
+
+    /// <summary>Overrides RenewAsync's answer (false: the lease was lost).</summary>
+    public Func<ClaimedJob, bool>? RenewAnswer { get; set; }
+
+    public ConcurrentQueue<ReclaimResult> ReclaimResults { get; } = new();
+
+    private int _reclaimCalls;
+    private int _statsCalls;
+
+    public int ReclaimCalls => Volatile.Read(ref _reclaimCalls);
+
+    public int StatsCalls => Volatile.Read(ref _statsCalls);
+
+    public int WaitCalls => Volatile.Read(ref _waitCalls);
+
+    public IReadOnlyList<JobMessage> Queued
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queue.Select(entry => entry.Message).ToList();
+            }
+        }
+    }
+
+    public int Processing
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _processing.Count;
+            }
+        }
+    }
+
+    public IReadOnlyList<DeadLetter> Dead
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _dead];
+            }
+        }
+    }
+
+    public int AckCount(Guid jobId) => Acks.Count(ack => ack.Message.JobId == jobId);
+
+    public async Task<JobMessage> AddAsync(string type, string input, Guid? jobId = null, string? traceParent = null)
+    {
+        var job = new JobMessage(jobId ?? Guid.NewGuid(), Guid.NewGuid(), type, input, 1, traceParent);
+        await EnqueueAsync([job], CancellationToken.None);
+        return job;
+    }
+
+    public void AddDeadLetter(JobMessage message, string error)
+    {
+        lock (_lock)
+        {
+            _dead.Insert(0, new DeadLetter(message, error, DateTimeOffset.UtcNow));
+        }
+    }
+
+    public Task<int> EnqueueAsync(IReadOnlyCollection<JobMessage> jobs, CancellationToken cancellationToken)
+    {
+        var pushed = 0;
+        lock (_lock)
+        {
+            foreach (var job in jobs)
+            {
+                if (_known.Add(job.JobId))
+                {
+                    Push(job with { EnqueuedAt = DateTimeOffset.UtcNow });
+                    log.Add($"enqueue:{job.JobId}:{job.Attempt}");
+                    pushed++;
+                }
+            }
+        }
+
+        Signal();
+        return Task.FromResult(pushed);
+    }
+
+    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken)
+    {
+        ClaimRequests.Enqueue(max);
+        var claimed = new List<ClaimedJob>();
+        lock (_lock)
+        {
+            while (claimed.Count < max && _queue.First is { } first)
+            {
+                _queue.RemoveFirst();
+                _processing[first.Value.Raw] = first.Value.Message;
+                claimed.Add(new ClaimedJob(first.Value.Message, first.Value.Raw, DateTimeOffset.UtcNow.AddSeconds(30)));
+                log.Add($"claim:{first.Value.Message.JobId}:{first.Value.Message.Attempt}");
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<ClaimedJob>>(claimed);
+    }
+
+    public Task AckAsync(ClaimedJob job, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            if (_processing.Remove(job.Raw))
+            {
+                _known.Remove(job.Message.JobId);
+            }
+
+            log.Add($"ack:{job.Message.JobId}");
+        }
+
+        Acks.Enqueue(job);
+        return Task.CompletedTask;
+    }
+
+    public Task<NackOutcome> NackAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)
+    {
+        var final = job.Message.Attempt >= maxAttempts;
+        var outcome = final ? NackOutcome.DeadLettered : NackOutcome.Requeued;
+        lock (_lock)
+        {
+            if (_processing.Remove(job.Raw))
+            {
+                if (final)
+                {
+                    _dead.Insert(0, new DeadLetter(job.Message, reason, DateTimeOffset.UtcNow));
+                    _known.Remove(job.Message.JobId);
+                }
+                else
+                {
+                    Push(job.Message with { Attempt = job.Message.Attempt + 1, EnqueuedAt = DateTimeOffset.UtcNow });
+                }
+            }
+
+            log.Add($"nack:{job.Message.JobId}:{outcome}");
+        }
+
+        Nacks.Enqueue((job, reason, outcome));
+        Signal();
+        return Task.FromResult(outcome);
+    }
+
+    public Task<bool> RenewAsync(ClaimedJob job, CancellationToken cancellationToken)
+    {
+        Renewals.AddOrUpdate(job.Message.JobId, 1, (_, count) => count + 1);
+        if (RenewAnswer is { } answer)
+        {
+            return Task.FromResult(answer(job));
+        }
+
+        lock (_lock)
+        {
+            return Task.FromResult(_processing.ContainsKey(job.Raw));
+        }
+    }
+
+    public Task<ReclaimResult> ReclaimExpiredAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _reclaimCalls);
+        return Task.FromResult(ReclaimResults.TryDequeue(out var result) ? result : new ReclaimResult(0, 0));
+    }
+
+    public Task<IReadOnlySet<Guid>> FindKnownAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlySet<Guid>>(jobIds.Where(_known.Contains).ToHashSet());
+        }
+    }
+
+    public Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _statsCalls);
+        lock (_lock)
+        {
+            return Task.FromResult(new QueueStats(_queue.Count, _processing.Count, _dead.Count));
+        }
+    }
+
+    public Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(int max, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            return Task.FromResult<IReadOnlyList<DeadLetter>>(_dead.Take(max).ToList());
+        }
+    }
+
+    public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _waitCalls);
+        Task signalled;
+        lock (_lock)
+        {
+            signalled = _signal.Task;
+        }
+
+        try
+        {
+            await signalled.WaitAsync(timeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+
+        lock (_lock)
+        {
+            if (_signal.Task.IsCompleted)
+            {
+                _signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+    }
+
+    private void Push(JobMessage message) => _queue.AddLast(($"raw-{Interlocked.Increment(ref _raw)}", message));
+
+    private void Signal()
+    {
+        lock (_lock)
+        {
+            _signal.TrySetResult();
+        }
+    }
+}

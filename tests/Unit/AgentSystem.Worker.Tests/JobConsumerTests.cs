@@ -1,0 +1,390 @@
+using System.Diagnostics;
+using AgentSystem.Contracts;
+using AgentSystem.Queue;
+using AgentSystem.Worker.Services;
+using AgentSystem.Worker.Tests.Fakes;
+
+namespace AgentSystem.Worker.Tests;
+
+public sealed class JobConsumerTests
+{
+    [Fact]
+    public async Task Happy_path_marks_running_runs_completes_then_acks()
+    {
+        await using var worker = new WorkerHarness();
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(JobTypes.Echo, "hello");
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
+
+        Assert.Equal(JobState.Succeeded, worker.Store.States[job.JobId]);
+        Assert.Equal("hello", worker.Store.Results[job.JobId]);
+        var log = worker.Log;
+        Assert.True(log.IndexOf($"start:{job.JobId}:1") < log.IndexOf($"complete:{job.JobId}"), log.ToString());
+        Assert.True(log.IndexOf($"complete:{job.JobId}") < log.IndexOf($"ack:{job.JobId}"), log.ToString());
+        Assert.Empty(worker.Queue.Nacks);
+        await Eventually.True(() => worker.Metrics.Snapshot().Processed == 1, "the processed count");
+        var metrics = worker.Metrics.Snapshot();
+        Assert.Equal(1, metrics.JobLatency.Count);
+        Assert.Equal(1, metrics.PickupLatency.Count);
+        Assert.Equal(0, worker.Queue.Processing);
+    }
+
+    [Fact]
+    public async Task Cancelled_job_is_acked_without_running()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(handlers: gate);
+        var id = Guid.NewGuid();
+        worker.Store.States[id] = JobState.Cancelled;
+        await worker.StartAsync();
+
+        await worker.Queue.AddAsync(GateHandler.DefaultType, "x", id);
+        await Eventually.True(() => worker.Queue.AckCount(id) == 1, "the ack");
+
+        Assert.Equal(0, gate.Started);
+        Assert.Equal(JobState.Cancelled, worker.Store.States[id]);
+        Assert.DoesNotContain(worker.Log.Entries, entry => entry.StartsWith("complete:", StringComparison.Ordinal));
+        await Eventually.True(() => worker.Metrics.Snapshot().Skipped == 1, "the skipped count");
+    }
+
+    [Fact]
+    public async Task Failing_handler_is_recorded_queued_and_nacked_until_the_last_attempt_then_dead()
+    {
+        var failing = new FailingHandler();
+        await using var worker = new WorkerHarness(queue: options => options.MaxAttempts = 3, handlers: failing);
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(FailingHandler.TypeName, "x");
+        await Eventually.True(() => worker.Queue.Dead.Count == 1 && worker.Metrics.Snapshot().DeadLettered == 1, "the dead letter");
+
+        Assert.Equal(3, failing.Calls);
+        Assert.Equal([JobState.Queued, JobState.Queued, JobState.Dead], worker.Store.Failures.Select(failure => failure.State));
+        Assert.All(worker.Store.Failures, failure => Assert.Equal("model unavailable", failure.Reason));
+        Assert.Equal([NackOutcome.Requeued, NackOutcome.Requeued, NackOutcome.DeadLettered], worker.Queue.Nacks.Select(nack => nack.Outcome));
+        Assert.Equal([1, 2, 3], worker.Queue.Nacks.Select(nack => nack.Job.Message.Attempt));
+        Assert.Equal(JobState.Dead, worker.Store.States[job.JobId]);
+        Assert.Empty(worker.Queue.Acks);
+        // Each failure is written before its nack.
+        var log = worker.Log;
+        Assert.True(log.IndexOf($"fail:{job.JobId}:Dead") < log.IndexOf($"nack:{job.JobId}:DeadLettered"), log.ToString());
+        var metrics = worker.Metrics.Snapshot();
+        Assert.Equal(3, metrics.Failed);
+        Assert.Equal(2, metrics.Retried);
+        Assert.Equal(0, metrics.Processed);
+    }
+
+    [Theory]
+    [InlineData("teleport", "x", "'teleport'")]
+    [InlineData(JobTypes.Sleep, "soon", "'soon'")]
+    public async Task Unknown_type_or_bad_input_fails_at_once_and_is_acked(string type, string input, string errorMentions)
+    {
+        await using var worker = new WorkerHarness();
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(type, input);
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
+
+        Assert.Equal(JobState.Failed, worker.Store.States[job.JobId]);
+        Assert.Contains(errorMentions, Assert.Single(worker.Store.Failures).Reason, StringComparison.Ordinal);
+        Assert.Empty(worker.Queue.Nacks);
+        Assert.True(worker.Log.IndexOf($"fail:{job.JobId}:Failed") < worker.Log.IndexOf($"ack:{job.JobId}"));
+        await Eventually.True(() => worker.Metrics.Snapshot().Rejected == 1, "the rejected count");
+        Assert.Equal(1, worker.Metrics.Snapshot().Failed);
+    }
+
+    [Fact]
+    public async Task Store_down_means_no_ack_until_the_write_commits_and_the_lease_is_renewed_meanwhile()
+    {
+        // A renewal every 100 ms (a third of the visibility timeout).
+        await using var worker = new WorkerHarness(queue: options => options.VisibilityTimeout = TimeSpan.FromMilliseconds(300));
+        await worker.StartAsync();
+        worker.Store.Down = true;
+
+        var job = await worker.Queue.AddAsync(JobTypes.Echo, "hello");
+        await Eventually.True(() => worker.Store.Outages >= 3 && worker.Queue.Renewals.GetValueOrDefault(job.JobId) >= 2, "retries and renewals");
+
+        Assert.Empty(worker.Queue.Acks);
+        Assert.Empty(worker.Queue.Nacks);
+        Assert.Equal(1, worker.Queue.Processing);
+
+        worker.Store.Down = false;
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack after recovery");
+
+        Assert.Equal(JobState.Succeeded, worker.Store.States[job.JobId]);
+        Assert.True(worker.Log.IndexOf($"complete:{job.JobId}") < worker.Log.IndexOf($"ack:{job.JobId}"), worker.Log.ToString());
+        Assert.True(worker.Metrics.Snapshot().StoreRetries >= 3);
+    }
+
+    [Fact]
+    public async Task Store_failing_n_times_on_the_result_write_still_acks_once_after_commit()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(handlers: gate);
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(GateHandler.DefaultType, "x");
+        await Eventually.True(() => gate.Running == 1, "the job to run");
+        worker.Store.FailNext(4);
+        gate.Release();
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
+
+        Assert.Equal(4, worker.Store.Outages);
+        var log = worker.Log;
+        Assert.Equal(4, log.Count("store-down"));
+        Assert.True(log.Entries.ToList().LastIndexOf("store-down") < log.IndexOf($"complete:{job.JobId}"), log.ToString());
+        Assert.True(log.IndexOf($"complete:{job.JobId}") < log.IndexOf($"ack:{job.JobId}"), log.ToString());
+    }
+
+    [Fact]
+    public async Task Never_more_jobs_in_flight_than_the_concurrency_and_claims_ask_for_the_free_slots()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(options => { options.Concurrency = 3; options.ClaimBatchSize = 10; }, handlers: gate);
+        for (var i = 0; i < 10; i++)
+        {
+            await worker.Queue.AddAsync(GateHandler.DefaultType, $"{i}");
+        }
+
+        await worker.StartAsync();
+        await Eventually.True(() => gate.Running == 3, "three jobs to run");
+
+        Assert.Equal(3, worker.Queue.ClaimRequests.First());
+        Assert.Equal(3, worker.Metrics.Snapshot().InFlight);
+        Assert.Equal(7, worker.Queue.Queued.Count);
+
+        gate.Release();
+        await Eventually.True(() => worker.Queue.Acks.Count == 10, "all ten acks");
+
+        Assert.Equal(3, gate.MaxRunning);
+        Assert.All(worker.Queue.ClaimRequests, wanted => Assert.InRange(wanted, 1, 3));
+        await Eventually.True(() => worker.Metrics.Snapshot().InFlight == 0, "nothing in flight");
+    }
+
+    [Fact]
+    public async Task Claim_batch_size_caps_one_claim()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(options => { options.Concurrency = 8; options.ClaimBatchSize = 2; }, handlers: gate);
+        for (var i = 0; i < 8; i++)
+        {
+            await worker.Queue.AddAsync(GateHandler.DefaultType, $"{i}");
+        }
+
+        await worker.StartAsync();
+        await Eventually.True(() => gate.Running == 8, "eight jobs to run");
+        gate.Release();
+
+        Assert.All(worker.Queue.ClaimRequests, wanted => Assert.InRange(wanted, 1, 2));
+    }
+
+    [Fact]
+    public async Task An_idle_worker_wakes_on_enqueue_not_on_the_fallback_poll()
+    {
+        await using var worker = new WorkerHarness(options => options.IdlePoll = TimeSpan.FromMinutes(5));
+        await worker.StartAsync();
+        await Eventually.True(() => worker.Queue.WaitCalls == 1, "the worker to wait for work");
+
+        var clock = Stopwatch.StartNew();
+        var job = await worker.Queue.AddAsync(JobTypes.Echo, "now");
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack", TimeSpan.FromMinutes(1));
+
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(1), $"picked up after {clock.Elapsed}, the poll is 5 minutes");
+    }
+
+    [Fact]
+    public async Task Stop_lets_running_jobs_finish_returns_the_ones_over_the_deadline_and_claims_nothing_more()
+    {
+        var quick = new GateHandler("test-quick");
+        var slow = new GateHandler("test-slow");
+        await using var worker = new WorkerHarness(
+            options => { options.Concurrency = 2; options.DrainTimeout = TimeSpan.FromSeconds(3); },
+            handlers: [quick, slow]);
+        await worker.StartAsync();
+        var finishing = await worker.Queue.AddAsync("test-quick", "a");
+        var overrunning = await worker.Queue.AddAsync("test-slow", "b");
+        await Eventually.True(() => quick.Running == 1 && slow.Running == 1, "both jobs to run");
+
+        var stopping = worker.StopAsync();
+        var claimsAtStop = worker.Queue.ClaimRequests.Count;
+        var late = await worker.Queue.AddAsync(JobTypes.Echo, "after stop");
+        quick.Release();
+        await stopping.WaitAsync(Eventually.Timeout);
+
+        // Finished within the drain: completed and acked.
+        Assert.Equal(JobState.Succeeded, worker.Store.States[finishing.JobId]);
+        Assert.Equal(1, worker.Queue.AckCount(finishing.JobId));
+        // Over the deadline: cancelled, marked queued, and back in the queue with its attempt unspent (no nack).
+        Assert.Equal(JobState.Queued, worker.Store.States[overrunning.JobId]);
+        Assert.Equal(JobProcessor.ReturnedReason, Assert.Single(worker.Store.Failures).Reason);
+        Assert.Empty(worker.Queue.Nacks);
+        var requeued = Assert.Single(worker.Queue.Queued, job => job.JobId == overrunning.JobId);
+        Assert.Equal(1, requeued.Attempt);
+        Assert.True(worker.Log.IndexOf($"fail:{overrunning.JobId}:Queued") < worker.Log.IndexOf($"ack:{overrunning.JobId}"), worker.Log.ToString());
+        // Nothing claimed after the stop.
+        Assert.Equal(claimsAtStop, worker.Queue.ClaimRequests.Count);
+        Assert.Contains(worker.Queue.Queued, job => job.JobId == late.JobId);
+        Assert.Equal(0, worker.Queue.Processing);
+        Assert.Equal(1, worker.Metrics.Snapshot().Returned);
+        Assert.Equal(0, worker.Consumer.Running);
+    }
+
+    [Fact]
+    public async Task At_the_drain_deadline_a_job_is_nacked_when_postgres_cannot_mark_it_queued()
+    {
+        await using var worker = new WorkerHarness(options => options.DrainTimeout = TimeSpan.FromMilliseconds(200), handlers: new StubbornHandler());
+        await worker.StartAsync();
+        var job = await worker.Queue.AddAsync(StubbornHandler.TypeName, "x");
+        await Eventually.True(() => worker.Log.IndexOf($"start:{job.JobId}:1") >= 0, "the job to start");
+
+        worker.Store.Down = true;
+        await worker.StopAsync().WaitAsync(Eventually.Timeout);
+
+        var nack = Assert.Single(worker.Queue.Nacks);
+        Assert.Equal(JobProcessor.ReturnedReason, nack.Reason);
+        Assert.Equal(NackOutcome.Requeued, nack.Outcome);
+        Assert.Equal(2, Assert.Single(worker.Queue.Queued).Attempt);
+    }
+
+    [Fact]
+    public async Task A_stop_while_waiting_for_postgres_hands_the_job_back_instead_of_waiting_forever()
+    {
+        await using var worker = new WorkerHarness(options => options.DrainTimeout = TimeSpan.FromMilliseconds(300));
+        await worker.StartAsync();
+        worker.Store.Down = true;
+        var job = await worker.Queue.AddAsync(JobTypes.Echo, "x");
+        await Eventually.True(() => worker.Store.Outages >= 1, "the store retries");
+
+        await worker.StopAsync().WaitAsync(Eventually.Timeout);
+
+        Assert.Empty(worker.Queue.Acks);
+        Assert.Equal(job.JobId, Assert.Single(worker.Queue.Nacks).Job.Message.JobId);
+        Assert.Equal(0, worker.Queue.Processing);
+    }
+
+    [Fact]
+    public async Task Long_job_renews_its_lease_every_third_of_the_visibility_timeout()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(queue: options => options.VisibilityTimeout = TimeSpan.FromMilliseconds(300), handlers: gate);
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(GateHandler.DefaultType, "x");
+        await Eventually.True(() => worker.Queue.Renewals.GetValueOrDefault(job.JobId) >= 3, "three renewals");
+        gate.Release();
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
+
+        Assert.Equal(JobState.Succeeded, worker.Store.States[job.JobId]);
+    }
+
+    [Fact]
+    public async Task A_lost_lease_lets_the_run_finish_and_store_its_result_but_does_not_ack()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(queue: options => options.VisibilityTimeout = TimeSpan.FromMilliseconds(150), handlers: gate);
+        worker.Queue.RenewAnswer = _ => false;
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(GateHandler.DefaultType, "x");
+        await Eventually.True(() => worker.Queue.Renewals.GetValueOrDefault(job.JobId) >= 1, "the failed renewal");
+        gate.Release();
+        await Eventually.True(() => worker.Metrics.Snapshot() is { Processed: 1, InFlight: 0 }, "the run to end");
+
+        Assert.Equal(JobState.Succeeded, worker.Store.States[job.JobId]);
+        Assert.Empty(worker.Queue.Acks);
+        Assert.Empty(worker.Queue.Nacks);
+        Assert.Equal(1, worker.Queue.Renewals[job.JobId]);
+    }
+
+    [Fact]
+    public async Task A_redelivered_job_already_final_is_skipped_and_counted_once()
+    {
+        var id = Guid.NewGuid();
+        await using var worker = new WorkerHarness();
+        worker.Store.States[id] = JobState.Succeeded;
+        await worker.StartAsync();
+
+        await worker.Queue.AddAsync(JobTypes.Echo, "again", id);
+        await Eventually.True(() => worker.Queue.AckCount(id) == 1, "the ack");
+
+        Assert.DoesNotContain($"complete:{id}", worker.Log.Entries);
+        Assert.Equal(0, worker.Metrics.Snapshot().Processed);
+    }
+
+    [Fact]
+    public async Task A_job_over_its_timeout_fails_the_attempt_and_is_retried()
+    {
+        await using var worker = new WorkerHarness(options => options.JobTimeout = TimeSpan.FromMilliseconds(100), handlers: new StubbornHandler());
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(StubbornHandler.TypeName, "x");
+        await Eventually.True(() => !worker.Queue.Nacks.IsEmpty, "the nack");
+
+        var nack = worker.Queue.Nacks.First();
+        Assert.Equal(job.JobId, nack.Job.Message.JobId);
+        Assert.Contains("Timed out", nack.Reason, StringComparison.Ordinal);
+        Assert.Equal(JobState.Queued, worker.Store.Failures.First().State);
+    }
+
+    [Fact]
+    public async Task Each_job_continues_the_trace_of_its_message()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var parentSpan = ActivitySpanId.CreateRandom();
+        var jobId = Guid.NewGuid();
+        var seen = new TaskCompletionSource<Activity>(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == WorkerTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("job.id") is Guid id && id == jobId)
+                {
+                    seen.TrySetResult(activity);
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var worker = new WorkerHarness();
+        await worker.StartAsync();
+
+        await worker.Queue.AddAsync(JobTypes.Hash, "abc", jobId, $"00-{traceId}-{parentSpan}-01");
+        var activity = await seen.Task.WaitAsync(Eventually.Timeout);
+
+        Assert.Equal(traceId, activity.TraceId);
+        Assert.Equal(parentSpan, activity.ParentSpanId);
+        Assert.Equal(ActivityKind.Consumer, activity.Kind);
+        Assert.Equal("job hash", activity.DisplayName);
+        Assert.Equal("succeeded", activity.GetTagItem("job.outcome"));
+    }
+
+    [Fact]
+    public async Task The_handler_runs_inside_the_trace_of_its_message_listened_to_or_not()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var seen = new TraceRecordingHandler();
+        await using var worker = new WorkerHarness(handlers: seen);
+        await worker.StartAsync();
+
+        await worker.Queue.AddAsync(TraceRecordingHandler.TypeName, "x", traceParent: $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01");
+        await Eventually.True(() => seen.TraceId is not null, "the handler to run");
+
+        Assert.Equal(traceId, seen.TraceId);
+    }
+
+    private sealed class TraceRecordingHandler : Handlers.IJobHandler
+    {
+        public const string TypeName = "test-trace";
+
+        public string Type => TypeName;
+
+        public ActivityTraceId? TraceId { get; private set; }
+
+        public Task<string> HandleAsync(JobMessage job, CancellationToken ct)
+        {
+            TraceId = Activity.Current?.TraceId;
+            return Task.FromResult("ok");
+        }
+    }
+}
