@@ -1,0 +1,124 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace AgentSystem.SystemTests;
+
+[Collection(SystemCollection.Name)]
+public sealed class ApiTests(SystemFixture system)
+{
+    private static readonly TimeSpan Finish = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_task_submitted_through_the_gateway_runs_every_job()
+    {
+        var submitted = await TaskApi.SubmitAsync(system.Api, new
+        {
+            jobs = new object[]
+            {
+                new { type = "echo", input = "hello" },
+                new { type = "wordcount", input = "one two three" },
+                new { type = "hash", input = "abc" },
+            },
+        });
+        var id = submitted.GetProperty("id").GetString()!;
+
+        var task = await TaskApi.WaitFinalAsync(system.Api, id, Finish, system.Diagnostics);
+
+        Assert.Equal("succeeded", task.GetProperty("status").GetString());
+        Assert.Equal("hello", TaskApi.Job(task, 0).GetProperty("result").GetString());
+        Assert.Contains("3", TaskApi.Job(task, 1).GetProperty("result").GetString(), StringComparison.Ordinal);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData("abc"u8)), TaskApi.Job(task, 2).GetProperty("result").GetString());
+    }
+
+    [Fact]
+    public async Task A_goal_is_planned_into_jobs_that_complete()
+    {
+        var submitted = await TaskApi.SubmitAsync(system.Api, new { goal = "Count the words of this sentence" });
+        var task = await TaskApi.WaitFinalAsync(system.Api, submitted.GetProperty("id").GetString()!, Finish, system.Diagnostics);
+        Assert.Equal("succeeded", task.GetProperty("status").GetString());
+        Assert.True(task.GetProperty("jobs").GetArrayLength() > 0);
+    }
+
+    [Fact]
+    public async Task The_same_idempotency_key_gives_the_same_task()
+    {
+        var key = Guid.NewGuid().ToString();
+        string? first = null;
+        for (var i = 0; i < 2; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/tasks") { Content = JsonContent.Create(new { jobs = new[] { new { type = "echo", input = "once" } } }) };
+            request.Headers.Add("Idempotency-Key", key);
+            using var response = await system.Api.SendAsync(request);
+            Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
+            var id = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+            first ??= id;
+            Assert.Equal(first, id);
+        }
+    }
+
+    [Theory]
+    [InlineData("{ not json", HttpStatusCode.BadRequest, null)]
+    [InlineData("""{ "jobs": [] }""", HttpStatusCode.UnprocessableEntity, "jobs")]
+    [InlineData("""{ "jobs": [ { "type": "echo", "input": "a" }, { "type": "teleport", "input": "b" } ] }""", HttpStatusCode.UnprocessableEntity, "jobs[1].type")]
+    [InlineData("""{ "jobs": "many" }""", HttpStatusCode.BadRequest, null)]
+    public async Task Bad_input_is_a_clear_4xx_and_stores_nothing(string body, HttpStatusCode expected, string? field)
+    {
+        var before = await CountTasksAsync();
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        using var response = await system.Api.PostAsync(new Uri("/api/tasks", UriKind.Relative), content);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        if (field is not null) Assert.Contains($"\"{field}\"", text, StringComparison.Ordinal);
+        Assert.Equal(before, await CountTasksAsync());
+    }
+
+    [Fact]
+    public async Task A_huge_body_is_refused_with_413()
+    {
+        var input = new string('x', 9 * 1024 * 1024);
+        using var response = await system.Api.PostAsJsonAsync(new Uri("/api/tasks", UriKind.Relative), new { jobs = new[] { new { type = "echo", input } } });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("wrong-key")]
+    public async Task Without_a_valid_key_the_gateway_answers_401(string? key)
+    {
+        using var anonymous = new HttpClient { BaseAddress = system.Gateway.BaseAddress };
+        if (key is not null) anonymous.DefaultRequestHeaders.Add("X-Api-Key", key);
+        using var response = await anonymous.GetAsync(new Uri("/api/tasks", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_unknown_route_is_a_404_problem()
+    {
+        using var response = await system.Api.GetAsync(new Uri("/api/nothing-here", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Chat_answers_through_the_gateway()
+    {
+        using var response = await system.Api.PostAsJsonAsync(new Uri("/api/chat", UriKind.Relative),
+            new { messages = new[] { new { role = "user", content = "Hello there" } } });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, text);
+        var reply = JsonDocument.Parse(text).RootElement;
+        Assert.Equal("offline", reply.GetProperty("provider").GetString());
+        Assert.False(string.IsNullOrWhiteSpace(reply.GetProperty("message").GetProperty("content").GetString()));
+    }
+
+    private async Task<long> CountTasksAsync()
+    {
+        using var response = await system.Api.GetAsync(new Uri("/api/tasks?page=1&pageSize=1", UriKind.Relative));
+        response.EnsureSuccessStatusCode();
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("total").GetInt64();
+    }
+}
