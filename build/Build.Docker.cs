@@ -48,6 +48,9 @@ partial class Build
             File.WriteAllText(Path.Combine(ArtifactsDirectory, "base-images.json"), JsonSerializer.Serialize(_baseImageEnvironment, IndentedJson));
         });
 
+    /// <summary>The image a logical base image resolved to in this run ("postgres" -> agentsystem-base/postgres:15, say).</summary>
+    string BaseImageFor(string name) => _baseImageEnvironment[BaseImage.EnvironmentVariableFor(name)];
+
     static string HostCaBundle => Environment.GetEnvironmentVariable("SSL_CERT_FILE") is { Length: > 0 } file && File.Exists(file)
         ? file
         : "/etc/ssl/certs/ca-certificates.crt";

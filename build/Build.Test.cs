@@ -34,7 +34,7 @@ partial class Build
 
     Target IntegrationTest => _ => _
         .Description("Runs the affected container-backed suites (tests/Integration) against real PostgreSQL and Redis")
-        .DependsOn(Compile, BaseImages)
+        .DependsOn(Compile, BaseImages, Chromium)
         .After(UnitTest)
         .OnlyWhenStatic(() => AffectedIntegrationTests.Count > 0, "no affected integration test project")
         .Touches(() => AffectedServiceNames)
@@ -42,7 +42,12 @@ partial class Build
         {
             PrepareTestResults();
             if (File.Exists(ContainerTimingsFile)) File.Delete(ContainerTimingsFile);
-            var environment = new Dictionary<string, string>(_baseImageEnvironment) { ["AGENTSYSTEM_CONTAINER_TIMINGS"] = ContainerTimingsFile };
+            var environment = new Dictionary<string, string>(_baseImageEnvironment)
+            {
+                ["AGENTSYSTEM_CONTAINER_TIMINGS"] = ContainerTimingsFile,
+                ["CHROMIUM_PATH"] = ChromiumPath,
+                ["AGENTSYSTEM_CONFIGURATION"] = Configuration.ToString(),
+            };
             RunDotnetTests("affected-integration-tests.slnf", AffectedIntegrationTests, environment);
             ContainerTimings.Print(ContainerTimingsFile);
             TallyAndCheck("integration");

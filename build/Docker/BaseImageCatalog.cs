@@ -8,7 +8,9 @@ public enum LocalRecipe { Debootstrap, Dockerfile }
 public sealed record BaseImage(string Name, string Official, string Local, LocalRecipe Recipe, IReadOnlyList<(string Source, string Target)> Streamed)
 {
     /// <summary>AGENTSYSTEM_IMAGE_POSTGRES and so on: how tests and Dockerfile builds learn which image to use.</summary>
-    public string EnvironmentVariable => "AGENTSYSTEM_IMAGE_" + Name.ToUpperInvariant().Replace('-', '_');
+    public string EnvironmentVariable => EnvironmentVariableFor(Name);
+
+    public static string EnvironmentVariableFor(string name) => "AGENTSYSTEM_IMAGE_" + name.ToUpperInvariant().Replace('-', '_');
 }
 
 public static class BaseImageCatalog

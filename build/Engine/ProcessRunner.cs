@@ -24,6 +24,10 @@ public static class ProcessRunner
         IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
         Execute(fileName, arguments, workingDirectory, environment, capture: true, cancellationToken);
 
+    internal static void Track(Process process, string description) => Running[process] = description;
+
+    internal static void Untrack(Process process) => Running.TryRemove(process, out _);
+
     /// <summary>Kills every child process this build started (and their descendants); returns what was killed.</summary>
     public static IReadOnlyList<string> KillAll()
     {

@@ -1,0 +1,168 @@
+using System.Globalization;
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build;
+
+partial class Build
+{
+    [Parameter("API key the Dev target configures on the gateway and hands to the frontend")]
+    readonly string DevApiKey = "dev-key";
+
+    const string DevPostgresContainer = "agentsystem-dev-postgres";
+    const string DevRedisContainer = "agentsystem-dev-redis";
+    const int DevPostgresPort = 15432;
+    const int DevRedisPort = 16379;
+
+    /// <summary>The .NET services in start order: each one's dependencies come before it.</summary>
+    static readonly (string Name, string Project, int Port)[] DevServices =
+    [
+        ("chat", "services/chat/AgentSystem.Chat.csproj", 3001),
+        ("orchestrator", "services/orchestrator/AgentSystem.Orchestrator.csproj", 8000),
+        ("worker", "services/worker/AgentSystem.Worker.csproj", 8081),
+        ("gateway", "services/gateway/AgentSystem.Gateway.csproj", 8080),
+    ];
+
+    const int FrontendPort = 3000;
+
+    /// <summary>Services that own a schema and have a "migrate" command.</summary>
+    static readonly string[] MigratingServices = ["orchestrator", "chat"];
+
+    Target Dev => _ => _
+        .Description("Starts the whole system locally: PostgreSQL and Redis (found or started in Docker), migrations, every service; Ctrl+C stops it")
+        .DependsOn(BaseImages)
+        .Executes(async cancellationToken =>
+        {
+            var (postgres, redis) = FindOrStartInfrastructure();
+            var filter = WriteSolutionFilter("dev.slnf", DevServices.Select(s => s.Project).ToList());
+            ProcessRunner.Run("dotnet", ["build", filter, "-c", Configuration.ToString(), "-nodeReuse:false", "--disable-build-servers", "-v", "q"],
+                RootDirectory, DotnetEnvironment, cancellationToken);
+            var frontend = Path.Combine(RootDirectory, "services", "frontend");
+            NpmInstallIfStale(frontend);
+            ProcessRunner.Run("npm", ["run", "build"], frontend, cancellationToken: cancellationToken);
+
+            var environment = new Dictionary<string, string>(DotnetEnvironment)
+            {
+                ["ConnectionStrings__Postgres"] = postgres,
+                ["Redis__Configuration"] = redis,
+                ["Gateway__OrchestratorUrl"] = "http://127.0.0.1:8000",
+                ["Gateway__ChatUrl"] = "http://127.0.0.1:3001",
+                ["Gateway__ApiKeys__0"] = DevApiKey,
+                ["Worker__ChatUrl"] = "http://127.0.0.1:3001",
+                ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            };
+            foreach (var migrating in MigratingServices)
+            {
+                var service = DevServices.Single(s => s.Name == migrating);
+                Log.Info($"Migrating the {migrating} schema...");
+                ProcessRunner.Run("dotnet", [ServiceDll(service.Project), "migrate"], Path.GetDirectoryName(ServiceDll(service.Project)), environment, cancellationToken);
+            }
+
+            var processes = new List<BackgroundProcess>();
+            try
+            {
+                foreach (var service in DevServices)
+                {
+                    var serviceEnvironment = new Dictionary<string, string>(environment) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{service.Port}" };
+                    // The content root is the working directory: the output folder holds appsettings.json.
+                    var dll = ServiceDll(service.Project);
+                    processes.Add(BackgroundProcess.Start(service.Name, "dotnet", [dll], Path.GetDirectoryName(dll)!, serviceEnvironment));
+                }
+                processes.Add(BackgroundProcess.Start("frontend", "node", ["server.mjs"], frontend, new Dictionary<string, string>
+                {
+                    ["PORT"] = FrontendPort.ToString(CultureInfo.InvariantCulture),
+                    ["HOST"] = "127.0.0.1",
+                    ["GATEWAY_URL"] = "http://localhost:8080",
+                    ["API_KEY"] = DevApiKey,
+                }));
+
+                var ports = DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)).ToList();
+                foreach (var (name, port) in ports) await WaitHealthy(name, port, processes, cancellationToken);
+
+                var table = new TextTable("Service", "Address");
+                foreach (var (name, port) in ports) table.AddRow(name, $"http://localhost:{port}");
+                table.AddRow("postgres", postgres).AddRow("redis", redis);
+                foreach (var line in table.Render()) Log.Info(line);
+                Log.Success($"AgentSystem is running: open http://localhost:{FrontendPort} (API key '{DevApiKey}'). Ctrl+C stops it.");
+                while (true)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                    if (processes.FirstOrDefault(p => p.HasExited) is { } died)
+                        throw new TargetFailedException($"{died.Name} exited with code {died.ExitCode} (its output is above).");
+                }
+            }
+            finally
+            {
+                foreach (var process in processes) process.Dispose();
+                Log.Info($"Services stopped. The database and Redis keep running for next time: docker rm -f {DevPostgresContainer} {DevRedisContainer}");
+            }
+        });
+
+    string ServiceDll(string project) =>
+        Path.Combine(RootDirectory, Path.GetDirectoryName(project)!, "bin", Configuration.ToString(), "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
+
+    /// <summary>Uses ConnectionStrings__Postgres / Redis__Configuration when set; otherwise a container of ours, started once.</summary>
+    (string Postgres, string Redis) FindOrStartInfrastructure()
+    {
+        var postgres = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres");
+        var redis = Environment.GetEnvironmentVariable("Redis__Configuration");
+        if (string.IsNullOrEmpty(postgres))
+        {
+            StartContainerOnce(DevPostgresContainer, BaseImageFor("postgres"), DevPostgresPort, 5432, ["-e", "POSTGRES_PASSWORD=dev", "-e", "POSTGRES_DB=agentsystem"], []);
+            WaitForDevPostgres();
+            postgres = $"Host=127.0.0.1;Port={DevPostgresPort};Username=postgres;Password=dev;Database=agentsystem";
+        }
+        else Log.Info("Using PostgreSQL from ConnectionStrings__Postgres.");
+        if (string.IsNullOrEmpty(redis))
+        {
+            StartContainerOnce(DevRedisContainer, BaseImageFor("redis"), DevRedisPort, 6379, [], ["redis-server", "--protected-mode", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]);
+            redis = $"127.0.0.1:{DevRedisPort}";
+        }
+        else Log.Info("Using Redis from Redis__Configuration.");
+        return (postgres, redis);
+    }
+
+    void StartContainerOnce(string name, string image, int hostPort, int containerPort, string[] options, string[] command)
+    {
+        var state = ProcessRunner.Capture(Docker.Cli, ["inspect", "--format", "{{.State.Running}}", name], cancellationToken: CancellationToken);
+        if (state.ExitCode == 0 && state.Output.Trim() == "true")
+        {
+            Log.Info($"{name} is already running.");
+            return;
+        }
+        if (state.ExitCode == 0) ProcessRunner.Run(Docker.Cli, ["rm", "-f", name], cancellationToken: CancellationToken);
+        Log.Info($"Starting {name} ({image}) on 127.0.0.1:{hostPort}...");
+        ProcessRunner.Run(Docker.Cli, ["run", "-d", "--name", name, "-p", $"127.0.0.1:{hostPort}:{containerPort}", .. options, image, .. command],
+            cancellationToken: CancellationToken);
+    }
+
+    /// <summary>pg_isready against TCP succeeds only after the image's init scripts ran and the real server listens.</summary>
+    void WaitForDevPostgres()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (ProcessRunner.Capture(Docker.Cli, ["exec", DevPostgresContainer, "pg_isready", "-h", "localhost", "-q"], cancellationToken: CancellationToken).ExitCode != 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new TargetFailedException($"PostgreSQL was not ready within 60 s; see: docker logs {DevPostgresContainer}");
+            Thread.Sleep(250);
+        }
+    }
+
+    static async Task WaitHealthy(string name, int port, List<BackgroundProcess> processes, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (true)
+        {
+            if (processes.FirstOrDefault(p => p.HasExited) is { } died)
+                throw new TargetFailedException($"{died.Name} exited with code {died.ExitCode} while starting (its output is above).");
+            try
+            {
+                using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"), cancellationToken);
+                if (response.IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested) { }
+            if (DateTime.UtcNow > deadline) throw new TargetFailedException($"{name} did not answer /healthz on port {port} within 90 s.");
+            await Task.Delay(250, cancellationToken);
+        }
+    }
+}
