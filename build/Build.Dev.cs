@@ -87,7 +87,11 @@ partial class Build
                 {
                     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
                     if (processes.FirstOrDefault(p => p.HasExited) is { } died)
+                    {
+                        // Ctrl+C reaches the services too; one may exit a moment before the build sees the interrupt.
+                        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
                         throw new TargetFailedException($"{died.Name} exited with code {died.ExitCode} (its output is above).");
+                    }
                 }
             }
             finally
