@@ -206,7 +206,6 @@ public sealed class JobConsumerTests
         await Eventually.True(() => quick.Running == 1 && slow.Running == 1, "both jobs to run");
 
         var stopping = worker.StopAsync();
-        var claimsAtStop = worker.Queue.ClaimRequests.Count;
         var late = await worker.Queue.AddAsync(JobTypes.Echo, "after stop");
         quick.Release();
         await stopping.WaitAsync(Eventually.Timeout);
@@ -221,8 +220,8 @@ public sealed class JobConsumerTests
         var requeued = Assert.Single(worker.Queue.Queued, job => job.JobId == overrunning.JobId);
         Assert.Equal(1, requeued.Attempt);
         Assert.True(worker.Log.IndexOf($"fail:{overrunning.JobId}:Queued") < worker.Log.IndexOf($"ack:{overrunning.JobId}"), worker.Log.ToString());
-        // Nothing claimed after the stop.
-        Assert.Equal(claimsAtStop, worker.Queue.ClaimRequests.Count);
+        // Nothing claimed after the stop. (A claim already on its way when the stop began may still return, so the
+        // claim count is no measure; the job enqueued after the stop staying queued is.)
         Assert.Contains(worker.Queue.Queued, job => job.JobId == late.JobId);
         Assert.Equal(0, worker.Queue.Processing);
         Assert.Equal(1, worker.Metrics.Snapshot().Returned);
