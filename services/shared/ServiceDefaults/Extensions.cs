@@ -29,6 +29,7 @@ public static class ServiceDefaultsExtensions
             options.UseUtcTimestamp = true;
             options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
+        builder.AddTelemetry();
         builder.Services.AddProblemDetails();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         PreferEnvironmentUrls(builder);
@@ -40,13 +41,16 @@ public static class ServiceDefaultsExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
 
+        // Probes are frequent and say nothing about a request's path through the system: no spans, no request metrics.
+        app.UseProbesUntraced(HealthPath, ReadyPath);
+
         // Unhandled exceptions and bare status codes (404 on an unknown route) become ProblemDetails.
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
-        app.MapHealthChecks(HealthPath, HealthOptions(LiveTag));
+        app.MapHealthChecks(HealthPath, HealthOptions(LiveTag)).DisableHttpMetrics();
         // Services tag their dependency checks (database, queue) "ready" so /readyz reports them and /healthz does not.
-        app.MapHealthChecks(ReadyPath, HealthOptions(ReadyTag));
+        app.MapHealthChecks(ReadyPath, HealthOptions(ReadyTag)).DisableHttpMetrics();
 
         return app;
     }
