@@ -10,27 +10,40 @@ public sealed class ServiceProcess : IAsyncDisposable
     private const int KeptOutputLines = 200;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
-    private readonly Process _process;
-    private readonly ConcurrentQueue<string> _output = new();
+    private readonly ProcessStartInfo _startInfo;
+    private readonly ConcurrentQueue<(long Number, string Line)> _output = new();
+    private long _lines;
+    private Process _process;
 
     public string Name { get; }
     public int Port { get; }
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
-    private ServiceProcess(string name, int port, Process process)
+    /// <summary>The readiness path (dependencies reachable): /readyz, or /healthz for a service that has no /readyz.</summary>
+    public string ReadyPath { get; }
+
+    private ServiceProcess(string name, int port, ProcessStartInfo startInfo, string readyPath)
     {
         Name = name;
         Port = port;
-        _process = process;
+        ReadyPath = readyPath;
+        _startInfo = startInfo;
+        _process = Launch();
     }
 
     public bool HasExited => _process.HasExited;
 
     /// <summary>The last lines the service printed, for failure messages.</summary>
-    public string RecentOutput => string.Join(Environment.NewLine, _output);
+    public string RecentOutput => string.Join(Environment.NewLine, _output.Select(o => o.Line));
+
+    /// <summary>How many lines the service printed so far: a mark for <see cref="OutputSince"/>.</summary>
+    public long OutputMark => Interlocked.Read(ref _lines);
+
+    /// <summary>The kept lines printed after <paramref name="mark"/> (the last 200 lines at most).</summary>
+    public string OutputSince(long mark) => string.Join(Environment.NewLine, _output.Where(o => o.Number > mark).Select(o => o.Line));
 
     public static ServiceProcess Start(string name, string fileName, IEnumerable<string> arguments, int port,
-        IReadOnlyDictionary<string, string> environment, string? workingDirectory = null)
+        IReadOnlyDictionary<string, string> environment, string? workingDirectory = null, string readyPath = "/readyz")
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -41,14 +54,27 @@ public sealed class ServiceProcess : IAsyncDisposable
         };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         foreach (var (key, value) in environment) info.Environment[key] = value;
-        var process = new Process { StartInfo = info };
-        var service = new ServiceProcess(name, port, process);
-        process.OutputDataReceived += (_, e) => service.Keep(e.Data);
-        process.ErrorDataReceived += (_, e) => service.Keep(e.Data);
+        return new ServiceProcess(name, port, info, readyPath);
+    }
+
+    /// <summary>Starts the service again, same command, port and environment, after it exited (or was killed).</summary>
+    public void Restart()
+    {
+        if (!_process.HasExited) throw new InvalidOperationException($"{Name} is still running.");
+        _process.Dispose();
+        Keep($"[system test] {Name} restarted");
+        _process = Launch();
+    }
+
+    private Process Launch()
+    {
+        var process = new Process { StartInfo = _startInfo };
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return service;
+        return process;
     }
 
     public async Task WaitHealthyAsync(HttpClient http)
@@ -70,6 +96,25 @@ public sealed class ServiceProcess : IAsyncDisposable
         throw new TimeoutException($"{Name} did not answer /healthz on port {Port} within {StartTimeout.TotalSeconds} s:{Environment.NewLine}{RecentOutput}");
     }
 
+    /// <summary>Polls <see cref="ReadyPath"/> until it answers 2xx; false when the timeout passes first.</summary>
+    public async Task<bool> WaitReadyAsync(HttpClient http, TimeSpan timeout)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < timeout)
+        {
+            if (_process.HasExited) return false;
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseAddress, ReadyPath));
+                if (response.IsSuccessStatusCode) return true;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        return false;
+    }
+
     /// <summary>SIGKILL, as a crashed pod or an OOM kill: no drain, no cleanup.</summary>
     public void Kill()
     {
@@ -87,7 +132,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private void Keep(string? line)
     {
         if (line is null) return;
-        _output.Enqueue(line);
+        _output.Enqueue((Interlocked.Increment(ref _lines), line));
         while (_output.Count > KeptOutputLines) _output.TryDequeue(out _);
     }
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json.Nodes;
+using AgentSystem.Testing.Containers;
 using AgentSystem.Testing.Containers.Modules;
 
 namespace AgentSystem.SystemTests;
@@ -8,21 +10,32 @@ namespace AgentSystem.SystemTests;
 /// <summary>
 /// The whole system, started once for the test assembly: PostgreSQL and Redis in containers, migrations run by the
 /// services' own "migrate" commands, then chat, orchestrator, two workers, the gateway and the frontend as processes.
+/// Redis runs with AOF (fsync every second, as deployed) behind a <see cref="TcpForwarder"/>, so a fault test can kill
+/// and restart it (the engine publishes the restarted container on a new port) while the services keep one address.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes a fixture through IAsyncLifetime.DisposeAsync, which disposes the forwarder.")]
 public sealed class SystemFixture : IAsyncLifetime
 {
     public const string ApiKey = "system-test-key";
     /// <summary>Short, so a killed worker's job returns to the queue within seconds.</summary>
     public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(4);
+    /// <summary>The services' Queue:Prefix: every Redis key of the queue starts with it (docs/queue.md).</summary>
+    public const string QueuePrefix = "agentsystem:";
+    /// <summary>Bound of <see cref="RecoverAsync"/>: restarted services and reconnecting clients are ready well within it.</summary>
+    public static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
 
     private readonly List<ServiceProcess> _services = [];
     private PostgresContainer? _postgres;
     private RedisContainer? _redis;
+    private TcpForwarder? _redisForwarder;
+    private int _redisPort;
 
     public ServiceProcess Gateway { get; private set; } = null!;
+    public ServiceProcess Orchestrator { get; private set; } = null!;
     public ServiceProcess Frontend { get; private set; } = null!;
     public IReadOnlyList<ServiceProcess> Workers { get; private set; } = [];
     public string PostgresConnectionString => _postgres!.ConnectionString;
+    public DockerContainer PostgresContainer => _postgres!.Container;
 
     /// <summary>A client of the gateway that sends the API key.</summary>
     public HttpClient Api { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -32,7 +45,12 @@ public sealed class SystemFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _postgres = await new PostgresBuilder().WithDatabase("agentsystem").StartAsync();
-        _redis = await new RedisBuilder().StartAsync();
+        _redis = await new RedisBuilder()
+            .Configure(container => container.WithCommand(
+                "--protected-mode", "no", "--save", string.Empty, "--appendonly", "yes", "--appendfsync", "everysec", "--dir", "/data"))
+            .StartAsync();
+        _redisPort = _redis.Port;
+        _redisForwarder = new TcpForwarder(_redisPort);
 
         var ports = new Dictionary<string, int>
         {
@@ -42,7 +60,8 @@ public sealed class SystemFixture : IAsyncLifetime
         var environment = new Dictionary<string, string>
         {
             ["ConnectionStrings__Postgres"] = _postgres.ConnectionString,
-            ["Redis__Configuration"] = _redis.ConnectionString,
+            ["Redis__Configuration"] = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{_redisForwarder.Port}"),
+            ["Queue__Prefix"] = QueuePrefix,
             ["Queue__VisibilityTimeout"] = VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["Dispatcher__Interval"] = "00:00:02",
             ["Dispatcher__StaleAfter"] = "00:00:10",
@@ -61,7 +80,8 @@ public sealed class SystemFixture : IAsyncLifetime
 
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         _services.Add(StartDotnet("chat", ports["chat"], environment));
-        _services.Add(StartDotnet("orchestrator", ports["orchestrator"], environment));
+        Orchestrator = StartDotnet("orchestrator", ports["orchestrator"], environment);
+        _services.Add(Orchestrator);
         var workers = new List<ServiceProcess>();
         foreach (var name in new[] { "worker-a", "worker-b" })
         {
@@ -84,8 +104,66 @@ public sealed class SystemFixture : IAsyncLifetime
     {
         Api.Dispose();
         foreach (var service in _services) await service.DisposeAsync();
+        if (_redisForwarder is not null) await _redisForwarder.DisposeAsync();
         if (_redis is not null) await _redis.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Brings the system back to health after a fault: starts again any service that exited (a killed worker), then
+    /// waits until every service answers its readiness probe (/readyz: PostgreSQL and Redis reachable, for the
+    /// gateway its upstreams). Fails with the services' output when that takes longer than <see cref="RecoveryTimeout"/>.
+    /// </summary>
+    public async Task RecoverAsync()
+    {
+        foreach (var service in _services.Where(s => s.HasExited)) service.Restart();
+        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        foreach (var service in _services)
+        {
+            var left = RecoveryTimeout - deadline.Elapsed;
+            if (!await service.WaitReadyAsync(probe, left > TimeSpan.Zero ? left : TimeSpan.Zero))
+                throw new TimeoutException($"{service.Name} is not ready ({service.ReadyPath}) {deadline.Elapsed.TotalSeconds:0} s after a fault test:{Environment.NewLine}{Diagnostics()}");
+        }
+    }
+
+    /// <summary>
+    /// Kills Redis (no grace: SIGKILL, so it loses whatever it had not written to its AOF yet; fsync every second
+    /// bounds what a machine crash would lose to about a second), starts the same container again on its data, points
+    /// the forwarder at the new published port and waits until Redis answers PING (not LOADING). Returns how it ended
+    /// (exit code 137: SIGKILL) and how long it was unreachable.
+    /// </summary>
+    public async Task<(ContainerState Killed, TimeSpan Down)> RestartRedisAsync()
+    {
+        var container = _redis!.Container;
+        var down = Stopwatch.StartNew();
+        // Stop with no grace: Redis only schedules its shutdown on SIGTERM, and the SIGKILL comes first.
+        await container.StopAsync(TimeSpan.Zero);
+        var killed = await container.GetStateAsync();
+        var environment = await DockerEnvironment.GetAsync();
+        await environment.Client.StartContainerAsync(container.Id, CancellationToken.None);
+        var inspect = await environment.Client.InspectContainerAsync(container.Id, CancellationToken.None);
+        var published = inspect["NetworkSettings"]?["Ports"]?[$"{RedisBuilder.RedisPort}/tcp"] as JsonArray;
+        _redisPort = int.Parse(published?[0]?["HostPort"]?.GetValue<string>() ?? throw new InvalidOperationException("Redis has no published port after its restart."), CultureInfo.InvariantCulture);
+        _redisForwarder!.Retarget(_redisPort);
+        while (true)
+        {
+            try
+            {
+                if (await RedisAsync("PING") == "PONG") return (killed, down.Elapsed);
+            }
+            catch (Exception error) when (error is IOException or System.Net.Sockets.SocketException or RespErrorException) { }
+            if (down.Elapsed > RecoveryTimeout) throw new TimeoutException($"Redis did not answer PING within {RecoveryTimeout.TotalSeconds} s of its restart.");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>One Redis command on a connection of its own (straight to the container, not through the forwarder).</summary>
+    public async Task<string?> RedisAsync(params string[] command)
+    {
+        await using var client = await RespClient.ConnectAsync(_redis!.Host, _redisPort);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        return await client.ExecuteAsync(command, timeout.Token);
     }
 
     /// <summary>What every service printed lately, for a failure message.</summary>
@@ -103,13 +181,14 @@ public sealed class SystemFixture : IAsyncLifetime
         var folder = Path.Combine(RepositoryRoot, "services", "frontend");
         if (!File.Exists(Path.Combine(folder, "dist", "index.html")))
             throw new InvalidOperationException($"The frontend is not built ({folder}/dist): run ./build.sh Compile --all, or npm ci && npm run build there.");
+        // Static files and /config.js only, no dependency to be ready for: it has /healthz and no /readyz.
         return ServiceProcess.Start("frontend", "node", ["server.mjs"], port, new Dictionary<string, string>
         {
             ["PORT"] = port.ToString(CultureInfo.InvariantCulture),
             ["HOST"] = "127.0.0.1",
             ["GATEWAY_URL"] = gateway.ToString().TrimEnd('/'),
             ["API_KEY"] = ApiKey,
-        }, folder);
+        }, folder, readyPath: "/healthz");
     }
 
     private static async Task RunToEndAsync(string service, string command, Dictionary<string, string> environment)

@@ -76,6 +76,17 @@ public sealed class DockerContainer : IAsyncDisposable
     public Task StopAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default) =>
         environment.Client.StopContainerAsync(Id, timeout ?? ContainerDefaults.StopTimeout, cancellationToken);
 
+    /// <summary>
+    /// Freezes the container's processes (docker pause): connections stay open and new ones are accepted by the kernel,
+    /// but nothing answers until <see cref="UnpauseAsync"/>, as with a server that hangs or a network that drops packets.
+    /// </summary>
+    public Task PauseAsync(CancellationToken cancellationToken = default) =>
+        environment.Client.PauseContainerAsync(Id, cancellationToken);
+
+    /// <summary>Resumes a container paused by <see cref="PauseAsync"/>.</summary>
+    public Task UnpauseAsync(CancellationToken cancellationToken = default) =>
+        environment.Client.UnpauseContainerAsync(Id, cancellationToken);
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)

@@ -169,6 +169,14 @@ public sealed class DockerClient : IDisposable
             cancellationToken,
             HttpStatusCode.NotModified);
 
+    /// <summary>Freezes every process of a running container (cgroup freezer): its ports stay open but nothing answers.</summary>
+    public Task PauseContainerAsync(string id, CancellationToken cancellationToken) =>
+        SendJsonAsync(HttpMethod.Post, $"containers/{id}/pause", null, cancellationToken);
+
+    /// <summary>Resumes a paused container.</summary>
+    public Task UnpauseContainerAsync(string id, CancellationToken cancellationToken) =>
+        SendJsonAsync(HttpMethod.Post, $"containers/{id}/unpause", null, cancellationToken);
+
     /// <summary>Force-removes a container with its anonymous volumes; one already gone is not an error.</summary>
     public Task RemoveContainerAsync(string id, CancellationToken cancellationToken) =>
         SendJsonAsync(HttpMethod.Delete, $"containers/{id}?force=true&v=true", null, cancellationToken, HttpStatusCode.NotFound, HttpStatusCode.Conflict);

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 
-namespace AgentSystem.Queue.IntegrationTests;
+namespace AgentSystem.Testing.Containers;
 
 /// <summary>
 /// A stable loopback endpoint in front of a container whose published port changes when it restarts (the engine picks
