@@ -18,7 +18,8 @@ internal sealed class BuildRun<T> where T : BuildBase, new()
         if (parametersJson is not null) File.WriteAllText(Path.Combine(root, BuildPaths.ParametersFileName), parametersJson);
         var writer = new StringWriter();
         Log.Out = writer;
-        build ??= new T();
+        // As on a developer's machine, whatever CI variables the test run itself has.
+        build ??= BuildBase.CreateAs<T>(serverBuild: false);
         var exitCode = BuildHost.Run(build, args, environment ?? [], root, ["Compile"], cancellationToken);
         return new BuildRun<T> { ExitCode = exitCode, Output = writer.ToString(), Build = build, Root = root };
     }

@@ -30,6 +30,13 @@ public class ParameterTests
     }
 
     [Fact]
+    public void Defaults_may_differ_on_ci()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore"], build: Engine.BuildBase.CreateAs<SampleBuild>(serverBuild: true));
+        Assert.Equal("Release", run.Build.Configuration);
+    }
+
+    [Fact]
     public void Values_convert_to_the_parameter_type()
     {
         var run = BuildRun<SampleBuild>.Of(["Restore", "--count", "7", "--names", "a", "b", "--flavor", "extra-spicy", "--fail-compile", "false"]);
