@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace AgentSystem.Chat.Extensions;
 
 /// <summary>
-/// Exceptions with a better answer than the shared handler's 500: malformed JSON (minimal APIs throw
-/// BadHttpRequestException) is a 400 saying what was wrong; a database failure is a 503, logged.
+/// A database failure is a 503, logged, rather than the shared handler's 500 (malformed requests are
+/// ServiceDefaults' BadRequestExceptionHandler).
 /// </summary>
 public sealed partial class ChatExceptionHandler(ILogger<ChatExceptionHandler> logger) : IExceptionHandler
 {
@@ -15,9 +15,6 @@ public sealed partial class ChatExceptionHandler(ILogger<ChatExceptionHandler> l
 
         switch (exception)
         {
-            case BadHttpRequestException badRequest:
-                await TypedResults.Problem(statusCode: badRequest.StatusCode, title: "The request is malformed", detail: badRequest.Message).ExecuteAsync(httpContext);
-                return true;
             case DbException or TimeoutException:
                 LogStoreFailed(logger, exception);
                 await TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The conversation store is unavailable").ExecuteAsync(httpContext);

@@ -33,7 +33,6 @@ public static class ApplicationServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) => kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes);
-        services.AddExceptionHandler<BadRequestExceptionHandler>();
 
         services.AddSingleton<Upstreams>();
         services.AddSingleton<UpstreamForwarder>();

@@ -5,8 +5,8 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace AgentSystem.Orchestrator.Infrastructure;
 
 /// <summary>
-/// Exceptions with a better answer than the shared handler's 500: a malformed request (minimal APIs throw
-/// BadHttpRequestException) keeps its 4xx with the reason; PostgreSQL unreachable or failing is a 503, logged.
+/// PostgreSQL unreachable or failing is a 503, logged, rather than the shared handler's 500 (malformed requests
+/// are ServiceDefaults' BadRequestExceptionHandler).
 /// </summary>
 public sealed partial class OrchestratorExceptionHandler(ILogger<OrchestratorExceptionHandler> logger) : IExceptionHandler
 {
@@ -16,10 +16,6 @@ public sealed partial class OrchestratorExceptionHandler(ILogger<OrchestratorExc
 
         switch (exception)
         {
-            case BadHttpRequestException badRequest:
-                await TypedResults.Problem(statusCode: badRequest.StatusCode, title: "The request is malformed", detail: badRequest.Message)
-                    .ExecuteAsync(httpContext);
-                return true;
             case DbException or TimeoutException or SocketException:
                 LogStoreFailed(logger, exception);
                 await TypedResults.Problem(

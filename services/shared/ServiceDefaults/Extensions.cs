@@ -31,6 +31,7 @@ public static class ServiceDefaultsExtensions
         });
         builder.AddTelemetry();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<AgentSystem.ServiceDefaults.BadRequestExceptionHandler>();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         PreferEnvironmentUrls(builder);
 

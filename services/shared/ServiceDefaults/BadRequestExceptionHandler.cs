@@ -1,8 +1,12 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
 
-namespace AgentSystem.Gateway.Infrastructure;
+namespace AgentSystem.ServiceDefaults;
 
-/// <summary>Kestrel's request limits (413 body too large, 400 malformed body) as ProblemDetails instead of an empty response.</summary>
+/// <summary>
+/// Kestrel's request limits (413 body too large) and malformed bodies (minimal APIs throw BadHttpRequestException,
+/// which the shared handler would turn into a 500) as ProblemDetails with their own status and reason, in every service.
+/// </summary>
 public sealed class BadRequestExceptionHandler : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
