@@ -3,6 +3,8 @@
 //
 // Routes:
 //   GET /healthz    -> 200 {"status":"Healthy"}
+//   GET /readyz     -> 200 when dist/index.html is there to serve, else 503 (the gateway is the browser's dependency,
+//                      not this server's, so it is not checked here)
 //   GET /config.js  -> window.__AGENTSYSTEM_CONFIG__ = {...}; built from the environment at run time (never baked in)
 //   GET /<file>     -> the file from dist/ with its content type
 //   GET /<route>    -> dist/index.html (SPA fallback) for paths that are not files
@@ -222,6 +224,14 @@ export function createHandler(options) {
 
     if (urlPath === '/healthz') {
       send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ status: 'Healthy' }), head, {
+        'Cache-Control': 'no-store',
+      });
+      return;
+    }
+
+    if (urlPath === '/readyz') {
+      const ready = fs.existsSync(path.join(distDir, 'index.html'));
+      send(res, ready ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify({ status: ready ? 'Healthy' : 'Unhealthy' }), head, {
         'Cache-Control': 'no-store',
       });
       return;

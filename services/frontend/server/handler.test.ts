@@ -75,6 +75,14 @@ describe('GET /healthz', () => {
   });
 });
 
+describe('GET /readyz', () => {
+  it('answers 200 once there is a build to serve', async () => {
+    const answer = await get('/readyz');
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ status: 'Healthy' });
+  });
+});
+
 describe('GET /config.js', () => {
   it('serves the configuration from the environment, uncached', async () => {
     const answer = await get('/config.js');
@@ -207,11 +215,13 @@ describe('before a build', () => {
       const otherPort = (other.address() as AddressInfo).port;
       const answer = await fetch(`http://127.0.0.1:${otherPort}/tasks`);
       const health = await fetch(`http://127.0.0.1:${otherPort}/healthz`);
+      const ready = await fetch(`http://127.0.0.1:${otherPort}/readyz`);
       await new Promise((resolve) => other.close(resolve));
 
       expect(answer.status).toBe(503);
       expect(await answer.text()).toContain('npm run build');
       expect(health.status).toBe(200);
+      expect(ready.status).toBe(503);
     } finally {
       fs.rmSync(empty, { recursive: true, force: true });
     }
