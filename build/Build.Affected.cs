@@ -1,11 +1,15 @@
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.GitHub;
 
 namespace AgentSystem.Build;
 
 partial class Build
 {
+    /// <summary>GitHub's limit on the jobs one matrix may generate.</summary>
+    const int MaxMatrixJobs = 256;
+
     Target Affected => _ => _
-        .Description("Lists the services changed since --base and why; writes artifacts/affected.json")
+        .Description("Lists the services changed since --base and why; writes artifacts/affected.json (and GITHUB_OUTPUT on GitHub Actions)")
         .Touches(() => AffectedServiceNames)
         .Executes(() =>
         {
@@ -32,5 +36,10 @@ partial class Build
             Directory.CreateDirectory(ArtifactsDirectory);
             File.WriteAllText(path, changes.ToJson());
             Log.Info($"{changes.Projects.Count} project(s) affected; written to {Path.GetRelativePath(RootDirectory, path)}");
+
+            if (GitHubOutput.Append(Environment.GetEnvironmentVariable(GitHubOutput.VariableName), changes))
+                Log.Info($"Step outputs: {string.Join(" ", GitHubOutput.Lines(changes))}");
+            if (changes.MatrixEntries().Count > MaxMatrixJobs)
+                Log.Warning($"{changes.MatrixEntries().Count} matrix entries: GitHub allows at most {MaxMatrixJobs} jobs per matrix.");
         });
 }

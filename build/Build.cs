@@ -20,10 +20,19 @@ partial class Build : BuildBase
     [Parameter("Select every service and project, whatever changed")]
     readonly bool All;
 
+    [Parameter("Restrict the selection to these services (and 'shared': affected projects no service owns)")]
+    readonly string[]? Service;
+
     AffectedResult? _changes;
 
-    /// <summary>What the changes since the base affect; computed once per run, by whichever target asks first.</summary>
-    AffectedResult Changes => _changes ??= new AffectedDetector(RootDirectory).Detect(Base, All);
+    /// <summary>What the changes since the base affect (within --service when given); computed once per run, by whichever target asks first.</summary>
+    AffectedResult Changes => _changes ??= DetectChanges();
+
+    AffectedResult DetectChanges()
+    {
+        var changes = new AffectedDetector(RootDirectory).Detect(Base, All);
+        return Service is { Length: > 0 } names ? changes.Restrict(names) : changes;
+    }
 
     IEnumerable<string> AffectedServiceNames => Changes.Services.Select(s => s.Name);
 

@@ -54,6 +54,8 @@ public sealed class AffectedDetector(string root)
         Projects = graph.Projects.Select(p => p.Path).Order(StringComparer.Ordinal).ToList(),
         TestProjects = graph.Projects.Where(p => p.IsTest).Select(p => p.Path).Order(StringComparer.Ordinal).ToList(),
         ChangedFiles = changed ?? [],
+        Catalog = catalog,
+        Graph = graph,
     };
 
     /// <summary>Decides, file by file, what each change affects. Public so the rules can be tested without git.</summary>
@@ -130,6 +132,8 @@ public sealed class AffectedDetector(string root)
             TestProjects = affected.Where(p => p.IsTest).Select(p => p.Path).ToList(),
             ChangedFiles = changed,
             Ignored = ignored,
+            Catalog = catalog,
+            Graph = graph,
         };
     }
 

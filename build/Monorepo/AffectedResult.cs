@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AgentSystem.Build.Engine;
 
 namespace AgentSystem.Build.Monorepo;
 
@@ -27,7 +28,71 @@ public sealed record AffectedResult
     /// <summary>Changed files that affect nothing, with why ("documentation", "no project owns it").</summary>
     public IReadOnlyList<(string File, string Why)> Ignored { get; init; } = [];
 
+    /// <summary>The catalog and project graph the result was computed from; never serialized, needed by <see cref="Restrict"/>.</summary>
+    public ServiceCatalog? Catalog { get; init; }
+    public ProjectGraph? Graph { get; init; }
+
+    /// <summary>The pseudo-service naming the affected projects no service owns (libraries, their tests, the build's tests).</summary>
+    public const string Shared = "shared";
+
     public bool IsAffected(string service) => Services.Any(s => s.Name == service);
+
+    /// <summary>
+    /// The matrix of a CI run: the affected services, plus <see cref="Shared"/> when affected projects belong to no service.
+    /// </summary>
+    public IReadOnlyList<string> MatrixEntries()
+    {
+        var entries = Services.Select(s => s.Name).ToList();
+        if (SharedProjects().Count > 0) entries.Add(Shared);
+        return entries;
+    }
+
+    /// <summary>
+    /// Keeps only the named services (and, for <see cref="Shared"/>, the affected projects no service owns). A kept
+    /// service brings its project and the affected test projects that reference it directly.
+    /// </summary>
+    /// <exception cref="UsageException">A name is neither a service of the catalog nor <see cref="Shared"/>.</exception>
+    public AffectedResult Restrict(IReadOnlyCollection<string> names)
+    {
+        var catalog = Catalog ?? throw new InvalidOperationException("This result carries no service catalog to restrict with.");
+        var graph = Graph ?? throw new InvalidOperationException("This result carries no project graph to restrict with.");
+        var valid = catalog.Services.Select(s => s.Name).Append(Shared).ToList();
+        var unknown = names.Where(n => !valid.Contains(n, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new UsageException(
+                $"Unknown service{(unknown.Count == 1 ? "" : "s")} {string.Join(", ", unknown.Select(n => $"'{n}'"))} in --service. Valid: {string.Join(", ", valid)}.");
+        }
+
+        var kept = Services.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
+        var affected = Projects.ToHashSet(StringComparer.Ordinal);
+        var projects = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var service in kept)
+        {
+            if (catalog.Find(service.Name) is not { } entry) continue;
+            projects.UnionWith(OwnedBy(entry, graph).Where(affected.Contains));
+        }
+        if (names.Contains(Shared, StringComparer.OrdinalIgnoreCase)) projects.UnionWith(SharedProjects());
+
+        return this with
+        {
+            Services = kept,
+            Projects = [.. projects],
+            TestProjects = [.. projects.Where(p => graph.Find(p)?.IsTest == true)],
+        };
+    }
+
+    /// <summary>The affected projects that belong to no service of the catalog.</summary>
+    private List<string> SharedProjects()
+    {
+        if (Catalog is null || Graph is null) return [];
+        var owned = Catalog.Services.SelectMany(s => OwnedBy(s, Graph)).ToHashSet(StringComparer.Ordinal);
+        return Projects.Where(p => !owned.Contains(p)).ToList();
+    }
+
+    /// <summary>A service's project and the test projects that reference it directly.</summary>
+    private static IEnumerable<string> OwnedBy(ServiceEntry service, ProjectGraph graph) =>
+        graph.DependentsOf(service.Project).Where(t => t.IsTest).Select(t => t.Path).Prepend(service.Project);
 
     public string ToJson()
     {

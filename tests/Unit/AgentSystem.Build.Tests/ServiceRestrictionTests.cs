@@ -1,0 +1,132 @@
+using AgentSystem.Build.Engine;
+using AgentSystem.Build.GitHub;
+using AgentSystem.Build.Monorepo;
+
+namespace AgentSystem.Build.Tests;
+
+/// <summary>--service (what one job of the CI matrix runs) and the step outputs that feed the matrix.</summary>
+public sealed class ServiceRestrictionTests : IDisposable
+{
+    private readonly TempRepo _repo = TempRepo.WithSampleMonorepo();
+
+    public ServiceRestrictionTests() => _repo.Git("checkout", "-q", "-b", "feature");
+
+    public void Dispose() => _repo.Dispose();
+
+    private AffectedResult Detect(bool all = false) => new AffectedDetector(_repo.Root).Detect(null, all);
+
+    private static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).ToArray();
+
+    [Fact]
+    public void A_service_keeps_its_project_and_the_tests_that_reference_it()
+    {
+        _repo.Append("services/gateway/Program.cs", "// change");
+        var result = Detect().Restrict(["gateway"]);
+        Assert.Equal(["gateway"], Names(result));
+        Assert.Equal(["services/gateway/Gateway.csproj", "tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.Projects);
+        Assert.Equal(["tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.TestProjects);
+    }
+
+    [Fact]
+    public void A_service_leaves_out_the_shared_library_and_the_other_services()
+    {
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+        var result = Detect().Restrict(["worker"]);
+        Assert.Equal(["worker"], Names(result));
+        Assert.Equal(["services/worker/Worker.csproj"], result.Projects);
+        Assert.Empty(result.TestProjects);
+    }
+
+    [Fact]
+    public void Shared_keeps_the_affected_projects_no_service_owns()
+    {
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+        var result = Detect().Restrict(["shared"]);
+        Assert.Empty(result.Services);
+        Assert.Equal(["services/shared/Queue/Queue.csproj", "tests/Unit/Queue.Tests/Queue.Tests.csproj"], result.Projects);
+        Assert.Equal(["tests/Unit/Queue.Tests/Queue.Tests.csproj"], result.TestProjects);
+    }
+
+    [Fact]
+    public void Shared_with_everything_selected_includes_the_build_and_the_libraries_but_no_service()
+    {
+        var result = Detect(all: true).Restrict(["shared"]);
+        Assert.Equal(
+            ["build/_build.csproj", "services/shared/Defaults/Defaults.csproj", "services/shared/Queue/Queue.csproj", "tests/Unit/Queue.Tests/Queue.Tests.csproj"],
+            result.Projects);
+        Assert.True(result.All);
+    }
+
+    [Fact]
+    public void Several_names_combine_and_an_unaffected_service_adds_nothing()
+    {
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+        var result = Detect().Restrict(["gateway", "orchestrator", "shared"]);
+        Assert.Equal(["orchestrator"], Names(result));
+        Assert.Equal(
+            ["services/orchestrator/Orchestrator.csproj", "services/shared/Queue/Queue.csproj", "tests/Unit/Queue.Tests/Queue.Tests.csproj"],
+            result.Projects);
+    }
+
+    [Fact]
+    public void An_unknown_name_is_a_usage_error_listing_the_valid_ones()
+    {
+        var error = Assert.Throws<UsageException>(() => Detect().Restrict(["gateway", "billing"]));
+        Assert.Equal("Unknown service 'billing' in --service. Valid: gateway, orchestrator, worker, frontend, shared.", error.Message);
+    }
+
+    [Fact]
+    public void The_json_contract_is_unchanged_by_a_restriction()
+    {
+        _repo.Append("services/gateway/Program.cs", "// change");
+        using var json = System.Text.Json.JsonDocument.Parse(Detect().Restrict(["gateway"]).ToJson());
+        Assert.Equal(["base", "all", "services", "projects"], json.RootElement.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void The_plan_shows_only_the_named_service()
+    {
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+        var run = BuildRun<Build>.Of(["UnitTest", "--plan", "--service", "worker", "--root", _repo.Root]);
+        Assert.Equal(0, run.ExitCode);
+        var unitTest = run.Output.Split('\n').Single(l => l.Contains("UnitTest", StringComparison.Ordinal));
+        Assert.Contains("worker", unitTest, StringComparison.Ordinal);
+        Assert.DoesNotContain("orchestrator", unitTest, StringComparison.Ordinal);
+
+        var unknown = BuildRun<Build>.Of(["UnitTest", "--plan", "--service", "billing", "--root", _repo.Root]);
+        Assert.Equal(BuildHost.UsageExitCode, unknown.ExitCode);
+        Assert.Contains("Unknown service 'billing'", unknown.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Github_output_lists_the_services_and_shared_and_appends()
+    {
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+        var file = Path.Combine(_repo.Root, "github-output");
+        File.WriteAllText(file, "earlier=1\n");
+
+        Assert.True(GitHubOutput.Append(file, Detect()));
+
+        Assert.Equal(["earlier=1", """services=["orchestrator","worker","shared"]""", "any=true"], File.ReadAllLines(file));
+    }
+
+    [Fact]
+    public void Github_output_without_shared_projects_lists_only_services()
+    {
+        _repo.Append("services/gateway/Program.cs", "// change");
+        Assert.Equal(["""services=["gateway"]""", "any=true"], GitHubOutput.Lines(Detect()));
+    }
+
+    [Fact]
+    public void Github_output_when_nothing_is_affected_is_an_empty_matrix_and_any_false()
+    {
+        Assert.Equal(["services=[]", "any=false"], GitHubOutput.Lines(Detect()));
+    }
+
+    [Fact]
+    public void Github_output_is_not_written_without_a_path()
+    {
+        Assert.False(GitHubOutput.Append(null, Detect()));
+        Assert.False(GitHubOutput.Append("", Detect()));
+    }
+}
