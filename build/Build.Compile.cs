@@ -7,6 +7,9 @@ namespace AgentSystem.Build;
 partial class Build
 {
     const string SolutionFile = "AgentSystem.sln";
+
+    /// <summary>npm is a .cmd script on Windows, which Process.Start finds only by its full name.</summary>
+    static string Npm => OperatingSystem.IsWindows() ? "npm.cmd" : "npm";
     static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     /// <summary>Switches that keep MSBuild and the CLI from leaving server processes behind after the build.</summary>
@@ -43,7 +46,7 @@ partial class Build
             {
                 var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(package));
                 NpmInstallIfStale(folder);
-                ProcessRunner.Run("npm", ["run", "build"], folder, cancellationToken: CancellationToken);
+                ProcessRunner.Run(Npm, ["run", "build"], folder, cancellationToken: CancellationToken);
             }
         });
 
@@ -82,6 +85,6 @@ partial class Build
         var installed = Path.Combine(folder, "node_modules", ".package-lock.json");
         if (File.Exists(installed) && File.GetLastWriteTimeUtc(installed) >= File.GetLastWriteTimeUtc(lockFile))
             return;
-        ProcessRunner.Run("npm", ["ci", "--no-audit", "--no-fund"], folder, cancellationToken: CancellationToken);
+        ProcessRunner.Run(Npm, ["ci", "--no-audit", "--no-fund"], folder, cancellationToken: CancellationToken);
     }
 }

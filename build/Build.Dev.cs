@@ -1,5 +1,6 @@
 using System.Globalization;
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build;
 
@@ -13,16 +14,30 @@ partial class Build
     const int DevPostgresPort = 15432;
     const int DevRedisPort = 16379;
 
-    /// <summary>The .NET services in start order: each one's dependencies come before it.</summary>
-    static readonly (string Name, string Project, int Port)[] DevServices =
-    [
-        ("chat", "services/chat/AgentSystem.Chat.csproj", 3001),
-        ("orchestrator", "services/orchestrator/AgentSystem.Orchestrator.csproj", 8000),
-        ("worker", "services/worker/AgentSystem.Worker.csproj", 8081),
-        ("gateway", "services/gateway/AgentSystem.Gateway.csproj", 8080),
-    ];
+    /// <summary>The catalog's .NET services in start order: each one's dependencies (dependsOn) come before it.</summary>
+    List<(string Name, string Project, int Port)> DevServices => _devServices ??= StartOrder(DevCatalog.Services.Where(s => s.Kind == ServiceKind.Dotnet).ToList());
+    List<(string Name, string Project, int Port)>? _devServices;
 
-    const int FrontendPort = 3000;
+    ServiceCatalog DevCatalog => _devCatalog ??= ServiceCatalog.Load(RootDirectory, new Git(RootDirectory).ListFiles().Files);
+    ServiceCatalog? _devCatalog;
+
+    ServiceEntry Frontend => DevCatalog.Find("frontend") ?? throw new TargetFailedException($"{ServiceCatalog.FileName} has no frontend service.");
+    int FrontendPort => Frontend.Ports.FirstOrDefault(3000);
+
+    int DevPort(string service) => DevServices.Single(s => s.Name == service).Port;
+
+    static List<(string Name, string Project, int Port)> StartOrder(List<ServiceEntry> services)
+    {
+        var ordered = new List<ServiceEntry>();
+        while (ordered.Count < services.Count)
+        {
+            var next = services.FirstOrDefault(s => !ordered.Contains(s) &&
+                s.DependsOn.All(d => ordered.Any(o => o.Name == d) || !services.Any(x => x.Name == d)))
+                ?? throw new TargetFailedException($"The services in {ServiceCatalog.FileName} depend on each other in a cycle.");
+            ordered.Add(next);
+        }
+        return ordered.Select(s => (s.Name, s.Project, s.Ports.Count > 0 ? s.Ports[0] : throw new TargetFailedException($"{s.Name} has no port in {ServiceCatalog.FileName}."))).ToList();
+    }
 
     /// <summary>Services that own a schema and have a "migrate" command.</summary>
     static readonly string[] MigratingServices = ["orchestrator", "chat"];
@@ -36,18 +51,18 @@ partial class Build
             var filter = WriteSolutionFilter("dev.slnf", DevServices.Select(s => s.Project).ToList());
             ProcessRunner.Run("dotnet", ["build", filter, "-c", Configuration.ToString(), "-nodeReuse:false", "--disable-build-servers", "-v", "q"],
                 RootDirectory, DotnetEnvironment, cancellationToken);
-            var frontend = Path.Combine(RootDirectory, "services", "frontend");
+            var frontend = Path.Combine(RootDirectory, PathUtil.DirectoryOf(Frontend.Project));
             NpmInstallIfStale(frontend);
-            ProcessRunner.Run("npm", ["run", "build"], frontend, cancellationToken: cancellationToken);
+            ProcessRunner.Run(Npm, ["run", "build"], frontend, cancellationToken: cancellationToken);
 
             var environment = new Dictionary<string, string>(DotnetEnvironment)
             {
                 ["ConnectionStrings__Postgres"] = postgres,
                 ["Redis__Configuration"] = redis,
-                ["Gateway__OrchestratorUrl"] = "http://127.0.0.1:8000",
-                ["Gateway__ChatUrl"] = "http://127.0.0.1:3001",
+                ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{DevPort("orchestrator")}",
+                ["Gateway__ChatUrl"] = $"http://127.0.0.1:{DevPort("chat")}",
                 ["Gateway__ApiKeys__0"] = DevApiKey,
-                ["Worker__ChatUrl"] = "http://127.0.0.1:3001",
+                ["Worker__ChatUrl"] = $"http://127.0.0.1:{DevPort("chat")}",
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
             };
             foreach (var migrating in MigratingServices)
@@ -71,7 +86,7 @@ partial class Build
                 {
                     ["PORT"] = FrontendPort.ToString(CultureInfo.InvariantCulture),
                     ["HOST"] = "127.0.0.1",
-                    ["GATEWAY_URL"] = "http://localhost:8080",
+                    ["GATEWAY_URL"] = $"http://localhost:{DevPort("gateway")}",
                     ["API_KEY"] = DevApiKey,
                 }));
 

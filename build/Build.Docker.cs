@@ -61,7 +61,7 @@ partial class Build
         : Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
 
     static string NodeBinary => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-        .Select(dir => Path.Combine(dir, "node")).Where(File.Exists)
+        .Select(dir => Path.Combine(dir, OperatingSystem.IsWindows() ? "node.exe" : "node")).Where(File.Exists)
         .Select(path => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path)
         .FirstOrDefault() ?? "/usr/bin/node";
 }

@@ -17,6 +17,7 @@ public sealed record BaseImageOutcome(BaseImage Image, string Reference, string 
 public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory, string workDirectory, CancellationToken cancellationToken)
 {
     private const string InputsLabel = "agentsystem.inputs";
+    private const string MissingImage = "missing";
     private const string DebianSuite = "bookworm";
     private static readonly string[] DebootstrapPackages = ["ca-certificates"];
 
@@ -139,13 +140,12 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         return Sha256(Encoding.UTF8.GetBytes(listing.ToString()));
     }
 
-    private bool Exists(string reference) =>
-        ProcessRunner.Capture(docker.Cli, ["image", "inspect", "--format", "{{.Id}}", reference], cancellationToken: cancellationToken).ExitCode == 0;
+    private bool Exists(string reference) => ImageId(reference) != MissingImage;
 
     private string ImageId(string reference)
     {
         var result = ProcessRunner.Capture(docker.Cli, ["image", "inspect", "--format", "{{.Id}}", reference], cancellationToken: cancellationToken);
-        return result.ExitCode == 0 ? result.Output.Trim() : "missing";
+        return result.ExitCode == 0 ? result.Output.Trim() : MissingImage;
     }
 
     private string? Label(string reference)

@@ -71,7 +71,7 @@ public sealed class DockerEngine(string logDirectory)
     /// <summary>Every docker on PATH, in PATH order, without duplicates.</summary>
     private static List<string> CandidateClis() =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, "docker"))
+            .Select(dir => Path.Combine(dir, OperatingSystem.IsWindows() ? "docker.exe" : "docker"))
             .Where(File.Exists)
             .Select(path => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path)
             .Distinct()

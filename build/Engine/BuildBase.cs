@@ -35,9 +35,15 @@ public abstract class BuildBase
             cancellation.Cancel();
             foreach (var process in ProcessRunner.KillAll()) Log.Warning($"  killed: {process}");
         }
-        Console.CancelKeyPress += (_, e) => { e.Cancel = interrupts == 0; Interrupt(); };
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
-            System.Runtime.InteropServices.PosixSignal.SIGTERM, context => { context.Cancel = true; Interrupt(); });
+        // Ctrl+C (SIGINT) and SIGTERM (CI cancelling, a container stopping) both stop the build gracefully; a second
+        // Ctrl+C ends it at once.
+        void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            context.Cancel = interrupts == 0;
+            Interrupt();
+        }
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
 
         var names = defaultTargets.Select(e => ((MemberExpression)e.Body).Member.Name).ToArray();
         var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()

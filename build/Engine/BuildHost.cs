@@ -39,10 +39,10 @@ internal static class BuildHost
                 : BuildPaths.FindRoot(workingDirectory);
             build.CancellationToken = cancellationToken;
             parameters.Bind(build, commandLine, environment, ReadParametersFile(build.RootDirectory));
-            BuildSchema.WriteIfChanged(build.RootDirectory, graph, parameters);
+            BuildSchema.WriteIfChanged(build.RootDirectory, parameters);
 
             var requested = ResolveTargets(graph, commandLine, defaultTargets);
-            var skip = commandLine.Options.TryGetValue("skip", out var skipped) ? skipped : null;
+            var skip = commandLine.Options.TryGetValue("skip", out var skipped) ? skipped.SelectMany(SplitNames).ToList() : null;
             foreach (var name in skip ?? []) _ = FindTarget(graph, name);
             var plan = ExecutionPlan.Create(requested, skip);
             CheckRequirements(plan, parameters);
@@ -103,10 +103,12 @@ internal static class BuildHost
 
     private static List<TargetNode> ResolveTargets(TargetGraph graph, CommandLine commandLine, IReadOnlyList<string> defaultTargets)
     {
-        var names = commandLine.Targets.Concat(commandLine.Options.GetValueOrDefault("target") ?? []).ToList();
+        var names = commandLine.Targets.Concat(commandLine.Options.GetValueOrDefault("target") ?? []).SelectMany(SplitNames).ToList();
         if (names.Count == 0) names.AddRange(defaultTargets);
         return names.Select(n => FindTarget(graph, n)).Distinct().ToList();
     }
+
+    private static string[] SplitNames(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries);
 
     private static TargetNode FindTarget(TargetGraph graph, string name) =>
         graph.Find(name) ?? throw new UsageException(

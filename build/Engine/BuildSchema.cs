@@ -6,16 +6,13 @@ namespace AgentSystem.Build.Engine;
 /// <summary>Writes <c>.nuke/build.schema.json</c> (IDE completion for parameters.json) when it differs from the build.</summary>
 internal static class BuildSchema
 {
-    public static string Generate(TargetGraph graph, ParameterSet parameters)
+    public static string Generate(ParameterSet parameters)
     {
-        var targetNames = new JsonArray(graph.Targets.Select(t => (JsonNode)JsonValue.Create(t.Name)).ToArray());
         var properties = new JsonObject { ["$schema"] = new JsonObject { ["type"] = "string" } };
         foreach (var parameter in parameters.Parameters)
         {
             properties[parameter.Name] = Describe(parameter);
         }
-        properties["Target"] = TargetList("Targets to run", targetNames);
-        properties["Skip"] = TargetList("Targets to skip", targetNames.DeepClone().AsArray());
         var schema = new JsonObject
         {
             ["$schema"] = "http://json-schema.org/draft-07/schema#",
@@ -27,21 +24,15 @@ internal static class BuildSchema
         return schema.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
-    public static void WriteIfChanged(string root, TargetGraph graph, ParameterSet parameters)
+    public static void WriteIfChanged(string root, ParameterSet parameters)
     {
         var path = Path.Combine(root, BuildPaths.SchemaFileName);
-        var content = Generate(graph, parameters);
+        var content = Generate(parameters);
         if (File.Exists(path) && File.ReadAllText(path) == content) return;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, content);
     }
 
-    private static JsonObject TargetList(string description, JsonArray names) => new()
-    {
-        ["type"] = "array",
-        ["description"] = description,
-        ["items"] = new JsonObject { ["type"] = "string", ["enum"] = names },
-    };
 
     private static JsonObject Describe(BuildParameter parameter)
     {

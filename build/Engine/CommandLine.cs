@@ -22,7 +22,7 @@ internal sealed class CommandLine
                 var eq = text.IndexOf('=', StringComparison.Ordinal);
                 var name = eq < 0 ? text : text[..eq];
                 if (!result.Options.TryGetValue(name, out current)) result.Options[name] = current = [];
-                if (eq >= 0) current.AddRange(text[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries));
+                if (eq >= 0) current.Add(text[(eq + 1)..]);
             }
             else if (current is null)
             {

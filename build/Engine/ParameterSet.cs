@@ -63,7 +63,7 @@ internal sealed class ParameterSet
             if (commandLine.Options.TryGetValue(parameter.CliName, out var values) ||
                 commandLine.Options.TryGetValue(parameter.Name, out values))
             {
-                parameter.SetValue(build, Convert(parameter, values, $"--{parameter.CliName}"));
+                parameter.SetValue(build, Convert(parameter, values.SelectMany(v => SplitList(parameter, v)).ToList(), $"--{parameter.CliName}"));
             }
             else if (FindEnvironment(environment, parameter) is { } fromEnvironment)
             {
@@ -103,6 +103,7 @@ internal sealed class ParameterSet
         _ => [json.ToString()],
     };
 
+    /// <summary>A list parameter also takes "a,b" (in one argument or one variable); other values are taken whole.</summary>
     private static List<string> SplitList(BuildParameter parameter, string value) =>
         parameter.ValueType.IsArray ? [.. value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)] : [value];
 

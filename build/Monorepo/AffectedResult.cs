@@ -35,8 +35,6 @@ public sealed record AffectedResult
     /// <summary>The pseudo-service naming the affected projects no service owns (libraries, their tests, the build's tests).</summary>
     public const string Shared = "shared";
 
-    public bool IsAffected(string service) => Services.Any(s => s.Name == service);
-
     /// <summary>
     /// The matrix of a CI run: the affected services, plus <see cref="Shared"/> when affected projects belong to no service.
     /// </summary>

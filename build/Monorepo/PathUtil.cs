@@ -37,6 +37,4 @@ public static class PathUtil
     /// <summary>True when <paramref name="path"/> is <paramref name="directory"/> or inside it ("" is the root).</summary>
     public static bool IsUnder(string path, string directory) =>
         directory.Length == 0 || path == directory || path.StartsWith(directory + "/", StringComparison.Ordinal);
-
-    public static string ToRelative(string root, string fullPath) => Path.GetRelativePath(root, fullPath).Replace('\\', '/');
 }

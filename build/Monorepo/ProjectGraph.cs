@@ -71,6 +71,8 @@ public sealed class ProjectGraph
         {
             var path = projectFiles[i];
             var fullPath = System.IO.Path.Combine(root, path);
+            // Still in the index but gone from the work tree (moved or deleted, not yet staged): not a project now.
+            if (!File.Exists(fullPath)) return;
             projects[i] = path.EndsWith("package.json", StringComparison.Ordinal) ? ReadNodePackage(fullPath, path) : ReadMsBuildProject(fullPath, path);
         });
         return new ProjectGraph(projects.Where(p => p is not null).ToList());

@@ -72,6 +72,15 @@ public sealed class AffectedTests : IDisposable
     }
 
     [Fact]
+    public void A_project_moved_but_not_staged_is_read_where_it_is_now()
+    {
+        Directory.Move(Path.Combine(_repo.Root, "services/worker"), Path.Combine(_repo.Root, "services/worker2"));
+        var result = Detect();
+        Assert.Contains("services/worker2/Worker.csproj", result.Projects);
+        Assert.DoesNotContain("services/worker/Worker.csproj", result.Projects);
+    }
+
+    [Fact]
     public void A_deleted_file_selects_its_project()
     {
         _repo.Delete("services/worker/Program.cs");

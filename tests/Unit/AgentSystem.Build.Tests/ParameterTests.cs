@@ -55,6 +55,14 @@ public class ParameterTests
     }
 
     [Fact]
+    public void Only_list_parameters_split_on_commas()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--api-key=a,b", "--names", "x,y", "z"]);
+        Assert.Equal("a,b", run.Build.ApiKey);
+        Assert.Equal(["x", "y", "z"], run.Build.Names);
+    }
+
+    [Fact]
     public void A_bad_value_names_the_parameter_and_what_it_accepts()
     {
         var run = BuildRun<SampleBuild>.Of(["Restore", "--flavor", "sour"]);
