@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using AgentSystem.Store;
 using Npgsql;
 
 namespace AgentSystem.Chat.Storage;
@@ -11,13 +12,17 @@ public sealed record Migration(int Version, string Name, string Sql)
 }
 
 /// <summary>
-/// Applies the embedded migrations not yet recorded in <c>chat_schema_migrations</c>, all in one transaction under an
-/// advisory lock, so concurrent runs (two deploys, a job retried) apply each version once. Run by the <c>migrate</c> command,
-/// never at start. Same shape as AgentSystem.Store's IDatabaseMigrator, without depending on the task store's library.
+/// Applies the embedded chat migrations not yet recorded in <c>chat_schema_migrations</c> with the store's
+/// <see cref="DatabaseMigrator"/> (each in its own transaction, under an advisory lock of chat's own), so concurrent
+/// runs (two deploys, a job retried) apply each version once. Run by the <c>migrate</c> command, never at start.
 /// </summary>
 public sealed partial class ChatMigrator(NpgsqlDataSource database, ILogger<ChatMigrator> logger)
 {
     public const string Command = "migrate";
+    public const string HistoryTable = "chat_schema_migrations";
+
+    /// <summary>Chat's advisory lock key ("AgSys cht" in ASCII), apart from the task store's.</summary>
+    private const long LockKey = 0x4167_5379_7363_6874;
 
     public static IReadOnlyList<Migration> Migrations { get; } = Load();
 
@@ -26,45 +31,11 @@ public sealed partial class ChatMigrator(NpgsqlDataSource database, ILogger<Chat
     /// <summary>Returns the names of the migrations it applied ("0001_chat"); empty when the schema was current.</summary>
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, "SELECT pg_advisory_xact_lock(hashtext('chat_schema_migrations'))", cancellationToken);
-        await ExecuteAsync(
-            connection,
-            "CREATE TABLE IF NOT EXISTS chat_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
-            cancellationToken);
-
-        var applied = new HashSet<int>();
-        await using (var select = new NpgsqlCommand("SELECT version FROM chat_schema_migrations", connection))
-        await using (var reader = await select.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                applied.Add(reader.GetInt32(0));
-            }
-        }
-
-        var pending = Migrations.Where(migration => !applied.Contains(migration.Version)).ToList();
-        foreach (var migration in pending)
-        {
-            await ExecuteAsync(connection, migration.Sql, cancellationToken);
-            await using var record = new NpgsqlCommand("INSERT INTO chat_schema_migrations (version, name) VALUES ($1, $2)", connection)
-            {
-                Parameters = { new() { Value = migration.Version }, new() { Value = migration.Name } },
-            };
-            await record.ExecuteNonQueryAsync(cancellationToken);
-            LogApplied(logger, migration);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
-        LogCurrent(logger, LatestVersion, pending.Count);
-        return [.. pending.Select(migration => migration.ToString())];
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var migrator = new DatabaseMigrator(
+            database, [.. Migrations.Select(m => new Store.Migration(m.Version, m.ToString(), m.Sql))], HistoryTable, LockKey, logger);
+        var applied = await migrator.MigrateAsync(cancellationToken);
+        LogCurrent(logger, LatestVersion, applied.Count);
+        return applied;
     }
 
     private static List<Migration> Load()
@@ -91,9 +62,6 @@ public sealed partial class ChatMigrator(NpgsqlDataSource database, ILogger<Chat
 
     [GeneratedRegex(@"^Migrations/(?<version>\d+)_(?<name>[\w-]+)\.sql$")]
     private static partial Regex FileName();
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Applied migration {Migration}")]
-    private static partial void LogApplied(ILogger logger, Migration migration);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Chat schema is at version {Version}; {Count} migration(s) applied now")]
     private static partial void LogCurrent(ILogger logger, int version, int count);

@@ -12,7 +12,7 @@ public sealed class PostgresHealthCheck(NpgsqlDataSource database) : IHealthChec
     {
         ArgumentNullException.ThrowIfNull(context);
 
-        await using var command = database.CreateCommand("SELECT coalesce(max(version), 0) FROM chat_schema_migrations");
+        await using var command = database.CreateCommand($"SELECT coalesce(max(version), 0) FROM {ChatMigrator.HistoryTable}");
         try
         {
             var version = (int)(await command.ExecuteScalarAsync(cancellationToken))!;

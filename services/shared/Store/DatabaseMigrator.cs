@@ -6,25 +6,22 @@ using Npgsql;
 namespace AgentSystem.Store;
 
 /// <summary>
-/// Applies the migrations not yet recorded in <c>schema_migrations</c>, in version order, each in a transaction of its
-/// own together with its record, so a failure leaves the schema at the last good version. A session advisory lock
-/// makes concurrent migrators (several replicas starting at once) take turns: the second one finds nothing to do.
+/// Applies the migrations not yet recorded in a history table (<c>schema_migrations</c> by default), in version order,
+/// each in a transaction of its own together with its record, so a failure leaves the schema at the last good version.
+/// A session advisory lock makes concurrent migrators (several replicas starting at once) take turns: the second one
+/// finds nothing to do.
 /// </summary>
 public sealed partial class DatabaseMigrator : IDatabaseMigrator
 {
     /// <summary>The advisory lock key ("AgSys mig" in ASCII); any other user of advisory locks must avoid it.</summary>
     public const long LockKey = 0x4167_5379_736D_6967;
 
-    private const string CreateHistory = """
-        CREATE TABLE IF NOT EXISTS schema_migrations (
-            version    integer     PRIMARY KEY,
-            name       text        NOT NULL,
-            applied_at timestamptz NOT NULL DEFAULT now()
-        )
-        """;
+    public const string DefaultHistoryTable = "schema_migrations";
 
     private readonly NpgsqlDataSource dataSource;
     private readonly IReadOnlyList<Migration> migrations;
+    private readonly string historyTable;
+    private readonly long lockKey;
     private readonly ILogger logger;
 
     public DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<DatabaseMigrator>? logger = null)
@@ -34,12 +31,24 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
 
     /// <summary>With a migration list of one's own (tests: "the previous version" is a prefix of the list).</summary>
     public DatabaseMigrator(NpgsqlDataSource dataSource, IReadOnlyList<Migration> migrations, ILogger<DatabaseMigrator>? logger = null)
+        : this(dataSource, migrations, DefaultHistoryTable, LockKey, logger)
+    {
+    }
+
+    /// <summary>
+    /// For another schema in the same database (the chat service's): its own history table, and its own advisory lock
+    /// key so it does not wait for this one. The table name is the caller's constant, never input.
+    /// </summary>
+    public DatabaseMigrator(NpgsqlDataSource dataSource, IReadOnlyList<Migration> migrations, string historyTable, long lockKey, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(migrations);
+        ArgumentException.ThrowIfNullOrWhiteSpace(historyTable);
         this.dataSource = dataSource;
         this.migrations = [.. migrations.OrderBy(m => m.Version)];
-        this.logger = (ILogger?)logger ?? NullLogger.Instance;
+        this.historyTable = historyTable;
+        this.lockKey = lockKey;
+        this.logger = logger ?? NullLogger.Instance;
     }
 
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
@@ -47,7 +56,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await ExecuteAsync(connection, $"SELECT pg_advisory_lock({LockKey.ToString(CultureInfo.InvariantCulture)})", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"SELECT pg_advisory_lock({lockKey.ToString(CultureInfo.InvariantCulture)})", cancellationToken).ConfigureAwait(false);
             try
             {
                 return await ApplyPendingAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -55,7 +64,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
             finally
             {
                 // Also released when the session ends; unlock explicitly because the connection goes back to a pool.
-                await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({LockKey.ToString(CultureInfo.InvariantCulture)})", CancellationToken.None).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({lockKey.ToString(CultureInfo.InvariantCulture)})", CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
@@ -71,10 +80,16 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
 
     private async Task<IReadOnlyList<string>> ApplyPendingAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await ExecuteAsync(connection, CreateHistory, cancellationToken).ConfigureAwait(false);
+        await ExecuteAsync(connection, $"""
+            CREATE TABLE IF NOT EXISTS {historyTable} (
+                version    integer     PRIMARY KEY,
+                name       text        NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """, cancellationToken).ConfigureAwait(false);
 
         var applied = new HashSet<int>();
-        var select = new NpgsqlCommand("SELECT version FROM schema_migrations", connection);
+        var select = new NpgsqlCommand($"SELECT version FROM {historyTable}", connection);
         await using (select.ConfigureAwait(false))
         {
             var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -104,7 +119,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
                         exception);
                 }
 
-                var record = new NpgsqlCommand("INSERT INTO schema_migrations (version, name) VALUES (@version, @name)", connection, transaction)
+                var record = new NpgsqlCommand($"INSERT INTO {historyTable} (version, name) VALUES (@version, @name)", connection, transaction)
                 {
                     Parameters =
                     {
