@@ -1,0 +1,61 @@
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build.Tests;
+
+/// <summary>The ValidateManifests target as a user runs it: its output, its exit code, and its place in Test.</summary>
+public sealed class ValidateManifestsTargetTests : IDisposable
+{
+    private readonly ManifestCopy _copy = new();
+
+    public ValidateManifestsTargetTests()
+    {
+        // A build root has .nuke/; the target reads the catalog with the files git lists, as every target does.
+        Directory.CreateDirectory(Path.Combine(_copy.Root, ".nuke"));
+        ProcessRunner.Capture("git", ["init", "-q"], _copy.Root);
+    }
+
+    public void Dispose() => _copy.Dispose();
+
+    private (int ExitCode, string Output) Run(params string[] args)
+    {
+        var writer = new StringWriter();
+        Log.Out = writer;
+        var exitCode = BuildHost.Run(BuildBase.CreateAs<Build>(serverBuild: false), args, new Dictionary<string, string>(), _copy.Root, ["Compile"], CancellationToken.None);
+        return (exitCode, writer.ToString());
+    }
+
+    [Fact]
+    public void It_prints_a_summary_table_and_succeeds_on_the_repository_manifests()
+    {
+        var (exitCode, output) = Run("ValidateManifests");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Check           kind  minikube", output, StringComparison.Ordinal);
+        Assert.Contains("network-policy  ok    ok", output, StringComparison.Ordinal);
+        Assert.Contains("2 overlay(s), ", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(_copy.Root, "artifacts", "kustomize", "kind", "rendered.yaml")));
+    }
+
+    [Fact]
+    public void It_fails_with_one_line_per_problem_naming_overlay_file_object_and_field()
+    {
+        _copy.Edit("k8s/base/chat/service.yaml", "targetPort: http", "targetPort: web");
+
+        var (exitCode, output) = Run("ValidateManifests");
+
+        Assert.True(exitCode == 1, output);
+        Assert.Contains("kind: k8s/base/chat/service.yaml: Service/chat: spec.ports[0].targetPort: Deployment/chat has no container port 'web'", output, StringComparison.Ordinal);
+        Assert.Contains("minikube: k8s/base/chat/service.yaml: Service/chat: spec.ports[0].targetPort:", output, StringComparison.Ordinal);
+        Assert.Contains("ports           1 failed  1 failed", output, StringComparison.Ordinal);
+        Assert.Contains("2 manifest problem(s)", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Test_runs_it()
+    {
+        var (exitCode, output) = Run("Test", "--plan", "--all");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("ValidateManifests", output, StringComparison.Ordinal);
+    }
+}
