@@ -59,8 +59,8 @@ public sealed class Kustomize(string root, string kubectl = "kubectl")
         catch (ToolFailedException e) when (e.ExitCode == -1)
         {
             throw new TargetFailedException(
-                $"kubectl was not found ({e.Message}). The manifests are rendered with `kubectl kustomize`, which needs no " +
-                "cluster: install kubectl (https://kubernetes.io/docs/tasks/tools/), or leave this target out with --skip ValidateManifests.");
+                $"{kubectl} is not installed (or not on PATH). The overlays are rendered with `kubectl kustomize`, which needs no " +
+                "cluster: install kubectl (https://kubernetes.io/docs/tasks/tools/), or leave the target out with --skip ValidateManifests.");
         }
         if (result.ExitCode != 0)
             throw new KustomizeException($"kubectl kustomize {OverlaysFolder}/{overlay} failed: {result.Error.Trim()}");

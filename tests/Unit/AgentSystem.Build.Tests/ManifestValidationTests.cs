@@ -194,7 +194,7 @@ public sealed class ManifestValidationTests : IDisposable
     {
         var e = Assert.Throws<TargetFailedException>(() => _copy.Validate(kubectl: "kubectl-that-is-not-installed"));
 
-        Assert.Contains("kubectl was not found", e.Message, StringComparison.Ordinal);
+        Assert.Contains("kubectl-that-is-not-installed is not installed (or not on PATH)", e.Message, StringComparison.Ordinal);
         Assert.Contains("--skip ValidateManifests", e.Message, StringComparison.Ordinal);
     }
 
