@@ -27,6 +27,30 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
     }
 
     [Theory]
+    // Echo paths are as PathString writes them: escaped, %2F kept apart from '/'.
+    [InlineData("/api/tasks/a%20b", "/tasks/a%20b")]
+    [InlineData("/api/tasks/a%2Fb", "/tasks/a%2Fb")]
+    public async Task The_path_reaches_the_upstream_as_it_was_sent(string path, string upstreamPath)
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+
+        var echo = await client.GetFromJsonAsync<Echo>(new Uri(path, UriKind.Relative));
+
+        Assert.Equal(upstreamPath, echo!.Path);
+    }
+
+    [Fact]
+    public async Task An_upstream_url_with_a_path_keeps_it()
+    {
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?>(), orchestrator: new Uri(fixture.Orchestrator.BaseUrl, "/svc/"));
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+
+        var echo = await client.GetFromJsonAsync<Echo>(new Uri("/api/tasks/1?x=y", UriKind.Relative));
+
+        Assert.Equal(("/svc/tasks/1", "?x=y"), (echo!.Path, echo.Query));
+    }
+
+    [Theory]
     [InlineData("POST", "/api/tasks", HttpStatusCode.Accepted, "/api/tasks/42")]
     [InlineData("GET", "/api/tasks/absolute-location", HttpStatusCode.Created, "/api/tasks/7?view=full")]
     [InlineData("GET", "/api/tasks/foreign-location", HttpStatusCode.Created, "https://example.com/tasks/7")]
