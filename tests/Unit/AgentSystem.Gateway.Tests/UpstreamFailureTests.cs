@@ -40,22 +40,24 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture) : IClassFixture
     [Fact]
     public async Task The_timeout_bounds_silence_so_a_lively_event_stream_outlasts_it()
     {
-        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:UpstreamTimeout"] = "00:00:01" });
+        // Generous margins: a loaded machine must not turn a 0.4 s gap into 2 s.
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:UpstreamTimeout"] = "00:00:02" });
         using var client = gateway.CreateClient(GatewayFactory.Key);
 
-        // Six events 300 ms apart: 1.8 s in all, never more than 0.3 s of silence.
-        var body = await client.GetStringAsync(new Uri("/api/chat/ticks?count=6&intervalMs=300", UriKind.Relative));
+        // Eight events 400 ms apart: 3.2 s in all, never more than 0.4 s of silence.
+        var body = await client.GetStringAsync(new Uri("/api/chat/ticks?count=8&intervalMs=400", UriKind.Relative));
 
-        Assert.Equal(string.Concat(Enumerable.Range(1, 6).Select(i => $"data: {i}\n\n")), body);
+        Assert.Equal(string.Concat(Enumerable.Range(1, 8).Select(i => $"data: {i}\n\n")), body);
     }
 
     [Fact]
     public async Task A_body_silent_for_longer_than_the_timeout_is_cut_off()
     {
-        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:UpstreamTimeout"] = "00:00:00.300" });
+        // The headers come at once; 2 s leaves room for a loaded machine to deliver them before the timeout.
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:UpstreamTimeout"] = "00:00:02" });
         using var client = gateway.CreateClient(GatewayFactory.Key);
 
-        using var response = await client.GetAsync(new Uri("/api/chat/slow-events?delayMs=3000", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        using var response = await client.GetAsync(new Uri("/api/chat/slow-events?delayMs=8000", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
         var error = await Record.ExceptionAsync(() => response.Content.ReadAsStringAsync());
 
         // The headers were out, so the only signal left is a broken response, not a 504.
