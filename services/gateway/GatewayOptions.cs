@@ -21,7 +21,10 @@ public sealed class GatewayOptions
     /// <summary>Keys accepted as <c>X-Api-Key</c> or <c>Authorization: Bearer</c>; in Kubernetes from a Secret (<c>Gateway__ApiKeys__0</c>, ...).</summary>
     public string[] ApiKeys { get; set; } = [];
 
-    /// <summary>Until the upstream's response headers arrive; for other than event streams also until its body ends.</summary>
+    /// <summary>
+    /// How long an upstream may stay silent (YARP's activity timeout): until its response headers arrive, then between two
+    /// reads of a body. An event stream stays open while events or keep-alives come within it.
+    /// </summary>
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     [Range(1, long.MaxValue)]

@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Net;
+using System.Text;
 using System.Threading.RateLimiting;
 using AgentSystem.Gateway.Apis;
 using AgentSystem.Gateway.Infrastructure;
@@ -11,11 +11,15 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
 
 namespace AgentSystem.Gateway.Extensions;
 
 public static class ApplicationServiceExtensions
 {
+    /// <summary>YARP's configuration: the routes (appsettings.json); the clusters are <see cref="Upstreams"/>.</summary>
+    public const string ReverseProxySection = "ReverseProxy";
+
     public static readonly string[] CorsRequestHeaders = ["X-Api-Key", "Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"];
     public static readonly string[] CorsExposedHeaders = ["Location", "X-Request-Id", "Retry-After"];
 
@@ -32,21 +36,21 @@ public static class ApplicationServiceExtensions
                 $"Gateway:UpstreamTimeout must be above zero and at most {GatewayOptions.MaxUpstreamTimeout} (hh:mm:ss; a bare '30' means 30 days).")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) => kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
+        {
+            kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes;
+            // Request headers are read as UTF-8 (Kestrel's default) and forwarded so; an upstream's answer goes back the same way.
+            kestrel.ResponseHeaderEncodingSelector = _ => Encoding.UTF8;
+        });
 
         services.AddSingleton<Upstreams>();
-        services.AddSingleton<UpstreamForwarder>();
-        services.AddHttpClient(UpstreamForwarder.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                // A proxy passes redirects, compressed bodies and cookies through untouched.
-                AllowAutoRedirect = false,
-                AutomaticDecompression = DecompressionMethods.None,
-                UseCookies = false,
-                UseProxy = false,
-                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            })
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+        services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection(ReverseProxySection))
+            .AddTransforms<GatewayTransforms>()
+            .AddTransformFactory<LocationTransformFactory>();
+        services.AddSingleton<IProxyConfigProvider>(provider => provider.GetRequiredService<Upstreams>().ClusterProvider());
+        services.AddHttpClient(UpstreamHealthCheck.ClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false })
             .RemoveAllLoggers();
         services.AddHealthChecks()
             .Add(UpstreamCheck("orchestrator", upstreams => upstreams.Orchestrator))

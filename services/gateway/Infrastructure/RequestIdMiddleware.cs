@@ -1,5 +1,4 @@
 using System.Buffers;
-using AgentSystem.Gateway.Proxy;
 
 namespace AgentSystem.Gateway.Infrastructure;
 
@@ -9,6 +8,8 @@ namespace AgentSystem.Gateway.Infrastructure;
 /// </summary>
 public sealed class RequestIdMiddleware(RequestDelegate next)
 {
+    public const string HeaderName = "X-Request-Id";
+
     public const int MaxLength = 128;
 
     private static readonly SearchValues<char> Allowed = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.:");
@@ -17,11 +18,11 @@ public sealed class RequestIdMiddleware(RequestDelegate next)
     {
         ArgumentNullException.ThrowIfNull(context);
 
-        var id = context.Request.Headers[ProxyHeaders.RequestId] is [{ } given] && IsSane(given) ? given : Guid.NewGuid().ToString("N");
+        var id = context.Request.Headers[HeaderName] is [{ } given] && IsSane(given) ? given : Guid.NewGuid().ToString("N");
         context.TraceIdentifier = id;
         context.Response.OnStarting(() =>
         {
-            context.Response.Headers[ProxyHeaders.RequestId] = id;
+            context.Response.Headers[HeaderName] = id;
             return Task.CompletedTask;
         });
         return next(context);

@@ -5,6 +5,8 @@ namespace AgentSystem.Gateway.Proxy;
 /// <summary>Ready when the upstream's <c>/healthz</c> answers 2xx within the registration's timeout.</summary>
 public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream upstream) : IHealthCheck
 {
+    public const string ClientName = "upstream-health";
+
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -13,7 +15,7 @@ public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream ups
 
         try
         {
-            using var response = await clients.CreateClient(UpstreamForwarder.ClientName).GetAsync(upstream.HealthUri, cancellationToken);
+            using var response = await clients.CreateClient(ClientName).GetAsync(upstream.HealthUri, cancellationToken);
             return response.IsSuccessStatusCode
                 ? HealthCheckResult.Healthy()
                 : new HealthCheckResult(context.Registration.FailureStatus, $"{upstream.HealthUri} answered {(int)response.StatusCode}.");

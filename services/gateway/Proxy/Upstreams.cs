@@ -1,47 +1,39 @@
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace AgentSystem.Gateway.Proxy;
 
-/// <summary>An upstream service: public paths under <paramref name="PublicPrefix"/> map to <paramref name="UpstreamPrefix"/> on <paramref name="BaseUrl"/>.</summary>
-public sealed record Upstream(string Name, Uri BaseUrl, string PublicPrefix, string UpstreamPrefix)
+/// <summary>An upstream service: the YARP cluster <paramref name="Name"/>, one destination at <paramref name="BaseUrl"/>.</summary>
+public sealed record Upstream(string Name, Uri BaseUrl)
 {
-    private static readonly UriCreationOptions Verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
-
-    private string BasePath => BaseUrl.AbsolutePath.TrimEnd('/');
-
-    public Uri HealthUri => new(BaseUrl, BasePath + "/healthz");
-
-    /// <summary><c>/api/tasks</c> + <paramref name="remainder"/> becomes <c>{base}/tasks</c> + remainder, the path kept as received.</summary>
-    public Uri RequestUri(PathString remainder, QueryString query) =>
-        new(BaseUrl.GetLeftPart(UriPartial.Authority) + BasePath + UpstreamPrefix + remainder.ToUriComponent() + query.ToUriComponent(), Verbatim);
-
-    /// <summary>Maps a <c>Location</c> on the upstream (its path, or an absolute URL on it) to the public path; other values are kept.</summary>
-    public string RewriteLocation(string location)
-    {
-        ArgumentNullException.ThrowIfNull(location);
-
-        var path = location;
-        if (Uri.TryCreate(location, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https")
-        {
-            if (Uri.Compare(absolute, BaseUrl, UriComponents.SchemeAndServer, UriFormat.UriEscaped, StringComparison.OrdinalIgnoreCase) != 0)
-            {
-                return location;
-            }
-
-            path = absolute.PathAndQuery + absolute.Fragment;
-        }
-
-        var prefix = BasePath + UpstreamPrefix;
-        var matches = path.StartsWith(prefix, StringComparison.Ordinal) && (path.Length == prefix.Length || path[prefix.Length] is '/' or '?' or '#');
-        return matches ? PublicPrefix + path[prefix.Length..] : location;
-    }
+    public Uri HealthUri => new(BaseUrl, BaseUrl.AbsolutePath.TrimEnd('/') + "/healthz");
 }
 
+/// <summary>
+/// The upstreams from Gateway:OrchestratorUrl and Gateway:ChatUrl (what deployments set) as YARP's clusters; the
+/// routes that lead to them are configuration (ReverseProxy:Routes in appsettings.json).
+/// </summary>
 public sealed class Upstreams(IOptions<GatewayOptions> options)
 {
-    public Upstream Orchestrator { get; } = new("orchestrator", new Uri(options.Value.OrchestratorUrl), "/api/tasks", "/tasks");
+    public Upstream Orchestrator { get; } = new("orchestrator", new Uri(options.Value.OrchestratorUrl));
 
-    public Upstream Chat { get; } = new("chat", new Uri(options.Value.ChatUrl), "/api/chat", "/chat");
+    public Upstream Chat { get; } = new("chat", new Uri(options.Value.ChatUrl));
 
     public IEnumerable<Upstream> All => [Orchestrator, Chat];
+
+    public IProxyConfigProvider ClusterProvider() => new InMemoryConfigProvider([], [.. All.Select(Cluster)]);
+
+    private ClusterConfig Cluster(Upstream upstream) => new()
+    {
+        ClusterId = upstream.Name,
+        Destinations = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase)
+        {
+            [upstream.Name] = new() { Address = upstream.BaseUrl.ToString() },
+        },
+        // YARP's activity timeout: until the response headers arrive, then between two reads of either body.
+        HttpRequest = new ForwarderRequestConfig { ActivityTimeout = options.Value.UpstreamTimeout },
+        // Kestrel reads request headers as UTF-8; HttpClient sends only ASCII unless told otherwise (it would fail: a 502).
+        HttpClient = new HttpClientConfig { RequestHeaderEncoding = "utf-8", ResponseHeaderEncoding = "utf-8" },
+    };
 }

@@ -42,9 +42,6 @@ public static class ServiceDefaultsExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
 
-        // Probes are frequent and say nothing about a request's path through the system: no spans, no request metrics.
-        app.UseProbesUntraced(HealthPath, ReadyPath);
-
         // Unhandled exceptions and bare status codes (404 on an unknown route) become ProblemDetails.
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -1,11 +1,9 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -14,23 +12,16 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// OpenTelemetry for every service: traces (ASP.NET Core requests, HttpClient calls and the services' own
-/// <c>AgentSystem.*</c> sources, such as the worker's job spans), metrics (the <c>AgentSystem.*</c> meters, ASP.NET Core,
-/// HttpClient, the runtime) and log correlation (TraceId, SpanId and ParentId in every log line's scopes).
+/// OpenTelemetry for every service: traces (ASP.NET Core requests, HttpClient calls, Npgsql commands and the services'
+/// own <c>AgentSystem.*</c> sources, such as the worker's job spans), metrics (the same, plus the runtime) and log
+/// correlation (TraceId, SpanId and ParentId in every log line's scopes).
 /// </summary>
 /// <remarks>
 /// Nothing is sent anywhere unless <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (environment or configuration): then
 /// traces, metrics and logs are exported by OTLP, and the other <c>OTEL_EXPORTER_OTLP_*</c> settings apply as the
-/// specification says. Sampling is parent-based with an always-on root: a request that arrives without a trace starts a
-/// sampled one (<c>-01</c>), so the traceparent the orchestrator stores with each job is sampled and the worker's span
-/// joins the same trace; a caller's own decision (<c>-00</c>) is respected. The probes (/healthz, /readyz) are not traced.
-/// <para>
-/// The package source has neither OpenTelemetry.Extensions.Hosting nor the ASP.NET Core and HttpClient instrumentation
-/// packages. The SDK is therefore bound to the host's service collection here (what Extensions.Hosting's
-/// <c>AddOpenTelemetry()</c> does), and ASP.NET Core and HttpClient are traced through their built-in activity sources
-/// and meters, which carry the same spans and the semantic conventions' metric names. No reflection-based configuration
-/// binding is involved: the services are published trimmed.
-/// </para>
+/// specification says. Sampling is parent-based: a request that arrives without a trace starts a sampled one
+/// (<c>-01</c>), so the traceparent the orchestrator stores with each job is sampled and the worker's span joins the
+/// same trace; a caller's own decision (<c>-00</c>) is respected. The probes (/healthz, /readyz) are not traced.
 /// </remarks>
 public static class TelemetryDefaults
 {
@@ -43,26 +34,8 @@ public static class TelemetryDefaults
     /// <summary>The services' own activity sources and meters (wildcards work for both).</summary>
     public const string OwnSources = "AgentSystem.*";
 
-    /// <summary>ASP.NET Core's server spans (Microsoft.AspNetCore.Hosting.HttpRequestIn).</summary>
-    public const string AspNetCoreSource = "Microsoft.AspNetCore";
-
-    /// <summary>HttpClient's client spans (System.Net.Http.HttpRequestOut); HttpClient sends their traceparent.</summary>
-    public const string HttpClientSource = "System.Net.Http";
-
-    public static IReadOnlyList<string> TraceSources { get; } = [OwnSources, AspNetCoreSource, HttpClientSource];
-
-    public static IReadOnlyList<string> Meters { get; } =
-    [
-        OwnSources,
-        "Microsoft.AspNetCore.Hosting",
-        "Microsoft.AspNetCore.Server.Kestrel",
-        "Microsoft.AspNetCore.Routing",
-        "Microsoft.AspNetCore.Diagnostics",
-        "Microsoft.AspNetCore.RateLimiting",
-        "System.Net.Http",
-        "System.Net.NameResolution",
-        "System.Runtime",
-    ];
+    /// <summary>Built into .NET (GC, thread pool, exceptions); no instrumentation package needed.</summary>
+    public const string RuntimeMeter = "System.Runtime";
 
     /// <summary>True when an OTLP endpoint is configured, i.e. when anything is exported.</summary>
     public static bool IsOtlpExporterEnabled(IConfiguration configuration)
@@ -89,13 +62,21 @@ public static class TelemetryDefaults
         builder.Logging.Configure(options => options.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
 
-        var serviceName = ServiceName(builder.Configuration, builder.Environment);
-        var telemetry = new HostTelemetryBuilder(builder.Services)
-            .ConfigureResource(resource => resource.AddService(serviceName))
+        // AddOpenTelemetry starts the providers in a hosted service registered here, i.e. before the services' own
+        // (the worker's consumer), so the first job is already traced.
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(ServiceName(builder.Configuration, builder.Environment)))
             .WithTracing(tracing => tracing
-                .SetSampler(new ParentBasedSampler(new AlwaysOnSampler()))
-                .AddSource([.. TraceSources]))
-            .WithMetrics(metrics => metrics.AddMeter([.. Meters]));
+                .SetSampler(new ParentBasedSampler(new RootSampler()))
+                .AddSource(OwnSources)
+                .AddAspNetCoreInstrumentation(options => options.Filter = context => !IsProbe(context.Request.Path))
+                .AddHttpClientInstrumentation()
+                .AddNpgsql())
+            .WithMetrics(metrics => metrics
+                .AddMeter(OwnSources, RuntimeMeter)
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddNpgsqlInstrumentation());
 
         if (IsOtlpExporterEnabled(builder.Configuration))
         {
@@ -104,59 +85,26 @@ public static class TelemetryDefaults
             telemetry.UseOtlpExporter();
         }
 
-        // The providers are built by the first resolution: make that happen before any hosted service (the worker's
-        // consumer) starts, so the first job is already traced.
-        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, TelemetryStarter>());
         return builder;
     }
 
+    // Probes are frequent and say nothing about a request's path through the system. A filtered request's span is
+    // marked not recorded, so the readiness checks' calls made under it are not sampled either.
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments(ServiceDefaultsExtensions.HealthPath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(ServiceDefaultsExtensions.ReadyPath, StringComparison.OrdinalIgnoreCase);
+
     /// <summary>
-    /// Marks the probes' request spans as not recorded (so they are not exported, and the readiness checks' HttpClient
-    /// calls made under them are not sampled either). The OpenTelemetry ASP.NET Core instrumentation's Filter does the
-    /// same; that package is not available here.
+    /// For spans without a parent: requests and jobs start a sampled trace; a client call (a query, an HTTP call)
+    /// outside any of them does not, as background loops (the reconciler, the queue's polls) would each make a trace
+    /// of one span.
     /// </summary>
-    internal static IApplicationBuilder UseProbesUntraced(this IApplicationBuilder app, params string[] paths) =>
-        app.Use((context, next) =>
-        {
-            if (IsAny(context.Request.Path, paths) && context.Features.Get<IHttpActivityFeature>()?.Activity is { } activity)
-            {
-                activity.IsAllDataRequested = false;
-                activity.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
-            }
-
-            return next(context);
-        });
-
-    private static bool IsAny(PathString path, string[] paths)
+    internal sealed class RootSampler : Sampler
     {
-        foreach (var candidate in paths)
-        {
-            if (path.StartsWithSegments(candidate, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-        }
+        private static readonly SamplingResult Sample = new(SamplingDecision.RecordAndSample);
+        private static readonly SamplingResult Drop = new(SamplingDecision.Drop);
 
-        return false;
-    }
-
-    /// <summary>The SDK bound to the host's own service collection: its providers are the host's singletons, disposed (and flushed) with it.</summary>
-    private sealed class HostTelemetryBuilder(IServiceCollection services) : IOpenTelemetryBuilder
-    {
-        public IServiceCollection Services { get; } = services;
-    }
-
-    /// <summary>Resolves the providers when the host constructs its hosted services, i.e. before any of them starts.</summary>
-    private sealed class TelemetryStarter : IHostedService
-    {
-        public TelemetryStarter(IServiceProvider services)
-        {
-            _ = services.GetService<TracerProvider>();
-            _ = services.GetService<MeterProvider>();
-        }
-
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>
+            samplingParameters.Kind == ActivityKind.Client ? Drop : Sample;
     }
 }

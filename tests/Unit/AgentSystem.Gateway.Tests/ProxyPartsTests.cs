@@ -1,31 +1,17 @@
 using AgentSystem.Gateway.Infrastructure;
 using AgentSystem.Gateway.Proxy;
 using AgentSystem.Gateway.Security;
-using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Transforms.Builder;
 
 namespace AgentSystem.Gateway.Tests;
 
-public sealed class UpstreamTests
+public sealed class LocationTransformTests
 {
-    private static readonly Upstream Orchestrator = new("orchestrator", new Uri("http://orchestrator:8000"), "/api/tasks", "/tasks");
-    private static readonly Upstream BehindPrefix = new("orchestrator", new Uri("http://shared:8000/svc/"), "/api/tasks", "/tasks");
-
-    [Theory]
-    [InlineData("", "", "http://orchestrator:8000/tasks")]
-    [InlineData("/3f0c/events", "?x=1&y=a%20b", "http://orchestrator:8000/tasks/3f0c/events?x=1&y=a%20b")]
-    [InlineData("/a b", "", "http://orchestrator:8000/tasks/a%20b")]
-    public void Request_uri_maps_the_public_path(string remainder, string query, string expected)
-    {
-        Assert.Equal(expected, Orchestrator.RequestUri(new PathString(remainder), new QueryString(query)).AbsoluteUri);
-    }
-
-    [Fact]
-    public void Request_uri_keeps_the_upstreams_base_path()
-    {
-        Assert.Equal("http://shared:8000/svc/tasks/1", BehindPrefix.RequestUri(new PathString("/1"), QueryString.Empty).AbsoluteUri);
-        Assert.Equal("http://shared:8000/svc/healthz", BehindPrefix.HealthUri.AbsoluteUri);
-    }
+    private static readonly Uri Orchestrator = new("http://orchestrator:8000");
+    private static readonly Uri BehindPrefix = new("http://shared:8000/svc/");
 
     [Theory]
     [InlineData("/tasks/42", "/api/tasks/42")]
@@ -36,16 +22,41 @@ public sealed class UpstreamTests
     [InlineData("/elsewhere", "/elsewhere")]
     [InlineData("http://other:8000/tasks/42", "http://other:8000/tasks/42")]
     [InlineData("relative/1", "relative/1")]
-    public void Location_is_rewritten_only_when_it_points_at_the_upstream_prefix(string location, string expected)
+    public void Location_is_rewritten_only_when_it_points_at_the_upstream_path(string location, string expected)
     {
-        Assert.Equal(expected, Orchestrator.RewriteLocation(location));
+        Assert.Equal(expected, LocationTransformFactory.Rewrite(location, Orchestrator, "/tasks", "/api/tasks"));
     }
 
     [Fact]
-    public void Location_rewrite_honours_the_base_path()
+    public void Location_rewrite_honours_the_destinations_base_path()
     {
-        Assert.Equal("/api/tasks/9", BehindPrefix.RewriteLocation("/svc/tasks/9"));
-        Assert.Equal("/tasks/9", BehindPrefix.RewriteLocation("/tasks/9"));
+        Assert.Equal("/api/tasks/9", LocationTransformFactory.Rewrite("/svc/tasks/9", BehindPrefix, "/tasks", "/api/tasks"));
+        Assert.Equal("/tasks/9", LocationTransformFactory.Rewrite("/tasks/9", BehindPrefix, "/tasks", "/api/tasks"));
+    }
+
+    [Theory]
+    [InlineData("/tasks", "/api/tasks", true)]
+    [InlineData("/tasks", null, false)]
+    [InlineData("tasks", "/api/tasks", false)]
+    public void The_route_transform_needs_two_paths(string upstreamPath, string? publicPath, bool valid)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal) { [LocationTransformFactory.Key] = upstreamPath };
+        if (publicPath is not null)
+        {
+            values[LocationTransformFactory.AsKey] = publicPath;
+        }
+
+        var context = new TransformRouteValidationContext { Route = new RouteConfig { RouteId = "tasks" }, Services = new ServiceCollection().BuildServiceProvider() };
+
+        Assert.True(new LocationTransformFactory().Validate(context, values));
+        Assert.Equal(valid, context.Errors.Count == 0);
+        Assert.False(new LocationTransformFactory().Validate(context, new Dictionary<string, string>(StringComparer.Ordinal) { ["PathRemovePrefix"] = "/api" }));
+    }
+
+    [Fact]
+    public void Health_uri_keeps_the_upstreams_base_path()
+    {
+        Assert.Equal("http://shared:8000/svc/healthz", new Upstream("orchestrator", BehindPrefix).HealthUri.AbsoluteUri);
     }
 }
 

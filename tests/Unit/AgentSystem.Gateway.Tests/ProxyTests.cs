@@ -27,6 +27,30 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
     }
 
     [Theory]
+    // Echo paths are as PathString writes them: escaped, %2F kept apart from '/'.
+    [InlineData("/api/tasks/a%20b", "/tasks/a%20b")]
+    [InlineData("/api/tasks/a%2Fb", "/tasks/a%2Fb")]
+    public async Task The_path_reaches_the_upstream_as_it_was_sent(string path, string upstreamPath)
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+
+        var echo = await client.GetFromJsonAsync<Echo>(new Uri(path, UriKind.Relative));
+
+        Assert.Equal(upstreamPath, echo!.Path);
+    }
+
+    [Fact]
+    public async Task An_upstream_url_with_a_path_keeps_it()
+    {
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?>(), orchestrator: new Uri(fixture.Orchestrator.BaseUrl, "/svc/"));
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+
+        var echo = await client.GetFromJsonAsync<Echo>(new Uri("/api/tasks/1?x=y", UriKind.Relative));
+
+        Assert.Equal(("/svc/tasks/1", "?x=y"), (echo!.Path, echo.Query));
+    }
+
+    [Theory]
     [InlineData("POST", "/api/tasks", HttpStatusCode.Accepted, "/api/tasks/42")]
     [InlineData("GET", "/api/tasks/absolute-location", HttpStatusCode.Created, "/api/tasks/7?view=full")]
     [InlineData("GET", "/api/tasks/foreign-location", HttpStatusCode.Created, "https://example.com/tasks/7")]
@@ -153,17 +177,17 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
     public async Task Trace_context_continues_the_callers_trace()
     {
         const string TraceId = "0af7651916cd43dd8448eb211c80319c";
-        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/tasks/echo", UriKind.Relative));
-        request.Headers.Add("traceparent", $"00-{TraceId}-b7ad6b7169203331-01");
-        request.Headers.Add("tracestate", "vendor=value");
 
-        using var response = await client.SendAsync(request);
-        var echo = await response.Content.ReadFromJsonAsync<Echo>();
+        var echo = await UntracedCaller.GetEchoAsync(fixture.Gateway.Address, "/api/tasks/echo", new Dictionary<string, string>
+        {
+            ["X-Api-Key"] = GatewayFactory.Key,
+            ["traceparent"] = $"00-{TraceId}-b7ad6b7169203331-01",
+            ["tracestate"] = "vendor=value",
+        });
 
         // Same trace, the gateway's own span as the parent.
-        var traceparent = echo!.Header("traceparent");
-        Assert.Matches($"^00-{TraceId}-[0-9a-f]{{16}}-0[01]$", traceparent);
+        var traceparent = echo.Header("traceparent");
+        Assert.Matches($"^00-{TraceId}-[0-9a-f]{{16}}-01$", traceparent);
         Assert.DoesNotContain("b7ad6b7169203331", traceparent, StringComparison.Ordinal);
         Assert.Equal("vendor=value", echo.Header("tracestate"));
     }
@@ -171,11 +195,9 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
     [Fact]
     public async Task Trace_context_starts_at_the_gateway_when_the_caller_has_none()
     {
-        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        var echo = await UntracedCaller.GetEchoAsync(fixture.Gateway.Address, "/api/tasks/echo", new Dictionary<string, string> { ["X-Api-Key"] = GatewayFactory.Key });
 
-        var echo = await client.GetFromJsonAsync<Echo>(new Uri("/api/tasks/echo", UriKind.Relative));
-
-        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", echo!.Header("traceparent"));
+        Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-01$", echo.Header("traceparent"));
     }
 
     [Theory]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using AgentSystem.Gateway.Tests.Fakes;
@@ -76,6 +77,41 @@ public sealed class TelemetryTests
             Assert.False(child.Recorded);
             Assert.Equal(traceId, child.TraceId);
         }
+    }
+
+    [Fact]
+    public async Task A_client_call_outside_any_request_or_job_starts_no_trace()
+    {
+        await using var app = Build(otlpEndpoint: null);
+        _ = app.Services.GetRequiredService<TracerProvider>();
+        using var source = new ActivitySource("AgentSystem.TelemetryTests");
+
+        using (var poll = source.StartActivity("poll", ActivityKind.Client))
+        {
+            Assert.False(poll?.Recorded ?? false, "a background loop's query would be a trace of its own");
+        }
+
+        using var request = source.StartActivity("request", ActivityKind.Server);
+        using var query = source.StartActivity("query", ActivityKind.Client);
+        Assert.True(request?.Recorded);
+        Assert.True(query?.Recorded);
+        Assert.Equal(request!.SpanId, query!.ParentSpanId);
+    }
+
+    [Theory]
+    [InlineData("Npgsql")]
+    [InlineData("System.Net.Http")]
+    public async Task The_client_libraries_spans_are_recorded_under_a_sampled_parent(string sourceName)
+    {
+        await using var app = Build(otlpEndpoint: null);
+        _ = app.Services.GetRequiredService<TracerProvider>();
+        using var source = new ActivitySource(sourceName);
+        var parent = new ActivityContext(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded, isRemote: true);
+
+        using var span = source.StartActivity("call", ActivityKind.Client, parent);
+
+        Assert.NotNull(span);
+        Assert.True(span.Recorded);
     }
 
     [Fact]
@@ -184,24 +220,82 @@ public sealed class TelemetryTests
 /// <summary>The gateway, as built by its Program.cs, forwards a sampled trace context unless the caller decided otherwise.</summary>
 public sealed class GatewayTracingTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
+    [Fact]
+    public async Task The_request_and_its_forwarded_call_are_recorded_in_the_callers_trace()
+    {
+        var traceId = ActivityTraceId.CreateRandom();
+        var callerSpan = ActivitySpanId.CreateRandom();
+        var spans = new Spans();
+        await using var gateway = fixture.NewGateway(
+            new Dictionary<string, string?>(), services: services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans)));
+        var echo = await UntracedCaller.GetEchoAsync(gateway.Address, "/api/tasks/echo", new Dictionary<string, string>
+        {
+            ["X-Api-Key"] = GatewayFactory.Key,
+            ["traceparent"] = $"00-{traceId}-{callerSpan}-01",
+        });
+
+        // The server span ends after the response is out: wait for its export.
+        var server = await spans.WaitForAsync(span => span.TraceId == traceId && span.ParentSpanId == callerSpan);
+        var forward = Assert.Single(spans.Snapshot(), span => span.ParentSpanId == server.SpanId && span.Kind == ActivityKind.Client);
+        Assert.Equal(ActivityKind.Server, server.Kind);
+        Assert.Equal("GET", forward.GetTagItem("http.request.method"));
+        Assert.Equal($"00-{traceId}-{forward.SpanId}-01", echo.Header("traceparent"));
+    }
+
     [Theory]
     [InlineData(null, "01")]
     [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "01")]
     [InlineData("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00", "00")]
     public async Task The_forwarded_traceparent_follows_the_callers_sampling_decision(string? incoming, string expectedFlags)
     {
-        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/tasks/echo", UriKind.Relative));
+        var headers = new Dictionary<string, string> { ["X-Api-Key"] = GatewayFactory.Key };
         if (incoming is not null)
         {
-            request.Headers.Add("traceparent", incoming);
+            headers["traceparent"] = incoming;
         }
 
-        using var response = await client.SendAsync(request);
-        var echo = await response.Content.ReadFromJsonAsync<Echo>();
+        var echo = await UntracedCaller.GetEchoAsync(fixture.Gateway.Address, "/api/tasks/echo", headers);
 
-        var traceparent = echo!.Header("traceparent");
+        var traceparent = echo.Header("traceparent");
         var traceId = incoming is null ? "[0-9a-f]{32}" : incoming.Split('-')[1];
         Assert.Matches($"^00-{traceId}-[0-9a-f]{{16}}-{expectedFlags}$", traceparent);
+    }
+}
+
+/// <summary>What the in-memory exporter receives, readable while it is written to.</summary>
+internal sealed class Spans : Collection<Activity>
+{
+    private readonly Lock _lock = new();
+
+    public Activity[] Snapshot()
+    {
+        lock (_lock)
+        {
+            return [.. Items];
+        }
+    }
+
+    public async Task<Activity> WaitForAsync(Func<Activity, bool> match)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            if (Snapshot().FirstOrDefault(match) is { } found)
+            {
+                return found;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new TimeoutException($"no such span was exported; got: {string.Join(", ", Snapshot().Select(span => span.DisplayName))}");
+    }
+
+    protected override void InsertItem(int index, Activity item)
+    {
+        lock (_lock)
+        {
+            base.InsertItem(index, item);
+        }
     }
 }

@@ -18,7 +18,8 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Contains("orchestrator", problem.GetProperty("title").GetString(), StringComparison.Ordinal);
+        Assert.Equal("The orchestrator service is unreachable", problem.GetProperty("title").GetString());
+        Assert.Equal("The gateway could not get an answer from it (ConnectionError).", problem.GetProperty("detail").GetString());
     }
 
     [Fact]
@@ -30,19 +31,38 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture) : IClassFixture
         using var response = await client.GetAsync(new Uri("/api/tasks/slow", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Contains("orchestrator", problem.GetProperty("title").GetString(), StringComparison.Ordinal);
+        Assert.Equal("The orchestrator service did not answer in time", problem.GetProperty("title").GetString());
+        Assert.Equal("No response within 0.3 s.", problem.GetProperty("detail").GetString());
     }
 
     [Fact]
-    public async Task Event_streams_are_exempt_from_the_timeout_once_headers_arrived()
+    public async Task The_timeout_bounds_silence_so_a_lively_event_stream_outlasts_it()
     {
-        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:UpstreamTimeout"] = "00:00:00.300" });
+        // Generous margins: a loaded machine must not turn a 0.4 s gap into 2 s.
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:UpstreamTimeout"] = "00:00:02" });
         using var client = gateway.CreateClient(GatewayFactory.Key);
 
-        var body = await client.GetStringAsync(new Uri("/api/chat/slow-events?delayMs=1000", UriKind.Relative));
+        // Eight events 400 ms apart: 3.2 s in all, never more than 0.4 s of silence.
+        var body = await client.GetStringAsync(new Uri("/api/chat/ticks?count=8&intervalMs=400", UriKind.Relative));
 
-        Assert.Equal("data: late but welcome\n\n", body);
+        Assert.Equal(string.Concat(Enumerable.Range(1, 8).Select(i => $"data: {i}\n\n")), body);
+    }
+
+    [Fact]
+    public async Task A_body_silent_for_longer_than_the_timeout_is_cut_off()
+    {
+        // The headers come at once; 2 s leaves room for a loaded machine to deliver them before the timeout.
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:UpstreamTimeout"] = "00:00:02" });
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+
+        using var response = await client.GetAsync(new Uri("/api/chat/slow-events?delayMs=8000", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead);
+        var error = await Record.ExceptionAsync(() => response.Content.ReadAsStringAsync());
+
+        // The headers were out, so the only signal left is a broken response, not a 504.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(error is IOException or HttpRequestException, $"expected the body to break, got {error?.GetType().Name ?? "a complete body"}");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -36,6 +37,7 @@ public sealed class FakeUpstream : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ResponseHeaderEncodingSelector = _ => Encoding.UTF8);
         builder.Logging.ClearProviders();
         var upstream = new FakeUpstream(name, builder.Build());
         upstream.MapRoutes();
@@ -79,6 +81,11 @@ public sealed class FakeUpstream : IAsyncDisposable
             context.Response.Headers["X-Kept"] = "yes";
             return "hop";
         });
+        _app.MapGet("/tasks/note", (HttpContext context, string note) =>
+        {
+            context.Response.Headers["X-Note"] = note;
+            return "noted";
+        });
         _app.MapGet("/tasks/slow", async (HttpContext context) =>
         {
             await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
@@ -91,6 +98,16 @@ public sealed class FakeUpstream : IAsyncDisposable
             await context.Response.Body.FlushAsync();
             await Gate(gate).Task.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
             await context.Response.WriteAsync("data: second\n\n");
+        });
+        _app.MapGet("/chat/ticks", async (HttpContext context, int count, int intervalMs) =>
+        {
+            context.Response.ContentType = "text/event-stream";
+            for (var i = 1; i <= count; i++)
+            {
+                await Task.Delay(intervalMs, context.RequestAborted);
+                await context.Response.WriteAsync($"data: {i}\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
         });
         _app.MapGet("/chat/slow-events", async (HttpContext context, int delayMs) =>
         {

@@ -1,5 +1,9 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace AgentSystem.Gateway.Tests.Fakes;
@@ -11,9 +15,11 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     public const string OtherKey = "test-key-1";
 
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    public GatewayFactory(Uri orchestrator, Uri chat, IReadOnlyDictionary<string, string?>? settings = null)
+    public GatewayFactory(Uri orchestrator, Uri chat, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
+        _services = services;
         _settings = new(StringComparer.Ordinal)
         {
             ["Gateway:OrchestratorUrl"] = orchestrator.ToString(),
@@ -27,6 +33,16 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         }
 
         UseKestrel(0);
+    }
+
+    /// <summary>Where the gateway listens (http://127.0.0.1:port), for clients of the test's own making.</summary>
+    public Uri Address
+    {
+        get
+        {
+            StartServer();
+            return new Uri(Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First());
+        }
     }
 
     public HttpClient CreateClient(string? apiKey)
@@ -47,6 +63,11 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
         foreach (var (name, value) in _settings)
         {
             builder.UseSetting(name, value);
+        }
+
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
         }
     }
 }
@@ -69,8 +90,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     }
 
     /// <summary>Another gateway before the same upstreams (or others), with settings of its own; the caller disposes it.</summary>
-    public GatewayFactory NewGateway(IReadOnlyDictionary<string, string?> settings, Uri? orchestrator = null) =>
-        new(orchestrator ?? Orchestrator.BaseUrl, Chat.BaseUrl, settings);
+    public GatewayFactory NewGateway(IReadOnlyDictionary<string, string?> settings, Uri? orchestrator = null, Action<IServiceCollection>? services = null) =>
+        new(orchestrator ?? Orchestrator.BaseUrl, Chat.BaseUrl, settings, services);
 
     public async Task DisposeAsync()
     {

@@ -1,0 +1,69 @@
+using AgentSystem.Gateway.Infrastructure;
+using AgentSystem.Gateway.Security;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Yarp.ReverseProxy.Transforms;
+using Yarp.ReverseProxy.Transforms.Builder;
+
+namespace AgentSystem.Gateway.Proxy;
+
+/// <summary>
+/// What every route does to the headers on top of YARP's defaults (which already drop the fixed hop-by-hop headers and
+/// let HttpClient write the gateway's own traceparent).
+/// </summary>
+public sealed class GatewayTransforms : ITransformProvider
+{
+    public void ValidateRoute(TransformRouteValidationContext context)
+    {
+    }
+
+    public void ValidateCluster(TransformClusterValidationContext context)
+    {
+    }
+
+    public void Apply(TransformBuilderContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+
+        // For keeps what a proxy in front of the gateway said and adds the client; Proto and Host are the gateway's own.
+        context.AddXForwardedFor(action: ForwardedTransformActions.Append);
+        context.AddXForwardedProto();
+        context.AddXForwardedHost();
+
+        // The API key, in either header, ends at the gateway.
+        context.AddRequestHeaderRemove(ApiKeyAuthenticationHandler.HeaderName);
+        context.AddRequestHeaderRemove(HeaderNames.Authorization);
+        context.AddRequestTransform(request =>
+        {
+            RequestTransform.RemoveHeader(request, RequestIdMiddleware.HeaderName);
+            RequestTransform.AddHeader(request, RequestIdMiddleware.HeaderName, request.HttpContext.TraceIdentifier);
+            foreach (var name in ConnectionTokens(request.HttpContext.Request.Headers.Connection))
+            {
+                RequestTransform.RemoveHeader(request, name);
+            }
+
+            return ValueTask.CompletedTask;
+        });
+        context.AddResponseTransform(response =>
+        {
+            if (response.ProxyResponse?.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection) == true)
+            {
+                foreach (var name in ConnectionTokens(connection.ToString()))
+                {
+                    response.HttpContext.Response.Headers.Remove(name);
+                }
+            }
+
+            // YARP sends the headers with the first bytes of the body; an event stream may be quiet for a while, and its
+            // client should see it open meanwhile.
+            return IsEventStream(response.ProxyResponse) ? new ValueTask(response.HttpContext.Response.Body.FlushAsync(response.CancellationToken)) : ValueTask.CompletedTask;
+        });
+    }
+
+    private static bool IsEventStream(HttpResponseMessage? response) =>
+        string.Equals(response?.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+
+    // RFC 9110 section 7.6.1: the headers a Connection header names describe that connection, not the message.
+    private static IEnumerable<string> ConnectionTokens(StringValues connection) =>
+        connection.SelectMany(value => (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+}

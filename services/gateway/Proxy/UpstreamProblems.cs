@@ -1,0 +1,73 @@
+using System.Globalization;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace AgentSystem.Gateway.Proxy;
+
+/// <summary>
+/// YARP answers a request it could not forward with a bare status code (502, 504, or the client's fault: 400, 408,
+/// 413); this middleware of the proxy pipeline writes the ProblemDetails every other error of the gateway has.
+/// </summary>
+public static partial class UpstreamProblems
+{
+    public static IReverseProxyApplicationBuilder UseUpstreamProblems(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.Use(WriteProblemAsync);
+        return proxy;
+    }
+
+    private static async Task WriteProblemAsync(HttpContext context, RequestDelegate next)
+    {
+        await next(context);
+        if (context.GetForwarderErrorFeature() is not { } failure || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var status = context.Response.StatusCode;
+        var cluster = context.GetReverseProxyFeature().Cluster.Config;
+        var upstream = cluster.ClusterId;
+        if (status >= StatusCodes.Status500InternalServerError)
+        {
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UpstreamProblems));
+            LogFailed(logger, upstream, failure.Error, failure.Exception);
+        }
+
+        var (title, detail) = status switch
+        {
+            StatusCodes.Status504GatewayTimeout => (
+                $"The {upstream} service did not answer in time",
+                $"No response within {cluster.HttpRequest?.ActivityTimeout?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s."),
+            >= StatusCodes.Status500InternalServerError => (
+                $"The {upstream} service is unreachable",
+                $"The gateway could not get an answer from it ({Reason(failure)})."),
+            StatusCodes.Status413PayloadTooLarge => ("The request body is too large", Find<BadHttpRequestException>(failure.Exception)?.Message),
+            _ => ("The request body could not be read", Find<BadHttpRequestException>(failure.Exception)?.Message),
+        };
+        await TypedResults.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context);
+    }
+
+    private static string Reason(IForwarderErrorFeature failure) =>
+        Find<HttpRequestException>(failure.Exception) is { } error ? error.HttpRequestError.ToString() : failure.Error.ToString();
+
+    private static T? Find<T>(Exception? error)
+        where T : Exception
+    {
+        for (; error is not null; error = error.InnerException)
+        {
+            if (error is T found)
+            {
+                return found;
+            }
+
+            if (error is AggregateException { InnerExceptions: var inner })
+            {
+                return inner.Select(Find<T>).FirstOrDefault(found => found is not null);
+            }
+        }
+
+        return null;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Upstream} failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, string upstream, ForwarderError error, Exception? exception);
+}
