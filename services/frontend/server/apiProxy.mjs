@@ -230,16 +230,16 @@ export function createApiProxy(config) {
       headers: forwardedHeaders(req, config.apiKey),
       agent,
     });
-    /** @type {string | null} */
-    let timedOut = null;
-    const fail = (/** @type {string} */ why) => {
-      timedOut = why;
+    /** @type {{ status: number, why: string } | null} */
+    let gaveUp = null;
+    const giveUp = (/** @type {number} */ status, /** @type {string} */ why) => {
+      gaveUp = { status, why };
       upstream.destroy(new Error(why));
     };
-    const responseTimer = setTimeout(() => fail(`no answer within ${timeouts.responseMs / 1000} s`), timeouts.responseMs);
+    const responseTimer = setTimeout(() => giveUp(504, `no answer within ${timeouts.responseMs / 1000} s`), timeouts.responseMs);
     upstream.on('socket', (socket) => {
       if (!socket.connecting) return;
-      const connectTimer = setTimeout(() => fail(`no connection within ${timeouts.connectMs / 1000} s`), timeouts.connectMs);
+      const connectTimer = setTimeout(() => giveUp(502, `no connection within ${timeouts.connectMs / 1000} s`), timeouts.connectMs);
       socket.once('connect', () => clearTimeout(connectTimer));
       socket.once('close', () => clearTimeout(connectTimer));
     });
@@ -261,11 +261,11 @@ export function createApiProxy(config) {
         res.destroy();
         return;
       }
-      if (timedOut !== null) {
-        sendProblem(res, 504, 'The gateway did not answer in time', `The frontend server got ${timedOut}.`);
+      if (gaveUp?.status === 504) {
+        sendProblem(res, 504, 'The gateway did not answer in time', `The frontend server got ${gaveUp.why}.`);
         return;
       }
-      const code = /** @type {NodeJS.ErrnoException} */ (error).code ?? error.message;
+      const code = gaveUp?.why ?? /** @type {NodeJS.ErrnoException} */ (error).code ?? error.message;
       sendProblem(res, 502, 'The gateway is unreachable', `The frontend server could not reach the gateway (${code}): is it running, and is GATEWAY_URL right?`);
     });
 

@@ -102,7 +102,7 @@ function useLiveTaskPage(api: ApiClient, status: string, page: number) {
 }
 
 /** What the task is, in words: its goal, or how many explicit jobs it has. */
-export function taskTitle(task: TaskSummary): string {
+function taskTitle(task: TaskSummary): string {
   return task.goal ? task.goal : `${task.jobCount} explicit job${task.jobCount === 1 ? '' : 's'}`;
 }
 
