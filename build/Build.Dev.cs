@@ -82,12 +82,14 @@ partial class Build
                     var dll = ServiceDll(service.Project);
                     processes.Add(BackgroundProcess.Start(service.Name, "dotnet", [dll], Path.GetDirectoryName(dll)!, serviceEnvironment));
                 }
+                // The frontend's server calls the gateway for the page and adds the key; browsers never see it.
                 processes.Add(BackgroundProcess.Start("frontend", "node", ["server.mjs"], frontend, new Dictionary<string, string>
                 {
                     ["PORT"] = FrontendPort.ToString(CultureInfo.InvariantCulture),
                     ["HOST"] = "127.0.0.1",
-                    ["GATEWAY_URL"] = $"http://localhost:{DevPort("gateway")}",
+                    ["GATEWAY_URL"] = $"http://127.0.0.1:{DevPort("gateway")}",
                     ["API_KEY"] = DevApiKey,
+                    ["ALLOWED_HOSTS"] = "localhost,127.0.0.1",
                 }));
 
                 var ports = DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)).ToList();

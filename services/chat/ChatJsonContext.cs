@@ -14,6 +14,7 @@ namespace AgentSystem.Chat;
 [JsonSerializable(typeof(ChatDelta))]
 [JsonSerializable(typeof(ChatStreamEnd))]
 [JsonSerializable(typeof(Conversation))]
+[JsonSerializable(typeof(ConversationPage))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(OpenAiRequest))]
 [JsonSerializable(typeof(OpenAiCompletion))]

@@ -1,15 +1,18 @@
-// Production server for the AgentSystem frontend: serves dist/ (built by `npm run build`), /healthz and /config.js.
-// Zero dependencies, so the runtime image needs only node and dist/. Configuration (all optional):
-//   PORT         port to listen on                       (default 3000)
-//   HOST         address to bind                         (default 0.0.0.0)
-//   GATEWAY_URL  gateway base URL as the browser sees it (default http://localhost:8080)
-//   API_KEY      sent by the app as X-Api-Key            (default empty: no header)
+// Production server for the AgentSystem frontend: serves dist/ (built by `npm run build`), /healthz, and /api/* on the
+// gateway with the API key added. Zero dependencies, so the runtime image needs only node and dist/. Configuration
+// (all optional):
+//   PORT           port to listen on                                  (default 3000)
+//   HOST           address to bind                                    (default 0.0.0.0)
+//   GATEWAY_URL    the gateway, as this server reaches it             (default http://localhost:8080)
+//   API_KEY        added to /api/* calls as X-Api-Key; never sent to browsers (default empty: no header)
+//   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: any; see README)
 
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { configFromEnv, createHandler } from './server/handler.mjs';
+import { proxyConfigFromEnv } from './server/apiProxy.mjs';
+import { createHandler } from './server/handler.mjs';
 
 const distDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dist');
 if (!fs.existsSync(path.join(distDir, 'index.html'))) {
@@ -25,6 +28,14 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const host = process.env.HOST?.trim() || '0.0.0.0';
 
+let config;
+try {
+  config = proxyConfigFromEnv(process.env);
+} catch (error) {
+  console.error(`frontend: ${/** @type {Error} */ (error).message}`);
+  process.exit(1);
+}
+
 const server = http.createServer(createHandler({ distDir, env: process.env }));
 server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
 
@@ -36,9 +47,9 @@ server.on('error', (error) => {
 server.listen(port, host, () => {
   const address = server.address();
   const shown = typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : `${host}:${port}`;
-  const config = configFromEnv(process.env);
+  const hosts = config.allowedHosts.length > 0 ? config.allowedHosts.join(', ') : 'any';
   console.log(
-    `frontend: listening on http://${shown} (gateway ${config.gatewayUrl}, api key ${config.apiKey ? 'set' : 'not set'})`,
+    `frontend: listening on http://${shown} (/api -> ${config.gatewayUrl.href.replace(/\/+$/, '')}, api key ${config.apiKey ? 'set' : 'not set'}, hosts ${hosts})`,
   );
 });
 

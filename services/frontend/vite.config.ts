@@ -1,24 +1,24 @@
 import react from '@vitejs/plugin-react';
 import type { Connect, Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
-import { configFromEnv, renderConfigScript } from './server/handler.mjs';
+import { createApiProxy, isApiPath, proxyConfigFromEnv } from './server/apiProxy.mjs';
 
 /**
- * Serves /config.js in `vite` (dev) and `vite preview` the way server.mjs does in production: from GATEWAY_URL and
- * API_KEY, read per request, never written into the bundle.
+ * /api/* in `vite` (dev) and `vite preview` as server.mjs does it in production: forwarded to GATEWAY_URL with API_KEY
+ * added on the server, refused to other origins.
  */
-function runtimeConfig(): Plugin {
+function apiProxy(): Plugin {
+  let proxy: ReturnType<typeof createApiProxy> | undefined;
   const middleware: Connect.NextHandleFunction = (req, res, next) => {
-    if (req.url?.split('?')[0] !== '/config.js') {
+    if (!isApiPath(req.url?.split('?')[0] ?? '')) {
       next();
       return;
     }
-    res.setHeader('Content-Type', 'text/javascript; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-store');
-    res.end(renderConfigScript(configFromEnv(process.env)));
+    proxy ??= createApiProxy(proxyConfigFromEnv(process.env));
+    proxy(req, res);
   };
   return {
-    name: 'agentsystem-runtime-config',
+    name: 'agentsystem-api-proxy',
     configureServer(server) {
       server.middlewares.use(middleware);
     },
@@ -29,7 +29,7 @@ function runtimeConfig(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), runtimeConfig()],
+  plugins: [react(), apiProxy()],
   server: { port: 3000 },
   preview: { port: 3000 },
   build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -18,10 +19,14 @@ public static class ChatApi
     /// <summary>How much of a stored conversation goes to the provider with the new messages.</summary>
     public const int MaxHistoryMessages = 100;
 
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+
     public static RouteGroupBuilder MapChatApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/chat").WithTags("Chat");
         api.MapPost("/", ChatAsync);
+        api.MapGet("/conversations", ListConversationsAsync);
         api.MapGet("/conversations/{id:guid}", GetConversationAsync);
         return api;
     }
@@ -36,8 +41,7 @@ public static class ChatApi
         var errors = ChatValidation.Validate(request);
         if (errors.Count > 0)
         {
-            // 422, not the 400 of TypedResults.ValidationProblem: the JSON was well-formed, its content was not.
-            return TypedResults.Problem(new HttpValidationProblemDetails(errors) { Status = StatusCodes.Status422UnprocessableEntity });
+            return ValidationProblem(errors);
         }
 
         List<ChatMessage> history = [];
@@ -78,6 +82,23 @@ public static class ChatApi
     public static async Task<Results<Ok<Conversation>, ProblemHttpResult>> GetConversationAsync(
         Guid id, IConversationStore store, CancellationToken cancellationToken) =>
         await store.FindAsync(id, cancellationToken) is { } conversation ? TypedResults.Ok(conversation) : ConversationNotFound(id);
+
+    /// <summary><c>?page=&amp;pageSize=</c>, the most recently active first; 422 naming the parameter when one is not usable.</summary>
+    public static async Task<Results<Ok<ConversationPage>, ProblemHttpResult>> ListConversationsAsync(
+        string? page, string? pageSize, IConversationStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        var pageNumber = ParseInt(page, 1, "page", int.MaxValue, errors);
+        var size = ParseInt(pageSize, DefaultPageSize, "pageSize", MaxPageSize, errors);
+        if (errors.Count > 0)
+        {
+            return ValidationProblem(errors);
+        }
+
+        return TypedResults.Ok(await store.ListAsync(pageNumber, size, cancellationToken));
+    }
 
     // data: {"delta":"..."} per piece, then data: {"conversationId":"...","provider":"..."} and data: [DONE] (docs/api.md).
     // A provider failing midway ends the stream with an "error" event holding a ProblemDetails, without [DONE], and nothing is stored.
@@ -133,6 +154,26 @@ public static class ChatApi
         await store.AppendAsync(id, messages, cancellationToken);
         return id;
     }
+
+    private static int ParseInt(string? text, int fallback, string name, int max, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) && value >= 1 && value <= max)
+        {
+            return value;
+        }
+
+        errors[name] = [max == int.MaxValue ? $"'{name}' must be a whole number from 1." : $"'{name}' must be a whole number from 1 to {max}."];
+        return fallback;
+    }
+
+    // 422, not the 400 of TypedResults.ValidationProblem: the request was well-formed, its content was not.
+    private static ProblemHttpResult ValidationProblem(Dictionary<string, string[]> errors) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(errors) { Status = StatusCodes.Status422UnprocessableEntity });
 
     private static ProblemDetails ProviderFailed(ChatProviderException error) => new()
     {

@@ -17,6 +17,16 @@ public sealed record StoredChatMessage(string Role, string Content, DateTimeOffs
 
 public sealed record Conversation(Guid Id, DateTimeOffset CreatedAt, IReadOnlyList<StoredChatMessage> Messages);
 
+/// <summary>An item of <c>GET /chat/conversations</c>: <paramref name="Title"/> is the start of the first user message.</summary>
+public sealed record ConversationSummary(Guid Id, string Title, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int MessageCount)
+{
+    /// <summary>How much of the first user message a title keeps.</summary>
+    public const int TitleLength = 100;
+}
+
+/// <summary>One page of conversations, the most recently active first.</summary>
+public sealed record ConversationPage(IReadOnlyList<ConversationSummary> Items, int Page, int PageSize, long Total);
+
 public static class ChatRoles
 {
     public const string System = "system";

@@ -13,4 +13,7 @@ public interface IConversationStore
     Task AppendAsync(Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
 
     Task<Conversation?> FindAsync(Guid conversationId, CancellationToken cancellationToken);
+
+    /// <summary>Page <paramref name="page"/> (from 1) of the conversations, the most recently active first.</summary>
+    Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken);
 }

@@ -43,6 +43,31 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         }
     }
 
+    public Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+
+        lock (_gate)
+        {
+            var items = _conversations.Values
+                .Select(Summarize)
+                .OrderByDescending(summary => summary.UpdatedAt).ThenByDescending(summary => summary.Id)
+                .Skip((int)Math.Min(int.MaxValue, (page - 1L) * pageSize)).Take(pageSize)
+                .ToList();
+            return Task.FromResult(new ConversationPage(items, page, pageSize, _conversations.Count));
+        }
+    }
+
+    // The same rules as the SQL of PostgresConversationStore.ListAsync.
+    private static ConversationSummary Summarize(Conversation conversation)
+    {
+        var first = conversation.Messages.FirstOrDefault(message => message.Role == ChatRoles.User)?.Content ?? "";
+        var title = first.Length <= ConversationSummary.TitleLength ? first : first[..ConversationSummary.TitleLength];
+        var updatedAt = conversation.Messages.Count > 0 ? conversation.Messages[^1].CreatedAt : conversation.CreatedAt;
+        return new(conversation.Id, title, conversation.CreatedAt, updatedAt, conversation.Messages.Count);
+    }
+
     private static List<StoredChatMessage> Stored(IReadOnlyList<ChatMessage> messages, DateTimeOffset now) =>
         [.. messages.Select(message => new StoredChatMessage(message.Role, message.Content, now))];
 }

@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace AgentSystem.Chat.Storage;
 
-/// <summary>Conversations in <c>chat_conversations</c> and <c>chat_messages</c> (see Migrations/0001_chat.sql).</summary>
+/// <summary>Conversations in <c>chat_conversations</c> and <c>chat_messages</c> (see Migrations/).</summary>
 public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConversationStore
 {
     public const string ConnectionStringName = "Postgres";
@@ -14,7 +14,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
 
         var id = Guid.CreateVersion7();
         await using var batch = database.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO chat_conversations (id, created_at) VALUES ($1, now())") { Parameters = { new() { Value = id } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO chat_conversations (id, created_at, updated_at) VALUES ($1, now(), now())") { Parameters = { new() { Value = id } } });
         AddMessages(batch, id, messages);
         // One round trip; a batch without an explicit transaction runs in an implicit one: all rows or none.
         await batch.ExecuteNonQueryAsync(cancellationToken);
@@ -27,6 +27,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
 
         await using var batch = database.CreateBatch();
         AddMessages(batch, conversationId, messages);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE chat_conversations SET updated_at = now() WHERE id = $1") { Parameters = { new() { Value = conversationId } } });
         try
         {
             await batch.ExecuteNonQueryAsync(cancellationToken);
@@ -61,6 +62,42 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         }
 
         return createdAt is { } created ? new Conversation(conversationId, created, messages) : null;
+    }
+
+    public async Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+
+        // One round trip: the total, then the page. The title and count read chat_messages by its (conversation_id, id)
+        // index for the page's rows only.
+        await using var batch = database.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT count(*) FROM chat_conversations"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            """
+            SELECT c.id, c.created_at, c.updated_at,
+                   coalesce((SELECT left(m.content, $3) FROM chat_messages m WHERE m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1), ''),
+                   (SELECT count(*) FROM chat_messages m WHERE m.conversation_id = c.id)
+            FROM chat_conversations c
+            ORDER BY c.updated_at DESC, c.id DESC
+            LIMIT $1 OFFSET $2
+            """)
+        {
+            Parameters = { new() { Value = pageSize }, new() { Value = (page - 1L) * pageSize }, new() { Value = ConversationSummary.TitleLength } },
+        });
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+
+        await reader.ReadAsync(cancellationToken);
+        var total = reader.GetInt64(0);
+        await reader.NextResultAsync(cancellationToken);
+        var items = new List<ConversationSummary>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            items.Add(new ConversationSummary(
+                reader.GetGuid(0), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2), checked((int)reader.GetInt64(4))));
+        }
+
+        return new ConversationPage(items, page, pageSize, total);
     }
 
     private static void AddMessages(NpgsqlBatch batch, Guid conversationId, IReadOnlyList<ChatMessage> messages)

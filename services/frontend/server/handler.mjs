@@ -3,21 +3,16 @@
 //
 // Routes:
 //   GET /healthz    -> 200 {"status":"Healthy"}
-//   GET /readyz     -> 200 when dist/index.html is there to serve, else 503 (the gateway is the browser's dependency,
-//                      not this server's, so it is not checked here)
-//   GET /config.js  -> window.__AGENTSYSTEM_CONFIG__ = {...}; built from the environment at run time (never baked in)
+//   GET /readyz     -> 200 when dist/index.html is there to serve, else 503 (the gateway is checked by the page, through
+//                      /api/info, not here: a gateway that is down must not take the page away)
+//   /api/*          -> the gateway, with the API key added (server/apiProxy.mjs); every method
 //   GET /<file>     -> the file from dist/ with its content type
 //   GET /<route>    -> dist/index.html (SPA fallback) for paths that are not files
-// Paths that resolve outside dist/ are answered 404. Only GET and HEAD are allowed.
+// Paths that resolve outside dist/ are answered 404. Only GET and HEAD are allowed outside /api.
 
 import fs from 'node:fs';
 import path from 'node:path';
-
-/** Gateway address the browser talks to when GATEWAY_URL is not set. */
-export const DEFAULT_GATEWAY_URL = 'http://localhost:8080';
-
-/** The global the app reads its run-time configuration from (see src/config.ts). */
-export const CONFIG_GLOBAL = '__AGENTSYSTEM_CONFIG__';
+import { DEFAULT_TIMEOUTS, createApiProxy, isApiPath, proxyConfigFromEnv } from './apiProxy.mjs';
 
 /** @type {Readonly<Record<string, string>>} */
 export const CONTENT_TYPES = Object.freeze({
@@ -47,45 +42,12 @@ export const CONTENT_TYPES = Object.freeze({
 const FALLBACK_CONTENT_TYPE = 'application/octet-stream';
 
 /**
- * @typedef {object} FrontendConfig
- * @property {string} gatewayUrl  Base URL of the gateway, as the browser must reach it.
- * @property {string} apiKey      Sent as X-Api-Key by the app; empty when the gateway needs none.
- */
-
-/**
  * @typedef {object} HandlerOptions
  * @property {string} distDir                             Directory holding the built app (index.html, assets/).
- * @property {Record<string, string | undefined>} [env]  Where GATEWAY_URL and API_KEY come from; process.env by default.
+ * @property {Record<string, string | undefined>} [env]  GATEWAY_URL, API_KEY, ALLOWED_HOSTS; process.env by default.
+ * @property {import('./apiProxy.mjs').Timeouts} [timeouts]  Of the calls to the gateway (tests shorten them).
+ * @property {(line: string) => void} [log]              Where refused cross-origin requests are reported.
  */
-
-/**
- * The run-time configuration from environment variables, with defaults.
- * @param {Record<string, string | undefined>} env
- * @returns {FrontendConfig}
- */
-export function configFromEnv(env) {
-  const gatewayUrl = (env.GATEWAY_URL ?? '').trim();
-  return {
-    gatewayUrl: gatewayUrl === '' ? DEFAULT_GATEWAY_URL : gatewayUrl,
-    apiKey: (env.API_KEY ?? '').trim(),
-  };
-}
-
-/**
- * The body of /config.js. Values go through JSON.stringify, then the characters that could end a script element or a
- * JavaScript string literal in older engines are escaped as well, so no value can break out of the object literal.
- * @param {FrontendConfig} config
- * @returns {string}
- */
-export function renderConfigScript(config) {
-  const json = JSON.stringify({ gatewayUrl: config.gatewayUrl, apiKey: config.apiKey })
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
-  return `window.${CONFIG_GLOBAL} = ${json};\n`;
-}
 
 /**
  * @param {string} filePath
@@ -206,21 +168,28 @@ function sendFile(res, filePath, stats, cacheControl, head) {
 export function createHandler(options) {
   const distDir = path.resolve(options.distDir);
   const indexHtml = path.join(distDir, 'index.html');
-  const env = options.env ?? process.env;
-  // Read once: the environment of a running process does not change, and /config.js is asked for on every page load.
-  const configScript = renderConfigScript(configFromEnv(env));
+  // Read once (the environment of a running process does not change); throws when GATEWAY_URL is not usable.
+  const api = createApiProxy({
+    ...proxyConfigFromEnv(options.env ?? process.env),
+    timeouts: options.timeouts ?? DEFAULT_TIMEOUTS,
+    ...(options.log ? { log: options.log } : {}),
+  });
 
   return (req, res) => {
+    const target = req.url ?? '/';
+    const queryStart = target.search(/[?#]/);
+    const urlPath = queryStart === -1 ? target : target.slice(0, queryStart);
+    if (isApiPath(urlPath)) {
+      api(req, res);
+      return;
+    }
+
     const method = req.method ?? 'GET';
     const head = method === 'HEAD';
     if (method !== 'GET' && !head) {
       send(res, 405, 'text/plain; charset=utf-8', 'Method Not Allowed\n', false, { Allow: 'GET, HEAD' });
       return;
     }
-
-    const target = req.url ?? '/';
-    const queryStart = target.search(/[?#]/);
-    const urlPath = queryStart === -1 ? target : target.slice(0, queryStart);
 
     if (urlPath === '/healthz') {
       send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ status: 'Healthy' }), head, {
@@ -234,11 +203,6 @@ export function createHandler(options) {
       send(res, ready ? 200 : 503, 'application/json; charset=utf-8', JSON.stringify({ status: ready ? 'Healthy' : 'Unhealthy' }), head, {
         'Cache-Control': 'no-store',
       });
-      return;
-    }
-
-    if (urlPath === '/config.js') {
-      send(res, 200, 'text/javascript; charset=utf-8', configScript, head, { 'Cache-Control': 'no-store' });
       return;
     }
 

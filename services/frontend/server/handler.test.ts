@@ -4,42 +4,15 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configFromEnv, contentTypeFor, createHandler, renderConfigScript, resolveInside } from './handler.mjs';
-
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
-}
+import { contentTypeFor, createHandler, resolveInside } from './handler.mjs';
+import { send, type SendOptions } from './testClient';
 
 let root: string;
 let distDir: string;
 let server: http.Server;
 let port: number;
 
-/** Sends the request target exactly as given (fetch and URL would normalise away the `..` we want to test). */
-function get(target: string, options: { method?: string; headers?: http.OutgoingHttpHeaders } = {}): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: target, method: options.method ?? 'GET', headers: options.headers ?? {} },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (body += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Evaluates a /config.js body the way a browser would and returns what it put on window. */
-function evaluateConfigScript(script: string): unknown {
-  const window: Record<string, unknown> = {};
-  new Function('window', script)(window);
-  return window.__AGENTSYSTEM_CONFIG__;
-}
+const get = (target: string, options: SendOptions = {}) => send(port, target, options);
 
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'frontend-handler-'));
@@ -83,30 +56,15 @@ describe('GET /readyz', () => {
   });
 });
 
-describe('GET /config.js', () => {
-  it('serves the configuration from the environment, uncached', async () => {
-    const answer = await get('/config.js');
-    expect(answer.status).toBe(200);
-    expect(answer.headers['content-type']).toBe('text/javascript; charset=utf-8');
-    expect(answer.headers['cache-control']).toBe('no-store');
-    expect(answer.body).toBe('window.__AGENTSYSTEM_CONFIG__ = {"gatewayUrl":"http://gateway:8080","apiKey":"k-123"};\n');
+describe('the API key', () => {
+  it.each(['/config.js', '/', '/tasks/42', '/assets/index-abc123.js'])('is in no answer to a page request (%s)', async (target) => {
+    const answer = await get(target);
+    expect(answer.body).not.toContain('k-123');
+    expect(JSON.stringify(answer.headers)).not.toContain('k-123');
   });
 
-  it('uses the defaults when GATEWAY_URL and API_KEY are unset or blank', () => {
-    expect(configFromEnv({})).toEqual({ gatewayUrl: 'http://localhost:8080', apiKey: '' });
-    expect(configFromEnv({ GATEWAY_URL: '  ', API_KEY: '' })).toEqual({ gatewayUrl: 'http://localhost:8080', apiKey: '' });
-  });
-
-  it('escapes values so they cannot break out of the script', () => {
-    const hostile = {
-      gatewayUrl: 'http://x/"};alert(1);//</script><script>alert(2)</script>',
-      apiKey: 'a\\b"c\n\u2028\u2029&<>',
-    };
-    const script = renderConfigScript(hostile);
-
-    expect(script).not.toMatch(/<|>|\u2028|\u2029/);
-    expect(script.split('\n').filter(Boolean)).toHaveLength(1);
-    expect(evaluateConfigScript(script)).toEqual(hostile);
+  it('has no /config.js to be read from: it is gone', async () => {
+    expect((await get('/config.js')).status).toBe(404);
   });
 });
 

@@ -1,22 +1,20 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { API_KEY_HEADER } from './api';
 import { App } from './App';
 import { HEALTH_TIMEOUT_MS, RECHECK_INTERVAL_MS } from './GatewayStatus';
 import { fakeGateway, json, makeTask } from './test-utils';
 
-const config = { gatewayUrl: 'http://gateway.test:8080', apiKey: '' };
 const emptyPage = { items: [], page: 1, pageSize: 20, total: 0 };
 
 function healthy(): Response {
-  return json({ status: 'Healthy' });
+  return json({ name: 'gateway', version: '1.0.0' });
 }
 
-/** A gateway whose /healthz answers with `health` and whose task list is empty. */
+/** A gateway whose /api/info answers with `health` and whose task list is empty. */
 function gatewayWith(health: () => Response | Promise<Response>) {
   const gateway = fakeGateway()
-    .on('GET /healthz', health)
+    .on('GET /api/info', health)
     .on('GET /api/tasks', () => json(emptyPage));
   vi.stubGlobal('fetch', gateway.fetch);
   return gateway;
@@ -34,27 +32,27 @@ afterEach(() => {
 });
 
 describe('App shell and gateway status', () => {
-  it('shows the header, the navigation and the configured gateway address', async () => {
-    gatewayWith(healthy);
-    render(<App config={config} />);
+  it('shows the header and the navigation, and asks the gateway through the page\'s own origin', async () => {
+    const gateway = gatewayWith(healthy);
+    render(<App />);
 
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('AgentSystem');
     expect(screen.getByRole('navigation', { name: 'Main' })).toBeTruthy();
-    expect(screen.getByTestId('gateway-url').textContent).toBe('http://gateway.test:8080');
     await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
+    expect(gateway.fetch.mock.calls.map(([url]) => String(url))).toContain('/api/info');
   });
 
   it('shows "checking" until the gateway answers, then "healthy"', async () => {
     let answer: (response: Response) => void = () => {};
     const gateway = gatewayWith(() => new Promise<Response>((resolve) => (answer = resolve)));
 
-    render(<App config={config} />);
+    render(<App />);
     expect(gatewayStatus().textContent).toBe('gateway: checking…');
 
     await act(async () => answer(healthy()));
 
     expect(gatewayStatus().textContent).toBe('gateway: healthy');
-    expect(gateway.sent('GET', '/healthz')[0]!.url.href).toBe('http://gateway.test:8080/healthz');
+    expect(gateway.sent('GET', '/api/info')).toHaveLength(1);
   });
 
   it('shows a clear "unreachable" state, not a blank page, when nothing answers', async () => {
@@ -62,32 +60,44 @@ describe('App shell and gateway status', () => {
       'fetch',
       vi.fn<typeof fetch>(async () => Promise.reject(new TypeError('Failed to fetch'))),
     );
-    render(<App config={config} />);
+    render(<App />);
 
     await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
     const banner = screen.getByTestId('gateway-unreachable');
     expect(banner.getAttribute('role')).toBe('alert');
-    expect(banner.textContent).toMatch(/The gateway is unreachable\..*http:\/\/gateway\.test:8080.*Failed to fetch/);
+    expect(banner.textContent).toMatch(/The gateway is unreachable\. No answer from the server: Failed to fetch\./);
     expect((await screen.findByTestId('tasks-error')).textContent).toMatch(/Gateway unreachable/);
+  });
+
+  it('shows "unreachable" with the reason when the frontend server cannot reach the gateway (502)', async () => {
+    const problem = { title: 'The gateway is unreachable', status: 502, detail: 'The frontend server could not reach the gateway (ECONNREFUSED).' };
+    gatewayWith(() => json(problem, 502)).on('GET /api/tasks', () => json(problem, 502));
+    render(<App />);
+
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
+    expect(screen.getByTestId('gateway-unreachable').textContent).toContain(
+      'The gateway is unreachable: The frontend server could not reach the gateway (ECONNREFUSED). (HTTP 502)',
+    );
+    expect((await screen.findByTestId('tasks-error')).className).toContain('alert-unreachable');
   });
 
   it('shows "unreachable" when the gateway answers with an error status', async () => {
     gatewayWith(() => new Response('', { status: 503 }));
-    render(<App config={config} />);
+    render(<App />);
 
     await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
-    expect(screen.getByText('GET /healthz failed: HTTP 503')).toBeTruthy();
+    expect(screen.getByText('GET /api/info failed: HTTP 503')).toBeTruthy();
   });
 
   it('shows "unreachable" when the gateway does not answer in time', async () => {
     vi.useFakeTimers();
     vi.stubGlobal('fetch', vi.fn<typeof fetch>(() => new Promise<Response>(() => {})));
-    render(<App config={config} />);
+    render(<App />);
 
     await act(async () => vi.advanceTimersByTime(HEALTH_TIMEOUT_MS));
 
     expect(gatewayStatus().textContent).toBe('gateway: unreachable');
-    expect(screen.getByText(`no answer within ${HEALTH_TIMEOUT_MS / 1000} s`)).toBeTruthy();
+    expect(screen.getByText(`No answer within ${HEALTH_TIMEOUT_MS / 1000} s`)).toBeTruthy();
   });
 
   it('checks again on request', async () => {
@@ -96,7 +106,7 @@ describe('App shell and gateway status', () => {
       if (!up) throw new TypeError('Failed to fetch');
       return healthy();
     });
-    render(<App config={config} />);
+    render(<App />);
     await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
 
     up = true;
@@ -104,7 +114,7 @@ describe('App shell and gateway status', () => {
 
     await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
     expect(screen.queryByTestId('gateway-unreachable')).toBeNull();
-    expect(gateway.sent('GET', '/healthz')).toHaveLength(2);
+    expect(gateway.sent('GET', '/api/info')).toHaveLength(2);
   });
 
   it('checks again by itself while unreachable', async () => {
@@ -114,7 +124,7 @@ describe('App shell and gateway status', () => {
       if (!up) throw new TypeError('Failed to fetch');
       return healthy();
     });
-    render(<App config={config} />);
+    render(<App />);
     await act(() => vi.advanceTimersByTimeAsync(0));
     expect(gatewayStatus().textContent).toBe('gateway: unreachable');
 
@@ -122,22 +132,24 @@ describe('App shell and gateway status', () => {
     await act(() => vi.advanceTimersByTimeAsync(RECHECK_INTERVAL_MS));
 
     expect(gatewayStatus().textContent).toBe('gateway: healthy');
-    expect(gateway.sent('GET', '/healthz')).toHaveLength(2);
+    expect(gateway.sent('GET', '/api/info')).toHaveLength(2);
   });
 
-  it('sends the configured API key', async () => {
+  it('holds no API key: no request carries one, and every request goes to the page\'s own origin', async () => {
     const gateway = gatewayWith(healthy);
-    render(<App config={{ ...config, apiKey: 'k-123' }} />);
+    render(<App />);
 
     await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
-    expect(gateway.requests.every((r) => r.headers.get(API_KEY_HEADER) === 'k-123')).toBe(true);
+    expect(gateway.requests.length).toBeGreaterThan(0);
+    expect(gateway.requests.some((r) => r.headers.has('X-Api-Key') || r.headers.has('Authorization'))).toBe(false);
+    expect(gateway.requests.every((r) => r.url.origin === 'http://frontend.test')).toBe(true);
   });
 });
 
 describe('App routing', () => {
   it('shows the task list at /, and moves between pages through the navigation', async () => {
     gatewayWith(healthy);
-    render(<App config={config} />);
+    render(<App />);
     expect(await screen.findByTestId('tasks-empty')).toBeTruthy();
     expect(screen.getByTestId('nav-tasks').getAttribute('aria-current')).toBe('page');
 
@@ -158,7 +170,7 @@ describe('App routing', () => {
       .on('POST /api/tasks', () => json(makeTask({ id: 'abc', status: 'queued' }), 202))
       .on('GET /api/tasks/abc', () => json(makeTask({ id: 'abc', status: 'succeeded' })));
     window.history.replaceState(null, '', '/new');
-    render(<App config={config} />);
+    render(<App />);
 
     fireEvent.change(screen.getByTestId('goal-input'), { target: { value: 'Summarise: the quick brown fox' } });
     fireEvent.click(screen.getByTestId('task-submit'));
@@ -171,7 +183,7 @@ describe('App routing', () => {
   it('answers unknown paths with a not-found page', () => {
     gatewayWith(healthy);
     window.history.replaceState(null, '', '/nowhere');
-    render(<App config={config} />);
+    render(<App />);
     expect(screen.getByRole('heading', { name: 'Page not found' })).toBeTruthy();
   });
 });

@@ -1,7 +1,6 @@
 import { useEffect, useMemo, useRef } from 'react';
 import { createApiClient, type ApiClient } from './api';
 import { ChatPage } from './chat/ChatPage';
-import type { AppConfig } from './config';
 import { GatewayStatus } from './GatewayStatus';
 import { Link, matchRoute, navigate, paths, useLocation, type Route } from './router';
 import { TaskDetail } from './tasks/TaskDetail';
@@ -9,8 +8,7 @@ import { TaskForm } from './tasks/TaskForm';
 import { TaskList } from './tasks/TaskList';
 
 interface AppProps {
-  readonly config: AppConfig;
-  /** The gateway client; made from config when not given (tests may pass their own). */
+  /** The gateway client; the page's own /api when not given (tests may pass their own). */
   readonly api?: ApiClient;
 }
 
@@ -22,11 +20,8 @@ const TITLES: Record<Route['name'], string> = {
   'not-found': 'Not found',
 };
 
-export function App({ config, api }: AppProps) {
-  const client = useMemo(
-    () => api ?? createApiClient({ baseUrl: config.gatewayUrl, apiKey: config.apiKey }),
-    [api, config.gatewayUrl, config.apiKey],
-  );
+export function App({ api }: AppProps) {
+  const client = useMemo(() => api ?? createApiClient(), [api]);
   const location = useLocation();
   const route = matchRoute(location.pathname);
   const mainRef = useRef<HTMLElement>(null);
@@ -62,15 +57,13 @@ export function App({ config, api }: AppProps) {
           {navLink(paths.newTask(), 'New task', route.name === 'new-task', 'nav-new-task')}
           {navLink(paths.chat(), 'Chat', route.name === 'chat', 'nav-chat')}
         </nav>
-        <GatewayStatus gatewayUrl={config.gatewayUrl} api={client} />
+        <GatewayStatus api={client} />
       </header>
       <main id="main" className="content" ref={mainRef} tabIndex={-1}>
-        {route.name === 'tasks' && <TaskList api={client} gatewayUrl={config.gatewayUrl} search={location.search} />}
-        {route.name === 'new-task' && (
-          <TaskForm api={client} gatewayUrl={config.gatewayUrl} onCreated={(task) => navigate(paths.task(task.id))} />
-        )}
-        {route.name === 'task' && <TaskDetail key={route.id} api={client} gatewayUrl={config.gatewayUrl} id={route.id} />}
-        {route.name === 'chat' && <ChatPage api={client} gatewayUrl={config.gatewayUrl} />}
+        {route.name === 'tasks' && <TaskList api={client} search={location.search} />}
+        {route.name === 'new-task' && <TaskForm api={client} onCreated={(task) => navigate(paths.task(task.id))} />}
+        {route.name === 'task' && <TaskDetail key={route.id} api={client} id={route.id} />}
+        {route.name === 'chat' && <ChatPage api={client} id={route.id} />}
         {route.name === 'not-found' && (
           <section className="card" aria-labelledby="nf-heading">
             <h2 id="nf-heading">Page not found</h2>
@@ -80,9 +73,6 @@ export function App({ config, api }: AppProps) {
           </section>
         )}
       </main>
-      <footer className="footer">
-        gateway <code data-testid="gateway-url">{config.gatewayUrl}</code>
-      </footer>
     </div>
   );
 }

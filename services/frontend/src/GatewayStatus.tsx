@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import type { ApiClient } from './api';
+import { describeError, type ApiClient } from './api';
 
 export type GatewayState =
   | { readonly kind: 'checking' }
@@ -12,15 +12,14 @@ export const HEALTH_TIMEOUT_MS = 5_000;
 export const RECHECK_INTERVAL_MS = 10_000;
 
 interface GatewayStatusProps {
-  readonly gatewayUrl: string;
   readonly api: ApiClient;
 }
 
 /**
- * The gateway's /healthz as a small indicator in the header, and a banner under it while the gateway does not answer,
- * so an unreachable gateway reads as such instead of as an empty page.
+ * Whether the gateway answers (GET /api/info through the page's server) as a small indicator in the header, and a
+ * banner under it while it does not, so an unreachable gateway reads as such instead of as an empty page.
  */
-export function GatewayStatus({ gatewayUrl, api }: GatewayStatusProps) {
+export function GatewayStatus({ api }: GatewayStatusProps) {
   const [state, setState] = useState<GatewayState>({ kind: 'checking' });
   const [attempt, setAttempt] = useState(0);
 
@@ -30,10 +29,10 @@ export function GatewayStatus({ gatewayUrl, api }: GatewayStatusProps) {
     const controller = new AbortController();
     const timer = setTimeout(() => {
       controller.abort();
-      setState({ kind: 'unreachable', reason: `no answer within ${HEALTH_TIMEOUT_MS / 1000} s` });
+      setState({ kind: 'unreachable', reason: `No answer within ${HEALTH_TIMEOUT_MS / 1000} s` });
     }, HEALTH_TIMEOUT_MS);
     // No reset to "checking" here: a background re-check keeps the banner up until the gateway answers.
-    api.health(controller.signal).then(
+    api.info(controller.signal).then(
       () => {
         if (controller.signal.aborted) return;
         clearTimeout(timer);
@@ -42,7 +41,7 @@ export function GatewayStatus({ gatewayUrl, api }: GatewayStatusProps) {
       (error: unknown) => {
         if (controller.signal.aborted) return;
         clearTimeout(timer);
-        setState({ kind: 'unreachable', reason: error instanceof Error ? error.message : String(error) });
+        setState({ kind: 'unreachable', reason: describeError(error) });
       },
     );
     return () => {
@@ -75,9 +74,8 @@ export function GatewayStatus({ gatewayUrl, api }: GatewayStatusProps) {
       {state.kind === 'unreachable' && (
         <div className="banner" role="alert" data-testid="gateway-unreachable">
           <div>
-            <strong>The gateway is unreachable.</strong> The page talks to{' '}
-            <code>{gatewayUrl}</code>, which did not answer: <span className="reason">{state.reason}</span>
-            . Start the system (see the README), or set <code>GATEWAY_URL</code> for the frontend server.
+            <strong>The gateway is unreachable.</strong> <span className="reason">{state.reason}</span>. Start the system
+            (see the README), or check <code>GATEWAY_URL</code> where the frontend server runs.
           </div>
           <button type="button" className="secondary" onClick={recheck}>
             Check again

@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
-  API_KEY_HEADER,
   ApiError,
   IDEMPOTENCY_KEY_HEADER,
   createApiClient,
   describeError,
   isNetworkError,
+  isUnreachable,
   parseProblem,
 } from './api';
 
@@ -24,45 +24,46 @@ function sentRequest(fetchMock: ReturnType<typeof fakeFetch>) {
 }
 
 describe('createApiClient', () => {
-  it('calls baseUrl + path and returns the parsed JSON', async () => {
-    const fetchMock = fakeFetch(() => json({ status: 'Healthy' }));
-    const api = createApiClient({ baseUrl: 'http://gw:8080/', fetch: fetchMock });
+  it('calls the page\'s own origin (a relative path) and returns the parsed JSON', async () => {
+    const fetchMock = fakeFetch(() => json({ name: 'gateway', version: '1.0.0' }));
+    const api = createApiClient({ fetch: fetchMock });
 
-    await expect(api.health()).resolves.toEqual({ status: 'Healthy' });
+    await expect(api.info()).resolves.toEqual({ name: 'gateway', version: '1.0.0' });
 
     const { url, init, headers } = sentRequest(fetchMock);
-    expect(url).toBe('http://gw:8080/healthz');
+    expect(url).toBe('/api/info');
     expect(init.method).toBe('GET');
     expect(headers.get('Accept')).toBe('application/json');
   });
 
-  it('sets X-Api-Key when a key is configured', async () => {
+  it('puts a baseUrl, when given, before the path', async () => {
     const fetchMock = fakeFetch(() => json({}));
-    await createApiClient({ baseUrl: 'http://gw', apiKey: 'k-123', fetch: fetchMock }).request('/api/tasks');
+    await createApiClient({ baseUrl: 'http://gw:8080/', fetch: fetchMock }).request('/api/tasks');
 
-    expect(sentRequest(fetchMock).headers.get(API_KEY_HEADER)).toBe('k-123');
+    expect(sentRequest(fetchMock).url).toBe('http://gw:8080/api/tasks');
   });
 
-  it.each([undefined, '', '   '])('sends no X-Api-Key when the key is %j', async (apiKey) => {
+  it('never sends an API key or credentials header: the frontend server adds the key', async () => {
     const fetchMock = fakeFetch(() => json({}));
-    const options = apiKey === undefined ? {} : { apiKey };
-    await createApiClient({ baseUrl: 'http://gw', fetch: fetchMock, ...options }).request('/api/tasks');
+    await createApiClient({ fetch: fetchMock }).request('/api/tasks');
 
-    expect(sentRequest(fetchMock).headers.has(API_KEY_HEADER)).toBe(false);
+    const { headers } = sentRequest(fetchMock);
+    expect(headers.has('X-Api-Key')).toBe(false);
+    expect(headers.has('Authorization')).toBe(false);
   });
 
   it('throws an ApiError carrying status and body on a non-2xx answer', async () => {
     const problem = { title: 'Service Unavailable', status: 503 };
     const fetchMock = fakeFetch(() => new Response(JSON.stringify(problem), { status: 503, statusText: 'Service Unavailable' }));
-    const api = createApiClient({ baseUrl: 'http://gw', fetch: fetchMock });
+    const api = createApiClient({ fetch: fetchMock });
 
-    const error = await api.health().catch((e: unknown) => e);
+    const error = await api.info().catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({
       name: 'ApiError',
       status: 503,
-      message: 'GET /healthz failed: HTTP 503 Service Unavailable',
+      message: 'GET /api/info failed: HTTP 503 Service Unavailable',
     });
     expect(JSON.parse((error as ApiError).body)).toEqual(problem);
   });
@@ -71,12 +72,12 @@ describe('createApiClient', () => {
     const fetchMock = vi.fn<typeof fetch>(async () => {
       throw new TypeError('Failed to fetch');
     });
-    await expect(createApiClient({ baseUrl: 'http://gw', fetch: fetchMock }).health()).rejects.toThrow('Failed to fetch');
+    await expect(createApiClient({ fetch: fetchMock }).info()).rejects.toThrow('Failed to fetch');
   });
 
   it('sends json bodies with a JSON content type', async () => {
     const fetchMock = fakeFetch(() => json({ id: 'task-1' }, 201));
-    const api = createApiClient({ baseUrl: 'http://gw', fetch: fetchMock });
+    const api = createApiClient({ fetch: fetchMock });
 
     const created = await api.request<{ id: string }>('/api/tasks', { method: 'post', json: { prompt: 'hi' } });
 
@@ -89,12 +90,12 @@ describe('createApiClient', () => {
 
   it('returns undefined for an empty body', async () => {
     const fetchMock = fakeFetch(() => new Response(null, { status: 204 }));
-    await expect(createApiClient({ baseUrl: 'http://gw', fetch: fetchMock }).request('/api/x')).resolves.toBeUndefined();
+    await expect(createApiClient({ fetch: fetchMock }).request('/api/x')).resolves.toBeUndefined();
   });
 
   it('reports a 2xx body that is not JSON', async () => {
     const fetchMock = fakeFetch(() => new Response('<html>', { status: 200 }));
-    await expect(createApiClient({ baseUrl: 'http://gw', fetch: fetchMock }).request('/api/x')).rejects.toThrow(
+    await expect(createApiClient({ fetch: fetchMock }).request('/api/x')).rejects.toThrow(
       'GET /api/x returned a body that is not JSON',
     );
   });
@@ -103,7 +104,7 @@ describe('createApiClient', () => {
     const fetchMock = fakeFetch(() => json({ status: 'Healthy' }));
     vi.stubGlobal('fetch', fetchMock);
 
-    await createApiClient({ baseUrl: 'http://gw' }).health();
+    await createApiClient().info();
 
     expect(fetchMock).toHaveBeenCalledOnce();
   });
@@ -118,7 +119,7 @@ describe('ApiError and ProblemDetails', () => {
       errors: { 'jobs[0].type': ["Unknown job type 'nope'."], 'jobs[1].input': 'Input is too large.' },
     };
     const fetchMock = fakeFetch(() => json(problem, 422));
-    const api = createApiClient({ baseUrl: 'http://gw', fetch: fetchMock });
+    const api = createApiClient({ fetch: fetchMock });
 
     const error = await api.createTask({ jobs: [{ type: 'nope', input: '' }] }, { idempotencyKey: 'k1' }).catch((e: unknown) => e);
 
@@ -151,58 +152,64 @@ describe('ApiError and ProblemDetails', () => {
       'Bad Gateway: orchestrator is down (HTTP 502)',
     );
     expect(describeError(new ApiError('GET /api/tasks failed: HTTP 500', 500, ''))).toBe('GET /api/tasks failed: HTTP 500');
-    expect(describeError(new ApiError('m', 401, ''))).toMatch(/refused the API key/);
-    expect(describeError(new TypeError('Failed to fetch'))).toBe('Gateway unreachable: Failed to fetch');
+    expect(describeError(new ApiError('m', 401, ''))).toMatch(/refused the frontend server's API key.*API_KEY/);
+    expect(describeError(new TypeError('Failed to fetch'))).toBe('No answer from the server: Failed to fetch');
     expect(isNetworkError(new TypeError('Failed to fetch'))).toBe(true);
     expect(isNetworkError(new ApiError('m', 500, ''))).toBe(false);
+  });
+
+  it('counts no answer, and 502 and 504 answers, as unreachable', () => {
+    expect(isUnreachable(new TypeError('Failed to fetch'))).toBe(true);
+    expect(isUnreachable(new ApiError('m', 502, ''))).toBe(true);
+    expect(isUnreachable(new ApiError('m', 504, ''))).toBe(true);
+    expect(isUnreachable(new ApiError('m', 503, ''))).toBe(false);
+    expect(isUnreachable(new ApiError('m', 422, ''))).toBe(false);
   });
 });
 
 describe('task and chat calls', () => {
   it('creates a task with the Idempotency-Key header and the JSON body', async () => {
     const fetchMock = fakeFetch(() => json({ id: 't1', status: 'queued' }, 202));
-    const api = createApiClient({ baseUrl: 'http://gw', apiKey: 'k', fetch: fetchMock });
+    const api = createApiClient({ fetch: fetchMock });
 
     await expect(api.createTask({ goal: 'Summarise: x' }, { idempotencyKey: 'key-1' })).resolves.toMatchObject({ id: 't1' });
 
     const { url, init, headers } = sentRequest(fetchMock);
-    expect(url).toBe('http://gw/api/tasks');
+    expect(url).toBe('/api/tasks');
     expect(init.method).toBe('POST');
     expect(init.body).toBe('{"goal":"Summarise: x"}');
     expect(headers.get(IDEMPOTENCY_KEY_HEADER)).toBe('key-1');
-    expect(headers.get(API_KEY_HEADER)).toBe('k');
   });
 
   it('lists tasks with status and paging in the query', async () => {
     const fetchMock = fakeFetch(() => json({ items: [], page: 2, pageSize: 20, total: 0 }));
-    await createApiClient({ baseUrl: 'http://gw', fetch: fetchMock }).listTasks({ status: 'running', page: 2, pageSize: 20 });
-    expect(sentRequest(fetchMock).url).toBe('http://gw/api/tasks?status=running&page=2&pageSize=20');
+    await createApiClient({ fetch: fetchMock }).listTasks({ status: 'running', page: 2, pageSize: 20 });
+    expect(sentRequest(fetchMock).url).toBe('/api/tasks?status=running&page=2&pageSize=20');
   });
 
   it('escapes ids in paths and cancels with DELETE', async () => {
     const fetchMock = fakeFetch(() => json({ id: 'a/b', status: 'cancelled' }, 202));
-    await createApiClient({ baseUrl: 'http://gw', fetch: fetchMock }).cancelTask('a/b');
+    await createApiClient({ fetch: fetchMock }).cancelTask('a/b');
     const { url, init } = sentRequest(fetchMock);
-    expect(url).toBe('http://gw/api/tasks/a%2Fb');
+    expect(url).toBe('/api/tasks/a%2Fb');
     expect(init.method).toBe('DELETE');
   });
 
   it('asks for an event stream and returns the response unread', async () => {
     const fetchMock = fakeFetch(() => new Response('data: x\n\n', { headers: { 'Content-Type': 'text/event-stream' } }));
-    const api = createApiClient({ baseUrl: 'http://gw', apiKey: 'k', fetch: fetchMock });
+    const api = createApiClient({ fetch: fetchMock });
 
     const response = await api.taskEvents('t1');
 
     expect(response.bodyUsed).toBe(false);
     const { url, headers } = sentRequest(fetchMock);
-    expect(url).toBe('http://gw/api/tasks/t1/events');
+    expect(url).toBe('/api/tasks/t1/events');
     expect(headers.get('Accept')).toBe('text/event-stream');
-    expect(headers.get(API_KEY_HEADER)).toBe('k');
   });
 
   it('sends chat with stream: true and turns a failed stream request into an ApiError', async () => {
     const fetchMock = fakeFetch(() => json({ title: 'Unauthorized', status: 401 }, 401));
-    const api = createApiClient({ baseUrl: 'http://gw', fetch: fetchMock });
+    const api = createApiClient({ fetch: fetchMock });
 
     const error = await api.chatStream({ conversationId: null, messages: [{ role: 'user', content: 'Hi' }] }).catch((e: unknown) => e);
 
@@ -213,5 +220,20 @@ describe('task and chat calls', () => {
       messages: [{ role: 'user', content: 'Hi' }],
       stream: true,
     });
+  });
+
+  it('lists conversations with paging and reads one by its escaped id', async () => {
+    const fetchMock = vi.fn<typeof fetch>(async () => json({ items: [], page: 2, pageSize: 5, total: 0 }));
+    const api = createApiClient({ fetch: fetchMock });
+
+    await api.listConversations({ page: 2, pageSize: 5 });
+    await api.listConversations();
+    await api.getConversation('c/1');
+
+    expect(fetchMock.mock.calls.map(([url]) => String(url))).toEqual([
+      '/api/chat/conversations?page=2&pageSize=5',
+      '/api/chat/conversations',
+      '/api/chat/conversations/c%2F1',
+    ]);
   });
 });

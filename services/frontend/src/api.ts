@@ -1,10 +1,13 @@
-// Typed client for the gateway's HTTP API (docs/api.md). Every call goes through send(), which adds X-Api-Key when a
-// key is configured and turns non-2xx answers into an ApiError carrying the parsed ProblemDetails. request() parses
-// JSON bodies; stream() hands back the Response of a text/event-stream for readSse().
+// Typed client for the gateway's HTTP API (docs/api.md), called on the page's own origin: the frontend's server forwards
+// /api/* to the gateway and adds the API key there, so the page never holds one. Every call goes through send(), which
+// turns non-2xx answers into an ApiError carrying the parsed ProblemDetails. request() parses JSON bodies; stream()
+// hands back the Response of a text/event-stream for readSse().
 
 import type {
   ChatRequest,
   ChatResponse,
+  Conversation,
+  ConversationPage,
   CreateTaskRequest,
   ProblemDetails,
   Task,
@@ -12,7 +15,6 @@ import type {
   TaskQuery,
 } from './types';
 
-export const API_KEY_HEADER = 'X-Api-Key';
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 
 /**
@@ -70,9 +72,14 @@ export class ApiError extends Error {
   }
 }
 
-/** True for the TypeError fetch throws when the request never got an answer (refused, DNS, CORS, offline). */
+/** True for the TypeError fetch throws when the request never got an answer (the server is down, offline). */
 export function isNetworkError(error: unknown): boolean {
   return error instanceof TypeError;
+}
+
+/** No answer from the gateway: the page's server is not answering, or it (or the gateway) says 502 or 504. */
+export function isUnreachable(error: unknown): boolean {
+  return isNetworkError(error) || (error instanceof ApiError && (error.status === 502 || error.status === 504));
 }
 
 export function isAbortError(error: unknown): boolean {
@@ -83,22 +90,20 @@ export function isAbortError(error: unknown): boolean {
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
     const problem = error.problem;
-    if (error.status === 401) return 'The gateway refused the API key (401): check API_KEY in the frontend configuration.';
+    if (error.status === 401) return "The gateway refused the frontend server's API key (401): check API_KEY where the frontend server runs.";
     if (problem?.title !== undefined || problem?.detail !== undefined) {
       const parts = [problem.title, problem.detail].filter((p): p is string => p !== undefined && p !== '');
       return `${parts.join(': ')} (HTTP ${error.status})`;
     }
     return error.message;
   }
-  if (isNetworkError(error)) return `Gateway unreachable: ${(error as Error).message}`;
+  if (isNetworkError(error)) return `No answer from the server: ${(error as Error).message}`;
   return error instanceof Error ? error.message : String(error);
 }
 
 export interface ApiClientOptions {
-  /** Gateway base URL, e.g. http://localhost:8080 (a trailing slash is ignored). */
-  readonly baseUrl: string;
-  /** Sent as X-Api-Key when non-empty. */
-  readonly apiKey?: string;
+  /** Prefix of every path; empty (the default) is the page's own origin, which is what the app uses. */
+  readonly baseUrl?: string;
   /** The fetch to use; the global one by default (tests pass a fake). */
   readonly fetch?: typeof fetch;
 }
@@ -110,8 +115,10 @@ export interface ApiRequestInit extends Omit<RequestInit, 'body'> {
   readonly body?: BodyInit | null;
 }
 
-export interface HealthReport {
-  readonly status: string;
+/** GET /api/info: the gateway's name and version. */
+export interface GatewayInfo {
+  readonly name: string;
+  readonly version: string;
 }
 
 export interface CreateTaskOptions {
@@ -125,8 +132,8 @@ export interface ApiClient {
   request<T>(path: string, init?: ApiRequestInit): Promise<T>;
   /** Calls `${baseUrl}${path}` asking for text/event-stream and returns the 2xx Response with its body unread. */
   stream(path: string, init?: ApiRequestInit): Promise<Response>;
-  /** GET /healthz of the gateway. */
-  health(signal?: AbortSignal): Promise<HealthReport>;
+  /** GET /api/info: answers when the gateway does (it needs no key, and touches no service behind it). */
+  info(signal?: AbortSignal): Promise<GatewayInfo>;
   /** GET /api/tasks (paged, optionally filtered by status). */
   listTasks(query?: TaskQuery, signal?: AbortSignal): Promise<TaskPage>;
   /** GET /api/tasks/{id}. */
@@ -141,21 +148,30 @@ export interface ApiClient {
   chat(request: Omit<ChatRequest, 'stream'>, signal?: AbortSignal): Promise<ChatResponse>;
   /** POST /api/chat with stream: true: deltas as server-sent events. */
   chatStream(request: Omit<ChatRequest, 'stream'>, signal?: AbortSignal): Promise<Response>;
+  /** GET /api/chat/conversations: the most recently active first. */
+  listConversations(query?: { readonly page?: number; readonly pageSize?: number }, signal?: AbortSignal): Promise<ConversationPage>;
+  /** GET /api/chat/conversations/{id}: the stored messages. */
+  getConversation(id: string, signal?: AbortSignal): Promise<Conversation>;
 }
 
 function withSignal(init: ApiRequestInit, signal: AbortSignal | undefined): ApiRequestInit {
   return signal ? { ...init, signal } : init;
 }
 
-export function createApiClient(options: ApiClientOptions): ApiClient {
-  const baseUrl = options.baseUrl.replace(/\/+$/, '');
-  const apiKey = options.apiKey?.trim() ?? '';
+function query(values: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) if (value !== undefined && value !== '') params.set(name, String(value));
+  const search = params.toString();
+  return search ? `?${search}` : '';
+}
+
+export function createApiClient(options: ApiClientOptions = {}): ApiClient {
+  const baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
 
   async function send(path: string, init: ApiRequestInit, accept: string): Promise<{ response: Response; method: string }> {
     const { json, body, ...rest } = init;
     const headers = new Headers(init.headers);
     if (!headers.has('Accept')) headers.set('Accept', accept);
-    if (apiKey !== '') headers.set(API_KEY_HEADER, apiKey);
     let payload: BodyInit | null = body ?? null;
     if (json !== undefined) {
       payload = JSON.stringify(json);
@@ -197,15 +213,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   return {
     request,
     stream,
-    health: (signal) => request<HealthReport>('/healthz', withSignal({}, signal)),
-    listTasks: (query = {}, signal) => {
-      const params = new URLSearchParams();
-      if (query.status) params.set('status', query.status);
-      if (query.page !== undefined) params.set('page', String(query.page));
-      if (query.pageSize !== undefined) params.set('pageSize', String(query.pageSize));
-      const search = params.toString();
-      return request<TaskPage>(`/api/tasks${search ? `?${search}` : ''}`, withSignal({}, signal));
-    },
+    info: (signal) => request<GatewayInfo>('/api/info', withSignal({}, signal)),
+    listTasks: ({ status, page, pageSize } = {}, signal) =>
+      request<TaskPage>(`/api/tasks${query({ status, page, pageSize })}`, withSignal({}, signal)),
     getTask: (id, signal) => request<Task>(taskPath(id), withSignal({}, signal)),
     createTask: (body, { idempotencyKey, signal }) =>
       request<Task>(
@@ -217,5 +227,8 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     chat: (body, signal) => request<ChatResponse>('/api/chat', withSignal({ method: 'POST', json: { ...body, stream: false } }, signal)),
     chatStream: (body, signal) =>
       stream('/api/chat', withSignal({ method: 'POST', json: { ...body, stream: true } }, signal)),
+    listConversations: ({ page, pageSize } = {}, signal) =>
+      request<ConversationPage>(`/api/chat/conversations${query({ page, pageSize })}`, withSignal({}, signal)),
+    getConversation: (id, signal) => request<Conversation>(`/api/chat/conversations/${encodeURIComponent(id)}`, withSignal({}, signal)),
   };
 }

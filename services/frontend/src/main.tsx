@@ -1,7 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { loadConfig } from './config';
 import './index.css';
 
 const container = document.getElementById('root');
@@ -9,6 +8,6 @@ if (container === null) throw new Error('index.html has no #root element');
 
 createRoot(container).render(
   <StrictMode>
-    <App config={loadConfig()} />
+    <App />
   </StrictMode>,
 );

@@ -41,21 +41,23 @@ export type Route =
   | { readonly name: 'tasks' }
   | { readonly name: 'new-task' }
   | { readonly name: 'task'; readonly id: string }
-  | { readonly name: 'chat' }
+  | { readonly name: 'chat'; readonly id: string | null }
   | { readonly name: 'not-found' };
 
 export function matchRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/' || path === '/tasks') return { name: 'tasks' };
   if (path === '/new') return { name: 'new-task' };
-  if (path === '/chat') return { name: 'chat' };
-  const task = /^\/tasks\/([^/]+)$/.exec(path);
-  if (task) {
+  if (path === '/chat') return { name: 'chat', id: null };
+  const match = /^\/(tasks|chat)\/([^/]+)$/.exec(path);
+  if (match) {
+    let id: string;
     try {
-      return { name: 'task', id: decodeURIComponent(task[1]!) };
+      id = decodeURIComponent(match[2]!);
     } catch {
       return { name: 'not-found' };
     }
+    return match[1] === 'tasks' ? { name: 'task', id } : { name: 'chat', id };
   }
   return { name: 'not-found' };
 }
@@ -64,7 +66,7 @@ export const paths = {
   tasks: (query?: string) => (query ? `/?${query}` : '/'),
   newTask: () => '/new',
   task: (id: string) => `/tasks/${encodeURIComponent(id)}`,
-  chat: () => '/chat',
+  chat: (id?: string | null) => (id ? `/chat/${encodeURIComponent(id)}` : '/chat'),
 };
 
 interface LinkProps extends Omit<AnchorHTMLAttributes<HTMLAnchorElement>, 'href'> {

@@ -58,6 +58,9 @@ export interface SentRequest {
 
 type Handler = (request: SentRequest) => Response | Promise<Response>;
 
+/** Where relative request URLs resolve in the tests: the page's own origin. */
+export const PAGE_ORIGIN = 'http://frontend.test';
+
 /**
  * A fetch that answers by route: `on('GET /api/tasks/t1', handler)`; the path is matched without the query string.
  * Unrouted requests get a 404 ProblemDetails. `requests` records everything sent.
@@ -66,7 +69,8 @@ export function fakeGateway() {
   const routes: { method: string; path: string | RegExp; handler: Handler }[] = [];
   const requests: SentRequest[] = [];
   const fetchMock = vi.fn<typeof fetch>(async (input, init) => {
-    const url = new URL(String(input));
+    // The app calls its own origin with relative paths.
+    const url = new URL(String(input), PAGE_ORIGIN);
     const request: SentRequest = {
       method: (init?.method ?? 'GET').toUpperCase(),
       url,

@@ -98,6 +98,34 @@ export interface ChatResponse {
   readonly message: ChatMessage;
 }
 
+/** A message as chat stores it. */
+export interface StoredChatMessage extends ChatMessage {
+  readonly createdAt: string;
+}
+
+/** GET /api/chat/conversations/{id}. */
+export interface Conversation {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly messages: readonly StoredChatMessage[];
+}
+
+/** An item of GET /api/chat/conversations; title is the start of its first user message. */
+export interface ConversationSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly messageCount: number;
+}
+
+export interface ConversationPage {
+  readonly items: readonly ConversationSummary[];
+  readonly page: number;
+  readonly pageSize: number;
+  readonly total: number;
+}
+
 /** RFC 9457 problem details, as every service answers errors; `errors` on 422 is keyed by field path (`jobs[0].type`). */
 export interface ProblemDetails {
   readonly type?: string;

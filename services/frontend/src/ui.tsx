@@ -1,7 +1,7 @@
-// Small shared pieces: status badges, job progress, dates, error boxes.
+// Small shared pieces: status badges, job outcome bars, ids, dates, error boxes.
 
-import type { ReactNode } from 'react';
-import { describeError, isNetworkError } from './api';
+import { useEffect, useState, type ReactNode } from 'react';
+import { describeError, isNetworkError, isUnreachable } from './api';
 import { normalizeStatus } from './types';
 
 interface StatusBadgeProps {
@@ -13,27 +13,87 @@ interface StatusBadgeProps {
 export function StatusBadge({ status, testId }: StatusBadgeProps) {
   const normalized = normalizeStatus(status) || 'unknown';
   return (
-    <span className={`badge badge-${normalized.replace(/[^a-z]/g, '')}`} data-testid={testId} data-status={normalized}>
+    <span className={`badge badge-${cssName(normalized)}`} data-testid={testId} data-status={normalized}>
       {normalized}
     </span>
   );
 }
 
-interface ProgressProps {
-  readonly done: number;
-  readonly total: number;
-  readonly testId?: string;
+function cssName(status: string): string {
+  return status.replace(/[^a-z]/g, '');
 }
 
-export function JobProgress({ done, total, testId }: ProgressProps) {
+export interface Segment {
+  /** A job status (`succeeded`, `failed`, `cancelled`, ...) or `done` for finished jobs of unknown outcome. */
+  readonly status: string;
+  readonly count: number;
+}
+
+/** Order of the segments in a bar: what went well first, then what did not, then what is still going. */
+const SEGMENT_ORDER = ['succeeded', 'done', 'failed', 'dead', 'cancelled', 'running'];
+
+/** A task's jobs counted by status, in bar order; queued jobs are the empty rest of the bar. */
+export function segmentsOf(statuses: readonly string[]): Segment[] {
+  const counts = new Map<string, number>();
+  for (const status of statuses) {
+    const normalized = normalizeStatus(status);
+    if (normalized !== 'queued') counts.set(normalized, (counts.get(normalized) ?? 0) + 1);
+  }
+  const rank = (status: string) => (SEGMENT_ORDER.includes(status) ? SEGMENT_ORDER.indexOf(status) : SEGMENT_ORDER.length);
+  return [...counts].map(([status, count]) => ({ status, count })).sort((a, b) => rank(a.status) - rank(b.status));
+}
+
+interface OutcomeBarProps {
+  readonly segments: readonly Segment[];
+  readonly total: number;
+  /** Jobs that will not run again; the `done/total` text. */
+  readonly finished: number;
+  readonly testId?: string;
+  /** Words after the numbers, e.g. "2 succeeded, 1 failed". */
+  readonly summary?: string;
+}
+
+/**
+ * Jobs as a bar of coloured segments (succeeded green, failed red, cancelled amber and hatched, running blue), so a
+ * failed or cancelled task never looks like a success; the text and the accessible name say the same in words.
+ */
+export function OutcomeBar({ segments, total, finished, testId, summary }: OutcomeBarProps) {
   const safeTotal = Math.max(0, total);
-  const safeDone = Math.min(Math.max(0, done), safeTotal);
+  const safeFinished = Math.min(Math.max(0, finished), safeTotal);
+  const words = summary ?? segments.map((s) => `${s.count} ${s.status}`).join(', ');
   return (
     <span className="progress" data-testid={testId}>
-      <progress max={safeTotal || 1} value={safeTotal === 0 ? 0 : safeDone} aria-label={`${safeDone} of ${safeTotal} jobs done`} />
-      <span className="progress-text">
-        {safeDone}/{safeTotal}
+      <span
+        className="bar"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={safeTotal}
+        aria-valuenow={safeFinished}
+        aria-valuetext={`${safeFinished} of ${safeTotal} jobs finished${words ? `: ${words}` : ''}`}
+      >
+        {safeTotal > 0 &&
+          segments
+            .filter((s) => s.count > 0)
+            .map((s) => (
+              <span
+                key={s.status}
+                className={`bar-segment segment-${cssName(s.status)}`}
+                style={{ width: `${(Math.min(s.count, safeTotal) / safeTotal) * 100}%` }}
+                data-testid="progress-segment"
+                data-status={s.status}
+                data-count={s.count}
+                title={`${s.count} ${s.status}`}
+              />
+            ))}
       </span>
+      <span className="progress-text">
+        {safeFinished}/{safeTotal}
+      </span>
+      {summary !== undefined && summary !== '' && (
+        <span className="progress-summary" data-testid="job-counts">
+          {summary}
+        </span>
+      )}
     </span>
   );
 }
@@ -45,26 +105,58 @@ export function formatDate(iso: string): string {
   return Number.isNaN(date.getTime()) ? iso : dateFormat.format(date);
 }
 
-export function shortId(id: string): string {
-  return id.length > 8 ? id.slice(0, 8) : id;
+/**
+ * The end of an id. Ids are time-ordered (UUIDv7: the first 12 hex digits are the creation time in ms), so tasks made
+ * together share their start; the random end tells them apart.
+ */
+export function idTail(id: string, length = 8): string {
+  return id.length > length ? `…${id.slice(-length)}` : id;
+}
+
+interface CopyButtonProps {
+  readonly text: string;
+  readonly label: string;
+  readonly testId?: string;
+}
+
+/** Copies text to the clipboard; absent where the page may not write it (plain http on another host than localhost). */
+export function CopyButton({ text, label, testId }: CopyButtonProps) {
+  const [copied, setCopied] = useState(false);
+  useEffect(() => {
+    if (!copied) return;
+    const timer = setTimeout(() => setCopied(false), 1500);
+    return () => clearTimeout(timer);
+  }, [copied]);
+  if (typeof navigator === 'undefined' || navigator.clipboard === undefined) return null;
+  return (
+    <button
+      type="button"
+      className="copy"
+      aria-label={label}
+      title={label}
+      onClick={() => navigator.clipboard.writeText(text).then(() => setCopied(true), () => setCopied(false))}
+      data-testid={testId}
+    >
+      {copied ? 'copied' : 'copy'}
+    </button>
+  );
 }
 
 interface ErrorBoxProps {
   readonly error: unknown;
-  readonly gatewayUrl?: string;
   readonly testId?: string;
   readonly children?: ReactNode;
 }
 
-/** An alert explaining a failed call; a network failure reads as "gateway unreachable", with the address. */
-export function ErrorBox({ error, gatewayUrl, testId, children }: ErrorBoxProps) {
-  const unreachable = isNetworkError(error);
+/** An alert explaining a failed call; no answer (from the server or, through it, the gateway) reads as unreachable. */
+export function ErrorBox({ error, testId, children }: ErrorBoxProps) {
+  const unreachable = isUnreachable(error);
   return (
     <div className={`alert ${unreachable ? 'alert-unreachable' : 'alert-error'}`} role="alert" data-testid={testId}>
       <strong>{unreachable ? 'Gateway unreachable' : 'Request failed'}</strong>
       <p>
-        {unreachable
-          ? `No answer from ${gatewayUrl ?? 'the gateway'} (${(error as Error).message}). Is the system running, and is GATEWAY_URL right?`
+        {isNetworkError(error)
+          ? `No answer from the server (${(error as Error).message}). Is the system running?`
           : describeError(error)}
       </p>
       {children}

@@ -56,6 +56,30 @@ public sealed class InMemoryConversationStoreTests
     }
 
     [Fact]
+    public async Task The_list_is_ordered_by_the_last_message_then_the_id()
+    {
+        var older = await _store.CreateAsync([new("system", "be brief"), new("user", "older")], CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        var newer = await _store.CreateAsync([new("user", "newer")], CancellationToken.None);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await _store.AppendAsync(older, [new("assistant", "reply")], CancellationToken.None);
+
+        var page = await _store.ListAsync(1, 10, CancellationToken.None);
+
+        Assert.Equal([older, newer], page.Items.Select(c => c.Id));
+        Assert.Equal(new ConversationSummary(older, "older", _time.GetUtcNow() - TimeSpan.FromMinutes(2), _time.GetUtcNow(), 3), page.Items[0]);
+        Assert.Equal((1, 10, 2L), (page.Page, page.PageSize, page.Total));
+    }
+
+    [Fact]
+    public async Task A_conversation_without_a_user_message_has_an_empty_title()
+    {
+        await _store.CreateAsync([new("system", "only instructions")], CancellationToken.None);
+
+        Assert.Equal("", Assert.Single((await _store.ListAsync(1, 10, CancellationToken.None)).Items).Title);
+    }
+
+    [Fact]
     public async Task Concurrent_appends_lose_nothing()
     {
         var id = await _store.CreateAsync([new("user", "start")], CancellationToken.None);

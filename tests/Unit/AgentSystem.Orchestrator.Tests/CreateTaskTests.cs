@@ -85,11 +85,11 @@ public sealed class CreateTaskTests
     {
         await using var app = new OrchestratorApp();
 
-        using var response = await app.PostAsync(new { goal = "Summarise: the quick brown fox" });
+        using var response = await app.PostAsync(new { goal = "Look at: the quick brown fox" });
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var task = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal("Summarise: the quick brown fox", task.GetProperty("goal").GetString());
+        Assert.Equal("Look at: the quick brown fox", task.GetProperty("goal").GetString());
         var jobs = task.GetProperty("jobs").EnumerateArray().ToList();
         Assert.Equal(["wordcount", "hash", "echo"], jobs.Select(j => j.GetProperty("type").GetString()));
         Assert.All(jobs, j => Assert.Equal("the quick brown fox", j.GetProperty("input").GetString()));
@@ -97,16 +97,30 @@ public sealed class CreateTaskTests
     }
 
     [Fact]
-    public async Task The_deterministic_plan_gets_an_llm_job_only_when_configured()
+    public async Task A_goal_asking_for_a_summary_is_planned_into_an_llm_job()
+    {
+        await using var app = new OrchestratorApp();
+
+        using var response = await app.PostAsync(new { goal = "Summarise: the quick brown fox" });
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var task = await response.Content.ReadFromJsonAsync<JsonElement>();
+        var job = Assert.Single(task.GetProperty("jobs").EnumerateArray());
+        Assert.Equal("llm", job.GetProperty("type").GetString());
+        Assert.Equal("Summarise: the quick brown fox", job.GetProperty("input").GetString());
+    }
+
+    [Fact]
+    public async Task The_deterministic_plan_gets_an_llm_job_when_configured()
     {
         await using var app = new OrchestratorApp(new Dictionary<string, string?> { ["Planner:IncludeLlmJob"] = "true" });
 
-        using var response = await app.PostAsync(new { goal = "Summarise: the quick brown fox" });
+        using var response = await app.PostAsync(new { goal = "Look at: the quick brown fox" });
 
         var task = await response.Content.ReadFromJsonAsync<JsonElement>();
         var jobs = task.GetProperty("jobs").EnumerateArray().ToList();
         Assert.Equal(["wordcount", "hash", "echo", "llm"], jobs.Select(j => j.GetProperty("type").GetString()));
-        Assert.Equal("Summarise: the quick brown fox", jobs[3].GetProperty("input").GetString());
+        Assert.Equal("Look at: the quick brown fox", jobs[3].GetProperty("input").GetString());
     }
 
     [Fact]

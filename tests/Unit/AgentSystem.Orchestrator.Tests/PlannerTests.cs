@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Orchestrator.Planning;
+using AgentSystem.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -33,11 +34,56 @@ public sealed class PlannerTests
     [Fact]
     public void The_plan_is_the_same_every_time()
     {
-        var first = DeterministicTaskPlanner.Plan("Summarise: x y", includeLlmJob: false);
-        var second = DeterministicTaskPlanner.Plan("Summarise: x y", includeLlmJob: false);
+        var first = DeterministicTaskPlanner.Plan("Look at: x y", includeLlmJob: false);
+        var second = DeterministicTaskPlanner.Plan("Look at: x y", includeLlmJob: false);
 
         Assert.Equal(first, second);
         Assert.Equal(["wordcount", "hash", "echo"], first.Select(j => j.Type));
+    }
+
+    [Theory]
+    [InlineData("Summarise: the quick brown fox")]
+    [InlineData("Summarize: the quick brown fox")]
+    [InlineData("Give me a summary: the quick brown fox")]
+    [InlineData("summarise the quick brown fox")]
+    [InlineData("TL;DR: the quick brown fox")]
+    [InlineData("Explain: the quick brown fox")]
+    [InlineData("Translate to French: the quick brown fox")]
+    [InlineData("Write a poem about the quick brown fox")]
+    public void A_goal_that_needs_a_language_model_gets_one_llm_job_with_the_whole_goal(string goal)
+    {
+        var job = Assert.Single(DeterministicTaskPlanner.Plan(goal, includeLlmJob: false));
+
+        Assert.Equal(new NewJob("llm", goal.Trim()), job);
+    }
+
+    [Theory]
+    [InlineData("Count the words: a b c", new[] { "wordcount" })]
+    [InlineData("Hash: abc", new[] { "hash" })]
+    [InlineData("SHA-256 checksum of: abc", new[] { "hash" })]
+    [InlineData("Repeat: abc", new[] { "echo" })]
+    [InlineData("Summarise and count the words: a b c", new[] { "llm", "wordcount" })]
+    [InlineData("Count the words, hash it and explain it: a b c", new[] { "wordcount", "hash", "llm" })]
+    public void The_verbs_of_the_instruction_choose_the_jobs_in_their_order(string goal, string[] types)
+    {
+        var jobs = DeterministicTaskPlanner.Plan(goal, includeLlmJob: false);
+
+        Assert.Equal(types, jobs.Select(j => j.Type));
+        Assert.All(jobs.Where(j => j.Type != "llm"), j => Assert.Equal(DeterministicTaskPlanner.Subject(goal), j.Input));
+    }
+
+    [Theory]
+    [InlineData("Look at: how to summarise and count", new[] { "wordcount", "hash", "echo" })]
+    [InlineData("The country of the rehash", new[] { "wordcount", "hash", "echo" })]
+    [InlineData("the quick brown fox", new[] { "wordcount", "hash", "echo" })]
+    public void Words_in_the_subject_or_inside_other_words_choose_nothing(string goal, string[] types) =>
+        Assert.Equal(types, DeterministicTaskPlanner.Plan(goal, includeLlmJob: false).Select(j => j.Type));
+
+    [Fact]
+    public void Planner_IncludeLlmJob_adds_the_llm_job_only_where_there_is_none()
+    {
+        Assert.Equal(["wordcount", "hash", "echo", "llm"], DeterministicTaskPlanner.Plan("x y", includeLlmJob: true).Select(j => j.Type));
+        Assert.Equal(["llm"], DeterministicTaskPlanner.Plan("Summarise: x y", includeLlmJob: true).Select(j => j.Type));
     }
 
     [Fact]
@@ -75,7 +121,7 @@ public sealed class PlannerTests
     {
         var jobs = await Planner(new ChatStub("openai", "", HttpStatusCode.BadGateway)).PlanAsync("Summarise: a b", CancellationToken.None);
 
-        Assert.Equal(3, jobs.Count);
+        Assert.Equal(DeterministicTaskPlanner.Plan("Summarise: a b", includeLlmJob: false), jobs);
     }
 
     [Fact]
@@ -83,7 +129,7 @@ public sealed class PlannerTests
     {
         var jobs = await Planner(new ChatStub(failWith: new HttpRequestException("Connection refused"))).PlanAsync("Summarise: a b", CancellationToken.None);
 
-        Assert.Equal(3, jobs.Count);
+        Assert.Equal(DeterministicTaskPlanner.Plan("Summarise: a b", includeLlmJob: false), jobs);
     }
 
     [Fact]

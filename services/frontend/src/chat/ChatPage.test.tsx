@@ -1,11 +1,18 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiClient } from '../api';
+import { App } from '../App';
 import { fakeGateway, json, sseStream, type SseStream } from '../test-utils';
+import type { ConversationSummary } from '../types';
 import { ChatPage } from './ChatPage';
+import { rememberedConversation, rememberConversation } from './currentConversation';
 import { streamChat } from './streamChat';
 
+beforeEach(() => {
+  localStorage.clear();
+  window.history.replaceState(null, '', '/chat');
+});
 afterEach(cleanup);
 
 function chatGateway() {
@@ -19,9 +26,27 @@ function chatGateway() {
 }
 
 function renderChat(gateway: ReturnType<typeof fakeGateway>) {
-  const api = createApiClient({ baseUrl: 'http://gw', apiKey: 'k', fetch: gateway.fetch });
-  render(<ChatPage api={api} gatewayUrl="http://gw" />);
+  render(<ChatPage api={createApiClient({ fetch: gateway.fetch })} id={null} />);
 }
+
+/** The whole app at `path`, so the URL drives the page as in a browser (reloads, links, back). */
+function renderAppAt(path: string, gateway: ReturnType<typeof fakeGateway>) {
+  window.history.replaceState(null, '', path);
+  render(<App api={createApiClient({ fetch: gateway.fetch })} />);
+}
+
+function summary(id: string, title: string, messageCount = 2): ConversationSummary {
+  return { id, title, createdAt: '2026-11-21T14:00:00Z', updatedAt: '2026-11-21T14:05:00Z', messageCount };
+}
+
+const storedConversation = {
+  id: 'conv-7',
+  createdAt: '2026-11-21T14:00:00Z',
+  messages: [
+    { role: 'user', content: 'What is 2+2?', createdAt: '2026-11-21T14:00:00Z' },
+    { role: 'assistant', content: '[offline] You said: What is 2+2?', createdAt: '2026-11-21T14:00:01Z' },
+  ],
+};
 
 function type(text: string) {
   fireEvent.change(screen.getByTestId('chat-input'), { target: { value: text } });
@@ -32,7 +57,7 @@ const messages = () => screen.getAllByTestId('chat-message');
 describe('streamChat', () => {
   it('collects deltas, the metadata and stops at [DONE]', async () => {
     const { gateway, streams } = chatGateway();
-    const api = createApiClient({ baseUrl: 'http://gw', fetch: gateway.fetch });
+    const api = createApiClient({ fetch: gateway.fetch });
     const deltas: string[] = [];
     const metas: unknown[] = [];
     const result = streamChat(api, { conversationId: null, messages: [{ role: 'user', content: 'Hi' }] }, {
@@ -53,7 +78,7 @@ describe('streamChat', () => {
     const gateway = fakeGateway().on('POST /api/chat', () =>
       json({ conversationId: 'c2', provider: 'openai', message: { role: 'assistant', content: 'Whole answer' } }),
     );
-    const api = createApiClient({ baseUrl: 'http://gw', fetch: gateway.fetch });
+    const api = createApiClient({ fetch: gateway.fetch });
     const deltas: string[] = [];
     const result = await streamChat(api, { conversationId: null, messages: [] }, { onDelta: (d) => deltas.push(d), onMeta: () => {} });
     expect(result).toEqual({ content: 'Whole answer', complete: true });
@@ -100,8 +125,8 @@ describe('ChatPage', () => {
     const bodies = gateway.sent('POST', '/api/chat').map((r) => JSON.parse(r.body!));
     expect(bodies[0]).toEqual({ conversationId: null, messages: [{ role: 'user', content: 'Hello' }], stream: true });
     expect(bodies[1]).toEqual({ conversationId: 'conv-1', messages: [{ role: 'user', content: 'And again' }], stream: true });
-    expect(gateway.requests[0]!.headers.get('Accept')).toBe('text/event-stream');
-    expect(gateway.requests[0]!.headers.get('X-Api-Key')).toBe('k');
+    expect(gateway.sent('POST', '/api/chat')[0]!.headers.get('Accept')).toBe('text/event-stream');
+    expect(gateway.sent('POST', '/api/chat')[0]!.headers.has('X-Api-Key')).toBe(false);
   });
 
   it('stops a streaming answer', async () => {
@@ -136,6 +161,120 @@ describe('ChatPage', () => {
     fireEvent.keyDown(screen.getByTestId('chat-input'), { key: 'Enter', shiftKey: true });
     type('   ');
     fireEvent.keyDown(screen.getByTestId('chat-input'), { key: 'Enter' });
-    expect(gateway.fetch).not.toHaveBeenCalled();
+    expect(gateway.sent('POST', '/api/chat')).toHaveLength(0);
+  });
+});
+
+describe('ChatPage keeps the conversation', () => {
+  it('puts a new conversation in the URL and remembers it once the first answer names it', async () => {
+    const { gateway, streams } = chatGateway();
+    gateway.on('GET /api/chat/conversations', () => json({ items: [], page: 1, pageSize: 20, total: 0 }));
+    renderAppAt('/chat', gateway);
+
+    type('Hello');
+    fireEvent.click(screen.getByTestId('chat-send'));
+    await waitFor(() => expect(streams).toHaveLength(1));
+    await act(async () => {
+      streams[0]!.event('message', { delta: 'Hi' });
+      streams[0]!.event('message', { conversationId: 'conv-1', provider: 'offline' });
+      streams[0]!.send('data: [DONE]\n\n');
+    });
+
+    await waitFor(() => expect(window.location.pathname).toBe('/chat/conv-1'));
+    expect(rememberedConversation()).toBe('conv-1');
+    // The page did not reload what it already shows.
+    expect(gateway.sent('GET', '/api/chat/conversations/conv-1')).toHaveLength(0);
+    expect(messages().map((m) => m.dataset.state)).toEqual(['done', 'done']);
+    // The list is read again after the answer, so the new conversation appears there.
+    expect(gateway.sent('GET', '/api/chat/conversations').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('shows the stored conversation at /chat/{id} (a reload), and continues it', async () => {
+    const { gateway, streams } = chatGateway();
+    gateway
+      .on('GET /api/chat/conversations/conv-7', () => json(storedConversation))
+      .on('GET /api/chat/conversations', () => json({ items: [summary('conv-7', 'What is 2+2?')], page: 1, pageSize: 20, total: 1 }));
+    renderAppAt('/chat/conv-7', gateway);
+
+    await waitFor(() => expect(messages()).toHaveLength(2));
+    expect(screen.getAllByTestId('chat-message-content').map((m) => m.textContent)).toEqual([
+      'What is 2+2?',
+      '[offline] You said: What is 2+2?',
+    ]);
+    expect(screen.getByTestId('chat-conversation').textContent).toBe('conv-7');
+    expect(rememberedConversation()).toBe('conv-7');
+    const current = await screen.findByRole('link', { current: 'page', name: /What is 2\+2\?/ });
+    expect(current.dataset.conversationId).toBe('conv-7');
+
+    type('And 3+3?');
+    fireEvent.click(screen.getByTestId('chat-send'));
+    await waitFor(() => expect(streams).toHaveLength(1));
+    expect(JSON.parse(gateway.sent('POST', '/api/chat')[0]!.body!).conversationId).toBe('conv-7');
+  });
+
+  it('opens the remembered conversation at /chat', async () => {
+    rememberConversation('conv-7');
+    const gateway = fakeGateway().on('GET /api/chat/conversations/conv-7', () => json(storedConversation));
+    renderAppAt('/chat', gateway);
+
+    await waitFor(() => expect(window.location.pathname).toBe('/chat/conv-7'));
+    await waitFor(() => expect(messages()).toHaveLength(2));
+  });
+
+  it('says so when the conversation is gone, forgets it, and starts a new one on request', async () => {
+    rememberConversation('gone');
+    const gateway = fakeGateway().on('GET /api/chat/conversations/gone', () => json({ title: 'Conversation not found', status: 404 }, 404));
+    renderAppAt('/chat/gone', gateway);
+
+    expect((await screen.findByTestId('chat-not-found')).textContent).toContain('gone');
+    expect(rememberedConversation()).toBeNull();
+    expect((screen.getByTestId('chat-input') as HTMLTextAreaElement).disabled).toBe(true);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Start a new conversation' }));
+
+    expect(window.location.pathname).toBe('/chat');
+    expect(screen.queryByTestId('chat-not-found')).toBeNull();
+    expect(screen.getByTestId('chat-empty')).toBeTruthy();
+  });
+
+  it('"New conversation" forgets the current one and stays on /chat', async () => {
+    const gateway = fakeGateway().on('GET /api/chat/conversations/conv-7', () => json(storedConversation));
+    renderAppAt('/chat/conv-7', gateway);
+    await waitFor(() => expect(messages()).toHaveLength(2));
+
+    fireEvent.click(screen.getByTestId('chat-new'));
+
+    expect(window.location.pathname).toBe('/chat');
+    expect(rememberedConversation()).toBeNull();
+    expect(screen.queryAllByTestId('chat-message')).toHaveLength(0);
+    expect(screen.queryByTestId('chat-conversation')).toBeNull();
+  });
+});
+
+describe('the conversation list', () => {
+  it('lists the conversations, opens one on click, and pages with "More"', async () => {
+    const gateway = fakeGateway()
+      .on('GET /api/chat/conversations', (r) =>
+        r.url.searchParams.get('page') === '2'
+          ? json({ items: [summary('conv-7', 'What is 2+2?')], page: 2, pageSize: 20, total: 2 })
+          : json({ items: [summary('conv-8', 'Newest question', 4)], page: 1, pageSize: 20, total: 2 }),
+      )
+      .on('GET /api/chat/conversations/conv-7', () => json(storedConversation));
+    renderAppAt('/chat', gateway);
+
+    const items = () => screen.getAllByTestId('chat-conversation-item');
+    await waitFor(() => expect(items()).toHaveLength(1));
+    expect(items()[0]!.textContent).toContain('Newest question');
+    expect(items()[0]!.textContent).toContain('4 messages');
+
+    fireEvent.click(screen.getByTestId('chat-conversations-more'));
+    await waitFor(() => expect(items()).toHaveLength(2));
+    expect(screen.queryByTestId('chat-conversations-more')).toBeNull();
+
+    fireEvent.click(items()[1]!);
+
+    await waitFor(() => expect(window.location.pathname).toBe('/chat/conv-7'));
+    await waitFor(() => expect(messages()).toHaveLength(2));
+    expect(items()[1]!.getAttribute('aria-current')).toBe('page');
   });
 });

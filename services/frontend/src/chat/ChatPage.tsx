@@ -1,35 +1,48 @@
 import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { describeError, isAbortError, isNetworkError, type ApiClient } from '../api';
+import { ApiError, describeError, isAbortError, isNetworkError, type ApiClient } from '../api';
+import { navigate, paths } from '../router';
+import type { ChatRole, StoredChatMessage } from '../types';
+import { ErrorBox } from '../ui';
+import { ConversationList } from './ConversationList';
+import { rememberConversation, rememberedConversation } from './currentConversation';
 import { streamChat } from './streamChat';
 
 interface ChatPageProps {
   readonly api: ApiClient;
-  readonly gatewayUrl: string;
+  /** The conversation in the URL (/chat/{id}); null for /chat, a new one (or the remembered one). */
+  readonly id: string | null;
 }
 
 type MessageState = 'done' | 'streaming' | 'stopped' | 'incomplete' | 'error';
 
 interface ShownMessage {
   readonly id: number;
-  readonly role: 'user' | 'assistant';
+  readonly role: ChatRole;
   readonly content: string;
   readonly state: MessageState;
   readonly error?: string;
 }
 
+type Loading = { readonly kind: 'idle' } | { readonly kind: 'loading' } | { readonly kind: 'failed'; readonly error: unknown };
+
 /**
- * A conversation with the chat service. Each send posts only the new user message with the conversationId the first
- * answer returned: the service keeps the conversation (docs/api.md, GET /api/chat/conversations/{id}), so the history
- * is not sent again.
+ * A conversation with the chat service, kept in the URL (/chat/{id}) so a reload shows it again: the service stores
+ * it (GET /api/chat/conversations/{id}). Each send posts only the new user message with the conversationId, so the
+ * history is not sent again. Beside it, the list of stored conversations.
  */
-export function ChatPage({ api, gatewayUrl }: ChatPageProps) {
+export function ChatPage({ api, id }: ChatPageProps) {
   const [messages, setMessages] = useState<readonly ShownMessage[]>([]);
   const [input, setInput] = useState('');
   const [conversationId, setConversationId] = useState<string | null>(null);
   const [provider, setProvider] = useState<string | null>(null);
   const [streaming, setStreaming] = useState(false);
+  const [loading, setLoading] = useState<Loading>({ kind: 'idle' });
+  const [listVersion, setListVersion] = useState(0);
+  const [retry, setRetry] = useState(0);
   const nextId = useRef(1);
   const controller = useRef<AbortController | null>(null);
+  // The conversation the messages on screen belong to, so a URL this page set itself does not load it again.
+  const shown = useRef<string | null>(null);
   const logRef = useRef<HTMLOListElement>(null);
   const inputRef = useRef<HTMLTextAreaElement>(null);
 
@@ -40,13 +53,49 @@ export function ChatPage({ api, gatewayUrl }: ChatPageProps) {
     if (log) log.scrollTop = log.scrollHeight;
   }, [messages]);
 
-  const updateMessage = (id: number, change: (m: ShownMessage) => ShownMessage) =>
-    setMessages((current) => current.map((m) => (m.id === id ? change(m) : m)));
+  const show = (conversation: string | null, stored: readonly StoredChatMessage[]) => {
+    controller.current?.abort();
+    shown.current = conversation;
+    setConversationId(conversation);
+    setProvider(null);
+    setMessages(stored.map((m) => ({ id: nextId.current++, role: m.role, content: m.content, state: 'done' })));
+  };
+
+  // Follow the URL: /chat opens the remembered conversation (or a new one), /chat/{id} loads that one.
+  useEffect(() => {
+    if (id === null) {
+      const remembered = rememberedConversation();
+      if (remembered !== null) navigate(paths.chat(remembered), { replace: true });
+      else if (shown.current !== null) show(null, []);
+      setLoading({ kind: 'idle' });
+      return;
+    }
+    if (id === shown.current) return;
+    const abort = new AbortController();
+    show(null, []);
+    setLoading({ kind: 'loading' });
+    api.getConversation(id, abort.signal).then(
+      (conversation) => {
+        show(id, Array.isArray(conversation.messages) ? conversation.messages : []);
+        rememberConversation(id);
+        setLoading({ kind: 'idle' });
+      },
+      (error: unknown) => {
+        if (isAbortError(error)) return;
+        if (error instanceof ApiError && error.status === 404 && rememberedConversation() === id) rememberConversation(null);
+        setLoading({ kind: 'failed', error });
+      },
+    );
+    return () => abort.abort();
+  }, [api, id, retry]);
+
+  const updateMessage = (messageId: number, change: (m: ShownMessage) => ShownMessage) =>
+    setMessages((current) => current.map((m) => (m.id === messageId ? change(m) : m)));
 
   const send = async (event?: FormEvent) => {
     event?.preventDefault();
     const text = input.trim();
-    if (text === '' || controller.current !== null) return;
+    if (text === '' || controller.current !== null || loading.kind !== 'idle') return;
 
     const userId = nextId.current++;
     const answerId = nextId.current++;
@@ -67,7 +116,12 @@ export function ChatPage({ api, gatewayUrl }: ChatPageProps) {
         {
           onDelta: (delta) => updateMessage(answerId, (m) => ({ ...m, content: m.content + delta })),
           onMeta: (meta) => {
-            if (meta.conversationId !== undefined) setConversationId(meta.conversationId);
+            if (meta.conversationId !== undefined && meta.conversationId !== shown.current) {
+              shown.current = meta.conversationId;
+              setConversationId(meta.conversationId);
+              rememberConversation(meta.conversationId);
+              navigate(paths.chat(meta.conversationId), { replace: true });
+            }
             if (meta.provider !== undefined) setProvider(meta.provider);
           },
         },
@@ -78,14 +132,13 @@ export function ChatPage({ api, gatewayUrl }: ChatPageProps) {
       if (isAbortError(error)) {
         updateMessage(answerId, (m) => ({ ...m, state: 'stopped' }));
       } else {
-        const reason = isNetworkError(error)
-          ? `Gateway unreachable (${gatewayUrl}): ${(error as Error).message}`
-          : describeError(error);
+        const reason = isNetworkError(error) ? `No answer from the server: ${(error as Error).message}` : describeError(error);
         updateMessage(answerId, (m) => ({ ...m, state: 'error', error: reason }));
       }
     } finally {
-      controller.current = null;
+      if (controller.current === abort) controller.current = null;
       setStreaming(false);
+      setListVersion((n) => n + 1);
       inputRef.current?.focus();
     }
   };
@@ -98,12 +151,15 @@ export function ChatPage({ api, gatewayUrl }: ChatPageProps) {
   };
 
   const newConversation = () => {
-    controller.current?.abort();
-    setMessages([]);
-    setConversationId(null);
-    setProvider(null);
+    rememberConversation(null);
+    show(null, []);
+    setLoading({ kind: 'idle' });
+    navigate(paths.chat());
     inputRef.current?.focus();
   };
+
+  const failed = loading.kind === 'failed' ? loading.error : undefined;
+  const notFound = failed instanceof ApiError && failed.status === 404;
 
   return (
     <section className="card chat" aria-labelledby="chat-heading">
@@ -124,60 +180,111 @@ export function ChatPage({ api, gatewayUrl }: ChatPageProps) {
               {conversationId}
             </span>
           )}
-          <button type="button" className="secondary" onClick={newConversation} disabled={messages.length === 0} data-testid="chat-new">
+          <button
+            type="button"
+            className="secondary"
+            onClick={newConversation}
+            disabled={id === null && messages.length === 0}
+            data-testid="chat-new"
+          >
             New conversation
           </button>
         </div>
       </div>
 
-      <ol ref={logRef} className="messages" role="log" aria-live="polite" aria-busy={streaming} aria-label="Conversation" data-testid="chat-messages">
-        {messages.length === 0 && (
-          <li className="muted empty" data-testid="chat-empty">
-            Ask anything. Without a configured LLM, the offline provider answers (and says so).
-          </li>
-        )}
-        {messages.map((m) => (
-          <li key={m.id} className={`message message-${m.role} message-${m.state}`} data-testid="chat-message" data-role={m.role} data-state={m.state}>
-            <span className="visually-hidden">{m.role === 'user' ? 'You' : 'Assistant'}: </span>
-            <div className="message-content" data-testid="chat-message-content">
-              {m.content}
-              {m.state === 'streaming' && <span className="cursor" aria-hidden="true" />}
-            </div>
-            {m.state === 'stopped' && <p className="message-note">stopped</p>}
-            {m.state === 'incomplete' && <p className="message-note">the answer was cut off (connection lost)</p>}
-            {m.state === 'error' && (
-              <p className="message-note field-error" role="alert" data-testid="chat-error">
-                {m.error}
-              </p>
-            )}
-          </li>
-        ))}
-      </ol>
+      <div className="chat-layout">
+        <ConversationList api={api} currentId={conversationId ?? id} version={listVersion} />
 
-      <form className="chat-form" onSubmit={send}>
-        <label htmlFor="chat-input" className="visually-hidden">
-          Message
-        </label>
-        <textarea
-          id="chat-input"
-          ref={inputRef}
-          rows={2}
-          value={input}
-          placeholder="Message (Enter to send, Shift+Enter for a new line)"
-          onChange={(e) => setInput(e.target.value)}
-          onKeyDown={onKeyDown}
-          data-testid="chat-input"
-        />
-        {streaming ? (
-          <button type="button" className="secondary" onClick={() => controller.current?.abort()} data-testid="chat-stop">
-            Stop
-          </button>
-        ) : (
-          <button type="submit" disabled={input.trim() === ''} data-testid="chat-send">
-            Send
-          </button>
-        )}
-      </form>
+        <div className="chat-main">
+          {notFound && (
+            <div className="alert alert-error" role="alert" data-testid="chat-not-found">
+              <strong>Conversation not found</strong>
+              <p>
+                There is no conversation <code>{id}</code> (any more).
+              </p>
+              <button type="button" className="secondary" onClick={newConversation}>
+                Start a new conversation
+              </button>
+            </div>
+          )}
+          {failed !== undefined && !notFound && (
+            <ErrorBox error={failed} testId="chat-load-error">
+              <button type="button" className="secondary" onClick={() => setRetry((n) => n + 1)}>
+                Try again
+              </button>
+            </ErrorBox>
+          )}
+
+          <ol
+            ref={logRef}
+            className="messages"
+            role="log"
+            aria-live="polite"
+            aria-busy={streaming || loading.kind === 'loading'}
+            aria-label="Conversation"
+            data-testid="chat-messages"
+          >
+            {loading.kind === 'loading' && (
+              <li className="muted empty" data-testid="chat-loading">
+                Loading the conversation…
+              </li>
+            )}
+            {loading.kind === 'idle' && messages.length === 0 && (
+              <li className="muted empty" data-testid="chat-empty">
+                Ask anything. Without a configured LLM, the offline provider answers (and says so).
+              </li>
+            )}
+            {messages.map((m) => (
+              <li
+                key={m.id}
+                className={`message message-${m.role} message-${m.state}`}
+                data-testid="chat-message"
+                data-role={m.role}
+                data-state={m.state}
+              >
+                <span className="visually-hidden">{m.role === 'user' ? 'You' : m.role === 'assistant' ? 'Assistant' : 'System'}: </span>
+                <div className="message-content" data-testid="chat-message-content">
+                  {m.content}
+                  {m.state === 'streaming' && <span className="cursor" aria-hidden="true" />}
+                </div>
+                {m.state === 'stopped' && <p className="message-note">stopped</p>}
+                {m.state === 'incomplete' && <p className="message-note">the answer was cut off (connection lost)</p>}
+                {m.state === 'error' && (
+                  <p className="message-note field-error" role="alert" data-testid="chat-error">
+                    {m.error}
+                  </p>
+                )}
+              </li>
+            ))}
+          </ol>
+
+          <form className="chat-form" onSubmit={send}>
+            <label htmlFor="chat-input" className="visually-hidden">
+              Message
+            </label>
+            <textarea
+              id="chat-input"
+              ref={inputRef}
+              rows={2}
+              value={input}
+              placeholder="Message (Enter to send, Shift+Enter for a new line)"
+              onChange={(e) => setInput(e.target.value)}
+              onKeyDown={onKeyDown}
+              disabled={failed !== undefined}
+              data-testid="chat-input"
+            />
+            {streaming ? (
+              <button type="button" className="secondary" onClick={() => controller.current?.abort()} data-testid="chat-stop">
+                Stop
+              </button>
+            ) : (
+              <button type="submit" disabled={input.trim() === '' || loading.kind !== 'idle'} data-testid="chat-send">
+                Send
+              </button>
+            )}
+          </form>
+        </div>
+      </div>
     </section>
   );
 }

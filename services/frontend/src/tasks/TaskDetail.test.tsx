@@ -8,11 +8,13 @@ import { TaskDetail } from './TaskDetail';
 afterEach(cleanup);
 
 function renderDetail(gateway: ReturnType<typeof fakeGateway>, id = 'task-1') {
-  const api = createApiClient({ baseUrl: 'http://gw', apiKey: 'k', fetch: gateway.fetch });
-  return render(<TaskDetail api={api} gatewayUrl="http://gw" id={id} watchOptions={{ random: () => 0.5 }} />);
+  const api = createApiClient({ fetch: gateway.fetch });
+  return render(<TaskDetail api={api} id={id} watchOptions={{ random: () => 0.5 }} />);
 }
 
 const jobs = () => screen.getAllByTestId('task-job');
+const progressText = () => screen.getByTestId('task-progress').querySelector('.progress-text')!.textContent;
+const segments = () => within(screen.getByTestId('task-progress')).queryAllByTestId('progress-segment');
 const cell = (row: number, testId: string) => within(jobs()[row]!).getByTestId(testId);
 
 const running = makeTask({
@@ -39,7 +41,8 @@ describe('TaskDetail', () => {
     expect(cell(0, 'job-status').textContent).toBe('running');
     expect(cell(0, 'job-attempts').textContent).toBe('1');
     expect(cell(1, 'job-result').textContent).toBe('—');
-    expect(screen.getByTestId('task-progress').textContent).toBe('0/2');
+    expect(progressText()).toBe('0/2');
+    expect(segments().map((e) => e.dataset.status)).toEqual(['running']);
     await waitFor(() => expect(streams).toHaveLength(1));
     await waitFor(() => expect(screen.getByTestId('live-state').textContent).toBe('live'));
 
@@ -55,7 +58,7 @@ describe('TaskDetail', () => {
     await act(async () => streams[0]!.send(text.slice(25)));
     await waitFor(() => expect(cell(0, 'job-status').textContent).toBe('succeeded'));
     expect(cell(0, 'job-result').textContent).toBe('hello');
-    expect(screen.getByTestId('task-progress').textContent).toBe('1/2');
+    expect(progressText()).toBe('1/2');
 
     const finished = makeTask({
       ...running,
@@ -69,6 +72,11 @@ describe('TaskDetail', () => {
     expect(cell(1, 'job-status').textContent).toBe('dead');
     expect(cell(1, 'job-attempts').textContent).toBe('3');
     expect(within(jobs()[1]!).getByTestId('job-error').textContent).toBe('worker crashed');
+    expect(segments().map((e) => [e.dataset.status, e.dataset.count])).toEqual([
+      ['succeeded', '1'],
+      ['dead', '1'],
+    ]);
+    expect(screen.getByTestId('job-counts').textContent).toBe('1 succeeded · 1 dead');
     expect(screen.getByTestId('live-state').textContent).toBe('final');
     expect(screen.queryByTestId('task-cancel')).toBeNull();
     expect(screen.getByRole('status').textContent).toMatch(/Task status: failed/);
@@ -123,6 +131,36 @@ describe('TaskDetail', () => {
 
     const alert = await screen.findByTestId('task-error');
     expect(alert.textContent).toMatch(/Gateway unreachable/);
-    expect(alert.textContent).toMatch(/http:\/\/gw/);
+    expect(alert.textContent).toMatch(/No answer from the server/);
+  });
+
+  it('shows the outcome of a failed and a cancelled task truthfully, and the whole error', async () => {
+    const error = `chat answered 422 Unprocessable Entity: ${'{"type":"https://tools.ietf.org/html/rfc4918#section-11.2"} '.repeat(20)}`;
+    const failed = makeTask({
+      status: 'failed',
+      jobs: [
+        makeJob({ id: 'a', status: 'succeeded', result: 'first' }),
+        makeJob({ id: 'b', type: 'llm', input: 'lorem ipsum '.repeat(2000), status: 'failed', error }),
+        makeJob({ id: 'c', status: 'cancelled' }),
+        makeJob({ id: 'd', status: 'cancelled' }),
+      ],
+    });
+    renderDetail(fakeGateway().on('GET /api/tasks/task-1', () => json(failed)));
+
+    await waitFor(() => expect(screen.getByTestId('live-state').textContent).toBe('final'));
+    expect(progressText()).toBe('4/4');
+    expect(segments().map((e) => [e.dataset.status, e.style.width])).toEqual([
+      ['succeeded', '25%'],
+      ['failed', '25%'],
+      ['cancelled', '50%'],
+    ]);
+    expect(screen.getByTestId('job-counts').textContent).toBe('1 succeeded · 1 failed · 2 cancelled');
+    expect(within(screen.getByTestId('task-progress')).getByRole('progressbar').getAttribute('aria-valuetext')).toBe(
+      '4 of 4 jobs finished: 1 succeeded · 1 failed · 2 cancelled',
+    );
+    // The error is all there, in a block of its own across the job (not a column beside the input).
+    const shown = within(jobs()[1]!).getByTestId('job-error');
+    expect(shown.textContent).toBe(error);
+    expect(shown.parentElement!.className).toContain('job-error-field');
   });
 });

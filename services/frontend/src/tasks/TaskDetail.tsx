@@ -2,12 +2,11 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, isAbortError, type ApiClient } from '../api';
 import { Link, paths } from '../router';
 import { isFinalJobStatus, isFinalTaskStatus, normalizeStatus, type Job, type Task } from '../types';
-import { ErrorBox, JobProgress, StatusBadge, formatDate } from '../ui';
+import { ErrorBox, OutcomeBar, StatusBadge, formatDate, segmentsOf } from '../ui';
 import { WATCH_DEFAULTS, watchTask, type WatchOptions, type WatchState } from './watchTask';
 
 interface TaskDetailProps {
   readonly api: ApiClient;
-  readonly gatewayUrl: string;
   readonly id: string;
   /** Overrides of the watcher's timings (tests). */
   readonly watchOptions?: Partial<Pick<WatchOptions, 'maxStreamFailures' | 'initialBackoffMs' | 'maxBackoffMs' | 'pollIntervalMs' | 'random'>>;
@@ -86,7 +85,7 @@ function useLiveTask(api: ApiClient, id: string, watchOptions: TaskDetailProps['
   return { task, fatal, transient, live, apply, retry: () => setAttempt((n) => n + 1) };
 }
 
-export function TaskDetail({ api, gatewayUrl, id, watchOptions }: TaskDetailProps) {
+export function TaskDetail({ api, id, watchOptions }: TaskDetailProps) {
   const { task, fatal, transient, live, apply, retry } = useLiveTask(api, id, watchOptions);
   const [cancelling, setCancelling] = useState(false);
   const [cancelError, setCancelError] = useState<unknown>(undefined);
@@ -117,6 +116,7 @@ export function TaskDetail({ api, gatewayUrl, id, watchOptions }: TaskDetailProp
 
   const jobs = Array.isArray(task?.jobs) ? task.jobs : [];
   const done = jobs.filter((j) => isFinalJobStatus(j.status)).length;
+  const segments = segmentsOf(jobs.map((j) => j.status));
   const final = task !== undefined && isFinalTaskStatus(task.status);
 
   return (
@@ -131,13 +131,13 @@ export function TaskDetail({ api, gatewayUrl, id, watchOptions }: TaskDetailProp
       </div>
 
       {fatal !== undefined && (
-        <ErrorBox error={fatal} gatewayUrl={gatewayUrl} testId="task-error">
+        <ErrorBox error={fatal} testId="task-error">
           <button type="button" className="secondary" onClick={retry}>
             Try again
           </button>
         </ErrorBox>
       )}
-      {fatal === undefined && transient !== undefined && <ErrorBox error={transient} gatewayUrl={gatewayUrl} testId="task-error" />}
+      {fatal === undefined && transient !== undefined && <ErrorBox error={transient} testId="task-error" />}
 
       {task === undefined && fatal === undefined && transient === undefined && <p className="muted">Loading task…</p>}
 
@@ -147,7 +147,13 @@ export function TaskDetail({ api, gatewayUrl, id, watchOptions }: TaskDetailProp
             <p role="status" aria-live="polite" className="task-status-line">
               <span className="visually-hidden">Task status: </span>
               <StatusBadge status={task.status} testId="task-status" />
-              <JobProgress done={done} total={jobs.length} testId="task-progress" />
+              <OutcomeBar
+                segments={segments}
+                finished={done}
+                total={jobs.length}
+                summary={segments.map((s) => `${s.count} ${s.status}`).join(' · ')}
+                testId="task-progress"
+              />
             </p>
             <span className={`live live-${live}`} data-testid="live-state" title="How this page follows the task">
               {LIVE_TEXT[live]}
@@ -165,7 +171,7 @@ export function TaskDetail({ api, gatewayUrl, id, watchOptions }: TaskDetailProp
               </button>
             )}
           </div>
-          {cancelError !== undefined && <ErrorBox error={cancelError} gatewayUrl={gatewayUrl} testId="cancel-error" />}
+          {cancelError !== undefined && <ErrorBox error={cancelError} testId="cancel-error" />}
 
           <dl className="meta">
             {task.goal ? (
@@ -184,23 +190,11 @@ export function TaskDetail({ api, gatewayUrl, id, watchOptions }: TaskDetailProp
           {jobs.length === 0 ? (
             <p className="muted">No jobs yet.</p>
           ) : (
-            <table className="jobs-table" data-testid="job-table">
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Input</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Result</th>
-                </tr>
-              </thead>
-              <tbody>
-                {jobs.map((job, index) => (
-                  <JobRow key={job.id} job={job} index={index} />
-                ))}
-              </tbody>
-            </table>
+            <ol className="job-list" data-testid="job-table">
+              {jobs.map((job, index) => (
+                <JobItem key={job.id} job={job} index={index} />
+              ))}
+            </ol>
           )}
         </>
       )}
@@ -208,31 +202,52 @@ export function TaskDetail({ api, gatewayUrl, id, watchOptions }: TaskDetailProp
   );
 }
 
-function JobRow({ job, index }: { readonly job: Job; readonly index: number }) {
+/**
+ * One job: a heading line (number, type, status, attempts), then its input and result side by side, and its error below
+ * them across the whole width, wrapped at word boundaries and never cut: the error is what a user came to read.
+ */
+function JobItem({ job, index }: { readonly job: Job; readonly index: number }) {
+  const hasResult = job.result !== null && job.result !== undefined;
   return (
-    <tr data-testid="task-job" data-job-id={job.id}>
-      <td data-label="#">{index + 1}</td>
-      <td data-label="Type">
-        <code>{job.type}</code>
-      </td>
-      <td data-label="Input" className="wide">
-        <pre className="cell-text">{job.input}</pre>
-      </td>
-      <td data-label="Status" data-testid="job-status" data-status={normalizeStatus(job.status)}>
-        <StatusBadge status={job.status} />
-      </td>
-      <td data-label="Attempts" data-testid="job-attempts">
-        {job.attempts}
-      </td>
-      <td data-label="Result" className="wide" data-testid="job-result">
-        {job.result !== null && job.result !== undefined && <pre className="cell-text">{job.result}</pre>}
-        {job.error ? (
-          <pre className="cell-text job-error" data-testid="job-error">
-            {job.error}
+    <li className="job" data-testid="task-job" data-job-id={job.id} aria-labelledby={`job-${job.id}`}>
+      <div className="job-head" id={`job-${job.id}`}>
+        <span className="job-number">#{index + 1}</span>
+        <code className="job-type">{job.type}</code>
+        <span data-testid="job-status" data-status={normalizeStatus(job.status)}>
+          <StatusBadge status={job.status} />
+        </span>
+        <span className="muted">
+          attempts <span data-testid="job-attempts">{job.attempts}</span>
+        </span>
+      </div>
+      <div className="job-body">
+        <div className="job-field">
+          <span className="job-label">Input</span>
+          <pre className="cell-text" data-testid="job-input" tabIndex={0}>
+            {job.input === '' ? <span className="muted">(empty)</span> : job.input}
           </pre>
+        </div>
+        <div className="job-field">
+          <span className="job-label">Result</span>
+          {hasResult ? (
+            <pre className="cell-text" data-testid="job-result" tabIndex={0}>
+              {job.result}
+            </pre>
+          ) : (
+            <span className="muted" data-testid="job-result">
+              —
+            </span>
+          )}
+        </div>
+        {job.error ? (
+          <div className="job-field job-error-field">
+            <span className="job-label">Error</span>
+            <pre className="job-error" data-testid="job-error">
+              {job.error}
+            </pre>
+          </div>
         ) : null}
-        {(job.result === null || job.result === undefined) && !job.error && <span className="muted">—</span>}
-      </td>
-    </tr>
+      </div>
+    </li>
   );
 }

@@ -9,11 +9,11 @@ import { TaskForm } from './TaskForm';
 afterEach(cleanup);
 
 function setup(gateway = fakeGateway()) {
-  const api = createApiClient({ baseUrl: 'http://gw', fetch: gateway.fetch });
+  const api = createApiClient({ fetch: gateway.fetch });
   const onCreated = vi.fn<(task: Task) => void>();
   let n = 0;
   const makeKey = vi.fn(() => `key-${++n}`);
-  render(<TaskForm api={api} gatewayUrl="http://gw" onCreated={onCreated} makeKey={makeKey} />);
+  render(<TaskForm api={api} onCreated={onCreated} makeKey={makeKey} />);
   return { gateway, onCreated, makeKey };
 }
 
@@ -49,6 +49,20 @@ describe('TaskForm validation', () => {
     expect(message.textContent).toMatch(/Describe the goal/);
     expect(goal.getAttribute('aria-describedby')).toBe(message.id);
     expect(screen.getByRole('alert').textContent).toMatch(/correct the highlighted fields/);
+    expect(gateway.fetch).not.toHaveBeenCalled();
+  });
+
+  it('refuses an explicit job with an empty input without calling the gateway', () => {
+    const { gateway } = setup();
+    switchToJobs();
+    submit();
+
+    const input = within(rows()[0]!).getByTestId('job-input');
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+    const message = screen.getByTestId('field-error');
+    expect(message.dataset.field).toBe('jobs[0].input');
+    expect(message.textContent).toBe('Give the job an input.');
+    expect(input.getAttribute('aria-describedby')).toBe(message.id);
     expect(gateway.fetch).not.toHaveBeenCalled();
   });
 
@@ -156,7 +170,7 @@ describe('TaskForm submission', () => {
     fireEvent.change(screen.getByTestId('goal-input'), { target: { value: 'Summarise: the fox' } });
 
     submit();
-    expect((await screen.findByRole('alert')).textContent).toMatch(/Gateway unreachable.*http:\/\/gw.*Failed to fetch/);
+    expect((await screen.findByRole('alert')).textContent).toMatch(/Gateway unreachable.*No answer from the server.*Failed to fetch/);
     submit();
     expect((await screen.findByRole('alert')).textContent).toMatch(/Bad Gateway \(HTTP 502\)/);
     submit();

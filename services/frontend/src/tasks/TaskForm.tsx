@@ -16,7 +16,6 @@ import {
 
 interface TaskFormProps {
   readonly api: ApiClient;
-  readonly gatewayUrl: string;
   /** Called with the task the gateway accepted (the page navigates to it). */
   readonly onCreated: (task: Task) => void;
   /** Makes Idempotency-Keys; crypto-random by default (tests pass a counter). */
@@ -31,7 +30,7 @@ const PLACEHOLDERS: Record<string, string> = {
   llm: 'a prompt for the LLM',
 };
 
-export function TaskForm({ api, gatewayUrl, onCreated, makeKey = newIdempotencyKey }: TaskFormProps) {
+export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFormProps) {
   const formId = useId();
   const nextRowKey = useRef(1);
   const [mode, setMode] = useState<FormMode>('goal');
@@ -131,7 +130,7 @@ export function TaskForm({ api, gatewayUrl, onCreated, makeKey = newIdempotencyK
       <h2 id={`${formId}-title`}>New task</h2>
 
       <div ref={summaryRef} tabIndex={-1} className="form-summary" data-testid="form-errors">
-        {failure !== undefined && !(failure instanceof ApiError) && <ErrorBox error={failure} gatewayUrl={gatewayUrl} />}
+        {failure !== undefined && !(failure instanceof ApiError) && <ErrorBox error={failure} />}
         {(errorCount > 0 || problemTitle !== undefined) && (
           <div className="alert alert-error" role="alert">
             <strong>{problemTitle ?? 'Please correct the highlighted fields.'}</strong>

@@ -28,8 +28,8 @@ afterEach(() => {
 });
 
 function renderList(gateway: ReturnType<typeof fakeGateway>, search = '') {
-  const api = createApiClient({ baseUrl: 'http://gw', fetch: gateway.fetch });
-  return render(<TaskList api={api} gatewayUrl="http://gw" search={search} />);
+  const api = createApiClient({ fetch: gateway.fetch });
+  return render(<TaskList api={api} search={search} />);
 }
 
 describe('TaskList', () => {
@@ -53,12 +53,55 @@ describe('TaskList', () => {
     expect(within(rows[0]!).getByTestId('task-link').getAttribute('href')).toBe('/tasks/aaaaaaaa-0000-0000-0000-000000000001');
     expect(rows[0]!.textContent).toContain('Summarise: fox');
     expect(within(rows[1]!).getByTestId('task-status').textContent).toBe('queued');
+    expect(within(rows[1]!).getByTestId('task-link').textContent).toBe('1 explicit job');
     expect(gateway.requests[0]!.url.search).toBe('?page=1&pageSize=20');
 
     completed = 2;
     await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS));
     expect(gateway.requests).toHaveLength(2);
     expect(within(screen.getAllByTestId('task-row')[0]!).getByTestId('task-progress').textContent).toBe('2/3');
+  });
+
+  it('tells apart tasks made together: their ids share the time-ordered start, so the list shows the end', async () => {
+    const ids = ['01a22ee8-c117-7b38-8e8f-572da0918124', '01a22ee8-c123-77ce-91e9-1e583e136f83'];
+    const gateway = fakeGateway().on('GET /api/tasks', () =>
+      json({ items: ids.map((id) => summary({ id, goal: 'Summarise: the quick brown fox' })), page: 1, pageSize: 20, total: 2 }),
+    );
+    const writeText = vi.fn(async () => {});
+    vi.stubGlobal('navigator', { ...navigator, clipboard: { writeText } });
+    renderList(gateway);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    const shown = screen.getAllByTestId('task-id');
+    expect(shown.map((e) => e.textContent)).toEqual(['…a0918124', '…3e136f83']);
+    expect(shown.map((e) => e.getAttribute('title'))).toEqual(ids);
+    expect(screen.getAllByTestId('task-link').map((e) => e.textContent)).toEqual([
+      'Summarise: the quick brown fox',
+      'Summarise: the quick brown fox',
+    ]);
+
+    await act(async () => fireEvent.click(screen.getAllByTestId('task-copy-id')[1]!));
+    expect(writeText).toHaveBeenCalledWith(ids[1]);
+    expect(screen.getAllByTestId('task-copy-id')[1]!.textContent).toBe('copied');
+  });
+
+  it.each([
+    ['succeeded', 'succeeded'],
+    ['failed', 'failed'],
+    ['cancelled', 'cancelled'],
+    ['running', 'done'],
+  ])('colours the finished jobs of a %s task as %s, never as a success it was not', async (status, segment) => {
+    const gateway = fakeGateway().on('GET /api/tasks', () =>
+      json({ items: [summary({ status, jobCount: 7, completedJobs: 7 })], page: 1, pageSize: 20, total: 1 }),
+    );
+    renderList(gateway);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    const progress = screen.getByTestId('task-progress');
+    const segments = within(progress).getAllByTestId('progress-segment');
+    expect(segments.map((e) => e.dataset.status)).toEqual([segment]);
+    expect(segments[0]!.className).toContain(`segment-${segment}`);
+    expect(within(progress).getByRole('progressbar').getAttribute('aria-valuetext')).toBe(`7 of 7 jobs finished: 7 ${segment}`);
   });
 
   it('pauses while the page is hidden and refreshes at once when it is shown again', async () => {
@@ -108,7 +151,7 @@ describe('TaskList', () => {
     renderList(gateway);
     await act(() => vi.advanceTimersByTimeAsync(0));
 
-    expect(screen.getByTestId('tasks-error').textContent).toMatch(/Gateway unreachable.*No answer from http:\/\/gw/);
+    expect(screen.getByTestId('tasks-error').textContent).toMatch(/Gateway unreachable.*No answer from the server/);
     await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS));
     expect(gateway.requests).toHaveLength(2);
     await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS)); // second failure: 4 s

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
 import { isAbortError, type ApiClient } from '../api';
 import { Link, navigate, paths } from '../router';
-import { TASK_STATUSES, normalizeStatus, type TaskPage, type TaskSummary } from '../types';
-import { ErrorBox, JobProgress, StatusBadge, formatDate, shortId } from '../ui';
+import { TASK_STATUSES, isFinalTaskStatus, normalizeStatus, type TaskPage, type TaskSummary } from '../types';
+import { CopyButton, ErrorBox, OutcomeBar, StatusBadge, formatDate, idTail } from '../ui';
 import { backoffDelay } from './watchTask';
 
 export const PAGE_SIZE = 20;
@@ -12,7 +12,6 @@ const MAX_ERROR_BACKOFF_MS = 15_000;
 
 interface TaskListProps {
   readonly api: ApiClient;
-  readonly gatewayUrl: string;
   /** The query string of the page: `status` and `page`. */
   readonly search: string;
 }
@@ -102,7 +101,21 @@ function useLiveTaskPage(api: ApiClient, status: string, page: number) {
   return { data, error, loading };
 }
 
-export function TaskList({ api, gatewayUrl, search }: TaskListProps) {
+/** What the task is, in words: its goal, or how many explicit jobs it has. */
+function taskTitle(task: TaskSummary): string {
+  return task.goal ? task.goal : `${task.jobCount} explicit job${task.jobCount === 1 ? '' : 's'}`;
+}
+
+/**
+ * The finished jobs as one segment coloured by the task's outcome: the list has counts, not each job's status, and a
+ * failed or cancelled task must not look like a success. Jobs finished in a task still running are plain "done".
+ */
+function listSegment(task: TaskSummary) {
+  const status = normalizeStatus(task.status);
+  return [{ status: isFinalTaskStatus(status) ? status : 'done', count: task.completedJobs }];
+}
+
+export function TaskList({ api, search }: TaskListProps) {
   const { status, page } = readQuery(search);
   const { data, error, loading } = useLiveTaskPage(api, status, page);
   const list = items(data);
@@ -136,7 +149,7 @@ export function TaskList({ api, gatewayUrl, search }: TaskListProps) {
         </span>
       </div>
 
-      {error !== undefined && <ErrorBox error={error} gatewayUrl={gatewayUrl} testId="tasks-error" />}
+      {error !== undefined && <ErrorBox error={error} testId="tasks-error" />}
 
       <p className="visually-hidden" aria-live="polite">
         {data === undefined ? '' : `${total} tasks${status ? ` with status ${status}` : ''}, ${running} running on this page`}
@@ -164,18 +177,21 @@ export function TaskList({ api, gatewayUrl, search }: TaskListProps) {
             {list.map((task) => (
               <tr key={task.id} data-testid="task-row" data-task-id={task.id}>
                 <td data-label="Task" className="wide">
-                  <Link to={paths.task(task.id)} data-testid="task-link" title={task.id}>
-                    <code>{shortId(task.id)}</code>
+                  <Link to={paths.task(task.id)} data-testid="task-link" className="task-title">
+                    {taskTitle(task)}
                   </Link>
-                  <span className="goal-text">
-                    {task.goal ? task.goal : `${task.jobCount} explicit job${task.jobCount === 1 ? '' : 's'}`}
+                  <span className="task-id-line">
+                    <code title={task.id} data-testid="task-id">
+                      {idTail(task.id)}
+                    </code>
+                    <CopyButton text={task.id} label={`Copy the id of task ${task.id}`} testId="task-copy-id" />
                   </span>
                 </td>
                 <td data-label="Status">
                   <StatusBadge status={task.status} testId="task-status" />
                 </td>
                 <td data-label="Jobs done">
-                  <JobProgress done={task.completedJobs} total={task.jobCount} testId="task-progress" />
+                  <OutcomeBar segments={listSegment(task)} finished={task.completedJobs} total={task.jobCount} testId="task-progress" />
                 </td>
                 <td data-label="Created">{formatDate(task.createdAt)}</td>
               </tr>

@@ -16,11 +16,16 @@ const jobs = (...items: [string, string][]): JobDraft[] => items.map(([type, inp
 describe('validateTaskDraft', () => {
   it('accepts a goal, and explicit jobs of known types', () => {
     expect(validateTaskDraft({ mode: 'goal', goal: 'Summarise: x', jobs: [] })).toEqual({});
-    expect(validateTaskDraft({ mode: 'jobs', goal: '', jobs: jobs(['echo', 'hi'], ['sleep', '250'], ['hash', '']) })).toEqual({});
+    expect(validateTaskDraft({ mode: 'jobs', goal: '', jobs: jobs(['echo', 'hi'], ['sleep', '250'], ['hash', ' x ']) })).toEqual({});
   });
 
   it('requires a goal in goal mode', () => {
     expect(validateTaskDraft({ mode: 'goal', goal: '   ', jobs: [] })).toHaveProperty('goal');
+  });
+
+  it('requires an input for every job, as the goal mode requires a goal', () => {
+    const errors = validateTaskDraft({ mode: 'jobs', goal: '', jobs: jobs(['echo', 'ok'], ['echo', ''], ['llm', ' \n\t ']) });
+    expect(errors).toEqual({ 'jobs[1].input': ['Give the job an input.'], 'jobs[2].input': ['Give the job an input.'] });
   });
 
   it('requires 1 to 100 jobs', () => {

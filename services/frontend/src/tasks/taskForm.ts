@@ -60,6 +60,7 @@ export function validateTaskDraft(draft: TaskDraft): FieldErrors {
     if (bytes > MAX_INPUT_BYTES) errors[`jobs[${i}].input`] = [`The input is ${sizeText(bytes)}; at most 64 KiB is allowed.`];
     else if (job.type === 'sleep' && !/^\s*\d+\s*$/.test(job.input))
       errors[`jobs[${i}].input`] = ['A sleep job takes a whole number of milliseconds, e.g. 500.'];
+    else if (job.input.trim() === '') errors[`jobs[${i}].input`] = ['Give the job an input.'];
   });
   return errors;
 }

@@ -9,7 +9,7 @@ afterEach(() => {
 });
 
 function start(gateway: ReturnType<typeof fakeGateway>, options: { maxStreamFailures?: number } = {}) {
-  const api = createApiClient({ baseUrl: 'http://gw', apiKey: 'k', fetch: gateway.fetch });
+  const api = createApiClient({ fetch: gateway.fetch });
   const controller = new AbortController();
   const tasks: Task[] = [];
   const states: WatchState[] = [];
@@ -39,7 +39,7 @@ describe('backoffDelay', () => {
 });
 
 describe('watchTask', () => {
-  it('reads task events until a final status, sending the API key', async () => {
+  it('reads task events until a final status, sending no API key', async () => {
     const streams: SseStream[] = [];
     const gateway = fakeGateway().on('GET /api/tasks/t1/events', (r) => {
       const s = sseStream(r.signal);
@@ -56,7 +56,7 @@ describe('watchTask', () => {
 
     expect(tasks.map((t) => t.status)).toEqual(['running', 'succeeded']);
     expect(states).toEqual(['streaming', 'done']);
-    expect(gateway.requests[0]!.headers.get('X-Api-Key')).toBe('k');
+    expect(gateway.requests[0]!.headers.has('X-Api-Key')).toBe(false);
     expect(gateway.requests[0]!.headers.get('Accept')).toBe('text/event-stream');
   });
 
