@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AgentSystem.Build.Docker;
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build;
 
@@ -15,8 +16,11 @@ partial class Build
     DockerEngine? _docker;
     DockerEngine Docker => _docker ?? throw new InvalidOperationException("DockerEngine has not run.");
 
-    /// <summary>Which image each logical base image resolved to (AGENTSYSTEM_IMAGE_* variables for tests and builds).</summary>
-    readonly Dictionary<string, string> _baseImageEnvironment = [];
+    /// <summary>What each base image resolved to in this run.</summary>
+    IReadOnlyList<BaseImageOutcome> _baseImages = [];
+
+    /// <summary>AGENTSYSTEM_IMAGE_&lt;NAME&gt; for each base image: how tests and later builds learn which image to use.</summary>
+    Dictionary<string, string> BaseImageEnvironment => _baseImages.ToDictionary(o => o.Image.Variable, o => o.Reference);
 
     Target DockerEngine => _ => _
         .Description("Makes sure a Docker engine answers; as root on Debian/Ubuntu installs docker.io and starts dockerd")
@@ -29,27 +33,24 @@ partial class Build
         });
 
     Target BaseImages => _ => _
-        .Description("Provides the base images (debian, runtime-deps, sdk, node, nginx, postgres, redis): pulled or built locally")
+        .Description("Provides the base images (the infrastructure entries of services/catalog.json): pulled or built locally")
         .DependsOn(DockerEngine)
         .Executes(() =>
         {
-            var images = BaseImageCatalog.All(HostCaBundle, DotnetRoot, NodeBinary);
+            var infrastructure = InfrastructureEntry.ReadAll(File.ReadAllText(Path.Combine(RootDirectory, ServiceCatalog.FileName)));
+            var images = BaseImageCatalog.All(infrastructure, HostCaBundle, DotnetRoot, NodeBinary);
             var builder = new BaseImageBuilder(Docker, Path.Combine(RootDirectory, "build", "images"), Path.Combine(RootDirectory, ".nuke", "temp", "images"), CancellationToken);
-            var outcomes = builder.Provide(images, BaseImageSource, RegistryPrefix);
+            _baseImages = builder.Provide(images, BaseImageSource, RegistryPrefix);
 
             var table = new TextTable("Image", "Uses", "Action", "Time");
-            foreach (var outcome in outcomes)
-            {
-                table.AddRow(outcome.Image.Name, outcome.Reference, outcome.Action, $"{outcome.Duration.TotalSeconds:0.0} s");
-                _baseImageEnvironment[outcome.Image.EnvironmentVariable] = outcome.Reference;
-            }
+            foreach (var outcome in _baseImages) table.AddRow(outcome.Image.Name, outcome.Reference, outcome.Action, $"{outcome.Duration.TotalSeconds:0.0} s");
             foreach (var line in table.Render()) Log.Info(line);
             Directory.CreateDirectory(ArtifactsDirectory);
-            File.WriteAllText(Path.Combine(ArtifactsDirectory, "base-images.json"), JsonSerializer.Serialize(_baseImageEnvironment, IndentedJson));
+            File.WriteAllText(Path.Combine(ArtifactsDirectory, "base-images.json"), JsonSerializer.Serialize(BaseImageEnvironment, IndentedJson));
         });
 
     /// <summary>The image a logical base image resolved to in this run ("postgres" -> agentsystem-base/postgres:15, say).</summary>
-    string BaseImageFor(string name) => _baseImageEnvironment[BaseImage.EnvironmentVariableFor(name)];
+    string BaseImageFor(string name) => _baseImages.First(o => o.Image.Name == name).Reference;
 
     static string HostCaBundle => Environment.GetEnvironmentVariable("SSL_CERT_FILE") is { Length: > 0 } file && File.Exists(file)
         ? file

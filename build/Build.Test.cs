@@ -44,7 +44,7 @@ partial class Build
             PrepareTestResults();
             var before = (_testFailures.Count, _tally!.Failed);
             if (File.Exists(ContainerTimingsFile)) File.Delete(ContainerTimingsFile);
-            var environment = new Dictionary<string, string>(_baseImageEnvironment)
+            var environment = new Dictionary<string, string>(BaseImageEnvironment)
             {
                 ["AGENTSYSTEM_CONTAINER_TIMINGS"] = ContainerTimingsFile,
                 ["CHROMIUM_PATH"] = ChromiumPath,

@@ -105,12 +105,25 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
             File.CreateSymbolicLink(link, source);
             tar.Append($" -C '{staged}' '{target}'");
         }
+        var arguments = string.Concat(BuildArguments(image).Select(pair => $" --build-arg {pair.Name}={pair.Reference}"));
         ProcessRunner.Run("bash", ["-c",
-            $"set -o pipefail; {tar} | '{docker.Cli}' build --label {InputsLabel}={inputs} --build-arg BASE_IMAGE={BaseImageCatalog.LocalDebian} -t {image.Local} -"],
+            $"set -o pipefail; {tar} | '{docker.Cli}' build --label {InputsLabel}={inputs}{arguments} -t {image.Local} -"],
             environment: docker.BuildEnvironment, cancellationToken: cancellationToken);
     }
 
     private string RecipeFolder(BaseImage image) => Path.Combine(imagesDirectory, image.Name);
+
+    /// <summary>
+    /// BASE_IMAGE (the Debian root), plus AGENTSYSTEM_IMAGE_&lt;NAME&gt; for each image provided before this one that the
+    /// Dockerfile declares as an ARG (the reaper is compiled on the SDK image and runs on runtime-deps).
+    /// </summary>
+    private IEnumerable<(string Name, string Reference)> BuildArguments(BaseImage image)
+    {
+        var dockerfile = File.ReadAllText(Path.Combine(RecipeFolder(image), "Dockerfile"));
+        yield return ("BASE_IMAGE", Outcomes.First(o => o.Image.Recipe == LocalRecipe.Debootstrap).Reference);
+        foreach (var earlier in Outcomes.Where(o => dockerfile.Contains($"ARG {o.Image.Variable}=", StringComparison.Ordinal)))
+            yield return (earlier.Image.Variable, earlier.Reference);
+    }
 
     /// <summary>Everything that decides the image's content, hashed: recipe files, parent image, streamed files.</summary>
     private string InputsHash(BaseImage image)
@@ -124,7 +137,9 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         {
             foreach (var file in Directory.EnumerateFiles(RecipeFolder(image), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
                 text.Append(Path.GetRelativePath(imagesDirectory, file)).Append('=').Append(Sha256(File.ReadAllBytes(file))).Append('|');
-            text.Append("parent=").Append(ImageId(BaseImageCatalog.LocalDebian)).Append('|');
+            var arguments = BuildArguments(image).ToList();
+            text.Append("parent=").Append(ImageId(arguments[0].Reference)).Append('|');
+            foreach (var (name, reference) in arguments.Skip(1)) text.Append(name).Append('=').Append(ImageId(reference)).Append('|');
             foreach (var (source, target) in image.Streamed) text.Append(target).Append('=').Append(Fingerprint(source)).Append('|');
         }
         return Sha256(Encoding.UTF8.GetBytes(text.ToString()));

@@ -1,3 +1,5 @@
+using AgentSystem.Build.Monorepo;
+
 namespace AgentSystem.Build.Docker;
 
 /// <summary>How a local equivalent of an official image is made.</summary>
@@ -5,31 +7,30 @@ public enum LocalRecipe { Debootstrap, Dockerfile }
 
 /// <summary>A base image the pipeline needs: its official name and the local equivalent built from Debian's packages.</summary>
 /// <param name="Streamed">Files from this machine streamed into the build context: (path on the machine, name in the context).</param>
-public sealed record BaseImage(string Name, string Official, string Local, LocalRecipe Recipe, IReadOnlyList<(string Source, string Target)> Streamed)
-{
-    /// <summary>AGENTSYSTEM_IMAGE_POSTGRES and so on: how tests and Dockerfile builds learn which image to use.</summary>
-    public string EnvironmentVariable => EnvironmentVariableFor(Name);
+public sealed record BaseImage(string Name, string Official, string Local, LocalRecipe Recipe, IReadOnlyList<(string Source, string Target)> Streamed, string Variable);
 
-    public static string EnvironmentVariableFor(string name) => "AGENTSYSTEM_IMAGE_" + name.ToUpperInvariant().Replace('-', '_');
-}
-
+/// <summary>
+/// The base images are the catalog's infrastructure entries that have a local equivalent (names live there only);
+/// this class adds how each is built here: debootstrap for the Debian root, else <c>build/images/&lt;name&gt;/Dockerfile</c>
+/// with some of this machine's files streamed in.
+/// </summary>
 public static class BaseImageCatalog
 {
-    public const string LocalDebian = "agentsystem-base/debian:bookworm";
-
-    /// <summary>In build order: the Debian base first, everything else on top of it.</summary>
-    public static IReadOnlyList<BaseImage> All(string hostCaBundle, string dotnetRoot, string nodeBinary) =>
-    [
-        new("debian", "debian:bookworm-slim", LocalDebian, LocalRecipe.Debootstrap, []),
-        new("runtime-deps", "mcr.microsoft.com/dotnet/runtime-deps:10.0", "agentsystem-base/runtime-deps:10.0", LocalRecipe.Dockerfile, []),
-        new("sdk", "mcr.microsoft.com/dotnet/sdk:10.0", "agentsystem-base/sdk:10.0", LocalRecipe.Dockerfile,
-            [(dotnetRoot, "dotnet"), (hostCaBundle, "ca-certificates.crt")]),
-        new("node", "node:20-bookworm-slim", "agentsystem-base/node:20", LocalRecipe.Dockerfile,
-            [(nodeBinary, "node"), (NpmFolderOf(nodeBinary), "npm"), (hostCaBundle, "ca-certificates.crt")]),
-        new("nginx", "nginx:stable-alpine", "agentsystem-base/nginx:bookworm", LocalRecipe.Dockerfile, []),
-        new("postgres", "postgres:16-alpine", "agentsystem-base/postgres:15", LocalRecipe.Dockerfile, []),
-        new("redis", "redis:7-alpine", "agentsystem-base/redis:7", LocalRecipe.Dockerfile, []),
-    ];
+    /// <summary>In build order: the Debian root first, then the catalog's order (a recipe may use the images before it).</summary>
+    public static IReadOnlyList<BaseImage> All(IReadOnlyList<InfrastructureEntry> infrastructure, string hostCaBundle, string dotnetRoot, string nodeBinary)
+    {
+        ArgumentNullException.ThrowIfNull(infrastructure);
+        var streamed = new Dictionary<string, (string, string)[]>
+        {
+            ["sdk"] = [(dotnetRoot, "dotnet"), (hostCaBundle, "ca-certificates.crt")],
+            ["node"] = [(nodeBinary, "node"), (NpmFolderOf(nodeBinary), "npm"), (hostCaBundle, "ca-certificates.crt")],
+        };
+        return [.. infrastructure
+            .Where(entry => entry.LocalImage is not null)
+            .Select(entry => new BaseImage(entry.Name, entry.Image, entry.LocalImage!, entry.Name == "debian" ? LocalRecipe.Debootstrap : LocalRecipe.Dockerfile,
+                streamed.GetValueOrDefault(entry.Name, []), entry.Variable))
+            .OrderBy(image => image.Recipe != LocalRecipe.Debootstrap)];
+    }
 
     /// <summary>npm sits beside node: /usr/bin/node -> /usr/lib/node_modules/npm.</summary>
     private static string NpmFolderOf(string nodeBinary) =>

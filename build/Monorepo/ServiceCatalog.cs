@@ -20,8 +20,6 @@ public sealed record ServiceEntry
 
 public sealed record LibraryEntry(string Name, string Project);
 
-public sealed record InfrastructureEntry(string Name, string Image, IReadOnlyList<int> Ports);
-
 /// <summary>
 /// The one description of the services every part of the pipeline reads (affected detection, images, deploys, CI).
 /// Services come from the catalog file, plus any <c>services/&lt;name&gt;/</c> folder holding one web project or a

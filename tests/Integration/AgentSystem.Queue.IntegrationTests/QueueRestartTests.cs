@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json.Nodes;
 using AgentSystem.Testing.Containers;
-using AgentSystem.Testing.Containers.Modules;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using Testcontainers.Redis;
 
 namespace AgentSystem.Queue.IntegrationTests;
 
@@ -21,11 +20,9 @@ public sealed class QueueRestartTests(ITestOutputHelper output)
     [Fact]
     public async Task Queued_and_leased_jobs_survive_a_Redis_restart_with_AOF_and_the_multiplexer_reconnects()
     {
-        await using var redis = await new RedisBuilder()
-            .Configure(container => container.WithCommand(
-                "--protected-mode", "no", "--save", string.Empty, "--appendonly", "yes", "--appendfsync", "always", "--dir", "/data"))
-            .StartAsync();
-        await using var forwarder = new TcpForwarder(redis.Port);
+        await using var redis = await TestRedis.StartAsync(TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "always"]));
+        var port = redis.GetMappedPublicPort(RedisBuilder.RedisPort);
+        await using var forwarder = new TcpForwarder(port);
         QueueServiceExtensions.RaiseThreadPoolMinimum();
         var configuration = ConfigurationOptions.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{forwarder.Port}"));
         configuration.AbortOnConnectFail = false;
@@ -41,13 +38,11 @@ public sealed class QueueRestartTests(ITestOutputHelper output)
         await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None);   // subscribed
         var runIdBefore = await RunIdAsync(multiplexer, forwarder.Port);
 
-        // Kill (stop with no grace: SIGKILL before Redis can write anything more) and start the same container again.
-        await redis.Container.StopAsync(TimeSpan.Zero);
-        var environment = await DockerEnvironment.GetAsync();
-        await environment.Client.StartContainerAsync(redis.Container.Id, CancellationToken.None);
-        var newPort = await PublishedPortAsync(environment, redis.Container.Id);
+        // Kill (SIGKILL before Redis can write anything more) and start the same container again.
+        await TestRedis.KillAndRestartAsync(redis);
+        var newPort = redis.GetMappedPublicPort(RedisBuilder.RedisPort);
         forwarder.Retarget(newPort);
-        output.WriteLine($"Redis container restarted; published port {redis.Port} -> {newPort}");
+        output.WriteLine($"Redis container restarted; published port {port} -> {newPort}");
 
         var clock = Stopwatch.StartNew();
         var stats = await RetryAsync(() => queue.GetStatsAsync(CancellationToken.None));
@@ -82,13 +77,6 @@ public sealed class QueueRestartTests(ITestOutputHelper output)
         var server = multiplexer.GetServer("127.0.0.1", port);
         var info = await RetryAsync(() => server.InfoAsync("server"));
         return info.SelectMany(group => group).Single(pair => pair.Key == "run_id").Value;
-    }
-
-    private static async Task<int> PublishedPortAsync(DockerEnvironment environment, string id)
-    {
-        var inspect = await environment.Client.InspectContainerAsync(id, CancellationToken.None);
-        var port = inspect["NetworkSettings"]?["Ports"]?[$"{RedisBuilder.RedisPort}/tcp"] as JsonArray;
-        return int.Parse(port?[0]?["HostPort"]?.GetValue<string>() ?? throw new InvalidOperationException("no published port after restart"), CultureInfo.InvariantCulture);
     }
 
     private static async Task<T> RetryAsync<T>(Func<Task<T>> operation)

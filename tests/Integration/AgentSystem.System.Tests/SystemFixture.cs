@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
-using System.Text.Json.Nodes;
 using AgentSystem.Testing.Containers;
-using AgentSystem.Testing.Containers.Modules;
+using DotNet.Testcontainers.Containers;
+using Testcontainers.PostgreSql;
+using Testcontainers.Redis;
 
 namespace AgentSystem.SystemTests;
 
@@ -25,7 +26,7 @@ public sealed class SystemFixture : IAsyncLifetime
     public static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
 
     private readonly List<ServiceProcess> _services = [];
-    private PostgresContainer? _postgres;
+    private PostgreSqlContainer? _postgres;
     private RedisContainer? _redis;
     private TcpForwarder? _redisForwarder;
     private int _redisPort;
@@ -34,8 +35,8 @@ public sealed class SystemFixture : IAsyncLifetime
     public ServiceProcess Orchestrator { get; private set; } = null!;
     public ServiceProcess Frontend { get; private set; } = null!;
     public IReadOnlyList<ServiceProcess> Workers { get; private set; } = [];
-    public string PostgresConnectionString => _postgres!.ConnectionString;
-    public DockerContainer PostgresContainer => _postgres!.Container;
+    public string PostgresConnectionString => _postgres!.GetConnectionString();
+    public IContainer PostgresContainer => _postgres!;
 
     /// <summary>A client of the gateway that sends the API key.</summary>
     public HttpClient Api { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -44,12 +45,9 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _postgres = await new PostgresBuilder().WithDatabase("agentsystem").StartAsync();
-        _redis = await new RedisBuilder()
-            .Configure(container => container.WithCommand(
-                "--protected-mode", "no", "--save", string.Empty, "--appendonly", "yes", "--appendfsync", "everysec", "--dir", "/data"))
-            .StartAsync();
-        _redisPort = _redis.Port;
+        _postgres = await TestPostgres.StartAsync(TestPostgres.Builder().WithDatabase("agentsystem"));
+        _redis = await TestRedis.StartAsync(TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec"]));
+        _redisPort = _redis.GetMappedPublicPort(RedisBuilder.RedisPort);
         _redisForwarder = new TcpForwarder(_redisPort);
 
         var ports = new Dictionary<string, int>
@@ -59,7 +57,7 @@ public sealed class SystemFixture : IAsyncLifetime
         };
         var environment = new Dictionary<string, string>
         {
-            ["ConnectionStrings__Postgres"] = _postgres.ConnectionString,
+            ["ConnectionStrings__Postgres"] = _postgres.GetConnectionString(),
             ["Redis__Configuration"] = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{_redisForwarder.Port}"),
             ["Queue__Prefix"] = QueuePrefix,
             ["Queue__VisibilityTimeout"] = VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
@@ -133,18 +131,13 @@ public sealed class SystemFixture : IAsyncLifetime
     /// the forwarder at the new published port and waits until Redis answers PING (not LOADING). Returns how it ended
     /// (exit code 137: SIGKILL) and how long it was unreachable.
     /// </summary>
-    public async Task<(ContainerState Killed, TimeSpan Down)> RestartRedisAsync()
+    public async Task<(string Killed, TimeSpan Down)> RestartRedisAsync()
     {
-        var container = _redis!.Container;
         var down = Stopwatch.StartNew();
-        // Stop with no grace: Redis only schedules its shutdown on SIGTERM, and the SIGKILL comes first.
-        await container.StopAsync(TimeSpan.Zero);
-        var killed = await container.GetStateAsync();
-        var environment = await DockerEnvironment.GetAsync();
-        await environment.Client.StartContainerAsync(container.Id, CancellationToken.None);
-        var inspect = await environment.Client.InspectContainerAsync(container.Id, CancellationToken.None);
-        var published = inspect["NetworkSettings"]?["Ports"]?[$"{RedisBuilder.RedisPort}/tcp"] as JsonArray;
-        _redisPort = int.Parse(published?[0]?["HostPort"]?.GetValue<string>() ?? throw new InvalidOperationException("Redis has no published port after its restart."), CultureInfo.InvariantCulture);
+        await _redis!.StopAsync();
+        var killed = $"{_redis.State}, exit code {await _redis.GetExitCodeAsync()}";
+        await _redis.StartAsync();
+        _redisPort = _redis.GetMappedPublicPort(RedisBuilder.RedisPort);
         _redisForwarder!.Retarget(_redisPort);
         while (true)
         {
@@ -152,19 +145,14 @@ public sealed class SystemFixture : IAsyncLifetime
             {
                 if (await RedisAsync("PING") == "PONG") return (killed, down.Elapsed);
             }
-            catch (Exception error) when (error is IOException or System.Net.Sockets.SocketException or RespErrorException) { }
+            catch (InvalidOperationException) { }   // redis-cli could not connect yet
             if (down.Elapsed > RecoveryTimeout) throw new TimeoutException($"Redis did not answer PING within {RecoveryTimeout.TotalSeconds} s of its restart.");
             await Task.Delay(50);
         }
     }
 
-    /// <summary>One Redis command on a connection of its own (straight to the container, not through the forwarder).</summary>
-    public async Task<string?> RedisAsync(params string[] command)
-    {
-        await using var client = await RespClient.ConnectAsync(_redis!.Host, _redisPort);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        return await client.ExecuteAsync(command, timeout.Token);
-    }
+    /// <summary>One Redis command through redis-cli in the container (not through the forwarder): its reply, array items one per line.</summary>
+    public Task<string> RedisAsync(params string[] command) => TestRedis.ExecuteAsync(_redis!, 0, command);
 
     /// <summary>What every service printed lately, for a failure message.</summary>
     public string Diagnostics() =>

@@ -1,70 +1,48 @@
-using System.Net.Sockets;
-using System.Text;
-using AgentSystem.Testing.Containers.Modules;
+using AgentSystem.Testing.Containers.Fixtures;
 using Npgsql;
 
 namespace AgentSystem.Testing.Containers.Tests;
 
-/// <summary>Starting the two real modules, waiting for them, and reaching them through their random loopback ports.</summary>
+/// <summary>What the library adds to Testcontainers' modules: test settings, loopback ports, start failures that explain themselves.</summary>
 public sealed class ContainerStartTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task Postgres_starts_on_a_random_loopback_port_and_answers_select_1()
+    public async Task PostgreSQL_keeps_its_data_on_tmpfs_without_fsync_and_publishes_on_loopback_only()
     {
-        await using var postgres = await new PostgresBuilder().WithDatabase("app").StartAsync();
-
-        Assert.Equal("127.0.0.1", postgres.Host);
-        Assert.NotEqual(PostgresBuilder.PostgresPort, postgres.Port);
-        await using var connection = new NpgsqlConnection(postgres.ConnectionString);
+        var postgres = await SharedContainers.GetPostgresAsync();
+        await using var connection = new NpgsqlConnection(postgres.GetConnectionString());
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT 1, current_database(), current_setting('fsync'), current_setting('data_directory')", connection);
+        await using var command = new NpgsqlCommand(
+            "SELECT current_setting('fsync'), current_setting('synchronous_commit'), current_setting('full_page_writes'), current_setting('data_directory')", connection);
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync());
-        Assert.Equal(1, reader.GetInt32(0));
-        Assert.Equal("app", reader.GetString(1));
-        Assert.Equal("off", reader.GetString(2));
-        Assert.Equal(PostgresBuilder.InMemoryDataDirectory, reader.GetString(3));
-        output.WriteLine($"PostgreSQL start-to-ready: {postgres.Container.Timing}");
+        Assert.Equal(("off", "off", "off", TestPostgres.DataDirectory), (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+
+        using var docker = EngineClient.Create();
+        var inspect = await docker.Containers.InspectContainerAsync(postgres.Id);
+        Assert.Contains(inspect.Mounts!, mount => mount.Type == "tmpfs" && mount.Destination == TestPostgres.DataMount);
+        var bindings = inspect.NetworkSettings!.Ports!["5432/tcp"];
+        Assert.NotEmpty(bindings);
+        Assert.All(bindings, binding => Assert.Equal("127.0.0.1", binding.HostIP));
+        output.WriteLine($"{postgres.Name} ({postgres.Image.FullName}) on 127.0.0.1:{bindings[0].HostPort}");
     }
 
     [Fact]
-    public async Task Redis_starts_on_a_random_loopback_port_and_answers_ping_over_a_socket()
+    public async Task A_container_that_never_gets_ready_fails_naming_the_wait_with_its_last_log_lines_and_is_removed()
     {
-        await using var redis = await new RedisBuilder().StartAsync();
+        // redis-server refuses an unknown directive and exits: the module's wait can never succeed.
+        var redis = TestRedis.Builder("--no-such-directive", "on").Build();
+        var id = "";
+        redis.Created += (_, _) => id = redis.Id;
 
-        Assert.Equal($"127.0.0.1:{redis.Port}", redis.ConnectionString);
-        using var socket = new TcpClient();
-        await socket.ConnectAsync(redis.Host, redis.Port);
-        var stream = socket.GetStream();
-        await stream.WriteAsync("PING\r\n"u8.ToArray());
-        var buffer = new byte[64];
-        var read = await stream.ReadAsync(buffer);
-        Assert.Equal("+PONG\r\n", Encoding.ASCII.GetString(buffer, 0, read));
-        output.WriteLine($"Redis start-to-ready: {redis.Container.Timing}");
-    }
+        var failure = await Assert.ThrowsAsync<ContainerStartException>(() => ContainerStart.StartAsync(redis, TestRedis.Wait));
 
-    [Fact]
-    public async Task A_module_builder_starts_independent_containers()
-    {
-        var builder = new RedisBuilder().Configure(container => container.WithLabel("purpose", "twice"));
-
-        await using var first = await builder.StartAsync();
-        await using var second = await builder.StartAsync();
-
-        Assert.NotEqual(first.Container.Id, second.Container.Id);
-        Assert.NotEqual(first.Port, second.Port);
-    }
-
-    [Fact]
-    public async Task A_disposed_container_is_gone()
-    {
-        var redis = await new RedisBuilder().StartAsync();
-        var environment = await DockerEnvironment.GetAsync();
-
-        await redis.DisposeAsync();
-        await redis.DisposeAsync(); // twice is harmless
-
-        Assert.Null(await environment.Client.TryInspectContainerAsync(redis.Container.Id, CancellationToken.None));
-        Assert.Contains(ContainerTimings.All, timing => timing.ContainerName == redis.Container.Name);
+        output.WriteLine(failure.Message);
+        Assert.Contains($"waiting for {TestRedis.Wait}", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(TestImages.Redis, failure.Message, StringComparison.Ordinal);
+        Assert.Contains("| >>> 'no-such-directive \"on\"'", failure.Message, StringComparison.Ordinal);   // Redis's own complaint, from its log
+        using var docker = EngineClient.Create();
+        Assert.NotEmpty(id);
+        Assert.False(await EngineClient.ContainerExistsAsync(docker, id), "the failed container is removed");
     }
 }

@@ -13,7 +13,7 @@ internal sealed class HelperProcess : IDisposable
 
     public int Id => process.Id;
 
-    public static HelperProcess Start(string mode, IReadOnlyDictionary<string, string?>? environment = null)
+    public static HelperProcess Start(string mode)
     {
         var start = new ProcessStartInfo(DotnetHost(), [typeof(Program).Assembly.Location, mode])
         {
@@ -21,11 +21,6 @@ internal sealed class HelperProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-        {
-            start.Environment[name] = value;
-        }
-
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
         // Drain stderr so a chatty child never blocks on a full pipe.
         _ = process.StandardError.ReadToEndAsync();
@@ -47,12 +42,6 @@ internal sealed class HelperProcess : IDisposable
         throw new InvalidOperationException($"The helper process ended without printing '{prefix} ...' (exit code {(process.HasExited ? process.ExitCode : -1)}).");
     }
 
-    public async Task<string> ReadAllOutputAsync()
-    {
-        using var timeout = new CancellationTokenSource(LineTimeout);
-        return await process.StandardOutput.ReadToEndAsync(timeout.Token);
-    }
-
     /// <summary>SIGKILL, as an out-of-memory kill or a cancelled CI job would do: no exit handler runs.</summary>
     public async Task KillAsync()
     {
@@ -60,11 +49,10 @@ internal sealed class HelperProcess : IDisposable
         await WaitForExitAsync();
     }
 
-    public async Task<int> WaitForExitAsync()
+    private async Task WaitForExitAsync()
     {
         using var timeout = new CancellationTokenSource(LineTimeout);
         await process.WaitForExitAsync(timeout.Token);
-        return process.ExitCode;
     }
 
     public void Dispose()

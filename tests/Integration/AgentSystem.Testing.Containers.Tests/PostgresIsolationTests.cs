@@ -29,11 +29,11 @@ public sealed class PostgresIsolationTests(ITestOutputHelper output)
             await second.DisposeAsync();
         }
 
-        await using var admin = new NpgsqlConnection(first.Server.ConnectionString);
+        await using var admin = new NpgsqlConnection(first.Server.GetConnectionString());
         await admin.OpenAsync();
         await using var exists = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname LIKE 'test_%'", admin);
         output.WriteLine($"test databases still open (other classes): {await exists.ExecuteScalarAsync()}");
-        output.WriteLine($"shared PostgreSQL start-to-ready: {first.Server.Container.Timing}");
+        output.WriteLine($"shared PostgreSQL: {first.Server.Name} ({first.Server.Image.FullName})");
     }
 
     internal static async Task Execute(PostgresDatabaseFixture fixture, string sql)
@@ -67,7 +67,7 @@ public sealed class PostgresClassOneTests(MigratedDatabaseFixture fixture, ITest
         await PostgresIsolationTests.Execute(fixture, "INSERT INTO items (owner) VALUES ('one'), ('one')");
 
         Assert.Equal(["one", "one", "seed"], await PostgresIsolationTests.Owners(fixture));
-        output.WriteLine($"{fixture.DatabaseName}; shared PostgreSQL: {fixture.Server.Container.Timing}");
+        output.WriteLine($"{fixture.DatabaseName} in {fixture.Server.Name}");
     }
 }
 
@@ -80,7 +80,7 @@ public sealed class PostgresClassTwoTests(MigratedDatabaseFixture fixture, ITest
         await PostgresIsolationTests.Execute(fixture, "INSERT INTO items (owner) VALUES ('two')");
 
         Assert.Equal(["seed", "two"], await PostgresIsolationTests.Owners(fixture));
-        output.WriteLine($"{fixture.DatabaseName}; shared PostgreSQL: {fixture.Server.Container.Timing}");
+        output.WriteLine($"{fixture.DatabaseName} in {fixture.Server.Name}");
     }
 }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using AgentSystem.Testing.Containers.Modules;
 using Npgsql;
+using Testcontainers.PostgreSql;
 using Xunit;
 
 namespace AgentSystem.Testing.Containers.Fixtures;
@@ -25,16 +25,16 @@ public class PostgresDatabaseFixture : IAsyncLifetime
     // One template per (container, template name): made once, whichever fixture asks first.
     private static readonly ConcurrentDictionary<string, Lazy<Task>> Templates = new(StringComparer.Ordinal);
 
-    private PostgresContainer? server;
+    private PostgreSqlContainer? server;
     private string? databaseName;
 
-    public PostgresContainer Server => server ?? throw NotInitialized();
+    public PostgreSqlContainer Server => server ?? throw NotInitialized();
 
     /// <summary>This class's own database.</summary>
     public string DatabaseName => databaseName ?? throw NotInitialized();
 
     /// <summary>Npgsql connection string to this class's database.</summary>
-    public string ConnectionString => Server.GetConnectionString(DatabaseName);
+    public string ConnectionString => ConnectionStringFor(Server, DatabaseName);
 
     /// <summary>The template this fixture's databases are copied from; one per derived fixture type by default.</summary>
     protected virtual string TemplateName =>
@@ -59,7 +59,7 @@ public class PostgresDatabaseFixture : IAsyncLifetime
     {
         var shared = await SharedContainers.GetPostgresAsync().ConfigureAwait(false);
         var template = TemplateName;
-        await Templates.GetOrAdd($"{shared.Container.Id}/{template}", _ => new Lazy<Task>(() => CreateTemplateAsync(shared, template))).Value.ConfigureAwait(false);
+        await Templates.GetOrAdd($"{shared.Id}/{template}", _ => new Lazy<Task>(() => CreateTemplateAsync(shared, template))).Value.ConfigureAwait(false);
 
         var name = Identifier(DatabaseNamePrefix + Guid.NewGuid().ToString("N"));
         for (var attempt = 1; ; attempt++)
@@ -114,9 +114,16 @@ public class PostgresDatabaseFixture : IAsyncLifetime
     private static InvalidOperationException NotInitialized() =>
         new("The fixture is not initialized: use it through IClassFixture<T> (xunit calls InitializeAsync), or call InitializeAsync first.");
 
-    private static async Task ExecuteAsync(PostgresContainer target, string sql, string? database = null)
+    /// <summary>The container's connection string with another database.</summary>
+    public static string ConnectionStringFor(PostgreSqlContainer container, string database)
     {
-        var connection = new NpgsqlConnection(target.GetConnectionString(database ?? target.Database));
+        ArgumentNullException.ThrowIfNull(container);
+        return new NpgsqlConnectionStringBuilder(container.GetConnectionString()) { Database = database }.ConnectionString;
+    }
+
+    private static async Task ExecuteAsync(PostgreSqlContainer target, string sql)
+    {
+        var connection = new NpgsqlConnection(target.GetConnectionString());
         await using (connection.ConfigureAwait(false))
         {
             await connection.OpenAsync().ConfigureAwait(false);
@@ -128,10 +135,10 @@ public class PostgresDatabaseFixture : IAsyncLifetime
         }
     }
 
-    private async Task CreateTemplateAsync(PostgresContainer target, string template)
+    private async Task CreateTemplateAsync(PostgreSqlContainer target, string template)
     {
         await ExecuteAsync(target, $"CREATE DATABASE {Quote(template)}").ConfigureAwait(false);
-        var connectionString = new NpgsqlConnectionStringBuilder(target.GetConnectionString(template))
+        var connectionString = new NpgsqlConnectionStringBuilder(ConnectionStringFor(target, template))
         {
             Pooling = false,
             ApplicationName = "agentsystem-template-init",

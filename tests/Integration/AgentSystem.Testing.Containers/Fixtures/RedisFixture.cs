@@ -1,5 +1,5 @@
 using System.Globalization;
-using AgentSystem.Testing.Containers.Modules;
+using Testcontainers.Redis;
 using Xunit;
 
 namespace AgentSystem.Testing.Containers.Fixtures;
@@ -20,7 +20,7 @@ public class RedisFixture : IAsyncLifetime
     public int Database => database ?? throw NotInitialized();
 
     /// <summary>"127.0.0.1:port".</summary>
-    public string ConnectionString => Server.ConnectionString;
+    public string ConnectionString => Server.GetConnectionString();
 
     /// <summary>A StackExchange.Redis configuration string that selects this class's database.</summary>
     public string Configuration => string.Create(CultureInfo.InvariantCulture, $"{ConnectionString},defaultDatabase={Database}");
@@ -29,15 +29,8 @@ public class RedisFixture : IAsyncLifetime
     public static string NewKeyPrefix(string? testName = null) =>
         string.Create(CultureInfo.InvariantCulture, $"{testName ?? "test"}:{Interlocked.Increment(ref prefixCounter)}:{Guid.NewGuid().ToString("N")[..8]}:");
 
-    /// <summary>Runs one command on this class's database (housekeeping; use a real client for the code under test).</summary>
-    public async Task<string?> ExecuteAsync(params string[] arguments)
-    {
-        var client = await Server.ConnectAsync(Database).ConfigureAwait(false);
-        await using (client.ConfigureAwait(false))
-        {
-            return await client.ExecuteAsync(arguments).ConfigureAwait(false);
-        }
-    }
+    /// <summary>Runs one command on this class's database with redis-cli (housekeeping; use a real client for the code under test).</summary>
+    public Task<string> ExecuteAsync(params string[] arguments) => TestRedis.ExecuteAsync(Server, Database, arguments);
 
     public async Task InitializeAsync()
     {

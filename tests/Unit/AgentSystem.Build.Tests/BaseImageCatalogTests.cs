@@ -1,0 +1,51 @@
+using AgentSystem.Build.Docker;
+using AgentSystem.Build.Monorepo;
+
+namespace AgentSystem.Build.Tests;
+
+/// <summary>BaseImages takes its images from the catalog's infrastructure entries, the same ones the integration tests read.</summary>
+public class BaseImageCatalogTests
+{
+    private static readonly string Root = FindRoot();
+
+    private static string FindRoot()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "AgentSystem.sln"))) root = Path.GetDirectoryName(root)!;
+        return root;
+    }
+
+    private static IReadOnlyList<BaseImage> FromRepository() =>
+        BaseImageCatalog.All(InfrastructureEntry.ReadAll(File.ReadAllText(Path.Combine(Root, ServiceCatalog.FileName))), "/ca.crt", "/dotnet", "/usr/bin/node");
+
+    [Fact]
+    public void Every_infrastructure_entry_with_a_local_equivalent_is_a_base_image_built_after_the_Debian_root()
+    {
+        var images = FromRepository();
+
+        Assert.Equal(LocalRecipe.Debootstrap, images[0].Recipe);
+        Assert.Equal(["debian", "runtime-deps", "sdk", "node", "nginx", "postgres", "redis", "reaper"], images.Select(i => i.Name));
+        Assert.All(images.Skip(1), image => Assert.Equal(LocalRecipe.Dockerfile, image.Recipe));
+        Assert.Equal(("/dotnet", "dotnet"), images.Single(i => i.Name == "sdk").Streamed[0]);
+    }
+
+    [Fact]
+    public void The_reaper_comes_after_the_images_its_recipe_builds_on_and_names_them_by_their_variables()
+    {
+        var images = FromRepository().Select(i => i.Name).ToList();
+        var dockerfile = File.ReadAllText(Path.Combine(Root, "build", "images", "reaper", "Dockerfile"));
+
+        Assert.True(images.IndexOf("reaper") > images.IndexOf("sdk") && images.IndexOf("reaper") > images.IndexOf("runtime-deps"));
+        Assert.Contains($"ARG {new InfrastructureEntry("sdk", "x").Variable}=", dockerfile, StringComparison.Ordinal);
+        Assert.Contains($"ARG {new InfrastructureEntry("runtime-deps", "x").Variable}=", dockerfile, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Entries_without_a_local_equivalent_are_not_base_images_and_ports_default_to_none()
+    {
+        var entries = InfrastructureEntry.ReadAll("""{ "infrastructure": [ { "name": "otel", "image": "otel/collector:1" }, { "name": "debian", "image": "debian:12", "localImage": "local/debian:12" } ] }""");
+
+        Assert.Empty(entries[0].Ports);
+        Assert.Equal(["debian"], BaseImageCatalog.All(entries, "", "", "/usr/bin/node").Select(i => i.Name));
+    }
+}
