@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using AgentSystem.Testing.Containers;
 using AgentSystem.Testing.Containers.Modules;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -26,7 +25,6 @@ public sealed class QueueRestartTests(ITestOutputHelper output)
                 "--protected-mode", "no", "--save", string.Empty, "--appendonly", "yes", "--appendfsync", "always", "--dir", "/data"))
             .StartAsync();
         await using var forwarder = new TcpForwarder(redis.Port);
-        QueueServiceExtensions.RaiseThreadPoolMinimum();
         var configuration = ConfigurationOptions.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{forwarder.Port}"));
         configuration.AbortOnConnectFail = false;
         configuration.AllowAdmin = true;
