@@ -20,7 +20,7 @@ public static class QueueServiceExtensions
 
     /// <summary>
     /// Registers <see cref="IJobQueue"/> (Redis), its options (section "Queue", validated at start), one shared
-    /// <see cref="ConnectionMultiplexer"/> from <c>Redis:Configuration</c> and a "ready" health check (PING).
+    /// <see cref="ConnectionMultiplexer"/> from <c>Redis:Configuration</c> and the "ready" Redis check.
     /// </summary>
     public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
     {
@@ -48,7 +48,8 @@ public static class QueueServiceExtensions
         builder.Services.TryAddSingleton<RedisJobQueue>();
         builder.Services.TryAddSingleton<IJobQueue>(static services => services.GetRequiredService<RedisJobQueue>());
 
-        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>(HealthCheckName, tags: [ReadyTag]);
+        // AspNetCore.HealthChecks.Redis: PING on the shared multiplexer (a cluster also reports its state).
+        builder.Services.AddHealthChecks().AddRedis(static services => services.GetRequiredService<IConnectionMultiplexer>(), HealthCheckName, tags: [ReadyTag]);
 
         return builder;
     }

@@ -66,21 +66,6 @@ public sealed class InMemoryConversationStoreTests
     }
 }
 
-public sealed class ChatMigratorTests
-{
-    [Fact]
-    public void The_embedded_migrations_start_with_the_chat_tables()
-    {
-        var first = ChatMigrator.Migrations[0];
-
-        Assert.Equal((1, "chat", "0001_chat"), (first.Version, first.Name, first.ToString()));
-        Assert.Contains("CREATE TABLE chat_conversations", first.Sql, StringComparison.Ordinal);
-        Assert.Contains("CREATE TABLE chat_messages", first.Sql, StringComparison.Ordinal);
-        Assert.Equal(ChatMigrator.Migrations.Count, ChatMigrator.Migrations.Select(m => m.Version).Distinct().Count());
-        Assert.Equal(ChatMigrator.Migrations[^1].Version, ChatMigrator.LatestVersion);
-    }
-}
-
 internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
 {
     private DateTimeOffset _now = now;
