@@ -1,11 +1,12 @@
 using AgentSystem.Chat.Model;
 using AgentSystem.Chat.Storage;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AgentSystem.Chat.Tests;
 
 public sealed class InMemoryConversationStoreTests
 {
-    private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 21, 14, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 21, 14, 0, 0, TimeSpan.Zero));
     private readonly InMemoryConversationStore _store;
 
     public InMemoryConversationStoreTests() => _store = new InMemoryConversationStore(_time);
@@ -64,13 +65,4 @@ public sealed class InMemoryConversationStoreTests
 
         Assert.Equal(201, (await _store.FindAsync(id, CancellationToken.None))!.Messages.Count);
     }
-}
-
-internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
-{
-    private DateTimeOffset _now = now;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
 }
