@@ -54,6 +54,7 @@ partial class Build
             if (DateTime.UtcNow > deadline) throw new TargetFailedException($"Redis did not answer PING within 30 s; see: docker logs {name}");
             Thread.Sleep(100);
         }
-        return port;
+        // A shared, loaded machine can stall one call past the client's 5 s default; the figures are about throughput.
+        return port + ",asyncTimeout=30000";
     }
 }
