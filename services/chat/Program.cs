@@ -1,6 +1,14 @@
 using AgentSystem.Chat.Apis;
 using AgentSystem.Chat.Extensions;
 using AgentSystem.Chat.Storage;
+using AgentSystem.Store;
+
+// `dotnet AgentSystem.Chat.dll migrate`: apply chat's migrations and exit (a deploy's one-shot job), as the
+// orchestrator's does. The service never migrates at a normal start.
+if (MigrateCommand.IsRequested(args))
+{
+    return await MigrateCommand.RunAsync(args, static builder => builder.AddChatMigrator());
+}
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -8,12 +16,6 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
 await using var app = builder.Build();
-
-// `AgentSystem.Chat migrate`: apply the schema migrations and exit (a deploy's one-shot job), not at every start.
-if (args is [ChatMigrator.Command, ..])
-{
-    return await app.MigrateAsync();
-}
 
 app.MapDefaultEndpoints();
 app.MapChatApi();

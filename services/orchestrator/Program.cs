@@ -1,12 +1,12 @@
 using AgentSystem.Orchestrator.Apis;
 using AgentSystem.Orchestrator.Extensions;
-using AgentSystem.Orchestrator.Migrations;
+using AgentSystem.Store;
 
-// `dotnet AgentSystem.Orchestrator.dll migrate`: apply the schema migrations and exit (a deploy's one-shot job).
+// `dotnet AgentSystem.Orchestrator.dll migrate`: apply the task store's migrations and exit (a deploy's one-shot job).
 // The service never migrates at a normal start.
 if (MigrateCommand.IsRequested(args))
 {
-    return await MigrateCommand.RunAsync(args);
+    return await MigrateCommand.RunAsync(args, static builder => builder.AddStore());
 }
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,11 +1,11 @@
 using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
+using AgentSystem.Store;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace AgentSystem.Chat.Extensions;
 
-public static partial class ApplicationServiceExtensions
+public static class ApplicationServiceExtensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -21,30 +21,6 @@ public static partial class ApplicationServiceExtensions
         builder.Services.AddHostedService<StartupReport>();
 
         return builder;
-    }
-
-    /// <summary>Runs the pending migrations (the <c>migrate</c> command); returns the process exit code.</summary>
-    public static async Task<int> MigrateAsync(this WebApplication app)
-    {
-        ArgumentNullException.ThrowIfNull(app);
-
-        var logger = app.Services.GetRequiredService<ILogger<ChatMigrator>>();
-        if (app.Services.GetService<ChatMigrator>() is not { } migrator)
-        {
-            LogNothingToMigrate(logger);
-            return 2;
-        }
-
-        try
-        {
-            await migrator.MigrateAsync(app.Lifetime.ApplicationStopping);
-            return 0;
-        }
-        catch (Exception error) when (error is NpgsqlException or TimeoutException)
-        {
-            LogMigrationFailed(logger, error);
-            return 1;
-        }
     }
 
     // The OpenAI-compatible API when Llm:BaseUrl is set, else the offline provider.
@@ -71,30 +47,19 @@ public static partial class ApplicationServiceExtensions
         });
     }
 
-    // PostgreSQL when ConnectionStrings:Postgres is set, else in memory.
+    // PostgreSQL when ConnectionStrings:Postgres is set (ready once chat's schema is migrated), else in memory.
     private static void AddConversationStore(this IHostApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(PostgresConversationStore.ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
+        if (string.IsNullOrWhiteSpace(builder.Configuration[StoreServiceExtensions.ConnectionStringKey]))
         {
             builder.Services.AddSingleton<IConversationStore, InMemoryConversationStore>();
             return;
         }
 
-        builder.Services.AddSingleton(services => new NpgsqlDataSourceBuilder(connectionString)
-            .UseLoggerFactory(services.GetRequiredService<ILoggerFactory>())
-            .Build());
+        builder.AddPostgresDataSource();
         builder.Services.AddSingleton<IConversationStore, PostgresConversationStore>();
-        builder.Services.AddSingleton<ChatMigrator>();
-        builder.Services.AddHealthChecks()
-            .AddCheck<PostgresHealthCheck>("postgres", tags: [ServiceDefaultsExtensions.ReadyTag], timeout: PostgresHealthCheck.Timeout);
+        builder.Services.AddHealthChecks().AddPostgres(ChatSchema.HistoryTable, ChatSchema.LatestVersion);
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "ConnectionStrings:Postgres is not configured: there is no database to migrate")]
-    private static partial void LogNothingToMigrate(ILogger logger);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Migration failed; nothing of it was applied")]
-    private static partial void LogMigrationFailed(ILogger logger, Exception error);
 }
 
 /// <summary>Says at start which provider answers and where conversations are kept.</summary>

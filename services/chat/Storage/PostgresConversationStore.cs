@@ -6,8 +6,6 @@ namespace AgentSystem.Chat.Storage;
 /// <summary>Conversations in <c>chat_conversations</c> and <c>chat_messages</c> (see Migrations/).</summary>
 public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConversationStore
 {
-    public const string ConnectionStringName = "Postgres";
-
     public async Task<Guid> CreateAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);

@@ -34,7 +34,7 @@ public sealed partial class TaskSubmitter(
     }
 
     // After the commit the client's cancellation no longer matters: the task exists, so try to send it now rather
-    // than leave it to the dispatcher's next round. Bounded, because SE.Redis 1.x has no timeout on async calls.
+    // than leave it to the dispatcher's next round, within Tasks:EnqueueTimeout: the request waits no longer for Redis.
     private async Task SendAsync(TaskRecord task, string? traceParent)
     {
         var now = time.GetUtcNow();

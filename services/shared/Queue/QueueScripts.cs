@@ -132,15 +132,6 @@ internal static class QueueScripts
         return result
         """;
 
-    /// <summary>KEYS: known. ARGV: job ids. Returns 1 or 0 per id (SMISMEMBER needs Redis 6.2).</summary>
-    public const string FindKnown = """
-        local found = {}
-        for i = 1, #ARGV do
-          found[i] = redis.call('SISMEMBER', KEYS[1], ARGV[i])
-        end
-        return found
-        """;
-
     /// <summary>KEYS: queue, processing, dead. One consistent snapshot.</summary>
     public const string Stats = """
         return { redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]) }

@@ -18,14 +18,9 @@ public static class QueueServiceExtensions
     /// <summary>The tag ServiceDefaults' /readyz selects (ServiceDefaultsExtensions.ReadyTag).</summary>
     public const string ReadyTag = "ready";
 
-    /// <summary>SE.Redis 1.x completes async operations on the global thread pool, which adds threads slowly past its minimum.</summary>
-    public const int MinThreads = 200;
-
-    private static int threadPoolRaised;
-
     /// <summary>
     /// Registers <see cref="IJobQueue"/> (Redis), its options (section "Queue", validated at start), one shared
-    /// <see cref="ConnectionMultiplexer"/> from <c>Redis:Configuration</c> and a "ready" health check (PING).
+    /// <see cref="ConnectionMultiplexer"/> from <c>Redis:Configuration</c> and the "ready" Redis check.
     /// </summary>
     public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
     {
@@ -34,8 +29,6 @@ public static class QueueServiceExtensions
         {
             return builder;   // already added: a second health check of the same name would fail every probe
         }
-
-        RaiseThreadPoolMinimum();
 
         var configuration = builder.Configuration;
         builder.Services.AddOptions<QueueOptions>()
@@ -55,20 +48,9 @@ public static class QueueServiceExtensions
         builder.Services.TryAddSingleton<RedisJobQueue>();
         builder.Services.TryAddSingleton<IJobQueue>(static services => services.GetRequiredService<RedisJobQueue>());
 
-        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>(HealthCheckName, tags: [ReadyTag]);
+        // AspNetCore.HealthChecks.Redis: PING on the shared multiplexer (a cluster also reports its state).
+        builder.Services.AddHealthChecks().AddRedis(static services => services.GetRequiredService<IConnectionMultiplexer>(), HealthCheckName, tags: [ReadyTag]);
 
         return builder;
-    }
-
-    /// <summary>Raises the thread pool's minimum once per process (never lowers it), as the SE.Redis 1.x docs advise.</summary>
-    public static void RaiseThreadPoolMinimum()
-    {
-        if (Interlocked.Exchange(ref threadPoolRaised, 1) == 1)
-        {
-            return;
-        }
-
-        ThreadPool.GetMinThreads(out var workers, out var io);
-        ThreadPool.SetMinThreads(Math.Max(workers, MinThreads), Math.Max(io, MinThreads));
     }
 }

@@ -9,9 +9,9 @@ using StackExchange.Redis;
 namespace AgentSystem.Queue;
 
 /// <summary>
-/// <see cref="IJobQueue"/> on Redis with StackExchange.Redis 1.2.6 (docs/queue.md): a list of waiting messages, a
+/// <see cref="IJobQueue"/> on Redis with StackExchange.Redis (docs/queue.md): a list of waiting messages, a
 /// sorted set of leases scored by deadline, a set of known job ids for idempotent enqueue, a dead-letter list, and a
-/// pub/sub channel that wakes idle workers. Every operation is one Lua script, so one round trip and atomic.
+/// pub/sub channel that wakes idle workers. Every operation is one round trip: a Lua script where it must be atomic.
 /// Leases are judged by the Redis server's clock (see <see cref="QueueScripts"/>); <see cref="JobMessage.EnqueuedAt"/>
 /// is the enqueuing process's clock, for pickup latency only.
 /// </summary>
@@ -29,7 +29,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     private readonly RedisKey[] ackKeys;
     private readonly RedisKey[] allKeys;
     private readonly RedisKey[] processingKeys;
-    private readonly RedisKey[] knownKeys;
+    private readonly RedisKey knownKey;
     private readonly RedisKey[] statsKeys;
     private readonly RedisKey[] buryKeys;
     private readonly RedisKey deadKey;
@@ -42,6 +42,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     private Task? subscription;
     private int disposed;
     private int connectionLost;
+    private int subscribeFailureLogged;
 
     public RedisJobQueue(IConnectionMultiplexer redis, IOptions<QueueOptions> options, TimeProvider time, ILogger<RedisJobQueue>? logger = null)
     {
@@ -60,13 +61,13 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         ackKeys = [processing, known];
         allKeys = [queue, processing, known, dead];
         processingKeys = [processing];
-        knownKeys = [known];
+        knownKey = known;
         statsKeys = [queue, processing, dead];
         buryKeys = [processing, dead];
         deadKey = dead;
         NotifyChannelName = prefix + "notify";
         notifyName = NotifyChannelName;
-        notifyChannel = new RedisChannel(NotifyChannelName, RedisChannel.PatternMode.Literal);
+        notifyChannel = RedisChannel.Literal(NotifyChannelName);
         leaseMilliseconds = (long)this.options.VisibilityTimeout.TotalMilliseconds;
 
         onNotify = (_, _) => signal.Set();
@@ -205,12 +206,12 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         }
 
         var ids = jobIds.ToArray();
-        var arguments = Array.ConvertAll(ids, id => (RedisValue)Id(id));
-        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.FindKnown, knownKeys, arguments).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var found = await redis.GetDatabase().SetContainsAsync(knownKey, Array.ConvertAll(ids, id => (RedisValue)Id(id)))
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
         var known = new HashSet<Guid>();
         for (var i = 0; i < ids.Length; i++)
         {
-            if ((long)result[i] == 1)
+            if (found[i])
             {
                 known.Add(ids[i]);
             }
@@ -258,18 +259,26 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
-        try
+        var subscribed = Subscribe();
+        if (!subscribed.IsCompletedSuccessfully)
         {
-            await EnsureSubscribedAsync().WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            return;
-        }
-        catch (RedisException exception)
-        {
-            // Redis is away: wait out the timeout (a reconnect sets the signal), the caller polls again after it.
-            LogSubscribeFailed(logger, exception, NotifyChannelName);
+            try
+            {
+                await subscribed.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (!subscribed.IsCompleted)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is RedisException or TimeoutException)
+            {
+                // Redis is away: wait out the timeout (the multiplexer subscribes once it answers, and the reconnect sets
+                // the signal); the caller polls again after it.
+                if (Interlocked.Exchange(ref subscribeFailureLogged, 1) == 0)
+                {
+                    LogSubscribeFailed(logger, exception, NotifyChannelName);
+                }
+            }
         }
 
         var remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - time.GetElapsedTime(started);
@@ -294,18 +303,14 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         }
     }
 
-    private Task EnsureSubscribedAsync()
+    // Once per queue: the multiplexer keeps the subscription and makes it again after every reconnect, also when this
+    // first attempt fails (a second SubscribeAsync would add the handler twice).
+    private Task Subscribe()
     {
         lock (subscribeGate)
         {
             ObjectDisposedException.ThrowIf(disposed != 0, this);
-            if (subscription is null || subscription.IsFaulted || subscription.IsCanceled)
-            {
-                // The multiplexer re-subscribes by itself after a reconnect.
-                subscription = redis.GetSubscriber().SubscribeAsync(notifyChannel, onNotify);
-            }
-
-            return subscription;
+            return subscription ??= redis.GetSubscriber().SubscribeAsync(notifyChannel, onNotify);
         }
     }
 
@@ -322,37 +327,11 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     }
 
     /// <summary>
-    /// Runs a script: SE.Redis loads it once per server (SCRIPT LOAD pipelined before the first EVALSHA) and then
-    /// sends only its SHA. If the server lost its script cache (a restart, SCRIPT FLUSH) and the library still
-    /// believes it cached, the EVALSHA fails with NOSCRIPT without running anything: run it by its text, which also
-    /// caches it on the server again.
+    /// Runs a script: SE.Redis loads it once per server and then sends only its SHA; after a restart or SCRIPT FLUSH
+    /// (NOSCRIPT, nothing ran) it sends the script again by itself.
     /// </summary>
-    private async Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values)
-    {
-        var database = redis.GetDatabase();
-        try
-        {
-            return await database.ScriptEvaluateAsync(script, keys, values).ConfigureAwait(false);
-        }
-        catch (RedisServerException exception) when (exception.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
-        {
-            LogScriptReloaded(logger);
-            var arguments = new object[2 + keys.Length + values.Length];
-            arguments[0] = script;
-            arguments[1] = keys.Length;
-            for (var i = 0; i < keys.Length; i++)
-            {
-                arguments[2 + i] = (string)keys[i]!;
-            }
-
-            for (var i = 0; i < values.Length; i++)
-            {
-                arguments[2 + keys.Length + i] = (string)values[i]!;
-            }
-
-            return await database.ExecuteAsync("EVAL", arguments).ConfigureAwait(false);
-        }
-    }
+    private Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values) =>
+        redis.GetDatabase().ScriptEvaluateAsync(script, keys, values);
 
     private static string Id(Guid id) => id.ToString("D");
 
@@ -390,7 +369,4 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to {Channel}; falling back to polling until Redis answers")]
     private static partial void LogSubscribeFailed(ILogger logger, Exception exception, string channel);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Redis had lost its script cache (restart or SCRIPT FLUSH): script sent again by its text")]
-    private static partial void LogScriptReloaded(ILogger logger);
 }

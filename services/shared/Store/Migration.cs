@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection;
 using System.Text.RegularExpressions;
 
 namespace AgentSystem.Store;
@@ -6,12 +7,13 @@ namespace AgentSystem.Store;
 /// <summary>One versioned schema change: an embedded <c>Migrations/NNNN_name.sql</c>.</summary>
 public sealed partial record Migration(int Version, string Name, string Sql)
 {
-    /// <summary>The migrations embedded in this assembly, in version order.</summary>
-    public static IReadOnlyList<Migration> Embedded { get; } = LoadEmbedded();
+    /// <summary>The migrations embedded in this assembly (the task store's schema), in version order.</summary>
+    public static IReadOnlyList<Migration> Embedded { get; } = Load(typeof(Migration).Assembly);
 
-    private static IReadOnlyList<Migration> LoadEmbedded()
+    /// <summary>The <c>Migrations/NNNN_name.sql</c> files embedded in <paramref name="assembly"/>, in version order.</summary>
+    public static IReadOnlyList<Migration> Load(Assembly assembly)
     {
-        var assembly = typeof(Migration).Assembly;
+        ArgumentNullException.ThrowIfNull(assembly);
         var migrations = new List<Migration>();
         foreach (var resource in assembly.GetManifestResourceNames())
         {
@@ -35,7 +37,9 @@ public sealed partial record Migration(int Version, string Name, string Sql)
                 $"Two migrations have version {duplicate.Key}: {string.Join(", ", duplicate.Select(m => m.Name))}. Give each file a number of its own.");
         }
 
-        return [.. migrations.OrderBy(m => m.Version)];
+        return migrations.Count > 0
+            ? [.. migrations.OrderBy(m => m.Version)]
+            : throw new InvalidOperationException($"{assembly.GetName().Name} embeds no migration: add Migrations/0001_name.sql as an EmbeddedResource.");
     }
 
     [GeneratedRegex(@"(^|\.)Migrations\.(?<name>(?<version>\d{4})_[A-Za-z0-9_]+)\.sql$", RegexOptions.CultureInvariant)]

@@ -20,31 +20,42 @@ public static class StoreServiceExtensions
 
     /// <summary>
     /// Registers one <see cref="NpgsqlDataSource"/> from <c>ConnectionStrings:Postgres</c> (validated at start),
-    /// <see cref="ITaskRepository"/>, <see cref="IJobRepository"/>, <see cref="IDatabaseMigrator"/> and a "ready"
-    /// health check (SELECT 1).
+    /// <see cref="ITaskRepository"/>, <see cref="IJobRepository"/>, <see cref="IDatabaseMigrator"/> and the "ready"
+    /// PostgreSQL check (<see cref="PostgresHealthChecks.AddPostgres"/>).
     /// </summary>
     public static IHostApplicationBuilder AddStore(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        if (builder.Services.Any(static d => d.ServiceType == typeof(IDatabaseMigrator)))
+        if (builder.Services.Any(static d => d.ServiceType == typeof(ITaskRepository)))
         {
             return builder;   // already added: a second health check of the same name would fail every probe
         }
+
+        builder.AddPostgresDataSource();
+        builder.Services.TryAddSingleton<ITaskRepository>(static services => new TaskRepository(services.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.TryAddSingleton<IJobRepository>(static services => new JobRepository(services.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.TryAddSingleton<IDatabaseMigrator>(static services => new DatabaseMigrator(
+            services.GetRequiredService<NpgsqlDataSource>(), services.GetService<ILogger<DatabaseMigrator>>()));
+        builder.Services.AddHealthChecks().AddPostgres();
+
+        return builder;
+    }
+
+    /// <summary>
+    /// Only the connection: <c>ConnectionStrings:Postgres</c> (validated at start, with a message naming it) and the one
+    /// <see cref="NpgsqlDataSource"/> (connection pool) of the process. For services with a schema of their own (chat).
+    /// </summary>
+    public static IHostApplicationBuilder AddPostgresDataSource(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
 
         var configuration = builder.Configuration;
         builder.Services.AddOptions<StoreConnectionOptions>()
             .Configure(options => options.ConnectionString = configuration[ConnectionStringKey])
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreConnectionOptions>, StoreConnectionOptionsValidator>());
-
         builder.Services.TryAddSingleton(static services => StoreDataSource.Create(
             services.GetRequiredService<IOptions<StoreConnectionOptions>>().Value.ConnectionString, services.GetService<ILoggerFactory>()));
-        builder.Services.TryAddSingleton<ITaskRepository>(static services => new TaskRepository(services.GetRequiredService<NpgsqlDataSource>()));
-        builder.Services.TryAddSingleton<IJobRepository>(static services => new JobRepository(services.GetRequiredService<NpgsqlDataSource>()));
-        builder.Services.TryAddSingleton<IDatabaseMigrator>(static services => new DatabaseMigrator(
-            services.GetRequiredService<NpgsqlDataSource>(), services.GetService<ILogger<DatabaseMigrator>>()));
-
-        builder.Services.AddHealthChecks().AddCheck<PostgresHealthCheck>(HealthCheckName, tags: [ReadyTag]);
 
         return builder;
     }

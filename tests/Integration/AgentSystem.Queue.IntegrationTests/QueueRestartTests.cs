@@ -23,7 +23,6 @@ public sealed class QueueRestartTests(ITestOutputHelper output)
         await using var redis = await TestRedis.StartAsync(TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "always"]));
         var port = redis.GetMappedPublicPort(RedisBuilder.RedisPort);
         await using var forwarder = new TcpForwarder(port);
-        QueueServiceExtensions.RaiseThreadPoolMinimum();
         var configuration = ConfigurationOptions.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{forwarder.Port}"));
         configuration.AbortOnConnectFail = false;
         configuration.AllowAdmin = true;

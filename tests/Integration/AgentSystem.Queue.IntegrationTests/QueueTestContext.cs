@@ -1,6 +1,5 @@
 using AgentSystem.Contracts;
 using AgentSystem.Testing.Containers.Fixtures;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -18,7 +17,6 @@ public sealed class QueueTestContext : IAsyncDisposable
 
     public static async Task<QueueTestContext> ConnectAsync(string configuration)
     {
-        QueueServiceExtensions.RaiseThreadPoolMinimum();
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false;
         return new QueueTestContext(await ConnectionMultiplexer.ConnectAsync(options));

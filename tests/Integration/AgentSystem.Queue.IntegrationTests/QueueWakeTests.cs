@@ -1,6 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using AgentSystem.Testing.Containers;
 using AgentSystem.Testing.Containers.Fixtures;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AgentSystem.Queue.IntegrationTests;
 
@@ -101,5 +104,41 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queue.WaitForWorkAsync(TimeSpan.FromSeconds(30), cancellation.Token));
+    }
+
+    [Fact]
+    public async Task A_worker_that_first_waited_while_Redis_was_away_is_woken_by_enqueues_once_Redis_answers()
+    {
+        // Nothing listens on port 1: the forwarder accepts and drops every connection, as a Redis that is down.
+        await using var forwarder = new TcpForwarder(1);
+        var configuration = ConfigurationOptions.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{forwarder.Port},defaultDatabase={redis.Database}"));
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectTimeout = 500;
+        using var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var options = new QueueOptions { Prefix = RedisFixture.NewKeyPrefix(nameof(QueueWakeTests)) };
+        using var consumer = new RedisJobQueue(multiplexer, Options.Create(options), TimeProvider.System);
+        var producer = orchestrator.NewQueue(options);
+        await consumer.WaitForWorkAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None);   // subscribing fails or hangs
+
+        forwarder.Retarget(redis.Server.Port);
+        var channel = RedisChannel.Literal(consumer.NotifyChannelName);
+        var clock = Stopwatch.StartNew();
+        while (multiplexer.GetSubscriber().SubscribedEndpoint(channel) is null)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the multiplexer did not subscribe after Redis came back");
+            await Task.Delay(50);
+        }
+
+        // Drain the reconnect's own wake-up, then a real notification must wake a 10 s wait.
+        await consumer.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        await consumer.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
+        var waiting = consumer.WaitForWorkAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+        await Task.Delay(50);
+        Assert.False(waiting.IsCompleted, "nothing was enqueued yet");
+        clock.Restart();
+        await producer.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
+        await waiting;
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"woken after {clock.Elapsed.TotalMilliseconds} ms of a 10 s timeout");
     }
 }

@@ -1,11 +1,12 @@
 using AgentSystem.Chat.Model;
 using AgentSystem.Chat.Storage;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AgentSystem.Chat.Tests;
 
 public sealed class InMemoryConversationStoreTests
 {
-    private readonly ManualTime _time = new(new DateTimeOffset(2026, 11, 21, 14, 0, 0, TimeSpan.Zero));
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 21, 14, 0, 0, TimeSpan.Zero));
     private readonly InMemoryConversationStore _store;
 
     public InMemoryConversationStoreTests() => _store = new InMemoryConversationStore(_time);
@@ -88,28 +89,4 @@ public sealed class InMemoryConversationStoreTests
 
         Assert.Equal(201, (await _store.FindAsync(id, CancellationToken.None))!.Messages.Count);
     }
-}
-
-public sealed class ChatMigratorTests
-{
-    [Fact]
-    public void The_embedded_migrations_start_with_the_chat_tables()
-    {
-        var first = ChatMigrator.Migrations[0];
-
-        Assert.Equal((1, "chat", "0001_chat"), (first.Version, first.Name, first.ToString()));
-        Assert.Contains("CREATE TABLE chat_conversations", first.Sql, StringComparison.Ordinal);
-        Assert.Contains("CREATE TABLE chat_messages", first.Sql, StringComparison.Ordinal);
-        Assert.Equal(ChatMigrator.Migrations.Count, ChatMigrator.Migrations.Select(m => m.Version).Distinct().Count());
-        Assert.Equal(ChatMigrator.Migrations[^1].Version, ChatMigrator.LatestVersion);
-    }
-}
-
-internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
-{
-    private DateTimeOffset _now = now;
-
-    public override DateTimeOffset GetUtcNow() => _now;
-
-    public void Advance(TimeSpan by) => _now += by;
 }

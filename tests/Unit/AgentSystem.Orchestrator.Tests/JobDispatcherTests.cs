@@ -5,16 +5,21 @@ using AgentSystem.Store;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AgentSystem.Orchestrator.Tests;
 
 public sealed class JobDispatcherTests
 {
-    private readonly ManualTimeProvider _time = new();
-    private readonly FakeJobQueue _queue = new();
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 21, 14, 0, 0, TimeSpan.Zero));
+    private readonly FakeJobQueue _queue;
     private readonly FakeTaskRepository _repository;
 
-    public JobDispatcherTests() => _repository = new FakeTaskRepository(_time);
+    public JobDispatcherTests()
+    {
+        _queue = new FakeJobQueue(time: _time);
+        _repository = new FakeTaskRepository(_time);
+    }
 
     [Fact]
     public async Task It_sends_only_the_jobs_redis_does_not_hold_and_marks_them_all()

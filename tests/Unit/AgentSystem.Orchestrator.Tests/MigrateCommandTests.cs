@@ -1,4 +1,3 @@
-using AgentSystem.Orchestrator.Migrations;
 using AgentSystem.Orchestrator.Tests.Fakes;
 using AgentSystem.Store;
 using Microsoft.Extensions.DependencyInjection;
@@ -73,7 +72,7 @@ public sealed class MigrateCommandTests
     public async Task The_command_with_the_real_store_exits_1_when_PostgreSQL_is_unreachable()
     {
         // Port 1 on loopback refuses at once; nothing listens there.
-        var code = await MigrateCommand.RunAsync(["migrate", "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1;Timeout=3;Database=unused"]);
+        var code = await MigrateCommand.RunAsync(["migrate", "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1;Timeout=3;Database=unused"], static builder => builder.AddStore());
 
         Assert.Equal(MigrateCommand.DatabaseFailed, code);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using AgentSystem.Worker.Options;
 using AgentSystem.Worker.Services;
 using AgentSystem.Worker.Tests.Fakes;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AgentSystem.Worker.Tests;
 
@@ -22,7 +23,7 @@ public sealed class MetricsTests
     [Fact]
     public void Latency_window_forgets_samples_older_than_its_window()
     {
-        var time = new ManualClock();
+        var time = new FakeTimeProvider();
         var window = new LatencyWindow(time);
         window.Record(TimeSpan.FromSeconds(9));
         time.Advance(LatencyWindow.Window + TimeSpan.FromSeconds(1));

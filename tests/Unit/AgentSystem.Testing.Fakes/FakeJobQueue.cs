@@ -2,15 +2,18 @@ using System.Collections.Concurrent;
 using AgentSystem.Contracts;
 using AgentSystem.Queue;
 
-namespace AgentSystem.Worker.Tests.Fakes;
+namespace AgentSystem.Testing.Fakes;
 
 /// <summary>
 /// IJobQueue in memory with the Redis queue's semantics (docs/queue.md): FIFO, leases, idempotent enqueue by job id,
-/// nack to the back with attempt + 1 or to the dead letters, ack and nack that do nothing once the lease is lost, and a
-/// latched wake-up signal. Records every call.
+/// enqueuedAt stamped by the queue's clock, nack to the back with attempt + 1 or to the dead letters, ack and nack that
+/// do nothing once the lease is lost, and a latched wake-up signal. Records every call; <see cref="Down"/>,
+/// <see cref="Stall"/> and <see cref="Lose"/> play a Redis without connection, one that stalls, and one that lost writes.
 /// </summary>
-public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
+public sealed class FakeJobQueue(EventLog? log = null, int maxAttempts = 3, TimeProvider? time = null) : IJobQueue
 {
+    private readonly EventLog _log = log ?? new EventLog();
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
     private readonly Lock _lock = new();
     private readonly LinkedList<(string Raw, JobMessage Message)> _queue = new();
     private readonly Dictionary<string, JobMessage> _processing = new(StringComparer.Ordinal);
@@ -19,6 +22,19 @@ public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _raw;
     private int _waitCalls;
+    private int _enqueueCalls;
+    private int _reclaimCalls;
+    private int _statsCalls;
+
+    /// <summary>Every call fails, as with a Redis the multiplexer cannot reach.</summary>
+    public bool Down { get; set; }
+
+    /// <summary>When set, EnqueueAsync waits on it first (a Redis that stalls).</summary>
+    public TaskCompletionSource? Stall { get; set; }
+
+    public int EnqueueCalls => Volatile.Read(ref _enqueueCalls);
+
+    public ConcurrentQueue<IReadOnlyCollection<Guid>> FindKnownCalls { get; } = new();
 
     public ConcurrentQueue<int> ClaimRequests { get; } = new();
 
@@ -32,9 +48,6 @@ public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
     public Func<ClaimedJob, bool>? RenewAnswer { get; set; }
 
     public ConcurrentQueue<ReclaimResult> ReclaimResults { get; } = new();
-
-    private int _reclaimCalls;
-    private int _statsCalls;
 
     public int ReclaimCalls => Volatile.Read(ref _reclaimCalls);
 
@@ -88,12 +101,20 @@ public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
     {
         lock (_lock)
         {
-            _dead.Insert(0, new DeadLetter(message, error, DateTimeOffset.UtcNow));
+            _dead.Insert(0, new DeadLetter(message, error, _time.GetUtcNow()));
         }
     }
 
-    public Task<int> EnqueueAsync(IReadOnlyCollection<JobMessage> jobs, CancellationToken cancellationToken)
+    public async Task<int> EnqueueAsync(IReadOnlyCollection<JobMessage> jobs, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (Stall is { } stall)
+        {
+            await stall.Task.WaitAsync(cancellationToken);
+        }
+
+        Interlocked.Increment(ref _enqueueCalls);
+        ThrowIfDown();
         var pushed = 0;
         lock (_lock)
         {
@@ -101,20 +122,21 @@ public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
             {
                 if (_known.Add(job.JobId))
                 {
-                    Push(job with { EnqueuedAt = DateTimeOffset.UtcNow });
-                    log.Add($"enqueue:{job.JobId}:{job.Attempt}");
+                    Push(job with { EnqueuedAt = _time.GetUtcNow() });
+                    _log.Add($"enqueue:{job.JobId}:{job.Attempt}");
                     pushed++;
                 }
             }
         }
 
         Signal();
-        return Task.FromResult(pushed);
+        return pushed;
     }
 
     public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken)
     {
         ClaimRequests.Enqueue(max);
+        ThrowIfDown();
         var claimed = new List<ClaimedJob>();
         lock (_lock)
         {
@@ -122,8 +144,8 @@ public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
             {
                 _queue.RemoveFirst();
                 _processing[first.Value.Raw] = first.Value.Message;
-                claimed.Add(new ClaimedJob(first.Value.Message, first.Value.Raw, DateTimeOffset.UtcNow.AddSeconds(30)));
-                log.Add($"claim:{first.Value.Message.JobId}:{first.Value.Message.Attempt}");
+                claimed.Add(new ClaimedJob(first.Value.Message, first.Value.Raw, _time.GetUtcNow().AddSeconds(30)));
+                _log.Add($"claim:{first.Value.Message.JobId}:{first.Value.Message.Attempt}");
             }
         }
 
@@ -139,7 +161,7 @@ public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
                 _known.Remove(job.Message.JobId);
             }
 
-            log.Add($"ack:{job.Message.JobId}");
+            _log.Add($"ack:{job.Message.JobId}");
         }
 
         Acks.Enqueue(job);
@@ -156,16 +178,16 @@ public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
             {
                 if (final)
                 {
-                    _dead.Insert(0, new DeadLetter(job.Message, reason, DateTimeOffset.UtcNow));
+                    _dead.Insert(0, new DeadLetter(job.Message, reason, _time.GetUtcNow()));
                     _known.Remove(job.Message.JobId);
                 }
                 else
                 {
-                    Push(job.Message with { Attempt = job.Message.Attempt + 1, EnqueuedAt = DateTimeOffset.UtcNow });
+                    Push(job.Message with { Attempt = job.Message.Attempt + 1, EnqueuedAt = _time.GetUtcNow() });
                 }
             }
 
-            log.Add($"nack:{job.Message.JobId}:{outcome}");
+            _log.Add($"nack:{job.Message.JobId}:{outcome}");
         }
 
         Nacks.Enqueue((job, reason, outcome));
@@ -195,6 +217,9 @@ public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
 
     public Task<IReadOnlySet<Guid>> FindKnownAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        FindKnownCalls.Enqueue([.. jobIds]);
+        ThrowIfDown();
         lock (_lock)
         {
             return Task.FromResult<IReadOnlySet<Guid>>(jobIds.Where(_known.Contains).ToHashSet());
@@ -241,6 +266,33 @@ public sealed class FakeJobQueue(EventLog log, int maxAttempts = 3) : IJobQueue
             {
                 _signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
+        }
+    }
+
+    /// <summary>Redis lost these jobs (a restart without the last writes, a flush).</summary>
+    public void Lose(params Guid[] jobIds)
+    {
+        lock (_lock)
+        {
+            _known.ExceptWith(jobIds);
+            for (var node = _queue.First; node is not null;)
+            {
+                var next = node.Next;
+                if (jobIds.Contains(node.Value.Message.JobId))
+                {
+                    _queue.Remove(node);
+                }
+
+                node = next;
+            }
+        }
+    }
+
+    private void ThrowIfDown()
+    {
+        if (Down)
+        {
+            throw new InvalidOperationException("No connection is available to service this operation (fake Redis is down).");
         }
     }
 

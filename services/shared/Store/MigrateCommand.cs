@@ -1,14 +1,17 @@
 using System.Net.Sockets;
-using AgentSystem.Store;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace AgentSystem.Orchestrator.Migrations;
+namespace AgentSystem.Store;
 
 /// <summary>
-/// <c>dotnet AgentSystem.Orchestrator.dll migrate</c>: applies the schema migrations and exits (the deploys' one-shot
-/// job). The service itself never migrates at start. Exit codes: 0 applied or current, 1 PostgreSQL unreachable or a
-/// migration failed, 2 configuration missing or invalid.
+/// <c>dotnet AgentSystem.&lt;Service&gt;.dll migrate [--ConnectionStrings:Postgres=...]</c>, the same for every service
+/// that owns a schema (orchestrator, chat): applies its migrations, prints each one applied (or that the schema is up
+/// to date) and exits (the deploys' one-shot job). The services never migrate at start. Exit codes: 0 applied or
+/// current, 1 PostgreSQL unreachable or a migration failed, 2 configuration missing or invalid.
 /// </summary>
 public static class MigrateCommand
 {
@@ -20,16 +23,22 @@ public static class MigrateCommand
 
     public static bool IsRequested(string[] args) => args is [Name, ..];
 
-    /// <summary>Builds a host with only the store (no Redis, no HTTP) and migrates.</summary>
-    public static async Task<int> RunAsync(string[] args)
+    /// <summary>
+    /// Builds a host with only what <paramref name="addMigrator"/> registers (the service's <see cref="IDatabaseMigrator"/>
+    /// and its connection: no Redis, no HTTP), configured as the service is (appsettings, environment, the arguments
+    /// after "migrate"), and migrates.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, Action<IHostApplicationBuilder> addMigrator)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(addMigrator);
         var builder = Host.CreateApplicationBuilder(args[1..]);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
-        // Only the store: the migrate job has no Redis and serves no HTTP. Its options are checked when resolved.
-        builder.AddStore();
+        // Its options are checked when the migrator is resolved, so a missing setting is exit code 2 with its name.
+        addMigrator(builder);
 
         using var host = builder.Build();
         using var cancel = new CancellationTokenSource();
@@ -38,7 +47,7 @@ public static class MigrateCommand
             e.Cancel = true;
             cancel.Cancel();
         };
-        return await RunAsync(host.Services, Console.Out, Console.Error, cancel.Token);
+        return await RunAsync(host.Services, Console.Out, Console.Error, cancel.Token).ConfigureAwait(false);
     }
 
     /// <summary>The command's work, on any service provider with an <see cref="IDatabaseMigrator"/>; returns the exit code.</summary>
@@ -55,18 +64,18 @@ public static class MigrateCommand
         }
         catch (Exception failure) when (failure is OptionsValidationException or InvalidOperationException)
         {
-            await error.WriteLineAsync($"migrate: the configuration is invalid: {failure.Message}");
+            await error.WriteLineAsync($"migrate: the configuration is invalid: {failure.Message}").ConfigureAwait(false);
             return ConfigurationInvalid;
         }
 
         IReadOnlyList<string> applied;
         try
         {
-            applied = await migrator.MigrateAsync(cancellationToken);
+            applied = await migrator.MigrateAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OptionsValidationException failure)
         {
-            await error.WriteLineAsync($"migrate: the configuration is invalid: {failure.Message}");
+            await error.WriteLineAsync($"migrate: the configuration is invalid: {failure.Message}").ConfigureAwait(false);
             return ConfigurationInvalid;
         }
         catch (Exception failure) when (IsUnreachable(failure))
@@ -78,28 +87,28 @@ public static class MigrateCommand
         }
         catch (PostgresException failure)
         {
-            await error.WriteLineAsync($"migrate: PostgreSQL refused ({failure.SqlState}: {failure.MessageText}). Check the database, user and password in ConnectionStrings__Postgres.");
+            await error.WriteLineAsync($"migrate: PostgreSQL refused ({failure.SqlState}: {failure.MessageText}). Check the database, user and password in ConnectionStrings__Postgres.").ConfigureAwait(false);
             return DatabaseFailed;
         }
         catch (InvalidOperationException failure)
         {
             // A migration failed: the Store applies each in a transaction, so the schema stays at the last good version.
-            await error.WriteLineAsync($"migrate: failed: {failure.Message}");
+            await error.WriteLineAsync($"migrate: failed: {failure.Message}").ConfigureAwait(false);
             return DatabaseFailed;
         }
 
         if (applied.Count == 0)
         {
-            await output.WriteLineAsync("migrate: the schema is up to date; nothing to apply.");
+            await output.WriteLineAsync("migrate: the schema is up to date; nothing to apply.").ConfigureAwait(false);
         }
         else
         {
             foreach (var name in applied)
             {
-                await output.WriteLineAsync($"migrate: applied {name}");
+                await output.WriteLineAsync($"migrate: applied {name}").ConfigureAwait(false);
             }
 
-            await output.WriteLineAsync($"migrate: {applied.Count} migration(s) applied.");
+            await output.WriteLineAsync($"migrate: {applied.Count} migration(s) applied.").ConfigureAwait(false);
         }
 
         return Succeeded;

@@ -1,0 +1,46 @@
+using AgentSystem.Chat.Storage;
+using AgentSystem.Store;
+using Microsoft.Extensions.Hosting;
+
+namespace AgentSystem.Chat.Tests;
+
+public sealed class ChatSchemaTests
+{
+    [Fact]
+    public void The_embedded_migrations_start_with_the_chat_tables()
+    {
+        var first = ChatSchema.Migrations[0];
+
+        Assert.Equal((1, "0001_chat"), (first.Version, first.Name));
+        Assert.Contains("CREATE TABLE chat_conversations", first.Sql, StringComparison.Ordinal);
+        Assert.Contains("CREATE TABLE chat_messages", first.Sql, StringComparison.Ordinal);
+        Assert.Equal(ChatSchema.Migrations.Count, ChatSchema.Migrations.Select(m => m.Version).Distinct().Count());
+        Assert.Equal(ChatSchema.Migrations[^1].Version, ChatSchema.LatestVersion);
+    }
+
+    [Fact]
+    public async Task Migrate_without_a_connection_string_exits_2_naming_it_as_the_orchestrator_does()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.AddChatMigrator();
+        using var host = builder.Build();
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        var code = await MigrateCommand.RunAsync(host.Services, output, error, CancellationToken.None);
+
+        Assert.Equal(MigrateCommand.ConfigurationInvalid, code);
+        Assert.Contains("ConnectionStrings:Postgres", error.ToString(), StringComparison.Ordinal);
+        Assert.Empty(output.ToString());
+    }
+
+    [Fact]
+    public async Task Migrate_exits_1_when_PostgreSQL_is_unreachable()
+    {
+        // Port 1 on loopback refuses at once; nothing listens there.
+        var code = await MigrateCommand.RunAsync(
+            ["migrate", "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=1;Timeout=3;Database=unused"], static builder => builder.AddChatMigrator());
+
+        Assert.Equal(MigrateCommand.DatabaseFailed, code);
+    }
+}
