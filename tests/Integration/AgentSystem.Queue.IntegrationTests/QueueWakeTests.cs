@@ -4,6 +4,7 @@ using AgentSystem.Testing.Containers;
 using AgentSystem.Testing.Containers.Fixtures;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using Testcontainers.Redis;
 
 namespace AgentSystem.Queue.IntegrationTests;
 
@@ -120,7 +121,7 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
         var producer = orchestrator.NewQueue(options);
         await consumer.WaitForWorkAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None);   // subscribing fails or hangs
 
-        forwarder.Retarget(redis.Server.Port);
+        forwarder.Retarget(redis.Server.GetMappedPublicPort(RedisBuilder.RedisPort));
         var channel = RedisChannel.Literal(consumer.NotifyChannelName);
         var clock = Stopwatch.StartNew();
         while (multiplexer.GetSubscriber().SubscribedEndpoint(channel) is null)
