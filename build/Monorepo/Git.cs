@@ -42,6 +42,13 @@ public sealed class Git(string root)
         return result.ExitCode == 0 ? result.Output.Trim() : null;
     }
 
+    /// <summary>A file's text at a commit; null when it did not exist there.</summary>
+    public string? Show(string commit, string path)
+    {
+        var result = ProcessRunner.Capture("git", ["show", $"{commit}:{path}"], Root);
+        return result.ExitCode == 0 ? result.Output : null;
+    }
+
     public bool IsShallow() => Run("rev-parse", "--is-shallow-repository").Trim() == "true";
 
     private string Run(params string[] arguments)

@@ -100,7 +100,6 @@ public sealed class AffectedTests : IDisposable
     }
 
     [Theory]
-    [InlineData("Directory.Packages.props")]
     [InlineData("global.json")]
     [InlineData("nuget.config")]
     [InlineData(".config/dotnet-tools.json")]
@@ -199,7 +198,7 @@ public sealed class AffectedTests : IDisposable
         _repo.Append("eng/common.props", "\n");
         var result = Detect(baseRef: "HEAD");
         Assert.Equal(["worker"], Names(result));
-        Assert.Equal("eng/common.props -> Worker", Reason(result, "worker"));
+        Assert.Equal("eng/common.props -> imported by services/worker/Worker.csproj -> Worker", Reason(result, "worker"));
     }
 
     [Fact]

@@ -49,8 +49,11 @@ internal sealed class TempRepo : IDisposable
         return repo;
     }
 
-    public static string Project(params string[] references) =>
-        $"""<Project Sdk="Microsoft.NET.Sdk"><ItemGroup>{string.Concat(references.Select(r => $"<ProjectReference Include=\"{r}\" />"))}</ItemGroup></Project>""";
+    public static string Project(params string[] references) => ProjectWith("", references);
+
+    /// <summary>An SDK project with more XML (items, imports, properties) after its ProjectReferences.</summary>
+    public static string ProjectWith(string body, params string[] references) =>
+        $"""<Project Sdk="Microsoft.NET.Sdk"><ItemGroup>{string.Concat(references.Select(r => $"<ProjectReference Include=\"{r}\" />"))}</ItemGroup>{body}</Project>""";
 
     public static string TestProject(params string[] references) =>
         Project(references).Replace("<ItemGroup>", "<ItemGroup><PackageReference Include=\"Microsoft.NET.Test.Sdk\" />", StringComparison.Ordinal);
