@@ -12,15 +12,20 @@ public sealed class AffectedDetector(string root)
     /// <param name="baseRef">The ref to compare with; null for the merge-base of HEAD and origin/main (else main).</param>
     public AffectedResult Detect(string? baseRef, bool all)
     {
+        // git finds the base and the changes in its own processes while this one lists and reads the projects.
+        var changes = all ? null : Task.Run(() =>
+        {
+            var found = ResolveBase(baseRef);
+            return (Base: found, Changed: found.Commit is null ? [] : _git.ChangedSince(found.Commit));
+        });
         var (files, untracked) = _git.ListFiles();
         var catalog = ServiceCatalog.Load(root, files);
         var graph = ProjectGraph.Load(root, files);
-        if (all) return Everything(catalog, graph, null, null, "--all: everything selected");
+        if (changes is null) return Everything(catalog, graph, null, null, "--all: everything selected");
 
-        var (baseCommit, description, noBaseReason) = ResolveBase(baseRef);
+        var ((baseCommit, description, noBaseReason), diff) = changes.GetAwaiter().GetResult();
         if (baseCommit is null) return Everything(catalog, graph, null, null, noBaseReason!);
-
-        var changed = _git.ChangedSince(baseCommit).Concat(untracked).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var changed = diff.Concat(untracked).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return Classify(catalog, graph, changed, root, files, path => _git.Show(baseCommit, path)) with { Base = baseCommit, BaseDescription = description };
     }
 
@@ -33,15 +38,15 @@ public sealed class AffectedDetector(string root)
                 ? (null, null, $"--base {baseRef} names no commit in this clone{(_git.IsShallow() ? " (a shallow clone: fetch more history)" : "")}: everything selected")
                 : (commit, $"--base {baseRef}", null);
         }
-        if (_git.ResolveCommit("HEAD") is null) return (null, null, "no commit yet to compare with: everything selected");
         foreach (var candidate in new[] { "origin/main", "main" })
         {
-            if (_git.ResolveCommit(candidate) is null) continue;
-            var mergeBase = _git.MergeBase("HEAD", candidate);
+            var (mergeBase, noSuchCommit) = _git.MergeBase("HEAD", candidate);
             if (mergeBase is not null) return (mergeBase, $"merge-base of HEAD and {candidate}", null);
+            if (noSuchCommit) continue;
             if (_git.IsShallow())
                 return (null, null, $"shallow clone: HEAD and {candidate} share no commit here (fetch full history, e.g. fetch-depth: 0, or pass --base): everything selected");
         }
+        if (_git.ResolveCommit("HEAD") is null) return (null, null, "no commit yet to compare with: everything selected");
         return (null, null, "no base found (no origin/main or main with a common commit; pass --base REF): everything selected");
     }
 

@@ -39,7 +39,7 @@ internal static class CentralPackages
             if (!groups.TryGetValue(key, out var diff)) groups[key] = diff = Compare(key.Item1, atBase, key.Item2, now, changedSet);
             if (diff is null) continue;
             if (diff.Undecidable is not null) return new Effect([], diff.Undecidable);
-            if (diff.Changed.Count > 0 && graph.PinsTransitively)
+            if (diff.Changed.Count > 0 && (graph.PinsTransitively || diff.PinsTransitively))
                 return new Effect([], $"{diff.File}: {diff.Changed[0].Label} with CentralPackageTransitivePinningEnabled, so it can reach projects through other packages, which a static reading cannot follow");
             var packages = graph.PackagesOf(project);
             if (diff.Changed.FirstOrDefault(c => c.Global || packages.Contains(c.Name)) is { } hit) results.Add((project, $"{diff.File}: {hit.Label}"));
@@ -49,7 +49,7 @@ internal static class CentralPackages
 
     private sealed record Change(string Name, string Label, bool Global);
 
-    private sealed record Diff(string File, IReadOnlyList<Change> Changed, string? Undecidable);
+    private sealed record Diff(string File, IReadOnlyList<Change> Changed, string? Undecidable, bool PinsTransitively = false);
 
     /// <summary>Compares what two central package files resolve to; null when neither they nor what they import changed.</summary>
     private static Diff? Compare(string? basePath, ImportGraph atBase, string? nowPath, ImportGraph now, HashSet<string> changed)
@@ -77,7 +77,7 @@ internal static class CentralPackages
             }
             changes.Add(new Change(name, $"{name} {oldVersion} to {newVersion}", old.Concat(@new).Any(e => e.Kind == "GlobalPackageReference")));
         }
-        return new Diff(file, changes, null);
+        return new Diff(file, changes, null, before.Pins || after.Pins);
     }
 
     /// <summary>
@@ -100,26 +100,28 @@ internal static class CentralPackages
         return current?.ToString() ?? "(none)";
     }
 
-    private sealed record Resolved(IReadOnlyList<string> Files, Dictionary<string, List<PackageVersionEntry>> Entries, string Other);
+    private sealed record Resolved(IReadOnlyList<string> Files, Dictionary<string, List<PackageVersionEntry>> Entries, string Other, bool Pins);
 
     /// <summary>The entries a central package file and its imports declare, by package, and everything else they say.</summary>
     private static Resolved Resolve(string? path, ImportGraph graph)
     {
         var entries = new Dictionary<string, List<PackageVersionEntry>>(StringComparer.OrdinalIgnoreCase);
-        if (path is null) return new Resolved([], entries, "");
+        if (path is null) return new Resolved([], entries, "", false);
         var closure = graph.ClosureOf(path);
         // Imports usually come first in the file (a nested file imports the one above, then overrides it).
         var files = closure.Files.Select(f => f.Path).Append(path).Distinct(StringComparer.Ordinal).ToList();
         var other = string.Join("", closure.Unknown.Select(u => $"<Import {u.Written}>\n"));
+        var pins = false;
         foreach (var file in files.Select(graph.Get).OfType<MsBuildFile>())
         {
             other += file.OtherContent;
+            pins |= file.PinsTransitively;
             foreach (var entry in file.PackageVersions)
             {
                 if (!entries.TryGetValue(entry.Name, out var list)) entries[entry.Name] = list = [];
                 list.Add(entry);
             }
         }
-        return new Resolved(files, entries, other);
+        return new Resolved(files, entries, other, pins);
     }
 }

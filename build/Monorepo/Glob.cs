@@ -13,8 +13,8 @@ public sealed class Glob
     public Glob(string pattern)
     {
         Pattern = pattern;
-        _segments = pattern.Split('/');
         IsLiteral = pattern.IndexOfAny(['*', '?']) < 0;
+        _segments = IsLiteral ? [] : pattern.Split('/');
     }
 
     /// <summary>The pattern relative to the repository root, with '/'.</summary>

@@ -21,6 +21,7 @@ internal sealed class ImportGraph
     private readonly Dictionary<string, MsBuildFile?> _parsed = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Closure> _closures = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Directory, string Name), string?> _nearest = [];
+    private readonly Dictionary<(string?, string?), FolderImports> _folderImports = [];
     private readonly HashSet<string> _wellKnown;
 
     /// <summary>What one file brings in: files by path, files by pattern, and imports whose path cannot be read.</summary>
@@ -56,6 +57,9 @@ internal sealed class ImportGraph
         return real == full ? [full] : [full, real];
     }
 
+    /// <summary>Every file read so far.</summary>
+    public IEnumerable<MsBuildFile> Parsed => _parsed.Values.OfType<MsBuildFile>();
+
     /// <summary>The file, read and parsed once; null when it is absent or not MSBuild XML.</summary>
     public MsBuildFile? Get(string path)
     {
@@ -88,6 +92,29 @@ internal sealed class ImportGraph
             if (_exists(candidate)) return candidate;
             if (dir.Length == 0) return null;
         }
+    }
+
+    /// <summary>What every project in a folder imports by folder: the nearest Directory.Build.props and .targets, and their closures.</summary>
+    public sealed record FolderImports(Closure Closure, IReadOnlySet<string> Packages, bool HasItems);
+
+    public FolderImports DirectoryImports(string directory)
+    {
+        var key = (Nearest(directory, BuildProps), Nearest(directory, BuildTargets));
+        if (_folderImports.TryGetValue(key, out var found)) return found;
+        var files = new List<ImportedFile>();
+        var patterns = new List<(Glob, string)>();
+        var unknown = new List<(string, string)>();
+        foreach (var path in new[] { key.Item1, key.Item2 }.OfType<string>())
+        {
+            var closure = ClosureOf(path);
+            files.Add(new ImportedFile(path, ""));
+            files.AddRange(closure.Files);
+            patterns.AddRange(closure.Patterns);
+            unknown.AddRange(closure.Unknown);
+        }
+        var read = files.Select(f => Get(f.Path)).OfType<MsBuildFile>().ToList();
+        var packages = read.SelectMany(f => f.CentralPackageReferences).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        return _folderImports[key] = new FolderImports(new Closure(files, patterns, unknown), packages, read.Any(f => f.Items.Count > 0));
     }
 
     /// <summary>The context for paths written in a file many projects import.</summary>

@@ -47,6 +47,12 @@ public static partial class MsBuildPath
     /// <summary>Resolves a written value, which may be a ';'-separated list.</summary>
     public static ResolvedPath Resolve(string written, PathContext context)
     {
+        // Most paths are plain relative ones ("../Shared/Shared.csproj"): no properties, lists or globs to look at.
+        if (written.AsSpan().IndexOfAny("$;@%") < 0 && !Path.IsPathRooted(written))
+        {
+            var plain = PathUtil.Normalize(PathUtil.Combine(context.BaseDirectory, written.Trim()));
+            return new ResolvedPath(plain is { Length: > 0 } ? [new Glob(plain)] : [], false);
+        }
         var globs = new List<Glob>();
         var unknown = false;
         foreach (var part in written.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -79,6 +85,7 @@ public static partial class MsBuildPath
     /// <summary>Replaces the folder properties and property functions it knows; null when a function finds nothing in the repository.</summary>
     private static string? Substitute(string text, PathContext context)
     {
+        if (!text.Contains("$(", StringComparison.Ordinal)) return text;
         text = text.Replace("$(MSBuildThisFileDirectory)", Folder(context.ThisFileDirectory), StringComparison.OrdinalIgnoreCase);
         if (context.ProjectDirectory is { } projectDirectory)
             text = text.Replace("$(MSBuildProjectDirectory)", Folder(projectDirectory).TrimEnd('/'), StringComparison.OrdinalIgnoreCase);

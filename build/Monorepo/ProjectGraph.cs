@@ -33,9 +33,6 @@ public sealed class ProjectGraph
     private readonly Dictionary<string, List<RepoProject>> _byDirectory;
     private readonly Dictionary<string, List<RepoProject>> _dependents = new(StringComparer.Ordinal);
     private readonly List<(Glob Pattern, RepoProject Project)> _referencePatterns;
-    private readonly Dictionary<string, List<FileUse>> _importers = new(StringComparer.Ordinal);
-    private readonly List<(Glob Pattern, FileUse Use)> _importPatterns = [];
-    private readonly List<(RepoProject Project, string Written, string In)> _unknownImports = [];
     private readonly Dictionary<string, (MsBuildFile File, ProjectInputs Inputs)> _msbuild = new(StringComparer.Ordinal);
     private readonly List<RepoProject> _includingOutside = [];
 
@@ -44,7 +41,7 @@ public sealed class ProjectGraph
     /// <summary>The Directory.Build.props/.targets and Directory.Packages.props files, and what they import, as read now.</summary>
     internal ImportGraph Imports { get; }
 
-    /// <summary>Some project or imported file turns on CentralPackageTransitivePinningEnabled.</summary>
+    /// <summary>Some project or file they import turns on CentralPackageTransitivePinningEnabled.</summary>
     public bool PinsTransitively { get; }
 
     private ProjectGraph(IReadOnlyList<(RepoProject Project, MsBuildFile? File)> read, ImportGraph imports, IReadOnlyList<string> projectFiles)
@@ -52,9 +49,9 @@ public sealed class ProjectGraph
         Imports = imports;
         var projects = new List<RepoProject>();
         var referencePatterns = new List<(Glob, string)>();
-        foreach (var (read1, file) in read)
+        foreach (var (asRead, file) in read)
         {
-            var project = read1;
+            var project = asRead;
             if (file is not null)
             {
                 var inputs = ProjectInputs.For(project, file, imports);
@@ -72,11 +69,9 @@ public sealed class ProjectGraph
             foreach (var reference in project.References) Add(_dependents, reference, project);
             if (!_msbuild.TryGetValue(project.Path, out var m)) continue;
             if (m.Inputs.IncludesOutsideFolder) _includingOutside.Add(project);
-            foreach (var imported in m.Inputs.Imports.Files) Add(_importers, imported.Path, Use(project, imported.ImportedBy));
-            foreach (var (pattern, importedBy) in m.Inputs.Imports.Patterns) _importPatterns.Add((pattern, Use(project, importedBy)));
-            foreach (var (written, where) in m.Inputs.Imports.Unknown) _unknownImports.Add((project, written, where));
-            PinsTransitively |= m.File.PinsTransitively || m.Inputs.Imports.Files.Any(f => imports.Get(f.Path)?.PinsTransitively == true);
+            PinsTransitively |= m.File.PinsTransitively;
         }
+        PinsTransitively |= imports.Parsed.Any(f => f.PinsTransitively);
     }
 
     private static FileUse Use(RepoProject project, string importedBy) =>
@@ -89,9 +84,11 @@ public sealed class ProjectGraph
         var references = new List<string>();
         var written = file.ProjectReferences.Select(r => (Value: r, In: project.Path))
             .Concat(inputs.Imports.Files.SelectMany(f => (imports.Get(f.Path)?.ProjectReferences ?? []).Select(r => (Value: r, In: f.Path))));
+        PathContext? context = null;
         foreach (var (value, writtenIn) in written)
         {
-            foreach (var glob in MsBuildPath.Resolve(value, imports.ProjectContext(project.Path, writtenIn, isItem: true)).Globs)
+            if (context?.ThisFileDirectory != PathUtil.DirectoryOf(writtenIn)) context = imports.ProjectContext(project.Path, writtenIn, isItem: true);
+            foreach (var glob in MsBuildPath.Resolve(value, context).Globs)
             {
                 if (glob.IsLiteral) { references.Add(glob.Pattern); continue; }
                 patterns.Add((glob, project.Path));
@@ -147,8 +144,7 @@ public sealed class ProjectGraph
             var (projectFile, inputs) = _msbuild[project.Path];
             if (inputs.Takes(project, projectFile, file, out _) is { } why) uses.Add(Taken(project, why));
         }
-        uses.AddRange(_importers.GetValueOrDefault(file) ?? []);
-        uses.AddRange(_importPatterns.Where(p => p.Pattern.Matches(file, ignoreCase: true)).Select(p => p.Use));
+        uses.AddRange(ImportersOf(file));
         if (uses.Count > 0) removedBy = null;
         return uses.DistinctBy(u => u.Project).ToList();
     }
@@ -156,7 +152,29 @@ public sealed class ProjectGraph
     private static FileUse Taken(RepoProject project, string why) => why.Length == 0 ? new FileUse(project, UseKind.Folder, "") : new FileUse(project, UseKind.Item, why);
 
     /// <summary>Projects with an import whose path is a property that cannot be read: any .props or .targets may be it.</summary>
-    public IEnumerable<(RepoProject Project, string Written, string In)> UnknownImports => _unknownImports;
+    public IEnumerable<(RepoProject Project, string Written, string In)> UnknownImports =>
+        Projects.Where(p => _msbuild.ContainsKey(p.Path)).SelectMany(p => _msbuild[p.Path].Inputs.Imports.Unknown.Select(u => (p, u.Written, u.In)));
+
+    /// <summary>
+    /// The projects that import <paramref name="file"/>. Asked only for changed files, so it looks through the projects'
+    /// closures (many share one: those of a folder) rather than keeping an index of every import.
+    /// </summary>
+    private IEnumerable<FileUse> ImportersOf(string file)
+    {
+        var importedBy = new Dictionary<ImportGraph.Closure, string?>();
+        foreach (var project in Projects)
+        {
+            if (!_msbuild.TryGetValue(project.Path, out var m)) continue;
+            var closure = m.Inputs.Imports;
+            if (!importedBy.TryGetValue(closure, out var by))
+            {
+                by = closure.Files.FirstOrDefault(f => f.Path == file)?.ImportedBy
+                     ?? closure.Patterns.FirstOrDefault(p => p.Pattern.Matches(file, ignoreCase: true)).ImportedBy;
+                importedBy[closure] = by;
+            }
+            if (by is not null) yield return Use(project, by);
+        }
+    }
 
     public IEnumerable<RepoProject> Below(string directory, ProjectKind kind) =>
         Projects.Where(p => p.Kind == kind && PathUtil.IsUnder(p.Path, directory));
@@ -181,15 +199,20 @@ public sealed class ProjectGraph
             else if (IsWellKnownMsBuildFile(file)) wellKnown.Add(file);
         }
         var read = new (RepoProject Project, MsBuildFile? File)[projectFiles.Count];
-        Parallel.For(0, projectFiles.Count, i =>
+        // One worker per core: more only spin and contend for the disk on a busy machine.
+        Parallel.For(0, projectFiles.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
         {
             var path = projectFiles[i];
             var fullPath = System.IO.Path.Combine(root, path);
             // Still in the index but gone from the work tree (moved or deleted, not yet staged): not a project now.
-            if (!File.Exists(fullPath)) return;
-            if (IsNodePackage(path)) { read[i] = (ReadNodePackage(fullPath, path), null); return; }
-            var file = MsBuildFile.Read(fullPath, path);
-            read[i] = (new RepoProject(path, ProjectKind.Dotnet, System.IO.Path.GetFileNameWithoutExtension(path), file.IsTest, []), file);
+            if (IsNodePackage(path))
+            {
+                if (File.Exists(fullPath)) read[i] = (ReadNodePackage(fullPath, path), null);
+            }
+            else if (MsBuildFile.Read(fullPath, path) is { } file)
+            {
+                read[i] = (new RepoProject(path, ProjectKind.Dotnet, System.IO.Path.GetFileNameWithoutExtension(path), file.IsTest, []), file);
+            }
         });
         var imports = new ImportGraph(root, files, wellKnown.Where(f => File.Exists(System.IO.Path.Combine(root, f))));
         return new ProjectGraph(read.Where(r => r.Project is not null).ToList(), imports, projectFiles);

@@ -25,14 +25,22 @@ internal sealed class ProjectInputs
 
     public static ProjectInputs For(RepoProject project, MsBuildFile file, ImportGraph imports)
     {
+        var byDirectory = imports.DirectoryImports(project.Directory);
+        // Most projects import nothing themselves and the files they get by folder hold no items: share what the folder gives.
+        if (file.Imports.Count == 0 && file.Items.Count == 0 && !byDirectory.HasItems)
+        {
+            return new ProjectInputs
+            {
+                Items = [],
+                Imports = byDirectory.Closure,
+                Packages = file.CentralPackageReferences.Count == 0 ? byDirectory.Packages : new HashSet<string>(byDirectory.Packages.Concat(file.CentralPackageReferences), StringComparer.OrdinalIgnoreCase),
+                IncludesOutsideFolder = false,
+            };
+        }
+
         var own = imports.Expand(project.Path, file.Imports, imports.ProjectContext(project.Path, project.Path, isItem: false));
-        var byDirectory = new[] { ImportGraph.BuildProps, ImportGraph.BuildTargets }
-            .Select(name => imports.Nearest(project.Directory, name)).OfType<string>()
-            .Select(path => (Self: new ImportedFile(path, ""), Closure: imports.ClosureOf(path))).ToList();
         var closure = new ImportGraph.Closure(
-            [.. byDirectory.SelectMany(d => d.Closure.Files.Prepend(d.Self)), .. own.Files],
-            [.. byDirectory.SelectMany(d => d.Closure.Patterns), .. own.Patterns],
-            [.. byDirectory.SelectMany(d => d.Closure.Unknown), .. own.Unknown]);
+            [.. byDirectory.Closure.Files, .. own.Files], [.. byDirectory.Closure.Patterns, .. own.Patterns], [.. byDirectory.Closure.Unknown, .. own.Unknown]);
 
         // Imported files' items first (props come before the project body), then the project's own, in order.
         var items = new List<ItemRule>();
@@ -55,6 +63,7 @@ internal sealed class ProjectInputs
 
     private static IEnumerable<ItemRule> Rules(RepoProject project, MsBuildFile file, ImportGraph imports)
     {
+        if (file.Items.Count == 0) yield break;
         var context = imports.ProjectContext(project.Path, file.Path, isItem: true);
         foreach (var item in file.Items)
         {

@@ -171,12 +171,17 @@ public sealed class AffectedPackageTests : IDisposable
         Assert.StartsWith("Directory.Packages.props: ", Reason(result, "frontend"), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Transitive_pinning_selects_everything_and_says_why()
+    [Theory]
+    [InlineData("Directory.Build.props")]
+    [InlineData("Directory.Packages.props")]
+    public void Transitive_pinning_selects_everything_and_says_why(string setIn)
     {
-        _repo.Write("Directory.Build.props", "<Project><PropertyGroup><CentralPackageTransitivePinningEnabled>true</CentralPackageTransitivePinningEnabled></PropertyGroup></Project>");
+        const string Pinning = "<PropertyGroup><CentralPackageTransitivePinningEnabled>true</CentralPackageTransitivePinningEnabled></PropertyGroup>";
+        string WithPinning(string packages) => setIn == "Directory.Packages.props" ? packages.Replace("<Project>", "<Project>" + Pinning, StringComparison.Ordinal) : packages;
+        if (setIn == "Directory.Build.props") _repo.Write(setIn, $"<Project>{Pinning}</Project>");
+        _repo.Write("Directory.Packages.props", WithPinning(Packages(("Npgsql", "10.0.0"), ("Polly", "8.9.1"))));
         _repo.Commit("pinning");
-        _repo.Write("Directory.Packages.props", Packages(("Npgsql", "10.0.1"), ("Polly", "8.9.1")));
+        _repo.Write("Directory.Packages.props", WithPinning(Packages(("Npgsql", "10.0.1"), ("Polly", "8.9.1"))));
         var result = Detect();
         Assert.True(result.All);
         Assert.Contains("CentralPackageTransitivePinningEnabled", result.AllReason, StringComparison.Ordinal);
