@@ -86,7 +86,7 @@ public sealed class AffectedDetector(string root)
                 var below = $"the .NET projects below {(folder.Length == 0 ? "the root" : folder + "/")}";
                 // Directory.Build.props/.targets reach the projects that import them (the nearest one, or one above it that
                 // it imports); one deleted reached, before, projects below its folder; .editorconfig and the rest apply by folder.
-                var importers = graph.UsesOf(file, out _).Where(u => u.How is UseKind.DirectoryFile or UseKind.Import).ToList();
+                var importers = graph.ImportersOf(file).ToList();
                 if (PathUtil.FileName(file) is ImportGraph.BuildProps or ImportGraph.BuildTargets && (importers.Count > 0 || Exists(root, file)))
                 {
                     AddUses(origins, file, importers, $"{file} (applies to {below})");

@@ -159,7 +159,7 @@ public sealed class ProjectGraph
     /// The projects that import <paramref name="file"/>. Asked only for changed files, so it looks through the projects'
     /// closures (many share one: those of a folder) rather than keeping an index of every import.
     /// </summary>
-    private IEnumerable<FileUse> ImportersOf(string file)
+    public IEnumerable<FileUse> ImportersOf(string file)
     {
         var importedBy = new Dictionary<ImportGraph.Closure, string?>();
         foreach (var project in Projects)

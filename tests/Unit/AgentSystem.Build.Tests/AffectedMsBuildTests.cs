@@ -1,4 +1,5 @@
 using AgentSystem.Build.Monorepo;
+using static AgentSystem.Build.Tests.Selected;
 
 namespace AgentSystem.Build.Tests;
 
@@ -17,9 +18,6 @@ public sealed class AffectedMsBuildTests : IDisposable
 
     private AffectedResult Detect() => new AffectedDetector(_repo.Root).Detect("HEAD", all: false);
 
-    private static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).Order().ToArray();
-
-    private static string Reason(AffectedResult result, string service) => string.Join(" | ", result.Services.Single(s => s.Name == service).Reasons);
 
     private void Gateway(string body) => _repo.Write("services/gateway/Gateway.csproj", TempRepo.ProjectWith(body, "../shared/Defaults/Defaults.csproj"));
 
@@ -183,7 +181,7 @@ public sealed class AffectedMsBuildTests : IDisposable
         var gateway = result.Services.Single(s => s.Name == "gateway").Reasons;
         Assert.Contains("Directory.Build.props (applies to the .NET projects below the root) -> Defaults -> Gateway", gateway);
         Assert.DoesNotContain("Directory.Build.props (applies to the .NET projects below the root) -> Gateway", gateway);
-        Assert.Equal("Directory.Build.props -> imported by services/worker/Directory.Build.props -> Worker", Reason(result, "worker"));
+        Assert.Contains("Directory.Build.props -> imported by services/worker/Directory.Build.props -> Worker", result.Services.Single(s => s.Name == "worker").Reasons);
         Assert.Contains("Directory.Build.props (applies to the .NET projects below the root) -> Orchestrator", Reason(result, "orchestrator"), StringComparison.Ordinal);
 
         _repo.Commit("root");

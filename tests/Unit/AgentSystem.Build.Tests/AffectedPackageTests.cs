@@ -1,4 +1,5 @@
 using AgentSystem.Build.Monorepo;
+using static AgentSystem.Build.Tests.Selected;
 
 namespace AgentSystem.Build.Tests;
 
@@ -27,9 +28,6 @@ public sealed class AffectedPackageTests : IDisposable
 
     private AffectedResult Detect() => new AffectedDetector(_repo.Root).Detect("HEAD", all: false);
 
-    private static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).Order().ToArray();
-
-    private static string Reason(AffectedResult result, string service) => string.Join(" | ", result.Services.Single(s => s.Name == service).Reasons);
 
     [Fact]
     public void A_version_change_selects_the_projects_that_reference_the_package_and_their_dependents()

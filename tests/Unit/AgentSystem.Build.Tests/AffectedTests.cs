@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AgentSystem.Build.Monorepo;
+using static AgentSystem.Build.Tests.Selected;
 
 namespace AgentSystem.Build.Tests;
 
@@ -13,9 +14,6 @@ public sealed class AffectedTests : IDisposable
 
     private AffectedResult Detect(string? baseRef = null, bool all = false) => new AffectedDetector(_repo.Root).Detect(baseRef, all);
 
-    private static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).Order().ToArray();
-
-    private static string Reason(AffectedResult result, string service) => string.Join(" | ", result.Services.Single(s => s.Name == service).Reasons);
 
     [Fact]
     public void Nothing_changed_selects_nothing()

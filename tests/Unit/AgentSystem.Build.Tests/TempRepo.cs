@@ -1,4 +1,5 @@
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build.Tests;
 
@@ -85,4 +86,13 @@ internal sealed class TempRepo : IDisposable
     {
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
+}
+
+/// <summary>What affected-detection tests read from a result.</summary>
+internal static class Selected
+{
+    public static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).Order().ToArray();
+
+    /// <summary>One service's reasons, joined by " | ".</summary>
+    public static string Reason(AffectedResult result, string service) => string.Join(" | ", result.Services.Single(s => s.Name == service).Reasons);
 }
