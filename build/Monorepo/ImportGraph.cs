@@ -42,8 +42,6 @@ internal sealed class ImportGraph
         _exists = read is null ? path => File.Exists(Path.Combine(root, path)) : path => read(path) is not null;
     }
 
-    public IReadOnlyList<string> RootPaths => _rootSpellings;
-
     /// <summary>The repository's path as given, and its real path when a symbolic link leads to it.</summary>
     public static IReadOnlyList<string> RootSpellings(string root)
     {

@@ -47,12 +47,8 @@ public sealed record MsBuildFile
     public bool IsTest { get; init; }
     /// <summary>Sets CentralPackageTransitivePinningEnabled to true.</summary>
     public bool PinsTransitively { get; init; }
-    /// <summary>Opts out of central package management (ManagePackageVersionsCentrally false, unconditionally).</summary>
-    public bool OptsOutOfCentralVersions { get; init; }
     /// <summary>Everything but package entries and resolvable imports, normalized; only read for central package files.</summary>
     public string OtherContent { get; init; } = "";
-
-    public string Directory => PathUtil.DirectoryOf(Path);
 
     /// <summary>Reads the file; null when it does not exist (listed by git, but deleted or moved in the work tree).</summary>
     public static MsBuildFile? Read(string fullPath, string path, bool withOtherContent = false)
@@ -110,7 +106,7 @@ public sealed record MsBuildFile
             while (reader.Read())
             {
                 if (reader.NodeType == XmlNodeType.Element) state.Element(reader);
-                else if (reader.NodeType == XmlNodeType.EndElement) state.End(reader);
+                else if (reader.NodeType == XmlNodeType.EndElement) state.End();
                 else if (reader.NodeType is XmlNodeType.Text or XmlNodeType.CDATA) state.Text(reader);
             }
         }
@@ -199,7 +195,7 @@ public sealed record MsBuildFile
             if (!reader.IsEmptyElement) _open.Add((name, condition ?? (name is "When" or "Otherwise" ? "a Choose branch" : null)));
         }
 
-        public void End(XmlReader reader)
+        public void End()
         {
             if (_open.Count == 0) return;
             _open.RemoveAt(_open.Count - 1);
@@ -327,7 +323,6 @@ public sealed record MsBuildFile
             PackageVersions = _versions,
             IsTest = _isTest,
             PinsTransitively = _pins,
-            OptsOutOfCentralVersions = _optsOut,
             OtherContent = _other?.ToString() ?? "",
         };
     }

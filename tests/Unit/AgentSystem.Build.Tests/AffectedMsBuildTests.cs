@@ -22,6 +22,21 @@ public sealed class AffectedMsBuildTests : IDisposable
     private void Gateway(string body) => _repo.Write("services/gateway/Gateway.csproj", TempRepo.ProjectWith(body, "../shared/Defaults/Defaults.csproj"));
 
     [Theory]
+    [InlineData("linked/*.cs", "linked/Clock.cs", true)]
+    [InlineData("linked/*.cs", "linked/deep/Clock.cs", false)]
+    [InlineData("linked/**/*.cs", "linked/Clock.cs", true)]
+    [InlineData("linked/**/*.cs", "linked/a/b/Clock.cs", true)]
+    [InlineData("linked/**", "linked/a/b/data.json", true)]
+    [InlineData("linked/**", "linkedother/data.json", false)]
+    [InlineData("**/eng/common.props", "eng/common.props", true)]
+    [InlineData("linked/Cl?ck.cs", "linked/Clock.cs", true)]
+    [InlineData("linked/Clock.cs", "linked/clock.cs", false)]
+    public void Globs_match_as_MSBuild_expands_them(string pattern, string path, bool matches)
+    {
+        Assert.Equal(matches, new Glob(pattern).Matches(path, ignoreCase: false));
+    }
+
+    [Theory]
     [InlineData("Compile", "linked/Clock.cs")]
     [InlineData("Content", "linked/site.css")]
     [InlineData("None", "linked/data.json")]
