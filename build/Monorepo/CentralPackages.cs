@@ -27,7 +27,8 @@ internal static class CentralPackages
         var changedSet = changed.ToHashSet(StringComparer.Ordinal);
         var now = graph.Imports;
         string? ReadNow(string path) => File.Exists(Path.Combine(root, path)) ? File.ReadAllText(Path.Combine(root, path)) : null;
-        var baseWellKnown = files.Where(ProjectGraph.IsWellKnownMsBuildFile)
+        // Deleted and staged, a file is no longer listed, yet it was there at the base: the changed files name it.
+        var baseWellKnown = files.Concat(changed).Distinct(StringComparer.Ordinal).Where(ProjectGraph.IsWellKnownMsBuildFile)
             .Where(f => changedSet.Contains(f) ? readAtBase(f) is not null : File.Exists(Path.Combine(root, f)));
         var atBase = new ImportGraph(root, files, baseWellKnown, path => changedSet.Contains(path) ? readAtBase(path) : ReadNow(path));
 

@@ -131,6 +131,8 @@ public sealed class AffectedPackageTests : IDisposable
         _repo.Commit("nested");
         _repo.Delete("services/shared/Queue/Directory.Packages.props");
         Assert.Equal(["orchestrator", "worker"], Names(Detect()));
+        _repo.Commit("nested removed");
+        Assert.Equal(["orchestrator", "worker"], Names(new AffectedDetector(_repo.Root).Detect("HEAD~1", all: false)));
     }
 
     [Fact]
