@@ -12,6 +12,9 @@ partial class Build
     [Parameter("Prefix for official image names, for a registry mirror (e.g. mirror.example.com/)")]
     readonly string RegistryPrefix = "";
 
+    /// <summary>Where long steps (apt-get, debootstrap, base image builds) write their whole output.</summary>
+    string StepLogs => Path.Combine(ArtifactsDirectory, "logs");
+
     DockerEngine? _docker;
     DockerEngine Docker => _docker ?? throw new InvalidOperationException("DockerEngine has not run.");
 
@@ -22,19 +25,20 @@ partial class Build
         .Description("Makes sure a Docker engine answers; as root on Debian/Ubuntu installs docker.io and starts dockerd")
         .Executes(() =>
         {
-            var engine = new DockerEngine(Path.Combine(RootDirectory, ".nuke", "temp"));
+            var engine = new DockerEngine(Path.Combine(RootDirectory, ".nuke", "temp"), StepLogs);
             Log.Info(engine.Ensure(CancellationToken));
             Log.Info($"Engine {engine.ServerVersion}; CLI {engine.Cli}; BuildKit {(engine.BuildKit ? "on" : "off")}.");
             _docker = engine;
         });
 
     Target BaseImages => _ => _
-        .Description("Provides the base images (debian, runtime-deps, sdk, node, nginx, postgres, redis): pulled or built locally")
+        .Description("Provides the base images (debian, runtime-deps, sdk, node, busybox, nginx, postgres, redis): pulled or built locally")
         .DependsOn(DockerEngine)
         .Executes(() =>
         {
             var images = BaseImageCatalog.All(HostCaBundle, DotnetRoot, NodeBinary);
-            var builder = new BaseImageBuilder(Docker, Path.Combine(RootDirectory, "build", "images"), Path.Combine(RootDirectory, ".nuke", "temp", "images"), CancellationToken);
+            var builder = new BaseImageBuilder(Docker, Path.Combine(RootDirectory, "build", "images"), Path.Combine(RootDirectory, ".nuke", "temp", "images"),
+                Path.Combine(StepLogs, "base-images"), CancellationToken);
             var outcomes = builder.Provide(images, BaseImageSource, RegistryPrefix);
 
             var table = new TextTable("Image", "Uses", "Action", "Time");

@@ -26,7 +26,8 @@ public static class BaseImageCatalog
             [(dotnetRoot, "dotnet"), (hostCaBundle, "ca-certificates.crt")]),
         new("node", "node:20-bookworm-slim", "agentsystem-base/node:20", LocalRecipe.Dockerfile,
             [(nodeBinary, "node"), (NpmFolderOf(nodeBinary), "npm"), (hostCaBundle, "ca-certificates.crt")]),
-        new("nginx", "nginx:stable-alpine", "agentsystem-base/nginx:bookworm", LocalRecipe.Dockerfile, []),
+        new("busybox", "busybox:1.37-musl", "agentsystem-base/busybox:1.35", LocalRecipe.Dockerfile, []),
+        new("nginx", "nginx:stable-alpine-slim", "agentsystem-base/nginx:1.22-slim", LocalRecipe.Dockerfile, []),
         new("postgres", "postgres:16-alpine", "agentsystem-base/postgres:15", LocalRecipe.Dockerfile, []),
         new("redis", "redis:7-alpine", "agentsystem-base/redis:7", LocalRecipe.Dockerfile, []),
     ];
