@@ -75,8 +75,9 @@ partial class Build
 
     static string Megabytes(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.0} MB");
 
+    /// <summary>REGISTRY/IMAGE:TAG; image references are lower case, and a GitHub owner may not be.</summary>
     string ImageName(ServiceEntry service, string tag) =>
-        $"{(Registry.Length > 0 ? Registry.TrimEnd('/') + "/" : "")}{service.Image ?? "agentsystem/" + service.Name}:{tag}";
+        $"{(Registry.Length > 0 ? Registry.TrimEnd('/').ToLowerInvariant() + "/" : "")}{service.Image ?? "agentsystem/" + service.Name}:{tag}";
 
     /// <summary>The short commit, with "-dirty" when the work tree has changes git would commit (or new files).</summary>
     string ImageTag()

@@ -100,7 +100,7 @@ partial class Build
 
         var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);
         foreach (var (variable, image) in _baseImageEnvironment) compose.Environment[variable] = image;
-        foreach (var (service, image) in _images) compose.Environment[$"AGENTSYSTEM_{service.ToUpperInvariant().Replace('-', '_')}_IMAGE"] = image.Image;
+        foreach (var (service, image) in _images) compose.Environment[Compose.ImageVariable(service)] = image.Image;
         compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = gatewayPort == 0 ? "" : gatewayPort.ToString(CultureInfo.InvariantCulture);
         compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = frontendPort == 0 ? "" : frontendPort.ToString(CultureInfo.InvariantCulture);
         compose.Environment["AGENTSYSTEM_API_KEY"] = SystemApiKey;
@@ -146,7 +146,6 @@ partial class Build
             ["AGENTSYSTEM_STACK_DOCKER"] = Docker.Cli,
             ["CHROMIUM_PATH"] = ChromiumPath,
         };
-        foreach (var (service, image) in _images) environment[$"AGENTSYSTEM_{service.ToUpperInvariant()}_IMAGE"] = image.Image;
         Log.Info($"dotnet test {SystemTestProject} against {environment["AGENTSYSTEM_STACK_GATEWAY"]} (frontend {environment["AGENTSYSTEM_STACK_FRONTEND"]})");
         try
         {

@@ -67,7 +67,7 @@ public sealed partial class BuildKitProgress(Action<BuildStep> stepFinished)
         }
         else if (rest.StartsWith("ERROR", StringComparison.Ordinal))
         {
-            step.Error = rest.TrimStart('E', 'R', 'O', ':', ' ');
+            step.Error = rest["ERROR".Length..].TrimStart(':', ' ');
             stepFinished(step);
         }
         else if (Output().Match(rest) is { Success: true } output)

@@ -41,6 +41,9 @@ public sealed class Compose
         (_docker, Command, _file, Project, _logDirectory, _cancellationToken) = (docker, command, file, project, logDirectory, cancellationToken);
     }
 
+    /// <summary>The variable the compose file names a service's image by: AGENTSYSTEM_GATEWAY_IMAGE.</summary>
+    public static string ImageVariable(string service) => $"AGENTSYSTEM_{service.ToUpperInvariant().Replace('-', '_')}_IMAGE";
+
     public static Compose Find(DockerEngine docker, string file, string project, string logDirectory, CancellationToken cancellationToken) =>
         new(docker, FindCommand(docker, logDirectory, cancellationToken), file, project, logDirectory, cancellationToken);
 
