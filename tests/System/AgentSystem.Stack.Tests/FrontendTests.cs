@@ -24,6 +24,7 @@ public sealed class FrontendTests(Stack stack) : IDisposable
         var script = await config.Content.ReadAsStringAsync();
 
         Assert.Equal("no-store", config.Headers.CacheControl?.ToString());
+        Assert.Equal("text/javascript", config.Content.Headers.ContentType?.MediaType);
         Assert.DoesNotContain(stack.ApiKey, script, StringComparison.Ordinal);
         var json = JsonDocument.Parse(script[script.IndexOf('{', StringComparison.Ordinal)..(script.LastIndexOf('}') + 1)]).RootElement;
         Assert.Equal("", json.GetProperty("apiKey").GetString());
