@@ -34,6 +34,8 @@ partial class Build
     Target Images => _ => _
         .Description("Builds an image per affected service (multi-stage, cached layers), tags <short commit>[-dirty] and dev; writes artifacts/images.json")
         .DependsOn(Affected, BaseImages)
+        // Tests first: they fail sooner and cheaper than an image build.
+        .After(UnitTest, IntegrationTest)
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0, "no affected service has an image")
         .Touches(() => AffectedImageServices.Select(s => s.Name))
         .Executes(() =>
@@ -53,7 +55,7 @@ partial class Build
         var tag = ImageTag();
         var requests = services.Select(s => new ImageRequest(s.Name, s.Dockerfile!, [ImageName(s, tag), ImageName(s, "dev")], BaseImageBuildArguments(), ImageLabels(s))).ToList();
         var parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);
-        Log.Info($"{requests.Count} image(s), tag {tag}, {Math.Min(parallelism, requests.Count)} at a time; base images: {string.Join(", ", BaseImageBuildArguments().Select(a => $"{a.Key}={a.Value}"))}");
+        Log.Info($"{requests.Count} image(s), tag {tag}, {Math.Min(parallelism, requests.Count)} at a time.");
         var results = new ServiceImageBuilder(Docker, RootDirectory, ImageLogs, CancellationToken).BuildAll(requests, parallelism);
         foreach (var result in results) _images[result.Service] = result;
         return [.. results];
