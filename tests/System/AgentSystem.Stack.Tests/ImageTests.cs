@@ -27,7 +27,8 @@ public sealed class ImageTests(Stack stack, ITestOutputHelper output)
             Assert.False(host.GetProperty("Privileged").GetBoolean());
             Assert.Equal("healthy", container.Inspect.GetProperty("State").GetProperty("Health").GetProperty("Status").GetString());
             // Every process in it really runs as 1654 (docker top asks the host's ps, numerically).
-            var users = stack.Docker("top", container.Id, "-o", "uid").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1).ToList();
+            var users = stack.Docker("top", container.Id, "-o", "pid,uid").Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Skip(1).Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[^1]).ToList();
             Assert.NotEmpty(users);
             Assert.All(users, user => Assert.Equal("1654", user));
         }
