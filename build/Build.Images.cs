@@ -89,8 +89,8 @@ partial class Build
     }
 
     /// <summary>SDK_IMAGE, RUNTIME_DEPS_IMAGE, ...: each base image BaseImages provided, named as the Dockerfiles' ARGs.</summary>
-    Dictionary<string, string> BaseImageBuildArguments() => _baseImageEnvironment.ToDictionary(
-        e => e.Key[BaseImage.EnvironmentVariableFor("").Length..] + "_IMAGE", e => e.Value, StringComparer.Ordinal);
+    Dictionary<string, string> BaseImageBuildArguments() => _baseImages.ToDictionary(
+        o => o.Image.Name.ToUpperInvariant().Replace('-', '_') + "_IMAGE", o => o.Reference, StringComparer.Ordinal);
 
     /// <summary>
     /// OCI labels that change only when the image's inputs do, so an unchanged service keeps its image id: the revision

@@ -99,7 +99,7 @@ partial class Build
         }
 
         var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);
-        foreach (var (variable, image) in _baseImageEnvironment) compose.Environment[variable] = image;
+        foreach (var (variable, image) in BaseImageEnvironment) compose.Environment[variable] = image;
         foreach (var (service, image) in _images) compose.Environment[Compose.ImageVariable(service)] = image.Image;
         compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = gatewayPort == 0 ? "" : gatewayPort.ToString(CultureInfo.InvariantCulture);
         compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = frontendPort == 0 ? "" : frontendPort.ToString(CultureInfo.InvariantCulture);

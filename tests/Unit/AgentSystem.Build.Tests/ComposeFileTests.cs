@@ -1,4 +1,5 @@
 using AgentSystem.Build.Docker;
+using AgentSystem.Build.Monorepo;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -92,5 +93,5 @@ public class ComposeFileTests
         Assert.Contains("orchestrator-migrate", DependsOn(Service("worker")));
     }
 
-    private static string BaseImageVariable(string name) => BaseImage.EnvironmentVariableFor(name);
+    private static string BaseImageVariable(string name) => new InfrastructureEntry(name, "").Variable;
 }

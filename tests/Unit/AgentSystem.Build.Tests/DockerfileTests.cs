@@ -21,7 +21,7 @@ public partial class DockerfileTests
     public void Every_base_image_is_an_argument_defaulting_to_an_official_image_the_build_can_replace(string name)
     {
         var (_, text) = Dockerfile(name);
-        var bases = BaseImageCatalog.All("ca.crt", "/dotnet", "/usr/bin/node").ToDictionary(b => b.Name);
+        var bases = BaseImageCatalog.All(InfrastructureEntry.ReadAll(RepositoryFiles.Read(ServiceCatalog.FileName)), "ca.crt", "/dotnet", "/usr/bin/node").ToDictionary(b => b.Name);
         var arguments = ImageArgument().Matches(text).ToDictionary(m => m.Groups["name"].Value, m => m.Groups["default"].Value);
         Assert.NotEmpty(arguments);
         foreach (var (argument, official) in arguments)
