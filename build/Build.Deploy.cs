@@ -78,6 +78,7 @@ partial class Build
 
     IClusterTool CheckTool(IClusterTool tool, string target)
     {
+        if (Registry.Length > 0) throw new UsageException($"--registry names images for a registry; {target} loads the local images into its cluster: leave it out.");
         var versions = Preflight.Check(tool, target, Preflight.Find("docker", SearchPath), CancellationToken);
         Log.Info($"{target}: {versions}.");
         return tool;
@@ -85,7 +86,6 @@ partial class Build
 
     async Task DeployAsync(string overlay, CancellationToken cancellationToken)
     {
-        if (Registry.Length > 0) throw new UsageException("--registry names images for a registry; a deploy loads the local images into its cluster: leave it out.");
         BuildEveryImage();
         var images = _images.Values.Select(i => i.Image).Order(StringComparer.Ordinal).ToList();
         var objects = RenderForDeploy(overlay, images);

@@ -18,8 +18,7 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
     public const string ClusterPrefix = "agentsystem-";
 
     /// <summary>"agentsystem-12010614-3fa9": the time it was made (UTC), and a random part so two at once differ.</summary>
-    public static string NewClusterName(TimeProvider? time = null) =>
-        $"{ClusterPrefix}{(time ?? TimeProvider.System).GetUtcNow():MMddHHmm}-{Random.Shared.Next(0x10000):x4}";
+    public static string NewClusterName() => $"{ClusterPrefix}{DateTime.UtcNow:MMddHHmm}-{Random.Shared.Next(0x10000):x4}";
 
     public async Task RunAsync(string cluster, IReadOnlyList<string> images, IReadOnlyList<ManifestObject> objects, CancellationToken cancellationToken)
     {

@@ -8,17 +8,15 @@ namespace AgentSystem.Build.Deploy;
 /// complete. A pod crash-looping is normal while what it needs starts (the database, a migration), so only the
 /// deadline ends the wait, or a state that never heals (a failed Job, an image the node can never have).
 /// </summary>
-public sealed class Rollout(ClusterApi api, string ns, TimeSpan deadline, TimeSpan pollInterval, TimeProvider? time = null)
+public sealed class Rollout(ClusterApi api, string ns, TimeSpan deadline, TimeSpan pollInterval)
 {
     /// <summary>Waiting reasons no wait cures: the image is not in the cluster and may not be pulled, or is misnamed.</summary>
     static readonly string[] Fatal = ["ErrImageNeverPull", "InvalidImageName"];
 
-    readonly TimeProvider _time = time ?? TimeProvider.System;
-
     /// <summary>Waits for the named workloads ("Deployment/gateway", "Job/chat-migrate"); throws with what is not ready.</summary>
     public async Task WaitAsync(string phase, IReadOnlyCollection<string> workloads, CancellationToken cancellationToken)
     {
-        var started = _time.GetTimestamp();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var last = "";
         while (true)
         {
@@ -27,15 +25,15 @@ public sealed class Rollout(ClusterApi api, string ns, TimeSpan deadline, TimeSp
                 throw new DeployFailedException($"{phase}: {string.Join("; ", failed)}.");
             if (pending.Count == 0)
             {
-                Log.Info($"{phase}: {workloads.Count} ready after {LoggedStep.Elapsed(_time.GetElapsedTime(started))}.");
+                Log.Info($"{phase}: {workloads.Count} ready after {LoggedStep.Elapsed(watch.Elapsed)}.");
                 return;
             }
             var waiting = $"{phase}: waiting for {string.Join(", ", pending)}{(pods.Count > 0 ? $" ({string.Join("; ", pods)})" : "")}";
             if (waiting != last) Log.Info(waiting);
             last = waiting;
-            if (_time.GetElapsedTime(started) >= deadline)
+            if (watch.Elapsed >= deadline)
                 throw new DeployFailedException($"{phase}: not ready within {LoggedStep.Elapsed(deadline)}: {string.Join(", ", pending)}{(pods.Count > 0 ? $"; pods: {string.Join("; ", pods)}" : "")}.");
-            await Task.Delay(pollInterval, _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
         }
     }
 
