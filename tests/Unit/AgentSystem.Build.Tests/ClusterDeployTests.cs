@@ -103,7 +103,12 @@ public sealed class ClusterDeployTests(RenderedKindOverlay overlay) : IClassFixt
         var lastOther = requests.FindLastIndex(r => r.StartsWith("PATCH", StringComparison.Ordinal) && !r.Contains("/deployments/", StringComparison.Ordinal));
         var jobsSeen = requests.FindIndex(r => r.StartsWith("GET /apis/batch/v1/namespaces/agentsystem/jobs", StringComparison.Ordinal));
         Assert.True(lastOther < jobsSeen && jobsSeen < firstDeployment, string.Join('\n', requests));
+        // Each kind at the resource path of its group, version and plural.
         Assert.Contains("PATCH /apis/batch/v1/namespaces/agentsystem/jobs/orchestrator-migrate?fieldManager=agentsystem-build&force=true", requests);
+        Assert.Contains("PATCH /apis/autoscaling/v2/namespaces/agentsystem/horizontalpodautoscalers/gateway?fieldManager=agentsystem-build&force=true", requests);
+        Assert.Contains("PATCH /apis/networking.k8s.io/v1/namespaces/agentsystem/networkpolicies/default-deny?fieldManager=agentsystem-build&force=true", requests);
+        Assert.Contains("PATCH /apis/apps/v1/namespaces/agentsystem/statefulsets/postgres?fieldManager=agentsystem-build&force=true", requests);
+        Assert.Contains(requests, r => r.StartsWith("PATCH /api/v1/namespaces/agentsystem/configmaps/agentsystem-config-", StringComparison.Ordinal));
         var smoke = requests.Where(r => r.Contains("/proxy/", StringComparison.Ordinal)).ToList();
         Assert.Equal("POST /api/v1/namespaces/agentsystem/services/gateway:8080/proxy/api/tasks", smoke[0]);
         Assert.Equal("POST /api/v1/namespaces/agentsystem/services/gateway:8080/proxy/api/chat", smoke[^1]);

@@ -73,6 +73,16 @@ public sealed class DeployPreflightTests : IDisposable
     }
 
     [Fact]
+    public void A_registry_is_refused_before_anything_is_built()
+    {
+        var run = Run(new FakeClusterTools(), "DeployKind", "--registry", "ghcr.io/owner");
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Contains("--registry names images for a registry; DeployKind loads the local images into its cluster: leave it out.", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"BaseImages +NotRun", run.Output);
+    }
+
+    [Fact]
     public void The_preflight_runs_before_docker_and_the_images()
     {
         var run = Run(new FakeClusterTools(), "DeployKind", "--plan");
