@@ -90,12 +90,12 @@ public sealed class ClusterApi : IDisposable
     /// A request to a Service through the API server's proxy: a port-forward without a local port, so two deploys
     /// never compete for one, and the same on kind and minikube. <paramref name="path"/> starts with '/'.
     /// </summary>
-    public Task<HttpResponseMessage> ProxyAsync(string ns, string service, int port, HttpMethod method, string path, HttpContent? content,
+    public async Task<HttpResponseMessage> ProxyAsync(string ns, string service, int port, HttpMethod method, string path, HttpContent? content,
         IReadOnlyDictionary<string, string> headers, CancellationToken cancellationToken)
     {
-        var request = new HttpRequestMessage(method, $"api/v1/namespaces/{ns}/services/{service}:{port}/proxy{path}") { Content = content };
+        using var request = new HttpRequestMessage(method, $"api/v1/namespaces/{ns}/services/{service}:{port}/proxy{path}") { Content = content };
         foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
-        return SendAsync(request, cancellationToken);
+        return await SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Through the client's own HttpClient: its handler carries the context's TLS settings and client certificate.</summary>
