@@ -90,14 +90,7 @@ partial class Build
     /// <summary>Builds the images this run has not (services not affected), then brings the system up and waits for it.</summary>
     Compose StartSystem(string name, int gatewayPort, int frontendPort, Dictionary<string, string>? settings = null)
     {
-        var catalog = Changes.Catalog ?? throw new TargetFailedException($"{ServiceCatalog.FileName} could not be read.");
-        var missing = catalog.Services.Where(s => HasDockerfile(s) && !_images.ContainsKey(s.Name)).ToList();
-        if (missing.Count > 0)
-        {
-            Log.Info($"The system needs every image; building those not affected too (their layers are usually cached): {string.Join(", ", missing.Select(s => s.Name))}");
-            BuildImages(missing);
-        }
-
+        BuildEveryImage();
         var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);
         foreach (var (variable, image) in BaseImageEnvironment) compose.Environment[variable] = image;
         foreach (var (service, image) in _images) compose.Environment[Compose.ImageVariable(service)] = image.Image;
@@ -117,6 +110,16 @@ partial class Build
             throw;
         }
         return compose;
+    }
+
+    /// <summary>The whole system needs every image: builds those this run has not (services not affected; their layers are usually cached).</summary>
+    void BuildEveryImage()
+    {
+        var catalog = Changes.Catalog ?? throw new TargetFailedException($"{ServiceCatalog.FileName} could not be read.");
+        var missing = catalog.Services.Where(s => HasDockerfile(s) && !_images.ContainsKey(s.Name)).ToList();
+        if (missing.Count == 0) return;
+        Log.Info($"The system needs every image; building those not affected too (their layers are usually cached): {string.Join(", ", missing.Select(s => s.Name))}");
+        BuildImages(missing);
     }
 
     bool SystemRunning(string name) => Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken)

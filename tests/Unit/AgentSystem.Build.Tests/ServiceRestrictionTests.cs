@@ -107,20 +107,27 @@ public sealed class ServiceRestrictionTests : IDisposable
 
         Assert.True(GitHubOutput.Append(file, Detect()));
 
-        Assert.Equal(["earlier=1", """services=["orchestrator","worker","shared"]""", "any=true"], File.ReadAllLines(file));
+        Assert.Equal(["earlier=1", """services=["orchestrator","worker","shared"]""", "any=true", "deploy=true"], File.ReadAllLines(file));
     }
 
     [Fact]
     public void Github_output_without_shared_projects_lists_only_services()
     {
         _repo.Append("services/gateway/Program.cs", "// change");
-        Assert.Equal(["""services=["gateway"]""", "any=true"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["""services=["gateway"]""", "any=true", "deploy=true"], GitHubOutput.Lines(Detect()));
+    }
+
+    [Fact]
+    public void Github_output_for_a_change_only_tests_see_runs_the_tests_but_no_deploy()
+    {
+        _repo.Append("tests/Unit/Queue.Tests/Queue.Tests.csproj", "<!-- change -->");
+        Assert.Equal(["""services=["shared"]""", "any=true", "deploy=false"], GitHubOutput.Lines(Detect()));
     }
 
     [Fact]
     public void Github_output_when_nothing_is_affected_is_an_empty_matrix_and_any_false()
     {
-        Assert.Equal(["services=[]", "any=false"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["services=[]", "any=false", "deploy=false"], GitHubOutput.Lines(Detect()));
     }
 
     [Fact]

@@ -1,0 +1,114 @@
+using AgentSystem.Build.Engine;
+using AgentSystem.Build.Kubernetes;
+
+namespace AgentSystem.Build.Deploy;
+
+/// <summary>How one deploy runs: where it writes, how long it waits, whether the cluster stays.</summary>
+public sealed record DeploySettings(string Namespace, string FieldManager, string ArtifactsFolder, bool KeepCluster,
+    TimeSpan RolloutDeadline, TimeSpan SmokeDeadline, TimeSpan PollInterval);
+
+/// <summary>
+/// The deploy to a throwaway cluster: create it, load the images, apply the rendered objects (server-side, in two
+/// waves: everything but the Deployments, then, once the databases run and the migration Jobs completed, the
+/// Deployments), wait for the rollouts, smoke-test through the gateway; on failure keep diagnostics; and delete the
+/// cluster whatever happened, Ctrl+C included, unless asked to keep it.
+/// </summary>
+public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
+{
+    public const string ClusterPrefix = "agentsystem-";
+
+    /// <summary>"agentsystem-12010614-3fa9": the time it was made (UTC), and a random part so two at once differ.</summary>
+    public static string NewClusterName() => $"{ClusterPrefix}{DateTime.UtcNow:MMddHHmm}-{Random.Shared.Next(0x10000):x4}";
+
+    public async Task RunAsync(string cluster, IReadOnlyList<string> images, IReadOnlyList<ManifestObject> objects, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(settings.ArtifactsFolder, cluster);
+        Directory.CreateDirectory(folder);
+        var kubeconfig = Path.Combine(folder, "kubeconfig");
+        Log.Info($"Cluster {cluster} ({tool.Name}), context {tool.ContextName(cluster)}, kubeconfig {LoggedStep.DisplayPath(kubeconfig)}.");
+        try
+        {
+            tool.Create(cluster, kubeconfig, cancellationToken);
+            tool.Load(cluster, images, cancellationToken);
+            using var api = ClusterApi.Connect(kubeconfig, tool.ContextName(cluster), settings.FieldManager);
+            Log.Info($"Acting only on context {api.Context} ({api.Server}).");
+            try
+            {
+                await ApplyAndWaitAsync(api, objects, cancellationToken).ConfigureAwait(false);
+                await new SmokeTest(api, settings.Namespace, settings.SmokeDeadline, settings.PollInterval).RunAsync(objects, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DeployFailedException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                Log.Error(e.Message);
+                throw await DiagnoseAsync(api, folder, e).ConfigureAwait(false);
+            }
+            Log.Success($"{cluster}: the system runs and answers.");
+        }
+        finally
+        {
+            if (settings.KeepCluster) PrintKept(cluster, kubeconfig);
+            else Delete(cluster, kubeconfig, cancellationToken.IsCancellationRequested);
+        }
+    }
+
+    async Task ApplyAndWaitAsync(ClusterApi api, IReadOnlyList<ManifestObject> objects, CancellationToken cancellationToken)
+    {
+        var rollout = new Rollout(api, settings.Namespace, settings.RolloutDeadline, settings.PollInterval);
+        var services = objects.Where(o => o.Kind == "Deployment").ToList();
+        var first = objects.Except(services).ToList();
+        await ApplyAsync(api, first, cancellationToken).ConfigureAwait(false);
+        await rollout.WaitAsync("databases and migrations", Names(first, "StatefulSet", "Job"), cancellationToken).ConfigureAwait(false);
+        await ApplyAsync(api, services, cancellationToken).ConfigureAwait(false);
+        await rollout.WaitAsync("services", Names(services, "Deployment"), cancellationToken).ConfigureAwait(false);
+    }
+
+    async Task ApplyAsync(ClusterApi api, List<ManifestObject> objects, CancellationToken cancellationToken)
+    {
+        foreach (var manifest in objects) await api.ApplyAsync(manifest, cancellationToken).ConfigureAwait(false);
+        Log.Info($"Applied {objects.Count} object(s) (server-side, field manager {settings.FieldManager}): {string.Join(", ", objects.Select(o => o.ToString()))}");
+    }
+
+    static List<string> Names(IEnumerable<ManifestObject> objects, params string[] kinds) =>
+        objects.Where(o => kinds.Contains(o.Kind)).Select(o => o.ToString()).ToList();
+
+    /// <summary>Saves what explains the failure and returns the target's failure, causes included.</summary>
+    async Task<TargetFailedException> DiagnoseAsync(ClusterApi api, string folder, DeployFailedException failure)
+    {
+        try
+        {
+            // Bounded, so a cluster that stopped answering cannot hold the cleanup back.
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            var causes = await Diagnostics.SaveAsync(api, settings.Namespace, folder, timeout.Token).ConfigureAwait(false);
+            foreach (var cause in causes) Log.Warning("  " + cause);
+            return new TargetFailedException($"{failure.Message}{Environment.NewLine}" +
+                $"{(causes.Count > 0 ? "Likely causes above; e" : "E")}vents, object states and pod logs: {LoggedStep.DisplayPath(folder)}/", LoggedStep.Shorten(failure.Message, 100));
+        }
+        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or OperationCanceledException or IOException)
+        {
+            return new TargetFailedException($"{failure.Message}{Environment.NewLine}Diagnostics could not be read from the cluster: {e.Message}", LoggedStep.Shorten(failure.Message, 100));
+        }
+    }
+
+    void Delete(string cluster, string kubeconfig, bool interrupted)
+    {
+        Log.Info(interrupted ? $"Interrupted: deleting cluster {cluster}." : $"Deleting cluster {cluster} (--keep-cluster keeps it).");
+        try
+        {
+            // Not cancellable: this is what Ctrl+C must still do.
+            tool.Delete(cluster, kubeconfig, CancellationToken.None);
+            File.Delete(kubeconfig);
+        }
+        catch (Exception e) when (e is TargetFailedException or ToolFailedException)
+        {
+            Log.Warning($"Deleting {cluster} failed ({e.Message}); ./build.sh DeleteClusters removes every leftover {ClusterPrefix}* cluster.");
+        }
+    }
+
+    void PrintKept(string cluster, string kubeconfig)
+    {
+        Log.Highlight($"Kept cluster {cluster} (--keep-cluster). Reach it with:");
+        Log.Highlight($"  export KUBECONFIG={Path.GetFullPath(kubeconfig)}");
+        Log.Highlight($"  kubectl -n {settings.Namespace} port-forward svc/{SmokeTest.Gateway} 8080:8080   # and svc/frontend 3000:3000");
+        Log.Highlight($"Delete it with: ./build.sh DeleteClusters");
+    }
+}

@@ -1,0 +1,129 @@
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build.Deploy;
+
+/// <summary>
+/// A tool that makes throwaway clusters on Docker (kind, minikube): the commands a deploy runs. Every command names
+/// the cluster, and writes its credentials only to the kubeconfig file the deploy gives it, never the user's.
+/// </summary>
+public interface IClusterTool
+{
+    /// <summary>The executable's name on PATH: "kind", "minikube".</summary>
+    string Name { get; }
+
+    /// <summary>The other target to suggest when this tool is missing, and where to get this one.</summary>
+    string InstallHint { get; }
+
+    /// <summary>The kubeconfig context the tool names for a cluster ("kind-x" for kind, the profile for minikube).</summary>
+    string ContextName(string cluster);
+
+    /// <summary>The tool's version, as one line ("kind v0.27.0 ..."); null when it does not answer.</summary>
+    string? Version(CancellationToken cancellationToken);
+
+    void Create(string cluster, string kubeconfig, CancellationToken cancellationToken);
+
+    void Load(string cluster, IReadOnlyList<string> images, CancellationToken cancellationToken);
+
+    void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken);
+
+    /// <summary>The names of every cluster the tool knows on this machine.</summary>
+    IReadOnlyList<string> Clusters(CancellationToken cancellationToken);
+}
+
+/// <summary>Runs one tool by its resolved path; each command's whole output goes to the deploy's log.</summary>
+public abstract class ClusterToolBase(string executable, string logFile) : IClusterTool
+{
+    public abstract string Name { get; }
+    public abstract string InstallHint { get; }
+    public abstract string ContextName(string cluster);
+    public abstract void Create(string cluster, string kubeconfig, CancellationToken cancellationToken);
+    public abstract void Load(string cluster, IReadOnlyList<string> images, CancellationToken cancellationToken);
+    public abstract void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken);
+    public abstract IReadOnlyList<string> Clusters(CancellationToken cancellationToken);
+    protected abstract string[] VersionArguments { get; }
+
+    public string? Version(CancellationToken cancellationToken)
+    {
+        var result = ProcessRunner.Capture(executable, VersionArguments, cancellationToken: cancellationToken);
+        var line = (result.Output + result.Error).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        return result.ExitCode == 0 ? line : null;
+    }
+
+    /// <summary>A command whose output the log keeps; fails the target with the log's tail when it fails.</summary>
+    protected void Step(string title, IEnumerable<string> arguments, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        LoggedStep.Run(title, logFile, executable, arguments, environment: environment, cancellationToken: cancellationToken);
+
+    protected ProcessResult Capture(IEnumerable<string> arguments, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        ProcessRunner.Capture(executable, arguments, environment: environment, cancellationToken: cancellationToken);
+}
+
+/// <summary>kind: clusters are Docker containers; <c>--kubeconfig</c> keeps the credentials in the deploy's own file.</summary>
+public sealed class Kind(string executable, string logFile, string clusterConfig) : ClusterToolBase(executable, logFile)
+{
+    public override string Name => "kind";
+    public const string Install = "Install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation), or use ./build.sh DeployMinikube with minikube.";
+    public override string InstallHint => Install;
+    protected override string[] VersionArguments => ["version"];
+
+    public override string ContextName(string cluster) => "kind-" + cluster;
+
+    public override void Create(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
+        Step($"kind: creating cluster {cluster}", ["create", "cluster", "--name", cluster, "--config", clusterConfig, "--kubeconfig", kubeconfig, "--wait", "120s"], cancellationToken);
+
+    public override void Load(string cluster, IReadOnlyList<string> images, CancellationToken cancellationToken) =>
+        Step($"kind: loading {images.Count} image(s)", ["load", "docker-image", .. images, "--name", cluster], cancellationToken);
+
+    public override void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
+        Step($"kind: deleting cluster {cluster}", ["delete", "cluster", "--name", cluster, "--kubeconfig", kubeconfig], cancellationToken);
+
+    public override IReadOnlyList<string> Clusters(CancellationToken cancellationToken)
+    {
+        var result = Capture(["get", "clusters"], cancellationToken);
+        if (result.ExitCode != 0) throw new TargetFailedException($"kind get clusters failed: {result.Error.Trim()}");
+        return Lines(result.Output);
+    }
+
+    internal static List<string> Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+}
+
+/// <summary>minikube: one profile per cluster, on the Docker driver; KUBECONFIG points it at the deploy's own file.</summary>
+public sealed class Minikube(string executable, string logFile) : ClusterToolBase(executable, logFile)
+{
+    public override string Name => "minikube";
+    public const string Install = "Install minikube (https://minikube.sigs.k8s.io/docs/start/), or use ./build.sh DeployKind with kind.";
+    public override string InstallHint => Install;
+    protected override string[] VersionArguments => ["version", "--short"];
+
+    public override string ContextName(string cluster) => cluster;
+
+    public override void Create(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
+        Step($"minikube: starting profile {cluster}", ["start", "--profile", cluster, "--driver", "docker", "--wait", "all"], cancellationToken, Kubeconfig(kubeconfig));
+
+    public override void Load(string cluster, IReadOnlyList<string> images, CancellationToken cancellationToken)
+    {
+        // minikube image load takes one image per call.
+        foreach (var image in images)
+            Step($"minikube: loading {image}", ["image", "load", image, "--profile", cluster], cancellationToken);
+    }
+
+    public override void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
+        Step($"minikube: deleting profile {cluster}", ["delete", "--profile", cluster], cancellationToken, Kubeconfig(kubeconfig));
+
+    public override IReadOnlyList<string> Clusters(CancellationToken cancellationToken)
+    {
+        // "profile list -o json" fails when there is no profile at all; --light skips asking each cluster for its state.
+        var result = Capture(["profile", "list", "--output", "json", "--light"], cancellationToken);
+        if (result.ExitCode != 0 || result.Output.Trim().Length == 0) return [];
+        using var json = System.Text.Json.JsonDocument.Parse(result.Output);
+        return json.RootElement.TryGetProperty("valid", out var valid) && valid.ValueKind == System.Text.Json.JsonValueKind.Array
+            ? valid.EnumerateArray().Select(p => p.GetProperty(ProfileNameField).GetString()!).ToList()
+            : [];
+    }
+
+    /// <summary>A profile's name in <c>profile list --output json</c>.</summary>
+    const string ProfileNameField = "Name";
+
+    static Dictionary<string, string> Kubeconfig(string path) => new() { ["KUBECONFIG"] = path };
+}

@@ -1,0 +1,118 @@
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build.Tests;
+
+/// <summary>The deploy targets' first step as a user meets it: a missing tool or Docker is one message and exit code 1.</summary>
+public sealed class DeployPreflightTests : IDisposable
+{
+    private static readonly string[] PlanOrder = ["KindPreflight", "DockerEngine", "BaseImages", "DeployKind"];
+    private readonly List<FakeClusterTools> _tools = [];
+    private readonly ManifestCopy _copy = new();
+
+    public DeployPreflightTests()
+    {
+        // A build root: .nuke/, a git repository and the catalog, as the plan's conditions read them.
+        Directory.CreateDirectory(Path.Combine(_copy.Root, ".nuke"));
+        ProcessRunner.Capture("git", ["init", "-q"], _copy.Root);
+    }
+
+    public void Dispose()
+    {
+        foreach (var tools in _tools) tools.Dispose();
+        _copy.Dispose();
+    }
+
+    private (int ExitCode, string Output) Run(FakeClusterTools tools, params string[] args)
+    {
+        _tools.Add(tools);
+        var build = BuildBase.CreateAs<Build>(serverBuild: false);
+        build.SearchPath = tools.Install().Folder;
+        var writer = new StringWriter();
+        Log.Out = writer;
+        var exitCode = BuildHost.Run(build, [.. args, "--all"], new Dictionary<string, string>(), _copy.Root, ["Compile"], CancellationToken.None);
+        return (exitCode, writer.ToString());
+    }
+
+    [Theory]
+    [InlineData("DeployKind", "kind", "https://kind.sigs.k8s.io/", "./build.sh DeployMinikube")]
+    [InlineData("DeployMinikube", "minikube", "https://minikube.sigs.k8s.io/", "./build.sh DeployKind")]
+    public void A_missing_tool_is_one_message_and_exit_code_1_before_anything_is_built(string target, string tool, string whereToGetIt, string otherTarget)
+    {
+        var run = Run(new FakeClusterTools(tools: "docker"), target);
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        var message = $"{target} needs {tool}, and it is not installed (not found on PATH).";
+        Assert.Single(run.Output.Split('\n'), line => line.Contains(message, StringComparison.Ordinal));
+        Assert.Contains(whereToGetIt, run.Output, StringComparison.Ordinal);
+        Assert.Contains(otherTarget, run.Output, StringComparison.Ordinal);
+        Assert.Contains($"{tool} not found on PATH", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"DockerEngine +NotRun", run.Output);
+        Assert.Matches(@"BaseImages +NotRun", run.Output);
+    }
+
+    [Fact]
+    public void Docker_not_answering_is_one_message_with_what_docker_said()
+    {
+        var run = Run(new FakeClusterTools { DockerAnswers = false }, "DeployKind");
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Contains("DeployKind needs Docker, and the Docker engine does not answer (Cannot connect to the Docker daemon", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("KindPreflight", "DeployKind: kind v0.27.0 go1.23.4 linux/amd64; Docker 24.0.7.")]
+    [InlineData("MinikubePreflight", "DeployMinikube: v1.35.0; Docker 24.0.7.")]
+    public void With_the_tool_and_Docker_it_prints_their_versions(string target, string expected)
+    {
+        var run = Run(new FakeClusterTools(), target);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains(expected, run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_registry_is_refused_before_anything_is_built()
+    {
+        var run = Run(new FakeClusterTools(), "DeployKind", "--registry", "ghcr.io/owner");
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Contains("--registry names images for a registry; DeployKind loads the local images into its cluster: leave it out.", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"BaseImages +NotRun", run.Output);
+    }
+
+    [Fact]
+    public void The_preflight_runs_before_docker_and_the_images()
+    {
+        var run = Run(new FakeClusterTools(), "DeployKind", "--plan");
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var order = PlanOrder.Select(t => run.Output.IndexOf(t, StringComparison.Ordinal)).ToList();
+        Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), run.Output);
+    }
+
+    [Fact]
+    public void DeleteClusters_deletes_only_clusters_named_agentsystem_with_each_tool()
+    {
+        var tools = new FakeClusterTools { Existing = ["agentsystem-12010600-ab12", "production", "agentsystem-12010601-cd34"] };
+
+        var run = Run(tools, "DeleteClusters");
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        var deletes = tools.Recorded.Where(l => l.Contains(" delete ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, deletes.Count);
+        Assert.All(deletes, d => Assert.Contains(" agentsystem-", d, StringComparison.Ordinal));
+        Assert.Contains(deletes, d => d.StartsWith("kind delete cluster --name agentsystem-12010600-ab12", StringComparison.Ordinal));
+        Assert.Contains(deletes, d => d.StartsWith("minikube delete --profile agentsystem-12010601-cd34", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DeleteClusters_without_either_tool_says_so_and_succeeds()
+    {
+        var run = Run(new FakeClusterTools(tools: "docker"), "DeleteClusters");
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("Neither kind nor minikube is on PATH", run.Output, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,110 @@
+namespace AgentSystem.Build.Tests;
+
+/// <summary>
+/// Recording fakes of kind, minikube and docker in a folder to put first on PATH: each appends its command line to
+/// a record file and answers as the real tool does. A created cluster's kubeconfig names the stub API server for
+/// its own context and, as the current context, an "other" cluster that the deploy must never touch.
+/// </summary>
+internal sealed class FakeClusterTools : IDisposable
+{
+    public string Folder { get; } = Directory.CreateTempSubdirectory("fake-tools-").FullName;
+    string RecordFile => Path.Combine(Folder, "record.txt");
+
+    /// <summary>The tool writes a kubeconfig without the context of the cluster it created.</summary>
+    public bool OmitOwnContext { get; init; }
+
+    /// <summary>"kind create cluster" fails half way.</summary>
+    public bool CreateFails { get; init; }
+
+    public bool DockerAnswers { get; init; } = true;
+
+    /// <summary>The clusters "kind get clusters" and "minikube profile list" name.</summary>
+    public string[] Existing { get; init; } = [];
+
+    public FakeClusterTools(string? server = null, string? otherServer = null, params string[] tools)
+    {
+        Server = server ?? "http://127.0.0.1:9";
+        OtherServer = otherServer ?? "http://127.0.0.1:9";
+        Tools = tools.Length > 0 ? tools : ["kind", "minikube", "docker"];
+    }
+
+    string Server { get; }
+    string OtherServer { get; }
+    string[] Tools { get; }
+
+    /// <summary>Writes the scripts (after the init properties are set).</summary>
+    public FakeClusterTools Install()
+    {
+        foreach (var tool in Tools)
+        {
+            var path = Path.Combine(Folder, tool);
+            File.WriteAllText(path, Script(tool));
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        return this;
+    }
+
+    /// <summary>Each command line a fake ran, in order.</summary>
+    public List<string> Recorded => File.Exists(RecordFile) ? File.ReadAllLines(RecordFile).ToList() : [];
+
+    string Script(string tool) => tool switch
+    {
+        "kind" => $$"""
+            #!/bin/sh
+            printf '%s\n' "kind $*" >> '{{RecordFile}}'
+            {{KubeconfigFunction}}
+            command=$1
+            while [ $# -gt 0 ]; do case "$1" in --name) name=$2;; --kubeconfig) kubeconfig=$2;; esac; shift; done
+            case "$command" in
+              version) echo "kind v0.27.0 go1.23.4 linux/amd64" ;;
+              create) write_kubeconfig "kind-$name"; {{(CreateFails ? "echo 'ERROR: failed to create cluster: node(s) never became ready' >&2; exit 1" : "")}} ;;
+              get) {{string.Concat(Existing.Select(e => $"echo {e}; "))}} ;;
+            esac
+            """,
+        "minikube" => $$"""
+            #!/bin/sh
+            printf '%s\n' "minikube $*" >> '{{RecordFile}}'
+            {{KubeconfigFunction}}
+            command=$1
+            kubeconfig=$KUBECONFIG
+            while [ $# -gt 0 ]; do case "$1" in --profile) name=$2;; esac; shift; done
+            case "$command" in
+              version) echo "v1.35.0" ;;
+              start) write_kubeconfig "$name" ;;
+              profile) echo '{"invalid":[],"valid":[{{string.Join(",", Existing.Select(e => $"{{\"Name\":\"{e}\"}}"))}}]}' ;;
+            esac
+            """,
+        "docker" => DockerAnswers
+            ? "#!/bin/sh\necho 24.0.7\n"
+            : "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n",
+        _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
+    };
+
+    /// <summary>write_kubeconfig CONTEXT: a shell function writing the created cluster's kubeconfig to $kubeconfig.</summary>
+    string KubeconfigFunction => $$"""
+        write_kubeconfig() {
+        cat > "$kubeconfig" <<EOF
+        apiVersion: v1
+        kind: Config
+        current-context: other
+        clusters:
+          - name: other
+            cluster: { server: "{{OtherServer}}" }
+          - name: created
+            cluster: { server: "{{Server}}" }
+        contexts:
+          - name: other
+            context: { cluster: other, user: user }
+        {{(OmitOwnContext ? "" : "  - name: $1\n    context: { cluster: created, user: user }")}}
+        users:
+          - name: user
+            user: { token: fake }
+        EOF
+        }
+        """;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
