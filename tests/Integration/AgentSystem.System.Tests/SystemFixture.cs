@@ -68,7 +68,6 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{ports["orchestrator"]}",
             ["Gateway__ChatUrl"] = $"http://127.0.0.1:{ports["chat"]}",
             ["Gateway__ApiKeys__0"] = ApiKey,
-            ["Gateway__CorsOrigins__0"] = $"http://127.0.0.1:{ports["frontend"]}",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["DOTNET_gcServer"] = "0",
         };
