@@ -102,7 +102,7 @@ public static class TaskValidation
 
     /// <summary>
     /// An error message when the header is unusable, null when it is fine (or absent). One value of printable ASCII
-    /// (as the IETF draft's string), at most <see cref="TaskLimits.MaxIdempotencyKeyLength"/> characters.
+    /// but the comma (as the IETF draft's string, unquoted), at most <see cref="TaskLimits.MaxIdempotencyKeyLength"/> characters.
     /// </summary>
     public static string? ValidateIdempotencyKey(StringValues values)
     {
@@ -127,8 +127,14 @@ public static class TaskValidation
             return $"The Idempotency-Key header is {key.Length} characters long; at most {TaskLimits.MaxIdempotencyKeyLength} are allowed.";
         }
 
-        return key.AsSpan().IndexOfAnyExceptInRange(' ', '~') is var at and >= 0
-            ? string.Create(CultureInfo.InvariantCulture, $"The Idempotency-Key header may hold printable ASCII only; character {at + 1} is U+{(int)key[at]:X4}.")
+        if (key.AsSpan().IndexOfAnyExceptInRange(' ', '~') is var at and >= 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"The Idempotency-Key header may hold printable ASCII only; character {at + 1} is U+{(int)key[at]:X4}.");
+        }
+
+        // A proxy (the gateway's included) joins a header sent twice into one, with a comma.
+        return key.Contains(',', StringComparison.Ordinal)
+            ? "The Idempotency-Key header holds a comma: send one key, once (a header sent twice arrives joined by commas)."
             : null;
     }
 
@@ -157,5 +163,6 @@ public static class TaskValidation
         && int.TryParse(input, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds)
         && milliseconds <= Limits.MaxSleepMilliseconds;
 
-    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
+    // Never half a surrogate pair: the message is JSON and may be shown anywhere.
+    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, char.IsHighSurrogate(text[39]) ? 39 : 40), "…");
 }

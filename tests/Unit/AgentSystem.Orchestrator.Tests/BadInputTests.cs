@@ -86,6 +86,7 @@ public sealed class BadInputTests
 
     [Theory]
     [InlineData(new[] { "key-1", "key-2" }, "given 2 times")]
+    [InlineData(new[] { "key-1, key-2" }, "holds a comma")]
     [InlineData(new[] { "key\u0001" }, "printable ASCII only; character 4 is U+0001")]
     [InlineData(new[] { "key\0" }, "U+0000")]
     [InlineData(new[] { "clé" }, "U+00E9")]

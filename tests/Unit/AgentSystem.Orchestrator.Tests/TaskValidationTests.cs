@@ -68,6 +68,16 @@ public sealed class TaskValidationTests
         Assert.Contains("32,768 bytes (32 KiB)", errors["jobs[1].input"][0], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void An_unknown_type_is_quoted_shortened_and_never_cut_inside_a_character()
+    {
+        var type = new string('t', 39) + "\U0001F600" + new string('u', 10);
+
+        var message = Assert.Single(TaskValidation.Validate(new CreateTaskRequest([new JobRequest(type, "x")], null), out _)["jobs[0].type"]);
+
+        Assert.StartsWith($"Unknown job type '{new string('t', 39)}…'", message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData(" \n ")]
@@ -98,6 +108,7 @@ public sealed class TaskValidationTests
     [InlineData(new[] { "with space and ~!@#$%^&*()" }, true)]
     [InlineData(new[] { " " }, false)]
     [InlineData(new[] { "a", "b" }, false)]
+    [InlineData(new[] { "a, b" }, false)]
     [InlineData(new[] { "tab\there" }, false)]
     [InlineData(new[] { "nul\0" }, false)]
     [InlineData(new[] { "del\u007f" }, false)]
