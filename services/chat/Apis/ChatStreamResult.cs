@@ -105,6 +105,19 @@ public sealed partial class ChatStreamResult(
         {
             // The client went away.
         }
+        catch (Exception error) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Anything unforeseen still ends the stream as the contract says rather than cutting it; logged here, once.
+            LogStreamFailed(logger, error);
+            try
+            {
+                await WriteErrorAsync(response, Unexpected, cancellationToken);
+            }
+            catch (Exception gone) when (gone is IOException or OperationCanceledException)
+            {
+                // The client is gone too.
+            }
+        }
     }
 
     /// <summary>True when <paramref name="task"/> finished (in any way: its outcome is the caller's to read) within <paramref name="interval"/>.</summary>
@@ -132,6 +145,13 @@ public sealed partial class ChatStreamResult(
         Detail = "The reply could not be stored, so it is not part of the conversation. Try again shortly.",
     };
 
+    private static ProblemDetails Unexpected => new()
+    {
+        Status = StatusCodes.Status500InternalServerError,
+        Title = "The reply failed",
+        Detail = "The chat service failed while streaming; the reply is not stored. It is logged on the server.",
+    };
+
     private static async Task WriteDataAsync<T>(HttpResponse response, T value, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
     {
         await response.Body.WriteAsync(DataPrefix, cancellationToken);
@@ -151,6 +171,9 @@ public sealed partial class ChatStreamResult(
         await response.Body.WriteAsync(bytes, cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A streamed reply failed; the stream ends with an error event")]
+    private static partial void LogStreamFailed(ILogger logger, Exception error);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A streamed reply could not be stored; the stream ends with an error event")]
     private static partial void LogStoreFailed(ILogger logger, Exception error);

@@ -80,6 +80,22 @@ public sealed class ChatStreamTests
     }
 
     [Fact]
+    public async Task An_unforeseen_failure_midway_ends_the_stream_with_an_error_event()
+    {
+        await using var factory = Factory(new ScriptedProvider("one", new InvalidOperationException("a bug")));
+        using var client = factory.CreateClient();
+
+        using var response = await StreamAsync(client, "hi");
+        var body = await response.Content.ReadAsStringAsync().WaitAsync(ReadTimeout);
+
+        Assert.StartsWith("""data: {"delta":"one"}""", body, StringComparison.Ordinal);
+        var problem = ErrorEvent(body);
+        Assert.Equal(500, problem.GetProperty("status").GetInt32());
+        Assert.DoesNotContain("a bug", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_store_failing_after_the_reply_ends_the_stream_with_an_error_event_not_a_cut()
     {
         await using var factory = Factory(new ScriptedProvider("one", " two"), new FailingStore());
