@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Net;
+using AgentSystem.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Gateway;
@@ -8,9 +10,6 @@ public sealed class GatewayOptions
     public const string SectionName = "Gateway";
 
     public static readonly TimeSpan MaxUpstreamTimeout = TimeSpan.FromMinutes(10);
-
-    /// <summary>Used when <see cref="CorsOrigins"/> is empty: the frontend's development addresses.</summary>
-    public static readonly IReadOnlyList<string> DefaultCorsOrigins = ["http://localhost:3000", "http://127.0.0.1:3000"];
 
     [Required, Url]
     public string OrchestratorUrl { get; set; } = "";
@@ -28,16 +27,41 @@ public sealed class GatewayOptions
     public TimeSpan UpstreamTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     [Range(1, long.MaxValue)]
-    // The largest task the API allows (100 jobs of 64 KiB, JSON-escaped) must fit; the orchestrator enforces the same 8 MiB.
-    public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
-
-    /// <summary>Browser origins allowed to call the gateway; <see cref="DefaultCorsOrigins"/> when empty.</summary>
-    public string[] CorsOrigins { get; set; } = [];
+    public long MaxRequestBodyBytes { get; set; } = Limits.MaxRequestBodyBytes;
 
     [ValidateObjectMembers]
     public RateLimitOptions RateLimit { get; set; } = new();
 
-    public IReadOnlyList<string> EffectiveCorsOrigins => CorsOrigins.Length > 0 ? CorsOrigins : DefaultCorsOrigins;
+    [ValidateObjectMembers]
+    public AuthFailureLimitOptions AuthFailureLimit { get; set; } = new();
+
+    /// <summary>
+    /// Proxies in front of the gateway (addresses or CIDR networks, e.g. an ingress controller's pod network
+    /// <c>10.244.0.0/16</c>) whose <c>X-Forwarded-For</c> names the client. Empty (the default): the client is the
+    /// connection's peer.
+    /// </summary>
+    public string[] TrustedProxies { get; set; } = [];
+
+    /// <summary><see cref="TrustedProxies"/> parsed (the start fails on an entry that is not an address or a network).</summary>
+    public IReadOnlyList<IPNetwork> TrustedNetworks() => [.. TrustedProxies.Select(text => TryParseNetwork(text, out var network) ? network : throw new FormatException(text))];
+
+    /// <summary>"10.0.0.0/8", "fd00::/8", or one address ("10.1.2.3").</summary>
+    public static bool TryParseNetwork(string? text, out IPNetwork network)
+    {
+        text = text?.Trim();
+        if (IPNetwork.TryParse(text, out network))
+        {
+            return true;
+        }
+
+        if (IPAddress.TryParse(text, out var address))
+        {
+            network = new IPNetwork(address, address.GetAddressBytes().Length * 8);
+            return true;
+        }
+
+        return false;
+    }
 }
 
 /// <summary>A token bucket per API key: <see cref="Burst"/> requests at once, refilled at <see cref="PermitsPerSecond"/>.</summary>
@@ -48,6 +72,23 @@ public sealed class RateLimitOptions
 
     [Range(1, 1_000_000)]
     public int Burst { get; set; } = 100;
+}
+
+/// <summary>
+/// Failed API keys per client address: <see cref="Failures"/> at once, then one more each <see cref="Window"/> /
+/// <see cref="Failures"/>; beyond that the address gets 429 with Retry-After, whatever key it sends.
+/// </summary>
+public sealed class AuthFailureLimitOptions
+{
+    [Range(1, 10_000)]
+    public int Failures { get; set; } = 10;
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Addresses tracked at most (about 100 bytes each).</summary>
+    [Range(1, 10_000_000)]
+    public int MaxClients { get; set; } = 10_000;
 }
 
 // Source-generated DataAnnotations validation: no reflection, so it survives trimming.

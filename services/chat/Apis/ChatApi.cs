@@ -1,14 +1,10 @@
 using System.Globalization;
-using System.Net.ServerSentEvents;
-using System.Runtime.CompilerServices;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using AgentSystem.Chat.Model;
 using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
+using AgentSystem.Contracts;
+using AgentSystem.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
 
@@ -31,12 +27,19 @@ public static class ChatApi
         return api;
     }
 
-    public static async Task<Results<Ok<ChatResponse>, ServerSentEventsResult<string>, ProblemHttpResult>> ChatAsync(
-        ChatRequest request, IChatProvider provider, IConversationStore store, IOptions<JsonOptions> json, HttpContext context,
+    public static async Task<Results<Ok<ChatResponse>, ChatStreamResult, ProblemHttpResult>> ChatAsync(
+        HttpContext context, IChatProvider provider, IConversationStore store, IOptions<ChatOptions> options, TimeProvider time,
         CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(options);
+
+        var (request, readError) = await JsonBody.ReadAsync(context.Request, ChatJsonContext.Default.ChatRequest, Limits.MaxRequestBodyBytes, cancellationToken);
+        if (readError is not null)
+        {
+            return readError;
+        }
 
         var errors = ChatValidation.Validate(request);
         if (errors.Count > 0)
@@ -45,7 +48,7 @@ public static class ChatApi
         }
 
         List<ChatMessage> history = [];
-        if (request.ConversationId is { } id)
+        if (request!.ConversationId is { } id)
         {
             if (await store.FindAsync(id, cancellationToken) is not { } conversation)
             {
@@ -66,16 +69,25 @@ public static class ChatApi
                 return TypedResults.Ok(new ChatResponse(conversationId, provider.Name, reply));
             }
 
-            // The first piece is awaited here, so a provider that fails at once still gets a 502 rather than a broken stream.
+            // A provider that fails at once still gets a 502 rather than a stream; one slower than a heartbeat to its
+            // first piece gets the stream opened meanwhile, so no proxy in between times out.
             var deltas = provider.StreamAsync(prompt, cancellationToken).GetAsyncEnumerator(cancellationToken);
             context.Response.RegisterForDisposeAsync(deltas);
-            var hasFirst = await deltas.MoveNextAsync();
-            var events = StreamAsync(deltas, hasFirst, provider.Name, store, request.ConversationId, incoming, json.Value.SerializerOptions, cancellationToken);
-            return TypedResults.ServerSentEvents(events);
+            var first = deltas.MoveNextAsync().AsTask();
+            if (await ChatStreamResult.FinishesWithinAsync(first, options.Value.Heartbeat, time, cancellationToken))
+            {
+                await first;
+            }
+
+            return new ChatStreamResult(deltas, first, provider.Name, request.ConversationId, incoming);
         }
         catch (ChatProviderException error)
         {
             return TypedResults.Problem(ProviderFailed(error));
+        }
+        catch (KeyNotFoundException) when (request.ConversationId is { } gone)
+        {
+            return ConversationNotFound(gone);
         }
     }
 
@@ -100,51 +112,9 @@ public static class ChatApi
         return TypedResults.Ok(await store.ListAsync(pageNumber, size, cancellationToken));
     }
 
-    // data: {"delta":"..."} per piece, then data: {"conversationId":"...","provider":"..."} and data: [DONE] (docs/api.md).
-    // A provider failing midway ends the stream with an "error" event holding a ProblemDetails, without [DONE], and nothing is stored.
-    private static async IAsyncEnumerable<SseItem<string>> StreamAsync(
-        IAsyncEnumerator<string> deltas, bool hasNext, string provider, IConversationStore store, Guid? conversationId,
-        List<ChatMessage> incoming, JsonSerializerOptions json, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var reply = new StringBuilder();
-        ChatProviderException? failure = null;
-        while (hasNext)
-        {
-            reply.Append(deltas.Current);
-            yield return Data(new ChatDelta(deltas.Current), json);
-            (hasNext, failure) = await TryMoveNextAsync(deltas);
-        }
-
-        if (failure is not null)
-        {
-            yield return new SseItem<string>(Serialize(ProviderFailed(failure), json), "error");
-            yield break;
-        }
-
-        var message = new ChatMessage(ChatRoles.Assistant, reply.ToString());
-        var id = await SaveAsync(store, conversationId, [.. incoming, message], cancellationToken);
-        yield return Data(new ChatStreamEnd(id, provider), json);
-        yield return new SseItem<string>("[DONE]");
-    }
-
-    private static async Task<(bool HasNext, ChatProviderException? Failure)> TryMoveNextAsync(IAsyncEnumerator<string> deltas)
-    {
-        try
-        {
-            return (await deltas.MoveNextAsync(), null);
-        }
-        catch (ChatProviderException error)
-        {
-            return (false, error);
-        }
-    }
-
-    private static SseItem<string> Data<T>(T value, JsonSerializerOptions json) => new(Serialize(value, json));
-
-    // The API's own JSON settings (and source-generated contracts), so streamed JSON reads like the rest of the API.
-    private static string Serialize<T>(T value, JsonSerializerOptions json) => JsonSerializer.Serialize(value, (JsonTypeInfo<T>)json.GetTypeInfo(typeof(T)));
-
-    private static async Task<Guid> SaveAsync(IConversationStore store, Guid? conversationId, List<ChatMessage> messages, CancellationToken cancellationToken)
+    /// <summary>Stores the messages in a new conversation, or after the given one's; returns the conversation's id.</summary>
+    /// <exception cref="KeyNotFoundException">The given conversation is gone.</exception>
+    internal static async Task<Guid> SaveAsync(IConversationStore store, Guid? conversationId, List<ChatMessage> messages, CancellationToken cancellationToken)
     {
         if (conversationId is not { } id)
         {
@@ -154,6 +124,20 @@ public static class ChatApi
         await store.AppendAsync(id, messages, cancellationToken);
         return id;
     }
+
+    internal static ProblemDetails ProviderFailed(ChatProviderException error) => new()
+    {
+        Status = StatusCodes.Status502BadGateway,
+        Title = $"The chat provider '{error.Provider}' failed",
+        Detail = error.Message,
+    };
+
+    internal static ProblemDetails NotFound(Guid id) => new()
+    {
+        Status = StatusCodes.Status404NotFound,
+        Title = "Conversation not found",
+        Detail = $"No conversation has id {id}.",
+    };
 
     private static int ParseInt(string? text, int fallback, string name, int max, Dictionary<string, string[]> errors)
     {
@@ -173,15 +157,12 @@ public static class ChatApi
 
     // 422, not the 400 of TypedResults.ValidationProblem: the request was well-formed, its content was not.
     private static ProblemHttpResult ValidationProblem(Dictionary<string, string[]> errors) =>
-        TypedResults.Problem(new HttpValidationProblemDetails(errors) { Status = StatusCodes.Status422UnprocessableEntity });
+        TypedResults.Problem(new HttpValidationProblemDetails(errors)
+        {
+            Status = StatusCodes.Status422UnprocessableEntity,
+            Title = "The request is invalid",
+            Detail = errors.Count == 1 ? errors.First().Value[0] : "See 'errors': each entry names a field and what is wrong with it.",
+        });
 
-    private static ProblemDetails ProviderFailed(ChatProviderException error) => new()
-    {
-        Status = StatusCodes.Status502BadGateway,
-        Title = $"The chat provider '{error.Provider}' failed",
-        Detail = error.Message,
-    };
-
-    private static ProblemHttpResult ConversationNotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Conversation not found", detail: $"No conversation has id {id}.");
+    private static ProblemHttpResult ConversationNotFound(Guid id) => TypedResults.Problem(NotFound(id));
 }

@@ -1,3 +1,4 @@
+using AgentSystem.Chat.Apis;
 using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
 using AgentSystem.Store;
@@ -16,6 +17,9 @@ public static class ApplicationServiceExtensions
         // Throw in every environment (not only Development), so a malformed body gets the same 400 with a reason.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         builder.Services.AddExceptionHandler<ChatExceptionHandler>();
+        builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.SectionName)
+            .Validate(o => o.Heartbeat >= TimeSpan.FromMilliseconds(1) && o.Heartbeat <= TimeSpan.FromMinutes(5), "Chat:Heartbeat must be from 00:00:00.001 to 00:05:00.")
+            .ValidateOnStart();
         builder.AddChatProvider();
         builder.AddConversationStore();
         builder.Services.AddHostedService<StartupReport>();

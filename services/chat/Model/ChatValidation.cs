@@ -1,12 +1,10 @@
-using System.Globalization;
+using AgentSystem.Contracts;
 
 namespace AgentSystem.Chat.Model;
 
+/// <summary>The rules of <c>POST /chat</c>, with the limits of <see cref="Limits"/> (an llm job's input is one such message).</summary>
 public static class ChatValidation
 {
-    public const int MaxMessages = 100;
-    public const int MaxContentLength = 32 * 1024;
-
     /// <summary>Returns the errors keyed by JSON path ("messages", "messages[0].role"); empty when the request is valid.</summary>
     public static Dictionary<string, string[]> Validate(ChatRequest? request)
     {
@@ -17,9 +15,9 @@ public static class ChatValidation
             return errors;
         }
 
-        if (messages.Count > MaxMessages)
+        if (messages.Count > Limits.MaxChatMessages)
         {
-            errors["messages"] = [string.Create(CultureInfo.InvariantCulture, $"At most {MaxMessages} messages are allowed; this request has {messages.Count}.")];
+            errors["messages"] = [$"At most {Limits.MaxChatMessages} messages are allowed; this request has {messages.Count}."];
             return errors;
         }
 
@@ -34,9 +32,9 @@ public static class ChatValidation
             {
                 errors[$"messages[{i}].content"] = ["The content is required."];
             }
-            else if (content.Length > MaxContentLength)
+            else if (Limits.TextProblem(content, Limits.MaxChatMessageBytes, "the content") is { } problem)
             {
-                errors[$"messages[{i}].content"] = [string.Create(CultureInfo.InvariantCulture, $"The content is limited to {MaxContentLength} characters.")];
+                errors[$"messages[{i}].content"] = [problem];
             }
         }
 

@@ -6,7 +6,10 @@ using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Chat.Providers;
 
-/// <summary>An OpenAI-compatible <c>POST {Llm:BaseUrl}/chat/completions</c> (OpenAI, Azure OpenAI's v1 API, Ollama, vLLM, LM Studio...).</summary>
+/// <summary>
+/// An OpenAI-compatible <c>POST {Llm:BaseUrl}/chat/completions</c> (OpenAI, Azure OpenAI's v1 API, Ollama, vLLM, LM Studio...).
+/// A NUL character in the model's text becomes U+FFFD, so the reply can be stored (PostgreSQL's text cannot hold NUL).
+/// </summary>
 public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOptions> options, ILogger<OpenAiChatProvider> logger) : IChatProvider
 {
     public const string ProviderName = "openai-compatible";
@@ -20,7 +23,7 @@ public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOpti
         using var response = await SendAsync(messages, stream: false, cancellationToken);
         var completion = await Guard(() => response.Content.ReadFromJsonAsync(ChatJsonContext.Default.OpenAiCompletion, cancellationToken), cancellationToken);
         return completion?.Choices is [{ Message.Content: { } content }, ..]
-            ? new ChatMessage(ChatRoles.Assistant, content)
+            ? new ChatMessage(ChatRoles.Assistant, Storable(content))
             : throw new ChatProviderException(Name, "The provider's answer has no choices[0].message.content.");
     }
 
@@ -45,7 +48,7 @@ public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOpti
             var chunk = await Guard(() => Task.FromResult(JsonSerializer.Deserialize(data, ChatJsonContext.Default.OpenAiCompletion)), cancellationToken);
             if (chunk?.Choices is [{ Delta.Content: { Length: > 0 } delta }, ..])
             {
-                yield return delta;
+                yield return Storable(delta);
             }
         }
 
@@ -89,6 +92,8 @@ public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOpti
             throw new ChatProviderException(Name, $"The provider could not be used: {error.Message}", error);
         }
     }
+
+    private static string Storable(string text) => text.Replace('\0', '\uFFFD');
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The LLM provider answered {Status}: {Body}")]
     private static partial void LogRejected(ILogger logger, int status, string body);

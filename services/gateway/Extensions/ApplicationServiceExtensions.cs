@@ -6,9 +6,10 @@ using AgentSystem.Gateway.Infrastructure;
 using AgentSystem.Gateway.Proxy;
 using AgentSystem.Gateway.Security;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
@@ -19,9 +20,6 @@ public static class ApplicationServiceExtensions
 {
     /// <summary>YARP's configuration: the routes (appsettings.json); the clusters are <see cref="Upstreams"/>.</summary>
     public const string ReverseProxySection = "ReverseProxy";
-
-    public static readonly string[] CorsRequestHeaders = ["X-Api-Key", "Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"];
-    public static readonly string[] CorsExposedHeaders = ["Location", "X-Request-Id", "Retry-After"];
 
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
@@ -34,6 +32,8 @@ public static class ApplicationServiceExtensions
                 "No API key is configured: set Gateway:ApiKeys (in Kubernetes the Secret's Gateway__ApiKeys__0, Gateway__ApiKeys__1, ...).")
             .Validate(o => o.UpstreamTimeout > TimeSpan.Zero && o.UpstreamTimeout <= GatewayOptions.MaxUpstreamTimeout,
                 $"Gateway:UpstreamTimeout must be above zero and at most {GatewayOptions.MaxUpstreamTimeout} (hh:mm:ss; a bare '30' means 30 days).")
+            .Validate(o => o.TrustedProxies.All(proxy => GatewayOptions.TryParseNetwork(proxy, out _)),
+                "Gateway:TrustedProxies: every entry must be an IP address or a CIDR network such as 10.244.0.0/16.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
@@ -56,7 +56,9 @@ public static class ApplicationServiceExtensions
             .Add(UpstreamCheck("orchestrator", upstreams => upstreams.Orchestrator))
             .Add(UpstreamCheck("chat", upstreams => upstreams.Chat));
 
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeyRing>();
+        services.AddSingleton<AuthFailureLimiter>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
         services.AddAuthorization();
@@ -65,24 +67,36 @@ public static class ApplicationServiceExtensions
             options.AddPolicy(ProxyApi.RateLimitPolicy, PerApiKey);
             options.OnRejected = OnRateLimitedAsync;
         });
-        services.AddCors();
-        services.AddOptions<CorsOptions>().Configure<IOptions<GatewayOptions>>((cors, gateway) => cors.AddDefaultPolicy(policy => policy
-            .WithOrigins([.. gateway.Value.EffectiveCorsOrigins])
-            .AllowAnyMethod()
-            .WithHeaders(CorsRequestHeaders)
-            .WithExposedHeaders(CorsExposedHeaders)
-            .SetPreflightMaxAge(TimeSpan.FromMinutes(10))));
+        // The client of a trusted proxy is the last address it appended to X-Forwarded-For; nobody else is believed.
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<GatewayOptions>>((forwarded, gateway) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var network in gateway.Value.TrustedNetworks())
+            {
+                forwarded.KnownIPNetworks.Add(network);
+            }
+        });
 
         return builder;
     }
 
-    /// <summary>Request id, CORS (preflights end here), API key, rate limit; in that order.</summary>
+    /// <summary>
+    /// Request id, the client's address (from a trusted proxy's X-Forwarded-For), API key, rate limit; in that order.
+    /// No CORS: no browser calls the gateway from another origin (the web UI's server calls it for the page, same-origin),
+    /// so a browser refuses every cross-origin call before it is sent.
+    /// </summary>
     public static WebApplication UseGatewayPipeline(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
 
         app.UseMiddleware<RequestIdMiddleware>();
-        app.UseCors();
+        if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.TrustedProxies.Length > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
@@ -30,13 +31,27 @@ public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
     private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 }
 
-/// <summary>Authenticates <c>X-Api-Key: KEY</c> or <c>Authorization: Bearer KEY</c>; challenges with a 401 ProblemDetails.</summary>
+/// <summary>
+/// Authenticates <c>X-Api-Key: KEY</c> or <c>Authorization: Bearer KEY</c>; challenges with a 401 ProblemDetails, and
+/// counts that failure against the client's address (<see cref="AuthFailureLimiter"/>). An address with too many
+/// failures is refused with 429 and Retry-After before its key is looked at, so it cannot go on guessing.
+/// </summary>
 public sealed class ApiKeyAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyRing keys)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiKeyRing keys, AuthFailureLimiter failures)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
     public const string HeaderName = "X-Api-Key";
+
+    private Outcome _outcome;
+    private TimeSpan _retryAfter;
+
+    private enum Outcome
+    {
+        None,
+        WrongKey,
+        Throttled,
+    }
 
     protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -45,8 +60,15 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.NoResult());
         }
 
+        if (failures.RetryAfter(Context.Connection.RemoteIpAddress) is { } wait)
+        {
+            (_outcome, _retryAfter) = (Outcome.Throttled, wait);
+            return Task.FromResult(AuthenticateResult.Fail("Too many failed API keys from this address."));
+        }
+
         if (keys.Identify(presented) is not { } name)
         {
+            _outcome = Outcome.WrongKey;
             return Task.FromResult(AuthenticateResult.Fail("The API key is not valid."));
         }
 
@@ -56,6 +78,22 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (_outcome == Outcome.Throttled)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(_retryAfter.TotalSeconds));
+            Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many failed API keys",
+                detail: $"This address sent too many wrong API keys; retry after {seconds} s.").ExecuteAsync(Context);
+        }
+
+        // Only a key that was sent and refused counts: a request without one guesses nothing.
+        if (_outcome == Outcome.WrongKey)
+        {
+            failures.Failed(Context.Connection.RemoteIpAddress);
+        }
+
         Response.Headers.WWWAuthenticate = "Bearer";
         return TypedResults.Problem(
             statusCode: StatusCodes.Status401Unauthorized,

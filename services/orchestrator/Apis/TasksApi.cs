@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using AgentSystem.Contracts;
-using AgentSystem.Orchestrator.Infrastructure;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Orchestrator.Planning;
 using AgentSystem.Orchestrator.Services;
+using AgentSystem.ServiceDefaults;
 using AgentSystem.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -41,20 +41,21 @@ public static class TasksApi
     {
         ArgumentNullException.ThrowIfNull(context);
 
-        var settings = options.Value;
-        var (request, readError) = await JsonBody.ReadAsync(context.Request, OrchestratorJsonContext.Default.CreateTaskRequest, settings.MaxRequestBodyBytes, cancellationToken);
+        var (request, readError) = await JsonBody.ReadAsync(context.Request, OrchestratorJsonContext.Default.CreateTaskRequest, options.Value.MaxRequestBodyBytes, cancellationToken);
         if (readError is not null)
         {
-            return (ProblemHttpResult)readError;
+            return readError;
         }
 
-        var idempotencyKey = context.Request.Headers[TaskLimits.IdempotencyKeyHeader].ToString() is { Length: > 0 } header ? header : null;
-        if (TaskValidation.ValidateIdempotencyKey(idempotencyKey) is { } keyError)
+        var keyHeader = context.Request.Headers[TaskLimits.IdempotencyKeyHeader];
+        if (TaskValidation.ValidateIdempotencyKey(keyHeader) is { } keyError)
         {
-            return ValidationProblem(new(StringComparer.Ordinal) { [TaskLimits.IdempotencyKeyHeader] = [keyError] });
+            // A malformed header, like a malformed body, is a 400.
+            return Problem(StatusCodes.Status400BadRequest, new(StringComparer.Ordinal) { [TaskLimits.IdempotencyKeyHeader] = [keyError] });
         }
 
-        var errors = TaskValidation.Validate(request!, settings.MaxSleepMilliseconds, out var jobs);
+        var idempotencyKey = keyHeader.Count == 1 ? keyHeader[0] : null;
+        var errors = TaskValidation.Validate(request!, out var jobs);
         if (errors.Count > 0)
         {
             return ValidationProblem(errors);
@@ -64,7 +65,7 @@ public static class TasksApi
         if (jobs is null)
         {
             var planned = await planner.PlanAsync(goal!, cancellationToken);
-            var planErrors = TaskValidation.ValidateJobs([.. planned.Select(job => new JobRequest(job.Type, job.Input))], settings.MaxSleepMilliseconds, out jobs);
+            var planErrors = TaskValidation.ValidateJobs([.. planned.Select(job => new JobRequest(job.Type, job.Input))], out jobs);
             if (jobs is null)
             {
                 var reasons = string.Join("; ", planErrors.Select(e => $"{e.Key}: {string.Join(' ', e.Value)}"));
@@ -201,12 +202,14 @@ public static class TasksApi
     }
 
     // 422, not the 400 of TypedResults.ValidationProblem: the JSON was well-formed, its content was not.
-    private static ProblemHttpResult ValidationProblem(Dictionary<string, string[]> errors) =>
+    private static ProblemHttpResult ValidationProblem(Dictionary<string, string[]> errors) => Problem(StatusCodes.Status422UnprocessableEntity, errors);
+
+    private static ProblemHttpResult Problem(int status, Dictionary<string, string[]> errors) =>
         TypedResults.Problem(new HttpValidationProblemDetails(errors)
         {
-            Status = StatusCodes.Status422UnprocessableEntity,
+            Status = status,
             Title = "The request is invalid",
-            Detail = "See 'errors': each entry names a field and what is wrong with it.",
+            Detail = errors.Count == 1 ? errors.First().Value[0] : "See 'errors': each entry names a field and what is wrong with it.",
         });
 
     private static ProblemHttpResult NotFound(Guid id) =>

@@ -27,7 +27,6 @@ public static class ApplicationServiceExtensions
         services.AddOptions<TasksOptions>()
             .Bind(builder.Configuration.GetSection(TasksOptions.SectionName))
             .Validate(o => o.MaxRequestBodyBytes is >= 1024 and <= 256L * 1024 * 1024, "Tasks:MaxRequestBodyBytes must be from 1024 to 268435456 bytes.")
-            .Validate(o => o.MaxSleepMilliseconds >= 0, "Tasks:MaxSleepMilliseconds must be 0 or more.")
             .Validate(o => Within(o.EnqueueTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5)), "Tasks:EnqueueTimeout must be from 00:00:00.001 to 00:05:00.")
             .ValidateOnStart();
         services.AddOptions<EventsOptions>()

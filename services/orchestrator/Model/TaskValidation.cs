@@ -1,18 +1,19 @@
 using System.Globalization;
-using System.Text;
 using AgentSystem.Contracts;
 using AgentSystem.Store;
+using Microsoft.Extensions.Primitives;
 
 namespace AgentSystem.Orchestrator.Model;
 
 /// <summary>
-/// The rules of <c>POST /tasks</c> (docs/api.md). Errors are keyed by the field's JSON path (<c>jobs</c>,
-/// <c>jobs[3].type</c>, <c>jobs[0].input</c>, <c>goal</c>), as the frontend shows them next to its fields.
+/// The rules of <c>POST /tasks</c> (docs/api.md), with the limits of <see cref="Limits"/>. Errors are keyed by the
+/// field's JSON path (<c>jobs</c>, <c>jobs[3].type</c>, <c>jobs[0].input</c>, <c>goal</c>), as the frontend shows them
+/// next to its fields. Whatever passes here can be stored and run: a job is never accepted to fail later for its input.
 /// </summary>
 public static class TaskValidation
 {
     /// <summary>Returns the errors (empty when valid) and, when valid, the request with its jobs normalised.</summary>
-    public static Dictionary<string, string[]> Validate(CreateTaskRequest request, int maxSleepMilliseconds, out IReadOnlyList<NewJob>? jobs)
+    public static Dictionary<string, string[]> Validate(CreateTaskRequest request, out IReadOnlyList<NewJob>? jobs)
     {
         ArgumentNullException.ThrowIfNull(request);
 
@@ -34,19 +35,19 @@ public static class TaskValidation
             {
                 errors["goal"] = ["The goal is empty: describe what to do."];
             }
-            else if (Encoding.UTF8.GetByteCount(goal) is var bytes and > TaskLimits.MaxGoalBytes)
+            else if (Limits.TextProblem(goal, Limits.MaxGoalBytes, "the goal") is { } problem)
             {
-                errors["goal"] = [$"The goal is {SizeText(bytes)}; at most 64 KiB is allowed."];
+                errors["goal"] = [problem];
             }
 
             return errors;
         }
 
-        return ValidateJobs(request.Jobs!, maxSleepMilliseconds, out jobs);
+        return ValidateJobs(request.Jobs!, out jobs);
     }
 
     /// <summary>The rules for explicit jobs, also applied to what a planner proposes.</summary>
-    public static Dictionary<string, string[]> ValidateJobs(IReadOnlyList<JobRequest?> requested, int maxSleepMilliseconds, out IReadOnlyList<NewJob>? jobs)
+    public static Dictionary<string, string[]> ValidateJobs(IReadOnlyList<JobRequest?> requested, out IReadOnlyList<NewJob>? jobs)
     {
         ArgumentNullException.ThrowIfNull(requested);
 
@@ -58,9 +59,9 @@ public static class TaskValidation
             return errors;
         }
 
-        if (requested.Count > TaskLimits.MaxJobs)
+        if (requested.Count > Limits.MaxJobsPerTask)
         {
-            errors["jobs"] = [$"At most {TaskLimits.MaxJobs} jobs are allowed (there are {requested.Count})."];
+            errors["jobs"] = [$"At most {Limits.MaxJobsPerTask} jobs are allowed (there are {requested.Count})."];
             return errors;
         }
 
@@ -82,18 +83,10 @@ public static class TaskValidation
                 errors[$"jobs[{i}].type"] = [$"Unknown job type '{Shorten(job.Type)}'. Known types: {string.Join(", ", JobTypes.All)}."];
             }
 
-            var input = job.Input ?? "";
-            if (Encoding.UTF8.GetByteCount(input) is var bytes and > TaskLimits.MaxInputBytes)
+            var input = NormaliseInput(job.Type, job.Input ?? "");
+            if (InputProblem(job.Type, input) is { } problem)
             {
-                errors[$"jobs[{i}].input"] = [$"The input is {SizeText(bytes)}; at most 64 KiB is allowed."];
-            }
-            else if (job.Type == JobTypes.Sleep)
-            {
-                input = input.Trim();
-                if (!IsMilliseconds(input, maxSleepMilliseconds))
-                {
-                    errors[$"jobs[{i}].input"] = [$"A sleep job takes a whole number of milliseconds from 0 to {maxSleepMilliseconds}, e.g. 500."];
-                }
+                errors[$"jobs[{i}].input"] = [problem];
             }
 
             valid.Add(new NewJob(job.Type ?? "", input));
@@ -107,24 +100,69 @@ public static class TaskValidation
         return errors;
     }
 
-    /// <summary>An error message when the header is unusable, null when it is fine (or absent).</summary>
-    public static string? ValidateIdempotencyKey(string? key) => key switch
+    /// <summary>
+    /// An error message when the header is unusable, null when it is fine (or absent). One value of printable ASCII
+    /// but the comma (as the IETF draft's string, unquoted), at most <see cref="TaskLimits.MaxIdempotencyKeyLength"/> characters.
+    /// </summary>
+    public static string? ValidateIdempotencyKey(StringValues values)
     {
-        null => null,
-        _ when string.IsNullOrWhiteSpace(key) => "The Idempotency-Key header is empty.",
-        { Length: > TaskLimits.MaxIdempotencyKeyLength } => $"The Idempotency-Key header is longer than {TaskLimits.MaxIdempotencyKeyLength} characters.",
-        _ => null,
-    };
+        if (values.Count == 0)
+        {
+            return null;
+        }
 
-    private static bool IsMilliseconds(string input, int max) =>
+        if (values.Count > 1)
+        {
+            return $"The Idempotency-Key header is given {values.Count} times; send it once.";
+        }
+
+        var key = values[0] ?? "";
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            return "The Idempotency-Key header is empty.";
+        }
+
+        if (key.Length > TaskLimits.MaxIdempotencyKeyLength)
+        {
+            return $"The Idempotency-Key header is {key.Length} characters long; at most {TaskLimits.MaxIdempotencyKeyLength} are allowed.";
+        }
+
+        if (key.AsSpan().IndexOfAnyExceptInRange(' ', '~') is var at and >= 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"The Idempotency-Key header may hold printable ASCII only; character {at + 1} is U+{(int)key[at]:X4}.");
+        }
+
+        // A proxy (the gateway's included) joins a header sent twice into one, with a comma.
+        return key.Contains(',', StringComparison.Ordinal)
+            ? "The Idempotency-Key header holds a comma: send one key, once (a header sent twice arrives joined by commas)."
+            : null;
+    }
+
+    private static string NormaliseInput(string? type, string input) => type == JobTypes.Sleep ? input.Trim() : input;
+
+    // The same checks the worker's handler would make, so a job never fails later for its input.
+    private static string? InputProblem(string? type, string input)
+    {
+        if (Limits.TextProblem(input, Limits.MaxInputBytes(type), type == JobTypes.Llm ? "the input (one chat message)" : "the input") is { } problem)
+        {
+            return problem;
+        }
+
+        return type switch
+        {
+            JobTypes.Sleep when !IsMilliseconds(input) =>
+                $"A sleep job takes a whole number of milliseconds from 0 to {Limits.MaxSleepMilliseconds}, e.g. 500.",
+            JobTypes.Llm when string.IsNullOrWhiteSpace(input) => "An llm job needs a prompt: the input is empty.",
+            _ => null,
+        };
+    }
+
+    private static bool IsMilliseconds(string input) =>
         input.Length > 0
         && input.AsSpan().IndexOfAnyExceptInRange('0', '9') < 0
         && int.TryParse(input, NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds)
-        && milliseconds <= max;
+        && milliseconds <= Limits.MaxSleepMilliseconds;
 
-    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, 40), "…");
-
-    private static string SizeText(int bytes) => bytes < 1024
-        ? $"{bytes} bytes"
-        : string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB");
+    // Never half a surrogate pair: the message is JSON and may be shown anywhere.
+    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, char.IsHighSurrogate(text[39]) ? 39 : 40), "…");
 }

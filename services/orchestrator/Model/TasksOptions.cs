@@ -1,3 +1,5 @@
+using AgentSystem.Contracts;
+
 namespace AgentSystem.Orchestrator.Model;
 
 /// <summary>Section "Tasks": the limits of the task API that are not part of the contract.</summary>
@@ -5,14 +7,8 @@ public sealed class TasksOptions
 {
     public const string SectionName = "Tasks";
 
-    /// <summary>
-    /// Largest <c>POST /tasks</c> body (413 above it). The contract allows 100 inputs of 64 KiB, about 6.4 MiB, plus
-    /// JSON's escapes: 8 MiB by default.
-    /// </summary>
-    public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
-
-    /// <summary>Largest input of a <c>sleep</c> job, in milliseconds.</summary>
-    public int MaxSleepMilliseconds { get; set; } = 300_000;
+    /// <summary>Largest <c>POST /tasks</c> body (413 above it); the contract's largest task fits the default.</summary>
+    public long MaxRequestBodyBytes { get; set; } = Limits.MaxRequestBodyBytes;
 
     /// <summary>How long a request waits for Redis after the commit before it leaves the jobs to the dispatcher.</summary>
     public TimeSpan EnqueueTimeout { get; set; } = TimeSpan.FromSeconds(5);

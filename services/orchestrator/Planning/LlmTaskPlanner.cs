@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Store;
-using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Orchestrator.Planning;
 
@@ -15,7 +14,6 @@ namespace AgentSystem.Orchestrator.Planning;
 public sealed partial class LlmTaskPlanner(
     HttpClient http,
     DeterministicTaskPlanner fallback,
-    IOptions<TasksOptions> tasks,
     ILogger<LlmTaskPlanner> logger) : ITaskPlanner
 {
     /// <summary>The provider name of chat's built-in offline provider, whose answers are no plans.</summary>
@@ -65,7 +63,7 @@ public sealed partial class LlmTaskPlanner(
                 return await fallback.PlanAsync(goal, cancellationToken);
             }
 
-            var errors = TaskValidation.ValidateJobs(proposed, tasks.Value.MaxSleepMilliseconds, out var jobs);
+            var errors = TaskValidation.ValidateJobs(proposed, out var jobs);
             if (jobs is null)
             {
                 LogFallback(logger, "the proposed jobs are invalid: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(' ', e.Value)}")));

@@ -10,7 +10,10 @@ public static class JobTypes
     public const string Sleep = "sleep";
     public const string Llm = "llm";
 
-    public static IReadOnlyList<string> All { get; } = [Echo, WordCount, Hash, Sleep, Llm];
+    /// <summary>Fails at once, its input as the reason: a deterministic failure for tests and demonstrations.</summary>
+    public const string Fail = "fail";
+
+    public static IReadOnlyList<string> All { get; } = [Echo, WordCount, Hash, Sleep, Llm, Fail];
 
     private static readonly FrozenSet<string> Known = All.ToFrozenSet(StringComparer.Ordinal);
 

@@ -30,7 +30,7 @@ public static class ServiceDefaultsExtensions
             options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
         });
         builder.AddTelemetry();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = AgentSystem.ServiceDefaults.StatusProblems.Explain);
         builder.Services.AddExceptionHandler<AgentSystem.ServiceDefaults.BadRequestExceptionHandler>();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         PreferEnvironmentUrls(builder);

@@ -38,6 +38,7 @@ public static class ApplicationServiceExtensions
         services.AddJobHandler<HashHandler>();
         services.AddJobHandler<SleepHandler>();
         services.AddJobHandler<LlmHandler>();
+        services.AddJobHandler<FailHandler>();
         services.AddChatClient();
         services.AddSingleton<JobHandlerRegistry>();
 

@@ -3,20 +3,18 @@ using AgentSystem.Contracts;
 
 namespace AgentSystem.Worker.Handlers;
 
-/// <summary>Waits the input's number of milliseconds (0 to 60000), for tests and load runs; stops when cancelled.</summary>
+/// <summary>Waits the input's number of milliseconds (0 to Limits.MaxSleepMilliseconds), for tests and load runs; stops when cancelled.</summary>
 public sealed class SleepHandler(TimeProvider time) : IJobHandler
 {
-    public const int MaxMilliseconds = 60_000;
-
     public string Type => JobTypes.Sleep;
 
     public async Task<string> HandleAsync(JobMessage job, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);
 
-        if (!int.TryParse(job.Input.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) || milliseconds > MaxMilliseconds)
+        if (!int.TryParse(job.Input.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var milliseconds) || milliseconds > Limits.MaxSleepMilliseconds)
         {
-            throw new JobInputException($"sleep takes a whole number of milliseconds from 0 to {MaxMilliseconds}, not '{Shorten(job.Input)}'.");
+            throw new JobInputException($"sleep takes a whole number of milliseconds from 0 to {Limits.MaxSleepMilliseconds}, not '{Shorten(job.Input)}'.");
         }
 
         await Task.Delay(TimeSpan.FromMilliseconds(milliseconds), time, ct);

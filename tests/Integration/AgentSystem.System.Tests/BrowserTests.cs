@@ -146,13 +146,14 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
     [Fact]
     public async Task A_failed_task_does_not_look_successful_and_its_error_is_readable()
     {
-        // Accepted at submit, refused by chat (its messages are at most 32,768 characters): the job fails when run.
-        var tooLong = string.Concat(Enumerable.Repeat("lorem ipsum dolor sit amet ", 1300));
-        var submitted = await TaskApi.SubmitAsync(system.Api, new { jobs = new[] { new { type = "echo", input = "fine" }, new { type = "llm", input = tooLong } } });
+        // A fail job fails when run, with its input as the error: long enough to wrap, so a cut or a squeeze shows.
+        var reason = "the reason this job failed, told at length: " + string.Concat(Enumerable.Repeat("lorem ipsum dolor sit amet ", 20));
+        var submitted = await TaskApi.SubmitAsync(system.Api, new { jobs = new[] { new { type = "echo", input = "fine" }, new { type = "fail", input = reason } } });
         var id = submitted.GetProperty("id").GetString()!;
         var task = await TaskApi.WaitFinalAsync(system.Api, id, TimeSpan.FromSeconds(60), system.Diagnostics);
         Assert.Equal("failed", task.GetProperty("status").GetString());
         var error = TaskApi.Job(task, 1).GetProperty("error").GetString()!;
+        Assert.Contains("the reason this job failed", error, StringComparison.Ordinal);
 
         var page = await _browser!.NewPageAsync();
         await page.GotoAsync(new Uri(system.Frontend.BaseAddress, $"/tasks/{id}").ToString());

@@ -68,7 +68,8 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{ports["orchestrator"]}",
             ["Gateway__ChatUrl"] = $"http://127.0.0.1:{ports["chat"]}",
             ["Gateway__ApiKeys__0"] = ApiKey,
-            ["Gateway__CorsOrigins__0"] = $"http://127.0.0.1:{ports["frontend"]}",
+            // The tests are the proxy: an X-Forwarded-For they send names the client (failed keys are limited per client).
+            ["Gateway__TrustedProxies__0"] = "127.0.0.1",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["DOTNET_gcServer"] = "0",
         };

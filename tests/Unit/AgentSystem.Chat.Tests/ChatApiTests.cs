@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using AgentSystem.Chat.Model;
+using AgentSystem.Contracts;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace AgentSystem.Chat.Tests;
@@ -120,8 +121,8 @@ public sealed class ChatApiTests(WebApplicationFactory<Program> factory) : IClas
     public async Task Too_many_messages_or_too_long_content_is_422()
     {
         using var client = factory.CreateClient();
-        var many = Enumerable.Repeat(new { role = "user", content = "hi" }, ChatValidation.MaxMessages + 1).ToArray();
-        var huge = new[] { new { role = "user", content = "ok" }, new { role = "user", content = new string('x', ChatValidation.MaxContentLength + 1) } };
+        var many = Enumerable.Repeat(new { role = "user", content = "hi" }, Limits.MaxChatMessages + 1).ToArray();
+        var huge = new[] { new { role = "user", content = "ok" }, new { role = "user", content = new string('x', Limits.MaxChatMessageBytes + 1) } };
 
         using var tooMany = await client.PostAsJsonAsync(Chat, new { messages = many });
         using var tooLong = await client.PostAsJsonAsync(Chat, new { messages = huge });

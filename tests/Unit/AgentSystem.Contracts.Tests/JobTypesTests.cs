@@ -10,6 +10,7 @@ public sealed class JobTypesTests
     [InlineData("hash")]
     [InlineData("sleep")]
     [InlineData("llm")]
+    [InlineData("fail")]
     public void IsKnown_accepts_every_listed_type(string type) => Assert.True(JobTypes.IsKnown(type));
 
     [Theory]
@@ -21,6 +22,6 @@ public sealed class JobTypesTests
     public void IsKnown_rejects_other_names(string? type) => Assert.False(JobTypes.IsKnown(type));
 
     [Fact]
-    public void All_lists_the_five_types_once() =>
-        Assert.Equal(["echo", "wordcount", "hash", "sleep", "llm"], JobTypes.All);
+    public void All_lists_the_six_types_once() =>
+        Assert.Equal(["echo", "wordcount", "hash", "sleep", "llm", "fail"], JobTypes.All);
 }

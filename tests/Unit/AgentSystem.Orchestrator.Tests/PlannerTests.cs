@@ -159,7 +159,7 @@ public sealed class PlannerTests
     {
         var http = new HttpClient(handler) { BaseAddress = new Uri("http://chat.test/") };
         var deterministic = new DeterministicTaskPlanner(Options.Create(new PlannerOptions()));
-        return new LlmTaskPlanner(http, deterministic, Options.Create(new TasksOptions()), NullLogger<LlmTaskPlanner>.Instance);
+        return new LlmTaskPlanner(http, deterministic, NullLogger<LlmTaskPlanner>.Instance);
     }
 
     private sealed record SeenRequest(Uri Uri, string Path, JsonElement Body);

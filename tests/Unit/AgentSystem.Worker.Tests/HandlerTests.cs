@@ -25,6 +25,12 @@ public sealed class HandlerTests
     public async Task Hash_is_lowercase_sha256_hex_of_utf8(string input, string expected) =>
         Assert.Equal(expected, await new HashHandler().HandleAsync(Job(JobTypes.Hash, input), CancellationToken.None));
 
+    [Theory]
+    [InlineData("the reason", "the reason")]
+    [InlineData(" ", "failed as asked (a fail job).")]
+    public async Task Fail_fails_without_retries_with_the_input_as_its_error(string input, string error) =>
+        Assert.Equal(error, (await Assert.ThrowsAsync<JobInputException>(() => new FailHandler().HandleAsync(Job(JobTypes.Fail, input), CancellationToken.None))).Message);
+
     [Fact]
     public async Task Echo_returns_the_input_unchanged() =>
         Assert.Equal("héllo\n wörld", await new EchoHandler().HandleAsync(Job(JobTypes.Echo, "héllo\n wörld"), CancellationToken.None));

@@ -1,0 +1,180 @@
+using System.Data.Common;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using AgentSystem.Chat.Model;
+using AgentSystem.Chat.Providers;
+using AgentSystem.Chat.Storage;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
+
+namespace AgentSystem.Chat.Apis;
+
+/// <summary>
+/// A streamed reply (docs/api.md): <c>data: {"delta":"..."}</c> per piece as the provider produces it, then
+/// <c>data: {"conversationId":"...","provider":"..."}</c> once the conversation is stored, and <c>data: [DONE]</c>.
+/// A <c>: keep-alive</c> comment goes out whenever the provider is silent for <see cref="ChatOptions.Heartbeat"/>.
+/// Whatever fails after the headers (the provider, the store) ends the stream with an <c>event: error</c> holding a
+/// ProblemDetails and no <c>[DONE]</c>; nothing is stored then.
+/// </summary>
+public sealed partial class ChatStreamResult(
+    IAsyncEnumerator<string> deltas, Task<bool> first, string provider, Guid? conversationId, List<ChatMessage> incoming) : IResult
+{
+    public const string ContentType = "text/event-stream";
+
+    private static readonly byte[] DataPrefix = "data: "u8.ToArray();
+    private static readonly byte[] ErrorPrefix = "event: error\ndata: "u8.ToArray();
+    private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
+    private static readonly byte[] Done = "data: [DONE]\n\n"u8.ToArray();
+    private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+
+        var services = httpContext.RequestServices;
+        var store = services.GetRequiredService<IConversationStore>();
+        var heartbeat = services.GetRequiredService<IOptions<ChatOptions>>().Value.Heartbeat;
+        var time = services.GetRequiredService<TimeProvider>();
+        var logger = services.GetRequiredService<ILogger<ChatStreamResult>>();
+        var cancellationToken = httpContext.RequestAborted;
+
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = ContentType;
+        response.Headers.CacheControl = "no-cache";
+        // nginx (and the ingress controllers built on it) would buffer the stream otherwise.
+        response.Headers["X-Accel-Buffering"] = "no";
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await response.StartAsync(cancellationToken);
+
+        try
+        {
+            var reply = new StringBuilder();
+            var next = first;
+            while (true)
+            {
+                while (!await FinishesWithinAsync(next, heartbeat, time, cancellationToken))
+                {
+                    await WriteAsync(response, KeepAlive, cancellationToken);
+                }
+
+                bool hasNext;
+                try
+                {
+                    hasNext = await next;
+                }
+                catch (ChatProviderException error)
+                {
+                    await WriteErrorAsync(response, ChatApi.ProviderFailed(error), cancellationToken);
+                    return;
+                }
+
+                if (!hasNext)
+                {
+                    break;
+                }
+
+                reply.Append(deltas.Current);
+                await WriteDataAsync(response, new ChatDelta(deltas.Current), ChatJsonContext.Default.ChatDelta, cancellationToken);
+                next = deltas.MoveNextAsync().AsTask();
+            }
+
+            Guid id;
+            try
+            {
+                id = await ChatApi.SaveAsync(store, conversationId, [.. incoming, new ChatMessage(ChatRoles.Assistant, reply.ToString())], cancellationToken);
+            }
+            catch (KeyNotFoundException)
+            {
+                await WriteErrorAsync(response, ChatApi.NotFound(conversationId!.Value), cancellationToken);
+                return;
+            }
+            catch (Exception error) when (error is DbException or TimeoutException)
+            {
+                LogStoreFailed(logger, error);
+                await WriteErrorAsync(response, StoreUnavailable, cancellationToken);
+                return;
+            }
+
+            await WriteDataAsync(response, new ChatStreamEnd(id, provider), ChatJsonContext.Default.ChatStreamEnd, cancellationToken);
+            await WriteAsync(response, Done, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        catch (Exception error) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Anything unforeseen still ends the stream as the contract says rather than cutting it; logged here, once.
+            LogStreamFailed(logger, error);
+            try
+            {
+                await WriteErrorAsync(response, Unexpected, cancellationToken);
+            }
+            catch (Exception gone) when (gone is IOException or OperationCanceledException)
+            {
+                // The client is gone too.
+            }
+        }
+    }
+
+    /// <summary>True when <paramref name="task"/> finished (in any way: its outcome is the caller's to read) within <paramref name="interval"/>.</summary>
+    internal static async Task<bool> FinishesWithinAsync(Task task, TimeSpan interval, TimeProvider time, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(interval, time, cancellationToken);
+        }
+        catch (TimeoutException) when (!task.IsCompleted)
+        {
+            return false;
+        }
+        catch (Exception) when (task.IsCompleted)
+        {
+        }
+
+        return true;
+    }
+
+    private static ProblemDetails StoreUnavailable => new()
+    {
+        Status = StatusCodes.Status503ServiceUnavailable,
+        Title = "The conversation store is unavailable",
+        Detail = "The reply could not be stored, so it is not part of the conversation. Try again shortly.",
+    };
+
+    private static ProblemDetails Unexpected => new()
+    {
+        Status = StatusCodes.Status500InternalServerError,
+        Title = "The reply failed",
+        Detail = "The chat service failed while streaming; the reply is not stored. It is logged on the server.",
+    };
+
+    private static async Task WriteDataAsync<T>(HttpResponse response, T value, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
+    {
+        await response.Body.WriteAsync(DataPrefix, cancellationToken);
+        await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo), cancellationToken);
+        await WriteAsync(response, EventEnd, cancellationToken);
+    }
+
+    private static async Task WriteErrorAsync(HttpResponse response, ProblemDetails problem, CancellationToken cancellationToken)
+    {
+        await response.Body.WriteAsync(ErrorPrefix, cancellationToken);
+        await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(problem, ChatJsonContext.Default.ProblemDetails), cancellationToken);
+        await WriteAsync(response, EventEnd, cancellationToken);
+    }
+
+    private static async Task WriteAsync(HttpResponse response, byte[] bytes, CancellationToken cancellationToken)
+    {
+        await response.Body.WriteAsync(bytes, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A streamed reply failed; the stream ends with an error event")]
+    private static partial void LogStreamFailed(ILogger logger, Exception error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A streamed reply could not be stored; the stream ends with an error event")]
+    private static partial void LogStoreFailed(ILogger logger, Exception error);
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+
+namespace AgentSystem.Contracts;
+
+/// <summary>
+/// The limits docs/api.md promises, each defined here once: the orchestrator checks a task against them at submit,
+/// chat every message, the worker a job when it runs, the gateway the body. Text is measured in bytes of UTF-8.
+/// </summary>
+public static class Limits
+{
+    public const int MaxJobsPerTask = 100;
+
+    public const int MaxJobInputBytes = 64 * 1024;
+
+    public const int MaxGoalBytes = 64 * 1024;
+
+    /// <summary>The largest input of a <c>sleep</c> job, in milliseconds.</summary>
+    public const int MaxSleepMilliseconds = 60_000;
+
+    /// <summary>Messages in one chat request.</summary>
+    public const int MaxChatMessages = 100;
+
+    public const int MaxChatMessageBytes = 32 * 1024;
+
+    /// <summary>
+    /// Largest request body, by default, at the gateway and the services behind it: the largest task (100 inputs of
+    /// 64 KiB, about 6.4 MiB) plus JSON's escapes fits.
+    /// </summary>
+    public const long MaxRequestBodyBytes = 8 * 1024 * 1024;
+
+    /// <summary>The largest input of a job of this type: an <c>llm</c> job's input is one chat message.</summary>
+    public static int MaxInputBytes(string? jobType) => jobType == JobTypes.Llm ? MaxChatMessageBytes : MaxJobInputBytes;
+
+    /// <summary>
+    /// Why <paramref name="text"/> cannot be stored as <paramref name="what"/> ("the input"), or null when it can:
+    /// PostgreSQL's text holds every Unicode character but U+0000, and the size is bounded.
+    /// </summary>
+    public static string? TextProblem(string text, int maxBytes, string what)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+
+        if (text.IndexOf('\0', StringComparison.Ordinal) is var nul and >= 0)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"{Capitalise(what)} contains a NUL character (U+0000) at position {nul}; text may hold any other character.");
+        }
+
+        return Encoding.UTF8.GetByteCount(text) is var bytes && bytes > maxBytes
+            ? string.Create(CultureInfo.InvariantCulture, $"{Capitalise(what)} is {bytes:N0} bytes of UTF-8; at most {BytesText(maxBytes)} are allowed.")
+            : null;
+    }
+
+    /// <summary>"65,536 bytes (64 KiB)", "1,000 bytes".</summary>
+    public static string BytesText(long bytes) => bytes >= 1024 && bytes % 1024 == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"{bytes:N0} bytes ({bytes / 1024:N0} KiB)")
+        : string.Create(CultureInfo.InvariantCulture, $"{bytes:N0} bytes");
+
+    private static string Capitalise(string text) => text.Length == 0 ? text : string.Concat(text[..1].ToUpperInvariant(), text.AsSpan(1));
+}

@@ -1,0 +1,25 @@
+using System.Data.Common;
+using AgentSystem.Chat.Model;
+using AgentSystem.Chat.Storage;
+
+namespace AgentSystem.Chat.Tests.Fakes;
+
+/// <summary>A conversation store whose writes fail as PostgreSQL's do when it is down; it holds no conversations.</summary>
+public sealed class FailingStore : IConversationStore
+{
+    public Task<Guid> CreateAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => throw new StoreDownException();
+
+    public Task AppendAsync(Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => throw new StoreDownException();
+
+    public Task<Conversation?> FindAsync(Guid conversationId, CancellationToken cancellationToken) => Task.FromResult<Conversation?>(null);
+
+    public Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken) => throw new StoreDownException();
+
+    private sealed class StoreDownException : DbException
+    {
+        public StoreDownException()
+            : base("the store is down (a test's fake)")
+        {
+        }
+    }
+}
