@@ -15,7 +15,7 @@ namespace AgentSystem.SystemTests;
 [Collection(SystemCollection.Name)]
 public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper output)
 {
-    /// <summary>200 keeps CI short; AGENTSYSTEM_EVENT_STREAMS=1000 is the goal (README, "Tests").</summary>
+    /// <summary>200 keeps CI short; AGENTSYSTEM_EVENT_STREAMS=1000 is the goal (README, "Run every test").</summary>
     private static readonly int Streams = int.TryParse(Environment.GetEnvironmentVariable("AGENTSYSTEM_EVENT_STREAMS"), CultureInfo.InvariantCulture, out var n) ? n : 200;
 
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(5);
@@ -45,7 +45,8 @@ public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper
             await firstEvents.Done.WaitAsync(cancel.Token);
             opened = clock.Elapsed;
             var queued = await system.RedisAsync("LLEN", SystemFixture.QueuePrefix + "queue");
-            output.WriteLine($"{Streams} tasks created in {created.TotalSeconds:0.0} s, {Streams} streams open {(opened - created).TotalSeconds:0.0} s later; {queued} jobs waiting");
+            output.WriteLine($"{Streams} tasks created in {created.TotalSeconds:0.0} s, {Streams} streams open {(opened - created).TotalSeconds:0.0} s later; {queued} jobs waiting; "
+                + $"the orchestrator holds {await peak.SampleOnceAsync()} PostgreSQL connections now");
 
             foreach (var worker in system.Workers) worker.Resume();
             results = [.. await Task.WhenAll(streams)];
@@ -155,7 +156,13 @@ public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _sampling;
 
-        public ConnectionPeak(string connectionString) => _sampling = SampleAsync(connectionString);
+        private readonly string _connectionString;
+
+        public ConnectionPeak(string connectionString)
+        {
+            _connectionString = connectionString;
+            _sampling = SampleAsync();
+        }
 
         public long Max { get; private set; }
 
@@ -168,11 +175,28 @@ public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper
             _stop.Dispose();
         }
 
-        private async Task SampleAsync(string connectionString)
+        /// <summary>The orchestrator's connections at this moment (idle ones in its pool included).</summary>
+        public async Task<long> SampleOnceAsync()
         {
-            await using var connection = new NpgsqlConnection(connectionString + ";Application Name=system-test-sampler");
+            await using var connection = await OpenAsync();
+            await using var command = CountCommand(connection);
+            return (long)(await command.ExecuteScalarAsync())!;
+        }
+
+        private async Task<NpgsqlConnection> OpenAsync()
+        {
+            var connection = new NpgsqlConnection(_connectionString + ";Application Name=system-test-sampler");
             await connection.OpenAsync();
-            await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'AgentSystem.Orchestrator'", connection);
+            return connection;
+        }
+
+        private static NpgsqlCommand CountCommand(NpgsqlConnection connection) =>
+            new("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'AgentSystem.Orchestrator'", connection);
+
+        private async Task SampleAsync()
+        {
+            await using var connection = await OpenAsync();
+            await using var command = CountCommand(connection);
             while (!_stop.IsCancellationRequested)
             {
                 Max = Math.Max(Max, (long)(await command.ExecuteScalarAsync())!);
