@@ -174,10 +174,10 @@ public sealed class ServiceSupervisorTests
         return backoff;
     }
 
-    /// <summary>The supervisor's continuations run on the thread pool: give them a moment (bounded) to catch up.</summary>
+    /// <summary>The supervisor's continuations run on the thread pool: give them up to some seconds to catch up.</summary>
     private static async Task Until(Func<bool> condition)
     {
-        for (var i = 0; i < 200; i++)
+        for (var i = 0; i < 2000; i++)
         {
             await Task.Delay(5);
             if (condition()) return;
