@@ -42,6 +42,9 @@ partial class Build
     /// <summary>Services that own a schema and have a "migrate" command.</summary>
     static readonly string[] MigratingServices = ["orchestrator", "chat"];
 
+    /// <summary>How long the services get to stop after SIGTERM: more than the worker's own drain (Worker:DrainTimeout, 20 s, plus its grace).</summary>
+    static readonly TimeSpan DevDrainTimeout = TimeSpan.FromSeconds(30);
+
     Target Dev => _ => _
         .Description("Starts the whole system locally: PostgreSQL and Redis (found or started in Docker), migrations, every service; Ctrl+C stops it")
         .DependsOn(BaseImages)
@@ -72,7 +75,7 @@ partial class Build
                 ProcessRunner.Run("dotnet", [ServiceDll(service.Project), "migrate"], Path.GetDirectoryName(ServiceDll(service.Project)), environment, cancellationToken);
             }
 
-            var processes = new List<BackgroundProcess>();
+            await using var supervisor = new ServiceSupervisor(TimeProvider.System, Log.Info, Log.Warning);
             try
             {
                 foreach (var service in DevServices)
@@ -80,41 +83,37 @@ partial class Build
                     var serviceEnvironment = new Dictionary<string, string>(environment) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{service.Port}" };
                     // The content root is the working directory: the output folder holds appsettings.json.
                     var dll = ServiceDll(service.Project);
-                    processes.Add(BackgroundProcess.Start(service.Name, "dotnet", [dll], Path.GetDirectoryName(dll)!, serviceEnvironment));
+                    supervisor.Start(service.Name, () => BackgroundProcess.Start(service.Name, "dotnet", [dll], Path.GetDirectoryName(dll)!, serviceEnvironment));
                 }
                 // The frontend's server calls the gateway for the page and adds the key; browsers never see it.
-                processes.Add(BackgroundProcess.Start("frontend", "node", ["server.mjs"], frontend, new Dictionary<string, string>
+                var frontendEnvironment = new Dictionary<string, string>
                 {
                     ["PORT"] = FrontendPort.ToString(CultureInfo.InvariantCulture),
                     ["HOST"] = "127.0.0.1",
                     ["GATEWAY_URL"] = $"http://127.0.0.1:{DevPort("gateway")}",
                     ["API_KEY"] = DevApiKey,
                     ["ALLOWED_HOSTS"] = "localhost,127.0.0.1",
-                }));
+                };
+                supervisor.Start("frontend", () => BackgroundProcess.Start("frontend", "node", ["server.mjs"], frontend, frontendEnvironment));
 
                 var ports = DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)).ToList();
-                foreach (var (name, port) in ports) await WaitHealthy(name, port, processes, cancellationToken);
+                foreach (var (name, port) in ports) await WaitHealthy(name, port, supervisor, cancellationToken);
 
                 var table = new TextTable("Service", "Address");
                 foreach (var (name, port) in ports) table.AddRow(name, $"http://localhost:{port}");
                 table.AddRow("postgres", postgres).AddRow("redis", redis);
                 foreach (var line in table.Render()) Log.Info(line);
-                Log.Success($"AgentSystem is running: open http://localhost:{FrontendPort} (API key '{DevApiKey}'). Ctrl+C stops it.");
-                while (true)
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-                    if (processes.FirstOrDefault(p => p.HasExited) is { } died)
-                    {
-                        // Ctrl+C reaches the services too; one may exit a moment before the build sees the interrupt.
-                        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-                        throw new TargetFailedException($"{died.Name} exited with code {died.ExitCode} (its output is above).");
-                    }
-                }
+                Log.Success($"AgentSystem is running: open http://localhost:{FrontendPort} (API key '{DevApiKey}'). A service that exits is started again; Ctrl+C stops them all.");
+                await Task.Delay(Timeout.Infinite, cancellationToken);
             }
             finally
             {
-                foreach (var process in processes) process.Dispose();
-                Log.Info($"Services stopped. The database and Redis keep running for next time: docker rm -f {DevPostgresContainer} {DevRedisContainer}");
+                Log.Info($"Stopping the services (SIGTERM; up to {DevDrainTimeout.TotalSeconds:0} s to drain)...");
+                var stops = await supervisor.StopAsync(DevDrainTimeout);
+                var summary = new TextTable("Service", "Stop", "Restarts");
+                foreach (var stop in stops) summary.AddRow(stop.Name, stop.Outcome, stop.Restarts.ToString(CultureInfo.InvariantCulture));
+                foreach (var line in summary.Render()) Log.Info(line);
+                Log.Info($"The database and Redis keep running for next time: docker rm -f {DevPostgresContainer} {DevRedisContainer}");
             }
         });
 
@@ -167,14 +166,15 @@ partial class Build
         }
     }
 
-    static async Task WaitHealthy(string name, int port, List<BackgroundProcess> processes, CancellationToken cancellationToken)
+    static async Task WaitHealthy(string name, int port, ServiceSupervisor supervisor, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
-            if (processes.FirstOrDefault(p => p.HasExited) is { } died)
-                throw new TargetFailedException($"{died.Name} exited with code {died.ExitCode} while starting (its output is above).");
+            // One that fails at start would fail again: stop the run rather than restart it forever.
+            if (supervisor.FirstExit(name) is { } code)
+                throw new TargetFailedException($"{name} exited with {ServiceSupervisor.Describe(code)} while starting (its output is above).");
             try
             {
                 using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"), cancellationToken);

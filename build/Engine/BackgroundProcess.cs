@@ -4,11 +4,13 @@ namespace AgentSystem.Build.Engine;
 
 /// <summary>
 /// A long-running child (a service started by the Dev target): its output is prefixed with its name, and it is killed
-/// with its children on dispose or when the build is cancelled.
+/// with its children on dispose. Ctrl+C does not kill it at once as it does other children: its
+/// <see cref="ServiceSupervisor"/> sends it SIGTERM and gives it time to drain.
 /// </summary>
-public sealed class BackgroundProcess : IDisposable
+public sealed class BackgroundProcess : ISupervisedProcess
 {
     private readonly Process _process;
+    private readonly Lazy<Task<int>> _exited;
 
     public string Name { get; }
 
@@ -16,11 +18,39 @@ public sealed class BackgroundProcess : IDisposable
     {
         Name = name;
         _process = process;
+        _exited = new(async () =>
+        {
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            return process.ExitCode;
+        });
     }
 
     public bool HasExited => _process.HasExited;
 
     public int ExitCode => _process.ExitCode;
+
+    public Task<int> Exited => _exited.Value;
+
+    /// <summary>SIGTERM (the <c>kill</c> command; .NET has no API for it). Where there is none, it is killed.</summary>
+    public void Terminate()
+    {
+        if (_process.HasExited) return;
+        if (OperatingSystem.IsWindows())
+        {
+            Kill();
+            return;
+        }
+        ProcessRunner.Capture("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+    }
+
+    public void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException) { /* exited meanwhile */ }
+    }
 
     public static BackgroundProcess Start(string name, string fileName, IEnumerable<string> arguments, string workingDirectory,
         IReadOnlyDictionary<string, string> environment)
@@ -50,19 +80,17 @@ public sealed class BackgroundProcess : IDisposable
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        ProcessRunner.Track(process, name);
         return new BackgroundProcess(name, process);
     }
 
     public void Dispose()
     {
+        Kill();
         try
         {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
             _process.WaitForExit(5000);
         }
-        catch (InvalidOperationException) { /* never started or already gone */ }
-        ProcessRunner.Untrack(_process);
+        catch (InvalidOperationException) { /* never started */ }
         _process.Dispose();
     }
 }

@@ -47,10 +47,6 @@ public static class ProcessRunner
         return Execute(fileName, arguments, workingDirectory, environment, capture: true, cancellationToken, Write).ExitCode;
     }
 
-    internal static void Track(Process process, string description) => Running[process] = description;
-
-    internal static void Untrack(Process process) => Running.TryRemove(process, out _);
-
     /// <summary>Kills every child process this build started (and their descendants); returns what was killed.</summary>
     public static IReadOnlyList<string> KillAll()
     {

@@ -140,7 +140,7 @@ export interface ApiClient {
   getTask(id: string, signal?: AbortSignal): Promise<Task>;
   /** POST /api/tasks with an Idempotency-Key. */
   createTask(request: CreateTaskRequest, options: CreateTaskOptions): Promise<Task>;
-  /** DELETE /api/tasks/{id}: cancels the jobs not yet started. */
+  /** DELETE /api/tasks/{id}: cancels every job not yet final, running ones too; 409 (ApiError) if already final. */
   cancelTask(id: string, signal?: AbortSignal): Promise<Task>;
   /** GET /api/tasks/{id}/events: the task's progress as server-sent events. */
   taskEvents(id: string, signal?: AbortSignal): Promise<Response>;

@@ -1,41 +1,36 @@
-using System.Text;
 using System.Text.Json;
 using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
-using AgentSystem.Store;
+using AgentSystem.Orchestrator.Services;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Orchestrator.Apis;
 
 /// <summary>
 /// The <c>GET /tasks/{id}/events</c> stream: <c>event: task</c> with the task's JSON at once and whenever that JSON
-/// changes (status, a job's state, attempts or result, updatedAt), each event flushed; it ends after the task reaches a
-/// final status, and stops when the client goes away.
-/// <para>
-/// It polls the repository (<c>Events:PollInterval</c>, 250 ms): one primary-key read per watcher and interval, no
-/// extra connection per stream and no SQL outside the Store library. LISTEN/NOTIFY would cut the latency, but would
-/// need a trigger in the schema and a dedicated connection per orchestrator, for a page that a person watches.
-/// </para>
+/// changes, each event flushed; a comment line after <see cref="EventsOptions.Heartbeat"/> of silence. It ends after the
+/// task reaches a final status, or when the client goes away. It never ends silently before that: when it cannot go on
+/// (the orchestrator stops, an unexpected failure) it sends <c>event: error</c> with a ProblemDetails, and the client
+/// reconnects. The stream holds no database connection: <see cref="TaskEventsHub"/> reads for all of them.
 /// </summary>
-public sealed partial class TaskEventsResult(TaskRecord initial) : IResult
+public sealed partial class TaskEventsResult(TaskSubscription subscription) : IResult
 {
     public const string ContentType = "text/event-stream";
 
-    private static readonly byte[] EventPrefix = "event: task\ndata: "u8.ToArray();
+    private static readonly byte[] TaskPrefix = "event: task\ndata: "u8.ToArray();
+    private static readonly byte[] ErrorPrefix = "event: error\ndata: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
-
-    public TaskRecord Initial { get; } = initial;
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         ArgumentNullException.ThrowIfNull(httpContext);
 
+        using var owned = subscription;
         var services = httpContext.RequestServices;
-        var tasks = services.GetRequiredService<ITaskRepository>();
-        var options = services.GetRequiredService<IOptions<EventsOptions>>().Value;
-        var time = services.GetRequiredService<TimeProvider>();
+        var heartbeat = services.GetRequiredService<IOptions<EventsOptions>>().Value.Heartbeat;
         var logger = services.GetRequiredService<ILogger<TaskEventsResult>>();
         var cancellationToken = httpContext.RequestAborted;
 
@@ -47,56 +42,70 @@ public sealed partial class TaskEventsResult(TaskRecord initial) : IResult
         response.Headers["X-Accel-Buffering"] = "no";
         httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        var task = Initial;
         byte[]? last = null;
-        var lastWrite = time.GetTimestamp();
         try
         {
             while (true)
             {
+                if (await subscription.NextAsync(heartbeat, cancellationToken) is not { } task)
+                {
+                    await WriteAsync(response, [KeepAlive], cancellationToken);
+                    continue;
+                }
+
                 var json = JsonSerializer.SerializeToUtf8Bytes(TaskResponse.From(task), OrchestratorJsonContext.Default.TaskResponse);
                 if (last is null || !json.AsSpan().SequenceEqual(last))
                 {
-                    await response.Body.WriteAsync(EventPrefix, cancellationToken);
-                    await response.Body.WriteAsync(json, cancellationToken);
-                    await response.Body.WriteAsync(EventEnd, cancellationToken);
-                    await response.Body.FlushAsync(cancellationToken);
+                    await WriteAsync(response, [TaskPrefix, json, EventEnd], cancellationToken);
                     last = json;
-                    lastWrite = time.GetTimestamp();
                 }
 
                 if (task.Status.IsFinal())
                 {
                     return;
                 }
-
-                await Task.Delay(options.PollInterval, time, cancellationToken);
-                if (time.GetElapsedTime(lastWrite) >= options.Heartbeat)
-                {
-                    await response.Body.WriteAsync(KeepAlive, cancellationToken);
-                    await response.Body.FlushAsync(cancellationToken);
-                    lastWrite = time.GetTimestamp();
-                }
-
-                if (await tasks.GetAsync(task.Id, cancellationToken) is not { } next)
-                {
-                    return;
-                }
-
-                task = next;
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The client went away.
         }
+        catch (TaskEventsStoppedException stopped)
+        {
+            await TryWriteErrorAsync(response, StatusCodes.Status503ServiceUnavailable, "The event stream stopped", stopped.Message, cancellationToken);
+        }
         catch (Exception error) when (error is not OperationCanceledException)
         {
-            // Headers are sent: no ProblemDetails any more. End the stream; the client reconnects or polls.
-            LogStreamFailed(logger, task.Id, error);
+            LogStreamFailed(logger, error);
+            await TryWriteErrorAsync(response, StatusCodes.Status500InternalServerError, "The event stream failed",
+                "The stream could not go on; reconnect to follow the task.", cancellationToken);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The events stream of task {TaskId} ended early: reading the task failed")]
-    private static partial void LogStreamFailed(ILogger logger, Guid taskId, Exception error);
+    private static async Task WriteAsync(HttpResponse response, byte[][] parts, CancellationToken cancellationToken)
+    {
+        foreach (var part in parts)
+        {
+            await response.Body.WriteAsync(part, cancellationToken);
+        }
+
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    private static async Task TryWriteErrorAsync(HttpResponse response, int status, string title, string detail, CancellationToken cancellationToken)
+    {
+        var problem = JsonSerializer.SerializeToUtf8Bytes(
+            new ProblemDetails { Status = status, Title = title, Detail = detail }, OrchestratorJsonContext.Default.ProblemDetails);
+        try
+        {
+            await WriteAsync(response, [ErrorPrefix, problem, EventEnd], cancellationToken);
+        }
+        catch (Exception error) when (error is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The client is gone as well.
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An events stream failed; it ended with an error event")]
+    private static partial void LogStreamFailed(ILogger logger, Exception error);
 }

@@ -4,6 +4,7 @@ using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Orchestrator.Planning;
 using AgentSystem.Orchestrator.Services;
+using AgentSystem.Queue;
 using AgentSystem.ServiceDefaults;
 using AgentSystem.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -135,26 +136,57 @@ public static class TasksApi
         return TypedResults.Ok(TaskPageResponse.From(result));
     }
 
-    /// <summary>Server-sent events: <c>event: task</c> with the task at once and on every change, until it is final.</summary>
+    /// <summary>
+    /// Server-sent events: <c>event: task</c> with the task at once and on every change, until it is final (see
+    /// <see cref="TaskEventsResult"/>). 404 for an unknown id, before the stream starts.
+    /// </summary>
     public static async Task<Results<TaskEventsResult, ProblemHttpResult>> GetTaskEventsAsync(
-        Guid id, ITaskRepository tasks, CancellationToken cancellationToken)
+        Guid id, TaskEventsHub hub, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(hub);
 
-        return await tasks.GetAsync(id, cancellationToken) is { } task
-            ? new TaskEventsResult(task)
-            : NotFound(id);
+        try
+        {
+            return await hub.SubscribeAsync(id, cancellationToken) is { } subscription
+                ? new TaskEventsResult(subscription)
+                : NotFound(id);
+        }
+        catch (TaskEventsStoppedException stopped)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "The orchestrator is stopping", detail: stopped.Message);
+        }
     }
 
-    /// <summary>Cancels the jobs not yet started: 202 with the task (jobs already running finish); 404 for an unknown id.</summary>
+    /// <summary>
+    /// Cancels every job of the task not yet final, queued or running, and tells the workers running one to stop it:
+    /// 202 with the task (now final). 409 when the task was already final: nothing is changed. 404 for an unknown id.
+    /// </summary>
     public static async Task<Results<Accepted<TaskResponse>, ProblemHttpResult>> CancelTaskAsync(
-        Guid id, ITaskRepository tasks, CancellationToken cancellationToken)
+        Guid id, ITaskRepository tasks, ITaskSignals signals, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tasks);
+        ArgumentNullException.ThrowIfNull(signals);
 
-        return await tasks.CancelAsync(id, cancellationToken) is { } task
-            ? TypedResults.Accepted(TaskLocation(id), TaskResponse.From(task))
-            : NotFound(id);
+        if (await tasks.CancelAsync(id, cancellationToken) is not { } cancel)
+        {
+            return NotFound(id);
+        }
+
+        var task = TaskResponse.From(cancel.Task);
+        if (!cancel.Changed)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "The task is already final",
+                detail: $"Task {id} is {cancel.Task.Status.Name()}; nothing was cancelled or changed.",
+                extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["taskStatus"] = cancel.Task.Status.Name() });
+        }
+
+        // Committed: the workers running its jobs stop them (or find out at their next lease renewal), and open
+        // event streams read the task again.
+        signals.Publish(TaskSignal.Cancelled, id);
+        signals.Publish(TaskSignal.Changed, id);
+        return TypedResults.Accepted(TaskLocation(id), task);
     }
 
     public static string TaskLocation(Guid id) => $"/tasks/{id}";

@@ -31,10 +31,12 @@ public static class ApplicationServiceExtensions
             .ValidateOnStart();
         services.AddOptions<EventsOptions>()
             .Bind(builder.Configuration.GetSection(EventsOptions.SectionName))
-            .Validate(o => Within(o.PollInterval, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1)), "Events:PollInterval must be from 00:00:00.001 to 00:01:00.")
+            .Validate(o => Within(o.ResyncInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)), "Events:ResyncInterval must be from 00:00:00.010 to 01:00:00.")
             .Validate(o => Within(o.Heartbeat, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)), "Events:Heartbeat must be from 00:00:00.001 to 01:00:00.")
             .ValidateOnStart();
         services.AddSingleton<TaskSubmitter>();
+        services.AddSingleton<TaskEventsHub>();
+        services.AddHostedService(static services => services.GetRequiredService<TaskEventsHub>());
 
         builder.AddPlanner();
         builder.AddDispatcher();

@@ -19,8 +19,11 @@ public sealed class EventsOptions
 {
     public const string SectionName = "Events";
 
-    /// <summary>How often the stream reads the task to look for a change.</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// How often every watched task is read again in any case (only those whose updated_at moved come back): the bound
+    /// on how late a stream learns of a change whose Redis signal was lost.
+    /// </summary>
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>A comment line after this long without an event, so proxies keep the connection open.</summary>
     public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(15);

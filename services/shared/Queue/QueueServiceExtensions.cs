@@ -20,7 +20,7 @@ public static class QueueServiceExtensions
     public const string ReadyTag = "ready";
 
     /// <summary>
-    /// Registers <see cref="IJobQueue"/> (Redis), its options (section "Queue", validated at start), one shared
+    /// Registers <see cref="IJobQueue"/> and <see cref="ITaskSignals"/> (Redis), their options (section "Queue", validated at start), one shared
     /// <see cref="ConnectionMultiplexer"/> from <c>Redis:Configuration</c> and the "ready" Redis check.
     /// </summary>
     public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
@@ -48,6 +48,7 @@ public static class QueueServiceExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<RedisJobQueue>();
         builder.Services.TryAddSingleton<IJobQueue>(static services => services.GetRequiredService<RedisJobQueue>());
+        builder.Services.TryAddSingleton<ITaskSignals, RedisTaskSignals>();
 
         // AspNetCore.HealthChecks.Redis: PING on the shared multiplexer (a cluster also reports its state).
         builder.Services.AddHealthChecks().AddRedis(static services => services.GetRequiredService<IConnectionMultiplexer>(), HealthCheckName, tags: [ReadyTag]);

@@ -13,8 +13,18 @@ public interface ITaskRepository
     /// <summary>Newest first; <paramref name="page"/> starts at 1.</summary>
     Task<TaskPage> ListAsync(TaskState? status, int page, int pageSize, CancellationToken cancellationToken);
 
-    /// <summary>Cancels the jobs not yet started and rolls the task up; null for an unknown id.</summary>
-    Task<TaskRecord?> CancelAsync(Guid id, CancellationToken cancellationToken);
+    /// <summary>
+    /// The tasks (with their jobs) among <paramref name="tasks"/> whose updated_at differs from the one given (null:
+    /// any), each read with its jobs in one statement so that they agree. Unknown ids are left out. For the event streams.
+    /// </summary>
+    Task<IReadOnlyList<TaskRecord>> GetChangedAsync(IReadOnlyCollection<TaskVersion> tasks, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cancels every job still queued or running and rolls the task up, in one transaction (a worker running one stops it
+    /// when told). A task already final is left exactly as it is (<see cref="TaskCancellation.Changed"/> false). Null for
+    /// an unknown id.
+    /// </summary>
+    Task<TaskCancellation?> CancelAsync(Guid id, CancellationToken cancellationToken);
 
     /// <summary>Records that these jobs were sent to Redis (one statement).</summary>
     Task MarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken);

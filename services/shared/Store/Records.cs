@@ -18,6 +18,12 @@ public sealed record TaskSummary(
 
 public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, int Page, int PageSize, long Total);
 
+/// <summary>A task and the updated_at last seen of it (null: not seen yet).</summary>
+public readonly record struct TaskVersion(Guid Id, DateTimeOffset? UpdatedAt);
+
+/// <summary>The task after a cancel; <see cref="Changed"/> is false when it was already final and nothing was written.</summary>
+public sealed record TaskCancellation(TaskRecord Task, bool Changed);
+
 /// <summary><see cref="Created"/> is false when an earlier task had the same idempotency key: that task is returned.</summary>
 public sealed record CreatedTask(TaskRecord Task, bool Created);
 

@@ -5,18 +5,37 @@ using Npgsql;
 
 namespace AgentSystem.Store;
 
-/// <summary>The PostgreSQL connection string, from <c>ConnectionStrings:Postgres</c> (environment: ConnectionStrings__Postgres).</summary>
+/// <summary>
+/// The PostgreSQL connection string (<c>ConnectionStrings:Postgres</c>) and the pool of this service (section
+/// <c>Postgres</c>). Each service sets <see cref="MaxPoolSize"/> in its appsettings.json so that every pod of every
+/// service together stays within PostgreSQL's max_connections (docs/architecture.md, "Connection budget").
+/// </summary>
 public sealed class StoreConnectionOptions
 {
+    public const string SectionName = "Postgres";
+
     public string? ConnectionString { get; set; }
+
+    /// <summary>Most connections this process opens; replaces any <c>Maximum Pool Size</c> in the connection string. Unset: Npgsql's (100).</summary>
+    public int? MaxPoolSize { get; set; }
+
+    /// <summary>The <c>application_name</c> PostgreSQL shows in pg_stat_activity, when the connection string names none.</summary>
+    public string? ApplicationName { get; set; }
 }
 
 internal sealed class StoreConnectionOptionsValidator : IValidateOptions<StoreConnectionOptions>
 {
-    public ValidateOptionsResult Validate(string? name, StoreConnectionOptions options) =>
-        string.IsNullOrWhiteSpace(options.ConnectionString)
-            ? ValidateOptionsResult.Fail(StoreDataSource.MissingMessage)
+    public ValidateOptionsResult Validate(string? name, StoreConnectionOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            return ValidateOptionsResult.Fail(StoreDataSource.MissingMessage);
+        }
+
+        return options.MaxPoolSize is < 1 or > 1000
+            ? ValidateOptionsResult.Fail($"{StoreConnectionOptions.SectionName}:MaxPoolSize must be a whole number from 1 to 1000.")
             : ValidateOptionsResult.Success;
+    }
 }
 
 /// <summary>Creates the one data source (connection pool) a process shares.</summary>
@@ -26,14 +45,29 @@ public static class StoreDataSource
         $"{StoreServiceExtensions.ConnectionStringKey} is not set: give the PostgreSQL connection string, e.g. "
         + "ConnectionStrings__Postgres=\"Host=localhost;Username=agentsystem;Password=...;Database=agentsystem\" in the environment.";
 
-    public static NpgsqlDataSource Create(string? connectionString, ILoggerFactory? loggerFactory = null)
+    public static NpgsqlDataSource Create(string? connectionString, ILoggerFactory? loggerFactory = null) =>
+        Create(new StoreConnectionOptions { ConnectionString = connectionString }, loggerFactory);
+
+    public static NpgsqlDataSource Create(StoreConnectionOptions options, ILoggerFactory? loggerFactory = null)
     {
-        if (string.IsNullOrWhiteSpace(connectionString))
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             throw new InvalidOperationException(MissingMessage);
         }
 
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+        if (options.MaxPoolSize is { } maxPoolSize)
+        {
+            builder.ConnectionStringBuilder.MaxPoolSize = maxPoolSize;
+            builder.ConnectionStringBuilder.MinPoolSize = Math.Min(builder.ConnectionStringBuilder.MinPoolSize, maxPoolSize);
+        }
+
+        if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName) && !string.IsNullOrEmpty(options.ApplicationName))
+        {
+            builder.ConnectionStringBuilder.ApplicationName = options.ApplicationName;
+        }
+
         if (loggerFactory is not null)
         {
             builder.UseLoggerFactory(loggerFactory);

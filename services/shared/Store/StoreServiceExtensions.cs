@@ -1,3 +1,4 @@
+using System.Globalization;
 using AgentSystem.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -20,7 +21,7 @@ public static class StoreServiceExtensions
 
     /// <summary>
     /// Registers one <see cref="NpgsqlDataSource"/> from <c>ConnectionStrings:Postgres</c> (validated at start),
-    /// <see cref="ITaskRepository"/>, <see cref="IJobRepository"/>, <see cref="IDatabaseMigrator"/> and the "ready"
+    /// <see cref="ITaskRepository"/>, <see cref="IJobRepository"/>, <see cref="IJobCancellationReader"/>, <see cref="IDatabaseMigrator"/> and the "ready"
     /// PostgreSQL check (<see cref="PostgresHealthChecks.AddPostgres"/>).
     /// </summary>
     public static IHostApplicationBuilder AddStore(this IHostApplicationBuilder builder)
@@ -34,6 +35,7 @@ public static class StoreServiceExtensions
         builder.AddPostgresDataSource();
         builder.Services.TryAddSingleton<ITaskRepository>(static services => new TaskRepository(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.TryAddSingleton<IJobRepository>(static services => new JobRepository(services.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.TryAddSingleton<IJobCancellationReader>(static services => new JobCancellationReader(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.TryAddSingleton<IDatabaseMigrator>(static services => new DatabaseMigrator(
             services.GetRequiredService<NpgsqlDataSource>(), services.GetService<ILogger<DatabaseMigrator>>()));
         builder.Services.AddHealthChecks().AddPostgres();
@@ -43,19 +45,29 @@ public static class StoreServiceExtensions
 
     /// <summary>
     /// Only the connection: <c>ConnectionStrings:Postgres</c> (validated at start, with a message naming it) and the one
-    /// <see cref="NpgsqlDataSource"/> (connection pool) of the process. For services with a schema of their own (chat).
+    /// <see cref="NpgsqlDataSource"/> (connection pool) of the process, sized by <c>Postgres:MaxPoolSize</c> and named
+    /// after the application in pg_stat_activity. For services with a schema of their own (chat).
     /// </summary>
     public static IHostApplicationBuilder AddPostgresDataSource(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
 
         var configuration = builder.Configuration;
+        var applicationName = builder.Environment.ApplicationName;
         builder.Services.AddOptions<StoreConnectionOptions>()
-            .Configure(options => options.ConnectionString = configuration[ConnectionStringKey])
+            .Configure(options =>
+            {
+                options.ConnectionString = configuration[ConnectionStringKey];
+                var section = configuration.GetSection(StoreConnectionOptions.SectionName);
+                options.MaxPoolSize = int.TryParse(section[nameof(StoreConnectionOptions.MaxPoolSize)], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
+                    ? size
+                    : section[nameof(StoreConnectionOptions.MaxPoolSize)] is { Length: > 0 } ? 0 : null;
+                options.ApplicationName = section[nameof(StoreConnectionOptions.ApplicationName)] ?? applicationName;
+            })
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreConnectionOptions>, StoreConnectionOptionsValidator>());
         builder.Services.TryAddSingleton(static services => StoreDataSource.Create(
-            services.GetRequiredService<IOptions<StoreConnectionOptions>>().Value.ConnectionString, services.GetService<ILoggerFactory>()));
+            services.GetRequiredService<IOptions<StoreConnectionOptions>>().Value, services.GetService<ILoggerFactory>()));
 
         return builder;
     }

@@ -61,18 +61,18 @@ internal static class StoreSql
             ? state
             : throw new InvalidOperationException($"Unknown job status '{value}' in the database.");
 
-    /// <summary>Reads a row of <see cref="JobColumns"/>.</summary>
-    public static JobRecord ReadJob(NpgsqlDataReader reader) => new(
-        reader.GetGuid(0),
-        reader.GetInt32(1),
-        reader.GetString(2),
-        reader.GetString(3),
-        ParseJobState(reader.GetString(4)),
-        reader.GetInt32(5),
-        reader.IsDBNull(6) ? null : reader.GetString(6),
-        reader.IsDBNull(7) ? null : reader.GetString(7),
-        reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8),
-        reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9));
+    /// <summary>Reads the <see cref="JobColumns"/> of a row, starting at column <paramref name="first"/>.</summary>
+    public static JobRecord ReadJob(NpgsqlDataReader reader, int first = 0) => new(
+        reader.GetGuid(first),
+        reader.GetInt32(first + 1),
+        reader.GetString(first + 2),
+        reader.GetString(first + 3),
+        ParseJobState(reader.GetString(first + 4)),
+        reader.GetInt32(first + 5),
+        reader.IsDBNull(first + 6) ? null : reader.GetString(first + 6),
+        reader.IsDBNull(first + 7) ? null : reader.GetString(first + 7),
+        reader.IsDBNull(first + 8) ? null : reader.GetFieldValue<DateTimeOffset>(first + 8),
+        reader.IsDBNull(first + 9) ? null : reader.GetFieldValue<DateTimeOffset>(first + 9));
 
     /// <summary>Reads the first five columns of a row of <see cref="TaskColumns"/>.</summary>
     public static (Guid Id, TaskState Status, string? Goal, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt) ReadTask(NpgsqlDataReader reader) => (

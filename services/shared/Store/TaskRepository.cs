@@ -22,7 +22,19 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         WHERE EXISTS (SELECT 1 FROM tasks WHERE id = @id)
         """;
 
-    private const string CancelJobs = "UPDATE jobs SET status = 'cancelled', finished_at = now() WHERE task_id = @task AND status = 'queued'";
+    // Running jobs too: their row is final at once, so whatever their worker writes later changes nothing (every job
+    // write is guarded), and the worker, told over Redis, stops the run and acknowledges it.
+    private const string CancelJobs = "UPDATE jobs SET status = 'cancelled', finished_at = now() WHERE task_id = @task AND status IN ('queued', 'running')";
+
+    // One statement, one snapshot: each task agrees with its jobs. Rows come task by task, jobs in order.
+    private const string SelectChanged = $"""
+        SELECT t.id, t.status, t.goal, t.created_at, t.updated_at,
+               j.id, j.seq, j.type, j.input, j.status, j.attempts, j.result, j.error, j.started_at, j.finished_at
+        FROM unnest(@ids, @seen) AS w (id, seen)
+        JOIN tasks t ON t.id = w.id AND (w.seen IS NULL OR t.updated_at <> w.seen)
+        LEFT JOIN jobs j ON j.task_id = t.id
+        ORDER BY t.id, j.seq
+        """;
 
     private const string MarkEnqueued = "UPDATE jobs SET enqueued_at = now() WHERE id = ANY(@ids) AND status = 'queued'";
 
@@ -186,20 +198,67 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         }
     }
 
-    public async Task<TaskRecord?> CancelAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<TaskRecord>> GetChangedAsync(IReadOnlyCollection<TaskVersion> tasks, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        var found = new List<TaskRecord>();
+        if (tasks.Count == 0)
+        {
+            return found;
+        }
+
+        var command = dataSource.CreateCommand(SelectChanged);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. tasks.Select(t => t.Id)]));
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("seen", [.. tasks.Select(t => t.UpdatedAt?.ToUniversalTime())]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                (Guid Id, TaskState Status, string? Goal, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)? task = null;
+                var jobs = new List<JobRecord>();
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var id = reader.GetGuid(0);
+                    if (task is { } current && current.Id != id)
+                    {
+                        found.Add(new TaskRecord(current.Id, current.Status, current.Goal, current.CreatedAt, current.UpdatedAt, jobs));
+                        jobs = [];
+                    }
+
+                    task = StoreSql.ReadTask(reader);
+                    if (!reader.IsDBNull(5))
+                    {
+                        jobs.Add(StoreSql.ReadJob(reader, 5));
+                    }
+                }
+
+                if (task is { } last)
+                {
+                    found.Add(new TaskRecord(last.Id, last.Status, last.Goal, last.CreatedAt, last.UpdatedAt, jobs));
+                }
+            }
+        }
+
+        return found;
+    }
+
+    public async Task<TaskCancellation?> CancelAsync(Guid id, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
+            var changed = false;
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
+                var cancel = new NpgsqlBatchCommand(CancelJobs) { Parameters = { new NpgsqlParameter<Guid>("task", id) } };
                 var batch = new NpgsqlBatch(connection, transaction)
                 {
                     BatchCommands =
                     {
                         new NpgsqlBatchCommand(StoreSql.LockTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
-                        new NpgsqlBatchCommand(CancelJobs) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
+                        cancel,
                         new NpgsqlBatchCommand(StoreSql.RollUpTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
                     },
                 };
@@ -208,11 +267,21 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                     await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                var task = await StoreSql.GetTaskAsync(connection, transaction, "id = @id", new NpgsqlParameter<Guid>("id", id), cancellationToken)
-                    .ConfigureAwait(false);
-                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return task;
+                // Nothing open (final already, or unknown): the roll-up's touch of updated_at is undone with the rest.
+                if (cancel.RecordsAffected > 0)
+                {
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    changed = true;
+                }
+                else
+                {
+                    await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
+                }
             }
+
+            var task = await StoreSql.GetTaskAsync(connection, null, "id = @id", new NpgsqlParameter<Guid>("id", id), cancellationToken)
+                .ConfigureAwait(false);
+            return task is null ? null : new TaskCancellation(task, changed);
         }
     }
 

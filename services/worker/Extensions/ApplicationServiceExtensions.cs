@@ -1,9 +1,12 @@
 using System.Diagnostics.CodeAnalysis;
+using AgentSystem.Queue;
+using AgentSystem.Store;
 using AgentSystem.Worker.Handlers;
 using AgentSystem.Worker.Options;
 using AgentSystem.Worker.Services;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace AgentSystem.Worker.Extensions;
 
@@ -17,10 +20,17 @@ public static class ApplicationServiceExtensions
         builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, WorkerJsonContext.Default));
         builder.Services.AddWorker();
 
+        // Every committed job write is announced on Redis, for the orchestrator's event streams.
+        builder.Services.Replace(ServiceDescriptor.Singleton<IJobRepository>(static services => new SignallingJobRepository(
+            new JobRepository(services.GetRequiredService<NpgsqlDataSource>()), services.GetRequiredService<ITaskSignals>())));
+
         return builder;
     }
 
-    /// <summary>Options, handlers, the consumer, the reclaimer and the metrics (needs IJobQueue and IJobRepository registered).</summary>
+    /// <summary>
+    /// Options, handlers, the consumer, the reclaimer, the cancellation listener and the metrics (needs IJobQueue,
+    /// ITaskSignals, IJobRepository and IJobCancellationReader registered).
+    /// </summary>
     public static IServiceCollection AddWorker(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -48,6 +58,8 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<JobProcessor>();
         services.AddSingleton<JobConsumer>();
         services.AddSingleton<QueueReclaimer>();
+        services.AddSingleton<CancellationListener>();
+        services.AddHostedService(provider => provider.GetRequiredService<CancellationListener>());
         services.AddHostedService(provider => provider.GetRequiredService<JobConsumer>());
         services.AddHostedService(provider => provider.GetRequiredService<QueueReclaimer>());
 

@@ -19,6 +19,9 @@ public enum JobOutcomeKind
 
     /// <summary>The worker is shutting down and cancelled the job: hand it back to the queue.</summary>
     Aborted,
+
+    /// <summary>Its task was cancelled (its row is final already): acknowledge it, never retry it.</summary>
+    Cancelled,
 }
 
 public sealed record JobOutcome(JobOutcomeKind Kind, string? Output, string? Error)
@@ -26,8 +29,12 @@ public sealed record JobOutcome(JobOutcomeKind Kind, string? Output, string? Err
     public bool Succeeded => Kind == JobOutcomeKind.Succeeded;
 }
 
-/// <summary>Runs one job through its handler under the job timeout and says what became of it; it never throws.</summary>
-public sealed partial class JobExecutor(JobHandlerRegistry registry, IOptions<WorkerOptions> options, ILogger<JobExecutor> logger)
+/// <summary>
+/// Runs one job through its handler under the job timeout and says what became of it; it never throws. The handler's
+/// token is also cancelled when the job's task is (<see cref="CancellationListener"/>).
+/// </summary>
+public sealed partial class JobExecutor(
+    JobHandlerRegistry registry, IOptions<WorkerOptions> options, ILogger<JobExecutor> logger, CancellationListener? cancellations = null)
 {
     /// <param name="abort">Cancelled when the worker gives up on its running jobs at shutdown.</param>
     public async Task<JobOutcome> ExecuteAsync(JobMessage job, CancellationToken abort)
@@ -40,13 +47,19 @@ public sealed partial class JobExecutor(JobHandlerRegistry registry, IOptions<Wo
         }
 
         var timeout = options.Value.JobTimeout;
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        using var watch = cancellations?.Watch(job);
+        var cancelledByRequest = watch?.Token ?? CancellationToken.None;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(abort, cancelledByRequest);
         cancel.CancelAfter(timeout);
         try
         {
             // WaitAsync: a handler that ignores its token still lets the worker move on when it times out or stops.
             var output = await handler.HandleAsync(job, cancel.Token).WaitAsync(cancel.Token);
             return new JobOutcome(JobOutcomeKind.Succeeded, output, null);
+        }
+        catch (OperationCanceledException) when (cancelledByRequest.IsCancellationRequested)
+        {
+            return new JobOutcome(JobOutcomeKind.Cancelled, null, "Its task was cancelled.");
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
         {

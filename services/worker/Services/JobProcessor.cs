@@ -124,6 +124,12 @@ public sealed partial class JobProcessor(
                 await ReturnToQueueAsync(claimed, lease, activity);
                 break;
 
+            case JobOutcomeKind.Cancelled:
+                // The cancel made the row final: nothing to write, and no nack (that would retry or dead-letter it).
+                LogCancelled(logger, job.JobId);
+                await AckAsync(claimed, lease);
+                break;
+
             default:
                 throw new UnreachableException($"Unknown outcome {outcome.Kind}.");
         }
@@ -289,6 +295,9 @@ public sealed partial class JobProcessor(
 #pragma warning disable CA5394 // Jitter spreads retries of many workers; it needs no cryptographic randomness.
     private static TimeSpan Jitter(TimeSpan delay) => delay * (0.75 + (Random.Shared.NextDouble() * 0.5));
 #pragma warning restore CA5394
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} stopped: its task was cancelled; acknowledged, not retried")]
+    private static partial void LogCancelled(ILogger logger, Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} is cancelled or already final: acknowledged without running")]
     private static partial void LogSkipped(ILogger logger, Guid jobId);

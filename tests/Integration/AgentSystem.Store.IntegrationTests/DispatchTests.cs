@@ -35,7 +35,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         await Jobs.StartAsync(ids[0], 1, CancellationToken.None);
         await Jobs.StartAsync(ids[1], 1, CancellationToken.None);
         await Jobs.RecordFailureAsync(ids[1], "transient", JobState.Queued, CancellationToken.None);
-        await Tasks.CancelAsync(created.Id, CancellationToken.None);   // cancels 1 and 2 (queued); 0 runs on
+        await Tasks.CancelAsync(created.Id, CancellationToken.None);   // cancels all three, 0 while it runs
         await Tasks.MarkEnqueuedAsync([], CancellationToken.None);
         Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.Zero, 100, CancellationToken.None));
 

@@ -155,4 +155,20 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
             Assert.Equal(TaskState.Succeeded, (await Tasks.GetAsync(task.Id, CancellationToken.None))!.Status);
         }
     }
+
+    [Fact]
+    public async Task The_cancellation_reader_names_exactly_the_cancelled_jobs()
+    {
+        var cancelled = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
+        var running = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
+        await Jobs.StartAsync(cancelled.Jobs[0].Id, 1, CancellationToken.None);
+        await Jobs.StartAsync(running.Jobs[0].Id, 1, CancellationToken.None);
+        await Tasks.CancelAsync(cancelled.Id, CancellationToken.None);
+        var reader = new JobCancellationReader(DataSource);
+
+        var found = await reader.FindCancelledAsync([cancelled.Jobs[0].Id, running.Jobs[0].Id, Guid.NewGuid()], CancellationToken.None);
+
+        Assert.Equal([cancelled.Jobs[0].Id], found);
+        Assert.Empty(await reader.FindCancelledAsync([], CancellationToken.None));
+    }
 }

@@ -68,9 +68,55 @@ public sealed class StoreRegistrationTests(PostgresDatabaseFixture database) : I
         await host.StopAsync();
     }
 
-    private static IHost Build(Dictionary<string, string?> settings)
+    [Fact]
+    public async Task The_pool_never_opens_more_than_Postgres_MaxPoolSize_and_names_the_application()
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        using var host = Build(new()
+        {
+            ["ConnectionStrings:Postgres"] = database.ConnectionString + ";Maximum Pool Size=50",
+            ["Postgres:MaxPoolSize"] = "3",
+        }, "AgentSystem.PoolTest");
+        await host.StartAsync();
+        var dataSource = host.Services.GetRequiredService<NpgsqlDataSource>();
+        var tasks = host.Services.GetRequiredService<ITaskRepository>();
+
+        // Twenty readers at once, each holding its connection for a moment: they queue for three.
+        var peak = 0L;
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
+        {
+            await tasks.GetAsync(Guid.NewGuid(), CancellationToken.None);
+            await using var connection = await dataSource.OpenConnectionAsync();
+            await using var command = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity, pg_sleep(0.05) WHERE application_name = 'AgentSystem.PoolTest'", connection);
+            InterlockedMax(ref peak, (long)(await command.ExecuteScalarAsync())!);
+        }));
+
+        Assert.Equal(3, new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxPoolSize);
+        Assert.InRange(peak, 1, 3);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_pool_size_out_of_range_fails_the_start_naming_the_setting()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = database.ConnectionString, ["Postgres:MaxPoolSize"] = "0" });
+
+        var exception = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Postgres:MaxPoolSize", exception.Message, StringComparison.Ordinal);
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        for (var current = Interlocked.Read(ref target); value > current; current = Interlocked.Read(ref target))
+        {
+            Interlocked.CompareExchange(ref target, value, current);
+        }
+    }
+
+    private static IHost Build(Dictionary<string, string?> settings, string applicationName = "AgentSystem.StoreTests")
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = applicationName });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.AddStore();
         return builder.Build();

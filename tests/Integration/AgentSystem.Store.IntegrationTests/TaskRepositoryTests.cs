@@ -57,24 +57,27 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
     }
 
     [Fact]
-    public async Task Cancel_cancels_the_queued_jobs_and_the_task_ends_cancelled_once_the_running_one_finishes()
+    public async Task Cancel_makes_queued_and_running_jobs_cancelled_and_the_task_final_at_once()
     {
         var created = await Tasks.CreateAsync(NewTask(jobs: 3), CancellationToken.None);
         var jobs = created.Task.Jobs;
         Assert.Equal(JobStart.Run, await Jobs.StartAsync(jobs[0].Id, 1, CancellationToken.None));
 
-        var cancelled = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
+        var cancel = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
 
-        Assert.NotNull(cancelled);
-        Assert.Equal(TaskState.Running, cancelled.Status);   // one job still runs
-        Assert.Equal([JobState.Running, JobState.Cancelled, JobState.Cancelled], cancelled.Jobs.Select(j => j.Status));
-        Assert.All(cancelled.Jobs.Skip(1), j => Assert.NotNull(j.FinishedAt));
+        Assert.NotNull(cancel);
+        Assert.True(cancel.Changed);
+        Assert.Equal(TaskState.Cancelled, cancel.Task.Status);
+        Assert.All(cancel.Task.Jobs, j => Assert.Equal(JobState.Cancelled, j.Status));
+        Assert.All(cancel.Task.Jobs, j => Assert.NotNull(j.FinishedAt));
         Assert.Equal(JobStart.Skip, await Jobs.StartAsync(jobs[1].Id, 1, CancellationToken.None));   // a worker that claims it skips it
 
-        Assert.True(await Jobs.CompleteAsync(jobs[0].Id, "done", CancellationToken.None));
+        // The worker that ran job 0 finishes or fails it later: nothing changes, nothing is retried.
+        Assert.False(await Jobs.CompleteAsync(jobs[0].Id, "done", CancellationToken.None));
+        Assert.False(await Jobs.RecordFailureAsync(jobs[0].Id, "stopped", JobState.Queued, CancellationToken.None));
         var task = await Tasks.GetAsync(created.Task.Id, CancellationToken.None);
-        Assert.Equal(TaskState.Cancelled, task!.Status);
-        Assert.Equal(JobState.Succeeded, task.Jobs[0].Status);
+        Assert.Equal(cancel.Task with { Jobs = [] }, task! with { Jobs = [] });
+        Assert.Equal(cancel.Task.Jobs, task.Jobs);
     }
 
     [Fact]
@@ -82,26 +85,60 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
     {
         var created = await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None);
 
-        var cancelled = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
-        var again = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
+        var cancel = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
 
-        Assert.Equal(TaskState.Cancelled, cancelled!.Status);
-        Assert.All(cancelled.Jobs, j => Assert.Equal(JobState.Cancelled, j.Status));
-        Assert.Equal(TaskState.Cancelled, again!.Status);
-        Assert.True(cancelled.UpdatedAt >= created.Task.UpdatedAt);
+        Assert.True(cancel!.Changed);
+        Assert.Equal(TaskState.Cancelled, cancel.Task.Status);
+        Assert.All(cancel.Task.Jobs, j => Assert.Equal(JobState.Cancelled, j.Status));
+        Assert.True(cancel.Task.UpdatedAt >= created.Task.UpdatedAt);
         Assert.Null(await Tasks.CancelAsync(Guid.NewGuid(), CancellationToken.None));
     }
 
     [Fact]
-    public async Task Cancel_after_everything_succeeded_changes_nothing()
+    public async Task Cancel_of_a_final_task_changes_nothing_not_even_updated_at()
     {
-        var created = await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None);
-        await Jobs.StartAsync(created.Task.Jobs[0].Id, 1, CancellationToken.None);
-        await Jobs.CompleteAsync(created.Task.Jobs[0].Id, "ok", CancellationToken.None);
+        var succeeded = await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None);
+        await Jobs.StartAsync(succeeded.Task.Jobs[0].Id, 1, CancellationToken.None);
+        await Jobs.CompleteAsync(succeeded.Task.Jobs[0].Id, "ok", CancellationToken.None);
+        var cancelled = await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None);
+        await Tasks.CancelAsync(cancelled.Task.Id, CancellationToken.None);
 
-        var task = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
+        foreach (var id in new[] { succeeded.Task.Id, cancelled.Task.Id })
+        {
+            var before = await Tasks.GetAsync(id, CancellationToken.None);
 
-        Assert.Equal(TaskState.Succeeded, task!.Status);
-        Assert.Equal(JobState.Succeeded, task.Jobs[0].Status);
+            var cancel = await Tasks.CancelAsync(id, CancellationToken.None);
+
+            Assert.False(cancel!.Changed);
+            Assert.Equal(before! with { Jobs = [] }, cancel.Task with { Jobs = [] });
+            Assert.Equal(before.Jobs, cancel.Task.Jobs);
+        }
+    }
+
+    [Fact]
+    public async Task GetChanged_reads_many_tasks_with_their_jobs_and_leaves_out_the_unchanged_and_the_unknown()
+    {
+        var one = (await Tasks.CreateAsync(NewTask(jobs: 3), CancellationToken.None)).Task;
+        var two = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
+        var three = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
+        await Jobs.StartAsync(three.Jobs[1].Id, 1, CancellationToken.None);
+
+        var all = await Tasks.GetChangedAsync([new(one.Id, null), new(two.Id, null), new(three.Id, null), new(Guid.NewGuid(), null)], CancellationToken.None);
+
+        Assert.Equal(new[] { one.Id, two.Id, three.Id }.Order(), all.Select(t => t.Id).Order());
+        foreach (var task in all)
+        {
+            var single = await Tasks.GetAsync(task.Id, CancellationToken.None);
+            Assert.Equal(single! with { Jobs = [] }, task with { Jobs = [] });
+            Assert.Equal(single.Jobs, task.Jobs);
+        }
+
+        // Seen at their current updated_at: left out, unless changed since.
+        var seen = all.Select(t => new TaskVersion(t.Id, t.UpdatedAt)).ToList();
+        Assert.Empty(await Tasks.GetChangedAsync(seen, CancellationToken.None));
+        await Jobs.StartAsync(one.Jobs[0].Id, 1, CancellationToken.None);
+        var changed = Assert.Single(await Tasks.GetChangedAsync(seen, CancellationToken.None));
+        Assert.Equal((one.Id, TaskState.Running, JobState.Running), (changed.Id, changed.Status, changed.Jobs[0].Status));
+        Assert.Empty(await Tasks.GetChangedAsync([], CancellationToken.None));
     }
 }

@@ -22,7 +22,8 @@ public sealed class ConfigurationTests
     [InlineData("Redis:Configuration", "", "Redis:Configuration")]
     [InlineData("Dispatcher:BatchSize", "0", "Dispatcher:BatchSize")]
     [InlineData("Dispatcher:Interval", "00:00:00", "Dispatcher:Interval")]
-    [InlineData("Events:PollInterval", "00:00:00", "Events:PollInterval")]
+    [InlineData("Events:ResyncInterval", "00:00:00", "Events:ResyncInterval")]
+    [InlineData("Postgres:MaxPoolSize", "0", "Postgres:MaxPoolSize")]
     [InlineData("Tasks:MaxRequestBodyBytes", "10", "Tasks:MaxRequestBodyBytes")]
     [InlineData("Planner:ChatUrl", "chat", "Planner:ChatUrl")]
     public async Task A_bad_setting_fails_the_start_check_with_a_message_naming_it(string key, string value, string named)

@@ -25,11 +25,15 @@ public sealed class OrchestratorApp(IReadOnlyDictionary<string, string?>? settin
 
     public FakeJobQueue Queue { get; } = new();
 
+    public FakeTaskSignals Signals { get; } = new();
+
     public FakeDatabaseMigrator Migrator { get; } = new("0001_initial");
 
     public ListLoggerProvider Logs { get; } = new();
 
     public JobDispatcher Dispatcher => Services.GetRequiredService<JobDispatcher>();
+
+    public TaskEventsHub Hub => Services.GetRequiredService<TaskEventsHub>();
 
     public static Uri TaskUri(Guid id, string suffix = "") => new($"/tasks/{id}{suffix}", UriKind.Relative);
 
@@ -63,7 +67,8 @@ public sealed class OrchestratorApp(IReadOnlyDictionary<string, string?>? settin
         builder.UseSetting("ConnectionStrings:Postgres", "Host=127.0.0.1;Port=1;Database=unused");
         builder.UseSetting("Redis:Configuration", "127.0.0.1:1,abortConnect=false");
         builder.UseSetting("Dispatcher:Enabled", "false");
-        builder.UseSetting("Events:PollInterval", "00:00:00.020");
+        builder.UseSetting("Events:ResyncInterval", "01:00:00");
+        Repository.Changed ??= id => Signals.Publish(TaskSignal.Changed, id);
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
@@ -76,6 +81,8 @@ public sealed class OrchestratorApp(IReadOnlyDictionary<string, string?>? settin
             services.AddSingleton<ITaskRepository>(Repository);
             services.RemoveAll<IJobQueue>();
             services.AddSingleton<IJobQueue>(Queue);
+            services.RemoveAll<ITaskSignals>();
+            services.AddSingleton<ITaskSignals>(Signals);
             services.RemoveAll<IDatabaseMigrator>();
             services.AddSingleton<IDatabaseMigrator>(Migrator);
         });

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using AgentSystem.Contracts;
+using AgentSystem.Queue;
 
 namespace AgentSystem.Orchestrator.Tests;
 
@@ -51,27 +52,25 @@ public sealed class TaskEventsTests
     }
 
     [Fact]
-    public async Task Nothing_is_sent_again_while_nothing_changes()
+    public async Task A_signal_without_a_change_sends_nothing_and_the_next_event_is_the_next_change()
     {
         await using var app = new OrchestratorApp();
         var created = await app.CreateAsync(("echo", "a"));
         var id = created.GetProperty("id").GetGuid();
-        using var client = app.CreateClient();
-        using var cancel = new CancellationTokenSource(Patience);
-        using var response = await client.GetAsync(OrchestratorApp.TaskUri(id, "/events"), HttpCompletionOption.ResponseHeadersRead, cancel.Token);
-        using var events = new SseReader(await response.Content.ReadAsStreamAsync(cancel.Token));
-        Assert.NotNull(await events.NextAsync(cancel.Token));
+        var job = created.GetProperty("jobs")[0].GetProperty("id").GetGuid();
+        await using var stream = await EventStream.OpenAsync(app, id);
+        Assert.NotNull(await stream.NextAsync());
 
-        // Many polls (20 ms apart) without a change, then one change: the next event is that change.
-        var polls = app.Repository.GetCalls;
-        await WaitUntilAsync(() => app.Repository.GetCalls >= polls + 5);
-        app.Repository.SetJob(created.GetProperty("jobs")[0].GetProperty("id").GetGuid(), JobState.Failed, error: "boom");
+        var reads = app.Repository.GetChangedCalls;
+        app.Signals.Publish(TaskSignal.Changed, job);
+        await WaitUntilAsync(() => app.Repository.GetChangedCalls > reads);
+        app.Repository.SetJob(job, JobState.Failed, error: "boom");
 
-        var next = await events.NextAsync(cancel.Token);
+        var next = await stream.NextAsync();
         Assert.NotNull(next);
         Assert.Equal("failed", next.Data.GetProperty("status").GetString());
         Assert.Equal("boom", next.Data.GetProperty("jobs")[0].GetProperty("error").GetString());
-        Assert.Null(await events.NextAsync(cancel.Token));
+        Assert.Null(await stream.NextAsync());
     }
 
     [Fact]
@@ -81,38 +80,38 @@ public sealed class TaskEventsTests
         var created = await app.CreateAsync(("echo", "a"));
         var id = created.GetProperty("id").GetGuid();
         app.Repository.SetJob(created.GetProperty("jobs")[0].GetProperty("id").GetGuid(), JobState.Succeeded, result: "a");
-        using var client = app.CreateClient();
-        using var cancel = new CancellationTokenSource(Patience);
+        await using var stream = await EventStream.OpenAsync(app, id);
 
-        using var response = await client.GetAsync(OrchestratorApp.TaskUri(id, "/events"), HttpCompletionOption.ResponseHeadersRead, cancel.Token);
-        using var events = new SseReader(await response.Content.ReadAsStreamAsync(cancel.Token));
-
-        var only = await events.NextAsync(cancel.Token);
+        var only = await stream.NextAsync();
         Assert.NotNull(only);
         Assert.Equal("succeeded", only.Data.GetProperty("status").GetString());
-        Assert.Null(await events.NextAsync(cancel.Token));
+        Assert.Null(await stream.NextAsync());
     }
 
     [Fact]
-    public async Task The_stream_stops_polling_when_the_client_goes_away()
+    public async Task Streams_read_nothing_themselves_and_a_closed_one_stops_being_watched()
     {
         await using var app = new OrchestratorApp();
-        var id = (await app.CreateAsync(("echo", "a"))).GetProperty("id").GetGuid();
-        using var client = app.CreateClient();
-        using (var cancel = new CancellationTokenSource(Patience))
+        var ids = new List<Guid>();
+        for (var i = 0; i < 20; i++)
         {
-            using var response = await client.GetAsync(OrchestratorApp.TaskUri(id, "/events"), HttpCompletionOption.ResponseHeadersRead, cancel.Token);
-            using var events = new SseReader(await response.Content.ReadAsStreamAsync(cancel.Token));
-            Assert.NotNull(await events.NextAsync(cancel.Token));
-            var polls = app.Repository.GetCalls;
-            await WaitUntilAsync(() => app.Repository.GetCalls >= polls + 2);
+            ids.Add((await app.CreateAsync(("echo", "a"))).GetProperty("id").GetGuid());
         }
 
-        // Give the server a moment to see the abort, then the polls stop.
-        await Task.Delay(200);
-        var after = app.Repository.GetCalls;
-        await Task.Delay(300);
-        Assert.Equal(after, app.Repository.GetCalls);
+        var streams = await Task.WhenAll(ids.Concat(ids).Select(id => EventStream.OpenAsync(app, id)));
+        foreach (var stream in streams)
+        {
+            Assert.NotNull(await stream.NextAsync());
+        }
+
+        Assert.Equal(20, app.Hub.Watched);
+        Assert.Equal(0, app.Repository.GetCalls);   // every read goes through the hub, batched
+        foreach (var stream in streams)
+        {
+            await stream.DisposeAsync();
+        }
+
+        await WaitUntilAsync(() => app.Hub.Watched == 0);
     }
 
     [Fact]
@@ -144,22 +143,113 @@ public sealed class TaskEventsTests
         using var response = await client.GetAsync(OrchestratorApp.TaskUri(Guid.NewGuid(), "/events"));
 
         await Problems.ReadAsync(response, HttpStatusCode.NotFound);
+        Assert.Equal(0, app.Hub.Watched);
     }
 
     [Fact]
-    public async Task A_store_failure_mid_stream_ends_the_stream()
+    public async Task The_store_down_before_the_stream_starts_is_a_503_problem()
     {
         await using var app = new OrchestratorApp();
         var id = (await app.CreateAsync(("echo", "a"))).GetProperty("id").GetGuid();
+        app.Repository.FailWith = new TimeoutException("fake");
         using var client = app.CreateClient();
-        using var cancel = new CancellationTokenSource(Patience);
-        using var response = await client.GetAsync(OrchestratorApp.TaskUri(id, "/events"), HttpCompletionOption.ResponseHeadersRead, cancel.Token);
-        using var events = new SseReader(await response.Content.ReadAsStreamAsync(cancel.Token));
-        Assert.NotNull(await events.NextAsync(cancel.Token));
+
+        using var response = await client.GetAsync(OrchestratorApp.TaskUri(id, "/events"));
+
+        await Problems.ReadAsync(response, HttpStatusCode.ServiceUnavailable);
+    }
+
+    [Fact]
+    public async Task A_store_failure_mid_stream_keeps_the_stream_open_and_it_catches_up_once_the_store_answers()
+    {
+        await using var app = new OrchestratorApp();
+        var created = await app.CreateAsync(("echo", "a"));
+        var id = created.GetProperty("id").GetGuid();
+        await using var stream = await EventStream.OpenAsync(app, id);
+        Assert.NotNull(await stream.NextAsync());
 
         app.Repository.FailWith = new TimeoutException("fake");
+        var reads = app.Repository.GetChangedCalls;
+        app.Repository.SetJob(created.GetProperty("jobs")[0].GetProperty("id").GetGuid(), JobState.Succeeded, result: "a");
+        await WaitUntilAsync(() => app.Repository.GetChangedCalls >= reads + 2);   // failed, retried, failed
+        app.Repository.FailWith = null;
 
-        Assert.Null(await events.NextAsync(cancel.Token));
+        var last = await stream.NextAsync();
+        Assert.NotNull(last);
+        Assert.Equal("succeeded", last.Data.GetProperty("status").GetString());
+        Assert.Null(await stream.NextAsync());
+    }
+
+    [Fact]
+    public async Task A_lost_signal_is_made_up_for_by_the_periodic_resync()
+    {
+        await using var app = new OrchestratorApp(new Dictionary<string, string?> { ["Events:ResyncInterval"] = "00:00:00.200" });
+        var created = await app.CreateAsync(("echo", "a"));
+        await using var stream = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+        Assert.NotNull(await stream.NextAsync());
+
+        app.Repository.SetJob(created.GetProperty("jobs")[0].GetProperty("id").GetGuid(), JobState.Succeeded, result: "a", announce: false);
+
+        Assert.Equal("succeeded", (await stream.NextAsync())?.Data.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task After_Redis_comes_back_every_watched_task_is_read_again()
+    {
+        await using var app = new OrchestratorApp();
+        var created = await app.CreateAsync(("echo", "a"));
+        await using var stream = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+        Assert.NotNull(await stream.NextAsync());
+
+        app.Repository.SetJob(created.GetProperty("jobs")[0].GetProperty("id").GetGuid(), JobState.Running, announce: false);
+        app.Signals.Resync();
+
+        Assert.Equal("running", (await stream.NextAsync())?.Data.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_change_between_the_first_read_and_knowing_the_job_ids_is_caught_up()
+    {
+        await using var app = new OrchestratorApp();
+        var created = await app.CreateAsync(("echo", "a"));
+        var job = created.GetProperty("jobs")[0].GetProperty("id").GetGuid();
+        // The job starts right after the first read; its signal names the job, whose id the hub does not know yet.
+        var once = 0;
+        app.Repository.AfterGetChanged = () =>
+        {
+            if (Interlocked.Exchange(ref once, 1) == 0)
+            {
+                app.Repository.SetJob(job, JobState.Running);
+            }
+        };
+        await using var stream = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+
+        // Queued then running, or running at once when the catch-up read came before the stream's first write.
+        var status = (await stream.NextAsync())?.Data.GetProperty("status").GetString();
+        if (status == "queued")
+        {
+            status = (await stream.NextAsync())?.Data.GetProperty("status").GetString();
+        }
+
+        Assert.Equal("running", status);
+    }
+
+    [Fact]
+    public async Task When_the_orchestrator_stops_open_streams_end_with_an_error_event()
+    {
+        await using var app = new OrchestratorApp();
+        var id = (await app.CreateAsync(("echo", "a"))).GetProperty("id").GetGuid();
+        await using var stream = await EventStream.OpenAsync(app, id);
+        Assert.NotNull(await stream.NextAsync());
+
+        await app.Hub.StopAsync(CancellationToken.None);
+
+        var error = await stream.NextAsync();
+        Assert.NotNull(error);
+        Assert.Equal("error", error.Event);
+        Assert.Equal(503, error.Data.GetProperty("status").GetInt32());
+        Assert.Contains("reconnect", error.Data.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Null(await stream.NextAsync());
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)
@@ -173,6 +263,41 @@ public sealed class TaskEventsTests
     }
 
     private sealed record SseEvent(string? Event, JsonElement Data);
+
+    /// <summary>One open events stream of the app (client, response and reader), read event by event.</summary>
+    private sealed class EventStream : IAsyncDisposable
+    {
+        private readonly HttpClient _client;
+        private readonly HttpResponseMessage _response;
+        private readonly SseReader _reader;
+        private readonly CancellationTokenSource _cancel = new(Patience);
+
+        private EventStream(HttpClient client, HttpResponseMessage response, SseReader reader)
+        {
+            _client = client;
+            _response = response;
+            _reader = reader;
+        }
+
+        public static async Task<EventStream> OpenAsync(OrchestratorApp app, Guid id)
+        {
+            var client = app.CreateClient();
+            var response = await client.GetAsync(OrchestratorApp.TaskUri(id, "/events"), HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return new EventStream(client, response, new SseReader(await response.Content.ReadAsStreamAsync()));
+        }
+
+        public Task<SseEvent?> NextAsync() => _reader.NextAsync(_cancel.Token);
+
+        public ValueTask DisposeAsync()
+        {
+            _reader.Dispose();
+            _response.Dispose();
+            _client.Dispose();
+            _cancel.Dispose();
+            return ValueTask.CompletedTask;
+        }
+    }
 
     /// <summary>Reads server-sent events (event and data fields; comments skipped).</summary>
     private sealed class SseReader(Stream stream) : IDisposable

@@ -5,8 +5,9 @@ namespace AgentSystem.Orchestrator.Tests.Fakes;
 
 /// <summary>
 /// ITaskRepository in memory, with the Store's rules as docs/queue.md states them (one "transaction" per call,
-/// idempotency key unique, newest first, cancel only what has not started, roll-up when no job is left to run).
-/// Tests drive jobs as a worker would with <see cref="SetJob"/>, and make it fail with <see cref="FailWith"/>.
+/// idempotency key unique, newest first, cancel what is not final, roll-up when no job is left to run).
+/// Tests drive jobs as a worker would with <see cref="SetJob"/> (which announces the change through <see cref="Changed"/>,
+/// as the worker does on Redis), and make it fail with <see cref="FailWith"/>.
 /// </summary>
 public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
 {
@@ -28,9 +29,19 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
     public List<IReadOnlyCollection<Guid>> MarkEnqueuedCalls { get; } = [];
 
     private int _getCalls;
+    private int _getChangedCalls;
 
-    /// <summary>How often GetAsync was called (the events stream polls it).</summary>
+    /// <summary>How often GetAsync was called.</summary>
     public int GetCalls => Volatile.Read(ref _getCalls);
+
+    /// <summary>How often GetChangedAsync was called (the events hub's reads).</summary>
+    public int GetChangedCalls => Volatile.Read(ref _getChangedCalls);
+
+    /// <summary>Called with the job id after <see cref="SetJob"/> changed a job, as a worker publishes it.</summary>
+    public Action<Guid>? Changed { get; set; }
+
+    /// <summary>Called after GetChangedAsync read, before it returns (under no lock): a test's hook to change things meanwhile.</summary>
+    public Action? AfterGetChanged { get; set; }
 
     public int TaskCount
     {
@@ -103,25 +114,50 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
-    public Task<TaskRecord?> CancelAsync(Guid id, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<TaskRecord>> GetChangedAsync(IReadOnlyCollection<TaskVersion> tasks, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _getChangedCalls);
+        ThrowIfFailing();
+        IReadOnlyList<TaskRecord> found;
+        lock (_gate)
+        {
+            found =
+            [
+                .. tasks.Select(v => (Version: v, Task: Find(v.Id)))
+                    .Where(x => x.Task is not null && (x.Version.UpdatedAt is null || x.Task.UpdatedAt != x.Version.UpdatedAt))
+                    .Select(x => x.Task!.ToRecord()),
+            ];
+        }
+
+        AfterGetChanged?.Invoke();
+        return Task.FromResult(found);
+    }
+
+    public Task<TaskCancellation?> CancelAsync(Guid id, CancellationToken cancellationToken)
     {
         ThrowIfFailing();
         lock (_gate)
         {
             if (Find(id) is not { } task)
             {
-                return Task.FromResult<TaskRecord?>(null);
+                return Task.FromResult<TaskCancellation?>(null);
+            }
+
+            var open = task.Jobs.Where(j => !j.Status.IsFinal()).ToList();
+            if (open.Count == 0)
+            {
+                return Task.FromResult<TaskCancellation?>(new TaskCancellation(task.ToRecord(), Changed: false));
             }
 
             var now = time.GetUtcNow();
-            foreach (var job in task.Jobs.Where(j => j.Status == JobState.Queued))
+            foreach (var job in open)
             {
                 job.Status = JobState.Cancelled;
                 job.FinishedAt = now;
             }
 
             task.RollUp(now);
-            return Task.FromResult<TaskRecord?>(task.ToRecord());
+            return Task.FromResult<TaskCancellation?>(new TaskCancellation(task.ToRecord(), Changed: true));
         }
     }
 
@@ -159,8 +195,20 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
-    /// <summary>Does what a worker does to a job (start, finish, fail) and rolls the task up.</summary>
-    public void SetJob(Guid jobId, JobState state, string? result = null, string? error = null)
+    /// <summary>
+    /// Does what a worker does to a job (start, finish, fail), rolls the task up and, unless <paramref name="announce"/>
+    /// is false (a lost signal), calls <see cref="Changed"/>.
+    /// </summary>
+    public void SetJob(Guid jobId, JobState state, string? result = null, string? error = null, bool announce = true)
+    {
+        SetJobQuietly(jobId, state, result, error);
+        if (announce)
+        {
+            Changed?.Invoke(jobId);
+        }
+    }
+
+    private void SetJobQuietly(Guid jobId, JobState state, string? result, string? error)
     {
         lock (_gate)
         {
@@ -223,7 +271,8 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
 
         public void RollUp(DateTimeOffset now)
         {
-            UpdatedAt = now;
+            // Strictly later each time, as two transactions' now() in PostgreSQL practically are.
+            UpdatedAt = now > UpdatedAt ? now : UpdatedAt.AddTicks(10);
             if (Jobs.Any(j => !j.Status.IsFinal()))
             {
                 Status = Jobs.All(j => j.Status == JobState.Queued) ? TaskState.Queued : TaskState.Running;

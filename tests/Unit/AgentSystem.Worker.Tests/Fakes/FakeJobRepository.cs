@@ -4,8 +4,11 @@ using AgentSystem.Store;
 
 namespace AgentSystem.Worker.Tests.Fakes;
 
-/// <summary>IJobRepository in memory with the store's idempotency (final rows stay final), and a switch for an outage.</summary>
-public sealed class FakeJobRepository(EventLog log) : IJobRepository
+/// <summary>
+/// IJobRepository (and the cancellation read) in memory with the store's idempotency (final rows stay final), and a
+/// switch for an outage.
+/// </summary>
+public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancellationReader
 {
     private readonly Lock _lock = new();
     private int _failNext;
@@ -74,6 +77,13 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository
             log.Add($"fail:{jobId}:{newState}");
             return Task.FromResult(true);
         }
+    }
+
+    public Task<IReadOnlySet<Guid>> FindCancelledAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ThrowIfDown();
+        log.Add($"find-cancelled:{jobIds.Count}");
+        return Task.FromResult<IReadOnlySet<Guid>>(jobIds.Where(id => States.TryGetValue(id, out var state) && state == JobState.Cancelled).ToHashSet());
     }
 
     private void ThrowIfDown()

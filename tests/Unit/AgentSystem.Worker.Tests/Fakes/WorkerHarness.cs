@@ -35,7 +35,9 @@ public sealed class WorkerHarness : IAsyncDisposable
         });
         services.AddSingleton(Microsoft.Extensions.Options.Options.Create(queueOptions));
         services.AddSingleton<IJobQueue>(Queue);
+        services.AddSingleton<ITaskSignals>(Signals);
         services.AddSingleton<Store.IJobRepository>(Store);
+        services.AddSingleton<Store.IJobCancellationReader>(Store);
         foreach (var handler in handlers)
         {
             services.AddSingleton(handler);
@@ -50,6 +52,10 @@ public sealed class WorkerHarness : IAsyncDisposable
 
     public FakeJobRepository Store { get; }
 
+    public FakeTaskSignals Signals { get; } = new();
+
+    public CancellationListener Cancellations => _services.GetRequiredService<CancellationListener>();
+
     public IServiceProvider Services => _services;
 
     public JobConsumer Consumer => _services.GetRequiredService<JobConsumer>();
@@ -61,6 +67,7 @@ public sealed class WorkerHarness : IAsyncDisposable
     public async Task StartAsync()
     {
         _started = true;
+        await Cancellations.StartAsync(CancellationToken.None);
         await Consumer.StartAsync(CancellationToken.None);
     }
 
@@ -68,6 +75,7 @@ public sealed class WorkerHarness : IAsyncDisposable
     {
         _stopped = true;
         await Consumer.StopAsync(CancellationToken.None);
+        await Cancellations.StopAsync(CancellationToken.None);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,377 @@
+using AgentSystem.Orchestrator.Model;
+using AgentSystem.Queue;
+using AgentSystem.Store;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Orchestrator.Services;
+
+/// <summary>
+/// The one listener of the process behind every <c>GET /tasks/{id}/events</c> stream, so a stream holds no database
+/// connection: it hears the "task changed" signals on Redis (a job or task id, published by whoever committed the
+/// change), reads each watched task that changed, in batches of up to <see cref="ReadBatchSize"/> tasks per statement
+/// on one pooled connection, and hands the task to every stream of it.
+/// <para>
+/// Nothing is lost between a stream's first read and its subscription: a watch is registered before its first read,
+/// and once the read has told it the task's job ids (the worker announces job ids) a catch-up read follows. Signals are
+/// hints: after Redis comes back, and every <see cref="EventsOptions.ResyncInterval"/> in any case, every watched task
+/// is read again (only rows whose updated_at moved come back), and a failed read is retried with backoff. Streams are
+/// only ever ended by the final status, by their client, or, when the process stops, with an error event.
+/// </para>
+/// </summary>
+public sealed partial class TaskEventsHub(
+    ITaskRepository tasks,
+    ITaskSignals signals,
+    IOptions<EventsOptions> options,
+    TimeProvider time,
+    ILogger<TaskEventsHub> logger) : BackgroundService
+{
+    public const int ReadBatchSize = 100;
+
+    private static readonly TimeSpan RetryFirst = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan RetryMax = TimeSpan.FromSeconds(5);
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<Guid, Watch> _byTask = [];
+    private readonly Dictionary<Guid, Watch> _byJob = [];
+    private readonly HashSet<Watch> _dirty = [];
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Exception? _stopped;
+    private IDisposable? _signalSubscription;
+    private long _reads;
+
+    /// <summary>Tasks with at least one open stream.</summary>
+    public int Watched
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _byTask.Count;
+            }
+        }
+    }
+
+    /// <summary>Read statements issued so far (diagnostics and tests).</summary>
+    public long Reads => Interlocked.Read(ref _reads);
+
+    /// <summary>
+    /// Watches task <paramref name="taskId"/> and returns once its first read is done: null when no such task exists.
+    /// Throws what the first read threw (PostgreSQL unavailable), or <see cref="TaskEventsStoppedException"/>.
+    /// </summary>
+    public async Task<TaskSubscription?> SubscribeAsync(Guid taskId, CancellationToken cancellationToken)
+    {
+        Watch watch;
+        var subscription = new TaskSubscription(this, time);
+        lock (_gate)
+        {
+            if (_stopped is { } stopped)
+            {
+                throw new TaskEventsStoppedException(stopped.Message);
+            }
+
+            if (!_byTask.TryGetValue(taskId, out watch!))
+            {
+                watch = new Watch(taskId);
+                _byTask.Add(taskId, watch);
+                MarkDirty(watch, forced: true);
+            }
+
+            subscription.Watch = watch;
+            watch.Subscribers.Add(subscription);
+            if (watch.Latest is { } latest)
+            {
+                subscription.Offer(latest);
+            }
+        }
+
+        try
+        {
+            if (await watch.FirstRead.Task.WaitAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return subscription;
+            }
+
+            subscription.Dispose();
+            return null;
+        }
+        catch
+        {
+            subscription.Dispose();
+            throw;
+        }
+    }
+
+    internal void Unsubscribe(TaskSubscription subscription)
+    {
+        lock (_gate)
+        {
+            if (subscription.Watch is not { } watch || !watch.Subscribers.Remove(subscription) || watch.Subscribers.Count > 0)
+            {
+                return;
+            }
+
+            Forget(watch);
+        }
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Subscribed before the first stream can open (Redis away: it subscribes once Redis answers, then resyncs).
+        _signalSubscription = await signals.SubscribeAsync(TaskSignal.Changed, OnChanged, ResyncAll, cancellationToken).ConfigureAwait(false);
+        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        Stop(new TaskEventsStoppedException("The orchestrator is shutting down: reconnect to follow the task."));
+        _signalSubscription?.Dispose();
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var resyncAt = time.GetTimestamp();
+        var retry = RetryFirst;
+        var failing = false;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var untilResync = options.Value.ResyncInterval - time.GetElapsedTime(resyncAt);
+            if (untilResync <= TimeSpan.Zero)
+            {
+                ResyncAll();
+                resyncAt = time.GetTimestamp();
+                untilResync = options.Value.ResyncInterval;
+            }
+
+            List<(Watch Watch, TaskVersion Version)> batch;
+            Task wake;
+            lock (_gate)
+            {
+                batch = TakeBatch();
+                if (batch.Count == 0 && _wake.Task.IsCompleted)
+                {
+                    _wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
+                wake = _wake.Task;
+            }
+
+            if (batch.Count == 0)
+            {
+                await Wait(wake, untilResync, stoppingToken).ConfigureAwait(false);
+                continue;
+            }
+
+            try
+            {
+                Interlocked.Increment(ref _reads);
+                var changed = await tasks.GetChangedAsync([.. batch.Select(b => b.Version)], stoppingToken).ConfigureAwait(false);
+                Apply(batch, changed);
+                if (failing)
+                {
+                    LogRecovered(logger);
+                    failing = false;
+                }
+
+                retry = RetryFirst;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error)
+            {
+                if (!failing)
+                {
+                    LogReadFailed(logger, error, retry);
+                    failing = true;
+                }
+
+                Retry(batch, error);
+                await Task.Delay(retry, time, stoppingToken).ConfigureAwait(false);
+                retry = TimeSpan.FromTicks(Math.Min(retry.Ticks * 2, RetryMax.Ticks));
+            }
+        }
+    }
+
+    private void OnChanged(Guid id)
+    {
+        lock (_gate)
+        {
+            if (_byTask.TryGetValue(id, out var watch) || _byJob.TryGetValue(id, out watch))
+            {
+                MarkDirty(watch, forced: true);
+            }
+        }
+    }
+
+    private void ResyncAll()
+    {
+        lock (_gate)
+        {
+            foreach (var watch in _byTask.Values)
+            {
+                MarkDirty(watch, forced: false);
+            }
+        }
+    }
+
+    // Under the gate. Forced: read the task whatever its updated_at (a signal said it changed).
+    private void MarkDirty(Watch watch, bool forced)
+    {
+        watch.Forced |= forced;
+        _dirty.Add(watch);
+        _wake.TrySetResult();
+    }
+
+    private List<(Watch, TaskVersion)> TakeBatch()
+    {
+        var batch = new List<(Watch, TaskVersion)>(Math.Min(_dirty.Count, ReadBatchSize));
+        foreach (var watch in _dirty)
+        {
+            batch.Add((watch, new TaskVersion(watch.Id, watch.Forced || watch.Latest is null ? null : watch.Latest.UpdatedAt)));
+            if (batch.Count == ReadBatchSize)
+            {
+                break;
+            }
+        }
+
+        foreach (var (watch, _) in batch)
+        {
+            _dirty.Remove(watch);
+            watch.Forced = false;
+        }
+
+        return batch;
+    }
+
+    private void Apply(List<(Watch Watch, TaskVersion Version)> batch, IReadOnlyList<TaskRecord> changed)
+    {
+        var found = changed.ToDictionary(t => t.Id);
+        lock (_gate)
+        {
+            foreach (var (watch, _) in batch)
+            {
+                if (!ReferenceEquals(_byTask.GetValueOrDefault(watch.Id), watch))
+                {
+                    continue;   // every stream of it went away meanwhile
+                }
+
+                if (found.TryGetValue(watch.Id, out var task))
+                {
+                    if (watch.Latest is null)
+                    {
+                        foreach (var job in task.Jobs)
+                        {
+                            _byJob[job.Id] = watch;
+                        }
+
+                        // A job's signal may have come before its id was known here: read once more.
+                        MarkDirty(watch, forced: false);
+                    }
+
+                    watch.Latest = task;
+                    foreach (var subscription in watch.Subscribers)
+                    {
+                        subscription.Offer(task);
+                    }
+
+                    watch.FirstRead.TrySetResult(true);
+                }
+                else if (watch.Latest is null)
+                {
+                    watch.FirstRead.TrySetResult(false);   // no such task
+                    Forget(watch);
+                }
+            }
+        }
+    }
+
+    // A failed read: streams already open wait for the retry; those still waiting for their first read get the error.
+    private void Retry(List<(Watch Watch, TaskVersion Version)> batch, Exception error)
+    {
+        lock (_gate)
+        {
+            foreach (var (watch, version) in batch)
+            {
+                if (!ReferenceEquals(_byTask.GetValueOrDefault(watch.Id), watch))
+                {
+                    continue;
+                }
+
+                if (watch.Latest is null)
+                {
+                    watch.FirstRead.TrySetException(error);
+                    Forget(watch);
+                }
+                else
+                {
+                    MarkDirty(watch, forced: version.UpdatedAt is null);
+                }
+            }
+        }
+    }
+
+    private void Forget(Watch watch)
+    {
+        _byTask.Remove(watch.Id);
+        _dirty.Remove(watch);
+        foreach (var job in watch.Latest?.Jobs ?? [])
+        {
+            _byJob.Remove(job.Id);
+        }
+    }
+
+    private void Stop(Exception reason)
+    {
+        lock (_gate)
+        {
+            _stopped ??= reason;
+            foreach (var watch in _byTask.Values)
+            {
+                watch.FirstRead.TrySetException(reason);
+                foreach (var subscription in watch.Subscribers)
+                {
+                    subscription.Fail(reason);
+                }
+            }
+        }
+    }
+
+    private async Task Wait(Task wake, TimeSpan timeout, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await wake.WaitAsync(timeout, time, stoppingToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading watched tasks failed; streams stay open and the read is retried from {Delay} on")]
+    private static partial void LogReadFailed(ILogger logger, Exception error, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reading watched tasks works again; streams are up to date")]
+    private static partial void LogRecovered(ILogger logger);
+
+    internal sealed class Watch(Guid id)
+    {
+        public Guid Id { get; } = id;
+
+        public List<TaskSubscription> Subscribers { get; } = [];
+
+        public TaskRecord? Latest { get; set; }
+
+        public bool Forced { get; set; }
+
+        /// <summary>True: the task exists; false: it does not.</summary>
+        public TaskCompletionSource<bool> FirstRead { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
+
+/// <summary>The events stream cannot go on (the process stops); the client should reconnect.</summary>
+public sealed class TaskEventsStoppedException(string message) : Exception(message);

@@ -1,0 +1,142 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace AgentSystem.Queue;
+
+public enum TaskSignal
+{
+    /// <summary>A task's or a job's row changed (committed): whoever shows the task reads it again.</summary>
+    Changed,
+
+    /// <summary>A task was cancelled (committed): workers stop its running jobs.</summary>
+    Cancelled,
+}
+
+/// <summary>
+/// Signals about tasks on Redis pub/sub, beside the queue (docs/queue.md, "Task signals"): ids published after a commit
+/// in PostgreSQL, heard by every subscribed process. They are hints, never the truth: a message sent while a
+/// subscriber's connection was down is lost, so subscribers read PostgreSQL again when told to resynchronise.
+/// </summary>
+public interface ITaskSignals
+{
+    /// <summary>Announces a changed task or job id. Fire and forget: never waits, never throws.</summary>
+    void Publish(TaskSignal signal, Guid id);
+
+    /// <summary>
+    /// Calls <paramref name="onSignal"/> with every id published on <paramref name="signal"/>'s channel, and
+    /// <paramref name="onResync"/> after the connection to Redis came back. Both run on Redis's threads: keep them short.
+    /// The subscription holds until the returned handle is disposed; it is made again after every reconnect, also when
+    /// Redis is away at first (this then returns at once and logs it).
+    /// </summary>
+    Task<IDisposable> SubscribeAsync(TaskSignal signal, Action<Guid> onSignal, Action onResync, CancellationToken cancellationToken);
+}
+
+/// <summary><see cref="ITaskSignals"/> on the process's multiplexer: channels "{prefix}task-changed" and "{prefix}task-cancelled".</summary>
+public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOptions<QueueOptions> options, ILogger<RedisTaskSignals>? logger = null)
+    : ITaskSignals
+{
+    private static readonly TimeSpan SubscribeWait = TimeSpan.FromSeconds(5);
+
+    private readonly ILogger logger = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly string prefix = options?.Value.Prefix ?? throw new ArgumentNullException(nameof(options));
+    private int publishFailing;
+
+    public string ChannelName(TaskSignal signal) =>
+        prefix + (signal == TaskSignal.Cancelled ? "task-cancelled" : "task-changed");
+
+    public void Publish(TaskSignal signal, Guid id)
+    {
+        try
+        {
+            redis.GetSubscriber().Publish(RedisChannel.Literal(ChannelName(signal)), id.ToString("D"), CommandFlags.FireAndForget);
+            Interlocked.Exchange(ref publishFailing, 0);
+        }
+        catch (Exception error) when (error is RedisException or ObjectDisposedException or TimeoutException)
+        {
+            // Subscribers resynchronise from PostgreSQL: a lost signal costs latency, not correctness. Logged once per outage.
+            if (Interlocked.Exchange(ref publishFailing, 1) == 0)
+            {
+                LogPublishFailed(this.logger, error, ChannelName(signal));
+            }
+        }
+    }
+
+    public async Task<IDisposable> SubscribeAsync(TaskSignal signal, Action<Guid> onSignal, Action onResync, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(onSignal);
+        ArgumentNullException.ThrowIfNull(onResync);
+
+        var channel = RedisChannel.Literal(ChannelName(signal));
+        var subscription = new Subscription(redis, channel, onSignal, onResync);
+        try
+        {
+            await redis.GetSubscriber().SubscribeAsync(channel, subscription.OnMessage).WaitAsync(SubscribeWait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is RedisException or TimeoutException)
+        {
+            // The multiplexer subscribes once Redis answers; the reconnect then calls onResync.
+            LogSubscribeFailed(this.logger, error, channel.ToString());
+        }
+
+        return subscription;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publishing on {Channel} failed; subscribers catch up from PostgreSQL")]
+    private static partial void LogPublishFailed(ILogger logger, Exception error, string channel);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to {Channel} yet; subscribed once Redis answers")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception error, string channel);
+
+    private sealed class Subscription : IDisposable
+    {
+        private readonly IConnectionMultiplexer redis;
+        private readonly RedisChannel channel;
+        private readonly Action<Guid> onSignal;
+        private readonly Action onResync;
+        private int connectionLost;
+        private int disposed;
+
+        public Subscription(IConnectionMultiplexer redis, RedisChannel channel, Action<Guid> onSignal, Action onResync)
+        {
+            this.redis = redis;
+            this.channel = channel;
+            this.onSignal = onSignal;
+            this.onResync = onResync;
+            redis.ConnectionFailed += OnConnectionFailed;
+            redis.ConnectionRestored += OnConnectionRestored;
+        }
+
+        public void OnMessage(RedisChannel _, RedisValue value)
+        {
+            if (Guid.TryParse(value.ToString(), out var id))
+            {
+                onSignal(id);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) != 0)
+            {
+                return;
+            }
+
+            redis.ConnectionFailed -= OnConnectionFailed;
+            redis.ConnectionRestored -= OnConnectionRestored;
+            redis.GetSubscriber().Unsubscribe(channel, OnMessage, CommandFlags.FireAndForget);
+        }
+
+        private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Interlocked.Exchange(ref connectionLost, 1);
+
+        // Only after a failure: the multiplexer also reports connections it completes after ConnectAsync returned.
+        private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+        {
+            if (Interlocked.Exchange(ref connectionLost, 0) == 1)
+            {
+                onResync();
+            }
+        }
+    }
+}
