@@ -213,12 +213,12 @@ public sealed partial class JobProcessor(
         if (!recorded)
         {
             // Already final (its result was committed just before the stop): nothing to return, only to acknowledge.
-            await QueueCallAsync("ack", job.JobId, async ct => { await queue.AckAsync(claimed, ct); return true; });
+            await QueueCallAsync("ack", job.JobId, async ct => { await queue.AckAsync([claimed], ct); return true; });
             return;
         }
 
         LogReturned(logger, job.JobId, job.Attempt);
-        var acked = await QueueCallAsync("ack", job.JobId, async ct => { await queue.AckAsync(claimed, ct); return true; });
+        var acked = await QueueCallAsync("ack", job.JobId, async ct => { await queue.AckAsync([claimed], ct); return true; });
         if (acked.Done)
         {
             await QueueCallAsync("requeue", job.JobId, ct => queue.EnqueueAsync([job with { EnqueuedAt = time.GetUtcNow() }], ct));
@@ -234,7 +234,7 @@ public sealed partial class JobProcessor(
             return;
         }
 
-        await QueueCallAsync("ack", claimed.Message.JobId, async ct => { await queue.AckAsync(claimed, ct); return true; });
+        await QueueCallAsync("ack", claimed.Message.JobId, async ct => { await queue.AckAsync([claimed], ct); return true; });
     }
 
     /// <summary>Retries a PostgreSQL write with exponential backoff (100 ms to 5 s, jittered) until it commits or the worker gives up.</summary>

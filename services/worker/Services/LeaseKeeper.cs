@@ -57,7 +57,7 @@ public sealed partial class LeaseKeeper : IAsyncDisposable
             {
                 try
                 {
-                    if (!await _queue.RenewAsync(_job, _stop.Token))
+                    if ((await _queue.RenewAsync([_job], _stop.Token)).Count > 0)
                     {
                         _lost = true;
                         LogLeaseLost(_logger, _job.Message.JobId);

@@ -88,7 +88,7 @@ internal sealed class QueueBench(IJobQueue queue, int clients)
             var calls = 0;
             while (claimed.TryDequeue(out var job))
             {
-                await queue.AckAsync(job, CancellationToken.None);
+                await queue.AckAsync([job], CancellationToken.None);
                 calls++;
             }
 

@@ -46,7 +46,7 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
             var woken = clock.Elapsed;
             var claimed = Assert.Single(await consumer.ClaimAsync(10, CancellationToken.None));
             var pickup = clock.Elapsed;
-            await consumer.AckAsync(claimed, CancellationToken.None);
+            await consumer.AckAsync([claimed], CancellationToken.None);
             latencies.Add(pickup.TotalMilliseconds);
             Assert.True(woken < TimeSpan.FromSeconds(1), $"woken after {woken.TotalMilliseconds} ms of a 10 s timeout");
         }
