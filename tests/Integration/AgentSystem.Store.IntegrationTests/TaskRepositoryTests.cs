@@ -61,7 +61,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
     {
         var created = await Tasks.CreateAsync(NewTask(jobs: 3), CancellationToken.None);
         var jobs = created.Task.Jobs;
-        Assert.Equal(JobStart.Run, await Jobs.StartAsync(jobs[0].Id, 1, CancellationToken.None));
+        Assert.True(await StartAsync(Jobs, jobs[0].Id, 1));
 
         var cancelled = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
 
@@ -69,9 +69,9 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         Assert.Equal(TaskState.Running, cancelled.Status);   // one job still runs
         Assert.Equal([JobState.Running, JobState.Cancelled, JobState.Cancelled], cancelled.Jobs.Select(j => j.Status));
         Assert.All(cancelled.Jobs.Skip(1), j => Assert.NotNull(j.FinishedAt));
-        Assert.Equal(JobStart.Skip, await Jobs.StartAsync(jobs[1].Id, 1, CancellationToken.None));   // a worker that claims it skips it
+        Assert.False(await StartAsync(Jobs, jobs[1].Id, 1));   // a worker that claims it skips it
 
-        Assert.True(await Jobs.CompleteAsync(jobs[0].Id, "done", CancellationToken.None));
+        Assert.True(await CompleteAsync(Jobs, jobs[0].Id, "done"));
         var task = await Tasks.GetAsync(created.Task.Id, CancellationToken.None);
         Assert.Equal(TaskState.Cancelled, task!.Status);
         Assert.Equal(JobState.Succeeded, task.Jobs[0].Status);
@@ -96,8 +96,8 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
     public async Task Cancel_after_everything_succeeded_changes_nothing()
     {
         var created = await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None);
-        await Jobs.StartAsync(created.Task.Jobs[0].Id, 1, CancellationToken.None);
-        await Jobs.CompleteAsync(created.Task.Jobs[0].Id, "ok", CancellationToken.None);
+        await StartAsync(Jobs, created.Task.Jobs[0].Id, 1);
+        await CompleteAsync(Jobs, created.Task.Jobs[0].Id, "ok");
 
         var task = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
 
