@@ -1,17 +1,21 @@
 #!/usr/bin/env pwsh
 # Bootstraps and runs the build program (build/_build.csproj), the way NUKE's build.ps1 does:
 # use the dotnet on PATH when it satisfies global.json, else install that SDK into .nuke/temp with dotnet-install.
-[CmdletBinding()]
-Param(
-    [Parameter(Position = 0, Mandatory = $false, ValueFromRemainingArguments = $true)]
-    [string[]]$BuildArguments
-)
+# No Param block: with one, PowerShell would bind its common parameters (-v would become -Verbose) and the build
+# program would never see them. $args holds every argument as given.
+$BuildArguments = $args
 
 Set-StrictMode -Version 2.0
 $ErrorActionPreference = "Stop"
 [Net.ServicePointManager]::SecurityProtocol = [Net.SecurityProtocolType]::Tls12
 
-$ScriptDir = Split-Path $MyInvocation.MyCommand.Path -Parent
+# The physical path: reached through a symbolic link, MSBuild would see the project under the link's path and the
+# compiler the sources under the real one, and .editorconfig would then apply to none of them. Setting the process's
+# working directory and reading it back resolves every link on the way (getcwd), as `pwd -P` does in build.sh.
+$PreviousDirectory = [Environment]::CurrentDirectory
+[Environment]::CurrentDirectory = Split-Path $MyInvocation.MyCommand.Path -Parent
+$ScriptDir = [Environment]::CurrentDirectory
+[Environment]::CurrentDirectory = $PreviousDirectory
 $BuildProjectFile = Join-Path $ScriptDir "build/_build.csproj"
 $TempDirectory = Join-Path $ScriptDir ".nuke/temp"
 $BuildOutput = Join-Path $TempDirectory "bin"
@@ -46,19 +50,31 @@ else {
             (New-Object System.Net.WebClient).DownloadFile($DotNetInstallUrl, $InstallScript)
         }
         catch {
-            Write-Error "Could not download $DotNetInstallUrl. Install the .NET SDK $Channel (https://dotnet.microsoft.com/download) and put 'dotnet' on PATH, then run this again."
+            Write-Error "Could not download $DotNetInstallUrl. Install the .NET SDK $Channel (https://dotnet.microsoft.com/download) and put 'dotnet' on PATH, then run this again." -ErrorAction Continue
             exit 1
         }
         & $InstallScript -InstallDir $DotNetDirectory -Channel $Channel -NoPath
-        if ($LASTEXITCODE -ne 0) { Write-Error "dotnet-install failed. Install the .NET SDK $Channel yourself and put 'dotnet' on PATH."; exit 1 }
+        if ($LASTEXITCODE -ne 0) { Write-Error "dotnet-install failed. Install the .NET SDK $Channel yourself and put 'dotnet' on PATH." -ErrorAction Continue; exit 1 }
     }
     $env:DOTNET_ROOT = $DotNetDirectory
     $env:PATH = "$DotNetDirectory$([IO.Path]::PathSeparator)$env:PATH"
 }
 
-Write-Output "Compiling the build program (build/)..."
-$BuildLog = & $DotNetExe build $BuildProjectFile -o $BuildOutput -nologo --verbosity quiet -nodeReuse:false 2>&1
-if ($LASTEXITCODE -ne 0) { $BuildLog | Write-Output; Write-Error "The build program failed to compile (see above)."; exit $LASTEXITCODE }
+# Rebuild the build program only when its inputs are newer than the last build of it.
+$Stamp = Join-Path $BuildOutput "_build.dll"
+$Stale = -not (Test-Path $Stamp)
+if (-not $Stale) {
+    $Built = (Get-Item $Stamp).LastWriteTimeUtc
+    $Inputs = @(Get-ChildItem (Join-Path $ScriptDir "build") -Recurse -File | Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' }) +
+        @("Directory.Build.props", "Directory.Packages.props", "global.json", "nuget.config" | ForEach-Object { Join-Path $ScriptDir $_ } | Where-Object { Test-Path $_ } | Get-Item)
+    $Stale = @($Inputs | Where-Object { $_.LastWriteTimeUtc -gt $Built }).Count -gt 0
+}
+if ($Stale) {
+    Write-Output "Compiling the build program (build/)..."
+    $BuildLog = & $DotNetExe build $BuildProjectFile -o $BuildOutput -nologo --verbosity quiet -nodeReuse:false 2>&1
+    if ($LASTEXITCODE -ne 0) { $BuildLog | Write-Output; Write-Error "The build program failed to compile (see above)." -ErrorAction Continue; exit $LASTEXITCODE }
+    (Get-Item $Stamp).LastWriteTimeUtc = [DateTime]::UtcNow
+}
 
 Push-Location $ScriptDir
 try {

@@ -3,7 +3,9 @@
 # use the dotnet on PATH when it satisfies global.json, else install that SDK into .nuke/temp with dotnet-install.
 set -eo pipefail
 
-SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The physical path (-P): reached through a symbolic link, MSBuild would see the project under the link's path and the
+# compiler the sources under the real one, and .editorconfig would then apply to none of them.
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 BUILD_PROJECT_FILE="$SCRIPT_DIR/build/_build.csproj"
 BUILD_OUTPUT="$SCRIPT_DIR/.nuke/temp/bin"
 TEMP_DIRECTORY="$SCRIPT_DIR/.nuke/temp"

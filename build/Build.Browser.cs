@@ -1,4 +1,5 @@
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build;
 
@@ -16,12 +17,10 @@ partial class Build
                 Log.Info($"Chromium: {ChromiumPath}");
                 return;
             }
-            if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/bin/apt-get"))
-                throw new TargetFailedException($"No Chromium at {ChromiumPath}. Install Chromium (or Chrome) and set CHROMIUM_PATH to its executable.");
+            if (!Apt.CanInstall(out var why))
+                throw new TargetFailedException($"No Chromium at {ChromiumPath}. Install Chromium (or Chrome) and set CHROMIUM_PATH to its executable ({why}, so the build cannot).");
             Log.Warning("No Chromium found; installing Debian's chromium package for the browser tests.");
-            var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-            ProcessRunner.Run("apt-get", ["update", "-qq"], environment: environment, cancellationToken: CancellationToken);
-            ProcessRunner.Run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], environment: environment, cancellationToken: CancellationToken);
+            Apt.Install(["chromium"], StepLogs, CancellationToken);
             if (!File.Exists(ChromiumPath)) throw new TargetFailedException($"apt-get installed chromium, but {ChromiumPath} is not there.");
         });
 }

@@ -13,6 +13,9 @@ partial class Build
     [Parameter("Prefix for official image names, for a registry mirror (e.g. mirror.example.com/)")]
     readonly string RegistryPrefix = "";
 
+    /// <summary>Where long steps (apt-get, debootstrap, base image builds) write their whole output.</summary>
+    string StepLogs => Path.Combine(ArtifactsDirectory, "logs");
+
     DockerEngine? _docker;
     DockerEngine Docker => _docker ?? throw new InvalidOperationException("DockerEngine has not run.");
 
@@ -26,7 +29,7 @@ partial class Build
         .Description("Makes sure a Docker engine answers; as root on Debian/Ubuntu installs docker.io and starts dockerd")
         .Executes(() =>
         {
-            var engine = new DockerEngine(Path.Combine(RootDirectory, ".nuke", "temp"));
+            var engine = new DockerEngine(Path.Combine(RootDirectory, ".nuke", "temp"), StepLogs);
             Log.Info(engine.Ensure(CancellationToken));
             Log.Info($"Engine {engine.ServerVersion}; CLI {engine.Cli}; BuildKit {(engine.BuildKit ? "on" : "off")}.");
             _docker = engine;
@@ -39,7 +42,8 @@ partial class Build
         {
             var infrastructure = InfrastructureEntry.ReadAll(File.ReadAllText(Path.Combine(RootDirectory, ServiceCatalog.FileName)));
             var images = BaseImageCatalog.All(infrastructure, HostCaBundle, DotnetRoot, NodeBinary);
-            var builder = new BaseImageBuilder(Docker, Path.Combine(RootDirectory, "build", "images"), Path.Combine(RootDirectory, ".nuke", "temp", "images"), CancellationToken);
+            var builder = new BaseImageBuilder(Docker, Path.Combine(RootDirectory, "build", "images"), Path.Combine(RootDirectory, ".nuke", "temp", "images"),
+                Path.Combine(StepLogs, "base-images"), CancellationToken);
             _baseImages = builder.Provide(images, BaseImageSource, RegistryPrefix);
 
             var table = new TextTable("Image", "Uses", "Action", "Time");

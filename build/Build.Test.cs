@@ -6,13 +6,13 @@ namespace AgentSystem.Build;
 
 partial class Build
 {
-    /// <summary>Test projects below this folder need containers; every other test project is a unit test.</summary>
+    /// <summary>Test projects below this folder need containers; those below tests/System drive the composed system (SystemTest); every other test project is a unit test.</summary>
     const string IntegrationTestsFolder = "tests/Integration";
 
     string TestResultsDirectory => Path.Combine(ArtifactsDirectory, "test-results");
     string ContainerTimingsFile => Path.Combine(TestResultsDirectory, "container-timings.jsonl");
 
-    List<string> AffectedUnitTests => Changes.TestProjects.Where(p => !PathUtil.IsUnder(p, IntegrationTestsFolder)).ToList();
+    List<string> AffectedUnitTests => Changes.TestProjects.Where(p => !PathUtil.IsUnder(p, IntegrationTestsFolder) && !PathUtil.IsUnder(p, SystemTestsFolder)).ToList();
     List<string> AffectedIntegrationTests => Changes.TestProjects.Where(p => PathUtil.IsUnder(p, IntegrationTestsFolder)).ToList();
 
     TestTally? _tally;
@@ -56,8 +56,8 @@ partial class Build
         });
 
     Target Test => _ => _
-        .Description("Runs unit and integration tests and validates the manifests; prints 'N passed, N failed' as the last line")
-        .DependsOn(UnitTest, IntegrationTest, ValidateManifests)
+        .Description("Runs unit, integration and system tests (the images composed) and validates the manifests; prints 'N passed, N failed' as the last line")
+        .DependsOn(UnitTest, IntegrationTest, SystemTest, ValidateManifests)
         .Executes(() => Log.Info($"All tests: {_tally ?? TestTally.Empty}"));
 
     /// <summary>Results of earlier runs would be counted again, so the folder starts empty once per build.</summary>

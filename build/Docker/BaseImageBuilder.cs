@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build.Docker;
 
@@ -13,8 +14,9 @@ public sealed record BaseImageOutcome(BaseImage Image, string Reference, string 
 /// <summary>
 /// Makes the base images available: pulled from a registry, or built locally from Debian's packages. A local image is
 /// rebuilt only when its inputs (recipe files, parent image, streamed files' versions) change: their hash is a label.
+/// Each build's output goes to a log of its own in <paramref name="logDirectory"/>; the console gets a line per step.
 /// </summary>
-public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory, string workDirectory, CancellationToken cancellationToken)
+public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory, string workDirectory, string logDirectory, CancellationToken cancellationToken)
 {
     private const string InputsLabel = "agentsystem.inputs";
     private const string MissingImage = "missing";
@@ -69,22 +71,21 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
     {
         if (!File.Exists("/usr/sbin/debootstrap"))
         {
-            if (Environment.UserName != "root")
-                throw new TargetFailedException("Local base images need debootstrap: install it (apt-get install debootstrap) or use --base-images registry.");
-            var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-            ProcessRunner.Run("apt-get", ["update", "-qq"], environment: environment, cancellationToken: cancellationToken);
-            ProcessRunner.Run("apt-get", ["install", "-y", "-qq", "debootstrap"], environment: environment, cancellationToken: cancellationToken);
+            if (!Apt.CanInstall(out var why))
+                throw new TargetFailedException($"Local base images need debootstrap: install it (apt-get install debootstrap) or use --base-images registry ({why}).");
+            Apt.Install(["debootstrap"], logDirectory, cancellationToken);
         }
         var rootfs = Path.Combine(workDirectory, "debian-rootfs");
         if (Directory.Exists(rootfs)) ProcessRunner.Run("rm", ["-rf", rootfs], cancellationToken: cancellationToken);
-        ProcessRunner.Run("debootstrap", ["--variant=minbase", $"--include={string.Join(',', DebootstrapPackages)}", DebianSuite, rootfs, Mirror],
+        var log = LogFor(image);
+        LoggedStep.Run($"  debootstrap {DebianSuite}", log, "debootstrap", ["--variant=minbase", $"--include={string.Join(',', DebootstrapPackages)}", DebianSuite, rootfs, Mirror],
             cancellationToken: cancellationToken);
         File.WriteAllText(Path.Combine(rootfs, "etc/apt/sources.list"),
             $"deb {Mirror} {DebianSuite} main\ndeb {Mirror} {DebianSuite}-updates main\ndeb {SecurityMirror} {DebianSuite}-security main\n");
         // Keep images small and free of this machine's package caches.
         ProcessRunner.Run("sh", ["-c", $"rm -rf '{rootfs}'/var/cache/apt/archives/*.deb '{rootfs}'/var/lib/apt/lists/* '{rootfs}'/usr/share/doc/* '{rootfs}'/usr/share/man/*"],
             cancellationToken: cancellationToken);
-        ProcessRunner.Run("bash", ["-c",
+        LoggedStep.Run($"  docker import {image.Local}", log, "bash", ["-c",
             $"set -o pipefail; tar -C '{rootfs}' -c . | '{docker.Cli}' import --change 'CMD [\"bash\"]' --change 'LABEL {InputsLabel}={inputs}' - {image.Local}"],
             cancellationToken: cancellationToken);
         ProcessRunner.Run("rm", ["-rf", rootfs], cancellationToken: cancellationToken);
@@ -106,8 +107,8 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
             tar.Append($" -C '{staged}' '{target}'");
         }
         var arguments = string.Concat(BuildArguments(image).Select(pair => $" --build-arg {pair.Name}={pair.Reference}"));
-        ProcessRunner.Run("bash", ["-c",
-            $"set -o pipefail; {tar} | '{docker.Cli}' build --label {InputsLabel}={inputs}{arguments} -t {image.Local} -"],
+        LoggedStep.Run($"  docker build {image.Local}", LogFor(image), "bash", ["-c",
+            $"set -o pipefail; {tar} | '{docker.Cli}' build --progress=plain --label {InputsLabel}={inputs}{arguments} -t {image.Local} -"],
             environment: docker.BuildEnvironment, cancellationToken: cancellationToken);
     }
 
@@ -123,6 +124,15 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         yield return ("BASE_IMAGE", Outcomes.First(o => o.Image.Recipe == LocalRecipe.Debootstrap).Reference);
         foreach (var earlier in Outcomes.Where(o => dockerfile.Contains($"ARG {o.Image.Variable}=", StringComparison.Ordinal)))
             yield return (earlier.Image.Variable, earlier.Reference);
+    }
+
+    /// <summary>A fresh log per image and run.</summary>
+    private string LogFor(BaseImage image)
+    {
+        var log = Path.Combine(logDirectory, image.Name + ".log");
+        Directory.CreateDirectory(logDirectory);
+        if (File.Exists(log)) File.Delete(log);
+        return log;
     }
 
     /// <summary>Everything that decides the image's content, hashed: recipe files, parent image, streamed files.</summary>

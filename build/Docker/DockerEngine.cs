@@ -1,4 +1,5 @@
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build.Docker;
 
@@ -6,7 +7,9 @@ namespace AgentSystem.Build.Docker;
 /// Finds a Docker engine that answers, or on Debian/Ubuntu as root installs docker.io and starts dockerd, and picks a
 /// docker CLI that can build with BuildKit.
 /// </summary>
-public sealed class DockerEngine(string logDirectory)
+/// <param name="logDirectory">Where dockerd's log goes (it outlives the build).</param>
+/// <param name="stepLogDirectory">Where the logs of installing it go.</param>
+public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
 {
     private const int StartTimeoutSeconds = 60;
     /// <summary>Docker CLIs from 23 on need the buildx plugin for BuildKit; 20.10 has it built in.</summary>
@@ -26,7 +29,7 @@ public sealed class DockerEngine(string logDirectory)
     public string Ensure(CancellationToken cancellationToken)
     {
         var clis = CandidateClis();
-        if (clis.Count == 0 && !CanProvision(out _))
+        if (clis.Count == 0 && !Apt.CanInstall(out _))
             throw new TargetFailedException("No docker CLI on PATH. Install Docker (Docker Desktop, or docker.io / docker-ce) and start it.");
 
         string action;
@@ -34,7 +37,7 @@ public sealed class DockerEngine(string logDirectory)
         {
             action = $"Docker engine {version} answers.";
         }
-        else if (CanProvision(out var why))
+        else if (Apt.CanInstall(out var why))
         {
             Log.Warning("No Docker engine answers; this is root on Debian/Ubuntu, so the build provisions one (docker.io + dockerd).");
             Provision(cancellationToken);
@@ -98,31 +101,10 @@ public sealed class DockerEngine(string logDirectory)
         return int.TryParse(output.Split('.')[0], out var major) ? major : int.MaxValue;
     }
 
-    private static bool CanProvision(out string why)
-    {
-        if (!OperatingSystem.IsLinux()) { why = "this is not Linux"; return false; }
-        if (Environment.UserName != "root") { why = "not running as root"; return false; }
-        var osRelease = File.Exists("/etc/os-release") ? File.ReadAllText("/etc/os-release") : "";
-        if (!osRelease.Contains("ID=debian", StringComparison.Ordinal) && !osRelease.Contains("ID=ubuntu", StringComparison.Ordinal) &&
-            !osRelease.Contains("ID_LIKE=debian", StringComparison.Ordinal))
-        {
-            why = "not Debian or Ubuntu";
-            return false;
-        }
-        why = "";
-        return true;
-    }
-
     private void Provision(CancellationToken cancellationToken)
     {
         if (!File.Exists("/usr/sbin/dockerd") && !File.Exists("/usr/bin/dockerd"))
-        {
-            Log.Info("Installing docker.io with apt-get...");
-            var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
-            ProcessRunner.Run("apt-get", ["update", "-qq"], environment: environment, cancellationToken: cancellationToken);
-            ProcessRunner.Run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "docker.io", "iptables", "ca-certificates"],
-                environment: environment, cancellationToken: cancellationToken);
-        }
+            Apt.Install(["docker.io", "iptables", "ca-certificates"], stepLogDirectory, cancellationToken);
 
         Directory.CreateDirectory(logDirectory);
         var log = Path.Combine(logDirectory, "dockerd.log");

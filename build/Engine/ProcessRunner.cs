@@ -24,6 +24,29 @@ public static class ProcessRunner
         IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
         Execute(fileName, arguments, workingDirectory, environment, capture: true, cancellationToken);
 
+    /// <summary>
+    /// Runs a tool with its output (stdout and stderr, in order of arrival) appended to <paramref name="logFile"/> and
+    /// each line handed to <paramref name="onLine"/>; returns the exit code.
+    /// </summary>
+    public static int RunToLog(string fileName, IEnumerable<string> arguments, string logFile, Action<string>? onLine = null,
+        string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logFile))!);
+        using var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
+        var gate = new object();
+        void Write(string? line)
+        {
+            if (line is null) return;
+            lock (gate)
+            {
+                log.WriteLine(line);
+                onLine?.Invoke(line);
+            }
+        }
+        log.WriteLine($"$ {fileName} {string.Join(' ', arguments)}");
+        return Execute(fileName, arguments, workingDirectory, environment, capture: true, cancellationToken, Write).ExitCode;
+    }
+
     internal static void Track(Process process, string description) => Running[process] = description;
 
     internal static void Untrack(Process process) => Running.TryRemove(process, out _);
@@ -48,7 +71,7 @@ public static class ProcessRunner
     }
 
     private static ProcessResult Execute(string fileName, IEnumerable<string> arguments, string? workingDirectory,
-        IReadOnlyDictionary<string, string>? environment, bool capture, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string>? environment, bool capture, CancellationToken cancellationToken, Action<string?>? lines = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -77,8 +100,8 @@ public static class ProcessRunner
         Running[process] = description;
         try
         {
-            var output = capture ? process.StandardOutput.ReadToEndAsync(CancellationToken.None) : Task.FromResult("");
-            var error = capture ? process.StandardError.ReadToEndAsync(CancellationToken.None) : Task.FromResult("");
+            var output = !capture ? Task.FromResult("") : lines is null ? process.StandardOutput.ReadToEndAsync(CancellationToken.None) : Pump(process.StandardOutput, lines);
+            var error = !capture ? Task.FromResult("") : lines is null ? process.StandardError.ReadToEndAsync(CancellationToken.None) : Pump(process.StandardError, lines);
             using (cancellationToken.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }))
             {
                 process.WaitForExit();
@@ -90,6 +113,13 @@ public static class ProcessRunner
         {
             Running.TryRemove(process, out _);
         }
+    }
+
+    /// <summary>Hands each line of a stream to <paramref name="lines"/> as it arrives; the text itself is not kept.</summary>
+    private static async Task<string> Pump(StreamReader reader, Action<string?> lines)
+    {
+        while (await reader.ReadLineAsync(CancellationToken.None) is { } line) lines(line);
+        return "";
     }
 }
 

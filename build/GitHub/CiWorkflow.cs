@@ -4,7 +4,9 @@ namespace AgentSystem.Build.GitHub;
 
 /// <summary>
 /// The GitHub Actions workflow of this repository: one job finds the affected services, then a dynamic matrix tests
-/// each in its own job (what NUKE's generator cannot express: no matrix from outputs, no <c>needs</c>, no job outputs).
+/// each in its own job and builds its image (what NUKE's generator cannot express: no matrix from outputs, no
+/// <c>needs</c>, no job outputs); one job runs the composed system's tests; on a push to main one job, the only one
+/// allowed to write packages, pushes the images to GHCR.
 /// </summary>
 public static class CiWorkflow
 {
@@ -12,6 +14,9 @@ public static class CiWorkflow
 
     /// <summary>A pull request compares with its base; a push with the commit before it (unknown on a new branch: everything).</summary>
     private const string BaseExpression = "${{ github.event.pull_request.base.sha || github.event.before }}";
+
+    /// <summary>Where the images go: GitHub's container registry, under the repository's owner.</summary>
+    private const string Registry = "ghcr.io/${{ github.repository_owner }}";
 
     public static string Generate()
     {
@@ -54,10 +59,9 @@ public static class CiWorkflow
         Line("    steps:");
         Checkout(Line);
         SetupDotnet(Line);
-        Line("      - uses: actions/setup-node@v4");
-        Line("        with:");
-        Line("          node-version: 20");
-        Line($"      - run: ./build.sh Test --base \"{BaseExpression}\" --service \"${{{{ matrix.service }}}}\"");
+        SetupNode(Line);
+        // Each service's job builds its image too, named for GHCR so the publish job only has to push it.
+        Line($"      - run: ./build.sh Test Images --base \"{BaseExpression}\" --service \"${{{{ matrix.service }}}}\" --registry \"{Registry}\"");
         // GitHub's Ubuntu runners carry Google Chrome, not Debian's chromium; the browser tests take either.
         Line("        env:");
         Line("          CHROMIUM_PATH: /usr/bin/google-chrome");
@@ -66,6 +70,56 @@ public static class CiWorkflow
         Line("        with:");
         Line("          name: test-results-${{ matrix.service }}");
         Line("          path: artifacts/test-results");
+        // The "shared" entry has no image, and Images writes images.json only when it built one.
+        Line("      - name: Save the image");
+        Line("        if: hashFiles('artifacts/images.json') != ''");
+        Line("        run: docker save --output artifacts/image.tar $(jq -r '.[].image' artifacts/images.json)");
+        Line("      - uses: actions/upload-artifact@v4");
+        Line("        if: hashFiles('artifacts/image.tar') != ''");
+        Line("        with:");
+        Line("          name: image-${{ matrix.service }}");
+        Line("          path: artifacts/image.tar");
+        Line("          retention-days: 1");
+        Line();
+        Line("  system:");
+        Line("    needs: affected");
+        Line("    if: needs.affected.outputs.any == 'true'");
+        Line("    runs-on: ubuntu-latest");
+        Line("    steps:");
+        Checkout(Line);
+        SetupDotnet(Line);
+        SetupNode(Line);
+        Line($"      - run: ./build.sh SystemTest --base \"{BaseExpression}\"");
+        Line("        env:");
+        Line("          CHROMIUM_PATH: /usr/bin/google-chrome");
+        Line("      - uses: actions/upload-artifact@v4");
+        Line("        if: always()");
+        Line("        with:");
+        Line("          name: system-test");
+        Line("          path: |");
+        Line("            artifacts/test-results");
+        Line("            artifacts/system");
+        Line("            artifacts/images");
+        Line();
+        Line("  publish:");
+        Line("    # Only a push to main publishes, and only this job may write packages.");
+        Line("    needs: [test, system]");
+        Line("    if: github.event_name == 'push' && github.ref == 'refs/heads/main'");
+        Line("    runs-on: ubuntu-latest");
+        Line("    permissions:");
+        Line("      contents: read");
+        Line("      packages: write");
+        Line("    steps:");
+        Line("      - uses: actions/download-artifact@v4");
+        Line("        with:");
+        Line("          pattern: image-*");
+        Line("          path: images");
+        Line("      - run: echo \"${{ secrets.GITHUB_TOKEN }}\" | docker login ghcr.io --username \"${{ github.actor }}\" --password-stdin");
+        Line("      - name: Push the images the test jobs built");
+        Line("        run: |");
+        Line("          for archive in images/*/image.tar; do");
+        Line("            docker load --input \"$archive\" | sed -n 's/^Loaded image: //p' | while read -r image; do docker push \"$image\"; done");
+        Line("          done");
         return yaml.ToString();
     }
 
@@ -74,6 +128,13 @@ public static class CiWorkflow
         line("      - uses: actions/checkout@v4");
         line("        with:");
         line("          fetch-depth: 0");
+    }
+
+    private static void SetupNode(Action<string> line)
+    {
+        line("      - uses: actions/setup-node@v4");
+        line("        with:");
+        line("          node-version: 20");
     }
 
     private static void SetupDotnet(Action<string> line)

@@ -12,16 +12,21 @@ public sealed class AffectedDetector(string root)
     /// <param name="baseRef">The ref to compare with; null for the merge-base of HEAD and origin/main (else main).</param>
     public AffectedResult Detect(string? baseRef, bool all)
     {
+        // git finds the base and the changes in its own processes while this one lists and reads the projects.
+        var changes = all ? null : Task.Run(() =>
+        {
+            var found = ResolveBase(baseRef);
+            return (Base: found, Changed: found.Commit is null ? [] : _git.ChangedSince(found.Commit));
+        });
         var (files, untracked) = _git.ListFiles();
         var catalog = ServiceCatalog.Load(root, files);
         var graph = ProjectGraph.Load(root, files);
-        if (all) return Everything(catalog, graph, null, null, "--all: everything selected");
+        if (changes is null) return Everything(catalog, graph, null, null, "--all: everything selected");
 
-        var (baseCommit, description, noBaseReason) = ResolveBase(baseRef);
+        var ((baseCommit, description, noBaseReason), diff) = changes.GetAwaiter().GetResult();
         if (baseCommit is null) return Everything(catalog, graph, null, null, noBaseReason!);
-
-        var changed = _git.ChangedSince(baseCommit).Concat(untracked).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        return Classify(catalog, graph, changed) with { Base = baseCommit, BaseDescription = description };
+        var changed = diff.Concat(untracked).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return Classify(catalog, graph, changed, root, files, path => _git.Show(baseCommit, path)) with { Base = baseCommit, BaseDescription = description };
     }
 
     private (string? Commit, string? Description, string? NoBaseReason) ResolveBase(string? baseRef)
@@ -33,15 +38,15 @@ public sealed class AffectedDetector(string root)
                 ? (null, null, $"--base {baseRef} names no commit in this clone{(_git.IsShallow() ? " (a shallow clone: fetch more history)" : "")}: everything selected")
                 : (commit, $"--base {baseRef}", null);
         }
-        if (_git.ResolveCommit("HEAD") is null) return (null, null, "no commit yet to compare with: everything selected");
         foreach (var candidate in new[] { "origin/main", "main" })
         {
-            if (_git.ResolveCommit(candidate) is null) continue;
-            var mergeBase = _git.MergeBase("HEAD", candidate);
+            var (mergeBase, noSuchCommit) = _git.MergeBase("HEAD", candidate);
             if (mergeBase is not null) return (mergeBase, $"merge-base of HEAD and {candidate}", null);
+            if (noSuchCommit) continue;
             if (_git.IsShallow())
                 return (null, null, $"shallow clone: HEAD and {candidate} share no commit here (fetch full history, e.g. fetch-depth: 0, or pass --base): everything selected");
         }
+        if (_git.ResolveCommit("HEAD") is null) return (null, null, "no commit yet to compare with: everything selected");
         return (null, null, "no base found (no origin/main or main with a common commit; pass --base REF): everything selected");
     }
 
@@ -59,22 +64,35 @@ public sealed class AffectedDetector(string root)
     };
 
     /// <summary>Decides, file by file, what each change affects. Public so the rules can be tested without git.</summary>
-    public static AffectedResult Classify(ServiceCatalog catalog, ProjectGraph graph, IReadOnlyList<string> changed)
+    /// <param name="files">Every file of the repository (for central package files); the graph's files when null.</param>
+    /// <param name="readAtBase">A file's text at the base commit (null when absent there), to compare central package versions.</param>
+    public static AffectedResult Classify(ServiceCatalog catalog, ProjectGraph graph, IReadOnlyList<string> changed,
+        string? root = null, IReadOnlyList<string>? files = null, Func<string, string?>? readAtBase = null)
     {
         var origins = new Dictionary<string, Origin>(StringComparer.Ordinal);
         var serviceReasons = catalog.Services.ToDictionary(s => s.Name, _ => new List<string>());
         var ignored = new List<(string, string)>();
         var globalReasons = new List<string>();
+        var packageFiles = CentralPackages.Related(graph, changed);
 
         foreach (var file in changed)
         {
             if (AffectedRules.IsDocumentation(file)) { ignored.Add((file, "documentation")); continue; }
             if (AffectedRules.IsGlobalInput(file)) { globalReasons.Add($"{file}: global input, affects everything"); continue; }
+            if (PathUtil.FileName(file) == ImportGraph.PackagesProps) continue; // decided below, package by package
             if (AffectedRules.IsDirectoryWideMsBuildInput(file))
             {
                 var folder = PathUtil.DirectoryOf(file);
-                var label = $"{file} (applies to the .NET projects below {(folder.Length == 0 ? "the root" : folder + "/")})";
-                AddOrigin(origins, file, label, graph.Below(folder, ProjectKind.Dotnet));
+                var below = $"the .NET projects below {(folder.Length == 0 ? "the root" : folder + "/")}";
+                // Directory.Build.props/.targets reach the projects that import them (the nearest one, or one above it that
+                // it imports); one deleted reached, before, projects below its folder; .editorconfig and the rest apply by folder.
+                var importers = graph.ImportersOf(file).ToList();
+                if (PathUtil.FileName(file) is ImportGraph.BuildProps or ImportGraph.BuildTargets && (importers.Count > 0 || Exists(root, file)))
+                {
+                    AddUses(origins, file, importers, $"{file} (applies to {below})");
+                    continue;
+                }
+                AddOrigin(origins, file, $"{file} ({(Exists(root, file) ? "applies to" : "deleted; it applied to")} {below})", graph.Below(folder, ProjectKind.Dotnet));
                 continue;
             }
             if (ServiceInputOf(catalog, file) is { } input)
@@ -87,9 +105,33 @@ public sealed class AffectedDetector(string root)
                 foreach (var reasons in serviceReasons.Values) reasons.Add($"{file}: manifest shared by every service");
                 continue;
             }
-            var owners = graph.OwnersOf(file).Concat(graph.ImportersOf(file)).Distinct().ToList();
-            if (owners.Count == 0) { ignored.Add((file, "no project owns it")); continue; }
-            foreach (var owner in owners) AddOrigin(origins, owner.Path, file, [owner]);
+
+            var uses = graph.UsesOf(file, out var removedBy);
+            AddUses(origins, file, uses, file);
+            // A project file gone while others still reference it breaks their build.
+            var referencing = ProjectGraph.IsProjectFile(file) && graph.Find(file) is null ? graph.ReferencesTo(file).ToList() : [];
+            if (referencing.Count > 0) AddOrigin(origins, file, $"{file} (deleted, still referenced)", referencing);
+            if (uses.Count > 0 || referencing.Count > 0) continue;
+
+            // An import whose path is a property we cannot read may name any .props or .targets file.
+            var unknown = IsMsBuildFile(file) ? graph.UnknownImports.ToList() : [];
+            foreach (var (project, written, where) in unknown)
+                AddOrigin(origins, $"{file}|{written}|{where}", $"{file} (may be imported through {written} in {where})", [project]);
+            if (unknown.Count > 0 || packageFiles.Contains(file)) continue;
+            ignored.Add((file, removedBy is null ? "no project owns it" : $"removed from its project by {removedBy}"));
+        }
+
+        if (globalReasons.Count == 0 && packageFiles.Count > 0)
+        {
+            var effect = readAtBase is null || root is null
+                ? new CentralPackages.Effect([], $"{packageFiles[0]}: changed, and there is no base to compare package versions with")
+                : CentralPackages.Analyze(root, graph, files ?? [.. graph.Projects.Select(p => p.Path)], changed, readAtBase);
+            if (effect.Undecidable is { } why) globalReasons.Add($"{why}: everything selected");
+            foreach (var (project, label) in effect.Projects) AddOrigin(origins, $"{project.Path}|{label}", label, [project]);
+            if (effect.Projects.Count == 0 && effect.Undecidable is null)
+            {
+                foreach (var file in packageFiles) ignored.Add((file, "no project references a package whose version changed"));
+            }
         }
 
         if (globalReasons.Count > 0)
@@ -168,6 +210,26 @@ public sealed class AffectedDetector(string root)
         if (origins.TryGetValue(key, out var existing)) existing.ExtraFiles++;
         else origins[key] = new Origin(label, [.. seeds]);
     }
+
+    /// <summary>One origin per way of taking the file, so files taken the same way by the same projects count as one.</summary>
+    private static void AddUses(Dictionary<string, Origin> origins, string file, IEnumerable<FileUse> uses, string directLabel)
+    {
+        foreach (var use in uses.Where(u => u.How is UseKind.Folder or UseKind.Item))
+        {
+            var label = use.How == UseKind.Folder ? file : $"{file} -> {use.Detail}";
+            AddOrigin(origins, $"{use.Project.Path}|{use.Detail}", label, [use.Project]);
+        }
+        foreach (var group in uses.Where(u => u.How is UseKind.Import or UseKind.DirectoryFile).GroupBy(u => u.Detail))
+        {
+            var label = group.Key.Length == 0 ? directLabel : $"{file} -> imported by {group.Key}";
+            AddOrigin(origins, $"{file}|{group.Key}", label, group.Select(u => u.Project));
+        }
+    }
+
+    private static bool Exists(string? root, string file) => root is null || File.Exists(Path.Combine(root, file));
+
+    private static bool IsMsBuildFile(string file) =>
+        Path.GetExtension(file).ToLowerInvariant() is ".props" or ".targets" or ".proj" or ".projitems";
 
     /// <summary>Breadth-first from each origin through dependents, so each chain is a shortest one.</summary>
     private static Dictionary<string, List<string>> FollowDependents(ProjectGraph graph, IEnumerable<Origin> origins)

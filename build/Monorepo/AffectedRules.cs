@@ -7,8 +7,7 @@ public static class AffectedRules
     public static bool IsGlobalInput(string path)
     {
         var name = PathUtil.FileName(path);
-        return name.Equals("Directory.Packages.props", StringComparison.OrdinalIgnoreCase)
-            || name.Equals("global.json", StringComparison.OrdinalIgnoreCase)
+        return name.Equals("global.json", StringComparison.OrdinalIgnoreCase)
             || name.Equals("nuget.config", StringComparison.OrdinalIgnoreCase)
             || path == ".config/dotnet-tools.json"
             || path is "build.sh" or "build.ps1" or "build.cmd" or ServiceCatalog.FileName

@@ -36,10 +36,19 @@ public sealed class Git(string root)
         return result.ExitCode == 0 ? result.Output.Trim() : null;
     }
 
-    public string? MergeBase(string a, string b)
+    /// <summary>The best common ancestor; none when the two share no commit, or (NoSuchCommit) when one names no commit.</summary>
+    public (string? Commit, bool NoSuchCommit) MergeBase(string a, string b)
     {
         var result = ProcessRunner.Capture("git", ["merge-base", a, b], Root);
-        return result.ExitCode == 0 ? result.Output.Trim() : null;
+        // git merge-base exits 1 when there is no common ancestor, 128 when a name is not a commit.
+        return result.ExitCode == 0 ? (result.Output.Trim(), false) : (null, result.ExitCode != 1);
+    }
+
+    /// <summary>A file's text at a commit; null when it did not exist there.</summary>
+    public string? Show(string commit, string path)
+    {
+        var result = ProcessRunner.Capture("git", ["show", $"{commit}:{path}"], Root);
+        return result.ExitCode == 0 ? result.Output : null;
     }
 
     public bool IsShallow() => Run("rev-parse", "--is-shallow-repository").Trim() == "true";

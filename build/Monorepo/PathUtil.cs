@@ -20,18 +20,27 @@ public static class PathUtil
     /// <summary>Removes "." and ".." segments; null when the path climbs above the root.</summary>
     public static string? Normalize(string path)
     {
-        var parts = new List<string>();
-        foreach (var part in path.Replace('\\', '/').Split('/'))
+        path = path.Replace('\\', '/');
+        if (!path.Contains("./", StringComparison.Ordinal) && !path.Contains("//", StringComparison.Ordinal)
+            && !path.StartsWith('/') && !path.EndsWith('/') && !path.EndsWith('.')) return path;
+        // Called for thousands of ProjectReferences per run: build the result in place rather than split and join.
+        Span<char> buffer = path.Length <= 512 ? stackalloc char[path.Length] : new char[path.Length];
+        var length = 0;
+        foreach (var range in path.AsSpan().Split('/'))
         {
+            var part = path.AsSpan(range);
             if (part is "" or ".") continue;
-            if (part == "..")
+            if (part is "..")
             {
-                if (parts.Count == 0) return null;
-                parts.RemoveAt(parts.Count - 1);
+                if (length == 0) return null;
+                length = Math.Max(buffer[..length].LastIndexOf('/'), 0);
+                continue;
             }
-            else parts.Add(part);
+            if (length > 0) buffer[length++] = '/';
+            part.CopyTo(buffer[length..]);
+            length += part.Length;
         }
-        return string.Join('/', parts);
+        return new string(buffer[..length]);
     }
 
     /// <summary>True when <paramref name="path"/> is <paramref name="directory"/> or inside it ("" is the root).</summary>

@@ -69,6 +69,7 @@ public sealed record ServiceCatalog(IReadOnlyList<ServiceEntry> Services, IReadO
     private static IEnumerable<ServiceEntry> ByConvention(IEnumerable<string> files, HashSet<string> known, List<ServiceEntry> declared)
     {
         var candidates = files
+            .Where(f => f.StartsWith("services/", StringComparison.Ordinal))
             .Select(f => f.Split('/'))
             .Where(p => p.Length == 3 && p[0] == "services" && (p[2] == "package.json" || p[2].EndsWith(".csproj", StringComparison.Ordinal)))
             .GroupBy(p => p[1], StringComparer.Ordinal);

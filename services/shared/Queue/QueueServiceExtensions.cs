@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Trace;
 using StackExchange.Redis;
 
 // eShop's convention (as ServiceDefaults): the extensions are in scope in every Program.cs without a using.
@@ -50,6 +51,10 @@ public static class QueueServiceExtensions
 
         // AspNetCore.HealthChecks.Redis: PING on the shared multiplexer (a cluster also reports its state).
         builder.Services.AddHealthChecks().AddRedis(static services => services.GetRequiredService<IConnectionMultiplexer>(), HealthCheckName, tags: [ReadyTag]);
+
+        // Redis commands as client spans of the request or job that sent them (the client's profiler API, on the
+        // shared multiplexer); this takes effect where the host adds tracing (ServiceDefaults' AddTelemetry).
+        builder.Services.ConfigureOpenTelemetryTracerProvider(static tracing => tracing.AddRedisInstrumentation());
 
         return builder;
     }

@@ -6,7 +6,8 @@ namespace AgentSystem.Affected.Benchmark;
 /// <summary>
 /// Writes a git monorepo with a realistic reference graph: projects in layers (core libraries at the bottom, services
 /// at the top), each referencing a few projects of lower layers with a bias towards popular ones, a test project for
-/// about a third of them, a Directory.Build.props per area, several source files per project, and a service catalog.
+/// about a third of them, a Directory.Build.props per area importing the root one, central package versions, several source files per project,
+/// and a service catalog.
 /// </summary>
 internal sealed class MonorepoGenerator(int projectCount, int seed = 42)
 {
@@ -56,10 +57,19 @@ internal sealed class MonorepoGenerator(int projectCount, int seed = 42)
             files++;
         }
         Write(root, "Directory.Build.props", "<Project><PropertyGroup><Nullable>enable</Nullable></PropertyGroup></Project>");
+        Write(root, "Directory.Packages.props", """
+            <Project>
+              <ItemGroup>
+                <PackageVersion Include="Microsoft.Extensions.Logging" Version="10.0.0" />
+                <PackageVersion Include="Microsoft.NET.Test.Sdk" Version="18.0.1" />
+                <PackageVersion Include="xunit" Version="2.9.3" />
+              </ItemGroup>
+            </Project>
+            """);
         Write(root, "global.json", "{ \"sdk\": { \"version\": \"10.0.100\" } }");
         Write(root, "services/catalog.json", Catalog(paths.Where(p => p.StartsWith("services/", StringComparison.Ordinal))));
         Write(root, "README.md", "# generated");
-        files += 4;
+        files += 5;
 
         Git(root, "init", "-q", "-b", "main");
         Git(root, "add", "-A");

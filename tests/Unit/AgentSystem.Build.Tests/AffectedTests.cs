@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AgentSystem.Build.Monorepo;
+using static AgentSystem.Build.Tests.Selected;
 
 namespace AgentSystem.Build.Tests;
 
@@ -13,9 +14,6 @@ public sealed class AffectedTests : IDisposable
 
     private AffectedResult Detect(string? baseRef = null, bool all = false) => new AffectedDetector(_repo.Root).Detect(baseRef, all);
 
-    private static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).Order().ToArray();
-
-    private static string Reason(AffectedResult result, string service) => string.Join(" | ", result.Services.Single(s => s.Name == service).Reasons);
 
     [Fact]
     public void Nothing_changed_selects_nothing()
@@ -100,7 +98,6 @@ public sealed class AffectedTests : IDisposable
     }
 
     [Theory]
-    [InlineData("Directory.Packages.props")]
     [InlineData("global.json")]
     [InlineData("nuget.config")]
     [InlineData(".config/dotnet-tools.json")]
@@ -199,7 +196,7 @@ public sealed class AffectedTests : IDisposable
         _repo.Append("eng/common.props", "\n");
         var result = Detect(baseRef: "HEAD");
         Assert.Equal(["worker"], Names(result));
-        Assert.Equal("eng/common.props -> Worker", Reason(result, "worker"));
+        Assert.Equal("eng/common.props -> imported by services/worker/Worker.csproj -> Worker", Reason(result, "worker"));
     }
 
     [Fact]

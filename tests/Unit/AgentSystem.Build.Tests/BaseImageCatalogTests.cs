@@ -24,7 +24,7 @@ public class BaseImageCatalogTests
         var images = FromRepository();
 
         Assert.Equal(LocalRecipe.Debootstrap, images[0].Recipe);
-        Assert.Equal(["debian", "runtime-deps", "sdk", "node", "nginx", "postgres", "redis", "reaper"], images.Select(i => i.Name));
+        Assert.Equal(["debian", "runtime-deps", "sdk", "node", "busybox", "nginx", "postgres", "redis", "reaper"], images.Select(i => i.Name));
         Assert.All(images.Skip(1), image => Assert.Equal(LocalRecipe.Dockerfile, image.Recipe));
         Assert.Equal(("/dotnet", "dotnet"), images.Single(i => i.Name == "sdk").Streamed[0]);
     }

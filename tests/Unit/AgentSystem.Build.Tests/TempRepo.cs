@@ -1,4 +1,5 @@
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build.Tests;
 
@@ -49,8 +50,11 @@ internal sealed class TempRepo : IDisposable
         return repo;
     }
 
-    public static string Project(params string[] references) =>
-        $"""<Project Sdk="Microsoft.NET.Sdk"><ItemGroup>{string.Concat(references.Select(r => $"<ProjectReference Include=\"{r}\" />"))}</ItemGroup></Project>""";
+    public static string Project(params string[] references) => ProjectWith("", references);
+
+    /// <summary>An SDK project with more XML (items, imports, properties) after its ProjectReferences.</summary>
+    public static string ProjectWith(string body, params string[] references) =>
+        $"""<Project Sdk="Microsoft.NET.Sdk"><ItemGroup>{string.Concat(references.Select(r => $"<ProjectReference Include=\"{r}\" />"))}</ItemGroup>{body}</Project>""";
 
     public static string TestProject(params string[] references) =>
         Project(references).Replace("<ItemGroup>", "<ItemGroup><PackageReference Include=\"Microsoft.NET.Test.Sdk\" />", StringComparison.Ordinal);
@@ -82,4 +86,13 @@ internal sealed class TempRepo : IDisposable
     {
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
+}
+
+/// <summary>What affected-detection tests read from a result.</summary>
+internal static class Selected
+{
+    public static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).Order().ToArray();
+
+    /// <summary>One service's reasons, joined by " | ".</summary>
+    public static string Reason(AffectedResult result, string service) => string.Join(" | ", result.Services.Single(s => s.Name == service).Reasons);
 }

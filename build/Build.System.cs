@@ -1,0 +1,161 @@
+using System.Globalization;
+using AgentSystem.Build.Docker;
+using AgentSystem.Build.Engine;
+using AgentSystem.Build.Monorepo;
+
+namespace AgentSystem.Build;
+
+partial class Build
+{
+    const string ComposeFile = "services/docker-compose.yml";
+    const string SystemTestsFolder = "tests/System";
+    const string SystemTestProject = "tests/System/AgentSystem.Stack.Tests/AgentSystem.Stack.Tests.csproj";
+    static readonly TimeSpan SystemHealthDeadline = TimeSpan.FromMinutes(3);
+    /// <summary>Two workers, so one can be killed mid-job while the other finishes its work.</summary>
+    static readonly Dictionary<string, int> SystemScale = new() { ["worker"] = 2 };
+
+    [Parameter("Compose project name of the system SystemUp, SystemTest and SystemDown work on")]
+    readonly string SystemName = "agentsystem";
+
+    [Parameter("Host port of the composed system's gateway (0: any free port)")]
+    readonly int SystemGatewayPort = 8080;
+
+    [Parameter("Host port of the composed system's frontend (0: any free port)")]
+    readonly int SystemFrontendPort = 3000;
+
+    [Parameter("API key the composed system's gateway accepts (the frontend's server sends it)")]
+    readonly string SystemApiKey = "dev-key";
+
+    string SystemArtifacts => Path.Combine(ArtifactsDirectory, "system");
+
+    Target SystemUp => _ => _
+        .Description("Runs the whole system on Docker from the images (compose), waits until every service is healthy, prints the addresses")
+        .DependsOn(Images, BaseImages)
+        .Executes(() =>
+        {
+            var compose = StartSystem(SystemName, SystemGatewayPort, SystemFrontendPort);
+            PrintSystem(compose);
+        });
+
+    Target SystemDown => _ => _
+        .Description("Removes the composed system: its containers, networks and volumes, nothing else")
+        .DependsOn(DockerEngine)
+        .After(SystemUp, SystemTest)
+        .Executes(() =>
+        {
+            var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), SystemName, StepLogs, CancellationToken);
+            compose.Down();
+        });
+
+    Target SystemTest => _ => _
+        .Description("Drives the composed system through the gateway (tasks, chat, bad input, a worker killed, Redis restarted) and the page in Chromium")
+        .DependsOn(Images, BaseImages, Chromium)
+        .After(SystemUp, UnitTest, IntegrationTest)
+        .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
+        .OnlyWhenStatic(() => AffectedImageServices.Count > 0 || Changes.TestProjects.Any(p => PathUtil.IsUnder(p, SystemTestsFolder)),
+            "no service with an image is affected")
+        .Executes(() =>
+        {
+            PrepareTestResults();
+            var before = (_testFailures.Count, _tally!.Failed);
+            // A system SystemUp started (in this run or before) is tested as it is; otherwise one of this run's own, on
+            // free ports and under a name of its own, removed afterwards whatever happened.
+            var running = SystemRunning(SystemName);
+            var name = running ? SystemName : $"{SystemName}-test-{Environment.ProcessId}";
+            Log.Info(running ? $"Testing the running system '{name}'." : $"Starting a system of its own for the test: '{name}'.");
+            Compose? compose = null;
+            try
+            {
+                // A short lease on a system of its own, so a killed worker's job is back in the queue within seconds.
+                compose = running ? StartSystem(name, SystemGatewayPort, SystemFrontendPort)
+                    : StartSystem(name, 0, 0, new() { ["AGENTSYSTEM_QUEUE_VISIBILITY_TIMEOUT"] = "00:00:05" });
+                RunSystemTests(compose);
+            }
+            finally
+            {
+                if (compose is not null)
+                {
+                    var logs = compose.SaveLogs(Path.Combine(SystemArtifacts, "logs"));
+                    Log.Info($"Container logs: {LoggedStep.DisplayPath(logs)}");
+                    if (!running) compose.Down();
+                }
+                else if (!running)
+                {
+                    Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken).Down();
+                }
+            }
+            TallyAndCheck("system", before);
+        });
+
+    /// <summary>Builds the images this run has not (services not affected), then brings the system up and waits for it.</summary>
+    Compose StartSystem(string name, int gatewayPort, int frontendPort, Dictionary<string, string>? settings = null)
+    {
+        var catalog = Changes.Catalog ?? throw new TargetFailedException($"{ServiceCatalog.FileName} could not be read.");
+        var missing = catalog.Services.Where(s => HasDockerfile(s) && !_images.ContainsKey(s.Name)).ToList();
+        if (missing.Count > 0)
+        {
+            Log.Info($"The system needs every image; building those not affected too (their layers are usually cached): {string.Join(", ", missing.Select(s => s.Name))}");
+            BuildImages(missing);
+        }
+
+        var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);
+        foreach (var (variable, image) in BaseImageEnvironment) compose.Environment[variable] = image;
+        foreach (var (service, image) in _images) compose.Environment[Compose.ImageVariable(service)] = image.Image;
+        compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = gatewayPort == 0 ? "" : gatewayPort.ToString(CultureInfo.InvariantCulture);
+        compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = frontendPort == 0 ? "" : frontendPort.ToString(CultureInfo.InvariantCulture);
+        compose.Environment["AGENTSYSTEM_API_KEY"] = SystemApiKey;
+        foreach (var (variable, value) in settings ?? []) compose.Environment[variable] = value;
+        try
+        {
+            compose.Up(SystemScale);
+            var containers = compose.WaitHealthy(SystemHealthDeadline);
+            Log.Info($"{containers.Count(c => c.Healthy)} container(s) healthy, {containers.Count(c => c.Completed)} one-shot(s) done.");
+        }
+        catch (TargetFailedException)
+        {
+            Log.Error($"The system did not come up; container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}");
+            throw;
+        }
+        return compose;
+    }
+
+    bool SystemRunning(string name) => Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken)
+        .Containers().Any(c => c.Status == "running");
+
+    void PrintSystem(Compose compose)
+    {
+        var table = new TextTable("Service", "Address");
+        table.AddRow("frontend", $"http://{compose.PublishedAddress("frontend", ContainerPort("frontend"))}");
+        table.AddRow("gateway", $"http://{compose.PublishedAddress("gateway", ContainerPort("gateway"))}");
+        foreach (var line in table.Render()) Log.Info(line);
+        Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; API key '{SystemApiKey}'. ./build.sh SystemDown removes it.");
+    }
+
+    /// <summary>A service's port inside its container, from the catalog.</summary>
+    int ContainerPort(string service) => Changes.Catalog?.Find(service)?.Ports is [var port, ..]
+        ? port : throw new TargetFailedException($"{ServiceCatalog.FileName} gives {service} no port.");
+
+    void RunSystemTests(Compose compose)
+    {
+        var environment = new Dictionary<string, string>(DotnetEnvironment)
+        {
+            ["AGENTSYSTEM_STACK_GATEWAY"] = $"http://{compose.PublishedAddress("gateway", ContainerPort("gateway"))}",
+            ["AGENTSYSTEM_STACK_FRONTEND"] = $"http://{compose.PublishedAddress("frontend", ContainerPort("frontend"))}",
+            ["AGENTSYSTEM_STACK_PROJECT"] = compose.Project,
+            ["AGENTSYSTEM_STACK_API_KEY"] = SystemApiKey,
+            ["AGENTSYSTEM_STACK_DOCKER"] = Docker.Cli,
+            ["CHROMIUM_PATH"] = ChromiumPath,
+        };
+        Log.Info($"dotnet test {SystemTestProject} against {environment["AGENTSYSTEM_STACK_GATEWAY"]} (frontend {environment["AGENTSYSTEM_STACK_FRONTEND"]})");
+        try
+        {
+            ProcessRunner.Run("dotnet", ["test", SystemTestProject, "-c", Configuration.ToString(), "--logger", "trx",
+                "--results-directory", Path.Combine(TestResultsDirectory, "system-tests"), "-nodeReuse:false"],
+                RootDirectory, environment, CancellationToken);
+        }
+        catch (ToolFailedException e)
+        {
+            _testFailures.Add($"dotnet test {SystemTestProject}: {e.Message}");
+        }
+    }
+}

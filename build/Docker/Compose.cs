@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Text.Json;
+using AgentSystem.Build.Engine;
+using AgentSystem.Build.Tools;
+
+namespace AgentSystem.Build.Docker;
+
+/// <summary>One container of a compose project, as <c>docker inspect</c> reports it.</summary>
+public sealed record ComposeContainer(string Id, string Name, string Service, string Status, string? Health, int ExitCode)
+{
+    /// <summary>Up and, when the image has a health check, healthy.</summary>
+    public bool Healthy => Status == "running" && Health is null or "healthy";
+
+    /// <summary>A one-shot (a migration) that finished well.</summary>
+    public bool Completed => Status == "exited" && ExitCode == 0;
+
+    public override string ToString() => $"{Service} ({Name}): {Status}{(Health is null ? "" : $", {Health}")}{(Status == "exited" ? $", exit code {ExitCode}" : "")}";
+}
+
+/// <summary>
+/// The compose file driven through whichever Compose is here: <c>docker compose</c> (v2), else <c>docker-compose</c>
+/// (1.29, Debian's), which the build installs as root on Debian or Ubuntu, as it installs docker.io.
+/// </summary>
+public sealed class Compose
+{
+    private readonly DockerEngine _docker;
+    private readonly string _file;
+    private readonly string _logDirectory;
+    private readonly CancellationToken _cancellationToken;
+
+    public string Project { get; }
+
+    /// <summary>The command: "docker compose" or "docker-compose".</summary>
+    public IReadOnlyList<string> Command { get; }
+
+    /// <summary>What the compose file interpolates: images, ports, the API key.</summary>
+    public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
+
+    private Compose(DockerEngine docker, IReadOnlyList<string> command, string file, string project, string logDirectory, CancellationToken cancellationToken)
+    {
+        (_docker, Command, _file, Project, _logDirectory, _cancellationToken) = (docker, command, file, project, logDirectory, cancellationToken);
+    }
+
+    /// <summary>The variable the compose file names a service's image by: AGENTSYSTEM_GATEWAY_IMAGE.</summary>
+    public static string ImageVariable(string service) => $"AGENTSYSTEM_{service.ToUpperInvariant().Replace('-', '_')}_IMAGE";
+
+    public static Compose Find(DockerEngine docker, string file, string project, string logDirectory, CancellationToken cancellationToken) =>
+        new(docker, FindCommand(docker, logDirectory, cancellationToken), file, project, logDirectory, cancellationToken);
+
+    private static IReadOnlyList<string> FindCommand(DockerEngine docker, string logDirectory, CancellationToken cancellationToken)
+    {
+        foreach (var cli in new[] { docker.Cli, "docker" }.Distinct())
+        {
+            if (Answers(cli, ["compose", "version"], cancellationToken)) return [cli, "compose"];
+        }
+        if (Answers("docker-compose", ["version"], cancellationToken)) return ["docker-compose"];
+        if (!Apt.CanInstall(out var why))
+            throw new TargetFailedException($"No Docker Compose here: install the compose plugin (docker compose) or docker-compose, then run this again ({why}, so the build cannot).");
+        Log.Warning("No Docker Compose here; this is root on Debian/Ubuntu, so the build installs Debian's docker-compose.");
+        Apt.Install(["docker-compose"], logDirectory, cancellationToken);
+        return Answers("docker-compose", ["version"], cancellationToken) ? ["docker-compose"]
+            : throw new TargetFailedException("apt-get installed docker-compose, but 'docker-compose version' does not answer.");
+    }
+
+    private static bool Answers(string fileName, string[] arguments, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return ProcessRunner.Capture(fileName, arguments, cancellationToken: cancellationToken).ExitCode == 0;
+        }
+        catch (ToolFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Starts (or brings up to date) every service; the output goes to the log.</summary>
+    public void Up(IReadOnlyDictionary<string, int> scale)
+    {
+        var arguments = new List<string> { "up", "--detach", "--no-build", "--remove-orphans" };
+        foreach (var (service, count) in scale) arguments.AddRange(["--scale", $"{service}={count}"]);
+        LoggedStep.Run($"compose up ({Project})", LogPath("up"), Command[0], [.. Arguments(arguments)], environment: RunEnvironment(), cancellationToken: _cancellationToken);
+    }
+
+    /// <summary>Removes the project's containers, networks and volumes: nothing else.</summary>
+    public void Down() =>
+        LoggedStep.Run($"compose down ({Project})", LogPath("down"), Command[0], [.. Arguments(["down", "--volumes", "--remove-orphans", "--timeout", "10"])],
+            environment: RunEnvironment(), cancellationToken: _cancellationToken);
+
+    /// <summary>Waits until every service is healthy and every one-shot has finished well; fails with their states otherwise.</summary>
+    public IReadOnlyList<ComposeContainer> WaitHealthy(TimeSpan deadline)
+    {
+        var watch = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        while (true)
+        {
+            var containers = Containers();
+            var failed = containers.FirstOrDefault(c => c.Status == "exited" && c.ExitCode != 0);
+            if (failed is not null)
+                throw new TargetFailedException($"{failed} while starting. {string.Join("; ", containers)}");
+            var waiting = containers.Where(c => !c.Healthy && !c.Completed).ToList();
+            if (containers.Count > 0 && waiting.Count == 0) return containers;
+            if (watch.Elapsed > deadline)
+                throw new TargetFailedException($"Not healthy within {deadline.TotalSeconds:0} s: {string.Join("; ", waiting)}.");
+            if (watch.Elapsed - lastReport >= TimeSpan.FromSeconds(10))
+            {
+                lastReport = watch.Elapsed;
+                Log.Info($"  waiting for {string.Join(", ", waiting.Select(c => c.Service).Distinct())} ({LoggedStep.Elapsed(watch.Elapsed)})");
+            }
+            Thread.Sleep(1000);
+        }
+    }
+
+    /// <summary>The project's containers, found by the label both Compose versions put on them.</summary>
+    public IReadOnlyList<ComposeContainer> Containers()
+    {
+        var ids = ProcessRunner.Capture(_docker.Cli, ["ps", "--all", "--quiet", "--filter", $"label=com.docker.compose.project={Project}"],
+            cancellationToken: _cancellationToken).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (ids.Length == 0) return [];
+        var inspect = ProcessRunner.Capture(_docker.Cli, ["inspect", .. ids], cancellationToken: _cancellationToken);
+        if (inspect.ExitCode != 0) return [];
+        using var document = JsonDocument.Parse(inspect.Output);
+        return document.RootElement.EnumerateArray().Select(c =>
+        {
+            var state = c.GetProperty("State");
+            var labels = c.GetProperty("Config").GetProperty("Labels");
+            var health = state.TryGetProperty("Health", out var h) && h.ValueKind == JsonValueKind.Object ? h.GetProperty("Status").GetString() : null;
+            return new ComposeContainer(c.GetProperty("Id").GetString()!, c.GetProperty("Name").GetString()!.TrimStart('/'),
+                labels.GetProperty("com.docker.compose.service").GetString()!, state.GetProperty("Status").GetString()!, health, state.GetProperty("ExitCode").GetInt32());
+        }).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>The host address a published port ended up on ("127.0.0.1:49153").</summary>
+    public string PublishedAddress(string service, int port)
+    {
+        var result = ProcessRunner.Capture(Command[0], [.. Arguments(["port", service, port.ToString(System.Globalization.CultureInfo.InvariantCulture)])],
+            environment: RunEnvironment(), cancellationToken: _cancellationToken);
+        var address = result.Output.Trim().Split('\n')[0].Trim();
+        if (result.ExitCode != 0 || address.Length == 0)
+            throw new TargetFailedException($"{service} publishes no port {port}: {result.Error.Trim()}");
+        return address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes every container's logs to FOLDER/NAME.log; returns the folder.</summary>
+    public string SaveLogs(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var container in Containers())
+        {
+            var logs = ProcessRunner.Capture(_docker.Cli, ["logs", "--timestamps", container.Id], cancellationToken: CancellationToken.None);
+            File.WriteAllText(Path.Combine(folder, container.Name + ".log"), $"{container}{System.Environment.NewLine}{logs.Output}{logs.Error}");
+        }
+        return folder;
+    }
+
+    private IEnumerable<string> Arguments(IEnumerable<string> command) =>
+        Command.Skip(1).Concat(["--file", _file, "--project-name", Project]).Concat(command);
+
+    private Dictionary<string, string> RunEnvironment() => new(Environment) { ["DOCKER_CLI_HINTS"] = "false" };
+
+    private string LogPath(string action) => Path.Combine(_logDirectory, $"compose-{Project}-{action}.log");
+}

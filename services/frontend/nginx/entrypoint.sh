@@ -1,0 +1,24 @@
+#!/bin/sh
+# Renders /etc/agentsystem/nginx.conf with the gateway's address and the API key from the environment into /tmp (the
+# root file system may be read-only), then runs nginx in the foreground.
+#   GATEWAY_URL  where nginx reaches the gateway     (default http://gateway:8080)
+#   API_KEY      sent to the gateway as X-Api-Key     (default empty: no key)
+set -eu
+
+gateway="${GATEWAY_URL:-http://gateway:8080}"
+gateway="${gateway%/}"
+key="${API_KEY:-}"
+
+# Both land inside nginx's configuration: refuse anything that could change its meaning.
+if ! printf '%s' "$gateway" | grep -Eq '^https?://[A-Za-z0-9.-]+(:[0-9]+)?$'; then
+    echo "frontend: GATEWAY_URL must be http(s)://host[:port] with no path, got '$gateway'" >&2
+    exit 1
+fi
+if ! printf '%s' "$key" | grep -Eq '^[A-Za-z0-9._~+/=-]*$'; then
+    echo "frontend: API_KEY may hold only letters, digits and . _ ~ + / = -" >&2
+    exit 1
+fi
+
+sed -e "s|@GATEWAY_URL@|$gateway|g" -e "s|@API_KEY@|$key|g" /etc/agentsystem/nginx.conf > /tmp/nginx.conf
+echo "frontend: serving on :3000, /api/ -> $gateway (api key $([ -n "$key" ] && echo set || echo 'not set'))"
+exec nginx -c /tmp/nginx.conf -e stderr -g 'daemon off;'

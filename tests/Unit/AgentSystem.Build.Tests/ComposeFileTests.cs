@@ -1,0 +1,98 @@
+using AgentSystem.Build.Docker;
+using AgentSystem.Build.Monorepo;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace AgentSystem.Build.Tests;
+
+/// <summary>services/docker-compose.yml says what services/catalog.json says: services, images, ports, dependencies.</summary>
+public class ComposeFileTests
+{
+    private const string File = "services/docker-compose.yml";
+
+    private static YamlMappingNode ComposeServices()
+    {
+        var yaml = new YamlStream();
+        // Merge keys (<<: *service) as both Compose versions read them.
+        yaml.Load(new MergingParser(new Parser(new StringReader(RepositoryFiles.Read(File)))));
+        return (YamlMappingNode)((YamlMappingNode)yaml.Documents.Single().RootNode)["services"];
+    }
+
+    private static YamlMappingNode Service(string name) =>
+        ComposeServices().Children.TryGetValue(name, out var node) ? (YamlMappingNode)node : throw new Xunit.Sdk.XunitException($"{File} has no service '{name}'");
+
+    private static IEnumerable<string> DependsOn(YamlMappingNode service) =>
+        service.Children.TryGetValue("depends_on", out var node) ? ((YamlMappingNode)node).Children.Keys.Select(k => k.ToString()) : [];
+
+    public static TheoryData<string> Services => [.. RepositoryFiles.Catalog.Services.Select(s => s.Name)];
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_catalog_service_runs_its_image_after_what_it_depends_on(string name)
+    {
+        var entry = RepositoryFiles.Catalog.Find(name)!;
+        var service = Service(name);
+        Assert.Equal($"${{{Compose.ImageVariable(name)}:-{entry.Image}:dev}}", service["image"].ToString());
+        Assert.Equal(entry.Dockerfile, ((YamlMappingNode)service["build"])["dockerfile"].ToString());
+        Assert.Empty(entry.DependsOn.Except(DependsOn(service)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_catalog_service_runs_as_shipped_read_only_as_1654_without_capabilities(string name)
+    {
+        var service = Service(name);
+        Assert.Equal("1654:1654", service["user"].ToString());
+        Assert.Equal("true", service["read_only"].ToString());
+        Assert.Equal(["ALL"], ((YamlSequenceNode)service["cap_drop"]).Select(n => n.ToString()));
+    }
+
+    [Fact]
+    public void Only_the_gateway_and_the_frontend_are_published_on_their_catalog_ports_on_loopback_by_default()
+    {
+        var published = ComposeServices().Children.Where(s => ((YamlMappingNode)s.Value).Children.ContainsKey("ports")).ToDictionary(
+            s => s.Key.ToString(), s => ((YamlSequenceNode)((YamlMappingNode)s.Value)["ports"]).Single().ToString());
+        Assert.Equal(["frontend", "gateway"], published.Keys.Order());
+        foreach (var (name, mapping) in published)
+        {
+            var port = RepositoryFiles.Catalog.Find(name)!.Ports[0];
+            Assert.StartsWith("${AGENTSYSTEM_BIND:-127.0.0.1}:", mapping, StringComparison.Ordinal);
+            Assert.EndsWith($"-{port}}}:{port}", mapping, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void The_infrastructure_runs_the_catalog_images_with_what_keeps_its_data()
+    {
+        // The infrastructure that runs beside the services is what publishes ports; the rest are base images.
+        foreach (var infrastructure in RepositoryFiles.Catalog.Infrastructure.Where(i => i.Ports.Count > 0))
+        {
+            var service = Service(infrastructure.Name);
+            Assert.Equal($"${{{BaseImageVariable(infrastructure.Name)}:-{infrastructure.Image}}}", service["image"].ToString());
+            Assert.NotEmpty((YamlSequenceNode)service["volumes"]);
+            Assert.True(((YamlMappingNode)service).Children.ContainsKey("healthcheck"), $"{infrastructure.Name} has no health check");
+        }
+        Assert.Contains("--appendonly", ((YamlSequenceNode)Service("redis")["command"]).Select(n => n.ToString()));
+    }
+
+    /// <summary>A migration runs its service's image with "migrate", once, before the service that needs the schema.</summary>
+    [Fact]
+    public void Migrations_run_to_completion_before_the_services_that_need_them()
+    {
+        var migrations = ComposeServices().Children.Keys.Select(k => k.ToString()).Where(n => n.EndsWith("-migrate", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["chat-migrate", "orchestrator-migrate"], migrations.Order());
+        foreach (var migration in migrations)
+        {
+            var owner = migration[..^"-migrate".Length];
+            var service = Service(migration);
+            Assert.Equal(Service(owner)["image"].ToString(), service["image"].ToString());
+            Assert.Equal(["migrate"], ((YamlSequenceNode)service["command"]).Select(n => n.ToString()));
+            Assert.Equal("no", service["restart"].ToString());
+            var condition = ((YamlMappingNode)((YamlMappingNode)Service(owner)["depends_on"])[migration])["condition"].ToString();
+            Assert.Equal("service_completed_successfully", condition);
+        }
+        Assert.Contains("orchestrator-migrate", DependsOn(Service("worker")));
+    }
+
+    private static string BaseImageVariable(string name) => new InfrastructureEntry(name, "").Variable;
+}

@@ -1,0 +1,91 @@
+using System.Text.RegularExpressions;
+using AgentSystem.Build.Docker;
+using AgentSystem.Build.Monorepo;
+
+namespace AgentSystem.Build.Tests;
+
+/// <summary>The services' Dockerfiles agree with the catalog, the project graph and the base images the build provides.</summary>
+public partial class DockerfileTests
+{
+    public static TheoryData<string> Services => [.. RepositoryFiles.Catalog.Services.Select(s => s.Name)];
+
+    private static (ServiceEntry Service, string Text) Dockerfile(string name)
+    {
+        var service = RepositoryFiles.Catalog.Find(name)!;
+        Assert.NotNull(service.Dockerfile);
+        return (service, RepositoryFiles.Read(service.Dockerfile));
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Every_base_image_is_an_argument_defaulting_to_an_official_image_the_build_can_replace(string name)
+    {
+        var (_, text) = Dockerfile(name);
+        var bases = BaseImageCatalog.All(InfrastructureEntry.ReadAll(RepositoryFiles.Read(ServiceCatalog.FileName)), "ca.crt", "/dotnet", "/usr/bin/node").ToDictionary(b => b.Name);
+        var arguments = ImageArgument().Matches(text).ToDictionary(m => m.Groups["name"].Value, m => m.Groups["default"].Value);
+        Assert.NotEmpty(arguments);
+        foreach (var (argument, official) in arguments)
+        {
+            // SDK_IMAGE -> "sdk": ./build.sh Images passes the image BaseImages provided under that name.
+            var baseName = argument[..^"_IMAGE".Length].ToLowerInvariant().Replace('_', '-');
+            Assert.True(bases.TryGetValue(baseName, out var image), $"{argument}: BaseImageCatalog has no '{baseName}'");
+            Assert.Equal(image.Official, official);
+        }
+        foreach (Match from in FromLine().Matches(text))
+            Assert.Matches(@"^\$\{[A-Z_]+_IMAGE\}$", from.Groups["image"].Value);
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void The_image_runs_as_1654_and_checks_healthz_on_the_catalog_port(string name)
+    {
+        var (service, text) = Dockerfile(name);
+        var port = service.Ports[0];
+        Assert.Matches(@"(?m)^USER 1654$", text);
+        Assert.Matches($@"(?m)^EXPOSE {port}$", text);
+        Assert.Contains($"http://127.0.0.1:{port}/healthz", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A .NET image copies exactly its project's reference closure (and restores before it copies sources), so a change
+    /// in another service never touches its layers, and a change in a library it uses always does.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_dotnet_image_copies_its_projects_and_no_others(string name)
+    {
+        var (service, text) = Dockerfile(name);
+        if (service.Kind != ServiceKind.Dotnet) return;
+        var graph = RepositoryFiles.Graph;
+        var closure = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([service.Project]);
+        while (pending.TryPop(out var project))
+        {
+            if (closure.Add(project)) foreach (var reference in graph.Find(project)!.References) pending.Push(reference);
+        }
+
+        var copies = DockerfileCopies.Sources(text);
+        var folders = copies.Where(c => c.EndsWith('/')).Select(c => c.TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
+        Assert.Equal(closure.Select(PathUtil.DirectoryOf).Order(), folders.Order());
+        var restore = text.IndexOf("dotnet restore", StringComparison.Ordinal);
+        foreach (var project in closure)
+        {
+            var projectCopy = text.IndexOf($"COPY {project} ", StringComparison.Ordinal);
+            Assert.True(projectCopy >= 0 && projectCopy < restore, $"{project} should be copied on its own before the restore");
+            Assert.True(text.IndexOf($"COPY {PathUtil.DirectoryOf(project)}/ ", StringComparison.Ordinal) > restore, $"{project}'s sources should be copied after the restore");
+        }
+    }
+
+    [Fact]
+    public void The_copies_of_a_dockerfile_are_read_across_continuation_lines_and_skip_other_stages()
+    {
+        var copies = DockerfileCopies.Sources("FROM x AS a\nCOPY a.props \\\n  b.props ./\nCOPY --from=a /app /app\nADD --chmod=644 c.txt /c\n");
+        Assert.Equal(["a.props", "b.props", "c.txt"], copies);
+    }
+
+    [GeneratedRegex(@"(?m)^ARG (?<name>[A-Z_]+_IMAGE)=(?<default>\S+)$")]
+    private static partial Regex ImageArgument();
+
+    [GeneratedRegex(@"(?m)^FROM (?<image>\S+)")]
+    private static partial Regex FromLine();
+}
