@@ -113,7 +113,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         else
         {
             log($"Reference: redis-benchmark, {options.Clients} clients, -P1 and -P16");
-            var requests = (int)(50_000 * Math.Max(0.2, options.Duration.TotalSeconds / 5));
+            var requests = (int)(20_000 * Math.Max(0.1, options.Duration.TotalSeconds / 5));
             redisRows.AddRange(await benchmark.RunAllAsync(system.Redis, options.Clients, requests, MessageLength(), cancellationToken));
         }
 

@@ -72,6 +72,11 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         await duringStop.CancelAsync();
         await during;
 
+        // The last flush first: the total histogram holds only what the flushes moved into it.
+        await ticking.CancelAsync();
+        await ticker;
+        stats.Flush(cpu.Sample(), Volatile.Read(ref stats.Target));
+
         LatencySummary? callLatency = null;
         var latency = new LatencySummary(stats.Total);
         var items = Interlocked.Read(ref stats.Items);
@@ -82,10 +87,6 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             log($"{scenario.Name}: waiting for the work to be stored");
             completions = await read(cancellationToken);
         }
-
-        await ticking.CancelAsync();
-        await ticker;
-        stats.Flush(cpu.Sample(), Volatile.Read(ref stats.Target));
 
         var timeline = stats.Timeline.ToList();
         var duration = Stopwatch.GetElapsedTime(stats.Start, Math.Max(lastDone, stats.Start + 1));

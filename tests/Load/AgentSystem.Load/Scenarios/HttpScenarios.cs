@@ -63,7 +63,8 @@ internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
             Unit = "tasks",
             WarmUp = options.WarmUp,
             Simulations = [simulation],
-            Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(20), .. simulation.IsOpen ? [Threshold.LatencyBelow(99, 2000)] : Array.Empty<Threshold>()],
+            // Loose, for a shared or small CI machine: they catch a broken path, the goals in the report measure speed.
+            Thresholds = [Threshold.ErrorRateBelow(0.01), .. simulation.IsOpen ? new[] { Threshold.LatencyBelow(99, 5000) } : new[] { Threshold.RateAtLeast(5) }],
             Reference = Wrk.Name(options.Connections),
             Init = _ =>
             {
