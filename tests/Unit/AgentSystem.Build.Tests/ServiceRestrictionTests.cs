@@ -1,6 +1,7 @@
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.GitHub;
 using AgentSystem.Build.Monorepo;
+using AgentSystem.Build.Testing;
 
 namespace AgentSystem.Build.Tests;
 
@@ -107,20 +108,34 @@ public sealed class ServiceRestrictionTests : IDisposable
 
         Assert.True(GitHubOutput.Append(file, Detect()));
 
-        Assert.Equal(["earlier=1", """services=["orchestrator","worker","shared"]""", "any=true"], File.ReadAllLines(file));
+        Assert.Equal(["earlier=1", """services=["orchestrator","worker","shared"]""", "any=true", "load=false"], File.ReadAllLines(file));
     }
 
     [Fact]
     public void Github_output_without_shared_projects_lists_only_services()
     {
         _repo.Append("services/gateway/Program.cs", "// change");
-        Assert.Equal(["""services=["gateway"]""", "any=true"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["""services=["gateway"]""", "any=true", "load=false"], GitHubOutput.Lines(Detect()));
+    }
+
+    [Fact]
+    public void Github_output_asks_for_the_load_job_when_a_project_of_the_load_harness_changed()
+    {
+        _repo.Git("checkout", "-q", "main");
+        _repo.Write(LoadTests.Project, TempRepo.Project("../../../services/shared/Queue/Queue.csproj"));
+        _repo.Commit("load harness");
+        _repo.Git("checkout", "-q", "-B", "feature");
+        _repo.Append("services/gateway/Program.cs", "// change");
+        Assert.Contains("load=false", GitHubOutput.Lines(Detect()));
+
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+        Assert.Contains("load=true", GitHubOutput.Lines(Detect()));
     }
 
     [Fact]
     public void Github_output_when_nothing_is_affected_is_an_empty_matrix_and_any_false()
     {
-        Assert.Equal(["services=[]", "any=false"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["services=[]", "any=false", "load=false"], GitHubOutput.Lines(Detect()));
     }
 
     [Fact]
