@@ -56,8 +56,8 @@ partial class Build
         });
 
     Target Test => _ => _
-        .Description("Runs unit, integration and system tests (the images composed) and validates the manifests; prints 'N passed, N failed' as the last line")
-        .DependsOn(UnitTest, IntegrationTest, SystemTest, ValidateManifests)
+        .Description("Runs unit, integration, system and load tests (the images composed) and validates the manifests; prints 'N passed, N failed' as the last line")
+        .DependsOn(UnitTest, IntegrationTest, SystemTest, LoadTest, ValidateManifests)
         .Executes(() => Log.Info($"All tests: {_tally ?? TestTally.Empty}"));
 
     /// <summary>Results of earlier runs would be counted again, so the folder starts empty once per build.</summary>

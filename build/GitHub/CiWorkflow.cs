@@ -5,8 +5,8 @@ namespace AgentSystem.Build.GitHub;
 /// <summary>
 /// The GitHub Actions workflow of this repository: one job finds the affected services, then a dynamic matrix tests
 /// each in its own job and builds its image (what NUKE's generator cannot express: no matrix from outputs, no
-/// <c>needs</c>, no job outputs); one job runs the composed system's tests; one deploys to a throwaway kind cluster
-/// when a service or k8s/ changed; on a push to main one job, the only one
+/// <c>needs</c>, no job outputs); one job runs the composed system's tests; one the load tests when the queue path is
+/// affected; one deploys to a throwaway kind cluster when a service or k8s/ changed; on a push to main one job, the only one
 /// allowed to write packages, pushes the images to GHCR.
 /// </summary>
 public static class CiWorkflow
@@ -49,6 +49,7 @@ public static class CiWorkflow
         Line("      services: ${{ steps.affected.outputs.services }}");
         Line("      any: ${{ steps.affected.outputs.any }}");
         Line("      deploy: ${{ steps.affected.outputs.deploy }}");
+        Line("      load: ${{ steps.affected.outputs.load }}");
         Line("    steps:");
         Checkout(Line);
         SetupDotnet(Line);
@@ -133,6 +134,23 @@ public static class CiWorkflow
         Line("            artifacts/images");
         Line("            artifacts/kustomize");
         Line("          if-no-files-found: ignore");
+        Line();
+        Line("  load:");
+        Line("    # The queue path under load (tests/Load) when the queue, store, worker, orchestrator or gateway changed.");
+        Line("    needs: affected");
+        Line("    if: needs.affected.outputs.load == 'true'");
+        Line("    runs-on: ubuntu-latest");
+        Line("    steps:");
+        Checkout(Line);
+        SetupDotnet(Line);
+        // The references measured in the same run: redis-benchmark (redis-tools) and wrk.
+        Line("      - run: sudo apt-get update && sudo apt-get install --yes redis-tools wrk");
+        Line($"      - run: ./build.sh LoadTest --base \"{BaseExpression}\"");
+        Line("      - uses: actions/upload-artifact@v4");
+        Line("        if: always()");
+        Line("        with:");
+        Line("          name: load-report");
+        Line("          path: artifacts/load");
         Line();
         Line("  publish:");
         Line("    # Only a push to main publishes, and only this job may write packages.");

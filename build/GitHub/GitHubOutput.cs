@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AgentSystem.Build.Monorepo;
+using AgentSystem.Build.Testing;
 
 namespace AgentSystem.Build.GitHub;
 
@@ -10,16 +11,18 @@ public static class GitHubOutput
     public const string VariableName = "GITHUB_OUTPUT";
 
     /// <summary>
-    /// <c>services=["gateway","shared"]</c> (compact JSON for <c>fromJson</c>), <c>any=true|false</c>, and
-    /// <c>deploy=true|false</c>: a service is affected (every change under k8s/ affects one), so the deploy job runs.
+    /// <c>services=["gateway","shared"]</c> (compact JSON for <c>fromJson</c>), <c>any=true|false</c>,
+    /// <c>deploy=true|false</c> (a service is affected, and every change under k8s/ affects one, so the deploy job runs)
+    /// and <c>load=true|false</c> (the load job runs: <see cref="LoadTests.Affected"/>).
     /// </summary>
     public static IReadOnlyList<string> Lines(AffectedResult changes)
     {
+        ArgumentNullException.ThrowIfNull(changes);
         var entries = changes.MatrixEntries();
-        return [$"services={JsonSerializer.Serialize(entries)}", $"any={Flag(entries.Count > 0)}", $"deploy={Flag(changes.Services.Count > 0)}"];
+        return [$"services={JsonSerializer.Serialize(entries)}", $"any={Flag(entries.Count > 0)}", $"deploy={Flag(changes.Services.Count > 0)}", $"load={Flag(LoadTests.Affected(changes))}"];
     }
 
-    static string Flag(bool value) => value ? "true" : "false";
+    private static string Flag(bool value) => value ? "true" : "false";
 
     /// <summary>Appends <see cref="Lines"/> to <paramref name="path"/>, as GitHub expects; false when no path is given.</summary>
     /// <param name="path">The value of <see cref="VariableName"/>, passed in so tests never touch the process environment.</param>

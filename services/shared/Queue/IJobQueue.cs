@@ -4,24 +4,31 @@ namespace AgentSystem.Queue;
 
 /// <summary>
 /// The job queue's fast path (docs/queue.md): at-least-once delivery with leases. PostgreSQL stays the source of
-/// truth; every method is one round trip to Redis.
+/// truth; every method is one round trip to Redis for a batch of up to <see cref="MaxBatch"/> jobs (larger batches
+/// are split into calls of that size, sent together).
 /// </summary>
 public interface IJobQueue
 {
+    /// <summary>Jobs one script call handles at most (Lua's stack bounds how many arguments one Redis command takes).</summary>
+    const int MaxBatch = 1000;
+
     /// <summary>Enqueues the messages not already queued or in processing (idempotent per job id) and wakes workers.</summary>
     Task<int> EnqueueAsync(IReadOnlyCollection<JobMessage> jobs, CancellationToken cancellationToken);
 
-    /// <summary>Takes up to <paramref name="max"/> jobs, first in first out, each leased for the visibility timeout.</summary>
+    /// <summary>Takes up to <paramref name="max"/> jobs (at most <see cref="MaxBatch"/>), first in first out, each leased for the visibility timeout.</summary>
     Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken);
 
-    /// <summary>Done: removes the job from processing. Call only after its result is committed.</summary>
-    Task AckAsync(ClaimedJob job, CancellationToken cancellationToken);
+    /// <summary>
+    /// Done: removes the jobs from processing. Call only after their results are committed. Returns how many leases were
+    /// still held (a lost lease means the job was reclaimed: its other delivery settles it).
+    /// </summary>
+    Task<int> AckAsync(IReadOnlyCollection<ClaimedJob> jobs, CancellationToken cancellationToken);
 
     /// <summary>Failed: back to the queue with attempt + 1, or to the dead-letter list when attempts are used up.</summary>
     Task<NackOutcome> NackAsync(ClaimedJob job, string reason, CancellationToken cancellationToken);
 
-    /// <summary>Extends the lease of a job still running; false when the lease was lost (reclaimed meanwhile).</summary>
-    Task<bool> RenewAsync(ClaimedJob job, CancellationToken cancellationToken);
+    /// <summary>Extends the leases of jobs still held; returns those whose lease was lost (reclaimed meanwhile).</summary>
+    Task<IReadOnlyList<ClaimedJob>> RenewAsync(IReadOnlyCollection<ClaimedJob> jobs, CancellationToken cancellationToken);
 
     /// <summary>Moves jobs whose lease expired back to the queue (or dead-letters them); safe to run from every worker.</summary>
     Task<ReclaimResult> ReclaimExpiredAsync(CancellationToken cancellationToken);

@@ -19,46 +19,70 @@ internal static class QueueScripts
 
         """;
 
-    /// <summary>KEYS: queue, known. ARGV: notify channel, then (job id, message) pairs. Returns how many were pushed.</summary>
+    /// <summary>
+    /// KEYS: queue, known. ARGV: notify channel, then (job id, message) pairs. Pushes, in one LPUSH, each message whose
+    /// job id was not known yet; returns how many were pushed.
+    /// </summary>
     public const string Enqueue = """
-        local pushed = 0
+        local fresh = {}
         for i = 2, #ARGV, 2 do
           if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
-            redis.call('LPUSH', KEYS[1], ARGV[i + 1])
-            pushed = pushed + 1
+            fresh[#fresh + 1] = ARGV[i + 1]
           end
         end
-        if pushed > 0 then
-          redis.call('PUBLISH', ARGV[1], pushed)
+        if #fresh > 0 then
+          redis.call('LPUSH', KEYS[1], unpack(fresh))
+          redis.call('PUBLISH', ARGV[1], #fresh)
         end
-        return pushed
-        """;
-
-    /// <summary>KEYS: queue, processing. ARGV: max, lease ms. Returns { deadline, message... }, oldest first.</summary>
-    public const string Claim = Now + """
-        local deadline = now + tonumber(ARGV[2])
-        local claimed = { deadline }
-        for i = 1, tonumber(ARGV[1]) do
-          local message = redis.call('RPOP', KEYS[1])
-          if not message then
-            break
-          end
-          redis.call('ZADD', KEYS[2], deadline, message)
-          claimed[#claimed + 1] = message
-        end
-        return claimed
+        return #fresh
         """;
 
     /// <summary>
-    /// KEYS: processing, known. ARGV: message, job id. Returns 1 when the lease was held. A lease already lost (the
-    /// job was reclaimed and requeued as a new message) leaves the job id known: the requeued copy still counts.
+    /// KEYS: queue, processing. ARGV: max, lease ms. Returns { deadline, message... }, oldest first: one RPOP of up to max
+    /// (Redis 6.2 or later) and one ZADD leasing them all.
+    /// </summary>
+    public const string Claim = Now + """
+        local deadline = now + tonumber(ARGV[2])
+        local messages = redis.call('RPOP', KEYS[1], ARGV[1])
+        if not messages then
+          return { deadline }
+        end
+        local leases = {}
+        for i, message in ipairs(messages) do
+          leases[2 * i - 1] = deadline
+          leases[2 * i] = message
+        end
+        redis.call('ZADD', KEYS[2], unpack(leases))
+        return { deadline, unpack(messages) }
+        """;
+
+    /// <summary>
+    /// KEYS: processing, known. ARGV: (message, job id) pairs. Removes the leases still held and their job ids (one
+    /// ZMSCORE, one ZREM, one SREM); returns a flag per pair, 1 when its lease was held. A lease already lost (the job
+    /// was reclaimed and requeued as a new message) leaves the job id known: the requeued copy still counts.
     /// </summary>
     public const string Ack = """
-        if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-          redis.call('SREM', KEYS[2], ARGV[2])
-          return 1
+        local messages, ids = {}, {}
+        for i = 1, #ARGV, 2 do
+          messages[#messages + 1] = ARGV[i]
+          ids[#ids + 1] = ARGV[i + 1]
         end
-        return 0
+        local scores = redis.call('ZMSCORE', KEYS[1], unpack(messages))
+        local held, heldIds, flags = {}, {}, {}
+        for i = 1, #messages do
+          if scores[i] then
+            held[#held + 1] = messages[i]
+            heldIds[#heldIds + 1] = ids[i]
+            flags[i] = 1
+          else
+            flags[i] = 0
+          end
+        end
+        if #held > 0 then
+          redis.call('ZREM', KEYS[1], unpack(held))
+          redis.call('SREM', KEYS[2], unpack(heldIds))
+        end
+        return flags
         """;
 
     /// <summary>
@@ -79,14 +103,30 @@ internal static class QueueScripts
         return 1
         """;
 
-    /// <summary>KEYS: processing. ARGV: message, lease ms. Returns the new deadline, or -1 when the lease was lost.</summary>
+    /// <summary>
+    /// KEYS: processing. ARGV: lease ms, then messages. Extends the leases still held (one ZMSCORE, one ZADD XX); returns
+    /// { new deadline, the 1-based positions of the messages whose lease was lost... }.
+    /// </summary>
     public const string Renew = Now + """
-        if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
-          return -1
+        local deadline = now + tonumber(ARGV[1])
+        local messages = {}
+        for i = 2, #ARGV do
+          messages[#messages + 1] = ARGV[i]
         end
-        local deadline = now + tonumber(ARGV[2])
-        redis.call('ZADD', KEYS[1], 'XX', deadline, ARGV[1])
-        return deadline
+        local scores = redis.call('ZMSCORE', KEYS[1], unpack(messages))
+        local result, leases = { deadline }, {}
+        for i = 1, #messages do
+          if scores[i] then
+            leases[#leases + 1] = deadline
+            leases[#leases + 1] = messages[i]
+          else
+            result[#result + 1] = i
+          end
+        end
+        if #leases > 0 then
+          redis.call('ZADD', KEYS[1], 'XX', unpack(leases))
+        end
+        return result
         """;
 
     /// <summary>

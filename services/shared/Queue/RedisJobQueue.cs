@@ -88,17 +88,21 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         }
 
         var enqueuedAt = time.GetUtcNow();
-        var arguments = new RedisValue[1 + (2 * jobs.Count)];
-        arguments[0] = notifyName;
-        var i = 1;
-        foreach (var job in jobs)
+        var pushed = await Task.WhenAll(jobs.Chunk(IJobQueue.MaxBatch).Select(chunk =>
         {
-            ArgumentNullException.ThrowIfNull(job, nameof(jobs));
-            arguments[i++] = Id(job.JobId);
-            arguments[i++] = Serialize(job with { EnqueuedAt = enqueuedAt });
-        }
+            var arguments = new RedisValue[1 + (2 * chunk.Length)];
+            arguments[0] = notifyName;
+            var i = 1;
+            foreach (var job in chunk)
+            {
+                ArgumentNullException.ThrowIfNull(job, nameof(jobs));
+                arguments[i++] = Id(job.JobId);
+                arguments[i++] = Serialize(job with { EnqueuedAt = enqueuedAt });
+            }
 
-        return (int)await EvaluateAsync(QueueScripts.Enqueue, enqueueKeys, arguments).WaitAsync(cancellationToken).ConfigureAwait(false);
+            return EvaluateAsync(QueueScripts.Enqueue, enqueueKeys, arguments);
+        })).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return pushed.Sum(result => (int)result);
     }
 
     public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken)
@@ -108,7 +112,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
 
         // Not abandoned on cancellation once sent: the popped messages are leased by then, and a caller that stopped
         // listening would leave them to the reclaimer (a delay of one visibility timeout, not a loss).
-        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Claim, claimKeys, [max, leaseMilliseconds]).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Claim, claimKeys, [Math.Min(max, IJobQueue.MaxBatch), leaseMilliseconds]).ConfigureAwait(false))!;
         if (result.Length <= 1)
         {
             return [];
@@ -134,15 +138,41 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         return claimed;
     }
 
-    public async Task AckAsync(ClaimedJob job, CancellationToken cancellationToken)
+    public async Task<int> AckAsync(IReadOnlyCollection<ClaimedJob> jobs, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(jobs);
         cancellationToken.ThrowIfCancellationRequested();
-        var held = (long)await EvaluateAsync(QueueScripts.Ack, ackKeys, [job.Raw, Id(job.Message.JobId)]).WaitAsync(cancellationToken).ConfigureAwait(false);
-        if (held == 0)
+        if (jobs.Count == 0)
         {
-            LogLeaseLost(logger, "ack", job.Message.JobId, job.Message.Attempt);
+            return 0;
         }
+
+        var held = await Task.WhenAll(jobs.Chunk(IJobQueue.MaxBatch).Select(async chunk =>
+        {
+            var arguments = new RedisValue[2 * chunk.Length];
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                arguments[2 * i] = chunk[i].Raw;
+                arguments[(2 * i) + 1] = Id(chunk[i].Message.JobId);
+            }
+
+            var flags = (RedisResult[])(await EvaluateAsync(QueueScripts.Ack, ackKeys, arguments).ConfigureAwait(false))!;
+            var count = 0;
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if ((long)flags[i] == 1)
+                {
+                    count++;
+                }
+                else
+                {
+                    LogLeaseLost(logger, "ack", chunk[i].Message.JobId, chunk[i].Message.Attempt);
+                }
+            }
+
+            return count;
+        })).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return held.Sum();
     }
 
     public async Task<NackOutcome> NackAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)
@@ -169,12 +199,28 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         return final ? NackOutcome.DeadLettered : NackOutcome.Requeued;
     }
 
-    public async Task<bool> RenewAsync(ClaimedJob job, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ClaimedJob>> RenewAsync(IReadOnlyCollection<ClaimedJob> jobs, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(jobs);
         cancellationToken.ThrowIfCancellationRequested();
-        var deadline = (long)await EvaluateAsync(QueueScripts.Renew, processingKeys, [job.Raw, leaseMilliseconds]).WaitAsync(cancellationToken).ConfigureAwait(false);
-        return deadline >= 0;
+        if (jobs.Count == 0)
+        {
+            return [];
+        }
+
+        var lost = await Task.WhenAll(jobs.Chunk(IJobQueue.MaxBatch).Select(async chunk =>
+        {
+            var arguments = new RedisValue[1 + chunk.Length];
+            arguments[0] = leaseMilliseconds;
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                arguments[i + 1] = chunk[i].Raw;
+            }
+
+            var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Renew, processingKeys, arguments).ConfigureAwait(false))!;
+            return result.Skip(1).Select(position => chunk[(int)position - 1]);
+        })).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return [.. lost.SelectMany(chunk => chunk)];
     }
 
     public async Task<ReclaimResult> ReclaimExpiredAsync(CancellationToken cancellationToken)

@@ -5,11 +5,17 @@ namespace AgentSystem.Store;
 /// <summary>The worker's view of jobs. Every write is idempotent, so a job delivered twice counts once.</summary>
 public interface IJobRepository
 {
-    /// <summary>Marks the job running (attempts = <paramref name="attempt"/>) unless it is cancelled or already final.</summary>
-    Task<JobStart> StartAsync(Guid jobId, int attempt, CancellationToken cancellationToken);
+    /// <summary>
+    /// Marks the jobs running (attempts at least the delivery's) unless cancelled, final or unknown, and rolls their
+    /// tasks up, in one transaction. Returns the ids marked: the ones to run.
+    /// </summary>
+    Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken);
 
-    /// <summary>Records the result and rolls the task up, in one transaction; false when the job was already final.</summary>
-    Task<bool> CompleteAsync(Guid jobId, string result, CancellationToken cancellationToken);
+    /// <summary>
+    /// Records the results and rolls the tasks up, in one transaction. Returns the ids recorded; the others were already
+    /// final (a duplicate delivery) or unknown, and nothing of them changed.
+    /// </summary>
+    Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken);
 
     /// <summary>
     /// Records a failure: <see cref="JobState.Queued"/> when it will be retried, <see cref="JobState.Failed"/> or

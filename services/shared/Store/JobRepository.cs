@@ -6,18 +6,25 @@ namespace AgentSystem.Store;
 
 /// <summary>
 /// <see cref="IJobRepository"/> on PostgreSQL. Every write is a guarded UPDATE (it changes a job only while the job is
-/// not final), so a job delivered twice counts once, and rolls its task up in the same transaction.
+/// not final), so a job delivered twice counts once, and rolls its task up in the same transaction. Starts and results
+/// come in batches: one round trip (lock the tasks, one UPDATE from arrays, the roll-up) for any number of jobs.
 /// </summary>
 public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
 {
+    // Running again is allowed: a redelivery after a lost lease must run. Cancelled, final or unknown: not returned.
     private const string Start = $"""
-        UPDATE jobs SET status = 'running', attempts = GREATEST(attempts, @attempt), started_at = now()
-        WHERE id = @job AND status NOT IN {StoreSql.FinalJobStates}
+        UPDATE jobs AS j SET status = 'running', attempts = GREATEST(j.attempts, u.attempt), started_at = now()
+        FROM unnest(@ids, @attempts) AS u (id, attempt)
+        WHERE j.id = u.id AND j.status NOT IN {StoreSql.FinalJobStates}
+        RETURNING j.id
         """;
 
+    // clock_timestamp(), not now(): the moment this row was written, not when the batch's transaction began.
     private const string Complete = $"""
-        UPDATE jobs SET status = 'succeeded', result = @result, error = NULL, finished_at = now()
-        WHERE id = @job AND status NOT IN {StoreSql.FinalJobStates}
+        UPDATE jobs AS j SET status = 'succeeded', result = u.result, error = NULL, finished_at = clock_timestamp()
+        FROM unnest(@ids, @results) AS u (id, result)
+        WHERE j.id = u.id AND j.status NOT IN {StoreSql.FinalJobStates}
+        RETURNING j.id
         """;
 
     // Retried: queued again (the queue holds the new delivery, hence enqueued_at); final: failed or dead.
@@ -33,19 +40,36 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
 
     private readonly NpgsqlDataSource dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
-    public async Task<JobStart> StartAsync(Guid jobId, int attempt, CancellationToken cancellationToken)
+    public Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(attempt, 1);
-        var changed = await WriteAsync(jobId, Start, [new NpgsqlParameter<int>("attempt", attempt)], cancellationToken).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(jobs);
+        var ids = new Guid[jobs.Count];
+        var attempts = new int[jobs.Count];
+        var i = 0;
+        foreach (var job in jobs)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(job.Attempt, 1, nameof(jobs));
+            (ids[i], attempts[i]) = (job.JobId, job.Attempt);
+            i++;
+        }
 
-        // Running again is allowed: a redelivery after a lost lease must run. Cancelled, final or unknown: skip.
-        return changed ? JobStart.Run : JobStart.Skip;
+        return WriteManyAsync(ids, Start, new NpgsqlParameter<int[]>("attempts", attempts), cancellationToken);
     }
 
-    public Task<bool> CompleteAsync(Guid jobId, string result, CancellationToken cancellationToken)
+    public Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(result);
-        return WriteAsync(jobId, Complete, [new NpgsqlParameter<string>("result", result)], cancellationToken);
+        ArgumentNullException.ThrowIfNull(results);
+        var ids = new Guid[results.Count];
+        var values = new string[results.Count];
+        var i = 0;
+        foreach (var result in results)
+        {
+            ArgumentNullException.ThrowIfNull(result.Result, nameof(results));
+            (ids[i], values[i]) = (result.JobId, result.Result);
+            i++;
+        }
+
+        return WriteManyAsync(ids, Complete, new NpgsqlParameter<string[]>("results", values), cancellationToken);
     }
 
     public Task<bool> RecordFailureAsync(Guid jobId, string reason, JobState newState, CancellationToken cancellationToken)
@@ -59,6 +83,38 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
             JobState.Failed or JobState.Dead => WriteAsync(jobId, FailFinal, [error, new NpgsqlParameter<string>("status", newState.Name())], cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(newState), newState, "A failure leaves a job queued (retried), failed or dead."),
         };
+    }
+
+    /// <summary>
+    /// One round trip, one implicit transaction: lock the jobs' tasks, change the jobs not final, roll up the tasks of the
+    /// jobs changed. Returns the ids changed.
+    /// </summary>
+    private async Task<IReadOnlySet<Guid>> WriteManyAsync(Guid[] ids, string update, NpgsqlParameter values, CancellationToken cancellationToken)
+    {
+        var changed = new HashSet<Guid>();
+        if (ids.Length == 0)
+        {
+            return changed;
+        }
+
+        var batch = dataSource.CreateBatch();
+        await using (batch.ConfigureAwait(false))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.LockTasksOfJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(update) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids), values } });
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.RollUpTasksOfChangedJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    changed.Add(reader.GetGuid(0));
+                }
+            }
+        }
+
+        return changed;
     }
 
     /// <summary>Lock the task, change the job if it is not final, roll the task up: one round trip, then commit.</summary>

@@ -27,11 +27,8 @@ public sealed record TaskCancellation(TaskRecord Task, bool Changed);
 /// <summary><see cref="Created"/> is false when an earlier task had the same idempotency key: that task is returned.</summary>
 public sealed record CreatedTask(TaskRecord Task, bool Created);
 
-/// <summary>What a worker may do with a job it claimed.</summary>
-public enum JobStart
-{
-    /// <summary>Marked running: run it.</summary>
-    Run,
-    /// <summary>Cancelled or already final (a redelivery after success): ack without running.</summary>
-    Skip,
-}
+/// <summary>A delivery of a job as the worker starts it: <see cref="Attempt"/> counts from 1.</summary>
+public sealed record JobAttempt(Guid JobId, int Attempt);
+
+/// <summary>A job's result as the worker stores it.</summary>
+public sealed record JobResult(Guid JobId, string Result);

@@ -20,14 +20,17 @@ internal static class StoreSql
     /// </summary>
     public const string LockTaskOfJob = "SELECT t.id FROM tasks t WHERE t.id = (SELECT j.task_id FROM jobs j WHERE j.id = @job) FOR UPDATE OF t";
 
+    /// <summary>Locks the tasks of the jobs @ids, in id order, so that two batches sharing tasks cannot deadlock.</summary>
+    public const string LockTasksOfJobs = "SELECT id FROM tasks WHERE id IN (SELECT task_id FROM jobs WHERE id = ANY(@ids)) ORDER BY id FOR UPDATE";
+
     public const string LockTask = "SELECT id FROM tasks WHERE id = @task FOR UPDATE";
 
     /// <summary>
-    /// Recomputes a task's state from its jobs (@@task: an expression for the task id). Final when no job is queued or
+    /// Recomputes the state of the tasks @@tasks (a query of task ids) from their jobs. Final when no job is queued or
     /// running: succeeded when all succeeded, cancelled when any was cancelled and none failed or died, else failed.
     /// Otherwise running once any job has started (and it stays running through retries), else queued.
     /// </summary>
-    public const string RollUpTemplate = """
+    private const string RollUpTemplate = """
         UPDATE tasks AS t
         SET status = CASE
                 WHEN s.open = 0 THEN CASE
@@ -37,19 +40,29 @@ internal static class StoreSql
                 WHEN t.status = 'running' OR s.untouched < s.total THEN 'running'
                 ELSE 'queued' END,
             updated_at = now()
-        FROM (SELECT count(*) AS total,
+        FROM (SELECT task_id,
+                     count(*) AS total,
                      count(*) FILTER (WHERE status IN ('queued', 'running')) AS open,
                      count(*) FILTER (WHERE status = 'queued' AND attempts = 0) AS untouched,
                      count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
                      count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
                      count(*) FILTER (WHERE status IN ('failed', 'dead')) AS failed
-              FROM jobs WHERE task_id = @@task) AS s
-        WHERE t.id = @@task
+              FROM jobs WHERE task_id IN (@@tasks) GROUP BY task_id) AS s
+        WHERE t.id = s.task_id
         """;
 
-    public static readonly string RollUpTaskOfJob = RollUpTemplate.Replace("@@task", "(SELECT task_id FROM jobs WHERE id = @job)", StringComparison.Ordinal);
+    public static readonly string RollUpTaskOfJob = RollUp("SELECT task_id FROM jobs WHERE id = @job");
 
-    public static readonly string RollUpTask = RollUpTemplate.Replace("@@task", "@task", StringComparison.Ordinal);
+    public static readonly string RollUpTask = RollUp("@task");
+
+    /// <summary>
+    /// Rolls up the tasks of those jobs @ids this transaction changed (a row's xmin is the transaction that wrote it),
+    /// so that a batch whose writes changed nothing (every job already final: duplicate deliveries) leaves its tasks,
+    /// updated_at included, as they were.
+    /// </summary>
+    public static readonly string RollUpTasksOfChangedJobs = RollUp("SELECT task_id FROM jobs WHERE id = ANY(@ids) AND xmin = pg_current_xact_id_if_assigned()::xid");
+
+    private static string RollUp(string tasks) => RollUpTemplate.Replace("@@tasks", tasks, StringComparison.Ordinal);
 
     public static TaskState ParseTaskState(string value) =>
         Enum.TryParse<TaskState>(value, ignoreCase: true, out var state)

@@ -55,6 +55,8 @@ public static class ApplicationServiceExtensions
         services.AddSingleton(provider => new WorkerMetrics(provider.GetService<System.Diagnostics.Metrics.IMeterFactory>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<QueueDepthMonitor>();
         services.AddSingleton<JobExecutor>();
+        services.AddSingleton<JobBatches>();
+        services.AddSingleton<LeaseRenewer>();
         services.AddSingleton<JobProcessor>();
         services.AddSingleton<JobConsumer>();
         services.AddSingleton<QueueReclaimer>();

@@ -8,11 +8,20 @@ public sealed class WorkerOptions
 {
     public const string SectionName = "Worker";
 
-    /// <summary>Jobs one process runs at the same time.</summary>
-    public int Concurrency { get; set; } = 4;
+    /// <summary>
+    /// Jobs one process holds at the same time (running, or waiting for a write). Jobs mostly wait (for PostgreSQL, for
+    /// an LLM), so this is far above the core count; CPU-heavy handlers queue for the thread pool's threads.
+    /// </summary>
+    public int Concurrency { get; set; } = 256;
 
     /// <summary>Most jobs taken in one claim round trip; a claim asks for min(free slots, this).</summary>
-    public int ClaimBatchSize { get; set; } = 16;
+    public int ClaimBatchSize { get; set; } = 128;
+
+    /// <summary>Most jobs one batched write carries (the starts and the results to PostgreSQL: one statement each).</summary>
+    public int WriteBatchSize { get; set; } = 500;
+
+    /// <summary>Batched writes of one kind in flight at once (each holds a PostgreSQL connection while it runs).</summary>
+    public int WriteConcurrency { get; set; } = 2;
 
     /// <summary>Longest a handler may run; then it is cancelled and the attempt fails (and is retried).</summary>
     public TimeSpan JobTimeout { get; set; } = TimeSpan.FromMinutes(2);
@@ -45,6 +54,16 @@ public sealed class WorkerOptions
         if (ClaimBatchSize is < 1 or > 1000)
         {
             yield return Invalid(nameof(ClaimBatchSize), ClaimBatchSize, "between 1 and 1000");
+        }
+
+        if (WriteBatchSize is < 1 or > 10_000)
+        {
+            yield return Invalid(nameof(WriteBatchSize), WriteBatchSize, "between 1 and 10000");
+        }
+
+        if (WriteConcurrency is < 1 or > 64)
+        {
+            yield return Invalid(nameof(WriteConcurrency), WriteConcurrency, "between 1 and 64");
         }
 
         if (JobTimeout <= TimeSpan.Zero)

@@ -28,7 +28,7 @@ public sealed partial class CancellationListener(
     private TaskCompletionSource _checkNow = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>How often the store is asked: as often as leases are renewed.</summary>
-    public TimeSpan CheckInterval => JobProcessor.RenewInterval(queueOptions.Value);
+    public TimeSpan CheckInterval => LeaseRenewer.Interval(queueOptions.Value);
 
     /// <summary>Watches a job while it runs: its token is cancelled when its task is. Dispose when the run ends.</summary>
     public JobWatch Watch(JobMessage job)

@@ -9,13 +9,16 @@ namespace AgentSystem.Worker.Services;
 /// <summary>
 /// One claimed job from claim to acknowledgement (docs/queue.md, steps 3 to 7): mark it running in PostgreSQL (or skip
 /// it when cancelled or already final), run it, write the outcome, and only after that write committed ack or nack it
-/// in Redis. PostgreSQL writes are retried with backoff for as long as it takes, while the lease is renewed; Redis
-/// calls are retried a few times and otherwise left to the lease: an unacknowledged job is reclaimed and redelivered,
-/// and the redelivery finds the job final and skips it.
+/// in Redis. The start, the result and the ack go through <see cref="JobBatches"/>, so the jobs running at once share
+/// round trips; failures are rare and written one by one. PostgreSQL writes are retried with backoff for as long as it
+/// takes, while the lease is renewed; Redis calls are retried a few times and otherwise left to the lease: an
+/// unacknowledged job is reclaimed and redelivered, and the redelivery finds the job final and skips it.
 /// </summary>
 public sealed partial class JobProcessor(
     IJobQueue queue,
     IJobRepository jobs,
+    JobBatches batches,
+    LeaseRenewer leases,
     JobExecutor executor,
     WorkerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
@@ -47,7 +50,7 @@ public sealed partial class JobProcessor(
         using var activity = WorkerTelemetry.StartJob(job);
         using var scope = JobScope(logger, job.JobId, job.TaskId, job.Type, job.Attempt);
         metrics.JobStarted(job.Type);
-        var lease = LeaseKeeper.Start(queue, claimed, RenewInterval(queueOptions.Value), time, logger);
+        var lease = leases.Hold(claimed);
         try
         {
             await RunAsync(claimed, lease, claimedAt, activity, abort);
@@ -64,19 +67,12 @@ public sealed partial class JobProcessor(
         }
     }
 
-    /// <summary>A third of the visibility timeout: two renewals may fail before the lease runs out.</summary>
-    public static TimeSpan RenewInterval(QueueOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        return TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, options.VisibilityTimeout.Ticks / 3));
-    }
-
-    private async Task RunAsync(ClaimedJob claimed, LeaseKeeper lease, long claimedAt, Activity activity, CancellationToken abort)
+    private async Task RunAsync(ClaimedJob claimed, Lease lease, long claimedAt, Activity activity, CancellationToken abort)
     {
         var job = claimed.Message;
 
-        var start = await StoreAsync("start", job.JobId, ct => jobs.StartAsync(job.JobId, job.Attempt, ct), abort);
-        if (start == JobStart.Skip)
+        var run = await StoreAsync("start", job.JobId, ct => batches.Starts.SubmitAsync(new JobAttempt(job.JobId, job.Attempt), ct), abort);
+        if (!run)
         {
             LogSkipped(logger, job.JobId);
             metrics.RecordSkipped();
@@ -95,7 +91,7 @@ public sealed partial class JobProcessor(
         switch (outcome.Kind)
         {
             case JobOutcomeKind.Succeeded:
-                var counted = await StoreAsync("complete", job.JobId, ct => jobs.CompleteAsync(job.JobId, outcome.Output ?? string.Empty, ct), abort);
+                var counted = await StoreAsync("complete", job.JobId, ct => batches.Results.SubmitAsync(new JobResult(job.JobId, outcome.Output ?? string.Empty), ct), abort);
                 await AckAsync(claimed, lease);
                 if (counted)
                 {
@@ -137,7 +133,7 @@ public sealed partial class JobProcessor(
 
     // PostgreSQL first (queued for a retry, dead after the last attempt), then the nack that makes Redis agree. A crash
     // in between leaves the lease to expire, and the reclaimer then does what the nack would have done.
-    private async Task FailAttemptAsync(ClaimedJob claimed, LeaseKeeper lease, string error, CancellationToken abort)
+    private async Task FailAttemptAsync(ClaimedJob claimed, Lease lease, string error, CancellationToken abort)
     {
         var job = claimed.Message;
         if (lease.Lost)
@@ -192,7 +188,7 @@ public sealed partial class JobProcessor(
     /// another worker at once. IJobQueue has no "requeue as is", and nack would count an attempt (and dead-letter a job
     /// on its last one), so nack is only the fallback for when PostgreSQL cannot be written.
     /// </summary>
-    private async Task ReturnToQueueAsync(ClaimedJob claimed, LeaseKeeper lease, Activity activity)
+    private async Task ReturnToQueueAsync(ClaimedJob claimed, Lease lease, Activity activity)
     {
         var job = claimed.Message;
         await lease.StopAsync();
@@ -219,19 +215,19 @@ public sealed partial class JobProcessor(
         if (!recorded)
         {
             // Already final (its result was committed just before the stop): nothing to return, only to acknowledge.
-            await QueueCallAsync("ack", job.JobId, async ct => { await queue.AckAsync(claimed, ct); return true; });
+            await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; });
             return;
         }
 
         LogReturned(logger, job.JobId, job.Attempt);
-        var acked = await QueueCallAsync("ack", job.JobId, async ct => { await queue.AckAsync(claimed, ct); return true; });
+        var acked = await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; });
         if (acked.Done)
         {
             await QueueCallAsync("requeue", job.JobId, ct => queue.EnqueueAsync([job with { EnqueuedAt = time.GetUtcNow() }], ct));
         }
     }
 
-    private async Task AckAsync(ClaimedJob claimed, LeaseKeeper lease)
+    private async Task AckAsync(ClaimedJob claimed, Lease lease)
     {
         await lease.StopAsync();
         if (lease.Lost)
@@ -240,7 +236,7 @@ public sealed partial class JobProcessor(
             return;
         }
 
-        await QueueCallAsync("ack", claimed.Message.JobId, async ct => { await queue.AckAsync(claimed, ct); return true; });
+        await QueueCallAsync("ack", claimed.Message.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; });
     }
 
     /// <summary>Retries a PostgreSQL write with exponential backoff (100 ms to 5 s, jittered) until it commits or the worker gives up.</summary>

@@ -114,7 +114,7 @@ public sealed class QueueConcurrencyTests(RedisFixture redis, ITestOutputHelper 
         {
             foreach (var job in part)
             {
-                await queue.AckAsync(job, CancellationToken.None);
+                await queue.AckAsync([job], CancellationToken.None);
             }
         })));
         var acked = clock.Elapsed;

@@ -63,7 +63,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
         Assert.Equal(new QueueStats(2, 1, 0), await queue.GetStatsAsync(CancellationToken.None));
 
         // Once acked, Redis forgets the job: the dispatcher may send it again (it would only if PostgreSQL says queued).
-        await queue.AckAsync(claimed[0], CancellationToken.None);
+        await queue.AckAsync([claimed[0]], CancellationToken.None);
         Assert.Equal(1, await queue.EnqueueAsync([jobs[0]], CancellationToken.None));
     }
 
@@ -75,12 +75,12 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
         await queue.EnqueueAsync(jobs, CancellationToken.None);
         var claimed = await queue.ClaimAsync(2, CancellationToken.None);
 
-        await queue.AckAsync(claimed[0], CancellationToken.None);
-        await queue.AckAsync(claimed[0], CancellationToken.None);   // twice: harmless
+        await queue.AckAsync([claimed[0]], CancellationToken.None);
+        await queue.AckAsync([claimed[0]], CancellationToken.None);   // twice: harmless
 
         Assert.Equal(new QueueStats(0, 1, 0), await queue.GetStatsAsync(CancellationToken.None));
         Assert.Equal([jobs[1].JobId], await queue.FindKnownAsync([.. jobs.Select(j => j.JobId)], CancellationToken.None));
-        await queue.AckAsync(claimed[1], CancellationToken.None);
+        await queue.AckAsync([claimed[1]], CancellationToken.None);
         Assert.Equal(new QueueStats(0, 0, 0), await queue.GetStatsAsync(CancellationToken.None));
     }
 
@@ -91,7 +91,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
         var jobs = QueueTestContext.Jobs(4);
         await queue.EnqueueAsync(jobs, CancellationToken.None);
         var claimed = await queue.ClaimAsync(2, CancellationToken.None);    // jobs 0, 1 in processing
-        await queue.AckAsync(claimed[0], CancellationToken.None);           // job 0 done
+        await queue.AckAsync([claimed[0]], CancellationToken.None);           // job 0 done
         var unknown = Guid.NewGuid();
 
         var known = await queue.FindKnownAsync([.. jobs.Select(j => j.JobId), unknown], CancellationToken.None);
@@ -147,5 +147,40 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
         Assert.Empty(await queue.GetDeadLettersAsync(0, CancellationToken.None));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => queue.ClaimAsync(0, CancellationToken.None));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => queue.EnqueueAsync([QueueTestContext.Job()], new CancellationToken(canceled: true)));
+    }
+
+    [Fact]
+    public async Task A_batch_ack_settles_the_leases_still_held_and_says_how_many()
+    {
+        var queue = context.NewQueue(nameof(A_batch_ack_settles_the_leases_still_held_and_says_how_many));
+        var jobs = QueueTestContext.Jobs(5);
+        await queue.EnqueueAsync(jobs, CancellationToken.None);
+        var claimed = await queue.ClaimAsync(5, CancellationToken.None);
+
+        Assert.Equal(2, await queue.AckAsync([claimed[0], claimed[1]], CancellationToken.None));
+        Assert.Equal(3, await queue.AckAsync([.. claimed.Skip(1)], CancellationToken.None));   // claimed[1] was settled already
+
+        Assert.Equal(new QueueStats(0, 0, 0), await queue.GetStatsAsync(CancellationToken.None));
+        Assert.Empty(await queue.FindKnownAsync([.. jobs.Select(j => j.JobId)], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Batches_larger_than_one_script_call_are_split_and_every_job_goes_through_in_order()
+    {
+        var queue = context.NewQueue(nameof(Batches_larger_than_one_script_call_are_split_and_every_job_goes_through_in_order));
+        var jobs = QueueTestContext.Jobs((2 * IJobQueue.MaxBatch) + 500);
+
+        Assert.Equal(jobs.Count, await queue.EnqueueAsync(jobs, CancellationToken.None));
+        var first = await queue.ClaimAsync(5 * IJobQueue.MaxBatch, CancellationToken.None);
+        Assert.Equal(IJobQueue.MaxBatch, first.Count);
+        var claimed = new List<ClaimedJob>(first);
+        while (await queue.ClaimAsync(IJobQueue.MaxBatch, CancellationToken.None) is { Count: > 0 } more)
+        {
+            claimed.AddRange(more);
+        }
+
+        Assert.Equal(jobs.Select(j => j.JobId), claimed.Select(c => c.Message.JobId));
+        Assert.Equal(jobs.Count, await queue.AckAsync(claimed, CancellationToken.None));
+        Assert.Equal(new QueueStats(0, 0, 0), await queue.GetStatsAsync(CancellationToken.None));
     }
 }

@@ -112,11 +112,11 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
         for (var i = 0; i < 6; i++)   // 2.4 s, more than twice the lease
         {
             await Task.Delay(400);
-            Assert.True(await queue.RenewAsync(claimed, CancellationToken.None));
+            Assert.Empty(await queue.RenewAsync([claimed], CancellationToken.None));
             Assert.Equal(new ReclaimResult(0, 0), await queue.ReclaimExpiredAsync(CancellationToken.None));
         }
 
-        await queue.AckAsync(claimed, CancellationToken.None);
+        await queue.AckAsync([claimed], CancellationToken.None);
         Assert.Equal(new QueueStats(0, 0, 0), await queue.GetStatsAsync(CancellationToken.None));
     }
 
@@ -130,15 +130,15 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
         await Task.Delay(PastShortLease);
         await queue.ReclaimExpiredAsync(CancellationToken.None);
 
-        Assert.False(await queue.RenewAsync(stale, CancellationToken.None));
-        await queue.AckAsync(stale, CancellationToken.None);
+        Assert.Single(await queue.RenewAsync([stale], CancellationToken.None));
+        await queue.AckAsync([stale], CancellationToken.None);
         Assert.Equal(NackOutcome.Requeued, await queue.NackAsync(stale, "late", CancellationToken.None));
 
         Assert.Equal(new QueueStats(1, 0, 0), await queue.GetStatsAsync(CancellationToken.None));   // exactly one copy
         Assert.Equal([job.JobId], await queue.FindKnownAsync([job.JobId], CancellationToken.None));
         var current = Assert.Single(await queue.ClaimAsync(1, CancellationToken.None));
         Assert.Equal(2, current.Message.Attempt);
-        Assert.True(await queue.RenewAsync(current, CancellationToken.None));
+        Assert.Empty(await queue.RenewAsync([current], CancellationToken.None));
         output.WriteLine($"stale lease {stale.LeaseDeadline:O}, current lease {current.LeaseDeadline:O}");
     }
 
@@ -152,5 +152,23 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
         Assert.Equal(NackOutcome.DeadLettered, await queue.NackAsync(claimed, new string('x', 10_000), CancellationToken.None));
 
         Assert.Equal(RedisJobQueue.MaxErrorLength, Assert.Single(await queue.GetDeadLettersAsync(1, CancellationToken.None)).Error.Length);
+    }
+
+    [Fact]
+    public async Task A_batch_renewal_extends_the_leases_held_and_returns_the_lost_ones()
+    {
+        var queue = context.NewQueue(nameof(A_batch_renewal_extends_the_leases_held_and_returns_the_lost_ones), ShortLease);
+        await queue.EnqueueAsync(QueueTestContext.Jobs(3), CancellationToken.None);
+        var claimed = await queue.ClaimAsync(3, CancellationToken.None);
+        await queue.AckAsync([claimed[1]], CancellationToken.None);
+
+        for (var i = 0; i < 4; i++)   // 1.6 s, more than the lease
+        {
+            await Task.Delay(400);
+            Assert.Equal([claimed[1]], await queue.RenewAsync(claimed, CancellationToken.None));
+        }
+
+        Assert.Equal(new ReclaimResult(0, 0), await queue.ReclaimExpiredAsync(CancellationToken.None));
+        Assert.Equal(new QueueStats(0, 2, 0), await queue.GetStatsAsync(CancellationToken.None));
     }
 }

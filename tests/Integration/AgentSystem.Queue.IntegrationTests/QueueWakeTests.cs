@@ -51,7 +51,7 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
             var woken = clock.Elapsed;
             var claimed = Assert.Single(await consumer.ClaimAsync(10, CancellationToken.None));
             var pickup = clock.Elapsed;
-            await consumer.AckAsync(claimed, CancellationToken.None);
+            await consumer.AckAsync([claimed], CancellationToken.None);
             latencies.Add(pickup.TotalMilliseconds);
             Assert.True(woken < WokenWithin, $"woken after {woken.TotalMilliseconds} ms of a {LongTimeout.TotalSeconds} s timeout");
         }

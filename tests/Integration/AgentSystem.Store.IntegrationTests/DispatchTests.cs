@@ -32,15 +32,15 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         Assert.Equal(ids, (await Tasks.FindUndispatchedAsync(TimeSpan.FromMilliseconds(500), 100, CancellationToken.None)).Select(m => m.JobId));
 
         // Once a job runs or ends, it is not the dispatcher's any more; a retried one is, with its next attempt.
-        await Jobs.StartAsync(ids[0], 1, CancellationToken.None);
-        await Jobs.StartAsync(ids[1], 1, CancellationToken.None);
+        await StartAsync(Jobs, ids[0], 1);
+        await StartAsync(Jobs, ids[1], 1);
         await Jobs.RecordFailureAsync(ids[1], "transient", JobState.Queued, CancellationToken.None);
         await Tasks.CancelAsync(created.Id, CancellationToken.None);   // cancels all three, 0 while it runs
         await Tasks.MarkEnqueuedAsync([], CancellationToken.None);
         Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.Zero, 100, CancellationToken.None));
 
         var retried = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task.Jobs[0].Id;
-        await Jobs.StartAsync(retried, 1, CancellationToken.None);
+        await StartAsync(Jobs, retried, 1);
         await Jobs.RecordFailureAsync(retried, "transient", JobState.Queued, CancellationToken.None);
         Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None));   // requeued just now
         var again = Assert.Single(await Tasks.FindUndispatchedAsync(TimeSpan.Zero, 100, CancellationToken.None));

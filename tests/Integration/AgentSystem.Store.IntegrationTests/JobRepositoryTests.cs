@@ -12,14 +12,14 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         var task = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
         var job = task.Jobs[0].Id;
 
-        Assert.Equal(JobStart.Run, await Jobs.StartAsync(job, 1, CancellationToken.None));
+        Assert.True(await StartAsync(Jobs, job, 1));
         var running = await Tasks.GetAsync(task.Id, CancellationToken.None);
         Assert.Equal((TaskState.Running, JobState.Running, 1), (running!.Status, running.Jobs[0].Status, running.Jobs[0].Attempts));
         Assert.NotNull(running.Jobs[0].StartedAt);
 
-        Assert.True(await Jobs.CompleteAsync(job, "first result", CancellationToken.None));
+        Assert.True(await CompleteAsync(Jobs, job, "first result"));
         var afterFirst = await Tasks.GetAsync(task.Id, CancellationToken.None);
-        Assert.False(await Jobs.CompleteAsync(job, "second result", CancellationToken.None));
+        Assert.False(await CompleteAsync(Jobs, job, "second result"));
         var afterSecond = await Tasks.GetAsync(task.Id, CancellationToken.None);
 
         Assert.Equal((JobState.Succeeded, "first result"), (afterSecond!.Jobs[0].Status, afterSecond.Jobs[0].Result));
@@ -29,12 +29,12 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         Assert.Equal(TaskState.Running, afterSecond.Status);   // job 1 is still queued
 
         // A redelivery after success is skipped; a redelivery while running (lost lease) runs again.
-        Assert.Equal(JobStart.Skip, await Jobs.StartAsync(job, 2, CancellationToken.None));
-        Assert.Equal(JobStart.Run, await Jobs.StartAsync(task.Jobs[1].Id, 1, CancellationToken.None));
-        Assert.Equal(JobStart.Run, await Jobs.StartAsync(task.Jobs[1].Id, 2, CancellationToken.None));
+        Assert.False(await StartAsync(Jobs, job, 2));
+        Assert.True(await StartAsync(Jobs, task.Jobs[1].Id, 1));
+        Assert.True(await StartAsync(Jobs, task.Jobs[1].Id, 2));
         Assert.Equal(2, (await Tasks.GetAsync(task.Id, CancellationToken.None))!.Jobs[1].Attempts);
-        Assert.Equal(JobStart.Skip, await Jobs.StartAsync(Guid.NewGuid(), 1, CancellationToken.None));
-        Assert.False(await Jobs.CompleteAsync(Guid.NewGuid(), "x", CancellationToken.None));
+        Assert.False(await StartAsync(Jobs, Guid.NewGuid(), 1));
+        Assert.False(await CompleteAsync(Jobs, Guid.NewGuid(), "x"));
     }
 
     [Fact]
@@ -43,18 +43,18 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         var task = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
         var (flaky, ok) = (task.Jobs[0].Id, task.Jobs[1].Id);
 
-        await Jobs.StartAsync(flaky, 1, CancellationToken.None);
+        await StartAsync(Jobs, flaky, 1);
         Assert.True(await Jobs.RecordFailureAsync(flaky, "timeout", JobState.Queued, CancellationToken.None));
         var retrying = await Tasks.GetAsync(task.Id, CancellationToken.None);
         Assert.Equal((JobState.Queued, 1, "timeout"), (retrying!.Jobs[0].Status, retrying.Jobs[0].Attempts, retrying.Jobs[0].Error));
         Assert.Equal(TaskState.Running, retrying.Status);   // it has run, so it stays running through the retry
 
-        await Jobs.StartAsync(ok, 1, CancellationToken.None);
-        await Jobs.CompleteAsync(ok, "fine", CancellationToken.None);
-        await Jobs.StartAsync(flaky, 2, CancellationToken.None);
+        await StartAsync(Jobs, ok, 1);
+        await CompleteAsync(Jobs, ok, "fine");
+        await StartAsync(Jobs, flaky, 2);
         Assert.True(await Jobs.RecordFailureAsync(flaky, "timeout again", JobState.Dead, CancellationToken.None));
         Assert.False(await Jobs.RecordFailureAsync(flaky, "late", JobState.Dead, CancellationToken.None));
-        Assert.False(await Jobs.CompleteAsync(flaky, "too late", CancellationToken.None));
+        Assert.False(await CompleteAsync(Jobs, flaky, "too late"));
 
         var final = await Tasks.GetAsync(task.Id, CancellationToken.None);
         Assert.Equal((JobState.Dead, 2, "timeout again", (string?)null), (final!.Jobs[0].Status, final.Jobs[0].Attempts, final.Jobs[0].Error, final.Jobs[0].Result));
@@ -77,11 +77,11 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
             switch (outcomes[i])
             {
                 case "ok":
-                    await Jobs.StartAsync(id, 1, CancellationToken.None);
-                    await Jobs.CompleteAsync(id, "ok", CancellationToken.None);
+                    await StartAsync(Jobs, id, 1);
+                    await CompleteAsync(Jobs, id, "ok");
                     break;
                 case "dead" or "failed":
-                    await Jobs.StartAsync(id, 1, CancellationToken.None);
+                    await StartAsync(Jobs, id, 1);
                     await Jobs.RecordFailureAsync(id, "no", outcomes[i] == "dead" ? JobState.Dead : JobState.Failed, CancellationToken.None);
                     break;
                 default:
@@ -109,14 +109,14 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         {
             var task = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
             var job = task.Jobs[0].Id;
-            await Jobs.StartAsync(job, 1, CancellationToken.None);
+            await StartAsync(Jobs, job, 1);
 
             // Two workers (separate pools, so separate connections) finish the same delivery at once.
             await using var other = NpgsqlDataSource.Create(Database.ConnectionString);
             var otherJobs = new JobRepository(other);
             var results = await Task.WhenAll(
-                Task.Run(() => Jobs.CompleteAsync(job, "from A", CancellationToken.None)),
-                Task.Run(() => otherJobs.CompleteAsync(job, "from B", CancellationToken.None)));
+                Task.Run(() => CompleteAsync(Jobs, job, "from A")),
+                Task.Run(() => CompleteAsync(otherJobs, job, "from B")));
 
             Assert.Single(results, r => r);
             var final = await Tasks.GetAsync(task.Id, CancellationToken.None);
@@ -134,14 +134,14 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
             var task = (await Tasks.CreateAsync(NewTask(jobs: 8), CancellationToken.None)).Task;
             foreach (var job in task.Jobs)
             {
-                await Jobs.StartAsync(job.Id, 1, CancellationToken.None);
+                await StartAsync(Jobs, job.Id, 1);
             }
 
             var pools = Enumerable.Range(0, 4).Select(_ => NpgsqlDataSource.Create(Database.ConnectionString)).ToList();
             try
             {
                 var results = await Task.WhenAll(task.Jobs.Select((job, i) =>
-                    Task.Run(() => new JobRepository(pools[i % pools.Count]).CompleteAsync(job.Id, "ok", CancellationToken.None))));
+                    Task.Run(() => CompleteAsync(new JobRepository(pools[i % pools.Count]), job.Id, "ok"))));
                 Assert.All(results, Assert.True);
             }
             finally
@@ -161,8 +161,8 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
     {
         var cancelled = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
         var running = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
-        await Jobs.StartAsync(cancelled.Jobs[0].Id, 1, CancellationToken.None);
-        await Jobs.StartAsync(running.Jobs[0].Id, 1, CancellationToken.None);
+        await StartAsync(Jobs, cancelled.Jobs[0].Id, 1);
+        await StartAsync(Jobs, running.Jobs[0].Id, 1);
         await Tasks.CancelAsync(cancelled.Id, CancellationToken.None);
         var reader = new JobCancellationReader(DataSource);
 
@@ -170,5 +170,55 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
 
         Assert.Equal([cancelled.Jobs[0].Id], found);
         Assert.Empty(await reader.FindCancelledAsync([], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task One_batch_across_tasks_records_each_job_once_skips_final_and_unknown_ones_and_rolls_every_task_up()
+    {
+        var first = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
+        var second = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
+        var ids = first.Jobs.Select(job => job.Id).Append(second.Jobs[0].Id).ToArray();
+        await CompleteAsync(Jobs, ids[2], "done before");
+        var unknown = Guid.NewGuid();
+
+        var run = await Jobs.StartAsync([.. ids.Select(id => new JobAttempt(id, 1)), new JobAttempt(unknown, 1)], CancellationToken.None);
+        Assert.Equal(ids[..2].ToHashSet(), run);
+
+        var beforeResults = await Tasks.GetAsync(second.Id, CancellationToken.None);
+        var recorded = await Jobs.CompleteAsync(
+            [new JobResult(ids[0], "a"), new JobResult(ids[1], "b"), new JobResult(ids[0], "a again"), new JobResult(ids[2], "late"), new JobResult(unknown, "x")],
+            CancellationToken.None);
+        Assert.Equal(ids[..2].ToHashSet(), recorded);
+
+        var done = await Tasks.GetAsync(first.Id, CancellationToken.None);
+        Assert.Equal(TaskState.Succeeded, done!.Status);
+        Assert.True(done.Jobs[0].Result is "a" or "a again", done.Jobs[0].Result);   // one of the two deliveries' results, once
+        Assert.Equal("b", done.Jobs[1].Result);
+        var afterResults = await Tasks.GetAsync(second.Id, CancellationToken.None);   // final before: untouched
+        Assert.Equal(beforeResults, afterResults! with { Jobs = beforeResults!.Jobs });
+        Assert.Equal(beforeResults.Jobs, afterResults.Jobs);
+        Assert.Empty(await Jobs.CompleteAsync([], CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Overlapping_batches_from_separate_connections_in_opposite_orders_count_each_job_once_without_deadlock()
+    {
+        var tasks = new List<TaskRecord>();
+        for (var i = 0; i < 20; i++)
+        {
+            tasks.Add((await Tasks.CreateAsync(NewTask(jobs: 3), CancellationToken.None)).Task);
+        }
+
+        var ids = tasks.SelectMany(task => task.Jobs.Select(job => job.Id)).ToArray();
+        await using var other = NpgsqlDataSource.Create(Database.ConnectionString);
+        var otherJobs = new JobRepository(other);
+        var results = await Task.WhenAll(
+            Task.Run(() => Jobs.CompleteAsync([.. ids.Select(id => new JobResult(id, "A"))], CancellationToken.None)),
+            Task.Run(() => otherJobs.CompleteAsync([.. ids.Reverse().Select(id => new JobResult(id, "B"))], CancellationToken.None)));
+
+        Assert.Equal(ids.Length, results[0].Count + results[1].Count);
+        Assert.Empty(results[0].Intersect(results[1]));
+        Assert.Equal(ids.Length, await ScalarAsync<long>("SELECT count(*) FROM jobs WHERE id = ANY(@ids) AND status = 'succeeded'", ("ids", ids)));
+        Assert.Equal(tasks.Count, await ScalarAsync<long>("SELECT count(*) FROM tasks WHERE id = ANY(@ids) AND status = 'succeeded'", ("ids", tasks.Select(task => task.Id).ToArray())));
     }
 }

@@ -37,6 +37,14 @@ public abstract class StoreTestBase(MigratedStoreFixture database) : IClassFixtu
     protected static NewTask NewTask(int jobs = 2, string? key = null, string? goal = null, string? traceParent = null) =>
         new(goal, [.. Enumerable.Range(0, jobs).Select(i => new NewJob(i % 2 == 0 ? "echo" : "wordcount", $"input {i}"))], key, traceParent);
 
+    /// <summary>One job's start through the batched write: true when it is to run.</summary>
+    protected static async Task<bool> StartAsync(JobRepository jobs, Guid job, int attempt) =>
+        (await jobs.StartAsync([new JobAttempt(job, attempt)], CancellationToken.None)).Contains(job);
+
+    /// <summary>One job's result through the batched write: true when recorded.</summary>
+    protected static async Task<bool> CompleteAsync(JobRepository jobs, Guid job, string result) =>
+        (await jobs.CompleteAsync([new JobResult(job, result)], CancellationToken.None)).Contains(job);
+
     protected async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
     {
         await using var command = DataSource.CreateCommand(sql);

@@ -15,8 +15,8 @@ public sealed class TaskListTests(MigratedStoreFixture database) : StoreTestBase
         }
 
         // Task 6: one of seven jobs done (running); task 5: cancelled; the rest queued.
-        await Jobs.StartAsync(created[6].Jobs[0].Id, 1, CancellationToken.None);
-        await Jobs.CompleteAsync(created[6].Jobs[0].Id, "ok", CancellationToken.None);
+        await StartAsync(Jobs, created[6].Jobs[0].Id, 1);
+        await CompleteAsync(Jobs, created[6].Jobs[0].Id, "ok");
         await Tasks.CancelAsync(created[5].Id, CancellationToken.None);
 
         var first = await Tasks.ListAsync(null, 1, 3, CancellationToken.None);

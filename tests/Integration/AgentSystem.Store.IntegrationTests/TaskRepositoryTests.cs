@@ -61,7 +61,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
     {
         var created = await Tasks.CreateAsync(NewTask(jobs: 3), CancellationToken.None);
         var jobs = created.Task.Jobs;
-        Assert.Equal(JobStart.Run, await Jobs.StartAsync(jobs[0].Id, 1, CancellationToken.None));
+        Assert.True(await StartAsync(Jobs, jobs[0].Id, 1));
 
         var cancel = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
 
@@ -70,10 +70,10 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         Assert.Equal(TaskState.Cancelled, cancel.Task.Status);
         Assert.All(cancel.Task.Jobs, j => Assert.Equal(JobState.Cancelled, j.Status));
         Assert.All(cancel.Task.Jobs, j => Assert.NotNull(j.FinishedAt));
-        Assert.Equal(JobStart.Skip, await Jobs.StartAsync(jobs[1].Id, 1, CancellationToken.None));   // a worker that claims it skips it
+        Assert.False(await StartAsync(Jobs, jobs[1].Id, 1));   // a worker that claims it skips it
 
         // The worker that ran job 0 finishes or fails it later: nothing changes, nothing is retried.
-        Assert.False(await Jobs.CompleteAsync(jobs[0].Id, "done", CancellationToken.None));
+        Assert.False(await CompleteAsync(Jobs, jobs[0].Id, "done"));
         Assert.False(await Jobs.RecordFailureAsync(jobs[0].Id, "stopped", JobState.Queued, CancellationToken.None));
         var task = await Tasks.GetAsync(created.Task.Id, CancellationToken.None);
         Assert.Equal(cancel.Task with { Jobs = [] }, task! with { Jobs = [] });
@@ -98,8 +98,8 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
     public async Task Cancel_of_a_final_task_changes_nothing_not_even_updated_at()
     {
         var succeeded = await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None);
-        await Jobs.StartAsync(succeeded.Task.Jobs[0].Id, 1, CancellationToken.None);
-        await Jobs.CompleteAsync(succeeded.Task.Jobs[0].Id, "ok", CancellationToken.None);
+        await StartAsync(Jobs, succeeded.Task.Jobs[0].Id, 1);
+        await CompleteAsync(Jobs, succeeded.Task.Jobs[0].Id, "ok");
         var cancelled = await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None);
         await Tasks.CancelAsync(cancelled.Task.Id, CancellationToken.None);
 
@@ -121,7 +121,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         var one = (await Tasks.CreateAsync(NewTask(jobs: 3), CancellationToken.None)).Task;
         var two = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
         var three = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
-        await Jobs.StartAsync(three.Jobs[1].Id, 1, CancellationToken.None);
+        await StartAsync(Jobs, three.Jobs[1].Id, 1);
 
         var all = await Tasks.GetChangedAsync([new(one.Id, null), new(two.Id, null), new(three.Id, null), new(Guid.NewGuid(), null)], CancellationToken.None);
 
@@ -136,7 +136,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         // Seen at their current updated_at: left out, unless changed since.
         var seen = all.Select(t => new TaskVersion(t.Id, t.UpdatedAt)).ToList();
         Assert.Empty(await Tasks.GetChangedAsync(seen, CancellationToken.None));
-        await Jobs.StartAsync(one.Jobs[0].Id, 1, CancellationToken.None);
+        await StartAsync(Jobs, one.Jobs[0].Id, 1);
         var changed = Assert.Single(await Tasks.GetChangedAsync(seen, CancellationToken.None));
         Assert.Equal((one.Id, TaskState.Running, JobState.Running), (changed.Id, changed.Status, changed.Jobs[0].Status));
         Assert.Empty(await Tasks.GetChangedAsync([], CancellationToken.None));

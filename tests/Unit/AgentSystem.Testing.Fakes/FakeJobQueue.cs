@@ -152,20 +152,32 @@ public sealed class FakeJobQueue(EventLog? log = null, int maxAttempts = 3, Time
         return Task.FromResult<IReadOnlyList<ClaimedJob>>(claimed);
     }
 
-    public Task AckAsync(ClaimedJob job, CancellationToken cancellationToken)
+    /// <summary>Calls of <see cref="AckAsync"/> and how many jobs each settled.</summary>
+    public ConcurrentQueue<int> AckCalls { get; } = new();
+
+    public Task<int> AckAsync(IReadOnlyCollection<ClaimedJob> jobs, CancellationToken cancellationToken)
     {
-        lock (_lock)
+        ArgumentNullException.ThrowIfNull(jobs);
+        ThrowIfDown();
+        AckCalls.Enqueue(jobs.Count);
+        var held = 0;
+        foreach (var job in jobs)
         {
-            if (_processing.Remove(job.Raw))
+            lock (_lock)
             {
-                _known.Remove(job.Message.JobId);
+                if (_processing.Remove(job.Raw))
+                {
+                    _known.Remove(job.Message.JobId);
+                    held++;
+                }
+
+                _log.Add($"ack:{job.Message.JobId}");
             }
 
-            _log.Add($"ack:{job.Message.JobId}");
+            Acks.Enqueue(job);
         }
 
-        Acks.Enqueue(job);
-        return Task.CompletedTask;
+        return Task.FromResult(held);
     }
 
     public Task<NackOutcome> NackAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)
@@ -195,18 +207,38 @@ public sealed class FakeJobQueue(EventLog? log = null, int maxAttempts = 3, Time
         return Task.FromResult(outcome);
     }
 
-    public Task<bool> RenewAsync(ClaimedJob job, CancellationToken cancellationToken)
+    /// <summary>Calls of <see cref="RenewAsync"/> and how many jobs each renewed.</summary>
+    public ConcurrentQueue<int> RenewCalls { get; } = new();
+
+    public Task<IReadOnlyList<ClaimedJob>> RenewAsync(IReadOnlyCollection<ClaimedJob> jobs, CancellationToken cancellationToken)
     {
-        Renewals.AddOrUpdate(job.Message.JobId, 1, (_, count) => count + 1);
-        if (RenewAnswer is { } answer)
+        ArgumentNullException.ThrowIfNull(jobs);
+        ThrowIfDown();
+        RenewCalls.Enqueue(jobs.Count);
+        var lost = new List<ClaimedJob>();
+        foreach (var job in jobs)
         {
-            return Task.FromResult(answer(job));
+            Renewals.AddOrUpdate(job.Message.JobId, 1, (_, count) => count + 1);
+            bool held;
+            if (RenewAnswer is { } answer)
+            {
+                held = answer(job);
+            }
+            else
+            {
+                lock (_lock)
+                {
+                    held = _processing.ContainsKey(job.Raw);
+                }
+            }
+
+            if (!held)
+            {
+                lost.Add(job);
+            }
         }
 
-        lock (_lock)
-        {
-            return Task.FromResult(_processing.ContainsKey(job.Raw));
-        }
+        return Task.FromResult<IReadOnlyList<ClaimedJob>>(lost);
     }
 
     public Task<ReclaimResult> ReclaimExpiredAsync(CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using AgentSystem.Contracts;
 using AgentSystem.Queue;
+using AgentSystem.Store;
 using AgentSystem.Worker.Handlers;
 using AgentSystem.Worker.Options;
 using AgentSystem.Worker.Services;
@@ -143,10 +144,10 @@ public sealed class CancellationTests
         var done = Guid.NewGuid();
         var failed = Guid.NewGuid();
 
-        await repository.StartAsync(done, 1, CancellationToken.None);
-        await repository.CompleteAsync(done, "ok", CancellationToken.None);
-        await repository.CompleteAsync(done, "again", CancellationToken.None);   // a duplicate: nothing changed
-        await repository.StartAsync(done, 2, CancellationToken.None);          // final: skipped
+        await repository.StartAsync([new JobAttempt(done, 1)], CancellationToken.None);
+        await repository.CompleteAsync([new JobResult(done, "ok")], CancellationToken.None);
+        await repository.CompleteAsync([new JobResult(done, "again")], CancellationToken.None);   // a duplicate: nothing changed
+        await repository.StartAsync([new JobAttempt(done, 2)], CancellationToken.None);          // final: skipped
         await repository.RecordFailureAsync(failed, "boom", JobState.Failed, CancellationToken.None);
 
         Assert.Equal([(TaskSignal.Changed, done), (TaskSignal.Changed, done), (TaskSignal.Changed, failed)], signals.Published);
@@ -158,7 +159,7 @@ public sealed class CancellationTests
         var store = new FakeJobRepository(new EventLog()) { Down = true };
         var signals = new FakeTaskSignals();
 
-        await Assert.ThrowsAsync<TimeoutException>(() => new SignallingJobRepository(store, signals).CompleteAsync(Guid.NewGuid(), "x", CancellationToken.None));
+        await Assert.ThrowsAsync<TimeoutException>(() => new SignallingJobRepository(store, signals).CompleteAsync([new JobResult(Guid.NewGuid(), "x")], CancellationToken.None));
 
         Assert.Empty(signals.Published);
     }

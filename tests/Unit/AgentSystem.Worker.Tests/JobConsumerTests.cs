@@ -162,6 +162,39 @@ public sealed class JobConsumerTests
     }
 
     [Fact]
+    public async Task Jobs_running_at_once_share_their_start_result_ack_and_lease_round_trips()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(
+            options => { options.Concurrency = 50; options.ClaimBatchSize = 50; },
+            queue: options => options.VisibilityTimeout = TimeSpan.FromMilliseconds(300),
+            handlers: gate);
+        var jobs = new List<JobMessage>();
+        for (var i = 0; i < 50; i++)
+        {
+            jobs.Add(await worker.Queue.AddAsync(GateHandler.DefaultType, $"{i}"));
+        }
+
+        await worker.StartAsync();
+        await Eventually.True(() => gate.Running == 50, "fifty jobs to run");
+        await Eventually.True(() => worker.Queue.RenewCalls.Any(count => count == 50), "one renewal for all fifty");
+        gate.Release();
+        await Eventually.True(() => worker.Queue.Acks.Count == 50, "fifty acks");
+
+        Assert.Equal(50, worker.Store.StartCalls.Sum());
+        Assert.Equal(50, worker.Store.CompleteCalls.Sum());
+        Assert.Equal(50, worker.Queue.AckCalls.Sum());
+        Assert.True(worker.Store.CompleteCalls.Count < 50, $"{worker.Store.CompleteCalls.Count} result writes for 50 jobs");
+        Assert.True(worker.Queue.AckCalls.Count < 50, $"{worker.Queue.AckCalls.Count} ack calls for 50 jobs");
+        var log = worker.Log;
+        Assert.All(jobs, job =>
+        {
+            Assert.Equal(JobState.Succeeded, worker.Store.States[job.JobId]);
+            Assert.True(log.IndexOf($"complete:{job.JobId}") < log.IndexOf($"ack:{job.JobId}"), log.ToString());
+        });
+    }
+
+    [Fact]
     public async Task Claim_batch_size_caps_one_claim()
     {
         var gate = new GateHandler();

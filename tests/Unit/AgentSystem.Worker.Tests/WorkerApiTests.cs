@@ -71,7 +71,7 @@ public sealed class WorkerApiTests : IDisposable
         Assert.Equal(1, metrics.GetProperty("failed").GetInt64());
         Assert.Equal(1, metrics.GetProperty("rejected").GetInt64());
         Assert.Equal(0, metrics.GetProperty("inFlight").GetInt64());
-        Assert.Equal(4, metrics.GetProperty("concurrency").GetInt32());
+        Assert.Equal(new WorkerOptions().Concurrency, metrics.GetProperty("concurrency").GetInt32());
         Assert.Equal(["queued", "processing", "deadLettered"], metrics.GetProperty("queue").EnumerateObject().Select(property => property.Name));
         foreach (var latency in new[] { "jobLatency", "pickupLatency" })
         {

@@ -28,38 +28,67 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
 
     public void FailNext(int calls) => Volatile.Write(ref _failNext, calls);
 
-    public Task<JobStart> StartAsync(Guid jobId, int attempt, CancellationToken cancellationToken)
+    /// <summary>Calls of the batched writes and how many jobs each carried.</summary>
+    public ConcurrentQueue<int> StartCalls { get; } = new();
+
+    public ConcurrentQueue<int> CompleteCalls { get; } = new();
+
+    /// <summary>While set, result writes wait for it: a slow PostgreSQL.</summary>
+    public TaskCompletionSource? Stall { get; set; }
+
+    public Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(jobs);
         ThrowIfDown();
+        StartCalls.Enqueue(jobs.Count);
+        var run = new HashSet<Guid>();
         lock (_lock)
         {
-            if (States.TryGetValue(jobId, out var state) && state.IsFinal())
+            foreach (var (jobId, attempt) in jobs)
             {
-                log.Add($"start-skip:{jobId}");
-                return Task.FromResult(JobStart.Skip);
-            }
+                if (States.TryGetValue(jobId, out var state) && state.IsFinal())
+                {
+                    log.Add($"start-skip:{jobId}");
+                    continue;
+                }
 
-            States[jobId] = JobState.Running;
-            log.Add($"start:{jobId}:{attempt}");
-            return Task.FromResult(JobStart.Run);
+                States[jobId] = JobState.Running;
+                log.Add($"start:{jobId}:{attempt}");
+                run.Add(jobId);
+            }
         }
+
+        return Task.FromResult<IReadOnlySet<Guid>>(run);
     }
 
-    public Task<bool> CompleteAsync(Guid jobId, string result, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(results);
+        if (Stall is { } stall)
+        {
+            await stall.Task.WaitAsync(cancellationToken);
+        }
+
         ThrowIfDown();
+        CompleteCalls.Enqueue(results.Count);
+        var recorded = new HashSet<Guid>();
         lock (_lock)
         {
-            if (States.TryGetValue(jobId, out var state) && state.IsFinal())
+            foreach (var (jobId, result) in results)
             {
-                return Task.FromResult(false);
-            }
+                if (States.TryGetValue(jobId, out var state) && state.IsFinal())
+                {
+                    continue;
+                }
 
-            States[jobId] = JobState.Succeeded;
-            Results[jobId] = result;
-            log.Add($"complete:{jobId}");
-            return Task.FromResult(true);
+                States[jobId] = JobState.Succeeded;
+                Results[jobId] = result;
+                log.Add($"complete:{jobId}");
+                recorded.Add(jobId);
+            }
         }
+
+        return recorded;
     }
 
     public Task<bool> RecordFailureAsync(Guid jobId, string reason, JobState newState, CancellationToken cancellationToken)

@@ -1,0 +1,47 @@
+using AgentSystem.Build.Engine;
+using AgentSystem.Build.Testing;
+
+namespace AgentSystem.Build;
+
+partial class Build
+{
+    [Parameter("How long each load simulation of LoadTest runs (5s, 500ms, 2m); the default keeps the whole run short for CI")]
+    readonly string Duration = "3s";
+
+    [Parameter("LoadTest's open-model injection rate (per second), for all scenarios or as SCENARIO=N; default: half the maximum the run measured")]
+    readonly string[]? Rate;
+
+    [Parameter("An earlier artifacts/load/summary.json that LoadTest's report compares with")]
+    readonly string? Baseline;
+
+    string LoadArtifacts => Path.Combine(ArtifactsDirectory, "load");
+
+
+    Target LoadTest => _ => _
+        .Description("Load tests on the Redis queue path (Release services, real PostgreSQL and Redis, redis-benchmark and wrk in the same run); a breached threshold fails; reports in artifacts/load")
+        .DependsOn(Affected, BaseImages)
+        .After(UnitTest, IntegrationTest, SystemTest)
+        .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the load test runs for the whole queue path (CI: the load job)")
+        .OnlyWhenStatic(() => LoadTests.Affected(Changes), "neither the queue, the store, the worker, the orchestrator nor the gateway is affected")
+        .Executes(() =>
+        {
+            // Release, always: the figures are about the services as shipped, whatever --configuration the rest uses.
+            ProcessRunner.Run("dotnet", ["build", LoadTests.Project, "-c", "Release", "-nodeReuse:false"], RootDirectory, DotnetEnvironment, CancellationToken);
+            List<string> arguments = ["run", "--no-build", "-c", "Release", "--project", LoadTests.Project, "--",
+                "--duration", Duration, "--warm-up", "1s", "--output", LoadArtifacts,
+                "--reference-image", BaseImageFor("redis"), "--docker", Docker.Cli];
+            foreach (var rate in Rate ?? []) arguments.AddRange(["--rate", rate]);
+            if (Baseline is { Length: > 0 }) arguments.AddRange(["--baseline", Path.GetFullPath(Baseline, RootDirectory)]);
+            var environment = new Dictionary<string, string>(DotnetEnvironment);
+            foreach (var (key, value) in BaseImageEnvironment) environment[key] = value;
+            try
+            {
+                ProcessRunner.Run("dotnet", arguments, RootDirectory, environment, CancellationToken);
+            }
+            finally
+            {
+                var report = Path.Combine(LoadArtifacts, "report.html");
+                if (File.Exists(report)) Log.Info($"Load report: {LoggedStep.DisplayPath(report)}");
+            }
+        });
+}

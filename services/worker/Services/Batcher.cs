@@ -1,0 +1,118 @@
+using System.Threading.Channels;
+
+namespace AgentSystem.Worker.Services;
+
+/// <summary>
+/// Turns many concurrent single calls into few batched ones (group commit): items submitted while a batch is being
+/// written wait and go together in the next, so a quiet worker writes each item at once and a busy one writes hundreds
+/// per round trip. At most <c>concurrency</c> batches are in flight; a batch holds at most <c>maxBatch</c> items. A
+/// failed batch fails each of its items' calls, whose callers retry (and are batched again).
+/// </summary>
+public sealed class Batcher<TItem, TResult> : IAsyncDisposable
+{
+    private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> write;
+    private readonly int maxBatch;
+    private readonly int concurrency;
+    private readonly SemaphoreSlim slots;
+    private readonly Channel<(TItem Item, TaskCompletionSource<TResult> Done)> pending =
+        Channel.CreateUnbounded<(TItem, TaskCompletionSource<TResult>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource stop = new();
+    private readonly Task pump;
+    private long batches;
+    private long items;
+
+    /// <param name="write">Writes one batch and returns each item's result.</param>
+    public Batcher(Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> write, int maxBatch, int concurrency)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
+        this.write = write;
+        this.maxBatch = maxBatch;
+        this.concurrency = concurrency;
+        slots = new SemaphoreSlim(concurrency, concurrency);
+        pump = Task.Run(PumpAsync);
+    }
+
+    /// <summary>Batches written so far, and the items in them (diagnostics and tests).</summary>
+    public (long Batches, long Items) Written => (Interlocked.Read(ref batches), Interlocked.Read(ref items));
+
+    /// <summary>
+    /// Adds <paramref name="item"/> to the next batch and waits for its result. A cancelled wait does not take the item
+    /// back: the writes are idempotent, so an item written after its caller gave up does no harm.
+    /// </summary>
+    public Task<TResult> SubmitAsync(TItem item, CancellationToken cancellationToken)
+    {
+        var done = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        ObjectDisposedException.ThrowIf(!pending.Writer.TryWrite((item, done)), this);
+        return done.Task.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>Stops taking items, cancels the batches in flight and waits for them (a stopped worker has none left).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        pending.Writer.TryComplete();
+        await stop.CancelAsync();
+        await pump;
+        for (var i = 0; i < concurrency; i++)
+        {
+            await slots.WaitAsync();
+        }
+
+        stop.Dispose();
+        slots.Dispose();
+    }
+
+    private async Task PumpAsync()
+    {
+        var reader = pending.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(stop.Token))
+            {
+                // A free slot first: while every slot is busy, submissions pile up into a bigger next batch.
+                await slots.WaitAsync(stop.Token);
+                var batch = new List<(TItem Item, TaskCompletionSource<TResult> Done)>();
+                while (batch.Count < maxBatch && reader.TryRead(out var entry))
+                {
+                    batch.Add(entry);
+                }
+
+                _ = WriteAsync(batch);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+
+        while (reader.TryRead(out var left))
+        {
+            left.Done.TrySetException(new ObjectDisposedException(nameof(Batcher<TItem, TResult>)));
+        }
+    }
+
+    private async Task WriteAsync(List<(TItem Item, TaskCompletionSource<TResult> Done)> batch)
+    {
+        try
+        {
+            var results = await write([.. batch.Select(entry => entry.Item)], stop.Token);
+            Interlocked.Increment(ref batches);
+            Interlocked.Add(ref items, batch.Count);
+            foreach (var (item, done) in batch)
+            {
+                done.TrySetResult(results(item));
+            }
+        }
+        catch (Exception error)
+        {
+            foreach (var (_, done) in batch)
+            {
+                done.TrySetException(error);
+            }
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using AgentSystem.Queue;
+using AgentSystem.Store;
+using AgentSystem.Worker.Options;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Worker.Services;
+
+/// <summary>
+/// The worker's writes that every job makes, batched across the jobs running at once: the start and the result to
+/// PostgreSQL (one statement per batch), the acknowledgement to Redis (one script call per batch). Each job still
+/// waits for its own outcome, so the order per job (result committed, then ack) holds.
+/// </summary>
+public sealed class JobBatches : IAsyncDisposable
+{
+    public JobBatches(IJobRepository jobs, IJobQueue queue, IOptions<WorkerOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        ArgumentNullException.ThrowIfNull(queue);
+        ArgumentNullException.ThrowIfNull(options);
+        var settings = options.Value;
+        Starts = new Batcher<JobAttempt, bool>(
+            async (batch, ct) =>
+            {
+                var run = await jobs.StartAsync(batch, ct);
+                return attempt => run.Contains(attempt.JobId);
+            },
+            settings.WriteBatchSize, settings.WriteConcurrency);
+        Results = new Batcher<JobResult, bool>(
+            async (batch, ct) =>
+            {
+                var recorded = await jobs.CompleteAsync(batch, ct);
+                return result => recorded.Contains(result.JobId);
+            },
+            settings.WriteBatchSize, settings.WriteConcurrency);
+        Acks = new Batcher<ClaimedJob, bool>(
+            async (batch, ct) =>
+            {
+                await queue.AckAsync(batch, ct);
+                return static _ => true;
+            },
+            IJobQueue.MaxBatch, settings.WriteConcurrency);
+    }
+
+    /// <summary>Marks jobs running; true: run it, false: cancelled, final or unknown (skip it).</summary>
+    public Batcher<JobAttempt, bool> Starts { get; }
+
+    /// <summary>Stores results; true: recorded, false: the job was final already (a duplicate delivery).</summary>
+    public Batcher<JobResult, bool> Results { get; }
+
+    public Batcher<ClaimedJob, bool> Acks { get; }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Starts.DisposeAsync();
+        await Results.DisposeAsync();
+        await Acks.DisposeAsync();
+    }
+}

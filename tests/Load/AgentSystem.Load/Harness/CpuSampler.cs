@@ -1,0 +1,113 @@
+using System.Globalization;
+
+namespace AgentSystem.Load.Harness;
+
+/// <summary>One second's CPU: this generator's, each watched process's (in cores), the whole machine's busy share, load.</summary>
+internal sealed record CpuSample(double GeneratorCores, double MachineBusy, double LoadAverage, IReadOnlyDictionary<string, double> Processes);
+
+/// <summary>
+/// CPU use from /proc (Linux), sampled by the caller once a second: the generator's own (so a saturated generator
+/// shows), the services under test it started, and the machine's (other people's builds included). Elsewhere only the
+/// generator's own is known.
+/// </summary>
+internal sealed class CpuSampler
+{
+    private const double ClockTicksPerSecond = 100;   // USER_HZ on Linux
+
+    private readonly Func<IReadOnlyDictionary<string, int>> watched;
+    private readonly Dictionary<string, (int Pid, double Seconds)> lastProcess = new(StringComparer.Ordinal);
+    private TimeSpan lastGenerator = Environment.CpuUsage.TotalTime;
+    private long lastTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+    private (long Busy, long Total)? lastMachine = ReadMachine();
+
+    /// <param name="watched">The processes to follow, by name (read at every sample: a restarted process has a new id).</param>
+    public CpuSampler(Func<IReadOnlyDictionary<string, int>>? watched = null)
+    {
+        this.watched = watched ?? (() => new Dictionary<string, int>());
+    }
+
+    public static int Cores => Environment.ProcessorCount;
+
+    public CpuSample Sample()
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var wall = System.Diagnostics.Stopwatch.GetElapsedTime(lastTimestamp, now).TotalSeconds;
+        lastTimestamp = now;
+        if (wall <= 0)
+        {
+            wall = 1;
+        }
+
+        var generator = Environment.CpuUsage.TotalTime;
+        var generatorCores = (generator - lastGenerator).TotalSeconds / wall;
+        lastGenerator = generator;
+
+        var machine = ReadMachine();
+        var busy = machine is { } m && lastMachine is { } l && m.Total > l.Total ? (double)(m.Busy - l.Busy) / (m.Total - l.Total) : double.NaN;
+        lastMachine = machine;
+
+        var processes = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, pid) in watched())
+        {
+            if (ReadProcessSeconds(pid) is not { } seconds)
+            {
+                continue;
+            }
+
+            processes[name] = lastProcess.TryGetValue(name, out var last) && last.Pid == pid ? Math.Max(0, (seconds - last.Seconds) / wall) : 0;
+            lastProcess[name] = (pid, seconds);
+        }
+
+        return new CpuSample(generatorCores, busy, LoadAverage(), processes);
+    }
+
+    /// <summary>The one-minute load average, NaN where /proc/loadavg is missing.</summary>
+    public static double LoadAverage()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/loadavg");
+            return double.Parse(text.Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return double.NaN;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return double.NaN;
+        }
+    }
+
+    private static (long Busy, long Total)? ReadMachine()
+    {
+        try
+        {
+            // cpu  user nice system idle iowait irq softirq steal ...
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                .Select(field => long.Parse(field, CultureInfo.InvariantCulture)).ToArray();
+            var total = fields.Take(8).Sum();
+            var idle = fields[3] + fields[4];
+            return (total - idle, total);
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+
+    private static double? ReadProcessSeconds(int pid)
+    {
+        try
+        {
+            // pid (comm) state ppid ... utime (14) stime (15): counted after the command name, which may hold spaces.
+            var text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / ClockTicksPerSecond;
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return null;
+        }
+    }
+}

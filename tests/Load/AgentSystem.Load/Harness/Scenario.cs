@@ -1,0 +1,73 @@
+namespace AgentSystem.Load.Harness;
+
+/// <summary>What one step invocation did: <see cref="Items"/> units of work (jobs, tasks) or an error.</summary>
+internal readonly record struct Response(bool IsOk, int Items, string? Error)
+{
+    public static Response Ok(int items = 1) => new(true, items, null);
+
+    public static Response Fail(string error) => new(false, 0, error);
+}
+
+/// <summary>
+/// What a step is told: which invocation and copy it is (-1 in the open model), when it was due (open model) or started
+/// (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), and whether it is part of the warm-up (not measured).
+/// </summary>
+internal sealed record StepContext(long Invocation, int Copy, long ScheduledTimestamp, bool WarmUp, CancellationToken CancellationToken)
+{
+    /// <summary>The wall-clock time of <see cref="ScheduledTimestamp"/>, to compare with times other processes stored.</summary>
+    public DateTimeOffset ScheduledAt => Clock.WallOf(ScheduledTimestamp);
+}
+
+/// <summary>Stopwatch timestamps to wall-clock time, from one anchor taken at start (so a run's times do not jump).</summary>
+internal static class Clock
+{
+    private static readonly DateTimeOffset AnchorWall = DateTimeOffset.UtcNow;
+    private static readonly long AnchorTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    public static DateTimeOffset WallOf(long timestamp) => AnchorWall + System.Diagnostics.Stopwatch.GetElapsedTime(AnchorTimestamp, timestamp);
+
+    public static DateTimeOffset Now => WallOf(System.Diagnostics.Stopwatch.GetTimestamp());
+}
+
+/// <summary>A unit of work that finished later than its step (a job stored by the worker): started and stored, wall clock.</summary>
+internal readonly record struct Completion(DateTimeOffset StartedAt, DateTimeOffset StoredAt);
+
+/// <summary>A check a scenario makes of the system after its run (nothing lost, nothing counted twice).</summary>
+internal sealed record CheckResult(string Name, bool Passed, string Measured);
+
+/// <summary>
+/// A scenario in NBomber's sense: a step run under load simulations, after a warm-up, with thresholds. A scenario whose
+/// work finishes outside its step (a job enqueued by the step and stored by the worker) reads the finished work after
+/// the run with <see cref="Completions"/>: then latency and rate are those of the finished work, and the step's own
+/// duration is reported as the call latency.
+/// </summary>
+internal sealed record Scenario(string Name, Func<StepContext, ValueTask<Response>> Step)
+{
+    /// <summary>One line for the report: what is measured.</summary>
+    public string Description { get; init; } = "";
+
+    /// <summary>What <see cref="Response.Items"/> counts: "jobs", "tasks".</summary>
+    public string Unit { get; init; } = "calls";
+
+    public Func<CancellationToken, Task>? Init { get; init; }
+
+    public Func<CancellationToken, Task>? Clean { get; init; }
+
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(2);
+
+    public IReadOnlyList<LoadSimulation> Simulations { get; init; } = [];
+
+    public IReadOnlyList<Threshold> Thresholds { get; init; } = [];
+
+    /// <summary>After the run: the work the steps started, once finished (waits for it), with start and finish times.</summary>
+    public Func<CancellationToken, Task<IReadOnlyList<Completion>>>? Completions { get; init; }
+
+    /// <summary>After the run (and <see cref="Completions"/>): checks of the system's state, reported with the thresholds.</summary>
+    public Func<CancellationToken, Task<IReadOnlyList<CheckResult>>>? Verify { get; init; }
+
+    /// <summary>The reference (redis-benchmark or wrk row) this scenario's rate is shown as a fraction of.</summary>
+    public string? Reference { get; init; }
+
+    /// <summary>Runs during the measured part, from its start (a fault injected mid-run, say).</summary>
+    public Func<TimeSpan, CancellationToken, Task>? During { get; init; }
+}

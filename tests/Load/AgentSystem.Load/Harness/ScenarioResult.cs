@@ -1,0 +1,65 @@
+namespace AgentSystem.Load.Harness;
+
+/// <summary>What a scenario's measured part did, as the reports show it.</summary>
+internal sealed record ScenarioResult
+{
+    public required string Name { get; init; }
+
+    public required string Description { get; init; }
+
+    public required string Unit { get; init; }
+
+    public required IReadOnlyList<string> Simulations { get; init; }
+
+    public required TimeSpan WarmUp { get; init; }
+
+    /// <summary>From the start of the measured part to the last completed unit of work.</summary>
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>Step invocations that succeeded and failed.</summary>
+    public required long Ok { get; init; }
+
+    public required long Failed { get; init; }
+
+    /// <summary>Units of work done (jobs, tasks): by the steps, or the finished work read after the run.</summary>
+    public required long Items { get; init; }
+
+    /// <summary>Units of work per second over <see cref="Duration"/>.</summary>
+    public required double Rate { get; init; }
+
+    /// <summary>Open model: the invocations per second the simulations asked for (null for a closed model).</summary>
+    public required double? TargetRate { get; init; }
+
+    public required LatencySummary Latency { get; init; }
+
+    /// <summary>The step's own duration when <see cref="Latency"/> is of work finished later (null otherwise).</summary>
+    public required LatencySummary? CallLatency { get; init; }
+
+    public required IReadOnlyList<TimelinePoint> Timeline { get; init; }
+
+    /// <summary>The most frequent errors with their counts.</summary>
+    public required IReadOnlyList<(string Error, long Count)> Errors { get; init; }
+
+    public required IReadOnlyList<CheckResult> Checks { get; init; }
+
+    public required string? Reference { get; init; }
+
+    public bool Passed => Checks.All(check => check.Passed);
+
+    public double GeneratorCores => Mean(Timeline.Select(point => point.GeneratorCores));
+
+    public double GeneratorCoresMax => Timeline.Count == 0 ? 0 : Timeline.Max(point => point.GeneratorCores);
+
+    public double MachineBusy => Mean(Timeline.Select(point => point.MachineBusy).Where(double.IsFinite));
+
+    /// <summary>Mean cores used per watched process during the run.</summary>
+    public IReadOnlyDictionary<string, double> ProcessCores =>
+        Timeline.SelectMany(point => point.Processes).GroupBy(pair => pair.Key, StringComparer.Ordinal)
+            .ToDictionary(group => group.Key, group => group.Average(pair => pair.Value), StringComparer.Ordinal);
+
+    private static double Mean(IEnumerable<double> values)
+    {
+        var list = values.ToList();
+        return list.Count == 0 ? double.NaN : list.Average();
+    }
+}

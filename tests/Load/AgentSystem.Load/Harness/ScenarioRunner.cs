@@ -1,0 +1,459 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HdrHistogram;
+
+namespace AgentSystem.Load.Harness;
+
+/// <summary>
+/// Runs one <see cref="Scenario"/>: init, warm-up (the first simulation's shape, not recorded), the simulations one after
+/// another with a timeline sampled every second, the completions and checks, clean. Closed simulations keep a number of
+/// copies looping over the step; open ones inject invocations on a schedule without waiting for earlier ones.
+/// </summary>
+internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
+{
+    /// <summary>Open model: more invocations in flight than this count as failures (the generator would run out of memory).</summary>
+    public int MaxInFlight { get; init; } = 200_000;
+
+    /// <summary>After the last simulation, how long invocations still in flight may take before they are cancelled.</summary>
+    public TimeSpan InFlightGrace { get; init; } = TimeSpan.FromSeconds(60);
+
+    public async Task<ScenarioResult> RunAsync(Scenario scenario, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(scenario);
+        if (scenario.Simulations.Count == 0)
+        {
+            throw new ArgumentException($"Scenario '{scenario.Name}' has no load simulation.", nameof(scenario));
+        }
+
+        try
+        {
+            if (scenario.Init is { } init)
+            {
+                await init(cancellationToken);
+            }
+
+            if (scenario.WarmUp > TimeSpan.Zero)
+            {
+                log($"{scenario.Name}: warm-up {KeepConstant.Seconds(scenario.WarmUp)}");
+                await RunSimulationAsync(scenario, WarmUpOf(scenario.Simulations[0], scenario.WarmUp), 0, new Stats { WarmUp = true }, cancellationToken);
+            }
+
+            return await MeasureAsync(scenario, cancellationToken);
+        }
+        finally
+        {
+            if (scenario.Clean is { } clean)
+            {
+                await clean(CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task<ScenarioResult> MeasureAsync(Scenario scenario, CancellationToken cancellationToken)
+    {
+        var stats = new Stats();
+        stats.Start = Stopwatch.GetTimestamp();
+        var startedAt = Clock.WallOf(stats.Start);
+        cpu.Sample();
+        using var ticking = new CancellationTokenSource();
+        var ticker = TickAsync(stats, ticking.Token);
+        var total = scenario.Simulations.Where(s => s.During > TimeSpan.Zero).Aggregate(TimeSpan.Zero, (sum, s) => sum + s.During);
+        using var duringStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var during = scenario.During is { } hook ? Task.Run(() => hook(total, duringStop.Token), CancellationToken.None) : Task.CompletedTask;
+
+        var previous = 0.0;
+        foreach (var simulation in scenario.Simulations)
+        {
+            log($"{scenario.Name}: {simulation.Describe()}");
+            await RunSimulationAsync(scenario, simulation, previous, stats, cancellationToken);
+            previous = simulation.EndTarget(previous);
+        }
+
+        await duringStop.CancelAsync();
+        await during;
+
+        // The last flush first: the total histogram holds only what the flushes moved into it.
+        await ticking.CancelAsync();
+        await ticker;
+        stats.Flush(cpu.Sample(), Volatile.Read(ref stats.Target));
+
+        LatencySummary? callLatency = null;
+        var latency = new LatencySummary(stats.Total);
+        var items = Interlocked.Read(ref stats.Items);
+        var lastDone = Interlocked.Read(ref stats.LastDone);
+        IReadOnlyList<Completion>? completions = null;
+        if (scenario.Completions is { } read)
+        {
+            log($"{scenario.Name}: waiting for the work to be stored");
+            completions = await read(cancellationToken);
+        }
+
+        var timeline = stats.Timeline.ToList();
+        var duration = Stopwatch.GetElapsedTime(stats.Start, Math.Max(lastDone, stats.Start + 1));
+        if (completions is not null)
+        {
+            callLatency = latency;
+            (latency, timeline, duration) = FromCompletions(completions, startedAt, timeline);
+            items = completions.Count;
+        }
+
+        var checks = new List<CheckResult>();
+        if (scenario.Verify is { } verify)
+        {
+            checks.AddRange(await verify(cancellationToken));
+        }
+
+        var result = new ScenarioResult
+        {
+            Name = scenario.Name,
+            Description = scenario.Description,
+            Unit = scenario.Unit,
+            Simulations = [.. scenario.Simulations.Select(s => s.Describe())],
+            WarmUp = scenario.WarmUp,
+            Duration = duration,
+            Ok = Interlocked.Read(ref stats.Ok),
+            Failed = Interlocked.Read(ref stats.Failed),
+            Items = items,
+            Rate = duration > TimeSpan.Zero ? items / duration.TotalSeconds : 0,
+            TargetRate = TargetRate(scenario.Simulations),
+            Latency = latency,
+            CallLatency = callLatency,
+            Timeline = timeline,
+            Errors = [.. stats.Errors.OrderByDescending(pair => pair.Value).Take(5).Select(pair => (pair.Key, pair.Value))],
+            Checks = [],
+            Reference = scenario.Reference,
+        };
+        return result with { Checks = [.. scenario.Thresholds.Select(threshold => threshold.Check(result)), .. checks] };
+    }
+
+    private static LoadSimulation WarmUpOf(LoadSimulation first, TimeSpan warmUp) => first switch
+    {
+        IterationsForConstant iterations => new KeepConstant(iterations.Copies, warmUp),
+        RampingConstant ramp => new KeepConstant(ramp.Copies, warmUp),
+        RampingInject ramp => new Inject(ramp.Rate, ramp.Interval, warmUp),
+        KeepConstant keep => keep with { During = warmUp },
+        Inject inject => inject with { During = warmUp },
+        _ => first,
+    };
+
+    private static double? TargetRate(IReadOnlyList<LoadSimulation> simulations)
+    {
+        if (simulations.Any(s => !s.IsOpen))
+        {
+            return null;
+        }
+
+        var previous = 0.0;
+        long invocations = 0;
+        var seconds = 0.0;
+        foreach (var simulation in simulations)
+        {
+            invocations += Injection.DueBy(simulation, previous, simulation.During);
+            seconds += simulation.During.TotalSeconds;
+            previous = simulation.EndTarget(previous);
+        }
+
+        return seconds > 0 ? invocations / seconds : null;
+    }
+
+    private Task RunSimulationAsync(Scenario scenario, LoadSimulation simulation, double previous, Stats stats, CancellationToken cancellationToken) =>
+        simulation.IsOpen
+            ? RunOpenAsync(scenario, simulation, previous, stats, cancellationToken)
+            : RunClosedAsync(scenario, simulation, previous, stats, cancellationToken);
+
+    private static async Task RunClosedAsync(Scenario scenario, LoadSimulation simulation, double previous, Stats stats, CancellationToken cancellationToken)
+    {
+        var iterations = simulation is IterationsForConstant counted ? counted.Iterations : -1;
+        long next = 0;
+        var copies = new List<(Task Loop, CancellationTokenSource Stop)>();
+        var start = Stopwatch.GetTimestamp();
+
+        void StartCopy()
+        {
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var copy = copies.Count;
+            copies.Add((Task.Run(() => CopyLoopAsync(copy, stop.Token), CancellationToken.None), stop));
+        }
+
+        async Task CopyLoopAsync(int copy, CancellationToken stop)
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var invocation = Interlocked.Increment(ref next) - 1;
+                if (iterations >= 0 && invocation >= iterations)
+                {
+                    return;
+                }
+
+                var started = Stopwatch.GetTimestamp();
+                var response = await InvokeAsync(scenario, new StepContext(invocation, copy, started, stats.WarmUp, cancellationToken));
+                stats.Record(response, started);
+            }
+        }
+
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var elapsed = Stopwatch.GetElapsedTime(start);
+                if (iterations < 0 && elapsed >= simulation.During)
+                {
+                    break;
+                }
+
+                var target = (int)simulation.TargetAt(elapsed, previous);
+                Volatile.Write(ref stats.Target, target);
+                var active = copies.Count(c => !c.Stop.IsCancellationRequested);
+                for (; active < target; active++)
+                {
+                    StartCopy();
+                }
+
+                foreach (var (_, stop) in copies.Where(c => !c.Stop.IsCancellationRequested).Skip(target))
+                {
+                    await stop.CancelAsync();
+                }
+
+                if (iterations >= 0 && copies.All(c => c.Loop.IsCompleted))
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            foreach (var (_, stop) in copies)
+            {
+                await stop.CancelAsync();
+            }
+
+            await Task.WhenAll(copies.Select(c => c.Loop));
+            foreach (var (_, stop) in copies)
+            {
+                stop.Dispose();
+            }
+        }
+    }
+
+    private async Task RunOpenAsync(Scenario scenario, LoadSimulation simulation, double previous, Stats stats, CancellationToken cancellationToken)
+    {
+        using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var total = Injection.DueBy(simulation, previous, simulation.During);
+        var start = Stopwatch.GetTimestamp();
+        var inFlight = 0L;
+        var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fired = 0L;
+        var overloaded = 0L;
+
+        void Done()
+        {
+            if (Interlocked.Decrement(ref inFlight) == 0 && Interlocked.Read(ref fired) >= total)
+            {
+                drained.TrySetResult();
+            }
+        }
+
+        async Task InvokeOneAsync(long invocation, long scheduled)
+        {
+            try
+            {
+                var response = await InvokeAsync(scenario, new StepContext(invocation, -1, scheduled, stats.WarmUp, abandon.Token));
+                stats.Record(response, scheduled);
+            }
+            finally
+            {
+                Done();
+            }
+        }
+
+        try
+        {
+            while (fired < total && !cancellationToken.IsCancellationRequested)
+            {
+                var elapsed = Stopwatch.GetElapsedTime(start);
+                Volatile.Write(ref stats.Target, simulation.TargetAt(elapsed, previous));
+                var due = Injection.DueBy(simulation, previous, elapsed);
+                for (; fired < due; fired++)
+                {
+                    var scheduled = start + (long)(Injection.DueAt(simulation, previous, fired).TotalSeconds * Stopwatch.Frequency);
+                    if (Interlocked.Increment(ref inFlight) > MaxInFlight)
+                    {
+                        overloaded++;
+                        stats.Record(Response.Fail($"generator: more than {MaxInFlight} invocations in flight"), scheduled);
+                        Interlocked.Decrement(ref inFlight);
+                        continue;
+                    }
+
+                    var invocation = fired;
+                    _ = Task.Run(() => InvokeOneAsync(invocation, scheduled), CancellationToken.None);
+                }
+
+                if (fired < total)
+                {
+                    await Task.Delay(1, cancellationToken);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        Interlocked.Exchange(ref fired, total);
+        if (Interlocked.Read(ref inFlight) == 0)
+        {
+            drained.TrySetResult();
+        }
+
+        try
+        {
+            await drained.Task.WaitAsync(InFlightGrace, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            log($"{scenario.Name}: {Interlocked.Read(ref inFlight)} invocations still in flight after {InFlightGrace.TotalSeconds:0} s: cancelled");
+            await abandon.CancelAsync();
+            await drained.Task.WaitAsync(InFlightGrace, CancellationToken.None);
+        }
+
+        if (overloaded > 0)
+        {
+            log($"{scenario.Name}: {overloaded} invocations not made: the system fell behind by more than {MaxInFlight}");
+        }
+    }
+
+    private static async ValueTask<Response> InvokeAsync(Scenario scenario, StepContext context)
+    {
+        try
+        {
+            return await scenario.Step(context);
+        }
+        catch (Exception error) when (error is not OutOfMemoryException)
+        {
+            return Response.Fail($"{error.GetType().Name}: {error.Message}");
+        }
+    }
+
+    private async Task TickAsync(Stats stats, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                stats.Flush(cpu.Sample(), Volatile.Read(ref stats.Target));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Latency, timeline and duration of work read after the run (by the second it was stored in), CPU kept from the run's own timeline.</summary>
+    private static (LatencySummary, List<TimelinePoint>, TimeSpan) FromCompletions(IReadOnlyList<Completion> completions, DateTimeOffset startedAt, List<TimelinePoint> timeline)
+    {
+        var total = Latency.NewHistogram();
+        var seconds = new SortedDictionary<int, HistogramBase>();
+        var last = startedAt;
+        foreach (var completion in completions)
+        {
+            var value = Latency.Microseconds(completion.StoredAt - completion.StartedAt);
+            total.RecordValue(value);
+            var second = (int)Math.Floor((completion.StoredAt - startedAt).TotalSeconds);
+            if (!seconds.TryGetValue(second, out var bucket))
+            {
+                seconds[second] = bucket = Latency.NewHistogram();
+            }
+
+            bucket.RecordValue(value);
+            last = completion.StoredAt > last ? completion.StoredAt : last;
+        }
+
+        var byCpu = new Dictionary<int, TimelinePoint>();
+        foreach (var point in timeline)
+        {
+            byCpu[Math.Max(0, (int)Math.Ceiling(point.Second) - 1)] = point;
+        }
+
+        var points = new List<TimelinePoint>();
+        var lastSecond = Math.Max(seconds.Count == 0 ? 0 : seconds.Keys.Max(), timeline.Count - 1);
+        for (var second = 0; second <= lastSecond; second++)
+        {
+            var cpuPoint = byCpu.GetValueOrDefault(second);
+            var bucket = seconds.GetValueOrDefault(second);
+            var summary = bucket is null ? LatencySummary.Empty : new LatencySummary(bucket);
+            points.Add(new TimelinePoint(second + 1, summary.Count, cpuPoint?.Target ?? 0, summary.P50, summary.P99, cpuPoint?.Errors ?? 0,
+                cpuPoint?.GeneratorCores ?? double.NaN, cpuPoint?.MachineBusy ?? double.NaN, cpuPoint?.Processes ?? new Dictionary<string, double>()));
+        }
+
+        return (new LatencySummary(total), points, last - startedAt);
+    }
+
+    /// <summary>Counters and latencies, recorded from every copy at once; flushed into the timeline every second.</summary>
+    private sealed class Stats
+    {
+        public long Ok;
+        public long Failed;
+        public long Items;
+        public long LastDone;
+        public long Start;
+        public double Target;
+        private readonly Recorder recorder = Latency.NewRecorder();
+        private HistogramBase? interval;
+        private long flushedItems;
+        private long flushedFailed;
+        private double flushedAt;
+
+        public HistogramBase Total { get; } = Latency.NewHistogram();
+
+        public bool WarmUp { get; init; }
+
+        public ConcurrentDictionary<string, long> Errors { get; } = new(StringComparer.Ordinal);
+
+        public ConcurrentQueue<TimelinePoint> Timeline { get; } = new();
+
+        public void Record(Response response, long started)
+        {
+            var now = Stopwatch.GetTimestamp();
+            recorder.RecordValue(Latency.Microseconds(Stopwatch.GetElapsedTime(started, now)));
+            if (response.IsOk)
+            {
+                Interlocked.Increment(ref Ok);
+                Interlocked.Add(ref Items, response.Items);
+            }
+            else
+            {
+                Interlocked.Increment(ref Failed);
+                if (Errors.Count < 50 || Errors.ContainsKey(response.Error ?? ""))
+                {
+                    Errors.AddOrUpdate(response.Error ?? "error", 1, static (_, count) => count + 1);
+                }
+            }
+
+            long last;
+            while ((last = Interlocked.Read(ref LastDone)) < now && Interlocked.CompareExchange(ref LastDone, now, last) != last)
+            {
+            }
+        }
+
+        public void Flush(CpuSample sample, double target)
+        {
+            interval = recorder.GetIntervalHistogram(interval);
+            Total.Add(interval);
+            var summary = new LatencySummary(interval);
+            var items = Interlocked.Read(ref Items);
+            var failed = Interlocked.Read(ref Failed);
+            var elapsed = Stopwatch.GetElapsedTime(Start).TotalSeconds;
+            var span = Math.Max(1e-3, elapsed - flushedAt);
+            Timeline.Enqueue(new TimelinePoint(elapsed, (items - flushedItems) / span, target, summary.P50, summary.P99, failed - flushedFailed,
+                sample.GeneratorCores, sample.MachineBusy, sample.Processes));
+            flushedItems = items;
+            flushedFailed = failed;
+            flushedAt = elapsed;
+        }
+    }
+}

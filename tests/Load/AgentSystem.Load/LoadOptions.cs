@@ -1,0 +1,138 @@
+using System.Globalization;
+
+namespace AgentSystem.Load;
+
+/// <summary>The command line (<see cref="Usage"/>); every option has a default for a short run.</summary>
+internal sealed record LoadOptions
+{
+    public const string Usage = """
+        usage: AgentSystem.Load [--duration 5s] [--warm-up 2s] [--rate N | --rate SCENARIO=N ...] [--baseline FILE]
+                                [--output artifacts/load] [--scenarios NAME,...] [--workers 2] [--clients 50]
+                                [--connections 16] [--postgres CONNECTION] [--redis CONFIGURATION]
+                                [--reference-image IMAGE] [--docker docker]
+          --duration      how long each measured load simulation runs (seconds, or 500ms, 2m)
+          --rate          the open-model phases' injection rate (units of work per second), for all or one scenario;
+                          default: half of the maximum the scenario's closed phase measured in this run
+          --baseline      an earlier summary.json: the report shows each metric's change
+          --scenarios     run only these (enqueue, claim-ack, queue-e2e, http); the others are left out
+          --postgres      PostgreSQL (Npgsql connection string) instead of a container
+          --redis         Redis (StackExchange.Redis configuration) instead of a container
+          --reference-image  an image with redis-benchmark, run with host networking when redis-benchmark is not on PATH
+        """;
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(2);
+
+    public double? Rate { get; init; }
+
+    public IReadOnlyDictionary<string, double> ScenarioRates { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
+
+    public string? Baseline { get; init; }
+
+    public string Output { get; init; } = Path.Combine("artifacts", "load");
+
+    public IReadOnlySet<string>? Scenarios { get; init; }
+
+    public int Workers { get; init; } = 2;
+
+    public int Clients { get; init; } = 50;
+
+    public int Connections { get; init; } = 16;
+
+    public string? Postgres { get; init; }
+
+    public string? Redis { get; init; }
+
+    public string? ReferenceImage { get; init; }
+
+    public string Docker { get; init; } = "docker";
+
+    public bool Runs(string scenario) => Scenarios is null || Scenarios.Contains(scenario);
+
+    /// <summary>The rate asked for a scenario's open phase, if any.</summary>
+    public double? RateFor(string scenario) => ScenarioRates.TryGetValue(scenario, out var rate) ? rate : Rate;
+
+    /// <summary>Null with a message on a usage error.</summary>
+    public static (LoadOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        var options = new LoadOptions
+        {
+            Postgres = System.Environment.GetEnvironmentVariable("ConnectionStrings__Postgres") is { Length: > 0 } postgres ? postgres : null,
+            Redis = System.Environment.GetEnvironmentVariable("Redis__Configuration") is { Length: > 0 } redis ? redis : null,
+        };
+        var rates = new Dictionary<string, double>(StringComparer.Ordinal);
+        try
+        {
+            for (var i = 0; i < args.Count; i += 2)
+            {
+                var name = args[i];
+                if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Count)
+                {
+                    return (null, $"expected --option value, not '{name}'");
+                }
+
+                var value = args[i + 1];
+                options = name[2..] switch
+                {
+                    "duration" => options with { Duration = ParseDuration(value) },
+                    "warm-up" => options with { WarmUp = ParseDuration(value) },
+                    "rate" when value.Split('=') is [var scenario, var perSecond] => Set(rates, scenario, Positive(perSecond), options),
+                    "rate" => options with { Rate = Positive(value) },
+                    "baseline" => options with { Baseline = value },
+                    "output" => options with { Output = value },
+                    "scenarios" => options with { Scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) },
+                    "workers" => options with { Workers = (int)Positive(value) },
+                    "clients" => options with { Clients = (int)Positive(value) },
+                    "connections" => options with { Connections = (int)Positive(value) },
+                    "postgres" => options with { Postgres = value },
+                    "redis" => options with { Redis = value },
+                    "reference-image" => options with { ReferenceImage = value },
+                    "docker" => options with { Docker = value },
+                    _ => throw new FormatException($"unknown option {name}"),
+                };
+            }
+        }
+        catch (FormatException error)
+        {
+            return (null, error.Message);
+        }
+
+        if (options.Baseline is { } baseline && !File.Exists(baseline))
+        {
+            return (null, $"--baseline {baseline}: no such file");
+        }
+
+        return (options with { ScenarioRates = rates }, null);
+    }
+
+    /// <summary>"5", "5s", "500ms", "2m" or "00:00:05".</summary>
+    public static TimeSpan ParseDuration(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
+            : text.EndsWith('s') ? (text[..^1], 1.0)
+            : text.EndsWith('m') ? (text[..^1], 60.0)
+            : (text, 1.0);
+        if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0)
+        {
+            return TimeSpan.FromSeconds(value * unit);
+        }
+
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
+            ? span
+            : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m)");
+    }
+
+    private static LoadOptions Set(Dictionary<string, double> rates, string scenario, double rate, LoadOptions options)
+    {
+        rates[scenario] = rate;
+        return options;
+    }
+
+    private static double Positive(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0
+            ? value
+            : throw new FormatException($"'{text}' is not a positive number");
+}

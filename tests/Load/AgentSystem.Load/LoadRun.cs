@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using AgentSystem.Contracts;
+using AgentSystem.Load.UnderTest;
+using AgentSystem.Load.Harness;
+using AgentSystem.Load.References;
+using AgentSystem.Load.Reports;
+using AgentSystem.Load.Scenarios;
+using AgentSystem.Queue;
+
+namespace AgentSystem.Load;
+
+/// <summary>
+/// One load run: the system up, the references (redis-benchmark, wrk) in the same run, the scenarios in order, then
+/// the reports. Returns 0 when every threshold and check passed, 1 when one did not.
+/// </summary>
+internal sealed class LoadRun(LoadOptions options, Action<string> log)
+{
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var loadStart = CpuSampler.LoadAverage();
+        await using var system = await LoadSystem.StartAsync(options, log, cancellationToken);
+        var cpu = new CpuSampler(() => system.ProcessIds);
+        var runner = new ScenarioRunner(cpu, log);
+
+        var reference = await RunReferencesAsync(system, cancellationToken);
+        var results = new List<ScenarioResult>();
+        async Task<ScenarioResult> Run(Scenario scenario)
+        {
+            var result = await runner.RunAsync(scenario, cancellationToken);
+            results.Add(result);
+            log($"{result.Name}: {result.Rate:0} {result.Unit}/s, p99 {result.Latency.P99:0.##} ms, {result.Failed} errors, {(result.Passed ? "passed" : "FAILED")}");
+            return result;
+        }
+
+        await using (var isolated = await QueueClient.StartIsolatedAsync(system.RedisConfiguration, cancellationToken))
+        {
+            if (options.Runs(QueueScenarios.Enqueue))
+            {
+                await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue, Simulation.KeepConstant(options.Clients, options.Duration)));
+                if (options.RateFor(QueueScenarios.Enqueue) is { } rate)
+                {
+                    await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue + "-at-rate", Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)));
+                }
+            }
+
+            if (options.Runs(QueueScenarios.ClaimAck))
+            {
+                var jobs = QueueScenarios.ClaimJobs(options);
+                await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck,
+                    Simulation.IterationsForConstant(options.Clients, jobs / QueueScenarios.ClaimBatch), jobs));
+                if (options.RateFor(QueueScenarios.ClaimAck) is { } rate)
+                {
+                    var invocations = (long)(rate * options.Duration.TotalSeconds);
+                    await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck + "-at-rate",
+                        Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration), invocations * QueueScenarios.ClaimBatch));
+                }
+            }
+        }
+
+        if (options.Runs(EndToEndScenarios.Max))
+        {
+            await using var client = await QueueClient.StartAsync(system.RedisConfiguration, LoadSystem.QueuePrefix, cancellationToken);
+            var endToEnd = new EndToEndScenarios(system, client, options, log);
+            var max = await Run(endToEnd.Maximum());
+            var rate = options.RateFor(EndToEndScenarios.AtRate) ?? Math.Max(10, Math.Round(max.Rate / 2));
+            await Run(endToEnd.Rate(EndToEndScenarios.AtRate, rate, kill: false));
+            await Run(endToEnd.Rate(EndToEndScenarios.Kill, rate, kill: true));
+        }
+
+        if (options.Runs(HttpScenarios.Max))
+        {
+            var http = new HttpScenarios(system, options);
+            var max = await Run(http.Maximum());
+            await Run(http.Rate(options.RateFor(HttpScenarios.AtRate) ?? Math.Max(5, Math.Round(max.Rate / 2))));
+        }
+
+        var machine = new MachineInfo(CpuSampler.Cores, RuntimeInformation.OSDescription, System.Environment.Version.ToString(), Round(loadStart), Round(CpuSampler.LoadAverage()),
+            $"Services from {LoadSystem.Configuration} builds: {options.Workers} workers, the orchestrator and the gateway; {system.Notes} "
+            + "The machine may be shared: read each rate beside the reference measured in the same run, and the load average.");
+        var scenarios = results.Select(result => ScenarioSummary.From(result, reference)).ToList();
+        var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference), scenarios.All(s => s.ThresholdsPassed));
+        var baseline = options.Baseline is { } path ? Reports.Baseline.Compare(Summary.Read(path), summary) : null;
+        var report = new LoadReport(summary, results, baseline, options.Baseline);
+        foreach (var line in ConsoleReport.Render(report))
+        {
+            Console.WriteLine(line);
+        }
+
+        foreach (var file in report.WriteAll(options.Output))
+        {
+            log($"Wrote {file}");
+        }
+
+        foreach (var breach in scenarios.SelectMany(s => s.Thresholds.Where(t => !t.Passed).Select(t => $"{s.Name}: {t.Name}: measured {t.Measured}")))
+        {
+            Console.Error.WriteLine($"Threshold breached: {breach}");
+        }
+
+        return summary.Passed ? 0 : 1;
+    }
+
+    private async Task<ReferenceSummary> RunReferencesAsync(LoadSystem system, CancellationToken cancellationToken)
+    {
+        var redisRows = new List<ReferenceResult>();
+        var benchmark = RedisBenchmark.Find(system.Redis.GetEndPoints()[0], StackExchange.Redis.ConfigurationOptions.Parse(system.RedisConfiguration).Password,
+            options.ReferenceImage, options.Docker);
+        if (benchmark is null)
+        {
+            log("No redis-benchmark reference: it is not on PATH (Debian: apt-get install redis-tools) and no --reference-image was given.");
+        }
+        else
+        {
+            log($"Reference: redis-benchmark, {options.Clients} clients, -P1 and -P16");
+            var requests = (int)(20_000 * Math.Max(0.1, options.Duration.TotalSeconds / 5));
+            redisRows.AddRange(await benchmark.RunAllAsync(system.Redis, options.Clients, requests, MessageLength(), cancellationToken));
+        }
+
+        log($"Reference: wrk, {options.Connections} connections, {options.Duration.TotalSeconds:0.#} s");
+        var wrk = await Wrk.RunAsync(new Uri(system.Gateway.BaseAddress, "/healthz"), options.Connections, options.Duration, cancellationToken);
+        if (wrk is null)
+        {
+            log("No wrk reference: wrk is not on PATH (Debian: apt-get install wrk).");
+        }
+
+        return new ReferenceSummary(redisRows, wrk is null ? [] : [wrk]);
+    }
+
+    /// <summary>The length of a job message as the queue stores it, so redis-benchmark pushes as much.</summary>
+    private static int MessageLength() => JsonSerializer.Serialize(
+        new JobMessage(Guid.NewGuid(), Guid.NewGuid(), JobTypes.Echo, StoredWork.Input, 1, null, DateTimeOffset.UtcNow), QueueJsonContext.Default.JobMessage).Length;
+
+    private static double Round(double value) => double.IsFinite(value) ? Math.Round(value, 2) : 0;
+}
+
+/// <summary>The issue's goals for this machine, reported as achieved or not; CI asserts only the looser thresholds.</summary>
+internal static class Goals
+{
+    public static IReadOnlyList<GoalResult> Evaluate(IReadOnlyList<ScenarioSummary> scenarios, ReferenceSummary reference)
+    {
+        ArgumentNullException.ThrowIfNull(scenarios);
+        ArgumentNullException.ThrowIfNull(reference);
+        ScenarioSummary? Find(string name) => scenarios.FirstOrDefault(s => s.Name == name);
+        var goals = new List<GoalResult>();
+        if (Find(QueueScenarios.Enqueue) is { ReferenceRatio: { } ratio } enqueue)
+        {
+            goals.Add(new("enqueue vs redis-benchmark (enqueue script, same clients, -P1)", ">= 0.60", $"{ratio:0.00} ({enqueue.Rps:N0} jobs/s)", ratio >= 0.6));
+        }
+
+        if (Find(EndToEndScenarios.Max) is { } max)
+        {
+            goals.Add(new("end to end through the queue, results stored", ">= 25,000 jobs/s", $"{max.Rps:N0} jobs/s", max.Rps >= 25_000));
+        }
+
+        if (Find(EndToEndScenarios.AtRate) is { } atRate)
+        {
+            goals.Add(new($"p99 enqueue to stored result at {atRate.TargetRps:N0} jobs/s (half the maximum)", "<= 10 ms", $"{atRate.P99Ms:0.##} ms", atRate.P99Ms <= 10));
+        }
+
+        if (Find(HttpScenarios.Max) is { } http)
+        {
+            goals.Add(new($"through the gateway, tasks of {HttpScenarios.JobsPerTask} jobs", ">= 2,000 tasks/s", $"{http.Rps:N0} tasks/s", http.Rps >= 2_000));
+        }
+
+        if (Find(HttpScenarios.AtRate) is { } httpRate)
+        {
+            goals.Add(new($"p99 through the gateway at {httpRate.TargetRps:N0} tasks/s (half the maximum)", "<= 50 ms", $"{httpRate.P99Ms:0.##} ms", httpRate.P99Ms <= 50));
+        }
+
+        return goals;
+    }
+
+    internal static string Text(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
+}

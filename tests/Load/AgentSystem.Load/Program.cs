@@ -1,0 +1,39 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using AgentSystem.Load;
+
+// The load harness (NBomber's concepts; NBomber itself is not served): ./build.sh LoadTest runs it from a Release build.
+// Exit codes: 0 every threshold passed, 1 a threshold or check failed, 2 a usage error, 3 the system did not start.
+var (options, error) = LoadOptions.Parse(args);
+if (options is null)
+{
+    Console.Error.WriteLine(error);
+    Console.Error.WriteLine(LoadOptions.Usage);
+    return 2;
+}
+
+using var cancellation = new CancellationTokenSource();
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    cancellation.Cancel();
+}
+
+static void Log(string line) => Console.WriteLine($"[{DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}] {line}");
+
+try
+{
+    return await new LoadRun(options, Log).RunAsync(cancellation.Token);
+}
+catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+{
+    Console.Error.WriteLine("Interrupted.");
+    return 130;
+}
+catch (Exception startError) when (startError is InvalidOperationException or TimeoutException or FileNotFoundException or AgentSystem.Testing.Containers.ContainerStartException)
+{
+    Console.Error.WriteLine($"The load run could not proceed: {startError.Message}");
+    return 3;
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using AgentSystem.Load.Reports;
+using AgentSystem.Queue;
+using StackExchange.Redis;
+
+namespace AgentSystem.Load.References;
+
+/// <summary>
+/// redis-benchmark (Debian's redis-tools) against the same Redis by the same address as the queue client, so both pay
+/// the same network path: from PATH, else from an image that has it, run with host networking. It sends the commands
+/// the queue sends: LPUSH of a payload as large as a job message, and the queue's own enqueue and claim scripts by
+/// EVALSHA (one job per call, a random job id each), with as many clients, unpipelined and 16 deep.
+/// </summary>
+internal sealed class RedisBenchmark
+{
+    public static readonly int[] Pipelines = [1, 16];
+
+    private readonly string fileName;
+    private readonly string[] prefix;
+    private readonly string[] target;
+
+    private RedisBenchmark(string fileName, string[] prefix, string[] target)
+    {
+        this.fileName = fileName;
+        this.prefix = prefix;
+        this.target = target;
+    }
+
+    public static string EnqueueName(int pipeline) => $"redis-benchmark enqueue script -P{pipeline}";
+
+    public static string ClaimName(int pipeline) => $"redis-benchmark claim script -P{pipeline}";
+
+    public static string LPushName(int pipeline) => $"redis-benchmark LPUSH -P{pipeline}";
+
+    /// <summary>Null when neither redis-benchmark is on PATH nor an image with it was given.</summary>
+    public static RedisBenchmark? Find(EndPoint endpoint, string? password, string? image, string docker)
+    {
+        var (host, port) = endpoint switch
+        {
+            DnsEndPoint dns => (dns.Host, dns.Port),
+            IPEndPoint ip => (ip.Address.ToString(), ip.Port),
+            _ => throw new InvalidOperationException($"Cannot give redis-benchmark the endpoint {endpoint}."),
+        };
+        string[] target = ["-h", host, "-p", port.ToString(CultureInfo.InvariantCulture), .. password is { Length: > 0 } ? new[] { "-a", password, "--no-auth-warning" } : []];
+        if (Tools.Find("redis-benchmark") is { } onPath)
+        {
+            return new RedisBenchmark(onPath, [], target);
+        }
+
+        return image is null ? null : new RedisBenchmark(docker, ["run", "--rm", "--network", "host", "--entrypoint", "redis-benchmark", image], target);
+    }
+
+    /// <summary>Every reference row: LPUSH, then the enqueue script (which fills the list), then the claim script (which empties it).</summary>
+    public async Task<IReadOnlyList<ReferenceResult>> RunAllAsync(IConnectionMultiplexer redis, int clients, int requests, int payloadLength, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        var keyPrefix = $"agentsystem-load-reference:{Guid.NewGuid():N}:";
+        var (queue, known, processing) = (keyPrefix + "queue", keyPrefix + "known", keyPrefix + "processing");
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var enqueue = Hex(await server.ScriptLoadAsync(QueueScripts.Enqueue));
+        var claim = Hex(await server.ScriptLoadAsync(QueueScripts.Claim));
+        var payload = new string('x', payloadLength);
+        var rows = new List<ReferenceResult>();
+        try
+        {
+            foreach (var pipeline in Pipelines)
+            {
+                var count = requests * Math.Min(pipeline, 4);
+                rows.Add(Run(LPushName(pipeline), clients, count, pipeline, ["LPUSH", queue + ":lpush", payload], "LPUSH key message"));
+                rows.Add(Run(EnqueueName(pipeline), clients, count, pipeline,
+                    ["EVALSHA", enqueue, "2", queue, known, keyPrefix + "notify", "job-__rand_int__", payload], "EVALSHA enqueue (1 job: SADD, LPUSH, PUBLISH)"));
+                rows.Add(Run(ClaimName(pipeline), clients, count, pipeline,
+                    ["EVALSHA", claim, "2", queue, processing, "1", "30000"], "EVALSHA claim (1 job: TIME, RPOP, ZADD)"));
+                await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing]).WaitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing]);
+        }
+
+        return rows;
+    }
+
+    private ReferenceResult Run(string name, int clients, int requests, int pipeline, string[] command, string description)
+    {
+        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in prefix.Concat(target).Concat(
+            ["-c", Text(clients), "-n", Text(requests), "-P", Text(pipeline), "-r", "1000000000", "--csv", .. command]))
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{fileName} did not start.");
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+        var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
+        var fields = last.Split("\",\"").Select(f => f.Trim('"')).ToArray();
+        if (process.ExitCode != 0 || fields.Length < 2 || !double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var rps))
+        {
+            throw new InvalidOperationException($"redis-benchmark {string.Join(' ', command.Take(2))} failed (exit {process.ExitCode}): {last} {error.Result}");
+        }
+
+        double? Field(int index) => fields.Length > index && double.TryParse(fields[index], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+        return new ReferenceResult(name, description, clients, pipeline, rps, Field(4), Field(6));
+    }
+
+    private static string Hex(byte[] sha) => Convert.ToHexStringLower(sha);
+
+    private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

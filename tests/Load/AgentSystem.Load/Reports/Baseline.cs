@@ -1,0 +1,52 @@
+using System.Globalization;
+
+namespace AgentSystem.Load.Reports;
+
+/// <summary>A metric of this run beside an earlier run's (<c>--baseline FILE</c>), and whether the change is for the better.</summary>
+internal sealed record MetricChange(string Subject, string Metric, double? Before, double? After, bool HigherIsBetter)
+{
+    public double? Change => Before is { } before && After is { } after && before != 0 ? (after - before) / Math.Abs(before) : null;
+
+    /// <summary>"+12.5 %", "-3.0 %", or "new"/"gone" when one side is missing.</summary>
+    public string ChangeText => (Before, After) switch
+    {
+        (null, not null) => "new",
+        (not null, null) => "gone",
+        _ when Change is { } change => (change >= 0 ? "+" : "") + (change * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %",
+        _ => "-",
+    };
+
+    /// <summary>True when better, false when worse, null when unchanged within 1 % or not comparable.</summary>
+    public bool? Better => Change is { } change && Math.Abs(change) >= 0.01 ? (change > 0) == HigherIsBetter : null;
+}
+
+internal static class Baseline
+{
+    /// <summary>Per scenario: rate, p50, p99, p99.9 and errors; per reference row: its rate; matched by name.</summary>
+    public static IReadOnlyList<MetricChange> Compare(Summary before, Summary after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var changes = new List<MetricChange>();
+        var names = after.Scenarios.Select(s => s.Name).Concat(before.Scenarios.Select(s => s.Name)).Distinct(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            var old = before.Scenarios.FirstOrDefault(s => s.Name == name);
+            var now = after.Scenarios.FirstOrDefault(s => s.Name == name);
+            changes.Add(new(name, "rps", old?.Rps, now?.Rps, HigherIsBetter: true));
+            changes.Add(new(name, "p50 ms", old?.P50Ms, now?.P50Ms, HigherIsBetter: false));
+            changes.Add(new(name, "p99 ms", old?.P99Ms, now?.P99Ms, HigherIsBetter: false));
+            changes.Add(new(name, "p99.9 ms", old?.P999Ms, now?.P999Ms, HigherIsBetter: false));
+            changes.Add(new(name, "errors", old?.Errors, now?.Errors, HigherIsBetter: false));
+        }
+
+        var rows = after.Reference.RedisBenchmark.Concat(after.Reference.Wrk).Select(r => r.Name)
+            .Concat(before.Reference.RedisBenchmark.Concat(before.Reference.Wrk).Select(r => r.Name)).Distinct(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            changes.Add(new(row, "rps", before.Reference.Find(row)?.Rps, after.Reference.Find(row)?.Rps, HigherIsBetter: true));
+        }
+
+        return changes;
+    }
+}

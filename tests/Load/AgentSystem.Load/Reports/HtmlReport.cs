@@ -1,0 +1,127 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using AgentSystem.Load.Harness;
+
+namespace AgentSystem.Load.Reports;
+
+/// <summary>
+/// report.html: one self-contained page (inline CSS and SVG, no script, nothing fetched): the verdict, goals, per
+/// scenario the rate over time against its target, latency over time, the latency distribution and the thresholds,
+/// then the references, CPU and the baseline comparison.
+/// </summary>
+internal static class HtmlReport
+{
+    private const string Style = """
+        body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1340px; color: #1d2430; padding: 0 16px; }
+        h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #d8dde6; } h3 { font-size: 15px; }
+        table { border-collapse: collapse; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
+        th, td { border: 1px solid #d8dde6; padding: 3px 8px; text-align: right; } th { background: #f3f5f9; }
+        td:first-child, th:first-child { text-align: left; }
+        .passed { color: #1a7f37; font-weight: 600; } .failed { color: #c62828; font-weight: 600; }
+        .charts { display: flex; flex-wrap: wrap; gap: 12px; } .chart { width: 430px; height: auto; background: #fbfcfe; border: 1px solid #e4e8ef; }
+        .chart text { font-size: 11px; fill: #4a5566; } .chart .title { font-size: 13px; font-weight: 600; fill: #1d2430; }
+        .chart .grid { stroke: #e4e8ef; } .chart .point { opacity: 0; } .chart .point:hover { opacity: 1; }
+        .note { color: #4a5566; }
+        """;
+
+    private static readonly string[] Colors = ["#1f6feb", "#d9480f", "#2f9e44", "#9c36b5", "#e8590c", "#1098ad"];
+
+    public static string Render(LoadReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var summary = report.Summary;
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Load test report</title><style>").Append(Style).Append("</style></head><body>");
+        html.Append("<h1>Load test, ").Append(E(summary.CreatedAt.ToString("u", CultureInfo.InvariantCulture))).Append(": ")
+            .Append(summary.Passed ? "<span class=\"passed\">all thresholds passed</span>" : "<span class=\"failed\">thresholds failed</span>").Append("</h1>");
+        html.Append("<p class=\"note\">").Append(E($"{summary.Machine.Cores} cores, {summary.Machine.Os}, .NET {summary.Machine.Runtime}. {summary.Machine.Notes}")).Append("</p>");
+
+        var tables = ReportTables.All(report).ToList();
+        AppendTable(html, tables.Single(t => t.Title == ReportTables.Goals(summary).Title));
+        AppendTable(html, tables.Single(t => t.Title == ReportTables.Scenarios(summary).Title));
+
+        foreach (var result in report.Results)
+        {
+            html.Append("<h2 id=\"").Append(E(result.Name)).Append("\">").Append(E(result.Name)).Append("</h2><p>").Append(E(result.Description))
+                .Append(" <span class=\"note\">").Append(E(string.Join("; ", result.Simulations)))
+                .Append(E($"; warm-up {result.WarmUp.TotalSeconds:0.#} s")).Append("</span></p><div class=\"charts\">");
+            html.Append(RateChart(result)).Append(LatencyChart(result)).Append(DistributionChart(result)).Append("</div>");
+            var checks = new Table("Thresholds and checks", ["Threshold", "Measured", "Result"],
+                [.. result.Checks.Select(c => (IReadOnlyList<string>)[c.Name, c.Measured, c.Passed ? "passed" : "FAILED"])]);
+            AppendTable(html, checks, heading: false);
+            foreach (var (error, count) in result.Errors)
+            {
+                html.Append("<p class=\"failed\">").Append(E($"×{count}: {error}")).Append("</p>");
+            }
+        }
+
+        foreach (var table in tables.Skip(2))
+        {
+            AppendTable(html, table);
+        }
+
+        html.Append("</body></html>\n");
+        return html.ToString();
+    }
+
+    private static string RateChart(ScenarioResult result)
+    {
+        List<Series> series = [new($"achieved {result.Unit}/s", Colors[0], [.. result.Timeline.Select(p => (p.Second, p.Rate))])];
+        if (result.TargetRate is not null)
+        {
+            series.Add(new("target/s", Colors[1], [.. result.Timeline.Where(p => p.Target > 0).Select(p => (p.Second, p.Target))], Dashed: true));
+        }
+
+        return SvgChart.Line("Rate over time", "seconds", $"{result.Unit}/s", series);
+    }
+
+    private static string LatencyChart(ScenarioResult result) =>
+        SvgChart.Line("Latency over time", "seconds", "ms",
+        [
+            new("p50", Colors[2], [.. result.Timeline.Where(p => p.Rate > 0).Select(p => (p.Second, p.P50))]),
+            new("p99", Colors[3], [.. result.Timeline.Where(p => p.Rate > 0).Select(p => (p.Second, p.P99))]),
+        ]);
+
+    private static string DistributionChart(ScenarioResult result)
+    {
+        List<Series> series = [new("latency", Colors[0], [.. result.Latency.Distribution().Select(p => (SvgChart.PercentileX(p.Percentile), p.Milliseconds))])];
+        if (result.CallLatency is { } call)
+        {
+            series.Add(new("call", Colors[5], [.. call.Distribution().Select(p => (SvgChart.PercentileX(p.Percentile), p.Milliseconds))], Dashed: true));
+        }
+
+        return SvgChart.Line("Latency distribution", "percentile", "ms", series, SvgChart.PercentileTicks);
+    }
+
+    private static void AppendTable(StringBuilder html, Table table, bool heading = true)
+    {
+        if (heading)
+        {
+            html.Append("<h2>").Append(E(table.Title)).Append("</h2>");
+        }
+
+        html.Append("<table><tr>");
+        foreach (var header in table.Headers)
+        {
+            html.Append("<th>").Append(E(header)).Append("</th>");
+        }
+
+        html.Append("</tr>");
+        foreach (var row in table.Rows)
+        {
+            html.Append("<tr>");
+            foreach (var cell in row)
+            {
+                var css = cell switch { "passed" or "yes" or "better" => " class=\"passed\"", "FAILED" or "no" or "worse" => " class=\"failed\"", _ => "" };
+                html.Append("<td").Append(css).Append('>').Append(E(cell)).Append("</td>");
+            }
+
+            html.Append("</tr>");
+        }
+
+        html.Append("</table>");
+    }
+
+    private static string E(string text) => WebUtility.HtmlEncode(text);
+}

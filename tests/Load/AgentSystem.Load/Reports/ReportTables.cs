@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace AgentSystem.Load.Reports;
+
+/// <summary>A table of text: every report (console, Markdown, HTML) renders the same tables.</summary>
+internal sealed record Table(string Title, IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string>> Rows);
+
+/// <summary>The tables of a report, built once from the summary.</summary>
+internal static class ReportTables
+{
+    public static IEnumerable<Table> All(LoadReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        yield return Scenarios(report.Summary);
+        yield return Thresholds(report.Summary);
+        yield return Goals(report.Summary);
+        yield return Reference(report.Summary);
+        yield return Cpu(report.Summary);
+        if (report.BaselineChanges is { } changes)
+        {
+            yield return Baseline(changes, report.BaselinePath);
+        }
+    }
+
+    public static Table Scenarios(Summary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return new("Scenarios", ["Scenario", "Rate", "Target", "p50 ms", "p75 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms", "Errors", "÷ reference", "Thresholds"],
+            [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
+                s.Name, $"{N(s.Rps)} {s.Unit}/s", s.TargetRps is { } target ? $"{N(target)}/s" : "closed", N(s.P50Ms), N(s.P75Ms), N(s.P95Ms), N(s.P99Ms),
+                N(s.P999Ms), N(s.MaxMs), $"{s.Errors} of {s.Requests}", s.ReferenceRatio is { } ratio ? $"{N(ratio)} × {s.Reference}" : "-",
+                s.ThresholdsPassed ? "passed" : "FAILED"])]);
+    }
+
+    public static Table Thresholds(Summary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return new("Thresholds and checks", ["Scenario", "Threshold", "Measured", "Result"],
+            [.. summary.Scenarios.SelectMany(s => s.Thresholds.Select(t => (IReadOnlyList<string>)[s.Name, t.Name, t.Measured, t.Passed ? "passed" : "FAILED"]))]);
+    }
+
+    public static Table Goals(Summary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return new("Goals (reported, not asserted)", ["Goal", "Aim", "Achieved", "Met"],
+            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met ? "yes" : "no"])]);
+    }
+
+    public static Table Reference(Summary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        return new("Reference, same run", ["Reference", "Command", "Clients", "Pipeline", "Rate", "p50 ms", "p99 ms"],
+            [.. summary.Reference.RedisBenchmark.Concat(summary.Reference.Wrk).Select(r => (IReadOnlyList<string>)[
+                r.Name, r.Command, N(r.Clients), N(r.Pipeline), $"{N(r.Rps)}/s", r.P50Ms is { } p50 ? N(p50) : "-", r.P99Ms is { } p99 ? N(p99) : "-"])]);
+    }
+
+    public static Table Cpu(Summary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var processes = summary.Scenarios.SelectMany(s => s.ProcessCores.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return new($"CPU in cores of {summary.Machine.Cores} (load average {N(summary.Machine.LoadAverageStart)} at the start, {N(summary.Machine.LoadAverageEnd)} at the end)",
+            ["Scenario", "Generator", "Generator max", "Machine busy", .. processes],
+            [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
+                s.Name, N(s.GeneratorCores), N(s.GeneratorCoresMax), $"{N(s.MachineBusy * 100)} %",
+                .. processes.Select(p => s.ProcessCores.TryGetValue(p, out var cores) ? N(cores) : "-")])]);
+    }
+
+    public static Table Baseline(IReadOnlyList<MetricChange> changes, string? path)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        return new($"Against the baseline {path}", ["Subject", "Metric", "Baseline", "This run", "Change", ""],
+            [.. changes.Select(c => (IReadOnlyList<string>)[
+                c.Subject, c.Metric, c.Before is { } before ? N(before) : "-", c.After is { } after ? N(after) : "-", c.ChangeText,
+                c.Better switch { true => "better", false => "worse", null => "" }])]);
+    }
+
+    /// <summary>Thousands grouped, fewer decimals as numbers grow.</summary>
+    public static string N(double value) =>
+        !double.IsFinite(value) ? "-"
+        : Math.Abs(value) >= 100 ? value.ToString("#,0", CultureInfo.InvariantCulture)
+        : Math.Abs(value) >= 10 ? value.ToString("0.0", CultureInfo.InvariantCulture)
+        : value.ToString("0.00", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,87 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AgentSystem.Load.Harness;
+
+namespace AgentSystem.Load.Reports;
+
+/// <summary>
+/// summary.json: the figures of a run in a stable shape, for machines and for <c>--baseline</c>:
+/// <c>{"scenarios": [{"name", "rps", "p50Ms", "p99Ms", "p999Ms", "errors", "thresholdsPassed", ...}], "reference": {...}, ...}</c>.
+/// </summary>
+internal sealed record Summary(
+    DateTimeOffset CreatedAt,
+    MachineInfo Machine,
+    IReadOnlyList<ScenarioSummary> Scenarios,
+    ReferenceSummary Reference,
+    IReadOnlyList<GoalResult> Goals,
+    bool Passed)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static Summary Read(string path) =>
+        JsonSerializer.Deserialize<Summary>(File.ReadAllText(path), Json)
+        ?? throw new InvalidDataException($"{path} holds no summary.");
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+}
+
+/// <summary>The machine and how busy it was: figures from a shared machine mean little without it.</summary>
+internal sealed record MachineInfo(int Cores, string Os, string Runtime, double LoadAverageStart, double LoadAverageEnd, string Notes);
+
+internal sealed record ScenarioSummary(
+    string Name,
+    string Unit,
+    double Rps,
+    double? TargetRps,
+    double P50Ms,
+    double P75Ms,
+    double P95Ms,
+    double P99Ms,
+    double P999Ms,
+    double MaxMs,
+    long Errors,
+    long Requests,
+    double DurationSeconds,
+    double? CallP99Ms,
+    double GeneratorCores,
+    double GeneratorCoresMax,
+    double MachineBusy,
+    IReadOnlyDictionary<string, double> ProcessCores,
+    string? Reference,
+    double? ReferenceRatio,
+    bool ThresholdsPassed,
+    IReadOnlyList<CheckResult> Thresholds)
+{
+    public static ScenarioSummary From(ScenarioResult result, ReferenceSummary reference)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(reference);
+        var referenceRps = result.Reference is { } name ? reference.Find(name)?.Rps : null;
+        return new(result.Name, result.Unit, Round(result.Rate), result.TargetRate is { } target ? Round(target) : null,
+            Round(result.Latency.P50), Round(result.Latency.P75), Round(result.Latency.P95), Round(result.Latency.P99), Round(result.Latency.P999),
+            Round(result.Latency.Max), result.Failed, result.Ok + result.Failed, Round(result.Duration.TotalSeconds),
+            result.CallLatency is { } call ? Round(call.P99) : null, Round(result.GeneratorCores), Round(result.GeneratorCoresMax), Round(result.MachineBusy),
+            result.ProcessCores.ToDictionary(pair => pair.Key, pair => Round(pair.Value), StringComparer.Ordinal), result.Reference,
+            referenceRps is > 0 ? Round(result.Rate / referenceRps.Value) : null, result.Passed, result.Checks);
+    }
+
+    internal static double Round(double value) => double.IsFinite(value) ? Math.Round(value, value >= 100 ? 1 : 3) : 0;
+}
+
+/// <summary>One reference measurement of the same run: a redis-benchmark command or a wrk run.</summary>
+internal sealed record ReferenceResult(string Name, string Command, int Clients, int Pipeline, double Rps, double? P50Ms, double? P99Ms);
+
+internal sealed record ReferenceSummary(IReadOnlyList<ReferenceResult> RedisBenchmark, IReadOnlyList<ReferenceResult> Wrk)
+{
+    public static ReferenceSummary None { get; } = new([], []);
+
+    public ReferenceResult? Find(string name) =>
+        RedisBenchmark.Concat(Wrk).FirstOrDefault(row => string.Equals(row.Name, name, StringComparison.Ordinal));
+}
+
+/// <summary>A goal of the issue, reported as achieved or not (CI asserts only the looser thresholds).</summary>
+internal sealed record GoalResult(string Name, string Goal, string Achieved, bool Met);

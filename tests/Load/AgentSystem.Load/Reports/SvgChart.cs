@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace AgentSystem.Load.Reports;
+
+/// <summary>One line of a chart; <see cref="Dashed"/> for targets and references.</summary>
+internal sealed record Series(string Name, string Color, IReadOnlyList<(double X, double Y)> Points, bool Dashed = false);
+
+/// <summary>
+/// Line charts as inline SVG, written here so report.html needs nothing from a network: axes with round ticks, a grid,
+/// a legend, and a tooltip (the SVG title) on every point.
+/// </summary>
+internal static class SvgChart
+{
+    private const int Width = 640;
+    private const int Height = 260;
+    private const int Left = 64;
+    private const int Right = 16;
+    private const int Top = 28;
+    private const int Bottom = 40;
+
+    /// <param name="xTicks">Where to put x ticks and how to label them; round ticks when null.</param>
+    public static string Line(string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
+        IReadOnlyList<(double X, string Label)>? xTicks = null)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        var points = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        var svg = new StringBuilder();
+        svg.Append(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {Width} {Height}\" role=\"img\" class=\"chart\">");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"16\" class=\"title\">{Escape(title)}</text>");
+        if (points.Count == 0)
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Width / 2}\" y=\"{Height / 2}\" text-anchor=\"middle\">no data</text></svg>");
+            return svg.ToString();
+        }
+
+        var (xMin, xMax) = (points.Min(p => p.X), points.Max(p => p.X));
+        var yMax = NiceCeiling(points.Max(p => p.Y));
+        if (xMax <= xMin)
+        {
+            xMax = xMin + 1;
+        }
+
+        double X(double x) => Left + ((x - xMin) / (xMax - xMin) * (Width - Left - Right));
+        double Y(double y) => Height - Bottom - (y / yMax * (Height - Top - Bottom));
+
+        foreach (var tick in Ticks(0, yMax))
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(tick):0.#}\" y2=\"{Y(tick):0.#}\" class=\"grid\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{Y(tick) + 4:0.#}\" text-anchor=\"end\">{ReportTables.N(tick)}</text>");
+        }
+
+        foreach (var (x, label) in xTicks ?? [.. Ticks(xMin, NiceCeiling(xMax)).Where(t => t <= xMax).Select(t => (t, ReportTables.N(t)))])
+        {
+            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(x):0.#}\" x2=\"{X(x):0.#}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" class=\"grid\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(x):0.#}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{Escape(label)}</text>");
+        }
+
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height - 6}\" text-anchor=\"middle\" class=\"axis\">{Escape(xLabel)}</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(14 {(Top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">{Escape(yLabel)}</text>");
+
+        var legendX = Width - Right;
+        foreach (var line in series.Reverse())
+        {
+            var drawn = line.Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+            if (drawn.Count > 0)
+            {
+                var path = string.Join(' ', drawn.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"{(i == 0 ? 'M' : 'L')}{X(p.X):0.#},{Y(p.Y):0.#}")));
+                svg.Append(CultureInfo.InvariantCulture, $"<path d=\"{path}\" fill=\"none\" stroke=\"{line.Color}\" stroke-width=\"2\"{(line.Dashed ? " stroke-dasharray=\"6 4\"" : "")}/>");
+                foreach (var (x, y) in drawn)
+                {
+                    svg.Append(CultureInfo.InvariantCulture,
+                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\" class=\"point\"><title>{Escape(line.Name)}: {ReportTables.N(y)} at {ReportTables.N(x)}</title></circle>");
+                }
+            }
+
+            legendX -= (line.Name.Length * 7) + 28;
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{legendX}\" y=\"8\" width=\"12\" height=\"4\" fill=\"{line.Color}\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{legendX + 16}\" y=\"14\">{Escape(line.Name)}</text>");
+        }
+
+        svg.Append("</svg>");
+        return svg.ToString();
+    }
+
+    /// <summary>A percentile axis stretched towards the tail: x = log10(1 / (1 - p)), so 90, 99 and 99.9 are evenly spaced.</summary>
+    public static double PercentileX(double percentile) => Math.Log10(1 / Math.Max(1e-6, 1 - (Math.Min(percentile, 99.9999) / 100)));
+
+    public static IReadOnlyList<(double X, string Label)> PercentileTicks { get; } =
+        [(PercentileX(0), "0"), (PercentileX(90), "90"), (PercentileX(99), "99"), (PercentileX(99.9), "99.9"), (PercentileX(99.99), "99.99")];
+
+    private static double NiceCeiling(double value)
+    {
+        if (value <= 0 || !double.IsFinite(value))
+        {
+            return 1;
+        }
+
+        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(value)));
+        return new[] { 1, 2, 2.5, 5, 10 }.Select(f => f * magnitude).First(candidate => candidate >= value);
+    }
+
+    private static IEnumerable<double> Ticks(double from, double to)
+    {
+        var step = NiceCeiling((to - from) / 5);
+        for (var tick = Math.Ceiling(from / step) * step; tick <= to + (step / 1000); tick += step)
+        {
+            yield return tick;
+        }
+    }
+
+    private static string Escape(string text) => WebUtility.HtmlEncode(text);
+}

@@ -1,0 +1,251 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using AgentSystem.Contracts;
+using AgentSystem.Load.UnderTest;
+using AgentSystem.Load.Harness;
+using StackExchange.Redis;
+
+namespace AgentSystem.Load.Scenarios;
+
+/// <summary>
+/// Scenario 3, end to end through the queue: the load run creates tasks of five echo jobs in PostgreSQL as the
+/// orchestrator would (up front, with COPY, so the insert is not what is measured), enqueues their jobs through the
+/// project's queue client, the real worker processes run them and store the results; latency runs from enqueue to the
+/// stored result (the row's finished_at, the moment the worker wrote it). Three phases: the maximum (closed: copies
+/// each enqueue a batch of tasks and wait for them to be final), the latency at a rate (open: half the maximum unless
+/// --rate), and the same rate while a worker is SIGKILLed and restarted, checked in PostgreSQL and Redis afterwards.
+/// </summary>
+internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, LoadOptions options, Action<string> log)
+{
+    private readonly LoadSystem system = system;
+    private readonly Action<string> log = log;
+
+    public const string Max = "queue-e2e";
+    public const string AtRate = "queue-e2e-at-rate";
+    public const string Kill = "queue-kill";
+
+    public const int JobsPerTask = 5;
+
+    /// <summary>Closed phase: tasks each copy enqueues in one call and waits for.</summary>
+    private const int TasksPerStep = 20;
+
+    /// <summary>Rows created for the closed phase: enough for this rate through warm-up and duration (more are made if it runs out).</summary>
+    private const int AssumedMaxRate = 40_000;
+
+    private readonly StoredWork stored = new(system.Database);
+
+    /// <summary>Copies of the closed phase: with 100 jobs each, enough to keep every worker's claims full.</summary>
+    public int Copies { get; init; } = 16;
+
+    public Scenario Maximum()
+    {
+        var phase = new Phase(this, Max);
+        var watcher = new TaskWatcher(stored);
+        return new Scenario(Max, async context =>
+        {
+            var tasks = await phase.TakeTasksAsync(TasksPerStep, context.CancellationToken);
+            var jobs = tasks.SelectMany(task => task).ToArray();
+            var final = watcher.WaitAsync([.. tasks.Select(task => task[0].TaskId)], context.CancellationToken);
+            phase.Started(jobs, Clock.Now, context.WarmUp);
+            await client.Queue.EnqueueAsync(jobs, context.CancellationToken);
+            await final;
+            return Response.Ok(jobs.Length);
+        })
+        {
+            Description = $"tasks of {JobsPerTask} echo jobs, {TasksPerStep} tasks ({TasksPerStep * JobsPerTask} jobs) per enqueue call, each copy waiting until its tasks are final; "
+                + $"{options.Workers} worker processes; latency from enqueue to the stored result",
+            Unit = "jobs",
+            WarmUp = options.WarmUp,
+            Simulations = [Simulation.KeepConstant(Copies, options.Duration)],
+            Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(50)],   // loose: catches a broken path, not a slow one
+            Init = async cancellationToken =>
+            {
+                await phase.CreateAsync((int)(AssumedMaxRate * (options.WarmUp + options.Duration).TotalSeconds), cancellationToken);
+                watcher.Start();
+            },
+            Completions = phase.CompletionsAsync,
+            Verify = phase.VerifyAsync,
+            Clean = async cancellationToken =>
+            {
+                await watcher.DisposeAsync();
+                await phase.DeleteUnusedAsync(cancellationToken);
+            },
+        };
+    }
+
+    /// <summary>The open phases: one job enqueued per invocation at <paramref name="rate"/> jobs/s; with <paramref name="kill"/> a worker is killed halfway.</summary>
+    public Scenario Rate(string name, double rate, bool kill)
+    {
+        var phase = new Phase(this, name);
+        var jobs = (int)Math.Ceiling(rate * (options.WarmUp + options.Duration).TotalSeconds * 1.05) + 100;
+        var scenario = new Scenario(name, async context =>
+        {
+            var job = phase.TakeJob();
+            phase.Started([job], context.ScheduledAt, context.WarmUp);
+            await client.Queue.EnqueueAsync([job], context.CancellationToken);
+            return Response.Ok();
+        })
+        {
+            Description = $"one job per enqueue call at a constant rate (tasks of {JobsPerTask} echo jobs), {options.Workers} worker processes; "
+                + "latency from the scheduled enqueue to the stored result",
+            Unit = "jobs",
+            WarmUp = options.WarmUp,
+            Simulations = [Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)],
+            Thresholds = kill ? [] : [Threshold.ErrorRateBelow(0.01), Threshold.LatencyBelow(99, 5000)],
+            Init = cancellationToken => phase.CreateAsync(jobs, cancellationToken),
+            Completions = phase.CompletionsAsync,
+            Verify = phase.VerifyAsync,
+            Clean = phase.DeleteUnusedAsync,
+        };
+        return kill
+            ? scenario with
+            {
+                Description = scenario.Description + $"; worker-{options.Workers} SIGKILLed halfway and restarted 1 s later; "
+                    + "afterwards every job must be stored once and the queue empty",
+                During = KillHalfwayAsync,
+            }
+            : scenario;
+    }
+
+    private async Task KillHalfwayAsync(TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await Task.Delay(duration / 2, cancellationToken);
+        var victim = system.Workers[^1];
+        log($"{Kill}: SIGKILL {victim.Name} (pid {victim.ProcessId})");
+        victim.Kill();
+        await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
+        victim.Restart();
+    }
+
+    /// <summary>One phase's rows: created up front, handed to the steps, read back and checked afterwards.</summary>
+    private sealed class Phase(EndToEndScenarios owner, string name) : IDisposable
+    {
+        private readonly ConcurrentQueue<JobMessage[]> tasks = new();
+        private readonly ConcurrentQueue<JobMessage> jobs = new();
+        private readonly ConcurrentDictionary<Guid, DateTimeOffset> started = new();
+        private readonly ConcurrentDictionary<Guid, byte> enqueued = new();
+        private readonly ConcurrentBag<Guid> measuredTasks = [];
+        private readonly ConcurrentBag<Guid> allTasks = [];
+        private readonly SemaphoreSlim refill = new(1, 1);
+        private IReadOnlyList<StoredJob> read = [];
+
+        public async Task CreateAsync(int jobCount, CancellationToken cancellationToken)
+        {
+            foreach (var task in await owner.stored.CreateAsync((jobCount + JobsPerTask - 1) / JobsPerTask, JobsPerTask, cancellationToken))
+            {
+                tasks.Enqueue(task);
+                allTasks.Add(task[0].TaskId);
+                foreach (var job in task)
+                {
+                    jobs.Enqueue(job);
+                }
+            }
+        }
+
+        /// <summary>Whole tasks (closed phase); creates more when the rows run out.</summary>
+        public async Task<IReadOnlyList<JobMessage[]>> TakeTasksAsync(int count, CancellationToken cancellationToken)
+        {
+            var taken = new List<JobMessage[]>(count);
+            while (taken.Count < count)
+            {
+                if (tasks.TryDequeue(out var task))
+                {
+                    taken.Add(task);
+                    continue;
+                }
+
+                await refill.WaitAsync(cancellationToken);
+                try
+                {
+                    if (tasks.IsEmpty)
+                    {
+                        owner.log($"{name}: the rows created up front ran out; creating more (PostgreSQL does this work during the run)");
+                        await CreateAsync(50_000, cancellationToken);
+                    }
+                }
+                finally
+                {
+                    refill.Release();
+                }
+            }
+
+            return taken;
+        }
+
+        /// <summary>Single jobs (open phases), in task order: the rows were sized for the whole schedule.</summary>
+        public JobMessage TakeJob() =>
+            jobs.TryDequeue(out var job) ? job : throw new InvalidOperationException($"{name}: no job rows left (more invocations than planned)");
+
+        public void Started(IReadOnlyCollection<JobMessage> sent, DateTimeOffset at, bool warmUp)
+        {
+            foreach (var job in sent)
+            {
+                enqueued[job.JobId] = 0;
+                if (!warmUp)
+                {
+                    started[job.JobId] = at;
+                }
+            }
+
+            if (!warmUp)
+            {
+                foreach (var task in sent.Select(job => job.TaskId).Distinct())
+                {
+                    measuredTasks.Add(task);
+                }
+            }
+        }
+
+        public async Task<IReadOnlyList<Completion>> CompletionsAsync(CancellationToken cancellationToken)
+        {
+            var measured = measuredTasks.Distinct().ToList();
+            // A job the killed worker held comes back after its lease expires and the reclaimer's next pass.
+            var wait = (LoadSystem.VisibilityTimeout * 3) + TimeSpan.FromSeconds(30);
+            await owner.stored.WaitFinalAsync([.. started.Keys], wait, cancellationToken);
+            read = [.. (await owner.stored.ReadJobsAsync(measured, cancellationToken)).Where(job => started.ContainsKey(job.Id))];
+            return [.. read.Where(job => job.FinishedAt is not null).Select(job => new Completion(started[job.Id], job.FinishedAt!.Value))];
+        }
+
+        /// <summary>Every enqueued job stored once with its result, none dead or failed, and the queue holding nothing.</summary>
+        public async Task<IReadOnlyList<CheckResult>> VerifyAsync(CancellationToken cancellationToken)
+        {
+            var enqueued = started.Count;
+            var succeeded = read.Count(job => job.Status == "succeeded" && job.Result == job.Input);
+            var other = read.Where(job => job.Status != "succeeded").GroupBy(job => job.Status).Select(g => $"{g.Count()} {g.Key}");
+            var redelivered = read.Count(job => job.Attempts >= 2);
+            var redis = owner.system.Redis.GetDatabase();
+            var prefix = LoadSystem.QueuePrefix;
+            var left = await Task.WhenAll(
+                redis.ListLengthAsync(prefix + "queue"), redis.SortedSetLengthAsync(prefix + "processing"),
+                redis.SetLengthAsync(prefix + "known"), redis.ListLengthAsync(prefix + "dead"));
+            return
+            [
+                new("every enqueued job stored once, with its result", succeeded == enqueued && read.Count == enqueued,
+                    string.Create(CultureInfo.InvariantCulture, $"{succeeded} of {enqueued} succeeded{string.Concat(other.Select(o => ", " + o))}; {redelivered} delivered again")),
+                new("queue, leases, known ids and dead letters empty afterwards", left.All(count => count == 0),
+                    string.Create(CultureInfo.InvariantCulture, $"queued {left[0]}, leased {left[1]}, known {left[2]}, dead {left[3]}")),
+            ];
+        }
+
+        /// <summary>
+        /// Rows created but never enqueued would be found by the orchestrator's dispatcher a minute later and run in a
+        /// later scenario: delete them (whole tasks never used, and the never-sent jobs of the last tasks used).
+        /// </summary>
+        public async Task DeleteUnusedAsync(CancellationToken cancellationToken)
+        {
+            var sent = enqueued.Keys.ToArray();
+            await using var batch = owner.system.Database.CreateBatch();
+            batch.BatchCommands.Add(new Npgsql.NpgsqlBatchCommand("DELETE FROM jobs WHERE task_id = ANY($1) AND status = 'queued' AND id <> ALL($2)")
+            {
+                Parameters = { new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = [.. allTasks] }, new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = sent } },
+            });
+            batch.BatchCommands.Add(new Npgsql.NpgsqlBatchCommand("DELETE FROM tasks t WHERE t.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.task_id = t.id)")
+            {
+                Parameters = { new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = [.. allTasks] } },
+            });
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        public void Dispose() => refill.Dispose();
+    }
+}

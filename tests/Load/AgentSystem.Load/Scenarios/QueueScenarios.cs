@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using AgentSystem.Contracts;
+using AgentSystem.Load.Harness;
+using AgentSystem.Load.References;
+using AgentSystem.Queue;
+
+namespace AgentSystem.Load.Scenarios;
+
+/// <summary>
+/// Scenarios 1 and 2: the queue client alone against Redis, on keys of their own (the workers never see them), each
+/// beside the redis-benchmark row of the same script at the same client count.
+/// </summary>
+internal static class QueueScenarios
+{
+    public const string Enqueue = "enqueue";
+    public const string ClaimAck = "claim-ack";
+
+    /// <summary>Jobs one claim takes (and one ack settles) in claim-ack, as a worker's claim batch does.</summary>
+    public const int ClaimBatch = 16;
+
+    /// <summary>Claim-ack's measured work: this many jobs per second of --duration, pre-filled.</summary>
+    private const int ClaimJobsPerSecond = 20_000;
+
+    /// <summary>Claim-ack's measured work in its closed phase: jobs pre-filled for each second of --duration.</summary>
+    public static long ClaimJobs(LoadOptions options) => (long)(ClaimJobsPerSecond * Math.Max(1, options?.Duration.TotalSeconds ?? 1));
+
+    /// <summary>1. Enqueue only: one job per call (closed: from <c>clients</c> copies on one multiplexer).</summary>
+    public static Scenario EnqueueOnly(QueueClient client, LoadOptions options, string name, LoadSimulation simulation)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        var queue = client.Queue;
+        return new Scenario(name, async context =>
+        {
+            var task = Guid.NewGuid();
+            var pushed = await queue.EnqueueAsync([new JobMessage(Guid.NewGuid(), task, JobTypes.Echo, StoredWork.Input, 1, null)], context.CancellationToken);
+            return pushed == 1 ? Response.Ok() : Response.Fail($"enqueue pushed {pushed} of 1");
+        })
+        {
+            Description = "IJobQueue.EnqueueAsync of one job per call (the enqueue script), every caller on one multiplexer",
+            Unit = "jobs",
+            WarmUp = options.WarmUp,
+            Simulations = [simulation],
+            Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(500)],
+            Reference = RedisBenchmark.EnqueueName(1),
+            Clean = client.DeleteKeysAsync,
+        };
+    }
+
+    /// <summary>
+    /// 2. Claim and acknowledge only, from a queue pre-filled with <paramref name="jobs"/> jobs: claims of up to 16,
+    /// each batch acknowledged in one call.
+    /// </summary>
+    public static Scenario ClaimAndAck(QueueClient client, LoadOptions options, string name, LoadSimulation simulation, long jobs)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        var queue = client.Queue;
+        return new Scenario(name, async context =>
+        {
+            var claimed = await queue.ClaimAsync(ClaimBatch, context.CancellationToken);
+            if (claimed.Count == 0)
+            {
+                return Response.Fail("the queue was empty");
+            }
+
+            await queue.AckAsync(claimed, context.CancellationToken);
+            return Response.Ok(claimed.Count);
+        })
+        {
+            Description = $"IJobQueue.ClaimAsync of up to {ClaimBatch} jobs, then AckAsync of them (two scripts), from a queue pre-filled with {jobs:N0} jobs",
+            Unit = "jobs",
+            // Warmed up inside Init (a queue of its own, drained), so the measured part has exactly the pre-filled jobs.
+            WarmUp = TimeSpan.Zero,
+            Init = async cancellationToken =>
+            {
+                await WarmUpAsync(queue, options.WarmUp, cancellationToken);
+                await FillAsync(queue, jobs, cancellationToken);
+            },
+            Simulations = [simulation],
+            Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(500)],
+            Verify = async cancellationToken =>
+            {
+                var stats = await queue.GetStatsAsync(cancellationToken);
+                return [new CheckResult("queue empty afterwards", stats == new QueueStats(0, 0, 0), stats.ToString())];
+            },
+            Reference = RedisBenchmark.ClaimName(1),
+            Clean = client.DeleteKeysAsync,
+        };
+    }
+
+    /// <summary>Enqueues <paramref name="jobs"/> jobs in calls of 500, four at a time (not measured).</summary>
+    public static async Task FillAsync(IJobQueue queue, long jobs, CancellationToken cancellationToken)
+    {
+        const int Batch = 500;
+        var task = Guid.NewGuid();
+        long next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            for (var start = Interlocked.Add(ref next, Batch) - Batch; start < jobs; start = Interlocked.Add(ref next, Batch) - Batch)
+            {
+                var count = (int)Math.Min(Batch, jobs - start);
+                await queue.EnqueueAsync([.. Enumerable.Range(0, count).Select(_ => new JobMessage(Guid.NewGuid(), task, JobTypes.Echo, StoredWork.Input, 1, null))], cancellationToken);
+            }
+        }, cancellationToken)));
+    }
+
+    private static async Task WarmUpAsync(IJobQueue queue, TimeSpan warmUp, CancellationToken cancellationToken)
+    {
+        await FillAsync(queue, 20_000, cancellationToken);
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < warmUp && await queue.ClaimAsync(ClaimBatch, cancellationToken) is { Count: > 0 } claimed)
+        {
+            await queue.AckAsync(claimed, cancellationToken);
+        }
+
+        while (await queue.ClaimAsync(500, cancellationToken) is { Count: > 0 } rest)
+        {
+            await queue.AckAsync(rest, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using AgentSystem.Contracts;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AgentSystem.Load.Scenarios;
+
+/// <summary>A job row as the load run reads it back: what the worker stored, and when.</summary>
+internal sealed record StoredJob(Guid Id, Guid TaskId, string Status, int Attempts, string Input, string? Result, DateTimeOffset? FinishedAt);
+
+/// <summary>
+/// Rows the load run writes and reads in PostgreSQL, the system's truth: tasks and jobs created up front the way the
+/// orchestrator stores them (so the queue scenarios measure the queue path, not the insert), and what the workers stored.
+/// </summary>
+internal sealed class StoredWork(NpgsqlDataSource database)
+{
+    public const string Input = "load";
+
+    /// <summary>
+    /// <paramref name="tasks"/> tasks of <paramref name="jobsPerTask"/> echo jobs each, queued and marked enqueued (so
+    /// an orchestrator's dispatcher leaves them to the run), written with COPY; returns their messages, task by task.
+    /// </summary>
+    public async Task<IReadOnlyList<JobMessage[]>> CreateAsync(int tasks, int jobsPerTask, CancellationToken cancellationToken)
+    {
+        var created = new List<JobMessage[]>(tasks);
+        var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using (connection)
+        {
+            var writer = await connection.BeginBinaryImportAsync("COPY tasks (id, status) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            await using (writer)
+            {
+                for (var t = 0; t < tasks; t++)
+                {
+                    var task = Guid.CreateVersion7();
+                    created.Add([.. Enumerable.Range(0, jobsPerTask).Select(_ => new JobMessage(Guid.CreateVersion7(), task, JobTypes.Echo, Input, 1, null))]);
+                    await writer.StartRowAsync(cancellationToken);
+                    await writer.WriteAsync(task, NpgsqlDbType.Uuid, cancellationToken);
+                    await writer.WriteAsync("queued", NpgsqlDbType.Text, cancellationToken);
+                }
+
+                await writer.CompleteAsync(cancellationToken);
+            }
+
+            writer = await connection.BeginBinaryImportAsync(
+                "COPY jobs (id, task_id, seq, type, input, status, enqueued_at) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            await using (writer)
+            {
+                var now = DateTimeOffset.UtcNow;
+                foreach (var task in created)
+                {
+                    for (var seq = 0; seq < task.Length; seq++)
+                    {
+                        await writer.StartRowAsync(cancellationToken);
+                        await writer.WriteAsync(task[seq].JobId, NpgsqlDbType.Uuid, cancellationToken);
+                        await writer.WriteAsync(task[seq].TaskId, NpgsqlDbType.Uuid, cancellationToken);
+                        await writer.WriteAsync(seq, NpgsqlDbType.Integer, cancellationToken);
+                        await writer.WriteAsync(JobTypes.Echo, NpgsqlDbType.Text, cancellationToken);
+                        await writer.WriteAsync(Input, NpgsqlDbType.Text, cancellationToken);
+                        await writer.WriteAsync("queued", NpgsqlDbType.Text, cancellationToken);
+                        await writer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
+                    }
+                }
+
+                await writer.CompleteAsync(cancellationToken);
+            }
+        }
+
+        return created;
+    }
+
+    /// <summary>Of these tasks, the ones final now (succeeded, failed or cancelled).</summary>
+    public async Task<IReadOnlyList<Guid>> FinalAsync(IReadOnlyCollection<Guid> tasks, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand("SELECT id FROM tasks WHERE id = ANY($1) AND status IN ('succeeded', 'failed', 'cancelled')");
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. tasks] });
+        var final = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            final.Add(reader.GetGuid(0));
+        }
+
+        return final;
+    }
+
+    /// <summary>
+    /// Waits until every one of <paramref name="jobs"/> is final, or <paramref name="timeout"/> passes (polling one
+    /// count); returns how many are final.
+    /// </summary>
+    public async Task<long> WaitFinalAsync(IReadOnlyCollection<Guid> jobs, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var watch = Stopwatch.StartNew();
+        var ids = jobs.ToArray();
+        while (true)
+        {
+            await using var command = database.CreateCommand(
+                "SELECT count(*) FROM jobs WHERE id = ANY($1) AND status IN ('succeeded', 'failed', 'dead', 'cancelled')");
+            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+            var final = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            if (final >= ids.Length || watch.Elapsed > timeout)
+            {
+                return final;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
+        }
+    }
+
+    /// <summary>The jobs of these tasks.</summary>
+    public async Task<IReadOnlyList<StoredJob>> ReadJobsAsync(IReadOnlyCollection<Guid> tasks, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            "SELECT id, task_id, status, attempts, input, result, finished_at FROM jobs WHERE task_id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. tasks] });
+        var jobs = new List<StoredJob>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            jobs.Add(new StoredJob(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetInt32(3), reader.GetString(4),
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6)));
+        }
+
+        return jobs;
+    }
+
+    /// <summary>Each task's status and last change (the roll-up that made it final).</summary>
+    public async Task<IReadOnlyList<(Guid Id, string Status, DateTimeOffset UpdatedAt)>> ReadTasksAsync(IReadOnlyCollection<Guid> tasks, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand("SELECT id, status, updated_at FROM tasks WHERE id = ANY($1)");
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. tasks] });
+        var rows = new List<(Guid, string, DateTimeOffset)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetGuid(0), reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return rows;
+    }
+}

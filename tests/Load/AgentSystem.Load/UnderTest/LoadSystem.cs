@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Reflection;
+using AgentSystem.Store;
+using AgentSystem.Testing.Containers;
+using DotNet.Testcontainers.Containers;
+using Npgsql;
+using StackExchange.Redis;
+using Testcontainers.Redis;
+
+namespace AgentSystem.Load.UnderTest;
+
+/// <summary>
+/// The system under load: PostgreSQL and Redis (given by connection strings, or containers from the tests' library set
+/// up as deployed: PostgreSQL with fsync and synchronous commit on, Redis with AOF every second and noeviction), the
+/// schema migrated, and the services from their Release builds as processes: the workers, the orchestrator and the
+/// gateway, with the settings the services ship with except those a load run must change (a short visibility
+/// timeout so a killed worker's jobs come back within the run; no rate limit at the gateway).
+/// </summary>
+internal sealed class LoadSystem : IAsyncDisposable
+{
+    public const string QueuePrefix = "agentsystem:";
+    public const string ApiKey = "load-test-key";
+
+    /// <summary>Short, so the jobs a killed worker held are reclaimed within a CI run.</summary>
+    public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly List<IContainer> containers = [];
+    private readonly List<ServiceHost> services = [];
+
+    private LoadSystem()
+    {
+    }
+
+    public string PostgresConnectionString { get; private set; } = "";
+
+    public string RedisConfiguration { get; private set; } = "";
+
+    public string Notes { get; private set; } = "";
+
+    public ConnectionMultiplexer Redis { get; private set; } = null!;
+
+    public NpgsqlDataSource Database { get; private set; } = null!;
+
+    public IReadOnlyList<ServiceHost> Workers { get; private set; } = [];
+
+    public ServiceHost Gateway { get; private set; } = null!;
+
+    /// <summary>The service processes by name, for CPU sampling (a restarted worker has a new process id).</summary>
+    public IReadOnlyDictionary<string, int> ProcessIds =>
+        services.Where(s => !s.HasExited).ToDictionary(s => s.Name, s => s.ProcessId, StringComparer.Ordinal);
+
+    public static async Task<LoadSystem> StartAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var system = new LoadSystem();
+        try
+        {
+            await system.StartInfrastructureAsync(options, log, cancellationToken);
+            await system.StartServicesAsync(options, log, cancellationToken);
+            return system;
+        }
+        catch
+        {
+            await system.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var service in services)
+        {
+            await service.DisposeAsync();
+        }
+
+        if (Redis is not null)
+        {
+            await Redis.DisposeAsync();
+        }
+
+        if (Database is not null)
+        {
+            await Database.DisposeAsync();
+        }
+
+        foreach (var container in containers)
+        {
+            await container.DisposeAsync();
+        }
+    }
+
+    /// <summary>What every service printed lately, for a failure message.</summary>
+    public string Diagnostics() =>
+        string.Join(System.Environment.NewLine, services.Select(s => $"--- {s.Name} ---{System.Environment.NewLine}{s.RecentOutput}"));
+
+    private async Task StartInfrastructureAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
+        var notes = new List<string>();
+        if (options.Postgres is { } postgres)
+        {
+            PostgresConnectionString = postgres;
+            notes.Add("PostgreSQL given by --postgres");
+        }
+        else
+        {
+            log($"Starting PostgreSQL ({TestImages.Postgres})...");
+            var container = await TestPostgres.StartAsync(
+                TestPostgres.Builder().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"),
+                cancellationToken);
+            containers.Add(container);
+            PostgresConnectionString = container.GetConnectionString();
+            notes.Add($"PostgreSQL {TestImages.Postgres} in a container (fsync and synchronous_commit on, data on tmpfs)");
+        }
+
+        if (options.Redis is { } redis)
+        {
+            RedisConfiguration = redis;
+            notes.Add("Redis given by --redis");
+        }
+        else
+        {
+            log($"Starting Redis ({TestImages.Redis})...");
+            var container = await TestRedis.StartAsync(
+                TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]), cancellationToken);
+            containers.Add(container);
+            RedisConfiguration = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{container.GetMappedPublicPort(RedisBuilder.RedisPort)}");
+            notes.Add($"Redis {TestImages.Redis} in a container (AOF, fsync every second)");
+        }
+
+        Notes = string.Join("; ", notes) + ".";
+        // A loaded machine can stall one call past the client's 5 s default; a load run measures, it does not time out.
+        Redis = await ConnectionMultiplexer.ConnectAsync(RedisConfiguration + ",asyncTimeout=30000,syncTimeout=30000");
+        Database = NpgsqlDataSource.Create(PostgresConnectionString);
+        await new DatabaseMigrator(Database).MigrateAsync(cancellationToken);
+    }
+
+    private async Task StartServicesAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ConnectionStrings__Postgres"] = PostgresConnectionString,
+            ["Redis__Configuration"] = RedisConfiguration,
+            ["Queue__Prefix"] = QueuePrefix,
+            ["Queue__VisibilityTimeout"] = VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        };
+        log($"Starting {options.Workers} worker(s), the orchestrator and the gateway ({Configuration} builds)...");
+        var workers = Enumerable.Range(1, options.Workers)
+            .Select(i => ServiceHost.Start($"worker-{i}", ServiceDll("worker"), environment)).ToList();
+        services.AddRange(workers);
+        Workers = workers;
+        var orchestrator = ServiceHost.Start("orchestrator", ServiceDll("orchestrator"), environment);
+        services.Add(orchestrator);
+        Gateway = ServiceHost.Start("gateway", ServiceDll("gateway"), new Dictionary<string, string>(environment, StringComparer.Ordinal)
+        {
+            ["Gateway__OrchestratorUrl"] = orchestrator.BaseAddress.ToString().TrimEnd('/'),
+            // Chat is not under load; the gateway needs an address for it all the same.
+            ["Gateway__ChatUrl"] = "http://127.0.0.1:9",
+            ["Gateway__ApiKeys__0"] = ApiKey,
+            ["Gateway__RateLimit__PermitsPerSecond"] = "1000000",
+            ["Gateway__RateLimit__Burst"] = "1000000",
+        });
+        services.Add(Gateway);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        foreach (var service in services)
+        {
+            await service.WaitHealthyAsync(http, cancellationToken);
+        }
+    }
+
+    /// <summary>The configuration this program was built in, which is the one its service references were built in.</summary>
+    public static string Configuration { get; } = typeof(LoadSystem).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .FirstOrDefault(a => a.Key == "Configuration")?.Value ?? "Release";
+
+    private static string ServiceDll(string service)
+    {
+        var name = "AgentSystem." + char.ToUpperInvariant(service[0]) + service[1..];
+        var path = Path.Combine(RepositoryRoot, "services", service, "bin", Configuration, "net10.0", name + ".dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is missing: build tests/Load/AgentSystem.Load in {Configuration} (./build.sh LoadTest does).");
+    }
+
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "AgentSystem.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"AgentSystem.sln not found above {AppContext.BaseDirectory}.");
+    }
+}

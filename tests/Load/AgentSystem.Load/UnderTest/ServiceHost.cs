@@ -1,0 +1,148 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace AgentSystem.Load.UnderTest;
+
+/// <summary>A service of the system under test, run from its Release build as its own process, as a container would run it.</summary>
+internal sealed class ServiceHost : IAsyncDisposable
+{
+    private const int KeptLines = 100;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly ProcessStartInfo startInfo;
+    private readonly ConcurrentQueue<string> output = new();
+    private Process process;
+
+    private ServiceHost(string name, int port, ProcessStartInfo startInfo)
+    {
+        Name = name;
+        Port = port;
+        this.startInfo = startInfo;
+        process = Launch();
+    }
+
+    public string Name { get; }
+
+    public int Port { get; }
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+
+    public int ProcessId => process.Id;
+
+    public bool HasExited => process.HasExited;
+
+    public string RecentOutput => string.Join(System.Environment.NewLine, output);
+
+    public static ServiceHost Start(string name, string dll, IReadOnlyDictionary<string, string> environment)
+    {
+        var port = FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        info.ArgumentList.Add(dll);
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        return new ServiceHost(name, port, info);
+    }
+
+    /// <summary>Waits for /healthz (the process runs) or, with <paramref name="path"/>, another probe.</summary>
+    public async Task WaitHealthyAsync(HttpClient http, CancellationToken cancellationToken, string path = "/healthz")
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < StartTimeout)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{Name} exited with code {process.ExitCode} while starting:{System.Environment.NewLine}{RecentOutput}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseAddress, path), cancellationToken);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        throw new TimeoutException($"{Name} did not answer {path} within {StartTimeout.TotalSeconds:0} s:{System.Environment.NewLine}{RecentOutput}");
+    }
+
+    /// <summary>SIGKILL, as an OOM kill or a crashed pod: no drain, no hand-back, leases left to expire.</summary>
+    public void Kill()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        process.WaitForExit();
+    }
+
+    /// <summary>The same command, port and environment again, after it exited or was killed.</summary>
+    public void Restart()
+    {
+        Kill();
+        process.Dispose();
+        Keep($"[load] {Name} restarted");
+        process = Launch();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Kill();
+        process.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private Process Launch()
+    {
+        var started = new Process { StartInfo = startInfo };
+        started.OutputDataReceived += (_, e) => Keep(e.Data);
+        started.ErrorDataReceived += (_, e) => Keep(e.Data);
+        started.Start();
+        started.BeginOutputReadLine();
+        started.BeginErrorReadLine();
+        return started;
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        output.Enqueue(line);
+        while (output.Count > KeptLines)
+        {
+            output.TryDequeue(out _);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

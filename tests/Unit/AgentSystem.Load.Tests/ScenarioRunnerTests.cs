@@ -1,0 +1,54 @@
+using AgentSystem.Load.Harness;
+
+namespace AgentSystem.Load.Tests;
+
+/// <summary>The runner on an in-process step: the warm-up is not counted, the open model injects exactly its schedule.</summary>
+public sealed class ScenarioRunnerTests
+{
+    private readonly ScenarioRunner _runner = new(new CpuSampler(), _ => { });
+
+    [Fact]
+    public async Task The_open_model_runs_exactly_the_scheduled_invocations_and_reports_the_target_rate()
+    {
+        var calls = 0;
+        var scenario = new Scenario("inject", _ =>
+        {
+            Interlocked.Increment(ref calls);
+            return ValueTask.FromResult(Response.Ok());
+        })
+        {
+            WarmUp = TimeSpan.FromMilliseconds(500),
+            Simulations = [Simulation.Inject(100, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))],
+            Thresholds = [Threshold.ErrorRateBelow(0.01)],
+        };
+
+        var result = await _runner.RunAsync(scenario, CancellationToken.None);
+
+        Assert.Equal(100, result.Ok);
+        Assert.Equal(150, calls);   // 50 more in the warm-up, not measured
+        Assert.Equal(100, result.TargetRate);
+        Assert.Equal(100, result.Latency.Count);
+        Assert.True(result.Passed);
+    }
+
+    [Fact]
+    public async Task Failures_are_counted_grouped_by_error_and_breach_the_error_threshold_with_the_measured_value()
+    {
+        var scenario = new Scenario("flaky", context => ValueTask.FromResult(
+            context.Invocation % 4 == 0 ? Response.Fail("connection refused") : Response.Ok(2)))
+        {
+            WarmUp = TimeSpan.Zero,
+            Simulations = [Simulation.IterationsForConstant(2, 40)],
+            Thresholds = [Threshold.ErrorRateBelow(0.05), Threshold.RateAtLeast(1)],
+        };
+
+        var result = await _runner.RunAsync(scenario, CancellationToken.None);
+
+        Assert.Equal((30, 10, 60), (result.Ok, result.Failed, result.Items));
+        Assert.Equal(("connection refused", 10L), Assert.Single(result.Errors));
+        var errors = Assert.Single(result.Checks, check => check.Name.StartsWith("errors", StringComparison.Ordinal));
+        Assert.False(errors.Passed);
+        Assert.Equal("25 % (10 of 40)", errors.Measured);
+        Assert.False(result.Passed);
+    }
+}

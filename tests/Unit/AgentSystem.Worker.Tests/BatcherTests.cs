@@ -1,0 +1,93 @@
+using AgentSystem.Worker.Services;
+using AgentSystem.Worker.Tests.Fakes;
+
+namespace AgentSystem.Worker.Tests;
+
+public sealed class BatcherTests
+{
+    [Fact]
+    public async Task Items_submitted_while_a_batch_is_written_go_together_in_the_next()
+    {
+        var firstWrite = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batches = new List<int[]>();
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                lock (batches)
+                {
+                    batches.Add([.. batch]);
+                }
+
+                if (batches.Count == 1)
+                {
+                    await firstWrite.Task.WaitAsync(ct);
+                }
+
+                return item => item * 10;
+            },
+            maxBatch: 100,
+            concurrency: 1);
+
+        var first = batcher.SubmitAsync(1, CancellationToken.None);
+        await Eventually.True(() => batches.Count == 1, "the first batch to be written");
+        var waiting = Enumerable.Range(2, 20).Select(item => batcher.SubmitAsync(item, CancellationToken.None)).ToArray();
+        firstWrite.SetResult();
+
+        Assert.Equal(10, await first);
+        Assert.Equal(Enumerable.Range(2, 20).Select(item => item * 10), await Task.WhenAll(waiting));
+        Assert.Equal([[1], [.. Enumerable.Range(2, 20)]], batches);
+        Assert.Equal((2, 21), batcher.Written);
+    }
+
+    [Fact]
+    public async Task A_batch_holds_at_most_max_batch_items()
+    {
+        var sizes = new List<int>();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var batcher = new Batcher<int, bool>(
+            async (batch, ct) =>
+            {
+                lock (sizes)
+                {
+                    sizes.Add(batch.Count);
+                }
+
+                await gate.Task.WaitAsync(ct);
+                return static _ => true;
+            },
+            maxBatch: 3,
+            concurrency: 1);
+
+        var calls = Enumerable.Range(0, 10).Select(item => batcher.SubmitAsync(item, CancellationToken.None)).ToArray();
+        gate.SetResult();
+        await Task.WhenAll(calls);
+
+        Assert.All(sizes, size => Assert.InRange(size, 1, 3));
+        Assert.Equal(10, sizes.Sum());
+    }
+
+    [Fact]
+    public async Task A_failed_batch_fails_each_of_its_calls_and_the_next_batch_is_written()
+    {
+        var calls = 0;
+        await using var batcher = new Batcher<int, int>(
+            (batch, ct) => Interlocked.Increment(ref calls) == 1
+                ? throw new InvalidOperationException("database down")
+                : Task.FromResult<Func<int, int>>(item => item),
+            maxBatch: 10,
+            concurrency: 1);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.SubmitAsync(1, CancellationToken.None));
+        Assert.Equal("database down", error.Message);
+        Assert.Equal(2, await batcher.SubmitAsync(2, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task After_dispose_nothing_is_taken()
+    {
+        var batcher = new Batcher<int, int>((batch, ct) => Task.FromResult<Func<int, int>>(item => item), maxBatch: 10, concurrency: 2);
+        await batcher.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => batcher.SubmitAsync(1, CancellationToken.None));
+    }
+}
