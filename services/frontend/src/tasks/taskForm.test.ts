@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_INPUT_BYTES,
+  MAX_LLM_INPUT_BYTES,
   MAX_JOBS,
   isFieldKey,
   newIdempotencyKey,
@@ -43,7 +44,19 @@ describe('validateTaskDraft', () => {
     });
     expect(Object.keys(errors).sort()).toEqual(['jobs[1].type', 'jobs[2].type', 'jobs[3].input', 'jobs[4].input']);
     expect(errors['jobs[2].type']?.[0]).toMatch(/Unknown job type 'nope'/);
-    expect(errors['jobs[3].input']?.[0]).toMatch(/64 KiB/);
+    expect(errors['jobs[3].input']?.[0]).toBe('The input is 65,537 bytes of UTF-8; at most 65,536 bytes (64 KiB) are allowed.');
+  });
+
+  it('holds an llm input to chat\'s 32 KiB, as the server does at submit', () => {
+    const fits = 'x'.repeat(MAX_LLM_INPUT_BYTES);
+    expect(validateTaskDraft({ mode: 'jobs', goal: '', jobs: jobs(['llm', fits], ['echo', fits + 'x']) })).toEqual({});
+    const errors = validateTaskDraft({ mode: 'jobs', goal: '', jobs: jobs(['llm', fits + 'x']) });
+    expect(errors['jobs[0].input']?.[0]).toBe('The input is 32,769 bytes of UTF-8; at most 32,768 bytes (32 KiB) are allowed.');
+  });
+
+  it('refuses a NUL character in an input or a goal, naming where it is', () => {
+    expect(validateTaskDraft({ mode: 'jobs', goal: '', jobs: jobs(['echo', 'ab\0c']) })['jobs[0].input']?.[0]).toMatch(/NUL character \(U\+0000\) at position 2/);
+    expect(validateTaskDraft({ mode: 'goal', goal: 'x\0', jobs: [] }).goal?.[0]).toMatch(/NUL character/);
   });
 
   it('counts the 64 KiB limit in UTF-8 bytes', () => {

@@ -12,6 +12,13 @@ export const MAX_JOBS = 100;
 export const MAX_INPUT_BYTES = 64 * 1024;
 /** The same bound for a goal (the gateway limits the whole body anyway). */
 export const MAX_GOAL_BYTES = MAX_INPUT_BYTES;
+/** An llm job's input is one chat message, which chat caps at 32 KiB (Contracts' Limits.MaxInputBytes). */
+export const MAX_LLM_INPUT_BYTES = 32 * 1024;
+
+/** The largest input of a job of this type, as the orchestrator checks it at submit. */
+export function maxInputBytes(type: string): number {
+  return type === 'llm' ? MAX_LLM_INPUT_BYTES : MAX_INPUT_BYTES;
+}
 
 export type FormMode = 'goal' | 'jobs';
 
@@ -37,8 +44,19 @@ export function utf8Length(text: string): number {
   return encoder.encode(text).length;
 }
 
-function sizeText(bytes: number): string {
-  return bytes < 1024 ? `${bytes} bytes` : `${(bytes / 1024).toFixed(1)} KiB`;
+/** "65,538 bytes", as the server says it: never rounded to KiB, so an input just over the limit does not read as at it. */
+function bytesText(bytes: number): string {
+  return `${bytes.toLocaleString('en-US')} bytes`;
+}
+
+function limitText(bytes: number): string {
+  return `${bytesText(bytes)} (${bytes / 1024} KiB)`;
+}
+
+/** PostgreSQL stores any character in text but U+0000; the server refuses it, so the form says so first. */
+function nulProblem(text: string, what: string): string | undefined {
+  const at = text.indexOf('\0');
+  return at < 0 ? undefined : `${what} contains a NUL character (U+0000) at position ${at}; text may hold any other character.`;
 }
 
 export function validateTaskDraft(draft: TaskDraft): FieldErrors {
@@ -46,7 +64,8 @@ export function validateTaskDraft(draft: TaskDraft): FieldErrors {
   if (draft.mode === 'goal') {
     if (draft.goal.trim() === '') errors.goal = ['Describe the goal, or switch to explicit jobs.'];
     else if (utf8Length(draft.goal) > MAX_GOAL_BYTES)
-      errors.goal = [`The goal is ${sizeText(utf8Length(draft.goal))}; at most 64 KiB is allowed.`];
+      errors.goal = [`The goal is ${bytesText(utf8Length(draft.goal))} of UTF-8; at most ${limitText(MAX_GOAL_BYTES)} are allowed.`];
+    else if (nulProblem(draft.goal, 'The goal')) errors.goal = [nulProblem(draft.goal, 'The goal')!];
     return errors;
   }
 
@@ -57,7 +76,10 @@ export function validateTaskDraft(draft: TaskDraft): FieldErrors {
     else if (!(JOB_TYPES as readonly string[]).includes(job.type))
       errors[`jobs[${i}].type`] = [`Unknown job type '${job.type}'. Known types: ${JOB_TYPES.join(', ')}.`];
     const bytes = utf8Length(job.input);
-    if (bytes > MAX_INPUT_BYTES) errors[`jobs[${i}].input`] = [`The input is ${sizeText(bytes)}; at most 64 KiB is allowed.`];
+    const max = maxInputBytes(job.type);
+    const nul = nulProblem(job.input, 'The input');
+    if (bytes > max) errors[`jobs[${i}].input`] = [`The input is ${bytesText(bytes)} of UTF-8; at most ${limitText(max)} are allowed.`];
+    else if (nul) errors[`jobs[${i}].input`] = [nul];
     else if (job.type === 'sleep' && !/^\s*\d+\s*$/.test(job.input))
       errors[`jobs[${i}].input`] = ['A sleep job takes a whole number of milliseconds, e.g. 500.'];
     else if (job.input.trim() === '') errors[`jobs[${i}].input`] = ['Give the job an input.'];
