@@ -3,12 +3,12 @@ using AgentSystem.Build.GitHub;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
     /// <summary>GitHub's limit on the jobs one matrix may generate.</summary>
-    const int MaxMatrixJobs = 256;
+    private const int MaxMatrixJobs = 256;
 
-    Target Affected => _ => _
+    private Target Affected => _ => _
         .Description("Lists the services changed since --base and why; writes artifacts/affected.json (and GITHUB_OUTPUT on GitHub Actions)")
         .Touches(() => AffectedServiceNames)
         .Executes(() =>
@@ -26,20 +26,41 @@ partial class Build
             var table = new TextTable("Service", "Why");
             foreach (var service in changes.Services)
             {
-                for (var i = 0; i < service.Reasons.Count; i++) table.AddRow(i == 0 ? service.Name : "", service.Reasons[i]);
+                for (var i = 0; i < service.Reasons.Count; i++)
+                {
+                    table.AddRow(i == 0 ? service.Name : "", service.Reasons[i]);
+                }
             }
-            if (table.RowCount == 0) Log.Info("No service is affected.");
-            else foreach (var line in table.Render()) Log.Info(line);
+            if (table.RowCount == 0)
+            {
+                Log.Info("No service is affected.");
+            }
+            else
+            {
+                foreach (var line in table.Render())
+                {
+                    Log.Info(line);
+                }
+            }
 
-            foreach (var (file, why) in changes.Ignored) Log.Info($"  {file}: affects nothing ({why})");
+            foreach (var (file, why) in changes.Ignored)
+            {
+                Log.Info($"  {file}: affects nothing ({why})");
+            }
+
             var path = Path.Combine(ArtifactsDirectory, "affected.json");
             Directory.CreateDirectory(ArtifactsDirectory);
             File.WriteAllText(path, changes.ToJson());
             Log.Info($"{changes.Projects.Count} project(s) affected; written to {Path.GetRelativePath(RootDirectory, path)}");
 
             if (GitHubOutput.Append(Environment.GetEnvironmentVariable(GitHubOutput.VariableName), changes))
+            {
                 Log.Info($"Step outputs: {string.Join(" ", GitHubOutput.Lines(changes))}");
+            }
+
             if (changes.MatrixEntries().Count > MaxMatrixJobs)
+            {
                 Log.Warning($"{changes.MatrixEntries().Count} matrix entries: GitHub allows at most {MaxMatrixJobs} jobs per matrix.");
+            }
         });
 }

@@ -2,9 +2,9 @@ using AgentSystem.Build.Engine;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
-    Target BenchmarkAffected => _ => _
+    private Target BenchmarkAffected => _ => _
         .Description("Times affected detection on generated monorepos of 250, 1000 and 2000 projects")
         .Executes(() => ProcessRunner.Run("dotnet",
             ["run", "-c", "Release", "--project", "tests/Benchmarks/AgentSystem.Affected.Benchmark", "--", "250", "1000", "2000"],

@@ -3,12 +3,12 @@ using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
     /// <summary>Where browser tests find Chromium; they never let a test tool download a browser of its own.</summary>
-    static string ChromiumPath => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+    private static string ChromiumPath => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
-    Target Chromium => _ => _
+    private Target Chromium => _ => _
         .Description("Makes sure a Chromium for the browser tests is installed (as root on Debian/Ubuntu: apt-get install chromium)")
         .Executes(() =>
         {
@@ -18,9 +18,15 @@ partial class Build
                 return;
             }
             if (!Apt.CanInstall(out var why))
+            {
                 throw new TargetFailedException($"No Chromium at {ChromiumPath}. Install Chromium (or Chrome) and set CHROMIUM_PATH to its executable ({why}, so the build cannot).");
+            }
+
             Log.Warning("No Chromium found; installing Debian's chromium package for the browser tests.");
             Apt.Install(["chromium"], StepLogs, CancellationToken);
-            if (!File.Exists(ChromiumPath)) throw new TargetFailedException($"apt-get installed chromium, but {ChromiumPath} is not there.");
+            if (!File.Exists(ChromiumPath))
+            {
+                throw new TargetFailedException($"apt-get installed chromium, but {ChromiumPath} is not there.");
+            }
         });
 }

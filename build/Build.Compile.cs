@@ -4,16 +4,16 @@ using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
-    const string SolutionFile = "AgentSystem.sln";
+    private const string SolutionFile = "AgentSystem.sln";
 
     /// <summary>npm is a .cmd script on Windows, which Process.Start finds only by its full name.</summary>
-    static string Npm => OperatingSystem.IsWindows() ? "npm.cmd" : "npm";
-    static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
+    private static string Npm => OperatingSystem.IsWindows() ? "npm.cmd" : "npm";
+    private static readonly JsonSerializerOptions IndentedJson = new() { WriteIndented = true };
 
     /// <summary>Switches that keep MSBuild and the CLI from leaving server processes behind after the build.</summary>
-    static readonly Dictionary<string, string> DotnetEnvironment = new()
+    private static readonly Dictionary<string, string> DotnetEnvironment = new()
     {
         ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
         ["DOTNET_NOLOGO"] = "1",
@@ -21,10 +21,10 @@ partial class Build
         ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
     };
 
-    List<string> AffectedDotnetProjects => Changes.Projects.Where(p => !p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
-    List<string> AffectedNodePackages => Changes.Projects.Where(p => p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
+    private List<string> AffectedDotnetProjects => Changes.Projects.Where(p => !p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
+    private List<string> AffectedNodePackages => Changes.Projects.Where(p => p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
 
-    Target Compile => _ => _
+    private Target Compile => _ => _
         .Description("Builds the affected .NET projects (one MSBuild run) and the affected node services (npm)")
         .DependsOn(Affected)
         .Touches(() => AffectedServiceNames)
@@ -51,7 +51,7 @@ partial class Build
         });
 
     /// <summary>A solution filter over AgentSystem.sln holding exactly <paramref name="projects"/>, so one MSBuild run builds them.</summary>
-    string WriteSolutionFilter(string fileName, IReadOnlyList<string> projects)
+    private string WriteSolutionFilter(string fileName, IReadOnlyList<string> projects)
     {
         var inSolution = SolutionProjects();
         var missing = projects.Where(p => !inSolution.Contains(p)).ToList();
@@ -68,7 +68,7 @@ partial class Build
         return path;
     }
 
-    HashSet<string> SolutionProjects()
+    private HashSet<string> SolutionProjects()
     {
         var lines = File.ReadAllLines(Path.Combine(RootDirectory, SolutionFile));
         // Project("{type}") = "Name", "relative\path.csproj", "{guid}"
@@ -79,12 +79,15 @@ partial class Build
             .ToHashSet(StringComparer.Ordinal);
     }
 
-    void NpmInstallIfStale(string folder)
+    private void NpmInstallIfStale(string folder)
     {
         var lockFile = Path.Combine(folder, "package-lock.json");
         var installed = Path.Combine(folder, "node_modules", ".package-lock.json");
         if (File.Exists(installed) && File.GetLastWriteTimeUtc(installed) >= File.GetLastWriteTimeUtc(lockFile))
+        {
             return;
+        }
+
         ProcessRunner.Run(Npm, ["ci", "--no-audit", "--no-fund"], folder, cancellationToken: CancellationToken);
     }
 }

@@ -5,18 +5,18 @@ using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
     /// <summary>Who owns the fields the deploy applies (server-side apply).</summary>
-    const string FieldManager = "agentsystem-build";
-    const string DeployNamespace = "agentsystem";
-    const string KindClusterConfig = "k8s/overlays/kind/kind-cluster.yaml";
+    private const string FieldManager = "agentsystem-build";
+    private const string DeployNamespace = "agentsystem";
+    private const string KindClusterConfig = "k8s/overlays/kind/kind-cluster.yaml";
 
     [Parameter("Keep the cluster DeployKind/DeployMinikube created (deleted otherwise, after a failure and Ctrl+C too)")]
-    readonly bool KeepCluster;
+    private readonly bool KeepCluster;
 
     [Parameter("How long DeployKind/DeployMinikube wait for the databases, the migrations and then the services to be ready")]
-    readonly TimeSpan RolloutTimeout = IsServerBuild ? TimeSpan.FromMinutes(15) : TimeSpan.FromMinutes(10);
+    private readonly TimeSpan RolloutTimeout = IsServerBuild ? TimeSpan.FromMinutes(15) : TimeSpan.FromMinutes(10);
 
     /// <summary>Where the deploy looks for kind, minikube and docker: PATH (tests point it at their fakes).</summary>
     internal string? SearchPath { get; set; } = Environment.GetEnvironmentVariable("PATH");
@@ -24,67 +24,78 @@ partial class Build
     /// <summary>How often the deploy asks the cluster how its rollouts and the smoke test's task are doing.</summary>
     internal TimeSpan DeployPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    IClusterTool? _clusterTool;
+    private IClusterTool? _clusterTool;
 
-    string DeployArtifacts => Path.Combine(ArtifactsDirectory, "deploy");
+    private string DeployArtifacts => Path.Combine(ArtifactsDirectory, "deploy");
 
-    Target KindPreflight => _ => _
+    private Target KindPreflight => _ => _
         .Description("DeployKind's first step: kind on PATH and its version, Docker answering")
         .Before(DockerEngine, Affected)
         .Executes(() => _clusterTool = CheckTool(Kind("DeployKind")!, "DeployKind"));
 
-    Target MinikubePreflight => _ => _
+    private Target MinikubePreflight => _ => _
         .Description("DeployMinikube's first step: minikube on PATH and its version, Docker answering")
         .Before(DockerEngine, Affected)
         .Executes(() => _clusterTool = CheckTool(Minikube("DeployMinikube")!, "DeployMinikube"));
 
-    Target DeployKind => _ => _
+    private Target DeployKind => _ => _
         .Description("Deploys the system to a throwaway kind cluster: images loaded, manifests applied, rollouts watched, smoke test; then deletes it")
         .DependsOn(KindPreflight, Images, BaseImages)
         .Executes(cancellationToken => DeployAsync("kind", cancellationToken));
 
-    Target DeployMinikube => _ => _
+    private Target DeployMinikube => _ => _
         .Description("Deploys the system to a throwaway minikube cluster: images loaded, manifests applied, rollouts watched, smoke test; then deletes it")
         .DependsOn(MinikubePreflight, Images, BaseImages)
         .Executes(cancellationToken => DeployAsync("minikube", cancellationToken));
 
-    Target DeleteClusters => _ => _
+    private Target DeleteClusters => _ => _
         .Description($"Deletes every kind and minikube cluster named {ClusterDeploy.ClusterPrefix}* (what deploys kept or left behind)")
         .Executes(() =>
         {
             IClusterTool?[] tools = [Kind(null), Minikube(null)];
             var found = tools.OfType<IClusterTool>().ToList();
-            if (found.Count == 0) Log.Info("Neither kind nor minikube is on PATH: no cluster of ours can exist.");
+            if (found.Count == 0)
+            {
+                Log.Info("Neither kind nor minikube is on PATH: no cluster of ours can exist.");
+            }
+
             var scratch = Path.Combine(RootDirectory, ".nuke", "temp", "delete-clusters.kubeconfig");
             Directory.CreateDirectory(Path.GetDirectoryName(scratch)!);
             foreach (var tool in found)
             {
                 var ours = tool.Clusters(CancellationToken).Where(c => c.StartsWith(ClusterDeploy.ClusterPrefix, StringComparison.Ordinal)).ToList();
                 Log.Info($"{tool.Name}: {(ours.Count == 0 ? "no" : ours.Count)} cluster(s) named {ClusterDeploy.ClusterPrefix}*.");
-                foreach (var cluster in ours) tool.Delete(cluster, scratch, CancellationToken);
+                foreach (var cluster in ours)
+                {
+                    tool.Delete(cluster, scratch, CancellationToken);
+                }
             }
         });
 
     /// <summary>kind from the search path; when absent, null for DeleteClusters, or the preflight's failure for a deploy.</summary>
-    Kind? Kind(string? target) => Preflight.Find("kind", SearchPath) is { } path
+    private Kind? Kind(string? target) => Preflight.Find("kind", SearchPath) is { } path
         ? new Kind(path, DeployLog, Path.Combine(RootDirectory, KindClusterConfig))
         : target is null ? null : throw Preflight.Missing("kind", target, Deploy.Kind.Install);
 
-    Minikube? Minikube(string? target) => Preflight.Find("minikube", SearchPath) is { } path
+    private Minikube? Minikube(string? target) => Preflight.Find("minikube", SearchPath) is { } path
         ? new Minikube(path, DeployLog)
         : target is null ? null : throw Preflight.Missing("minikube", target, Deploy.Minikube.Install);
 
-    string DeployLog => Path.Combine(DeployArtifacts, "cluster-tool.log");
+    private string DeployLog => Path.Combine(DeployArtifacts, "cluster-tool.log");
 
-    IClusterTool CheckTool(IClusterTool tool, string target)
+    private IClusterTool CheckTool(IClusterTool tool, string target)
     {
-        if (Registry.Length > 0) throw new UsageException($"--registry names images for a registry; {target} loads the local images into its cluster: leave it out.");
+        if (Registry.Length > 0)
+        {
+            throw new UsageException($"--registry names images for a registry; {target} loads the local images into its cluster: leave it out.");
+        }
+
         var versions = Preflight.Check(tool, target, Preflight.Find("docker", SearchPath), CancellationToken);
         Log.Info($"{target}: {versions}.");
         return tool;
     }
 
-    async Task DeployAsync(string overlay, CancellationToken cancellationToken)
+    private async Task DeployAsync(string overlay, CancellationToken cancellationToken)
     {
         BuildEveryImage();
         var images = _images.Values.Select(i => i.Image).Order(StringComparer.Ordinal).ToList();
@@ -94,12 +105,15 @@ partial class Build
     }
 
     /// <summary>The overlay with the tags this run built, read as ValidateManifests reads it; a problem stops the deploy before any cluster exists.</summary>
-    List<ManifestObject> RenderForDeploy(string overlay, IReadOnlyList<string> images)
+    private List<ManifestObject> RenderForDeploy(string overlay, IReadOnlyList<string> images)
     {
         var tags = images.Select(i => i.Split(':')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
         var (objects, problems) = ManifestReader.Read(new Kustomize(RootDirectory).Render(overlay, tags, CancellationToken), RootDirectory);
         if (problems.Count > 0)
+        {
             throw new TargetFailedException($"k8s/overlays/{overlay} does not read cleanly ({string.Join("; ", problems)}); ./build.sh ValidateManifests says more.");
+        }
+
         return objects;
     }
 }

@@ -4,29 +4,29 @@ using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
     [Parameter("API key the Dev target configures on the gateway and hands to the frontend")]
-    readonly string DevApiKey = "dev-key";
+    private readonly string DevApiKey = "dev-key";
 
-    const string DevPostgresContainer = "agentsystem-dev-postgres";
-    const string DevRedisContainer = "agentsystem-dev-redis";
-    const int DevPostgresPort = 15432;
-    const int DevRedisPort = 16379;
+    private const string DevPostgresContainer = "agentsystem-dev-postgres";
+    private const string DevRedisContainer = "agentsystem-dev-redis";
+    private const int DevPostgresPort = 15432;
+    private const int DevRedisPort = 16379;
 
     /// <summary>The catalog's .NET services in start order: each one's dependencies (dependsOn) come before it.</summary>
-    List<(string Name, string Project, int Port)> DevServices => _devServices ??= StartOrder(DevCatalog.Services.Where(s => s.Kind == ServiceKind.Dotnet).ToList());
-    List<(string Name, string Project, int Port)>? _devServices;
+    private List<(string Name, string Project, int Port)> DevServices => _devServices ??= StartOrder(DevCatalog.Services.Where(s => s.Kind == ServiceKind.Dotnet).ToList());
+    private List<(string Name, string Project, int Port)>? _devServices;
 
-    ServiceCatalog DevCatalog => _devCatalog ??= ServiceCatalog.Load(RootDirectory, new Git(RootDirectory).ListFiles().Files);
-    ServiceCatalog? _devCatalog;
+    private ServiceCatalog DevCatalog => _devCatalog ??= ServiceCatalog.Load(RootDirectory, new Git(RootDirectory).ListFiles().Files);
+    private ServiceCatalog? _devCatalog;
 
-    ServiceEntry Frontend => DevCatalog.Find("frontend") ?? throw new TargetFailedException($"{ServiceCatalog.FileName} has no frontend service.");
-    int FrontendPort => Frontend.Ports.FirstOrDefault(3000);
+    private ServiceEntry Frontend => DevCatalog.Find("frontend") ?? throw new TargetFailedException($"{ServiceCatalog.FileName} has no frontend service.");
+    private int FrontendPort => Frontend.Ports.FirstOrDefault(3000);
 
-    int DevPort(string service) => DevServices.Single(s => s.Name == service).Port;
+    private int DevPort(string service) => DevServices.Single(s => s.Name == service).Port;
 
-    static List<(string Name, string Project, int Port)> StartOrder(List<ServiceEntry> services)
+    private static List<(string Name, string Project, int Port)> StartOrder(List<ServiceEntry> services)
     {
         var ordered = new List<ServiceEntry>();
         while (ordered.Count < services.Count)
@@ -40,12 +40,12 @@ partial class Build
     }
 
     /// <summary>Services that own a schema and have a "migrate" command.</summary>
-    static readonly string[] MigratingServices = ["orchestrator", "chat"];
+    private static readonly string[] MigratingServices = ["orchestrator", "chat"];
 
     /// <summary>How long the services get to stop after SIGTERM: more than the worker's own drain (Worker:DrainTimeout, 20 s, plus its grace).</summary>
-    static readonly TimeSpan DevDrainTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan DevDrainTimeout = TimeSpan.FromSeconds(30);
 
-    Target Dev => _ => _
+    private Target Dev => _ => _
         .Description("Starts the whole system locally: PostgreSQL and Redis (found or started in Docker), migrations, every service; Ctrl+C stops it")
         .DependsOn(BaseImages)
         .Executes(async cancellationToken =>
@@ -97,12 +97,23 @@ partial class Build
                 supervisor.Start("frontend", () => BackgroundProcess.Start("frontend", "node", ["server.mjs"], frontend, frontendEnvironment));
 
                 var ports = DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)).ToList();
-                foreach (var (name, port) in ports) await WaitHealthy(name, port, supervisor, cancellationToken);
+                foreach (var (name, port) in ports)
+                {
+                    await WaitHealthy(name, port, supervisor, cancellationToken);
+                }
 
                 var table = new TextTable("Service", "Address");
-                foreach (var (name, port) in ports) table.AddRow(name, $"http://localhost:{port}");
+                foreach (var (name, port) in ports)
+                {
+                    table.AddRow(name, $"http://localhost:{port}");
+                }
+
                 table.AddRow("postgres", postgres).AddRow("redis", redis);
-                foreach (var line in table.Render()) Log.Info(line);
+                foreach (var line in table.Render())
+                {
+                    Log.Info(line);
+                }
+
                 Log.Success($"AgentSystem is running: open http://localhost:{FrontendPort} (API key '{DevApiKey}'). A service that exits is started again; Ctrl+C stops them all.");
                 await Task.Delay(Timeout.Infinite, cancellationToken);
             }
@@ -111,17 +122,25 @@ partial class Build
                 Log.Info($"Stopping the services (SIGTERM; up to {DevDrainTimeout.TotalSeconds:0} s to drain)...");
                 var stops = await supervisor.StopAsync(DevDrainTimeout);
                 var summary = new TextTable("Service", "Stop", "Restarts");
-                foreach (var stop in stops) summary.AddRow(stop.Name, stop.Outcome, stop.Restarts.ToString(CultureInfo.InvariantCulture));
-                foreach (var line in summary.Render()) Log.Info(line);
+                foreach (var stop in stops)
+                {
+                    summary.AddRow(stop.Name, stop.Outcome, stop.Restarts.ToString(CultureInfo.InvariantCulture));
+                }
+
+                foreach (var line in summary.Render())
+                {
+                    Log.Info(line);
+                }
+
                 Log.Info($"The database and Redis keep running for next time: docker rm -f {DevPostgresContainer} {DevRedisContainer}");
             }
         });
 
-    string ServiceDll(string project) =>
+    private string ServiceDll(string project) =>
         Path.Combine(RootDirectory, Path.GetDirectoryName(project)!, "bin", Configuration.ToString(), "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
 
     /// <summary>Uses ConnectionStrings__Postgres / Redis__Configuration when set; otherwise a container of ours, started once.</summary>
-    (string Postgres, string Redis) FindOrStartInfrastructure()
+    private (string Postgres, string Redis) FindOrStartInfrastructure()
     {
         var postgres = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres");
         var redis = Environment.GetEnvironmentVariable("Redis__Configuration");
@@ -131,17 +150,25 @@ partial class Build
             WaitForDevPostgres();
             postgres = $"Host=127.0.0.1;Port={DevPostgresPort};Username=postgres;Password=dev;Database=agentsystem";
         }
-        else Log.Info("Using PostgreSQL from ConnectionStrings__Postgres.");
+        else
+        {
+            Log.Info("Using PostgreSQL from ConnectionStrings__Postgres.");
+        }
+
         if (string.IsNullOrEmpty(redis))
         {
             StartContainerOnce(DevRedisContainer, BaseImageFor("redis"), DevRedisPort, 6379, [], ["redis-server", "--protected-mode", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]);
             redis = $"127.0.0.1:{DevRedisPort}";
         }
-        else Log.Info("Using Redis from Redis__Configuration.");
+        else
+        {
+            Log.Info("Using Redis from Redis__Configuration.");
+        }
+
         return (postgres, redis);
     }
 
-    void StartContainerOnce(string name, string image, int hostPort, int containerPort, string[] options, string[] command)
+    private void StartContainerOnce(string name, string image, int hostPort, int containerPort, string[] options, string[] command)
     {
         var state = ProcessRunner.Capture(Docker.Cli, ["inspect", "--format", "{{.State.Running}}", name], cancellationToken: CancellationToken);
         if (state.ExitCode == 0 && state.Output.Trim() == "true")
@@ -149,24 +176,32 @@ partial class Build
             Log.Info($"{name} is already running.");
             return;
         }
-        if (state.ExitCode == 0) ProcessRunner.Run(Docker.Cli, ["rm", "-f", name], cancellationToken: CancellationToken);
+        if (state.ExitCode == 0)
+        {
+            ProcessRunner.Run(Docker.Cli, ["rm", "-f", name], cancellationToken: CancellationToken);
+        }
+
         Log.Info($"Starting {name} ({image}) on 127.0.0.1:{hostPort}...");
         ProcessRunner.Run(Docker.Cli, ["run", "-d", "--name", name, "-p", $"127.0.0.1:{hostPort}:{containerPort}", .. options, image, .. command],
             cancellationToken: CancellationToken);
     }
 
     /// <summary>pg_isready against TCP succeeds only after the image's init scripts ran and the real server listens.</summary>
-    void WaitForDevPostgres()
+    private void WaitForDevPostgres()
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (ProcessRunner.Capture(Docker.Cli, ["exec", DevPostgresContainer, "pg_isready", "-h", "localhost", "-q"], cancellationToken: CancellationToken).ExitCode != 0)
         {
-            if (DateTime.UtcNow > deadline) throw new TargetFailedException($"PostgreSQL was not ready within 60 s; see: docker logs {DevPostgresContainer}");
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TargetFailedException($"PostgreSQL was not ready within 60 s; see: docker logs {DevPostgresContainer}");
+            }
+
             Thread.Sleep(250);
         }
     }
 
-    static async Task WaitHealthy(string name, int port, ServiceSupervisor supervisor, CancellationToken cancellationToken)
+    private static async Task WaitHealthy(string name, int port, ServiceSupervisor supervisor, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow.AddSeconds(90);
@@ -174,15 +209,25 @@ partial class Build
         {
             // One that fails at start would fail again: stop the run rather than restart it forever.
             if (supervisor.FirstExit(name) is { } code)
+            {
                 throw new TargetFailedException($"{name} exited with {ServiceSupervisor.Describe(code)} while starting (its output is above).");
+            }
+
             try
             {
                 using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"), cancellationToken);
-                if (response.IsSuccessStatusCode) return;
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested) { }
-            if (DateTime.UtcNow > deadline) throw new TargetFailedException($"{name} did not answer /healthz on port {port} within 90 s.");
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TargetFailedException($"{name} did not answer /healthz on port {port} within 90 s.");
+            }
+
             await Task.Delay(250, cancellationToken);
         }
     }

@@ -5,27 +5,27 @@ using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
     [Parameter("Where base images come from: registry (pull), local (build from Debian's packages), auto (pull, else local)", Name = "BaseImages")]
-    readonly BaseImageSource BaseImageSource = BaseImageSource.Auto;
+    private readonly BaseImageSource BaseImageSource = BaseImageSource.Auto;
 
     [Parameter("Prefix for official image names, for a registry mirror (e.g. mirror.example.com/)")]
-    readonly string RegistryPrefix = "";
+    private readonly string RegistryPrefix = "";
 
     /// <summary>Where long steps (apt-get, debootstrap, base image builds) write their whole output.</summary>
-    string StepLogs => Path.Combine(ArtifactsDirectory, "logs");
+    private string StepLogs => Path.Combine(ArtifactsDirectory, "logs");
 
-    DockerEngine? _docker;
-    DockerEngine Docker => _docker ?? throw new InvalidOperationException("DockerEngine has not run.");
+    private DockerEngine? _docker;
+    private DockerEngine Docker => _docker ?? throw new InvalidOperationException("DockerEngine has not run.");
 
     /// <summary>What each base image resolved to in this run.</summary>
-    IReadOnlyList<BaseImageOutcome> _baseImages = [];
+    private IReadOnlyList<BaseImageOutcome> _baseImages = [];
 
     /// <summary>AGENTSYSTEM_IMAGE_&lt;NAME&gt; for each base image: how tests and later builds learn which image to use.</summary>
-    Dictionary<string, string> BaseImageEnvironment => _baseImages.ToDictionary(o => o.Image.Variable, o => o.Reference);
+    private Dictionary<string, string> BaseImageEnvironment => _baseImages.ToDictionary(o => o.Image.Variable, o => o.Reference);
 
-    Target DockerEngine => _ => _
+    private Target DockerEngine => _ => _
         .Description("Makes sure a Docker engine answers; as root on Debian/Ubuntu installs docker.io and starts dockerd")
         .Executes(() =>
         {
@@ -35,7 +35,7 @@ partial class Build
             _docker = engine;
         });
 
-    Target BaseImages => _ => _
+    private Target BaseImages => _ => _
         .Description("Provides the base images (the infrastructure entries of services/catalog.json): pulled or built locally")
         .DependsOn(DockerEngine)
         .Executes(() =>
@@ -47,25 +47,33 @@ partial class Build
             _baseImages = builder.Provide(images, BaseImageSource, RegistryPrefix);
 
             var table = new TextTable("Image", "Uses", "Action", "Time");
-            foreach (var outcome in _baseImages) table.AddRow(outcome.Image.Name, outcome.Reference, outcome.Action, $"{outcome.Duration.TotalSeconds:0.0} s");
-            foreach (var line in table.Render()) Log.Info(line);
+            foreach (var outcome in _baseImages)
+            {
+                table.AddRow(outcome.Image.Name, outcome.Reference, outcome.Action, $"{outcome.Duration.TotalSeconds:0.0} s");
+            }
+
+            foreach (var line in table.Render())
+            {
+                Log.Info(line);
+            }
+
             Directory.CreateDirectory(ArtifactsDirectory);
             File.WriteAllText(Path.Combine(ArtifactsDirectory, "base-images.json"), JsonSerializer.Serialize(BaseImageEnvironment, IndentedJson));
         });
 
     /// <summary>The image a logical base image resolved to in this run ("postgres" -> agentsystem-base/postgres:15, say).</summary>
-    string BaseImageFor(string name) => _baseImages.First(o => o.Image.Name == name).Reference;
+    private string BaseImageFor(string name) => _baseImages.First(o => o.Image.Name == name).Reference;
 
-    static string HostCaBundle => Environment.GetEnvironmentVariable("SSL_CERT_FILE") is { Length: > 0 } file && File.Exists(file)
+    private static string HostCaBundle => Environment.GetEnvironmentVariable("SSL_CERT_FILE") is { Length: > 0 } file && File.Exists(file)
         ? file
         : "/etc/ssl/certs/ca-certificates.crt";
 
     /// <summary>The SDK this build runs on: its root is two levels above the runtime's folder.</summary>
-    static string DotnetRoot => Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root && Directory.Exists(root)
+    private static string DotnetRoot => Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root && Directory.Exists(root)
         ? root
         : Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
 
-    static string NodeBinary => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
+    private static string NodeBinary => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
         .Select(dir => Path.Combine(dir, OperatingSystem.IsWindows() ? "node.exe" : "node")).Where(File.Exists)
         .Select(path => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path)
         .FirstOrDefault() ?? "/usr/bin/node";

@@ -3,9 +3,9 @@ using AgentSystem.Build.GitHub;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
-    Target GitHubActions => _ => _
+    private Target GitHubActions => _ => _
         .Description("Generates .github/workflows/ci.yml")
         .Executes(() =>
         {

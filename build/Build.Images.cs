@@ -6,32 +6,32 @@ using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
     [Parameter("Registry the images are named for and pushed to with --push (e.g. ghcr.io/owner); empty: local names only")]
-    readonly string Registry = "";
+    private readonly string Registry = "";
 
     [Parameter("Push the built images to --registry")]
-    readonly bool Push;
+    private readonly bool Push;
 
     /// <summary>The size goals: a trimmed .NET service on its small base, and the frontend's files behind nginx.</summary>
-    static readonly Dictionary<ServiceKind, long> ImageSizeGoals = new() { [ServiceKind.Dotnet] = 40_000_000, [ServiceKind.Node] = 30_000_000 };
+    private static readonly Dictionary<ServiceKind, long> ImageSizeGoals = new() { [ServiceKind.Dotnet] = 40_000_000, [ServiceKind.Node] = 30_000_000 };
 
     /// <summary>The images of this run, by service: what SystemUp runs and images.json lists.</summary>
-    readonly Dictionary<string, ImageResult> _images = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ImageResult> _images = new(StringComparer.Ordinal);
 
-    string ImageLogs => Path.Combine(ArtifactsDirectory, "images");
+    private string ImageLogs => Path.Combine(ArtifactsDirectory, "images");
 
     /// <summary>The affected services that have a Dockerfile.</summary>
-    List<ServiceEntry> AffectedImageServices => Changes.Services
+    private List<ServiceEntry> AffectedImageServices => Changes.Services
         .Select(s => Changes.Catalog?.Find(s.Name))
         .OfType<ServiceEntry>()
         .Where(HasDockerfile)
         .ToList();
 
-    bool HasDockerfile(ServiceEntry service) => service.Dockerfile is { } file && File.Exists(Path.Combine(RootDirectory, file));
+    private bool HasDockerfile(ServiceEntry service) => service.Dockerfile is { } file && File.Exists(Path.Combine(RootDirectory, file));
 
-    Target Images => _ => _
+    private Target Images => _ => _
         .Description("Builds an image per affected service (multi-stage, cached layers), tags <short commit>[-dirty] and dev; writes artifacts/images.json")
         .DependsOn(Affected, BaseImages)
         // Tests first: they fail sooner and cheaper than an image build.
@@ -40,28 +40,43 @@ partial class Build
         .Touches(() => AffectedImageServices.Select(s => s.Name))
         .Executes(() =>
         {
-            if (Push && Registry.Length == 0) throw new UsageException("--push needs --registry (e.g. --registry ghcr.io/owner).");
+            if (Push && Registry.Length == 0)
+            {
+                throw new UsageException("--push needs --registry (e.g. --registry ghcr.io/owner).");
+            }
+
             var results = BuildImages(AffectedImageServices);
             File.WriteAllText(Path.Combine(ArtifactsDirectory, "images.json"), JsonSerializer.Serialize(results, IndentedJson) + "\n");
             PrintImageTable(results);
-            if (!Push) return;
+            if (!Push)
+            {
+                return;
+            }
+
             var builder = new ServiceImageBuilder(Docker, RootDirectory, ImageLogs, CancellationToken);
-            foreach (var image in results) builder.Push(image);
+            foreach (var image in results)
+            {
+                builder.Push(image);
+            }
         });
 
     /// <summary>Builds the images of <paramref name="services"/> (one build per core, at most four at once) and records them.</summary>
-    List<ImageResult> BuildImages(IReadOnlyList<ServiceEntry> services)
+    private List<ImageResult> BuildImages(IReadOnlyList<ServiceEntry> services)
     {
         var tag = ImageTag();
         var requests = services.Select(s => new ImageRequest(s.Name, s.Dockerfile!, [ImageName(s, tag), ImageName(s, "dev")], BaseImageBuildArguments(), ImageLabels(s))).ToList();
         var parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);
         Log.Info($"{requests.Count} image(s), tag {tag}, {Math.Min(parallelism, requests.Count)} at a time.");
         var results = new ServiceImageBuilder(Docker, RootDirectory, ImageLogs, CancellationToken).BuildAll(requests, parallelism);
-        foreach (var result in results) _images[result.Service] = result;
+        foreach (var result in results)
+        {
+            _images[result.Service] = result;
+        }
+
         return [.. results];
     }
 
-    void PrintImageTable(IReadOnlyList<ImageResult> results)
+    private void PrintImageTable(IReadOnlyList<ImageResult> results)
     {
         var table = new TextTable("Service", "Image", "Id", "Size", "Goal", "Built", "Time");
         foreach (var image in results)
@@ -70,33 +85,39 @@ partial class Build
             table.AddRow(image.Service, image.Image, image.Id[7..19], Megabytes(image.SizeBytes),
                 $"{Megabytes(goal)} {(image.SizeBytes <= goal ? "ok" : "OVER")}", image.Built ? "yes" : "reused", LoggedStep.Elapsed(image.Duration));
         }
-        foreach (var line in table.Render()) Log.Info(line);
+        foreach (var line in table.Render())
+        {
+            Log.Info(line);
+        }
+
         foreach (var image in results.Where(i => i.SizeBytes > ImageSizeGoals[Changes.Catalog!.Find(i.Service)!.Kind]))
+        {
             Log.Warning($"{image.Service}: {Megabytes(image.SizeBytes)} is over its size goal.");
+        }
     }
 
-    static string Megabytes(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.0} MB");
+    private static string Megabytes(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.0} MB");
 
     /// <summary>REGISTRY/IMAGE:TAG; image references are lower case, and a GitHub owner may not be.</summary>
-    string ImageName(ServiceEntry service, string tag) =>
+    private string ImageName(ServiceEntry service, string tag) =>
         $"{(Registry.Length > 0 ? Registry.TrimEnd('/').ToLowerInvariant() + "/" : "")}{service.Image ?? "agentsystem/" + service.Name}:{tag}";
 
     /// <summary>The short commit, with "-dirty" when the work tree has changes git would commit (or new files).</summary>
-    string ImageTag()
+    private string ImageTag()
     {
         var commit = GitOutput("rev-parse", "--short=12", "HEAD");
         return GitOutput("status", "--porcelain").Length > 0 ? commit + "-dirty" : commit;
     }
 
     /// <summary>SDK_IMAGE, RUNTIME_DEPS_IMAGE, ...: each base image BaseImages provided, named as the Dockerfiles' ARGs.</summary>
-    Dictionary<string, string> BaseImageBuildArguments() => _baseImages.ToDictionary(
+    private Dictionary<string, string> BaseImageBuildArguments() => _baseImages.ToDictionary(
         o => o.Image.Name.ToUpperInvariant().Replace('-', '_') + "_IMAGE", o => o.Reference, StringComparer.Ordinal);
 
     /// <summary>
     /// OCI labels that change only when the image's inputs do, so an unchanged service keeps its image id: the revision
     /// and date of the last commit touching its inputs, or "-dirty" and the newest file time when they have changes.
     /// </summary>
-    Dictionary<string, string> ImageLabels(ServiceEntry service)
+    private Dictionary<string, string> ImageLabels(ServiceEntry service)
     {
         var inputs = ImageInputs(service);
         var last = GitOutput(["log", "-1", "--format=%H %cI", "--", .. inputs]).Split(' ');
@@ -115,16 +136,20 @@ partial class Build
             ["org.opencontainers.image.revision"] = revision,
             ["org.opencontainers.image.created"] = created,
         };
-        if (SourceUrl() is { } source) labels["org.opencontainers.image.source"] = source;
+        if (SourceUrl() is { } source)
+        {
+            labels["org.opencontainers.image.source"] = source;
+        }
+
         return labels;
     }
 
-    static DateTimeOffset LastWrite(string path) =>
+    private static DateTimeOffset LastWrite(string path) =>
         Directory.Exists(path) ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Select(f => new DateTimeOffset(File.GetLastWriteTimeUtc(f))).DefaultIfEmpty().Max()
         : File.Exists(path) ? new DateTimeOffset(File.GetLastWriteTimeUtc(path)) : DateTimeOffset.UtcNow;
 
     /// <summary>What a service's image is built from: its Dockerfile, what that copies from the context, and .dockerignore.</summary>
-    List<string> ImageInputs(ServiceEntry service)
+    private List<string> ImageInputs(ServiceEntry service)
     {
         var dockerfile = File.ReadAllText(Path.Combine(RootDirectory, service.Dockerfile!));
         return DockerfileCopies.Sources(dockerfile).Select(s => s.TrimEnd('/')).Where(s => s is not "." and not "")
@@ -132,21 +157,36 @@ partial class Build
     }
 
     /// <summary>The repository's web address: GitHub Actions says it; else the origin remote, as https.</summary>
-    string? SourceUrl()
+    private string? SourceUrl()
     {
         if (Environment.GetEnvironmentVariable("GITHUB_REPOSITORY") is { Length: > 0 } repository)
+        {
             return $"{Environment.GetEnvironmentVariable("GITHUB_SERVER_URL") ?? "https://github.com"}/{repository}";
+        }
+
         var origin = ProcessRunner.Capture("git", ["remote", "get-url", "origin"], RootDirectory, cancellationToken: CancellationToken);
-        if (origin.ExitCode != 0) return null;
+        if (origin.ExitCode != 0)
+        {
+            return null;
+        }
+
         var url = origin.Output.Trim();
-        if (url.StartsWith("git@", StringComparison.Ordinal)) url = "https://" + url[4..].Replace(':', '/');
+        if (url.StartsWith("git@", StringComparison.Ordinal))
+        {
+            url = "https://" + url[4..].Replace(':', '/');
+        }
+
         return url.EndsWith(".git", StringComparison.Ordinal) ? url[..^4] : url;
     }
 
-    string GitOutput(params string[] arguments)
+    private string GitOutput(params string[] arguments)
     {
         var result = ProcessRunner.Capture("git", arguments, RootDirectory, cancellationToken: CancellationToken);
-        if (result.ExitCode != 0) throw new TargetFailedException($"git {string.Join(' ', arguments)} failed: {result.Error.Trim()}");
+        if (result.ExitCode != 0)
+        {
+            throw new TargetFailedException($"git {string.Join(' ', arguments)} failed: {result.Error.Trim()}");
+        }
+
         return result.Output.TrimEnd();
     }
 }

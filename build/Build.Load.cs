@@ -3,21 +3,21 @@ using AgentSystem.Build.Testing;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
     [Parameter("How long each load simulation of LoadTest runs (5s, 500ms, 2m); the default keeps the whole run short for CI")]
-    readonly string Duration = "3s";
+    private readonly string Duration = "3s";
 
     [Parameter("LoadTest's open-model injection rate (per second), for all scenarios or as SCENARIO=N; default: half the maximum the run measured")]
-    readonly string[]? Rate;
+    private readonly string[]? Rate;
 
     [Parameter("An earlier artifacts/load/summary.json that LoadTest's report compares with")]
-    readonly string? Baseline;
+    private readonly string? Baseline;
 
-    string LoadArtifacts => Path.Combine(ArtifactsDirectory, "load");
+    private string LoadArtifacts => Path.Combine(ArtifactsDirectory, "load");
 
 
-    Target LoadTest => _ => _
+    private Target LoadTest => _ => _
         .Description("Load tests on the Redis queue path (Release services, real PostgreSQL and Redis, redis-benchmark and wrk in the same run); a breached threshold fails; reports in artifacts/load")
         .DependsOn(Affected, BaseImages)
         .After(UnitTest, IntegrationTest, SystemTest)
@@ -30,10 +30,22 @@ partial class Build
             List<string> arguments = ["run", "--no-build", "-c", "Release", "--project", LoadTests.Project, "--",
                 "--duration", Duration, "--warm-up", "1s", "--output", LoadArtifacts,
                 "--reference-image", BaseImageFor("redis"), "--docker", Docker.Cli];
-            foreach (var rate in Rate ?? []) arguments.AddRange(["--rate", rate]);
-            if (Baseline is { Length: > 0 }) arguments.AddRange(["--baseline", Path.GetFullPath(Baseline, RootDirectory)]);
+            foreach (var rate in Rate ?? [])
+            {
+                arguments.AddRange(["--rate", rate]);
+            }
+
+            if (Baseline is { Length: > 0 })
+            {
+                arguments.AddRange(["--baseline", Path.GetFullPath(Baseline, RootDirectory)]);
+            }
+
             var environment = new Dictionary<string, string>(DotnetEnvironment);
-            foreach (var (key, value) in BaseImageEnvironment) environment[key] = value;
+            foreach (var (key, value) in BaseImageEnvironment)
+            {
+                environment[key] = value;
+            }
+
             try
             {
                 ProcessRunner.Run("dotnet", arguments, RootDirectory, environment, CancellationToken);
@@ -41,7 +53,10 @@ partial class Build
             finally
             {
                 var report = Path.Combine(LoadArtifacts, "report.html");
-                if (File.Exists(report)) Log.Info($"Load report: {LoggedStep.DisplayPath(report)}");
+                if (File.Exists(report))
+                {
+                    Log.Info($"Load report: {LoggedStep.DisplayPath(report)}");
+                }
             }
         });
 }

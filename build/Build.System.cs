@@ -5,30 +5,30 @@ using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
-    const string ComposeFile = "services/docker-compose.yml";
-    const string SystemTestsFolder = "tests/System";
-    const string SystemTestProject = "tests/System/AgentSystem.Stack.Tests/AgentSystem.Stack.Tests.csproj";
-    static readonly TimeSpan SystemHealthDeadline = TimeSpan.FromMinutes(3);
+    private const string ComposeFile = "services/docker-compose.yml";
+    private const string SystemTestsFolder = "tests/System";
+    private const string SystemTestProject = "tests/System/AgentSystem.Stack.Tests/AgentSystem.Stack.Tests.csproj";
+    private static readonly TimeSpan SystemHealthDeadline = TimeSpan.FromMinutes(3);
     /// <summary>Two workers, so one can be killed mid-job while the other finishes its work.</summary>
-    static readonly Dictionary<string, int> SystemScale = new() { ["worker"] = 2 };
+    private static readonly Dictionary<string, int> SystemScale = new() { ["worker"] = 2 };
 
     [Parameter("Compose project name of the system SystemUp, SystemTest and SystemDown work on")]
-    readonly string SystemName = "agentsystem";
+    private readonly string SystemName = "agentsystem";
 
     [Parameter("Host port of the composed system's gateway (0: any free port)")]
-    readonly int SystemGatewayPort = 8080;
+    private readonly int SystemGatewayPort = 8080;
 
     [Parameter("Host port of the composed system's frontend (0: any free port)")]
-    readonly int SystemFrontendPort = 3000;
+    private readonly int SystemFrontendPort = 3000;
 
     [Parameter("API key the composed system's gateway accepts (the frontend's server sends it)")]
-    readonly string SystemApiKey = "dev-key";
+    private readonly string SystemApiKey = "dev-key";
 
-    string SystemArtifacts => Path.Combine(ArtifactsDirectory, "system");
+    private string SystemArtifacts => Path.Combine(ArtifactsDirectory, "system");
 
-    Target SystemUp => _ => _
+    private Target SystemUp => _ => _
         .Description("Runs the whole system on Docker from the images (compose), waits until every service is healthy, prints the addresses")
         .DependsOn(Images, BaseImages)
         .Executes(() =>
@@ -37,7 +37,7 @@ partial class Build
             PrintSystem(compose);
         });
 
-    Target SystemDown => _ => _
+    private Target SystemDown => _ => _
         .Description("Removes the composed system: its containers, networks and volumes, nothing else")
         .DependsOn(DockerEngine)
         .After(SystemUp, SystemTest)
@@ -47,7 +47,7 @@ partial class Build
             compose.Down();
         });
 
-    Target SystemTest => _ => _
+    private Target SystemTest => _ => _
         .Description("Drives the composed system through the gateway (tasks, chat, bad input, a worker killed, Redis restarted) and the page in Chromium")
         .DependsOn(Images, BaseImages, Chromium)
         .After(SystemUp, UnitTest, IntegrationTest)
@@ -77,7 +77,10 @@ partial class Build
                 {
                     var logs = compose.SaveLogs(Path.Combine(SystemArtifacts, "logs"));
                     Log.Info($"Container logs: {LoggedStep.DisplayPath(logs)}");
-                    if (!running) compose.Down();
+                    if (!running)
+                    {
+                        compose.Down();
+                    }
                 }
                 else if (!running)
                 {
@@ -88,16 +91,28 @@ partial class Build
         });
 
     /// <summary>Builds the images this run has not (services not affected), then brings the system up and waits for it.</summary>
-    Compose StartSystem(string name, int gatewayPort, int frontendPort, Dictionary<string, string>? settings = null)
+    private Compose StartSystem(string name, int gatewayPort, int frontendPort, Dictionary<string, string>? settings = null)
     {
         BuildEveryImage();
         var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);
-        foreach (var (variable, image) in BaseImageEnvironment) compose.Environment[variable] = image;
-        foreach (var (service, image) in _images) compose.Environment[Compose.ImageVariable(service)] = image.Image;
+        foreach (var (variable, image) in BaseImageEnvironment)
+        {
+            compose.Environment[variable] = image;
+        }
+
+        foreach (var (service, image) in _images)
+        {
+            compose.Environment[Compose.ImageVariable(service)] = image.Image;
+        }
+
         compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = gatewayPort == 0 ? "" : gatewayPort.ToString(CultureInfo.InvariantCulture);
         compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = frontendPort == 0 ? "" : frontendPort.ToString(CultureInfo.InvariantCulture);
         compose.Environment["AGENTSYSTEM_API_KEY"] = SystemApiKey;
-        foreach (var (variable, value) in settings ?? []) compose.Environment[variable] = value;
+        foreach (var (variable, value) in settings ?? [])
+        {
+            compose.Environment[variable] = value;
+        }
+
         try
         {
             compose.Up(SystemScale);
@@ -113,32 +128,40 @@ partial class Build
     }
 
     /// <summary>The whole system needs every image: builds those this run has not (services not affected; their layers are usually cached).</summary>
-    void BuildEveryImage()
+    private void BuildEveryImage()
     {
         var catalog = Changes.Catalog ?? throw new TargetFailedException($"{ServiceCatalog.FileName} could not be read.");
         var missing = catalog.Services.Where(s => HasDockerfile(s) && !_images.ContainsKey(s.Name)).ToList();
-        if (missing.Count == 0) return;
+        if (missing.Count == 0)
+        {
+            return;
+        }
+
         Log.Info($"The system needs every image; building those not affected too (their layers are usually cached): {string.Join(", ", missing.Select(s => s.Name))}");
         BuildImages(missing);
     }
 
-    bool SystemRunning(string name) => Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken)
+    private bool SystemRunning(string name) => Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken)
         .Containers().Any(c => c.Status == "running");
 
-    void PrintSystem(Compose compose)
+    private void PrintSystem(Compose compose)
     {
         var table = new TextTable("Service", "Address");
         table.AddRow("frontend", $"http://{compose.PublishedAddress("frontend", ContainerPort("frontend"))}");
         table.AddRow("gateway", $"http://{compose.PublishedAddress("gateway", ContainerPort("gateway"))}");
-        foreach (var line in table.Render()) Log.Info(line);
+        foreach (var line in table.Render())
+        {
+            Log.Info(line);
+        }
+
         Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; API key '{SystemApiKey}'. ./build.sh SystemDown removes it.");
     }
 
     /// <summary>A service's port inside its container, from the catalog.</summary>
-    int ContainerPort(string service) => Changes.Catalog?.Find(service)?.Ports is [var port, ..]
+    private int ContainerPort(string service) => Changes.Catalog?.Find(service)?.Ports is [var port, ..]
         ? port : throw new TargetFailedException($"{ServiceCatalog.FileName} gives {service} no port.");
 
-    void RunSystemTests(Compose compose)
+    private void RunSystemTests(Compose compose)
     {
         var environment = new Dictionary<string, string>(DotnetEnvironment)
         {

@@ -4,23 +4,23 @@ using AgentSystem.Build.Testing;
 
 namespace AgentSystem.Build;
 
-partial class Build
+internal partial class Build
 {
     /// <summary>Test projects below this folder need containers; those below tests/System drive the composed system (SystemTest); every other test project is a unit test.</summary>
-    const string IntegrationTestsFolder = "tests/Integration";
+    private const string IntegrationTestsFolder = "tests/Integration";
 
-    string TestResultsDirectory => Path.Combine(ArtifactsDirectory, "test-results");
-    string ContainerTimingsFile => Path.Combine(TestResultsDirectory, "container-timings.jsonl");
+    private string TestResultsDirectory => Path.Combine(ArtifactsDirectory, "test-results");
+    private string ContainerTimingsFile => Path.Combine(TestResultsDirectory, "container-timings.jsonl");
 
-    List<string> AffectedUnitTests => Changes.TestProjects.Where(p => !PathUtil.IsUnder(p, IntegrationTestsFolder) && !PathUtil.IsUnder(p, SystemTestsFolder)).ToList();
-    List<string> AffectedIntegrationTests => Changes.TestProjects.Where(p => PathUtil.IsUnder(p, IntegrationTestsFolder)).ToList();
+    private List<string> AffectedUnitTests => Changes.TestProjects.Where(p => !PathUtil.IsUnder(p, IntegrationTestsFolder) && !PathUtil.IsUnder(p, SystemTestsFolder)).ToList();
+    private List<string> AffectedIntegrationTests => Changes.TestProjects.Where(p => PathUtil.IsUnder(p, IntegrationTestsFolder)).ToList();
 
-    TestTally? _tally;
-    readonly List<string> _testFailures = [];
+    private TestTally? _tally;
+    private readonly List<string> _testFailures = [];
 
     protected internal override IEnumerable<string> ClosingLines => _tally is null ? [] : [_tally.ToString()];
 
-    Target UnitTest => _ => _
+    private Target UnitTest => _ => _
         .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")
         .DependsOn(Compile)
         .Touches(() => AffectedServiceNames)
@@ -29,11 +29,15 @@ partial class Build
             PrepareTestResults();
             var before = (_testFailures.Count, _tally!.Failed);
             RunDotnetTests("affected-unit-tests.slnf", AffectedUnitTests, null);
-            foreach (var package in AffectedNodePackages) RunNodeTests(package);
+            foreach (var package in AffectedNodePackages)
+            {
+                RunNodeTests(package);
+            }
+
             TallyAndCheck("unit", before);
         });
 
-    Target IntegrationTest => _ => _
+    private Target IntegrationTest => _ => _
         .Description("Runs the affected container-backed suites (tests/Integration) against real PostgreSQL and Redis")
         .DependsOn(Compile, BaseImages, Chromium)
         .After(UnitTest)
@@ -43,7 +47,11 @@ partial class Build
         {
             PrepareTestResults();
             var before = (_testFailures.Count, _tally!.Failed);
-            if (File.Exists(ContainerTimingsFile)) File.Delete(ContainerTimingsFile);
+            if (File.Exists(ContainerTimingsFile))
+            {
+                File.Delete(ContainerTimingsFile);
+            }
+
             var environment = new Dictionary<string, string>(BaseImageEnvironment)
             {
                 ["AGENTSYSTEM_CONTAINER_TIMINGS"] = ContainerTimingsFile,
@@ -55,26 +63,38 @@ partial class Build
             TallyAndCheck("integration", before);
         });
 
-    Target Test => _ => _
+    private Target Test => _ => _
         .Description("Runs unit, integration, system and load tests (the images composed) and validates the manifests; prints 'N passed, N failed' as the last line")
         .DependsOn(UnitTest, IntegrationTest, SystemTest, LoadTest, ValidateManifests)
         .Executes(() => Log.Info($"All tests: {_tally ?? TestTally.Empty}"));
 
     /// <summary>Results of earlier runs would be counted again, so the folder starts empty once per build.</summary>
-    void PrepareTestResults()
+    private void PrepareTestResults()
     {
-        if (_tally is not null) return;
+        if (_tally is not null)
+        {
+            return;
+        }
+
         DeleteDirectory(TestResultsDirectory);
         Directory.CreateDirectory(TestResultsDirectory);
         _tally = TestTally.Empty;
     }
 
-    void RunDotnetTests(string filterName, List<string> projects, Dictionary<string, string>? extraEnvironment)
+    private void RunDotnetTests(string filterName, List<string> projects, Dictionary<string, string>? extraEnvironment)
     {
-        if (projects.Count == 0) return;
+        if (projects.Count == 0)
+        {
+            return;
+        }
+
         var filter = WriteSolutionFilter(filterName, projects);
         var environment = new Dictionary<string, string>(DotnetEnvironment);
-        foreach (var (key, value) in extraEnvironment ?? []) environment[key] = value;
+        foreach (var (key, value) in extraEnvironment ?? [])
+        {
+            environment[key] = value;
+        }
+
         Log.Info($"dotnet test: {projects.Count} test project(s)");
         try
         {
@@ -88,7 +108,7 @@ partial class Build
         }
     }
 
-    void RunNodeTests(string package)
+    private void RunNodeTests(string package)
     {
         var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(package));
         var junit = Path.Combine(TestResultsDirectory, "node", $"{Path.GetFileName(folder)}-junit.xml");
@@ -106,11 +126,13 @@ partial class Build
     /// Counts every result file so far (the closing tally is for the whole build), and fails this target only on
     /// failures it added, so with --continue a unit-test failure is not blamed on the integration tests.
     /// </summary>
-    void TallyAndCheck(string kind, (int Failures, int FailedTests) before)
+    private void TallyAndCheck(string kind, (int Failures, int FailedTests) before)
     {
         _tally = TestTally.FromDirectory(TestResultsDirectory);
         var failures = _testFailures.Skip(before.Failures).ToList();
         if (failures.Count > 0 || _tally.Failed > before.FailedTests)
+        {
             throw new TargetFailedException($"{kind} tests failed ({_tally.Failed - before.FailedTests} failed): {string.Join("; ", failures)}");
+        }
     }
 }

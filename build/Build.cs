@@ -7,40 +7,40 @@ namespace AgentSystem.Build;
 /// The AgentSystem pipeline. Targets live in one partial file per concern (Build.Compile.cs, Build.Test.cs, ...);
 /// this file holds the entry point, the parameters shared by several concerns, and the affected selection.
 /// </summary>
-partial class Build : BuildBase
+internal partial class Build : BuildBase
 {
     public static int Main() => Execute<Build>(x => x.Compile);
 
     [Parameter("Configuration to build")]
-    readonly Configuration Configuration = IsLocalBuild ? Configuration.Debug : Configuration.Release;
+    private readonly Configuration Configuration = IsLocalBuild ? Configuration.Debug : Configuration.Release;
 
     [Parameter("Git ref to compare with; default: the merge-base of HEAD and origin/main (else main)")]
-    readonly string? Base;
+    private readonly string? Base;
 
     [Parameter("Select every service and project, whatever changed")]
-    readonly bool All;
+    private readonly bool All;
 
     [Parameter("Restrict the selection to these services (and 'shared': affected projects no service owns)")]
-    readonly string[]? Service;
+    private readonly string[]? Service;
 
-    AffectedResult? _changes;
+    private AffectedResult? _changes;
 
     /// <summary>What the changes since the base affect (within --service when given); computed once per run, by whichever target asks first.</summary>
-    AffectedResult Changes => _changes ??= DetectChanges();
+    private AffectedResult Changes => _changes ??= DetectChanges();
 
-    AffectedResult DetectChanges()
+    private AffectedResult DetectChanges()
     {
         var changes = new AffectedDetector(RootDirectory).Detect(Base, All);
         return Service is { Length: > 0 } names ? changes.Restrict(names) : changes;
     }
 
-    IEnumerable<string> AffectedServiceNames => Changes.Services.Select(s => s.Name);
+    private IEnumerable<string> AffectedServiceNames => Changes.Services.Select(s => s.Name);
 
-    static readonly string[] CodeFolders = ["services", "tests"];
+    private static readonly string[] CodeFolders = ["services", "tests"];
 
-    string BuildArtifacts => Path.Combine(ArtifactsDirectory, "build");
+    private string BuildArtifacts => Path.Combine(ArtifactsDirectory, "build");
 
-    Target Clean => _ => _
+    private Target Clean => _ => _
         .Description("Deletes artifacts/ and every bin/ and obj/ folder below services/ and tests/")
         .Before(Affected, Compile)
         .Executes(() =>
@@ -49,16 +49,25 @@ partial class Build : BuildBase
             foreach (var top in CodeFolders)
             {
                 var folder = Path.Combine(RootDirectory, top);
-                if (!Directory.Exists(folder)) continue;
+                if (!Directory.Exists(folder))
+                {
+                    continue;
+                }
+
                 foreach (var dir in Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories)
                              .Where(d => Path.GetFileName(d) is "bin" or "obj" && !d.Contains("node_modules", StringComparison.Ordinal)).ToList())
+                {
                     DeleteDirectory(dir);
+                }
             }
         });
 
-    static void DeleteDirectory(string path)
+    private static void DeleteDirectory(string path)
     {
-        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
     }
 }
 

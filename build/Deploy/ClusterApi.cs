@@ -15,10 +15,10 @@ namespace AgentSystem.Build.Deploy;
 /// </summary>
 public sealed class ClusterApi : IDisposable
 {
-    readonly k8s.Kubernetes _client;
-    readonly string _fieldManager;
+    private readonly k8s.Kubernetes _client;
+    private readonly string _fieldManager;
 
-    ClusterApi(KubernetesClientConfiguration configuration, string context, string fieldManager)
+    private ClusterApi(KubernetesClientConfiguration configuration, string context, string fieldManager)
     {
         _client = new k8s.Kubernetes(configuration);
         _fieldManager = fieldManager;
@@ -33,7 +33,10 @@ public sealed class ClusterApi : IDisposable
     public static ClusterApi Connect(string kubeconfig, string context, string fieldManager)
     {
         if (!File.Exists(kubeconfig))
+        {
             throw new TargetFailedException($"The cluster tool wrote no kubeconfig at {kubeconfig}; refusing to use any other.", "no kubeconfig");
+        }
+
         var file = KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(kubeconfig));
         if (file.Contexts?.Any(c => c.Name == context) != true)
         {
@@ -60,8 +63,10 @@ public sealed class ClusterApi : IDisposable
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/apply-patch+yaml");
         using var response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
+        {
             throw new TargetFailedException($"Applying {manifest} ({manifest.SourceFile}) failed: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}",
                 $"apply {manifest} failed");
+        }
     }
 
     public async Task<IList<V1Deployment>> DeploymentsAsync(string ns, CancellationToken cancellationToken) =>
@@ -94,12 +99,16 @@ public sealed class ClusterApi : IDisposable
         IReadOnlyDictionary<string, string> headers, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, $"api/v1/namespaces/{ns}/services/{service}:{port}/proxy{path}") { Content = content };
-        foreach (var (name, value) in headers) request.Headers.TryAddWithoutValidation(name, value);
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
         return await SendAsync(request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Through the client's own HttpClient: its handler carries the context's TLS settings and client certificate.</summary>
-    async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.RequestUri = new Uri(new Uri(_client.BaseUri.ToString().TrimEnd('/') + "/"), request.RequestUri!);
         return await _client.HttpClient.SendAsync(request, cancellationToken).ConfigureAwait(false);

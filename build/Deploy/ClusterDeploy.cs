@@ -46,12 +46,18 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
         }
         finally
         {
-            if (settings.KeepCluster) PrintKept(cluster, kubeconfig);
-            else Delete(cluster, kubeconfig, cancellationToken.IsCancellationRequested);
+            if (settings.KeepCluster)
+            {
+                PrintKept(cluster, kubeconfig);
+            }
+            else
+            {
+                Delete(cluster, kubeconfig, cancellationToken.IsCancellationRequested);
+            }
         }
     }
 
-    async Task ApplyAndWaitAsync(ClusterApi api, IReadOnlyList<ManifestObject> objects, CancellationToken cancellationToken)
+    private async Task ApplyAndWaitAsync(ClusterApi api, IReadOnlyList<ManifestObject> objects, CancellationToken cancellationToken)
     {
         var rollout = new Rollout(api, settings.Namespace, settings.RolloutDeadline, settings.PollInterval);
         var services = objects.Where(o => o.Kind == "Deployment").ToList();
@@ -62,24 +68,32 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
         await rollout.WaitAsync("services", Names(services, "Deployment"), cancellationToken).ConfigureAwait(false);
     }
 
-    async Task ApplyAsync(ClusterApi api, List<ManifestObject> objects, CancellationToken cancellationToken)
+    private async Task ApplyAsync(ClusterApi api, List<ManifestObject> objects, CancellationToken cancellationToken)
     {
-        foreach (var manifest in objects) await api.ApplyAsync(manifest, cancellationToken).ConfigureAwait(false);
+        foreach (var manifest in objects)
+        {
+            await api.ApplyAsync(manifest, cancellationToken).ConfigureAwait(false);
+        }
+
         Log.Info($"Applied {objects.Count} object(s) (server-side, field manager {settings.FieldManager}): {string.Join(", ", objects.Select(o => o.ToString()))}");
     }
 
-    static List<string> Names(IEnumerable<ManifestObject> objects, params string[] kinds) =>
+    private static List<string> Names(IEnumerable<ManifestObject> objects, params string[] kinds) =>
         objects.Where(o => kinds.Contains(o.Kind)).Select(o => o.ToString()).ToList();
 
     /// <summary>Saves what explains the failure and returns the target's failure, causes included.</summary>
-    async Task<TargetFailedException> DiagnoseAsync(ClusterApi api, string folder, DeployFailedException failure)
+    private async Task<TargetFailedException> DiagnoseAsync(ClusterApi api, string folder, DeployFailedException failure)
     {
         try
         {
             // Bounded, so a cluster that stopped answering cannot hold the cleanup back.
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
             var causes = await Diagnostics.SaveAsync(api, settings.Namespace, folder, timeout.Token).ConfigureAwait(false);
-            foreach (var cause in causes) Log.Warning("  " + cause);
+            foreach (var cause in causes)
+            {
+                Log.Warning("  " + cause);
+            }
+
             return new TargetFailedException($"{failure.Message}{Environment.NewLine}" +
                 $"{(causes.Count > 0 ? "Likely causes above; e" : "E")}vents, object states and pod logs: {LoggedStep.DisplayPath(folder)}/", LoggedStep.Shorten(failure.Message, 100));
         }
@@ -89,7 +103,7 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
         }
     }
 
-    void Delete(string cluster, string kubeconfig, bool interrupted)
+    private void Delete(string cluster, string kubeconfig, bool interrupted)
     {
         Log.Info(interrupted ? $"Interrupted: deleting cluster {cluster}." : $"Deleting cluster {cluster} (--keep-cluster keeps it).");
         try
@@ -104,7 +118,7 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
         }
     }
 
-    void PrintKept(string cluster, string kubeconfig)
+    private void PrintKept(string cluster, string kubeconfig)
     {
         Log.Highlight($"Kept cluster {cluster} (--keep-cluster). Reach it with:");
         Log.Highlight($"  export KUBECONFIG={Path.GetFullPath(kubeconfig)}");

@@ -81,7 +81,11 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
     public override IReadOnlyList<string> Clusters(CancellationToken cancellationToken)
     {
         var result = Capture(["get", "clusters"], cancellationToken);
-        if (result.ExitCode != 0) throw new TargetFailedException($"kind get clusters failed: {result.Error.Trim()}");
+        if (result.ExitCode != 0)
+        {
+            throw new TargetFailedException($"kind get clusters failed: {result.Error.Trim()}");
+        }
+
         return Lines(result.Output);
     }
 
@@ -105,7 +109,9 @@ public sealed class Minikube(string executable, string logFile) : ClusterToolBas
     {
         // minikube image load takes one image per call.
         foreach (var image in images)
+        {
             Step($"minikube: loading {image}", ["image", "load", image, "--profile", cluster], cancellationToken);
+        }
     }
 
     public override void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
@@ -115,7 +121,11 @@ public sealed class Minikube(string executable, string logFile) : ClusterToolBas
     {
         // "profile list -o json" fails when there is no profile at all; --light skips asking each cluster for its state.
         var result = Capture(["profile", "list", "--output", "json", "--light"], cancellationToken);
-        if (result.ExitCode != 0 || result.Output.Trim().Length == 0) return [];
+        if (result.ExitCode != 0 || result.Output.Trim().Length == 0)
+        {
+            return [];
+        }
+
         using var json = System.Text.Json.JsonDocument.Parse(result.Output);
         return json.RootElement.TryGetProperty("valid", out var valid) && valid.ValueKind == System.Text.Json.JsonValueKind.Array
             ? valid.EnumerateArray().Select(p => p.GetProperty(ProfileNameField).GetString()!).ToList()
@@ -123,7 +133,7 @@ public sealed class Minikube(string executable, string logFile) : ClusterToolBas
     }
 
     /// <summary>A profile's name in <c>profile list --output json</c>.</summary>
-    const string ProfileNameField = "Name";
+    private const string ProfileNameField = "Name";
 
-    static Dictionary<string, string> Kubeconfig(string path) => new() { ["KUBECONFIG"] = path };
+    private static Dictionary<string, string> Kubeconfig(string path) => new() { ["KUBECONFIG"] = path };
 }

@@ -27,7 +27,10 @@ public static class Diagnostics
                      .Concat(await api.StatefulSetsAsync(ns, cancellationToken).ConfigureAwait(false))
                      .Concat(await api.JobsAsync(ns, cancellationToken).ConfigureAwait(false))
                      .Concat(pods))
+        {
             states.Append("---\n").Append(KubernetesYaml.Serialize(item)).Append('\n');
+        }
+
         await File.WriteAllTextAsync(Path.Combine(folder, "objects.yaml"), states.ToString(), cancellationToken).ConfigureAwait(false);
 
         foreach (var pod in pods)
@@ -35,13 +38,16 @@ public static class Diagnostics
             foreach (var container in pod.Status?.ContainerStatuses ?? [])
             {
                 await SaveLogAsync(api, ns, pod.Name(), container.Name, previous: false, folder, cancellationToken).ConfigureAwait(false);
-                if (container.RestartCount > 0) await SaveLogAsync(api, ns, pod.Name(), container.Name, previous: true, folder, cancellationToken).ConfigureAwait(false);
+                if (container.RestartCount > 0)
+                {
+                    await SaveLogAsync(api, ns, pod.Name(), container.Name, previous: true, folder, cancellationToken).ConfigureAwait(false);
+                }
             }
         }
         return Causes(pods, events);
     }
 
-    static async Task SaveLogAsync(ClusterApi api, string ns, string pod, string container, bool previous, string folder, CancellationToken cancellationToken)
+    private static async Task SaveLogAsync(ClusterApi api, string ns, string pod, string container, bool previous, string folder, CancellationToken cancellationToken)
     {
         string text;
         try
@@ -58,7 +64,7 @@ public static class Diagnostics
     }
 
     /// <summary>Containers not running well (why, how often restarted, how the last one ended), then the latest warnings.</summary>
-    static List<string> Causes(IList<V1Pod> pods, IList<Corev1Event> events)
+    private static List<string> Causes(IList<V1Pod> pods, IList<Corev1Event> events)
     {
         var causes = new List<string>();
         foreach (var pod in pods)
@@ -67,10 +73,22 @@ public static class Diagnostics
             {
                 var waiting = container.State?.Waiting;
                 var last = container.LastState?.Terminated;
-                if (waiting is null && container.RestartCount == 0) continue;
+                if (waiting is null && container.RestartCount == 0)
+                {
+                    continue;
+                }
+
                 var cause = $"{pod.Name()}/{container.Name}: {waiting?.Reason ?? "running"}, {container.RestartCount} restart(s)";
-                if (last is not null) cause += $"; last exit {last.ExitCode} ({last.Reason})";
-                if (waiting?.Message is { Length: > 0 } message) cause += $": {LoggedStep.Shorten(message, 160)}";
+                if (last is not null)
+                {
+                    cause += $"; last exit {last.ExitCode} ({last.Reason})";
+                }
+
+                if (waiting?.Message is { Length: > 0 } message)
+                {
+                    cause += $": {LoggedStep.Shorten(message, 160)}";
+                }
+
                 causes.Add(cause);
             }
         }

@@ -23,12 +23,18 @@ public static class Preflight
         var version = tool.Version(cancellationToken)
             ?? throw new TargetFailedException($"{tool.Name} is on PATH but `{tool.Name} version` failed; reinstall it. {tool.InstallHint}", $"{tool.Name} does not answer");
         if (docker is null)
+        {
             throw new TargetFailedException($"{target} needs Docker: {tool.Name} runs the cluster's nodes as containers, but docker is not on PATH. " +
                 "Install Docker (https://docs.docker.com/engine/install/) and start it.", "docker not found");
+        }
+
         var server = ProcessRunner.Capture(docker, ["version", "--format", "{{.Server.Version}}"], cancellationToken: cancellationToken);
         if (server.ExitCode != 0 || server.Output.Trim().Length == 0)
+        {
             throw new TargetFailedException($"{target} needs Docker, and the Docker engine does not answer ({FirstLine(server.Error)}). " +
                 "Start Docker (or, as root on Debian/Ubuntu, ./build.sh DockerEngine) and try again.", "Docker does not answer");
+        }
+
         return $"{version}; Docker {server.Output.Trim()}";
     }
 
@@ -36,5 +42,5 @@ public static class Preflight
     public static TargetFailedException Missing(string name, string target, string installHint) =>
         new($"{target} needs {name}, and it is not installed (not found on PATH). {installHint}", $"{name} not found on PATH");
 
-    static string FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "no output";
+    private static string FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "no output";
 }

@@ -11,7 +11,7 @@ namespace AgentSystem.Build.Deploy;
 public sealed class Rollout(ClusterApi api, string ns, TimeSpan deadline, TimeSpan pollInterval)
 {
     /// <summary>Waiting reasons no wait cures: the image is not in the cluster and may not be pulled, or is misnamed.</summary>
-    static readonly string[] Fatal = ["ErrImageNeverPull", "InvalidImageName"];
+    private static readonly string[] Fatal = ["ErrImageNeverPull", "InvalidImageName"];
 
     /// <summary>Waits for the named workloads ("Deployment/gateway", "Job/chat-migrate"); throws with what is not ready.</summary>
     public async Task WaitAsync(string phase, IReadOnlyCollection<string> workloads, CancellationToken cancellationToken)
@@ -22,22 +22,32 @@ public sealed class Rollout(ClusterApi api, string ns, TimeSpan deadline, TimeSp
         {
             var (pending, failed, pods) = await StateAsync(workloads, cancellationToken).ConfigureAwait(false);
             if (failed.Count > 0)
+            {
                 throw new DeployFailedException($"{phase}: {string.Join("; ", failed)}.");
+            }
+
             if (pending.Count == 0)
             {
                 Log.Info($"{phase}: {workloads.Count} ready after {LoggedStep.Elapsed(watch.Elapsed)}.");
                 return;
             }
             var waiting = $"{phase}: waiting for {string.Join(", ", pending)}{(pods.Count > 0 ? $" ({string.Join("; ", pods)})" : "")}";
-            if (waiting != last) Log.Info(waiting);
+            if (waiting != last)
+            {
+                Log.Info(waiting);
+            }
+
             last = waiting;
             if (watch.Elapsed >= deadline)
+            {
                 throw new DeployFailedException($"{phase}: not ready within {LoggedStep.Elapsed(deadline)}: {string.Join(", ", pending)}{(pods.Count > 0 ? $"; pods: {string.Join("; ", pods)}" : "")}.");
+            }
+
             await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    async Task<(List<string> Pending, List<string> Failed, List<string> Pods)> StateAsync(IReadOnlyCollection<string> workloads, CancellationToken cancellationToken)
+    private async Task<(List<string> Pending, List<string> Failed, List<string> Pods)> StateAsync(IReadOnlyCollection<string> workloads, CancellationToken cancellationToken)
     {
         var pending = new List<string>();
         var failed = new List<string>();
@@ -47,25 +57,47 @@ public sealed class Rollout(ClusterApi api, string ns, TimeSpan deadline, TimeSp
 
         foreach (var deployment in await api.DeploymentsAsync(ns, cancellationToken).ConfigureAwait(false))
         {
-            if (!Wanted("Deployment", deployment.Name())) continue;
+            if (!Wanted("Deployment", deployment.Name()))
+            {
+                continue;
+            }
+
             var replicas = deployment.Spec.Replicas ?? 1;
             var status = deployment.Status;
             if (status is null || (status.ObservedGeneration ?? 0) < (deployment.Metadata.Generation ?? 0)
                 || (status.UpdatedReplicas ?? 0) < replicas || (status.ReadyReplicas ?? 0) < replicas)
+            {
                 pending.Add($"Deployment/{deployment.Name()} {status?.ReadyReplicas ?? 0}/{replicas}");
+            }
         }
         foreach (var set in await api.StatefulSetsAsync(ns, cancellationToken).ConfigureAwait(false))
         {
-            if (!Wanted("StatefulSet", set.Name())) continue;
+            if (!Wanted("StatefulSet", set.Name()))
+            {
+                continue;
+            }
+
             var replicas = set.Spec.Replicas ?? 1;
-            if ((set.Status?.ReadyReplicas ?? 0) < replicas) pending.Add($"StatefulSet/{set.Name()} {set.Status?.ReadyReplicas ?? 0}/{replicas}");
+            if ((set.Status?.ReadyReplicas ?? 0) < replicas)
+            {
+                pending.Add($"StatefulSet/{set.Name()} {set.Status?.ReadyReplicas ?? 0}/{replicas}");
+            }
         }
         foreach (var job in await api.JobsAsync(ns, cancellationToken).ConfigureAwait(false))
         {
-            if (!Wanted("Job", job.Name())) continue;
+            if (!Wanted("Job", job.Name()))
+            {
+                continue;
+            }
+
             if (job.Status?.Conditions?.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True") is { } failure)
+            {
                 failed.Add($"Job/{job.Name()} failed ({failure.Reason}: {failure.Message})");
-            else if ((job.Status?.Succeeded ?? 0) < 1) pending.Add($"Job/{job.Name()} running");
+            }
+            else if ((job.Status?.Succeeded ?? 0) < 1)
+            {
+                pending.Add($"Job/{job.Name()} running");
+            }
         }
         pending.AddRange(wanted.Where(w => !listed.Contains(w)).Select(w => w + " not created yet"));
 
@@ -75,9 +107,16 @@ public sealed class Rollout(ClusterApi api, string ns, TimeSpan deadline, TimeSp
             foreach (var container in pod.Status?.ContainerStatuses ?? [])
             {
                 var reason = container.State?.Waiting?.Reason;
-                if (reason is null && container.RestartCount == 0) continue;
+                if (reason is null && container.RestartCount == 0)
+                {
+                    continue;
+                }
+
                 if (reason is not null && Fatal.Contains(reason))
+                {
                     failed.Add($"pod {pod.Name()} container {container.Name}: {reason} ({container.State!.Waiting!.Message})");
+                }
+
                 pods.Add($"{pod.Name()}/{container.Name} {reason ?? "running"}, {container.RestartCount} restart(s)");
             }
         }

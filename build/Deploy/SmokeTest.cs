@@ -17,10 +17,10 @@ namespace AgentSystem.Build.Deploy;
 public sealed class SmokeTest(ClusterApi api, string ns, TimeSpan deadline, TimeSpan pollInterval)
 {
     public const string Gateway = "gateway";
-    const string ApiKeyPrefix = "Gateway__ApiKeys__";
+    private const string ApiKeyPrefix = "Gateway__ApiKeys__";
 
     /// <summary>Job type and input; the expected result is computed here, as the worker must.</summary>
-    static readonly (string Type, string Input)[] Jobs = [("echo", "deployed on a cluster"), ("wordcount", "one two three four five"), ("hash", "agentsystem")];
+    private static readonly (string Type, string Input)[] Jobs = [("echo", "deployed on a cluster"), ("wordcount", "one two three four five"), ("hash", "agentsystem")];
 
     public async Task RunAsync(IReadOnlyList<ManifestObject> objects, CancellationToken cancellationToken)
     {
@@ -32,7 +32,10 @@ public sealed class SmokeTest(ClusterApi api, string ns, TimeSpan deadline, Time
             using var response = await api.ProxyAsync(ns, Gateway, port, method, path, content, headers, cancellationToken).ConfigureAwait(false);
             var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
+            {
                 throw new DeployFailedException($"Smoke test: {method} {path} through the gateway answered {(int)response.StatusCode}: {LoggedStep.Shorten(text, 300)}");
+            }
+
             return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
         }
 
@@ -45,9 +48,16 @@ public sealed class SmokeTest(ClusterApi api, string ns, TimeSpan deadline, Time
         {
             (_, task) = await Call(HttpMethod.Get, $"/api/tasks/{id}", null).ConfigureAwait(false);
             var status = task.GetProperty("status").GetString();
-            if (status is "succeeded" or "failed" or "cancelled") break;
+            if (status is "succeeded" or "failed" or "cancelled")
+            {
+                break;
+            }
+
             if (watch.Elapsed >= deadline)
+            {
                 throw new DeployFailedException($"Smoke test: task {id} still '{status}' after {LoggedStep.Elapsed(deadline)}.");
+            }
+
             await Task.Delay(pollInterval, cancellationToken).ConfigureAwait(false);
         }
         var wrong = Jobs.Select((job, i) => (job, actual: task.GetProperty("jobs")[i]))
@@ -55,16 +65,23 @@ public sealed class SmokeTest(ClusterApi api, string ns, TimeSpan deadline, Time
             .Select(j => $"{j.job.Type}({j.job.Input}) gave {j.actual.GetProperty("status").GetString()} '{j.actual.GetProperty("result")}', expected '{Expected(j.job.Type, j.job.Input)}'")
             .ToList();
         if (task.GetProperty("status").GetString() != "succeeded" || wrong.Count > 0)
+        {
             throw new DeployFailedException($"Smoke test: task {id} ended '{task.GetProperty("status").GetString()}': {string.Join("; ", wrong.DefaultIfEmpty("every job right"))}.");
+        }
+
         Log.Info($"Smoke test: task {id} succeeded with the right results in {LoggedStep.Elapsed(watch.Elapsed)}.");
 
         var (_, chat) = await Call(HttpMethod.Post, "/api/chat", new { messages = new[] { new { role = "user", content = "Hello from the deploy" } }, stream = false }).ConfigureAwait(false);
         var answer = chat.GetProperty("message").GetProperty("content").GetString();
-        if (string.IsNullOrWhiteSpace(answer)) throw new DeployFailedException("Smoke test: chat answered with an empty message.");
+        if (string.IsNullOrWhiteSpace(answer))
+        {
+            throw new DeployFailedException("Smoke test: chat answered with an empty message.");
+        }
+
         Log.Info($"Smoke test: chat ({chat.GetProperty("provider").GetString()}) answered: {LoggedStep.Shorten(answer, 80)}");
     }
 
-    static string Expected(string type, string input) => type switch
+    private static string Expected(string type, string input) => type switch
     {
         "echo" => input,
         "wordcount" => input.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length.ToString(CultureInfo.InvariantCulture),
@@ -73,12 +90,12 @@ public sealed class SmokeTest(ClusterApi api, string ns, TimeSpan deadline, Time
     };
 
     /// <summary>The gateway Service's port, as rendered.</summary>
-    static int Port(IReadOnlyList<ManifestObject> objects) =>
+    private static int Port(IReadOnlyList<ManifestObject> objects) =>
         objects.Select(o => o.Model).OfType<V1Service>().FirstOrDefault(s => s.Name() == Gateway)?.Spec.Ports[0].Port
         ?? throw new TargetFailedException($"The rendered overlay has no Service '{Gateway}' to smoke-test through.");
 
     /// <summary>The first API key of the Secret the gateway's Deployment reads (its name carries the generator's hash).</summary>
-    static string ApiKey(IReadOnlyList<ManifestObject> objects)
+    private static string ApiKey(IReadOnlyList<ManifestObject> objects)
     {
         var deployment = objects.Select(o => o.Model).OfType<V1Deployment>().FirstOrDefault(d => d.Name() == Gateway);
         var secretNames = deployment?.Spec.Template.Spec.Containers.SelectMany(c => c.EnvFrom ?? []).Select(e => e.SecretRef?.Name).OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [];

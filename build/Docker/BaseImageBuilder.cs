@@ -43,7 +43,10 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
                     continue;
                 }
                 if (source == BaseImageSource.Registry)
+                {
                     throw new TargetFailedException($"Could not pull {official}. Check the registry, or use --base-images local to build the images from Debian's packages.");
+                }
+
                 Log.Warning($"No registry answers for {official}: building local equivalents from Debian's packages from here on (--base-images auto).");
                 useLocal = true;
             }
@@ -61,8 +64,15 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
             return "reused";
         }
         Log.Info($"  building {image.Local}...");
-        if (image.Recipe == LocalRecipe.Debootstrap) Debootstrap(image, inputs);
-        else DockerBuild(image, inputs);
+        if (image.Recipe == LocalRecipe.Debootstrap)
+        {
+            Debootstrap(image, inputs);
+        }
+        else
+        {
+            DockerBuild(image, inputs);
+        }
+
         return "built";
     }
 
@@ -72,11 +82,18 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         if (!File.Exists("/usr/sbin/debootstrap"))
         {
             if (!Apt.CanInstall(out var why))
+            {
                 throw new TargetFailedException($"Local base images need debootstrap: install it (apt-get install debootstrap) or use --base-images registry ({why}).");
+            }
+
             Apt.Install(["debootstrap"], logDirectory, cancellationToken);
         }
         var rootfs = Path.Combine(workDirectory, "debian-rootfs");
-        if (Directory.Exists(rootfs)) ProcessRunner.Run("rm", ["-rf", rootfs], cancellationToken: cancellationToken);
+        if (Directory.Exists(rootfs))
+        {
+            ProcessRunner.Run("rm", ["-rf", rootfs], cancellationToken: cancellationToken);
+        }
+
         var log = LogFor(image);
         LoggedStep.Run($"  debootstrap {DebianSuite}", log, "debootstrap", ["--variant=minbase", $"--include={string.Join(',', DebootstrapPackages)}", DebianSuite, rootfs, Mirror],
             cancellationToken: cancellationToken);
@@ -97,12 +114,20 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         var tar = new StringBuilder($"tar -c -h -C '{RecipeFolder(image)}' .");
         foreach (var (source, target) in image.Streamed)
         {
-            if (!Path.Exists(source)) throw new TargetFailedException($"{image.Name} needs {source} from this machine, and it is not there.");
+            if (!Path.Exists(source))
+            {
+                throw new TargetFailedException($"{image.Name} needs {source} from this machine, and it is not there.");
+            }
+
             var staged = Path.Combine(workDirectory, "stage", image.Name);
             Directory.CreateDirectory(staged);
             // tar takes a folder and a name inside it; a symlink under our own folder gives the source the name it needs.
             var link = Path.Combine(staged, target);
-            if (File.Exists(link) || Directory.Exists(link)) File.Delete(link);
+            if (File.Exists(link) || Directory.Exists(link))
+            {
+                File.Delete(link);
+            }
+
             File.CreateSymbolicLink(link, source);
             tar.Append($" -C '{staged}' '{target}'");
         }
@@ -123,7 +148,9 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         var dockerfile = File.ReadAllText(Path.Combine(RecipeFolder(image), "Dockerfile"));
         yield return ("BASE_IMAGE", Outcomes.First(o => o.Image.Recipe == LocalRecipe.Debootstrap).Reference);
         foreach (var earlier in Outcomes.Where(o => dockerfile.Contains($"ARG {o.Image.Variable}=", StringComparison.Ordinal)))
+        {
             yield return (earlier.Image.Variable, earlier.Reference);
+        }
     }
 
     /// <summary>A fresh log per image and run.</summary>
@@ -131,7 +158,11 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
     {
         var log = Path.Combine(logDirectory, image.Name + ".log");
         Directory.CreateDirectory(logDirectory);
-        if (File.Exists(log)) File.Delete(log);
+        if (File.Exists(log))
+        {
+            File.Delete(log);
+        }
+
         return log;
     }
 
@@ -146,11 +177,21 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         else
         {
             foreach (var file in Directory.EnumerateFiles(RecipeFolder(image), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
                 text.Append(Path.GetRelativePath(imagesDirectory, file)).Append('=').Append(Sha256(File.ReadAllBytes(file))).Append('|');
+            }
+
             var arguments = BuildArguments(image).ToList();
             text.Append("parent=").Append(ImageId(arguments[0].Reference)).Append('|');
-            foreach (var (name, reference) in arguments.Skip(1)) text.Append(name).Append('=').Append(ImageId(reference)).Append('|');
-            foreach (var (source, target) in image.Streamed) text.Append(target).Append('=').Append(Fingerprint(source)).Append('|');
+            foreach (var (name, reference) in arguments.Skip(1))
+            {
+                text.Append(name).Append('=').Append(ImageId(reference)).Append('|');
+            }
+
+            foreach (var (source, target) in image.Streamed)
+            {
+                text.Append(target).Append('=').Append(Fingerprint(source)).Append('|');
+            }
         }
         return Sha256(Encoding.UTF8.GetBytes(text.ToString()));
     }
@@ -158,10 +199,17 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
     /// <summary>A file by its content; a folder (an SDK of 600 MB) by its listing of names, sizes and times.</summary>
     private static string Fingerprint(string path)
     {
-        if (File.Exists(path)) return Sha256(File.ReadAllBytes(path));
+        if (File.Exists(path))
+        {
+            return Sha256(File.ReadAllBytes(path));
+        }
+
         var listing = new StringBuilder();
         foreach (var file in new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories).OrderBy(f => f.FullName, StringComparer.Ordinal))
+        {
             listing.Append(file.FullName).Append(file.Length).Append(file.LastWriteTimeUtc.Ticks).Append('|');
+        }
+
         return Sha256(Encoding.UTF8.GetBytes(listing.ToString()));
     }
 

@@ -46,7 +46,11 @@ public sealed partial class BuildKitProgress(Action<BuildStep> stepFinished)
     public void Read(string line)
     {
         var match = Line().Match(line);
-        if (!match.Success) return;
+        if (!match.Success)
+        {
+            return;
+        }
+
         var id = int.Parse(match.Groups["id"].Value, CultureInfo.InvariantCulture);
         var rest = match.Groups["rest"].Value;
         if (!_steps.TryGetValue(id, out var step))
@@ -73,7 +77,10 @@ public sealed partial class BuildKitProgress(Action<BuildStep> stepFinished)
         else if (Output().Match(rest) is { Success: true } output)
         {
             step.Output.Add(output.Groups["text"].Value);
-            if (step.Output.Count > KeptOutputLines) step.Output.RemoveAt(0);
+            if (step.Output.Count > KeptOutputLines)
+            {
+                step.Output.RemoveAt(0);
+            }
         }
     }
 

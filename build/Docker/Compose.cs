@@ -51,11 +51,21 @@ public sealed class Compose
     {
         foreach (var cli in new[] { docker.Cli, "docker" }.Distinct())
         {
-            if (Answers(cli, ["compose", "version"], cancellationToken)) return [cli, "compose"];
+            if (Answers(cli, ["compose", "version"], cancellationToken))
+            {
+                return [cli, "compose"];
+            }
         }
-        if (Answers("docker-compose", ["version"], cancellationToken)) return ["docker-compose"];
+        if (Answers("docker-compose", ["version"], cancellationToken))
+        {
+            return ["docker-compose"];
+        }
+
         if (!Apt.CanInstall(out var why))
+        {
             throw new TargetFailedException($"No Docker Compose here: install the compose plugin (docker compose) or docker-compose, then run this again ({why}, so the build cannot).");
+        }
+
         Log.Warning("No Docker Compose here; this is root on Debian/Ubuntu, so the build installs Debian's docker-compose.");
         Apt.Install(["docker-compose"], logDirectory, cancellationToken);
         return Answers("docker-compose", ["version"], cancellationToken) ? ["docker-compose"]
@@ -78,7 +88,11 @@ public sealed class Compose
     public void Up(IReadOnlyDictionary<string, int> scale)
     {
         var arguments = new List<string> { "up", "--detach", "--no-build", "--remove-orphans" };
-        foreach (var (service, count) in scale) arguments.AddRange(["--scale", $"{service}={count}"]);
+        foreach (var (service, count) in scale)
+        {
+            arguments.AddRange(["--scale", $"{service}={count}"]);
+        }
+
         LoggedStep.Run($"compose up ({Project})", LogPath("up"), Command[0], [.. Arguments(arguments)], environment: RunEnvironment(), cancellationToken: _cancellationToken);
     }
 
@@ -97,11 +111,21 @@ public sealed class Compose
             var containers = Containers();
             var failed = containers.FirstOrDefault(c => c.Status == "exited" && c.ExitCode != 0);
             if (failed is not null)
+            {
                 throw new TargetFailedException($"{failed} while starting. {string.Join("; ", containers)}");
+            }
+
             var waiting = containers.Where(c => !c.Healthy && !c.Completed).ToList();
-            if (containers.Count > 0 && waiting.Count == 0) return containers;
+            if (containers.Count > 0 && waiting.Count == 0)
+            {
+                return containers;
+            }
+
             if (watch.Elapsed > deadline)
+            {
                 throw new TargetFailedException($"Not healthy within {deadline.TotalSeconds:0} s: {string.Join("; ", waiting)}.");
+            }
+
             if (watch.Elapsed - lastReport >= TimeSpan.FromSeconds(10))
             {
                 lastReport = watch.Elapsed;
@@ -116,9 +140,17 @@ public sealed class Compose
     {
         var ids = ProcessRunner.Capture(_docker.Cli, ["ps", "--all", "--quiet", "--filter", $"label=com.docker.compose.project={Project}"],
             cancellationToken: _cancellationToken).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (ids.Length == 0) return [];
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+
         var inspect = ProcessRunner.Capture(_docker.Cli, ["inspect", .. ids], cancellationToken: _cancellationToken);
-        if (inspect.ExitCode != 0) return [];
+        if (inspect.ExitCode != 0)
+        {
+            return [];
+        }
+
         using var document = JsonDocument.Parse(inspect.Output);
         return document.RootElement.EnumerateArray().Select(c =>
         {
@@ -137,7 +169,10 @@ public sealed class Compose
             environment: RunEnvironment(), cancellationToken: _cancellationToken);
         var address = result.Output.Trim().Split('\n')[0].Trim();
         if (result.ExitCode != 0 || address.Length == 0)
+        {
             throw new TargetFailedException($"{service} publishes no port {port}: {result.Error.Trim()}");
+        }
+
         return address.Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal);
     }
 

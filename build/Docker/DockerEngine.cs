@@ -30,7 +30,9 @@ public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
     {
         var clis = CandidateClis();
         if (clis.Count == 0 && !Apt.CanInstall(out _))
+        {
             throw new TargetFailedException("No docker CLI on PATH. Install Docker (Docker Desktop, or docker.io / docker-ce) and start it.");
+        }
 
         string action;
         if (Answers(clis.FirstOrDefault() ?? "docker", cancellationToken) is { } version)
@@ -104,7 +106,9 @@ public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
     private void Provision(CancellationToken cancellationToken)
     {
         if (!File.Exists("/usr/sbin/dockerd") && !File.Exists("/usr/bin/dockerd"))
+        {
             Apt.Install(["docker.io", "iptables", "ca-certificates"], stepLogDirectory, cancellationToken);
+        }
 
         Directory.CreateDirectory(logDirectory);
         var log = Path.Combine(logDirectory, "dockerd.log");

@@ -13,7 +13,11 @@ public static partial class DockerfileCopies
         foreach (Match match in CopyLine().Matches(joined))
         {
             var words = match.Groups["args"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (words.Any(w => w.StartsWith("--from=", StringComparison.Ordinal))) continue;
+            if (words.Any(w => w.StartsWith("--from=", StringComparison.Ordinal)))
+            {
+                continue;
+            }
+
             var paths = words.Where(w => !w.StartsWith("--", StringComparison.Ordinal)).ToList();
             sources.AddRange(paths.Take(paths.Count - 1));
         }

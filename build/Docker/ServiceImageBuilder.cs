@@ -50,11 +50,17 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
             catch (TargetFailedException e)
             {
                 Log.Error(e.Message);
-                lock (failures) failures.Add(requests[i].Service);
+                lock (failures)
+                {
+                    failures.Add(requests[i].Service);
+                }
             }
         });
         if (failures.Count > 0)
+        {
             throw new TargetFailedException($"{failures.Count} image(s) failed: {string.Join(", ", failures)} (each failure is above; full logs in {LoggedStep.DisplayPath(logDirectory)}).");
+        }
+
         return results.Select(r => r!).ToList();
     }
 
@@ -69,9 +75,21 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
         var before = ImageIds(repository);
 
         var arguments = new List<string> { "build", "--progress=plain", "-f", request.Dockerfile, "--iidfile", idFile };
-        foreach (var tag in request.Tags) arguments.AddRange(["-t", tag]);
-        foreach (var (name, value) in DeclaredArguments(request)) arguments.AddRange(["--build-arg", $"{name}={value}"]);
-        foreach (var (name, value) in request.Labels) arguments.AddRange(["--label", $"{name}={value}"]);
+        foreach (var tag in request.Tags)
+        {
+            arguments.AddRange(["-t", tag]);
+        }
+
+        foreach (var (name, value) in DeclaredArguments(request))
+        {
+            arguments.AddRange(["--build-arg", $"{name}={value}"]);
+        }
+
+        foreach (var (name, value) in request.Labels)
+        {
+            arguments.AddRange(["--label", $"{name}={value}"]);
+        }
+
         arguments.Add(".");
 
         var prefix = request.Service.PadRight(12);
@@ -79,17 +97,26 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
         var watch = Stopwatch.StartNew();
         var progress = new BuildKitProgress(step =>
         {
-            if (!step.IsDockerfileStep || step.Error is not null) return;
+            if (!step.IsDockerfileStep || step.Error is not null)
+            {
+                return;
+            }
+
             var outcome = step.Cached ? "cached" : $"{step.Duration!.Value.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
             Log.Info($"{prefix} {LoggedStep.Shorten(step.DisplayName, 96)}  {outcome}");
         });
         using var heartbeat = new Timer(_ =>
         {
             if (progress.Running is { } running)
+            {
                 Log.Info($"{prefix} {LoggedStep.Shorten(running.DisplayName, 80)}  running, {LoggedStep.Elapsed(watch.Elapsed)} in all");
+            }
         }, null, Heartbeat, Heartbeat);
         var exitCode = ProcessRunner.RunToLog(docker.Cli, arguments, log, progress.Read, rootDirectory, docker.BuildEnvironment, cancellationToken);
-        if (exitCode != 0) throw new TargetFailedException(FailureMessage(request.Service, progress, log, exitCode));
+        if (exitCode != 0)
+        {
+            throw new TargetFailedException(FailureMessage(request.Service, progress, log, exitCode));
+        }
 
         var id = File.ReadAllText(idFile).Trim();
         var size = long.Parse(Inspect(id, "{{.Size}}"), CultureInfo.InvariantCulture);
@@ -113,7 +140,10 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
     private static string FailureMessage(string service, BuildKitProgress progress, string log, int exitCode)
     {
         if (progress.Failed is not { } step)
+        {
             return $"{service}: docker build exited with code {exitCode}. {LoggedStep.Tail(log, FailureLines)}";
+        }
+
         var lines = step.Output.TakeLast(FailureLines).Select(l => "  " + l);
         return $"{service}: {step.DisplayName} failed: {step.Error}{Environment.NewLine}" +
                $"Its last {Math.Min(FailureLines, step.Output.Count)} lines:{Environment.NewLine}{string.Join(Environment.NewLine, lines)}{Environment.NewLine}" +
@@ -139,7 +169,11 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
     private string Inspect(string image, string format)
     {
         var result = ProcessRunner.Capture(docker.Cli, ["image", "inspect", "--format", format, image], cancellationToken: cancellationToken);
-        if (result.ExitCode != 0) throw new TargetFailedException($"docker image inspect {image} failed: {result.Error.Trim()}");
+        if (result.ExitCode != 0)
+        {
+            throw new TargetFailedException($"docker image inspect {image} failed: {result.Error.Trim()}");
+        }
+
         return result.Output.Trim();
     }
 

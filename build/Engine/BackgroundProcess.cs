@@ -34,7 +34,11 @@ public sealed class BackgroundProcess : ISupervisedProcess
     /// <summary>SIGTERM (the <c>kill</c> command; .NET has no API for it). Where there is none, it is killed.</summary>
     public void Terminate()
     {
-        if (_process.HasExited) return;
+        if (_process.HasExited)
+        {
+            return;
+        }
+
         if (OperatingSystem.IsWindows())
         {
             Kill();
@@ -47,7 +51,10 @@ public sealed class BackgroundProcess : ISupervisedProcess
     {
         try
         {
-            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
         }
         catch (InvalidOperationException) { /* exited meanwhile */ }
     }
@@ -62,13 +69,20 @@ public sealed class BackgroundProcess : ISupervisedProcess
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment) info.Environment[key] = value;
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var prefix = $"[{name}] ";
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Log.Info(prefix + e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Log.Warning(prefix + e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Log.Info(prefix + e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Log.Warning(prefix + e.Data); } };
         try
         {
             process.Start();

@@ -30,10 +30,17 @@ public abstract class BuildBase
         var interrupts = 0;
         void Interrupt()
         {
-            if (Interlocked.Increment(ref interrupts) > 1) return;
+            if (Interlocked.Increment(ref interrupts) > 1)
+            {
+                return;
+            }
+
             Log.Warning("Interrupted: stopping the running target and its child processes...");
             cancellation.Cancel();
-            foreach (var process in ProcessRunner.KillAll()) Log.Warning($"  killed: {process}");
+            foreach (var process in ProcessRunner.KillAll())
+            {
+                Log.Warning($"  killed: {process}");
+            }
         }
         // Ctrl+C (SIGINT) and SIGTERM (CI cancelling, a container stopping) both stop the build gracefully; a second
         // Ctrl+C ends it at once.

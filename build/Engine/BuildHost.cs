@@ -43,7 +43,11 @@ internal static class BuildHost
 
             var requested = ResolveTargets(graph, commandLine, defaultTargets);
             var skip = commandLine.Options.TryGetValue("skip", out var skipped) ? skipped.SelectMany(SplitNames).ToList() : null;
-            foreach (var name in skip ?? []) _ = FindTarget(graph, name);
+            foreach (var name in skip ?? [])
+            {
+                _ = FindTarget(graph, name);
+            }
+
             var plan = ExecutionPlan.Create(requested, skip);
             CheckRequirements(plan, parameters);
 
@@ -65,8 +69,16 @@ internal static class BuildHost
     {
         foreach (var name in commandLine.Options.Keys)
         {
-            if (EngineSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) || EngineOptions.Contains(name, StringComparer.OrdinalIgnoreCase)) continue;
-            if (parameters.Find(name) is not null) continue;
+            if (EngineSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) || EngineOptions.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            if (parameters.Find(name) is not null)
+            {
+                continue;
+            }
+
             var valid = parameters.Parameters.Select(p => "--" + p.CliName).Concat(EngineSwitches.Concat(EngineOptions).Select(o => "--" + o));
             throw new UsageException($"Unknown parameter '--{name}'. Valid parameters: {string.Join(", ", valid)}.");
         }
@@ -78,9 +90,17 @@ internal static class BuildHost
         foreach (var (name, values) in commandLine.Options)
         {
             var isSwitch = EngineSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) || parameters.Find(name)?.IsSwitch == true;
-            if (!isSwitch) continue;
+            if (!isSwitch)
+            {
+                continue;
+            }
+
             var stray = values.Where(v => !bool.TryParse(v, out _)).ToList();
-            if (stray.Count == 0) continue;
+            if (stray.Count == 0)
+            {
+                continue;
+            }
+
             values.RemoveAll(stray.Contains);
             commandLine.Targets.AddRange(stray);
         }
@@ -89,7 +109,11 @@ internal static class BuildHost
     private static JsonElement? ReadParametersFile(string root)
     {
         var path = Path.Combine(root, BuildPaths.ParametersFileName);
-        if (!File.Exists(path)) return null;
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         try
         {
             using var document = JsonDocument.Parse(File.ReadAllText(path), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -104,7 +128,11 @@ internal static class BuildHost
     private static List<TargetNode> ResolveTargets(TargetGraph graph, CommandLine commandLine, IReadOnlyList<string> defaultTargets)
     {
         var names = commandLine.Targets.Concat(commandLine.Options.GetValueOrDefault("target") ?? []).SelectMany(SplitNames).ToList();
-        if (names.Count == 0) names.AddRange(defaultTargets);
+        if (names.Count == 0)
+        {
+            names.AddRange(defaultTargets);
+        }
+
         return names.Select(n => FindTarget(graph, n)).Distinct().ToList();
     }
 

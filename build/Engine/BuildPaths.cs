@@ -11,7 +11,10 @@ public static class BuildPaths
     {
         for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
         {
-            if (Directory.Exists(Path.Combine(dir.FullName, ".nuke"))) return dir.FullName;
+            if (Directory.Exists(Path.Combine(dir.FullName, ".nuke")))
+            {
+                return dir.FullName;
+            }
         }
         throw new UsageException($"No .nuke folder found above {start}: run the build from inside the repository.");
     }

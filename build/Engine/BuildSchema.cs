@@ -28,7 +28,11 @@ internal static class BuildSchema
     {
         var path = Path.Combine(root, BuildPaths.SchemaFileName);
         var content = Generate(parameters);
-        if (File.Exists(path) && File.ReadAllText(path) == content) return;
+        if (File.Exists(path) && File.ReadAllText(path) == content)
+        {
+            return;
+        }
+
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, content);
     }

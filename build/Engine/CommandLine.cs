@@ -21,8 +21,15 @@ internal sealed class CommandLine
                 var text = arg is "-h" or "-?" ? "help" : arg[2..];
                 var eq = text.IndexOf('=', StringComparison.Ordinal);
                 var name = eq < 0 ? text : text[..eq];
-                if (!result.Options.TryGetValue(name, out current)) result.Options[name] = current = [];
-                if (eq >= 0) current.Add(text[(eq + 1)..]);
+                if (!result.Options.TryGetValue(name, out current))
+                {
+                    result.Options[name] = current = [];
+                }
+
+                if (eq >= 0)
+                {
+                    current.Add(text[(eq + 1)..]);
+                }
             }
             else if (current is null)
             {

@@ -17,7 +17,11 @@ internal static class ExecutionPlan
         while (pending.Count > 0)
         {
             var node = pending.Pop();
-            if (!included.Add(node)) continue;
+            if (!included.Add(node))
+            {
+                continue;
+            }
+
             var failed = node.Definition.StaticConditions.FirstOrDefault(c => !c.Condition());
             if (failed.Condition is not null)
             {
@@ -25,7 +29,10 @@ internal static class ExecutionPlan
                 staticSkips[node] = $"condition: {failed.Because}";
                 continue;
             }
-            foreach (var next in node.Dependencies.Concat(node.Triggers)) pending.Push(next);
+            foreach (var next in node.Dependencies.Concat(node.Triggers))
+            {
+                pending.Push(next);
+            }
         }
 
         var ordered = TopologicalOrder(included);
@@ -34,9 +41,21 @@ internal static class ExecutionPlan
 
         string? SkipReason(TargetNode node)
         {
-            if (staticSkips.TryGetValue(node, out var reason)) return reason;
-            if (skip is null) return null;
-            if (skip.Count == 0) return requestedSet.Contains(node) ? null : "--skip";
+            if (staticSkips.TryGetValue(node, out var reason))
+            {
+                return reason;
+            }
+
+            if (skip is null)
+            {
+                return null;
+            }
+
+            if (skip.Count == 0)
+            {
+                return requestedSet.Contains(node) ? null : "--skip";
+            }
+
             return skip.Contains(node.Name, StringComparer.OrdinalIgnoreCase) ? "--skip" : null;
         }
     }
@@ -47,17 +66,30 @@ internal static class ExecutionPlan
         var before = included.ToDictionary(n => n, _ => new HashSet<TargetNode>());
         foreach (var node in included)
         {
-            foreach (var dep in node.Dependencies.Concat(node.OrderedAfter).Where(included.Contains)) before[node].Add(dep);
+            foreach (var dep in node.Dependencies.Concat(node.OrderedAfter).Where(included.Contains))
+            {
+                before[node].Add(dep);
+            }
         }
         // A trigger runs after the target that triggers it.
         foreach (var node in included)
         {
-            foreach (var triggered in node.Triggers.Where(included.Contains)) before[triggered].Add(node);
+            foreach (var triggered in node.Triggers.Where(included.Contains))
+            {
+                before[triggered].Add(node);
+            }
         }
 
         var result = new List<TargetNode>();
         var ready = new SortedSet<TargetNode>(Comparer<TargetNode>.Create((a, b) => a.DeclarationIndex.CompareTo(b.DeclarationIndex)));
-        foreach (var (node, deps) in before) if (deps.Count == 0) ready.Add(node);
+        foreach (var (node, deps) in before)
+        {
+            if (deps.Count == 0)
+            {
+                ready.Add(node);
+            }
+        }
+
         while (ready.Count > 0)
         {
             var next = ready.Min!;
@@ -65,7 +97,10 @@ internal static class ExecutionPlan
             result.Add(next);
             foreach (var (node, deps) in before)
             {
-                if (deps.Remove(next) && deps.Count == 0) ready.Add(node);
+                if (deps.Remove(next) && deps.Count == 0)
+                {
+                    ready.Add(node);
+                }
             }
         }
 

@@ -13,7 +13,11 @@ internal static class HelpText
             var name = defaultTargets.Contains(target.Name, StringComparer.OrdinalIgnoreCase) ? $"{target.Name} (default)" : target.Name;
             targets.AddRow(name, target.Definition.DescriptionText ?? "", string.Join(", ", target.Dependencies.Select(d => d.Name)));
         }
-        foreach (var line in targets.Render()) Log.Info(line);
+        foreach (var line in targets.Render())
+        {
+            Log.Info(line);
+        }
+
         Log.Info("");
 
         var local = BuildBase.CreateAs<T>(serverBuild: false);
@@ -33,7 +37,11 @@ internal static class HelpText
         table.AddRow("--continue", "After a failure, keep running targets that do not depend on it", "", "");
         table.AddRow("--root <dir>", "Repository root", "the folder above holding .nuke", "");
         table.AddRow("--help", "This text", "", "");
-        foreach (var line in table.Render()) Log.Info(line);
+        foreach (var line in table.Render())
+        {
+            Log.Info(line);
+        }
+
         Log.Info("");
         Log.Info($"Parameters are read from --arguments, then environment variables, then {BuildPaths.ParametersFileName}.");
     }

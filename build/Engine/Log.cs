@@ -26,9 +26,17 @@ public static class Log
         lock (Gate)
         {
             var colored = color is not null && UseColor && Redirected.Value is null;
-            if (colored) Console.ForegroundColor = color!.Value;
+            if (colored)
+            {
+                Console.ForegroundColor = color!.Value;
+            }
+
             Out.WriteLine(text);
-            if (colored) Console.ResetColor();
+            if (colored)
+            {
+                Console.ResetColor();
+            }
+
             Out.Flush();
         }
     }

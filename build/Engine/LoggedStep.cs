@@ -23,10 +23,13 @@ public static class LoggedStep
         var latest = "";
         using var heartbeat = new Timer(_ => Log.Info($"  {title}: {Elapsed(watch.Elapsed)} so far; {Shorten(latest, 100)}"),
             null, HeartbeatInterval, HeartbeatInterval);
-        var exitCode = ProcessRunner.RunToLog(fileName, arguments, logFile, line => { if (line.Trim().Length > 0) latest = line.Trim(); },
+        var exitCode = ProcessRunner.RunToLog(fileName, arguments, logFile, line => { if (line.Trim().Length > 0) { latest = line.Trim(); } },
             workingDirectory, environment, cancellationToken);
         if (exitCode != 0)
+        {
             throw new TargetFailedException($"{title} failed (exit code {exitCode}) after {Elapsed(watch.Elapsed)}. {Tail(logFile)}");
+        }
+
         Log.Info($"{title}: done in {Elapsed(watch.Elapsed)}");
     }
 

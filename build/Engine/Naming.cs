@@ -19,7 +19,11 @@ internal static class Naming
             var c = trimmed[i];
             var startsWord = i > 0 && char.IsUpper(c) &&
                 (char.IsLower(trimmed[i - 1]) || (i + 1 < trimmed.Length && char.IsLower(trimmed[i + 1]) && char.IsUpper(trimmed[i - 1])));
-            if (startsWord) builder.Append(separator);
+            if (startsWord)
+            {
+                builder.Append(separator);
+            }
+
             builder.Append(c);
         }
         return builder.ToString();

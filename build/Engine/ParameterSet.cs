@@ -17,8 +17,14 @@ internal sealed record BuildParameter(MemberInfo Member, string DeclaredName, st
 
     public void SetValue(object build, object? value)
     {
-        if (Member is FieldInfo f) f.SetValue(build, value);
-        else ((PropertyInfo)Member).SetValue(build, value);
+        if (Member is FieldInfo f)
+        {
+            f.SetValue(build, value);
+        }
+        else
+        {
+            ((PropertyInfo)Member).SetValue(build, value);
+        }
     }
 }
 
@@ -43,7 +49,10 @@ internal sealed class ParameterSet
                 .OrderBy(m => m.MetadataToken);
             foreach (var member in members)
             {
-                if (member.GetCustomAttribute<ParameterAttribute>() is not { } attribute) continue;
+                if (member.GetCustomAttribute<ParameterAttribute>() is not { } attribute)
+                {
+                    continue;
+                }
                 // A get-only auto-property is set through its backing field, as a readonly field is.
                 var settable = member is PropertyInfo { CanWrite: false } property
                     ? type.GetField($"<{property.Name}>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)
@@ -80,7 +89,10 @@ internal sealed class ParameterSet
     {
         foreach (var key in new[] { parameter.EnvironmentName, parameter.Name })
         {
-            if (environment.TryGetValue(key, out var value) && value.Length > 0) return new(key, value);
+            if (environment.TryGetValue(key, out var value) && value.Length > 0)
+            {
+                return new(key, value);
+            }
         }
         return null;
     }
@@ -91,7 +103,9 @@ internal sealed class ParameterSet
         {
             if (string.Equals(property.Name, parameter.Name, StringComparison.OrdinalIgnoreCase) ||
                 string.Equals(property.Name, parameter.CliName, StringComparison.OrdinalIgnoreCase))
+            {
                 return property.Value;
+            }
         }
         return null;
     }
@@ -114,14 +128,22 @@ internal sealed class ParameterSet
         {
             var element = type.GetElementType()!;
             var array = Array.CreateInstance(element, values.Count);
-            for (var i = 0; i < values.Count; i++) array.SetValue(ConvertOne(element, values[i], parameter, source), i);
+            for (var i = 0; i < values.Count; i++)
+            {
+                array.SetValue(ConvertOne(element, values[i], parameter, source), i);
+            }
+
             return array;
         }
         if (values.Count == 0)
         {
             return type == typeof(bool) ? true : throw new UsageException($"{source} needs a value ({Describe(parameter)}).");
         }
-        if (values.Count > 1) throw new UsageException($"{source} takes one value, got {values.Count}: {string.Join(" ", values)}.");
+        if (values.Count > 1)
+        {
+            throw new UsageException($"{source} takes one value, got {values.Count}: {string.Join(" ", values)}.");
+        }
+
         return ConvertOne(type, values[0], parameter, source);
     }
 
@@ -129,10 +151,26 @@ internal sealed class ParameterSet
     {
         try
         {
-            if (type == typeof(string)) return value;
-            if (type == typeof(bool)) return bool.Parse(value);
-            if (type == typeof(int)) return int.Parse(value, CultureInfo.InvariantCulture);
-            if (type == typeof(TimeSpan)) return TimeSpan.Parse(value, CultureInfo.InvariantCulture);
+            if (type == typeof(string))
+            {
+                return value;
+            }
+
+            if (type == typeof(bool))
+            {
+                return bool.Parse(value);
+            }
+
+            if (type == typeof(int))
+            {
+                return int.Parse(value, CultureInfo.InvariantCulture);
+            }
+
+            if (type == typeof(TimeSpan))
+            {
+                return TimeSpan.Parse(value, CultureInfo.InvariantCulture);
+            }
+
             if (type.IsEnum)
             {
                 return Enum.TryParse(type, value.Replace("-", "", StringComparison.Ordinal), ignoreCase: true, out var parsed) && Enum.IsDefined(type, parsed!)

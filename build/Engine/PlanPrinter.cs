@@ -19,7 +19,10 @@ internal static class PlanPrinter
                 services);
         }
         Log.Info("Execution plan (nothing is run):");
-        foreach (var line in table.Render()) Log.Info(line);
+        foreach (var line in table.Render())
+        {
+            Log.Info(line);
+        }
     }
 
     private static string Describe(Func<IEnumerable<string>> touched)

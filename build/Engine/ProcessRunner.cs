@@ -16,7 +16,9 @@ public static class ProcessRunner
     {
         var result = Execute(fileName, arguments, workingDirectory, environment, capture: false, cancellationToken);
         if (result.ExitCode != 0)
+        {
             throw new ToolFailedException($"{Path.GetFileName(fileName)} exited with code {result.ExitCode}.", result.ExitCode);
+        }
     }
 
     /// <summary>Runs a tool and returns what it printed; the caller decides what a non-zero exit means.</summary>
@@ -36,7 +38,11 @@ public static class ProcessRunner
         var gate = new object();
         void Write(string? line)
         {
-            if (line is null) return;
+            if (line is null)
+            {
+                return;
+            }
+
             lock (gate)
             {
                 log.WriteLine(line);
@@ -77,10 +83,17 @@ public static class ProcessRunner
             RedirectStandardError = capture,
             RedirectStandardInput = false,
         };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         if (environment is not null)
         {
-            foreach (var (key, value) in environment) info.Environment[key] = value;
+            foreach (var (key, value) in environment)
+            {
+                info.Environment[key] = value;
+            }
         }
 
         var description = $"{Path.GetFileName(fileName)} {string.Join(' ', info.ArgumentList)}".Trim();
@@ -114,7 +127,11 @@ public static class ProcessRunner
     /// <summary>Hands each line of a stream to <paramref name="lines"/> as it arrives; the text itself is not kept.</summary>
     private static async Task<string> Pump(StreamReader reader, Action<string?> lines)
     {
-        while (await reader.ReadLineAsync(CancellationToken.None) is { } line) lines(line);
+        while (await reader.ReadLineAsync(CancellationToken.None) is { } line)
+        {
+            lines(line);
+        }
+
         return "";
     }
 }

@@ -49,7 +49,10 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
     /// <summary>The exit code of the service's first exit, if it exited since it was started (a service that fails at start).</summary>
     public int? FirstExit(string name)
     {
-        lock (_gate) return _services.Single(s => s.Name == name).FirstExit;
+        lock (_gate)
+        {
+            return _services.Single(s => s.Name == name).FirstExit;
+        }
     }
 
     /// <summary>
@@ -66,15 +69,25 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
         }
 
         var started = time.GetUtcNow();
-        foreach (var (_, process) in running) process?.Terminate();
+        foreach (var (_, process) in running)
+        {
+            process?.Terminate();
+        }
+
         using var timeout = new CancellationTokenSource();
         var deadline = Task.Delay(drain, time, timeout.Token);
         var stops = await Task.WhenAll(running.Select(async r =>
         {
             if (r.Process is null)
+            {
                 return new ServiceStop(r.Service.Name, $"was not running (exited with {Describe(r.Service.Process.Exited.Result)}; restart pending)", r.Service.Restarts);
+            }
+
             if (await Task.WhenAny(r.Process.Exited, deadline) == r.Process.Exited)
+            {
                 return new ServiceStop(r.Service.Name, $"stopped with {Describe(r.Process.Exited.Result)} after {Seconds(time.GetUtcNow() - started)}", r.Service.Restarts);
+            }
+
             r.Process.Kill();
             return new ServiceStop(r.Service.Name, $"killed: still running {Seconds(drain)} after SIGTERM", r.Service.Restarts);
         }));
@@ -85,10 +98,17 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
 
     public async ValueTask DisposeAsync()
     {
-        if (!_stopping.IsCancellationRequested) await StopAsync(TimeSpan.Zero);
+        if (!_stopping.IsCancellationRequested)
+        {
+            await StopAsync(TimeSpan.Zero);
+        }
+
         lock (_gate)
         {
-            foreach (var service in _services) service.Process.Dispose();
+            foreach (var service in _services)
+            {
+                service.Process.Dispose();
+            }
         }
         _stopping.Dispose();
     }
@@ -110,7 +130,11 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
         while (true)
         {
             var code = await service.Process.Exited.ConfigureAwait(false);
-            if (_stopping.IsCancellationRequested) return;
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
             service.FirstExit ??= code;
             var ran = time.GetUtcNow() - service.StartedAt;
             backoff = ran >= StableAfter || backoff == TimeSpan.Zero ? FirstBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
@@ -126,7 +150,11 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
 
             lock (_gate)
             {
-                if (_stopping.IsCancellationRequested) return;
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 service.Process.Dispose();
                 service.Process = service.Start();
                 service.StartedAt = time.GetUtcNow();

@@ -24,7 +24,10 @@ internal sealed class TargetGraph
     private TargetGraph(List<TargetNode> targets)
     {
         Targets = targets;
-        foreach (var target in targets) _byName[target.Name] = target;
+        foreach (var target in targets)
+        {
+            _byName[target.Name] = target;
+        }
     }
 
     public TargetNode? Find(string name) => _byName.GetValueOrDefault(name);
@@ -59,19 +62,45 @@ internal sealed class TargetGraph
         foreach (var node in nodes)
         {
             var d = node.Definition;
-            foreach (var t in d.DependsOnTargets) AddOnce(node.Dependencies, Resolve(t, node));
-            foreach (var t in d.DependentForTargets) AddOnce(Resolve(t, node).Dependencies, node);
-            foreach (var t in d.AfterTargets) AddOnce(node.OrderedAfter, Resolve(t, node));
-            foreach (var t in d.BeforeTargets) AddOnce(Resolve(t, node).OrderedAfter, node);
-            foreach (var t in d.TriggersTargets) AddOnce(node.Triggers, Resolve(t, node));
-            foreach (var t in d.TriggeredByTargets) AddOnce(Resolve(t, node).Triggers, node);
+            foreach (var t in d.DependsOnTargets)
+            {
+                AddOnce(node.Dependencies, Resolve(t, node));
+            }
+
+            foreach (var t in d.DependentForTargets)
+            {
+                AddOnce(Resolve(t, node).Dependencies, node);
+            }
+
+            foreach (var t in d.AfterTargets)
+            {
+                AddOnce(node.OrderedAfter, Resolve(t, node));
+            }
+
+            foreach (var t in d.BeforeTargets)
+            {
+                AddOnce(Resolve(t, node).OrderedAfter, node);
+            }
+
+            foreach (var t in d.TriggersTargets)
+            {
+                AddOnce(node.Triggers, Resolve(t, node));
+            }
+
+            foreach (var t in d.TriggeredByTargets)
+            {
+                AddOnce(Resolve(t, node).Triggers, node);
+            }
         }
         return graph;
     }
 
     private static void AddOnce(List<TargetNode> list, TargetNode node)
     {
-        if (!list.Contains(node)) list.Add(node);
+        if (!list.Contains(node))
+        {
+            list.Add(node);
+        }
     }
 }
 

@@ -52,7 +52,10 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
     {
         var definition = node.Definition;
         var unmet = definition.DynamicConditions.FirstOrDefault(c => !c.Condition());
-        if (unmet.Condition is not null) return new(node.Name, TargetStatus.Skipped, TimeSpan.Zero, $"condition: {unmet.Because}");
+        if (unmet.Condition is not null)
+        {
+            return new(node.Name, TargetStatus.Skipped, TimeSpan.Zero, $"condition: {unmet.Because}");
+        }
 
         Log.Highlight("");
         Log.Highlight($"═══ {node.Name} {new string('═', Math.Max(3, 60 - node.Name.Length))}");
@@ -92,9 +95,16 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
     {
         var table = new TextTable("Target", "Status", "Duration", "Note");
         foreach (var outcome in Outcomes)
+        {
             table.AddRow(outcome.Name, outcome.Status.ToString(), Format(outcome.Duration), outcome.Note ?? "");
+        }
+
         Log.Info("");
-        foreach (var line in table.Render()) Log.Info(line);
+        foreach (var line in table.Render())
+        {
+            Log.Info(line);
+        }
+
         Log.Info(new string('─', 40));
         Log.Info($"Total {Format(elapsed)}");
 
@@ -114,7 +124,11 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
         {
             Log.Success("Build succeeded.");
         }
-        foreach (var line in build.ClosingLines) Log.Info(line);
+        foreach (var line in build.ClosingLines)
+        {
+            Log.Info(line);
+        }
+
         return exitCode;
     }
 

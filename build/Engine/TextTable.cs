@@ -20,7 +20,10 @@ public sealed class TextTable(params string[] headers)
             string.Join("  ", widths.Select((w, i) => (i < cells.Count ? cells[i] : "").PadRight(w))).TrimEnd();
         yield return Line(headers);
         yield return string.Join("  ", widths.Select(w => new string('─', w)));
-        foreach (var row in _rows) yield return Line(row);
+        foreach (var row in _rows)
+        {
+            yield return Line(row);
+        }
     }
 
     public override string ToString() => string.Join(Environment.NewLine, Render());

@@ -28,7 +28,11 @@ public static class GitHubOutput
     /// <param name="path">The value of <see cref="VariableName"/>, passed in so tests never touch the process environment.</param>
     public static bool Append(string? path, AffectedResult changes)
     {
-        if (string.IsNullOrEmpty(path)) return false;
+        if (string.IsNullOrEmpty(path))
+        {
+            return false;
+        }
+
         File.AppendAllLines(path, Lines(changes));
         return true;
     }

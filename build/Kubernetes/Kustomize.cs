@@ -63,7 +63,10 @@ public sealed class Kustomize(string root, string kubectl = "kubectl")
                 "cluster: install kubectl (https://kubernetes.io/docs/tasks/tools/), or leave the target out with --skip ValidateManifests.");
         }
         if (result.ExitCode != 0)
+        {
             throw new KustomizeException($"kubectl kustomize {OverlaysFolder}/{overlay} failed: {result.Error.Trim()}");
+        }
+
         File.WriteAllText(Path.Combine(wrapper, "rendered.yaml"), result.Output);
         return new RenderedOverlay(overlay, result.Output, wrapper);
     }

@@ -14,16 +14,16 @@ namespace AgentSystem.Build.Kubernetes;
 /// </summary>
 public static partial class ManifestReader
 {
-    const string OriginAnnotation = "config.kubernetes.io/origin";
+    private const string OriginAnnotation = "config.kubernetes.io/origin";
 
     /// <summary>"apps/v1/Deployment" to its model type, for every kind KubernetesClient has a model of.</summary>
-    static readonly Dictionary<string, Type> Models = typeof(V1Pod).Assembly.GetTypes()
+    private static readonly Dictionary<string, Type> Models = typeof(V1Pod).Assembly.GetTypes()
         .Select(t => (Type: t, Entity: t.GetCustomAttribute<KubernetesEntityAttribute>()))
         .Where(m => m.Entity is not null)
         .ToDictionary(m => Key(string.IsNullOrEmpty(m.Entity!.Group) ? m.Entity.ApiVersion : $"{m.Entity.Group}/{m.Entity.ApiVersion}", m.Entity.Kind), m => m.Type);
 
     /// <summary>The package's version ("21.0.8"): the assembly version stops at the minor one.</summary>
-    static readonly string ClientVersion = "KubernetesClient " +
+    private static readonly string ClientVersion = "KubernetesClient " +
         typeof(KubernetesYaml).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0];
 
     public static (List<ManifestObject> Objects, List<ManifestProblem> Problems) Read(RenderedOverlay rendered, string root)
@@ -34,7 +34,11 @@ public static partial class ManifestReader
         {
             var stream = new YamlStream();
             stream.Load(new StringReader(document));
-            if (stream.Documents.Single().RootNode is not YamlMappingNode node) continue;
+            if (stream.Documents.Single().RootNode is not YamlMappingNode node)
+            {
+                continue;
+            }
+
             var (source, generated) = Origin(node, rendered.WrapperDirectory, root);
             var apiVersion = Scalar(node, "apiVersion");
             var kind = Scalar(node, "kind");
@@ -51,7 +55,11 @@ public static partial class ManifestReader
             {
                 var model = (IKubernetesObject<V1ObjectMeta>)KubernetesYaml.LoadAllFromString(document, null, strict: true).Single();
                 model.Metadata.Annotations?.Remove(OriginAnnotation);
-                if (model.Metadata.Annotations is { Count: 0 }) model.Metadata.Annotations = null;
+                if (model.Metadata.Annotations is { Count: 0 })
+                {
+                    model.Metadata.Annotations = null;
+                }
+
                 objects.Add(new ManifestObject(model, source, generated));
             }
             catch (YamlException e)
@@ -62,13 +70,17 @@ public static partial class ManifestReader
         return (objects, problems);
     }
 
-    static string Key(string? apiVersion, string? kind) => $"{apiVersion}/{kind}";
+    private static string Key(string? apiVersion, string? kind) => $"{apiVersion}/{kind}";
 
-    static string? Scalar(YamlNode node, params string[] path)
+    private static string? Scalar(YamlNode node, params string[] path)
     {
         foreach (var key in path)
         {
-            if (node is not YamlMappingNode map || !map.Children.TryGetValue(key, out var child)) return null;
+            if (node is not YamlMappingNode map || !map.Children.TryGetValue(key, out var child))
+            {
+                return null;
+            }
+
             node = child;
         }
         return (node as YamlScalarNode)?.Value;
@@ -78,9 +90,13 @@ public static partial class ManifestReader
     /// The origin annotation holds "path: ../../k8s/base/x.yaml" (a resource) or "configuredIn: .../kustomization.yaml"
     /// with "configuredBy" (a generator's output), relative to the wrapper; made relative to the repository root.
     /// </summary>
-    static (string File, bool Generated) Origin(YamlMappingNode node, string wrapper, string root)
+    private static (string File, bool Generated) Origin(YamlMappingNode node, string wrapper, string root)
     {
-        if (Scalar(node, "metadata", "annotations", OriginAnnotation) is not { } text) return ("?", false);
+        if (Scalar(node, "metadata", "annotations", OriginAnnotation) is not { } text)
+        {
+            return ("?", false);
+        }
+
         var origin = new YamlStream();
         origin.Load(new StringReader(text));
         var map = (YamlMappingNode)origin.Documents.Single().RootNode;

@@ -15,7 +15,10 @@ public static class ManifestValidator
     {
         var overlays = Kustomize.Overlays(root);
         if (overlays.Count == 0)
+        {
             throw new TargetFailedException($"No overlay to validate: no folder below {Kustomize.OverlaysFolder} holds a kustomization.yaml.");
+        }
+
         var reports = new List<OverlayReport>();
         foreach (var overlay in overlays)
         {
@@ -45,7 +48,11 @@ public static class ManifestValidator
         foreach (var check in ManifestChecks.Names.Prepend(RenderCheck))
         {
             var counts = reports.Select(r => r.Problems.Count(p => p.Check == check)).ToList();
-            if (check == RenderCheck && counts.All(c => c == 0)) continue;
+            if (check == RenderCheck && counts.All(c => c == 0))
+            {
+                continue;
+            }
+
             table.AddRow([check, .. counts.Select(c => c == 0 ? "ok" : $"{c} failed")]);
         }
         return table;

@@ -52,8 +52,16 @@ internal static class LabelSelectors
 {
     public static bool Matches(V1LabelSelector? selector, IDictionary<string, string> labels)
     {
-        if (selector is null) return false;
-        if (selector.MatchLabels is { } match && !Matches(match, labels)) return false;
+        if (selector is null)
+        {
+            return false;
+        }
+
+        if (selector.MatchLabels is { } match && !Matches(match, labels))
+        {
+            return false;
+        }
+
         return (selector.MatchExpressions ?? []).All(e => e.OperatorProperty switch
         {
             "In" => labels.TryGetValue(e.Key, out var v) && (e.Values ?? []).Contains(v),

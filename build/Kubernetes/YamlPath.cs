@@ -12,13 +12,17 @@ public static class YamlPath
     /// </summary>
     public static string? At(YamlNode root, Mark mark) => Find(root, mark.Index, "");
 
-    static string? Find(YamlNode node, long index, string path)
+    private static string? Find(YamlNode node, long index, string path)
     {
         switch (node)
         {
             case YamlMappingNode map:
                 var (key, value) = map.Children.LastOrDefault(c => c.Key.Start.Index <= index);
-                if (key is null) return path.Length == 0 ? null : path;
+                if (key is null)
+                {
+                    return path.Length == 0 ? null : path;
+                }
+
                 var field = path.Length == 0 ? key.ToString() : $"{path}.{key}";
                 return index < key.End.Index ? field : Find(value, index, field);
             case YamlSequenceNode sequence:

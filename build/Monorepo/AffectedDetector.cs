@@ -21,10 +21,17 @@ public sealed class AffectedDetector(string root)
         var (files, untracked) = _git.ListFiles();
         var catalog = ServiceCatalog.Load(root, files);
         var graph = ProjectGraph.Load(root, files);
-        if (changes is null) return Everything(catalog, graph, null, null, "--all: everything selected");
+        if (changes is null)
+        {
+            return Everything(catalog, graph, null, null, "--all: everything selected");
+        }
 
         var ((baseCommit, description, noBaseReason), diff) = changes.GetAwaiter().GetResult();
-        if (baseCommit is null) return Everything(catalog, graph, null, null, noBaseReason!);
+        if (baseCommit is null)
+        {
+            return Everything(catalog, graph, null, null, noBaseReason!);
+        }
+
         var changed = diff.Concat(untracked).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return Classify(catalog, graph, changed, root, files, path => _git.Show(baseCommit, path)) with { Base = baseCommit, BaseDescription = description };
     }
@@ -41,12 +48,26 @@ public sealed class AffectedDetector(string root)
         foreach (var candidate in new[] { "origin/main", "main" })
         {
             var (mergeBase, noSuchCommit) = _git.MergeBase("HEAD", candidate);
-            if (mergeBase is not null) return (mergeBase, $"merge-base of HEAD and {candidate}", null);
-            if (noSuchCommit) continue;
+            if (mergeBase is not null)
+            {
+                return (mergeBase, $"merge-base of HEAD and {candidate}", null);
+            }
+
+            if (noSuchCommit)
+            {
+                continue;
+            }
+
             if (_git.IsShallow())
+            {
                 return (null, null, $"shallow clone: HEAD and {candidate} share no commit here (fetch full history, e.g. fetch-depth: 0, or pass --base): everything selected");
+            }
         }
-        if (_git.ResolveCommit("HEAD") is null) return (null, null, "no commit yet to compare with: everything selected");
+        if (_git.ResolveCommit("HEAD") is null)
+        {
+            return (null, null, "no commit yet to compare with: everything selected");
+        }
+
         return (null, null, "no base found (no origin/main or main with a common commit; pass --base REF): everything selected");
     }
 
@@ -79,7 +100,11 @@ public sealed class AffectedDetector(string root)
         {
             if (AffectedRules.IsDocumentation(file)) { ignored.Add((file, "documentation")); continue; }
             if (AffectedRules.IsGlobalInput(file)) { globalReasons.Add($"{file}: global input, affects everything"); continue; }
-            if (PathUtil.FileName(file) == ImportGraph.PackagesProps) continue; // decided below, package by package
+            if (PathUtil.FileName(file) == ImportGraph.PackagesProps)
+            {
+                continue; // decided below, package by package
+            }
+
             if (AffectedRules.IsDirectoryWideMsBuildInput(file))
             {
                 var folder = PathUtil.DirectoryOf(file);
@@ -102,7 +127,11 @@ public sealed class AffectedDetector(string root)
             }
             if (AffectedRules.IsManifest(file))
             {
-                foreach (var reasons in serviceReasons.Values) reasons.Add($"{file}: manifest shared by every service");
+                foreach (var reasons in serviceReasons.Values)
+                {
+                    reasons.Add($"{file}: manifest shared by every service");
+                }
+
                 continue;
             }
 
@@ -110,14 +139,28 @@ public sealed class AffectedDetector(string root)
             AddUses(origins, file, uses, file);
             // A project file gone while others still reference it breaks their build.
             var referencing = ProjectGraph.IsProjectFile(file) && graph.Find(file) is null ? graph.ReferencesTo(file).ToList() : [];
-            if (referencing.Count > 0) AddOrigin(origins, file, $"{file} (deleted, still referenced)", referencing);
-            if (uses.Count > 0 || referencing.Count > 0) continue;
+            if (referencing.Count > 0)
+            {
+                AddOrigin(origins, file, $"{file} (deleted, still referenced)", referencing);
+            }
+
+            if (uses.Count > 0 || referencing.Count > 0)
+            {
+                continue;
+            }
 
             // An import whose path is a property we cannot read may name any .props or .targets file.
             var unknown = IsMsBuildFile(file) ? graph.UnknownImports.ToList() : [];
             foreach (var (project, written, where) in unknown)
+            {
                 AddOrigin(origins, $"{file}|{written}|{where}", $"{file} (may be imported through {written} in {where})", [project]);
-            if (unknown.Count > 0 || packageFiles.Contains(file)) continue;
+            }
+
+            if (unknown.Count > 0 || packageFiles.Contains(file))
+            {
+                continue;
+            }
+
             ignored.Add((file, removedBy is null ? "no project owns it" : $"removed from its project by {removedBy}"));
         }
 
@@ -126,11 +169,22 @@ public sealed class AffectedDetector(string root)
             var effect = readAtBase is null || root is null
                 ? new CentralPackages.Effect([], $"{packageFiles[0]}: changed, and there is no base to compare package versions with")
                 : CentralPackages.Analyze(root, graph, files ?? [.. graph.Projects.Select(p => p.Path)], changed, readAtBase);
-            if (effect.Undecidable is { } why) globalReasons.Add($"{why}: everything selected");
-            foreach (var (project, label) in effect.Projects) AddOrigin(origins, $"{project.Path}|{label}", label, [project]);
+            if (effect.Undecidable is { } why)
+            {
+                globalReasons.Add($"{why}: everything selected");
+            }
+
+            foreach (var (project, label) in effect.Projects)
+            {
+                AddOrigin(origins, $"{project.Path}|{label}", label, [project]);
+            }
+
             if (effect.Projects.Count == 0 && effect.Undecidable is null)
             {
-                foreach (var file in packageFiles) ignored.Add((file, "no project references a package whose version changed"));
+                foreach (var file in packageFiles)
+                {
+                    ignored.Add((file, "no project references a package whose version changed"));
+                }
             }
         }
 
@@ -149,20 +203,36 @@ public sealed class AffectedDetector(string root)
         foreach (var service in catalog.Services)
         {
             var reasons = serviceReasons[service.Name];
-            if (chains.TryGetValue(service.Project, out var serviceChains)) reasons.InsertRange(0, serviceChains);
+            if (chains.TryGetValue(service.Project, out var serviceChains))
+            {
+                reasons.InsertRange(0, serviceChains);
+            }
+
             foreach (var test in graph.DependentsOf(service.Project).Where(t => t.IsTest))
             {
                 foreach (var origin in origins.Values.Where(o => o.Seeds.Contains(test)))
+                {
                     reasons.Add($"{origin.Display} -> {test.Name} (tests {service.Name})");
+                }
             }
-            if (reasons.Count == 0) continue;
+            if (reasons.Count == 0)
+            {
+                continue;
+            }
 
             // A selected service is compiled and tested whatever selected it.
             projects.Add(service.Project);
-            foreach (var test in graph.DependentsOf(service.Project).Where(t => t.IsTest)) projects.Add(test.Path);
+            foreach (var test in graph.DependentsOf(service.Project).Where(t => t.IsTest))
+            {
+                projects.Add(test.Path);
+            }
+
             var distinct = reasons.Distinct(StringComparer.Ordinal).ToList();
             if (distinct.Count > MaxReasonsPerService)
+            {
                 distinct = [.. distinct.Take(MaxReasonsPerService), $"and {distinct.Count - MaxReasonsPerService} more"];
+            }
+
             services.Add(new AffectedService(service.Name, distinct));
         }
 
@@ -186,15 +256,22 @@ public sealed class AffectedDetector(string root)
         {
             if (service.Dockerfile is { } dockerfile &&
                 (file == dockerfile || file == PathUtil.Combine(PathUtil.DirectoryOf(dockerfile), ".dockerignore")))
+            {
                 return (service, $"{service.Name}'s image definition");
+            }
+
             if (service.Manifests is { } manifests && PathUtil.IsUnder(file, manifests))
+            {
                 return (service, $"{service.Name}'s Kubernetes manifests");
+            }
         }
         foreach (var service in catalog.Services)
         {
             // Overlays name the service in a folder or file name: k8s/overlays/kind/gateway-patch.yaml.
             if (AffectedRules.IsManifest(file) && file.Split('/', '.', '-', '_').Contains(service.Name, StringComparer.OrdinalIgnoreCase))
+            {
                 return (service, $"{service.Name}'s Kubernetes manifests");
+            }
         }
         return null;
     }
@@ -207,8 +284,14 @@ public sealed class AffectedDetector(string root)
 
     private static void AddOrigin(Dictionary<string, Origin> origins, string key, string label, IEnumerable<RepoProject> seeds)
     {
-        if (origins.TryGetValue(key, out var existing)) existing.ExtraFiles++;
-        else origins[key] = new Origin(label, [.. seeds]);
+        if (origins.TryGetValue(key, out var existing))
+        {
+            existing.ExtraFiles++;
+        }
+        else
+        {
+            origins[key] = new Origin(label, [.. seeds]);
+        }
     }
 
     /// <summary>One origin per way of taking the file, so files taken the same way by the same projects count as one.</summary>
@@ -249,14 +332,22 @@ public sealed class AffectedDetector(string root)
                 var project = queue.Dequeue();
                 foreach (var dependent in graph.DependentsOf(project.Path))
                 {
-                    if (seen.ContainsKey(dependent.Path)) continue;
+                    if (seen.ContainsKey(dependent.Path))
+                    {
+                        continue;
+                    }
+
                     seen[dependent.Path] = $"{seen[project.Path]} -> {dependent.Name}";
                     queue.Enqueue(dependent);
                 }
             }
             foreach (var (path, chain) in seen)
             {
-                if (!chains.TryGetValue(path, out var list)) chains[path] = list = [];
+                if (!chains.TryGetValue(path, out var list))
+                {
+                    chains[path] = list = [];
+                }
+
                 list.Add(chain);
             }
         }

@@ -41,7 +41,11 @@ public sealed record AffectedResult
     public IReadOnlyList<string> MatrixEntries()
     {
         var entries = Services.Select(s => s.Name).ToList();
-        if (SharedProjects().Count > 0) entries.Add(Shared);
+        if (SharedProjects().Count > 0)
+        {
+            entries.Add(Shared);
+        }
+
         return entries;
     }
 
@@ -67,10 +71,17 @@ public sealed record AffectedResult
         var projects = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var service in kept)
         {
-            if (catalog.Find(service.Name) is not { } entry) continue;
+            if (catalog.Find(service.Name) is not { } entry)
+            {
+                continue;
+            }
+
             projects.UnionWith(OwnedBy(entry, graph).Where(affected.Contains));
         }
-        if (names.Contains(Shared, StringComparer.OrdinalIgnoreCase)) projects.UnionWith(SharedProjects());
+        if (names.Contains(Shared, StringComparer.OrdinalIgnoreCase))
+        {
+            projects.UnionWith(SharedProjects());
+        }
 
         return this with
         {
@@ -83,7 +94,11 @@ public sealed record AffectedResult
     /// <summary>The affected projects that belong to no service of the catalog.</summary>
     private List<string> SharedProjects()
     {
-        if (Catalog is null || Graph is null) return [];
+        if (Catalog is null || Graph is null)
+        {
+            return [];
+        }
+
         var owned = Catalog.Services.SelectMany(s => OwnedBy(s, Graph)).ToHashSet(StringComparer.Ordinal);
         return Projects.Where(p => !owned.Contains(p)).ToList();
     }

@@ -37,13 +37,31 @@ internal static class CentralPackages
         foreach (var project in graph.Projects.Where(p => p.Kind == ProjectKind.Dotnet))
         {
             var key = (atBase.Nearest(project.Directory, ImportGraph.PackagesProps), now.Nearest(project.Directory, ImportGraph.PackagesProps));
-            if (!groups.TryGetValue(key, out var diff)) groups[key] = diff = Compare(key.Item1, atBase, key.Item2, now, changedSet);
-            if (diff is null) continue;
-            if (diff.Undecidable is not null) return new Effect([], diff.Undecidable);
+            if (!groups.TryGetValue(key, out var diff))
+            {
+                groups[key] = diff = Compare(key.Item1, atBase, key.Item2, now, changedSet);
+            }
+
+            if (diff is null)
+            {
+                continue;
+            }
+
+            if (diff.Undecidable is not null)
+            {
+                return new Effect([], diff.Undecidable);
+            }
+
             if (diff.Changed.Count > 0 && (graph.PinsTransitively || diff.PinsTransitively))
+            {
                 return new Effect([], $"{diff.File}: {diff.Changed[0].Label} with CentralPackageTransitivePinningEnabled, so it can reach projects through other packages, which a static reading cannot follow");
+            }
+
             var packages = graph.PackagesOf(project);
-            if (diff.Changed.FirstOrDefault(c => c.Global || packages.Contains(c.Name)) is { } hit) results.Add((project, $"{diff.File}: {hit.Label}"));
+            if (diff.Changed.FirstOrDefault(c => c.Global || packages.Contains(c.Name)) is { } hit)
+            {
+                results.Add((project, $"{diff.File}: {hit.Label}"));
+            }
         }
         return new Effect(results, null);
     }
@@ -58,11 +76,18 @@ internal static class CentralPackages
         var before = Resolve(basePath, atBase);
         var after = Resolve(nowPath, now);
         var touched = before.Files.Concat(after.Files).FirstOrDefault(changed.Contains);
-        if (basePath == nowPath && touched is null) return null;
+        if (basePath == nowPath && touched is null)
+        {
+            return null;
+        }
+
         var file = touched ?? nowPath ?? basePath!;
 
         if (before.Other != after.Other)
+        {
             return new Diff(file, [], $"{file}: changed beyond PackageVersion items (properties, conditions, imports or targets), which a static reading cannot decide");
+        }
+
         var names = before.Entries.Keys.Union(after.Entries.Keys, StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase);
         var changes = new List<Change>();
         foreach (var name in names)
@@ -70,7 +95,11 @@ internal static class CentralPackages
             var old = before.Entries.GetValueOrDefault(name) ?? [];
             var @new = after.Entries.GetValueOrDefault(name) ?? [];
             var (oldVersion, newVersion) = (Effective(old), Effective(@new));
-            if (oldVersion == newVersion) continue;
+            if (oldVersion == newVersion)
+            {
+                continue;
+            }
+
             if (old.Concat(@new).FirstOrDefault(e => e.Undecidable) is { } undecidable)
             {
                 var what = undecidable.Condition is not null ? $"is conditional ({undecidable.Condition})" : "is written with a property or a wildcard";
@@ -87,7 +116,11 @@ internal static class CentralPackages
     /// </summary>
     private static string Effective(List<PackageVersionEntry> entries)
     {
-        if (entries.Any(e => e.Undecidable)) return string.Join("; ", entries.Select(e => $"{e.Operation} {e}"));
+        if (entries.Any(e => e.Undecidable))
+        {
+            return string.Join("; ", entries.Select(e => $"{e.Operation} {e}"));
+        }
+
         PackageVersionEntry? current = null;
         foreach (var entry in entries)
         {
@@ -107,7 +140,11 @@ internal static class CentralPackages
     private static Resolved Resolve(string? path, ImportGraph graph)
     {
         var entries = new Dictionary<string, List<PackageVersionEntry>>(StringComparer.OrdinalIgnoreCase);
-        if (path is null) return new Resolved([], entries, "", false);
+        if (path is null)
+        {
+            return new Resolved([], entries, "", false);
+        }
+
         var closure = graph.ClosureOf(path);
         // Imports usually come first in the file (a nested file imports the one above, then overrides it).
         var files = closure.Files.Select(f => f.Path).Append(path).Distinct(StringComparer.Ordinal).ToList();
@@ -119,7 +156,11 @@ internal static class CentralPackages
             pins |= file.PinsTransitively;
             foreach (var entry in file.PackageVersions)
             {
-                if (!entries.TryGetValue(entry.Name, out var list)) entries[entry.Name] = list = [];
+                if (!entries.TryGetValue(entry.Name, out var list))
+                {
+                    entries[entry.Name] = list = [];
+                }
+
                 list.Add(entry);
             }
         }

@@ -17,8 +17,15 @@ public sealed class Git(string root)
         {
             // "-t" prefixes a status letter and a space: "H " cached, "? " untracked.
             var path = entry[2..];
-            if (entry[0] == '?') untracked.Add(path);
-            else if (files.Count > 0 && files[^1] == path) continue; // a conflicted file is listed once per stage
+            if (entry[0] == '?')
+            {
+                untracked.Add(path);
+            }
+            else if (files.Count > 0 && files[^1] == path)
+            {
+                continue; // a conflicted file is listed once per stage
+            }
+
             files.Add(path);
         }
         return (files, untracked);

@@ -29,7 +29,11 @@ public sealed class Glob
     /// </param>
     public bool Matches(string path, bool ignoreCase)
     {
-        if (IsLiteral) return string.Equals(Pattern, path, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        if (IsLiteral)
+        {
+            return string.Equals(Pattern, path, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+        }
+
         return Match(0, path.Split('/'), 0, ignoreCase);
     }
 
@@ -39,14 +43,24 @@ public sealed class Glob
         {
             if (_segments[segment] == "**")
             {
-                if (segment == _segments.Length - 1) return part < parts.Length;
+                if (segment == _segments.Length - 1)
+                {
+                    return part < parts.Length;
+                }
+
                 for (var next = part; next < parts.Length; next++)
                 {
-                    if (Match(segment + 1, parts, next, ignoreCase)) return true;
+                    if (Match(segment + 1, parts, next, ignoreCase))
+                    {
+                        return true;
+                    }
                 }
                 return false;
             }
-            if (part >= parts.Length || !FileSystemName.MatchesSimpleExpression(_segments[segment], parts[part], ignoreCase)) return false;
+            if (part >= parts.Length || !FileSystemName.MatchesSimpleExpression(_segments[segment], parts[part], ignoreCase))
+            {
+                return false;
+            }
         }
         return part == parts.Length;
     }

@@ -50,7 +50,10 @@ internal sealed class ImportGraph
         foreach (var part in full[real.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
         {
             real = Path.Combine(real, part);
-            if (new DirectoryInfo(real).ResolveLinkTarget(returnFinalTarget: true) is { } target) real = target.FullName;
+            if (new DirectoryInfo(real).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            {
+                real = target.FullName;
+            }
         }
         return real == full ? [full] : [full, real];
     }
@@ -61,7 +64,11 @@ internal sealed class ImportGraph
     /// <summary>The file, read and parsed once; null when it is absent or not MSBuild XML.</summary>
     public MsBuildFile? Get(string path)
     {
-        if (_parsed.TryGetValue(path, out var file)) return file;
+        if (_parsed.TryGetValue(path, out var file))
+        {
+            return file;
+        }
+
         MsBuildFile? parsed = null;
         if (_read(path) is { } text)
         {
@@ -74,7 +81,11 @@ internal sealed class ImportGraph
     /// <summary>The nearest file called <paramref name="name"/> in <paramref name="directory"/> or a folder above it, among the well-known files.</summary>
     public string? Nearest(string directory, string name)
     {
-        if (_nearest.TryGetValue((directory, name), out var found)) return found;
+        if (_nearest.TryGetValue((directory, name), out var found))
+        {
+            return found;
+        }
+
         var candidate = PathUtil.Combine(directory, name);
         found = _wellKnown.Contains(candidate) ? candidate : directory.Length == 0 ? null : Nearest(PathUtil.DirectoryOf(directory), name);
         return _nearest[(directory, name)] = found;
@@ -83,12 +94,23 @@ internal sealed class ImportGraph
     /// <summary>$([MSBuild]::GetPathOfFileAbove()): the nearest file by that name, on disk, in the folder or above it.</summary>
     public string? FileAbove(string directory, string name)
     {
-        if (_wellKnown.Count > 0 && name is BuildProps or BuildTargets or PackagesProps) return Nearest(directory, name);
+        if (_wellKnown.Count > 0 && name is BuildProps or BuildTargets or PackagesProps)
+        {
+            return Nearest(directory, name);
+        }
+
         for (var dir = directory; ; dir = PathUtil.DirectoryOf(dir))
         {
             var candidate = PathUtil.Combine(dir, name);
-            if (_exists(candidate)) return candidate;
-            if (dir.Length == 0) return null;
+            if (_exists(candidate))
+            {
+                return candidate;
+            }
+
+            if (dir.Length == 0)
+            {
+                return null;
+            }
         }
     }
 
@@ -98,7 +120,11 @@ internal sealed class ImportGraph
     public FolderImports DirectoryImports(string directory)
     {
         var key = (Nearest(directory, BuildProps), Nearest(directory, BuildTargets));
-        if (_folderImports.TryGetValue(key, out var found)) return found;
+        if (_folderImports.TryGetValue(key, out var found))
+        {
+            return found;
+        }
+
         var files = new List<ImportedFile>();
         var patterns = new List<(Glob, string)>();
         var unknown = new List<(string, string)>();
@@ -127,7 +153,11 @@ internal sealed class ImportGraph
     /// <summary>Everything <paramref name="path"/> imports, transitively (not the file itself).</summary>
     public Closure ClosureOf(string path)
     {
-        if (_closures.TryGetValue(path, out var closure)) return closure;
+        if (_closures.TryGetValue(path, out var closure))
+        {
+            return closure;
+        }
+
         _closures[path] = Closure.Empty; // an import cycle ends here
         var file = Get(path);
         return _closures[path] = file is null ? Closure.Empty : Expand(path, file.Imports, SharedContext(path));
@@ -142,11 +172,19 @@ internal sealed class ImportGraph
         foreach (var written in imports)
         {
             var resolved = MsBuildPath.Resolve(written, context);
-            if (resolved.Unknown) unknown.Add((written, writtenIn));
+            if (resolved.Unknown)
+            {
+                unknown.Add((written, writtenIn));
+            }
+
             foreach (var glob in resolved.Globs)
             {
                 var targets = glob.IsLiteral ? [glob.Pattern] : _files.Where(f => glob.Matches(f, ignoreCase: true)).ToList();
-                if (!glob.IsLiteral) patterns.Add((glob, writtenIn));
+                if (!glob.IsLiteral)
+                {
+                    patterns.Add((glob, writtenIn));
+                }
+
                 foreach (var target in targets)
                 {
                     files.Add(new ImportedFile(target, writtenIn));

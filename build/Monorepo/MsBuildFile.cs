@@ -65,7 +65,11 @@ public sealed record MsBuildFile
             try
             {
                 var read = 0;
-                while (read < length && RandomAccess.Read(handle, buffer.AsSpan(read, (int)length - read), read) is var n and > 0) read += n;
+                while (read < length && RandomAccess.Read(handle, buffer.AsSpan(read, (int)length - read), read) is var n and > 0)
+                {
+                    read += n;
+                }
+
                 using var stream = new MemoryStream(buffer, 0, read, writable: false);
                 return Read(stream, path, withOtherContent);
             }
@@ -105,9 +109,18 @@ public sealed record MsBuildFile
         {
             while (reader.Read())
             {
-                if (reader.NodeType == XmlNodeType.Element) state.Element(reader);
-                else if (reader.NodeType == XmlNodeType.EndElement) state.End();
-                else if (reader.NodeType is XmlNodeType.Text or XmlNodeType.CDATA) state.Text(reader);
+                if (reader.NodeType == XmlNodeType.Element)
+                {
+                    state.Element(reader);
+                }
+                else if (reader.NodeType == XmlNodeType.EndElement)
+                {
+                    state.End();
+                }
+                else if (reader.NodeType is XmlNodeType.Text or XmlNodeType.CDATA)
+                {
+                    state.Text(reader);
+                }
             }
         }
         catch (XmlException e)
@@ -171,7 +184,10 @@ public sealed record MsBuildFile
             else if (name == "Import" && reader.GetAttribute("Project") is { } project)
             {
                 if (reader.GetAttribute("Sdk") is { } sdk) { _sdk ??= sdk; _hasSdkImport = true; }
-                else Imports(project, condition);
+                else
+                {
+                    Imports(project, condition);
+                }
             }
             else if (parent == "ItemGroup")
             {
@@ -192,14 +208,25 @@ public sealed record MsBuildFile
                 Other($"<{name} if {condition}>");
             }
 
-            if (!reader.IsEmptyElement) _open.Add((name, condition ?? (name is "When" or "Otherwise" ? "a Choose branch" : null)));
+            if (!reader.IsEmptyElement)
+            {
+                _open.Add((name, condition ?? (name is "When" or "Otherwise" ? "a Choose branch" : null)));
+            }
         }
 
         public void End()
         {
-            if (_open.Count == 0) return;
+            if (_open.Count == 0)
+            {
+                return;
+            }
+
             _open.RemoveAt(_open.Count - 1);
-            if (_item is not null && _open.Count == _item.Depth) FinishItem();
+            if (_item is not null && _open.Count == _item.Depth)
+            {
+                FinishItem();
+            }
+
             _property = null;
         }
 
@@ -208,12 +235,26 @@ public sealed record MsBuildFile
             var value = reader.Value.Trim();
             if (_item is not null)
             {
-                if (_property == "Version") _item.Version = value;
-                else if (_property == "VersionOverride") _item.HasVersionOverride = true;
-                else if (_property == "HintPath") _item.HintPath = value;
+                if (_property == "Version")
+                {
+                    _item.Version = value;
+                }
+                else if (_property == "VersionOverride")
+                {
+                    _item.HasVersionOverride = true;
+                }
+                else if (_property == "HintPath")
+                {
+                    _item.HintPath = value;
+                }
+
                 return;
             }
-            if (_property is null) return;
+            if (_property is null)
+            {
+                return;
+            }
+
             var isTrue = value.Equals("true", StringComparison.OrdinalIgnoreCase);
             switch (_property)
             {
@@ -230,7 +271,9 @@ public sealed record MsBuildFile
             // An import whose path cannot be read is part of what makes a central package file undecidable.
             if (project.Contains("$(", StringComparison.Ordinal) && !project.Contains("$(MSBuildThisFileDirectory)", StringComparison.OrdinalIgnoreCase)
                 && !project.Contains("FileAbove(", StringComparison.OrdinalIgnoreCase))
+            {
                 Other($"<Import {project} if {condition}>");
+            }
         }
 
         private void ItemElement(XmlReader reader, string type, string? condition, int depth)
@@ -255,8 +298,16 @@ public sealed record MsBuildFile
             }
             else if (type == "ProjectReference")
             {
-                if (include is not null) _references.Add(include);
-                if (remove is not null || update is not null || condition is not null) Other($"<ProjectReference {Attributes(reader)}>");
+                if (include is not null)
+                {
+                    _references.Add(include);
+                }
+
+                if (remove is not null || update is not null || condition is not null)
+                {
+                    Other($"<ProjectReference {Attributes(reader)}>");
+                }
+
                 return;
             }
             else if (type == "Reference")
@@ -265,8 +316,16 @@ public sealed record MsBuildFile
             }
             else if (!NonFileItems.Contains(type))
             {
-                if (include is not null) _items.Add(new MsBuildItem(type, false, include, reader.GetAttribute("Exclude"), conditional));
-                if (remove is not null) _items.Add(new MsBuildItem(type, true, remove, null, conditional));
+                if (include is not null)
+                {
+                    _items.Add(new MsBuildItem(type, false, include, reader.GetAttribute("Exclude"), conditional));
+                }
+
+                if (remove is not null)
+                {
+                    _items.Add(new MsBuildItem(type, true, remove, null, conditional));
+                }
+
                 Other($"<{type} {Attributes(reader)}>");
                 return;
             }
@@ -275,7 +334,10 @@ public sealed record MsBuildFile
                 Other($"<{type} {Attributes(reader)}>");
                 return;
             }
-            if (reader.IsEmptyElement) FinishItem();
+            if (reader.IsEmptyElement)
+            {
+                FinishItem();
+            }
         }
 
         private void FinishItem()
@@ -289,7 +351,11 @@ public sealed record MsBuildFile
                     break;
                 case "PackageReference" when item.Include is not null:
                     _isTest |= item.Include.Equals("Microsoft.NET.Test.Sdk", StringComparison.OrdinalIgnoreCase);
-                    if (item.Version is null && !item.HasVersionOverride) _packages.Add(item.Include);
+                    if (item.Version is null && !item.HasVersionOverride)
+                    {
+                        _packages.Add(item.Include);
+                    }
+
                     break;
                 case "Reference" when item.HintPath is not null:
                     _items.Add(new MsBuildItem("Reference", false, item.HintPath, null, InConditionOrTarget));
@@ -301,7 +367,11 @@ public sealed record MsBuildFile
 
         private static string Attributes(XmlReader reader)
         {
-            if (!reader.HasAttributes) return "";
+            if (!reader.HasAttributes)
+            {
+                return "";
+            }
+
             var builder = new StringBuilder();
             for (var i = 0; i < reader.AttributeCount; i++)
             {

@@ -58,21 +58,49 @@ public static partial class MsBuildPath
         foreach (var part in written.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             // Item references and transforms (@(Compile), %(Identity)) name items, not files; SDK folders are not ours.
-            if (part.Contains("@(", StringComparison.Ordinal) || part.Contains("%(", StringComparison.Ordinal) || IsOutside(part)) continue;
+            if (part.Contains("@(", StringComparison.Ordinal) || part.Contains("%(", StringComparison.Ordinal) || IsOutside(part))
+            {
+                continue;
+            }
+
             var text = Substitute(part.Replace('\\', '/'), context);
-            if (text is null) continue;
+            if (text is null)
+            {
+                continue;
+            }
+
             if (text.Contains("$(", StringComparison.Ordinal))
             {
                 var tail = Tail(text);
-                if (tail.Length == 0) unknown = true;
-                else globs.Add(new Glob(tail[0] == '/' ? "**" + tail : "**/*" + tail));
+                if (tail.Length == 0)
+                {
+                    unknown = true;
+                }
+                else
+                {
+                    globs.Add(new Glob(tail[0] == '/' ? "**" + tail : "**/*" + tail));
+                }
+
                 continue;
             }
             string? relative;
-            if (text.StartsWith(RootMark, StringComparison.Ordinal)) relative = text[RootMark.Length..];
-            else if (Path.IsPathRooted(text)) relative = InRepository(text, context.RootSpellings);
-            else relative = PathUtil.Combine(context.BaseDirectory, text);
-            if (relative is not null && PathUtil.Normalize(relative) is { Length: > 0 } normalized) globs.Add(new Glob(normalized));
+            if (text.StartsWith(RootMark, StringComparison.Ordinal))
+            {
+                relative = text[RootMark.Length..];
+            }
+            else if (Path.IsPathRooted(text))
+            {
+                relative = InRepository(text, context.RootSpellings);
+            }
+            else
+            {
+                relative = PathUtil.Combine(context.BaseDirectory, text);
+            }
+
+            if (relative is not null && PathUtil.Normalize(relative) is { Length: > 0 } normalized)
+            {
+                globs.Add(new Glob(normalized));
+            }
         }
         return new ResolvedPath(globs, unknown);
     }
@@ -85,12 +113,21 @@ public static partial class MsBuildPath
     /// <summary>Replaces the folder properties and property functions it knows; null when a function finds nothing in the repository.</summary>
     private static string? Substitute(string text, PathContext context)
     {
-        if (!text.Contains("$(", StringComparison.Ordinal)) return text;
+        if (!text.Contains("$(", StringComparison.Ordinal))
+        {
+            return text;
+        }
+
         text = text.Replace("$(MSBuildThisFileDirectory)", Folder(context.ThisFileDirectory), StringComparison.OrdinalIgnoreCase);
         if (context.ProjectDirectory is { } projectDirectory)
+        {
             text = text.Replace("$(MSBuildProjectDirectory)", Folder(projectDirectory).TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+        }
+
         if (context.ProjectName is { } projectName)
+        {
             text = text.Replace("$(MSBuildProjectName)", projectName, StringComparison.OrdinalIgnoreCase);
+        }
 
         var missing = false;
         text = PathOfFileAbove().Replace(text, m =>
@@ -126,7 +163,10 @@ public static partial class MsBuildPath
         foreach (var root in rootSpellings)
         {
             var relative = Path.GetRelativePath(root, absolute).Replace('\\', '/');
-            if (relative != ".." && !relative.StartsWith("../", StringComparison.Ordinal) && !Path.IsPathRooted(relative)) return relative == "." ? "" : relative;
+            if (relative != ".." && !relative.StartsWith("../", StringComparison.Ordinal) && !Path.IsPathRooted(relative))
+            {
+                return relative == "." ? "" : relative;
+            }
         }
         return null;
     }

@@ -22,21 +22,36 @@ public static class PathUtil
     {
         path = path.Replace('\\', '/');
         if (!path.Contains("./", StringComparison.Ordinal) && !path.Contains("//", StringComparison.Ordinal)
-            && !path.StartsWith('/') && !path.EndsWith('/') && !path.EndsWith('.')) return path;
+            && !path.StartsWith('/') && !path.EndsWith('/') && !path.EndsWith('.'))
+        {
+            return path;
+        }
         // Called for thousands of ProjectReferences per run: build the result in place rather than split and join.
         Span<char> buffer = path.Length <= 512 ? stackalloc char[path.Length] : new char[path.Length];
         var length = 0;
         foreach (var range in path.AsSpan().Split('/'))
         {
             var part = path.AsSpan(range);
-            if (part is "" or ".") continue;
+            if (part is "" or ".")
+            {
+                continue;
+            }
+
             if (part is "..")
             {
-                if (length == 0) return null;
+                if (length == 0)
+                {
+                    return null;
+                }
+
                 length = Math.Max(buffer[..length].LastIndexOf('/'), 0);
                 continue;
             }
-            if (length > 0) buffer[length++] = '/';
+            if (length > 0)
+            {
+                buffer[length++] = '/';
+            }
+
             part.CopyTo(buffer[length..]);
             length += part.Length;
         }

@@ -66,9 +66,21 @@ public sealed class ProjectGraph
         _referencePatterns = referencePatterns.Select(r => (r.Item1, _byPath[r.Item2])).ToList();
         foreach (var project in Projects)
         {
-            foreach (var reference in project.References) Add(_dependents, reference, project);
-            if (!_msbuild.TryGetValue(project.Path, out var m)) continue;
-            if (m.Inputs.IncludesOutsideFolder) _includingOutside.Add(project);
+            foreach (var reference in project.References)
+            {
+                Add(_dependents, reference, project);
+            }
+
+            if (!_msbuild.TryGetValue(project.Path, out var m))
+            {
+                continue;
+            }
+
+            if (m.Inputs.IncludesOutsideFolder)
+            {
+                _includingOutside.Add(project);
+            }
+
             PinsTransitively |= m.File.PinsTransitively;
         }
         PinsTransitively |= imports.Parsed.Any(f => f.PinsTransitively);
@@ -87,7 +99,11 @@ public sealed class ProjectGraph
         PathContext? context = null;
         foreach (var (value, writtenIn) in written)
         {
-            if (context?.ThisFileDirectory != PathUtil.DirectoryOf(writtenIn)) context = imports.ProjectContext(project.Path, writtenIn, isItem: true);
+            if (context?.ThisFileDirectory != PathUtil.DirectoryOf(writtenIn))
+            {
+                context = imports.ProjectContext(project.Path, writtenIn, isItem: true);
+            }
+
             foreach (var glob in MsBuildPath.Resolve(value, context).Globs)
             {
                 if (glob.IsLiteral) { references.Add(glob.Pattern); continue; }
@@ -127,25 +143,49 @@ public sealed class ProjectGraph
             {
                 if (project.Kind == ProjectKind.Node)
                 {
-                    if (!nodeFound) uses.Add(new FileUse(project, UseKind.Folder, ""));
+                    if (!nodeFound)
+                    {
+                        uses.Add(new FileUse(project, UseKind.Folder, ""));
+                    }
+
                     nodeFound = true;
                 }
                 else if (_msbuild.TryGetValue(project.Path, out var m))
                 {
-                    if (m.Inputs.Takes(project, m.File, file, out var removed) is { } why) uses.Add(Taken(project, why));
-                    else removedBy ??= removed;
+                    if (m.Inputs.Takes(project, m.File, file, out var removed) is { } why)
+                    {
+                        uses.Add(Taken(project, why));
+                    }
+                    else
+                    {
+                        removedBy ??= removed;
+                    }
                 }
             }
-            if (dir.Length == 0) break;
+            if (dir.Length == 0)
+            {
+                break;
+            }
         }
         foreach (var project in _includingOutside)
         {
-            if (PathUtil.IsUnder(file, project.Directory)) continue;
+            if (PathUtil.IsUnder(file, project.Directory))
+            {
+                continue;
+            }
+
             var (projectFile, inputs) = _msbuild[project.Path];
-            if (inputs.Takes(project, projectFile, file, out _) is { } why) uses.Add(Taken(project, why));
+            if (inputs.Takes(project, projectFile, file, out _) is { } why)
+            {
+                uses.Add(Taken(project, why));
+            }
         }
         uses.AddRange(ImportersOf(file));
-        if (uses.Count > 0) removedBy = null;
+        if (uses.Count > 0)
+        {
+            removedBy = null;
+        }
+
         return uses.DistinctBy(u => u.Project).ToList();
     }
 
@@ -164,7 +204,11 @@ public sealed class ProjectGraph
         var importedBy = new Dictionary<ImportGraph.Closure, string?>();
         foreach (var project in Projects)
         {
-            if (!_msbuild.TryGetValue(project.Path, out var m)) continue;
+            if (!_msbuild.TryGetValue(project.Path, out var m))
+            {
+                continue;
+            }
+
             var closure = m.Inputs.Imports;
             if (!importedBy.TryGetValue(closure, out var by))
             {
@@ -172,7 +216,10 @@ public sealed class ProjectGraph
                      ?? closure.Patterns.FirstOrDefault(p => p.Pattern.Matches(file, ignoreCase: true)).ImportedBy;
                 importedBy[closure] = by;
             }
-            if (by is not null) yield return Use(project, by);
+            if (by is not null)
+            {
+                yield return Use(project, by);
+            }
         }
     }
 
@@ -195,8 +242,14 @@ public sealed class ProjectGraph
         var wellKnown = new List<string>();
         foreach (var file in files)
         {
-            if (IsProjectFile(file)) projectFiles.Add(file);
-            else if (IsWellKnownMsBuildFile(file)) wellKnown.Add(file);
+            if (IsProjectFile(file))
+            {
+                projectFiles.Add(file);
+            }
+            else if (IsWellKnownMsBuildFile(file))
+            {
+                wellKnown.Add(file);
+            }
         }
         var read = new (RepoProject Project, MsBuildFile? File)[projectFiles.Count];
         // One worker per core: more only spin and contend for the disk on a busy machine.
@@ -207,7 +260,10 @@ public sealed class ProjectGraph
             // Still in the index but gone from the work tree (moved or deleted, not yet staged): not a project now.
             if (IsNodePackage(path))
             {
-                if (File.Exists(fullPath)) read[i] = (ReadNodePackage(fullPath, path), null);
+                if (File.Exists(fullPath))
+                {
+                    read[i] = (ReadNodePackage(fullPath, path), null);
+                }
             }
             else if (MsBuildFile.Read(fullPath, path) is { } file)
             {
@@ -227,13 +283,19 @@ public sealed class ProjectGraph
         var directory = PathUtil.DirectoryOf(path);
         foreach (var section in new[] { "dependencies", "devDependencies" })
         {
-            if (!rootElement.TryGetProperty(section, out var dependencies) || dependencies.ValueKind != JsonValueKind.Object) continue;
+            if (!rootElement.TryGetProperty(section, out var dependencies) || dependencies.ValueKind != JsonValueKind.Object)
+            {
+                continue;
+            }
+
             foreach (var dependency in dependencies.EnumerateObject())
             {
                 // Local packages ("file:../shared-ui") are the node counterpart of a ProjectReference.
                 if (dependency.Value.GetString() is { } spec && spec.StartsWith("file:", StringComparison.Ordinal)
                     && PathUtil.Normalize(PathUtil.Combine(directory, PathUtil.Combine(spec[5..], "package.json"))) is { } resolved)
+                {
                     references.Add(resolved);
+                }
             }
         }
         return new RepoProject(path, ProjectKind.Node, name, IsTest: false, references);
@@ -241,7 +303,11 @@ public sealed class ProjectGraph
 
     private static void Add<T>(Dictionary<string, List<T>> index, string key, T value)
     {
-        if (!index.TryGetValue(key, out var list)) index[key] = list = [];
+        if (!index.TryGetValue(key, out var list))
+        {
+            index[key] = list = [];
+        }
+
         list.Add(value);
     }
 }

@@ -47,7 +47,11 @@ internal sealed class ProjectInputs
         var packages = new HashSet<string>(file.CentralPackageReferences, StringComparer.OrdinalIgnoreCase);
         foreach (var imported in closure.Files.DistinctBy(f => f.Path))
         {
-            if (imports.Get(imported.Path) is not { } importedFile) continue;
+            if (imports.Get(imported.Path) is not { } importedFile)
+            {
+                continue;
+            }
+
             items.AddRange(Rules(project, importedFile, imports).Where(r => !r.IsRemove));
             packages.UnionWith(importedFile.CentralPackageReferences);
         }
@@ -63,12 +67,20 @@ internal sealed class ProjectInputs
 
     private static IEnumerable<ItemRule> Rules(RepoProject project, MsBuildFile file, ImportGraph imports)
     {
-        if (file.Items.Count == 0) yield break;
+        if (file.Items.Count == 0)
+        {
+            yield break;
+        }
+
         var context = imports.ProjectContext(project.Path, file.Path, isItem: true);
         foreach (var item in file.Items)
         {
             var globs = MsBuildPath.Resolve(item.Value, context).Globs;
-            if (globs.Count == 0) continue;
+            if (globs.Count == 0)
+            {
+                continue;
+            }
+
             var excludes = item.Exclude is null ? [] : MsBuildPath.Resolve(item.Exclude, context).Globs;
             yield return new ItemRule(item.Type, item.IsRemove, globs, excludes, item.Conditional, item.Value, file.Path);
         }
@@ -81,7 +93,11 @@ internal sealed class ProjectInputs
     public string? Takes(RepoProject project, MsBuildFile projectFile, string file, out string? removedBy)
     {
         removedBy = null;
-        if (file == project.Path) return "";
+        if (file == project.Path)
+        {
+            return "";
+        }
+
         var types = new List<string>();
         string? why = null;
         // SDK projects take every file below their folder through default globs; old-style projects list each file.
@@ -94,7 +110,11 @@ internal sealed class ProjectInputs
         {
             if (rule.Includes(file))
             {
-                if (types.Count == 0) why = rule.Describe();
+                if (types.Count == 0)
+                {
+                    why = rule.Describe();
+                }
+
                 types.Add(rule.Type);
             }
             else if (rule.Removes(file) && types.RemoveAll(t => t.Equals(rule.Type, StringComparison.OrdinalIgnoreCase)) > 0 && types.Count == 0)
@@ -102,9 +122,16 @@ internal sealed class ProjectInputs
                 removedBy = rule.Describe();
             }
         }
-        if (types.Count > 0) return why;
+        if (types.Count > 0)
+        {
+            return why;
+        }
+
         if (removedBy is null && PathUtil.IsUnder(file, project.Directory) && projectFile.Sdk is null)
+        {
             removedBy = $"not an item of {PathUtil.FileName(project.Path)}, an old-style project that lists its files";
+        }
+
         return null;
     }
 
@@ -116,8 +143,16 @@ internal sealed class ProjectInputs
     {
         var extension = Path.GetExtension(relative);
         var language = Path.GetExtension(projectPath).ToLowerInvariant() switch { ".csproj" => ".cs", ".vbproj" => ".vb", _ => null };
-        if (language is not null && extension.Equals(language, StringComparison.OrdinalIgnoreCase)) return ["Compile"];
-        if (extension.Equals(".resx", StringComparison.OrdinalIgnoreCase)) return ["EmbeddedResource"];
+        if (language is not null && extension.Equals(language, StringComparison.OrdinalIgnoreCase))
+        {
+            return ["Compile"];
+        }
+
+        if (extension.Equals(".resx", StringComparison.OrdinalIgnoreCase))
+        {
+            return ["EmbeddedResource"];
+        }
+
         var web = sdk.Contains(".Web", StringComparison.OrdinalIgnoreCase) || sdk.Contains("Razor", StringComparison.OrdinalIgnoreCase) || sdk.Contains("Blazor", StringComparison.OrdinalIgnoreCase);
         var content = web && (relative.StartsWith("wwwroot/", StringComparison.OrdinalIgnoreCase)
             || extension.ToLowerInvariant() is ".json" or ".config" or ".cshtml" or ".razor");

@@ -58,7 +58,11 @@ public sealed record ServiceCatalog(IReadOnlyList<ServiceEntry> Services, IReadO
 
         var services = (file.Services ?? []).ToList();
         var duplicate = services.GroupBy(s => s.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null) throw new InvalidDataException($"{FileName} names the service '{duplicate.Key}' twice.");
+        if (duplicate is not null)
+        {
+            throw new InvalidDataException($"{FileName} names the service '{duplicate.Key}' twice.");
+        }
+
         var libraries = file.Libraries ?? [];
         var known = services.Select(s => s.Project).Concat(libraries.Select(l => l.Project)).ToHashSet(StringComparer.Ordinal);
         services.AddRange(ByConvention(files, known, services));
@@ -76,9 +80,17 @@ public sealed record ServiceCatalog(IReadOnlyList<ServiceEntry> Services, IReadO
         foreach (var folder in candidates)
         {
             var name = folder.Key.ToLowerInvariant();
-            if (name == "shared" || declared.Any(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase))) continue;
+            if (name == "shared" || declared.Any(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase)))
+            {
+                continue;
+            }
+
             var project = folder.Select(p => string.Join('/', p)).OrderBy(p => p.EndsWith("package.json", StringComparison.Ordinal)).First();
-            if (known.Contains(project) || folder.Count() > 1) continue;
+            if (known.Contains(project) || folder.Count() > 1)
+            {
+                continue;
+            }
+
             yield return new ServiceEntry
             {
                 Name = name,

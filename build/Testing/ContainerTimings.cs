@@ -12,7 +12,11 @@ public static class ContainerTimings
 {
     public static void Print(string path)
     {
-        if (!File.Exists(path)) return;
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
         var byImage = File.ReadLines(path)
             .Where(line => line.Trim().Length > 0)
             .Select(Parse)
@@ -25,7 +29,10 @@ public static class ContainerTimings
             table.AddRow(group.Key, seconds.Count.ToString(CultureInfo.InvariantCulture), Format(seconds[0]), Format(seconds[seconds.Count / 2]), Format(seconds[^1]));
         }
         Log.Info("Test containers, start to ready:");
-        foreach (var line in table.Render()) Log.Info(line);
+        foreach (var line in table.Render())
+        {
+            Log.Info(line);
+        }
     }
 
     private static (string Image, double Seconds) Parse(string line)

@@ -27,7 +27,11 @@ public static class Apt
     {
         var environment = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
         var log = Path.Combine(logDirectory, $"apt-{packages[0]}.log");
-        if (File.Exists(log)) File.Delete(log);
+        if (File.Exists(log))
+        {
+            File.Delete(log);
+        }
+
         LoggedStep.Run("apt-get update", log, "apt-get", ["update"], environment: environment, cancellationToken: cancellationToken);
         LoggedStep.Run($"apt-get install {string.Join(' ', packages)}", log, "apt-get", ["install", "-y", "--no-install-recommends", .. packages],
             environment: environment, cancellationToken: cancellationToken);

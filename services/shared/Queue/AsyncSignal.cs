@@ -7,25 +7,25 @@ namespace AgentSystem.Queue;
 /// </summary>
 internal sealed class AsyncSignal
 {
-    private readonly Lock gate = new();
-    private TaskCompletionSource waiters = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int waiting;
-    private bool set;
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _waiters = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _waiting;
+    private bool _set;
 
     public void Set()
     {
         TaskCompletionSource released;
-        lock (gate)
+        lock (_gate)
         {
-            if (waiting == 0)
+            if (_waiting == 0)
             {
-                set = true;
+                _set = true;
                 return;
             }
 
-            released = waiters;
-            waiters = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            waiting = 0;
+            released = _waiters;
+            _waiters = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiting = 0;
         }
 
         released.TrySetResult();
@@ -35,11 +35,11 @@ internal sealed class AsyncSignal
     public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         Task signalled;
-        lock (gate)
+        lock (_gate)
         {
-            if (set)
+            if (_set)
             {
-                set = false;
+                _set = false;
                 return true;
             }
 
@@ -48,8 +48,8 @@ internal sealed class AsyncSignal
                 return false;
             }
 
-            waiting++;
-            signalled = waiters.Task;
+            _waiting++;
+            signalled = _waiters.Task;
         }
 
         try
@@ -65,11 +65,11 @@ internal sealed class AsyncSignal
         {
             if (!signalled.IsCompleted)
             {
-                lock (gate)
+                lock (_gate)
                 {
-                    if (ReferenceEquals(waiters.Task, signalled) && waiting > 0)
+                    if (ReferenceEquals(_waiters.Task, signalled) && _waiting > 0)
                     {
-                        waiting--;
+                        _waiting--;
                     }
                 }
             }

@@ -20,57 +20,57 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     /// <summary>Longer error texts are cut: a dead letter keeps the start of a stack trace, not all of it.</summary>
     public const int MaxErrorLength = 4_000;
 
-    private readonly IConnectionMultiplexer redis;
-    private readonly QueueOptions options;
-    private readonly TimeProvider time;
-    private readonly ILogger logger;
-    private readonly RedisKey[] enqueueKeys;
-    private readonly RedisKey[] claimKeys;
-    private readonly RedisKey[] ackKeys;
-    private readonly RedisKey[] allKeys;
-    private readonly RedisKey[] processingKeys;
-    private readonly RedisKey knownKey;
-    private readonly RedisKey[] statsKeys;
-    private readonly RedisKey[] buryKeys;
-    private readonly RedisKey deadKey;
-    private readonly RedisChannel notifyChannel;
-    private readonly RedisValue notifyName;
-    private readonly RedisValue leaseMilliseconds;
-    private readonly AsyncSignal signal = new();
-    private readonly Action<RedisChannel, RedisValue> onNotify;
-    private readonly Lock subscribeGate = new();
-    private Task? subscription;
-    private int disposed;
-    private int connectionLost;
-    private int subscribeFailureLogged;
+    private readonly IConnectionMultiplexer _redis;
+    private readonly QueueOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly RedisKey[] _enqueueKeys;
+    private readonly RedisKey[] _claimKeys;
+    private readonly RedisKey[] _ackKeys;
+    private readonly RedisKey[] _allKeys;
+    private readonly RedisKey[] _processingKeys;
+    private readonly RedisKey _knownKey;
+    private readonly RedisKey[] _statsKeys;
+    private readonly RedisKey[] _buryKeys;
+    private readonly RedisKey _deadKey;
+    private readonly RedisChannel _notifyChannel;
+    private readonly RedisValue _notifyName;
+    private readonly RedisValue _leaseMilliseconds;
+    private readonly AsyncSignal _signal = new();
+    private readonly Action<RedisChannel, RedisValue> _onNotify;
+    private readonly Lock _subscribeGate = new();
+    private Task? _subscription;
+    private int _disposed;
+    private int _connectionLost;
+    private int _subscribeFailureLogged;
 
     public RedisJobQueue(IConnectionMultiplexer redis, IOptions<QueueOptions> options, TimeProvider time, ILogger<RedisJobQueue>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(redis);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(time);
-        this.redis = redis;
-        this.options = options.Value;
-        this.time = time;
-        this.logger = (ILogger?)logger ?? NullLogger.Instance;
+        this._redis = redis;
+        this._options = options.Value;
+        this._time = time;
+        this._logger = (ILogger?)logger ?? NullLogger.Instance;
 
-        var prefix = this.options.Prefix;
+        var prefix = this._options.Prefix;
         RedisKey queue = prefix + "queue", processing = prefix + "processing", known = prefix + "known", dead = prefix + "dead";
-        enqueueKeys = [queue, known];
-        claimKeys = [queue, processing];
-        ackKeys = [processing, known];
-        allKeys = [queue, processing, known, dead];
-        processingKeys = [processing];
-        knownKey = known;
-        statsKeys = [queue, processing, dead];
-        buryKeys = [processing, dead];
-        deadKey = dead;
+        _enqueueKeys = [queue, known];
+        _claimKeys = [queue, processing];
+        _ackKeys = [processing, known];
+        _allKeys = [queue, processing, known, dead];
+        _processingKeys = [processing];
+        _knownKey = known;
+        _statsKeys = [queue, processing, dead];
+        _buryKeys = [processing, dead];
+        _deadKey = dead;
         NotifyChannelName = prefix + "notify";
-        notifyName = NotifyChannelName;
-        notifyChannel = RedisChannel.Literal(NotifyChannelName);
-        leaseMilliseconds = (long)this.options.VisibilityTimeout.TotalMilliseconds;
+        _notifyName = NotifyChannelName;
+        _notifyChannel = RedisChannel.Literal(NotifyChannelName);
+        _leaseMilliseconds = (long)this._options.VisibilityTimeout.TotalMilliseconds;
 
-        onNotify = (_, _) => signal.Set();
+        _onNotify = (_, _) => _signal.Set();
         redis.ConnectionFailed += OnConnectionFailed;
         redis.ConnectionRestored += OnConnectionRestored;
     }
@@ -87,11 +87,11 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             return 0;
         }
 
-        var enqueuedAt = time.GetUtcNow();
+        var enqueuedAt = _time.GetUtcNow();
         var pushed = await Task.WhenAll(jobs.Chunk(IJobQueue.MaxBatch).Select(chunk =>
         {
             var arguments = new RedisValue[1 + (2 * chunk.Length)];
-            arguments[0] = notifyName;
+            arguments[0] = _notifyName;
             var i = 1;
             foreach (var job in chunk)
             {
@@ -100,7 +100,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
                 arguments[i++] = Serialize(job with { EnqueuedAt = enqueuedAt });
             }
 
-            return EvaluateAsync(QueueScripts.Enqueue, enqueueKeys, arguments);
+            return EvaluateAsync(QueueScripts.Enqueue, _enqueueKeys, arguments);
         })).WaitAsync(cancellationToken).ConfigureAwait(false);
         return pushed.Sum(result => (int)result);
     }
@@ -112,7 +112,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
 
         // Not abandoned on cancellation once sent: the popped messages are leased by then, and a caller that stopped
         // listening would leave them to the reclaimer (a delay of one visibility timeout, not a loss).
-        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Claim, claimKeys, [Math.Min(max, IJobQueue.MaxBatch), leaseMilliseconds]).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Claim, _claimKeys, [Math.Min(max, IJobQueue.MaxBatch), _leaseMilliseconds]).ConfigureAwait(false))!;
         if (result.Length <= 1)
         {
             return [];
@@ -130,8 +130,8 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             else
             {
                 // A message this code cannot read would fail every worker forever: set it aside with the raw text.
-                LogUnreadable(logger, raw.Length);
-                await EvaluateAsync(QueueScripts.Bury, buryKeys, [raw, "unreadable message"]).ConfigureAwait(false);
+                LogUnreadable(_logger, raw.Length);
+                await EvaluateAsync(QueueScripts.Bury, _buryKeys, [raw, "unreadable message"]).ConfigureAwait(false);
             }
         }
 
@@ -156,7 +156,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
                 arguments[(2 * i) + 1] = Id(chunk[i].Message.JobId);
             }
 
-            var flags = (RedisResult[])(await EvaluateAsync(QueueScripts.Ack, ackKeys, arguments).ConfigureAwait(false))!;
+            var flags = (RedisResult[])(await EvaluateAsync(QueueScripts.Ack, _ackKeys, arguments).ConfigureAwait(false))!;
             var count = 0;
             for (var i = 0; i < chunk.Length; i++)
             {
@@ -166,7 +166,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
                 }
                 else
                 {
-                    LogLeaseLost(logger, "ack", chunk[i].Message.JobId, chunk[i].Message.Attempt);
+                    LogLeaseLost(_logger, "ack", chunk[i].Message.JobId, chunk[i].Message.Attempt);
                 }
             }
 
@@ -182,18 +182,18 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
 
         // The same rule as the reclaimer's, so when the lease was already lost (the reclaimer requeued or buried the
         // job), the outcome still says what happened to it.
-        var final = job.Message.Attempt >= options.MaxAttempts;
+        var final = job.Message.Attempt >= _options.MaxAttempts;
         RedisValue requeued = final
             ? RedisValue.EmptyString
-            : Serialize(job.Message with { Attempt = job.Message.Attempt + 1, EnqueuedAt = time.GetUtcNow() });
+            : Serialize(job.Message with { Attempt = job.Message.Attempt + 1, EnqueuedAt = _time.GetUtcNow() });
         var error = string.IsNullOrEmpty(reason) ? "failed" : reason.Length <= MaxErrorLength ? reason : reason[..MaxErrorLength];
 
         var held = (long)await EvaluateAsync(
-                QueueScripts.Nack, allKeys, [job.Raw, Id(job.Message.JobId), requeued, error, final ? 1 : 0, notifyName])
+                QueueScripts.Nack, _allKeys, [job.Raw, Id(job.Message.JobId), requeued, error, final ? 1 : 0, _notifyName])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         if (held == 0)
         {
-            LogLeaseLost(logger, "nack", job.Message.JobId, job.Message.Attempt);
+            LogLeaseLost(_logger, "nack", job.Message.JobId, job.Message.Attempt);
         }
 
         return final ? NackOutcome.DeadLettered : NackOutcome.Requeued;
@@ -211,13 +211,13 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         var lost = await Task.WhenAll(jobs.Chunk(IJobQueue.MaxBatch).Select(async chunk =>
         {
             var arguments = new RedisValue[1 + chunk.Length];
-            arguments[0] = leaseMilliseconds;
+            arguments[0] = _leaseMilliseconds;
             for (var i = 0; i < chunk.Length; i++)
             {
                 arguments[i + 1] = chunk[i].Raw;
             }
 
-            var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Renew, processingKeys, arguments).ConfigureAwait(false))!;
+            var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Renew, _processingKeys, arguments).ConfigureAwait(false))!;
             return result.Skip(1).Select(position => chunk[(int)position - 1]);
         })).WaitAsync(cancellationToken).ConfigureAwait(false);
         return [.. lost.SelectMany(chunk => chunk)];
@@ -226,9 +226,9 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     public async Task<ReclaimResult> ReclaimExpiredAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        RedisValue enqueuedAt = time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+        RedisValue enqueuedAt = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
         var result = (RedisResult[])(await EvaluateAsync(
-                QueueScripts.Reclaim, allKeys, [options.MaxAttempts, options.ReclaimBatchSize, enqueuedAt, notifyName])
+                QueueScripts.Reclaim, _allKeys, [_options.MaxAttempts, _options.ReclaimBatchSize, enqueuedAt, _notifyName])
             .WaitAsync(cancellationToken).ConfigureAwait(false))!;
         var deadLetters = new List<JobMessage>(result.Length - 2);
         for (var i = 2; i < result.Length; i++)
@@ -252,7 +252,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         }
 
         var ids = jobIds.ToArray();
-        var found = await redis.GetDatabase().SetContainsAsync(knownKey, Array.ConvertAll(ids, id => (RedisValue)Id(id)))
+        var found = await _redis.GetDatabase().SetContainsAsync(_knownKey, Array.ConvertAll(ids, id => (RedisValue)Id(id)))
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         var known = new HashSet<Guid>();
         for (var i = 0; i < ids.Length; i++)
@@ -269,7 +269,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     public async Task<QueueStats> GetStatsAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Stats, statsKeys, []).WaitAsync(cancellationToken).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Stats, _statsKeys, []).WaitAsync(cancellationToken).ConfigureAwait(false))!;
         return new QueueStats((long)result[0], (long)result[1], (long)result[2]);
     }
 
@@ -283,7 +283,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             return [];
         }
 
-        var entries = await redis.GetDatabase().ListRangeAsync(deadKey, 0, max - 1).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var entries = await _redis.GetDatabase().ListRangeAsync(_deadKey, 0, max - 1).WaitAsync(cancellationToken).ConfigureAwait(false);
         var letters = new List<DeadLetter>(entries.Length);
         foreach (var entry in entries)
         {
@@ -304,13 +304,13 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     /// </summary>
     public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var started = time.GetTimestamp();
+        var started = _time.GetTimestamp();
         var subscribed = Subscribe();
         if (!subscribed.IsCompletedSuccessfully)
         {
             try
             {
-                await subscribed.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(false);
+                await subscribed.WaitAsync(timeout, _time, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException) when (!subscribed.IsCompleted)
             {
@@ -320,31 +320,31 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             {
                 // Redis is away: wait out the timeout (the multiplexer subscribes once it answers, and the reconnect sets
                 // the signal); the caller polls again after it.
-                if (Interlocked.Exchange(ref subscribeFailureLogged, 1) == 0)
+                if (Interlocked.Exchange(ref _subscribeFailureLogged, 1) == 0)
                 {
-                    LogSubscribeFailed(logger, exception, NotifyChannelName);
+                    LogSubscribeFailed(_logger, exception, NotifyChannelName);
                 }
             }
         }
 
-        var remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - time.GetElapsedTime(started);
-        await signal.WaitAsync(remaining, time, cancellationToken).ConfigureAwait(false);
+        var remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - _time.GetElapsedTime(started);
+        await _signal.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
     }
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
-        redis.ConnectionFailed -= OnConnectionFailed;
-        redis.ConnectionRestored -= OnConnectionRestored;
-        lock (subscribeGate)
+        _redis.ConnectionFailed -= OnConnectionFailed;
+        _redis.ConnectionRestored -= OnConnectionRestored;
+        lock (_subscribeGate)
         {
-            if (subscription is not null)
+            if (_subscription is not null)
             {
-                redis.GetSubscriber().Unsubscribe(notifyChannel, onNotify, CommandFlags.FireAndForget);
+                _redis.GetSubscriber().Unsubscribe(_notifyChannel, _onNotify, CommandFlags.FireAndForget);
             }
         }
     }
@@ -353,22 +353,22 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     // first attempt fails (a second SubscribeAsync would add the handler twice).
     private Task Subscribe()
     {
-        lock (subscribeGate)
+        lock (_subscribeGate)
         {
-            ObjectDisposedException.ThrowIf(disposed != 0, this);
-            return subscription ??= redis.GetSubscriber().SubscribeAsync(notifyChannel, onNotify);
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            return _subscription ??= _redis.GetSubscriber().SubscribeAsync(_notifyChannel, _onNotify);
         }
     }
 
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Interlocked.Exchange(ref connectionLost, 1);
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Interlocked.Exchange(ref _connectionLost, 1);
 
     // Messages published while the connection was down are gone: assume there is work. (Only after a failure: the
     // multiplexer also reports connections it completes after ConnectAsync returned.)
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        if (Interlocked.Exchange(ref connectionLost, 0) == 1)
+        if (Interlocked.Exchange(ref _connectionLost, 0) == 1)
         {
-            signal.Set();
+            _signal.Set();
         }
     }
 
@@ -377,7 +377,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     /// (NOSCRIPT, nothing ran) it sends the script again by itself.
     /// </summary>
     private Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values) =>
-        redis.GetDatabase().ScriptEvaluateAsync(script, keys, values);
+        _redis.GetDatabase().ScriptEvaluateAsync(script, keys, values);
 
     private static string Id(Guid id) => id.ToString("D");
 

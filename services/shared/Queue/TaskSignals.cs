@@ -39,26 +39,26 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
 {
     private static readonly TimeSpan SubscribeWait = TimeSpan.FromSeconds(5);
 
-    private readonly ILogger logger = (ILogger?)logger ?? NullLogger.Instance;
-    private readonly string prefix = options?.Value.Prefix ?? throw new ArgumentNullException(nameof(options));
-    private int publishFailing;
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly string _prefix = options?.Value.Prefix ?? throw new ArgumentNullException(nameof(options));
+    private int _publishFailing;
 
     public string ChannelName(TaskSignal signal) =>
-        prefix + (signal == TaskSignal.Cancelled ? "task-cancelled" : "task-changed");
+        _prefix + (signal == TaskSignal.Cancelled ? "task-cancelled" : "task-changed");
 
     public void Publish(TaskSignal signal, Guid id)
     {
         try
         {
             redis.GetSubscriber().Publish(RedisChannel.Literal(ChannelName(signal)), id.ToString("D"), CommandFlags.FireAndForget);
-            Interlocked.Exchange(ref publishFailing, 0);
+            Interlocked.Exchange(ref _publishFailing, 0);
         }
         catch (Exception error) when (error is RedisException or ObjectDisposedException or TimeoutException)
         {
             // Subscribers resynchronise from PostgreSQL: a lost signal costs latency, not correctness. Logged once per outage.
-            if (Interlocked.Exchange(ref publishFailing, 1) == 0)
+            if (Interlocked.Exchange(ref _publishFailing, 1) == 0)
             {
-                LogPublishFailed(this.logger, error, ChannelName(signal));
+                LogPublishFailed(this._logger, error, ChannelName(signal));
             }
         }
     }
@@ -77,7 +77,7 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
         catch (Exception error) when (error is RedisException or TimeoutException)
         {
             // The multiplexer subscribes once Redis answers; the reconnect then calls onResync.
-            LogSubscribeFailed(this.logger, error, channel.ToString());
+            LogSubscribeFailed(this._logger, error, channel.ToString());
         }
 
         return subscription;
@@ -91,19 +91,19 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
 
     private sealed class Subscription : IDisposable
     {
-        private readonly IConnectionMultiplexer redis;
-        private readonly RedisChannel channel;
-        private readonly Action<Guid> onSignal;
-        private readonly Action onResync;
-        private int connectionLost;
-        private int disposed;
+        private readonly IConnectionMultiplexer _redis;
+        private readonly RedisChannel _channel;
+        private readonly Action<Guid> _onSignal;
+        private readonly Action _onResync;
+        private int _connectionLost;
+        private int _disposed;
 
         public Subscription(IConnectionMultiplexer redis, RedisChannel channel, Action<Guid> onSignal, Action onResync)
         {
-            this.redis = redis;
-            this.channel = channel;
-            this.onSignal = onSignal;
-            this.onResync = onResync;
+            this._redis = redis;
+            this._channel = channel;
+            this._onSignal = onSignal;
+            this._onResync = onResync;
             redis.ConnectionFailed += OnConnectionFailed;
             redis.ConnectionRestored += OnConnectionRestored;
         }
@@ -112,30 +112,30 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
         {
             if (Guid.TryParse(value.ToString(), out var id))
             {
-                onSignal(id);
+                _onSignal(id);
             }
         }
 
         public void Dispose()
         {
-            if (Interlocked.Exchange(ref disposed, 1) != 0)
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
             {
                 return;
             }
 
-            redis.ConnectionFailed -= OnConnectionFailed;
-            redis.ConnectionRestored -= OnConnectionRestored;
-            redis.GetSubscriber().Unsubscribe(channel, OnMessage, CommandFlags.FireAndForget);
+            _redis.ConnectionFailed -= OnConnectionFailed;
+            _redis.ConnectionRestored -= OnConnectionRestored;
+            _redis.GetSubscriber().Unsubscribe(_channel, OnMessage, CommandFlags.FireAndForget);
         }
 
-        private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Interlocked.Exchange(ref connectionLost, 1);
+        private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Interlocked.Exchange(ref _connectionLost, 1);
 
         // Only after a failure: the multiplexer also reports connections it completes after ConnectAsync returned.
         private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
         {
-            if (Interlocked.Exchange(ref connectionLost, 0) == 1)
+            if (Interlocked.Exchange(ref _connectionLost, 0) == 1)
             {
-                onResync();
+                _onResync();
             }
         }
     }

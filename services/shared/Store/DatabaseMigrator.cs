@@ -18,11 +18,11 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
 
     public const string DefaultHistoryTable = "schema_migrations";
 
-    private readonly NpgsqlDataSource dataSource;
-    private readonly IReadOnlyList<Migration> migrations;
-    private readonly string historyTable;
-    private readonly long lockKey;
-    private readonly ILogger logger;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly IReadOnlyList<Migration> _migrations;
+    private readonly string _historyTable;
+    private readonly long _lockKey;
+    private readonly ILogger _logger;
 
     public DatabaseMigrator(NpgsqlDataSource dataSource, ILogger<DatabaseMigrator>? logger = null)
         : this(dataSource, Migration.Embedded, logger)
@@ -44,19 +44,19 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
         ArgumentNullException.ThrowIfNull(dataSource);
         ArgumentNullException.ThrowIfNull(migrations);
         ArgumentException.ThrowIfNullOrWhiteSpace(historyTable);
-        this.dataSource = dataSource;
-        this.migrations = [.. migrations.OrderBy(m => m.Version)];
-        this.historyTable = historyTable;
-        this.lockKey = lockKey;
-        this.logger = logger ?? NullLogger.Instance;
+        this._dataSource = dataSource;
+        this._migrations = [.. migrations.OrderBy(m => m.Version)];
+        this._historyTable = historyTable;
+        this._lockKey = lockKey;
+        this._logger = logger ?? NullLogger.Instance;
     }
 
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
     {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            await ExecuteAsync(connection, $"SELECT pg_advisory_lock({lockKey.ToString(CultureInfo.InvariantCulture)})", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, $"SELECT pg_advisory_lock({_lockKey.ToString(CultureInfo.InvariantCulture)})", cancellationToken).ConfigureAwait(false);
             try
             {
                 return await ApplyPendingAsync(connection, cancellationToken).ConfigureAwait(false);
@@ -64,7 +64,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
             finally
             {
                 // Also released when the session ends; unlock explicitly because the connection goes back to a pool.
-                await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({lockKey.ToString(CultureInfo.InvariantCulture)})", CancellationToken.None).ConfigureAwait(false);
+                await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({_lockKey.ToString(CultureInfo.InvariantCulture)})", CancellationToken.None).ConfigureAwait(false);
             }
         }
     }
@@ -81,7 +81,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
     private async Task<IReadOnlyList<string>> ApplyPendingAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, $"""
-            CREATE TABLE IF NOT EXISTS {historyTable} (
+            CREATE TABLE IF NOT EXISTS {_historyTable} (
                 version    integer     PRIMARY KEY,
                 name       text        NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now()
@@ -89,7 +89,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
             """, cancellationToken).ConfigureAwait(false);
 
         var applied = new HashSet<int>();
-        var select = new NpgsqlCommand($"SELECT version FROM {historyTable}", connection);
+        var select = new NpgsqlCommand($"SELECT version FROM {_historyTable}", connection);
         await using (select.ConfigureAwait(false))
         {
             var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -103,7 +103,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
         }
 
         var done = new List<string>();
-        foreach (var migration in migrations.Where(m => !applied.Contains(m.Version)))
+        foreach (var migration in _migrations.Where(m => !applied.Contains(m.Version)))
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
@@ -119,7 +119,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
                         exception);
                 }
 
-                var record = new NpgsqlCommand($"INSERT INTO {historyTable} (version, name) VALUES (@version, @name)", connection, transaction)
+                var record = new NpgsqlCommand($"INSERT INTO {_historyTable} (version, name) VALUES (@version, @name)", connection, transaction)
                 {
                     Parameters =
                     {
@@ -135,7 +135,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            LogApplied(logger, migration.Name);
+            LogApplied(_logger, migration.Name);
             done.Add(migration.Name);
         }
 

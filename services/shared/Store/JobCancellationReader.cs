@@ -7,7 +7,7 @@ public sealed class JobCancellationReader(NpgsqlDataSource dataSource) : IJobCan
 {
     private const string SelectCancelled = "SELECT id FROM jobs WHERE id = ANY(@ids) AND status = 'cancelled'";
 
-    private readonly NpgsqlDataSource dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
+    private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
     public async Task<IReadOnlySet<Guid>> FindCancelledAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
     {
@@ -18,7 +18,7 @@ public sealed class JobCancellationReader(NpgsqlDataSource dataSource) : IJobCan
             return cancelled;
         }
 
-        var command = dataSource.CreateCommand(SelectCancelled);
+        var command = _dataSource.CreateCommand(SelectCancelled);
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));

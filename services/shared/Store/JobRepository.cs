@@ -38,7 +38,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         WHERE id = @job AND status NOT IN {StoreSql.FinalJobStates}
         """;
 
-    private readonly NpgsqlDataSource dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
+    private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
     public Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken)
     {
@@ -97,7 +97,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
             return changed;
         }
 
-        var batch = dataSource.CreateBatch();
+        var batch = _dataSource.CreateBatch();
         await using (batch.ConfigureAwait(false))
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.LockTasksOfJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
@@ -120,7 +120,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
     /// <summary>Lock the task, change the job if it is not final, roll the task up: one round trip, then commit.</summary>
     private async Task<bool> WriteAsync(Guid jobId, string update, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
     {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);

@@ -46,7 +46,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         LIMIT @limit
         """;
 
-    private readonly NpgsqlDataSource dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
+    private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
     public async Task<CreatedTask> CreateAsync(NewTask task, CancellationToken cancellationToken)
     {
@@ -71,7 +71,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             inputs[i] = task.Jobs[i].Input;
         }
 
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             // One round trip, one implicit transaction: the task and all its jobs, or nothing.
@@ -134,7 +134,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
     public async Task<TaskRecord?> GetAsync(Guid id, CancellationToken cancellationToken)
     {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             return await StoreSql.GetTaskAsync(connection, null, "id = @id", new NpgsqlParameter<Guid>("id", id), cancellationToken).ConfigureAwait(false);
@@ -159,7 +159,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             """;
         var countSql = $"SELECT count(*) FROM tasks t {filter}";
 
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var items = new NpgsqlBatchCommand(select)
@@ -207,7 +207,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             return found;
         }
 
-        var command = dataSource.CreateCommand(SelectChanged);
+        var command = _dataSource.CreateCommand(SelectChanged);
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. tasks.Select(t => t.Id)]));
@@ -245,7 +245,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
     public async Task<TaskCancellation?> CancelAsync(Guid id, CancellationToken cancellationToken)
     {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             var changed = false;
@@ -293,7 +293,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             return;
         }
 
-        var command = dataSource.CreateCommand(MarkEnqueued);
+        var command = _dataSource.CreateCommand(MarkEnqueued);
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
@@ -306,7 +306,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         ArgumentOutOfRangeException.ThrowIfLessThan(staleAfter, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
 
-        var command = dataSource.CreateCommand(SelectUndispatched);
+        var command = _dataSource.CreateCommand(SelectUndispatched);
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(new NpgsqlParameter<TimeSpan>("stale", staleAfter) { NpgsqlDbType = NpgsqlDbType.Interval });

@@ -10,16 +10,16 @@ namespace AgentSystem.Worker.Services;
 /// </summary>
 public sealed class Batcher<TItem, TResult> : IAsyncDisposable
 {
-    private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> write;
-    private readonly int maxBatch;
-    private readonly int concurrency;
-    private readonly SemaphoreSlim slots;
-    private readonly Channel<(TItem Item, TaskCompletionSource<TResult> Done)> pending =
+    private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> _write;
+    private readonly int _maxBatch;
+    private readonly int _concurrency;
+    private readonly SemaphoreSlim _slots;
+    private readonly Channel<(TItem Item, TaskCompletionSource<TResult> Done)> _pending =
         Channel.CreateUnbounded<(TItem, TaskCompletionSource<TResult>)>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly CancellationTokenSource stop = new();
-    private readonly Task pump;
-    private long batches;
-    private long items;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _pump;
+    private long _batches;
+    private long _items;
 
     /// <param name="write">Writes one batch and returns each item's result.</param>
     public Batcher(Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> write, int maxBatch, int concurrency)
@@ -27,15 +27,15 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(write);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
-        this.write = write;
-        this.maxBatch = maxBatch;
-        this.concurrency = concurrency;
-        slots = new SemaphoreSlim(concurrency, concurrency);
-        pump = Task.Run(PumpAsync);
+        this._write = write;
+        this._maxBatch = maxBatch;
+        this._concurrency = concurrency;
+        _slots = new SemaphoreSlim(concurrency, concurrency);
+        _pump = Task.Run(PumpAsync);
     }
 
     /// <summary>Batches written so far, and the items in them (diagnostics and tests).</summary>
-    public (long Batches, long Items) Written => (Interlocked.Read(ref batches), Interlocked.Read(ref items));
+    public (long Batches, long Items) Written => (Interlocked.Read(ref _batches), Interlocked.Read(ref _items));
 
     /// <summary>
     /// Adds <paramref name="item"/> to the next batch and waits for its result. A cancelled wait does not take the item
@@ -44,36 +44,36 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
     public Task<TResult> SubmitAsync(TItem item, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        ObjectDisposedException.ThrowIf(!pending.Writer.TryWrite((item, done)), this);
+        ObjectDisposedException.ThrowIf(!_pending.Writer.TryWrite((item, done)), this);
         return done.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Stops taking items, cancels the batches in flight and waits for them (a stopped worker has none left).</summary>
     public async ValueTask DisposeAsync()
     {
-        pending.Writer.TryComplete();
-        await stop.CancelAsync();
-        await pump;
-        for (var i = 0; i < concurrency; i++)
+        _pending.Writer.TryComplete();
+        await _stop.CancelAsync();
+        await _pump;
+        for (var i = 0; i < _concurrency; i++)
         {
-            await slots.WaitAsync();
+            await _slots.WaitAsync();
         }
 
-        stop.Dispose();
-        slots.Dispose();
+        _stop.Dispose();
+        _slots.Dispose();
     }
 
     private async Task PumpAsync()
     {
-        var reader = pending.Reader;
+        var reader = _pending.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(stop.Token))
+            while (await reader.WaitToReadAsync(_stop.Token))
             {
                 // A free slot first: while every slot is busy, submissions pile up into a bigger next batch.
-                await slots.WaitAsync(stop.Token);
+                await _slots.WaitAsync(_stop.Token);
                 var batch = new List<(TItem Item, TaskCompletionSource<TResult> Done)>();
-                while (batch.Count < maxBatch && reader.TryRead(out var entry))
+                while (batch.Count < _maxBatch && reader.TryRead(out var entry))
                 {
                     batch.Add(entry);
                 }
@@ -81,7 +81,7 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
                 _ = WriteAsync(batch);
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
         }
 
@@ -95,9 +95,9 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
     {
         try
         {
-            var results = await write([.. batch.Select(entry => entry.Item)], stop.Token);
-            Interlocked.Increment(ref batches);
-            Interlocked.Add(ref items, batch.Count);
+            var results = await _write([.. batch.Select(entry => entry.Item)], _stop.Token);
+            Interlocked.Increment(ref _batches);
+            Interlocked.Add(ref _items, batch.Count);
             foreach (var (item, done) in batch)
             {
                 done.TrySetResult(results(item));
@@ -112,7 +112,7 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
         }
         finally
         {
-            slots.Release();
+            _slots.Release();
         }
     }
 }

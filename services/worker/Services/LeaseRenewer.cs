@@ -11,22 +11,22 @@ namespace AgentSystem.Worker.Services;
 /// </summary>
 public sealed partial class LeaseRenewer : IAsyncDisposable
 {
-    private readonly IJobQueue queue;
-    private readonly TimeProvider time;
-    private readonly ILogger<LeaseRenewer> logger;
-    private readonly TimeSpan interval;
-    private readonly Lock gate = new();
-    private readonly HashSet<Lease> held = [];
-    private readonly CancellationTokenSource stop = new();
-    private Task? loop;
+    private readonly IJobQueue _queue;
+    private readonly TimeProvider _time;
+    private readonly ILogger<LeaseRenewer> _logger;
+    private readonly TimeSpan _interval;
+    private readonly Lock _gate = new();
+    private readonly HashSet<Lease> _held = [];
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
 
     public LeaseRenewer(IJobQueue queue, IOptions<QueueOptions> options, TimeProvider time, ILogger<LeaseRenewer> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
-        this.queue = queue;
-        this.time = time;
-        this.logger = logger;
-        interval = Interval(options.Value);
+        this._queue = queue;
+        this._time = time;
+        this._logger = logger;
+        _interval = Interval(options.Value);
     }
 
     /// <summary>A third of the visibility timeout.</summary>
@@ -40,11 +40,11 @@ public sealed partial class LeaseRenewer : IAsyncDisposable
     public Lease Hold(ClaimedJob job)
     {
         var lease = new Lease(this, job);
-        lock (gate)
+        lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(stop.IsCancellationRequested, this);
-            held.Add(lease);
-            loop ??= Task.Run(RenewLoopAsync);
+            ObjectDisposedException.ThrowIf(_stop.IsCancellationRequested, this);
+            _held.Add(lease);
+            _loop ??= Task.Run(RenewLoopAsync);
         }
 
         return lease;
@@ -53,10 +53,10 @@ public sealed partial class LeaseRenewer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Task? running;
-        lock (gate)
+        lock (_gate)
         {
-            running = loop;
-            stop.Cancel();
+            running = _loop;
+            _stop.Cancel();
         }
 
         if (running is not null)
@@ -64,31 +64,31 @@ public sealed partial class LeaseRenewer : IAsyncDisposable
             await running;
         }
 
-        stop.Dispose();
+        _stop.Dispose();
     }
 
     /// <summary>No more renewals; waits for a renewal of it in flight, so <see cref="Lease.Lost"/> is settled.</summary>
     internal Task ReleaseAsync(Lease lease)
     {
-        lock (gate)
+        lock (_gate)
         {
-            held.Remove(lease);
+            _held.Remove(lease);
             return lease.Round;
         }
     }
 
     private async Task RenewLoopAsync()
     {
-        using var timer = new PeriodicTimer(interval, time);
+        using var timer = new PeriodicTimer(_interval, _time);
         try
         {
-            while (await timer.WaitForNextTickAsync(stop.Token))
+            while (await timer.WaitForNextTickAsync(_stop.Token))
             {
                 Lease[] leases;
                 var round = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                lock (gate)
+                lock (_gate)
                 {
-                    leases = [.. held];
+                    leases = [.. _held];
                     foreach (var lease in leases)
                     {
                         lease.Round = round.Task;
@@ -105,7 +105,7 @@ public sealed partial class LeaseRenewer : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
         }
     }
@@ -119,18 +119,18 @@ public sealed partial class LeaseRenewer : IAsyncDisposable
 
         try
         {
-            var lost = (await queue.RenewAsync([.. leases.Select(lease => lease.Job)], stop.Token)).ToHashSet();
+            var lost = (await _queue.RenewAsync([.. leases.Select(lease => lease.Job)], _stop.Token)).ToHashSet();
             foreach (var lease in leases)
             {
                 if (lost.Contains(lease.Job))
                 {
                     lease.Lost = true;
-                    lock (gate)
+                    lock (_gate)
                     {
-                        held.Remove(lease);
+                        _held.Remove(lease);
                     }
 
-                    LogLeaseLost(logger, lease.Job.Message.JobId);
+                    LogLeaseLost(_logger, lease.Job.Message.JobId);
                 }
                 else
                 {
@@ -138,10 +138,10 @@ public sealed partial class LeaseRenewer : IAsyncDisposable
                 }
             }
         }
-        catch (Exception error) when (error is not OperationCanceledException || !stop.IsCancellationRequested)
+        catch (Exception error) when (error is not OperationCanceledException || !_stop.IsCancellationRequested)
         {
             // Redis unreachable for a moment: try again at the next tick, the leases have two more in hand.
-            LogRenewFailed(logger, error, leases.Length);
+            LogRenewFailed(_logger, error, leases.Length);
         }
     }
 
@@ -155,13 +155,13 @@ public sealed partial class LeaseRenewer : IAsyncDisposable
 /// <summary>One held job's lease, renewed by the <see cref="LeaseRenewer"/> until stopped.</summary>
 public sealed class Lease : IAsyncDisposable
 {
-    private readonly LeaseRenewer renewer;
-    private volatile bool lost;
-    private volatile Task round = Task.CompletedTask;
+    private readonly LeaseRenewer _renewer;
+    private volatile bool _lost;
+    private volatile Task _round = Task.CompletedTask;
 
     internal Lease(LeaseRenewer renewer, ClaimedJob job)
     {
-        this.renewer = renewer;
+        this._renewer = renewer;
         Job = job;
     }
 
@@ -170,8 +170,8 @@ public sealed class Lease : IAsyncDisposable
     /// <summary>The queue said the lease was lost: another delivery of the job exists.</summary>
     public bool Lost
     {
-        get => lost;
-        internal set => lost = value;
+        get => _lost;
+        internal set => _lost = value;
     }
 
     public int Renewals { get; internal set; }
@@ -179,12 +179,12 @@ public sealed class Lease : IAsyncDisposable
     /// <summary>The last renewal round that included this lease.</summary>
     internal Task Round
     {
-        get => round;
-        set => round = value;
+        get => _round;
+        set => _round = value;
     }
 
     /// <summary>Stops renewing (before the final ack or nack); <see cref="Lost"/> is settled when it returns.</summary>
-    public Task StopAsync() => renewer.ReleaseAsync(this);
+    public Task StopAsync() => _renewer.ReleaseAsync(this);
 
     public async ValueTask DisposeAsync() => await StopAsync();
 }

@@ -83,7 +83,10 @@ internal sealed class MonorepoGenerator(int projectCount, int seed = 42)
         Git(repo.Root, "checkout", "-q", "-b", "feature");
         var libraries = repo.ProjectPaths.Where(p => !p.StartsWith("tests/", StringComparison.Ordinal)).ToList();
         foreach (var project in new[] { libraries[3], libraries[libraries.Count / 2], libraries[^2] })
+        {
             File.AppendAllText(Path.Combine(repo.Root, Path.GetDirectoryName(project)!, "Class0.cs"), "\n// changed\n");
+        }
+
         var test = repo.ProjectPaths.First(p => p.StartsWith("tests/", StringComparison.Ordinal));
         File.AppendAllText(Path.Combine(repo.Root, Path.GetDirectoryName(test)!, "Class0.cs"), "\n// changed\n");
         File.AppendAllText(Path.Combine(repo.Root, "README.md"), "more\n");
@@ -95,7 +98,11 @@ internal sealed class MonorepoGenerator(int projectCount, int seed = 42)
     private static List<string> PickReferences(Random random, List<string> paths, List<int> layerOf, int layer)
     {
         var lower = Enumerable.Range(0, paths.Count).Where(i => layerOf[i] < layer).ToList();
-        if (lower.Count == 0) return [];
+        if (lower.Count == 0)
+        {
+            return [];
+        }
+
         var count = Math.Min(lower.Count, 1 + random.Next(4));
         var picked = new HashSet<string>();
         while (picked.Count < count)
@@ -111,10 +118,20 @@ internal sealed class MonorepoGenerator(int projectCount, int seed = 42)
     {
         var directory = Path.GetDirectoryName(path)!;
         var builder = new StringBuilder("<Project Sdk=\"Microsoft.NET.Sdk\">\n  <PropertyGroup>\n    <TargetFramework>net10.0</TargetFramework>\n  </PropertyGroup>\n  <ItemGroup>\n");
-        if (isTest) builder.Append("    <PackageReference Include=\"Microsoft.NET.Test.Sdk\" />\n    <PackageReference Include=\"xunit\" />\n");
-        else builder.Append("    <PackageReference Include=\"Microsoft.Extensions.Logging\" />\n");
+        if (isTest)
+        {
+            builder.Append("    <PackageReference Include=\"Microsoft.NET.Test.Sdk\" />\n    <PackageReference Include=\"xunit\" />\n");
+        }
+        else
+        {
+            builder.Append("    <PackageReference Include=\"Microsoft.Extensions.Logging\" />\n");
+        }
+
         foreach (var reference in references)
+        {
             builder.Append("    <ProjectReference Include=\"").Append(Path.GetRelativePath(directory, reference)).Append("\" />\n");
+        }
+
         builder.Append("  </ItemGroup>\n</Project>\n");
         Write(root, path, builder.ToString());
     }
@@ -123,7 +140,10 @@ internal sealed class MonorepoGenerator(int projectCount, int seed = 42)
     {
         var directory = Path.GetDirectoryName(projectPath)!;
         for (var i = 0; i < FilesPerProject; i++)
+        {
             Write(root, $"{directory}/Class{i}.cs", $"namespace {name};\n\npublic sealed class Class{i}\n{{\n    public int Value => {i};\n}}\n");
+        }
+
         return FilesPerProject;
     }
 
@@ -143,6 +163,9 @@ internal sealed class MonorepoGenerator(int projectCount, int seed = 42)
     public static void Git(string root, params string[] arguments)
     {
         var result = ProcessRunner.Capture("git", arguments, root);
-        if (result.ExitCode != 0) throw new InvalidOperationException($"git {string.Join(' ', arguments)}: {result.Error}");
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"git {string.Join(' ', arguments)}: {result.Error}");
+        }
     }
 }

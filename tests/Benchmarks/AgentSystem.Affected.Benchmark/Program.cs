@@ -23,7 +23,10 @@ try
         var watch = Stopwatch.StartNew();
         var result = detector.Detect(baseRef: null, all: false);
         var first = watch.Elapsed;
-        if (result.All || result.Services.Count == 0) throw new InvalidOperationException($"unexpected result at {size}: all={result.All}, services={result.Services.Count}");
+        if (result.All || result.Services.Count == 0)
+        {
+            throw new InvalidOperationException($"unexpected result at {size}: all={result.All}, services={result.Services.Count}");
+        }
 
         var git = new Git(repo.Root);
         var warm = new List<double>();
@@ -47,7 +50,11 @@ finally
 }
 
 Console.WriteLine();
-foreach (var line in table.Render()) Console.WriteLine(line);
+foreach (var line in table.Render())
+{
+    Console.WriteLine(line);
+}
+
 Console.WriteLine();
 Console.WriteLine("Goal: at most 2x git alone at 2000 projects. For scale, dotnet-affected's published wall times on generated repos:");
 Console.WriteLine("250 projects 5.9 s, 1000 projects 28.1 s, 2000 projects 111.4 s (v7); 726.9 s at 2000 (v6.2).");

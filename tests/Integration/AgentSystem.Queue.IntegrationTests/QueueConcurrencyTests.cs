@@ -9,26 +9,26 @@ namespace AgentSystem.Queue.IntegrationTests;
 /// <summary>Claimers racing on one queue never share a job; and a rough throughput figure for the record.</summary>
 public sealed class QueueConcurrencyTests(RedisFixture redis, ITestOutputHelper output) : IClassFixture<RedisFixture>, IAsyncLifetime
 {
-    private QueueTestContext first = null!;
-    private QueueTestContext second = null!;
+    private QueueTestContext _first = null!;
+    private QueueTestContext _second = null!;
 
     public async Task InitializeAsync()
     {
-        first = await QueueTestContext.ConnectAsync(redis.Configuration);
-        second = await QueueTestContext.ConnectAsync(redis.Configuration);
+        _first = await QueueTestContext.ConnectAsync(redis.Configuration);
+        _second = await QueueTestContext.ConnectAsync(redis.Configuration);
     }
 
     public async Task DisposeAsync()
     {
-        await first.DisposeAsync();
-        await second.DisposeAsync();
+        await _first.DisposeAsync();
+        await _second.DisposeAsync();
     }
 
     [Fact]
     public async Task Parallel_claimers_on_two_connections_get_each_of_1000_jobs_exactly_once()
     {
         var options = new QueueOptions { Prefix = RedisFixture.NewKeyPrefix(nameof(QueueConcurrencyTests)) };
-        var queues = new[] { first.NewQueue(options), second.NewQueue(options) };
+        var queues = new[] { _first.NewQueue(options), _second.NewQueue(options) };
         var jobs = Enumerable.Range(0, 10).SelectMany(_ => QueueTestContext.Jobs(100)).ToList();   // 10 tasks of 100 jobs
 
         // Producers and claimers at the same time: the claimers start before everything is enqueued.
@@ -74,7 +74,7 @@ public sealed class QueueConcurrencyTests(RedisFixture redis, ITestOutputHelper 
     {
         const int Total = 20_000;
         const int Batch = 100;
-        var queue = first.NewQueue(nameof(Throughput_of_batched_enqueue_claim_and_ack_is_recorded));
+        var queue = _first.NewQueue(nameof(Throughput_of_batched_enqueue_claim_and_ack_is_recorded));
         var jobs = QueueTestContext.Jobs(Total);
 
         var clock = Stopwatch.StartNew();

@@ -6,16 +6,16 @@ namespace AgentSystem.Queue.IntegrationTests;
 /// <summary>Enqueue, claim, ack: order, idempotency, what Redis knows, and the counts.</summary>
 public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<RedisFixture>, IAsyncLifetime
 {
-    private QueueTestContext context = null!;
+    private QueueTestContext _context = null!;
 
-    public async Task InitializeAsync() => context = await QueueTestContext.ConnectAsync(redis.Configuration);
+    public async Task InitializeAsync() => _context = await QueueTestContext.ConnectAsync(redis.Configuration);
 
-    public async Task DisposeAsync() => await context.DisposeAsync();
+    public async Task DisposeAsync() => await _context.DisposeAsync();
 
     [Fact]
     public async Task Claims_come_first_in_first_out_across_enqueue_batches_with_enqueued_at_set()
     {
-        var queue = context.NewQueue(nameof(Claims_come_first_in_first_out_across_enqueue_batches_with_enqueued_at_set));
+        var queue = _context.NewQueue(nameof(Claims_come_first_in_first_out_across_enqueue_batches_with_enqueued_at_set));
         var first = QueueTestContext.Jobs(5);
         var second = QueueTestContext.Jobs(5);
         var before = DateTimeOffset.UtcNow;
@@ -40,7 +40,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task Messages_keep_every_field_exactly()
     {
-        var queue = context.NewQueue(nameof(Messages_keep_every_field_exactly));
+        var queue = _context.NewQueue(nameof(Messages_keep_every_field_exactly));
         var job = new JobMessage(Guid.NewGuid(), Guid.NewGuid(), JobTypes.Hash, "quotes \" back\\slash / ünïcödé 😀 <tag> & \n newline",
             1, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 
@@ -53,7 +53,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task Enqueue_is_idempotent_per_job_id_while_the_job_is_queued_or_in_processing()
     {
-        var queue = context.NewQueue(nameof(Enqueue_is_idempotent_per_job_id_while_the_job_is_queued_or_in_processing));
+        var queue = _context.NewQueue(nameof(Enqueue_is_idempotent_per_job_id_while_the_job_is_queued_or_in_processing));
         var jobs = QueueTestContext.Jobs(3);
 
         Assert.Equal(3, await queue.EnqueueAsync([.. jobs, jobs[0]], CancellationToken.None));
@@ -70,7 +70,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task Ack_removes_the_job_from_processing_and_from_what_Redis_knows()
     {
-        var queue = context.NewQueue(nameof(Ack_removes_the_job_from_processing_and_from_what_Redis_knows));
+        var queue = _context.NewQueue(nameof(Ack_removes_the_job_from_processing_and_from_what_Redis_knows));
         var jobs = QueueTestContext.Jobs(2);
         await queue.EnqueueAsync(jobs, CancellationToken.None);
         var claimed = await queue.ClaimAsync(2, CancellationToken.None);
@@ -87,7 +87,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task FindKnown_answers_which_ids_are_queued_or_in_processing()
     {
-        var queue = context.NewQueue(nameof(FindKnown_answers_which_ids_are_queued_or_in_processing));
+        var queue = _context.NewQueue(nameof(FindKnown_answers_which_ids_are_queued_or_in_processing));
         var jobs = QueueTestContext.Jobs(4);
         await queue.EnqueueAsync(jobs, CancellationToken.None);
         var claimed = await queue.ClaimAsync(2, CancellationToken.None);    // jobs 0, 1 in processing
@@ -103,7 +103,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task Stats_count_queued_processing_and_dead_lettered()
     {
-        var queue = context.NewQueue(nameof(Stats_count_queued_processing_and_dead_lettered), maxAttempts: 1);
+        var queue = _context.NewQueue(nameof(Stats_count_queued_processing_and_dead_lettered), maxAttempts: 1);
         await queue.EnqueueAsync(QueueTestContext.Jobs(6), CancellationToken.None);
         var claimed = await queue.ClaimAsync(3, CancellationToken.None);
         await queue.NackAsync(claimed[0], "boom", CancellationToken.None);
@@ -114,7 +114,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task An_unreadable_message_is_set_aside_instead_of_failing_every_claim()
     {
-        var queue = context.NewQueue(nameof(An_unreadable_message_is_set_aside_instead_of_failing_every_claim));
+        var queue = _context.NewQueue(nameof(An_unreadable_message_is_set_aside_instead_of_failing_every_claim));
         var good = QueueTestContext.Job();
         await redis.ExecuteAsync("LPUSH", queue.NotifyChannelName.Replace("notify", "queue", StringComparison.Ordinal), "{not json");
         await queue.EnqueueAsync([good], CancellationToken.None);
@@ -129,7 +129,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task A_flushed_script_cache_on_the_server_is_survived()
     {
-        var queue = context.NewQueue(nameof(A_flushed_script_cache_on_the_server_is_survived));
+        var queue = _context.NewQueue(nameof(A_flushed_script_cache_on_the_server_is_survived));
         await queue.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
 
         Assert.Equal("OK", await redis.ExecuteAsync("SCRIPT", "FLUSH"));   // as after a Redis restart, the SHA1s are unknown
@@ -141,7 +141,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task Empty_batches_cost_nothing_and_bad_arguments_are_refused()
     {
-        var queue = context.NewQueue(nameof(Empty_batches_cost_nothing_and_bad_arguments_are_refused));
+        var queue = _context.NewQueue(nameof(Empty_batches_cost_nothing_and_bad_arguments_are_refused));
 
         Assert.Equal(0, await queue.EnqueueAsync([], CancellationToken.None));
         Assert.Empty(await queue.GetDeadLettersAsync(0, CancellationToken.None));
@@ -152,7 +152,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task A_batch_ack_settles_the_leases_still_held_and_says_how_many()
     {
-        var queue = context.NewQueue(nameof(A_batch_ack_settles_the_leases_still_held_and_says_how_many));
+        var queue = _context.NewQueue(nameof(A_batch_ack_settles_the_leases_still_held_and_says_how_many));
         var jobs = QueueTestContext.Jobs(5);
         await queue.EnqueueAsync(jobs, CancellationToken.None);
         var claimed = await queue.ClaimAsync(5, CancellationToken.None);
@@ -167,7 +167,7 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task Batches_larger_than_one_script_call_are_split_and_every_job_goes_through_in_order()
     {
-        var queue = context.NewQueue(nameof(Batches_larger_than_one_script_call_are_split_and_every_job_goes_through_in_order));
+        var queue = _context.NewQueue(nameof(Batches_larger_than_one_script_call_are_split_and_every_job_goes_through_in_order));
         var jobs = QueueTestContext.Jobs((2 * IJobQueue.MaxBatch) + 500);
 
         Assert.Equal(jobs.Count, await queue.EnqueueAsync(jobs, CancellationToken.None));

@@ -9,16 +9,16 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
     private static readonly TimeSpan ShortLease = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan PastShortLease = TimeSpan.FromMilliseconds(1300);
 
-    private QueueTestContext context = null!;
+    private QueueTestContext _context = null!;
 
-    public async Task InitializeAsync() => context = await QueueTestContext.ConnectAsync(redis.Configuration);
+    public async Task InitializeAsync() => _context = await QueueTestContext.ConnectAsync(redis.Configuration);
 
-    public async Task DisposeAsync() => await context.DisposeAsync();
+    public async Task DisposeAsync() => await _context.DisposeAsync();
 
     [Fact]
     public async Task An_expired_lease_is_reclaimed_to_the_back_of_the_queue_with_the_next_attempt()
     {
-        var queue = context.NewQueue(nameof(An_expired_lease_is_reclaimed_to_the_back_of_the_queue_with_the_next_attempt), ShortLease);
+        var queue = _context.NewQueue(nameof(An_expired_lease_is_reclaimed_to_the_back_of_the_queue_with_the_next_attempt), ShortLease);
         var job = QueueTestContext.Job(input: "ünïcödé \"quoted\" back\\slash / <b>", traceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
         var other = QueueTestContext.Job();
         await queue.EnqueueAsync([job], CancellationToken.None);
@@ -41,7 +41,7 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
     [Fact]
     public async Task Reclaim_dead_letters_a_job_whose_last_attempt_expired()
     {
-        var queue = context.NewQueue(nameof(Reclaim_dead_letters_a_job_whose_last_attempt_expired), ShortLease, maxAttempts: 2);
+        var queue = _context.NewQueue(nameof(Reclaim_dead_letters_a_job_whose_last_attempt_expired), ShortLease, maxAttempts: 2);
         var job = QueueTestContext.Job();
         await queue.EnqueueAsync([job], CancellationToken.None);
 
@@ -65,7 +65,7 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
     [Fact]
     public async Task Reclaim_handles_at_most_its_batch_size_per_call()
     {
-        var queue = context.NewQueue(nameof(Reclaim_handles_at_most_its_batch_size_per_call), ShortLease, reclaimBatchSize: 4);
+        var queue = _context.NewQueue(nameof(Reclaim_handles_at_most_its_batch_size_per_call), ShortLease, reclaimBatchSize: 4);
         await queue.EnqueueAsync(QueueTestContext.Jobs(10), CancellationToken.None);
         await queue.ClaimAsync(10, CancellationToken.None);
         await Task.Delay(PastShortLease);
@@ -79,7 +79,7 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
     [Fact]
     public async Task Nack_retries_with_the_next_attempt_then_dead_letters_with_the_last_error()
     {
-        var queue = context.NewQueue(nameof(Nack_retries_with_the_next_attempt_then_dead_letters_with_the_last_error), maxAttempts: 3);
+        var queue = _context.NewQueue(nameof(Nack_retries_with_the_next_attempt_then_dead_letters_with_the_last_error), maxAttempts: 3);
         var job = QueueTestContext.Job();
         await queue.EnqueueAsync([job], CancellationToken.None);
         var before = DateTimeOffset.UtcNow;
@@ -105,7 +105,7 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
     [Fact]
     public async Task Renewing_keeps_a_running_job_from_being_reclaimed()
     {
-        var queue = context.NewQueue(nameof(Renewing_keeps_a_running_job_from_being_reclaimed), ShortLease);
+        var queue = _context.NewQueue(nameof(Renewing_keeps_a_running_job_from_being_reclaimed), ShortLease);
         await queue.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
         var claimed = Assert.Single(await queue.ClaimAsync(1, CancellationToken.None));
 
@@ -123,7 +123,7 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
     [Fact]
     public async Task A_lost_lease_cannot_be_renewed_and_a_late_ack_or_nack_leaves_the_requeued_copy_alone()
     {
-        var queue = context.NewQueue(nameof(A_lost_lease_cannot_be_renewed_and_a_late_ack_or_nack_leaves_the_requeued_copy_alone), ShortLease);
+        var queue = _context.NewQueue(nameof(A_lost_lease_cannot_be_renewed_and_a_late_ack_or_nack_leaves_the_requeued_copy_alone), ShortLease);
         var job = QueueTestContext.Job();
         await queue.EnqueueAsync([job], CancellationToken.None);
         var stale = Assert.Single(await queue.ClaimAsync(1, CancellationToken.None));
@@ -145,7 +145,7 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
     [Fact]
     public async Task Long_errors_are_cut_in_the_dead_letter()
     {
-        var queue = context.NewQueue(nameof(Long_errors_are_cut_in_the_dead_letter), maxAttempts: 1);
+        var queue = _context.NewQueue(nameof(Long_errors_are_cut_in_the_dead_letter), maxAttempts: 1);
         await queue.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
         var claimed = Assert.Single(await queue.ClaimAsync(1, CancellationToken.None));
 
@@ -157,7 +157,7 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
     [Fact]
     public async Task A_batch_renewal_extends_the_leases_held_and_returns_the_lost_ones()
     {
-        var queue = context.NewQueue(nameof(A_batch_renewal_extends_the_leases_held_and_returns_the_lost_ones), ShortLease);
+        var queue = _context.NewQueue(nameof(A_batch_renewal_extends_the_leases_held_and_returns_the_lost_ones), ShortLease);
         await queue.EnqueueAsync(QueueTestContext.Jobs(3), CancellationToken.None);
         var claimed = await queue.ClaimAsync(3, CancellationToken.None);
         await queue.AckAsync([claimed[1]], CancellationToken.None);

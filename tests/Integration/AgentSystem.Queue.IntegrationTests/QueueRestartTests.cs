@@ -96,15 +96,15 @@ public sealed class QueueRestartTests(ITestOutputHelper output)
 
     private sealed class ListLogger<T> : ILogger<T>
     {
-        private readonly List<string> lines = [];
+        private readonly List<string> _lines = [];
 
         public IReadOnlyList<string> Lines
         {
             get
             {
-                lock (lines)
+                lock (_lines)
                 {
-                    return [.. lines];
+                    return [.. _lines];
                 }
             }
         }
@@ -116,9 +116,9 @@ public sealed class QueueRestartTests(ITestOutputHelper output)
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            lock (lines)
+            lock (_lines)
             {
-                lines.Add($"{logLevel}: {formatter(state, exception)}");
+                _lines.Add($"{logLevel}: {formatter(state, exception)}");
             }
         }
     }

@@ -9,7 +9,7 @@ namespace AgentSystem.Queue.IntegrationTests;
 /// <summary>A multiplexer on the class's Redis database and queues with key prefixes of their own, one per test.</summary>
 public sealed class QueueTestContext : IAsyncDisposable
 {
-    private readonly List<RedisJobQueue> queues = [];
+    private readonly List<RedisJobQueue> _queues = [];
 
     private QueueTestContext(ConnectionMultiplexer redis) => Redis = redis;
 
@@ -34,7 +34,7 @@ public sealed class QueueTestContext : IAsyncDisposable
     public RedisJobQueue NewQueue(QueueOptions options)
     {
         var queue = new RedisJobQueue(Redis, Options.Create(options), TimeProvider.System, NullLogger<RedisJobQueue>.Instance);
-        queues.Add(queue);
+        _queues.Add(queue);
         return queue;
     }
 
@@ -49,7 +49,7 @@ public sealed class QueueTestContext : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var queue in queues)
+        foreach (var queue in _queues)
         {
             queue.Dispose();
         }

@@ -16,27 +16,27 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
     private static readonly TimeSpan LongTimeout = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan WokenWithin = TimeSpan.FromSeconds(15);
 
-    private QueueTestContext worker = null!;
-    private QueueTestContext orchestrator = null!;
+    private QueueTestContext _worker = null!;
+    private QueueTestContext _orchestrator = null!;
 
     public async Task InitializeAsync()
     {
-        worker = await QueueTestContext.ConnectAsync(redis.Configuration);
-        orchestrator = await QueueTestContext.ConnectAsync(redis.Configuration);
+        _worker = await QueueTestContext.ConnectAsync(redis.Configuration);
+        _orchestrator = await QueueTestContext.ConnectAsync(redis.Configuration);
     }
 
     public async Task DisposeAsync()
     {
-        await worker.DisposeAsync();
-        await orchestrator.DisposeAsync();
+        await _worker.DisposeAsync();
+        await _orchestrator.DisposeAsync();
     }
 
     [Fact]
     public async Task An_enqueue_from_another_process_wakes_a_waiting_worker_well_before_the_timeout()
     {
         var options = new QueueOptions { Prefix = RedisFixture.NewKeyPrefix(nameof(QueueWakeTests)) };
-        var consumer = worker.NewQueue(options);
-        var producer = orchestrator.NewQueue(options);
+        var consumer = _worker.NewQueue(options);
+        var producer = _orchestrator.NewQueue(options);
         await consumer.WaitForWorkAsync(TimeSpan.FromMilliseconds(200), CancellationToken.None);   // subscribed from here on
 
         var latencies = new List<double>();
@@ -64,7 +64,7 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
     [Fact]
     public async Task Without_work_it_returns_after_the_timeout()
     {
-        var queue = worker.NewQueue(nameof(Without_work_it_returns_after_the_timeout));
+        var queue = _worker.NewQueue(nameof(Without_work_it_returns_after_the_timeout));
         await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
 
         var clock = Stopwatch.StartNew();
@@ -76,7 +76,7 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
     [Fact]
     public async Task A_notification_while_nobody_waits_is_kept_for_the_next_wait()
     {
-        var queue = worker.NewQueue(nameof(A_notification_while_nobody_waits_is_kept_for_the_next_wait));
+        var queue = _worker.NewQueue(nameof(A_notification_while_nobody_waits_is_kept_for_the_next_wait));
         await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
 
         await queue.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
@@ -90,7 +90,7 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
     [Fact]
     public async Task One_notification_wakes_every_claim_loop_of_the_process()
     {
-        var queue = worker.NewQueue(nameof(One_notification_wakes_every_claim_loop_of_the_process));
+        var queue = _worker.NewQueue(nameof(One_notification_wakes_every_claim_loop_of_the_process));
         await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
 
         var waiting = Enumerable.Range(0, 4).Select(_ => queue.WaitForWorkAsync(LongTimeout, CancellationToken.None)).ToArray();
@@ -105,7 +105,7 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
     [Fact]
     public async Task A_cancelled_wait_throws()
     {
-        var queue = worker.NewQueue(nameof(A_cancelled_wait_throws));
+        var queue = _worker.NewQueue(nameof(A_cancelled_wait_throws));
         await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
         using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
@@ -123,7 +123,7 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
         using var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
         var options = new QueueOptions { Prefix = RedisFixture.NewKeyPrefix(nameof(QueueWakeTests)) };
         using var consumer = new RedisJobQueue(multiplexer, Options.Create(options), TimeProvider.System);
-        var producer = orchestrator.NewQueue(options);
+        var producer = _orchestrator.NewQueue(options);
         await consumer.WaitForWorkAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None);   // subscribing fails or hangs
 
         forwarder.Retarget(redis.Server.GetMappedPublicPort(RedisBuilder.RedisPort));

@@ -123,7 +123,10 @@ public sealed class BadInputTests(SystemFixture system)
         // The gateway trusts 127.0.0.1 as a proxy (SystemFixture), so each forwarded address is a client of its own.
         const string attacker = "203.0.113.77";
         var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 11; i++) statuses.Add(await StatusAsync("wrong-key-" + i, attacker));
+        for (var i = 0; i < 11; i++)
+        {
+            statuses.Add(await StatusAsync("wrong-key-" + i, attacker));
+        }
 
         using var refused = await SendAsync(SystemFixture.ApiKey, attacker);
         var bystander = await StatusAsync(SystemFixture.ApiKey, "203.0.113.78");

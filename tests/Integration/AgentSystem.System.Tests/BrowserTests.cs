@@ -16,14 +16,21 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
     {
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
         if (!File.Exists(chromium))
+        {
             throw new InvalidOperationException($"No Chromium at {chromium}: run ./build.sh Chromium (root on Debian) or set CHROMIUM_PATH.");
+        }
+
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArguments });
     }
 
     public async Task DisposeAsync()
     {
-        if (_browser is not null) await _browser.DisposeAsync();
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
         _playwright?.Dispose();
     }
 
@@ -109,14 +116,23 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
         var sentKeys = new List<string>();
         own.Request += (_, request) =>
         {
-            if (request.Headers.ContainsKey("x-api-key")) lock (sentKeys) sentKeys.Add(request.Url);
+            if (request.Headers.ContainsKey("x-api-key"))
+            {
+                lock (sentKeys)
+                {
+                    sentKeys.Add(request.Url);
+                }
+            }
         };
         await own.GotoAsync(system.Frontend.BaseAddress.ToString());
         await Assertions.Expect(own.GetByTestId("gateway-status")).ToHaveAttributeAsync("data-state", "healthy");
         Assert.Equal(200, await own.EvaluateAsync<int>("async () => (await fetch('/api/tasks')).status"));
         Assert.Equal(404, await own.EvaluateAsync<int>("async () => (await fetch('/config.js')).status"));
         Assert.DoesNotContain(SystemFixture.ApiKey, await own.ContentAsync(), StringComparison.Ordinal);
-        lock (sentKeys) Assert.Empty(sentKeys);
+        lock (sentKeys)
+        {
+            Assert.Empty(sentKeys);
+        }
     }
 
     [Fact]
@@ -181,7 +197,11 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
     {
         var sleeps = Enumerable.Repeat(new { type = "sleep", input = "3000" }, 16).ToArray();
         var id = (await TaskApi.SubmitAsync(system.Api, new { jobs = sleeps })).GetProperty("id").GetString()!;
-        using (var cancel = await system.Api.DeleteAsync(new Uri($"/api/tasks/{id}", UriKind.Relative))) cancel.EnsureSuccessStatusCode();
+        using (var cancel = await system.Api.DeleteAsync(new Uri($"/api/tasks/{id}", UriKind.Relative)))
+        {
+            cancel.EnsureSuccessStatusCode();
+        }
+
         var task = await TaskApi.WaitFinalAsync(system.Api, id, TimeSpan.FromSeconds(60), system.Diagnostics);
         Assert.Equal("cancelled", task.GetProperty("status").GetString());
 
@@ -238,7 +258,11 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
         for (var waited = 0; ; waited += 100)
         {
             var lines = system.Frontend.OutputSince(mark).Split(Environment.NewLine).Where(l => l.Contains("frontend: refused", StringComparison.Ordinal)).ToList();
-            if (lines.Count >= count || waited > 5_000) return lines;
+            if (lines.Count >= count || waited > 5_000)
+            {
+                return lines;
+            }
+
             await Task.Delay(100);
         }
     }

@@ -32,7 +32,11 @@ public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper
         var pool = OrchestratorPoolSize();
         var clock = Stopwatch.StartNew();
 
-        foreach (var worker in system.Workers) worker.Pause();
+        foreach (var worker in system.Workers)
+        {
+            worker.Pause();
+        }
+
         var peak = new ConnectionPeak(system.PostgresConnectionString);
         List<StreamResult> results;
         TimeSpan opened, created;
@@ -48,12 +52,20 @@ public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper
             output.WriteLine($"{Streams} tasks created in {created.TotalSeconds:0.0} s, {Streams} streams open {(opened - created).TotalSeconds:0.0} s later; {queued} jobs waiting; "
                 + $"the orchestrator holds {await peak.SampleOnceAsync()} PostgreSQL connections now");
 
-            foreach (var worker in system.Workers) worker.Resume();
+            foreach (var worker in system.Workers)
+            {
+                worker.Resume();
+            }
+
             results = [.. await Task.WhenAll(streams)];
         }
         finally
         {
-            foreach (var worker in system.Workers) worker.Resume();
+            foreach (var worker in system.Workers)
+            {
+                worker.Resume();
+            }
+
             await peak.DisposeAsync();
         }
 
@@ -115,11 +127,23 @@ public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper
             }
             else if (line.StartsWith("data: ", StringComparison.Ordinal))
             {
-                if (final) return new StreamResult(id, events, last, false);   // nothing may follow the final status
-                if (eventName != "task") return new StreamResult(id, events, $"event {eventName}: {line}", false);
+                if (final)
+                {
+                    return new StreamResult(id, events, last, false);   // nothing may follow the final status
+                }
+
+                if (eventName != "task")
+                {
+                    return new StreamResult(id, events, $"event {eventName}: {line}", false);
+                }
+
                 using var task = JsonDocument.Parse(line["data: ".Length..]);
                 last = task.RootElement.GetProperty("status").GetString();
-                if (events++ == 0) firstEvents.Signal(id);
+                if (events++ == 0)
+                {
+                    firstEvents.Signal(id);
+                }
+
                 final = last is "succeeded" or "failed" or "cancelled";
             }
         }
@@ -146,7 +170,10 @@ public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper
 
         public void Signal(string id)
         {
-            if (_signalled.TryAdd(id, true) && Interlocked.Decrement(ref _left) == 0) _done.TrySetResult();
+            if (_signalled.TryAdd(id, true) && Interlocked.Decrement(ref _left) == 0)
+            {
+                _done.TrySetResult();
+            }
         }
     }
 

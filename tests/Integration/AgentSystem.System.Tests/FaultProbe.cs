@@ -49,7 +49,11 @@ public static class FaultProbe
         command.Parameters.AddWithValue("ids", taskIds.ToArray());
         await using var reader = await command.ExecuteReaderAsync();
         var counts = new Dictionary<Guid, (long, long, long)>();
-        while (await reader.ReadAsync()) counts[reader.GetGuid(0)] = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetGuid(0)] = (reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3));
+        }
+
         return counts;
     }
 
@@ -74,7 +78,9 @@ public static class FaultProbe
         {
             using var message = JsonDocument.Parse(lines[i]);
             if (message.RootElement.GetProperty("jobId").GetGuid() == jobId)
+            {
                 return ((long)double.Parse(lines[i + 1], CultureInfo.InvariantCulture), message.RootElement.GetProperty("attempt").GetInt32());
+            }
         }
         return null;
     }
@@ -102,7 +108,11 @@ public static class FaultProbe
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < timeout)
         {
-            if (await condition()) return;
+            if (await condition())
+            {
+                return;
+            }
+
             await Task.Delay(100);
         }
         var now = state is null ? string.Empty : await state();

@@ -67,7 +67,11 @@ public sealed class OtherOriginSite : IAsyncDisposable
                 while (read < buffer.Length && !Encoding.ASCII.GetString(buffer, 0, read).Contains("\r\n\r\n", StringComparison.Ordinal))
                 {
                     var n = await stream.ReadAsync(buffer.AsMemory(read), _stop.Token);
-                    if (n == 0) return;
+                    if (n == 0)
+                    {
+                        return;
+                    }
+
                     read += n;
                 }
 

@@ -53,7 +53,10 @@ public sealed class PostgresFaultTests(SystemFixture system, ITestOutputHelper o
                 await system.PostgresContainer.UnpauseAsync();
             }
             output.WriteLine($"PostgreSQL paused {running.Elapsed.TotalSeconds:0.0} s after the job was seen running; Redis meanwhile:");
-            foreach (var sample in samples) output.WriteLine(sample);
+            foreach (var sample in samples)
+            {
+                output.WriteLine(sample);
+            }
 
             var final = await TaskApi.WaitFinalAsync(system.Api, task.ToString(), TimeSpan.FromSeconds(30), system.Diagnostics);
             Assert.True(final.GetProperty("status").GetString() == "succeeded", $"{final}{Environment.NewLine}{system.Diagnostics()}");

@@ -111,7 +111,10 @@ public sealed class RedisFaultTests(SystemFixture system, ITestOutputHelper outp
         var delta = (await FaultProbe.WorkerCountersAsync(system)).Minus(before);
         output.WriteLine($"workers during the test: {delta}");
         output.WriteLine("attempts per job: " + string.Join(", ", jobs.Select(j => $"{j.Type}#{j.Seq}={j.Attempts}")));
-        foreach (var job in jobs.Where(j => j.Attempts > 1)) output.WriteLine($"delivered {job.Attempts} times: {job.Type} job {job.Id}");
+        foreach (var job in jobs.Where(j => j.Attempts > 1))
+        {
+            output.WriteLine($"delivered {job.Attempts} times: {job.Type} job {job.Id}");
+        }
 
         foreach (var task in tasks)
         {
@@ -119,7 +122,10 @@ public sealed class RedisFaultTests(SystemFixture system, ITestOutputHelper outp
             Assert.True(counts[task] == (taskJobs.Count, taskJobs.Count, taskJobs.Count),
                 $"task {task}: {counts[task]} (rows, distinct jobs, succeeded), expected {taskJobs.Count} of each");
         }
-        foreach (var job in jobs) Assert.Equal(Expected(job), job.Result);
+        foreach (var job in jobs)
+        {
+            Assert.Equal(Expected(job), job.Result);
+        }
     }
 
     private static string Expected(JobRow job) => job.Type switch

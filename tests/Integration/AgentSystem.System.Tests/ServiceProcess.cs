@@ -52,15 +52,27 @@ public sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment) info.Environment[key] = value;
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
         return new ServiceProcess(name, port, info, readyPath);
     }
 
     /// <summary>Starts the service again, same command, port and environment, after it exited (or was killed).</summary>
     public void Restart()
     {
-        if (!_process.HasExited) throw new InvalidOperationException($"{Name} is still running.");
+        if (!_process.HasExited)
+        {
+            throw new InvalidOperationException($"{Name} is still running.");
+        }
+
         _process.Dispose();
         Keep($"[system test] {Name} restarted");
         _process = Launch();
@@ -83,11 +95,17 @@ public sealed class ServiceProcess : IAsyncDisposable
         while (watch.Elapsed < StartTimeout)
         {
             if (_process.HasExited)
+            {
                 throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} while starting:{Environment.NewLine}{RecentOutput}");
+            }
+
             try
             {
                 using var response = await http.GetAsync(new Uri(BaseAddress, "/healthz"));
-                if (response.IsSuccessStatusCode) return;
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
@@ -102,11 +120,18 @@ public sealed class ServiceProcess : IAsyncDisposable
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < timeout)
         {
-            if (_process.HasExited) return false;
+            if (_process.HasExited)
+            {
+                return false;
+            }
+
             try
             {
                 using var response = await http.GetAsync(new Uri(BaseAddress, ReadyPath));
-                if (response.IsSuccessStatusCode) return true;
+                if (response.IsSuccessStatusCode)
+                {
+                    return true;
+                }
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) { }
@@ -118,7 +143,11 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>SIGKILL, as a crashed pod or an OOM kill: no drain, no cleanup.</summary>
     public void Kill()
     {
-        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
         _process.WaitForExit();
     }
 
@@ -132,7 +161,10 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         using var kill = Process.Start("kill", [$"-{signal}", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
-        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {Name} exited with {kill.ExitCode}.");
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {Name} exited with {kill.ExitCode}.");
+        }
     }
 
     public static int FreePort()
@@ -144,9 +176,16 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private void Keep(string? line)
     {
-        if (line is null) return;
+        if (line is null)
+        {
+            return;
+        }
+
         _output.Enqueue((Interlocked.Increment(ref _lines), line));
-        while (_output.Count > KeptOutputLines) _output.TryDequeue(out _);
+        while (_output.Count > KeptOutputLines)
+        {
+            _output.TryDequeue(out _);
+        }
     }
 
     public ValueTask DisposeAsync()

@@ -100,7 +100,10 @@ public sealed class SystemFixture : IAsyncLifetime
         _services.Add(Gateway);
         Frontend = StartFrontend(ports["frontend"], Gateway.BaseAddress);
         _services.Add(Frontend);
-        foreach (var service in _services) await service.WaitHealthyAsync(probe);
+        foreach (var service in _services)
+        {
+            await service.WaitHealthyAsync(probe);
+        }
 
         Api.BaseAddress = Gateway.BaseAddress;
         Api.DefaultRequestHeaders.Add("X-Api-Key", ApiKey);
@@ -109,10 +112,25 @@ public sealed class SystemFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         Api.Dispose();
-        foreach (var service in _services) await service.DisposeAsync();
-        if (_redisForwarder is not null) await _redisForwarder.DisposeAsync();
-        if (_redis is not null) await _redis.DisposeAsync();
-        if (_postgres is not null) await _postgres.DisposeAsync();
+        foreach (var service in _services)
+        {
+            await service.DisposeAsync();
+        }
+
+        if (_redisForwarder is not null)
+        {
+            await _redisForwarder.DisposeAsync();
+        }
+
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
     }
 
     /// <summary>
@@ -122,14 +140,20 @@ public sealed class SystemFixture : IAsyncLifetime
     /// </summary>
     public async Task RecoverAsync()
     {
-        foreach (var service in _services.Where(s => s.HasExited)) service.Restart();
+        foreach (var service in _services.Where(s => s.HasExited))
+        {
+            service.Restart();
+        }
+
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
         foreach (var service in _services)
         {
             var left = RecoveryTimeout - deadline.Elapsed;
             if (!await service.WaitReadyAsync(probe, left > TimeSpan.Zero ? left : TimeSpan.Zero))
+            {
                 throw new TimeoutException($"{service.Name} is not ready ({service.ReadyPath}) {deadline.Elapsed.TotalSeconds:0} s after a fault test:{Environment.NewLine}{Diagnostics()}");
+            }
         }
     }
 
@@ -151,10 +175,17 @@ public sealed class SystemFixture : IAsyncLifetime
         {
             try
             {
-                if (await RedisAsync("PING") == "PONG") return (killed, down.Elapsed);
+                if (await RedisAsync("PING") == "PONG")
+                {
+                    return (killed, down.Elapsed);
+                }
             }
             catch (InvalidOperationException) { }   // redis-cli could not connect yet
-            if (down.Elapsed > RecoveryTimeout) throw new TimeoutException($"Redis did not answer PING within {RecoveryTimeout.TotalSeconds} s of its restart.");
+            if (down.Elapsed > RecoveryTimeout)
+            {
+                throw new TimeoutException($"Redis did not answer PING within {RecoveryTimeout.TotalSeconds} s of its restart.");
+            }
+
             await Task.Delay(50);
         }
     }
@@ -176,7 +207,9 @@ public sealed class SystemFixture : IAsyncLifetime
     {
         var folder = Path.Combine(RepositoryRoot, "services", "frontend");
         if (!File.Exists(Path.Combine(folder, "dist", "index.html")))
+        {
             throw new InvalidOperationException($"The frontend is not built ({folder}/dist): run ./build.sh Compile --all, or npm ci && npm run build there.");
+        }
         // Static files, and /api forwarded to the gateway with the key: ready once it answers /healthz.
         return ServiceProcess.Start("frontend", "node", ["server.mjs"], port, new Dictionary<string, string>
         {
@@ -192,13 +225,19 @@ public sealed class SystemFixture : IAsyncLifetime
         var info = new ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(ServiceDll(service));
         info.ArgumentList.Add(command);
-        foreach (var (key, value) in environment) info.Environment[key] = value;
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         if (process.ExitCode != 0)
+        {
             throw new InvalidOperationException($"{service} {command} exited with {process.ExitCode}:{Environment.NewLine}{await output}{await error}");
+        }
     }
 
     private static string ServiceDll(string service)
@@ -214,7 +253,10 @@ public sealed class SystemFixture : IAsyncLifetime
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentSystem.sln"))) return dir.FullName;
+            if (File.Exists(Path.Combine(dir.FullName, "AgentSystem.sln")))
+            {
+                return dir.FullName;
+            }
         }
         throw new InvalidOperationException("AgentSystem.sln not found above the test assembly.");
     }

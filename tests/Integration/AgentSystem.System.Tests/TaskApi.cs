@@ -30,7 +30,11 @@ public static class TaskApi
         do
         {
             task = await GetAsync(api, id);
-            if (task.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled") return task;
+            if (task.GetProperty("status").GetString() is "succeeded" or "failed" or "cancelled")
+            {
+                return task;
+            }
+
             await Task.Delay(100);
         }
         while (DateTime.UtcNow < deadline);

@@ -51,7 +51,10 @@ public sealed class WorkerFailoverTests(SystemFixture system)
             foreach (var worker in system.Workers.Where(w => !w.HasExited))
             {
                 var metrics = JsonDocument.Parse(await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"))).RootElement;
-                if (metrics.TryGetProperty("inFlight", out var inFlight) && inFlight.GetInt64() > 0) return worker;
+                if (metrics.TryGetProperty("inFlight", out var inFlight) && inFlight.GetInt64() > 0)
+                {
+                    return worker;
+                }
             }
             await Task.Delay(50);
         }

@@ -7,11 +7,11 @@ internal sealed class HelperProcess : IDisposable
 {
     private static readonly TimeSpan LineTimeout = TimeSpan.FromSeconds(90);
 
-    private readonly Process process;
+    private readonly Process _process;
 
-    private HelperProcess(Process process) => this.process = process;
+    private HelperProcess(Process process) => this._process = process;
 
-    public int Id => process.Id;
+    public int Id => _process.Id;
 
     public static HelperProcess Start(string mode)
     {
@@ -31,7 +31,7 @@ internal sealed class HelperProcess : IDisposable
     public async Task<string[]> ReadLineAsync(string prefix)
     {
         using var timeout = new CancellationTokenSource(LineTimeout);
-        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        while (await _process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
             if (line.StartsWith(prefix + " ", StringComparison.Ordinal))
             {
@@ -39,30 +39,30 @@ internal sealed class HelperProcess : IDisposable
             }
         }
 
-        throw new InvalidOperationException($"The helper process ended without printing '{prefix} ...' (exit code {(process.HasExited ? process.ExitCode : -1)}).");
+        throw new InvalidOperationException($"The helper process ended without printing '{prefix} ...' (exit code {(_process.HasExited ? _process.ExitCode : -1)}).");
     }
 
     /// <summary>SIGKILL, as an out-of-memory kill or a cancelled CI job would do: no exit handler runs.</summary>
     public async Task KillAsync()
     {
-        process.Kill(entireProcessTree: true);
+        _process.Kill(entireProcessTree: true);
         await WaitForExitAsync();
     }
 
     private async Task WaitForExitAsync()
     {
         using var timeout = new CancellationTokenSource(LineTimeout);
-        await process.WaitForExitAsync(timeout.Token);
+        await _process.WaitForExitAsync(timeout.Token);
     }
 
     public void Dispose()
     {
-        if (!process.HasExited)
+        if (!_process.HasExited)
         {
-            process.Kill(entireProcessTree: true);
+            _process.Kill(entireProcessTree: true);
         }
 
-        process.Dispose();
+        _process.Dispose();
     }
 
     private static string DotnetHost()

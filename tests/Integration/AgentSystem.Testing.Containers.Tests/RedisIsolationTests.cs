@@ -57,13 +57,13 @@ public sealed class RedisIsolationTests(ITestOutputHelper output)
 /// <summary>One of two classes that run in parallel with the same key names: each sees only its own.</summary>
 public sealed class RedisClassOneTests(RedisFixture fixture) : IClassFixture<RedisFixture>
 {
-    private readonly string prefix = RedisFixture.NewKeyPrefix(nameof(RedisClassOneTests));
+    private readonly string _prefix = RedisFixture.NewKeyPrefix(nameof(RedisClassOneTests));
 
     [Fact]
     public async Task Sees_only_its_own_keys()
     {
         await fixture.ExecuteAsync("SET", "name", "one");
-        await fixture.ExecuteAsync("SET", prefix + "k", "v");
+        await fixture.ExecuteAsync("SET", _prefix + "k", "v");
 
         Assert.Equal("one", await fixture.ExecuteAsync("GET", "name"));
         Assert.Equal("2", await fixture.ExecuteAsync("DBSIZE"));

@@ -11,26 +11,26 @@ namespace AgentSystem.Testing.Containers;
 /// </summary>
 public sealed class TcpForwarder : IAsyncDisposable
 {
-    private readonly TcpListener listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource stopping = new();
-    private readonly ConcurrentDictionary<TcpClient, TcpClient> pairs = new();
-    private readonly Task accepting;
-    private volatile int targetPort;
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<TcpClient, TcpClient> _pairs = new();
+    private readonly Task _accepting;
+    private volatile int _targetPort;
 
     public TcpForwarder(int targetPort)
     {
-        this.targetPort = targetPort;
-        listener.Start();
-        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        accepting = AcceptAsync();
+        this._targetPort = targetPort;
+        _listener.Start();
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _accepting = AcceptAsync();
     }
 
     public int Port { get; }
 
     public void Retarget(int port)
     {
-        targetPort = port;
-        foreach (var (client, server) in pairs)
+        _targetPort = port;
+        foreach (var (client, server) in _pairs)
         {
             client.Dispose();
             server.Dispose();
@@ -39,28 +39,28 @@ public sealed class TcpForwarder : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await stopping.CancelAsync();
-        listener.Stop();
+        await _stopping.CancelAsync();
+        _listener.Stop();
         Retarget(0);
         try
         {
-            await accepting;
+            await _accepting;
         }
         catch (OperationCanceledException)
         {
         }
 
-        stopping.Dispose();
+        _stopping.Dispose();
     }
 
     private async Task AcceptAsync()
     {
-        while (!stopping.IsCancellationRequested)
+        while (!_stopping.IsCancellationRequested)
         {
             TcpClient client;
             try
             {
-                client = await listener.AcceptTcpClientAsync(stopping.Token);
+                client = await _listener.AcceptTcpClientAsync(_stopping.Token);
             }
             catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
             {
@@ -76,7 +76,7 @@ public sealed class TcpForwarder : IAsyncDisposable
         var server = new TcpClient();
         try
         {
-            await server.ConnectAsync(IPAddress.Loopback, targetPort, stopping.Token);
+            await server.ConnectAsync(IPAddress.Loopback, _targetPort, _stopping.Token);
         }
         catch (Exception exception) when (exception is SocketException or OperationCanceledException or ArgumentOutOfRangeException)
         {
@@ -85,11 +85,11 @@ public sealed class TcpForwarder : IAsyncDisposable
             return;
         }
 
-        pairs[client] = server;
+        _pairs[client] = server;
         try
         {
-            var up = client.GetStream().CopyToAsync(server.GetStream(), stopping.Token);
-            var down = server.GetStream().CopyToAsync(client.GetStream(), stopping.Token);
+            var up = client.GetStream().CopyToAsync(server.GetStream(), _stopping.Token);
+            var down = server.GetStream().CopyToAsync(client.GetStream(), _stopping.Token);
             await Task.WhenAny(up, down);
         }
         catch (Exception exception) when (exception is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
@@ -97,7 +97,7 @@ public sealed class TcpForwarder : IAsyncDisposable
         }
         finally
         {
-            pairs.TryRemove(client, out _);
+            _pairs.TryRemove(client, out _);
             client.Dispose();
             server.Dispose();
         }

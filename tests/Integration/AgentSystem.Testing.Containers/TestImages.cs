@@ -14,23 +14,23 @@ public sealed record TestImage(string Name, string Reference, bool IsLocal, stri
 public static class TestImages
 {
     private static readonly IReadOnlyList<InfrastructureEntry> Catalog = ReadCatalog();
-    private static Dictionary<string, TestImage> resolved = [];
+    private static Dictionary<string, TestImage> _resolved = [];
 
     public static string Postgres => Get("postgres").Reference;
 
     public static string Redis => Get("redis").Reference;
 
     /// <summary>The resource reaper: Ryuk where the registry serves it, else ours (build/images/reaper); null if neither is here.</summary>
-    public static TestImage? Reaper => resolved.GetValueOrDefault("reaper") is { Source: not "default" } reaper ? reaper : null;
+    public static TestImage? Reaper => _resolved.GetValueOrDefault("reaper") is { Source: not "default" } reaper ? reaper : null;
 
     internal static IEnumerable<string> Candidates => Catalog.SelectMany(entry => new[] { entry.Image, entry.LocalImage }).OfType<string>();
 
     public static TestImage Get(string name) =>
-        resolved.GetValueOrDefault(name) ?? throw new InvalidOperationException(
+        _resolved.GetValueOrDefault(name) ?? throw new InvalidOperationException(
             $"services/catalog.json has no infrastructure entry named '{name}' (it has {string.Join(", ", Catalog.Select(e => e.Name))}).");
 
     internal static void Resolve(TestcontainersSetup.EngineFacts? engine) =>
-        resolved = Catalog.ToDictionary(entry => entry.Name, entry => Choose(entry, Environment.GetEnvironmentVariable, engine?.PresentImages ?? []));
+        _resolved = Catalog.ToDictionary(entry => entry.Name, entry => Choose(entry, Environment.GetEnvironmentVariable, engine?.PresentImages ?? []));
 
     internal static TestImage Choose(InfrastructureEntry entry, Func<string, string?> environment, IReadOnlySet<string> present)
     {

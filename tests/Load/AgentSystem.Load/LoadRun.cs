@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using AgentSystem.Contracts;
-using AgentSystem.Load.UnderTest;
 using AgentSystem.Load.Harness;
 using AgentSystem.Load.References;
 using AgentSystem.Load.Reports;
 using AgentSystem.Load.Scenarios;
+using AgentSystem.Load.UnderTest;
 using AgentSystem.Queue;
 
 namespace AgentSystem.Load;

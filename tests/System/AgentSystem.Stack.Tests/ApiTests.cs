@@ -59,7 +59,11 @@ public sealed class ApiTests(Stack stack)
 
         Assert.Equal(expected, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        if (field is not null) Assert.Contains($"\"{field}\"", text, StringComparison.Ordinal);
+        if (field is not null)
+        {
+            Assert.Contains($"\"{field}\"", text, StringComparison.Ordinal);
+        }
+
         Assert.Equal(before, await CountTasksAsync());
     }
 
@@ -69,7 +73,11 @@ public sealed class ApiTests(Stack stack)
     public async Task Without_the_key_the_gateway_answers_401(string? key)
     {
         using var anonymous = new HttpClient { BaseAddress = stack.Gateway };
-        if (key is not null) anonymous.DefaultRequestHeaders.Add("X-Api-Key", key);
+        if (key is not null)
+        {
+            anonymous.DefaultRequestHeaders.Add("X-Api-Key", key);
+        }
+
         using var response = await anonymous.GetAsync(new Uri("/api/tasks", UriKind.Relative));
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }

@@ -16,14 +16,21 @@ public sealed class BrowserTests(Stack stack) : IAsyncLifetime
     {
         var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
         if (!File.Exists(chromium))
+        {
             throw new InvalidOperationException($"No Chromium at {chromium}: run ./build.sh Chromium (root on Debian) or set CHROMIUM_PATH.");
+        }
+
         _playwright = await Playwright.CreateAsync();
         _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArguments });
     }
 
     public async Task DisposeAsync()
     {
-        if (_browser is not null) await _browser.DisposeAsync();
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+
         _playwright?.Dispose();
     }
 
@@ -32,7 +39,7 @@ public sealed class BrowserTests(Stack stack) : IAsyncLifetime
     {
         var page = await _browser!.NewPageAsync();
         var keys = new List<string>();
-        page.Request += (_, request) => { if (request.Headers.TryGetValue("x-api-key", out var key)) keys.Add(key); };
+        page.Request += (_, request) => { if (request.Headers.TryGetValue("x-api-key", out var key)) { keys.Add(key); } };
         await page.GotoAsync(new Uri(stack.Frontend, "/new").ToString());
         await page.GetByTestId("mode-goal").CheckAsync();
         await page.GetByTestId("goal-input").FillAsync("Count the words in this browser test");
@@ -73,7 +80,10 @@ public sealed class BrowserTests(Stack stack) : IAsyncLifetime
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentSystem.sln"))) return dir.FullName;
+            if (File.Exists(Path.Combine(dir.FullName, "AgentSystem.sln")))
+            {
+                return dir.FullName;
+            }
         }
         return Directory.GetCurrentDirectory();
     }

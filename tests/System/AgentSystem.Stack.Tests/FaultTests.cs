@@ -82,7 +82,10 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
             foreach (var worker in stack.Containers("worker").Where(w => w.RunState == "running"))
             {
                 var metrics = JsonDocument.Parse(stack.Docker("exec", worker.Id, "/usr/local/bin/wget", "-q", "-O", "-", "http://127.0.0.1:8081/metrics")).RootElement;
-                if (metrics.TryGetProperty("inFlight", out var inFlight) && inFlight.GetInt64() > 0) return worker;
+                if (metrics.TryGetProperty("inFlight", out var inFlight) && inFlight.GetInt64() > 0)
+                {
+                    return worker;
+                }
             }
             await Task.Delay(100);
         }
@@ -95,7 +98,11 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
         var deadline = Stopwatch.StartNew();
         while (!await condition())
         {
-            if (deadline.Elapsed > timeout) Assert.Fail($"not {what} within {timeout.TotalSeconds} s");
+            if (deadline.Elapsed > timeout)
+            {
+                Assert.Fail($"not {what} within {timeout.TotalSeconds} s");
+            }
+
             await Task.Delay(100);
         }
     }

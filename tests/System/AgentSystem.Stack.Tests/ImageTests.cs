@@ -48,6 +48,8 @@ public sealed class ImageTests(Stack stack, ITestOutputHelper output)
         Assert.Contains("/healthz", string.Join(' ', config.GetProperty("Healthcheck").GetProperty("Test").EnumerateArray().Select(t => t.GetString())), StringComparison.Ordinal);
         var labels = config.GetProperty("Labels");
         foreach (var label in new[] { "org.opencontainers.image.revision", "org.opencontainers.image.created", "org.opencontainers.image.title" })
+        {
             Assert.False(string.IsNullOrEmpty(labels.TryGetProperty(label, out var value) ? value.GetString() : null), $"{image} has no {label}");
+        }
     }
 }

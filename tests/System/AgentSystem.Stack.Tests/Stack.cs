@@ -43,7 +43,11 @@ public sealed class Stack : IDisposable
         var filter = service is null ? [] : new[] { "--filter", $"label=com.docker.compose.service={service}" };
         var ids = Docker(["ps", "--all", "--quiet", "--filter", $"label=com.docker.compose.project={Project}", .. filter])
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (ids.Length == 0) return [];
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+
         using var document = JsonDocument.Parse(Docker(["inspect", .. ids]));
         return document.RootElement.EnumerateArray().Select(c => new StackContainer(
             c.GetProperty("Id").GetString()!,
@@ -56,13 +60,24 @@ public sealed class Stack : IDisposable
     public string Docker(params string[] arguments)
     {
         var info = new ProcessStartInfo(_docker) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2))) process.Kill(entireProcessTree: true);
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
         if (process.ExitCode != 0)
+        {
             throw new InvalidOperationException($"docker {string.Join(' ', arguments)} exited with {process.ExitCode}: {error.Result.Trim()}");
+        }
+
         return output.Result;
     }
 
@@ -75,13 +90,24 @@ public sealed class Stack : IDisposable
             var waiting = Containers().Where(c =>
             {
                 var state = c.Inspect.GetProperty("State");
-                if (c.RunState == "exited") return state.GetProperty("ExitCode").GetInt32() != 0;
+                if (c.RunState == "exited")
+                {
+                    return state.GetProperty("ExitCode").GetInt32() != 0;
+                }
+
                 return c.RunState != "running" ||
                        state.TryGetProperty("Health", out var health) && health.ValueKind == JsonValueKind.Object && health.GetProperty("Status").GetString() != "healthy";
             }).ToList();
-            if (waiting.Count == 0) return;
+            if (waiting.Count == 0)
+            {
+                return;
+            }
+
             if (deadline.Elapsed > timeout)
+            {
                 Assert.Fail($"not healthy within {timeout.TotalSeconds} s: {string.Join(", ", waiting.Select(c => $"{c.Name} {c.RunState}"))}");
+            }
+
             await Task.Delay(500);
         }
     }
@@ -90,7 +116,11 @@ public sealed class Stack : IDisposable
     public string RecentLogs(string service, int lines = 40) => string.Join(Environment.NewLine, Containers(service).Select(c =>
     {
         var info = new ProcessStartInfo(_docker) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "logs", "--tail", lines.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Id }) info.ArgumentList.Add(argument);
+        foreach (var argument in new[] { "logs", "--tail", lines.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Id })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEnd();

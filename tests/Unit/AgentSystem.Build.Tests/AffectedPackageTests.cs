@@ -178,7 +178,11 @@ public sealed class AffectedPackageTests : IDisposable
     {
         const string Pinning = "<PropertyGroup><CentralPackageTransitivePinningEnabled>true</CentralPackageTransitivePinningEnabled></PropertyGroup>";
         string WithPinning(string packages) => setIn == "Directory.Packages.props" ? packages.Replace("<Project>", "<Project>" + Pinning, StringComparison.Ordinal) : packages;
-        if (setIn == "Directory.Build.props") _repo.Write(setIn, $"<Project>{Pinning}</Project>");
+        if (setIn == "Directory.Build.props")
+        {
+            _repo.Write(setIn, $"<Project>{Pinning}</Project>");
+        }
+
         _repo.Write("Directory.Packages.props", WithPinning(Packages(("Npgsql", "10.0.0"), ("Polly", "8.9.1"))));
         _repo.Commit("pinning");
         _repo.Write("Directory.Packages.props", WithPinning(Packages(("Npgsql", "10.0.1"), ("Polly", "8.9.1"))));

@@ -105,8 +105,15 @@ public sealed class AffectedTests : IDisposable
     [InlineData("services/catalog.json")]
     public void A_global_input_selects_everything(string file)
     {
-        if (File.Exists(Path.Combine(_repo.Root, file))) _repo.Append(file, " ");
-        else _repo.Write(file, "{}");
+        if (File.Exists(Path.Combine(_repo.Root, file)))
+        {
+            _repo.Append(file, " ");
+        }
+        else
+        {
+            _repo.Write(file, "{}");
+        }
+
         var result = Detect();
         Assert.Equal(["frontend", "gateway", "orchestrator", "worker"], Names(result));
         Assert.StartsWith($"{file}: global input", Reason(result, "gateway"), StringComparison.Ordinal);

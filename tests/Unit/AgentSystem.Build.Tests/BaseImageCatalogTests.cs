@@ -11,7 +11,11 @@ public class BaseImageCatalogTests
     private static string FindRoot()
     {
         var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AgentSystem.sln"))) root = Path.GetDirectoryName(root)!;
+        while (!File.Exists(Path.Combine(root, "AgentSystem.sln")))
+        {
+            root = Path.GetDirectoryName(root)!;
+        }
+
         return root;
     }
 

@@ -30,11 +30,19 @@ public sealed class BootstrapRepo : IDisposable
     {
         var source = SourceRoot();
         Real = Directory.CreateTempSubdirectory("bootstrap-").FullName;
-        foreach (var file in Copied) Copy(Path.Combine(source, file), Path.Combine(Real, file));
+        foreach (var file in Copied)
+        {
+            Copy(Path.Combine(source, file), Path.Combine(Real, file));
+        }
+
         foreach (var file in Directory.EnumerateFiles(Path.Combine(source, "build"), "*", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(source, file);
-            if (relative.Split(Path.DirectorySeparatorChar).Any(p => p is "bin" or "obj")) continue;
+            if (relative.Split(Path.DirectorySeparatorChar).Any(p => p is "bin" or "obj"))
+            {
+                continue;
+            }
+
             Copy(file, Path.Combine(Real, relative));
         }
         // A solution without the build project: Compile then fails the way a user's forgotten `dotnet sln add` does.
@@ -53,7 +61,10 @@ public sealed class BootstrapRepo : IDisposable
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
-            if (Directory.Exists(Path.Combine(dir.FullName, ".nuke")) && File.Exists(Path.Combine(dir.FullName, "build.ps1"))) return dir.FullName;
+            if (Directory.Exists(Path.Combine(dir.FullName, ".nuke")) && File.Exists(Path.Combine(dir.FullName, "build.ps1")))
+            {
+                return dir.FullName;
+            }
         }
         throw new InvalidOperationException($"No repository root (a folder with .nuke and build.ps1) above {AppContext.BaseDirectory}.");
     }
@@ -67,7 +78,10 @@ public sealed class BootstrapRepo : IDisposable
     private void Git(params string[] arguments)
     {
         var result = ProcessRunner.Capture("git", arguments, Real);
-        if (result.ExitCode != 0) throw new InvalidOperationException($"git {string.Join(' ', arguments)}: {result.Error}");
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"git {string.Join(' ', arguments)}: {result.Error}");
+        }
     }
 
     /// <summary>Runs a program in the copy (through the link), with a bound on how long it may take.</summary>

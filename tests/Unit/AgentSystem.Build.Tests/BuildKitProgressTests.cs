@@ -28,8 +28,11 @@ public class BuildKitProgressTests
     public void Each_dockerfile_step_is_reported_once_as_it_finishes_with_its_time_or_cached()
     {
         var finished = new List<string>();
-        var progress = new BuildKitProgress(step => { if (step.IsDockerfileStep) finished.Add($"{step.DisplayName}|{(step.Cached ? "cached" : step.Duration?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))}|{step.Error}"); });
-        foreach (var line in FailedBuild.Split('\n')) progress.Read(line);
+        var progress = new BuildKitProgress(step => { if (step.IsDockerfileStep) { finished.Add($"{step.DisplayName}|{(step.Cached ? "cached" : step.Duration?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture))}|{step.Error}"); } });
+        foreach (var line in FailedBuild.Split('\n'))
+        {
+            progress.Read(line);
+        }
 
         Assert.Equal([
             "[build 2/10] WORKDIR /src|cached|",
@@ -42,7 +45,10 @@ public class BuildKitProgressTests
     public void A_failure_names_the_failing_step_and_keeps_its_output()
     {
         var progress = new BuildKitProgress(_ => { });
-        foreach (var line in FailedBuild.Split('\n')) progress.Read(line);
+        foreach (var line in FailedBuild.Split('\n'))
+        {
+            progress.Read(line);
+        }
 
         var failed = Assert.IsType<BuildStep>(progress.Failed);
         Assert.Equal("[build 10/10] RUN dotnet publish services/gateway/AgentSystem.Gateway.csproj", failed.DisplayName);
@@ -54,7 +60,11 @@ public class BuildKitProgressTests
     public void The_step_that_has_started_and_not_finished_is_the_running_one()
     {
         var progress = new BuildKitProgress(_ => { });
-        foreach (var line in FailedBuild.Split('\n').Take(10)) progress.Read(line);
+        foreach (var line in FailedBuild.Split('\n').Take(10))
+        {
+            progress.Read(line);
+        }
+
         Assert.Equal("[build 10/10] RUN dotnet publish services/gateway/AgentSystem.Gateway.csproj", progress.Running?.DisplayName);
     }
 }

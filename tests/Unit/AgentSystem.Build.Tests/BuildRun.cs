@@ -15,7 +15,11 @@ internal sealed class BuildRun<T> where T : BuildBase, new()
     {
         var root = Directory.CreateTempSubdirectory("build-engine-").FullName;
         Directory.CreateDirectory(Path.Combine(root, ".nuke"));
-        if (parametersJson is not null) File.WriteAllText(Path.Combine(root, BuildPaths.ParametersFileName), parametersJson);
+        if (parametersJson is not null)
+        {
+            File.WriteAllText(Path.Combine(root, BuildPaths.ParametersFileName), parametersJson);
+        }
+
         var writer = new StringWriter();
         Log.Out = writer;
         // As on a developer's machine, whatever CI variables the test run itself has.

@@ -8,7 +8,11 @@ public class CiWorkflowTests
     private static string RepositoryRoot()
     {
         var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AgentSystem.sln"))) root = Path.GetDirectoryName(root)!;
+        while (!File.Exists(Path.Combine(root, "AgentSystem.sln")))
+        {
+            root = Path.GetDirectoryName(root)!;
+        }
+
         return root;
     }
 

@@ -188,7 +188,7 @@ public sealed class ClusterDeployTests(RenderedKindOverlay overlay) : IClassFixt
         var tool = Tool("kind");
         _api.Ready = key => !key.StartsWith("Deployment/", StringComparison.Ordinal);
         using var ctrlC = new CancellationTokenSource();
-        _api.OnRequest = request => { if (request.StartsWith("GET /apis/apps/v1/namespaces/agentsystem/deployments", StringComparison.Ordinal)) ctrlC.Cancel(); };
+        _api.OnRequest = request => { if (request.StartsWith("GET /apis/apps/v1/namespaces/agentsystem/deployments", StringComparison.Ordinal)) { ctrlC.Cancel(); } };
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Deploy(tool, cancellationToken: ctrlC.Token));
 

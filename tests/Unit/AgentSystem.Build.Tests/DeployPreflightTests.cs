@@ -18,7 +18,11 @@ public sealed class DeployPreflightTests : IDisposable
 
     public void Dispose()
     {
-        foreach (var tools in _tools) tools.Dispose();
+        foreach (var tools in _tools)
+        {
+            tools.Dispose();
+        }
+
         _copy.Dispose();
     }
 

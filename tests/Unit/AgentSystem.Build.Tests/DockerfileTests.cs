@@ -32,7 +32,9 @@ public partial class DockerfileTests
             Assert.Equal(image.Official, official);
         }
         foreach (Match from in FromLine().Matches(text))
+        {
             Assert.Matches(@"^\$\{[A-Z_]+_IMAGE\}$", from.Groups["image"].Value);
+        }
     }
 
     [Theory]
@@ -55,13 +57,23 @@ public partial class DockerfileTests
     public void A_dotnet_image_copies_its_projects_and_no_others(string name)
     {
         var (service, text) = Dockerfile(name);
-        if (service.Kind != ServiceKind.Dotnet) return;
+        if (service.Kind != ServiceKind.Dotnet)
+        {
+            return;
+        }
+
         var graph = RepositoryFiles.Graph;
         var closure = new HashSet<string>(StringComparer.Ordinal);
         var pending = new Stack<string>([service.Project]);
         while (pending.TryPop(out var project))
         {
-            if (closure.Add(project)) foreach (var reference in graph.Find(project)!.References) pending.Push(reference);
+            if (closure.Add(project))
+            {
+                foreach (var reference in graph.Find(project)!.References)
+                {
+                    pending.Push(reference);
+                }
+            }
         }
 
         var copies = DockerfileCopies.Sources(text);

@@ -8,7 +8,7 @@ namespace AgentSystem.Build.Tests;
 internal sealed class FakeClusterTools : IDisposable
 {
     public string Folder { get; } = Directory.CreateTempSubdirectory("fake-tools-").FullName;
-    string RecordFile => Path.Combine(Folder, "record.txt");
+    private string RecordFile => Path.Combine(Folder, "record.txt");
 
     /// <summary>The tool writes a kubeconfig without the context of the cluster it created.</summary>
     public bool OmitOwnContext { get; init; }
@@ -28,9 +28,9 @@ internal sealed class FakeClusterTools : IDisposable
         Tools = tools.Length > 0 ? tools : ["kind", "minikube", "docker"];
     }
 
-    string Server { get; }
-    string OtherServer { get; }
-    string[] Tools { get; }
+    private string Server { get; }
+    private string OtherServer { get; }
+    private string[] Tools { get; }
 
     /// <summary>Writes the scripts (after the init properties are set).</summary>
     public FakeClusterTools Install()
@@ -39,7 +39,10 @@ internal sealed class FakeClusterTools : IDisposable
         {
             var path = Path.Combine(Folder, tool);
             File.WriteAllText(path, Script(tool));
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
         }
         return this;
     }
@@ -47,7 +50,7 @@ internal sealed class FakeClusterTools : IDisposable
     /// <summary>Each command line a fake ran, in order.</summary>
     public List<string> Recorded => File.Exists(RecordFile) ? File.ReadAllLines(RecordFile).ToList() : [];
 
-    string Script(string tool) => tool switch
+    private string Script(string tool) => tool switch
     {
         "kind" => $$"""
             #!/bin/sh
@@ -81,7 +84,7 @@ internal sealed class FakeClusterTools : IDisposable
     };
 
     /// <summary>write_kubeconfig CONTEXT: a shell function writing the created cluster's kubeconfig to $kubeconfig.</summary>
-    string KubeconfigFunction => $$"""
+    private string KubeconfigFunction => $$"""
         write_kubeconfig() {
         cat > "$kubeconfig" <<EOF
         apiVersion: v1

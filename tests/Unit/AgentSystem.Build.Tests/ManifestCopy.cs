@@ -19,7 +19,11 @@ internal sealed class ManifestCopy : IDisposable
     public static string RepositoryRoot()
     {
         var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AgentSystem.sln"))) root = Path.GetDirectoryName(root)!;
+        while (!File.Exists(Path.Combine(root, "AgentSystem.sln")))
+        {
+            root = Path.GetDirectoryName(root)!;
+        }
+
         return root;
     }
 
@@ -37,7 +41,7 @@ internal sealed class ManifestCopy : IDisposable
     public List<OverlayReport> Validate(string kubectl = "kubectl") =>
         ManifestValidator.Validate(Root, ServiceCatalog.Load(Root, []), new Kustomize(Root, kubectl));
 
-    static void CopyDirectory(string from, string to)
+    private static void CopyDirectory(string from, string to)
     {
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
         {

@@ -18,7 +18,11 @@ internal static class RepositoryFiles
     private static string FindRoot()
     {
         var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AgentSystem.sln"))) root = Path.GetDirectoryName(root)!;
+        while (!File.Exists(Path.Combine(root, "AgentSystem.sln")))
+        {
+            root = Path.GetDirectoryName(root)!;
+        }
+
         return root;
     }
 }

@@ -31,31 +31,38 @@ internal sealed class SampleBuild : BuildBase
     [Parameter("Key needed to publish")]
     public string? ApiKey;
 
-    Target Clean => _ => _.Description("Cleans").Before(Restore).Executes(() => Ran.Add(nameof(Clean)));
-    Target Restore => _ => _.Executes(() => Ran.Add(nameof(Restore)));
+    private Target Clean => _ => _.Description("Cleans").Before(Restore).Executes(() => Ran.Add(nameof(Clean)));
+    private Target Restore => _ => _.Executes(() => Ran.Add(nameof(Restore)));
 
-    Target Compile => _ => _
+    private Target Compile => _ => _
         .DependsOn(Restore)
         .Touches(() => ["gateway", "worker"])
         .Executes(async ct =>
         {
             Ran.Add(nameof(Compile));
-            if (CompileBody is not null) await CompileBody(ct);
-            if (FailCompile) throw new TargetFailedException("compile broke");
+            if (CompileBody is not null)
+            {
+                await CompileBody(ct);
+            }
+
+            if (FailCompile)
+            {
+                throw new TargetFailedException("compile broke");
+            }
         });
 
-    Target Test => _ => _.DependsOn(Compile).Executes(() => Ran.Add(nameof(Test)));
-    Target Lint => _ => _.DependsOn(Restore).ProceedAfterFailure().Executes(() => Ran.Add(nameof(Lint)));
-    Target Pack => _ => _.DependsOn(Compile).After(Test).Executes(() => Ran.Add(nameof(Pack)));
-    Target Publish => _ => _.DependsOn(Pack).Requires(() => ApiKey).Executes(() => Ran.Add(nameof(Publish)));
-    Target Notify => _ => _.TriggeredBy(Publish).Executes(() => { Ran.Add(nameof(Notify)); _closing = "3 passed, 0 failed"; });
-    Target Docs => _ => _.DependsOn(Restore).OnlyWhenStatic(() => Count > 5, "only for big counts").Executes(() => Ran.Add(nameof(Docs)));
-    Target Slow => _ => _.OnlyWhenDynamic(() => Count > 1, "count above one").Executes(() => Ran.Add(nameof(Slow)));
+    private Target Test => _ => _.DependsOn(Compile).Executes(() => Ran.Add(nameof(Test)));
+    private Target Lint => _ => _.DependsOn(Restore).ProceedAfterFailure().Executes(() => Ran.Add(nameof(Lint)));
+    private Target Pack => _ => _.DependsOn(Compile).After(Test).Executes(() => Ran.Add(nameof(Pack)));
+    private Target Publish => _ => _.DependsOn(Pack).Requires(() => ApiKey).Executes(() => Ran.Add(nameof(Publish)));
+    private Target Notify => _ => _.TriggeredBy(Publish).Executes(() => { Ran.Add(nameof(Notify)); _closing = "3 passed, 0 failed"; });
+    private Target Docs => _ => _.DependsOn(Restore).OnlyWhenStatic(() => Count > 5, "only for big counts").Executes(() => Ran.Add(nameof(Docs)));
+    private Target Slow => _ => _.OnlyWhenDynamic(() => Count > 1, "count above one").Executes(() => Ran.Add(nameof(Slow)));
 }
 
 /// <summary>Two targets that wait on each other.</summary>
 internal sealed class CyclicBuild : BuildBase
 {
-    Target A => _ => _.DependsOn(B).Executes(() => { });
-    Target B => _ => _.DependsOn(A).Executes(() => { });
+    private Target A => _ => _.DependsOn(B).Executes(() => { });
+    private Target B => _ => _.DependsOn(A).Executes(() => { });
 }

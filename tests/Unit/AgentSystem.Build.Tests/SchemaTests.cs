@@ -8,7 +8,11 @@ public class SchemaTests
     public void The_committed_build_schema_matches_the_build()
     {
         var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AgentSystem.sln"))) root = Path.GetDirectoryName(root)!;
+        while (!File.Exists(Path.Combine(root, "AgentSystem.sln")))
+        {
+            root = Path.GetDirectoryName(root)!;
+        }
+
         var expected = BuildSchema.Generate(ParameterSet.Of(typeof(Build)));
 
         var committed = File.ReadAllText(Path.Combine(root, BuildPaths.SchemaFileName));

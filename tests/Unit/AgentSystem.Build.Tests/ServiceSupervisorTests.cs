@@ -180,7 +180,10 @@ public sealed class ServiceSupervisorTests
         for (var i = 0; i < 2000; i++)
         {
             await Task.Delay(5);
-            if (condition()) return;
+            if (condition())
+            {
+                return;
+            }
         }
         Assert.Fail("the supervisor did not get there");
     }
@@ -189,7 +192,11 @@ public sealed class ServiceSupervisorTests
     {
         for (var waited = 0; waited < 10_000; waited += 50)
         {
-            if (condition()) return;
+            if (condition())
+            {
+                return;
+            }
+
             await Task.Delay(50);
         }
         Assert.Fail("the process did not get there within 10 s");
@@ -208,7 +215,10 @@ public sealed class ServiceSupervisorTests
         public void Terminate()
         {
             Terminated = true;
-            if (stopsOnTerminate) Exit(0);
+            if (stopsOnTerminate)
+            {
+                Exit(0);
+            }
         }
 
         public void Kill()

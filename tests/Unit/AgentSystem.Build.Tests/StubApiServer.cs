@@ -18,11 +18,11 @@ namespace AgentSystem.Build.Tests;
 internal sealed class StubApiServer : IAsyncDisposable
 {
     public const string ApiKey = "dev-only-api-key-not-a-secret";
-    const string Namespace = "/namespaces/agentsystem/";
+    private const string Namespace = "/namespaces/agentsystem/";
 
-    readonly WebApplication _app;
-    readonly ConcurrentDictionary<string, JsonObject> _applied = new(StringComparer.Ordinal);
-    readonly ConcurrentDictionary<string, JsonArray> _tasks = new(StringComparer.Ordinal);
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, JsonObject> _applied = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, JsonArray> _tasks = new(StringComparer.Ordinal);
 
     public ConcurrentQueue<string> Requests { get; } = new();
 
@@ -37,7 +37,7 @@ internal sealed class StubApiServer : IAsyncDisposable
 
     public string Url { get; }
 
-    StubApiServer()
+    private StubApiServer()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -54,7 +54,7 @@ internal sealed class StubApiServer : IAsyncDisposable
 
     public List<string> Applied => Requests.Where(r => r.StartsWith("PATCH", StringComparison.Ordinal)).ToList();
 
-    async Task HandleAsync(HttpContext context)
+    private async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value!;
         var line = $"{context.Request.Method} {path}{context.Request.QueryString}";
@@ -67,18 +67,29 @@ internal sealed class StubApiServer : IAsyncDisposable
         await context.Response.WriteAsync(answer.Text);
     }
 
-    (int Status, string Text) Answer(HttpContext context, string path, string body)
+    private (int Status, string Text) Answer(HttpContext context, string path, string body)
     {
-        if (path.Contains("/proxy/", StringComparison.Ordinal)) return Gateway(context, path[(path.IndexOf("/proxy/", StringComparison.Ordinal) + 6)..], body);
+        if (path.Contains("/proxy/", StringComparison.Ordinal))
+        {
+            return Gateway(context, path[(path.IndexOf("/proxy/", StringComparison.Ordinal) + 6)..], body);
+        }
+
         if (context.Request.Method == "PATCH")
         {
-            if (context.Request.ContentType?.StartsWith("application/apply-patch+yaml", StringComparison.Ordinal) != true) return (415, "not an apply patch");
+            if (context.Request.ContentType?.StartsWith("application/apply-patch+yaml", StringComparison.Ordinal) != true)
+            {
+                return (415, "not an apply patch");
+            }
+
             var applied = JsonNode.Parse(body)!.AsObject();
             _applied[$"{applied["kind"]}/{applied["metadata"]!["name"]}"] = applied;
             return (200, body);
         }
         if (path.EndsWith("/log", StringComparison.Ordinal))
+        {
             return (200, $"log of {path.Split('/')[^2]}/{context.Request.Query["container"]}{(context.Request.Query["previous"] == "true" ? " (previous)" : "")}");
+        }
+
         return path.Split('/')[^1] switch
         {
             "deployments" when path.Contains(Namespace, StringComparison.Ordinal) => (200, List("Deployment", Deployment)),
@@ -90,16 +101,16 @@ internal sealed class StubApiServer : IAsyncDisposable
         };
     }
 
-    IEnumerable<(string Key, JsonObject Item)> Workloads(params string[] kinds) =>
+    private IEnumerable<(string Key, JsonObject Item)> Workloads(params string[] kinds) =>
         _applied.Where(a => kinds.Contains(a.Key.Split('/')[0])).OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => (a.Key, a.Value));
 
-    string List(string kind, Func<string, JsonObject, JsonObject> status)
+    private string List(string kind, Func<string, JsonObject, JsonObject> status)
     {
         var items = new JsonArray(Workloads(kind).Select(w => (JsonNode)status(w.Key, (JsonObject)w.Item.DeepClone())).ToArray());
         return new JsonObject { ["kind"] = kind + "List", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["items"] = items }.ToJsonString();
     }
 
-    JsonObject Deployment(string key, JsonObject item)
+    private JsonObject Deployment(string key, JsonObject item)
     {
         item["metadata"]!["generation"] = 1;
         var ready = Ready(key) ? 1 : 0;
@@ -107,20 +118,20 @@ internal sealed class StubApiServer : IAsyncDisposable
         return item;
     }
 
-    JsonObject StatefulSet(string key, JsonObject item)
+    private JsonObject StatefulSet(string key, JsonObject item)
     {
         item["status"] = new JsonObject { ["replicas"] = 1, ["readyReplicas"] = Ready(key) ? 1 : 0 };
         return item;
     }
 
-    JsonObject Job(string key, JsonObject item)
+    private JsonObject Job(string key, JsonObject item)
     {
         item["status"] = Ready(key) ? new JsonObject { ["succeeded"] = 1 } : new JsonObject { ["active"] = 1 };
         return item;
     }
 
     /// <summary>One pod per workload: its containers running, or crash-looping while the workload is not ready.</summary>
-    string Pods()
+    private string Pods()
     {
         var pods = Workloads("Deployment", "StatefulSet", "Job").Select(w =>
         {
@@ -144,7 +155,7 @@ internal sealed class StubApiServer : IAsyncDisposable
         return new JsonObject { ["kind"] = "PodList", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["items"] = new JsonArray(pods) }.ToJsonString();
     }
 
-    string Events()
+    private string Events()
     {
         var events = Workloads("Deployment", "StatefulSet", "Job").Where(w => !Ready(w.Key)).Select(w => (JsonNode)new JsonObject
         {
@@ -158,12 +169,16 @@ internal sealed class StubApiServer : IAsyncDisposable
         return new JsonObject { ["kind"] = "EventList", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["items"] = new JsonArray(events) }.ToJsonString();
     }
 
-    static string PodName(string key) => key.Split('/')[1] + "-0";
+    private static string PodName(string key) => key.Split('/')[1] + "-0";
 
     /// <summary>The gateway's API as the smoke test uses it; a task is running when first read, then done.</summary>
-    (int Status, string Text) Gateway(HttpContext context, string path, string body)
+    private (int Status, string Text) Gateway(HttpContext context, string path, string body)
     {
-        if (context.Request.Headers["X-Api-Key"] != ApiKey) return (401, """{"title":"API key required"}""");
+        if (context.Request.Headers["X-Api-Key"] != ApiKey)
+        {
+            return (401, """{"title":"API key required"}""");
+        }
+
         if (path == "/api/tasks" && context.Request.Method == "POST")
         {
             var id = $"task-{_tasks.Count + 1}";
@@ -183,11 +198,14 @@ internal sealed class StubApiServer : IAsyncDisposable
             return (200, new JsonObject { ["id"] = path.Split('/')[^1], ["status"] = done ? "succeeded" : "running", ["jobs"] = new JsonArray(results) }.ToJsonString());
         }
         if (path == "/api/chat" && context.Request.Method == "POST")
+        {
             return (200, """{"conversationId":"c1","provider":"offline","message":{"role":"assistant","content":"Hello! (offline provider)"}}""");
+        }
+
         return (404, """{"title":"Not Found"}""");
     }
 
-    string Run(string type, string input) => type switch
+    private string Run(string type, string input) => type switch
     {
         "echo" => input,
         "wordcount" => WrongResults ? "0" : input.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length.ToString(CultureInfo.InvariantCulture),

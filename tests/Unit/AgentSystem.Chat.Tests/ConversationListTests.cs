@@ -44,7 +44,10 @@ public sealed class ConversationListTests : IDisposable
     public async Task Pages_hold_pageSize_items_and_the_total()
     {
         List<Guid> started = [];
-        for (var i = 0; i < 3; i++) started.Add(await StartAsync($"question {i}"));
+        for (var i = 0; i < 3; i++)
+        {
+            started.Add(await StartAsync($"question {i}"));
+        }
 
         var second = await ListAsync("?page=2&pageSize=2");
         var beyond = await ListAsync("?page=3&pageSize=2");

@@ -25,13 +25,13 @@ public class PostgresDatabaseFixture : IAsyncLifetime
     // One template per (container, template name): made once, whichever fixture asks first.
     private static readonly ConcurrentDictionary<string, Lazy<Task>> Templates = new(StringComparer.Ordinal);
 
-    private PostgreSqlContainer? server;
-    private string? databaseName;
+    private PostgreSqlContainer? _server;
+    private string? _databaseName;
 
-    public PostgreSqlContainer Server => server ?? throw NotInitialized();
+    public PostgreSqlContainer Server => _server ?? throw NotInitialized();
 
     /// <summary>This class's own database.</summary>
-    public string DatabaseName => databaseName ?? throw NotInitialized();
+    public string DatabaseName => _databaseName ?? throw NotInitialized();
 
     /// <summary>Npgsql connection string to this class's database.</summary>
     public string ConnectionString => ConnectionStringFor(Server, DatabaseName);
@@ -76,13 +76,13 @@ public class PostgresDatabaseFixture : IAsyncLifetime
             }
         }
 
-        server = shared;
-        databaseName = name;
+        _server = shared;
+        _databaseName = name;
     }
 
     public async Task DisposeAsync()
     {
-        if (server is null || databaseName is null)
+        if (_server is null || _databaseName is null)
         {
             return;
         }
@@ -93,8 +93,8 @@ public class PostgresDatabaseFixture : IAsyncLifetime
             NpgsqlConnection.ClearPool(pooled);
         }
 
-        await ExecuteAsync(server, $"DROP DATABASE IF EXISTS {Quote(databaseName)} WITH (FORCE)").ConfigureAwait(false);
-        databaseName = null;
+        await ExecuteAsync(_server, $"DROP DATABASE IF EXISTS {Quote(_databaseName)} WITH (FORCE)").ConfigureAwait(false);
+        _databaseName = null;
     }
 
     /// <summary>

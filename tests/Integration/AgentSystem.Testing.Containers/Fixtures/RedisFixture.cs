@@ -10,14 +10,14 @@ namespace AgentSystem.Testing.Containers.Fixtures;
 /// </summary>
 public class RedisFixture : IAsyncLifetime
 {
-    private static long prefixCounter;
-    private RedisContainer? server;
-    private int? database;
+    private static long _prefixCounter;
+    private RedisContainer? _server;
+    private int? _database;
 
-    public RedisContainer Server => server ?? throw NotInitialized();
+    public RedisContainer Server => _server ?? throw NotInitialized();
 
     /// <summary>This class's database index (0-15).</summary>
-    public int Database => database ?? throw NotInitialized();
+    public int Database => _database ?? throw NotInitialized();
 
     /// <summary>"127.0.0.1:port".</summary>
     public string ConnectionString => Server.GetConnectionString();
@@ -27,21 +27,21 @@ public class RedisFixture : IAsyncLifetime
 
     /// <summary>A key prefix no other test uses ("name:7:1a2b3c4d:"): call it once per test, e.g. in the test class's constructor.</summary>
     public static string NewKeyPrefix(string? testName = null) =>
-        string.Create(CultureInfo.InvariantCulture, $"{testName ?? "test"}:{Interlocked.Increment(ref prefixCounter)}:{Guid.NewGuid().ToString("N")[..8]}:");
+        string.Create(CultureInfo.InvariantCulture, $"{testName ?? "test"}:{Interlocked.Increment(ref _prefixCounter)}:{Guid.NewGuid().ToString("N")[..8]}:");
 
     /// <summary>Runs one command on this class's database with redis-cli (housekeeping; use a real client for the code under test).</summary>
     public Task<string> ExecuteAsync(params string[] arguments) => TestRedis.ExecuteAsync(Server, Database, arguments);
 
     public async Task InitializeAsync()
     {
-        server = await SharedContainers.GetRedisAsync().ConfigureAwait(false);
-        database = await RedisDatabasePool.RentAsync().ConfigureAwait(false);
+        _server = await SharedContainers.GetRedisAsync().ConfigureAwait(false);
+        _database = await RedisDatabasePool.RentAsync().ConfigureAwait(false);
         await ExecuteAsync("FLUSHDB").ConfigureAwait(false);
     }
 
     public async Task DisposeAsync()
     {
-        if (database is not { } index)
+        if (_database is not { } index)
         {
             return;
         }
@@ -52,7 +52,7 @@ public class RedisFixture : IAsyncLifetime
         }
         finally
         {
-            database = null;
+            _database = null;
             RedisDatabasePool.Return(index);
         }
     }

@@ -14,16 +14,16 @@ internal sealed class CpuSampler
 {
     private const double ClockTicksPerSecond = 100;   // USER_HZ on Linux
 
-    private readonly Func<IReadOnlyDictionary<string, int>> watched;
-    private readonly Dictionary<string, (int Pid, double Seconds)> lastProcess = new(StringComparer.Ordinal);
-    private TimeSpan lastGenerator = Environment.CpuUsage.TotalTime;
-    private long lastTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
-    private (long Busy, long Total)? lastMachine = ReadMachine();
+    private readonly Func<IReadOnlyDictionary<string, int>> _watched;
+    private readonly Dictionary<string, (int Pid, double Seconds)> _lastProcess = new(StringComparer.Ordinal);
+    private TimeSpan _lastGenerator = Environment.CpuUsage.TotalTime;
+    private long _lastTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+    private (long Busy, long Total)? _lastMachine = ReadMachine();
 
     /// <param name="watched">The processes to follow, by name (read at every sample: a restarted process has a new id).</param>
     public CpuSampler(Func<IReadOnlyDictionary<string, int>>? watched = null)
     {
-        this.watched = watched ?? (() => new Dictionary<string, int>());
+        this._watched = watched ?? (() => new Dictionary<string, int>());
     }
 
     public static int Cores => Environment.ProcessorCount;
@@ -31,31 +31,31 @@ internal sealed class CpuSampler
     public CpuSample Sample()
     {
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        var wall = System.Diagnostics.Stopwatch.GetElapsedTime(lastTimestamp, now).TotalSeconds;
-        lastTimestamp = now;
+        var wall = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTimestamp, now).TotalSeconds;
+        _lastTimestamp = now;
         if (wall <= 0)
         {
             wall = 1;
         }
 
         var generator = Environment.CpuUsage.TotalTime;
-        var generatorCores = (generator - lastGenerator).TotalSeconds / wall;
-        lastGenerator = generator;
+        var generatorCores = (generator - _lastGenerator).TotalSeconds / wall;
+        _lastGenerator = generator;
 
         var machine = ReadMachine();
-        var busy = machine is { } m && lastMachine is { } l && m.Total > l.Total ? (double)(m.Busy - l.Busy) / (m.Total - l.Total) : double.NaN;
-        lastMachine = machine;
+        var busy = machine is { } m && _lastMachine is { } l && m.Total > l.Total ? (double)(m.Busy - l.Busy) / (m.Total - l.Total) : double.NaN;
+        _lastMachine = machine;
 
         var processes = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, pid) in watched())
+        foreach (var (name, pid) in _watched())
         {
             if (ReadProcessSeconds(pid) is not { } seconds)
             {
                 continue;
             }
 
-            processes[name] = lastProcess.TryGetValue(name, out var last) && last.Pid == pid ? Math.Max(0, (seconds - last.Seconds) / wall) : 0;
-            lastProcess[name] = (pid, seconds);
+            processes[name] = _lastProcess.TryGetValue(name, out var last) && last.Pid == pid ? Math.Max(0, (seconds - last.Seconds) / wall) : 0;
+            _lastProcess[name] = (pid, seconds);
         }
 
         return new CpuSample(generatorCores, busy, LoadAverage(), processes);

@@ -18,11 +18,11 @@ internal static class Latency
 /// <summary>A latency distribution in milliseconds: count, mean, the usual percentiles and the maximum.</summary>
 internal sealed class LatencySummary
 {
-    private readonly HistogramBase histogram;
+    private readonly HistogramBase _histogram;
 
     public LatencySummary(HistogramBase histogram)
     {
-        this.histogram = histogram;
+        this._histogram = histogram;
         Count = histogram.TotalCount;
     }
 
@@ -30,7 +30,7 @@ internal sealed class LatencySummary
 
     public long Count { get; }
 
-    public double Mean => Count == 0 ? 0 : histogram.GetMean() / 1000;
+    public double Mean => Count == 0 ? 0 : _histogram.GetMean() / 1000;
 
     public double P50 => AtPercentile(50);
 
@@ -42,13 +42,13 @@ internal sealed class LatencySummary
 
     public double P999 => AtPercentile(99.9);
 
-    public double Max => Count == 0 ? 0 : histogram.GetMaxValue() / 1000.0;
+    public double Max => Count == 0 ? 0 : _histogram.GetMaxValue() / 1000.0;
 
-    public double AtPercentile(double percentile) => Count == 0 ? 0 : histogram.GetValueAtPercentile(percentile) / 1000.0;
+    public double AtPercentile(double percentile) => Count == 0 ? 0 : _histogram.GetValueAtPercentile(percentile) / 1000.0;
 
     /// <summary>The percentile curve for a chart: (percentile, ms), denser towards the tail.</summary>
     public IReadOnlyList<(double Percentile, double Milliseconds)> Distribution() =>
-        Count == 0 ? [] : [.. histogram.Percentiles(5).Select(v => (v.Percentile, v.ValueIteratedTo / 1000.0)).DistinctBy(p => p.Percentile)];
+        Count == 0 ? [] : [.. _histogram.Percentiles(5).Select(v => (v.Percentile, v.ValueIteratedTo / 1000.0)).DistinctBy(p => p.Percentile)];
 }
 
 /// <summary>One second of a run: the completed work, the target, the latencies of the work completed in it, CPU.</summary>

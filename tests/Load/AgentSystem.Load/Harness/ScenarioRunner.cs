@@ -402,11 +402,11 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         public long LastDone;
         public long Start;
         public double Target;
-        private readonly Recorder recorder = Latency.NewRecorder();
-        private HistogramBase? interval;
-        private long flushedItems;
-        private long flushedFailed;
-        private double flushedAt;
+        private readonly Recorder _recorder = Latency.NewRecorder();
+        private HistogramBase? _interval;
+        private long _flushedItems;
+        private long _flushedFailed;
+        private double _flushedAt;
 
         public HistogramBase Total { get; } = Latency.NewHistogram();
 
@@ -419,7 +419,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         public void Record(Response response, long started)
         {
             var now = Stopwatch.GetTimestamp();
-            recorder.RecordValue(Latency.Microseconds(Stopwatch.GetElapsedTime(started, now)));
+            _recorder.RecordValue(Latency.Microseconds(Stopwatch.GetElapsedTime(started, now)));
             if (response.IsOk)
             {
                 Interlocked.Increment(ref Ok);
@@ -442,18 +442,18 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
 
         public void Flush(CpuSample sample, double target)
         {
-            interval = recorder.GetIntervalHistogram(interval);
-            Total.Add(interval);
-            var summary = new LatencySummary(interval);
+            _interval = _recorder.GetIntervalHistogram(_interval);
+            Total.Add(_interval);
+            var summary = new LatencySummary(_interval);
             var items = Interlocked.Read(ref Items);
             var failed = Interlocked.Read(ref Failed);
             var elapsed = Stopwatch.GetElapsedTime(Start).TotalSeconds;
-            var span = Math.Max(1e-3, elapsed - flushedAt);
-            Timeline.Enqueue(new TimelinePoint(elapsed, (items - flushedItems) / span, target, summary.P50, summary.P99, failed - flushedFailed,
+            var span = Math.Max(1e-3, elapsed - _flushedAt);
+            Timeline.Enqueue(new TimelinePoint(elapsed, (items - _flushedItems) / span, target, summary.P50, summary.P99, failed - _flushedFailed,
                 sample.GeneratorCores, sample.MachineBusy, sample.Processes));
-            flushedItems = items;
-            flushedFailed = failed;
-            flushedAt = elapsed;
+            _flushedItems = items;
+            _flushedFailed = failed;
+            _flushedAt = elapsed;
         }
     }
 }

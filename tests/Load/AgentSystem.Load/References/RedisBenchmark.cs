@@ -17,15 +17,15 @@ internal sealed class RedisBenchmark
 {
     public static readonly int[] Pipelines = [1, 16];
 
-    private readonly string fileName;
-    private readonly string[] prefix;
-    private readonly string[] target;
+    private readonly string _fileName;
+    private readonly string[] _prefix;
+    private readonly string[] _target;
 
     private RedisBenchmark(string fileName, string[] prefix, string[] target)
     {
-        this.fileName = fileName;
-        this.prefix = prefix;
-        this.target = target;
+        this._fileName = fileName;
+        this._prefix = prefix;
+        this._target = target;
     }
 
     public static string EnqueueName(int pipeline) => $"redis-benchmark enqueue script -P{pipeline}";
@@ -86,14 +86,14 @@ internal sealed class RedisBenchmark
 
     private ReferenceResult Run(string name, int clients, int requests, int pipeline, string[] command, string description)
     {
-        var info = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in prefix.Concat(target).Concat(
+        var info = new ProcessStartInfo(_fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in _prefix.Concat(_target).Concat(
             ["-c", Text(clients), "-n", Text(requests), "-P", Text(pipeline), "-r", "1000000000", "--csv", .. command]))
         {
             info.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{fileName} did not start.");
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{_fileName} did not start.");
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();

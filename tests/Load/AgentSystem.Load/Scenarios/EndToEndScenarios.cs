@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using AgentSystem.Contracts;
-using AgentSystem.Load.UnderTest;
 using AgentSystem.Load.Harness;
+using AgentSystem.Load.UnderTest;
 using StackExchange.Redis;
 
 namespace AgentSystem.Load.Scenarios;
@@ -17,8 +17,8 @@ namespace AgentSystem.Load.Scenarios;
 /// </summary>
 internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, LoadOptions options, Action<string> log)
 {
-    private readonly LoadSystem system = system;
-    private readonly Action<string> log = log;
+    private readonly LoadSystem _system = system;
+    private readonly Action<string> _log = log;
 
     public const string Max = "queue-e2e";
     public const string AtRate = "queue-e2e-at-rate";
@@ -32,7 +32,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     /// <summary>Rows created for the closed phase: enough for this rate through warm-up and duration (more are made if it runs out).</summary>
     private const int AssumedMaxRate = 40_000;
 
-    private readonly StoredWork stored = new(system.Database);
+    private readonly StoredWork _stored = new(system.Database);
 
     /// <summary>Copies of the closed phase: with 100 jobs each, enough to keep every worker's claims full.</summary>
     public int Copies { get; init; } = 16;
@@ -40,7 +40,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     public Scenario Maximum()
     {
         var phase = new Phase(this, Max);
-        var watcher = new TaskWatcher(stored);
+        var watcher = new TaskWatcher(_stored);
         return new Scenario(Max, async context =>
         {
             var tasks = await phase.TakeTasksAsync(TasksPerStep, context.CancellationToken);
@@ -110,8 +110,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     private async Task KillHalfwayAsync(TimeSpan duration, CancellationToken cancellationToken)
     {
         await Task.Delay(duration / 2, cancellationToken);
-        var victim = system.Workers[^1];
-        log($"{Kill}: SIGKILL {victim.Name} (pid {victim.ProcessId})");
+        var victim = _system.Workers[^1];
+        _log($"{Kill}: SIGKILL {victim.Name} (pid {victim.ProcessId})");
         victim.Kill();
         await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
         victim.Restart();
@@ -120,24 +120,24 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     /// <summary>One phase's rows: created up front, handed to the steps, read back and checked afterwards.</summary>
     private sealed class Phase(EndToEndScenarios owner, string name) : IDisposable
     {
-        private readonly ConcurrentQueue<JobMessage[]> tasks = new();
-        private readonly ConcurrentQueue<JobMessage> jobs = new();
-        private readonly ConcurrentDictionary<Guid, DateTimeOffset> started = new();
-        private readonly ConcurrentDictionary<Guid, byte> enqueued = new();
-        private readonly ConcurrentBag<Guid> measuredTasks = [];
-        private readonly ConcurrentBag<Guid> allTasks = [];
-        private readonly SemaphoreSlim refill = new(1, 1);
-        private IReadOnlyList<StoredJob> read = [];
+        private readonly ConcurrentQueue<JobMessage[]> _tasks = new();
+        private readonly ConcurrentQueue<JobMessage> _jobs = new();
+        private readonly ConcurrentDictionary<Guid, DateTimeOffset> _started = new();
+        private readonly ConcurrentDictionary<Guid, byte> _enqueued = new();
+        private readonly ConcurrentBag<Guid> _measuredTasks = [];
+        private readonly ConcurrentBag<Guid> _allTasks = [];
+        private readonly SemaphoreSlim _refill = new(1, 1);
+        private IReadOnlyList<StoredJob> _read = [];
 
         public async Task CreateAsync(int jobCount, CancellationToken cancellationToken)
         {
-            foreach (var task in await owner.stored.CreateAsync((jobCount + JobsPerTask - 1) / JobsPerTask, JobsPerTask, cancellationToken))
+            foreach (var task in await owner._stored.CreateAsync((jobCount + JobsPerTask - 1) / JobsPerTask, JobsPerTask, cancellationToken))
             {
-                tasks.Enqueue(task);
-                allTasks.Add(task[0].TaskId);
+                _tasks.Enqueue(task);
+                _allTasks.Add(task[0].TaskId);
                 foreach (var job in task)
                 {
-                    jobs.Enqueue(job);
+                    _jobs.Enqueue(job);
                 }
             }
         }
@@ -148,24 +148,24 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             var taken = new List<JobMessage[]>(count);
             while (taken.Count < count)
             {
-                if (tasks.TryDequeue(out var task))
+                if (_tasks.TryDequeue(out var task))
                 {
                     taken.Add(task);
                     continue;
                 }
 
-                await refill.WaitAsync(cancellationToken);
+                await _refill.WaitAsync(cancellationToken);
                 try
                 {
-                    if (tasks.IsEmpty)
+                    if (_tasks.IsEmpty)
                     {
-                        owner.log($"{name}: the rows created up front ran out; creating more (PostgreSQL does this work during the run)");
+                        owner._log($"{name}: the rows created up front ran out; creating more (PostgreSQL does this work during the run)");
                         await CreateAsync(50_000, cancellationToken);
                     }
                 }
                 finally
                 {
-                    refill.Release();
+                    _refill.Release();
                 }
             }
 
@@ -174,16 +174,16 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         /// <summary>Single jobs (open phases), in task order: the rows were sized for the whole schedule.</summary>
         public JobMessage TakeJob() =>
-            jobs.TryDequeue(out var job) ? job : throw new InvalidOperationException($"{name}: no job rows left (more invocations than planned)");
+            _jobs.TryDequeue(out var job) ? job : throw new InvalidOperationException($"{name}: no job rows left (more invocations than planned)");
 
         public void Started(IReadOnlyCollection<JobMessage> sent, DateTimeOffset at, bool warmUp)
         {
             foreach (var job in sent)
             {
-                enqueued[job.JobId] = 0;
+                _enqueued[job.JobId] = 0;
                 if (!warmUp)
                 {
-                    started[job.JobId] = at;
+                    _started[job.JobId] = at;
                 }
             }
 
@@ -191,36 +191,36 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             {
                 foreach (var task in sent.Select(job => job.TaskId).Distinct())
                 {
-                    measuredTasks.Add(task);
+                    _measuredTasks.Add(task);
                 }
             }
         }
 
         public async Task<IReadOnlyList<Completion>> CompletionsAsync(CancellationToken cancellationToken)
         {
-            var measured = measuredTasks.Distinct().ToList();
+            var measured = _measuredTasks.Distinct().ToList();
             // A job the killed worker held comes back after its lease expires and the reclaimer's next pass.
             var wait = (LoadSystem.VisibilityTimeout * 3) + TimeSpan.FromSeconds(30);
-            await owner.stored.WaitFinalAsync([.. started.Keys], wait, cancellationToken);
-            read = [.. (await owner.stored.ReadJobsAsync(measured, cancellationToken)).Where(job => started.ContainsKey(job.Id))];
-            return [.. read.Where(job => job.FinishedAt is not null).Select(job => new Completion(started[job.Id], job.FinishedAt!.Value))];
+            await owner._stored.WaitFinalAsync([.. _started.Keys], wait, cancellationToken);
+            _read = [.. (await owner._stored.ReadJobsAsync(measured, cancellationToken)).Where(job => _started.ContainsKey(job.Id))];
+            return [.. _read.Where(job => job.FinishedAt is not null).Select(job => new Completion(_started[job.Id], job.FinishedAt!.Value))];
         }
 
         /// <summary>Every enqueued job stored once with its result, none dead or failed, and the queue holding nothing.</summary>
         public async Task<IReadOnlyList<CheckResult>> VerifyAsync(CancellationToken cancellationToken)
         {
-            var enqueued = started.Count;
-            var succeeded = read.Count(job => job.Status == "succeeded" && job.Result == job.Input);
-            var other = read.Where(job => job.Status != "succeeded").GroupBy(job => job.Status).Select(g => $"{g.Count()} {g.Key}");
-            var redelivered = read.Count(job => job.Attempts >= 2);
-            var redis = owner.system.Redis.GetDatabase();
+            var enqueued = _started.Count;
+            var succeeded = _read.Count(job => job.Status == "succeeded" && job.Result == job.Input);
+            var other = _read.Where(job => job.Status != "succeeded").GroupBy(job => job.Status).Select(g => $"{g.Count()} {g.Key}");
+            var redelivered = _read.Count(job => job.Attempts >= 2);
+            var redis = owner._system.Redis.GetDatabase();
             var prefix = LoadSystem.QueuePrefix;
             var left = await Task.WhenAll(
                 redis.ListLengthAsync(prefix + "queue"), redis.SortedSetLengthAsync(prefix + "processing"),
                 redis.SetLengthAsync(prefix + "known"), redis.ListLengthAsync(prefix + "dead"));
             return
             [
-                new("every enqueued job stored once, with its result", succeeded == enqueued && read.Count == enqueued,
+                new("every enqueued job stored once, with its result", succeeded == enqueued && _read.Count == enqueued,
                     string.Create(CultureInfo.InvariantCulture, $"{succeeded} of {enqueued} succeeded{string.Concat(other.Select(o => ", " + o))}; {redelivered} delivered again")),
                 new("queue, leases, known ids and dead letters empty afterwards", left.All(count => count == 0),
                     string.Create(CultureInfo.InvariantCulture, $"queued {left[0]}, leased {left[1]}, known {left[2]}, dead {left[3]}")),
@@ -233,19 +233,19 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         /// </summary>
         public async Task DeleteUnusedAsync(CancellationToken cancellationToken)
         {
-            var sent = enqueued.Keys.ToArray();
-            await using var batch = owner.system.Database.CreateBatch();
+            var sent = _enqueued.Keys.ToArray();
+            await using var batch = owner._system.Database.CreateBatch();
             batch.BatchCommands.Add(new Npgsql.NpgsqlBatchCommand("DELETE FROM jobs WHERE task_id = ANY($1) AND status = 'queued' AND id <> ALL($2)")
             {
-                Parameters = { new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = [.. allTasks] }, new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = sent } },
+                Parameters = { new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = [.. _allTasks] }, new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = sent } },
             });
             batch.BatchCommands.Add(new Npgsql.NpgsqlBatchCommand("DELETE FROM tasks t WHERE t.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.task_id = t.id)")
             {
-                Parameters = { new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = [.. allTasks] } },
+                Parameters = { new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = [.. _allTasks] } },
             });
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        public void Dispose() => refill.Dispose();
+        public void Dispose() => _refill.Dispose();
     }
 }

@@ -4,9 +4,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using AgentSystem.Load.UnderTest;
 using AgentSystem.Load.Harness;
 using AgentSystem.Load.References;
+using AgentSystem.Load.UnderTest;
 
 namespace AgentSystem.Load.Scenarios;
 
@@ -28,7 +28,7 @@ internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
         jobs = Enumerable.Range(0, JobsPerTask).Select(_ => new { type = "echo", input = StoredWork.Input }),
     }));
 
-    private readonly StoredWork stored = new(system.Database);
+    private readonly StoredWork _stored = new(system.Database);
 
     public Scenario Maximum() => Build(Max, Simulation.KeepConstant(options.Connections, options.Duration), options.Connections,
         $"POST /api/tasks ({JobsPerTask} echo jobs) through the gateway from {options.Connections} connections, each waiting for its answer");
@@ -89,12 +89,12 @@ internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
     private async Task<IReadOnlyList<CheckResult>> VerifyAsync(ConcurrentDictionary<Guid, DateTimeOffset> submitted, CancellationToken cancellationToken)
     {
         var tasks = submitted.Keys.ToList();
-        var rows = await stored.ReadTasksAsync(tasks, cancellationToken);
+        var rows = await _stored.ReadTasksAsync(tasks, cancellationToken);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         while (rows.Any(row => row.Status is not ("succeeded" or "failed" or "cancelled")) && watch.Elapsed < TimeSpan.FromSeconds(60))
         {
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
-            rows = await stored.ReadTasksAsync(tasks, cancellationToken);
+            rows = await _stored.ReadTasksAsync(tasks, cancellationToken);
         }
 
         var succeeded = rows.Where(row => row.Status == "succeeded").ToList();

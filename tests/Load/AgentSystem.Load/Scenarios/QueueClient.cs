@@ -9,11 +9,11 @@ namespace AgentSystem.Load.Scenarios;
 /// <summary>The project's queue client wired as the services wire it (<c>AddJobQueue</c>: one multiplexer per process), on a key prefix.</summary>
 internal sealed class QueueClient : IAsyncDisposable
 {
-    private readonly IHost host;
+    private readonly IHost _host;
 
     private QueueClient(IHost host, string prefix)
     {
-        this.host = host;
+        this._host = host;
         Prefix = prefix;
         Queue = host.Services.GetRequiredService<IJobQueue>();
     }
@@ -29,7 +29,7 @@ internal sealed class QueueClient : IAsyncDisposable
     /// <summary>Deletes every key under the prefix (after a scenario that left jobs behind).</summary>
     public async Task DeleteKeysAsync(CancellationToken cancellationToken)
     {
-        var redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
+        var redis = _host.Services.GetRequiredService<IConnectionMultiplexer>();
         var server = redis.GetServer(redis.GetEndPoints()[0]);
         var keys = new List<RedisKey>();
         await foreach (var key in server.KeysAsync(pattern: Prefix + "*").WithCancellation(cancellationToken))
@@ -60,7 +60,7 @@ internal sealed class QueueClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await host.StopAsync();
-        host.Dispose();
+        await _host.StopAsync();
+        _host.Dispose();
     }
 }

@@ -10,25 +10,25 @@ internal sealed class TaskWatcher(StoredWork stored) : IAsyncDisposable
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(5);
 
-    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> pending = new();
-    private readonly CancellationTokenSource stop = new();
-    private Task loop = Task.CompletedTask;
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _pending = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
 
-    public void Start() => loop = Task.Run(() => PollAsync(stop.Token));
+    public void Start() => _loop = Task.Run(() => PollAsync(_stop.Token));
 
     /// <summary>Completes when every one of <paramref name="tasks"/> is final.</summary>
     public Task WaitAsync(IReadOnlyList<Guid> tasks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tasks);
-        var waits = tasks.Select(task => pending.GetOrAdd(task, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task);
+        var waits = tasks.Select(task => _pending.GetOrAdd(task, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task);
         return Task.WhenAll(waits).WaitAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await stop.CancelAsync();
-        await loop;
-        stop.Dispose();
+        await _stop.CancelAsync();
+        await _loop;
+        _stop.Dispose();
     }
 
     private async Task PollAsync(CancellationToken cancellationToken)
@@ -37,11 +37,11 @@ internal sealed class TaskWatcher(StoredWork stored) : IAsyncDisposable
         {
             try
             {
-                if (!pending.IsEmpty)
+                if (!_pending.IsEmpty)
                 {
-                    foreach (var task in await stored.FinalAsync([.. pending.Keys], cancellationToken))
+                    foreach (var task in await stored.FinalAsync([.. _pending.Keys], cancellationToken))
                     {
-                        if (pending.TryRemove(task, out var done))
+                        if (_pending.TryRemove(task, out var done))
                         {
                             done.TrySetResult();
                         }

@@ -24,8 +24,8 @@ internal sealed class LoadSystem : IAsyncDisposable
     /// <summary>Short, so the jobs a killed worker held are reclaimed within a CI run.</summary>
     public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly List<IContainer> containers = [];
-    private readonly List<ServiceHost> services = [];
+    private readonly List<IContainer> _containers = [];
+    private readonly List<ServiceHost> _services = [];
 
     private LoadSystem()
     {
@@ -47,7 +47,7 @@ internal sealed class LoadSystem : IAsyncDisposable
 
     /// <summary>The service processes by name, for CPU sampling (a restarted worker has a new process id).</summary>
     public IReadOnlyDictionary<string, int> ProcessIds =>
-        services.Where(s => !s.HasExited).ToDictionary(s => s.Name, s => s.ProcessId, StringComparer.Ordinal);
+        _services.Where(s => !s.HasExited).ToDictionary(s => s.Name, s => s.ProcessId, StringComparer.Ordinal);
 
     public static async Task<LoadSystem> StartAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
     {
@@ -68,7 +68,7 @@ internal sealed class LoadSystem : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var service in services)
+        foreach (var service in _services)
         {
             await service.DisposeAsync();
         }
@@ -83,7 +83,7 @@ internal sealed class LoadSystem : IAsyncDisposable
             await Database.DisposeAsync();
         }
 
-        foreach (var container in containers)
+        foreach (var container in _containers)
         {
             await container.DisposeAsync();
         }
@@ -91,7 +91,7 @@ internal sealed class LoadSystem : IAsyncDisposable
 
     /// <summary>What every service printed lately, for a failure message.</summary>
     public string Diagnostics() =>
-        string.Join(System.Environment.NewLine, services.Select(s => $"--- {s.Name} ---{System.Environment.NewLine}{s.RecentOutput}"));
+        string.Join(System.Environment.NewLine, _services.Select(s => $"--- {s.Name} ---{System.Environment.NewLine}{s.RecentOutput}"));
 
     private async Task StartInfrastructureAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
     {
@@ -107,7 +107,7 @@ internal sealed class LoadSystem : IAsyncDisposable
             var container = await TestPostgres.StartAsync(
                 TestPostgres.Builder().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"),
                 cancellationToken);
-            containers.Add(container);
+            _containers.Add(container);
             PostgresConnectionString = container.GetConnectionString();
             notes.Add($"PostgreSQL {TestImages.Postgres} in a container (fsync and synchronous_commit on, data on tmpfs)");
         }
@@ -122,7 +122,7 @@ internal sealed class LoadSystem : IAsyncDisposable
             log($"Starting Redis ({TestImages.Redis})...");
             var container = await TestRedis.StartAsync(
                 TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]), cancellationToken);
-            containers.Add(container);
+            _containers.Add(container);
             RedisConfiguration = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{container.GetMappedPublicPort(RedisBuilder.RedisPort)}");
             notes.Add($"Redis {TestImages.Redis} in a container (AOF, fsync every second)");
         }
@@ -147,10 +147,10 @@ internal sealed class LoadSystem : IAsyncDisposable
         log($"Starting {options.Workers} worker(s), the orchestrator and the gateway ({Configuration} builds)...");
         var workers = Enumerable.Range(1, options.Workers)
             .Select(i => ServiceHost.Start($"worker-{i}", ServiceDll("worker"), environment)).ToList();
-        services.AddRange(workers);
+        _services.AddRange(workers);
         Workers = workers;
         var orchestrator = ServiceHost.Start("orchestrator", ServiceDll("orchestrator"), environment);
-        services.Add(orchestrator);
+        _services.Add(orchestrator);
         Gateway = ServiceHost.Start("gateway", ServiceDll("gateway"), new Dictionary<string, string>(environment, StringComparer.Ordinal)
         {
             ["Gateway__OrchestratorUrl"] = orchestrator.BaseAddress.ToString().TrimEnd('/'),
@@ -160,10 +160,10 @@ internal sealed class LoadSystem : IAsyncDisposable
             ["Gateway__RateLimit__PermitsPerSecond"] = "1000000",
             ["Gateway__RateLimit__Burst"] = "1000000",
         });
-        services.Add(Gateway);
+        _services.Add(Gateway);
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        foreach (var service in services)
+        foreach (var service in _services)
         {
             await service.WaitHealthyAsync(http, cancellationToken);
         }

@@ -10,16 +10,16 @@ internal sealed class ServiceHost : IAsyncDisposable
     private const int KeptLines = 100;
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
-    private readonly ProcessStartInfo startInfo;
-    private readonly ConcurrentQueue<string> output = new();
-    private Process process;
+    private readonly ProcessStartInfo _startInfo;
+    private readonly ConcurrentQueue<string> _output = new();
+    private Process _process;
 
     private ServiceHost(string name, int port, ProcessStartInfo startInfo)
     {
         Name = name;
         Port = port;
-        this.startInfo = startInfo;
-        process = Launch();
+        this._startInfo = startInfo;
+        _process = Launch();
     }
 
     public string Name { get; }
@@ -28,11 +28,11 @@ internal sealed class ServiceHost : IAsyncDisposable
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
-    public int ProcessId => process.Id;
+    public int ProcessId => _process.Id;
 
-    public bool HasExited => process.HasExited;
+    public bool HasExited => _process.HasExited;
 
-    public string RecentOutput => string.Join(System.Environment.NewLine, output);
+    public string RecentOutput => string.Join(System.Environment.NewLine, _output);
 
     public static ServiceHost Start(string name, string dll, IReadOnlyDictionary<string, string> environment)
     {
@@ -61,9 +61,9 @@ internal sealed class ServiceHost : IAsyncDisposable
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < StartTimeout)
         {
-            if (process.HasExited)
+            if (_process.HasExited)
             {
-                throw new InvalidOperationException($"{Name} exited with code {process.ExitCode} while starting:{System.Environment.NewLine}{RecentOutput}");
+                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} while starting:{System.Environment.NewLine}{RecentOutput}");
             }
 
             try
@@ -90,33 +90,33 @@ internal sealed class ServiceHost : IAsyncDisposable
     /// <summary>SIGKILL, as an OOM kill or a crashed pod: no drain, no hand-back, leases left to expire.</summary>
     public void Kill()
     {
-        if (!process.HasExited)
+        if (!_process.HasExited)
         {
-            process.Kill(entireProcessTree: true);
+            _process.Kill(entireProcessTree: true);
         }
 
-        process.WaitForExit();
+        _process.WaitForExit();
     }
 
     /// <summary>The same command, port and environment again, after it exited or was killed.</summary>
     public void Restart()
     {
         Kill();
-        process.Dispose();
+        _process.Dispose();
         Keep($"[load] {Name} restarted");
-        process = Launch();
+        _process = Launch();
     }
 
     public ValueTask DisposeAsync()
     {
         Kill();
-        process.Dispose();
+        _process.Dispose();
         return ValueTask.CompletedTask;
     }
 
     private Process Launch()
     {
-        var started = new Process { StartInfo = startInfo };
+        var started = new Process { StartInfo = _startInfo };
         started.OutputDataReceived += (_, e) => Keep(e.Data);
         started.ErrorDataReceived += (_, e) => Keep(e.Data);
         started.Start();
@@ -132,10 +132,10 @@ internal sealed class ServiceHost : IAsyncDisposable
             return;
         }
 
-        output.Enqueue(line);
-        while (output.Count > KeptLines)
+        _output.Enqueue(line);
+        while (_output.Count > KeptLines)
         {
-            output.TryDequeue(out _);
+            _output.TryDequeue(out _);
         }
     }
 
