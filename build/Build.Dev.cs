@@ -39,9 +39,6 @@ internal partial class Build
         return ordered.Select(s => (s.Name, s.Project, s.Ports.Count > 0 ? s.Ports[0] : throw new TargetFailedException($"{s.Name} has no port in {ServiceCatalog.FileName}."))).ToList();
     }
 
-    /// <summary>Services that own a schema and have a "migrate" command.</summary>
-    private static readonly string[] MigratingServices = ["orchestrator", "chat"];
-
     /// <summary>How long the services get to stop after SIGTERM: more than the worker's own drain (Worker:DrainTimeout, 20 s, plus its grace).</summary>
     private static readonly TimeSpan DevDrainTimeout = TimeSpan.FromSeconds(30);
 
@@ -68,10 +65,10 @@ internal partial class Build
                 ["Worker__ChatUrl"] = $"http://127.0.0.1:{DevPort("chat")}",
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
             };
-            foreach (var migrating in MigratingServices)
+            foreach (var migrating in DevCatalog.Services.Where(s => s.Migrate))
             {
-                var service = DevServices.Single(s => s.Name == migrating);
-                Log.Info($"Migrating the {migrating} schema...");
+                var service = DevServices.Single(s => s.Name == migrating.Name);
+                Log.Info($"Migrating the {migrating.Name} schema...");
                 ProcessRunner.Run("dotnet", [ServiceDll(service.Project), "migrate"], Path.GetDirectoryName(ServiceDll(service.Project)), environment, cancellationToken);
             }
 

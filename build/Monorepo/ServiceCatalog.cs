@@ -16,6 +16,9 @@ public sealed record ServiceEntry
     public string? Image { get; init; }
     public IReadOnlyList<int> Ports { get; init; } = [];
     public IReadOnlyList<string> DependsOn { get; init; } = [];
+
+    /// <summary>The service owns a schema and has a <c>migrate</c> command, run once before the service starts.</summary>
+    public bool Migrate { get; init; }
 }
 
 public sealed record LibraryEntry(string Name, string Project);

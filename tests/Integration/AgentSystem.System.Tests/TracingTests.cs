@@ -59,9 +59,9 @@ public sealed class TracingTests(SystemFixture system)
     {
         var (traceId, callerSpan) = NewTraceContext();
 
-        // An llm job without a prompt passes the orchestrator's checks and is rejected by the worker's handler, which
-        // logs a warning inside the job's span: a JSON line with the job id, and the trace in its scopes.
-        var id = await SubmitAsync($"00-{traceId}-{callerSpan}-01", new { jobs = new[] { new { type = "llm", input = "" } } });
+        // A fail job is rejected by the worker's handler, which logs a warning inside the job's span: a JSON line with
+        // the job id, and the trace in its scopes.
+        var id = await SubmitAsync($"00-{traceId}-{callerSpan}-01", new { jobs = new[] { new { type = "fail", input = "traced failure" } } });
         var task = await TaskApi.WaitFinalAsync(system.Api, id, Finish, system.Diagnostics);
 
         Assert.Equal("failed", task.GetProperty("status").GetString());

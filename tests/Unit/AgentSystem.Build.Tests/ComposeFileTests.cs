@@ -75,12 +75,16 @@ public class ComposeFileTests
         Assert.Contains("--appendonly", ((YamlSequenceNode)Service("redis")["command"]).Select(n => n.ToString()));
     }
 
-    /// <summary>A migration runs its service's image with "migrate", once, before the service that needs the schema.</summary>
+    /// <summary>
+    /// A migration runs its service's image with "migrate", once, before the service that needs the schema; the
+    /// catalog's "migrate" entries say which services have one.
+    /// </summary>
     [Fact]
     public void Migrations_run_to_completion_before_the_services_that_need_them()
     {
         var migrations = ComposeServices().Children.Keys.Select(k => k.ToString()).Where(n => n.EndsWith("-migrate", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["chat-migrate", "orchestrator-migrate"], migrations.Order());
+        Assert.Equal(RepositoryFiles.Catalog.Services.Where(s => s.Migrate).Select(s => $"{s.Name}-migrate").Order(), migrations.Order());
+        Assert.Equal(["chat", "orchestrator"], RepositoryFiles.Catalog.Services.Where(s => s.Migrate).Select(s => s.Name).Order());
         foreach (var migration in migrations)
         {
             var owner = migration[..^"-migrate".Length];
