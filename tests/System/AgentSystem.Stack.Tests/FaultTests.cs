@@ -48,7 +48,8 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
     public async Task Redis_restarted_with_jobs_running_and_queued_loses_none()
     {
         await stack.WaitHealthyAsync(Healthy);
-        // More sleeps than the two workers' eight slots: at the restart some run, the others wait in Redis.
+        // Sleeps that span the restart: their leases, acks and results go through Redis's reconnect (the workers have
+        // 256 slots each since the batching, so all of them run; none waits in the queue).
         var jobs = Enumerable.Repeat(("sleep", "2500"), 12).Concat([("echo", "through a restart"), ("wordcount", "one two three"), ("hash", "abc")]).ToList();
         var submitted = await TaskApi.SubmitAsync(stack.Api, new { jobs = jobs.Select(j => new { type = j.Item1, input = j.Item2 }).ToArray() });
         var id = submitted.GetProperty("id").GetString()!;
