@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using AgentSystem.Contracts;
 using Microsoft.Extensions.Options;
@@ -84,6 +85,8 @@ public sealed class AuthFailureLimitOptions
     public int Failures { get; set; } = 10;
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification =
+        "Validated by the source-generated GatewayOptionsValidator, which uses a trim-safe copy of the range, never by reflection over this attribute.")]
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Addresses tracked at most (about 100 bytes each).</summary>
