@@ -19,8 +19,9 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
     public async Task A_worker_killed_mid_job_loses_nothing_and_the_job_runs_again_elsewhere()
     {
         await stack.WaitHealthyAsync(Healthy);
-        // One job only, so the worker with a job in flight is the one running it.
-        var submitted = await TaskApi.SubmitAsync(stack.Api, new { jobs = new[] { new { type = "sleep", input = "4000" } } });
+        // One job only, so the worker with a job in flight is the one running it; a sleep long enough that finding the
+        // holder (a docker exec per worker) and killing it lands mid-job, not after the result is written.
+        var submitted = await TaskApi.SubmitAsync(stack.Api, new { jobs = new[] { new { type = "sleep", input = "10000" } } });
         var id = submitted.GetProperty("id").GetString()!;
 
         var holder = await WaitForHolderAsync(TimeSpan.FromSeconds(30));
@@ -32,7 +33,7 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
             var task = await TaskApi.WaitFinalAsync(stack.Api, id, Finish, () => stack.RecentLogs("worker"));
             Assert.Equal("succeeded", task.GetProperty("status").GetString());
             var sleep = TaskApi.Job(task, 0);
-            Assert.Equal("4000", sleep.GetProperty("result").GetString());
+            Assert.Equal("10000", sleep.GetProperty("result").GetString());
             Assert.True(sleep.GetProperty("attempts").GetInt32() >= 2, $"the killed worker's job should have been delivered again: {sleep}");
             var echo = await TaskApi.WaitFinalAsync(stack.Api, after.GetProperty("id").GetString()!, Finish, () => stack.RecentLogs("worker"));
             Assert.Equal("after the kill", TaskApi.Job(echo, 0).GetProperty("result").GetString());
