@@ -5,7 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 using AgentSystem.Chat.Model;
 using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
-using Microsoft.AspNetCore.Http.Features;
+using AgentSystem.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
 
@@ -21,7 +21,7 @@ namespace AgentSystem.Chat.Apis;
 public sealed partial class ChatStreamResult(
     IAsyncEnumerator<string> deltas, Task<bool> first, string provider, Guid? conversationId, List<ChatMessage> incoming) : IResult
 {
-    public const string ContentType = "text/event-stream";
+    public const string ContentType = EventStream.ContentType;
 
     private static readonly byte[] DataPrefix = "data: "u8.ToArray();
     private static readonly byte[] ErrorPrefix = "event: error\ndata: "u8.ToArray();
@@ -41,12 +41,7 @@ public sealed partial class ChatStreamResult(
         var cancellationToken = httpContext.RequestAborted;
 
         var response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = ContentType;
-        response.Headers.CacheControl = "no-cache";
-        // nginx (and the ingress controllers built on it) would buffer the stream otherwise.
-        response.Headers["X-Accel-Buffering"] = "no";
-        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        EventStream.Begin(httpContext);
         await response.StartAsync(cancellationToken);
 
         try

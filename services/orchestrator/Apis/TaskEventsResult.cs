@@ -2,7 +2,7 @@ using System.Text.Json;
 using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Orchestrator.Services;
-using Microsoft.AspNetCore.Http.Features;
+using AgentSystem.ServiceDefaults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
@@ -17,7 +17,7 @@ namespace AgentSystem.Orchestrator.Apis;
 /// </summary>
 public sealed partial class TaskEventsResult(TaskSubscription subscription) : IResult
 {
-    public const string ContentType = "text/event-stream";
+    public const string ContentType = EventStream.ContentType;
 
     private static readonly byte[] TaskPrefix = "event: task\ndata: "u8.ToArray();
     private static readonly byte[] ErrorPrefix = "event: error\ndata: "u8.ToArray();
@@ -35,12 +35,7 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
         var cancellationToken = httpContext.RequestAborted;
 
         var response = httpContext.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = ContentType;
-        response.Headers.CacheControl = "no-cache";
-        // nginx (and the ingress controllers built on it) would buffer the stream otherwise.
-        response.Headers["X-Accel-Buffering"] = "no";
-        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        EventStream.Begin(httpContext);
 
         byte[]? last = null;
         try
