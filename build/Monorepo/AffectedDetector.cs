@@ -20,7 +20,9 @@ public sealed class AffectedDetector(string root)
         });
         var (files, untracked) = _git.ListFiles();
         var catalog = ServiceCatalog.Load(root, files);
-        var graph = ProjectGraph.Load(root, files);
+        var cache = ProjectFileCache.Open(Path.Combine(root, ".nuke", "temp", "affected"));
+        var graph = ProjectGraph.Load(root, files, cache);
+        cache.Save();
         if (changes is null)
         {
             return Everything(catalog, graph, null, null, "--all: everything selected");

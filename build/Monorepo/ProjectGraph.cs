@@ -236,7 +236,8 @@ public sealed class ProjectGraph
         PathUtil.FileName(path) is ImportGraph.BuildProps or ImportGraph.BuildTargets or ImportGraph.PackagesProps;
 
     /// <summary>Reads every project file among <paramref name="files"/> in parallel, then the files they import.</summary>
-    public static ProjectGraph Load(string root, IReadOnlyList<string> files)
+    /// <param name="cache">Project files parsed by earlier runs; each is still checked against the file on disk.</param>
+    internal static ProjectGraph Load(string root, IReadOnlyList<string> files, ProjectFileCache? cache)
     {
         var projectFiles = new List<string>();
         var wellKnown = new List<string>();
@@ -265,7 +266,7 @@ public sealed class ProjectGraph
                     read[i] = (ReadNodePackage(fullPath, path), null);
                 }
             }
-            else if (MsBuildFile.Read(fullPath, path) is { } file)
+            else if ((cache is null ? MsBuildFile.Read(fullPath, path) : cache.Read(fullPath, path)) is { } file)
             {
                 read[i] = (new RepoProject(path, ProjectKind.Dotnet, System.IO.Path.GetFileNameWithoutExtension(path), file.IsTest, []), file);
             }
@@ -273,6 +274,9 @@ public sealed class ProjectGraph
         var imports = new ImportGraph(root, files, wellKnown.Where(f => File.Exists(System.IO.Path.Combine(root, f))));
         return new ProjectGraph(read.Where(r => r.Project is not null).ToList(), imports, projectFiles);
     }
+
+    /// <inheritdoc cref="Load(string, IReadOnlyList{string}, ProjectFileCache?)"/>
+    public static ProjectGraph Load(string root, IReadOnlyList<string> files) => Load(root, files, cache: null);
 
     private static RepoProject ReadNodePackage(string fullPath, string path)
     {
