@@ -6,13 +6,17 @@ using AgentSystem.Build.Engine;
 
 namespace AgentSystem.Build.Docker;
 
-/// <summary>What to build for one service: its Dockerfile (relative to the root, the build context) and how to name it.</summary>
+/// <summary>
+/// What to build for one service: its Dockerfile (relative to the root, the build context) and how to name it;
+/// <paramref name="NoCache"/> builds every step anew (a cold build, as the image benchmark times it).
+/// </summary>
 public sealed record ImageRequest(
     string Service,
     string Dockerfile,
     IReadOnlyList<string> Tags,
     IReadOnlyDictionary<string, string> BuildArguments,
-    IReadOnlyDictionary<string, string> Labels);
+    IReadOnlyDictionary<string, string> Labels,
+    bool NoCache = false);
 
 /// <summary>One line of artifacts/images.json: <c>built</c> is false when the image id existed before (every layer reused).</summary>
 public sealed record ImageResult(
@@ -75,6 +79,11 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
         var before = ImageIds(repository);
 
         var arguments = new List<string> { "build", "--progress=plain", "-f", request.Dockerfile, "--iidfile", idFile };
+        if (request.NoCache)
+        {
+            arguments.Add("--no-cache");
+        }
+
         foreach (var tag in request.Tags)
         {
             arguments.AddRange(["-t", tag]);

@@ -88,6 +88,40 @@ public partial class DockerfileTests
         }
     }
 
+    /// <summary>
+    /// The libraries compile in a layer before the service's own sources are copied, so a change in those reuses them;
+    /// with the publish's configuration, runtime and properties, so the publish finds them up to date.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_dotnet_image_compiles_its_libraries_before_it_copies_its_own_sources(string name)
+    {
+        var (service, text) = Dockerfile(name);
+        if (service.Kind != ServiceKind.Dotnet)
+        {
+            return;
+        }
+
+        var libraries = text.IndexOf("-t:ResolveProjectReferences", StringComparison.Ordinal);
+        var ownSources = text.IndexOf($"COPY {PathUtil.DirectoryOf(service.Project)}/ ", StringComparison.Ordinal);
+        Assert.True(libraries > 0 && libraries < ownSources, "the libraries' build should come before the service's sources");
+        foreach (var reference in RepositoryFiles.Graph.Find(service.Project)!.References)
+        {
+            Assert.True(text.IndexOf($"COPY {PathUtil.DirectoryOf(reference)}/ ", StringComparison.Ordinal) < libraries, $"{reference}'s sources should be copied before the libraries' build");
+        }
+
+        var joined = text.Replace("\\\n", " ", StringComparison.Ordinal);
+        var build = joined[libraries..joined.IndexOf('\n', libraries)];
+        var publish = PublishLine().Match(joined).Value;
+        var runtime = RuntimeArgument().Match(publish).Groups["rid"].Value;
+        Assert.Contains("-c Release", publish, StringComparison.Ordinal);
+        Assert.Contains("$PUBLISH_PROPERTIES", publish, StringComparison.Ordinal);
+        Assert.Contains("-p:Configuration=Release", build, StringComparison.Ordinal);
+        Assert.Contains($"-p:RuntimeIdentifier={runtime}", build, StringComparison.Ordinal);
+        Assert.Contains("-p:_IsPublishing=true", build, StringComparison.Ordinal);
+        Assert.Contains("$PUBLISH_PROPERTIES", build, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_copies_of_a_dockerfile_are_read_across_continuation_lines_and_skip_other_stages()
     {
@@ -100,4 +134,10 @@ public partial class DockerfileTests
 
     [GeneratedRegex(@"(?m)^FROM (?<image>\S+)")]
     private static partial Regex FromLine();
+
+    [GeneratedRegex(@"(?m)^RUN dotnet publish .*$")]
+    private static partial Regex PublishLine();
+
+    [GeneratedRegex(@" -r (?<rid>[^ $]*(\$\([^)]*\))?)")]
+    private static partial Regex RuntimeArgument();
 }
