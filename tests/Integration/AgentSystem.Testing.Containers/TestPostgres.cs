@@ -13,8 +13,8 @@ public static class TestPostgres
     /// <summary>
     /// The cluster build/images/postgres initialises at build time (its PGDATA_INITIALISED), used in place: a start runs
     /// no initdb and copies nothing, and only the files PostgreSQL writes are copied up into the container's layer.
-    /// Copying it to tmpfs cost more than tmpfs saved (fsync is off, so writes stay in memory anyway). An image without
-    /// it (the official one) initialises this empty directory as usual.
+    /// Copying it to tmpfs cost more than tmpfs saved (with fsync off, writes land in the page cache either way). An
+    /// image without it (the official one) initialises this empty directory as usual.
     /// </summary>
     public const string DataDirectory = "/var/lib/postgresql/initialised";
 
