@@ -51,7 +51,8 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _postgres = await TestPostgres.StartAsync(TestPostgres.Builder().WithDatabase("agentsystem"));
+        // The image's own database: another name would cost a CREATE DATABASE before the server starts.
+        _postgres = await TestPostgres.StartAsync(TestPostgres.Builder());
         _redis = await TestRedis.StartAsync(TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec"]));
         _redisPort = _redis.GetMappedPublicPort(RedisBuilder.RedisPort);
         _redisForwarder = new TcpForwarder(_redisPort);

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentSystem.Testing.Containers;
 
@@ -14,10 +16,15 @@ public static class ContainerStart
     /// <summary>Log lines quoted in a start failure.</summary>
     public const int FailureLogLines = 40;
 
+    // Testcontainers starts the session's reaper inside the first container's start; started here first, it is timed
+    // on a row of its own instead of adding to whichever container happened to be first.
+    private static readonly Lazy<Task> Reaper = new(StartReaperAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+
     public static async Task<T> StartAsync<T>(T container, string waitingFor, CancellationToken cancellationToken = default)
         where T : IContainer
     {
         ArgumentNullException.ThrowIfNull(container);
+        await Reaper.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
         var watch = Stopwatch.StartNew();
         try
         {
@@ -32,6 +39,18 @@ public static class ContainerStart
 
         ContainerTimings.Record(container.Image.FullName, container.Name.TrimStart('/'), watch.Elapsed);
         return container;
+    }
+
+    private static async Task StartReaperAsync()
+    {
+        if (!TestcontainersSettings.ResourceReaperEnabled)
+        {
+            return;
+        }
+
+        var watch = Stopwatch.StartNew();
+        var reaper = await ResourceReaper.GetAndStartDefaultAsync(TestcontainersSettings.OS.DockerEndpointAuthConfig, NullLogger.Instance).ConfigureAwait(false);
+        ContainerTimings.Record(TestcontainersSettings.ResourceReaperImage?.FullName ?? "testcontainers/ryuk", $"testcontainers-ryuk-{reaper.SessionId:D}", watch.Elapsed);
     }
 
     private static async Task<string> DescribeAsync(IContainer container, string waitingFor, TimeSpan elapsed, Exception exception)

@@ -15,12 +15,14 @@ public static class TestRedis
     /// <summary>With AOF in /data, for tests that kill Redis and start it again on its data.</summary>
     public static readonly IReadOnlyList<string> AppendOnlyArguments = ["--protected-mode", "no", "--save", "", "--appendonly", "yes", "--dir", "/data"];
 
-    public const string Wait = "redis-cli ping";
+    /// <summary>What the wait (<see cref="RedisPing"/>) checks, named in a start failure.</summary>
+    public const string Wait = "PING answered PONG on the published port";
 
     /// <param name="serverArguments">Instead of <see cref="ServerArguments"/>.</param>
     public static RedisBuilder Builder(params string[] serverArguments) =>
         new RedisBuilder(TestImages.Redis)
             .WithCommand(serverArguments.Length > 0 ? serverArguments : [.. ServerArguments])
+            .WithWaitStrategy(DotNet.Testcontainers.Builders.Wait.ForUnixContainer().AddCustomWaitStrategy(new RedisPing()))
             .WithCreateParameterModifier(parameters =>
             {
                 Loopback.Bind(parameters);

@@ -19,8 +19,11 @@ public static class TestcontainersSetup
     public const string WaitInterval = "TESTCONTAINERS_WAIT_STRATEGY_INTERVAL";
     public const string WaitTimeout = "TESTCONTAINERS_WAIT_STRATEGY_TIMEOUT";
 
-    /// <summary>Between two readiness checks: Testcontainers' 1 s default is most of a PostgreSQL start.</summary>
-    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// Between two readiness checks (Testcontainers' default is 1 s). A check is a container inspect and one connection
+    /// to the published port (<see cref="PostgresPing"/>, <see cref="RedisPing"/>), cheap enough to repeat this often.
+    /// </summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Bound of a start's waits (Testcontainers' default is an hour): a hung start fails the run, not stalls it.</summary>
     public static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(60);

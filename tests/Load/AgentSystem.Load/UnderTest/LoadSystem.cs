@@ -105,7 +105,7 @@ internal sealed class LoadSystem : IAsyncDisposable
         {
             log($"Starting PostgreSQL ({TestImages.Postgres})...");
             var container = await TestPostgres.StartAsync(
-                TestPostgres.Builder().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"),
+                TestPostgres.Builder().OnTmpfs().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"),
                 cancellationToken);
             _containers.Add(container);
             PostgresConnectionString = container.GetConnectionString();
