@@ -23,6 +23,12 @@ public sealed class WorkerOptions
     /// <summary>Batched writes of one kind in flight at once (each holds a PostgreSQL connection while it runs).</summary>
     public int WriteConcurrency { get; set; } = 2;
 
+    /// <summary>
+    /// A job still running after this long is marked running in PostgreSQL (and its task rolls up to running); one that
+    /// ends sooner, as most do, is written once, with its result. Zero marks every job before it runs.
+    /// </summary>
+    public TimeSpan RunningMarkAfter { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Longest a handler may run; then it is cancelled and the attempt fails (and is retried).</summary>
     public TimeSpan JobTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
@@ -64,6 +70,11 @@ public sealed class WorkerOptions
         if (WriteConcurrency is < 1 or > 64)
         {
             yield return Invalid(nameof(WriteConcurrency), WriteConcurrency, "between 1 and 64");
+        }
+
+        if (RunningMarkAfter < TimeSpan.Zero || RunningMarkAfter > TimeSpan.FromMinutes(1))
+        {
+            yield return Invalid(nameof(RunningMarkAfter), RunningMarkAfter, "between 00:00:00 and 00:01:00");
         }
 
         if (JobTimeout <= TimeSpan.Zero)

@@ -6,9 +6,10 @@ using Microsoft.Extensions.Options;
 namespace AgentSystem.Worker.Services;
 
 /// <summary>
-/// The worker's writes that every job makes, batched across the jobs running at once: the start and the result to
-/// PostgreSQL (one statement per batch), the acknowledgement to Redis (one script call per batch). Each job still
-/// waits for its own outcome, so the order per job (result committed, then ack) holds.
+/// The calls that every job makes, batched across the jobs running at once: the check that it may run and the result
+/// to PostgreSQL (one statement per batch), the acknowledgement to Redis (one script call per batch), and the running
+/// mark of a job that runs longer than <see cref="WorkerOptions.RunningMarkAfter"/>. Each job still waits for its own
+/// outcome, so the order per job (result committed, then ack) holds.
 /// </summary>
 public sealed class JobBatches : IAsyncDisposable
 {
@@ -18,6 +19,13 @@ public sealed class JobBatches : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(queue);
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
+        Checks = new Batcher<Guid, bool>(
+            async (batch, ct) =>
+            {
+                var runnable = await jobs.FindRunnableAsync(batch, ct);
+                return runnable.Contains;
+            },
+            settings.WriteBatchSize, settings.WriteConcurrency);
         Starts = new Batcher<JobAttempt, bool>(
             async (batch, ct) =>
             {
@@ -41,7 +49,10 @@ public sealed class JobBatches : IAsyncDisposable
             IJobQueue.MaxBatch, settings.WriteConcurrency);
     }
 
-    /// <summary>Marks jobs running; true: run it, false: cancelled, final or unknown (skip it).</summary>
+    /// <summary>True: the job may run; false: cancelled, final or unknown (skip it).</summary>
+    public Batcher<Guid, bool> Checks { get; }
+
+    /// <summary>Marks jobs running; false: cancelled, final or unknown meanwhile.</summary>
     public Batcher<JobAttempt, bool> Starts { get; }
 
     /// <summary>Stores results; true: recorded, false: the job was final already (a duplicate delivery).</summary>
@@ -51,6 +62,7 @@ public sealed class JobBatches : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Checks.DisposeAsync();
         await Starts.DisposeAsync();
         await Results.DisposeAsync();
         await Acks.DisposeAsync();

@@ -2,15 +2,17 @@ using System.Diagnostics;
 using AgentSystem.Contracts;
 using AgentSystem.Queue;
 using AgentSystem.Store;
+using AgentSystem.Worker.Options;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Worker.Services;
 
 /// <summary>
-/// One claimed job from claim to acknowledgement (docs/queue.md, steps 3 to 7): mark it running in PostgreSQL (or skip
-/// it when cancelled or already final), run it, write the outcome, and only after that write committed ack or nack it
-/// in Redis. The start, the result and the ack go through <see cref="JobBatches"/>, so the jobs running at once share
-/// round trips; failures are rare and written one by one. PostgreSQL writes are retried with backoff for as long as it
+/// One claimed job from claim to acknowledgement (docs/queue.md, steps 3 to 7): check in PostgreSQL that it may run
+/// (skip it when cancelled or already final), run it, mark it running if it takes longer than
+/// <see cref="WorkerOptions.RunningMarkAfter"/>, write the outcome, and only after that write committed ack or nack it
+/// in Redis. The check, the mark, the result and the ack go through <see cref="JobBatches"/>, so the jobs running at
+/// once share round trips, and a short job costs one PostgreSQL write; failures are rare and written one by one. PostgreSQL writes are retried with backoff for as long as it
 /// takes, while the lease is renewed; Redis calls are retried a few times and otherwise left to the lease: an
 /// unacknowledged job is reclaimed and redelivered, and the redelivery finds the job final and skips it.
 /// </summary>
@@ -22,6 +24,7 @@ public sealed partial class JobProcessor(
     JobExecutor executor,
     WorkerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
+    IOptions<WorkerOptions> workerOptions,
     TimeProvider time,
     ILogger<JobProcessor> logger)
 {
@@ -71,8 +74,8 @@ public sealed partial class JobProcessor(
     {
         var job = claimed.Message;
 
-        var run = await StoreAsync("start", job.JobId, ct => batches.Starts.SubmitAsync(new JobAttempt(job.JobId, job.Attempt), ct), abort);
-        if (!run)
+        var runnable = await StoreAsync("check", job.JobId, ct => batches.Checks.SubmitAsync(job.JobId, ct), abort);
+        if (!runnable)
         {
             LogSkipped(logger, job.JobId);
             metrics.RecordSkipped();
@@ -81,7 +84,10 @@ public sealed partial class JobProcessor(
             return;
         }
 
-        var outcome = await executor.ExecuteAsync(job, abort);
+        var started = time.GetTimestamp();
+        var execution = executor.ExecuteAsync(job, abort);
+        var marked = await MarkRunningIfLongAsync(job, execution, abort);
+        var outcome = await execution;
         activity.SetTag("job.outcome", outcome.Kind.ToString().ToLowerInvariant());
         if (outcome.Error is { } error)
         {
@@ -91,7 +97,8 @@ public sealed partial class JobProcessor(
         switch (outcome.Kind)
         {
             case JobOutcomeKind.Succeeded:
-                var counted = await StoreAsync("complete", job.JobId, ct => batches.Results.SubmitAsync(new JobResult(job.JobId, outcome.Output ?? string.Empty), ct), abort);
+                var result = new JobResult(job.JobId, outcome.Output ?? string.Empty, job.Attempt, time.GetElapsedTime(started));
+                var counted = await StoreAsync("complete", job.JobId, ct => batches.Results.SubmitAsync(result, ct), abort);
                 await AckAsync(claimed, lease);
                 if (counted)
                 {
@@ -107,12 +114,14 @@ public sealed partial class JobProcessor(
                 break;
 
             case JobOutcomeKind.Rejected:
+                await MarkRunningAsync(job, marked, abort);
                 await StoreAsync("fail", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, outcome.Error!, JobState.Failed, ct), abort);
                 await AckAsync(claimed, lease);
                 metrics.RecordRejected(job.Type);
                 break;
 
             case JobOutcomeKind.Failed:
+                await MarkRunningAsync(job, marked, abort);
                 await FailAttemptAsync(claimed, lease, outcome.Error!, abort);
                 break;
 
@@ -130,6 +139,35 @@ public sealed partial class JobProcessor(
                 throw new UnreachableException($"Unknown outcome {outcome.Kind}.");
         }
     }
+
+    /// <summary>
+    /// Waits up to <see cref="WorkerOptions.RunningMarkAfter"/> for the run; still running then, it is marked running (a
+    /// job cancelled or final meanwhile runs on: the cancellation listener stops a cancelled one, and the guarded
+    /// result write ignores a duplicate). Returns whether it was marked.
+    /// </summary>
+    private async Task<bool> MarkRunningIfLongAsync(JobMessage job, Task<JobOutcome> execution, CancellationToken abort)
+    {
+        var after = workerOptions.Value.RunningMarkAfter;
+        if (after > TimeSpan.Zero && !execution.IsCompleted)
+        {
+            await Task.WhenAny(execution, Task.Delay(after, time, abort));
+        }
+
+        if (execution.IsCompleted || abort.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        await MarkRunningAsync(job, marked: false, abort);
+        return true;
+    }
+
+    /// <summary>
+    /// The running mark, which also records the attempt and the start: made before a failure is written, since a
+    /// failure write records neither (failures are rare, so the extra write costs little).
+    /// </summary>
+    private Task MarkRunningAsync(JobMessage job, bool marked, CancellationToken abort) =>
+        marked ? Task.CompletedTask : StoreAsync("start", job.JobId, ct => batches.Starts.SubmitAsync(new JobAttempt(job.JobId, job.Attempt), ct), abort);
 
     // PostgreSQL first (queued for a retry, dead after the last attempt), then the nack that makes Redis agree. A crash
     // in between leaves the lease to expire, and the reclaimer then does what the nack would have done.
