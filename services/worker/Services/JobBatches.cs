@@ -13,6 +13,12 @@ namespace AgentSystem.Worker.Services;
 /// </summary>
 public sealed class JobBatches : IAsyncDisposable
 {
+    /// <summary>Longest one PostgreSQL write may take: a hung connection is abandoned and the write retried (it is idempotent).</summary>
+    public static readonly TimeSpan StoreAttemptTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest one Redis call may take.</summary>
+    public static readonly TimeSpan QueueCallTimeout = TimeSpan.FromSeconds(5);
+
     public JobBatches(IJobRepository jobs, IJobQueue queue, IOptions<WorkerOptions> options)
     {
         ArgumentNullException.ThrowIfNull(jobs);
@@ -25,28 +31,28 @@ public sealed class JobBatches : IAsyncDisposable
                 var runnable = await jobs.FindRunnableAsync(batch, ct);
                 return runnable.Contains;
             },
-            settings.WriteBatchSize, settings.WriteConcurrency);
+            settings.WriteBatchSize, settings.WriteConcurrency, StoreAttemptTimeout);
         Starts = new Batcher<JobAttempt, bool>(
             async (batch, ct) =>
             {
                 var run = await jobs.StartAsync(batch, ct);
                 return attempt => run.Contains(attempt.JobId);
             },
-            settings.WriteBatchSize, settings.WriteConcurrency);
+            settings.WriteBatchSize, settings.WriteConcurrency, StoreAttemptTimeout);
         Results = new Batcher<JobResult, bool>(
             async (batch, ct) =>
             {
                 var recorded = await jobs.CompleteAsync(batch, ct);
                 return result => recorded.Contains(result.JobId);
             },
-            settings.WriteBatchSize, settings.WriteConcurrency);
+            settings.WriteBatchSize, settings.WriteConcurrency, StoreAttemptTimeout);
         Acks = new Batcher<ClaimedJob, bool>(
             async (batch, ct) =>
             {
                 await queue.AckAsync(batch, ct);
                 return static _ => true;
             },
-            IJobQueue.MaxBatch, settings.WriteConcurrency);
+            IJobQueue.MaxBatch, settings.WriteConcurrency, QueueCallTimeout);
     }
 
     /// <summary>True: the job may run; false: cancelled, final or unknown (skip it).</summary>

@@ -33,9 +33,6 @@ public sealed partial class JobProcessor(
     private static readonly TimeSpan StoreRetryFirst = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan StoreRetryMax = TimeSpan.FromSeconds(5);
 
-    /// <summary>One write attempt at most (a hung connection is abandoned and the write retried; it is idempotent).</summary>
-    private static readonly TimeSpan StoreAttemptTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan QueueCallTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ReturnStoreTimeout = TimeSpan.FromSeconds(3);
     private const int QueueCallTries = 3;
 
@@ -115,7 +112,7 @@ public sealed partial class JobProcessor(
 
             case JobOutcomeKind.Rejected:
                 await MarkRunningAsync(job, marked, abort);
-                await StoreAsync("fail", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, outcome.Error!, JobState.Failed, ct), abort);
+                await StoreAsync("fail", job.JobId, Bounded(ct => jobs.RecordFailureAsync(job.JobId, outcome.Error!, JobState.Failed, ct)), abort);
                 await AckAsync(claimed, lease);
                 metrics.RecordRejected(job.Type);
                 break;
@@ -183,7 +180,7 @@ public sealed partial class JobProcessor(
         }
 
         var last = job.Attempt >= queueOptions.Value.MaxAttempts;
-        await StoreAsync("fail", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, error, last ? JobState.Dead : JobState.Queued, ct), abort);
+        await StoreAsync("fail", job.JobId, Bounded(ct => jobs.RecordFailureAsync(job.JobId, error, last ? JobState.Dead : JobState.Queued, ct)), abort);
 
         await lease.StopAsync();
         if (lease.Lost)
@@ -201,7 +198,7 @@ public sealed partial class JobProcessor(
             last = true;
             try
             {
-                await StoreAsync("dead-letter", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, error, JobState.Dead, ct), abort);
+                await StoreAsync("dead-letter", job.JobId, Bounded(ct => jobs.RecordFailureAsync(job.JobId, error, JobState.Dead, ct)), abort);
             }
             catch (OperationCanceledException) when (abort.IsCancellationRequested)
             {
@@ -253,12 +250,12 @@ public sealed partial class JobProcessor(
         if (!recorded)
         {
             // Already final (its result was committed just before the stop): nothing to return, only to acknowledge.
-            await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; });
+            await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; }, batched: true);
             return;
         }
 
         LogReturned(logger, job.JobId, job.Attempt);
-        var acked = await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; });
+        var acked = await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; }, batched: true);
         if (acked.Done)
         {
             await QueueCallAsync("requeue", job.JobId, ct => queue.EnqueueAsync([job with { EnqueuedAt = time.GetUtcNow() }], ct));
@@ -274,10 +271,13 @@ public sealed partial class JobProcessor(
             return;
         }
 
-        await QueueCallAsync("ack", claimed.Message.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; });
+        await QueueCallAsync("ack", claimed.Message.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; }, batched: true);
     }
 
-    /// <summary>Retries a PostgreSQL write with exponential backoff (100 ms to 5 s, jittered) until it commits or the worker gives up.</summary>
+    /// <summary>
+    /// Retries a PostgreSQL write with exponential backoff (100 ms to 5 s, jittered) until it commits or the worker gives
+    /// up. Each attempt is bounded: by its batcher, or by <see cref="Bounded"/> for a write made alone.
+    /// </summary>
     private async Task<T> StoreAsync<T>(string operation, Guid jobId, Func<CancellationToken, Task<T>> write, CancellationToken abort)
     {
         var delay = StoreRetryFirst;
@@ -285,9 +285,7 @@ public sealed partial class JobProcessor(
         {
             try
             {
-                using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
-                attemptTimeout.CancelAfter(StoreAttemptTimeout);
-                return await write(attemptTimeout.Token);
+                return await write(abort);
             }
             catch (Exception error) when (error is not OperationCanceledException || !abort.IsCancellationRequested)
             {
@@ -303,14 +301,30 @@ public sealed partial class JobProcessor(
         }
     }
 
-    /// <summary>A few tries, each bounded; never throws. Not done: the lease expires and the reclaimer takes over.</summary>
-    private async Task<(bool Done, T? Value)> QueueCallAsync<T>(string operation, Guid jobId, Func<CancellationToken, Task<T>> call)
+    /// <summary>A write made alone (not batched), bounded to <see cref="JobBatches.StoreAttemptTimeout"/> per attempt.</summary>
+    private static Func<CancellationToken, Task<T>> Bounded<T>(Func<CancellationToken, Task<T>> write) => async abort =>
+    {
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        attempt.CancelAfter(JobBatches.StoreAttemptTimeout);
+        return await write(attempt.Token);
+    };
+
+    /// <summary>
+    /// A few tries, each bounded (by the ack batcher for acks, else here); never throws. Not done: the lease expires and
+    /// the reclaimer takes over.
+    /// </summary>
+    private async Task<(bool Done, T? Value)> QueueCallAsync<T>(string operation, Guid jobId, Func<CancellationToken, Task<T>> call, bool batched = false)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                using var timeout = new CancellationTokenSource(QueueCallTimeout, time);
+                if (batched)
+                {
+                    return (true, await call(CancellationToken.None));
+                }
+
+                using var timeout = new CancellationTokenSource(JobBatches.QueueCallTimeout, time);
                 return (true, await call(timeout.Token));
             }
             catch (Exception error)
