@@ -12,10 +12,10 @@ public sealed class WorkerOptions
     /// Jobs one process holds at the same time (running, or waiting for a write). Jobs mostly wait (for PostgreSQL, for
     /// an LLM), so this is far above the core count; CPU-heavy handlers queue for the thread pool's threads.
     /// </summary>
-    public int Concurrency { get; set; } = 256;
+    public int Concurrency { get; set; } = 1024;
 
     /// <summary>Most jobs taken in one claim round trip; a claim asks for min(free slots, this).</summary>
-    public int ClaimBatchSize { get; set; } = 128;
+    public int ClaimBatchSize { get; set; } = 256;
 
     /// <summary>Most jobs one batched write carries (the starts and the results to PostgreSQL: one statement each).</summary>
     public int WriteBatchSize { get; set; } = 500;
@@ -52,9 +52,9 @@ public sealed class WorkerOptions
 
     public IEnumerable<string> Problems()
     {
-        if (Concurrency is < 1 or > 1024)
+        if (Concurrency is < 1 or > 8192)
         {
-            yield return Invalid(nameof(Concurrency), Concurrency, "between 1 and 1024");
+            yield return Invalid(nameof(Concurrency), Concurrency, "between 1 and 8192");
         }
 
         if (ClaimBatchSize is < 1 or > 1000)
