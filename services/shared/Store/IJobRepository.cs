@@ -6,13 +6,19 @@ namespace AgentSystem.Store;
 public interface IJobRepository
 {
     /// <summary>
+    /// Of these jobs, the ones that may run: known, and neither cancelled nor final. A read: it writes and locks nothing.
+    /// </summary>
+    Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Marks the jobs running (attempts at least the delivery's) unless cancelled, final or unknown, and rolls their
     /// tasks up, in one transaction. Returns the ids marked: the ones to run.
     /// </summary>
     Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records the results and rolls the tasks up, in one transaction. Returns the ids recorded; the others were already
+    /// Records the results (with the attempt, and the start time from the elapsed time when the job was never marked
+    /// running) and rolls the tasks up, in one transaction. Returns the ids recorded; the others were already
     /// final (a duplicate delivery) or unknown, and nothing of them changed.
     /// </summary>
     Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken);

@@ -19,10 +19,17 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         RETURNING j.id
         """;
 
-    // clock_timestamp(), not now(): the moment this row was written, not when the batch's transaction began.
+    private const string Runnable = $"SELECT id FROM jobs WHERE id = ANY(@ids) AND status NOT IN {StoreSql.FinalJobStates}";
+
+    // clock_timestamp(), not now(): the moment this statement ran (after its locks), not when the batch's transaction
+    // began; read once, so a row's start and finish differ by exactly its elapsed time. A job this delivery marked
+    // running keeps that start; one that finished before it was marked (most do) gets its start from the elapsed time.
     private const string Complete = $"""
-        UPDATE jobs AS j SET status = 'succeeded', result = u.result, error = NULL, finished_at = clock_timestamp()
-        FROM unnest(@ids, @results) AS u (id, result)
+        UPDATE jobs AS j SET status = 'succeeded', result = u.result, error = NULL, finished_at = c.at,
+            attempts = GREATEST(j.attempts, u.attempt),
+            started_at = CASE WHEN j.status = 'running' AND j.attempts = u.attempt THEN j.started_at ELSE c.at - u.elapsed END
+        FROM unnest(@ids, @results, @attempts, @elapsed) AS u (id, result, attempt, elapsed)
+            CROSS JOIN (SELECT clock_timestamp() AS at) AS c
         WHERE j.id = u.id AND j.status NOT IN {StoreSql.FinalJobStates}
         RETURNING j.id
         """;
@@ -40,6 +47,32 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
 
     private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
+    public async Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var runnable = new HashSet<Guid>();
+        if (jobIds.Count == 0)
+        {
+            return runnable;
+        }
+
+        var command = _dataSource.CreateCommand(Runnable);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    runnable.Add(reader.GetGuid(0));
+                }
+            }
+        }
+
+        return runnable;
+    }
+
     public Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
@@ -53,7 +86,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
             i++;
         }
 
-        return WriteManyAsync(ids, Start, new NpgsqlParameter<int[]>("attempts", attempts), cancellationToken);
+        return WriteManyAsync(ids, Start, [new NpgsqlParameter<int[]>("attempts", attempts)], cancellationToken);
     }
 
     public Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken)
@@ -61,15 +94,20 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         ArgumentNullException.ThrowIfNull(results);
         var ids = new Guid[results.Count];
         var values = new string[results.Count];
+        var attempts = new int[results.Count];
+        var elapsed = new TimeSpan[results.Count];
         var i = 0;
         foreach (var result in results)
         {
             ArgumentNullException.ThrowIfNull(result.Result, nameof(results));
-            (ids[i], values[i]) = (result.JobId, result.Result);
+            ArgumentOutOfRangeException.ThrowIfLessThan(result.Attempt, 1, nameof(results));
+            (ids[i], values[i], attempts[i], elapsed[i]) = (result.JobId, result.Result, result.Attempt, result.Elapsed);
             i++;
         }
 
-        return WriteManyAsync(ids, Complete, new NpgsqlParameter<string[]>("results", values), cancellationToken);
+        return WriteManyAsync(ids, Complete,
+            [new NpgsqlParameter<string[]>("results", values), new NpgsqlParameter<int[]>("attempts", attempts), new NpgsqlParameter<TimeSpan[]>("elapsed", elapsed)],
+            cancellationToken);
     }
 
     public Task<bool> RecordFailureAsync(Guid jobId, string reason, JobState newState, CancellationToken cancellationToken)
@@ -89,7 +127,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
     /// One round trip, one implicit transaction: lock the jobs' tasks, change the jobs not final, roll up the tasks of the
     /// jobs changed. Returns the ids changed.
     /// </summary>
-    private async Task<IReadOnlySet<Guid>> WriteManyAsync(Guid[] ids, string update, NpgsqlParameter values, CancellationToken cancellationToken)
+    private async Task<IReadOnlySet<Guid>> WriteManyAsync(Guid[] ids, string update, NpgsqlParameter[] values, CancellationToken cancellationToken)
     {
         var changed = new HashSet<Guid>();
         if (ids.Length == 0)
@@ -101,7 +139,9 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         await using (batch.ConfigureAwait(false))
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.LockTasksOfJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(update) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids), values } });
+            var change = new NpgsqlBatchCommand(update) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } };
+            change.Parameters.AddRange(values);
+            batch.BatchCommands.Add(change);
             batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.RollUpTasksOfChangedJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))

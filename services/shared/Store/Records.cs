@@ -30,5 +30,8 @@ public sealed record CreatedTask(TaskRecord Task, bool Created);
 /// <summary>A delivery of a job as the worker starts it: <see cref="Attempt"/> counts from 1.</summary>
 public sealed record JobAttempt(Guid JobId, int Attempt);
 
-/// <summary>A job's result as the worker stores it.</summary>
-public sealed record JobResult(Guid JobId, string Result);
+/// <summary>
+/// A job's result as the worker stores it: the delivery's <see cref="Attempt"/> and how long it ran
+/// (<see cref="Elapsed"/>, by the worker's monotonic clock), which the store records for a job it never marked running.
+/// </summary>
+public sealed record JobResult(Guid JobId, string Result, int Attempt = 1, TimeSpan Elapsed = default);

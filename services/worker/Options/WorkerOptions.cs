@@ -12,16 +12,22 @@ public sealed class WorkerOptions
     /// Jobs one process holds at the same time (running, or waiting for a write). Jobs mostly wait (for PostgreSQL, for
     /// an LLM), so this is far above the core count; CPU-heavy handlers queue for the thread pool's threads.
     /// </summary>
-    public int Concurrency { get; set; } = 256;
+    public int Concurrency { get; set; } = 1024;
 
     /// <summary>Most jobs taken in one claim round trip; a claim asks for min(free slots, this).</summary>
-    public int ClaimBatchSize { get; set; } = 128;
+    public int ClaimBatchSize { get; set; } = 256;
 
     /// <summary>Most jobs one batched write carries (the starts and the results to PostgreSQL: one statement each).</summary>
     public int WriteBatchSize { get; set; } = 500;
 
     /// <summary>Batched writes of one kind in flight at once (each holds a PostgreSQL connection while it runs).</summary>
     public int WriteConcurrency { get; set; } = 2;
+
+    /// <summary>
+    /// A job still running after this long is marked running in PostgreSQL (and its task rolls up to running); one that
+    /// ends sooner, as most do, is written once, with its result. Zero marks every job before it runs.
+    /// </summary>
+    public TimeSpan RunningMarkAfter { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Longest a handler may run; then it is cancelled and the attempt fails (and is retried).</summary>
     public TimeSpan JobTimeout { get; set; } = TimeSpan.FromMinutes(2);
@@ -46,9 +52,9 @@ public sealed class WorkerOptions
 
     public IEnumerable<string> Problems()
     {
-        if (Concurrency is < 1 or > 1024)
+        if (Concurrency is < 1 or > 8192)
         {
-            yield return Invalid(nameof(Concurrency), Concurrency, "between 1 and 1024");
+            yield return Invalid(nameof(Concurrency), Concurrency, "between 1 and 8192");
         }
 
         if (ClaimBatchSize is < 1 or > 1000)
@@ -64,6 +70,11 @@ public sealed class WorkerOptions
         if (WriteConcurrency is < 1 or > 64)
         {
             yield return Invalid(nameof(WriteConcurrency), WriteConcurrency, "between 1 and 64");
+        }
+
+        if (RunningMarkAfter < TimeSpan.Zero || RunningMarkAfter > TimeSpan.FromMinutes(1))
+        {
+            yield return Invalid(nameof(RunningMarkAfter), RunningMarkAfter, "between 00:00:00 and 00:01:00");
         }
 
         if (JobTimeout <= TimeSpan.Zero)

@@ -5,14 +5,16 @@ namespace AgentSystem.Worker.Services;
 /// <summary>
 /// Turns many concurrent single calls into few batched ones (group commit): items submitted while a batch is being
 /// written wait and go together in the next, so a quiet worker writes each item at once and a busy one writes hundreds
-/// per round trip. At most <c>concurrency</c> batches are in flight; a batch holds at most <c>maxBatch</c> items. A
-/// failed batch fails each of its items' calls, whose callers retry (and are batched again).
+/// per round trip. At most <c>concurrency</c> batches are in flight; a batch holds at most <c>maxBatch</c> items and
+/// may take at most <c>writeTimeout</c> (a hung connection is abandoned). A failed batch fails each of its items' calls,
+/// whose callers retry (and are batched again): the callers need no timer of their own.
 /// </summary>
 public sealed class Batcher<TItem, TResult> : IAsyncDisposable
 {
     private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> _write;
     private readonly int _maxBatch;
     private readonly int _concurrency;
+    private readonly TimeSpan _writeTimeout;
     private readonly SemaphoreSlim _slots;
     private readonly Channel<(TItem Item, TaskCompletionSource<TResult> Done)> _pending =
         Channel.CreateUnbounded<(TItem, TaskCompletionSource<TResult>)>(new UnboundedChannelOptions { SingleReader = true });
@@ -22,14 +24,16 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
     private long _items;
 
     /// <param name="write">Writes one batch and returns each item's result.</param>
-    public Batcher(Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> write, int maxBatch, int concurrency)
+    public Batcher(Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> write, int maxBatch, int concurrency, TimeSpan writeTimeout)
     {
         ArgumentNullException.ThrowIfNull(write);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
-        this._write = write;
-        this._maxBatch = maxBatch;
-        this._concurrency = concurrency;
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(writeTimeout, TimeSpan.Zero);
+        _write = write;
+        _maxBatch = maxBatch;
+        _concurrency = concurrency;
+        _writeTimeout = writeTimeout;
         _slots = new SemaphoreSlim(concurrency, concurrency);
         _pump = Task.Run(PumpAsync);
     }
@@ -95,7 +99,9 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
     {
         try
         {
-            var results = await _write([.. batch.Select(entry => entry.Item)], _stop.Token);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+            timeout.CancelAfter(_writeTimeout);
+            var results = await _write([.. batch.Select(entry => entry.Item)], timeout.Token);
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _items, batch.Count);
             foreach (var (item, done) in batch)

@@ -2,15 +2,17 @@ using System.Diagnostics;
 using AgentSystem.Contracts;
 using AgentSystem.Queue;
 using AgentSystem.Store;
+using AgentSystem.Worker.Options;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Worker.Services;
 
 /// <summary>
-/// One claimed job from claim to acknowledgement (docs/queue.md, steps 3 to 7): mark it running in PostgreSQL (or skip
-/// it when cancelled or already final), run it, write the outcome, and only after that write committed ack or nack it
-/// in Redis. The start, the result and the ack go through <see cref="JobBatches"/>, so the jobs running at once share
-/// round trips; failures are rare and written one by one. PostgreSQL writes are retried with backoff for as long as it
+/// One claimed job from claim to acknowledgement (docs/queue.md, steps 3 to 7): check in PostgreSQL that it may run
+/// (skip it when cancelled or already final), run it, mark it running if it takes longer than
+/// <see cref="WorkerOptions.RunningMarkAfter"/>, write the outcome, and only after that write committed ack or nack it
+/// in Redis. The check, the mark, the result and the ack go through <see cref="JobBatches"/>, so the jobs running at
+/// once share round trips, and a short job costs one PostgreSQL write; failures are rare and written one by one. PostgreSQL writes are retried with backoff for as long as it
 /// takes, while the lease is renewed; Redis calls are retried a few times and otherwise left to the lease: an
 /// unacknowledged job is reclaimed and redelivered, and the redelivery finds the job final and skips it.
 /// </summary>
@@ -22,6 +24,7 @@ public sealed partial class JobProcessor(
     JobExecutor executor,
     WorkerMetrics metrics,
     IOptions<QueueOptions> queueOptions,
+    IOptions<WorkerOptions> workerOptions,
     TimeProvider time,
     ILogger<JobProcessor> logger)
 {
@@ -30,9 +33,6 @@ public sealed partial class JobProcessor(
     private static readonly TimeSpan StoreRetryFirst = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan StoreRetryMax = TimeSpan.FromSeconds(5);
 
-    /// <summary>One write attempt at most (a hung connection is abandoned and the write retried; it is idempotent).</summary>
-    private static readonly TimeSpan StoreAttemptTimeout = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan QueueCallTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan ReturnStoreTimeout = TimeSpan.FromSeconds(3);
     private const int QueueCallTries = 3;
 
@@ -71,8 +71,8 @@ public sealed partial class JobProcessor(
     {
         var job = claimed.Message;
 
-        var run = await StoreAsync("start", job.JobId, ct => batches.Starts.SubmitAsync(new JobAttempt(job.JobId, job.Attempt), ct), abort);
-        if (!run)
+        var runnable = await StoreAsync("check", job.JobId, ct => batches.Checks.SubmitAsync(job.JobId, ct), abort);
+        if (!runnable)
         {
             LogSkipped(logger, job.JobId);
             metrics.RecordSkipped();
@@ -81,7 +81,10 @@ public sealed partial class JobProcessor(
             return;
         }
 
-        var outcome = await executor.ExecuteAsync(job, abort);
+        var started = time.GetTimestamp();
+        var execution = executor.ExecuteAsync(job, abort);
+        var marked = await MarkRunningIfLongAsync(job, execution, abort);
+        var outcome = await execution;
         activity.SetTag("job.outcome", outcome.Kind.ToString().ToLowerInvariant());
         if (outcome.Error is { } error)
         {
@@ -91,7 +94,8 @@ public sealed partial class JobProcessor(
         switch (outcome.Kind)
         {
             case JobOutcomeKind.Succeeded:
-                var counted = await StoreAsync("complete", job.JobId, ct => batches.Results.SubmitAsync(new JobResult(job.JobId, outcome.Output ?? string.Empty), ct), abort);
+                var result = new JobResult(job.JobId, outcome.Output ?? string.Empty, job.Attempt, time.GetElapsedTime(started));
+                var counted = await StoreAsync("complete", job.JobId, ct => batches.Results.SubmitAsync(result, ct), abort);
                 await AckAsync(claimed, lease);
                 if (counted)
                 {
@@ -107,12 +111,14 @@ public sealed partial class JobProcessor(
                 break;
 
             case JobOutcomeKind.Rejected:
-                await StoreAsync("fail", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, outcome.Error!, JobState.Failed, ct), abort);
+                await MarkRunningAsync(job, marked, abort);
+                await StoreAsync("fail", job.JobId, Bounded(ct => jobs.RecordFailureAsync(job.JobId, outcome.Error!, JobState.Failed, ct)), abort);
                 await AckAsync(claimed, lease);
                 metrics.RecordRejected(job.Type);
                 break;
 
             case JobOutcomeKind.Failed:
+                await MarkRunningAsync(job, marked, abort);
                 await FailAttemptAsync(claimed, lease, outcome.Error!, abort);
                 break;
 
@@ -131,6 +137,35 @@ public sealed partial class JobProcessor(
         }
     }
 
+    /// <summary>
+    /// Waits up to <see cref="WorkerOptions.RunningMarkAfter"/> for the run; still running then, it is marked running (a
+    /// job cancelled or final meanwhile runs on: the cancellation listener stops a cancelled one, and the guarded
+    /// result write ignores a duplicate). Returns whether it was marked.
+    /// </summary>
+    private async Task<bool> MarkRunningIfLongAsync(JobMessage job, Task<JobOutcome> execution, CancellationToken abort)
+    {
+        var after = workerOptions.Value.RunningMarkAfter;
+        if (after > TimeSpan.Zero && !execution.IsCompleted)
+        {
+            await Task.WhenAny(execution, Task.Delay(after, time, abort));
+        }
+
+        if (execution.IsCompleted || abort.IsCancellationRequested)
+        {
+            return false;
+        }
+
+        await MarkRunningAsync(job, marked: false, abort);
+        return true;
+    }
+
+    /// <summary>
+    /// The running mark, which also records the attempt and the start: made before a failure is written, since a
+    /// failure write records neither (failures are rare, so the extra write costs little).
+    /// </summary>
+    private Task MarkRunningAsync(JobMessage job, bool marked, CancellationToken abort) =>
+        marked ? Task.CompletedTask : StoreAsync("start", job.JobId, ct => batches.Starts.SubmitAsync(new JobAttempt(job.JobId, job.Attempt), ct), abort);
+
     // PostgreSQL first (queued for a retry, dead after the last attempt), then the nack that makes Redis agree. A crash
     // in between leaves the lease to expire, and the reclaimer then does what the nack would have done.
     private async Task FailAttemptAsync(ClaimedJob claimed, Lease lease, string error, CancellationToken abort)
@@ -145,7 +180,7 @@ public sealed partial class JobProcessor(
         }
 
         var last = job.Attempt >= queueOptions.Value.MaxAttempts;
-        await StoreAsync("fail", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, error, last ? JobState.Dead : JobState.Queued, ct), abort);
+        await StoreAsync("fail", job.JobId, Bounded(ct => jobs.RecordFailureAsync(job.JobId, error, last ? JobState.Dead : JobState.Queued, ct)), abort);
 
         await lease.StopAsync();
         if (lease.Lost)
@@ -163,7 +198,7 @@ public sealed partial class JobProcessor(
             last = true;
             try
             {
-                await StoreAsync("dead-letter", job.JobId, ct => jobs.RecordFailureAsync(job.JobId, error, JobState.Dead, ct), abort);
+                await StoreAsync("dead-letter", job.JobId, Bounded(ct => jobs.RecordFailureAsync(job.JobId, error, JobState.Dead, ct)), abort);
             }
             catch (OperationCanceledException) when (abort.IsCancellationRequested)
             {
@@ -215,12 +250,12 @@ public sealed partial class JobProcessor(
         if (!recorded)
         {
             // Already final (its result was committed just before the stop): nothing to return, only to acknowledge.
-            await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; });
+            await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; }, batched: true);
             return;
         }
 
         LogReturned(logger, job.JobId, job.Attempt);
-        var acked = await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; });
+        var acked = await QueueCallAsync("ack", job.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; }, batched: true);
         if (acked.Done)
         {
             await QueueCallAsync("requeue", job.JobId, ct => queue.EnqueueAsync([job with { EnqueuedAt = time.GetUtcNow() }], ct));
@@ -236,10 +271,13 @@ public sealed partial class JobProcessor(
             return;
         }
 
-        await QueueCallAsync("ack", claimed.Message.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; });
+        await QueueCallAsync("ack", claimed.Message.JobId, async ct => { await batches.Acks.SubmitAsync(claimed, ct); return true; }, batched: true);
     }
 
-    /// <summary>Retries a PostgreSQL write with exponential backoff (100 ms to 5 s, jittered) until it commits or the worker gives up.</summary>
+    /// <summary>
+    /// Retries a PostgreSQL write with exponential backoff (100 ms to 5 s, jittered) until it commits or the worker gives
+    /// up. Each attempt is bounded: by its batcher, or by <see cref="Bounded"/> for a write made alone.
+    /// </summary>
     private async Task<T> StoreAsync<T>(string operation, Guid jobId, Func<CancellationToken, Task<T>> write, CancellationToken abort)
     {
         var delay = StoreRetryFirst;
@@ -247,9 +285,7 @@ public sealed partial class JobProcessor(
         {
             try
             {
-                using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
-                attemptTimeout.CancelAfter(StoreAttemptTimeout);
-                return await write(attemptTimeout.Token);
+                return await write(abort);
             }
             catch (Exception error) when (error is not OperationCanceledException || !abort.IsCancellationRequested)
             {
@@ -265,14 +301,30 @@ public sealed partial class JobProcessor(
         }
     }
 
-    /// <summary>A few tries, each bounded; never throws. Not done: the lease expires and the reclaimer takes over.</summary>
-    private async Task<(bool Done, T? Value)> QueueCallAsync<T>(string operation, Guid jobId, Func<CancellationToken, Task<T>> call)
+    /// <summary>A write made alone (not batched), bounded to <see cref="JobBatches.StoreAttemptTimeout"/> per attempt.</summary>
+    private static Func<CancellationToken, Task<T>> Bounded<T>(Func<CancellationToken, Task<T>> write) => async abort =>
+    {
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(abort);
+        attempt.CancelAfter(JobBatches.StoreAttemptTimeout);
+        return await write(attempt.Token);
+    };
+
+    /// <summary>
+    /// A few tries, each bounded (by the ack batcher for acks, else here); never throws. Not done: the lease expires and
+    /// the reclaimer takes over.
+    /// </summary>
+    private async Task<(bool Done, T? Value)> QueueCallAsync<T>(string operation, Guid jobId, Func<CancellationToken, Task<T>> call, bool batched = false)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                using var timeout = new CancellationTokenSource(QueueCallTimeout, time);
+                if (batched)
+                {
+                    return (true, await call(CancellationToken.None));
+                }
+
+                using var timeout = new CancellationTokenSource(JobBatches.QueueCallTimeout, time);
                 return (true, await call(timeout.Token));
             }
             catch (Exception error)

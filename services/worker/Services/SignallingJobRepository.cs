@@ -11,6 +11,9 @@ namespace AgentSystem.Worker.Services;
 /// </summary>
 public sealed class SignallingJobRepository(IJobRepository store, ITaskSignals signals) : IJobRepository
 {
+    public Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken) =>
+        store.FindRunnableAsync(jobIds, cancellationToken);
+
     public async Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken) =>
         Announce(await store.StartAsync(jobs, cancellationToken));
 

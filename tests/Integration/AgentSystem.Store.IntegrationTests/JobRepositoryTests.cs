@@ -38,6 +38,45 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
     }
 
     [Fact]
+    public async Task A_result_without_a_running_mark_records_its_attempt_and_start_and_rolls_the_task_up()
+    {
+        var task = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
+        var (job, other) = (task.Jobs[0].Id, task.Jobs[1].Id);
+
+        var recorded = await Jobs.CompleteAsync([new JobResult(job, "quick", Attempt: 2, Elapsed: TimeSpan.FromSeconds(3))], CancellationToken.None);
+        Assert.Equal([job], recorded);
+
+        var stored = (await Tasks.GetAsync(task.Id, CancellationToken.None))!;
+        var row = stored.Jobs[0];
+        Assert.Equal((JobState.Succeeded, 2, "quick"), (row.Status, row.Attempts, row.Result));
+        Assert.Equal(TimeSpan.FromSeconds(3), row.FinishedAt!.Value - row.StartedAt!.Value);
+        Assert.Equal(TaskState.Running, stored.Status);   // one job done, one still queued
+
+        // A job marked running by this delivery keeps that start.
+        Assert.True(await StartAsync(Jobs, other, 1));
+        var started = (await Tasks.GetAsync(task.Id, CancellationToken.None))!.Jobs[1].StartedAt;
+        await Jobs.CompleteAsync([new JobResult(other, "slow", Attempt: 1, Elapsed: TimeSpan.FromHours(1))], CancellationToken.None);
+        var final = (await Tasks.GetAsync(task.Id, CancellationToken.None))!;
+        Assert.Equal((TaskState.Succeeded, started), (final.Status, final.Jobs[1].StartedAt));
+    }
+
+    [Fact]
+    public async Task FindRunnable_returns_the_jobs_neither_final_nor_cancelled_nor_unknown_and_changes_nothing()
+    {
+        var task = (await Tasks.CreateAsync(NewTask(jobs: 3), CancellationToken.None)).Task;
+        var ids = task.Jobs.Select(job => job.Id).ToArray();
+        await StartAsync(Jobs, ids[1], 1);
+        await CompleteAsync(Jobs, ids[2], "done");
+        var before = await Tasks.GetAsync(task.Id, CancellationToken.None);
+
+        var runnable = await Jobs.FindRunnableAsync([.. ids, Guid.NewGuid()], CancellationToken.None);
+
+        Assert.Equal(ids[..2].ToHashSet(), runnable);   // queued and running may run; succeeded and unknown may not
+        Assert.Equal(before!.Jobs, (await Tasks.GetAsync(task.Id, CancellationToken.None))!.Jobs);
+        Assert.Empty(await Jobs.FindRunnableAsync([], CancellationToken.None));
+    }
+
+    [Fact]
     public async Task A_retried_failure_leaves_the_job_queued_and_a_dead_one_fails_the_task()
     {
         var task = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;

@@ -29,7 +29,7 @@ public sealed class PostgresFaultTests(SystemFixture system, ITestOutputHelper o
             await FaultProbe.WaitUntilAsync(system, "the job running", TimeSpan.FromSeconds(20),
                 async () => (await FaultProbe.JobsAsync(system, tasks)).Single().Status == "running",
                 async () => FaultProbe.Describe(await FaultProbe.JobsAsync(system, tasks)));
-            // Marked running before it started to sleep: it ends within SleepMilliseconds of now, inside the pause.
+            // Marked running soon after it started to sleep (Worker:RunningMarkAfter): it ends within SleepMilliseconds of now, inside the pause.
             var running = Stopwatch.StartNew();
             var job = (await FaultProbe.JobsAsync(system, tasks)).Single().Id;
 

@@ -19,7 +19,7 @@ public sealed class SystemFixture : IAsyncLifetime
 {
     public const string ApiKey = "system-test-key";
     /// <summary>
-    /// Jobs each worker runs at once: few (the shipped default is 256), so the fault tests can have jobs running and
+    /// Jobs each worker runs at once: few (the shipped default is 1024), so the fault tests can have jobs running and
     /// others still queued in Redis, and a task cancelled before all its jobs ran.
     /// </summary>
     public const int WorkerConcurrency = 4;

@@ -50,7 +50,7 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
     {
         await stack.WaitHealthyAsync(Healthy);
         // Sleeps that span the restart: their leases, acks and results go through Redis's reconnect (the workers have
-        // 256 slots each since the batching, so all of them run; none waits in the queue).
+        // 1024 slots each, so all of them run; none waits in the queue).
         var jobs = Enumerable.Repeat(("sleep", "2500"), 12).Concat([("echo", "through a restart"), ("wordcount", "one two three"), ("hash", "abc")]).ToList();
         var submitted = await TaskApi.SubmitAsync(stack.Api, new { jobs = jobs.Select(j => new { type = j.Item1, input = j.Item2 }).ToArray() });
         var id = submitted.GetProperty("id").GetString()!;

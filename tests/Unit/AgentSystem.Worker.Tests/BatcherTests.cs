@@ -5,6 +5,30 @@ namespace AgentSystem.Worker.Tests;
 
 public sealed class BatcherTests
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);
+
+    [Fact]
+    public async Task A_batch_over_its_write_timeout_fails_its_calls_with_a_cancellation_and_the_next_batch_is_written()
+    {
+        var calls = 0;
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, ct);   // a hung connection
+                }
+
+                return item => item;
+            },
+            maxBatch: 10,
+            concurrency: 1,
+            writeTimeout: TimeSpan.FromMilliseconds(50));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => batcher.SubmitAsync(1, CancellationToken.None));
+        Assert.Equal(2, await batcher.SubmitAsync(2, CancellationToken.None));
+    }
+
     [Fact]
     public async Task Items_submitted_while_a_batch_is_written_go_together_in_the_next()
     {
@@ -26,7 +50,8 @@ public sealed class BatcherTests
                 return item => item * 10;
             },
             maxBatch: 100,
-            concurrency: 1);
+            concurrency: 1,
+            writeTimeout: Timeout);
 
         var first = batcher.SubmitAsync(1, CancellationToken.None);
         await Eventually.True(() => batches.Count == 1, "the first batch to be written");
@@ -56,7 +81,8 @@ public sealed class BatcherTests
                 return static _ => true;
             },
             maxBatch: 3,
-            concurrency: 1);
+            concurrency: 1,
+            writeTimeout: Timeout);
 
         var calls = Enumerable.Range(0, 10).Select(item => batcher.SubmitAsync(item, CancellationToken.None)).ToArray();
         gate.SetResult();
@@ -75,7 +101,8 @@ public sealed class BatcherTests
                 ? throw new InvalidOperationException("database down")
                 : Task.FromResult<Func<int, int>>(item => item),
             maxBatch: 10,
-            concurrency: 1);
+            concurrency: 1,
+            writeTimeout: Timeout);
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.SubmitAsync(1, CancellationToken.None));
         Assert.Equal("database down", error.Message);
@@ -85,7 +112,7 @@ public sealed class BatcherTests
     [Fact]
     public async Task After_dispose_nothing_is_taken()
     {
-        var batcher = new Batcher<int, int>((batch, ct) => Task.FromResult<Func<int, int>>(item => item), maxBatch: 10, concurrency: 2);
+        var batcher = new Batcher<int, int>((batch, ct) => Task.FromResult<Func<int, int>>(item => item), maxBatch: 10, concurrency: 2, writeTimeout: Timeout);
         await batcher.DisposeAsync();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => batcher.SubmitAsync(1, CancellationToken.None));

@@ -9,7 +9,7 @@ namespace AgentSystem.Worker.Tests;
 public sealed class JobConsumerTests
 {
     [Fact]
-    public async Task Happy_path_marks_running_runs_completes_then_acks()
+    public async Task Happy_path_checks_runs_completes_then_acks_with_one_write()
     {
         await using var worker = new WorkerHarness();
         await worker.StartAsync();
@@ -19,8 +19,10 @@ public sealed class JobConsumerTests
 
         Assert.Equal(JobState.Succeeded, worker.Store.States[job.JobId]);
         Assert.Equal("hello", worker.Store.Results[job.JobId]);
+        Assert.Equal(1, worker.Store.ResultAttempts[job.JobId]);
         var log = worker.Log;
-        Assert.True(log.IndexOf($"start:{job.JobId}:1") < log.IndexOf($"complete:{job.JobId}"), log.ToString());
+        Assert.True(log.IndexOf($"check:{job.JobId}") < log.IndexOf($"complete:{job.JobId}"), log.ToString());
+        Assert.Empty(worker.Store.StartCalls);   // done before the running mark was due: its result is its only write
         Assert.True(log.IndexOf($"complete:{job.JobId}") < log.IndexOf($"ack:{job.JobId}"), log.ToString());
         Assert.Empty(worker.Queue.Nacks);
         await Eventually.True(() => worker.Metrics.Snapshot().Processed == 1, "the processed count");
@@ -162,11 +164,43 @@ public sealed class JobConsumerTests
     }
 
     [Fact]
+    public async Task A_job_still_running_after_the_mark_delay_is_marked_running_before_its_result()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(options => options.RunningMarkAfter = TimeSpan.FromMilliseconds(50), handlers: gate);
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(GateHandler.DefaultType, "slow");
+        await Eventually.True(() => worker.Store.States.TryGetValue(job.JobId, out var state) && state == JobState.Running, "the running mark");
+        Assert.Empty(worker.Store.Results);
+        gate.Release();
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
+
+        var log = worker.Log;
+        Assert.True(log.IndexOf($"check:{job.JobId}") < log.IndexOf($"start:{job.JobId}:1"), log.ToString());
+        Assert.True(log.IndexOf($"start:{job.JobId}:1") < log.IndexOf($"complete:{job.JobId}"), log.ToString());
+        Assert.Equal(JobState.Succeeded, worker.Store.States[job.JobId]);
+    }
+
+    [Fact]
+    public async Task A_failing_job_is_marked_running_before_its_failure_is_written()
+    {
+        await using var worker = new WorkerHarness(handlers: new FailingHandler());
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(FailingHandler.TypeName, "x");
+        await Eventually.True(() => worker.Queue.Nacks.Count == 1, "the nack");
+
+        var log = worker.Log;
+        Assert.True(log.IndexOf($"start:{job.JobId}:1") >= 0 && log.IndexOf($"start:{job.JobId}:1") < log.IndexOf($"fail:{job.JobId}:Queued"), log.ToString());
+    }
+
+    [Fact]
     public async Task Jobs_running_at_once_share_their_start_result_ack_and_lease_round_trips()
     {
         var gate = new GateHandler();
         await using var worker = new WorkerHarness(
-            options => { options.Concurrency = 50; options.ClaimBatchSize = 50; },
+            options => { options.Concurrency = 50; options.ClaimBatchSize = 50; options.RunningMarkAfter = TimeSpan.Zero; },
             queue: options => options.VisibilityTimeout = TimeSpan.FromMilliseconds(300),
             handlers: gate);
         var jobs = new List<JobMessage>();
@@ -181,10 +215,11 @@ public sealed class JobConsumerTests
         gate.Release();
         await Eventually.True(() => worker.Queue.Acks.Count == 50, "fifty acks");
 
-        Assert.Equal(50, worker.Store.StartCalls.Sum());
+        Assert.Equal(50, worker.Store.RunnableCalls.Sum());
+        Assert.Equal(50, worker.Store.StartCalls.Sum());   // RunningMarkAfter zero: every job marked as it starts
         Assert.Equal(50, worker.Store.CompleteCalls.Sum());
         Assert.Equal(50, worker.Queue.AckCalls.Sum());
-        Assert.True(worker.Store.CompleteCalls.Count < 50, $"{worker.Store.CompleteCalls.Count} result writes for 50 jobs");
+        Assert.True(worker.Store.CompleteCalls.Count < 50, $"{worker.Store.CompleteCalls.Count} result writes for 50 jobs; starts {string.Join(",", worker.Store.StartCalls)}; checks {string.Join(",", worker.Store.RunnableCalls)}");
         Assert.True(worker.Queue.AckCalls.Count < 50, $"{worker.Queue.AckCalls.Count} ack calls for 50 jobs");
         var log = worker.Log;
         Assert.All(jobs, job =>

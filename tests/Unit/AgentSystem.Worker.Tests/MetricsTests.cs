@@ -84,7 +84,7 @@ public sealed class MetricsTests
         }.Problems().ToList();
 
         Assert.Equal(7, problems.Count);
-        Assert.Contains(problems, problem => problem.StartsWith("Worker:Concurrency must be between 1 and 1024", StringComparison.Ordinal));
+        Assert.Contains(problems, problem => problem.StartsWith("Worker:Concurrency must be between 1 and 8192", StringComparison.Ordinal));
         Assert.Contains(problems, problem => problem.Contains("Worker:ChatUrl", StringComparison.Ordinal));
     }
 }

@@ -35,7 +35,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     private readonly StoredWork _stored = new(system.Database);
 
     /// <summary>Copies of the closed phase: with 100 jobs each, enough to keep every worker's claims full.</summary>
-    public int Copies { get; init; } = 16;
+    public int Copies { get; init; } = 32;
 
     public Scenario Maximum()
     {

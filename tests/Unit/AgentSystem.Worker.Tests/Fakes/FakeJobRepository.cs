@@ -18,6 +18,9 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
 
     public ConcurrentDictionary<Guid, string> Results { get; } = new();
 
+    /// <summary>The attempt each stored result came from.</summary>
+    public ConcurrentDictionary<Guid, int> ResultAttempts { get; } = new();
+
     public ConcurrentQueue<(Guid JobId, string Reason, JobState State)> Failures { get; } = new();
 
     /// <summary>While true every call throws, as with PostgreSQL unreachable.</summary>
@@ -28,13 +31,39 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
 
     public void FailNext(int calls) => Volatile.Write(ref _failNext, calls);
 
-    /// <summary>Calls of the batched writes and how many jobs each carried.</summary>
+    /// <summary>Calls of the batched reads and writes and how many jobs each carried.</summary>
+    public ConcurrentQueue<int> RunnableCalls { get; } = new();
+
     public ConcurrentQueue<int> StartCalls { get; } = new();
 
     public ConcurrentQueue<int> CompleteCalls { get; } = new();
 
     /// <summary>While set, result writes wait for it: a slow PostgreSQL.</summary>
     public TaskCompletionSource? Stall { get; set; }
+
+    public Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        ThrowIfDown();
+        RunnableCalls.Enqueue(jobIds.Count);
+        var runnable = new HashSet<Guid>();
+        lock (_lock)
+        {
+            foreach (var jobId in jobIds)
+            {
+                if (States.TryGetValue(jobId, out var state) && state.IsFinal())
+                {
+                    log.Add($"check-skip:{jobId}");
+                    continue;
+                }
+
+                log.Add($"check:{jobId}");
+                runnable.Add(jobId);
+            }
+        }
+
+        return Task.FromResult<IReadOnlySet<Guid>>(runnable);
+    }
 
     public Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken)
     {
@@ -74,7 +103,7 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
         var recorded = new HashSet<Guid>();
         lock (_lock)
         {
-            foreach (var (jobId, result) in results)
+            foreach (var (jobId, result, attempt, _) in results)
             {
                 if (States.TryGetValue(jobId, out var state) && state.IsFinal())
                 {
@@ -83,6 +112,7 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
 
                 States[jobId] = JobState.Succeeded;
                 Results[jobId] = result;
+                ResultAttempts[jobId] = attempt;
                 log.Add($"complete:{jobId}");
                 recorded.Add(jobId);
             }
