@@ -96,8 +96,10 @@ internal partial class Build
             using var process = Process.Start(new ProcessStartInfo(Docker.Cli, ["cp", container + ":/app", "-"]) { RedirectStandardOutput = true })!;
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             using var reader = new TarReader(process.StandardOutput.BaseStream);
+            var entries = 0;
             while (reader.GetNextEntry() is { } entry)
             {
+                entries++;
                 hash.AppendData(System.Text.Encoding.UTF8.GetBytes(entry.Name + "\0"));
                 if (entry.DataStream is { } data)
                 {
@@ -107,6 +109,12 @@ internal partial class Build
                 }
             }
             process.WaitForExit();
+            if (process.ExitCode != 0 || entries == 0)
+            {
+                // Two failed copies would hash alike: compare nothing rather than report "byte for byte".
+                throw new TargetFailedException($"docker cp of /app from {image} failed (exit code {process.ExitCode}, {entries} entries).");
+            }
+
             return Convert.ToHexString(hash.GetHashAndReset());
         }
         finally

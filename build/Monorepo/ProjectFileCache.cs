@@ -2,7 +2,9 @@ namespace AgentSystem.Build.Monorepo;
 
 /// <summary>
 /// Project files as parsed by an earlier run, keyed on (path, size, last write time), so a run stats each project file
-/// instead of opening, reading and parsing it. Kept in one binary file that any failure to read simply ignores.
+/// instead of opening, reading and parsing it. Kept in one binary file that any failure to read simply ignores. An
+/// edit that keeps both size and time (a copy with <c>cp -p</c> or <c>tar x</c> of a same-sized file) is not seen:
+/// delete <c>.nuke/temp/affected</c> after such a copy.
 /// </summary>
 internal sealed class ProjectFileCache
 {
@@ -45,10 +47,12 @@ internal sealed class ProjectFileCache
                 }
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or FormatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or FormatException or ArgumentException or OverflowException)
         {
+            // Damaged (a count or length out of range included): parse everything again.
             entries.Clear();
         }
+
         return new ProjectFileCache(path, entries);
     }
 
@@ -94,6 +98,7 @@ internal sealed class ProjectFileCache
         }
 
         var folder = Path.GetDirectoryName(_path)!;
+        var temporary = $"{_path}.{Environment.ProcessId}.tmp";
         try
         {
             Directory.CreateDirectory(folder);
@@ -105,7 +110,6 @@ internal sealed class ProjectFileCache
             }
 
             // Another run may read or write at the same time: write aside, then replace in one step.
-            var temporary = $"{_path}.{Environment.ProcessId}.tmp";
             using (var writer = new BinaryWriter(File.Create(temporary)))
             {
                 writer.Write(Format.ToByteArray());
@@ -122,7 +126,14 @@ internal sealed class ProjectFileCache
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // A cache that cannot be written only costs the next run its speed.
+            // A cache that cannot be written only costs the next run its speed; a half-written copy is not kept.
+            try
+            {
+                File.Delete(temporary);
+            }
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+            }
         }
     }
 

@@ -73,12 +73,14 @@ if [ "$1" = 'postgres' ] && { [ ! -s "$PGDATA/PG_VERSION" ] || [ -e "$PGDATA/$un
         statements+=("CREATE DATABASE \"${POSTGRES_DB//\"/\"\"}\";")
     fi
     if [ ${#statements[@]} -gt 0 ]; then
-        # One statement per line, with the server's own options (fsync=off for tests); single-user mode reports an
-        # error and goes on, so look for one.
-        output=$(printf '%s\n' "${statements[@]}" | postgres --single -D "$PGDATA" "${@:2}" postgres 2>&1)
+        # With the server's own options (fsync=off for tests). -j: a statement ends at ";" and an empty line, so a
+        # password may hold newlines. A failed statement is never logged (it may hold the password), and single-user
+        # mode reports an error and goes on, so look for one.
+        output=$(printf '%s\n\n' "${statements[@]}" \
+            | postgres --single -j -D "$PGDATA" -c log_min_error_statement=panic "${@:2}" postgres 2>&1)
         if grep -q 'ERROR:' <<<"$output"; then
             echo >&2 "error: initialising the database failed:"
-            echo >&2 "$output"
+            grep -v 'STATEMENT:' <<<"$output" >&2
             exit 1
         fi
     fi

@@ -34,4 +34,4 @@ public sealed record JobAttempt(Guid JobId, int Attempt);
 /// A job's result as the worker stores it: the delivery's <see cref="Attempt"/> and how long it ran
 /// (<see cref="Elapsed"/>, by the worker's monotonic clock), which the store records for a job it never marked running.
 /// </summary>
-public sealed record JobResult(Guid JobId, string Result, int Attempt = 1, TimeSpan Elapsed = default);
+public sealed record JobResult(Guid JobId, string Result, int Attempt, TimeSpan Elapsed);

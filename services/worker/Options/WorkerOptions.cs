@@ -20,12 +20,16 @@ public sealed class WorkerOptions
     /// <summary>Most jobs one batched write carries (the starts and the results to PostgreSQL: one statement each).</summary>
     public int WriteBatchSize { get; set; } = 500;
 
-    /// <summary>Batched writes of one kind in flight at once (each holds a PostgreSQL connection while it runs).</summary>
+    /// <summary>
+    /// Result batches (and ack batches) in flight at once; each result batch holds a PostgreSQL connection while it runs,
+    /// so this plus three (<see cref="Services.JobBatches.ChecksAndMarksInFlight"/>) must fit in <c>Postgres:MaxPoolSize</c>.
+    /// </summary>
     public int WriteConcurrency { get; set; } = 2;
 
     /// <summary>
     /// A job still running after this long is marked running in PostgreSQL (and its task rolls up to running); one that
-    /// ends sooner, as most do, is written once, with its result. Zero marks every job before it runs.
+    /// ends sooner, as most do, is written once, with its result. Zero marks every job not finished the moment it
+    /// starts.
     /// </summary>
     public TimeSpan RunningMarkAfter { get; set; } = TimeSpan.FromMilliseconds(100);
 

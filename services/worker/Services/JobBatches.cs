@@ -16,6 +16,14 @@ public sealed class JobBatches : IAsyncDisposable
     /// <summary>Longest one PostgreSQL write may take: a hung connection is abandoned and the write retried (it is idempotent).</summary>
     public static readonly TimeSpan StoreAttemptTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Check and running-mark batches in flight, each: one, so that the connections the worker can hold (these two, the
+    /// results' <see cref="WorkerOptions.WriteConcurrency"/> (2) and one for a failure write or the cancellation read)
+    /// stay within its pool (<c>Postgres:MaxPoolSize</c>, 5; the budget in docs/architecture.md). A check is a read and
+    /// marks are rare (long jobs), so one of each keeps up.
+    /// </summary>
+    public const int ChecksAndMarksInFlight = 1;
+
     /// <summary>Longest one Redis call may take.</summary>
     public static readonly TimeSpan QueueCallTimeout = TimeSpan.FromSeconds(5);
 
@@ -31,14 +39,14 @@ public sealed class JobBatches : IAsyncDisposable
                 var runnable = await jobs.FindRunnableAsync(batch, ct);
                 return runnable.Contains;
             },
-            settings.WriteBatchSize, settings.WriteConcurrency, StoreAttemptTimeout);
+            settings.WriteBatchSize, ChecksAndMarksInFlight, StoreAttemptTimeout);
         Starts = new Batcher<JobAttempt, bool>(
             async (batch, ct) =>
             {
                 var run = await jobs.StartAsync(batch, ct);
                 return attempt => run.Contains(attempt.JobId);
             },
-            settings.WriteBatchSize, settings.WriteConcurrency, StoreAttemptTimeout);
+            settings.WriteBatchSize, ChecksAndMarksInFlight, StoreAttemptTimeout);
         Results = new Batcher<JobResult, bool>(
             async (batch, ct) =>
             {

@@ -140,7 +140,8 @@ public sealed partial class JobProcessor(
     /// <summary>
     /// Waits up to <see cref="WorkerOptions.RunningMarkAfter"/> for the run; still running then, it is marked running (a
     /// job cancelled or final meanwhile runs on: the cancellation listener stops a cancelled one, and the guarded
-    /// result write ignores a duplicate). Returns whether it was marked.
+    /// result write ignores a duplicate). Returns whether it was marked. A stop meanwhile marks nothing: the run ends
+    /// with the stop and is handed back by its outcome.
     /// </summary>
     private async Task<bool> MarkRunningIfLongAsync(JobMessage job, Task<JobOutcome> execution, CancellationToken abort)
     {
@@ -155,8 +156,15 @@ public sealed partial class JobProcessor(
             return false;
         }
 
-        await MarkRunningAsync(job, marked: false, abort);
-        return true;
+        try
+        {
+            await MarkRunningAsync(job, marked: false, abort);
+            return true;
+        }
+        catch (OperationCanceledException) when (abort.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     /// <summary>

@@ -225,7 +225,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
 
         var beforeResults = await Tasks.GetAsync(second.Id, CancellationToken.None);
         var recorded = await Jobs.CompleteAsync(
-            [new JobResult(ids[0], "a"), new JobResult(ids[1], "b"), new JobResult(ids[0], "a again"), new JobResult(ids[2], "late"), new JobResult(unknown, "x")],
+            [new JobResult(ids[0], "a", 1, TimeSpan.Zero), new JobResult(ids[1], "b", 1, TimeSpan.Zero), new JobResult(ids[0], "a again", 1, TimeSpan.Zero), new JobResult(ids[2], "late", 1, TimeSpan.Zero), new JobResult(unknown, "x", 1, TimeSpan.Zero)],
             CancellationToken.None);
         Assert.Equal(ids[..2].ToHashSet(), recorded);
 
@@ -252,8 +252,8 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         await using var other = NpgsqlDataSource.Create(Database.ConnectionString);
         var otherJobs = new JobRepository(other);
         var results = await Task.WhenAll(
-            Task.Run(() => Jobs.CompleteAsync([.. ids.Select(id => new JobResult(id, "A"))], CancellationToken.None)),
-            Task.Run(() => otherJobs.CompleteAsync([.. ids.Reverse().Select(id => new JobResult(id, "B"))], CancellationToken.None)));
+            Task.Run(() => Jobs.CompleteAsync([.. ids.Select(id => new JobResult(id, "A", 1, TimeSpan.Zero))], CancellationToken.None)),
+            Task.Run(() => otherJobs.CompleteAsync([.. ids.Reverse().Select(id => new JobResult(id, "B", 1, TimeSpan.Zero))], CancellationToken.None)));
 
         Assert.Equal(ids.Length, results[0].Count + results[1].Count);
         Assert.Empty(results[0].Intersect(results[1]));

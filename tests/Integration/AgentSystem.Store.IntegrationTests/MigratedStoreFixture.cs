@@ -43,7 +43,7 @@ public abstract class StoreTestBase(MigratedStoreFixture database) : IClassFixtu
 
     /// <summary>One job's result through the batched write: true when recorded.</summary>
     protected static async Task<bool> CompleteAsync(JobRepository jobs, Guid job, string result) =>
-        (await jobs.CompleteAsync([new JobResult(job, result)], CancellationToken.None)).Contains(job);
+        (await jobs.CompleteAsync([new JobResult(job, result, 1, TimeSpan.Zero)], CancellationToken.None)).Contains(job);
 
     protected async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
     {

@@ -17,14 +17,16 @@ public static class ContainerStart
     public const int FailureLogLines = 40;
 
     // Testcontainers starts the session's reaper inside the first container's start; started here first, it is timed
-    // on a row of its own instead of adding to whichever container happened to be first.
-    private static readonly Lazy<Task> Reaper = new(StartReaperAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+    // on a row of its own instead of adding to whichever container happened to be first. A failed start is tried
+    // again by the next container rather than failing every later one.
+    private static readonly Lock ReaperGate = new();
+    private static Task? _reaper;
 
     public static async Task<T> StartAsync<T>(T container, string waitingFor, CancellationToken cancellationToken = default)
         where T : IContainer
     {
         ArgumentNullException.ThrowIfNull(container);
-        await Reaper.Value.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await ReaperAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var watch = Stopwatch.StartNew();
         try
         {
@@ -39,6 +41,19 @@ public static class ContainerStart
 
         ContainerTimings.Record(container.Image.FullName, container.Name.TrimStart('/'), watch.Elapsed);
         return container;
+    }
+
+    private static Task ReaperAsync()
+    {
+        lock (ReaperGate)
+        {
+            if (_reaper is null || _reaper.IsFaulted || _reaper.IsCanceled)
+            {
+                _reaper = StartReaperAsync();
+            }
+
+            return _reaper;
+        }
     }
 
     private static async Task StartReaperAsync()

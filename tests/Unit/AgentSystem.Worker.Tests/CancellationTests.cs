@@ -145,8 +145,8 @@ public sealed class CancellationTests
         var failed = Guid.NewGuid();
 
         await repository.StartAsync([new JobAttempt(done, 1)], CancellationToken.None);
-        await repository.CompleteAsync([new JobResult(done, "ok")], CancellationToken.None);
-        await repository.CompleteAsync([new JobResult(done, "again")], CancellationToken.None);   // a duplicate: nothing changed
+        await repository.CompleteAsync([new JobResult(done, "ok", 1, TimeSpan.Zero)], CancellationToken.None);
+        await repository.CompleteAsync([new JobResult(done, "again", 1, TimeSpan.Zero)], CancellationToken.None);   // a duplicate: nothing changed
         await repository.StartAsync([new JobAttempt(done, 2)], CancellationToken.None);          // final: skipped
         await repository.RecordFailureAsync(failed, "boom", JobState.Failed, CancellationToken.None);
 
@@ -159,7 +159,7 @@ public sealed class CancellationTests
         var store = new FakeJobRepository(new EventLog()) { Down = true };
         var signals = new FakeTaskSignals();
 
-        await Assert.ThrowsAsync<TimeoutException>(() => new SignallingJobRepository(store, signals).CompleteAsync([new JobResult(Guid.NewGuid(), "x")], CancellationToken.None));
+        await Assert.ThrowsAsync<TimeoutException>(() => new SignallingJobRepository(store, signals).CompleteAsync([new JobResult(Guid.NewGuid(), "x", 1, TimeSpan.Zero)], CancellationToken.None));
 
         Assert.Empty(signals.Published);
     }
