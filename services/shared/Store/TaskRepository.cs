@@ -36,7 +36,13 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         ORDER BY t.id, j.seq
         """;
 
-    private const string MarkEnqueued = "UPDATE jobs SET enqueued_at = now() WHERE id = ANY(@ids) AND status = 'queued'";
+    // A row another transaction holds is skipped, not waited for: a worker is writing it (running or final once it
+    // commits, and then no mark is needed), and one its rolled-back write leaves queued and unmarked is the
+    // dispatcher's, which asks Redis before sending. Waiting made a submission wait for a worker's batch.
+    private const string MarkEnqueued = """
+        UPDATE jobs SET enqueued_at = now()
+        WHERE id IN (SELECT id FROM jobs WHERE id = ANY(@ids) AND status = 'queued' FOR UPDATE SKIP LOCKED)
+        """;
 
     private const string SelectUndispatched = """
         SELECT id, task_id, type, input, attempts, trace_parent

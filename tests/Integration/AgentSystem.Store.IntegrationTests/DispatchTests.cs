@@ -8,6 +8,28 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
     private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
     [Fact]
+    public async Task MarkEnqueued_skips_a_job_another_transaction_holds_instead_of_waiting_for_it()
+    {
+        var task = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
+        var ids = task.Jobs.Select(j => j.Id).ToArray();
+        await using var worker = new Npgsql.NpgsqlConnection(Database.ConnectionString);
+        await worker.OpenAsync();
+        await using var writing = await worker.BeginTransactionAsync();
+        await using (var hold = new Npgsql.NpgsqlCommand("SELECT id FROM jobs WHERE id = $1 FOR UPDATE", worker, writing))
+        {
+            hold.Parameters.Add(new Npgsql.NpgsqlParameter<Guid> { TypedValue = ids[0] });
+            await hold.ExecuteScalarAsync();
+        }
+
+        // Bounded only so that a regression fails instead of hanging: waiting for the lock would never end.
+        await Tasks.MarkEnqueuedAsync(ids, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([ids[0]], (await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None)).Select(m => m.JobId));
+        await writing.RollbackAsync();
+        await Tasks.CancelAsync(task.Id, CancellationToken.None);   // the class shares one database: leave no queued job
+    }
+
+    [Fact]
     public async Task New_jobs_are_undispatched_until_marked_and_again_once_the_mark_is_stale()
     {
         var created = (await Tasks.CreateAsync(NewTask(jobs: 3, traceParent: TraceParent), CancellationToken.None)).Task;
