@@ -2,6 +2,7 @@ using System.Text.Json;
 using AgentSystem.Build.Docker;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build;
 
@@ -73,8 +74,5 @@ internal partial class Build
         ? root
         : Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
 
-    private static string NodeBinary => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)
-        .Select(dir => Path.Combine(dir, OperatingSystem.IsWindows() ? "node.exe" : "node")).Where(File.Exists)
-        .Select(path => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path)
-        .FirstOrDefault() ?? "/usr/bin/node";
+    private static string NodeBinary => Executables.OnPath("node") is [var node, ..] ? node : "/usr/bin/node";
 }

@@ -1,5 +1,6 @@
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Testing;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build;
 
@@ -25,6 +26,7 @@ internal partial class Build
         .OnlyWhenStatic(() => LoadTests.Affected(Changes), "neither the queue, the store, the worker, the orchestrator nor the gateway is affected")
         .Executes(() =>
         {
+            EnsureWrk();
             // Release, always: the figures are about the services as shipped, whatever --configuration the rest uses.
             ProcessRunner.Run("dotnet", ["build", LoadTests.Project, "-c", "Release", "-nodeReuse:false"], RootDirectory, DotnetEnvironment, CancellationToken);
             List<string> arguments = ["run", "--no-build", "-c", "Release", "--project", LoadTests.Project, "--",
@@ -59,4 +61,25 @@ internal partial class Build
                 }
             }
         });
+
+    /// <summary>
+    /// wrk is the HTTP scenarios' reference (Debian's package; unlike redis-benchmark it has no image to fall back on):
+    /// installed as the browser tests' Chromium is, or the run goes on without that reference and says why.
+    /// </summary>
+    private void EnsureWrk()
+    {
+        if (Executables.OnPath("wrk").Count > 0)
+        {
+            return;
+        }
+
+        if (!Apt.CanInstall(out var why))
+        {
+            Log.Warning($"No wrk on PATH, and the build cannot install it ({why}): the HTTP scenarios run without their wrk reference.");
+            return;
+        }
+
+        Log.Info("No wrk found; installing Debian's wrk package for the HTTP reference.");
+        Apt.Install(["wrk"], StepLogs, CancellationToken);
+    }
 }

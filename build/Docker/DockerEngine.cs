@@ -74,13 +74,7 @@ public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
     }
 
     /// <summary>Every docker on PATH, in PATH order, without duplicates.</summary>
-    private static List<string> CandidateClis() =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(dir => Path.Combine(dir, OperatingSystem.IsWindows() ? "docker.exe" : "docker"))
-            .Where(File.Exists)
-            .Select(path => new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path)
-            .Distinct()
-            .ToList();
+    private static List<string> CandidateClis() => Executables.OnPath("docker");
 
     /// <summary>The first CLI that builds with BuildKit: one with buildx, or one old enough to have BuildKit inside.</summary>
     private void ChooseCli(List<string> clis, CancellationToken cancellationToken)
