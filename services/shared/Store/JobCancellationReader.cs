@@ -9,29 +9,6 @@ public sealed class JobCancellationReader(NpgsqlDataSource dataSource) : IJobCan
 
     private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
-    public async Task<IReadOnlySet<Guid>> FindCancelledAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(jobIds);
-        var cancelled = new HashSet<Guid>();
-        if (jobIds.Count == 0)
-        {
-            return cancelled;
-        }
-
-        var command = _dataSource.CreateCommand(SelectCancelled);
-        await using (command.ConfigureAwait(false))
-        {
-            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    cancelled.Add(reader.GetGuid(0));
-                }
-            }
-        }
-
-        return cancelled;
-    }
+    public Task<IReadOnlySet<Guid>> FindCancelledAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken) =>
+        StoreSql.ReadIdsAsync(_dataSource, SelectCancelled, jobIds, cancellationToken);
 }

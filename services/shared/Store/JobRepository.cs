@@ -47,31 +47,8 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
 
     private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
-    public async Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(jobIds);
-        var runnable = new HashSet<Guid>();
-        if (jobIds.Count == 0)
-        {
-            return runnable;
-        }
-
-        var command = _dataSource.CreateCommand(Runnable);
-        await using (command.ConfigureAwait(false))
-        {
-            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    runnable.Add(reader.GetGuid(0));
-                }
-            }
-        }
-
-        return runnable;
-    }
+    public Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken) =>
+        StoreSql.ReadIdsAsync(_dataSource, Runnable, jobIds, cancellationToken);
 
     public Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken)
     {

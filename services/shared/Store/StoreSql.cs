@@ -74,6 +74,33 @@ internal static class StoreSql
             ? state
             : throw new InvalidOperationException($"Unknown job status '{value}' in the database.");
 
+    /// <summary>The ids a query of one column of ids returns, given its <c>@ids</c> parameter; no round trip for none.</summary>
+    public static async Task<IReadOnlySet<Guid>> ReadIdsAsync(NpgsqlDataSource dataSource, string query, IReadOnlyCollection<Guid> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = new HashSet<Guid>();
+        if (ids.Count == 0)
+        {
+            return found;
+        }
+
+        var command = dataSource.CreateCommand(query);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. ids]));
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    found.Add(reader.GetGuid(0));
+                }
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Reads the <see cref="JobColumns"/> of a row, starting at column <paramref name="first"/>.</summary>
     public static JobRecord ReadJob(NpgsqlDataReader reader, int first = 0) => new(
         reader.GetGuid(first),
