@@ -12,9 +12,11 @@ namespace AgentSystem.Store;
 public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
 {
     // Running again is allowed: a redelivery after a lost lease must run. Cancelled, final or unknown: not returned.
+    // The start is the mark's moment less how long the job had run by then (it is marked only once it runs long).
     private const string Start = $"""
-        UPDATE jobs AS j SET status = 'running', attempts = GREATEST(j.attempts, u.attempt), started_at = now()
-        FROM unnest(@ids, @attempts) AS u (id, attempt)
+        UPDATE jobs AS j SET status = 'running', attempts = GREATEST(j.attempts, u.attempt), started_at = c.at - u.elapsed
+        FROM unnest(@ids, @attempts, @elapsed) AS u (id, attempt, elapsed)
+            CROSS JOIN (SELECT clock_timestamp() AS at) AS c
         WHERE j.id = u.id AND j.status NOT IN {StoreSql.FinalJobStates}
         RETURNING j.id
         """;
@@ -55,15 +57,17 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         ArgumentNullException.ThrowIfNull(jobs);
         var ids = new Guid[jobs.Count];
         var attempts = new int[jobs.Count];
+        var elapsed = new TimeSpan[jobs.Count];
         var i = 0;
         foreach (var job in jobs)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(job.Attempt, 1, nameof(jobs));
-            (ids[i], attempts[i]) = (job.JobId, job.Attempt);
+            (ids[i], attempts[i], elapsed[i]) = (job.JobId, job.Attempt, job.Elapsed);
             i++;
         }
 
-        return WriteManyAsync(ids, Start, [new NpgsqlParameter<int[]>("attempts", attempts)], cancellationToken);
+        return WriteManyAsync(ids, Start,
+            [new NpgsqlParameter<int[]>("attempts", attempts), new NpgsqlParameter<TimeSpan[]>("elapsed", elapsed)], cancellationToken);
     }
 
     public Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken)

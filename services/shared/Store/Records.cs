@@ -27,8 +27,11 @@ public sealed record TaskCancellation(TaskRecord Task, bool Changed);
 /// <summary><see cref="Created"/> is false when an earlier task had the same idempotency key: that task is returned.</summary>
 public sealed record CreatedTask(TaskRecord Task, bool Created);
 
-/// <summary>A delivery of a job as the worker starts it: <see cref="Attempt"/> counts from 1.</summary>
-public sealed record JobAttempt(Guid JobId, int Attempt);
+/// <summary>
+/// A delivery of a job as the worker marks it running: <see cref="Attempt"/> counts from 1; <see cref="Elapsed"/> is how
+/// long it had run when marked (by the worker's monotonic clock), so the store records when it really started.
+/// </summary>
+public sealed record JobAttempt(Guid JobId, int Attempt, TimeSpan Elapsed);
 
 /// <summary>
 /// A job's result as the worker stores it: the delivery's <see cref="Attempt"/> and how long it ran

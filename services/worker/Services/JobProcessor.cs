@@ -83,7 +83,7 @@ public sealed partial class JobProcessor(
 
         var started = time.GetTimestamp();
         var execution = executor.ExecuteAsync(job, abort);
-        var marked = await MarkRunningIfLongAsync(job, execution, abort);
+        var marked = await MarkRunningIfLongAsync(job, started, execution, abort);
         var outcome = await execution;
         activity.SetTag("job.outcome", outcome.Kind.ToString().ToLowerInvariant());
         if (outcome.Error is { } error)
@@ -111,14 +111,14 @@ public sealed partial class JobProcessor(
                 break;
 
             case JobOutcomeKind.Rejected:
-                await MarkRunningAsync(job, marked, abort);
+                await MarkRunningAsync(job, started, marked, abort);
                 await StoreAsync("fail", job.JobId, Bounded(ct => jobs.RecordFailureAsync(job.JobId, outcome.Error!, JobState.Failed, ct)), abort);
                 await AckAsync(claimed, lease);
                 metrics.RecordRejected(job.Type);
                 break;
 
             case JobOutcomeKind.Failed:
-                await MarkRunningAsync(job, marked, abort);
+                await MarkRunningAsync(job, started, marked, abort);
                 await FailAttemptAsync(claimed, lease, outcome.Error!, abort);
                 break;
 
@@ -143,7 +143,7 @@ public sealed partial class JobProcessor(
     /// result write ignores a duplicate). Returns whether it was marked. A stop meanwhile marks nothing: the run ends
     /// with the stop and is handed back by its outcome.
     /// </summary>
-    private async Task<bool> MarkRunningIfLongAsync(JobMessage job, Task<JobOutcome> execution, CancellationToken abort)
+    private async Task<bool> MarkRunningIfLongAsync(JobMessage job, long started, Task<JobOutcome> execution, CancellationToken abort)
     {
         var after = workerOptions.Value.RunningMarkAfter;
         if (after > TimeSpan.Zero && !execution.IsCompleted)
@@ -158,7 +158,7 @@ public sealed partial class JobProcessor(
 
         try
         {
-            await MarkRunningAsync(job, marked: false, abort);
+            await MarkRunningAsync(job, started, marked: false, abort);
             return true;
         }
         catch (OperationCanceledException) when (abort.IsCancellationRequested)
@@ -168,11 +168,13 @@ public sealed partial class JobProcessor(
     }
 
     /// <summary>
-    /// The running mark, which also records the attempt and the start: made before a failure is written, since a
-    /// failure write records neither (failures are rare, so the extra write costs little).
+    /// The running mark, which also records the attempt and the start (<paramref name="started"/>, a timestamp of
+    /// <see cref="TimeProvider"/>): made before a failure is written, since a failure write records neither (failures
+    /// are rare, so the extra write costs little).
     /// </summary>
-    private Task MarkRunningAsync(JobMessage job, bool marked, CancellationToken abort) =>
-        marked ? Task.CompletedTask : StoreAsync("start", job.JobId, ct => batches.Starts.SubmitAsync(new JobAttempt(job.JobId, job.Attempt), ct), abort);
+    private Task MarkRunningAsync(JobMessage job, long started, bool marked, CancellationToken abort) =>
+        marked ? Task.CompletedTask : StoreAsync("start", job.JobId,
+            ct => batches.Starts.SubmitAsync(new JobAttempt(job.JobId, job.Attempt, time.GetElapsedTime(started)), ct), abort);
 
     // PostgreSQL first (queued for a retry, dead after the last attempt), then the nack that makes Redis agree. A crash
     // in between leaves the lease to expire, and the reclaimer then does what the nack would have done.

@@ -61,6 +61,18 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
     }
 
     [Fact]
+    public async Task A_running_mark_records_the_start_as_the_moment_the_job_began_not_the_mark()
+    {
+        var job = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task.Jobs[0].Id;
+
+        Assert.Equal([job], await Jobs.StartAsync([new JobAttempt(job, 1, Elapsed: TimeSpan.FromMinutes(10))], CancellationToken.None));
+
+        // Both sides read by the server's clock: the row's start is ten minutes before the statement that wrote it.
+        var ago = await ScalarAsync<TimeSpan>("SELECT clock_timestamp() - started_at FROM jobs WHERE id = @id", ("id", job));
+        Assert.InRange(ago, TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(11));
+    }
+
+    [Fact]
     public async Task FindRunnable_returns_the_jobs_neither_final_nor_cancelled_nor_unknown_and_changes_nothing()
     {
         var task = (await Tasks.CreateAsync(NewTask(jobs: 3), CancellationToken.None)).Task;
@@ -220,7 +232,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         await CompleteAsync(Jobs, ids[2], "done before");
         var unknown = Guid.NewGuid();
 
-        var run = await Jobs.StartAsync([.. ids.Select(id => new JobAttempt(id, 1)), new JobAttempt(unknown, 1)], CancellationToken.None);
+        var run = await Jobs.StartAsync([.. ids.Select(id => new JobAttempt(id, 1, TimeSpan.Zero)), new JobAttempt(unknown, 1, TimeSpan.Zero)], CancellationToken.None);
         Assert.Equal(ids[..2].ToHashSet(), run);
 
         var beforeResults = await Tasks.GetAsync(second.Id, CancellationToken.None);

@@ -39,7 +39,7 @@ public abstract class StoreTestBase(MigratedStoreFixture database) : IClassFixtu
 
     /// <summary>One job's start through the batched write: true when it is to run.</summary>
     protected static async Task<bool> StartAsync(JobRepository jobs, Guid job, int attempt) =>
-        (await jobs.StartAsync([new JobAttempt(job, attempt)], CancellationToken.None)).Contains(job);
+        (await jobs.StartAsync([new JobAttempt(job, attempt, TimeSpan.Zero)], CancellationToken.None)).Contains(job);
 
     /// <summary>One job's result through the batched write: true when recorded.</summary>
     protected static async Task<bool> CompleteAsync(JobRepository jobs, Guid job, string result) =>

@@ -144,10 +144,10 @@ public sealed class CancellationTests
         var done = Guid.NewGuid();
         var failed = Guid.NewGuid();
 
-        await repository.StartAsync([new JobAttempt(done, 1)], CancellationToken.None);
+        await repository.StartAsync([new JobAttempt(done, 1, TimeSpan.Zero)], CancellationToken.None);
         await repository.CompleteAsync([new JobResult(done, "ok", 1, TimeSpan.Zero)], CancellationToken.None);
         await repository.CompleteAsync([new JobResult(done, "again", 1, TimeSpan.Zero)], CancellationToken.None);   // a duplicate: nothing changed
-        await repository.StartAsync([new JobAttempt(done, 2)], CancellationToken.None);          // final: skipped
+        await repository.StartAsync([new JobAttempt(done, 2, TimeSpan.Zero)], CancellationToken.None);          // final: skipped
         await repository.RecordFailureAsync(failed, "boom", JobState.Failed, CancellationToken.None);
 
         Assert.Equal([(TaskSignal.Changed, done), (TaskSignal.Changed, done), (TaskSignal.Changed, failed)], signals.Published);

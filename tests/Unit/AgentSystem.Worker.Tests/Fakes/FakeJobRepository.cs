@@ -36,6 +36,9 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
 
     public ConcurrentQueue<int> StartCalls { get; } = new();
 
+    /// <summary>How long each job had run when the worker marked it running.</summary>
+    public ConcurrentDictionary<Guid, TimeSpan> StartElapsed { get; } = new();
+
     public ConcurrentQueue<int> CompleteCalls { get; } = new();
 
     /// <summary>While set, result writes wait for it: a slow PostgreSQL.</summary>
@@ -73,7 +76,7 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
         var run = new HashSet<Guid>();
         lock (_lock)
         {
-            foreach (var (jobId, attempt) in jobs)
+            foreach (var (jobId, attempt, elapsed) in jobs)
             {
                 if (States.TryGetValue(jobId, out var state) && state.IsFinal())
                 {
@@ -82,6 +85,7 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
                 }
 
                 States[jobId] = JobState.Running;
+                StartElapsed[jobId] = elapsed;
                 log.Add($"start:{jobId}:{attempt}");
                 run.Add(jobId);
             }
