@@ -49,6 +49,8 @@ internal partial class Build
         {
             var (postgres, redis) = FindOrStartInfrastructure();
             var filter = WriteSolutionFilter("dev.slnf", DevServices.Select(s => s.Project).ToList());
+            // dotnet build -v q prints nothing until it ends, minutes on a first run.
+            Log.Info($"Building {string.Join(", ", DevServices.Select(s => s.Name))} and the frontend...");
             ProcessRunner.Run("dotnet", ["build", filter, "-c", Configuration.ToString(), "-nodeReuse:false", "--disable-build-servers", "-v", "q"],
                 RootDirectory, DotnetEnvironment, cancellationToken);
             var frontend = Path.Combine(RootDirectory, PathUtil.DirectoryOf(Frontend.Project));
@@ -179,8 +181,13 @@ internal partial class Build
         }
 
         Log.Info($"Starting {name} ({image}) on 127.0.0.1:{hostPort}...");
-        ProcessRunner.Run(Docker.Cli, ["run", "-d", "--name", name, "-p", $"127.0.0.1:{hostPort}:{containerPort}", .. options, image, .. command],
+        // Captured: docker run -d prints the container's id, which tells a reader nothing.
+        var run = ProcessRunner.Capture(Docker.Cli, ["run", "-d", "--name", name, "-p", $"127.0.0.1:{hostPort}:{containerPort}", .. options, image, .. command],
             cancellationToken: CancellationToken);
+        if (run.ExitCode != 0)
+        {
+            throw new TargetFailedException($"Could not start {name}: {run.Error.Trim()}");
+        }
     }
 
     /// <summary>pg_isready against TCP succeeds only after the image's init scripts ran and the real server listens.</summary>

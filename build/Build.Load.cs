@@ -23,7 +23,7 @@ internal partial class Build
         .DependsOn(Affected, BaseImages)
         .After(UnitTest, IntegrationTest, SystemTest)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the load test runs for the whole queue path (CI: the load job)")
-        .OnlyWhenStatic(() => LoadTests.Affected(Changes), "neither the queue, the store, the worker, the orchestrator nor the gateway is affected")
+        .OnlyWhenStatic(() => LoadTests.Affected(Changes), "neither the queue, the store, the worker, the orchestrator nor the gateway is affected; --all runs it anyway")
         .Executes(() =>
         {
             EnsureWrk();

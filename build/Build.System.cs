@@ -53,7 +53,7 @@ internal partial class Build
         .After(SystemUp, UnitTest, IntegrationTest)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0 || Changes.TestProjects.Any(p => PathUtil.IsUnder(p, SystemTestsFolder)),
-            "no service with an image is affected")
+            "no service with an image is affected; --all tests the system anyway")
         .Executes(() =>
         {
             PrepareTestResults();

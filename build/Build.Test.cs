@@ -28,6 +28,11 @@ internal partial class Build
         {
             PrepareTestResults();
             var before = (_testFailures.Count, _tally!.Failed);
+            if (AffectedUnitTests.Count == 0 && AffectedNodePackages.Count == 0)
+            {
+                Log.Info("No affected unit test project.");
+            }
+
             RunDotnetTests("affected-unit-tests.slnf", AffectedUnitTests, null);
             foreach (var package in AffectedNodePackages)
             {

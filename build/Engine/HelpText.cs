@@ -6,6 +6,8 @@ internal static class HelpText
     public static void Print<T>(TargetGraph graph, ParameterSet parameters, IReadOnlyList<string> defaultTargets) where T : BuildBase, new()
     {
         Log.Info("Usage: ./build.sh [targets] [--parameter value ...]   (./build.ps1 on Windows)");
+        // On a terminal the descriptions wrap to its width; piped, each row stays one line for grep.
+        var width = Console.IsOutputRedirected ? 0 : Console.WindowWidth;
         Log.Info("");
         var targets = new TextTable("Target", "Description", "Depends on");
         foreach (var target in graph.Targets)
@@ -13,7 +15,7 @@ internal static class HelpText
             var name = defaultTargets.Contains(target.Name, StringComparer.OrdinalIgnoreCase) ? $"{target.Name} (default)" : target.Name;
             targets.AddRow(name, target.Definition.DescriptionText ?? "", string.Join(", ", target.Dependencies.Select(d => d.Name)));
         }
-        foreach (var line in targets.Render())
+        foreach (var line in targets.FitTo(width, 1, 2).Render())
         {
             Log.Info(line);
         }
@@ -37,7 +39,7 @@ internal static class HelpText
         table.AddRow("--continue", "After a failure, keep running targets that do not depend on it", "", "");
         table.AddRow("--root <dir>", "Repository root", "the folder above holding .nuke", "");
         table.AddRow("--help", "This text", "", "");
-        foreach (var line in table.Render())
+        foreach (var line in table.FitTo(width, 1, 0, 2).Render())
         {
             Log.Info(line);
         }

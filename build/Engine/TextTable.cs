@@ -4,6 +4,8 @@ namespace AgentSystem.Build.Engine;
 public sealed class TextTable(params string[] headers)
 {
     private readonly List<string[]> _rows = [];
+    private int _width;
+    private int[] _wrapped = [];
 
     public TextTable AddRow(params string[] cells)
     {
@@ -13,17 +15,78 @@ public sealed class TextTable(params string[] headers)
 
     public int RowCount => _rows.Count;
 
+    /// <summary>
+    /// Wraps the cells of <paramref name="columns"/> at spaces, the widest first, so each line fits <paramref name="width"/>
+    /// (a terminal's) where their words allow; 0 or less: no limit.
+    /// </summary>
+    public TextTable FitTo(int width, params int[] columns)
+    {
+        _width = width;
+        _wrapped = columns;
+        return this;
+    }
+
     public IEnumerable<string> Render()
     {
-        var widths = headers.Select((h, i) => Math.Max(h.Length, _rows.Select(r => i < r.Length ? r[i].Length : 0).DefaultIfEmpty(0).Max())).ToArray();
+        var widths = headers.Select((h, i) => Math.Max(h.Length, _rows.Select(r => Cell(r, i).Length).DefaultIfEmpty(0).Max())).ToArray();
+        Shrink(widths);
         string Line(IReadOnlyList<string> cells) =>
-            string.Join("  ", widths.Select((w, i) => (i < cells.Count ? cells[i] : "").PadRight(w))).TrimEnd();
+            string.Join("  ", widths.Select((w, i) => Cell(cells, i).PadRight(w))).TrimEnd();
         yield return Line(headers);
         yield return string.Join("  ", widths.Select(w => new string('─', w)));
         foreach (var row in _rows)
         {
-            yield return Line(row);
+            var pieces = headers.Select((_, i) => _wrapped.Contains(i) ? Wrap(Cell(row, i), widths[i]) : [Cell(row, i)]).ToArray();
+            for (var line = 0; line < pieces.Max(p => p.Count); line++)
+            {
+                yield return Line(pieces.Select(p => line < p.Count ? p[line] : "").ToArray());
+            }
         }
+    }
+
+    private static string Cell(IReadOnlyList<string> cells, int index) => index < cells.Count ? cells[index] : "";
+
+    /// <summary>Narrows the widest wrapped column by one until the table fits, never below a column's header or longest word.</summary>
+    private void Shrink(int[] widths)
+    {
+        if (_width <= 0)
+        {
+            return;
+        }
+
+        var floors = _wrapped.ToDictionary(i => i, i => _rows.Select(r => Cell(r, i)).Append(headers[i])
+            .SelectMany(c => c.Split(' ')).Max(w => w.Length));
+        while (widths.Sum() + (2 * (widths.Length - 1)) > _width)
+        {
+            var widest = _wrapped.Where(i => widths[i] > floors[i]).OrderByDescending(i => widths[i]).FirstOrDefault(-1);
+            if (widest < 0)
+            {
+                return;
+            }
+
+            widths[widest]--;
+        }
+    }
+
+    private static List<string> Wrap(string text, int width)
+    {
+        var lines = new List<string>();
+        var line = "";
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.Length > 0 && line.Length + 1 + word.Length > width)
+            {
+                lines.Add(line);
+                line = word;
+            }
+            else
+            {
+                line = line.Length == 0 ? word : $"{line} {word}";
+            }
+        }
+
+        lines.Add(line);
+        return lines;
     }
 
     public override string ToString() => string.Join(Environment.NewLine, Render());

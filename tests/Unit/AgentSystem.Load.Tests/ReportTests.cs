@@ -67,6 +67,14 @@ public sealed class ReportTests
     private static Summary SummaryOf(params ScenarioSummary[] scenarios) =>
         new(DateTimeOffset.UnixEpoch, new MachineInfo(2, "Linux", "10.0", 0, 0, ""), scenarios, ReferenceSummary.None, [], true);
 
+    [Theory]
+    [InlineData(0.004, "0.004")]   // 40 tasks/s against wrk's 10,000/s: not "0.00 ×"
+    [InlineData(0.5, "0.50")]
+    [InlineData(6.93, "6.93")]
+    [InlineData(12.34, "12.3")]
+    [InlineData(8083, "8,083")]
+    public void A_figure_below_one_keeps_its_thousandths(double value, string shown) => Assert.Equal(shown, ReportTables.N(value));
+
     private static ScenarioResult Result(string name, double rate, double[] latenciesMs, string? reference = null)
     {
         var histogram = Latency.NewHistogram();

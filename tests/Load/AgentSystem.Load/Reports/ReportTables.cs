@@ -74,10 +74,11 @@ internal static class ReportTables
                 c.Better switch { true => "better", false => "worse", null => "" }])]);
     }
 
-    /// <summary>Thousands grouped, fewer decimals as numbers grow.</summary>
+    /// <summary>Thousands grouped, fewer decimals as numbers grow; below 1, down to thousandths (a ratio of 0.004 is not "0.00").</summary>
     public static string N(double value) =>
         !double.IsFinite(value) ? "-"
         : Math.Abs(value) >= 100 ? value.ToString("#,0", CultureInfo.InvariantCulture)
         : Math.Abs(value) >= 10 ? value.ToString("0.0", CultureInfo.InvariantCulture)
-        : value.ToString("0.00", CultureInfo.InvariantCulture);
+        : Math.Abs(value) >= 1 ? value.ToString("0.00", CultureInfo.InvariantCulture)
+        : value.ToString("0.00#", CultureInfo.InvariantCulture);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using AgentSystem.Contracts;
 using AgentSystem.Load.Harness;
 using AgentSystem.Load.References;
@@ -82,7 +83,8 @@ internal static class QueueScenarios
             Verify = async cancellationToken =>
             {
                 var stats = await queue.GetStatsAsync(cancellationToken);
-                return [new CheckResult("queue empty afterwards", stats == new QueueStats(0, 0, 0), stats.ToString())];
+                return [new CheckResult("queue empty afterwards", stats == new QueueStats(0, 0, 0),
+                    string.Create(CultureInfo.InvariantCulture, $"queued {stats.Queued}, processing {stats.Processing}, dead {stats.DeadLettered}"))];
             },
             Reference = RedisBenchmark.ClaimName(1),
             Clean = client.DeleteKeysAsync,

@@ -1,0 +1,51 @@
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build.Tests;
+
+/// <summary>--help on a terminal: long descriptions wrap to its width instead of the terminal breaking every row.</summary>
+public class TextTableTests
+{
+    private const string Long = "Runs unit, integration, system and load tests (the images composed) and validates the manifests";
+
+    private static TextTable Sample() => new TextTable("Target", "Description", "Depends on")
+        .AddRow("Test", Long, "UnitTest, IntegrationTest, SystemTest")
+        .AddRow("Clean", "Deletes artifacts/", "");
+
+    [Fact]
+    public void Without_a_width_each_row_is_one_line()
+    {
+        var lines = Sample().Render().ToList();
+
+        Assert.Equal(4, lines.Count);
+        Assert.Contains(Long, lines[2], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(80)]
+    [InlineData(60)]
+    public void With_a_width_every_line_fits_and_every_word_is_kept_in_order(int width)
+    {
+        var lines = Sample().FitTo(width, 1, 2).Render().ToList();
+
+        Assert.All(lines, line => Assert.True(line.Length <= width, $"{line.Length} > {width}: {line}"));
+        Assert.True(lines.Count > 4);
+        // Each column read top to bottom, from where its header starts.
+        var description = lines[0].IndexOf("Description", StringComparison.Ordinal);
+        var dependsOn = lines[0].IndexOf("Depends on", StringComparison.Ordinal);
+        string Column(int from, int to) => string.Join(' ', lines.Skip(2)
+            .Select(l => l.PadRight(to)[from..to].Trim()).Where(c => c.Length > 0));
+        Assert.Equal($"{Long} Deletes artifacts/", Column(description, dependsOn));
+        Assert.Equal("UnitTest, IntegrationTest, SystemTest", Column(dependsOn, width));
+    }
+
+    [Fact]
+    public void The_name_column_is_never_wrapped_and_a_long_word_stays_whole()
+    {
+        var lines = new TextTable("Parameter", "Description")
+            .AddRow("--rollout-timeout", "https://kind.sigs.k8s.io/docs/user/quick-start/#installation then")
+            .FitTo(40, 1).Render().ToList();
+
+        Assert.StartsWith("--rollout-timeout  https://kind.sigs.k8s.io/docs/user/quick-start/#installation", lines[2], StringComparison.Ordinal);
+        Assert.Equal("then", lines[3].Trim());
+    }
+}
