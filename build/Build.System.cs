@@ -2,6 +2,7 @@ using System.Globalization;
 using AgentSystem.Build.Docker;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build;
 
@@ -52,8 +53,9 @@ internal partial class Build
         .DependsOn(Images, BaseImages, Chromium)
         .After(SystemUp, UnitTest, IntegrationTest)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
-        .OnlyWhenStatic(() => AffectedImageServices.Count > 0 || Changes.TestProjects.Any(p => PathUtil.IsUnder(p, SystemTestsFolder)),
-            "no service with an image is affected; --all tests the system anyway")
+        .OnlyWhenStatic(() => AffectedImageServices.Count > 0 || Changes.TestProjects.Any(p => PathUtil.IsUnder(p, SystemTestsFolder))
+                || (RequestedTargets.Contains(nameof(SystemTest)) && SystemUpRunning()),
+            "no service with an image is affected and no system SystemUp started is running; --all tests the system anyway")
         .Executes(() =>
         {
             PrepareTestResults();
@@ -139,6 +141,22 @@ internal partial class Build
 
         Log.Info($"The system needs every image; building those not affected too (their layers are usually cached): {string.Join(", ", missing.Select(s => s.Name))}");
         BuildImages(missing);
+    }
+
+    /// <summary>
+    /// Whether the system SystemUp starts has a running container, asked while the plan is made (before DockerEngine runs)
+    /// of whatever engine answers: none, or no docker CLI, is false.
+    /// </summary>
+    private bool SystemUpRunning()
+    {
+        if (Executables.OnPath("docker").FirstOrDefault() is not { } docker)
+        {
+            return false;
+        }
+
+        var ps = ProcessRunner.Capture(docker, ["ps", "-q", "--filter", $"label=com.docker.compose.project={SystemName}", "--filter", "status=running"],
+            cancellationToken: CancellationToken);
+        return ps.ExitCode == 0 && ps.Output.Trim().Length > 0;
     }
 
     private bool SystemRunning(string name) => Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken)

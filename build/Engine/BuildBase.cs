@@ -20,6 +20,9 @@ public abstract class BuildBase
     /// <summary>Cancelled on Ctrl+C or SIGTERM; child processes are killed either way.</summary>
     public CancellationToken CancellationToken { get; internal set; }
 
+    /// <summary>The targets this run was asked for (named on the command line, or the defaults), not those they pulled in.</summary>
+    public IReadOnlySet<string> RequestedTargets { get; internal set; } = new HashSet<string>();
+
     /// <summary>Lines printed after the summary table, as the build's very last output (the test tally, say).</summary>
     protected internal virtual IEnumerable<string> ClosingLines => [];
 

@@ -42,6 +42,7 @@ internal static class BuildHost
             BuildSchema.WriteIfChanged(build.RootDirectory, parameters);
 
             var requested = ResolveTargets(graph, commandLine, defaultTargets);
+            build.RequestedTargets = requested.Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
             var skip = commandLine.Options.TryGetValue("skip", out var skipped) ? skipped.SelectMany(SplitNames).ToList() : null;
             foreach (var name in skip ?? [])
             {

@@ -17,6 +17,15 @@ public class EngineTests
     {
         var run = BuildRun<SampleBuild>.Of([]);
         Assert.Equal(["Restore", "Compile"], run.Build.Ran);
+        Assert.Equal(["Compile"], run.Build.RequestedTargets);
+    }
+
+    [Fact]
+    public void The_requested_targets_are_those_named_not_those_they_pull_in()
+    {
+        var run = BuildRun<SampleBuild>.Of(["test", "Clean"]);
+        Assert.Equal(["Clean", "Test"], run.Build.RequestedTargets.Order(StringComparer.Ordinal));
+        Assert.Contains("Restore", run.Build.Ran);
     }
 
     [Fact]
