@@ -51,4 +51,20 @@ public sealed class ScenarioRunnerTests
         Assert.Equal("25 % (10 of 40)", errors.Measured);
         Assert.False(result.Passed);
     }
+
+    [Fact]
+    public void Work_read_afterwards_reports_a_short_last_second_per_second_of_the_part_that_ran()
+    {
+        var start = DateTimeOffset.UnixEpoch;
+        // 100 stored in the first second, 25 in the first quarter of the second one (the run ended there).
+        var completions = Enumerable.Range(0, 100).Select(i => new Completion(start, start.AddMilliseconds(i * 10)))
+            .Concat(Enumerable.Range(0, 25).Select(i => new Completion(start, start.AddMilliseconds(1000 + (i * 10)))))
+            .ToList();
+
+        var (latency, timeline, duration) = ScenarioRunner.FromCompletions(completions, start, []);
+
+        Assert.Equal(125, latency.Count);
+        Assert.Equal(TimeSpan.FromMilliseconds(1240), duration);
+        Assert.Equal([100, 104], timeline.Select(point => Math.Round(point.Rate)));
+    }
 }

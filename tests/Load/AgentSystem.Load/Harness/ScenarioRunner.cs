@@ -353,8 +353,12 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         }
     }
 
-    /// <summary>Latency, timeline and duration of work read after the run (by the second it was stored in), CPU kept from the run's own timeline.</summary>
-    private static (LatencySummary, List<TimelinePoint>, TimeSpan) FromCompletions(IReadOnlyList<Completion> completions, DateTimeOffset startedAt, List<TimelinePoint> timeline)
+    /// <summary>
+    /// Latency, timeline and duration of work read after the run (by the second it was stored in), CPU kept from the
+    /// run's own timeline. The last second is usually cut short by the last completion: its rate is per second of the
+    /// part that ran, not a dip at the end of every chart.
+    /// </summary>
+    internal static (LatencySummary, List<TimelinePoint>, TimeSpan) FromCompletions(IReadOnlyList<Completion> completions, DateTimeOffset startedAt, List<TimelinePoint> timeline)
     {
         var total = Latency.NewHistogram();
         var seconds = new SortedDictionary<int, HistogramBase>();
@@ -386,7 +390,9 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             var cpuPoint = byCpu.GetValueOrDefault(second);
             var bucket = seconds.GetValueOrDefault(second);
             var summary = bucket is null ? LatencySummary.Empty : new LatencySummary(bucket);
-            points.Add(new TimelinePoint(second + 1, summary.Count, cpuPoint?.Target ?? 0, summary.P50, summary.P99, cpuPoint?.Errors ?? 0,
+            var span = Math.Clamp((last - startedAt).TotalSeconds - second, 0, 1);
+            var rate = span > 0 ? summary.Count / span : summary.Count;
+            points.Add(new TimelinePoint(second + 1, rate, cpuPoint?.Target ?? 0, summary.P50, summary.P99, cpuPoint?.Errors ?? 0,
                 cpuPoint?.GeneratorCores ?? double.NaN, cpuPoint?.MachineBusy ?? double.NaN, cpuPoint?.Processes ?? new Dictionary<string, double>()));
         }
 

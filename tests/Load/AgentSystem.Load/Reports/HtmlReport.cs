@@ -35,7 +35,7 @@ internal static class HtmlReport
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Load test report</title><style>").Append(Style).Append("</style></head><body>");
         html.Append("<h1>Load test, ").Append(E(summary.CreatedAt.ToString("u", CultureInfo.InvariantCulture))).Append(": ")
             .Append(summary.Passed ? "<span class=\"passed\">all thresholds passed</span>" : "<span class=\"failed\">thresholds failed</span>").Append("</h1>");
-        html.Append("<p class=\"note\">").Append(E($"{summary.Machine.Cores} cores, {summary.Machine.Os}, .NET {summary.Machine.Runtime}. {summary.Machine.Notes}")).Append("</p>");
+        html.Append("<p class=\"note\">").Append(E(summary.Machine.Describe())).Append("</p>");
 
         var tables = ReportTables.All(report).ToList();
         AppendTable(html, tables.Single(t => t.Title == ReportTables.Goals(summary).Title));

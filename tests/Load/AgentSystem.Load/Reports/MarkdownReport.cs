@@ -12,7 +12,7 @@ internal static class MarkdownReport
         var summary = report.Summary;
         text.Append("# Load test, ").Append(summary.CreatedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture)).Append("\n\n");
         text.Append(summary.Passed ? "All thresholds passed." : "**Thresholds failed.**").Append(' ')
-            .Append($"{summary.Machine.Cores} cores, {summary.Machine.Os}, .NET {summary.Machine.Runtime}. {summary.Machine.Notes}").Append("\n\n");
+            .Append(summary.Machine.Describe()).Append("\n\n");
         foreach (var result in report.Results)
         {
             text.Append("- **").Append(result.Name).Append("**: ").Append(result.Description).Append(" (").Append(string.Join("; ", result.Simulations)).Append(")\n");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentSystem.Load.Harness;
@@ -30,7 +31,12 @@ internal sealed record Summary(
 }
 
 /// <summary>The machine and how busy it was: figures from a shared machine mean little without it.</summary>
-internal sealed record MachineInfo(int Cores, string Os, string Runtime, double LoadAverageStart, double LoadAverageEnd, string Notes);
+internal sealed record MachineInfo(int Cores, string Os, string Runtime, double LoadAverageStart, double LoadAverageEnd, string Notes)
+{
+    /// <summary>A report's first line: the machine, how busy it was (every rate below reads against that), and the notes.</summary>
+    public string Describe() => string.Create(CultureInfo.InvariantCulture,
+        $"{Cores} cores, {Os}, .NET {Runtime}; load average {LoadAverageStart:0.0} at the start, {LoadAverageEnd:0.0} at the end. {Notes}");
+}
 
 internal sealed record ScenarioSummary(
     string Name,
