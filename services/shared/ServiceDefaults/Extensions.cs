@@ -23,12 +23,24 @@ public static class ServiceDefaultsExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Logging.AddJsonConsole(options =>
+        // JSON lines for log collectors; a line a person can read where a person reads them (./build.sh Dev's console).
+        if (builder.Environment.IsDevelopment())
         {
-            options.IncludeScopes = true;
-            options.UseUtcTimestamp = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-        });
+            builder.Logging.AddSimpleConsole(options =>
+            {
+                options.SingleLine = true;
+                options.TimestampFormat = "HH:mm:ss.fff ";
+            });
+        }
+        else
+        {
+            builder.Logging.AddJsonConsole(options =>
+            {
+                options.IncludeScopes = true;
+                options.UseUtcTimestamp = true;
+                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            });
+        }
         builder.AddTelemetry();
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = AgentSystem.ServiceDefaults.StatusProblems.Explain);
         builder.Services.AddExceptionHandler<AgentSystem.ServiceDefaults.BadRequestExceptionHandler>();
