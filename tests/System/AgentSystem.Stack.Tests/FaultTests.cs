@@ -19,8 +19,11 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
     public async Task A_worker_killed_mid_job_loses_nothing_and_the_job_runs_again_elsewhere()
     {
         await stack.WaitHealthyAsync(Healthy);
-        // One job only, so the worker with a job in flight is the one running it; a sleep long enough that finding the
-        // holder (a docker exec per worker) and killing it lands mid-job, not after the result is written.
+        // One job only, so the worker with a job in flight is the one running it: first wait until no worker runs
+        // another test's job (one still in flight made this kill the wrong worker once). A sleep long enough that
+        // finding the holder (a docker exec per worker) and killing it lands mid-job, not after the result is written.
+        await WaitUntilAsync("every worker idle", TimeSpan.FromSeconds(60), () => Task.FromResult(!stack.Containers("worker")
+            .Where(w => w.RunState == "running").Any(w => InFlight(w) > 0)));
         var submitted = await TaskApi.SubmitAsync(stack.Api, new { jobs = new[] { new { type = "sleep", input = "10000" } } });
         var id = submitted.GetProperty("id").GetString()!;
 
@@ -75,7 +78,7 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
         output.WriteLine("attempts: " + string.Join(", ", results.Select(r => r.GetProperty("attempts").GetInt32())));
     }
 
-    /// <summary>The worker container running a job: its /metrics (not published; read inside with the image's wget) says so.</summary>
+    /// <summary>The worker container running a job.</summary>
     private async Task<StackContainer> WaitForHolderAsync(TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
@@ -83,8 +86,7 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
         {
             foreach (var worker in stack.Containers("worker").Where(w => w.RunState == "running"))
             {
-                var metrics = JsonDocument.Parse(stack.Docker("exec", worker.Id, "/usr/local/bin/wget", "-q", "-O", "-", "http://127.0.0.1:8081/metrics")).RootElement;
-                if (metrics.TryGetProperty("inFlight", out var inFlight) && inFlight.GetInt64() > 0)
+                if (InFlight(worker) > 0)
                 {
                     return worker;
                 }
@@ -93,6 +95,13 @@ public sealed class FaultTests(Stack stack, ITestOutputHelper output)
         }
         Assert.Fail($"no worker reported a job in flight within {timeout.TotalSeconds} s{Environment.NewLine}{stack.RecentLogs("worker")}");
         return null!;
+    }
+
+    /// <summary>Jobs a worker container has claimed and not acknowledged, from its /metrics (not published; read inside with the image's wget).</summary>
+    private long InFlight(StackContainer worker)
+    {
+        var metrics = JsonDocument.Parse(stack.Docker("exec", worker.Id, "/usr/local/bin/wget", "-q", "-O", "-", "http://127.0.0.1:8081/metrics")).RootElement;
+        return metrics.TryGetProperty("inFlight", out var inFlight) ? inFlight.GetInt64() : 0;
     }
 
     private static async Task WaitUntilAsync(string what, TimeSpan timeout, Func<Task<bool>> condition)
