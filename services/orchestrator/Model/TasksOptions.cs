@@ -10,7 +10,7 @@ public sealed class TasksOptions
     /// <summary>Largest <c>POST /tasks</c> body (413 above it); the contract's largest task fits the default.</summary>
     public long MaxRequestBodyBytes { get; set; } = Limits.MaxRequestBodyBytes;
 
-    /// <summary>How long a request waits for Redis after the commit before it leaves the jobs to the dispatcher.</summary>
+    /// <summary>How long a request waits for Redis after the commit (and as long again for marking the jobs sent) before it leaves the jobs to the dispatcher.</summary>
     public TimeSpan EnqueueTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }
 

@@ -1,4 +1,4 @@
-using AgentSystem.Worker.Services;
+using AgentSystem.Store;
 using AgentSystem.Worker.Tests.Fakes;
 
 namespace AgentSystem.Worker.Tests;

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace AgentSystem.Worker.Services;
+namespace AgentSystem.Store;
 
 /// <summary>
 /// Turns many concurrent single calls into few batched ones (group commit): items submitted while a batch is being
