@@ -62,20 +62,7 @@ public partial class DockerfileTests
             return;
         }
 
-        var graph = RepositoryFiles.Graph;
-        var closure = new HashSet<string>(StringComparer.Ordinal);
-        var pending = new Stack<string>([service.Project]);
-        while (pending.TryPop(out var project))
-        {
-            if (closure.Add(project))
-            {
-                foreach (var reference in graph.Find(project)!.References)
-                {
-                    pending.Push(reference);
-                }
-            }
-        }
-
+        var closure = DotNetDockerfile.Closure(service, RepositoryFiles.Graph);
         var copies = DockerfileCopies.Sources(text);
         var folders = copies.Where(c => c.EndsWith('/')).Select(c => c.TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
         Assert.Equal(closure.Select(PathUtil.DirectoryOf).Order(), folders.Order());
@@ -86,6 +73,20 @@ public partial class DockerfileTests
             Assert.True(projectCopy >= 0 && projectCopy < restore, $"{project} should be copied on its own before the restore");
             Assert.True(text.IndexOf($"COPY {PathUtil.DirectoryOf(project)}/ ", StringComparison.Ordinal) > restore, $"{project}'s sources should be copied after the restore");
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void A_dotnet_dockerfile_is_what_the_generator_writes(string name)
+    {
+        var (service, text) = Dockerfile(name);
+        if (service.Kind != ServiceKind.Dotnet)
+        {
+            return;
+        }
+
+        Assert.True(DotNetDockerfile.Render(service, RepositoryFiles.Graph) == text,
+            $"{service.Dockerfile} differs from what build/Docker/DotNetDockerfile.cs renders: run ./build.sh Dockerfiles and commit it.");
     }
 
     /// <summary>
