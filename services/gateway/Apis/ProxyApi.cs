@@ -24,7 +24,7 @@ public static class ProxyApi
 
         var api = app.MapGroup("/api").WithTags("Proxy").RequireAuthorization().RequireRateLimiting(RateLimitPolicy);
         api.Map("/{**path}", (HttpContext context) => TypedResults.Problem(
-            statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"The gateway has no route for {context.Request.Path}."));
+            statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"The gateway has no route for {context.Request.Path}."));
         return api;
     }
 }

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 using System.Text.Unicode;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 
 namespace AgentSystem.ServiceDefaults;
@@ -285,14 +286,11 @@ public static class JsonBody
         title: "The request body is too large",
         detail: string.Create(CultureInfo.InvariantCulture, $"At most {maxBytes:N0} bytes are accepted."));
 
+    // "errors" only when there is a field to name: an empty "errors": {} tells a client nothing.
     private static ProblemHttpResult Malformed(string detail, string? path)
     {
-        var problem = new HttpValidationProblemDetails { Status = StatusCodes.Status400BadRequest, Title = "The request body is malformed", Detail = detail };
-        if (path is not null)
-        {
-            problem.Errors[path] = [detail];
-        }
-
+        var problem = path is null ? new ProblemDetails() : new HttpValidationProblemDetails { Errors = { [path] = [detail] } };
+        (problem.Status, problem.Title, problem.Detail) = (StatusCodes.Status400BadRequest, "The request body is malformed", detail);
         return TypedResults.Problem(problem);
     }
 

@@ -94,6 +94,7 @@ public sealed class CreateTaskValidationTests
 
         var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains("not valid JSON", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.False(problem.TryGetProperty("errors", out _), "no field to name, so no (empty) errors member");
         AssertNothingStored(app);
     }
 
@@ -117,6 +118,10 @@ public sealed class CreateTaskValidationTests
         if (field is not null)
         {
             Assert.Equal([field], problem.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+        }
+        else
+        {
+            Assert.False(problem.TryGetProperty("errors", out _), "no field to name, so no (empty) errors member");
         }
 
         AssertNothingStored(app);
