@@ -62,7 +62,7 @@ internal partial class Build
             var before = (_testFailures.Count, _tally!.Failed);
             // A system SystemUp started (in this run or before) is tested as it is; otherwise one of this run's own, on
             // free ports and under a name of its own, removed afterwards whatever happened.
-            var running = SystemRunning(SystemName);
+            var running = Compose.HasRunning(Docker.Cli, SystemName, CancellationToken);
             var name = running ? SystemName : $"{SystemName}-test-{Environment.ProcessId}";
             Log.Info(running ? $"Testing the running system '{name}'." : $"Starting a system of its own for the test: '{name}'.");
             Compose? compose = null;
@@ -143,24 +143,8 @@ internal partial class Build
         BuildImages(missing);
     }
 
-    /// <summary>
-    /// Whether the system SystemUp starts has a running container, asked while the plan is made (before DockerEngine runs)
-    /// of whatever engine answers: none, or no docker CLI, is false.
-    /// </summary>
-    private bool SystemUpRunning()
-    {
-        if (Executables.OnPath("docker").FirstOrDefault() is not { } docker)
-        {
-            return false;
-        }
-
-        var ps = ProcessRunner.Capture(docker, ["ps", "-q", "--filter", $"label=com.docker.compose.project={SystemName}", "--filter", "status=running"],
-            cancellationToken: CancellationToken);
-        return ps.ExitCode == 0 && ps.Output.Trim().Length > 0;
-    }
-
-    private bool SystemRunning(string name) => Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken)
-        .Containers().Any(c => c.Status == "running");
+    /// <summary>Whether the system SystemUp starts is running, asked while the plan is made (before DockerEngine runs): no docker CLI is false.</summary>
+    private bool SystemUpRunning() => Executables.OnPath("docker") is [var cli, ..] && Compose.HasRunning(cli, SystemName, CancellationToken);
 
     private void PrintSystem(Compose compose)
     {

@@ -9,30 +9,10 @@ namespace AgentSystem.Build.Docker;
 /// </summary>
 public static class DotNetDockerfile
 {
-    /// <summary>The projects <paramref name="service"/>'s image copies: its own and every library it references, directly or not.</summary>
-    public static IReadOnlyList<string> Closure(ServiceEntry service, ProjectGraph graph)
-    {
-        ArgumentNullException.ThrowIfNull(service);
-        ArgumentNullException.ThrowIfNull(graph);
-        var closure = new HashSet<string>(StringComparer.Ordinal);
-        var pending = new Stack<string>([service.Project]);
-        while (pending.TryPop(out var project))
-        {
-            if (closure.Add(project))
-            {
-                foreach (var reference in graph.Find(project)?.References ?? throw new InvalidOperationException($"{project} is not in the project graph."))
-                {
-                    pending.Push(reference);
-                }
-            }
-        }
-
-        return [.. closure.Order(StringComparer.Ordinal)];
-    }
-
     public static string Render(ServiceEntry service, ProjectGraph graph)
     {
         ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(graph);
         if (service.Kind != ServiceKind.Dotnet || service.Ports.Count == 0)
         {
             throw new ArgumentException($"{service.Name}: a .NET service with a port renders a .NET Dockerfile.", nameof(service));
@@ -40,7 +20,7 @@ public static class DotNetDockerfile
 
         var project = service.Project;
         var folder = PathUtil.DirectoryOf(project);
-        var libraries = Closure(service, graph).Where(p => p != project).ToList();
+        var libraries = graph.ReferenceClosure(project).Where(p => p != project).ToList();
         var port = service.Ports[0];
         var rid = """linux-$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)""";
         string Lines(Func<string, string> line) => string.Concat(libraries.Select(library => line(library) + "\n"));

@@ -116,6 +116,25 @@ public sealed class ProjectGraph
 
     public RepoProject? Find(string path) => _byPath.GetValueOrDefault(path);
 
+    /// <summary><paramref name="path"/> and every project it references, directly or not, in path order.</summary>
+    public IReadOnlyList<string> ReferenceClosure(string path)
+    {
+        var closure = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>([path]);
+        while (pending.TryPop(out var project))
+        {
+            if (closure.Add(project))
+            {
+                foreach (var reference in Find(project)?.References ?? throw new InvalidOperationException($"{project} is not in the project graph."))
+                {
+                    pending.Push(reference);
+                }
+            }
+        }
+
+        return [.. closure.Order(StringComparer.Ordinal)];
+    }
+
     /// <summary>Projects whose file (or a file they import) references <paramref name="path"/>.</summary>
     public IReadOnlyList<RepoProject> DependentsOf(string path) => _dependents.GetValueOrDefault(path) ?? [];
 

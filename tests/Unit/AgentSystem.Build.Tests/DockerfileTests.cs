@@ -62,7 +62,7 @@ public partial class DockerfileTests
             return;
         }
 
-        var closure = DotNetDockerfile.Closure(service, RepositoryFiles.Graph);
+        var closure = RepositoryFiles.Graph.ReferenceClosure(service.Project);
         var copies = DockerfileCopies.Sources(text);
         var folders = copies.Where(c => c.EndsWith('/')).Select(c => c.TrimEnd('/')).ToHashSet(StringComparer.Ordinal);
         Assert.Equal(closure.Select(PathUtil.DirectoryOf).Order(), folders.Order());
