@@ -97,6 +97,25 @@ public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
         return int.TryParse(output.Split('.')[0], out var major) ? major : int.MaxValue;
     }
 
+    /// <summary>
+    /// The engine this build provisions forwards published ports in the kernel (iptables DNAT) instead of through a
+    /// docker-proxy process per port: measured here, the proxy halved redis-benchmark's LPUSH rate on 127.0.0.1 (19k
+    /// against 42k/s) and cost 44 µs of CPU per request, which every test and load run paid. An existing daemon.json
+    /// is the machine owner's and is left as it is.
+    /// </summary>
+    private static void WriteDaemonConfig()
+    {
+        const string path = "/etc/docker/daemon.json";
+        if (File.Exists(path))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, """{ "userland-proxy": false }""" + Environment.NewLine);
+        Log.Info($"Wrote {path}: published ports are forwarded by the kernel, not by a docker-proxy per port.");
+    }
+
     private void Provision(CancellationToken cancellationToken)
     {
         if (!File.Exists("/usr/sbin/dockerd") && !File.Exists("/usr/bin/dockerd"))
@@ -104,6 +123,7 @@ public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
             Apt.Install(["docker.io", "iptables", "ca-certificates"], stepLogDirectory, cancellationToken);
         }
 
+        WriteDaemonConfig();
         Directory.CreateDirectory(logDirectory);
         var log = Path.Combine(logDirectory, "dockerd.log");
         if (Directory.Exists("/run/systemd/system"))
