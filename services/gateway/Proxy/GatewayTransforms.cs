@@ -1,5 +1,6 @@
 using AgentSystem.Gateway.Infrastructure;
 using AgentSystem.Gateway.Security;
+using AgentSystem.ServiceDefaults;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
@@ -13,6 +14,8 @@ namespace AgentSystem.Gateway.Proxy;
 /// </summary>
 public sealed class GatewayTransforms : ITransformProvider
 {
+    private const string PathRemovePrefix = "PathRemovePrefix";
+
     public void ValidateRoute(TransformRouteValidationContext context)
     {
     }
@@ -29,6 +32,18 @@ public sealed class GatewayTransforms : ITransformProvider
         context.AddXForwardedFor(action: ForwardedTransformActions.Append);
         context.AddXForwardedProto();
         context.AddXForwardedHost();
+
+        // The services name paths in their messages (a 404's detail); the prefix this route removes lets them name the
+        // one the client used. Set, never appended: a client's own value does not reach them.
+        var removed = context.Route.Transforms?.Select(static transform => transform.GetValueOrDefault(PathRemovePrefix)).FirstOrDefault(static prefix => prefix is not null);
+        if (removed is null)
+        {
+            context.AddRequestHeaderRemove(StatusProblems.PrefixHeader);
+        }
+        else
+        {
+            context.AddRequestHeader(StatusProblems.PrefixHeader, removed, append: false);
+        }
 
         // The API key, in either header, ends at the gateway.
         context.AddRequestHeaderRemove(ApiKeyAuthenticationHandler.HeaderName);

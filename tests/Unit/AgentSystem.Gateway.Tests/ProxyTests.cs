@@ -125,6 +125,7 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/chat/echo", UriKind.Relative));
         request.Headers.Add("X-Forwarded-For", "203.0.113.7");
         request.Headers.Add("X-Request-Id", "client-req.42");
+        request.Headers.Add("X-Forwarded-Prefix", "/elsewhere");
 
         using var response = await client.SendAsync(request);
         var echo = await response.Content.ReadFromJsonAsync<Echo>();
@@ -133,6 +134,7 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
         Assert.Equal("203.0.113.7, 127.0.0.1", echo.Header("X-Forwarded-For"));
         Assert.Equal("http", echo.Header("X-Forwarded-Proto"));
         Assert.Equal(client.BaseAddress!.Authority, echo.Header("X-Forwarded-Host"));
+        Assert.Equal("/api", echo.Header("X-Forwarded-Prefix"));
         Assert.Equal("client-req.42", echo.Header("X-Request-Id"));
         Assert.Equal(["client-req.42"], response.Headers.GetValues("X-Request-Id"));
     }

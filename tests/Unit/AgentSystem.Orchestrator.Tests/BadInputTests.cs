@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using AgentSystem.ServiceDefaults;
 
 namespace AgentSystem.Orchestrator.Tests;
 
@@ -153,6 +154,23 @@ public sealed class BadInputTests
 
         var problem = await Problems.ReadAsync(response, status);
         Assert.Contains(detail, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api", "Nothing is at GET /api/tasks/not-a-guid.")]
+    [InlineData("/api/../x", "Nothing is at GET /tasks/not-a-guid.")]
+    [InlineData("https://elsewhere", "Nothing is at GET /tasks/not-a-guid.")]
+    public async Task Behind_the_gateway_a_404_names_the_public_path(string prefix, string detail)
+    {
+        await using var app = new OrchestratorApp();
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/tasks/not-a-guid", UriKind.Relative));
+        request.Headers.Add(StatusProblems.PrefixHeader, prefix);
+
+        using var response = await client.SendAsync(request);
+
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.NotFound);
+        Assert.Equal(detail, problem.GetProperty("detail").GetString());
     }
 
     [Fact]
