@@ -96,10 +96,37 @@ public sealed class Compose
         LoggedStep.Run($"compose up ({Project})", LogPath("up"), Command[0], [.. Arguments(arguments)], environment: RunEnvironment(), cancellationToken: _cancellationToken);
     }
 
-    /// <summary>Removes the project's containers, networks and volumes: nothing else.</summary>
-    public void Down() =>
+    /// <summary>Removes the project's containers, networks and volumes (nothing else), says which, and fails when one is left.</summary>
+    public void Down()
+    {
+        var before = Leftovers();
         LoggedStep.Run($"compose down ({Project})", LogPath("down"), Command[0], [.. Arguments(["down", "--volumes", "--remove-orphans", "--timeout", "10"])],
             environment: RunEnvironment(), cancellationToken: _cancellationToken);
+        var left = Leftovers();
+        Log.Info(before.Count == 0 ? $"Nothing of compose project '{Project}' was on this engine."
+            : $"Removed from compose project '{Project}': {string.Join("; ", before.Select(kind => $"{kind.Key} {string.Join(", ", kind.Value)}"))}.");
+        if (left.Count > 0)
+        {
+            throw new TargetFailedException($"Still there after compose down: {string.Join("; ", left.Select(kind => $"{kind.Key} {string.Join(", ", kind.Value)}"))}.");
+        }
+    }
+
+    /// <summary>The project's containers, networks and volumes by name, found by the label both Compose versions put on them.</summary>
+    private SortedDictionary<string, string[]> Leftovers()
+    {
+        var found = new SortedDictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var (kind, list) in new[] { ("containers", new[] { "container", "ls", "--all" }), ("networks", ["network", "ls"]), ("volumes", ["volume", "ls"]) })
+        {
+            var names = ProcessRunner.Capture(_docker.Cli, [.. list, "--filter", ProjectLabel(Project), "--format", kind == "containers" ? "{{.Names}}" : "{{.Name}}"],
+                cancellationToken: _cancellationToken).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (names.Length > 0)
+            {
+                found[kind] = [.. names.Order(StringComparer.Ordinal)];
+            }
+        }
+
+        return found;
+    }
 
     /// <summary>Waits until every service is healthy and every one-shot has finished well; fails with their states otherwise.</summary>
     public IReadOnlyList<ComposeContainer> WaitHealthy(TimeSpan deadline)
