@@ -8,6 +8,7 @@ internal partial class Build
 {
     private Target ValidateManifests => _ => _
         .Description("Renders every k8s/ overlay (kubectl kustomize) and checks its objects: strict schema, selectors, ports, images, probes, resources, pod security, network policies")
+        .Touches(() => EveryServiceName)
         .Executes(() =>
         {
             var catalog = ServiceCatalog.Load(RootDirectory, new Git(RootDirectory).ListFiles().Files);

@@ -52,6 +52,7 @@ internal partial class Build
         .Description("Drives the composed system through the gateway (tasks, chat, bad input, a worker killed, Redis restarted) and the page in Chromium")
         .DependsOn(Images, BaseImages, Chromium)
         .After(SystemUp, UnitTest, IntegrationTest)
+        .Touches(() => EveryServiceName)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0 || Changes.TestProjects.Any(p => PathUtil.IsUnder(p, SystemTestsFolder))
                 || (RequestedTargets.Contains(nameof(SystemTest)) && SystemUpRunning()),

@@ -16,4 +16,17 @@ public static class LoadTests
         ArgumentNullException.ThrowIfNull(changes);
         return changes.Projects.Contains(Project, StringComparer.Ordinal);
     }
+
+    /// <summary>The services the harness runs under load: those whose project it references.</summary>
+    public static IEnumerable<string> Services(AffectedResult changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        if (changes.Catalog is not { } catalog || changes.Graph is not { } graph)
+        {
+            return [];
+        }
+
+        var referenced = graph.ReferenceClosure(Project);
+        return catalog.Services.Where(s => referenced.Contains(s.Project, StringComparer.Ordinal)).Select(s => s.Name);
+    }
 }

@@ -140,6 +140,16 @@ public sealed class ServiceRestrictionTests : IDisposable
     }
 
     [Fact]
+    public void The_load_test_touches_the_services_its_harness_references_through_any_project()
+    {
+        _repo.Git("checkout", "-q", "main");
+        _repo.Write(LoadTests.Project, TempRepo.Project("../../../services/worker/Worker.csproj", "../../../services/gateway/Gateway.csproj"));
+        _repo.Commit("load harness");
+
+        Assert.Equal(["gateway", "worker"], LoadTests.Services(Detect(all: true)).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Github_output_when_nothing_is_affected_is_an_empty_matrix_and_any_false()
     {
         Assert.Equal(["services=[]", "any=false", "deploy=false", "load=false"], GitHubOutput.Lines(Detect()));
