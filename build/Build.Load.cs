@@ -9,6 +9,9 @@ internal partial class Build
     [Parameter("How long each load simulation of LoadTest runs (5s, 500ms, 2m); the default keeps the whole run short for CI")]
     private readonly string Duration = "3s";
 
+    [Parameter("How long LoadTest drives each scenario before measuring (60s: the services' JIT has tiered up; the CI default measures them while it still runs)")]
+    private readonly string WarmUp = "1s";
+
     [Parameter("LoadTest's open-model injection rate (per second), for all scenarios or as SCENARIO=N; default: half the maximum the run measured")]
     private readonly string[]? Rate;
 
@@ -31,7 +34,7 @@ internal partial class Build
             // Release, always: the figures are about the services as shipped, whatever --configuration the rest uses.
             ProcessRunner.Run("dotnet", ["build", LoadTests.Project, "-c", "Release", "-nodeReuse:false"], RootDirectory, DotnetEnvironment, CancellationToken);
             List<string> arguments = ["run", "--no-build", "-c", "Release", "--project", LoadTests.Project, "--",
-                "--duration", Duration, "--warm-up", "1s", "--output", LoadArtifacts,
+                "--duration", Duration, "--warm-up", WarmUp, "--output", LoadArtifacts,
                 "--reference-image", BaseImageFor("redis"), "--docker", Docker.Cli];
             foreach (var rate in Rate ?? [])
             {
