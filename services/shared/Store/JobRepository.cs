@@ -7,7 +7,8 @@ namespace AgentSystem.Store;
 /// <summary>
 /// <see cref="IJobRepository"/> on PostgreSQL. Every write is a guarded UPDATE (it changes a job only while the job is
 /// not final), so a job delivered twice counts once, and rolls its task up in the same transaction. Starts and results
-/// come in batches: one round trip (lock the tasks, one UPDATE from arrays, the roll-up) for any number of jobs.
+/// come in batches: one round trip (one UPDATE from arrays, taking the jobs' row locks in id order, then the changed
+/// jobs' tasks locked in id order, the roll-up) for any number of jobs.
 /// </summary>
 public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
 {
@@ -15,7 +16,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
     // The start is the mark's moment less how long the job had run by then (it is marked only once it runs long).
     private const string Start = $"""
         UPDATE jobs AS j SET status = 'running', attempts = GREATEST(j.attempts, u.attempt), started_at = c.at - u.elapsed
-        FROM unnest(@ids, @attempts, @elapsed) AS u (id, attempt, elapsed)
+        FROM (SELECT * FROM unnest(@ids, @attempts, @elapsed) AS u (id, attempt, elapsed) ORDER BY id) AS u
             CROSS JOIN (SELECT clock_timestamp() AS at) AS c
         WHERE j.id = u.id AND j.status NOT IN {StoreSql.FinalJobStates}
         RETURNING j.id
@@ -30,7 +31,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         UPDATE jobs AS j SET status = 'succeeded', result = u.result, error = NULL, finished_at = c.at,
             attempts = GREATEST(j.attempts, u.attempt),
             started_at = CASE WHEN j.status = 'running' AND j.attempts = u.attempt THEN j.started_at ELSE c.at - u.elapsed END
-        FROM unnest(@ids, @results, @attempts, @elapsed) AS u (id, result, attempt, elapsed)
+        FROM (SELECT * FROM unnest(@ids, @results, @attempts, @elapsed) AS u (id, result, attempt, elapsed) ORDER BY id) AS u
             CROSS JOIN (SELECT clock_timestamp() AS at) AS c
         WHERE j.id = u.id AND j.status NOT IN {StoreSql.FinalJobStates}
         RETURNING j.id
@@ -105,8 +106,9 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
     }
 
     /// <summary>
-    /// One round trip, one implicit transaction: lock the jobs' tasks, change the jobs not final, roll up the tasks of the
-    /// jobs changed. Returns the ids changed.
+    /// One round trip, one implicit transaction: change the jobs not final, lock the tasks of the jobs changed, roll them
+    /// up. Jobs before tasks (StoreSql.LockTaskOfJob), so a task stays locked only for its roll-up and the commit.
+    /// Returns the ids changed.
     /// </summary>
     private async Task<IReadOnlySet<Guid>> WriteManyAsync(Guid[] ids, string update, NpgsqlParameter[] values, CancellationToken cancellationToken)
     {
@@ -119,15 +121,14 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         var batch = _dataSource.CreateBatch();
         await using (batch.ConfigureAwait(false))
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.LockTasksOfJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
             var change = new NpgsqlBatchCommand(update) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } };
             change.Parameters.AddRange(values);
             batch.BatchCommands.Add(change);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.LockTasksOfChangedJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
             batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.RollUpTasksOfChangedJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     changed.Add(reader.GetGuid(0));
@@ -138,7 +139,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         return changed;
     }
 
-    /// <summary>Lock the task, change the job if it is not final, roll the task up: one round trip, then commit.</summary>
+    /// <summary>Change the job if it is not final, lock its task, roll the task up: one round trip, then commit.</summary>
     private async Task<bool> WriteAsync(Guid jobId, string update, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -157,8 +158,8 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
                 {
                     BatchCommands =
                     {
-                        new NpgsqlBatchCommand(StoreSql.LockTaskOfJob) { Parameters = { new NpgsqlParameter<Guid>("job", jobId) } },
                         change,
+                        new NpgsqlBatchCommand(StoreSql.LockTaskOfJob) { Parameters = { new NpgsqlParameter<Guid>("job", jobId) } },
                         new NpgsqlBatchCommand(StoreSql.RollUpTaskOfJob) { Parameters = { new NpgsqlParameter<Guid>("job", jobId) } },
                     },
                 };

@@ -14,14 +14,22 @@ internal static class StoreSql
     public const string TaskColumns = "id, status, goal, created_at, updated_at";
 
     /// <summary>
-    /// Locks the task of job @job. Every write to a task's jobs takes it first, so writes to one task run one after
-    /// another and the roll-up (a later statement, with a fresh snapshot at READ COMMITTED) sees every committed job.
-    /// Without it, two jobs finishing at once could each see the other still running and leave the task running.
+    /// Locks the task of job @job. Every write to a task's jobs takes it after changing the jobs and before the roll-up,
+    /// so roll-ups of one task run one after another and each (a later statement, with a fresh snapshot at READ
+    /// COMMITTED) sees every job whose writer locked the task before it. Without it, two jobs finishing at once could each
+    /// see the other still running and leave the task running. Jobs first, then tasks (in id order), everywhere: a
+    /// task is locked only for its roll-up and the commit, not while a batch's jobs are written.
     /// </summary>
     public const string LockTaskOfJob = "SELECT t.id FROM tasks t WHERE t.id = (SELECT j.task_id FROM jobs j WHERE j.id = @job) FOR UPDATE OF t";
 
-    /// <summary>Locks the tasks of the jobs @ids, in id order, so that two batches sharing tasks cannot deadlock.</summary>
-    public const string LockTasksOfJobs = "SELECT id FROM tasks WHERE id IN (SELECT task_id FROM jobs WHERE id = ANY(@ids)) ORDER BY id FOR UPDATE";
+    /// <summary>Those of the jobs @ids this transaction changed (a row's xmin is the transaction that wrote it).</summary>
+    private const string ChangedJobs = "jobs WHERE id = ANY(@ids) AND xmin = pg_current_xact_id_if_assigned()::xid";
+
+    /// <summary>
+    /// Locks the tasks of the jobs @ids this transaction changed, in id order, so that two batches sharing tasks cannot
+    /// deadlock; a batch of duplicates (every job final already) locks nothing.
+    /// </summary>
+    public const string LockTasksOfChangedJobs = $"SELECT id FROM tasks WHERE id IN (SELECT task_id FROM {ChangedJobs}) ORDER BY id FOR UPDATE";
 
     public const string LockTask = "SELECT id FROM tasks WHERE id = @task FOR UPDATE";
 
@@ -56,11 +64,10 @@ internal static class StoreSql
     public static readonly string RollUpTask = RollUp("@task");
 
     /// <summary>
-    /// Rolls up the tasks of those jobs @ids this transaction changed (a row's xmin is the transaction that wrote it),
-    /// so that a batch whose writes changed nothing (every job already final: duplicate deliveries) leaves its tasks,
-    /// updated_at included, as they were.
+    /// Rolls up the tasks of those jobs @ids this transaction changed, so that a batch whose writes changed nothing
+    /// (every job already final: duplicate deliveries) leaves its tasks, updated_at included, as they were.
     /// </summary>
-    public static readonly string RollUpTasksOfChangedJobs = RollUp("SELECT task_id FROM jobs WHERE id = ANY(@ids) AND xmin = pg_current_xact_id_if_assigned()::xid");
+    public static readonly string RollUpTasksOfChangedJobs = RollUp($"SELECT task_id FROM {ChangedJobs}");
 
     private static string RollUp(string tasks) => RollUpTemplate.Replace("@@tasks", tasks, StringComparison.Ordinal);
 

@@ -24,7 +24,11 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
     // Running jobs too: their row is final at once, so whatever their worker writes later changes nothing (every job
     // write is guarded), and the worker, told over Redis, stops the run and acknowledges it.
-    private const string CancelJobs = "UPDATE jobs SET status = 'cancelled', finished_at = now() WHERE task_id = @task AND status IN ('queued', 'running')";
+    // Jobs before their task, in id order, as every job write (StoreSql.LockTaskOfJob).
+    private const string CancelJobs = """
+        UPDATE jobs SET status = 'cancelled', finished_at = now()
+        WHERE id IN (SELECT id FROM jobs WHERE task_id = @task AND status IN ('queued', 'running') ORDER BY id FOR UPDATE)
+        """;
 
     // One statement, one snapshot: each task agrees with its jobs. Rows come task by task, jobs in order.
     private const string SelectChanged = $"""
@@ -263,8 +267,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                 {
                     BatchCommands =
                     {
-                        new NpgsqlBatchCommand(StoreSql.LockTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
                         cancel,
+                        new NpgsqlBatchCommand(StoreSql.LockTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
                         new NpgsqlBatchCommand(StoreSql.RollUpTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
                     },
                 };

@@ -272,4 +272,73 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         Assert.Equal(ids.Length, await ScalarAsync<long>("SELECT count(*) FROM jobs WHERE id = ANY(@ids) AND status = 'succeeded'", ("ids", ids)));
         Assert.Equal(tasks.Count, await ScalarAsync<long>("SELECT count(*) FROM tasks WHERE id = ANY(@ids) AND status = 'succeeded'", ("ids", tasks.Select(task => task.Id).ToArray())));
     }
+
+    [Fact]
+    public async Task A_batch_writes_its_jobs_while_another_transaction_holds_their_task_and_waits_for_the_task_only_to_roll_it_up()
+    {
+        var task = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
+        var job = task.Jobs[0].Id;
+        await using var holder = await DataSource.OpenConnectionAsync();
+        await using var held = await holder.BeginTransactionAsync();
+        await ExecuteAsync(holder, "SELECT id FROM tasks WHERE id = @id FOR UPDATE", ("id", task.Id));
+
+        var writing = Task.Run(() => CompleteAsync(Jobs, job, "done"));
+        await WaitForLockWaitAsync();
+
+        // The batch waits for the task with its job written (row-locked) already: the lock order is jobs, then tasks.
+        await using var probe = await DataSource.OpenConnectionAsync();
+        var busy = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(probe, "SELECT id FROM jobs WHERE id = @id FOR UPDATE NOWAIT", ("id", job)));
+        Assert.Equal(PostgresErrorCodes.LockNotAvailable, busy.SqlState);
+
+        await held.CommitAsync();
+        Assert.True(await writing);
+        var after = await Tasks.GetAsync(task.Id, CancellationToken.None);
+        Assert.Equal((TaskState.Running, JobState.Succeeded), (after!.Status, after.Jobs[0].Status));
+    }
+
+    [Fact]
+    public async Task A_cancel_waiting_for_a_job_a_batch_wrote_leaves_the_task_free_for_that_batch()
+    {
+        var task = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
+        await using var batch = await DataSource.OpenConnectionAsync();
+        await using var written = await batch.BeginTransactionAsync();
+        await ExecuteAsync(batch, "UPDATE jobs SET status = 'succeeded', result = 'ok' WHERE id = @id", ("id", task.Jobs[0].Id));
+
+        var cancelling = Task.Run(() => Tasks.CancelAsync(task.Id, CancellationToken.None));
+        await WaitForLockWaitAsync();
+
+        // A cancel that locked the task before its jobs would hold it here, and this batch and the cancel would deadlock.
+        await ExecuteAsync(batch, "SELECT id FROM tasks WHERE id = @id FOR UPDATE NOWAIT", ("id", task.Id));
+        await written.CommitAsync();
+
+        var cancelled = await cancelling;
+        Assert.True(cancelled!.Changed);
+        Assert.Equal(TaskState.Cancelled, cancelled.Task.Status);
+        Assert.Equal([JobState.Succeeded, JobState.Cancelled], cancelled.Task.Jobs.Select(job => job.Status));
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Until some session of this test's database waits for a lock (a deadline only as a safety net).</summary>
+    private async Task WaitForLockWaitAsync()
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(20))
+        {
+            if (await ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") > 0)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "no session started waiting for a lock");
+        }
+    }
 }

@@ -17,8 +17,10 @@ internal sealed class StoredWork(NpgsqlDataSource database)
     public const string Input = "load";
 
     /// <summary>
-    /// <paramref name="tasks"/> tasks of <paramref name="jobsPerTask"/> echo jobs each, queued and marked enqueued (so
-    /// an orchestrator's dispatcher leaves them to the run), written with COPY; returns their messages, task by task.
+    /// <paramref name="tasks"/> tasks of <paramref name="jobsPerTask"/> echo jobs each, queued and marked enqueued a day
+    /// ahead (so an orchestrator's dispatcher leaves them to the run however slow it is: marked now, rows still unsent a
+    /// minute later were re-sent, and a worker's write to one deadlocked with their deletion), written with COPY; returns
+    /// their messages, task by task.
     /// </summary>
     public async Task<IReadOnlyList<JobMessage[]>> CreateAsync(int tasks, int jobsPerTask, CancellationToken cancellationToken)
     {
@@ -45,7 +47,7 @@ internal sealed class StoredWork(NpgsqlDataSource database)
                 "COPY jobs (id, task_id, seq, type, input, status, enqueued_at) FROM STDIN (FORMAT BINARY)", cancellationToken);
             await using (writer)
             {
-                var now = DateTimeOffset.UtcNow;
+                var marked = DateTimeOffset.UtcNow.AddDays(1);
                 foreach (var task in created)
                 {
                     for (var seq = 0; seq < task.Length; seq++)
@@ -57,7 +59,7 @@ internal sealed class StoredWork(NpgsqlDataSource database)
                         await writer.WriteAsync(JobTypes.Echo, NpgsqlDbType.Text, cancellationToken);
                         await writer.WriteAsync(Input, NpgsqlDbType.Text, cancellationToken);
                         await writer.WriteAsync("queued", NpgsqlDbType.Text, cancellationToken);
-                        await writer.WriteAsync(now, NpgsqlDbType.TimestampTz, cancellationToken);
+                        await writer.WriteAsync(marked, NpgsqlDbType.TimestampTz, cancellationToken);
                     }
                 }
 
