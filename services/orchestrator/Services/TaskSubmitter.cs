@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Queue;
@@ -17,10 +18,30 @@ public sealed partial class TaskSubmitter(
     TimeProvider time,
     ILogger<TaskSubmitter> logger) : IAsyncDisposable
 {
-    // Concurrent requests mark their jobs enqueued together (group commit): one UPDATE and one commit for every task
-    // sent while the previous marks were written, instead of one each. A quiet orchestrator still marks at once.
-    private const int MarkBatchTasks = 256;
-    private const int MarkBatchesInFlight = 2;
+    // Concurrent requests are stored together (group commit): one INSERT statement and one commit for every task
+    // posted while the previous batch was written, instead of one each; a quiet orchestrator still writes at once.
+    // Their jobs then go to Redis together (one script call per batch), and are marked enqueued together.
+    private const int BatchTasks = 256;
+    private const int BatchesInFlight = 2;
+
+    // Npgsql's default command timeout: what one request's insert could take before batching.
+    private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Batcher<NewTask, CreatedTask> _creates = new(
+        (batch, cancellationToken) => CreateAsync(tasks, logger, batch, cancellationToken),
+        BatchTasks,
+        BatchesInFlight,
+        CreateTimeout);
+
+    private readonly Batcher<IReadOnlyList<JobMessage>, bool> _sends = new(
+        async (batch, cancellationToken) =>
+        {
+            await queue.EnqueueAsync([.. batch.SelectMany(static messages => messages)], cancellationToken);
+            return static _ => true;
+        },
+        BatchTasks,
+        BatchesInFlight,
+        options.Value.EnqueueTimeout);
 
     private readonly Batcher<Guid[], bool> _marks = new(
         async (batch, cancellationToken) =>
@@ -28,17 +49,29 @@ public sealed partial class TaskSubmitter(
             await tasks.MarkEnqueuedAsync([.. batch.SelectMany(static ids => ids)], cancellationToken);
             return static _ => true;
         },
-        MarkBatchTasks,
-        MarkBatchesInFlight,
+        BatchTasks,
+        BatchesInFlight,
         options.Value.EnqueueTimeout);
 
-    public ValueTask DisposeAsync() => _marks.DisposeAsync();
+    /// <summary>Batches written so far, and the tasks in them (diagnostics and tests).</summary>
+    public (long Batches, long Tasks) Created => _creates.Written;
 
+    public async ValueTask DisposeAsync()
+    {
+        await _creates.DisposeAsync();
+        await _sends.DisposeAsync();
+        await _marks.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Stores the task (with the tasks posted at the same time), then sends its jobs. A cancelled wait does not take the
+    /// task back: stored after its caller gave up, its jobs are sent or left to the dispatcher like any other's.
+    /// </summary>
     public async Task<CreatedTask> SubmitAsync(NewTask task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
 
-        var created = await tasks.CreateAsync(task, cancellationToken);
+        var created = await _creates.SubmitAsync(task, cancellationToken);
         if (!created.Created)
         {
             // A repeat of an earlier request (same Idempotency-Key): nothing new to send. Its jobs were sent then,
@@ -48,6 +81,48 @@ public sealed partial class TaskSubmitter(
 
         await SendAsync(created.Task, task.TraceParent);
         return created;
+    }
+
+    // A batch PostgreSQL rejects (a task it cannot store) is written again task by task, so that only the bad task's
+    // request fails, not its batch-mates'.
+    private static async Task<Func<NewTask, CreatedTask>> CreateAsync(
+        ITaskRepository tasks, ILogger logger, IReadOnlyList<NewTask> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var created = await tasks.CreateManyAsync(batch, cancellationToken);
+            var byTask = new Dictionary<NewTask, CreatedTask>(ReferenceEqualityComparer.Instance);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                byTask[batch[i]] = created[i];
+            }
+
+            return task => byTask[task];
+        }
+        catch (Exception error) when (batch.Count > 1 && error is not OperationCanceledException)
+        {
+            LogBatchFailed(logger, batch.Count, error);
+            var outcomes = new Dictionary<NewTask, Func<CreatedTask>>(ReferenceEqualityComparer.Instance);
+            foreach (var task in batch)
+            {
+                try
+                {
+                    var created = await tasks.CreateAsync(task, cancellationToken);
+                    outcomes[task] = () => created;
+                }
+                catch (Exception taskError) when (taskError is not OperationCanceledException)
+                {
+                    var failure = ExceptionDispatchInfo.Capture(taskError);
+                    outcomes[task] = () =>
+                    {
+                        failure.Throw();
+                        return null!;
+                    };
+                }
+            }
+
+            return task => outcomes[task]();
+        }
     }
 
     // After the commit the client's cancellation no longer matters: the task exists, so try to send it now rather
@@ -68,7 +143,7 @@ public sealed partial class TaskSubmitter(
 
         try
         {
-            await queue.EnqueueAsync(messages, CancellationToken.None).WaitAsync(options.Value.EnqueueTimeout, time, CancellationToken.None);
+            await _sends.SubmitAsync(messages, CancellationToken.None);
         }
         catch (Exception error)
         {
@@ -86,6 +161,9 @@ public sealed partial class TaskSubmitter(
             LogMarkFailed(logger, task.Id, error);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {TaskCount} tasks could not be stored; storing them one by one")]
+    private static partial void LogBatchFailed(ILogger logger, int taskCount, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Task {TaskId} is stored but its {JobCount} jobs could not be sent to the queue; the dispatcher will send them")]
