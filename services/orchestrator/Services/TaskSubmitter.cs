@@ -20,7 +20,7 @@ public sealed partial class TaskSubmitter(
 {
     // Concurrent requests are stored together (group commit): one INSERT statement and one commit for every task
     // posted while the previous batch was written, instead of one each; a quiet orchestrator still writes at once.
-    // Their jobs then go to Redis together (one script call per batch), and are marked enqueued together.
+    // Their jobs, written as enqueued, then go to Redis together (one script call per batch).
     private const int BatchTasks = 256;
     private const int BatchesInFlight = 2;
 
@@ -43,16 +43,6 @@ public sealed partial class TaskSubmitter(
         BatchesInFlight,
         options.Value.EnqueueTimeout);
 
-    private readonly Batcher<Guid[], bool> _marks = new(
-        async (batch, cancellationToken) =>
-        {
-            await tasks.MarkEnqueuedAsync([.. batch.SelectMany(static ids => ids)], cancellationToken);
-            return static _ => true;
-        },
-        BatchTasks,
-        BatchesInFlight,
-        options.Value.EnqueueTimeout);
-
     /// <summary>Batches written so far, and the tasks in them (diagnostics and tests).</summary>
     public (long Batches, long Tasks) Created => _creates.Written;
 
@@ -60,7 +50,6 @@ public sealed partial class TaskSubmitter(
     {
         await _creates.DisposeAsync();
         await _sends.DisposeAsync();
-        await _marks.DisposeAsync();
     }
 
     /// <summary>
@@ -126,8 +115,8 @@ public sealed partial class TaskSubmitter(
     }
 
     // After the commit the client's cancellation no longer matters: the task exists, so try to send it now rather
-    // than leave it to the dispatcher's next round, within Tasks:EnqueueTimeout: the request waits no longer for Redis,
-    // nor for the mark.
+    // than leave it to the dispatcher, within Tasks:EnqueueTimeout: the request waits no longer for Redis. Jobs not
+    // sent are unmarked, so the dispatcher's next round sends them (if even that fails, once they are stale).
     private async Task SendAsync(TaskRecord task, string? traceParent)
     {
         var now = time.GetUtcNow();
@@ -144,21 +133,21 @@ public sealed partial class TaskSubmitter(
         try
         {
             await _sends.SubmitAsync(messages, CancellationToken.None);
+            return;
         }
         catch (Exception error)
         {
             LogEnqueueFailed(logger, task.Id, messages.Count, error);
-            return;
         }
 
         try
         {
-            await _marks.SubmitAsync([.. messages.Select(m => m.JobId)], CancellationToken.None);
+            await tasks.UnmarkEnqueuedAsync([.. messages.Select(m => m.JobId)], CancellationToken.None)
+                .WaitAsync(options.Value.EnqueueTimeout, time, CancellationToken.None);
         }
         catch (Exception error)
         {
-            // Queued in Redis but not marked: the dispatcher finds them, sees Redis holds them and only marks them.
-            LogMarkFailed(logger, task.Id, error);
+            LogUnmarkFailed(logger, task.Id, error);
         }
     }
 
@@ -170,6 +159,6 @@ public sealed partial class TaskSubmitter(
     private static partial void LogEnqueueFailed(ILogger logger, Guid taskId, int jobCount, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "The jobs of task {TaskId} are queued but could not be marked enqueued; the dispatcher will mark them")]
-    private static partial void LogMarkFailed(ILogger logger, Guid taskId, Exception error);
+        Message = "The unsent jobs of task {TaskId} could not be unmarked; the dispatcher will send them once they are stale")]
+    private static partial void LogUnmarkFailed(ILogger logger, Guid taskId, Exception error);
 }

@@ -6,7 +6,9 @@ namespace AgentSystem.Store;
 public interface ITaskRepository
 {
     /// <summary>
-    /// Writes the tasks and all their jobs in one transaction, all or none (jobs queued, not yet enqueued). A task whose
+    /// Writes the tasks and all their jobs in one transaction, all or none. The jobs are queued and marked enqueued now:
+    /// the caller sends them to Redis at once and unmarks those it could not send (<see cref="UnmarkEnqueuedAsync"/>);
+    /// a caller that died in between leaves them to the dispatcher once they are stale. A task whose
     /// idempotency key an earlier task has (stored before, or earlier in <paramref name="tasks"/>) is not written: its
     /// result is that earlier task, <see cref="CreatedTask.Created"/> false. Results in the order of the tasks.
     /// </summary>
@@ -32,6 +34,9 @@ public interface ITaskRepository
 
     /// <summary>Records that these jobs were sent to Redis (one statement).</summary>
     Task MarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken);
+
+    /// <summary>These jobs, if still queued, were not sent to Redis after all: the dispatcher's next round sends them.</summary>
+    Task UnmarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken);
 
     /// <summary>Queued jobs never enqueued, or enqueued longer ago than <paramref name="staleAfter"/>: the dispatcher's work.</summary>
     Task<IReadOnlyList<JobMessage>> FindUndispatchedAsync(TimeSpan staleAfter, int limit, CancellationToken cancellationToken);

@@ -10,7 +10,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     // Many tasks and all their jobs in one statement from arrays (one plan, one commit for a batch of submissions). Rows
     // go in idempotency-key order, so that two batches waiting on each other's keys wait in the same order (no
     // deadlock); a key taken by another transaction waits for its commit, then that task is left out (DO NOTHING), and
-    // so are its jobs.
+    // so are its jobs. The jobs are written as enqueued: the caller sends them at once (an UPDATE per batch saved).
     private const string InsertTasks = """
         WITH created AS (
             INSERT INTO tasks (id, status, goal, idempotency_key, trace_id)
@@ -20,8 +20,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id, created_at, updated_at),
         jobs_created AS (
-            INSERT INTO jobs (id, task_id, seq, type, input, status, trace_parent)
-            SELECT j.id, j.task_id, j.seq, j.type, j.input, 'queued', j.trace_parent
+            INSERT INTO jobs (id, task_id, seq, type, input, status, trace_parent, enqueued_at)
+            SELECT j.id, j.task_id, j.seq, j.type, j.input, 'queued', j.trace_parent, now()
             FROM unnest(@job_ids, @job_tasks, @seqs, @types, @inputs, @trace_parents) AS j (id, task_id, seq, type, input, trace_parent)
             WHERE j.task_id IN (SELECT id FROM created))
         SELECT id, created_at, updated_at FROM created
@@ -57,6 +57,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         UPDATE jobs SET enqueued_at = now()
         WHERE id IN (SELECT id FROM jobs WHERE id = ANY(@ids) AND status = 'queued' FOR UPDATE SKIP LOCKED)
         """;
+
+    private const string UnmarkEnqueued = "UPDATE jobs SET enqueued_at = NULL WHERE id = ANY(@ids) AND status = 'queued'";
 
     private const string SelectUndispatched = """
         SELECT id, task_id, type, input, attempts, trace_parent
@@ -244,6 +246,17 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         }
 
         var command = _dataSource.CreateCommand(MarkEnqueued);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task UnmarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var command = _dataSource.CreateCommand(UnmarkEnqueued);
         await using (command.ConfigureAwait(false))
         {
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));

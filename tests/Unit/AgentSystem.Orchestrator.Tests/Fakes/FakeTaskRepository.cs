@@ -5,7 +5,8 @@ namespace AgentSystem.Orchestrator.Tests.Fakes;
 
 /// <summary>
 /// ITaskRepository in memory, with the Store's rules as docs/queue.md states them (one "transaction" per call,
-/// idempotency key unique, newest first, cancel what is not final, roll-up when no job is left to run).
+/// idempotency key unique, jobs written as enqueued, newest first, cancel what is not final, roll-up when no job is
+/// left to run).
 /// Tests drive jobs as a worker would with <see cref="SetJob"/> (which announces the change through <see cref="Changed"/>,
 /// as the worker does on Redis), and make it fail with <see cref="FailWith"/>.
 /// </summary>
@@ -111,7 +112,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         var now = time.GetUtcNow();
         var stored = new StoredTask(Guid.CreateVersion7(), task.Goal, task.IdempotencyKey, task.TraceParent, now)
         {
-            Jobs = [.. task.Jobs.Select((job, seq) => new StoredJob(Guid.CreateVersion7(), seq, job.Type, job.Input, task.TraceParent))],
+            Jobs = [.. task.Jobs.Select((job, seq) => new StoredJob(Guid.CreateVersion7(), seq, job.Type, job.Input, task.TraceParent) { EnqueuedAt = now })],
         };
         _tasks.Add(stored);
         if (task.IdempotencyKey is { } newKey)
@@ -201,6 +202,20 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
             foreach (var job in _tasks.SelectMany(t => t.Jobs).Where(j => jobIds.Contains(j.Id)))
             {
                 job.EnqueuedAt = now;
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task UnmarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            foreach (var job in _tasks.SelectMany(t => t.Jobs).Where(j => j.Status == JobState.Queued && jobIds.Contains(j.Id)))
+            {
+                job.EnqueuedAt = null;
             }
 
             return Task.CompletedTask;
