@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Queue;
@@ -17,28 +18,49 @@ public sealed partial class TaskSubmitter(
     TimeProvider time,
     ILogger<TaskSubmitter> logger) : IAsyncDisposable
 {
-    // Concurrent requests mark their jobs enqueued together (group commit): one UPDATE and one commit for every task
-    // sent while the previous marks were written, instead of one each. A quiet orchestrator still marks at once.
-    private const int MarkBatchTasks = 256;
-    private const int MarkBatchesInFlight = 2;
+    // Concurrent requests are stored together (group commit): one INSERT statement and one commit for every task
+    // posted while the previous batch was written, instead of one each; a quiet orchestrator still writes at once.
+    // Their jobs, written as enqueued, then go to Redis together (one script call per batch).
+    private const int BatchTasks = 256;
+    private const int BatchesInFlight = 2;
 
-    private readonly Batcher<Guid[], bool> _marks = new(
+    // Npgsql's default command timeout: what one request's insert could take before batching.
+    private static readonly TimeSpan CreateTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly Batcher<NewTask, CreatedTask> _creates = new(
+        (batch, cancellationToken) => CreateAsync(tasks, logger, batch, cancellationToken),
+        BatchTasks,
+        BatchesInFlight,
+        CreateTimeout);
+
+    private readonly Batcher<IReadOnlyList<JobMessage>, bool> _sends = new(
         async (batch, cancellationToken) =>
         {
-            await tasks.MarkEnqueuedAsync([.. batch.SelectMany(static ids => ids)], cancellationToken);
+            await queue.EnqueueAsync([.. batch.SelectMany(static messages => messages)], cancellationToken);
             return static _ => true;
         },
-        MarkBatchTasks,
-        MarkBatchesInFlight,
+        BatchTasks,
+        BatchesInFlight,
         options.Value.EnqueueTimeout);
 
-    public ValueTask DisposeAsync() => _marks.DisposeAsync();
+    /// <summary>Batches written so far, and the tasks in them (diagnostics and tests).</summary>
+    public (long Batches, long Tasks) Created => _creates.Written;
 
+    public async ValueTask DisposeAsync()
+    {
+        await _creates.DisposeAsync();
+        await _sends.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Stores the task (with the tasks posted at the same time), then sends its jobs. A cancelled wait does not take the
+    /// task back: stored after its caller gave up, its jobs are sent or left to the dispatcher like any other's.
+    /// </summary>
     public async Task<CreatedTask> SubmitAsync(NewTask task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
 
-        var created = await tasks.CreateAsync(task, cancellationToken);
+        var created = await _creates.SubmitAsync(task, cancellationToken);
         if (!created.Created)
         {
             // A repeat of an earlier request (same Idempotency-Key): nothing new to send. Its jobs were sent then,
@@ -50,9 +72,51 @@ public sealed partial class TaskSubmitter(
         return created;
     }
 
+    // A batch PostgreSQL rejects (a task it cannot store) is written again task by task, so that only the bad task's
+    // request fails, not its batch-mates'.
+    private static async Task<Func<NewTask, CreatedTask>> CreateAsync(
+        ITaskRepository tasks, ILogger logger, IReadOnlyList<NewTask> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var created = await tasks.CreateManyAsync(batch, cancellationToken);
+            var byTask = new Dictionary<NewTask, CreatedTask>(ReferenceEqualityComparer.Instance);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                byTask[batch[i]] = created[i];
+            }
+
+            return task => byTask[task];
+        }
+        catch (Exception error) when (batch.Count > 1 && error is not OperationCanceledException)
+        {
+            LogBatchFailed(logger, batch.Count, error);
+            var outcomes = new Dictionary<NewTask, Func<CreatedTask>>(ReferenceEqualityComparer.Instance);
+            foreach (var task in batch)
+            {
+                try
+                {
+                    var created = await tasks.CreateAsync(task, cancellationToken);
+                    outcomes[task] = () => created;
+                }
+                catch (Exception taskError) when (taskError is not OperationCanceledException)
+                {
+                    var failure = ExceptionDispatchInfo.Capture(taskError);
+                    outcomes[task] = () =>
+                    {
+                        failure.Throw();
+                        return null!;
+                    };
+                }
+            }
+
+            return task => outcomes[task]();
+        }
+    }
+
     // After the commit the client's cancellation no longer matters: the task exists, so try to send it now rather
-    // than leave it to the dispatcher's next round, within Tasks:EnqueueTimeout: the request waits no longer for Redis,
-    // nor for the mark.
+    // than leave it to the dispatcher, within Tasks:EnqueueTimeout: the request waits no longer for Redis. Jobs not
+    // sent are unmarked, so the dispatcher's next round sends them (if even that fails, once they are stale).
     private async Task SendAsync(TaskRecord task, string? traceParent)
     {
         var now = time.GetUtcNow();
@@ -68,30 +132,33 @@ public sealed partial class TaskSubmitter(
 
         try
         {
-            await queue.EnqueueAsync(messages, CancellationToken.None).WaitAsync(options.Value.EnqueueTimeout, time, CancellationToken.None);
+            await _sends.SubmitAsync(messages, CancellationToken.None);
+            return;
         }
         catch (Exception error)
         {
             LogEnqueueFailed(logger, task.Id, messages.Count, error);
-            return;
         }
 
         try
         {
-            await _marks.SubmitAsync([.. messages.Select(m => m.JobId)], CancellationToken.None);
+            await tasks.UnmarkEnqueuedAsync([.. messages.Select(m => m.JobId)], CancellationToken.None)
+                .WaitAsync(options.Value.EnqueueTimeout, time, CancellationToken.None);
         }
         catch (Exception error)
         {
-            // Queued in Redis but not marked: the dispatcher finds them, sees Redis holds them and only marks them.
-            LogMarkFailed(logger, task.Id, error);
+            LogUnmarkFailed(logger, task.Id, error);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {TaskCount} tasks could not be stored; storing them one by one")]
+    private static partial void LogBatchFailed(ILogger logger, int taskCount, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Task {TaskId} is stored but its {JobCount} jobs could not be sent to the queue; the dispatcher will send them")]
     private static partial void LogEnqueueFailed(ILogger logger, Guid taskId, int jobCount, Exception error);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "The jobs of task {TaskId} are queued but could not be marked enqueued; the dispatcher will mark them")]
-    private static partial void LogMarkFailed(ILogger logger, Guid taskId, Exception error);
+        Message = "The unsent jobs of task {TaskId} could not be unmarked; the dispatcher will send them once they are stale")]
+    private static partial void LogUnmarkFailed(ILogger logger, Guid taskId, Exception error);
 }

@@ -7,7 +7,8 @@ namespace AgentSystem.Store;
 /// written wait and go together in the next, so a quiet worker writes each item at once and a busy one writes hundreds
 /// per round trip. At most <c>concurrency</c> batches are in flight; a batch holds at most <c>maxBatch</c> items and
 /// may take at most <c>writeTimeout</c> (a hung connection is abandoned). A failed batch fails each of its items' calls,
-/// whose callers retry (and are batched again): the callers need no timer of their own.
+/// whose callers retry (and are batched again): the callers need no timer of their own. A batch's results may also
+/// fail a single item (the result function throws for it).
 /// </summary>
 public sealed class Batcher<TItem, TResult> : IAsyncDisposable
 {
@@ -35,7 +36,12 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
         _concurrency = concurrency;
         _writeTimeout = writeTimeout;
         _slots = new SemaphoreSlim(concurrency, concurrency);
-        _pump = Task.Run(PumpAsync);
+        // The batches belong to no caller: without this the pump would carry the first caller's context (its trace
+        // among it) into every batch it writes.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _pump = Task.Run(PumpAsync);
+        }
     }
 
     /// <summary>Batches written so far, and the items in them (diagnostics and tests).</summary>
@@ -106,7 +112,7 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
             Interlocked.Add(ref _items, batch.Count);
             foreach (var (item, done) in batch)
             {
-                done.TrySetResult(results(item));
+                SetResult(done, results, item);
             }
         }
         catch (Exception error)
@@ -119,6 +125,19 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
         finally
         {
             _slots.Release();
+        }
+    }
+
+    // The results may fail one item (a task PostgreSQL rejected): only that item's call fails, not its batch-mates'.
+    private static void SetResult(TaskCompletionSource<TResult> done, Func<TItem, TResult> results, TItem item)
+    {
+        try
+        {
+            done.TrySetResult(results(item));
+        }
+        catch (Exception error)
+        {
+            done.TrySetException(error);
         }
     }
 }

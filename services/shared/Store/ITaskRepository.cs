@@ -5,8 +5,14 @@ namespace AgentSystem.Store;
 /// <summary>The orchestrator's view of tasks and jobs.</summary>
 public interface ITaskRepository
 {
-    /// <summary>Writes the task and all its jobs in one transaction (jobs queued, not yet enqueued).</summary>
-    Task<CreatedTask> CreateAsync(NewTask task, CancellationToken cancellationToken);
+    /// <summary>
+    /// Writes the tasks and all their jobs in one transaction, all or none. The jobs are queued and marked enqueued now:
+    /// the caller sends them to Redis at once and unmarks those it could not send (<see cref="UnmarkEnqueuedAsync"/>);
+    /// a caller that died in between leaves them to the dispatcher once they are stale. A task whose
+    /// idempotency key an earlier task has (stored before, or earlier in <paramref name="tasks"/>) is not written: its
+    /// result is that earlier task, <see cref="CreatedTask.Created"/> false. Results in the order of the tasks.
+    /// </summary>
+    Task<IReadOnlyList<CreatedTask>> CreateManyAsync(IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken);
 
     Task<TaskRecord?> GetAsync(Guid id, CancellationToken cancellationToken);
 
@@ -29,6 +35,19 @@ public interface ITaskRepository
     /// <summary>Records that these jobs were sent to Redis (one statement).</summary>
     Task MarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken);
 
+    /// <summary>These jobs, if still queued, were not sent to Redis after all: the dispatcher's next round sends them.</summary>
+    Task UnmarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken);
+
     /// <summary>Queued jobs never enqueued, or enqueued longer ago than <paramref name="staleAfter"/>: the dispatcher's work.</summary>
     Task<IReadOnlyList<JobMessage>> FindUndispatchedAsync(TimeSpan staleAfter, int limit, CancellationToken cancellationToken);
+}
+
+public static class TaskRepositoryExtensions
+{
+    /// <summary>Writes one task and all its jobs in one transaction (<see cref="ITaskRepository.CreateManyAsync"/>).</summary>
+    public static async Task<CreatedTask> CreateAsync(this ITaskRepository tasks, NewTask task, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        return (await tasks.CreateManyAsync([task], cancellationToken).ConfigureAwait(false))[0];
+    }
 }

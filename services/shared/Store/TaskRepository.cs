@@ -7,19 +7,33 @@ namespace AgentSystem.Store;
 /// <summary><see cref="ITaskRepository"/> on PostgreSQL, in raw SQL.</summary>
 public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepository
 {
-    private const string InsertTask = """
-        INSERT INTO tasks (id, status, goal, idempotency_key, trace_id)
-        VALUES (@id, 'queued', @goal, @key, @trace)
-        ON CONFLICT (idempotency_key) DO NOTHING
-        RETURNING created_at, updated_at
+    // Many tasks and all their jobs in one statement from arrays (one plan, one commit for a batch of submissions). Rows
+    // go in idempotency-key order, so that two batches waiting on each other's keys wait in the same order (no
+    // deadlock); a key taken by another transaction waits for its commit, then that task is left out (DO NOTHING), and
+    // so are its jobs. The jobs are written as enqueued: the caller sends them at once (an UPDATE per batch saved).
+    private const string InsertTasks = """
+        WITH created AS (
+            INSERT INTO tasks (id, status, goal, idempotency_key, trace_id)
+            SELECT n.id, 'queued', n.goal, n.key, n.trace
+            FROM unnest(@ids, @goals, @keys, @traces) AS n (id, goal, key, trace)
+            ORDER BY n.key
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id, created_at, updated_at),
+        jobs_created AS (
+            INSERT INTO jobs (id, task_id, seq, type, input, status, trace_parent, enqueued_at)
+            SELECT j.id, j.task_id, j.seq, j.type, j.input, 'queued', j.trace_parent, now()
+            FROM unnest(@job_ids, @job_tasks, @seqs, @types, @inputs, @trace_parents) AS j (id, task_id, seq, type, input, trace_parent)
+            WHERE j.task_id IN (SELECT id FROM created))
+        SELECT id, created_at, updated_at FROM created
         """;
 
-    // All jobs in one statement from arrays; only when this batch inserted the task (not on an idempotent repeat).
-    private const string InsertJobs = """
-        INSERT INTO jobs (id, task_id, seq, type, input, status, trace_parent)
-        SELECT j.id, @id, j.seq, j.type, j.input, 'queued', @trace_parent
-        FROM unnest(@job_ids, @seqs, @types, @inputs) AS j (id, seq, type, input)
-        WHERE EXISTS (SELECT 1 FROM tasks WHERE id = @id)
+    private const string SelectByKeys = $"""
+        SELECT t.id, t.status, t.goal, t.created_at, t.updated_at,
+               j.id, j.seq, j.type, j.input, j.status, j.attempts, j.result, j.error, j.started_at, j.finished_at, t.idempotency_key
+        FROM tasks t
+        LEFT JOIN jobs j ON j.task_id = t.id
+        WHERE t.idempotency_key = ANY(@keys)
+        ORDER BY t.id, j.seq
         """;
 
     // Running jobs too: their row is final at once, so whatever their worker writes later changes nothing (every job
@@ -48,6 +62,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         WHERE id IN (SELECT id FROM jobs WHERE id = ANY(@ids) AND status = 'queued' FOR UPDATE SKIP LOCKED)
         """;
 
+    private const string UnmarkEnqueued = "UPDATE jobs SET enqueued_at = NULL WHERE id = ANY(@ids) AND status = 'queued'";
+
     private const string SelectUndispatched = """
         SELECT id, task_id, type, input, attempts, trace_parent
         FROM jobs
@@ -58,88 +74,42 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
     private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
-    public async Task<CreatedTask> CreateAsync(NewTask task, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<CreatedTask>> CreateManyAsync(IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(task);
-        ArgumentNullException.ThrowIfNull(task.Jobs);
-        if (task.Jobs.Count == 0)
+        ArgumentNullException.ThrowIfNull(tasks);
+        var batch = new InsertBatch(tasks);
+        var results = new CreatedTask?[tasks.Count];
+        var command = _dataSource.CreateCommand(InsertTasks);
+        await using (command.ConfigureAwait(false))
         {
-            throw new ArgumentException("A task needs at least one job.", nameof(task));
-        }
-
-        var id = Guid.CreateVersion7();
-        var count = task.Jobs.Count;
-        var jobIds = new Guid[count];
-        var seqs = new int[count];
-        var types = new string[count];
-        var inputs = new string[count];
-        for (var i = 0; i < count; i++)
-        {
-            jobIds[i] = Guid.CreateVersion7();
-            seqs[i] = i;
-            types[i] = task.Jobs[i].Type;
-            inputs[i] = task.Jobs[i].Input;
-        }
-
-        var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            // One round trip, one implicit transaction: the task and all its jobs, or nothing.
-            var batch = new NpgsqlBatch(connection)
+            batch.AddParameters(command.Parameters);
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
-                BatchCommands =
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    new NpgsqlBatchCommand(InsertTask)
-                    {
-                        Parameters =
-                        {
-                            new NpgsqlParameter<Guid>("id", id),
-                            Text("goal", task.Goal),
-                            Text("key", task.IdempotencyKey),
-                            Text("trace", TraceId(task.TraceParent)),
-                        },
-                    },
-                    new NpgsqlBatchCommand(InsertJobs)
-                    {
-                        Parameters =
-                        {
-                            new NpgsqlParameter<Guid>("id", id),
-                            Text("trace_parent", task.TraceParent),
-                            new NpgsqlParameter<Guid[]>("job_ids", jobIds),
-                            new NpgsqlParameter<int[]>("seqs", seqs),
-                            new NpgsqlParameter<string[]>("types", types),
-                            new NpgsqlParameter<string[]>("inputs", inputs),
-                        },
-                    },
-                },
-            };
-            await using (batch.ConfigureAwait(false))
-            {
-                var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await using (reader.ConfigureAwait(false))
-                {
-                    if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        var createdAt = reader.GetFieldValue<DateTimeOffset>(0);
-                        var updatedAt = reader.GetFieldValue<DateTimeOffset>(1);
-                        var jobs = new JobRecord[count];
-                        for (var i = 0; i < count; i++)
-                        {
-                            jobs[i] = new JobRecord(jobIds[i], i, types[i], inputs[i], JobState.Queued, 0, null, null, null, null);
-                        }
-
-                        return new CreatedTask(new TaskRecord(id, TaskState.Queued, task.Goal, createdAt, updatedAt, jobs), Created: true);
-                    }
+                    var index = batch.IndexOf(reader.GetGuid(0));
+                    results[index] = new CreatedTask(batch.Record(index, reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2)), Created: true);
                 }
             }
-
-            // The idempotency key was taken (a conflicting insert waits for the first one's commit): return that task.
-            var existing = await StoreSql.GetTaskAsync(connection, null, "idempotency_key = @key", Text("key", task.IdempotencyKey), cancellationToken)
-                .ConfigureAwait(false);
-            return existing is not null
-                ? new CreatedTask(existing, Created: false)
-                : throw new InvalidOperationException($"The task with idempotency key '{task.IdempotencyKey}' was neither inserted nor found.");
         }
+
+        // A key taken before (by an earlier transaction, or by a task earlier in this list): that task is the answer.
+        var taken = Enumerable.Range(0, tasks.Count).Where(i => results[i] is null).ToList();
+        if (taken.Count > 0)
+        {
+            var existing = await GetByKeysAsync([.. taken.Select(i => tasks[i].IdempotencyKey!).Distinct(StringComparer.Ordinal)], cancellationToken)
+                .ConfigureAwait(false);
+            foreach (var i in taken)
+            {
+                var key = tasks[i].IdempotencyKey;
+                results[i] = key is not null && existing.TryGetValue(key, out var task)
+                    ? new CreatedTask(task, Created: false)
+                    : throw new InvalidOperationException($"The task with idempotency key '{key}' was neither inserted nor found.");
+            }
+        }
+
+        return results!;
     }
 
     public async Task<TaskRecord?> GetAsync(Guid id, CancellationToken cancellationToken)
@@ -211,10 +181,9 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     public async Task<IReadOnlyList<TaskRecord>> GetChangedAsync(IReadOnlyCollection<TaskVersion> tasks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tasks);
-        var found = new List<TaskRecord>();
         if (tasks.Count == 0)
         {
-            return found;
+            return [];
         }
 
         var command = _dataSource.CreateCommand(SelectChanged);
@@ -225,32 +194,9 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                (Guid Id, TaskState Status, string? Goal, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)? task = null;
-                var jobs = new List<JobRecord>();
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    var id = reader.GetGuid(0);
-                    if (task is { } current && current.Id != id)
-                    {
-                        found.Add(new TaskRecord(current.Id, current.Status, current.Goal, current.CreatedAt, current.UpdatedAt, jobs));
-                        jobs = [];
-                    }
-
-                    task = StoreSql.ReadTask(reader);
-                    if (!reader.IsDBNull(5))
-                    {
-                        jobs.Add(StoreSql.ReadJob(reader, 5));
-                    }
-                }
-
-                if (task is { } last)
-                {
-                    found.Add(new TaskRecord(last.Id, last.Status, last.Goal, last.CreatedAt, last.UpdatedAt, jobs));
-                }
+                return [.. (await ReadTasksAsync(reader, cancellationToken).ConfigureAwait(false)).Select(t => t.Task)];
             }
         }
-
-        return found;
     }
 
     public async Task<TaskCancellation?> CancelAsync(Guid id, CancellationToken cancellationToken)
@@ -311,6 +257,17 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         }
     }
 
+    public async Task UnmarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var command = _dataSource.CreateCommand(UnmarkEnqueued);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async Task<IReadOnlyList<JobMessage>> FindUndispatchedAsync(TimeSpan staleAfter, int limit, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(staleAfter, TimeSpan.Zero);
@@ -342,10 +299,55 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         }
     }
 
-    private static NpgsqlParameter<string> Text(string name, string? value) =>
-        value is null
-            ? new NpgsqlParameter<string>(name, NpgsqlDbType.Text) { TypedValue = null }
-            : new NpgsqlParameter<string>(name, value);
+    private async Task<Dictionary<string, TaskRecord>> GetByKeysAsync(string[] keys, CancellationToken cancellationToken)
+    {
+        var command = _dataSource.CreateCommand(SelectByKeys);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string[]>("keys", keys));
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                return (await ReadTasksAsync(reader, cancellationToken).ConfigureAwait(false)).ToDictionary(t => t.Key!, t => t.Task, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Tasks with their jobs from rows of task columns, then job columns (null for a task without jobs), task by task,
+    /// jobs in order; with the idempotency key when a 16th column holds it.
+    /// </summary>
+    private static async Task<List<(TaskRecord Task, string? Key)>> ReadTasksAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        const int keyColumn = 15;
+        var found = new List<(TaskRecord, string?)>();
+        (Guid Id, TaskState Status, string? Goal, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)? task = null;
+        string? key = null;
+        var jobs = new List<JobRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var id = reader.GetGuid(0);
+            if (task is { } current && current.Id != id)
+            {
+                found.Add((new TaskRecord(current.Id, current.Status, current.Goal, current.CreatedAt, current.UpdatedAt, jobs), key));
+                jobs = [];
+            }
+
+            task = StoreSql.ReadTask(reader);
+            key = reader.FieldCount > keyColumn && !reader.IsDBNull(keyColumn) ? reader.GetString(keyColumn) : null;
+            if (!reader.IsDBNull(5))
+            {
+                jobs.Add(StoreSql.ReadJob(reader, 5));
+            }
+        }
+
+        if (task is { } last)
+        {
+            found.Add((new TaskRecord(last.Id, last.Status, last.Goal, last.CreatedAt, last.UpdatedAt, jobs), key));
+        }
+
+        return found;
+    }
 
     /// <summary>The trace id of a W3C traceparent ("00-traceid-spanid-flags"), for finding a task by its trace.</summary>
     private static string? TraceId(string? traceParent)
@@ -357,5 +359,99 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
         var parts = traceParent.Split('-');
         return parts.Length >= 3 && parts[1].Length == 32 ? parts[1] : null;
+    }
+
+    /// <summary>
+    /// The arrays of one insert: each task with fresh ids, its jobs in order. A task whose key an earlier task in the list
+    /// has is left out (it is a repeat of that one).
+    /// </summary>
+    private sealed class InsertBatch
+    {
+        private readonly IReadOnlyList<NewTask> _tasks;
+        private readonly Dictionary<Guid, int> _indexes = [];
+        private readonly Guid[] _taskIds;
+        private readonly List<Guid> _ids = [];
+        private readonly List<string?> _goals = [];
+        private readonly List<string?> _keys = [];
+        private readonly List<string?> _traces = [];
+        private readonly List<Guid> _jobIds = [];
+        private readonly List<Guid> _jobTasks = [];
+        private readonly List<int> _seqs = [];
+        private readonly List<string> _types = [];
+        private readonly List<string> _inputs = [];
+        private readonly List<string?> _traceParents = [];
+        private readonly int[] _firstJob;
+
+        public InsertBatch(IReadOnlyList<NewTask> tasks)
+        {
+            _tasks = tasks;
+            _taskIds = new Guid[tasks.Count];
+            _firstJob = new int[tasks.Count];
+            var keys = new HashSet<string>(StringComparer.Ordinal);
+            for (var i = 0; i < tasks.Count; i++)
+            {
+                var task = tasks[i];
+                ArgumentNullException.ThrowIfNull(task, nameof(tasks));
+                ArgumentNullException.ThrowIfNull(task.Jobs, nameof(tasks));
+                if (task.Jobs.Count == 0)
+                {
+                    throw new ArgumentException("A task needs at least one job.", nameof(tasks));
+                }
+
+                if (task.IdempotencyKey is { } key && !keys.Add(key))
+                {
+                    continue;
+                }
+
+                var id = Guid.CreateVersion7();
+                _taskIds[i] = id;
+                _indexes[id] = i;
+                _ids.Add(id);
+                _goals.Add(task.Goal);
+                _keys.Add(task.IdempotencyKey);
+                _traces.Add(TraceId(task.TraceParent));
+                _firstJob[i] = _jobIds.Count;
+                for (var seq = 0; seq < task.Jobs.Count; seq++)
+                {
+                    _jobIds.Add(Guid.CreateVersion7());
+                    _jobTasks.Add(id);
+                    _seqs.Add(seq);
+                    _types.Add(task.Jobs[seq].Type);
+                    _inputs.Add(task.Jobs[seq].Input);
+                    _traceParents.Add(task.TraceParent);
+                }
+            }
+        }
+
+        public void AddParameters(NpgsqlParameterCollection parameters)
+        {
+            parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. _ids]));
+            parameters.Add(TextArray("goals", _goals));
+            parameters.Add(TextArray("keys", _keys));
+            parameters.Add(TextArray("traces", _traces));
+            parameters.Add(new NpgsqlParameter<Guid[]>("job_ids", [.. _jobIds]));
+            parameters.Add(new NpgsqlParameter<Guid[]>("job_tasks", [.. _jobTasks]));
+            parameters.Add(new NpgsqlParameter<int[]>("seqs", [.. _seqs]));
+            parameters.Add(new NpgsqlParameter<string[]>("types", [.. _types]));
+            parameters.Add(new NpgsqlParameter<string[]>("inputs", [.. _inputs]));
+            parameters.Add(TextArray("trace_parents", _traceParents));
+        }
+
+        public int IndexOf(Guid taskId) => _indexes[taskId];
+
+        public TaskRecord Record(int index, DateTimeOffset createdAt, DateTimeOffset updatedAt)
+        {
+            var task = _tasks[index];
+            var jobs = new JobRecord[task.Jobs.Count];
+            for (var seq = 0; seq < jobs.Length; seq++)
+            {
+                jobs[seq] = new JobRecord(_jobIds[_firstJob[index] + seq], seq, task.Jobs[seq].Type, task.Jobs[seq].Input, JobState.Queued, 0, null, null, null, null);
+            }
+
+            return new TaskRecord(_taskIds[index], TaskState.Queued, task.Goal, createdAt, updatedAt, jobs);
+        }
+
+        private static NpgsqlParameter<string?[]> TextArray(string name, List<string?> values) =>
+            new(name, [.. values]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
     }
 }

@@ -2,7 +2,7 @@ using AgentSystem.Contracts;
 
 namespace AgentSystem.Store.IntegrationTests;
 
-/// <summary>MarkEnqueued and FindUndispatched: the dispatcher's view (a class of its own: it sees every queued job).</summary>
+/// <summary>MarkEnqueued, UnmarkEnqueued and FindUndispatched: the dispatcher's view (a class of its own: it sees every queued job).</summary>
 public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase(database)
 {
     private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -12,6 +12,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
     {
         var task = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;
         var ids = task.Jobs.Select(j => j.Id).ToArray();
+        await Tasks.UnmarkEnqueuedAsync(ids, CancellationToken.None);
         await using var worker = new Npgsql.NpgsqlConnection(Database.ConnectionString);
         await worker.OpenAsync();
         await using var writing = await worker.BeginTransactionAsync();
@@ -30,11 +31,13 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
     }
 
     [Fact]
-    public async Task New_jobs_are_undispatched_until_marked_and_again_once_the_mark_is_stale()
+    public async Task New_jobs_are_written_as_enqueued_undispatched_once_unmarked_until_marked_and_again_once_the_mark_is_stale()
     {
         var created = (await Tasks.CreateAsync(NewTask(jobs: 3, traceParent: TraceParent), CancellationToken.None)).Task;
         var ids = created.Jobs.Select(j => j.Id).ToList();
+        Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None));
 
+        await Tasks.UnmarkEnqueuedAsync(ids, CancellationToken.None);
         var found = await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None);
         Assert.Equal(ids, found.Select(m => m.JobId));
         Assert.All(found, m =>

@@ -1,4 +1,5 @@
 using AgentSystem.Contracts;
+using Npgsql;
 
 namespace AgentSystem.Store.IntegrationTests;
 
@@ -54,6 +55,67 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         Assert.Single(racing, r => r.Created);
         Assert.Single(racing.Select(r => r.Task.Id).Distinct());
         Assert.Equal(2L, await ScalarAsync<long>("SELECT count(*) FROM jobs j JOIN tasks t ON t.id = j.task_id WHERE t.idempotency_key = @key", ("key", raceKey)));
+    }
+
+    [Fact]
+    public async Task CreateMany_stores_each_task_with_its_jobs_and_returns_them_in_order()
+    {
+        var created = await Tasks.CreateManyAsync([NewTask(jobs: 1, goal: "one"), NewTask(jobs: 3, goal: "three"), NewTask(jobs: 2, goal: "two")], CancellationToken.None);
+
+        Assert.Equal(["one", "three", "two"], created.Select(c => c.Task.Goal));
+        Assert.All(created, c => Assert.True(c.Created));
+        foreach (var c in created)
+        {
+            var stored = await Tasks.GetAsync(c.Task.Id, CancellationToken.None);
+            Assert.Equal(c.Task.Jobs, stored!.Jobs);
+            Assert.Equal((c.Task.CreatedAt, c.Task.UpdatedAt), (stored.CreatedAt, stored.UpdatedAt));
+        }
+    }
+
+    [Fact]
+    public async Task CreateMany_answers_a_key_repeated_in_the_batch_or_taken_before_with_the_earlier_task()
+    {
+        var (taken, repeated) = ("taken-" + Guid.NewGuid(), "repeated-" + Guid.NewGuid());
+        var earlier = await Tasks.CreateAsync(NewTask(key: taken, goal: "earlier"), CancellationToken.None);
+
+        var created = await Tasks.CreateManyAsync(
+            [NewTask(key: repeated, goal: "first"), NewTask(key: taken, goal: "late"), NewTask(jobs: 3, key: repeated, goal: "second"), NewTask(goal: "free")],
+            CancellationToken.None);
+
+        Assert.Equal([true, false, false, true], created.Select(c => c.Created));
+        Assert.Equal(earlier.Task with { Jobs = [] }, created[1].Task with { Jobs = [] });
+        Assert.Equal(earlier.Task.Jobs, created[1].Task.Jobs);
+        Assert.Equal(created[0].Task with { Jobs = [] }, created[2].Task with { Jobs = [] });
+        Assert.Equal(created[0].Task.Jobs, created[2].Task.Jobs);
+        Assert.Equal("first", created[2].Task.Goal);
+        Assert.Equal(2L, await ScalarAsync<long>("SELECT count(*) FROM jobs j JOIN tasks t ON t.id = j.task_id WHERE t.idempotency_key = @key", ("key", repeated)));
+    }
+
+    [Fact]
+    public async Task CreateMany_is_one_transaction_a_task_PostgreSQL_rejects_stores_none()
+    {
+        var goal = "batch-" + Guid.NewGuid();
+        var bad = new NewTask(goal, [new NewJob("echo", "a NUL \0 PostgreSQL's text cannot hold")], null, null);
+
+        await Assert.ThrowsAsync<PostgresException>(() => Tasks.CreateManyAsync([NewTask(goal: goal), bad, NewTask(goal: goal)], CancellationToken.None));
+
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM tasks WHERE goal = @goal", ("goal", goal)));
+    }
+
+    [Fact]
+    public async Task Concurrent_batches_sharing_keys_in_opposite_orders_neither_deadlock_nor_store_a_key_twice()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var (a, b) = ($"a-{round}-{Guid.NewGuid()}", $"b-{round}-{Guid.NewGuid()}");
+            var batches = await Task.WhenAll(
+                Tasks.CreateManyAsync([NewTask(key: a), NewTask(key: b)], CancellationToken.None),
+                Tasks.CreateManyAsync([NewTask(key: b), NewTask(key: a)], CancellationToken.None));
+
+            Assert.Equal(batches[0][0].Task.Id, batches[1][1].Task.Id);
+            Assert.Equal(batches[0][1].Task.Id, batches[1][0].Task.Id);
+            Assert.Equal(2, batches.SelectMany(batch => batch).Count(c => c.Created));
+        }
     }
 
     [Fact]

@@ -69,6 +69,19 @@ public sealed class JobDispatcherTests
     }
 
     [Fact]
+    public async Task Jobs_stored_by_a_submitter_that_died_before_sending_them_are_sent_once_stale()
+    {
+        var created = await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Echo, "a")], null, null), CancellationToken.None);
+        var dispatcher = Dispatcher();
+
+        Assert.Equal(DispatchResult.None, await dispatcher.RunOnceAsync(CancellationToken.None));   // written as enqueued
+        _time.Advance(TimeSpan.FromSeconds(61));
+
+        Assert.Equal(new DispatchResult(1, 0, 1), await dispatcher.RunOnceAsync(CancellationToken.None));
+        Assert.Equal(created.Task.Jobs[0].Id, Assert.Single(_queue.Queued).JobId);
+    }
+
+    [Fact]
     public async Task A_stale_job_redis_still_holds_is_marked_not_sent_twice()
     {
         var task = await StoreAsync("a");
@@ -154,9 +167,11 @@ public sealed class JobDispatcherTests
     private JobDispatcher Dispatcher(DispatcherOptions? options = null) =>
         new(_repository, _queue, Options.Create(options ?? new DispatcherOptions()), _time, NullLogger<JobDispatcher>.Instance);
 
+    // A task stored whose jobs could not be sent (the submitter unmarked them).
     private async Task<TaskRecord> StoreAsync(params string[] inputs)
     {
         var created = await _repository.CreateAsync(new NewTask(null, [.. inputs.Select(i => new NewJob(JobTypes.Echo, i))], null, null), CancellationToken.None);
+        await _repository.UnmarkEnqueuedAsync([.. created.Task.Jobs.Select(j => j.Id)], CancellationToken.None);
         return created.Task;
     }
 

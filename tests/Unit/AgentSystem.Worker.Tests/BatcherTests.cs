@@ -110,6 +110,33 @@ public sealed class BatcherTests
     }
 
     [Fact]
+    public async Task A_result_that_fails_one_item_fails_only_that_items_call()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batches = 0;
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                Interlocked.Increment(ref batches);
+                await release.Task.WaitAsync(ct);
+                return item => item == 2 ? throw new ArgumentException("rejected") : item;
+            },
+            maxBatch: 10,
+            concurrency: 1,
+            writeTimeout: Timeout);
+
+        var first = batcher.SubmitAsync(1, CancellationToken.None);
+        await Eventually.True(() => Volatile.Read(ref batches) == 1, "the first batch to be written");
+        var together = new[] { batcher.SubmitAsync(2, CancellationToken.None), batcher.SubmitAsync(3, CancellationToken.None) };
+        release.SetResult();
+
+        Assert.Equal(1, await first);
+        await Assert.ThrowsAsync<ArgumentException>(() => together[0]);
+        Assert.Equal(3, await together[1]);
+        Assert.Equal((2L, 3L), batcher.Written);
+    }
+
+    [Fact]
     public async Task After_dispose_nothing_is_taken()
     {
         var batcher = new Batcher<int, int>((batch, ct) => Task.FromResult<Func<int, int>>(item => item), maxBatch: 10, concurrency: 2, writeTimeout: Timeout);

@@ -5,7 +5,8 @@ namespace AgentSystem.Orchestrator.Tests.Fakes;
 
 /// <summary>
 /// ITaskRepository in memory, with the Store's rules as docs/queue.md states them (one "transaction" per call,
-/// idempotency key unique, newest first, cancel what is not final, roll-up when no job is left to run).
+/// idempotency key unique, jobs written as enqueued, newest first, cancel what is not final, roll-up when no job is
+/// left to run).
 /// Tests drive jobs as a worker would with <see cref="SetJob"/> (which announces the change through <see cref="Changed"/>,
 /// as the worker does on Redis), and make it fail with <see cref="FailWith"/>.
 /// </summary>
@@ -23,8 +24,17 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
     /// <summary>When set, every call throws it: PostgreSQL down.</summary>
     public Exception? FailWith { get; set; }
 
-    /// <summary>Every NewTask given to CreateAsync, stored or not (a repeated idempotency key).</summary>
+    /// <summary>Every NewTask written, stored or not (a repeated idempotency key); not those of a failed call.</summary>
     public List<NewTask> CreateRequests { get; } = [];
+
+    /// <summary>The tasks of each CreateManyAsync call, as called (failed calls too).</summary>
+    public List<NewTask[]> CreateBatches { get; } = [];
+
+    /// <summary>When set, CreateManyAsync waits for the task it returns before it writes: a slow INSERT.</summary>
+    public Func<IReadOnlyList<NewTask>, Task>? HoldCreate { get; set; }
+
+    /// <summary>When set, a call holding a task it matches throws and writes nothing: a task PostgreSQL rejects.</summary>
+    public Func<NewTask, bool>? Rejects { get; set; }
 
     public List<IReadOnlyCollection<Guid>> MarkEnqueuedCalls { get; } = [];
 
@@ -65,31 +75,52 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
-    public Task<CreatedTask> CreateAsync(NewTask task, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<CreatedTask>> CreateManyAsync(IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(tasks);
+        lock (_gate)
+        {
+            CreateBatches.Add([.. tasks]);
+        }
+
+        if (HoldCreate is { } hold)
+        {
+            await hold(tasks).WaitAsync(cancellationToken);
+        }
+
         ThrowIfFailing();
         lock (_gate)
         {
-            CreateRequests.Add(task);
-            if (task.IdempotencyKey is { } key && _byKey.TryGetValue(key, out var existing))
+            // One transaction: a task the store rejects fails all of them, and nothing is written.
+            if (tasks.FirstOrDefault(t => Rejects?.Invoke(t) == true) is { } rejected)
             {
-                return Task.FromResult(new CreatedTask(existing.ToRecord(), Created: false));
+                throw new InvalidOperationException($"The store rejects task '{rejected.Goal}' (fake).");
             }
 
-            var now = time.GetUtcNow();
-            var stored = new StoredTask(Guid.CreateVersion7(), task.Goal, task.IdempotencyKey, task.TraceParent, now)
-            {
-                Jobs = [.. task.Jobs.Select((job, seq) => new StoredJob(Guid.CreateVersion7(), seq, job.Type, job.Input, task.TraceParent))],
-            };
-            _tasks.Add(stored);
-            if (task.IdempotencyKey is { } newKey)
-            {
-                _byKey[newKey] = stored;
-            }
-
-            return Task.FromResult(new CreatedTask(stored.ToRecord(), Created: true));
+            return [.. tasks.Select(Create)];
         }
+    }
+
+    private CreatedTask Create(NewTask task)
+    {
+        CreateRequests.Add(task);
+        if (task.IdempotencyKey is { } key && _byKey.TryGetValue(key, out var existing))
+        {
+            return new CreatedTask(existing.ToRecord(), Created: false);
+        }
+
+        var now = time.GetUtcNow();
+        var stored = new StoredTask(Guid.CreateVersion7(), task.Goal, task.IdempotencyKey, task.TraceParent, now)
+        {
+            Jobs = [.. task.Jobs.Select((job, seq) => new StoredJob(Guid.CreateVersion7(), seq, job.Type, job.Input, task.TraceParent) { EnqueuedAt = now })],
+        };
+        _tasks.Add(stored);
+        if (task.IdempotencyKey is { } newKey)
+        {
+            _byKey[newKey] = stored;
+        }
+
+        return new CreatedTask(stored.ToRecord(), Created: true);
     }
 
     public Task<TaskRecord?> GetAsync(Guid id, CancellationToken cancellationToken)
@@ -171,6 +202,20 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
             foreach (var job in _tasks.SelectMany(t => t.Jobs).Where(j => jobIds.Contains(j.Id)))
             {
                 job.EnqueuedAt = now;
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    public Task UnmarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            foreach (var job in _tasks.SelectMany(t => t.Jobs).Where(j => j.Status == JobState.Queued && jobIds.Contains(j.Id)))
+            {
+                job.EnqueuedAt = null;
             }
 
             return Task.CompletedTask;

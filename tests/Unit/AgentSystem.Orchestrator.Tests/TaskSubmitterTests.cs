@@ -1,0 +1,112 @@
+using AgentSystem.Orchestrator.Model;
+using AgentSystem.Orchestrator.Services;
+using AgentSystem.Orchestrator.Tests.Fakes;
+using AgentSystem.Store;
+using AgentSystem.Testing.Fakes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Orchestrator.Tests;
+
+/// <summary>Group commit of submissions: what goes together into one store call, and what one bad task does to the rest.</summary>
+public sealed class TaskSubmitterTests : IAsyncDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    private readonly FakeTaskRepository _repository = new();
+    private readonly FakeJobQueue _queue = new();
+    private readonly SemaphoreSlim _entered = new(0);
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskSubmitter _submitter;
+
+    public TaskSubmitterTests()
+    {
+        _submitter = new TaskSubmitter(_repository, _queue, Options.Create(new TasksOptions()), TimeProvider.System, NullLogger<TaskSubmitter>.Instance);
+        _repository.HoldCreate = _ =>
+        {
+            _entered.Release();
+            return _release.Task;
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _release.TrySetResult();
+        await _submitter.DisposeAsync();
+        _entered.Dispose();
+    }
+
+    [Fact]
+    public async Task Submissions_made_while_every_batch_is_being_written_are_stored_together_in_the_next_and_all_their_jobs_sent()
+    {
+        var held = await FillBatchSlotsAsync();
+        var waiting = new[] { Task("c"), Task("d"), Task("e") };
+        var submitted = waiting.Select(task => _submitter.SubmitAsync(task, CancellationToken.None)).ToList();
+        _release.SetResult();
+
+        var created = await System.Threading.Tasks.Task.WhenAll([.. held, .. submitted]).WaitAsync(Wait);
+
+        Assert.All(created, c => Assert.True(c.Created));
+        Assert.Equal(3, _repository.CreateBatches.Count);
+        Assert.Equal(waiting, _repository.CreateBatches[2]);
+        Assert.Equal((3L, 5L), _submitter.Created);
+        Assert.Equal(created.SelectMany(c => c.Task.Jobs).Select(j => j.Id).Order(), _queue.Queued.Select(m => m.JobId).Order());
+    }
+
+    [Fact]
+    public async Task A_repeated_idempotency_key_in_one_batch_returns_the_earlier_task_and_sends_its_jobs_once()
+    {
+        var held = await FillBatchSlotsAsync();
+        var first = _submitter.SubmitAsync(Task("first", key: "same"), CancellationToken.None);
+        var repeat = _submitter.SubmitAsync(Task("repeat", key: "same"), CancellationToken.None);
+        _release.SetResult();
+
+        await System.Threading.Tasks.Task.WhenAll(held).WaitAsync(Wait);
+        var (created, repeated) = (await first.WaitAsync(Wait), await repeat.WaitAsync(Wait));
+
+        Assert.Equal(2, _repository.CreateBatches[2].Length);
+        Assert.True(created.Created);
+        Assert.False(repeated.Created);
+        Assert.Equal(created.Task.Id, repeated.Task.Id);
+        Assert.Equal("first", repeated.Task.Goal);
+        Assert.Equal(1, _queue.Queued.Count(m => m.TaskId == created.Task.Id));
+    }
+
+    [Fact]
+    public async Task A_task_the_store_rejects_fails_only_its_own_submission()
+    {
+        _repository.Rejects = task => task.Goal == "bad";
+        var held = await FillBatchSlotsAsync();
+        var good1 = _submitter.SubmitAsync(Task("good 1"), CancellationToken.None);
+        var bad = _submitter.SubmitAsync(Task("bad"), CancellationToken.None);
+        var good2 = _submitter.SubmitAsync(Task("good 2"), CancellationToken.None);
+        _release.SetResult();
+
+        await System.Threading.Tasks.Task.WhenAll(held).WaitAsync(Wait);
+        Assert.True((await good1.WaitAsync(Wait)).Created);
+        Assert.True((await good2.WaitAsync(Wait)).Created);
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => bad.WaitAsync(Wait));
+        Assert.Contains("bad", error.Message, StringComparison.Ordinal);
+
+        // The batch of three failed as one, then each went alone.
+        Assert.Equal(["good 1", "bad", "good 2"], _repository.CreateBatches[2].Select(t => t.Goal));
+        Assert.Equal([["good 1"], ["bad"], ["good 2"]], _repository.CreateBatches.Skip(3).Select(b => b.Select(t => t.Goal).ToArray()));
+        Assert.Equal(4, _repository.TaskCount);
+        Assert.DoesNotContain(_repository.CreateRequests, t => t.Goal == "bad");
+    }
+
+    private static NewTask Task(string goal, string? key = null) => new(goal, [new NewJob("echo", goal)], key, null);
+
+    // Two submissions whose store calls are held: every batch slot is busy, so what is submitted next waits together.
+    private async Task<Task<CreatedTask>[]> FillBatchSlotsAsync()
+    {
+        var held = new List<Task<CreatedTask>>();
+        foreach (var goal in new[] { "a", "b" })
+        {
+            held.Add(_submitter.SubmitAsync(Task(goal), CancellationToken.None));
+            Assert.True(await _entered.WaitAsync(Wait), $"the store call of {goal} to start");
+        }
+
+        return [.. held];
+    }
+}
