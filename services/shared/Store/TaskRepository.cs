@@ -27,9 +27,14 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         SELECT id, created_at, updated_at FROM created
         """;
 
+    // A task's columns, then one job's (null for a task without jobs): the rows ReadTasksAsync reads, task by task.
+    private const string TaskAndJobColumns = """
+        t.id, t.status, t.goal, t.created_at, t.updated_at,
+        j.id, j.seq, j.type, j.input, j.status, j.attempts, j.result, j.error, j.started_at, j.finished_at
+        """;
+
     private const string SelectByKeys = $"""
-        SELECT t.id, t.status, t.goal, t.created_at, t.updated_at,
-               j.id, j.seq, j.type, j.input, j.status, j.attempts, j.result, j.error, j.started_at, j.finished_at, t.idempotency_key
+        SELECT {TaskAndJobColumns}, t.idempotency_key
         FROM tasks t
         LEFT JOIN jobs j ON j.task_id = t.id
         WHERE t.idempotency_key = ANY(@keys)
@@ -46,8 +51,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
     // One statement, one snapshot: each task agrees with its jobs. Rows come task by task, jobs in order.
     private const string SelectChanged = $"""
-        SELECT t.id, t.status, t.goal, t.created_at, t.updated_at,
-               j.id, j.seq, j.type, j.input, j.status, j.attempts, j.result, j.error, j.started_at, j.finished_at
+        SELECT {TaskAndJobColumns}
         FROM unnest(@ids, @seen) AS w (id, seen)
         JOIN tasks t ON t.id = w.id AND (w.seen IS NULL OR t.updated_at <> w.seen)
         LEFT JOIN jobs j ON j.task_id = t.id
@@ -314,8 +318,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     }
 
     /// <summary>
-    /// Tasks with their jobs from rows of task columns, then job columns (null for a task without jobs), task by task,
-    /// jobs in order; with the idempotency key when a 16th column holds it.
+    /// Tasks with their jobs from rows of <see cref="TaskAndJobColumns"/>, task by task, jobs in order; with the
+    /// idempotency key when a column after them holds it.
     /// </summary>
     private static async Task<List<(TaskRecord Task, string? Key)>> ReadTasksAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
