@@ -99,20 +99,23 @@ public sealed class Compose
     /// <summary>Removes the project's containers, networks and volumes (nothing else), says which, and fails when one is left.</summary>
     public void Down()
     {
-        var before = Leftovers();
+        var before = Resources();
         LoggedStep.Run($"compose down ({Project})", LogPath("down"), Command[0], [.. Arguments(["down", "--volumes", "--remove-orphans", "--timeout", "10"])],
             environment: RunEnvironment(), cancellationToken: _cancellationToken);
-        var left = Leftovers();
-        Log.Info(before.Count == 0 ? $"Nothing of compose project '{Project}' was on this engine."
-            : $"Removed from compose project '{Project}': {string.Join("; ", before.Select(kind => $"{kind.Key} {string.Join(", ", kind.Value)}"))}.");
+        var left = Resources();
+        Log.Info(before.Count == 0 ? $"Nothing of compose project '{Project}' was on this engine." : $"Removed from compose project '{Project}': {Describe(before)}.");
         if (left.Count > 0)
         {
-            throw new TargetFailedException($"Still there after compose down: {string.Join("; ", left.Select(kind => $"{kind.Key} {string.Join(", ", kind.Value)}"))}.");
+            throw new TargetFailedException($"Still there after compose down: {Describe(left)}.");
         }
     }
 
+    /// <summary>"containers a, b; networks c".</summary>
+    private static string Describe(SortedDictionary<string, string[]> resources) =>
+        string.Join("; ", resources.Select(kind => $"{kind.Key} {string.Join(", ", kind.Value)}"));
+
     /// <summary>The project's containers, networks and volumes by name, found by the label both Compose versions put on them.</summary>
-    private SortedDictionary<string, string[]> Leftovers()
+    private SortedDictionary<string, string[]> Resources()
     {
         var found = new SortedDictionary<string, string[]>(StringComparer.Ordinal);
         foreach (var (kind, list) in new[] { ("containers", new[] { "container", "ls", "--all" }), ("networks", ["network", "ls"]), ("volumes", ["volume", "ls"]) })
