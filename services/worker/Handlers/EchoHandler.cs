@@ -6,6 +6,8 @@ public sealed class EchoHandler : IJobHandler
 {
     public string Type => JobTypes.Echo;
 
+    public bool SideEffectFree => true;
+
     public Task<string> HandleAsync(JobMessage job, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);

@@ -9,6 +9,8 @@ public sealed class HashHandler : IJobHandler
 {
     public string Type => JobTypes.Hash;
 
+    public bool SideEffectFree => true;
+
     public Task<string> HandleAsync(JobMessage job, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);

@@ -7,5 +7,12 @@ public interface IJobHandler
     /// <summary>The job type this handler runs, one of <see cref="JobTypes"/>.</summary>
     string Type { get; }
 
+    /// <summary>
+    /// True when a run changes nothing outside its result and is short (bounded by the input limits): the worker then
+    /// runs the job without first asking PostgreSQL whether it may, since the guarded result write drops the result of a
+    /// job cancelled or final meanwhile. False (the default) for work that costs or acts elsewhere (a model call).
+    /// </summary>
+    bool SideEffectFree => false;
+
     Task<string> HandleAsync(JobMessage job, CancellationToken ct);
 }

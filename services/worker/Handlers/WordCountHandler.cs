@@ -8,6 +8,8 @@ public sealed class WordCountHandler : IJobHandler
 {
     public string Type => JobTypes.WordCount;
 
+    public bool SideEffectFree => true;
+
     public Task<string> HandleAsync(JobMessage job, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);

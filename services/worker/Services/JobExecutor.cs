@@ -36,6 +36,9 @@ public sealed record JobOutcome(JobOutcomeKind Kind, string? Output, string? Err
 public sealed partial class JobExecutor(
     JobHandlerRegistry registry, IOptions<WorkerOptions> options, ILogger<JobExecutor> logger, CancellationListener? cancellations = null)
 {
+    /// <summary>Whether the job may run before PostgreSQL says it may (its handler is <see cref="IJobHandler.SideEffectFree"/>).</summary>
+    public bool RunsUnchecked(JobMessage job) => registry.TryGet(job?.Type ?? string.Empty, out var handler) && handler.SideEffectFree;
+
     /// <param name="abort">Cancelled when the worker gives up on its running jobs at shutdown.</param>
     public async Task<JobOutcome> ExecuteAsync(JobMessage job, CancellationToken abort)
     {

@@ -9,7 +9,8 @@ namespace AgentSystem.Worker.Services;
 
 /// <summary>
 /// One claimed job from claim to acknowledgement (docs/queue.md, steps 3 to 7): check in PostgreSQL that it may run
-/// (skip it when cancelled or already final), run it, mark it running if it takes longer than
+/// (skip it when cancelled or already final; a side-effect-free job runs first and its guarded result write is the
+/// check), run it, mark it running if it takes longer than
 /// <see cref="WorkerOptions.RunningMarkAfter"/>, write the outcome, and only after that write committed ack or nack it
 /// in Redis. The check, the mark, the result and the ack go through <see cref="JobBatches"/>, so the jobs running at
 /// once share round trips, and a short job costs one PostgreSQL write; failures are rare and written one by one. PostgreSQL writes are retried with backoff for as long as it
@@ -71,13 +72,11 @@ public sealed partial class JobProcessor(
     {
         var job = claimed.Message;
 
-        var runnable = await StoreAsync("check", job.JobId, ct => batches.Checks.SubmitAsync(job.JobId, ct), abort);
-        if (!runnable)
+        // A side-effect-free job runs at once and its guarded result write is the check; a failure is checked before
+        // it is written, so a cancelled job is never retried or counted as failed.
+        var runsUnchecked = executor.RunsUnchecked(job);
+        if (!runsUnchecked && !await MayRunAsync(claimed, lease, activity, abort))
         {
-            LogSkipped(logger, job.JobId);
-            metrics.RecordSkipped();
-            activity.SetTag("job.outcome", "skipped");
-            await AckAsync(claimed, lease);
             return;
         }
 
@@ -85,6 +84,11 @@ public sealed partial class JobProcessor(
         var execution = executor.ExecuteAsync(job, abort);
         var marked = await MarkRunningIfLongAsync(job, started, execution, abort);
         var outcome = await execution;
+        if (runsUnchecked && outcome.Kind is JobOutcomeKind.Rejected or JobOutcomeKind.Failed && !await MayRunAsync(claimed, lease, activity, abort))
+        {
+            return;
+        }
+
         activity.SetTag("job.outcome", outcome.Kind.ToString().ToLowerInvariant());
         if (outcome.Error is { } error)
         {
@@ -103,9 +107,11 @@ public sealed partial class JobProcessor(
                 }
                 else
                 {
-                    // Delivered twice (a lease lost, a reclaim): the other delivery's result was stored first.
+                    // Delivered twice (a lease lost, a reclaim) and the other delivery's result stored first, or cancelled
+                    // while it ran unchecked.
                     LogDuplicate(logger, job.JobId);
                     metrics.RecordSkipped();
+                    activity.SetTag("job.outcome", "skipped");
                 }
 
                 break;
@@ -135,6 +141,22 @@ public sealed partial class JobProcessor(
             default:
                 throw new UnreachableException($"Unknown outcome {outcome.Kind}.");
         }
+    }
+
+    /// <summary>Asks PostgreSQL whether the job may run (not cancelled, not final); if not, acknowledges it as skipped.</summary>
+    private async Task<bool> MayRunAsync(ClaimedJob claimed, Lease lease, Activity activity, CancellationToken abort)
+    {
+        var jobId = claimed.Message.JobId;
+        if (await StoreAsync("check", jobId, ct => batches.Checks.SubmitAsync(jobId, ct), abort))
+        {
+            return true;
+        }
+
+        LogSkipped(logger, jobId);
+        metrics.RecordSkipped();
+        activity.SetTag("job.outcome", "skipped");
+        await AckAsync(claimed, lease);
+        return false;
     }
 
     /// <summary>
@@ -357,10 +379,10 @@ public sealed partial class JobProcessor(
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} stopped: its task was cancelled; acknowledged, not retried")]
     private static partial void LogCancelled(ILogger logger, Guid jobId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} is cancelled or already final: acknowledged without running")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} is cancelled or already final: acknowledged, nothing written")]
     private static partial void LogSkipped(ILogger logger, Guid jobId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was already final when its result was written: a duplicate delivery, counted once")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} was cancelled or already final when its result was written (a duplicate delivery): result dropped, counted once")]
     private static partial void LogDuplicate(ILogger logger, Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} dead-lettered after attempt {Attempt}: {Error}")]

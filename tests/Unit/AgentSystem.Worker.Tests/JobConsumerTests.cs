@@ -9,7 +9,7 @@ namespace AgentSystem.Worker.Tests;
 public sealed class JobConsumerTests
 {
     [Fact]
-    public async Task Happy_path_checks_runs_completes_then_acks_with_one_write()
+    public async Task A_side_effect_free_job_runs_unchecked_then_completes_then_acks_with_one_write()
     {
         // The mark far off, so a slow machine cannot make it due: what is tested is the order, not a race with a timer.
         await using var worker = new WorkerHarness(options => options.RunningMarkAfter = TimeSpan.FromMinutes(1));
@@ -22,7 +22,7 @@ public sealed class JobConsumerTests
         Assert.Equal("hello", worker.Store.Results[job.JobId]);
         Assert.Equal(1, worker.Store.ResultAttempts[job.JobId]);
         var log = worker.Log;
-        Assert.True(log.IndexOf($"check:{job.JobId}") < log.IndexOf($"complete:{job.JobId}"), log.ToString());
+        Assert.Empty(worker.Store.RunnableCalls);   // echo has no side effects: its guarded result write is the check
         Assert.Empty(worker.Store.StartCalls);   // done before the running mark was due: its result is its only write
         Assert.True(log.IndexOf($"complete:{job.JobId}") < log.IndexOf($"ack:{job.JobId}"), log.ToString());
         Assert.Empty(worker.Queue.Nacks);
@@ -49,6 +49,59 @@ public sealed class JobConsumerTests
         Assert.Equal(JobState.Cancelled, worker.Store.States[id]);
         Assert.DoesNotContain(worker.Log.Entries, entry => entry.StartsWith("complete:", StringComparison.Ordinal));
         await Eventually.True(() => worker.Metrics.Snapshot().Skipped == 1, "the skipped count");
+    }
+
+    [Fact]
+    public async Task A_job_with_side_effects_is_checked_before_it_runs()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(options => options.RunningMarkAfter = TimeSpan.FromMinutes(1), handlers: gate);
+        await worker.StartAsync();
+
+        var job = await worker.Queue.AddAsync(GateHandler.DefaultType, "x");
+        await Eventually.True(() => gate.Started == 1, "the run");
+        Assert.Contains($"check:{job.JobId}", worker.Log.Entries);
+        gate.Release();
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
+
+        var log = worker.Log;
+        Assert.True(log.IndexOf($"check:{job.JobId}") < log.IndexOf($"complete:{job.JobId}"), log.ToString());
+    }
+
+    [Fact]
+    public async Task A_side_effect_free_job_cancelled_while_queued_runs_but_its_result_is_dropped()
+    {
+        await using var worker = new WorkerHarness();
+        var id = Guid.NewGuid();
+        worker.Store.States[id] = JobState.Cancelled;
+        await worker.StartAsync();
+
+        await worker.Queue.AddAsync(JobTypes.Echo, "x", id);
+        await Eventually.True(() => worker.Queue.AckCount(id) == 1, "the ack");
+
+        Assert.Equal(JobState.Cancelled, worker.Store.States[id]);
+        Assert.False(worker.Store.Results.ContainsKey(id));
+        Assert.Empty(worker.Queue.Nacks);
+        await Eventually.True(() => worker.Metrics.Snapshot() is { Skipped: 1, Processed: 0 }, "counted skipped, not processed");
+    }
+
+    [Fact]
+    public async Task A_side_effect_free_job_cancelled_while_queued_that_fails_is_checked_and_not_retried()
+    {
+        var failing = new FailingHandler(sideEffectFree: true);
+        await using var worker = new WorkerHarness(handlers: failing);
+        var id = Guid.NewGuid();
+        worker.Store.States[id] = JobState.Cancelled;
+        await worker.StartAsync();
+
+        await worker.Queue.AddAsync(FailingHandler.TypeName, "x", id);
+        await Eventually.True(() => worker.Queue.AckCount(id) == 1, "the ack");
+
+        Assert.Equal(1, failing.Calls);
+        Assert.Contains($"check-skip:{id}", worker.Log.Entries);
+        Assert.Empty(worker.Store.Failures);
+        Assert.Empty(worker.Queue.Nacks);
+        await Eventually.True(() => worker.Metrics.Snapshot() is { Skipped: 1, Failed: 0, Retried: 0 }, "counted skipped, not failed");
     }
 
     [Fact]

@@ -44,13 +44,16 @@ public sealed class GateHandler(string type = GateHandler.DefaultType) : IJobHan
     }
 }
 
-public sealed class FailingHandler : IJobHandler
+/// <summary>Fails every attempt; <paramref name="sideEffectFree"/> says whether the worker may run it unchecked.</summary>
+public sealed class FailingHandler(bool sideEffectFree = false) : IJobHandler
 {
     public const string TypeName = "test-fail";
 
     private int _calls;
 
     public string Type => TypeName;
+
+    public bool SideEffectFree => sideEffectFree;
 
     public int Calls => Volatile.Read(ref _calls);
 
