@@ -64,6 +64,25 @@ public sealed class ReportTests
         Assert.Equal("new", Assert.Single(changes, c => c is { Subject: "http", Metric: "rps" }).ChangeText);
     }
 
+    [Fact]
+    public void Cpu_means_leave_out_seconds_without_a_cpu_sample()
+    {
+        var none = new Dictionary<string, double>();
+        var result = Result("e2e", 1000, [1]) with
+        {
+            Timeline =
+            [
+                new TimelinePoint(1, 1000, 0, 1, 2, 0, 0.2, 0.5, none),
+                new TimelinePoint(2, 1000, 0, 1, 2, 0, double.NaN, double.NaN, none),   // read back from the store: no sample
+                new TimelinePoint(3, 1000, 0, 1, 2, 0, 0.4, 0.7, none),
+            ],
+        };
+
+        Assert.Equal(0.3, result.GeneratorCores, 6);
+        Assert.Equal(0.4, result.GeneratorCoresMax, 6);
+        Assert.Equal(0.6, result.MachineBusy, 6);
+    }
+
     private static Summary SummaryOf(params ScenarioSummary[] scenarios) =>
         new(DateTimeOffset.UnixEpoch, new MachineInfo(2, "Linux", "10.0", 0, 0, ""), scenarios, ReferenceSummary.None, [], true);
 
