@@ -31,7 +31,8 @@ public sealed partial class TaskSubmitter(
         (batch, cancellationToken) => CreateAsync(tasks, logger, batch, cancellationToken),
         BatchTasks,
         BatchesInFlight,
-        CreateTimeout);
+        CreateTimeout,
+        "store tasks");
 
     private readonly Batcher<IReadOnlyList<JobMessage>, bool> _sends = new(
         async (batch, cancellationToken) =>
@@ -41,7 +42,8 @@ public sealed partial class TaskSubmitter(
         },
         BatchTasks,
         BatchesInFlight,
-        options.Value.EnqueueTimeout);
+        options.Value.EnqueueTimeout,
+        "send jobs");
 
     /// <summary>Batches written so far, and the tasks in them (diagnostics and tests).</summary>
     public (long Batches, long Tasks) Created => _creates.Written;

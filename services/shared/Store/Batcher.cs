@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace AgentSystem.Store;
@@ -8,26 +9,31 @@ namespace AgentSystem.Store;
 /// per round trip. At most <c>concurrency</c> batches are in flight; a batch holds at most <c>maxBatch</c> items and
 /// may take at most <c>writeTimeout</c> (a hung connection is abandoned). A failed batch fails each of its items' calls,
 /// whose callers retry (and are batched again): the callers need no timer of their own. A batch's results may also
-/// fail a single item (the result function throws for it).
+/// fail a single item (the result function throws for it). Each batch is a span of its own (a batch belongs to no
+/// one caller's trace), linked to the trace of every item in it, so a request's trace leads to the batch that wrote it.
 /// </summary>
 public sealed class Batcher<TItem, TResult> : IAsyncDisposable
 {
+    private readonly string _name;
     private readonly Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> _write;
     private readonly int _maxBatch;
     private readonly int _concurrency;
     private readonly TimeSpan _writeTimeout;
     private readonly SemaphoreSlim _slots;
-    private readonly Channel<(TItem Item, TaskCompletionSource<TResult> Done)> _pending =
-        Channel.CreateUnbounded<(TItem, TaskCompletionSource<TResult>)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Entry> _pending = Channel.CreateUnbounded<Entry>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _pump;
     private long _batches;
     private long _items;
 
     /// <param name="write">Writes one batch and returns each item's result.</param>
-    public Batcher(Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> write, int maxBatch, int concurrency, TimeSpan writeTimeout)
+    /// <param name="name">The batches' span name (e.g. "store results").</param>
+    public Batcher(
+        Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> write, int maxBatch, int concurrency, TimeSpan writeTimeout, string name = "batch")
     {
         ArgumentNullException.ThrowIfNull(write);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        _name = name;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(writeTimeout, TimeSpan.Zero);
@@ -54,7 +60,7 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
     public Task<TResult> SubmitAsync(TItem item, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        ObjectDisposedException.ThrowIf(!_pending.Writer.TryWrite((item, done)), this);
+        ObjectDisposedException.ThrowIf(!_pending.Writer.TryWrite(new Entry(item, done, Activity.Current?.Context ?? default)), this);
         return done.Task.WaitAsync(cancellationToken);
     }
 
@@ -82,7 +88,7 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
             {
                 // A free slot first: while every slot is busy, submissions pile up into a bigger next batch.
                 await _slots.WaitAsync(_stop.Token);
-                var batch = new List<(TItem Item, TaskCompletionSource<TResult> Done)>();
+                var batch = new List<Entry>();
                 while (batch.Count < _maxBatch && reader.TryRead(out var entry))
                 {
                     batch.Add(entry);
@@ -101,8 +107,11 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
         }
     }
 
-    private async Task WriteAsync(List<(TItem Item, TaskCompletionSource<TResult> Done)> batch)
+    private async Task WriteAsync(List<Entry> batch)
     {
+        using var span = BatcherTelemetry.Source.StartActivity(
+            _name, ActivityKind.Internal, parentContext: default, links: batch.Where(static entry => entry.Trace != default).Select(static entry => new ActivityLink(entry.Trace)));
+        span?.SetTag("batch.size", batch.Count);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -110,14 +119,15 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
             var results = await _write([.. batch.Select(entry => entry.Item)], timeout.Token);
             Interlocked.Increment(ref _batches);
             Interlocked.Add(ref _items, batch.Count);
-            foreach (var (item, done) in batch)
+            foreach (var (item, done, _) in batch)
             {
                 SetResult(done, results, item);
             }
         }
         catch (Exception error)
         {
-            foreach (var (_, done) in batch)
+            span?.SetStatus(ActivityStatusCode.Error, error.Message);
+            foreach (var (_, done, _) in batch)
             {
                 done.TrySetException(error);
             }
@@ -140,4 +150,8 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
             done.TrySetException(error);
         }
     }
+
+    /// <summary>An item, its caller's wait, and the caller's trace (default: none) that the batch's span links to.</summary>
+    private readonly record struct Entry(TItem Item, TaskCompletionSource<TResult> Done, ActivityContext Trace);
 }
+

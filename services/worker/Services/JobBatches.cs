@@ -39,28 +39,28 @@ public sealed class JobBatches : IAsyncDisposable
                 var runnable = await jobs.FindRunnableAsync(batch, ct);
                 return runnable.Contains;
             },
-            settings.WriteBatchSize, ChecksAndMarksInFlight, StoreAttemptTimeout);
+            settings.WriteBatchSize, ChecksAndMarksInFlight, StoreAttemptTimeout, "check jobs");
         Starts = new Batcher<JobAttempt, bool>(
             async (batch, ct) =>
             {
                 var run = await jobs.StartAsync(batch, ct);
                 return attempt => run.Contains(attempt.JobId);
             },
-            settings.WriteBatchSize, ChecksAndMarksInFlight, StoreAttemptTimeout);
+            settings.WriteBatchSize, ChecksAndMarksInFlight, StoreAttemptTimeout, "mark jobs running");
         Results = new Batcher<JobResult, bool>(
             async (batch, ct) =>
             {
                 var recorded = await jobs.CompleteAsync(batch, ct);
                 return result => recorded.Contains(result.JobId);
             },
-            settings.WriteBatchSize, settings.WriteConcurrency, StoreAttemptTimeout);
+            settings.WriteBatchSize, settings.WriteConcurrency, StoreAttemptTimeout, "store results");
         Acks = new Batcher<ClaimedJob, bool>(
             async (batch, ct) =>
             {
                 await queue.AckAsync(batch, ct);
                 return static _ => true;
             },
-            IJobQueue.MaxBatch, settings.WriteConcurrency, QueueCallTimeout);
+            IJobQueue.MaxBatch, settings.WriteConcurrency, QueueCallTimeout, "ack jobs");
     }
 
     /// <summary>True: the job may run; false: cancelled, final or unknown (skip it).</summary>

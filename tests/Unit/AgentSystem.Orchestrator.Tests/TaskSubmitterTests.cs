@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Orchestrator.Services;
 using AgentSystem.Orchestrator.Tests.Fakes;
@@ -94,6 +96,40 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
         Assert.Equal(4, _repository.TaskCount);
         Assert.DoesNotContain(_repository.CreateRequests, t => t.Goal == "bad");
     }
+
+    [Fact]
+    public async Task A_batch_is_a_span_of_its_own_linked_to_the_trace_of_each_request_in_it()
+    {
+        var spans = new ConcurrentQueue<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == BatcherTelemetry.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        ActivitySource.AddActivityListener(listener);
+        var held = await FillBatchSlotsAsync();
+        var requests = new List<(ActivityTraceId Trace, Task<CreatedTask> Submitted)>();
+        foreach (var goal in new[] { "c", "d", "e" })
+        {
+            using var request = new Activity($"POST {goal}").SetIdFormat(ActivityIdFormat.W3C).Start();
+            requests.Add((request.TraceId, _submitter.SubmitAsync(Task(goal), CancellationToken.None)));
+        }
+
+        _release.SetResult();
+        await System.Threading.Tasks.Task.WhenAll([.. held, .. requests.Select(r => r.Submitted)]).WaitAsync(Wait);
+
+        var traces = requests.Select(r => r.Trace.ToHexString()).Order().ToList();
+        var ours = spans.Where(span => span.Links.Any(link => traces.Contains(link.Context.TraceId.ToHexString()))).ToList();
+        var store = Assert.Single(ours, span => span.DisplayName == "store tasks");
+        Assert.Equal(traces, LinkedTraces(store));
+        Assert.Equal(3, store.GetTagItem("batch.size"));
+        Assert.DoesNotContain(store.TraceId.ToHexString(), traces);   // its own trace: it belongs to no one request
+        // Each send follows its own commit, so the sends may go in one batch or several: each request's trace once.
+        Assert.Equal(traces, ours.Where(span => span.DisplayName == "send jobs").SelectMany(LinkedTraces).Order());
+    }
+
+    private static IEnumerable<string> LinkedTraces(Activity span) => span.Links.Select(link => link.Context.TraceId.ToHexString()).Order();
 
     private static NewTask Task(string goal, string? key = null) => new(goal, [new NewJob("echo", goal)], key, null);
 
