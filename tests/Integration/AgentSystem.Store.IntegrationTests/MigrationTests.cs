@@ -6,7 +6,9 @@ namespace AgentSystem.Store.IntegrationTests;
 /// <summary>The migrator: from an empty database, again (nothing to do), from the previous version, failures, races.</summary>
 public sealed class MigrationTests(ITestOutputHelper output)
 {
-    private static readonly Migration TestAddition = new(2, "0002_test_task_note", "ALTER TABLE tasks ADD COLUMN note text NULL;");
+    // After the shipped ones, whatever their number.
+    private static readonly int NextVersion = Migration.Embedded.Max(m => m.Version) + 1;
+    private static readonly Migration TestAddition = new(NextVersion, $"{NextVersion:D4}_test_task_note", "ALTER TABLE tasks ADD COLUMN note text NULL;");
 
     [Fact]
     public async Task From_an_empty_database_it_applies_every_migration_and_a_second_run_does_nothing()
@@ -29,6 +31,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
         Assert.Contains("tasks_created_at_idx", indexes);
         Assert.Contains("tasks_status_created_at_idx", indexes);
         Assert.Contains("tasks_idempotency_key_key", indexes);
+        Assert.Equal("{fillfactor=80}", await ScalarAsync<string>(dataSource, "SELECT reloptions::text FROM pg_class WHERE relname = 'jobs'"));
     }
 
     [Fact]
@@ -52,13 +55,13 @@ public sealed class MigrationTests(ITestOutputHelper output)
     {
         await using var database = await EmptyDatabaseAsync();
         await using var dataSource = NpgsqlDataSource.Create(database.Fixture.ConnectionString);
-        var broken = new Migration(3, "0003_test_broken", "ALTER TABLE jobs ADD COLUMN half_done int; SELECT 1 / 0;");
+        var broken = new Migration(NextVersion + 1, $"{NextVersion + 1:D4}_test_broken", "ALTER TABLE jobs ADD COLUMN half_done int; SELECT 1 / 0;");
 
         var exception = await Assert.ThrowsAsync<InvalidOperationException>(
             () => new DatabaseMigrator(dataSource, [.. Migration.Embedded, TestAddition, broken]).MigrateAsync(CancellationToken.None));
 
-        Assert.Contains("0003_test_broken", exception.Message, StringComparison.Ordinal);
-        Assert.Equal(2, await ScalarAsync<int>(dataSource, "SELECT max(version) FROM schema_migrations"));   // the good ones stay
+        Assert.Contains(broken.Name, exception.Message, StringComparison.Ordinal);
+        Assert.Equal(TestAddition.Version, await ScalarAsync<int>(dataSource, "SELECT max(version) FROM schema_migrations"));   // the good ones stay
         Assert.Equal(0L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs' AND column_name = 'half_done'"));
         Assert.False(await ScalarAsync<bool>(dataSource, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory')"), "the lock was released");
     }
