@@ -1,5 +1,5 @@
+using AgentSystem.Testing.Containers;
 using AgentSystem.Testing.Containers.Fixtures;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -55,7 +55,7 @@ public sealed class QueueRegistrationTests(RedisFixture redis) : IClassFixture<R
         var options = host.Services.GetRequiredService<IOptions<QueueOptions>>().Value;
         Assert.Equal((prefix, TimeSpan.FromSeconds(5), 5), (options.Prefix, options.VisibilityTimeout, options.MaxAttempts));
         Assert.Equal(prefix + "notify", queue.NotifyChannelName);
-        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
+        var health = await host.CheckReadyAsync();
         Assert.Equal(HealthStatus.Healthy, health.Status);
         Assert.Contains(QueueServiceExtensions.HealthCheckName, health.Entries.Keys);
         await host.StopAsync();
@@ -64,35 +64,18 @@ public sealed class QueueRegistrationTests(RedisFixture redis) : IClassFixture<R
     [Fact]
     public async Task Redis_down_is_reported_unhealthy_without_failing_start()
     {
-        using var host = Build(new() { ["Redis:Configuration"] = "127.0.0.1:1,connectTimeout=500" });
-        await host.StartAsync();
-
-        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
+        var health = await RegistrationHost.ReadinessAsync(builder => builder.AddJobQueue(), new() { ["Redis:Configuration"] = "127.0.0.1:1,connectTimeout=500" });
 
         Assert.Equal(HealthStatus.Unhealthy, health.Status);
-        await host.StopAsync();
     }
 
     [Fact]
     public async Task Adding_it_twice_is_harmless()
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Redis:Configuration"] = redis.Configuration });
-        builder.AddJobQueue().AddJobQueue();
-        using var host = builder.Build();
-        await host.StartAsync();
-
-        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
+        var health = await RegistrationHost.ReadinessAsync(builder => builder.AddJobQueue().AddJobQueue(), new() { ["Redis:Configuration"] = redis.Configuration });
 
         Assert.Equal(HealthStatus.Healthy, health.Status);
-        await host.StopAsync();
     }
 
-    private static IHost Build(Dictionary<string, string?> settings)
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddJobQueue();
-        return builder.Build();
-    }
+    private static IHost Build(Dictionary<string, string?> settings) => RegistrationHost.Build(builder => builder.AddJobQueue(), settings);
 }

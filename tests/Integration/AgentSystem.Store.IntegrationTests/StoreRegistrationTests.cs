@@ -1,5 +1,5 @@
+using AgentSystem.Testing.Containers;
 using AgentSystem.Testing.Containers.Fixtures;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -31,7 +31,7 @@ public sealed class StoreRegistrationTests(PostgresDatabaseFixture database) : I
         var created = await host.Services.GetRequiredService<ITaskRepository>().CreateAsync(
             new NewTask(null, [new NewJob("echo", "hi")], null, null), CancellationToken.None);
         var started = await host.Services.GetRequiredService<IJobRepository>().StartAsync([new JobAttempt(created.Task.Jobs[0].Id, 1, TimeSpan.Zero)], CancellationToken.None);
-        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
+        var health = await host.CheckReadyAsync();
 
         Assert.Contains("0001_initial", applied);
         Assert.Equal([created.Task.Jobs[0].Id], started);
@@ -44,28 +44,17 @@ public sealed class StoreRegistrationTests(PostgresDatabaseFixture database) : I
     [Fact]
     public async Task PostgreSQL_down_is_reported_unhealthy_without_failing_start()
     {
-        using var host = Build(new() { ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Username=x;Password=y;Timeout=2" });
-        await host.StartAsync();
-
-        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
+        var health = await RegistrationHost.ReadinessAsync(builder => builder.AddStore(), new() { ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Username=x;Password=y;Timeout=2" });
 
         Assert.Equal(HealthStatus.Unhealthy, health.Status);
-        await host.StopAsync();
     }
 
     [Fact]
     public async Task Adding_it_twice_is_harmless()
     {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = database.ConnectionString });
-        builder.AddStore().AddStore();
-        using var host = builder.Build();
-        await host.StartAsync();
-
-        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Tags.Contains("ready"));
+        var health = await RegistrationHost.ReadinessAsync(builder => builder.AddStore().AddStore(), new() { ["ConnectionStrings:Postgres"] = database.ConnectionString });
 
         Assert.Equal(HealthStatus.Healthy, health.Status);
-        await host.StopAsync();
     }
 
     [Fact]
@@ -114,11 +103,6 @@ public sealed class StoreRegistrationTests(PostgresDatabaseFixture database) : I
         }
     }
 
-    private static IHost Build(Dictionary<string, string?> settings, string applicationName = "AgentSystem.StoreTests")
-    {
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = applicationName });
-        builder.Configuration.AddInMemoryCollection(settings);
-        builder.AddStore();
-        return builder.Build();
-    }
+    private static IHost Build(Dictionary<string, string?> settings, string applicationName = "AgentSystem.StoreTests") =>
+        RegistrationHost.Build(builder => builder.AddStore(), settings, applicationName);
 }

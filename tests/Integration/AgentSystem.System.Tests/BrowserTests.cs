@@ -1,43 +1,16 @@
+using AgentSystem.Testing.Browser;
 using Microsoft.Playwright;
 
 namespace AgentSystem.SystemTests;
 
 /// <summary>The web page in a real headless Chromium (Debian's, never a downloaded one), against the running system.</summary>
 [Collection(SystemCollection.Name)]
-public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
+public sealed class BrowserTests(SystemFixture system) : BrowserTest
 {
-    private static readonly string[] ChromiumArguments =
-        ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-
-    public async Task InitializeAsync()
-    {
-        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
-        if (!File.Exists(chromium))
-        {
-            throw new InvalidOperationException($"No Chromium at {chromium}: run ./build.sh Chromium (root on Debian) or set CHROMIUM_PATH.");
-        }
-
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArguments });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-    }
-
     [Fact]
     public async Task Submitting_a_task_in_the_page_shows_it_complete()
     {
-        var page = await _browser!.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         await page.GotoAsync(new Uri(system.Frontend.BaseAddress, "/new").ToString());
         await page.GetByTestId("mode-goal").CheckAsync();
         await page.GetByTestId("goal-input").FillAsync("Count the words in this browser test");
@@ -52,7 +25,7 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
     [Fact]
     public async Task The_chat_page_shows_the_answer()
     {
-        var page = await _browser!.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         await page.GotoAsync(new Uri(system.Frontend.BaseAddress, "/chat").ToString());
         await page.GetByTestId("chat-input").FillAsync("Hello from the browser");
         await page.GetByTestId("chat-send").ClickAsync();
@@ -95,7 +68,7 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
             })();
             </script>
             """);
-        var page = await _browser!.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         var mark = system.Frontend.OutputMark;
 
         await page.GotoAsync(elsewhere.Address.ToString());
@@ -112,7 +85,7 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
         Assert.All(refusals, line => Assert.Contains("frontend: refused GET /api/tasks: ", line, StringComparison.Ordinal));
 
         // The same request from the frontend's own page works, and nothing the page has holds the key.
-        var own = await _browser.NewPageAsync();
+        var own = await Browser.NewPageAsync();
         var sentKeys = new List<string>();
         own.Request += (_, request) =>
         {
@@ -142,7 +115,7 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
         var tasks = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => TaskApi.SubmitAsync(system.Api, new { goal })));
         var ids = tasks.Select(t => t.GetProperty("id").GetString()!).ToList();
 
-        var page = await _browser!.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         await page.GotoAsync(system.Frontend.BaseAddress.ToString());
 
         var shown = new List<string>();
@@ -171,7 +144,7 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
         var error = TaskApi.Job(task, 1).GetProperty("error").GetString()!;
         Assert.Contains("the reason this job failed", error, StringComparison.Ordinal);
 
-        var page = await _browser!.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         await page.GotoAsync(new Uri(system.Frontend.BaseAddress, $"/tasks/{id}").ToString());
 
         var progress = page.GetByTestId("task-progress");
@@ -205,7 +178,7 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
         var task = await TaskApi.WaitFinalAsync(system.Api, id, TimeSpan.FromSeconds(60), system.Diagnostics);
         Assert.Equal("cancelled", task.GetProperty("status").GetString());
 
-        var page = await _browser!.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         await page.GotoAsync(system.Frontend.BaseAddress.ToString());
         var listed = page.Locator($"[data-testid=task-row][data-task-id='{id}'] [data-testid=progress-segment]");
         await Assertions.Expect(listed).ToHaveAttributeAsync("data-status", "cancelled");
@@ -220,7 +193,7 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
     [Fact]
     public async Task The_conversation_survives_a_reload_and_is_listed()
     {
-        var page = await _browser!.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         await page.GotoAsync(new Uri(system.Frontend.BaseAddress, "/chat").ToString());
         var question = $"Remember me {Guid.NewGuid():N}";
         await page.GetByTestId("chat-input").FillAsync(question);
@@ -269,10 +242,4 @@ public sealed class BrowserTests(SystemFixture system) : IAsyncLifetime
 
     private static Task<string> ColourOf(ILocator element) => element.EvaluateAsync<string>("e => getComputedStyle(e).backgroundColor");
 
-    private static string Screenshot(string name)
-    {
-        var folder = Path.Combine(SystemFixture.RepositoryRoot, "artifacts", "test-results", "screenshots");
-        Directory.CreateDirectory(folder);
-        return Path.Combine(folder, name);
-    }
 }

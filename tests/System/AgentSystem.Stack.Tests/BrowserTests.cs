@@ -1,43 +1,16 @@
+using AgentSystem.Testing.Browser;
 using Microsoft.Playwright;
 
 namespace AgentSystem.StackTests;
 
 /// <summary>The page, served by the frontend's image, in a real headless Chromium (Debian's, never a downloaded one).</summary>
 [Collection(StackCollection.Name)]
-public sealed class BrowserTests(Stack stack) : IAsyncLifetime
+public sealed class BrowserTests(Stack stack) : BrowserTest
 {
-    private static readonly string[] ChromiumArguments =
-        ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
-
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-
-    public async Task InitializeAsync()
-    {
-        var chromium = Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
-        if (!File.Exists(chromium))
-        {
-            throw new InvalidOperationException($"No Chromium at {chromium}: run ./build.sh Chromium (root on Debian) or set CHROMIUM_PATH.");
-        }
-
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = chromium, Headless = true, Args = ChromiumArguments });
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-
-        _playwright?.Dispose();
-    }
-
     [Fact]
     public async Task A_task_submitted_in_the_page_completes_and_the_page_never_holds_the_key()
     {
-        var page = await _browser!.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         var keys = new List<string>();
         page.Request += (_, request) => { if (request.Headers.TryGetValue("x-api-key", out var key)) { keys.Add(key); } };
         await page.GotoAsync(new Uri(stack.Frontend, "/new").ToString());
@@ -57,7 +30,7 @@ public sealed class BrowserTests(Stack stack) : IAsyncLifetime
     [Fact]
     public async Task The_chat_page_streams_an_answer()
     {
-        var page = await _browser!.NewPageAsync();
+        var page = await Browser.NewPageAsync();
         await page.GotoAsync(new Uri(stack.Frontend, "/chat").ToString());
         await page.GetByTestId("chat-input").FillAsync("Hello from the browser, through the images");
         await page.GetByTestId("chat-send").ClickAsync();
@@ -67,24 +40,5 @@ public sealed class BrowserTests(Stack stack) : IAsyncLifetime
         await Assertions.Expect(answer.GetByTestId("chat-message-content")).Not.ToBeEmptyAsync();
         await Assertions.Expect(page.GetByTestId("chat-provider")).ToContainTextAsync("offline");
         await page.ScreenshotAsync(new() { Path = Screenshot("stack-chat.png"), FullPage = true });
-    }
-
-    private static string Screenshot(string name)
-    {
-        var folder = Path.Combine(RepositoryRoot(), "artifacts", "test-results", "screenshots");
-        Directory.CreateDirectory(folder);
-        return Path.Combine(folder, name);
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AgentSystem.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        return Directory.GetCurrentDirectory();
     }
 }

@@ -1,7 +1,4 @@
-using AgentSystem.Store;
-using AgentSystem.Worker.Tests.Fakes;
-
-namespace AgentSystem.Worker.Tests;
+namespace AgentSystem.Store.Tests;
 
 public sealed class BatcherTests
 {
@@ -32,6 +29,7 @@ public sealed class BatcherTests
     [Fact]
     public async Task Items_submitted_while_a_batch_is_written_go_together_in_the_next()
     {
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var firstWrite = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batches = new List<int[]>();
         await using var batcher = new Batcher<int, int>(
@@ -44,6 +42,7 @@ public sealed class BatcherTests
 
                 if (batches.Count == 1)
                 {
+                    firstStarted.SetResult();
                     await firstWrite.Task.WaitAsync(ct);
                 }
 
@@ -54,7 +53,7 @@ public sealed class BatcherTests
             writeTimeout: Timeout);
 
         var first = batcher.SubmitAsync(1, CancellationToken.None);
-        await Eventually.True(() => batches.Count == 1, "the first batch to be written");
+        await firstStarted.Task.WaitAsync(Timeout);
         var waiting = Enumerable.Range(2, 20).Select(item => batcher.SubmitAsync(item, CancellationToken.None)).ToArray();
         firstWrite.SetResult();
 
@@ -112,12 +111,12 @@ public sealed class BatcherTests
     [Fact]
     public async Task A_result_that_fails_one_item_fails_only_that_items_call()
     {
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var batches = 0;
         await using var batcher = new Batcher<int, int>(
             async (batch, ct) =>
             {
-                Interlocked.Increment(ref batches);
+                firstStarted.TrySetResult();
                 await release.Task.WaitAsync(ct);
                 return item => item == 2 ? throw new ArgumentException("rejected") : item;
             },
@@ -126,7 +125,7 @@ public sealed class BatcherTests
             writeTimeout: Timeout);
 
         var first = batcher.SubmitAsync(1, CancellationToken.None);
-        await Eventually.True(() => Volatile.Read(ref batches) == 1, "the first batch to be written");
+        await firstStarted.Task.WaitAsync(Timeout);
         var together = new[] { batcher.SubmitAsync(2, CancellationToken.None), batcher.SubmitAsync(3, CancellationToken.None) };
         release.SetResult();
 

@@ -1,10 +1,8 @@
-using AgentSystem.Orchestrator.Tests.Fakes;
-using AgentSystem.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
-namespace AgentSystem.Orchestrator.Tests;
+namespace AgentSystem.Store.Tests;
 
 public sealed class MigrateCommandTests
 {
@@ -20,16 +18,17 @@ public sealed class MigrateCommandTests
     [Fact]
     public async Task It_prints_what_it_applied_and_exits_0_then_reports_a_current_schema()
     {
-        await using var app = new OrchestratorApp();
+        var migrator = new FakeDatabaseMigrator("0001_initial");
+        await using var services = new ServiceCollection().AddSingleton<IDatabaseMigrator>(migrator).BuildServiceProvider();
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        var first = await MigrateCommand.RunAsync(app.Services, output, error, CancellationToken.None);
-        var second = await MigrateCommand.RunAsync(app.Services, output, error, CancellationToken.None);
+        var first = await MigrateCommand.RunAsync(services, output, error, CancellationToken.None);
+        var second = await MigrateCommand.RunAsync(services, output, error, CancellationToken.None);
 
         Assert.Equal(MigrateCommand.Succeeded, first);
         Assert.Equal(MigrateCommand.Succeeded, second);
-        Assert.Equal(2, app.Migrator.Calls);
+        Assert.Equal(2, migrator.Calls);
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(
             ["migrate: applied 0001_initial", "migrate: 1 migration(s) applied.", "migrate: the schema is up to date; nothing to apply."],

@@ -1,7 +1,9 @@
 using AgentSystem.Store;
 
-namespace AgentSystem.Orchestrator.Tests.Fakes;
+namespace AgentSystem.Testing.Fakes;
 
+/// <summary>IDatabaseMigrator in memory: applies <paramref name="toApply"/> on its first run and nothing after (a second
+/// run finds the schema current), or throws <see cref="FailWith"/>; counts its runs.</summary>
 public sealed class FakeDatabaseMigrator(params string[] toApply) : IDatabaseMigrator
 {
     public Exception? FailWith { get; set; }
@@ -16,7 +18,6 @@ public sealed class FakeDatabaseMigrator(params string[] toApply) : IDatabaseMig
             throw error;
         }
 
-        // Applied once: a second run finds the schema current.
         IReadOnlyList<string> applied = Calls == 1 ? toApply : [];
         return Task.FromResult(applied);
     }
