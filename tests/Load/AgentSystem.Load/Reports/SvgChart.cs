@@ -15,10 +15,10 @@ internal static class SvgChart
 {
     private const int Width = 640;
     private const int Height = 260;
-    private const int Left = 64;
+    private const int Left = 76;
     private const int Right = 16;
     private const int Top = 28;
-    private const int Bottom = 40;
+    private const int Bottom = 44;
 
     /// <param name="xTicks">Where to put x ticks and how to label them; round ticks when null.</param>
     public static string Line(string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
@@ -45,13 +45,13 @@ internal static class SvgChart
         double X(double x) => Left + ((x - xMin) / (xMax - xMin) * (Width - Left - Right));
         double Y(double y) => Height - Bottom - (y / yMax * (Height - Top - Bottom));
 
-        foreach (var tick in Ticks(0, yMax))
+        foreach (var (tick, label) in Ticks(0, yMax))
         {
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(tick):0.#}\" y2=\"{Y(tick):0.#}\" class=\"grid\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{Y(tick) + 4:0.#}\" text-anchor=\"end\">{ReportTables.N(tick)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{Y(tick) + 5:0.#}\" text-anchor=\"end\">{label}</text>");
         }
 
-        foreach (var (x, label) in xTicks ?? [.. Ticks(xMin, NiceCeiling(xMax)).Where(t => t <= xMax).Select(t => (t, ReportTables.N(t)))])
+        foreach (var (x, label) in xTicks ?? [.. Ticks(xMin, NiceCeiling(xMax)).Where(t => t.Value <= xMax)])
         {
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(x):0.#}\" x2=\"{X(x):0.#}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" class=\"grid\"/>");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(x):0.#}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{Escape(label)}</text>");
@@ -75,9 +75,9 @@ internal static class SvgChart
                 }
             }
 
-            legendX -= (line.Name.Length * 7) + 28;
+            legendX -= (line.Name.Length * 8) + 28;
             svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{legendX}\" y=\"8\" width=\"12\" height=\"4\" fill=\"{line.Color}\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{legendX + 16}\" y=\"14\">{Escape(line.Name)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{legendX + 16}\" y=\"15\">{Escape(line.Name)}</text>");
         }
 
         svg.Append("</svg>");
@@ -101,12 +101,14 @@ internal static class SvgChart
         return new[] { 1, 2, 2.5, 5, 10 }.Select(f => f * magnitude).First(candidate => candidate >= value);
     }
 
-    private static IEnumerable<double> Ticks(double from, double to)
+    /// <summary>Round ticks, each labelled to its step's precision: "2" seconds and "0" ms, not "2.00" and "0.00".</summary>
+    private static IEnumerable<(double Value, string Label)> Ticks(double from, double to)
     {
         var step = NiceCeiling((to - from) / 5);
+        var format = step >= 1 ? "#,0" : "#,0." + new string('#', (int)Math.Ceiling(-Math.Log10(step)) + 1);
         for (var tick = Math.Ceiling(from / step) * step; tick <= to + (step / 1000); tick += step)
         {
-            yield return tick;
+            yield return (tick, tick.ToString(format, CultureInfo.InvariantCulture));
         }
     }
 
