@@ -46,9 +46,10 @@ internal sealed record ScenarioResult
 
     public bool Passed => Checks.All(check => check.Passed);
 
-    public double GeneratorCores => Mean(Timeline.Select(point => point.GeneratorCores));
+    // A second without a CPU sample (the seconds of stored work after the load stopped) is NaN, and would make the mean NaN.
+    public double GeneratorCores => Mean(Timeline.Select(point => point.GeneratorCores).Where(double.IsFinite));
 
-    public double GeneratorCoresMax => Timeline.Count == 0 ? 0 : Timeline.Max(point => point.GeneratorCores);
+    public double GeneratorCoresMax => Timeline.Select(point => point.GeneratorCores).Where(double.IsFinite).DefaultIfEmpty(0).Max();
 
     public double MachineBusy => Mean(Timeline.Select(point => point.MachineBusy).Where(double.IsFinite));
 

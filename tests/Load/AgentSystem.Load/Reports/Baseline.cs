@@ -7,17 +7,23 @@ internal sealed record MetricChange(string Subject, string Metric, double? Befor
 {
     public double? Change => Before is { } before && After is { } after && before != 0 ? (after - before) / Math.Abs(before) : null;
 
-    /// <summary>"+12.5 %", "-3.0 %", or "new"/"gone" when one side is missing.</summary>
+    /// <summary>"+12.5 %", "-3.0 %", "from 0" (no percentage of nothing: errors appearing), or "new"/"gone" when one side is missing.</summary>
     public string ChangeText => (Before, After) switch
     {
         (null, not null) => "new",
         (not null, null) => "gone",
+        (0, not 0) => "from 0",
         _ when Change is { } change => (change >= 0 ? "+" : "") + (change * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %",
         _ => "-",
     };
 
     /// <summary>True when better, false when worse, null when unchanged within 1 % or not comparable.</summary>
-    public bool? Better => Change is { } change && Math.Abs(change) >= 0.01 ? (change > 0) == HigherIsBetter : null;
+    public bool? Better => (Before, After) switch
+    {
+        (0, { } after and not 0) => (after > 0) == HigherIsBetter,
+        _ when Change is { } change && Math.Abs(change) >= 0.01 => (change > 0) == HigherIsBetter,
+        _ => null,
+    };
 }
 
 internal static class Baseline
