@@ -62,6 +62,8 @@ public sealed class ReportTests
         var p50 = Assert.Single(changes, c => c is { Subject: "e2e", Metric: "p50 ms" });
         Assert.Equal(("+100.0 %", (bool?)false), (p50.ChangeText, p50.Better));
         Assert.Equal("new", Assert.Single(changes, c => c is { Subject: "http", Metric: "rps" }).ChangeText);
+        var errors = Assert.Single(ReportTables.Baseline(changes, "old.json").Rows, r => r[0] == "e2e" && r[1] == "errors");
+        Assert.Equal(["0", "0"], errors.Skip(2).Take(2));   // a count, not "0.00"
     }
 
     [Fact]

@@ -3,7 +3,8 @@ using System.Globalization;
 namespace AgentSystem.Load.Reports;
 
 /// <summary>A metric of this run beside an earlier run's (<c>--baseline FILE</c>), and whether the change is for the better.</summary>
-internal sealed record MetricChange(string Subject, string Metric, double? Before, double? After, bool HigherIsBetter)
+/// <param name="Count">A count (errors): shown as a whole number.</param>
+internal sealed record MetricChange(string Subject, string Metric, double? Before, double? After, bool HigherIsBetter, bool Count = false)
 {
     public double? Change => Before is { } before && After is { } after && before != 0 ? (after - before) / Math.Abs(before) : null;
 
@@ -43,7 +44,7 @@ internal static class Baseline
             changes.Add(new(name, "p50 ms", old?.P50Ms, now?.P50Ms, HigherIsBetter: false));
             changes.Add(new(name, "p99 ms", old?.P99Ms, now?.P99Ms, HigherIsBetter: false));
             changes.Add(new(name, "p99.9 ms", old?.P999Ms, now?.P999Ms, HigherIsBetter: false));
-            changes.Add(new(name, "errors", old?.Errors, now?.Errors, HigherIsBetter: false));
+            changes.Add(new(name, "errors", old?.Errors, now?.Errors, HigherIsBetter: false, Count: true));
         }
 
         var rows = after.Reference.RedisBenchmark.Concat(after.Reference.Wrk).Select(r => r.Name)

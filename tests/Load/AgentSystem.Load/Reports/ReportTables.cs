@@ -70,12 +70,12 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(changes);
         return new($"Against the baseline {path}", ["Subject", "Metric", "Baseline", "This run", "Change", ""],
             [.. changes.Select(c => (IReadOnlyList<string>)[
-                c.Subject, c.Metric, c.Before is { } before ? N(before) : "-", c.After is { } after ? N(after) : "-", c.ChangeText,
+                c.Subject, c.Metric, c.Before is { } before ? N(before, !c.Count) : "-", c.After is { } after ? N(after, !c.Count) : "-", c.ChangeText,
                 c.Better switch { true => "better", false => "worse", null => "" }])]);
     }
 
     /// <summary>Thousands grouped, fewer decimals as numbers grow; below 1, down to thousandths (a ratio of 0.004 is not "0.00").</summary>
-    /// <param name="decimals">False for counts (clients, pipeline depth): "50", never "50.0".</param>
+    /// <param name="decimals">False for counts (clients, pipeline depth, errors): "50", never "50.0".</param>
     public static string N(double value, bool decimals = true) =>
         !double.IsFinite(value) ? "-"
         : Math.Abs(value) >= 100 || !decimals ? value.ToString("#,0", CultureInfo.InvariantCulture)
