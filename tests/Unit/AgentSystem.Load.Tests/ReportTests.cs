@@ -126,6 +126,15 @@ public sealed class ReportTests
         Assert.DoesNotContain(".00</text>", seconds, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_distribution_points_tooltip_names_its_percentile_not_the_stretched_axis()
+    {
+        var chart = SvgChart.Line("Latency distribution", "percentile", "ms", [new Series("latency", "#000", [(SvgChart.PercentileX(99), 12)])],
+            SvgChart.PercentileTicks, SvgChart.PercentileText);
+
+        Assert.Contains("<title>latency: 12.0 ms at p99</title>", chart, StringComparison.Ordinal);
+    }
+
     private static TimelinePoint Second(double second, double generatorCores) =>
         new(second, 100, 0, 1, 2, 0, generatorCores, 0.5, new Dictionary<string, double>());
 

@@ -95,7 +95,7 @@ internal static class HtmlReport
             series.Add(new("call", Colors[5], [.. call.Distribution().Select(p => (SvgChart.PercentileX(p.Percentile), p.Milliseconds))], Dashed: true));
         }
 
-        return SvgChart.Line("Latency distribution", "percentile", "ms", series, SvgChart.PercentileTicks);
+        return SvgChart.Line("Latency distribution", "percentile", "ms", series, SvgChart.PercentileTicks, SvgChart.PercentileText);
     }
 
     private static void AppendTable(StringBuilder html, Table table, bool heading = true)

@@ -21,9 +21,11 @@ internal static class SvgChart
     private const int Bottom = 44;
 
     /// <param name="xTicks">Where to put x ticks and how to label them; round ticks when null.</param>
+    /// <param name="xText">How a point's tooltip names its x (a percentile axis is drawn stretched); the figure when null.</param>
     public static string Line(string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
-        IReadOnlyList<(double X, string Label)>? xTicks = null)
+        IReadOnlyList<(double X, string Label)>? xTicks = null, Func<double, string>? xText = null)
     {
+        xText ??= x => ReportTables.N(x);
         ArgumentNullException.ThrowIfNull(series);
         var points = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
         var svg = new StringBuilder();
@@ -71,7 +73,7 @@ internal static class SvgChart
                 foreach (var (x, y) in drawn)
                 {
                     svg.Append(CultureInfo.InvariantCulture,
-                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\" class=\"point\"><title>{Escape(line.Name)}: {ReportTables.N(y)} at {ReportTables.N(x)}</title></circle>");
+                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\" class=\"point\"><title>{Escape(line.Name)}: {ReportTables.N(y)} {Escape(yLabel)} at {Escape(xText(x))}</title></circle>");
                 }
             }
 
@@ -86,6 +88,9 @@ internal static class SvgChart
 
     /// <summary>A percentile axis stretched towards the tail: x = log10(1 / (1 - p)), so 90, 99 and 99.9 are evenly spaced.</summary>
     public static double PercentileX(double percentile) => Math.Log10(1 / Math.Max(1e-6, 1 - (Math.Min(percentile, 99.9999) / 100)));
+
+    /// <summary>A point's percentile back from <see cref="PercentileX"/>, for its tooltip: "p99.9".</summary>
+    public static string PercentileText(double x) => "p" + (100 * (1 - Math.Pow(10, -x))).ToString("0.###", CultureInfo.InvariantCulture);
 
     public static IReadOnlyList<(double X, string Label)> PercentileTicks { get; } =
         [(PercentileX(0), "0"), (PercentileX(90), "90"), (PercentileX(99), "99"), (PercentileX(99.9), "99.9"), (PercentileX(99.99), "99.99")];
