@@ -20,7 +20,8 @@ internal partial class Build
         {
             if (Service is not [var name] || Changes.Catalog?.Find(name) is not { Kind: ServiceKind.Dotnet } service || !HasDockerfile(service))
             {
-                throw new UsageException("BenchmarkImage needs one .NET service with a Dockerfile: --service <name>.");
+                var candidates = (Changes.Catalog?.Services ?? []).Where(s => s.Kind == ServiceKind.Dotnet && HasDockerfile(s)).Select(s => s.Name);
+                throw new UsageException($"BenchmarkImage needs one .NET service with a Dockerfile: --service <name>, one of {string.Join(", ", candidates)}.");
             }
 
             var context = Directory.CreateTempSubdirectory("agentsystem-image-benchmark-").FullName;

@@ -62,26 +62,83 @@ public sealed class ReportTests
         var p50 = Assert.Single(changes, c => c is { Subject: "e2e", Metric: "p50 ms" });
         Assert.Equal(("+100.0 %", (bool?)false), (p50.ChangeText, p50.Better));
         Assert.Equal("new", Assert.Single(changes, c => c is { Subject: "http", Metric: "rps" }).ChangeText);
+        var errors = Assert.Single(ReportTables.Baseline(changes, "old.json").Rows, r => r[0] == "e2e" && r[1] == "errors");
+        Assert.Equal(["0", "0"], errors.Skip(2).Take(2));   // a count, not "0.00"
     }
 
     [Fact]
-    public void Cpu_means_leave_out_seconds_without_a_cpu_sample()
+    public void Errors_appearing_against_a_baseline_without_any_are_worse()
     {
-        var none = new Dictionary<string, double>();
-        var result = Result("e2e", 1000, [1]) with
+        var errors = new MetricChange("e2e", "errors", 0, 5, HigherIsBetter: false);
+
+        var none = new MetricChange("e2e", "errors", 0, 0, HigherIsBetter: false);
+
+        Assert.Equal(("from 0", (bool?)false), (errors.ChangeText, errors.Better));
+        Assert.Equal(("-", (bool?)null), (none.ChangeText, none.Better));
+    }
+
+    [Fact]
+    public void The_html_report_shows_each_table_once()
+    {
+        var reference = new ReferenceSummary([new ReferenceResult("redis-benchmark LPUSH -P1", "LPUSH", 50, 1, 40_000, 1, 2)], []);
+        var result = Result("enqueue", 30_000, [1, 2, 3]);
+        var summary = SummaryOf(ScenarioSummary.From(result, reference)) with
         {
-            Timeline =
-            [
-                new TimelinePoint(1, 1000, 0, 1, 2, 0, 0.2, 0.5, none),
-                new TimelinePoint(2, 1000, 0, 1, 2, 0, double.NaN, double.NaN, none),   // read back from the store: no sample
-                new TimelinePoint(3, 1000, 0, 1, 2, 0, 0.4, 0.7, none),
-            ],
+            Reference = reference,
+            Goals = [new GoalResult("enqueue vs redis-benchmark", ">= 0.60", "0.75", true)],
         };
 
-        Assert.Equal(0.3, result.GeneratorCores, 6);
-        Assert.Equal(0.4, result.GeneratorCoresMax, 6);
-        Assert.Equal(0.6, result.MachineBusy, 6);
+        var html = HtmlReport.Render(new LoadReport(summary, [result], null, null));
+
+        foreach (var title in ReportTables.All(new LoadReport(summary, [result], null, null)).Select(t => t.Title).Where(t => t != "Thresholds and checks"))
+        {
+            Assert.Equal(1, Occurrences(html, $"<h2>{System.Net.WebUtility.HtmlEncode(title)}</h2>"));
+        }
     }
+
+    [Fact]
+    public void A_reference_shows_clients_and_pipeline_as_whole_numbers()
+    {
+        var reference = new ReferenceSummary([new ReferenceResult("redis-benchmark LPUSH -P16", "LPUSH", 50, 16, 40_000, 1, 2)], []);
+
+        var row = Assert.Single(ReportTables.Reference(SummaryOf() with { Reference = reference }).Rows);
+
+        Assert.Equal(["50", "16"], row.Skip(2).Take(2));
+    }
+
+    [Fact]
+    public void The_generators_cpu_leaves_out_seconds_without_a_sample()
+    {
+        // The seconds a scenario waits for stored work after its load have no CPU sample (NaN).
+        var result = Result("e2e", 100, [1]) with { Timeline = [Second(1, 0.4), Second(2, 0.6), Second(3, double.NaN)] };
+
+        Assert.Equal((0.5, 0.6), (Math.Round(result.GeneratorCores, 6), result.GeneratorCoresMax));
+    }
+
+    [Fact]
+    public void Chart_ticks_are_labelled_to_their_steps_precision()
+    {
+        var seconds = SvgChart.Line("Rate", "seconds", "jobs/s", [new Series("rate", "#000", [(1, 0.1), (2, 0.3), (4, 0.4)])]);
+
+        Assert.Contains(">2</text>", seconds, StringComparison.Ordinal);      // whole seconds, not "2.00"
+        Assert.Contains(">0</text>", seconds, StringComparison.Ordinal);      // the axis starts at 0, not "0.00"
+        Assert.Contains(">0.1</text>", seconds, StringComparison.Ordinal);    // a step of 0.1 keeps its decimal
+        Assert.DoesNotContain(".00</text>", seconds, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_distribution_points_tooltip_names_its_percentile_not_the_stretched_axis()
+    {
+        var chart = SvgChart.Line("Latency distribution", "percentile", "ms", [new Series("latency", "#000", [(SvgChart.PercentileX(99), 12)])],
+            SvgChart.PercentileTicks, SvgChart.PercentileText);
+
+        Assert.Contains("<title>latency: 12.0 ms at p99</title>", chart, StringComparison.Ordinal);
+    }
+
+    private static TimelinePoint Second(double second, double generatorCores) =>
+        new(second, 100, 0, 1, 2, 0, generatorCores, 0.5, new Dictionary<string, double>());
+
+    private static int Occurrences(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
 
     private static Summary SummaryOf(params ScenarioSummary[] scenarios) =>
         new(DateTimeOffset.UnixEpoch, new MachineInfo(2, "Linux", "10.0", 0, 0, ""), scenarios, ReferenceSummary.None, [], true);

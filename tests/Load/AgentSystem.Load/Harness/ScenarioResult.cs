@@ -46,7 +46,7 @@ internal sealed record ScenarioResult
 
     public bool Passed => Checks.All(check => check.Passed);
 
-    // A work-finished-elsewhere timeline has seconds without a CPU sample (NaN): the means are over the sampled ones.
+    // A second without a CPU sample (the seconds of stored work after the load stopped) is NaN, and would make the mean NaN.
     public double GeneratorCores => Mean(Timeline.Select(point => point.GeneratorCores).Where(double.IsFinite));
 
     public double GeneratorCoresMax => Timeline.Select(point => point.GeneratorCores).Where(double.IsFinite).DefaultIfEmpty(0).Max();

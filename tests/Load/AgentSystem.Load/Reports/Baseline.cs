@@ -3,21 +3,28 @@ using System.Globalization;
 namespace AgentSystem.Load.Reports;
 
 /// <summary>A metric of this run beside an earlier run's (<c>--baseline FILE</c>), and whether the change is for the better.</summary>
-internal sealed record MetricChange(string Subject, string Metric, double? Before, double? After, bool HigherIsBetter)
+/// <param name="Count">A count (errors): shown as a whole number.</param>
+internal sealed record MetricChange(string Subject, string Metric, double? Before, double? After, bool HigherIsBetter, bool Count = false)
 {
     public double? Change => Before is { } before && After is { } after && before != 0 ? (after - before) / Math.Abs(before) : null;
 
-    /// <summary>"+12.5 %", "-3.0 %", or "new"/"gone" when one side is missing.</summary>
+    /// <summary>"+12.5 %", "-3.0 %", "from 0" (no percentage of nothing: errors appearing), or "new"/"gone" when one side is missing.</summary>
     public string ChangeText => (Before, After) switch
     {
         (null, not null) => "new",
         (not null, null) => "gone",
+        (0, not 0) => "from 0",
         _ when Change is { } change => (change >= 0 ? "+" : "") + (change * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %",
         _ => "-",
     };
 
     /// <summary>True when better, false when worse, null when unchanged within 1 % or not comparable.</summary>
-    public bool? Better => Change is { } change && Math.Abs(change) >= 0.01 ? (change > 0) == HigherIsBetter : null;
+    public bool? Better => (Before, After) switch
+    {
+        (0, { } after and not 0) => (after > 0) == HigherIsBetter,
+        _ when Change is { } change && Math.Abs(change) >= 0.01 => (change > 0) == HigherIsBetter,
+        _ => null,
+    };
 }
 
 internal static class Baseline
@@ -37,7 +44,7 @@ internal static class Baseline
             changes.Add(new(name, "p50 ms", old?.P50Ms, now?.P50Ms, HigherIsBetter: false));
             changes.Add(new(name, "p99 ms", old?.P99Ms, now?.P99Ms, HigherIsBetter: false));
             changes.Add(new(name, "p99.9 ms", old?.P999Ms, now?.P999Ms, HigherIsBetter: false));
-            changes.Add(new(name, "errors", old?.Errors, now?.Errors, HigherIsBetter: false));
+            changes.Add(new(name, "errors", old?.Errors, now?.Errors, HigherIsBetter: false, Count: true));
         }
 
         var rows = after.Reference.RedisBenchmark.Concat(after.Reference.Wrk).Select(r => r.Name)

@@ -20,7 +20,7 @@ internal static class HtmlReport
         td:first-child, th:first-child { text-align: left; }
         .passed { color: #1a7f37; font-weight: 600; } .failed { color: #c62828; font-weight: 600; }
         .charts { display: flex; flex-wrap: wrap; gap: 12px; } .chart { width: 430px; height: auto; background: #fbfcfe; border: 1px solid #e4e8ef; }
-        .chart text { font-size: 11px; fill: #4a5566; } .chart .title { font-size: 13px; font-weight: 600; fill: #1d2430; }
+        .chart text { font-size: 14px; fill: #4a5566; } .chart .title { font-size: 16px; font-weight: 600; fill: #1d2430; }
         .chart .grid { stroke: #e4e8ef; } .chart .point { opacity: 0; } .chart .point:hover { opacity: 1; }
         .note { color: #4a5566; }
         """;
@@ -37,9 +37,13 @@ internal static class HtmlReport
             .Append(summary.Passed ? "<span class=\"passed\">all thresholds passed</span>" : "<span class=\"failed\">thresholds failed</span>").Append("</h1>");
         html.Append("<p class=\"note\">").Append(E(summary.Machine.Describe())).Append("</p>");
 
+        // Goals and scenarios lead; each scenario's thresholds go under its charts, so the rest follow once at the end.
         var tables = ReportTables.All(report).ToList();
-        AppendTable(html, tables.Single(t => t.Title == ReportTables.Goals(summary).Title));
-        AppendTable(html, tables.Single(t => t.Title == ReportTables.Scenarios(summary).Title));
+        var goals = tables.Single(t => t.Title == ReportTables.Goals(summary).Title);
+        var scenarios = tables.Single(t => t.Title == ReportTables.Scenarios(summary).Title);
+        var thresholds = tables.Single(t => t.Title == ReportTables.Thresholds(summary).Title);
+        AppendTable(html, goals);
+        AppendTable(html, scenarios);
 
         foreach (var result in report.Results)
         {
@@ -56,7 +60,7 @@ internal static class HtmlReport
             }
         }
 
-        foreach (var table in tables.Skip(2))
+        foreach (var table in tables.Except([goals, scenarios, thresholds]))
         {
             AppendTable(html, table);
         }
@@ -91,7 +95,7 @@ internal static class HtmlReport
             series.Add(new("call", Colors[5], [.. call.Distribution().Select(p => (SvgChart.PercentileX(p.Percentile), p.Milliseconds))], Dashed: true));
         }
 
-        return SvgChart.Line("Latency distribution", "percentile", "ms", series, SvgChart.PercentileTicks);
+        return SvgChart.Line("Latency distribution", "percentile", "ms", series, SvgChart.PercentileTicks, SvgChart.PercentileText);
     }
 
     private static void AppendTable(StringBuilder html, Table table, bool heading = true)

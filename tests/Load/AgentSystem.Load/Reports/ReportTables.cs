@@ -51,7 +51,7 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(summary);
         return new("Reference, same run", ["Reference", "Command", "Clients", "Pipeline", "Rate", "p50 ms", "p99 ms"],
             [.. summary.Reference.RedisBenchmark.Concat(summary.Reference.Wrk).Select(r => (IReadOnlyList<string>)[
-                r.Name, r.Command, N(r.Clients), N(r.Pipeline), $"{N(r.Rps)}/s", r.P50Ms is { } p50 ? N(p50) : "-", r.P99Ms is { } p99 ? N(p99) : "-"])]);
+                r.Name, r.Command, N(r.Clients, decimals: false), N(r.Pipeline, decimals: false), $"{N(r.Rps)}/s", r.P50Ms is { } p50 ? N(p50) : "-", r.P99Ms is { } p99 ? N(p99) : "-"])]);
     }
 
     public static Table Cpu(Summary summary)
@@ -70,14 +70,15 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(changes);
         return new($"Against the baseline {path}", ["Subject", "Metric", "Baseline", "This run", "Change", ""],
             [.. changes.Select(c => (IReadOnlyList<string>)[
-                c.Subject, c.Metric, c.Before is { } before ? N(before) : "-", c.After is { } after ? N(after) : "-", c.ChangeText,
+                c.Subject, c.Metric, c.Before is { } before ? N(before, !c.Count) : "-", c.After is { } after ? N(after, !c.Count) : "-", c.ChangeText,
                 c.Better switch { true => "better", false => "worse", null => "" }])]);
     }
 
     /// <summary>Thousands grouped, fewer decimals as numbers grow; below 1, down to thousandths (a ratio of 0.004 is not "0.00").</summary>
-    public static string N(double value) =>
+    /// <param name="decimals">False for counts (clients, pipeline depth, errors): "50", never "50.0".</param>
+    public static string N(double value, bool decimals = true) =>
         !double.IsFinite(value) ? "-"
-        : Math.Abs(value) >= 100 ? value.ToString("#,0", CultureInfo.InvariantCulture)
+        : Math.Abs(value) >= 100 || !decimals ? value.ToString("#,0", CultureInfo.InvariantCulture)
         : Math.Abs(value) >= 10 ? value.ToString("0.0", CultureInfo.InvariantCulture)
         : Math.Abs(value) >= 1 ? value.ToString("0.00", CultureInfo.InvariantCulture)
         : value.ToString("0.00#", CultureInfo.InvariantCulture);

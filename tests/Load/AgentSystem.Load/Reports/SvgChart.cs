@@ -15,15 +15,17 @@ internal static class SvgChart
 {
     private const int Width = 640;
     private const int Height = 260;
-    private const int Left = 64;
+    private const int Left = 76;
     private const int Right = 16;
     private const int Top = 28;
-    private const int Bottom = 40;
+    private const int Bottom = 44;
 
     /// <param name="xTicks">Where to put x ticks and how to label them; round ticks when null.</param>
+    /// <param name="xText">How a point's tooltip names its x (a percentile axis is drawn stretched); the figure when null.</param>
     public static string Line(string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
-        IReadOnlyList<(double X, string Label)>? xTicks = null)
+        IReadOnlyList<(double X, string Label)>? xTicks = null, Func<double, string>? xText = null)
     {
+        xText ??= x => ReportTables.N(x);
         ArgumentNullException.ThrowIfNull(series);
         var points = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
         var svg = new StringBuilder();
@@ -45,13 +47,13 @@ internal static class SvgChart
         double X(double x) => Left + ((x - xMin) / (xMax - xMin) * (Width - Left - Right));
         double Y(double y) => Height - Bottom - (y / yMax * (Height - Top - Bottom));
 
-        foreach (var tick in Ticks(0, yMax))
+        foreach (var (tick, label) in Ticks(0, yMax))
         {
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(tick):0.#}\" y2=\"{Y(tick):0.#}\" class=\"grid\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{Y(tick) + 4:0.#}\" text-anchor=\"end\">{ReportTables.N(tick)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{Y(tick) + 5:0.#}\" text-anchor=\"end\">{label}</text>");
         }
 
-        foreach (var (x, label) in xTicks ?? [.. Ticks(xMin, NiceCeiling(xMax)).Where(t => t <= xMax).Select(t => (t, ReportTables.N(t)))])
+        foreach (var (x, label) in xTicks ?? [.. Ticks(xMin, NiceCeiling(xMax)).Where(t => t.Value <= xMax)])
         {
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(x):0.#}\" x2=\"{X(x):0.#}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" class=\"grid\"/>");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(x):0.#}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{Escape(label)}</text>");
@@ -71,13 +73,13 @@ internal static class SvgChart
                 foreach (var (x, y) in drawn)
                 {
                     svg.Append(CultureInfo.InvariantCulture,
-                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\" class=\"point\"><title>{Escape(line.Name)}: {ReportTables.N(y)} at {ReportTables.N(x)}</title></circle>");
+                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\" class=\"point\"><title>{Escape(line.Name)}: {ReportTables.N(y)} {Escape(yLabel)} at {Escape(xText(x))}</title></circle>");
                 }
             }
 
-            legendX -= (line.Name.Length * 7) + 28;
+            legendX -= (line.Name.Length * 8) + 28;
             svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{legendX}\" y=\"8\" width=\"12\" height=\"4\" fill=\"{line.Color}\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{legendX + 16}\" y=\"14\">{Escape(line.Name)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{legendX + 16}\" y=\"15\">{Escape(line.Name)}</text>");
         }
 
         svg.Append("</svg>");
@@ -86,6 +88,9 @@ internal static class SvgChart
 
     /// <summary>A percentile axis stretched towards the tail: x = log10(1 / (1 - p)), so 90, 99 and 99.9 are evenly spaced.</summary>
     public static double PercentileX(double percentile) => Math.Log10(1 / Math.Max(1e-6, 1 - (Math.Min(percentile, 99.9999) / 100)));
+
+    /// <summary>A point's percentile back from <see cref="PercentileX"/>, for its tooltip: "p99.9".</summary>
+    public static string PercentileText(double x) => "p" + (100 * (1 - Math.Pow(10, -x))).ToString("0.###", CultureInfo.InvariantCulture);
 
     public static IReadOnlyList<(double X, string Label)> PercentileTicks { get; } =
         [(PercentileX(0), "0"), (PercentileX(90), "90"), (PercentileX(99), "99"), (PercentileX(99.9), "99.9"), (PercentileX(99.99), "99.99")];
@@ -101,12 +106,14 @@ internal static class SvgChart
         return new[] { 1, 2, 2.5, 5, 10 }.Select(f => f * magnitude).First(candidate => candidate >= value);
     }
 
-    private static IEnumerable<double> Ticks(double from, double to)
+    /// <summary>Round ticks, each labelled to its step's precision: "2" seconds and "0" ms, not "2.00" and "0.00".</summary>
+    private static IEnumerable<(double Value, string Label)> Ticks(double from, double to)
     {
         var step = NiceCeiling((to - from) / 5);
+        var format = step >= 1 ? "#,0" : "#,0." + new string('#', (int)Math.Ceiling(-Math.Log10(step)) + 1);
         for (var tick = Math.Ceiling(from / step) * step; tick <= to + (step / 1000); tick += step)
         {
-            yield return tick;
+            yield return (tick, tick.ToString(format, CultureInfo.InvariantCulture));
         }
     }
 
