@@ -40,12 +40,12 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     public Scenario Maximum()
     {
         var phase = new Phase(this, Max);
-        var watcher = new TaskWatcher(_stored);
+        var watcher = new TaskWatcher(_stored, client.Signals);
         return new Scenario(Max, async context =>
         {
             var tasks = await phase.TakeTasksAsync(TasksPerStep, context.CancellationToken);
             var jobs = tasks.SelectMany(task => task).ToArray();
-            var final = watcher.WaitAsync([.. tasks.Select(task => task[0].TaskId)], context.CancellationToken);
+            var final = watcher.WaitAsync(tasks, context.CancellationToken);
             phase.Started(jobs, Clock.Now, context.WarmUp);
             await client.Queue.EnqueueAsync(jobs, context.CancellationToken);
             await final;
@@ -61,7 +61,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             Init = async cancellationToken =>
             {
                 await phase.CreateAsync((int)(AssumedMaxRate * (options.WarmUp + options.Duration).TotalSeconds), cancellationToken);
-                watcher.Start();
+                await watcher.StartAsync(cancellationToken);
             },
             Completions = phase.CompletionsAsync,
             Verify = phase.VerifyAsync,

@@ -16,9 +16,13 @@ internal sealed class QueueClient : IAsyncDisposable
         this._host = host;
         Prefix = prefix;
         Queue = host.Services.GetRequiredService<IJobQueue>();
+        Signals = host.Services.GetRequiredService<ITaskSignals>();
     }
 
     public IJobQueue Queue { get; }
+
+    /// <summary>The task signals on the same prefix (what the workers announce).</summary>
+    public ITaskSignals Signals { get; }
 
     public string Prefix { get; }
 
