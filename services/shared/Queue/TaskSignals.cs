@@ -21,8 +21,8 @@ public enum TaskSignal
 /// </summary>
 public interface ITaskSignals
 {
-    /// <summary>Announces a changed task or job id. Fire and forget: never waits, never throws.</summary>
-    void Publish(TaskSignal signal, Guid id);
+    /// <summary>Announces changed task or job ids, many to a message. Fire and forget: never waits, never throws.</summary>
+    void Publish(TaskSignal signal, IReadOnlyCollection<Guid> ids);
 
     /// <summary>
     /// Calls <paramref name="onSignal"/> with every id published on <paramref name="signal"/>'s channel, and
@@ -33,10 +33,18 @@ public interface ITaskSignals
     Task<IDisposable> SubscribeAsync(TaskSignal signal, Action<Guid> onSignal, Action onResync, CancellationToken cancellationToken);
 }
 
-/// <summary><see cref="ITaskSignals"/> on the process's multiplexer: channels "{prefix}task-changed" and "{prefix}task-cancelled".</summary>
+/// <summary>
+/// <see cref="ITaskSignals"/> on the process's multiplexer: channels "{prefix}task-changed" and "{prefix}task-cancelled",
+/// each message up to <see cref="IdsPerMessage"/> ids separated by commas (a batch of results is one message, not one per job).
+/// </summary>
 public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOptions<QueueOptions> options, ILogger<RedisTaskSignals>? logger = null)
     : ITaskSignals
 {
+    /// <summary>Ids in one message at most: 256 ids are about 9 KB.</summary>
+    public const int IdsPerMessage = 256;
+
+    private const char Separator = ',';
+
     private static readonly TimeSpan SubscribeWait = TimeSpan.FromSeconds(5);
 
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
@@ -46,11 +54,17 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
     public string ChannelName(TaskSignal signal) =>
         _prefix + (signal == TaskSignal.Cancelled ? "task-cancelled" : "task-changed");
 
-    public void Publish(TaskSignal signal, Guid id)
+    public void Publish(TaskSignal signal, IReadOnlyCollection<Guid> ids)
     {
+        ArgumentNullException.ThrowIfNull(ids);
         try
         {
-            redis.GetSubscriber().Publish(RedisChannel.Literal(ChannelName(signal)), id.ToString("D"), CommandFlags.FireAndForget);
+            var channel = RedisChannel.Literal(ChannelName(signal));
+            foreach (var chunk in ids.Chunk(IdsPerMessage))
+            {
+                redis.GetSubscriber().Publish(channel, string.Join(Separator, chunk), CommandFlags.FireAndForget);
+            }
+
             Interlocked.Exchange(ref _publishFailing, 0);
         }
         catch (Exception error) when (error is RedisException or ObjectDisposedException or TimeoutException)
@@ -110,9 +124,13 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
 
         public void OnMessage(RedisChannel _, RedisValue value)
         {
-            if (Guid.TryParse(value.ToString(), out var id))
+            var ids = value.ToString().AsSpan();
+            foreach (var range in ids.Split(Separator))
             {
-                _onSignal(id);
+                if (Guid.TryParse(ids[range], out var id))
+                {
+                    _onSignal(id);
+                }
             }
         }
 

@@ -33,10 +33,7 @@ public sealed class SignallingJobRepository(IJobRepository store, ITaskSignals s
 
     private IReadOnlySet<Guid> Announce(IReadOnlySet<Guid> changed)
     {
-        foreach (var jobId in changed)
-        {
-            signals.Publish(TaskSignal.Changed, jobId);
-        }
+        signals.Publish(TaskSignal.Changed, changed);
 
         return changed;
     }

@@ -42,6 +42,25 @@ public sealed class TaskSignalsTests(RedisFixture redis) : IClassFixture<RedisFi
     }
 
     [Fact]
+    public async Task Ids_published_together_share_messages_and_each_reaches_the_subscriber()
+    {
+        await using var publisher = await QueueTestContext.ConnectAsync(redis.Configuration);
+        await using var subscriber = await QueueTestContext.ConnectAsync(redis.Configuration);
+        var prefix = RedisFixture.NewKeyPrefix(nameof(TaskSignalsTests));
+        var heard = new BlockingCollection<Guid>();
+        using var subscription = await Signals(subscriber.Redis, prefix).SubscribeAsync(TaskSignal.Changed, heard.Add, () => { }, CancellationToken.None);
+        var messages = 0;
+        var raw = RedisChannel.Literal(Signals(subscriber.Redis, prefix).ChannelName(TaskSignal.Changed));
+        await subscriber.Redis.GetSubscriber().SubscribeAsync(raw, (_, _) => Interlocked.Increment(ref messages));
+
+        var ids = Enumerable.Range(0, RedisTaskSignals.IdsPerMessage * 2 + 1).Select(_ => Guid.NewGuid()).ToList();
+        Signals(publisher.Redis, prefix).Publish(TaskSignal.Changed, ids);
+
+        Assert.Equal(ids.Order(), Take(heard, ids.Count).Order());
+        Assert.Equal(3, Volatile.Read(ref messages));   // a message per IdsPerMessage ids, not one per id
+    }
+
+    [Fact]
     public async Task After_a_Redis_restart_subscribers_are_told_to_resynchronise_and_hear_signals_again()
     {
         await using var container = await TestRedis.StartAsync(TestRedis.Builder());

@@ -19,17 +19,20 @@ public sealed class FakeTaskSignals : ITaskSignals
 
     public int Subscribers => _subscriptions.Count;
 
-    public void Publish(TaskSignal signal, Guid id)
+    public void Publish(TaskSignal signal, IReadOnlyCollection<Guid> ids)
     {
-        Published.Enqueue((signal, id));
-        if (Down)
+        foreach (var id in ids)
         {
-            return;
-        }
+            Published.Enqueue((signal, id));
+            if (Down)
+            {
+                continue;
+            }
 
-        foreach (var subscription in _subscriptions.Keys.Where(s => s.Signal == signal))
-        {
-            subscription.OnSignal(id);
+            foreach (var subscription in _subscriptions.Keys.Where(s => s.Signal == signal))
+            {
+                subscription.OnSignal(id);
+            }
         }
     }
 
