@@ -5,7 +5,8 @@ namespace AgentSystem.Build.Engine;
 
 public enum TargetStatus { Succeeded, Failed, Skipped, NotRun, Aborted }
 
-internal sealed record TargetOutcome(string Name, TargetStatus Status, TimeSpan Duration, string? Note);
+/// <param name="UsageError">Failed because it was called wrongly (a <see cref="UsageException"/>), not because its work failed.</param>
+internal sealed record TargetOutcome(string Name, TargetStatus Status, TimeSpan Duration, string? Note, bool UsageError = false);
 
 /// <summary>Runs a plan target by target, with a header for each and a summary table at the end.</summary>
 internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, CancellationToken cancellationToken)
@@ -82,7 +83,7 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
         catch (Exception e) when (e is ToolFailedException or TargetFailedException or UsageException)
         {
             Log.Error(e.Message);
-            return new(node.Name, TargetStatus.Failed, watch.Elapsed, (e as TargetFailedException)?.Note ?? e.Message);
+            return new(node.Name, TargetStatus.Failed, watch.Elapsed, (e as TargetFailedException)?.Note ?? e.Message, e is UsageException);
         }
         catch (Exception e)
         {
@@ -117,8 +118,10 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
         }
         else if (Outcomes.Any(o => o.Status == TargetStatus.Failed))
         {
-            Log.Error($"Build failed: {string.Join(", ", Outcomes.Where(o => o.Status == TargetStatus.Failed).Select(o => o.Name))}.");
-            exitCode = 1;
+            var failures = Outcomes.Where(o => o.Status == TargetStatus.Failed).ToList();
+            Log.Error($"Build failed: {string.Join(", ", failures.Select(o => o.Name))}.");
+            // A usage error found only once its target ran (an option combination it cannot take) is still one.
+            exitCode = failures.All(o => o.UsageError) ? BuildHost.UsageExitCode : 1;
         }
         else
         {

@@ -69,6 +69,16 @@ public class EngineTests
     }
 
     [Fact]
+    public void A_usage_error_found_inside_a_target_exits_with_the_usage_code()
+    {
+        var build = new SampleBuild { CompileBody = _ => throw new UsageException("--push needs --registry") };
+        var run = BuildRun<SampleBuild>.Of(["Test"], build: build);
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Matches(@"Compile\s+Failed", run.Output);
+        Assert.Contains("--push needs --registry", run.Output);
+    }
+
+    [Fact]
     public void Continue_runs_targets_that_do_not_depend_on_the_failure()
     {
         var run = BuildRun<SampleBuild>.Of(["Test", "Lint", "--fail-compile", "--continue"]);
