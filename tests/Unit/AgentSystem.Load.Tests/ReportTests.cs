@@ -140,6 +140,34 @@ public sealed class ReportTests
 
     private static int Occurrences(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
 
+    [Fact]
+    public void A_threshold_is_a_guide_line_on_the_chart_unless_it_would_squash_the_measured_lines()
+    {
+        List<Series> measured = [new("p99", "#000", [(1, 40), (2, 80), (3, 60)])];
+
+        var guides = HtmlReport.Guides(measured, [("p99 < 100 ms", 100), ("p99 < 5000 ms", 5000)]).ToList();
+
+        var guide = Assert.Single(guides);   // 5000 ms against at most 80 measured stays in the table only
+        Assert.Equal("threshold: p99 < 100 ms", guide.Name);
+        Assert.Equal([(1.0, 100.0), (3.0, 100.0)], guide.Points);
+        Assert.True(guide.Dashed);
+    }
+
+    [Fact]
+    public void The_html_reports_charts_draw_a_scenarios_thresholds()
+    {
+        var result = Result("e2e", 1000, [5, 6, 7]) with
+        {
+            Timeline = [new TimelinePoint(1, 1000, 0, 5, 7, 0, 0.1, 0.5, new Dictionary<string, double>())],
+            Thresholds = [Threshold.LatencyBelow(99, 10), Threshold.RateAtLeast(800)],
+        };
+
+        var html = HtmlReport.Render(new LoadReport(SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None)), [result], null, null));
+
+        Assert.Contains("threshold: p99 &lt; 10 ms", html, StringComparison.Ordinal);
+        Assert.Contains("threshold: rate &gt;= 800/s", html, StringComparison.Ordinal);
+    }
+
     private static Summary SummaryOf(params ScenarioSummary[] scenarios) =>
         new(DateTimeOffset.UnixEpoch, new MachineInfo(2, "Linux", "10.0", 0, 0, ""), scenarios, ReferenceSummary.None, [], true);
 

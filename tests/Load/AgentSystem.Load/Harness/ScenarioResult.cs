@@ -42,6 +42,9 @@ internal sealed record ScenarioResult
 
     public required IReadOnlyList<CheckResult> Checks { get; init; }
 
+    /// <summary>The scenario's thresholds (their checks are in <see cref="Checks"/>), for the charts' guide lines.</summary>
+    public IReadOnlyList<Threshold> Thresholds { get; init; } = [];
+
     public required string? Reference { get; init; }
 
     public bool Passed => Checks.All(check => check.Passed);

@@ -123,7 +123,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             Checks = [],
             Reference = scenario.Reference,
         };
-        return result with { Checks = [.. scenario.Thresholds.Select(threshold => threshold.Check(result)), .. checks] };
+        return result with { Thresholds = scenario.Thresholds, Checks = [.. scenario.Thresholds.Select(threshold => threshold.Check(result)), .. checks] };
     }
 
     private static LoadSimulation WarmUpOf(LoadSimulation first, TimeSpan warmUp) => first switch

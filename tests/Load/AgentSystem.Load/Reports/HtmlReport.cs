@@ -77,15 +77,20 @@ internal static class HtmlReport
             series.Add(new("target/s", Colors[1], [.. result.Timeline.Where(p => p.Target > 0).Select(p => (p.Second, p.Target))], Dashed: true));
         }
 
+        series.AddRange(Guides(series, result.Thresholds.OfType<RateThreshold>().Select(t => (t.Description, t.PerSecond))));
         return SvgChart.Line("Rate over time", "seconds", $"{result.Unit}/s", series);
     }
 
-    private static string LatencyChart(ScenarioResult result) =>
-        SvgChart.Line("Latency over time", "seconds", "ms",
+    private static string LatencyChart(ScenarioResult result)
+    {
+        List<Series> series =
         [
             new("p50", Colors[2], [.. result.Timeline.Where(p => p.Rate > 0).Select(p => (p.Second, p.P50))]),
             new("p99", Colors[3], [.. result.Timeline.Where(p => p.Rate > 0).Select(p => (p.Second, p.P99))]),
-        ]);
+        ];
+        series.AddRange(Guides(series, LatencyLimits(result)));
+        return SvgChart.Line("Latency over time", "seconds", "ms", series);
+    }
 
     private static string DistributionChart(ScenarioResult result)
     {
@@ -95,7 +100,30 @@ internal static class HtmlReport
             series.Add(new("call", Colors[5], [.. call.Distribution().Select(p => (SvgChart.PercentileX(p.Percentile), p.Milliseconds))], Dashed: true));
         }
 
+        series.AddRange(Guides(series, LatencyLimits(result)));
         return SvgChart.Line("Latency distribution", "percentile", "ms", series, SvgChart.PercentileTicks, SvgChart.PercentileText);
+    }
+
+    private static IEnumerable<(string Name, double Value)> LatencyLimits(ScenarioResult result) =>
+        result.Thresholds.OfType<LatencyThreshold>().Select(t => (t.Description, t.Milliseconds));
+
+    /// <summary>
+    /// Each threshold as a dashed line across the measured series' x range, where it does not squash them: a limit
+    /// more than twice the highest measured value (CI's loose p99 < 5 s against tens of ms) is left to the table.
+    /// </summary>
+    internal static IEnumerable<Series> Guides(IReadOnlyList<Series> measured, IEnumerable<(string Name, double Value)> limits)
+    {
+        var points = measured.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        if (points.Count == 0)
+        {
+            yield break;
+        }
+
+        var (xMin, xMax, yMax) = (points.Min(p => p.X), points.Max(p => p.X), points.Max(p => p.Y));
+        foreach (var (name, value) in limits.Where(limit => limit.Value <= 2 * yMax))
+        {
+            yield return new Series($"threshold: {name}", "#c92a2a", [(xMin, value), (xMax, value)], Dashed: true);
+        }
     }
 
     private static void AppendTable(StringBuilder html, Table table, bool heading = true)
