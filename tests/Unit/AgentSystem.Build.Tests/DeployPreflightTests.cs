@@ -81,7 +81,7 @@ public sealed class DeployPreflightTests : IDisposable
     {
         var run = Run(new FakeClusterTools(), "DeployKind", "--registry", "ghcr.io/owner");
 
-        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.True(run.ExitCode == BuildHost.UsageExitCode, run.Output);
         Assert.Contains("--registry names images for a registry; DeployKind loads the local images into its cluster: leave it out.", run.Output, StringComparison.Ordinal);
         Assert.Matches(@"BaseImages +NotRun", run.Output);
     }
