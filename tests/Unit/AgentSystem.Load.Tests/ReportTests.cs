@@ -168,6 +168,24 @@ public sealed class ReportTests
         Assert.Contains("threshold: rate &gt;= 800/s", html, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Against_a_baseline_an_open_phase_at_another_target_compares_the_share_of_its_target_and_a_rate_its_reference()
+    {
+        var reference = new ReferenceSummary([new ReferenceResult("redis-benchmark enqueue script -P1", "EVALSHA", 50, 1, 40_000, 1, 2)], []);
+        ScenarioSummary Open(double rate, double target) => ScenarioSummary.From(Result("http-at-rate", rate, [5]) with { TargetRate = target }, ReferenceSummary.None);
+        ScenarioSummary Enqueue(double rate) => ScenarioSummary.From(Result("enqueue", rate, [1], reference: "redis-benchmark enqueue script -P1"), reference);
+
+        var changes = Baseline.Compare(SummaryOf(Open(38, 38), Enqueue(20_000)), SummaryOf(Open(100, 106), Enqueue(30_000)));
+
+        Assert.DoesNotContain(changes, c => c is { Subject: "http-at-rate", Metric: "rps" });
+        var share = Assert.Single(changes, c => c is { Subject: "http-at-rate", Metric: "rps ÷ target" });
+        Assert.Equal(1.0, share.Before!.Value, 6);
+        Assert.Equal(100.0 / 106, share.After!.Value, 6);
+        Assert.False(share.Better);
+        var ratio = Assert.Single(changes, c => c is { Subject: "enqueue", Metric: "÷ reference" });
+        Assert.Equal(("+50.0 %", (bool?)true), (ratio.ChangeText, ratio.Better));
+    }
+
     private static Summary SummaryOf(params ScenarioSummary[] scenarios) =>
         new(DateTimeOffset.UnixEpoch, new MachineInfo(2, "Linux", "10.0", 0, 0, ""), scenarios, ReferenceSummary.None, [], true);
 

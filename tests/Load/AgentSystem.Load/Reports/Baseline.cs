@@ -29,7 +29,10 @@ internal sealed record MetricChange(string Subject, string Metric, double? Befor
 
 internal static class Baseline
 {
-    /// <summary>Per scenario: rate, p50, p99, p99.9 and errors; per reference row: its rate; matched by name.</summary>
+    /// <summary>
+    /// Per scenario: rate (the share of its target achieved, when the two runs' targets differ), rate ÷ reference (when
+    /// it has one), p50, p99, p99.9 and errors; per reference row: its rate; matched by name.
+    /// </summary>
     public static IReadOnlyList<MetricChange> Compare(Summary before, Summary after)
     {
         ArgumentNullException.ThrowIfNull(before);
@@ -40,7 +43,22 @@ internal static class Baseline
         {
             var old = before.Scenarios.FirstOrDefault(s => s.Name == name);
             var now = after.Scenarios.FirstOrDefault(s => s.Name == name);
-            changes.Add(new(name, "rps", old?.Rps, now?.Rps, HigherIsBetter: true));
+            // An open phase runs at a target: two runs at different targets compare on the share of it achieved, not on rps.
+            if (old?.TargetRps is > 0 and var oldTarget && now?.TargetRps is > 0 and var nowTarget && Math.Abs(nowTarget - oldTarget) > 0.01 * oldTarget)
+            {
+                changes.Add(new(name, "rps ÷ target", old.Rps / oldTarget, now.Rps / nowTarget, HigherIsBetter: true));
+            }
+            else
+            {
+                changes.Add(new(name, "rps", old?.Rps, now?.Rps, HigherIsBetter: true));
+            }
+
+            // The rate as a fraction of its reference measured in the same run: what moves with the machine's load cancels out.
+            if (old?.ReferenceRatio is not null || now?.ReferenceRatio is not null)
+            {
+                changes.Add(new(name, "÷ reference", old?.ReferenceRatio, now?.ReferenceRatio, HigherIsBetter: true));
+            }
+
             changes.Add(new(name, "p50 ms", old?.P50Ms, now?.P50Ms, HigherIsBetter: false));
             changes.Add(new(name, "p99 ms", old?.P99Ms, now?.P99Ms, HigherIsBetter: false));
             changes.Add(new(name, "p99.9 ms", old?.P999Ms, now?.P999Ms, HigherIsBetter: false));
