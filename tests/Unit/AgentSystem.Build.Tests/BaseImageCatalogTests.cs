@@ -6,18 +6,7 @@ namespace AgentSystem.Build.Tests;
 /// <summary>BaseImages takes its images from the catalog's infrastructure entries, the same ones the integration tests read.</summary>
 public class BaseImageCatalogTests
 {
-    private static readonly string Root = FindRoot();
-
-    private static string FindRoot()
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AgentSystem.sln")))
-        {
-            root = Path.GetDirectoryName(root)!;
-        }
-
-        return root;
-    }
+    private static readonly string Root = RepositoryFiles.Root;
 
     private static IReadOnlyList<BaseImage> FromRepository() =>
         BaseImageCatalog.All(InfrastructureEntry.ReadAll(File.ReadAllText(Path.Combine(Root, ServiceCatalog.FileName))), "/ca.crt", "/dotnet", "/usr/bin/node");

@@ -5,21 +5,10 @@ namespace AgentSystem.Build.Tests;
 
 public class CiWorkflowTests
 {
-    private static string RepositoryRoot()
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AgentSystem.sln")))
-        {
-            root = Path.GetDirectoryName(root)!;
-        }
-
-        return root;
-    }
-
     [Fact]
     public void The_committed_workflow_matches_the_generator()
     {
-        var path = Path.Combine(RepositoryRoot(), CiWorkflow.Path);
+        var path = Path.Combine(RepositoryFiles.Root, CiWorkflow.Path);
         Assert.True(File.Exists(path), $"{CiWorkflow.Path} is missing: run ./build.sh GitHubActions and commit it.");
         Assert.True(CiWorkflow.Generate() == File.ReadAllText(path), $"{CiWorkflow.Path} is stale: run ./build.sh GitHubActions and commit it.");
     }
@@ -110,7 +99,7 @@ public class CiWorkflowTests
     [Fact]
     public void Actionlint_passes_the_workflow()
     {
-        var findings = Actionlint.Lint(CiWorkflow.Generate(), RepositoryRoot());
+        var findings = Actionlint.Lint(CiWorkflow.Generate(), RepositoryFiles.Root);
         Assert.True(findings.Count == 0, string.Join(Environment.NewLine, findings));
     }
 
@@ -118,7 +107,7 @@ public class CiWorkflowTests
     public void Actionlint_is_really_consulted()
     {
         // A workflow with an undefined context property: if this passed, the check above would prove nothing.
-        var findings = Actionlint.Lint("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n", RepositoryRoot());
+        var findings = Actionlint.Lint("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n", RepositoryFiles.Root);
         Assert.Contains(findings, f => f.Contains("no_such_thing", StringComparison.Ordinal));
     }
 

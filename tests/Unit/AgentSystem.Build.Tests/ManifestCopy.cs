@@ -10,21 +10,10 @@ internal sealed class ManifestCopy : IDisposable
 
     public ManifestCopy()
     {
-        var repository = RepositoryRoot();
+        var repository = RepositoryFiles.Root;
         CopyDirectory(Path.Combine(repository, "k8s"), Path.Combine(Root, "k8s"));
         Directory.CreateDirectory(Path.Combine(Root, "services"));
         File.Copy(Path.Combine(repository, ServiceCatalog.FileName), Path.Combine(Root, ServiceCatalog.FileName));
-    }
-
-    public static string RepositoryRoot()
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AgentSystem.sln")))
-        {
-            root = Path.GetDirectoryName(root)!;
-        }
-
-        return root;
     }
 
     /// <summary>Replaces text that must be there, so a test cannot pass because its edit silently did nothing.</summary>

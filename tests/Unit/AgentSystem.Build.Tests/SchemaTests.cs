@@ -8,12 +8,7 @@ public class SchemaTests
     [Fact]
     public void The_committed_build_schema_matches_the_build()
     {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "AgentSystem.sln")))
-        {
-            root = Path.GetDirectoryName(root)!;
-        }
-
+        var root = RepositoryFiles.Root;
         var expected = BuildSchema.Generate(ParameterSet.Of(typeof(Build)));
 
         // Git's index, not the working tree: every ./build.sh run rewrites the file before the tests run, so the file
