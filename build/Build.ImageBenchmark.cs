@@ -18,10 +18,10 @@ internal partial class Build
         .DependsOn(DockerEngine, BaseImages)
         .Executes(() =>
         {
-            if (Service is not [var name] || Changes.Catalog?.Find(name) is not { Kind: ServiceKind.Dotnet } service || !HasDockerfile(service))
+            var timeable = (Changes.Catalog?.Services ?? []).Where(s => s.Kind == ServiceKind.Dotnet && HasDockerfile(s)).ToList();
+            if (Service is not [var name] || Changes.Catalog?.Find(name) is not { } service || !timeable.Contains(service))
             {
-                var candidates = (Changes.Catalog?.Services ?? []).Where(s => s.Kind == ServiceKind.Dotnet && HasDockerfile(s)).Select(s => s.Name);
-                throw new UsageException($"BenchmarkImage needs one .NET service with a Dockerfile: --service <name>, one of {string.Join(", ", candidates)}.");
+                throw new UsageException($"BenchmarkImage needs one .NET service with a Dockerfile: --service <name>, one of {string.Join(", ", timeable.Select(s => s.Name))}.");
             }
 
             var context = Directory.CreateTempSubdirectory("agentsystem-image-benchmark-").FullName;
