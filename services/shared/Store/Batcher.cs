@@ -32,11 +32,11 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
         Func<IReadOnlyList<TItem>, CancellationToken, Task<Func<TItem, TResult>>> write, int maxBatch, int concurrency, TimeSpan writeTimeout, string name = "batch")
     {
         ArgumentNullException.ThrowIfNull(write);
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        _name = name;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(concurrency, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(writeTimeout, TimeSpan.Zero);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        _name = name;
         _write = write;
         _maxBatch = maxBatch;
         _concurrency = concurrency;
@@ -154,4 +154,3 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
     /// <summary>An item, its caller's wait, and the caller's trace (default: none) that the batch's span links to.</summary>
     private readonly record struct Entry(TItem Item, TaskCompletionSource<TResult> Done, ActivityContext Trace);
 }
-
