@@ -113,7 +113,7 @@ internal static class HtmlReport
     /// </summary>
     internal static IEnumerable<Series> Guides(IReadOnlyList<Series> measured, IEnumerable<(string Name, double Value)> limits)
     {
-        var points = measured.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        var points = SvgChart.Plotted(measured);
         if (points.Count == 0)
         {
             yield break;

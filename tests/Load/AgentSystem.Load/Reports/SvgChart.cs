@@ -20,6 +20,10 @@ internal static class SvgChart
     private const int Top = 28;
     private const int Bottom = 44;
 
+    /// <summary>The points of <paramref name="series"/> a chart draws (finite ones), which set its axes.</summary>
+    public static List<(double X, double Y)> Plotted(IEnumerable<Series> series) =>
+        [.. series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y))];
+
     /// <param name="xTicks">Where to put x ticks and how to label them; round ticks when null.</param>
     /// <param name="xText">How a point's tooltip names its x (a percentile axis is drawn stretched); the figure when null.</param>
     public static string Line(string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
@@ -27,7 +31,7 @@ internal static class SvgChart
     {
         xText ??= x => ReportTables.N(x);
         ArgumentNullException.ThrowIfNull(series);
-        var points = series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
+        var points = Plotted(series);
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"<svg viewBox=\"0 0 {Width} {Height}\" role=\"img\" class=\"chart\">");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left}\" y=\"16\" class=\"title\">{Escape(title)}</text>");
