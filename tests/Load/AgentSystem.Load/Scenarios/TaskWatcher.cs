@@ -71,16 +71,18 @@ internal sealed class TaskWatcher(StoredWork stored, ITaskSignals signals) : IAs
         {
             try
             {
+                // Every announced task is taken (a sweep asks about all pending ones anyway), so none lingers in the set.
+                List<Guid> changed = [.. _changed.Keys];
+                foreach (var task in changed)
+                {
+                    _changed.TryRemove(task, out _);
+                }
+
                 var sweep = sinceSweep.Elapsed >= SweepInterval || Interlocked.Exchange(ref _sweepNow, 0) == 1;
-                List<Guid> asked = sweep ? [.. _pending.Keys] : [.. _changed.Keys.Where(_pending.ContainsKey)];
+                List<Guid> asked = sweep ? [.. _pending.Keys] : [.. changed.Where(_pending.ContainsKey)];
                 if (sweep)
                 {
                     sinceSweep.Restart();
-                }
-
-                foreach (var task in asked)
-                {
-                    _changed.TryRemove(task, out _);
                 }
 
                 if (asked.Count > 0)
