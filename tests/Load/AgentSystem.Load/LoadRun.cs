@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using AgentSystem.Contracts;
@@ -145,31 +144,29 @@ internal static class Goals
         var goals = new List<GoalResult>();
         if (Find(QueueScenarios.Enqueue) is { ReferenceRatio: { } ratio } enqueue)
         {
-            goals.Add(new("enqueue vs redis-benchmark (enqueue script, same clients, -P1)", ">= 0.60", $"{ratio:0.00} ({enqueue.Rps:N0} jobs/s)", ratio >= 0.6));
+            goals.Add(new("enqueue vs redis-benchmark (enqueue script, same clients, -P1)", ">= 0.60", $"{Figures.Format(ratio)} ({Figures.Format(enqueue.Rps)} jobs/s)", ratio >= 0.6));
         }
 
         if (Find(EndToEndScenarios.Max) is { } max)
         {
-            goals.Add(new("end to end through the queue, results stored", ">= 25,000 jobs/s", $"{max.Rps:N0} jobs/s", max.Rps >= 25_000));
+            goals.Add(new("end to end through the queue, results stored", ">= 25,000 jobs/s", $"{Figures.Format(max.Rps)} jobs/s", max.Rps >= 25_000));
         }
 
         if (Find(EndToEndScenarios.AtRate) is { } atRate)
         {
-            goals.Add(new($"p99 enqueue to stored result at {atRate.TargetRps:N0} jobs/s (half the maximum)", "<= 10 ms", $"{atRate.P99Ms:0.##} ms", atRate.P99Ms <= 10));
+            goals.Add(new($"p99 enqueue to stored result at {Figures.Format(atRate.TargetRps ?? 0)} jobs/s (half the maximum)", "<= 10 ms", $"{Figures.Format(atRate.P99Ms)} ms", atRate.P99Ms <= 10));
         }
 
         if (Find(HttpScenarios.Max) is { } http)
         {
-            goals.Add(new($"through the gateway, tasks of {HttpScenarios.JobsPerTask} jobs", ">= 2,000 tasks/s", $"{http.Rps:N0} tasks/s", http.Rps >= 2_000));
+            goals.Add(new($"through the gateway, tasks of {HttpScenarios.JobsPerTask} jobs", ">= 2,000 tasks/s", $"{Figures.Format(http.Rps)} tasks/s", http.Rps >= 2_000));
         }
 
         if (Find(HttpScenarios.AtRate) is { } httpRate)
         {
-            goals.Add(new($"p99 through the gateway at {httpRate.TargetRps:N0} tasks/s (half the maximum)", "<= 50 ms", $"{httpRate.P99Ms:0.##} ms", httpRate.P99Ms <= 50));
+            goals.Add(new($"p99 through the gateway at {Figures.Format(httpRate.TargetRps ?? 0)} tasks/s (half the maximum)", "<= 50 ms", $"{Figures.Format(httpRate.P99Ms)} ms", httpRate.P99Ms <= 50));
         }
 
         return goals;
     }
-
-    internal static string Text(double value) => value.ToString("N0", CultureInfo.InvariantCulture);
 }

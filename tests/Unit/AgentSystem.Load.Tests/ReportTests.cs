@@ -17,8 +17,22 @@ public sealed class ReportTests
 
         Assert.Equal(("p99 < 10 ms", false), (p99.Name, p99.Passed));
         Assert.StartsWith("40", p99.Measured, StringComparison.Ordinal);
-        Assert.Equal(("rate >= 1000/s", true, "1200 jobs/s"), (rate.Name, rate.Passed, rate.Measured));
+        Assert.Equal(("rate >= 1,000/s", true, "1,200 jobs/s"), (rate.Name, rate.Passed, rate.Measured));
         Assert.False(Threshold.LatencyBelow(99, 10).Check(Result("none", 0, [])).Passed);   // no samples never passes
+    }
+
+    [Fact]
+    public void The_thresholds_table_writes_a_figure_as_the_scenarios_table_does()
+    {
+        var result = Result("enqueue", rate: 18_364.2, latenciesMs: [3.456]) with { Thresholds = [Threshold.LatencyBelow(99.9, 5000), Threshold.RateAtLeast(500)] };
+        var summary = SummaryOf(ScenarioSummary.From(result with { Checks = [.. result.Thresholds.Select(t => t.Check(result))] }, ReferenceSummary.None));
+
+        var scenario = Assert.Single(ReportTables.Scenarios(summary).Rows);
+        var thresholds = ReportTables.Thresholds(summary).Rows;
+
+        Assert.Equal(["p99.9 < 5,000 ms", $"{scenario[7]} ms"], thresholds[0].Skip(1).Take(2));   // the limit as declared, the p99.9 as the scenarios table has it
+        Assert.Equal(["rate >= 500/s", scenario[1]], thresholds[1].Skip(1).Take(2));
+        Assert.Equal("18,364 jobs/s", scenario[1]);
     }
 
     [Fact]
@@ -195,7 +209,7 @@ public sealed class ReportTests
     [InlineData(6.93, "6.93")]
     [InlineData(12.34, "12.3")]
     [InlineData(8083, "8,083")]
-    public void A_figure_below_one_keeps_its_thousandths(double value, string shown) => Assert.Equal(shown, ReportTables.N(value));
+    public void A_figure_below_one_keeps_its_thousandths(double value, string shown) => Assert.Equal(shown, Figures.Format(value));
 
     private static ScenarioResult Result(string name, double rate, double[] latenciesMs, string? reference = null)
     {

@@ -48,7 +48,7 @@ public sealed class ScenarioRunnerTests
         Assert.Equal(("connection refused", 10L), Assert.Single(result.Errors));
         var errors = Assert.Single(result.Checks, check => check.Name.StartsWith("errors", StringComparison.Ordinal));
         Assert.False(errors.Passed);
-        Assert.Equal("25 % (10 of 40)", errors.Measured);
+        Assert.Equal("25.0 % (10 of 40)", errors.Measured);
         Assert.False(result.Passed);
     }
 

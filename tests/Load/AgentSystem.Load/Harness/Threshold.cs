@@ -1,4 +1,4 @@
-using System.Globalization;
+using static AgentSystem.Load.Harness.Figures;
 
 namespace AgentSystem.Load.Harness;
 
@@ -15,35 +15,33 @@ internal abstract record Threshold(string Description)
 
     /// <summary>The achieved rate (units of work per second) at least <paramref name="perSecond"/>.</summary>
     public static Threshold RateAtLeast(double perSecond) => new RateThreshold(perSecond);
-
-    protected static string Number(double value) => value.ToString(value >= 100 ? "0" : "0.###", CultureInfo.InvariantCulture);
 }
 
 internal sealed record LatencyThreshold(double Percentile, double Milliseconds)
-    : Threshold($"p{Number(Percentile)} < {Number(Milliseconds)} ms")
+    : Threshold($"p{Declared(Percentile)} < {Declared(Milliseconds)} ms")
 {
     public override CheckResult Check(ScenarioResult result)
     {
         var measured = result.Latency.AtPercentile(Percentile);
         return new(Description, result.Latency.Count > 0 && measured < Milliseconds,
-            result.Latency.Count > 0 ? $"{Number(measured)} ms" : "no samples");
+            result.Latency.Count > 0 ? $"{Format(measured)} ms" : "no samples");
     }
 }
 
 internal sealed record ErrorRateThreshold(double Fraction)
-    : Threshold($"errors < {Number(Fraction * 100)} %")
+    : Threshold($"errors < {Declared(Fraction * 100)} %")
 {
     public override CheckResult Check(ScenarioResult result)
     {
         var total = result.Ok + result.Failed;
         var rate = total == 0 ? 0 : (double)result.Failed / total;
-        return new(Description, total > 0 && rate < Fraction, $"{Number(rate * 100)} % ({result.Failed} of {total})");
+        return new(Description, total > 0 && rate < Fraction, $"{Format(rate * 100)} % ({Format(result.Failed, decimals: false)} of {Format(total, decimals: false)})");
     }
 }
 
 internal sealed record RateThreshold(double PerSecond)
-    : Threshold($"rate >= {Number(PerSecond)}/s")
+    : Threshold($"rate >= {Declared(PerSecond)}/s")
 {
     public override CheckResult Check(ScenarioResult result) =>
-        new(Description, result.Rate >= PerSecond, $"{Number(result.Rate)} {result.Unit}/s");
+        new(Description, result.Rate >= PerSecond, $"{Format(result.Rate)} {result.Unit}/s");
 }

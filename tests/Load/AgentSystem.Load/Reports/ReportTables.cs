@@ -1,4 +1,4 @@
-using System.Globalization;
+using static AgentSystem.Load.Harness.Figures;
 
 namespace AgentSystem.Load.Reports;
 
@@ -27,8 +27,8 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(summary);
         return new("Scenarios", ["Scenario", "Rate", "Target", "p50 ms", "p75 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms", "Errors", "÷ reference", "Thresholds"],
             [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
-                s.Name, $"{N(s.Rps)} {s.Unit}/s", s.TargetRps is { } target ? $"{N(target)}/s" : "closed", N(s.P50Ms), N(s.P75Ms), N(s.P95Ms), N(s.P99Ms),
-                N(s.P999Ms), N(s.MaxMs), $"{s.Errors} of {s.Requests}", s.ReferenceRatio is { } ratio ? $"{N(ratio)} × {s.Reference}" : "-",
+                s.Name, $"{Format(s.Rps)} {s.Unit}/s", s.TargetRps is { } target ? $"{Format(target)}/s" : "closed", Format(s.P50Ms), Format(s.P75Ms), Format(s.P95Ms), Format(s.P99Ms),
+                Format(s.P999Ms), Format(s.MaxMs), $"{s.Errors} of {s.Requests}", s.ReferenceRatio is { } ratio ? $"{Format(ratio)} × {s.Reference}" : "-",
                 s.ThresholdsPassed ? "passed" : "FAILED"])]);
     }
 
@@ -51,18 +51,18 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(summary);
         return new("Reference, same run", ["Reference", "Command", "Clients", "Pipeline", "Rate", "p50 ms", "p99 ms"],
             [.. summary.Reference.RedisBenchmark.Concat(summary.Reference.Wrk).Select(r => (IReadOnlyList<string>)[
-                r.Name, r.Command, N(r.Clients, decimals: false), N(r.Pipeline, decimals: false), $"{N(r.Rps)}/s", r.P50Ms is { } p50 ? N(p50) : "-", r.P99Ms is { } p99 ? N(p99) : "-"])]);
+                r.Name, r.Command, Format(r.Clients, decimals: false), Format(r.Pipeline, decimals: false), $"{Format(r.Rps)}/s", r.P50Ms is { } p50 ? Format(p50) : "-", r.P99Ms is { } p99 ? Format(p99) : "-"])]);
     }
 
     public static Table Cpu(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
         var processes = summary.Scenarios.SelectMany(s => s.ProcessCores.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        return new($"CPU in cores of {summary.Machine.Cores} (load average {N(summary.Machine.LoadAverageStart)} at the start, {N(summary.Machine.LoadAverageEnd)} at the end)",
+        return new($"CPU in cores of {summary.Machine.Cores} (load average {Format(summary.Machine.LoadAverageStart)} at the start, {Format(summary.Machine.LoadAverageEnd)} at the end)",
             ["Scenario", "Generator", "Generator max", "Machine busy", .. processes],
             [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
-                s.Name, N(s.GeneratorCores), N(s.GeneratorCoresMax), $"{N(s.MachineBusy * 100)} %",
-                .. processes.Select(p => s.ProcessCores.TryGetValue(p, out var cores) ? N(cores) : "-")])]);
+                s.Name, Format(s.GeneratorCores), Format(s.GeneratorCoresMax), $"{Format(s.MachineBusy * 100)} %",
+                .. processes.Select(p => s.ProcessCores.TryGetValue(p, out var cores) ? Format(cores) : "-")])]);
     }
 
     public static Table Baseline(IReadOnlyList<MetricChange> changes, string? path)
@@ -70,16 +70,7 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(changes);
         return new($"Against the baseline {path}", ["Subject", "Metric", "Baseline", "This run", "Change", ""],
             [.. changes.Select(c => (IReadOnlyList<string>)[
-                c.Subject, c.Metric, c.Before is { } before ? N(before, !c.Count) : "-", c.After is { } after ? N(after, !c.Count) : "-", c.ChangeText,
+                c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText,
                 c.Better switch { true => "better", false => "worse", null => "" }])]);
     }
-
-    /// <summary>Thousands grouped, fewer decimals as numbers grow; below 1, down to thousandths (a ratio of 0.004 is not "0.00").</summary>
-    /// <param name="decimals">False for counts (clients, pipeline depth, errors): "50", never "50.0".</param>
-    public static string N(double value, bool decimals = true) =>
-        !double.IsFinite(value) ? "-"
-        : Math.Abs(value) >= 100 || !decimals ? value.ToString("#,0", CultureInfo.InvariantCulture)
-        : Math.Abs(value) >= 10 ? value.ToString("0.0", CultureInfo.InvariantCulture)
-        : Math.Abs(value) >= 1 ? value.ToString("0.00", CultureInfo.InvariantCulture)
-        : value.ToString("0.00#", CultureInfo.InvariantCulture);
 }

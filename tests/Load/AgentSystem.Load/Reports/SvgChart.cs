@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using AgentSystem.Load.Harness;
 
 namespace AgentSystem.Load.Reports;
 
@@ -29,7 +30,7 @@ internal static class SvgChart
     public static string Line(string title, string xLabel, string yLabel, IReadOnlyList<Series> series,
         IReadOnlyList<(double X, string Label)>? xTicks = null, Func<double, string>? xText = null)
     {
-        xText ??= x => ReportTables.N(x);
+        xText ??= x => Figures.Format(x);
         ArgumentNullException.ThrowIfNull(series);
         var points = Plotted(series);
         var svg = new StringBuilder();
@@ -77,7 +78,7 @@ internal static class SvgChart
                 foreach (var (x, y) in drawn)
                 {
                     svg.Append(CultureInfo.InvariantCulture,
-                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\" class=\"point\"><title>{Escape(line.Name)}: {ReportTables.N(y)} {Escape(yLabel)} at {Escape(xText(x))}</title></circle>");
+                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\" class=\"point\"><title>{Escape(line.Name)}: {Figures.Format(y)} {Escape(yLabel)} at {Escape(xText(x))}</title></circle>");
                 }
             }
 
