@@ -76,8 +76,22 @@ public sealed class ReportTests
         var p50 = Assert.Single(changes, c => c is { Subject: "e2e", Metric: "p50 ms" });
         Assert.Equal(("+100.0 %", (bool?)false), (p50.ChangeText, p50.Better));
         Assert.Equal("new", Assert.Single(changes, c => c is { Subject: "http", Metric: "rps" }).ChangeText);
-        var errors = Assert.Single(ReportTables.Baseline(changes, "old.json").Rows, r => r[0] == "e2e" && r[1] == "errors");
+        var errors = Assert.Single(ReportTables.Baseline(changes, "old.json").Rows, r => r[0] == "e2e" && r[1] == "errors (calls)");
         Assert.Equal(["0", "0"], errors.Skip(2).Take(2));   // a count, not "0.00"
+    }
+
+    [Fact]
+    public void Errors_are_counted_in_steps_named_with_the_work_a_step_carries()
+    {
+        var result = Result("queue-e2e", 1000, [5]) with { Ok = 14_466, Failed = 3, StepUnit = "enqueue calls of 100 jobs" };
+        var summary = SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None));
+
+        var row = Assert.Single(ReportTables.Scenarios(summary).Rows);
+        using var json = JsonDocument.Parse(summary.ToJson());
+        var scenario = json.RootElement.GetProperty("scenarios")[0];
+
+        Assert.Equal("3 of 14,469 enqueue calls of 100 jobs", row[9]);   // not "3 of 14469": 3 calls, up to 300 jobs
+        Assert.Equal((3L, "enqueue calls of 100 jobs"), (scenario.GetProperty("errors").GetInt64(), scenario.GetProperty("stepUnit").GetString()));
     }
 
     [Fact]
@@ -224,6 +238,7 @@ public sealed class ReportTests
             Name = name,
             Description = "",
             Unit = "jobs",
+            StepUnit = "calls",
             Simulations = [],
             WarmUp = TimeSpan.Zero,
             Duration = TimeSpan.FromSeconds(1),

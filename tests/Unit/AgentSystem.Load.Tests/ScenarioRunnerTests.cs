@@ -37,6 +37,7 @@ public sealed class ScenarioRunnerTests
         var scenario = new Scenario("flaky", context => ValueTask.FromResult(
             context.Invocation % 4 == 0 ? Response.Fail("connection refused") : Response.Ok(2)))
         {
+            StepUnit = "claims of 2 jobs",
             WarmUp = TimeSpan.Zero,
             Simulations = [Simulation.IterationsForConstant(2, 40)],
             Thresholds = [Threshold.ErrorRateBelow(0.05), Threshold.RateAtLeast(1)],
@@ -48,7 +49,7 @@ public sealed class ScenarioRunnerTests
         Assert.Equal(("connection refused", 10L), Assert.Single(result.Errors));
         var errors = Assert.Single(result.Checks, check => check.Name.StartsWith("errors", StringComparison.Ordinal));
         Assert.False(errors.Passed);
-        Assert.Equal("25.0 % (10 of 40)", errors.Measured);
+        Assert.Equal("25.0 % (10 of 40 claims of 2 jobs)", errors.Measured);   // steps, not the jobs they carry
         Assert.False(result.Passed);
     }
 

@@ -16,4 +16,7 @@ internal static class Figures
 
     /// <summary>A declared limit or setting, as declared: "5,000", "99.9", "1" (never "1.00" for a 1 % limit).</summary>
     public static string Declared(double value) => value.ToString("#,0.###", CultureInfo.InvariantCulture);
+
+    /// <summary>"3 of 14,469 enqueue calls of 100 jobs": a count out of a total, named in the unit both count.</summary>
+    public static string Share(long count, long total, string unit) => $"{Format(count, decimals: false)} of {Format(total, decimals: false)} {unit}";
 }

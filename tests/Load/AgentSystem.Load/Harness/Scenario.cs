@@ -49,6 +49,12 @@ internal sealed record Scenario(string Name, Func<StepContext, ValueTask<Respons
     /// <summary>What <see cref="Response.Items"/> counts: "jobs", "tasks".</summary>
     public string Unit { get; init; } = "calls";
 
+    /// <summary>
+    /// What one step invocation is, in the plural: the unit the counts of calls and errors are in ("enqueue calls of 100
+    /// jobs"), so that 3 failed steps do not read as 3 failed jobs.
+    /// </summary>
+    public string StepUnit { get; init; } = "calls";
+
     public Func<CancellationToken, Task>? Init { get; init; }
 
     public Func<CancellationToken, Task>? Clean { get; init; }

@@ -9,6 +9,8 @@ internal sealed record ScenarioResult
 
     public required string Unit { get; init; }
 
+    public required string StepUnit { get; init; }
+
     public required IReadOnlyList<string> Simulations { get; init; }
 
     public required TimeSpan WarmUp { get; init; }
@@ -16,7 +18,7 @@ internal sealed record ScenarioResult
     /// <summary>From the start of the measured part to the last completed unit of work.</summary>
     public required TimeSpan Duration { get; init; }
 
-    /// <summary>Step invocations that succeeded and failed.</summary>
+    /// <summary>Step invocations that succeeded and failed, in <see cref="StepUnit"/>.</summary>
     public required long Ok { get; init; }
 
     public required long Failed { get; init; }

@@ -108,6 +108,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             Name = scenario.Name,
             Description = scenario.Description,
             Unit = scenario.Unit,
+            StepUnit = scenario.StepUnit,
             Simulations = [.. scenario.Simulations.Select(s => s.Describe())],
             WarmUp = scenario.WarmUp,
             Duration = duration,

@@ -35,7 +35,7 @@ internal sealed record ErrorRateThreshold(double Fraction)
     {
         var total = result.Ok + result.Failed;
         var rate = total == 0 ? 0 : (double)result.Failed / total;
-        return new(Description, total > 0 && rate < Fraction, $"{Format(rate * 100)} % ({Format(result.Failed, decimals: false)} of {Format(total, decimals: false)})");
+        return new(Description, total > 0 && rate < Fraction, $"{Format(rate * 100)} % ({Share(result.Failed, total, result.StepUnit)})");
     }
 }
 

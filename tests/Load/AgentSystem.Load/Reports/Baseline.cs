@@ -62,7 +62,8 @@ internal static class Baseline
             changes.Add(new(name, "p50 ms", old?.P50Ms, now?.P50Ms, HigherIsBetter: false));
             changes.Add(new(name, "p99 ms", old?.P99Ms, now?.P99Ms, HigherIsBetter: false));
             changes.Add(new(name, "p99.9 ms", old?.P999Ms, now?.P999Ms, HigherIsBetter: false));
-            changes.Add(new(name, "errors", old?.Errors, now?.Errors, HigherIsBetter: false, Count: true));
+            // Counted in steps, which may carry many jobs each: the metric names the step.
+            changes.Add(new(name, $"errors ({now?.StepUnit ?? old?.StepUnit ?? "calls"})", old?.Errors, now?.Errors, HigherIsBetter: false, Count: true));
         }
 
         var rows = after.Reference.RedisBenchmark.Concat(after.Reference.Wrk).Select(r => r.Name)

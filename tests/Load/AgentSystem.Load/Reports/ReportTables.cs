@@ -28,7 +28,7 @@ internal static class ReportTables
         return new("Scenarios", ["Scenario", "Rate", "Target", "p50 ms", "p75 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms", "Errors", "÷ reference", "Thresholds"],
             [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
                 s.Name, $"{Format(s.Rps)} {s.Unit}/s", s.TargetRps is { } target ? $"{Format(target)}/s" : "closed", Format(s.P50Ms), Format(s.P75Ms), Format(s.P95Ms), Format(s.P99Ms),
-                Format(s.P999Ms), Format(s.MaxMs), $"{s.Errors} of {s.Requests}", s.ReferenceRatio is { } ratio ? $"{Format(ratio)} × {s.Reference}" : "-",
+                Format(s.P999Ms), Format(s.MaxMs), Share(s.Errors, s.Requests, s.StepUnit), s.ReferenceRatio is { } ratio ? $"{Format(ratio)} × {s.Reference}" : "-",
                 s.ThresholdsPassed ? "passed" : "FAILED"])]);
     }
 

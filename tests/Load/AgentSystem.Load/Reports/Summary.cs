@@ -8,6 +8,8 @@ namespace AgentSystem.Load.Reports;
 /// <summary>
 /// summary.json: the figures of a run in a stable shape, for machines and for <c>--baseline</c>:
 /// <c>{"scenarios": [{"name", "rps", "p50Ms", "p99Ms", "p999Ms", "errors", "thresholdsPassed", ...}], "reference": {...}, ...}</c>.
+/// A scenario's <c>errors</c> and <c>requests</c> count step invocations, in its <c>stepUnit</c> ("enqueue calls of 100
+/// jobs"), not units of work.
 /// </summary>
 internal sealed record Summary(
     DateTimeOffset CreatedAt,
@@ -51,6 +53,7 @@ internal sealed record ScenarioSummary(
     double MaxMs,
     long Errors,
     long Requests,
+    string StepUnit,
     double DurationSeconds,
     double? CallP99Ms,
     double GeneratorCores,
@@ -69,7 +72,7 @@ internal sealed record ScenarioSummary(
         var referenceRps = result.Reference is { } name ? reference.Find(name)?.Rps : null;
         return new(result.Name, result.Unit, Round(result.Rate), result.TargetRate is { } target ? Round(target) : null,
             Round(result.Latency.P50), Round(result.Latency.P75), Round(result.Latency.P95), Round(result.Latency.P99), Round(result.Latency.P999),
-            Round(result.Latency.Max), result.Failed, result.Ok + result.Failed, Round(result.Duration.TotalSeconds),
+            Round(result.Latency.Max), result.Failed, result.Ok + result.Failed, result.StepUnit, Round(result.Duration.TotalSeconds),
             result.CallLatency is { } call ? Round(call.P99) : null, Round(result.GeneratorCores), Round(result.GeneratorCoresMax), Round(result.MachineBusy),
             result.ProcessCores.ToDictionary(pair => pair.Key, pair => Round(pair.Value), StringComparer.Ordinal), result.Reference,
             referenceRps is > 0 ? Round(result.Rate / referenceRps.Value) : null, result.Passed, result.Checks);

@@ -55,6 +55,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             Description = $"tasks of {JobsPerTask} echo jobs, {TasksPerStep} tasks ({TasksPerStep * JobsPerTask} jobs) per enqueue call, each copy waiting until its tasks are final; "
                 + $"{options.Workers} worker processes; latency from enqueue to the stored result",
             Unit = "jobs",
+            StepUnit = $"enqueue calls of {TasksPerStep * JobsPerTask} jobs",
             WarmUp = options.WarmUp,
             Simulations = [Simulation.KeepConstant(Copies, options.Duration)],
             Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(50)],   // loose: catches a broken path, not a slow one
@@ -89,6 +90,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             Description = $"one job per enqueue call at a constant rate (tasks of {JobsPerTask} echo jobs), {options.Workers} worker processes; "
                 + "latency from the scheduled enqueue to the stored result",
             Unit = "jobs",
+            StepUnit = "enqueue calls of 1 job",
             WarmUp = options.WarmUp,
             Simulations = [Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)],
             Thresholds = kill ? [] : [Threshold.ErrorRateBelow(0.01), Threshold.LatencyBelow(99, 5000)],

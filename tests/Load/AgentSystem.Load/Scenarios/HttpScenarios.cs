@@ -61,6 +61,7 @@ internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
         {
             Description = description + $"; {options.Workers} worker processes",
             Unit = "tasks",
+            StepUnit = $"requests of 1 task of {JobsPerTask} jobs",
             WarmUp = options.WarmUp,
             Simulations = [simulation],
             // Loose, for a shared or small CI machine: they catch a broken path, the goals in the report measure speed.

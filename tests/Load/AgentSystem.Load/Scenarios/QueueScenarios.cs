@@ -40,6 +40,7 @@ internal static class QueueScenarios
         {
             Description = "IJobQueue.EnqueueAsync of one job per call (the enqueue script), every caller on one multiplexer",
             Unit = "jobs",
+            StepUnit = "enqueue calls of 1 job",
             WarmUp = options.WarmUp,
             Simulations = [simulation],
             Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(500)],
@@ -71,6 +72,7 @@ internal static class QueueScenarios
         {
             Description = $"IJobQueue.ClaimAsync of up to {ClaimBatch} jobs, then AckAsync of them (two scripts), from a queue pre-filled with {jobs:N0} jobs",
             Unit = "jobs",
+            StepUnit = $"claim + ack calls of up to {ClaimBatch} jobs",
             // Warmed up inside Init (a queue of its own, drained), so the measured part has exactly the pre-filled jobs.
             WarmUp = TimeSpan.Zero,
             Init = async cancellationToken =>
