@@ -6,14 +6,17 @@ namespace AgentSystem.Load;
 internal sealed record LoadOptions
 {
     public const string Usage = """
-        usage: AgentSystem.Load [--duration 5s] [--warm-up 2s] [--rate N | --rate SCENARIO=N ...] [--baseline FILE]
-                                [--output artifacts/load] [--scenarios NAME,...] [--workers 2] [--clients 50]
-                                [--connections 16] [--postgres CONNECTION] [--redis CONFIGURATION]
-                                [--reference-image IMAGE] [--docker docker]
+        usage: AgentSystem.Load [--duration 5s] [--warm-up 2s] [--rate N | --rate SCENARIO=N ...]
+                                [--baseline FILE] [--baseline-tolerance 10%] [--output artifacts/load]
+                                [--scenarios NAME,...] [--workers 2] [--clients 50] [--connections 16]
+                                [--postgres CONNECTION] [--redis CONFIGURATION] [--reference-image IMAGE] [--docker docker]
           --duration      how long each measured load simulation runs (seconds, or 500ms, 2m)
           --rate          the open-model phases' injection rate (units of work per second), for all or one scenario;
                           default: half of the maximum the scenario's closed phase measured in this run
           --baseline      an earlier summary.json: the report shows each metric's change
+          --baseline-tolerance  a change of at most this percentage is shown as within tolerance, not better or
+                          worse (runs of one build minutes apart on a shared machine differ by tens of percent);
+                          errors appearing where there were none are worse whatever it is
           --scenarios     run only these (enqueue, claim-ack, queue-e2e, http); the others are left out
           --postgres      PostgreSQL (Npgsql connection string) instead of a container
           --redis         Redis (StackExchange.Redis configuration) instead of a container
@@ -29,6 +32,9 @@ internal sealed record LoadOptions
     public IReadOnlyDictionary<string, double> ScenarioRates { get; init; } = new Dictionary<string, double>(StringComparer.Ordinal);
 
     public string? Baseline { get; init; }
+
+    /// <summary>The largest change against the baseline that is not called better or worse, as a fraction (0.1 is 10 %).</summary>
+    public double BaselineTolerance { get; init; } = 0.10;
 
     public string Output { get; init; } = Path.Combine("artifacts", "load");
 
@@ -81,6 +87,7 @@ internal sealed record LoadOptions
                     "rate" when value.Split('=') is [var scenario, var perSecond] => Set(rates, scenario, Positive(perSecond), options),
                     "rate" => options with { Rate = Positive(value) },
                     "baseline" => options with { Baseline = value },
+                    "baseline-tolerance" => options with { BaselineTolerance = ParseTolerance(value) },
                     "output" => options with { Output = value },
                     "scenarios" => options with { Scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) },
                     "workers" => options with { Workers = (int)Positive(value) },
@@ -123,6 +130,16 @@ internal sealed record LoadOptions
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
             ? span
             : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m)");
+    }
+
+    /// <summary>"10%" or "10": a percentage of at least 0, as a fraction (0.1).</summary>
+    public static double ParseTolerance(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var number = text.EndsWith('%') ? text[..^1] : text;
+        return double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent >= 0 && double.IsFinite(percent)
+            ? percent / 100
+            : throw new FormatException($"--baseline-tolerance: '{text}' is not a percentage (10%, 5%, 0%)");
     }
 
     private static LoadOptions Set(Dictionary<string, double> rates, string scenario, double rate, LoadOptions options)

@@ -1,10 +1,11 @@
 using System.Text.Json;
 using AgentSystem.Load.Harness;
 using AgentSystem.Load.Reports;
+using static AgentSystem.Load.Tests.Fixtures;
 
 namespace AgentSystem.Load.Tests;
 
-/// <summary>Thresholds, summary.json's shape and the comparison with a baseline.</summary>
+/// <summary>Thresholds, summary.json's shape, the tables and the charts.</summary>
 public sealed class ReportTests
 {
     [Fact]
@@ -64,23 +65,6 @@ public sealed class ReportTests
     }
 
     [Fact]
-    public void A_baseline_shows_each_metrics_change_and_whether_it_is_better()
-    {
-        var before = SummaryOf(ScenarioSummary.From(Result("e2e", 1000, [5]), ReferenceSummary.None));
-        var after = SummaryOf(ScenarioSummary.From(Result("e2e", 1500, [10]), ReferenceSummary.None), ScenarioSummary.From(Result("http", 10, [1]), ReferenceSummary.None));
-
-        var changes = Baseline.Compare(before, after);
-
-        var rps = Assert.Single(changes, c => c is { Subject: "e2e", Metric: "rps" });
-        Assert.Equal(("+50.0 %", (bool?)true), (rps.ChangeText, rps.Better));
-        var p50 = Assert.Single(changes, c => c is { Subject: "e2e", Metric: "p50 ms" });
-        Assert.Equal(("+100.0 %", (bool?)false), (p50.ChangeText, p50.Better));
-        Assert.Equal("new", Assert.Single(changes, c => c is { Subject: "http", Metric: "rps" }).ChangeText);
-        var errors = Assert.Single(ReportTables.Baseline(changes, "old.json").Rows, r => r[0] == "e2e" && r[1] == "errors (calls)");
-        Assert.Equal(["0", "0"], errors.Skip(2).Take(2));   // a count, not "0.00"
-    }
-
-    [Fact]
     public void Errors_are_counted_in_steps_named_with_the_work_a_step_carries()
     {
         var result = Result("queue-e2e", 1000, [5]) with { Ok = 14_466, Failed = 3, StepUnit = "enqueue calls of 100 jobs" };
@@ -95,17 +79,6 @@ public sealed class ReportTests
     }
 
     [Fact]
-    public void Errors_appearing_against_a_baseline_without_any_are_worse()
-    {
-        var errors = new MetricChange("e2e", "errors", 0, 5, HigherIsBetter: false);
-
-        var none = new MetricChange("e2e", "errors", 0, 0, HigherIsBetter: false);
-
-        Assert.Equal(("from 0", (bool?)false), (errors.ChangeText, errors.Better));
-        Assert.Equal(("-", (bool?)null), (none.ChangeText, none.Better));
-    }
-
-    [Fact]
     public void The_html_report_shows_each_table_once()
     {
         var reference = new ReferenceSummary([new ReferenceResult("redis-benchmark LPUSH -P1", "LPUSH", 50, 1, 40_000, 1, 2)], []);
@@ -116,9 +89,9 @@ public sealed class ReportTests
             Goals = [new GoalResult("enqueue vs redis-benchmark", ">= 0.60", "0.75", true)],
         };
 
-        var html = HtmlReport.Render(new LoadReport(summary, [result], null, null));
+        var html = HtmlReport.Render(new LoadReport(summary, [result], null));
 
-        foreach (var title in ReportTables.All(new LoadReport(summary, [result], null, null)).Select(t => t.Title).Where(t => t != "Thresholds and checks"))
+        foreach (var title in ReportTables.All(new LoadReport(summary, [result], null)).Select(t => t.Title).Where(t => t != "Thresholds and checks"))
         {
             Assert.Equal(1, Occurrences(html, $"<h2>{System.Net.WebUtility.HtmlEncode(title)}</h2>"));
         }
@@ -190,32 +163,11 @@ public sealed class ReportTests
             Thresholds = [Threshold.LatencyBelow(99, 10), Threshold.RateAtLeast(800)],
         };
 
-        var html = HtmlReport.Render(new LoadReport(SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None)), [result], null, null));
+        var html = HtmlReport.Render(new LoadReport(SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None)), [result], null));
 
         Assert.Contains("threshold: p99 &lt; 10 ms", html, StringComparison.Ordinal);
         Assert.Contains("threshold: rate &gt;= 800/s", html, StringComparison.Ordinal);
     }
-
-    [Fact]
-    public void Against_a_baseline_an_open_phase_at_another_target_compares_the_share_of_its_target_and_a_rate_its_reference()
-    {
-        var reference = new ReferenceSummary([new ReferenceResult("redis-benchmark enqueue script -P1", "EVALSHA", 50, 1, 40_000, 1, 2)], []);
-        ScenarioSummary Open(double rate, double target) => ScenarioSummary.From(Result("http-at-rate", rate, [5]) with { TargetRate = target }, ReferenceSummary.None);
-        ScenarioSummary Enqueue(double rate) => ScenarioSummary.From(Result("enqueue", rate, [1], reference: "redis-benchmark enqueue script -P1"), reference);
-
-        var changes = Baseline.Compare(SummaryOf(Open(38, 38), Enqueue(20_000)), SummaryOf(Open(100, 106), Enqueue(30_000)));
-
-        Assert.DoesNotContain(changes, c => c is { Subject: "http-at-rate", Metric: "rps" });
-        var share = Assert.Single(changes, c => c is { Subject: "http-at-rate", Metric: "rps ÷ target" });
-        Assert.Equal(1.0, share.Before!.Value, 6);
-        Assert.Equal(100.0 / 106, share.After!.Value, 6);
-        Assert.False(share.Better);
-        var ratio = Assert.Single(changes, c => c is { Subject: "enqueue", Metric: "÷ reference" });
-        Assert.Equal(("+50.0 %", (bool?)true), (ratio.ChangeText, ratio.Better));
-    }
-
-    private static Summary SummaryOf(params ScenarioSummary[] scenarios) =>
-        new(DateTimeOffset.UnixEpoch, new MachineInfo(2, "Linux", "10.0", 0, 0, ""), scenarios, ReferenceSummary.None, [], true);
 
     [Theory]
     [InlineData(0.004, "0.004")]   // 40 tasks/s against wrk's 10,000/s: not "0.00 ×"
@@ -224,35 +176,4 @@ public sealed class ReportTests
     [InlineData(12.34, "12.3")]
     [InlineData(8083, "8,083")]
     public void A_figure_below_one_keeps_its_thousandths(double value, string shown) => Assert.Equal(shown, Figures.Format(value));
-
-    private static ScenarioResult Result(string name, double rate, double[] latenciesMs, string? reference = null)
-    {
-        var histogram = Latency.NewHistogram();
-        foreach (var ms in latenciesMs)
-        {
-            histogram.RecordValue(Latency.Microseconds(TimeSpan.FromMilliseconds(ms)));
-        }
-
-        return new ScenarioResult
-        {
-            Name = name,
-            Description = "",
-            Unit = "jobs",
-            StepUnit = "calls",
-            Simulations = [],
-            WarmUp = TimeSpan.Zero,
-            Duration = TimeSpan.FromSeconds(1),
-            Ok = latenciesMs.Length,
-            Failed = 0,
-            Items = latenciesMs.Length,
-            Rate = rate,
-            TargetRate = null,
-            Latency = new LatencySummary(histogram),
-            CallLatency = null,
-            Timeline = [],
-            Errors = [],
-            Checks = [],
-            Reference = reference,
-        };
-    }
 }

@@ -2,9 +2,14 @@ using System.Globalization;
 
 namespace AgentSystem.Load.Reports;
 
-/// <summary>A metric of this run beside an earlier run's (<c>--baseline FILE</c>), and whether the change is for the better.</summary>
+/// <summary>
+/// A metric of this run beside an earlier run's (<c>--baseline FILE</c>), and whether it changed for the better by more
+/// than the tolerance: runs of one build minutes apart on a shared machine differ by tens of percent, so a smaller
+/// change is no verdict.
+/// </summary>
+/// <param name="Tolerance">The largest change, as a fraction (0.1 is 10 %), that is not called better or worse.</param>
 /// <param name="Count">A count (errors): shown as a whole number.</param>
-internal sealed record MetricChange(string Subject, string Metric, double? Before, double? After, bool HigherIsBetter, bool Count = false)
+internal sealed record MetricChange(string Subject, string Metric, double? Before, double? After, bool HigherIsBetter, double Tolerance, bool Count = false)
 {
     public double? Change => Before is { } before && After is { } after && before != 0 ? (after - before) / Math.Abs(before) : null;
 
@@ -18,22 +23,39 @@ internal sealed record MetricChange(string Subject, string Metric, double? Befor
         _ => "-",
     };
 
-    /// <summary>True when better, false when worse, null when unchanged within 1 % or not comparable.</summary>
+    /// <summary>
+    /// True when better, false when worse, by more than <see cref="Tolerance"/>; null within it or not comparable. From 0
+    /// (errors appearing) is a verdict whatever the tolerance: no share of nothing measures it.
+    /// </summary>
     public bool? Better => (Before, After) switch
     {
         (0, { } after and not 0) => (after > 0) == HigherIsBetter,
-        _ when Change is { } change && Math.Abs(change) >= 0.01 => (change > 0) == HigherIsBetter,
+        _ when Change is { } change && Math.Abs(change) > Tolerance => (change > 0) == HigherIsBetter,
         _ => null,
     };
+
+    /// <summary>"better", "worse", "unchanged", "within tolerance", or "" when one run lacks the metric.</summary>
+    public string Verdict => Better switch
+    {
+        true => "better",
+        false => "worse",
+        null when Before is null || After is null => "",
+        null when Before == After => "unchanged",
+        null => "within tolerance",
+    };
 }
+
+/// <summary>This run against an earlier summary: the file, the tolerance the changes were judged with, the changes.</summary>
+internal sealed record BaselineComparison(string Path, double Tolerance, IReadOnlyList<MetricChange> Changes);
 
 internal static class Baseline
 {
     /// <summary>
     /// Per scenario: rate (the share of its target achieved, when the two runs' targets differ), rate ÷ reference (when
-    /// it has one), p50, p99, p99.9 and errors; per reference row: its rate; matched by name.
+    /// it has one), p50, p99, p99.9 and errors; per reference row: its rate; matched by name, each judged with
+    /// <paramref name="tolerance"/> (a fraction: 0.1 is 10 %).
     /// </summary>
-    public static IReadOnlyList<MetricChange> Compare(Summary before, Summary after)
+    public static IReadOnlyList<MetricChange> Compare(Summary before, Summary after, double tolerance)
     {
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
@@ -46,31 +68,31 @@ internal static class Baseline
             // An open phase runs at a target: two runs at different targets compare on the share of it achieved, not on rps.
             if (old?.TargetRps is > 0 and var oldTarget && now?.TargetRps is > 0 and var nowTarget && Math.Abs(nowTarget - oldTarget) > 0.01 * oldTarget)
             {
-                changes.Add(new(name, "rps ÷ target", old.Rps / oldTarget, now.Rps / nowTarget, HigherIsBetter: true));
+                changes.Add(new(name, "rps ÷ target", old.Rps / oldTarget, now.Rps / nowTarget, HigherIsBetter: true, tolerance));
             }
             else
             {
-                changes.Add(new(name, "rps", old?.Rps, now?.Rps, HigherIsBetter: true));
+                changes.Add(new(name, "rps", old?.Rps, now?.Rps, HigherIsBetter: true, tolerance));
             }
 
             // The rate as a fraction of its reference measured in the same run: what moves with the machine's load cancels out.
             if (old?.ReferenceRatio is not null || now?.ReferenceRatio is not null)
             {
-                changes.Add(new(name, "÷ reference", old?.ReferenceRatio, now?.ReferenceRatio, HigherIsBetter: true));
+                changes.Add(new(name, "÷ reference", old?.ReferenceRatio, now?.ReferenceRatio, HigherIsBetter: true, tolerance));
             }
 
-            changes.Add(new(name, "p50 ms", old?.P50Ms, now?.P50Ms, HigherIsBetter: false));
-            changes.Add(new(name, "p99 ms", old?.P99Ms, now?.P99Ms, HigherIsBetter: false));
-            changes.Add(new(name, "p99.9 ms", old?.P999Ms, now?.P999Ms, HigherIsBetter: false));
+            changes.Add(new(name, "p50 ms", old?.P50Ms, now?.P50Ms, HigherIsBetter: false, tolerance));
+            changes.Add(new(name, "p99 ms", old?.P99Ms, now?.P99Ms, HigherIsBetter: false, tolerance));
+            changes.Add(new(name, "p99.9 ms", old?.P999Ms, now?.P999Ms, HigherIsBetter: false, tolerance));
             // Counted in steps, which may carry many jobs each: the metric names the step.
-            changes.Add(new(name, $"errors ({now?.StepUnit ?? old?.StepUnit ?? "calls"})", old?.Errors, now?.Errors, HigherIsBetter: false, Count: true));
+            changes.Add(new(name, $"errors ({now?.StepUnit ?? old?.StepUnit ?? "calls"})", old?.Errors, now?.Errors, HigherIsBetter: false, tolerance, Count: true));
         }
 
         var rows = after.Reference.RedisBenchmark.Concat(after.Reference.Wrk).Select(r => r.Name)
             .Concat(before.Reference.RedisBenchmark.Concat(before.Reference.Wrk).Select(r => r.Name)).Distinct(StringComparer.Ordinal);
         foreach (var row in rows)
         {
-            changes.Add(new(row, "rps", before.Reference.Find(row)?.Rps, after.Reference.Find(row)?.Rps, HigherIsBetter: true));
+            changes.Add(new(row, "rps", before.Reference.Find(row)?.Rps, after.Reference.Find(row)?.Rps, HigherIsBetter: true, tolerance));
         }
 
         return changes;

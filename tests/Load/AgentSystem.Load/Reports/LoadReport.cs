@@ -2,12 +2,8 @@ using AgentSystem.Load.Harness;
 
 namespace AgentSystem.Load.Reports;
 
-/// <summary>Everything one run produced, from which each report is written.</summary>
-internal sealed record LoadReport(
-    Summary Summary,
-    IReadOnlyList<ScenarioResult> Results,
-    IReadOnlyList<MetricChange>? BaselineChanges,
-    string? BaselinePath)
+/// <summary>Everything one run produced, from which each report is written; <see cref="Baseline"/> with <c>--baseline</c>.</summary>
+internal sealed record LoadReport(Summary Summary, IReadOnlyList<ScenarioResult> Results, BaselineComparison? Baseline)
 {
     public const string SummaryFile = "summary.json";
     public const string MarkdownFile = "report.md";

@@ -16,9 +16,9 @@ internal static class ReportTables
         yield return Goals(report.Summary);
         yield return Reference(report.Summary);
         yield return Cpu(report.Summary);
-        if (report.BaselineChanges is { } changes)
+        if (report.Baseline is { } baseline)
         {
-            yield return Baseline(changes, report.BaselinePath);
+            yield return Baseline(baseline);
         }
     }
 
@@ -65,12 +65,12 @@ internal static class ReportTables
                 .. processes.Select(p => s.ProcessCores.TryGetValue(p, out var cores) ? Format(cores) : "-")])]);
     }
 
-    public static Table Baseline(IReadOnlyList<MetricChange> changes, string? path)
+    public static Table Baseline(BaselineComparison baseline)
     {
-        ArgumentNullException.ThrowIfNull(changes);
-        return new($"Against the baseline {path}", ["Subject", "Metric", "Baseline", "This run", "Change", ""],
-            [.. changes.Select(c => (IReadOnlyList<string>)[
-                c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText,
-                c.Better switch { true => "better", false => "worse", null => "" }])]);
+        ArgumentNullException.ThrowIfNull(baseline);
+        return new($"Against the baseline {baseline.Path}: changes within ±{Declared(baseline.Tolerance * 100)} % are within tolerance, errors appearing are always worse",
+            ["Subject", "Metric", "Baseline", "This run", "Change", ""],
+            [.. baseline.Changes.Select(c => (IReadOnlyList<string>)[
+                c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText, c.Verdict])]);
     }
 }

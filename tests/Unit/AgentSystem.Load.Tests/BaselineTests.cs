@@ -1,0 +1,84 @@
+using AgentSystem.Load.Reports;
+using static AgentSystem.Load.Tests.Fixtures;
+
+namespace AgentSystem.Load.Tests;
+
+/// <summary>The comparison with an earlier summary.json (--baseline) and its declared tolerance.</summary>
+public sealed class BaselineTests
+{
+    [Fact]
+    public void A_baseline_shows_each_metrics_change_and_whether_it_is_better()
+    {
+        var before = SummaryOf(ScenarioSummary.From(Result("e2e", 1000, [5]), ReferenceSummary.None));
+        var after = SummaryOf(ScenarioSummary.From(Result("e2e", 1500, [10]), ReferenceSummary.None), ScenarioSummary.From(Result("http", 10, [1]), ReferenceSummary.None));
+
+        var changes = Baseline.Compare(before, after, tolerance: 0.1);
+
+        var rps = Assert.Single(changes, c => c is { Subject: "e2e", Metric: "rps" });
+        Assert.Equal(("+50.0 %", (bool?)true), (rps.ChangeText, rps.Better));
+        var p50 = Assert.Single(changes, c => c is { Subject: "e2e", Metric: "p50 ms" });
+        Assert.Equal(("+100.0 %", (bool?)false), (p50.ChangeText, p50.Better));
+        Assert.Equal("new", Assert.Single(changes, c => c is { Subject: "http", Metric: "rps" }).ChangeText);
+        var errors = Assert.Single(ReportTables.Baseline(new("old.json", 0.1, changes)).Rows, r => r[0] == "e2e" && r[1] == "errors (calls)");
+        Assert.Equal(["0", "0"], errors.Skip(2).Take(2));   // a count, not "0.00"
+    }
+
+    [Theory]
+    [InlineData(1000.0, 1100.0, 0.1, "within tolerance")]   // +10 %: at the tolerance, no verdict
+    [InlineData(1000.0, 1101.0, 0.1, "better")]
+    [InlineData(1000.0, 700.0, 0.25, "worse")]
+    [InlineData(1000.0, 800.0, 0.25, "within tolerance")]
+    [InlineData(1000.0, 1000.0, 0.1, "unchanged")]
+    [InlineData(1000.0, 1005.0, 0.0, "better")]               // a tolerance of 0 calls every change
+    public void A_change_within_the_tolerance_is_no_verdict(double before, double after, double tolerance, string verdict)
+    {
+        var change = new MetricChange("enqueue", "rps", before, after, HigherIsBetter: true, tolerance);
+
+        Assert.Equal(verdict, change.Verdict);
+        Assert.Equal(verdict switch { "better" => true, "worse" => false, _ => (bool?)null }, change.Better);
+    }
+
+    [Fact]
+    public void Errors_appearing_against_a_baseline_without_any_are_worse_whatever_the_tolerance()
+    {
+        var errors = new MetricChange("e2e", "errors", 0, 1, HigherIsBetter: false, Tolerance: 10);
+
+        var none = new MetricChange("e2e", "errors", 0, 0, HigherIsBetter: false, Tolerance: 10);
+
+        Assert.Equal(("from 0", (bool?)false, "worse"), (errors.ChangeText, errors.Better, errors.Verdict));
+        Assert.Equal(("-", (bool?)null, "unchanged"), (none.ChangeText, none.Better, none.Verdict));
+    }
+
+    [Fact]
+    public void Every_report_that_shows_the_verdicts_states_the_tolerance()
+    {
+        var result = Result("e2e", 1050, [5]);
+        var summary = SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None));
+        var changes = Baseline.Compare(SummaryOf(ScenarioSummary.From(Result("e2e", 1000, [5]), ReferenceSummary.None)), summary, tolerance: 0.15);
+        var report = new LoadReport(summary, [result], new BaselineComparison("old.json", 0.15, changes));
+        const string Stated = "changes within ±15 % are within tolerance";
+
+        Assert.Contains(ConsoleReport.Render(report), line => line.Contains(Stated, StringComparison.Ordinal));
+        Assert.Contains(Stated, MarkdownReport.Render(report), StringComparison.Ordinal);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(Stated), HtmlReport.Render(report), StringComparison.Ordinal);
+        Assert.Equal("within tolerance", Assert.Single(ReportTables.Baseline(report.Baseline!).Rows, r => r[1] == "rps")[5]);   // +5 %
+    }
+
+    [Fact]
+    public void Against_a_baseline_an_open_phase_at_another_target_compares_the_share_of_its_target_and_a_rate_its_reference()
+    {
+        var reference = new ReferenceSummary([new ReferenceResult("redis-benchmark enqueue script -P1", "EVALSHA", 50, 1, 40_000, 1, 2)], []);
+        ScenarioSummary Open(double rate, double target) => ScenarioSummary.From(Result("http-at-rate", rate, [5]) with { TargetRate = target }, ReferenceSummary.None);
+        ScenarioSummary Enqueue(double rate) => ScenarioSummary.From(Result("enqueue", rate, [1], reference: "redis-benchmark enqueue script -P1"), reference);
+
+        var changes = Baseline.Compare(SummaryOf(Open(38, 38), Enqueue(20_000)), SummaryOf(Open(100, 106), Enqueue(30_000)), tolerance: 0.01);
+
+        Assert.DoesNotContain(changes, c => c is { Subject: "http-at-rate", Metric: "rps" });
+        var share = Assert.Single(changes, c => c is { Subject: "http-at-rate", Metric: "rps ÷ target" });
+        Assert.Equal(1.0, share.Before!.Value, 6);
+        Assert.Equal(100.0 / 106, share.After!.Value, 6);
+        Assert.False(share.Better);
+        var ratio = Assert.Single(changes, c => c is { Subject: "enqueue", Metric: "÷ reference" });
+        Assert.Equal(("+50.0 %", (bool?)true), (ratio.ChangeText, ratio.Better));
+    }
+}
