@@ -39,6 +39,14 @@ public sealed class BaselineTests
     }
 
     [Fact]
+    public void A_change_groups_its_thousands_as_the_figures_beside_it_do()
+    {
+        var change = new MetricChange("queue-kill", "p99 ms", 407, 6320, HigherIsBetter: false, Tolerance: 0.1);
+
+        Assert.Equal("+1,452.8 %", change.ChangeText);
+    }
+
+    [Fact]
     public void Errors_appearing_against_a_baseline_without_any_are_worse_whatever_the_tolerance()
     {
         var errors = new MetricChange("e2e", "errors", 0, 1, HigherIsBetter: false, Tolerance: 10);

@@ -19,7 +19,7 @@ internal sealed record MetricChange(string Subject, string Metric, double? Befor
         (null, not null) => "new",
         (not null, null) => "gone",
         (0, not 0) => "from 0",
-        _ when Change is { } change => (change >= 0 ? "+" : "") + (change * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %",
+        _ when Change is { } change => (change >= 0 ? "+" : "") + (change * 100).ToString("#,0.0", CultureInfo.InvariantCulture) + " %",
         _ => "-",
     };
 
