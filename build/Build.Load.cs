@@ -18,6 +18,9 @@ internal partial class Build
     [Parameter("An earlier artifacts/load/summary.json that LoadTest's report compares with")]
     private readonly string? Baseline;
 
+    [Parameter("The change LoadTest's --baseline comparison takes for noise, in percent (25 or 25%); default 10 %")]
+    private readonly string? BaselineTolerance;
+
     private string LoadArtifacts => Path.Combine(ArtifactsDirectory, "load");
 
 
@@ -44,6 +47,11 @@ internal partial class Build
             if (Baseline is { Length: > 0 })
             {
                 arguments.AddRange(["--baseline", Path.GetFullPath(Baseline, RootDirectory)]);
+            }
+
+            if (BaselineTolerance is { Length: > 0 })
+            {
+                arguments.AddRange(["--baseline-tolerance", BaselineTolerance]);
             }
 
             var environment = new Dictionary<string, string>(DotnetEnvironment);
