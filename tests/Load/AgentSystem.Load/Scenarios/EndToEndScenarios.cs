@@ -39,7 +39,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
     public Scenario Maximum()
     {
-        var phase = new Phase(this, Max);
+        var phase = new Phase(this, Max, StoredWork.Echo, killed: false);
         var watcher = new TaskWatcher(_stored, client.Signals);
         return new Scenario(Max, async context =>
         {
@@ -74,10 +74,16 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         };
     }
 
+    /// <summary>
+    /// The kill phase's jobs take a little time, so the killed worker always holds jobs it has not stored (echo jobs are
+    /// stored within milliseconds of their claim, and a kill between batches left nothing to deliver again).
+    /// </summary>
+    private static readonly (string Type, string Input) KillWork = (JobTypes.Sleep, "20");
+
     /// <summary>The open phases: one job enqueued per invocation at <paramref name="rate"/> jobs/s; with <paramref name="kill"/> a worker is killed halfway.</summary>
     public Scenario Rate(string name, double rate, bool kill)
     {
-        var phase = new Phase(this, name);
+        var phase = new Phase(this, name, kill ? KillWork : StoredWork.Echo, kill);
         var jobs = (int)Math.Ceiling(rate * (options.WarmUp + options.Duration).TotalSeconds * 1.05) + 100;
         var scenario = new Scenario(name, async context =>
         {
@@ -87,7 +93,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             return Response.Ok();
         })
         {
-            Description = $"one job per enqueue call at a constant rate (tasks of {JobsPerTask} echo jobs), {options.Workers} worker processes; "
+            Description = $"one job per enqueue call at a constant rate (tasks of {JobsPerTask} {(kill ? "sleep " + KillWork.Input + " ms" : "echo")} jobs), {options.Workers} worker processes; "
                 + "latency from the scheduled enqueue to the stored result",
             Unit = "jobs",
             StepUnit = "enqueue calls of 1 job",
@@ -120,7 +126,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     }
 
     /// <summary>One phase's rows: created up front, handed to the steps, read back and checked afterwards.</summary>
-    private sealed class Phase(EndToEndScenarios owner, string name) : IDisposable
+    private sealed class Phase(EndToEndScenarios owner, string name, (string Type, string Input) work, bool killed) : IDisposable
     {
         private readonly ConcurrentQueue<JobMessage[]> _tasks = new();
         private readonly ConcurrentQueue<JobMessage> _jobs = new();
@@ -133,7 +139,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         public async Task CreateAsync(int jobCount, CancellationToken cancellationToken)
         {
-            foreach (var task in await owner._stored.CreateAsync((jobCount + JobsPerTask - 1) / JobsPerTask, JobsPerTask, cancellationToken))
+            foreach (var task in await owner._stored.CreateAsync((jobCount + JobsPerTask - 1) / JobsPerTask, JobsPerTask, work, cancellationToken))
             {
                 _tasks.Enqueue(task);
                 _allTasks.Add(task[0].TaskId);
@@ -220,6 +226,9 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             [
                 new("every enqueued job stored once, with its result", succeeded == enqueued && _read.Count == enqueued,
                     string.Create(CultureInfo.InvariantCulture, $"{succeeded} of {enqueued} succeeded{string.Concat(other.Select(o => ", " + o))}; {redelivered} delivered again")),
+                .. killed
+                    ? new CheckResult[] { new("the killed worker's unstored jobs delivered again", redelivered > 0, string.Create(CultureInfo.InvariantCulture, $"{redelivered} delivered again")) }
+                    : [],
                 new("queue, leases, known ids and dead letters empty afterwards", left.All(count => count == 0),
                     string.Create(CultureInfo.InvariantCulture, $"queued {left[0]}, leased {left[1]}, known {left[2]}, dead {left[3]}")),
             ];

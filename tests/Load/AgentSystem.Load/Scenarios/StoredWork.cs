@@ -16,14 +16,19 @@ internal sealed class StoredWork(NpgsqlDataSource database)
 {
     public const string Input = "load";
 
+    /// <summary>What most phases run: jobs that return at once.</summary>
+    public static readonly (string Type, string Input) Echo = (JobTypes.Echo, Input);
+
     /// <summary>
-    /// <paramref name="tasks"/> tasks of <paramref name="jobsPerTask"/> echo jobs each, queued and marked enqueued a day
+    /// <paramref name="tasks"/> tasks of <paramref name="jobsPerTask"/> jobs of <paramref name="work"/> (a type whose
+    /// handler returns its input), queued and marked enqueued a day
     /// ahead (so an orchestrator's dispatcher leaves them to the run however slow it is: marked now, rows still unsent a
     /// minute later were re-sent, and a worker's write to one deadlocked with their deletion), written with COPY; returns
     /// their messages, task by task.
     /// </summary>
-    public async Task<IReadOnlyList<JobMessage[]>> CreateAsync(int tasks, int jobsPerTask, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<JobMessage[]>> CreateAsync(int tasks, int jobsPerTask, (string Type, string Input) work, CancellationToken cancellationToken)
     {
+        var (type, input) = work;
         var created = new List<JobMessage[]>(tasks);
         var connection = await database.OpenConnectionAsync(cancellationToken);
         await using (connection)
@@ -34,7 +39,7 @@ internal sealed class StoredWork(NpgsqlDataSource database)
                 for (var t = 0; t < tasks; t++)
                 {
                     var task = Guid.CreateVersion7();
-                    created.Add([.. Enumerable.Range(0, jobsPerTask).Select(_ => new JobMessage(Guid.CreateVersion7(), task, JobTypes.Echo, Input, 1, null))]);
+                    created.Add([.. Enumerable.Range(0, jobsPerTask).Select(_ => new JobMessage(Guid.CreateVersion7(), task, type, input, 1, null))]);
                     await writer.StartRowAsync(cancellationToken);
                     await writer.WriteAsync(task, NpgsqlDbType.Uuid, cancellationToken);
                     await writer.WriteAsync("queued", NpgsqlDbType.Text, cancellationToken);
@@ -56,8 +61,8 @@ internal sealed class StoredWork(NpgsqlDataSource database)
                         await writer.WriteAsync(task[seq].JobId, NpgsqlDbType.Uuid, cancellationToken);
                         await writer.WriteAsync(task[seq].TaskId, NpgsqlDbType.Uuid, cancellationToken);
                         await writer.WriteAsync(seq, NpgsqlDbType.Integer, cancellationToken);
-                        await writer.WriteAsync(JobTypes.Echo, NpgsqlDbType.Text, cancellationToken);
-                        await writer.WriteAsync(Input, NpgsqlDbType.Text, cancellationToken);
+                        await writer.WriteAsync(type, NpgsqlDbType.Text, cancellationToken);
+                        await writer.WriteAsync(input, NpgsqlDbType.Text, cancellationToken);
                         await writer.WriteAsync("queued", NpgsqlDbType.Text, cancellationToken);
                         await writer.WriteAsync(marked, NpgsqlDbType.TimestampTz, cancellationToken);
                     }
