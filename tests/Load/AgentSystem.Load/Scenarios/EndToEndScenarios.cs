@@ -39,7 +39,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
     public Scenario Maximum()
     {
-        var phase = new Phase(this, Max, StoredWork.Echo, killed: false);
+        var phase = new Phase(this, Max, killed: false);
         var watcher = new TaskWatcher(_stored, client.Signals);
         return new Scenario(Max, async context =>
         {
@@ -83,7 +83,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     /// <summary>The open phases: one job enqueued per invocation at <paramref name="rate"/> jobs/s; with <paramref name="kill"/> a worker is killed halfway.</summary>
     public Scenario Rate(string name, double rate, bool kill)
     {
-        var phase = new Phase(this, name, kill ? KillWork : StoredWork.Echo, kill);
+        var phase = new Phase(this, name, kill);
         var jobs = (int)Math.Ceiling(rate * (options.WarmUp + options.Duration).TotalSeconds * 1.05) + 100;
         var scenario = new Scenario(name, async context =>
         {
@@ -126,7 +126,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     }
 
     /// <summary>One phase's rows: created up front, handed to the steps, read back and checked afterwards.</summary>
-    private sealed class Phase(EndToEndScenarios owner, string name, (string Type, string Input) work, bool killed) : IDisposable
+    private sealed class Phase(EndToEndScenarios owner, string name, bool killed) : IDisposable
     {
         private readonly ConcurrentQueue<JobMessage[]> _tasks = new();
         private readonly ConcurrentQueue<JobMessage> _jobs = new();
@@ -139,7 +139,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         public async Task CreateAsync(int jobCount, CancellationToken cancellationToken)
         {
-            foreach (var task in await owner._stored.CreateAsync((jobCount + JobsPerTask - 1) / JobsPerTask, JobsPerTask, work, cancellationToken))
+            foreach (var task in await owner._stored.CreateAsync((jobCount + JobsPerTask - 1) / JobsPerTask, JobsPerTask, killed ? KillWork : StoredWork.Echo, cancellationToken))
             {
                 _tasks.Enqueue(task);
                 _allTasks.Add(task[0].TaskId);

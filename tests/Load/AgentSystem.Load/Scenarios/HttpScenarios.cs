@@ -92,7 +92,7 @@ internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
         var tasks = submitted.Keys.ToList();
         var rows = await _stored.ReadTasksAsync(tasks, cancellationToken);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        while (rows.Any(row => row.Status is not ("succeeded" or "failed" or "cancelled")) && watch.Elapsed < TimeSpan.FromSeconds(60))
+        while (rows.Any(row => !StoredWork.IsFinal(row.Status)) && watch.Elapsed < TimeSpan.FromSeconds(60))
         {
             await Task.Delay(TimeSpan.FromMilliseconds(200), cancellationToken);
             rows = await _stored.ReadTasksAsync(tasks, cancellationToken);

@@ -82,22 +82,11 @@ internal sealed class StoredWork(NpgsqlDataSource database)
     /// on each poll; by id alone it can only look the ids up. The harness's queries take PostgreSQL's time from the
     /// system it measures.
     /// </remarks>
-    public async Task<IReadOnlyList<Guid>> FinalAsync(IReadOnlyCollection<Guid> tasks, CancellationToken cancellationToken)
-    {
-        await using var command = database.CreateCommand("SELECT id, status FROM tasks WHERE id = ANY($1)");
-        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. tasks] });
-        var final = new List<Guid>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (reader.GetString(1) is "succeeded" or "failed" or "cancelled")
-            {
-                final.Add(reader.GetGuid(0));
-            }
-        }
+    public async Task<IReadOnlyList<Guid>> FinalAsync(IReadOnlyCollection<Guid> tasks, CancellationToken cancellationToken) =>
+        [.. (await ReadTasksAsync(tasks, cancellationToken)).Where(row => IsFinal(row.Status)).Select(row => row.Id)];
 
-        return final;
-    }
+    /// <summary>Whether a task's stored status is final (succeeded, failed or cancelled).</summary>
+    public static bool IsFinal(string taskStatus) => Enum.Parse<TaskState>(taskStatus, ignoreCase: true).IsFinal();
 
     /// <summary>
     /// Waits until every one of <paramref name="jobs"/> is final, or <paramref name="timeout"/> passes (polling one
