@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace AgentSystem.Build.Tests;
 
 /// <summary>
@@ -37,14 +39,29 @@ internal sealed class FakeClusterTools : IDisposable
     {
         foreach (var tool in Tools)
         {
-            var path = Path.Combine(Folder, tool);
-            File.WriteAllText(path, Script(tool));
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            }
+            WriteExecutable(Path.Combine(Folder, tool), Script(tool));
         }
         return this;
+    }
+
+    /// <summary>
+    /// Writes the script from a child process, never from this one. A file this process had open for writing can be
+    /// held by another test thread's forked child until that child execs, and executing the script meanwhile fails
+    /// with "Text file busy" (ETXTBSY); tests here run in parallel and start processes all the time.
+    /// </summary>
+    private static void WriteExecutable(string path, string text)
+    {
+        using var writer = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "cat > \"$1\" && chmod 700 \"$1\"", "sh", path])
+        {
+            RedirectStandardInput = true,
+        })!;
+        writer.StandardInput.Write(text);
+        writer.StandardInput.Close();
+        writer.WaitForExit();
+        if (writer.ExitCode != 0)
+        {
+            throw new IOException($"Could not write the fake tool {path} (sh exited {writer.ExitCode}).");
+        }
     }
 
     /// <summary>Each command line a fake ran, in order.</summary>
