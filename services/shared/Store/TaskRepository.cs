@@ -68,10 +68,20 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
     private const string UnmarkEnqueued = "UPDATE jobs SET enqueued_at = NULL WHERE id = ANY(@ids) AND status = 'queued'";
 
-    private const string SelectUndispatched = """
+    // Never sent, then sent longer ago than @stale, oldest first: each half a range of the partial index of its own.
+    // With both in one WHERE (an OR), a plan chosen on statistics from when the table was small walks the index in order
+    // and filters, reading every queued job of a backlog and the dead entries of jobs that ran: 2 to 3 s per call.
+    internal const string SelectUndispatched = """
         SELECT id, task_id, type, input, attempts, trace_parent
-        FROM jobs
-        WHERE status = 'queued' AND (enqueued_at IS NULL OR enqueued_at < now() - @stale)
+        FROM (
+            (SELECT id, task_id, seq, type, input, attempts, trace_parent, enqueued_at FROM jobs
+             WHERE status = 'queued' AND enqueued_at IS NULL
+             ORDER BY enqueued_at NULLS FIRST, task_id, seq LIMIT @limit)
+            UNION ALL
+            (SELECT id, task_id, seq, type, input, attempts, trace_parent, enqueued_at FROM jobs
+             WHERE status = 'queued' AND enqueued_at < now() - @stale
+             ORDER BY enqueued_at NULLS FIRST, task_id, seq LIMIT @limit)
+        ) AS due
         ORDER BY enqueued_at NULLS FIRST, task_id, seq
         LIMIT @limit
         """;

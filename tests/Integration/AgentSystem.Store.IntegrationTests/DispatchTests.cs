@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AgentSystem.Contracts;
 
 namespace AgentSystem.Store.IntegrationTests;
@@ -70,5 +71,51 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None));   // requeued just now
         var again = Assert.Single(await Tasks.FindUndispatchedAsync(TimeSpan.Zero, 100, CancellationToken.None));
         Assert.Equal((retried, 2), (again.JobId, again.Attempt));
+    }
+
+    [Fact]
+    public async Task FindUndispatched_reads_the_unsent_and_the_stale_jobs_not_a_backlog_of_fresh_ones_the_statistics_never_saw()
+    {
+        // 20,000 jobs the statistics saw final, then queued and sent just now: a backlog building up since the last
+        // ANALYZE (autovacuum is off for the table meanwhile, so no analyze corrects the picture).
+        const int Backlog = 20_000;
+        var backlogTask = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task.Id;
+        var unsent = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
+        var stale = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
+        await ExecuteAsync("ALTER TABLE jobs SET (autovacuum_enabled = false)");
+        try
+        {
+            await ExecuteAsync(
+                "INSERT INTO jobs (id, task_id, seq, type, input, status) SELECT gen_random_uuid(), @task, s, 'echo', 'x', 'succeeded' FROM generate_series(1, @n) s",
+                ("task", backlogTask), ("n", Backlog));
+            await ExecuteAsync("ANALYZE jobs");
+            await ExecuteAsync("UPDATE jobs SET status = 'queued', enqueued_at = now() WHERE task_id = @task", ("task", backlogTask));
+            await Tasks.UnmarkEnqueuedAsync([unsent.Jobs[0].Id], CancellationToken.None);
+            await ExecuteAsync("UPDATE jobs SET enqueued_at = now() - interval '2 minutes' WHERE task_id = @task", ("task", stale.Id));
+
+            var found = await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 500, CancellationToken.None);
+            Assert.Equal([unsent.Jobs[0].Id, stale.Jobs[0].Id], found.Select(m => m.JobId));
+
+            // Walking the backlog touches hundreds of pages (its index entries and rows); two index ranges a handful.
+            var pages = await PagesTouchedAsync(TaskRepository.SelectUndispatched, ("stale", TimeSpan.FromMinutes(1)), ("limit", 500));
+            Assert.True(pages < 50, $"the dispatcher's query touched {pages} pages with {Backlog:N0} fresh jobs queued");
+        }
+        finally
+        {
+            foreach (var task in new[] { backlogTask, unsent.Id, stale.Id })
+            {
+                await Tasks.CancelAsync(task, CancellationToken.None);   // the class shares one database: leave no queued job
+            }
+
+            await ExecuteAsync("ALTER TABLE jobs RESET (autovacuum_enabled)");
+        }
+    }
+
+    /// <summary>Shared buffers (pages) the statement's execution touched, hit or read, from EXPLAIN ANALYZE.</summary>
+    private async Task<long> PagesTouchedAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        var plan = JsonDocument.Parse(await ScalarAsync<string>("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, parameters));
+        var root = plan.RootElement[0].GetProperty("Plan");
+        return root.GetProperty("Shared Hit Blocks").GetInt64() + root.GetProperty("Shared Read Blocks").GetInt64();
     }
 }

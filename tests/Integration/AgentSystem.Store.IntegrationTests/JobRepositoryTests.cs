@@ -319,12 +319,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
     {
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
+        await using var command = WithParameters(new NpgsqlCommand(sql, connection), parameters);
         await command.ExecuteNonQueryAsync();
     }
 

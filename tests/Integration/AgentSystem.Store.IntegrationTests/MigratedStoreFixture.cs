@@ -47,12 +47,23 @@ public abstract class StoreTestBase(MigratedStoreFixture database) : IClassFixtu
 
     protected async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
     {
-        await using var command = DataSource.CreateCommand(sql);
+        await using var command = WithParameters(DataSource.CreateCommand(sql), parameters);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    protected async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var command = WithParameters(DataSource.CreateCommand(sql), parameters);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    protected static NpgsqlCommand WithParameters(NpgsqlCommand command, (string Name, object Value)[] parameters)
+    {
         foreach (var (name, value) in parameters)
         {
             command.Parameters.AddWithValue(name, value);
         }
 
-        return (T)(await command.ExecuteScalarAsync())!;
+        return command;
     }
 }
