@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Sockets;
 
 namespace AgentSystem.Load.UnderTest;
@@ -96,6 +97,22 @@ internal sealed class ServiceHost : IAsyncDisposable
         }
 
         _process.WaitForExit();
+    }
+
+    /// <summary>SIGSTOP: the process halts where it is, its connections and leases kept, until <see cref="Resume"/>.</summary>
+    public void Pause() => Send("STOP");
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Send("CONT");
+
+    private void Send(string signal)
+    {
+        using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {Name} (pid {_process.Id}) exited with code {kill.ExitCode}.");
+        }
     }
 
     /// <summary>The same command, port and environment again, after it exited or was killed.</summary>
