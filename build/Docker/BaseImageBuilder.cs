@@ -47,7 +47,7 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
                     throw new TargetFailedException($"Could not pull {official}. Check the registry, or use --base-images local to build the images from Debian's packages.");
                 }
 
-                Log.Warning($"No registry answers for {official}: building local equivalents from Debian's packages from here on (--base-images auto).");
+                Log.Warning($"No registry answers for {official}: using local equivalents made from Debian's packages from here on (--base-images auto; built when missing or out of date).");
                 useLocal = true;
             }
             Outcomes.Add(new(image, image.Local, BuildLocal(image), watch.Elapsed));
