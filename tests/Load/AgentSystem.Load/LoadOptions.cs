@@ -1,4 +1,5 @@
 using System.Globalization;
+using AgentSystem.Load.Reports;
 
 namespace AgentSystem.Load;
 
@@ -106,9 +107,17 @@ internal sealed record LoadOptions
             return (null, error.Message);
         }
 
-        if (options.Baseline is { } baseline && !File.Exists(baseline))
+        if (options.Baseline is { } baseline)
         {
-            return (null, $"--baseline {baseline}: no such file");
+            // Read now: a file that is no summary would otherwise fail the run after all its phases, with no report.
+            try
+            {
+                _ = File.Exists(baseline) ? Summary.Read(baseline) : throw new FileNotFoundException("no such file");
+            }
+            catch (Exception error) when (error is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                return (null, $"--baseline {baseline}: {error.Message}");
+            }
         }
 
         return (options with { ScenarioRates = rates }, null);

@@ -1,6 +1,6 @@
 namespace AgentSystem.Load.Tests;
 
-/// <summary>The command line: --baseline-tolerance.</summary>
+/// <summary>The command line: --baseline and --baseline-tolerance.</summary>
 public sealed class OptionsTests
 {
     [Theory]
@@ -36,5 +36,36 @@ public sealed class OptionsTests
 
         Assert.Equal(0.1, options!.BaselineTolerance);
         Assert.Contains("[--baseline-tolerance 10%]", LoadOptions.Usage, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("{\"name\": \"not a summary\"}")]
+    [InlineData("{\"scenarios\": [{\"rps\": 3}], \"reference\": {\"redisBenchmark\": [], \"wrk\": []}}")]
+    [InlineData("scenario,rps\nenqueue,100")]
+    public void A_baseline_that_is_no_summary_is_a_usage_error_before_anything_runs(string content)
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(path, content);
+
+            var (options, error) = LoadOptions.Parse(["--baseline", path]);
+
+            Assert.Null(options);
+            Assert.Contains($"--baseline {path}: {path} is not a load summary", error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_missing_baseline_is_a_usage_error()
+    {
+        var (options, error) = LoadOptions.Parse(["--baseline", "/nonexistent/summary.json"]);
+
+        Assert.Null(options);
+        Assert.Equal("--baseline /nonexistent/summary.json: no such file", error);
     }
 }

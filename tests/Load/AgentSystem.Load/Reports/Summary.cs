@@ -25,9 +25,24 @@ internal sealed record Summary(
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    public static Summary Read(string path) =>
-        JsonSerializer.Deserialize<Summary>(File.ReadAllText(path), Json)
-        ?? throw new InvalidDataException($"{path} holds no summary.");
+    /// <summary>An earlier run's summary (<c>--baseline</c>); <see cref="InvalidDataException"/> when the file is not one.</summary>
+    public static Summary Read(string path)
+    {
+        Summary? summary;
+        try
+        {
+            summary = JsonSerializer.Deserialize<Summary>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException error)
+        {
+            throw new InvalidDataException($"{path} is not a load summary (an artifacts/load/summary.json): {error.Message}", error);
+        }
+
+        // Older summaries lack later fields, so only what a comparison needs is required.
+        return summary is { Scenarios: not null, Reference: { RedisBenchmark: not null, Wrk: not null } } && summary.Scenarios.All(s => s?.Name is not null)
+            ? summary
+            : throw new InvalidDataException($"{path} is not a load summary (an artifacts/load/summary.json): it has no \"scenarios\" with names or no \"reference\".");
+    }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 }
