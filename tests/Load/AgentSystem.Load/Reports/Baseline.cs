@@ -76,7 +76,8 @@ internal static class Baseline
             }
 
             // The rate as a fraction of its reference measured in the same run: what moves with the machine's load cancels out.
-            if (old?.ReferenceRatio is not null || now?.ReferenceRatio is not null)
+            // Not for an open phase: its rate follows its target, so the fraction moves with the target, not the system.
+            if ((old?.ReferenceRatio is not null || now?.ReferenceRatio is not null) && old?.TargetRps is null && now?.TargetRps is null)
             {
                 changes.Add(new(name, "÷ reference", old?.ReferenceRatio, now?.ReferenceRatio, HigherIsBetter: true, tolerance));
             }

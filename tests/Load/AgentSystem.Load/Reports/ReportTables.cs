@@ -12,14 +12,15 @@ internal static class ReportTables
     {
         ArgumentNullException.ThrowIfNull(report);
         yield return Scenarios(report.Summary);
+        if (report.Baseline is { } baseline)
+        {
+            yield return Baseline(baseline);   // next to the figures it compares, not below the CPU table
+        }
+
         yield return Thresholds(report.Summary);
         yield return Goals(report.Summary);
         yield return Reference(report.Summary);
         yield return Cpu(report.Summary);
-        if (report.Baseline is { } baseline)
-        {
-            yield return Baseline(baseline);
-        }
     }
 
     public static Table Scenarios(Summary summary)
@@ -68,8 +69,11 @@ internal static class ReportTables
     public static Table Baseline(BaselineComparison baseline)
     {
         ArgumentNullException.ThrowIfNull(baseline);
-        return new($"Against the baseline {baseline.Path}: changes within ±{Declared(baseline.Tolerance * 100)} % are within tolerance, errors appearing are always worse",
-            ["Subject", "Metric", "Baseline", "This run", "Change", ""],
+        var better = baseline.Changes.Count(c => c.Better == true);
+        var worse = baseline.Changes.Count(c => c.Better == false);
+        return new($"Against the baseline {baseline.Path}: {better} better, {worse} worse, {baseline.Changes.Count - better - worse} within ±{Declared(baseline.Tolerance * 100)} % "
+                + "or not comparable; errors appearing are always worse",
+            ["Subject", "Metric", "Baseline", "This run", "Change", "Verdict"],
             [.. baseline.Changes.Select(c => (IReadOnlyList<string>)[
                 c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText, c.Verdict])]);
     }
