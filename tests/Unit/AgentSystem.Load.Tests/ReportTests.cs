@@ -169,6 +169,20 @@ public sealed class ReportTests
         Assert.Contains("threshold: rate &gt;= 800/s", html, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_reported_figure_reads_reported_not_passed_and_fails_nothing()
+    {
+        var result = Result("http", 500, [5]) with
+        {
+            Checks = [new CheckResult("every task stored", true, "10 of 10"), CheckResult.Report("submitted to succeeded", "p99 9 ms")],
+        };
+        var summary = SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None));
+
+        Assert.True(result.Passed);
+        Assert.Equal(["passed", "reported"], ReportTables.Thresholds(summary).Rows.Select(row => row[3]));
+        Assert.Contains("<td>reported</td>", HtmlReport.Render(new LoadReport(summary, [result], null)), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(0.004, "0.004")]   // 40 tasks/s against wrk's 10,000/s: not "0.00 ×"
     [InlineData(0.5, "0.50")]

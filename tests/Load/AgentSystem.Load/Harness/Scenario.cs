@@ -32,8 +32,17 @@ internal static class Clock
 /// <summary>A unit of work that finished later than its step (a job stored by the worker): started and stored, wall clock.</summary>
 internal readonly record struct Completion(DateTimeOffset StartedAt, DateTimeOffset StoredAt);
 
-/// <summary>A check a scenario makes of the system after its run (nothing lost, nothing counted twice).</summary>
-internal sealed record CheckResult(string Name, bool Passed, string Measured);
+/// <summary>
+/// A check a scenario makes of the system after its run (nothing lost, nothing counted twice), or with
+/// <paramref name="Reported"/> a figure it only reports, which passes and reads "reported".
+/// </summary>
+internal sealed record CheckResult(string Name, bool Passed, string Measured, bool Reported = false)
+{
+    public static CheckResult Report(string name, string measured) => new(name, Passed: true, measured, Reported: true);
+
+    /// <summary>"passed", "FAILED" or "reported": the result column of every report.</summary>
+    public string Outcome => Reported ? "reported" : Passed ? "passed" : "FAILED";
+}
 
 /// <summary>
 /// A scenario in NBomber's sense: a step run under load simulations, after a warm-up, with thresholds. A scenario whose

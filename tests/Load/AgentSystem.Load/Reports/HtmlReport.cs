@@ -52,7 +52,7 @@ internal static class HtmlReport
                 .Append(E($"; warm-up {result.WarmUp.TotalSeconds:0.#} s")).Append("</span></p><div class=\"charts\">");
             html.Append(RateChart(result)).Append(LatencyChart(result)).Append(DistributionChart(result)).Append("</div>");
             var checks = new Table("Thresholds and checks", ["Threshold", "Measured", "Result"],
-                [.. result.Checks.Select(c => (IReadOnlyList<string>)[c.Name, c.Measured, c.Passed ? "passed" : "FAILED"])]);
+                [.. result.Checks.Select(c => (IReadOnlyList<string>)[c.Name, c.Measured, c.Outcome])]);
             AppendTable(html, checks, heading: false);
             foreach (var (error, count) in result.Errors)
             {

@@ -37,7 +37,7 @@ internal static class ReportTables
     {
         ArgumentNullException.ThrowIfNull(summary);
         return new("Thresholds and checks", ["Scenario", "Threshold", "Measured", "Result"],
-            [.. summary.Scenarios.SelectMany(s => s.Thresholds.Select(t => (IReadOnlyList<string>)[s.Name, t.Name, t.Measured, t.Passed ? "passed" : "FAILED"]))]);
+            [.. summary.Scenarios.SelectMany(s => s.Thresholds.Select(t => (IReadOnlyList<string>)[s.Name, t.Name, t.Measured, t.Outcome]))]);
     }
 
     public static Table Goals(Summary summary)

@@ -110,7 +110,7 @@ internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
         [
             new("every accepted task succeeded and stored", succeeded.Count == tasks.Count,
                 string.Create(CultureInfo.InvariantCulture, $"{succeeded.Count} of {tasks.Count}")),
-            new("submitted to succeeded (reported)", true,
+            CheckResult.Report("submitted to succeeded",
                 string.Create(CultureInfo.InvariantCulture, $"p50 {summary.P50:0.#} ms, p99 {summary.P99:0.#} ms, max {summary.Max:0.#} ms")),
         ];
     }
