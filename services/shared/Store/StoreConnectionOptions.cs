@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,14 @@ internal sealed class StoreConnectionOptionsValidator : IValidateOptions<StoreCo
 /// <summary>Creates the one data source (connection pool) a process shares.</summary>
 public static class StoreDataSource
 {
+    /// <summary>
+    /// How many statements each connection keeps prepared (Npgsql's <c>Max Auto Prepare</c>) unless the connection string
+    /// says otherwise: a statement run five times is prepared, so PostgreSQL no longer parses and plans it on every call
+    /// (a third of its CPU through the gateway path, docs/load.md). The repositories use about thirty statements.
+    /// <c>Max Auto Prepare=0</c> in the connection string turns it off, e.g. behind a pooler that cannot keep them.
+    /// </summary>
+    public const int AutoPreparedStatements = 64;
+
     internal static readonly string MissingMessage =
         $"{StoreServiceExtensions.ConnectionStringKey} is not set: give the PostgreSQL connection string, e.g. "
         + "ConnectionStrings__Postgres=\"Host=localhost;Username=agentsystem;Password=...;Database=agentsystem\" in the environment.";
@@ -63,6 +72,11 @@ public static class StoreDataSource
             builder.ConnectionStringBuilder.MinPoolSize = Math.Min(builder.ConnectionStringBuilder.MinPoolSize, maxPoolSize);
         }
 
+        if (!Names(options.ConnectionString, "MaxAutoPrepare"))
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPreparedStatements;
+        }
+
         if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName) && !string.IsNullOrEmpty(options.ApplicationName))
         {
             builder.ConnectionStringBuilder.ApplicationName = options.ApplicationName;
@@ -75,4 +89,11 @@ public static class StoreDataSource
 
         return builder.Build();
     }
+
+    // Whether the connection string sets the keyword itself, however spaced or cased (Npgsql accepts both spellings),
+    // which Npgsql's own builder cannot tell from its default.
+    private static bool Names(string connectionString, string keyword) =>
+        new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys
+            .Cast<string>()
+            .Any(key => string.Equals(key.Replace(" ", string.Empty, StringComparison.Ordinal), keyword, StringComparison.OrdinalIgnoreCase));
 }

@@ -86,6 +86,35 @@ public sealed class StoreRegistrationTests(PostgresDatabaseFixture database) : I
     }
 
     [Fact]
+    public async Task A_statement_run_again_and_again_is_prepared_on_its_connection_and_stays_prepared_in_the_pool()
+    {
+        using var host = Build(new() { ["ConnectionStrings:Postgres"] = database.ConnectionString, ["Postgres:MaxPoolSize"] = "1" });
+        await host.StartAsync();
+        await host.Services.GetRequiredService<IDatabaseMigrator>().MigrateAsync(CancellationToken.None);
+        var tasks = host.Services.GetRequiredService<ITaskRepository>();
+
+        // Npgsql prepares a statement on its fifth use; each call takes the pool's one connection and gives it back.
+        for (var i = 0; i < 6; i++)
+        {
+            await tasks.GetAsync(Guid.NewGuid(), CancellationToken.None);
+        }
+
+        await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SELECT statement FROM pg_prepared_statements", connection);
+        var prepared = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                prepared.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Contains(prepared, statement => statement.Contains("FROM tasks", StringComparison.Ordinal));
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task A_pool_size_out_of_range_fails_the_start_naming_the_setting()
     {
         using var host = Build(new() { ["ConnectionStrings:Postgres"] = database.ConnectionString, ["Postgres:MaxPoolSize"] = "0" });

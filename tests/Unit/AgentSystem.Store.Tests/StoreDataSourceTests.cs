@@ -1,0 +1,25 @@
+using Npgsql;
+
+namespace AgentSystem.Store.Tests;
+
+public sealed class StoreDataSourceTests
+{
+    private const string Server = "Host=127.0.0.1;Username=agentsystem;Password=secret;Database=agentsystem";
+
+    [Fact]
+    public async Task Statements_are_prepared_automatically_unless_the_connection_string_says_otherwise()
+    {
+        Assert.Equal(StoreDataSource.AutoPreparedStatements, await MaxAutoPrepareAsync(Server));
+        Assert.Equal(10, await MaxAutoPrepareAsync(Server + ";Max Auto Prepare=10"));
+        Assert.Equal(0, await MaxAutoPrepareAsync(Server + ";maxautoprepare=0"));
+    }
+
+    private static async Task<int> MaxAutoPrepareAsync(string connectionString)
+    {
+        var dataSource = StoreDataSource.Create(connectionString);
+        await using (dataSource)
+        {
+            return new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxAutoPrepare;
+        }
+    }
+}
