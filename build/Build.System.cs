@@ -98,7 +98,7 @@ internal partial class Build
         }
         else
         {
-            Log.Warning($"Updating the running system '{SystemName}' before testing it, with {string.Join("; ", running.Changes)}; it stays on {where}.");
+            Log.Warning($"Updating the running system '{SystemName}' before testing it, with {string.Join("; ", running.Changes)}; then it runs on {where}.");
             compose = StartSystem(SystemName, running.Settings);
         }
 
