@@ -30,7 +30,7 @@ internal partial class Build
         .Description("Makes sure a Docker engine answers; as root on Debian/Ubuntu installs docker.io and starts dockerd")
         .Executes(() =>
         {
-            var engine = new DockerEngine(Path.Combine(RootDirectory, ".nuke", "temp"), StepLogs);
+            var engine = new DockerEngine(StepLogs);
             Log.Info(engine.Ensure(CancellationToken));
             Log.Info($"Engine {engine.ServerVersion}; CLI {engine.Cli}; BuildKit {(engine.BuildKit ? "on" : "off")}.");
             _docker = engine;

@@ -18,14 +18,19 @@ internal partial class Build
     [Parameter("Compose project name of the system SystemUp, SystemTest and SystemDown work on")]
     private readonly string SystemName = "agentsystem";
 
-    [Parameter("Host port of the composed system's gateway (0: any free port)")]
-    private readonly int SystemGatewayPort = 8080;
+    /// <summary>What SystemUp uses for the --system-* values not named.</summary>
+    private static readonly SystemSettings SystemDefaults = new(8080, 3000, "dev-key");
 
-    [Parameter("Host port of the composed system's frontend (0: any free port)")]
-    private readonly int SystemFrontendPort = 3000;
+    [Parameter("Host port of the composed system's gateway (0: any free port); default 8080, for SystemTest the running system's")]
+    private readonly int? SystemGatewayPort;
 
-    [Parameter("API key the composed system's gateway accepts (the frontend's server sends it)")]
-    private readonly string SystemApiKey = "dev-key";
+    [Parameter("Host port of the composed system's frontend (0: any free port); default 3000, for SystemTest the running system's")]
+    private readonly int? SystemFrontendPort;
+
+    [Parameter("API key the composed system's gateway accepts (the frontend's server sends it); default dev-key, for SystemTest the running system's")]
+    private readonly string? SystemApiKey;
+
+    private NamedSystemSettings NamedSystemSettings => new(SystemGatewayPort, SystemFrontendPort, SystemApiKey);
 
     private string SystemArtifacts => Path.Combine(ArtifactsDirectory, "system");
 
@@ -34,8 +39,9 @@ internal partial class Build
         .DependsOn(Images, BaseImages)
         .Executes(() =>
         {
-            var compose = StartSystem(SystemName, SystemGatewayPort, SystemFrontendPort);
-            PrintSystem(compose);
+            var settings = new SystemSettings(SystemGatewayPort ?? SystemDefaults.GatewayPort, SystemFrontendPort ?? SystemDefaults.FrontendPort,
+                SystemApiKey ?? SystemDefaults.ApiKey);
+            PrintSystem(StartSystem(SystemName, settings), settings.ApiKey);
         });
 
     private Target SystemDown => _ => _
@@ -61,40 +67,87 @@ internal partial class Build
         {
             PrepareTestResults();
             var before = (_testFailures.Count, _tally!.Failed);
-            // A system SystemUp started (in this run or before) is tested as it is; otherwise one of this run's own, on
-            // free ports and under a name of its own, removed afterwards whatever happened.
-            var running = Compose.HasRunning(Docker.Cli, SystemName, CancellationToken);
-            var name = running ? SystemName : $"{SystemName}-test-{Environment.ProcessId}";
-            Log.Info(running ? $"Testing the running system '{name}'." : $"Starting a system of its own for the test: '{name}'.");
-            Compose? compose = null;
-            try
+            if (Compose.HasRunning(Docker.Cli, SystemName, CancellationToken))
             {
-                // A short lease on a system of its own, so a killed worker's job is back in the queue within seconds.
-                compose = running ? StartSystem(name, SystemGatewayPort, SystemFrontendPort)
-                    : StartSystem(name, 0, 0, new() { ["AGENTSYSTEM_QUEUE_VISIBILITY_TIMEOUT"] = "00:00:05" });
-                RunSystemTests(compose);
+                TestRunningSystem();
             }
-            finally
+            else
             {
-                if (compose is not null)
-                {
-                    var logs = compose.SaveLogs(Path.Combine(SystemArtifacts, "logs"));
-                    Log.Info($"Container logs: {LoggedStep.DisplayPath(logs)}");
-                    if (!running)
-                    {
-                        compose.Down();
-                    }
-                }
-                else if (!running)
-                {
-                    Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken).Down();
-                }
+                TestSystemOfItsOwn();
             }
             TallyAndCheck("system", before);
         });
 
+    /// <summary>
+    /// Tests the system SystemUp started (in this run or before) where it runs: brought up again first only when this run
+    /// changes something about it (RunningSystem says what), and then still on its own ports and key unless others are named.
+    /// </summary>
+    private void TestRunningSystem()
+    {
+        var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), SystemName, StepLogs, CancellationToken);
+        var running = RunningSystem.Read(compose.Containers(), _images.Values, ContainerPort("gateway"), ContainerPort("frontend"), NamedSystemSettings, SystemDefaults);
+        foreach (var note in running.Notes)
+        {
+            Log.Warning(note);
+        }
+
+        var where = $"gateway port {running.Settings.GatewayPort}, frontend port {running.Settings.FrontendPort}";
+        if (running.AsItIs)
+        {
+            Log.Info($"Testing the running system '{SystemName}' as it is ({where}): this run changes nothing about it.");
+        }
+        else
+        {
+            Log.Warning($"Updating the running system '{SystemName}' before testing it, with {string.Join("; ", running.Changes)}; then it runs on {where}.");
+            compose = StartSystem(SystemName, running.Settings);
+        }
+
+        try
+        {
+            if (running.AsItIs)
+            {
+                compose.WaitHealthy(SystemHealthDeadline);
+            }
+
+            RunSystemTests(compose, running.Settings.ApiKey);
+        }
+        finally
+        {
+            Log.Info($"Container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}");
+        }
+    }
+
+    /// <summary>
+    /// A system of its own, on free ports and under a name of its own, removed afterwards whatever happened; with a short
+    /// lease, so a killed worker's job is back in the queue within seconds.
+    /// </summary>
+    private void TestSystemOfItsOwn()
+    {
+        var name = $"{SystemName}-test-{Environment.ProcessId}";
+        Log.Info($"Starting a system of its own for the test: '{name}'.");
+        var settings = new SystemSettings(0, 0, SystemApiKey ?? SystemDefaults.ApiKey);
+        Compose? compose = null;
+        try
+        {
+            compose = StartSystem(name, settings, new() { ["AGENTSYSTEM_QUEUE_VISIBILITY_TIMEOUT"] = "00:00:05" });
+            RunSystemTests(compose, settings.ApiKey);
+        }
+        finally
+        {
+            if (compose is not null)
+            {
+                Log.Info($"Container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}");
+                compose.Down();
+            }
+            else
+            {
+                Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken).Down();
+            }
+        }
+    }
+
     /// <summary>Builds the images this run has not (services not affected), then brings the system up and waits for it.</summary>
-    private Compose StartSystem(string name, int gatewayPort, int frontendPort, Dictionary<string, string>? settings = null)
+    private Compose StartSystem(string name, SystemSettings settings, Dictionary<string, string>? variables = null)
     {
         BuildEveryImage();
         var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);
@@ -108,10 +161,10 @@ internal partial class Build
             compose.Environment[Compose.ImageVariable(service)] = image.Image;
         }
 
-        compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = gatewayPort == 0 ? "" : gatewayPort.ToString(CultureInfo.InvariantCulture);
-        compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = frontendPort == 0 ? "" : frontendPort.ToString(CultureInfo.InvariantCulture);
-        compose.Environment["AGENTSYSTEM_API_KEY"] = SystemApiKey;
-        foreach (var (variable, value) in settings ?? [])
+        compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = settings.GatewayPort == 0 ? "" : settings.GatewayPort.ToString(CultureInfo.InvariantCulture);
+        compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = settings.FrontendPort == 0 ? "" : settings.FrontendPort.ToString(CultureInfo.InvariantCulture);
+        compose.Environment["AGENTSYSTEM_API_KEY"] = settings.ApiKey;
+        foreach (var (variable, value) in variables ?? [])
         {
             compose.Environment[variable] = value;
         }
@@ -147,7 +200,7 @@ internal partial class Build
     /// <summary>Whether the system SystemUp starts is running, asked while the plan is made (before DockerEngine runs): no docker CLI is false.</summary>
     private bool SystemUpRunning() => Executables.OnPath("docker") is [var cli, ..] && Compose.HasRunning(cli, SystemName, CancellationToken);
 
-    private void PrintSystem(Compose compose)
+    private void PrintSystem(Compose compose, string apiKey)
     {
         var table = new TextTable("Service", "Address");
         table.AddRow("frontend", $"http://{compose.PublishedAddress("frontend", ContainerPort("frontend"))}");
@@ -157,21 +210,21 @@ internal partial class Build
             Log.Info(line);
         }
 
-        Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; API key '{SystemApiKey}'. ./build.sh SystemDown removes it.");
+        Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; API key '{apiKey}'. ./build.sh SystemDown removes it.");
     }
 
     /// <summary>A service's port inside its container, from the catalog.</summary>
     private int ContainerPort(string service) => Changes.Catalog?.Find(service)?.Ports is [var port, ..]
         ? port : throw new TargetFailedException($"{ServiceCatalog.FileName} gives {service} no port.");
 
-    private void RunSystemTests(Compose compose)
+    private void RunSystemTests(Compose compose, string apiKey)
     {
         var environment = new Dictionary<string, string>(DotnetEnvironment)
         {
             ["AGENTSYSTEM_STACK_GATEWAY"] = $"http://{compose.PublishedAddress("gateway", ContainerPort("gateway"))}",
             ["AGENTSYSTEM_STACK_FRONTEND"] = $"http://{compose.PublishedAddress("frontend", ContainerPort("frontend"))}",
             ["AGENTSYSTEM_STACK_PROJECT"] = compose.Project,
-            ["AGENTSYSTEM_STACK_API_KEY"] = SystemApiKey,
+            ["AGENTSYSTEM_STACK_API_KEY"] = apiKey,
             ["AGENTSYSTEM_STACK_DOCKER"] = Docker.Cli,
             ["CHROMIUM_PATH"] = ChromiumPath,
         };

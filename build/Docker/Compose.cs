@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Tools;
@@ -8,6 +9,15 @@ namespace AgentSystem.Build.Docker;
 /// <summary>One container of a compose project, as <c>docker inspect</c> reports it.</summary>
 public sealed record ComposeContainer(string Id, string Name, string Service, string Status, string? Health, int ExitCode)
 {
+    /// <summary>The id of the image it runs ("sha256:...").</summary>
+    public string ImageId { get; init; } = "";
+
+    /// <summary>Its published ports: port inside the container to port on the host.</summary>
+    public IReadOnlyDictionary<int, int> PublishedPorts { get; init; } = new Dictionary<int, int>();
+
+    /// <summary>Its environment variables.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Up and, when the image has a health check, healthy.</summary>
     public bool Healthy => Status == "running" && Health is null or "healthy";
 
@@ -189,26 +199,57 @@ public sealed class Compose
         }
 
         var inspect = ProcessRunner.Capture(_docker.Cli, ["inspect", .. ids], cancellationToken: _cancellationToken);
-        if (inspect.ExitCode != 0)
-        {
-            return [];
-        }
+        return inspect.ExitCode == 0 ? ParseInspect(inspect.Output) : [];
+    }
 
-        using var document = JsonDocument.Parse(inspect.Output);
+    /// <summary>The containers in <c>docker inspect</c>'s output, by name.</summary>
+    public static IReadOnlyList<ComposeContainer> ParseInspect(string json)
+    {
+        using var document = JsonDocument.Parse(json);
         return document.RootElement.EnumerateArray().Select(c =>
         {
             var state = c.GetProperty("State");
-            var labels = c.GetProperty("Config").GetProperty("Labels");
+            var config = c.GetProperty("Config");
             var health = state.TryGetProperty("Health", out var h) && h.ValueKind == JsonValueKind.Object ? h.GetProperty("Status").GetString() : null;
             return new ComposeContainer(c.GetProperty("Id").GetString()!, c.GetProperty("Name").GetString()!.TrimStart('/'),
-                labels.GetProperty("com.docker.compose.service").GetString()!, state.GetProperty("Status").GetString()!, health, state.GetProperty("ExitCode").GetInt32());
+                config.GetProperty("Labels").GetProperty("com.docker.compose.service").GetString()!, state.GetProperty("Status").GetString()!, health,
+                state.GetProperty("ExitCode").GetInt32())
+            {
+                ImageId = c.GetProperty("Image").GetString() ?? "",
+                PublishedPorts = Ports(c),
+                Environment = Variables(config),
+            };
         }).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>"8080/tcp": [{ "HostPort": "9090" }] as 8080 -> 9090; unpublished ports are null.</summary>
+    private static Dictionary<int, int> Ports(JsonElement container)
+    {
+        var ports = new Dictionary<int, int>();
+        if (container.TryGetProperty("NetworkSettings", out var network) && network.TryGetProperty("Ports", out var published) && published.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var port in published.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Array))
+            {
+                if (int.TryParse(port.Name.Split('/')[0], CultureInfo.InvariantCulture, out var inside)
+                    && port.Value.EnumerateArray().Select(b => b.GetProperty("HostPort").GetString()).FirstOrDefault() is { } host
+                    && int.TryParse(host, CultureInfo.InvariantCulture, out var outside))
+                {
+                    ports[inside] = outside;
+                }
+            }
+        }
+        return ports;
+    }
+
+    private static Dictionary<string, string> Variables(JsonElement config) =>
+        config.TryGetProperty("Env", out var env) && env.ValueKind == JsonValueKind.Array
+            ? env.EnumerateArray().Select(e => e.GetString()!.Split('=', 2)).Where(p => p.Length == 2).DistinctBy(p => p[0]).ToDictionary(p => p[0], p => p[1])
+            : [];
 
     /// <summary>The host address a published port ended up on ("127.0.0.1:49153").</summary>
     public string PublishedAddress(string service, int port)
     {
-        var result = ProcessRunner.Capture(Command[0], [.. Arguments(["port", service, port.ToString(System.Globalization.CultureInfo.InvariantCulture)])],
+        var result = ProcessRunner.Capture(Command[0], [.. Arguments(["port", service, port.ToString(CultureInfo.InvariantCulture)])],
             environment: RunEnvironment(), cancellationToken: _cancellationToken);
         var address = result.Output.Trim().Split('\n')[0].Trim();
         if (result.ExitCode != 0 || address.Length == 0)

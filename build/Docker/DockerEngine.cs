@@ -7,10 +7,14 @@ namespace AgentSystem.Build.Docker;
 /// Finds a Docker engine that answers, or on Debian/Ubuntu as root installs docker.io and starts dockerd, and picks a
 /// docker CLI that can build with BuildKit.
 /// </summary>
-/// <param name="logDirectory">Where dockerd's log goes (it outlives the build).</param>
 /// <param name="stepLogDirectory">Where the logs of installing it go.</param>
-public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
+public sealed class DockerEngine(string stepLogDirectory)
 {
+    /// <summary>
+    /// dockerd's log: machine-wide, as the daemon is. It outlives the build and serves every checkout here, so nothing
+    /// of it (log, working directory) may be in the checkout that happened to start it. Only root provisions dockerd.
+    /// </summary>
+    public const string DaemonLog = "/var/log/agentsystem-dockerd.log";
     private const int StartTimeoutSeconds = 60;
     /// <summary>Docker CLIs from 23 on need the buildx plugin for BuildKit; 20.10 has it built in.</summary>
     private const int FirstCliNeedingBuildx = 23;
@@ -42,9 +46,8 @@ public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
         else if (Apt.CanInstall(out var why))
         {
             Log.Warning("No Docker engine answers; this is root on Debian/Ubuntu, so the build provisions one (docker.io + dockerd).");
-            Provision(cancellationToken);
+            action = Provision(cancellationToken);
             clis = CandidateClis();
-            action = $"Started dockerd (log: {Path.Combine(logDirectory, "dockerd.log")}).";
         }
         else
         {
@@ -116,7 +119,8 @@ public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
         Log.Info($"Wrote {path}: published ports are forwarded by the kernel, not by a docker-proxy per port.");
     }
 
-    private void Provision(CancellationToken cancellationToken)
+    /// <summary>Installs and starts dockerd, waits until it answers; returns what it did and where its log is.</summary>
+    private string Provision(CancellationToken cancellationToken)
     {
         if (!File.Exists("/usr/sbin/dockerd") && !File.Exists("/usr/bin/dockerd"))
         {
@@ -124,16 +128,14 @@ public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
         }
 
         WriteDaemonConfig();
-        Directory.CreateDirectory(logDirectory);
-        var log = Path.Combine(logDirectory, "dockerd.log");
-        if (Directory.Exists("/run/systemd/system"))
+        var systemd = Directory.Exists("/run/systemd/system");
+        if (systemd)
         {
             ProcessRunner.Run("systemctl", ["start", "docker"], cancellationToken: cancellationToken);
         }
         else
         {
-            // setsid + nohup: dockerd outlives this build, as a service would.
-            ProcessRunner.Run("sh", ["-c", $"nohup setsid dockerd > '{log}' 2>&1 &"], cancellationToken: cancellationToken);
+            StartDetached("dockerd", DaemonLog, cancellationToken);
         }
 
         var deadline = DateTime.UtcNow.AddSeconds(StartTimeoutSeconds);
@@ -141,10 +143,22 @@ public sealed class DockerEngine(string logDirectory, string stepLogDirectory)
         {
             if (DateTime.UtcNow > deadline)
             {
-                var tail = File.Exists(log) ? string.Join(Environment.NewLine, File.ReadLines(log).TakeLast(20)) : "(no log)";
-                throw new TargetFailedException($"dockerd did not answer within {StartTimeoutSeconds} s. Last lines of {log}:{Environment.NewLine}{tail}");
+                var tail = systemd ? "(journalctl -u docker)" : File.Exists(DaemonLog) ? string.Join(Environment.NewLine, File.ReadLines(DaemonLog).TakeLast(20)) : "(no log)";
+                throw new TargetFailedException($"dockerd did not answer within {StartTimeoutSeconds} s. Last lines of {(systemd ? "its log" : DaemonLog)}:{Environment.NewLine}{tail}");
             }
             Thread.Sleep(500);
         }
+
+        return systemd ? "Started docker.service (log: journalctl -u docker)." : $"Started dockerd (log: {DaemonLog}).";
+    }
+
+    /// <summary>
+    /// Starts <paramref name="program"/> detached (setsid + nohup), as a service would run: in /, its output in
+    /// <paramref name="log"/>, outliving this build and the checkout it was started from.
+    /// </summary>
+    internal static void StartDetached(string program, string log, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(log)!);
+        ProcessRunner.Run("sh", ["-c", "nohup setsid \"$0\" > \"$1\" 2>&1 &", program, log], "/", cancellationToken: cancellationToken);
     }
 }

@@ -98,5 +98,13 @@ public class ComposeFileTests
         Assert.Contains("orchestrator-migrate", DependsOn(Service("worker")));
     }
 
+    /// <summary>SystemTest reads a running system's key back from the gateway's environment.</summary>
+    [Fact]
+    public void The_gateway_takes_the_API_key_in_the_variable_SystemTest_reads_it_from()
+    {
+        var environment = (YamlMappingNode)Service("gateway")["environment"];
+        Assert.Equal("${AGENTSYSTEM_API_KEY:-dev-key}", environment[RunningSystem.ApiKeyVariable].ToString());
+    }
+
     private static string BaseImageVariable(string name) => new InfrastructureEntry(name, "").Variable;
 }

@@ -49,7 +49,7 @@ internal sealed class FakeClusterTools : IDisposable
     /// held by another test thread's forked child until that child execs, and executing the script meanwhile fails
     /// with "Text file busy" (ETXTBSY); tests here run in parallel and start processes all the time.
     /// </summary>
-    private static void WriteExecutable(string path, string text)
+    internal static void WriteExecutable(string path, string text)
     {
         using var writer = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", "cat > \"$1\" && chmod 700 \"$1\"", "sh", path])
         {

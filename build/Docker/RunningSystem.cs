@@ -1,0 +1,80 @@
+using System.Globalization;
+
+namespace AgentSystem.Build.Docker;
+
+/// <summary>The host ports (0: any free one) and the API key a composed system runs with.</summary>
+public sealed record SystemSettings(int GatewayPort, int FrontendPort, string ApiKey);
+
+/// <summary>The --system-* values named for this run (on the command line, in the environment or the parameters file); null: not named.</summary>
+public sealed record NamedSystemSettings(int? GatewayPort, int? FrontendPort, string? ApiKey);
+
+/// <summary>
+/// What SystemTest does with a system that is running already: tests it as it is, unless this run changes something
+/// about it (an image this run built that it does not run, or a --system-* value named that it does not run with);
+/// then it is brought up again first. Either way, what was not named is kept as it runs, not taken from this run's
+/// defaults, so the system stays where its user put it.
+/// </summary>
+/// <param name="Settings">What it runs with (after the update, if any).</param>
+/// <param name="Changes">What this run changes about it; none: it is tested as it is.</param>
+/// <param name="Notes">What could not be read from it, and what is used instead.</param>
+public sealed record RunningSystem(SystemSettings Settings, IReadOnlyList<string> Changes, IReadOnlyList<string> Notes)
+{
+    /// <summary>The gateway's variable (in services/docker-compose.yml) that holds the API key it accepts.</summary>
+    public const string ApiKeyVariable = "Gateway__ApiKeys__0";
+
+    public bool AsItIs => Changes.Count == 0;
+
+    /// <param name="containers">The running system's containers.</param>
+    /// <param name="images">The images this run built (or found built), by service.</param>
+    /// <param name="gatewayPort">The gateway's port inside its container.</param>
+    /// <param name="frontendPort">The frontend's port inside its container.</param>
+    /// <param name="named">The --system-* values named for this run.</param>
+    /// <param name="defaults">What is used for what was neither named nor could be read.</param>
+    public static RunningSystem Read(IReadOnlyList<ComposeContainer> containers, IEnumerable<ImageResult> images, int gatewayPort, int frontendPort,
+        NamedSystemSettings named, SystemSettings defaults)
+    {
+        var changes = new List<string>();
+        var notes = new List<string>();
+        foreach (var image in images.OrderBy(i => i.Service, StringComparer.Ordinal))
+        {
+            var runs = containers.Where(c => c.Service == image.Service).ToList();
+            if (runs.Count == 0 || runs.Any(c => c.ImageId != image.Id))
+            {
+                changes.Add($"this run's {image.Service} image ({image.Image})");
+            }
+        }
+
+        int Port(string service, int inside, int? wanted, int fallback)
+        {
+            var runs = containers.Where(c => c.Service == service).Select(c => c.PublishedPorts.TryGetValue(inside, out var p) ? p : (int?)null).FirstOrDefault(p => p is not null);
+            // 0 asks for any free port: the one it runs on is one.
+            if (wanted is { } port && port != 0 && port != runs)
+            {
+                changes.Add($"--system-{service}-port {port} (it runs on {runs?.ToString(CultureInfo.InvariantCulture) ?? "no port"})");
+                return port;
+            }
+
+            if (runs is { } running)
+            {
+                return running;
+            }
+
+            notes.Add($"The {service}'s published port could not be read from the running system; using {wanted ?? fallback}.");
+            return wanted ?? fallback;
+        }
+
+        var gateway = Port("gateway", gatewayPort, named.GatewayPort, defaults.GatewayPort);
+        var frontend = Port("frontend", frontendPort, named.FrontendPort, defaults.FrontendPort);
+        var key = containers.Where(c => c.Service == "gateway").Select(c => c.Environment.GetValueOrDefault(ApiKeyVariable)).FirstOrDefault(k => k is { Length: > 0 });
+        if (key is null)
+        {
+            notes.Add($"The running system's API key could not be read (the gateway's {ApiKeyVariable}); using --system-api-key '{named.ApiKey ?? defaults.ApiKey}'.");
+        }
+        else if (named.ApiKey is { } wantedKey && wantedKey != key)
+        {
+            changes.Add("--system-api-key (it runs with another key)");
+        }
+
+        return new RunningSystem(new SystemSettings(gateway, frontend, named.ApiKey ?? key ?? defaults.ApiKey), changes, notes);
+    }
+}

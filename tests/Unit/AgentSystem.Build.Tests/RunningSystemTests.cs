@@ -1,0 +1,118 @@
+using AgentSystem.Build.Docker;
+
+namespace AgentSystem.Build.Tests;
+
+/// <summary>
+/// SystemTest and a system SystemUp started: tested where it runs, as it is, unless this run changes something about it
+/// (a new image, a --system-* value named); what is not named is kept as it runs, not taken from the defaults.
+/// </summary>
+public sealed class RunningSystemTests
+{
+    private const int GatewayInside = 8080;
+    private const int FrontendInside = 3000;
+    private static readonly SystemSettings Defaults = new(8080, 3000, "dev-key");
+    private static readonly NamedSystemSettings NothingNamed = new(null, null, null);
+
+    /// <summary>
+    /// docker inspect (Docker 20.10) of a system started with --system-gateway-port 9090 and --system-api-key k1, cut to
+    /// what is read; the worker publishes nothing (null) and the migration has exited.
+    /// </summary>
+    private static string Inspect(string gatewayEnvironment = "\"Gateway__ApiKeys__0=k1\", ") => $$"""
+        [
+          { "Id": "c1", "Name": "/agentsystem_gateway_1", "Image": "sha256:gateway-old",
+            "State": { "Status": "running", "ExitCode": 0, "Health": { "Status": "healthy" } },
+            "Config": { "Labels": { "com.docker.compose.service": "gateway" }, "Env": [{{gatewayEnvironment}}"PATH=/usr/bin", "A=b=c"] },
+            "NetworkSettings": { "Ports": { "8080/tcp": [ { "HostIp": "127.0.0.1", "HostPort": "9090" } ] } } },
+          { "Id": "c2", "Name": "/agentsystem_frontend_1", "Image": "sha256:frontend",
+            "State": { "Status": "running", "ExitCode": 0 },
+            "Config": { "Labels": { "com.docker.compose.service": "frontend" }, "Env": ["API_KEY=k1"] },
+            "NetworkSettings": { "Ports": { "3000/tcp": [ { "HostIp": "127.0.0.1", "HostPort": "3000" } ] } } },
+          { "Id": "c3", "Name": "/agentsystem_worker_1", "Image": "sha256:worker",
+            "State": { "Status": "running", "ExitCode": 0 },
+            "Config": { "Labels": { "com.docker.compose.service": "worker" }, "Env": null },
+            "NetworkSettings": { "Ports": { "8081/tcp": null } } },
+          { "Id": "c4", "Name": "/agentsystem_orchestrator-migrate_1", "Image": "sha256:orchestrator",
+            "State": { "Status": "exited", "ExitCode": 0 },
+            "Config": { "Labels": { "com.docker.compose.service": "orchestrator-migrate" }, "Env": [] },
+            "NetworkSettings": { "Ports": {} } }
+        ]
+        """;
+
+    private static ImageResult Image(string service, string id) => new(service, $"agentsystem/{service}:abc1234", id, 1, Built: true);
+
+    private static RunningSystem Read(NamedSystemSettings named, string? inspect = null, params ImageResult[] images) =>
+        RunningSystem.Read(Compose.ParseInspect(inspect ?? Inspect()), images, GatewayInside, FrontendInside, named, Defaults);
+
+    [Fact]
+    public void Docker_inspect_gives_each_container_its_image_published_ports_and_environment()
+    {
+        var containers = Compose.ParseInspect(Inspect());
+
+        Assert.Equal(["agentsystem_frontend_1", "agentsystem_gateway_1", "agentsystem_orchestrator-migrate_1", "agentsystem_worker_1"], containers.Select(c => c.Name));
+        var gateway = containers.Single(c => c.Service == "gateway");
+        Assert.Equal("sha256:gateway-old", gateway.ImageId);
+        Assert.Equal(new Dictionary<int, int> { [8080] = 9090 }, gateway.PublishedPorts);
+        Assert.Equal("k1", gateway.Environment["Gateway__ApiKeys__0"]);
+        Assert.Equal("b=c", gateway.Environment["A"]);
+        Assert.Empty(containers.Single(c => c.Service == "worker").PublishedPorts);
+        Assert.Empty(containers.Single(c => c.Service == "worker").Environment);
+    }
+
+    [Fact]
+    public void With_nothing_new_it_is_tested_as_it_is_on_its_own_ports_and_key()
+    {
+        // The walk: SystemUp --system-gateway-port 9090, then a plain SystemTest, whose images are those it runs.
+        var running = Read(NothingNamed, null, Image("gateway", "sha256:gateway-old"), Image("frontend", "sha256:frontend"));
+
+        Assert.True(running.AsItIs, string.Join("; ", running.Changes));
+        Assert.Equal(new SystemSettings(9090, 3000, "k1"), running.Settings);
+        Assert.Empty(running.Notes);
+    }
+
+    [Fact]
+    public void A_new_image_brings_it_up_again_on_the_ports_and_key_it_runs_with()
+    {
+        var running = Read(NothingNamed, null, Image("gateway", "sha256:gateway-new"), Image("frontend", "sha256:frontend"));
+
+        Assert.Equal(["this run's gateway image (agentsystem/gateway:abc1234)"], running.Changes);
+        Assert.Equal(new SystemSettings(9090, 3000, "k1"), running.Settings);
+    }
+
+    [Fact]
+    public void An_image_of_a_service_it_does_not_run_brings_it_up_again()
+    {
+        var running = Read(NothingNamed, null, Image("chat", "sha256:chat"));
+
+        Assert.Equal(["this run's chat image (agentsystem/chat:abc1234)"], running.Changes);
+    }
+
+    [Fact]
+    public void Named_values_it_does_not_run_with_bring_it_up_again_with_them_and_keep_the_rest()
+    {
+        var running = Read(new NamedSystemSettings(8080, null, "k2"));
+
+        Assert.Equal(["--system-gateway-port 8080 (it runs on 9090)", "--system-api-key (it runs with another key)"], running.Changes);
+        Assert.Equal(new SystemSettings(8080, 3000, "k2"), running.Settings);
+    }
+
+    [Fact]
+    public void Named_values_it_runs_with_and_port_0_change_nothing()
+    {
+        var running = Read(new NamedSystemSettings(9090, 0, "k1"));
+
+        Assert.True(running.AsItIs, string.Join("; ", running.Changes));
+        Assert.Equal(new SystemSettings(9090, 3000, "k1"), running.Settings);
+    }
+
+    [Theory]
+    [InlineData(null, "dev-key")]
+    [InlineData("k2", "k2")]
+    public void A_key_that_cannot_be_read_is_the_named_or_default_one_and_it_says_so(string? named, string used)
+    {
+        var running = Read(new NamedSystemSettings(null, null, named), Inspect(gatewayEnvironment: ""));
+
+        Assert.True(running.AsItIs, string.Join("; ", running.Changes));
+        Assert.Equal(used, running.Settings.ApiKey);
+        Assert.Equal([$"The running system's API key could not be read (the gateway's Gateway__ApiKeys__0); using --system-api-key '{used}'."], running.Notes);
+    }
+}
