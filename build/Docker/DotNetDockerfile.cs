@@ -75,7 +75,9 @@ public static class DotNetDockerfile
             WORKDIR /app
             USER 1654
             EXPOSE {{port}}
-            HEALTHCHECK --interval=5s --timeout=3s --start-period=30s --retries=3 \
+            # Healthy at the first answer; failures in the first 2 minutes do not count, since docker-compose 1.29 gives up
+            # on a dependency once it is unhealthy, and on a busy machine a service took over 45 s to answer.
+            HEALTHCHECK --interval=5s --timeout=3s --start-period=120s --retries=3 \
                 CMD ["/usr/local/bin/wget", "-q", "-O", "/dev/null", "http://127.0.0.1:{{port}}/healthz"]
             ENTRYPOINT ["/app/{{Path.GetFileNameWithoutExtension(project)}}"]
 
