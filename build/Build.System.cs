@@ -231,7 +231,8 @@ internal partial class Build
         Log.Info($"dotnet test {SystemTestProject} against {environment["AGENTSYSTEM_STACK_GATEWAY"]} (frontend {environment["AGENTSYSTEM_STACK_FRONTEND"]})");
         try
         {
-            ProcessRunner.Run("dotnet", ["test", SystemTestProject, "-c", Configuration.ToString(), "--logger", "trx",
+            // A line per finished test: the suite runs for minutes, and the default console logger is silent until the end.
+            ProcessRunner.Run("dotnet", ["test", SystemTestProject, "-c", Configuration.ToString(), "--logger", "trx", "--logger", "console;verbosity=normal",
                 "--results-directory", Path.Combine(TestResultsDirectory, "system-tests"), "-nodeReuse:false"],
                 RootDirectory, environment, CancellationToken);
         }
