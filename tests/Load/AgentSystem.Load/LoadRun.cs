@@ -29,7 +29,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         {
             var result = await runner.RunAsync(scenario, cancellationToken);
             results.Add(result);
-            log($"{result.Name}: {result.Rate:0} {result.Unit}/s, p99 {result.Latency.P99:0.##} ms, {result.Failed} errors, {(result.Passed ? "passed" : "FAILED")}");
+            log($"{result.Name}: {Figures.Format(result.Rate)} {result.Unit}/s, p99 {Figures.Format(result.Latency.P99)} ms, {Figures.Format(result.Failed, decimals: false)} errors, {(result.Passed ? "passed" : "FAILED")}");
             return result;
         }
 

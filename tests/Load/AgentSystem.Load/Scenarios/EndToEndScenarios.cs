@@ -93,7 +93,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             return Response.Ok();
         })
         {
-            Description = $"one job per enqueue call at a constant rate (tasks of {JobsPerTask} {(kill ? "sleep " + KillWork.Input + " ms" : "echo")} jobs), {options.Workers} worker processes; "
+            Description = $"{(kill ? "sleep " + KillWork.Input + " ms" : "echo")} jobs enqueued one per call at a constant rate (the jobs of tasks of {JobsPerTask}), {options.Workers} worker processes; "
                 + "latency from the scheduled enqueue to the stored result",
             Unit = "jobs",
             StepUnit = "enqueue calls of 1 job",
@@ -245,9 +245,9 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             return
             [
                 new("every enqueued job stored once, with its result", succeeded == enqueued && _read.Count == enqueued,
-                    string.Create(CultureInfo.InvariantCulture, $"{succeeded} of {enqueued} succeeded{string.Concat(other.Select(o => ", " + o))}; {redelivered} delivered again")),
+                    $"{Figures.Format(succeeded, decimals: false)} of {Figures.Format(enqueued, decimals: false)} succeeded{string.Concat(other.Select(o => ", " + o))}; {Figures.Format(redelivered, decimals: false)} delivered again"),
                 .. killed
-                    ? new CheckResult[] { new("the killed worker's unstored jobs delivered again", redelivered > 0, string.Create(CultureInfo.InvariantCulture, $"{redelivered} delivered again")) }
+                    ? new CheckResult[] { new("the killed worker's unstored jobs delivered again", redelivered > 0, $"{Figures.Format(redelivered, decimals: false)} delivered again") }
                     : [],
                 new("queue, leases, known ids and dead letters empty afterwards", left.All(count => count == 0),
                     string.Create(CultureInfo.InvariantCulture, $"queued {left[0]}, leased {left[1]}, known {left[2]}, dead {left[3]}")),
