@@ -18,7 +18,8 @@ internal partial class Build
     private TestTally? _tally;
     private readonly List<string> _testFailures = [];
 
-    protected internal override IEnumerable<string> ClosingLines => _tally is null ? [] : [_tally.ToString()];
+    protected internal override IEnumerable<string> ClosingLines =>
+        _tally is null ? [] : [TestTally.Closing(_tally, TestResultsDirectory, CancellationToken.IsCancellationRequested)];
 
     private Target UnitTest => _ => _
         .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")

@@ -14,6 +14,13 @@ public sealed record TestTally(int Passed, int Failed, int Skipped)
     public override string ToString() =>
         Skipped > 0 ? $"{Passed} passed, {Failed} failed, {Skipped} skipped" : $"{Passed} passed, {Failed} failed";
 
+    /// <summary>
+    /// The build's last line: the tally, or once interrupted what the result files written by then count (a test run
+    /// stopped midway writes none), said to be partial: a bare "0 passed, 0 failed" after Ctrl+C read as a clean run.
+    /// </summary>
+    public static string Closing(TestTally tally, string directory, bool interrupted) =>
+        interrupted ? $"{FromDirectory(directory)} in the test runs that finished before the interruption" : tally.ToString();
+
     /// <summary>Every TRX (dotnet test) and *-junit.xml (vitest) file below <paramref name="directory"/>, added up.</summary>
     public static TestTally FromDirectory(string directory) =>
         Directory.EnumerateFiles(directory, "*.trx", SearchOption.AllDirectories).Select(FromTrx)

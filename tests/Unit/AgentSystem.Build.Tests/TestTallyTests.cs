@@ -54,6 +54,15 @@ public sealed class TestTallyTests : IDisposable
     }
 
     [Fact]
+    public void Interrupted_the_closing_line_counts_the_finished_runs_and_says_it_is_partial()
+    {
+        Write("unit/x.trx", """<TestRun><ResultSummary><Counters passed="5" failed="1" notExecuted="0" /></ResultSummary></TestRun>""");
+
+        Assert.Equal("5 passed, 1 failed in the test runs that finished before the interruption", TestTally.Closing(TestTally.Empty, _folder, interrupted: true));
+        Assert.Equal("7 passed, 0 failed", TestTally.Closing(new TestTally(7, 0, 0), _folder, interrupted: false));
+    }
+
+    [Fact]
     public void A_file_without_counters_is_a_clear_error()
     {
         var path = Write("broken.trx", "<TestRun />");
