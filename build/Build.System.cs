@@ -39,8 +39,7 @@ internal partial class Build
         .DependsOn(Images, BaseImages)
         .Executes(() =>
         {
-            var settings = new SystemSettings(SystemGatewayPort ?? SystemDefaults.GatewayPort, SystemFrontendPort ?? SystemDefaults.FrontendPort,
-                SystemApiKey ?? SystemDefaults.ApiKey);
+            var settings = NamedSystemSettings.Or(SystemDefaults);
             PrintSystem(StartSystem(SystemName, settings), settings.ApiKey);
         });
 
@@ -50,8 +49,7 @@ internal partial class Build
         .After(SystemUp, SystemTest)
         .Executes(() =>
         {
-            var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), SystemName, StepLogs, CancellationToken);
-            compose.Down();
+            FindSystem(SystemName).Down();
         });
 
     private Target SystemTest => _ => _
@@ -84,7 +82,7 @@ internal partial class Build
     /// </summary>
     private void TestRunningSystem()
     {
-        var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), SystemName, StepLogs, CancellationToken);
+        var compose = FindSystem(SystemName);
         var running = RunningSystem.Read(compose.Containers(), _images.Values, ContainerPort("gateway"), ContainerPort("frontend"), NamedSystemSettings, SystemDefaults);
         foreach (var note in running.Notes)
         {
@@ -113,7 +111,7 @@ internal partial class Build
         }
         finally
         {
-            Log.Info($"Container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}");
+            SaveSystemLogs(compose);
         }
     }
 
@@ -125,7 +123,7 @@ internal partial class Build
     {
         var name = $"{SystemName}-test-{Environment.ProcessId}";
         Log.Info($"Starting a system of its own for the test: '{name}'.");
-        var settings = new SystemSettings(0, 0, SystemApiKey ?? SystemDefaults.ApiKey);
+        var settings = NamedSystemSettings.Or(SystemDefaults) with { GatewayPort = 0, FrontendPort = 0 };
         Compose? compose = null;
         try
         {
@@ -136,21 +134,27 @@ internal partial class Build
         {
             if (compose is not null)
             {
-                Log.Info($"Container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}");
+                SaveSystemLogs(compose);
                 compose.Down();
             }
             else
             {
-                Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken).Down();
+                FindSystem(name).Down();
             }
         }
     }
+
+    /// <summary>The compose project <paramref name="name"/> of services/docker-compose.yml, running or not.</summary>
+    private Compose FindSystem(string name) => Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);
+
+    private void SaveSystemLogs(Compose compose) =>
+        Log.Info($"Container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}");
 
     /// <summary>Builds the images this run has not (services not affected), then brings the system up and waits for it.</summary>
     private Compose StartSystem(string name, SystemSettings settings, Dictionary<string, string>? variables = null)
     {
         BuildEveryImage();
-        var compose = Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);
+        var compose = FindSystem(name);
         foreach (var (variable, image) in BaseImageEnvironment)
         {
             compose.Environment[variable] = image;

@@ -6,7 +6,12 @@ namespace AgentSystem.Build.Docker;
 public sealed record SystemSettings(int GatewayPort, int FrontendPort, string ApiKey);
 
 /// <summary>The --system-* values named for this run (on the command line, in the environment or the parameters file); null: not named.</summary>
-public sealed record NamedSystemSettings(int? GatewayPort, int? FrontendPort, string? ApiKey);
+public sealed record NamedSystemSettings(int? GatewayPort, int? FrontendPort, string? ApiKey)
+{
+    /// <summary>What was named, and <paramref name="defaults"/> for the rest.</summary>
+    public SystemSettings Or(SystemSettings defaults) =>
+        new(GatewayPort ?? defaults.GatewayPort, FrontendPort ?? defaults.FrontendPort, ApiKey ?? defaults.ApiKey);
+}
 
 /// <summary>
 /// What SystemTest does with a system that is running already: tests it as it is, unless this run changes something

@@ -34,6 +34,9 @@ internal sealed record LoadOptions
 
     public string? Baseline { get; init; }
 
+    /// <summary>The summary <see cref="Baseline"/> names, read while the options are parsed.</summary>
+    public Summary? BaselineSummary { get; init; }
+
     /// <summary>The largest change against the baseline that is not called better or worse, as a fraction (0.1 is 10 %).</summary>
     public double BaselineTolerance { get; init; } = 0.10;
 
@@ -112,7 +115,7 @@ internal sealed record LoadOptions
             // Read now: a file that is no summary would otherwise fail the run after all its phases, with no report.
             try
             {
-                _ = File.Exists(baseline) ? Summary.Read(baseline) : throw new FileNotFoundException("no such file");
+                options = options with { BaselineSummary = File.Exists(baseline) ? Summary.Read(baseline) : throw new FileNotFoundException("no such file") };
             }
             catch (Exception error) when (error is IOException or InvalidDataException or UnauthorizedAccessException)
             {

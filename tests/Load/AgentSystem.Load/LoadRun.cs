@@ -80,8 +80,8 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             + "The machine may be shared: read each rate beside the reference measured in the same run, and the load average.");
         var scenarios = results.Select(result => ScenarioSummary.From(result, reference)).ToList();
         var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference), scenarios.All(s => s.ThresholdsPassed));
-        var baseline = options.Baseline is { } path
-            ? new BaselineComparison(path, options.BaselineTolerance, Reports.Baseline.Compare(Summary.Read(path), summary, options.BaselineTolerance))
+        var baseline = options is { Baseline: { } path, BaselineSummary: { } before }
+            ? new BaselineComparison(path, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance))
             : null;
         var report = new LoadReport(summary, results, baseline);
         foreach (var line in ConsoleReport.Render(report))
