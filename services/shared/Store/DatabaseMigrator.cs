@@ -63,7 +63,10 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
             }
             finally
             {
-                // Also released when the session ends; unlock explicitly because the connection goes back to a pool.
+                // Pooled connections are not reset (StoreDataSource.ResetOnClose): clearing the pool closes this one when it
+                // is returned, so its session (the lock, whatever a migration's SQL set) ends with it. Unlocked first all
+                // the same, so the next migrator need not wait for the close.
+                _dataSource.Clear();
                 await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({_lockKey.ToString(CultureInfo.InvariantCulture)})", CancellationToken.None).ConfigureAwait(false);
             }
         }

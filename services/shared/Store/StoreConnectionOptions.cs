@@ -50,6 +50,16 @@ public static class StoreDataSource
     /// </summary>
     public const int AutoPreparedStatements = 64;
 
+    /// <summary>
+    /// Whether a connection going back to the pool is reset (Npgsql's <c>No Reset On Close</c>) unless the connection
+    /// string says otherwise: not. With prepared statements Npgsql resets it with seven statements (<c>RESET ALL</c>,
+    /// <c>UNLISTEN *</c>, <c>pg_advisory_unlock_all()</c>...) sent before the next command, more statements than the
+    /// work itself on the result path (docs/load.md). The services leave no session state behind: no <c>SET</c>,
+    /// <c>LISTEN</c> or temporary tables, an open transaction is rolled back on return all the same, and the migrator,
+    /// the one user of a session lock, closes its connection instead of returning it.
+    /// </summary>
+    public const bool ResetOnClose = false;
+
     internal static readonly string MissingMessage =
         $"{StoreServiceExtensions.ConnectionStringKey} is not set: give the PostgreSQL connection string, e.g. "
         + "ConnectionStrings__Postgres=\"Host=localhost;Username=agentsystem;Password=...;Database=agentsystem\" in the environment.";
@@ -75,6 +85,11 @@ public static class StoreDataSource
         if (!Names(options.ConnectionString, "MaxAutoPrepare"))
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = AutoPreparedStatements;
+        }
+
+        if (!Names(options.ConnectionString, "NoResetOnClose"))
+        {
+            builder.ConnectionStringBuilder.NoResetOnClose = !ResetOnClose;
         }
 
         if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName) && !string.IsNullOrEmpty(options.ApplicationName))

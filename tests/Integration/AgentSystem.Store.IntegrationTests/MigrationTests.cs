@@ -67,6 +67,20 @@ public sealed class MigrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task The_migrators_session_ends_with_it_so_the_pool_never_hands_out_its_lock_or_settings()
+    {
+        await using var database = await EmptyDatabaseAsync();
+        // One connection: were the migrator's returned to the pool unreset (StoreDataSource.ResetOnClose), the next open would get it.
+        await using var dataSource = StoreDataSource.Create(new StoreConnectionOptions { ConnectionString = database.Fixture.ConnectionString, MaxPoolSize = 1 });
+        var setting = new Migration(NextVersion, $"{NextVersion:D4}_test_session_setting", "SET statement_timeout = '4321ms';");
+
+        await new DatabaseMigrator(dataSource, [.. Migration.Embedded, setting]).MigrateAsync(CancellationToken.None);
+
+        Assert.NotEqual("4321ms", await ScalarAsync<string>(dataSource, "SHOW statement_timeout"));
+        Assert.False(await ScalarAsync<bool>(dataSource, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory')"), "the lock was released");
+    }
+
+    [Fact]
     public async Task Migrators_starting_together_take_turns_and_apply_each_migration_once()
     {
         await using var database = await EmptyDatabaseAsync();

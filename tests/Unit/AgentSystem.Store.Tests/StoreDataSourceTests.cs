@@ -14,12 +14,21 @@ public sealed class StoreDataSourceTests
         Assert.Equal(0, await MaxAutoPrepareAsync(Server + ";maxautoprepare=0"));
     }
 
-    private static async Task<int> MaxAutoPrepareAsync(string connectionString)
+    [Fact]
+    public async Task Pooled_connections_are_not_reset_unless_the_connection_string_says_otherwise()
+    {
+        Assert.Equal(!StoreDataSource.ResetOnClose, (await SettingsAsync(Server)).NoResetOnClose);
+        Assert.False((await SettingsAsync(Server + ";No Reset On Close=false")).NoResetOnClose);
+    }
+
+    private static async Task<int> MaxAutoPrepareAsync(string connectionString) => (await SettingsAsync(connectionString)).MaxAutoPrepare;
+
+    private static async Task<NpgsqlConnectionStringBuilder> SettingsAsync(string connectionString)
     {
         var dataSource = StoreDataSource.Create(connectionString);
         await using (dataSource)
         {
-            return new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).MaxAutoPrepare;
+            return new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
         }
     }
 }
