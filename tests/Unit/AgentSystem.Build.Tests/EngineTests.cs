@@ -188,6 +188,67 @@ public class EngineTests
     }
 
     [Fact]
+    public void A_target_that_returns_after_an_interrupt_counts_as_interrupted()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var build = new SampleBuild { CompileBody = _ => cancellation.CancelAsync() };
+        var run = BuildRun<SampleBuild>.Of(["Compile"], cancellationToken: cancellation.Token, build: build);
+        Assert.Equal(BuildHost.CancelledExitCode, run.ExitCode);
+        Assert.Matches(@"Compile\s+Aborted", run.Output);
+    }
+
+    /// <summary>Dev's documented stop: Ctrl+C or SIGTERM ends a target that runs until stopped, and the build with 0.</summary>
+    [Fact]
+    public void A_target_stopped_as_asked_ends_the_build_with_0()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var run = BuildRun<SampleBuild>.Of(["Compile"], cancellationToken: cancellation.Token, build: StoppedOnInterrupt(cancellation));
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"Compile\s+Stopped\s+\S+\s+stopped: 3 services", run.Output);
+        Assert.Contains("Build stopped as asked: Compile ran until stopped.", run.Output);
+        Assert.DoesNotContain("cancelled", run.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_stop_that_leaves_a_planned_target_undone_is_a_cancellation()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var run = BuildRun<SampleBuild>.Of(["Test"], cancellationToken: cancellation.Token, build: StoppedOnInterrupt(cancellation));
+        Assert.Equal(BuildHost.CancelledExitCode, run.ExitCode);
+        Assert.Matches(@"Compile\s+Stopped", run.Output);
+        Assert.Matches(@"Test\s+NotRun\s+\S+\s+cancelled", run.Output);
+    }
+
+    [Fact]
+    public void A_stop_that_went_wrong_fails_the_build()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var run = BuildRun<SampleBuild>.Of(["Compile"], cancellationToken: cancellation.Token,
+            build: StoppedOnInterrupt(cancellation, "worker did not stop within 30 s of SIGTERM and had to be killed."));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Matches(@"Compile\s+Failed", run.Output);
+        Assert.Contains("worker did not stop within 30 s", run.Output);
+        Assert.Contains("Build failed: Compile.", run.Output);
+    }
+
+    /// <summary>Compile as Dev runs: until interrupted (here at once), then it stops and says how.</summary>
+    private static SampleBuild StoppedOnInterrupt(CancellationTokenSource cancellation, string? failure = null) => new()
+    {
+        CompileBody = async ct =>
+        {
+            await cancellation.CancelAsync();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TargetStoppedException(failure is null ? "stopped: 3 services" : "killed: worker", failure);
+            }
+        },
+    };
+
+    [Fact]
     public void Help_lists_targets_and_parameters_with_local_and_ci_defaults()
     {
         var run = BuildRun<SampleBuild>.Of(["--help"]);
