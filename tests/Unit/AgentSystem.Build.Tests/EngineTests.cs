@@ -248,10 +248,29 @@ public class EngineTests
         },
     };
 
+    /// <summary>The real build's --help, piped: ~280 columns wide before; now each description wraps under its column.</summary>
+    [Fact]
+    public void Help_fits_the_width_with_each_description_under_its_column()
+    {
+        var writer = new StringWriter();
+        Log.Out = writer;
+        HelpText.Print<Build>(TargetGraph.From(new Build()), ParameterSet.Of(typeof(Build)), ["Compile"], HelpText.DefaultWidth);
+        var lines = writer.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+
+        Assert.All(lines, line => Assert.True(line.Length <= HelpText.DefaultWidth, $"{line.Length} columns: {line}"));
+        var header = lines.FindIndex(l => l.StartsWith("Parameter ", StringComparison.Ordinal));
+        var (from, to) = (lines[header].IndexOf("Description", StringComparison.Ordinal), lines[header].IndexOf("Default", StringComparison.Ordinal));
+        var row = lines.FindIndex(l => l.StartsWith("--system-api-key", StringComparison.Ordinal));
+        var rowLines = lines.Skip(row).TakeWhile((l, i) => i == 0 || (l.Length > 0 && !l.StartsWith("--", StringComparison.Ordinal)));
+        var description = string.Join(' ', rowLines.Select(l => l.PadRight(to)[from..to].Trim()).Where(c => c.Length > 0));
+        Assert.Equal(ParameterSet.Of(typeof(Build)).Find("system-api-key")!.Description, description);
+    }
+
     [Fact]
     public void Help_lists_targets_and_parameters_with_local_and_ci_defaults()
     {
-        var run = BuildRun<SampleBuild>.Of(["--help"]);
+        // Wide enough for one line per row, as COLUMNS=300 ./build.sh --help | grep gets.
+        var run = BuildRun<SampleBuild>.Of(["--help"], new() { ["COLUMNS"] = "300" });
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("Compile (default)", run.Output);
         Assert.Contains("Cleans", run.Output);
