@@ -140,7 +140,8 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
         var dockerfileSteps = steps.Where(s => s.IsDockerfileStep).ToList();
         var line = string.Create(CultureInfo.InvariantCulture,
             $"{(built ? "built" : "up to date")} in {LoggedStep.Elapsed(elapsed)}: {id[7..19]}, {size / 1e6:0.0} MB, {dockerfileSteps.Count(s => s.Cached)}/{dockerfileSteps.Count} steps cached");
-        var slowest = dockerfileSteps.Where(s => s.Duration is not null).MaxBy(s => s.Duration);
+        // A step that took no time to speak of (FROM an image that is there) says nothing about where the time went.
+        var slowest = dockerfileSteps.Where(s => s.Duration >= TimeSpan.FromSeconds(0.05)).MaxBy(s => s.Duration);
         return slowest is null || !built ? line : line + string.Create(CultureInfo.InvariantCulture,
             $"; slowest {LoggedStep.Shorten(slowest.DisplayName, 60)} {slowest.Duration!.Value.TotalSeconds:0.0}s");
     }
