@@ -43,7 +43,7 @@ internal partial class Build
     private static readonly TimeSpan DevDrainTimeout = TimeSpan.FromSeconds(30);
 
     private Target Dev => _ => _
-        .Description("Starts the whole system locally: PostgreSQL and Redis (found or started in Docker), migrations, every service; Ctrl+C stops it")
+        .Description("Starts the whole system locally: PostgreSQL and Redis (found or started in Docker), migrations, every service; Ctrl+C or SIGTERM stops it")
         .DependsOn(BaseImages)
         .Executes(async cancellationToken =>
         {
@@ -75,6 +75,7 @@ internal partial class Build
             }
 
             await using var supervisor = new ServiceSupervisor(TimeProvider.System, Log.Info, Log.Warning);
+            IReadOnlyList<ServiceStop> stops;
             try
             {
                 foreach (var service in DevServices)
@@ -113,13 +114,21 @@ internal partial class Build
                     Log.Info(line);
                 }
 
-                Log.Success($"AgentSystem is running: open http://localhost:{FrontendPort} (API key '{DevApiKey}'). A service that exits is started again; Ctrl+C stops them all.");
-                await Task.Delay(Timeout.Infinite, cancellationToken);
+                Log.Success($"AgentSystem is running: open http://localhost:{FrontendPort} (API key '{DevApiKey}'). A service that exits is started again; " +
+                    $"Ctrl+C or SIGTERM (kill {Environment.ProcessId}) stops them all.");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    // The documented stop: what follows cleans up, and the run ends stopped, not cancelled.
+                }
             }
             finally
             {
                 Log.Info($"Stopping the services (SIGTERM; up to {DevDrainTimeout.TotalSeconds:0} s to drain)...");
-                var stops = await supervisor.StopAsync(DevDrainTimeout);
+                stops = await supervisor.StopAsync(DevDrainTimeout);
                 var summary = new TextTable("Service", "Stop", "Restarts");
                 foreach (var stop in stops)
                 {
@@ -133,6 +142,11 @@ internal partial class Build
 
                 Log.Info($"The database and Redis keep running for next time: docker rm -f {DevPostgresContainer} {DevRedisContainer}");
             }
+            if (stops.All(s => !s.Killed))
+            {
+                Log.Success("AgentSystem stopped: every service stopped on SIGTERM (above); none is left running.");
+            }
+            throw ServiceStop.Ending(stops, DevDrainTimeout);
         });
 
     private string ServiceDll(string project) =>

@@ -66,7 +66,7 @@ internal partial class Build
         var tag = ImageTag();
         var requests = services.Select(s => new ImageRequest(s.Name, s.Dockerfile!, [ImageName(s, tag), ImageName(s, "dev")], BaseImageBuildArguments(), ImageLabels(s))).ToList();
         var parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);
-        Log.Info($"{requests.Count} image(s), tag {tag}, {Math.Min(parallelism, requests.Count)} at a time.");
+        Log.Info($"{requests.Count} image(s), tag {tag}, {Math.Min(parallelism, requests.Count)} at a time; each build's output in {LoggedStep.DisplayPath(ImageLogs)}/<service>.log.");
         var results = new ServiceImageBuilder(Docker, RootDirectory, ImageLogs, CancellationToken).BuildAll(requests, parallelism);
         foreach (var result in results)
         {

@@ -18,16 +18,16 @@ internal partial class Build
     [Parameter("Compose project name of the system SystemUp, SystemTest and SystemDown work on")]
     private readonly string SystemName = "agentsystem";
 
-    /// <summary>What SystemUp uses for the --system-* values not named.</summary>
+    /// <summary>What SystemUp uses for the --system-* values not named when no system runs.</summary>
     private static readonly SystemSettings SystemDefaults = new(8080, 3000, "dev-key");
 
-    [Parameter("Host port of the composed system's gateway (0: any free port); default 8080, for SystemTest the running system's")]
+    [Parameter("Host port of the composed system's gateway (0: any free port); default 8080, or the running system's")]
     private readonly int? SystemGatewayPort;
 
-    [Parameter("Host port of the composed system's frontend (0: any free port); default 3000, for SystemTest the running system's")]
+    [Parameter("Host port of the composed system's frontend (0: any free port); default 3000, or the running system's")]
     private readonly int? SystemFrontendPort;
 
-    [Parameter("API key the composed system's gateway accepts (the frontend's server sends it); default dev-key, for SystemTest the running system's")]
+    [Parameter("API key the composed system's gateway accepts (the frontend's server sends it); default dev-key, or the running system's")]
     private readonly string? SystemApiKey;
 
     private NamedSystemSettings NamedSystemSettings => new(SystemGatewayPort, SystemFrontendPort, SystemApiKey);
@@ -39,7 +39,13 @@ internal partial class Build
         .DependsOn(Images, BaseImages)
         .Executes(() =>
         {
-            var settings = NamedSystemSettings.Or(SystemDefaults);
+            var running = ReadRunningSystem();
+            var settings = running?.Settings ?? NamedSystemSettings.Or(SystemDefaults);
+            if (running is not null)
+            {
+                Log.Info($"The system '{SystemName}' is running: it keeps its ports and API key where no --system-* value names others ({Where(settings)}).");
+            }
+
             PrintSystem(StartSystem(SystemName, settings), settings.ApiKey);
         });
 
@@ -65,9 +71,9 @@ internal partial class Build
         {
             PrepareTestResults();
             var before = (_testFailures.Count, _tally!.Failed);
-            if (Compose.HasRunning(Docker.Cli, SystemName, CancellationToken))
+            if (ReadRunningSystem() is { } running)
             {
-                TestRunningSystem();
+                TestRunningSystem(running);
             }
             else
             {
@@ -80,16 +86,10 @@ internal partial class Build
     /// Tests the system SystemUp started (in this run or before) where it runs: brought up again first only when this run
     /// changes something about it (RunningSystem says what), and then still on its own ports and key unless others are named.
     /// </summary>
-    private void TestRunningSystem()
+    private void TestRunningSystem(RunningSystem running)
     {
         var compose = FindSystem(SystemName);
-        var running = RunningSystem.Read(compose.Containers(), _images.Values, ContainerPort("gateway"), ContainerPort("frontend"), NamedSystemSettings, SystemDefaults);
-        foreach (var note in running.Notes)
-        {
-            Log.Warning(note);
-        }
-
-        var where = $"gateway port {running.Settings.GatewayPort}, frontend port {running.Settings.FrontendPort}";
+        var where = Where(running.Settings);
         if (running.AsItIs)
         {
             Log.Info($"Testing the running system '{SystemName}' as it is ({where}): this run changes nothing about it.");
@@ -143,6 +143,20 @@ internal partial class Build
             }
         }
     }
+
+    /// <summary>The system SystemUp starts (--system-name), as it runs, with what it says it could not read; null when it does not run.</summary>
+    private RunningSystem? ReadRunningSystem()
+    {
+        var running = RunningSystem.Read(FindSystem(SystemName).Containers(), _images.Values, ContainerPort("gateway"), ContainerPort("frontend"), NamedSystemSettings, SystemDefaults);
+        foreach (var note in running?.Notes ?? [])
+        {
+            Log.Warning(note);
+        }
+
+        return running;
+    }
+
+    private static string Where(SystemSettings settings) => $"gateway port {settings.GatewayPort}, frontend port {settings.FrontendPort}";
 
     /// <summary>The compose project <paramref name="name"/> of services/docker-compose.yml, running or not.</summary>
     private Compose FindSystem(string name) => Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);

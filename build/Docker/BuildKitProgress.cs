@@ -27,10 +27,10 @@ public sealed partial record BuildStep(int Id, string Name)
 
 /// <summary>
 /// Reads <c>docker build --progress=plain</c> output line by line (BuildKit's format: <c>#12 [build 4/9] RUN ...</c>,
-/// <c>#12 3.21 output</c>, <c>#12 DONE 23.4s</c>, <c>#12 CACHED</c>, <c>#12 ERROR: ...</c>) and reports each Dockerfile
-/// step as it finishes, so a build shows one line per step instead of thousands of lines of output.
+/// <c>#12 3.21 output</c>, <c>#12 DONE 23.4s</c>, <c>#12 CACHED</c>, <c>#12 ERROR: ...</c>) into steps: which were
+/// cached, how long each took, which one is running, which failed and its last output.
 /// </summary>
-public sealed partial class BuildKitProgress(Action<BuildStep> stepFinished)
+public sealed partial class BuildKitProgress
 {
     private const int KeptOutputLines = 40;
     private readonly Dictionary<int, BuildStep> _steps = [];
@@ -62,17 +62,14 @@ public sealed partial class BuildKitProgress(Action<BuildStep> stepFinished)
         if (rest == "CACHED")
         {
             step.Cached = true;
-            stepFinished(step);
         }
         else if (Done().Match(rest) is { Success: true } done)
         {
             step.Duration = TimeSpan.FromSeconds(double.Parse(done.Groups["seconds"].Value, CultureInfo.InvariantCulture));
-            stepFinished(step);
         }
         else if (rest.StartsWith("ERROR", StringComparison.Ordinal))
         {
             step.Error = rest["ERROR".Length..].TrimStart(':', ' ');
-            stepFinished(step);
         }
         else if (Output().Match(rest) is { Success: true } output)
         {

@@ -14,10 +14,11 @@ public sealed record NamedSystemSettings(int? GatewayPort, int? FrontendPort, st
 }
 
 /// <summary>
-/// What SystemTest does with a system that is running already: tests it as it is, unless this run changes something
-/// about it (an image this run built that it does not run, or a --system-* value named that it does not run with);
-/// then it is brought up again first. Either way, what was not named is kept as it runs, not taken from this run's
-/// defaults, so the system stays where its user put it.
+/// A system that is running already, as SystemUp and SystemTest find it. SystemTest tests it as it is, unless this run
+/// changes something about it (an image this run built that it does not run, or a --system-* value named that it does
+/// not run with); then it is brought up again first. SystemUp brings it up again with what this run named. Either way,
+/// what was not named is kept as it runs, not taken from this run's defaults, so the system stays where its user put
+/// it (a plain SystemUp after <c>SystemUp --system-gateway-port 9090</c> keeps 9090).
 /// </summary>
 /// <param name="Settings">What it runs with (after the update, if any).</param>
 /// <param name="Changes">What this run changes about it; none: it is tested as it is.</param>
@@ -29,15 +30,21 @@ public sealed record RunningSystem(SystemSettings Settings, IReadOnlyList<string
 
     public bool AsItIs => Changes.Count == 0;
 
-    /// <param name="containers">The running system's containers.</param>
+    /// <summary>The system as it runs, or null when none of its containers runs (then the defaults and what was named apply).</summary>
+    /// <param name="containers">The compose project's containers.</param>
     /// <param name="images">The images this run built (or found built), by service.</param>
     /// <param name="gatewayPort">The gateway's port inside its container.</param>
     /// <param name="frontendPort">The frontend's port inside its container.</param>
     /// <param name="named">The --system-* values named for this run.</param>
     /// <param name="defaults">What is used for what was neither named nor could be read.</param>
-    public static RunningSystem Read(IReadOnlyList<ComposeContainer> containers, IEnumerable<ImageResult> images, int gatewayPort, int frontendPort,
+    public static RunningSystem? Read(IReadOnlyList<ComposeContainer> containers, IEnumerable<ImageResult> images, int gatewayPort, int frontendPort,
         NamedSystemSettings named, SystemSettings defaults)
     {
+        if (!containers.Any(c => c.Status == "running"))
+        {
+            return null;
+        }
+
         var changes = new List<string>();
         var notes = new List<string>();
         foreach (var image in images.OrderBy(i => i.Service, StringComparer.Ordinal))

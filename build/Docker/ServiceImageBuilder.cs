@@ -31,9 +31,10 @@ public sealed record ImageResult(
 }
 
 /// <summary>
-/// Builds service images with BuildKit from the repository root: one console line per Dockerfile step (cached or how
-/// long it took), a heartbeat while a step runs long, the whole output in a log per image, and on failure the failing
-/// step with its last output lines.
+/// Builds service images with BuildKit from the repository root: one console line per image when it is done (built or up
+/// to date, its time, how many steps were cached), a heartbeat while a step runs long, the whole output in a log per
+/// image, and on failure the failing step with its last output lines. Several builds run at once, so a line per step
+/// would interleave them; the log has every step in order.
 /// </summary>
 public sealed partial class ServiceImageBuilder(DockerEngine docker, string rootDirectory, string logDirectory, CancellationToken cancellationToken)
 {
@@ -102,18 +103,8 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
         arguments.Add(".");
 
         var prefix = request.Service.PadRight(12);
-        Log.Info($"{prefix} building {request.Tags[0]} (log: {LoggedStep.DisplayPath(log)})");
         var watch = Stopwatch.StartNew();
-        var progress = new BuildKitProgress(step =>
-        {
-            if (!step.IsDockerfileStep || step.Error is not null)
-            {
-                return;
-            }
-
-            var outcome = step.Cached ? "cached" : $"{step.Duration!.Value.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}s";
-            Log.Info($"{prefix} {LoggedStep.Shorten(step.DisplayName, 96)}  {outcome}");
-        });
+        var progress = new BuildKitProgress();
         using var heartbeat = new Timer(_ =>
         {
             if (progress.Running is { } running)
@@ -129,10 +120,8 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
 
         var id = File.ReadAllText(idFile).Trim();
         var size = long.Parse(Inspect(id, "{{.Size}}"), CultureInfo.InvariantCulture);
-        var cached = progress.Steps.Count(s => s.IsDockerfileStep && s.Cached);
-        var steps = progress.Steps.Count(s => s.IsDockerfileStep);
         var built = !before.Contains(id);
-        Log.Info($"{prefix} {(built ? "built" : "unchanged")} in {LoggedStep.Elapsed(watch.Elapsed)}: {id[7..19]}, {size / 1e6:0.0} MB, {cached}/{steps} steps cached");
+        Log.Info($"{prefix} {Outcome(built, watch.Elapsed, id, size, progress.Steps)}");
         return new ImageResult(request.Service, request.Tags[0], id, size, built) { Duration = watch.Elapsed, Tags = request.Tags };
     }
 
@@ -143,6 +132,18 @@ public sealed partial class ServiceImageBuilder(DockerEngine docker, string root
             LoggedStep.Run($"{image.Service}: docker push {tag}", Path.Combine(logDirectory, image.Service + "-push.log"), docker.Cli, ["push", tag],
                 rootDirectory, docker.BuildEnvironment, cancellationToken);
         }
+    }
+
+    /// <summary>"up to date in 2.1s: 1a2b3c4d5e6f, 38.2 MB, 14/14 steps cached"; a build that ran steps names its slowest.</summary>
+    public static string Outcome(bool built, TimeSpan elapsed, string id, long size, IEnumerable<BuildStep> steps)
+    {
+        var dockerfileSteps = steps.Where(s => s.IsDockerfileStep).ToList();
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"{(built ? "built" : "up to date")} in {LoggedStep.Elapsed(elapsed)}: {id[7..19]}, {size / 1e6:0.0} MB, {dockerfileSteps.Count(s => s.Cached)}/{dockerfileSteps.Count} steps cached");
+        // A step that took no time to speak of (FROM an image that is there) says nothing about where the time went.
+        var slowest = dockerfileSteps.Where(s => s.Duration >= TimeSpan.FromSeconds(0.05)).MaxBy(s => s.Duration);
+        return slowest is null || !built ? line : line + string.Create(CultureInfo.InvariantCulture,
+            $"; slowest {LoggedStep.Shorten(slowest.DisplayName, 60)} {slowest.Duration!.Value.TotalSeconds:0.0}s");
     }
 
     /// <summary>The failing step, BuildKit's error, the step's last output lines and where the whole log is.</summary>

@@ -31,14 +31,14 @@ public abstract class BuildBase
     {
         using var cancellation = new CancellationTokenSource();
         var interrupts = 0;
-        void Interrupt()
+        void Interrupt(string signal)
         {
             if (Interlocked.Increment(ref interrupts) > 1)
             {
                 return;
             }
 
-            Log.Warning("Interrupted: stopping the running target and its child processes...");
+            Log.Warning($"{signal}: stopping the running target and its child processes...");
             cancellation.Cancel();
             foreach (var process in ProcessRunner.KillAll())
             {
@@ -50,7 +50,7 @@ public abstract class BuildBase
         void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
         {
             context.Cancel = interrupts == 0;
-            Interrupt();
+            Interrupt(context.Signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? "SIGINT (Ctrl+C)" : context.Signal.ToString());
         }
         using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, OnSignal);
         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);

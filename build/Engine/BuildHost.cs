@@ -30,7 +30,7 @@ internal static class BuildHost
             var graph = TargetGraph.From(build);
             if (commandLine.Has("help"))
             {
-                HelpText.Print<T>(graph, parameters, defaultTargets);
+                HelpText.Print<T>(graph, parameters, defaultTargets, HelpText.Width(environment));
                 return 0;
             }
 

@@ -3,11 +3,19 @@ namespace AgentSystem.Build.Engine;
 /// <summary>Prints <c>--help</c>: targets with descriptions and dependencies, parameters with defaults (local and CI).</summary>
 internal static class HelpText
 {
-    public static void Print<T>(TargetGraph graph, ParameterSet parameters, IReadOnlyList<string> defaultTargets) where T : BuildBase, new()
+    /// <summary>The width --help wraps to when it is not written to a terminal (piped, redirected, captured).</summary>
+    public const int DefaultWidth = 100;
+
+    /// <summary>COLUMNS when set (<c>COLUMNS=300 ./build.sh --help | grep ...</c>), else the terminal's width, else <see cref="DefaultWidth"/>.</summary>
+    public static int Width(IReadOnlyDictionary<string, string> environment) =>
+        environment.TryGetValue("COLUMNS", out var columns) && int.TryParse(columns, out var width) && width > 0 ? width
+        : !Console.IsOutputRedirected && Console.WindowWidth > 0 ? Console.WindowWidth
+        : DefaultWidth;
+
+    /// <summary>Prints the help with descriptions wrapped at spaces under their column, so each line fits <paramref name="width"/>.</summary>
+    public static void Print<T>(TargetGraph graph, ParameterSet parameters, IReadOnlyList<string> defaultTargets, int width) where T : BuildBase, new()
     {
         Log.Info("Usage: ./build.sh [targets] [--parameter value ...]   (./build.ps1 on Windows)");
-        // On a terminal the descriptions wrap to its width; piped, each row stays one line for grep.
-        var width = Console.IsOutputRedirected ? 0 : Console.WindowWidth;
         Log.Info("");
         var targets = new TextTable("Target", "Description", "Depends on");
         foreach (var target in graph.Targets)
@@ -37,7 +45,7 @@ internal static class HelpText
         table.AddRow("--skip [targets]", "Skip these targets; with no names, skip every target not named", "", "");
         table.AddRow("--plan", "Print the execution order and the services each target touches; run nothing", "", "");
         table.AddRow("--continue", "After a failure, keep running targets that do not depend on it", "", "");
-        table.AddRow("--root <dir>", "Repository root", "the folder above holding .nuke", "");
+        table.AddRow("--root <dir>", "Repository root; default: the folder above holding .nuke", "", "");
         table.AddRow("--help", "This text", "", "");
         foreach (var line in table.FitTo(width, 1, 0, 2).Render())
         {

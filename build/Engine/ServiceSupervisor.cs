@@ -14,7 +14,22 @@ public interface ISupervisedProcess : IDisposable
 }
 
 /// <summary>How one service ended when the supervisor stopped: the line the Dev run's summary prints for it.</summary>
-public sealed record ServiceStop(string Name, string Outcome, int Restarts);
+/// <param name="Killed">Still running when the drain time was up after SIGTERM, so killed.</param>
+public sealed record ServiceStop(string Name, string Outcome, int Restarts, bool Killed = false)
+{
+    /// <summary>
+    /// How a run stopped as asked ends: stopped, or failed when a service had to be killed (it ignored SIGTERM or could
+    /// not drain in time: a bug to see, not a clean stop).
+    /// </summary>
+    public static TargetStoppedException Ending(IReadOnlyList<ServiceStop> stops, TimeSpan drain)
+    {
+        var killed = stops.Where(s => s.Killed).Select(s => s.Name).ToList();
+        return killed.Count == 0
+            ? new TargetStoppedException($"stopped: {stops.Count} services")
+            : new TargetStoppedException($"killed: {string.Join(", ", killed)}",
+                $"{string.Join(", ", killed)} did not stop within {drain.TotalSeconds:0} s of SIGTERM and had to be killed.");
+    }
+}
 
 /// <summary>
 /// Keeps services running, as the Dev target runs them: a service that exits is reported and started again after a
@@ -89,7 +104,7 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
             }
 
             r.Process.Kill();
-            return new ServiceStop(r.Service.Name, $"killed: still running {Seconds(drain)} after SIGTERM", r.Service.Restarts);
+            return new ServiceStop(r.Service.Name, $"killed: still running {Seconds(drain)} after SIGTERM", r.Service.Restarts, Killed: true);
         }));
         await timeout.CancelAsync();
         await Task.WhenAll(running.Select(r => r.Service.Watch!));

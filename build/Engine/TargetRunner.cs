@@ -3,7 +3,8 @@ using System.Globalization;
 
 namespace AgentSystem.Build.Engine;
 
-public enum TargetStatus { Succeeded, Failed, Skipped, NotRun, Aborted }
+/// <summary><see cref="Stopped"/>: ended as asked by Ctrl+C or SIGTERM, the normal end of a target that runs until stopped (Dev).</summary>
+public enum TargetStatus { Succeeded, Failed, Skipped, NotRun, Aborted, Stopped }
 
 /// <param name="UsageError">Failed because it was called wrongly (a <see cref="UsageException"/>), not because its work failed.</param>
 internal sealed record TargetOutcome(string Name, TargetStatus Status, TimeSpan Duration, string? Note, bool UsageError = false);
@@ -11,6 +12,8 @@ internal sealed record TargetOutcome(string Name, TargetStatus Status, TimeSpan 
 /// <summary>Runs a plan target by target, with a header for each and a summary table at the end.</summary>
 internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, CancellationToken cancellationToken)
 {
+    private const string CancelledNote = "cancelled";
+
     public List<TargetOutcome> Outcomes { get; } = [];
 
     public int Run(IReadOnlyList<PlannedTarget> plan)
@@ -22,7 +25,7 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
         {
             if (stopAll || cancellationToken.IsCancellationRequested)
             {
-                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, cancellationToken.IsCancellationRequested ? "cancelled" : null));
+                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, cancellationToken.IsCancellationRequested ? CancelledNote : null));
                 continue;
             }
             if (target.SkipReason is not null)
@@ -68,7 +71,18 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
                 cancellationToken.ThrowIfCancellationRequested();
                 action(cancellationToken).GetAwaiter().GetResult();
             }
+            // Returning after an interrupt is no proof the work was done: only a TargetStoppedException says so.
+            cancellationToken.ThrowIfCancellationRequested();
             return new(node.Name, TargetStatus.Succeeded, watch.Elapsed, null);
+        }
+        catch (TargetStoppedException e) when (e.Failure is null)
+        {
+            return new(node.Name, TargetStatus.Stopped, watch.Elapsed, e.Message);
+        }
+        catch (TargetStoppedException e)
+        {
+            Log.Error(e.Failure!);
+            return new(node.Name, TargetStatus.Failed, watch.Elapsed, e.Message);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -110,7 +124,9 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
         Log.Info($"Total {Format(elapsed)}");
 
         var exitCode = 0;
-        if (Outcomes.Any(o => o.Status == TargetStatus.Aborted) || cancellationToken.IsCancellationRequested)
+        var stopped = Outcomes.Where(o => o.Status == TargetStatus.Stopped).Select(o => o.Name).ToList();
+        // An interrupt is a cancellation when it left work undone; one that ends a target as it is meant to end is not.
+        if (Outcomes.Any(o => o.Status == TargetStatus.Aborted || o is { Status: TargetStatus.NotRun, Note: CancelledNote }))
         {
             var interrupted = Outcomes.Where(o => o.Status == TargetStatus.Aborted).Select(o => o.Name);
             Log.Warning($"Build cancelled (interrupted: {string.Join(", ", interrupted.DefaultIfEmpty("nothing running"))}).");
@@ -122,6 +138,10 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
             Log.Error($"Build failed: {string.Join(", ", failures.Select(o => o.Name))}.");
             // A usage error found only once its target ran (an option combination it cannot take) is still one.
             exitCode = failures.All(o => o.UsageError) ? BuildHost.UsageExitCode : 1;
+        }
+        else if (stopped.Count > 0)
+        {
+            Log.Success($"Build stopped as asked: {string.Join(", ", stopped)} ran until stopped.");
         }
         else
         {
@@ -137,6 +157,16 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
 
     private static string Format(TimeSpan duration) =>
         duration == TimeSpan.Zero ? "–" : duration.ToString(duration.TotalHours >= 1 ? @"h\:mm\:ss" : @"m\:ss\.f", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// Thrown by a target that runs until it is stopped (Dev) once Ctrl+C or SIGTERM stopped it and it cleaned up: its
+/// normal end, not a cancellation. <paramref name="message"/> is the summary table's note; <paramref name="failure"/>,
+/// when given, says what went wrong while it stopped, and the target fails with it.
+/// </summary>
+public sealed class TargetStoppedException(string message, string? failure = null) : Exception(message)
+{
+    public string? Failure { get; } = failure;
 }
 
 /// <summary>Thrown by a target to fail with a message and no stack trace; <paramref name="note"/>, when given, is the summary table's short note.</summary>

@@ -16,8 +16,8 @@ public sealed class TextTable(params string[] headers)
     public int RowCount => _rows.Count;
 
     /// <summary>
-    /// Wraps the cells of <paramref name="columns"/> at spaces, the widest first, so each line fits <paramref name="width"/>
-    /// (a terminal's) where their words allow; 0 or less: no limit.
+    /// Wraps the cells of <paramref name="columns"/> at spaces so each line fits <paramref name="width"/> (a terminal's)
+    /// where their words allow; 0 or less: no limit. The first of them, the one read (a description), is narrowed last.
     /// </summary>
     public TextTable FitTo(int width, params int[] columns)
     {
@@ -46,7 +46,10 @@ public sealed class TextTable(params string[] headers)
 
     private static string Cell(IReadOnlyList<string> cells, int index) => index < cells.Count ? cells[index] : "";
 
-    /// <summary>Narrows the widest wrapped column by one until the table fits, never below a column's header or longest word.</summary>
+    /// <summary>
+    /// Narrows the widest wrapped column by one until the table fits, never below a column's header or longest word; the
+    /// first wrapped column only once the others are as narrow as they go.
+    /// </summary>
     private void Shrink(int[] widths)
     {
         if (_width <= 0)
@@ -58,7 +61,7 @@ public sealed class TextTable(params string[] headers)
             .SelectMany(c => c.Split(' ')).Max(w => w.Length));
         while (widths.Sum() + (2 * (widths.Length - 1)) > _width)
         {
-            var widest = _wrapped.Where(i => widths[i] > floors[i]).OrderByDescending(i => widths[i]).FirstOrDefault(-1);
+            var widest = _wrapped.Where(i => widths[i] > floors[i]).OrderBy(i => i == _wrapped[0]).ThenByDescending(i => widths[i]).FirstOrDefault(-1);
             if (widest < 0)
             {
                 return;

@@ -31,7 +31,8 @@ public partial class DockerfileTests
             Assert.True(bases.TryGetValue(baseName, out var image), $"{argument}: BaseImageCatalog has no '{baseName}'");
             Assert.Equal(image.Official, official);
         }
-        foreach (Match from in FromLine().Matches(text))
+        // scratch is no base image: an empty one, which a stage copies a base image's files onto.
+        foreach (Match from in FromLine().Matches(text).Where(m => m.Groups["image"].Value != "scratch"))
         {
             Assert.Matches(@"^\$\{[A-Z_]+_IMAGE\}$", from.Groups["image"].Value);
         }
@@ -46,6 +47,26 @@ public partial class DockerfileTests
         Assert.Matches(@"(?m)^USER 1654$", text);
         Assert.Matches($@"(?m)^EXPOSE {port}$", text);
         Assert.Contains($"http://127.0.0.1:{port}/healthz", text, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The image's config lists only the port it serves: its last stage is FROM scratch or a base that exposes nothing
+    /// (judged by the base's local twin in build/images). The frontend was FROM nginx, and docker ps showed 80/tcp.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void The_image_exposes_only_its_catalog_port(string name)
+    {
+        var (service, text) = Dockerfile(name);
+        Assert.Equal([$"EXPOSE {service.Ports[0]}"], ExposeLine().Matches(text).Select(m => m.Value));
+        var last = FromLine().Matches(text)[^1].Groups["image"].Value;
+        if (last == "scratch")
+        {
+            return;
+        }
+
+        var baseName = last.Trim('$', '{', '}')[..^"_IMAGE".Length].ToLowerInvariant().Replace('_', '-');
+        Assert.DoesNotMatch(ExposeLine(), RepositoryFiles.Read($"build/images/{baseName}/Dockerfile"));
     }
 
     /// <summary>
@@ -135,6 +156,9 @@ public partial class DockerfileTests
 
     [GeneratedRegex(@"(?m)^FROM (?<image>\S+)")]
     private static partial Regex FromLine();
+
+    [GeneratedRegex(@"(?m)^EXPOSE .*$")]
+    private static partial Regex ExposeLine();
 
     [GeneratedRegex(@"(?m)^RUN dotnet publish .*$")]
     private static partial Regex PublishLine();

@@ -188,9 +188,89 @@ public class EngineTests
     }
 
     [Fact]
+    public void A_target_that_returns_after_an_interrupt_counts_as_interrupted()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var build = new SampleBuild { CompileBody = _ => cancellation.CancelAsync() };
+        var run = BuildRun<SampleBuild>.Of(["Compile"], cancellationToken: cancellation.Token, build: build);
+        Assert.Equal(BuildHost.CancelledExitCode, run.ExitCode);
+        Assert.Matches(@"Compile\s+Aborted", run.Output);
+    }
+
+    /// <summary>Dev's documented stop: Ctrl+C or SIGTERM ends a target that runs until stopped, and the build with 0.</summary>
+    [Fact]
+    public void A_target_stopped_as_asked_ends_the_build_with_0()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var run = BuildRun<SampleBuild>.Of(["Compile"], cancellationToken: cancellation.Token, build: StoppedOnInterrupt(cancellation));
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"Compile\s+Stopped\s+\S+\s+stopped: 3 services", run.Output);
+        Assert.Contains("Build stopped as asked: Compile ran until stopped.", run.Output);
+        Assert.DoesNotContain("cancelled", run.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_stop_that_leaves_a_planned_target_undone_is_a_cancellation()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var run = BuildRun<SampleBuild>.Of(["Test"], cancellationToken: cancellation.Token, build: StoppedOnInterrupt(cancellation));
+        Assert.Equal(BuildHost.CancelledExitCode, run.ExitCode);
+        Assert.Matches(@"Compile\s+Stopped", run.Output);
+        Assert.Matches(@"Test\s+NotRun\s+\S+\s+cancelled", run.Output);
+    }
+
+    [Fact]
+    public void A_stop_that_went_wrong_fails_the_build()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var run = BuildRun<SampleBuild>.Of(["Compile"], cancellationToken: cancellation.Token,
+            build: StoppedOnInterrupt(cancellation, "worker did not stop within 30 s of SIGTERM and had to be killed."));
+        Assert.Equal(1, run.ExitCode);
+        Assert.Matches(@"Compile\s+Failed", run.Output);
+        Assert.Contains("worker did not stop within 30 s", run.Output);
+        Assert.Contains("Build failed: Compile.", run.Output);
+    }
+
+    /// <summary>Compile as Dev runs: until interrupted (here at once), then it stops and says how.</summary>
+    private static SampleBuild StoppedOnInterrupt(CancellationTokenSource cancellation, string? failure = null) => new()
+    {
+        CompileBody = async ct =>
+        {
+            await cancellation.CancelAsync();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TargetStoppedException(failure is null ? "stopped: 3 services" : "killed: worker", failure);
+            }
+        },
+    };
+
+    /// <summary>The real build's --help, piped: ~280 columns wide before; now each description wraps under its column.</summary>
+    [Fact]
+    public void Help_fits_the_width_with_each_description_under_its_column()
+    {
+        var writer = new StringWriter();
+        Log.Out = writer;
+        HelpText.Print<Build>(TargetGraph.From(new Build()), ParameterSet.Of(typeof(Build)), ["Compile"], HelpText.DefaultWidth);
+        var lines = writer.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+
+        Assert.All(lines, line => Assert.True(line.Length <= HelpText.DefaultWidth, $"{line.Length} columns: {line}"));
+        var header = lines.FindIndex(l => l.StartsWith("Parameter ", StringComparison.Ordinal));
+        var (from, to) = (lines[header].IndexOf("Description", StringComparison.Ordinal), lines[header].IndexOf("Default", StringComparison.Ordinal));
+        var row = lines.FindIndex(l => l.StartsWith("--system-api-key", StringComparison.Ordinal));
+        var rowLines = lines.Skip(row).TakeWhile((l, i) => i == 0 || (l.Length > 0 && !l.StartsWith("--", StringComparison.Ordinal)));
+        var description = string.Join(' ', rowLines.Select(l => l.PadRight(to)[from..to].Trim()).Where(c => c.Length > 0));
+        Assert.Equal(ParameterSet.Of(typeof(Build)).Find("system-api-key")!.Description, description);
+    }
+
+    [Fact]
     public void Help_lists_targets_and_parameters_with_local_and_ci_defaults()
     {
-        var run = BuildRun<SampleBuild>.Of(["--help"]);
+        // Wide enough for one line per row, as COLUMNS=300 ./build.sh --help | grep gets.
+        var run = BuildRun<SampleBuild>.Of(["--help"], new() { ["COLUMNS"] = "300" });
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("Compile (default)", run.Output);
         Assert.Contains("Cleans", run.Output);

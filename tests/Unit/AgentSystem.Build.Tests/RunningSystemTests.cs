@@ -3,8 +3,9 @@ using AgentSystem.Build.Docker;
 namespace AgentSystem.Build.Tests;
 
 /// <summary>
-/// SystemTest and a system SystemUp started: tested where it runs, as it is, unless this run changes something about it
-/// (a new image, a --system-* value named); what is not named is kept as it runs, not taken from the defaults.
+/// SystemTest and SystemUp and a system SystemUp started: tested where it runs, as it is, unless this run changes
+/// something about it (a new image, a --system-* value named); what is not named is kept as it runs, not taken from the
+/// defaults, by both.
 /// </summary>
 public sealed class RunningSystemTests
 {
@@ -41,7 +42,8 @@ public sealed class RunningSystemTests
     private static ImageResult Image(string service, string id) => new(service, $"agentsystem/{service}:abc1234", id, 1, Built: true);
 
     private static RunningSystem Read(NamedSystemSettings named, string? inspect = null, params ImageResult[] images) =>
-        RunningSystem.Read(Compose.ParseInspect(inspect ?? Inspect()), images, GatewayInside, FrontendInside, named, Defaults);
+        RunningSystem.Read(Compose.ParseInspect(inspect ?? Inspect()), images, GatewayInside, FrontendInside, named, Defaults)
+        ?? throw new InvalidOperationException("read as not running");
 
     [Fact]
     public void Docker_inspect_gives_each_container_its_image_published_ports_and_environment()
@@ -67,6 +69,26 @@ public sealed class RunningSystemTests
         Assert.True(running.AsItIs, string.Join("; ", running.Changes));
         Assert.Equal(new SystemSettings(9090, 3000, "k1"), running.Settings);
         Assert.Empty(running.Notes);
+    }
+
+    /// <summary>The walk: SystemUp --system-gateway-port 9090, then a plain SystemUp moved it back to 8080; now it stays.</summary>
+    [Fact]
+    public void A_plain_SystemUp_keeps_the_ports_and_key_it_runs_with_and_a_named_one_changes()
+    {
+        var plain = Read(NothingNamed, null, Image("gateway", "sha256:gateway-old"), Image("frontend", "sha256:frontend"), Image("chat", "sha256:chat"));
+        Assert.Equal(new SystemSettings(9090, 3000, "k1"), plain.Settings);
+
+        var named = Read(new NamedSystemSettings(null, 3100, null));
+        Assert.Equal(new SystemSettings(9090, 3100, "k1"), named.Settings);
+    }
+
+    [Fact]
+    public void A_system_none_of_whose_containers_runs_is_not_running()
+    {
+        var stopped = Inspect().Replace("\"Status\": \"running\"", "\"Status\": \"exited\"", StringComparison.Ordinal);
+
+        Assert.Null(RunningSystem.Read(Compose.ParseInspect(stopped), [], GatewayInside, FrontendInside, NothingNamed, Defaults));
+        Assert.Null(RunningSystem.Read([], [], GatewayInside, FrontendInside, NothingNamed, Defaults));
     }
 
     [Fact]

@@ -74,6 +74,10 @@ public sealed class ServiceSupervisorTests
         Assert.Equal("killed: still running 30 s after SIGTERM", stops[1].Outcome);
         Assert.True(_started["worker"][0].Killed);
         Assert.Equal("was not running (exited with exit code 1; restart pending)", stops[2].Outcome);
+        Assert.Equal([false, true, false], stops.Select(s => s.Killed));
+        var ending = ServiceStop.Ending(stops, TimeSpan.FromSeconds(30));
+        Assert.Equal("killed: worker", ending.Message);
+        Assert.Equal("worker did not stop within 30 s of SIGTERM and had to be killed.", ending.Failure);
 
         // The pending restart is dropped: nothing starts after the stop.
         _time.Advance(ServiceSupervisor.MaxBackoff);
@@ -88,6 +92,7 @@ public sealed class ServiceSupervisorTests
         Start(supervisor, "frontend");
         var stops = await StopAsync(supervisor);
         Assert.Equal("stopped with exit code 0 after 0 s", Assert.Single(stops).Outcome);
+        Assert.Null(ServiceStop.Ending(stops, TimeSpan.FromSeconds(30)).Failure);
         _time.Advance(ServiceSupervisor.MaxBackoff);
         Assert.Single(_started["frontend"]);
         Assert.DoesNotContain(_log, l => l.Contains("exited", StringComparison.Ordinal));

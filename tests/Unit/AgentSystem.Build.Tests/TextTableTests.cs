@@ -39,6 +39,17 @@ public class TextTableTests
     }
 
     [Fact]
+    public void The_other_wrapped_columns_narrow_to_their_longest_word_before_the_first()
+    {
+        var lines = Sample().FitTo(80, 1, 2).Render().ToList();
+
+        // The separator line shows each column's width: Depends on as wide as its longest word, Description the rest.
+        var dependsOn = lines[0].IndexOf("Depends on", StringComparison.Ordinal);
+        Assert.Equal("IntegrationTest,".Length, lines[1].Length - dependsOn);
+        Assert.Equal(80, lines[1].Length);
+    }
+
+    [Fact]
     public void The_name_column_is_never_wrapped_and_a_long_word_stays_whole()
     {
         var lines = new TextTable("Parameter", "Description")

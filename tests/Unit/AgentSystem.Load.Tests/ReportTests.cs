@@ -154,6 +154,32 @@ public sealed class ReportTests
         Assert.True(guide.Dashed);
     }
 
+    /// <summary>The walk's enqueue chart: 13,111 jobs/s at 3.01 s, then 3,438 "at 3.06": the load stopping, drawn as a collapse.</summary>
+    [Fact]
+    public void The_rate_chart_leaves_out_a_last_partial_second()
+    {
+        var stopped = Result("enqueue", 13_000, [1]) with
+        {
+            Duration = TimeSpan.FromSeconds(3.05),
+            Timeline = [Rate(1.06, 12_000), Rate(2.01, 13_000), Rate(3.01, 13_111), Rate(3.06, 3_438)],
+        };
+        Assert.Equal([1.06, 2.01, 3.01], HtmlReport.RateTimeline(stopped).Select(p => p.Second));
+        var html = HtmlReport.Render(new LoadReport(SummaryOf(ScenarioSummary.From(stopped, ReferenceSummary.None)), [stopped], null));
+        Assert.Contains("achieved jobs/s: 13,111 jobs/s at 3.01", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("achieved jobs/s: 3,438 jobs/s", html, StringComparison.Ordinal);
+
+        // Read from stored work: whole-second points, the last one after the last completion (3.2 s), so nothing to measure.
+        var stored = stopped with { Duration = TimeSpan.FromSeconds(3.2), Timeline = [Rate(1, 900), Rate(2, 1_000), Rate(3, 1_050), Rate(4, 250)] };
+        Assert.Equal([1.0, 2, 3], HtmlReport.RateTimeline(stored).Select(p => p.Second));
+
+        // Half a second or more is a rate of its own (the runner gives it per second of the part that ran).
+        var longer = stored with { Duration = TimeSpan.FromSeconds(3.6) };
+        Assert.Equal([1.0, 2, 3, 4], HtmlReport.RateTimeline(longer).Select(p => p.Second));
+    }
+
+    private static TimelinePoint Rate(double second, double rate) =>
+        new(second, rate, 0, 1, 2, 0, 0.1, 0.5, new Dictionary<string, double>());
+
     [Fact]
     public void The_html_reports_charts_draw_a_scenarios_thresholds()
     {
