@@ -100,7 +100,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             WarmUp = options.WarmUp,
             Simulations = [Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)],
             Thresholds = kill ? [] : [Threshold.ErrorRateBelow(0.01), Threshold.LatencyBelow(99, 5000)],
-            Init = cancellationToken => phase.CreateAsync(jobs, cancellationToken),
+            Init = cancellationToken => phase.InitAsync(jobs, cancellationToken),
             Completions = phase.CompletionsAsync,
             Verify = phase.VerifyAsync,
             Clean = phase.DeleteUnusedAsync,
@@ -156,6 +156,17 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         private readonly ConcurrentBag<JobMessage[]> _created = [];
         private readonly SemaphoreSlim _refill = new(1, 1);
         private IReadOnlyList<StoredJob> _read = [];
+        private long _reclaimedBefore;
+
+        /// <summary>The rows of an open phase; a kill phase also notes the workers' reclaim count it starts from.</summary>
+        public async Task InitAsync(int jobCount, CancellationToken cancellationToken)
+        {
+            await CreateAsync(jobCount, cancellationToken);
+            if (killed)
+            {
+                _reclaimedBefore = await owner._system.ReclaimedAsync(cancellationToken);
+            }
+        }
 
         public async Task CreateAsync(int jobCount, CancellationToken cancellationToken)
         {
@@ -240,14 +251,22 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             var enqueued = _started.Count;
             var succeeded = _read.Count(job => job.Status == "succeeded" && job.Result == job.Input);
             var other = _read.Where(job => job.Status != "succeeded").GroupBy(job => job.Status).Select(g => $"{g.Count()} {g.Key}");
-            var redelivered = _read.Count(job => job.Attempts >= 2);
+            var ranAgain = _read.Count(job => job.Attempts >= 2);
             var left = await QueueLeftAsync(cancellationToken);
+            // Delivered again is what the reclaimers put back, not only what ran again: a result batch the killed worker
+            // had sent can still commit after the kill (PostgreSQL finishes what it received), and then the jobs come
+            // back, are found stored and are skipped (one CI run: all stored, 0 ran again).
+            var deliveredAgain = killed ? Math.Max(0, await owner._system.ReclaimedAsync(cancellationToken) - _reclaimedBefore) : 0;
             return
             [
                 new("every enqueued job stored once, with its result", succeeded == enqueued && _read.Count == enqueued,
-                    $"{Figures.Format(succeeded, decimals: false)} of {Figures.Format(enqueued, decimals: false)} succeeded{string.Concat(other.Select(o => ", " + o))}; {Figures.Format(redelivered, decimals: false)} delivered again"),
+                    $"{Figures.Format(succeeded, decimals: false)} of {Figures.Format(enqueued, decimals: false)} succeeded{string.Concat(other.Select(o => ", " + o))}; {Figures.Format(ranAgain, decimals: false)} ran a second time"),
                 .. killed
-                    ? new CheckResult[] { new("the killed worker's unstored jobs delivered again", redelivered > 0, $"{Figures.Format(redelivered, decimals: false)} delivered again") }
+                    ? new CheckResult[]
+                    {
+                        new("the killed worker's jobs delivered again", deliveredAgain > 0,
+                            $"{Figures.Format(deliveredAgain, decimals: false)} put back after their lease expired, {Figures.Format(ranAgain, decimals: false)} of them ran again (the others were stored already and skipped)"),
+                    }
                     : [],
                 new("queue, leases, known ids and dead letters empty afterwards", left.All(count => count == 0),
                     string.Create(CultureInfo.InvariantCulture, $"queued {left[0]}, leased {left[1]}, known {left[2]}, dead {left[3]}")),

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Text.Json;
 using AgentSystem.Store;
 using AgentSystem.Testing.Containers;
 using DotNet.Testcontainers.Containers;
@@ -48,6 +49,31 @@ internal sealed class LoadSystem : IAsyncDisposable
     /// <summary>The service processes by name, for CPU sampling (a restarted worker has a new process id).</summary>
     public IReadOnlyDictionary<string, int> ProcessIds =>
         _services.Where(s => !s.HasExited).ToDictionary(s => s.Name, s => s.ProcessId, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Messages the workers' reclaimers put back in the queue after their lease expired, summed over the running
+    /// workers (their <c>/metrics</c>; a restarted worker counts from zero).
+    /// </summary>
+    public async Task<long> ReclaimedAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        long total = 0;
+        foreach (var worker in Workers.Where(worker => !worker.HasExited))
+        {
+            total += ReadReclaimed(await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"), cancellationToken));
+        }
+
+        return total;
+    }
+
+    /// <summary>The <c>reclaimed</c> count of a worker's <c>/metrics</c> answer.</summary>
+    public static long ReadReclaimed(string metricsJson)
+    {
+        using var document = JsonDocument.Parse(metricsJson);
+        return document.RootElement.TryGetProperty("reclaimed", out var reclaimed) && reclaimed.TryGetInt64(out var count)
+            ? count
+            : throw new InvalidDataException($"A worker's /metrics has no 'reclaimed' count: {metricsJson}");
+    }
 
     public static async Task<LoadSystem> StartAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
     {

@@ -1,0 +1,22 @@
+using AgentSystem.Load.UnderTest;
+
+namespace AgentSystem.Load.Tests;
+
+public sealed class LoadSystemTests
+{
+    [Fact]
+    public void The_reclaim_count_is_read_from_a_workers_metrics()
+    {
+        const string Metrics = """{"processed":13434,"failed":0,"skipped":310,"reclaimed":1024,"inFlight":0,"concurrency":1024}""";
+
+        Assert.Equal(1024, LoadSystem.ReadReclaimed(Metrics));
+    }
+
+    [Fact]
+    public void Metrics_without_a_reclaim_count_are_an_error_that_shows_them()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => LoadSystem.ReadReclaimed("""{"processed":1}"""));
+
+        Assert.Contains("\"processed\":1", error.Message, StringComparison.Ordinal);
+    }
+}
