@@ -265,7 +265,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
                     ? new CheckResult[]
                     {
                         new("the killed worker's jobs delivered again", deliveredAgain > 0,
-                            $"{Figures.Format(deliveredAgain, decimals: false)} put back after their lease expired, {Figures.Format(ranAgain, decimals: false)} of them ran again (the others were stored already and skipped)"),
+                            $"{Figures.Format(deliveredAgain, decimals: false)} put back after their lease expired, {Figures.Format(ranAgain, decimals: false)} of them ran again"
+                            + (ranAgain < deliveredAgain ? " (the others were stored already and skipped)" : string.Empty)),
                     }
                     : [],
                 new("queue, leases, known ids and dead letters empty afterwards", left.All(count => count == 0),
