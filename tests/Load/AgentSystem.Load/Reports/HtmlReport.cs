@@ -97,8 +97,7 @@ internal static class HtmlReport
         var points = result.Timeline.ToList();
         while (points.Count > 1)
         {
-            var start = points.Count > 1 ? points[^2].Second : 0;
-            var measured = Math.Min(points[^1].Second, result.Duration.TotalSeconds) - start;
+            var measured = Math.Min(points[^1].Second, result.Duration.TotalSeconds) - points[^2].Second;
             if (measured >= ShortestLastBucket.TotalSeconds)
             {
                 break;
