@@ -40,8 +40,8 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     private readonly Action<RedisChannel, RedisValue> _onNotify;
     private readonly Lock _subscribeGate = new();
     private Task? _subscription;
+    private readonly ReconnectWatch _reconnects;
     private int _disposed;
-    private int _connectionLost;
     private int _subscribeFailureLogged;
 
     public RedisJobQueue(IConnectionMultiplexer redis, IOptions<QueueOptions> options, TimeProvider time, ILogger<RedisJobQueue>? logger = null)
@@ -71,8 +71,8 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         _leaseMilliseconds = (long)this._options.VisibilityTimeout.TotalMilliseconds;
 
         _onNotify = (_, _) => _signal.Set();
-        redis.ConnectionFailed += OnConnectionFailed;
-        redis.ConnectionRestored += OnConnectionRestored;
+        // Messages published while a connection was down are gone: assume there is work.
+        _reconnects = new ReconnectWatch(redis, _signal.Set);
     }
 
     /// <summary>The pub/sub channel an enqueue publishes to ("{prefix}notify").</summary>
@@ -338,8 +338,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             return;
         }
 
-        _redis.ConnectionFailed -= OnConnectionFailed;
-        _redis.ConnectionRestored -= OnConnectionRestored;
+        _reconnects.Dispose();
         lock (_subscribeGate)
         {
             if (_subscription is not null)
@@ -357,18 +356,6 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed != 0, this);
             return _subscription ??= _redis.GetSubscriber().SubscribeAsync(_notifyChannel, _onNotify);
-        }
-    }
-
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Interlocked.Exchange(ref _connectionLost, 1);
-
-    // Messages published while the connection was down are gone: assume there is work. (Only after a failure: the
-    // multiplexer also reports connections it completes after ConnectAsync returned.)
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
-    {
-        if (Interlocked.Exchange(ref _connectionLost, 0) == 1)
-        {
-            _signal.Set();
         }
     }
 

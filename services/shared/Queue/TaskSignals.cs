@@ -108,8 +108,7 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
         private readonly IConnectionMultiplexer _redis;
         private readonly RedisChannel _channel;
         private readonly Action<Guid> _onSignal;
-        private readonly Action _onResync;
-        private int _connectionLost;
+        private readonly ReconnectWatch _reconnects;
         private int _disposed;
 
         public Subscription(IConnectionMultiplexer redis, RedisChannel channel, Action<Guid> onSignal, Action onResync)
@@ -117,9 +116,7 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
             this._redis = redis;
             this._channel = channel;
             this._onSignal = onSignal;
-            this._onResync = onResync;
-            redis.ConnectionFailed += OnConnectionFailed;
-            redis.ConnectionRestored += OnConnectionRestored;
+            this._reconnects = new ReconnectWatch(redis, onResync);
         }
 
         public void OnMessage(RedisChannel _, RedisValue value)
@@ -141,20 +138,8 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
                 return;
             }
 
-            _redis.ConnectionFailed -= OnConnectionFailed;
-            _redis.ConnectionRestored -= OnConnectionRestored;
+            _reconnects.Dispose();
             _redis.GetSubscriber().Unsubscribe(_channel, OnMessage, CommandFlags.FireAndForget);
-        }
-
-        private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => Interlocked.Exchange(ref _connectionLost, 1);
-
-        // Only after a failure: the multiplexer also reports connections it completes after ConnectAsync returned.
-        private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
-        {
-            if (Interlocked.Exchange(ref _connectionLost, 0) == 1)
-            {
-                _onResync();
-            }
         }
     }
 }

@@ -55,7 +55,18 @@ public sealed class QueueRestartTests(ITestOutputHelper output)
         Assert.Empty(await queue.RenewAsync([leased[0]], CancellationToken.None));
         await queue.AckAsync([leased[0]], CancellationToken.None);
 
-        // Pub/sub is back too (the multiplexer re-subscribes): drain the reconnect's own wake-up, then wait for a real one.
+        // Pub/sub is back too (the multiplexer re-subscribes). The subscription connection reconnects on its own, at
+        // times seconds after commands work again (a publish before that is missed, and its return wakes instead).
+        var channel = RedisChannel.Literal(queue.NotifyChannelName);
+        while (!multiplexer.GetSubscriber().IsConnected(channel))
+        {
+            Assert.True(clock.Elapsed < RecoveryTimeout, "the subscription connection did not come back");
+            await Task.Delay(50);
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"subscription connection back {clock.Elapsed.TotalSeconds:0.00} s after the restart"));
+
+        // Drain the reconnects' own wake-ups, then wait for a real one.
         await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
         await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
         var waiting = queue.WaitForWorkAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
