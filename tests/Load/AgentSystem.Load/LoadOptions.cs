@@ -1,5 +1,6 @@
 using System.Globalization;
 using AgentSystem.Load.Reports;
+using AgentSystem.Load.Scenarios;
 
 namespace AgentSystem.Load;
 
@@ -12,8 +13,9 @@ internal sealed record LoadOptions
                                 [--scenarios NAME,...] [--workers 2] [--clients 50] [--connections 16]
                                 [--postgres CONNECTION] [--redis CONFIGURATION] [--reference-image IMAGE] [--docker docker]
           --duration      how long each measured load simulation runs (seconds, or 500ms, 2m)
-          --rate          the open-model phases' injection rate (units of work per second), for all or one scenario;
-                          default: half of the maximum the scenario's closed phase measured in this run
+          --rate          the open-model phases' injection rate (units of work per second), for all or one scenario
+                          (queue-e2e=2000 or queue-e2e-at-rate=2000); default: half of the maximum the scenario's
+                          closed phase measured in this run
           --baseline      an earlier summary.json: the report shows each metric's change
           --baseline-tolerance  a change of at most this percentage is shown as within tolerance, not better or
                           worse (runs of one build minutes apart on a shared machine differ by tens of percent);
@@ -23,6 +25,11 @@ internal sealed record LoadOptions
           --redis         Redis (StackExchange.Redis configuration) instead of a container
           --reference-image  an image with redis-benchmark, run with host networking when redis-benchmark is not on PATH
         """;
+
+    /// <summary>The scenarios, in the order they run; each one's open phase is named NAME-at-rate.</summary>
+    public static readonly IReadOnlyList<string> ScenarioNames = [QueueScenarios.Enqueue, QueueScenarios.ClaimAck, EndToEndScenarios.Max, HttpScenarios.Max];
+
+    public const string OpenPhaseSuffix = "-at-rate";
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -63,6 +70,9 @@ internal sealed record LoadOptions
     /// <summary>The rate asked for a scenario's open phase, if any.</summary>
     public double? RateFor(string scenario) => ScenarioRates.TryGetValue(scenario, out var rate) ? rate : Rate;
 
+    /// <summary>True for a lone --help or -h: the caller prints <see cref="Usage"/> and exits 0.</summary>
+    public static bool AsksForHelp(IReadOnlyList<string> args) => args is ["--help" or "-h"];
+
     /// <summary>Null with a message on a usage error.</summary>
     public static (LoadOptions? Options, string? Error) Parse(IReadOnlyList<string> args)
     {
@@ -88,12 +98,12 @@ internal sealed record LoadOptions
                 {
                     "duration" => options with { Duration = ParseDuration(value) },
                     "warm-up" => options with { WarmUp = ParseDuration(value) },
-                    "rate" when value.Split('=') is [var scenario, var perSecond] => Set(rates, scenario, Positive(perSecond), options),
+                    "rate" when value.Split('=') is [var scenario, var perSecond] => Set(rates, ScenarioOf(scenario, "--rate"), Positive(perSecond), options),
                     "rate" => options with { Rate = Positive(value) },
                     "baseline" => options with { Baseline = value },
                     "baseline-tolerance" => options with { BaselineTolerance = ParseTolerance(value) },
                     "output" => options with { Output = value },
-                    "scenarios" => options with { Scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal) },
+                    "scenarios" => options with { Scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(name => Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal) },
                     "workers" => options with { Workers = (int)Positive(value) },
                     "clients" => options with { Clients = (int)Positive(value) },
                     "connections" => options with { Connections = (int)Positive(value) },
@@ -159,6 +169,15 @@ internal sealed record LoadOptions
         rates[scenario] = rate;
         return options;
     }
+
+    // A rate names a scenario or its open phase: both mean the scenario's open phase.
+    private static string ScenarioOf(string name, string option) =>
+        Known(name.EndsWith(OpenPhaseSuffix, StringComparison.Ordinal) ? name[..^OpenPhaseSuffix.Length] : name, option);
+
+    private static string Known(string scenario, string option) =>
+        ScenarioNames.Contains(scenario, StringComparer.Ordinal)
+            ? scenario
+            : throw new FormatException($"{option}: no scenario '{scenario}' (there are {string.Join(", ", ScenarioNames)})");
 
     private static double Positive(string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0

@@ -40,7 +40,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
                 await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue, Simulation.KeepConstant(options.Clients, options.Duration)));
                 if (options.RateFor(QueueScenarios.Enqueue) is { } rate)
                 {
-                    await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue + "-at-rate", Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)));
+                    await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue + LoadOptions.OpenPhaseSuffix, Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)));
                 }
             }
 
@@ -52,7 +52,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
                 if (options.RateFor(QueueScenarios.ClaimAck) is { } rate)
                 {
                     var invocations = (long)(rate * options.Duration.TotalSeconds);
-                    await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck + "-at-rate",
+                    await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck + LoadOptions.OpenPhaseSuffix,
                         Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration), invocations * QueueScenarios.ClaimBatch));
                 }
             }
@@ -63,7 +63,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             await using var client = await QueueClient.StartAsync(system.RedisConfiguration, LoadSystem.QueuePrefix, cancellationToken);
             var endToEnd = new EndToEndScenarios(system, client, options, log);
             var max = await Run(endToEnd.Maximum());
-            var rate = options.RateFor(EndToEndScenarios.AtRate) ?? Math.Max(10, Math.Round(max.Rate / 2));
+            var rate = options.RateFor(EndToEndScenarios.Max) ?? Math.Max(10, Math.Round(max.Rate / 2));
             await Run(endToEnd.Rate(EndToEndScenarios.AtRate, rate, kill: false));
             await Run(endToEnd.Rate(EndToEndScenarios.Kill, rate, kill: true));
         }
@@ -72,7 +72,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         {
             var http = new HttpScenarios(system, options);
             var max = await Run(http.Maximum());
-            await Run(http.Rate(options.RateFor(HttpScenarios.AtRate) ?? Math.Max(5, Math.Round(max.Rate / 2))));
+            await Run(http.Rate(options.RateFor(HttpScenarios.Max) ?? Math.Max(5, Math.Round(max.Rate / 2))));
         }
 
         var machine = new MachineInfo(CpuSampler.Cores, RuntimeInformation.OSDescription, System.Environment.Version.ToString(), Round(loadStart), Round(CpuSampler.LoadAverage()),

@@ -4,6 +4,12 @@ using AgentSystem.Load;
 
 // The load harness (NBomber's concepts; NBomber itself is not served): ./build.sh LoadTest runs it from a Release build.
 // Exit codes: 0 every threshold passed, 1 a threshold or check failed, 2 a usage error, 3 the system did not start.
+if (LoadOptions.AsksForHelp(args))
+{
+    Console.WriteLine(LoadOptions.Usage);
+    return 0;
+}
+
 var (options, error) = LoadOptions.Parse(args);
 if (options is null)
 {

@@ -1,6 +1,6 @@
 namespace AgentSystem.Load.Tests;
 
-/// <summary>The command line: --baseline and --baseline-tolerance.</summary>
+/// <summary>The command line: --baseline, --baseline-tolerance, --rate, --scenarios and --help.</summary>
 public sealed class OptionsTests
 {
     [Theory]
@@ -67,5 +67,38 @@ public sealed class OptionsTests
 
         Assert.Null(options);
         Assert.Equal("--baseline /nonexistent/summary.json: no such file", error);
+    }
+
+    [Theory]
+    [InlineData("queue-e2e=2000")]
+    [InlineData("queue-e2e-at-rate=2000")]
+    public void A_rate_names_a_scenario_or_its_open_phase(string rate)
+    {
+        var (options, error) = LoadOptions.Parse(["--rate", rate]);
+
+        Assert.Null(error);
+        Assert.Equal(2000, options!.RateFor("queue-e2e"));
+        Assert.Null(options.RateFor("http"));
+    }
+
+    [Theory]
+    [InlineData("--rate", "queue=2000", "queue")]
+    [InlineData("--rate", "queue-kill=2000", "queue-kill")]
+    [InlineData("--scenarios", "enqueue,e2e", "e2e")]
+    public void An_unknown_scenario_is_a_usage_error_naming_the_known_ones(string option, string value, string unknown)
+    {
+        var (options, error) = LoadOptions.Parse([option, value]);
+
+        Assert.Null(options);
+        Assert.Equal($"{option}: no scenario '{unknown}' (there are enqueue, claim-ack, queue-e2e, http)", error);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--help" }, true)]
+    [InlineData(new[] { "-h" }, true)]
+    [InlineData(new[] { "--duration", "--help" }, false)]
+    public void Help_is_asked_for_by_a_lone_help_option(string[] args, bool asks)
+    {
+        Assert.Equal(asks, LoadOptions.AsksForHelp(args));
     }
 }

@@ -21,7 +21,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     private readonly Action<string> _log = log;
 
     public const string Max = "queue-e2e";
-    public const string AtRate = "queue-e2e-at-rate";
+    public const string AtRate = Max + LoadOptions.OpenPhaseSuffix;
     public const string Kill = "queue-kill";
 
     public const int JobsPerTask = 5;

@@ -19,7 +19,7 @@ namespace AgentSystem.Load.Scenarios;
 internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
 {
     public const string Max = "http";
-    public const string AtRate = "http-at-rate";
+    public const string AtRate = Max + LoadOptions.OpenPhaseSuffix;
 
     public const int JobsPerTask = 5;
 
