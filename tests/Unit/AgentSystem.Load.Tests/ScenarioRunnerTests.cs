@@ -32,6 +32,24 @@ public sealed class ScenarioRunnerTests
     }
 
     [Fact]
+    public async Task An_open_step_that_carries_several_units_reports_its_target_in_units_like_its_rate()
+    {
+        var scenario = new Scenario("tasks", _ => ValueTask.FromResult(Response.Ok(5)))
+        {
+            WarmUp = TimeSpan.Zero,
+            ItemsPerStep = 5,
+            Simulations = [Simulation.Inject(40, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))],
+        };
+
+        var result = await _runner.RunAsync(scenario, CancellationToken.None);
+
+        Assert.Equal(40, result.Ok);
+        Assert.Equal(200, result.Items);
+        Assert.Equal(200, result.TargetRate);
+        Assert.All(result.Timeline.Where(point => point.Target > 0), point => Assert.Equal(200, point.Target));
+    }
+
+    [Fact]
     public async Task Failures_are_counted_grouped_by_error_and_breach_the_error_threshold_with_the_measured_value()
     {
         var scenario = new Scenario("flaky", context => ValueTask.FromResult(

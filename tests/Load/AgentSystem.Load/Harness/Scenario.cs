@@ -64,6 +64,12 @@ internal sealed record Scenario(string Name, Func<StepContext, ValueTask<Respons
     /// </summary>
     public string StepUnit { get; init; } = "calls";
 
+    /// <summary>
+    /// The units of work one open-model invocation carries (a task's jobs): the target rate is reported in units, like
+    /// the achieved one, while the simulations inject invocations.
+    /// </summary>
+    public int ItemsPerStep { get; init; } = 1;
+
     public Func<CancellationToken, Task>? Init { get; init; }
 
     public Func<CancellationToken, Task>? Clean { get; init; }

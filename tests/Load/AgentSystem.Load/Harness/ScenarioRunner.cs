@@ -116,7 +116,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             Failed = Interlocked.Read(ref stats.Failed),
             Items = items,
             Rate = duration > TimeSpan.Zero ? items / duration.TotalSeconds : 0,
-            TargetRate = TargetRate(scenario.Simulations),
+            TargetRate = TargetRate(scenario.Simulations) * scenario.ItemsPerStep,
             Latency = latency,
             CallLatency = callLatency,
             Timeline = timeline,
@@ -277,7 +277,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             while (fired < total && !cancellationToken.IsCancellationRequested)
             {
                 var elapsed = Stopwatch.GetElapsedTime(start);
-                Volatile.Write(ref stats.Target, simulation.TargetAt(elapsed, previous));
+                Volatile.Write(ref stats.Target, simulation.TargetAt(elapsed, previous) * scenario.ItemsPerStep);
                 var due = Injection.DueBy(simulation, previous, elapsed);
                 for (; fired < due; fired++)
                 {
