@@ -7,8 +7,8 @@ namespace AgentSystem.Worker.Services;
 
 /// <summary>
 /// The claim loop. Holds at most <see cref="WorkerOptions.Concurrency"/> jobs: claims up to the free slots (at most
-/// <see cref="WorkerOptions.ClaimBatchSize"/>) in one round trip, runs them concurrently, and when the queue is empty
-/// waits for an enqueue notification (or <see cref="WorkerOptions.IdlePoll"/>), never polling in a loop.
+/// <see cref="WorkerOptions.ClaimBatchSize"/>) in one round trip, runs them concurrently, and when a claim found fewer
+/// jobs than it asked for (the queue is empty) waits for an enqueue notification (or <see cref="WorkerOptions.IdlePoll"/>), never polling in a loop.
 /// On stop (SIGTERM) it claims nothing more, lets running jobs finish for <see cref="WorkerOptions.DrainTimeout"/>,
 /// then cancels the rest and hands them back to the queue.
 /// </summary>
@@ -128,9 +128,11 @@ public sealed partial class JobConsumer : BackgroundService
                 Run(job);
             }
 
-            if (claimed.Count == 0)
+            if (claimed.Count < wanted)
             {
-                // Drained: sleep until an enqueue notification (or the fallback poll) says there may be work.
+                // Drained by this claim: sleep until an enqueue notification (or the fallback poll) says there may be
+                // work, rather than claim again to find the queue empty. A notification that arrives before the wait
+                // starts is kept by the signal, so none is missed.
                 await WaitForWorkAsync(stopping);
             }
         }

@@ -317,6 +317,21 @@ public sealed class JobConsumerTests
     }
 
     [Fact]
+    public async Task A_claim_that_empties_the_queue_is_followed_by_a_wait_not_by_a_claim_that_finds_nothing()
+    {
+        await using var worker = new WorkerHarness(options => options.IdlePoll = TimeSpan.FromMinutes(5));
+        await worker.StartAsync();
+        await Eventually.True(() => worker.Queue.WaitCalls == 1, "the worker to wait for work");
+
+        var job = await worker.Queue.AddAsync(JobTypes.Echo, "one");
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
+        await Eventually.True(() => worker.Queue.WaitCalls == 2, "the worker to wait again");
+
+        // The first claim found the empty queue at start, the second took the job and fewer than it asked for.
+        Assert.Equal(2, worker.Queue.ClaimRequests.Count);
+    }
+
+    [Fact]
     public async Task Stop_lets_running_jobs_finish_returns_the_ones_over_the_deadline_and_claims_nothing_more()
     {
         var quick = new GateHandler("test-quick");
