@@ -60,14 +60,20 @@ internal partial class Build
                 environment[key] = value;
             }
 
+            var started = DateTime.UtcNow;
             try
             {
                 ProcessRunner.Run("dotnet", arguments, RootDirectory, environment, CancellationToken);
             }
+            catch (ToolFailedException error) when (error.ExitCode == LoadTests.UsageExitCode)
+            {
+                throw new UsageException("The load harness rejected an option (its message is above): check --rate, --duration, --warm-up, --baseline and --baseline-tolerance.");
+            }
             finally
             {
+                // Only this run's report: one left by an earlier run is not news.
                 var report = Path.Combine(LoadArtifacts, "report.html");
-                if (File.Exists(report))
+                if (File.Exists(report) && File.GetLastWriteTimeUtc(report) >= started)
                 {
                     Log.Info($"Load report: {LoggedStep.DisplayPath(report)}");
                 }

@@ -11,6 +11,9 @@ public static class LoadTests
 {
     public const string Project = "tests/Load/AgentSystem.Load/AgentSystem.Load.csproj";
 
+    /// <summary>The harness's exit code for a usage error (tests/Load/AgentSystem.Load/Program.cs).</summary>
+    public const int UsageExitCode = 2;
+
     public static bool Affected(AffectedResult changes)
     {
         ArgumentNullException.ThrowIfNull(changes);

@@ -37,6 +37,7 @@ public sealed class ScenarioRunnerTests
         var scenario = new Scenario("tasks", _ => ValueTask.FromResult(Response.Ok(5)))
         {
             WarmUp = TimeSpan.Zero,
+            StepUnit = "enqueue calls of 5 jobs",
             ItemsPerStep = 5,
             Simulations = [Simulation.Inject(40, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))],
         };
@@ -46,6 +47,7 @@ public sealed class ScenarioRunnerTests
         Assert.Equal(40, result.Ok);
         Assert.Equal(200, result.Items);
         Assert.Equal(200, result.TargetRate);
+        Assert.Equal("inject 40 enqueue calls of 5 jobs per 1 s for 1 s", Assert.Single(result.Simulations));
         Assert.All(result.Timeline.Where(point => point.Target > 0), point => Assert.Equal(200, point.Target));
     }
 

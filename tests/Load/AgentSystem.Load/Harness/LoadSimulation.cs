@@ -16,7 +16,8 @@ internal abstract record LoadSimulation(TimeSpan During)
     /// <summary>The target when the simulation ends: where a following ramp starts.</summary>
     public virtual double EndTarget(double previous) => TargetAt(During, previous);
 
-    public abstract string Describe();
+    /// <summary>For the log and the report; <paramref name="stepUnit"/> names what an open simulation injects.</summary>
+    public abstract string Describe(string stepUnit);
 
     protected static double Ramp(double from, double to, TimeSpan elapsed, TimeSpan during) =>
         during <= TimeSpan.Zero ? to : from + ((to - from) * Math.Clamp(elapsed / during, 0, 1));
@@ -29,7 +30,7 @@ internal sealed record KeepConstant(int Copies, TimeSpan During) : LoadSimulatio
 
     public override double TargetAt(TimeSpan elapsed, double previous) => Copies;
 
-    public override string Describe() => $"keep {Copies} copies for {Seconds(During)}";
+    public override string Describe(string stepUnit) => $"keep {Copies} copies for {Seconds(During)}";
 
     internal static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " s";
 }
@@ -41,7 +42,7 @@ internal sealed record RampingConstant(int Copies, TimeSpan During) : LoadSimula
 
     public override double TargetAt(TimeSpan elapsed, double previous) => Math.Round(Ramp(previous, Copies, elapsed, During));
 
-    public override string Describe() => $"ramp to {Copies} copies over {KeepConstant.Seconds(During)}";
+    public override string Describe(string stepUnit) => $"ramp to {Copies} copies over {KeepConstant.Seconds(During)}";
 }
 
 /// <summary>Closed: <see cref="Copies"/> copies share <see cref="Iterations"/> step runs in all; it ends when they are done.</summary>
@@ -53,7 +54,7 @@ internal sealed record IterationsForConstant(int Copies, long Iterations) : Load
 
     public override double EndTarget(double previous) => Copies;
 
-    public override string Describe() => $"{Copies} copies for {Iterations} iterations";
+    public override string Describe(string stepUnit) => $"{Copies} copies for {Iterations} iterations";
 }
 
 /// <summary>Open: <see cref="Rate"/> invocations per <see cref="Interval"/>, spread evenly.</summary>
@@ -63,7 +64,7 @@ internal sealed record Inject(double Rate, TimeSpan Interval, TimeSpan During) :
 
     public override double TargetAt(TimeSpan elapsed, double previous) => Rate / Interval.TotalSeconds;
 
-    public override string Describe() => $"inject {Rate:0.#} per {KeepConstant.Seconds(Interval)} for {KeepConstant.Seconds(During)}";
+    public override string Describe(string stepUnit) => $"inject {Rate:0.#} {stepUnit} per {KeepConstant.Seconds(Interval)} for {KeepConstant.Seconds(During)}";
 }
 
 /// <summary>Open: the rate ramps linearly from the previous simulation's to <see cref="Rate"/> per <see cref="Interval"/>.</summary>
@@ -73,7 +74,7 @@ internal sealed record RampingInject(double Rate, TimeSpan Interval, TimeSpan Du
 
     public override double TargetAt(TimeSpan elapsed, double previous) => Ramp(previous, Rate / Interval.TotalSeconds, elapsed, During);
 
-    public override string Describe() => $"ramp to {Rate:0.#} per {KeepConstant.Seconds(Interval)} over {KeepConstant.Seconds(During)}";
+    public override string Describe(string stepUnit) => $"ramp to {Rate:0.#} {stepUnit} per {KeepConstant.Seconds(Interval)} over {KeepConstant.Seconds(During)}";
 }
 
 /// <summary>NBomber's factory names.</summary>

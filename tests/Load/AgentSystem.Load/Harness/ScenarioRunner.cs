@@ -64,7 +64,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         var previous = 0.0;
         foreach (var simulation in scenario.Simulations)
         {
-            log($"{scenario.Name}: {simulation.Describe()}");
+            log($"{scenario.Name}: {simulation.Describe(scenario.StepUnit)}");
             await RunSimulationAsync(scenario, simulation, previous, stats, cancellationToken);
             previous = simulation.EndTarget(previous);
         }
@@ -109,7 +109,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             Description = scenario.Description,
             Unit = scenario.Unit,
             StepUnit = scenario.StepUnit,
-            Simulations = [.. scenario.Simulations.Select(s => s.Describe())],
+            Simulations = [.. scenario.Simulations.Select(s => s.Describe(scenario.StepUnit))],
             WarmUp = scenario.WarmUp,
             Duration = duration,
             Ok = Interlocked.Read(ref stats.Ok),

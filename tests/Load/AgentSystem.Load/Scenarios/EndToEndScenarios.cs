@@ -115,7 +115,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             ? scenario with
             {
                 Description = scenario.Description + $"; worker-{options.Workers} SIGKILLed halfway (the others paused {VictimAlone.TotalMilliseconds:0} ms before, so it holds jobs) and restarted 1 s later; "
-                    + "afterwards every job must be stored once and the queue empty",
+                    + "afterwards every job must be stored once and the queue empty; no rate or latency threshold (the sleeping jobs and the lost worker keep its rate below the target)",
                 During = KillHalfwayAsync,
             }
             : scenario;
