@@ -33,7 +33,10 @@ internal partial class Build
             }
             if (table.RowCount == 0)
             {
-                Log.Info("No service is affected.");
+                // With --service the list holds only the named services: "no service" would read as none at all.
+                Log.Info(Service is { Length: > 0 } named
+                    ? $"Not affected: {string.Join(", ", named)} (--service narrows the list to {(named.Length == 1 ? "it" : "them")})."
+                    : "No service is affected.");
             }
             else
             {
