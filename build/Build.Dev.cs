@@ -1,6 +1,7 @@
 using System.Globalization;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build;
 
@@ -47,6 +48,17 @@ internal partial class Build
         .DependsOn(BaseImages)
         .Executes(async cancellationToken =>
         {
+            // Before anything starts: a service that cannot bind its port dies with a stack trace, minutes in.
+            var busy = LocalPorts.InUse(DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)));
+            if (busy.Count > 0)
+            {
+                var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
+                throw new TargetFailedException(
+                    $"Dev listens on 127.0.0.1, and something listens on {list} already. A system SystemUp started? ./build.sh SystemDown stops it "
+                    + $"(or use it: it serves the same page). Otherwise stop what holds the port: ss -ltnp 'sport = :{busy[0].Port}' names it.",
+                    $"in use: {list}");
+            }
+
             var (postgres, redis) = FindOrStartInfrastructure();
             var filter = WriteSolutionFilter("dev.slnf", DevServices.Select(s => s.Project).ToList());
             // dotnet build -v q prints nothing until it ends, minutes on a first run.
