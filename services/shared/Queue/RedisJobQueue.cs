@@ -38,9 +38,9 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     private readonly RedisValue _leaseMilliseconds;
     private readonly AsyncSignal _signal = new();
     private readonly Action<RedisChannel, RedisValue> _onNotify;
+    private readonly ReconnectWatch _reconnects;
     private readonly Lock _subscribeGate = new();
     private Task? _subscription;
-    private readonly ReconnectWatch _reconnects;
     private int _disposed;
     private int _subscribeFailureLogged;
 

@@ -8,7 +8,8 @@ namespace AgentSystem.Worker.Services;
 /// <summary>
 /// The claim loop. Holds at most <see cref="WorkerOptions.Concurrency"/> jobs: claims up to the free slots (at most
 /// <see cref="WorkerOptions.ClaimBatchSize"/>) in one round trip, runs them concurrently, and when a claim found fewer
-/// jobs than it asked for (the queue is empty) waits for an enqueue notification (or <see cref="WorkerOptions.IdlePoll"/>), never polling in a loop.
+/// jobs than it asked for (the queue is empty) waits for an enqueue notification (or
+/// <see cref="WorkerOptions.IdlePoll"/>), never polling in a loop.
 /// On stop (SIGTERM) it claims nothing more, lets running jobs finish for <see cref="WorkerOptions.DrainTimeout"/>,
 /// then cancels the rest and hands them back to the queue.
 /// </summary>
