@@ -23,12 +23,15 @@ internal partial class Build
                 Log.Info($"Compared with {changes.Base?[..Math.Min(12, changes.Base.Length)]} ({changes.BaseDescription}): {changes.ChangedFiles.Count} changed file(s).");
             }
 
+            // Services with the same reasons (a global input affects them all) share one list of them.
             var table = new TextTable("Service", "Why");
-            foreach (var service in changes.Services)
+            foreach (var group in changes.Services.GroupBy(s => string.Join("\n", s.Reasons)))
             {
-                for (var i = 0; i < service.Reasons.Count; i++)
+                var reasons = group.First().Reasons;
+                var names = string.Join(", ", group.Select(s => s.Name));
+                for (var i = 0; i < reasons.Count; i++)
                 {
-                    table.AddRow(i == 0 ? service.Name : "", service.Reasons[i]);
+                    table.AddRow(i == 0 ? names : "", reasons[i]);
                 }
             }
             if (table.RowCount == 0)
