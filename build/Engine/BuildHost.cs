@@ -54,7 +54,7 @@ internal static class BuildHost
 
             if (commandLine.Has("plan"))
             {
-                PlanPrinter.Print(plan);
+                PlanPrinter.Print(plan, HelpText.Width(environment));
                 return 0;
             }
             return new TargetRunner(build, commandLine.Has("continue"), cancellationToken).Run(plan);

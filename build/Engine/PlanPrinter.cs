@@ -3,7 +3,8 @@ namespace AgentSystem.Build.Engine;
 /// <summary>Prints <c>--plan</c>: the order targets would run in and what each would touch, without running anything.</summary>
 internal static class PlanPrinter
 {
-    public static void Print(IReadOnlyList<PlannedTarget> plan)
+    /// <param name="width">The terminal's (<see cref="HelpText.Width"/>): the skip reasons, dependencies and services wrap to it.</param>
+    public static void Print(IReadOnlyList<PlannedTarget> plan, int width)
     {
         var table = new TextTable("#", "Target", "Depends on", "Will", "Services");
         var index = 0;
@@ -19,7 +20,7 @@ internal static class PlanPrinter
                 services);
         }
         Log.Info("Execution plan (nothing is run):");
-        foreach (var line in table.Render())
+        foreach (var line in table.FitTo(width, 3, 2, 4).Render())
         {
             Log.Info(line);
         }

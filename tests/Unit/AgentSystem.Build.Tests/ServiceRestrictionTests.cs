@@ -85,6 +85,16 @@ public sealed class ServiceRestrictionTests : IDisposable
     }
 
     [Fact]
+    public void The_plan_wraps_its_skip_reasons_to_the_terminals_width()
+    {
+        var run = BuildRun<Build>.Of(["Test", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "100" });
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("skip (", run.Output, StringComparison.Ordinal);
+        Assert.All(run.Output.Split('\n'), line => Assert.True(line.TrimEnd('\r').Length <= 100, $"{line.Length} columns: {line}"));
+    }
+
+    [Fact]
     public void The_plan_shows_only_the_named_service()
     {
         _repo.Append("services/shared/Queue/Queue.cs", "// change");
