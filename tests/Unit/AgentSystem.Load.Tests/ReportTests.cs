@@ -98,6 +98,21 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void A_goal_not_met_is_marked_apart_from_a_failed_threshold()
+    {
+        var result = Result("queue-e2e", 10_000, [1, 2, 3]);
+        var summary = SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None)) with
+        {
+            Goals = [new GoalResult("end to end", ">= 25,000 jobs/s", "10,000 jobs/s", false)],
+        };
+
+        var html = HtmlReport.Render(new LoadReport(summary, [result], null));
+
+        Assert.Contains("<td class=\"unmet\">no</td>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<td class=\"failed\">no</td>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_reference_shows_clients_and_pipeline_as_whole_numbers()
     {
         var reference = new ReferenceSummary([new ReferenceResult("redis-benchmark LPUSH -P16", "LPUSH", 50, 16, 40_000, 1, 2)], []);

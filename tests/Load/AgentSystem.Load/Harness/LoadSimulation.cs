@@ -54,7 +54,7 @@ internal sealed record IterationsForConstant(int Copies, long Iterations) : Load
 
     public override double EndTarget(double previous) => Copies;
 
-    public override string Describe(string stepUnit) => $"{Copies} copies for {Iterations} iterations";
+    public override string Describe(string stepUnit) => $"{Copies} copies for {Figures.Format(Iterations, decimals: false)} iterations";
 }
 
 /// <summary>Open: <see cref="Rate"/> invocations per <see cref="Interval"/>, spread evenly.</summary>

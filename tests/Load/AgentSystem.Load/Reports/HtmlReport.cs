@@ -18,7 +18,7 @@ internal static class HtmlReport
         table { border-collapse: collapse; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
         th, td { border: 1px solid #d8dde6; padding: 3px 8px; text-align: right; } th { background: #f3f5f9; }
         td:first-child, th:first-child { text-align: left; }
-        .passed { color: #1a7f37; font-weight: 600; } .failed { color: #c62828; font-weight: 600; }
+        .passed { color: #1a7f37; font-weight: 600; } .failed { color: #c62828; font-weight: 600; } .unmet { color: #9a6700; font-weight: 600; }
         .charts { display: flex; flex-wrap: wrap; gap: 12px; } .chart { width: 430px; height: auto; background: #fbfcfe; border: 1px solid #e4e8ef; }
         .chart text { font-size: 14px; fill: #4a5566; } .chart .title { font-size: 16px; font-weight: 600; fill: #1d2430; }
         .chart .grid { stroke: #e4e8ef; } .chart .point { opacity: 0; } .chart .point:hover { opacity: 1; }
@@ -173,7 +173,8 @@ internal static class HtmlReport
             html.Append("<tr>");
             foreach (var cell in row)
             {
-                var css = cell switch { "passed" or "yes" or "better" => " class=\"passed\"", "FAILED" or "no" or "worse" => " class=\"failed\"", _ => "" };
+                // A goal not met yet is no failure of the run (the thresholds are): amber, not red.
+                var css = cell switch { "passed" or "yes" or "better" => " class=\"passed\"", "FAILED" or "worse" => " class=\"failed\"", "no" => " class=\"unmet\"", _ => "" };
                 html.Append("<td").Append(css).Append('>').Append(E(cell)).Append("</td>");
             }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -109,9 +108,9 @@ internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
         return
         [
             new("every accepted task succeeded and stored", succeeded.Count == tasks.Count,
-                string.Create(CultureInfo.InvariantCulture, $"{succeeded.Count} of {tasks.Count}")),
+                $"{Figures.Format(succeeded.Count, decimals: false)} of {Figures.Format(tasks.Count, decimals: false)}"),
             CheckResult.Report("submitted to succeeded",
-                string.Create(CultureInfo.InvariantCulture, $"p50 {summary.P50:0.#} ms, p99 {summary.P99:0.#} ms, max {summary.Max:0.#} ms")),
+                $"p50 {Figures.Format(summary.P50)} ms, p99 {Figures.Format(summary.P99)} ms, max {Figures.Format(summary.Max)} ms"),
         ];
     }
 }
