@@ -361,7 +361,9 @@ public sealed class JobConsumerTests
         Assert.True(worker.Log.IndexOf($"fail:{overrunning.JobId}:Queued") < worker.Log.IndexOf($"ack:{overrunning.JobId}"), worker.Log.ToString());
         // Nothing claimed after the stop. (A claim already on its way when the stop began may still return, so the
         // claim count is no measure; the job enqueued after the stop staying queued is.)
-        Assert.Contains(worker.Queue.Queued, job => job.JobId == late.JobId);
+        // It failed about once in 40 runs under load (the late job claimed); the log says by which claim.
+        Assert.True(worker.Queue.Queued.Any(job => job.JobId == late.JobId),
+            $"the job enqueued after the stop ({late.JobId}) was claimed; claims asked for {string.Join(", ", worker.Queue.ClaimRequests)}; log:{Environment.NewLine}{worker.Log}");
         Assert.Equal(0, worker.Queue.Processing);
         Assert.Equal(1, worker.Metrics.Snapshot().Returned);
         Assert.Equal(0, worker.Consumer.Running);
