@@ -151,6 +151,14 @@ public sealed partial class JobConsumer : BackgroundService
             return 0;
         }
 
+        // SemaphoreSlim takes a cancelled waiter out of its list only in a continuation that runs later: a slot released
+        // in between (a job finishing just after the stop) goes to the cancelled wait, which then succeeds.
+        if (stopping.IsCancellationRequested)
+        {
+            _slots.Release();
+            return 0;
+        }
+
         var taken = 1;
         while (taken < _options.ClaimBatchSize && _slots.Wait(0, CancellationToken.None))
         {
