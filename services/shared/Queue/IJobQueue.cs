@@ -40,7 +40,10 @@ public interface IJobQueue
 
     Task<IReadOnlyList<DeadLetter>> GetDeadLettersAsync(int max, CancellationToken cancellationToken);
 
-    /// <summary>Returns when an enqueue notification arrives or <paramref name="timeout"/> passes, whichever is first.</summary>
+    /// <summary>
+    /// Waits, registered as idle, until an enqueue wakes this waiter (each enqueue wakes one idle waiter) or
+    /// <paramref name="timeout"/> passes; returns at once when jobs are waiting. Call it after a short claim.
+    /// </summary>
     Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken);
 }
 

@@ -20,28 +20,49 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// KEYS: queue, known. ARGV: notify channel, then (job id, message) pairs. Pushes, in one LPUSH, each message whose
-    /// job id was not known yet; returns how many were pushed.
+    /// Wakes one idle waiter (<see cref="Wait"/>): pops registrations, soonest deadline first, until one is still within
+    /// its deadline and has a subscriber on its channel (a waiter that died or stopped has none). Needs <c>now</c>.
     /// </summary>
-    public const string Enqueue = """
+    private const string WakeOne = """
+        local function wake_one(idle)
+          while true do
+            local waiter = redis.call('ZPOPMIN', idle)
+            if #waiter == 0 then
+              return
+            end
+            if tonumber(waiter[2]) >= now and redis.call('PUBLISH', waiter[1], 1) > 0 then
+              return
+            end
+          end
+        end
+
+        """;
+
+    /// <summary>
+    /// KEYS: queue, known, idle. ARGV: (job id, message) pairs. Pushes, in one LPUSH, each message whose job id was not
+    /// known yet, and wakes one idle waiter; returns how many were pushed.
+    /// </summary>
+    public const string Enqueue = Now + WakeOne + """
         local fresh = {}
-        for i = 2, #ARGV, 2 do
+        for i = 1, #ARGV, 2 do
           if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
             fresh[#fresh + 1] = ARGV[i + 1]
           end
         end
         if #fresh > 0 then
           redis.call('LPUSH', KEYS[1], unpack(fresh))
-          redis.call('PUBLISH', ARGV[1], #fresh)
+          wake_one(KEYS[3])
         end
         return #fresh
         """;
 
     /// <summary>
-    /// KEYS: queue, processing. ARGV: max, lease ms. Returns { deadline, message... }, oldest first: one RPOP of up to max
-    /// (Redis 6.2 or later) and one ZADD leasing them all.
+    /// KEYS: queue, processing, idle. ARGV: max, lease ms, the claimer's channel. Returns { deadline, message... }, oldest
+    /// first: one RPOP of up to max (Redis 6.2 or later) and one ZADD leasing them all. The claimer is no longer idle;
+    /// when it took all it asked for and jobs are left, it wakes another waiter to take them.
     /// </summary>
-    public const string Claim = Now + """
+    public const string Claim = Now + WakeOne + """
+        redis.call('ZREM', KEYS[3], ARGV[3])
         local deadline = now + tonumber(ARGV[2])
         local messages = redis.call('RPOP', KEYS[1], ARGV[1])
         if not messages then
@@ -53,7 +74,23 @@ internal static class QueueScripts
           leases[2 * i] = message
         end
         redis.call('ZADD', KEYS[2], unpack(leases))
+        if #messages == tonumber(ARGV[1]) and redis.call('LLEN', KEYS[1]) > 0 then
+          wake_one(KEYS[3])
+        end
         return { deadline, unpack(messages) }
+        """;
+
+    /// <summary>
+    /// KEYS: queue, idle. ARGV: the waiter's channel, how long it will wait (ms). Returns 1 when jobs are waiting (do not
+    /// wait: claim), otherwise registers the waiter until then, so that the next enqueue wakes it, and returns 0. The
+    /// check and the registration are one step: no enqueue falls between them unseen.
+    /// </summary>
+    public const string Wait = Now + """
+        if redis.call('LLEN', KEYS[1]) > 0 then
+          return 1
+        end
+        redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
+        return 0
         """;
 
     /// <summary>
@@ -86,10 +123,10 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// KEYS: queue, processing, known, dead. ARGV: message, job id, requeued message, error, final (1/0), channel.
+    /// KEYS: queue, processing, known, dead, idle. ARGV: message, job id, requeued message, error, final (1/0).
     /// Returns 1 when the lease was held (otherwise the reclaimer has already requeued or dead-lettered the job).
     /// </summary>
-    public const string Nack = Now + """
+    public const string Nack = Now + WakeOne + """
         if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then
           return 0
         end
@@ -98,7 +135,7 @@ internal static class QueueScripts
           redis.call('SREM', KEYS[3], ARGV[2])
         else
           redis.call('LPUSH', KEYS[1], ARGV[3])
-          redis.call('PUBLISH', ARGV[6], 1)
+          wake_one(KEYS[5])
         end
         return 1
         """;
@@ -130,11 +167,11 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// KEYS: queue, processing, known, dead. ARGV: max attempts, limit, enqueued-at (ISO 8601), channel.
+    /// KEYS: queue, processing, known, dead, idle. ARGV: max attempts, limit, enqueued-at (ISO 8601).
     /// Returns { requeued, dead-lettered, the dead-lettered messages... }. The requeued copy is the message with
     /// attempt + 1 and a new enqueuedAt.
     /// </summary>
-    public const string Reclaim = Now + """
+    public const string Reclaim = Now + WakeOne + """
         local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
         local maxAttempts = tonumber(ARGV[1])
         local requeued, dead = 0, 0
@@ -163,7 +200,7 @@ internal static class QueueScripts
           end
         end
         if requeued > 0 then
-          redis.call('PUBLISH', ARGV[4], requeued)
+          wake_one(KEYS[5])
         end
         local result = { requeued, dead }
         for i = 1, #buried do

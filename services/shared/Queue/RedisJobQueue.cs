@@ -11,7 +11,7 @@ namespace AgentSystem.Queue;
 /// <summary>
 /// <see cref="IJobQueue"/> on Redis with StackExchange.Redis (docs/queue.md): a list of waiting messages, a
 /// sorted set of leases scored by deadline, a set of known job ids for idempotent enqueue, a dead-letter list, and a
-/// pub/sub channel that wakes idle workers. Every operation is one round trip: a Lua script where it must be atomic.
+/// sorted set of idle waiters, each woken on its own pub/sub channel, one per enqueue. Every operation is one round trip: a Lua script where it must be atomic.
 /// Leases are judged by the Redis server's clock (see <see cref="QueueScripts"/>); <see cref="JobMessage.EnqueuedAt"/>
 /// is the enqueuing process's clock, for pickup latency only.
 /// </summary>
@@ -27,7 +27,8 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     private readonly RedisKey[] _enqueueKeys;
     private readonly RedisKey[] _claimKeys;
     private readonly RedisKey[] _ackKeys;
-    private readonly RedisKey[] _allKeys;
+    private readonly RedisKey[] _settleKeys;
+    private readonly RedisKey[] _waitKeys;
     private readonly RedisKey[] _processingKeys;
     private readonly RedisKey _knownKey;
     private readonly RedisKey[] _statsKeys;
@@ -56,16 +57,18 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
 
         var prefix = this._options.Prefix;
         RedisKey queue = prefix + "queue", processing = prefix + "processing", known = prefix + "known", dead = prefix + "dead";
-        _enqueueKeys = [queue, known];
-        _claimKeys = [queue, processing];
+        RedisKey idle = prefix + "idle";
+        _enqueueKeys = [queue, known, idle];
+        _claimKeys = [queue, processing, idle];
         _ackKeys = [processing, known];
-        _allKeys = [queue, processing, known, dead];
+        _settleKeys = [queue, processing, known, dead, idle];
+        _waitKeys = [queue, idle];
         _processingKeys = [processing];
         _knownKey = known;
         _statsKeys = [queue, processing, dead];
         _buryKeys = [processing, dead];
         _deadKey = dead;
-        NotifyChannelName = prefix + "notify";
+        NotifyChannelName = prefix + "notify:" + Guid.NewGuid().ToString("N");
         _notifyName = NotifyChannelName;
         _notifyChannel = RedisChannel.Literal(NotifyChannelName);
         _leaseMilliseconds = (long)this._options.VisibilityTimeout.TotalMilliseconds;
@@ -75,7 +78,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         _reconnects = new ReconnectWatch(redis, _signal.Set);
     }
 
-    /// <summary>The pub/sub channel an enqueue publishes to ("{prefix}notify").</summary>
+    /// <summary>This queue's own wake-up channel ("{prefix}notify:{random id}"): an enqueue publishes to one idle waiter's.</summary>
     public string NotifyChannelName { get; }
 
     public async Task<int> EnqueueAsync(IReadOnlyCollection<JobMessage> jobs, CancellationToken cancellationToken)
@@ -90,9 +93,8 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         var enqueuedAt = _time.GetUtcNow();
         var pushed = await Task.WhenAll(jobs.Chunk(IJobQueue.MaxBatch).Select(chunk =>
         {
-            var arguments = new RedisValue[1 + (2 * chunk.Length)];
-            arguments[0] = _notifyName;
-            var i = 1;
+            var arguments = new RedisValue[2 * chunk.Length];
+            var i = 0;
             foreach (var job in chunk)
             {
                 ArgumentNullException.ThrowIfNull(job, nameof(jobs));
@@ -112,7 +114,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
 
         // Not abandoned on cancellation once sent: the popped messages are leased by then, and a caller that stopped
         // listening would leave them to the reclaimer (a delay of one visibility timeout, not a loss).
-        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Claim, _claimKeys, [Math.Min(max, IJobQueue.MaxBatch), _leaseMilliseconds]).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Claim, _claimKeys, [Math.Min(max, IJobQueue.MaxBatch), _leaseMilliseconds, _notifyName]).ConfigureAwait(false))!;
         if (result.Length <= 1)
         {
             return [];
@@ -189,7 +191,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         var error = string.IsNullOrEmpty(reason) ? "failed" : reason.Length <= MaxErrorLength ? reason : reason[..MaxErrorLength];
 
         var held = (long)await EvaluateAsync(
-                QueueScripts.Nack, _allKeys, [job.Raw, Id(job.Message.JobId), requeued, error, final ? 1 : 0, _notifyName])
+                QueueScripts.Nack, _settleKeys, [job.Raw, Id(job.Message.JobId), requeued, error, final ? 1 : 0])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         if (held == 0)
         {
@@ -228,7 +230,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         RedisValue enqueuedAt = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
         var result = (RedisResult[])(await EvaluateAsync(
-                QueueScripts.Reclaim, _allKeys, [_options.MaxAttempts, _options.ReclaimBatchSize, enqueuedAt, _notifyName])
+                QueueScripts.Reclaim, _settleKeys, [_options.MaxAttempts, _options.ReclaimBatchSize, enqueuedAt])
             .WaitAsync(cancellationToken).ConfigureAwait(false))!;
         var deadLetters = new List<JobMessage>(result.Length - 2);
         for (var i = 2; i < result.Length; i++)
@@ -298,9 +300,11 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     }
 
     /// <summary>
-    /// Returns when a notification arrives on "{prefix}notify" (or arrived since the last wait), after a reconnect
-    /// (notifications may have been missed meanwhile), or when <paramref name="timeout"/> passes. Every waiter of the
-    /// process wakes on one notification. A wake-up is a hint, not a promise: claim, and wait again on an empty claim.
+    /// Registers this queue as an idle waiter until <paramref name="timeout"/> (unless jobs are already waiting: then it
+    /// returns at once), and returns when an enqueue wakes it (an enqueue wakes one idle waiter, not all), after a
+    /// reconnect (wake-ups may have been missed meanwhile), or when the timeout passes. A wake-up that arrived since the
+    /// last wait counts, and wakes every waiter of this queue. It is a hint, not a promise: claim, and wait again on a
+    /// short claim. A claim ends the registration.
     /// </summary>
     public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -324,12 +328,30 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
                 {
                     LogSubscribeFailed(_logger, exception, NotifyChannelName);
                 }
+
+                await WaitForSignalAsync(timeout, started, cancellationToken).ConfigureAwait(false);
+                return;
             }
         }
 
-        var remaining = timeout == Timeout.InfiniteTimeSpan ? timeout : timeout - _time.GetElapsedTime(started);
-        await _signal.WaitAsync(remaining, _time, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var milliseconds = Math.Max(1, (long)(timeout - _time.GetElapsedTime(started)).TotalMilliseconds);
+            if ((long)await EvaluateAsync(QueueScripts.Wait, _waitKeys, [_notifyName, milliseconds]).WaitAsync(cancellationToken).ConfigureAwait(false) == 1)
+            {
+                return;
+            }
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // Not registered, so no enqueue wakes this waiter: the timeout (or a reconnect) does.
+        }
+
+        await WaitForSignalAsync(timeout, started, cancellationToken).ConfigureAwait(false);
     }
+
+    private Task<bool> WaitForSignalAsync(TimeSpan timeout, long started, CancellationToken cancellationToken) =>
+        _signal.WaitAsync(timeout - _time.GetElapsedTime(started), _time, cancellationToken);
 
     public void Dispose()
     {

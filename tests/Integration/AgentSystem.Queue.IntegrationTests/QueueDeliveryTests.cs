@@ -114,9 +114,10 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
     [Fact]
     public async Task An_unreadable_message_is_set_aside_instead_of_failing_every_claim()
     {
-        var queue = _context.NewQueue(nameof(An_unreadable_message_is_set_aside_instead_of_failing_every_claim));
+        var options = new QueueOptions { Prefix = RedisFixture.NewKeyPrefix(nameof(An_unreadable_message_is_set_aside_instead_of_failing_every_claim)) };
+        var queue = _context.NewQueue(options);
         var good = QueueTestContext.Job();
-        await redis.ExecuteAsync("LPUSH", queue.NotifyChannelName.Replace("notify", "queue", StringComparison.Ordinal), "{not json");
+        await redis.ExecuteAsync("LPUSH", options.Prefix + "queue", "{not json");
         await queue.EnqueueAsync([good], CancellationToken.None);
 
         var claimed = Assert.Single(await queue.ClaimAsync(10, CancellationToken.None));

@@ -54,7 +54,7 @@ public sealed class QueueRegistrationTests(RedisFixture redis) : IClassFixture<R
         Assert.Same(host.Services.GetRequiredService<ConnectionMultiplexer>(), host.Services.GetRequiredService<IConnectionMultiplexer>());
         var options = host.Services.GetRequiredService<IOptions<QueueOptions>>().Value;
         Assert.Equal((prefix, TimeSpan.FromSeconds(5), 5), (options.Prefix, options.VisibilityTimeout, options.MaxAttempts));
-        Assert.Equal(prefix + "notify", queue.NotifyChannelName);
+        Assert.StartsWith(prefix + "notify:", queue.NotifyChannelName, StringComparison.Ordinal);
         var health = await host.CheckReadyAsync();
         Assert.Equal(HealthStatus.Healthy, health.Status);
         Assert.Contains(QueueServiceExtensions.HealthCheckName, health.Entries.Keys);

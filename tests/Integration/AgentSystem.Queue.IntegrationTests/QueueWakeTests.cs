@@ -8,7 +8,10 @@ using Testcontainers.Redis;
 
 namespace AgentSystem.Queue.IntegrationTests;
 
-/// <summary>WaitForWorkAsync: pub/sub wakes idle workers at once; without work it returns after its timeout.</summary>
+/// <summary>
+/// WaitForWorkAsync: an enqueue wakes one idle waiter at once (on its own pub/sub channel), skipping waiters that are gone
+/// or no longer waiting; without work a wait returns after its timeout.
+/// </summary>
 public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output) : IClassFixture<RedisFixture>, IAsyncLifetime
 {
     // A wake-up is told from a timeout by a bound far below the timeout, not by a latency: a busy 2-core machine
@@ -74,17 +77,89 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_notification_while_nobody_waits_is_kept_for_the_next_wait()
+    public async Task A_wake_up_while_nobody_waits_is_kept_for_the_next_wait()
     {
-        var queue = _worker.NewQueue(nameof(A_notification_while_nobody_waits_is_kept_for_the_next_wait));
+        var options = NewOptions();
+        var queue = _worker.NewQueue(options);
+        var producer = _orchestrator.NewQueue(options);
         await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
 
-        await queue.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
-        await Task.Delay(200);   // the worker is busy draining: nobody waits when the message arrives
+        // Registered for a minute, then busy (the wait given up): the enqueue's wake-up arrives while nobody waits.
+        using (var givenUp = new CancellationTokenSource())
+        {
+            var waiting = queue.WaitForWorkAsync(LongTimeout, givenUp.Token);
+            await IdleWaitersAsync(options, 1);
+            await givenUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        }
+
+        await producer.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
+        Assert.Single(await producer.ClaimAsync(10, CancellationToken.None));   // the queue is empty again
 
         var clock = Stopwatch.StartNew();
         await queue.WaitForWorkAsync(LongTimeout, CancellationToken.None);
         Assert.True(clock.Elapsed < WokenWithin, $"took {clock.Elapsed.TotalMilliseconds} ms of a {LongTimeout.TotalSeconds} s timeout");
+    }
+
+    [Fact]
+    public async Task An_enqueue_wakes_one_idle_worker_and_a_full_claim_that_leaves_jobs_wakes_the_next()
+    {
+        var options = NewOptions();
+        var first = _worker.NewQueue(options);
+        var second = _worker.NewQueue(options);
+        var producer = _orchestrator.NewQueue(options);
+        Task[] waiting = [first.WaitForWorkAsync(LongTimeout, CancellationToken.None), second.WaitForWorkAsync(LongTimeout, CancellationToken.None)];
+        await IdleWaitersAsync(options, 2);
+
+        await producer.EnqueueAsync(QueueTestContext.Jobs(10), CancellationToken.None);
+        var woken = await Task.WhenAny(waiting).WaitAsync(WokenWithin);
+        await Task.Delay(300);
+        Assert.Equal(1, waiting.Count(wait => wait.IsCompleted));
+
+        var claimer = woken == waiting[0] ? first : second;
+        Assert.Equal(3, (await claimer.ClaimAsync(3, CancellationToken.None)).Count);   // took all it asked for, 7 left
+        await Task.WhenAll(waiting).WaitAsync(WokenWithin);
+    }
+
+    [Fact]
+    public async Task A_waiter_that_is_gone_or_no_longer_waiting_is_skipped()
+    {
+        var options = NewOptions();
+        var idle = (RedisKey)(options.Prefix + "idle");
+        var live = _worker.NewQueue(options);
+        var late = _worker.NewQueue(options);
+        var producer = _orchestrator.NewQueue(options);
+        await late.WaitForWorkAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None);   // subscribed, registration expired
+        await _worker.Redis.GetDatabase().SortedSetAddAsync(idle, options.Prefix + "notify:gone", 1);   // nobody subscribed
+        var waiting = live.WaitForWorkAsync(LongTimeout, CancellationToken.None);
+        await IdleWaitersAsync(options, 3);
+
+        await producer.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
+        await waiting.WaitAsync(WokenWithin);
+
+        Assert.Equal(0, await _worker.Redis.GetDatabase().SortedSetLengthAsync(idle));
+        Assert.Single(await live.ClaimAsync(10, CancellationToken.None));
+        var clock = Stopwatch.StartNew();
+        await late.WaitForWorkAsync(TimeSpan.FromMilliseconds(500), CancellationToken.None);   // not woken: no work waits
+        Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(450), "the waiter whose registration had expired was woken");
+    }
+
+    [Fact]
+    public async Task A_claim_ends_the_claimers_registration()
+    {
+        var options = NewOptions();
+        var queue = _worker.NewQueue(options);
+        using (var givenUp = new CancellationTokenSource())
+        {
+            var waiting = queue.WaitForWorkAsync(LongTimeout, givenUp.Token);
+            await IdleWaitersAsync(options, 1);
+            await givenUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        }
+
+        Assert.Empty(await queue.ClaimAsync(10, CancellationToken.None));
+
+        Assert.Equal(0, await _worker.Redis.GetDatabase().SortedSetLengthAsync(options.Prefix + "idle"));
     }
 
     [Fact]
@@ -146,5 +221,18 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
         await waiting;
 
         Assert.True(clock.Elapsed < WokenWithin, $"woken after {clock.Elapsed.TotalMilliseconds} ms of a {LongTimeout.TotalSeconds} s timeout");
+    }
+
+    private static QueueOptions NewOptions() => new() { Prefix = RedisFixture.NewKeyPrefix(nameof(QueueWakeTests)) };
+
+    // The waits register in a round trip of their own: an enqueue sent before would find the queue's waiters missing.
+    private async Task IdleWaitersAsync(QueueOptions options, long count)
+    {
+        var clock = Stopwatch.StartNew();
+        while (await _worker.Redis.GetDatabase().SortedSetLengthAsync(options.Prefix + "idle") < count)
+        {
+            Assert.True(clock.Elapsed < WokenWithin, $"fewer than {count} waiters registered");
+            await Task.Delay(10);
+        }
     }
 }

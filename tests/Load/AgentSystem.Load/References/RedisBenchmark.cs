@@ -57,7 +57,7 @@ internal sealed class RedisBenchmark
     {
         ArgumentNullException.ThrowIfNull(redis);
         var keyPrefix = $"agentsystem-load-reference:{Guid.NewGuid():N}:";
-        var (queue, known, processing) = (keyPrefix + "queue", keyPrefix + "known", keyPrefix + "processing");
+        var (queue, known, processing, idle) = (keyPrefix + "queue", keyPrefix + "known", keyPrefix + "processing", keyPrefix + "idle");
         var server = redis.GetServer(redis.GetEndPoints()[0]);
         var enqueue = Hex(await server.ScriptLoadAsync(QueueScripts.Enqueue));
         var claim = Hex(await server.ScriptLoadAsync(QueueScripts.Claim));
@@ -70,10 +70,10 @@ internal sealed class RedisBenchmark
                 var count = requests * Math.Min(pipeline, 4);
                 rows.Add(Run(LPushName(pipeline), clients, count, pipeline, ["LPUSH", queue + ":lpush", payload], "LPUSH key message"));
                 rows.Add(Run(EnqueueName(pipeline), clients, count, pipeline,
-                    ["EVALSHA", enqueue, "2", queue, known, keyPrefix + "notify", "job-__rand_int__", payload], "EVALSHA enqueue (1 job: SADD, LPUSH, PUBLISH)"));
+                    ["EVALSHA", enqueue, "3", queue, known, idle, "job-__rand_int__", payload], "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, ZPOPMIN of no idle waiter)"));
                 rows.Add(Run(ClaimName(pipeline), clients, count, pipeline,
-                    ["EVALSHA", claim, "2", queue, processing, "1", "30000"], "EVALSHA claim (1 job: TIME, RPOP, ZADD)"));
-                await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing]).WaitAsync(cancellationToken);
+                    ["EVALSHA", claim, "3", queue, processing, idle, "1", "30000", keyPrefix + "notify:reference"], "EVALSHA claim (1 job: TIME, ZREM, RPOP, ZADD, LLEN)"));
+                await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing, idle]).WaitAsync(cancellationToken);
             }
         }
         finally
