@@ -132,6 +132,18 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void The_cpu_table_shows_how_late_an_open_generator_started_and_a_dash_for_a_closed_one()
+    {
+        var open = Result("e2e-at-rate", 100, [1]) with { GeneratorLag = Result("lag", 1, [0.5, 0.5, 12]).Latency };
+        var closed = Result("e2e", 100, [1]);
+
+        var table = ReportTables.Cpu(SummaryOf(ScenarioSummary.From(open, ReferenceSummary.None), ScenarioSummary.From(closed, ReferenceSummary.None)));
+
+        var column = table.Headers.ToList().IndexOf("Generator late p99 ms");
+        Assert.Equal(["12.0", "-"], table.Rows.Select(row => row[column]));
+    }
+
+    [Fact]
     public void Chart_ticks_are_labelled_to_their_steps_precision()
     {
         var seconds = SvgChart.Line("Rate", "seconds", "jobs/s", [new Series("rate", "#000", [(1, 0.1), (2, 0.3), (4, 0.4)])]);

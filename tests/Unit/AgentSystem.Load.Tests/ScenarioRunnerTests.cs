@@ -28,6 +28,7 @@ public sealed class ScenarioRunnerTests
         Assert.Equal(150, calls);   // 50 more in the warm-up, not measured
         Assert.Equal(100, result.TargetRate);
         Assert.Equal(100, result.Latency.Count);
+        Assert.Equal(100, result.GeneratorLag?.Count);   // one lag per measured invocation, none from the warm-up
         Assert.True(result.Passed);
     }
 
@@ -67,6 +68,7 @@ public sealed class ScenarioRunnerTests
 
         Assert.Equal((30, 10, 60), (result.Ok, result.Failed, result.Items));
         Assert.Equal(("connection refused", 10L), Assert.Single(result.Errors));
+        Assert.Null(result.GeneratorLag);   // a closed model has no schedule to be late for
         var errors = Assert.Single(result.Checks, check => check.Name.StartsWith("errors", StringComparison.Ordinal));
         Assert.False(errors.Passed);
         Assert.Equal("25.0 % (10 of 40 claims of 2 jobs)", errors.Measured);   // steps, not the jobs they carry

@@ -37,6 +37,12 @@ internal sealed record ScenarioResult
     /// <summary>The step's own duration when <see cref="Latency"/> is of work finished later (null otherwise).</summary>
     public required LatencySummary? CallLatency { get; init; }
 
+    /// <summary>
+    /// Open model: how late the generator started invocations after their scheduled moments (null for a closed model).
+    /// It is part of <see cref="Latency"/>, which runs from the scheduled moment: a generator short of CPU shows here.
+    /// </summary>
+    public LatencySummary? GeneratorLag { get; init; }
+
     public required IReadOnlyList<TimelinePoint> Timeline { get; init; }
 
     /// <summary>The most frequent errors with their counts.</summary>

@@ -119,6 +119,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             TargetRate = TargetRate(scenario.Simulations) * scenario.ItemsPerStep,
             Latency = latency,
             CallLatency = callLatency,
+            GeneratorLag = stats.Lag(),
             Timeline = timeline,
             Errors = [.. stats.Errors.OrderByDescending(pair => pair.Value).Take(5).Select(pair => (pair.Key, pair.Value))],
             Checks = [],
@@ -263,6 +264,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         {
             try
             {
+                stats.RecordLag(scheduled);
                 var response = await InvokeAsync(scenario, new StepContext(invocation, -1, scheduled, stats.WarmUp, abandon.Token));
                 stats.Record(response, scheduled);
             }
@@ -272,7 +274,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             }
         }
 
-        try
+        void Inject()
         {
             while (fired < total && !cancellationToken.IsCancellationRequested)
             {
@@ -290,19 +292,37 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
                         continue;
                     }
 
-                    var invocation = fired;
-                    _ = Task.Run(() => InvokeOneAsync(invocation, scheduled), CancellationToken.None);
+                    // Started here, up to its first await, not handed to the thread pool: a hop that woke a pool thread
+                    // per invocation and was late by a millisecond or more under load, counted as the system's latency.
+                    _ = InvokeOneAsync(fired, scheduled);
                 }
 
                 if (fired < total)
                 {
-                    await Task.Delay(1, cancellationToken);
+                    // Until the next one is due; Thread.Sleep wakes about 0.1 ms late, Task.Delay a millisecond or two (its
+                    // timer thread, then a pool thread).
+                    var next = Injection.DueAt(simulation, previous, fired) - Stopwatch.GetElapsedTime(start);
+                    Thread.Sleep(Math.Clamp((int)next.TotalMilliseconds, 1, 50));
                 }
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+
+        var injector = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
-        }
+            try
+            {
+                Inject();
+                injector.TrySetResult();
+            }
+            catch (Exception error)
+            {
+                injector.TrySetException(error);
+            }
+        })
+        { IsBackground = true, Name = $"inject {scenario.Name}" };
+        thread.Start();
+        await injector.Task;
 
         Interlocked.Exchange(ref fired, total);
         if (Interlocked.Read(ref inFlight) == 0)
@@ -410,6 +430,8 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         public long Start;
         public double Target;
         private readonly Recorder _recorder = Latency.NewRecorder();
+        private readonly Recorder _lag = Latency.NewRecorder();
+        private long _lagged;
         private HistogramBase? _interval;
         private long _flushedItems;
         private long _flushedFailed;
@@ -446,6 +468,16 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             {
             }
         }
+
+        /// <summary>Open model: how late the generator started an invocation after its scheduled moment.</summary>
+        public void RecordLag(long scheduled)
+        {
+            _lag.RecordValue(Latency.Microseconds(Stopwatch.GetElapsedTime(scheduled)));
+            Interlocked.Increment(ref _lagged);
+        }
+
+        /// <summary>The lags recorded (null when none were: a closed model); call once, at the end.</summary>
+        public LatencySummary? Lag() => Interlocked.Read(ref _lagged) > 0 ? new LatencySummary(_lag.GetIntervalHistogram()) : null;
 
         public void Flush(CpuSample sample, double target)
         {

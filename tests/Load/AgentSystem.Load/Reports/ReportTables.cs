@@ -60,9 +60,9 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(summary);
         var processes = summary.Scenarios.SelectMany(s => s.ProcessCores.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return new($"CPU in cores of {summary.Machine.Cores} (load average {Format(summary.Machine.LoadAverageStart)} at the start, {Format(summary.Machine.LoadAverageEnd)} at the end)",
-            ["Scenario", "Generator", "Generator max", "Machine busy", .. processes],
+            ["Scenario", "Generator", "Generator max", "Generator late p99 ms", "Machine busy", .. processes],
             [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
-                s.Name, Format(s.GeneratorCores), Format(s.GeneratorCoresMax), $"{Format(s.MachineBusy * 100)} %",
+                s.Name, Format(s.GeneratorCores), Format(s.GeneratorCoresMax), s.GeneratorLagP99Ms is { } lag ? Format(lag) : "-", $"{Format(s.MachineBusy * 100)} %",
                 .. processes.Select(p => s.ProcessCores.TryGetValue(p, out var cores) ? Format(cores) : "-")])]);
     }
 

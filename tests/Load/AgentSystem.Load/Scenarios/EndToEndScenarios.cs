@@ -39,7 +39,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
     public Scenario Maximum()
     {
-        var phase = new Phase(this, Max, killed: false);
+        var rows = (int)(AssumedMaxRate * (options.WarmUp + options.Duration).TotalSeconds);
+        var phase = new Phase(this, Max, killed: false, rows);
         var watcher = new TaskWatcher(_stored, client.Signals);
         return new Scenario(Max, async context =>
         {
@@ -61,7 +62,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(50)],   // loose: catches a broken path, not a slow one
             Init = async cancellationToken =>
             {
-                await phase.CreateAsync((int)(AssumedMaxRate * (options.WarmUp + options.Duration).TotalSeconds), cancellationToken);
+                await phase.CreateAsync(rows, cancellationToken);
                 await watcher.StartAsync(cancellationToken);
             },
             Completions = phase.CompletionsAsync,
@@ -88,8 +89,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     /// </summary>
     public Scenario Rate(string name, double rate, bool kill)
     {
-        var phase = new Phase(this, name, kill);
         var jobs = (int)Math.Ceiling(rate * (options.WarmUp + options.Duration).TotalSeconds * 1.05) + 100;
+        var phase = new Phase(this, name, kill, jobs);
         var scenario = new Scenario(name, async context =>
         {
             var task = phase.TakeTask();
@@ -149,14 +150,18 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         victim.Restart();
     }
 
-    /// <summary>One phase's rows: created up front, handed to the steps, read back and checked afterwards.</summary>
-    private sealed class Phase(EndToEndScenarios owner, string name, bool killed) : IDisposable
+    /// <summary>
+    /// One phase's rows: created up front, handed to the steps, read back and checked afterwards. The job maps are sized
+    /// for <paramref name="jobs"/> up front: growing, a ConcurrentDictionary locks every writer while it copies itself,
+    /// which at a few hundred thousand entries held the steps' enqueue calls for tens of milliseconds.
+    /// </summary>
+    private sealed class Phase(EndToEndScenarios owner, string name, bool killed, int jobs) : IDisposable
     {
         private static readonly TimeSpan CleanTimeout = TimeSpan.FromMinutes(5);
 
         private readonly ConcurrentQueue<JobMessage[]> _tasks = new();
-        private readonly ConcurrentDictionary<Guid, DateTimeOffset> _started = new();
-        private readonly ConcurrentDictionary<Guid, byte> _enqueued = new();
+        private readonly ConcurrentDictionary<Guid, DateTimeOffset> _started = new(Environment.ProcessorCount, jobs);
+        private readonly ConcurrentDictionary<Guid, byte> _enqueued = new(Environment.ProcessorCount, jobs);
         private readonly ConcurrentBag<Guid> _measuredTasks = [];
         private readonly ConcurrentBag<JobMessage[]> _created = [];
         private readonly SemaphoreSlim _refill = new(1, 1);
