@@ -31,6 +31,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     private readonly RedisKey[] _waitKeys;
     private readonly RedisKey[] _processingKeys;
     private readonly RedisKey _knownKey;
+    private readonly RedisKey _idleKey;
     private readonly RedisKey[] _statsKeys;
     private readonly RedisKey[] _buryKeys;
     private readonly RedisKey _deadKey;
@@ -63,6 +64,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         _ackKeys = [processing, known];
         _settleKeys = [queue, processing, known, dead, idle];
         _waitKeys = [queue, idle];
+        _idleKey = idle;
         _processingKeys = [processing];
         _knownKey = known;
         _statsKeys = [queue, processing, dead];
@@ -304,10 +306,12 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     /// returns at once), and returns when an enqueue wakes it (an enqueue wakes one idle waiter, not all), after a
     /// reconnect (wake-ups may have been missed meanwhile), or when the timeout passes. A wake-up that arrived since the
     /// last wait counts, and wakes every waiter of this queue. It is a hint, not a promise: claim, and wait again on a
-    /// short claim. A claim ends the registration.
+    /// short claim. A claim ends the registration, which the waiters of one queue share: run one claim loop per queue.
+    /// A cancelled wait ends it too.
     /// </summary>
     public async Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         var started = _time.GetTimestamp();
         var subscribed = Subscribe();
         if (!subscribed.IsCompletedSuccessfully)
@@ -322,24 +326,40 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             }
             catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
-                // Redis is away: wait out the timeout (the multiplexer subscribes once it answers, and the reconnect sets
-                // the signal); the caller polls again after it.
+                // Redis is away. The multiplexer subscribes once it answers, so register all the same: until then a
+                // wake-up finds no subscriber here and goes to the next waiter, and the reconnect sets the signal.
                 if (Interlocked.Exchange(ref _subscribeFailureLogged, 1) == 0)
                 {
                     LogSubscribeFailed(_logger, exception, NotifyChannelName);
                 }
-
-                await WaitForSignalAsync(timeout, started, cancellationToken).ConfigureAwait(false);
-                return;
             }
         }
 
         try
         {
-            var milliseconds = Math.Max(1, (long)(timeout - _time.GetElapsedTime(started)).TotalMilliseconds);
-            if ((long)await EvaluateAsync(QueueScripts.Wait, _waitKeys, [_notifyName, milliseconds]).WaitAsync(cancellationToken).ConfigureAwait(false) == 1)
+            await RegisterAndWaitAsync(timeout, started, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // A stopping worker stays subscribed a while: a wake-up sent to it now would be lost.
+            _redis.GetDatabase().SortedSetRemove(_idleKey, _notifyName, CommandFlags.FireAndForget);
+            throw;
+        }
+    }
+
+    private async Task RegisterAndWaitAsync(TimeSpan timeout, long started, CancellationToken cancellationToken)
+    {
+        // In the signal before registering, so that a wake-up answering the registration finds this waiter there.
+        using var jobsWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var signalled = _signal.WaitAsync(timeout - _time.GetElapsedTime(started), _time, jobsWaiting.Token);
+        try
+        {
+            var remaining = timeout - _time.GetElapsedTime(started);
+            var milliseconds = Math.Max(1, (long)remaining.TotalMilliseconds);
+            var wait = EvaluateAsync(QueueScripts.Wait, _waitKeys, [_notifyName, milliseconds]);
+            if ((long)await wait.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false) == 1)
             {
-                return;
+                await jobsWaiting.CancelAsync().ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
@@ -347,11 +367,14 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             // Not registered, so no enqueue wakes this waiter: the timeout (or a reconnect) does.
         }
 
-        await WaitForSignalAsync(timeout, started, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await signalled.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (jobsWaiting.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+        }
     }
-
-    private Task<bool> WaitForSignalAsync(TimeSpan timeout, long started, CancellationToken cancellationToken) =>
-        _signal.WaitAsync(timeout - _time.GetElapsedTime(started), _time, cancellationToken);
 
     public void Dispose()
     {
@@ -365,6 +388,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         {
             if (_subscription is not null)
             {
+                _redis.GetDatabase().SortedSetRemove(_idleKey, _notifyName, CommandFlags.FireAndForget);
                 _redis.GetSubscriber().Unsubscribe(_notifyChannel, _onNotify, CommandFlags.FireAndForget);
             }
         }

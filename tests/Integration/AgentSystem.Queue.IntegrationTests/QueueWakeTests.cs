@@ -84,14 +84,8 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
         var producer = _orchestrator.NewQueue(options);
         await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);
 
-        // Registered for a minute, then busy (the wait given up): the enqueue's wake-up arrives while nobody waits.
-        using (var givenUp = new CancellationTokenSource())
-        {
-            var waiting = queue.WaitForWorkAsync(LongTimeout, givenUp.Token);
-            await IdleWaitersAsync(options, 1);
-            await givenUp.CancelAsync();
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
-        }
+        // Registered for a minute while nobody waits (as when a wait returned on a reconnect): the wake-up finds no waiter.
+        await _worker.Redis.GetDatabase().SortedSetAddAsync(options.Prefix + "idle", queue.NotifyChannelName, DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds());
 
         await producer.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
         Assert.Single(await producer.ClaimAsync(10, CancellationToken.None));   // the queue is empty again
@@ -129,7 +123,8 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
         var live = _worker.NewQueue(options);
         var late = _worker.NewQueue(options);
         var producer = _orchestrator.NewQueue(options);
-        await late.WaitForWorkAsync(TimeSpan.FromMilliseconds(50), CancellationToken.None);   // subscribed, registration expired
+        await late.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);   // subscribed from here on
+        await _worker.Redis.GetDatabase().SortedSetAddAsync(idle, late.NotifyChannelName, 2);   // its wait ended in 1970
         await _worker.Redis.GetDatabase().SortedSetAddAsync(idle, options.Prefix + "notify:gone", 1);   // nobody subscribed
         var waiting = live.WaitForWorkAsync(LongTimeout, CancellationToken.None);
         await IdleWaitersAsync(options, 3);
@@ -142,6 +137,27 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         await late.WaitForWorkAsync(TimeSpan.FromMilliseconds(500), CancellationToken.None);   // not woken: no work waits
         Assert.True(clock.Elapsed >= TimeSpan.FromMilliseconds(450), "the waiter whose registration had expired was woken");
+    }
+
+    [Fact]
+    public async Task A_cancelled_wait_ends_its_registration()
+    {
+        var options = NewOptions();
+        var queue = _worker.NewQueue(options);
+        using var stopping = new CancellationTokenSource();
+        var waiting = queue.WaitForWorkAsync(LongTimeout, stopping.Token);
+        await IdleWaitersAsync(options, 1);
+
+        await stopping.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+
+        // Sent without waiting for the answer: a stopping worker must not take the next wake-up.
+        var clock = Stopwatch.StartNew();
+        while (await _worker.Redis.GetDatabase().SortedSetLengthAsync(options.Prefix + "idle") > 0)
+        {
+            Assert.True(clock.Elapsed < WokenWithin, "the cancelled wait is still registered");
+            await Task.Delay(10);
+        }
     }
 
     [Fact]
@@ -195,11 +211,13 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
         var configuration = ConfigurationOptions.Parse(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{forwarder.Port},defaultDatabase={redis.Database}"));
         configuration.AbortOnConnectFail = false;
         configuration.ConnectTimeout = 500;
+        configuration.AsyncTimeout = 500;
         using var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);
         var options = new QueueOptions { Prefix = RedisFixture.NewKeyPrefix(nameof(QueueWakeTests)) };
         using var consumer = new RedisJobQueue(multiplexer, Options.Create(options), TimeProvider.System);
         var producer = _orchestrator.NewQueue(options);
-        await consumer.WaitForWorkAsync(TimeSpan.FromMilliseconds(300), CancellationToken.None);   // subscribing fails or hangs
+        // The first subscription fails (its async timeout passes) or hangs; either way later waits must register.
+        await consumer.WaitForWorkAsync(TimeSpan.FromSeconds(2), CancellationToken.None);
 
         forwarder.Retarget(redis.Server.GetMappedPublicPort(RedisBuilder.RedisPort));
         var channel = RedisChannel.Literal(consumer.NotifyChannelName);
