@@ -297,12 +297,12 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
                     _ = InvokeOneAsync(fired, scheduled);
                 }
 
-                if (fired < total)
+                // Until the next one is due (not at all when it is due already); Thread.Sleep wakes about 0.1 ms late,
+                // Task.Delay a millisecond or two (its timer thread, then a pool thread).
+                var next = fired < total ? Injection.DueAt(simulation, previous, fired) - Stopwatch.GetElapsedTime(start) : TimeSpan.Zero;
+                if (next > TimeSpan.Zero)
                 {
-                    // Until the next one is due; Thread.Sleep wakes about 0.1 ms late, Task.Delay a millisecond or two (its
-                    // timer thread, then a pool thread).
-                    var next = Injection.DueAt(simulation, previous, fired) - Stopwatch.GetElapsedTime(start);
-                    Thread.Sleep(Math.Clamp((int)next.TotalMilliseconds, 1, 50));
+                    Thread.Sleep(Math.Clamp((int)Math.Ceiling(next.TotalMilliseconds), 1, 50));
                 }
             }
         }

@@ -123,9 +123,10 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     }
 
     /// <summary>
-    /// How long the other workers pause before the kill, so that the victim claims every job meanwhile: the first
-    /// worker to answer a notification takes what is queued, and at a low rate one worker took them all, so a killed
-    /// worker held nothing in one run (0 delivered again) however long the jobs were.
+    /// How long the other workers pause before the kill, so that the victim claims every job meanwhile: at a low rate
+    /// one worker can take them all, and a killed worker held nothing in one run (0 delivered again) however long the
+    /// jobs were. A paused worker may still be woken for one enqueue (it stays registered as idle and subscribed); the
+    /// victim finds that job at its next claim.
     /// </summary>
     private static readonly TimeSpan VictimAlone = TimeSpan.FromMilliseconds(300);
 
