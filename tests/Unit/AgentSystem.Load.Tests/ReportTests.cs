@@ -144,6 +144,16 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void A_chart_of_one_moment_starts_its_time_axis_at_zero_so_the_point_stands_off_the_y_axis()
+    {
+        // A phase shorter than a second (claim-ack in CI) has one timeline point.
+        var svg = SvgChart.Line("Rate", "seconds", "jobs/s", [new Series("rate", "#000", [(0.705, 85_000)])]);
+
+        Assert.Contains("text-anchor=\"middle\">0</text>", svg, StringComparison.Ordinal);   // an x tick at 0 s
+        Assert.DoesNotContain("<circle cx=\"76\"", svg, StringComparison.Ordinal);            // 76 is the y axis
+    }
+
+    [Fact]
     public void Chart_ticks_are_labelled_to_their_steps_precision()
     {
         var seconds = SvgChart.Line("Rate", "seconds", "jobs/s", [new Series("rate", "#000", [(1, 0.1), (2, 0.3), (4, 0.4)])]);

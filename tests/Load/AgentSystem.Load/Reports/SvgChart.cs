@@ -46,7 +46,9 @@ internal static class SvgChart
         var yMax = NiceCeiling(points.Max(p => p.Y));
         if (xMax <= xMin)
         {
-            xMax = xMin + 1;
+            // One moment only (a phase shorter than a second has one timeline point): from 0, so that the point is not
+            // drawn on the y axis.
+            (xMin, xMax) = xMin > 0 ? (0, NiceCeiling(xMin * 1.25)) : (xMin, xMin + 1);
         }
 
         double X(double x) => Left + ((x - xMin) / (xMax - xMin) * (Width - Left - Right));
