@@ -337,24 +337,23 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
 
         try
         {
-            await RegisterAndWaitAsync(timeout, started, cancellationToken).ConfigureAwait(false);
+            await RegisterAndWaitAsync(timeout - _time.GetElapsedTime(started), cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // A stopping worker stays subscribed a while: a wake-up sent to it now would be lost.
-            _redis.GetDatabase().SortedSetRemove(_idleKey, _notifyName, CommandFlags.FireAndForget);
+            Unregister();
             throw;
         }
     }
 
-    private async Task RegisterAndWaitAsync(TimeSpan timeout, long started, CancellationToken cancellationToken)
+    private async Task RegisterAndWaitAsync(TimeSpan remaining, CancellationToken cancellationToken)
     {
         // In the signal before registering, so that a wake-up answering the registration finds this waiter there.
         using var jobsWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var signalled = _signal.WaitAsync(timeout - _time.GetElapsedTime(started), _time, jobsWaiting.Token);
+        var signalled = _signal.WaitAsync(remaining, _time, jobsWaiting.Token);
         try
         {
-            var remaining = timeout - _time.GetElapsedTime(started);
             var milliseconds = Math.Max(1, (long)remaining.TotalMilliseconds);
             var wait = EvaluateAsync(QueueScripts.Wait, _waitKeys, [_notifyName, milliseconds]);
             if ((long)await wait.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false) == 1)
@@ -388,11 +387,13 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         {
             if (_subscription is not null)
             {
-                _redis.GetDatabase().SortedSetRemove(_idleKey, _notifyName, CommandFlags.FireAndForget);
+                Unregister();
                 _redis.GetSubscriber().Unsubscribe(_notifyChannel, _onNotify, CommandFlags.FireAndForget);
             }
         }
     }
+
+    private void Unregister() => _redis.GetDatabase().SortedSetRemove(_idleKey, _notifyName, CommandFlags.FireAndForget);
 
     // Once per queue: the multiplexer keeps the subscription and makes it again after every reconnect, also when this
     // first attempt fails (a second SubscribeAsync would add the handler twice).

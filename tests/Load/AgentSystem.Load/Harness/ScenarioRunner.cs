@@ -307,22 +307,8 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             }
         }
 
-        var injector = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                Inject();
-                injector.TrySetResult();
-            }
-            catch (Exception error)
-            {
-                injector.TrySetException(error);
-            }
-        })
-        { IsBackground = true, Name = $"inject {scenario.Name}" };
-        thread.Start();
-        await injector.Task;
+        // LongRunning: a thread of its own, not a pool thread, since Inject sleeps.
+        await Task.Factory.StartNew(Inject, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         Interlocked.Exchange(ref fired, total);
         if (Interlocked.Read(ref inFlight) == 0)
@@ -431,7 +417,6 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         public double Target;
         private readonly Recorder _recorder = Latency.NewRecorder();
         private readonly Recorder _lag = Latency.NewRecorder();
-        private long _lagged;
         private HistogramBase? _interval;
         private long _flushedItems;
         private long _flushedFailed;
@@ -470,14 +455,10 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         }
 
         /// <summary>Open model: how late the generator started an invocation after its scheduled moment.</summary>
-        public void RecordLag(long scheduled)
-        {
-            _lag.RecordValue(Latency.Microseconds(Stopwatch.GetElapsedTime(scheduled)));
-            Interlocked.Increment(ref _lagged);
-        }
+        public void RecordLag(long scheduled) => _lag.RecordValue(Latency.Microseconds(Stopwatch.GetElapsedTime(scheduled)));
 
         /// <summary>The lags recorded (null when none were: a closed model); call once, at the end.</summary>
-        public LatencySummary? Lag() => Interlocked.Read(ref _lagged) > 0 ? new LatencySummary(_lag.GetIntervalHistogram()) : null;
+        public LatencySummary? Lag() => _lag.GetIntervalHistogram() is { TotalCount: > 0 } lags ? new LatencySummary(lags) : null;
 
         public void Flush(CpuSample sample, double target)
         {
