@@ -1,6 +1,7 @@
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Testing;
 using AgentSystem.Build.Tools;
+using AgentSystem.Load;
 
 namespace AgentSystem.Build;
 
@@ -31,6 +32,7 @@ internal partial class Build
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the load test runs for the whole queue path (CI: the load job)")
         .OnlyWhenStatic(() => LoadTests.Affected(Changes), "neither the queue, the store, the worker, the orchestrator nor the gateway is affected; --all runs it anyway")
         .Touches(() => LoadTests.Services(Changes))
+        .Validates(LoadOptionProblems)
         .Executes(() =>
         {
             EnsureWrk();
@@ -79,6 +81,47 @@ internal partial class Build
                 }
             }
         });
+
+    /// <summary>
+    /// The options passed on to the harness, read with its own parsers (compiled in from tests/Load), so that a typo fails
+    /// the build before anything runs, not after the images and the other test targets.
+    /// </summary>
+    private IEnumerable<string> LoadOptionProblems()
+    {
+        List<(string Option, string Value, Action<string> Parse)> given =
+        [
+            ("--duration", Duration, text => LoadArguments.ParseDuration(text)),
+            ("--warm-up", WarmUp, text => LoadArguments.ParseDuration(text)),
+            .. (Rate ?? []).Select(rate => ("--rate", rate, (Action<string>)(text => LoadArguments.ParseRate(text)))),
+        ];
+        if (BaselineTolerance is { Length: > 0 })
+        {
+            given.Add(("--baseline-tolerance", BaselineTolerance, text => LoadArguments.ParseTolerance(text)));
+        }
+
+        foreach (var (option, value, parse) in given)
+        {
+            string? problem = null;
+            try
+            {
+                parse(value);
+            }
+            catch (FormatException error)
+            {
+                problem = error.Message.StartsWith("--", StringComparison.Ordinal) ? error.Message : $"{option}: {error.Message}";
+            }
+
+            if (problem is not null)
+            {
+                yield return problem;
+            }
+        }
+
+        if (Baseline is { Length: > 0 } && !File.Exists(Path.GetFullPath(Baseline, RootDirectory)))
+        {
+            yield return $"--baseline {Baseline}: no such file";
+        }
+    }
 
     /// <summary>
     /// wrk is the HTTP scenarios' reference (Debian's package; unlike redis-benchmark it has no image to fall back on):

@@ -157,5 +157,13 @@ internal static class BuildHost
                 }
             }
         }
+
+        var problems = plan.Where(t => t.SkipReason is null)
+            .SelectMany(target => target.Node.Definition.Validations.SelectMany(validation => validation()).Select(problem => $"{target.Name}: {problem}"))
+            .ToList();
+        if (problems.Count > 0)
+        {
+            throw new UsageException(string.Join(Environment.NewLine, problems));
+        }
     }
 }

@@ -22,6 +22,12 @@ public interface ITargetDefinition
     /// <summary>Fails the build before anything runs when the parameter has no value.</summary>
     ITargetDefinition Requires(System.Linq.Expressions.Expression<Func<object?>> parameter);
 
+    /// <summary>
+    /// Checked when the plan is made, for a target that will run: every problem returned (a parameter's value that the
+    /// target's tool would reject) fails the build before anything runs.
+    /// </summary>
+    ITargetDefinition Validates(Func<IEnumerable<string>> problems);
+
     /// <summary>The services this target works on, shown by <c>--plan</c>.</summary>
     ITargetDefinition Touches(Func<IEnumerable<string>> services);
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using AgentSystem.Load.Reports;
-using AgentSystem.Load.Scenarios;
 
 namespace AgentSystem.Load;
 
@@ -25,11 +24,6 @@ internal sealed record LoadOptions
           --redis         Redis (StackExchange.Redis configuration) instead of a container
           --reference-image  an image with redis-benchmark, run with host networking when redis-benchmark is not on PATH
         """;
-
-    /// <summary>The scenarios, in the order they run; each one's open phase is named NAME-at-rate.</summary>
-    public static readonly IReadOnlyList<string> ScenarioNames = [QueueScenarios.Enqueue, QueueScenarios.ClaimAck, EndToEndScenarios.Max, HttpScenarios.Max];
-
-    public const string OpenPhaseSuffix = "-at-rate";
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -96,17 +90,16 @@ internal sealed record LoadOptions
                 var value = args[i + 1];
                 options = name[2..] switch
                 {
-                    "duration" => options with { Duration = ParseDuration(value) },
-                    "warm-up" => options with { WarmUp = ParseDuration(value) },
-                    "rate" when value.Split('=') is [var scenario, var perSecond] => Set(rates, ScenarioOf(scenario, "--rate"), Positive(perSecond), options),
-                    "rate" => options with { Rate = Positive(value) },
+                    "duration" => options with { Duration = LoadArguments.ParseDuration(value) },
+                    "warm-up" => options with { WarmUp = LoadArguments.ParseDuration(value) },
+                    "rate" => WithRate(options, rates, LoadArguments.ParseRate(value)),
                     "baseline" => options with { Baseline = value },
-                    "baseline-tolerance" => options with { BaselineTolerance = ParseTolerance(value) },
+                    "baseline-tolerance" => options with { BaselineTolerance = LoadArguments.ParseTolerance(value) },
                     "output" => options with { Output = value },
-                    "scenarios" => options with { Scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(name => Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal) },
-                    "workers" => options with { Workers = (int)Positive(value) },
-                    "clients" => options with { Clients = (int)Positive(value) },
-                    "connections" => options with { Connections = (int)Positive(value) },
+                    "scenarios" => options with { Scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(name => LoadArguments.Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal) },
+                    "workers" => options with { Workers = (int)LoadArguments.Positive(value) },
+                    "clients" => options with { Clients = (int)LoadArguments.Positive(value) },
+                    "connections" => options with { Connections = (int)LoadArguments.Positive(value) },
                     "postgres" => options with { Postgres = value },
                     "redis" => options with { Redis = value },
                     "reference-image" => options with { ReferenceImage = value },
@@ -136,51 +129,14 @@ internal sealed record LoadOptions
         return (options with { ScenarioRates = rates }, null);
     }
 
-    /// <summary>"5", "5s", "500ms", "2m" or "00:00:05".</summary>
-    public static TimeSpan ParseDuration(string text)
+    private static LoadOptions WithRate(LoadOptions options, Dictionary<string, double> rates, (string? Scenario, double PerSecond) rate)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
-            : text.EndsWith('s') ? (text[..^1], 1.0)
-            : text.EndsWith('m') ? (text[..^1], 60.0)
-            : (text, 1.0);
-        if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0)
+        if (rate.Scenario is null)
         {
-            return TimeSpan.FromSeconds(value * unit);
+            return options with { Rate = rate.PerSecond };
         }
 
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
-            ? span
-            : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m)");
-    }
-
-    /// <summary>"10%" or "10": a percentage of at least 0, as a fraction (0.1).</summary>
-    public static double ParseTolerance(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var number = text.EndsWith('%') ? text[..^1] : text;
-        return double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent >= 0 && double.IsFinite(percent)
-            ? percent / 100
-            : throw new FormatException($"--baseline-tolerance: '{text}' is not a percentage (10%, 5%, 0%)");
-    }
-
-    private static LoadOptions Set(Dictionary<string, double> rates, string scenario, double rate, LoadOptions options)
-    {
-        rates[scenario] = rate;
+        rates[rate.Scenario] = rate.PerSecond;
         return options;
     }
-
-    // A rate names a scenario or its open phase: both mean the scenario's open phase.
-    private static string ScenarioOf(string name, string option) =>
-        Known(name.EndsWith(OpenPhaseSuffix, StringComparison.Ordinal) ? name[..^OpenPhaseSuffix.Length] : name, option);
-
-    private static string Known(string scenario, string option) =>
-        ScenarioNames.Contains(scenario, StringComparer.Ordinal)
-            ? scenario
-            : throw new FormatException($"{option}: no scenario '{scenario}' (there are {string.Join(", ", ScenarioNames)})");
-
-    private static double Positive(string text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0
-            ? value
-            : throw new FormatException($"'{text}' is not a positive number");
 }

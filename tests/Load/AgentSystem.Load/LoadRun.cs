@@ -40,7 +40,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
                 await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue, Simulation.KeepConstant(options.Clients, options.Duration)));
                 if (options.RateFor(QueueScenarios.Enqueue) is { } rate)
                 {
-                    await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue + LoadOptions.OpenPhaseSuffix, Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)));
+                    await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue + LoadArguments.OpenPhaseSuffix, Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)));
                 }
             }
 
@@ -52,7 +52,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
                 if (options.RateFor(QueueScenarios.ClaimAck) is { } rate)
                 {
                     var invocations = (long)(rate * options.Duration.TotalSeconds);
-                    await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck + LoadOptions.OpenPhaseSuffix,
+                    await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck + LoadArguments.OpenPhaseSuffix,
                         Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration), invocations * QueueScenarios.ClaimBatch));
                 }
             }

@@ -117,6 +117,26 @@ public class EngineTests
     }
 
     [Fact]
+    public void A_target_that_will_run_has_its_parameters_validated_before_anything_runs()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Docs", "--count", "9", "--names", "alpha", "b", "gamma"]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Docs: --names: 'alpha' is longer than 3 letters", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Docs: --names: 'gamma' is longer than 3 letters", run.Output, StringComparison.Ordinal);
+        Assert.Empty(run.Build.Ran);
+    }
+
+    [Fact]
+    public void A_skipped_target_has_its_parameters_left_alone()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Docs", "Lint", "--count", "1", "--names", "alpha"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(["Restore", "Lint"], run.Build.Ran);
+    }
+
+    [Fact]
     public void Plan_prints_order_and_services_and_runs_nothing()
     {
         var run = BuildRun<SampleBuild>.Of(["Test", "--plan"]);

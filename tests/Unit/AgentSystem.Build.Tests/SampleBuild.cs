@@ -56,7 +56,11 @@ internal sealed class SampleBuild : BuildBase
     private Target Pack => _ => _.DependsOn(Compile).After(Test).Executes(() => Ran.Add(nameof(Pack)));
     private Target Publish => _ => _.DependsOn(Pack).Requires(() => ApiKey).Executes(() => Ran.Add(nameof(Publish)));
     private Target Notify => _ => _.TriggeredBy(Publish).Executes(() => { Ran.Add(nameof(Notify)); _closing = "3 passed, 0 failed"; });
-    private Target Docs => _ => _.DependsOn(Restore).OnlyWhenStatic(() => Count > 5, "only for big counts").Executes(() => Ran.Add(nameof(Docs)));
+    private Target Docs => _ => _
+        .DependsOn(Restore)
+        .OnlyWhenStatic(() => Count > 5, "only for big counts")
+        .Validates(() => Names.Where(name => name.Length > 3).Select(name => $"--names: '{name}' is longer than 3 letters"))
+        .Executes(() => Ran.Add(nameof(Docs)));
     private Target Slow => _ => _.OnlyWhenDynamic(() => Count > 1, "count above one").Executes(() => Ran.Add(nameof(Slow)));
 }
 

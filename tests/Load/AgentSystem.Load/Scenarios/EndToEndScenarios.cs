@@ -20,8 +20,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     private readonly LoadSystem _system = system;
     private readonly Action<string> _log = log;
 
-    public const string Max = "queue-e2e";
-    public const string AtRate = Max + LoadOptions.OpenPhaseSuffix;
+    public const string Max = LoadArguments.EndToEnd;
+    public const string AtRate = Max + LoadArguments.OpenPhaseSuffix;
     public const string Kill = "queue-kill";
 
     public const int JobsPerTask = 5;

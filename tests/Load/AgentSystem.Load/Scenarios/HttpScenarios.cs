@@ -17,8 +17,8 @@ namespace AgentSystem.Load.Scenarios;
 /// </summary>
 internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
 {
-    public const string Max = "http";
-    public const string AtRate = Max + LoadOptions.OpenPhaseSuffix;
+    public const string Max = LoadArguments.Http;
+    public const string AtRate = Max + LoadArguments.OpenPhaseSuffix;
 
     public const int JobsPerTask = 5;
 

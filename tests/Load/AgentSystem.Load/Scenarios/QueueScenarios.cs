@@ -13,8 +13,8 @@ namespace AgentSystem.Load.Scenarios;
 /// </summary>
 internal static class QueueScenarios
 {
-    public const string Enqueue = "enqueue";
-    public const string ClaimAck = "claim-ack";
+    public const string Enqueue = LoadArguments.Enqueue;
+    public const string ClaimAck = LoadArguments.ClaimAck;
 
     /// <summary>Jobs one claim takes (and one ack settles) in claim-ack, as a worker's claim batch does.</summary>
     public const int ClaimBatch = 16;

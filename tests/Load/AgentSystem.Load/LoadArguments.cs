@@ -1,0 +1,72 @@
+using System.Globalization;
+
+namespace AgentSystem.Load;
+
+/// <summary>
+/// The scenario names and the values of the options the build passes on (--duration, --warm-up, --rate,
+/// --baseline-tolerance). Also compiled into the build program (build/_build.csproj), which checks them before anything
+/// runs: a typo must not fail <c>./build.sh Test --all</c> after its other targets. No dependencies, for that reason.
+/// </summary>
+internal static class LoadArguments
+{
+    public const string Enqueue = "enqueue";
+    public const string ClaimAck = "claim-ack";
+    public const string EndToEnd = "queue-e2e";
+    public const string Http = "http";
+
+    /// <summary>The scenarios, in the order they run; each one's open phase is named NAME-at-rate.</summary>
+    public static readonly IReadOnlyList<string> ScenarioNames = [Enqueue, ClaimAck, EndToEnd, Http];
+
+    public const string OpenPhaseSuffix = "-at-rate";
+
+    /// <summary>"5", "5s", "500ms", "2m" or "00:00:05".</summary>
+    public static TimeSpan ParseDuration(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
+            : text.EndsWith('s') ? (text[..^1], 1.0)
+            : text.EndsWith('m') ? (text[..^1], 60.0)
+            : (text, 1.0);
+        if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && double.IsFinite(value))
+        {
+            return TimeSpan.FromSeconds(value * unit);
+        }
+
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
+            ? span
+            : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m)");
+    }
+
+    /// <summary>"10%" or "10": a percentage of at least 0, as a fraction (0.1).</summary>
+    public static double ParseTolerance(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var number = text.EndsWith('%') ? text[..^1] : text;
+        return double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent >= 0 && double.IsFinite(percent)
+            ? percent / 100
+            : throw new FormatException($"--baseline-tolerance: '{text}' is not a percentage (10%, 5%, 0%)");
+    }
+
+    /// <summary>"2000" (every open phase) or "queue-e2e=2000" (one scenario's; "queue-e2e-at-rate=2000" means the same).</summary>
+    public static (string? Scenario, double PerSecond) ParseRate(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Split('=') is [var scenario, var perSecond]
+            ? (ScenarioOf(scenario, "--rate"), Positive(perSecond))
+            : (null, Positive(text));
+    }
+
+    public static string Known(string scenario, string option) =>
+        ScenarioNames.Contains(scenario, StringComparer.Ordinal)
+            ? scenario
+            : throw new FormatException($"{option}: no scenario '{scenario}' (there are {string.Join(", ", ScenarioNames)})");
+
+    public static double Positive(string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && double.IsFinite(value)
+            ? value
+            : throw new FormatException($"'{text}' is not a positive number");
+
+    // A rate names a scenario or its open phase: both mean the scenario's open phase.
+    private static string ScenarioOf(string name, string option) =>
+        Known(name.EndsWith(OpenPhaseSuffix, StringComparison.Ordinal) ? name[..^OpenPhaseSuffix.Length] : name, option);
+}
