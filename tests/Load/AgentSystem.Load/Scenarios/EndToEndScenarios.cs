@@ -29,8 +29,16 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     /// <summary>Closed phase: tasks each copy enqueues in one call and waits for.</summary>
     private const int TasksPerStep = 20;
 
-    /// <summary>Rows created for the closed phase: enough for this rate through warm-up and duration (more are made if it runs out).</summary>
+    /// <summary>The closed phase's rows are sized for this rate (jobs/s), above this machine's maximum.</summary>
     private const int AssumedMaxRate = 40_000;
+
+    /// <summary>
+    /// Rows for at most this much of a phase are created before it; a longer run creates the rest while it runs
+    /// (<see cref="TaskSupply"/>), in chunks of <see cref="Chunk"/>.
+    /// </summary>
+    private static readonly TimeSpan UpFront = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan Chunk = TimeSpan.FromSeconds(10);
 
     private readonly StoredWork _stored = new(system.Database);
 
@@ -39,8 +47,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
     public Scenario Maximum()
     {
-        var rows = (int)(AssumedMaxRate * (options.WarmUp + options.Duration).TotalSeconds);
-        var phase = new Phase(this, Max, killed: false, rows);
+        var phase = new Phase(this, Max, killed: false, AssumedMaxRate, options.WarmUp + options.Duration);
         var watcher = new TaskWatcher(_stored, client.Signals);
         return new Scenario(Max, async context =>
         {
@@ -62,7 +69,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(50)],   // loose: catches a broken path, not a slow one
             Init = async cancellationToken =>
             {
-                await phase.CreateAsync(rows, cancellationToken);
+                await phase.InitAsync(cancellationToken);
                 await watcher.StartAsync(cancellationToken);
             },
             Completions = phase.CompletionsAsync,
@@ -70,7 +77,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             Clean = async cancellationToken =>
             {
                 await watcher.DisposeAsync();
-                await phase.DeleteUnusedAsync(cancellationToken);
+                await phase.CleanAsync(cancellationToken);
             },
         };
     }
@@ -89,11 +96,11 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     /// </summary>
     public Scenario Rate(string name, double rate, bool kill)
     {
-        var jobs = (int)Math.Ceiling(rate * (options.WarmUp + options.Duration).TotalSeconds * 1.05) + 100;
-        var phase = new Phase(this, name, kill, jobs);
+        // 5 % more than the schedule: the injector may start a few more steps than the rate times the time.
+        var phase = new Phase(this, name, kill, rate * 1.05, options.WarmUp + options.Duration);
         var scenario = new Scenario(name, async context =>
         {
-            var task = phase.TakeTask();
+            var task = await phase.TakeTaskAsync(context.CancellationToken);
             phase.Started(task, context.ScheduledAt, context.WarmUp);
             await client.Queue.EnqueueAsync(task, context.CancellationToken);
             return Response.Ok(task.Length);
@@ -107,10 +114,10 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             WarmUp = options.WarmUp,
             Simulations = [Simulation.Inject(rate / JobsPerTask, TimeSpan.FromSeconds(1), options.Duration)],
             Thresholds = kill ? [] : [Threshold.ErrorRateBelow(0.01), Threshold.LatencyBelow(99, 5000)],
-            Init = cancellationToken => phase.InitAsync(jobs, cancellationToken),
+            Init = phase.InitAsync,
             Completions = phase.CompletionsAsync,
             Verify = phase.VerifyAsync,
-            Clean = phase.DeleteUnusedAsync,
+            Clean = phase.CleanAsync,
         };
         return kill
             ? scenario with
@@ -152,75 +159,77 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     }
 
     /// <summary>
-    /// One phase's rows: created up front, handed to the steps, read back and checked afterwards. The job maps are sized
-    /// for <paramref name="jobs"/> up front: growing, a ConcurrentDictionary locks every writer while it copies itself,
-    /// which at a few hundred thousand entries held the steps' enqueue calls for tens of milliseconds.
+    /// One phase's rows: created (up front, or while a long phase runs), handed to the steps, read back and checked
+    /// afterwards. The job maps are sized for the whole phase: growing, a ConcurrentDictionary locks every writer while it
+    /// copies itself, which at a few hundred thousand entries held the steps' enqueue calls for tens of milliseconds.
     /// </summary>
-    private sealed class Phase(EndToEndScenarios owner, string name, bool killed, int jobs) : IDisposable
+    /// <param name="rate">Jobs per second the rows are sized for.</param>
+    /// <param name="length">Warm-up and duration.</param>
+    private sealed class Phase : IAsyncDisposable
     {
         private static readonly TimeSpan CleanTimeout = TimeSpan.FromMinutes(5);
 
-        private readonly ConcurrentQueue<JobMessage[]> _tasks = new();
-        private readonly ConcurrentDictionary<Guid, DateTimeOffset> _started = new(Environment.ProcessorCount, jobs);
-        private readonly ConcurrentDictionary<Guid, byte> _enqueued = new(Environment.ProcessorCount, jobs);
+        private readonly EndToEndScenarios _owner;
+        private readonly bool _killed;
+        private readonly int _upFront;
+        private readonly TaskSupply _supply;
+        private readonly ConcurrentDictionary<Guid, DateTimeOffset> _started;
+        private readonly ConcurrentDictionary<Guid, byte> _enqueued;
         private readonly ConcurrentBag<Guid> _measuredTasks = [];
         private readonly ConcurrentBag<JobMessage[]> _created = [];
-        private readonly SemaphoreSlim _refill = new(1, 1);
         private IReadOnlyList<StoredJob> _read = [];
         private long _reclaimedBefore;
 
-        /// <summary>The rows of an open phase; a kill phase also notes the workers' reclaim count it starts from.</summary>
-        public async Task InitAsync(int jobCount, CancellationToken cancellationToken)
+        public Phase(EndToEndScenarios owner, string name, bool killed, double rate, TimeSpan length)
         {
-            await CreateAsync(jobCount, cancellationToken);
-            if (killed)
+            (_owner, _killed) = (owner, killed);
+            _started = new(Environment.ProcessorCount, Jobs(rate, length));
+            _enqueued = new(Environment.ProcessorCount, Jobs(rate, length));
+            _upFront = Tasks(Jobs(rate, length < UpFront ? length : UpFront));
+            var chunk = Tasks(Jobs(rate, Chunk));
+            _supply = new TaskSupply(CreateAsync, chunk, () => owner._log(
+                $"{name}: rows for the first {UpFront.TotalSeconds:0} s were created before the phase; the rest are created while it runs, {chunk:N0} tasks at a time (PostgreSQL does this work during the run)"));
+        }
+
+        /// <summary>The rows created before the phase; a kill phase also notes the workers' reclaim count it starts from.</summary>
+        public async Task InitAsync(CancellationToken cancellationToken)
+        {
+            await _supply.FillAsync(_upFront, cancellationToken);
+            if (_killed)
             {
-                _reclaimedBefore = await owner._system.ReclaimedAsync(cancellationToken);
+                _reclaimedBefore = await _owner._system.ReclaimedAsync(cancellationToken);
             }
         }
 
-        public async Task CreateAsync(int jobCount, CancellationToken cancellationToken)
-        {
-            foreach (var task in await owner._stored.CreateAsync((jobCount + JobsPerTask - 1) / JobsPerTask, JobsPerTask, killed ? KillWork : StoredWork.Echo, cancellationToken))
-            {
-                _tasks.Enqueue(task);
-                _created.Add(task);
-            }
-        }
-
-        /// <summary>Whole tasks (closed phase); creates more when the rows run out.</summary>
+        /// <summary>Whole tasks (closed phase).</summary>
         public async Task<IReadOnlyList<JobMessage[]>> TakeTasksAsync(int count, CancellationToken cancellationToken)
         {
             var taken = new List<JobMessage[]>(count);
             while (taken.Count < count)
             {
-                if (_tasks.TryDequeue(out var task))
-                {
-                    taken.Add(task);
-                    continue;
-                }
-
-                await _refill.WaitAsync(cancellationToken);
-                try
-                {
-                    if (_tasks.IsEmpty)
-                    {
-                        owner._log($"{name}: the rows created up front ran out; creating more (PostgreSQL does this work during the run)");
-                        await CreateAsync(50_000, cancellationToken);
-                    }
-                }
-                finally
-                {
-                    _refill.Release();
-                }
+                taken.Add(await TakeTaskAsync(cancellationToken));
             }
 
             return taken;
         }
 
-        /// <summary>One task's jobs (open phases): the rows were sized for the whole schedule.</summary>
-        public JobMessage[] TakeTask() =>
-            _tasks.TryDequeue(out var task) ? task : throw new InvalidOperationException($"{name}: no task rows left (more invocations than planned)");
+        /// <summary>One task's jobs: at once unless the rows ran out and the next chunk is still being created.</summary>
+        public ValueTask<JobMessage[]> TakeTaskAsync(CancellationToken cancellationToken) => _supply.TakeAsync(cancellationToken);
+
+        private static int Jobs(double rate, TimeSpan length) => (int)Math.Ceiling(rate * length.TotalSeconds) + 100;
+
+        private static int Tasks(int jobs) => (jobs + JobsPerTask - 1) / JobsPerTask;
+
+        private async Task<IReadOnlyList<JobMessage[]>> CreateAsync(int tasks, CancellationToken cancellationToken)
+        {
+            var created = await _owner._stored.CreateAsync(tasks, JobsPerTask, _killed ? KillWork : StoredWork.Echo, cancellationToken);
+            foreach (var task in created)
+            {
+                _created.Add(task);
+            }
+
+            return created;
+        }
 
         public void Started(IReadOnlyCollection<JobMessage> sent, DateTimeOffset at, bool warmUp)
         {
@@ -247,8 +256,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             var measured = _measuredTasks.Distinct().ToList();
             // A job the killed worker held comes back after its lease expires and the reclaimer's next pass.
             var wait = (LoadSystem.VisibilityTimeout * 3) + TimeSpan.FromSeconds(30);
-            await owner._stored.WaitFinalAsync([.. _started.Keys], wait, cancellationToken);
-            _read = [.. (await owner._stored.ReadJobsAsync(measured, cancellationToken)).Where(job => _started.ContainsKey(job.Id))];
+            await _owner._stored.WaitFinalAsync([.. _started.Keys], wait, cancellationToken);
+            _read = [.. (await _owner._stored.ReadJobsAsync(measured, cancellationToken)).Where(job => _started.ContainsKey(job.Id))];
             return [.. _read.Where(job => job.FinishedAt is not null).Select(job => new Completion(_started[job.Id], job.FinishedAt!.Value))];
         }
 
@@ -263,12 +272,12 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             // Delivered again is what the reclaimers put back, not only what ran again: a result batch the killed worker
             // had sent can still commit after the kill (PostgreSQL finishes what it received), and then the jobs come
             // back, are found stored and are skipped (one CI run: all stored, 0 ran again).
-            var deliveredAgain = killed ? Math.Max(0, await owner._system.ReclaimedAsync(cancellationToken) - _reclaimedBefore) : 0;
+            var deliveredAgain = _killed ? Math.Max(0, await _owner._system.ReclaimedAsync(cancellationToken) - _reclaimedBefore) : 0;
             return
             [
                 new("every enqueued job stored once, with its result", succeeded == enqueued && _read.Count == enqueued,
                     $"{Figures.Format(succeeded, decimals: false)} of {Figures.Format(enqueued, decimals: false)} succeeded{string.Concat(other.Select(o => ", " + o))}; {Figures.Format(ranAgain, decimals: false)} ran a second time"),
-                .. killed
+                .. _killed
                     ? new CheckResult[]
                     {
                         new("the killed worker's jobs delivered again", deliveredAgain > 0,
@@ -288,7 +297,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         /// </summary>
         private async Task<long[]> QueueLeftAsync(CancellationToken cancellationToken)
         {
-            var redis = owner._system.Redis.GetDatabase();
+            var redis = _owner._system.Redis.GetDatabase();
             var prefix = LoadSystem.QueuePrefix;
             var deadline = DateTime.UtcNow + (LoadSystem.VisibilityTimeout * 3) + TimeSpan.FromSeconds(30);
             while (true)
@@ -305,6 +314,16 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             }
         }
 
+        /// <summary>Stops creating rows, then deletes those never enqueued.</summary>
+        public async Task CleanAsync(CancellationToken cancellationToken)
+        {
+            await DisposeAsync();
+            await DeleteUnusedAsync(cancellationToken);
+        }
+
+        /// <summary>Stops a chunk of rows being created and waits for it (once; later calls do nothing).</summary>
+        public ValueTask DisposeAsync() => _supply.DisposeAsync();
+
         /// <summary>
         /// Rows created but never enqueued would be found by the orchestrator's dispatcher a minute later and run in a
         /// later scenario: delete them, by the ids the phase knows: the tasks none of whose jobs was sent with their
@@ -312,12 +331,12 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         /// joined every job of the run, a million rows after a 10 s phase: 5 to 7 s on a busy machine, and twice over
         /// Npgsql's 30 s timeout, so the statements have a longer one.
         /// </summary>
-        public async Task DeleteUnusedAsync(CancellationToken cancellationToken)
+        private async Task DeleteUnusedAsync(CancellationToken cancellationToken)
         {
             var unusedTasks = _created.Where(task => task.All(job => !_enqueued.ContainsKey(job.JobId))).ToList();
             var unsentOfUsed = _created.Except(unusedTasks).SelectMany(task => task).Where(job => !_enqueued.ContainsKey(job.JobId));
             var taskIds = unusedTasks.Select(task => task[0].TaskId).ToArray();
-            await using var batch = owner._system.Database.CreateBatch();
+            await using var batch = _owner._system.Database.CreateBatch();
             batch.Timeout = (int)CleanTimeout.TotalSeconds;
             batch.BatchCommands.Add(Delete("DELETE FROM jobs WHERE task_id = ANY($1)", taskIds));
             batch.BatchCommands.Add(Delete("DELETE FROM jobs WHERE id = ANY($1) AND status = 'queued'", [.. unsentOfUsed.Select(job => job.JobId)]));
@@ -327,7 +346,5 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         private static Npgsql.NpgsqlBatchCommand Delete(string sql, Guid[] ids) =>
             new(sql) { Parameters = { new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = ids } } };
-
-        public void Dispose() => _refill.Dispose();
     }
 }
