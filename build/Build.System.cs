@@ -37,6 +37,9 @@ internal partial class Build
     private Target SystemUp => _ => _
         .Description("Runs the whole system on Docker from the images (compose), waits until every service is healthy, prints the addresses")
         .DependsOn(Images, BaseImages)
+        .Validates(() => new[] { ("--system-gateway-port", SystemGatewayPort), ("--system-frontend-port", SystemFrontendPort) }
+            .Where(port => port.Item2 is < 0 or > 65535)
+            .Select(port => $"{port.Item1}: {port.Item2} is no port (1 to 65535, or 0 for any free port)"))
         .Executes(() =>
         {
             var running = ReadRunningSystem();

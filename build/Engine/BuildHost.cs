@@ -50,7 +50,7 @@ internal static class BuildHost
             }
 
             var plan = ExecutionPlan.Create(requested, skip);
-            CheckRequirements(plan, parameters);
+            CheckRequirements(plan, requested, parameters);
 
             if (commandLine.Has("plan"))
             {
@@ -143,7 +143,7 @@ internal static class BuildHost
         graph.Find(name) ?? throw new UsageException(
             $"Unknown target '{name}'. Valid targets: {string.Join(", ", graph.Targets.Select(t => t.Name))}.");
 
-    private static void CheckRequirements(IReadOnlyList<PlannedTarget> plan, ParameterSet parameters)
+    private static void CheckRequirements(IReadOnlyList<PlannedTarget> plan, IReadOnlyList<TargetNode> requested, ParameterSet parameters)
     {
         foreach (var target in plan.Where(t => t.SkipReason is null))
         {
@@ -158,7 +158,9 @@ internal static class BuildHost
             }
         }
 
-        var problems = plan.Where(t => t.SkipReason is null)
+        // Also a target named on the command line that the plan skips: its options were given for it, and a typo in them
+        // should not pass unnoticed because of the skip.
+        var problems = plan.Where(t => t.SkipReason is null || requested.Contains(t.Node))
             .SelectMany(target => target.Node.Definition.Validations.SelectMany(validation => validation()).Select(problem => $"{target.Name}: {problem}"))
             .ToList();
         if (problems.Count > 0)

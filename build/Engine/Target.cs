@@ -23,8 +23,8 @@ public interface ITargetDefinition
     ITargetDefinition Requires(System.Linq.Expressions.Expression<Func<object?>> parameter);
 
     /// <summary>
-    /// Checked when the plan is made, for a target that will run: every problem returned (a parameter's value that the
-    /// target's tool would reject) fails the build before anything runs.
+    /// Checked when the plan is made, for a target that will run or is named on the command line: every problem returned
+    /// (a parameter's value that the target's tool would reject) fails the build before anything runs.
     /// </summary>
     ITargetDefinition Validates(Func<IEnumerable<string>> problems);
 

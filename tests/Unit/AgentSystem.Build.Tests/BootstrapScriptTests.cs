@@ -3,9 +3,10 @@ using AgentSystem.Build.Engine;
 namespace AgentSystem.Build.Tests;
 
 /// <summary>
-/// A copy of what the bootstrap scripts need (build/, build.sh, build.ps1, the root MSBuild, SDK and tool files) in a
-/// throwaway git repository, reached through a symbolic link as a user's clone may be. build.sh compiles the build
-/// program once, through the link; PowerShell 7.6.9 comes from the repository's tool manifest (dotnet tool restore).
+/// A copy of what the bootstrap scripts need (build/, build.sh, build.ps1, the root MSBuild, SDK and tool files, the
+/// load harness's option parsers) in a throwaway git repository, reached through a symbolic link as a user's clone may
+/// be. build.sh compiles the build program once, through the link; PowerShell 7.6.9 comes from the repository's tool
+/// manifest (dotnet tool restore).
 /// </summary>
 public sealed class BootstrapRepo : IDisposable
 {
@@ -13,6 +14,7 @@ public sealed class BootstrapRepo : IDisposable
     [
         "build.sh", "build.ps1", "global.json", "Directory.Build.props", "Directory.Packages.props", "nuget.config", ".editorconfig",
         ".gitignore", ".config/dotnet-tools.json", ".nuke/parameters.json", ".nuke/build.schema.json",
+        "tests/Load/AgentSystem.Load/LoadArguments.cs", // compiled into the build program (build/_build.csproj)
     ];
 
     /// <summary>Nothing of the machine's CI or GitHub context may reach the copy's runs.</summary>

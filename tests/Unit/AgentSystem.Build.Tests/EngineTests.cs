@@ -128,9 +128,18 @@ public class EngineTests
     }
 
     [Fact]
-    public void A_skipped_target_has_its_parameters_left_alone()
+    public void A_target_named_on_the_command_line_has_its_parameters_validated_even_when_the_plan_skips_it()
     {
-        var run = BuildRun<SampleBuild>.Of(["Docs", "Lint", "--count", "1", "--names", "alpha"]);
+        var run = BuildRun<SampleBuild>.Of(["Docs", "--count", "1", "--names", "alpha"]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Docs: --names: 'alpha' is longer than 3 letters", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_target_outside_the_plan_has_its_parameters_left_alone()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Lint", "--names", "alpha"]);
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal(["Restore", "Lint"], run.Build.Ran);

@@ -2,8 +2,11 @@ using AgentSystem.Build.Engine;
 
 namespace AgentSystem.Build.Tests;
 
-/// <summary>LoadTest's options are read with the harness's parsers when the plan is made, not after the targets before it.</summary>
-public sealed class LoadTestOptionsTests
+/// <summary>
+/// Options are checked when the plan is made, not after the targets before theirs: LoadTest's with the harness's own
+/// parsers, SystemUp's ports.
+/// </summary>
+public sealed class TargetOptionTests
 {
     private static BuildRun<Build> Plan(params string[] options) =>
         BuildRun<Build>.Of(["LoadTest", "--all", "--plan", "--root", RepositoryFiles.Root, .. options]);
@@ -36,5 +39,25 @@ public sealed class LoadTestOptionsTests
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("LoadTest", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_skipped_load_test_named_on_the_command_line_still_has_its_options_checked()
+    {
+        var run = BuildRun<Build>.Of(["LoadTest", "--plan", "--service", "worker", "--duration", "3x", "--root", RepositoryFiles.Root]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("LoadTest: --duration: '3x' is not a duration", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--system-gateway-port", "-5")]
+    [InlineData("--system-frontend-port", "70000")]
+    public void A_port_that_is_no_port_fails_SystemUp_before_anything_runs(string option, string port)
+    {
+        var run = BuildRun<Build>.Of(["SystemUp", "--plan", option, port, "--root", RepositoryFiles.Root]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains($"SystemUp: {option}: {port} is no port (1 to 65535, or 0 for any free port)", run.Output, StringComparison.Ordinal);
     }
 }
