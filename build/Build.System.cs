@@ -32,14 +32,18 @@ internal partial class Build
 
     private NamedSystemSettings NamedSystemSettings => new(SystemGatewayPort, SystemFrontendPort, SystemApiKey);
 
+    /// <summary>SystemUp's ports, and SystemTest's (it brings a running system up again on ports named for it).</summary>
+    private IEnumerable<string> SystemPortProblems() =>
+        new (string Option, int? Port)[] { ("--system-gateway-port", SystemGatewayPort), ("--system-frontend-port", SystemFrontendPort) }
+            .Where(named => named.Port is < 0 or > 65535)
+            .Select(named => $"{named.Option}: {named.Port} is no port (1 to 65535, or 0 for any free port)");
+
     private string SystemArtifacts => Path.Combine(ArtifactsDirectory, "system");
 
     private Target SystemUp => _ => _
         .Description("Runs the whole system on Docker from the images (compose), waits until every service is healthy, prints the addresses")
         .DependsOn(Images, BaseImages)
-        .Validates(() => new[] { ("--system-gateway-port", SystemGatewayPort), ("--system-frontend-port", SystemFrontendPort) }
-            .Where(port => port.Item2 is < 0 or > 65535)
-            .Select(port => $"{port.Item1}: {port.Item2} is no port (1 to 65535, or 0 for any free port)"))
+        .Validates(SystemPortProblems)
         .Executes(() =>
         {
             var running = ReadRunningSystem();
@@ -65,6 +69,7 @@ internal partial class Build
         .Description("Drives the composed system through the gateway (tasks, chat, bad input, a worker killed, Redis restarted) and the page in Chromium")
         .DependsOn(Images, BaseImages, Chromium)
         .After(SystemUp, UnitTest, IntegrationTest)
+        .Validates(SystemPortProblems)
         .Touches(() => EveryServiceName)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0 || Changes.TestProjects.Any(p => PathUtil.IsUnder(p, SystemTestsFolder))

@@ -27,7 +27,7 @@ internal static class LoadArguments
             : text.EndsWith('s') ? (text[..^1], 1.0)
             : text.EndsWith('m') ? (text[..^1], 60.0)
             : (text, 1.0);
-        if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && double.IsFinite(value))
+        if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value * unit < TimeSpan.MaxValue.TotalSeconds)
         {
             return TimeSpan.FromSeconds(value * unit);
         }

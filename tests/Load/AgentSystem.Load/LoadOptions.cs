@@ -1,4 +1,3 @@
-using System.Globalization;
 using AgentSystem.Load.Reports;
 
 namespace AgentSystem.Load;

@@ -17,6 +17,33 @@ public sealed class OptionsTests
     }
 
     [Theory]
+    [InlineData("5s", 5)]
+    [InlineData("500ms", 0.5)]
+    [InlineData("2m", 120)]
+    [InlineData("7", 7)]
+    [InlineData("00:00:05", 5)]
+    public void A_duration_takes_a_unit_or_a_time_span(string text, double seconds)
+    {
+        var (options, error) = LoadOptions.Parse(["--duration", text]);
+
+        Assert.Null(error);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), options!.Duration);
+    }
+
+    [Theory]
+    [InlineData("3x")]
+    [InlineData("-1s")]
+    [InlineData("1e12m")]
+    [InlineData("1e300")]
+    public void A_duration_that_is_none_or_too_long_is_a_usage_error(string text)
+    {
+        var (options, error) = LoadOptions.Parse(["--warm-up", text]);
+
+        Assert.Null(options);
+        Assert.Equal($"'{text}' is not a duration (5s, 500ms, 2m)", error);
+    }
+
+    [Theory]
     [InlineData("-5%")]
     [InlineData("ten")]
     [InlineData("%")]

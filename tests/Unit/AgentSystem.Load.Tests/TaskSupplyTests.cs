@@ -3,17 +3,22 @@ using AgentSystem.Load.Scenarios;
 
 namespace AgentSystem.Load.Tests;
 
-/// <summary>A phase's rows: created up front for a short run, in chunks while a long one runs.</summary>
+/// <summary>A phase's rows: all created before a short phase, the rest in chunks while a long one runs.</summary>
 public sealed class TaskSupplyTests
 {
     private readonly List<int> _asked = [];
-    private int _announced;
+    private readonly List<string> _logged = [];
     private int _next;
 
-    /// <summary>Each call creates its tasks after <see cref="_gate"/> (when set) completes.</summary>
+    /// <summary>When set, each creation waits for it after being asked.</summary>
     private TaskCompletionSource? _gate;
 
+    /// <summary>Completed when a creation is asked for (reset by the test before the next).</summary>
+    private TaskCompletionSource _askedFor = NewSignal();
+
     private Func<CancellationToken, Task>? _before;
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private async Task<IReadOnlyList<JobMessage[]>> CreateAsync(int tasks, CancellationToken cancellationToken)
     {
@@ -22,6 +27,7 @@ public sealed class TaskSupplyTests
             _asked.Add(tasks);
         }
 
+        _askedFor.TrySetResult();
         if (_before is { } before)
         {
             await before(cancellationToken);
@@ -40,67 +46,93 @@ public sealed class TaskSupplyTests
 
     private static int Number(JobMessage[] task) => BitConverter.ToInt32(task[0].TaskId.ToByteArray(), 0);
 
-    private TaskSupply Supply(int chunk) => new(CreateAsync, chunk, () => Interlocked.Increment(ref _announced));
-
-    [Fact]
-    public async Task Rows_created_up_front_are_taken_in_order_and_no_more_are_made_while_a_chunk_is_left()
+    private TaskSupply Supply(int total, int upFront, int chunk) => new(CreateAsync, total, upFront, chunk, line =>
     {
-        await using var supply = Supply(chunk: 2);
-        await supply.FillAsync(5, CancellationToken.None);
+        lock (_logged)
+        {
+            _logged.Add(line);
+        }
+    });
 
+    private static async Task<List<int>> TakeAsync(TaskSupply supply, int count)
+    {
         var taken = new List<int>();
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < count; i++)
         {
             taken.Add(Number(await supply.TakeAsync(CancellationToken.None)));
         }
 
-        Assert.Equal([1, 2, 3], taken);
+        return taken;
+    }
+
+    [Fact]
+    public async Task A_short_phase_has_every_row_created_before_it_and_none_while_it_runs()
+    {
+        await using var supply = Supply(total: 5, upFront: 5, chunk: 10);
+        await supply.FillAsync(CancellationToken.None);
+
+        var taken = await TakeAsync(supply, 5);
+
+        Assert.Equal([1, 2, 3, 4, 5], taken);
         Assert.Equal([5], _asked);
-        Assert.Equal(0, _announced);
-        Assert.Equal(2, supply.Left);
+        Assert.Empty(_logged);
     }
 
     [Fact]
     public async Task Running_low_creates_one_chunk_in_the_background_and_says_so_once()
     {
-        await using var supply = Supply(chunk: 3);
-        await supply.FillAsync(4, CancellationToken.None);
-        _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var supply = Supply(total: 20, upFront: 4, chunk: 3);
+        await supply.FillAsync(CancellationToken.None);
+        _gate = NewSignal();
+        _askedFor = NewSignal();
 
         // Below three left after the second take: one chunk starts; the takes while it runs start no other.
-        var first = await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, 4).Select(_ => supply.TakeAsync(CancellationToken.None).AsTask()));
-        Assert.Equal([4, 3], _asked);
-        Assert.Equal(0, supply.Left);
-
+        var first = await TakeAsync(supply, 4);
+        await _askedFor.Task;
+        var next = supply.TakeAsync(CancellationToken.None).AsTask();
         _gate.SetResult();
-        var next = await supply.TakeAsync(CancellationToken.None);
 
-        Assert.Equal([1, 2, 3, 4], first.Select(Number).Order());
-        Assert.Equal(5, Number(next));
-        Assert.Equal(1, _announced);
-        Assert.Equal([4, 3], _asked);
+        Assert.Equal([1, 2, 3, 4], first);
+        Assert.Equal(5, Number(await next));
+        Assert.Equal([4, 3], _asked[..2]);
+        Assert.Single(_logged);
+        Assert.Contains("while the phase runs", _logged[0], StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task A_step_finding_no_rows_waits_for_the_chunk_being_created()
+    public async Task Chunks_stop_at_the_phases_total_and_the_last_is_what_is_left_of_it()
     {
-        await using var supply = Supply(chunk: 2);
-        await supply.FillAsync(1, CancellationToken.None);
-        _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var supply = Supply(total: 7, upFront: 3, chunk: 3);
+        await supply.FillAsync(CancellationToken.None);
 
-        Assert.Equal(1, Number(await supply.TakeAsync(CancellationToken.None)));
+        var taken = await TakeAsync(supply, 7);
+
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], taken);
+        Assert.Equal([3, 3, 1], _asked);
+    }
+
+    [Fact]
+    public async Task A_phase_faster_than_its_rows_were_sized_for_waits_for_a_chunk_beyond_the_total()
+    {
+        await using var supply = Supply(total: 2, upFront: 2, chunk: 3);
+        await supply.FillAsync(CancellationToken.None);
+        _gate = NewSignal();
+
+        var taken = await TakeAsync(supply, 2);
         var waiting = supply.TakeAsync(CancellationToken.None).AsTask();
-        await System.Threading.Tasks.Task.Delay(50);
+        await _askedFor.Task;
         Assert.False(waiting.IsCompleted);
-
         _gate.SetResult();
-        Assert.Equal(2, Number(await waiting));
+
+        Assert.Equal([1, 2], taken);
+        Assert.Equal(3, Number(await waiting));
+        Assert.Equal([2, 3], _asked);
     }
 
     [Fact]
     public async Task A_failed_chunk_fails_the_step_waiting_for_it_and_the_next_take_creates_it_again()
     {
-        await using var supply = Supply(chunk: 2);
+        await using var supply = Supply(total: 2, upFront: 0, chunk: 2);
         var failures = 1;
         _before = _ => Interlocked.Decrement(ref failures) >= 0
             ? throw new InvalidOperationException("PostgreSQL went away")
@@ -112,13 +144,14 @@ public sealed class TaskSupplyTests
         Assert.Equal("PostgreSQL went away", error.Message);
         Assert.Equal(1, Number(task));
         Assert.Equal([2, 2], _asked);
+        Assert.Contains(_logged, line => line.Contains("PostgreSQL went away", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task Disposing_cancels_the_chunk_being_created_and_waits_for_it()
+    public async Task Disposing_cancels_the_chunk_being_created_waits_for_it_and_creates_no_more()
     {
-        var supply = Supply(chunk: 2);
-        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var supply = Supply(total: 10, upFront: 0, chunk: 2);
+        var cancelled = NewSignal();
         _before = async token =>
         {
             try
@@ -133,10 +166,13 @@ public sealed class TaskSupplyTests
         };
 
         var waiting = supply.TakeAsync(CancellationToken.None).AsTask();
+        await _askedFor.Task;
         await supply.DisposeAsync();
         await supply.DisposeAsync();
 
         Assert.True(cancelled.Task.IsCompleted);
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => supply.TakeAsync(CancellationToken.None).AsTask());
+        Assert.Equal([2], _asked);
     }
 }

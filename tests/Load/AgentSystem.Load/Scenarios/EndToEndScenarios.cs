@@ -9,7 +9,7 @@ namespace AgentSystem.Load.Scenarios;
 
 /// <summary>
 /// Scenario 3, end to end through the queue: the load run creates tasks of five echo jobs in PostgreSQL as the
-/// orchestrator would (up front, with COPY, so the insert is not what is measured), enqueues their jobs through the
+/// orchestrator would (before they are enqueued, with COPY, so the insert is not what is measured), enqueues their jobs through the
 /// project's queue client, the real worker processes run them and store the results; latency runs from enqueue to the
 /// stored result (the row's finished_at, the moment the worker wrote it). Three phases: the maximum (closed: copies
 /// each enqueue a batch of tasks and wait for them to be final), the latency at a rate (open: half the maximum unless
@@ -171,7 +171,6 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         private readonly EndToEndScenarios _owner;
         private readonly bool _killed;
-        private readonly int _upFront;
         private readonly TaskSupply _supply;
         private readonly ConcurrentDictionary<Guid, DateTimeOffset> _started;
         private readonly ConcurrentDictionary<Guid, byte> _enqueued;
@@ -185,16 +184,15 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             (_owner, _killed) = (owner, killed);
             _started = new(Environment.ProcessorCount, Jobs(rate, length));
             _enqueued = new(Environment.ProcessorCount, Jobs(rate, length));
-            _upFront = Tasks(Jobs(rate, length < UpFront ? length : UpFront));
-            var chunk = Tasks(Jobs(rate, Chunk));
-            _supply = new TaskSupply(CreateAsync, chunk, () => owner._log(
-                $"{name}: rows for the first {UpFront.TotalSeconds:0} s were created before the phase; the rest are created while it runs, {chunk:N0} tasks at a time (PostgreSQL does this work during the run)"));
+            _supply = new TaskSupply(
+                CreateAsync, total: Tasks(Jobs(rate, length)), upFront: Tasks(Jobs(rate, length < UpFront ? length : UpFront)), chunk: Tasks(Jobs(rate, Chunk)),
+                line => owner._log($"{name}: {line}"));
         }
 
         /// <summary>The rows created before the phase; a kill phase also notes the workers' reclaim count it starts from.</summary>
         public async Task InitAsync(CancellationToken cancellationToken)
         {
-            await _supply.FillAsync(_upFront, cancellationToken);
+            await _supply.FillAsync(cancellationToken);
             if (_killed)
             {
                 _reclaimedBefore = await _owner._system.ReclaimedAsync(cancellationToken);

@@ -9,8 +9,8 @@ namespace AgentSystem.Load.Scenarios;
 internal sealed record StoredJob(Guid Id, Guid TaskId, string Status, int Attempts, string Input, string? Result, DateTimeOffset? FinishedAt);
 
 /// <summary>
-/// Rows the load run writes and reads in PostgreSQL, the system's truth: tasks and jobs created up front the way the
-/// orchestrator stores them (so the queue scenarios measure the queue path, not the insert), and what the workers stored.
+/// Rows the load run writes and reads in PostgreSQL, the system's truth: tasks and jobs created before they are enqueued
+/// the way the orchestrator stores them (so the queue scenarios measure the queue path, not the insert), and what the workers stored.
 /// </summary>
 internal sealed class StoredWork(NpgsqlDataSource database)
 {
@@ -24,7 +24,7 @@ internal sealed class StoredWork(NpgsqlDataSource database)
     /// handler returns its input), queued and marked enqueued a day
     /// ahead (so an orchestrator's dispatcher leaves them to the run however slow it is: marked now, rows still unsent a
     /// minute later were re-sent, and a worker's write to one deadlocked with their deletion), written with COPY; returns
-    /// their messages, task by task.
+    /// their messages, task by task. One transaction: cancelled halfway, it leaves no tasks without their jobs behind.
     /// </summary>
     public async Task<IReadOnlyList<JobMessage[]>> CreateAsync(int tasks, int jobsPerTask, (string Type, string Input) work, CancellationToken cancellationToken)
     {
@@ -33,6 +33,7 @@ internal sealed class StoredWork(NpgsqlDataSource database)
         var connection = await database.OpenConnectionAsync(cancellationToken);
         await using (connection)
         {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             var writer = await connection.BeginBinaryImportAsync("COPY tasks (id, status) FROM STDIN (FORMAT BINARY)", cancellationToken);
             await using (writer)
             {
@@ -70,6 +71,8 @@ internal sealed class StoredWork(NpgsqlDataSource database)
 
                 await writer.CompleteAsync(cancellationToken);
             }
+
+            await transaction.CommitAsync(cancellationToken);
         }
 
         return created;

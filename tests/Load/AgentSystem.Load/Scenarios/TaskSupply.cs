@@ -4,93 +4,114 @@ using AgentSystem.Contracts;
 namespace AgentSystem.Load.Scenarios;
 
 /// <summary>
-/// The task rows a phase hands to its steps, created in PostgreSQL before they are enqueued. A short run's rows are all
-/// created before the phase (<see cref="FillAsync"/>), so PostgreSQL's COPY is not part of what is measured; a long
-/// run would spend minutes and gigabytes on rows up front, so it gets the rest in chunks of <paramref name="chunk"/>
-/// tasks, each started in the background once fewer than a chunk's rows are left. A step finding none waits for the
-/// chunk being created.
+/// The task rows a phase hands to its steps, created in PostgreSQL before they are enqueued. The phase needs about
+/// <paramref name="total"/> tasks. <paramref name="upFront"/> of them are created before it (<see cref="FillAsync"/>),
+/// so PostgreSQL's COPY is not part of what is measured; a short phase's upFront is its total. A longer phase gets the
+/// rest in chunks of <paramref name="chunk"/> tasks, each started in the background once fewer than a chunk are left.
+/// A step that finds none (the phase ran faster than its rows were sized for) waits for a chunk, beyond the total too.
 /// </summary>
-/// <param name="create">Creates that many tasks' rows and returns their jobs' messages, task by task.</param>
-/// <param name="chunk">Tasks per chunk created while the phase runs; also the number left that starts the next.</param>
-/// <param name="creatingWhileRunning">Called once, when the first chunk is started while the phase runs.</param>
+/// <param name="create">Creates that many tasks' rows, all or none, and returns their jobs' messages, task by task.</param>
+/// <param name="log">Told when the first chunk starts while the phase runs, and when a chunk no step waited for failed.</param>
 internal sealed class TaskSupply(
-    Func<int, CancellationToken, Task<IReadOnlyList<JobMessage[]>>> create, int chunk, Action creatingWhileRunning) : IAsyncDisposable
+    Func<int, CancellationToken, Task<IReadOnlyList<JobMessage[]>>> create, int total, int upFront, int chunk, Action<string> log) : IAsyncDisposable
 {
     private readonly ConcurrentQueue<JobMessage[]> _ready = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private Task _creating = Task.CompletedTask;
     private int _left;
+    private int _asked;
     private bool _announced;
-    private int _disposed;
+    private bool _disposed;
 
     /// <summary>Tasks created and not yet taken.</summary>
     public int Left => Volatile.Read(ref _left);
 
-    /// <summary>Creates <paramref name="tasks"/> tasks' rows before the phase.</summary>
-    public async Task FillAsync(int tasks, CancellationToken cancellationToken) => Add(await create(tasks, cancellationToken));
-
-    /// <summary>One task's jobs; at once while rows are left, else once the chunk being created is there.</summary>
-    public ValueTask<JobMessage[]> TakeAsync(CancellationToken cancellationToken)
+    /// <summary>Creates the rows made before the phase.</summary>
+    public async Task FillAsync(CancellationToken cancellationToken)
     {
-        if (_ready.TryDequeue(out var task))
+        lock (_gate)
         {
-            Interlocked.Decrement(ref _left);
-            CreateMoreIfLow();
-            return ValueTask.FromResult(task);
+            _asked += upFront;
         }
 
-        return WaitAndTakeAsync(cancellationToken);
+        Add(await create(upFront, cancellationToken));
     }
 
-    /// <summary>Stops a chunk being created (its rows are not committed) and waits for it to end.</summary>
+    /// <summary>One task's jobs; at once while rows are left, else once the chunk being created is there.</summary>
+    public ValueTask<JobMessage[]> TakeAsync(CancellationToken cancellationToken) =>
+        TryTake(out var task) ? ValueTask.FromResult(task) : WaitAndTakeAsync(cancellationToken);
+
+    /// <summary>Stops a chunk being created (its rows are not committed) and waits for it to end; later calls do nothing.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        Task creating;
+        lock (_gate)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            creating = _creating;
         }
 
         await _stop.CancelAsync();
         try
         {
-            await CurrentCreation();
+            await creating;
         }
         catch (Exception) when (_stop.IsCancellationRequested)
         {
-            // Cancelled, or failed with no step waiting for it: either way no rows of it are left to clean up.
+            // Cancelled, or failed with no step waiting for it: either way it committed nothing.
         }
 
         _stop.Dispose();
+    }
+
+    private bool TryTake(out JobMessage[] task)
+    {
+        if (!_ready.TryDequeue(out task!))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _left);
+        if (Left < chunk)
+        {
+            _ = CreateMore(beyondTotal: false);
+        }
+
+        return true;
     }
 
     private async ValueTask<JobMessage[]> WaitAndTakeAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            // A chunk that failed is started again by the next call: the wait sees its error, the retry the new chunk.
-            await CreateMore().WaitAsync(cancellationToken);
-            if (_ready.TryDequeue(out var task))
+            // Rows may have come in since the last look: take them before starting (and waiting for) another chunk.
+            if (TryTake(out var task))
             {
-                Interlocked.Decrement(ref _left);
                 return task;
             }
+
+            await CreateMore(beyondTotal: true).WaitAsync(cancellationToken);
         }
     }
 
-    private void CreateMoreIfLow()
-    {
-        if (Left < chunk)
-        {
-            _ = CreateMore();
-        }
-    }
-
-    private Task CreateMore()
+    /// <summary>The chunk being created, or a new one if none is and more are needed.</summary>
+    private Task CreateMore(bool beyondTotal)
     {
         lock (_gate)
         {
-            if (!_creating.IsCompleted)
+            if (_disposed)
+            {
+                return Task.FromCanceled(new CancellationToken(canceled: true));
+            }
+
+            var tasks = beyondTotal ? chunk : Math.Min(chunk, total - _asked);
+            if (!_creating.IsCompleted || tasks <= 0)
             {
                 return _creating;
             }
@@ -98,26 +119,32 @@ internal sealed class TaskSupply(
             if (!_announced)
             {
                 _announced = true;
-                creatingWhileRunning();
+                log($"creating {tasks:N0} more tasks' rows while the phase runs, and so on while it needs them (PostgreSQL does this work during the run)");
             }
 
-            _creating = CreateChunkAsync();
+            _asked += tasks;
+            _creating = CreateChunkAsync(tasks);
             return _creating;
         }
     }
 
-    private Task CurrentCreation()
-    {
-        lock (_gate)
-        {
-            return _creating;
-        }
-    }
-
-    private async Task CreateChunkAsync()
+    private async Task CreateChunkAsync(int tasks)
     {
         await Task.Yield();
-        Add(await create(chunk, _stop.Token));
+        try
+        {
+            Add(await create(tasks, _stop.Token));
+        }
+        catch (Exception error) when (!_stop.IsCancellationRequested)
+        {
+            lock (_gate)
+            {
+                _asked -= tasks;
+            }
+
+            log($"creating {tasks:N0} tasks' rows failed ({error.Message}); tried again when they are needed");
+            throw;
+        }
     }
 
     private void Add(IReadOnlyList<JobMessage[]> tasks)
