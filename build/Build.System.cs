@@ -43,6 +43,8 @@ internal partial class Build
     private Target SystemUp => _ => _
         .Description("Runs the whole system on Docker from the images (compose), waits until every service is healthy, prints the addresses")
         .DependsOn(Images, BaseImages)
+        // Every service: it builds each image Images did not (a skipped Images in the plan is not the whole story).
+        .Touches(() => EveryServiceName)
         .Validates(SystemPortProblems)
         .Executes(() =>
         {
