@@ -99,27 +99,28 @@ internal partial class Build
             given.Add(("--baseline-tolerance", BaselineTolerance, text => LoadArguments.ParseTolerance(text)));
         }
 
-        foreach (var (option, value, parse) in given)
+        foreach (var problem in given.Select(option => Problem(option.Option, option.Value, option.Parse)).OfType<string>())
         {
-            string? problem = null;
-            try
-            {
-                parse(value);
-            }
-            catch (FormatException error)
-            {
-                problem = error.Message.StartsWith("--", StringComparison.Ordinal) ? error.Message : $"{option}: {error.Message}";
-            }
-
-            if (problem is not null)
-            {
-                yield return problem;
-            }
+            yield return problem;
         }
 
         if (Baseline is { Length: > 0 } && !File.Exists(Path.GetFullPath(Baseline, RootDirectory)))
         {
             yield return $"--baseline {Baseline}: no such file";
+        }
+
+        // The harness's message, prefixed with the option unless it names it already.
+        static string? Problem(string option, string value, Action<string> parse)
+        {
+            try
+            {
+                parse(value);
+                return null;
+            }
+            catch (FormatException error)
+            {
+                return error.Message.StartsWith("--", StringComparison.Ordinal) ? error.Message : $"{option}: {error.Message}";
+            }
         }
     }
 

@@ -66,7 +66,7 @@ internal sealed class RedisBenchmark
         string[] claimCommand = ["EVALSHA", claim, "3", queue, processing, idle, "1", "30000", keyPrefix + "notify:reference"];
         // Once through the client first: redis-benchmark would time a command Redis rejects (keys or arguments that no
         // longer match a script) as readily as one it runs.
-        foreach (var (command, script) in (IEnumerable<(string[], string)>)[(enqueueCommand, "enqueue"), (claimCommand, "claim")])
+        foreach (var (command, script) in new[] { (enqueueCommand, "enqueue"), (claimCommand, "claim") })
         {
             try
             {

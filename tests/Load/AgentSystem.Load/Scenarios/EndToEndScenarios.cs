@@ -163,8 +163,6 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     /// afterwards. The job maps are sized for the whole phase: growing, a ConcurrentDictionary locks every writer while it
     /// copies itself, which at a few hundred thousand entries held the steps' enqueue calls for tens of milliseconds.
     /// </summary>
-    /// <param name="rate">Jobs per second the rows are sized for.</param>
-    /// <param name="length">Warm-up and duration.</param>
     private sealed class Phase : IAsyncDisposable
     {
         private static readonly TimeSpan CleanTimeout = TimeSpan.FromMinutes(5);
@@ -179,13 +177,16 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         private IReadOnlyList<StoredJob> _read = [];
         private long _reclaimedBefore;
 
+        /// <param name="rate">Jobs per second the rows are sized for.</param>
+        /// <param name="length">Warm-up and duration.</param>
         public Phase(EndToEndScenarios owner, string name, bool killed, double rate, TimeSpan length)
         {
             (_owner, _killed) = (owner, killed);
-            _started = new(Environment.ProcessorCount, Jobs(rate, length));
-            _enqueued = new(Environment.ProcessorCount, Jobs(rate, length));
+            var jobs = Jobs(rate, length);
+            _started = new(Environment.ProcessorCount, jobs);
+            _enqueued = new(Environment.ProcessorCount, jobs);
             _supply = new TaskSupply(
-                CreateAsync, total: Tasks(Jobs(rate, length)), upFront: Tasks(Jobs(rate, length < UpFront ? length : UpFront)), chunk: Tasks(Jobs(rate, Chunk)),
+                CreateAsync, total: Tasks(jobs), upFront: Tasks(Jobs(rate, length < UpFront ? length : UpFront)), chunk: Tasks(Jobs(rate, Chunk)),
                 line => owner._log($"{name}: {line}"));
         }
 

@@ -19,13 +19,12 @@ internal sealed class TaskSupply(
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private Task _creating = Task.CompletedTask;
+
+    /// <summary>Tasks created and not yet taken: a counter, since a long queue's Count takes a lock.</summary>
     private int _left;
     private int _asked;
     private bool _announced;
     private bool _disposed;
-
-    /// <summary>Tasks created and not yet taken.</summary>
-    public int Left => Volatile.Read(ref _left);
 
     /// <summary>Creates the rows made before the phase.</summary>
     public async Task FillAsync(CancellationToken cancellationToken)
@@ -77,8 +76,7 @@ internal sealed class TaskSupply(
             return false;
         }
 
-        Interlocked.Decrement(ref _left);
-        if (Left < chunk)
+        if (Interlocked.Decrement(ref _left) < chunk)
         {
             _ = CreateMore(beyondTotal: false);
         }
@@ -130,6 +128,7 @@ internal sealed class TaskSupply(
 
     private async Task CreateChunkAsync(int tasks)
     {
+        // Off the caller's thread (a step's, under the lock): the COPY's first part runs synchronously.
         await Task.Yield();
         try
         {
