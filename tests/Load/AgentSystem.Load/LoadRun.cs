@@ -21,7 +21,8 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         var loadStart = CpuSampler.LoadAverage();
         await using var system = await LoadSystem.StartAsync(options, log, cancellationToken);
         var cpu = new CpuSampler(() => system.ProcessIds);
-        var runner = new ScenarioRunner(cpu, log);
+        var compilers = new CompilerWatch(() => new Dictionary<string, int>(system.ProcessIds) { ["generator"] = System.Environment.ProcessId });
+        var runner = new ScenarioRunner(cpu, log, compilers);
 
         var reference = await RunReferencesAsync(system, cancellationToken);
         var results = new List<ScenarioResult>();

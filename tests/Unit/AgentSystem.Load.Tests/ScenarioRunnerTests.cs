@@ -76,6 +76,48 @@ public sealed class ScenarioRunnerTests
     }
 
     [Fact]
+    public async Task The_warm_up_goes_on_while_a_compiler_is_busy_and_the_result_says_how_long_it_ran()
+    {
+        // The compiler thread of "service" keeps working for the first two looks after the warm-up starts.
+        var busyLooks = 3;
+        var compiled = 0.0;
+        var compilers = new CompilerWatch(
+            () => new Dictionary<string, int>(StringComparer.Ordinal) { ["service"] = 42 },
+            _ => new Dictionary<int, double> { [7] = Interlocked.Decrement(ref busyLooks) >= 0 ? compiled += 1 : compiled });
+        var logged = new List<string>();
+        var runner = new ScenarioRunner(new CpuSampler(), logged.Add, compilers);
+        var warmUpSteps = 0;
+        var stepsBeforeMeasure = -1;
+        var scenario = new Scenario("warm", context =>
+        {
+            if (context.WarmUp)
+            {
+                Interlocked.Increment(ref warmUpSteps);
+            }
+
+            return ValueTask.FromResult(Response.Ok());
+        })
+        {
+            WarmUp = TimeSpan.FromMilliseconds(300),
+            Simulations = [Simulation.Inject(100, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))],
+            BeforeMeasure = _ =>
+            {
+                stepsBeforeMeasure = warmUpSteps;
+                return Task.CompletedTask;
+            },
+        };
+
+        var result = await runner.RunAsync(scenario, CancellationToken.None);
+
+        Assert.Equal(100, result.Ok);   // the extra warm-up is not measured either
+        Assert.Equal(130, warmUpSteps);   // 30 in the scenario's warm-up, 100 in the extension's one-second step
+        Assert.Equal(warmUpSteps, stepsBeforeMeasure);
+        Assert.InRange(result.WarmUp, TimeSpan.FromSeconds(1.3), TimeSpan.FromSeconds(10));
+        Assert.Contains(logged, line => line.Contains("still busy in service", StringComparison.Ordinal));
+        Assert.Contains(logged, line => line.Contains("compilers idle after", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Work_read_afterwards_reports_a_short_last_second_per_second_of_the_part_that_ran()
     {
         var start = DateTimeOffset.UnixEpoch;

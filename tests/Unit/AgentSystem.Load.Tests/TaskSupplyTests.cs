@@ -130,6 +130,36 @@ public sealed class TaskSupplyTests
     }
 
     [Fact]
+    public async Task A_warm_up_that_took_more_than_it_was_sized_for_gets_the_measured_parts_rows_before_it()
+    {
+        await using var supply = Supply(total: 3, upFront: 3, chunk: 4);
+        await supply.FillAsync(CancellationToken.None);
+
+        // The warm-up ran longer (a JIT compiler was busy): 5 taken, one chunk beyond the total (2 of it left).
+        var warmUp = await TakeAsync(supply, 5);
+        await supply.ReadyForAsync(3, CancellationToken.None);
+        var measured = await TakeAsync(supply, 3);
+
+        Assert.Equal([1, 2, 3, 4, 5], warmUp);
+        Assert.Equal([6, 7, 8], measured);
+        Assert.Equal([3, 4, 1], _asked);   // the missing one created before the measured part, none while it ran
+    }
+
+    [Fact]
+    public async Task A_long_measured_part_gets_its_up_front_rows_before_it_and_the_rest_while_it_runs()
+    {
+        await using var supply = Supply(total: 2, upFront: 2, chunk: 3);
+        await supply.FillAsync(CancellationToken.None);
+        await TakeAsync(supply, 2);
+
+        await supply.ReadyForAsync(8, CancellationToken.None);
+        var measured = await TakeAsync(supply, 8);
+
+        Assert.Equal([3, 4, 5, 6, 7, 8, 9, 10], measured);
+        Assert.Equal([2, 2, 3, 3], _asked);   // two now (the up-front count), then chunks up to the new total of eight
+    }
+
+    [Fact]
     public async Task A_failed_chunk_fails_the_step_waiting_for_it_and_the_next_take_creates_it_again()
     {
         await using var supply = Supply(total: 2, upFront: 0, chunk: 2);

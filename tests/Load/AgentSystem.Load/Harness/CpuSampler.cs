@@ -96,12 +96,15 @@ internal sealed class CpuSampler
         }
     }
 
-    private static double? ReadProcessSeconds(int pid)
+    private static double? ReadProcessSeconds(int pid) => ReadCpuSeconds($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+
+    /// <summary>The user and system CPU seconds of a process's or thread's <c>stat</c> file; null when it is gone.</summary>
+    internal static double? ReadCpuSeconds(string statPath)
     {
         try
         {
             // pid (comm) state ppid ... utime (14) stime (15): counted after the command name, which may hold spaces.
-            var text = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            var text = File.ReadAllText(statPath);
             var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
             return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / ClockTicksPerSecond;
         }

@@ -74,7 +74,11 @@ internal sealed record Scenario(string Name, Func<StepContext, ValueTask<Respons
 
     public Func<CancellationToken, Task>? Clean { get; init; }
 
+    /// <summary>The least warm-up: the runner extends it while a JIT compiler of the run is still busy.</summary>
     public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>After the warm-up, before the measured part (not timed): makes ready what it needs, whatever the warm-up used.</summary>
+    public Func<CancellationToken, Task>? BeforeMeasure { get; init; }
 
     public IReadOnlyList<LoadSimulation> Simulations { get; init; } = [];
 

@@ -13,6 +13,7 @@ internal sealed record ScenarioResult
 
     public required IReadOnlyList<string> Simulations { get; init; }
 
+    /// <summary>How long the warm-up ran: the scenario's, or longer while a compiler was busy.</summary>
     public required TimeSpan WarmUp { get; init; }
 
     /// <summary>From the start of the measured part to the last completed unit of work.</summary>

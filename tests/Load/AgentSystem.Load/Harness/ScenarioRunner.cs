@@ -5,12 +5,20 @@ using HdrHistogram;
 namespace AgentSystem.Load.Harness;
 
 /// <summary>
-/// Runs one <see cref="Scenario"/>: init, warm-up (the first simulation's shape, not recorded), the simulations one after
-/// another with a timeline sampled every second, the completions and checks, clean. Closed simulations keep a number of
-/// copies looping over the step; open ones inject invocations on a schedule without waiting for earlier ones.
+/// Runs one <see cref="Scenario"/>: init, warm-up (the first simulation's shape, not recorded; longer while a JIT
+/// compiler is busy), the simulations one after another with a timeline sampled every second, the completions and
+/// checks, clean. Closed simulations keep a number of copies looping over the step; open ones inject invocations on a
+/// schedule without waiting for earlier ones.
 /// </summary>
-internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
+/// <param name="compilers">The run's .NET processes' compilers; without it the warm-up is what the scenario says.</param>
+internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, CompilerWatch? compilers = null)
 {
+    /// <summary>How much the warm-up may be extended while a compiler is busy.</summary>
+    public static readonly TimeSpan MaxSettle = TimeSpan.FromSeconds(30);
+
+    /// <summary>The extension's steps: the compilers are looked at after each.</summary>
+    private static readonly TimeSpan SettleStep = TimeSpan.FromSeconds(1);
+
     /// <summary>Open model: more invocations in flight than this count as failures (the generator would run out of memory).</summary>
     public int MaxInFlight { get; init; } = 200_000;
 
@@ -32,13 +40,13 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
                 await init(cancellationToken);
             }
 
-            if (scenario.WarmUp > TimeSpan.Zero)
+            var warmedUp = scenario.WarmUp > TimeSpan.Zero ? await WarmUpAsync(scenario, cancellationToken) : TimeSpan.Zero;
+            if (scenario.BeforeMeasure is { } prepare)
             {
-                log($"{scenario.Name}: warm-up {KeepConstant.Seconds(scenario.WarmUp)}");
-                await RunSimulationAsync(scenario, WarmUpOf(scenario.Simulations[0], scenario.WarmUp), 0, new Stats { WarmUp = true }, cancellationToken);
+                await prepare(cancellationToken);
             }
 
-            return await MeasureAsync(scenario, cancellationToken);
+            return await MeasureAsync(scenario, warmedUp, cancellationToken);
         }
         finally
         {
@@ -49,7 +57,38 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
         }
     }
 
-    private async Task<ScenarioResult> MeasureAsync(Scenario scenario, CancellationToken cancellationToken)
+    /// <summary>
+    /// The scenario's warm-up, then more in steps while a compiler is still busy (at most <see cref="MaxSettle"/>):
+    /// measured before it settles, a rate is partly the compiler's. Returns how long it warmed up in all.
+    /// </summary>
+    private async Task<TimeSpan> WarmUpAsync(Scenario scenario, CancellationToken cancellationToken)
+    {
+        log($"{scenario.Name}: warm-up {KeepConstant.Seconds(scenario.WarmUp)}");
+        var start = Stopwatch.GetTimestamp();
+        compilers?.Busy();
+        var stats = new Stats { WarmUp = true };
+        await RunSimulationAsync(scenario, WarmUpOf(scenario.Simulations[0], scenario.WarmUp), 0, stats, cancellationToken);
+        if (compilers is null || compilers.Busy() is not { Count: > 0 } busy)
+        {
+            return Stopwatch.GetElapsedTime(start);
+        }
+
+        log($"{scenario.Name}: the JIT compiler is still busy in {string.Join(", ", busy)}: warming up until it is idle (at most {KeepConstant.Seconds(MaxSettle)} more)");
+        var settling = Stopwatch.StartNew();
+        while (busy.Count > 0 && settling.Elapsed < MaxSettle)
+        {
+            await RunSimulationAsync(scenario, WarmUpOf(scenario.Simulations[0], SettleStep), 0, stats, cancellationToken);
+            busy = compilers.Busy();
+        }
+
+        var warmedUp = Stopwatch.GetElapsedTime(start);
+        log(busy.Count == 0
+            ? $"{scenario.Name}: compilers idle after {KeepConstant.Seconds(warmedUp)} of warm-up"
+            : $"{scenario.Name}: still compiling in {string.Join(", ", busy)} after {KeepConstant.Seconds(warmedUp)} of warm-up: measuring anyway");
+        return warmedUp;
+    }
+
+    private async Task<ScenarioResult> MeasureAsync(Scenario scenario, TimeSpan warmedUp, CancellationToken cancellationToken)
     {
         var stats = new Stats();
         stats.Start = Stopwatch.GetTimestamp();
@@ -110,7 +149,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log)
             Unit = scenario.Unit,
             StepUnit = scenario.StepUnit,
             Simulations = [.. scenario.Simulations.Select(s => s.Describe(scenario.StepUnit))],
-            WarmUp = scenario.WarmUp,
+            WarmUp = warmedUp,
             Duration = duration,
             Ok = Interlocked.Read(ref stats.Ok),
             Failed = Interlocked.Read(ref stats.Failed),

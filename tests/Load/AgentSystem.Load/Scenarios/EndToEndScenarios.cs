@@ -47,7 +47,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
     public Scenario Maximum()
     {
-        var phase = new Phase(this, Max, killed: false, AssumedMaxRate, options.WarmUp + options.Duration);
+        var phase = new Phase(this, Max, killed: false, AssumedMaxRate, options.WarmUp, options.Duration);
         var watcher = new TaskWatcher(_stored, client.Signals);
         return new Scenario(Max, async context =>
         {
@@ -72,6 +72,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
                 await phase.InitAsync(cancellationToken);
                 await watcher.StartAsync(cancellationToken);
             },
+            BeforeMeasure = phase.ReadyAsync,
             Completions = phase.CompletionsAsync,
             Verify = phase.VerifyAsync,
             Clean = async cancellationToken =>
@@ -97,7 +98,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     public Scenario Rate(string name, double rate, bool kill)
     {
         // 5 % more than the schedule: the injector may start a few more steps than the rate times the time.
-        var phase = new Phase(this, name, kill, rate * 1.05, options.WarmUp + options.Duration);
+        var phase = new Phase(this, name, kill, rate * 1.05, options.WarmUp, options.Duration);
         var scenario = new Scenario(name, async context =>
         {
             var task = await phase.TakeTaskAsync(context.CancellationToken);
@@ -115,6 +116,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             Simulations = [Simulation.Inject(rate / JobsPerTask, TimeSpan.FromSeconds(1), options.Duration)],
             Thresholds = kill ? [] : [Threshold.ErrorRateBelow(0.01), Threshold.LatencyBelow(99, 5000)],
             Init = phase.InitAsync,
+            BeforeMeasure = phase.ReadyAsync,
             Completions = phase.CompletionsAsync,
             Verify = phase.VerifyAsync,
             Clean = phase.CleanAsync,
@@ -169,6 +171,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         private readonly EndToEndScenarios _owner;
         private readonly bool _killed;
+        private readonly double _rate;
+        private readonly TimeSpan _duration;
         private readonly TaskSupply _supply;
         private readonly ConcurrentDictionary<Guid, DateTimeOffset> _started;
         private readonly ConcurrentDictionary<Guid, byte> _enqueued;
@@ -178,13 +182,14 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         private long _reclaimedBefore;
 
         /// <param name="rate">Jobs per second the rows are sized for.</param>
-        /// <param name="length">Warm-up and duration.</param>
-        public Phase(EndToEndScenarios owner, string name, bool killed, double rate, TimeSpan length)
+        /// <param name="warmUp">The scenario's warm-up; the runner may extend it, and the rows are sized anew before the measured part.</param>
+        public Phase(EndToEndScenarios owner, string name, bool killed, double rate, TimeSpan warmUp, TimeSpan duration)
         {
-            (_owner, _killed) = (owner, killed);
+            (_owner, _killed, _rate, _duration) = (owner, killed, rate, duration);
+            var length = warmUp + duration;
             var jobs = Jobs(rate, length);
             _started = new(Environment.ProcessorCount, jobs);
-            _enqueued = new(Environment.ProcessorCount, jobs);
+            _enqueued = new(Environment.ProcessorCount, Jobs(rate, length + ScenarioRunner.MaxSettle));
             _supply = new TaskSupply(
                 CreateAsync, total: Tasks(jobs), upFront: Tasks(Jobs(rate, length < UpFront ? length : UpFront)), chunk: Tasks(Jobs(rate, Chunk)),
                 line => owner._log($"{name}: {line}"));
@@ -199,6 +204,9 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
                 _reclaimedBefore = await _owner._system.ReclaimedAsync(cancellationToken);
             }
         }
+
+        /// <summary>After the warm-up, however long it ran: rows for the measured part, created before it as in <see cref="InitAsync"/>.</summary>
+        public Task ReadyAsync(CancellationToken cancellationToken) => _supply.ReadyForAsync(Tasks(Jobs(_rate, _duration)), cancellationToken);
 
         /// <summary>Whole tasks (closed phase).</summary>
         public async Task<IReadOnlyList<JobMessage[]>> TakeTasksAsync(int count, CancellationToken cancellationToken)

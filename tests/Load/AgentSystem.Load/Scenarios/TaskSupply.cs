@@ -9,6 +9,7 @@ namespace AgentSystem.Load.Scenarios;
 /// so PostgreSQL's COPY is not part of what is measured; a short phase's upFront is its total. A longer phase gets the
 /// rest in chunks of <paramref name="chunk"/> tasks, each started in the background once fewer than a chunk are left.
 /// A step that finds none (the phase ran faster than its rows were sized for) waits for a chunk, beyond the total too.
+/// Before the measured part, <see cref="ReadyForAsync"/> sizes the rest anew, however many the warm-up took.
 /// </summary>
 /// <param name="create">Creates that many tasks' rows, all or none, and returns their jobs' messages, task by task.</param>
 /// <param name="log">Told when the first chunk starts while the phase runs, and when a chunk no step waited for failed.</param>
@@ -19,6 +20,7 @@ internal sealed class TaskSupply(
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _gate = new();
     private Task _creating = Task.CompletedTask;
+    private int _total = total;
 
     /// <summary>Tasks created and not yet taken: a counter, since a long queue's Count takes a lock.</summary>
     private int _left;
@@ -35,6 +37,44 @@ internal sealed class TaskSupply(
         }
 
         Add(await create(upFront, cancellationToken));
+    }
+
+    /// <summary>
+    /// The phase needs <paramref name="tasks"/> more from now (its measured part, after a warm-up that may have taken
+    /// more than it was sized for): rows for up to the up-front count of them are created now, the rest as it runs.
+    /// Called while no step runs.
+    /// </summary>
+    public async Task ReadyForAsync(int tasks, CancellationToken cancellationToken)
+    {
+        Task creating;
+        lock (_gate)
+        {
+            creating = _creating;
+        }
+
+        try
+        {
+            await creating.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // A failed chunk was logged and is asked for again below.
+        }
+
+        int missing;
+        lock (_gate)
+        {
+            _total = _asked - Volatile.Read(ref _left) + tasks;
+            missing = Math.Min(tasks, upFront) - Volatile.Read(ref _left);
+            if (missing <= 0)
+            {
+                return;
+            }
+
+            _asked += missing;
+        }
+
+        Add(await create(missing, cancellationToken));
     }
 
     /// <summary>One task's jobs; at once while rows are left, else once the chunk being created is there.</summary>
@@ -108,7 +148,7 @@ internal sealed class TaskSupply(
                 return Task.FromCanceled(new CancellationToken(canceled: true));
             }
 
-            var tasks = beyondTotal ? chunk : Math.Min(chunk, total - _asked);
+            var tasks = beyondTotal ? chunk : Math.Min(chunk, _total - _asked);
             if (!_creating.IsCompleted || tasks <= 0)
             {
                 return _creating;

@@ -169,6 +169,10 @@ internal sealed class LoadSystem : IAsyncDisposable
             ["Queue__Prefix"] = QueuePrefix,
             ["Queue__VisibilityTimeout"] = VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            // Hot methods are queued for full optimisation as soon as they are hot, not only once no new method has
+            // been compiled for 100 ms: so the compiler's work shows (Harness/CompilerWatch) while the warm-up runs,
+            // instead of starting after it. Nothing changes once the services are warm.
+            ["DOTNET_TC_CallCountingDelayMs"] = "0",
         };
         log($"Starting {options.Workers} worker(s), the orchestrator and the gateway ({Configuration} builds)...");
         var workers = Enumerable.Range(1, options.Workers)
