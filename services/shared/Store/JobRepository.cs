@@ -123,12 +123,14 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         {
             var change = new NpgsqlBatchCommand(update) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } };
             change.Parameters.AddRange(values);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.KeyLookupsOnly));
             batch.BatchCommands.Add(change);
             batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.LockTasksOfChangedJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
             batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.RollUpTasksOfChangedJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);   // past KeyLookupsOnly's row
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     changed.Add(reader.GetGuid(0));
@@ -158,6 +160,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
                 {
                     BatchCommands =
                     {
+                        new NpgsqlBatchCommand(StoreSql.KeyLookupsOnly),
                         change,
                         new NpgsqlBatchCommand(StoreSql.LockTaskOfJob) { Parameters = { new NpgsqlParameter<Guid>("job", jobId) } },
                         new NpgsqlBatchCommand(StoreSql.RollUpTaskOfJob) { Parameters = { new NpgsqlParameter<Guid>("job", jobId) } },

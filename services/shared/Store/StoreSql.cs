@@ -22,6 +22,15 @@ internal static class StoreSql
     /// </summary>
     public const string LockTaskOfJob = "SELECT t.id FROM tasks t WHERE t.id = (SELECT j.task_id FROM jobs j WHERE j.id = @job) FOR UPDATE OF t";
 
+    /// <summary>
+    /// Sent first in a transaction whose statements all find their rows by key: no sequential scans in it. The planner
+    /// picks one when its statistics say a table is tiny (a new database filling up under load), and a prepared
+    /// statement keeps that plan until the next ANALYZE, which autovacuum runs at most once a minute: a worker's roll-up
+    /// then read every task for each batch of results (docs/load.md). Local to the transaction; no warning, unlike SET LOCAL
+    /// outside a transaction block.
+    /// </summary>
+    public const string KeyLookupsOnly = "SELECT set_config('enable_seqscan', 'off', true)";
+
     /// <summary>Those of the jobs @ids this transaction changed (a row's xmin is the transaction that wrote it).</summary>
     private const string ChangedJobs = "jobs WHERE id = ANY(@ids) AND xmin = pg_current_xact_id_if_assigned()::xid";
 

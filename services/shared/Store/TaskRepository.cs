@@ -93,13 +93,18 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         ArgumentNullException.ThrowIfNull(tasks);
         var batch = new InsertBatch(tasks);
         var results = new CreatedTask?[tasks.Count];
-        var command = _dataSource.CreateCommand(InsertTasks);
-        await using (command.ConfigureAwait(false))
+        // The jobs' foreign key checks look their task up by key: a plan cached while the table was tiny scanned it all.
+        var insert = new NpgsqlBatchCommand(InsertTasks);
+        batch.AddParameters(insert.Parameters);
+        var statements = _dataSource.CreateBatch();
+        await using (statements.ConfigureAwait(false))
         {
-            batch.AddParameters(command.Parameters);
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            statements.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.KeyLookupsOnly));
+            statements.BatchCommands.Add(insert);
+            var reader = await statements.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);   // past KeyLookupsOnly's row
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     var index = batch.IndexOf(reader.GetGuid(0));

@@ -336,4 +336,77 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
             Assert.True(DateTime.UtcNow < deadline, "no session started waiting for a lock");
         }
     }
+
+    [Fact]
+    public async Task Results_are_written_by_key_lookups_where_the_cached_plans_saw_a_table_a_tenth_its_size()
+    {
+        // A new database filling up under load: the statistics saw a thousand tasks when the statements' cached plans
+        // were made, and autovacuum has not analyzed since (off here, so that it cannot). A sequential scan, which
+        // those plans chose for the roll-up, reads every task for each batch of results. Everything runs on one
+        // connection, so that its prepared statements are the ones reused and its scans are all counted.
+        await using var oneConnection = NpgsqlDataSource.Create(Database.ConnectionString + ";Maximum Pool Size=1");
+        var (tasks, jobs) = (new TaskRepository(oneConnection), new JobRepository(oneConnection));
+        await ExecuteAsync("ALTER TABLE tasks SET (autovacuum_enabled = false)");
+        await ExecuteAsync("ALTER TABLE jobs SET (autovacuum_enabled = false)");
+        try
+        {
+            await AddFinishedTasksAsync(oneConnection, 1_000);
+            await ExecuteAsync("ANALYZE tasks");
+            await ExecuteAsync("ANALYZE jobs");
+            await CreateAndCompleteAsync(tasks, jobs, rounds: 8);   // past the five runs after which a cached plan is used
+            await AddFinishedTasksAsync(oneConnection, 9_000);
+            var before = await SequentialScansAsync(oneConnection);
+
+            var measured = await CreateAndCompleteAsync(tasks, jobs, rounds: 8);
+
+            Assert.Equal(before, await SequentialScansAsync(oneConnection));
+            Assert.Equal(80L, await ScalarAsync<long>("SELECT count(*) FROM tasks WHERE id = ANY(@ids) AND status = 'succeeded'", ("ids", measured)));
+        }
+        finally
+        {
+            await ExecuteAsync("ALTER TABLE tasks RESET (autovacuum_enabled)");
+            await ExecuteAsync("ALTER TABLE jobs RESET (autovacuum_enabled)");
+        }
+    }
+
+    private static async Task AddFinishedTasksAsync(NpgsqlDataSource dataSource, int count)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            WITH t AS (INSERT INTO tasks (id, status) SELECT gen_random_uuid(), 'succeeded' FROM generate_series(1, $1) RETURNING id)
+            INSERT INTO jobs (id, task_id, seq, type, input, status, result) SELECT gen_random_uuid(), id, 0, 'echo', 'x', 'succeeded', 'x' FROM t
+            """);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = count });
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Rounds of ten tasks of five jobs created together and their fifty results stored in one batch, as under load.</summary>
+    private static async Task<Guid[]> CreateAndCompleteAsync(TaskRepository tasks, JobRepository jobs, int rounds)
+    {
+        var ids = new List<Guid>();
+        for (var round = 0; round < rounds; round++)
+        {
+            var created = await tasks.CreateManyAsync([.. Enumerable.Range(0, 10).Select(_ => NewTask(jobs: 5))], CancellationToken.None);
+            var results = created.SelectMany(task => task.Task.Jobs).Select(job => new JobResult(job.Id, "done", 1, TimeSpan.Zero)).ToList();
+            Assert.Equal(50, (await jobs.CompleteAsync(results, CancellationToken.None)).Count);
+            ids.AddRange(created.Select(task => task.Task.Id));
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>Sequential scans of tasks and jobs so far, the connection's own counted (it flushes its statistics first).</summary>
+    private static async Task<(long Tasks, long Jobs)> SequentialScansAsync(NpgsqlDataSource oneConnection)
+    {
+        await using (var flush = oneConnection.CreateCommand("SELECT pg_stat_force_next_flush()"))
+        {
+            await flush.ExecuteNonQueryAsync();
+        }
+
+        await using var read = oneConnection.CreateCommand(
+            "SELECT sum(seq_scan) FILTER (WHERE relname = 'tasks'), sum(seq_scan) FILTER (WHERE relname = 'jobs') FROM pg_stat_user_tables");
+        await using var reader = await read.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
 }
