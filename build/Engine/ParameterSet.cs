@@ -168,7 +168,8 @@ internal sealed class ParameterSet
 
             if (type == typeof(TimeSpan))
             {
-                return TimeSpan.Parse(value, CultureInfo.InvariantCulture);
+                // The load harness's reading (90s, 5m, 500ms, 00:05:00), so --rollout-timeout reads like --duration.
+                return AgentSystem.Load.LoadArguments.ParseDuration(value);
             }
 
             if (type.IsEnum)
@@ -191,7 +192,7 @@ internal sealed class ParameterSet
         var kind = type.IsEnum ? string.Join("|", Enum.GetNames(type).Select(Naming.ToKebabCase))
             : type == typeof(bool) ? "true|false"
             : type == typeof(int) ? "a whole number"
-            : type == typeof(TimeSpan) ? "a duration like 00:05:00"
+            : type == typeof(TimeSpan) ? "a duration like 5m or 90s"
             : "text";
         return parameter.ValueType.IsArray ? $"one or more of {kind}" : kind;
     }
@@ -203,6 +204,8 @@ internal sealed class ParameterSet
         bool b => b ? "true" : "false",
         Enum e => Naming.ToKebabCase(e.ToString()),
         Array a => string.Join(" ", a.Cast<object?>().Select(Format)),
+        TimeSpan t when t.Ticks % TimeSpan.TicksPerMinute == 0 => t.TotalMinutes.ToString(CultureInfo.InvariantCulture) + "m",
+        TimeSpan t when t.Ticks % TimeSpan.TicksPerSecond == 0 => t.TotalSeconds.ToString(CultureInfo.InvariantCulture) + "s",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };

@@ -73,6 +73,25 @@ public class ParameterTests
         Assert.Contains("--count: 'many' is not a valid value (a whole number)", count.Output);
     }
 
+    [Theory]
+    [InlineData("90s", 90)]
+    [InlineData("5m", 300)]
+    [InlineData("00:05:00", 300)]
+    [InlineData("45", 45)]   // seconds, as --duration reads it (TimeSpan.Parse read days)
+    public void Durations_read_like_the_load_tests_options(string value, int seconds)
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--wait", value]);
+        Assert.Equal(TimeSpan.FromSeconds(seconds), run.Build.Wait);
+    }
+
+    [Fact]
+    public void A_bad_duration_says_what_a_duration_looks_like()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--wait", "soon"]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--wait: 'soon' is not a valid value (a duration like 5m or 90s)", run.Output);
+    }
+
     [Fact]
     public void A_broken_parameters_file_is_a_clear_error()
     {

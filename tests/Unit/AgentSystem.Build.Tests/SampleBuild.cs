@@ -31,6 +31,9 @@ internal sealed class SampleBuild : BuildBase
     [Parameter("Key needed to publish")]
     public string? ApiKey;
 
+    [Parameter("How long to wait")]
+    public TimeSpan Wait = TimeSpan.FromMinutes(10);
+
     private Target Clean => _ => _.Description("Cleans").Before(Restore).Executes(() => Ran.Add(nameof(Clean)));
     private Target Restore => _ => _.Executes(() => Ran.Add(nameof(Restore)));
 
