@@ -232,6 +232,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                 {
                     BatchCommands =
                     {
+                        new NpgsqlBatchCommand(StoreSql.KeyLookupsOnly),
                         cancel,
                         new NpgsqlBatchCommand(StoreSql.LockTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
                         new NpgsqlBatchCommand(StoreSql.RollUpTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },

@@ -77,8 +77,11 @@ internal sealed record Scenario(string Name, Func<StepContext, ValueTask<Respons
     /// <summary>The least warm-up: the runner extends it while a JIT compiler of the run is still busy.</summary>
     public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>After the warm-up, before the measured part (not timed): makes ready what it needs, whatever the warm-up used.</summary>
-    public Func<CancellationToken, Task>? BeforeMeasure { get; init; }
+    /// <summary>
+    /// Before each step that extends the warm-up, and before the measured part (not timed): makes ready what the next
+    /// part needs, whatever the parts before it used (rows created before they are enqueued).
+    /// </summary>
+    public Func<CancellationToken, Task>? Ready { get; init; }
 
     public IReadOnlyList<LoadSimulation> Simulations { get; init; } = [];
 

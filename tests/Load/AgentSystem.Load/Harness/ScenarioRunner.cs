@@ -41,11 +41,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             }
 
             var warmedUp = scenario.WarmUp > TimeSpan.Zero ? await WarmUpAsync(scenario, cancellationToken) : TimeSpan.Zero;
-            if (scenario.BeforeMeasure is { } prepare)
-            {
-                await prepare(cancellationToken);
-            }
-
+            await ReadyAsync(scenario, cancellationToken);
             return await MeasureAsync(scenario, warmedUp, cancellationToken);
         }
         finally
@@ -65,7 +61,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
     {
         log($"{scenario.Name}: warm-up {KeepConstant.Seconds(scenario.WarmUp)}");
         var start = Stopwatch.GetTimestamp();
-        compilers?.Busy();
+        compilers?.Busy();   // the look after the warm-up covers the warm-up only
         var stats = new Stats { WarmUp = true };
         await RunSimulationAsync(scenario, WarmUpOf(scenario.Simulations[0], scenario.WarmUp), 0, stats, cancellationToken);
         if (compilers is null || compilers.Busy() is not { Count: > 0 } busy)
@@ -77,6 +73,10 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         var settling = Stopwatch.StartNew();
         while (busy.Count > 0 && settling.Elapsed < MaxSettle)
         {
+            // Rows for the step made first, and the look starts after them: a step that waited for its rows would
+            // show compilers idle for want of work, not for want of methods to compile.
+            await ReadyAsync(scenario, cancellationToken);
+            compilers.Busy();
             await RunSimulationAsync(scenario, WarmUpOf(scenario.Simulations[0], SettleStep), 0, stats, cancellationToken);
             busy = compilers.Busy();
         }
@@ -87,6 +87,9 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             : $"{scenario.Name}: still compiling in {string.Join(", ", busy)} after {KeepConstant.Seconds(warmedUp)} of warm-up: measuring anyway");
         return warmedUp;
     }
+
+    private static Task ReadyAsync(Scenario scenario, CancellationToken cancellationToken) =>
+        scenario.Ready is { } ready ? ready(cancellationToken) : Task.CompletedTask;
 
     private async Task<ScenarioResult> MeasureAsync(Scenario scenario, TimeSpan warmedUp, CancellationToken cancellationToken)
     {

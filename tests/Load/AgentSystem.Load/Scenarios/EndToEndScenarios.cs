@@ -72,7 +72,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
                 await phase.InitAsync(cancellationToken);
                 await watcher.StartAsync(cancellationToken);
             },
-            BeforeMeasure = phase.ReadyAsync,
+            Ready = phase.ReadyAsync,
             Completions = phase.CompletionsAsync,
             Verify = phase.VerifyAsync,
             Clean = async cancellationToken =>
@@ -116,7 +116,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             Simulations = [Simulation.Inject(rate / JobsPerTask, TimeSpan.FromSeconds(1), options.Duration)],
             Thresholds = kill ? [] : [Threshold.ErrorRateBelow(0.01), Threshold.LatencyBelow(99, 5000)],
             Init = phase.InitAsync,
-            BeforeMeasure = phase.ReadyAsync,
+            Ready = phase.ReadyAsync,
             Completions = phase.CompletionsAsync,
             Verify = phase.VerifyAsync,
             Clean = phase.CleanAsync,
@@ -205,7 +205,10 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             }
         }
 
-        /// <summary>After the warm-up, however long it ran: rows for the measured part, created before it as in <see cref="InitAsync"/>.</summary>
+        /// <summary>
+        /// Before a step that extends the warm-up and before the measured part, however many rows the parts before took:
+        /// rows for a measured part's length, created before it as in <see cref="InitAsync"/>.
+        /// </summary>
         public Task ReadyAsync(CancellationToken cancellationToken) => _supply.ReadyForAsync(Tasks(Jobs(_rate, _duration)), cancellationToken);
 
         /// <summary>Whole tasks (closed phase).</summary>
