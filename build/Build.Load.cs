@@ -10,7 +10,7 @@ internal partial class Build
     [Parameter("How long each load simulation of LoadTest runs (5s, 500ms, 2m); the default keeps the whole run short for CI")]
     private readonly string Duration = "3s";
 
-    [Parameter("How long LoadTest drives each scenario before measuring (60s: the services' JIT has tiered up; the CI default measures them while it still runs)")]
+    [Parameter("How long LoadTest drives each scenario at least before measuring (5s, 500ms, 2m); it goes on, about 30 s more at most, while a JIT compiler of the run is busy")]
     private readonly string WarmUp = "1s";
 
     [Parameter("LoadTest's open-model injection rate (per second), for all scenarios or as SCENARIO=N; default: half the maximum the run measured")]

@@ -192,7 +192,7 @@ internal sealed class ParameterSet
         var kind = type.IsEnum ? string.Join("|", Enum.GetNames(type).Select(Naming.ToKebabCase))
             : type == typeof(bool) ? "true|false"
             : type == typeof(int) ? "a whole number"
-            : type == typeof(TimeSpan) ? "a duration like 5m or 90s"
+            : type == typeof(TimeSpan) ? "a duration: 5m, 90s, 1h"
             : "text";
         return parameter.ValueType.IsArray ? $"one or more of {kind}" : kind;
     }

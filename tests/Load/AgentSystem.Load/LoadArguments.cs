@@ -26,6 +26,7 @@ internal static class LoadArguments
         var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
             : text.EndsWith('s') ? (text[..^1], 1.0)
             : text.EndsWith('m') ? (text[..^1], 60.0)
+            : text.EndsWith('h') ? (text[..^1], 3600.0)
             : (text, 1.0);
         if (double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0 && value * unit < TimeSpan.MaxValue.TotalSeconds)
         {
@@ -34,7 +35,7 @@ internal static class LoadArguments
 
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
             ? span
-            : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m)");
+            : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m, 1h)");
     }
 
     /// <summary>"10%" or "10": a percentage of at least 0, as a fraction (0.1).</summary>

@@ -77,6 +77,7 @@ public class ParameterTests
     [InlineData("90s", 90)]
     [InlineData("5m", 300)]
     [InlineData("00:05:00", 300)]
+    [InlineData("1h", 3600)]
     [InlineData("45", 45)]   // seconds, as --duration reads it (TimeSpan.Parse read days)
     public void Durations_read_like_the_load_tests_options(string value, int seconds)
     {
@@ -89,7 +90,7 @@ public class ParameterTests
     {
         var run = BuildRun<SampleBuild>.Of(["Restore", "--wait", "soon"]);
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("--wait: 'soon' is not a valid value (a duration like 5m or 90s)", run.Output);
+        Assert.Contains("--wait: 'soon' is not a valid value (a duration: 5m, 90s, 1h)", run.Output);
     }
 
     [Fact]

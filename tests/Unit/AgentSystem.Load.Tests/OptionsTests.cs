@@ -20,6 +20,7 @@ public sealed class OptionsTests
     [InlineData("5s", 5)]
     [InlineData("500ms", 0.5)]
     [InlineData("2m", 120)]
+    [InlineData("1h", 3600)]
     [InlineData("7", 7)]
     [InlineData("00:00:05", 5)]
     public void A_duration_takes_a_unit_or_a_time_span(string text, double seconds)
@@ -40,7 +41,7 @@ public sealed class OptionsTests
         var (options, error) = LoadOptions.Parse(["--warm-up", text]);
 
         Assert.Null(options);
-        Assert.Equal($"'{text}' is not a duration (5s, 500ms, 2m)", error);
+        Assert.Equal($"'{text}' is not a duration (5s, 500ms, 2m, 1h)", error);
     }
 
     [Theory]

@@ -69,7 +69,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             return Stopwatch.GetElapsedTime(start);
         }
 
-        log($"{scenario.Name}: the JIT compiler is still busy in {string.Join(", ", busy)}: warming up until it is idle (at most {KeepConstant.Seconds(MaxSettle)} more)");
+        log($"{scenario.Name}: the JIT compiler is still busy in {string.Join(", ", busy)}: warming up until it is idle (for about {KeepConstant.Seconds(MaxSettle)} more at most, looking after each 1 s step)");
         var settling = Stopwatch.StartNew();
         while (busy.Count > 0 && settling.Elapsed < MaxSettle)
         {
