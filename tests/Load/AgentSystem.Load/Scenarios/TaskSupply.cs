@@ -28,16 +28,8 @@ internal sealed class TaskSupply(
     private bool _announced;
     private bool _disposed;
 
-    /// <summary>Creates the rows made before the phase.</summary>
-    public async Task FillAsync(CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            _asked += upFront;
-        }
-
-        Add(await create(upFront, cancellationToken));
-    }
+    /// <summary>Creates the rows made before the phase: the up-front part of its total.</summary>
+    public Task FillAsync(CancellationToken cancellationToken) => ReadyForAsync(_total, cancellationToken);
 
     /// <summary>
     /// The phase needs <paramref name="tasks"/> more from now (its measured part, after a warm-up that may have taken
