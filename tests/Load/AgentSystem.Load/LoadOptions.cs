@@ -8,7 +8,7 @@ internal sealed record LoadOptions
     public const string Usage = """
         usage: AgentSystem.Load [--duration 5s] [--warm-up 2s] [--rate N | --rate SCENARIO=N ...]
                                 [--baseline FILE] [--baseline-tolerance 10%] [--output artifacts/load]
-                                [--scenarios NAME,...] [--workers 2] [--clients 50] [--connections 16]
+                                [--scenarios NAME,...] [--workers 2] [--clients 50] [--connections 64]
                                 [--postgres CONNECTION] [--redis CONFIGURATION] [--reference-image IMAGE] [--docker docker]
           --duration      how long each measured load simulation runs (seconds, or 500ms, 2m)
           --rate          the open-model phases' injection rate (units of work per second), for all or one scenario
@@ -19,6 +19,9 @@ internal sealed record LoadOptions
                           worse (runs of one build minutes apart on a shared machine differ by tens of percent);
                           errors appearing where there were none are worse whatever it is
           --scenarios     run only these (enqueue, claim-ack, queue-e2e, http); the others are left out
+          --workers       worker processes under load
+          --clients       copies of the enqueue and claim-ack phases, and redis-benchmark's clients
+          --connections   HTTP connections of the http phase and of wrk's reference run
           --postgres      PostgreSQL (Npgsql connection string) instead of a container
           --redis         Redis (StackExchange.Redis configuration) instead of a container
           --reference-image  an image with redis-benchmark, run with host networking when redis-benchmark is not on PATH
@@ -48,7 +51,11 @@ internal sealed record LoadOptions
 
     public int Clients { get; init; } = 50;
 
-    public int Connections { get; init; } = 16;
+    /// <summary>
+    /// Enough for the gateway's maximum: the services group-commit concurrent submissions, so their rate grows with
+    /// the batches (sandbox: 1,847 tasks/s at 16, 2,178 at 32, 2,543 to 2,626 at 64, 3,131 at 128; docs/load.md).
+    /// </summary>
+    public int Connections { get; init; } = 64;
 
     public string? Postgres { get; init; }
 

@@ -80,7 +80,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             $"Services from {LoadSystem.Configuration} builds: {options.Workers} workers, the orchestrator and the gateway; {system.Notes} "
             + "The machine may be shared: read each rate beside the reference measured in the same run, and the load average.");
         var scenarios = results.Select(result => ScenarioSummary.From(result, reference)).ToList();
-        var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference), scenarios.All(s => s.ThresholdsPassed));
+        var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference, options.Connections), scenarios.All(s => s.ThresholdsPassed));
         var baseline = options is { Baseline: { } path, BaselineSummary: { } before }
             ? new BaselineComparison(path, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance))
             : null;
@@ -139,7 +139,8 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
 /// <summary>The goals for this machine, reported as achieved or not; CI asserts only the looser thresholds.</summary>
 internal static class Goals
 {
-    public static IReadOnlyList<GoalResult> Evaluate(IReadOnlyList<ScenarioSummary> scenarios, ReferenceSummary reference)
+    /// <param name="connections">The http phase's connections: its maximum depends on them, so the goal names them.</param>
+    public static IReadOnlyList<GoalResult> Evaluate(IReadOnlyList<ScenarioSummary> scenarios, ReferenceSummary reference, int connections)
     {
         ArgumentNullException.ThrowIfNull(scenarios);
         ArgumentNullException.ThrowIfNull(reference);
@@ -162,7 +163,7 @@ internal static class Goals
 
         if (Find(HttpScenarios.Max) is { } http)
         {
-            goals.Add(new($"through the gateway, tasks of {HttpScenarios.JobsPerTask} jobs", ">= 2,000 tasks/s", $"{Figures.Format(http.Rps)} tasks/s", http.Rps >= 2_000));
+            goals.Add(new($"through the gateway, tasks of {HttpScenarios.JobsPerTask} jobs, {connections} connections", ">= 2,000 tasks/s", $"{Figures.Format(http.Rps)} tasks/s", http.Rps >= 2_000));
         }
 
         if (Find(HttpScenarios.AtRate) is { } httpRate)

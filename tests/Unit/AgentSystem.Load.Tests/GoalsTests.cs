@@ -1,0 +1,40 @@
+using AgentSystem.Load.Reports;
+using static AgentSystem.Load.Tests.Fixtures;
+
+namespace AgentSystem.Load.Tests;
+
+/// <summary>The goals, judged from a run's summaries.</summary>
+public sealed class GoalsTests
+{
+    [Fact]
+    public void The_gateway_goals_name_the_connections_the_maximum_was_measured_with()
+    {
+        var max = ScenarioSummary.From(Result("http", 2_100, [20]), ReferenceSummary.None);
+        var atRate = ScenarioSummary.From(Result("http-at-rate", 1_050, [60]) with { TargetRate = 1_050 }, ReferenceSummary.None);
+
+        var goals = Goals.Evaluate([max, atRate], ReferenceSummary.None, connections: 64);
+
+        Assert.Collection(goals,
+            rate => Assert.Equal(("through the gateway, tasks of 5 jobs, 64 connections", "2,100 tasks/s", true), (rate.Name, rate.Achieved, rate.Met)),
+            tail => Assert.Equal(("p99 through the gateway at 1,050 tasks/s (half the maximum)", false), (tail.Name, tail.Met)));
+    }
+
+    [Fact]
+    public void End_to_end_goals_are_judged_on_the_maximum_and_the_tail_at_half_of_it()
+    {
+        var max = ScenarioSummary.From(Result("queue-e2e", 24_999, [50]), ReferenceSummary.None);
+        var atRate = ScenarioSummary.From(Result("queue-e2e-at-rate", 12_500, [9.9]) with { TargetRate = 12_500 }, ReferenceSummary.None);
+
+        var goals = Goals.Evaluate([max, atRate], ReferenceSummary.None, connections: 64);
+
+        Assert.Equal([false, true], goals.Select(goal => goal.Met));
+    }
+
+    [Fact]
+    public void A_scenario_left_out_of_the_run_has_no_goal()
+    {
+        var enqueue = ScenarioSummary.From(Result("enqueue", 30_000, [1]), ReferenceSummary.None);
+
+        Assert.Empty(Goals.Evaluate([enqueue], ReferenceSummary.None, connections: 64));   // no reference: no ratio to judge
+    }
+}
