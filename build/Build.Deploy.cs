@@ -41,12 +41,23 @@ internal partial class Build
     private Target DeployKind => _ => _
         .Description("Deploys the system to a throwaway kind cluster: images loaded, manifests applied, rollouts watched, smoke test; then deletes it")
         .DependsOn(KindPreflight, Images, BaseImages)
+        .Validates(DeployOptionProblems)
         .Executes(cancellationToken => DeployAsync("kind", cancellationToken));
 
     private Target DeployMinikube => _ => _
         .Description("Deploys the system to a throwaway minikube cluster: images loaded, manifests applied, rollouts watched, smoke test; then deletes it")
         .DependsOn(MinikubePreflight, Images, BaseImages)
+        .Validates(DeployOptionProblems)
         .Executes(cancellationToken => DeployAsync("minikube", cancellationToken));
+
+    /// <summary>Checked when the plan is made: a deploy that could not wait for anything would fail after the images.</summary>
+    private IEnumerable<string> DeployOptionProblems()
+    {
+        if (RolloutTimeout <= TimeSpan.Zero)
+        {
+            yield return "--rollout-timeout: give more than 0 (10m, 90s): the deploy waits that long for the databases and the services";
+        }
+    }
 
     private Target DeleteClusters => _ => _
         .Description($"Deletes every kind and minikube cluster named {ClusterDeploy.ClusterPrefix}* (what deploys kept or left behind)")

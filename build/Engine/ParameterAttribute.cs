@@ -11,4 +11,10 @@ public sealed class ParameterAttribute(string description) : Attribute
 
     /// <summary>The parameter's name when it cannot be the member's (a target of the same name, say).</summary>
     public string? Name { get; init; }
+
+    /// <summary>
+    /// What the help and the errors call a value when the member's type says too little: a duration a target hands on
+    /// as text, checked by the tool it is for.
+    /// </summary>
+    public string? Values { get; init; }
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace AgentSystem.Build.Engine;
 
-internal sealed record BuildParameter(MemberInfo Member, string DeclaredName, string Description)
+internal sealed record BuildParameter(MemberInfo Member, string DeclaredName, string Description, string? Values = null)
 {
     public string Name => DeclaredName.TrimStart('_');
     public string CliName => Naming.ToKebabCase(Name);
@@ -58,7 +58,7 @@ internal sealed class ParameterSet
                     ? type.GetField($"<{property.Name}>k__BackingField", BindingFlags.Instance | BindingFlags.NonPublic)
                       ?? throw new BuildConfigurationException($"Parameter {member.Name} must be a field or an auto-property.")
                     : member;
-                parameters.Add(new BuildParameter(settable, attribute.Name ?? member.Name, attribute.Description));
+                parameters.Add(new BuildParameter(settable, attribute.Name ?? member.Name, attribute.Description, attribute.Values));
             }
         }
         return new ParameterSet(parameters);
@@ -186,13 +186,17 @@ internal sealed class ParameterSet
         throw new BuildConfigurationException($"Parameter {parameter.Name} has an unsupported type {type.Name}.");
     }
 
+    /// <summary>How the help names a duration's values (the load harness's reading, below).</summary>
+    public const string Duration = "a duration: 5m, 90s, 1h";
+
     public static string Describe(BuildParameter parameter)
     {
         var type = parameter.ValueType.IsArray ? parameter.ValueType.GetElementType()! : parameter.ValueType;
-        var kind = type.IsEnum ? string.Join("|", Enum.GetNames(type).Select(Naming.ToKebabCase))
+        var kind = parameter.Values is { } values ? values
+            : type.IsEnum ? string.Join("|", Enum.GetNames(type).Select(Naming.ToKebabCase))
             : type == typeof(bool) ? "true|false"
             : type == typeof(int) ? "a whole number"
-            : type == typeof(TimeSpan) ? "a duration: 5m, 90s, 1h"
+            : type == typeof(TimeSpan) ? Duration
             : "text";
         return parameter.ValueType.IsArray ? $"one or more of {kind}" : kind;
     }

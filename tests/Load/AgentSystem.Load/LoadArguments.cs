@@ -38,6 +38,13 @@ internal static class LoadArguments
             : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m, 1h)");
     }
 
+    /// <summary>A measured phase's length: a duration above zero (a phase of 0 s measures nothing and fails every rate).</summary>
+    public static TimeSpan ParseMeasured(string text)
+    {
+        var duration = ParseDuration(text);
+        return duration > TimeSpan.Zero ? duration : throw new FormatException($"--duration: '{text}' measures nothing: give more than 0 (5s, 500ms, 2m)");
+    }
+
     /// <summary>"10%" or "10": a percentage of at least 0, as a fraction (0.1).</summary>
     public static double ParseTolerance(string text)
     {

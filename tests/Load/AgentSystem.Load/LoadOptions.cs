@@ -96,7 +96,7 @@ internal sealed record LoadOptions
                 var value = args[i + 1];
                 options = name[2..] switch
                 {
-                    "duration" => options with { Duration = LoadArguments.ParseDuration(value) },
+                    "duration" => options with { Duration = LoadArguments.ParseMeasured(value) },
                     "warm-up" => options with { WarmUp = LoadArguments.ParseDuration(value) },
                     "rate" => WithRate(options, rates, LoadArguments.ParseRate(value)),
                     "baseline" => options with { Baseline = value },

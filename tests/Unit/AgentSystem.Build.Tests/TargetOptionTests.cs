@@ -49,6 +49,25 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Fact]
+    public void A_load_phase_or_a_rollout_of_no_time_fails_the_build_before_anything_runs()
+    {
+        var load = PlanLoadTest("--duration", "0s");
+        var deploy = Plan("DeployKind", "--rollout-timeout", "0s");
+
+        Assert.Equal((BuildHost.UsageExitCode, BuildHost.UsageExitCode), (load.ExitCode, deploy.ExitCode));
+        Assert.Contains("LoadTest: --duration: '0s' measures nothing: give more than 0", load.Output, StringComparison.Ordinal);
+        Assert.Contains("DeployKind: --rollout-timeout: give more than 0 (10m, 90s)", deploy.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Durations_kept_as_text_for_the_harness_are_described_as_durations()
+    {
+        var parameters = ParameterSet.Of(typeof(Build));
+
+        Assert.All(["duration", "warm-up"], name => Assert.Equal("a duration: 5m, 90s, 1h", ParameterSet.Describe(parameters.Find(name)!)));
+    }
+
+    [Fact]
     public void A_load_test_the_plan_does_not_run_has_its_options_left_alone()
     {
         var run = Plan("Compile", "--duration", "3x");

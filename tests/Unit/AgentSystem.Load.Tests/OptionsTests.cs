@@ -31,6 +31,16 @@ public sealed class OptionsTests
         Assert.Equal(TimeSpan.FromSeconds(seconds), options!.Duration);
     }
 
+    [Fact]
+    public void A_measured_phase_of_no_time_is_a_usage_error_a_warm_up_of_none_is_not()
+    {
+        var (_, error) = LoadOptions.Parse(["--duration", "0s"]);
+        var (options, noWarmUp) = LoadOptions.Parse(["--warm-up", "0s"]);
+
+        Assert.Equal("--duration: '0s' measures nothing: give more than 0 (5s, 500ms, 2m)", error);
+        Assert.Equal((null, TimeSpan.Zero), (noWarmUp, options!.WarmUp));
+    }
+
     [Theory]
     [InlineData("3x")]
     [InlineData("-1s")]
