@@ -186,7 +186,7 @@ internal sealed class ParameterSet
         throw new BuildConfigurationException($"Parameter {parameter.Name} has an unsupported type {type.Name}.");
     }
 
-    /// <summary>How the help names a duration's values (the load harness's reading, below).</summary>
+    /// <summary>How the help names a duration's values (the load harness's reading, above).</summary>
     public const string Duration = "a duration: 5m, 90s, 1h";
 
     public static string Describe(BuildParameter parameter)

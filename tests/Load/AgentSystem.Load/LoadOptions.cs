@@ -10,7 +10,7 @@ internal sealed record LoadOptions
                                 [--baseline FILE] [--baseline-tolerance 10%] [--output artifacts/load]
                                 [--scenarios NAME,...] [--workers 2] [--clients 50] [--connections 64]
                                 [--postgres CONNECTION] [--redis CONFIGURATION] [--reference-image IMAGE] [--docker docker]
-          --duration      how long each measured load simulation runs (seconds, or 500ms, 2m)
+          --duration      how long each measured load simulation runs, more than 0 (seconds, or 500ms, 2m)
           --rate          the open-model phases' injection rate (units of work per second), for all or one scenario
                           (queue-e2e=2000 or queue-e2e-at-rate=2000); default: half of the maximum the scenario's
                           closed phase measured in this run
@@ -21,7 +21,7 @@ internal sealed record LoadOptions
           --scenarios     run only these (enqueue, claim-ack, queue-e2e, http); the others are left out
           --workers       worker processes under load
           --clients       copies of the enqueue and claim-ack phases, and redis-benchmark's clients
-          --connections   HTTP connections of the http phase and of wrk's reference run
+          --connections   HTTP connections of the closed http phase and of wrk's reference run
           --postgres      PostgreSQL (Npgsql connection string) instead of a container
           --redis         Redis (StackExchange.Redis configuration) instead of a container
           --reference-image  an image with redis-benchmark, run with host networking when redis-benchmark is not on PATH
@@ -53,7 +53,7 @@ internal sealed record LoadOptions
 
     /// <summary>
     /// Enough for the gateway's maximum: the services group-commit concurrent submissions, so their rate grows with
-    /// the batches (sandbox: 1,847 tasks/s at 16, 2,178 at 32, 2,543 to 2,626 at 64, 3,131 at 128; docs/load.md).
+    /// the batches (sandbox, one hour of a quiet machine: 1,847 tasks/s at 16, 2,178 at 32, 2,543 to 2,626 at 64, 3,131 at 128; docs/load.md).
     /// </summary>
     public int Connections { get; init; } = 64;
 
