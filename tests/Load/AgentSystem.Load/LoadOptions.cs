@@ -10,10 +10,14 @@ internal sealed record LoadOptions
                                 [--baseline FILE] [--baseline-tolerance 10%] [--output artifacts/load]
                                 [--scenarios NAME,...] [--workers 2] [--clients 50] [--connections 64]
                                 [--postgres CONNECTION] [--redis CONFIGURATION] [--reference-image IMAGE] [--docker docker]
-          --duration      how long each measured load simulation runs, more than 0 (seconds, or 500ms, 2m)
-          --rate          the open-model phases' injection rate (units of work per second), for all or one scenario
-                          (queue-e2e=2000 or queue-e2e-at-rate=2000); default: half of the maximum the scenario's
-                          closed phase measured in this run
+          --duration      how long each measured load simulation runs, more than 0 (seconds, or 500ms, 2m);
+                          ./build.sh LoadTest passes 3s, and 1s for --warm-up
+          --warm-up       how long each scenario runs unmeasured first; it goes on, about 30 s more at most, while
+                          a JIT compiler of the run is busy
+          --rate          the open-model phases' injection rate in the scenario's unit per second (jobs; tasks of
+                          5 jobs for http), for all or one scenario (queue-e2e=2000 or queue-e2e-at-rate=2000);
+                          default: half of the maximum the scenario's closed phase measured in this run, for
+                          queue-e2e and http; enqueue and claim-ack get an open phase only when given a rate
           --baseline      an earlier summary.json: the report shows each metric's change
           --baseline-tolerance  a change of at most this percentage is shown as within tolerance, not better or
                           worse (runs of one build minutes apart on a shared machine differ by tens of percent);
@@ -25,6 +29,8 @@ internal sealed record LoadOptions
           --postgres      PostgreSQL (Npgsql connection string) instead of a container
           --redis         Redis (StackExchange.Redis configuration) instead of a container
           --reference-image  an image with redis-benchmark, run with host networking when redis-benchmark is not on PATH
+          --docker        the docker command that runs that image
+          --output        where the reports go (each run rewrites them)
         """;
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);

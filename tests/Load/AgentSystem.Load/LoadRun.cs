@@ -52,9 +52,11 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
                     Simulation.IterationsForConstant(options.Clients, jobs / QueueScenarios.ClaimBatch), jobs));
                 if (options.RateFor(QueueScenarios.ClaimAck) is { } rate)
                 {
-                    var invocations = (long)(rate * options.Duration.TotalSeconds);
+                    // The rate is in jobs, like every scenario's: claims of 16 at a sixteenth of it, each finding its 16.
+                    var claims = Simulation.Inject(rate / QueueScenarios.ClaimBatch, TimeSpan.FromSeconds(1), options.Duration);
+                    var invocations = Injection.DueBy(claims, 0, claims.During);
                     await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck + LoadArguments.OpenPhaseSuffix,
-                        Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration), invocations * QueueScenarios.ClaimBatch));
+                        claims, invocations * QueueScenarios.ClaimBatch));
                 }
             }
         }

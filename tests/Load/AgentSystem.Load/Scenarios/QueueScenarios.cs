@@ -43,8 +43,8 @@ internal static class QueueScenarios
             StepUnit = "enqueue calls of 1 job",
             WarmUp = options.WarmUp,
             Simulations = [simulation],
-            Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(500)],
-            Reference = RedisBenchmark.EnqueueName(1),
+            Thresholds = Loose(simulation),
+            Reference = simulation.IsOpen ? null : RedisBenchmark.EnqueueName(1),   // an open phase's rate is the one asked for
             Clean = client.DeleteKeysAsync,
         };
     }
@@ -73,6 +73,7 @@ internal static class QueueScenarios
             Description = $"IJobQueue.ClaimAsync of up to {ClaimBatch} jobs, then AckAsync of them (two scripts), from a queue pre-filled with {jobs:N0} jobs",
             Unit = "jobs",
             StepUnit = $"claim + ack calls of up to {ClaimBatch} jobs",
+            ItemsPerStep = ClaimBatch,
             // Warmed up inside Init (a queue of its own, drained), so the measured part has exactly the pre-filled jobs.
             WarmUp = TimeSpan.Zero,
             Init = async cancellationToken =>
@@ -81,17 +82,26 @@ internal static class QueueScenarios
                 await FillAsync(queue, jobs, cancellationToken);
             },
             Simulations = [simulation],
-            Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(500)],
+            Thresholds = Loose(simulation),
             Verify = async cancellationToken =>
             {
                 var stats = await queue.GetStatsAsync(cancellationToken);
                 return [new CheckResult("queue empty afterwards", stats == new QueueStats(0, 0, 0),
                     string.Create(CultureInfo.InvariantCulture, $"queued {stats.Queued}, processing {stats.Processing}, dead {stats.DeadLettered}"))];
             },
-            Reference = RedisBenchmark.ClaimName(1),
+            Reference = simulation.IsOpen ? null : RedisBenchmark.ClaimName(1),
             Clean = client.DeleteKeysAsync,
         };
     }
+
+    /// <summary>
+    /// CI's thresholds, loose enough for a noisy machine: a closed phase's rate catches a broken path; an open phase
+    /// (--rate) runs at the rate asked for, however low, so its tail is judged instead.
+    /// </summary>
+    internal static Threshold[] Loose(LoadSimulation simulation) =>
+        simulation.IsOpen
+            ? [Threshold.ErrorRateBelow(0.01), Threshold.LatencyBelow(99, 5000)]
+            : [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(500)];
 
     /// <summary>Enqueues <paramref name="jobs"/> jobs in calls of 500, four at a time (not measured).</summary>
     public static async Task FillAsync(IJobQueue queue, long jobs, CancellationToken cancellationToken)
