@@ -64,13 +64,27 @@ public sealed class BaselineTests
         var summary = SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None));
         var changes = Baseline.Compare(SummaryOf(ScenarioSummary.From(Result("e2e", 1000, [5]), ReferenceSummary.None)), summary, tolerance: 0.15);
         var report = new LoadReport(summary, [result], new BaselineComparison("old.json", 0.15, changes));
-        const string Stated = "within ±15 % or not comparable";
+        const string Stated = "within ±15 %";
 
         Assert.Contains(ConsoleReport.Render(report), line => line.Contains(Stated, StringComparison.Ordinal));
         Assert.Contains(Stated, MarkdownReport.Render(report), StringComparison.Ordinal);
         Assert.Contains(System.Net.WebUtility.HtmlEncode(Stated), HtmlReport.Render(report), StringComparison.Ordinal);
         Assert.Equal("within tolerance", Assert.Single(ReportTables.Baseline(report.Baseline!).Rows, r => r[1] == "rps")[5]);   // +5 %
         Assert.StartsWith("Against the baseline old.json: 0 better, 0 worse, ", ReportTables.Baseline(report.Baseline!).Title, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_baseline_title_counts_metrics_of_a_scenario_left_out_apart_from_those_within_tolerance()
+    {
+        var before = SummaryOf(ScenarioSummary.From(Result("e2e", 1000, [5]), ReferenceSummary.None), ScenarioSummary.From(Result("http", 500, [5]), ReferenceSummary.None));
+        var after = SummaryOf(ScenarioSummary.From(Result("e2e", 1000, [5]), ReferenceSummary.None));
+        var changes = Baseline.Compare(before, after, tolerance: 0.1);
+
+        var title = ReportTables.Baseline(new BaselineComparison("old.json", 0.1, changes)).Title;
+
+        var gone = changes.Count(c => c.ChangeText == "gone");
+        Assert.True(gone > 0);
+        Assert.Contains($"0 better, 0 worse, {changes.Count - gone} within ±10 %, {gone} in one run only", title, StringComparison.Ordinal);
     }
 
     [Fact]

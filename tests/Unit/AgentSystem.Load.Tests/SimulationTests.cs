@@ -46,4 +46,10 @@ public sealed class SimulationTests
         Assert.Equal(30, ramp.EndTarget(10));
         Assert.Throws<ArgumentOutOfRangeException>(() => Simulation.KeepConstant(0, TimeSpan.FromSeconds(1)));
     }
+
+    [Fact]
+    public void An_injection_rate_is_described_with_its_thousands_grouped()
+    {
+        Assert.Equal("inject 1,669.4 calls per 1 s for 3 s", Simulation.Inject(1669.4, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)).Describe("calls"));
+    }
 }

@@ -64,7 +64,7 @@ internal sealed record Inject(double Rate, TimeSpan Interval, TimeSpan During) :
 
     public override double TargetAt(TimeSpan elapsed, double previous) => Rate / Interval.TotalSeconds;
 
-    public override string Describe(string stepUnit) => $"inject {Rate:0.#} {stepUnit} per {KeepConstant.Seconds(Interval)} for {KeepConstant.Seconds(During)}";
+    public override string Describe(string stepUnit) => $"inject {Rate:#,0.#} {stepUnit} per {KeepConstant.Seconds(Interval)} for {KeepConstant.Seconds(During)}";
 }
 
 /// <summary>Open: the rate ramps linearly from the previous simulation's to <see cref="Rate"/> per <see cref="Interval"/>.</summary>
@@ -74,7 +74,7 @@ internal sealed record RampingInject(double Rate, TimeSpan Interval, TimeSpan Du
 
     public override double TargetAt(TimeSpan elapsed, double previous) => Ramp(previous, Rate / Interval.TotalSeconds, elapsed, During);
 
-    public override string Describe(string stepUnit) => $"ramp to {Rate:0.#} {stepUnit} per {KeepConstant.Seconds(Interval)} over {KeepConstant.Seconds(During)}";
+    public override string Describe(string stepUnit) => $"ramp to {Rate:#,0.#} {stepUnit} per {KeepConstant.Seconds(Interval)} over {KeepConstant.Seconds(During)}";
 }
 
 /// <summary>NBomber's factory names.</summary>

@@ -71,8 +71,9 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(baseline);
         var better = baseline.Changes.Count(c => c.Better == true);
         var worse = baseline.Changes.Count(c => c.Better == false);
-        return new($"Against the baseline {baseline.Path}: {better} better, {worse} worse, {baseline.Changes.Count - better - worse} within ±{Declared(baseline.Tolerance * 100)} % "
-                + "or not comparable; errors appearing are always worse",
+        var oneSided = baseline.Changes.Count(c => c.Better is null && (c.Before is null || c.After is null));   // new, gone, or in neither
+        return new($"Against the baseline {baseline.Path}: {better} better, {worse} worse, {baseline.Changes.Count - better - worse - oneSided} within ±{Declared(baseline.Tolerance * 100)} %, "
+                + $"{oneSided} in one run only; errors appearing are always worse",
             ["Subject", "Metric", "Baseline", "This run", "Change", "Verdict"],
             [.. baseline.Changes.Select(c => (IReadOnlyList<string>)[
                 c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText, c.Verdict])]);
