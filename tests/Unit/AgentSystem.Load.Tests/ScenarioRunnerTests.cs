@@ -53,6 +53,22 @@ public sealed class ScenarioRunnerTests
     }
 
     [Fact]
+    public async Task An_open_phase_is_not_shown_as_a_fraction_of_its_reference_a_closed_one_is()
+    {
+        Scenario Phase(LoadSimulation simulation) => new("enqueue", _ => ValueTask.FromResult(Response.Ok()))
+        {
+            WarmUp = TimeSpan.Zero,
+            Simulations = [simulation],
+            Reference = "redis-benchmark enqueue script -P1",
+        };
+
+        var open = await _runner.RunAsync(Phase(Simulation.Inject(20, TimeSpan.FromSeconds(1), TimeSpan.FromMilliseconds(200))), CancellationToken.None);
+        var closed = await _runner.RunAsync(Phase(Simulation.IterationsForConstant(2, 10)), CancellationToken.None);
+
+        Assert.Equal((null, "redis-benchmark enqueue script -P1"), (open.Reference, closed.Reference));
+    }
+
+    [Fact]
     public async Task Failures_are_counted_grouped_by_error_and_breach_the_error_threshold_with_the_measured_value()
     {
         var scenario = new Scenario("flaky", context => ValueTask.FromResult(

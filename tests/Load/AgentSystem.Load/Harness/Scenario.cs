@@ -93,7 +93,10 @@ internal sealed record Scenario(string Name, Func<StepContext, ValueTask<Respons
     /// <summary>After the run (and <see cref="Completions"/>): checks of the system's state, reported with the thresholds.</summary>
     public Func<CancellationToken, Task<IReadOnlyList<CheckResult>>>? Verify { get; init; }
 
-    /// <summary>The reference (redis-benchmark or wrk row) this scenario's rate is shown as a fraction of.</summary>
+    /// <summary>
+    /// The reference (redis-benchmark or wrk row) this scenario's rate is shown as a fraction of; an open simulation's
+    /// result has none (its rate is the one asked for, and a fraction of a maximum says nothing about it).
+    /// </summary>
     public string? Reference { get; init; }
 
     /// <summary>Runs during the measured part, from its start (a fault injected mid-run, say).</summary>

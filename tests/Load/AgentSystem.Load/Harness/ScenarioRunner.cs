@@ -165,7 +165,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             Timeline = timeline,
             Errors = [.. stats.Errors.OrderByDescending(pair => pair.Value).Take(5).Select(pair => (pair.Key, pair.Value))],
             Checks = [],
-            Reference = scenario.Reference,
+            Reference = scenario.Simulations.Any(simulation => simulation.IsOpen) ? null : scenario.Reference,
         };
         return result with { Thresholds = scenario.Thresholds, Checks = [.. scenario.Thresholds.Select(threshold => threshold.Check(result)), .. checks] };
     }

@@ -63,10 +63,8 @@ internal sealed class HttpScenarios(LoadSystem system, LoadOptions options)
             StepUnit = $"requests of 1 task of {JobsPerTask} jobs",
             WarmUp = options.WarmUp,
             Simulations = [simulation],
-            // Loose, for a shared or small CI machine: they catch a broken path, the goals in the report measure speed.
-            Thresholds = [Threshold.ErrorRateBelow(0.01), .. simulation.IsOpen ? new[] { Threshold.LatencyBelow(99, 5000) } : new[] { Threshold.RateAtLeast(5) }],
-            // An open phase runs at the rate asked for: a fraction of wrk's maximum would say nothing about it.
-            Reference = simulation.IsOpen ? null : Wrk.Name(options.Connections),
+            Thresholds = Threshold.Loose(simulation, closedFloor: 5),
+            Reference = Wrk.Name(options.Connections),
             Init = _ =>
             {
                 http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
