@@ -69,10 +69,16 @@ internal static class LoadArguments
             ? scenario
             : throw new FormatException($"{option}: no scenario '{scenario}' (there are {string.Join(", ", ScenarioNames)})");
 
-    public static double Positive(string text) =>
+    private static double Positive(string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && double.IsFinite(value)
             ? value
             : throw new FormatException($"'{text}' is not a positive number");
+
+    /// <summary>A count of processes, copies or connections: a whole number of at least 1 ("0.5" is refused, not cut to 0).</summary>
+    public static int Count(string text, string option) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1
+            ? value
+            : throw new FormatException($"{option}: '{text}' is not a whole number of at least 1");
 
     // A rate names a scenario or its open phase: both mean the scenario's open phase.
     private static string ScenarioOf(string name, string option) =>

@@ -132,6 +132,29 @@ public sealed class OptionsTests
     }
 
     [Theory]
+    [InlineData("--workers", "0.5")]
+    [InlineData("--workers", "0")]
+    [InlineData("--clients", "-3")]
+    [InlineData("--connections", "64.0")]
+    [InlineData("--connections", "1e2")]
+    public void A_count_that_is_not_a_whole_number_of_at_least_one_is_a_usage_error(string option, string value)
+    {
+        var (options, error) = LoadOptions.Parse([option, value]);
+
+        Assert.Null(options);
+        Assert.Equal($"{option}: '{value}' is not a whole number of at least 1", error);
+    }
+
+    [Fact]
+    public void Counts_are_whole_numbers()
+    {
+        var (options, error) = LoadOptions.Parse(["--workers", "3", "--clients", "20", "--connections", "128"]);
+
+        Assert.Null(error);
+        Assert.Equal((3, 20, 128), (options!.Workers, options.Clients, options.Connections));
+    }
+
+    [Theory]
     [InlineData(new[] { "--help" }, true)]
     [InlineData(new[] { "-h" }, true)]
     [InlineData(new[] { "--duration", "--help" }, false)]
