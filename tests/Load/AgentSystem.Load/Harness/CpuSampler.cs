@@ -14,47 +14,62 @@ internal sealed class CpuSampler
 {
     private const double ClockTicksPerSecond = 100;   // USER_HZ on Linux
 
+    /// <summary>
+    /// A sample over less wall time than this has no CPU figures (NaN, no processes): /proc counts in ticks of 10 ms, so
+    /// one tick over the few milliseconds between the last tick of a phase and its final flush read as 1.7 cores of a
+    /// worker in a CI run, which the phase's mean then carried.
+    /// </summary>
+    public static readonly TimeSpan ShortestSpan = TimeSpan.FromMilliseconds(250);
+
     private readonly Func<IReadOnlyDictionary<string, int>> _watched;
+    private readonly Func<int, double?> _processSeconds;
+    private readonly TimeProvider _time;
     private readonly Dictionary<string, (int Pid, double Seconds)> _lastProcess = new(StringComparer.Ordinal);
     private TimeSpan _lastGenerator = Environment.CpuUsage.TotalTime;
-    private long _lastTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+    private long _lastTimestamp;
     private (long Busy, long Total)? _lastMachine = ReadMachine();
 
     /// <param name="watched">The processes to follow, by name (read at every sample: a restarted process has a new id).</param>
-    public CpuSampler(Func<IReadOnlyDictionary<string, int>>? watched = null)
+    /// <param name="processSeconds">A process's CPU seconds so far, null when it is gone (tests give their own).</param>
+    /// <param name="time">The clock the samples' spans are measured on.</param>
+    public CpuSampler(Func<IReadOnlyDictionary<string, int>>? watched = null, Func<int, double?>? processSeconds = null, TimeProvider? time = null)
     {
         this._watched = watched ?? (() => new Dictionary<string, int>());
+        _processSeconds = processSeconds ?? ReadProcessSeconds;
+        _time = time ?? TimeProvider.System;
+        _lastTimestamp = _time.GetTimestamp();
     }
 
     public static int Cores => Environment.ProcessorCount;
 
     public CpuSample Sample()
     {
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        var wall = System.Diagnostics.Stopwatch.GetElapsedTime(_lastTimestamp, now).TotalSeconds;
+        var now = _time.GetTimestamp();
+        var wall = _time.GetElapsedTime(_lastTimestamp, now).TotalSeconds;
         _lastTimestamp = now;
-        if (wall <= 0)
-        {
-            wall = 1;
-        }
+        var measurable = wall >= ShortestSpan.TotalSeconds;
 
         var generator = Environment.CpuUsage.TotalTime;
-        var generatorCores = (generator - _lastGenerator).TotalSeconds / wall;
+        var generatorCores = measurable ? (generator - _lastGenerator).TotalSeconds / wall : double.NaN;
         _lastGenerator = generator;
 
         var machine = ReadMachine();
-        var busy = machine is { } m && _lastMachine is { } l && m.Total > l.Total ? (double)(m.Busy - l.Busy) / (m.Total - l.Total) : double.NaN;
+        var busy = measurable && machine is { } m && _lastMachine is { } l && m.Total > l.Total ? (double)(m.Busy - l.Busy) / (m.Total - l.Total) : double.NaN;
         _lastMachine = machine;
 
         var processes = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var (name, pid) in _watched())
         {
-            if (ReadProcessSeconds(pid) is not { } seconds)
+            if (_processSeconds(pid) is not { } seconds)
             {
                 continue;
             }
 
-            processes[name] = _lastProcess.TryGetValue(name, out var last) && last.Pid == pid ? Math.Max(0, (seconds - last.Seconds) / wall) : 0;
+            if (measurable)
+            {
+                processes[name] = _lastProcess.TryGetValue(name, out var last) && last.Pid == pid ? Math.Max(0, (seconds - last.Seconds) / wall) : 0;
+            }
+
             _lastProcess[name] = (pid, seconds);
         }
 
