@@ -76,7 +76,7 @@ internal static class LoadArguments
 
     /// <summary>A count of processes, copies or connections: a whole number of at least 1 ("0.5" is refused, not cut to 0).</summary>
     public static int Count(string text, string option) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value >= 1
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 1
             ? value
             : throw new FormatException($"{option}: '{text}' is not a whole number of at least 1");
 

@@ -148,7 +148,7 @@ public sealed class OptionsTests
     [Fact]
     public void Counts_are_whole_numbers()
     {
-        var (options, error) = LoadOptions.Parse(["--workers", "3", "--clients", "20", "--connections", "128"]);
+        var (options, error) = LoadOptions.Parse(["--workers", "3", "--clients", "+20", "--connections", "128"]);
 
         Assert.Null(error);
         Assert.Equal((3, 20, 128), (options!.Workers, options.Clients, options.Connections));

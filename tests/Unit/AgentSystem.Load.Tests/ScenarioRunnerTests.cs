@@ -148,4 +148,18 @@ public sealed class ScenarioRunnerTests
         Assert.Equal(TimeSpan.FromMilliseconds(1240), duration);
         Assert.Equal([100, 104], timeline.Select(point => Math.Round(point.Rate)));
     }
+
+    [Fact]
+    public void Two_flushes_in_one_second_share_it_and_a_flush_without_cpu_figures_keeps_the_others()
+    {
+        var none = new Dictionary<string, double>(StringComparer.Ordinal);
+        TimelinePoint Flush(double second, long errors, double cores) =>
+            new(second, 0, 100, 0, 0, errors, cores, cores, double.IsNaN(cores) ? none : new Dictionary<string, double>(StringComparer.Ordinal) { ["worker"] = cores });
+
+        var (_, timeline, _) = ScenarioRunner.FromCompletions([], DateTimeOffset.UnixEpoch, [Flush(1.001, 0, 0.5), Flush(2.002, 1, 0.6), Flush(2.006, 2, double.NaN)]);
+
+        Assert.Equal([0.5, 0.6], timeline.Select(point => point.GeneratorCores));
+        Assert.Equal([0L, 3L], timeline.Select(point => point.Errors));
+        Assert.Equal(0.6, timeline[1].Processes["worker"]);
+    }
 }

@@ -2,7 +2,10 @@ using System.Globalization;
 
 namespace AgentSystem.Load.Harness;
 
-/// <summary>One second's CPU: this generator's, each watched process's (in cores), the whole machine's busy share, load.</summary>
+/// <summary>
+/// One second's CPU: this generator's, each watched process's (in cores), the whole machine's busy share, load. Over a
+/// span shorter than <see cref="CpuSampler.ShortestSpan"/> the figures are NaN and no process is listed.
+/// </summary>
 internal sealed record CpuSample(double GeneratorCores, double MachineBusy, double LoadAverage, IReadOnlyDictionary<string, double> Processes);
 
 /// <summary>
@@ -15,9 +18,9 @@ internal sealed class CpuSampler
     private const double ClockTicksPerSecond = 100;   // USER_HZ on Linux
 
     /// <summary>
-    /// A sample over less wall time than this has no CPU figures (NaN, no processes): /proc counts in ticks of 10 ms, so
-    /// one tick over the few milliseconds between the last tick of a phase and its final flush read as 1.7 cores of a
-    /// worker in a CI run, which the phase's mean then carried.
+    /// A sample over less wall time than this has no CPU figures (NaN, no processes), and the next one covers its span:
+    /// /proc counts CPU in 10 ms clock ticks, so one tick over a few milliseconds (a phase's final flush just after its
+    /// last one-second sample) read as 1.7 cores.
     /// </summary>
     public static readonly TimeSpan ShortestSpan = TimeSpan.FromMilliseconds(250);
 
@@ -34,7 +37,7 @@ internal sealed class CpuSampler
     /// <param name="time">The clock the samples' spans are measured on.</param>
     public CpuSampler(Func<IReadOnlyDictionary<string, int>>? watched = null, Func<int, double?>? processSeconds = null, TimeProvider? time = null)
     {
-        this._watched = watched ?? (() => new Dictionary<string, int>());
+        _watched = watched ?? (() => new Dictionary<string, int>());
         _processSeconds = processSeconds ?? ReadProcessSeconds;
         _time = time ?? TimeProvider.System;
         _lastTimestamp = _time.GetTimestamp();
@@ -46,15 +49,18 @@ internal sealed class CpuSampler
     {
         var now = _time.GetTimestamp();
         var wall = _time.GetElapsedTime(_lastTimestamp, now).TotalSeconds;
-        _lastTimestamp = now;
-        var measurable = wall >= ShortestSpan.TotalSeconds;
+        if (wall < ShortestSpan.TotalSeconds)
+        {
+            return new CpuSample(double.NaN, double.NaN, LoadAverage(), new Dictionary<string, double>(StringComparer.Ordinal));
+        }
 
+        _lastTimestamp = now;
         var generator = Environment.CpuUsage.TotalTime;
-        var generatorCores = measurable ? (generator - _lastGenerator).TotalSeconds / wall : double.NaN;
+        var generatorCores = (generator - _lastGenerator).TotalSeconds / wall;
         _lastGenerator = generator;
 
         var machine = ReadMachine();
-        var busy = measurable && machine is { } m && _lastMachine is { } l && m.Total > l.Total ? (double)(m.Busy - l.Busy) / (m.Total - l.Total) : double.NaN;
+        var busy = machine is { } m && _lastMachine is { } l && m.Total > l.Total ? (double)(m.Busy - l.Busy) / (m.Total - l.Total) : double.NaN;
         _lastMachine = machine;
 
         var processes = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -65,11 +71,7 @@ internal sealed class CpuSampler
                 continue;
             }
 
-            if (measurable)
-            {
-                processes[name] = _lastProcess.TryGetValue(name, out var last) && last.Pid == pid ? Math.Max(0, (seconds - last.Seconds) / wall) : 0;
-            }
-
+            processes[name] = _lastProcess.TryGetValue(name, out var last) && last.Pid == pid ? Math.Max(0, (seconds - last.Seconds) / wall) : 0;
             _lastProcess[name] = (pid, seconds);
         }
 

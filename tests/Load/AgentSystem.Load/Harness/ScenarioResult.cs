@@ -58,7 +58,8 @@ internal sealed record ScenarioResult
 
     public bool Passed => Checks.All(check => check.Passed);
 
-    // A second without a CPU sample (the seconds of stored work after the load stopped) is NaN, and would make the mean NaN.
+    // A second without a CPU sample (the seconds of stored work after the load stopped, or a sample too short to count) is
+    // NaN, and would make the mean NaN.
     public double GeneratorCores => Mean(Timeline.Select(point => point.GeneratorCores).Where(double.IsFinite));
 
     public double GeneratorCoresMax => Timeline.Select(point => point.GeneratorCores).Where(double.IsFinite).DefaultIfEmpty(0).Max();

@@ -387,6 +387,15 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         }
     }
 
+    private static TimelinePoint Merged(TimelinePoint earlier, TimelinePoint later) =>
+        later with
+        {
+            Errors = earlier.Errors + later.Errors,
+            GeneratorCores = double.IsFinite(later.GeneratorCores) ? later.GeneratorCores : earlier.GeneratorCores,
+            MachineBusy = double.IsFinite(later.MachineBusy) ? later.MachineBusy : earlier.MachineBusy,
+            Processes = later.Processes.Count > 0 ? later.Processes : earlier.Processes,
+        };
+
     private async Task TickAsync(Stats stats, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
@@ -426,14 +435,17 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             last = completion.StoredAt > last ? completion.StoredAt : last;
         }
 
+        // A flush at 1.0x s closes second 0. Two flushes in one second (the final one just after the last tick, or a tick
+        // that came late) share it: errors add up, and a sample too short for CPU figures keeps the other's.
         var byCpu = new Dictionary<int, TimelinePoint>();
         foreach (var point in timeline)
         {
-            byCpu[Math.Max(0, (int)Math.Ceiling(point.Second) - 1)] = point;
+            var second = Math.Max(0, (int)Math.Round(point.Second) - 1);
+            byCpu[second] = byCpu.TryGetValue(second, out var earlier) ? Merged(earlier, point) : point;
         }
 
         var points = new List<TimelinePoint>();
-        var lastSecond = Math.Max(seconds.Count == 0 ? 0 : seconds.Keys.Max(), timeline.Count - 1);
+        var lastSecond = Math.Max(seconds.Count == 0 ? 0 : seconds.Keys.Max(), byCpu.Count == 0 ? 0 : byCpu.Keys.Max());
         for (var second = 0; second <= lastSecond; second++)
         {
             var cpuPoint = byCpu.GetValueOrDefault(second);
