@@ -83,10 +83,11 @@ public sealed class RedisFaultTests(SystemFixture system, ITestOutputHelper outp
             // The dispatcher's line can reach us after the jobs it sent have run (its console logger writes from a queue
             // of its own, then the pipe): one CI run read nothing yet, with every job stored once.
             var resent = new Regex(@"\b[1-9][0-9]* sent to the queue", RegexOptions.None, TimeSpan.FromSeconds(1));
+            string Dispatched() => system.Orchestrator.OutputSince(mark);
             await FaultProbe.WaitUntilAsync(system, "the dispatcher's line saying it sent jobs again", TimeSpan.FromSeconds(10),
-                () => Task.FromResult(resent.IsMatch(system.Orchestrator.OutputSince(mark))),
-                () => Task.FromResult($"orchestrator since the flush:{Environment.NewLine}{system.Orchestrator.OutputSince(mark)}"));
-            output.WriteLine($"orchestrator since the flush:{Environment.NewLine}{system.Orchestrator.OutputSince(mark)}");
+                () => Task.FromResult(resent.IsMatch(Dispatched())),
+                () => Task.FromResult($"orchestrator since the flush:{Environment.NewLine}{Dispatched()}"));
+            output.WriteLine($"orchestrator since the flush:{Environment.NewLine}{Dispatched()}");
         }
         finally
         {

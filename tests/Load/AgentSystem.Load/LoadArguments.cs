@@ -74,12 +74,6 @@ internal static class LoadArguments
             ? value
             : throw new FormatException($"'{text}' is not a positive number");
 
-    /// <summary>A count of processes, copies or connections: a whole number of at least 1 ("0.5" is refused, not cut to 0).</summary>
-    public static int Count(string text, string option) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 1
-            ? value
-            : throw new FormatException($"{option}: '{text}' is not a whole number of at least 1");
-
     // A rate names a scenario or its open phase: both mean the scenario's open phase.
     private static string ScenarioOf(string name, string option) =>
         Known(name.EndsWith(OpenPhaseSuffix, StringComparison.Ordinal) ? name[..^OpenPhaseSuffix.Length] : name, option);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using AgentSystem.Load.Reports;
 
 namespace AgentSystem.Load;
@@ -109,9 +110,9 @@ internal sealed record LoadOptions
                     "baseline-tolerance" => options with { BaselineTolerance = LoadArguments.ParseTolerance(value) },
                     "output" => options with { Output = value },
                     "scenarios" => options with { Scenarios = value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(name => LoadArguments.Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal) },
-                    "workers" => options with { Workers = LoadArguments.Count(value, name) },
-                    "clients" => options with { Clients = LoadArguments.Count(value, name) },
-                    "connections" => options with { Connections = LoadArguments.Count(value, name) },
+                    "workers" => options with { Workers = Count(value, name) },
+                    "clients" => options with { Clients = Count(value, name) },
+                    "connections" => options with { Connections = Count(value, name) },
                     "postgres" => options with { Postgres = value },
                     "redis" => options with { Redis = value },
                     "reference-image" => options with { ReferenceImage = value },
@@ -140,6 +141,12 @@ internal sealed record LoadOptions
 
         return (options with { ScenarioRates = rates }, null);
     }
+
+    /// <summary>A count of processes, copies or connections: a whole number of at least 1 ("0.5" is refused, not cut to 0).</summary>
+    private static int Count(string text, string option) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= 1
+            ? value
+            : throw new FormatException($"{option}: '{text}' is not a whole number of at least 1");
 
     private static LoadOptions WithRate(LoadOptions options, Dictionary<string, double> rates, (string? Scenario, double PerSecond) rate)
     {

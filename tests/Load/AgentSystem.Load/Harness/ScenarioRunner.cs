@@ -387,15 +387,6 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         }
     }
 
-    private static TimelinePoint Merged(TimelinePoint earlier, TimelinePoint later) =>
-        later with
-        {
-            Errors = earlier.Errors + later.Errors,
-            GeneratorCores = double.IsFinite(later.GeneratorCores) ? later.GeneratorCores : earlier.GeneratorCores,
-            MachineBusy = double.IsFinite(later.MachineBusy) ? later.MachineBusy : earlier.MachineBusy,
-            Processes = later.Processes.Count > 0 ? later.Processes : earlier.Processes,
-        };
-
     private async Task TickAsync(Stats stats, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
@@ -461,6 +452,15 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
     }
 
     /// <summary>Counters and latencies, recorded from every copy at once; flushed into the timeline every second.</summary>
+    private static TimelinePoint Merged(TimelinePoint earlier, TimelinePoint later) =>
+        later with
+        {
+            Errors = earlier.Errors + later.Errors,
+            GeneratorCores = double.IsFinite(later.GeneratorCores) ? later.GeneratorCores : earlier.GeneratorCores,
+            MachineBusy = double.IsFinite(later.MachineBusy) ? later.MachineBusy : earlier.MachineBusy,
+            Processes = later.Processes.Count > 0 ? later.Processes : earlier.Processes,
+        };
+
     private sealed class Stats
     {
         public long Ok;
