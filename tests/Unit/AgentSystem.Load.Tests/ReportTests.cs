@@ -131,6 +131,23 @@ public sealed class ReportTests
         Assert.Equal((0.5, 0.6), (Math.Round(result.GeneratorCores, 6), result.GeneratorCoresMax));
     }
 
+    /// <summary>A review of a `--duration 200ms` run: every CPU sample under CpuSampler.ShortestSpan, and the table read 0 cores, 0 % busy.</summary>
+    [Fact]
+    public void A_phase_without_a_cpu_sample_shows_dashes_and_null_not_zero()
+    {
+        var result = Result("e2e", 100, [1]) with { Timeline = [Second(0.2, double.NaN) with { MachineBusy = double.NaN }] };
+        var summary = SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None));
+
+        var row = Assert.Single(ReportTables.Cpu(summary).Rows);
+        using var json = JsonDocument.Parse(summary.ToJson());
+
+        Assert.Equal(["-", "-", "-", "-"], row.Skip(1).Take(4));
+        var scenario = json.RootElement.GetProperty("scenarios")[0];
+        Assert.Equal(JsonValueKind.Null, scenario.GetProperty("generatorCores").ValueKind);
+        Assert.Equal(JsonValueKind.Null, scenario.GetProperty("generatorCoresMax").ValueKind);
+        Assert.Equal(JsonValueKind.Null, scenario.GetProperty("machineBusy").ValueKind);
+    }
+
     [Fact]
     public void The_cpu_table_shows_how_late_an_open_generator_started_and_a_dash_for_a_closed_one()
     {

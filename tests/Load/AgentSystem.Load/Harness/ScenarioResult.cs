@@ -59,10 +59,10 @@ internal sealed record ScenarioResult
     public bool Passed => Checks.All(check => check.Passed);
 
     // A second without a CPU sample (the seconds of stored work after the load stopped, or a sample too short to count) is
-    // NaN, and would make the mean NaN.
+    // NaN, and would make the mean NaN. A phase without any sample (shorter than CpuSampler.ShortestSpan) has NaN figures.
     public double GeneratorCores => Mean(Timeline.Select(point => point.GeneratorCores).Where(double.IsFinite));
 
-    public double GeneratorCoresMax => Timeline.Select(point => point.GeneratorCores).Where(double.IsFinite).DefaultIfEmpty(0).Max();
+    public double GeneratorCoresMax => Timeline.Select(point => point.GeneratorCores).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Max();
 
     public double MachineBusy => Mean(Timeline.Select(point => point.MachineBusy).Where(double.IsFinite));
 

@@ -72,9 +72,9 @@ internal sealed record ScenarioSummary(
     double DurationSeconds,
     double? CallP99Ms,
     double? GeneratorLagP99Ms,
-    double GeneratorCores,
-    double GeneratorCoresMax,
-    double MachineBusy,
+    double? GeneratorCores,
+    double? GeneratorCoresMax,
+    double? MachineBusy,
     IReadOnlyDictionary<string, double> ProcessCores,
     string? Reference,
     double? ReferenceRatio,
@@ -89,12 +89,15 @@ internal sealed record ScenarioSummary(
         return new(result.Name, result.Unit, Round(result.Rate), result.TargetRate is { } target ? Round(target) : null,
             Round(result.Latency.P50), Round(result.Latency.P75), Round(result.Latency.P95), Round(result.Latency.P99), Round(result.Latency.P999),
             Round(result.Latency.Max), result.Failed, result.Ok + result.Failed, result.StepUnit, Round(result.Duration.TotalSeconds),
-            result.CallLatency is { } call ? Round(call.P99) : null, result.GeneratorLag is { } lag ? Round(lag.P99) : null, Round(result.GeneratorCores), Round(result.GeneratorCoresMax), Round(result.MachineBusy),
+            result.CallLatency is { } call ? Round(call.P99) : null, result.GeneratorLag is { } lag ? Round(lag.P99) : null, Measured(result.GeneratorCores), Measured(result.GeneratorCoresMax), Measured(result.MachineBusy),
             result.ProcessCores.ToDictionary(pair => pair.Key, pair => Round(pair.Value), StringComparer.Ordinal), result.Reference,
             referenceRps is > 0 ? Round(result.Rate / referenceRps.Value) : null, result.Passed, result.Checks);
     }
 
     internal static double Round(double value) => double.IsFinite(value) ? Math.Round(value, value >= 100 ? 1 : 3) : 0;
+
+    /// <summary>A CPU figure, or null when the phase had no sample long enough to measure (shown as "-", not as 0).</summary>
+    private static double? Measured(double value) => double.IsFinite(value) ? Round(value) : null;
 }
 
 /// <summary>One reference measurement of the same run: a redis-benchmark command or a wrk run.</summary>
