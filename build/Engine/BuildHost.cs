@@ -30,7 +30,7 @@ internal static class BuildHost
             var graph = TargetGraph.From(build);
             if (commandLine.Has("help"))
             {
-                HelpText.Print<T>(graph, parameters, defaultTargets, HelpText.Width(environment));
+                HelpText.Print<T>(graph, parameters, defaultTargets, TextTable.TerminalWidth(environment.GetValueOrDefault("COLUMNS")));
                 return 0;
             }
 
@@ -54,7 +54,7 @@ internal static class BuildHost
 
             if (commandLine.Has("plan"))
             {
-                PlanPrinter.Print(plan, HelpText.Width(environment));
+                PlanPrinter.Print(plan, TextTable.TerminalWidth(environment.GetValueOrDefault("COLUMNS")));
                 return 0;
             }
             return new TargetRunner(build, commandLine.Has("continue"), cancellationToken).Run(plan);

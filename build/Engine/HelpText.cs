@@ -3,15 +3,6 @@ namespace AgentSystem.Build.Engine;
 /// <summary>Prints <c>--help</c>: targets with descriptions and dependencies, parameters with defaults (local and CI).</summary>
 internal static class HelpText
 {
-    /// <summary>The width --help wraps to when it is not written to a terminal (piped, redirected, captured).</summary>
-    public const int DefaultWidth = 100;
-
-    /// <summary>COLUMNS when set (<c>COLUMNS=300 ./build.sh --help | grep ...</c>), else the terminal's width, else <see cref="DefaultWidth"/>.</summary>
-    public static int Width(IReadOnlyDictionary<string, string> environment) =>
-        environment.TryGetValue("COLUMNS", out var columns) && int.TryParse(columns, out var width) && width > 0 ? width
-        : !Console.IsOutputRedirected && Console.WindowWidth > 0 ? Console.WindowWidth
-        : DefaultWidth;
-
     /// <summary>Prints the help with descriptions wrapped at spaces under their column, so each line fits <paramref name="width"/>.</summary>
     public static void Print<T>(TargetGraph graph, ParameterSet parameters, IReadOnlyList<string> defaultTargets, int width) where T : BuildBase, new()
     {

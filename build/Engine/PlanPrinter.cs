@@ -3,7 +3,7 @@ namespace AgentSystem.Build.Engine;
 /// <summary>Prints <c>--plan</c>: the order targets would run in and what each would touch, without running anything.</summary>
 internal static class PlanPrinter
 {
-    /// <param name="width">The terminal's (<see cref="HelpText.Width"/>): the skip reasons, dependencies and services wrap to it.</param>
+    /// <param name="width">The terminal's (<see cref="TextTable.TerminalWidth"/>): the skip reasons, dependencies and services wrap to it.</param>
     public static void Print(IReadOnlyList<PlannedTarget> plan, int width)
     {
         var table = new TextTable("#", "Target", "Depends on", "Will", "Services");

@@ -6,6 +6,7 @@ public sealed class TextTable(params string[] headers)
     private readonly List<string[]> _rows = [];
     private int _width;
     private int[] _wrapped = [];
+    private int _narrowest;
 
     public TextTable AddRow(params string[] cells)
     {
@@ -15,9 +16,22 @@ public sealed class TextTable(params string[] headers)
 
     public int RowCount => _rows.Count;
 
+    /// <summary>The width a table fits to when it is not written to a terminal (piped, redirected, captured).</summary>
+    public const int DefaultWidth = 100;
+
     /// <summary>
-    /// Wraps the cells of <paramref name="columns"/> at spaces so each line fits <paramref name="width"/> (a terminal's)
-    /// where their words allow; 0 or less: no limit. The first of them, the one read (a description), is narrowed last.
+    /// <paramref name="columns"/> (the COLUMNS variable) when set (<c>COLUMNS=300 ./build.sh --help | grep ...</c>), else
+    /// the terminal's width, else <see cref="DefaultWidth"/>.
+    /// </summary>
+    public static int TerminalWidth(string? columns) =>
+        int.TryParse(columns, out var width) && width > 0 ? width
+        : !Console.IsOutputRedirected && Console.WindowWidth > 0 ? Console.WindowWidth
+        : DefaultWidth;
+
+    /// <summary>
+    /// Wraps the cells of <paramref name="columns"/>, and their headers, at spaces so each line fits
+    /// <paramref name="width"/> (a terminal's) where their words allow; 0 or less: no limit. The first of them, the one
+    /// read (a description), is narrowed last.
     /// </summary>
     public TextTable FitTo(int width, params int[] columns)
     {
@@ -32,23 +46,40 @@ public sealed class TextTable(params string[] headers)
         Shrink(widths);
         string Line(IReadOnlyList<string> cells) =>
             string.Join("  ", widths.Select((w, i) => Cell(cells, i).PadRight(w))).TrimEnd();
-        yield return Line(headers);
-        yield return string.Join("  ", widths.Select(w => new string('─', w)));
-        foreach (var row in _rows)
+        IEnumerable<string> Lines(IReadOnlyList<string> cells)
         {
-            var pieces = headers.Select((_, i) => _wrapped.Contains(i) ? Wrap(Cell(row, i), widths[i]) : [Cell(row, i)]).ToArray();
-            for (var line = 0; line < pieces.Max(p => p.Count); line++)
-            {
-                yield return Line(pieces.Select(p => line < p.Count ? p[line] : "").ToArray());
-            }
+            var pieces = headers.Select((_, i) => _wrapped.Contains(i) ? Wrap(Cell(cells, i), widths[i]) : [Cell(cells, i)]).ToArray();
+            return Enumerable.Range(0, pieces.Max(p => p.Count)).Select(line => Line([.. pieces.Select(p => line < p.Count ? p[line] : "")]));
+        }
+
+        foreach (var line in Lines(headers))
+        {
+            yield return line;
+        }
+
+        yield return string.Join("  ", widths.Select(w => new string('─', w)));
+        foreach (var line in _rows.SelectMany(Lines))
+        {
+            yield return line;
         }
     }
 
     private static string Cell(IReadOnlyList<string> cells, int index) => index < cells.Count ? cells[index] : "";
 
     /// <summary>
-    /// Narrows the widest wrapped column by one until the table fits, never below a column's header or longest word; the
-    /// first wrapped column only once the others are as narrow as they go.
+    /// Keeps each wrapped column at least <paramref name="characters"/> wide (or as wide as it is unwrapped, if less),
+    /// for a table that may not fit anyway: narrower, prose becomes a column of single words and the table only grows taller.
+    /// </summary>
+    public TextTable WrapNoNarrowerThan(int characters)
+    {
+        _narrowest = characters;
+        return this;
+    }
+
+    /// <summary>
+    /// Narrows the widest wrapped column by one until the table fits, never below a column's longest word (header
+    /// included) nor the width <see cref="WrapNoNarrowerThan"/> set; the first wrapped column only once the others are as
+    /// narrow as they go.
     /// </summary>
     private void Shrink(int[] widths)
     {
@@ -57,8 +88,8 @@ public sealed class TextTable(params string[] headers)
             return;
         }
 
-        var floors = _wrapped.ToDictionary(i => i, i => _rows.Select(r => Cell(r, i)).Append(headers[i])
-            .SelectMany(c => c.Split(' ')).Max(w => w.Length));
+        var floors = _wrapped.ToDictionary(i => i, i => Math.Max(Math.Min(_narrowest, widths[i]), _rows.Select(r => Cell(r, i)).Append(headers[i])
+            .SelectMany(c => c.Split(' ')).Max(w => w.Length)));
         while (widths.Sum() + (2 * (widths.Length - 1)) > _width)
         {
             var widest = _wrapped.Where(i => widths[i] > floors[i]).OrderBy(i => i == _wrapped[0]).ThenByDescending(i => widths[i]).FirstOrDefault(-1);

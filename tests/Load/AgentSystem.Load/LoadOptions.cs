@@ -1,38 +1,69 @@
 using System.Globalization;
+using AgentSystem.Build.Engine;
 using AgentSystem.Load.Reports;
 
 namespace AgentSystem.Load;
 
-/// <summary>The command line (<see cref="Usage"/>); every option has a default for a short run.</summary>
+/// <summary>The command line (<see cref="Help"/>); every option has a default for a short run.</summary>
 internal sealed record LoadOptions
 {
-    public const string Usage = """
-        usage: AgentSystem.Load [--duration 5s] [--warm-up 2s] [--rate N | --rate SCENARIO=N ...]
-                                [--baseline FILE] [--baseline-tolerance 10%] [--output artifacts/load]
-                                [--scenarios NAME,...] [--workers 2] [--clients 50] [--connections 64]
-                                [--postgres CONNECTION] [--redis CONFIGURATION] [--reference-image IMAGE] [--docker docker]
-          --duration      how long each measured load simulation runs, more than 0 (seconds, or 500ms, 2m);
-                          ./build.sh LoadTest passes 3s, and 1s for --warm-up
-          --warm-up       how long each scenario runs unmeasured first; it goes on, about 30 s more at most, while
-                          a JIT compiler of the run is busy
-          --rate          the open-model phases' injection rate in the scenario's unit per second (jobs; tasks of
-                          5 jobs for http), for all or one scenario (queue-e2e=2000 or queue-e2e-at-rate=2000);
-                          default: half of the maximum the scenario's closed phase measured in this run, for
-                          queue-e2e and http; enqueue and claim-ack get an open phase only when given a rate
-          --baseline      an earlier summary.json: the report shows each metric's change
-          --baseline-tolerance  a change of at most this percentage is shown as within tolerance, not better or
-                          worse (runs of one build minutes apart on a shared machine differ by tens of percent);
-                          errors appearing where there were none are worse whatever it is
-          --scenarios     run only these (enqueue, claim-ack, queue-e2e, http); the others are left out
-          --workers       worker processes under load
-          --clients       copies of the enqueue and claim-ack phases, and redis-benchmark's clients
-          --connections   HTTP connections of the closed http phase and of wrk's reference run
-          --postgres      PostgreSQL (Npgsql connection string) instead of a container
-          --redis         Redis (StackExchange.Redis configuration) instead of a container
-          --reference-image  an image with redis-benchmark, run with host networking when redis-benchmark is not on PATH
-          --docker        the docker command that runs that image
-          --output        where the reports go (each run rewrites them)
-        """;
+    private static readonly string[] Synopsis =
+    [
+        "[--duration 5s]", "[--warm-up 2s]", "[--rate N | --rate SCENARIO=N ...]", "[--baseline FILE]", "[--baseline-tolerance 10%]",
+        "[--output artifacts/load]", "[--scenarios NAME,...]", "[--workers 2]", "[--clients 50]", "[--connections 64]",
+        "[--postgres CONNECTION]", "[--redis CONFIGURATION]", "[--reference-image IMAGE]", "[--docker docker]",
+    ];
+
+    private static readonly (string Option, string Description)[] Descriptions =
+    [
+        ("--duration", "how long each measured load simulation runs, more than 0 (seconds, or 500ms, 2m); ./build.sh LoadTest passes 3s, and 1s for --warm-up"),
+        ("--warm-up", "how long each scenario runs unmeasured first; it goes on, about 30 s more at most, while a JIT compiler of the run is busy"),
+        ("--rate", "the open-model phases' injection rate in the scenario's unit per second (jobs; tasks of 5 jobs for http), for all or one scenario "
+            + "(queue-e2e=2000 or queue-e2e-at-rate=2000); default: half of the maximum the scenario's closed phase measured in this run, for "
+            + "queue-e2e and http; enqueue and claim-ack get an open phase only when given a rate"),
+        ("--baseline", "an earlier summary.json: the report shows each metric's change"),
+        ("--baseline-tolerance", "a change of at most this percentage is shown as within tolerance, not better or worse (runs of one build minutes "
+            + "apart on a shared machine differ by tens of percent); errors appearing where there were none are worse whatever it is"),
+        ("--scenarios", "run only these (enqueue, claim-ack, queue-e2e, http); the others are left out"),
+        ("--workers", "worker processes under load"),
+        ("--clients", "copies of the enqueue and claim-ack phases, and redis-benchmark's clients"),
+        ("--connections", "HTTP connections of the closed http phase and of wrk's reference run"),
+        ("--postgres", "PostgreSQL (Npgsql connection string) instead of a container"),
+        ("--redis", "Redis (StackExchange.Redis configuration) instead of a container"),
+        ("--reference-image", "an image with redis-benchmark, run with host networking when redis-benchmark is not on PATH"),
+        ("--docker", "the docker command that runs that image"),
+        ("--output", "where the reports go (each run rewrites them)"),
+    ];
+
+    /// <summary>The usage: the synopsis, then each option's description, wrapped at spaces to <paramref name="width"/>.</summary>
+    public static IEnumerable<string> Help(int width)
+    {
+        const string Lead = "usage: AgentSystem.Load ";
+        var line = Lead;
+        foreach (var part in Synopsis)
+        {
+            if (line.Length > Lead.Length && line.Length + part.Length > width)
+            {
+                yield return line.TrimEnd();
+                line = new string(' ', Lead.Length);
+            }
+
+            line += part + " ";
+        }
+
+        yield return line.TrimEnd();
+        yield return "";
+        var table = new TextTable("Option", "What it sets");
+        foreach (var (option, description) in Descriptions)
+        {
+            table.AddRow(option, description);
+        }
+
+        foreach (var row in table.FitTo(width, 1).Render())
+        {
+            yield return row;
+        }
+    }
 
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -77,7 +108,7 @@ internal sealed record LoadOptions
     /// <summary>The rate asked for a scenario's open phase, if any.</summary>
     public double? RateFor(string scenario) => ScenarioRates.TryGetValue(scenario, out var rate) ? rate : Rate;
 
-    /// <summary>True for a lone --help or -h: the caller prints <see cref="Usage"/> and exits 0.</summary>
+    /// <summary>True for a lone --help or -h: the caller prints <see cref="Help"/> and exits 0.</summary>
     public static bool AsksForHelp(IReadOnlyList<string> args) => args is ["--help" or "-h"];
 
     /// <summary>Null with a message on a usage error.</summary>

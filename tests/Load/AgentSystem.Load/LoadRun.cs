@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using AgentSystem.Build.Engine;
 using AgentSystem.Contracts;
 using AgentSystem.Load.Harness;
 using AgentSystem.Load.References;
@@ -87,7 +88,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             ? new BaselineComparison(path, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance))
             : null;
         var report = new LoadReport(summary, results, baseline);
-        foreach (var line in ConsoleReport.Render(report))
+        foreach (var line in ConsoleReport.Render(report, TextTable.TerminalWidth(System.Environment.GetEnvironmentVariable("COLUMNS"))))
         {
             Console.WriteLine(line);
         }

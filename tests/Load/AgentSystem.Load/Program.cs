@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using AgentSystem.Build.Engine;
 using AgentSystem.Load;
 
 // The load harness (NBomber's concepts; NBomber itself is not served): ./build.sh LoadTest runs it from a Release build.
 // Exit codes: 0 every threshold passed, 1 a threshold or check failed, 2 a usage error, 3 the system did not start.
+var help = string.Join(Environment.NewLine, LoadOptions.Help(TextTable.TerminalWidth(Environment.GetEnvironmentVariable("COLUMNS"))));
 if (LoadOptions.AsksForHelp(args))
 {
-    Console.WriteLine(LoadOptions.Usage);
+    Console.WriteLine(help);
     return 0;
 }
 
@@ -14,7 +16,7 @@ var (options, error) = LoadOptions.Parse(args);
 if (options is null)
 {
     Console.Error.WriteLine(error);
-    Console.Error.WriteLine(LoadOptions.Usage);
+    Console.Error.WriteLine(help);
     return 2;
 }
 

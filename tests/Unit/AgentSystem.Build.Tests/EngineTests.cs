@@ -283,10 +283,10 @@ public class EngineTests
     {
         var writer = new StringWriter();
         Log.Out = writer;
-        HelpText.Print<Build>(TargetGraph.From(new Build()), ParameterSet.Of(typeof(Build)), ["Compile"], HelpText.DefaultWidth);
+        HelpText.Print<Build>(TargetGraph.From(new Build()), ParameterSet.Of(typeof(Build)), ["Compile"], TextTable.DefaultWidth);
         var lines = writer.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
 
-        Assert.All(lines, line => Assert.True(line.Length <= HelpText.DefaultWidth, $"{line.Length} columns: {line}"));
+        Assert.All(lines, line => Assert.True(line.Length <= TextTable.DefaultWidth, $"{line.Length} columns: {line}"));
         var header = lines.FindIndex(l => l.StartsWith("Parameter ", StringComparison.Ordinal));
         var (from, to) = (lines[header].IndexOf("Description", StringComparison.Ordinal), lines[header].IndexOf("Default", StringComparison.Ordinal));
         var row = lines.FindIndex(l => l.StartsWith("--system-api-key", StringComparison.Ordinal));

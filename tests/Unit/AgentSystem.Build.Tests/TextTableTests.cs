@@ -59,4 +59,32 @@ public class TextTableTests
         Assert.StartsWith("--rollout-timeout  https://kind.sigs.k8s.io/docs/user/quick-start/#installation", lines[2], StringComparison.Ordinal);
         Assert.Equal("then", lines[3].Trim());
     }
+
+    [Fact]
+    public void A_wrapped_columns_header_wraps_under_its_column()
+    {
+        var lines = new TextTable("Scenario", "Generator late p99 ms while the load ran", "Machine busy")
+            .AddRow("queue-e2e-at-rate", "12.0", "91.3 %")
+            .FitTo(50, 1, 2).Render().ToList();
+
+        Assert.All(lines, line => Assert.True(line.Length <= 50, $"{line.Length} > 50: {line}"));
+        var separator = lines.FindIndex(line => line.StartsWith('─'));
+        Assert.True(separator > 1, "the header takes more than one line");
+        var busy = lines[0].IndexOf("Machine", StringComparison.Ordinal);
+        Assert.Equal("91.3 %", lines[separator + 1][busy..]);
+    }
+
+    [Fact]
+    public void A_table_too_wide_to_fit_can_keep_its_prose_columns_readable()
+    {
+        // A column of figures (not wrapped) wider than the width: narrowing the prose to single words would not make it fit.
+        var lines = new TextTable("Scenario", "Figures", "Errors")
+            .AddRow("queue-e2e", new string('9', 40), "0 of 51,887 enqueue calls of 1 job")
+            .WrapNoNarrowerThan(16).FitTo(50, 2).Render().ToList();
+
+        Assert.Equal(16, LastColumnWidth(lines));
+        Assert.Equal(["0 of 51,887", "enqueue calls of", "1 job"], lines.Skip(2).Select(line => line[(line.LastIndexOf("  ", StringComparison.Ordinal) + 2)..].Trim()));
+    }
+
+    private static int LastColumnWidth(List<string> lines) => lines[1].Length - lines[1].LastIndexOf("  ", StringComparison.Ordinal) - 2;
 }

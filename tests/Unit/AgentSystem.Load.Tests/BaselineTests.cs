@@ -1,3 +1,4 @@
+using AgentSystem.Build.Engine;
 using AgentSystem.Load.Reports;
 using static AgentSystem.Load.Tests.Fixtures;
 
@@ -66,7 +67,7 @@ public sealed class BaselineTests
         var report = new LoadReport(summary, [result], new BaselineComparison("old.json", 0.15, changes));
         const string Stated = "within ±15 %";
 
-        Assert.Contains(ConsoleReport.Render(report), line => line.Contains(Stated, StringComparison.Ordinal));
+        Assert.Contains(ConsoleReport.Render(report, TextTable.DefaultWidth), line => line.Contains(Stated, StringComparison.Ordinal));
         Assert.Contains(Stated, MarkdownReport.Render(report), StringComparison.Ordinal);
         Assert.Contains(System.Net.WebUtility.HtmlEncode(Stated), HtmlReport.Render(report), StringComparison.Ordinal);
         Assert.Equal("within tolerance", Assert.Single(ReportTables.Baseline(report.Baseline!).Rows, r => r[1] == "rps")[5]);   // +5 %

@@ -73,7 +73,21 @@ public sealed class OptionsTests
         var (options, _) = LoadOptions.Parse([]);
 
         Assert.Equal(0.1, options!.BaselineTolerance);
-        Assert.Contains("[--baseline-tolerance 10%]", LoadOptions.Usage, StringComparison.Ordinal);
+        Assert.Contains("[--baseline-tolerance 10%]", string.Join('\n', LoadOptions.Help(200)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(60)]
+    [InlineData(100)]
+    public void The_help_fits_the_terminal_and_names_every_option(int width)
+    {
+        var lines = LoadOptions.Help(width).ToList();
+
+        Assert.All(lines, line => Assert.True(line.Length <= width, $"{line.Length} > {width}: {line}"));
+        var text = string.Join(' ', lines);
+        Assert.All(["--duration", "--warm-up", "--rate", "--baseline", "--baseline-tolerance", "--scenarios", "--workers", "--clients",
+            "--connections", "--postgres", "--redis", "--reference-image", "--docker", "--output"],
+            option => Assert.Contains($"{option} ", text, StringComparison.Ordinal));
     }
 
     [Theory]

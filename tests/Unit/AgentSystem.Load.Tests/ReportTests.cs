@@ -148,6 +148,23 @@ public sealed class ReportTests
         Assert.Equal(JsonValueKind.Null, scenario.GetProperty("machineBusy").ValueKind);
     }
 
+    /// <summary>The new-user walk: the thresholds table printed 197 columns wide, a long measured text on one line.</summary>
+    [Fact]
+    public void The_console_tables_fit_the_terminals_width()
+    {
+        var result = Result("queue-kill", 100, [1]) with
+        {
+            Checks = [new CheckResult("the killed worker's jobs delivered again", true, "570 put back after their lease expired, 395 of them ran again (the others were stored already and skipped)")],
+        };
+
+        var lines = ConsoleReport.Render(new LoadReport(SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None)), [result], null), 100).ToList();
+
+        // The scenarios table's twelve columns of figures are wider than 100 however its prose wraps; the others fit.
+        var thresholds = lines.SkipWhile(line => line != "Thresholds and checks").TakeWhile(line => line.Length > 0).ToList();
+        Assert.All(thresholds, line => Assert.True(line.Length <= 100, $"{line.Length} > 100: {line}"));
+        Assert.Contains(thresholds, line => line.Contains("570 put back", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void The_cpu_table_shows_how_late_an_open_generator_started_and_a_dash_for_a_closed_one()
     {
