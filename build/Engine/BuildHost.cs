@@ -28,9 +28,10 @@ internal static class BuildHost
             MoveStrayValuesToTargets(commandLine, parameters);
 
             var graph = TargetGraph.From(build);
+            var width = TextTable.TerminalWidth(environment.GetValueOrDefault("COLUMNS"));
             if (commandLine.Has("help"))
             {
-                HelpText.Print<T>(graph, parameters, defaultTargets, TextTable.TerminalWidth(environment.GetValueOrDefault("COLUMNS")));
+                HelpText.Print<T>(graph, parameters, defaultTargets, width);
                 return 0;
             }
 
@@ -54,10 +55,10 @@ internal static class BuildHost
 
             if (commandLine.Has("plan"))
             {
-                PlanPrinter.Print(plan, TextTable.TerminalWidth(environment.GetValueOrDefault("COLUMNS")));
+                PlanPrinter.Print(plan, width);
                 return 0;
             }
-            return new TargetRunner(build, commandLine.Has("continue"), cancellationToken).Run(plan);
+            return new TargetRunner(build, commandLine.Has("continue"), width, cancellationToken).Run(plan);
         }
         catch (UsageException e)
         {

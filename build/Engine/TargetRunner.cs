@@ -9,8 +9,11 @@ public enum TargetStatus { Succeeded, Failed, Skipped, NotRun, Aborted, Stopped 
 /// <param name="UsageError">Failed because it was called wrongly (a <see cref="UsageException"/>), not because its work failed.</param>
 internal sealed record TargetOutcome(string Name, TargetStatus Status, TimeSpan Duration, string? Note, bool UsageError = false);
 
-/// <summary>Runs a plan target by target, with a header for each and a summary table at the end.</summary>
-internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, CancellationToken cancellationToken)
+/// <summary>
+/// Runs a plan target by target, with a header for each and a summary table at the end, fitted to
+/// <paramref name="width"/> (<see cref="TextTable.TerminalWidth"/>).
+/// </summary>
+internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int width, CancellationToken cancellationToken)
 {
     private const string CancelledNote = "cancelled";
 
@@ -106,16 +109,23 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, Canc
         }
     }
 
+    /// <summary>
+    /// A note's first line: the whole of a tool's multi-line error, printed in full where it failed, made the summary's
+    /// note column 1,857 characters wide (a failed kind create in the new-user walk).
+    /// </summary>
+    internal static string SummaryNote(string? note) =>
+        note?.Split('\n', 2) is [var first, _] ? $"{first.TrimEnd()} (more above)" : note ?? "";
+
     private int Summarize(TimeSpan elapsed)
     {
         var table = new TextTable("Target", "Status", "Duration", "Note");
         foreach (var outcome in Outcomes)
         {
-            table.AddRow(outcome.Name, outcome.Status.ToString(), Format(outcome.Duration), outcome.Note ?? "");
+            table.AddRow(outcome.Name, outcome.Status.ToString(), Format(outcome.Duration), SummaryNote(outcome.Note));
         }
 
         Log.Info("");
-        foreach (var line in table.Render())
+        foreach (var line in table.FitTo(width, 3).Render())
         {
             Log.Info(line);
         }

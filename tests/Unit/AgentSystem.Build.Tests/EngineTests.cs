@@ -78,6 +78,21 @@ public class EngineTests
         Assert.Contains("--push needs --registry", run.Output);
     }
 
+    /// <summary>The new-user walk: kind's multi-line error filled the summary's note, a separator 1,857 characters wide.</summary>
+    [Fact]
+    public void The_summary_notes_a_long_failure_by_its_first_line_and_fits_the_width()
+    {
+        var error = "kind create cluster failed (exit code 1):\nERROR: failed to create cluster: failed to pull image \"kindest/node:v1.32.2\": "
+            + string.Concat(Enumerable.Repeat("command \"docker pull kindest/node\" failed with error: exit status 1 ", 20));
+        var build = new SampleBuild { CompileBody = _ => throw new ToolFailedException(error, 1) };
+        var run = BuildRun<SampleBuild>.Of(["Compile"], new() { ["COLUMNS"] = "100" }, build: build);
+
+        var summary = run.Output.Split('\n').Select(l => l.TrimEnd('\r')).SkipWhile(l => !l.StartsWith("Target ", StringComparison.Ordinal)).ToList();
+        Assert.All(summary, line => Assert.True(line.Length <= 100, $"{line.Length} > 100: {line}"));
+        Assert.Matches(@"Compile\s+Failed\s+\S+\s+kind create cluster failed \(exit code 1\): \(more", string.Join('\n', summary));
+        Assert.Contains("kindest/node:v1.32.2", run.Output);   // the whole error, above the summary
+    }
+
     [Fact]
     public void Continue_runs_targets_that_do_not_depend_on_the_failure()
     {
