@@ -42,6 +42,14 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
                 Log.Error(e.Message);
                 throw await DiagnoseAsync(api, folder, e).ConfigureAwait(false);
             }
+            catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The cluster tool said it was ready, yet its API server does not answer: a stack trace helps nobody here.
+                throw new TargetFailedException(
+                    $"The cluster's API server at {api.Server} does not answer ({e.Message}). Is {tool.Name}'s node running "
+                    + "(docker ps)? Is a proxy set (HTTPS_PROXY) that 127.0.0.1 is not exempt from (NO_PROXY)?",
+                    $"{tool.Name}'s API server does not answer");
+            }
             Log.Success($"{cluster}: the system runs and answers.");
         }
         finally

@@ -51,9 +51,9 @@ public sealed class ClusterDeployTests(RenderedKindOverlay overlay) : IClassFixt
 
     private string Folder => Path.Combine(_artifacts, Cluster);
 
-    private IClusterTool Tool(string name, bool omitOwnContext = false, bool createFails = false)
+    private IClusterTool Tool(string name, bool omitOwnContext = false, bool createFails = false, string? server = null)
     {
-        _tools = new FakeClusterTools(_api.Url, _other.Url) { OmitOwnContext = omitOwnContext, CreateFails = createFails }.Install();
+        _tools = new FakeClusterTools(server ?? _api.Url, _other.Url) { OmitOwnContext = omitOwnContext, CreateFails = createFails }.Install();
         var log = Path.Combine(_artifacts, "cluster-tool.log");
         return name == "kind"
             ? new Kind(Path.Combine(_tools.Folder, "kind"), log, "k8s/overlays/kind/kind-cluster.yaml")
@@ -219,6 +219,20 @@ public sealed class ClusterDeployTests(RenderedKindOverlay overlay) : IClassFixt
         Assert.Contains("kind: creating cluster", failure.Message, StringComparison.Ordinal);
         Assert.Contains("node(s) never became ready", failure.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(_tools!.Recorded, r => r.StartsWith("kind load", StringComparison.Ordinal));
+        AssertDeleted($"kind delete cluster --name {Cluster} --kubeconfig {Path.Combine(Folder, "kubeconfig")}");
+    }
+
+    /// <summary>The new-user walk: an API server that did not answer printed a 25-line stack trace and no hint.</summary>
+    [Fact]
+    public async Task An_api_server_that_does_not_answer_is_named_with_what_to_check_and_the_cluster_is_deleted()
+    {
+        var tool = Tool("kind", server: "http://127.0.0.1:1");
+
+        var failure = await Assert.ThrowsAsync<TargetFailedException>(() => Deploy(tool));
+
+        Assert.StartsWith("The cluster's API server at http://127.0.0.1:1", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("docker ps", failure.Message, StringComparison.Ordinal);
+        Assert.Equal("kind's API server does not answer", failure.Note);
         AssertDeleted($"kind delete cluster --name {Cluster} --kubeconfig {Path.Combine(Folder, "kubeconfig")}");
     }
 
