@@ -113,7 +113,10 @@ public sealed class Compose
         LoggedStep.Run($"compose down ({Project})", LogPath("down"), Command[0], [.. Arguments(["down", "--volumes", "--remove-orphans", "--timeout", "10"])],
             environment: RunEnvironment(), cancellationToken: _cancellationToken);
         var left = Resources();
-        Log.Info(before.Count == 0 ? $"Nothing of compose project '{Project}' was on this engine." : $"Removed from compose project '{Project}': {Describe(before)}.");
+        // Counts: the names of a whole system made one line of 545 characters (compose's own log names each).
+        Log.Info(before.Count == 0 ? $"Nothing of compose project '{Project}' was on this engine."
+            : $"Removed from compose project '{Project}': {string.Join(", ", before.Select(kind => $"{kind.Value.Length} {(kind.Value.Length == 1 ? kind.Key.TrimEnd('s') : kind.Key)}"))} "
+                + $"(named in {LoggedStep.DisplayPath(LogPath("down"))}).");
         if (left.Count > 0)
         {
             throw new TargetFailedException($"Still there after compose down: {Describe(left)}.");
