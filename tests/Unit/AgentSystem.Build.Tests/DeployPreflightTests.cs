@@ -38,6 +38,18 @@ public sealed class DeployPreflightTests : IDisposable
     }
 
     [Theory]
+    [InlineData("DeployKind", "minikube", "or use ./build.sh DeployMinikube with minikube.")]
+    [InlineData("DeployMinikube", "kind", "or use ./build.sh DeployKind with kind.")]
+    public void A_missing_tool_points_to_the_other_target_when_its_tool_is_there(string target, string other, string hint)
+    {
+        var run = Run(new FakeClusterTools(tools: ["docker", other]), target);
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Contains(hint, run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Nor is", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("DeployKind", "kind", "https://kind.sigs.k8s.io/", "./build.sh DeployMinikube")]
     [InlineData("DeployMinikube", "minikube", "https://minikube.sigs.k8s.io/", "./build.sh DeployKind")]
     public void A_missing_tool_is_one_message_and_exit_code_1_before_anything_is_built(string target, string tool, string whereToGetIt, string otherTarget)
@@ -49,6 +61,8 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.Single(run.Output.Split('\n'), line => line.Contains(message, StringComparison.Ordinal));
         Assert.Contains(whereToGetIt, run.Output, StringComparison.Ordinal);
         Assert.Contains(otherTarget, run.Output, StringComparison.Ordinal);
+        Assert.Contains("Nor is", run.Output, StringComparison.Ordinal);            // neither tool here: not a dead end
+        Assert.Contains("deploy-kind job", run.Output, StringComparison.Ordinal);
         Assert.Contains($"{tool} not found on PATH", run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal);
         Assert.Matches(@"DockerEngine +NotRun", run.Output);
