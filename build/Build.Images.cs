@@ -36,7 +36,7 @@ internal partial class Build
         .DependsOn(Affected, BaseImages)
         // Tests first: they fail sooner and cheaper than an image build.
         .After(UnitTest, IntegrationTest)
-        .OnlyWhenStatic(() => AffectedImageServices.Count > 0, "no affected service has an image; --all builds every one")
+        .OnlyWhenStatic(() => AffectedImageServices.Count > 0, "no affected service has an image; --all builds every one (SystemUp, SystemTest and the deploys build those they run)")
         .Touches(() => AffectedImageServices.Select(s => s.Name))
         .Executes(() =>
         {
