@@ -61,13 +61,15 @@ internal partial class Build
 
             var (postgres, redis) = FindOrStartInfrastructure();
             var filter = WriteSolutionFilter("dev.slnf", DevServices.Select(s => s.Project).ToList());
-            // dotnet build -v q prints nothing until it ends, minutes on a first run.
-            Log.Info($"Building {string.Join(", ", DevServices.Select(s => s.Name))} and the frontend...");
-            ProcessRunner.Run("dotnet", ["build", filter, "-c", Configuration.ToString(), "-nodeReuse:false", "--disable-build-servers", "-v", "q"],
+            // Minutes on a first run: a heartbeat with the latest line every 30 s, the whole output in a log (the new-user
+            // walk sat 62 s behind one line, then read MSBuild's, npm's and vite's raw output).
+            LoggedStep.Run($"Building {string.Join(", ", DevServices.Select(s => s.Name))}", Path.Combine(StepLogs, "dev-build.log"),
+                "dotnet", ["build", filter, "-c", Configuration.ToString(), "-nodeReuse:false", "--disable-build-servers", "-v", "q"],
                 RootDirectory, DotnetEnvironment, cancellationToken);
             var frontend = Path.Combine(RootDirectory, PathUtil.DirectoryOf(Frontend.Project));
             NpmInstallIfStale(frontend);
-            ProcessRunner.Run(Npm, ["run", "build"], frontend, cancellationToken: cancellationToken);
+            LoggedStep.Run("Building the frontend", Path.Combine(StepLogs, "dev-frontend-build.log"), Npm, ["run", "build"], frontend,
+                cancellationToken: cancellationToken);
 
             var environment = new Dictionary<string, string>(DotnetEnvironment)
             {

@@ -21,7 +21,7 @@ public static class LoggedStep
         Log.Info($"{title}... (log: {DisplayPath(logFile)})");
         var watch = Stopwatch.StartNew();
         var latest = "";
-        using var heartbeat = new Timer(_ => Log.Info($"  {title}: {Elapsed(watch.Elapsed)} so far; {Shorten(latest, 100)}"),
+        using var heartbeat = new Timer(_ => Log.Info($"  {title}: {Elapsed(watch.Elapsed)} so far{(latest.Length > 0 ? "; " + Shorten(latest, 100) : "")}"),
             null, HeartbeatInterval, HeartbeatInterval);
         var exitCode = ProcessRunner.RunToLog(fileName, arguments, logFile, line => { if (line.Trim().Length > 0) { latest = line.Trim(); } },
             workingDirectory, environment, cancellationToken);
