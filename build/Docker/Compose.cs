@@ -115,13 +115,16 @@ public sealed class Compose
         var left = Resources();
         // Counts: the names of a whole system made one line of 545 characters (compose's own log names each).
         Log.Info(before.Count == 0 ? $"Nothing of compose project '{Project}' was on this engine."
-            : $"Removed from compose project '{Project}': {string.Join(", ", before.Select(kind => $"{kind.Value.Length} {(kind.Value.Length == 1 ? kind.Key.TrimEnd('s') : kind.Key)}"))} "
-                + $"(named in {LoggedStep.DisplayPath(LogPath("down"))}).");
+            : $"Removed from compose project '{Project}': {Count(before)} (named in {LoggedStep.DisplayPath(LogPath("down"))}).");
         if (left.Count > 0)
         {
             throw new TargetFailedException($"Still there after compose down: {Describe(left)}.");
         }
     }
+
+    /// <summary>"2 containers, 1 network".</summary>
+    private static string Count(SortedDictionary<string, string[]> resources) =>
+        string.Join(", ", resources.Select(kind => $"{kind.Value.Length} {(kind.Value.Length == 1 ? kind.Key.TrimEnd('s') : kind.Key)}"));
 
     /// <summary>"containers a, b; networks c".</summary>
     private static string Describe(SortedDictionary<string, string[]> resources) =>

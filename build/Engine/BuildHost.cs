@@ -28,7 +28,7 @@ internal static class BuildHost
             MoveStrayValuesToTargets(commandLine, parameters);
 
             var graph = TargetGraph.From(build);
-            var width = TextTable.TerminalWidth(environment.GetValueOrDefault("COLUMNS"));
+            var width = TextTable.TerminalWidth(environment);
             if (commandLine.Has("help"))
             {
                 HelpText.Print<T>(graph, parameters, defaultTargets, width);

@@ -113,7 +113,7 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
     /// A note's first line: the whole of a tool's multi-line error, printed in full where it failed, made the summary's
     /// note column 1,857 characters wide (a failed kind create in the new-user walk).
     /// </summary>
-    internal static string SummaryNote(string? note) =>
+    private static string SummaryNote(string? note) =>
         note?.Split('\n', 2) is [var first, _] ? $"{first.TrimEnd()} (more above)" : note ?? "";
 
     private int Summarize(TimeSpan elapsed)

@@ -20,13 +20,16 @@ public sealed class TextTable(params string[] headers)
     public const int DefaultWidth = 100;
 
     /// <summary>
-    /// <paramref name="columns"/> (the COLUMNS variable) when set (<c>COLUMNS=300 ./build.sh --help | grep ...</c>), else
-    /// the terminal's width, else <see cref="DefaultWidth"/>.
+    /// COLUMNS when set (<c>COLUMNS=300 ./build.sh --help | grep ...</c>), from <paramref name="environment"/> or else the
+    /// process's own; else the terminal's width, else <see cref="DefaultWidth"/>.
     /// </summary>
-    public static int TerminalWidth(string? columns) =>
-        int.TryParse(columns, out var width) && width > 0 ? width
-        : !Console.IsOutputRedirected && Console.WindowWidth > 0 ? Console.WindowWidth
-        : DefaultWidth;
+    public static int TerminalWidth(IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var columns = environment is null ? Environment.GetEnvironmentVariable("COLUMNS") : environment.GetValueOrDefault("COLUMNS");
+        return int.TryParse(columns, out var width) && width > 0 ? width
+            : !Console.IsOutputRedirected && Console.WindowWidth > 0 ? Console.WindowWidth
+            : DefaultWidth;
+    }
 
     /// <summary>
     /// Wraps the cells of <paramref name="columns"/>, and their headers, at spaces so each line fits

@@ -88,7 +88,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             ? new BaselineComparison(path, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance))
             : null;
         var report = new LoadReport(summary, results, baseline);
-        foreach (var line in ConsoleReport.Render(report, TextTable.TerminalWidth(System.Environment.GetEnvironmentVariable("COLUMNS"))))
+        foreach (var line in ConsoleReport.Render(report, TextTable.TerminalWidth()))
         {
             Console.WriteLine(line);
         }

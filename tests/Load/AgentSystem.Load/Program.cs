@@ -5,10 +5,9 @@ using AgentSystem.Load;
 
 // The load harness (NBomber's concepts; NBomber itself is not served): ./build.sh LoadTest runs it from a Release build.
 // Exit codes: 0 every threshold passed, 1 a threshold or check failed, 2 a usage error, 3 the system did not start.
-var help = string.Join(Environment.NewLine, LoadOptions.Help(TextTable.TerminalWidth(Environment.GetEnvironmentVariable("COLUMNS"))));
 if (LoadOptions.AsksForHelp(args))
 {
-    Console.WriteLine(help);
+    Console.WriteLine(Help());
     return 0;
 }
 
@@ -16,7 +15,7 @@ var (options, error) = LoadOptions.Parse(args);
 if (options is null)
 {
     Console.Error.WriteLine(error);
-    Console.Error.WriteLine(help);
+    Console.Error.WriteLine(Help());
     return 2;
 }
 
@@ -28,6 +27,8 @@ void Stop(PosixSignalContext context)
     context.Cancel = true;
     cancellation.Cancel();
 }
+
+static string Help() => string.Join(Environment.NewLine, LoadOptions.Help(TextTable.TerminalWidth()));
 
 static void Log(string line) => Console.WriteLine($"[{DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}] {line}");
 
