@@ -7,8 +7,8 @@ namespace AgentSystem.Store;
 /// <summary>
 /// <see cref="IJobRepository"/> on PostgreSQL. Every write is a guarded UPDATE (it changes a job only while the job is
 /// not final), so a job delivered twice counts once, and rolls its task up in the same transaction. Starts and results
-/// come in batches: one round trip (one UPDATE from arrays, taking the jobs' row locks in id order, then the changed
-/// jobs' tasks locked in id order, the roll-up) for any number of jobs.
+/// come in batches: one round trip (one UPDATE from arrays, taking the jobs' row locks in id order, their dispatch rows
+/// deleted, then the changed jobs' tasks locked in id order, the roll-up) for any number of jobs.
 /// </summary>
 public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
 {
@@ -37,10 +37,16 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         RETURNING j.id
         """;
 
-    // Retried: queued again (the queue holds the new delivery, hence enqueued_at); final: failed or dead.
+    // Retried: queued again, and the queue holds the new delivery (so its dispatch row is marked sent now); final: failed
+    // or dead. The dispatch row is written after the job's, whose lock orders the writers of one job.
     private const string FailRetry = $"""
-        UPDATE jobs SET status = 'queued', error = @error, enqueued_at = now()
+        UPDATE jobs SET status = 'queued', error = @error
         WHERE id = @job AND status NOT IN {StoreSql.FinalJobStates}
+        """;
+
+    private const string MarkRetrySent = """
+        INSERT INTO job_dispatch (job_id, enqueued_at) VALUES (@job, now())
+        ON CONFLICT (job_id) DO UPDATE SET enqueued_at = excluded.enqueued_at
         """;
 
     private const string FailFinal = $"""
@@ -68,7 +74,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         }
 
         return WriteManyAsync(ids, Start,
-            [new NpgsqlParameter<int[]>("attempts", attempts), new NpgsqlParameter<TimeSpan[]>("elapsed", elapsed)], cancellationToken);
+            [new NpgsqlParameter<int[]>("attempts", attempts), new NpgsqlParameter<TimeSpan[]>("elapsed", elapsed)], StoreSql.DeleteDispatchRows, cancellationToken);
     }
 
     public Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken)
@@ -89,7 +95,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
 
         return WriteManyAsync(ids, Complete,
             [new NpgsqlParameter<string[]>("results", values), new NpgsqlParameter<int[]>("attempts", attempts), new NpgsqlParameter<TimeSpan[]>("elapsed", elapsed)],
-            cancellationToken);
+            StoreSql.DeleteDispatchRows, cancellationToken);
     }
 
     public Task<bool> RecordFailureAsync(Guid jobId, string reason, JobState newState, CancellationToken cancellationToken)
@@ -99,18 +105,19 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
             : new NpgsqlParameter<string>("error", reason);
         return newState switch
         {
-            JobState.Queued => WriteAsync(jobId, FailRetry, [error], cancellationToken),
-            JobState.Failed or JobState.Dead => WriteAsync(jobId, FailFinal, [error, new NpgsqlParameter<string>("status", newState.Name())], cancellationToken),
+            JobState.Queued => WriteAsync(jobId, FailRetry, [error], MarkRetrySent, cancellationToken),
+            JobState.Failed or JobState.Dead =>
+                WriteAsync(jobId, FailFinal, [error, new NpgsqlParameter<string>("status", newState.Name())], StoreSql.DeleteDispatchRow, cancellationToken),
             _ => throw new ArgumentOutOfRangeException(nameof(newState), newState, "A failure leaves a job queued (retried), failed or dead."),
         };
     }
 
     /// <summary>
-    /// One round trip, one implicit transaction: change the jobs not final, lock the tasks of the jobs changed, roll them
-    /// up. Jobs before tasks (StoreSql.LockTaskOfJob), so a task stays locked only for its roll-up and the commit.
-    /// Returns the ids changed.
+    /// One round trip, one implicit transaction: change the jobs not final, then their dispatch rows (<paramref
+    /// name="dispatch"/>, with the same @ids), lock the tasks of the jobs changed, roll them up. Jobs before tasks
+    /// (StoreSql.LockTaskOfJob), so a task stays locked only for its roll-up and the commit. Returns the ids changed.
     /// </summary>
-    private async Task<IReadOnlySet<Guid>> WriteManyAsync(Guid[] ids, string update, NpgsqlParameter[] values, CancellationToken cancellationToken)
+    private async Task<IReadOnlySet<Guid>> WriteManyAsync(Guid[] ids, string update, NpgsqlParameter[] values, string dispatch, CancellationToken cancellationToken)
     {
         var changed = new HashSet<Guid>();
         if (ids.Length == 0)
@@ -125,6 +132,8 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
             change.Parameters.AddRange(values);
             batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.KeyLookupsOnly));
             batch.BatchCommands.Add(change);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(dispatch) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
+
             batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.LockTasksOfChangedJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
             batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.RollUpTasksOfChangedJobs) { Parameters = { new NpgsqlParameter<Guid[]>("ids", ids) } });
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -141,8 +150,11 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         return changed;
     }
 
-    /// <summary>Change the job if it is not final, lock its task, roll the task up: one round trip, then commit.</summary>
-    private async Task<bool> WriteAsync(Guid jobId, string update, NpgsqlParameter[] parameters, CancellationToken cancellationToken)
+    /// <summary>
+    /// Change the job if it is not final, then its dispatch row, lock its task, roll the task up: one round trip, then
+    /// commit (or roll back when the job was final).
+    /// </summary>
+    private async Task<bool> WriteAsync(Guid jobId, string update, NpgsqlParameter[] parameters, string dispatch, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -162,6 +174,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
                     {
                         new NpgsqlBatchCommand(StoreSql.KeyLookupsOnly),
                         change,
+                        new NpgsqlBatchCommand(dispatch) { Parameters = { new NpgsqlParameter<Guid>("job", jobId) } },
                         new NpgsqlBatchCommand(StoreSql.LockTaskOfJob) { Parameters = { new NpgsqlParameter<Guid>("job", jobId) } },
                         new NpgsqlBatchCommand(StoreSql.RollUpTaskOfJob) { Parameters = { new NpgsqlParameter<Guid>("job", jobId) } },
                     },

@@ -9,6 +9,21 @@ internal static class StoreSql
     /// <summary>The job states after which nothing changes a job (the guard of every idempotent write).</summary>
     public const string FinalJobStates = "('succeeded', 'failed', 'dead', 'cancelled')";
 
+    /// <summary>
+    /// Deletes the dispatch rows of the jobs @ids (@job), written running or final: not the dispatcher's to send any
+    /// more. One no longer queued has none, so a duplicate delivery deletes nothing.
+    /// </summary>
+    public const string DeleteDispatchRows = "DELETE FROM job_dispatch WHERE job_id = ANY(@ids)";
+
+    public const string DeleteDispatchRow = "DELETE FROM job_dispatch WHERE job_id = @job";
+
+    /// <summary>
+    /// Sent first in a transaction that reads job_dispatch by ranges of its index: index scans only, in the index's
+    /// order. A plan made while the table was small (its usual size) chose a sequential or bitmap scan and a sort, and
+    /// read a backlog's every row.
+    /// </summary>
+    public const string OrderedIndexScansOnly = "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true)";
+
     public const string JobColumns = "id, seq, type, input, status, attempts, result, error, started_at, finished_at";
 
     public const string TaskColumns = "id, status, goal, created_at, updated_at";

@@ -10,7 +10,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     // Many tasks and all their jobs in one statement from arrays (one plan, one commit for a batch of submissions). Rows
     // go in idempotency-key order, so that two batches waiting on each other's keys wait in the same order (no
     // deadlock); a key taken by another transaction waits for its commit, then that task is left out (DO NOTHING), and
-    // so are its jobs. The jobs are written as enqueued: the caller sends them at once (an UPDATE per batch saved).
+    // so are its jobs. The jobs are written as enqueued (job_dispatch): the caller sends them at once (an UPDATE per
+    // batch saved).
     private const string InsertTasks = """
         WITH created AS (
             INSERT INTO tasks (id, status, goal, idempotency_key, trace_id)
@@ -20,10 +21,13 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id, created_at, updated_at),
         jobs_created AS (
-            INSERT INTO jobs (id, task_id, seq, type, input, status, trace_parent, enqueued_at)
-            SELECT j.id, j.task_id, j.seq, j.type, j.input, 'queued', j.trace_parent, now()
+            INSERT INTO jobs (id, task_id, seq, type, input, status, trace_parent)
+            SELECT j.id, j.task_id, j.seq, j.type, j.input, 'queued', j.trace_parent
             FROM unnest(@job_ids, @job_tasks, @seqs, @types, @inputs, @trace_parents) AS j (id, task_id, seq, type, input, trace_parent)
-            WHERE j.task_id IN (SELECT id FROM created))
+            WHERE j.task_id IN (SELECT id FROM created)
+            RETURNING id),
+        dispatch_created AS (
+            INSERT INTO job_dispatch (job_id, enqueued_at) SELECT id, now() FROM jobs_created)
         SELECT id, created_at, updated_at FROM created
         """;
 
@@ -49,6 +53,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         WHERE id IN (SELECT id FROM jobs WHERE task_id = @task AND status IN ('queued', 'running') ORDER BY id FOR UPDATE)
         """;
 
+    private const string DeleteDispatchRowsOfTask = "DELETE FROM job_dispatch WHERE job_id IN (SELECT id FROM jobs WHERE task_id = @task)";
+
     // One statement, one snapshot: each task agrees with its jobs. Rows come task by task, jobs in order.
     private const string SelectChanged = $"""
         SELECT {TaskAndJobColumns}
@@ -58,32 +64,32 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         ORDER BY t.id, j.seq
         """;
 
-    // A row another transaction holds is skipped, not waited for: a worker is writing it (running or final once it
+    // A job another transaction holds is skipped, not waited for: a worker is writing it (running or final once it
     // commits, and then no mark is needed), and one its rolled-back write leaves queued and unmarked is the
     // dispatcher's, which asks Redis before sending. Waiting made a submission wait for a worker's batch.
     private const string MarkEnqueued = """
-        UPDATE jobs SET enqueued_at = now()
-        WHERE id IN (SELECT id FROM jobs WHERE id = ANY(@ids) AND status = 'queued' FOR UPDATE SKIP LOCKED)
+        UPDATE job_dispatch SET enqueued_at = now()
+        WHERE job_id IN (SELECT id FROM jobs WHERE id = ANY(@ids) FOR UPDATE SKIP LOCKED)
         """;
 
-    private const string UnmarkEnqueued = "UPDATE jobs SET enqueued_at = NULL WHERE id = ANY(@ids) AND status = 'queued'";
+    private const string UnmarkEnqueued = "UPDATE job_dispatch SET enqueued_at = NULL WHERE job_id = ANY(@ids)";
 
-    // Never sent, then sent longer ago than @stale, oldest first: each half a range of the partial index of its own.
-    // With both in one WHERE (an OR), a plan chosen on statistics from when the table was small walks the index in order
-    // and filters, reading every queued job of a backlog and the dead entries of jobs that ran: 2 to 3 s per call.
+    // Never sent, then sent longer ago than @stale, oldest first: each half a range of job_dispatch's index of its own
+    // (after StoreSql.OrderedIndexScansOnly), then their jobs by key. With both in one WHERE (an OR), a plan chosen on
+    // statistics from when the table was small walked the index in order and filtered, reading every queued job of a
+    // backlog: 2 to 3 s per call.
     internal const string SelectUndispatched = """
-        SELECT id, task_id, type, input, attempts, trace_parent
+        SELECT j.id, j.task_id, j.type, j.input, j.attempts, j.trace_parent
         FROM (
-            (SELECT id, task_id, seq, type, input, attempts, trace_parent, enqueued_at FROM jobs
-             WHERE status = 'queued' AND enqueued_at IS NULL
-             ORDER BY enqueued_at NULLS FIRST, task_id, seq LIMIT @limit)
+            (SELECT job_id, enqueued_at FROM job_dispatch WHERE enqueued_at IS NULL
+             ORDER BY enqueued_at NULLS FIRST, job_id LIMIT @limit)
             UNION ALL
-            (SELECT id, task_id, seq, type, input, attempts, trace_parent, enqueued_at FROM jobs
-             WHERE status = 'queued' AND enqueued_at < now() - @stale
-             ORDER BY enqueued_at NULLS FIRST, task_id, seq LIMIT @limit)
+            (SELECT job_id, enqueued_at FROM job_dispatch WHERE enqueued_at < now() - @stale
+             ORDER BY enqueued_at NULLS FIRST, job_id LIMIT @limit)
+            ORDER BY enqueued_at NULLS FIRST, job_id LIMIT @limit
         ) AS due
-        ORDER BY enqueued_at NULLS FIRST, task_id, seq
-        LIMIT @limit
+        JOIN jobs j ON j.id = due.job_id
+        ORDER BY due.enqueued_at NULLS FIRST, due.job_id
         """;
 
     private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
@@ -234,6 +240,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                     {
                         new NpgsqlBatchCommand(StoreSql.KeyLookupsOnly),
                         cancel,
+                        new NpgsqlBatchCommand(DeleteDispatchRowsOfTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
                         new NpgsqlBatchCommand(StoreSql.LockTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
                         new NpgsqlBatchCommand(StoreSql.RollUpTask) { Parameters = { new NpgsqlParameter<Guid>("task", id) } },
                     },
@@ -293,14 +300,22 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         ArgumentOutOfRangeException.ThrowIfLessThan(staleAfter, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
 
-        var command = _dataSource.CreateCommand(SelectUndispatched);
-        await using (command.ConfigureAwait(false))
+        var batch = _dataSource.CreateBatch();
+        await using (batch.ConfigureAwait(false))
         {
-            command.Parameters.Add(new NpgsqlParameter<TimeSpan>("stale", staleAfter) { NpgsqlDbType = NpgsqlDbType.Interval });
-            command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.OrderedIndexScansOnly));
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(SelectUndispatched)
+            {
+                Parameters =
+                {
+                    new NpgsqlParameter<TimeSpan>("stale", staleAfter) { NpgsqlDbType = NpgsqlDbType.Interval },
+                    new NpgsqlParameter<int>("limit", limit),
+                },
+            });
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);   // past the settings' row
                 var messages = new List<JobMessage>();
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {

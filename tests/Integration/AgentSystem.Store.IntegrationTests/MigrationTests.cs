@@ -26,12 +26,22 @@ public sealed class MigrationTests(ITestOutputHelper output)
         Assert.Equal(Migration.Embedded.Select(m => m.Version), await ListAsync<int>(dataSource, "SELECT version FROM schema_migrations ORDER BY version"));
         var indexes = await ListAsync<string>(dataSource, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname");
         output.WriteLine($"indexes: {string.Join(", ", indexes)}");
-        Assert.Contains("jobs_queued_enqueued_at_idx", indexes);
+        Assert.Contains("job_dispatch_enqueued_at_idx", indexes);
+        Assert.DoesNotContain("jobs_queued_enqueued_at_idx", indexes);
         Assert.Contains("jobs_task_id_seq_key", indexes);
         Assert.Contains("tasks_created_at_idx", indexes);
         Assert.Contains("tasks_status_created_at_idx", indexes);
         Assert.Contains("tasks_idempotency_key_key", indexes);
-        Assert.Equal("{fillfactor=80}", await ScalarAsync<string>(dataSource, "SELECT reloptions::text FROM pg_class WHERE relname = 'jobs'"));
+        Assert.Equal("{fillfactor=60}", await ScalarAsync<string>(dataSource, "SELECT reloptions::text FROM pg_class WHERE relname = 'jobs'"));
+
+        // A result's UPDATE can be HOT (new index entries none, the new version on the same page) only while no index
+        // of jobs has a column the result changes, among its keys, in an expression or in its predicate.
+        Assert.Equal(["id", "seq", "task_id"], await ListAsync<string>(dataSource, """
+            SELECT DISTINCT a.attname::text FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
+            WHERE i.indrelid = 'jobs'::regclass ORDER BY 1
+            """));
+        Assert.Equal(0L, await ScalarAsync<long>(
+            dataSource, "SELECT count(*) FROM pg_index WHERE indrelid = 'jobs'::regclass AND (indpred IS NOT NULL OR indexprs IS NOT NULL)"));
     }
 
     [Fact]
@@ -41,12 +51,25 @@ public sealed class MigrationTests(ITestOutputHelper output)
         await using var dataSource = NpgsqlDataSource.Create(database.Fixture.ConnectionString);
         var previous = Migration.Embedded.Where(m => m.Version == 1).ToList();
         Assert.Equal(["0001_initial"], await new DatabaseMigrator(dataSource, previous).MigrateAsync(CancellationToken.None));
-        var task = await new TaskRepository(dataSource).CreateAsync(new NewTask("kept", [new NewJob("echo", "x")], null, null), CancellationToken.None);
+        // Written as version 1 wrote them: a job never sent, one sent a minute ago, one sent and succeeded.
+        var (task, unsent, stale, done) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
+        await ScalarAsync<int>(dataSource, $"""
+            WITH t AS (INSERT INTO tasks (id, status, goal) VALUES ('{task}', 'queued', 'kept'))
+            INSERT INTO jobs (id, task_id, seq, type, input, status, enqueued_at) VALUES
+                ('{unsent}', '{task}', 0, 'echo', 'x', 'queued', NULL),
+                ('{stale}', '{task}', 1, 'echo', 'x', 'queued', now() - interval '1 minute'),
+                ('{done}', '{task}', 2, 'echo', 'x', 'succeeded', now())
+            RETURNING 1
+            """);
 
         var applied = await new DatabaseMigrator(dataSource, [.. Migration.Embedded, TestAddition]).MigrateAsync(CancellationToken.None);
 
         Assert.Equal([.. Migration.Embedded.Skip(1).Select(m => m.Name), TestAddition.Name], applied);
-        Assert.Equal("kept", (await new TaskRepository(dataSource).GetAsync(task.Task.Id, CancellationToken.None))!.Goal);
+        var tasks = new TaskRepository(dataSource);
+        Assert.Equal("kept", (await tasks.GetAsync(task, CancellationToken.None))!.Goal);
+        // The dispatcher's view came along: the unsent job first, the stale one, and not the finished one.
+        Assert.Equal([unsent, stale], (await tasks.FindUndispatchedAsync(TimeSpan.FromSeconds(30), 10, CancellationToken.None)).Select(m => m.JobId));
+        Assert.Equal([unsent], (await tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(5), 10, CancellationToken.None)).Select(m => m.JobId));
         Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tasks' AND column_name = 'note'"));
     }
 

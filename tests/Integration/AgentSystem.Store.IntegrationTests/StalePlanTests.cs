@@ -70,7 +70,7 @@ public sealed class StalePlanTests(MigratedStoreFixture database) : StoreTestBas
     }
 
     /// <summary>Sequential scans of tasks and jobs so far, this connection's counted (it flushes its statistics first).</summary>
-    private static async Task<(long Tasks, long Jobs)> SequentialScansAsync(NpgsqlDataSource oneConnection)
+    private static async Task<(long Tasks, long Jobs, long Dispatch)> SequentialScansAsync(NpgsqlDataSource oneConnection)
     {
         await using (var flush = oneConnection.CreateCommand("SELECT pg_stat_force_next_flush()"))
         {
@@ -78,9 +78,13 @@ public sealed class StalePlanTests(MigratedStoreFixture database) : StoreTestBas
         }
 
         await using var read = oneConnection.CreateCommand(
-            "SELECT sum(seq_scan) FILTER (WHERE relname = 'tasks'), sum(seq_scan) FILTER (WHERE relname = 'jobs') FROM pg_stat_user_tables");
+            """
+            SELECT sum(seq_scan) FILTER (WHERE relname = 'tasks'), sum(seq_scan) FILTER (WHERE relname = 'jobs'),
+                   sum(seq_scan) FILTER (WHERE relname = 'job_dispatch')
+            FROM pg_stat_user_tables
+            """);
         await using var reader = await read.ExecuteReaderAsync();
         await reader.ReadAsync();
-        return (reader.GetInt64(0), reader.GetInt64(1));
+        return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
     }
 }

@@ -50,10 +50,9 @@ internal sealed class StoredWork(NpgsqlDataSource database)
             }
 
             writer = await connection.BeginBinaryImportAsync(
-                "COPY jobs (id, task_id, seq, type, input, status, enqueued_at) FROM STDIN (FORMAT BINARY)", cancellationToken);
+                "COPY jobs (id, task_id, seq, type, input, status) FROM STDIN (FORMAT BINARY)", cancellationToken);
             await using (writer)
             {
-                var marked = DateTimeOffset.UtcNow.AddDays(1);
                 foreach (var task in created)
                 {
                     for (var seq = 0; seq < task.Length; seq++)
@@ -65,8 +64,21 @@ internal sealed class StoredWork(NpgsqlDataSource database)
                         await writer.WriteAsync(type, NpgsqlDbType.Text, cancellationToken);
                         await writer.WriteAsync(input, NpgsqlDbType.Text, cancellationToken);
                         await writer.WriteAsync("queued", NpgsqlDbType.Text, cancellationToken);
-                        await writer.WriteAsync(marked, NpgsqlDbType.TimestampTz, cancellationToken);
                     }
+                }
+
+                await writer.CompleteAsync(cancellationToken);
+            }
+
+            writer = await connection.BeginBinaryImportAsync("COPY job_dispatch (job_id, enqueued_at) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            await using (writer)
+            {
+                var marked = DateTimeOffset.UtcNow.AddDays(1);
+                foreach (var job in created.SelectMany(task => task))
+                {
+                    await writer.StartRowAsync(cancellationToken);
+                    await writer.WriteAsync(job.JobId, NpgsqlDbType.Uuid, cancellationToken);
+                    await writer.WriteAsync(marked, NpgsqlDbType.TimestampTz, cancellationToken);
                 }
 
                 await writer.CompleteAsync(cancellationToken);
