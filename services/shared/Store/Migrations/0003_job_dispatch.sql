@@ -9,8 +9,14 @@
 -- Redis (null: not sent, the dispatcher's next round sends it). Every write that changes a job's status writes it in
 -- the same transaction, after the job: inserted with the job and by a retry (sent again), deleted when the job runs or
 -- ends; the submitter and the dispatcher change its mark.
--- No foreign key: its check would look up and lock each new job at submit, the cost this migration removes elsewhere;
--- the services never delete jobs.
+-- No foreign key: its check would look up and lock each new job at submit, the cost this migration removes elsewhere.
+-- The services never delete jobs; the dispatcher deletes a row it finds whose job is gone or not queued (deleted by
+-- hand, or written by services older than this migration).
+--
+-- Stop the services of the previous version before it runs: they write enqueued_at, which it drops. The lock keeps
+-- them from adding a queued job between the copy and the drop.
+LOCK TABLE jobs IN SHARE ROW EXCLUSIVE MODE;
+
 CREATE TABLE job_dispatch (
     job_id      uuid        PRIMARY KEY,
     enqueued_at timestamptz NULL

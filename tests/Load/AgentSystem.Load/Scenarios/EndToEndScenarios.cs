@@ -346,15 +346,17 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             var unusedTasks = _created.Where(task => task.All(job => !_enqueued.ContainsKey(job.JobId))).ToList();
             var unsentOfUsed = _created.Except(unusedTasks).SelectMany(task => task).Where(job => !_enqueued.ContainsKey(job.JobId));
             var taskIds = unusedTasks.Select(task => task[0].TaskId).ToArray();
-            Guid[] unsentJobs = [.. unusedTasks.SelectMany(task => task).Concat(unsentOfUsed).Select(job => job.JobId)];
             await using var batch = _owner._system.Database.CreateBatch();
             batch.Timeout = (int)CleanTimeout.TotalSeconds;
-            batch.BatchCommands.Add(Delete("DELETE FROM job_dispatch WHERE job_id = ANY($1)", unsentJobs));
-            batch.BatchCommands.Add(Delete("DELETE FROM jobs WHERE task_id = ANY($1)", taskIds));
-            batch.BatchCommands.Add(Delete("DELETE FROM jobs WHERE id = ANY($1) AND status = 'queued'", [.. unsentOfUsed.Select(job => job.JobId)]));
+            // Each job before its dispatch row, the order the services' writers take them in.
+            batch.BatchCommands.Add(Delete(WithDispatchRows("DELETE FROM jobs WHERE task_id = ANY($1)"), taskIds));
+            batch.BatchCommands.Add(Delete(WithDispatchRows("DELETE FROM jobs WHERE id = ANY($1) AND status = 'queued'"), [.. unsentOfUsed.Select(job => job.JobId)]));
             batch.BatchCommands.Add(Delete("DELETE FROM tasks WHERE id = ANY($1)", taskIds));
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
+
+        private static string WithDispatchRows(string deleteJobs) =>
+            $"WITH gone AS ({deleteJobs} RETURNING id) DELETE FROM job_dispatch WHERE job_id IN (SELECT id FROM gone)";
 
         private static Npgsql.NpgsqlBatchCommand Delete(string sql, Guid[] ids) =>
             new(sql) { Parameters = { new Npgsql.NpgsqlParameter<Guid[]> { TypedValue = ids } } };
