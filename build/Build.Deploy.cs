@@ -130,6 +130,7 @@ internal partial class Build
             throw new TargetFailedException($"k8s/overlays/{overlay} does not read cleanly ({string.Join("; ", problems)}); ./build.sh ValidateManifests says more.");
         }
 
+        Log.Info($"Rendered k8s/overlays/{overlay} with this run's image tags: {objects.Count} object(s).");
         return objects;
     }
 }

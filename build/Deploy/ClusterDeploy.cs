@@ -26,10 +26,14 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
         Directory.CreateDirectory(folder);
         var kubeconfig = Path.Combine(folder, "kubeconfig");
         Log.Info($"Cluster {cluster} ({tool.Name}), context {tool.ContextName(cluster)}, kubeconfig {LoggedStep.DisplayPath(kubeconfig)}.");
+        // What was under way, for the deletion's line: it comes before the failure's message, which the build prints last.
+        string? step = "Creating the cluster";
         try
         {
             tool.Create(cluster, kubeconfig, cancellationToken);
+            step = "Loading the images";
             tool.Load(cluster, images, cancellationToken);
+            step = "The deploy";
             using var api = ClusterApi.Connect(kubeconfig, tool.ContextName(cluster), settings.FieldManager);
             Log.Info($"Acting only on context {api.Context} ({api.Server}).");
             try
@@ -51,6 +55,7 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
                     $"{tool.Name}'s API server does not answer");
             }
             Log.Success($"{cluster}: the system runs and answers.");
+            step = null;
         }
         finally
         {
@@ -60,7 +65,7 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
             }
             else
             {
-                Delete(cluster, kubeconfig, cancellationToken.IsCancellationRequested);
+                Delete(cluster, kubeconfig, cancellationToken.IsCancellationRequested ? "Interrupted" : step is null ? null : $"{step} failed");
             }
         }
     }
@@ -111,9 +116,10 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
         }
     }
 
-    private void Delete(string cluster, string kubeconfig, bool interrupted)
+    /// <summary>Deletes the cluster; <paramref name="why"/> ("Interrupted", "Creating the cluster failed") when it did not succeed.</summary>
+    private void Delete(string cluster, string kubeconfig, string? why)
     {
-        Log.Info(interrupted ? $"Interrupted: deleting cluster {cluster}." : $"Deleting cluster {cluster} (--keep-cluster keeps it).");
+        Log.Info(why is null ? $"Deleting cluster {cluster} (--keep-cluster keeps it)." : $"{why}: deleting cluster {cluster} (--keep-cluster keeps it).");
         try
         {
             // Not cancellable: this is what Ctrl+C must still do.

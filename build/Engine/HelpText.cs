@@ -23,27 +23,34 @@ internal static class HelpText
 
         var local = BuildBase.CreateAs<T>(serverBuild: false);
         var server = BuildBase.CreateAs<T>(serverBuild: true);
-        var table = new TextTable("Parameter", "Description", "Default", "Environment");
+        var table = new TextTable("Parameter", "Description", "Default");
         foreach (var parameter in parameters.Parameters)
         {
             var localDefault = ParameterSet.Format(parameter.GetValue(local));
             var serverDefault = ParameterSet.Format(parameter.GetValue(server));
             var shown = localDefault == serverDefault ? localDefault : $"{localDefault} (CI: {serverDefault})";
             var value = parameter.IsSwitch ? "" : $" <{ParameterSet.Describe(parameter)}>";
-            table.AddRow($"--{parameter.CliName}{value}", parameter.Description, shown, parameter.EnvironmentName);
+            table.AddRow($"--{parameter.CliName}{value}", parameter.Description, shown);
         }
-        table.AddRow("--target <targets>", "Targets to run (same as naming them first)", "", "");
-        table.AddRow("--skip [targets]", "Skip these targets; with no names, skip every target not named", "", "");
-        table.AddRow("--plan", "Print the execution order and the services each target touches; run nothing", "", "");
-        table.AddRow("--continue", "After a failure, keep running targets that do not depend on it", "", "");
-        table.AddRow("--root <dir>", "Repository root; default: the folder above holding .nuke", "", "");
-        table.AddRow("--help", "This text", "", "");
+        table.AddRow("--target <targets>", "Targets to run (same as naming them first)", "");
+        table.AddRow("--skip [targets]", "Skip these targets; with no names, skip every target not named", "");
+        table.AddRow("--plan", "Print the execution order and the services each target touches; run nothing", "");
+        table.AddRow("--continue", "After a failure, keep running targets that do not depend on it", "");
+        table.AddRow("--root <dir>", "Repository root; default: the folder above holding .nuke", "");
+        table.AddRow("--help", "This text", "");
         foreach (var line in table.FitTo(width, 1, 0, 2).Render())
         {
             Log.Info(line);
         }
 
+        // The environment variable is the parameter's name in capitals (ParameterSet): a rule, not a column 30 wide.
+        var example = parameters.Parameters[0];
         Log.Info("");
-        Log.Info($"Parameters are read from --arguments, then environment variables, then {BuildPaths.ParametersFileName}.");
+        foreach (var line in TextTable.Wrap(
+            $"Parameters are read from the arguments, then from environment variables (the name in capitals with underscores: --{example.CliName} is "
+            + $"{example.EnvironmentName}), then from {BuildPaths.ParametersFileName}.", width))
+        {
+            Log.Info(line);
+        }
     }
 }

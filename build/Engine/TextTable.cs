@@ -105,7 +105,8 @@ public sealed class TextTable(params string[] headers)
         }
     }
 
-    private static List<string> Wrap(string text, int width)
+    /// <summary>The text in lines of at most <paramref name="width"/> characters, broken at spaces (a longer word keeps its own line).</summary>
+    public static List<string> Wrap(string text, int width)
     {
         var lines = new List<string>();
         var line = "";

@@ -192,7 +192,7 @@ public sealed class ClusterDeployTests(RenderedKindOverlay overlay) : IClassFixt
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Deploy(tool, cancellationToken: ctrlC.Token));
 
-        Assert.Contains($"Interrupted: deleting cluster {Cluster}.", _log.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"Interrupted: deleting cluster {Cluster} (--keep-cluster keeps it).", _log.ToString(), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(Folder, "events.txt")));
         AssertDeleted($"kind delete cluster --name {Cluster} --kubeconfig {Path.Combine(Folder, "kubeconfig")}");
     }
@@ -218,6 +218,7 @@ public sealed class ClusterDeployTests(RenderedKindOverlay overlay) : IClassFixt
 
         Assert.Contains("kind: creating cluster", failure.Message, StringComparison.Ordinal);
         Assert.Contains("node(s) never became ready", failure.Message, StringComparison.Ordinal);
+        Assert.Contains($"Creating the cluster failed: deleting cluster {Cluster}", _log.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(_tools!.Recorded, r => r.StartsWith("kind load", StringComparison.Ordinal));
         AssertDeleted($"kind delete cluster --name {Cluster} --kubeconfig {Path.Combine(Folder, "kubeconfig")}");
     }
