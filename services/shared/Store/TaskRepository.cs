@@ -319,15 +319,11 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         var batch = _dataSource.CreateBatch();
         await using (batch.ConfigureAwait(false))
         {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.OrderedIndexScansOnly));
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(SelectUndispatched)
+            foreach (var statement in UndispatchedStatements(staleAfter, limit))
             {
-                Parameters =
-                {
-                    new NpgsqlParameter<TimeSpan>("stale", staleAfter) { NpgsqlDbType = NpgsqlDbType.Interval },
-                    new NpgsqlParameter<int>("limit", limit),
-                },
-            });
+                batch.BatchCommands.Add(statement);
+            }
+
             var messages = new List<JobMessage>();
             var strays = new List<Guid>();
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -367,6 +363,20 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             return messages;
         }
     }
+
+    /// <summary>What FindUndispatchedAsync sends, in one batch: the planner's settings, then the query (last).</summary>
+    internal static NpgsqlBatchCommand[] UndispatchedStatements(TimeSpan staleAfter, int limit) =>
+    [
+        new(StoreSql.OrderedIndexScansOnly),
+        new(SelectUndispatched)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<TimeSpan>("stale", staleAfter) { NpgsqlDbType = NpgsqlDbType.Interval },
+                new NpgsqlParameter<int>("limit", limit),
+            },
+        },
+    ];
 
     private async Task<Dictionary<string, TaskRecord>> GetByKeysAsync(string[] keys, CancellationToken cancellationToken)
     {

@@ -122,7 +122,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
             Assert.Equal([unsent.Jobs[0].Id, stale.Jobs[0].Id], found.Select(m => m.JobId));
 
             // Walking the backlog touches hundreds of pages (its index entries and rows); two index ranges a handful.
-            var pages = await PagesTouchedAsync(TaskRepository.SelectUndispatched, ("stale", TimeSpan.FromMinutes(1)), ("limit", 500));
+            var pages = await PagesTouchedAsync(TaskRepository.UndispatchedStatements(TimeSpan.FromMinutes(1), 500));
             Assert.True(pages < 50, $"the dispatcher's query touched {pages} pages with {Backlog:N0} fresh jobs queued");
         }
         finally
@@ -138,20 +138,27 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
     }
 
     /// <summary>
-    /// Shared buffers (pages) the statement's execution touched, hit or read, from EXPLAIN ANALYZE, with the planner
-    /// settings the repository sends before it.
+    /// Shared buffers (pages) the last statement's execution touched, hit or read, from EXPLAIN ANALYZE, run in one batch
+    /// after the statements before it as the repository sends them.
     /// </summary>
-    private async Task<long> PagesTouchedAsync(string sql, params (string Name, object Value)[] parameters)
+    private async Task<long> PagesTouchedAsync(Npgsql.NpgsqlBatchCommand[] statements)
     {
-        await using var connection = await DataSource.OpenConnectionAsync();
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var settings = new Npgsql.NpgsqlCommand(StoreSql.OrderedIndexScansOnly, connection, transaction))
+        await using var batch = DataSource.CreateBatch();
+        foreach (var statement in statements)
         {
-            await settings.ExecuteNonQueryAsync();
+            batch.BatchCommands.Add(statement);
         }
 
-        await using var explain = WithParameters(new Npgsql.NpgsqlCommand("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + sql, connection, transaction), parameters);
-        var plan = JsonDocument.Parse((string)(await explain.ExecuteScalarAsync())!);
+        var last = batch.BatchCommands[^1];
+        last.CommandText = "EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + last.CommandText;
+        await using var reader = await batch.ExecuteReaderAsync();
+        while (reader.FieldCount == 0 || reader.GetName(0) != "QUERY PLAN")
+        {
+            Assert.True(await reader.NextResultAsync(), "the batch returned no plan");
+        }
+
+        Assert.True(await reader.ReadAsync());
+        var plan = JsonDocument.Parse(reader.GetString(0));
         var root = plan.RootElement[0].GetProperty("Plan");
         return root.GetProperty("Shared Hit Blocks").GetInt64() + root.GetProperty("Shared Read Blocks").GetInt64();
     }
