@@ -35,16 +35,52 @@ public sealed class CpuSamplerTests
         Assert.Equal(0.26, sampler.Sample().Processes["worker"], 3);
     }
 
+    [Fact]
+    public void The_machine_is_busy_by_the_share_of_its_ticks_since_the_last_sample_that_were_not_idle()
+    {
+        var (sampler, clock, _, machine) = SamplerWithMachine();
+        clock.Advance(TimeSpan.FromSeconds(1));
+        machine[0] = (1_000 + 150, 2_000 + 200);   // 150 of the 200 ticks since the baseline busy
+
+        Assert.Equal(0.75, sampler.Sample().MachineBusy, 3);
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        machine[0] = null;   // /proc/stat unreadable
+        Assert.True(double.IsNaN(sampler.Sample().MachineBusy));
+    }
+
+    [Theory]
+    [InlineData("cpu  100 5 20 800 40 3 2 30 7 0", 160L, 1000L)]   // idle 800 and iowait 40 are not busy; guest (7) is in user already
+    [InlineData("cpu  1 2 3 4 5 6 7 8", 27L, 36L)]
+    [InlineData("cpu0 100 5 20 800 40 3 2 30 7 0", null, null)]   // one core's line, not the machine's
+    [InlineData("cpu  100 5 20 x 40 3 2 30", null, null)]
+    [InlineData("cpu  100 5", null, null)]
+    public void The_machine_line_of_proc_stat_is_read_or_refused(string line, long? busy, long? total)
+    {
+        var parsed = CpuSampler.ParseMachine(line);
+
+        Assert.Equal(busy, parsed?.Busy);
+        Assert.Equal(total, parsed?.Total);
+    }
+
     private static (CpuSampler Sampler, FakeTimeProvider Clock, double[] Used) Sampler()
+    {
+        var (sampler, clock, used, _) = SamplerWithMachine();
+        return (sampler, clock, used);
+    }
+
+    private static (CpuSampler Sampler, FakeTimeProvider Clock, double[] Used, (long Busy, long Total)?[] Machine) SamplerWithMachine()
     {
         var clock = new FakeTimeProvider();
         var used = new[] { 0.0 };
+        var machine = new (long Busy, long Total)?[] { (1_000, 2_000) };
         var sampler = new CpuSampler(
             () => new Dictionary<string, int>(StringComparer.Ordinal) { ["worker"] = 42 },
             pid => pid == 42 ? used[0] : null,
-            clock);
+            clock,
+            () => machine[0]);
         clock.Advance(TimeSpan.FromSeconds(1));
         sampler.Sample();   // the baseline
-        return (sampler, clock, used);
+        return (sampler, clock, used, machine);
     }
 }

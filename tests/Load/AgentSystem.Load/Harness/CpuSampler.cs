@@ -26,21 +26,27 @@ internal sealed class CpuSampler
 
     private readonly Func<IReadOnlyDictionary<string, int>> _watched;
     private readonly Func<int, double?> _processSeconds;
+    private readonly Func<(long Busy, long Total)?> _machine;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, (int Pid, double Seconds)> _lastProcess = new(StringComparer.Ordinal);
     private TimeSpan _lastGenerator = Environment.CpuUsage.TotalTime;
     private long _lastTimestamp;
-    private (long Busy, long Total)? _lastMachine = ReadMachine();
+    private (long Busy, long Total)? _lastMachine;
 
     /// <param name="watched">The processes to follow, by name (read at every sample: a restarted process has a new id).</param>
     /// <param name="processSeconds">A process's CPU seconds so far, null when it is gone (tests give their own).</param>
     /// <param name="time">The clock the samples' spans are measured on.</param>
-    public CpuSampler(Func<IReadOnlyDictionary<string, int>>? watched = null, Func<int, double?>? processSeconds = null, TimeProvider? time = null)
+    /// <param name="machine">The machine's busy and total clock ticks so far, null when unknown (tests give their own).</param>
+    public CpuSampler(
+        Func<IReadOnlyDictionary<string, int>>? watched = null, Func<int, double?>? processSeconds = null, TimeProvider? time = null,
+        Func<(long Busy, long Total)?>? machine = null)
     {
         _watched = watched ?? (() => new Dictionary<string, int>());
         _processSeconds = processSeconds ?? ReadProcessSeconds;
+        _machine = machine ?? ReadMachine;
         _time = time ?? TimeProvider.System;
         _lastTimestamp = _time.GetTimestamp();
+        _lastMachine = _machine();
     }
 
     public static int Cores => Environment.ProcessorCount;
@@ -59,7 +65,7 @@ internal sealed class CpuSampler
         var generatorCores = (generator - _lastGenerator).TotalSeconds / wall;
         _lastGenerator = generator;
 
-        var machine = ReadMachine();
+        var machine = _machine();
         var busy = machine is { } m && _lastMachine is { } l && m.Total > l.Total ? (double)(m.Busy - l.Busy) / (m.Total - l.Total) : double.NaN;
         _lastMachine = machine;
 
@@ -100,17 +106,38 @@ internal sealed class CpuSampler
     {
         try
         {
-            // cpu  user nice system idle iowait irq softirq steal ...
-            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
-                .Select(field => long.Parse(field, CultureInfo.InvariantCulture)).ToArray();
-            var total = fields.Take(8).Sum();
-            var idle = fields[3] + fields[4];
-            return (total - idle, total);
+            return ParseMachine(File.ReadLines("/proc/stat").First());
         }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The busy and total ticks of /proc/stat's first line, <c>cpu  user nice system idle iowait irq softirq steal guest
+    /// guest_nice</c>: the first eight (guest time is counted in user time already), idle and iowait not busy. Null
+    /// when the line is not that.
+    /// </summary>
+    internal static (long Busy, long Total)? ParseMachine(string line)
+    {
+        var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (fields.Length < 9 || fields[0] != "cpu")
+        {
+            return null;
+        }
+
+        var ticks = new long[8];
+        for (var i = 0; i < ticks.Length; i++)
+        {
+            if (!long.TryParse(fields[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out ticks[i]))
+            {
+                return null;
+            }
+        }
+
+        var total = ticks.Sum();
+        return (total - ticks[3] - ticks[4], total);
     }
 
     private static double? ReadProcessSeconds(int pid) => ReadCpuSeconds($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
