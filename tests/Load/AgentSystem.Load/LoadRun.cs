@@ -48,7 +48,10 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
 
             if (options.Runs(QueueScenarios.ClaimAck))
             {
-                var jobs = QueueScenarios.ClaimJobs(options);
+                var calibrated = await QueueScenarios.CalibrateClaimAsync(isolated.Queue, options.Clients, options.WarmUp, cancellationToken);
+                var jobs = QueueScenarios.ClaimJobs(calibrated, options.Duration);
+                log($"claim-ack: {options.Clients} copies drained {QueueScenarios.CalibrationJobs:N0} jobs at {Figures.Format(calibrated)} jobs/s: "
+                    + $"{jobs:N0} pre-filled for the phase{(jobs == QueueScenarios.MostClaimJobs ? $" (the most it fills; they last about {Figures.Format(jobs / calibrated)} s)" : "")}");
                 await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck,
                     Simulation.IterationsForConstant(options.Clients, jobs / QueueScenarios.ClaimBatch), jobs));
                 if (options.RateFor(QueueScenarios.ClaimAck) is { } rate)
