@@ -16,7 +16,7 @@ internal partial class Build
             var changes = Changes;
             if (changes.All)
             {
-                Log.Warning($"Everything selected: {changes.AllReason}");
+                Log.Warning(changes.AllReason!);   // each reason ends "...: everything selected"
             }
             else
             {
