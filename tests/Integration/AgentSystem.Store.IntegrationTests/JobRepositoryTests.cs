@@ -116,30 +116,29 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
     [Fact]
     public async Task Results_are_written_in_place_and_a_job_has_a_dispatch_row_while_it_is_queued()
     {
-        var (tasks, jobs) = (Tasks, Jobs);
-        var task = (await tasks.CreateAsync(NewTask(jobs: 4), CancellationToken.None)).Task;
+        var task = (await Tasks.CreateAsync(NewTask(jobs: 4), CancellationToken.None)).Task;
         var ids = task.Jobs.Select(j => j.Id).ToArray();
         async Task<Guid[]> DispatchRowsAsync() =>
             [.. (await ScalarAsync<Guid[]>("SELECT coalesce(array_agg(job_id), '{}') FROM job_dispatch WHERE job_id = ANY(@ids)", ("ids", ids))).OrderBy(id => Array.IndexOf(ids, id))];
 
         Assert.Equal(ids, await DispatchRowsAsync());
-        await StartAsync(jobs, ids[0], 1);
+        await StartAsync(Jobs, ids[0], 1);
         Assert.Equal(ids[1..], await DispatchRowsAsync());
-        Assert.True(await jobs.RecordFailureAsync(ids[0], "transient", JobState.Queued, CancellationToken.None));
+        Assert.True(await Jobs.RecordFailureAsync(ids[0], "transient", JobState.Queued, CancellationToken.None));
         Assert.Equal(ids, await DispatchRowsAsync());   // queued again: the dispatcher's again
 
         // In place: the new versions on the rows' own page, which (no index covering a column a result changes, as
         // MigrationTests checks) makes the update HOT, no index entry written.
         var pages = await PagesOfAsync(ids[..2]);
-        var written = await jobs.CompleteAsync([new JobResult(ids[0], "a", 2, TimeSpan.Zero), new JobResult(ids[1], "b", 1, TimeSpan.Zero)], CancellationToken.None);
+        var written = await Jobs.CompleteAsync([new JobResult(ids[0], "a", 2, TimeSpan.Zero), new JobResult(ids[1], "b", 1, TimeSpan.Zero)], CancellationToken.None);
         Assert.Equal(2, written.Count);
         Assert.Equal(pages, await PagesOfAsync(ids[..2]));
         Assert.Equal(ids[2..], await DispatchRowsAsync());
 
-        Assert.Empty(await jobs.CompleteAsync([new JobResult(ids[0], "again", 2, TimeSpan.Zero)], CancellationToken.None));
-        Assert.True(await jobs.RecordFailureAsync(ids[2], "fatal", JobState.Dead, CancellationToken.None));
+        Assert.Empty(await Jobs.CompleteAsync([new JobResult(ids[0], "again", 2, TimeSpan.Zero)], CancellationToken.None));
+        Assert.True(await Jobs.RecordFailureAsync(ids[2], "fatal", JobState.Dead, CancellationToken.None));
         Assert.Equal(ids[3..], await DispatchRowsAsync());
-        await tasks.CancelAsync(task.Id, CancellationToken.None);
+        await Tasks.CancelAsync(task.Id, CancellationToken.None);
         Assert.Empty(await DispatchRowsAsync());
     }
 

@@ -51,7 +51,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
                 var calibrated = await QueueScenarios.CalibrateClaimAsync(isolated.Queue, options.Clients, options.WarmUp, cancellationToken);
                 var jobs = QueueScenarios.ClaimJobs(calibrated, options.Duration);
                 log($"claim-ack: {options.Clients} copies drained {QueueScenarios.CalibrationJobs:N0} jobs at {Figures.Format(calibrated)} jobs/s: "
-                    + $"{jobs:N0} pre-filled for the phase, that rate × {Figures.Format(Math.Max(1, options.Duration.TotalSeconds))} s of --duration{(jobs == QueueScenarios.MostClaimJobs ? $" (the most it fills; they last about {Figures.Format(jobs / calibrated)} s)" : "")}");
+                    + $"{jobs:N0} pre-filled for the phase, that rate × {Figures.Format(QueueScenarios.ClaimSeconds(options.Duration))} s of --duration{(jobs == QueueScenarios.MostClaimJobs ? $" (the most it fills; they last about {Figures.Format(jobs / calibrated)} s)" : "")}");
                 await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck,
                     Simulation.IterationsForConstant(options.Clients, jobs / QueueScenarios.ClaimBatch), jobs));
                 if (options.RateFor(QueueScenarios.ClaimAck) is { } rate)

@@ -8,7 +8,7 @@ public sealed class CpuSamplerTests
     [Fact]
     public void A_process_figure_is_its_cpu_seconds_over_the_span_since_the_last_sample()
     {
-        var (sampler, clock, used) = Sampler();
+        var (sampler, clock, used, _) = Sampler();
         clock.Advance(TimeSpan.FromSeconds(1));
         used[0] = 0.5;
 
@@ -18,7 +18,7 @@ public sealed class CpuSamplerTests
     [Fact]
     public void A_span_too_short_for_proc_ticks_has_no_figures_and_the_next_sample_covers_it()
     {
-        var (sampler, clock, used) = Sampler();
+        var (sampler, clock, used, _) = Sampler();
         clock.Advance(TimeSpan.FromSeconds(1));
         used[0] = 0.25;
         sampler.Sample();
@@ -38,7 +38,7 @@ public sealed class CpuSamplerTests
     [Fact]
     public void The_machine_is_busy_by_the_share_of_its_ticks_since_the_last_sample_that_were_not_idle()
     {
-        var (sampler, clock, _, machine) = SamplerWithMachine();
+        var (sampler, clock, _, machine) = Sampler();
         clock.Advance(TimeSpan.FromSeconds(1));
         machine[0] = (1_000 + 150, 2_000 + 200);   // 150 of the 200 ticks since the baseline busy
 
@@ -63,13 +63,7 @@ public sealed class CpuSamplerTests
         Assert.Equal(total, parsed?.Total);
     }
 
-    private static (CpuSampler Sampler, FakeTimeProvider Clock, double[] Used) Sampler()
-    {
-        var (sampler, clock, used, _) = SamplerWithMachine();
-        return (sampler, clock, used);
-    }
-
-    private static (CpuSampler Sampler, FakeTimeProvider Clock, double[] Used, (long Busy, long Total)?[] Machine) SamplerWithMachine()
+    private static (CpuSampler Sampler, FakeTimeProvider Clock, double[] Used, (long Busy, long Total)?[] Machine) Sampler()
     {
         var clock = new FakeTimeProvider();
         var used = new[] { 0.0 };

@@ -25,15 +25,18 @@ internal static class QueueScenarios
     /// <summary>The most jobs claim-ack pre-fills: about 300 MB of Redis.</summary>
     public const long MostClaimJobs = 1_000_000;
 
+    /// <summary>The seconds claim-ack's pre-fill is sized for: --duration's, at least one.</summary>
+    public static double ClaimSeconds(TimeSpan duration) => Math.Max(1, duration.TotalSeconds);
+
     /// <summary>
-    /// Claim-ack's measured work in its closed phase: enough pre-filled jobs to last --duration (at least a second) at
-    /// the calibrated rate, within [CalibrationJobs, MostClaimJobs], in whole claims (a remainder would be left queued).
+    /// Claim-ack's measured work in its closed phase: enough pre-filled jobs to last <see cref="ClaimSeconds"/> at the
+    /// calibrated rate, within [CalibrationJobs, MostClaimJobs], in whole claims (a remainder would be left queued).
     /// A fixed 20,000 per second of --duration lasted a seventh of it at 140,000 jobs/s.
     /// </summary>
     public static long ClaimJobs(double jobsPerSecond, TimeSpan duration)
     {
         var jobs = double.IsFinite(jobsPerSecond)
-            ? (long)Math.Clamp(Math.Ceiling(jobsPerSecond * Math.Max(1, duration.TotalSeconds)), CalibrationJobs, MostClaimJobs)
+            ? (long)Math.Clamp(Math.Ceiling(jobsPerSecond * ClaimSeconds(duration)), CalibrationJobs, MostClaimJobs)
             : CalibrationJobs;
         return jobs / ClaimBatch * ClaimBatch;
     }
@@ -41,7 +44,8 @@ internal static class QueueScenarios
     /// <summary>
     /// The rate, in jobs/s, at which <paramref name="copies"/> claim-ack loops drain CalibrationJobs jobs, in the last of
     /// rounds repeated for <paramref name="warmUp"/> (two at least): the first rounds run code not yet fully compiled
-    /// (2.3 times slower in a trial). An estimate for sizing the phase, not a measurement of it.
+    /// (2.3 times slower in a trial). An estimate for sizing the phase, not a measurement of it; and claim-ack's warm-up,
+    /// with the phase's copies, so the scenario has none of its own.
     /// </summary>
     public static async Task<double> CalibrateClaimAsync(IJobQueue queue, int copies, TimeSpan warmUp, CancellationToken cancellationToken)
     {
@@ -114,13 +118,9 @@ internal static class QueueScenarios
             Unit = "jobs",
             StepUnit = $"claim + ack calls of up to {ClaimBatch} jobs",
             ItemsPerStep = ClaimBatch,
-            // Warmed up inside Init (a queue of its own, drained), so the measured part has exactly the pre-filled jobs.
+            // Warmed up by CalibrateClaimAsync, which sized it, so the measured part has exactly the pre-filled jobs.
             WarmUp = TimeSpan.Zero,
-            Init = async cancellationToken =>
-            {
-                await WarmUpAsync(queue, options.WarmUp, cancellationToken);
-                await FillAsync(queue, jobs, cancellationToken);
-            },
+            Init = cancellationToken => FillAsync(queue, jobs, cancellationToken),
             Simulations = [simulation],
             Thresholds = Threshold.Loose(simulation, closedFloor: 500),
             Verify = async cancellationToken =>
@@ -148,20 +148,5 @@ internal static class QueueScenarios
                 await queue.EnqueueAsync([.. Enumerable.Range(0, count).Select(_ => new JobMessage(Guid.NewGuid(), task, JobTypes.Echo, StoredWork.Input, 1, null))], cancellationToken);
             }
         }, cancellationToken)));
-    }
-
-    private static async Task WarmUpAsync(IJobQueue queue, TimeSpan warmUp, CancellationToken cancellationToken)
-    {
-        await FillAsync(queue, 20_000, cancellationToken);
-        var watch = Stopwatch.StartNew();
-        while (watch.Elapsed < warmUp && await queue.ClaimAsync(ClaimBatch, cancellationToken) is { Count: > 0 } claimed)
-        {
-            await queue.AckAsync(claimed, cancellationToken);
-        }
-
-        while (await queue.ClaimAsync(500, cancellationToken) is { Count: > 0 } rest)
-        {
-            await queue.AckAsync(rest, cancellationToken);
-        }
     }
 }
