@@ -1,10 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentSystem.Chat.Extensions;
 using AgentSystem.Chat.Model;
 using AgentSystem.Chat.Tests.Fakes;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Chat.Tests;
@@ -101,11 +106,20 @@ public sealed class OpenAiChatApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Start_fails_when_the_model_is_missing()
+    public async Task Start_fails_when_the_model_is_missing()
     {
-        using var broken = _factory.WithWebHostBuilder(builder => builder.UseSetting("Llm:Model", ""));
+        // Checked on a host built, not started: WebApplicationFactory reads the services of a host whose failed start
+        // may already have disposed them, so the test sometimes saw ObjectDisposedException (dotnet/aspnetcore#33494).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Llm:BaseUrl"] = _server.BaseUrl.ToString(),
+            ["Llm:Model"] = "",
+        });
+        builder.AddApplicationServices();
+        await using var app = builder.Build();
 
-        var error = Assert.Throws<OptionsValidationException>(() => broken.CreateClient());
+        var error = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Contains("Llm:Model", error.Message, StringComparison.Ordinal);
     }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using AgentSystem.Contracts;
 using AgentSystem.Queue;
 using AgentSystem.Store;
+using AgentSystem.Worker.Extensions;
 using AgentSystem.Worker.Handlers;
 using AgentSystem.Worker.Options;
 using AgentSystem.Worker.Services;
@@ -11,6 +12,7 @@ using AgentSystem.Worker.Tests.Fakes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -133,9 +135,18 @@ public sealed class WorkerApiTests : IDisposable
     [Fact]
     public void Invalid_worker_options_stop_the_start_with_a_message_naming_the_key()
     {
-        using var bad = _factory.WithWebHostBuilder(builder => builder.UseSetting("Worker:Concurrency", "0"));
+        // What the host checks before it starts (building reads WorkerOptions for the shutdown timeout, then
+        // ValidateOnStart's check). Not through WebApplicationFactory: it reads the services of a host whose failed
+        // start may already have disposed them, so the test sometimes saw ObjectDisposedException (dotnet/aspnetcore#33494).
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Worker:Concurrency"] = "0" });
+        builder.Services.AddWorker();
 
-        var error = Assert.ThrowsAny<OptionsValidationException>(() => bad.CreateClient());
+        var error = Assert.Throws<OptionsValidationException>(() =>
+        {
+            using var host = builder.Build();
+            host.Services.GetRequiredService<IStartupValidator>().Validate();
+        });
 
         Assert.Contains("Worker:Concurrency", error.Message, StringComparison.Ordinal);
     }
