@@ -29,7 +29,7 @@ internal static class HelpText
             var localDefault = ParameterSet.Format(parameter.GetValue(local));
             var serverDefault = ParameterSet.Format(parameter.GetValue(server));
             var shown = localDefault == serverDefault ? localDefault : $"{localDefault} (CI: {serverDefault})";
-            var value = parameter.IsSwitch ? "" : $" <{ParameterSet.Describe(parameter)}>";
+            var value = parameter.IsSwitch ? "" : $" {ParameterSet.Placeholder(parameter)}";
             table.AddRow($"--{parameter.CliName}{value}", parameter.Description, shown);
         }
         table.AddRow("--target <targets>", "Targets to run (same as naming them first)", "");

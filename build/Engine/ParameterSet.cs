@@ -201,6 +201,20 @@ internal sealed class ParameterSet
         return parameter.ValueType.IsArray ? $"one or more of {kind}" : kind;
     }
 
+    /// <summary>
+    /// The help's short name for a value, "&lt;duration&gt;" or "&lt;debug|release&gt;": it must fit its column unbroken
+    /// (a long one wrapped mid-hint at 80 columns). The errors say more (<see cref="Describe"/>).
+    /// </summary>
+    public static string Placeholder(BuildParameter parameter)
+    {
+        var type = parameter.ValueType.IsArray ? parameter.ValueType.GetElementType()! : parameter.ValueType;
+        var kind = type.IsEnum ? string.Join("|", Enum.GetNames(type).Select(Naming.ToKebabCase))
+            : type == typeof(int) ? "number"
+            : type == typeof(TimeSpan) || parameter.Values == Duration ? "duration"
+            : "text";
+        return parameter.ValueType.IsArray ? $"<{kind}>..." : $"<{kind}>";
+    }
+
     public static string Format(object? value) => value switch
     {
         null => "",
