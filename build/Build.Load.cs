@@ -17,6 +17,9 @@ internal partial class Build
     [Parameter("LoadTest's open-model injection rate (per second), for all scenarios or as SCENARIO=N; default: half the maximum the run measured")]
     private readonly string[]? Rate;
 
+    [Parameter("LoadTest runs only these scenarios (" + LoadArguments.ScenarioList + "), each with its open phase; default: all")]
+    private readonly string[]? Scenarios;
+
     [Parameter("An earlier artifacts/load/summary.json that LoadTest's report compares with")]
     private readonly string? Baseline;
 
@@ -47,6 +50,11 @@ internal partial class Build
                 arguments.AddRange(["--rate", rate]);
             }
 
+            if (Scenarios is { Length: > 0 })
+            {
+                arguments.AddRange(["--scenarios", string.Join(',', Scenarios)]);
+            }
+
             if (Baseline is { Length: > 0 })
             {
                 arguments.AddRange(["--baseline", Path.GetFullPath(Baseline, RootDirectory)]);
@@ -70,7 +78,7 @@ internal partial class Build
             }
             catch (ToolFailedException error) when (error.ExitCode == LoadTests.UsageExitCode)
             {
-                throw new UsageException("The load harness rejected an option (its message is above): check --rate, --duration, --warm-up, --baseline and --baseline-tolerance.");
+                throw new UsageException("The load harness rejected an option (its message is above): check --rate, --duration, --warm-up, --scenarios, --baseline and --baseline-tolerance.");
             }
             finally
             {
@@ -95,6 +103,11 @@ internal partial class Build
             ("--warm-up", WarmUp, text => LoadArguments.ParseDuration(text)),
             .. (Rate ?? []).Select(rate => ("--rate", rate, (Action<string>)(text => LoadArguments.ParseRate(text)))),
         ];
+        if (Scenarios is { Length: > 0 })
+        {
+            given.Add(("--scenarios", string.Join(',', Scenarios), text => LoadArguments.ParseScenarios(text)));
+        }
+
         if (BaselineTolerance is { Length: > 0 })
         {
             given.Add(("--baseline-tolerance", BaselineTolerance, text => LoadArguments.ParseTolerance(text)));

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace AgentSystem.Load;
 
 /// <summary>
-/// The scenario names and the values of the options the build passes on (--duration, --warm-up, --rate,
+/// The scenario names and the values of the options the build passes on (--duration, --warm-up, --rate, --scenarios,
 /// --baseline-tolerance). Also compiled into the build program (build/_build.csproj), which checks them before anything
 /// runs: a typo must not fail <c>./build.sh Test --all</c> after its other targets. No dependencies, for that reason.
 /// </summary>
@@ -16,6 +16,9 @@ internal static class LoadArguments
 
     /// <summary>The scenarios, in the order they run; each one's open phase is named NAME-at-rate.</summary>
     public static readonly IReadOnlyList<string> ScenarioNames = [Enqueue, ClaimAck, EndToEnd, Http];
+
+    /// <summary>The same names as one text, for the messages and the build's help (an attribute takes only a constant).</summary>
+    public const string ScenarioList = Enqueue + ", " + ClaimAck + ", " + EndToEnd + ", " + Http;
 
     public const string OpenPhaseSuffix = "-at-rate";
 
@@ -64,10 +67,20 @@ internal static class LoadArguments
             : (null, Positive(text));
     }
 
+    /// <summary>"enqueue,claim-ack": the scenarios to run, at least one, each a known name.</summary>
+    public static IReadOnlySet<string> ParseScenarios(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return names.Length > 0
+            ? names.Select(name => Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal)
+            : throw new FormatException($"--scenarios: name at least one ({ScenarioList})");
+    }
+
     public static string Known(string scenario, string option) =>
         ScenarioNames.Contains(scenario, StringComparer.Ordinal)
             ? scenario
-            : throw new FormatException($"{option}: no scenario '{scenario}' (there are {string.Join(", ", ScenarioNames)})");
+            : throw new FormatException($"{option}: no scenario '{scenario}' (there are {ScenarioList})");
 
     private static double Positive(string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && double.IsFinite(value)

@@ -40,9 +40,19 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Fact]
+    public void A_scenario_to_run_that_does_not_exist_names_the_scenarios()
+    {
+        var run = PlanLoadTest("--scenarios", "enqueue", "e2e");
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("--scenarios: no scenario 'e2e' (there are enqueue, claim-ack, queue-e2e, http)", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Options_the_harness_takes_pass()
     {
-        var run = PlanLoadTest("--rate", "queue-e2e-at-rate=2000", "--rate", "500", "--duration", "2m", "--warm-up", "60s", "--baseline-tolerance", "25%");
+        var run = PlanLoadTest("--rate", "queue-e2e-at-rate=2000", "--rate", "500", "--duration", "2m", "--warm-up", "60s", "--baseline-tolerance", "25%",
+            "--scenarios", "enqueue,queue-e2e");
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("LoadTest", run.Output, StringComparison.Ordinal);

@@ -146,6 +146,17 @@ public sealed class OptionsTests
     }
 
     [Theory]
+    [InlineData("")]
+    [InlineData(",")]
+    public void Scenarios_must_name_at_least_one(string value)
+    {
+        var (options, error) = LoadOptions.Parse(["--scenarios", value]);
+
+        Assert.Null(options);
+        Assert.Equal("--scenarios: name at least one (enqueue, claim-ack, queue-e2e, http)", error);
+    }
+
+    [Theory]
     [InlineData("--workers", "0.5")]
     [InlineData("--workers", "0")]
     [InlineData("--clients", "-3")]
