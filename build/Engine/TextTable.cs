@@ -7,6 +7,7 @@ public sealed class TextTable(params string[] headers)
     private int _width;
     private int[] _wrapped = [];
     private int _narrowest;
+    private bool _evenly;
 
     public TextTable AddRow(params string[] cells)
     {
@@ -80,9 +81,20 @@ public sealed class TextTable(params string[] headers)
     }
 
     /// <summary>
+    /// Narrows the wrapped columns alike, the widest first, with none kept for last: for a table whose prose columns are
+    /// read alike (a threshold and its measured value), where keeping the first wide squeezed the other into rows of
+    /// eight lines.
+    /// </summary>
+    public TextTable NarrowEvenly()
+    {
+        _evenly = true;
+        return this;
+    }
+
+    /// <summary>
     /// Narrows the widest wrapped column by one until the table fits, never below a column's longest word (header
     /// included) nor the width <see cref="WrapNoNarrowerThan"/> set; the first wrapped column only once the others are as
-    /// narrow as they go.
+    /// narrow as they go, unless <see cref="NarrowEvenly"/>.
     /// </summary>
     private void Shrink(int[] widths)
     {
@@ -95,7 +107,7 @@ public sealed class TextTable(params string[] headers)
             .SelectMany(c => c.Split(' ')).Max(w => w.Length)));
         while (widths.Sum() + (2 * (widths.Length - 1)) > _width)
         {
-            var widest = _wrapped.Where(i => widths[i] > floors[i]).OrderBy(i => i == _wrapped[0]).ThenByDescending(i => widths[i]).FirstOrDefault(-1);
+            var widest = _wrapped.Where(i => widths[i] > floors[i]).OrderBy(i => !_evenly && i == _wrapped[0]).ThenByDescending(i => widths[i]).FirstOrDefault(-1);
             if (widest < 0)
             {
                 return;

@@ -31,7 +31,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         {
             var result = await runner.RunAsync(scenario, cancellationToken);
             results.Add(result);
-            log($"{result.Name}: {Figures.Format(result.Rate)} {result.Unit}/s, p99 {Figures.Format(result.Latency.P99)} ms, {Figures.Format(result.Failed, decimals: false)} errors, {(result.Passed ? "passed" : "FAILED")}");
+            log($"{result.Name}: {Figures.Format(result.Rate)} {result.Unit}/s over {Figures.Format(result.Duration.TotalSeconds)} s, p99 {Figures.Format(result.Latency.P99)} ms, {Figures.Format(result.Failed, decimals: false)} errors, {(result.Passed ? "passed" : "FAILED")}");
             return result;
         }
 
@@ -48,19 +48,19 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
 
             if (options.Runs(QueueScenarios.ClaimAck))
             {
-                var calibrated = await QueueScenarios.CalibrateClaimAsync(isolated.Queue, options.Clients, options.WarmUp, cancellationToken);
+                var (calibrated, warmedUp) = await QueueScenarios.CalibrateClaimAsync(isolated.Queue, options.Clients, options.WarmUp, cancellationToken);
                 var jobs = QueueScenarios.ClaimJobs(calibrated, options.Duration);
                 log($"claim-ack: {options.Clients} copies drained {QueueScenarios.CalibrationJobs:N0} jobs at {Figures.Format(calibrated)} jobs/s: "
                     + $"{jobs:N0} pre-filled for the phase, that rate × {Figures.Format(QueueScenarios.ClaimSeconds(options.Duration))} s of --duration{(jobs == QueueScenarios.MostClaimJobs ? $" (the most it fills; they last about {Figures.Format(jobs / calibrated)} s)" : "")}");
-                await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck,
-                    Simulation.IterationsForConstant(options.Clients, jobs / QueueScenarios.ClaimBatch), jobs));
+                await Run(QueueScenarios.ClaimAndAck(isolated, QueueScenarios.ClaimAck,
+                    Simulation.IterationsForConstant(options.Clients, jobs / QueueScenarios.ClaimBatch), jobs, warmedUp));
                 if (options.RateFor(QueueScenarios.ClaimAck) is { } rate)
                 {
                     // The rate is in jobs, like every scenario's: claims of 16 at a sixteenth of it, each finding its 16.
                     var claims = Simulation.Inject(rate / QueueScenarios.ClaimBatch, TimeSpan.FromSeconds(1), options.Duration);
                     var invocations = Injection.DueBy(claims, 0, claims.During);
-                    await Run(QueueScenarios.ClaimAndAck(isolated, options, QueueScenarios.ClaimAck + LoadArguments.OpenPhaseSuffix,
-                        claims, invocations * QueueScenarios.ClaimBatch));
+                    await Run(QueueScenarios.ClaimAndAck(isolated, QueueScenarios.ClaimAck + LoadArguments.OpenPhaseSuffix,
+                        claims, invocations * QueueScenarios.ClaimBatch, TimeSpan.Zero));
                 }
             }
         }
@@ -158,26 +158,35 @@ internal static class Goals
             goals.Add(new($"enqueue vs redis-benchmark (enqueue script, {clients}, -P1)", ">= 0.60", $"{Figures.Format(ratio)} ({Figures.Format(enqueue.Rps)} jobs/s)", ratio >= 0.6));
         }
 
-        if (Find(EndToEndScenarios.Max) is { } max)
+        var max = Find(EndToEndScenarios.Max);
+        if (max is not null)
         {
             goals.Add(new("end to end through the queue, results stored", ">= 25,000 jobs/s", $"{Figures.Format(max.Rps)} jobs/s", max.Rps >= 25_000));
         }
 
-        if (Find(EndToEndScenarios.AtRate) is { } atRate)
+        if (Find(EndToEndScenarios.AtRate) is { } atRate && max is not null && AtHalf(max, atRate))
         {
             goals.Add(new($"p99 enqueue to stored result at {Figures.Format(atRate.TargetRps ?? 0)} jobs/s (half the maximum)", "<= 10 ms", $"{Figures.Format(atRate.P99Ms)} ms", atRate.P99Ms <= 10));
         }
 
-        if (Find(HttpScenarios.Max) is { } http)
+        var http = Find(HttpScenarios.Max);
+        if (http is not null)
         {
             goals.Add(new($"through the gateway, tasks of {HttpScenarios.JobsPerTask} jobs, {connections} connections", ">= 2,000 tasks/s", $"{Figures.Format(http.Rps)} tasks/s", http.Rps >= 2_000));
         }
 
-        if (Find(HttpScenarios.AtRate) is { } httpRate)
+        if (Find(HttpScenarios.AtRate) is { } httpRate && http is not null && AtHalf(http, httpRate))
         {
             goals.Add(new($"p99 through the gateway at {Figures.Format(httpRate.TargetRps ?? 0)} tasks/s (half the maximum)", "<= 50 ms", $"{Figures.Format(httpRate.P99Ms)} ms", httpRate.P99Ms <= 50));
         }
 
         return goals;
     }
+
+    /// <summary>
+    /// Whether an open phase ran at half its closed phase's maximum, the rate the tail goals are set at: one run at
+    /// another rate (--rate) says nothing about them. Within 1 %, the summary's rounding.
+    /// </summary>
+    private static bool AtHalf(ScenarioSummary max, ScenarioSummary atRate) =>
+        atRate.TargetRps is { } target && Math.Abs(target - max.Rps / 2) <= Math.Max(1, max.Rps / 200);
 }

@@ -86,5 +86,18 @@ public class TextTableTests
         Assert.Equal(["0 of 51,887", "enqueue calls of", "1 job"], lines.Skip(2).Select(line => line[(line.LastIndexOf("  ", StringComparison.Ordinal) + 2)..].Trim()));
     }
 
+    [Fact]
+    public void Columns_narrowed_evenly_end_about_as_wide_as_each_other()
+    {
+        var lines = new TextTable("Scenario", "Threshold", "Measured")
+            .AddRow("queue-kill", "every enqueued job stored once, with its result", "689 put back after their lease expired, 477 of them ran again (the others were stored already and skipped)")
+            .NarrowEvenly().FitTo(60, 1, 2).Render().ToList();
+
+        var measured = lines[0].IndexOf("Measured", StringComparison.Ordinal);
+        var threshold = lines[0].IndexOf("Threshold", StringComparison.Ordinal);
+        Assert.InRange((measured - 2 - threshold) - LastColumnWidth(lines), -1, 1);
+        Assert.All(lines, line => Assert.True(line.Length <= 60, $"{line.Length} > 60: {line}"));
+    }
+
     private static int LastColumnWidth(List<string> lines) => lines[1].Length - lines[1].LastIndexOf("  ", StringComparison.Ordinal) - 2;
 }

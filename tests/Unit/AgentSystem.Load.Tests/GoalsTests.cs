@@ -31,6 +31,17 @@ public sealed class GoalsTests
     }
 
     [Fact]
+    public void An_open_phase_at_another_rate_than_half_the_maximum_has_no_tail_goal()
+    {
+        var max = ScenarioSummary.From(Result("queue-e2e", 30_000, [50]), ReferenceSummary.None);
+        var atRate = ScenarioSummary.From(Result("queue-e2e-at-rate", 2_000, [4]) with { TargetRate = 2_000 }, ReferenceSummary.None);
+
+        var goal = Assert.Single(Goals.Evaluate([max, atRate], ReferenceSummary.None, connections: 64));
+
+        Assert.Equal("end to end through the queue, results stored", goal.Name);
+    }
+
+    [Fact]
     public void Only_the_scenarios_that_ran_have_goals_and_enqueue_is_judged_against_its_reference()
     {
         var reference = new ReferenceSummary([new ReferenceResult("redis-benchmark enqueue script -P1", "EVALSHA", 50, 1, 40_000, 1, 2)], []);

@@ -98,6 +98,47 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void Every_report_leads_with_the_goals_and_leaves_out_a_table_without_rows()
+    {
+        var result = Result("claim-ack", 100_000, [1, 2, 3]);
+        var withGoal = SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None)) with { Goals = [new GoalResult("a goal", ">= 1", "2", true)] };
+        var withoutGoal = SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None));
+
+        var led = ReportTables.All(new LoadReport(withGoal, [result], null)).Select(t => t.Title).ToList();
+        var bare = ReportTables.All(new LoadReport(withoutGoal, [result], null)).Select(t => t.Title).ToList();
+
+        Assert.Equal(["Goals (reported, not asserted)", "Scenarios"], led.Take(2));
+        Assert.DoesNotContain(bare, title => title.StartsWith("Goals", StringComparison.Ordinal) || title.StartsWith("Reference", StringComparison.Ordinal));
+        var html = HtmlReport.Render(new LoadReport(withGoal, [result], null));
+        Assert.True(html.IndexOf("<h2>Goals", StringComparison.Ordinal) < html.IndexOf("<h2>Scenarios", StringComparison.Ordinal));
+        Assert.DoesNotContain("<h2>Goals", HtmlReport.Render(new LoadReport(withoutGoal, [result], null)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_scenario_says_how_long_it_warmed_up_and_how_long_its_measured_part_took()
+    {
+        var result = Result("claim-ack", 100_000, [1]) with
+        {
+            Simulations = ["50 copies until 300,000 claims"],
+            WarmUp = TimeSpan.FromSeconds(2.04),
+            Duration = TimeSpan.FromSeconds(3.43),
+        };
+        var report = new LoadReport(SummaryOf(ScenarioSummary.From(result, ReferenceSummary.None)), [result], null);
+
+        Assert.Equal("50 copies until 300,000 claims; warm-up 2.04 s; measured 3.43 s", result.Ran);
+        Assert.Contains(result.Ran, HtmlReport.Render(report), StringComparison.Ordinal);
+        Assert.Contains(result.Ran, MarkdownReport.Render(report), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_rate_reads_the_same_in_the_summary_as_in_the_log()
+    {
+        var result = Result("claim-ack", 96_090.46, [1]);
+
+        Assert.Equal(Figures.Format(result.Rate), Figures.Format(ScenarioSummary.From(result, ReferenceSummary.None).Rps));
+    }
+
+    [Fact]
     public void A_goal_not_met_is_marked_apart_from_a_failed_threshold()
     {
         var result = Result("queue-e2e", 10_000, [1, 2, 3]);

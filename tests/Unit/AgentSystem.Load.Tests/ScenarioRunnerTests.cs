@@ -53,6 +53,26 @@ public sealed class ScenarioRunnerTests
     }
 
     [Fact]
+    public async Task A_warm_up_run_before_the_scenario_was_made_is_reported_as_its_warm_up_and_none_runs_again()
+    {
+        var calls = 0;
+        var scenario = new Scenario("claim-ack", _ =>
+        {
+            Interlocked.Increment(ref calls);
+            return ValueTask.FromResult(Response.Ok());
+        })
+        {
+            WarmUp = TimeSpan.Zero,
+            WarmedUpBeforehand = TimeSpan.FromSeconds(2.5),
+            Simulations = [Simulation.IterationsForConstant(2, 10)],
+        };
+
+        var result = await _runner.RunAsync(scenario, CancellationToken.None);
+
+        Assert.Equal((TimeSpan.FromSeconds(2.5), 10), (result.WarmUp, calls));
+    }
+
+    [Fact]
     public async Task An_open_phase_is_not_shown_as_a_fraction_of_its_reference_a_closed_one_is()
     {
         Scenario Phase(LoadSimulation simulation) => new("enqueue", _ => ValueTask.FromResult(Response.Ok()))

@@ -78,6 +78,12 @@ internal sealed record Scenario(string Name, Func<StepContext, ValueTask<Respons
     public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
+    /// A warm-up run before the scenario was made (claim-ack's calibration, which sized it), reported as its warm-up
+    /// when <see cref="WarmUp"/> is zero.
+    /// </summary>
+    public TimeSpan WarmedUpBeforehand { get; init; }
+
+    /// <summary>
     /// Before each step that extends the warm-up, and before the measured part (not timed): makes ready what the next
     /// part needs, whatever the parts before it used (rows created before they are enqueued).
     /// </summary>

@@ -40,7 +40,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
                 await init(cancellationToken);
             }
 
-            var warmedUp = scenario.WarmUp > TimeSpan.Zero ? await WarmUpAsync(scenario, cancellationToken) : TimeSpan.Zero;
+            var warmedUp = scenario.WarmUp > TimeSpan.Zero ? await WarmUpAsync(scenario, cancellationToken) : scenario.WarmedUpBeforehand;
             await ReadyAsync(scenario, cancellationToken);
             return await MeasureAsync(scenario, warmedUp, cancellationToken);
         }

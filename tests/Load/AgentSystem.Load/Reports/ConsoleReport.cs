@@ -25,7 +25,7 @@ internal static class ConsoleReport
                 text.AddRow([.. row]);
             }
 
-            foreach (var line in text.WrapNoNarrowerThan(NarrowestProse).FitTo(width, [.. Wrapped(table)]).Render())
+            foreach (var line in text.WrapNoNarrowerThan(NarrowestProse).NarrowEvenly().FitTo(width, [.. Wrapped(table)]).Render())
             {
                 yield return line;
             }

@@ -37,19 +37,19 @@ internal static class HtmlReport
             .Append(summary.Passed ? "<span class=\"passed\">all thresholds passed</span>" : "<span class=\"failed\">thresholds failed</span>").Append("</h1>");
         html.Append("<p class=\"note\">").Append(E(summary.Machine.Describe())).Append("</p>");
 
-        // Goals and scenarios lead; each scenario's thresholds go under its charts, so the rest follow once at the end.
-        var tables = ReportTables.All(report).ToList();
-        var goals = tables.Single(t => t.Title == ReportTables.Goals(summary).Title);
-        var scenarios = tables.Single(t => t.Title == ReportTables.Scenarios(summary).Title);
-        var thresholds = tables.Single(t => t.Title == ReportTables.Thresholds(summary).Title);
-        AppendTable(html, goals);
-        AppendTable(html, scenarios);
+        // The tables in the reports' order up to the scenarios', then each scenario's charts with its thresholds under
+        // them, then the rest.
+        var tables = ReportTables.All(report).Where(t => t.Title != ReportTables.Thresholds(summary).Title).ToList();
+        var lead = tables.FindIndex(t => t.Title == ReportTables.Scenarios(summary).Title) + 1;
+        foreach (var table in tables.Take(lead))
+        {
+            AppendTable(html, table);
+        }
 
         foreach (var result in report.Results)
         {
             html.Append("<h2 id=\"").Append(E(result.Name)).Append("\">").Append(E(result.Name)).Append("</h2><p>").Append(E(result.Description))
-                .Append(" <span class=\"note\">").Append(E(string.Join("; ", result.Simulations)))
-                .Append(E($"; warm-up {result.WarmUp.TotalSeconds:0.#} s")).Append("</span></p><div class=\"charts\">");
+                .Append(" <span class=\"note\">").Append(E(result.Ran)).Append("</span></p><div class=\"charts\">");
             html.Append(RateChart(result)).Append(LatencyChart(result)).Append(DistributionChart(result)).Append("</div>");
             var checks = new Table("Thresholds and checks", ["Threshold", "Measured", "Result"],
                 [.. result.Checks.Select(c => (IReadOnlyList<string>)[c.Name, c.Measured, c.Outcome])]);
@@ -60,7 +60,7 @@ internal static class HtmlReport
             }
         }
 
-        foreach (var table in tables.Except([goals, scenarios, thresholds]))
+        foreach (var table in tables.Skip(lead))
         {
             AppendTable(html, table);
         }

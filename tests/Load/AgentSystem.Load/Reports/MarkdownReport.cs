@@ -15,7 +15,7 @@ internal static class MarkdownReport
             .Append(summary.Machine.Describe()).Append("\n\n");
         foreach (var result in report.Results)
         {
-            text.Append("- **").Append(result.Name).Append("**: ").Append(result.Description).Append(" (").Append(string.Join("; ", result.Simulations)).Append(")\n");
+            text.Append("- **").Append(result.Name).Append("**: ").Append(result.Description).Append(" (").Append(result.Ran).Append(")\n");
             foreach (var (error, count) in result.Errors)
             {
                 text.Append("  - error ×").Append(count).Append(": ").Append(error.ReplaceLineEndings(" ")).Append('\n');

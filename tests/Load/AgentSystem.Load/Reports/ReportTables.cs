@@ -8,9 +8,19 @@ internal sealed record Table(string Title, IReadOnlyList<string> Headers, IReadO
 /// <summary>The tables of a report, built once from the summary.</summary>
 internal static class ReportTables
 {
+    /// <summary>
+    /// In the order every report shows them, the goals first (what the run is for), then the scenarios; a table with no
+    /// rows is left out (a run of one scenario may reach no goal, or have no reference).
+    /// </summary>
     public static IEnumerable<Table> All(LoadReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
+        return Tables(report).Where(table => table.Rows.Count > 0);
+    }
+
+    private static IEnumerable<Table> Tables(LoadReport report)
+    {
+        yield return Goals(report.Summary);
         yield return Scenarios(report.Summary);
         if (report.Baseline is { } baseline)
         {
@@ -18,7 +28,6 @@ internal static class ReportTables
         }
 
         yield return Thresholds(report.Summary);
-        yield return Goals(report.Summary);
         yield return Reference(report.Summary);
         yield return Cpu(report.Summary);
     }

@@ -45,9 +45,9 @@ internal static class QueueScenarios
     /// The rate, in jobs/s, at which <paramref name="copies"/> claim-ack loops drain CalibrationJobs jobs, in the last of
     /// rounds repeated for <paramref name="warmUp"/> (two at least): the first rounds run code not yet fully compiled
     /// (2.3 times slower in a trial). An estimate for sizing the phase, not a measurement of it; and claim-ack's warm-up,
-    /// with the phase's copies, so the scenario has none of its own.
+    /// with the phase's copies, so the scenario has none of its own. Elapsed is how long the rounds took.
     /// </summary>
-    public static async Task<double> CalibrateClaimAsync(IJobQueue queue, int copies, TimeSpan warmUp, CancellationToken cancellationToken)
+    public static async Task<(double Rate, TimeSpan Elapsed)> CalibrateClaimAsync(IJobQueue queue, int copies, TimeSpan warmUp, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
         var rate = 0.0;
@@ -66,7 +66,7 @@ internal static class QueueScenarios
             rate = CalibrationJobs / watch.Elapsed.TotalSeconds;
         }
 
-        return rate;
+        return (rate, total.Elapsed);
     }
 
     /// <summary>1. Enqueue only: one job per call (closed: from <c>clients</c> copies on one multiplexer).</summary>
@@ -95,12 +95,12 @@ internal static class QueueScenarios
 
     /// <summary>
     /// 2. Claim and acknowledge only, from a queue pre-filled with <paramref name="jobs"/> jobs: claims of up to 16,
-    /// each batch acknowledged in one call.
+    /// each batch acknowledged in one call. No warm-up of its own: <paramref name="warmedUp"/> is the calibration's
+    /// (<see cref="CalibrateClaimAsync"/>), which sized it, so the measured part has exactly the pre-filled jobs.
     /// </summary>
-    public static Scenario ClaimAndAck(QueueClient client, LoadOptions options, string name, LoadSimulation simulation, long jobs)
+    public static Scenario ClaimAndAck(QueueClient client, string name, LoadSimulation simulation, long jobs, TimeSpan warmedUp)
     {
         ArgumentNullException.ThrowIfNull(client);
-        ArgumentNullException.ThrowIfNull(options);
         var queue = client.Queue;
         return new Scenario(name, async context =>
         {
@@ -118,8 +118,8 @@ internal static class QueueScenarios
             Unit = "jobs",
             StepUnit = $"claim + ack calls of up to {ClaimBatch} jobs",
             ItemsPerStep = ClaimBatch,
-            // Warmed up by CalibrateClaimAsync, which sized it, so the measured part has exactly the pre-filled jobs.
             WarmUp = TimeSpan.Zero,
+            WarmedUpBeforehand = warmedUp,
             Init = cancellationToken => FillAsync(queue, jobs, cancellationToken),
             Simulations = [simulation],
             Thresholds = Threshold.Loose(simulation, closedFloor: 500),
