@@ -50,7 +50,7 @@ internal partial class Build
                 arguments.AddRange(["--rate", rate]);
             }
 
-            if (Scenarios is { Length: > 0 })
+            if (Scenarios is not null)
             {
                 arguments.AddRange(["--scenarios", string.Join(',', Scenarios)]);
             }
@@ -103,7 +103,7 @@ internal partial class Build
             ("--warm-up", WarmUp, text => LoadArguments.ParseDuration(text)),
             .. (Rate ?? []).Select(rate => ("--rate", rate, (Action<string>)(text => LoadArguments.ParseRate(text)))),
         ];
-        if (Scenarios is { Length: > 0 })
+        if (Scenarios is not null)   // given empty it is an error, not "all"
         {
             given.Add(("--scenarios", string.Join(',', Scenarios), text => LoadArguments.ParseScenarios(text)));
         }

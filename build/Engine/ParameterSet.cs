@@ -186,18 +186,13 @@ internal sealed class ParameterSet
         throw new BuildConfigurationException($"Parameter {parameter.Name} has an unsupported type {type.Name}.");
     }
 
-    /// <summary>How the help names a duration's values (the load harness's reading, above).</summary>
+    /// <summary>How the errors name a duration's values (the load harness's reading, above).</summary>
     public const string Duration = "a duration: 5m, 90s, 1h";
 
+    /// <summary>What a value is, for the errors: "a duration: 5m, 90s, 1h", "one or more of text".</summary>
     public static string Describe(BuildParameter parameter)
     {
-        var type = parameter.ValueType.IsArray ? parameter.ValueType.GetElementType()! : parameter.ValueType;
-        var kind = parameter.Values is { } values ? values
-            : type.IsEnum ? string.Join("|", Enum.GetNames(type).Select(Naming.ToKebabCase))
-            : type == typeof(bool) ? "true|false"
-            : type == typeof(int) ? "a whole number"
-            : type == typeof(TimeSpan) ? Duration
-            : "text";
+        var kind = parameter.Values ?? Kind(parameter, "a whole number", Duration);
         return parameter.ValueType.IsArray ? $"one or more of {kind}" : kind;
     }
 
@@ -207,12 +202,19 @@ internal sealed class ParameterSet
     /// </summary>
     public static string Placeholder(BuildParameter parameter)
     {
-        var type = parameter.ValueType.IsArray ? parameter.ValueType.GetElementType()! : parameter.ValueType;
-        var kind = type.IsEnum ? string.Join("|", Enum.GetNames(type).Select(Naming.ToKebabCase))
-            : type == typeof(int) ? "number"
-            : type == typeof(TimeSpan) || parameter.Values == Duration ? "duration"
-            : "text";
+        var kind = Kind(parameter, "number", "duration");
         return parameter.ValueType.IsArray ? $"<{kind}>..." : $"<{kind}>";
+    }
+
+    // A value's kind from its type (an array's element's), in the words given for a number and a duration.
+    private static string Kind(BuildParameter parameter, string number, string duration)
+    {
+        var type = parameter.ValueType.IsArray ? parameter.ValueType.GetElementType()! : parameter.ValueType;
+        return type.IsEnum ? string.Join("|", Enum.GetNames(type).Select(Naming.ToKebabCase))
+            : type == typeof(bool) ? "true|false"
+            : type == typeof(int) ? number
+            : type == typeof(TimeSpan) || parameter.Values == Duration ? duration
+            : "text";
     }
 
     public static string Format(object? value) => value switch

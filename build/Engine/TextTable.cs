@@ -35,7 +35,7 @@ public sealed class TextTable(params string[] headers)
     /// <summary>
     /// Wraps the cells of <paramref name="columns"/>, and their headers, at spaces so each line fits
     /// <paramref name="width"/> (a terminal's) where their words allow; 0 or less: no limit. The first of them, the one
-    /// read (a description), is narrowed last.
+    /// read (a description), is narrowed last, unless <see cref="NarrowEvenly"/>.
     /// </summary>
     public TextTable FitTo(int width, params int[] columns)
     {
@@ -81,9 +81,9 @@ public sealed class TextTable(params string[] headers)
     }
 
     /// <summary>
-    /// Narrows the wrapped columns alike, the widest first, with none kept for last: for a table whose prose columns are
-    /// read alike (a threshold and its measured value), where keeping the first wide squeezed the other into rows of
-    /// eight lines.
+    /// Narrows the wrapped columns alike, the widest first, with none kept for last: for tables without one column that
+    /// is read above the others (the load reports': keeping a threshold's name wide squeezed its measured value into
+    /// rows of eight lines).
     /// </summary>
     public TextTable NarrowEvenly()
     {

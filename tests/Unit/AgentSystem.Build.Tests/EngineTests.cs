@@ -313,6 +313,10 @@ public class EngineTests
         var rowLines = lines.Skip(row).TakeWhile((l, i) => i == 0 || (l.Length > 0 && !l.StartsWith("--", StringComparison.Ordinal)));
         var description = string.Join(' ', rowLines.Select(l => l.PadRight(to)[from..to].Trim()).Where(c => c.Length > 0));
         Assert.Equal(ParameterSet.Of(typeof(Build)).Find("system-api-key")!.Description, description);
+        // A value's placeholder is short and never broken across lines.
+        Assert.All(lines.Skip(header).Select(l => l.PadRight(from)[..from]), cell => Assert.Equal(cell.Count(c => c == '<'), cell.Count(c => c == '>')));
+        Assert.Contains(lines, l => l.StartsWith("--duration <duration> ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("--service <text>... ", StringComparison.Ordinal));
     }
 
     [Fact]

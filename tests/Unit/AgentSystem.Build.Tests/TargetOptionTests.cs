@@ -49,6 +49,15 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Fact]
+    public void Scenarios_given_empty_are_an_error_not_every_scenario()
+    {
+        var run = PlanLoadTest("--scenarios", ",");
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("--scenarios: name at least one (enqueue, claim-ack, queue-e2e, http)", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Options_the_harness_takes_pass()
     {
         var run = PlanLoadTest("--rate", "queue-e2e-at-rate=2000", "--rate", "500", "--duration", "2m", "--warm-up", "60s", "--baseline-tolerance", "25%",

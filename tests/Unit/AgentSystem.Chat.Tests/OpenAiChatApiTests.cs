@@ -108,8 +108,9 @@ public sealed class OpenAiChatApiTests : IAsyncLifetime
     [Fact]
     public async Task Start_fails_when_the_model_is_missing()
     {
-        // Checked on a host built, not started: WebApplicationFactory reads the services of a host whose failed start
-        // may already have disposed them, so the test sometimes saw ObjectDisposedException (dotnet/aspnetcore#33494).
+        // ValidateOnStart's check on a host built, not started. Not through WebApplicationFactory: when a start fails, its
+        // deferred host may read the services the failed host has already disposed, so the test sometimes saw
+        // ObjectDisposedException (dotnet/aspnetcore#33494). The gateway's and the worker's start checks do the same.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

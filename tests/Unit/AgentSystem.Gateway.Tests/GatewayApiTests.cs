@@ -70,10 +70,9 @@ public sealed class GatewayApiTests(WebApplicationFactory<Program> factory) : IC
     [Fact]
     public void The_development_settings_pass_the_start_check() => CheckStart(Environments.Development, []);
 
-    // What the host checks before it listens, on the service's own appsettings: building resolves Kestrel's options,
-    // which read GatewayOptions, then ValidateOnStart's check. Not through WebApplicationFactory: it reads the services
-    // of a host whose failed start may already have disposed them, so a failure sometimes showed as
-    // ObjectDisposedException (dotnet/aspnetcore#33494).
+    // What the host checks before it listens, on the service's own appsettings (copied to the test's output): building
+    // resolves Kestrel's options, which read GatewayOptions, so a bad setting fails there, as in Program.cs; anything
+    // else ValidateOnStart checks after. Not through WebApplicationFactory: see OpenAiChatApiTests (chat).
     private static void CheckStart(string environment, Dictionary<string, string?> settings)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = environment, ContentRootPath = AppContext.BaseDirectory });

@@ -145,6 +145,12 @@ public sealed class OptionsTests
         Assert.Equal($"{option}: no scenario '{unknown}' (there are enqueue, claim-ack, queue-e2e, http)", error);
     }
 
+    [Fact]
+    public void The_scenario_list_the_messages_give_is_the_scenarios()
+    {
+        Assert.Equal(LoadArguments.ScenarioList, string.Join(", ", LoadArguments.ScenarioNames));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData(",")]

@@ -110,7 +110,8 @@ public sealed class ReportTests
         Assert.Equal(["Goals (reported, not asserted)", "Scenarios"], led.Take(2));
         Assert.DoesNotContain(bare, title => title.StartsWith("Goals", StringComparison.Ordinal) || title.StartsWith("Reference", StringComparison.Ordinal));
         var html = HtmlReport.Render(new LoadReport(withGoal, [result], null));
-        Assert.True(html.IndexOf("<h2>Goals", StringComparison.Ordinal) < html.IndexOf("<h2>Scenarios", StringComparison.Ordinal));
+        var goals = html.IndexOf("<h2>Goals", StringComparison.Ordinal);
+        Assert.InRange(goals, 0, html.IndexOf("<h2>Scenarios", StringComparison.Ordinal));
         Assert.DoesNotContain("<h2>Goals", HtmlReport.Render(new LoadReport(withoutGoal, [result], null)), StringComparison.Ordinal);
     }
 
@@ -130,12 +131,22 @@ public sealed class ReportTests
         Assert.Contains(result.Ran, MarkdownReport.Render(report), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void A_rate_reads_the_same_in_the_summary_as_in_the_log()
+    [Theory]
+    [InlineData(96_090.46)]
+    [InlineData(12.34996)]
+    [InlineData(1.2349)]
+    [InlineData(0.12349)]
+    public void A_figure_reads_the_same_in_the_summary_as_in_the_log(double rate)
     {
-        var result = Result("claim-ack", 96_090.46, [1]);
+        var result = Result("claim-ack", rate, [1]);
 
         Assert.Equal(Figures.Format(result.Rate), Figures.Format(ScenarioSummary.From(result, ReferenceSummary.None).Rps));
+    }
+
+    [Fact]
+    public void A_scenario_without_a_warm_up_of_its_own_says_so()
+    {
+        Assert.Equal("no warm-up of its own; measured 1.00 s", Result("claim-ack-at-rate", 1_000, [1]).Ran);
     }
 
     [Fact]

@@ -135,9 +135,9 @@ public sealed class WorkerApiTests : IDisposable
     [Fact]
     public void Invalid_worker_options_stop_the_start_with_a_message_naming_the_key()
     {
-        // What the host checks before it starts (building reads WorkerOptions for the shutdown timeout, then
-        // ValidateOnStart's check). Not through WebApplicationFactory: it reads the services of a host whose failed
-        // start may already have disposed them, so the test sometimes saw ObjectDisposedException (dotnet/aspnetcore#33494).
+        // What the host checks before it starts: building reads WorkerOptions for the shutdown timeout, so a bad setting
+        // fails there, as in Program.cs; anything else ValidateOnStart checks after. Not through WebApplicationFactory:
+        // see OpenAiChatApiTests (chat).
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Testing" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Worker:Concurrency"] = "0" });
         builder.Services.AddWorker();

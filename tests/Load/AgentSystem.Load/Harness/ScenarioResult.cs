@@ -62,7 +62,8 @@ internal sealed record ScenarioResult
     /// What ran, for the reports: the simulations as asked, the warm-up that ran, and how long the measured part took,
     /// which a phase of fixed work (claim-ack's pre-filled queue) or of work finished later does not take as asked.
     /// </summary>
-    public string Ran => string.Join("; ", [.. Simulations, $"warm-up {Figures.Format(WarmUp.TotalSeconds)} s", $"measured {Figures.Format(Duration.TotalSeconds)} s"]);
+    public string Ran => string.Join("; ", [.. Simulations,
+        WarmUp > TimeSpan.Zero ? $"warm-up {Figures.Format(WarmUp.TotalSeconds)} s" : "no warm-up of its own", $"measured {Figures.Format(Duration.TotalSeconds)} s"]);
 
     // A second without a CPU sample (the seconds of stored work after the load stopped, or a sample too short to count) is
     // NaN, and would make the mean NaN. A phase without any sample (shorter than CpuSampler.ShortestSpan) has NaN figures.

@@ -53,7 +53,7 @@ internal static class ReportTables
     {
         ArgumentNullException.ThrowIfNull(summary);
         return new("Goals (reported, not asserted)", ["Goal", "Aim", "Achieved", "Met"],
-            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met ? "yes" : "no"])]);
+            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met switch { true => "yes", false => "no", null => "-" }])]);
     }
 
     public static Table Reference(Summary summary)

@@ -94,11 +94,7 @@ internal sealed record ScenarioSummary(
             referenceRps is > 0 ? Round(result.Rate / referenceRps.Value) : null, result.Passed, result.Checks);
     }
 
-    /// <summary>
-    /// Whole numbers from 100 up, as the reports write them (<see cref="Figures.Format"/>): a tenth kept here was rounded
-    /// again there, so the log's 96,090 jobs/s read 96,091 in the table.
-    /// </summary>
-    internal static double Round(double value) => double.IsFinite(value) ? Math.Round(value, value >= 100 ? 0 : 3, MidpointRounding.AwayFromZero) : 0;
+    private static double Round(double value) => double.IsFinite(value) ? Figures.Round(value) : 0;
 
     /// <summary>A CPU figure, or null when the phase had no sample long enough to measure (shown as "-", not as 0).</summary>
     private static double? Measured(double value) => double.IsFinite(value) ? Round(value) : null;
@@ -115,5 +111,5 @@ internal sealed record ReferenceSummary(IReadOnlyList<ReferenceResult> RedisBenc
         RedisBenchmark.Concat(Wrk).FirstOrDefault(row => string.Equals(row.Name, name, StringComparison.Ordinal));
 }
 
-/// <summary>A goal of the issue, reported as achieved or not (CI asserts only the looser thresholds).</summary>
-internal sealed record GoalResult(string Name, string Goal, string Achieved, bool Met);
+/// <summary>A goal of the issue, reported as achieved or not, or null: not measured (CI asserts only the looser thresholds).</summary>
+internal sealed record GoalResult(string Name, string Goal, string Achieved, bool? Met);

@@ -43,16 +43,17 @@ internal static class QueueScenarios
 
     /// <summary>
     /// The rate, in jobs/s, at which <paramref name="copies"/> claim-ack loops drain CalibrationJobs jobs, in the last of
-    /// rounds repeated for <paramref name="warmUp"/> (two at least): the first rounds run code not yet fully compiled
-    /// (2.3 times slower in a trial). An estimate for sizing the phase, not a measurement of it; and claim-ack's warm-up,
-    /// with the phase's copies, so the scenario has none of its own. Elapsed is how long the rounds took.
+    /// rounds that claim for <paramref name="warmUp"/> in all (two rounds at least): the first rounds run code not yet
+    /// fully compiled (2.3 times slower in a trial). An estimate for sizing the phase, not a measurement of it; and
+    /// claim-ack's warm-up, with the phase's copies, so the scenario has none of its own. Claimed is how long the rounds
+    /// claimed, their fills left out.
     /// </summary>
-    public static async Task<(double Rate, TimeSpan Elapsed)> CalibrateClaimAsync(IJobQueue queue, int copies, TimeSpan warmUp, CancellationToken cancellationToken)
+    public static async Task<(double Rate, TimeSpan Claimed)> CalibrateClaimAsync(IJobQueue queue, int copies, TimeSpan warmUp, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
         var rate = 0.0;
-        var total = Stopwatch.StartNew();
-        for (var round = 0; round < 2 || total.Elapsed < warmUp; round++)
+        var draining = TimeSpan.Zero;
+        for (var round = 0; round < 2 || draining < warmUp; round++)
         {
             await FillAsync(queue, CalibrationJobs, cancellationToken);
             var watch = Stopwatch.StartNew();
@@ -64,9 +65,10 @@ internal static class QueueScenarios
                 }
             }, cancellationToken)));
             rate = CalibrationJobs / watch.Elapsed.TotalSeconds;
+            draining += watch.Elapsed;
         }
 
-        return (rate, total.Elapsed);
+        return (rate, draining);
     }
 
     /// <summary>1. Enqueue only: one job per call (closed: from <c>clients</c> copies on one multiplexer).</summary>
