@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace AgentSystem.Build.Engine;
@@ -9,6 +10,10 @@ namespace AgentSystem.Build.Engine;
 /// </summary>
 public sealed class BackgroundProcess : ISupervisedProcess
 {
+    // Every one started and not yet disposed, for a second Ctrl+C, which ends the build at once: left alone, they ran on
+    // without it (a worker kept draining for 20 s, its parent gone).
+    private static readonly ConcurrentDictionary<BackgroundProcess, string> Started = new();
+
     private readonly Process _process;
     private readonly Lazy<Task<int>> _exited;
 
@@ -94,11 +99,26 @@ public sealed class BackgroundProcess : ISupervisedProcess
         }
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new BackgroundProcess(name, process);
+        var started = new BackgroundProcess(name, process);
+        Started[started] = name;
+        return started;
+    }
+
+    /// <summary>Kills every background process still running, with its children, without a drain; returns their names.</summary>
+    public static IReadOnlyList<string> KillAll()
+    {
+        var killed = Started.Where(pair => !pair.Key.HasExited).Select(pair => pair.Value).Order(StringComparer.Ordinal).ToList();
+        foreach (var process in Started.Keys)
+        {
+            process.Kill();
+        }
+
+        return killed;
     }
 
     public void Dispose()
     {
+        Started.TryRemove(this, out _);
         Kill();
         try
         {

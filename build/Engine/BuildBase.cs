@@ -35,6 +35,11 @@ public abstract class BuildBase
         {
             if (Interlocked.Increment(ref interrupts) > 1)
             {
+                if (BackgroundProcess.KillAll() is { Count: > 0 } services)
+                {
+                    Log.Warning($"{signal} again: killed {string.Join(", ", services)} at once, without waiting for a drain.");
+                }
+
                 return;
             }
 

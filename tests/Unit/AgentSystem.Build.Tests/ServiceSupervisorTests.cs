@@ -98,6 +98,28 @@ public sealed class ServiceSupervisorTests
         Assert.DoesNotContain(_log, l => l.Contains("exited", StringComparison.Ordinal));
     }
 
+    /// <summary>A second Ctrl+C: every service still running is killed at once, one that ignores SIGTERM too.</summary>
+    [Fact]
+    public async Task Kill_all_ends_every_background_process_still_running_and_names_them()
+    {
+        var folder = Directory.CreateTempSubdirectory("kill-all-").FullName;
+        using var first = BackgroundProcess.Start("first-service", "sh", ["-c", "trap '' TERM INT; while :; do sleep 0.1; done"], folder, new Dictionary<string, string>());
+        using var second = BackgroundProcess.Start("second-service", "sh", ["-c", "while :; do sleep 0.1; done"], folder, new Dictionary<string, string>());
+        try
+        {
+            var killed = BackgroundProcess.KillAll();
+
+            Assert.Contains("first-service", killed);
+            Assert.Contains("second-service", killed);
+            await first.Exited.WaitAsync(TimeSpan.FromSeconds(10));
+            await second.Exited.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>A real child: SIGKILLed, it is started again after the first backoff; stopped, it gets SIGTERM and drains.</summary>
     [Fact]
     public async Task A_real_process_killed_is_started_again_and_on_stop_gets_SIGTERM_and_exits_cleanly()
