@@ -7,7 +7,7 @@ namespace AgentSystem.Build;
 
 internal partial class Build
 {
-    [Parameter("API key the Dev target configures on the gateway and hands to the frontend")]
+    [Parameter("API key the Dev target configures on the gateway and hands to the frontend", Values = "key")]
     private readonly string DevApiKey = "dev-key";
 
     private const string DevPostgresContainer = "agentsystem-dev-postgres";
@@ -46,6 +46,7 @@ internal partial class Build
     private Target Dev => _ => _
         .Description("Starts the whole system locally: PostgreSQL and Redis (found or started in Docker), migrations, every service; Ctrl+C or SIGTERM stops it")
         .DependsOn(BaseImages)
+        .Validates(() => Service is null ? [] : ["--service: Dev runs the whole system; leave it out"])
         .Executes(async cancellationToken =>
         {
             // Before anything starts: a service that cannot bind its port dies with a stack trace, minutes in.

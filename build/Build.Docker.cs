@@ -11,7 +11,7 @@ internal partial class Build
     [Parameter("Where base images come from: registry (pull), local (build from Debian's packages), auto (pull, else local)", Name = "BaseImages")]
     private readonly BaseImageSource BaseImageSource = BaseImageSource.Auto;
 
-    [Parameter("Prefix for official image names, for a registry mirror (e.g. mirror.example.com/)")]
+    [Parameter("Prefix for official image names, for a registry mirror (e.g. mirror.example.com/)", Values = "prefix")]
     private readonly string RegistryPrefix = "";
 
     /// <summary>Where long steps (apt-get, debootstrap, base image builds) write their whole output.</summary>

@@ -8,7 +8,7 @@ namespace AgentSystem.Build;
 
 internal partial class Build
 {
-    [Parameter("Registry the images are named for and pushed to with --push (e.g. ghcr.io/owner); empty: local names only")]
+    [Parameter("Registry the images are named for and pushed to with --push (e.g. ghcr.io/owner); empty: local names only", Values = "registry")]
     private readonly string Registry = "";
 
     [Parameter("Push the built images to --registry")]

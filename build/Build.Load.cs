@@ -14,16 +14,16 @@ internal partial class Build
     [Parameter("How long LoadTest drives each scenario at least before measuring (5s, 500ms, 2m); it goes on, about 30 s more at most, while a JIT compiler of the run is busy", Values = ParameterSet.Duration)]
     private readonly string WarmUp = "1s";
 
-    [Parameter("LoadTest's open-model injection rate (per second), for all scenarios or as SCENARIO=N; default: half the maximum the run measured")]
+    [Parameter("LoadTest's open-model injection rate (per second), for all scenarios or as SCENARIO=N; default: half the maximum the run measured", Values = "rate")]
     private readonly string[]? Rate;
 
-    [Parameter("LoadTest runs only these scenarios (" + LoadArguments.ScenarioList + "), each with its open phase; default: all")]
+    [Parameter("LoadTest runs only these scenarios (" + LoadArguments.ScenarioList + "), each with its open phase; default: all", Values = "name")]
     private readonly string[]? Scenarios;
 
-    [Parameter("An earlier artifacts/load/summary.json that LoadTest's report compares with")]
+    [Parameter("An earlier artifacts/load/summary.json that LoadTest's report compares with", Values = "file")]
     private readonly string? Baseline;
 
-    [Parameter("The change LoadTest's --baseline comparison takes for noise, in percent (25 or 25%); default 10 %")]
+    [Parameter("The change LoadTest's --baseline comparison takes for noise, in percent (25 or 25%); default 10 %", Values = "percent")]
     private readonly string? BaselineTolerance;
 
     private string LoadArtifacts => Path.Combine(ArtifactsDirectory, "load");

@@ -15,7 +15,7 @@ internal partial class Build
     /// <summary>Two workers, so one can be killed mid-job while the other finishes its work.</summary>
     private static readonly Dictionary<string, int> SystemScale = new() { ["worker"] = 2 };
 
-    [Parameter("Compose project name of the system SystemUp, SystemTest and SystemDown work on")]
+    [Parameter("Compose project name of the system SystemUp, SystemTest and SystemDown work on", Values = "name")]
     private readonly string SystemName = "agentsystem";
 
     /// <summary>What SystemUp uses for the --system-* values not named when no system runs.</summary>
@@ -27,7 +27,7 @@ internal partial class Build
     [Parameter("Host port of the composed system's frontend (0: any free port); default 3000, or the running system's")]
     private readonly int? SystemFrontendPort;
 
-    [Parameter("API key the composed system's gateway accepts (the frontend's server sends it); default dev-key, or the running system's")]
+    [Parameter("API key the composed system's gateway accepts (the frontend's server sends it); default dev-key, or the running system's", Values = "key")]
     private readonly string? SystemApiKey;
 
     private NamedSystemSettings NamedSystemSettings => new(SystemGatewayPort, SystemFrontendPort, SystemApiKey);

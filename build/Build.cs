@@ -14,16 +14,28 @@ internal partial class Build : BuildBase
     [Parameter("Configuration to build")]
     private readonly Configuration Configuration = IsLocalBuild ? Configuration.Debug : Configuration.Release;
 
-    [Parameter("Git ref to compare with; default: the merge-base of HEAD and origin/main (else main)")]
+    [Parameter("Git ref to compare with; default: the merge-base of HEAD and origin/main (else main)", Values = "ref")]
     private readonly string? Base;
 
     [Parameter("Select every service and project, whatever changed")]
     private readonly bool All;
 
-    [Parameter("Restrict the selection to these services (and 'shared': affected projects no service owns)")]
+    [Parameter("Restrict the selection to these services (and 'shared': affected projects no service owns)", Values = "name")]
     private readonly string[]? Service;
 
     private AffectedResult? _changes;
+
+    /// <summary>
+    /// --service names are checked whatever the targets (restricting the changes to them names an unknown one): Compile
+    /// found a typo only inside its Affected target, and Dev and LoadTest not at all.
+    /// </summary>
+    protected internal override void CheckParameters()
+    {
+        if (Service is not null)
+        {
+            _ = Changes;
+        }
+    }
 
     /// <summary>What the changes since the base affect (within --service when given); computed once per run, by whichever target asks first.</summary>
     private AffectedResult Changes => _changes ??= DetectChanges();

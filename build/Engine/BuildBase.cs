@@ -26,6 +26,14 @@ public abstract class BuildBase
     /// <summary>Lines printed after the summary table, as the build's very last output (the test tally, say).</summary>
     protected internal virtual IEnumerable<string> ClosingLines => [];
 
+    /// <summary>
+    /// Checks the parameters once they are bound, before any target is planned: throw <see cref="UsageException"/> for
+    /// a value no target could use.
+    /// </summary>
+    protected internal virtual void CheckParameters()
+    {
+    }
+
     /// <summary>Runs the build with the process's arguments; <paramref name="defaultTargets"/> run when none is named.</summary>
     protected static int Execute<T>(params Expression<Func<T, Target>>[] defaultTargets) where T : BuildBase, new()
     {

@@ -41,6 +41,7 @@ internal static class BuildHost
             build.CancellationToken = cancellationToken;
             parameters.Bind(build, commandLine, environment, ReadParametersFile(build.RootDirectory));
             BuildSchema.WriteIfChanged(build.RootDirectory, parameters);
+            build.CheckParameters();
 
             var requested = ResolveTargets(graph, commandLine, defaultTargets);
             build.RequestedTargets = requested.Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);

@@ -14,7 +14,8 @@ public sealed class ParameterAttribute(string description) : Attribute
 
     /// <summary>
     /// What the help and the errors call a value when the member's type says too little: a duration a target hands on
-    /// as text, checked by the tool it is for.
+    /// as text, checked by the tool it is for (<see cref="ParameterSet.Duration"/>), or a word for what the text is
+    /// ("ref", "file"), as the README names it.
     /// </summary>
     public string? Values { get; init; }
 }

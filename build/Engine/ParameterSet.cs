@@ -72,11 +72,12 @@ internal sealed class ParameterSet
             if (commandLine.Options.TryGetValue(parameter.CliName, out var values) ||
                 commandLine.Options.TryGetValue(parameter.Name, out values))
             {
-                parameter.SetValue(build, Convert(parameter, values.SelectMany(v => SplitList(parameter, v)).ToList(), $"--{parameter.CliName}"));
+                parameter.SetValue(build, Convert(parameter, Given(parameter, values.SelectMany(v => SplitList(parameter, v)).ToList(), $"--{parameter.CliName}"), $"--{parameter.CliName}"));
             }
             else if (FindEnvironment(environment, parameter) is { } fromEnvironment)
             {
-                parameter.SetValue(build, Convert(parameter, SplitList(parameter, fromEnvironment.Value), $"environment variable {fromEnvironment.Key}"));
+                var source = $"environment variable {fromEnvironment.Key}";
+                parameter.SetValue(build, Convert(parameter, Given(parameter, SplitList(parameter, fromEnvironment.Value), source), source));
             }
             else if (parametersFile is { ValueKind: JsonValueKind.Object } file && FindJson(file, parameter) is { } json)
             {
@@ -116,6 +117,13 @@ internal sealed class ParameterSet
         JsonValueKind.Null => [],
         _ => [json.ToString()],
     };
+
+    /// <summary>
+    /// A list given with no names (<c>--service</c> alone, or <c>--scenarios ,</c>) is a mistake, not "every one": it
+    /// used to select everything without a word.
+    /// </summary>
+    private static List<string> Given(BuildParameter parameter, List<string> values, string source) =>
+        parameter.ValueType.IsArray && values.Count == 0 ? throw new UsageException($"{source} needs a value ({Describe(parameter)}).") : values;
 
     /// <summary>A list parameter also takes "a,b" (in one argument or one variable); other values are taken whole.</summary>
     private static List<string> SplitList(BuildParameter parameter, string value) =>
@@ -202,7 +210,7 @@ internal sealed class ParameterSet
     /// </summary>
     public static string Placeholder(BuildParameter parameter)
     {
-        var kind = Kind(parameter, "number", "duration");
+        var kind = parameter.Values is { } values && values != Duration ? values : Kind(parameter, "number", "duration");
         return parameter.ValueType.IsArray ? $"<{kind}>..." : $"<{kind}>";
     }
 

@@ -316,7 +316,7 @@ public class EngineTests
         // A value's placeholder is short and never broken across lines.
         Assert.All(lines.Skip(header).Select(l => l.PadRight(from)[..from]), cell => Assert.Equal(cell.Count(c => c == '<'), cell.Count(c => c == '>')));
         Assert.Contains(lines, l => l.StartsWith("--duration <duration> ", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith("--service <text>... ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("--service <name>... ", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -109,6 +109,39 @@ public sealed class ServiceRestrictionTests : IDisposable
         Assert.Contains("Unknown service 'billing'", unknown.Output, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Compile")]          // found it only inside its Affected target, after a target table
+    [InlineData("Dev", "--plan")]    // never (--plan: were it not refused, Dev would start the system)
+    [InlineData("LoadTest", "--plan")]
+    public void An_unknown_name_fails_every_target_before_anything_runs(params string[] arguments)
+    {
+        var run = BuildRun<Build>.Of([.. arguments, "--service", "billing", "--root", _repo.Root]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Unknown service 'billing'", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Status", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--service")]
+    [InlineData("--service", ",")]
+    public void A_service_list_without_a_name_is_a_usage_error_not_every_service(params string[] option)
+    {
+        var run = BuildRun<Build>.Of(["Compile", "--plan", "--root", _repo.Root, .. option]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("--service needs a value", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Dev_refuses_a_service_restriction_it_cannot_honour()
+    {
+        var run = BuildRun<Build>.Of(["Dev", "--plan", "--service", "worker", "--root", _repo.Root]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Dev: --service: Dev runs the whole system; leave it out", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Github_output_lists_the_services_and_shared_and_appends()
     {

@@ -54,7 +54,7 @@ public sealed class TargetOptionTests : IDisposable
         var run = PlanLoadTest("--scenarios", ",");
 
         Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
-        Assert.Contains("--scenarios: name at least one (enqueue, claim-ack, queue-e2e, http)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("--scenarios needs a value", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
