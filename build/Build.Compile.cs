@@ -32,7 +32,7 @@ internal partial class Build
         {
             if (AffectedDotnetProjects.Count == 0 && AffectedNodePackages.Count == 0)
             {
-                Log.Info("Nothing to compile.");
+                Log.Info(All ? "Nothing to compile." : "Nothing to compile (--all compiles everything).");
                 return;
             }
             if (AffectedDotnetProjects.Count > 0)
