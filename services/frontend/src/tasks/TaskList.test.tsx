@@ -54,12 +54,21 @@ describe('TaskList', () => {
     expect(rows[0]!.textContent).toContain('Summarise: fox');
     expect(within(rows[1]!).getByTestId('task-status').textContent).toBe('queued');
     expect(within(rows[1]!).getByTestId('task-link').textContent).toBe('1 explicit job');
+    expect(screen.getByText('2 tasks, 1 running on this page')).toBeTruthy();
     expect(gateway.requests[0]!.url.search).toBe('?page=1&pageSize=20');
 
     completed = 2;
     await act(() => vi.advanceTimersByTimeAsync(LIST_POLL_MS));
     expect(gateway.requests).toHaveLength(2);
     expect(within(screen.getAllByTestId('task-row')[0]!).getByTestId('task-progress').textContent).toBe('2/3');
+  });
+
+  it('tells a screen reader the count in words that agree with it', async () => {
+    const gateway = fakeGateway().on('GET /api/tasks', () => json({ items: [summary({ status: 'queued' })], page: 1, pageSize: 20, total: 1 }));
+    renderList(gateway);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    expect(screen.getByText('1 task, 0 running on this page')).toBeTruthy();
   });
 
   it('tells apart tasks made together: their ids share the time-ordered start, so the list shows the end', async () => {

@@ -101,9 +101,14 @@ function useLiveTaskPage(api: ApiClient, status: string, page: number) {
   return { data, error, loading };
 }
 
+/** "1 task", "2 tasks": the list's count as a screen reader says it. */
+function countOf(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** What the task is, in words: its goal, or how many explicit jobs it has. */
 function taskTitle(task: TaskSummary): string {
-  return task.goal ? task.goal : `${task.jobCount} explicit job${task.jobCount === 1 ? '' : 's'}`;
+  return task.goal ? task.goal : countOf(task.jobCount, 'explicit job');
 }
 
 /**
@@ -152,7 +157,7 @@ export function TaskList({ api, search }: TaskListProps) {
       {error !== undefined && <ErrorBox error={error} testId="tasks-error" />}
 
       <p className="visually-hidden" aria-live="polite">
-        {data === undefined ? '' : `${total} tasks${status ? ` with status ${status}` : ''}, ${running} running on this page`}
+        {data === undefined ? '' : `${countOf(total, 'task')}${status ? ` with status ${status}` : ''}, ${running} running on this page`}
       </p>
 
       {loading && data === undefined && error === undefined && <p className="muted">Loading tasks…</p>}
