@@ -43,28 +43,7 @@ internal partial class Build
             // Release, always: the figures are about the services as shipped, whatever --configuration the rest uses.
             ProcessRunner.Run("dotnet", ["build", LoadTests.Project, "-c", "Release", "-nodeReuse:false"], RootDirectory, DotnetEnvironment, CancellationToken);
             List<string> arguments = ["run", "--no-build", "-c", "Release", "--project", LoadTests.Project, "--",
-                "--duration", Duration, "--warm-up", WarmUp, "--output", LoadArtifacts,
-                "--reference-image", BaseImageFor("redis"), "--docker", Docker.Cli];
-            foreach (var rate in Rate ?? [])
-            {
-                arguments.AddRange(["--rate", rate]);
-            }
-
-            if (Scenarios is not null)
-            {
-                arguments.AddRange(["--scenarios", string.Join(',', Scenarios)]);
-            }
-
-            if (Baseline is { Length: > 0 })
-            {
-                arguments.AddRange(["--baseline", Path.GetFullPath(Baseline, RootDirectory)]);
-            }
-
-            if (BaselineTolerance is { Length: > 0 })
-            {
-                arguments.AddRange(["--baseline-tolerance", BaselineTolerance]);
-            }
-
+                .. LoadHarnessOptions(), "--output", LoadArtifacts, "--reference-image", BaseImageFor("redis"), "--docker", Docker.Cli];
             var environment = new Dictionary<string, string>(DotnetEnvironment);
             foreach (var (key, value) in BaseImageEnvironment)
             {
@@ -90,6 +69,33 @@ internal partial class Build
                 }
             }
         });
+
+    /// <summary>The build's LoadTest parameters as the harness's options (--duration, --warm-up, --rate, ...).</summary>
+    internal List<string> LoadHarnessOptions()
+    {
+        List<string> options = ["--duration", Duration, "--warm-up", WarmUp];
+        foreach (var rate in Rate ?? [])
+        {
+            options.AddRange(["--rate", rate]);
+        }
+
+        if (Scenarios is not null)
+        {
+            options.AddRange(["--scenarios", string.Join(',', Scenarios)]);
+        }
+
+        if (Baseline is { Length: > 0 })
+        {
+            options.AddRange(["--baseline", Path.GetFullPath(Baseline, RootDirectory)]);
+        }
+
+        if (BaselineTolerance is { Length: > 0 })
+        {
+            options.AddRange(["--baseline-tolerance", BaselineTolerance]);
+        }
+
+        return options;
+    }
 
     /// <summary>
     /// The options passed on to the harness, read with its own parsers (compiled in from tests/Load), so that a typo fails

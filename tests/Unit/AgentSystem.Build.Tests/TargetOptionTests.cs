@@ -58,6 +58,15 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Fact]
+    public void The_harness_is_given_the_options_as_the_build_read_them()
+    {
+        var run = PlanLoadTest("--scenarios", "enqueue", "queue-e2e", "--rate", "queue-e2e=2000", "--duration", "20s", "--baseline-tolerance", "25%");
+
+        Assert.Equal(["--duration", "20s", "--warm-up", "1s", "--rate", "queue-e2e=2000", "--scenarios", "enqueue,queue-e2e", "--baseline-tolerance", "25%"],
+            run.Build.LoadHarnessOptions());
+    }
+
+    [Fact]
     public void Options_the_harness_takes_pass()
     {
         var run = PlanLoadTest("--rate", "queue-e2e-at-rate=2000", "--rate", "500", "--duration", "2m", "--warm-up", "60s", "--baseline-tolerance", "25%",
