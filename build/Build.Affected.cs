@@ -16,7 +16,11 @@ internal partial class Build
             var changes = Changes;
             if (changes.All)
             {
-                Log.Warning(changes.AllReason!);   // each reason ends "...: everything selected"
+                // Each reason ends "...: everything selected". Asked for with --all it is no news: the table says it.
+                if (!All)
+                {
+                    Log.Warning(changes.AllReason!);
+                }
             }
             else
             {

@@ -134,6 +134,15 @@ public sealed class ServiceRestrictionTests : IDisposable
     }
 
     [Fact]
+    public void Everything_asked_for_with_all_is_said_once_not_warned()
+    {
+        var run = BuildRun<Build>.Of(["Affected", "--all", "--root", _repo.Root]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Single(run.Output.Split('\n'), line => line.Contains("--all: everything selected", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Dev_refuses_a_service_restriction_it_cannot_honour()
     {
         var run = BuildRun<Build>.Of(["Dev", "--plan", "--service", "worker", "--root", _repo.Root]);
