@@ -35,7 +35,9 @@ public static class MigrateCommand
         var builder = Host.CreateApplicationBuilder(args[1..]);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(options => options.SingleLine = true);
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Warnings and errors only, whatever the service's appsettings say ("Default": "Information" there printed each
+        // migration twice: the migrator's log line and the command's own).
+        builder.Logging.AddFilter<Microsoft.Extensions.Logging.Console.ConsoleLoggerProvider>(level => level >= LogLevel.Warning);
 
         // Its options are checked when the migrator is resolved, so a missing setting is exit code 2 with its name.
         addMigrator(builder);
