@@ -71,30 +71,33 @@ internal partial class Build
         });
 
     /// <summary>The build's LoadTest parameters as the harness's options (--duration, --warm-up, --rate, ...).</summary>
-    internal List<string> LoadHarnessOptions()
+    internal List<string> LoadHarnessOptions() => [.. LoadHarnessArguments().SelectMany(argument => new[] { argument.Option, argument.Value })];
+
+    // Each option the harness is given, with the harness's own parser for its value (none: --baseline, a file checked
+    // below). A list given empty is refused when the parameters are bound.
+    private IEnumerable<(string Option, string Value, Action<string>? Parse)> LoadHarnessArguments()
     {
-        List<string> options = ["--duration", Duration, "--warm-up", WarmUp];
+        yield return ("--duration", Duration, text => LoadArguments.ParseMeasured(text));
+        yield return ("--warm-up", WarmUp, text => LoadArguments.ParseDuration(text));
         foreach (var rate in Rate ?? [])
         {
-            options.AddRange(["--rate", rate]);
+            yield return ("--rate", rate, text => LoadArguments.ParseRate(text));
         }
 
         if (Scenarios is not null)
         {
-            options.AddRange(["--scenarios", string.Join(',', Scenarios)]);
+            yield return ("--scenarios", string.Join(',', Scenarios), text => LoadArguments.ParseScenarios(text));
         }
 
         if (Baseline is { Length: > 0 })
         {
-            options.AddRange(["--baseline", Path.GetFullPath(Baseline, RootDirectory)]);
+            yield return ("--baseline", Path.GetFullPath(Baseline, RootDirectory), null);
         }
 
         if (BaselineTolerance is { Length: > 0 })
         {
-            options.AddRange(["--baseline-tolerance", BaselineTolerance]);
+            yield return ("--baseline-tolerance", BaselineTolerance, text => LoadArguments.ParseTolerance(text));
         }
-
-        return options;
     }
 
     /// <summary>
@@ -103,23 +106,7 @@ internal partial class Build
     /// </summary>
     private IEnumerable<string> LoadOptionProblems()
     {
-        List<(string Option, string Value, Action<string> Parse)> given =
-        [
-            ("--duration", Duration, text => LoadArguments.ParseMeasured(text)),
-            ("--warm-up", WarmUp, text => LoadArguments.ParseDuration(text)),
-            .. (Rate ?? []).Select(rate => ("--rate", rate, (Action<string>)(text => LoadArguments.ParseRate(text)))),
-        ];
-        if (Scenarios is not null)   // given empty it is an error, not "all"
-        {
-            given.Add(("--scenarios", string.Join(',', Scenarios), text => LoadArguments.ParseScenarios(text)));
-        }
-
-        if (BaselineTolerance is { Length: > 0 })
-        {
-            given.Add(("--baseline-tolerance", BaselineTolerance, text => LoadArguments.ParseTolerance(text)));
-        }
-
-        foreach (var problem in given.Select(option => Problem(option.Option, option.Value, option.Parse)).OfType<string>())
+        foreach (var problem in LoadHarnessArguments().Select(argument => Problem(argument.Option, argument.Value, argument.Parse)).OfType<string>())
         {
             yield return problem;
         }
@@ -130,8 +117,13 @@ internal partial class Build
         }
 
         // The harness's message, prefixed with the option unless it names it already.
-        static string? Problem(string option, string value, Action<string> parse)
+        static string? Problem(string option, string value, Action<string>? parse)
         {
+            if (parse is null)
+            {
+                return null;
+            }
+
             try
             {
                 parse(value);

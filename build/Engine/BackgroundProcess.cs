@@ -12,7 +12,7 @@ public sealed class BackgroundProcess : ISupervisedProcess
 {
     // Every one started and not yet disposed, for a second Ctrl+C, which ends the build at once: left alone, they ran on
     // without it (a worker kept draining for 20 s, its parent gone).
-    private static readonly ConcurrentDictionary<BackgroundProcess, string> Started = new();
+    private static readonly ConcurrentDictionary<BackgroundProcess, byte> Started = new();
 
     private readonly Process _process;
     private readonly Lazy<Task<int>> _exited;
@@ -100,14 +100,14 @@ public sealed class BackgroundProcess : ISupervisedProcess
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var started = new BackgroundProcess(name, process);
-        Started[started] = name;
+        Started[started] = 0;
         return started;
     }
 
     /// <summary>Kills every background process still running, with its children, without a drain; returns their names.</summary>
     public static IReadOnlyList<string> KillAll()
     {
-        var killed = Started.Where(pair => !pair.Key.HasExited).Select(pair => pair.Value).Order(StringComparer.Ordinal).ToList();
+        var killed = Started.Keys.Where(process => !process.HasExited).Select(process => process.Name).Order(StringComparer.Ordinal).ToList();
         foreach (var process in Started.Keys)
         {
             process.Kill();

@@ -72,12 +72,13 @@ internal sealed class ParameterSet
             if (commandLine.Options.TryGetValue(parameter.CliName, out var values) ||
                 commandLine.Options.TryGetValue(parameter.Name, out values))
             {
-                parameter.SetValue(build, Convert(parameter, Given(parameter, values.SelectMany(v => SplitList(parameter, v)).ToList(), $"--{parameter.CliName}"), $"--{parameter.CliName}"));
+                var source = $"--{parameter.CliName}";
+                parameter.SetValue(build, Convert(parameter, Given(parameter, values, source), source));
             }
             else if (FindEnvironment(environment, parameter) is { } fromEnvironment)
             {
                 var source = $"environment variable {fromEnvironment.Key}";
-                parameter.SetValue(build, Convert(parameter, Given(parameter, SplitList(parameter, fromEnvironment.Value), source), source));
+                parameter.SetValue(build, Convert(parameter, Given(parameter, [fromEnvironment.Value], source), source));
             }
             else if (parametersFile is { ValueKind: JsonValueKind.Object } file && FindJson(file, parameter) is { } json)
             {
@@ -119,15 +120,20 @@ internal sealed class ParameterSet
     };
 
     /// <summary>
-    /// A list given with no names (<c>--service</c> alone, or <c>--scenarios ,</c>) is a mistake, not "every one": it
-    /// used to select everything without a word.
+    /// The values given on the command line or in a variable: a list parameter also takes "a,b" (in one argument or one
+    /// variable), other values are taken whole. A list given with no names (<c>--service</c> alone, or
+    /// <c>--scenarios ,</c>) is a mistake, not "every one": it used to select everything without a word.
     /// </summary>
-    private static List<string> Given(BuildParameter parameter, List<string> values, string source) =>
-        parameter.ValueType.IsArray && values.Count == 0 ? throw new UsageException($"{source} needs a value ({Describe(parameter)}).") : values;
+    private static List<string> Given(BuildParameter parameter, IEnumerable<string> given, string source)
+    {
+        if (!parameter.ValueType.IsArray)
+        {
+            return [.. given];
+        }
 
-    /// <summary>A list parameter also takes "a,b" (in one argument or one variable); other values are taken whole.</summary>
-    private static List<string> SplitList(BuildParameter parameter, string value) =>
-        parameter.ValueType.IsArray ? [.. value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries)] : [value];
+        List<string> values = [.. given.SelectMany(value => value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries))];
+        return values.Count > 0 ? values : throw new UsageException($"{source} needs a value ({Describe(parameter)}).");
+    }
 
     public static object? Convert(BuildParameter parameter, IReadOnlyList<string> values, string source)
     {

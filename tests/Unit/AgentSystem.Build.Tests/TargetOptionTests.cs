@@ -30,31 +30,16 @@ public sealed class TargetOptionTests : IDisposable
         Assert.Contains("LoadTest: --baseline no/such/summary.json: no such file", run.Output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void A_rate_for_a_scenario_that_does_not_exist_names_the_scenarios()
+    [Theory]
+    [InlineData("--rate: no scenario 'queue' (there are enqueue, claim-ack, queue-e2e, http)", "--rate", "queue=2000")]
+    [InlineData("--scenarios: no scenario 'e2e' (there are enqueue, claim-ack, queue-e2e, http)", "--scenarios", "enqueue", "e2e")]
+    [InlineData("--scenarios needs a value", "--scenarios", ",")]   // an error, not every scenario
+    public void A_scenario_that_does_not_exist_or_none_is_a_usage_error_naming_the_scenarios(string message, params string[] options)
     {
-        var run = PlanLoadTest("--rate", "queue=2000");
+        var run = PlanLoadTest(options);
 
         Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
-        Assert.Contains("--rate: no scenario 'queue' (there are enqueue, claim-ack, queue-e2e, http)", run.Output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void A_scenario_to_run_that_does_not_exist_names_the_scenarios()
-    {
-        var run = PlanLoadTest("--scenarios", "enqueue", "e2e");
-
-        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
-        Assert.Contains("--scenarios: no scenario 'e2e' (there are enqueue, claim-ack, queue-e2e, http)", run.Output, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Scenarios_given_empty_are_an_error_not_every_scenario()
-    {
-        var run = PlanLoadTest("--scenarios", ",");
-
-        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
-        Assert.Contains("--scenarios needs a value", run.Output, StringComparison.Ordinal);
+        Assert.Contains(message, run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
