@@ -23,6 +23,9 @@ public abstract class BuildBase
     /// <summary>The targets this run was asked for (named on the command line, or the defaults), not those they pulled in.</summary>
     public IReadOnlySet<string> RequestedTargets { get; internal set; } = new HashSet<string>();
 
+    /// <summary>Every service the build knows of: <c>--plan</c> says "all N" for a target that touches them all.</summary>
+    protected internal virtual IReadOnlyCollection<string> KnownServices => [];
+
     /// <summary>Lines printed after the summary table, as the build's very last output (the test tally, say).</summary>
     protected internal virtual IEnumerable<string> ClosingLines => [];
 

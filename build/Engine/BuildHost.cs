@@ -56,7 +56,7 @@ internal static class BuildHost
 
             if (commandLine.Has("plan"))
             {
-                PlanPrinter.Print(plan, width);
+                PlanPrinter.Print(plan, width, new Lazy<IReadOnlyCollection<string>>(() => build.KnownServices));
                 return 0;
             }
             return new TargetRunner(build, commandLine.Has("continue"), width, cancellationToken).Run(plan);

@@ -4,14 +4,15 @@ namespace AgentSystem.Build.Engine;
 internal static class PlanPrinter
 {
     /// <param name="width">The terminal's (<see cref="TextTable.TerminalWidth"/>): the skip reasons, dependencies and services wrap to it.</param>
-    public static void Print(IReadOnlyList<PlannedTarget> plan, int width)
+    /// <param name="known">Every service (read only when a target touches some): a target touching them all shows "all N", not the same list wrapped on every row.</param>
+    public static void Print(IReadOnlyList<PlannedTarget> plan, int width, Lazy<IReadOnlyCollection<string>> known)
     {
         var table = new TextTable("#", "Target", "Depends on", "Will", "Services");
         var index = 0;
         foreach (var target in plan)
         {
             var definition = target.Node.Definition;
-            var services = target.SkipReason is null && definition.TouchedServices is { } touched ? Describe(touched) : "";
+            var services = target.SkipReason is null && definition.TouchedServices is { } touched ? Describe(touched, known) : "";
             table.AddRow(
                 (++index).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 target.Name,
@@ -26,9 +27,14 @@ internal static class PlanPrinter
         }
     }
 
-    private static string Describe(Func<IEnumerable<string>> touched)
+    private static string Describe(Func<IEnumerable<string>> touched, Lazy<IReadOnlyCollection<string>> known)
     {
         var services = touched().ToList();
-        return services.Count == 0 ? "(none)" : string.Join(", ", services);
+        return services.Count switch
+        {
+            0 => "(none)",
+            > 1 when services.ToHashSet(StringComparer.Ordinal).SetEquals(known.Value) => $"all {services.Count}",
+            _ => string.Join(", ", services),
+        };
     }
 }

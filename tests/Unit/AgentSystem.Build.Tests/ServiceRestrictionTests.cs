@@ -95,6 +95,17 @@ public sealed class ServiceRestrictionTests : IDisposable
     }
 
     [Fact]
+    public void The_plan_says_all_rather_than_listing_every_service_on_every_row()
+    {
+        var run = BuildRun<Build>.Of(["Compile", "--all", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "200" });
+
+        Assert.Equal(0, run.ExitCode);
+        var compile = run.Output.Split('\n').Single(l => l.Contains(" Compile ", StringComparison.Ordinal));
+        Assert.EndsWith($"run   all {run.Build.KnownServices.Count}", compile.TrimEnd(), StringComparison.Ordinal);
+        Assert.True(run.Build.KnownServices.Count > 1);
+    }
+
+    [Fact]
     public void The_plan_shows_only_the_named_service()
     {
         _repo.Append("services/shared/Queue/Queue.cs", "// change");
