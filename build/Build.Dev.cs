@@ -43,9 +43,34 @@ internal partial class Build
     /// <summary>How long the services get to stop after SIGTERM: more than the worker's own drain (Worker:DrainTimeout, 20 s, plus its grace).</summary>
     private static readonly TimeSpan DevDrainTimeout = TimeSpan.FromSeconds(30);
 
-    private Target Dev => _ => _
-        .Description("Starts the whole system locally: PostgreSQL and Redis (found or started in Docker), migrations, every service; Ctrl+C or SIGTERM stops it")
+    private const string DevPostgresVariable = "ConnectionStrings__Postgres";
+    private const string DevRedisVariable = "Redis__Configuration";
+
+    /// <summary>A server Dev is given by the environment, so it needs no container of its own.</summary>
+    private string? GivenDevServer(string variable) => EnvironmentVariables.GetValueOrDefault(variable) is { Length: > 0 } value ? value : null;
+
+    private Target DevServers => _ => _
+        .Description($"Starts Dev's PostgreSQL and Redis in Docker, or finds them running; not needed when {DevPostgresVariable} and {DevRedisVariable} give both")
         .DependsOn(BaseImages)
+        .OnlyWhenStatic(() => GivenDevServer(DevPostgresVariable) is null || GivenDevServer(DevRedisVariable) is null,
+            "both servers are given")
+        .Executes(() =>
+        {
+            if (GivenDevServer(DevPostgresVariable) is null)
+            {
+                StartContainerOnce(DevPostgresContainer, BaseImageFor("postgres"), DevPostgresPort, 5432, ["-e", "POSTGRES_PASSWORD=dev", "-e", "POSTGRES_DB=agentsystem"], []);
+                WaitForDevPostgres();
+            }
+
+            if (GivenDevServer(DevRedisVariable) is null)
+            {
+                StartContainerOnce(DevRedisContainer, BaseImageFor("redis"), DevRedisPort, 6379, [], ["redis-server", "--protected-mode", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]);
+            }
+        });
+
+    private Target Dev => _ => _
+        .Description("Starts the whole system locally: PostgreSQL and Redis (given, or DevServers'), migrations, every service; Ctrl+C or SIGTERM stops it")
+        .DependsOn(DevServers)
         .Validates(() => Service is null ? [] : ["--service: Dev runs the whole system; leave it out"])
         .Executes(async cancellationToken =>
         {
@@ -60,7 +85,7 @@ internal partial class Build
                     $"in use: {list}");
             }
 
-            var (postgres, redis) = FindOrStartInfrastructure();
+            var (postgres, redis, containers) = DevInfrastructure();
             var filter = WriteSolutionFilter("dev.slnf", DevServices.Select(s => s.Project).ToList());
             // Minutes on a first run: a heartbeat with the latest line every 30 s, the whole output in a log (the new-user
             // walk sat 62 s behind one line, then read MSBuild's, npm's and vite's raw output).
@@ -81,6 +106,9 @@ internal partial class Build
                 ["Gateway__ApiKeys__0"] = DevApiKey,
                 ["Worker__ChatUrl"] = $"http://127.0.0.1:{DevPort("chat")}",
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                // Its "Now listening on", "Content root path" and "Press Ctrl+C" lines, five per service, say what the
+                // table below says, or what is not so here (Ctrl+C goes to this build).
+                ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Warning",
             };
             foreach (var migrating in DevCatalog.Services.Where(s => s.Migrate))
             {
@@ -109,6 +137,12 @@ internal partial class Build
                     ["API_KEY"] = DevApiKey,
                     ["ALLOWED_HOSTS"] = "localhost,127.0.0.1",
                 };
+                if (IgnoredSignals.InterruptIgnored())
+                {
+                    // Run in a script's background: the .NET services keep ignoring SIGINT as this build does; node resets it.
+                    frontendEnvironment["IGNORE_SIGINT"] = "1";
+                }
+
                 supervisor.Start("frontend", () => BackgroundProcess.Start("frontend", "node", ["server.mjs"], frontend, frontendEnvironment));
 
                 var ports = DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)).ToList();
@@ -155,7 +189,10 @@ internal partial class Build
                     Log.Info(line);
                 }
 
-                Log.Info($"The database and Redis keep running for next time: docker rm -f {DevPostgresContainer} {DevRedisContainer}");
+                if (containers.Count > 0)
+                {
+                    Log.Info($"Kept running for next time: {string.Join(", ", containers)} (docker rm -f {string.Join(' ', containers)} removes them).");
+                }
             }
             if (stops.All(s => !s.Killed))
             {
@@ -167,33 +204,33 @@ internal partial class Build
     private string ServiceDll(string project) =>
         Path.Combine(RootDirectory, Path.GetDirectoryName(project)!, "bin", Configuration.ToString(), "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
 
-    /// <summary>Uses ConnectionStrings__Postgres / Redis__Configuration when set; otherwise a container of ours, started once.</summary>
-    private (string Postgres, string Redis) FindOrStartInfrastructure()
+    /// <summary>The servers given by the environment, else DevServers' containers; the containers, for the closing hint.</summary>
+    private (string Postgres, string Redis, IReadOnlyList<string> Containers) DevInfrastructure()
     {
-        var postgres = Environment.GetEnvironmentVariable("ConnectionStrings__Postgres");
-        var redis = Environment.GetEnvironmentVariable("Redis__Configuration");
-        if (string.IsNullOrEmpty(postgres))
+        var containers = new List<string>();
+        var postgres = GivenDevServer(DevPostgresVariable);
+        if (postgres is null)
         {
-            StartContainerOnce(DevPostgresContainer, BaseImageFor("postgres"), DevPostgresPort, 5432, ["-e", "POSTGRES_PASSWORD=dev", "-e", "POSTGRES_DB=agentsystem"], []);
-            WaitForDevPostgres();
+            containers.Add(DevPostgresContainer);
             postgres = $"Host=127.0.0.1;Port={DevPostgresPort};Username=postgres;Password=dev;Database=agentsystem";
         }
         else
         {
-            Log.Info("Using PostgreSQL from ConnectionStrings__Postgres.");
+            Log.Info($"Using PostgreSQL from {DevPostgresVariable}.");
         }
 
-        if (string.IsNullOrEmpty(redis))
+        var redis = GivenDevServer(DevRedisVariable);
+        if (redis is null)
         {
-            StartContainerOnce(DevRedisContainer, BaseImageFor("redis"), DevRedisPort, 6379, [], ["redis-server", "--protected-mode", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]);
+            containers.Add(DevRedisContainer);
             redis = $"127.0.0.1:{DevRedisPort}";
         }
         else
         {
-            Log.Info("Using Redis from Redis__Configuration.");
+            Log.Info($"Using Redis from {DevRedisVariable}.");
         }
 
-        return (postgres, redis);
+        return (postgres, redis, containers);
     }
 
     private void StartContainerOnce(string name, string image, int hostPort, int containerPort, string[] options, string[] command)
@@ -206,7 +243,15 @@ internal partial class Build
         }
         if (state.ExitCode == 0)
         {
-            ProcessRunner.Run(Docker.Cli, ["rm", "-f", name], cancellationToken: CancellationToken);
+            // Stopped (a reboot, a docker restart): started again with its data; made anew only if that fails.
+            if (ProcessRunner.Capture(Docker.Cli, ["start", name], cancellationToken: CancellationToken).ExitCode == 0)
+            {
+                Log.Info($"{name} was stopped: started it again, with its data.");
+                return;
+            }
+
+            Log.Warning($"{name} was stopped and would not start again: removing it and starting a new one (without its data).");
+            ProcessRunner.Capture(Docker.Cli, ["rm", "-f", name], cancellationToken: CancellationToken);
         }
 
         Log.Info($"Starting {name} ({image}) on 127.0.0.1:{hostPort}...");

@@ -17,6 +17,9 @@ public abstract class BuildBase
 
     public string ArtifactsDirectory => Path.Combine(RootDirectory, "artifacts");
 
+    /// <summary>The environment variables this run was started with (a test's own in tests).</summary>
+    public IReadOnlyDictionary<string, string> EnvironmentVariables { get; internal set; } = new Dictionary<string, string>();
+
     /// <summary>Cancelled on Ctrl+C or SIGTERM; child processes are killed either way.</summary>
     public CancellationToken CancellationToken { get; internal set; }
 

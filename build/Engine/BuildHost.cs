@@ -39,6 +39,7 @@ internal static class BuildHost
                 ? Path.GetFullPath(root[0], workingDirectory)
                 : BuildPaths.FindRoot(workingDirectory);
             build.CancellationToken = cancellationToken;
+            build.EnvironmentVariables = environment;
             parameters.Bind(build, commandLine, environment, ReadParametersFile(build.RootDirectory));
             BuildSchema.WriteIfChanged(build.RootDirectory, parameters);
             build.CheckParameters();

@@ -6,6 +6,7 @@
 //   GATEWAY_URL    the gateway, as this server reaches it             (default http://localhost:8080)
 //   API_KEY        added to /api/* calls as X-Api-Key; never sent to browsers (default empty: no header)
 //   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: any; see README)
+//   IGNORE_SIGINT  1: keep ignoring SIGINT, as the starting process does (server/stopSignals.mjs)
 
 import fs from 'node:fs';
 import http from 'node:http';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proxyConfigFromEnv } from './server/apiProxy.mjs';
 import { createHandler } from './server/handler.mjs';
+import { stopOnSignals } from './server/stopSignals.mjs';
 
 const distDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dist');
 if (!fs.existsSync(path.join(distDir, 'index.html'))) {
@@ -53,12 +55,4 @@ server.listen(port, host, () => {
   );
 });
 
-// Node running as PID 1 in a container does not exit on SIGTERM by itself: close cleanly, with a bounded wait.
-for (const signal of /** @type {const} */ (['SIGTERM', 'SIGINT'])) {
-  process.on(signal, () => {
-    console.log(`frontend: ${signal} received, shutting down`);
-    server.close(() => process.exit(0));
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 5_000).unref();
-  });
-}
+stopOnSignals(server, { env: process.env, proc: process, log: console.log });

@@ -1,0 +1,38 @@
+namespace AgentSystem.Build.Tests;
+
+public class DevTargetTests
+{
+    /// <summary>The plan's rows: each target and what it will do.</summary>
+    private static Dictionary<string, string> Plan(Dictionary<string, string> environment)
+    {
+        var run = BuildRun<Build>.Of(["Dev", "--plan"], new(environment) { ["COLUMNS"] = "200" });
+        Assert.True(run.ExitCode == 0, run.Output);
+        var lines = run.Output.Split('\n');
+        var header = lines.Single(line => line.StartsWith("#  Target", StringComparison.Ordinal));
+        var (will, services) = (header.IndexOf("Will", StringComparison.Ordinal), header.IndexOf("Services", StringComparison.Ordinal));
+        return lines.Where(line => line.Length > 0 && char.IsDigit(line[0]))
+            .ToDictionary(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], line => line[will..Math.Min(services, line.Length)].Trim());
+    }
+
+    [Fact]
+    public void Given_both_servers_Dev_needs_no_Docker()
+    {
+        var plan = Plan(new() { ["ConnectionStrings__Postgres"] = "Host=db", ["Redis__Configuration"] = "cache:6379" });
+
+        Assert.Equal(["Dev", "DevServers"], plan.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("skip (condition: both servers are given)", plan["DevServers"]);
+        Assert.Equal("run", plan["Dev"]);
+    }
+
+    [Theory]
+    [InlineData("Redis__Configuration")]
+    [InlineData("ConnectionStrings__Postgres")]
+    [InlineData(null)]
+    public void Without_both_Dev_starts_the_missing_one_in_Docker(string? given)
+    {
+        var plan = Plan(given is null ? [] : new() { [given] = "given" });
+
+        Assert.Equal(["BaseImages", "Dev", "DevServers", "DockerEngine"], plan.Keys.Order(StringComparer.Ordinal));
+        Assert.All(plan.Values, will => Assert.Equal("run", will));
+    }
+}
