@@ -39,8 +39,8 @@ internal static class HtmlReport
 
         // The tables in the reports' order up to the scenarios', then each scenario's charts with its thresholds under
         // them, then the rest.
-        var tables = ReportTables.All(report).Where(t => t.Title != ReportTables.Thresholds(summary).Title).ToList();
-        var lead = tables.FindIndex(t => t.Title == ReportTables.Scenarios(summary).Title) + 1;
+        var tables = ReportTables.All(report).Where(t => t.Title != ReportTables.ThresholdsTitle).ToList();
+        var lead = tables.FindIndex(t => t.Title == ReportTables.ScenariosTitle) + 1;
         foreach (var table in tables.Take(lead))
         {
             AppendTable(html, table);
@@ -51,7 +51,7 @@ internal static class HtmlReport
             html.Append("<h2 id=\"").Append(E(result.Name)).Append("\">").Append(E(result.Name)).Append("</h2><p>").Append(E(result.Description))
                 .Append(" <span class=\"note\">").Append(E(result.Ran)).Append("</span></p><div class=\"charts\">");
             html.Append(RateChart(result)).Append(LatencyChart(result)).Append(DistributionChart(result)).Append("</div>");
-            var checks = new Table("Thresholds and checks", ["Threshold", "Measured", "Result"],
+            var checks = new Table(ReportTables.ThresholdsTitle, ["Threshold", "Measured", "Result"],
                 [.. result.Checks.Select(c => (IReadOnlyList<string>)[c.Name, c.Measured, c.Outcome])]);
             AppendTable(html, checks, heading: false);
             foreach (var (error, count) in result.Errors)

@@ -8,6 +8,9 @@ internal sealed record Table(string Title, IReadOnlyList<string> Headers, IReadO
 /// <summary>The tables of a report, built once from the summary.</summary>
 internal static class ReportTables
 {
+    public const string ScenariosTitle = "Scenarios";
+    public const string ThresholdsTitle = "Thresholds and checks";
+
     /// <summary>
     /// In the order every report shows them, the goals first (what the run is for), then the scenarios; a table with no
     /// rows is left out (a run of one scenario may reach no goal, or have no reference).
@@ -35,7 +38,7 @@ internal static class ReportTables
     public static Table Scenarios(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        return new("Scenarios", ["Scenario", "Rate", "Target", "p50 ms", "p75 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms", "Errors", "÷ reference", "Thresholds"],
+        return new(ScenariosTitle, ["Scenario", "Rate", "Target", "p50 ms", "p75 ms", "p95 ms", "p99 ms", "p99.9 ms", "max ms", "Errors", "÷ reference", "Thresholds"],
             [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
                 s.Name, $"{Format(s.Rps)} {s.Unit}/s", s.TargetRps is { } target ? $"{Format(target)}/s" : "closed", Format(s.P50Ms), Format(s.P75Ms), Format(s.P95Ms), Format(s.P99Ms),
                 Format(s.P999Ms), Format(s.MaxMs), Share(s.Errors, s.Requests, s.StepUnit), s.ReferenceRatio is { } ratio ? $"{Format(ratio)} × {s.Reference}" : "-",
@@ -45,7 +48,7 @@ internal static class ReportTables
     public static Table Thresholds(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        return new("Thresholds and checks", ["Scenario", "Threshold", "Measured", "Result"],
+        return new(ThresholdsTitle, ["Scenario", "Threshold", "Measured", "Result"],
             [.. summary.Scenarios.SelectMany(s => s.Thresholds.Select(t => (IReadOnlyList<string>)[s.Name, t.Name, t.Measured, t.Outcome]))]);
     }
 
