@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net.Sockets;
 
 namespace AgentSystem.SystemTests;
 
@@ -165,13 +164,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             throw new InvalidOperationException($"kill -{signal} {Name} exited with {kill.ExitCode}.");
         }
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private void Keep(string? line)

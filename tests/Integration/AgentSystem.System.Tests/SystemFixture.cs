@@ -59,8 +59,8 @@ public sealed class SystemFixture : IAsyncLifetime
 
         var ports = new Dictionary<string, int>
         {
-            ["chat"] = ServiceProcess.FreePort(), ["orchestrator"] = ServiceProcess.FreePort(), ["gateway"] = ServiceProcess.FreePort(),
-            ["worker-a"] = ServiceProcess.FreePort(), ["worker-b"] = ServiceProcess.FreePort(), ["frontend"] = ServiceProcess.FreePort(),
+            ["chat"] = ServicePorts.Free(), ["orchestrator"] = ServicePorts.Free(), ["gateway"] = ServicePorts.Free(),
+            ["worker-a"] = ServicePorts.Free(), ["worker-b"] = ServicePorts.Free(), ["frontend"] = ServicePorts.Free(),
         };
         var environment = new Dictionary<string, string>
         {

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Sockets;
+using AgentSystem.Testing.Containers;
 
 namespace AgentSystem.Load.UnderTest;
 
@@ -37,7 +37,7 @@ internal sealed class ServiceHost : IAsyncDisposable
 
     public static ServiceHost Start(string name, string dll, IReadOnlyDictionary<string, string> environment)
     {
-        var port = FreePort();
+        var port = ServicePorts.Free();
         var info = new ProcessStartInfo("dotnet")
         {
             UseShellExecute = false,
@@ -154,12 +154,5 @@ internal sealed class ServiceHost : IAsyncDisposable
         {
             _output.TryDequeue(out _);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

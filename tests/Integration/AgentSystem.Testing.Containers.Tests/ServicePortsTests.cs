@@ -1,0 +1,37 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace AgentSystem.Testing.Containers.Tests;
+
+public class ServicePortsTests
+{
+    [Fact]
+    public void Ports_are_distinct_bindable_and_below_the_ephemeral_range()
+    {
+        var ports = Enumerable.Range(0, 50).Select(_ => ServicePorts.Free()).ToList();
+
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+        Assert.All(ports, port => Assert.InRange(port, 10_000, ServicePorts.EphemeralStart() - 1));
+        using var listener = new TcpListener(IPAddress.Loopback, ports[0]);
+        listener.Start();
+    }
+
+    [Fact]
+    public void Only_a_port_nobody_listens_on_is_handed_out_and_only_once()
+    {
+        // A slice of the range no other test uses, every port of it held but one.
+        const int Lowest = 31_000, Below = 31_020;
+        var held = Enumerable.Range(Lowest, Below - Lowest - 1).Select(port => new TcpListener(IPAddress.Loopback, port)).ToList();
+        try
+        {
+            held.ForEach(listener => listener.Start());
+
+            Assert.Equal(Below - 1, ServicePorts.Free(Lowest, Below));
+            Assert.Throws<InvalidOperationException>(() => ServicePorts.Free(Lowest, Below));
+        }
+        finally
+        {
+            held.ForEach(listener => listener.Dispose());
+        }
+    }
+}
