@@ -63,7 +63,7 @@ internal partial class Build
             File.WriteAllText(path, changes.ToJson());
             Log.Info($"{changes.Projects.Count} project(s) affected; written to {Path.GetRelativePath(RootDirectory, path)}");
 
-            if (GitHubOutput.Append(Environment.GetEnvironmentVariable(GitHubOutput.VariableName), changes))
+            if (GitHubOutput.Append(EnvironmentVariable(GitHubOutput.VariableName), changes))
             {
                 Log.Info($"Step outputs: {string.Join(" ", GitHubOutput.Lines(changes))}");
             }

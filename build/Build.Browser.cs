@@ -6,7 +6,7 @@ namespace AgentSystem.Build;
 internal partial class Build
 {
     /// <summary>Where browser tests find Chromium; they never let a test tool download a browser of its own.</summary>
-    private static string ChromiumPath => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+    private string ChromiumPath => EnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
 
     private Target Chromium => _ => _
         .Description("Makes sure a Chromium for the browser tests is installed (as root on Debian/Ubuntu: apt-get install chromium)")

@@ -47,7 +47,7 @@ internal partial class Build
     private const string DevRedisVariable = "Redis__Configuration";
 
     /// <summary>A server Dev is given by the environment, so it needs no container of its own.</summary>
-    private string? GivenDevServer(string variable) => EnvironmentVariables.GetValueOrDefault(variable) is { Length: > 0 } value ? value : null;
+    private string? GivenDevServer(string variable) => EnvironmentVariable(variable);
 
     private Target DevServers => _ => _
         .Description($"Starts Dev's PostgreSQL and Redis in Docker, or finds them running; not needed when {DevPostgresVariable} and {DevRedisVariable} give both")

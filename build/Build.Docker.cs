@@ -65,12 +65,12 @@ internal partial class Build
     /// <summary>The image a logical base image resolved to in this run ("postgres" -> agentsystem-base/postgres:15, say).</summary>
     private string BaseImageFor(string name) => _baseImages.First(o => o.Image.Name == name).Reference;
 
-    private static string HostCaBundle => Environment.GetEnvironmentVariable("SSL_CERT_FILE") is { Length: > 0 } file && File.Exists(file)
+    private string HostCaBundle => EnvironmentVariable("SSL_CERT_FILE") is { } file && File.Exists(file)
         ? file
         : "/etc/ssl/certs/ca-certificates.crt";
 
     /// <summary>The SDK this build runs on: its root is two levels above the runtime's folder.</summary>
-    private static string DotnetRoot => Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } root && Directory.Exists(root)
+    private string DotnetRoot => EnvironmentVariable("DOTNET_ROOT") is { } root && Directory.Exists(root)
         ? root
         : Path.GetFullPath(Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
 

@@ -159,9 +159,9 @@ internal partial class Build
     /// <summary>The repository's web address: GitHub Actions says it; else the origin remote, as https.</summary>
     private string? SourceUrl()
     {
-        if (Environment.GetEnvironmentVariable("GITHUB_REPOSITORY") is { Length: > 0 } repository)
+        if (EnvironmentVariable("GITHUB_REPOSITORY") is { } repository)
         {
-            return $"{Environment.GetEnvironmentVariable("GITHUB_SERVER_URL") ?? "https://github.com"}/{repository}";
+            return $"{EnvironmentVariable("GITHUB_SERVER_URL") ?? "https://github.com"}/{repository}";
         }
 
         var origin = ProcessRunner.Capture("git", ["remote", "get-url", "origin"], RootDirectory, cancellationToken: CancellationToken);

@@ -20,6 +20,9 @@ public abstract class BuildBase
     /// <summary>The environment variables this run was started with (a test's own in tests).</summary>
     public IReadOnlyDictionary<string, string> EnvironmentVariables { get; internal set; } = new Dictionary<string, string>();
 
+    /// <summary>One of <see cref="EnvironmentVariables"/>; null when unset or empty.</summary>
+    protected string? EnvironmentVariable(string name) => EnvironmentVariables.GetValueOrDefault(name) is { Length: > 0 } value ? value : null;
+
     /// <summary>Cancelled on Ctrl+C or SIGTERM; child processes are killed either way.</summary>
     public CancellationToken CancellationToken { get; internal set; }
 

@@ -175,6 +175,22 @@ public sealed class ServiceRestrictionTests : IDisposable
     }
 
     [Fact]
+    public void The_Affected_target_writes_the_step_outputs_to_the_file_its_run_was_given_only()
+    {
+        _repo.Append("services/gateway/Program.cs", "// change");
+        var file = Path.Combine(Directory.CreateTempSubdirectory("github-output-").FullName, "output");   // outside the repo: untracked files count
+
+        Assert.Equal(0, BuildRun<Build>.Of(["Affected", "--root", _repo.Root], new() { ["GITHUB_OUTPUT"] = file }).ExitCode);
+        var lines = File.ReadAllLines(file);   // which services: other tests' subject
+        Assert.StartsWith("services=[\"gateway\"", lines[0], StringComparison.Ordinal);
+        Assert.Contains("any=true", lines);
+
+        var without = BuildRun<Build>.Of(["Affected", "--root", _repo.Root]);
+        Assert.Equal(0, without.ExitCode);
+        Assert.DoesNotContain("Step outputs", without.Output, StringComparison.Ordinal);   // not the test process's own (on a runner)
+    }
+
+    [Fact]
     public void Github_output_without_shared_projects_lists_only_services()
     {
         _repo.Append("services/gateway/Program.cs", "// change");
