@@ -11,7 +11,7 @@ public class ServicePortsTests
         var ports = Enumerable.Range(0, 50).Select(_ => ServicePorts.Free()).ToList();
 
         Assert.Equal(ports.Count, ports.Distinct().Count());
-        Assert.All(ports, port => Assert.InRange(port, 10_000, ServicePorts.EphemeralStart() - 1));
+        Assert.All(ports, port => Assert.InRange(port, ServicePorts.Lowest, ServicePorts.EphemeralStart() - 1));
         using var listener = new TcpListener(IPAddress.Loopback, ports[0]);
         listener.Start();
     }

@@ -14,7 +14,9 @@ namespace AgentSystem.Testing.Containers;
 /// </summary>
 public static class ServicePorts
 {
-    private const int Lowest = 10_000;
+    // Above the fixed ports this repository publishes (Dev's 15432 and 16379: a port Docker publishes without its proxy
+    // has no listener, so no bind shows it taken).
+    internal const int Lowest = 20_000;
     private const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
 
     private static readonly ConcurrentDictionary<int, byte> HandedOut = new();
