@@ -47,7 +47,7 @@ internal partial class Build
             }
             else
             {
-                foreach (var line in table.Render())
+                foreach (var line in table.FitTo(TextTable.TerminalWidth(EnvironmentVariables), 1, 0).Render())
                 {
                     Log.Info(line);
                 }

@@ -88,6 +88,7 @@ internal partial class Build
             return;
         }
 
-        ProcessRunner.Run(Npm, ["ci", "--no-audit", "--no-fund"], folder, cancellationToken: CancellationToken);
+        LoggedStep.Run($"Installing {Path.GetFileName(folder)}'s npm packages (npm ci)", Path.Combine(StepLogs, $"npm-ci-{Path.GetFileName(folder)}.log"),
+            Npm, ["ci", "--no-audit", "--no-fund"], folder, cancellationToken: CancellationToken);
     }
 }

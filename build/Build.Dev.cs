@@ -56,6 +56,7 @@ internal partial class Build
             "both servers are given")
         .Executes(() =>
         {
+            CheckDevPortsFree();
             if (GivenDevServer(DevPostgresVariable) is null)
             {
                 StartContainerOnce(DevPostgresContainer, BaseImageFor("postgres"), DevPostgresPort, 5432, ["-e", "POSTGRES_PASSWORD=dev", "-e", "POSTGRES_DB=agentsystem"], []);
@@ -71,21 +72,13 @@ internal partial class Build
     private Target Dev => _ => _
         .Description("Starts the whole system locally: PostgreSQL and Redis (given, or DevServers'), migrations, every service; Ctrl+C or SIGTERM stops it")
         .DependsOn(DevServers)
+        .Touches(() => EveryServiceName)
         .Validates(() => Service is null ? [] : ["--service: Dev runs the whole system; leave it out"])
         .Executes(async cancellationToken =>
         {
-            // Before anything starts: a service that cannot bind its port dies with a stack trace, minutes in.
-            var busy = LocalPorts.InUse(DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)));
-            if (busy.Count > 0)
-            {
-                var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
-                throw new TargetFailedException(
-                    $"Dev listens on 127.0.0.1, and something listens on {list} already. A system SystemUp started? ./build.sh SystemDown stops it "
-                    + $"(or use it: it serves the same page). Otherwise stop what holds the port: ss -ltnp 'sport = :{busy[0].Port}' names it.",
-                    $"in use: {list}");
-            }
-
+            CheckDevPortsFree();
             var (postgres, redis, containers) = DevInfrastructure();
+            var interruptIgnored = IgnoredSignals.InterruptIgnored();
             var filter = WriteSolutionFilter("dev.slnf", DevServices.Select(s => s.Project).ToList());
             // Minutes on a first run: a heartbeat with the latest line every 30 s, the whole output in a log (the new-user
             // walk sat 62 s behind one line, then read MSBuild's, npm's and vite's raw output).
@@ -137,7 +130,7 @@ internal partial class Build
                     ["API_KEY"] = DevApiKey,
                     ["ALLOWED_HOSTS"] = "localhost,127.0.0.1",
                 };
-                if (IgnoredSignals.InterruptIgnored())
+                if (interruptIgnored)
                 {
                     // Run in a script's background: the .NET services keep ignoring SIGINT as this build does; node resets it.
                     frontendEnvironment["IGNORE_SIGINT"] = "1";
@@ -164,7 +157,7 @@ internal partial class Build
                 }
 
                 Log.Success($"AgentSystem is running: open http://localhost:{FrontendPort} (API key '{DevApiKey}'). A service that exits is started again; " +
-                    $"Ctrl+C or SIGTERM (kill {Environment.ProcessId}) stops them all.");
+                    $"{(interruptIgnored ? "" : "Ctrl+C or ")}SIGTERM (kill {Environment.ProcessId}) stops them all.");
                 try
                 {
                     await Task.Delay(Timeout.Infinite, cancellationToken);
@@ -203,6 +196,28 @@ internal partial class Build
 
     private string ServiceDll(string project) =>
         Path.Combine(RootDirectory, Path.GetDirectoryName(project)!, "bin", Configuration.ToString(), "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
+
+    /// <summary>
+    /// Before anything starts (DevServers checks first, then Dev again): a service that cannot bind its port dies with a
+    /// stack trace, minutes in.
+    /// </summary>
+    private void CheckDevPortsFree()
+    {
+        var busy = LocalPorts.InUse(DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)));
+        if (busy.Count == 0)
+        {
+            return;
+        }
+
+        var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
+        // SystemUp publishes the gateway's and the frontend's ports only.
+        var systemUp = busy.Any(b => b.Port == SystemDefaults.GatewayPort || b.Port == SystemDefaults.FrontendPort)
+            ? "A system SystemUp started? ./build.sh SystemDown stops it (or use it: it serves the same page). Otherwise stop"
+            : "Stop";
+        throw new TargetFailedException(
+            $"Dev listens on 127.0.0.1, and something listens on {list} already. {systemUp} what holds the port: ss -ltnp 'sport = :{busy[0].Port}' names it.",
+            $"in use: {list}");
+    }
 
     /// <summary>The servers given by the environment, else DevServers' containers; the containers, for the closing hint.</summary>
     private (string Postgres, string Redis, IReadOnlyList<string> Containers) DevInfrastructure()

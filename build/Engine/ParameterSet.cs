@@ -207,7 +207,10 @@ internal sealed class ParameterSet
     public static string Describe(BuildParameter parameter)
     {
         var kind = parameter.Values ?? Kind(parameter, "a whole number", Duration);
-        return parameter.ValueType.IsArray ? $"one or more of {kind}" : kind;
+        // "one or more of debug|release", but "one or more names": a placeholder is a noun, not a list of values.
+        return !parameter.ValueType.IsArray ? kind
+            : kind.Contains('|', StringComparison.Ordinal) ? $"one or more of {kind}, comma-separated"
+            : $"one or more {kind}s, comma-separated";
     }
 
     /// <summary>

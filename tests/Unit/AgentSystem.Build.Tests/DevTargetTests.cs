@@ -1,11 +1,15 @@
 namespace AgentSystem.Build.Tests;
 
-public class DevTargetTests
+public sealed class DevTargetTests : IDisposable
 {
+    private readonly TempRepo _repo = TempRepo.WithSampleMonorepo();
+
+    public void Dispose() => _repo.Dispose();
+
     /// <summary>The plan's rows: each target and what it will do.</summary>
-    private static Dictionary<string, string> Plan(Dictionary<string, string> environment)
+    private Dictionary<string, string> Plan(Dictionary<string, string> environment)
     {
-        var run = BuildRun<Build>.Of(["Dev", "--plan"], new(environment) { ["COLUMNS"] = "200" });
+        var run = BuildRun<Build>.Of(["Dev", "--plan", "--root", _repo.Root], new(environment) { ["COLUMNS"] = "200" });
         Assert.True(run.ExitCode == 0, run.Output);
         var lines = run.Output.Split('\n');
         var header = lines.Single(line => line.StartsWith("#  Target", StringComparison.Ordinal));
@@ -34,5 +38,14 @@ public class DevTargetTests
 
         Assert.Equal(["BaseImages", "Dev", "DevServers", "DockerEngine"], plan.Keys.Order(StringComparer.Ordinal));
         Assert.All(plan.Values, will => Assert.Equal("run", will));
+    }
+
+    [Fact]
+    public void The_plan_shows_that_Dev_runs_every_service()
+    {
+        var run = BuildRun<Build>.Of(["Dev", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "200" });
+
+        var dev = run.Output.Split('\n').Single(line => line.Contains(" Dev ", StringComparison.Ordinal));
+        Assert.EndsWith($"all {run.Build.KnownServices.Count}", dev.TrimEnd(), StringComparison.Ordinal);
     }
 }

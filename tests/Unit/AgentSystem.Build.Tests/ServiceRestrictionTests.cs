@@ -141,7 +141,7 @@ public sealed class ServiceRestrictionTests : IDisposable
         var run = BuildRun<Build>.Of(["Compile", "--plan", "--root", _repo.Root, .. option]);
 
         Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
-        Assert.Contains("--service needs a value", run.Output, StringComparison.Ordinal);
+        Assert.Contains("--service needs a value (one or more names, comma-separated)", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
