@@ -6,6 +6,11 @@ namespace AgentSystem.Store.IntegrationTests;
 /// <summary>The migrator: from an empty database, again (nothing to do), from the previous version, failures, races.</summary>
 public sealed class MigrationTests(ITestOutputHelper output)
 {
+    // This database's only: pg_locks is the whole server's, and the tests beside this one migrate databases of their own
+    // on it (one CI run saw another's lock).
+    private const string AdvisoryLockHeld =
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))";
+
     // After the shipped ones, whatever their number.
     private static readonly int NextVersion = Migration.Embedded.Max(m => m.Version) + 1;
     private static readonly Migration TestAddition = new(NextVersion, $"{NextVersion:D4}_test_task_note", "ALTER TABLE tasks ADD COLUMN note text NULL;");
@@ -86,7 +91,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
         Assert.Contains(broken.Name, exception.Message, StringComparison.Ordinal);
         Assert.Equal(TestAddition.Version, await ScalarAsync<int>(dataSource, "SELECT max(version) FROM schema_migrations"));   // the good ones stay
         Assert.Equal(0L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs' AND column_name = 'half_done'"));
-        Assert.False(await ScalarAsync<bool>(dataSource, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory')"), "the lock was released");
+        Assert.False(await ScalarAsync<bool>(dataSource, AdvisoryLockHeld), "the lock was released");
     }
 
     [Fact]
@@ -100,7 +105,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
         await new DatabaseMigrator(dataSource, [.. Migration.Embedded, setting]).MigrateAsync(CancellationToken.None);
 
         Assert.NotEqual("4321ms", await ScalarAsync<string>(dataSource, "SHOW statement_timeout"));
-        Assert.False(await ScalarAsync<bool>(dataSource, "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory')"), "the lock was released");
+        Assert.False(await ScalarAsync<bool>(dataSource, AdvisoryLockHeld), "the lock was released");
     }
 
     [Fact]
