@@ -42,7 +42,13 @@ internal partial class Build
         .Executes(() =>
         {
             var infrastructure = InfrastructureEntry.ReadAll(File.ReadAllText(Path.Combine(RootDirectory, ServiceCatalog.FileName)));
-            var images = BaseImageCatalog.All(infrastructure, HostCaBundle, DotnetRoot, NodeBinary);
+            var all = BaseImageCatalog.All(infrastructure, HostCaBundle, DotnetRoot, NodeBinary);
+            var images = BaseImagesFor(RequestedTargets, all);
+            if (images.Count < all.Count)
+            {
+                Log.Info($"Only {string.Join(", ", images.Select(i => i.Name))}: {string.Join(", ", RequestedTargets)} needs no other.");
+            }
+
             var builder = new BaseImageBuilder(Docker, Path.Combine(RootDirectory, "build", "images"), Path.Combine(RootDirectory, ".nuke", "temp", "images"),
                 Path.Combine(StepLogs, "base-images"), CancellationToken);
             _baseImages = builder.Provide(images, BaseImageSource, RegistryPrefix);
@@ -58,9 +64,23 @@ internal partial class Build
                 Log.Info(line);
             }
 
-            Directory.CreateDirectory(ArtifactsDirectory);
-            File.WriteAllText(Path.Combine(ArtifactsDirectory, "base-images.json"), JsonSerializer.Serialize(BaseImageEnvironment, IndentedJson));
+            // The file names every base image, for builds by hand (README): a run that provided a few leaves it as it was.
+            if (images.Count == all.Count)
+            {
+                Directory.CreateDirectory(ArtifactsDirectory);
+                File.WriteAllText(Path.Combine(ArtifactsDirectory, "base-images.json"), JsonSerializer.Serialize(BaseImageEnvironment, IndentedJson));
+            }
         });
+
+    /// <summary>
+    /// The base images a run needs: Dev (and DevServers) alone needs only its servers' and the Debian root they are built
+    /// on; on a fresh machine the others (the SDK, node, nginx, the reaper...) took a minute or more to build for nothing.
+    /// Any other target gets every one.
+    /// </summary>
+    internal static IReadOnlyList<BaseImage> BaseImagesFor(IReadOnlySet<string> requested, IReadOnlyList<BaseImage> all) =>
+        requested.Count > 0 && requested.All(target => target is nameof(Dev) or nameof(DevServers))
+            ? [.. all.Where(image => image.Recipe == LocalRecipe.Debootstrap || image.Name is "postgres" or "redis")]
+            : all;
 
     /// <summary>The image a logical base image resolved to in this run ("postgres" -> agentsystem-base/postgres:15, say).</summary>
     private string BaseImageFor(string name) => _baseImages.First(o => o.Image.Name == name).Reference;

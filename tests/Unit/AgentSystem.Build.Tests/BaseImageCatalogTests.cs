@@ -22,6 +22,26 @@ public class BaseImageCatalogTests
         Assert.Equal(("/dotnet", "dotnet"), images.Single(i => i.Name == "sdk").Streamed[0]);
     }
 
+    [Theory]
+    [InlineData("Dev")]
+    [InlineData("Dev", "DevServers")]
+    public void Dev_alone_gets_only_its_servers_images_and_the_Debian_they_are_built_on(params string[] requested)
+    {
+        var images = Build.BaseImagesFor(requested.ToHashSet(), FromRepository());
+
+        Assert.Equal(["debian", "postgres", "redis"], images.Select(i => i.Name));
+        // Each one's recipe builds on nothing left out.
+        Assert.All(images.Skip(1), image => Assert.Contains("BASE_IMAGE=agentsystem-base/debian",
+            File.ReadAllText(Path.Combine(Root, "build", "images", image.Name, "Dockerfile")), StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Dev", "IntegrationTest")]
+    [InlineData("Images")]
+    [InlineData]
+    public void Any_other_target_gets_every_base_image(params string[] requested) =>
+        Assert.Equal(FromRepository().Count, Build.BaseImagesFor(requested.ToHashSet(), FromRepository()).Count);
+
     [Fact]
     public void The_reaper_comes_after_the_images_its_recipe_builds_on_and_names_them_by_their_variables()
     {
