@@ -44,18 +44,24 @@ public sealed class QueueConcurrencyTests(RedisFixture redis, ITestOutputHelper 
         {
             var queue = queues[i % 2];
             var size = 1 + (i * 3);
-            var idle = 0;
-            while (idle < 20)
+            // Until the producer is done and the queue is drained: counting empty claims instead stopped every claimer
+            // after a quarter of a second without work, which a stalled producer on a busy machine can take.
+            while (true)
             {
+                var done = producing.IsCompleted;
                 var claimed = await queue.ClaimAsync(size, CancellationToken.None);
                 foreach (var job in claimed)
                 {
                     claims.Add(job);
                 }
 
-                idle = claimed.Count == 0 ? idle + 1 : 0;
                 if (claimed.Count == 0)
                 {
+                    if (done)
+                    {
+                        break;
+                    }
+
                     await Task.Delay(10);
                 }
             }

@@ -58,7 +58,8 @@ public sealed class QueueRestartTests(ITestOutputHelper output)
         // Pub/sub is back too (the multiplexer re-subscribes). The subscription connection reconnects on its own, at
         // times seconds after commands work again (a publish before that is missed, and its return wakes instead).
         var channel = RedisChannel.Literal(queue.NotifyChannelName);
-        while (!multiplexer.GetSubscriber().IsConnected(channel))
+        // Connected is not subscribed again: wait for both, as QueueWakeTests does.
+        while (!multiplexer.GetSubscriber().IsConnected(channel) || multiplexer.GetSubscriber().SubscribedEndpoint(channel) is null)
         {
             Assert.True(clock.Elapsed < RecoveryTimeout, "the subscription connection did not come back");
             await Task.Delay(50);

@@ -10,7 +10,8 @@ namespace AgentSystem.SystemTests;
 [Collection(SystemCollection.Name)]
 public sealed class PostgresFaultTests(SystemFixture system, ITestOutputHelper output)
 {
-    private const int SleepMilliseconds = 2000;
+    // Long enough that the pause (a Docker API call, slow on a busy engine) lands before the result is written.
+    private const int SleepMilliseconds = 4000;
 
     /// <summary>How long PostgreSQL stays paused after the job was seen running: past the job's end, by a margin.</summary>
     private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(SleepMilliseconds + 2000);

@@ -26,7 +26,7 @@ public sealed class RedisFaultTests(SystemFixture system, ITestOutputHelper outp
         {
             var before = await FaultProbe.WorkerCountersAsync(system);
             // More sleeps than slots, so at the kill some jobs are running (leased) and the others queued in Redis.
-            var first = await SubmitAsync([.. Enumerable.Repeat(("sleep", "3000"), Slots), ("echo", "after the restart"), ("wordcount", "one two three"), ("hash", "abc")]);
+            var first = await SubmitAsync([.. Enumerable.Repeat(("sleep", "6000"), Slots), ("echo", "after the restart"), ("wordcount", "one two three"), ("hash", "abc")]);
             var second = await SubmitAsync([.. Enumerable.Repeat(("sleep", "300"), 4), ("echo", "second")]);
             Guid[] tasks = [first, second];
 

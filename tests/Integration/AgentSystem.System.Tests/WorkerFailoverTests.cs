@@ -23,6 +23,9 @@ public sealed class WorkerFailoverTests(SystemFixture system)
 
     private async Task KillHolderAndCheckAsync()
     {
+        // One job only, so the worker with a job in flight is the one running it: first until no worker runs an earlier
+        // test's job (the stack's copy of this test once killed the wrong worker so).
+        await WaitUntilIdleAsync(TimeSpan.FromSeconds(30));
         var submitted = await TaskApi.SubmitAsync(system.Api, new { jobs = new[] { new { type = "sleep", input = "3000" } } });
         var id = submitted.GetProperty("id").GetString()!;
 
@@ -42,6 +45,29 @@ public sealed class WorkerFailoverTests(SystemFixture system)
         Assert.Equal(1L, (long)(await command.ExecuteScalarAsync())!);
     }
 
+    private async Task WaitUntilIdleAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var busy = false;
+            foreach (var worker in system.Workers.Where(w => !w.HasExited))
+            {
+                busy |= await InFlightAsync(http, worker) > 0;
+            }
+
+            if (!busy)
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"a worker still ran a job after {timeout.TotalSeconds} s{Environment.NewLine}{system.Diagnostics()}");
+    }
+
     private async Task<ServiceProcess> WaitForHolderAsync(TimeSpan timeout)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
@@ -50,8 +76,7 @@ public sealed class WorkerFailoverTests(SystemFixture system)
         {
             foreach (var worker in system.Workers.Where(w => !w.HasExited))
             {
-                var metrics = JsonDocument.Parse(await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"))).RootElement;
-                if (metrics.TryGetProperty("inFlight", out var inFlight) && inFlight.GetInt64() > 0)
+                if (await InFlightAsync(http, worker) > 0)
                 {
                     return worker;
                 }
@@ -60,5 +85,11 @@ public sealed class WorkerFailoverTests(SystemFixture system)
         }
         Assert.Fail($"no worker reported the job in flight within {timeout.TotalSeconds} s{Environment.NewLine}{system.Diagnostics()}");
         return null!;
+    }
+
+    private static async Task<long> InFlightAsync(HttpClient http, ServiceProcess worker)
+    {
+        var metrics = JsonDocument.Parse(await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"))).RootElement;
+        return metrics.TryGetProperty("inFlight", out var inFlight) ? inFlight.GetInt64() : 0;
     }
 }

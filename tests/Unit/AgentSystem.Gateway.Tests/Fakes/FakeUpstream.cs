@@ -48,12 +48,18 @@ public sealed class FakeUpstream : IAsyncDisposable
     /// <summary>Lets <c>/chat/events?gate=NAME</c> write its second event.</summary>
     public void Open(string gate) => Gate(gate).TrySetResult();
 
+    // Bound and never listening, for the whole test run: a connection to it is refused, and no listener on port 0 can be
+    // given its port meanwhile (a listener closed at once hands its port back to the kernel).
+    private static readonly Socket Unused = BindUnused();
+
     /// <summary>An address where nothing listens, for "upstream down".</summary>
-    public static Uri UnusedAddress()
+    public static Uri UnusedAddress() => new($"http://127.0.0.1:{((IPEndPoint)Unused.LocalEndPoint!).Port}");
+
+    private static Socket BindUnused()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}");
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
     }
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
