@@ -14,8 +14,8 @@ namespace AgentSystem.Testing.Containers;
 /// </summary>
 public static class ServicePorts
 {
-    // Above the fixed ports this repository publishes (Dev's 15432 and 16379: a port Docker publishes without its proxy
-    // has no listener, so no bind shows it taken).
+    // Above the fixed ports this repository publishes (Dev's 15432 and 16379), which a Dev started while tests run
+    // would want: the check that nothing listens sees only what is there when the port is picked.
     internal const int Lowest = 20_000;
     private const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
 
