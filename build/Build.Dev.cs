@@ -56,7 +56,11 @@ internal partial class Build
             "both servers are given")
         .Executes(() =>
         {
-            CheckDevPortsFree();
+            if (RequestedTargets.Contains(nameof(Dev)))
+            {
+                CheckDevPortsFree();   // before the containers: Dev would stop at a taken port anyway
+            }
+
             if (GivenDevServer(DevPostgresVariable) is null)
             {
                 StartContainerOnce(DevPostgresContainer, BaseImageFor("postgres"), DevPostgresPort, 5432, ["-e", "POSTGRES_PASSWORD=dev", "-e", "POSTGRES_DB=agentsystem"], []);
@@ -138,7 +142,7 @@ internal partial class Build
 
                 supervisor.Start("frontend", () => BackgroundProcess.Start("frontend", "node", ["server.mjs"], frontend, frontendEnvironment));
 
-                var ports = DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)).ToList();
+                var ports = DevListeners;
                 foreach (var (name, port) in ports)
                 {
                     await WaitHealthy(name, port, supervisor, cancellationToken);
@@ -197,13 +201,16 @@ internal partial class Build
     private string ServiceDll(string project) =>
         Path.Combine(RootDirectory, Path.GetDirectoryName(project)!, "bin", Configuration.ToString(), "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
 
+    /// <summary>Every port Dev's processes listen on, with the process's name.</summary>
+    private List<(string Name, int Port)> DevListeners => [.. DevServices.Select(s => (s.Name, s.Port)), ("frontend", FrontendPort)];
+
     /// <summary>
-    /// Before anything starts (DevServers checks first, then Dev again): a service that cannot bind its port dies with a
-    /// stack trace, minutes in.
+    /// Before any container or service starts (DevServers checks first, then Dev again): a service that cannot bind its
+    /// port dies with a stack trace, minutes in.
     /// </summary>
     private void CheckDevPortsFree()
     {
-        var busy = LocalPorts.InUse(DevServices.Select(s => (s.Name, s.Port)).Append(("frontend", FrontendPort)));
+        var busy = LocalPorts.InUse(DevListeners);
         if (busy.Count == 0)
         {
             return;
@@ -258,15 +265,18 @@ internal partial class Build
         }
         if (state.ExitCode == 0)
         {
-            // Stopped (a reboot, a docker restart): started again with its data; made anew only if that fails.
-            if (ProcessRunner.Capture(Docker.Cli, ["start", name], cancellationToken: CancellationToken).ExitCode == 0)
+            // Stopped (a reboot, a docker restart): started again with its data. One that will not start (its port
+            // taken, say) is left for the user: removing it would lose the data, and a new one would meet the same cause.
+            var start = ProcessRunner.Capture(Docker.Cli, ["start", name], cancellationToken: CancellationToken);
+            if (start.ExitCode != 0)
             {
-                Log.Info($"{name} was stopped: started it again, with its data.");
-                return;
+                throw new TargetFailedException(
+                    $"{name} was stopped and would not start again: {start.Error.Trim()} (docker rm -f {name} makes the next run start a new one, without its data)",
+                    $"{name} would not start");
             }
 
-            Log.Warning($"{name} was stopped and would not start again: removing it and starting a new one (without its data).");
-            ProcessRunner.Capture(Docker.Cli, ["rm", "-f", name], cancellationToken: CancellationToken);
+            Log.Info($"{name} was stopped: started it again, with its data.");
+            return;
         }
 
         Log.Info($"Starting {name} ({image}) on 127.0.0.1:{hostPort}...");

@@ -11,9 +11,18 @@ public class ServicePortsTests
         var ports = Enumerable.Range(0, 50).Select(_ => ServicePorts.Free()).ToList();
 
         Assert.Equal(ports.Count, ports.Distinct().Count());
-        Assert.All(ports, port => Assert.InRange(port, ServicePorts.Lowest, ServicePorts.EphemeralStart() - 1));
+        var (start, end) = ServicePorts.EphemeralRange();
+        Assert.All(ports, port => Assert.True(port >= ServicePorts.Lowest && (port < start || port > end), $"{port}: in {start}-{end}"));
         using var listener = new TcpListener(IPAddress.Loopback, ports[0]);
         listener.Start();
+    }
+
+    [Fact]
+    public void The_range_picked_from_is_outside_the_kernels_whatever_its_setting()
+    {
+        Assert.Equal((ServicePorts.Lowest, 32_768), ServicePorts.PickRange((32_768, 60_999)));
+        Assert.Equal((61_000, 65_536), ServicePorts.PickRange((1_024, 60_999)));
+        Assert.Throws<InvalidOperationException>(() => ServicePorts.PickRange((1_024, 65_000)));
     }
 
     [Fact]

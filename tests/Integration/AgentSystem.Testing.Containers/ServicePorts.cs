@@ -22,7 +22,11 @@ public static class ServicePorts
     private static readonly ConcurrentDictionary<int, byte> HandedOut = new();
 
     /// <summary>A port nothing listens on now, outside the ephemeral range; throws when none is found.</summary>
-    public static int Free() => Free(Lowest, EphemeralStart());
+    public static int Free()
+    {
+        var (lowest, below) = PickRange(EphemeralRange());
+        return Free(lowest, below);
+    }
 
     /// <summary>A port from <paramref name="lowest"/> up to <paramref name="below"/> (excluded), picked at random, then in order.</summary>
     internal static int Free(int lowest, int below)
@@ -42,11 +46,33 @@ public static class ServicePorts
         throw new InvalidOperationException($"No free port from {lowest} to {below - 1}.");
     }
 
-    /// <summary>The first port the kernel hands out on its own (32768 on Linux by default; 49152 elsewhere).</summary>
-    public static int EphemeralStart() =>
-        File.Exists(RangeFile) && int.TryParse(File.ReadAllText(RangeFile).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)[0], NumberStyles.None, CultureInfo.InvariantCulture, out var start) && start > Lowest + 1_000
-            ? start
-            : 49_152;
+    /// <summary>The ports the kernel hands out on its own: Linux's setting, else its default (32768-60999), or IANA's elsewhere.</summary>
+    public static (int Start, int End) EphemeralRange()
+    {
+        var fields = File.Exists(RangeFile) ? File.ReadAllText(RangeFile).Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) : [];
+        return fields.Length == 2
+            && int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var start)
+            && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var end)
+            ? (start, end)
+            : OperatingSystem.IsLinux() ? (32_768, 60_999) : (49_152, 65_535);
+    }
+
+    /// <summary>
+    /// Where to pick from, outside <paramref name="ephemeral"/>: from <see cref="Lowest"/> up to its start, or above its
+    /// end when it starts too low to leave room (a thousand ports at least).
+    /// </summary>
+    internal static (int Lowest, int Below) PickRange((int Start, int End) ephemeral)
+    {
+        const int Room = 1_000;
+        if (ephemeral.Start >= Lowest + Room)
+        {
+            return (Lowest, ephemeral.Start);
+        }
+
+        return ephemeral.End + 1 + Room <= 65_536
+            ? (Math.Max(ephemeral.End + 1, Lowest), 65_536)
+            : throw new InvalidOperationException($"The kernel's ephemeral ports ({ephemeral.Start}-{ephemeral.End}) leave no room for fixed ones above {Lowest}.");
+    }
 
     private static bool IsFree(int port)
     {

@@ -30,9 +30,15 @@ public class BaseImageCatalogTests
         var images = Build.BaseImagesFor(requested.ToHashSet(), FromRepository());
 
         Assert.Equal(["debian", "postgres", "redis"], images.Select(i => i.Name));
-        // Each one's recipe builds on nothing left out.
-        Assert.All(images.Skip(1), image => Assert.Contains("BASE_IMAGE=agentsystem-base/debian",
-            File.ReadAllText(Path.Combine(Root, "build", "images", image.Name, "Dockerfile")), StringComparison.Ordinal));
+        // Each one's recipe builds on nothing left out: the Debian root, and no other base image's variable.
+        var leftOut = FromRepository().Where(i => !images.Any(kept => kept.Name == i.Name)).Select(i => i.Variable).ToList();
+        Assert.NotEmpty(leftOut);
+        Assert.All(images.Skip(1), image =>
+        {
+            var recipe = File.ReadAllText(Path.Combine(Root, "build", "images", image.Name, "Dockerfile"));
+            Assert.Contains("BASE_IMAGE=agentsystem-base/debian", recipe, StringComparison.Ordinal);
+            Assert.All(leftOut, variable => Assert.DoesNotContain($"ARG {variable}", recipe, StringComparison.Ordinal));
+        });
     }
 
     [Theory]

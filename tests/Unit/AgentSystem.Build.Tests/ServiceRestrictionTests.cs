@@ -178,7 +178,8 @@ public sealed class ServiceRestrictionTests : IDisposable
     public void The_Affected_target_writes_the_step_outputs_to_the_file_its_run_was_given_only()
     {
         _repo.Append("services/gateway/Program.cs", "// change");
-        var file = Path.Combine(Directory.CreateTempSubdirectory("github-output-").FullName, "output");   // outside the repo: untracked files count
+        var folder = Directory.CreateTempSubdirectory("github-output-");   // outside the repo: untracked files count
+        var file = Path.Combine(folder.FullName, "output");
 
         Assert.Equal(0, BuildRun<Build>.Of(["Affected", "--root", _repo.Root], new() { ["GITHUB_OUTPUT"] = file }).ExitCode);
         var lines = File.ReadAllLines(file);   // which services: other tests' subject
@@ -188,6 +189,7 @@ public sealed class ServiceRestrictionTests : IDisposable
         var without = BuildRun<Build>.Of(["Affected", "--root", _repo.Root]);
         Assert.Equal(0, without.ExitCode);
         Assert.DoesNotContain("Step outputs", without.Output, StringComparison.Ordinal);   // not the test process's own (on a runner)
+        folder.Delete(recursive: true);
     }
 
     [Fact]
