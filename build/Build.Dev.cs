@@ -46,13 +46,10 @@ internal partial class Build
     private const string DevPostgresVariable = "ConnectionStrings__Postgres";
     private const string DevRedisVariable = "Redis__Configuration";
 
-    /// <summary>A server Dev is given by the environment, so it needs no container of its own.</summary>
-    private string? GivenDevServer(string variable) => EnvironmentVariable(variable);
-
     private Target DevServers => _ => _
         .Description($"Starts Dev's PostgreSQL and Redis in Docker, or finds them running; not needed when {DevPostgresVariable} and {DevRedisVariable} give both")
         .DependsOn(BaseImages)
-        .OnlyWhenStatic(() => GivenDevServer(DevPostgresVariable) is null || GivenDevServer(DevRedisVariable) is null,
+        .OnlyWhenStatic(() => EnvironmentVariable(DevPostgresVariable) is null || EnvironmentVariable(DevRedisVariable) is null,
             "both servers are given")
         .Executes(() =>
         {
@@ -61,13 +58,13 @@ internal partial class Build
                 CheckDevPortsFree();   // before the containers: Dev would stop at a taken port anyway
             }
 
-            if (GivenDevServer(DevPostgresVariable) is null)
+            if (EnvironmentVariable(DevPostgresVariable) is null)
             {
                 StartContainerOnce(DevPostgresContainer, BaseImageFor("postgres"), DevPostgresPort, 5432, ["-e", "POSTGRES_PASSWORD=dev", "-e", "POSTGRES_DB=agentsystem"], []);
                 WaitForDevPostgres();
             }
 
-            if (GivenDevServer(DevRedisVariable) is null)
+            if (EnvironmentVariable(DevRedisVariable) is null)
             {
                 StartContainerOnce(DevRedisContainer, BaseImageFor("redis"), DevRedisPort, 6379, [], ["redis-server", "--protected-mode", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]);
             }
@@ -230,7 +227,7 @@ internal partial class Build
     private (string Postgres, string Redis, IReadOnlyList<string> Containers) DevInfrastructure()
     {
         var containers = new List<string>();
-        var postgres = GivenDevServer(DevPostgresVariable);
+        var postgres = EnvironmentVariable(DevPostgresVariable);
         if (postgres is null)
         {
             containers.Add(DevPostgresContainer);
@@ -241,7 +238,7 @@ internal partial class Build
             Log.Info($"Using PostgreSQL from {DevPostgresVariable}.");
         }
 
-        var redis = GivenDevServer(DevRedisVariable);
+        var redis = EnvironmentVariable(DevRedisVariable);
         if (redis is null)
         {
             containers.Add(DevRedisContainer);

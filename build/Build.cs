@@ -48,9 +48,9 @@ internal partial class Build : BuildBase
 
     private IEnumerable<string> AffectedServiceNames => Changes.Services.Select(s => s.Name);
 
-    /// <summary>Every service of the catalog: what the targets that act on the whole system touch.</summary>
     protected internal override IReadOnlyCollection<string> KnownServices => Changes.Catalog is null ? [] : [.. EveryServiceName];
 
+    /// <summary>Every service of the catalog: what the targets that act on the whole system touch.</summary>
     private IEnumerable<string> EveryServiceName => (Changes.Catalog ?? throw new TargetFailedException($"{ServiceCatalog.FileName} could not be read.")).Services.Select(s => s.Name);
 
     private static readonly string[] CodeFolders = ["services", "tests"];

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Testing.Containers;
 
@@ -37,7 +36,7 @@ public static class ServicePorts
         for (var i = 0; i < below - lowest; i++)
         {
             var port = lowest + ((start - lowest + i) % (below - lowest));
-            if (!HandedOut.ContainsKey(port) && IsFree(port) && HandedOut.TryAdd(port, 0))
+            if (!HandedOut.ContainsKey(port) && LocalPorts.CanListen(port) && HandedOut.TryAdd(port, 0))
             {
                 return port;
             }
@@ -72,19 +71,5 @@ public static class ServicePorts
         return ephemeral.End + 1 + Room <= 65_536
             ? (Math.Max(ephemeral.End + 1, Lowest), 65_536)
             : throw new InvalidOperationException($"The kernel's ephemeral ports ({ephemeral.Start}-{ephemeral.End}) leave no room for fixed ones above {Lowest}.");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 }
