@@ -8,6 +8,9 @@ internal static class PlanPrinter
     public static void Print(IReadOnlyList<PlannedTarget> plan, int width, Lazy<IReadOnlyCollection<string>> known)
     {
         var table = new TextTable("#", "Target", "Depends on", "Will", "Services");
+        // A statically skipped target's dependencies are left out of the plan unless another target needs them; listed,
+        // they would name targets that are no row of it.
+        var planned = plan.Select(static target => target.Node).ToHashSet();
         var index = 0;
         foreach (var target in plan)
         {
@@ -16,7 +19,7 @@ internal static class PlanPrinter
             table.AddRow(
                 (++index).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 target.Name,
-                string.Join(", ", target.Node.Dependencies.Select(d => d.Name)),
+                string.Join(", ", target.Node.Dependencies.Where(planned.Contains).Select(d => d.Name)),
                 target.SkipReason is null ? "run" : $"skip ({target.SkipReason})",
                 services);
         }

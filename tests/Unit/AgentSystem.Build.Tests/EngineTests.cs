@@ -173,6 +173,18 @@ public class EngineTests
     }
 
     [Fact]
+    public void Plan_names_only_dependencies_that_are_rows_of_it()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Docs", "--plan"]);
+
+        Assert.Equal(0, run.ExitCode);
+        var docs = Assert.Single(run.Output.Split('\n'), l => l.StartsWith("1 ", StringComparison.Ordinal));
+        Assert.Contains("skip (condition: only for big counts)", docs, StringComparison.Ordinal);
+        Assert.DoesNotContain("Restore", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Restore", BuildRun<SampleBuild>.Of(["Docs", "--count", "6", "--plan"]).Output.Split('\n').Single(l => l.StartsWith("2 ", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_static_condition_skips_the_target_and_the_dependencies_only_it_needs()
     {
         var run = BuildRun<SampleBuild>.Of(["Docs"]);
