@@ -67,6 +67,7 @@ internal partial class Build
             if (EnvironmentVariable(DevRedisVariable) is null)
             {
                 StartContainerOnce(DevRedisContainer, BaseImageFor("redis"), DevRedisPort, 6379, [], ["redis-server", "--protected-mode", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]);
+                WaitForDevRedis();
             }
         });
 
@@ -287,14 +288,21 @@ internal partial class Build
     }
 
     /// <summary>pg_isready against TCP succeeds only after the image's init scripts ran and the real server listens.</summary>
-    private void WaitForDevPostgres()
+    private void WaitForDevPostgres() =>
+        WaitForDevServer("PostgreSQL", DevPostgresContainer, ["pg_isready", "-h", "localhost", "-q"], static probe => probe.ExitCode == 0);
+
+    /// <summary>Redis answers LOADING, not PONG, while it replays its append-only file (a restarted container's data).</summary>
+    private void WaitForDevRedis() =>
+        WaitForDevServer("Redis", DevRedisContainer, ["redis-cli", "ping"], static probe => probe.ExitCode == 0 && probe.Output.Trim() == "PONG");
+
+    private void WaitForDevServer(string server, string container, string[] probe, Func<ProcessResult, bool> ready)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (ProcessRunner.Capture(Docker.Cli, ["exec", DevPostgresContainer, "pg_isready", "-h", "localhost", "-q"], cancellationToken: CancellationToken).ExitCode != 0)
+        while (!ready(ProcessRunner.Capture(Docker.Cli, ["exec", container, .. probe], cancellationToken: CancellationToken)))
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new TargetFailedException($"PostgreSQL was not ready within 60 s; see: docker logs {DevPostgresContainer}");
+                throw new TargetFailedException($"{server} was not ready within 60 s; see: docker logs {container}");
             }
 
             Thread.Sleep(250);
