@@ -34,7 +34,7 @@ internal partial class Build
         .DependsOn(Affected, BaseImages)
         .After(UnitTest, IntegrationTest, SystemTest)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the load test runs for the whole queue path (CI: the load job)")
-        .OnlyWhenStatic(() => LoadTests.Affected(Changes), "neither the queue, the store, the worker, the orchestrator nor the gateway is affected; --all runs it anyway")
+        .OnlyWhenStatic(() => LoadTests.Affected(Changes), "the load harness is not affected, nor anything it references (queue, store, worker, orchestrator, gateway); --all runs it anyway")
         .Touches(() => LoadTests.Services(Changes))
         .Validates(LoadOptionProblems)
         .Executes(() =>
