@@ -3,6 +3,7 @@
 # root file system may be read-only), then runs nginx in the foreground.
 #   GATEWAY_URL  where nginx reaches the gateway     (default http://gateway:8080)
 #   API_KEY      sent to the gateway as X-Api-Key     (default empty: no key)
+#   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: any; see the frontend's README)
 set -eu
 
 gateway="${GATEWAY_URL:-http://gateway:8080}"
@@ -14,11 +15,28 @@ if ! printf '%s' "$gateway" | grep -Eq '^https?://[A-Za-z0-9.-]+(:[0-9]+)?$'; th
     echo "frontend: GATEWAY_URL must be http(s)://host[:port] with no path, got '$gateway'" >&2
     exit 1
 fi
-if ! printf '%s' "$key" | grep -Eq '^[A-Za-z0-9._~+/=-]*$'; then
+# (grep finds no line in empty input: no key is checked separately.)
+if [ -n "$key" ] && ! printf '%s' "$key" | grep -Eq '^[A-Za-z0-9._~+/=-]+$'; then
     echo "frontend: API_KEY may hold only letters, digits and . _ ~ + / = -" >&2
     exit 1
 fi
 
+# nginx.conf's map of allowed hosts: each listed name passes, any other is refused; without a list, every host passes.
+allowed="${ALLOWED_HOSTS:-}"
+if [ -z "$(printf '%s' "$allowed" | tr -d ' ,')" ]; then
+    echo 'default "";' > /tmp/allowed-hosts.conf
+else
+    echo 'default "the host is not in ALLOWED_HOSTS";' > /tmp/allowed-hosts.conf
+    set -f   # the list is split on spaces below, never globbed
+    for host in $(printf '%s' "$allowed" | tr ',' ' '); do
+        if ! printf '%s' "$host" | grep -Eq '^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$'; then
+            echo "frontend: ALLOWED_HOSTS holds host names (or [IPv6] addresses) separated by commas, got '$host'" >&2
+            exit 1
+        fi
+        printf '"%s" "";\n' "$(printf '%s' "$host" | tr '[:upper:]' '[:lower:]')" >> /tmp/allowed-hosts.conf
+    done
+fi
+
 sed -e "s|@GATEWAY_URL@|$gateway|g" -e "s|@API_KEY@|$key|g" /etc/agentsystem/nginx.conf > /tmp/nginx.conf
-echo "frontend: serving on :3000, /api/ -> $gateway (api key $([ -n "$key" ] && echo set || echo 'not set'))"
+echo "frontend: serving on :3000, /api/ -> $gateway (api key $([ -n "$key" ] && echo set || echo 'not set'); hosts: ${allowed:-any})"
 exec nginx -c /tmp/nginx.conf -e stderr -g 'daemon off;'

@@ -57,6 +57,32 @@ public sealed class FrontendTests(Stack stack) : IDisposable
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("cross-site")]
+    [InlineData("same-site")]
+    public async Task A_request_the_browser_marks_as_from_another_site_is_refused_with_a_problem(string site)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tasks?page=1&pageSize=1");
+        request.Headers.Add("Sec-Fetch-Site", site);
+        using var response = await _page.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(403, problem.GetProperty("status").GetInt32());
+        Assert.Contains($"marked the request {site} (Sec-Fetch-Site)", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Api_answers_may_not_be_embedded_by_another_site()
+    {
+        using var response = await _page.GetAsync(new Uri("/api/tasks?page=1&pageSize=1", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["same-origin"], response.Headers.GetValues("Cross-Origin-Resource-Policy"));
+        Assert.Equal(["nosniff"], response.Headers.GetValues("X-Content-Type-Options"));
+    }
+
     [Fact]
     public async Task A_request_from_the_frontends_own_origin_is_served()
     {

@@ -1,0 +1,90 @@
+using System.Net;
+using System.Text.Json;
+
+namespace AgentSystem.StackTests;
+
+/// <summary>
+/// The frontend's image on its own, beside the running system: what its nginx answers when the gateway cannot be
+/// reached, and ALLOWED_HOSTS, which the composed system leaves unset (any host). The node server that Dev runs answers
+/// the same (services/frontend/server/apiProxy.mjs and its tests).
+/// </summary>
+[Collection(StackCollection.Name)]
+public sealed class FrontendImageTests(Stack stack) : IAsyncLifetime, IDisposable
+{
+    private readonly HttpClient _client = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private string? _container;
+
+    public async Task InitializeAsync()
+    {
+        var image = stack.Containers("frontend")[0].ImageReference;
+        // Port 9 on the container's own loopback: nothing listens there, so every forward fails to connect.
+        _container = stack.Docker("run", "-d", "--rm", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "-p", "127.0.0.1::3000",
+            "-e", "GATEWAY_URL=http://127.0.0.1:9", "-e", "ALLOWED_HOSTS=localhost, 127.0.0.1", image).Trim();
+        var published = stack.Docker("port", _container, "3000/tcp").Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim();
+        _client.BaseAddress = new Uri($"http://{published}");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                using var health = await _client.GetAsync(new Uri("/healthz", UriKind.Relative));
+                if (health.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"The frontend image did not answer /healthz within 30 s: {stack.Docker("logs", _container)}");
+            await Task.Delay(200);
+        }
+    }
+
+    public void Dispose() => _client.Dispose();
+
+    public Task DisposeAsync()
+    {
+        if (_container is not null)
+        {
+            stack.Docker("rm", "-f", _container);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task An_unreachable_gateway_is_a_502_problem()
+    {
+        using var response = await _client.GetAsync(new Uri("/api/tasks", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("The gateway is unreachable", problem.GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task A_host_ALLOWED_HOSTS_does_not_list_may_not_use_the_api()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tasks");
+        request.Headers.Host = "rebound.example";
+        using var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains("not in ALLOWED_HOSTS", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_host_ALLOWED_HOSTS_lists_is_forwarded_whatever_its_case_and_port()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tasks");
+        request.Headers.Host = "LocalHost:3000";
+        using var response = await _client.SendAsync(request);
+
+        // Forwarded, so it meets the unreachable gateway.
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+    }
+}
