@@ -25,16 +25,17 @@ internal partial class Build
     internal TimeSpan DeployPollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     private IClusterTool? _clusterTool;
+    private string? _kubectl;
 
     private string DeployArtifacts => Path.Combine(ArtifactsDirectory, "deploy");
 
     private Target KindPreflight => _ => _
-        .Description("DeployKind's first step: kind on PATH and its version, Docker answering")
+        .Description("DeployKind's first step: kind on PATH and its version, Docker answering, kubectl on PATH")
         .Before(DockerEngine, Affected)
         .Executes(() => _clusterTool = CheckTool(Kind("DeployKind")!, "DeployKind"));
 
     private Target MinikubePreflight => _ => _
-        .Description("DeployMinikube's first step: minikube on PATH and its version, Docker answering")
+        .Description("DeployMinikube's first step: minikube on PATH and its version, Docker answering, kubectl on PATH")
         .Before(DockerEngine, Affected)
         .Executes(() => _clusterTool = CheckTool(Minikube("DeployMinikube")!, "DeployMinikube"));
 
@@ -107,6 +108,9 @@ internal partial class Build
         }
 
         var versions = Preflight.Check(tool, target, Preflight.Find("docker", SearchPath), CancellationToken);
+        // The deploy renders the overlay with kubectl kustomize after the images are built: missing, it would fail only then.
+        _kubectl = Preflight.Find("kubectl", SearchPath)
+            ?? throw Preflight.Missing("kubectl", target, "The deploy renders the manifests with `kubectl kustomize`: install kubectl (https://kubernetes.io/docs/tasks/tools/).");
         Log.Info($"{target}: {versions}.");
         return tool;
     }
@@ -124,7 +128,7 @@ internal partial class Build
     private List<ManifestObject> RenderForDeploy(string overlay, IReadOnlyList<string> images)
     {
         var tags = images.Select(i => i.Split(':')).ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
-        var (objects, problems) = ManifestReader.Read(new Kustomize(RootDirectory).Render(overlay, tags, CancellationToken), RootDirectory);
+        var (objects, problems) = ManifestReader.Read(new Kustomize(RootDirectory, _kubectl ?? "kubectl").Render(overlay, tags, CancellationToken), RootDirectory);
         if (problems.Count > 0)
         {
             throw new TargetFailedException($"k8s/overlays/{overlay} does not read cleanly ({string.Join("; ", problems)}); ./build.sh ValidateManifests says more.");

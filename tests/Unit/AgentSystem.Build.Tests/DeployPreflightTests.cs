@@ -69,6 +69,20 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.Matches(@"BaseImages +NotRun", run.Output);
     }
 
+    [Theory]
+    [InlineData("DeployKind", "kind")]
+    [InlineData("DeployMinikube", "minikube")]
+    public void Without_kubectl_the_deploy_stops_before_anything_is_built(string target, string tool)
+    {
+        var run = Run(new FakeClusterTools(tools: [tool, "docker"]), target);
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Single(run.Output.Split('\n'), line => line.Contains($"{target} needs kubectl, and it is not installed (not found on PATH).", StringComparison.Ordinal));
+        Assert.Contains("kubectl kustomize", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("--skip ValidateManifests", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"BaseImages +NotRun", run.Output);
+    }
+
     [Fact]
     public void Docker_not_answering_is_one_message_with_what_docker_said()
     {

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace AgentSystem.Build.Tests;
 
 /// <summary>
-/// Recording fakes of kind, minikube and docker in a folder to put first on PATH: each appends its command line to
+/// Recording fakes of kind, minikube, docker and kubectl in a folder to put first on PATH: each appends its command line to
 /// a record file and answers as the real tool does. A created cluster's kubeconfig names the stub API server for
 /// its own context and, as the current context, an "other" cluster that the deploy must never touch.
 /// </summary>
@@ -27,7 +27,7 @@ internal sealed class FakeClusterTools : IDisposable
     {
         Server = server ?? "http://127.0.0.1:9";
         OtherServer = otherServer ?? "http://127.0.0.1:9";
-        Tools = tools.Length > 0 ? tools : ["kind", "minikube", "docker"];
+        Tools = tools.Length > 0 ? tools : ["kind", "minikube", "docker", "kubectl"];
     }
 
     private string Server { get; }
@@ -97,6 +97,12 @@ internal sealed class FakeClusterTools : IDisposable
         "docker" => DockerAnswers
             ? "#!/bin/sh\necho 24.0.7\n"
             : "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n",
+        // Only found by the preflight: no test here renders manifests through it.
+        "kubectl" => $$"""
+            #!/bin/sh
+            printf '%s\n' "kubectl $*" >> '{{RecordFile}}'
+            echo "Client Version: v1.31.0"
+            """,
         _ => throw new ArgumentOutOfRangeException(nameof(tool), tool, null),
     };
 
