@@ -1,5 +1,6 @@
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.GitHub;
+using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build;
 
@@ -51,6 +52,12 @@ internal partial class Build
                 {
                     Log.Info(line);
                 }
+            }
+
+            // CI's matrix has an entry for them (GitHubOutput): without this line it would name a job nothing here showed.
+            if (changes.SharedProjects().Count is var shared and > 0)
+            {
+                Log.Info($"  {AffectedResult.Shared}: {shared} project(s) no service owns (libraries, their tests, the build's tests); CI tests them in its '{AffectedResult.Shared}' job");
             }
 
             foreach (var (file, why) in changes.Ignored)

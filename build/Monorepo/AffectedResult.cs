@@ -92,7 +92,8 @@ public sealed record AffectedResult
     }
 
     /// <summary>The affected projects that belong to no service of the catalog.</summary>
-    private List<string> SharedProjects()
+    /// <summary>The affected projects no service owns: CI's <see cref="Shared"/> matrix entry.</summary>
+    public List<string> SharedProjects()
     {
         if (Catalog is null || Graph is null)
         {

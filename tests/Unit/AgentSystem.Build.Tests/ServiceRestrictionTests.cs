@@ -193,6 +193,18 @@ public sealed class ServiceRestrictionTests : IDisposable
     }
 
     [Fact]
+    public void Affected_names_the_shared_entry_the_step_outputs_will_hold()
+    {
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+
+        var run = BuildRun<Build>.Of(["Affected", "--root", _repo.Root]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("shared: ", run.Output, StringComparison.Ordinal);
+        Assert.Contains("CI tests them in its 'shared' job", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Github_output_without_shared_projects_lists_only_services()
     {
         _repo.Append("services/gateway/Program.cs", "// change");
