@@ -38,6 +38,18 @@ internal partial class Build
             .Where(named => named.Port is < 0 or > 65535)
             .Select(named => $"{named.Option}: {named.Port} is no port (1 to 65535, or 0 for any free port)");
 
+    /// <summary>Compose's rule for a project name; anything else it rewrites (Bad/Name runs as badname) or refuses.</summary>
+    private IEnumerable<string> SystemNameProblems()
+    {
+        if (!ComposeProjectName().IsMatch(SystemName))
+        {
+            yield return $"--system-name: '{SystemName}' is no Compose project name (lowercase letters, digits, '-' and '_', starting with a letter or digit)";
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9_-]*$")]
+    private static partial System.Text.RegularExpressions.Regex ComposeProjectName();
+
     private string SystemArtifacts => Path.Combine(ArtifactsDirectory, "system");
 
     private Target SystemUp => _ => _
@@ -46,6 +58,7 @@ internal partial class Build
         // Every service: it builds each image Images did not (a skipped Images in the plan is not the whole story).
         .Touches(() => EveryServiceName)
         .Validates(SystemPortProblems)
+        .Validates(SystemNameProblems)
         .Executes(() =>
         {
             var running = ReadRunningSystem();
@@ -62,6 +75,7 @@ internal partial class Build
         .Description("Removes the composed system: its containers, networks and volumes, nothing else")
         .DependsOn(DockerEngine)
         .After(SystemUp, SystemTest)
+        .Validates(SystemNameProblems)
         .Executes(() =>
         {
             FindSystem(SystemName).Down();
@@ -72,6 +86,7 @@ internal partial class Build
         .DependsOn(Images, BaseImages, Chromium)
         .After(SystemUp, UnitTest, IntegrationTest)
         .Validates(SystemPortProblems)
+        .Validates(SystemNameProblems)
         .Touches(() => EveryServiceName)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0 || Changes.TestProjects.Any(p => PathUtil.IsUnder(p, SystemTestsFolder))

@@ -108,4 +108,22 @@ public sealed class TargetOptionTests : IDisposable
         Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
         Assert.Contains($"{target}: {option}: {port} is no port (1 to 65535, or 0 for any free port)", run.Output, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("SystemUp", "Bad/Name")]
+    [InlineData("SystemTest", "-leading-dash")]
+    [InlineData("SystemDown", "UPPER")]
+    public void A_system_name_compose_would_rewrite_or_refuse_fails_the_build_before_anything_runs(string target, string name)
+    {
+        var run = Plan(target, "--system-name", name);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains($"{target}: --system-name: '{name}' is no Compose project name", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_system_name_of_lowercase_letters_digits_dashes_and_underscores_is_taken()
+    {
+        Assert.Equal(0, Plan("SystemDown", "--system-name", "team_a-2").ExitCode);
+    }
 }
