@@ -41,7 +41,9 @@ internal partial class Build
         {
             EnsureWrk();
             // Release, always: the figures are about the services as shipped, whatever --configuration the rest uses.
-            ProcessRunner.Run("dotnet", ["build", LoadTests.Project, "-c", "Release", "-nodeReuse:false"], RootDirectory, DotnetEnvironment, CancellationToken);
+            // Tens of seconds on a first run: a heading, a heartbeat and the whole output in a log, as Dev's build.
+            LoggedStep.Run("Building the load harness and the services it runs (Release)", Path.Combine(StepLogs, "load-build.log"),
+                "dotnet", ["build", LoadTests.Project, "-c", "Release", "-nodeReuse:false", "-v", "q"], RootDirectory, DotnetEnvironment, CancellationToken);
             List<string> arguments = ["run", "--no-build", "-c", "Release", "--project", LoadTests.Project, "--",
                 .. LoadHarnessOptions(), "--output", LoadArtifacts, "--reference-image", BaseImageFor("redis"), "--docker", Docker.Cli];
             var environment = new Dictionary<string, string>(DotnetEnvironment);

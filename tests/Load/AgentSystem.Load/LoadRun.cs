@@ -83,7 +83,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         }
 
         var machine = new MachineInfo(CpuSampler.Cores, RuntimeInformation.OSDescription, System.Environment.Version.ToString(), Round(loadStart), Round(CpuSampler.LoadAverage()),
-            $"Services from {LoadSystem.Configuration} builds: {options.Workers} workers, the orchestrator and the gateway; {system.Notes} "
+            $"Services: {system.ServicesDescription}; {system.Notes} "
             + "The machine may be shared: read each rate beside the reference measured in the same run, and the load average.");
         var scenarios = results.Select(result => ScenarioSummary.From(result, reference)).ToList();
         var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference, options), scenarios.All(s => s.ThresholdsPassed));
@@ -125,11 +125,16 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             redisRows.AddRange(await benchmark.RunAllAsync(system.Redis, options.Clients, requests, MessageLength(), cancellationToken));
         }
 
-        log($"Reference: wrk, {options.Connections} connections, {options.Duration.TotalSeconds:0.#} s");
-        var wrk = await Wrk.RunAsync(new Uri(system.Gateway.BaseAddress, "/healthz"), options.Connections, options.Duration, cancellationToken);
-        if (wrk is null)
+        // wrk measures the gateway, which runs only for the http scenarios.
+        ReferenceResult? wrk = null;
+        if (LoadSystem.ServicesFor(options).Gateway)
         {
-            log("No wrk reference: wrk is not on PATH (Debian: apt-get install wrk).");
+            log($"Reference: wrk, {options.Connections} connections, {options.Duration.TotalSeconds:0.#} s");
+            wrk = await Wrk.RunAsync(new Uri(system.Gateway.BaseAddress, "/healthz"), options.Connections, options.Duration, cancellationToken);
+            if (wrk is null)
+            {
+                log("No wrk reference: wrk is not on PATH (Debian: apt-get install wrk).");
+            }
         }
 
         return new ReferenceSummary(redisRows, wrk is null ? [] : [wrk]);

@@ -19,4 +19,17 @@ public sealed class LoadSystemTests
 
         Assert.Contains("\"processed\":1", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(null, true, true)]
+    [InlineData("enqueue,claim-ack", false, false)]
+    [InlineData("queue-e2e", true, false)]
+    [InlineData("enqueue,http", true, true)]
+    public void Only_the_services_the_scenarios_need_are_started(string? scenarios, bool workers, bool gateway)
+    {
+        var options = new LoadOptions { Scenarios = scenarios is null ? null : LoadArguments.ParseScenarios(scenarios) };
+
+        Assert.Equal((workers, gateway), LoadSystem.ServicesFor(options));
+    }
 }
+

@@ -44,7 +44,23 @@ internal sealed class LoadSystem : IAsyncDisposable
 
     public IReadOnlyList<ServiceHost> Workers { get; private set; } = [];
 
-    public ServiceHost Gateway { get; private set; } = null!;
+    public ServiceHost Gateway => _gateway ?? throw new InvalidOperationException("The gateway runs only for the http scenarios.");
+
+    private ServiceHost? _gateway;
+
+    /// <summary>
+    /// The services the scenarios asked for need: the workers and the orchestrator (whose dispatcher and task events run
+    /// as deployed) for the end-to-end and http scenarios, the gateway for http only; enqueue and claim-ack none.
+    /// </summary>
+    public static (bool Workers, bool Gateway) ServicesFor(LoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var gateway = options.Runs(LoadArguments.Http);
+        return (gateway || options.Runs(LoadArguments.EndToEnd), gateway);
+    }
+
+    /// <summary>What ran, for the report's notes.</summary>
+    public string ServicesDescription { get; private set; } = "no services (the queue client alone)";
 
     /// <summary>The service processes by name, for CPU sampling (a restarted worker has a new process id).</summary>
     public IReadOnlyDictionary<string, int> ProcessIds =>
@@ -174,23 +190,34 @@ internal sealed class LoadSystem : IAsyncDisposable
             // instead of starting after it. Nothing changes once the services are warm.
             ["DOTNET_TC_CallCountingDelayMs"] = "0",
         };
-        log($"Starting {options.Workers} worker(s), the orchestrator and the gateway ({Configuration} builds)...");
+        var needed = ServicesFor(options);
+        if (!needed.Workers)
+        {
+            log("Starting no services: the scenarios asked for drive Redis through the queue client alone.");
+            return;
+        }
+
+        ServicesDescription = $"{options.Workers} workers, the orchestrator{(needed.Gateway ? " and the gateway" : "")} ({Configuration} builds)";
+        log($"Starting {ServicesDescription}...");
         var workers = Enumerable.Range(1, options.Workers)
             .Select(i => ServiceHost.Start($"worker-{i}", ServiceDll("worker"), environment)).ToList();
         _services.AddRange(workers);
         Workers = workers;
         var orchestrator = ServiceHost.Start("orchestrator", ServiceDll("orchestrator"), environment);
         _services.Add(orchestrator);
-        Gateway = ServiceHost.Start("gateway", ServiceDll("gateway"), new Dictionary<string, string>(environment, StringComparer.Ordinal)
+        if (needed.Gateway)
         {
-            ["Gateway__OrchestratorUrl"] = orchestrator.BaseAddress.ToString().TrimEnd('/'),
-            // Chat is not under load; the gateway needs an address for it all the same.
-            ["Gateway__ChatUrl"] = "http://127.0.0.1:9",
-            ["Gateway__ApiKeys__0"] = ApiKey,
-            ["Gateway__RateLimit__PermitsPerSecond"] = "1000000",
-            ["Gateway__RateLimit__Burst"] = "1000000",
-        });
-        _services.Add(Gateway);
+            _gateway = ServiceHost.Start("gateway", ServiceDll("gateway"), new Dictionary<string, string>(environment, StringComparer.Ordinal)
+            {
+                ["Gateway__OrchestratorUrl"] = orchestrator.BaseAddress.ToString().TrimEnd('/'),
+                // Chat is not under load; the gateway needs an address for it all the same.
+                ["Gateway__ChatUrl"] = "http://127.0.0.1:9",
+                ["Gateway__ApiKeys__0"] = ApiKey,
+                ["Gateway__RateLimit__PermitsPerSecond"] = "1000000",
+                ["Gateway__RateLimit__Burst"] = "1000000",
+            });
+            _services.Add(_gateway);
+        }
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         foreach (var service in _services)
