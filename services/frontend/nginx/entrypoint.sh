@@ -23,18 +23,25 @@ fi
 
 # nginx.conf's map of allowed hosts: each listed name passes, any other is refused; without a list, every host passes.
 allowed="${ALLOWED_HOSTS:-}"
-if [ -z "$(printf '%s' "$allowed" | tr -d ' ,')" ]; then
+if [ -z "$(printf '%s' "$allowed" | tr -d '[:space:],')" ]; then
     echo 'default "";' > /tmp/allowed-hosts.conf
 else
     echo 'default "the host is not in ALLOWED_HOSTS";' > /tmp/allowed-hosts.conf
-    set -f   # the list is split on spaces below, never globbed
+    set -f   # the list is split on blanks below, never globbed
+    hosts=""
     for host in $(printf '%s' "$allowed" | tr ',' ' '); do
         if ! printf '%s' "$host" | grep -Eq '^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$'; then
             echo "frontend: ALLOWED_HOSTS holds host names (or [IPv6] addresses) separated by commas, got '$host'" >&2
             exit 1
         fi
-        printf '"%s" "";\n' "$(printf '%s' "$host" | tr '[:upper:]' '[:lower:]')" >> /tmp/allowed-hosts.conf
+        hosts="$hosts$host
+"
     done
+    printf '%s' "$hosts" | tr '[:upper:]' '[:lower:]' | sort -u | while read -r host; do
+        # nginx compares map keys without case and refuses a repeated one; the backslash keeps a host named like a
+        # map keyword (default, include, hostnames) a plain name.
+        printf '"\\%s" "";\n' "$host"
+    done >> /tmp/allowed-hosts.conf
 fi
 
 sed -e "s|@GATEWAY_URL@|$gateway|g" -e "s|@API_KEY@|$key|g" /etc/agentsystem/nginx.conf > /tmp/nginx.conf
