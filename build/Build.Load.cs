@@ -39,7 +39,11 @@ internal partial class Build
         .Validates(LoadOptionProblems)
         .Executes(() =>
         {
-            EnsureWrk();
+            if (Scenarios is null || Scenarios.Contains(LoadArguments.Http, StringComparer.Ordinal))
+            {
+                EnsureWrk();   // the gateway's reference: the harness runs it for the http scenarios only
+            }
+
             // Release, always: the figures are about the services as shipped, whatever --configuration the rest uses.
             // Tens of seconds on a first run: a heading, a heartbeat and the whole output in a log, as Dev's build.
             LoggedStep.Run("Building the load harness and the services it runs (Release)", Path.Combine(StepLogs, "load-build.log"),

@@ -91,7 +91,6 @@ public sealed record AffectedResult
         };
     }
 
-    /// <summary>The affected projects that belong to no service of the catalog.</summary>
     /// <summary>The affected projects no service owns: CI's <see cref="Shared"/> matrix entry.</summary>
     public List<string> SharedProjects()
     {
