@@ -9,7 +9,8 @@ namespace AgentSystem.Build.Kubernetes;
 
 /// <summary>
 /// Reads a rendered overlay into KubernetesClient's typed models, strictly: a field the model does not have is an
-/// error (KubernetesYaml's strict mode), as is an apiVersion and kind it does not know. Each object keeps the source
+/// error (KubernetesYaml's strict mode), and the object is kept without it; an apiVersion and kind it does not know is
+/// an error too. Each object keeps the source
 /// file kustomize's origin annotation names, and loses the annotation.
 /// </summary>
 public static partial class ManifestReader
@@ -51,9 +52,21 @@ public static partial class ManifestReader
                 Problem("api-version", "apiVersion", $"{apiVersion} {kind} is not an API {ClientVersion} knows");
                 continue;
             }
+            IKubernetesObject<V1ObjectMeta>? model;
             try
             {
-                var model = (IKubernetesObject<V1ObjectMeta>)KubernetesYaml.LoadAllFromString(document, null, strict: true).Single();
+                model = Load(document, strict: true);
+            }
+            catch (YamlException e)
+            {
+                Problem("schema", YamlPath.At(node, e.Start) ?? "?", (e.InnerException ?? e).Message);
+                // Read without the unknown field, the object still takes part in the other checks: dropped, a typo in
+                // one field made every object that names it fail too (a Deployment's Service, HPA, selectors).
+                model = TryLoadLenient(document);
+            }
+
+            if (model is not null)
+            {
                 model.Metadata.Annotations?.Remove(OriginAnnotation);
                 if (model.Metadata.Annotations is { Count: 0 })
                 {
@@ -62,12 +75,23 @@ public static partial class ManifestReader
 
                 objects.Add(new ManifestObject(model, source, generated));
             }
-            catch (YamlException e)
-            {
-                Problem("schema", YamlPath.At(node, e.Start) ?? "?", (e.InnerException ?? e).Message);
-            }
         }
         return (objects, problems);
+    }
+
+    private static IKubernetesObject<V1ObjectMeta> Load(string document, bool strict) =>
+        (IKubernetesObject<V1ObjectMeta>)KubernetesYaml.LoadAllFromString(document, null, strict).Single();
+
+    private static IKubernetesObject<V1ObjectMeta>? TryLoadLenient(string document)
+    {
+        try
+        {
+            return Load(document, strict: false);
+        }
+        catch (YamlException)
+        {
+            return null;   // not an unknown field: a value of the wrong type, already reported
+        }
     }
 
     private static string Key(string? apiVersion, string? kind) => $"{apiVersion}/{kind}";

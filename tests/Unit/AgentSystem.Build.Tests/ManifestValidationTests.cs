@@ -100,6 +100,9 @@ public sealed class ManifestValidationTests : IDisposable
             Assert.Equal(("k8s/base/orchestrator/deployment.yaml", "Deployment/orchestrator", "spec.template.spec.containers[0].readinesProbe"),
                 (problem.File, problem.Resource, problem.Field));
             Assert.Contains("readinesProbe", problem.Message, StringComparison.Ordinal);
+            // Kept without the field: the probes check sees no readiness probe, and nothing that names the Deployment fails.
+            Assert.Contains(report.Objects, o => o.Kind == "Deployment" && o.Name == "orchestrator");
+            Assert.All(report.Problems, p => Assert.True(p.Check is "schema" or "probes", $"{p.Check}: {p.Message}"));
         }
     }
 
