@@ -79,30 +79,33 @@ internal partial class Build
     /// <summary>The build's LoadTest parameters as the harness's options (--duration, --warm-up, --rate, ...).</summary>
     internal List<string> LoadHarnessOptions() => [.. LoadHarnessArguments().SelectMany(argument => new[] { argument.Option, argument.Value })];
 
+    // Each option the harness is given, with the parameter it comes from and the harness's own parser for its value.
+    private sealed record HarnessArgument(string Option, string Value, string Parameter, Action<string>? Parse);
+
     // Each option the harness is given, with the harness's own parser for its value (none: --baseline, a file checked
     // below). A list given empty is refused when the parameters are bound.
-    private IEnumerable<(string Option, string Value, Action<string>? Parse)> LoadHarnessArguments()
+    private IEnumerable<HarnessArgument> LoadHarnessArguments()
     {
-        yield return ("--duration", Duration, text => LoadArguments.ParseMeasured(text));
-        yield return ("--warm-up", WarmUp, text => LoadArguments.ParseDuration(text));
+        yield return new("--duration", Duration, nameof(Duration), text => LoadArguments.ParseMeasured(text));
+        yield return new("--warm-up", WarmUp, nameof(WarmUp), text => LoadArguments.ParseDuration(text));
         foreach (var rate in Rate ?? [])
         {
-            yield return ("--rate", rate, text => LoadArguments.ParseRate(text));
+            yield return new("--rate", rate, nameof(Rate), text => LoadArguments.ParseRate(text));
         }
 
         if (Scenarios is not null)
         {
-            yield return ("--scenarios", string.Join(',', Scenarios), text => LoadArguments.ParseScenarios(text));
+            yield return new("--scenarios", string.Join(',', Scenarios), nameof(Scenarios), text => LoadArguments.ParseScenarios(text));
         }
 
         if (Baseline is { Length: > 0 })
         {
-            yield return ("--baseline", Path.GetFullPath(Baseline, RootDirectory), null);
+            yield return new("--baseline", Path.GetFullPath(Baseline, RootDirectory), nameof(Baseline), null);
         }
 
         if (BaselineTolerance is { Length: > 0 })
         {
-            yield return ("--baseline-tolerance", BaselineTolerance, text => LoadArguments.ParseTolerance(text));
+            yield return new("--baseline-tolerance", BaselineTolerance, nameof(BaselineTolerance), text => LoadArguments.ParseTolerance(text));
         }
     }
 
@@ -112,32 +115,36 @@ internal partial class Build
     /// </summary>
     private IEnumerable<string> LoadOptionProblems()
     {
-        foreach (var problem in LoadHarnessArguments().Select(argument => Problem(argument.Option, argument.Value, argument.Parse)).OfType<string>())
+        foreach (var problem in LoadHarnessArguments().Select(Problem).OfType<string>())
         {
             yield return problem;
         }
 
         if (Baseline is { Length: > 0 } && !File.Exists(Path.GetFullPath(Baseline, RootDirectory)))
         {
-            yield return $"--baseline {Baseline}: no such file";
+            yield return $"{GivenAs(nameof(Baseline), "--baseline")} {Baseline}: no such file";
         }
 
-        // The harness's message, prefixed with the option unless it names it already.
-        static string? Problem(string option, string value, Action<string>? parse)
+        // The harness's message, naming the value as it was given (an option, an environment variable): the harness
+        // names its own option, which a user who set DURATION never typed.
+        string? Problem(HarnessArgument argument)
         {
-            if (parse is null)
+            if (argument.Parse is null)
             {
                 return null;
             }
 
             try
             {
-                parse(value);
+                argument.Parse(argument.Value);
                 return null;
             }
             catch (FormatException error)
             {
-                return error.Message.StartsWith("--", StringComparison.Ordinal) ? error.Message : $"{option}: {error.Message}";
+                var given = GivenAs(argument.Parameter, argument.Option);
+                return error.Message.StartsWith(argument.Option + " ", StringComparison.Ordinal) || error.Message.StartsWith(argument.Option + ":", StringComparison.Ordinal)
+                    ? given + error.Message[argument.Option.Length..]
+                    : $"{given}: {error.Message}";
             }
         }
     }

@@ -20,6 +20,15 @@ public abstract class BuildBase
     /// <summary>The environment variables this run was started with (a test's own in tests).</summary>
     public IReadOnlyDictionary<string, string> EnvironmentVariables { get; internal set; } = new Dictionary<string, string>();
 
+    /// <summary>Where each parameter given came from, by name (<see cref="ParameterSet.Bind"/>).</summary>
+    internal IReadOnlyDictionary<string, string> ParameterSources { get; set; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// How a message should name parameter <paramref name="name"/>: as it was given (an environment variable, the
+    /// parameters file), or <paramref name="option"/> when it was not given.
+    /// </summary>
+    protected string GivenAs(string name, string option) => ParameterSources.GetValueOrDefault(name) ?? option;
+
     /// <summary>One of <see cref="EnvironmentVariables"/>; null when unset or empty.</summary>
     protected string? EnvironmentVariable(string name) => EnvironmentVariables.GetValueOrDefault(name) is { Length: > 0 } value ? value : null;
 

@@ -40,7 +40,7 @@ internal static class BuildHost
                 : BuildPaths.FindRoot(workingDirectory);
             build.CancellationToken = cancellationToken;
             build.EnvironmentVariables = environment;
-            parameters.Bind(build, commandLine, environment, ReadParametersFile(build.RootDirectory));
+            build.ParameterSources = parameters.Bind(build, commandLine, environment, ReadParametersFile(build.RootDirectory));
             BuildSchema.WriteIfChanged(build.RootDirectory, parameters);
             build.CheckParameters();
 

@@ -64,9 +64,13 @@ internal sealed class ParameterSet
         return new ParameterSet(parameters);
     }
 
-    /// <summary>Binds every parameter: command line first, then environment, then the parameters file.</summary>
-    public void Bind(object build, CommandLine commandLine, IReadOnlyDictionary<string, string> environment, JsonElement? parametersFile)
+    /// <summary>
+    /// Binds every parameter: command line first, then environment, then the parameters file. Returns where each given
+    /// one came from ("--duration", "environment variable DURATION"), by parameter name, for messages about its value.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Bind(object build, CommandLine commandLine, IReadOnlyDictionary<string, string> environment, JsonElement? parametersFile)
     {
+        var sources = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var parameter in Parameters)
         {
             if (commandLine.Options.TryGetValue(parameter.CliName, out var values) ||
@@ -74,17 +78,23 @@ internal sealed class ParameterSet
             {
                 var source = $"--{parameter.CliName}";
                 parameter.SetValue(build, Convert(parameter, Given(parameter, values, source), source));
+                sources[parameter.Name] = source;
             }
             else if (FindEnvironment(environment, parameter) is { } fromEnvironment)
             {
                 var source = $"environment variable {fromEnvironment.Key}";
                 parameter.SetValue(build, Convert(parameter, Given(parameter, [fromEnvironment.Value], source), source));
+                sources[parameter.Name] = source;
             }
             else if (parametersFile is { ValueKind: JsonValueKind.Object } file && FindJson(file, parameter) is { } json)
             {
-                parameter.SetValue(build, Convert(parameter, JsonValues(json), $"{BuildPaths.ParametersFileName} ({parameter.Name})"));
+                var source = $"{BuildPaths.ParametersFileName} ({parameter.Name})";
+                parameter.SetValue(build, Convert(parameter, JsonValues(json), source));
+                sources[parameter.Name] = source;
             }
         }
+
+        return sources;
     }
 
     private static KeyValuePair<string, string>? FindEnvironment(IReadOnlyDictionary<string, string> environment, BuildParameter parameter)

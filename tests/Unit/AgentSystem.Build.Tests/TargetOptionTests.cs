@@ -109,6 +109,16 @@ public sealed class TargetOptionTests : IDisposable
         Assert.Contains($"{target}: {option}: {port} is no port (1 to 65535, or 0 for any free port)", run.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_bad_value_from_the_environment_is_named_by_its_variable()
+    {
+        var run = BuildRun<Build>.Of(["LoadTest", "--plan", "--root", _repo.Root], new() { ["DURATION"] = "abc", ["RATE"] = "queue=2000" });
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("LoadTest: environment variable DURATION: 'abc' is not a duration", run.Output, StringComparison.Ordinal);
+        Assert.Contains("LoadTest: environment variable RATE: no scenario 'queue'", run.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("SystemUp", "Bad/Name")]
     [InlineData("SystemTest", "-leading-dash")]
