@@ -79,11 +79,11 @@ internal partial class Build
     /// <summary>The build's LoadTest parameters as the harness's options (--duration, --warm-up, --rate, ...).</summary>
     internal List<string> LoadHarnessOptions() => [.. LoadHarnessArguments().SelectMany(argument => new[] { argument.Option, argument.Value })];
 
-    // Each option the harness is given, with the parameter it comes from and the harness's own parser for its value.
+    // An option the harness is given, the build parameter it comes from (for messages naming it as it was given) and
+    // the harness's own parser for its value (none: --baseline, a file checked below).
     private sealed record HarnessArgument(string Option, string Value, string Parameter, Action<string>? Parse);
 
-    // Each option the harness is given, with the harness's own parser for its value (none: --baseline, a file checked
-    // below). A list given empty is refused when the parameters are bound.
+    // A list given empty is refused when the parameters are bound.
     private IEnumerable<HarnessArgument> LoadHarnessArguments()
     {
         yield return new("--duration", Duration, nameof(Duration), text => LoadArguments.ParseMeasured(text));
