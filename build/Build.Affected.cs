@@ -11,7 +11,7 @@ internal partial class Build
 
     private Target Affected => _ => _
         .Description("Lists the services changed since --base and why; writes artifacts/affected.json (and GITHUB_OUTPUT on GitHub Actions)")
-        .Touches(() => AffectedServiceNames)
+        .Touches(() => AffectedEntries)
         .Executes(() =>
         {
             var changes = Changes;

@@ -27,7 +27,7 @@ internal partial class Build
     private Target Compile => _ => _
         .Description("Builds the affected .NET projects (one MSBuild run) and the affected node services (npm)")
         .DependsOn(Affected)
-        .Touches(() => AffectedServiceNames)
+        .Touches(() => AffectedEntries)
         .Executes(() =>
         {
             if (AffectedDotnetProjects.Count == 0 && AffectedNodePackages.Count == 0)

@@ -24,7 +24,7 @@ internal partial class Build
     private Target UnitTest => _ => _
         .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")
         .DependsOn(Compile)
-        .Touches(() => AffectedServiceNames)
+        .Touches(() => AffectedEntries)
         .Executes(() =>
         {
             PrepareTestResults();
@@ -48,7 +48,7 @@ internal partial class Build
         .DependsOn(Compile, BaseImages, Chromium)
         .After(UnitTest)
         .OnlyWhenStatic(() => AffectedIntegrationTests.Count > 0, "no affected integration test project")
-        .Touches(() => AffectedServiceNames)
+        .Touches(() => AffectedEntries)
         .Executes(() =>
         {
             PrepareTestResults();

@@ -46,7 +46,8 @@ internal partial class Build : BuildBase
         return Service is { Length: > 0 } names ? changes.Restrict(names) : changes;
     }
 
-    private IEnumerable<string> AffectedServiceNames => Changes.Services.Select(s => s.Name);
+    /// <summary>The affected services, and "shared" when affected projects belong to none (CI's matrix entries).</summary>
+    private IEnumerable<string> AffectedEntries => Changes.MatrixEntries();
 
     protected internal override IReadOnlyCollection<string> KnownServices => Changes.Catalog is null ? [] : [.. EveryServiceName];
 

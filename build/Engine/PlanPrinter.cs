@@ -33,11 +33,19 @@ internal static class PlanPrinter
     private static string Describe(Func<IEnumerable<string>> touched, Lazy<IReadOnlyCollection<string>> known)
     {
         var services = touched().ToList();
-        return services.Count switch
+        if (services.Count == 0)
         {
-            0 => "(none)",
-            > 1 when services.ToHashSet(StringComparer.Ordinal).SetEquals(known.Value) => $"all {services.Count}",
-            _ => string.Join(", ", services),
-        };
+            return "(none)";
+        }
+
+        // Every known service, and what is not one (the build's "shared" entry) after it.
+        var all = known.Value;
+        if (all.Count > 1 && all.All(services.Contains))
+        {
+            var others = services.Where(s => !all.Contains(s)).ToList();
+            return others.Count == 0 ? $"all {all.Count}" : $"all {all.Count}, {string.Join(", ", others)}";
+        }
+
+        return string.Join(", ", services);
     }
 }
