@@ -1,10 +1,13 @@
+using System.Text.RegularExpressions;
+using AgentSystem.Build.Engine;
+
 namespace AgentSystem.Build.Monorepo;
 
 /// <summary>
 /// Maps the files changed since a base commit to projects and services, following ProjectReferences to dependents,
 /// and explains each pick as a chain ("services/shared/X.cs -> Shared -> Orchestrator").
 /// </summary>
-public sealed class AffectedDetector(string root)
+public sealed partial class AffectedDetector(string root)
 {
     private const int MaxReasonsPerService = 5;
     private readonly Git _git = new(root);
@@ -43,9 +46,20 @@ public sealed class AffectedDetector(string root)
         if (baseRef is not null)
         {
             var commit = _git.ResolveCommit(baseRef);
-            return commit is null
-                ? (null, null, $"--base {baseRef} names no commit in this clone{(_git.IsShallow() ? " (a shallow clone: fetch more history)" : "")}: everything selected")
-                : (commit, $"--base {baseRef}", null);
+            if (commit is not null)
+            {
+                return (commit, $"--base {baseRef}", null);
+            }
+
+            // A commit id the clone lacks is what CI passes after a force push (the commit before it is gone) or for a
+            // new branch (all zeros): everything is the right answer there. A name that resolves to nothing is a typo,
+            // and a full build would hide it.
+            if (baseRef.Trim().Length > 0 && !CommitId().IsMatch(baseRef))
+            {
+                throw new UsageException($"--base {baseRef} names no branch, tag or commit in this clone: check the name (git branch -a lists them).");
+            }
+
+            return (null, null, $"--base {baseRef} names no commit in this clone{(_git.IsShallow() ? " (a shallow clone: fetch more history)" : "")}: everything selected");
         }
         foreach (var candidate in new[] { "origin/main", "main" })
         {
@@ -72,6 +86,9 @@ public sealed class AffectedDetector(string root)
 
         return (null, null, "no base found (no origin/main or main with a common commit; pass --base REF): everything selected");
     }
+
+    [GeneratedRegex("^[0-9a-fA-F]{7,64}$")]
+    private static partial Regex CommitId();
 
     private static AffectedResult Everything(ServiceCatalog catalog, ProjectGraph graph, string? baseCommit, IReadOnlyList<string>? changed, string reason) => new()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
 using static AgentSystem.Build.Tests.Selected;
 
@@ -236,12 +237,21 @@ public sealed class AffectedTests : IDisposable
         Assert.Contains("no base found", result.AllReason, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void An_unknown_base_selects_everything_and_says_why()
+    [Theory]
+    [InlineData("0000000000000000000000000000000000000000")]   // GitHub's "before" of a new branch
+    [InlineData("3f2a9c1e0b7d41aa9b6c2d8e5f7a1b3c4d5e6f70")]   // a commit a force push removed
+    public void A_commit_id_the_clone_lacks_selects_everything_and_says_why(string baseRef)
     {
-        var result = Detect(baseRef: "no-such-ref");
+        var result = Detect(baseRef: baseRef);
         Assert.True(result.All);
-        Assert.Contains("--base no-such-ref names no commit", result.AllReason, StringComparison.Ordinal);
+        Assert.Contains($"--base {baseRef} names no commit", result.AllReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_name_that_resolves_to_nothing_is_a_usage_error_not_a_full_build()
+    {
+        var error = Assert.Throws<UsageException>(() => Detect(baseRef: "orgin/main"));
+        Assert.Contains("--base orgin/main names no branch, tag or commit", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
