@@ -56,7 +56,7 @@ internal partial class Build
     {
         if (RolloutTimeout <= TimeSpan.Zero)
         {
-            yield return $"{GivenAs(nameof(RolloutTimeout), "--rollout-timeout")}: give more than 0 (10m, 90s): the deploy waits that long for the databases and the services";
+            yield return $"{GivenAs(nameof(RolloutTimeout))}: give more than 0 (10m, 90s): the deploy waits that long for the databases and the services";
         }
     }
 

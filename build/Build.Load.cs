@@ -39,9 +39,9 @@ internal partial class Build
         .Validates(LoadOptionProblems)
         .Executes(() =>
         {
-            if (Scenarios is null || Scenarios.Contains(LoadArguments.Http, StringComparer.Ordinal))
+            if (LoadArguments.NeedsGateway(Scenarios))
             {
-                EnsureWrk();   // the gateway's reference: the harness runs it for the http scenarios only
+                EnsureWrk();   // the gateway's reference
             }
 
             // Release, always: the figures are about the services as shipped, whatever --configuration the rest uses.
@@ -122,7 +122,7 @@ internal partial class Build
 
         if (Baseline is { Length: > 0 } && !File.Exists(Path.GetFullPath(Baseline, RootDirectory)))
         {
-            yield return $"{GivenAs(nameof(Baseline), "--baseline")} {Baseline}: no such file";
+            yield return $"{GivenAs(nameof(Baseline))} {Baseline}: no such file";
         }
 
         // The harness's message, naming the value as it was given (an option, an environment variable): the harness
@@ -141,7 +141,7 @@ internal partial class Build
             }
             catch (FormatException error)
             {
-                var given = GivenAs(argument.Parameter, argument.Option);
+                var given = GivenAs(argument.Parameter);
                 return error.Message.StartsWith(argument.Option + " ", StringComparison.Ordinal) || error.Message.StartsWith(argument.Option + ":", StringComparison.Ordinal)
                     ? given + error.Message[argument.Option.Length..]
                     : $"{given}: {error.Message}";

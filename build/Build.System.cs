@@ -34,7 +34,7 @@ internal partial class Build
 
     /// <summary>SystemUp's ports, and SystemTest's (it brings a running system up again on ports named for it).</summary>
     private IEnumerable<string> SystemPortProblems() =>
-        new (string Option, int? Port)[] { (GivenAs(nameof(SystemGatewayPort), "--system-gateway-port"), SystemGatewayPort), (GivenAs(nameof(SystemFrontendPort), "--system-frontend-port"), SystemFrontendPort) }
+        new (string Option, int? Port)[] { (GivenAs(nameof(SystemGatewayPort)), SystemGatewayPort), (GivenAs(nameof(SystemFrontendPort)), SystemFrontendPort) }
             .Where(named => named.Port is < 0 or > 65535)
             .Select(named => $"{named.Option}: {named.Port} is no port (1 to 65535, or 0 for any free port)");
 
@@ -43,7 +43,7 @@ internal partial class Build
     {
         if (!ComposeProjectName().IsMatch(SystemName))
         {
-            yield return $"{GivenAs(nameof(SystemName), "--system-name")}: '{SystemName}' is no Compose project name (lowercase letters, digits, '-' and '_', starting with a letter or digit)";
+            yield return $"{GivenAs(nameof(SystemName))}: '{SystemName}' is no Compose project name (lowercase letters, digits, '-' and '_', starting with a letter or digit)";
         }
     }
 

@@ -25,9 +25,9 @@ public abstract class BuildBase
 
     /// <summary>
     /// How a message should name parameter <paramref name="name"/>: as it was given (an environment variable, the
-    /// parameters file), or <paramref name="option"/> when it was not given.
+    /// parameters file), else as its option (Duration: --duration).
     /// </summary>
-    protected string GivenAs(string name, string option) => ParameterSources.GetValueOrDefault(name) ?? option;
+    protected string GivenAs(string name) => ParameterSources.GetValueOrDefault(name) ?? $"--{Naming.ToKebabCase(name)}";
 
     /// <summary>One of <see cref="EnvironmentVariables"/>; null when unset or empty.</summary>
     protected string? EnvironmentVariable(string name) => EnvironmentVariables.GetValueOrDefault(name) is { Length: > 0 } value ? value : null;

@@ -4,8 +4,8 @@ namespace AgentSystem.Build.Engine;
 
 /// <summary>
 /// The signals this process ignores, as it was started (Linux's <c>/proc/self/status</c>). A build run in a script's
-/// background (a non-interactive shell's job) ignores SIGINT, and the children it starts inherit that, except node, which resets ignored
-/// signals at start and so has to be told.
+/// background (a non-interactive shell's job) ignores SIGINT, and the children it starts inherit that, except node,
+/// which resets ignored signals at start and so has to be told.
 /// </summary>
 public static class IgnoredSignals
 {

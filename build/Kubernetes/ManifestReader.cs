@@ -10,8 +10,7 @@ namespace AgentSystem.Build.Kubernetes;
 /// <summary>
 /// Reads a rendered overlay into KubernetesClient's typed models, strictly: a field the model does not have is an
 /// error (KubernetesYaml's strict mode), and the object is kept without it; an apiVersion and kind it does not know is
-/// an error too. Each object keeps the source
-/// file kustomize's origin annotation names, and loses the annotation.
+/// an error too. Each object keeps the source file kustomize's origin annotation names, and loses the annotation.
 /// </summary>
 public static partial class ManifestReader
 {

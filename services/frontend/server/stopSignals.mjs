@@ -1,8 +1,9 @@
 // How the server stops: on SIGTERM (the Dev target, the system tests, a process manager) and on SIGINT (Ctrl+C after
 // `npm start`), closing cleanly with a bounded wait; node running as PID 1 would not exit on SIGTERM by itself.
 //
-// IGNORE_SIGINT=1: the process that started this one ignores SIGINT (the Dev target run in a script's background). Its other children inherit that, but node resets ignored signals at start, so it is told instead, and
-// keeps ignoring SIGINT with them rather than stopping alone (and being started again by the Dev target).
+// IGNORE_SIGINT=1: the process that started this one ignores SIGINT (the Dev target run in a script's background).
+// Its other children inherit that, but node resets ignored signals at start, so it is told instead, and keeps ignoring
+// SIGINT with them rather than stopping alone (and being started again by the Dev target).
 
 /**
  * @typedef {object} StopOptions

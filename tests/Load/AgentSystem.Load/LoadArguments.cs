@@ -22,6 +22,12 @@ internal static class LoadArguments
 
     public const string OpenPhaseSuffix = "-at-rate";
 
+    /// <summary>
+    /// Whether a run of <paramref name="scenarios"/> (null: all) needs the gateway, and so wrk's reference against it:
+    /// the http scenarios only. The harness starts the gateway by it, the build installs wrk by it.
+    /// </summary>
+    public static bool NeedsGateway(IReadOnlyCollection<string>? scenarios) => scenarios is null || scenarios.Contains(Http);
+
     /// <summary>"5", "5s", "500ms", "2m" or "00:00:05".</summary>
     public static TimeSpan ParseDuration(string text)
     {

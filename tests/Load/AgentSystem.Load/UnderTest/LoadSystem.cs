@@ -55,7 +55,7 @@ internal sealed class LoadSystem : IAsyncDisposable
     public static (bool Workers, bool Gateway) ServicesFor(LoadOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var gateway = options.Runs(LoadArguments.Http);
+        var gateway = LoadArguments.NeedsGateway(options.Scenarios);
         return (gateway || options.Runs(LoadArguments.EndToEnd), gateway);
     }
 
