@@ -22,6 +22,9 @@ public static class JsonBody
     /// <summary>Deepest nesting of objects and arrays accepted (System.Text.Json's default).</summary>
     public const int MaxDepth = 64;
 
+    /// <summary>The most a body's buffer takes before its bytes arrive (most bodies fit: a task of a few jobs).</summary>
+    public const int FirstBufferBytes = 64 * 1024;
+
     public static async Task<(T? Value, ProblemHttpResult? Error)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, long maxBytes, CancellationToken cancellationToken)
         where T : class
     {
@@ -38,7 +41,9 @@ public static class JsonBody
             return (null, TooLarge(maxBytes));
         }
 
-        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)length : 4096);
+        // Grown as bytes arrive: a Content-Length is a claim, and a client that announces 8 MiB and trickles a few bytes
+        // must not hold 8 MiB of this process for as long as it keeps the connection open.
+        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)Math.Min(length, FirstBufferBytes) : 4096);
         while (true)
         {
             var memory = buffer.GetMemory(16 * 1024);
