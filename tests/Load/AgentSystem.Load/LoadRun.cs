@@ -106,6 +106,11 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             Console.Error.WriteLine($"Threshold breached: {breach}");
         }
 
+        if (!summary.Passed && LoadSystem.ServicesFor(options).Workers)
+        {
+            Console.Error.WriteLine($"What the services printed: {LoadSystem.ServiceLogs(options)}/ (one log each).");
+        }
+
         return summary.Passed ? 0 : 1;
     }
 

@@ -131,10 +131,6 @@ internal sealed class LoadSystem : IAsyncDisposable
         }
     }
 
-    /// <summary>What every service printed lately, for a failure message.</summary>
-    public string Diagnostics() =>
-        string.Join(System.Environment.NewLine, _services.Select(s => $"--- {s.Name} ---{System.Environment.NewLine}{s.RecentOutput}"));
-
     private async Task StartInfrastructureAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
     {
         var notes = new List<string>();
@@ -190,6 +186,12 @@ internal sealed class LoadSystem : IAsyncDisposable
             // instead of starting after it. Nothing changes once the services are warm.
             ["DOTNET_TC_CallCountingDelayMs"] = "0",
         };
+        // An earlier run's logs would pass for this one's.
+        if (Directory.Exists(ServiceLogs(options)))
+        {
+            Directory.Delete(ServiceLogs(options), recursive: true);
+        }
+
         var needed = ServicesFor(options);
         if (!needed.Workers)
         {
@@ -200,10 +202,10 @@ internal sealed class LoadSystem : IAsyncDisposable
         ServicesDescription = $"{options.Workers} workers, the orchestrator{(needed.Gateway ? " and the gateway" : "")} ({Configuration} builds)";
         log($"Starting {ServicesDescription}...");
         var workers = Enumerable.Range(1, options.Workers)
-            .Select(i => ServiceHost.Start($"worker-{i}", ServiceDll("worker"), environment)).ToList();
+            .Select(i => ServiceHost.Start($"worker-{i}", ServiceDll("worker"), environment, ServiceLogs(options))).ToList();
         _services.AddRange(workers);
         Workers = workers;
-        var orchestrator = ServiceHost.Start("orchestrator", ServiceDll("orchestrator"), environment);
+        var orchestrator = ServiceHost.Start("orchestrator", ServiceDll("orchestrator"), environment, ServiceLogs(options));
         _services.Add(orchestrator);
         if (needed.Gateway)
         {
@@ -215,7 +217,7 @@ internal sealed class LoadSystem : IAsyncDisposable
                 ["Gateway__ApiKeys__0"] = ApiKey,
                 ["Gateway__RateLimit__PermitsPerSecond"] = "1000000",
                 ["Gateway__RateLimit__Burst"] = "1000000",
-            });
+            }, ServiceLogs(options));
             _services.Add(_gateway);
         }
 
@@ -225,6 +227,9 @@ internal sealed class LoadSystem : IAsyncDisposable
             await service.WaitHealthyAsync(http, cancellationToken);
         }
     }
+
+    /// <summary>Where each service's output goes (NAME.log), beside the reports.</summary>
+    public static string ServiceLogs(LoadOptions options) => Path.Combine(options.Output, "services");
 
     /// <summary>The configuration this program was built in, which is the one its service references were built in.</summary>
     public static string Configuration { get; } = typeof(LoadSystem).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

@@ -5,7 +5,11 @@ using AgentSystem.Testing.Containers;
 
 namespace AgentSystem.Load.UnderTest;
 
-/// <summary>A service of the system under test, run from its Release build as its own process, as a container would run it.</summary>
+/// <summary>
+/// A service of the system under test, run from its Release build as its own process, as a container would run it. All
+/// it prints goes to its log file (restarts appended), so that a failed phase can be read afterwards; the last lines are
+/// also kept for a failure to start.
+/// </summary>
 internal sealed class ServiceHost : IAsyncDisposable
 {
     private const int KeptLines = 100;
@@ -13,15 +17,22 @@ internal sealed class ServiceHost : IAsyncDisposable
 
     private readonly ProcessStartInfo _startInfo;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly StreamWriter _log;
+    private readonly Lock _logGate = new();
     private Process _process;
 
-    private ServiceHost(string name, int port, ProcessStartInfo startInfo)
+    private ServiceHost(string name, int port, ProcessStartInfo startInfo, string logPath)
     {
         Name = name;
         Port = port;
-        this._startInfo = startInfo;
+        LogPath = logPath;
+        _startInfo = startInfo;
+        _log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         _process = Launch();
     }
+
+    /// <summary>Everything the service printed, each line with the harness's time.</summary>
+    public string LogPath { get; }
 
     public string Name { get; }
 
@@ -35,7 +46,7 @@ internal sealed class ServiceHost : IAsyncDisposable
 
     public string RecentOutput => string.Join(System.Environment.NewLine, _output);
 
-    public static ServiceHost Start(string name, string dll, IReadOnlyDictionary<string, string> environment)
+    public static ServiceHost Start(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory)
     {
         var port = ServicePorts.Free();
         var info = new ProcessStartInfo("dotnet")
@@ -52,7 +63,8 @@ internal sealed class ServiceHost : IAsyncDisposable
         }
 
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        return new ServiceHost(name, port, info);
+        Directory.CreateDirectory(logDirectory);
+        return new ServiceHost(name, port, info, Path.Combine(logDirectory, name + ".log"));
     }
 
     /// <summary>Waits for /healthz (the process runs) or, with <paramref name="path"/>, another probe.</summary>
@@ -128,6 +140,11 @@ internal sealed class ServiceHost : IAsyncDisposable
     {
         Kill();
         _process.Dispose();
+        lock (_logGate)
+        {
+            _log.Dispose();
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -147,6 +164,14 @@ internal sealed class ServiceHost : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        lock (_logGate)
+        {
+            if (_log.BaseStream.CanWrite)
+            {
+                _log.WriteLine($"{DateTime.Now:HH:mm:ss.fff} {line}");
+            }
         }
 
         _output.Enqueue(line);
