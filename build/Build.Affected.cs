@@ -55,9 +55,9 @@ internal partial class Build
             }
 
             // CI's matrix has an entry for them (GitHubOutput): without this line it would name a job nothing here showed.
-            if (changes.SharedProjects().Count is var shared and > 0)
+            if (changes.SharedProjects() is { Count: > 0 } shared)
             {
-                Log.Info($"  {AffectedResult.Shared}: {shared} project(s) no service owns (libraries, their tests, the build's tests); CI tests them in its '{AffectedResult.Shared}' job");
+                Log.Info($"  {AffectedResult.Shared}: {SharedList(shared)} ({shared.Count} affected project(s) no service owns); CI tests them in its '{AffectedResult.Shared}' job");
             }
 
             foreach (var (file, why) in changes.Ignored)
@@ -80,4 +80,12 @@ internal partial class Build
                 Log.Warning($"{changes.MatrixEntries().Count} matrix entries: GitHub allows at most {MaxMatrixJobs} jobs per matrix.");
             }
         });
+
+    // Project names, not paths (affected.json has the paths); a long list is cut after the first few.
+    private static string SharedList(List<string> projects)
+    {
+        const int Shown = 4;
+        var names = string.Join(", ", projects.Take(Shown).Select(Path.GetFileNameWithoutExtension));
+        return projects.Count > Shown ? $"{names} and {projects.Count - Shown} more" : names;
+    }
 }

@@ -17,7 +17,7 @@ internal partial class Build
     [Parameter("LoadTest's open-model injection rate (per second), for all scenarios or as SCENARIO=N; default: half the maximum the run measured", Values = "rate")]
     private readonly string[]? Rate;
 
-    [Parameter("LoadTest runs only these scenarios (" + LoadArguments.ScenarioList + "), each with its open phase (enqueue and claim-ack: with --rate); default: all", Values = "name")]
+    [Parameter("LoadTest runs only these scenarios (" + LoadArguments.ScenarioList + "), each with its open phase (enqueue and claim-ack: with --rate; queue-e2e also queue-kill); default: all", Values = "name")]
     private readonly string[]? Scenarios;
 
     [Parameter("An earlier artifacts/load/summary.json that LoadTest's report compares with", Values = "file")]

@@ -15,8 +15,10 @@ internal partial class Build
     /// <summary>Two workers, so one can be killed mid-job while the other finishes its work.</summary>
     private static readonly Dictionary<string, int> SystemScale = new() { ["worker"] = 2 };
 
+    private const string DefaultSystemName = "agentsystem";
+
     [Parameter("Compose project name of the system SystemUp, SystemTest and SystemDown work on", Values = "name")]
-    private readonly string SystemName = "agentsystem";
+    private readonly string SystemName = DefaultSystemName;
 
     /// <summary>What SystemUp uses for the --system-* values not named when no system runs.</summary>
     private static readonly SystemSettings SystemDefaults = new(8080, 3000, "dev-key");
@@ -253,8 +255,12 @@ internal partial class Build
             Log.Info(line);
         }
 
-        Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; API key '{apiKey}'. ./build.sh SystemDown removes it.");
+        Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; API key '{apiKey}'. {SystemDownCommand(compose.Project)} removes it.");
     }
+
+    /// <summary>The command that removes the system of this compose project (the name only when it is not the default).</summary>
+    private static string SystemDownCommand(string project) =>
+        project == DefaultSystemName ? "./build.sh SystemDown" : $"./build.sh SystemDown --system-name {project}";
 
     /// <summary>A service's port inside its container, from the catalog.</summary>
     private int ContainerPort(string service) => Changes.Catalog?.Find(service)?.Ports is [var port, ..]

@@ -24,7 +24,7 @@ internal sealed record LoadOptions
         ("--baseline", "an earlier summary.json: the report shows each metric's change"),
         ("--baseline-tolerance", "a change of at most this percentage is shown as within tolerance, not better or worse (runs of one build minutes "
             + "apart on a shared machine differ by tens of percent); errors appearing where there were none are worse whatever it is"),
-        ("--scenarios", $"run only these ({LoadArguments.ScenarioList}), each with its open phase (enqueue and claim-ack have one with --rate); the others are left out"),
+        ("--scenarios", $"run only these ({LoadArguments.ScenarioList}), each with its open phase (enqueue and claim-ack have one with --rate; queue-e2e also queue-kill, its SIGKILL check); the others are left out"),
         ("--workers", "worker processes under load"),
         ("--clients", "copies of the enqueue and claim-ack phases, and redis-benchmark's clients"),
         ("--connections", "HTTP connections of the closed http phase and of wrk's reference run"),
