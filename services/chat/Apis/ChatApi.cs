@@ -12,9 +12,6 @@ namespace AgentSystem.Chat.Apis;
 
 public static class ChatApi
 {
-    /// <summary>How much of a stored conversation goes to the provider with the new messages.</summary>
-    public const int MaxHistoryMessages = 100;
-
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
 
@@ -50,12 +47,19 @@ public static class ChatApi
         List<ChatMessage> history = [];
         if (request!.ConversationId is { } id)
         {
-            if (await store.FindAsync(id, cancellationToken) is not { } conversation)
+            // The provider sees the last messages of the history, not all of a long conversation.
+            if (await store.FindAsync(id, Limits.ConversationWindowMessages, cancellationToken) is not { } conversation)
             {
                 return ConversationNotFound(id);
             }
 
-            history = [.. conversation.Messages.TakeLast(MaxHistoryMessages).Select(message => new ChatMessage(message.Role, message.Content))];
+            // Refused before the provider is asked: its reply could not be stored (the store checks again, atomically).
+            if (conversation.MessageCount + request.Messages!.Count + 1 > Limits.MaxConversationMessages)
+            {
+                return TypedResults.Problem(Full(new ConversationFullException(id, conversation.MessageCount, request.Messages.Count + 1)));
+            }
+
+            history = [.. conversation.Messages.Select(message => new ChatMessage(message.Role, message.Content))];
         }
 
         List<ChatMessage> incoming = [.. request.Messages!.Select(message => message!)];
@@ -89,11 +93,15 @@ public static class ChatApi
         {
             return ConversationNotFound(gone);
         }
+        catch (ConversationFullException full)
+        {
+            return TypedResults.Problem(Full(full));
+        }
     }
 
     public static async Task<Results<Ok<Conversation>, ProblemHttpResult>> GetConversationAsync(
         Guid id, IConversationStore store, CancellationToken cancellationToken) =>
-        await store.FindAsync(id, cancellationToken) is { } conversation ? TypedResults.Ok(conversation) : ConversationNotFound(id);
+        await store.FindAsync(id, Limits.ConversationWindowMessages, cancellationToken) is { } conversation ? TypedResults.Ok(conversation) : ConversationNotFound(id);
 
     /// <summary><c>?page=&amp;pageSize=</c>, the most recently active first; 422 naming the parameter when one is not usable.</summary>
     public static async Task<Results<Ok<ConversationPage>, ProblemHttpResult>> ListConversationsAsync(
@@ -137,6 +145,13 @@ public static class ChatApi
         Status = StatusCodes.Status404NotFound,
         Title = "Conversation not found",
         Detail = $"No conversation has id {id}.",
+    };
+
+    internal static ProblemDetails Full(ConversationFullException error) => new()
+    {
+        Status = StatusCodes.Status409Conflict,
+        Title = "The conversation is full",
+        Detail = error.Message,
     };
 
     private static int ParseInt(string? text, int fallback, string name, int max, Dictionary<string, string[]> errors)

@@ -86,6 +86,11 @@ public sealed partial class ChatStreamResult(
                 await WriteErrorAsync(response, ChatApi.NotFound(conversationId!.Value), cancellationToken);
                 return;
             }
+            catch (ConversationFullException full)
+            {
+                await WriteErrorAsync(response, ChatApi.Full(full), cancellationToken);
+                return;
+            }
             catch (Exception error) when (error is DbException or TimeoutException)
             {
                 LogStoreFailed(logger, error);

@@ -15,7 +15,11 @@ public sealed record ChatStreamEnd(Guid ConversationId, string Provider);
 
 public sealed record StoredChatMessage(string Role, string Content, DateTimeOffset CreatedAt);
 
-public sealed record Conversation(Guid Id, DateTimeOffset CreatedAt, IReadOnlyList<StoredChatMessage> Messages);
+/// <summary>
+/// A conversation as read: its last <see cref="AgentSystem.Contracts.Limits.ConversationWindowMessages"/> messages, in
+/// order, and how many it holds in all (<paramref name="MessageCount"/>).
+/// </summary>
+public sealed record Conversation(Guid Id, DateTimeOffset CreatedAt, IReadOnlyList<StoredChatMessage> Messages, int MessageCount);
 
 /// <summary>An item of <c>GET /chat/conversations</c>: <paramref name="Title"/> is the start of the first user message.</summary>
 public sealed record ConversationSummary(Guid Id, string Title, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int MessageCount)

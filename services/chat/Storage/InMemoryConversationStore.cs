@@ -1,4 +1,5 @@
 using AgentSystem.Chat.Model;
+using AgentSystem.Contracts;
 
 namespace AgentSystem.Chat.Storage;
 
@@ -13,7 +14,7 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         ArgumentNullException.ThrowIfNull(messages);
 
         var now = time.GetUtcNow();
-        var conversation = new Conversation(Guid.CreateVersion7(now), now, Stored(messages, now));
+        var conversation = new Conversation(Guid.CreateVersion7(now), now, Stored(messages, now), messages.Count);
         lock (_gate)
         {
             _conversations.Add(conversation.Id, conversation);
@@ -29,17 +30,28 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         lock (_gate)
         {
             var conversation = _conversations.GetValueOrDefault(conversationId) ?? throw new KeyNotFoundException($"No conversation has id {conversationId}.");
-            _conversations[conversationId] = conversation with { Messages = [.. conversation.Messages, .. Stored(messages, time.GetUtcNow())] };
+            if (conversation.Messages.Count + messages.Count > Limits.MaxConversationMessages)
+            {
+                throw new ConversationFullException(conversationId, conversation.Messages.Count, messages.Count);
+            }
+
+            List<StoredChatMessage> all = [.. conversation.Messages, .. Stored(messages, time.GetUtcNow())];
+            _conversations[conversationId] = conversation with { Messages = all, MessageCount = all.Count };
         }
 
         return Task.CompletedTask;
     }
 
-    public Task<Conversation?> FindAsync(Guid conversationId, CancellationToken cancellationToken)
+    public Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(lastMessages);
+
         lock (_gate)
         {
-            return Task.FromResult(_conversations.GetValueOrDefault(conversationId));
+            // Stored whole here; read as PostgresConversationStore reads it.
+            return Task.FromResult(_conversations.GetValueOrDefault(conversationId) is { } conversation
+                ? conversation with { Messages = [.. conversation.Messages.TakeLast(lastMessages)] }
+                : null);
         }
     }
 

@@ -1,4 +1,5 @@
 using AgentSystem.Chat.Model;
+using AgentSystem.Contracts;
 using Npgsql;
 
 namespace AgentSystem.Chat.Storage;
@@ -23,43 +24,69 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
     {
         ArgumentNullException.ThrowIfNull(messages);
 
-        await using var batch = database.CreateBatch();
-        AddMessages(batch, conversationId, messages);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE chat_conversations SET updated_at = now() WHERE id = $1") { Parameters = { new() { Value = conversationId } } });
-        try
+        await using var connection = await database.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // The UPDATE locks the conversation's row until the commit, so appends to one conversation take turns and the
+        // count (a statement of its own, so it sees what the one before committed) cannot be raced past the limit.
+        await using (var check = new NpgsqlBatch(connection, transaction))
         {
-            await batch.ExecuteNonQueryAsync(cancellationToken);
+            check.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE chat_conversations SET updated_at = now() WHERE id = $1 RETURNING 1") { Parameters = { new() { Value = conversationId } } });
+            check.BatchCommands.Add(new NpgsqlBatchCommand("SELECT count(*) FROM chat_messages WHERE conversation_id = $1") { Parameters = { new() { Value = conversationId } } });
+            await using var reader = await check.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw new KeyNotFoundException($"No conversation has id {conversationId}.");
+            }
+
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var holds = checked((int)reader.GetInt64(0));
+            if (holds + messages.Count > Limits.MaxConversationMessages)
+            {
+                throw new ConversationFullException(conversationId, holds, messages.Count);
+            }
         }
-        catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.ForeignKeyViolation)
+
+        await using (var insert = new NpgsqlBatch(connection, transaction))
         {
-            throw new KeyNotFoundException($"No conversation has id {conversationId}.", error);
+            AddMessages(insert, conversationId, messages);
+            await insert.ExecuteNonQueryAsync(cancellationToken);
         }
+
+        await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task<Conversation?> FindAsync(Guid conversationId, CancellationToken cancellationToken)
+    public async Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, CancellationToken cancellationToken)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(lastMessages);
+
+        // The last messages by the (conversation_id, id) index, never the whole conversation.
         await using var command = database.CreateCommand(
             """
-            SELECT c.created_at, m.role, m.content, m.created_at
-            FROM chat_conversations c LEFT JOIN chat_messages m ON m.conversation_id = c.id
+            SELECT c.created_at, (SELECT count(*) FROM chat_messages WHERE conversation_id = c.id), m.role, m.content, m.created_at
+            FROM chat_conversations c
+            LEFT JOIN LATERAL (
+                SELECT id, role, content, created_at FROM chat_messages WHERE conversation_id = c.id ORDER BY id DESC LIMIT $2
+            ) m ON true
             WHERE c.id = $1
             ORDER BY m.id
             """);
         command.Parameters.Add(new() { Value = conversationId });
+        command.Parameters.Add(new() { Value = lastMessages });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
-        DateTimeOffset? createdAt = null;
+        (DateTimeOffset CreatedAt, long Count)? conversation = null;
         var messages = new List<StoredChatMessage>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            createdAt ??= reader.GetFieldValue<DateTimeOffset>(0);
-            if (!await reader.IsDBNullAsync(1, cancellationToken))
+            conversation ??= (reader.GetFieldValue<DateTimeOffset>(0), reader.GetInt64(1));
+            if (!await reader.IsDBNullAsync(2, cancellationToken))
             {
-                messages.Add(new StoredChatMessage(reader.GetString(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3)));
+                messages.Add(new StoredChatMessage(reader.GetString(2), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(4)));
             }
         }
 
-        return createdAt is { } created ? new Conversation(conversationId, created, messages) : null;
+        return conversation is var (createdAt, count) ? new Conversation(conversationId, createdAt, messages, checked((int)count)) : null;
     }
 
     public async Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken)

@@ -107,7 +107,10 @@ export interface StoredChatMessage extends ChatMessage {
 export interface Conversation {
   readonly id: string;
   readonly createdAt: string;
+  /** Its last 100 messages at most, oldest first. */
   readonly messages: readonly StoredChatMessage[];
+  /** How many it holds in all. */
+  readonly messageCount: number;
 }
 
 /** An item of GET /api/chat/conversations; title is the start of its first user message. */

@@ -23,6 +23,15 @@ public static class Limits
 
     public const int MaxChatMessageBytes = 32 * 1024;
 
+    /// <summary>Messages one conversation may hold: appending past it is refused (start a new conversation).</summary>
+    public const int MaxConversationMessages = 1000;
+
+    /// <summary>
+    /// The most recent messages of a conversation that are read: what the provider sees as history and what
+    /// <c>GET /chat/conversations/{id}</c> returns; never a whole long conversation in memory.
+    /// </summary>
+    public const int ConversationWindowMessages = 100;
+
     /// <summary>
     /// Largest request body, by default, at the gateway and the services behind it: the largest task (100 inputs of
     /// 64 KiB, about 6.4 MiB) plus JSON's escapes fits.

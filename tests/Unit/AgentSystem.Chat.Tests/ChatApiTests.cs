@@ -57,6 +57,33 @@ public sealed class ChatApiTests(WebApplicationFactory<Program> factory) : IClas
         Assert.Equal(
             [("system", "be brief"), ("user", "ping"), ("assistant", PingReply), ("user", "and again"), ("assistant", "[offline] No language model is configured. You said (2 words): \"and again\"")],
             conversation.Messages.Select(m => (m.Role, m.Content)));
+        Assert.Equal(5, conversation.MessageCount);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_full_conversation_is_a_409_problem_before_the_provider_is_asked(bool stream)
+    {
+        using var client = factory.CreateClient();
+        var fill = Enumerable.Repeat(new { role = "user", content = "x" }, Limits.MaxChatMessages).ToArray();
+        using var first = await client.PostAsJsonAsync(Chat, new { messages = fill });
+        var id = (await first.Content.ReadFromJsonAsync<ChatResponse>())!.ConversationId;
+        // Each request stores its messages and the reply: 101 at a time, up to 909; 91 more fit, 100 do not.
+        for (var held = Limits.MaxChatMessages + 1; held + Limits.MaxChatMessages + 1 <= Limits.MaxConversationMessages; held += Limits.MaxChatMessages + 1)
+        {
+            using var more = await client.PostAsJsonAsync(Chat, new { conversationId = id, messages = fill });
+            Assert.Equal(HttpStatusCode.OK, more.StatusCode);
+        }
+
+        using var refused = await client.PostAsJsonAsync(Chat, new { conversationId = id, messages = fill, stream });
+        var conversation = await client.GetFromJsonAsync<Conversation>(new Uri($"/chat/conversations/{id}", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("start a new conversation", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(909, conversation!.MessageCount);
+        Assert.Equal(Limits.ConversationWindowMessages, conversation.Messages.Count);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using AgentSystem.Chat.Model;
 using AgentSystem.Chat.Storage;
+using AgentSystem.Contracts;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AgentSystem.Chat.Tests;
@@ -16,7 +17,7 @@ public sealed class InMemoryConversationStoreTests
     {
         var id = await _store.CreateAsync([new("user", "hi"), new("assistant", "hello")], CancellationToken.None);
 
-        var conversation = await _store.FindAsync(id, CancellationToken.None);
+        var conversation = await _store.FindAsync(id, Limits.ConversationWindowMessages, CancellationToken.None);
 
         Assert.NotNull(conversation);
         Assert.Equal(_time.GetUtcNow(), conversation.CreatedAt);
@@ -31,7 +32,7 @@ public sealed class InMemoryConversationStoreTests
         _time.Advance(TimeSpan.FromMinutes(1));
 
         await _store.AppendAsync(id, [new("assistant", "two"), new("user", "three")], CancellationToken.None);
-        var conversation = await _store.FindAsync(id, CancellationToken.None);
+        var conversation = await _store.FindAsync(id, Limits.ConversationWindowMessages, CancellationToken.None);
 
         Assert.Equal(["one", "two", "three"], conversation!.Messages.Select(m => m.Content));
         Assert.Equal([created, _time.GetUtcNow(), _time.GetUtcNow()], conversation.Messages.Select(m => m.CreatedAt));
@@ -42,7 +43,7 @@ public sealed class InMemoryConversationStoreTests
     public async Task A_found_conversation_does_not_change_afterwards()
     {
         var id = await _store.CreateAsync([new("user", "one")], CancellationToken.None);
-        var before = await _store.FindAsync(id, CancellationToken.None);
+        var before = await _store.FindAsync(id, Limits.ConversationWindowMessages, CancellationToken.None);
 
         await _store.AppendAsync(id, [new("assistant", "two")], CancellationToken.None);
 
@@ -50,9 +51,33 @@ public sealed class InMemoryConversationStoreTests
     }
 
     [Fact]
+    public async Task Find_returns_the_last_messages_in_order_and_counts_them_all()
+    {
+        var id = await _store.CreateAsync([.. Enumerable.Range(1, 5).Select(i => new ChatMessage("user", $"{i}"))], CancellationToken.None);
+
+        var conversation = await _store.FindAsync(id, 2, CancellationToken.None);
+
+        Assert.Equal(["4", "5"], conversation!.Messages.Select(m => m.Content));
+        Assert.Equal(5, conversation.MessageCount);
+    }
+
+    [Fact]
+    public async Task An_append_past_the_limit_is_refused_and_stores_nothing()
+    {
+        var id = await _store.CreateAsync([new("user", "start")], CancellationToken.None);
+        await _store.AppendAsync(id, [.. Enumerable.Range(0, Limits.MaxConversationMessages - 3).Select(_ => new ChatMessage("user", "x"))], CancellationToken.None);
+
+        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, [new("user", "a"), new("user", "b"), new("user", "c")], CancellationToken.None));
+        await _store.AppendAsync(id, [new("user", "a"), new("user", "b")], CancellationToken.None);
+
+        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, CancellationToken.None))!.MessageCount);
+        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, [new("user", "d")], CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Unknown_ids_are_null_to_find_and_an_error_to_append()
     {
-        Assert.Null(await _store.FindAsync(Guid.NewGuid(), CancellationToken.None));
+        Assert.Null(await _store.FindAsync(Guid.NewGuid(), Limits.ConversationWindowMessages, CancellationToken.None));
         await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(Guid.NewGuid(), [new ChatMessage("user", "x")], CancellationToken.None));
     }
 
@@ -87,6 +112,6 @@ public sealed class InMemoryConversationStoreTests
 
         await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => _store.AppendAsync(id, [new ChatMessage("user", $"{i}")], CancellationToken.None))));
 
-        Assert.Equal(201, (await _store.FindAsync(id, CancellationToken.None))!.Messages.Count);
+        Assert.Equal(201, (await _store.FindAsync(id, Limits.ConversationWindowMessages, CancellationToken.None))!.MessageCount);
     }
 }

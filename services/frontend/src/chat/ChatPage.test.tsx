@@ -46,6 +46,7 @@ const storedConversation = {
     { role: 'user', content: 'What is 2+2?', createdAt: '2026-11-21T14:00:00Z' },
     { role: 'assistant', content: '[offline] You said: What is 2+2?', createdAt: '2026-11-21T14:00:01Z' },
   ],
+  messageCount: 2,
 };
 
 function type(text: string) {
@@ -210,6 +211,22 @@ describe('ChatPage keeps the conversation', () => {
     fireEvent.click(screen.getByTestId('chat-send'));
     await waitFor(() => expect(streams).toHaveLength(1));
     expect(JSON.parse(gateway.sent('POST', '/api/chat')[0]!.body!).conversationId).toBe('conv-7');
+  });
+
+  it('says how many earlier messages of a long conversation are not shown', async () => {
+    const gateway = fakeGateway().on('GET /api/chat/conversations/conv-7', () => json({ ...storedConversation, messageCount: 130 }));
+    renderAppAt('/chat/conv-7', gateway);
+
+    await waitFor(() => expect(messages()).toHaveLength(2));
+    expect(screen.getByTestId('chat-earlier').textContent).toMatch(/^128 earlier messages of this conversation not shown/);
+  });
+
+  it('shows no such line for a conversation shown whole', async () => {
+    const gateway = fakeGateway().on('GET /api/chat/conversations/conv-7', () => json(storedConversation));
+    renderAppAt('/chat/conv-7', gateway);
+
+    await waitFor(() => expect(messages()).toHaveLength(2));
+    expect(screen.queryByTestId('chat-earlier')).toBeNull();
   });
 
   it('opens the remembered conversation at /chat', async () => {

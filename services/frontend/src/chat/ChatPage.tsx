@@ -37,6 +37,8 @@ export function ChatPage({ api, id }: ChatPageProps) {
   const [provider, setProvider] = useState<string | null>(null);
   const [streaming, setStreaming] = useState(false);
   const [loading, setLoading] = useState<Loading>({ kind: 'idle' });
+  // Messages of a long conversation older than those the service returns (its last 100).
+  const [earlier, setEarlier] = useState(0);
   const [listVersion, setListVersion] = useState(0);
   const [retry, setRetry] = useState(0);
   const nextId = useRef(1);
@@ -53,8 +55,9 @@ export function ChatPage({ api, id }: ChatPageProps) {
     if (log) log.scrollTop = log.scrollHeight;
   }, [messages]);
 
-  const show = (conversation: string | null, stored: readonly StoredChatMessage[]) => {
+  const show = (conversation: string | null, stored: readonly StoredChatMessage[], count = stored.length) => {
     controller.current?.abort();
+    setEarlier(Math.max(0, count - stored.length));
     shown.current = conversation;
     setConversationId(conversation);
     setProvider(null);
@@ -76,7 +79,8 @@ export function ChatPage({ api, id }: ChatPageProps) {
     setLoading({ kind: 'loading' });
     api.getConversation(id, abort.signal).then(
       (conversation) => {
-        show(id, Array.isArray(conversation.messages) ? conversation.messages : []);
+        const stored = Array.isArray(conversation.messages) ? conversation.messages : [];
+        show(id, stored, typeof conversation.messageCount === 'number' ? conversation.messageCount : stored.length);
         rememberConversation(id);
         setLoading({ kind: 'idle' });
       },
@@ -232,6 +236,12 @@ export function ChatPage({ api, id }: ChatPageProps) {
             {loading.kind === 'idle' && messages.length === 0 && (
               <li className="muted empty" data-testid="chat-empty">
                 Ask anything. Without a configured LLM, the offline provider answers (and says so).
+              </li>
+            )}
+            {earlier > 0 && (
+              <li className="muted empty" data-testid="chat-earlier">
+                {earlier} earlier {earlier === 1 ? 'message' : 'messages'} of this conversation not shown (nor sent to the
+                provider).
               </li>
             )}
             {messages.map((m) => (

@@ -1,0 +1,84 @@
+using AgentSystem.Chat.Model;
+using AgentSystem.Chat.Storage;
+using AgentSystem.Contracts;
+using Npgsql;
+
+namespace AgentSystem.Chat.IntegrationTests;
+
+/// <summary>The store's SQL: what it reads of a long conversation, and the limit on its length under concurrent appends.</summary>
+public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database) : IClassFixture<ChatDatabaseFixture>, IAsyncLifetime
+{
+    private NpgsqlDataSource _dataSource = null!;
+    private PostgresConversationStore _store = null!;
+
+    public Task InitializeAsync()
+    {
+        _dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        _store = new PostgresConversationStore(_dataSource);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _dataSource.DisposeAsync();
+
+    [Fact]
+    public async Task Find_reads_the_last_messages_in_order_and_counts_them_all()
+    {
+        var id = await _store.CreateAsync(Messages(1, 3), CancellationToken.None);
+        await _store.AppendAsync(id, Messages(4, 2), CancellationToken.None);
+
+        var last = await _store.FindAsync(id, 3, CancellationToken.None);
+        var none = await _store.FindAsync(id, 0, CancellationToken.None);
+
+        Assert.Equal(["3", "4", "5"], last!.Messages.Select(m => m.Content));
+        Assert.Equal(5, last.MessageCount);
+        Assert.Empty(none!.Messages);
+        Assert.Equal(5, none.MessageCount);
+    }
+
+    [Fact]
+    public async Task Unknown_ids_are_null_to_find_and_an_error_to_append()
+    {
+        Assert.Null(await _store.FindAsync(Guid.NewGuid(), 10, CancellationToken.None));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(Guid.NewGuid(), Messages(1, 1), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_append_past_the_limit_is_refused_and_stores_nothing()
+    {
+        var id = await _store.CreateAsync(Messages(1, 1), CancellationToken.None);
+        await _store.AppendAsync(id, Messages(2, Limits.MaxConversationMessages - 3), CancellationToken.None);
+
+        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, Messages(1, 3), CancellationToken.None));
+        await _store.AppendAsync(id, Messages(1, 2), CancellationToken.None);
+        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, Messages(1, 1), CancellationToken.None));
+
+        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, CancellationToken.None))!.MessageCount);
+    }
+
+    [Fact]
+    public async Task Concurrent_appends_near_the_limit_stop_exactly_at_it()
+    {
+        var id = await _store.CreateAsync(Messages(1, 1), CancellationToken.None);
+        await _store.AppendAsync(id, Messages(2, Limits.MaxConversationMessages - 21), CancellationToken.None);
+
+        // 40 appends of one message race for the 20 places left.
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
+        {
+            try
+            {
+                await _store.AppendAsync(id, [new ChatMessage("user", $"racer {i}")], CancellationToken.None);
+                return true;
+            }
+            catch (ConversationFullException)
+            {
+                return false;
+            }
+        }));
+
+        Assert.Equal(20, outcomes.Count(stored => stored));
+        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, CancellationToken.None))!.MessageCount);
+    }
+
+    private static List<ChatMessage> Messages(int first, int count) =>
+        [.. Enumerable.Range(first, count).Select(i => new ChatMessage("user", $"{i}"))];
+}
