@@ -60,15 +60,19 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lastMessages);
 
-        // The last messages by the (conversation_id, id) index, never the whole conversation.
+        // The last messages by the (conversation_id, id) index, never the whole conversation; the count once, in the CTE
+        // (in the select list it would run again for every message returned).
         await using var command = database.CreateCommand(
             """
-            SELECT c.created_at, (SELECT count(*) FROM chat_messages WHERE conversation_id = c.id), m.role, m.content, m.created_at
-            FROM chat_conversations c
+            WITH c AS MATERIALIZED (
+                SELECT id, created_at, (SELECT count(*) FROM chat_messages WHERE conversation_id = $1) AS messages
+                FROM chat_conversations WHERE id = $1
+            )
+            SELECT c.created_at, c.messages, m.role, m.content, m.created_at
+            FROM c
             LEFT JOIN LATERAL (
                 SELECT id, role, content, created_at FROM chat_messages WHERE conversation_id = c.id ORDER BY id DESC LIMIT $2
             ) m ON true
-            WHERE c.id = $1
             ORDER BY m.id
             """);
         command.Parameters.Add(new() { Value = conversationId });

@@ -63,7 +63,7 @@ public sealed class ChatApiTests(WebApplicationFactory<Program> factory) : IClas
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task A_full_conversation_is_a_409_problem_before_the_provider_is_asked(bool stream)
+    public async Task A_full_conversation_is_a_409_problem_and_keeps_what_it_holds(bool stream)
     {
         using var client = factory.CreateClient();
         var fill = Enumerable.Repeat(new { role = "user", content = "x" }, Limits.MaxChatMessages).ToArray();

@@ -2,9 +2,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using AgentSystem.Chat.Model;
 using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
 using AgentSystem.Chat.Tests.Fakes;
+using AgentSystem.Contracts;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -121,6 +123,25 @@ public sealed class ChatStreamTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_full_conversation_is_refused_before_the_provider_is_asked(bool stream)
+    {
+        var store = new InMemoryConversationStore(TimeProvider.System);
+        var id = await store.CreateAsync([.. Enumerable.Repeat(new ChatMessage("user", "x"), Limits.MaxConversationMessages - 1)], CancellationToken.None);
+        var provider = new ScriptedProvider("never");
+        await using var factory = Factory(provider, store);
+        using var client = factory.CreateClient();
+
+        // One message and its reply: one too many.
+        using var response = await client.PostAsJsonAsync(Chat, new { conversationId = id, messages = new[] { new { role = "user", content = "one more" } }, stream });
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal(0, provider.Calls);
+        Assert.Equal(Limits.MaxConversationMessages - 1, (await store.FindAsync(id, 0, CancellationToken.None))!.MessageCount);
     }
 
     private static WebApplicationFactory<Program> Factory(IChatProvider provider, IConversationStore? store = null) =>

@@ -240,8 +240,7 @@ export function ChatPage({ api, id }: ChatPageProps) {
             )}
             {earlier > 0 && (
               <li className="muted empty" data-testid="chat-earlier">
-                {earlier} earlier {earlier === 1 ? 'message' : 'messages'} of this conversation not shown (nor sent to the
-                provider).
+                {earlier} earlier {earlier === 1 ? 'message' : 'messages'} of this conversation not shown.
               </li>
             )}
             {messages.map((m) => (

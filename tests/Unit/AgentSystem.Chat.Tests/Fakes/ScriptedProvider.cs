@@ -15,16 +15,24 @@ public sealed class ScriptedProvider(params object[] script) : IChatProvider
     public static readonly object Wait = new();
 
     private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _calls;
 
     public string Name => ProviderName;
 
+    /// <summary>How often it was asked (either way).</summary>
+    public int Calls => Volatile.Read(ref _calls);
+
     public void Release() => _gate.TrySetResult();
 
-    public Task<ChatMessage> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) =>
-        Task.FromResult(new ChatMessage(ChatRoles.Assistant, string.Concat(script.OfType<string>())));
+    public Task<ChatMessage> CompleteAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _calls);
+        return Task.FromResult(new ChatMessage(ChatRoles.Assistant, string.Concat(script.OfType<string>())));
+    }
 
     public async IAsyncEnumerable<string> StreamAsync(IReadOnlyList<ChatMessage> messages, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _calls);
         foreach (var step in script)
         {
             switch (step)
