@@ -44,9 +44,10 @@ public static class JsonBody
         // Grown as bytes arrive: a Content-Length is a claim, and a client that announces 8 MiB and trickles a few bytes
         // must not hold 8 MiB of this process for as long as it keeps the connection open.
         var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)Math.Min(length, FirstBufferBytes) : 4096);
-        while (true)
+        // Kestrel delivers no more than the announced length: once it is here, asking for more would only grow the buffer.
+        while (request.ContentLength is not { } announced || buffer.WrittenCount < announced)
         {
-            var memory = buffer.GetMemory(16 * 1024);
+            var memory = buffer.GetMemory(request.ContentLength is { } total ? (int)Math.Min(16 * 1024, total - buffer.WrittenCount) : 16 * 1024);
             var read = await request.Body.ReadAsync(memory, cancellationToken);
             if (read == 0)
             {

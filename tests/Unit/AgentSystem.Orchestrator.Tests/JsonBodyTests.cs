@@ -27,11 +27,14 @@ public sealed class JsonBodyTests
         Assert.InRange(allocated, 0, 4 * JsonBody.FirstBufferBytes);
     }
 
-    [Fact]
-    public async Task A_body_larger_than_the_first_buffer_is_read_whole()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_body_larger_than_the_first_buffer_is_read_whole(bool announced)
     {
         var text = new string('y', 3 * JsonBody.FirstBufferBytes);
-        var request = Request(JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["goal"] = text }), contentLength: null);
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["goal"] = text });
+        var request = Request(body, announced ? body.Length : null);
 
         var (value, error) = await JsonBody.ReadAsync(request, Shape, maxBytes: 1024 * 1024, CancellationToken.None);
 
@@ -43,7 +46,7 @@ public sealed class JsonBodyTests
     {
         var context = new DefaultHttpContext();
         context.Request.ContentType = "application/json";
-        context.Request.ContentLength = contentLength ?? body.Length;
+        context.Request.ContentLength = contentLength;
         context.Request.Body = new MemoryStream(body);
         return context.Request;
     }
