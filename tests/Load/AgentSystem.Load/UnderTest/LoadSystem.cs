@@ -186,10 +186,13 @@ internal sealed class LoadSystem : IAsyncDisposable
             // instead of starting after it. Nothing changes once the services are warm.
             ["DOTNET_TC_CallCountingDelayMs"] = "0",
         };
-        // An earlier run's logs would pass for this one's.
+        // An earlier run's logs would pass for this one's. Only the logs: --output may be any folder.
         if (Directory.Exists(ServiceLogs(options)))
         {
-            Directory.Delete(ServiceLogs(options), recursive: true);
+            foreach (var stale in Directory.EnumerateFiles(ServiceLogs(options), "*.log"))
+            {
+                File.Delete(stale);
+            }
         }
 
         var needed = ServicesFor(options);
@@ -229,7 +232,7 @@ internal sealed class LoadSystem : IAsyncDisposable
     }
 
     /// <summary>Where each service's output goes (NAME.log), beside the reports.</summary>
-    public static string ServiceLogs(LoadOptions options) => Path.Combine(options.Output, "services");
+    public static string ServiceLogs(LoadOptions options) => Path.Combine(options.Output, "service-logs");
 
     /// <summary>The configuration this program was built in, which is the one its service references were built in.</summary>
     public static string Configuration { get; } = typeof(LoadSystem).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

@@ -28,7 +28,15 @@ internal sealed class ServiceHost : IAsyncDisposable
         LogPath = logPath;
         _startInfo = startInfo;
         _log = new StreamWriter(logPath, append: false) { AutoFlush = true };
-        _process = Launch();
+        try
+        {
+            _process = Launch();
+        }
+        catch
+        {
+            _log.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Everything the service printed, each line with the harness's time.</summary>
