@@ -216,9 +216,11 @@ internal partial class Build
 
         var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
         // SystemUp publishes the gateway's and the frontend's ports only.
-        var systemUp = busy.Any(b => b.Port == SystemDefaults.GatewayPort || b.Port == SystemDefaults.FrontendPort)
-            ? $"A system SystemUp started? {SystemDownCommand(DefaultSystemName)} stops it (--system-name NAME for one started"
-              + $" under another name: docker ps --filter publish={busy[0].Port} shows its project), or use it: it serves the same page. Otherwise stop"
+        var published = busy.FirstOrDefault(b => b.Port == SystemDefaults.GatewayPort || b.Port == SystemDefaults.FrontendPort);
+        var systemUp = published != default
+            ? $"A system SystemUp started? {SystemDownCommand(DefaultSystemName)} stops it (--system-name NAME for one started under"
+              + $" another name: docker ps --format '{{{{.Names}}}} {{{{.Ports}}}}' | grep ':{published.Port}->' names its containers, NAME-...),"
+              + " or use it: it serves the same page. Otherwise stop"
             : "Stop";
         throw new TargetFailedException(
             $"Dev listens on 127.0.0.1, and something listens on {list} already. {systemUp} what holds the port: ss -ltnp 'sport = :{busy[0].Port}' names it.",

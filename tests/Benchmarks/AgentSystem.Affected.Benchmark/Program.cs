@@ -10,12 +10,13 @@ using AgentSystem.Build.Monorepo;
 // order, so that all see the same load on a shared machine; each ratio is the median of the per-repetition ratios.
 const int Repetitions = 21;
 const double GoalRatio = 2.0;
+const int GoalSize = 2000;
 var sizes = args.Length > 0 ? args.Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray() : [250, 1000, 2000];
 var scratch = Directory.CreateTempSubdirectory("affected-bench-").FullName;
 var table = new TextTable("Projects", "Files", "References", "Services hit", "Projects hit", "First run", "Warm median", "Uncached median",
     "git alone", "Warm / git (range)", "Uncached / git");
 Console.WriteLine($"Load average before: {LoadAverage()}");
-var largest = (Size: 0, WarmRatio: 0.0);
+var judged = (Size: 0, WarmRatio: 0.0);
 try
 {
     foreach (var size in sizes)
@@ -58,9 +59,10 @@ try
 
         var (warm, uncached, gitAlone) = (times[0], times[1], times[2]);
         var ratios = warm.Zip(gitAlone, (d, g) => d / g).ToList();
-        if (size >= largest.Size)
+        // The goal's size when it ran, else the judged that did.
+        if (judged.Size != GoalSize && (size == GoalSize || size > judged.Size))
         {
-            largest = (size, Median(ratios));
+            judged = (size, Median(ratios));
         }
 
         table.AddRow(size.ToString(CultureInfo.InvariantCulture), repo.FileCount.ToString(CultureInfo.InvariantCulture),
@@ -83,8 +85,8 @@ foreach (var line in table.Render())
 
 Console.WriteLine();
 Console.WriteLine($"Load average after: {LoadAverage()} ({Environment.ProcessorCount} cores)");
-Console.WriteLine($"Goal: warm at most {Ratio(GoalRatio)} git alone at 2000 projects; at {largest.Size}: {Ratio(largest.WarmRatio)}, " +
-    (largest.WarmRatio <= GoalRatio ? "met" : "NOT met") + (largest.Size == 2000 ? "" : " (not the goal's size)") + ".");
+Console.WriteLine($"Goal: warm at most {Ratio(GoalRatio)} git alone at {GoalSize} projects; at {judged.Size}: {Ratio(judged.WarmRatio)}, " +
+    (judged.WarmRatio <= GoalRatio ? "met" : "NOT met") + (judged.Size == GoalSize ? "" : " (not the goal's size)") + ".");
 Console.WriteLine("For scale, dotnet-affected's published wall times on generated repos:");
 Console.WriteLine("250 projects 5.9 s, 1000 projects 28.1 s, 2000 projects 111.4 s (v7); 726.9 s at 2000 (v6.2).");
 return 0;
