@@ -89,11 +89,11 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         SELECT due.job_id, j.status, j.task_id, j.type, j.input, j.attempts, j.trace_parent
         FROM (
             (SELECT job_id, enqueued_at FROM job_dispatch WHERE enqueued_at IS NULL
-             ORDER BY enqueued_at NULLS FIRST, job_id LIMIT @limit)
+             ORDER BY enqueued_at NULLS FIRST LIMIT @limit)
             UNION ALL
             (SELECT job_id, enqueued_at FROM job_dispatch WHERE enqueued_at < now() - @stale
-             ORDER BY enqueued_at NULLS FIRST, job_id LIMIT @limit)
-            ORDER BY enqueued_at NULLS FIRST, job_id LIMIT @limit
+             ORDER BY enqueued_at NULLS FIRST LIMIT @limit)
+            ORDER BY enqueued_at NULLS FIRST LIMIT @limit
         ) AS due
         LEFT JOIN jobs j ON j.id = due.job_id
         ORDER BY due.enqueued_at NULLS FIRST, due.job_id

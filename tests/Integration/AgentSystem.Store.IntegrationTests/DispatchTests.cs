@@ -137,6 +137,48 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         }
     }
 
+    [Fact]
+    public async Task A_result_batch_deletes_its_dispatch_rows_by_key_when_the_statistics_say_the_table_is_empty()
+    {
+        // The queue drained, autovacuum analyzed job_dispatch empty, then a backlog arrived: a plan made on those
+        // statistics (a prepared statement's generic plan, as the workers' batches get) must still look the rows up by
+        // key. It scanned all of job_dispatch_enqueued_at_idx (enqueued_at, job_id) when job_id was in it.
+        const int Backlog = 20_000;
+        var backlogTask = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task.Id;
+        await ExecuteAsync("ALTER TABLE job_dispatch SET (autovacuum_enabled = false)");
+        try
+        {
+            await ExecuteAsync("DELETE FROM job_dispatch");
+            await ExecuteAsync("ANALYZE job_dispatch");
+            await ExecuteAsync(
+                "INSERT INTO jobs (id, task_id, seq, type, input, status) SELECT gen_random_uuid(), @task, s, 'echo', 'x', 'queued' FROM generate_series(1, @n) s",
+                ("task", backlogTask), ("n", Backlog));
+            await ExecuteAsync("INSERT INTO job_dispatch SELECT id, now() FROM jobs WHERE task_id = @task AND seq > 0", ("task", backlogTask));
+            var ids = new List<Guid>();
+            await using (var read = DataSource.CreateCommand($"SELECT id FROM jobs WHERE task_id = '{backlogTask}' AND seq > 0 ORDER BY seq DESC LIMIT 5"))
+            await using (var reader = await read.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    ids.Add(reader.GetGuid(0));
+                }
+            }
+
+            var pages = await PagesTouchedAsync(
+            [
+                new(StoreSql.KeyLookupsOnly),
+                new("SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"),
+                new(StoreSql.DeleteDispatchRows) { Parameters = { new Npgsql.NpgsqlParameter<Guid[]>("ids", [.. ids]) } },
+            ]);
+            Assert.True(pages < 50, $"deleting 5 dispatch rows touched {pages} pages with {Backlog:N0} queued");
+        }
+        finally
+        {
+            await Tasks.CancelAsync(backlogTask, CancellationToken.None);   // the class shares one database: leave no queued job
+            await ExecuteAsync("ALTER TABLE job_dispatch RESET (autovacuum_enabled)");
+        }
+    }
+
     /// <summary>
     /// Shared buffers (pages) the last statement's execution touched, hit or read, from EXPLAIN ANALYZE, run in one batch
     /// after the statements before it as the repository sends them.

@@ -31,7 +31,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
         Assert.Equal(Migration.Embedded.Select(m => m.Version), await ListAsync<int>(dataSource, "SELECT version FROM schema_migrations ORDER BY version"));
         var indexes = await ListAsync<string>(dataSource, "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname");
         output.WriteLine($"indexes: {string.Join(", ", indexes)}");
-        Assert.Contains("job_dispatch_enqueued_at_idx", indexes);
+        Assert.Contains("job_dispatch_due_idx", indexes);
         Assert.DoesNotContain("jobs_queued_enqueued_at_idx", indexes);
         Assert.Contains("jobs_task_id_seq_key", indexes);
         Assert.Contains("tasks_created_at_idx", indexes);
