@@ -65,7 +65,10 @@ public sealed class GatewayOptions
     }
 }
 
-/// <summary>A token bucket per API key: <see cref="Burst"/> requests at once, refilled at <see cref="PermitsPerSecond"/>.</summary>
+/// <summary>
+/// Per client address of each API key (<see cref="Security.ClientLimits"/>): a token bucket of <see cref="Burst"/>
+/// requests refilled at <see cref="PermitsPerSecond"/>, and at most <see cref="MaxRequestsInFlight"/> at once.
+/// </summary>
 public sealed class RateLimitOptions
 {
     [Range(1, 1_000_000)]
@@ -73,6 +76,10 @@ public sealed class RateLimitOptions
 
     [Range(1, 1_000_000)]
     public int Burst { get; set; } = 100;
+
+    /// <summary>Requests not yet answered in full; an open event stream is one until it ends.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxRequestsInFlight { get; set; } = 100;
 }
 
 /// <summary>

@@ -1,14 +1,13 @@
 using AgentSystem.Gateway.Proxy;
+using AgentSystem.Gateway.Security;
 
 namespace AgentSystem.Gateway.Apis;
 
 public static class ProxyApi
 {
-    public const string RateLimitPolicy = "per-api-key";
-
     /// <summary>
     /// The routes of ReverseProxy:Routes (<c>/api/tasks/**</c> to the orchestrator, <c>/api/chat/**</c> to chat, every
-    /// method) behind the API key and the rate limit; anything else under /api is 404.
+    /// method) behind the API key and the client limits (<see cref="ClientLimits"/>); anything else under /api is 404.
     /// </summary>
     public static RouteGroupBuilder MapProxyApi(this IEndpointRouteBuilder app)
     {
@@ -20,9 +19,9 @@ public static class ProxyApi
             proxy.UseSessionAffinity();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
-        }).RequireAuthorization().RequireRateLimiting(RateLimitPolicy);
+        }).RequireAuthorization().RequireRateLimiting(ClientLimits.RatePolicy);
 
-        var api = app.MapGroup("/api").WithTags("Proxy").RequireAuthorization().RequireRateLimiting(RateLimitPolicy);
+        var api = app.MapGroup("/api").WithTags("Proxy").RequireAuthorization().RequireRateLimiting(ClientLimits.RatePolicy);
         api.Map("/{**path}", (HttpContext context) => TypedResults.Problem(
             statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: $"The gateway has no route for {context.Request.Path}."));
         return api;

@@ -1,13 +1,9 @@
-using System.Globalization;
 using System.Text;
-using System.Threading.RateLimiting;
-using AgentSystem.Gateway.Apis;
 using AgentSystem.Gateway.Infrastructure;
 using AgentSystem.Gateway.Proxy;
 using AgentSystem.Gateway.Security;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -62,15 +58,13 @@ public static class ApplicationServiceExtensions
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
         services.AddAuthorization();
-        services.AddRateLimiter(options =>
-        {
-            options.AddPolicy(ProxyApi.RateLimitPolicy, PerApiKey);
-            options.OnRejected = OnRateLimitedAsync;
-        });
-        // The client of a trusted proxy is the last address it appended to X-Forwarded-For; nobody else is believed.
+        services.AddRateLimiter(ClientLimits.Configure);
+        // X-Forwarded-For is read from its end while the address that sent it is a trusted proxy (an ingress controller,
+        // then the frontend's server): the client is the first address that is not. Nobody else is believed.
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<GatewayOptions>>((forwarded, gateway) =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
+            forwarded.ForwardLimit = null;
             forwarded.KnownProxies.Clear();
             forwarded.KnownIPNetworks.Clear();
             foreach (var network in gateway.Value.TrustedNetworks())
@@ -83,7 +77,7 @@ public static class ApplicationServiceExtensions
     }
 
     /// <summary>
-    /// Request id, the client's address (from a trusted proxy's X-Forwarded-For), API key, rate limit; in that order.
+    /// Request id, the client's address (from trusted proxies' X-Forwarded-For), API key, client limits; in that order.
     /// No CORS: no browser calls the gateway from another origin (the web UI's server calls it for the page, same-origin),
     /// so a browser refuses every cross-origin call before it is sent.
     /// </summary>
@@ -109,26 +103,4 @@ public static class ApplicationServiceExtensions
         HealthStatus.Unhealthy,
         [ServiceDefaultsExtensions.ReadyTag],
         UpstreamHealthCheck.Timeout);
-
-    private static RateLimitPartition<string> PerApiKey(HttpContext context)
-    {
-        var limit = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.RateLimit;
-        return RateLimitPartition.GetTokenBucketLimiter(context.User.Identity?.Name ?? "anonymous", _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = limit.Burst,
-            TokensPerPeriod = limit.PermitsPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-        });
-    }
-
-    private static async ValueTask OnRateLimitedAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
-    {
-        var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)) : 1;
-        rejected.HttpContext.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        await TypedResults.Problem(
-            statusCode: StatusCodes.Status429TooManyRequests,
-            title: "Too many requests",
-            detail: $"The rate limit for this API key is exceeded; retry after {seconds} s.").ExecuteAsync(rejected.HttpContext);
-    }
 }

@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Gateway.Security;
 
 /// <summary>
-/// Counts failed API keys per client address (an IPv6 client by its /64, what one host is usually given): a token
-/// bucket of <see cref="AuthFailureLimitOptions.Failures"/>, refilled evenly over <see cref="AuthFailureLimitOptions.Window"/>.
+/// Counts failed API keys per client address (<see cref="ClientAddress.Key"/>): a token bucket of
+/// <see cref="AuthFailureLimitOptions.Failures"/>, refilled evenly over <see cref="AuthFailureLimitOptions.Window"/>.
 /// An address whose bucket is empty is refused, whatever key it sends, until a failure is forgiven.
 /// </summary>
 /// <remarks>
@@ -29,7 +28,7 @@ public sealed partial class AuthFailureLimiter(IOptions<GatewayOptions> options,
     /// <summary>How long <paramref name="address"/> must wait before its next attempt; null when it may try now.</summary>
     public TimeSpan? RetryAfter(IPAddress? address)
     {
-        if (!_clients.TryGetValue(ClientKey(address), out var bucket))
+        if (!_clients.TryGetValue(ClientAddress.Key(address), out var bucket))
         {
             return null;
         }
@@ -44,7 +43,7 @@ public sealed partial class AuthFailureLimiter(IOptions<GatewayOptions> options,
     /// <summary>Counts a failed key from <paramref name="address"/>.</summary>
     public void Failed(IPAddress? address)
     {
-        var key = ClientKey(address);
+        var key = ClientAddress.Key(address);
         if (!_clients.TryGetValue(key, out var bucket))
         {
             if (_clients.Count >= _limit.MaxClients && !Prune())
@@ -64,29 +63,6 @@ public sealed partial class AuthFailureLimiter(IOptions<GatewayOptions> options,
                 LogBlocked(logger, key, _limit.Failures, _limit.Window);
             }
         }
-    }
-
-    /// <summary>The address a limit applies to: IPv4 (also when mapped into IPv6), or an IPv6 /64 network.</summary>
-    public static string ClientKey(IPAddress? address)
-    {
-        if (address is null)
-        {
-            return "unknown";
-        }
-
-        if (address.IsIPv4MappedToIPv6)
-        {
-            address = address.MapToIPv4();
-        }
-
-        if (address.AddressFamily != AddressFamily.InterNetworkV6)
-        {
-            return address.ToString();
-        }
-
-        var bytes = address.GetAddressBytes();
-        Array.Clear(bytes, 8, 8);
-        return $"{new IPAddress(bytes)}/64";
     }
 
     private TimeSpan PerToken => _limit.Window / _limit.Failures;

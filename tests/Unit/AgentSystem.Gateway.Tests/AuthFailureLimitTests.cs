@@ -106,7 +106,7 @@ public sealed class AuthFailureLimitTests(GatewayFixture fixture) : IClassFixtur
     [InlineData("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64")]
     [InlineData("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64")]
     public void An_ipv6_client_is_its_64_network(string address, string key) =>
-        Assert.Equal(key, AuthFailureLimiter.ClientKey(IPAddress.Parse(address)));
+        Assert.Equal(key, ClientAddress.Key(IPAddress.Parse(address)));
 
     [Fact]
     public void The_addresses_tracked_are_bounded_and_those_forgiven_make_room()

@@ -220,6 +220,7 @@ internal sealed class LoadSystem : IAsyncDisposable
                 ["Gateway__ApiKeys__0"] = ApiKey,
                 ["Gateway__RateLimit__PermitsPerSecond"] = "1000000",
                 ["Gateway__RateLimit__Burst"] = "1000000",
+                ["Gateway__RateLimit__MaxRequestsInFlight"] = "1000000",
             }, ServiceLogs(options));
             _services.Add(_gateway);
         }

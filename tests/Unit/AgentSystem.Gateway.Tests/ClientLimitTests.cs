@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AgentSystem.Gateway.Tests.Fakes;
+
+namespace AgentSystem.Gateway.Tests;
+
+/// <summary>Gateway:RateLimit applies per client address of each API key: its token bucket and its requests in flight.</summary>
+public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    private const string WarmUpKey = "test-key-warm-up";
+    private static readonly Uri Tasks = new("/api/tasks/echo", UriKind.Relative);
+
+    [Fact]
+    public async Task The_rate_limit_answers_429_problem_with_retry_after_and_leaves_other_keys_alone()
+    {
+        await using var gateway = await GatewayAsync(burst: 2);
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+        using var other = gateway.CreateClient(GatewayFactory.OtherKey);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await client.GetAsync(Tasks);
+            statuses.Add(response.StatusCode);
+        }
+
+        using var limited = await client.GetAsync(Tasks);
+        using var otherKey = await other.GetAsync(Tasks);
+
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+        Assert.InRange(limited.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 2);
+        Assert.Equal("Too many requests", (await limited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+        Assert.Equal(HttpStatusCode.OK, otherKey.StatusCode);
+    }
+
+    [Fact]
+    public async Task Behind_a_trusted_proxy_each_client_of_one_key_has_its_own_rate_limit()
+    {
+        // The web UI's case: every browser sends the frontend's key; its server names each in X-Forwarded-For.
+        await using var gateway = await GatewayAsync(burst: 1, ("Gateway:TrustedProxies:0", "127.0.0.1"));
+        using var frontend = gateway.CreateClient(GatewayFactory.Key);
+
+        var first = await StatusAsync(frontend, "203.0.113.1");
+        var again = await StatusAsync(frontend, "203.0.113.1");
+        var otherBrowser = await StatusAsync(frontend, "203.0.113.2");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.OK), (first, again, otherBrowser));
+    }
+
+    [Fact]
+    public async Task The_client_is_the_first_address_from_the_end_that_is_not_a_trusted_proxy()
+    {
+        // Ingress (10.x) -> frontend's server (127.0.0.1) -> gateway. What the client wrote before its own address is not believed.
+        await using var gateway = await GatewayAsync(burst: 1, ("Gateway:TrustedProxies:0", "127.0.0.1"), ("Gateway:TrustedProxies:1", "10.0.0.0/8"));
+        using var frontend = gateway.CreateClient(GatewayFactory.Key);
+
+        var first = await StatusAsync(frontend, "203.0.113.1, 10.1.2.3");
+        // As node's server writes a peer on a dual-stack socket.
+        var viaOtherIngressPod = await StatusAsync(frontend, "203.0.113.1, ::ffff:10.9.9.9");
+        var spoofing = await StatusAsync(frontend, "198.51.100.1, 203.0.113.1, 10.1.2.3");
+        var otherClient = await StatusAsync(frontend, "203.0.113.2, 10.1.2.3");
+
+        Assert.Equal(
+            (HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.OK),
+            (first, viaOtherIngressPod, spoofing, otherClient));
+    }
+
+    [Fact]
+    public async Task Without_a_trusted_proxy_x_forwarded_for_does_not_give_a_client_a_new_bucket()
+    {
+        await using var gateway = await GatewayAsync(burst: 1);
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+
+        var first = await StatusAsync(client, "203.0.113.1");
+        var spoofed = await StatusAsync(client, "203.0.113.2");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.TooManyRequests), (first, spoofed));
+    }
+
+    [Fact]
+    public async Task An_open_event_stream_holds_a_place_in_flight_until_it_ends_and_a_refusal_spends_no_token()
+    {
+        await using var gateway = await GatewayAsync(burst: 2, ("Gateway:RateLimit:MaxRequestsInFlight", "1"));
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+        using var other = gateway.CreateClient(GatewayFactory.OtherKey);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var gate = Guid.NewGuid().ToString("N");
+
+        using var stream = await client.GetAsync(new Uri($"/api/chat/events?gate={gate}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        var refused = new List<HttpResponseMessage>();
+        for (var i = 0; i < 3; i++)
+        {
+            refused.Add(await client.GetAsync(Tasks, timeout.Token));
+        }
+
+        using var otherKey = await other.GetAsync(Tasks, timeout.Token);
+        fixture.Chat.Open(gate);
+        await stream.Content.ReadAsStringAsync(timeout.Token);
+        using var afterwards = await client.GetAsync(Tasks, timeout.Token);
+
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        Assert.All(refused, response => Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode));
+        var problem = await refused[0].Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
+        Assert.Equal("Too many requests in flight", problem.GetProperty("title").GetString());
+        Assert.Equal(TimeSpan.FromSeconds(1), refused[0].Headers.RetryAfter?.Delta);
+        Assert.Equal(HttpStatusCode.OK, otherKey.StatusCode);
+        // The stream took one of the two tokens; the three refusals took none.
+        Assert.Equal(HttpStatusCode.OK, afterwards.StatusCode);
+        refused.ForEach(response => response.Dispose());
+    }
+
+    // Refilled at 1 a second, from a client's first request: nothing comes back within a test's few milliseconds once a
+    // request of a key of its own has warmed the gateway up (the first proxied request of a process can take a second).
+    private async Task<GatewayFactory> GatewayAsync(int burst, params (string Name, string Value)[] settings)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Gateway:ApiKeys:2"] = WarmUpKey,
+            ["Gateway:RateLimit:PermitsPerSecond"] = "1",
+            ["Gateway:RateLimit:Burst"] = burst.ToString(CultureInfo.InvariantCulture),
+        };
+        foreach (var (name, value) in settings)
+        {
+            all[name] = value;
+        }
+
+        var gateway = fixture.NewGateway(all);
+        using var warmUp = gateway.CreateClient(WarmUpKey);
+        using var response = await warmUp.GetAsync(Tasks);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return gateway;
+    }
+
+    private static async Task<HttpStatusCode> StatusAsync(HttpClient client, string forwardedFor)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Tasks);
+        request.Headers.Add("X-Forwarded-For", forwardedFor);
+        using var response = await client.SendAsync(request);
+        return response.StatusCode;
+    }
+}
