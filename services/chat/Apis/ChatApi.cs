@@ -112,6 +112,11 @@ public static class ChatApi
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var pageNumber = ParseInt(page, 1, "page", int.MaxValue, errors);
         var size = ParseInt(pageSize, DefaultPageSize, "pageSize", MaxPageSize, errors);
+        if (errors.Count == 0 && Limits.BeyondListed(pageNumber, size, "conversations") is { } beyond)
+        {
+            errors["page"] = [beyond];
+        }
+
         if (errors.Count > 0)
         {
             return ValidationProblem(errors);

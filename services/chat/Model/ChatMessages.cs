@@ -29,7 +29,8 @@ public sealed record ConversationSummary(Guid Id, string Title, DateTimeOffset C
 }
 
 /// <summary>One page of conversations, the most recently active first.</summary>
-public sealed record ConversationPage(IReadOnlyList<ConversationSummary> Items, int Page, int PageSize, long Total);
+/// <summary><see cref="Total"/> counts up to <see cref="AgentSystem.Contracts.Limits.MaxListedItems"/>; beyond it <see cref="TotalExact"/> is false.</summary>
+public sealed record ConversationPage(IReadOnlyList<ConversationSummary> Items, int Page, int PageSize, long Total, bool TotalExact);
 
 public static class ChatRoles
 {

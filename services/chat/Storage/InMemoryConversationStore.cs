@@ -67,7 +67,7 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
                 .OrderByDescending(summary => summary.UpdatedAt).ThenByDescending(summary => summary.Id)
                 .Skip((int)Math.Min(int.MaxValue, (page - 1L) * pageSize)).Take(pageSize)
                 .ToList();
-            return Task.FromResult(new ConversationPage(items, page, pageSize, _conversations.Count));
+            return Task.FromResult(new ConversationPage(items, page, pageSize, Math.Min(_conversations.Count, Limits.MaxListedItems), _conversations.Count <= Limits.MaxListedItems));
         }
     }
 

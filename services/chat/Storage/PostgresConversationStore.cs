@@ -98,10 +98,10 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
 
-        // One round trip: the total, then the page. The title and count read chat_messages by its (conversation_id, id)
-        // index for the page's rows only.
+        // One round trip: the total (counted one row past the limit, never the whole table), then the page. The title and
+        // count read chat_messages by its (conversation_id, id) index for the page's rows only.
         await using var batch = database.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT count(*) FROM chat_conversations"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT count(*) FROM (SELECT 1 FROM chat_conversations LIMIT {Limits.MaxListedItems + 1}) AS listed"));
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
             """
             SELECT c.id, c.created_at, c.updated_at,
@@ -117,7 +117,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
 
         await reader.ReadAsync(cancellationToken);
-        var total = reader.GetInt64(0);
+        var counted = reader.GetInt64(0);
         await reader.NextResultAsync(cancellationToken);
         var items = new List<ConversationSummary>();
         while (await reader.ReadAsync(cancellationToken))
@@ -126,7 +126,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
                 reader.GetGuid(0), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2), checked((int)reader.GetInt64(4))));
         }
 
-        return new ConversationPage(items, page, pageSize, total);
+        return new ConversationPage(items, page, pageSize, Math.Min(counted, Limits.MaxListedItems), counted <= Limits.MaxListedItems);
     }
 
     private static void AddMessages(NpgsqlBatch batch, Guid conversationId, IReadOnlyList<ChatMessage> messages)

@@ -62,7 +62,9 @@ export interface TaskPage {
   readonly items: readonly TaskSummary[];
   readonly page: number;
   readonly pageSize: number;
+  /** Counted up to 10,000 (the newest tasks pages reach); beyond, `totalExact` is false. */
   readonly total: number;
+  readonly totalExact?: boolean;
 }
 
 export interface NewJob {
@@ -126,7 +128,9 @@ export interface ConversationPage {
   readonly items: readonly ConversationSummary[];
   readonly page: number;
   readonly pageSize: number;
+  /** Counted up to 10,000, as for tasks. */
   readonly total: number;
+  readonly totalExact?: boolean;
 }
 
 /** RFC 9457 problem details, as every service answers errors; `errors` on 422 is keyed by field path (`jobs[0].type`). */

@@ -127,6 +127,11 @@ public static class TasksApi
 
         var pageNumber = ParseInt(page, 1, "page", 1, int.MaxValue, errors);
         var size = ParseInt(pageSize, DefaultPageSize, "pageSize", 1, MaxPageSize, errors);
+        if (errors.Count == 0 && Limits.BeyondListed(pageNumber, size, "tasks") is { } beyond)
+        {
+            errors["page"] = [beyond];
+        }
+
         if (errors.Count > 0)
         {
             return ValidationProblem(errors);

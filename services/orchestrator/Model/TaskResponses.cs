@@ -37,12 +37,13 @@ public sealed record TaskSummaryResponse(
     }
 }
 
-public sealed record TaskPageResponse(IReadOnlyList<TaskSummaryResponse> Items, int Page, int PageSize, long Total)
+/// <summary><see cref="Total"/> counts up to <see cref="Limits.MaxListedItems"/>; beyond it <see cref="TotalExact"/> is false.</summary>
+public sealed record TaskPageResponse(IReadOnlyList<TaskSummaryResponse> Items, int Page, int PageSize, long Total, bool TotalExact)
 {
     public static TaskPageResponse From(TaskPage page)
     {
         ArgumentNullException.ThrowIfNull(page);
 
-        return new([.. page.Items.Select(TaskSummaryResponse.From)], page.Page, page.PageSize, page.Total);
+        return new([.. page.Items.Select(TaskSummaryResponse.From)], page.Page, page.PageSize, page.Total, page.TotalExact);
     }
 }

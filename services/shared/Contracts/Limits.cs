@@ -33,6 +33,18 @@ public static class Limits
     public const int ConversationWindowMessages = 100;
 
     /// <summary>
+    /// The newest items a list (tasks, conversations) counts and pages through: each counted or skipped row costs a read,
+    /// and every open task list in a browser asks again each 2 s. Beyond it the total is "at least" and pages end.
+    /// </summary>
+    public const int MaxListedItems = 10_000;
+
+    /// <summary>Why page <paramref name="page"/> of <paramref name="items"/> ("tasks") is not served, or null when it is.</summary>
+    public static string? BeyondListed(int page, int pageSize, string items) =>
+        (page - 1L) * pageSize < MaxListedItems
+            ? null
+            : string.Create(CultureInfo.InvariantCulture, $"Pages reach the newest {MaxListedItems:N0} {items}: with pageSize {pageSize}, up to page {(MaxListedItems + pageSize - 1) / pageSize}.");
+
+    /// <summary>
     /// Largest request body, by default, at the gateway and the services behind it: the largest task (100 inputs of
     /// 64 KiB, about 6.4 MiB) plus JSON's escapes fits.
     /// </summary>

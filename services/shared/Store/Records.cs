@@ -16,7 +16,8 @@ public sealed record TaskRecord(
 public sealed record TaskSummary(
     Guid Id, TaskState Status, string? Goal, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, int JobCount, int CompletedJobs);
 
-public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, int Page, int PageSize, long Total);
+/// <summary>A page of the task list; <see cref="Total"/> counts up to <see cref="Limits.MaxListedItems"/> (<see cref="TotalExact"/> false beyond).</summary>
+public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, int Page, int PageSize, long Total, bool TotalExact);
 
 /// <summary>A task and the updated_at last seen of it (null: not seen yet).</summary>
 public readonly record struct TaskVersion(Guid Id, DateTimeOffset? UpdatedAt);

@@ -82,3 +82,27 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
     private static List<ChatMessage> Messages(int first, int count) =>
         [.. Enumerable.Range(first, count).Select(i => new ChatMessage("user", $"{i}"))];
 }
+
+/// <summary>Past Limits.MaxListedItems the list counts no further and says so (a class of its own: 10,001 conversations).</summary>
+public sealed class ConversationListLimitTests(ChatDatabaseFixture database) : IClassFixture<ChatDatabaseFixture>
+{
+    [Fact]
+    public async Task The_total_stops_at_the_limit_and_says_it_is_not_exact()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        var store = new PostgresConversationStore(dataSource);
+        var newest = await store.CreateAsync([new ChatMessage("user", "newest")], CancellationToken.None);
+        await using (var insert = dataSource.CreateCommand(
+            "INSERT INTO chat_conversations (id, created_at, updated_at) SELECT gen_random_uuid(), now() - interval '1 hour', now() - interval '1 hour' FROM generate_series(1, $1)"))
+        {
+            insert.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Limits.MaxListedItems });
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var first = await store.ListAsync(1, 20, CancellationToken.None);
+
+        Assert.Equal((Limits.MaxListedItems, false), (first.Total, first.TotalExact));
+        Assert.Equal(newest, first.Items[0].Id);
+        Assert.Equal("newest", first.Items[0].Title);
+    }
+}

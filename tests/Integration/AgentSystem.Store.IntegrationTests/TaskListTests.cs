@@ -41,3 +41,29 @@ public sealed class TaskListTests(MigratedStoreFixture database) : StoreTestBase
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Tasks.ListAsync(null, 0, 10, CancellationToken.None));
     }
 }
+
+/// <summary>Past Limits.MaxListedItems the list counts no further and says so (a class of its own: it makes 10,004 tasks).</summary>
+public sealed class TaskListLimitTests(MigratedStoreFixture database) : StoreTestBase(database)
+{
+    [Fact]
+    public async Task The_total_stops_one_past_the_limit_and_says_it_is_not_exact()
+    {
+        await ExecuteAsync(
+            """
+            INSERT INTO tasks (id, status, goal, created_at)
+            SELECT gen_random_uuid(), CASE WHEN g <= 3 THEN 'queued' ELSE 'succeeded' END, 'task ' || g, now() - make_interval(secs => g)
+            FROM generate_series(1, @count) AS g
+            """,
+            ("count", Limits.MaxListedItems + 4));
+
+        var all = await Tasks.ListAsync(null, 1, 20, CancellationToken.None);
+        var lastPage = await Tasks.ListAsync(null, Limits.MaxListedItems / 20, 20, CancellationToken.None);
+        var queued = await Tasks.ListAsync(TaskState.Queued, 1, 20, CancellationToken.None);
+
+        Assert.Equal((Limits.MaxListedItems, false), (all.Total, all.TotalExact));
+        Assert.Equal(["task 1", "task 2"], all.Items.Take(2).Select(t => t.Goal));
+        Assert.Equal(20, lastPage.Items.Count);
+        Assert.Equal($"task {Limits.MaxListedItems}", lastPage.Items[^1].Goal);
+        Assert.Equal((3L, true), (queued.Total, queued.TotalExact));
+    }
+}

@@ -129,13 +129,17 @@ public sealed class ChatBadInputTests(WebApplicationFactory<Program> factory) : 
     }
 
     [Fact]
-    public async Task A_page_beyond_the_end_is_empty()
+    public async Task A_page_beyond_the_end_is_empty_and_one_beyond_what_lists_reach_is_422()
     {
         using var client = factory.CreateClient();
 
-        var page = await client.GetFromJsonAsync<JsonElement>(new Uri($"/chat/conversations?page={int.MaxValue}&pageSize=100", UriKind.Relative));
+        var page = await client.GetFromJsonAsync<JsonElement>(new Uri("/chat/conversations?page=100&pageSize=100", UriKind.Relative));
+        using var response = await client.GetAsync(new Uri($"/chat/conversations?page={int.MaxValue}&pageSize=100", UriKind.Relative));
 
         Assert.Equal(0, page.GetProperty("items").GetArrayLength());
+        var problem = await ReadProblemAsync(response, HttpStatusCode.UnprocessableEntity);
+        Assert.Equal(["Pages reach the newest 10,000 conversations: with pageSize 100, up to page 100."],
+            problem.GetProperty("errors").GetProperty("page").EnumerateArray().Select(e => e.GetString()));
     }
 
     private static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response, HttpStatusCode status)

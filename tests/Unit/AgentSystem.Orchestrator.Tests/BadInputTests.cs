@@ -129,13 +129,14 @@ public sealed class BadInputTests
     }
 
     [Fact]
-    public async Task The_last_page_there_can_be_is_an_empty_page()
+    public async Task The_largest_page_number_is_422_saying_how_far_pages_reach()
     {
         await using var app = new OrchestratorApp();
 
         using var response = await SendAsync(app, HttpMethod.Get, $"/tasks?page={int.MaxValue}&pageSize=100");
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("Pages reach the newest 10,000 tasks: with pageSize 100, up to page 100.", problem.GetProperty("errors").GetProperty("page")[0].GetString());
     }
 
     [Theory]

@@ -67,10 +67,11 @@ public sealed class QueryTaskTests
 
         var page = await client.GetFromJsonAsync<JsonElement>(new Uri("/tasks?page=2&pageSize=2", UriKind.Relative));
 
-        Assert.Equal(["items", "page", "pageSize", "total"], page.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["items", "page", "pageSize", "total", "totalExact"], page.EnumerateObject().Select(p => p.Name));
         Assert.Equal(2, page.GetProperty("page").GetInt32());
         Assert.Equal(2, page.GetProperty("pageSize").GetInt32());
         Assert.Equal(5, page.GetProperty("total").GetInt64());
+        Assert.True(page.GetProperty("totalExact").GetBoolean());
         var items = page.GetProperty("items").EnumerateArray().ToList();
         Assert.Equal([ids[2], ids[1]], items.Select(t => t.GetProperty("id").GetGuid()));
         Assert.Equal(
@@ -121,6 +122,9 @@ public sealed class QueryTaskTests
     [InlineData("pageSize=0", "pageSize")]
     [InlineData("pageSize=101", "pageSize")]
     [InlineData("pageSize=ten", "pageSize")]
+    [InlineData("page=501", "page")]
+    [InlineData("page=101&pageSize=100", "page")]
+    [InlineData("page=335&pageSize=30", "page")]
     [InlineData("status=done", "status")]
     [InlineData("status=dead", "status")]
     [InlineData("status=done&page=0&pageSize=500", "page,pageSize,status")]
@@ -141,8 +145,13 @@ public sealed class QueryTaskTests
         using var client = app.CreateClient();
 
         using var response = await client.GetAsync(new Uri("/tasks?page=1&pageSize=100&status=Cancelled", UriKind.Relative));
+        using var lastPage = await client.GetAsync(new Uri("/tasks?page=100&pageSize=100", UriKind.Relative));
+        // Its first task, the 9,991st newest, is within the limit; page 335 would start past it.
+        using var lastPartPage = await client.GetAsync(new Uri("/tasks?page=334&pageSize=30", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, lastPage.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, lastPartPage.StatusCode);
     }
 
     [Fact]

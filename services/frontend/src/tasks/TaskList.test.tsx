@@ -152,6 +152,18 @@ describe('TaskList', () => {
     expect(window.location.search).toBe('?status=running');
   });
 
+  it('says when the server stopped counting, and pages only as far as it lists', async () => {
+    const gateway = fakeGateway().on('GET /api/tasks', () =>
+      json({ items: [summary({ status: 'succeeded' })], page: 500, pageSize: 20, total: 10000, totalExact: false }),
+    );
+    renderList(gateway, 'page=500');
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    expect(screen.getByTestId('page-info').textContent).toBe('Page 500 of 500 (the newest 10,000 tasks)');
+    expect((screen.getByTestId('page-next') as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText(/more than 10,000 tasks, 0 running on this page/)).toBeTruthy();
+  });
+
   it('shows an unreachable gateway, and keeps trying with backoff', async () => {
     const gateway = fakeGateway().on('GET /api/tasks', () => {
       throw new TypeError('Failed to fetch');

@@ -125,6 +125,9 @@ export function TaskList({ api, search }: TaskListProps) {
   const { data, error, loading } = useLiveTaskPage(api, status, page);
   const list = items(data);
   const total = typeof data?.total === 'number' ? data.total : list.length;
+  // The server stops counting at 10,000, the newest tasks its pages reach.
+  const exact = data?.totalExact !== false;
+  const counted = exact ? countOf(total, 'task') : `more than ${total.toLocaleString('en')} tasks`;
   const pageCount = Math.max(1, Math.ceil(total / (data?.pageSize || PAGE_SIZE)));
   const running = list.filter((t) => normalizeStatus(t.status) === 'running').length;
 
@@ -157,7 +160,7 @@ export function TaskList({ api, search }: TaskListProps) {
       {error !== undefined && <ErrorBox error={error} testId="tasks-error" />}
 
       <p className="visually-hidden" aria-live="polite">
-        {data === undefined ? '' : `${countOf(total, 'task')}${status ? ` with status ${status}` : ''}, ${running} running on this page`}
+        {data === undefined ? '' : `${counted}${status ? ` with status ${status}` : ''}, ${running} running on this page`}
       </p>
 
       {loading && data === undefined && error === undefined && <p className="muted">Loading tasks…</p>}
@@ -212,6 +215,7 @@ export function TaskList({ api, search }: TaskListProps) {
           </button>
           <span data-testid="page-info">
             Page {page} of {pageCount}
+            {exact ? '' : ` (the newest ${total.toLocaleString('en')} tasks)`}
           </span>
           <button
             type="button"
