@@ -8,7 +8,7 @@ namespace AgentSystem.Build;
 internal partial class Build
 {
     // Text, checked by the harness's own parser when LoadTest is planned: a target that does not run leaves it alone.
-    [Parameter("How long each load simulation of LoadTest runs (5s, 500ms, 2m); the default keeps the whole run short for CI", Values = ParameterSet.Duration)]
+    [Parameter("How long each load simulation of LoadTest runs (5s, 500ms, 2m; a bare number is seconds); the default keeps the whole run short for CI", Values = ParameterSet.Duration)]
     private readonly string Duration = "3s";
 
     [Parameter("How long LoadTest drives each scenario at least before measuring (5s, 500ms, 2m); it goes on, about 30 s more at most, while a JIT compiler of the run is busy", Values = ParameterSet.Duration)]

@@ -211,9 +211,9 @@ internal sealed class ParameterSet
     }
 
     /// <summary>How the errors name a duration's values (the load harness's reading, above).</summary>
-    public const string Duration = "a duration: 5m, 90s, 1h";
+    public const string Duration = "a duration: 5m, 90s, 1h; a bare number is seconds";
 
-    /// <summary>What a value is, for the errors: "a duration: 5m, 90s, 1h", "one or more of text".</summary>
+    /// <summary>What a value is, for the errors: "a duration: 5m, 90s, 1h; ...", "one or more of text".</summary>
     public static string Describe(BuildParameter parameter)
     {
         var kind = parameter.Values ?? Kind(parameter, "a whole number", Duration);

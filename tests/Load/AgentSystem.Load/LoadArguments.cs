@@ -44,7 +44,7 @@ internal static class LoadArguments
 
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
             ? span
-            : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m, 1h)");
+            : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m, 1h; a bare number is seconds)");
     }
 
     /// <summary>A measured phase's length: a duration above zero (a phase of 0 s measures nothing and fails every rate).</summary>

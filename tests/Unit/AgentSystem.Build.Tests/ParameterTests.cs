@@ -90,7 +90,7 @@ public class ParameterTests
     {
         var run = BuildRun<SampleBuild>.Of(["Restore", "--wait", "soon"]);
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("--wait: 'soon' is not a valid value (a duration: 5m, 90s, 1h)", run.Output);
+        Assert.Contains("--wait: 'soon' is not a valid value (a duration: 5m, 90s, 1h; a bare number is seconds)", run.Output);
     }
 
     [Fact]

@@ -86,7 +86,7 @@ public sealed class TargetOptionTests : IDisposable
     {
         var parameters = ParameterSet.Of(typeof(Build));
 
-        Assert.All(["duration", "warm-up"], name => Assert.Equal("a duration: 5m, 90s, 1h", ParameterSet.Describe(parameters.Find(name)!)));
+        Assert.All(["duration", "warm-up"], name => Assert.Equal("a duration: 5m, 90s, 1h; a bare number is seconds", ParameterSet.Describe(parameters.Find(name)!)));
     }
 
     [Fact]

@@ -51,7 +51,7 @@ public sealed class OptionsTests
         var (options, error) = LoadOptions.Parse(["--warm-up", text]);
 
         Assert.Null(options);
-        Assert.Equal($"'{text}' is not a duration (5s, 500ms, 2m, 1h)", error);
+        Assert.Equal($"'{text}' is not a duration (5s, 500ms, 2m, 1h; a bare number is seconds)", error);
     }
 
     [Theory]
