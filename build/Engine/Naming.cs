@@ -10,6 +10,40 @@ internal static class Naming
     /// <summary>BaseImages -> BASE_IMAGES</summary>
     public static string ToScreamingSnakeCase(string name) => Split(name, '_').ToUpperInvariant();
 
+    /// <summary>
+    /// " Did you mean 'Compile'?" for a mistyped <paramref name="given"/> ("Compil", "--servce"): the one closest
+    /// candidate within a third of its length in edits (at least 1), ignoring case; empty when none is that close.
+    /// </summary>
+    public static string DidYouMean(string given, IEnumerable<string> candidates)
+    {
+        var limit = Math.Max(1, given.Length / 3);
+        var closest = candidates
+            .Select(candidate => (Candidate: candidate, Distance: EditDistance(given.ToLowerInvariant(), candidate.ToLowerInvariant())))
+            .Where(match => match.Distance <= limit)
+            .OrderBy(match => match.Distance)
+            .ToList();
+        return closest.Count > 0 && (closest.Count == 1 || closest[0].Distance < closest[1].Distance) ? $" Did you mean '{closest[0].Candidate}'?" : "";
+    }
+
+    // Levenshtein: insertions, deletions and substitutions, one row at a time.
+    private static int EditDistance(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        var current = new int[b.Length + 1];
+        for (var i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            (previous, current) = (current, previous);
+        }
+
+        return previous[b.Length];
+    }
+
     private static string Split(string name, char separator)
     {
         var builder = new StringBuilder();

@@ -107,7 +107,7 @@ public class EngineTests
     {
         var run = BuildRun<SampleBuild>.Of(["Compiel"]);
         Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
-        Assert.Contains("Unknown target 'Compiel'", run.Output);
+        Assert.Contains("Unknown target 'Compiel'. Did you mean 'Compile'? Valid targets:", run.Output);
         Assert.Contains("Clean, Restore, Compile, Test", run.Output);
         Assert.Empty(run.Build.Ran);
     }
@@ -117,7 +117,7 @@ public class EngineTests
     {
         var run = BuildRun<SampleBuild>.Of(["Compile", "--configuraton", "Release"]);
         Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
-        Assert.Contains("Unknown parameter '--configuraton'", run.Output);
+        Assert.Contains("Unknown parameter '--configuraton'. Did you mean '--configuration'? Valid parameters:", run.Output);
         Assert.Contains("--configuration", run.Output);
         Assert.Contains("--fail-compile", run.Output);
     }

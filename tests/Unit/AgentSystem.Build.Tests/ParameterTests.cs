@@ -102,6 +102,17 @@ public class ParameterTests
     }
 
     [Theory]
+    [InlineData("Compil", " Did you mean 'Compile'?")]
+    [InlineData("compile", " Did you mean 'Compile'?")]
+    [InlineData("Imgaes", " Did you mean 'Images'?")]
+    [InlineData("SystemTets", " Did you mean 'SystemTest'?")]
+    [InlineData("Deploy", "")]
+    [InlineData("Tset", "")]
+    [InlineData("Xyz", "")]
+    public void A_mistyped_name_gets_the_one_closest_suggestion(string given, string suggestion) =>
+        Assert.Equal(suggestion, Engine.Naming.DidYouMean(given, ["Compile", "Images", "SystemTest", "SystemUp", "DeployKind", "DeployMinikube", "Test", "Test2"]));
+
+    [Theory]
     [InlineData("BaseImages", "base-images", "BASE_IMAGES")]
     [InlineData("Configuration", "configuration", "CONFIGURATION")]
     [InlineData("CIRunner", "ci-runner", "CI_RUNNER")]
