@@ -214,6 +214,12 @@ internal partial class Build
             compose.Environment[variable] = value;
         }
 
+        // Compose would start half the system and then stop at the taken port; its own containers' ports are no conflict.
+        if (PortsTakenProblem(settings, [.. compose.Containers().SelectMany(c => c.PublishedPorts.Values)]) is { } taken)
+        {
+            throw new TargetFailedException(taken, "a port it publishes is in use");
+        }
+
         try
         {
             compose.Up(SystemScale);
@@ -222,10 +228,31 @@ internal partial class Build
         }
         catch (TargetFailedException)
         {
-            Log.Error($"The system did not come up; container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}");
+            Log.Error($"The system did not come up; container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}"
+                + (name == SystemName ? $"; {SystemDownCommand(name)} removes what started." : "."));
             throw;
         }
         return compose;
+    }
+
+    /// <summary>
+    /// What to say when a host port the system is to publish (0: any free one) is taken by something other than its own
+    /// containers (<paramref name="held"/>): a Dev run, another system, another program. Null when they are free.
+    /// </summary>
+    internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held)
+    {
+        var busy = LocalPorts.InUse(new[] { ("gateway", settings.GatewayPort), ("frontend", settings.FrontendPort) }
+            .Where(wanted => wanted.Item2 != 0 && !held.Contains(wanted.Item2)));
+        if (busy.Count == 0)
+        {
+            return null;
+        }
+
+        var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
+        var options = string.Join(" or ", busy.Select(b => $"--system-{b.Name}-port N"));
+        return $"The system publishes its gateway and frontend on 127.0.0.1, and something listens on {list} already, so nothing was started."
+            + $" A Dev run (stop it), another system (docker ps --format '{{{{.Names}}}} {{{{.Ports}}}}' | grep ':{busy[0].Port}->' names its containers),"
+            + $" or another program (ss -ltnp 'sport = :{busy[0].Port}' names it); or publish elsewhere: {options} (0: any free port).";
     }
 
     /// <summary>The whole system needs every image: builds those this run has not (services not affected; their layers are usually cached).</summary>

@@ -138,3 +138,33 @@ public sealed class RunningSystemTests
         Assert.Equal([$"The running system's API key could not be read (the gateway's Gateway__ApiKeys__0); using --system-api-key '{used}'."], running.Notes);
     }
 }
+
+/// <summary>SystemUp checks the host ports it publishes before compose starts anything (helper-54 found half a system left).</summary>
+public sealed class SystemPortTests
+{
+    [Fact]
+    public void A_port_another_program_holds_is_named_with_what_to_do()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+
+        var problem = Build.PortsTakenProblem(new SystemSettings(port, 0, "k"), []);
+
+        Assert.NotNull(problem);
+        Assert.Contains($"something listens on {port} (gateway) already, so nothing was started", problem, StringComparison.Ordinal);
+        Assert.Contains($"ss -ltnp 'sport = :{port}'", problem, StringComparison.Ordinal);
+        Assert.Contains("--system-gateway-port N (0: any free port)", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_systems_own_ports_and_any_free_port_are_no_conflict()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+
+        Assert.Null(Build.PortsTakenProblem(new SystemSettings(port, 0, "k"), [port]));
+        Assert.Null(Build.PortsTakenProblem(new SystemSettings(0, 0, "k"), []));
+    }
+}
