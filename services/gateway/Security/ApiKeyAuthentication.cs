@@ -85,7 +85,8 @@ public sealed class ApiKeyAuthenticationHandler(
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status429TooManyRequests,
                 title: "Too many failed API keys",
-                detail: $"This address sent too many wrong API keys; retry after {seconds} s.").ExecuteAsync(Context);
+                detail: $"This address sent too many wrong API keys; retry after {seconds} s.",
+                type: ClientLimits.TooManyRequestsType).ExecuteAsync(Context);
         }
 
         // Only a key that was sent and refused counts: a request without one guesses nothing.

@@ -21,6 +21,9 @@ public static class ClientLimits
 {
     public const string RatePolicy = "per-client";
 
+    /// <summary>The problem type of every 429 (ASP.NET's defaults give types to the other statuses, not to this one).</summary>
+    public const string TooManyRequestsType = "https://tools.ietf.org/html/rfc6585#section-4";
+
     public static void Configure(RateLimiterOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -75,6 +78,7 @@ public static class ClientLimits
         await TypedResults.Problem(
             statusCode: StatusCodes.Status429TooManyRequests,
             title: byRate ? "Too many requests" : "Too many requests in flight",
-            detail: detail).ExecuteAsync(rejected.HttpContext);
+            detail: detail,
+            type: TooManyRequestsType).ExecuteAsync(rejected.HttpContext);
     }
 }

@@ -37,6 +37,7 @@ public sealed class AuthFailureLimitTests(GatewayFixture fixture) : IClassFixtur
         Assert.InRange(refused.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 20);
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("Too many failed API keys", problem.GetProperty("title").GetString());
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
     }
 
     [Fact]

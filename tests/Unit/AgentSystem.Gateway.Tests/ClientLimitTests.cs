@@ -33,7 +33,9 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
         Assert.InRange(limited.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 2);
-        Assert.Equal("Too many requests", (await limited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+        var problem = await limited.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Too many requests", problem.GetProperty("title").GetString());
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
         Assert.Equal(HttpStatusCode.OK, otherKey.StatusCode);
     }
 
@@ -106,6 +108,7 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
         Assert.All(refused, response => Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode));
         var problem = await refused[0].Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
         Assert.Equal("Too many requests in flight", problem.GetProperty("title").GetString());
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
         Assert.Equal(TimeSpan.FromSeconds(1), refused[0].Headers.RetryAfter?.Delta);
         Assert.Equal(HttpStatusCode.OK, otherKey.StatusCode);
         // The stream took one of the two tokens; the three refusals took none.
