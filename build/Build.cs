@@ -63,7 +63,8 @@ internal partial class Build : BuildBase
         .Before(Affected, Compile)
         .Executes(() =>
         {
-            DeleteDirectory(ArtifactsDirectory);
+            var artifacts = DeleteDirectory(ArtifactsDirectory);
+            var outputs = 0;
             foreach (var top in CodeFolders)
             {
                 var folder = Path.Combine(RootDirectory, top);
@@ -75,17 +76,23 @@ internal partial class Build : BuildBase
                 foreach (var dir in Directory.EnumerateDirectories(folder, "*", SearchOption.AllDirectories)
                              .Where(d => Path.GetFileName(d) is "bin" or "obj" && !d.Contains("node_modules", StringComparison.Ordinal)).ToList())
                 {
-                    DeleteDirectory(dir);
+                    outputs += DeleteDirectory(dir) ? 1 : 0;
                 }
             }
+
+            Log.Info($"Deleted {(artifacts ? "artifacts/ and " : "")}{outputs} bin/ and obj/ folder(s) below {string.Join(" and ", CodeFolders.Select(f => f + "/"))}.");
         });
 
-    private static void DeleteDirectory(string path)
+    /// <summary>Deletes <paramref name="path"/> and all below it; false when it was not there.</summary>
+    private static bool DeleteDirectory(string path)
     {
-        if (Directory.Exists(path))
+        if (!Directory.Exists(path))
         {
-            Directory.Delete(path, recursive: true);
+            return false;
         }
+
+        Directory.Delete(path, recursive: true);
+        return true;
     }
 }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using AgentSystem.Contracts;
 using AgentSystem.Load.Harness;
+using AgentSystem.Load.References;
 using AgentSystem.Load.UnderTest;
 using StackExchange.Redis;
 
@@ -67,6 +68,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             WarmUp = options.WarmUp,
             Simulations = [Simulation.KeepConstant(Copies, options.Duration)],
             Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(50)],   // loose: catches a broken path, not a slow one
+            // Redis's own limit for putting jobs in the queue, pipelined as a call of 100 jobs is: the whole path against it.
+            Reference = RedisBenchmark.EnqueueName(16),
             Init = async cancellationToken =>
             {
                 await phase.InitAsync(cancellationToken);
