@@ -94,10 +94,12 @@ public static class JsonBody
         }
         catch (JsonException error)
         {
-            // The shape was checked above, so what is left is a value the type cannot take.
+            // The shape was checked above, so what is left is a value the type cannot take: of another JSON type, or a
+            // string the type cannot parse (the serializer wraps a FormatException then: "not-a-uuid" for a Guid).
             var path = FieldPath(error.Path);
             var where = path is null ? "The request body" : $"The value at '{path}'";
-            return (null, Malformed($"{where} has the wrong JSON type: expected {Expected(typeInfo, error.Path)}.", path));
+            var what = error.InnerException is FormatException ? "is a string of the wrong form" : "has the wrong JSON type";
+            return (null, Malformed($"{where} {what}: expected {Expected(typeInfo, error.Path)}.", path));
         }
     }
 
