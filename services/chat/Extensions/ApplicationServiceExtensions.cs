@@ -1,6 +1,7 @@
 using AgentSystem.Chat.Apis;
 using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
+using AgentSystem.ServiceDefaults;
 using AgentSystem.Store;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,11 @@ public static class ApplicationServiceExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
 
-        builder.Services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, ChatJsonContext.Default));
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ChatJsonContext.Default);
+            options.SerializerOptions.Converters.Add(new UtcTimestampConverter());
+        });
         builder.Services.AddSingleton(TimeProvider.System);
         // Throw in every environment (not only Development), so a malformed body gets the same 400 with a reason.
         builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);

@@ -59,6 +59,20 @@ public sealed class ConversationListTests : IDisposable
     }
 
     [Fact]
+    public async Task Timestamps_are_utc_with_a_z_as_the_orchestrators_are()
+    {
+        var id = await StartAsync("when");
+
+        var page = await _client.GetFromJsonAsync<JsonElement>(new Uri("/chat/conversations", UriKind.Relative));
+        var conversation = await _client.GetFromJsonAsync<JsonElement>(new Uri($"/chat/conversations/{id}", UriKind.Relative));
+
+        var item = page.GetProperty("items")[0];
+        string?[] stamps = [item.GetProperty("createdAt").GetString(), item.GetProperty("updatedAt").GetString(),
+            conversation.GetProperty("createdAt").GetString(), conversation.GetProperty("messages")[0].GetProperty("createdAt").GetString()];
+        Assert.All(stamps, stamp => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", stamp));
+    }
+
+    [Fact]
     public async Task A_long_first_message_is_cut_to_the_title_length()
     {
         await StartAsync(new string('x', ConversationSummary.TitleLength + 50));
