@@ -57,12 +57,12 @@ internal partial class Build
             // CI's matrix has an entry for them (GitHubOutput): without this line it would name a job nothing here showed.
             if (changes.SharedProjects() is { Count: > 0 } shared)
             {
-                Log.Info($"  {AffectedResult.Shared}: {SharedList(shared)} ({shared.Count} affected project(s) no service owns); CI tests them in its '{AffectedResult.Shared}' job");
+                InfoWrapped($"{AffectedResult.Shared}: {SharedList(shared)} ({shared.Count} affected project(s) no service owns); CI tests them in its '{AffectedResult.Shared}' job");
             }
 
             foreach (var (file, why) in changes.Ignored)
             {
-                Log.Info($"  {file}: affects nothing ({why})");
+                InfoWrapped($"{file}: affects nothing ({why})");
             }
 
             var path = Path.Combine(ArtifactsDirectory, "affected.json");
@@ -82,6 +82,16 @@ internal partial class Build
         });
 
     // Project names, not paths (affected.json has the paths); a long list is cut after the first few.
+    /// <summary>A note under the table, indented and wrapped to the terminal as the table is.</summary>
+    private void InfoWrapped(string text)
+    {
+        var lines = TextTable.Wrap(text, TextTable.TerminalWidth(EnvironmentVariables) - 4);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            Log.Info((i == 0 ? "  " : "    ") + lines[i]);
+        }
+    }
+
     private static string SharedList(List<string> projects)
     {
         const int Shown = 4;

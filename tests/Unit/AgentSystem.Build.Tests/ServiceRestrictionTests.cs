@@ -198,11 +198,16 @@ public sealed class ServiceRestrictionTests : IDisposable
     {
         _repo.Append("services/shared/Queue/Queue.cs", "// change");
 
-        var run = BuildRun<Build>.Of(["Affected", "--root", _repo.Root]);
+        var run = BuildRun<Build>.Of(["Affected", "--root", _repo.Root], new() { ["COLUMNS"] = "1000" });
+        var narrow = BuildRun<Build>.Of(["Affected", "--root", _repo.Root], new() { ["COLUMNS"] = "50" });
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("shared: ", run.Output, StringComparison.Ordinal);
         Assert.Contains("CI tests them in its 'shared' job", run.Output, StringComparison.Ordinal);
+        // Wrapped to the terminal as the table is: the note's lines, indented, fit.
+        var note = narrow.Output.Split('\n').SkipWhile(line => !line.Contains("shared: ", StringComparison.Ordinal)).TakeWhile(line => line.StartsWith("  ", StringComparison.Ordinal)).ToList();
+        Assert.True(note.Count > 1, narrow.Output);
+        Assert.All(note, line => Assert.InRange(line.TrimEnd().Length, 1, 50));
     }
 
     [Fact]
