@@ -81,7 +81,6 @@ internal partial class Build
             }
         });
 
-    // Project names, not paths (affected.json has the paths); a long list is cut after the first few.
     /// <summary>A note under the table, indented and wrapped to the terminal as the table is.</summary>
     private void InfoWrapped(string text)
     {
@@ -92,6 +91,7 @@ internal partial class Build
         }
     }
 
+    // Project names, not paths (affected.json has the paths); a long list is cut after the first few.
     private static string SharedList(List<string> projects)
     {
         const int Shown = 4;

@@ -11,7 +11,7 @@ public sealed partial class ManifestChecks
 {
     /// <summary>Every check, in the order the summary lists them (api-version and schema are the reader's).</summary>
     public static readonly IReadOnlyList<string> Names =
-        ["api-version", "schema", "selectors", "ports", "references", "images", "probes", "resources", "pod-security", "network-policy", "secrets"];
+        ["api-version", "schema", "selectors", "ports", "references", "images", "probes", "resources", "pod-security", "network-policy", "secrets", "client-address"];
 
     private readonly string _overlay;
     private readonly IReadOnlyList<ManifestObject> _objects;
@@ -36,6 +36,7 @@ public sealed partial class ManifestChecks
         checks.Pods();
         checks.NetworkPolicies();
         checks.Secrets();
+        checks.ClientAddresses();
         return checks._problems;
     }
 

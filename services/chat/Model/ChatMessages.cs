@@ -28,8 +28,10 @@ public sealed record ConversationSummary(Guid Id, string Title, DateTimeOffset C
     public const int TitleLength = 100;
 }
 
-/// <summary>One page of conversations, the most recently active first.</summary>
-/// <summary><see cref="Total"/> counts up to <see cref="AgentSystem.Contracts.Limits.MaxListedItems"/>; beyond it <see cref="TotalExact"/> is false.</summary>
+/// <summary>
+/// One page of conversations, the most recently active first. <see cref="Total"/> counts up to
+/// <see cref="AgentSystem.Contracts.Limits.MaxListedItems"/>; beyond it <see cref="TotalExact"/> is false.
+/// </summary>
 public sealed record ConversationPage(IReadOnlyList<ConversationSummary> Items, int Page, int PageSize, long Total, bool TotalExact);
 
 public static class ChatRoles

@@ -33,8 +33,8 @@ public static class ClientLimits
     }
 
     /// <summary>"key-0 203.0.113.7": whom a request's limits count against; null without a valid key.</summary>
-    public static string? Client(HttpContext context) =>
-        context?.User.Identity is { IsAuthenticated: true, Name: { } key } ? $"{key} {ClientAddress.Key(context.Connection.RemoteIpAddress)}" : null;
+    private static string? Client(HttpContext context) =>
+        context.User.Identity is { IsAuthenticated: true, Name: { } key } ? $"{key} {ClientAddress.Key(context.Connection.RemoteIpAddress)}" : null;
 
     private static RateLimitOptions Options(HttpContext context) =>
         context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.RateLimit;
@@ -56,8 +56,14 @@ public static class ClientLimits
 
     private static RateLimitPartition<string> Rate(HttpContext context)
     {
+        // Authorization runs first on these routes, so a request here has a key; none would be authentication's to refuse.
+        if (Client(context) is not { } client)
+        {
+            return RateLimitPartition.GetNoLimiter("");
+        }
+
         var limit = Options(context);
-        return RateLimitPartition.GetTokenBucketLimiter(Client(context) ?? "", _ => new TokenBucketRateLimiterOptions
+        return RateLimitPartition.GetTokenBucketLimiter(client, _ => new TokenBucketRateLimiterOptions
         {
             TokenLimit = limit.Burst,
             TokensPerPeriod = limit.PermitsPerSecond,

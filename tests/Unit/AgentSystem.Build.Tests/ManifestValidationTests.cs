@@ -107,6 +107,21 @@ public sealed class ManifestValidationTests : IDisposable
     }
 
     [Fact]
+    public void A_node_port_to_the_gateway_that_loses_the_clients_address_fails_the_client_address_check()
+    {
+        _copy.Edit("k8s/overlays/kind/gateway-nodeport.yaml", "  externalTrafficPolicy: Local\n", "");
+
+        var reports = _copy.Validate();
+
+        var problem = Assert.Single(Assert.Single(reports, r => r.Overlay == "kind").Problems);
+        // Kustomize names the object's origin, the base; the overlay's patch made it a NodePort.
+        Assert.Equal(("client-address", "k8s/base/gateway/service.yaml", "Service/gateway", "spec.externalTrafficPolicy"),
+            (problem.Check, problem.File, problem.Resource, problem.Field));
+        Assert.Contains("needs externalTrafficPolicy: Local while the gateway trusts 10.244.0.0/16", problem.Message, StringComparison.Ordinal);
+        Assert.Empty(Assert.Single(reports, r => r.Overlay == "minikube").Problems);
+    }
+
+    [Fact]
     public void A_service_target_port_no_container_has_fails_the_ports_check()
     {
         _copy.Edit("k8s/base/chat/service.yaml", "targetPort: http", "targetPort: web");

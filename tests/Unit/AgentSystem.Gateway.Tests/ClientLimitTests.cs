@@ -84,6 +84,19 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
     }
 
     [Fact]
+    public async Task A_peer_outside_the_trusted_networks_is_the_client_whatever_it_forwards()
+    {
+        // A NodePort that keeps the client's address: the gateway trusts the pod network, and the peer is not in it.
+        await using var gateway = await GatewayAsync(burst: 1, ("Gateway:TrustedProxies:0", "10.0.0.0/8"));
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+
+        var first = await StatusAsync(client, "203.0.113.1");
+        var spoofed = await StatusAsync(client, "203.0.113.2, 10.1.2.3");
+
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.TooManyRequests), (first, spoofed));
+    }
+
+    [Fact]
     public async Task An_open_event_stream_holds_a_place_in_flight_until_it_ends_and_a_refusal_spends_no_token()
     {
         await using var gateway = await GatewayAsync(burst: 2, ("Gateway:RateLimit:MaxRequestsInFlight", "1"));
@@ -106,9 +119,15 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
 
         Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
         Assert.All(refused, response => Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode));
-        var problem = await refused[0].Content.ReadFromJsonAsync<JsonElement>(timeout.Token);
-        Assert.Equal("Too many requests in flight", problem.GetProperty("title").GetString());
-        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
+        var problems = new List<JsonElement>();
+        foreach (var response in refused)
+        {
+            problems.Add(await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token));
+        }
+
+        // Refused before the bucket is asked: none of them is a rate refusal, though the bucket had one token left.
+        Assert.All(problems, problem => Assert.Equal("Too many requests in flight", problem.GetProperty("title").GetString()));
+        Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problems[0].GetProperty("type").GetString());
         Assert.Equal(TimeSpan.FromSeconds(1), refused[0].Headers.RetryAfter?.Delta);
         Assert.Equal(HttpStatusCode.OK, otherKey.StatusCode);
         // The stream took one of the two tokens; the three refusals took none.
