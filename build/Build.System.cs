@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using AgentSystem.Build.Docker;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
@@ -215,7 +216,8 @@ internal partial class Build
         }
 
         // Compose would start half the system and then stop at the taken port; its own containers' ports are no conflict.
-        if (PortsTakenProblem(settings, [.. compose.Containers().SelectMany(c => c.PublishedPorts.Values)]) is { } taken)
+        var bind = EnvironmentVariable(BindVariable) is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
+        if (PortsTakenProblem(settings, [.. compose.Containers().SelectMany(c => c.PublishedPorts.Values)], bind) is { } taken)
         {
             throw new TargetFailedException(taken, "a port it publishes is in use");
         }
@@ -235,14 +237,17 @@ internal partial class Build
         return compose;
     }
 
+    /// <summary>The address compose publishes the gateway and the frontend on (services/docker-compose.yml; 127.0.0.1 unset).</summary>
+    private const string BindVariable = "AGENTSYSTEM_BIND";
+
     /// <summary>
     /// What to say when a host port the system is to publish (0: any free one) is taken by something other than its own
     /// containers (<paramref name="held"/>): a Dev run, another system, another program. Null when they are free.
     /// </summary>
-    internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held)
+    internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held, IPAddress bind)
     {
         var busy = LocalPorts.InUse(new[] { ("gateway", settings.GatewayPort), ("frontend", settings.FrontendPort) }
-            .Where(wanted => wanted.Item2 != 0 && !held.Contains(wanted.Item2)));
+            .Where(wanted => wanted.Item2 != 0 && !held.Contains(wanted.Item2)), bind);
         if (busy.Count == 0)
         {
             return null;
@@ -250,7 +255,7 @@ internal partial class Build
 
         var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
         var options = string.Join(" or ", busy.Select(b => $"--system-{b.Name}-port N"));
-        return $"The system publishes its gateway and frontend on 127.0.0.1, and something listens on {list} already, so nothing was started."
+        return $"The system publishes its gateway and frontend on {bind}, and something listens on {list} already, so nothing was started."
             + $" A Dev run (stop it), another system (docker ps --format '{{{{.Names}}}} {{{{.Ports}}}}' | grep ':{busy[0].Port}->' names its containers),"
             + $" or another program (ss -ltnp 'sport = :{busy[0].Port}' names it); or publish elsewhere: {options} (0: any free port).";
     }

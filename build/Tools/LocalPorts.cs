@@ -9,14 +9,14 @@ namespace AgentSystem.Build.Tools;
 /// </summary>
 public static class LocalPorts
 {
-    /// <summary>Those of <paramref name="wanted"/> that something listens on already (binding 127.0.0.1 fails).</summary>
-    public static List<(string Name, int Port)> InUse(IEnumerable<(string Name, int Port)> wanted) =>
-        wanted.Where(entry => !CanListen(entry.Port)).ToList();
+    /// <summary>Those of <paramref name="wanted"/> that something listens on already (binding <paramref name="address"/>, 127.0.0.1 by default, fails).</summary>
+    public static List<(string Name, int Port)> InUse(IEnumerable<(string Name, int Port)> wanted, IPAddress? address = null) =>
+        wanted.Where(entry => !CanListen(entry.Port, address)).ToList();
 
-    /// <summary>Whether a listener could bind 127.0.0.1:<paramref name="port"/> now.</summary>
-    public static bool CanListen(int port)
+    /// <summary>Whether a listener could bind <paramref name="address"/> (127.0.0.1 by default) and <paramref name="port"/> now.</summary>
+    public static bool CanListen(int port, IPAddress? address = null)
     {
-        var listener = new TcpListener(IPAddress.Loopback, port);
+        var listener = new TcpListener(address ?? IPAddress.Loopback, port);
         try
         {
             listener.Start();
@@ -25,6 +25,11 @@ public static class LocalPorts
         catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
         {
             return false;
+        }
+        catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressNotAvailable)
+        {
+            // Not an address of this host: nothing here holds a port on it, and whoever binds it says why it cannot.
+            return true;
         }
         finally
         {

@@ -65,7 +65,7 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
             var items = _conversations.Values
                 .Select(Summarize)
                 .OrderByDescending(summary => summary.UpdatedAt).ThenByDescending(summary => summary.Id)
-                .Skip((int)Math.Min(int.MaxValue, (page - 1L) * pageSize)).Take(pageSize)
+                .Skip((int)Math.Min(int.MaxValue, (page - 1L) * pageSize)).Take(Limits.ListedOnPage(page, pageSize))
                 .ToList();
             return Task.FromResult(new ConversationPage(items, page, pageSize, Math.Min(_conversations.Count, Limits.MaxListedItems), _conversations.Count <= Limits.MaxListedItems));
         }

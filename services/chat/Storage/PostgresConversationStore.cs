@@ -112,7 +112,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
             LIMIT $1 OFFSET $2
             """)
         {
-            Parameters = { new() { Value = pageSize }, new() { Value = (page - 1L) * pageSize }, new() { Value = ConversationSummary.TitleLength } },
+            Parameters = { new() { Value = Limits.ListedOnPage(page, pageSize) }, new() { Value = (page - 1L) * pageSize }, new() { Value = ConversationSummary.TitleLength } },
         });
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
 

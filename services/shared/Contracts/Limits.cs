@@ -38,6 +38,9 @@ public static class Limits
     /// </summary>
     public const int MaxListedItems = 10_000;
 
+    /// <summary>How many rows page <paramref name="page"/> holds at most: the page that straddles the limit ends at it.</summary>
+    public static int ListedOnPage(int page, int pageSize) => (int)Math.Clamp(MaxListedItems - ((page - 1L) * pageSize), 0, pageSize);
+
     /// <summary>Why page <paramref name="page"/> of <paramref name="items"/> ("tasks") is not served, or null when it is.</summary>
     public static string? BeyondListed(int page, int pageSize, string items) =>
         (page - 1L) * pageSize < MaxListedItems

@@ -94,11 +94,11 @@ public static class JsonBody
         }
         catch (JsonException error)
         {
-            // The shape was checked above, so what is left is a value the type cannot take: of another JSON type, or a
-            // string the type cannot parse (the serializer wraps a FormatException then: "not-a-uuid" for a Guid).
+            // The shape was checked above, so what is left is a value the type cannot take: of another JSON type, or one
+            // it cannot parse or hold (the serializer wraps a FormatException then: "not-a-uuid" for a Guid, 1.5 for an int).
             var path = FieldPath(error.Path);
             var where = path is null ? "The request body" : $"The value at '{path}'";
-            var what = error.InnerException is FormatException ? "is a string of the wrong form" : "has the wrong JSON type";
+            var what = error.InnerException is FormatException ? "has the right JSON type but a form or range it cannot take" : "has the wrong JSON type";
             return (null, Malformed($"{where} {what}: expected {Expected(typeInfo, error.Path)}.", path));
         }
     }

@@ -188,7 +188,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             {
                 Parameters =
                 {
-                    new NpgsqlParameter<int>("limit", pageSize),
+                    new NpgsqlParameter<int>("limit", Limits.ListedOnPage(page, pageSize)),
                     new NpgsqlParameter<long>("offset", (long)(page - 1) * pageSize),
                 },
             };

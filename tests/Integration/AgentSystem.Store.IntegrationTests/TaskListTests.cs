@@ -46,24 +46,33 @@ public sealed class TaskListTests(MigratedStoreFixture database) : StoreTestBase
 public sealed class TaskListLimitTests(MigratedStoreFixture database) : StoreTestBase(database)
 {
     [Fact]
-    public async Task The_total_stops_one_past_the_limit_and_says_it_is_not_exact()
+    public async Task The_total_is_exact_up_to_the_limit_and_stops_at_it_past_that()
     {
-        await ExecuteAsync(
-            """
-            INSERT INTO tasks (id, status, goal, created_at)
-            SELECT gen_random_uuid(), CASE WHEN g <= 3 THEN 'queued' ELSE 'succeeded' END, 'task ' || g, now() - make_interval(secs => g)
-            FROM generate_series(1, @count) AS g
-            """,
-            ("count", Limits.MaxListedItems + 4));
+        await InsertAsync(Limits.MaxListedItems, status: "succeeded", firstSecondsAgo: 10);
+        var atLimit = await Tasks.ListAsync(null, 1, 20, CancellationToken.None);
+        await InsertAsync(4, status: "queued", firstSecondsAgo: 1);
 
         var all = await Tasks.ListAsync(null, 1, 20, CancellationToken.None);
         var lastPage = await Tasks.ListAsync(null, Limits.MaxListedItems / 20, 20, CancellationToken.None);
+        var straddling = await Tasks.ListAsync(null, 334, 30, CancellationToken.None);
         var queued = await Tasks.ListAsync(TaskState.Queued, 1, 20, CancellationToken.None);
 
+        Assert.Equal((Limits.MaxListedItems, true), (atLimit.Total, atLimit.TotalExact));
         Assert.Equal((Limits.MaxListedItems, false), (all.Total, all.TotalExact));
-        Assert.Equal(["task 1", "task 2"], all.Items.Take(2).Select(t => t.Goal));
+        Assert.Equal(["queued 1", "queued 2"], all.Items.Take(2).Select(t => t.Goal));
         Assert.Equal(20, lastPage.Items.Count);
-        Assert.Equal($"task {Limits.MaxListedItems}", lastPage.Items[^1].Goal);
-        Assert.Equal((3L, true), (queued.Total, queued.TotalExact));
+        Assert.Equal($"succeeded {Limits.MaxListedItems - 4}", lastPage.Items[^1].Goal);
+        // Rows 9,991 to 10,000: the page that straddles the limit ends at it.
+        Assert.Equal(10, straddling.Items.Count);
+        Assert.Equal((4L, true), (queued.Total, queued.TotalExact));
     }
+
+    // Tasks "STATUS 1" (the newest, firstSecondsAgo) to "STATUS count", a second apart, older as the number grows.
+    private Task InsertAsync(int count, string status, int firstSecondsAgo) => ExecuteAsync(
+        """
+        INSERT INTO tasks (id, status, goal, created_at)
+        SELECT gen_random_uuid(), @status, @status || ' ' || g, now() - make_interval(secs => @first + g)
+        FROM generate_series(1, @count) AS g
+        """,
+        ("count", count), ("status", status), ("first", firstSecondsAgo));
 }

@@ -149,10 +149,10 @@ public sealed class SystemPortTests
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 
-        var problem = Build.PortsTakenProblem(new SystemSettings(port, 0, "k"), []);
+        var problem = Build.PortsTakenProblem(new SystemSettings(port, 0, "k"), [], System.Net.IPAddress.Loopback);
 
         Assert.NotNull(problem);
-        Assert.Contains($"something listens on {port} (gateway) already, so nothing was started", problem, StringComparison.Ordinal);
+        Assert.Contains($"on 127.0.0.1, and something listens on {port} (gateway) already, so nothing was started", problem, StringComparison.Ordinal);
         Assert.Contains($"ss -ltnp 'sport = :{port}'", problem, StringComparison.Ordinal);
         Assert.Contains("--system-gateway-port N (0: any free port)", problem, StringComparison.Ordinal);
     }
@@ -164,7 +164,7 @@ public sealed class SystemPortTests
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 
-        Assert.Null(Build.PortsTakenProblem(new SystemSettings(port, 0, "k"), [port]));
-        Assert.Null(Build.PortsTakenProblem(new SystemSettings(0, 0, "k"), []));
+        Assert.Null(Build.PortsTakenProblem(new SystemSettings(port, 0, "k"), [port], System.Net.IPAddress.Loopback));
+        Assert.Null(Build.PortsTakenProblem(new SystemSettings(0, 0, "k"), [], System.Net.IPAddress.Loopback));
     }
 }

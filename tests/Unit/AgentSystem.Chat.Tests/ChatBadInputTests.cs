@@ -24,7 +24,7 @@ public sealed class ChatBadInputTests(WebApplicationFactory<Program> factory) : 
         { $$"""{ "messages": [ { "role": "user", "content": "{{new string('é', 16 * 1024 + 1)}}" } ] }""", HttpStatusCode.UnprocessableEntity, "32,770 bytes of UTF-8; at most 32,768 bytes (32 KiB)", "messages[0].content" },
         { """{ "messages": [ { "role": "user", "content": "x\udc00" } ] }""", HttpStatusCode.BadRequest, "not valid Unicode", "messages[0].content" },
         { """{ "messages": [ { "role": "user", "content": "hi", "content": "again" } ] }""", HttpStatusCode.BadRequest, "'content' is given twice", "messages[0].content" },
-        { """{ "conversationId": "not-a-uuid", "messages": [ { "role": "user", "content": "hi" } ] }""", HttpStatusCode.BadRequest, "'conversationId' is a string of the wrong form: expected a UUID string", "conversationId" },
+        { """{ "conversationId": "not-a-uuid", "messages": [ { "role": "user", "content": "hi" } ] }""", HttpStatusCode.BadRequest, "'conversationId' has the right JSON type but a form or range it cannot take: expected a UUID string", "conversationId" },
         { """{ "conversationId": 42, "messages": [ { "role": "user", "content": "hi" } ] }""", HttpStatusCode.BadRequest, "'conversationId' has the wrong JSON type: expected a UUID string", "conversationId" },
         { """{ "messages": [ { "role": "user", "content": "hi" } ], "stream": "yes" }""", HttpStatusCode.BadRequest, "expected true or false", "stream" },
         { """{ "messages": { "role": "user" } }""", HttpStatusCode.BadRequest, "expected an array", "messages" },

@@ -269,6 +269,20 @@ describe('ChatPage keeps the conversation', () => {
 });
 
 describe('the conversation list', () => {
+  it('offers no page beyond the 10,000 conversations the server lists', async () => {
+    const gateway = fakeGateway().on('GET /api/chat/conversations', (r) =>
+      json({ items: [summary(`conv-${r.url.searchParams.get('page')}`, 'q')], page: Number(r.url.searchParams.get('page')), pageSize: 20, total: 40, totalExact: false }),
+    );
+    renderAppAt('/chat', gateway);
+
+    await waitFor(() => expect(screen.getAllByTestId('chat-conversation-item')).toHaveLength(1));
+    fireEvent.click(screen.getByTestId('chat-conversations-more'));
+    await waitFor(() => expect(screen.getAllByTestId('chat-conversation-item')).toHaveLength(2));
+
+    // Page 2 of 20 reaches the 40 the server counted: a third would start past what it lists.
+    expect(screen.queryByTestId('chat-conversations-more')).toBeNull();
+  });
+
   it('lists the conversations, opens one on click, and pages with "More"', async () => {
     const gateway = fakeGateway()
       .on('GET /api/chat/conversations', (r) =>

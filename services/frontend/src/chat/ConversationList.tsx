@@ -18,6 +18,7 @@ interface ConversationListProps {
 export function ConversationList({ api, currentId, version }: ConversationListProps) {
   const [items, setItems] = useState<readonly ConversationSummary[]>([]);
   const [total, setTotal] = useState(0);
+  const [exact, setExact] = useState(true);
   const [page, setPage] = useState(1);
   const [error, setError] = useState<unknown>(undefined);
   const [loading, setLoading] = useState(true);
@@ -30,6 +31,7 @@ export function ConversationList({ api, currentId, version }: ConversationListPr
         // A conversation that moved up between two pages must not appear twice.
         setItems((current) => (pageNumber === 1 ? more : [...current, ...more.filter((c) => !current.some((x) => x.id === c.id))]));
         setTotal(result.total);
+        setExact(result.totalExact !== false);
         setPage(pageNumber);
         setError(undefined);
         setLoading(false);
@@ -73,7 +75,8 @@ export function ConversationList({ api, currentId, version }: ConversationListPr
           </li>
         ))}
       </ol>
-      {items.length < total && (
+      {/* Past 10,000 the server stops listing: no page beyond, even if duplicates left fewer on screen. */}
+      {items.length < total && (exact || page * CONVERSATIONS_PAGE_SIZE < total) && (
         <button type="button" className="secondary" onClick={() => load(page + 1)} disabled={loading} data-testid="chat-conversations-more">
           More
         </button>
