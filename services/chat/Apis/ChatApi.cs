@@ -48,7 +48,7 @@ public static class ChatApi
         if (request!.ConversationId is { } id)
         {
             // The provider sees the last messages of the history, not all of a long conversation.
-            if (await store.FindAsync(id, Limits.ConversationWindowMessages, cancellationToken) is not { } conversation)
+            if (await store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, cancellationToken) is not { } conversation)
             {
                 return ConversationNotFound(id);
             }
@@ -101,7 +101,7 @@ public static class ChatApi
 
     public static async Task<Results<Ok<Conversation>, ProblemHttpResult>> GetConversationAsync(
         Guid id, IConversationStore store, CancellationToken cancellationToken) =>
-        await store.FindAsync(id, Limits.ConversationWindowMessages, cancellationToken) is { } conversation ? TypedResults.Ok(conversation) : ConversationNotFound(id);
+        await store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, cancellationToken) is { } conversation ? TypedResults.Ok(conversation) : ConversationNotFound(id);
 
     /// <summary><c>?page=&amp;pageSize=</c>, the most recently active first; 422 naming the parameter when one is not usable.</summary>
     public static async Task<Results<Ok<ConversationPage>, ProblemHttpResult>> ListConversationsAsync(

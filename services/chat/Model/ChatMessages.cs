@@ -16,8 +16,9 @@ public sealed record ChatStreamEnd(Guid ConversationId, string Provider);
 public sealed record StoredChatMessage(string Role, string Content, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// A conversation as read: its last <see cref="AgentSystem.Contracts.Limits.ConversationWindowMessages"/> messages, in
-/// order, and how many it holds in all (<paramref name="MessageCount"/>).
+/// A conversation as read: its last <see cref="AgentSystem.Contracts.Limits.ConversationWindowMessages"/> messages (as
+/// many as fit <see cref="AgentSystem.Contracts.Limits.ConversationWindowBytes"/>), in order, and how many it holds in
+/// all (<paramref name="MessageCount"/>).
 /// </summary>
 public sealed record Conversation(Guid Id, DateTimeOffset CreatedAt, IReadOnlyList<StoredChatMessage> Messages, int MessageCount);
 

@@ -14,8 +14,11 @@ public interface IConversationStore
     /// <exception cref="ConversationFullException">It would then hold more than <see cref="Limits.MaxConversationMessages"/>.</exception>
     Task AppendAsync(Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
 
-    /// <summary>The conversation with its last <paramref name="lastMessages"/> messages (and its count of all), or null.</summary>
-    Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, CancellationToken cancellationToken);
+    /// <summary>
+    /// The conversation with its last <paramref name="lastMessages"/> messages, as many of the newest of them as hold at
+    /// most <paramref name="maxBytes"/> of text (UTF-8), and its count of all; or null.
+    /// </summary>
+    Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken);
 
     /// <summary>Page <paramref name="page"/> (from 1) of the conversations, the most recently active first.</summary>
     Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken);

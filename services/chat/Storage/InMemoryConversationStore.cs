@@ -1,3 +1,4 @@
+using System.Text;
 using AgentSystem.Chat.Model;
 using AgentSystem.Contracts;
 
@@ -42,16 +43,23 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         return Task.CompletedTask;
     }
 
-    public Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, CancellationToken cancellationToken)
+    public Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lastMessages);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
 
         lock (_gate)
         {
-            // Stored whole here; read as PostgresConversationStore reads it.
-            return Task.FromResult(_conversations.GetValueOrDefault(conversationId) is { } conversation
-                ? conversation with { Messages = [.. conversation.Messages.TakeLast(lastMessages)] }
-                : null);
+            if (_conversations.GetValueOrDefault(conversationId) is not { } conversation)
+            {
+                return Task.FromResult<Conversation?>(null);
+            }
+
+            // Stored whole here; read as PostgresConversationStore reads it: the last messages, newest first until the text passes maxBytes.
+            var bytes = 0L;
+            var window = conversation.Messages.TakeLast(lastMessages).Reverse()
+                .TakeWhile(message => (bytes += Encoding.UTF8.GetByteCount(message.Content)) <= maxBytes).Reverse();
+            return Task.FromResult<Conversation?>(conversation with { Messages = [.. window] });
         }
     }
 

@@ -56,12 +56,14 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, CancellationToken cancellationToken)
+    public async Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lastMessages);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
 
-        // The last messages by the (conversation_id, id) index, never the whole conversation; the count once, in the CTE
-        // (in the select list it would run again for every message returned).
+        // The last messages by the (conversation_id, id) index, never the whole conversation, cut where their text, summed
+        // from the newest, passes maxBytes; the count once, in the CTE (in the select list it would run again for every
+        // message returned).
         await using var command = database.CreateCommand(
             """
             WITH c AS MATERIALIZED (
@@ -71,12 +73,17 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
             SELECT c.created_at, c.messages, m.role, m.content, m.created_at
             FROM c
             LEFT JOIN LATERAL (
-                SELECT id, role, content, created_at FROM chat_messages WHERE conversation_id = c.id ORDER BY id DESC LIMIT $2
+                SELECT id, role, content, created_at FROM (
+                    SELECT id, role, content, created_at, sum(octet_length(content)) OVER (ORDER BY id DESC) AS bytes
+                    FROM (SELECT id, role, content, created_at FROM chat_messages WHERE conversation_id = c.id ORDER BY id DESC LIMIT $2) AS last
+                ) AS sized
+                WHERE bytes <= $3
             ) m ON true
             ORDER BY m.id
             """);
         command.Parameters.Add(new() { Value = conversationId });
         command.Parameters.Add(new() { Value = lastMessages });
+        command.Parameters.Add(new() { Value = (long)maxBytes });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         (DateTimeOffset CreatedAt, long Count)? conversation = null;

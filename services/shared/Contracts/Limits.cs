@@ -33,6 +33,12 @@ public static class Limits
     public const int ConversationWindowMessages = 100;
 
     /// <summary>
+    /// And of those, as many of the newest as hold at most this much text (UTF-8 bytes; 8 messages of the largest size):
+    /// a read conversation held while a slow client takes it costs at most about this much, not 100 x 32 KiB.
+    /// </summary>
+    public const int ConversationWindowBytes = 256 * 1024;
+
+    /// <summary>
     /// The newest items a list (tasks, conversations) counts and pages through: each counted or skipped row costs a read,
     /// and every open task list in a browser asks again each 2 s. Beyond it the total is "at least" and pages end.
     /// </summary>

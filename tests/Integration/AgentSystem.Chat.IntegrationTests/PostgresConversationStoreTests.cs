@@ -26,8 +26,8 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
         var id = await _store.CreateAsync(Messages(1, 3), CancellationToken.None);
         await _store.AppendAsync(id, Messages(4, 2), CancellationToken.None);
 
-        var last = await _store.FindAsync(id, 3, CancellationToken.None);
-        var none = await _store.FindAsync(id, 0, CancellationToken.None);
+        var last = await _store.FindAsync(id, 3, Limits.ConversationWindowBytes, CancellationToken.None);
+        var none = await _store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None);
 
         Assert.Equal(["3", "4", "5"], last!.Messages.Select(m => m.Content));
         Assert.Equal(5, last.MessageCount);
@@ -36,9 +36,26 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
     }
 
     [Fact]
+    public async Task Find_keeps_the_newest_messages_whose_text_fits_the_bytes_counted_in_utf8()
+    {
+        // 10, 10, 20 (ten two-byte characters) and 10 bytes: 30 hold the last two.
+        var id = await _store.CreateAsync(
+            [new("user", new string('1', 10)), new("assistant", new string('2', 10)), new("user", new string('é', 10)), new("assistant", new string('4', 10))],
+            CancellationToken.None);
+
+        var window = await _store.FindAsync(id, 10, 30, CancellationToken.None);
+        var tooSmall = await _store.FindAsync(id, 10, 9, CancellationToken.None);
+
+        Assert.Equal([new string('é', 10), new string('4', 10)], window!.Messages.Select(m => m.Content));
+        Assert.Equal(4, window.MessageCount);
+        Assert.Empty(tooSmall!.Messages);
+        Assert.Equal(4, tooSmall.MessageCount);
+    }
+
+    [Fact]
     public async Task Unknown_ids_are_null_to_find_and_an_error_to_append()
     {
-        Assert.Null(await _store.FindAsync(Guid.NewGuid(), 10, CancellationToken.None));
+        Assert.Null(await _store.FindAsync(Guid.NewGuid(), 10, Limits.ConversationWindowBytes, CancellationToken.None));
         await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(Guid.NewGuid(), Messages(1, 1), CancellationToken.None));
     }
 
@@ -52,7 +69,7 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
         await _store.AppendAsync(id, Messages(1, 2), CancellationToken.None);
         await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, Messages(1, 1), CancellationToken.None));
 
-        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, CancellationToken.None))!.MessageCount);
+        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
     }
 
     [Fact]
@@ -76,7 +93,7 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
         }));
 
         Assert.Equal(20, outcomes.Count(stored => stored));
-        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, CancellationToken.None))!.MessageCount);
+        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
     }
 
     private static List<ChatMessage> Messages(int first, int count) =>

@@ -141,7 +141,7 @@ public sealed class ChatStreamTests
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal(0, provider.Calls);
-        Assert.Equal(Limits.MaxConversationMessages - 1, (await store.FindAsync(id, 0, CancellationToken.None))!.MessageCount);
+        Assert.Equal(Limits.MaxConversationMessages - 1, (await store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
     }
 
     private static WebApplicationFactory<Program> Factory(IChatProvider provider, IConversationStore? store = null) =>

@@ -17,7 +17,7 @@ public sealed class InMemoryConversationStoreTests
     {
         var id = await _store.CreateAsync([new("user", "hi"), new("assistant", "hello")], CancellationToken.None);
 
-        var conversation = await _store.FindAsync(id, Limits.ConversationWindowMessages, CancellationToken.None);
+        var conversation = await _store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None);
 
         Assert.NotNull(conversation);
         Assert.Equal(_time.GetUtcNow(), conversation.CreatedAt);
@@ -32,7 +32,7 @@ public sealed class InMemoryConversationStoreTests
         _time.Advance(TimeSpan.FromMinutes(1));
 
         await _store.AppendAsync(id, [new("assistant", "two"), new("user", "three")], CancellationToken.None);
-        var conversation = await _store.FindAsync(id, Limits.ConversationWindowMessages, CancellationToken.None);
+        var conversation = await _store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None);
 
         Assert.Equal(["one", "two", "three"], conversation!.Messages.Select(m => m.Content));
         Assert.Equal([created, _time.GetUtcNow(), _time.GetUtcNow()], conversation.Messages.Select(m => m.CreatedAt));
@@ -43,7 +43,7 @@ public sealed class InMemoryConversationStoreTests
     public async Task A_found_conversation_does_not_change_afterwards()
     {
         var id = await _store.CreateAsync([new("user", "one")], CancellationToken.None);
-        var before = await _store.FindAsync(id, Limits.ConversationWindowMessages, CancellationToken.None);
+        var before = await _store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None);
 
         await _store.AppendAsync(id, [new("assistant", "two")], CancellationToken.None);
 
@@ -55,10 +55,27 @@ public sealed class InMemoryConversationStoreTests
     {
         var id = await _store.CreateAsync([.. Enumerable.Range(1, 5).Select(i => new ChatMessage("user", $"{i}"))], CancellationToken.None);
 
-        var conversation = await _store.FindAsync(id, 2, CancellationToken.None);
+        var conversation = await _store.FindAsync(id, 2, Limits.ConversationWindowBytes, CancellationToken.None);
 
         Assert.Equal(["4", "5"], conversation!.Messages.Select(m => m.Content));
         Assert.Equal(5, conversation.MessageCount);
+    }
+
+    [Fact]
+    public async Task Find_keeps_the_newest_messages_whose_text_fits_the_bytes_counted_in_utf8()
+    {
+        // 10, 10, 20 (ten two-byte characters) and 10 bytes: 30 hold the last two.
+        var id = await _store.CreateAsync(
+            [new("user", new string('1', 10)), new("assistant", new string('2', 10)), new("user", new string('é', 10)), new("assistant", new string('4', 10))],
+            CancellationToken.None);
+
+        var window = await _store.FindAsync(id, 10, 30, CancellationToken.None);
+        var tooSmall = await _store.FindAsync(id, 10, 9, CancellationToken.None);
+
+        Assert.Equal([new string('é', 10), new string('4', 10)], window!.Messages.Select(m => m.Content));
+        Assert.Equal(4, window.MessageCount);
+        Assert.Empty(tooSmall!.Messages);
+        Assert.Equal(4, tooSmall.MessageCount);
     }
 
     [Fact]
@@ -70,14 +87,14 @@ public sealed class InMemoryConversationStoreTests
         await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, [new("user", "a"), new("user", "b"), new("user", "c")], CancellationToken.None));
         await _store.AppendAsync(id, [new("user", "a"), new("user", "b")], CancellationToken.None);
 
-        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, CancellationToken.None))!.MessageCount);
+        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
         await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, [new("user", "d")], CancellationToken.None));
     }
 
     [Fact]
     public async Task Unknown_ids_are_null_to_find_and_an_error_to_append()
     {
-        Assert.Null(await _store.FindAsync(Guid.NewGuid(), Limits.ConversationWindowMessages, CancellationToken.None));
+        Assert.Null(await _store.FindAsync(Guid.NewGuid(), Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None));
         await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(Guid.NewGuid(), [new ChatMessage("user", "x")], CancellationToken.None));
     }
 
@@ -112,6 +129,6 @@ public sealed class InMemoryConversationStoreTests
 
         await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => _store.AppendAsync(id, [new ChatMessage("user", $"{i}")], CancellationToken.None))));
 
-        Assert.Equal(201, (await _store.FindAsync(id, Limits.ConversationWindowMessages, CancellationToken.None))!.MessageCount);
+        Assert.Equal(201, (await _store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
     }
 }

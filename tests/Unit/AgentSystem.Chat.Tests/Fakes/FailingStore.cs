@@ -11,7 +11,7 @@ public sealed class FailingStore : IConversationStore
 
     public Task AppendAsync(Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => throw new StoreDownException();
 
-    public Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, CancellationToken cancellationToken) => Task.FromResult<Conversation?>(null);
+    public Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken) => Task.FromResult<Conversation?>(null);
 
     public Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken) => throw new StoreDownException();
 
