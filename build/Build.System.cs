@@ -195,8 +195,17 @@ internal partial class Build
     /// <summary>Builds the images this run has not (services not affected), then brings the system up and waits for it.</summary>
     private Compose StartSystem(string name, SystemSettings settings, Dictionary<string, string>? variables = null)
     {
-        BuildEveryImage();
         var compose = FindSystem(name);
+        // Before the images are built, which can take minutes: compose would start half the system and then stop at the
+        // taken port. A port its own containers hold on the same address is no conflict (they are recreated).
+        var bind = EnvironmentVariable(BindVariable) is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
+        var held = compose.Containers().SelectMany(c => c.PublishedAddresses).Where(p => p.Value == bind.ToString()).Select(p => p.Key).ToList();
+        if (PortsTakenProblem(settings, held, bind) is { } taken)
+        {
+            throw new TargetFailedException(taken, "a port it publishes is in use");
+        }
+
+        BuildEveryImage();
         foreach (var (variable, image) in BaseImageEnvironment)
         {
             compose.Environment[variable] = image;
@@ -213,13 +222,6 @@ internal partial class Build
         foreach (var (variable, value) in variables ?? [])
         {
             compose.Environment[variable] = value;
-        }
-
-        // Compose would start half the system and then stop at the taken port; its own containers' ports are no conflict.
-        var bind = EnvironmentVariable(BindVariable) is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
-        if (PortsTakenProblem(settings, [.. compose.Containers().SelectMany(c => c.PublishedPorts.Values)], bind) is { } taken)
-        {
-            throw new TargetFailedException(taken, "a port it publishes is in use");
         }
 
         try

@@ -80,7 +80,10 @@ internal partial class Build : BuildBase
                 }
             }
 
-            Log.Info($"Deleted {(artifacts ? "artifacts/ and " : "")}{outputs} bin/ and obj/ folder(s) below {string.Join(" and ", CodeFolders.Select(f => f + "/"))}.");
+            var below = string.Join(" and ", CodeFolders.Select(f => f + "/"));
+            Log.Info(artifacts || outputs > 0
+                ? $"Deleted {(artifacts ? "artifacts/ and " : "")}{outputs} bin/ and obj/ folder(s) below {below}."
+                : $"Nothing to delete: no artifacts/, and no bin/ or obj/ folder below {below}.");
         });
 
     /// <summary>Deletes <paramref name="path"/> and all below it; false when it was not there.</summary>

@@ -15,6 +15,9 @@ public sealed record ComposeContainer(string Id, string Name, string Service, st
     /// <summary>Its published ports: port inside the container to port on the host.</summary>
     public IReadOnlyDictionary<int, int> PublishedPorts { get; init; } = new Dictionary<int, int>();
 
+    /// <summary>The host addresses they are published on ("127.0.0.1"), by port on the host.</summary>
+    public IReadOnlyDictionary<int, string> PublishedAddresses { get; init; } = new Dictionary<int, string>();
+
     /// <summary>Its environment variables.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
 
@@ -223,6 +226,7 @@ public sealed class Compose
             {
                 ImageId = c.GetProperty("Image").GetString() ?? "",
                 PublishedPorts = Ports(c),
+                PublishedAddresses = Addresses(c),
                 Environment = Variables(config),
             };
         }).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
@@ -245,6 +249,23 @@ public sealed class Compose
             }
         }
         return ports;
+    }
+
+    /// <summary>"8080/tcp": [{ "HostIp": "127.0.0.1", "HostPort": "9090" }] as 9090 -> 127.0.0.1.</summary>
+    private static Dictionary<int, string> Addresses(JsonElement container)
+    {
+        var addresses = new Dictionary<int, string>();
+        if (container.TryGetProperty("NetworkSettings", out var network) && network.TryGetProperty("Ports", out var published) && published.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var binding in published.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Array).SelectMany(p => p.Value.EnumerateArray()))
+            {
+                if (int.TryParse(binding.GetProperty("HostPort").GetString(), CultureInfo.InvariantCulture, out var port))
+                {
+                    addresses.TryAdd(port, binding.TryGetProperty("HostIp", out var ip) ? ip.GetString() ?? "" : "");
+                }
+            }
+        }
+        return addresses;
     }
 
     private static Dictionary<string, string> Variables(JsonElement config) =>

@@ -33,10 +33,12 @@ public sealed partial class ManifestChecks
                 continue;
             }
 
+            // The file is the object's origin; a patch that made it a NodePort is not named by kustomize's origin annotation.
             Problem("client-address", o, "spec.externalTrafficPolicy",
-                $"a {service.Spec.Type} in front of the gateway or the frontend needs externalTrafficPolicy: Local while the gateway trusts "
-                + $"{string.Join(", ", trusted)}: with Cluster, kube-proxy gives every client an address of the node's in the pod network, "
-                + "and the gateway would believe the X-Forwarded-For the client sent (its own address for the limits)");
+                $"a {service.Spec.Type} in front of the gateway or the frontend needs externalTrafficPolicy: Local (set it where the type is set, "
+                + $"in the overlay's patch if one makes it a {service.Spec.Type}) while the gateway trusts {string.Join(", ", trusted)}: with Cluster, "
+                + "kube-proxy gives every client a node address inside the pod network, and the gateway would believe the X-Forwarded-For the "
+                + "client sent, letting it choose the address its limits count against");
         }
     }
 }

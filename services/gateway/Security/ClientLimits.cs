@@ -10,8 +10,8 @@ namespace AgentSystem.Gateway.Security;
 /// address (a trusted proxy's <c>X-Forwarded-For</c> already applied). The web UI's users all send the frontend's key,
 /// so a limit per key alone let one browser spend everyone's share.
 /// <list type="bullet">
-/// <item>Requests in flight (<see cref="RateLimitOptions.MaxRequestsInFlight"/>), the global limiter: an open event
-/// stream counts until it ends. It is taken first, so a request the rate then refuses hands its place back.</item>
+/// <item>Requests in flight (<see cref="RateLimitOptions.MaxRequestsInFlight"/>), the global limiter on the proxied
+/// routes: an open event stream counts until it ends. It is taken first, so a request the rate then refuses hands its place back.</item>
 /// <item>A token bucket (<see cref="RateLimitOptions.Burst"/>, <see cref="RateLimitOptions.PermitsPerSecond"/>), the
 /// <see cref="RatePolicy"/> of every proxied route. A request refused for being one too many in flight takes no token.</item>
 /// </list>
@@ -41,7 +41,9 @@ public static class ClientLimits
 
     private static RateLimitPartition<string> InFlight(HttpContext context)
     {
-        if (Client(context) is not { } client)
+        // Only the proxied routes: /api/info, which the page polls for its status badge, must not read as "the gateway is
+        // unreachable" while a client's streams hold its places (helper-56).
+        if (Client(context) is not { } client || context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName != RatePolicy)
         {
             return RateLimitPartition.GetNoLimiter("");
         }

@@ -117,7 +117,8 @@ public sealed class ManifestValidationTests : IDisposable
         // Kustomize names the object's origin, the base; the overlay's patch made it a NodePort.
         Assert.Equal(("client-address", "k8s/base/gateway/service.yaml", "Service/gateway", "spec.externalTrafficPolicy"),
             (problem.Check, problem.File, problem.Resource, problem.Field));
-        Assert.Contains("needs externalTrafficPolicy: Local while the gateway trusts 10.244.0.0/16", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("a NodePort in front of the gateway or the frontend needs externalTrafficPolicy: Local (set it where the type is set, in the overlay's patch", problem.Message, StringComparison.Ordinal);
+        Assert.Contains("while the gateway trusts 10.244.0.0/16", problem.Message, StringComparison.Ordinal);
         Assert.Empty(Assert.Single(reports, r => r.Overlay == "minikube").Problems);
     }
 

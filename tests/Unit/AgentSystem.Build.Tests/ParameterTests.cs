@@ -107,10 +107,11 @@ public class ParameterTests
     [InlineData("Imgaes", " Did you mean 'Images'?")]
     [InlineData("SystemTets", " Did you mean 'SystemTest'?")]
     [InlineData("Deploy", "")]
-    [InlineData("Tset", "")]
+    [InlineData("Tset", " Did you mean 'Test'?")]
+    [InlineData("Dve", " Did you mean 'Dev'?")]
     [InlineData("Xyz", "")]
     public void A_mistyped_name_gets_the_one_closest_suggestion(string given, string suggestion) =>
-        Assert.Equal(suggestion, Engine.Naming.DidYouMean(given, ["Compile", "Images", "SystemTest", "SystemUp", "DeployKind", "DeployMinikube", "Test", "Test2"]));
+        Assert.Equal(suggestion, Engine.Naming.DidYouMean(given, ["Compile", "Images", "SystemTest", "SystemUp", "DeployKind", "DeployMinikube", "Test", "Dev"]));
 
     [Theory]
     [InlineData("BaseImages", "base-images", "BASE_IMAGES")]

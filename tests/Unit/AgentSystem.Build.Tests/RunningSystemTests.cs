@@ -54,6 +54,7 @@ public sealed class RunningSystemTests
         var gateway = containers.Single(c => c.Service == "gateway");
         Assert.Equal("sha256:gateway-old", gateway.ImageId);
         Assert.Equal(new Dictionary<int, int> { [8080] = 9090 }, gateway.PublishedPorts);
+        Assert.Equal(new Dictionary<int, string> { [9090] = "127.0.0.1" }, gateway.PublishedAddresses);
         Assert.Equal("k1", gateway.Environment["Gateway__ApiKeys__0"]);
         Assert.Equal("b=c", gateway.Environment["A"]);
         Assert.Empty(containers.Single(c => c.Service == "worker").PublishedPorts);
