@@ -14,7 +14,17 @@ internal static class Naming
     /// " Did you mean 'Compile'?" for a mistyped <paramref name="given"/> ("Compil", "--servce"): the one closest
     /// candidate within a third of its length in edits (at least 1), ignoring case; empty when none is that close.
     /// </summary>
-    public static string DidYouMean(string given, IEnumerable<string> candidates)
+    public static string DidYouMean(string given, IEnumerable<string> candidates) => DidYouMean([given], candidates);
+
+    /// <summary>" Did you mean 'gateway', 'orchestrator'?" for several mistyped names, those that have a closest one.</summary>
+    public static string DidYouMean(IEnumerable<string> given, IEnumerable<string> candidates)
+    {
+        var known = candidates.ToList();
+        var closest = given.Select(name => Closest(name, known)).OfType<string>().Select(name => $"'{name}'").ToList();
+        return closest.Count > 0 ? $" Did you mean {string.Join(", ", closest)}?" : "";
+    }
+
+    private static string? Closest(string given, IEnumerable<string> candidates)
     {
         var limit = Math.Max(1, given.Length / 3);
         var closest = candidates
@@ -22,7 +32,7 @@ internal static class Naming
             .Where(match => match.Distance <= limit)
             .OrderBy(match => match.Distance)
             .ToList();
-        return closest.Count > 0 && (closest.Count == 1 || closest[0].Distance < closest[1].Distance) ? $" Did you mean '{closest[0].Candidate}'?" : "";
+        return closest.Count > 0 && (closest.Count == 1 || closest[0].Distance < closest[1].Distance) ? closest[0].Candidate : null;
     }
 
     // Insertions, deletions, substitutions and swaps of two neighbours ("Dve" for "Dev"), each one edit.

@@ -63,7 +63,7 @@ public sealed record AffectedResult
         if (unknown.Count > 0)
         {
             throw new UsageException(
-                $"Unknown service{(unknown.Count == 1 ? "" : "s")} {string.Join(", ", unknown.Select(n => $"'{n}'"))} in --service.{(unknown.Count == 1 ? Naming.DidYouMean(unknown[0], valid) : "")} Valid: {string.Join(", ", valid)}.");
+                $"Unknown service{(unknown.Count == 1 ? "" : "s")} {string.Join(", ", unknown.Select(n => $"'{n}'"))} in --service.{Naming.DidYouMean(unknown, valid)} Valid: {string.Join(", ", valid)}.");
         }
 
         var kept = Services.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();

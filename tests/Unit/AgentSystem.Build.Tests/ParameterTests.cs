@@ -113,6 +113,10 @@ public class ParameterTests
     public void A_mistyped_name_gets_the_one_closest_suggestion(string given, string suggestion) =>
         Assert.Equal(suggestion, Engine.Naming.DidYouMean(given, ["Compile", "Images", "SystemTest", "SystemUp", "DeployKind", "DeployMinikube", "Test", "Dev"]));
 
+    [Fact]
+    public void Several_mistyped_names_get_a_suggestion_each_that_has_one() =>
+        Assert.Equal(" Did you mean 'gateway', 'orchestrator'?", Engine.Naming.DidYouMean(["gatway", "xyz", "orchestrtor"], ["gateway", "orchestrator", "worker"]));
+
     [Theory]
     [InlineData("BaseImages", "base-images", "BASE_IMAGES")]
     [InlineData("Configuration", "configuration", "CONFIGURATION")]
