@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentSystem.Contracts;
 
 namespace AgentSystem.Build.Engine;
 
@@ -84,7 +85,7 @@ internal static class BuildHost
             }
 
             var valid = parameters.Parameters.Select(p => "--" + p.CliName).Concat(EngineSwitches.Concat(EngineOptions).Select(o => "--" + o));
-            throw new UsageException($"Unknown parameter '--{name}'.{Naming.DidYouMean("--" + name, valid)} Valid parameters: {string.Join(", ", valid)}.");
+            throw new UsageException($"Unknown parameter '--{name}'.{Suggestions.DidYouMean("--" + name, valid)} Valid parameters: {string.Join(", ", valid)}.");
         }
     }
 
@@ -144,7 +145,7 @@ internal static class BuildHost
 
     private static TargetNode FindTarget(TargetGraph graph, string name) =>
         graph.Find(name) ?? throw new UsageException(
-            $"Unknown target '{name}'.{Naming.DidYouMean(name, graph.Targets.Select(t => t.Name))} Valid targets: {string.Join(", ", graph.Targets.Select(t => t.Name))}.");
+            $"Unknown target '{name}'.{Suggestions.DidYouMean(name, graph.Targets.Select(t => t.Name))} Valid targets: {string.Join(", ", graph.Targets.Select(t => t.Name))}.");
 
     private static void CheckRequirements(IReadOnlyList<PlannedTarget> plan, IReadOnlyList<TargetNode> requested, ParameterSet parameters)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using AgentSystem.Build.Engine;
+using AgentSystem.Contracts;
 
 namespace AgentSystem.Build.Monorepo;
 
@@ -63,7 +64,7 @@ public sealed record AffectedResult
         if (unknown.Count > 0)
         {
             throw new UsageException(
-                $"Unknown service{(unknown.Count == 1 ? "" : "s")} {string.Join(", ", unknown.Select(n => $"'{n}'"))} in --service.{Naming.DidYouMean(unknown, valid)} Valid: {string.Join(", ", valid)}.");
+                $"Unknown service{(unknown.Count == 1 ? "" : "s")} {string.Join(", ", unknown.Select(n => $"'{n}'"))} in --service.{Suggestions.DidYouMean(unknown, valid)} Valid: {string.Join(", ", valid)}.");
         }
 
         var kept = Services.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();

@@ -80,7 +80,7 @@ public static class TaskValidation
             }
             else if (!JobTypes.IsKnown(job.Type))
             {
-                errors[$"jobs[{i}].type"] = [$"Unknown job type '{Shorten(job.Type)}'. Known types: {string.Join(", ", JobTypes.All)}."];
+                errors[$"jobs[{i}].type"] = [$"Unknown job type '{Shorten(job.Type)}'.{Suggestions.DidYouMean(job.Type, JobTypes.All)} Known types: {string.Join(", ", JobTypes.All)}."];
             }
 
             var input = NormaliseInput(job.Type, job.Input ?? "");

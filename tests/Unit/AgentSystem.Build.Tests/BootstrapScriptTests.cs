@@ -14,7 +14,8 @@ public sealed class BootstrapRepo : IDisposable
     [
         "build.sh", "build.ps1", "global.json", "Directory.Build.props", "Directory.Packages.props", "nuget.config", ".editorconfig",
         ".gitignore", ".config/dotnet-tools.json", ".nuke/parameters.json", ".nuke/build.schema.json",
-        "tests/Load/AgentSystem.Load/LoadArguments.cs", // compiled into the build program (build/_build.csproj)
+        // Compiled into the build program (build/_build.csproj).
+        "tests/Load/AgentSystem.Load/LoadArguments.cs", "services/shared/Contracts/Suggestions.cs",
     ];
 
     /// <summary>Nothing of the machine's CI or GitHub context may reach the copy's runs.</summary>

@@ -111,11 +111,11 @@ public class ParameterTests
     [InlineData("Dve", " Did you mean 'Dev'?")]
     [InlineData("Xyz", "")]
     public void A_mistyped_name_gets_the_one_closest_suggestion(string given, string suggestion) =>
-        Assert.Equal(suggestion, Engine.Naming.DidYouMean(given, ["Compile", "Images", "SystemTest", "SystemUp", "DeployKind", "DeployMinikube", "Test", "Dev"]));
+        Assert.Equal(suggestion, AgentSystem.Contracts.Suggestions.DidYouMean(given, ["Compile", "Images", "SystemTest", "SystemUp", "DeployKind", "DeployMinikube", "Test", "Dev"]));
 
     [Fact]
     public void Several_mistyped_names_get_a_suggestion_each_that_has_one() =>
-        Assert.Equal(" Did you mean 'gateway', 'orchestrator'?", Engine.Naming.DidYouMean(["gatway", "xyz", "orchestrtor"], ["gateway", "orchestrator", "worker"]));
+        Assert.Equal(" Did you mean 'gateway', 'orchestrator'?", AgentSystem.Contracts.Suggestions.DidYouMean(["gatway", "xyz", "orchestrtor"], ["gateway", "orchestrator", "worker"]));
 
     [Theory]
     [InlineData("BaseImages", "base-images", "BASE_IMAGES")]

@@ -68,6 +68,13 @@ public sealed class TaskValidationTests
         Assert.Contains("32,768 bytes (32 KiB)", errors["jobs[1].input"][0], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("sleeps", "Unknown job type 'sleeps'. Did you mean 'sleep'? Known types: echo, wordcount, hash, sleep, llm, fail.")]
+    [InlineData("wrodcount", "Unknown job type 'wrodcount'. Did you mean 'wordcount'? Known types: echo, wordcount, hash, sleep, llm, fail.")]
+    [InlineData("translate", "Unknown job type 'translate'. Known types: echo, wordcount, hash, sleep, llm, fail.")]
+    public void An_unknown_type_suggests_the_closest_known_one(string type, string expected) =>
+        Assert.Equal(expected, Assert.Single(TaskValidation.Validate(new CreateTaskRequest([new JobRequest(type, "x")], null), out _)["jobs[0].type"]));
+
     [Fact]
     public void An_unknown_type_is_quoted_shortened_and_never_cut_inside_a_character()
     {
