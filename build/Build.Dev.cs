@@ -219,11 +219,11 @@ internal partial class Build
         var published = busy.FirstOrDefault(b => b.Port == SystemDefaults.GatewayPort || b.Port == SystemDefaults.FrontendPort);
         var systemUp = published != default
             ? $"A system SystemUp started? {SystemDownCommand(DefaultSystemName)} stops it (--system-name NAME for one started under"
-              + $" another name: docker ps --format '{{{{.Names}}}} {{{{.Ports}}}}' | grep ':{published.Port}->' names its containers, NAME-...),"
+              + $" another name: {LocalPorts.ContainersCommand(published.Port)} names its containers, NAME-...),"
               + " or use it: it serves the same page. Otherwise stop"
             : "Stop";
         throw new TargetFailedException(
-            $"Dev listens on 127.0.0.1, and something listens on {list} already. {systemUp} what holds the port: ss -ltnp 'sport = :{busy[0].Port}' names it.",
+            $"Dev listens on 127.0.0.1, and something listens on {list} already. {systemUp} what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it.",
             $"in use: {list}");
     }
 

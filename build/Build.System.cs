@@ -258,8 +258,8 @@ internal partial class Build
         var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
         var options = string.Join(" or ", busy.Select(b => $"--system-{b.Name}-port N"));
         return $"The system publishes its gateway and frontend on {bind}, and something listens on {list} already, so nothing was started."
-            + $" A Dev run (stop it), another system (docker ps --format '{{{{.Names}}}} {{{{.Ports}}}}' | grep ':{busy[0].Port}->' names its containers),"
-            + $" or another program (ss -ltnp 'sport = :{busy[0].Port}' names it); or publish elsewhere: {options} (0: any free port).";
+            + $" A Dev run (stop it), another system ({LocalPorts.ContainersCommand(busy[0].Port)} names its containers),"
+            + $" or another program ({LocalPorts.ProcessCommand(busy[0].Port)} names it); or publish elsewhere: {options} (0: any free port).";
     }
 
     /// <summary>The whole system needs every image: builds those this run has not (services not affected; their layers are usually cached).</summary>

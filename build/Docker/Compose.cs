@@ -232,40 +232,37 @@ public sealed class Compose
         }).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>"8080/tcp": [{ "HostPort": "9090" }] as 8080 -> 9090; unpublished ports are null.</summary>
-    private static Dictionary<int, int> Ports(JsonElement container)
-    {
-        var ports = new Dictionary<int, int>();
-        if (container.TryGetProperty("NetworkSettings", out var network) && network.TryGetProperty("Ports", out var published) && published.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var port in published.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Array))
-            {
-                if (int.TryParse(port.Name.Split('/')[0], CultureInfo.InvariantCulture, out var inside)
-                    && port.Value.EnumerateArray().Select(b => b.GetProperty("HostPort").GetString()).FirstOrDefault() is { } host
-                    && int.TryParse(host, CultureInfo.InvariantCulture, out var outside))
-                {
-                    ports[inside] = outside;
-                }
-            }
-        }
-        return ports;
-    }
+    /// <summary>"8080/tcp": [{ "HostPort": "9090" }] as 8080 -> 9090 (the first binding); unpublished ports are null.</summary>
+    private static Dictionary<int, int> Ports(JsonElement container) =>
+        Bindings(container).DistinctBy(b => b.Inside).ToDictionary(b => b.Inside, b => b.HostPort);
 
     /// <summary>"8080/tcp": [{ "HostIp": "127.0.0.1", "HostPort": "9090" }] as 9090 -> 127.0.0.1.</summary>
-    private static Dictionary<int, string> Addresses(JsonElement container)
+    private static Dictionary<int, string> Addresses(JsonElement container) =>
+        Bindings(container).DistinctBy(b => b.HostPort).ToDictionary(b => b.HostPort, b => b.HostIp);
+
+    /// <summary>Every published binding of <c>NetworkSettings.Ports</c>, in order.</summary>
+    private static IEnumerable<(int Inside, string HostIp, int HostPort)> Bindings(JsonElement container)
     {
-        var addresses = new Dictionary<int, string>();
-        if (container.TryGetProperty("NetworkSettings", out var network) && network.TryGetProperty("Ports", out var published) && published.ValueKind == JsonValueKind.Object)
+        if (!container.TryGetProperty("NetworkSettings", out var network) || !network.TryGetProperty("Ports", out var published) || published.ValueKind != JsonValueKind.Object)
         {
-            foreach (var binding in published.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Array).SelectMany(p => p.Value.EnumerateArray()))
+            yield break;
+        }
+
+        foreach (var port in published.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Array))
+        {
+            if (!int.TryParse(port.Name.Split('/')[0], CultureInfo.InvariantCulture, out var inside))
             {
-                if (int.TryParse(binding.GetProperty("HostPort").GetString(), CultureInfo.InvariantCulture, out var port))
+                continue;
+            }
+
+            foreach (var binding in port.Value.EnumerateArray())
+            {
+                if (int.TryParse(binding.GetProperty("HostPort").GetString(), CultureInfo.InvariantCulture, out var hostPort))
                 {
-                    addresses.TryAdd(port, binding.TryGetProperty("HostIp", out var ip) ? ip.GetString() ?? "" : "");
+                    yield return (inside, binding.TryGetProperty("HostIp", out var ip) ? ip.GetString() ?? "" : "", hostPort);
                 }
             }
         }
-        return addresses;
     }
 
     private static Dictionary<string, string> Variables(JsonElement config) =>

@@ -75,7 +75,8 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
                 .OrderByDescending(summary => summary.UpdatedAt).ThenByDescending(summary => summary.Id)
                 .Skip((int)Math.Min(int.MaxValue, (page - 1L) * pageSize)).Take(Limits.ListedOnPage(page, pageSize))
                 .ToList();
-            return Task.FromResult(new ConversationPage(items, page, pageSize, Math.Min(_conversations.Count, Limits.MaxListedItems), _conversations.Count <= Limits.MaxListedItems));
+            var (total, exact) = Limits.ListedTotal(_conversations.Count);
+            return Task.FromResult(new ConversationPage(items, page, pageSize, total, exact));
         }
     }
 

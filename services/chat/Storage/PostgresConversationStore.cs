@@ -124,7 +124,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
 
         await reader.ReadAsync(cancellationToken);
-        var counted = reader.GetInt64(0);
+        var (total, exact) = Limits.ListedTotal(reader.GetInt64(0));
         await reader.NextResultAsync(cancellationToken);
         var items = new List<ConversationSummary>();
         while (await reader.ReadAsync(cancellationToken))
@@ -133,7 +133,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
                 reader.GetGuid(0), reader.GetString(3), reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2), checked((int)reader.GetInt64(4))));
         }
 
-        return new ConversationPage(items, page, pageSize, Math.Min(counted, Limits.MaxListedItems), counted <= Limits.MaxListedItems);
+        return new ConversationPage(items, page, pageSize, total, exact);
     }
 
     private static void AddMessages(NpgsqlBatch batch, Guid conversationId, IReadOnlyList<ChatMessage> messages)

@@ -32,9 +32,23 @@ public static class ClientLimits
         options.OnRejected = OnRejectedAsync;
     }
 
-    /// <summary>"key-0 203.0.113.7": whom a request's limits count against; null without a valid key.</summary>
-    private static string? Client(HttpContext context) =>
-        context.User.Identity is { IsAuthenticated: true, Name: { } key } ? $"{key} {ClientAddress.Key(context.Connection.RemoteIpAddress)}" : null;
+    private static readonly object ClientItem = new();
+
+    /// <summary>
+    /// "key-0 203.0.113.7": whom a request's limits count against; null without a valid key. Made once per request:
+    /// both limiters ask.
+    /// </summary>
+    private static string? Client(HttpContext context)
+    {
+        if (context.Items.TryGetValue(ClientItem, out var known))
+        {
+            return (string?)known;
+        }
+
+        var client = context.User.Identity is { IsAuthenticated: true, Name: { } key } ? $"{key} {ClientAddress.Key(context.Connection.RemoteIpAddress)}" : null;
+        context.Items[ClientItem] = client;
+        return client;
+    }
 
     private static RateLimitOptions Options(HttpContext context) =>
         context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.RateLimit;
@@ -43,7 +57,7 @@ public static class ClientLimits
     {
         // Only the proxied routes: /api/info, which the page polls for its status badge, must not read as "the gateway is
         // unreachable" while a client's streams hold its places (helper-56).
-        if (Client(context) is not { } client || context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName != RatePolicy)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName != RatePolicy || Client(context) is not { } client)
         {
             return RateLimitPartition.GetNoLimiter("");
         }

@@ -44,6 +44,9 @@ public static class Limits
     /// </summary>
     public const int MaxListedItems = 10_000;
 
+    /// <summary>A list's total from a count that stopped one past <see cref="MaxListedItems"/>, and whether it is exact.</summary>
+    public static (long Total, bool Exact) ListedTotal(long counted) => (Math.Min(counted, MaxListedItems), counted <= MaxListedItems);
+
     /// <summary>How many rows page <paramref name="page"/> holds at most: the page that straddles the limit ends at it.</summary>
     public static int ListedOnPage(int page, int pageSize) => (int)Math.Clamp(MaxListedItems - ((page - 1L) * pageSize), 0, pageSize);
 

@@ -23,8 +23,11 @@ public static class Suggestions
     private static string? Closest(string given, IEnumerable<string> candidates)
     {
         var limit = Math.Max(1, given.Length / 3);
+        var lower = given.ToLowerInvariant();
+        // The distance is at least the difference in length: a job type of megabytes costs no table of that size.
         var closest = candidates
-            .Select(candidate => (Candidate: candidate, Distance: EditDistance(given.ToLowerInvariant(), candidate.ToLowerInvariant())))
+            .Where(candidate => Math.Abs(candidate.Length - given.Length) <= limit)
+            .Select(candidate => (Candidate: candidate, Distance: EditDistance(lower, candidate.ToLowerInvariant())))
             .Where(match => match.Distance <= limit)
             .OrderBy(match => match.Distance)
             .ToList();

@@ -214,8 +214,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
                     await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
                     await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                    var counted = reader.GetInt64(0);
-                    return new TaskPage(summaries, page, pageSize, Math.Min(counted, Limits.MaxListedItems), counted <= Limits.MaxListedItems);
+                    var (listed, exact) = Limits.ListedTotal(reader.GetInt64(0));
+                    return new TaskPage(summaries, page, pageSize, listed, exact);
                 }
             }
         }

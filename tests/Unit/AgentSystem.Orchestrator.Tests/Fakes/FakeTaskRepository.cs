@@ -141,7 +141,8 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
             // Newest first: insertion order reversed (two tasks may share a timestamp).
             var matching = Enumerable.Reverse(_tasks).Where(t => status is null || t.Status == status).ToList();
             var items = matching.Skip((page - 1) * pageSize).Take(Limits.ListedOnPage(page, pageSize)).Select(t => t.ToSummary()).ToList();
-            return Task.FromResult(new TaskPage(items, page, pageSize, Math.Min(matching.Count, Limits.MaxListedItems), matching.Count <= Limits.MaxListedItems));
+            var (total, exact) = Limits.ListedTotal(matching.Count);
+            return Task.FromResult(new TaskPage(items, page, pageSize, total, exact));
         }
     }
 
