@@ -1,3 +1,4 @@
+using AgentSystem.Contracts;
 using AgentSystem.Gateway.Infrastructure;
 using AgentSystem.Gateway.Security;
 using AgentSystem.ServiceDefaults;
@@ -52,6 +53,12 @@ public sealed class GatewayTransforms : ITransformProvider
         {
             RequestTransform.RemoveHeader(request, RequestIdMiddleware.HeaderName);
             RequestTransform.AddHeader(request, RequestIdMiddleware.HeaderName, request.HttpContext.TraceIdentifier);
+            // Whose turn the request's jobs wait for in the queue: named here, never by the caller.
+            RequestTransform.RemoveHeader(request, ClientId.HeaderName);
+            if (ClientLimits.ClientOf(request.HttpContext) is { } client)
+            {
+                RequestTransform.AddHeader(request, ClientId.HeaderName, ClientId.Of(client));
+            }
             foreach (var name in ConnectionTokens(request.HttpContext.Request.Headers.Connection))
             {
                 RequestTransform.RemoveHeader(request, name);

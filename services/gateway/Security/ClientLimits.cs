@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using AgentSystem.Contracts;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -35,10 +36,10 @@ public static class ClientLimits
     private static readonly object ClientItem = new();
 
     /// <summary>
-    /// "key-0 203.0.113.7": whom a request's limits count against; null without a valid key. Made once per request:
-    /// both limiters ask.
+    /// "key-0 203.0.113.7": whom a request's limits count against, and whose turn its jobs wait for in the queue
+    /// (<see cref="ClientId"/>); null without a valid key. Made once per request: both limiters and the proxy ask.
     /// </summary>
-    private static string? Client(HttpContext context)
+    public static string? ClientOf(HttpContext context)
     {
         if (context.Items.TryGetValue(ClientItem, out var known))
         {
@@ -57,7 +58,7 @@ public static class ClientLimits
     {
         // Only the proxied routes: /api/info, which the page polls for its status badge, must not read as "the gateway is
         // unreachable" while a client's streams hold its places (helper-56).
-        if (context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName != RatePolicy || Client(context) is not { } client)
+        if (context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName != RatePolicy || ClientOf(context) is not { } client)
         {
             return RateLimitPartition.GetNoLimiter("");
         }
@@ -73,7 +74,7 @@ public static class ClientLimits
     private static RateLimitPartition<string> Rate(HttpContext context)
     {
         // Authorization runs first on these routes, so a request here has a key; none would be authentication's to refuse.
-        if (Client(context) is not { } client)
+        if (ClientOf(context) is not { } client)
         {
             return RateLimitPartition.GetNoLimiter("");
         }

@@ -55,6 +55,12 @@ public static class TasksApi
             return Problem(StatusCodes.Status400BadRequest, new(StringComparer.Ordinal) { [TaskLimits.IdempotencyKeyHeader] = [keyError] });
         }
 
+        var clientHeader = context.Request.Headers[ClientId.HeaderName];
+        if (TaskValidation.ValidateClient(clientHeader) is { } clientError)
+        {
+            return Problem(StatusCodes.Status400BadRequest, new(StringComparer.Ordinal) { [ClientId.HeaderName] = [clientError] });
+        }
+
         var idempotencyKey = keyHeader.Count == 1 ? keyHeader[0] : null;
         var errors = TaskValidation.Validate(request!, out var jobs);
         if (errors.Count > 0)
@@ -75,7 +81,7 @@ public static class TasksApi
         }
 
         // The W3C trace context of this request travels with every job, so the worker continues the trace.
-        var created = await submitter.SubmitAsync(new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id), cancellationToken);
+        var created = await submitter.SubmitAsync(new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id), clientHeader.FirstOrDefault(), cancellationToken);
         var task = TaskResponse.From(created.Task);
         var location = TaskLocation(task.Id);
         if (created.Created)

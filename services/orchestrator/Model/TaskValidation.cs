@@ -101,6 +101,15 @@ public static class TaskValidation
     }
 
     /// <summary>
+    /// An error message when the gateway's <see cref="ClientId.HeaderName"/> is malformed, null when it is an id or absent
+    /// (a caller inside the cluster, whose jobs share the queue's lane of no client).
+    /// </summary>
+    public static string? ValidateClient(StringValues values) =>
+        values.Count == 0 || (values.Count == 1 && ClientId.IsValid(values[0]))
+            ? null
+            : $"The {ClientId.HeaderName} header, which the gateway sets, must be one id of {ClientId.Length} lower-case hex digits.";
+
+    /// <summary>
     /// An error message when the header is unusable, null when it is fine (or absent). One value of printable ASCII
     /// but the comma (as the IETF draft's string, unquoted), at most <see cref="TaskLimits.MaxIdempotencyKeyLength"/> characters.
     /// </summary>

@@ -55,10 +55,11 @@ public sealed partial class TaskSubmitter(
     }
 
     /// <summary>
-    /// Stores the task (with the tasks posted at the same time), then sends its jobs. A cancelled wait does not take the
-    /// task back: stored after its caller gave up, its jobs are sent or left to the dispatcher like any other's.
+    /// Stores the task (with the tasks posted at the same time), then sends its jobs, as <paramref name="client"/>'s
+    /// (<see cref="ClientId"/>; null for none). A cancelled wait does not take the task back: stored after its caller
+    /// gave up, its jobs are sent or left to the dispatcher like any other's.
     /// </summary>
-    public async Task<CreatedTask> SubmitAsync(NewTask task, CancellationToken cancellationToken)
+    public async Task<CreatedTask> SubmitAsync(NewTask task, string? client, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
 
@@ -70,7 +71,7 @@ public sealed partial class TaskSubmitter(
             return created;
         }
 
-        await SendAsync(created.Task, task.TraceParent);
+        await SendAsync(created.Task, task.TraceParent, client);
         return created;
     }
 
@@ -119,13 +120,13 @@ public sealed partial class TaskSubmitter(
     // After the commit the client's cancellation no longer matters: the task exists, so try to send it now rather
     // than leave it to the dispatcher, within Tasks:EnqueueTimeout: the request waits no longer for Redis. Jobs not
     // sent are unmarked, so the dispatcher's next round sends them (if even that fails, once they are stale).
-    private async Task SendAsync(TaskRecord task, string? traceParent)
+    private async Task SendAsync(TaskRecord task, string? traceParent, string? client)
     {
         var now = time.GetUtcNow();
         var messages = task.Jobs
             .Where(job => job.Status == JobState.Queued)
             .OrderBy(job => job.Seq)
-            .Select(job => new JobMessage(job.Id, task.Id, job.Type, job.Input, Attempt: 1, traceParent, now))
+            .Select(job => new JobMessage(job.Id, task.Id, job.Type, job.Input, Attempt: 1, traceParent, now, client))
             .ToList();
         if (messages.Count == 0)
         {

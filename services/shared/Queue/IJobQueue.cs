@@ -15,7 +15,10 @@ public interface IJobQueue
     /// <summary>Enqueues the messages not already queued or in processing (idempotent per job id) and wakes workers.</summary>
     Task<int> EnqueueAsync(IReadOnlyCollection<JobMessage> jobs, CancellationToken cancellationToken);
 
-    /// <summary>Takes up to <paramref name="max"/> jobs (at most <see cref="MaxBatch"/>), first in first out, each leased for the visibility timeout.</summary>
+    /// <summary>
+    /// Takes up to <paramref name="max"/> jobs (at most <see cref="MaxBatch"/>), an equal part from each client with jobs
+    /// waiting (<see cref="JobMessage.Client"/>), first in first out within a client, each leased for the visibility timeout.
+    /// </summary>
     Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken);
 
     /// <summary>

@@ -39,33 +39,106 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// KEYS: queue, known, idle. ARGV: (job id, message) pairs. Pushes, in one LPUSH, each message whose job id was not
-    /// known yet, and wakes one idle waiter; returns how many were pushed.
+    /// A client's list of waiting messages (<c>lane</c>): the queue key itself for the shared lane (<c>''</c>: jobs of
+    /// no client, and everything older versions pushed), <c>queue:{client}</c> for each client. A client is on the
+    /// ready ring while its lane holds messages; <c>push</c> keeps it so (a list that was empty before the push joins).
+    /// The lanes' names are made here, not passed as keys: one Redis server, no cluster.
     /// </summary>
-    public const string Enqueue = Now + WakeOne + """
-        local fresh = {}
-        for i = 1, #ARGV, 2 do
-          if redis.call('SADD', KEYS[2], ARGV[i]) == 1 then
-            fresh[#fresh + 1] = ARGV[i + 1]
+    private const string Lanes = """
+        local function lane(client)
+          if client == '' then
+            return KEYS[1]
+          end
+          return KEYS[1] .. ':' .. client
+        end
+        local function push(ready, client, messages)
+          if redis.call('LPUSH', lane(client), unpack(messages)) == #messages then
+            redis.call('RPUSH', ready, client)
           end
         end
-        if #fresh > 0 then
-          redis.call('LPUSH', KEYS[1], unpack(fresh))
-          wake_one(KEYS[3])
+        local function client_of(message)
+          if type(message.client) == 'string' then
+            return message.client
+          end
+          return ''
         end
-        return #fresh
+
         """;
 
     /// <summary>
-    /// KEYS: queue, processing, idle. ARGV: max, lease ms, the claimer's channel. Returns { deadline, message... }, oldest
-    /// first: one RPOP of up to max (Redis 6.2 or later) and one ZADD leasing them all. The claimer is no longer idle;
-    /// when it took all it asked for and jobs are left, it wakes another waiter to take them.
+    /// KEYS: queue, known, idle, ready. ARGV: for each client, its name (<c>''</c> for none), a count n, then n (job id,
+    /// message) pairs. Pushes, in one LPUSH per client, each message whose job id was not known yet, and wakes one idle
+    /// waiter; returns how many were pushed.
     /// </summary>
-    public const string Claim = Now + WakeOne + """
+    public const string Enqueue = Now + WakeOne + Lanes + """
+        local pushed = 0
+        local i = 1
+        while i <= #ARGV do
+          local client, count = ARGV[i], tonumber(ARGV[i + 1])
+          local fresh = {}
+          for j = i + 2, i + 2 * count, 2 do
+            if redis.call('SADD', KEYS[2], ARGV[j]) == 1 then
+              fresh[#fresh + 1] = ARGV[j + 1]
+            end
+          end
+          if #fresh > 0 then
+            push(KEYS[4], client, fresh)
+            pushed = pushed + #fresh
+          end
+          i = i + 2 + 2 * count
+        end
+        if pushed > 0 then
+          wake_one(KEYS[3])
+        end
+        return pushed
+        """;
+
+    /// <summary>
+    /// KEYS: queue, processing, idle, ready. ARGV: max, lease ms, the claimer's channel. Returns { deadline, message... }:
+    /// each waiting client in turn (the ready ring) gives an equal part of what is left to take, oldest first, until max
+    /// are taken or no client has more; one ZADD leases them all. The shared lane is read last in any case, for messages
+    /// an older version pushed without the ring. The claimer is no longer idle; when it took all it asked for and jobs
+    /// are left, it wakes another waiter to take them.
+    /// </summary>
+    public const string Claim = Now + WakeOne + Lanes + """
         redis.call('ZREM', KEYS[3], ARGV[3])
         local deadline = now + tonumber(ARGV[2])
-        local messages = redis.call('RPOP', KEYS[1], ARGV[1])
-        if not messages then
+        local max = tonumber(ARGV[1])
+        local messages = {}
+        -- Rounds: each waiting client gives up to an equal part of what is left. A round that does not fill the claim
+        -- drops a client that ran out, so the rounds end.
+        while #messages < max do
+          local waiting = redis.call('LLEN', KEYS[4])
+          if waiting == 0 then
+            break
+          end
+          local share = math.ceil((max - #messages) / waiting)
+          for _ = 1, waiting do
+            if #messages == max then
+              break
+            end
+            local client = redis.call('LMOVE', KEYS[4], KEYS[4], 'LEFT', 'RIGHT')
+            local wanted = math.min(share, max - #messages)
+            local taken = redis.call('RPOP', lane(client), wanted)
+            if taken then
+              for _, message in ipairs(taken) do
+                messages[#messages + 1] = message
+              end
+            end
+            if not taken or #taken < wanted or redis.call('LLEN', lane(client)) == 0 then
+              redis.call('LREM', KEYS[4], -1, client)
+            end
+          end
+        end
+        if #messages < max then
+          local older = redis.call('RPOP', KEYS[1], max - #messages)
+          if older then
+            for _, message in ipairs(older) do
+              messages[#messages + 1] = message
+            end
+          end
+        end
+        if #messages == 0 then
           return { deadline }
         end
         local leases = {}
@@ -74,19 +147,19 @@ internal static class QueueScripts
           leases[2 * i] = message
         end
         redis.call('ZADD', KEYS[2], unpack(leases))
-        if #messages == tonumber(ARGV[1]) and redis.call('LLEN', KEYS[1]) > 0 then
+        if #messages == max and (redis.call('LLEN', KEYS[4]) > 0 or redis.call('LLEN', KEYS[1]) > 0) then
           wake_one(KEYS[3])
         end
         return { deadline, unpack(messages) }
         """;
 
     /// <summary>
-    /// KEYS: queue, idle. ARGV: the waiter's channel, how long it will wait (ms). Returns 1 when jobs are waiting (do not
-    /// wait: claim), otherwise registers the waiter until then, so that the next enqueue wakes it, and returns 0. The
-    /// check and the registration are one step: no enqueue falls between them unseen.
+    /// KEYS: queue, idle, ready. ARGV: the waiter's channel, how long it will wait (ms). Returns 1 when jobs are waiting
+    /// (do not wait: claim), otherwise registers the waiter until then, so that the next enqueue wakes it, and returns 0.
+    /// The check and the registration are one step: no enqueue falls between them unseen.
     /// </summary>
     public const string Wait = Now + """
-        if redis.call('LLEN', KEYS[1]) > 0 then
+        if redis.call('LLEN', KEYS[3]) > 0 or redis.call('LLEN', KEYS[1]) > 0 then
           return 1
         end
         redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
@@ -123,10 +196,11 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// KEYS: queue, processing, known, dead, idle. ARGV: message, job id, requeued message, error, final (1/0).
-    /// Returns 1 when the lease was held (otherwise the reclaimer has already requeued or dead-lettered the job).
+    /// KEYS: queue, processing, known, dead, idle, ready. ARGV: message, job id, requeued message, error, final (1/0),
+    /// client (<c>''</c> for none). Returns 1 when the lease was held (otherwise the reclaimer has already requeued or
+    /// dead-lettered the job). The requeued copy goes to the back of its client's lane.
     /// </summary>
-    public const string Nack = Now + WakeOne + """
+    public const string Nack = Now + WakeOne + Lanes + """
         if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then
           return 0
         end
@@ -134,7 +208,7 @@ internal static class QueueScripts
           redis.call('LPUSH', KEYS[4], '{"message":' .. ARGV[1] .. ',"error":' .. cjson.encode(ARGV[4]) .. ',"at":' .. string.format('%d', now) .. '}')
           redis.call('SREM', KEYS[3], ARGV[2])
         else
-          redis.call('LPUSH', KEYS[1], ARGV[3])
+          push(KEYS[6], ARGV[6], { ARGV[3] })
           wake_one(KEYS[5])
         end
         return 1
@@ -167,11 +241,11 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// KEYS: queue, processing, known, dead, idle. ARGV: max attempts, limit, enqueued-at (ISO 8601).
+    /// KEYS: queue, processing, known, dead, idle, ready. ARGV: max attempts, limit, enqueued-at (ISO 8601).
     /// Returns { requeued, dead-lettered, the dead-lettered messages... }. The requeued copy is the message with
-    /// attempt + 1 and a new enqueuedAt.
+    /// attempt + 1 and a new enqueuedAt, at the back of its client's lane.
     /// </summary>
-    public const string Reclaim = Now + WakeOne + """
+    public const string Reclaim = Now + WakeOne + Lanes + """
         local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
         local maxAttempts = tonumber(ARGV[1])
         local requeued, dead = 0, 0
@@ -194,7 +268,7 @@ internal static class QueueScripts
             else
               message.attempt = attempt + 1
               message.enqueuedAt = ARGV[3]
-              redis.call('LPUSH', KEYS[1], cjson.encode(message))
+              push(KEYS[6], client_of(message), { cjson.encode(message) })
               requeued = requeued + 1
             end
           end
@@ -209,9 +283,15 @@ internal static class QueueScripts
         return result
         """;
 
-    /// <summary>KEYS: queue, processing, dead. One consistent snapshot.</summary>
-    public const string Stats = """
-        return { redis.call('LLEN', KEYS[1]), redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]) }
+    /// <summary>KEYS: queue, processing, dead, ready. One consistent snapshot; the waiting jobs of every lane.</summary>
+    public const string Stats = Lanes + """
+        local queued = redis.call('LLEN', KEYS[1])
+        for _, client in ipairs(redis.call('LRANGE', KEYS[4], 0, -1)) do
+          if client ~= '' then
+            queued = queued + redis.call('LLEN', lane(client))
+          end
+        end
+        return { queued, redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]) }
         """;
 
     /// <summary>KEYS: processing, dead. ARGV: message, error. Buries a claimed message the client cannot read.</summary>

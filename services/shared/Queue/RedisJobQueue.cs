@@ -9,8 +9,8 @@ using StackExchange.Redis;
 namespace AgentSystem.Queue;
 
 /// <summary>
-/// <see cref="IJobQueue"/> on Redis with StackExchange.Redis (docs/queue.md): a list of waiting messages, a
-/// sorted set of leases scored by deadline, a set of known job ids for idempotent enqueue, a dead-letter list, and a
+/// <see cref="IJobQueue"/> on Redis with StackExchange.Redis (docs/queue.md): a list of waiting messages per client
+/// with a ring of the clients that have some (each claim takes from them in turn), a sorted set of leases scored by deadline, a set of known job ids for idempotent enqueue, a dead-letter list, and a
 /// sorted set of idle waiters, each woken on its own pub/sub channel, one per enqueue. Every operation is one round trip: a Lua script where it must be atomic.
 /// Leases are judged by the Redis server's clock (see <see cref="QueueScripts"/>); <see cref="JobMessage.EnqueuedAt"/>
 /// is the enqueuing process's clock, for pickup latency only.
@@ -58,16 +58,16 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
 
         var prefix = this._options.Prefix;
         RedisKey queue = prefix + "queue", processing = prefix + "processing", known = prefix + "known", dead = prefix + "dead";
-        RedisKey idle = prefix + "idle";
-        _enqueueKeys = [queue, known, idle];
-        _claimKeys = [queue, processing, idle];
+        RedisKey idle = prefix + "idle", ready = prefix + "ready";
+        _enqueueKeys = [queue, known, idle, ready];
+        _claimKeys = [queue, processing, idle, ready];
         _ackKeys = [processing, known];
-        _settleKeys = [queue, processing, known, dead, idle];
-        _waitKeys = [queue, idle];
+        _settleKeys = [queue, processing, known, dead, idle, ready];
+        _waitKeys = [queue, idle, ready];
         _idleKey = idle;
         _processingKeys = [processing];
         _knownKey = known;
-        _statsKeys = [queue, processing, dead];
+        _statsKeys = [queue, processing, dead, ready];
         _buryKeys = [processing, dead];
         _deadKey = dead;
         NotifyChannelName = prefix + "notify:" + Guid.NewGuid().ToString("N");
@@ -95,13 +95,19 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         var enqueuedAt = _time.GetUtcNow();
         var pushed = await Task.WhenAll(jobs.Chunk(IJobQueue.MaxBatch).Select(chunk =>
         {
-            var arguments = new RedisValue[2 * chunk.Length];
+            // Per client: its name, its count, then its (job id, message) pairs; in the order given within a client.
+            var byClient = chunk.GroupBy(job => (job ?? throw new ArgumentNullException(nameof(jobs))).Client ?? "", StringComparer.Ordinal).ToList();
+            var arguments = new RedisValue[2 * chunk.Length + 2 * byClient.Count];
             var i = 0;
-            foreach (var job in chunk)
+            foreach (var client in byClient)
             {
-                ArgumentNullException.ThrowIfNull(job, nameof(jobs));
-                arguments[i++] = Id(job.JobId);
-                arguments[i++] = Serialize(job with { EnqueuedAt = enqueuedAt });
+                arguments[i++] = client.Key;
+                arguments[i++] = client.Count();
+                foreach (var job in client)
+                {
+                    arguments[i++] = Id(job.JobId);
+                    arguments[i++] = Serialize(job with { EnqueuedAt = enqueuedAt });
+                }
             }
 
             return EvaluateAsync(QueueScripts.Enqueue, _enqueueKeys, arguments);
@@ -193,7 +199,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         var error = string.IsNullOrEmpty(reason) ? "failed" : reason.Length <= MaxErrorLength ? reason : reason[..MaxErrorLength];
 
         var held = (long)await EvaluateAsync(
-                QueueScripts.Nack, _settleKeys, [job.Raw, Id(job.Message.JobId), requeued, error, final ? 1 : 0])
+                QueueScripts.Nack, _settleKeys, [job.Raw, Id(job.Message.JobId), requeued, error, final ? 1 : 0, job.Message.Client ?? ""])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         if (held == 0)
         {

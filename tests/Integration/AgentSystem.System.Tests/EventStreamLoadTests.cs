@@ -48,7 +48,7 @@ public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper
             var streams = ids.Select(id => FollowAsync(orchestrator, id, firstEvents, cancel.Token)).ToList();
             await firstEvents.Done.WaitAsync(cancel.Token);
             opened = clock.Elapsed;
-            var queued = await system.RedisAsync("LLEN", SystemFixture.QueuePrefix + "queue");
+            var queued = await FaultProbe.QueueLengthAsync(system);
             output.WriteLine($"{Streams} tasks created in {created.TotalSeconds:0.0} s, {Streams} streams open {(opened - created).TotalSeconds:0.0} s later; {queued} jobs waiting; "
                 + $"the orchestrator holds {await peak.SampleOnceAsync()} PostgreSQL connections now");
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using AgentSystem.Queue;
 using Npgsql;
 
 namespace AgentSystem.SystemTests;
@@ -57,8 +58,13 @@ public static class FaultProbe
         return counts;
     }
 
-    public static async Task<long> QueueLengthAsync(SystemFixture system) =>
-        long.Parse(await system.RedisAsync("LLEN", SystemFixture.QueuePrefix + "queue") ?? "0", CultureInfo.InvariantCulture);
+    /// <summary>The jobs waiting in every client's lane, counted by the queue's own script.</summary>
+    public static async Task<long> QueueLengthAsync(SystemFixture system)
+    {
+        var prefix = SystemFixture.QueuePrefix;
+        var stats = await system.RedisAsync("EVAL", QueueScripts.Stats, "4", prefix + "queue", prefix + "processing", prefix + "dead", prefix + "ready");
+        return long.Parse(stats.Split('\n')[0], CultureInfo.InvariantCulture);
+    }
 
     public static async Task<long> ProcessingCountAsync(SystemFixture system) =>
         long.Parse(await system.RedisAsync("ZCARD", SystemFixture.QueuePrefix + "processing") ?? "0", CultureInfo.InvariantCulture);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentSystem.Contracts;
 using AgentSystem.Gateway.Tests.Fakes;
 
 namespace AgentSystem.Gateway.Tests;
@@ -97,6 +98,24 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
     }
 
     [Fact]
+    public async Task Each_client_reaches_the_services_under_an_id_of_its_own_and_never_one_it_sent()
+    {
+        // The queue's fair share (docs/queue.md) counts the clients the limits count.
+        await using var gateway = await GatewayAsync(burst: 10, ("Gateway:TrustedProxies:0", "127.0.0.1"));
+        using var frontend = gateway.CreateClient(GatewayFactory.Key);
+
+        var first = await ClientIdAsync(frontend, "203.0.113.1", sent: "0123456789abcdef");
+        var again = await ClientIdAsync(frontend, "203.0.113.1", sent: null);
+        var other = await ClientIdAsync(frontend, "203.0.113.2", sent: first);
+
+        Assert.True(ClientId.IsValid(first), first);
+        Assert.NotEqual("0123456789abcdef", first);
+        Assert.Equal(first, again);
+        Assert.True(ClientId.IsValid(other), other);
+        Assert.NotEqual(first, other);
+    }
+
+    [Fact]
     public async Task An_open_event_stream_holds_a_place_in_flight_until_it_ends_and_a_refusal_spends_no_token()
     {
         await using var gateway = await GatewayAsync(burst: 2, ("Gateway:RateLimit:MaxRequestsInFlight", "1"));
@@ -158,6 +177,19 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
         using var response = await warmUp.GetAsync(Tasks);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return gateway;
+    }
+
+    private static async Task<string?> ClientIdAsync(HttpClient client, string forwardedFor, string? sent)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, Tasks);
+        request.Headers.Add("X-Forwarded-For", forwardedFor);
+        if (sent is not null)
+        {
+            request.Headers.Add(ClientId.HeaderName, sent);
+        }
+
+        using var response = await client.SendAsync(request);
+        return (await response.Content.ReadFromJsonAsync<Echo>())!.Header(ClientId.HeaderName);
     }
 
     private static async Task<HttpStatusCode> StatusAsync(HttpClient client, string forwardedFor)

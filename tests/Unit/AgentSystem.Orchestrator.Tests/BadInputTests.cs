@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using AgentSystem.Contracts;
 using AgentSystem.ServiceDefaults;
 
 namespace AgentSystem.Orchestrator.Tests;
@@ -105,6 +106,24 @@ public sealed class BadInputTests
 
         var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
         Assert.Contains(detail, problem.GetProperty("errors").GetProperty("Idempotency-Key")[0].GetString(), StringComparison.Ordinal);
+        Assert.Empty(app.Repository.CreateRequests);
+    }
+
+    [Theory]
+    [InlineData("0123456789ABCDEF")]
+    [InlineData("0123456789abcde")]
+    [InlineData("key-0 203.0.113.7")]
+    public async Task A_malformed_client_id_is_400_naming_the_header(string value)
+    {
+        await using var app = new OrchestratorApp();
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, OrchestratorApp.Tasks) { Content = new StringContent("""{ "goal": "x" }""", Encoding.UTF8, "application/json") };
+        request.Headers.TryAddWithoutValidation(ClientId.HeaderName, value);
+
+        using var response = await client.SendAsync(request);
+
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains("16 lower-case hex digits", problem.GetProperty("errors").GetProperty(ClientId.HeaderName)[0].GetString(), StringComparison.Ordinal);
         Assert.Empty(app.Repository.CreateRequests);
     }
 

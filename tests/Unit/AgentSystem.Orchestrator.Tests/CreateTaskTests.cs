@@ -82,6 +82,25 @@ public sealed class CreateTaskTests
     }
 
     [Fact]
+    public async Task The_gateways_client_id_goes_with_every_job_and_its_absence_means_no_client()
+    {
+        await using var app = new OrchestratorApp();
+        using var client = app.CreateClient();
+        var id = ClientId.Of("key-0 203.0.113.7");
+        using var request = new HttpRequestMessage(HttpMethod.Post, OrchestratorApp.Tasks)
+        {
+            Content = JsonContent.Create(new { jobs = new[] { new { type = "echo", input = "x" }, new { type = "hash", input = "y" } } }),
+        };
+        request.Headers.Add(ClientId.HeaderName, id);
+
+        using var response = await client.SendAsync(request);
+        await app.CreateAsync(("echo", "z"));
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.Equal([id, id, null], app.Queue.Queued.Select(m => m.Client));
+    }
+
+    [Fact]
     public async Task A_goal_is_planned_deterministically_into_wordcount_hash_and_echo_of_its_subject()
     {
         await using var app = new OrchestratorApp();

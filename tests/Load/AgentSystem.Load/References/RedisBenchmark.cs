@@ -57,13 +57,14 @@ internal sealed class RedisBenchmark
     {
         ArgumentNullException.ThrowIfNull(redis);
         var keyPrefix = $"agentsystem-load-reference:{Guid.NewGuid():N}:";
-        var (queue, known, processing, idle) = (keyPrefix + "queue", keyPrefix + "known", keyPrefix + "processing", keyPrefix + "idle");
+        var (queue, known, processing, idle, ready) = (keyPrefix + "queue", keyPrefix + "known", keyPrefix + "processing", keyPrefix + "idle", keyPrefix + "ready");
         var server = redis.GetServer(redis.GetEndPoints()[0]);
         var enqueue = Hex(await server.ScriptLoadAsync(QueueScripts.Enqueue));
         var claim = Hex(await server.ScriptLoadAsync(QueueScripts.Claim));
         var payload = new string('x', payloadLength);
-        string[] enqueueCommand = ["EVALSHA", enqueue, "3", queue, known, idle, "job-__rand_int__", payload];
-        string[] claimCommand = ["EVALSHA", claim, "3", queue, processing, idle, "1", "30000", keyPrefix + "notify:reference"];
+        // The shared lane (client ''), as the queue scenarios' jobs, which no client's request sent.
+        string[] enqueueCommand = ["EVALSHA", enqueue, "4", queue, known, idle, ready, "", "1", "job-__rand_int__", payload];
+        string[] claimCommand = ["EVALSHA", claim, "4", queue, processing, idle, ready, "1", "30000", keyPrefix + "notify:reference"];
         // Once through the client first: redis-benchmark would time a command Redis rejects (keys or arguments that no
         // longer match a script) as readily as one it runs.
         foreach (var (command, script) in new[] { (enqueueCommand, "enqueue"), (claimCommand, "claim") })
@@ -86,14 +87,14 @@ internal sealed class RedisBenchmark
             {
                 var count = requests * Math.Min(pipeline, 4);
                 rows.Add(Run(LPushName(pipeline), clients, count, pipeline, ["LPUSH", queue + ":lpush", payload], "LPUSH key message"));
-                rows.Add(Run(EnqueueName(pipeline), clients, count, pipeline, enqueueCommand, "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, ZPOPMIN of no idle waiter)"));
-                rows.Add(Run(ClaimName(pipeline), clients, count, pipeline, claimCommand, "EVALSHA claim (1 job: TIME, ZREM, RPOP, ZADD, LLEN)"));
-                await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing, idle]).WaitAsync(cancellationToken);
+                rows.Add(Run(EnqueueName(pipeline), clients, count, pipeline, enqueueCommand, "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, RPUSH to the ring when the lane was empty, ZPOPMIN of no idle waiter)"));
+                rows.Add(Run(ClaimName(pipeline), clients, count, pipeline, claimCommand, "EVALSHA claim (1 job: TIME, ZREM, the ring's LLEN and LMOVE, RPOP, LLEN, ZADD, LLEN)"));
+                await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing, idle, ready]).WaitAsync(cancellationToken);
             }
         }
         finally
         {
-            await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing, idle]);
+            await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing, idle, ready]);
         }
 
         return rows;
