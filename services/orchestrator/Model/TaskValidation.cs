@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using AgentSystem.Contracts;
 using AgentSystem.Store;
 using Microsoft.Extensions.Primitives;
@@ -90,6 +91,12 @@ public static class TaskValidation
             }
 
             valid.Add(new NewJob(job.Type ?? "", input));
+        }
+
+        var total = valid.Sum(job => (long)Encoding.UTF8.GetByteCount(job.Input));
+        if (errors.Count == 0 && total > Limits.MaxTaskInputBytes)
+        {
+            errors["jobs"] = [$"The jobs' inputs come to {Limits.BytesText(total)} of UTF-8; at most {Limits.BytesText(Limits.MaxTaskInputBytes)} are allowed in all. Split the work into several tasks."];
         }
 
         if (errors.Count == 0)

@@ -48,6 +48,9 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
         var claimed = Assert.Single(await queue.ClaimAsync(1, CancellationToken.None));
 
         Assert.Equal(job with { EnqueuedAt = claimed.Message.EnqueuedAt }, claimed.Message);
+        // Stored as written, not as six-byte escapes: the queue's messages are never embedded in a page.
+        Assert.Contains("ünïcödé", claimed.Raw, StringComparison.Ordinal);
+        Assert.Contains("<tag> &", claimed.Raw, StringComparison.Ordinal);
     }
 
     [Fact]

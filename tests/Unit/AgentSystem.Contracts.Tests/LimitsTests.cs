@@ -10,8 +10,8 @@ public sealed class LimitsTests
     }
 
     [Fact]
-    public void The_largest_task_fits_the_body_limit_with_a_fifth_to_spare_for_escapes() =>
-        Assert.True(Limits.MaxJobsPerTask * (Limits.MaxJobInputBytes + 64L) * 6 / 5 < Limits.MaxRequestBodyBytes);
+    public void The_largest_task_fits_the_body_limit_with_every_character_of_its_inputs_escaped() =>
+        Assert.True((Limits.MaxTaskInputBytes * 6L) + (Limits.MaxJobsPerTask * 64L) < Limits.MaxRequestBodyBytes);
 
     [Theory]
     [InlineData("", 10, null)]

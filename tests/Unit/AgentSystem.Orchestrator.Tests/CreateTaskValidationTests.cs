@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using AgentSystem.Contracts;
 
 namespace AgentSystem.Orchestrator.Tests;
 
@@ -58,12 +59,12 @@ public sealed class CreateTaskValidationTests
     }
 
     [Fact]
-    public async Task Exactly_100_jobs_of_64_KiB_each_are_accepted()
+    public async Task The_largest_task_is_accepted_100_jobs_whose_inputs_come_to_exactly_1_MiB()
     {
         await using var app = new OrchestratorApp();
-        var input = new string('y', 64 * 1024);
+        var inputs = Enumerable.Repeat(new string('y', 10_000), 99).Append(new string('y', Limits.MaxTaskInputBytes - 990_000));
 
-        using var response = await app.PostAsync(new { jobs = Enumerable.Range(0, 100).Select(_ => new { type = "hash", input }) });
+        using var response = await app.PostAsync(new { jobs = inputs.Select(input => new { type = "hash", input }) });
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal(100, app.Repository.JobCount);

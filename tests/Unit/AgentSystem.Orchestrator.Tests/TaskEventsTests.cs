@@ -89,6 +89,24 @@ public sealed class TaskEventsTests
     }
 
     [Fact]
+    public async Task The_stream_escapes_text_no_more_than_the_apis_answers_do()
+    {
+        // The strict default encoder wrote each '<' as six bytes: 64 KiB of them became 384 KiB per event.
+        await using var app = new OrchestratorApp();
+        const string Text = "<b>&'é";
+        var created = await app.CreateAsync(("echo", Text));
+        var id = created.GetProperty("id").GetGuid();
+        app.Repository.SetJob(created.GetProperty("jobs")[0].GetProperty("id").GetGuid(), JobState.Succeeded, result: Text);
+        await using var stream = await EventStream.OpenAsync(app, id);
+
+        var only = await stream.NextAsync();
+
+        Assert.NotNull(only);
+        Assert.Contains($"\"input\":\"{Text}\"", only.Text, StringComparison.Ordinal);
+        Assert.Contains($"\"result\":\"{Text}\"", only.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Streams_read_nothing_themselves_and_a_closed_one_stops_being_watched()
     {
         await using var app = new OrchestratorApp();
@@ -262,7 +280,7 @@ public sealed class TaskEventsTests
         }
     }
 
-    private sealed record SseEvent(string? Event, JsonElement Data);
+    private sealed record SseEvent(string? Event, JsonElement Data, string Text);
 
     /// <summary>One open events stream of the app (client, response and reader), read event by event.</summary>
     private sealed class EventStream : IAsyncDisposable
@@ -314,8 +332,9 @@ public sealed class TaskEventsTests
                 {
                     if (data.Count > 0)
                     {
-                        using var document = JsonDocument.Parse(string.Join('\n', data));
-                        return new SseEvent(name, document.RootElement.Clone());
+                        var text = string.Join('\n', data);
+                        using var document = JsonDocument.Parse(text);
+                        return new SseEvent(name, document.RootElement.Clone(), text);
                     }
 
                     continue;

@@ -58,6 +58,20 @@ public sealed class TaskValidationTests
     }
 
     [Fact]
+    public void A_tasks_inputs_together_are_held_to_1_MiB_in_utf8_bytes()
+    {
+        var full = new string('é', Limits.MaxJobInputBytes / 2);
+        var sixteen = Enumerable.Repeat(new JobRequest("echo", full), 16).ToList();
+
+        Assert.Empty(TaskValidation.Validate(new CreateTaskRequest(sixteen, null), out _));
+        var errors = TaskValidation.Validate(new CreateTaskRequest([.. sixteen, new JobRequest("echo", "é")], null), out var jobs);
+        Assert.Null(jobs);
+        Assert.Equal(
+            "The jobs' inputs come to 1,048,578 bytes of UTF-8; at most 1,048,576 bytes (1,024 KiB) are allowed in all. Split the work into several tasks.",
+            Assert.Single(errors["jobs"]));
+    }
+
+    [Fact]
     public void An_llm_input_is_held_to_chats_message_limit()
     {
         var fits = new string('x', Limits.MaxChatMessageBytes);

@@ -66,6 +66,15 @@ describe('validateTaskDraft', () => {
     const overByOne = 'é'.repeat(MAX_INPUT_BYTES / 2 - 1) + 'xxx';
     expect(validateTaskDraft({ mode: 'jobs', goal: '', jobs: jobs(['echo', overByOne]) })).toHaveProperty(['jobs[0].input']);
   });
+
+  it("holds a task's inputs together to 1 MiB, as the orchestrator does", () => {
+    const full = 'x'.repeat(MAX_INPUT_BYTES);
+    const sixteen = Array.from({ length: 16 }, () => ['echo', full] as [string, string]);
+    expect(validateTaskDraft({ mode: 'jobs', goal: '', jobs: jobs(...sixteen) })).toEqual({});
+    expect(validateTaskDraft({ mode: 'jobs', goal: '', jobs: jobs(...sixteen, ['echo', 'x']) }).jobs?.[0]).toBe(
+      "The jobs' inputs come to 1,048,577 bytes of UTF-8; at most 1,048,576 bytes (1,024 KiB) are allowed in all. Split the work into several tasks.",
+    );
+  });
 });
 
 describe('request and keys', () => {

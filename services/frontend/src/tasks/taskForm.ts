@@ -10,6 +10,8 @@ export const MAX_JOBS = 100;
  * length counts, so whichever the server measures, an input allowed here is allowed there.
  */
 export const MAX_INPUT_BYTES = 64 * 1024;
+/** All of a task's inputs together (Contracts' Limits.MaxTaskInputBytes). */
+export const MAX_TASK_INPUT_BYTES = 1024 * 1024;
 /** The same bound for a goal (the gateway limits the whole body anyway). */
 export const MAX_GOAL_BYTES = MAX_INPUT_BYTES;
 /** An llm job's input is one chat message, which chat caps at 32 KiB (Contracts' Limits.MaxInputBytes). */
@@ -50,7 +52,7 @@ function bytesText(bytes: number): string {
 }
 
 function limitText(bytes: number): string {
-  return `${bytesText(bytes)} (${bytes / 1024} KiB)`;
+  return `${bytesText(bytes)} (${(bytes / 1024).toLocaleString('en-US')} KiB)`;
 }
 
 /** PostgreSQL stores any character in text but U+0000; the server refuses it, so the form says so first. */
@@ -84,6 +86,11 @@ export function validateTaskDraft(draft: TaskDraft): FieldErrors {
       errors[`jobs[${i}].input`] = ['A sleep job takes a whole number of milliseconds, e.g. 500.'];
     else if (job.input.trim() === '') errors[`jobs[${i}].input`] = ['Give the job an input.'];
   });
+  const total = draft.jobs.reduce((sum, job) => sum + utf8Length(job.input), 0);
+  if (!errors.jobs && total > MAX_TASK_INPUT_BYTES)
+    errors.jobs = [
+      `The jobs' inputs come to ${bytesText(total)} of UTF-8; at most ${limitText(MAX_TASK_INPUT_BYTES)} are allowed in all. Split the work into several tasks.`,
+    ];
   return errors;
 }
 
