@@ -244,10 +244,17 @@ internal partial class Build
 
     /// <summary>
     /// What to say when a host port the system is to publish (0: any free one) is taken by something other than its own
-    /// containers (<paramref name="held"/>): a Dev run, another system, another program. Null when they are free.
+    /// containers (<paramref name="held"/>): a Dev run, another system, another program; or is given to both the gateway
+    /// and the frontend. Null when they are free.
     /// </summary>
     internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held, IPAddress bind)
     {
+        if (settings.GatewayPort != 0 && settings.GatewayPort == settings.FrontendPort)
+        {
+            return $"The gateway and the frontend are both to be published on port {settings.GatewayPort}, so nothing was started:"
+                + " give each its own with --system-gateway-port N or --system-frontend-port N (0: any free port).";
+        }
+
         var busy = LocalPorts.InUse(new[] { ("gateway", settings.GatewayPort), ("frontend", settings.FrontendPort) }
             .Where(wanted => wanted.Item2 != 0 && !held.Contains(wanted.Item2)), bind);
         if (busy.Count == 0)
