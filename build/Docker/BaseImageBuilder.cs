@@ -79,14 +79,17 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
     /// <summary>A minimal Debian made with debootstrap and imported as an image: the root of every local image.</summary>
     private void Debootstrap(BaseImage image, string inputs)
     {
-        if (!File.Exists("/usr/sbin/debootstrap"))
+        // The mirror is plain HTTP: what makes the packages Debian's is the Release file's signature, which debootstrap
+        // checks only with a keyring, and without one it warns and goes on (as on Ubuntu). So the keyring is required.
+        if (!File.Exists("/usr/sbin/debootstrap") || !File.Exists(DebianKeyring) || !File.Exists("/usr/bin/gpgv"))
         {
             if (!Apt.CanInstall(out var why))
             {
-                throw new TargetFailedException($"Local base images need debootstrap: install it (apt-get install debootstrap) or use --base-images registry ({why}).");
+                throw new TargetFailedException("Local base images need debootstrap, Debian's archive keyring and gpgv to check what it downloads:"
+                    + $" install them (apt-get install debootstrap debian-archive-keyring gpgv) or use --base-images registry ({why}).");
             }
 
-            Apt.Install(["debootstrap"], logDirectory, cancellationToken);
+            Apt.Install(["debootstrap", "debian-archive-keyring", "gpgv"], logDirectory, cancellationToken);
         }
         var rootfs = Path.Combine(workDirectory, "debian-rootfs");
         if (Directory.Exists(rootfs))
@@ -95,7 +98,8 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         }
 
         var log = LogFor(image);
-        LoggedStep.Run($"  debootstrap {DebianSuite}", log, "debootstrap", ["--variant=minbase", $"--include={string.Join(',', DebootstrapPackages)}", DebianSuite, rootfs, Mirror],
+        LoggedStep.Run($"  debootstrap {DebianSuite}", log, "debootstrap",
+            ["--variant=minbase", $"--keyring={DebianKeyring}", "--force-check-gpg", $"--include={string.Join(',', DebootstrapPackages)}", DebianSuite, rootfs, Mirror],
             cancellationToken: cancellationToken);
         File.WriteAllText(Path.Combine(rootfs, "etc/apt/sources.list"),
             $"deb {Mirror} {DebianSuite} main\ndeb {Mirror} {DebianSuite}-updates main\ndeb {SecurityMirror} {DebianSuite}-security main\n");
@@ -233,6 +237,8 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         var result = ProcessRunner.Capture(docker.Cli, ["pull", "-q", reference], cancellationToken: cancellationToken);
         return result.ExitCode == 0;
     }
+
+    private const string DebianKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg";
 
     private static string Mirror => Environment.GetEnvironmentVariable("DEBIAN_MIRROR") is { Length: > 0 } mirror ? mirror : "http://deb.debian.org/debian";
     private static string SecurityMirror => Environment.GetEnvironmentVariable("DEBIAN_SECURITY_MIRROR") is { Length: > 0 } mirror ? mirror : "http://deb.debian.org/debian-security";
