@@ -1,6 +1,7 @@
 // A resource reaper that speaks Ryuk's protocol (testcontainers/ryuk), for machines where Ryuk's image cannot be
 // pulled: Testcontainers starts it (TESTCONTAINERS_RYUK_CONTAINER_IMAGE) with the Docker socket mounted, connects to
-// port 8080, sends one filter per line ("label=key=value&label=other=value") and gets "ACK" back, and keeps the
+// port 8080, sends one filter per line ("label=key=value&label=other=value", one of them its session's label; any
+// other filter is refused with "ERR") and gets "ACK" back, and keeps the
 // connection open. Once every connection has been closed (the test process ended, or was killed) for
 // RYUK_RECONNECTION_TIMEOUT (10 s), it removes the containers, networks, volumes and images matching the filters, and exits.
 #:property PublishAot=false
@@ -16,6 +17,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
+const string SessionLabel = "org.testcontainers.resource-reaper-session";
 var reconnectionTimeout = Seconds("RYUK_RECONNECTION_TIMEOUT", 10);
 var connectionTimeout = Seconds("RYUK_CONNECTION_TIMEOUT", 60);
 var filters = new ConcurrentDictionary<string, byte>();
@@ -56,9 +58,18 @@ async Task Serve(TcpClient client)
             var stream = client.GetStream();
             while (await reader.ReadLineAsync() is { } line)
             {
-                if (line.Trim().Length == 0) continue;
-                filters.TryAdd(line.Trim(), 0);
-                Console.WriteLine($"Filter added: {line.Trim()}");
+                var filter = line.Trim();
+                if (filter.Length == 0) continue;
+                if (!NamesASession(filter))
+                {
+                    // Its port is published: "name=" from anyone who reaches it would match every container and volume.
+                    Console.WriteLine($"Filter refused (only labels, one of them {SessionLabel}=<id>): {filter}");
+                    await stream.WriteAsync("ERR\n"u8.ToArray());
+                    return;
+                }
+
+                filters.TryAdd(filter, 0);
+                Console.WriteLine($"Filter added: {filter}");
                 await stream.WriteAsync("ACK\n"u8.ToArray());
             }
         }
@@ -100,6 +111,14 @@ async Task Prune()
             if (await Remove(docker, $"/images/{id}?force=1")) removed["image"]++;
     }
     Console.WriteLine($"Removed {string.Join(", ", removed.Select(r => $"{r.Value} {r.Key}(s)"))}");
+}
+
+// Only what Testcontainers sends: labels, one of them its session's, so a filter can never reach beyond one session.
+static bool NamesASession(string line)
+{
+    var pairs = line.Split('&').Select(pair => pair.Split('=', 2)).ToList();
+    return pairs.All(pair => pair is ["label", { Length: > 0 }])
+        && pairs.Any(pair => Uri.UnescapeDataString(pair[1]).Split('=', 2) is [SessionLabel, { Length: > 0 }]);
 }
 
 // "label=a=b&label=c=d" (a URL query, as Ryuk reads it) to Docker's filter JSON {"label":["a=b","c=d"]}.
