@@ -136,6 +136,9 @@ function send(res, status, contentType, body, head, headers = {}) {
   res.end(head ? undefined : body);
 }
 
+/** No other site may frame the page (clickjacking: inside a frame its own fetches are same-origin). */
+const NO_FRAMING = { 'X-Frame-Options': 'DENY', 'Content-Security-Policy': "frame-ancestors 'none'" };
+
 /**
  * @param {import('node:http').ServerResponse} res
  * @param {string} filePath
@@ -150,6 +153,7 @@ function sendFile(res, filePath, stats, cacheControl, head) {
     'Cache-Control': cacheControl,
     'Last-Modified': stats.mtime.toUTCString(),
     'X-Content-Type-Options': 'nosniff',
+    ...NO_FRAMING,
   });
   if (head) {
     res.end();

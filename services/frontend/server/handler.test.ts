@@ -74,6 +74,8 @@ describe('static files', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(answer.headers['cache-control']).toBe('no-cache');
+    expect(answer.headers['x-frame-options']).toBe('DENY');
+    expect(answer.headers['content-security-policy']).toBe("frame-ancestors 'none'");
     expect(answer.body).toContain('<title>AgentSystem</title>');
   });
 

@@ -97,8 +97,11 @@ public sealed class BrowserTests(SystemFixture system) : BrowserTest
                 }
             }
         };
-        await own.GotoAsync(system.Frontend.BaseAddress.ToString());
+        var answer = await own.GotoAsync(system.Frontend.BaseAddress.ToString());
         await Assertions.Expect(own.GetByTestId("gateway-status")).ToHaveAttributeAsync("data-state", "healthy");
+        // No other site may frame it (the node server here, nginx under SystemTest).
+        Assert.Equal("DENY", await answer!.HeaderValueAsync("x-frame-options"));
+        Assert.Equal("frame-ancestors 'none'", await answer.HeaderValueAsync("content-security-policy"));
         Assert.Equal(200, await own.EvaluateAsync<int>("async () => (await fetch('/api/tasks')).status"));
         Assert.Equal(404, await own.EvaluateAsync<int>("async () => (await fetch('/config.js')).status"));
         Assert.DoesNotContain(SystemFixture.ApiKey, await own.ContentAsync(), StringComparison.Ordinal);

@@ -130,4 +130,18 @@ public sealed class FrontendTests(Stack stack) : IDisposable
         using var missing = await _page.GetAsync(new Uri("/assets/gone-123.js", UriKind.Relative));
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/tasks/42")]
+    [InlineData("/index.html")]
+    public async Task No_other_site_may_frame_the_page(string path)
+    {
+        // Clickjacking: inside a frame the page's own fetches are same-origin, so only the browser can refuse the frame.
+        using var page = await _page.GetAsync(new Uri(path, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal(["DENY"], page.Headers.GetValues("X-Frame-Options"));
+        Assert.Equal(["frame-ancestors 'none'"], page.Headers.GetValues("Content-Security-Policy"));
+    }
 }
