@@ -18,6 +18,8 @@ namespace AgentSystem.SystemTests;
 public sealed class SystemFixture : IAsyncLifetime
 {
     public const string ApiKey = "system-test-key";
+    /// <summary>A second key: another client of the gateway, as the queue's fair share counts them.</summary>
+    public const string OtherApiKey = "system-test-other-key";
     /// <summary>
     /// Jobs each worker runs at once: few (the shipped default is 1024), so the fault tests can have jobs running and
     /// others still queued in Redis, and a task cancelled before all its jobs ran.
@@ -76,6 +78,7 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{ports["orchestrator"]}",
             ["Gateway__ChatUrl"] = $"http://127.0.0.1:{ports["chat"]}",
             ["Gateway__ApiKeys__0"] = ApiKey,
+            ["Gateway__ApiKeys__1"] = OtherApiKey,
             // The tests are the proxy: an X-Forwarded-For they send names the client (failed keys are limited per client).
             ["Gateway__TrustedProxies__0"] = "127.0.0.1",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
