@@ -60,20 +60,24 @@ else {
     $env:PATH = "$DotNetDirectory$([IO.Path]::PathSeparator)$env:PATH"
 }
 
-# Rebuild the build program only when its inputs are newer than the last build of it.
+# Rebuild the build program only when its inputs are newer than the last build of it: build/, the repository's build
+# settings, and the sources it links from elsewhere (<Compile Include="../..."> in its project).
 $Stamp = Join-Path $BuildOutput "_build.dll"
 $Stale = -not (Test-Path $Stamp)
 if (-not $Stale) {
     $Built = (Get-Item $Stamp).LastWriteTimeUtc
     $Inputs = @(Get-ChildItem (Join-Path $ScriptDir "build") -Recurse -File | Where-Object { $_.FullName -notmatch '[\\/](bin|obj)[\\/]' }) +
-        @("Directory.Build.props", "Directory.Packages.props", "global.json", "nuget.config" | ForEach-Object { Join-Path $ScriptDir $_ } | Where-Object { Test-Path $_ } | Get-Item)
+        @("Directory.Build.props", "Directory.Packages.props", "global.json", "nuget.config" | ForEach-Object { Join-Path $ScriptDir $_ } | Where-Object { Test-Path $_ } | Get-Item) +
+        @(Select-String -Path $BuildProjectFile -Pattern '<Compile Include="([^"]+)"' | ForEach-Object { Join-Path (Join-Path $ScriptDir "build") $_.Matches[0].Groups[1].Value } | Where-Object { Test-Path $_ } | Get-Item)
     $Stale = @($Inputs | Where-Object { $_.LastWriteTimeUtc -gt $Built }).Count -gt 0
 }
 if ($Stale) {
     Write-Output "Compiling the build program (build/)..."
+    # The stamp gets the moment the compile started: a source saved while it ran is newer, so the next run compiles again.
+    $Started = [DateTime]::UtcNow
     $BuildLog = & $DotNetExe build $BuildProjectFile -o $BuildOutput -nologo --verbosity quiet -nodeReuse:false 2>&1
     if ($LASTEXITCODE -ne 0) { $BuildLog | Write-Output; Write-Error "The build program failed to compile (see above)." -ErrorAction Continue; exit $LASTEXITCODE }
-    (Get-Item $Stamp).LastWriteTimeUtc = [DateTime]::UtcNow
+    (Get-Item $Stamp).LastWriteTimeUtc = $Started
 }
 
 Push-Location $ScriptDir

@@ -43,16 +43,23 @@ else
     export PATH="$DOTNET_DIRECTORY:$PATH"
 fi
 
-# Rebuild the build program only when its inputs are newer than the last build of it.
+# Rebuild the build program only when its inputs are newer than the last build of it: build/, the repository's build
+# settings, and the sources it links from elsewhere (<Compile Include="../..."> in its project).
 STAMP="$BUILD_OUTPUT/_build.dll"
+LINKED=()
+while IFS= read -r linked; do
+    LINKED+=("$SCRIPT_DIR/build/$linked")
+done < <(sed -n 's/.*<Compile Include="\([^"]*\)".*/\1/p' "$BUILD_PROJECT_FILE")
 if [[ ! -f "$STAMP" ]] || [[ -n "$(find "$SCRIPT_DIR/build" "$SCRIPT_DIR/Directory.Build.props" "$SCRIPT_DIR/Directory.Packages.props" \
-        "$SCRIPT_DIR/global.json" "$SCRIPT_DIR/nuget.config" -newer "$STAMP" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
+        "$SCRIPT_DIR/global.json" "$SCRIPT_DIR/nuget.config" "${LINKED[@]}" -newer "$STAMP" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
     echo "Compiling the build program (build/)..."
+    # The stamp gets the moment the compile started: a source saved while it ran is newer, so the next run compiles again.
+    STARTED=$(date +%s.%N)
     if ! BUILD_LOG=$("$DOTNET_EXE" build "$BUILD_PROJECT_FILE" -o "$BUILD_OUTPUT" -nologo --verbosity quiet -nodeReuse:false 2>&1); then
         echo "$BUILD_LOG" >&2
         fail "the build program failed to compile (see above)"
     fi
-    touch "$STAMP"
+    touch -d "@$STARTED" "$STAMP"
 fi
 
 # exec, so Ctrl+C and SIGTERM reach the build program, which stops its child processes.

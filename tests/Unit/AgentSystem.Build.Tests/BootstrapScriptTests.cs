@@ -126,6 +126,34 @@ public sealed class BootstrapScriptTests(BootstrapRepo repo) : IClassFixture<Boo
     }
 
     [Fact]
+    public void A_change_to_a_source_the_build_program_links_from_elsewhere_recompiles_it()
+    {
+        // Suggestions.cs lives in services/shared: a change to it alone used to leave the build program as it was.
+        MakeOnlyLinkedSourceNewer();
+        var sh = repo.Run(Path.Combine(repo.Link, "build.sh"), "--help");
+        Assert.True(sh.ExitCode == 0, Printed(sh));
+        Assert.Contains("Compiling the build program", sh.Output, StringComparison.Ordinal);
+
+        MakeOnlyLinkedSourceNewer();
+        var ps1 = PowerShell("--help");
+        Assert.True(ps1.ExitCode == 0, Printed(ps1));
+        Assert.Contains("Compiling the build program", ps1.Output, StringComparison.Ordinal);
+    }
+
+    // Every input older than the last compile, but the linked source newer.
+    private void MakeOnlyLinkedSourceNewer()
+    {
+        var now = DateTime.UtcNow;
+        foreach (var file in Directory.EnumerateFiles(repo.Real, "*", SearchOption.AllDirectories))
+        {
+            File.SetLastWriteTimeUtc(file, now.AddMinutes(-2));
+        }
+
+        File.SetLastWriteTimeUtc(Path.Combine(repo.Real, ".nuke", "temp", "bin", "_build.dll"), now.AddMinutes(-1));
+        File.SetLastWriteTimeUtc(Path.Combine(repo.Real, "services", "shared", "Contracts", "Suggestions.cs"), now);
+    }
+
+    [Fact]
     public void Build_ps1_prints_help()
     {
         var help = PowerShell("--help");
