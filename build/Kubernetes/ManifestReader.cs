@@ -8,9 +8,10 @@ using YamlDotNet.RepresentationModel;
 namespace AgentSystem.Build.Kubernetes;
 
 /// <summary>
-/// Reads a rendered overlay into KubernetesClient's typed models, strictly: a field the model does not have is an
-/// error (KubernetesYaml's strict mode), and the object is kept without it; an apiVersion and kind it does not know is
-/// an error too. Each object keeps the source file kustomize's origin annotation names, and loses the annotation.
+/// Reads a rendered overlay into KubernetesClient's typed models, strictly: a field the model does not have, a value
+/// of the wrong type, or a quoted string where the API takes a boolean or a number is an error (KubernetesYaml's strict
+/// mode, and a walk beside the model), and the object is kept without the field; an apiVersion and kind it does not
+/// know is an error too. Each object keeps the source file kustomize's origin annotation names, and loses the annotation.
 /// </summary>
 public static partial class ManifestReader
 {
@@ -51,21 +52,38 @@ public static partial class ManifestReader
                 Problem("api-version", "apiVersion", $"{apiVersion} {kind} is not an API {ClientVersion} knows");
                 continue;
             }
-            IKubernetesObject<V1ObjectMeta>? model;
-            try
+
+            // Each error names one field: reported, then the object is read again without it, so that a misspelled field
+            // or a value of the wrong type costs that field, not the object (dropped, every object that names it failed
+            // too: a Deployment's Service, HPA, selectors).
+            IKubernetesObject<V1ObjectMeta>? model = null;
+            var text = document;
+            var current = node;
+            for (var attempt = 0; model is null && attempt < MaxProblemsPerObject; attempt++)
             {
-                model = Load(document, strict: true);
-            }
-            catch (YamlException e)
-            {
-                Problem("schema", YamlPath.At(node, e.Start) ?? "?", (e.InnerException ?? e).Message);
-                // Read without the unknown field, the object still takes part in the other checks: dropped, a typo in
-                // one field made every object that names it fail too (a Deployment's Service, HPA, selectors).
-                model = TryLoadLenient(document);
+                try
+                {
+                    model = Load(text, strict: true);
+                }
+                catch (YamlException e)
+                {
+                    Problem("schema", YamlPath.At(current, e.Start) ?? "?", (e.InnerException ?? e).Message);
+                    if (!YamlPath.RemoveAt(current, e.Start))
+                    {
+                        break;
+                    }
+
+                    (text, current) = Reparse(current);
+                }
             }
 
             if (model is not null)
             {
+                foreach (var (field, type) in QuotedValues(current, model.GetType(), ""))
+                {
+                    Problem("schema", field, $"a quoted string where the API takes {type}: write it without quotes (the API server refuses a string here)");
+                }
+
                 model.Metadata.Annotations?.Remove(OriginAnnotation);
                 if (model.Metadata.Annotations is { Count: 0 })
                 {
@@ -81,17 +99,64 @@ public static partial class ManifestReader
     private static IKubernetesObject<V1ObjectMeta> Load(string document, bool strict) =>
         (IKubernetesObject<V1ObjectMeta>)KubernetesYaml.LoadAllFromString(document, null, strict).Single();
 
-    private static IKubernetesObject<V1ObjectMeta>? TryLoadLenient(string document)
+    /// <summary>Past this many, the object is left out: its document is more than a few typos away from a manifest.</summary>
+    private const int MaxProblemsPerObject = 20;
+
+    private static (string Text, YamlMappingNode Node) Reparse(YamlMappingNode node)
     {
-        try
+        var writer = new StringWriter();
+        new YamlStream(new YamlDocument(node)).Save(writer, assignAnchors: false);
+        var text = writer.ToString();
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        return (text, (YamlMappingNode)stream.Documents.Single().RootNode);
+    }
+
+    /// <summary>
+    /// Quoted scalars where the model has a boolean or a number ("true", "8080"): YamlDotNet converts them, the API server
+    /// refuses them. Walks the document beside the model's properties (by their JSON names).
+    /// </summary>
+    private static IEnumerable<(string Field, string Type)> QuotedValues(YamlNode node, Type type, string path)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        switch (node)
         {
-            return Load(document, strict: false);
-        }
-        catch (YamlException)
-        {
-            return null;   // not an unknown field: a value of the wrong type, already reported
+            case YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted } when NumberOrBoolean(type) is { } expected:
+                yield return (path, expected);
+                break;
+            case YamlMappingNode map when type.IsClass && type != typeof(string) && !typeof(System.Collections.IDictionary).IsAssignableFrom(type):
+                foreach (var (key, value) in map.Children)
+                {
+                    if (key is YamlScalarNode { Value: { } name } && Property(type, name) is { } property)
+                    {
+                        foreach (var found in QuotedValues(value, property.PropertyType, path.Length == 0 ? name : $"{path}.{name}"))
+                        {
+                            yield return found;
+                        }
+                    }
+                }
+
+                break;
+            case YamlSequenceNode sequence when type.IsGenericType && type.GetGenericArguments() is [var item]:
+                for (var i = 0; i < sequence.Children.Count; i++)
+                {
+                    foreach (var found in QuotedValues(sequence.Children[i], item, $"{path}[{i}]"))
+                    {
+                        yield return found;
+                    }
+                }
+
+                break;
         }
     }
+
+    private static string? NumberOrBoolean(Type type) =>
+        type == typeof(bool) ? "a boolean"
+        : type == typeof(int) || type == typeof(long) || type == typeof(double) || type == typeof(float) ? "a number"
+        : null;
+
+    private static PropertyInfo? Property(Type type, string name) =>
+        type.GetProperties().FirstOrDefault(p => p.GetCustomAttribute<System.Text.Json.Serialization.JsonPropertyNameAttribute>()?.Name == name);
 
     private static string Key(string? apiVersion, string? kind) => $"{apiVersion}/{kind}";
 

@@ -107,6 +107,36 @@ public sealed class ManifestValidationTests : IDisposable
     }
 
     [Fact]
+    public void A_value_of_the_wrong_type_costs_its_field_not_the_object()
+    {
+        // helper-57: the Deployment was dropped, and 16 problems followed from it (its Service, PDB, HPA, policies).
+        _copy.Edit("k8s/base/gateway/deployment.yaml", "periodSeconds: 10", "periodSeconds: ten");
+
+        foreach (var report in _copy.Validate())
+        {
+            var problem = Assert.Single(report.Problems);
+            Assert.Equal(("schema", "Deployment/gateway"), (problem.Check, problem.Resource));
+            Assert.EndsWith("periodSeconds", problem.Field, StringComparison.Ordinal);
+            Assert.Contains(report.Objects, o => o.Kind == "Deployment" && o.Name == "gateway");
+        }
+    }
+
+    [Fact]
+    public void A_quoted_string_where_the_api_takes_a_boolean_or_a_number_fails_the_schema_check()
+    {
+        _copy.Edit("k8s/base/gateway/deployment.yaml", "runAsNonRoot: true", "runAsNonRoot: \"true\"");
+        _copy.Edit("k8s/base/gateway/deployment.yaml", "containerPort: 8080", "containerPort: '8080'");
+
+        foreach (var report in _copy.Validate())
+        {
+            Assert.Equal(2, report.Problems.Count);
+            Assert.All(report.Problems, p => Assert.Equal(("schema", "Deployment/gateway"), (p.Check, p.Resource)));
+            Assert.Contains(report.Problems, p => p.Field.EndsWith("runAsNonRoot", StringComparison.Ordinal) && p.Message.Contains("takes a boolean", StringComparison.Ordinal));
+            Assert.Contains(report.Problems, p => p.Field.EndsWith("ports[0].containerPort", StringComparison.Ordinal) && p.Message.Contains("takes a number", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void A_node_port_to_the_gateway_that_loses_the_clients_address_fails_the_client_address_check()
     {
         _copy.Edit("k8s/overlays/kind/gateway-nodeport.yaml", "  externalTrafficPolicy: Local\n", "");
