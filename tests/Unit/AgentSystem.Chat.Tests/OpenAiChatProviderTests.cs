@@ -1,4 +1,6 @@
+using System.Text;
 using AgentSystem.Chat.Model;
+using AgentSystem.Contracts;
 using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -47,6 +49,23 @@ public sealed class OpenAiChatProviderTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(["Hello", " from", " the model"], pieces);
         Assert.True(_server.LastRequest!.Value.GetProperty("stream").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_reply_longer_than_a_chat_message_is_cut_to_one_at_a_character()
+    {
+        var reply = await _provider.CompleteAsync([new("user", "long")], CancellationToken.None);
+
+        Assert.Equal(FakeOpenAi.LongReply[..16_384], reply.Content);   // 16,384 of 'é': 32,768 bytes, the limit
+        Assert.Equal(Limits.MaxChatMessageBytes, Encoding.UTF8.GetByteCount(reply.Content));
+    }
+
+    [Fact]
+    public async Task A_streamed_reply_ends_at_a_chat_messages_size()
+    {
+        var pieces = await _provider.StreamAsync([new("user", "long")], CancellationToken.None).ToListAsync();
+
+        Assert.Equal(FakeOpenAi.LongReply[..16_384], string.Concat(pieces));
     }
 
     [Theory]

@@ -9,11 +9,15 @@ namespace AgentSystem.Chat.Tests.Fakes;
 /// <summary>
 /// An OpenAI-compatible server on 127.0.0.1 (random port) under <c>/v1</c>. It replies "Hello from the model" (streamed as
 /// "Hello", " from", " the model"); the last user message picks a failure: "fail" (500), "garbage" (not JSON), "cut" (a stream
-/// that stops before [DONE]), "stall" (no answer for 30 s).
+/// that stops before [DONE]), "stall" (no answer for 30 s), "long" (<see cref="LongReply"/>, 48 KiB; streamed in pieces of
+/// 1,000 characters).
 /// </summary>
 public sealed class FakeOpenAi : IAsyncDisposable
 {
     public const string Reply = "Hello from the model";
+
+    /// <summary>16,384 two-byte characters and 16,384 one-byte ones: 48 KiB of UTF-8.</summary>
+    public static readonly string LongReply = new string('é', 16_384) + new string('x', 16_384);
 
     private readonly WebApplication _app;
 
@@ -62,7 +66,21 @@ public sealed class FakeOpenAi : IAsyncDisposable
 
         if (!stream)
         {
-            await context.Response.WriteAsJsonAsync(new { id = "c1", choices = new[] { new { index = 0, message = new { role = "assistant", content = Reply } } } });
+            var content = last == "long" ? LongReply : Reply;
+            await context.Response.WriteAsJsonAsync(new { id = "c1", choices = new[] { new { index = 0, message = new { role = "assistant", content } } } });
+            return;
+        }
+
+        if (last == "long")
+        {
+            context.Response.ContentType = "text/event-stream";
+            foreach (var piece in LongReply.Chunk(1000).Select(chars => new string(chars)))
+            {
+                await context.Response.WriteAsync($$$"""data: {"choices":[{"index":0,"delta":{"content":"{{{piece}}}"}}]}""" + "\n\n", context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+
+            await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted);
             return;
         }
 
