@@ -43,7 +43,7 @@ internal partial class Build : BuildBase
     private AffectedResult DetectChanges()
     {
         var changes = new AffectedDetector(RootDirectory).Detect(Base, All);
-        return Service is { Length: > 0 } names ? changes.Restrict(names) : changes;
+        return Service is { Length: > 0 } names ? changes.Restrict(names, GivenAs(nameof(Service))) : changes;
     }
 
     /// <summary>The affected services, and "shared" when affected projects belong to none (CI's matrix entries).</summary>

@@ -55,7 +55,9 @@ public sealed record AffectedResult
     /// service brings its project and the affected test projects that reference it directly.
     /// </summary>
     /// <exception cref="UsageException">A name is neither a service of the catalog nor <see cref="Shared"/>.</exception>
-    public AffectedResult Restrict(IReadOnlyCollection<string> names)
+    /// <param name="names">The services named.</param>
+    /// <param name="givenAs">Where they were named, for the message: "--service", "environment variable SERVICE".</param>
+    public AffectedResult Restrict(IReadOnlyCollection<string> names, string givenAs = "--service")
     {
         var catalog = Catalog ?? throw new InvalidOperationException("This result carries no service catalog to restrict with.");
         var graph = Graph ?? throw new InvalidOperationException("This result carries no project graph to restrict with.");
@@ -64,7 +66,7 @@ public sealed record AffectedResult
         if (unknown.Count > 0)
         {
             throw new UsageException(
-                $"Unknown service{(unknown.Count == 1 ? "" : "s")} {string.Join(", ", unknown.Select(n => $"'{n}'"))} in --service.{Suggestions.DidYouMean(unknown, valid)} Valid: {string.Join(", ", valid)}.");
+                $"Unknown service{(unknown.Count == 1 ? "" : "s")} {string.Join(", ", unknown.Select(n => $"'{n}'"))} in {givenAs}.{Suggestions.DidYouMean(unknown, valid)} Valid: {string.Join(", ", valid)}.");
         }
 
         var kept = Services.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();

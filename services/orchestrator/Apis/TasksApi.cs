@@ -127,7 +127,8 @@ public static class TasksApi
             }
             else
             {
-                errors["status"] = [$"Unknown status. Known: {string.Join(", ", Enum.GetValues<TaskState>().Select(s => s.Name()))}."];
+                var known = Enum.GetValues<TaskState>().Select(s => s.Name()).ToList();
+                errors["status"] = [$"Unknown status '{TaskValidation.Shorten(status.Trim())}'.{Suggestions.DidYouMean(status.Trim(), known)} Known: {string.Join(", ", known)}."];
             }
         }
 

@@ -180,5 +180,6 @@ public static class TaskValidation
         && milliseconds <= Limits.MaxSleepMilliseconds;
 
     // Never half a surrogate pair: the message is JSON and may be shown anywhere.
-    private static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, char.IsHighSurrogate(text[39]) ? 39 : 40), "…");
+    /// <summary>At most 40 characters of what a client sent, for a message that quotes it.</summary>
+    public static string Shorten(string text) => text.Length <= 40 ? text : string.Concat(text.AsSpan(0, char.IsHighSurrogate(text[39]) ? 39 : 40), "…");
 }

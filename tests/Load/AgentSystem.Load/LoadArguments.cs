@@ -1,4 +1,5 @@
 using System.Globalization;
+using AgentSystem.Contracts;
 
 namespace AgentSystem.Load;
 
@@ -86,7 +87,7 @@ internal static class LoadArguments
     public static string Known(string scenario, string option) =>
         ScenarioNames.Contains(scenario, StringComparer.Ordinal)
             ? scenario
-            : throw new FormatException($"{option}: no scenario '{scenario}' (there are {ScenarioList})");
+            : throw new FormatException($"{option}: no scenario '{scenario}'.{Suggestions.DidYouMean(scenario, ScenarioNames)} There are {ScenarioList}.");
 
     private static double Positive(string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && double.IsFinite(value)

@@ -142,7 +142,7 @@ public sealed class OptionsTests
         var (options, error) = LoadOptions.Parse([option, value]);
 
         Assert.Null(options);
-        Assert.Equal($"{option}: no scenario '{unknown}' (there are enqueue, claim-ack, queue-e2e, http)", error);
+        Assert.Equal($"{option}: no scenario '{unknown}'. There are enqueue, claim-ack, queue-e2e, http.", error);
     }
 
     [Fact]

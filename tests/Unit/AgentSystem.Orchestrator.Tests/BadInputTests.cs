@@ -148,6 +148,17 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task An_unknown_status_is_named_with_the_closest_known_one()
+    {
+        await using var app = new OrchestratorApp();
+
+        using var response = await SendAsync(app, HttpMethod.Get, "/tasks?status=runing");
+
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.UnprocessableEntity);
+        Assert.StartsWith("Unknown status 'runing'. Did you mean 'running'? Known: ", problem.GetProperty("errors").GetProperty("status")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_largest_page_number_is_422_saying_how_far_pages_reach()
     {
         await using var app = new OrchestratorApp();
