@@ -19,5 +19,10 @@ public sealed record ManifestObject(IKubernetesObject<V1ObjectMeta> Model, strin
 /// <summary>What a check found wrong: the overlay, the source file, the object and the field it is about.</summary>
 public sealed record ManifestProblem(string Check, string Overlay, string File, string Resource, string Field, string Message)
 {
-    public override string ToString() => $"{Overlay}: {File}: {Resource}: {Field}: {Message}";
+    /// <summary>"kind: k8s/base/x.yaml: Deployment/x: spec.replicas: message"; an overlay's own problem (kustomize's) has no object.</summary>
+    public override string ToString() =>
+        Resource == NoObject ? $"{Overlay}: {File}: {Message}" : $"{Overlay}: {File}: {Resource}: {Field}: {Message}";
+
+    /// <summary>The <see cref="Resource"/> and <see cref="Field"/> of a problem about the overlay as a whole.</summary>
+    public const string NoObject = "-";
 }

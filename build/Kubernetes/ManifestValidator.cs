@@ -30,7 +30,7 @@ public static class ManifestValidator
             catch (KustomizeException e)
             {
                 var file = $"{Kustomize.OverlaysFolder}/{overlay}/kustomization.yaml";
-                reports.Add(new OverlayReport(overlay, [], [new ManifestProblem(RenderCheck, overlay, file, "-", "-", e.Message)]));
+                reports.Add(new OverlayReport(overlay, [], [new ManifestProblem(RenderCheck, overlay, file, ManifestProblem.NoObject, ManifestProblem.NoObject, e.Message)]));
                 continue;
             }
             var (objects, problems) = ManifestReader.Read(rendered, root);
@@ -40,11 +40,15 @@ public static class ManifestValidator
         return reports;
     }
 
-    /// <summary>One row per check, one column per overlay: "ok" or how many problems it found.</summary>
+    /// <summary>
+    /// One row per check, one column per overlay: "ok" or how many problems it found; "-" for the checks of an overlay
+    /// kustomize could not render (they did not run: "ok" would say they passed).
+    /// </summary>
     public static TextTable Summary(IReadOnlyList<OverlayReport> reports)
     {
+        var rendered = reports.Select(r => r.Problems.All(p => p.Check != RenderCheck)).ToList();
         var table = new TextTable(["Check", .. reports.Select(r => r.Overlay)]);
-        table.AddRow(["objects", .. reports.Select(r => r.Objects.Count.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        table.AddRow(["objects", .. reports.Select((r, i) => rendered[i] ? r.Objects.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-")]);
         foreach (var check in ManifestChecks.Names.Prepend(RenderCheck))
         {
             var counts = reports.Select(r => r.Problems.Count(p => p.Check == check)).ToList();
@@ -53,7 +57,7 @@ public static class ManifestValidator
                 continue;
             }
 
-            table.AddRow([check, .. counts.Select(c => c == 0 ? "ok" : $"{c} failed")]);
+            table.AddRow([check, .. counts.Select((c, i) => c > 0 ? $"{c} failed" : rendered[i] ? "ok" : "-")]);
         }
         return table;
     }

@@ -232,10 +232,17 @@ public sealed class ManifestValidationTests : IDisposable
     {
         _copy.Edit("k8s/overlays/kind/kustomization.yaml", "  - path: gateway-nodeport.yaml", "  - path: missing-patch.yaml");
 
-        var kind = _copy.Validate().Single(r => r.Overlay == "kind");
+        var reports = _copy.Validate();
+        var kind = reports.Single(r => r.Overlay == "kind");
         var problem = Assert.Single(kind.Problems);
         Assert.Equal(("render", "k8s/overlays/kind/kustomization.yaml"), (problem.Check, problem.File));
         Assert.Contains("missing-patch.yaml", problem.Message, StringComparison.Ordinal);
+        Assert.StartsWith("kind: k8s/overlays/kind/kustomization.yaml: ", problem.ToString(), StringComparison.Ordinal);
+        // Its checks did not run: the summary says so rather than "ok" (helper-57).
+        var rows = ManifestValidator.Summary(reports).Render().ToList();
+        var column = reports.FindIndex(r => r.Overlay == "kind");
+        Assert.Contains(rows, row => row.StartsWith("schema", StringComparison.Ordinal) && row.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1 + column] == "-");
+        Assert.Contains(rows, row => row.StartsWith("render", StringComparison.Ordinal) && row.Contains("1 failed", StringComparison.Ordinal));
     }
 
     [Fact]
