@@ -164,6 +164,26 @@ describe('TaskList', () => {
     expect(screen.getByText(/more than 10,000 tasks, 0 running on this page/)).toBeTruthy();
   });
 
+  it('says a page past the end is not there and links back to the first, whether it is empty or refused', async () => {
+    const gateway = fakeGateway().on('GET /api/tasks', (request) =>
+      request.url.searchParams.get('page') === '3'
+        ? json({ items: [], page: 3, pageSize: 20, total: 1 })
+        : json({ type: 'about:blank', title: 'One or more validation errors occurred.', status: 422, errors: { page: ['Pages reach the newest 10,000 tasks'] } }, 422),
+    );
+    renderList(gateway, 'page=3');
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    expect(screen.getByTestId('tasks-past-end').textContent).toBe('There is no page 3 (1 task: 1 page). Go to page 1.');
+    expect(screen.getByTestId('tasks-first-page').getAttribute('href')).toBe('/');
+    expect(screen.queryByTestId('tasks-empty')).toBeNull();
+
+    cleanup();
+    renderList(gateway, 'status=failed&page=600');
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(screen.getByTestId('tasks-error')).toBeTruthy();
+    expect(screen.getByTestId('tasks-first-page').getAttribute('href')).toBe('/?status=failed');
+  });
+
   it('shows an unreachable gateway, and keeps trying with backoff', async () => {
     const gateway = fakeGateway().on('GET /api/tasks', () => {
       throw new TypeError('Failed to fetch');

@@ -158,6 +158,17 @@ export function TaskList({ api, search }: TaskListProps) {
       </div>
 
       {error !== undefined && <ErrorBox error={error} testId="tasks-error" />}
+      {page > 1 && (error !== undefined || (data !== undefined && list.length === 0)) && (
+        // A page past the end (an old link, a hand-typed ?page=): say so and offer the way back, not "No tasks yet".
+        <p className="empty" data-testid="tasks-past-end">
+          There is no page {page}
+          {data !== undefined ? ` (${counted}${status ? ` with status ${status}` : ''}: ${countOf(pageCount, 'page')})` : ''}.{' '}
+          <Link to={paths.tasks(writeQuery(status, 1))} data-testid="tasks-first-page">
+            Go to page 1
+          </Link>
+          .
+        </p>
+      )}
 
       <p className="visually-hidden" aria-live="polite">
         {data === undefined ? '' : `${counted}${status ? ` with status ${status}` : ''}, ${running} running on this page`}
@@ -165,7 +176,7 @@ export function TaskList({ api, search }: TaskListProps) {
 
       {loading && data === undefined && error === undefined && <p className="muted">Loading tasks…</p>}
 
-      {data !== undefined && list.length === 0 && (
+      {data !== undefined && list.length === 0 && page === 1 && (
         <p className="empty" data-testid="tasks-empty">
           {status ? `No ${status} tasks.` : 'No tasks yet.'} <Link to={paths.newTask()}>Submit one</Link>.
         </p>
