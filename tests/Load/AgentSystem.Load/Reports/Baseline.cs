@@ -45,8 +45,11 @@ internal sealed record MetricChange(string Subject, string Metric, double? Befor
     };
 }
 
-/// <summary>This run against an earlier summary: the file, the tolerance the changes were judged with, the changes.</summary>
-internal sealed record BaselineComparison(string Path, double Tolerance, IReadOnlyList<MetricChange> Changes);
+/// <summary>
+/// This run against an earlier summary: the file, the tolerance the changes were judged with, the changes, and what
+/// the baseline measured that this run did not (scenarios and references left out, as by --scenarios).
+/// </summary>
+internal sealed record BaselineComparison(string Path, double Tolerance, IReadOnlyList<MetricChange> Changes, IReadOnlyList<string>? NotRun = null);
 
 internal static class Baseline
 {
@@ -60,7 +63,9 @@ internal static class Baseline
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
         var changes = new List<MetricChange>();
-        var names = after.Scenarios.Select(s => s.Name).Concat(before.Scenarios.Select(s => s.Name)).Distinct(StringComparer.Ordinal);
+        // What this run measured: a scenario or reference it left out (a run of some scenarios) is named apart (NotRun),
+        // not listed metric by metric as gone.
+        var names = after.Scenarios.Select(s => s.Name);
         foreach (var name in names)
         {
             var old = before.Scenarios.FirstOrDefault(s => s.Name == name);
@@ -89,13 +94,22 @@ internal static class Baseline
             changes.Add(new(name, $"errors ({now?.StepUnit ?? old?.StepUnit ?? "calls"})", old?.Errors, now?.Errors, HigherIsBetter: false, tolerance, Count: true));
         }
 
-        var rows = after.Reference.RedisBenchmark.Concat(after.Reference.Wrk).Select(r => r.Name)
-            .Concat(before.Reference.RedisBenchmark.Concat(before.Reference.Wrk).Select(r => r.Name)).Distinct(StringComparer.Ordinal);
+        var rows = after.Reference.RedisBenchmark.Concat(after.Reference.Wrk).Select(r => r.Name);
         foreach (var row in rows)
         {
             changes.Add(new(row, "rps", before.Reference.Find(row)?.Rps, after.Reference.Find(row)?.Rps, HigherIsBetter: true, tolerance));
         }
 
         return changes;
+    }
+
+    /// <summary>The scenarios and reference rows of <paramref name="before"/> that <paramref name="after"/> did not measure.</summary>
+    public static IReadOnlyList<string> NotRun(Summary before, Summary after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        static IEnumerable<string> Measured(Summary summary) =>
+            summary.Scenarios.Select(s => s.Name).Concat(summary.Reference.RedisBenchmark.Concat(summary.Reference.Wrk).Select(r => r.Name));
+        return [.. Measured(before).Except(Measured(after), StringComparer.Ordinal)];
     }
 }

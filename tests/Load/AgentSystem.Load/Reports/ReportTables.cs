@@ -85,7 +85,8 @@ internal static class ReportTables
         var worse = baseline.Changes.Count(c => c.Better == false);
         var oneSided = baseline.Changes.Count(c => c.Better is null && (c.Before is null || c.After is null));   // new, gone, or in neither
         return new($"Against the baseline {baseline.Path}: {better} better, {worse} worse, {baseline.Changes.Count - better - worse - oneSided} within ±{Declared(baseline.Tolerance * 100)} %, "
-                + $"{oneSided} in one run only; errors appearing are always worse",
+                + $"{oneSided} in one run only; errors appearing are always worse"
+                + (baseline.NotRun is [_, ..] notRun ? $"; not run this time, left out: {string.Join(", ", notRun)}" : ""),
             ["Subject", "Metric", "Baseline", "This run", "Change", "Verdict"],
             [.. baseline.Changes.Select(c => (IReadOnlyList<string>)[
                 c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText, c.Verdict])]);
