@@ -200,7 +200,7 @@ internal partial class Build
         // taken port. A port its own containers hold on the same address is no conflict (they are recreated).
         var bind = EnvironmentVariable(BindVariable) is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
         var held = compose.Containers().SelectMany(c => c.PublishedAddresses).Where(p => p.Value == bind.ToString()).Select(p => p.Key).ToList();
-        if (PortsTakenProblem(settings, held, bind) is { } taken)
+        if (PortsTakenProblem(settings, held, bind, SystemPublishing) is { } taken)
         {
             throw new TargetFailedException(taken, "a port it publishes is in use");
         }
@@ -247,7 +247,7 @@ internal partial class Build
     /// containers (<paramref name="held"/>): a Dev run, another system, another program; or is given to both the gateway
     /// and the frontend. Null when they are free.
     /// </summary>
-    internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held, IPAddress bind)
+    internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held, IPAddress bind, Func<int, string?>? systemPublishing = null)
     {
         if (settings.GatewayPort != 0 && settings.GatewayPort == settings.FrontendPort)
         {
@@ -264,9 +264,23 @@ internal partial class Build
 
         var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
         var options = string.Join(" or ", busy.Select(b => $"--system-{b.Name}-port N"));
-        return $"The system publishes its gateway and frontend on {bind}, and something listens on {list} already, so nothing was started."
+        var start = $"The system publishes its gateway and frontend on {bind}, and something listens on {list} already, so nothing was started.";
+        if (systemPublishing?.Invoke(busy[0].Port) is { } other)
+        {
+            return $"{start} System '{other}' publishes {busy[0].Port}: {SystemDownCommand(other)} removes it; or publish elsewhere: {options} (0: any free port).";
+        }
+
+        return start
             + $" A Dev run (stop it), another system ({LocalPorts.ContainersCommand(busy[0].Port)} names its containers),"
             + $" or another program ({LocalPorts.ProcessCommand(busy[0].Port)} names it); or publish elsewhere: {options} (0: any free port).";
+    }
+
+    /// <summary>The compose project (another system of this repository's, as a rule) whose container publishes <paramref name="port"/>, or null.</summary>
+    private string? SystemPublishing(int port)
+    {
+        var found = ProcessRunner.Capture(Docker.Cli, ["ps", "--filter", $"publish={port}", "--format", "{{.Label \"com.docker.compose.project\"}}"],
+            cancellationToken: CancellationToken);
+        return found.ExitCode == 0 && found.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is [var project, ..] ? project : null;
     }
 
     /// <summary>The whole system needs every image: builds those this run has not (services not affected; their layers are usually cached).</summary>

@@ -159,6 +159,20 @@ public sealed class SystemPortTests
     }
 
     [Fact]
+    public void A_port_another_system_publishes_names_that_system_and_how_to_take_it_down()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+
+        var problem = Build.PortsTakenProblem(new SystemSettings(0, port, "k"), [], System.Net.IPAddress.Loopback, p => p == port ? "walk4" : null);
+
+        Assert.NotNull(problem);
+        Assert.Contains($"System 'walk4' publishes {port}: ./build.sh SystemDown --system-name walk4 removes it;", problem, StringComparison.Ordinal);
+        Assert.Contains("--system-frontend-port N (0: any free port)", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void One_port_for_both_the_gateway_and_the_frontend_is_refused_before_anything_starts()
     {
         // helper-57: compose started eight containers, then stopped at the frontend's bind.
