@@ -96,14 +96,19 @@ internal static class QueueScripts
     /// <summary>
     /// KEYS: queue, processing, idle, ready. ARGV: max, lease ms, the claimer's channel. Returns { deadline, message... }:
     /// each waiting client in turn (the ready ring) gives an equal part of what is left to take, oldest first, until max
-    /// are taken or no client has more; one ZADD leases them all. The shared lane is read last in any case, for messages
-    /// an older version pushed without the ring. The claimer is no longer idle; when it took all it asked for and jobs
-    /// are left, it wakes another waiter to take them.
+    /// are taken or no client has more; one ZADD leases them all. The shared lane joins the ring first when it holds
+    /// messages but is not on it (an older version pushed them). The claimer is no longer idle; when it took all it
+    /// asked for and jobs are left, it wakes another waiter to take them.
     /// </summary>
     public const string Claim = Now + WakeOne + Lanes + """
         redis.call('ZREM', KEYS[3], ARGV[3])
         local deadline = now + tonumber(ARGV[2])
         local max = tonumber(ARGV[1])
+        -- The shared lane may hold messages while off the ring (pushed by an older version, or already waiting at the
+        -- upgrade): it joins, so that it takes its turn behind no client's backlog.
+        if redis.call('LLEN', KEYS[1]) > 0 and not redis.call('LPOS', KEYS[4], '') then
+          redis.call('RPUSH', KEYS[4], '')
+        end
         local messages = {}
         -- Rounds: each waiting client gives up to an equal part of what is left. A round that does not fill the claim
         -- drops a client that ran out, so the rounds end.
@@ -127,14 +132,6 @@ internal static class QueueScripts
             end
             if not taken or #taken < wanted or redis.call('LLEN', lane(client)) == 0 then
               redis.call('LREM', KEYS[4], -1, client)
-            end
-          end
-        end
-        if #messages < max then
-          local older = redis.call('RPOP', KEYS[1], max - #messages)
-          if older then
-            for _, message in ipairs(older) do
-              messages[#messages + 1] = message
             end
           end
         end

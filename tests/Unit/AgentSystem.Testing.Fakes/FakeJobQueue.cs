@@ -5,7 +5,8 @@ using AgentSystem.Queue;
 namespace AgentSystem.Testing.Fakes;
 
 /// <summary>
-/// IJobQueue in memory with the Redis queue's semantics (docs/queue.md): FIFO, leases, idempotent enqueue by job id,
+/// IJobQueue in memory with the Redis queue's semantics (docs/queue.md), but one FIFO for every client (the fair share
+/// between clients is the Redis scripts', tested against Redis in QueueFairnessTests): leases, idempotent enqueue by job id,
 /// enqueuedAt stamped by the queue's clock, nack to the back with attempt + 1 or to the dead letters, ack and nack that
 /// do nothing once the lease is lost, and a latched wake-up signal. Records every call; <see cref="Down"/>,
 /// <see cref="Stall"/> and <see cref="Lose"/> play a Redis without connection, one that stalls, and one that lost writes.
