@@ -29,6 +29,19 @@ public sealed class GatewayTransforms : ITransformProvider
     {
         ArgumentNullException.ThrowIfNull(context);
 
+        // First, before the gateway sets headers of its own: the headers a Connection header names describe that
+        // connection (RFC 9110 section 7.6.1). Removed later, they took the gateway's own with them when a caller named
+        // one there (its queue client, its request id), and the jobs went to the lane of no client.
+        context.AddRequestTransform(request =>
+        {
+            foreach (var name in ConnectionTokens(request.HttpContext.Request.Headers.Connection))
+            {
+                RequestTransform.RemoveHeader(request, name);
+            }
+
+            return ValueTask.CompletedTask;
+        });
+
         // For keeps what a proxy in front of the gateway said and adds the client; Proto and Host are the gateway's own.
         context.AddXForwardedFor(action: ForwardedTransformActions.Append);
         context.AddXForwardedProto();
@@ -58,10 +71,6 @@ public sealed class GatewayTransforms : ITransformProvider
             if (ClientLimits.ClientOf(request.HttpContext) is { } client)
             {
                 RequestTransform.AddHeader(request, ClientId.HeaderName, ClientId.Of(client));
-            }
-            foreach (var name in ConnectionTokens(request.HttpContext.Request.Headers.Connection))
-            {
-                RequestTransform.RemoveHeader(request, name);
             }
 
             return ValueTask.CompletedTask;

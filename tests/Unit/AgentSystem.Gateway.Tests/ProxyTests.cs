@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using AgentSystem.Contracts;
 using AgentSystem.Gateway.Tests.Fakes;
 
 namespace AgentSystem.Gateway.Tests;
@@ -103,6 +104,24 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
         Assert.Equal("yes", echo.Header("X-Kept"));
         Assert.All(["X-Client-Hop", "Keep-Alive", "Proxy-Authorization", "TE"], name => Assert.Null(echo.Header(name)));
         Assert.DoesNotContain("X-Client-Hop", echo.Header("Connection") ?? "", StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task Headers_the_gateway_sets_reach_the_upstream_even_when_the_caller_names_them_in_connection()
+    {
+        // helper-59: named there, the gateway's own queue client id was removed after it was set.
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/tasks/echo", UriKind.Relative));
+        request.Headers.Connection.Add(ClientId.HeaderName);
+        request.Headers.Connection.Add("X-Request-Id");
+        request.Headers.Add("X-Request-Id", "mine.1");
+
+        using var response = await client.SendAsync(request);
+        var echo = await response.Content.ReadFromJsonAsync<Echo>();
+
+        Assert.NotNull(echo);
+        Assert.True(ClientId.IsValid(echo.Header(ClientId.HeaderName)), echo.Header(ClientId.HeaderName));
+        Assert.Equal("mine.1", echo.Header("X-Request-Id"));
     }
 
     [Fact]
