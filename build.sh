@@ -54,12 +54,15 @@ if [[ ! -f "$STAMP" ]] || [[ -n "$(find "$SCRIPT_DIR/build" "$SCRIPT_DIR/Directo
         "$SCRIPT_DIR/global.json" "$SCRIPT_DIR/nuget.config" "${LINKED[@]}" -newer "$STAMP" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
     echo "Compiling the build program (build/)..."
     # The stamp gets the moment the compile started: a source saved while it ran is newer, so the next run compiles again.
-    STARTED=$(date +%s.%N)
+    # (A marker file and touch -r: macOS's date and touch have no %N and no -d @.)
+    STARTED="$BUILD_OUTPUT.compile-started"
+    mkdir -p "$(dirname "$STARTED")"
+    touch "$STARTED"
     if ! BUILD_LOG=$("$DOTNET_EXE" build "$BUILD_PROJECT_FILE" -o "$BUILD_OUTPUT" -nologo --verbosity quiet -nodeReuse:false 2>&1); then
         echo "$BUILD_LOG" >&2
         fail "the build program failed to compile (see above)"
     fi
-    touch -d "@$STARTED" "$STAMP"
+    touch -r "$STARTED" "$STAMP"
 fi
 
 # exec, so Ctrl+C and SIGTERM reach the build program, which stops its child processes.
