@@ -275,12 +275,19 @@ internal partial class Build
             + $" or another program ({LocalPorts.ProcessCommand(busy[0].Port)} names it); or publish elsewhere: {options} (0: any free port).";
     }
 
-    /// <summary>The compose project (another system of this repository's, as a rule) whose container publishes <paramref name="port"/>, or null.</summary>
+    /// <summary>
+    /// The system (a compose project of this repository's compose file, in any clone) whose container publishes
+    /// <paramref name="port"/>, or null: another compose project is not SystemDown's to remove (helper-59).
+    /// </summary>
     private string? SystemPublishing(int port)
     {
-        var found = ProcessRunner.Capture(Docker.Cli, ["ps", "--filter", $"publish={port}", "--format", "{{.Label \"com.docker.compose.project\"}}"],
-            cancellationToken: CancellationToken);
-        return found.ExitCode == 0 && found.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is [var project, ..] ? project : null;
+        var found = ProcessRunner.Capture(Docker.Cli, ["ps", "--filter", $"publish={port}", "--format",
+            "{{.Label \"com.docker.compose.project\"}}|{{.Label \"com.docker.compose.project.config_files\"}}"], cancellationToken: CancellationToken);
+        return found.ExitCode != 0 ? null : found.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('|', 2))
+            .Where(parts => parts is [{ Length: > 0 }, var files] && files.Split(',').Any(file => file.Replace('\\', '/').EndsWith(ComposeFile, StringComparison.Ordinal)))
+            .Select(parts => parts[0])
+            .FirstOrDefault();
     }
 
     /// <summary>The whole system needs every image: builds those this run has not (services not affected; their layers are usually cached).</summary>
