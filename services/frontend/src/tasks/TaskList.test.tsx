@@ -184,6 +184,15 @@ describe('TaskList', () => {
     expect(screen.getByTestId('tasks-first-page').getAttribute('href')).toBe('/?status=failed');
   });
 
+  it('does not call a page missing when a poll of it fails for another reason', async () => {
+    const gateway = fakeGateway().on('GET /api/tasks', () => json({ title: 'Service Unavailable', status: 503 }, 503));
+    renderList(gateway, 'page=2');
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    expect(screen.getByTestId('tasks-error')).toBeTruthy();
+    expect(screen.queryByTestId('tasks-past-end')).toBeNull();
+  });
+
   it('shows an unreachable gateway, and keeps trying with backoff', async () => {
     const gateway = fakeGateway().on('GET /api/tasks', () => {
       throw new TypeError('Failed to fetch');

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { isAbortError, type ApiClient } from '../api';
+import { ApiError, isAbortError, type ApiClient } from '../api';
 import { Link, navigate, paths } from '../router';
 import { TASK_STATUSES, isFinalTaskStatus, normalizeStatus, type TaskPage, type TaskSummary } from '../types';
 import { CopyButton, ErrorBox, OutcomeBar, StatusBadge, formatDate, idTail } from '../ui';
@@ -120,6 +120,11 @@ function listSegment(task: TaskSummary) {
   return [{ status: isFinalTaskStatus(status) ? status : 'done', count: task.completedJobs }];
 }
 
+/** The server's 422 for a page past the newest tasks its pages reach (not any other failure of a poll). */
+function refusesPage(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 422 && 'page' in error.fieldErrors;
+}
+
 export function TaskList({ api, search }: TaskListProps) {
   const { status, page } = readQuery(search);
   const { data, error, loading } = useLiveTaskPage(api, status, page);
@@ -158,7 +163,7 @@ export function TaskList({ api, search }: TaskListProps) {
       </div>
 
       {error !== undefined && <ErrorBox error={error} testId="tasks-error" />}
-      {page > 1 && (error !== undefined || (data !== undefined && list.length === 0)) && (
+      {page > 1 && (refusesPage(error) || (error === undefined && data !== undefined && list.length === 0)) && (
         // A page past the end (an old link, a hand-typed ?page=): say so and offer the way back, not "No tasks yet".
         <p className="empty" data-testid="tasks-past-end">
           There is no page {page}
