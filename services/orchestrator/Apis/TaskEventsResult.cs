@@ -31,7 +31,8 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
     // One serialization of each version of a task, shared by all its streams (the hub hands every stream the same
     // record): a task of 2 MB watched by 100 streams costs 2 MB, not 200. In the API's own JSON options (ASP.NET's
     // relaxed escaping), as its GET answers: the strict default writes '<' as six bytes.
-    private static readonly ConditionalWeakTable<TaskRecord, byte[]> Serialized = new();
+    // Lazy: the table may run its factory once per stream when they ask at once, as they do after each change.
+    private static readonly ConditionalWeakTable<TaskRecord, Lazy<byte[]>> Serialized = new();
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -58,7 +59,7 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
                     continue;
                 }
 
-                var data = Serialized.GetValue(task, record => JsonSerializer.SerializeToUtf8Bytes(TaskResponse.From(record), taskJson));
+                var data = Serialized.GetValue(task, record => new(() => JsonSerializer.SerializeToUtf8Bytes(TaskResponse.From(record), taskJson))).Value;
                 if (last is null || !(ReferenceEquals(data, last) || data.AsSpan().SequenceEqual(last)))
                 {
                     await WriteAsync(response, [TaskPrefix, data, EventEnd], cancellationToken);

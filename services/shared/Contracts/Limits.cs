@@ -16,7 +16,8 @@ public static class Limits
     /// <summary>
     /// All of a task's inputs together (UTF-8 bytes). A task is read and sent whole (its GET, every event of its stream),
     /// results beside inputs, and an echo's result is its input: 100 inputs of 64 KiB made a task of 13 MB, sent again at
-    /// each of its 200 changes.
+    /// each of its 200 changes. It bounds the inputs, not the whole task: 100 llm jobs may still bring 100 replies of
+    /// <see cref="MaxChatMessageBytes"/>.
     /// </summary>
     public const int MaxTaskInputBytes = 1024 * 1024;
 
