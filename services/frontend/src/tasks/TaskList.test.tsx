@@ -180,7 +180,9 @@ describe('TaskList', () => {
     cleanup();
     renderList(gateway, 'status=failed&page=600');
     await act(() => vi.advanceTimersByTimeAsync(0));
-    expect(screen.getByTestId('tasks-error')).toBeTruthy();
+    // The refusal is the page's absence, said once: no error box beside it (helper-60).
+    expect(screen.queryByTestId('tasks-error')).toBeNull();
+    expect(screen.getByTestId('tasks-past-end').textContent).toBe('There is no page 600. Go to page 1.');
     expect(screen.getByTestId('tasks-first-page').getAttribute('href')).toBe('/?status=failed');
   });
 

@@ -162,7 +162,7 @@ export function TaskList({ api, search }: TaskListProps) {
         </span>
       </div>
 
-      {error !== undefined && <ErrorBox error={error} testId="tasks-error" />}
+      {error !== undefined && !refusesPage(error) && <ErrorBox error={error} testId="tasks-error" />}
       {page > 1 && (refusesPage(error) || (error === undefined && data !== undefined && list.length === 0)) && (
         // A page past the end (an old link, a hand-typed ?page=): say so and offer the way back, not "No tasks yet".
         <p className="empty" data-testid="tasks-past-end">
