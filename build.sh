@@ -51,7 +51,7 @@ while IFS= read -r linked; do
     LINKED+=("$SCRIPT_DIR/build/$linked")
 done < <(sed -n 's/.*<Compile Include="\([^"]*\)".*/\1/p' "$BUILD_PROJECT_FILE")
 if [[ ! -f "$STAMP" ]] || [[ -n "$(find "$SCRIPT_DIR/build" "$SCRIPT_DIR/Directory.Build.props" "$SCRIPT_DIR/Directory.Packages.props" \
-        "$SCRIPT_DIR/global.json" "$SCRIPT_DIR/nuget.config" "${LINKED[@]}" -newer "$STAMP" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
+        "$SCRIPT_DIR/global.json" "$SCRIPT_DIR/nuget.config" "${LINKED[@]}" -type f -newer "$STAMP" -not -path '*/bin/*' -not -path '*/obj/*' -print -quit)" ]]; then
     echo "Compiling the build program (build/)..."
     # The stamp gets the moment the compile started: a source saved while it ran is newer, so the next run compiles again.
     # (A marker file and touch -r: macOS's date and touch have no %N and no -d @.)

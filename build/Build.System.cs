@@ -200,6 +200,11 @@ internal partial class Build
         // taken port. A port its own containers hold on the same address is no conflict (they are recreated).
         var bind = EnvironmentVariable(BindVariable) is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
         var held = compose.Containers().SelectMany(c => c.PublishedAddresses).Where(p => p.Value == bind.ToString()).Select(p => p.Key).ToList();
+        if (SamePortProblem(settings) is { } same)
+        {
+            throw new UsageException(same);
+        }
+
         if (PortsTakenProblem(settings, held, bind, SystemPublishing) is { } taken)
         {
             throw new TargetFailedException(taken, "a port it publishes is in use");
@@ -242,19 +247,19 @@ internal partial class Build
     /// <summary>The address compose publishes the gateway and the frontend on (services/docker-compose.yml; 127.0.0.1 unset).</summary>
     private const string BindVariable = "AGENTSYSTEM_BIND";
 
+    /// <summary>What to say when the gateway and the frontend are to be published on one port (a usage error); null when not.</summary>
+    internal static string? SamePortProblem(SystemSettings settings) =>
+        settings.GatewayPort != 0 && settings.GatewayPort == settings.FrontendPort
+            ? $"The gateway and the frontend are both to be published on port {settings.GatewayPort}, so nothing was started:"
+                + " give each its own with --system-gateway-port N or --system-frontend-port N (0: any free port)."
+            : null;
+
     /// <summary>
     /// What to say when a host port the system is to publish (0: any free one) is taken by something other than its own
-    /// containers (<paramref name="held"/>): a Dev run, another system, another program; or is given to both the gateway
-    /// and the frontend. Null when they are free.
+    /// containers (<paramref name="held"/>): a Dev run, another system, another program. Null when they are free.
     /// </summary>
     internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held, IPAddress bind, Func<int, string?>? systemPublishing = null)
     {
-        if (settings.GatewayPort != 0 && settings.GatewayPort == settings.FrontendPort)
-        {
-            return $"The gateway and the frontend are both to be published on port {settings.GatewayPort}, so nothing was started:"
-                + " give each its own with --system-gateway-port N or --system-frontend-port N (0: any free port).";
-        }
-
         var busy = LocalPorts.InUse(new[] { ("gateway", settings.GatewayPort), ("frontend", settings.FrontendPort) }
             .Where(wanted => wanted.Item2 != 0 && !held.Contains(wanted.Item2)), bind);
         if (busy.Count == 0)

@@ -175,8 +175,9 @@ public sealed class SystemPortTests
     [Fact]
     public void One_port_for_both_the_gateway_and_the_frontend_is_refused_before_anything_starts()
     {
+        Assert.Null(Build.SamePortProblem(new SystemSettings(0, 0, "k")));
         // helper-57: compose started eight containers, then stopped at the frontend's bind.
-        var problem = Build.PortsTakenProblem(new SystemSettings(13005, 13005, "k"), [13005], System.Net.IPAddress.Loopback);
+        var problem = Build.SamePortProblem(new SystemSettings(13005, 13005, "k"));
 
         Assert.Equal("The gateway and the frontend are both to be published on port 13005, so nothing was started: give each its own"
             + " with --system-gateway-port N or --system-frontend-port N (0: any free port).", problem);
