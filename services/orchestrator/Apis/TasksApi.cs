@@ -81,7 +81,7 @@ public static class TasksApi
         }
 
         // The W3C trace context of this request travels with every job, so the worker continues the trace.
-        var created = await submitter.SubmitAsync(new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id), clientHeader.FirstOrDefault(), cancellationToken);
+        var created = await submitter.SubmitAsync(new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id, clientHeader.FirstOrDefault()), cancellationToken);
         var task = TaskResponse.From(created.Task);
         var location = TaskLocation(task.Id);
         if (created.Created)

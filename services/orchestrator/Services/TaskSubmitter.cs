@@ -55,11 +55,11 @@ public sealed partial class TaskSubmitter(
     }
 
     /// <summary>
-    /// Stores the task (with the tasks posted at the same time), then sends its jobs, as <paramref name="client"/>'s
-    /// (<see cref="ClientId"/>; null for none). A cancelled wait does not take the task back: stored after its caller
-    /// gave up, its jobs are sent or left to the dispatcher like any other's.
+    /// Stores the task (with the tasks posted at the same time), then sends its jobs into its client's lane
+    /// (<see cref="NewTask.Client"/>). A cancelled wait does not take the task back: stored after its caller gave up,
+    /// its jobs are sent or left to the dispatcher like any other's.
     /// </summary>
-    public async Task<CreatedTask> SubmitAsync(NewTask task, string? client, CancellationToken cancellationToken)
+    public async Task<CreatedTask> SubmitAsync(NewTask task, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
 
@@ -71,7 +71,7 @@ public sealed partial class TaskSubmitter(
             return created;
         }
 
-        await SendAsync(created.Task, task.TraceParent, client);
+        await SendAsync(created.Task, task.TraceParent, task.Client);
         return created;
     }
 

@@ -5,7 +5,7 @@ namespace AgentSystem.Contracts;
 /// <summary>
 /// One job on the queue. Attempt starts at 1 and grows with each redelivery; TraceParent carries the W3C trace context
 /// across the queue; EnqueuedAt lets the worker measure pickup latency; Client (<see cref="ClientId"/>) is whose
-/// turn it waits for, absent for jobs sent by no client's request (the dispatcher's, the load harness's).
+/// turn it waits for, absent for jobs of no client (a caller without the gateway, the load harness's).
 /// </summary>
 public sealed record JobMessage(
     Guid JobId,

@@ -4,7 +4,11 @@ namespace AgentSystem.Store;
 
 public sealed record NewJob(string Type, string Input);
 
-public sealed record NewTask(string? Goal, IReadOnlyList<NewJob> Jobs, string? IdempotencyKey, string? TraceParent);
+/// <summary>
+/// A task to store. <see cref="Client"/> is whose it is for the queue's fair share (<see cref="ClientId"/>; null for
+/// none), kept so that the dispatcher re-sends its jobs into that client's lane.
+/// </summary>
+public sealed record NewTask(string? Goal, IReadOnlyList<NewJob> Jobs, string? IdempotencyKey, string? TraceParent, string? Client = null);
 
 public sealed record JobRecord(
     Guid Id, int Seq, string Type, string Input, JobState Status, int Attempts, string? Result, string? Error,

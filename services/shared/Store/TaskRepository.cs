@@ -14,9 +14,9 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     // batch saved).
     private const string InsertTasks = """
         WITH created AS (
-            INSERT INTO tasks (id, status, goal, idempotency_key, trace_id)
-            SELECT n.id, 'queued', n.goal, n.key, n.trace
-            FROM unnest(@ids, @goals, @keys, @traces) AS n (id, goal, key, trace)
+            INSERT INTO tasks (id, status, goal, idempotency_key, trace_id, client)
+            SELECT n.id, 'queued', n.goal, n.key, n.trace, n.client
+            FROM unnest(@ids, @goals, @keys, @traces, @clients) AS n (id, goal, key, trace, client)
             ORDER BY n.key
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id, created_at, updated_at),
@@ -86,7 +86,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     // A row whose job is gone or not queued (left by hand, or by services older than migration 0003) comes back with a
     // null status or another one, for DeleteStrayDispatchRows.
     internal const string SelectUndispatched = """
-        SELECT due.job_id, j.status, j.task_id, j.type, j.input, j.attempts, j.trace_parent
+        SELECT due.job_id, j.status, j.task_id, j.type, j.input, j.attempts, j.trace_parent, t.client
         FROM (
             (SELECT job_id, enqueued_at FROM job_dispatch WHERE enqueued_at IS NULL
              ORDER BY enqueued_at NULLS FIRST LIMIT @limit)
@@ -96,6 +96,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             ORDER BY enqueued_at NULLS FIRST LIMIT @limit
         ) AS due
         LEFT JOIN jobs j ON j.id = due.job_id
+        LEFT JOIN tasks t ON t.id = j.task_id
         ORDER BY due.enqueued_at NULLS FIRST, due.job_id
         """;
 
@@ -347,7 +348,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                         reader.GetString(3),
                         reader.GetString(4),
                         reader.GetInt32(5) + 1,
-                        reader.IsDBNull(6) ? null : reader.GetString(6)));
+                        reader.IsDBNull(6) ? null : reader.GetString(6),
+                        Client: reader.IsDBNull(7) ? null : reader.GetString(7)));
                 }
             }
 
@@ -455,6 +457,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         private readonly List<string?> _goals = [];
         private readonly List<string?> _keys = [];
         private readonly List<string?> _traces = [];
+        private readonly List<string?> _clients = [];
         private readonly List<Guid> _jobIds = [];
         private readonly List<Guid> _jobTasks = [];
         private readonly List<int> _seqs = [];
@@ -491,6 +494,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                 _goals.Add(task.Goal);
                 _keys.Add(task.IdempotencyKey);
                 _traces.Add(TraceId(task.TraceParent));
+                _clients.Add(task.Client);
                 _firstJob[i] = _jobIds.Count;
                 for (var seq = 0; seq < task.Jobs.Count; seq++)
                 {
@@ -510,6 +514,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             parameters.Add(TextArray("goals", _goals));
             parameters.Add(TextArray("keys", _keys));
             parameters.Add(TextArray("traces", _traces));
+            parameters.Add(TextArray("clients", _clients));
             parameters.Add(new NpgsqlParameter<Guid[]>("job_ids", [.. _jobIds]));
             parameters.Add(new NpgsqlParameter<Guid[]>("job_tasks", [.. _jobTasks]));
             parameters.Add(new NpgsqlParameter<int[]>("seqs", [.. _seqs]));

@@ -7,6 +7,7 @@ namespace AgentSystem.Store.IntegrationTests;
 public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase(database)
 {
     private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    private static readonly string Client = ClientId.Of("key-1 192.0.2.10");
 
     [Fact]
     public async Task MarkEnqueued_skips_a_job_another_transaction_holds_instead_of_waiting_for_it()
@@ -34,7 +35,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
     [Fact]
     public async Task New_jobs_are_written_as_enqueued_undispatched_once_unmarked_until_marked_and_again_once_the_mark_is_stale()
     {
-        var created = (await Tasks.CreateAsync(NewTask(jobs: 3, traceParent: TraceParent), CancellationToken.None)).Task;
+        var created = (await Tasks.CreateAsync(NewTask(jobs: 3, traceParent: TraceParent, client: Client), CancellationToken.None)).Task;
         var ids = created.Jobs.Select(j => j.Id).ToList();
         Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None));
 
@@ -47,6 +48,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
             Assert.Equal(created.Id, m.TaskId);
             Assert.Equal(1, m.Attempt);
             Assert.Equal(TraceParent, m.TraceParent);
+            Assert.Equal(Client, m.Client);   // sent again into its client's lane, not the shared one
             Assert.Null(m.EnqueuedAt);
         });
         Assert.Equal(["echo", "wordcount", "echo"], found.Select(m => m.Type));
@@ -71,7 +73,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         await Jobs.RecordFailureAsync(retried, "transient", JobState.Queued, CancellationToken.None);
         Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None));   // requeued just now
         var again = Assert.Single(await Tasks.FindUndispatchedAsync(TimeSpan.Zero, 100, CancellationToken.None));
-        Assert.Equal((retried, 2), (again.JobId, again.Attempt));
+        Assert.Equal((retried, 2, null), (again.JobId, again.Attempt, again.Client));
     }
 
     [Fact]

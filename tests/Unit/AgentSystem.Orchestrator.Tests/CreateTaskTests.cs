@@ -82,7 +82,7 @@ public sealed class CreateTaskTests
     }
 
     [Fact]
-    public async Task The_gateways_client_id_goes_with_every_job_and_its_absence_means_no_client()
+    public async Task The_gateways_client_id_goes_with_every_job_and_the_task_and_its_absence_means_no_client()
     {
         await using var app = new OrchestratorApp();
         using var client = app.CreateClient();
@@ -98,6 +98,8 @@ public sealed class CreateTaskTests
 
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         Assert.Equal([id, id, null], app.Queue.Queued.Select(m => m.Client));
+        // Stored with the task too, for the dispatcher's re-sends.
+        Assert.Equal([id, null], app.Queue.Queued.Select(m => m.TaskId).Distinct().Select(app.Repository.ClientOf));
     }
 
     [Fact]

@@ -82,6 +82,19 @@ public sealed class JobDispatcherTests
     }
 
     [Fact]
+    public async Task A_job_is_sent_again_into_its_clients_lane()
+    {
+        var client = ClientId.Of("key-1 192.0.2.10");
+        await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Echo, "a")], null, null, client), CancellationToken.None);
+        await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Echo, "b")], null, null), CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(61));
+
+        await Dispatcher().RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal([client, null], _queue.Queued.Select(m => m.Client));
+    }
+
+    [Fact]
     public async Task A_stale_job_redis_still_holds_is_marked_not_sent_twice()
     {
         var task = await StoreAsync("a");

@@ -43,7 +43,7 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
     {
         var held = await FillBatchSlotsAsync();
         var waiting = new[] { Task("c"), Task("d"), Task("e") };
-        var submitted = waiting.Select(task => _submitter.SubmitAsync(task, null, CancellationToken.None)).ToList();
+        var submitted = waiting.Select(task => _submitter.SubmitAsync(task, CancellationToken.None)).ToList();
         _release.SetResult();
 
         var created = await System.Threading.Tasks.Task.WhenAll([.. held, .. submitted]).WaitAsync(Wait);
@@ -59,8 +59,8 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
     public async Task A_repeated_idempotency_key_in_one_batch_returns_the_earlier_task_and_sends_its_jobs_once()
     {
         var held = await FillBatchSlotsAsync();
-        var first = _submitter.SubmitAsync(Task("first", key: "same"), null, CancellationToken.None);
-        var repeat = _submitter.SubmitAsync(Task("repeat", key: "same"), null, CancellationToken.None);
+        var first = _submitter.SubmitAsync(Task("first", key: "same"), CancellationToken.None);
+        var repeat = _submitter.SubmitAsync(Task("repeat", key: "same"), CancellationToken.None);
         _release.SetResult();
 
         await System.Threading.Tasks.Task.WhenAll(held).WaitAsync(Wait);
@@ -79,9 +79,9 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
     {
         _repository.Rejects = task => task.Goal == "bad";
         var held = await FillBatchSlotsAsync();
-        var good1 = _submitter.SubmitAsync(Task("good 1"), null, CancellationToken.None);
-        var bad = _submitter.SubmitAsync(Task("bad"), null, CancellationToken.None);
-        var good2 = _submitter.SubmitAsync(Task("good 2"), null, CancellationToken.None);
+        var good1 = _submitter.SubmitAsync(Task("good 1"), CancellationToken.None);
+        var bad = _submitter.SubmitAsync(Task("bad"), CancellationToken.None);
+        var good2 = _submitter.SubmitAsync(Task("good 2"), CancellationToken.None);
         _release.SetResult();
 
         await System.Threading.Tasks.Task.WhenAll(held).WaitAsync(Wait);
@@ -113,7 +113,7 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
         foreach (var goal in new[] { "c", "d", "e" })
         {
             using var request = new Activity($"POST {goal}").SetIdFormat(ActivityIdFormat.W3C).Start();
-            requests.Add((request.TraceId, _submitter.SubmitAsync(Task(goal), null, CancellationToken.None)));
+            requests.Add((request.TraceId, _submitter.SubmitAsync(Task(goal), CancellationToken.None)));
         }
 
         _release.SetResult();
@@ -139,7 +139,7 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
         var held = new List<Task<CreatedTask>>();
         foreach (var goal in new[] { "a", "b" })
         {
-            held.Add(_submitter.SubmitAsync(Task(goal), null, CancellationToken.None));
+            held.Add(_submitter.SubmitAsync(Task(goal), CancellationToken.None));
             Assert.True(await _entered.WaitAsync(Wait), $"the store call of {goal} to start");
         }
 

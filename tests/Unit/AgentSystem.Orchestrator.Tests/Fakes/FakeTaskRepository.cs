@@ -110,7 +110,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
 
         var now = time.GetUtcNow();
-        var stored = new StoredTask(Guid.CreateVersion7(), task.Goal, task.IdempotencyKey, task.TraceParent, now)
+        var stored = new StoredTask(Guid.CreateVersion7(), task.Goal, task.IdempotencyKey, task.TraceParent, task.Client, now)
         {
             Jobs = [.. task.Jobs.Select((job, seq) => new StoredJob(Guid.CreateVersion7(), seq, job.Type, job.Input, task.TraceParent) { EnqueuedAt = now })],
         };
@@ -235,7 +235,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
                     .SelectMany(t => t.Jobs.OrderBy(j => j.Seq).Select(j => (Task: t, Job: j)))
                     .Where(x => x.Job.Status == JobState.Queued && (x.Job.EnqueuedAt is null || x.Job.EnqueuedAt < before))
                     .Take(limit)
-                    .Select(x => new JobMessage(x.Job.Id, x.Task.Id, x.Job.Type, x.Job.Input, x.Job.Attempts + 1, x.Job.TraceParent)),
+                    .Select(x => new JobMessage(x.Job.Id, x.Task.Id, x.Job.Type, x.Job.Input, x.Job.Attempts + 1, x.Job.TraceParent, Client: x.Task.Client)),
             ];
             return Task.FromResult(found);
         }
@@ -294,6 +294,14 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
+    public string? ClientOf(Guid taskId)
+    {
+        lock (_gate)
+        {
+            return Find(taskId)?.Client;
+        }
+    }
+
     private StoredTask? Find(Guid id) => _tasks.Find(t => t.Id == id);
 
     private void ThrowIfFailing()
@@ -304,12 +312,13 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
-    private sealed class StoredTask(Guid id, string? goal, string? key, string? traceParent, DateTimeOffset now)
+    private sealed class StoredTask(Guid id, string? goal, string? key, string? traceParent, string? client, DateTimeOffset now)
     {
         public Guid Id { get; } = id;
         public string? Goal { get; } = goal;
         public string? Key { get; } = key;
         public string? TraceParent { get; } = traceParent;
+        public string? Client { get; } = client;
         public DateTimeOffset CreatedAt { get; } = now;
         public DateTimeOffset UpdatedAt { get; private set; } = now;
         public TaskState Status { get; private set; } = TaskState.Queued;
