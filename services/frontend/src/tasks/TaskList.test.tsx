@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createApiClient } from '../api';
 import { fakeGateway, json } from '../test-utils';
 import type { TaskSummary } from '../types';
-import { LIST_POLL_MS, TaskList } from './TaskList';
+import { LIST_POLL_MS, TaskList, suggestStatus } from './TaskList';
 
 const summary = (overrides: Partial<TaskSummary>): TaskSummary => ({
   id: 'aaaaaaaa-0000-0000-0000-000000000001',
@@ -150,6 +150,35 @@ describe('TaskList', () => {
     expect(window.location.search).toBe('?status=failed&page=3');
     fireEvent.change(screen.getByTestId('status-filter'), { target: { value: 'running' } });
     expect(window.location.search).toBe('?status=running');
+  });
+
+  it('says a status it does not know is not one, shows all tasks, and offers the one it likely meant', async () => {
+    const gateway = fakeGateway().on('GET /api/tasks', () => json({ items: [summary({})], page: 1, pageSize: 20, total: 1 }));
+    renderList(gateway, 'status=runing');
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    expect(gateway.requests[0]!.url.searchParams.has('status')).toBe(false);
+    expect(screen.getByTestId('tasks-unknown-status').textContent).toBe('There is no status “runing”; showing all tasks. Did you mean running?');
+    expect(screen.getByTestId('tasks-suggested-status').getAttribute('href')).toBe('/?status=running');
+
+    cleanup();
+    renderList(gateway, 'status=done');
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(screen.getByTestId('tasks-unknown-status').textContent).toBe(
+      'There is no status “done”; showing all tasks. The statuses are queued, running, succeeded, failed, cancelled.',
+    );
+
+    cleanup();
+    renderList(gateway, 'status=Failed');
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(screen.queryByTestId('tasks-unknown-status')).toBeNull();
+  });
+
+  it('suggests a status from its beginning or from a near miss', () => {
+    expect(suggestStatus('succ')).toBe('succeeded');
+    expect(suggestStatus('canceled')).toBe('cancelled');
+    expect(suggestStatus('QUEUD')).toBe('queued');
+    expect(suggestStatus('xyz')).toBeUndefined();
   });
 
   it('says when the server stopped counting, and pages only as far as it lists', async () => {

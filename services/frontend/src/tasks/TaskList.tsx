@@ -16,14 +16,46 @@ interface TaskListProps {
   readonly search: string;
 }
 
-function readQuery(search: string): { status: string; page: number } {
+interface ListQuery {
+  readonly status: string;
+  readonly page: number;
+  /** A `status` the list does not know (a typo in a hand-written link): all tasks are shown, and the page says so. */
+  readonly unknownStatus?: string;
+}
+
+function readQuery(search: string): ListQuery {
   const params = new URLSearchParams(search);
   const status = normalizeStatus(params.get('status'));
   const page = Number(params.get('page'));
+  const known = (TASK_STATUSES as readonly string[]).includes(status);
   return {
-    status: (TASK_STATUSES as readonly string[]).includes(status) ? status : '',
+    status: known ? status : '',
     page: Number.isInteger(page) && page > 0 ? page : 1,
+    ...(status && !known ? { unknownStatus: params.get('status') ?? status } : {}),
   };
+}
+
+/** Edits (insert, delete, replace) between two short words. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const replace = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, replace);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The status a mistyped one most likely meant: two edits at most, or the one it begins (`succ`). */
+export function suggestStatus(given: string): string | undefined {
+  const typed = normalizeStatus(given);
+  const byPrefix = TASK_STATUSES.find((s) => typed.length >= 3 && s.startsWith(typed));
+  if (byPrefix) return byPrefix;
+  const nearest = TASK_STATUSES.map((s) => ({ s, d: editDistance(typed, s) })).reduce((x, y) => (y.d < x.d ? y : x));
+  return nearest.d <= 2 ? nearest.s : undefined;
 }
 
 function writeQuery(status: string, page: number): string {
@@ -126,7 +158,8 @@ function refusesPage(error: unknown): boolean {
 }
 
 export function TaskList({ api, search }: TaskListProps) {
-  const { status, page } = readQuery(search);
+  const { status, page, unknownStatus } = readQuery(search);
+  const suggested = unknownStatus === undefined ? undefined : suggestStatus(unknownStatus);
   const { data, error, loading } = useLiveTaskPage(api, status, page);
   const list = items(data);
   const total = typeof data?.total === 'number' ? data.total : list.length;
@@ -161,6 +194,23 @@ export function TaskList({ api, search }: TaskListProps) {
           refreshes every {LIST_POLL_MS / 1000} s
         </span>
       </div>
+
+      {unknownStatus !== undefined && (
+        <p className="notice" role="status" data-testid="tasks-unknown-status">
+          There is no status “{unknownStatus}”; showing all tasks.{' '}
+          {suggested ? (
+            <>
+              Did you mean{' '}
+              <Link to={paths.tasks(writeQuery(suggested, 1))} data-testid="tasks-suggested-status">
+                {suggested}
+              </Link>
+              ?
+            </>
+          ) : (
+            `The statuses are ${TASK_STATUSES.join(', ')}.`
+          )}
+        </p>
+      )}
 
       {error !== undefined && !refusesPage(error) && <ErrorBox error={error} testId="tasks-error" />}
       {page > 1 && (refusesPage(error) || (error === undefined && data !== undefined && list.length === 0)) && (
