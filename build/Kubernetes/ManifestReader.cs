@@ -47,7 +47,7 @@ public static partial class ManifestReader
             void Problem(string check, string field, string message) =>
                 problems.Add(new ManifestProblem(check, rendered.Overlay, source, $"{kind}/{name}", field, message));
 
-            if (!Models.ContainsKey(Key(apiVersion, kind)))
+            if (!Models.TryGetValue(Key(apiVersion, kind), out var modelType))
             {
                 Problem("api-version", "apiVersion", $"{apiVersion} {kind} is not an API {ClientVersion} knows");
                 continue;
@@ -67,7 +67,7 @@ public static partial class ManifestReader
                 }
                 catch (YamlException e)
                 {
-                    Problem("schema", YamlPath.At(current, e.Start) ?? "?", (e.InnerException ?? e).Message);
+                    Problem("schema", YamlPath.At(current, e.Start) ?? "?", SchemaMessage(e, current, modelType));
                     if (!YamlPath.RemoveAt(current, e.Start))
                     {
                         break;
@@ -79,7 +79,7 @@ public static partial class ManifestReader
 
             if (model is not null)
             {
-                foreach (var (field, type) in QuotedValues(current, model.GetType(), ""))
+                foreach (var (field, type) in QuotedValues(current, model.GetType()))
                 {
                     Problem("schema", field, $"a quoted string where the API takes {type}: write it without quotes (the API server refuses a string here)");
                 }
@@ -114,22 +114,47 @@ public static partial class ManifestReader
 
     /// <summary>
     /// Quoted scalars where the model has a boolean or a number ("true", "8080"): YamlDotNet converts them, the API server
-    /// refuses them. Walks the document beside the model's properties (by their JSON names).
+    /// refuses them.
     /// </summary>
-    private static IEnumerable<(string Field, string Type)> QuotedValues(YamlNode node, Type type, string path)
+    private static IEnumerable<(string Field, string Type)> QuotedValues(YamlNode node, Type type) =>
+        from field in Fields(node, type, "")
+        where field.Node is YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted }
+        let expected = NumberOrBoolean(field.Type)
+        where expected is not null
+        select (field.Path, expected);
+
+    /// <summary>
+    /// What a schema error says: the reader's own words, except for a value it could not convert (.NET's "The input
+    /// string 'ten' was not in a correct format"), which is named with the type the field takes.
+    /// </summary>
+    private static string SchemaMessage(YamlException error, YamlNode node, Type? type)
+    {
+        var inner = error.InnerException ?? error;
+        if (inner is FormatException or OverflowException && type is not null)
+        {
+            var field = Fields(node, type, "").FirstOrDefault(f => f.Node is YamlScalarNode && f.Node.Start.Index == error.Start.Index);
+            if (field.Node is YamlScalarNode { Value: var value } && NumberOrBoolean(field.Type) is { } expected)
+            {
+                return $"'{value}' is not {expected}, which this field takes";
+            }
+        }
+
+        return inner.Message;
+    }
+
+    /// <summary>Each node of the document beside the model's type for it (properties found by their JSON names).</summary>
+    private static IEnumerable<(string Path, YamlNode Node, Type Type)> Fields(YamlNode node, Type type, string path)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
+        yield return (path, node, type);
         switch (node)
         {
-            case YamlScalarNode { Style: ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted } when NumberOrBoolean(type) is { } expected:
-                yield return (path, expected);
-                break;
             case YamlMappingNode map when type.IsClass && type != typeof(string) && !typeof(System.Collections.IDictionary).IsAssignableFrom(type):
                 foreach (var (key, value) in map.Children)
                 {
                     if (key is YamlScalarNode { Value: { } name } && Property(type, name) is { } property)
                     {
-                        foreach (var found in QuotedValues(value, property.PropertyType, path.Length == 0 ? name : $"{path}.{name}"))
+                        foreach (var found in Fields(value, property.PropertyType, path.Length == 0 ? name : $"{path}.{name}"))
                         {
                             yield return found;
                         }
@@ -140,7 +165,7 @@ public static partial class ManifestReader
             case YamlSequenceNode sequence when type.IsGenericType && type.GetGenericArguments() is [var item]:
                 for (var i = 0; i < sequence.Children.Count; i++)
                 {
-                    foreach (var found in QuotedValues(sequence.Children[i], item, $"{path}[{i}]"))
+                    foreach (var found in Fields(sequence.Children[i], item, $"{path}[{i}]"))
                     {
                         yield return found;
                     }

@@ -117,6 +117,7 @@ public sealed class ManifestValidationTests : IDisposable
             var problem = Assert.Single(report.Problems);
             Assert.Equal(("schema", "Deployment/gateway"), (problem.Check, problem.Resource));
             Assert.EndsWith("periodSeconds", problem.Field, StringComparison.Ordinal);
+            Assert.Equal("'ten' is not a number, which this field takes", problem.Message);   // not .NET's "was not in a correct format"
             Assert.Contains(report.Objects, o => o.Kind == "Deployment" && o.Name == "gateway");
         }
     }
