@@ -86,7 +86,17 @@ public sealed class BaselineTests
 
         Assert.All(changes, c => Assert.Equal("e2e", c.Subject));
         Assert.Contains($"0 better, 0 worse, {changes.Count} within ±10 %, 0 in one run only", title, StringComparison.Ordinal);
-        Assert.EndsWith("; not run this time, left out: http", title, StringComparison.Ordinal);
+        Assert.EndsWith("; not run this time, left out: http (measured by --scenarios http)", title, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_phases_left_out_are_named_with_the_scenarios_that_measure_them()
+    {
+        // helper-60: queue-kill and the open phases are not names --scenarios takes.
+        Assert.Equal(
+            [LoadArguments.ClaimAck, LoadArguments.EndToEnd],
+            Baseline.ScenariosOf(["queue-e2e-at-rate", "queue-kill", "claim-ack", "redis-benchmark enqueue script -P1"]));
+        Assert.Empty(Baseline.ScenariosOf(["wrk /healthz -c64"]));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AgentSystem.Load.Scenarios;
 
 namespace AgentSystem.Load.Reports;
 
@@ -101,6 +102,20 @@ internal static class Baseline
         }
 
         return changes;
+    }
+
+    /// <summary>
+    /// The --scenarios names whose phases are among <paramref name="notRun"/> (a phase is its scenario's, the
+    /// scenario's open one, or queue-kill, queue-e2e's SIGKILL check): what to pass to measure them again.
+    /// </summary>
+    public static IReadOnlyList<string> ScenariosOf(IEnumerable<string> notRun)
+    {
+        ArgumentNullException.ThrowIfNull(notRun);
+        static string? ScenarioOf(string phase) => phase == EndToEndScenarios.Kill
+            ? LoadArguments.EndToEnd
+            : LoadArguments.ScenarioNames.FirstOrDefault(s => phase == s || phase == s + LoadArguments.OpenPhaseSuffix);
+        var phases = notRun.ToHashSet(StringComparer.Ordinal);
+        return [.. LoadArguments.ScenarioNames.Where(s => phases.Any(p => ScenarioOf(p) == s))];
     }
 
     /// <summary>The scenarios and reference rows of <paramref name="before"/> that <paramref name="after"/> did not measure.</summary>

@@ -78,6 +78,10 @@ internal static class ReportTables
                 .. processes.Select(p => s.ProcessCores.TryGetValue(p, out var cores) ? Format(cores) : "-")])]);
     }
 
+    // queue-kill or rb rows are not names --scenarios takes: say which scenarios measure the phases left out.
+    private static string RunAgain(IReadOnlyList<string> notRun) =>
+        Reports.Baseline.ScenariosOf(notRun) is [_, ..] scenarios ? $" (measured by --scenarios {string.Join(",", scenarios)})" : "";
+
     public static Table Baseline(BaselineComparison baseline)
     {
         ArgumentNullException.ThrowIfNull(baseline);
@@ -86,7 +90,7 @@ internal static class ReportTables
         var oneSided = baseline.Changes.Count(c => c.Better is null && (c.Before is null || c.After is null));   // new, gone, or in neither
         return new($"Against the baseline {baseline.Path}: {better} better, {worse} worse, {baseline.Changes.Count - better - worse - oneSided} within ±{Declared(baseline.Tolerance * 100)} %, "
                 + $"{oneSided} in one run only; errors appearing are always worse"
-                + (baseline.NotRun is [_, ..] notRun ? $"; not run this time, left out: {string.Join(", ", notRun)}" : ""),
+                + (baseline.NotRun is [_, ..] notRun ? $"; not run this time, left out: {string.Join(", ", notRun)}{RunAgain(notRun)}" : ""),
             ["Subject", "Metric", "Baseline", "This run", "Change", "Verdict"],
             [.. baseline.Changes.Select(c => (IReadOnlyList<string>)[
                 c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText, c.Verdict])]);
