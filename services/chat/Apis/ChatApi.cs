@@ -68,9 +68,11 @@ public static class ChatApi
         {
             if (!request.Stream)
             {
-                var reply = await provider.CompleteAsync(prompt, cancellationToken);
+                var answer = await provider.CompleteAsync(prompt, cancellationToken);
+                var (content, truncated) = ReplyLimit.Apply(answer.Content);
+                var reply = answer with { Content = content };
                 var conversationId = await SaveAsync(store, request.ConversationId, [.. incoming, reply], cancellationToken);
-                return TypedResults.Ok(new ChatResponse(conversationId, provider.Name, reply));
+                return TypedResults.Ok(new ChatResponse(conversationId, provider.Name, reply, truncated));
             }
 
             // A provider that fails at once still gets a 502 rather than a stream; one slower than a heartbeat to its

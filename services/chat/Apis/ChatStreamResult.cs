@@ -13,7 +13,8 @@ namespace AgentSystem.Chat.Apis;
 
 /// <summary>
 /// A streamed reply (docs/api.md): <c>data: {"delta":"..."}</c> per piece as the provider produces it, then
-/// <c>data: {"conversationId":"...","provider":"..."}</c> once the conversation is stored, and <c>data: [DONE]</c>.
+/// <c>data: {"conversationId":"...","provider":"..."}</c> once the conversation is stored (with <c>"truncated":true</c>
+/// when the reply was cut at a chat message's size, <see cref="ReplyLimit"/>), and <c>data: [DONE]</c>.
 /// A <c>: keep-alive</c> comment goes out whenever the provider is silent for <see cref="ChatOptions.Heartbeat"/>.
 /// Whatever fails after the headers (the provider, the store) ends the stream with an <c>event: error</c> holding a
 /// ProblemDetails and no <c>[DONE]</c>; nothing is stored then.
@@ -47,6 +48,7 @@ public sealed partial class ChatStreamResult(
         try
         {
             var reply = new StringBuilder();
+            var limit = new ReplyLimit();
             var next = first;
             while (true)
             {
@@ -66,13 +68,19 @@ public sealed partial class ChatStreamResult(
                     return;
                 }
 
-                if (!hasNext)
+                // Past a chat message's size the provider is not read further (its stream is disposed with the response).
+                var piece = hasNext ? limit.Take(deltas.Current) : limit.End();
+                if (piece.Length > 0)
+                {
+                    reply.Append(piece);
+                    await WriteDataAsync(response, new ChatDelta(piece), ChatJsonContext.Default.ChatDelta, cancellationToken);
+                }
+
+                if (!hasNext || limit.Truncated)
                 {
                     break;
                 }
 
-                reply.Append(deltas.Current);
-                await WriteDataAsync(response, new ChatDelta(deltas.Current), ChatJsonContext.Default.ChatDelta, cancellationToken);
                 next = deltas.MoveNextAsync().AsTask();
             }
 
@@ -98,7 +106,7 @@ public sealed partial class ChatStreamResult(
                 return;
             }
 
-            await WriteDataAsync(response, new ChatStreamEnd(id, provider), ChatJsonContext.Default.ChatStreamEnd, cancellationToken);
+            await WriteDataAsync(response, new ChatStreamEnd(id, provider, limit.Truncated), ChatJsonContext.Default.ChatStreamEnd, cancellationToken);
             await WriteAsync(response, Done, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)

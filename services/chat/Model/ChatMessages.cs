@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace AgentSystem.Chat.Model;
 
 public sealed record ChatMessage(string Role, string Content);
@@ -5,13 +7,18 @@ public sealed record ChatMessage(string Role, string Content);
 /// <summary>Without <paramref name="ConversationId"/> a new conversation starts; with one, <paramref name="Messages"/> continue it.</summary>
 public sealed record ChatRequest(Guid? ConversationId, IReadOnlyList<ChatMessage?>? Messages, bool Stream);
 
-public sealed record ChatResponse(Guid ConversationId, string Provider, ChatMessage Message);
+/// <summary><paramref name="Truncated"/> (written only when true): the reply was cut at a chat message's size (<see cref="ReplyLimit"/>).</summary>
+public sealed record ChatResponse(
+    Guid ConversationId, string Provider, ChatMessage Message,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Truncated = false);
 
 /// <summary>One <c>data:</c> event of a streamed reply.</summary>
 public sealed record ChatDelta(string Delta);
 
-/// <summary>The last <c>data:</c> event of a streamed reply before <c>[DONE]</c>.</summary>
-public sealed record ChatStreamEnd(Guid ConversationId, string Provider);
+/// <summary>The last <c>data:</c> event of a streamed reply before <c>[DONE]</c>; <paramref name="Truncated"/> as in <see cref="ChatResponse"/>.</summary>
+public sealed record ChatStreamEnd(
+    Guid ConversationId, string Provider,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] bool Truncated = false);
 
 public sealed record StoredChatMessage(string Role, string Content, DateTimeOffset CreatedAt);
 

@@ -1,16 +1,15 @@
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using AgentSystem.Chat.Model;
-using AgentSystem.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Chat.Providers;
 
 /// <summary>
 /// An OpenAI-compatible <c>POST {Llm:BaseUrl}/chat/completions</c> (OpenAI, Azure OpenAI's v1 API, Ollama, vLLM, LM Studio...).
-/// A NUL character in the model's text becomes U+FFFD, so the reply can be stored (PostgreSQL's text cannot hold NUL).
+/// Its text as the model sent it: the chat API makes it storable (<see cref="ReplyLimit"/>) and stops reading a stream
+/// once the reply is too long.
 /// </summary>
 public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOptions> options, ILogger<OpenAiChatProvider> logger) : IChatProvider
 {
@@ -29,20 +28,13 @@ public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOpti
             throw new ChatProviderException(Name, "The provider's answer has no choices[0].message.content.");
         }
 
-        var kept = Cut(Storable(content), Limits.MaxChatMessageBytes);
-        if (kept.Length < content.Length)
-        {
-            LogCut(logger, Limits.MaxChatMessageBytes);
-        }
-
-        return new ChatMessage(ChatRoles.Assistant, kept);
+        return new ChatMessage(ChatRoles.Assistant, content);
     }
 
     public async IAsyncEnumerable<string> StreamAsync(IReadOnlyList<ChatMessage> messages, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var response = await SendAsync(messages, stream: true, cancellationToken);
         using var reader = new StreamReader(await Guard(() => response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken));
-        var left = Limits.MaxChatMessageBytes;
         while (await Guard(() => reader.ReadLineAsync(cancellationToken).AsTask(), cancellationToken) is { } line)
         {
             // Server-sent events: "data: {chunk}" lines, blank separators, maybe ": comments" and "event:" lines.
@@ -60,14 +52,7 @@ public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOpti
             var chunk = await Guard(() => Task.FromResult(JsonSerializer.Deserialize(data, ChatJsonContext.Default.OpenAiCompletion)), cancellationToken);
             if (chunk?.Choices is [{ Delta.Content: { Length: > 0 } delta }, ..])
             {
-                var kept = Cut(Storable(delta), left);
-                left -= Encoding.UTF8.GetByteCount(kept);
-                yield return kept;
-                if (kept.Length < delta.Length)
-                {
-                    LogCut(logger, Limits.MaxChatMessageBytes);
-                    yield break;
-                }
+                yield return delta;
             }
         }
 
@@ -111,37 +96,6 @@ public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOpti
             throw new ChatProviderException(Name, $"The provider could not be used: {error.Message}", error);
         }
     }
-
-    private static string Storable(string text) => text.Replace('\0', '\uFFFD');
-
-    // A reply is held to a chat message's size, as the user's own are: it is stored, sent again as history and may be an
-    // llm job's result, and a provider's own limit may be far larger ("repeat this 100,000 times"). Never half a
-    // surrogate pair.
-    private static string Cut(string text, int maxBytes)
-    {
-        if (Encoding.UTF8.GetByteCount(text) <= maxBytes)
-        {
-            return text;
-        }
-
-        var (length, bytes) = (0, 0);
-        while (length < text.Length)
-        {
-            var width = char.IsHighSurrogate(text[length]) && length + 1 < text.Length ? 2 : 1;
-            var size = Encoding.UTF8.GetByteCount(text.AsSpan(length, width));
-            if (bytes + size > maxBytes)
-            {
-                break;
-            }
-
-            (length, bytes) = (length + width, bytes + size);
-        }
-
-        return text[..length];
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The LLM provider's reply was cut at {MaxBytes} bytes, a chat message's limit")]
-    private static partial void LogCut(ILogger logger, int maxBytes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The LLM provider answered {Status}: {Body}")]
     private static partial void LogRejected(ILogger logger, int status, string body);

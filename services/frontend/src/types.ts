@@ -98,6 +98,8 @@ export interface ChatResponse {
   readonly conversationId: string;
   readonly provider: string;
   readonly message: ChatMessage;
+  /** Present (true) only when the reply was cut at a chat message's size. */
+  readonly truncated?: boolean;
 }
 
 /** A message as chat stores it. */

@@ -78,6 +78,41 @@ public sealed class OpenAiChatApiTests : IAsyncLifetime
         Assert.EndsWith("\",\"provider\":\"openai-compatible\"}\n\ndata: [DONE]\n\n", body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_reply_longer_than_a_chat_message_is_cut_at_a_character_stored_so_and_said_to_be_truncated()
+    {
+        using var client = _factory.CreateClient();
+        var kept = FakeOpenAi.LongReply[..16_384];   // 16,384 of 'é': 32,768 bytes, the limit
+
+        using var whole = await client.PostAsJsonAsync(Chat, new { messages = new[] { new { role = "user", content = "long" } } });
+        var answer = await whole.Content.ReadFromJsonAsync<JsonElement>();
+        using var streamed = await client.PostAsJsonAsync(Chat, new { messages = new[] { new { role = "user", content = "long" } }, stream = true });
+        var events = (await streamed.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(kept, answer.GetProperty("message").GetProperty("content").GetString());
+        Assert.True(answer.GetProperty("truncated").GetBoolean());
+        var deltas = events.Where(e => e.StartsWith("data: {\"delta\"", StringComparison.Ordinal))
+            .Select(e => JsonDocument.Parse(e["data: ".Length..]).RootElement.GetProperty("delta").GetString());
+        Assert.Equal(kept, string.Concat(deltas));
+        var end = JsonDocument.Parse(events[^2]["data: ".Length..]).RootElement;
+        Assert.True(end.GetProperty("truncated").GetBoolean());
+        Assert.Equal("data: [DONE]", events[^1]);
+
+        using var stored = await client.GetAsync(new Uri($"/chat/conversations/{end.GetProperty("conversationId").GetString()}", UriKind.Relative));
+        var messages = (await stored.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("messages");
+        Assert.Equal(kept, messages[1].GetProperty("content").GetString());
+    }
+
+    [Fact]
+    public async Task A_reply_within_the_limit_does_not_say_truncated()
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync(Chat, new { messages = new[] { new { role = "user", content = "hi" } } });
+
+        Assert.False((await response.Content.ReadFromJsonAsync<JsonElement>()).TryGetProperty("truncated", out _));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -85,6 +85,24 @@ describe('streamChat', () => {
     expect(result).toEqual({ content: 'Whole answer', complete: true });
     expect(deltas).toEqual(['Whole answer']);
   });
+
+  it('passes on that the service cut the reply, streamed or whole', async () => {
+    const whole = fakeGateway().on('POST /api/chat', () =>
+      json({ conversationId: 'c3', provider: 'openai-compatible', message: { role: 'assistant', content: 'cut' }, truncated: true }),
+    );
+    const metas: unknown[] = [];
+    const handlers = { onDelta: () => {}, onMeta: (m: unknown) => metas.push(m) };
+    await streamChat(createApiClient({ fetch: whole.fetch }), { conversationId: null, messages: [] }, handlers);
+    expect(metas).toEqual([{ conversationId: 'c3', provider: 'openai-compatible', truncated: true }]);
+
+    const { gateway, streams } = chatGateway();
+    const streamed = streamChat(createApiClient({ fetch: gateway.fetch }), { conversationId: null, messages: [] }, handlers);
+    await waitFor(() => expect(streams).toHaveLength(1));
+    streams[0]!.send('data: {"delta":"cut"}\n\n');
+    streams[0]!.send('data: {"conversationId":"c4","provider":"openai-compatible","truncated":true}\n\ndata: [DONE]\n\n');
+    await streamed;
+    expect(metas[1]).toEqual({ conversationId: 'c4', provider: 'openai-compatible', truncated: true });
+  });
 });
 
 describe('ChatPage', () => {
@@ -128,6 +146,24 @@ describe('ChatPage', () => {
     expect(bodies[1]).toEqual({ conversationId: 'conv-1', messages: [{ role: 'user', content: 'And again' }], stream: true });
     expect(gateway.sent('POST', '/api/chat')[0]!.headers.get('Accept')).toBe('text/event-stream');
     expect(gateway.sent('POST', '/api/chat')[0]!.headers.has('X-Api-Key')).toBe(false);
+  });
+
+  it('says under a reply that the service cut it at a message\'s size', async () => {
+    const { gateway, streams } = chatGateway();
+    renderChat(gateway);
+    type('Repeat this forever');
+    fireEvent.click(screen.getByTestId('chat-send'));
+    await waitFor(() => expect(streams).toHaveLength(1));
+
+    await act(async () => {
+      streams[0]!.event('message', { delta: 'again and again' });
+      streams[0]!.event('message', { conversationId: 'conv-2', provider: 'openai-compatible', truncated: true });
+      streams[0]!.send('data: [DONE]\n\n');
+    });
+
+    await waitFor(() => expect(messages()[1]!.dataset.state).toBe('done'));
+    expect(screen.getByTestId('chat-truncated').textContent).toBe('the reply was cut at 32 KiB, the longest message a conversation keeps');
+    expect(screen.getAllByTestId('chat-truncated')).toHaveLength(1);
   });
 
   it('stops a streaming answer', async () => {

@@ -21,6 +21,8 @@ interface ShownMessage {
   readonly content: string;
   readonly state: MessageState;
   readonly error?: string;
+  /** The service cut this reply at a message's size (said only while the page that received it is open). */
+  readonly truncated?: boolean;
 }
 
 type Loading = { readonly kind: 'idle' } | { readonly kind: 'loading' } | { readonly kind: 'failed'; readonly error: unknown };
@@ -127,6 +129,7 @@ export function ChatPage({ api, id }: ChatPageProps) {
               navigate(paths.chat(meta.conversationId), { replace: true });
             }
             if (meta.provider !== undefined) setProvider(meta.provider);
+            if (meta.truncated === true) updateMessage(answerId, (m) => ({ ...m, truncated: true }));
           },
         },
         abort.signal,
@@ -258,6 +261,11 @@ export function ChatPage({ api, id }: ChatPageProps) {
                 </div>
                 {m.state === 'stopped' && <p className="message-note">stopped</p>}
                 {m.state === 'incomplete' && <p className="message-note">the answer was cut off (connection lost)</p>}
+                {m.truncated === true && (
+                  <p className="message-note" data-testid="chat-truncated">
+                    the reply was cut at 32 KiB, the longest message a conversation keeps
+                  </p>
+                )}
                 {m.state === 'error' && (
                   <p className="message-note field-error" role="alert" data-testid="chat-error">
                     {m.error}

@@ -1,5 +1,6 @@
 // POST /api/chat with stream: true, read with the fetch-stream SSE parser: `data: {"delta":"..."}` lines, then
-// `data: {"conversationId":"...","provider":"..."}`, then `data: [DONE]` (docs/api.md).
+// `data: {"conversationId":"...","provider":"..."}` (with `"truncated":true` when the reply was cut at a message's size),
+// then `data: [DONE]` (docs/api.md).
 
 import type { ApiClient } from '../api';
 import { readSse } from '../sse';
@@ -8,6 +9,8 @@ import type { ChatMessage, ChatResponse } from '../types';
 export interface ChatMeta {
   readonly conversationId?: string;
   readonly provider?: string;
+  /** The service cut the reply at a chat message's size (32 KiB). */
+  readonly truncated?: boolean;
 }
 
 export interface StreamChatHandlers {
@@ -46,7 +49,8 @@ export async function streamChat(
     const reply = (await response.json()) as ChatResponse;
     content = reply.message?.content ?? '';
     handlers.onDelta(content);
-    handlers.onMeta({ conversationId: reply.conversationId, provider: reply.provider });
+    const truncated = reply.truncated === true ? { truncated: true } : {};
+    handlers.onMeta({ conversationId: reply.conversationId, provider: reply.provider, ...truncated });
     return { content, complete: true };
   }
 
@@ -67,10 +71,11 @@ export async function streamChat(
       content += fields.delta;
       handlers.onDelta(fields.delta);
     }
-    const meta: { conversationId?: string; provider?: string } = {};
+    const meta: { conversationId?: string; provider?: string; truncated?: boolean } = {};
     if (typeof fields.conversationId === 'string') meta.conversationId = fields.conversationId;
     if (typeof fields.provider === 'string') meta.provider = fields.provider;
-    if (meta.conversationId !== undefined || meta.provider !== undefined) handlers.onMeta(meta);
+    if (fields.truncated === true) meta.truncated = true;
+    if (Object.keys(meta).length > 0) handlers.onMeta(meta);
   }
   return { content, complete: false };
 }
