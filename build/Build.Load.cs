@@ -34,7 +34,9 @@ internal partial class Build
         .DependsOn(Affected, BaseImages)
         .After(UnitTest, IntegrationTest, SystemTest)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the load test runs for the whole queue path (CI: the load job)")
-        .OnlyWhenStatic(() => LoadTests.Affected(Changes), "the load harness is not affected, nor anything it references (queue, store, worker, orchestrator, gateway); --all runs it anyway")
+        // Named, it runs whatever changed (the report is what was asked for); as a step of Test, only when affected.
+        .OnlyWhenStatic(() => LoadTests.Affected(Changes) || (RequestedTargets.Contains(nameof(LoadTest)) && LoadTests.Present(Changes)),
+            "the load harness is not affected, nor anything it references (queue, store, worker, orchestrator, gateway); named (./build.sh LoadTest) or with --all it runs anyway")
         .Touches(() => LoadTests.Services(Changes))
         .Validates(LoadOptionProblems)
         .Executes(() =>

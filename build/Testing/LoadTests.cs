@@ -20,6 +20,13 @@ public static class LoadTests
         return changes.Projects.Contains(Project, StringComparer.Ordinal);
     }
 
+    /// <summary>Whether this repository has the harness (a target named on the command line runs only then).</summary>
+    public static bool Present(AffectedResult changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        return changes.Graph?.Projects.Any(p => p.Path == Project) == true;
+    }
+
     /// <summary>The services the harness runs under load: those whose project it references.</summary>
     public static IEnumerable<string> Services(AffectedResult changes)
     {

@@ -19,6 +19,25 @@ public sealed class TargetOptionTests : IDisposable
         BuildRun<Build>.Of([target, "--plan", "--root", _repo.Root, .. options]);
 
     [Fact]
+    public void Named_the_load_test_runs_on_a_clean_checkout_as_a_step_of_test_only_when_affected()
+    {
+        // helper-61: `./build.sh LoadTest`, the issue's own check, skipped on a clean checkout (and left the last report).
+        _repo.Write(Testing.LoadTests.Project, TempRepo.TestProject());
+        BuildRun<Build>.Of(["Affected", "--plan", "--root", _repo.Root]);   // writes .nuke/build.schema.json, a global input
+        _repo.Commit("the load harness");
+
+        static string Will(BuildRun<Build> run, string target) =>
+            run.Output.Split('\n').Single(line => System.Text.RegularExpressions.Regex.IsMatch(line, $@"^\d+\s+{target}\s"));
+
+        var named = BuildRun<Build>.Of(["LoadTest", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+        var asSteps = BuildRun<Build>.Of(["Test", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+
+        Assert.Equal((0, 0), (named.ExitCode, asSteps.ExitCode));
+        Assert.Contains(" run", Will(named, "LoadTest"), StringComparison.Ordinal);
+        Assert.Contains("skip (condition: the load harness is not affected", Will(asSteps, "LoadTest"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Options_the_harness_would_reject_fail_the_build_before_anything_runs()
     {
         var run = PlanLoadTest("--rate", "fast", "--warm-up", "a minute", "--baseline-tolerance", "ten", "--baseline", "no/such/summary.json");
