@@ -94,7 +94,17 @@ internal static class LoadArguments
             ? value
             : throw new FormatException($"'{text}' is not a positive number");
 
+    /// <summary>The scenario a name is or whose open phase it names (<c>queue-e2e-at-rate</c>), or null for none.</summary>
+    public static string? ScenarioOfPhase(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var stem = StemOf(name);
+        return ScenarioNames.Contains(stem) ? stem : null;
+    }
+
     // A rate names a scenario or its open phase: both mean the scenario's open phase.
-    private static string ScenarioOf(string name, string option) =>
-        Known(name.EndsWith(OpenPhaseSuffix, StringComparison.Ordinal) ? name[..^OpenPhaseSuffix.Length] : name, option);
+    private static string ScenarioOf(string name, string option) => Known(StemOf(name), option);
+
+    private static string StemOf(string name) =>
+        name.EndsWith(OpenPhaseSuffix, StringComparison.Ordinal) ? name[..^OpenPhaseSuffix.Length] : name;
 }

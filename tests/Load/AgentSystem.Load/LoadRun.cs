@@ -88,7 +88,8 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         var scenarios = results.Select(result => ScenarioSummary.From(result, reference)).ToList();
         var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference, options), scenarios.All(s => s.ThresholdsPassed));
         var baseline = options is { Baseline: { } path, BaselineSummary: { } before }
-            ? new BaselineComparison(path, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance), Reports.Baseline.NotRun(before, summary))
+            ? new BaselineComparison(path, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance),
+                Reports.Baseline.NotRun(before, summary), Reports.Baseline.LengthCaution(before, summary))
             : null;
         var report = new LoadReport(summary, results, baseline);
         foreach (var line in ConsoleReport.Render(report, TextTable.TerminalWidth()))

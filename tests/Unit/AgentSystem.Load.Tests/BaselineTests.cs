@@ -86,7 +86,7 @@ public sealed class BaselineTests
 
         Assert.All(changes, c => Assert.Equal("e2e", c.Subject));
         Assert.Contains($"0 better, 0 worse, {changes.Count} within ±10 %, 0 in one run only", title, StringComparison.Ordinal);
-        Assert.EndsWith("; not run this time, left out: http (measured by --scenarios http)", title, StringComparison.Ordinal);
+        Assert.EndsWith("; not run this time, left out: http (to run those phases again: --scenarios http)", title, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -117,5 +117,35 @@ public sealed class BaselineTests
         Assert.DoesNotContain(changes, c => c is { Subject: "http-at-rate", Metric: "÷ reference" });   // it follows the target
         var ratio = Assert.Single(changes, c => c is { Subject: "enqueue", Metric: "÷ reference" });
         Assert.Equal(("+50.0 %", (bool?)true), (ratio.ChangeText, ratio.Better));
+    }
+
+    [Fact]
+    public void The_sigkill_check_compares_its_errors_only_and_reference_rows_show_the_machine_without_a_verdict()
+    {
+        // helper-61: queue-kill's rate and p99 include a fixed wait for leases, and redis-benchmark's own rates moved with
+        // the machine: they were called better and worse.
+        ReferenceSummary Reference(double rps) => new([new ReferenceResult("redis-benchmark LPUSH -P16", "LPUSH", 50, 16, rps, 1, 2)], []);
+        Summary Run(double killRate, double referenceRps) => SummaryOf(ScenarioSummary.From(Result("queue-kill", killRate, [5_000]), Reference(referenceRps))) with { Reference = Reference(referenceRps) };
+
+        var changes = Baseline.Compare(Run(100, 80_000), Run(300, 50_000), tolerance: 0.1);
+        var title = ReportTables.Baseline(new("old.json", 0.1, changes)).Title;
+
+        Assert.Equal(["errors (calls)"], changes.Where(c => c.Subject == "queue-kill").Select(c => c.Metric));
+        var reference = Assert.Single(changes, c => c.Subject == "redis-benchmark LPUSH -P16");
+        Assert.Equal(((bool?)null, "the machine"), (reference.Better, reference.Verdict));
+        Assert.Contains("0 better, 0 worse, 1 within ±10 %, 0 in one run only", title, StringComparison.Ordinal);
+        Assert.Contains("1 reference rows show how the machine moved (no verdict)", title, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Runs_whose_phases_lasted_different_lengths_are_compared_with_a_caution()
+    {
+        Summary Run(double seconds) => SummaryOf(ScenarioSummary.From(Result("queue-e2e", 1000, [5]) with { Duration = TimeSpan.FromSeconds(seconds) }, ReferenceSummary.None));
+
+        Assert.Null(Baseline.LengthCaution(Run(3), Run(3.4)));
+        var caution = Baseline.LengthCaution(Run(3), Run(10));
+
+        Assert.Equal("the phases ran for different lengths (queue-e2e: 3 s in the baseline, 10 s now), and a phase's rate and tail move with its length: compare runs of one --duration", caution);
+        Assert.StartsWith($"Caution: {caution}. Against the baseline", ReportTables.Baseline(new("old.json", 0.1, [], Caution: caution)).Title, StringComparison.Ordinal);
     }
 }

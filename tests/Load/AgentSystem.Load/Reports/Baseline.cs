@@ -10,7 +10,8 @@ namespace AgentSystem.Load.Reports;
 /// </summary>
 /// <param name="Tolerance">The largest change, as a fraction (0.1 is 10 %), that is not called better or worse.</param>
 /// <param name="Count">A count (errors): shown as a whole number.</param>
-internal sealed record MetricChange(string Subject, string Metric, double? Before, double? After, bool HigherIsBetter, double Tolerance, bool Count = false)
+/// <param name="Context">A reference row (redis-benchmark, wrk): it measures the machine, not the build, so no verdict.</param>
+internal sealed record MetricChange(string Subject, string Metric, double? Before, double? After, bool HigherIsBetter, double Tolerance, bool Count = false, bool Context = false)
 {
     public double? Change => Before is { } before && After is { } after && before != 0 ? (after - before) / Math.Abs(before) : null;
 
@@ -30,14 +31,16 @@ internal sealed record MetricChange(string Subject, string Metric, double? Befor
     /// </summary>
     public bool? Better => (Before, After) switch
     {
+        _ when Context => null,
         (0, { } after and not 0) => (after > 0) == HigherIsBetter,
         _ when Change is { } change && Math.Abs(change) > Tolerance => (change > 0) == HigherIsBetter,
         _ => null,
     };
 
-    /// <summary>"better", "worse", "unchanged", "within tolerance", or "" when one run lacks the metric.</summary>
+    /// <summary>"better", "worse", "unchanged", "within tolerance", "the machine" for a reference row, or "" when one run lacks the metric.</summary>
     public string Verdict => Better switch
     {
+        null when Context => "the machine",
         true => "better",
         false => "worse",
         null when Before is null || After is null => "",
@@ -50,14 +53,17 @@ internal sealed record MetricChange(string Subject, string Metric, double? Befor
 /// This run against an earlier summary: the file, the tolerance the changes were judged with, the changes, and what
 /// the baseline measured that this run did not (scenarios and references left out, as by --scenarios).
 /// </summary>
-internal sealed record BaselineComparison(string Path, double Tolerance, IReadOnlyList<MetricChange> Changes, IReadOnlyList<string>? NotRun = null);
+/// <param name="Caution">Why the two runs compare poorly (phases of different lengths), or null.</param>
+internal sealed record BaselineComparison(
+    string Path, double Tolerance, IReadOnlyList<MetricChange> Changes, IReadOnlyList<string>? NotRun = null, string? Caution = null);
 
 internal static class Baseline
 {
     /// <summary>
     /// Per scenario: rate (the share of its target achieved, when the two runs' targets differ), rate ÷ reference (when
-    /// it has one), p50, p99, p99.9 and errors; per reference row: its rate; matched by name, each judged with
-    /// <paramref name="tolerance"/> (a fraction: 0.1 is 10 %).
+    /// it has one), p50, p99, p99.9 and errors, each judged with <paramref name="tolerance"/> (a fraction: 0.1 is 10 %);
+    /// queue-kill, the SIGKILL check, its errors only (its rate and latency include a fixed wait for leases to expire);
+    /// per reference row its rate, for context. Matched by name.
     /// </summary>
     public static IReadOnlyList<MetricChange> Compare(Summary before, Summary after, double tolerance)
     {
@@ -71,6 +77,12 @@ internal static class Baseline
         {
             var old = before.Scenarios.FirstOrDefault(s => s.Name == name);
             var now = after.Scenarios.FirstOrDefault(s => s.Name == name);
+            if (name == EndToEndScenarios.Kill)
+            {
+                changes.Add(Errors(name, old, now, tolerance));
+                continue;
+            }
+
             // An open phase runs at a target: two runs at different targets compare on the share of it achieved, not on rps.
             if (old?.TargetRps is > 0 and var oldTarget && now?.TargetRps is > 0 and var nowTarget && Math.Abs(nowTarget - oldTarget) > 0.01 * oldTarget)
             {
@@ -91,17 +103,38 @@ internal static class Baseline
             changes.Add(new(name, "p50 ms", old?.P50Ms, now?.P50Ms, HigherIsBetter: false, tolerance));
             changes.Add(new(name, "p99 ms", old?.P99Ms, now?.P99Ms, HigherIsBetter: false, tolerance));
             changes.Add(new(name, "p99.9 ms", old?.P999Ms, now?.P999Ms, HigherIsBetter: false, tolerance));
-            // Counted in steps, which may carry many jobs each: the metric names the step.
-            changes.Add(new(name, $"errors ({now?.StepUnit ?? old?.StepUnit ?? "calls"})", old?.Errors, now?.Errors, HigherIsBetter: false, tolerance, Count: true));
+            changes.Add(Errors(name, old, now, tolerance));
         }
 
         var rows = after.Reference.RedisBenchmark.Concat(after.Reference.Wrk).Select(r => r.Name);
         foreach (var row in rows)
         {
-            changes.Add(new(row, "rps", before.Reference.Find(row)?.Rps, after.Reference.Find(row)?.Rps, HigherIsBetter: true, tolerance));
+            changes.Add(new(row, "rps", before.Reference.Find(row)?.Rps, after.Reference.Find(row)?.Rps, HigherIsBetter: true, tolerance, Context: true));
         }
 
         return changes;
+    }
+
+    // Counted in steps, which may carry many jobs each: the metric names the step.
+    private static MetricChange Errors(string name, ScenarioSummary? old, ScenarioSummary? now, double tolerance) =>
+        new(name, $"errors ({now?.StepUnit ?? old?.StepUnit ?? "calls"})", old?.Errors, now?.Errors, HigherIsBetter: false, tolerance, Count: true);
+
+    /// <summary>
+    /// A caution when the runs' phases lasted different lengths (a baseline of 3 s phases against a --duration 10s run):
+    /// a phase's rate and tail move with its length (warm-up, the tail's bursts), so such changes are not the build's.
+    /// </summary>
+    public static string? LengthCaution(Summary before, Summary after)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(after);
+        var differing = after.Scenarios
+            .Where(s => s.Name != EndToEndScenarios.Kill)
+            .Select(s => (s.Name, Now: s.DurationSeconds, Old: before.Scenarios.FirstOrDefault(b => b.Name == s.Name)?.DurationSeconds))
+            .FirstOrDefault(p => p.Old is > 0 and var old && Math.Abs(p.Now - old) > 0.25 * old);
+        return differing.Old is { } seconds
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"the phases ran for different lengths ({differing.Name}: {seconds:0.#} s in the baseline, {differing.Now:0.#} s now), and a phase's rate and tail move with its length: compare runs of one --duration")
+            : null;
     }
 
     /// <summary>
@@ -111,9 +144,7 @@ internal static class Baseline
     public static IReadOnlyList<string> ScenariosOf(IEnumerable<string> notRun)
     {
         ArgumentNullException.ThrowIfNull(notRun);
-        static string? ScenarioOf(string phase) => phase == EndToEndScenarios.Kill
-            ? LoadArguments.EndToEnd
-            : LoadArguments.ScenarioNames.FirstOrDefault(s => phase == s || phase == s + LoadArguments.OpenPhaseSuffix);
+        static string? ScenarioOf(string phase) => phase == EndToEndScenarios.Kill ? LoadArguments.EndToEnd : LoadArguments.ScenarioOfPhase(phase);
         var phases = notRun.ToHashSet(StringComparer.Ordinal);
         return [.. LoadArguments.ScenarioNames.Where(s => phases.Any(p => ScenarioOf(p) == s))];
     }

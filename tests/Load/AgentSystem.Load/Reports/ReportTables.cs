@@ -78,18 +78,22 @@ internal static class ReportTables
                 .. processes.Select(p => s.ProcessCores.TryGetValue(p, out var cores) ? Format(cores) : "-")])]);
     }
 
-    // queue-kill or rb rows are not names --scenarios takes: say which scenarios measure the phases left out.
+    // queue-kill and the open phases are not names --scenarios takes: say which to pass to run them again.
     private static string RunAgain(IReadOnlyList<string> notRun) =>
-        Reports.Baseline.ScenariosOf(notRun) is [_, ..] scenarios ? $" (measured by --scenarios {string.Join(",", scenarios)})" : "";
+        Reports.Baseline.ScenariosOf(notRun) is [_, ..] scenarios ? $" (to run those phases again: --scenarios {string.Join(",", scenarios)})" : "";
 
     public static Table Baseline(BaselineComparison baseline)
     {
         ArgumentNullException.ThrowIfNull(baseline);
         var better = baseline.Changes.Count(c => c.Better == true);
         var worse = baseline.Changes.Count(c => c.Better == false);
-        var oneSided = baseline.Changes.Count(c => c.Better is null && (c.Before is null || c.After is null));   // new, gone, or in neither
-        return new($"Against the baseline {baseline.Path}: {better} better, {worse} worse, {baseline.Changes.Count - better - worse - oneSided} within ±{Declared(baseline.Tolerance * 100)} %, "
+        var judged = baseline.Changes.Where(c => !c.Context).ToList();
+        var oneSided = judged.Count(c => c.Better is null && (c.Before is null || c.After is null));   // new, gone, or in neither
+        var references = baseline.Changes.Count - judged.Count;
+        return new((baseline.Caution is { } caution ? $"Caution: {caution}. " : "")
+                + $"Against the baseline {baseline.Path}: {better} better, {worse} worse, {judged.Count - better - worse - oneSided} within ±{Declared(baseline.Tolerance * 100)} %, "
                 + $"{oneSided} in one run only; errors appearing are always worse"
+                + (references > 0 ? $"; {references} reference rows show how the machine moved (no verdict)" : "")
                 + (baseline.NotRun is [_, ..] notRun ? $"; not run this time, left out: {string.Join(", ", notRun)}{RunAgain(notRun)}" : ""),
             ["Subject", "Metric", "Baseline", "This run", "Change", "Verdict"],
             [.. baseline.Changes.Select(c => (IReadOnlyList<string>)[
