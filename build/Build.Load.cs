@@ -122,9 +122,27 @@ internal partial class Build
             yield return problem;
         }
 
+        if (Rate is { Length: > 0 } && Scenarios is { Length: > 0 } && LeftOutRate() is { } leftOut)
+        {
+            yield return leftOut;
+        }
+
         if (Baseline is { Length: > 0 } && !File.Exists(Path.GetFullPath(Baseline, RootDirectory)))
         {
             yield return $"{GivenAs(nameof(Baseline))} {Baseline}: no such file";
+        }
+
+        // Only once each value parses (a bad one is reported above, by itself).
+        string? LeftOutRate()
+        {
+            try
+            {
+                return LoadArguments.RateLeftOut(Rate, LoadArguments.ParseScenarios(string.Join(',', Scenarios)));
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
         }
 
         // The harness's message, naming the value as it was given (an option, an environment variable): the harness

@@ -74,6 +74,29 @@ internal static class LoadArguments
             : (null, Positive(text));
     }
 
+    /// <summary>
+    /// A --rate for a scenario that --scenarios leaves out would be ignored without a word: its message, or null when
+    /// every rate names a scenario that runs (or none, which sets every open phase's).
+    /// </summary>
+    public static string? RateLeftOut(IEnumerable<string> rates, IReadOnlySet<string>? scenarios)
+    {
+        ArgumentNullException.ThrowIfNull(rates);
+        if (scenarios is null)
+        {
+            return null;
+        }
+
+        foreach (var text in rates)
+        {
+            if (ParseRate(text).Scenario is { } scenario && !scenarios.Contains(scenario))
+            {
+                return $"--rate {text}: {scenario} does not run (--scenarios {string.Join(",", ScenarioNames.Where(scenarios.Contains))}), so its rate would be ignored";
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>"enqueue,claim-ack": the scenarios to run, at least one, each a known name.</summary>
     public static IReadOnlySet<string> ParseScenarios(string text)
     {

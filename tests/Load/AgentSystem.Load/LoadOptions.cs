@@ -157,6 +157,11 @@ internal sealed record LoadOptions
             return (null, error.Message);
         }
 
+        if (LoadArguments.RateLeftOut(rates.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key}={r.Value}")), options.Scenarios) is { } leftOut)
+        {
+            return (null, leftOut);
+        }
+
         if (options.Baseline is { } baseline)
         {
             // Read now: a file that is no summary would otherwise fail the run after all its phases, with no report.

@@ -63,6 +63,15 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Fact]
+    public void A_rate_for_a_scenario_that_does_not_run_fails_the_build_before_anything_runs()
+    {
+        var run = PlanLoadTest("--scenarios", "enqueue", "--rate", "http=100");
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("--rate http=100: http does not run (--scenarios enqueue), so its rate would be ignored", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_harness_is_given_the_options_as_the_build_read_them()
     {
         var run = PlanLoadTest("--scenarios", "enqueue", "queue-e2e", "--rate", "queue-e2e=2000", "--duration", "20s", "--baseline-tolerance", "25%");

@@ -17,6 +17,10 @@ public sealed class GoalsTests
         Assert.Collection(goals,
             rate => Assert.Equal(("through the gateway, tasks of 5 jobs, 24 connections", "2,100 tasks/s", true), (rate.Name, rate.Achieved, rate.Met)),
             tail => Assert.Equal(("p99 through the gateway at 1,050 tasks/s (half the maximum)", false), (tail.Name, tail.Met)));
+        // Beside the issue's starting figures (helper-61: the 430 jobs/s was in no report).
+        Assert.Equal(["288 tasks/s (wrk, 16 connections)", "762 ms (wrk at its maximum, 16 connections)"], goals.Select(goal => goal.Before));
+        var table = ReportTables.Goals(SummaryOf() with { Goals = goals });
+        Assert.Equal("When the issue was filed", table.Headers[^1]);
     }
 
     [Fact]

@@ -193,4 +193,17 @@ public sealed class OptionsTests
     {
         Assert.Equal(asks, LoadOptions.AsksForHelp(args));
     }
+
+    [Fact]
+    public void A_rate_for_a_scenario_that_does_not_run_is_a_usage_error_not_ignored()
+    {
+        // helper-61: --scenarios enqueue --rate http=100 ran without a word about the rate.
+        var (refused, error) = LoadOptions.Parse(["--scenarios", "enqueue", "--rate", "http=100"]);
+        var (kept, none) = LoadOptions.Parse(["--scenarios", "enqueue,http", "--rate", "http-at-rate=100", "--rate", "500"]);
+
+        Assert.Null(refused);
+        Assert.Equal("--rate http=100: http does not run (--scenarios enqueue), so its rate would be ignored", error);
+        Assert.Null(none);
+        Assert.Equal((100.0, 500.0), (kept!.RateFor("http")!.Value, kept.RateFor("enqueue")!.Value));
+    }
 }

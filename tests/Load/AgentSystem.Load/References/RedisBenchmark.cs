@@ -52,6 +52,12 @@ internal sealed class RedisBenchmark
         return image is null ? null : new RedisBenchmark(docker, ["run", "--rm", "--network", "host", "--entrypoint", "redis-benchmark", image], target);
     }
 
+    /// <summary>The fewest requests of a -P1 row (about a second of them on this machine).</summary>
+    public const int LeastRequests = 40_000;
+
+    /// <summary>A pipelined row sends this many times a -P1 row's requests (it runs several times as fast).</summary>
+    public const int PipelinedRequestFactor = 4;
+
     /// <summary>Every reference row: LPUSH, then the enqueue script (which fills the list), then the claim script (which empties it).</summary>
     public async Task<IReadOnlyList<ReferenceResult>> RunAllAsync(IConnectionMultiplexer redis, int clients, int requests, int payloadLength, CancellationToken cancellationToken)
     {
@@ -85,7 +91,7 @@ internal sealed class RedisBenchmark
         {
             foreach (var pipeline in Pipelines)
             {
-                var count = requests * Math.Min(pipeline, 4);
+                var count = requests * (pipeline > 1 ? PipelinedRequestFactor : 1);
                 rows.Add(Run(LPushName(pipeline), clients, count, pipeline, ["LPUSH", queue + ":lpush", payload], "LPUSH key message"));
                 rows.Add(Run(EnqueueName(pipeline), clients, count, pipeline, enqueueCommand, "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, RPUSH to the ring when the lane was empty, ZPOPMIN of no idle waiter)"));
                 rows.Add(Run(ClaimName(pipeline), clients, count, pipeline, claimCommand, "EVALSHA claim (1 job: TIME, ZREM, the ring's LLEN and LMOVE, RPOP, LLEN, ZADD, LLEN)"));

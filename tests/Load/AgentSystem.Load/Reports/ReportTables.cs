@@ -55,14 +55,15 @@ internal static class ReportTables
     public static Table Goals(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        return new("Goals (reported, not asserted)", ["Goal", "Aim", "Achieved", "Met"],
-            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met switch { true => "yes", false => "no", null => "-" }])]);
+        return new("Goals (reported, not asserted)", ["Goal", "Aim", "Achieved", "Met", "When the issue was filed"],
+            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met switch { true => "yes", false => "no", null => "-" }, g.Before ?? "-"])]);
     }
 
     public static Table Reference(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        return new("Reference, same run", ["Reference", "Command", "Clients", "Pipeline", "Rate", "p50 ms", "p99 ms"],
+        return new("Reference, same run" + (summary.Reference.Conditions is { } conditions ? $" ({conditions})" : ""),
+            ["Reference", "Command", "Clients", "Pipeline", "Rate", "p50 ms", "p99 ms"],
             [.. summary.Reference.RedisBenchmark.Concat(summary.Reference.Wrk).Select(r => (IReadOnlyList<string>)[
                 r.Name, r.Command, Format(r.Clients, decimals: false), Format(r.Pipeline, decimals: false), $"{Format(r.Rps)}/s", r.P50Ms is { } p50 ? Format(p50) : "-", r.P99Ms is { } p99 ? Format(p99) : "-"])]);
     }

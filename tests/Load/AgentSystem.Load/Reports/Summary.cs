@@ -103,7 +103,8 @@ internal sealed record ScenarioSummary(
 /// <summary>One reference measurement of the same run: a redis-benchmark command or a wrk run.</summary>
 internal sealed record ReferenceResult(string Name, string Command, int Clients, int Pipeline, double Rps, double? P50Ms, double? P99Ms);
 
-internal sealed record ReferenceSummary(IReadOnlyList<ReferenceResult> RedisBenchmark, IReadOnlyList<ReferenceResult> Wrk)
+/// <param name="Conditions">How the redis-benchmark rows ran (requests, payload, the server), for the report's reader.</param>
+internal sealed record ReferenceSummary(IReadOnlyList<ReferenceResult> RedisBenchmark, IReadOnlyList<ReferenceResult> Wrk, string? Conditions = null)
 {
     public static ReferenceSummary None { get; } = new([], []);
 
@@ -111,5 +112,8 @@ internal sealed record ReferenceSummary(IReadOnlyList<ReferenceResult> RedisBenc
         RedisBenchmark.Concat(Wrk).FirstOrDefault(row => string.Equals(row.Name, name, StringComparison.Ordinal));
 }
 
-/// <summary>A goal of the issue, reported as achieved or not, or null: not measured (CI asserts only the looser thresholds).</summary>
-internal sealed record GoalResult(string Name, string Goal, string Achieved, bool? Met);
+/// <summary>
+/// A goal of the issue, reported as achieved or not, or null: not measured (CI asserts only the looser thresholds);
+/// <paramref name="Before"/> is the figure the issue started from, measured otherwise (it says how), or null.
+/// </summary>
+internal sealed record GoalResult(string Name, string Goal, string Achieved, bool? Met, string? Before = null);
