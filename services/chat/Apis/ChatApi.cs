@@ -26,7 +26,7 @@ public static class ChatApi
 
     public static async Task<Results<Ok<ChatResponse>, ChatStreamResult, ProblemHttpResult>> ChatAsync(
         HttpContext context, IChatProvider provider, IConversationStore store, IOptions<ChatOptions> options, TimeProvider time,
-        CancellationToken cancellationToken)
+        ILogger<IChatProvider> logger, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(provider);
@@ -70,6 +70,11 @@ public static class ChatApi
             {
                 var answer = await provider.CompleteAsync(prompt, cancellationToken);
                 var (content, truncated) = ReplyLimit.Apply(answer.Content);
+                if (truncated)
+                {
+                    ReplyLimit.LogTruncated(logger, provider.Name, Limits.MaxChatMessageBytes);
+                }
+
                 var reply = answer with { Content = content };
                 var conversationId = await SaveAsync(store, request.ConversationId, [.. incoming, reply], cancellationToken);
                 return TypedResults.Ok(new ChatResponse(conversationId, provider.Name, reply, truncated));

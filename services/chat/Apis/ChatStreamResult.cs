@@ -5,6 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 using AgentSystem.Chat.Model;
 using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
+using AgentSystem.Contracts;
 using AgentSystem.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
@@ -76,7 +77,15 @@ public sealed partial class ChatStreamResult(
                     await WriteDataAsync(response, new ChatDelta(piece), ChatJsonContext.Default.ChatDelta, cancellationToken);
                 }
 
-                if (!hasNext || limit.Truncated)
+                if (limit.Truncated)
+                {
+                    // Stop the provider now (its HTTP response closes), not after the store's write.
+                    ReplyLimit.LogTruncated(services.GetRequiredService<ILogger<IChatProvider>>(), provider, Limits.MaxChatMessageBytes);
+                    await deltas.DisposeAsync();
+                    break;
+                }
+
+                if (!hasNext)
                 {
                     break;
                 }

@@ -1,6 +1,4 @@
-using System.Text;
 using AgentSystem.Chat.Model;
-using AgentSystem.Contracts;
 using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -48,6 +48,27 @@ public sealed class ReplyLimitTests
 
         var open = new ReplyLimit(maxBytes: 10);
         Assert.Equal("a", open.Take("a\uD83D"));
-        Assert.Equal("\uD83D", open.End());   // as the provider sent it: its stream ended there
+        Assert.Equal("\uFFFD", open.End());   // its stream ended there: a half PostgreSQL could not store
+    }
+
+    [Fact]
+    public void Halves_without_their_pair_become_replacement_characters_as_nul_does()
+    {
+        // Not [InlineData]: xUnit passes a theory's strings through UTF-8, which would replace the halves first.
+        (string Reply, string Stored)[] cases =
+        [
+            ("a\uD83Dx", "a\uFFFDx"),                            // a first half followed by no second
+            ("\uDE00b", "\uFFFDb"),                              // a second half with no first
+            ("a\0b\uD83D\uDE00", "a\uFFFDb\uD83D\uDE00"),     // NUL, and a whole pair kept
+        ];
+        var strict = new UTF8Encoding(false, throwOnInvalidBytes: true);
+
+        foreach (var (reply, stored) in cases)
+        {
+            var (content, truncated) = ReplyLimit.Apply(reply);
+
+            Assert.Equal((stored, false), (content, truncated));
+            Assert.Equal(content, strict.GetString(strict.GetBytes(content)));   // what PostgreSQL's UTF-8 takes
+        }
     }
 }
