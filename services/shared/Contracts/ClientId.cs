@@ -6,8 +6,9 @@ namespace AgentSystem.Contracts;
 /// <summary>
 /// Whom the queue shares its workers between (docs/queue.md, "Fair share"): the gateway names each request's client
 /// (an API key's name and the caller's address, as its limits count them) in <see cref="HeaderName"/>, the orchestrator
-/// puts it on the task's jobs, and every claim takes from each waiting client in turn. Hashed, so that no address is
-/// stored in Redis; the gateway replaces whatever a caller sent in that header.
+/// puts it on the task's jobs and stores it with the task, and every claim takes from each waiting client in turn.
+/// Hashed, so that no address is stored in Redis or PostgreSQL (pseudonymous, not secret: guesses can be tested); the
+/// gateway replaces whatever a caller sent in that header.
 /// </summary>
 public static class ClientId
 {

@@ -115,6 +115,12 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
                 {
                     await ExecuteAsync(connection, migration.Sql, cancellationToken, transaction).ConfigureAwait(false);
                 }
+                catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.LockNotAvailable)
+                {
+                    throw new InvalidOperationException(
+                        $"Migration {migration.Name} waited too long for a lock another session holds ({exception.MessageText}); nothing of it was applied. Start it again once that session's transaction has ended.",
+                        exception);
+                }
                 catch (PostgresException exception)
                 {
                     throw new InvalidOperationException(

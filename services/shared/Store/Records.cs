@@ -8,7 +8,7 @@ public sealed record NewJob(string Type, string Input);
 /// A task to store. <see cref="Client"/> is whose it is for the queue's fair share (<see cref="ClientId"/>; null for
 /// none), kept so that the dispatcher re-sends its jobs into that client's lane.
 /// </summary>
-public sealed record NewTask(string? Goal, IReadOnlyList<NewJob> Jobs, string? IdempotencyKey, string? TraceParent, string? Client = null);
+public sealed record NewTask(string? Goal, IReadOnlyList<NewJob> Jobs, string? IdempotencyKey, string? TraceParent, string? Client);
 
 public sealed record JobRecord(
     Guid Id, int Seq, string Type, string Input, JobState Status, int Attempts, string? Result, string? Error,

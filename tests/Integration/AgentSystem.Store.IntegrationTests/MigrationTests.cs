@@ -75,6 +75,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
         // The dispatcher's view came along: the unsent job first, the stale one, and not the finished one.
         Assert.Equal([unsent, stale], (await tasks.FindUndispatchedAsync(TimeSpan.FromSeconds(30), 10, CancellationToken.None)).Select(m => m.JobId));
         Assert.Equal([unsent], (await tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(5), 10, CancellationToken.None)).Select(m => m.JobId));
+        Assert.All(await tasks.FindUndispatchedAsync(TimeSpan.Zero, 10, CancellationToken.None), m => Assert.Null(m.Client));   // stored before 0005
         Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tasks' AND column_name = 'note'"));
     }
 
@@ -92,6 +93,30 @@ public sealed class MigrationTests(ITestOutputHelper output)
         Assert.Equal(TestAddition.Version, await ScalarAsync<int>(dataSource, "SELECT max(version) FROM schema_migrations"));   // the good ones stay
         Assert.Equal(0L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'jobs' AND column_name = 'half_done'"));
         Assert.False(await ScalarAsync<bool>(dataSource, AdvisoryLockHeld), "the lock was released");
+    }
+
+    [Fact]
+    public async Task A_migration_that_waits_too_long_for_a_lock_leaves_nothing_and_says_to_start_again()
+    {
+        await using var database = await EmptyDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(database.Fixture.ConnectionString);
+        await new DatabaseMigrator(dataSource).MigrateAsync(CancellationToken.None);
+        // As 0005 does, with a shorter wait: a reader's open transaction holds what ALTER TABLE needs.
+        var blocked = new Migration(NextVersion, $"{NextVersion:D4}_test_locked", "SET LOCAL lock_timeout = '200ms'; ALTER TABLE tasks ADD COLUMN note text NULL;");
+        await using var reader = await dataSource.OpenConnectionAsync();
+        await using var reading = await reader.BeginTransactionAsync();
+        await using (var select = new NpgsqlCommand("SELECT count(*) FROM tasks", reader, reading))
+        {
+            await select.ExecuteScalarAsync();
+        }
+
+        var exception = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => new DatabaseMigrator(dataSource, [.. Migration.Embedded, blocked]).MigrateAsync(CancellationToken.None));
+
+        Assert.Contains($"Migration {blocked.Name} waited too long for a lock another session holds", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("Start it again", exception.Message, StringComparison.Ordinal);
+        await reading.RollbackAsync();
+        Assert.Equal(0L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tasks' AND column_name = 'note'"));
     }
 
     [Fact]

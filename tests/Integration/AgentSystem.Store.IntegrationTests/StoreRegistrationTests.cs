@@ -29,7 +29,7 @@ public sealed class StoreRegistrationTests(PostgresDatabaseFixture database) : I
 
         var applied = await host.Services.GetRequiredService<IDatabaseMigrator>().MigrateAsync(CancellationToken.None);
         var created = await host.Services.GetRequiredService<ITaskRepository>().CreateAsync(
-            new NewTask(null, [new NewJob("echo", "hi")], null, null), CancellationToken.None);
+            new NewTask(null, [new NewJob("echo", "hi")], null, null, null), CancellationToken.None);
         var started = await host.Services.GetRequiredService<IJobRepository>().StartAsync([new JobAttempt(created.Task.Jobs[0].Id, 1, TimeSpan.Zero)], CancellationToken.None);
         var health = await host.CheckReadyAsync();
 

@@ -30,7 +30,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
     public async Task Create_stores_a_hundred_jobs_of_64_KiB_in_one_go()
     {
         var input = new string('x', 64 * 1024);
-        var created = await Tasks.CreateAsync(new NewTask(null, [.. Enumerable.Range(0, 100).Select(_ => new NewJob("hash", input))], null, null), CancellationToken.None);
+        var created = await Tasks.CreateAsync(new NewTask(null, [.. Enumerable.Range(0, 100).Select(_ => new NewJob("hash", input))], null, null, null), CancellationToken.None);
 
         var task = await Tasks.GetAsync(created.Task.Id, CancellationToken.None);
         Assert.Equal(100, task!.Jobs.Count);
@@ -95,7 +95,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
     public async Task CreateMany_is_one_transaction_a_task_PostgreSQL_rejects_stores_none()
     {
         var goal = "batch-" + Guid.NewGuid();
-        var bad = new NewTask(goal, [new NewJob("echo", "a NUL \0 PostgreSQL's text cannot hold")], null, null);
+        var bad = new NewTask(goal, [new NewJob("echo", "a NUL \0 PostgreSQL's text cannot hold")], null, null, null);
 
         await Assert.ThrowsAsync<PostgresException>(() => Tasks.CreateManyAsync([NewTask(goal: goal), bad, NewTask(goal: goal)], CancellationToken.None));
 

@@ -71,7 +71,7 @@ public sealed class JobDispatcherTests
     [Fact]
     public async Task Jobs_stored_by_a_submitter_that_died_before_sending_them_are_sent_once_stale()
     {
-        var created = await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Echo, "a")], null, null), CancellationToken.None);
+        var created = await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Echo, "a")], null, null, null), CancellationToken.None);
         var dispatcher = Dispatcher();
 
         Assert.Equal(DispatchResult.None, await dispatcher.RunOnceAsync(CancellationToken.None));   // written as enqueued
@@ -86,7 +86,7 @@ public sealed class JobDispatcherTests
     {
         var client = ClientId.Of("key-1 192.0.2.10");
         await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Echo, "a")], null, null, client), CancellationToken.None);
-        await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Echo, "b")], null, null), CancellationToken.None);
+        await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Echo, "b")], null, null, null), CancellationToken.None);
         _time.Advance(TimeSpan.FromSeconds(61));
 
         await Dispatcher().RunOnceAsync(CancellationToken.None);
@@ -183,7 +183,7 @@ public sealed class JobDispatcherTests
     // A task stored whose jobs could not be sent (the submitter unmarked them).
     private async Task<TaskRecord> StoreAsync(params string[] inputs)
     {
-        var created = await _repository.CreateAsync(new NewTask(null, [.. inputs.Select(i => new NewJob(JobTypes.Echo, i))], null, null), CancellationToken.None);
+        var created = await _repository.CreateAsync(new NewTask(null, [.. inputs.Select(i => new NewJob(JobTypes.Echo, i))], null, null, null), CancellationToken.None);
         await _repository.UnmarkEnqueuedAsync([.. created.Task.Jobs.Select(j => j.Id)], CancellationToken.None);
         return created.Task;
     }

@@ -131,7 +131,7 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
 
     private static IEnumerable<string> LinkedTraces(Activity span) => span.Links.Select(link => link.Context.TraceId.ToHexString()).Order();
 
-    private static NewTask Task(string goal, string? key = null) => new(goal, [new NewJob("echo", goal)], key, null);
+    private static NewTask Task(string goal, string? key = null) => new(goal, [new NewJob("echo", goal)], key, null, null);
 
     // Two submissions whose store calls are held: every batch slot is busy, so what is submitted next waits together.
     private async Task<Task<CreatedTask>[]> FillBatchSlotsAsync()
