@@ -127,15 +127,17 @@ public static partial class ManifestReader
     /// What a schema error says: the reader's own words, except for a value it could not convert (.NET's "The input
     /// string 'ten' was not in a correct format"), which is named with the type the field takes.
     /// </summary>
-    private static string SchemaMessage(YamlException error, YamlNode node, Type? type)
+    private static string SchemaMessage(YamlException error, YamlNode node, Type type)
     {
         var inner = error.InnerException ?? error;
-        if (inner is FormatException or OverflowException && type is not null)
+        if (inner is FormatException or OverflowException)
         {
             var field = Fields(node, type, "").FirstOrDefault(f => f.Node is YamlScalarNode && f.Node.Start.Index == error.Start.Index);
             if (field.Node is YamlScalarNode { Value: var value } && NumberOrBoolean(field.Type) is { } expected)
             {
-                return $"'{value}' is not {expected}, which this field takes";
+                return inner is OverflowException
+                    ? $"'{value}' is out of range for this field ({expected}, {Nullable.GetUnderlyingType(field.Type)?.Name ?? field.Type.Name})"
+                    : $"'{value}' is not {expected}, which this field takes";
             }
         }
 

@@ -123,6 +123,21 @@ public sealed class ManifestValidationTests : IDisposable
     }
 
     [Fact]
+    public void A_number_too_large_for_its_field_and_a_word_where_a_boolean_goes_are_named_as_such()
+    {
+        _copy.Edit("k8s/base/gateway/deployment.yaml", "periodSeconds: 10", "periodSeconds: 99999999999");
+        _copy.Edit("k8s/base/gateway/deployment.yaml", "runAsNonRoot: true", "runAsNonRoot: sometimes");
+
+        foreach (var report in _copy.Validate())
+        {
+            Assert.Contains(report.Problems, p => p.Field.EndsWith("periodSeconds", StringComparison.Ordinal)
+                && p.Message == "'99999999999' is out of range for this field (a number, Int32)");
+            Assert.Contains(report.Problems, p => p.Field.EndsWith("runAsNonRoot", StringComparison.Ordinal)
+                && p.Message == "'sometimes' is not a boolean, which this field takes");
+        }
+    }
+
+    [Fact]
     public void A_quoted_string_where_the_api_takes_a_boolean_or_a_number_fails_the_schema_check()
     {
         _copy.Edit("k8s/base/gateway/deployment.yaml", "runAsNonRoot: true", "runAsNonRoot: \"true\"");
