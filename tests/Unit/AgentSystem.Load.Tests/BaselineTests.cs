@@ -69,7 +69,10 @@ public sealed class BaselineTests
 
         Assert.Contains(ConsoleReport.Render(report, TextTable.DefaultWidth), line => line.Contains(Stated, StringComparison.Ordinal));
         Assert.Contains(Stated, MarkdownReport.Render(report), StringComparison.Ordinal);
-        Assert.Contains(System.Net.WebUtility.HtmlEncode(Stated), HtmlReport.Render(report), StringComparison.Ordinal);
+        var html = HtmlReport.Render(report);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(Stated), html, StringComparison.Ordinal);
+        // Right below the scenarios' table, before their charts, as in the console and report.md (helper-61).
+        Assert.True(html.IndexOf("Against the baseline", StringComparison.Ordinal) < html.IndexOf("<h2 id=\"e2e\"", StringComparison.Ordinal));
         Assert.Equal("within tolerance", Assert.Single(ReportTables.Baseline(report.Baseline!).Rows, r => r[1] == "rps")[5]);   // +5 %
         Assert.StartsWith("Against the baseline old.json: 0 better, 0 worse, ", ReportTables.Baseline(report.Baseline!).Title, StringComparison.Ordinal);
     }

@@ -37,10 +37,10 @@ internal static class HtmlReport
             .Append(summary.Passed ? "<span class=\"passed\">all thresholds passed</span>" : "<span class=\"failed\">thresholds failed</span>").Append("</h1>");
         html.Append("<p class=\"note\">").Append(E(summary.Machine.Describe())).Append("</p>");
 
-        // The tables in the reports' order up to the scenarios', then each scenario's charts with its thresholds under
-        // them, then the rest.
+        // The tables in the reports' order up to the scenarios' and the baseline's comparison beside them (as the console
+        // and report.md have it), then each scenario's charts with its thresholds under them, then the rest.
         var tables = ReportTables.All(report).Where(t => t.Title != ReportTables.ThresholdsTitle).ToList();
-        var lead = tables.FindIndex(t => t.Title == ReportTables.ScenariosTitle) + 1;
+        var lead = tables.FindIndex(t => t.Title == ReportTables.ScenariosTitle) + (report.Baseline is null ? 1 : 2);
         foreach (var table in tables.Take(lead))
         {
             AppendTable(html, table);
