@@ -60,7 +60,8 @@ internal static class StoreSql
     /// <summary>
     /// Recomputes the state of the tasks @@tasks (a query of task ids) from their jobs. Final when no job is queued or
     /// running: succeeded when all succeeded, cancelled when any was cancelled and none failed or died, else failed.
-    /// Otherwise running once any job has started (and it stays running through retries), else queued.
+    /// Otherwise running once any job has started (and it stays running through retries), else queued. A final task
+    /// forgets its client (the pseudonym the dispatcher needs only while jobs wait).
     /// </summary>
     private const string RollUpTemplate = """
         UPDATE tasks AS t
@@ -71,6 +72,7 @@ internal static class StoreSql
                     ELSE 'failed' END
                 WHEN t.status = 'running' OR s.untouched < s.total THEN 'running'
                 ELSE 'queued' END,
+            client = CASE WHEN s.open = 0 THEN NULL ELSE t.client END,
             updated_at = now()
         FROM (SELECT task_id,
                      count(*) AS total,

@@ -64,7 +64,10 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         await StartAsync(Jobs, ids[0], 1);
         await StartAsync(Jobs, ids[1], 1);
         await Jobs.RecordFailureAsync(ids[1], "transient", JobState.Queued, CancellationToken.None);
+        Assert.Equal(Client, await ScalarAsync<string>("SELECT client FROM tasks WHERE id = @id", ("id", created.Id)));
         await Tasks.CancelAsync(created.Id, CancellationToken.None);   // cancels all three, 0 while it runs
+        // Final, it needs no lane any more: the pseudonym is not kept.
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(client) FROM tasks WHERE id = @id", ("id", created.Id)));
         await Tasks.MarkEnqueuedAsync([], CancellationToken.None);
         Assert.Empty(await Tasks.FindUndispatchedAsync(TimeSpan.Zero, 100, CancellationToken.None));
 
