@@ -121,14 +121,20 @@ internal sealed record LoadOptions
             Redis = System.Environment.GetEnvironmentVariable("Redis__Configuration") is { Length: > 0 } redis ? redis : null,
         };
         var rates = new Dictionary<string, double>(StringComparer.Ordinal);
+        var name = "";
         try
         {
             for (var i = 0; i < args.Count; i += 2)
             {
-                var name = args[i];
-                if (!name.StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Count)
+                name = args[i];
+                if (!name.StartsWith("--", StringComparison.Ordinal))
                 {
                     return (null, $"expected --option value, not '{name}'");
+                }
+
+                if (i + 1 >= args.Count)
+                {
+                    return (null, $"{name} needs a value");
                 }
 
                 var value = args[i + 1];
@@ -154,7 +160,8 @@ internal sealed record LoadOptions
         }
         catch (FormatException error)
         {
-            return (null, error.Message);
+            // Named as the build names it ("--duration: 'ten' is not a duration"), unless the message names it already.
+            return (null, error.Message.Contains(name, StringComparison.Ordinal) ? error.Message : $"{name}: {error.Message}");
         }
 
         if (LoadArguments.RateLeftOut(rates.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key}={r.Value}")), options.Scenarios) is { } leftOut)
