@@ -339,4 +339,18 @@ public sealed class ReportTests
     [InlineData(12.34, "12.3")]
     [InlineData(8083, "8,083")]
     public void A_figure_below_one_keeps_its_thousandths(double value, string shown) => Assert.Equal(shown, Figures.Format(value));
+
+    [Fact]
+    public void A_scenario_with_a_step_line_says_what_the_step_and_the_latency_are_and_one_without_does_not()
+    {
+        // helper-61: the dashed line, above the latency in a closed phase and below it in an open one, was unexplained.
+        var closed = Result("queue-e2e", 30_000, [40, 50]);
+        var withStep = closed with { CallLatency = closed.Latency };
+        var enqueue = Result("enqueue", 30_000, [1]);
+
+        var html = HtmlReport.Render(new LoadReport(SummaryOf(ScenarioSummary.From(withStep, ReferenceSummary.None)), [withStep, enqueue], null));
+
+        Assert.Equal(1, Occurrences(html, System.Net.WebUtility.HtmlEncode(HtmlReport.StepNote)));
+        Assert.Contains("an open phase's step is its call alone", HtmlReport.StepNote, StringComparison.Ordinal);
+    }
 }

@@ -127,9 +127,10 @@ internal static class HtmlReport
 
     /// <summary>Under a distribution with a step line: what the two lines measure (helper-61 found the dashed one unexplained).</summary>
     internal const string StepNote =
-        "latency: the scenario's own measure, from the moment the work was due to its stored result; step (dashed): "
-        + "each invocation of the scenario from its start to its end, its wait for the results of everything it enqueued included, "
-        + "so a step of many jobs lasts longer than most of its jobs.";
+        "latency: the scenario's own measure, from the moment the work was due to its stored result; step (dashed): each "
+        + "invocation from its start to its end, as the description above says what one does: a closed phase's copy waits "
+        + "for the results of everything it enqueued (so a step of many jobs outlasts most of them), an open phase's step "
+        + "is its call alone (the results are awaited apart, and the latency counts from the moment the call was due).";
 
     private static string DistributionChart(ScenarioResult result)
     {
