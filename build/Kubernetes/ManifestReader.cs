@@ -63,7 +63,7 @@ public static partial class ManifestReader
             {
                 try
                 {
-                    model = Load(text, strict: true);
+                    model = Load(text);
                 }
                 catch (YamlException e)
                 {
@@ -96,8 +96,8 @@ public static partial class ManifestReader
         return (objects, problems);
     }
 
-    private static IKubernetesObject<V1ObjectMeta> Load(string document, bool strict) =>
-        (IKubernetesObject<V1ObjectMeta>)KubernetesYaml.LoadAllFromString(document, null, strict).Single();
+    private static IKubernetesObject<V1ObjectMeta> Load(string document) =>
+        (IKubernetesObject<V1ObjectMeta>)KubernetesYaml.LoadAllFromString(document, null, strict: true).Single();
 
     /// <summary>Past this many, the object is left out: its document is more than a few typos away from a manifest.</summary>
     private const int MaxProblemsPerObject = 20;

@@ -69,7 +69,7 @@ public sealed partial class ChatStreamResult(
                     return;
                 }
 
-                // Past a chat message's size the provider is not read further (its stream is disposed with the response).
+                // Past a chat message's size the provider is not read further (below).
                 var piece = hasNext ? limit.Take(deltas.Current) : limit.End();
                 if (piece.Length > 0)
                 {

@@ -80,9 +80,9 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         """;
 
     // Never sent, then sent longer ago than @stale, oldest first: each half a range of job_dispatch's index of its own
-    // (after StoreSql.OrderedIndexScansOnly), then their jobs and their tasks (the client's lane) by key. With both in one WHERE (an OR), a plan chosen on
-    // statistics from when the table was small walked the index in order and filtered, reading every queued job of a
-    // backlog: 2 to 3 s per call.
+    // (after StoreSql.OrderedIndexScansOnly), then their jobs and their tasks (the client's lane) by key. With both in
+    // one WHERE (an OR), a plan chosen on statistics from when the table was small walked the index in order and
+    // filtered, reading every queued job of a backlog: 2 to 3 s per call.
     // A row whose job is gone or not queued (left by hand, or by services older than migration 0003) comes back with a
     // null status or another one, for DeleteStrayDispatchRows.
     internal const string SelectUndispatched = """

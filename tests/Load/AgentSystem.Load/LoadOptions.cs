@@ -121,6 +121,7 @@ internal sealed record LoadOptions
             Redis = System.Environment.GetEnvironmentVariable("Redis__Configuration") is { Length: > 0 } redis ? redis : null,
         };
         var rates = new Dictionary<string, double>(StringComparer.Ordinal);
+        var rateTexts = new List<string>();
         var name = "";
         try
         {
@@ -138,6 +139,11 @@ internal sealed record LoadOptions
                 }
 
                 var value = args[i + 1];
+                if (name == "--rate")
+                {
+                    rateTexts.Add(value);
+                }
+
                 options = name[2..] switch
                 {
                     "duration" => options with { Duration = LoadArguments.ParseMeasured(value) },
@@ -164,7 +170,7 @@ internal sealed record LoadOptions
             return (null, error.Message.Contains(name, StringComparison.Ordinal) ? error.Message : $"{name}: {error.Message}");
         }
 
-        if (LoadArguments.RateLeftOut(rates.Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Key}={r.Value}")), options.Scenarios) is { } leftOut)
+        if (LoadArguments.RateLeftOut(rateTexts, options.Scenarios) is { } leftOut)
         {
             return (null, leftOut);
         }

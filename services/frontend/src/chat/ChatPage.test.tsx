@@ -55,6 +55,16 @@ function type(text: string) {
 
 const messages = () => screen.getAllByTestId('chat-message');
 
+/** A chat page with `text` sent, once the stream of its answer is open. */
+async function sendAndOpenAnswer(text: string): Promise<SseStream> {
+  const { gateway, streams } = chatGateway();
+  renderChat(gateway);
+  type(text);
+  fireEvent.click(screen.getByTestId('chat-send'));
+  await waitFor(() => expect(streams).toHaveLength(1));
+  return streams[0]!;
+}
+
 describe('streamChat', () => {
   it('collects deltas, the metadata and stops at [DONE]', async () => {
     const { gateway, streams } = chatGateway();
@@ -149,16 +159,12 @@ describe('ChatPage', () => {
   });
 
   it('says under a reply that the service cut it at a message\'s size', async () => {
-    const { gateway, streams } = chatGateway();
-    renderChat(gateway);
-    type('Repeat this forever');
-    fireEvent.click(screen.getByTestId('chat-send'));
-    await waitFor(() => expect(streams).toHaveLength(1));
+    const stream = await sendAndOpenAnswer('Repeat this forever');
 
     await act(async () => {
-      streams[0]!.event('message', { delta: 'again and again' });
-      streams[0]!.event('message', { conversationId: 'conv-2', provider: 'openai-compatible', truncated: true });
-      streams[0]!.send('data: [DONE]\n\n');
+      stream.event('message', { delta: 'again and again' });
+      stream.event('message', { conversationId: 'conv-2', provider: 'openai-compatible', truncated: true });
+      stream.send('data: [DONE]\n\n');
     });
 
     await waitFor(() => expect(messages()[1]!.dataset.state).toBe('done'));
@@ -167,12 +173,8 @@ describe('ChatPage', () => {
   });
 
   it('stops a streaming answer', async () => {
-    const { gateway, streams } = chatGateway();
-    renderChat(gateway);
-    type('Tell me a long story');
-    fireEvent.click(screen.getByTestId('chat-send'));
-    await waitFor(() => expect(streams).toHaveLength(1));
-    await act(async () => streams[0]!.event('message', { delta: 'Once upon' }));
+    const stream = await sendAndOpenAnswer('Tell me a long story');
+    await act(async () => stream.event('message', { delta: 'Once upon' }));
 
     fireEvent.click(screen.getByTestId('chat-stop'));
 

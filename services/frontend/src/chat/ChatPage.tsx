@@ -3,6 +3,7 @@ import { ApiError, describeError, isAbortError, isNetworkError, type ApiClient }
 import { navigate, paths } from '../router';
 import type { ChatRole, StoredChatMessage } from '../types';
 import { ErrorBox } from '../ui';
+import { MAX_LLM_INPUT_BYTES } from '../tasks/taskForm';
 import { ConversationList } from './ConversationList';
 import { rememberConversation, rememberedConversation } from './currentConversation';
 import { streamChat } from './streamChat';
@@ -263,7 +264,7 @@ export function ChatPage({ api, id }: ChatPageProps) {
                 {m.state === 'incomplete' && <p className="message-note">the answer was cut off (connection lost)</p>}
                 {m.truncated === true && (
                   <p className="message-note" data-testid="chat-truncated">
-                    the reply was cut at 32 KiB, the longest message a conversation keeps
+                    the reply was cut at {MAX_LLM_INPUT_BYTES / 1024} KiB, the longest message a conversation keeps
                   </p>
                 )}
                 {m.state === 'error' && (

@@ -14,7 +14,7 @@ export const MAX_INPUT_BYTES = 64 * 1024;
 export const MAX_TASK_INPUT_BYTES = 1024 * 1024;
 /** The same bound for a goal (the gateway limits the whole body anyway). */
 export const MAX_GOAL_BYTES = MAX_INPUT_BYTES;
-/** An llm job's input is one chat message, which chat caps at 32 KiB (Contracts' Limits.MaxInputBytes). */
+/** An llm job's input is one chat message, which chat caps at 32 KiB (Contracts' Limits.MaxInputBytes); its replies too. */
 export const MAX_LLM_INPUT_BYTES = 32 * 1024;
 
 /** The largest input of a job of this type, as the orchestrator checks it at submit. */
