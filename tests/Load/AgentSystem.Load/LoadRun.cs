@@ -132,9 +132,9 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             var requests = (int)Math.Max(RedisBenchmark.LeastRequests, 20_000 * options.Duration.TotalSeconds / 5);
             var messageLength = MessageLength();
             redisRows.AddRange(await benchmark.RunAllAsync(system.Redis, options.Clients, requests, messageLength, cancellationToken));
-            conditions = $"redis-benchmark: {requests:N0} requests a -P1 row, {requests * RedisBenchmark.PipelinedRequestFactor:N0} a pipelined one, "
-                + $"messages of {messageLength} bytes as the queue stores them, against the Redis under test (AOF, fsync every second); "
-                + "a scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row";
+            conditions = $"redis-benchmark sent {requests:N0} requests a -P1 row, {requests * RedisBenchmark.PipelinedRequestFactor:N0} a pipelined one, "
+                + $"messages of {messageLength} bytes as the queue stores them, to the Redis under test (AOF, fsync every second). "
+                + "A scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row.";
         }
 
         // wrk measures the gateway, which runs only for the http scenarios.

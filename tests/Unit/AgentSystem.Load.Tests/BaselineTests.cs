@@ -74,7 +74,8 @@ public sealed class BaselineTests
         // Right below the scenarios' table, before their charts, as in the console and report.md (helper-61).
         Assert.True(html.IndexOf("Against the baseline", StringComparison.Ordinal) < html.IndexOf("<h2 id=\"e2e\"", StringComparison.Ordinal));
         Assert.Equal("within tolerance", Assert.Single(ReportTables.Baseline(report.Baseline!).Rows, r => r[1] == "rps")[5]);   // +5 %
-        Assert.StartsWith("Against the baseline old.json: 0 better, 0 worse, ", ReportTables.Baseline(report.Baseline!).Title, StringComparison.Ordinal);
+        Assert.Equal("Against the baseline old.json", ReportTables.Baseline(report.Baseline!).Title);
+        Assert.StartsWith("0 better, 0 worse, ", ReportTables.Baseline(report.Baseline!).Note, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -85,11 +86,11 @@ public sealed class BaselineTests
         var after = SummaryOf(ScenarioSummary.From(Result("e2e", 1000, [5]), ReferenceSummary.None));
         var changes = Baseline.Compare(before, after, tolerance: 0.1);
 
-        var title = ReportTables.Baseline(new BaselineComparison("old.json", 0.1, changes, Baseline.NotRun(before, after))).Title;
+        var note = ReportTables.Baseline(new BaselineComparison("old.json", 0.1, changes, Baseline.NotRun(before, after))).Note;
 
         Assert.All(changes, c => Assert.Equal("e2e", c.Subject));
-        Assert.Contains($"0 better, 0 worse, {changes.Count} within ±10 %, 0 in one run only", title, StringComparison.Ordinal);
-        Assert.EndsWith("; not run this time, left out: http (to run those phases again: --scenarios http)", title, StringComparison.Ordinal);
+        Assert.Contains($"0 better, 0 worse, {changes.Count} within ±10 %, 0 in one run only", note, StringComparison.Ordinal);
+        Assert.EndsWith("; not run this time, left out: http (to run those phases again: --scenarios http).", note, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -131,13 +132,13 @@ public sealed class BaselineTests
         Summary Run(double killRate, double referenceRps) => SummaryOf(ScenarioSummary.From(Result("queue-kill", killRate, [5_000]), Reference(referenceRps))) with { Reference = Reference(referenceRps) };
 
         var changes = Baseline.Compare(Run(100, 80_000), Run(300, 50_000), tolerance: 0.1);
-        var title = ReportTables.Baseline(new("old.json", 0.1, changes)).Title;
+        var note = ReportTables.Baseline(new("old.json", 0.1, changes)).Note;
 
         Assert.Equal(["errors (calls)"], changes.Where(c => c.Subject == "queue-kill").Select(c => c.Metric));
         var reference = Assert.Single(changes, c => c.Subject == "redis-benchmark LPUSH -P16");
         Assert.Equal(((bool?)null, "the machine"), (reference.Better, reference.Verdict));
-        Assert.Contains("0 better, 0 worse, 1 within ±10 %, 0 in one run only", title, StringComparison.Ordinal);
-        Assert.Contains("1 reference rows show how the machine moved (no verdict)", title, StringComparison.Ordinal);
+        Assert.Contains("0 better, 0 worse, 1 within ±10 %, 0 in one run only", note, StringComparison.Ordinal);
+        Assert.Contains("1 reference rows show how the machine moved (no verdict)", note, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -149,6 +150,6 @@ public sealed class BaselineTests
         var caution = Baseline.LengthCaution(Run(3), Run(10));
 
         Assert.Equal("the phases ran for different lengths (queue-e2e: 3 s in the baseline, 10 s now), and a phase's rate and tail move with its length: compare runs of one --duration", caution);
-        Assert.StartsWith($"Caution: {caution}. Against the baseline", ReportTables.Baseline(new("old.json", 0.1, [], Caution: caution)).Title, StringComparison.Ordinal);
+        Assert.StartsWith($"Caution: {caution}. 0 better", ReportTables.Baseline(new("old.json", 0.1, [], Caution: caution)).Note, StringComparison.Ordinal);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentSystem.Build.Engine;
 using AgentSystem.Load.Harness;
 using AgentSystem.Load.Reports;
 using static AgentSystem.Load.Tests.Fixtures;
@@ -302,6 +303,63 @@ public sealed class ReportTests
 
     private static TimelinePoint Rate(double second, double rate) =>
         new(second, rate, 0, 1, 2, 0, 0.1, 0.5, new Dictionary<string, double>());
+
+    /// <summary>
+    /// helper-61: queue-kill's seconds in which no job finished (the wait for the leases) were a straight line from the
+    /// second before to the one after, and the chart kept the last partial second the rate chart leaves out.
+    /// </summary>
+    [Fact]
+    public void The_latency_chart_breaks_its_lines_where_no_work_finished_and_shows_the_rate_charts_seconds()
+    {
+        TimelinePoint Latencies(double second, double rate, double p99) => Rate(second, rate) with { P50 = p99 / 2, P99 = p99 };
+        var killed = Result("queue-kill", 1_000, [1]) with
+        {
+            Duration = TimeSpan.FromSeconds(4.05),
+            Timeline = [Latencies(1, 1_000, 5), Latencies(2, 0, double.NaN), Latencies(3, 900, 7), Latencies(4, 950, 6), Latencies(4.06, 30, 90)],
+        };
+
+        var chart = HtmlReport.LatencyChart(killed);
+
+        Assert.Equal(2, Occurrences(chart, " M"));   // p50's and p99's lines each start again after second 2
+        Assert.Contains("p99: 7.00 ms at 3", chart, StringComparison.Ordinal);
+        Assert.DoesNotContain("p99: 90", chart, StringComparison.Ordinal);
+    }
+
+    /// <summary>A phase of one second has one point in its timeline: drawn only on hover, its charts looked empty.</summary>
+    [Fact]
+    public void A_point_with_no_line_to_a_neighbour_is_drawn_and_the_others_show_on_hover()
+    {
+        var chart = SvgChart.Line("Latency over time", "seconds", "ms", [new Series("p99", "#000", [(1, 5), (2, double.NaN), (3, 6), (4, 7)])]);
+
+        Assert.Contains("r=\"3\" fill=\"#000\"><title>p99: 5.00 ms at 1.00</title>", chart, StringComparison.Ordinal);
+        Assert.Contains("class=\"point\"><title>p99: 6.00 ms at 3.00</title>", chart, StringComparison.Ordinal);
+        Assert.Contains("class=\"point\"><title>p99: 7.00 ms at 4.00</title>", chart, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_chart_line_is_broken_at_a_point_that_is_not_a_number()
+    {
+        Assert.Equal("M0,1 L1,2 M3,4", SvgChart.Path([(0, 1), (1, 2), (2, double.NaN), (3, 4)], x => x, y => y));
+        Assert.Equal("M3,4", SvgChart.Path([(0, double.NaN), (3, 4), (4, double.PositiveInfinity)], x => x, y => y));
+    }
+
+    /// <summary>helper-61: the reference's conditions and the baseline's counts were whole sentences in a heading.</summary>
+    [Fact]
+    public void A_tables_note_goes_under_its_short_heading_and_its_columns_of_words_are_aligned_left()
+    {
+        var reference = new ReferenceSummary([new ReferenceResult("redis-benchmark LPUSH -P1", "LPUSH", 50, 1, 40_000, 1, 2)], [], "redis-benchmark sent 40,000 requests a -P1 row.");
+        var result = Result("enqueue", 30_000, [1, 2, 3]);
+        var report = new LoadReport(SummaryOf(ScenarioSummary.From(result, reference)) with { Reference = reference }, [result], null);
+
+        var html = HtmlReport.Render(report);
+        Assert.Contains("<h2>Reference, same run</h2><p class=\"note\">redis-benchmark sent 40,000 requests a -P1 row.</p>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"text\">redis-benchmark LPUSH -P1</td><td class=\"text\">LPUSH</td><td>50</td>", html, StringComparison.Ordinal);
+        var markdown = MarkdownReport.Render(report);
+        Assert.Contains("## Reference, same run\n\nredis-benchmark sent 40,000 requests a -P1 row.\n\n| Reference | Command |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| :--- | :--- | ---: | ---: | ---: | ---: | ---: |", markdown, StringComparison.Ordinal);
+        var console = ConsoleReport.Render(report, TextTable.DefaultWidth).ToList();
+        Assert.Equal("redis-benchmark sent 40,000 requests a -P1 row.", console[console.IndexOf("Reference, same run") + 1]);
+    }
 
     [Fact]
     public void The_html_reports_charts_draw_a_scenarios_thresholds()

@@ -19,6 +19,14 @@ internal static class ConsoleReport
         {
             yield return "";
             yield return table.Title;
+            if (table.Note is { } note)
+            {
+                foreach (var line in TextTable.Wrap(note, width))
+                {
+                    yield return line;
+                }
+            }
+
             var text = new TextTable([.. table.Headers]);
             foreach (var row in table.Rows)
             {

@@ -17,7 +17,7 @@ internal static class HtmlReport
         h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 32px; border-bottom: 1px solid #d8dde6; } h3 { font-size: 15px; }
         table { border-collapse: collapse; margin: 8px 0 16px; font-variant-numeric: tabular-nums; }
         th, td { border: 1px solid #d8dde6; padding: 3px 8px; text-align: right; } th { background: #f3f5f9; }
-        td:first-child, th:first-child { text-align: left; }
+        .text { text-align: left; }
         .passed { color: #1a7f37; font-weight: 600; } .failed { color: #c62828; font-weight: 600; } .unmet { color: #9a6700; font-weight: 600; }
         .charts { display: flex; flex-wrap: wrap; gap: 12px; } .chart { width: 430px; height: auto; background: #fbfcfe; border: 1px solid #e4e8ef; }
         .chart text { font-size: 14px; fill: #4a5566; } .chart .title { font-size: 16px; font-weight: 600; fill: #1d2430; }
@@ -114,12 +114,17 @@ internal static class HtmlReport
         return points;
     }
 
-    private static string LatencyChart(ScenarioResult result)
+    /// <summary>
+    /// Over the seconds the rate chart shows; a second in which no work finished (queue-kill's wait for the leases) has
+    /// no latency, and is a gap in the lines.
+    /// </summary>
+    internal static string LatencyChart(ScenarioResult result)
     {
+        var timeline = RateTimeline(result);
         List<Series> series =
         [
-            new("p50", Colors[2], [.. result.Timeline.Where(p => p.Rate > 0).Select(p => (p.Second, p.P50))]),
-            new("p99", Colors[3], [.. result.Timeline.Where(p => p.Rate > 0).Select(p => (p.Second, p.P99))]),
+            new("p50", Colors[2], [.. timeline.Select(p => (p.Second, p.Rate > 0 ? p.P50 : double.NaN))]),
+            new("p99", Colors[3], [.. timeline.Select(p => (p.Second, p.Rate > 0 ? p.P99 : double.NaN))]),
         ];
         series.AddRange(Guides(series, LatencyLimits(result)));
         return SvgChart.Line("Latency over time", "seconds", "ms", series);
@@ -171,22 +176,27 @@ internal static class HtmlReport
         if (heading)
         {
             html.Append("<h2>").Append(E(table.Title)).Append("</h2>");
+            if (table.Note is { } note)
+            {
+                html.Append("<p class=\"note\">").Append(E(note)).Append("</p>");
+            }
         }
 
+        string Align(int column) => column < table.TextColumns ? " class=\"text\"" : "";
         html.Append("<table><tr>");
-        foreach (var header in table.Headers)
+        foreach (var (header, column) in table.Headers.Select((header, column) => (header, column)))
         {
-            html.Append("<th>").Append(E(header)).Append("</th>");
+            html.Append("<th").Append(Align(column)).Append('>').Append(E(header)).Append("</th>");
         }
 
         html.Append("</tr>");
         foreach (var row in table.Rows)
         {
             html.Append("<tr>");
-            foreach (var cell in row)
+            foreach (var (cell, column) in row.Select((cell, column) => (cell, column)))
             {
                 // A goal not met yet is no failure of the run (the thresholds are): amber, not red.
-                var css = cell switch { "passed" or "yes" or "better" => " class=\"passed\"", "FAILED" or "worse" => " class=\"failed\"", "no" => " class=\"unmet\"", _ => "" };
+                var css = cell switch { "passed" or "yes" or "better" => " class=\"passed\"", "FAILED" or "worse" => " class=\"failed\"", "no" => " class=\"unmet\"", _ => Align(column) };
                 html.Append("<td").Append(css).Append('>').Append(E(cell)).Append("</td>");
             }
 

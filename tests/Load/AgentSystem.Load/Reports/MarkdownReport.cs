@@ -26,8 +26,13 @@ internal static class MarkdownReport
         foreach (var table in ReportTables.All(report))
         {
             text.Append("## ").Append(table.Title).Append("\n\n");
+            if (table.Note is { } note)
+            {
+                text.Append(note).Append("\n\n");
+            }
+
             Row(text, table.Headers);
-            Row(text, table.Headers.Select(_ => "---").ToList());
+            Row(text, table.Headers.Select((_, column) => column < table.TextColumns ? ":---" : "---:").ToList());
             foreach (var row in table.Rows)
             {
                 Row(text, row);

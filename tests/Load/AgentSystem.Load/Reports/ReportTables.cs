@@ -3,7 +3,10 @@ using static AgentSystem.Load.Harness.Figures;
 namespace AgentSystem.Load.Reports;
 
 /// <summary>A table of text: every report (console, Markdown, HTML) renders the same tables.</summary>
-internal sealed record Table(string Title, IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string>> Rows);
+/// <param name="Title">A short heading.</param>
+/// <param name="Note">What the reader needs to read the rows right (how they ran, what was left out), under the heading.</param>
+/// <param name="TextColumns">How many leading columns hold words rather than figures: aligned left, the rest right.</param>
+internal sealed record Table(string Title, IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string>> Rows, string? Note = null, int TextColumns = 1);
 
 /// <summary>The tables of a report, built once from the summary.</summary>
 internal static class ReportTables
@@ -49,23 +52,23 @@ internal static class ReportTables
     {
         ArgumentNullException.ThrowIfNull(summary);
         return new(ThresholdsTitle, ["Scenario", "Threshold", "Measured", "Result"],
-            [.. summary.Scenarios.SelectMany(s => s.Thresholds.Select(t => (IReadOnlyList<string>)[s.Name, t.Name, t.Measured, t.Outcome]))]);
+            [.. summary.Scenarios.SelectMany(s => s.Thresholds.Select(t => (IReadOnlyList<string>)[s.Name, t.Name, t.Measured, t.Outcome]))], TextColumns: 2);
     }
 
     public static Table Goals(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
         return new("Goals (reported, not asserted)", ["Goal", "Aim", "Achieved", "Met", "When the issue was filed"],
-            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met switch { true => "yes", false => "no", null => "-" }, g.Before ?? "-"])]);
+            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met switch { true => "yes", false => "no", null => "-" }, g.Before ?? "-"])], TextColumns: 2);
     }
 
     public static Table Reference(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        return new("Reference, same run" + (summary.Reference.Conditions is { } conditions ? $" ({conditions})" : ""),
-            ["Reference", "Command", "Clients", "Pipeline", "Rate", "p50 ms", "p99 ms"],
+        return new("Reference, same run", ["Reference", "Command", "Clients", "Pipeline", "Rate", "p50 ms", "p99 ms"],
             [.. summary.Reference.RedisBenchmark.Concat(summary.Reference.Wrk).Select(r => (IReadOnlyList<string>)[
-                r.Name, r.Command, Format(r.Clients, decimals: false), Format(r.Pipeline, decimals: false), $"{Format(r.Rps)}/s", r.P50Ms is { } p50 ? Format(p50) : "-", r.P99Ms is { } p99 ? Format(p99) : "-"])]);
+                r.Name, r.Command, Format(r.Clients, decimals: false), Format(r.Pipeline, decimals: false), $"{Format(r.Rps)}/s", r.P50Ms is { } p50 ? Format(p50) : "-", r.P99Ms is { } p99 ? Format(p99) : "-"])],
+            summary.Reference.Conditions, TextColumns: 2);
     }
 
     public static Table Cpu(Summary summary)
@@ -91,13 +94,16 @@ internal static class ReportTables
         var judged = baseline.Changes.Where(c => !c.Context).ToList();
         var oneSided = judged.Count(c => c.Better is null && (c.Before is null || c.After is null));   // new, gone, or in neither
         var references = baseline.Changes.Count - judged.Count;
-        return new((baseline.Caution is { } caution ? $"Caution: {caution}. " : "")
-                + $"Against the baseline {baseline.Path}: {better} better, {worse} worse, {judged.Count - better - worse - oneSided} within ±{Declared(baseline.Tolerance * 100)} %, "
-                + $"{oneSided} in one run only; errors appearing are always worse"
-                + (references > 0 ? $"; {references} reference rows show how the machine moved (no verdict)" : "")
-                + (baseline.NotRun is [_, ..] notRun ? $"; not run this time, left out: {string.Join(", ", notRun)}{RunAgain(notRun)}" : ""),
+        return new($"Against the baseline {baseline.Path}",
             ["Subject", "Metric", "Baseline", "This run", "Change", "Verdict"],
             [.. baseline.Changes.Select(c => (IReadOnlyList<string>)[
-                c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText, c.Verdict])]);
+                c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText, c.Verdict])],
+            (baseline.Caution is { } caution ? $"Caution: {caution}. " : "")
+                + $"{better} better, {worse} worse, {judged.Count - better - worse - oneSided} within ±{Declared(baseline.Tolerance * 100)} %, "
+                + $"{oneSided} in one run only; errors appearing are always worse"
+                + (references > 0 ? $"; {references} reference rows show how the machine moved (no verdict)" : "")
+                + (baseline.NotRun is [_, ..] notRun ? $"; not run this time, left out: {string.Join(", ", notRun)}{RunAgain(notRun)}" : "")
+                + ".",
+            TextColumns: 2);
     }
 }

@@ -22,8 +22,9 @@ internal static class SvgChart
     private const int Bottom = 44;
 
     /// <summary>The points of <paramref name="series"/> a chart draws (finite ones), which set its axes.</summary>
-    public static List<(double X, double Y)> Plotted(IEnumerable<Series> series) =>
-        [.. series.SelectMany(s => s.Points).Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y))];
+    public static List<(double X, double Y)> Plotted(IEnumerable<Series> series) => [.. series.SelectMany(s => s.Points).Where(Finite)];
+
+    private static bool Finite((double X, double Y) point) => double.IsFinite(point.X) && double.IsFinite(point.Y);
 
     /// <param name="xTicks">Where to put x ticks and how to label them; round ticks when null.</param>
     /// <param name="xText">How a point's tooltip names its x (a percentile axis is drawn stretched); the figure when null.</param>
@@ -72,15 +73,23 @@ internal static class SvgChart
         var legendX = Width - Right;
         foreach (var line in series.Reverse())
         {
-            var drawn = line.Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)).ToList();
-            if (drawn.Count > 0)
+            if (line.Points.Any(Finite))
             {
-                var path = string.Join(' ', drawn.Select((p, i) => string.Create(CultureInfo.InvariantCulture, $"{(i == 0 ? 'M' : 'L')}{X(p.X):0.#},{Y(p.Y):0.#}")));
+                var path = Path(line.Points, X, Y);
                 svg.Append(CultureInfo.InvariantCulture, $"<path d=\"{path}\" fill=\"none\" stroke=\"{line.Color}\" stroke-width=\"2\"{(line.Dashed ? " stroke-dasharray=\"6 4\"" : "")}/>");
-                foreach (var (x, y) in drawn)
+                for (var i = 0; i < line.Points.Count; i++)
                 {
+                    var (x, y) = line.Points[i];
+                    if (!Finite(line.Points[i]))
+                    {
+                        continue;
+                    }
+
+                    // A point with no line to a neighbour (a phase of one second, a second between gaps) is drawn; the
+                    // others show on hover.
+                    var alone = (i == 0 || !Finite(line.Points[i - 1])) && (i == line.Points.Count - 1 || !Finite(line.Points[i + 1]));
                     svg.Append(CultureInfo.InvariantCulture,
-                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\" class=\"point\"><title>{Escape(line.Name)}: {Figures.Format(y)} {Escape(yLabel)} at {Escape(xText(x))}</title></circle>");
+                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\"{(alone ? "" : " class=\"point\"")}><title>{Escape(line.Name)}: {Figures.Format(y)} {Escape(yLabel)} at {Escape(xText(x))}</title></circle>");
                 }
             }
 
@@ -91,6 +100,30 @@ internal static class SvgChart
 
         svg.Append("</svg>");
         return svg.ToString();
+    }
+
+    /// <summary>
+    /// The line through <paramref name="points"/>, broken where a point is not finite: a second in which nothing was
+    /// measured is a gap, not a straight line from the second before to the one after.
+    /// </summary>
+    internal static string Path(IEnumerable<(double X, double Y)> points, Func<double, double> x, Func<double, double> y)
+    {
+        var path = new StringBuilder();
+        var move = true;
+        foreach (var point in points)
+        {
+            if (!Finite(point))
+            {
+                move = true;
+                continue;
+            }
+
+            path.Append(path.Length == 0 ? "" : " ").Append(move ? 'M' : 'L')
+                .Append(CultureInfo.InvariantCulture, $"{x(point.X):0.#},{y(point.Y):0.#}");
+            move = false;
+        }
+
+        return path.ToString();
     }
 
     /// <summary>A percentile axis stretched towards the tail: x = log10(1 / (1 - p)), so 90, 99 and 99.9 are evenly spaced.</summary>
