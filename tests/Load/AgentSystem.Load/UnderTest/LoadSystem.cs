@@ -40,7 +40,10 @@ internal sealed class LoadSystem : IAsyncDisposable
 
     public ConnectionMultiplexer Redis { get; private set; } = null!;
 
-    public NpgsqlDataSource Database { get; private set; } = null!;
+    /// <summary>PostgreSQL, migrated: only the scenarios with services store results (enqueue and claim-ack need none).</summary>
+    public NpgsqlDataSource Database => _database ?? throw new InvalidOperationException("PostgreSQL runs only for the scenarios whose services store results.");
+
+    private NpgsqlDataSource? _database;
 
     public IReadOnlyList<ServiceHost> Workers { get; private set; } = [];
 
@@ -120,9 +123,9 @@ internal sealed class LoadSystem : IAsyncDisposable
             await Redis.DisposeAsync();
         }
 
-        if (Database is not null)
+        if (_database is not null)
         {
-            await Database.DisposeAsync();
+            await _database.DisposeAsync();
         }
 
         foreach (var container in _containers)
@@ -134,7 +137,12 @@ internal sealed class LoadSystem : IAsyncDisposable
     private async Task StartInfrastructureAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
     {
         var notes = new List<string>();
-        if (options.Postgres is { } postgres)
+        var storesResults = ServicesFor(options).Workers;
+        if (!storesResults)
+        {
+            notes.Add("no PostgreSQL (no scenario run stores results)");
+        }
+        else if (options.Postgres is { } postgres)
         {
             PostgresConnectionString = postgres;
             notes.Add("PostgreSQL given by --postgres");
@@ -168,8 +176,11 @@ internal sealed class LoadSystem : IAsyncDisposable
         Notes = string.Join("; ", notes) + ".";
         // A loaded machine can stall one call past the client's 5 s default; a load run measures, it does not time out.
         Redis = await ConnectionMultiplexer.ConnectAsync(RedisConfiguration + ",asyncTimeout=30000,syncTimeout=30000");
-        Database = NpgsqlDataSource.Create(PostgresConnectionString);
-        await new DatabaseMigrator(Database).MigrateAsync(cancellationToken);
+        if (storesResults)
+        {
+            _database = NpgsqlDataSource.Create(PostgresConnectionString);
+            await new DatabaseMigrator(_database).MigrateAsync(cancellationToken);
+        }
     }
 
     private async Task StartServicesAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
