@@ -26,6 +26,9 @@ internal partial class Build
     [Parameter("The change LoadTest's --baseline comparison takes for noise, in percent (25 or 25%); default 10 %", Values = "percent")]
     private readonly string? BaselineTolerance;
 
+    [Parameter("LoadTest leaves its PostgreSQL and Redis containers running after the run, to look at what it stored; it prints how to reach and remove them")]
+    private readonly bool KeepContainers;
+
     private string LoadArtifacts => Path.Combine(ArtifactsDirectory, "load");
 
 
@@ -79,7 +82,8 @@ internal partial class Build
         });
 
     /// <summary>The build's LoadTest parameters as the harness's options (--duration, --warm-up, --rate, ...).</summary>
-    internal List<string> LoadHarnessOptions() => [.. LoadHarnessArguments().SelectMany(argument => new[] { argument.Option, argument.Value })];
+    internal List<string> LoadHarnessOptions() =>
+        [.. LoadHarnessArguments().SelectMany(argument => new[] { argument.Option, argument.Value }), .. KeepContainers ? ["--keep-containers"] : Array.Empty<string>()];
 
     // An option the harness is given, the build parameter it comes from (for messages naming it as it was given) and
     // the harness's own parser for its value (none: --baseline, a file checked below).

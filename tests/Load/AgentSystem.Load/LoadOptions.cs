@@ -11,7 +11,7 @@ internal sealed record LoadOptions
     [
         "[--duration 5s]", "[--warm-up 2s]", "[--rate N | --rate SCENARIO=N ...]", "[--baseline FILE]", "[--baseline-tolerance 10%]",
         "[--output artifacts/load]", "[--scenarios NAME,...]", "[--workers 2]", "[--clients 50]", "[--connections 64]",
-        "[--postgres CONNECTION]", "[--redis CONFIGURATION]", "[--reference-image IMAGE]", "[--docker docker]",
+        "[--postgres CONNECTION]", "[--redis CONFIGURATION]", "[--keep-containers]", "[--reference-image IMAGE]", "[--docker docker]",
     ];
 
     private static readonly (string Option, string Description)[] Descriptions =
@@ -30,6 +30,7 @@ internal sealed record LoadOptions
         ("--connections", "HTTP connections of the closed http phase and of wrk's reference run"),
         ("--postgres", "PostgreSQL (Npgsql connection string) instead of a container"),
         ("--redis", "Redis (StackExchange.Redis configuration) instead of a container"),
+        ("--keep-containers", "leave the PostgreSQL and Redis containers running after the run, to look at what it stored; the run prints how to reach and remove them"),
         ("--reference-image", "an image with redis-benchmark, run with host networking when redis-benchmark is not on PATH"),
         ("--docker", "the docker command that runs that image"),
         ("--output", "where the reports go (each run rewrites them)"),
@@ -103,6 +104,11 @@ internal sealed record LoadOptions
 
     public string Docker { get; init; } = "docker";
 
+    /// <summary>The containers the run started stay up after it (a flag: the one option without a value).</summary>
+    public bool KeepContainers { get; init; }
+
+    private const string KeepContainersOption = "--keep-containers";
+
     public bool Runs(string scenario) => Scenarios is null || Scenarios.Contains(scenario);
 
     /// <summary>The rate asked for a scenario's open phase, if any.</summary>
@@ -128,6 +134,13 @@ internal sealed record LoadOptions
             for (var i = 0; i < args.Count; i += 2)
             {
                 name = args[i];
+                if (name == KeepContainersOption)
+                {
+                    options = options with { KeepContainers = true };
+                    i--;
+                    continue;
+                }
+
                 if (!name.StartsWith("--", StringComparison.Ordinal))
                 {
                     return (null, $"expected --option value, not '{name}'");

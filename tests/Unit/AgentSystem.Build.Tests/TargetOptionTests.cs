@@ -74,9 +74,9 @@ public sealed class TargetOptionTests : IDisposable
     [Fact]
     public void The_harness_is_given_the_options_as_the_build_read_them()
     {
-        var run = PlanLoadTest("--scenarios", "enqueue", "queue-e2e", "--rate", "queue-e2e=2000", "--duration", "20s", "--baseline-tolerance", "25%");
+        var run = PlanLoadTest("--scenarios", "enqueue", "queue-e2e", "--rate", "queue-e2e=2000", "--duration", "20s", "--baseline-tolerance", "25%", "--keep-containers");
 
-        Assert.Equal(["--duration", "20s", "--warm-up", "1s", "--rate", "queue-e2e=2000", "--scenarios", "enqueue,queue-e2e", "--baseline-tolerance", "25%"],
+        Assert.Equal(["--duration", "20s", "--warm-up", "1s", "--rate", "queue-e2e=2000", "--scenarios", "enqueue,queue-e2e", "--baseline-tolerance", "25%", "--keep-containers"],
             run.Build.LoadHarnessOptions());
     }
 

@@ -220,4 +220,17 @@ public sealed class OptionsTests
         Assert.Null(options);
         Assert.StartsWith(message, error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--keep-containers")]
+    [InlineData("--keep-containers --duration 2s")]
+    [InlineData("--duration 2s --keep-containers --workers 3")]
+    public void Keeping_the_containers_is_a_flag_anywhere_among_the_options(string args)
+    {
+        var (options, error) = LoadOptions.Parse(args.Split(' '));
+
+        Assert.Null(error);
+        Assert.True(options!.KeepContainers);
+        Assert.False(LoadOptions.Parse(["--duration", "2s"]).Options!.KeepContainers);
+    }
 }

@@ -6,6 +6,7 @@ using AgentSystem.Testing.Containers;
 using DotNet.Testcontainers.Containers;
 using Npgsql;
 using StackExchange.Redis;
+using Testcontainers.PostgreSql;
 using Testcontainers.Redis;
 
 namespace AgentSystem.Load.UnderTest;
@@ -27,9 +28,16 @@ internal sealed class LoadSystem : IAsyncDisposable
 
     private readonly List<IContainer> _containers = [];
     private readonly List<ServiceHost> _services = [];
+    private readonly Action<string> _log;
+    private readonly bool _keepContainers;
 
-    private LoadSystem()
+    /// <summary>How to reach each container the run started, for <c>--keep-containers</c>.</summary>
+    private readonly List<string> _reach = [];
+
+    private LoadSystem(Action<string> log, bool keepContainers)
     {
+        _log = log;
+        _keepContainers = keepContainers;
     }
 
     public string PostgresConnectionString { get; private set; } = "";
@@ -97,7 +105,7 @@ internal sealed class LoadSystem : IAsyncDisposable
     public static async Task<LoadSystem> StartAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var system = new LoadSystem();
+        var system = new LoadSystem(log, options.KeepContainers);
         try
         {
             await system.StartInfrastructureAsync(options, log, cancellationToken);
@@ -128,6 +136,14 @@ internal sealed class LoadSystem : IAsyncDisposable
             await _database.DisposeAsync();
         }
 
+        if (_keepContainers && _containers.Count > 0)
+        {
+            // Left to the user: DisposeAsync would remove them, and the reaper does not know them (WithCleanUp(false)).
+            _reach.ForEach(_log);
+            _log($"Kept, as --keep-containers asks; remove them with: docker rm -f {string.Join(' ', _containers.Select(c => c.Name.TrimStart('/')))}");
+            return;
+        }
+
         foreach (var container in _containers)
         {
             await container.DisposeAsync();
@@ -151,10 +167,12 @@ internal sealed class LoadSystem : IAsyncDisposable
         {
             log($"Starting PostgreSQL ({TestImages.Postgres})...");
             var container = await TestPostgres.StartAsync(
-                TestPostgres.Builder().OnTmpfs().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on"),
+                TestPostgres.Builder().OnTmpfs().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on")
+                    .WithCleanUp(!_keepContainers),
                 cancellationToken);
             _containers.Add(container);
             PostgresConnectionString = container.GetConnectionString();
+            _reach.Add($"PostgreSQL: docker exec -it {container.Name.TrimStart('/')} psql -U {PostgreSqlBuilder.DefaultUsername} agentsystem (from the host: {PostgresConnectionString})");
             notes.Add($"PostgreSQL {TestImages.Postgres} in a container (fsync and synchronous_commit on, data on tmpfs)");
         }
 
@@ -167,9 +185,11 @@ internal sealed class LoadSystem : IAsyncDisposable
         {
             log($"Starting Redis ({TestImages.Redis})...");
             var container = await TestRedis.StartAsync(
-                TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]), cancellationToken);
+                TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]).WithCleanUp(!_keepContainers),
+                cancellationToken);
             _containers.Add(container);
             RedisConfiguration = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{container.GetMappedPublicPort(RedisBuilder.RedisPort)}");
+            _reach.Add($"Redis: docker exec -it {container.Name.TrimStart('/')} redis-cli (from the host: {RedisConfiguration})");
             notes.Add($"Redis {TestImages.Redis} in a container (AOF, fsync every second)");
         }
 
