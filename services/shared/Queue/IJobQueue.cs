@@ -22,6 +22,12 @@ public interface IJobQueue
     Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken);
 
     /// <summary>
+    /// As <see cref="ClaimAsync(int, CancellationToken)"/>, stopping before a message that would take the claim's stored
+    /// messages past <paramref name="maxBytes"/> (UTF-8); the first is taken whatever its size, so none is stuck.
+    /// </summary>
+    Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, int maxBytes, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Done: removes the jobs from processing. Call only after their results are committed. Returns how many leases were
     /// still held (a lost lease means the job was reclaimed: its other delivery settles it).
     /// </summary>

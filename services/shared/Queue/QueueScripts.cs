@@ -94,16 +94,20 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// KEYS: queue, processing, idle, ready. ARGV: max, lease ms, the claimer's channel. Returns { deadline, message... }:
-    /// each waiting client in turn (the ready ring) gives an equal part of what is left to take, oldest first, until max
-    /// are taken or no client has more; one ZADD leases them all. The shared lane joins the ring first when it holds
-    /// messages but is not on it (an older version pushed them). The claimer is no longer idle; when it took all it
-    /// asked for and jobs are left, it wakes another waiter to take them.
+    /// KEYS: queue, processing, idle, ready. ARGV: max, lease ms, the claimer's channel, max bytes. Returns { deadline,
+    /// message... }: each waiting client in turn (the ready ring) gives an equal part of what is left to take, oldest
+    /// first, until max are taken, the next message would take the claim past max bytes (the first is taken whatever its
+    /// size; the rest go back to their lane in order), or no client has more; one ZADD leases them all. The shared lane
+    /// joins the ring first when it holds messages but is not on it (an older version pushed them). The claimer is no
+    /// longer idle; when it took all it could and jobs are left, it wakes another waiter to take them.
     /// </summary>
     public const string Claim = Now + WakeOne + Lanes + """
         redis.call('ZREM', KEYS[3], ARGV[3])
         local deadline = now + tonumber(ARGV[2])
         local max = tonumber(ARGV[1])
+        local budget = tonumber(ARGV[4])
+        local bytes = 0
+        local full = false
         -- The shared lane may hold messages while off the ring (pushed by an older version, or already waiting at the
         -- upgrade): it joins, so that it takes its turn behind no client's backlog.
         if redis.call('LLEN', KEYS[1]) > 0 and not redis.call('LPOS', KEYS[4], '') then
@@ -112,25 +116,36 @@ internal static class QueueScripts
         local messages = {}
         -- Rounds: each waiting client gives up to an equal part of what is left. A round that does not fill the claim
         -- drops a client that ran out, so the rounds end.
-        while #messages < max do
+        while #messages < max and not full do
           local waiting = redis.call('LLEN', KEYS[4])
           if waiting == 0 then
             break
           end
           local share = math.ceil((max - #messages) / waiting)
           for _ = 1, waiting do
-            if #messages == max then
+            if #messages == max or full then
               break
             end
             local client = redis.call('LMOVE', KEYS[4], KEYS[4], 'LEFT', 'RIGHT')
             local wanted = math.min(share, max - #messages)
             local taken = redis.call('RPOP', lane(client), wanted)
             if taken then
-              for _, message in ipairs(taken) do
+              for k, message in ipairs(taken) do
+                if #messages > 0 and bytes + #message > budget then
+                  -- Over the byte budget: this one and the rest go back, the oldest pushed last so it is popped first.
+                  local back = {}
+                  for r = #taken, k, -1 do
+                    back[#back + 1] = taken[r]
+                  end
+                  redis.call('RPUSH', lane(client), unpack(back))
+                  full = true
+                  break
+                end
+                bytes = bytes + #message
                 messages[#messages + 1] = message
               end
             end
-            if not taken or #taken < wanted or redis.call('LLEN', lane(client)) == 0 then
+            if not full and (not taken or #taken < wanted or redis.call('LLEN', lane(client)) == 0) then
               redis.call('LREM', KEYS[4], -1, client)
             end
           end
@@ -144,7 +159,7 @@ internal static class QueueScripts
           leases[2 * i] = message
         end
         redis.call('ZADD', KEYS[2], unpack(leases))
-        if #messages == max and (redis.call('LLEN', KEYS[4]) > 0 or redis.call('LLEN', KEYS[1]) > 0) then
+        if (#messages == max or full) and (redis.call('LLEN', KEYS[4]) > 0 or redis.call('LLEN', KEYS[1]) > 0) then
           wake_one(KEYS[3])
         end
         return { deadline, unpack(messages) }

@@ -117,14 +117,17 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         return pushed.Sum(result => (int)result);
     }
 
-    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken) => ClaimAsync(max, int.MaxValue, cancellationToken);
+
+    public async Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, int maxBytes, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(max, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
         cancellationToken.ThrowIfCancellationRequested();
 
         // Not abandoned on cancellation once sent: the popped messages are leased by then, and a caller that stopped
         // listening would leave them to the reclaimer (a delay of one visibility timeout, not a loss).
-        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Claim, _claimKeys, [Math.Min(max, IJobQueue.MaxBatch), _leaseMilliseconds, _notifyName]).ConfigureAwait(false))!;
+        var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Claim, _claimKeys, [Math.Min(max, IJobQueue.MaxBatch), _leaseMilliseconds, _notifyName, maxBytes]).ConfigureAwait(false))!;
         if (result.Length <= 1)
         {
             return [];

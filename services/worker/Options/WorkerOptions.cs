@@ -17,6 +17,14 @@ public sealed class WorkerOptions
     /// <summary>Most jobs taken in one claim round trip; a claim asks for min(free slots, this).</summary>
     public int ClaimBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// The most text of job messages one process holds at once (characters of their stored form; a claim asks for no more
+    /// than is left, and waits for running jobs when nothing is). Small jobs never reach it (1,024 of a few hundred bytes);
+    /// it bounds memory when they are large: 1,024 inputs of 64 KiB would be 64 MiB of text before their decoded copies,
+    /// in a pod of 256 MiB (helper-64's worker ran out of memory decoding claims of them).
+    /// </summary>
+    public int MaxHeldMessageChars { get; set; } = 8 * 1024 * 1024;
+
     /// <summary>Most jobs one batched write carries (the starts and the results to PostgreSQL: one statement each).</summary>
     public int WriteBatchSize { get; set; } = 500;
 
@@ -64,6 +72,11 @@ public sealed class WorkerOptions
         if (ClaimBatchSize is < 1 or > 1000)
         {
             yield return Invalid(nameof(ClaimBatchSize), ClaimBatchSize, "between 1 and 1000");
+        }
+
+        if (MaxHeldMessageChars is < 64 * 1024)
+        {
+            yield return Invalid(nameof(MaxHeldMessageChars), MaxHeldMessageChars, "at least 65536");
         }
 
         if (WriteBatchSize is < 1 or > 10_000)

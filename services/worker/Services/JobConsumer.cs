@@ -6,8 +6,9 @@ using Microsoft.Extensions.Options;
 namespace AgentSystem.Worker.Services;
 
 /// <summary>
-/// The claim loop. Holds at most <see cref="WorkerOptions.Concurrency"/> jobs: claims up to the free slots (at most
-/// <see cref="WorkerOptions.ClaimBatchSize"/>) in one round trip, runs them concurrently, and when a claim found fewer
+/// The claim loop. Holds at most <see cref="WorkerOptions.Concurrency"/> jobs and about
+/// <see cref="WorkerOptions.MaxHeldMessageChars"/> of their messages: claims up to the free slots (at most
+/// <see cref="WorkerOptions.ClaimBatchSize"/>) and the text left in one round trip, runs them concurrently, and when a claim found fewer
 /// jobs than it asked for (the queue is empty) waits for an enqueue notification (or
 /// <see cref="WorkerOptions.IdlePoll"/>), never polling in a loop.
 /// On stop (SIGTERM) it claims nothing more, lets running jobs finish for <see cref="WorkerOptions.DrainTimeout"/>,
@@ -32,6 +33,10 @@ public sealed partial class JobConsumer : BackgroundService
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private long _nextRun;
     private long _claimCalls;
+    private long _heldChars;
+
+    /// <summary>Set while the loop waits for held messages to shrink below the budget; the next job to end completes it.</summary>
+    private TaskCompletionSource? _roomWaiter;
 
     public JobConsumer(
         IJobQueue queue,
@@ -59,6 +64,11 @@ public sealed partial class JobConsumer : BackgroundService
 
     /// <summary>ClaimAsync calls so far (a test and diagnostics aid).</summary>
     public long ClaimCalls => Interlocked.Read(ref _claimCalls);
+
+    /// <summary>Characters of the messages of the jobs held now.</summary>
+    public long HeldMessageChars => Interlocked.Read(ref _heldChars);
+
+    private long Room => _options.MaxHeldMessageChars - Interlocked.Read(ref _heldChars);
 
     public override void Dispose()
     {
@@ -92,12 +102,26 @@ public sealed partial class JobConsumer : BackgroundService
                 return;
             }
 
+            var room = Room;
+            if (room <= 0)
+            {
+                // Free slots, but the held messages fill the budget: claim again once a job has ended.
+                _slots.Release(wanted);
+                if (!await WaitForRoomAsync(stopping))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
             IReadOnlyList<ClaimedJob> claimed;
             try
             {
                 // Not cancelled by the stop: a claim already made in Redis must come back here to be run or returned.
+                // The queue counts UTF-8 bytes, at least the characters counted here: a claim stays within the room.
                 Interlocked.Increment(ref _claimCalls);
-                claimed = await _queue.ClaimAsync(wanted, CancellationToken.None);
+                claimed = await _queue.ClaimAsync(wanted, (int)room, CancellationToken.None);
                 retryDelay = ClaimRetryFirst;
             }
             catch (Exception error)
@@ -168,8 +192,31 @@ public sealed partial class JobConsumer : BackgroundService
         return taken;
     }
 
+    private async Task<bool> WaitForRoomAsync(CancellationToken stopping)
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _roomWaiter, waiter);
+        if (Room > 0)
+        {
+            // A job ended between the check and the registration: its release may have found no waiter.
+            Interlocked.CompareExchange(ref _roomWaiter, null, waiter);
+            return true;
+        }
+
+        try
+        {
+            await waiter.Task.WaitAsync(stopping);
+            return true;
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
     private void Run(ClaimedJob job)
     {
+        Interlocked.Add(ref _heldChars, job.Raw.Length);
         var id = Interlocked.Increment(ref _nextRun);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _running[id] = gate.Task;
@@ -186,6 +233,8 @@ public sealed partial class JobConsumer : BackgroundService
             finally
             {
                 _running.TryRemove(id, out _);
+                Interlocked.Add(ref _heldChars, -job.Raw.Length);
+                Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
                 _slots.Release();
                 gate.SetResult();
             }

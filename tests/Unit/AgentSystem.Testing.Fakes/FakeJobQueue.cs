@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
 using AgentSystem.Contracts;
 using AgentSystem.Queue;
 
@@ -134,15 +136,24 @@ public sealed class FakeJobQueue(EventLog? log = null, int maxAttempts = 3, Time
         return pushed;
     }
 
-    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, CancellationToken cancellationToken) => ClaimAsync(max, int.MaxValue, cancellationToken);
+
+    /// <summary>The byte budget of each claim, as <see cref="ClaimRequests"/> holds its count.</summary>
+    public ConcurrentQueue<int> ClaimByteBudgets { get; } = new();
+
+    public Task<IReadOnlyList<ClaimedJob>> ClaimAsync(int max, int maxBytes, CancellationToken cancellationToken)
     {
         ClaimRequests.Enqueue(max);
+        ClaimByteBudgets.Enqueue(maxBytes);
         ThrowIfDown();
         var claimed = new List<ClaimedJob>();
+        var bytes = 0L;
         lock (_lock)
         {
-            while (claimed.Count < max && _queue.First is { } first)
+            while (claimed.Count < max && _queue.First is { } first
+                && (claimed.Count == 0 || bytes + Encoding.UTF8.GetByteCount(first.Value.Raw) <= maxBytes))
             {
+                bytes += Encoding.UTF8.GetByteCount(first.Value.Raw);
                 _queue.RemoveFirst();
                 _processing[first.Value.Raw] = first.Value.Message;
                 claimed.Add(new ClaimedJob(first.Value.Message, first.Value.Raw, _time.GetUtcNow().AddSeconds(30)));
@@ -282,6 +293,11 @@ public sealed class FakeJobQueue(EventLog? log = null, int maxAttempts = 3, Time
         Task signalled;
         lock (_lock)
         {
+            if (_queue.Count > 0)
+            {
+                return;   // as the Redis wait: jobs are waiting (a claim cut short by its byte budget left them)
+            }
+
             signalled = _signal.Task;
         }
 
@@ -329,7 +345,9 @@ public sealed class FakeJobQueue(EventLog? log = null, int maxAttempts = 3, Time
         }
     }
 
-    private void Push(JobMessage message) => _queue.AddLast(($"raw-{Interlocked.Increment(ref _raw)}", message));
+    // As long as the stored message (a claim's byte budget counts it), and unique as each push of the real one is.
+    private void Push(JobMessage message) =>
+        _queue.AddLast(($"raw-{Interlocked.Increment(ref _raw)} {JsonSerializer.Serialize(message, JsonSerializerOptions.Web)}", message));
 
     private void Signal()
     {

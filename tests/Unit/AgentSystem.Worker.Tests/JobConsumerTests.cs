@@ -217,6 +217,35 @@ public sealed class JobConsumerTests
         await Eventually.True(() => worker.Metrics.Snapshot().InFlight == 0, "nothing in flight");
     }
 
+    /// <summary>helper-64: claims of 256 jobs of 64 KiB inputs ran a worker out of memory while it decoded them.</summary>
+    [Fact]
+    public async Task Claims_stop_at_the_message_text_a_worker_may_hold_and_wait_for_a_job_to_end()
+    {
+        var gate = new GateHandler();
+        await using var worker = new WorkerHarness(options => { options.Concurrency = 10; options.MaxHeldMessageChars = 65_536; }, handlers: gate);
+        var input = new string('x', 30_000);
+        for (var i = 0; i < 6; i++)
+        {
+            await worker.Queue.AddAsync(GateHandler.DefaultType, input);
+        }
+
+        await worker.StartAsync();
+        await Eventually.True(() => gate.Running == 3, "the jobs that fit to run");
+
+        // Two fit in 65,536 characters; the next claim had room for part of one and took it whole (a claim takes at
+        // least one), and then there was none: the loop waits for a job to end, with ten slots and jobs waiting.
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(3, gate.Running);
+        Assert.Equal(3, worker.Queue.Queued.Count);
+        Assert.InRange(worker.Consumer.HeldMessageChars, 3 * 30_000, 65_536 + 31_000);
+        Assert.Equal(65_536, worker.Queue.ClaimByteBudgets.First());
+        Assert.All(worker.Queue.ClaimByteBudgets, budget => Assert.InRange(budget, 1, 65_536));
+
+        gate.Release();
+        await Eventually.True(() => worker.Queue.Acks.Count == 6, "all six acks");
+        await Eventually.True(() => worker.Consumer.HeldMessageChars == 0, "nothing held");
+    }
+
     [Fact]
     public async Task A_job_still_running_after_the_mark_delay_is_marked_running_before_its_result()
     {

@@ -1,0 +1,79 @@
+using System.Text;
+using AgentSystem.Contracts;
+using AgentSystem.Testing.Containers.Fixtures;
+
+namespace AgentSystem.Queue.IntegrationTests;
+
+/// <summary>
+/// A claim's byte budget (helper-64: a worker claiming 256 jobs of 64 KiB inputs ran out of memory while decoding them,
+/// and their leases ran out until they were dead-lettered unrun): it stops before the message that would pass it, takes
+/// the first whatever its size, and leaves the rest in their lanes in order.
+/// </summary>
+public sealed class QueueClaimBytesTests(RedisFixture redis) : IClassFixture<RedisFixture>, IAsyncLifetime
+{
+    private static readonly string A = ClientId.Of("key-a 192.0.2.1");
+    private static readonly string B = ClientId.Of("key-b 192.0.2.2");
+
+    private QueueTestContext _context = null!;
+
+    public async Task InitializeAsync() => _context = await QueueTestContext.ConnectAsync(redis.Configuration);
+
+    public async Task DisposeAsync() => await _context.DisposeAsync();
+
+    [Fact]
+    public async Task A_claim_stops_before_the_message_that_would_pass_its_byte_budget_and_the_rest_stay_in_order()
+    {
+        var queue = NewQueue(nameof(A_claim_stops_before_the_message_that_would_pass_its_byte_budget_and_the_rest_stay_in_order));
+        var jobs = Large(A, 10, 1_000);
+        await queue.EnqueueAsync(jobs, CancellationToken.None);
+
+        var first = await queue.ClaimAsync(10, 4_000, CancellationToken.None);
+
+        Assert.Equal(jobs.Take(3).Select(j => j.JobId), first.Select(c => c.Message.JobId));   // about 1,200 bytes each: a fourth would pass 4,000
+        Assert.InRange(first.Sum(c => Encoding.UTF8.GetByteCount(c.Raw)), 3_000, 4_000);
+        Assert.Equal(new QueueStats(7, 3, 0), await queue.GetStatsAsync(CancellationToken.None));
+        var rest = await queue.ClaimAsync(10, int.MaxValue, CancellationToken.None);
+        Assert.Equal(jobs.Skip(3).Select(j => j.JobId), rest.Select(c => c.Message.JobId));
+    }
+
+    [Fact]
+    public async Task A_message_larger_than_the_budget_is_claimed_alone()
+    {
+        var queue = NewQueue(nameof(A_message_larger_than_the_budget_is_claimed_alone));
+        var jobs = Large(A, 3, 10_000);
+        await queue.EnqueueAsync(jobs, CancellationToken.None);
+
+        var claimed = await queue.ClaimAsync(10, 1_000, CancellationToken.None);
+
+        Assert.Equal(jobs[0].JobId, Assert.Single(claimed).Message.JobId);
+        Assert.Equal(new QueueStats(2, 1, 0), await queue.GetStatsAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_budget_that_fills_on_one_clients_part_leaves_the_others_on_the_ring_for_the_next_claim()
+    {
+        var queue = NewQueue(nameof(A_budget_that_fills_on_one_clients_part_leaves_the_others_on_the_ring_for_the_next_claim));
+        var a = Large(A, 4, 1_000);
+        var b = Large(B, 4, 1_000);
+        await queue.EnqueueAsync(a, CancellationToken.None);
+        await queue.EnqueueAsync(b, CancellationToken.None);
+
+        var first = await queue.ClaimAsync(8, 2_500, CancellationToken.None);
+        var second = await queue.ClaimAsync(8, 2_500, CancellationToken.None);
+        var rest = await queue.ClaimAsync(8, int.MaxValue, CancellationToken.None);
+
+        Assert.Equal(2, first.Count);
+        Assert.Equal(2, second.Count);
+        // Every job once, first in first out within each client, whatever the budget cut.
+        var all = first.Concat(second).Concat(rest).ToList();
+        Assert.Equal(a.Select(j => j.JobId), all.Where(c => c.Message.Client == A).Select(c => c.Message.JobId));
+        Assert.Equal(b.Select(j => j.JobId), all.Where(c => c.Message.Client == B).Select(c => c.Message.JobId));
+        Assert.Equal(new QueueStats(0, 8, 0), await queue.GetStatsAsync(CancellationToken.None));
+    }
+
+    private RedisJobQueue NewQueue(string testName) =>
+        _context.NewQueue(new QueueOptions { Prefix = RedisFixture.NewKeyPrefix(testName), VisibilityTimeout = TimeSpan.FromSeconds(30) });
+
+    private static List<JobMessage> Large(string client, int count, int inputLength) =>
+        [.. Enumerable.Range(0, count).Select(i => QueueTestContext.Job(i, input: new string('x', inputLength)) with { Client = client })];
+}
