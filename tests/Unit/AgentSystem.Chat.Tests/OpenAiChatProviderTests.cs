@@ -83,11 +83,34 @@ public sealed class OpenAiChatProviderTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Unreachable_provider_is_a_provider_error()
+    public async Task Unreachable_provider_is_a_provider_error_that_does_not_give_its_address_away()
     {
         using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9/v1/") };
         var provider = new OpenAiChatProvider(http, Options.Create(new LlmOptions { BaseUrl = "http://127.0.0.1:9/v1", Model = "m" }), NullLogger<OpenAiChatProvider>.Instance);
 
-        await Assert.ThrowsAsync<ChatProviderException>(() => provider.CompleteAsync([new("user", "hi")], CancellationToken.None));
+        var error = await Assert.ThrowsAsync<ChatProviderException>(() => provider.CompleteAsync([new("user", "hi")], CancellationToken.None));
+
+        // helper-64: the 502 said "Connection refused (127.0.0.1:18399)"; the log keeps the details.
+        Assert.Equal("The provider could not be used: it could not be reached (ConnectionError).", error.Message);
+        Assert.IsType<HttpRequestException>(error.InnerException);
+    }
+
+    /// <summary>helper-64: a 400 MB answer took chat to 1.9 GB, and a stream of one 400 MB line to 3.7 GB, in a 256 MiB pod.</summary>
+    [Fact]
+    public async Task An_answer_or_a_stream_line_past_its_bound_is_refused_without_being_read()
+    {
+        var whole = await Assert.ThrowsAsync<ChatProviderException>(() => _provider.CompleteAsync([new("user", "huge")], CancellationToken.None));
+        var line = await Assert.ThrowsAsync<ChatProviderException>(async () => await _provider.StreamAsync([new("user", "huge")], CancellationToken.None).ToListAsync());
+
+        Assert.Equal("The provider's answer is longer than 1024 KiB: not read.", whole.Message);
+        Assert.Equal("The provider's stream sent a line longer than 256 KiB: not read.", line.Message);
+    }
+
+    [Fact]
+    public async Task A_stream_that_never_ends_is_read_no_further_than_its_bound()
+    {
+        var error = await Assert.ThrowsAsync<ChatProviderException>(async () => await _provider.StreamAsync([new("user", "endless")], CancellationToken.None).ToListAsync());
+
+        Assert.Equal("The provider's stream passed 16 MiB without ending: not read further.", error.Message);
     }
 }

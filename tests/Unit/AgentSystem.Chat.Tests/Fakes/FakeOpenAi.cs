@@ -10,7 +10,8 @@ namespace AgentSystem.Chat.Tests.Fakes;
 /// An OpenAI-compatible server on 127.0.0.1 (random port) under <c>/v1</c>. It replies "Hello from the model" (streamed as
 /// "Hello", " from", " the model"); the last user message picks a failure: "fail" (500), "garbage" (not JSON), "cut" (a stream
 /// that stops before [DONE]), "stall" (no answer for 30 s), "long" (<see cref="LongReply"/>, 48 KiB; streamed in pieces of
-/// 1,000 characters).
+/// 1,000 characters), "huge" (an answer of <see cref="HugeBytes"/> without a Content-Length; streamed, one line of that
+/// many bytes), "endless" (a stream of empty events that never ends).
 /// </summary>
 public sealed class FakeOpenAi : IAsyncDisposable
 {
@@ -18,6 +19,9 @@ public sealed class FakeOpenAi : IAsyncDisposable
 
     /// <summary>16,384 two-byte characters and 16,384 one-byte ones: 48 KiB of UTF-8.</summary>
     public static readonly string LongReply = new string('é', 16_384) + new string('x', 16_384);
+
+    /// <summary>Over every bound the provider reads with.</summary>
+    public const int HugeBytes = 20 * 1024 * 1024;
 
     private readonly WebApplication _app;
 
@@ -61,6 +65,25 @@ public sealed class FakeOpenAi : IAsyncDisposable
                 return;
             case "stall":
                 await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
+                return;
+            case "huge":
+                // Valid JSON if read whole, in pieces (so no Content-Length); the reader stops early, which ends the request.
+                await context.Response.WriteAsync(stream ? "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" : "{\"choices\":[{\"index\":0,\"message\":{\"content\":\"");
+                var piece = new string('x', 64 * 1024);
+                for (var sent = 0; sent < HugeBytes && !context.RequestAborted.IsCancellationRequested; sent += piece.Length)
+                {
+                    await context.Response.WriteAsync(piece, context.RequestAborted);
+                }
+
+                await context.Response.WriteAsync(stream ? "\"}}]}\n\ndata: [DONE]\n\n" : "\"}}]}", context.RequestAborted);
+                return;
+            case "endless" when stream:
+                context.Response.ContentType = "text/event-stream";
+                while (!context.RequestAborted.IsCancellationRequested)
+                {
+                    await context.Response.WriteAsync("""data: {"choices":[{"index":0,"delta":{}}]}""" + "\n\n", context.RequestAborted);
+                }
+
                 return;
         }
 
