@@ -92,9 +92,11 @@ internal partial class Build
         .Validates(SystemNameProblems)
         .Touches(() => EveryServiceName)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
+        // Named, it runs whatever changed, on the system SystemUp started or one of its own (helper-63: on a clean checkout
+        // with none running it skipped and the build succeeded); as a step of Test, only when affected.
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0 || Changes.TestProjects.Any(p => PathUtil.IsUnder(p, SystemTestsFolder))
-                || (RequestedTargets.Contains(nameof(SystemTest)) && SystemUpRunning()),
-            "no service with an image is affected and no system SystemUp started is running; --all tests the system anyway")
+                || RequestedTargets.Contains(nameof(SystemTest)),
+            "no service with an image is affected, nor a system test project; named (./build.sh SystemTest) or with --all it runs anyway")
         .Executes(() =>
         {
             PrepareTestResults();
@@ -120,7 +122,8 @@ internal partial class Build
         var where = Where(running.Settings);
         if (running.AsItIs)
         {
-            Log.Info($"Testing the running system '{SystemName}' as it is ({where}): this run changes nothing about it.");
+            // As it is: its images, ports and key stay. The tests still act on it (helper-63: "changes nothing" was untrue).
+            Log.Info($"Testing the running system '{SystemName}' as it is ({where}): the tests add tasks and conversations to it, kill a worker and restart its Redis, and check that it carries on.");
         }
         else
         {
@@ -308,9 +311,6 @@ internal partial class Build
         Log.Info($"The system needs every image; building those not affected too (their layers are usually cached): {string.Join(", ", missing.Select(s => s.Name))}");
         BuildImages(missing);
     }
-
-    /// <summary>Whether the system SystemUp starts is running, asked while the plan is made (before DockerEngine runs): no docker CLI is false.</summary>
-    private bool SystemUpRunning() => Executables.OnPath("docker") is [var cli, ..] && Compose.HasRunning(cli, SystemName, CancellationToken);
 
     private void PrintSystem(Compose compose, string apiKey)
     {

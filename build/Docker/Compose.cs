@@ -184,16 +184,6 @@ public sealed class Compose
         }
     }
 
-    /// <summary>
-    /// Whether compose project <paramref name="project"/> has a running container, asked of <paramref name="cli"/>'s
-    /// engine without finding a Compose command (so also while a build is being planned); no engine answering is false.
-    /// </summary>
-    public static bool HasRunning(string cli, string project, CancellationToken cancellationToken)
-    {
-        var ps = ProcessRunner.Capture(cli, ["ps", "--quiet", "--filter", ProjectLabel(project), "--filter", "status=running"], cancellationToken: cancellationToken);
-        return ps.ExitCode == 0 && ps.Output.Trim().Length > 0;
-    }
-
     /// <summary>The filter for the label both Compose versions put on a project's containers.</summary>
     private static string ProjectLabel(string project) => $"label=com.docker.compose.project={project}";
 

@@ -26,9 +26,6 @@ public sealed class TargetOptionTests : IDisposable
         BuildRun<Build>.Of(["Affected", "--plan", "--root", _repo.Root]);   // writes .nuke/build.schema.json, a global input
         _repo.Commit("the load harness");
 
-        static string Will(BuildRun<Build> run, string target) =>
-            run.Output.Split('\n').Single(line => System.Text.RegularExpressions.Regex.IsMatch(line, $@"^\d+\s+{target}\s"));
-
         var named = BuildRun<Build>.Of(["LoadTest", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
         var asSteps = BuildRun<Build>.Of(["Test", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
 
@@ -36,6 +33,25 @@ public sealed class TargetOptionTests : IDisposable
         Assert.Contains(" run", Will(named, "LoadTest"), StringComparison.Ordinal);
         Assert.Contains("skip (condition: the load harness is not affected", Will(asSteps, "LoadTest"), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Named_the_system_test_runs_on_a_clean_checkout_as_a_step_of_test_only_when_affected()
+    {
+        // helper-63: `./build.sh SystemTest` with no system running skipped, and the build succeeded.
+        BuildRun<Build>.Of(["Affected", "--plan", "--root", _repo.Root]);   // writes .nuke/build.schema.json, a global input
+        _repo.Commit("the build's schema");
+
+        var named = BuildRun<Build>.Of(["SystemTest", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+        var asSteps = BuildRun<Build>.Of(["Test", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+
+        Assert.Equal((0, 0), (named.ExitCode, asSteps.ExitCode));
+        Assert.Contains(" run", Will(named, "SystemTest"), StringComparison.Ordinal);
+        Assert.Contains("skip (condition: no service with an image is affected", Will(asSteps, "SystemTest"), StringComparison.Ordinal);
+    }
+
+    // The plan's line for a target: its step number, its name, then what it will do.
+    private static string Will(BuildRun<Build> run, string target) =>
+        run.Output.Split('\n').Single(line => System.Text.RegularExpressions.Regex.IsMatch(line, $@"^\d+\s+{target}\s"));
 
     [Fact]
     public void Options_the_harness_would_reject_fail_the_build_before_anything_runs()
