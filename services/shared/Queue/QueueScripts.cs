@@ -44,6 +44,18 @@ internal static class QueueScripts
     /// ready ring while its lane holds messages; <c>push</c> keeps it so (a list that was empty before the push joins).
     /// The lanes' names are made here, not passed as keys: one Redis server, no cluster.
     /// </summary>
+    /// <summary>
+    /// <c>bury(key, entry, keep)</c>: pushes a dead letter and keeps the newest <c>keep</c>. The list is for looking at
+    /// what failed (each job's row in PostgreSQL is <c>dead</c> whatever happens to it), and unbounded it filled Redis.
+    /// </summary>
+    private const string BuryLetter = """
+        local function bury(key, entry, keep)
+          redis.call('LPUSH', key, entry)
+          redis.call('LTRIM', key, 0, tonumber(keep) - 1)
+        end
+
+        """;
+
     private const string Lanes = """
         local function lane(client)
           if client == '' then
@@ -209,15 +221,15 @@ internal static class QueueScripts
 
     /// <summary>
     /// KEYS: queue, processing, known, dead, idle, ready. ARGV: message, job id, requeued message, error, final (1/0),
-    /// client (<c>''</c> for none). Returns 1 when the lease was held (otherwise the reclaimer has already requeued or
-    /// dead-lettered the job). The requeued copy goes to the back of its client's lane.
+    /// client (<c>''</c> for none), dead letters kept. Returns 1 when the lease was held (otherwise the reclaimer has
+    /// already requeued or dead-lettered the job). The requeued copy goes to the back of its client's lane.
     /// </summary>
-    public const string Nack = Now + WakeOne + Lanes + """
+    public const string Nack = Now + WakeOne + Lanes + BuryLetter + """
         if redis.call('ZREM', KEYS[2], ARGV[1]) == 0 then
           return 0
         end
         if ARGV[5] == '1' then
-          redis.call('LPUSH', KEYS[4], '{"message":' .. ARGV[1] .. ',"error":' .. cjson.encode(ARGV[4]) .. ',"at":' .. string.format('%d', now) .. '}')
+          bury(KEYS[4], '{"message":' .. ARGV[1] .. ',"error":' .. cjson.encode(ARGV[4]) .. ',"at":' .. string.format('%d', now) .. '}', ARGV[7])
           redis.call('SREM', KEYS[3], ARGV[2])
         else
           push(KEYS[6], ARGV[6], { ARGV[3] })
@@ -253,11 +265,11 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// KEYS: queue, processing, known, dead, idle, ready. ARGV: max attempts, limit, enqueued-at (ISO 8601).
-    /// Returns { requeued, dead-lettered, the dead-lettered messages... }. The requeued copy is the message with
-    /// attempt + 1 and a new enqueuedAt, at the back of its client's lane.
+    /// KEYS: queue, processing, known, dead, idle, ready. ARGV: max attempts, limit, enqueued-at (ISO 8601), dead
+    /// letters kept. Returns { requeued, dead-lettered, the dead-lettered messages... }. The requeued copy is the message
+    /// with attempt + 1 and a new enqueuedAt, at the back of its client's lane.
     /// </summary>
-    public const string Reclaim = Now + WakeOne + Lanes + """
+    public const string Reclaim = Now + WakeOne + Lanes + BuryLetter + """
         local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
         local maxAttempts = tonumber(ARGV[1])
         local requeued, dead = 0, 0
@@ -267,13 +279,13 @@ internal static class QueueScripts
           redis.call('ZREM', KEYS[2], raw)
           local ok, message = pcall(cjson.decode, raw)
           if not ok or type(message) ~= 'table' then
-            redis.call('LPUSH', KEYS[4], '{"raw":' .. cjson.encode(raw) .. ',"error":"unreadable message","at":' .. at .. '}')
+            bury(KEYS[4], '{"raw":' .. cjson.encode(raw) .. ',"error":"unreadable message","at":' .. at .. '}', ARGV[4])
             dead = dead + 1
           else
             local attempt = tonumber(message.attempt) or 1
             if attempt >= maxAttempts then
               local error = 'lease expired on attempt ' .. string.format('%d', attempt) .. ' of ' .. ARGV[1]
-              redis.call('LPUSH', KEYS[4], '{"message":' .. raw .. ',"error":' .. cjson.encode(error) .. ',"at":' .. at .. '}')
+              bury(KEYS[4], '{"message":' .. raw .. ',"error":' .. cjson.encode(error) .. ',"at":' .. at .. '}', ARGV[4])
               redis.call('SREM', KEYS[3], tostring(message.jobId))
               dead = dead + 1
               buried[#buried + 1] = raw
@@ -306,10 +318,10 @@ internal static class QueueScripts
         return { queued, redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[3]) }
         """;
 
-    /// <summary>KEYS: processing, dead. ARGV: message, error. Buries a claimed message the client cannot read.</summary>
-    public const string Bury = Now + """
+    /// <summary>KEYS: processing, dead. ARGV: message, error, dead letters kept. Buries a claimed message the client cannot read.</summary>
+    public const string Bury = Now + BuryLetter + """
         if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-          redis.call('LPUSH', KEYS[2], '{"raw":' .. cjson.encode(ARGV[1]) .. ',"error":' .. cjson.encode(ARGV[2]) .. ',"at":' .. string.format('%d', now) .. '}')
+          bury(KEYS[2], '{"raw":' .. cjson.encode(ARGV[1]) .. ',"error":' .. cjson.encode(ARGV[2]) .. ',"at":' .. string.format('%d', now) .. '}', ARGV[3])
           return 1
         end
         return 0

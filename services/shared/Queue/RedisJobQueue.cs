@@ -19,6 +19,12 @@ namespace AgentSystem.Queue;
 /// </summary>
 public sealed partial class RedisJobQueue : IJobQueue, IDisposable
 {
+    /// <summary>
+    /// The dead-letter list keeps the newest this many: it shows what failed (every dead job's row in PostgreSQL stays
+    /// <c>dead</c>), and unbounded, a client whose jobs kept failing filled Redis with them (helper-64).
+    /// </summary>
+    public const int DeadLettersKept = 1000;
+
     /// <summary>Longer error texts are cut: a dead letter keeps the start of a stack trace, not all of it.</summary>
     public const int MaxErrorLength = 4_000;
 
@@ -146,7 +152,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             {
                 // A message this code cannot read would fail every worker forever: set it aside with the raw text.
                 LogUnreadable(_logger, raw.Length);
-                await EvaluateAsync(QueueScripts.Bury, _buryKeys, [raw, "unreadable message"]).ConfigureAwait(false);
+                await EvaluateAsync(QueueScripts.Bury, _buryKeys, [raw, "unreadable message", DeadLettersKept]).ConfigureAwait(false);
             }
         }
 
@@ -204,7 +210,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         var error = string.IsNullOrEmpty(reason) ? "failed" : reason.Length <= MaxErrorLength ? reason : reason[..MaxErrorLength];
 
         var held = (long)await EvaluateAsync(
-                QueueScripts.Nack, _settleKeys, [job.Raw, Id(job.Message.JobId), requeued, error, final ? 1 : 0, job.Message.Client ?? ""])
+                QueueScripts.Nack, _settleKeys, [job.Raw, Id(job.Message.JobId), requeued, error, final ? 1 : 0, job.Message.Client ?? "", DeadLettersKept])
             .WaitAsync(cancellationToken).ConfigureAwait(false);
         if (held == 0)
         {
@@ -243,7 +249,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         RedisValue enqueuedAt = _time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
         var result = (RedisResult[])(await EvaluateAsync(
-                QueueScripts.Reclaim, _settleKeys, [_options.MaxAttempts, _options.ReclaimBatchSize, enqueuedAt])
+                QueueScripts.Reclaim, _settleKeys, [_options.MaxAttempts, _options.ReclaimBatchSize, enqueuedAt, DeadLettersKept])
             .WaitAsync(cancellationToken).ConfigureAwait(false))!;
         var deadLetters = new List<JobMessage>(result.Length - 2);
         for (var i = 2; i < result.Length; i++)

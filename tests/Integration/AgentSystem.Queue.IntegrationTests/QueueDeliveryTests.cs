@@ -114,6 +114,25 @@ public sealed class QueueDeliveryTests(RedisFixture redis) : IClassFixture<Redis
         Assert.Equal(new QueueStats(3, 2, 1), await queue.GetStatsAsync(CancellationToken.None));
     }
 
+    /// <summary>helper-64: a client whose jobs kept failing filled Redis with dead letters, which nothing trimmed.</summary>
+    [Fact]
+    public async Task The_dead_letter_list_keeps_the_newest_and_drops_the_oldest()
+    {
+        var queue = _context.NewQueue(nameof(The_dead_letter_list_keeps_the_newest_and_drops_the_oldest), maxAttempts: 1);
+        var jobs = QueueTestContext.Jobs(RedisJobQueue.DeadLettersKept + 5);
+        await queue.EnqueueAsync(jobs, CancellationToken.None);
+        var claimed = await queue.ClaimAsync(IJobQueue.MaxBatch, CancellationToken.None);
+        claimed = [.. claimed, .. await queue.ClaimAsync(IJobQueue.MaxBatch, CancellationToken.None)];
+        foreach (var job in claimed)
+        {
+            Assert.Equal(NackOutcome.DeadLettered, await queue.NackAsync(job, "boom", CancellationToken.None));
+        }
+
+        Assert.Equal(new QueueStats(0, 0, RedisJobQueue.DeadLettersKept), await queue.GetStatsAsync(CancellationToken.None));
+        var newest = await queue.GetDeadLettersAsync(3, CancellationToken.None);
+        Assert.Equal(claimed.TakeLast(3).Reverse().Select(c => c.Message.JobId), newest.Select(d => d.Message.JobId));
+    }
+
     [Fact]
     public async Task An_unreadable_message_is_set_aside_instead_of_failing_every_claim()
     {
