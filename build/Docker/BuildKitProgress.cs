@@ -15,11 +15,17 @@ public sealed partial record BuildStep(int Id, string Name)
     /// <summary>"[build 6/10] RUN dotnet restore ...": a step of the Dockerfile, not BuildKit's own bookkeeping.</summary>
     public bool IsDockerfileStep => DockerfileStep().IsMatch(Name);
 
+    /// <summary>"[build 1/10] FROM docker.io/...": the base image, resolved, not built.</summary>
+    public bool IsFrom => FromStep().IsMatch(Name);
+
     /// <summary>The name without cache-mount flags, which say nothing to a reader.</summary>
     public string DisplayName => MountFlag().Replace(Name, "").Replace("  ", " ", StringComparison.Ordinal);
 
     [GeneratedRegex(@"^\[[^\]]*\d+/\d+\]")]
     private static partial Regex DockerfileStep();
+
+    [GeneratedRegex(@"^\[[^\]]*\d+/\d+\]\s+FROM\s")]
+    private static partial Regex FromStep();
 
     [GeneratedRegex(@"--mount=\S+\s*")]
     private static partial Regex MountFlag();
