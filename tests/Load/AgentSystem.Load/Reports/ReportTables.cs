@@ -59,7 +59,7 @@ internal static class ReportTables
     {
         ArgumentNullException.ThrowIfNull(summary);
         return new("Goals (reported, not asserted)", ["Goal", "Aim", "Achieved", "Met", "When the issue was filed"],
-            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met switch { true => "yes", false => "no", null => "-" }, g.Before ?? "-"])], TextColumns: 2);
+            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met switch { true => "yes", false => "no", null => "-" }, g.Before ?? "-"])], TextColumns: 5);
     }
 
     public static Table Reference(Summary summary)
