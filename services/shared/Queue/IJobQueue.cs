@@ -76,6 +76,7 @@ public sealed record ReclaimResult(int Requeued, int DeadLettered)
     public override int GetHashCode() => HashCode.Combine(Requeued, DeadLettered, DeadLetters.Count);
 }
 
+/// <param name="DeadLettered">The dead-letter list's length: at most <see cref="RedisJobQueue.DeadLettersKept"/>.</param>
 public sealed record QueueStats(long Queued, long Processing, long DeadLettered);
 
 public sealed record DeadLetter(JobMessage Message, string Error, DateTimeOffset At);

@@ -150,6 +150,11 @@ internal static class QueueScripts
                     back[#back + 1] = taken[r]
                   end
                   redis.call('RPUSH', lane(client), unpack(back))
+                  if k == 1 then
+                    -- It gave nothing: back to the head of the ring, so the next claim starts with it (and takes its
+                    -- first message whatever the size); at the tail, clients of small messages could fill every claim first.
+                    redis.call('LMOVE', KEYS[4], KEYS[4], 'RIGHT', 'LEFT')
+                  end
                   full = true
                   break
                 end

@@ -153,11 +153,12 @@ public sealed partial class JobConsumer : BackgroundService
                 Run(job);
             }
 
-            if (claimed.Count < wanted)
+            if (claimed.Count < wanted && Room > 0)
             {
-                // Drained by this claim: sleep until an enqueue notification (or the fallback poll) says there may be
-                // work, rather than claim again to find the queue empty. A notification that arrives before the wait
-                // starts is kept by the signal, so none is missed.
+                // Drained by this claim, or cut short by the room left (then the wait returns at once, as jobs are
+                // waiting): sleep until an enqueue notification (or the fallback poll) says there may be work, rather
+                // than claim again to find the queue empty. A notification that arrives before the wait starts is kept
+                // by the signal, so none is missed. With no room left, the next round waits for a job to end instead.
                 await WaitForWorkAsync(stopping);
             }
         }

@@ -28,7 +28,7 @@ public sealed partial class QueueDepthMonitor : IDisposable
         _queue = queue;
         _time = time;
         _logger = logger;
-        metrics.Meter.CreateObservableGauge("agentsystem.worker.queue.depth", Observe, "{job}", "Jobs in the queue by state (cached about 1 s)");
+        metrics.Meter.CreateObservableGauge("agentsystem.worker.queue.depth", Observe, "{job}", $"Jobs in the queue by state (cached about 1 s); dead: the dead-letter list, which keeps the newest {RedisJobQueue.DeadLettersKept}");
     }
 
     /// <summary>The cached depth when it is fresh, else asks Redis; null when Redis does not answer.</summary>

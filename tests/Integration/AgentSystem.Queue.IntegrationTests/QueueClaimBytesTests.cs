@@ -62,13 +62,30 @@ public sealed class QueueClaimBytesTests(RedisFixture redis) : IClassFixture<Red
         var second = await queue.ClaimAsync(8, 2_500, CancellationToken.None);
         var rest = await queue.ClaimAsync(8, int.MaxValue, CancellationToken.None);
 
-        Assert.Equal(2, first.Count);
-        Assert.Equal(2, second.Count);
+        Assert.Equal([A, A], first.Select(c => c.Message.Client));
+        Assert.Equal([B, B], second.Select(c => c.Message.Client));   // B's turn, though A was cut short
         // Every job once, first in first out within each client, whatever the budget cut.
         var all = first.Concat(second).Concat(rest).ToList();
         Assert.Equal(a.Select(j => j.JobId), all.Where(c => c.Message.Client == A).Select(c => c.Message.JobId));
         Assert.Equal(b.Select(j => j.JobId), all.Where(c => c.Message.Client == B).Select(c => c.Message.JobId));
         Assert.Equal(new QueueStats(0, 8, 0), await queue.GetStatsAsync(CancellationToken.None));
+    }
+
+    /// <summary>helper-65: cut at its first message, a client of large messages went to the back of the ring every time.</summary>
+    [Fact]
+    public async Task A_client_the_budget_cut_before_its_first_message_is_first_at_the_next_claim()
+    {
+        var queue = NewQueue(nameof(A_client_the_budget_cut_before_its_first_message_is_first_at_the_next_claim));
+        await queue.EnqueueAsync(Large(A, 100, 100), CancellationToken.None);
+        var large = Large(B, 3, 10_000);
+        await queue.EnqueueAsync(large, CancellationToken.None);
+
+        // A's small part comes first and leaves less room than one of B's messages, so B gives nothing to this claim.
+        var first = await queue.ClaimAsync(4, 5_000, CancellationToken.None);
+        var second = await queue.ClaimAsync(4, 5_000, CancellationToken.None);
+
+        Assert.All(first, c => Assert.Equal(A, c.Message.Client));
+        Assert.Equal(large[0].JobId, second[0].Message.JobId);
     }
 
     private RedisJobQueue NewQueue(string testName) =>
