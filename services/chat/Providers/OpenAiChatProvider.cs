@@ -88,6 +88,12 @@ public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOpti
 
                 if (result.IsCompleted)
                 {
+                    // A last line without its newline (a provider that ends on "data: [DONE]") still counts.
+                    if (!buffer.IsEmpty && Event(buffer) is { Done: true })
+                    {
+                        yield break;
+                    }
+
                     break;
                 }
 
@@ -200,8 +206,9 @@ public sealed partial class OpenAiChatProvider(HttpClient http, IOptions<LlmOpti
         LogUnusable(logger, error);
         var what = error switch
         {
-            HttpRequestException { HttpRequestError: not HttpRequestError.Unknown } http => $"it could not be reached ({http.HttpRequestError})",
-            HttpRequestException => "it could not be reached",
+            HttpRequestException { HttpRequestError: HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError } http =>
+                $"it could not be reached ({http.HttpRequestError})",
+            HttpRequestException { HttpRequestError: not HttpRequestError.Unknown } http => $"the connection to it failed ({http.HttpRequestError})",
             JsonException => "its answer is not the JSON an OpenAI-compatible API sends",
             _ => "the connection to it failed",
         };

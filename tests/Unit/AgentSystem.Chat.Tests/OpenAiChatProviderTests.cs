@@ -107,6 +107,12 @@ public sealed class OpenAiChatProviderTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_stream_whose_end_marker_has_no_newline_ends_cleanly()
+    {
+        Assert.Equal(["Hello"], await _provider.StreamAsync([new("user", "unterminated")], CancellationToken.None).ToListAsync());
+    }
+
+    [Fact]
     public async Task A_stream_that_never_ends_is_read_no_further_than_its_bound()
     {
         var error = await Assert.ThrowsAsync<ChatProviderException>(async () => await _provider.StreamAsync([new("user", "endless")], CancellationToken.None).ToListAsync());

@@ -11,7 +11,8 @@ namespace AgentSystem.Chat.Tests.Fakes;
 /// "Hello", " from", " the model"); the last user message picks a failure: "fail" (500), "garbage" (not JSON), "cut" (a stream
 /// that stops before [DONE]), "stall" (no answer for 30 s), "long" (<see cref="LongReply"/>, 48 KiB; streamed in pieces of
 /// 1,000 characters), "huge" (an answer of <see cref="HugeBytes"/> without a Content-Length; streamed, one line of that
-/// many bytes), "endless" (a stream of empty events that never ends).
+/// many bytes), "endless" (a stream of empty events that never ends), "unterminated" (a stream whose last line, the
+/// end marker, has no newline).
 /// </summary>
 public sealed class FakeOpenAi : IAsyncDisposable
 {
@@ -76,6 +77,10 @@ public sealed class FakeOpenAi : IAsyncDisposable
                 }
 
                 await context.Response.WriteAsync(stream ? "\"}}]}\n\ndata: [DONE]\n\n" : "\"}}]}", context.RequestAborted);
+                return;
+            case "unterminated" when stream:
+                // The end marker without the newline after it: the last line is read when the stream ends.
+                await context.Response.WriteAsync("""data: {"choices":[{"index":0,"delta":{"content":"Hello"}}]}""" + "\n\ndata: [DONE]");
                 return;
             case "endless" when stream:
                 context.Response.ContentType = "text/event-stream";
