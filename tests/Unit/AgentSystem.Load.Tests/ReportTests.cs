@@ -336,6 +336,15 @@ public sealed class ReportTests
         Assert.Contains("class=\"point\"><title>p99: 7.00 ms at 4.00</title>", chart, StringComparison.Ordinal);
     }
 
+    /// <summary>helper-65: queue-kill's first seconds without a finished job were left off the latency chart's axis.</summary>
+    [Fact]
+    public void A_charts_axis_spans_the_seconds_where_nothing_was_measured()
+    {
+        var chart = SvgChart.Line("Latency over time", "seconds", "ms", [new Series("p99", "#000", [(0, double.NaN), (1, 5), (2, 6)])]);
+
+        Assert.Contains("<circle cx=\"350\"", chart, StringComparison.Ordinal);   // x = 1 halfway along 0 to 2, not at the axis
+    }
+
     [Fact]
     public void A_chart_line_is_broken_at_a_point_that_is_not_a_number()
     {

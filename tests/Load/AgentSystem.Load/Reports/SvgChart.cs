@@ -43,7 +43,9 @@ internal static class SvgChart
             return svg.ToString();
         }
 
-        var (xMin, xMax) = (points.Min(p => p.X), points.Max(p => p.X));
+        // Over every x given, also those with nothing measured (a second in which no job finished): the gap shows.
+        var xs = series.SelectMany(s => s.Points).Select(p => p.X).Where(double.IsFinite).ToList();
+        var (xMin, xMax) = (xs.Min(), xs.Max());
         var yMax = NiceCeiling(points.Max(p => p.Y));
         if (xMax <= xMin)
         {
