@@ -6,7 +6,7 @@ namespace AgentSystem.Testing.Containers.Tests;
 /// <summary>The settings the library makes before Testcontainers reads them, and the images it picks from the catalog.</summary>
 public sealed class SettingsTests(ITestOutputHelper output)
 {
-    private static readonly InfrastructureEntry Postgres = new("postgres", "postgres:16-alpine") { LocalImage = "agentsystem-base/postgres:15" };
+    private static readonly InfrastructureEntry Postgres = new("postgres", "postgres:15-alpine") { LocalImage = "agentsystem-base/postgres:15" };
 
     [Fact]
     public async Task Testcontainers_speaks_the_API_version_the_engine_reports_and_uses_the_settings_made_before_it_started()
@@ -36,11 +36,11 @@ public sealed class SettingsTests(ITestOutputHelper output)
 
         Assert.Equal(new TestImage("postgres", "postgres:15.1", false, "AGENTSYSTEM_IMAGE_POSTGRES"),
             TestImages.Choose(Postgres, name => name == "AGENTSYSTEM_IMAGE_POSTGRES" ? "postgres:15.1" : null, new HashSet<string>()));
-        Assert.Equal(new TestImage("postgres", "postgres:16-alpine", false, "present"),
-            TestImages.Choose(Postgres, NoVariable, new HashSet<string> { "postgres:16-alpine", "agentsystem-base/postgres:15" }));
+        Assert.Equal(new TestImage("postgres", "postgres:15-alpine", false, "present"),
+            TestImages.Choose(Postgres, NoVariable, new HashSet<string> { "postgres:15-alpine", "agentsystem-base/postgres:15" }));
         Assert.Equal(new TestImage("postgres", "agentsystem-base/postgres:15", true, "local equivalent"),
             TestImages.Choose(Postgres, NoVariable, new HashSet<string> { "agentsystem-base/postgres:15" }));
-        Assert.Equal(new TestImage("postgres", "postgres:16-alpine", false, "default"), TestImages.Choose(Postgres, NoVariable, new HashSet<string>()));
+        Assert.Equal(new TestImage("postgres", "postgres:15-alpine", false, "default"), TestImages.Choose(Postgres, NoVariable, new HashSet<string>()));
     }
 
     [Fact]
@@ -53,7 +53,7 @@ public sealed class SettingsTests(ITestOutputHelper output)
     [Fact]
     public void The_images_come_from_the_catalog()
     {
-        string?[] expected = ["postgres:16-alpine", "agentsystem-base/postgres:15", Environment.GetEnvironmentVariable("AGENTSYSTEM_IMAGE_POSTGRES")];
+        string?[] expected = ["postgres:15-alpine", "agentsystem-base/postgres:15", Environment.GetEnvironmentVariable("AGENTSYSTEM_IMAGE_POSTGRES")];
         Assert.Contains(TestImages.Postgres, expected);
         Assert.Throws<InvalidOperationException>(() => TestImages.Get("no-such-image"));
         output.WriteLine($"postgres {TestImages.Get("postgres")}; redis {TestImages.Get("redis")}; reaper {TestImages.Reaper}");
