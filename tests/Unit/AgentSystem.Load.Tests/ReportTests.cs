@@ -161,8 +161,8 @@ public sealed class ReportTests
 
         var html = HtmlReport.Render(new LoadReport(summary, [result], null));
 
-        Assert.Contains("<td class=\"unmet\">no</td>", html, StringComparison.Ordinal);
-        Assert.DoesNotContain("<td class=\"failed\">no</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"unmet text\">no</td>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<td class=\"failed", html, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -363,6 +363,7 @@ public sealed class ReportTests
         var html = HtmlReport.Render(report);
         Assert.Contains("<h2>Reference, same run</h2><p class=\"note\">redis-benchmark sent 40,000 requests a -P1 row.</p>", html, StringComparison.Ordinal);
         Assert.Contains("<td class=\"text\">redis-benchmark LPUSH -P1</td><td class=\"text\">LPUSH</td><td>50</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<td class=\"passed text\">passed</td></tr>", html, StringComparison.Ordinal);   // the scenarios' last column, words too
         var markdown = MarkdownReport.Render(report);
         Assert.Contains("## Reference, same run\n\nredis-benchmark sent 40,000 requests a -P1 row.\n\n| Reference | Command |", markdown, StringComparison.Ordinal);
         Assert.Contains("| :--- | :--- | ---: | ---: | ---: | ---: | ---: |", markdown, StringComparison.Ordinal);
@@ -396,7 +397,7 @@ public sealed class ReportTests
 
         Assert.True(result.Passed);
         Assert.Equal(["passed", "reported"], ReportTables.Thresholds(summary).Rows.Select(row => row[3]));
-        Assert.Contains("<td>reported</td>", HtmlReport.Render(new LoadReport(summary, [result], null)), StringComparison.Ordinal);
+        Assert.Contains("<td class=\"text\">reported</td>", HtmlReport.Render(new LoadReport(summary, [result], null)), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -57,7 +57,7 @@ internal static class HtmlReport
             }
 
             var checks = new Table(ReportTables.ThresholdsTitle, ["Threshold", "Measured", "Result"],
-                [.. result.Checks.Select(c => (IReadOnlyList<string>)[c.Name, c.Measured, c.Outcome])]);
+                [.. result.Checks.Select(c => (IReadOnlyList<string>)[c.Name, c.Measured, c.Outcome])], TextColumns: [0, 2]);
             AppendTable(html, checks, heading: false);
             foreach (var (error, count) in result.Errors)
             {
@@ -182,7 +182,7 @@ internal static class HtmlReport
             }
         }
 
-        string Align(int column) => column < table.TextColumns ? " class=\"text\"" : "";
+        string Align(int column) => table.IsText(column) ? " class=\"text\"" : "";
         html.Append("<table><tr>");
         foreach (var (header, column) in table.Headers.Select((header, column) => (header, column)))
         {
@@ -196,8 +196,9 @@ internal static class HtmlReport
             foreach (var (cell, column) in row.Select((cell, column) => (cell, column)))
             {
                 // A goal not met yet is no failure of the run (the thresholds are): amber, not red.
-                var css = cell switch { "passed" or "yes" or "better" => " class=\"passed\"", "FAILED" or "worse" => " class=\"failed\"", "no" => " class=\"unmet\"", _ => Align(column) };
-                html.Append("<td").Append(css).Append('>').Append(E(cell)).Append("</td>");
+                var state = cell switch { "passed" or "yes" or "better" => "passed", "FAILED" or "worse" => "failed", "no" => "unmet", _ => null };
+                var classes = string.Join(' ', new[] { state, table.IsText(column) ? "text" : null }.OfType<string>());
+                html.Append("<td").Append(classes.Length > 0 ? $" class=\"{classes}\"" : "").Append('>').Append(E(cell)).Append("</td>");
             }
 
             html.Append("</tr>");

@@ -32,7 +32,7 @@ internal static class MarkdownReport
             }
 
             Row(text, table.Headers);
-            Row(text, table.Headers.Select((_, column) => column < table.TextColumns ? ":---" : "---:").ToList());
+            Row(text, table.Headers.Select((_, column) => table.IsText(column) ? ":---" : "---:").ToList());
             foreach (var row in table.Rows)
             {
                 Row(text, row);

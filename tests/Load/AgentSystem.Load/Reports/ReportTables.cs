@@ -5,8 +5,11 @@ namespace AgentSystem.Load.Reports;
 /// <summary>A table of text: every report (console, Markdown, HTML) renders the same tables.</summary>
 /// <param name="Title">A short heading.</param>
 /// <param name="Note">What the reader needs to read the rows right (how they ran, what was left out), under the heading.</param>
-/// <param name="TextColumns">How many leading columns hold words rather than figures: aligned left, the rest right.</param>
-internal sealed record Table(string Title, IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string>> Rows, string? Note = null, int TextColumns = 1);
+/// <param name="TextColumns">The columns of words rather than figures, aligned left (the others right); the first when null.</param>
+internal sealed record Table(string Title, IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string>> Rows, string? Note = null, IReadOnlyList<int>? TextColumns = null)
+{
+    public bool IsText(int column) => TextColumns?.Contains(column) ?? column == 0;
+}
 
 /// <summary>The tables of a report, built once from the summary.</summary>
 internal static class ReportTables
@@ -45,21 +48,21 @@ internal static class ReportTables
             [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
                 s.Name, $"{Format(s.Rps)} {s.Unit}/s", s.TargetRps is { } target ? $"{Format(target)}/s" : "closed", Format(s.P50Ms), Format(s.P75Ms), Format(s.P95Ms), Format(s.P99Ms),
                 Format(s.P999Ms), Format(s.MaxMs), Share(s.Errors, s.Requests, s.StepUnit), s.ReferenceRatio is { } ratio ? $"{Format(ratio)} × {s.Reference}" : "-",
-                s.ThresholdsPassed ? "passed" : "FAILED"])]);
+                s.ThresholdsPassed ? "passed" : "FAILED"])], TextColumns: [0, 11]);
     }
 
     public static Table Thresholds(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
         return new(ThresholdsTitle, ["Scenario", "Threshold", "Measured", "Result"],
-            [.. summary.Scenarios.SelectMany(s => s.Thresholds.Select(t => (IReadOnlyList<string>)[s.Name, t.Name, t.Measured, t.Outcome]))], TextColumns: 2);
+            [.. summary.Scenarios.SelectMany(s => s.Thresholds.Select(t => (IReadOnlyList<string>)[s.Name, t.Name, t.Measured, t.Outcome]))], TextColumns: [0, 1, 3]);
     }
 
     public static Table Goals(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
         return new("Goals (reported, not asserted)", ["Goal", "Aim", "Achieved", "Met", "When the issue was filed"],
-            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met switch { true => "yes", false => "no", null => "-" }, g.Before ?? "-"])], TextColumns: 5);
+            [.. summary.Goals.Select(g => (IReadOnlyList<string>)[g.Name, g.Goal, g.Achieved, g.Met switch { true => "yes", false => "no", null => "-" }, g.Before ?? "-"])], TextColumns: [0, 1, 2, 3, 4]);
     }
 
     public static Table Reference(Summary summary)
@@ -68,7 +71,7 @@ internal static class ReportTables
         return new("Reference, same run", ["Reference", "Command", "Clients", "Pipeline", "Rate", "p50 ms", "p99 ms"],
             [.. summary.Reference.RedisBenchmark.Concat(summary.Reference.Wrk).Select(r => (IReadOnlyList<string>)[
                 r.Name, r.Command, Format(r.Clients, decimals: false), Format(r.Pipeline, decimals: false), $"{Format(r.Rps)}/s", r.P50Ms is { } p50 ? Format(p50) : "-", r.P99Ms is { } p99 ? Format(p99) : "-"])],
-            summary.Reference.Conditions, TextColumns: 2);
+            summary.Reference.Conditions, TextColumns: [0, 1]);
     }
 
     public static Table Cpu(Summary summary)
@@ -104,6 +107,6 @@ internal static class ReportTables
                 + (references > 0 ? $"; {references} reference rows show how the machine moved (no verdict)" : "")
                 + (baseline.NotRun is [_, ..] notRun ? $"; not run this time, left out: {string.Join(", ", notRun)}{RunAgain(notRun)}" : "")
                 + ".",
-            TextColumns: 2);
+            TextColumns: [0, 1, 5]);
     }
 }
