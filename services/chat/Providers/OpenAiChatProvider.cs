@@ -3,6 +3,7 @@ using System.IO.Pipelines;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using AgentSystem.Chat.Model;
 using Microsoft.Extensions.Options;
 
@@ -228,4 +229,4 @@ internal sealed record OpenAiCompletion(IReadOnlyList<OpenAiChoice>? Choices);
 
 internal sealed record OpenAiChoice(OpenAiContent? Message, OpenAiContent? Delta);
 
-internal sealed record OpenAiContent(string? Role, string? Content);
+internal sealed record OpenAiContent(string? Role, [property: JsonConverter(typeof(SurrogateTolerantString))] string? Content);

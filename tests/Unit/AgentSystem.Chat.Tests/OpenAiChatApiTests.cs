@@ -67,6 +67,21 @@ public sealed class OpenAiChatApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_streamed_emoji_cut_between_the_providers_chunks_is_stored_whole()
+    {
+        using var client = _factory.CreateClient();
+
+        using var response = await client.PostAsJsonAsync(Chat, new { messages = new[] { new { role = "user", content = "split-emoji" } }, stream = true });
+        var body = await response.Content.ReadAsStringAsync();
+        var id = JsonDocument.Parse(body.Split("\n\n").Single(e => e.Contains("conversationId", StringComparison.Ordinal))["data: ".Length..])
+            .RootElement.GetProperty("conversationId").GetGuid();
+        var stored = await client.GetFromJsonAsync<JsonElement>(new Uri($"/chat/conversations/{id}", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("hi \U0001F600!", stored.GetProperty("messages").EnumerateArray().Last().GetProperty("content").GetString());
+    }
+
+    [Fact]
     public async Task Streamed_chat_relays_the_providers_deltas()
     {
         using var client = _factory.CreateClient();

@@ -106,6 +106,25 @@ public sealed class OpenAiChatProviderTests : IAsyncLifetime, IDisposable
         Assert.Equal("The provider's stream sent a line longer than 256 KiB: not read.", line.Message);
     }
 
+    /// <summary>helper-62: System.Text.Json refuses a lone surrogate escape, so such a chunk failed the whole reply.</summary>
+    [Fact]
+    public async Task An_emoji_cut_between_two_chunks_comes_whole_when_the_pieces_join()
+    {
+        var pieces = await _provider.StreamAsync([new("user", "split-emoji")], CancellationToken.None).ToListAsync();
+
+        Assert.Equal("hi \U0001F600!", string.Concat(pieces));
+    }
+
+    [Fact]
+    public void Escapes_are_read_as_JSON_defines_them_keeping_a_lone_surrogate()
+    {
+        var raw = System.Text.Encoding.UTF8.GetBytes("""a\ud83d\n\u00e9\"\\\/\tzé""");
+
+        var text = SurrogateTolerantString.Unescape(raw);
+
+        Assert.Equal(['a', '\ud83d', '\n', 'é', '"', '\\', '/', '\t', 'z', 'é'], text.ToCharArray());
+    }
+
     [Fact]
     public async Task A_stream_whose_end_marker_has_no_newline_ends_cleanly()
     {

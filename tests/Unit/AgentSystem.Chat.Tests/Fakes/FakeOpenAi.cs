@@ -12,7 +12,7 @@ namespace AgentSystem.Chat.Tests.Fakes;
 /// that stops before [DONE]), "stall" (no answer for 30 s), "long" (<see cref="LongReply"/>, 48 KiB; streamed in pieces of
 /// 1,000 characters), "huge" (an answer of <see cref="HugeBytes"/> without a Content-Length; streamed, one line of that
 /// many bytes), "endless" (a stream of empty events that never ends), "unterminated" (a stream whose last line, the
-/// end marker, has no newline).
+/// end marker, has no newline), "split-emoji" (a stream that cuts U+1F600 between two chunks as \u escapes).
 /// </summary>
 public sealed class FakeOpenAi : IAsyncDisposable
 {
@@ -77,6 +77,12 @@ public sealed class FakeOpenAi : IAsyncDisposable
                 }
 
                 await context.Response.WriteAsync(stream ? "\"}}]}\n\ndata: [DONE]\n\n" : "\"}}]}", context.RequestAborted);
+                return;
+            case "split-emoji" when stream:
+                // U+1F600 cut between two chunks as UTF-16 escapes, as a server slicing UTF-16 text would send it.
+                context.Response.ContentType = "text/event-stream";
+                await context.Response.WriteAsync("""data: {"choices":[{"index":0,"delta":{"content":"hi \ud83d"}}]}""" + "\n\n");
+                await context.Response.WriteAsync("""data: {"choices":[{"index":0,"delta":{"content":"\ude00!"}}]}""" + "\n\ndata: [DONE]\n\n");
                 return;
             case "unterminated" when stream:
                 // The end marker without the newline after it: the last line is read when the stream ends.
