@@ -39,12 +39,6 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// A client's list of waiting messages (<c>lane</c>): the queue key itself for the shared lane (<c>''</c>: jobs of
-    /// no client, and everything older versions pushed), <c>queue:{client}</c> for each client. A client is on the
-    /// ready ring while its lane holds messages; <c>push</c> keeps it so (a list that was empty before the push joins).
-    /// The lanes' names are made here, not passed as keys: one Redis server, no cluster.
-    /// </summary>
-    /// <summary>
     /// <c>bury(key, entry, keep)</c>: pushes a dead letter and keeps the newest <c>keep</c>. The list is for looking at
     /// what failed (each job's row in PostgreSQL is <c>dead</c> whatever happens to it), and unbounded it filled Redis.
     /// </summary>
@@ -56,6 +50,12 @@ internal static class QueueScripts
 
         """;
 
+    /// <summary>
+    /// A client's list of waiting messages (<c>lane</c>): the queue key itself for the shared lane (<c>''</c>: jobs of
+    /// no client, and everything older versions pushed), <c>queue:{client}</c> for each client. A client is on the
+    /// ready ring while its lane holds messages; <c>push</c> keeps it so (a list that was empty before the push joins).
+    /// The lanes' names are made here, not passed as keys: one Redis server, no cluster.
+    /// </summary>
     private const string Lanes = """
         local function lane(client)
           if client == '' then

@@ -23,30 +23,35 @@ public sealed class TargetOptionTests : IDisposable
     {
         // helper-61: `./build.sh LoadTest`, the issue's own check, skipped on a clean checkout (and left the last report).
         _repo.Write(Testing.LoadTests.Project, TempRepo.TestProject());
-        BuildRun<Build>.Of(["Affected", "--plan", "--root", _repo.Root]);   // writes .nuke/build.schema.json, a global input
-        _repo.Commit("the load harness");
+        var (named, asStep) = NamedAndAsStepOfTest("LoadTest", "the load harness");
 
-        var named = BuildRun<Build>.Of(["LoadTest", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
-        var asSteps = BuildRun<Build>.Of(["Test", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
-
-        Assert.Equal((0, 0), (named.ExitCode, asSteps.ExitCode));
-        Assert.Contains(" run", Will(named, "LoadTest"), StringComparison.Ordinal);
-        Assert.Contains("skip (condition: the load harness is not affected", Will(asSteps, "LoadTest"), StringComparison.Ordinal);
+        Assert.Contains(" run", named, StringComparison.Ordinal);
+        Assert.Contains("skip (condition: the load harness is not affected", asStep, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Named_the_system_test_runs_on_a_clean_checkout_as_a_step_of_test_only_when_affected()
     {
         // helper-63: `./build.sh SystemTest` with no system running skipped, and the build succeeded.
-        BuildRun<Build>.Of(["Affected", "--plan", "--root", _repo.Root]);   // writes .nuke/build.schema.json, a global input
-        _repo.Commit("the build's schema");
+        var (named, asStep) = NamedAndAsStepOfTest("SystemTest", "the build's schema");
 
-        var named = BuildRun<Build>.Of(["SystemTest", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
-        var asSteps = BuildRun<Build>.Of(["Test", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+        Assert.Contains(" run", named, StringComparison.Ordinal);
+        Assert.Contains("skip (condition: no service with an image is affected", asStep, StringComparison.Ordinal);
+    }
 
-        Assert.Equal((0, 0), (named.ExitCode, asSteps.ExitCode));
-        Assert.Contains(" run", Will(named, "SystemTest"), StringComparison.Ordinal);
-        Assert.Contains("skip (condition: no service with an image is affected", Will(asSteps, "SystemTest"), StringComparison.Ordinal);
+    /// <summary>
+    /// On a clean checkout (what is written so far committed, with the schema the first plan writes, a global input):
+    /// the plan's line for <paramref name="target"/> named on the command line, and as a step of Test.
+    /// </summary>
+    private (string Named, string AsStep) NamedAndAsStepOfTest(string target, string commitMessage)
+    {
+        BuildRun<Build>.Of(["Affected", "--plan", "--root", _repo.Root]);
+        _repo.Commit(commitMessage);
+
+        var named = BuildRun<Build>.Of([target, "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+        var asStep = BuildRun<Build>.Of(["Test", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+        Assert.Equal((0, 0), (named.ExitCode, asStep.ExitCode));
+        return (Will(named, target), Will(asStep, target));
     }
 
     // The plan's line for a target: its step number, its name, then what it will do.

@@ -182,11 +182,13 @@ internal static class HtmlReport
             }
         }
 
-        string Align(int column) => table.IsText(column) ? " class=\"text\"" : "";
+        // A cell's classes: its verdict's colour, if any, and "text" in a column of words (aligned left).
+        string Classes(string? state, int column) =>
+            string.Join(' ', new[] { state, table.IsText(column) ? "text" : null }.OfType<string>()) is { Length: > 0 } classes ? $" class=\"{classes}\"" : "";
         html.Append("<table><tr>");
         foreach (var (header, column) in table.Headers.Select((header, column) => (header, column)))
         {
-            html.Append("<th").Append(Align(column)).Append('>').Append(E(header)).Append("</th>");
+            html.Append("<th").Append(Classes(null, column)).Append('>').Append(E(header)).Append("</th>");
         }
 
         html.Append("</tr>");
@@ -197,8 +199,7 @@ internal static class HtmlReport
             {
                 // A goal not met yet is no failure of the run (the thresholds are): amber, not red.
                 var state = cell switch { "passed" or "yes" or "better" => "passed", "FAILED" or "worse" => "failed", "no" => "unmet", _ => null };
-                var classes = string.Join(' ', new[] { state, table.IsText(column) ? "text" : null }.OfType<string>());
-                html.Append("<td").Append(classes.Length > 0 ? $" class=\"{classes}\"" : "").Append('>').Append(E(cell)).Append("</td>");
+                html.Append("<td").Append(Classes(state, column)).Append('>').Append(E(cell)).Append("</td>");
             }
 
             html.Append("</tr>");

@@ -108,8 +108,8 @@ internal sealed class LoadSystem : IAsyncDisposable
         var system = new LoadSystem(log, options.KeepContainers);
         try
         {
-            await system.StartInfrastructureAsync(options, log, cancellationToken);
-            await system.StartServicesAsync(options, log, cancellationToken);
+            await system.StartInfrastructureAsync(options, cancellationToken);
+            await system.StartServicesAsync(options, cancellationToken);
             return system;
         }
         catch
@@ -150,7 +150,7 @@ internal sealed class LoadSystem : IAsyncDisposable
         }
     }
 
-    private async Task StartInfrastructureAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
+    private async Task StartInfrastructureAsync(LoadOptions options, CancellationToken cancellationToken)
     {
         var notes = new List<string>();
         var storesResults = ServicesFor(options).Workers;
@@ -165,7 +165,7 @@ internal sealed class LoadSystem : IAsyncDisposable
         }
         else
         {
-            log($"Starting PostgreSQL ({TestImages.Postgres})...");
+            _log($"Starting PostgreSQL ({TestImages.Postgres})...");
             var container = await TestPostgres.StartAsync(
                 TestPostgres.Builder().OnTmpfs().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on")
                     .WithCleanUp(!_keepContainers),
@@ -183,7 +183,7 @@ internal sealed class LoadSystem : IAsyncDisposable
         }
         else
         {
-            log($"Starting Redis ({TestImages.Redis})...");
+            _log($"Starting Redis ({TestImages.Redis})...");
             var container = await TestRedis.StartAsync(
                 TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]).WithCleanUp(!_keepContainers),
                 cancellationToken);
@@ -203,7 +203,7 @@ internal sealed class LoadSystem : IAsyncDisposable
         }
     }
 
-    private async Task StartServicesAsync(LoadOptions options, Action<string> log, CancellationToken cancellationToken)
+    private async Task StartServicesAsync(LoadOptions options, CancellationToken cancellationToken)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -229,12 +229,12 @@ internal sealed class LoadSystem : IAsyncDisposable
         var needed = ServicesFor(options);
         if (!needed.Workers)
         {
-            log("Starting no services: the scenarios asked for drive Redis through the queue client alone.");
+            _log("Starting no services: the scenarios asked for drive Redis through the queue client alone.");
             return;
         }
 
         ServicesDescription = $"{options.Workers} workers, the orchestrator{(needed.Gateway ? " and the gateway" : "")} ({Configuration} builds)";
-        log($"Starting {ServicesDescription}...");
+        _log($"Starting {ServicesDescription}...");
         var workers = Enumerable.Range(1, options.Workers)
             .Select(i => ServiceHost.Start($"worker-{i}", ServiceDll("worker"), environment, ServiceLogs(options))).ToList();
         _services.AddRange(workers);
