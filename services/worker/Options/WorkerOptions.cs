@@ -25,6 +25,14 @@ public sealed class WorkerOptions
     /// </summary>
     public int MaxHeldMessageChars { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// After a claim that took the last jobs waiting, how long the worker pauses before it claims again (a claim that
+    /// finds none registers to be woken by the next enqueue instead). Under a steady flow the jobs enqueued meanwhile
+    /// come in one claim, without the wake-up's round trips; a job enqueued into an idle worker is still claimed at once.
+    /// Zero: wait to be woken after every claim that emptied the queue.
+    /// </summary>
+    public TimeSpan ClaimPause { get; set; } = TimeSpan.FromMilliseconds(2);
+
     /// <summary>Most jobs one batched write carries (the starts and the results to PostgreSQL: one statement each).</summary>
     public int WriteBatchSize { get; set; } = 500;
 
@@ -72,6 +80,11 @@ public sealed class WorkerOptions
         if (ClaimBatchSize is < 1 or > 1000)
         {
             yield return Invalid(nameof(ClaimBatchSize), ClaimBatchSize, "between 1 and 1000");
+        }
+
+        if (ClaimPause < TimeSpan.Zero || ClaimPause > TimeSpan.FromSeconds(1))
+        {
+            yield return Invalid(nameof(ClaimPause), ClaimPause, "between 00:00:00 and 00:00:01");
         }
 
         if (MaxHeldMessageChars is < 64 * 1024)

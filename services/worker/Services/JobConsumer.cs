@@ -8,9 +8,9 @@ namespace AgentSystem.Worker.Services;
 /// <summary>
 /// The claim loop. Holds at most <see cref="WorkerOptions.Concurrency"/> jobs and about
 /// <see cref="WorkerOptions.MaxHeldMessageChars"/> of their messages: claims up to the free slots (at most
-/// <see cref="WorkerOptions.ClaimBatchSize"/>) and the text left in one round trip, runs them concurrently, and when a claim found fewer
-/// jobs than it asked for (the queue is empty) waits for an enqueue notification (or
-/// <see cref="WorkerOptions.IdlePoll"/>), never polling in a loop.
+/// <see cref="WorkerOptions.ClaimBatchSize"/>) and the text left in one round trip, runs them concurrently; when a claim took
+/// the last jobs waiting it claims again after <see cref="WorkerOptions.ClaimPause"/>, and when one found none it waits for
+/// an enqueue notification (or <see cref="WorkerOptions.IdlePoll"/>), never polling an empty queue in a loop.
 /// On stop (SIGTERM) it claims nothing more, lets running jobs finish for <see cref="WorkerOptions.DrainTimeout"/>,
 /// then cancels the rest and hands them back to the queue.
 /// </summary>
@@ -155,10 +155,23 @@ public sealed partial class JobConsumer : BackgroundService
 
             if (claimed.Count < wanted && Room > 0)
             {
-                // Drained by this claim, or cut short by the room left (then the wait returns at once, as jobs are
-                // waiting): sleep until an enqueue notification (or the fallback poll) says there may be work, rather
-                // than claim again to find the queue empty. A notification that arrives before the wait starts is kept
-                // by the signal, so none is missed. With no room left, the next round waits for a job to end instead.
+                if (claimed.Count > 0 && _options.ClaimPause > TimeSpan.Zero)
+                {
+                    // Took the last jobs waiting (or was cut short by the room left): while jobs keep coming, claim
+                    // again after a pause rather than register to be woken, so the jobs enqueued meanwhile come in one
+                    // claim and their enqueues wake no one (a wake-up is a round trip to register, a message and a
+                    // thread woken, for each small claim). Only a claim that finds nothing waits.
+                    if (!await DelayAsync(_options.ClaimPause, stopping))
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+
+                // The queue is empty: sleep until an enqueue notification (or the fallback poll) says there may be
+                // work, rather than claim again to find it empty. A notification that arrives before the wait starts
+                // is kept by the signal, so none is missed. With no room left, the next round waits for a job to end.
                 await WaitForWorkAsync(stopping);
             }
         }

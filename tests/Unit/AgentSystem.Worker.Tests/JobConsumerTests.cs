@@ -346,9 +346,37 @@ public sealed class JobConsumerTests
     }
 
     [Fact]
-    public async Task A_claim_that_empties_the_queue_is_followed_by_a_wait_not_by_a_claim_that_finds_nothing()
+    public async Task A_claim_that_takes_the_last_jobs_claims_again_after_the_pause_and_only_an_empty_one_waits()
     {
-        await using var worker = new WorkerHarness(options => options.IdlePoll = TimeSpan.FromMinutes(5));
+        // The longest pause allowed: the second job is added well within it, after the first one's ack.
+        await using var worker = new WorkerHarness(options =>
+        {
+            options.IdlePoll = TimeSpan.FromMinutes(5);
+            options.ClaimPause = TimeSpan.FromSeconds(1);
+        });
+        await worker.StartAsync();
+        await Eventually.True(() => worker.Queue.WaitCalls == 1, "the worker to wait for work");
+
+        var first = await worker.Queue.AddAsync(JobTypes.Echo, "one");
+        await Eventually.True(() => worker.Queue.AckCount(first.JobId) == 1, "the first job's ack");
+        var second = await worker.Queue.AddAsync(JobTypes.Echo, "two");
+        await Eventually.True(() => worker.Queue.AckCount(second.JobId) == 1, "the second job's ack");
+
+        // Woken once, at the start: the second job came with the claim after the pause, not with a wake-up.
+        Assert.Equal(1, worker.Queue.WaitCalls);
+        // Back to waiting once a claim finds nothing (the fake keeps the second enqueue's wake-up, which nobody took, so
+        // the fake may see one more empty claim than Redis, where a claim drops the claimer's registration).
+        await Eventually.True(() => worker.Queue.WaitCalls >= 2, "the worker to wait once a claim finds nothing");
+    }
+
+    [Fact]
+    public async Task Without_a_pause_a_claim_that_empties_the_queue_is_followed_by_a_wait_not_by_a_claim_that_finds_nothing()
+    {
+        await using var worker = new WorkerHarness(options =>
+        {
+            options.IdlePoll = TimeSpan.FromMinutes(5);
+            options.ClaimPause = TimeSpan.Zero;
+        });
         await worker.StartAsync();
         await Eventually.True(() => worker.Queue.WaitCalls == 1, "the worker to wait for work");
 

@@ -76,6 +76,7 @@ public sealed class MetricsTests
         {
             Concurrency = 0,
             ClaimBatchSize = 0,
+            ClaimPause = TimeSpan.FromSeconds(2),
             JobTimeout = TimeSpan.Zero,
             IdlePoll = TimeSpan.Zero,
             DrainTimeout = TimeSpan.FromSeconds(-1),
@@ -83,7 +84,8 @@ public sealed class MetricsTests
             ChatTimeout = TimeSpan.Zero,
         }.Problems().ToList();
 
-        Assert.Equal(7, problems.Count);
+        Assert.Equal(8, problems.Count);
+        Assert.Contains("Worker:ClaimPause must be between 00:00:00 and 00:00:01, not 00:00:02.", problems);
         Assert.Contains(problems, problem => problem.StartsWith("Worker:Concurrency must be between 1 and 8192", StringComparison.Ordinal));
         Assert.Contains(problems, problem => problem.Contains("Worker:ChatUrl", StringComparison.Ordinal));
     }
