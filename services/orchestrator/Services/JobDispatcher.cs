@@ -68,23 +68,7 @@ public sealed partial class JobDispatcher(
         }
 
         var interval = options.Value.Interval;
-        using var timer = new PeriodicTimer(interval, time);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception error)
-            {
-                LogRoundFailed(logger, interval, error);
-            }
-        }
-        while (await WaitAsync(timer, stoppingToken));
+        await Rounds.RunAsync(interval, time, RunOnceAsync, error => LogRoundFailed(logger, interval, error), stoppingToken);
     }
 
     private async Task<DispatchResult> DispatchAsync(IReadOnlyList<JobMessage> found, DispatcherOptions settings, CancellationToken cancellationToken)
@@ -102,18 +86,6 @@ public sealed partial class JobDispatcher(
         // Those Redis held are marked too: they are on their way, not lost.
         await tasks.MarkEnqueuedAsync(ids, cancellationToken);
         return new DispatchResult(found.Count, found.Count - missing.Count, missing.Count);
-    }
-
-    private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stoppingToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(stoppingToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information,

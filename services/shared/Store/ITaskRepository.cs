@@ -40,6 +40,13 @@ public interface ITaskRepository
 
     /// <summary>Queued jobs never enqueued, or enqueued longer ago than <paramref name="staleAfter"/>: the dispatcher's work.</summary>
     Task<IReadOnlyList<JobMessage>> FindUndispatchedAsync(TimeSpan staleAfter, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes at most <paramref name="limit"/> final tasks, with their jobs, created and last changed before
+    /// <paramref name="cutoff"/>, oldest first; returns how many. Tasks another caller is deleting at the same time are
+    /// skipped, not waited for.
+    /// </summary>
+    Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
 }
 
 public static class TaskRepositoryExtensions

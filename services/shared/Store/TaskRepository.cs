@@ -109,6 +109,16 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                OR job_id IN (SELECT id FROM jobs WHERE id = ANY(@ids) AND status <> 'queued' FOR UPDATE SKIP LOCKED))
         """;
 
+    // Through tasks_status_created_at_idx, a range per final state; the jobs go with their task (ON DELETE CASCADE).
+    private const string DeleteFinished = """
+        DELETE FROM tasks WHERE id IN (
+            SELECT id FROM tasks
+            WHERE status IN ('succeeded', 'failed', 'cancelled') AND created_at < @cutoff AND updated_at < @cutoff
+            ORDER BY created_at
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED)
+        """;
+
     private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
     public async Task<IReadOnlyList<CreatedTask>> CreateManyAsync(IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
@@ -311,6 +321,18 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         {
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var command = _dataSource.CreateCommand(DeleteFinished);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", cutoff));
+            command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -22,6 +22,8 @@ public sealed class ConfigurationTests
     [InlineData("Redis:Configuration", "", "Redis:Configuration")]
     [InlineData("Dispatcher:BatchSize", "0", "Dispatcher:BatchSize")]
     [InlineData("Dispatcher:Interval", "00:00:00", "Dispatcher:Interval")]
+    [InlineData("Retention:FinishedTasks", "00:00:30", "Retention:FinishedTasks")]
+    [InlineData("Retention:BatchSize", "0", "Retention:BatchSize")]
     [InlineData("Events:ResyncInterval", "00:00:00", "Events:ResyncInterval")]
     [InlineData("Postgres:MaxPoolSize", "0", "Postgres:MaxPoolSize")]
     [InlineData("Tasks:MaxRequestBodyBytes", "10", "Tasks:MaxRequestBodyBytes")]

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using AgentSystem.Contracts;
 using AgentSystem.Store;
 
@@ -240,6 +241,29 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
             return Task.FromResult(found);
         }
     }
+
+    public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            var old = _tasks.Where(t => t.Status.IsFinal() && t.CreatedAt < cutoff && t.UpdatedAt < cutoff).OrderBy(t => t.CreatedAt).Take(limit).ToList();
+            foreach (var task in old)
+            {
+                _tasks.Remove(task);
+                if (task.Key is { } key)
+                {
+                    _byKey.Remove(key);
+                }
+            }
+
+            DeleteCalls.Enqueue(limit);
+            return Task.FromResult(old.Count);
+        }
+    }
+
+    /// <summary>The limit of each <see cref="DeleteFinishedBeforeAsync"/> call.</summary>
+    public ConcurrentQueue<int> DeleteCalls { get; } = new();
 
     /// <summary>
     /// Does what a worker does to a job (start, finish, fail), rolls the task up and, unless <paramref name="announce"/>

@@ -1,0 +1,59 @@
+using AgentSystem.Store;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Orchestrator.Services;
+
+/// <summary>
+/// Deletes the tasks finished longer ago than <c>Retention:FinishedTasks</c>, with their jobs: at start and every
+/// <c>Retention:Interval</c>, in batches until none is left. A failed round is logged and the next one tries again.
+/// Several orchestrators may run it at once: each skips the tasks another is deleting.
+/// </summary>
+public sealed partial class TaskRetention(
+    ITaskRepository tasks,
+    IOptions<RetentionOptions> options,
+    TimeProvider time,
+    ILogger<TaskRetention> logger) : BackgroundService
+{
+    /// <summary>One round: returns how many tasks it deleted. Throws when a statement fails.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var cutoff = time.GetUtcNow() - settings.FinishedTasks;
+        var total = 0;
+        int deleted;
+        do
+        {
+            deleted = await tasks.DeleteFinishedBeforeAsync(cutoff, settings.BatchSize, cancellationToken);
+            total += deleted;
+        }
+        while (deleted == settings.BatchSize);
+
+        if (total > 0)
+        {
+            LogDeleted(logger, total, cutoff);
+        }
+
+        return total;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        if (settings.FinishedTasks == TimeSpan.Zero)
+        {
+            LogKeepingAll(logger);
+            return;
+        }
+
+        await Rounds.RunAsync(settings.Interval, time, RunOnceAsync, error => LogRoundFailed(logger, settings.Interval, error), stoppingToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: deleted {Count} tasks finished before {Cutoff:u}, with their jobs")]
+    private static partial void LogDeleted(ILogger logger, int count, DateTimeOffset cutoff);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: keeping every task (Retention:FinishedTasks is 0)")]
+    private static partial void LogKeepingAll(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Retention round failed; the next one, in {Interval}, tries again")]
+    private static partial void LogRoundFailed(ILogger logger, TimeSpan interval, Exception error);
+}
