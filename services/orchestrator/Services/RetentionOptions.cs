@@ -14,6 +14,12 @@ public sealed class RetentionOptions
     /// <summary>Time between two rounds of deletions (one also runs at start).</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Tasks deleted per statement: each batch is a short transaction of its own, so a backlog locks little at a time.</summary>
-    public int BatchSize { get; set; } = 1000;
+    /// <summary>
+    /// Tasks deleted per statement, each its own transaction. A task may hold 100 jobs and 1 MiB of inputs (and as much
+    /// of results), so 100 tasks can be 10,000 rows and 200 MiB: one statement stays well within its command timeout.
+    /// </summary>
+    public int BatchSize { get; set; } = 100;
+
+    /// <summary>Between two full batches, so that a backlog (the first round after an upgrade) leaves PostgreSQL room for the rest.</summary>
+    public TimeSpan BatchPause { get; set; } = TimeSpan.FromMilliseconds(50);
 }

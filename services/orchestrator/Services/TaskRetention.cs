@@ -6,6 +6,7 @@ namespace AgentSystem.Orchestrator.Services;
 /// <summary>
 /// Deletes the tasks finished longer ago than <c>Retention:FinishedTasks</c>, with their jobs: at start and every
 /// <c>Retention:Interval</c>, in batches until none is left. A failed round is logged and the next one tries again.
+/// The cutoff is this process's clock, not PostgreSQL's: a skew of seconds does not matter against days.
 /// Several orchestrators may run it at once: each skips the tasks another is deleting.
 /// </summary>
 public sealed partial class TaskRetention(
@@ -20,13 +21,17 @@ public sealed partial class TaskRetention(
         var settings = options.Value;
         var cutoff = time.GetUtcNow() - settings.FinishedTasks;
         var total = 0;
-        int deleted;
-        do
+        while (true)
         {
-            deleted = await tasks.DeleteFinishedBeforeAsync(cutoff, settings.BatchSize, cancellationToken);
+            var deleted = await tasks.DeleteFinishedBeforeAsync(cutoff, settings.BatchSize, cancellationToken);
             total += deleted;
+            if (deleted < settings.BatchSize)
+            {
+                break;
+            }
+
+            await Task.Delay(settings.BatchPause, time, cancellationToken);
         }
-        while (deleted == settings.BatchSize);
 
         if (total > 0)
         {

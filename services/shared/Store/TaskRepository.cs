@@ -109,7 +109,9 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                OR job_id IN (SELECT id FROM jobs WHERE id = ANY(@ids) AND status <> 'queued' FOR UPDATE SKIP LOCKED))
         """;
 
-    // Through tasks_status_created_at_idx, a range per final state; the jobs go with their task (ON DELETE CASCADE).
+    // Oldest first along tasks_created_at_idx (read backwards), stopping at the limit; the jobs go with their task (ON
+    // DELETE CASCADE). It locks a task before its jobs, the reverse of a job write (job, then task), which is safe: a
+    // final task's jobs are final, and no guarded write or cancel locks them.
     private const string DeleteFinished = """
         DELETE FROM tasks WHERE id IN (
             SELECT id FROM tasks

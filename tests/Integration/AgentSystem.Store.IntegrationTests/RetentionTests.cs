@@ -44,11 +44,37 @@ public sealed class RetentionTests(MigratedStoreFixture database) : StoreTestBas
         await Tasks.CancelAsync(first.Task.Id, CancellationToken.None);
         await BackDateAsync(first.Task.Id, Cutoff.AddDays(-1), Cutoff.AddDays(-1));
 
-        await Tasks.DeleteFinishedBeforeAsync(Cutoff, limit: 1000, CancellationToken.None);
+        Assert.Equal(1, await Tasks.DeleteFinishedBeforeAsync(Cutoff, limit: 1000, CancellationToken.None));
         var again = await Tasks.CreateAsync(NewTask(key: key), CancellationToken.None);
 
         Assert.True(again.Created);
         Assert.NotEqual(first.Task.Id, again.Task.Id);
+    }
+
+    [Fact]
+    public async Task Deleters_running_at_once_delete_every_task_once_between_them()
+    {
+        var old = new List<Guid>();
+        for (var i = 0; i < 40; i++)
+        {
+            old.Add(await FinishedAsync(succeed: false, createdAt: Cutoff.AddDays(-100 + i)));
+        }
+
+        var deleters = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var deleted = 0;
+            int batch;
+            while ((batch = await Tasks.DeleteFinishedBeforeAsync(Cutoff, limit: 3, CancellationToken.None)) > 0)
+            {
+                deleted += batch;
+            }
+
+            return deleted;
+        }));
+
+        Assert.Equal(40, (await Task.WhenAll(deleters)).Sum());
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM tasks WHERE id = ANY(@ids)", ("ids", old.ToArray())));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM jobs WHERE task_id = ANY(@ids)", ("ids", old.ToArray())));
     }
 
     /// <summary>A task of two jobs, succeeded or cancelled, then dated back (null: left as made, now).</summary>

@@ -24,7 +24,7 @@ public sealed class TaskRetentionTests
         _time.Advance(TimeSpan.FromDays(30) + TimeSpan.FromMinutes(1));
         var recent = await FinishedTasksAsync(1);
 
-        var deleted = await Retention(new RetentionOptions { BatchSize = 2 }).RunOnceAsync(CancellationToken.None);
+        var deleted = await Retention(new RetentionOptions { BatchSize = 2, BatchPause = TimeSpan.Zero }).RunOnceAsync(CancellationToken.None);
 
         Assert.Equal(5, deleted);
         Assert.Equal([2, 2, 2], _repository.DeleteCalls);   // the third found 1 of 2: no fourth
