@@ -26,10 +26,11 @@ public sealed class WorkerOptions
     public int MaxHeldMessageChars { get; set; } = 8 * 1024 * 1024;
 
     /// <summary>
-    /// After a claim that took the last jobs waiting, how long the worker pauses before it claims again (a claim that
-    /// finds none registers to be woken by the next enqueue instead). Under a steady flow the jobs enqueued meanwhile
-    /// come in one claim, without the wake-up's round trips; a job enqueued into an idle worker is still claimed at once.
-    /// Zero: wait to be woken after every claim that emptied the queue.
+    /// After a claim that took the last jobs waiting, how long the worker pauses before it claims again, when its last
+    /// wait for a wake-up lasted less than five times this (jobs arrive that often); otherwise, and after a claim that finds
+    /// none, it registers to be woken by the next enqueue. Under a fast flow the jobs enqueued meanwhile come in one
+    /// claim, without the wake-up's round trips; a job enqueued into an idle worker is still claimed at once. Zero: wait
+    /// to be woken after every claim that emptied the queue.
     /// </summary>
     public TimeSpan ClaimPause { get; set; } = TimeSpan.FromMilliseconds(2);
 

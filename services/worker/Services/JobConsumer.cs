@@ -9,8 +9,8 @@ namespace AgentSystem.Worker.Services;
 /// The claim loop. Holds at most <see cref="WorkerOptions.Concurrency"/> jobs and about
 /// <see cref="WorkerOptions.MaxHeldMessageChars"/> of their messages: claims up to the free slots (at most
 /// <see cref="WorkerOptions.ClaimBatchSize"/>) and the text left in one round trip, runs them concurrently; when a claim took
-/// the last jobs waiting it claims again after <see cref="WorkerOptions.ClaimPause"/>, and when one found none it waits for
-/// an enqueue notification (or <see cref="WorkerOptions.IdlePoll"/>), never polling an empty queue in a loop.
+/// the last jobs waiting while jobs arrive often it claims again after <see cref="WorkerOptions.ClaimPause"/>, and otherwise
+/// waits for an enqueue notification (or <see cref="WorkerOptions.IdlePoll"/>), never polling an empty queue in a loop.
 /// On stop (SIGTERM) it claims nothing more, lets running jobs finish for <see cref="WorkerOptions.DrainTimeout"/>,
 /// then cancels the rest and hands them back to the queue.
 /// </summary>
@@ -34,6 +34,16 @@ public sealed partial class JobConsumer : BackgroundService
     private long _nextRun;
     private long _claimCalls;
     private long _heldChars;
+
+    /// <summary>
+    /// A wait shorter than this many pauses means jobs arrive often enough for the pause's claims to find them. Not two:
+    /// on a saturated machine a wake-up itself waits for a core, and the worker fell back to wake-ups where the pause
+    /// helped most (docs/load.md).
+    /// </summary>
+    private const int ShortWaitPauses = 5;
+
+    /// <summary>How long the last wait for a wake-up lasted: the worker pauses between claims only while wake-ups come often.</summary>
+    private TimeSpan _lastWait = TimeSpan.MaxValue;
 
     /// <summary>Set while the loop waits for held messages to shrink below the budget; the next job to end completes it.</summary>
     private TaskCompletionSource? _roomWaiter;
@@ -155,12 +165,13 @@ public sealed partial class JobConsumer : BackgroundService
 
             if (claimed.Count < wanted && Room > 0)
             {
-                if (claimed.Count > 0 && _options.ClaimPause > TimeSpan.Zero)
+                if (claimed.Count > 0 && _lastWait < _options.ClaimPause * ShortWaitPauses)
                 {
-                    // Took the last jobs waiting (or was cut short by the room left): while jobs keep coming, claim
-                    // again after a pause rather than register to be woken, so the jobs enqueued meanwhile come in one
-                    // claim and their enqueues wake no one (a wake-up is a round trip to register, a message and a
-                    // thread woken, for each small claim). Only a claim that finds nothing waits.
+                    // Took the last jobs waiting, and wake-ups come about as often as the pause: claim again after a
+                    // pause rather than register to be woken, so the jobs enqueued meanwhile come in one claim and their
+                    // enqueues wake no one (a wake-up is a round trip to register, a message and a thread woken, for each
+                    // small claim). Only a claim that finds nothing waits. At a lower rate the pause's claims would mostly
+                    // find nothing, and cost more than the wake-ups they save (docs/load.md).
                     if (!await DelayAsync(_options.ClaimPause, stopping))
                     {
                         return;
@@ -172,7 +183,9 @@ public sealed partial class JobConsumer : BackgroundService
                 // The queue is empty: sleep until an enqueue notification (or the fallback poll) says there may be
                 // work, rather than claim again to find it empty. A notification that arrives before the wait starts
                 // is kept by the signal, so none is missed. With no room left, the next round waits for a job to end.
+                var waitStarted = _time.GetTimestamp();
                 await WaitForWorkAsync(stopping);
+                _lastWait = _time.GetElapsedTime(waitStarted);
             }
         }
     }

@@ -348,25 +348,52 @@ public sealed class JobConsumerTests
     [Fact]
     public async Task A_claim_that_takes_the_last_jobs_claims_again_after_the_pause_and_only_an_empty_one_waits()
     {
-        // The longest pause allowed: the second job is added well within it, after the first one's ack.
-        await using var worker = new WorkerHarness(options =>
+        // The first job enqueues the second while it runs, so within the (longest allowed) pause that follows its claim.
+        WorkerHarness? harness = null;
+        JobMessage? second = null;
+        var enqueuer = new CallbackHandler(async job =>
         {
-            options.IdlePoll = TimeSpan.FromMinutes(5);
-            options.ClaimPause = TimeSpan.FromSeconds(1);
+            second = await harness!.Queue.AddAsync(JobTypes.Echo, "two");
+            return "done";
         });
+        await using var worker = harness = new WorkerHarness(
+            options =>
+            {
+                options.IdlePoll = TimeSpan.FromMinutes(5);
+                options.ClaimPause = TimeSpan.FromSeconds(1);
+            },
+            handlers: enqueuer);
         await worker.StartAsync();
         await Eventually.True(() => worker.Queue.WaitCalls == 1, "the worker to wait for work");
 
-        var first = await worker.Queue.AddAsync(JobTypes.Echo, "one");
-        await Eventually.True(() => worker.Queue.AckCount(first.JobId) == 1, "the first job's ack");
-        var second = await worker.Queue.AddAsync(JobTypes.Echo, "two");
-        await Eventually.True(() => worker.Queue.AckCount(second.JobId) == 1, "the second job's ack");
+        await worker.Queue.AddAsync(CallbackHandler.TypeName, "one");
+        await Eventually.True(() => second is not null && worker.Queue.AckCount(second.JobId) == 1, "the second job's ack");
 
         // Woken once, at the start: the second job came with the claim after the pause, not with a wake-up.
         Assert.Equal(1, worker.Queue.WaitCalls);
         // Back to waiting once a claim finds nothing (the fake keeps the second enqueue's wake-up, which nobody took, so
         // the fake may see one more empty claim than Redis, where a claim drops the claimer's registration).
         await Eventually.True(() => worker.Queue.WaitCalls >= 2, "the worker to wait once a claim finds nothing");
+    }
+
+    [Fact]
+    public async Task A_worker_woken_after_a_long_wait_waits_again_after_its_claim_without_a_pause()
+    {
+        await using var worker = new WorkerHarness(options =>
+        {
+            options.IdlePoll = TimeSpan.FromMinutes(5);
+            options.ClaimPause = TimeSpan.FromMilliseconds(20);
+        });
+        await worker.StartAsync();
+        await Eventually.True(() => worker.Queue.WaitCalls == 1, "the worker to wait for work");
+        await Task.Delay(TimeSpan.FromMilliseconds(500));   // a wait of more than five pauses: jobs come rarely
+
+        var job = await worker.Queue.AddAsync(JobTypes.Echo, "one");
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
+        await Eventually.True(() => worker.Queue.WaitCalls == 2, "the worker to wait again");
+
+        // The claim at start, then the one that took the job and fewer than it asked for: no pause, no empty claim.
+        Assert.Equal(2, worker.Queue.ClaimRequests.Count);
     }
 
     [Fact]

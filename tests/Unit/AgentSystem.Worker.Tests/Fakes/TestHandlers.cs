@@ -75,3 +75,13 @@ public sealed class StubbornHandler : IJobHandler
 
     public Task<string> HandleAsync(JobMessage job, CancellationToken ct) => _never.Task.ContinueWith(_ => "never", TaskScheduler.Default);
 }
+
+/// <summary>Runs a test's own code as the job, so that a test can act at the moment a job runs.</summary>
+public sealed class CallbackHandler(Func<JobMessage, Task<string>> run) : IJobHandler
+{
+    public const string TypeName = "test-callback";
+
+    public string Type => TypeName;
+
+    public Task<string> HandleAsync(JobMessage job, CancellationToken ct) => run(job);
+}
