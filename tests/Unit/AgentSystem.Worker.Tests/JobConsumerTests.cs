@@ -377,43 +377,13 @@ public sealed class JobConsumerTests
     }
 
     [Fact]
-    public async Task A_worker_woken_after_a_long_wait_waits_again_after_its_claim_without_a_pause()
-    {
-        await using var worker = new WorkerHarness(options =>
-        {
-            options.IdlePoll = TimeSpan.FromMinutes(5);
-            options.ClaimPause = TimeSpan.FromMilliseconds(20);
-        });
-        await worker.StartAsync();
-        await Eventually.True(() => worker.Queue.WaitCalls == 1, "the worker to wait for work");
-        await Task.Delay(TimeSpan.FromMilliseconds(500));   // a wait of more than five pauses: jobs come rarely
-
-        var job = await worker.Queue.AddAsync(JobTypes.Echo, "one");
-        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
-        await Eventually.True(() => worker.Queue.WaitCalls == 2, "the worker to wait again");
-
-        // The claim at start, then the one that took the job and fewer than it asked for: no pause, no empty claim.
-        Assert.Equal(2, worker.Queue.ClaimRequests.Count);
-    }
+    public async Task A_worker_woken_after_a_long_wait_waits_again_after_its_claim_without_a_pause() =>
+        // A wait of more than five pauses before the job: jobs come rarely.
+        await OneJobIsClaimedOnceThenTheWorkerWaitsAsync(claimPause: TimeSpan.FromMilliseconds(20), idleFirst: TimeSpan.FromMilliseconds(500));
 
     [Fact]
-    public async Task Without_a_pause_a_claim_that_empties_the_queue_is_followed_by_a_wait_not_by_a_claim_that_finds_nothing()
-    {
-        await using var worker = new WorkerHarness(options =>
-        {
-            options.IdlePoll = TimeSpan.FromMinutes(5);
-            options.ClaimPause = TimeSpan.Zero;
-        });
-        await worker.StartAsync();
-        await Eventually.True(() => worker.Queue.WaitCalls == 1, "the worker to wait for work");
-
-        var job = await worker.Queue.AddAsync(JobTypes.Echo, "one");
-        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
-        await Eventually.True(() => worker.Queue.WaitCalls == 2, "the worker to wait again");
-
-        // The first claim found the empty queue at start, the second took the job and fewer than it asked for.
-        Assert.Equal(2, worker.Queue.ClaimRequests.Count);
-    }
+    public async Task Without_a_pause_a_claim_that_empties_the_queue_is_followed_by_a_wait_not_by_a_claim_that_finds_nothing() =>
+        await OneJobIsClaimedOnceThenTheWorkerWaitsAsync(claimPause: TimeSpan.Zero, idleFirst: TimeSpan.Zero);
 
     [Fact]
     public async Task Stop_lets_running_jobs_finish_returns_the_ones_over_the_deadline_and_claims_nothing_more()
@@ -611,5 +581,25 @@ public sealed class JobConsumerTests
             TraceId = Activity.Current?.TraceId;
             return Task.FromResult("ok");
         }
+    }
+
+    // The claim at start (it finds the empty queue), then the one that took the job and fewer than it asked for: no
+    // pause, no empty claim, and the worker waits again.
+    private static async Task OneJobIsClaimedOnceThenTheWorkerWaitsAsync(TimeSpan claimPause, TimeSpan idleFirst)
+    {
+        await using var worker = new WorkerHarness(options =>
+        {
+            options.IdlePoll = TimeSpan.FromMinutes(5);
+            options.ClaimPause = claimPause;
+        });
+        await worker.StartAsync();
+        await Eventually.True(() => worker.Queue.WaitCalls == 1, "the worker to wait for work");
+        await Task.Delay(idleFirst);
+
+        var job = await worker.Queue.AddAsync(JobTypes.Echo, "one");
+        await Eventually.True(() => worker.Queue.AckCount(job.JobId) == 1, "the ack");
+        await Eventually.True(() => worker.Queue.WaitCalls == 2, "the worker to wait again");
+
+        Assert.Equal(2, worker.Queue.ClaimRequests.Count);
     }
 }
