@@ -73,6 +73,13 @@ public sealed class GatewayTransforms : ITransformProvider
                 RequestTransform.AddHeader(request, ClientId.HeaderName, ClientId.Of(client));
             }
 
+            // Whose tasks it may see: the key's name, never the caller's word.
+            RequestTransform.RemoveHeader(request, Owner.HeaderName);
+            if (request.HttpContext.User.Identity is { IsAuthenticated: true, Name: { } key })
+            {
+                RequestTransform.AddHeader(request, Owner.HeaderName, key);
+            }
+
             return ValueTask.CompletedTask;
         });
         context.AddResponseTransform(response =>

@@ -61,6 +61,11 @@ public static class TasksApi
             return Problem(StatusCodes.Status400BadRequest, new(StringComparer.Ordinal) { [ClientId.HeaderName] = [clientError] });
         }
 
+        if (ReadOwner(context, out var owner) is { } ownerError)
+        {
+            return ownerError;
+        }
+
         var idempotencyKey = keyHeader.Count == 1 ? keyHeader[0] : null;
         var errors = TaskValidation.Validate(request!, out var jobs);
         if (errors.Count > 0)
@@ -81,7 +86,7 @@ public static class TasksApi
         }
 
         // The W3C trace context of this request travels with every job, so the worker continues the trace.
-        var created = await submitter.SubmitAsync(new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id, clientHeader.FirstOrDefault()), cancellationToken);
+        var created = await submitter.SubmitAsync(new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id, clientHeader.FirstOrDefault(), owner), cancellationToken);
         var task = TaskResponse.From(created.Task);
         var location = TaskLocation(task.Id);
         if (created.Created)
@@ -102,20 +107,28 @@ public static class TasksApi
     }
 
     public static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> GetTaskAsync(
-        Guid id, ITaskRepository tasks, CancellationToken cancellationToken)
+        Guid id, HttpContext context, ITaskRepository tasks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tasks);
+        if (ReadOwner(context, out var owner) is { } ownerError)
+        {
+            return ownerError;
+        }
 
-        return await tasks.GetAsync(id, cancellationToken) is { } task
+        return await tasks.GetAsync(id, owner, cancellationToken) is { } task
             ? TypedResults.Ok(TaskResponse.From(task))
             : NotFound(id);
     }
 
     /// <summary><c>?status=&amp;page=&amp;pageSize=</c>, newest first; 422 naming the parameter when one is not usable.</summary>
     public static async Task<Results<Ok<TaskPageResponse>, ProblemHttpResult>> ListTasksAsync(
-        string? status, string? page, string? pageSize, ITaskRepository tasks, CancellationToken cancellationToken)
+        string? status, string? page, string? pageSize, HttpContext context, ITaskRepository tasks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tasks);
+        if (ReadOwner(context, out var owner) is { } ownerError)
+        {
+            return ownerError;
+        }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         TaskState? state = null;
@@ -144,18 +157,30 @@ public static class TasksApi
             return ValidationProblem(errors);
         }
 
-        var result = await tasks.ListAsync(state, pageNumber, size, cancellationToken);
+        var result = await tasks.ListAsync(state, owner, pageNumber, size, cancellationToken);
         return TypedResults.Ok(TaskPageResponse.From(result));
     }
 
     /// <summary>
     /// Server-sent events: <c>event: task</c> with the task at once and on every change, until it is final (see
-    /// <see cref="TaskEventsResult"/>). 404 for an unknown id, before the stream starts.
+    /// <see cref="TaskEventsResult"/>). 404 for an unknown id, or another owner's task, before the stream starts.
     /// </summary>
     public static async Task<Results<TaskEventsResult, ProblemHttpResult>> GetTaskEventsAsync(
-        Guid id, TaskEventsHub hub, CancellationToken cancellationToken)
+        Guid id, HttpContext context, ITaskRepository tasks, TaskEventsHub hub, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(hub);
+        if (ReadOwner(context, out var owner) is { } ownerError)
+        {
+            return ownerError;
+        }
+
+        // The hub's watch of a task is shared by all its streams, whoever asks: the owner is checked here, once (it
+        // never changes).
+        if (owner is not null && await tasks.GetAsync(id, owner, cancellationToken) is null)
+        {
+            return NotFound(id);
+        }
 
         try
         {
@@ -171,15 +196,20 @@ public static class TasksApi
 
     /// <summary>
     /// Cancels every job of the task not yet final, queued or running, and tells the workers running one to stop it:
-    /// 202 with the task (now final). 409 when the task was already final: nothing is changed. 404 for an unknown id.
+    /// 202 with the task (now final). 409 when the task was already final: nothing is changed. 404 for an unknown id,
+    /// or another owner's task.
     /// </summary>
     public static async Task<Results<Accepted<TaskResponse>, ProblemHttpResult>> CancelTaskAsync(
-        Guid id, ITaskRepository tasks, ITaskSignals signals, CancellationToken cancellationToken)
+        Guid id, HttpContext context, ITaskRepository tasks, ITaskSignals signals, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(signals);
+        if (ReadOwner(context, out var owner) is { } ownerError)
+        {
+            return ownerError;
+        }
 
-        if (await tasks.CancelAsync(id, cancellationToken) is not { } cancel)
+        if (await tasks.CancelAsync(id, owner, cancellationToken) is not { } cancel)
         {
             return NotFound(id);
         }
@@ -202,6 +232,20 @@ public static class TasksApi
     }
 
     public static string TaskLocation(Guid id) => $"/tasks/{id}";
+
+    /// <summary>
+    /// The API key the gateway named (<see cref="Owner"/>), null without one (a caller inside the cluster); a 400 when
+    /// the header is malformed. Another key's task is a 404, as if unknown: its id tells a caller nothing.
+    /// </summary>
+    private static ProblemHttpResult? ReadOwner(HttpContext context, out string? owner)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var header = context.Request.Headers[Owner.HeaderName];
+        owner = header.Count == 1 ? header[0] : null;
+        return TaskValidation.ValidateOwner(header) is { } error
+            ? Problem(StatusCodes.Status400BadRequest, new(StringComparer.Ordinal) { [Owner.HeaderName] = [error] })
+            : null;
+    }
 
     // The task stored under the key must be what this request asked for: the same goal, or the same explicit jobs.
     private static bool IsSameRequest(TaskRecord stored, string? goal, IReadOnlyList<NewJob>? explicitJobs)

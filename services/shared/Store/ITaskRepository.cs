@@ -2,22 +2,25 @@ using AgentSystem.Contracts;
 
 namespace AgentSystem.Store;
 
-/// <summary>The orchestrator's view of tasks and jobs.</summary>
+/// <summary>
+/// The orchestrator's view of tasks and jobs. A call with an owner (<see cref="Contracts.Owner"/>) finds only that
+/// owner's tasks; one with null, every task (a caller inside the cluster).
+/// </summary>
 public interface ITaskRepository
 {
     /// <summary>
     /// Writes the tasks and all their jobs in one transaction, all or none. The jobs are queued and marked enqueued now:
     /// the caller sends them to Redis at once and unmarks those it could not send (<see cref="UnmarkEnqueuedAsync"/>);
     /// a caller that died in between leaves them to the dispatcher once they are stale. A task whose
-    /// idempotency key an earlier task has (stored before, or earlier in <paramref name="tasks"/>) is not written: its
+    /// idempotency key an earlier task of its owner has (stored before, or earlier in <paramref name="tasks"/>) is not written: its
     /// result is that earlier task, <see cref="CreatedTask.Created"/> false. Results in the order of the tasks.
     /// </summary>
     Task<IReadOnlyList<CreatedTask>> CreateManyAsync(IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken);
 
-    Task<TaskRecord?> GetAsync(Guid id, CancellationToken cancellationToken);
+    Task<TaskRecord?> GetAsync(Guid id, string? owner, CancellationToken cancellationToken);
 
     /// <summary>Newest first; <paramref name="page"/> starts at 1.</summary>
-    Task<TaskPage> ListAsync(TaskState? status, int page, int pageSize, CancellationToken cancellationToken);
+    Task<TaskPage> ListAsync(TaskState? status, string? owner, int page, int pageSize, CancellationToken cancellationToken);
 
     /// <summary>
     /// The tasks (with their jobs) among <paramref name="tasks"/> whose updated_at differs from the one given (null:
@@ -28,9 +31,9 @@ public interface ITaskRepository
     /// <summary>
     /// Cancels every job still queued or running and rolls the task up, in one transaction (a worker running one stops it
     /// when told). A task already final is left exactly as it is (<see cref="TaskCancellation.Changed"/> false). Null for
-    /// an unknown id.
+    /// an unknown id, or another owner's task (nothing is changed).
     /// </summary>
-    Task<TaskCancellation?> CancelAsync(Guid id, CancellationToken cancellationToken);
+    Task<TaskCancellation?> CancelAsync(Guid id, string? owner, CancellationToken cancellationToken);
 
     /// <summary>Records that these jobs were sent to Redis (one statement).</summary>
     Task MarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken);
@@ -56,5 +59,26 @@ public static class TaskRepositoryExtensions
     {
         ArgumentNullException.ThrowIfNull(tasks);
         return (await tasks.CreateManyAsync([task], cancellationToken).ConfigureAwait(false))[0];
+    }
+
+    /// <summary>The task, whoever owns it (a caller inside the cluster).</summary>
+    public static Task<TaskRecord?> GetAsync(this ITaskRepository tasks, Guid id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        return tasks.GetAsync(id, owner: null, cancellationToken);
+    }
+
+    /// <summary>Every owner's tasks, newest first (a caller inside the cluster).</summary>
+    public static Task<TaskPage> ListAsync(this ITaskRepository tasks, TaskState? status, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        return tasks.ListAsync(status, owner: null, page, pageSize, cancellationToken);
+    }
+
+    /// <summary>Cancels the task, whoever owns it (a caller inside the cluster).</summary>
+    public static Task<TaskCancellation?> CancelAsync(this ITaskRepository tasks, Guid id, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        return tasks.CancelAsync(id, owner: null, cancellationToken);
     }
 }

@@ -6,9 +6,11 @@ public sealed record NewJob(string Type, string Input);
 
 /// <summary>
 /// A task to store. <see cref="Client"/> is whose it is for the queue's fair share (<see cref="ClientId"/>; null for
-/// none), kept so that the dispatcher re-sends its jobs into that client's lane.
+/// none), kept so that the dispatcher re-sends its jobs into that client's lane. <see cref="Owner"/> is the API key
+/// it came with (<see cref="Contracts.Owner"/>; null for none): only its owner sees it, and its
+/// <see cref="IdempotencyKey"/> is unique among its owner's tasks.
 /// </summary>
-public sealed record NewTask(string? Goal, IReadOnlyList<NewJob> Jobs, string? IdempotencyKey, string? TraceParent, string? Client);
+public sealed record NewTask(string? Goal, IReadOnlyList<NewJob> Jobs, string? IdempotencyKey, string? TraceParent, string? Client, string? Owner = null);
 
 public sealed record JobRecord(
     Guid Id, int Seq, string Type, string Input, JobState Status, int Attempts, string? Result, string? Error,

@@ -155,21 +155,39 @@ internal static class StoreSql
         reader.GetFieldValue<DateTimeOffset>(3),
         reader.GetFieldValue<DateTimeOffset>(4));
 
-    /// <summary>The task with its jobs in order, inside <paramref name="transaction"/> if given; null when unknown.</summary>
+    /// <summary>
+    /// " AND owner = @owner", or nothing for no <paramref name="owner"/> (a caller inside the cluster, who sees every
+    /// task): appended to a condition on tasks, with <see cref="OwnerParameter"/>.
+    /// </summary>
+    public static string OwnedBy(string? owner, string tasks = "") => owner is null ? string.Empty : $" AND {tasks}owner = @owner";
+
+    public static NpgsqlParameter<string> OwnerParameter(string owner) => new("owner", owner);
+
+    /// <summary>
+    /// The task with its jobs in order, inside <paramref name="transaction"/> if given; null when unknown, or not
+    /// <paramref name="owner"/>'s (null: anyone's).
+    /// </summary>
     public static async Task<TaskRecord?> GetTaskAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, string where, NpgsqlParameter parameter, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid id, string? owner, CancellationToken cancellationToken)
     {
+        var where = "id = @id" + OwnedBy(owner);
         var batch = new NpgsqlBatch(connection, transaction)
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand($"SELECT {TaskColumns} FROM tasks WHERE {where}") { Parameters = { parameter } },
-                new NpgsqlBatchCommand($"SELECT {JobColumns} FROM jobs WHERE task_id = (SELECT id FROM tasks WHERE {where}) ORDER BY seq")
-                {
-                    Parameters = { parameter.Clone() },
-                },
+                new NpgsqlBatchCommand($"SELECT {TaskColumns} FROM tasks WHERE {where}"),
+                new NpgsqlBatchCommand($"SELECT {JobColumns} FROM jobs WHERE task_id = (SELECT id FROM tasks WHERE {where}) ORDER BY seq"),
             },
         };
+        foreach (var command in batch.BatchCommands)
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
+            if (owner is not null)
+            {
+                command.Parameters.Add(OwnerParameter(owner));
+            }
+        }
+
         await using (batch.ConfigureAwait(false))
         {
             var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);

@@ -8,17 +8,17 @@ namespace AgentSystem.Store;
 public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepository
 {
     // Many tasks and all their jobs in one statement from arrays (one plan, one commit for a batch of submissions). Rows
-    // go in idempotency-key order, so that two batches waiting on each other's keys wait in the same order (no
-    // deadlock); a key taken by another transaction waits for its commit, then that task is left out (DO NOTHING), and
-    // so are its jobs. The jobs are written as enqueued (job_dispatch): the caller sends them at once (an UPDATE per
+    // go in the order of owner and idempotency key, so that two batches waiting on each other's keys wait in the same
+    // order (no deadlock); a key its owner's task took in another transaction waits for that commit, then this task is
+    // left out (DO NOTHING), and so are its jobs. A task of no owner is stored with owner '' (unique keys among them too). The jobs are written as enqueued (job_dispatch): the caller sends them at once (an UPDATE per
     // batch saved).
     private const string InsertTasks = """
         WITH created AS (
-            INSERT INTO tasks (id, status, goal, idempotency_key, trace_id, client)
-            SELECT n.id, 'queued', n.goal, n.key, n.trace, n.client
-            FROM unnest(@ids, @goals, @keys, @traces, @clients) AS n (id, goal, key, trace, client)
-            ORDER BY n.key
-            ON CONFLICT (idempotency_key) DO NOTHING
+            INSERT INTO tasks (id, status, goal, idempotency_key, trace_id, client, owner)
+            SELECT n.id, 'queued', n.goal, n.key, n.trace, n.client, n.owner
+            FROM unnest(@ids, @goals, @keys, @traces, @clients, @owners) AS n (id, goal, key, trace, client, owner)
+            ORDER BY n.owner, n.key
+            ON CONFLICT (owner, idempotency_key) DO NOTHING
             RETURNING id, created_at, updated_at),
         jobs_created AS (
             INSERT INTO jobs (id, task_id, seq, type, input, status, trace_parent)
@@ -38,19 +38,22 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         """;
 
     private const string SelectByKeys = $"""
-        SELECT {TaskAndJobColumns}, t.idempotency_key
-        FROM tasks t
+        SELECT {TaskAndJobColumns}, t.idempotency_key, t.owner
+        FROM unnest(@owners, @keys) AS k (owner, key)
+        JOIN tasks t ON t.owner = k.owner AND t.idempotency_key = k.key
         LEFT JOIN jobs j ON j.task_id = t.id
-        WHERE t.idempotency_key = ANY(@keys)
         ORDER BY t.id, j.seq
         """;
 
     // Running jobs too: their row is final at once, so whatever their worker writes later changes nothing (every job
     // write is guarded), and the worker, told over Redis, stops the run and acknowledges it.
-    // Jobs before their task, in id order, as every job write (StoreSql.LockTaskOfJob).
-    private const string CancelJobs = """
+    // Jobs before their task, in id order, as every job write (StoreSql.LockTaskOfJob). With an owner, only its task's.
+    private static string CancelJobs(string? owner) => $"""
         UPDATE jobs SET status = 'cancelled', finished_at = now()
-        WHERE id IN (SELECT id FROM jobs WHERE task_id = @task AND status IN ('queued', 'running') ORDER BY id FOR UPDATE)
+        WHERE id IN (
+            SELECT id FROM jobs
+            WHERE task_id = (SELECT id FROM tasks WHERE id = @task{StoreSql.OwnedBy(owner)}) AND status IN ('queued', 'running')
+            ORDER BY id FOR UPDATE)
         """;
 
     private const string DeleteDispatchRowsOfTask = "DELETE FROM job_dispatch WHERE job_id IN (SELECT id FROM jobs WHERE task_id = @task)";
@@ -148,16 +151,15 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             }
         }
 
-        // A key taken before (by an earlier transaction, or by a task earlier in this list): that task is the answer.
+        // A key its owner took before (in an earlier transaction, or by a task earlier in this list): that task is the answer.
         var taken = Enumerable.Range(0, tasks.Count).Where(i => results[i] is null).ToList();
         if (taken.Count > 0)
         {
-            var existing = await GetByKeysAsync([.. taken.Select(i => tasks[i].IdempotencyKey!).Distinct(StringComparer.Ordinal)], cancellationToken)
-                .ConfigureAwait(false);
+            var existing = await GetByKeysAsync([.. taken.Select(i => OwnerKey(tasks[i])).Distinct()], cancellationToken).ConfigureAwait(false);
             foreach (var i in taken)
             {
                 var key = tasks[i].IdempotencyKey;
-                results[i] = key is not null && existing.TryGetValue(key, out var task)
+                results[i] = key is not null && existing.TryGetValue(OwnerKey(tasks[i]), out var task)
                     ? new CreatedTask(task, Created: false)
                     : throw new InvalidOperationException($"The task with idempotency key '{key}' was neither inserted nor found.");
             }
@@ -166,21 +168,22 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         return results!;
     }
 
-    public async Task<TaskRecord?> GetAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<TaskRecord?> GetAsync(Guid id, string? owner, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await StoreSql.GetTaskAsync(connection, null, "id = @id", new NpgsqlParameter<Guid>("id", id), cancellationToken).ConfigureAwait(false);
+            return await StoreSql.GetTaskAsync(connection, null, id, owner, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    public async Task<TaskPage> ListAsync(TaskState? status, int page, int pageSize, CancellationToken cancellationToken)
+    public async Task<TaskPage> ListAsync(TaskState? status, string? owner, int page, int pageSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
 
-        var filter = status is null ? string.Empty : "WHERE t.status = @status";
+        // An owner's list walks tasks_owner_created_at_idx or tasks_owner_status_created_at_idx, newest first.
+        var filter = "WHERE true" + (status is null ? string.Empty : " AND t.status = @status") + StoreSql.OwnedBy(owner, "t.");
         var select = $"""
             SELECT t.id, t.status, t.goal, t.created_at, t.updated_at, c.total, c.completed
             FROM tasks t
@@ -206,10 +209,17 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                 },
             };
             var total = new NpgsqlBatchCommand(countSql);
-            if (status is { } state)
+            foreach (var command in new[] { items, total })
             {
-                items.Parameters.Add(new NpgsqlParameter<string>("status", state.Name()));
-                total.Parameters.Add(new NpgsqlParameter<string>("status", state.Name()));
+                if (status is { } state)
+                {
+                    command.Parameters.Add(new NpgsqlParameter<string>("status", state.Name()));
+                }
+
+                if (owner is not null)
+                {
+                    command.Parameters.Add(StoreSql.OwnerParameter(owner));
+                }
             }
 
             var batch = new NpgsqlBatch(connection) { BatchCommands = { items, total } };
@@ -255,7 +265,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         }
     }
 
-    public async Task<TaskCancellation?> CancelAsync(Guid id, CancellationToken cancellationToken)
+    public async Task<TaskCancellation?> CancelAsync(Guid id, string? owner, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -264,7 +274,13 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                var cancel = new NpgsqlBatchCommand(CancelJobs) { Parameters = { new NpgsqlParameter<Guid>("task", id) } };
+                // Another owner's task: no job is cancelled, so the rest is rolled back below, and the read finds nothing.
+                var cancel = new NpgsqlBatchCommand(CancelJobs(owner)) { Parameters = { new NpgsqlParameter<Guid>("task", id) } };
+                if (owner is not null)
+                {
+                    cancel.Parameters.Add(StoreSql.OwnerParameter(owner));
+                }
+
                 var batch = new NpgsqlBatch(connection, transaction)
                 {
                     BatchCommands =
@@ -293,8 +309,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                 }
             }
 
-            var task = await StoreSql.GetTaskAsync(connection, null, "id = @id", new NpgsqlParameter<Guid>("id", id), cancellationToken)
-                .ConfigureAwait(false);
+            var task = await StoreSql.GetTaskAsync(connection, null, id, owner, cancellationToken).ConfigureAwait(false);
             return task is null ? null : new TaskCancellation(task, changed);
         }
     }
@@ -406,30 +421,34 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         },
     ];
 
-    private async Task<Dictionary<string, TaskRecord>> GetByKeysAsync(string[] keys, CancellationToken cancellationToken)
+    /// <summary>Whose idempotency key: the owner as stored ('' for none) and the key.</summary>
+    private static (string Owner, string Key) OwnerKey(NewTask task) => (task.Owner ?? "", task.IdempotencyKey!);
+
+    private async Task<Dictionary<(string Owner, string Key), TaskRecord>> GetByKeysAsync((string Owner, string Key)[] keys, CancellationToken cancellationToken)
     {
         var command = _dataSource.CreateCommand(SelectByKeys);
         await using (command.ConfigureAwait(false))
         {
-            command.Parameters.Add(new NpgsqlParameter<string[]>("keys", keys));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("owners", [.. keys.Select(k => k.Owner)]));
+            command.Parameters.Add(new NpgsqlParameter<string[]>("keys", [.. keys.Select(k => k.Key)]));
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                return (await ReadTasksAsync(reader, cancellationToken).ConfigureAwait(false)).ToDictionary(t => t.Key!, t => t.Task, StringComparer.Ordinal);
+                return (await ReadTasksAsync(reader, cancellationToken).ConfigureAwait(false)).ToDictionary(t => t.Key!.Value, t => t.Task);
             }
         }
     }
 
     /// <summary>
-    /// Tasks with their jobs from rows of <see cref="TaskAndJobColumns"/>, task by task, jobs in order; with the
-    /// idempotency key when a column after them holds it.
+    /// Tasks with their jobs from rows of <see cref="TaskAndJobColumns"/>, task by task, jobs in order; with the owner
+    /// and idempotency key when the two columns after them hold them (<see cref="SelectByKeys"/>).
     /// </summary>
-    private static async Task<List<(TaskRecord Task, string? Key)>> ReadTasksAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    private static async Task<List<(TaskRecord Task, (string Owner, string Key)? Key)>> ReadTasksAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
     {
         const int keyColumn = 15;
-        var found = new List<(TaskRecord, string?)>();
+        var found = new List<(TaskRecord, (string, string)?)>();
         (Guid Id, TaskState Status, string? Goal, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)? task = null;
-        string? key = null;
+        (string, string)? key = null;
         var jobs = new List<JobRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -441,7 +460,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             }
 
             task = StoreSql.ReadTask(reader);
-            key = reader.FieldCount > keyColumn && !reader.IsDBNull(keyColumn) ? reader.GetString(keyColumn) : null;
+            key = reader.FieldCount > keyColumn + 1 && !reader.IsDBNull(keyColumn) ? (reader.GetString(keyColumn + 1), reader.GetString(keyColumn)) : null;
             if (!reader.IsDBNull(5))
             {
                 jobs.Add(StoreSql.ReadJob(reader, 5));
@@ -482,6 +501,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         private readonly List<string?> _keys = [];
         private readonly List<string?> _traces = [];
         private readonly List<string?> _clients = [];
+        private readonly List<string> _owners = [];
         private readonly List<Guid> _jobIds = [];
         private readonly List<Guid> _jobTasks = [];
         private readonly List<int> _seqs = [];
@@ -495,7 +515,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             _tasks = tasks;
             _taskIds = new Guid[tasks.Count];
             _firstJob = new int[tasks.Count];
-            var keys = new HashSet<string>(StringComparer.Ordinal);
+            var keys = new HashSet<(string, string)>();
             for (var i = 0; i < tasks.Count; i++)
             {
                 var task = tasks[i];
@@ -506,7 +526,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                     throw new ArgumentException("A task needs at least one job.", nameof(tasks));
                 }
 
-                if (task.IdempotencyKey is { } key && !keys.Add(key))
+                if (task.IdempotencyKey is not null && !keys.Add(OwnerKey(task)))
                 {
                     continue;
                 }
@@ -519,6 +539,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                 _keys.Add(task.IdempotencyKey);
                 _traces.Add(TraceId(task.TraceParent));
                 _clients.Add(task.Client);
+                _owners.Add(task.Owner ?? "");
                 _firstJob[i] = _jobIds.Count;
                 for (var seq = 0; seq < task.Jobs.Count; seq++)
                 {
@@ -539,6 +560,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             parameters.Add(TextArray("keys", _keys));
             parameters.Add(TextArray("traces", _traces));
             parameters.Add(TextArray("clients", _clients));
+            parameters.Add(new NpgsqlParameter<string[]>("owners", [.. _owners]));
             parameters.Add(new NpgsqlParameter<Guid[]>("job_ids", [.. _jobIds]));
             parameters.Add(new NpgsqlParameter<Guid[]>("job_tasks", [.. _jobTasks]));
             parameters.Add(new NpgsqlParameter<int[]>("seqs", [.. _seqs]));

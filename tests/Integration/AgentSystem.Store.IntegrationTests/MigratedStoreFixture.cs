@@ -34,8 +34,8 @@ public abstract class StoreTestBase(MigratedStoreFixture database) : IClassFixtu
 
     public async Task DisposeAsync() => await DataSource.DisposeAsync();
 
-    protected static NewTask NewTask(int jobs = 2, string? key = null, string? goal = null, string? traceParent = null, string? client = null) =>
-        new(goal, [.. Enumerable.Range(0, jobs).Select(i => new NewJob(i % 2 == 0 ? "echo" : "wordcount", $"input {i}"))], key, traceParent, client);
+    protected static NewTask NewTask(int jobs = 2, string? key = null, string? goal = null, string? traceParent = null, string? client = null, string? owner = null) =>
+        new(goal, [.. Enumerable.Range(0, jobs).Select(i => new NewJob(i % 2 == 0 ? "echo" : "wordcount", $"input {i}"))], key, traceParent, client, owner);
 
     /// <summary>One job's start through the batched write: true when it is to run.</summary>
     protected static async Task<bool> StartAsync(JobRepository jobs, Guid job, int attempt) =>

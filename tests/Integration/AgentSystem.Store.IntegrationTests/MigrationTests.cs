@@ -35,8 +35,11 @@ public sealed class MigrationTests(ITestOutputHelper output)
         Assert.DoesNotContain("jobs_queued_enqueued_at_idx", indexes);
         Assert.Contains("jobs_task_id_seq_key", indexes);
         Assert.Contains("tasks_created_at_idx", indexes);
-        Assert.Contains("tasks_status_created_at_idx", indexes);
-        Assert.Contains("tasks_idempotency_key_key", indexes);
+        Assert.Contains("tasks_owner_created_at_idx", indexes);
+        Assert.Contains("tasks_owner_status_created_at_idx", indexes);
+        Assert.Contains("tasks_owner_idempotency_key_key", indexes);
+        Assert.DoesNotContain("tasks_status_created_at_idx", indexes);
+        Assert.DoesNotContain("tasks_idempotency_key_key", indexes);
         Assert.Equal("{fillfactor=60}", await ScalarAsync<string>(dataSource, "SELECT reloptions::text FROM pg_class WHERE relname = 'jobs'"));
 
         // A result's UPDATE can be HOT (new index entries none, the new version on the same page) only while no index

@@ -123,6 +123,48 @@ public sealed class ApiTests(SystemFixture system)
         Assert.False(string.IsNullOrWhiteSpace(reply.GetProperty("message").GetProperty("content").GetString()));
     }
 
+    [Fact]
+    public async Task Each_key_sees_only_its_own_tasks_and_idempotency_keys()
+    {
+        using var other = new HttpClient { BaseAddress = system.Api.BaseAddress, Timeout = system.Api.Timeout };
+        other.DefaultRequestHeaders.Add("X-Api-Key", SystemFixture.OtherApiKey);
+        var idempotencyKey = "owner-test-" + Guid.NewGuid();
+        var mine = await SubmitAsync(system.Api, idempotencyKey);
+        var uri = new Uri($"/api/tasks/{mine}", UriKind.Relative);
+
+        using (var read = await other.GetAsync(uri))
+        using (var events = await other.GetAsync(new Uri($"/api/tasks/{mine}/events", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead))
+        using (var cancel = await other.DeleteAsync(uri))
+        {
+            Assert.Equal([HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.NotFound], [read.StatusCode, events.StatusCode, cancel.StatusCode]);
+        }
+
+        var theirs = await SubmitAsync(other, idempotencyKey);
+        Assert.NotEqual(mine, theirs);
+        Assert.Contains(theirs, await ListAsync(other));
+        Assert.DoesNotContain(mine, await ListAsync(other));
+        var task = await TaskApi.WaitFinalAsync(system.Api, mine.ToString(), Finish, system.Diagnostics);
+        Assert.Equal("succeeded", task.GetProperty("status").GetString());
+
+        static async Task<Guid> SubmitAsync(HttpClient api, string idempotencyKey)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/api/tasks", UriKind.Relative))
+            {
+                Content = JsonContent.Create(new { jobs = new[] { new { type = "echo", input = "owned" } } }),
+            };
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+            using var response = await api.SendAsync(request);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        }
+
+        static async Task<List<Guid>> ListAsync(HttpClient api)
+        {
+            var page = await api.GetFromJsonAsync<JsonElement>(new Uri("/api/tasks?pageSize=100", UriKind.Relative));
+            return [.. page.GetProperty("items").EnumerateArray().Select(item => item.GetProperty("id").GetGuid())];
+        }
+    }
+
     private async Task<long> CountTasksAsync()
     {
         using var response = await system.Api.GetAsync(new Uri("/api/tasks?page=1&pageSize=1", UriKind.Relative));

@@ -113,6 +113,7 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
         using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/tasks/echo", UriKind.Relative));
         request.Headers.Connection.Add(ClientId.HeaderName);
+        request.Headers.Connection.Add(Owner.HeaderName);
         request.Headers.Connection.Add("X-Request-Id");
         request.Headers.Add("X-Request-Id", "mine.1");
 
@@ -121,6 +122,7 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
 
         Assert.NotNull(echo);
         Assert.True(ClientId.IsValid(echo.Header(ClientId.HeaderName)), echo.Header(ClientId.HeaderName));
+        Assert.Equal("key-0", echo.Header(Owner.HeaderName));
         Assert.Equal("mine.1", echo.Header("X-Request-Id"));
     }
 
@@ -171,6 +173,22 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Null(echo!.Header("Authorization"));
         Assert.Null(echo.Header("X-Api-Key"));
+    }
+
+    [Fact]
+    public async Task The_upstream_learns_which_key_sent_the_request_by_its_name_whatever_the_caller_claims()
+    {
+        var owners = new List<string?>();
+        foreach (var key in new[] { GatewayFactory.Key, GatewayFactory.OtherKey })
+        {
+            using var client = fixture.Gateway.CreateClient(key);
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/tasks/echo", UriKind.Relative));
+            request.Headers.Add(Owner.HeaderName, "key-9");
+            using var response = await client.SendAsync(request);
+            owners.Add((await response.Content.ReadFromJsonAsync<Echo>())!.Header(Owner.HeaderName));
+        }
+
+        Assert.Equal(["key-0", "key-1"], owners);
     }
 
     [Theory]

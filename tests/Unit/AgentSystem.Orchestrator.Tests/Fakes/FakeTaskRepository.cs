@@ -6,8 +6,8 @@ namespace AgentSystem.Orchestrator.Tests.Fakes;
 
 /// <summary>
 /// ITaskRepository in memory, with the Store's rules as docs/queue.md states them (one "transaction" per call,
-/// idempotency key unique, jobs written as enqueued, newest first, cancel what is not final, roll-up when no job is
-/// left to run).
+/// idempotency key unique per owner, an owner's calls find only its tasks, jobs written as enqueued, newest first,
+/// cancel what is not final, roll-up when no job is left to run).
 /// Tests drive jobs as a worker would with <see cref="SetJob"/> (which announces the change through <see cref="Changed"/>,
 /// as the worker does on Redis), and make it fail with <see cref="FailWith"/>.
 /// </summary>
@@ -15,7 +15,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
 {
     private readonly Lock _gate = new();
     private readonly List<StoredTask> _tasks = [];
-    private readonly Dictionary<string, StoredTask> _byKey = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Owner, string Key), StoredTask> _byKey = [];
 
     public FakeTaskRepository()
         : this(TimeProvider.System)
@@ -105,42 +105,42 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
     private CreatedTask Create(NewTask task)
     {
         CreateRequests.Add(task);
-        if (task.IdempotencyKey is { } key && _byKey.TryGetValue(key, out var existing))
+        if (task.IdempotencyKey is { } key && _byKey.TryGetValue((task.Owner ?? "", key), out var existing))
         {
             return new CreatedTask(existing.ToRecord(), Created: false);
         }
 
         var now = time.GetUtcNow();
-        var stored = new StoredTask(Guid.CreateVersion7(), task.Goal, task.IdempotencyKey, task.TraceParent, task.Client, now)
+        var stored = new StoredTask(Guid.CreateVersion7(), task.Goal, task.IdempotencyKey, task.TraceParent, task.Client, task.Owner ?? "", now)
         {
             Jobs = [.. task.Jobs.Select((job, seq) => new StoredJob(Guid.CreateVersion7(), seq, job.Type, job.Input, task.TraceParent) { EnqueuedAt = now })],
         };
         _tasks.Add(stored);
         if (task.IdempotencyKey is { } newKey)
         {
-            _byKey[newKey] = stored;
+            _byKey[(stored.Owner, newKey)] = stored;
         }
 
         return new CreatedTask(stored.ToRecord(), Created: true);
     }
 
-    public Task<TaskRecord?> GetAsync(Guid id, CancellationToken cancellationToken)
+    public Task<TaskRecord?> GetAsync(Guid id, string? owner, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _getCalls);
         ThrowIfFailing();
         lock (_gate)
         {
-            return Task.FromResult(Find(id)?.ToRecord());
+            return Task.FromResult(Find(id, owner)?.ToRecord());
         }
     }
 
-    public Task<TaskPage> ListAsync(TaskState? status, int page, int pageSize, CancellationToken cancellationToken)
+    public Task<TaskPage> ListAsync(TaskState? status, string? owner, int page, int pageSize, CancellationToken cancellationToken)
     {
         ThrowIfFailing();
         lock (_gate)
         {
             // Newest first: insertion order reversed (two tasks may share a timestamp).
-            var matching = Enumerable.Reverse(_tasks).Where(t => status is null || t.Status == status).ToList();
+            var matching = Enumerable.Reverse(_tasks).Where(t => (status is null || t.Status == status) && (owner is null || t.Owner == owner)).ToList();
             var items = matching.Skip((page - 1) * pageSize).Take(Limits.ListedOnPage(page, pageSize)).Select(t => t.ToSummary()).ToList();
             var (total, exact) = Limits.ListedTotal(matching.Count);
             return Task.FromResult(new TaskPage(items, page, pageSize, total, exact));
@@ -166,12 +166,12 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         return Task.FromResult(found);
     }
 
-    public Task<TaskCancellation?> CancelAsync(Guid id, CancellationToken cancellationToken)
+    public Task<TaskCancellation?> CancelAsync(Guid id, string? owner, CancellationToken cancellationToken)
     {
         ThrowIfFailing();
         lock (_gate)
         {
-            if (Find(id) is not { } task)
+            if (Find(id, owner) is not { } task)
             {
                 return Task.FromResult<TaskCancellation?>(null);
             }
@@ -253,7 +253,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
                 _tasks.Remove(task);
                 if (task.Key is { } key)
                 {
-                    _byKey.Remove(key);
+                    _byKey.Remove((task.Owner, key));
                 }
             }
 
@@ -326,7 +326,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
-    private StoredTask? Find(Guid id) => _tasks.Find(t => t.Id == id);
+    private StoredTask? Find(Guid id, string? owner = null) => _tasks.Find(t => t.Id == id && (owner is null || t.Owner == owner));
 
     private void ThrowIfFailing()
     {
@@ -336,13 +336,14 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
-    private sealed class StoredTask(Guid id, string? goal, string? key, string? traceParent, string? client, DateTimeOffset now)
+    private sealed class StoredTask(Guid id, string? goal, string? key, string? traceParent, string? client, string owner, DateTimeOffset now)
     {
         public Guid Id { get; } = id;
         public string? Goal { get; } = goal;
         public string? Key { get; } = key;
         public string? TraceParent { get; } = traceParent;
         public string? Client { get; } = client;
+        public string Owner { get; } = owner;
         public DateTimeOffset CreatedAt { get; } = now;
         public DateTimeOffset UpdatedAt { get; private set; } = now;
         public TaskState Status { get; private set; } = TaskState.Queued;
