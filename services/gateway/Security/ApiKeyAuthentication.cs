@@ -9,12 +9,16 @@ using Microsoft.Net.Http.Headers;
 
 namespace AgentSystem.Gateway.Security;
 
-/// <summary>The configured API keys, compared in constant time (as SHA-256 digests, so a key's length does not leak either).</summary>
+/// <summary>
+/// The configured API keys, compared in constant time (as SHA-256 digests, so a key's length does not leak either).
+/// Each is named by its place in the list, blank places counted: the name is whose tasks a request sees (docs/api.md),
+/// so a key revoked by blanking its value renumbers no other.
+/// </summary>
 public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
 {
-    private readonly byte[][] _digests = [.. options.Value.ApiKeys.Where(key => !string.IsNullOrWhiteSpace(key)).Select(Digest)];
+    private readonly byte[]?[] _digests = [.. options.Value.ApiKeys.Select(key => string.IsNullOrWhiteSpace(key) ? null : Digest(key))];
 
-    /// <summary>A name for the matching key ("key-0", ...) for rate limiting and logs, never the key; null when none matches.</summary>
+    /// <summary>A name for the matching key ("key-0", ...) for rate limiting, logs and ownership, never the key; null when none matches.</summary>
     public string? Identify(string presented)
     {
         var digest = Digest(presented);
@@ -22,7 +26,7 @@ public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
         for (var i = 0; i < _digests.Length; i++)
         {
             // No early exit: every request costs the same whichever key (if any) it carries.
-            match = CryptographicOperations.FixedTimeEquals(digest, _digests[i]) ? i : match;
+            match = _digests[i] is { } known && CryptographicOperations.FixedTimeEquals(digest, known) ? i : match;
         }
 
         return match < 0 ? null : $"key-{match}";

@@ -61,7 +61,7 @@ public static class TasksApi
             return Problem(StatusCodes.Status400BadRequest, new(StringComparer.Ordinal) { [ClientId.HeaderName] = [clientError] });
         }
 
-        if (ReadOwner(context, out var owner) is { } ownerError)
+        if (OwnerHeader.Read(context, out var owner) is { } ownerError)
         {
             return ownerError;
         }
@@ -110,7 +110,7 @@ public static class TasksApi
         Guid id, HttpContext context, ITaskRepository tasks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tasks);
-        if (ReadOwner(context, out var owner) is { } ownerError)
+        if (OwnerHeader.Read(context, out var owner) is { } ownerError)
         {
             return ownerError;
         }
@@ -125,7 +125,7 @@ public static class TasksApi
         string? status, string? page, string? pageSize, HttpContext context, ITaskRepository tasks, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(tasks);
-        if (ReadOwner(context, out var owner) is { } ownerError)
+        if (OwnerHeader.Read(context, out var owner) is { } ownerError)
         {
             return ownerError;
         }
@@ -170,14 +170,14 @@ public static class TasksApi
     {
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(hub);
-        if (ReadOwner(context, out var owner) is { } ownerError)
+        if (OwnerHeader.Read(context, out var owner) is { } ownerError)
         {
             return ownerError;
         }
 
         // The hub's watch of a task is shared by all its streams, whoever asks: the owner is checked here, once (it
         // never changes).
-        if (owner is not null && await tasks.GetAsync(id, owner, cancellationToken) is null)
+        if (owner is not null && !await tasks.IsOwnedByAsync(id, owner, cancellationToken))
         {
             return NotFound(id);
         }
@@ -204,7 +204,7 @@ public static class TasksApi
     {
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(signals);
-        if (ReadOwner(context, out var owner) is { } ownerError)
+        if (OwnerHeader.Read(context, out var owner) is { } ownerError)
         {
             return ownerError;
         }
@@ -232,20 +232,6 @@ public static class TasksApi
     }
 
     public static string TaskLocation(Guid id) => $"/tasks/{id}";
-
-    /// <summary>
-    /// The API key the gateway named (<see cref="Owner"/>), null without one (a caller inside the cluster); a 400 when
-    /// the header is malformed. Another key's task is a 404, as if unknown: its id tells a caller nothing.
-    /// </summary>
-    private static ProblemHttpResult? ReadOwner(HttpContext context, out string? owner)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        var header = context.Request.Headers[Owner.HeaderName];
-        owner = header.Count == 1 ? header[0] : null;
-        return TaskValidation.ValidateOwner(header) is { } error
-            ? Problem(StatusCodes.Status400BadRequest, new(StringComparer.Ordinal) { [Owner.HeaderName] = [error] })
-            : null;
-    }
 
     // The task stored under the key must be what this request asked for: the same goal, or the same explicit jobs.
     private static bool IsSameRequest(TaskRecord stored, string? goal, IReadOnlyList<NewJob>? explicitJobs)

@@ -117,15 +117,6 @@ public static class TaskValidation
             : $"The {ClientId.HeaderName} header, which the gateway sets, must be one id of {ClientId.Length} lower-case hex digits.";
 
     /// <summary>
-    /// An error message when the gateway's <see cref="Owner.HeaderName"/> is malformed, null when it is a key's name or
-    /// absent (a caller inside the cluster, who sees every task).
-    /// </summary>
-    public static string? ValidateOwner(StringValues values) =>
-        values.Count == 0 || (values.Count == 1 && Owner.IsValid(values[0]))
-            ? null
-            : $"The {Owner.HeaderName} header, which the gateway sets, must be one name of at most {Owner.MaxLength} lower-case letters, digits and '-'.";
-
-    /// <summary>
     /// An error message when the header is unusable, null when it is fine (or absent). One value of printable ASCII
     /// but the comma (as the IETF draft's string, unquoted), at most <see cref="TaskLimits.MaxIdempotencyKeyLength"/> characters.
     /// </summary>

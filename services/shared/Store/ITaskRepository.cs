@@ -19,6 +19,9 @@ public interface ITaskRepository
 
     Task<TaskRecord?> GetAsync(Guid id, string? owner, CancellationToken cancellationToken);
 
+    /// <summary>Whether the task exists and is <paramref name="owner"/>'s, without reading it.</summary>
+    Task<bool> IsOwnedByAsync(Guid id, string owner, CancellationToken cancellationToken);
+
     /// <summary>Newest first; <paramref name="page"/> starts at 1.</summary>
     Task<TaskPage> ListAsync(TaskState? status, string? owner, int page, int pageSize, CancellationToken cancellationToken);
 

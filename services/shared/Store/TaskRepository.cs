@@ -47,13 +47,10 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
     // Running jobs too: their row is final at once, so whatever their worker writes later changes nothing (every job
     // write is guarded), and the worker, told over Redis, stops the run and acknowledges it.
-    // Jobs before their task, in id order, as every job write (StoreSql.LockTaskOfJob). With an owner, only its task's.
-    private static string CancelJobs(string? owner) => $"""
+    // Jobs before their task, in id order, as every job write (StoreSql.LockTaskOfJob).
+    private const string CancelJobs = """
         UPDATE jobs SET status = 'cancelled', finished_at = now()
-        WHERE id IN (
-            SELECT id FROM jobs
-            WHERE task_id = (SELECT id FROM tasks WHERE id = @task{StoreSql.OwnedBy(owner)}) AND status IN ('queued', 'running')
-            ORDER BY id FOR UPDATE)
+        WHERE id IN (SELECT id FROM jobs WHERE task_id = @task AND status IN ('queued', 'running') ORDER BY id FOR UPDATE)
         """;
 
     private const string DeleteDispatchRowsOfTask = "DELETE FROM job_dispatch WHERE job_id IN (SELECT id FROM jobs WHERE task_id = @task)";
@@ -177,6 +174,18 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         }
     }
 
+    public async Task<bool> IsOwnedByAsync(Guid id, string owner, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        var command = _dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM tasks WHERE id = @id AND owner = @owner)");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid>("id", id));
+            command.Parameters.Add(StoreSql.OwnerParameter(owner));
+            return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+    }
+
     public async Task<TaskPage> ListAsync(TaskState? status, string? owner, int page, int pageSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
@@ -267,6 +276,12 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
 
     public async Task<TaskCancellation?> CancelAsync(Guid id, string? owner, CancellationToken cancellationToken)
     {
+        // Another owner's task is not touched, not even locked: to its caller it does not exist. (An owner never changes.)
+        if (owner is not null && !await IsOwnedByAsync(id, owner, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -274,13 +289,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                // Another owner's task: no job is cancelled, so the rest is rolled back below, and the read finds nothing.
-                var cancel = new NpgsqlBatchCommand(CancelJobs(owner)) { Parameters = { new NpgsqlParameter<Guid>("task", id) } };
-                if (owner is not null)
-                {
-                    cancel.Parameters.Add(StoreSql.OwnerParameter(owner));
-                }
-
+                var cancel = new NpgsqlBatchCommand(CancelJobs) { Parameters = { new NpgsqlParameter<Guid>("task", id) } };
                 var batch = new NpgsqlBatch(connection, transaction)
                 {
                     BatchCommands =

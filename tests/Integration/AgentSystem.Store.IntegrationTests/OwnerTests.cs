@@ -24,7 +24,11 @@ public sealed class OwnerTests(MigratedStoreFixture database) : StoreTestBase(da
         Assert.Empty((await Tasks.ListAsync(TaskState.Cancelled, theirs, 1, 10, CancellationToken.None)).Items);
 
         Assert.Null(await Tasks.CancelAsync(other.Id, mine, CancellationToken.None));
-        Assert.Equal(TaskState.Queued, (await Tasks.GetAsync(other.Id, CancellationToken.None))!.Status);
+        var untouched = (await Tasks.GetAsync(other.Id, CancellationToken.None))!;
+        Assert.Equal((TaskState.Queued, other.UpdatedAt), (untouched.Status, untouched.UpdatedAt));
+        Assert.False(await Tasks.IsOwnedByAsync(other.Id, mine, CancellationToken.None));
+        Assert.True(await Tasks.IsOwnedByAsync(other.Id, theirs, CancellationToken.None));
+        Assert.False(await Tasks.IsOwnedByAsync(Guid.NewGuid(), theirs, CancellationToken.None));
         Assert.Equal(2L, await ScalarAsync<long>("SELECT count(*) FROM job_dispatch d JOIN jobs j ON j.id = d.job_id WHERE j.task_id = @task", ("task", other.Id)));
         Assert.True((await Tasks.CancelAsync(other.Id, theirs, CancellationToken.None))!.Changed);
         Assert.Equal([other.Id], (await Tasks.ListAsync(TaskState.Cancelled, theirs, 1, 10, CancellationToken.None)).Items.Select(t => t.Id));

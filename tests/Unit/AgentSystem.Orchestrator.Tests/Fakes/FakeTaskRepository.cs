@@ -134,6 +134,15 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
+    public Task<bool> IsOwnedByAsync(Guid id, string owner, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            return Task.FromResult(Find(id, owner) is not null);
+        }
+    }
+
     public Task<TaskPage> ListAsync(TaskState? status, string? owner, int page, int pageSize, CancellationToken cancellationToken)
     {
         ThrowIfFailing();
