@@ -38,6 +38,11 @@ public static class ChatApi
             return readError;
         }
 
+        if (OwnerHeader.Read(context, out var owner) is { } ownerError)
+        {
+            return ownerError;
+        }
+
         var errors = ChatValidation.Validate(request);
         if (errors.Count > 0)
         {
@@ -48,7 +53,7 @@ public static class ChatApi
         if (request!.ConversationId is { } id)
         {
             // The provider sees the last messages of the history, not all of a long conversation.
-            if (await store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, cancellationToken) is not { } conversation)
+            if (await store.FindAsync(id, owner, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, cancellationToken) is not { } conversation)
             {
                 return ConversationNotFound(id);
             }
@@ -76,7 +81,7 @@ public static class ChatApi
                 }
 
                 var reply = answer with { Content = content };
-                var conversationId = await SaveAsync(store, request.ConversationId, [.. incoming, reply], cancellationToken);
+                var conversationId = await SaveAsync(store, owner, request.ConversationId, [.. incoming, reply], cancellationToken);
                 return TypedResults.Ok(new ChatResponse(conversationId, provider.Name, reply, truncated));
             }
 
@@ -90,7 +95,7 @@ public static class ChatApi
                 await first;
             }
 
-            return new ChatStreamResult(deltas, first, provider.Name, request.ConversationId, incoming);
+            return new ChatStreamResult(deltas, first, provider.Name, owner, request.ConversationId, incoming);
         }
         catch (ChatProviderException error)
         {
@@ -107,14 +112,28 @@ public static class ChatApi
     }
 
     public static async Task<Results<Ok<Conversation>, ProblemHttpResult>> GetConversationAsync(
-        Guid id, IConversationStore store, CancellationToken cancellationToken) =>
-        await store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, cancellationToken) is { } conversation ? TypedResults.Ok(conversation) : ConversationNotFound(id);
+        Guid id, HttpContext context, IConversationStore store, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        if (OwnerHeader.Read(context, out var owner) is { } ownerError)
+        {
+            return ownerError;
+        }
+
+        return await store.FindAsync(id, owner, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, cancellationToken) is { } conversation
+            ? TypedResults.Ok(conversation)
+            : ConversationNotFound(id);
+    }
 
     /// <summary><c>?page=&amp;pageSize=</c>, the most recently active first; 422 naming the parameter when one is not usable.</summary>
     public static async Task<Results<Ok<ConversationPage>, ProblemHttpResult>> ListConversationsAsync(
-        string? page, string? pageSize, IConversationStore store, CancellationToken cancellationToken)
+        string? page, string? pageSize, HttpContext context, IConversationStore store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
+        if (OwnerHeader.Read(context, out var owner) is { } ownerError)
+        {
+            return ownerError;
+        }
 
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         var pageNumber = ParseInt(page, 1, "page", int.MaxValue, errors);
@@ -129,19 +148,19 @@ public static class ChatApi
             return ValidationProblem(errors);
         }
 
-        return TypedResults.Ok(await store.ListAsync(pageNumber, size, cancellationToken));
+        return TypedResults.Ok(await store.ListAsync(owner, pageNumber, size, cancellationToken));
     }
 
     /// <summary>Stores the messages in a new conversation, or after the given one's; returns the conversation's id.</summary>
     /// <exception cref="KeyNotFoundException">The given conversation is gone.</exception>
-    internal static async Task<Guid> SaveAsync(IConversationStore store, Guid? conversationId, List<ChatMessage> messages, CancellationToken cancellationToken)
+    internal static async Task<Guid> SaveAsync(IConversationStore store, string? owner, Guid? conversationId, List<ChatMessage> messages, CancellationToken cancellationToken)
     {
         if (conversationId is not { } id)
         {
-            return await store.CreateAsync(messages, cancellationToken);
+            return await store.CreateAsync(owner, messages, cancellationToken);
         }
 
-        await store.AppendAsync(id, messages, cancellationToken);
+        await store.AppendAsync(id, owner, messages, cancellationToken);
         return id;
     }
 

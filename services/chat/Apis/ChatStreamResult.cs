@@ -21,7 +21,7 @@ namespace AgentSystem.Chat.Apis;
 /// ProblemDetails and no <c>[DONE]</c>; nothing is stored then.
 /// </summary>
 public sealed partial class ChatStreamResult(
-    IAsyncEnumerator<string> deltas, Task<bool> first, string provider, Guid? conversationId, List<ChatMessage> incoming) : IResult
+    IAsyncEnumerator<string> deltas, Task<bool> first, string provider, string? owner, Guid? conversationId, List<ChatMessage> incoming) : IResult
 {
     public const string ContentType = EventStream.ContentType;
 
@@ -96,7 +96,7 @@ public sealed partial class ChatStreamResult(
             Guid id;
             try
             {
-                id = await ChatApi.SaveAsync(store, conversationId, [.. incoming, new ChatMessage(ChatRoles.Assistant, reply.ToString())], cancellationToken);
+                id = await ChatApi.SaveAsync(store, owner, conversationId, [.. incoming, new ChatMessage(ChatRoles.Assistant, reply.ToString())], cancellationToken);
             }
             catch (KeyNotFoundException)
             {

@@ -3,25 +3,57 @@ using AgentSystem.Contracts;
 
 namespace AgentSystem.Chat.Storage;
 
-/// <summary>Conversations and their messages, in order. Each call writes all its messages or none.</summary>
+/// <summary>
+/// Conversations and their messages, in order. Each call writes all its messages or none. A conversation belongs to
+/// the API key it was started with (<see cref="Owner"/>): a call with an owner finds only that owner's, one with null
+/// every conversation (a caller inside the cluster).
+/// </summary>
 public interface IConversationStore
 {
-    /// <summary>Starts a conversation holding <paramref name="messages"/>; returns its id.</summary>
-    Task<Guid> CreateAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
+    /// <summary>Starts a conversation of <paramref name="owner"/> (null: none) holding <paramref name="messages"/>; returns its id.</summary>
+    Task<Guid> CreateAsync(string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
 
     /// <summary>Adds <paramref name="messages"/> after the conversation's last one.</summary>
-    /// <exception cref="KeyNotFoundException">No conversation has that id.</exception>
+    /// <exception cref="KeyNotFoundException">No conversation of <paramref name="owner"/> has that id.</exception>
     /// <exception cref="ConversationFullException">It would then hold more than <see cref="Limits.MaxConversationMessages"/>.</exception>
-    Task AppendAsync(Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
+    Task AppendAsync(Guid conversationId, string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
 
     /// <summary>
     /// The conversation with its last <paramref name="lastMessages"/> messages, as many of the newest of them as hold at
-    /// most <paramref name="maxBytes"/> of text (UTF-8), and its count of all; or null.
+    /// most <paramref name="maxBytes"/> of text (UTF-8), and its count of all; or null (unknown, or another owner's).
     /// </summary>
-    Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken);
+    Task<Conversation?> FindAsync(Guid conversationId, string? owner, int lastMessages, int maxBytes, CancellationToken cancellationToken);
 
-    /// <summary>Page <paramref name="page"/> (from 1) of the conversations, the most recently active first.</summary>
-    Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken);
+    /// <summary>Page <paramref name="page"/> (from 1) of the owner's conversations, the most recently active first.</summary>
+    Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken);
+}
+
+/// <summary>The calls of a caller inside the cluster, who owns nothing and sees every conversation.</summary>
+public static class ConversationStoreExtensions
+{
+    public static Task<Guid> CreateAsync(this IConversationStore store, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.CreateAsync(owner: null, messages, cancellationToken);
+    }
+
+    public static Task AppendAsync(this IConversationStore store, Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.AppendAsync(conversationId, owner: null, messages, cancellationToken);
+    }
+
+    public static Task<Conversation?> FindAsync(this IConversationStore store, Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.FindAsync(conversationId, owner: null, lastMessages, maxBytes, cancellationToken);
+    }
+
+    public static Task<ConversationPage> ListAsync(this IConversationStore store, int page, int pageSize, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.ListAsync(owner: null, page, pageSize, cancellationToken);
+    }
 }
 
 /// <summary>An append that would take a conversation past <see cref="Limits.MaxConversationMessages"/>; nothing was stored.</summary>

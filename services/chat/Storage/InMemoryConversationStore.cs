@@ -8,9 +8,10 @@ namespace AgentSystem.Chat.Storage;
 public sealed class InMemoryConversationStore(TimeProvider time) : IConversationStore
 {
     private readonly Dictionary<Guid, Conversation> _conversations = [];
+    private readonly Dictionary<Guid, string> _owners = [];
     private readonly Lock _gate = new();
 
-    public Task<Guid> CreateAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    public Task<Guid> CreateAsync(string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
 
@@ -19,18 +20,19 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         lock (_gate)
         {
             _conversations.Add(conversation.Id, conversation);
+            _owners.Add(conversation.Id, owner ?? "");
         }
 
         return Task.FromResult(conversation.Id);
     }
 
-    public Task AppendAsync(Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    public Task AppendAsync(Guid conversationId, string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
 
         lock (_gate)
         {
-            var conversation = _conversations.GetValueOrDefault(conversationId) ?? throw new KeyNotFoundException($"No conversation has id {conversationId}.");
+            var conversation = Find(conversationId, owner) ?? throw new KeyNotFoundException($"No conversation has id {conversationId}.");
             if (conversation.Messages.Count + messages.Count > Limits.MaxConversationMessages)
             {
                 throw new ConversationFullException(conversationId, conversation.Messages.Count, messages.Count);
@@ -43,14 +45,14 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         return Task.CompletedTask;
     }
 
-    public Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken)
+    public Task<Conversation?> FindAsync(Guid conversationId, string? owner, int lastMessages, int maxBytes, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lastMessages);
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
 
         lock (_gate)
         {
-            if (_conversations.GetValueOrDefault(conversationId) is not { } conversation)
+            if (Find(conversationId, owner) is not { } conversation)
             {
                 return Task.FromResult<Conversation?>(null);
             }
@@ -63,22 +65,26 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         }
     }
 
-    public Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken)
+    public Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
 
         lock (_gate)
         {
-            var items = _conversations.Values
+            var owned = _conversations.Values.Where(conversation => owner is null || _owners[conversation.Id] == owner).ToList();
+            var items = owned
                 .Select(Summarize)
                 .OrderByDescending(summary => summary.UpdatedAt).ThenByDescending(summary => summary.Id)
                 .Skip((int)Math.Min(int.MaxValue, (page - 1L) * pageSize)).Take(Limits.ListedOnPage(page, pageSize))
                 .ToList();
-            var (total, exact) = Limits.ListedTotal(_conversations.Count);
+            var (total, exact) = Limits.ListedTotal(owned.Count);
             return Task.FromResult(new ConversationPage(items, page, pageSize, total, exact));
         }
     }
+
+    private Conversation? Find(Guid conversationId, string? owner) =>
+        _conversations.GetValueOrDefault(conversationId) is { } conversation && (owner is null || _owners[conversationId] == owner) ? conversation : null;
 
     // The same rules as the SQL of PostgresConversationStore.ListAsync.
     private static ConversationSummary Summarize(Conversation conversation)

@@ -4,23 +4,32 @@ using Npgsql;
 
 namespace AgentSystem.Chat.Storage;
 
-/// <summary>Conversations in <c>chat_conversations</c> and <c>chat_messages</c> (see Migrations/).</summary>
+/// <summary>
+/// Conversations in <c>chat_conversations</c> and <c>chat_messages</c> (see Migrations/); a conversation of no owner
+/// has owner ''.
+/// </summary>
 public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConversationStore
 {
-    public async Task<Guid> CreateAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    // The owner's condition on chat_conversations, or none: a caller inside the cluster sees every conversation.
+    private static string OwnedBy(string? owner, int parameter) => owner is null ? string.Empty : $" AND owner = ${parameter}";
+
+    public async Task<Guid> CreateAsync(string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
 
         var id = Guid.CreateVersion7();
         await using var batch = database.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO chat_conversations (id, created_at, updated_at) VALUES ($1, now(), now())") { Parameters = { new() { Value = id } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO chat_conversations (id, created_at, updated_at, owner) VALUES ($1, now(), now(), $2)")
+        {
+            Parameters = { new() { Value = id }, new() { Value = owner ?? "" } },
+        });
         AddMessages(batch, id, messages);
         // One round trip; a batch without an explicit transaction runs in an implicit one: all rows or none.
         await batch.ExecuteNonQueryAsync(cancellationToken);
         return id;
     }
 
-    public async Task AppendAsync(Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
+    public async Task AppendAsync(Guid conversationId, string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
 
@@ -30,7 +39,13 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         // count (a statement of its own, so it sees what the one before committed) cannot be raced past the limit.
         await using (var check = new NpgsqlBatch(connection, transaction))
         {
-            check.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE chat_conversations SET updated_at = now() WHERE id = $1 RETURNING 1") { Parameters = { new() { Value = conversationId } } });
+            var touch = new NpgsqlBatchCommand($"UPDATE chat_conversations SET updated_at = now() WHERE id = $1{OwnedBy(owner, 2)} RETURNING 1") { Parameters = { new() { Value = conversationId } } };
+            if (owner is not null)
+            {
+                touch.Parameters.Add(new() { Value = owner });
+            }
+
+            check.BatchCommands.Add(touch);
             check.BatchCommands.Add(new NpgsqlBatchCommand("SELECT count(*) FROM chat_messages WHERE conversation_id = $1") { Parameters = { new() { Value = conversationId } } });
             await using var reader = await check.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
@@ -56,7 +71,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken)
+    public async Task<Conversation?> FindAsync(Guid conversationId, string? owner, int lastMessages, int maxBytes, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(lastMessages);
         ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
@@ -65,10 +80,10 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         // from the newest, passes maxBytes; the count once, in the CTE (in the select list it would run again for every
         // message returned).
         await using var command = database.CreateCommand(
-            """
+            $"""
             WITH c AS MATERIALIZED (
                 SELECT id, created_at, (SELECT count(*) FROM chat_messages WHERE conversation_id = $1) AS messages
-                FROM chat_conversations WHERE id = $1
+                FROM chat_conversations WHERE id = $1{OwnedBy(owner, 4)}
             )
             SELECT c.created_at, c.messages, m.role, m.content, m.created_at
             FROM c
@@ -84,6 +99,10 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         command.Parameters.Add(new() { Value = conversationId });
         command.Parameters.Add(new() { Value = lastMessages });
         command.Parameters.Add(new() { Value = (long)maxBytes });
+        if (owner is not null)
+        {
+            command.Parameters.Add(new() { Value = owner });
+        }
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         (DateTimeOffset CreatedAt, long Count)? conversation = null;
@@ -100,27 +119,37 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         return conversation is var (createdAt, count) ? new Conversation(conversationId, createdAt, messages, checked((int)count)) : null;
     }
 
-    public async Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken)
+    public async Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
 
         // One round trip: the total (counted one row past the limit, never the whole table), then the page. The title and
-        // count read chat_messages by its (conversation_id, id) index for the page's rows only.
+        // count read chat_messages by its (conversation_id, id) index for the page's rows only. An owner's walks
+        // chat_conversations_owner_recent.
         await using var batch = database.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT count(*) FROM (SELECT 1 FROM chat_conversations LIMIT {Limits.MaxListedItems + 1}) AS listed"));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            """
+        var count = new NpgsqlBatchCommand($"SELECT count(*) FROM (SELECT 1 FROM chat_conversations WHERE true{OwnedBy(owner, 1)} LIMIT {Limits.MaxListedItems + 1}) AS listed");
+        var listing = new NpgsqlBatchCommand(
+            $"""
             SELECT c.id, c.created_at, c.updated_at,
                    coalesce((SELECT left(m.content, $3) FROM chat_messages m WHERE m.conversation_id = c.id AND m.role = 'user' ORDER BY m.id LIMIT 1), ''),
                    (SELECT count(*) FROM chat_messages m WHERE m.conversation_id = c.id)
             FROM chat_conversations c
+            WHERE true{OwnedBy(owner, 4)}
             ORDER BY c.updated_at DESC, c.id DESC
             LIMIT $1 OFFSET $2
             """)
         {
             Parameters = { new() { Value = Limits.ListedOnPage(page, pageSize) }, new() { Value = (page - 1L) * pageSize }, new() { Value = ConversationSummary.TitleLength } },
-        });
+        };
+        if (owner is not null)
+        {
+            count.Parameters.Add(new() { Value = owner });
+            listing.Parameters.Add(new() { Value = owner });
+        }
+
+        batch.BatchCommands.Add(count);
+        batch.BatchCommands.Add(listing);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
 
         await reader.ReadAsync(cancellationToken);

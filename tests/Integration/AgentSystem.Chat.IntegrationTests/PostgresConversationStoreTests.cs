@@ -53,6 +53,27 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
     }
 
     [Fact]
+    public async Task An_owner_finds_appends_to_and_lists_only_its_own_conversations()
+    {
+        var (mine, theirs) = ($"mine-{Guid.NewGuid():N}", $"theirs-{Guid.NewGuid():N}");
+        var first = await _store.CreateAsync(mine, Messages(1, 1), CancellationToken.None);
+        var other = await _store.CreateAsync(theirs, Messages(1, 1), CancellationToken.None);
+        var second = await _store.CreateAsync(mine, Messages(1, 1), CancellationToken.None);
+
+        Assert.Null(await _store.FindAsync(other, mine, 10, Limits.ConversationWindowBytes, CancellationToken.None));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(other, mine, Messages(1, 1), CancellationToken.None));
+        Assert.Equal(1, (await _store.FindAsync(other, theirs, 10, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
+        Assert.Equal(1, (await _store.FindAsync(other, 10, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
+
+        var listed = await _store.ListAsync(mine, 1, 10, CancellationToken.None);
+        Assert.Equal([second, first], listed.Items.Select(c => c.Id));
+        Assert.Equal(2, listed.Total);
+        await _store.AppendAsync(first, mine, Messages(1, 1), CancellationToken.None);
+        Assert.Equal([first, second], (await _store.ListAsync(mine, 1, 10, CancellationToken.None)).Items.Select(c => c.Id));
+        Assert.Contains(other, (await _store.ListAsync(1, 100, CancellationToken.None)).Items.Select(c => c.Id));
+    }
+
+    [Fact]
     public async Task Unknown_ids_are_null_to_find_and_an_error_to_append()
     {
         Assert.Null(await _store.FindAsync(Guid.NewGuid(), 10, Limits.ConversationWindowBytes, CancellationToken.None));

@@ -165,6 +165,25 @@ public sealed class ApiTests(SystemFixture system)
         }
     }
 
+    [Fact]
+    public async Task Each_key_sees_only_its_own_conversations()
+    {
+        using var other = new HttpClient { BaseAddress = system.Api.BaseAddress, Timeout = system.Api.Timeout };
+        other.DefaultRequestHeaders.Add("X-Api-Key", SystemFixture.OtherApiKey);
+        using var started = await system.Api.PostAsJsonAsync(new Uri("/api/chat", UriKind.Relative),
+            new { messages = new[] { new { role = "user", content = "mine alone" } } });
+        started.EnsureSuccessStatusCode();
+        var id = (await started.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("conversationId").GetGuid();
+        var uri = new Uri($"/api/chat/conversations/{id}", UriKind.Relative);
+
+        using var read = await other.GetAsync(uri);
+        using var continued = await other.PostAsJsonAsync(new Uri("/api/chat", UriKind.Relative),
+            new { conversationId = id, messages = new[] { new { role = "user", content = "theirs" } } });
+        using var own = await system.Api.GetAsync(uri);
+
+        Assert.Equal([HttpStatusCode.NotFound, HttpStatusCode.NotFound, HttpStatusCode.OK], [read.StatusCode, continued.StatusCode, own.StatusCode]);
+    }
+
     private async Task<long> CountTasksAsync()
     {
         using var response = await system.Api.GetAsync(new Uri("/api/tasks?page=1&pageSize=1", UriKind.Relative));

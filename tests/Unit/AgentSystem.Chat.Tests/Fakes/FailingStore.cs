@@ -7,13 +7,13 @@ namespace AgentSystem.Chat.Tests.Fakes;
 /// <summary>A conversation store whose writes fail as PostgreSQL's do when it is down; it holds no conversations.</summary>
 public sealed class FailingStore : IConversationStore
 {
-    public Task<Guid> CreateAsync(IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => throw new StoreDownException();
+    public Task<Guid> CreateAsync(string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => throw new StoreDownException();
 
-    public Task AppendAsync(Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => throw new StoreDownException();
+    public Task AppendAsync(Guid conversationId, string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken) => throw new StoreDownException();
 
-    public Task<Conversation?> FindAsync(Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken) => Task.FromResult<Conversation?>(null);
+    public Task<Conversation?> FindAsync(Guid conversationId, string? owner, int lastMessages, int maxBytes, CancellationToken cancellationToken) => Task.FromResult<Conversation?>(null);
 
-    public Task<ConversationPage> ListAsync(int page, int pageSize, CancellationToken cancellationToken) => throw new StoreDownException();
+    public Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken) => throw new StoreDownException();
 
     private sealed class StoreDownException : DbException
     {
