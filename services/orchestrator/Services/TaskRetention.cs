@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using AgentSystem.Store;
 using Microsoft.Extensions.Options;
 
@@ -7,14 +8,23 @@ namespace AgentSystem.Orchestrator.Services;
 /// Deletes the tasks finished longer ago than <c>Retention:FinishedTasks</c>, with their jobs: at start and every
 /// <c>Retention:Interval</c>, in batches until none is left. A failed round is logged and the next one tries again.
 /// The cutoff is this process's clock, not PostgreSQL's: a skew of seconds does not matter against days.
-/// Several orchestrators may run it at once: each skips the tasks another is deleting.
+/// Several orchestrators may run it at once: each skips the tasks another is deleting. What it deletes is counted
+/// (<see cref="DeletedInstrument"/>, batch by batch) as well as logged per round.
 /// </summary>
 public sealed partial class TaskRetention(
     ITaskRepository tasks,
     IOptions<RetentionOptions> options,
     TimeProvider time,
+    IMeterFactory meters,
     ILogger<TaskRetention> logger) : BackgroundService
 {
+    public const string MeterName = "AgentSystem.Orchestrator.Retention";
+
+    public const string DeletedInstrument = "agentsystem.orchestrator.tasks.deleted";
+
+    private readonly Counter<long> _deleted = (meters ?? throw new ArgumentNullException(nameof(meters))).Create(MeterName)
+        .CreateCounter<long>(DeletedInstrument, "{task}", "Final tasks deleted by retention, with their jobs");
+
     /// <summary>One round: returns how many tasks it deleted. Throws when a statement fails.</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
@@ -25,6 +35,7 @@ public sealed partial class TaskRetention(
         {
             var deleted = await tasks.DeleteFinishedBeforeAsync(cutoff, settings.BatchSize, cancellationToken);
             total += deleted;
+            _deleted.Add(deleted);
             if (deleted < settings.BatchSize)
             {
                 break;

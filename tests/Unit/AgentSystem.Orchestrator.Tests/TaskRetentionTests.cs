@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Services;
 using AgentSystem.Orchestrator.Tests.Fakes;
 using AgentSystem.Store;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -9,12 +11,17 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace AgentSystem.Orchestrator.Tests;
 
-public sealed class TaskRetentionTests
+public sealed class TaskRetentionTests : IDisposable
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
     private readonly FakeTaskRepository _repository;
+    private readonly ServiceProvider _metrics = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
     public TaskRetentionTests() => _repository = new FakeTaskRepository(_time);
+
+    public void Dispose() => _metrics.Dispose();
+
+    private IMeterFactory Meters => _metrics.GetRequiredService<IMeterFactory>();
 
     [Fact]
     public async Task A_round_deletes_the_final_tasks_older_than_the_period_batch_by_batch_and_keeps_the_rest()
@@ -24,9 +31,22 @@ public sealed class TaskRetentionTests
         _time.Advance(TimeSpan.FromDays(30) + TimeSpan.FromMinutes(1));
         var recent = await FinishedTasksAsync(1);
 
+        var counted = new List<long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, meters) =>
+        {
+            if (instrument is { Name: TaskRetention.DeletedInstrument, Meter.Name: TaskRetention.MeterName })
+            {
+                meters.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => counted.Add(value));
+        listener.Start();
+
         var deleted = await Retention(new RetentionOptions { BatchSize = 2, BatchPause = TimeSpan.Zero }).RunOnceAsync(CancellationToken.None);
 
         Assert.Equal(5, deleted);
+        Assert.Equal([2, 2, 1], counted);
         Assert.Equal([2, 2, 2], _repository.DeleteCalls);   // the third found 1 of 2: no fourth
         foreach (var id in old)
         {
@@ -45,7 +65,7 @@ public sealed class TaskRetentionTests
         var logs = new ListLoggerProvider();
         using var loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
         using var retention = new TaskRetention(
-            _repository, Options.Create(new RetentionOptions { FinishedTasks = TimeSpan.Zero }), _time, loggers.CreateLogger<TaskRetention>());
+            _repository, Options.Create(new RetentionOptions { FinishedTasks = TimeSpan.Zero }), _time, Meters, loggers.CreateLogger<TaskRetention>());
 
         await retention.StartAsync(CancellationToken.None);
         await retention.ExecuteTask!;
@@ -56,7 +76,7 @@ public sealed class TaskRetentionTests
     }
 
     private TaskRetention Retention(RetentionOptions options) =>
-        new(_repository, Options.Create(options), _time, NullLogger<TaskRetention>.Instance);
+        new(_repository, Options.Create(options), _time, Meters, NullLogger<TaskRetention>.Instance);
 
     private static NewTask Task() => new(null, [new NewJob(JobTypes.Echo, "x")], null, null, null);
 
