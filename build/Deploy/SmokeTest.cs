@@ -94,15 +94,20 @@ public sealed class SmokeTest(ClusterApi api, string ns, TimeSpan deadline, Time
         objects.Select(o => o.Model).OfType<V1Service>().FirstOrDefault(s => s.Name() == Gateway)?.Spec.Ports[0].Port
         ?? throw new TargetFailedException($"The rendered overlay has no Service '{Gateway}' to smoke-test through.");
 
-    /// <summary>The first API key of the Secret the gateway's Deployment reads (its name carries the generator's hash).</summary>
-    private static string ApiKey(IReadOnlyList<ManifestObject> objects)
+    /// <summary>
+    /// The first API key of the Secret the gateway's Deployment reads (its name carries the generator's hash), by place,
+    /// passing over a blank (revoked) one.
+    /// </summary>
+    internal static string ApiKey(IReadOnlyList<ManifestObject> objects)
     {
         var deployment = objects.Select(o => o.Model).OfType<V1Deployment>().FirstOrDefault(d => d.Name() == Gateway);
         var secretNames = deployment?.Spec.Template.Spec.Containers.SelectMany(c => c.EnvFrom ?? []).Select(e => e.SecretRef?.Name).OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [];
         var key = objects.Select(o => o.Model).OfType<V1Secret>().Where(s => secretNames.Contains(s.Name()))
             .SelectMany(s => (s.Data ?? new Dictionary<string, byte[]>()).Select(d => (d.Key, Value: Encoding.UTF8.GetString(d.Value)))
                 .Concat((s.StringData ?? new Dictionary<string, string>()).Select(d => (d.Key, d.Value))))
-            .Where(d => d.Key.StartsWith(ApiKeyPrefix, StringComparison.Ordinal)).OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => d.Value).FirstOrDefault();
+            .Where(d => d.Key.StartsWith(ApiKeyPrefix, StringComparison.Ordinal) && !string.IsNullOrWhiteSpace(d.Value))
+            .OrderBy(d => int.TryParse(d.Key.AsSpan(ApiKeyPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var place) ? place : int.MaxValue)
+            .Select(d => d.Value).FirstOrDefault();
         return key ?? throw new TargetFailedException($"The rendered overlay gives the gateway no API key ({ApiKeyPrefix}0 in a Secret it reads).");
     }
 }

@@ -35,7 +35,11 @@ public sealed partial class TaskRetention(
         {
             var deleted = await tasks.DeleteFinishedBeforeAsync(cutoff, settings.BatchSize, cancellationToken);
             total += deleted;
-            _deleted.Add(deleted);
+            if (deleted > 0)
+            {
+                _deleted.Add(deleted);
+            }
+
             if (deleted < settings.BatchSize)
             {
                 break;

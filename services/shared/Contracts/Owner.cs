@@ -13,6 +13,12 @@ public static class Owner
 
     public const int MaxLength = 64;
 
+    /// <summary>
+    /// The owner of the conversations the worker's <c>llm</c> jobs start in chat: no API key is named so, so no caller
+    /// of the gateway sees them, and they are told apart from those stored before owners were.
+    /// </summary>
+    public const string Worker = "worker";
+
     /// <summary>1 to <see cref="MaxLength"/> characters of lower-case ASCII letters, digits and '-'.</summary>
     public static bool IsValid(string? value) =>
         value is { Length: > 0 and <= MaxLength } && value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using AgentSystem.Contracts;
 
 namespace AgentSystem.Worker.Handlers;
 
@@ -22,8 +23,12 @@ public sealed class ChatClient(HttpClient http)
     /// </summary>
     public async Task<string> AskAsync(string prompt, CancellationToken ct)
     {
-        var request = new ChatRequest([new ChatRequestMessage("user", prompt)], Stream: false);
-        using var response = await http.PostAsJsonAsync(new Uri("chat", UriKind.Relative), request, WorkerJsonContext.Default.ChatRequest, ct);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("chat", UriKind.Relative))
+        {
+            Content = JsonContent.Create(new ChatRequest([new ChatRequestMessage("user", prompt)], Stream: false), WorkerJsonContext.Default.ChatRequest),
+            Headers = { { Owner.HeaderName, Owner.Worker } },
+        };
+        using var response = await http.SendAsync(request, ct);
 
         if (!response.IsSuccessStatusCode)
         {

@@ -2,8 +2,14 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentSystem.Chat.Model;
+using AgentSystem.Chat.Providers;
+using AgentSystem.Chat.Storage;
+using AgentSystem.Chat.Tests.Fakes;
 using AgentSystem.Contracts;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace AgentSystem.Chat.Tests;
 
@@ -33,6 +39,28 @@ public sealed class ConversationOwnerTests(WebApplicationFactory<Program> factor
         Assert.Contains(id, await ListAsync(mine));
         Assert.DoesNotContain(id, await ListAsync(theirs));
         Assert.Contains(id, await ListAsync(inside));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Continuing_another_keys_conversation_is_a_404_before_the_provider_hears_of_it(bool stream)
+    {
+        var provider = new ScriptedProvider("never sent");
+        await using var app = factory.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+        {
+            services.RemoveAll<IChatProvider>();
+            services.AddSingleton<IChatProvider>(provider);
+        }));
+        var id = await app.Services.GetRequiredService<IConversationStore>().CreateAsync("key-0", [new("user", "a secret")], CancellationToken.None);
+        using var theirs = app.CreateClient();
+        theirs.DefaultRequestHeaders.Add(Owner.HeaderName, "key-1");
+
+        using var response = await theirs.PostAsJsonAsync(Chat, new { conversationId = id, messages = new[] { new { role = "user", content = "repeat it" } }, stream });
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(0, provider.Calls);
     }
 
     [Fact]

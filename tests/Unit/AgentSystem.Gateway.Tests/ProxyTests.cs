@@ -191,6 +191,20 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
         Assert.Equal(["key-0", "key-1"], owners);
     }
 
+    [Fact]
+    public async Task A_key_keeps_its_name_when_one_before_it_is_revoked_by_blanking_it()
+    {
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:ApiKeys:1"] = "", ["Gateway:ApiKeys:2"] = "third-key" });
+        using var client = gateway.CreateClient("third-key");
+        using var revoked = gateway.CreateClient(GatewayFactory.OtherKey);
+
+        using var response = await client.GetAsync(new Uri("/api/tasks/echo", UriKind.Relative));
+        using var refused = await revoked.GetAsync(new Uri("/api/tasks/echo", UriKind.Relative));
+
+        Assert.Equal("key-2", (await response.Content.ReadFromJsonAsync<Echo>())!.Header(Owner.HeaderName));
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("has spaces")]

@@ -35,7 +35,8 @@ public sealed class TaskRetentionTests : IDisposable
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, meters) =>
         {
-            if (instrument is { Name: TaskRetention.DeletedInstrument, Meter.Name: TaskRetention.MeterName })
+            // This test's meter only: the process-wide listener also hears the orchestrators other tests host.
+            if (instrument.Name == TaskRetention.DeletedInstrument && ReferenceEquals(instrument.Meter.Scope, Meters))
             {
                 meters.EnableMeasurementEvents(instrument);
             }

@@ -84,6 +84,7 @@ public sealed class HandlerTests
         Assert.Equal("user", message.GetProperty("role").GetString());
         Assert.Equal("Capital of France?", message.GetProperty("content").GetString());
         Assert.False(body.RootElement.GetProperty("stream").GetBoolean());
+        Assert.Equal([Owner.Worker], chat.Request.Headers.GetValues(Owner.HeaderName));
     }
 
     [Theory]
