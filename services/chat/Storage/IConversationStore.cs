@@ -28,33 +28,6 @@ public interface IConversationStore
     Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken);
 }
 
-/// <summary>The calls of a caller inside the cluster, who owns nothing and sees every conversation.</summary>
-public static class ConversationStoreExtensions
-{
-    public static Task<Guid> CreateAsync(this IConversationStore store, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        return store.CreateAsync(owner: null, messages, cancellationToken);
-    }
-
-    public static Task AppendAsync(this IConversationStore store, Guid conversationId, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        return store.AppendAsync(conversationId, owner: null, messages, cancellationToken);
-    }
-
-    public static Task<Conversation?> FindAsync(this IConversationStore store, Guid conversationId, int lastMessages, int maxBytes, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        return store.FindAsync(conversationId, owner: null, lastMessages, maxBytes, cancellationToken);
-    }
-
-    public static Task<ConversationPage> ListAsync(this IConversationStore store, int page, int pageSize, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(store);
-        return store.ListAsync(owner: null, page, pageSize, cancellationToken);
-    }
-}
 
 /// <summary>An append that would take a conversation past <see cref="Limits.MaxConversationMessages"/>; nothing was stored.</summary>
 public sealed class ConversationFullException(Guid conversationId, int holds, int adding)

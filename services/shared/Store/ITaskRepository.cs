@@ -64,24 +64,4 @@ public static class TaskRepositoryExtensions
         return (await tasks.CreateManyAsync([task], cancellationToken).ConfigureAwait(false))[0];
     }
 
-    /// <summary>The task, whoever owns it (a caller inside the cluster).</summary>
-    public static Task<TaskRecord?> GetAsync(this ITaskRepository tasks, Guid id, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tasks);
-        return tasks.GetAsync(id, owner: null, cancellationToken);
-    }
-
-    /// <summary>Every owner's tasks, newest first (a caller inside the cluster).</summary>
-    public static Task<TaskPage> ListAsync(this ITaskRepository tasks, TaskState? status, int page, int pageSize, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tasks);
-        return tasks.ListAsync(status, owner: null, page, pageSize, cancellationToken);
-    }
-
-    /// <summary>Cancels the task, whoever owns it (a caller inside the cluster).</summary>
-    public static Task<TaskCancellation?> CancelAsync(this ITaskRepository tasks, Guid id, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(tasks);
-        return tasks.CancelAsync(id, owner: null, cancellationToken);
-    }
 }

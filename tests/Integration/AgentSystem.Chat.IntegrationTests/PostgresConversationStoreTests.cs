@@ -23,11 +23,11 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
     [Fact]
     public async Task Find_reads_the_last_messages_in_order_and_counts_them_all()
     {
-        var id = await _store.CreateAsync(Messages(1, 3), CancellationToken.None);
-        await _store.AppendAsync(id, Messages(4, 2), CancellationToken.None);
+        var id = await _store.CreateAsync(owner: null, Messages(1, 3), CancellationToken.None);
+        await _store.AppendAsync(id, owner: null, Messages(4, 2), CancellationToken.None);
 
-        var last = await _store.FindAsync(id, 3, Limits.ConversationWindowBytes, CancellationToken.None);
-        var none = await _store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None);
+        var last = await _store.FindAsync(id, owner: null, 3, Limits.ConversationWindowBytes, CancellationToken.None);
+        var none = await _store.FindAsync(id, owner: null, 0, Limits.ConversationWindowBytes, CancellationToken.None);
 
         Assert.Equal(["3", "4", "5"], last!.Messages.Select(m => m.Content));
         Assert.Equal(5, last.MessageCount);
@@ -40,11 +40,12 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
     {
         // 10, 10, 20 (ten two-byte characters) and 10 bytes: 30 hold the last two.
         var id = await _store.CreateAsync(
+            owner: null,
             [new("user", new string('1', 10)), new("assistant", new string('2', 10)), new("user", new string('é', 10)), new("assistant", new string('4', 10))],
             CancellationToken.None);
 
-        var window = await _store.FindAsync(id, 10, 30, CancellationToken.None);
-        var tooSmall = await _store.FindAsync(id, 10, 9, CancellationToken.None);
+        var window = await _store.FindAsync(id, owner: null, 10, 30, CancellationToken.None);
+        var tooSmall = await _store.FindAsync(id, owner: null, 10, 9, CancellationToken.None);
 
         Assert.Equal([new string('é', 10), new string('4', 10)], window!.Messages.Select(m => m.Content));
         Assert.Equal(4, window.MessageCount);
@@ -63,48 +64,48 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
         Assert.Null(await _store.FindAsync(other, mine, 10, Limits.ConversationWindowBytes, CancellationToken.None));
         await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(other, mine, Messages(1, 1), CancellationToken.None));
         Assert.Equal(1, (await _store.FindAsync(other, theirs, 10, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
-        Assert.Equal(1, (await _store.FindAsync(other, 10, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
+        Assert.Equal(1, (await _store.FindAsync(other, owner: null, 10, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
 
         var listed = await _store.ListAsync(mine, 1, 10, CancellationToken.None);
         Assert.Equal([second, first], listed.Items.Select(c => c.Id));
         Assert.Equal(2, listed.Total);
         await _store.AppendAsync(first, mine, Messages(1, 1), CancellationToken.None);
         Assert.Equal([first, second], (await _store.ListAsync(mine, 1, 10, CancellationToken.None)).Items.Select(c => c.Id));
-        Assert.Contains(other, (await _store.ListAsync(1, 100, CancellationToken.None)).Items.Select(c => c.Id));
+        Assert.Contains(other, (await _store.ListAsync(owner: null, 1, 100, CancellationToken.None)).Items.Select(c => c.Id));
     }
 
     [Fact]
     public async Task Unknown_ids_are_null_to_find_and_an_error_to_append()
     {
-        Assert.Null(await _store.FindAsync(Guid.NewGuid(), 10, Limits.ConversationWindowBytes, CancellationToken.None));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(Guid.NewGuid(), Messages(1, 1), CancellationToken.None));
+        Assert.Null(await _store.FindAsync(Guid.NewGuid(), owner: null, 10, Limits.ConversationWindowBytes, CancellationToken.None));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(Guid.NewGuid(), owner: null, Messages(1, 1), CancellationToken.None));
     }
 
     [Fact]
     public async Task An_append_past_the_limit_is_refused_and_stores_nothing()
     {
-        var id = await _store.CreateAsync(Messages(1, 1), CancellationToken.None);
-        await _store.AppendAsync(id, Messages(2, Limits.MaxConversationMessages - 3), CancellationToken.None);
+        var id = await _store.CreateAsync(owner: null, Messages(1, 1), CancellationToken.None);
+        await _store.AppendAsync(id, owner: null, Messages(2, Limits.MaxConversationMessages - 3), CancellationToken.None);
 
-        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, Messages(1, 3), CancellationToken.None));
-        await _store.AppendAsync(id, Messages(1, 2), CancellationToken.None);
-        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, Messages(1, 1), CancellationToken.None));
+        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, owner: null, Messages(1, 3), CancellationToken.None));
+        await _store.AppendAsync(id, owner: null, Messages(1, 2), CancellationToken.None);
+        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, owner: null, Messages(1, 1), CancellationToken.None));
 
-        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
+        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, owner: null, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
     }
 
     [Fact]
     public async Task Concurrent_appends_near_the_limit_stop_exactly_at_it()
     {
-        var id = await _store.CreateAsync(Messages(1, 1), CancellationToken.None);
-        await _store.AppendAsync(id, Messages(2, Limits.MaxConversationMessages - 21), CancellationToken.None);
+        var id = await _store.CreateAsync(owner: null, Messages(1, 1), CancellationToken.None);
+        await _store.AppendAsync(id, owner: null, Messages(2, Limits.MaxConversationMessages - 21), CancellationToken.None);
 
         // 40 appends of one message race for the 20 places left.
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 40).Select(async i =>
         {
             try
             {
-                await _store.AppendAsync(id, [new ChatMessage("user", $"racer {i}")], CancellationToken.None);
+                await _store.AppendAsync(id, owner: null, [new ChatMessage("user", $"racer {i}")], CancellationToken.None);
                 return true;
             }
             catch (ConversationFullException)
@@ -114,7 +115,7 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
         }));
 
         Assert.Equal(20, outcomes.Count(stored => stored));
-        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
+        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, owner: null, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
     }
 
     private static List<ChatMessage> Messages(int first, int count) =>
@@ -129,7 +130,7 @@ public sealed class ConversationListLimitTests(ChatDatabaseFixture database) : I
     {
         await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
         var store = new PostgresConversationStore(dataSource);
-        var newest = await store.CreateAsync([new ChatMessage("user", "newest")], CancellationToken.None);
+        var newest = await store.CreateAsync(owner: null, [new ChatMessage("user", "newest")], CancellationToken.None);
         await using (var insert = dataSource.CreateCommand(
             "INSERT INTO chat_conversations (id, created_at, updated_at) SELECT gen_random_uuid(), now() - interval '1 hour', now() - interval '1 hour' FROM generate_series(1, $1)"))
         {
@@ -137,7 +138,7 @@ public sealed class ConversationListLimitTests(ChatDatabaseFixture database) : I
             await insert.ExecuteNonQueryAsync();
         }
 
-        var first = await store.ListAsync(1, 20, CancellationToken.None);
+        var first = await store.ListAsync(owner: null, 1, 20, CancellationToken.None);
 
         Assert.Equal((Limits.MaxListedItems, false), (first.Total, first.TotalExact));
         Assert.Equal(newest, first.Items[0].Id);

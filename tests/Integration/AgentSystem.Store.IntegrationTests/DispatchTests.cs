@@ -29,7 +29,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
 
         Assert.Equal([ids[0]], (await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None)).Select(m => m.JobId));
         await writing.RollbackAsync();
-        await Tasks.CancelAsync(task.Id, CancellationToken.None);   // the class shares one database: leave no queued job
+        await Tasks.CancelAsync(task.Id, owner: null, CancellationToken.None);   // the class shares one database: leave no queued job
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         await StartAsync(Jobs, ids[1], 1);
         await Jobs.RecordFailureAsync(ids[1], "transient", JobState.Queued, CancellationToken.None);
         Assert.Equal(Client, await ScalarAsync<string>("SELECT client FROM tasks WHERE id = @id", ("id", created.Id)));
-        await Tasks.CancelAsync(created.Id, CancellationToken.None);   // cancels all three, 0 while it runs
+        await Tasks.CancelAsync(created.Id, owner: null, CancellationToken.None);   // cancels all three, 0 while it runs
         // Final, it needs no lane any more: the pseudonym is not kept.
         Assert.Equal(0L, await ScalarAsync<long>("SELECT count(client) FROM tasks WHERE id = @id", ("id", created.Id)));
         await Tasks.MarkEnqueuedAsync([], CancellationToken.None);
@@ -96,7 +96,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
 
         Assert.Equal([queued], await ScalarAsync<Guid[]>("SELECT array_agg(job_id) FROM job_dispatch WHERE job_id = ANY(@ids)", ("ids", new[] { done, running, queued, gone })));
         Assert.Equal([queued], (await Tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(1), 1, CancellationToken.None)).Select(m => m.JobId));
-        await Tasks.CancelAsync(task.Id, CancellationToken.None);   // the class shares one database: leave no queued job
+        await Tasks.CancelAsync(task.Id, owner: null, CancellationToken.None);   // the class shares one database: leave no queued job
     }
 
     [Fact]
@@ -134,7 +134,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         {
             foreach (var task in new[] { backlogTask, unsent.Id, stale.Id })
             {
-                await Tasks.CancelAsync(task, CancellationToken.None);   // the class shares one database: leave no queued job
+                await Tasks.CancelAsync(task, owner: null, CancellationToken.None);   // the class shares one database: leave no queued job
             }
 
             await ExecuteAsync("ALTER TABLE jobs RESET (autovacuum_enabled)");
@@ -179,7 +179,7 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         }
         finally
         {
-            await Tasks.CancelAsync(backlogTask, CancellationToken.None);   // the class shares one database: leave no queued job
+            await Tasks.CancelAsync(backlogTask, owner: null, CancellationToken.None);   // the class shares one database: leave no queued job
             await ExecuteAsync("ALTER TABLE job_dispatch RESET (autovacuum_enabled)");
         }
     }

@@ -13,14 +13,14 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         var job = task.Jobs[0].Id;
 
         Assert.True(await StartAsync(Jobs, job, 1));
-        var running = await Tasks.GetAsync(task.Id, CancellationToken.None);
+        var running = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
         Assert.Equal((TaskState.Running, JobState.Running, 1), (running!.Status, running.Jobs[0].Status, running.Jobs[0].Attempts));
         Assert.NotNull(running.Jobs[0].StartedAt);
 
         Assert.True(await CompleteAsync(Jobs, job, "first result"));
-        var afterFirst = await Tasks.GetAsync(task.Id, CancellationToken.None);
+        var afterFirst = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
         Assert.False(await CompleteAsync(Jobs, job, "second result"));
-        var afterSecond = await Tasks.GetAsync(task.Id, CancellationToken.None);
+        var afterSecond = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
 
         Assert.Equal((JobState.Succeeded, "first result"), (afterSecond!.Jobs[0].Status, afterSecond.Jobs[0].Result));
         Assert.NotNull(afterSecond.Jobs[0].FinishedAt);
@@ -32,7 +32,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         Assert.False(await StartAsync(Jobs, job, 2));
         Assert.True(await StartAsync(Jobs, task.Jobs[1].Id, 1));
         Assert.True(await StartAsync(Jobs, task.Jobs[1].Id, 2));
-        Assert.Equal(2, (await Tasks.GetAsync(task.Id, CancellationToken.None))!.Jobs[1].Attempts);
+        Assert.Equal(2, (await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None))!.Jobs[1].Attempts);
         Assert.False(await StartAsync(Jobs, Guid.NewGuid(), 1));
         Assert.False(await CompleteAsync(Jobs, Guid.NewGuid(), "x"));
     }
@@ -46,7 +46,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         var recorded = await Jobs.CompleteAsync([new JobResult(job, "quick", Attempt: 2, Elapsed: TimeSpan.FromSeconds(3))], CancellationToken.None);
         Assert.Equal([job], recorded);
 
-        var stored = (await Tasks.GetAsync(task.Id, CancellationToken.None))!;
+        var stored = (await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None))!;
         var row = stored.Jobs[0];
         Assert.Equal((JobState.Succeeded, 2, "quick"), (row.Status, row.Attempts, row.Result));
         Assert.Equal(TimeSpan.FromSeconds(3), row.FinishedAt!.Value - row.StartedAt!.Value);
@@ -54,9 +54,9 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
 
         // A job marked running by this delivery keeps that start.
         Assert.True(await StartAsync(Jobs, other, 1));
-        var started = (await Tasks.GetAsync(task.Id, CancellationToken.None))!.Jobs[1].StartedAt;
+        var started = (await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None))!.Jobs[1].StartedAt;
         await Jobs.CompleteAsync([new JobResult(other, "slow", Attempt: 1, Elapsed: TimeSpan.FromHours(1))], CancellationToken.None);
-        var final = (await Tasks.GetAsync(task.Id, CancellationToken.None))!;
+        var final = (await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None))!;
         Assert.Equal((TaskState.Succeeded, started), (final.Status, final.Jobs[1].StartedAt));
     }
 
@@ -79,12 +79,12 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         var ids = task.Jobs.Select(job => job.Id).ToArray();
         await StartAsync(Jobs, ids[1], 1);
         await CompleteAsync(Jobs, ids[2], "done");
-        var before = await Tasks.GetAsync(task.Id, CancellationToken.None);
+        var before = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
 
         var runnable = await Jobs.FindRunnableAsync([.. ids, Guid.NewGuid()], CancellationToken.None);
 
         Assert.Equal(ids[..2].ToHashSet(), runnable);   // queued and running may run; succeeded and unknown may not
-        Assert.Equal(before!.Jobs, (await Tasks.GetAsync(task.Id, CancellationToken.None))!.Jobs);
+        Assert.Equal(before!.Jobs, (await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None))!.Jobs);
         Assert.Empty(await Jobs.FindRunnableAsync([], CancellationToken.None));
     }
 
@@ -96,7 +96,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
 
         await StartAsync(Jobs, flaky, 1);
         Assert.True(await Jobs.RecordFailureAsync(flaky, "timeout", JobState.Queued, CancellationToken.None));
-        var retrying = await Tasks.GetAsync(task.Id, CancellationToken.None);
+        var retrying = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
         Assert.Equal((JobState.Queued, 1, "timeout"), (retrying!.Jobs[0].Status, retrying.Jobs[0].Attempts, retrying.Jobs[0].Error));
         Assert.Equal(TaskState.Running, retrying.Status);   // it has run, so it stays running through the retry
 
@@ -107,7 +107,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         Assert.False(await Jobs.RecordFailureAsync(flaky, "late", JobState.Dead, CancellationToken.None));
         Assert.False(await CompleteAsync(Jobs, flaky, "too late"));
 
-        var final = await Tasks.GetAsync(task.Id, CancellationToken.None);
+        var final = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
         Assert.Equal((JobState.Dead, 2, "timeout again", (string?)null), (final!.Jobs[0].Status, final.Jobs[0].Attempts, final.Jobs[0].Error, final.Jobs[0].Result));
         Assert.Equal(TaskState.Failed, final.Status);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Jobs.RecordFailureAsync(ok, "x", JobState.Succeeded, CancellationToken.None));
@@ -138,7 +138,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         Assert.Empty(await Jobs.CompleteAsync([new JobResult(ids[0], "again", 2, TimeSpan.Zero)], CancellationToken.None));
         Assert.True(await Jobs.RecordFailureAsync(ids[2], "fatal", JobState.Dead, CancellationToken.None));
         Assert.Equal(ids[3..], await DispatchRowsAsync());
-        await Tasks.CancelAsync(task.Id, CancellationToken.None);
+        await Tasks.CancelAsync(task.Id, owner: null, CancellationToken.None);
         Assert.Empty(await DispatchRowsAsync());
     }
 
@@ -172,17 +172,17 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
                     break;   // left queued, then cancelled below
             }
 
-            var now = await Tasks.GetAsync(task.Id, CancellationToken.None);
+            var now = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
             var open = now!.Jobs.Any(j => !j.Status.IsFinal());
             Assert.True(open ? !now.Status.IsFinal() : now.Status.IsFinal(), $"after job {i}: task {now.Status}");
         }
 
         if (outcomes.Contains("cancel"))
         {
-            await Tasks.CancelAsync(task.Id, CancellationToken.None);
+            await Tasks.CancelAsync(task.Id, owner: null, CancellationToken.None);
         }
 
-        Assert.Equal(expected, (await Tasks.GetAsync(task.Id, CancellationToken.None))!.Status);
+        Assert.Equal(expected, (await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None))!.Status);
         Assert.Equal(expected.Name(), await ScalarAsync<string>("SELECT status FROM tasks WHERE id = @id", ("id", task.Id)));
     }
 
@@ -203,7 +203,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
                 Task.Run(() => CompleteAsync(otherJobs, job, "from B")));
 
             Assert.Single(results, r => r);
-            var final = await Tasks.GetAsync(task.Id, CancellationToken.None);
+            var final = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
             Assert.Equal(TaskState.Succeeded, final!.Status);
             Assert.Equal(results[0] ? "from A" : "from B", final.Jobs[0].Result);
         }
@@ -236,7 +236,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
                 }
             }
 
-            Assert.Equal(TaskState.Succeeded, (await Tasks.GetAsync(task.Id, CancellationToken.None))!.Status);
+            Assert.Equal(TaskState.Succeeded, (await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None))!.Status);
         }
     }
 
@@ -247,7 +247,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         var running = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
         await StartAsync(Jobs, cancelled.Jobs[0].Id, 1);
         await StartAsync(Jobs, running.Jobs[0].Id, 1);
-        await Tasks.CancelAsync(cancelled.Id, CancellationToken.None);
+        await Tasks.CancelAsync(cancelled.Id, owner: null, CancellationToken.None);
         var reader = new JobCancellationReader(DataSource);
 
         var found = await reader.FindCancelledAsync([cancelled.Jobs[0].Id, running.Jobs[0].Id, Guid.NewGuid()], CancellationToken.None);
@@ -268,17 +268,17 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         var run = await Jobs.StartAsync([.. ids.Select(id => new JobAttempt(id, 1, TimeSpan.Zero)), new JobAttempt(unknown, 1, TimeSpan.Zero)], CancellationToken.None);
         Assert.Equal(ids[..2].ToHashSet(), run);
 
-        var beforeResults = await Tasks.GetAsync(second.Id, CancellationToken.None);
+        var beforeResults = await Tasks.GetAsync(second.Id, owner: null, CancellationToken.None);
         var recorded = await Jobs.CompleteAsync(
             [new JobResult(ids[0], "a", 1, TimeSpan.Zero), new JobResult(ids[1], "b", 1, TimeSpan.Zero), new JobResult(ids[0], "a again", 1, TimeSpan.Zero), new JobResult(ids[2], "late", 1, TimeSpan.Zero), new JobResult(unknown, "x", 1, TimeSpan.Zero)],
             CancellationToken.None);
         Assert.Equal(ids[..2].ToHashSet(), recorded);
 
-        var done = await Tasks.GetAsync(first.Id, CancellationToken.None);
+        var done = await Tasks.GetAsync(first.Id, owner: null, CancellationToken.None);
         Assert.Equal(TaskState.Succeeded, done!.Status);
         Assert.True(done.Jobs[0].Result is "a" or "a again", done.Jobs[0].Result);   // one of the two deliveries' results, once
         Assert.Equal("b", done.Jobs[1].Result);
-        var afterResults = await Tasks.GetAsync(second.Id, CancellationToken.None);   // final before: untouched
+        var afterResults = await Tasks.GetAsync(second.Id, owner: null, CancellationToken.None);   // final before: untouched
         Assert.Equal(beforeResults, afterResults! with { Jobs = beforeResults!.Jobs });
         Assert.Equal(beforeResults.Jobs, afterResults.Jobs);
         Assert.Empty(await Jobs.CompleteAsync([], CancellationToken.None));
@@ -325,7 +325,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
 
         await held.CommitAsync();
         Assert.True(await writing);
-        var after = await Tasks.GetAsync(task.Id, CancellationToken.None);
+        var after = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
         Assert.Equal((TaskState.Running, JobState.Succeeded), (after!.Status, after.Jobs[0].Status));
     }
 
@@ -337,7 +337,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         await using var written = await batch.BeginTransactionAsync();
         await ExecuteAsync(batch, "UPDATE jobs SET status = 'succeeded', result = 'ok' WHERE id = @id", ("id", task.Jobs[0].Id));
 
-        var cancelling = Task.Run(() => Tasks.CancelAsync(task.Id, CancellationToken.None));
+        var cancelling = Task.Run(() => Tasks.CancelAsync(task.Id, owner: null, CancellationToken.None));
         await WaitForLockWaitAsync();
 
         // A cancel that locked the task before its jobs would hold it here, and this batch and the cancel would deadlock.

@@ -74,7 +74,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
 
         Assert.Equal([.. Migration.Embedded.Skip(1).Select(m => m.Name), TestAddition.Name], applied);
         var tasks = new TaskRepository(dataSource);
-        Assert.Equal("kept", (await tasks.GetAsync(task, CancellationToken.None))!.Goal);
+        Assert.Equal("kept", (await tasks.GetAsync(task, owner: null, CancellationToken.None))!.Goal);
         // The dispatcher's view came along: the unsent job first, the stale one, and not the finished one.
         Assert.Equal([unsent, stale], (await tasks.FindUndispatchedAsync(TimeSpan.FromSeconds(30), 10, CancellationToken.None)).Select(m => m.JobId));
         Assert.Equal([unsent], (await tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(5), 10, CancellationToken.None)).Select(m => m.JobId));

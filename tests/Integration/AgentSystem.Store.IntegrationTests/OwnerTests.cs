@@ -15,7 +15,7 @@ public sealed class OwnerTests(MigratedStoreFixture database) : StoreTestBase(da
 
         Assert.Null(await Tasks.GetAsync(other.Id, mine, CancellationToken.None));
         Assert.Equal(other.Id, (await Tasks.GetAsync(other.Id, theirs, CancellationToken.None))?.Id);
-        Assert.Equal(other.Id, (await Tasks.GetAsync(other.Id, CancellationToken.None))?.Id);
+        Assert.Equal(other.Id, (await Tasks.GetAsync(other.Id, owner: null, CancellationToken.None))?.Id);
 
         var listed = await Tasks.ListAsync(null, mine, 1, 10, CancellationToken.None);
         Assert.Equal([second.Id, first.Id], listed.Items.Select(t => t.Id));
@@ -24,7 +24,7 @@ public sealed class OwnerTests(MigratedStoreFixture database) : StoreTestBase(da
         Assert.Empty((await Tasks.ListAsync(TaskState.Cancelled, theirs, 1, 10, CancellationToken.None)).Items);
 
         Assert.Null(await Tasks.CancelAsync(other.Id, mine, CancellationToken.None));
-        var untouched = (await Tasks.GetAsync(other.Id, CancellationToken.None))!;
+        var untouched = (await Tasks.GetAsync(other.Id, owner: null, CancellationToken.None))!;
         Assert.Equal((TaskState.Queued, other.UpdatedAt), (untouched.Status, untouched.UpdatedAt));
         Assert.False(await Tasks.IsOwnedByAsync(other.Id, mine, CancellationToken.None));
         Assert.True(await Tasks.IsOwnedByAsync(other.Id, theirs, CancellationToken.None));

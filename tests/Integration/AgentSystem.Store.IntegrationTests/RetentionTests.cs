@@ -20,19 +20,19 @@ public sealed class RetentionTests(MigratedStoreFixture database) : StoreTestBas
         Guid[] gone = [succeeded, cancelled, third];
 
         Assert.Equal(2, await Tasks.DeleteFinishedBeforeAsync(Cutoff, limit: 2, CancellationToken.None));
-        Assert.NotNull(await Tasks.GetAsync(third, CancellationToken.None));
+        Assert.NotNull(await Tasks.GetAsync(third, owner: null, CancellationToken.None));
         Assert.Equal(1, await Tasks.DeleteFinishedBeforeAsync(Cutoff, limit: 2, CancellationToken.None));
         Assert.Equal(0, await Tasks.DeleteFinishedBeforeAsync(Cutoff, limit: 2, CancellationToken.None));
 
         foreach (var id in gone)
         {
-            Assert.Null(await Tasks.GetAsync(id, CancellationToken.None));
+            Assert.Null(await Tasks.GetAsync(id, owner: null, CancellationToken.None));
         }
 
         Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM jobs WHERE task_id = ANY(@ids)", ("ids", gone)));
         foreach (var id in new[] { open.Task.Id, changedSince, recent })
         {
-            Assert.Equal(2, (await Tasks.GetAsync(id, CancellationToken.None))!.Jobs.Count);
+            Assert.Equal(2, (await Tasks.GetAsync(id, owner: null, CancellationToken.None))!.Jobs.Count);
         }
     }
 
@@ -41,7 +41,7 @@ public sealed class RetentionTests(MigratedStoreFixture database) : StoreTestBas
     {
         var key = "retained-" + Guid.NewGuid();
         var first = await Tasks.CreateAsync(NewTask(key: key), CancellationToken.None);
-        await Tasks.CancelAsync(first.Task.Id, CancellationToken.None);
+        await Tasks.CancelAsync(first.Task.Id, owner: null, CancellationToken.None);
         await BackDateAsync(first.Task.Id, Cutoff.AddDays(-1), Cutoff.AddDays(-1));
 
         Assert.Equal(1, await Tasks.DeleteFinishedBeforeAsync(Cutoff, limit: 1000, CancellationToken.None));
@@ -91,10 +91,10 @@ public sealed class RetentionTests(MigratedStoreFixture database) : StoreTestBas
         }
         else
         {
-            await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
+            await Tasks.CancelAsync(created.Task.Id, owner: null, CancellationToken.None);
         }
 
-        var task = await Tasks.GetAsync(created.Task.Id, CancellationToken.None);
+        var task = await Tasks.GetAsync(created.Task.Id, owner: null, CancellationToken.None);
         Assert.Equal(succeed ? TaskState.Succeeded : TaskState.Cancelled, task!.Status);
         if (createdAt is { } at)
         {

@@ -73,7 +73,7 @@ public sealed class StoreRegistrationTests(PostgresDatabaseFixture database) : I
         var peak = 0L;
         await Task.WhenAll(Enumerable.Range(0, 20).Select(async _ =>
         {
-            await tasks.GetAsync(Guid.NewGuid(), CancellationToken.None);
+            await tasks.GetAsync(Guid.NewGuid(), owner: null, CancellationToken.None);
             await using var connection = await dataSource.OpenConnectionAsync();
             await using var command = new NpgsqlCommand(
                 "SELECT count(*) FROM pg_stat_activity, pg_sleep(0.05) WHERE application_name = 'AgentSystem.PoolTest'", connection);
@@ -96,7 +96,7 @@ public sealed class StoreRegistrationTests(PostgresDatabaseFixture database) : I
         // Npgsql prepares a statement on its fifth use; each call takes the pool's one connection and gives it back.
         for (var i = 0; i < 6; i++)
         {
-            await tasks.GetAsync(Guid.NewGuid(), CancellationToken.None);
+            await tasks.GetAsync(Guid.NewGuid(), owner: null, CancellationToken.None);
         }
 
         await using var connection = await host.Services.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync();

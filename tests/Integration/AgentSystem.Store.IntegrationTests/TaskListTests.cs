@@ -17,11 +17,11 @@ public sealed class TaskListTests(MigratedStoreFixture database) : StoreTestBase
         // Task 6: one of seven jobs done (running); task 5: cancelled; the rest queued.
         await StartAsync(Jobs, created[6].Jobs[0].Id, 1);
         await CompleteAsync(Jobs, created[6].Jobs[0].Id, "ok");
-        await Tasks.CancelAsync(created[5].Id, CancellationToken.None);
+        await Tasks.CancelAsync(created[5].Id, owner: null, CancellationToken.None);
 
-        var first = await Tasks.ListAsync(null, 1, 3, CancellationToken.None);
-        var third = await Tasks.ListAsync(null, 3, 3, CancellationToken.None);
-        var beyond = await Tasks.ListAsync(null, 4, 3, CancellationToken.None);
+        var first = await Tasks.ListAsync(null, owner: null, 1, 3, CancellationToken.None);
+        var third = await Tasks.ListAsync(null, owner: null, 3, 3, CancellationToken.None);
+        var beyond = await Tasks.ListAsync(null, owner: null, 4, 3, CancellationToken.None);
 
         Assert.Equal(7, first.Total);
         Assert.Equal((1, 3), (first.Page, first.PageSize));
@@ -33,12 +33,12 @@ public sealed class TaskListTests(MigratedStoreFixture database) : StoreTestBase
         Assert.Equal((TaskState.Running, 7, 1), (running.Status, running.JobCount, running.CompletedJobs));
         Assert.Equal((TaskState.Cancelled, 6, 6), (first.Items[1].Status, first.Items[1].JobCount, first.Items[1].CompletedJobs));
 
-        var queued = await Tasks.ListAsync(TaskState.Queued, 1, 10, CancellationToken.None);
+        var queued = await Tasks.ListAsync(TaskState.Queued, owner: null, 1, 10, CancellationToken.None);
         Assert.Equal(5, queued.Total);
         Assert.Equal(["task 4", "task 3", "task 2", "task 1", "task 0"], queued.Items.Select(t => t.Goal));
-        Assert.Equal(1, (await Tasks.ListAsync(TaskState.Cancelled, 1, 10, CancellationToken.None)).Total);
-        Assert.Empty((await Tasks.ListAsync(TaskState.Failed, 1, 10, CancellationToken.None)).Items);
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Tasks.ListAsync(null, 0, 10, CancellationToken.None));
+        Assert.Equal(1, (await Tasks.ListAsync(TaskState.Cancelled, owner: null, 1, 10, CancellationToken.None)).Total);
+        Assert.Empty((await Tasks.ListAsync(TaskState.Failed, owner: null, 1, 10, CancellationToken.None)).Items);
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Tasks.ListAsync(null, owner: null, 0, 10, CancellationToken.None));
     }
 }
 
@@ -49,13 +49,13 @@ public sealed class TaskListLimitTests(MigratedStoreFixture database) : StoreTes
     public async Task The_total_is_exact_up_to_the_limit_and_stops_at_it_past_that()
     {
         await InsertAsync(Limits.MaxListedItems, status: "succeeded", firstSecondsAgo: 10);
-        var atLimit = await Tasks.ListAsync(null, 1, 20, CancellationToken.None);
+        var atLimit = await Tasks.ListAsync(null, owner: null, 1, 20, CancellationToken.None);
         await InsertAsync(4, status: "queued", firstSecondsAgo: 1);
 
-        var all = await Tasks.ListAsync(null, 1, 20, CancellationToken.None);
-        var lastPage = await Tasks.ListAsync(null, Limits.MaxListedItems / 20, 20, CancellationToken.None);
-        var straddling = await Tasks.ListAsync(null, 334, 30, CancellationToken.None);
-        var queued = await Tasks.ListAsync(TaskState.Queued, 1, 20, CancellationToken.None);
+        var all = await Tasks.ListAsync(null, owner: null, 1, 20, CancellationToken.None);
+        var lastPage = await Tasks.ListAsync(null, owner: null, Limits.MaxListedItems / 20, 20, CancellationToken.None);
+        var straddling = await Tasks.ListAsync(null, owner: null, 334, 30, CancellationToken.None);
+        var queued = await Tasks.ListAsync(TaskState.Queued, owner: null, 1, 20, CancellationToken.None);
 
         Assert.Equal((Limits.MaxListedItems, true), (atLimit.Total, atLimit.TotalExact));
         Assert.Equal((Limits.MaxListedItems, false), (all.Total, all.TotalExact));

@@ -13,7 +13,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
             NewTask(jobs: 5, goal: "do things", traceParent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), CancellationToken.None);
 
         Assert.True(created.Created);
-        var task = await Tasks.GetAsync(created.Task.Id, CancellationToken.None);
+        var task = await Tasks.GetAsync(created.Task.Id, owner: null, CancellationToken.None);
         Assert.NotNull(task);
         Assert.Equal(created.Task.Jobs, task.Jobs);
         Assert.Equal((TaskState.Queued, "do things"), (task.Status, task.Goal));
@@ -23,7 +23,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         Assert.All(task.Jobs, j => Assert.Equal((JobState.Queued, 0, (string?)null), (j.Status, j.Attempts, j.Result)));
         Assert.Equal("0af7651916cd43dd8448eb211c80319c", await ScalarAsync<string>("SELECT trace_id FROM tasks WHERE id = @id", ("id", task.Id)));
         Assert.Equal("queued", await ScalarAsync<string>("SELECT status FROM tasks WHERE id = @id", ("id", task.Id)));   // stored lower case
-        Assert.Null(await Tasks.GetAsync(Guid.NewGuid(), CancellationToken.None));
+        Assert.Null(await Tasks.GetAsync(Guid.NewGuid(), owner: null, CancellationToken.None));
     }
 
     [Fact]
@@ -32,7 +32,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         var input = new string('x', 64 * 1024);
         var created = await Tasks.CreateAsync(new NewTask(null, [.. Enumerable.Range(0, 100).Select(_ => new NewJob("hash", input))], null, null, null), CancellationToken.None);
 
-        var task = await Tasks.GetAsync(created.Task.Id, CancellationToken.None);
+        var task = await Tasks.GetAsync(created.Task.Id, owner: null, CancellationToken.None);
         Assert.Equal(100, task!.Jobs.Count);
         Assert.All(task.Jobs, j => Assert.Equal(input.Length, j.Input.Length));
     }
@@ -66,7 +66,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         Assert.All(created, c => Assert.True(c.Created));
         foreach (var c in created)
         {
-            var stored = await Tasks.GetAsync(c.Task.Id, CancellationToken.None);
+            var stored = await Tasks.GetAsync(c.Task.Id, owner: null, CancellationToken.None);
             Assert.Equal(c.Task.Jobs, stored!.Jobs);
             Assert.Equal((c.Task.CreatedAt, c.Task.UpdatedAt), (stored.CreatedAt, stored.UpdatedAt));
         }
@@ -125,7 +125,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         var jobs = created.Task.Jobs;
         Assert.True(await StartAsync(Jobs, jobs[0].Id, 1));
 
-        var cancel = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
+        var cancel = await Tasks.CancelAsync(created.Task.Id, owner: null, CancellationToken.None);
 
         Assert.NotNull(cancel);
         Assert.True(cancel.Changed);
@@ -137,7 +137,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         // The worker that ran job 0 finishes or fails it later: nothing changes, nothing is retried.
         Assert.False(await CompleteAsync(Jobs, jobs[0].Id, "done"));
         Assert.False(await Jobs.RecordFailureAsync(jobs[0].Id, "stopped", JobState.Queued, CancellationToken.None));
-        var task = await Tasks.GetAsync(created.Task.Id, CancellationToken.None);
+        var task = await Tasks.GetAsync(created.Task.Id, owner: null, CancellationToken.None);
         Assert.Equal(cancel.Task with { Jobs = [] }, task! with { Jobs = [] });
         Assert.Equal(cancel.Task.Jobs, task.Jobs);
     }
@@ -147,13 +147,13 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
     {
         var created = await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None);
 
-        var cancel = await Tasks.CancelAsync(created.Task.Id, CancellationToken.None);
+        var cancel = await Tasks.CancelAsync(created.Task.Id, owner: null, CancellationToken.None);
 
         Assert.True(cancel!.Changed);
         Assert.Equal(TaskState.Cancelled, cancel.Task.Status);
         Assert.All(cancel.Task.Jobs, j => Assert.Equal(JobState.Cancelled, j.Status));
         Assert.True(cancel.Task.UpdatedAt >= created.Task.UpdatedAt);
-        Assert.Null(await Tasks.CancelAsync(Guid.NewGuid(), CancellationToken.None));
+        Assert.Null(await Tasks.CancelAsync(Guid.NewGuid(), owner: null, CancellationToken.None));
     }
 
     [Fact]
@@ -163,13 +163,13 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         await StartAsync(Jobs, succeeded.Task.Jobs[0].Id, 1);
         await CompleteAsync(Jobs, succeeded.Task.Jobs[0].Id, "ok");
         var cancelled = await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None);
-        await Tasks.CancelAsync(cancelled.Task.Id, CancellationToken.None);
+        await Tasks.CancelAsync(cancelled.Task.Id, owner: null, CancellationToken.None);
 
         foreach (var id in new[] { succeeded.Task.Id, cancelled.Task.Id })
         {
-            var before = await Tasks.GetAsync(id, CancellationToken.None);
+            var before = await Tasks.GetAsync(id, owner: null, CancellationToken.None);
 
-            var cancel = await Tasks.CancelAsync(id, CancellationToken.None);
+            var cancel = await Tasks.CancelAsync(id, owner: null, CancellationToken.None);
 
             Assert.False(cancel!.Changed);
             Assert.Equal(before! with { Jobs = [] }, cancel.Task with { Jobs = [] });
@@ -190,7 +190,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         Assert.Equal(new[] { one.Id, two.Id, three.Id }.Order(), all.Select(t => t.Id).Order());
         foreach (var task in all)
         {
-            var single = await Tasks.GetAsync(task.Id, CancellationToken.None);
+            var single = await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None);
             Assert.Equal(single! with { Jobs = [] }, task with { Jobs = [] });
             Assert.Equal(single.Jobs, task.Jobs);
         }

@@ -131,7 +131,7 @@ public sealed class ChatStreamTests
     public async Task A_full_conversation_is_refused_before_the_provider_is_asked(bool stream)
     {
         var store = new InMemoryConversationStore(TimeProvider.System);
-        var id = await store.CreateAsync([.. Enumerable.Repeat(new ChatMessage("user", "x"), Limits.MaxConversationMessages - 1)], CancellationToken.None);
+        var id = await store.CreateAsync(owner: null, [.. Enumerable.Repeat(new ChatMessage("user", "x"), Limits.MaxConversationMessages - 1)], CancellationToken.None);
         var provider = new ScriptedProvider("never");
         await using var factory = Factory(provider, store);
         using var client = factory.CreateClient();
@@ -141,7 +141,7 @@ public sealed class ChatStreamTests
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal(0, provider.Calls);
-        Assert.Equal(Limits.MaxConversationMessages - 1, (await store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
+        Assert.Equal(Limits.MaxConversationMessages - 1, (await store.FindAsync(id, owner: null, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
     }
 
     private static WebApplicationFactory<Program> Factory(IChatProvider provider, IConversationStore? store = null) =>

@@ -15,9 +15,9 @@ public sealed class InMemoryConversationStoreTests
     [Fact]
     public async Task Create_then_find_returns_the_messages_in_order()
     {
-        var id = await _store.CreateAsync([new("user", "hi"), new("assistant", "hello")], CancellationToken.None);
+        var id = await _store.CreateAsync(owner: null, [new("user", "hi"), new("assistant", "hello")], CancellationToken.None);
 
-        var conversation = await _store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None);
+        var conversation = await _store.FindAsync(id, owner: null, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None);
 
         Assert.NotNull(conversation);
         Assert.Equal(_time.GetUtcNow(), conversation.CreatedAt);
@@ -27,12 +27,12 @@ public sealed class InMemoryConversationStoreTests
     [Fact]
     public async Task Append_adds_after_the_last_message_with_its_own_time()
     {
-        var id = await _store.CreateAsync([new("user", "one")], CancellationToken.None);
+        var id = await _store.CreateAsync(owner: null, [new("user", "one")], CancellationToken.None);
         var created = _time.GetUtcNow();
         _time.Advance(TimeSpan.FromMinutes(1));
 
-        await _store.AppendAsync(id, [new("assistant", "two"), new("user", "three")], CancellationToken.None);
-        var conversation = await _store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None);
+        await _store.AppendAsync(id, owner: null, [new("assistant", "two"), new("user", "three")], CancellationToken.None);
+        var conversation = await _store.FindAsync(id, owner: null, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None);
 
         Assert.Equal(["one", "two", "three"], conversation!.Messages.Select(m => m.Content));
         Assert.Equal([created, _time.GetUtcNow(), _time.GetUtcNow()], conversation.Messages.Select(m => m.CreatedAt));
@@ -42,10 +42,10 @@ public sealed class InMemoryConversationStoreTests
     [Fact]
     public async Task A_found_conversation_does_not_change_afterwards()
     {
-        var id = await _store.CreateAsync([new("user", "one")], CancellationToken.None);
-        var before = await _store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None);
+        var id = await _store.CreateAsync(owner: null, [new("user", "one")], CancellationToken.None);
+        var before = await _store.FindAsync(id, owner: null, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None);
 
-        await _store.AppendAsync(id, [new("assistant", "two")], CancellationToken.None);
+        await _store.AppendAsync(id, owner: null, [new("assistant", "two")], CancellationToken.None);
 
         Assert.Single(before!.Messages);
     }
@@ -53,9 +53,9 @@ public sealed class InMemoryConversationStoreTests
     [Fact]
     public async Task Find_returns_the_last_messages_in_order_and_counts_them_all()
     {
-        var id = await _store.CreateAsync([.. Enumerable.Range(1, 5).Select(i => new ChatMessage("user", $"{i}"))], CancellationToken.None);
+        var id = await _store.CreateAsync(owner: null, [.. Enumerable.Range(1, 5).Select(i => new ChatMessage("user", $"{i}"))], CancellationToken.None);
 
-        var conversation = await _store.FindAsync(id, 2, Limits.ConversationWindowBytes, CancellationToken.None);
+        var conversation = await _store.FindAsync(id, owner: null, 2, Limits.ConversationWindowBytes, CancellationToken.None);
 
         Assert.Equal(["4", "5"], conversation!.Messages.Select(m => m.Content));
         Assert.Equal(5, conversation.MessageCount);
@@ -65,12 +65,11 @@ public sealed class InMemoryConversationStoreTests
     public async Task Find_keeps_the_newest_messages_whose_text_fits_the_bytes_counted_in_utf8()
     {
         // 10, 10, 20 (ten two-byte characters) and 10 bytes: 30 hold the last two.
-        var id = await _store.CreateAsync(
-            [new("user", new string('1', 10)), new("assistant", new string('2', 10)), new("user", new string('é', 10)), new("assistant", new string('4', 10))],
+        var id = await _store.CreateAsync(owner: null, [new("user", new string('1', 10)), new("assistant", new string('2', 10)), new("user", new string('é', 10)), new("assistant", new string('4', 10))],
             CancellationToken.None);
 
-        var window = await _store.FindAsync(id, 10, 30, CancellationToken.None);
-        var tooSmall = await _store.FindAsync(id, 10, 9, CancellationToken.None);
+        var window = await _store.FindAsync(id, owner: null, 10, 30, CancellationToken.None);
+        var tooSmall = await _store.FindAsync(id, owner: null, 10, 9, CancellationToken.None);
 
         Assert.Equal([new string('é', 10), new string('4', 10)], window!.Messages.Select(m => m.Content));
         Assert.Equal(4, window.MessageCount);
@@ -81,33 +80,33 @@ public sealed class InMemoryConversationStoreTests
     [Fact]
     public async Task An_append_past_the_limit_is_refused_and_stores_nothing()
     {
-        var id = await _store.CreateAsync([new("user", "start")], CancellationToken.None);
-        await _store.AppendAsync(id, [.. Enumerable.Range(0, Limits.MaxConversationMessages - 3).Select(_ => new ChatMessage("user", "x"))], CancellationToken.None);
+        var id = await _store.CreateAsync(owner: null, [new("user", "start")], CancellationToken.None);
+        await _store.AppendAsync(id, owner: null, [.. Enumerable.Range(0, Limits.MaxConversationMessages - 3).Select(_ => new ChatMessage("user", "x"))], CancellationToken.None);
 
-        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, [new("user", "a"), new("user", "b"), new("user", "c")], CancellationToken.None));
-        await _store.AppendAsync(id, [new("user", "a"), new("user", "b")], CancellationToken.None);
+        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, owner: null, [new("user", "a"), new("user", "b"), new("user", "c")], CancellationToken.None));
+        await _store.AppendAsync(id, owner: null, [new("user", "a"), new("user", "b")], CancellationToken.None);
 
-        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
-        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, [new("user", "d")], CancellationToken.None));
+        Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, owner: null, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
+        await Assert.ThrowsAsync<ConversationFullException>(() => _store.AppendAsync(id, owner: null, [new("user", "d")], CancellationToken.None));
     }
 
     [Fact]
     public async Task Unknown_ids_are_null_to_find_and_an_error_to_append()
     {
-        Assert.Null(await _store.FindAsync(Guid.NewGuid(), Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None));
-        await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(Guid.NewGuid(), [new ChatMessage("user", "x")], CancellationToken.None));
+        Assert.Null(await _store.FindAsync(Guid.NewGuid(), owner: null, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => _store.AppendAsync(Guid.NewGuid(), owner: null, [new ChatMessage("user", "x")], CancellationToken.None));
     }
 
     [Fact]
     public async Task The_list_is_ordered_by_the_last_message_then_the_id()
     {
-        var older = await _store.CreateAsync([new("system", "be brief"), new("user", "older")], CancellationToken.None);
+        var older = await _store.CreateAsync(owner: null, [new("system", "be brief"), new("user", "older")], CancellationToken.None);
         _time.Advance(TimeSpan.FromMinutes(1));
-        var newer = await _store.CreateAsync([new("user", "newer")], CancellationToken.None);
+        var newer = await _store.CreateAsync(owner: null, [new("user", "newer")], CancellationToken.None);
         _time.Advance(TimeSpan.FromMinutes(1));
-        await _store.AppendAsync(older, [new("assistant", "reply")], CancellationToken.None);
+        await _store.AppendAsync(older, owner: null, [new("assistant", "reply")], CancellationToken.None);
 
-        var page = await _store.ListAsync(1, 10, CancellationToken.None);
+        var page = await _store.ListAsync(owner: null, 1, 10, CancellationToken.None);
 
         Assert.Equal([older, newer], page.Items.Select(c => c.Id));
         Assert.Equal(new ConversationSummary(older, "older", _time.GetUtcNow() - TimeSpan.FromMinutes(2), _time.GetUtcNow(), 3), page.Items[0]);
@@ -117,18 +116,18 @@ public sealed class InMemoryConversationStoreTests
     [Fact]
     public async Task A_conversation_without_a_user_message_has_an_empty_title()
     {
-        await _store.CreateAsync([new("system", "only instructions")], CancellationToken.None);
+        await _store.CreateAsync(owner: null, [new("system", "only instructions")], CancellationToken.None);
 
-        Assert.Equal("", Assert.Single((await _store.ListAsync(1, 10, CancellationToken.None)).Items).Title);
+        Assert.Equal("", Assert.Single((await _store.ListAsync(owner: null, 1, 10, CancellationToken.None)).Items).Title);
     }
 
     [Fact]
     public async Task Concurrent_appends_lose_nothing()
     {
-        var id = await _store.CreateAsync([new("user", "start")], CancellationToken.None);
+        var id = await _store.CreateAsync(owner: null, [new("user", "start")], CancellationToken.None);
 
-        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => _store.AppendAsync(id, [new ChatMessage("user", $"{i}")], CancellationToken.None))));
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => _store.AppendAsync(id, owner: null, [new ChatMessage("user", $"{i}")], CancellationToken.None))));
 
-        Assert.Equal(201, (await _store.FindAsync(id, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
+        Assert.Equal(201, (await _store.FindAsync(id, owner: null, Limits.ConversationWindowMessages, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
     }
 }

@@ -51,11 +51,11 @@ public sealed class TaskRetentionTests : IDisposable
         Assert.Equal([2, 2, 2], _repository.DeleteCalls);   // the third found 1 of 2: no fourth
         foreach (var id in old)
         {
-            Assert.Null(await _repository.GetAsync(id, CancellationToken.None));
+            Assert.Null(await _repository.GetAsync(id, owner: null, CancellationToken.None));
         }
 
-        Assert.NotNull(await _repository.GetAsync(running.Task.Id, CancellationToken.None));
-        Assert.NotNull(await _repository.GetAsync(recent[0], CancellationToken.None));
+        Assert.NotNull(await _repository.GetAsync(running.Task.Id, owner: null, CancellationToken.None));
+        Assert.NotNull(await _repository.GetAsync(recent[0], owner: null, CancellationToken.None));
     }
 
     [Fact]
