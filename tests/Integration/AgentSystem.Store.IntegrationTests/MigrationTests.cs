@@ -62,7 +62,7 @@ public sealed class MigrationTests(ITestOutputHelper output)
         // Written as version 1 wrote them: a job never sent, one sent a minute ago, one sent and succeeded.
         var (task, unsent, stale, done) = (Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid());
         await ScalarAsync<int>(dataSource, $"""
-            WITH t AS (INSERT INTO tasks (id, status, goal) VALUES ('{task}', 'queued', 'kept'))
+            WITH t AS (INSERT INTO tasks (id, status, goal, idempotency_key) VALUES ('{task}', 'queued', 'kept', 'order-1'))
             INSERT INTO jobs (id, task_id, seq, type, input, status, enqueued_at) VALUES
                 ('{unsent}', '{task}', 0, 'echo', 'x', 'queued', NULL),
                 ('{stale}', '{task}', 1, 'echo', 'x', 'queued', now() - interval '1 minute'),
@@ -80,6 +80,15 @@ public sealed class MigrationTests(ITestOutputHelper output)
         Assert.Equal([unsent], (await tasks.FindUndispatchedAsync(TimeSpan.FromMinutes(5), 10, CancellationToken.None)).Select(m => m.JobId));
         Assert.All(await tasks.FindUndispatchedAsync(TimeSpan.Zero, 10, CancellationToken.None), m => Assert.Null(m.Client));   // stored before 0005
         Assert.Equal(1L, await ScalarAsync<long>(dataSource, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'tasks' AND column_name = 'note'"));
+
+        // Stored before 0006: no key's, seen only from inside the cluster, its Idempotency-Key still the unowned one's.
+        Assert.Null(await tasks.GetAsync(task, "key-0", CancellationToken.None));
+        Assert.Empty((await tasks.ListAsync(null, "key-0", 1, 10, CancellationToken.None)).Items);
+        var again = await tasks.CreateManyAsync(
+            [new NewTask(null, [new NewJob("echo", "x")], "order-1", null, null), new NewTask(null, [new NewJob("echo", "x")], "order-1", null, null, "key-0")],
+            CancellationToken.None);
+        Assert.Equal([(task, false), (again[1].Task.Id, true)], again.Select(c => (c.Task.Id, c.Created)));
+        Assert.NotEqual(task, again[1].Task.Id);
     }
 
     [Fact]
