@@ -18,8 +18,12 @@ public sealed class GatewayOptions
     [Required, Url]
     public string ChatUrl { get; set; } = "";
 
-    /// <summary>Keys accepted as <c>X-Api-Key</c> or <c>Authorization: Bearer</c>; in Kubernetes from a Secret (<c>Gateway__ApiKeys__0</c>, ...).</summary>
-    public string[] ApiKeys { get; set; } = [];
+    /// <summary>
+    /// Keys accepted as <c>X-Api-Key</c> or <c>Authorization: Bearer</c>, by name (<c>Gateway:ApiKeys:acme</c>; a JSON
+    /// list's places are named <c>key-0</c>, ...: <see cref="Security.ApiKeyRing.NameOf"/>); in Kubernetes from a Secret
+    /// (<c>Gateway__ApiKeys__0</c>, ...). A blank value revokes its key.
+    /// </summary>
+    public Dictionary<string, string> ApiKeys { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// How long an upstream may stay silent (YARP's activity timeout): until its response headers arrive, then between two

@@ -24,14 +24,13 @@ public static class ApplicationServiceExtensions
         var services = builder.Services;
         services.ConfigureHttpJsonOptions(options => options.SerializerOptions.TypeInfoResolverChain.Insert(0, GatewayJsonContext.Default));
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName)
-            .Validate(o => o.ApiKeys.Any(key => !string.IsNullOrWhiteSpace(key)),
-                "No API key is configured: set Gateway:ApiKeys (in Kubernetes the Secret's Gateway__ApiKeys__0, Gateway__ApiKeys__1, ...).")
             .Validate(o => o.UpstreamTimeout > TimeSpan.Zero && o.UpstreamTimeout <= GatewayOptions.MaxUpstreamTimeout,
                 $"Gateway:UpstreamTimeout must be above zero and at most {GatewayOptions.MaxUpstreamTimeout} (hh:mm:ss; a bare '30' means 30 days).")
             .Validate(o => o.TrustedProxies.All(proxy => GatewayOptions.TryParseNetwork(proxy, out _)),
                 "Gateway:TrustedProxies: every entry must be an IP address or a CIDR network such as 10.244.0.0/16.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, ApiKeysValidator>();
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
         {
             kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes;

@@ -1,39 +1,11 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace AgentSystem.Gateway.Security;
-
-/// <summary>
-/// The configured API keys, compared in constant time (as SHA-256 digests, so a key's length does not leak either).
-/// Each is named by its place in the list, blank places counted: the name is whose tasks a request sees (docs/api.md),
-/// so a key revoked by blanking its value renumbers no other.
-/// </summary>
-public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
-{
-    private readonly byte[]?[] _digests = [.. options.Value.ApiKeys.Select(key => string.IsNullOrWhiteSpace(key) ? null : Digest(key))];
-
-    /// <summary>A name for the matching key ("key-0", ...) for rate limiting, logs and ownership, never the key; null when none matches.</summary>
-    public string? Identify(string presented)
-    {
-        var digest = Digest(presented);
-        var match = -1;
-        for (var i = 0; i < _digests.Length; i++)
-        {
-            // No early exit: every request costs the same whichever key (if any) it carries.
-            match = _digests[i] is { } known && CryptographicOperations.FixedTimeEquals(digest, known) ? i : match;
-        }
-
-        return match < 0 ? null : $"key-{match}";
-    }
-
-    private static byte[] Digest(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
-}
 
 /// <summary>
 /// Authenticates <c>X-Api-Key: KEY</c> or <c>Authorization: Bearer KEY</c>; challenges with a 401 ProblemDetails, and

@@ -62,13 +62,14 @@ public sealed class LocationTransformTests
 
 public sealed class ApiKeyRingTests
 {
-    private readonly ApiKeyRing _ring = new(Options.Create(new GatewayOptions { ApiKeys = ["first-key", "", "second-key"] }));
+    private readonly ApiKeyRing _ring = new(Options.Create(Keys(("0", "first-key"), ("1", ""), ("2", "second-key"), ("Acme", "acme-key"))));
 
     [Fact]
-    public void Known_keys_are_named_by_their_place_a_blank_one_counted_so_that_revoking_a_key_renames_no_other()
+    public void Known_keys_are_named_by_their_entry_a_number_as_key_N_a_name_in_lower_case()
     {
         Assert.Equal("key-0", _ring.Identify("first-key"));
         Assert.Equal("key-2", _ring.Identify("second-key"));
+        Assert.Equal("acme", _ring.Identify("acme-key"));
     }
 
     [Theory]
@@ -79,6 +80,57 @@ public sealed class ApiKeyRingTests
     public void Anything_else_is_unknown(string presented)
     {
         Assert.Null(_ring.Identify(presented));
+    }
+
+    [Theory]
+    [InlineData("0", "key-0")]
+    [InlineData("12", "key-12")]
+    [InlineData("007", "key-7")]
+    [InlineData("000", "key-0")]
+    [InlineData("Billing-EU", "billing-eu")]
+    [InlineData("key-3", "key-3")]
+    public void An_entry_names_its_key(string entry, string name)
+    {
+        Assert.Equal(name, ApiKeyRing.NameOf(entry));
+    }
+
+    [Fact]
+    public void Keys_are_the_entries_with_a_value()
+    {
+        Assert.Equal(["key-0", "key-2", "acme"], ApiKeyRing.Configured(Keys(("0", "a"), ("1", " "), ("2", "b"), ("acme", "c"))).Select(key => key.Name));
+        Assert.Null(ApiKeyRing.Problem(Keys(("0", "a"), ("1", ""), ("acme", "c"))));
+    }
+
+    [Theory]
+    [InlineData("No API key is configured", "0=", "1= ")]
+    [InlineData("Gateway:ApiKeys:acme_corp: a key's name (here 'acme_corp') must be", "acme_corp=a")]
+    [InlineData("Gateway:ApiKeys:Worker: 'worker' names the worker's own conversations", "0=a", "Worker=b")]
+    [InlineData("Gateway:ApiKeys:01 and Gateway:ApiKeys:1 both name the key 'key-1'", "01=a", "1=b")]
+    [InlineData("Gateway:ApiKeys:3 and Gateway:ApiKeys:key-3 both name the key 'key-3'", "3=a", "key-3=b")]
+    [InlineData("Gateway:ApiKeys:0 and Gateway:ApiKeys:acme hold the same key", "0=same", "acme=same")]
+    public void A_problem_with_the_keys_is_named(string problem, params string[] entries)
+    {
+        var options = Keys([.. entries.Select(entry => (entry[..entry.IndexOf('=', StringComparison.Ordinal)], entry[(entry.IndexOf('=', StringComparison.Ordinal) + 1)..]))]);
+
+        Assert.StartsWith(problem, ApiKeyRing.Problem(options), StringComparison.Ordinal);
+        Assert.True(new ApiKeysValidator().Validate(null, options).Failed);
+    }
+
+    [Fact]
+    public void A_problem_never_shows_a_key()
+    {
+        Assert.DoesNotContain("secret-value", ApiKeyRing.Problem(Keys(("0", "secret-value"), ("acme", "secret-value"))), StringComparison.Ordinal);
+    }
+
+    private static GatewayOptions Keys(params (string Entry, string Key)[] keys)
+    {
+        var options = new GatewayOptions();
+        foreach (var (entry, key) in keys)
+        {
+            options.ApiKeys[entry] = key;
+        }
+
+        return options;
     }
 }
 

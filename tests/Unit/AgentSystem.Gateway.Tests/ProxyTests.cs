@@ -205,6 +205,17 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
+    [Fact]
+    public async Task A_key_configured_by_name_is_named_so_upstream()
+    {
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:ApiKeys:Billing-EU"] = "billing-key" });
+        using var client = gateway.CreateClient("billing-key");
+
+        using var response = await client.GetAsync(new Uri("/api/tasks/echo", UriKind.Relative));
+
+        Assert.Equal("billing-eu", (await response.Content.ReadFromJsonAsync<Echo>())!.Header(Owner.HeaderName));
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData("has spaces")]
