@@ -27,6 +27,7 @@ public static class ApplicationServiceExtensions
             .ValidateOnStart();
         builder.AddChatProvider();
         builder.AddConversationStore();
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionSettings.SectionName).AddRetention<RetentionOptions, ConversationRetention>();
         builder.Services.AddHostedService<StartupReport>();
 
         return builder;

@@ -26,6 +26,13 @@ public interface IConversationStore
 
     /// <summary>Page <paramref name="page"/> (from 1) of the owner's conversations, the most recently active first.</summary>
     Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes at most <paramref name="limit"/> conversations, whoever owns them, last active before
+    /// <paramref name="cutoff"/> (the longest idle first), with their messages; returns how many it deleted. One being
+    /// appended to meanwhile is left for a later round.
+    /// </summary>
+    Task<int> DeleteIdleBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
 }
 
 

@@ -83,6 +83,24 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         }
     }
 
+    public Task<int> DeleteIdleBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+
+        lock (_gate)
+        {
+            var idle = _conversations.Values.Select(Summarize).Where(summary => summary.UpdatedAt < cutoff)
+                .OrderBy(summary => summary.UpdatedAt).Take(limit).Select(summary => summary.Id).ToList();
+            foreach (var id in idle)
+            {
+                _conversations.Remove(id);
+                _owners.Remove(id);
+            }
+
+            return Task.FromResult(idle.Count);
+        }
+    }
+
     private Conversation? Find(Guid conversationId, string? owner) =>
         _conversations.GetValueOrDefault(conversationId) is { } conversation && (owner is null || _owners[conversationId] == owner) ? conversation : null;
 

@@ -165,6 +165,24 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         return new ConversationPage(items, page, pageSize, total, exact);
     }
 
+    public async Task<int> DeleteIdleBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+
+        // Along chat_conversations_recent (read backwards), stopping at the limit; the messages go with their conversation
+        // (ON DELETE CASCADE). An append holds its conversation's row until it commits: skipped here, and one committed
+        // meanwhile is checked again under the lock (updated_at is then recent), so no reply is stored into a deleted
+        // conversation, nor a conversation deleted that was just continued.
+        await using var command = database.CreateCommand(
+            """
+            DELETE FROM chat_conversations WHERE id IN (
+                SELECT id FROM chat_conversations WHERE updated_at < $1 ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            """);
+        command.Parameters.Add(new() { Value = cutoff });
+        command.Parameters.Add(new() { Value = limit });
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     private static void AddMessages(NpgsqlBatch batch, Guid conversationId, IReadOnlyList<ChatMessage> messages)
     {
         foreach (var message in messages)

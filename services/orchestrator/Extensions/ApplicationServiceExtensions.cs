@@ -2,6 +2,7 @@ using AgentSystem.Orchestrator.Infrastructure;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Orchestrator.Planning;
 using AgentSystem.Orchestrator.Services;
+using AgentSystem.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Orchestrator.Extensions;
@@ -40,7 +41,7 @@ public static class ApplicationServiceExtensions
 
         builder.AddPlanner();
         builder.AddDispatcher();
-        builder.AddRetention();
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionSettings.SectionName).AddRetention<RetentionOptions, TaskRetention>();
 
         return builder;
     }
@@ -80,19 +81,6 @@ public static class ApplicationServiceExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddHostedService(static services => services.GetRequiredService<JobDispatcher>());
-    }
-
-    private static void AddRetention(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddOptions<RetentionOptions>()
-            .Bind(builder.Configuration.GetSection(RetentionOptions.SectionName))
-            .Validate(o => o.FinishedTasks == TimeSpan.Zero || Within(o.FinishedTasks, TimeSpan.FromMinutes(1), TimeSpan.FromDays(36_500)), "Retention:FinishedTasks must be 00:00:00 (keep every task) or from 00:01:00 to 36500.00:00:00.")
-            .Validate(o => Within(o.Interval, TimeSpan.FromSeconds(1), TimeSpan.FromDays(1)), "Retention:Interval must be from 00:00:01 to 1.00:00:00.")
-            .Validate(o => o.BatchSize is >= 1 and <= 10_000, "Retention:BatchSize must be from 1 to 10000.")
-            .Validate(o => Within(o.BatchPause, TimeSpan.Zero, TimeSpan.FromMinutes(1)), "Retention:BatchPause must be from 00:00:00 to 00:01:00.")
-            .ValidateOnStart();
-        builder.Services.AddSingleton<TaskRetention>();
-        builder.Services.AddHostedService(static services => services.GetRequiredService<TaskRetention>());
     }
 
     private static bool Within(TimeSpan value, TimeSpan min, TimeSpan max) => value >= min && value <= max;

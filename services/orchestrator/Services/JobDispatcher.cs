@@ -1,5 +1,6 @@
 using AgentSystem.Contracts;
 using AgentSystem.Queue;
+using AgentSystem.ServiceDefaults;
 using AgentSystem.Store;
 using Microsoft.Extensions.Options;
 

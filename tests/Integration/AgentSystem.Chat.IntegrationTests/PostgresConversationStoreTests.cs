@@ -118,6 +118,61 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
         Assert.Equal(Limits.MaxConversationMessages, (await _store.FindAsync(id, owner: null, 0, Limits.ConversationWindowBytes, CancellationToken.None))!.MessageCount);
     }
 
+    [Fact]
+    public async Task Idle_conversations_are_deleted_with_their_messages_the_longest_idle_first_and_an_active_one_kept()
+    {
+        var idle = new List<Guid>();
+        for (var day = 1; day <= 3; day++)
+        {
+            var id = await _store.CreateAsync($"key-{day}", Messages(1, 2), CancellationToken.None);
+            await AgeAsync(id, new DateTimeOffset(2000, 1, day, 0, 0, 0, TimeSpan.Zero));
+            idle.Add(id);
+        }
+
+        var active = await _store.CreateAsync(owner: null, Messages(1, 1), CancellationToken.None);
+        var cutoff = new DateTimeOffset(2000, 2, 1, 0, 0, 0, TimeSpan.Zero);
+
+        Assert.Equal(2, await _store.DeleteIdleBeforeAsync(cutoff, 2, CancellationToken.None));
+        Assert.Null(await _store.FindAsync(idle[0], owner: null, 10, Limits.ConversationWindowBytes, CancellationToken.None));
+        Assert.Null(await _store.FindAsync(idle[1], owner: null, 10, Limits.ConversationWindowBytes, CancellationToken.None));
+        Assert.NotNull(await _store.FindAsync(idle[2], owner: null, 10, Limits.ConversationWindowBytes, CancellationToken.None));
+        Assert.Equal(1, await _store.DeleteIdleBeforeAsync(cutoff, 2, CancellationToken.None));
+        Assert.Equal(0, await _store.DeleteIdleBeforeAsync(cutoff, 2, CancellationToken.None));
+
+        await using var messages = _dataSource.CreateCommand("SELECT count(*) FROM chat_messages WHERE conversation_id = ANY($1)");
+        messages.Parameters.Add(new() { Value = idle.ToArray() });
+        Assert.Equal(0L, await messages.ExecuteScalarAsync());
+        Assert.NotNull(await _store.FindAsync(active, owner: null, 10, Limits.ConversationWindowBytes, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task An_idle_conversation_being_appended_to_is_left_for_a_later_round()
+    {
+        var id = await _store.CreateAsync(owner: null, Messages(1, 1), CancellationToken.None);
+        await AgeAsync(id, new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var cutoff = new DateTimeOffset(2000, 2, 1, 0, 0, 0, TimeSpan.Zero);
+
+        await using (var connection = await _dataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            // What an append holds until it commits: the conversation's row.
+            await using var hold = new NpgsqlCommand("SELECT 1 FROM chat_conversations WHERE id = $1 FOR UPDATE", connection, transaction) { Parameters = { new() { Value = id } } };
+            await hold.ExecuteScalarAsync();
+
+            Assert.Equal(0, await _store.DeleteIdleBeforeAsync(cutoff, 10, CancellationToken.None));
+        }
+
+        Assert.Equal(1, await _store.DeleteIdleBeforeAsync(cutoff, 10, CancellationToken.None));
+    }
+
+    private async Task AgeAsync(Guid conversationId, DateTimeOffset lastActive)
+    {
+        await using var age = _dataSource.CreateCommand("UPDATE chat_conversations SET created_at = $2, updated_at = $2 WHERE id = $1");
+        age.Parameters.Add(new() { Value = conversationId });
+        age.Parameters.Add(new() { Value = lastActive });
+        await age.ExecuteNonQueryAsync();
+    }
+
     private static List<ChatMessage> Messages(int first, int count) =>
         [.. Enumerable.Range(first, count).Select(i => new ChatMessage("user", $"{i}"))];
 }

@@ -1,0 +1,21 @@
+using System.Diagnostics.Metrics;
+using AgentSystem.ServiceDefaults;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.Chat.Storage;
+
+/// <summary>
+/// Deletes the conversations idle longer than <c>Retention:IdleConversations</c>, with their messages (docs/api.md,
+/// "Retention"); one being continued at that moment is left for a later round.
+/// </summary>
+public sealed class ConversationRetention(
+    IConversationStore conversations, IOptions<RetentionOptions> options, TimeProvider time, IMeterFactory meters, ILogger<ConversationRetention> logger)
+    : Retention<RetentionOptions>(options, time, meters, logger, MeterName, DeletedInstrument, "conversations last active")
+{
+    public const string MeterName = "AgentSystem.Chat.Retention";
+
+    public const string DeletedInstrument = "agentsystem.chat.conversations.deleted";
+
+    protected override Task<int> DeleteBatchAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) =>
+        conversations.DeleteIdleBeforeAsync(cutoff, limit, cancellationToken);
+}
