@@ -57,7 +57,8 @@ public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
             return "No API key is configured: set Gateway:ApiKeys:NAME (in Kubernetes the Secret's Gateway__ApiKeys__0, Gateway__ApiKeys__acme, ...).";
         }
 
-        if (keys.FirstOrDefault(key => !Owner.IsValid(key.Name) || key.Name == Owner.Worker) is { Entry: not null } bad)
+        // The entry itself must be ASCII: lower-casing maps some other letters to ASCII ones (the Kelvin sign to 'k').
+        if (keys.FirstOrDefault(key => !key.Entry.All(char.IsAscii) || !Owner.IsValid(key.Name) || key.Name == Owner.Worker) is { Entry: not null } bad)
         {
             return bad.Name == Owner.Worker
                 ? $"Gateway:ApiKeys:{bad.Entry}: 'worker' names the worker's own conversations in chat; give the key another name."

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Npgsql;
 
 namespace AgentSystem.SystemTests;
 
@@ -145,6 +146,20 @@ public sealed class ApiTests(SystemFixture system)
         Assert.DoesNotContain(mine, await ListAsync(other));
         var task = await TaskApi.WaitFinalAsync(system.Api, mine.ToString(), Finish, system.Diagnostics);
         Assert.Equal("succeeded", task.GetProperty("status").GetString());
+
+        // Each stored under its key's name: key-0 by its place in the list, the other by its configured name.
+        await using var database = NpgsqlDataSource.Create(system.PostgresConnectionString);
+        await using var owners = database.CreateCommand("SELECT owner FROM tasks WHERE id = ANY($1) ORDER BY id = $2 DESC");
+        owners.Parameters.Add(new() { Value = new[] { mine, theirs } });
+        owners.Parameters.Add(new() { Value = mine });
+        await using var reader = await owners.ExecuteReaderAsync();
+        List<string> stored = [];
+        while (await reader.ReadAsync())
+        {
+            stored.Add(reader.GetString(0));
+        }
+
+        Assert.Equal(["key-0", "partner"], stored);
 
         static async Task<Guid> SubmitAsync(HttpClient api, string idempotencyKey)
         {

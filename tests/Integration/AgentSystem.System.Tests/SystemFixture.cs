@@ -18,7 +18,10 @@ namespace AgentSystem.SystemTests;
 public sealed class SystemFixture : IAsyncLifetime
 {
     public const string ApiKey = "system-test-key";
-    /// <summary>A second key: another client of the gateway, as the queue's fair share counts them.</summary>
+    /// <summary>
+    /// A second key, configured by name (the key "partner"): another client of the gateway, as the queue's fair share
+    /// counts them, and another owner of tasks and conversations.
+    /// </summary>
     public const string OtherApiKey = "system-test-other-key";
     /// <summary>
     /// Jobs each worker runs at once: few (the shipped default is 1024), so the fault tests can have jobs running and
@@ -78,7 +81,7 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{ports["orchestrator"]}",
             ["Gateway__ChatUrl"] = $"http://127.0.0.1:{ports["chat"]}",
             ["Gateway__ApiKeys__0"] = ApiKey,
-            ["Gateway__ApiKeys__1"] = OtherApiKey,
+            ["Gateway__ApiKeys__Partner"] = OtherApiKey,
             // The tests are the proxy: an X-Forwarded-For they send names the client (failed keys are limited per client).
             ["Gateway__TrustedProxies__0"] = "127.0.0.1",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",

@@ -104,6 +104,7 @@ public sealed class ApiKeyRingTests
     [Theory]
     [InlineData("No API key is configured", "0=", "1= ")]
     [InlineData("Gateway:ApiKeys:acme_corp: a key's name (here 'acme_corp') must be", "acme_corp=a")]
+    [InlineData("Gateway:ApiKeys:\u212Aey: a key's name (here 'key') must be", "\u212Aey=a")]   // the Kelvin sign, 'k' in lower case
     [InlineData("Gateway:ApiKeys:Worker: 'worker' names the worker's own conversations", "0=a", "Worker=b")]
     [InlineData("Gateway:ApiKeys:01 and Gateway:ApiKeys:1 both name the key 'key-1'", "01=a", "1=b")]
     [InlineData("Gateway:ApiKeys:3 and Gateway:ApiKeys:key-3 both name the key 'key-3'", "3=a", "key-3=b")]
