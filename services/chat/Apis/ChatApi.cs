@@ -64,6 +64,12 @@ public static class ChatApi
                 return TypedResults.Problem(Full(new ConversationFullException(id, conversation.MessageCount, request.Messages.Count + 1)));
             }
 
+            // Active from now: retention must not delete it while the provider answers (deleted meanwhile: a 404 as above).
+            if (!await store.TouchAsync(id, owner, cancellationToken))
+            {
+                return ConversationNotFound(id);
+            }
+
             history = [.. conversation.Messages.Select(message => new ChatMessage(message.Role, message.Content))];
         }
 

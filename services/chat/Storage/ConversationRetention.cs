@@ -10,7 +10,8 @@ namespace AgentSystem.Chat.Storage;
 /// </summary>
 public sealed class ConversationRetention(
     IConversationStore conversations, IOptions<RetentionOptions> options, TimeProvider time, IMeterFactory meters, ILogger<ConversationRetention> logger)
-    : Retention<RetentionOptions>(options, time, meters, logger, MeterName, DeletedInstrument, "conversations last active")
+    : Retention<RetentionOptions>(
+        options, time, meters, logger, new(MeterName, DeletedInstrument, "Idle conversations deleted by retention, with their messages", "conversations last active"))
 {
     public const string MeterName = "AgentSystem.Chat.Retention";
 

@@ -24,13 +24,20 @@ public interface IConversationStore
     /// </summary>
     Task<Conversation?> FindAsync(Guid conversationId, string? owner, int lastMessages, int maxBytes, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Marks the conversation active now (its <c>updatedAt</c>), as a continuation does before the provider is asked, so
+    /// that retention does not delete it while the reply is generated; false when no conversation of
+    /// <paramref name="owner"/> has that id.
+    /// </summary>
+    Task<bool> TouchAsync(Guid conversationId, string? owner, CancellationToken cancellationToken);
+
     /// <summary>Page <paramref name="page"/> (from 1) of the owner's conversations, the most recently active first.</summary>
     Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken);
 
     /// <summary>
     /// Deletes at most <paramref name="limit"/> conversations, whoever owns them, last active before
     /// <paramref name="cutoff"/> (the longest idle first), with their messages; returns how many it deleted. One being
-    /// appended to meanwhile is left for a later round.
+    /// appended to or touched meanwhile is left for a later round.
     /// </summary>
     Task<int> DeleteIdleBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
 }

@@ -9,6 +9,7 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
 {
     private readonly Dictionary<Guid, Conversation> _conversations = [];
     private readonly Dictionary<Guid, string> _owners = [];
+    private readonly Dictionary<Guid, DateTimeOffset> _touched = [];
     private readonly Lock _gate = new();
 
     public Task<Guid> CreateAsync(string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken)
@@ -65,6 +66,20 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         }
     }
 
+    public Task<bool> TouchAsync(Guid conversationId, string? owner, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (Find(conversationId, owner) is null)
+            {
+                return Task.FromResult(false);
+            }
+
+            _touched[conversationId] = time.GetUtcNow();
+            return Task.FromResult(true);
+        }
+    }
+
     public Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
@@ -95,6 +110,7 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
             {
                 _conversations.Remove(id);
                 _owners.Remove(id);
+                _touched.Remove(id);
             }
 
             return Task.FromResult(idle.Count);
@@ -104,12 +120,13 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
     private Conversation? Find(Guid conversationId, string? owner) =>
         _conversations.GetValueOrDefault(conversationId) is { } conversation && (owner is null || _owners[conversationId] == owner) ? conversation : null;
 
-    // The same rules as the SQL of PostgresConversationStore.ListAsync.
-    private static ConversationSummary Summarize(Conversation conversation)
+    // The same rules as the SQL of PostgresConversationStore.ListAsync; active when last written or touched.
+    private ConversationSummary Summarize(Conversation conversation)
     {
         var first = conversation.Messages.FirstOrDefault(message => message.Role == ChatRoles.User)?.Content ?? "";
         var title = first.Length <= ConversationSummary.TitleLength ? first : first[..ConversationSummary.TitleLength];
-        var updatedAt = conversation.Messages.Count > 0 ? conversation.Messages[^1].CreatedAt : conversation.CreatedAt;
+        var written = conversation.Messages.Count > 0 ? conversation.Messages[^1].CreatedAt : conversation.CreatedAt;
+        var updatedAt = _touched.TryGetValue(conversation.Id, out var touched) && touched > written ? touched : written;
         return new(conversation.Id, title, conversation.CreatedAt, updatedAt, conversation.Messages.Count);
     }
 

@@ -119,6 +119,18 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         return conversation is var (createdAt, count) ? new Conversation(conversationId, createdAt, messages, checked((int)count)) : null;
     }
 
+    public async Task<bool> TouchAsync(Guid conversationId, string? owner, CancellationToken cancellationToken)
+    {
+        await using var touch = database.CreateCommand($"UPDATE chat_conversations SET updated_at = now() WHERE id = $1{OwnedBy(owner, 2)}");
+        touch.Parameters.Add(new() { Value = conversationId });
+        if (owner is not null)
+        {
+            touch.Parameters.Add(new() { Value = owner });
+        }
+
+        return await touch.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
     public async Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
@@ -170,9 +182,9 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
 
         // Along chat_conversations_recent (read backwards), stopping at the limit; the messages go with their conversation
-        // (ON DELETE CASCADE). An append holds its conversation's row until it commits: skipped here, and one committed
-        // meanwhile is checked again under the lock (updated_at is then recent), so no reply is stored into a deleted
-        // conversation, nor a conversation deleted that was just continued.
+        // (ON DELETE CASCADE). An append or a touch holds its conversation's row until it commits: skipped here, and one
+        // committed meanwhile is checked again under the lock (updated_at is then recent), so no conversation is deleted
+        // that was just continued, nor while its reply is generated (ChatApi touches it first).
         await using var command = database.CreateCommand(
             """
             DELETE FROM chat_conversations WHERE id IN (

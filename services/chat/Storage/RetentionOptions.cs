@@ -22,4 +22,6 @@ public sealed class RetentionOptions : RetentionSettings
     public override string PeriodSetting => nameof(IdleConversations);
 
     public override string Item => "conversation";
+
+    public override int MaxBatchSize => 100;
 }

@@ -11,7 +11,8 @@ namespace AgentSystem.Orchestrator.Services;
 /// </summary>
 public sealed class TaskRetention(
     ITaskRepository tasks, IOptions<RetentionOptions> options, TimeProvider time, IMeterFactory meters, ILogger<TaskRetention> logger)
-    : Retention<RetentionOptions>(options, time, meters, logger, MeterName, DeletedInstrument, "tasks finished")
+    : Retention<RetentionOptions>(
+        options, time, meters, logger, new(MeterName, DeletedInstrument, "Final tasks deleted by retention, with their jobs", "tasks finished"))
 {
     public const string MeterName = "AgentSystem.Orchestrator.Retention";
 

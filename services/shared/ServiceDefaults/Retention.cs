@@ -30,6 +30,9 @@ public abstract class RetentionSettings
     /// <summary>Items deleted per statement, each its own transaction; the service sizes it to its largest item.</summary>
     public int BatchSize { get; set; } = 100;
 
+    /// <summary>The most <see cref="BatchSize"/> may be: what one statement can delete within its command timeout.</summary>
+    public virtual int MaxBatchSize => 10_000;
+
     /// <summary>Between two full batches, so that a backlog (the first round after an upgrade) leaves PostgreSQL room for the rest.</summary>
     public TimeSpan BatchPause { get; set; } = TimeSpan.FromMilliseconds(50);
 }
@@ -38,16 +41,15 @@ public abstract class RetentionSettings
 /// Deletes the items older than <see cref="RetentionSettings.KeepFor"/>: at start and every interval, in batches
 /// until none is left (<see cref="Rounds.DeleteInBatchesAsync"/>). A failed round is logged and the next one tries
 /// again. The cutoff is this process's clock, not PostgreSQL's: a skew of seconds does not matter against days. Several
-/// replicas may run it at once: each deletion skips the rows another is deleting. What it deletes is counted (the
-/// counter <paramref name="instrument"/> of the meter <paramref name="meterName"/>, batch by batch) and logged per round.
+/// replicas may run it at once: each deletion skips the rows another is deleting. What it deletes is counted (batch by
+/// batch) and logged per round, as <paramref name="names"/> say.
 /// </summary>
-/// <param name="deletedBefore">"tasks finished": the log says "deleted 5 tasks finished before {cutoff}".</param>
 public abstract class Retention<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicParameterlessConstructor)] TSettings>(
-    IOptions<TSettings> options, TimeProvider time, IMeterFactory meters, ILogger logger, string meterName, string instrument, string deletedBefore)
+    IOptions<TSettings> options, TimeProvider time, IMeterFactory meters, ILogger logger, RetentionNames names)
     : BackgroundService where TSettings : RetentionSettings
 {
-    private readonly Counter<long> _deleted = (meters ?? throw new ArgumentNullException(nameof(meters))).Create(meterName)
-        .CreateCounter<long>(instrument, "{" + options.Value.Item + "}", $"Items deleted by retention ({deletedBefore} before the period)");
+    private readonly Counter<long> _deleted = (meters ?? throw new ArgumentNullException(nameof(meters))).Create(names.Meter)
+        .CreateCounter<long>(names.Counter, "{" + options.Value.Item + "}", names.CounterDescription);
 
     /// <summary>Deletes at most <paramref name="limit"/> items older than <paramref name="cutoff"/>; returns how many.</summary>
     protected abstract Task<int> DeleteBatchAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
@@ -61,7 +63,7 @@ public abstract class Retention<[DynamicallyAccessedMembers(DynamicallyAccessedM
             (limit, ct) => DeleteBatchAsync(cutoff, limit, ct), settings.BatchSize, settings.BatchPause, time, count => _deleted.Add(count), cancellationToken);
         if (total > 0)
         {
-            RetentionLog.Deleted(logger, total, deletedBefore, cutoff);
+            RetentionLog.Deleted(logger, total, names.DeletedBefore, cutoff);
         }
 
         return total;
@@ -79,6 +81,13 @@ public abstract class Retention<[DynamicallyAccessedMembers(DynamicallyAccessedM
         await Rounds.RunAsync(settings.Interval, time, RunOnceAsync, error => RetentionLog.RoundFailed(logger, settings.Interval, error), stoppingToken);
     }
 }
+
+/// <summary>
+/// How a retention's deletions are counted and logged: the counter <paramref name="Counter"/> of the meter
+/// <paramref name="Meter"/>; <paramref name="DeletedBefore"/> completes the log line "deleted 5 tasks finished before
+/// (the cutoff)".
+/// </summary>
+public sealed record RetentionNames(string Meter, string Counter, string CounterDescription, string DeletedBefore);
 
 public static class RetentionExtensions
 {
@@ -119,9 +128,9 @@ public sealed class RetentionValidator<[DynamicallyAccessedMembers(DynamicallyAc
             failures.Add($"{section}:Interval must be from 00:00:01 to 1.00:00:00.");
         }
 
-        if (options.BatchSize is < 1 or > 10_000)
+        if (options.BatchSize < 1 || options.BatchSize > options.MaxBatchSize)
         {
-            failures.Add($"{section}:BatchSize must be from 1 to 10000.");
+            failures.Add($"{section}:BatchSize must be from 1 to {options.MaxBatchSize}.");
         }
 
         if (!Within(options.BatchPause, TimeSpan.Zero, TimeSpan.FromMinutes(1)))

@@ -165,6 +165,21 @@ public sealed class PostgresConversationStoreTests(ChatDatabaseFixture database)
         Assert.Equal(1, await _store.DeleteIdleBeforeAsync(cutoff, 10, CancellationToken.None));
     }
 
+    [Fact]
+    public async Task A_touched_conversation_is_active_from_then_and_only_its_owner_touches_it()
+    {
+        var owner = $"touch-{Guid.NewGuid():N}";
+        var id = await _store.CreateAsync(owner, Messages(1, 1), CancellationToken.None);
+        await AgeAsync(id, new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero));
+
+        Assert.False(await _store.TouchAsync(id, "someone-else", CancellationToken.None));
+        Assert.False(await _store.TouchAsync(Guid.NewGuid(), owner: null, CancellationToken.None));
+        Assert.True(await _store.TouchAsync(id, owner, CancellationToken.None));
+
+        Assert.Equal(0, await _store.DeleteIdleBeforeAsync(new DateTimeOffset(2000, 2, 1, 0, 0, 0, TimeSpan.Zero), 10, CancellationToken.None));
+        Assert.NotNull(await _store.FindAsync(id, owner, 10, Limits.ConversationWindowBytes, CancellationToken.None));
+    }
+
     private async Task AgeAsync(Guid conversationId, DateTimeOffset lastActive)
     {
         await using var age = _dataSource.CreateCommand("UPDATE chat_conversations SET created_at = $2, updated_at = $2 WHERE id = $1");

@@ -1,11 +1,18 @@
 using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Http.Json;
 using AgentSystem.Chat.Extensions;
 using AgentSystem.Chat.Model;
+using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
+using AgentSystem.Chat.Tests.Fakes;
 using AgentSystem.Contracts;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -76,6 +83,21 @@ public sealed class ConversationRetentionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_touched_conversation_is_active_from_then_and_only_its_owner_touches_it()
+    {
+        var idle = await ConversationsAsync(2);
+        _time.Advance(TimeSpan.FromDays(31));
+
+        Assert.True(await _store.TouchAsync(idle[0], "key-0", CancellationToken.None));
+        Assert.False(await _store.TouchAsync(idle[1], "key-0", CancellationToken.None));   // key-1's
+        Assert.False(await _store.TouchAsync(Guid.NewGuid(), owner: null, CancellationToken.None));
+        Assert.Equal(1, await _store.DeleteIdleBeforeAsync(_time.GetUtcNow() - TimeSpan.FromDays(30), 10, CancellationToken.None));
+
+        Assert.NotNull(await FindAsync(idle[0]));
+        Assert.Null(await FindAsync(idle[1]));
+    }
+
+    [Fact]
     public async Task A_period_of_zero_keeps_every_conversation()
     {
         var idle = await ConversationsAsync(1);
@@ -83,7 +105,7 @@ public sealed class ConversationRetentionTests : IDisposable
         using var retention = Retention(new RetentionOptions { IdleConversations = TimeSpan.Zero });
 
         await retention.StartAsync(CancellationToken.None);
-        await retention.ExecuteTask!;
+        await retention.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));   // a round would wait for the fake clock
 
         Assert.NotNull(await FindAsync(idle[0]));
     }
@@ -121,5 +143,46 @@ public sealed class ConversationRetentionTests : IDisposable
         }
 
         return ids;
+    }
+}
+
+/// <summary>A conversation continued at the end of its period is not deleted while the provider answers.</summary>
+public sealed class ContinuationRetentionTests
+{
+    [Fact]
+    public async Task A_continuation_makes_the_conversation_active_before_the_provider_answers()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 12, 0, 0, TimeSpan.Zero));
+        var store = new InMemoryConversationStore(time);
+        var id = await store.CreateAsync(owner: null, [new(ChatRoles.User, "hello")], CancellationToken.None);
+        time.Advance(TimeSpan.FromDays(31));
+        var provider = new ScriptedProvider("a", ScriptedProvider.Wait, "b");
+        await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(builder => builder
+            .UseSetting("Retention:IdleConversations", "00:00:00")   // the round below is the test's, on the test's clock
+            .ConfigureTestServices(services =>
+            {
+                services.RemoveAll<IChatProvider>();
+                services.AddSingleton<IChatProvider>(provider);
+                services.RemoveAll<IConversationStore>();
+                services.AddSingleton<IConversationStore>(store);
+            }));
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/chat", UriKind.Relative))
+        {
+            Content = JsonContent.Create(new { conversationId = id, messages = new[] { new { role = "user", content = "still there?" } }, stream = true }),
+        };
+
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead).WaitAsync(TimeSpan.FromSeconds(20));
+        using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        using var retention = new ConversationRetention(
+            store, Options.Create(new RetentionOptions()), time, meters.GetRequiredService<IMeterFactory>(), NullLogger<ConversationRetention>.Instance);
+        var deleted = await retention.RunOnceAsync(CancellationToken.None);
+        provider.Release();
+        await response.Content.ReadAsStringAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(0, deleted);
+        var conversation = await store.FindAsync(id, owner: null, 10, Limits.ConversationWindowBytes, CancellationToken.None);
+        Assert.Equal(["hello", "still there?", "ab"], conversation!.Messages.Select(message => message.Content));
     }
 }

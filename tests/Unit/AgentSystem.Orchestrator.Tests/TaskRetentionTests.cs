@@ -69,7 +69,7 @@ public sealed class TaskRetentionTests : IDisposable
             _repository, Options.Create(new RetentionOptions { FinishedTasks = TimeSpan.Zero }), _time, Meters, loggers.CreateLogger<TaskRetention>());
 
         await retention.StartAsync(CancellationToken.None);
-        await retention.ExecuteTask!;
+        await retention.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(10));   // a round would wait for the fake clock
 
         Assert.Empty(_repository.DeleteCalls);
         Assert.Equal(1, _repository.TaskCount);

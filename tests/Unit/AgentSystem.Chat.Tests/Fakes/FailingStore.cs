@@ -15,6 +15,8 @@ public sealed class FailingStore : IConversationStore
 
     public Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken) => throw new StoreDownException();
 
+    public Task<bool> TouchAsync(Guid conversationId, string? owner, CancellationToken cancellationToken) => throw new StoreDownException();
+
     public Task<int> DeleteIdleBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken) => throw new StoreDownException();
 
     private sealed class StoreDownException : DbException
