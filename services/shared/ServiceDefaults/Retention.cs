@@ -38,8 +38,8 @@ public abstract class RetentionSettings
 }
 
 /// <summary>
-/// Deletes the items older than <see cref="RetentionSettings.KeepFor"/>: at start and every interval, in batches
-/// until none is left (<see cref="Rounds.DeleteInBatchesAsync"/>). A failed round is logged and the next one tries
+/// Deletes the items older than <see cref="RetentionSettings.KeepFor"/>: at start and every interval, a batch after
+/// another (with a pause between two) until one comes back short. A failed round is logged and the next one tries
 /// again. The cutoff is this process's clock, not PostgreSQL's: a skew of seconds does not matter against days. Several
 /// replicas may run it at once: each deletion skips the rows another is deleting. What it deletes is counted (batch by
 /// batch) and logged per round, as <paramref name="names"/> say.
@@ -59,8 +59,24 @@ public abstract class Retention<[DynamicallyAccessedMembers(DynamicallyAccessedM
     {
         var settings = options.Value;
         var cutoff = time.GetUtcNow() - settings.KeepFor;
-        var total = await Rounds.DeleteInBatchesAsync(
-            (limit, ct) => DeleteBatchAsync(cutoff, limit, ct), settings.BatchSize, settings.BatchPause, time, count => _deleted.Add(count), cancellationToken);
+        var total = 0;
+        while (true)
+        {
+            var deleted = await DeleteBatchAsync(cutoff, settings.BatchSize, cancellationToken);
+            total += deleted;
+            if (deleted > 0)
+            {
+                _deleted.Add(deleted);
+            }
+
+            if (deleted < settings.BatchSize)
+            {
+                break;
+            }
+
+            await Task.Delay(settings.BatchPause, time, cancellationToken);
+        }
+
         if (total > 0)
         {
             RetentionLog.Deleted(logger, total, names.DeletedBefore, cutoff);

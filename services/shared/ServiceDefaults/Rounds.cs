@@ -32,35 +32,6 @@ public static class Rounds
         while (await WaitAsync(timer, stopping));
     }
 
-    /// <summary>
-    /// One retention round: <paramref name="deleteBatch"/> (given the batch size, returning how many it deleted) again
-    /// while it deletes a full batch, <paramref name="pause"/> between two, so that a backlog leaves the database room for
-    /// the rest; each batch's count goes to <paramref name="deleted"/>. Returns the total.
-    /// </summary>
-    public static async Task<int> DeleteInBatchesAsync(
-        Func<int, CancellationToken, Task<int>> deleteBatch, int batchSize, TimeSpan pause, TimeProvider time, Action<int> deleted, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(deleteBatch);
-        ArgumentNullException.ThrowIfNull(deleted);
-        var total = 0;
-        while (true)
-        {
-            var count = await deleteBatch(batchSize, cancellationToken);
-            total += count;
-            if (count > 0)
-            {
-                deleted(count);
-            }
-
-            if (count < batchSize)
-            {
-                return total;
-            }
-
-            await Task.Delay(pause, time, cancellationToken);
-        }
-    }
-
     private static async Task<bool> WaitAsync(PeriodicTimer timer, CancellationToken stopping)
     {
         try
