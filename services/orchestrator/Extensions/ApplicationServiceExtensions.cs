@@ -34,6 +34,7 @@ public static class ApplicationServiceExtensions
             .Bind(builder.Configuration.GetSection(EventsOptions.SectionName))
             .Validate(o => Within(o.ResyncInterval, TimeSpan.FromMilliseconds(10), TimeSpan.FromHours(1)), "Events:ResyncInterval must be from 00:00:00.010 to 01:00:00.")
             .Validate(o => Within(o.Heartbeat, TimeSpan.FromMilliseconds(1), TimeSpan.FromHours(1)), "Events:Heartbeat must be from 00:00:00.001 to 01:00:00.")
+            .Validate(o => Within(o.ListenAfterLastStream, TimeSpan.Zero, TimeSpan.FromHours(1)), "Events:ListenAfterLastStream must be from 00:00:00 to 01:00:00.")
             .ValidateOnStart();
         services.AddSingleton<TaskSubmitter>();
         services.AddSingleton<TaskEventsHub>();

@@ -27,4 +27,10 @@ public sealed class EventsOptions
 
     /// <summary>A comment line after this long without an event, so proxies keep the connection open.</summary>
     public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How long the orchestrator goes on hearing the task signals after its last stream ended (it hears them only while
+    /// streams are open), so that a page opening one stream after another does not subscribe for each.
+    /// </summary>
+    public TimeSpan ListenAfterLastStream { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -17,6 +17,12 @@ namespace AgentSystem.Orchestrator.Services;
 /// is read again (only rows whose updated_at moved come back), and a failed read is retried with backoff. Streams are
 /// only ever ended by the final status, by their client, or, when the process stops, with an error event.
 /// </para>
+/// <para>
+/// It listens to the signals only while streams are open (and <see cref="EventsOptions.ListenAfterLastStream"/> after
+/// the last one ended): every job's results are signalled, and an orchestrator nobody follows a task on has no use for
+/// them. The first stream subscribes; once the subscription stands every watched task is read again, so a change
+/// committed before it took effect is not missed.
+/// </para>
 /// </summary>
 public sealed partial class TaskEventsHub(
     ITaskRepository tasks,
@@ -37,6 +43,8 @@ public sealed partial class TaskEventsHub(
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _stopped;
     private IDisposable? _signalSubscription;
+    private bool _subscribing;
+    private long? _idleSince;
     private long _reads;
 
     /// <summary>Tasks with at least one open stream.</summary>
@@ -61,6 +69,7 @@ public sealed partial class TaskEventsHub(
     public async Task<TaskSubscription?> SubscribeAsync(Guid taskId, CancellationToken cancellationToken)
     {
         Watch watch;
+        bool listen;
         var subscription = new TaskSubscription(this, time);
         lock (_gate)
         {
@@ -82,6 +91,15 @@ public sealed partial class TaskEventsHub(
             {
                 subscription.Offer(latest);
             }
+
+            _idleSince = null;
+            listen = _signalSubscription is null && !_subscribing;
+            _subscribing |= listen;
+        }
+
+        if (listen)
+        {
+            _ = ListenAsync();
         }
 
         try
@@ -114,18 +132,78 @@ public sealed partial class TaskEventsHub(
         }
     }
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>Whether the hub hears the task signals now (diagnostics and tests).</summary>
+    public bool Listening
     {
-        // Subscribed before the first stream can open (Redis away: it subscribes once Redis answers, then resyncs).
-        _signalSubscription = await signals.SubscribeAsync(TaskSignal.Changed, OnChanged, ResyncAll, cancellationToken).ConfigureAwait(false);
-        await base.StartAsync(cancellationToken).ConfigureAwait(false);
+        get
+        {
+            lock (_gate)
+            {
+                return _signalSubscription is not null;
+            }
+        }
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         Stop(new TaskEventsStoppedException("The orchestrator is shutting down: reconnect to follow the task."));
-        _signalSubscription?.Dispose();
+        IDisposable? listening;
+        lock (_gate)
+        {
+            (listening, _signalSubscription) = (_signalSubscription, null);
+        }
+
+        listening?.Dispose();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // The first stream's subscription to the signals (Redis away: it subscribes once Redis answers, then resyncs).
+    private async Task ListenAsync()
+    {
+        IDisposable? listening = null;
+        try
+        {
+            listening = await signals.SubscribeAsync(TaskSignal.Changed, OnChanged, ResyncAll, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            // The periodic resync keeps the streams up to date meanwhile; the next stream to open tries again.
+            LogListenFailed(logger, error);
+        }
+
+        lock (_gate)
+        {
+            _subscribing = false;
+            if (_stopped is null && listening is not null)
+            {
+                (_signalSubscription, listening) = (listening, null);
+                _idleSince = _byTask.Count == 0 ? time.GetTimestamp() : null;
+            }
+        }
+
+        listening?.Dispose();   // stopped meanwhile
+        ResyncAll();   // what changed before the subscription took effect
+    }
+
+    // Stops listening once no stream was open for ListenAfterLastStream; returns how long until it would (MaxValue: not idle).
+    private TimeSpan StopListeningWhenIdle()
+    {
+        IDisposable? quiet = null;
+        var left = TimeSpan.MaxValue;
+        lock (_gate)
+        {
+            if (_signalSubscription is not null && _byTask.Count == 0 && _idleSince is { } since)
+            {
+                left = options.Value.ListenAfterLastStream - time.GetElapsedTime(since);
+                if (left <= TimeSpan.Zero)
+                {
+                    (quiet, _signalSubscription, _idleSince, left) = (_signalSubscription, null, null, TimeSpan.MaxValue);
+                }
+            }
+        }
+
+        quiet?.Dispose();
+        return left;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -143,6 +221,7 @@ public sealed partial class TaskEventsHub(
                 untilResync = options.Value.ResyncInterval;
             }
 
+            var untilQuiet = StopListeningWhenIdle();
             List<(Watch Watch, TaskVersion Version)> batch;
             Task wake;
             lock (_gate)
@@ -158,7 +237,7 @@ public sealed partial class TaskEventsHub(
 
             if (batch.Count == 0)
             {
-                await Wait(wake, untilResync, stoppingToken).ConfigureAwait(false);
+                await Wait(wake, untilQuiet < untilResync ? untilQuiet : untilResync, stoppingToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -320,6 +399,13 @@ public sealed partial class TaskEventsHub(
         {
             _byJob.Remove(job.Id);
         }
+
+        if (_byTask.Count == 0)
+        {
+            // The loop stops listening after ListenAfterLastStream: wake it to count from now.
+            _idleSince = time.GetTimestamp();
+            _wake.TrySetResult();
+        }
     }
 
     private void Stop(Exception reason)
@@ -354,6 +440,9 @@ public sealed partial class TaskEventsHub(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Reading watched tasks failed; streams stay open and the read is retried from {Delay} on")]
     private static partial void LogReadFailed(ILogger logger, Exception error, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not listen to the task signals; open streams learn of changes by the periodic resync until the next stream tries again")]
+    private static partial void LogListenFailed(ILogger logger, Exception error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reading watched tasks works again; streams are up to date")]
     private static partial void LogRecovered(ILogger logger);

@@ -25,6 +25,7 @@ public sealed class ConfigurationTests
     [InlineData("Retention:FinishedTasks", "00:00:30", "Retention:FinishedTasks")]
     [InlineData("Retention:BatchSize", "0", "Retention:BatchSize")]
     [InlineData("Events:ResyncInterval", "00:00:00", "Events:ResyncInterval")]
+    [InlineData("Events:ListenAfterLastStream", "02:00:00", "Events:ListenAfterLastStream")]
     [InlineData("Postgres:MaxPoolSize", "0", "Postgres:MaxPoolSize")]
     [InlineData("Tasks:MaxRequestBodyBytes", "10", "Tasks:MaxRequestBodyBytes")]
     [InlineData("Planner:ChatUrl", "chat", "Planner:ChatUrl")]

@@ -226,6 +226,54 @@ public sealed class TaskEventsTests
     }
 
     [Fact]
+    public async Task The_orchestrator_hears_the_signals_only_while_streams_are_open()
+    {
+        await using var app = new OrchestratorApp(new Dictionary<string, string?> { ["Events:ListenAfterLastStream"] = "00:00:00.100" });
+        var created = await app.CreateAsync(("echo", "a"));
+        Assert.False(app.Hub.Listening);
+        Assert.Equal(0, app.Signals.Subscribers);
+
+        var stream = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+        Assert.NotNull(await stream.NextAsync());
+        Assert.True(app.Hub.Listening);
+        Assert.Equal(1, app.Signals.Subscribers);
+        await stream.DisposeAsync();
+
+        await WaitUntilAsync(() => !app.Hub.Listening && app.Signals.Subscribers == 0);
+    }
+
+    [Fact]
+    public async Task After_the_last_stream_the_orchestrator_goes_on_listening_a_while()
+    {
+        await using var app = new OrchestratorApp();
+        var created = await app.CreateAsync(("echo", "a"));
+        var stream = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+        Assert.NotNull(await stream.NextAsync());
+
+        await stream.DisposeAsync();
+        await WaitUntilAsync(() => app.Hub.Watched == 0);
+        await Task.Delay(200);
+
+        Assert.True(app.Hub.Listening);   // for Events:ListenAfterLastStream, 30 s
+    }
+
+    [Fact]
+    public async Task A_change_before_the_subscription_took_effect_is_read_once_it_does()
+    {
+        await using var app = new OrchestratorApp(new Dictionary<string, string?> { ["Events:ResyncInterval"] = "01:00:00" });
+        var created = await app.CreateAsync(("echo", "a"));
+        app.Signals.SubscribeGate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var stream = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+        Assert.NotNull(await stream.NextAsync());   // the first read does not wait for the subscription
+        await WaitUntilAsync(() => app.Hub.Reads >= 2);   // and the catch-up read after it is done too
+
+        app.Repository.SetJob(created.GetProperty("jobs")[0].GetProperty("id").GetGuid(), JobState.Running);   // its signal is lost
+        app.Signals.SubscribeGate.SetResult();
+
+        Assert.Equal("running", (await stream.NextAsync())?.Data.GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task A_change_between_the_first_read_and_knowing_the_job_ids_is_caught_up()
     {
         await using var app = new OrchestratorApp();

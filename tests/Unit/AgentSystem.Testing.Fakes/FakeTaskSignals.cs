@@ -19,6 +19,9 @@ public sealed class FakeTaskSignals : ITaskSignals
 
     public int Subscribers => _subscriptions.Count;
 
+    /// <summary>While set, a subscription takes effect only once this completes (a slow SUBSCRIBE).</summary>
+    public TaskCompletionSource? SubscribeGate { get; set; }
+
     public void Publish(TaskSignal signal, IReadOnlyCollection<Guid> ids)
     {
         foreach (var id in ids)
@@ -36,11 +39,16 @@ public sealed class FakeTaskSignals : ITaskSignals
         }
     }
 
-    public Task<IDisposable> SubscribeAsync(TaskSignal signal, Action<Guid> onSignal, Action onResync, CancellationToken cancellationToken)
+    public async Task<IDisposable> SubscribeAsync(TaskSignal signal, Action<Guid> onSignal, Action onResync, CancellationToken cancellationToken)
     {
+        if (SubscribeGate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var subscription = new Subscription(this, signal, onSignal, onResync);
         _subscriptions[subscription] = 0;
-        return Task.FromResult<IDisposable>(subscription);
+        return subscription;
     }
 
     /// <summary>Tells every subscriber to read the truth again, as after a Redis reconnect.</summary>
