@@ -40,6 +40,11 @@ public sealed partial class TaskEventsHub(
     private readonly Dictionary<Guid, Watch> _byTask = [];
     private readonly Dictionary<Guid, Watch> _byJob = [];
     private readonly HashSet<Watch> _dirty = [];
+
+    // Cancels a subscription still being made when the process stops. Not disposed: it has no timer, and the host may
+    // dispose this service before it stops it.
+    private readonly CancellationTokenSource _stopping = new();
+
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Exception? _stopped;
     private IDisposable? _signalSubscription;
@@ -93,13 +98,12 @@ public sealed partial class TaskEventsHub(
             }
 
             _idleSince = null;
-            listen = _signalSubscription is null && !_subscribing;
-            _subscribing |= listen;
+            listen = StartListening();
         }
 
         if (listen)
         {
-            _ = ListenAsync();
+            _ = ListenAsync();   // outside the gate: a subscription that completes at once takes it
         }
 
         try
@@ -147,15 +151,16 @@ public sealed partial class TaskEventsHub(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         Stop(new TaskEventsStoppedException("The orchestrator is shutting down: reconnect to follow the task."));
-        IDisposable? listening;
+        await _stopping.CancelAsync().ConfigureAwait(false);
         lock (_gate)
         {
-            (listening, _signalSubscription) = (_signalSubscription, null);
+            _signalSubscription?.Dispose();
+            _signalSubscription = null;
         }
 
-        listening?.Dispose();
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
+
 
     // The first stream's subscription to the signals (Redis away: it subscribes once Redis answers, then resyncs).
     private async Task ListenAsync()
@@ -163,12 +168,15 @@ public sealed partial class TaskEventsHub(
         IDisposable? listening = null;
         try
         {
-            listening = await signals.SubscribeAsync(TaskSignal.Changed, OnChanged, ResyncAll, CancellationToken.None).ConfigureAwait(false);
+            listening = await signals.SubscribeAsync(TaskSignal.Changed, OnChanged, ResyncAll, _stopping.Token).ConfigureAwait(false);
         }
-        catch (Exception error)
+        catch (Exception error) when (!_stopping.IsCancellationRequested)
         {
-            // The periodic resync keeps the streams up to date meanwhile; the next stream to open tries again.
+            // The periodic resync keeps the streams up to date meanwhile, and tries again (StartListening).
             LogListenFailed(logger, error);
+        }
+        catch (OperationCanceledException)
+        {
         }
 
         lock (_gate)
@@ -177,33 +185,52 @@ public sealed partial class TaskEventsHub(
             if (_stopped is null && listening is not null)
             {
                 (_signalSubscription, listening) = (listening, null);
-                _idleSince = _byTask.Count == 0 ? time.GetTimestamp() : null;
+                if (_byTask.Count == 0)
+                {
+                    _idleSince = time.GetTimestamp();
+                    _wake.TrySetResult();   // the loop counts the idle time from now
+                }
             }
+
+            // Stopped meanwhile: the process is going, and its multiplexer with it.
+            listening?.Dispose();
         }
 
-        listening?.Dispose();   // stopped meanwhile
         ResyncAll();   // what changed before the subscription took effect
     }
 
-    // Stops listening once no stream was open for ListenAfterLastStream; returns how long until it would (MaxValue: not idle).
+    // Under the gate. Stops listening once no stream was open for ListenAfterLastStream; returns how long until it
+    // would (MaxValue: not idle). The handle is disposed under the gate too, so that a stream opening next subscribes
+    // only after the old handler's unsubscribe is through (StackExchange.Redis shares one subscription per channel).
     private TimeSpan StopListeningWhenIdle()
     {
-        IDisposable? quiet = null;
-        var left = TimeSpan.MaxValue;
-        lock (_gate)
+        if (_signalSubscription is null || _byTask.Count > 0 || _idleSince is not { } since)
         {
-            if (_signalSubscription is not null && _byTask.Count == 0 && _idleSince is { } since)
-            {
-                left = options.Value.ListenAfterLastStream - time.GetElapsedTime(since);
-                if (left <= TimeSpan.Zero)
-                {
-                    (quiet, _signalSubscription, _idleSince, left) = (_signalSubscription, null, null, TimeSpan.MaxValue);
-                }
-            }
+            return TimeSpan.MaxValue;
         }
 
-        quiet?.Dispose();
-        return left;
+        var left = options.Value.ListenAfterLastStream - time.GetElapsedTime(since);
+        if (left > TimeSpan.Zero)
+        {
+            return left;
+        }
+
+        _signalSubscription.Dispose();
+        (_signalSubscription, _idleSince) = (null, null);
+        return TimeSpan.MaxValue;
+    }
+
+    // Under the gate: whether to subscribe now (streams are open and no subscription stands or is being made: the first
+    // stream's, or another try after one failed). The caller then runs ListenAsync outside the gate.
+    private bool StartListening()
+    {
+        if (_byTask.Count == 0 || _signalSubscription is not null || _subscribing || _stopped is not null)
+        {
+            return false;
+        }
+
+        _subscribing = true;
+        return true;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -217,15 +244,27 @@ public sealed partial class TaskEventsHub(
             if (untilResync <= TimeSpan.Zero)
             {
                 ResyncAll();
+                bool listen;
+                lock (_gate)
+                {
+                    listen = StartListening();
+                }
+
+                if (listen)
+                {
+                    _ = ListenAsync();
+                }
+
                 resyncAt = time.GetTimestamp();
                 untilResync = options.Value.ResyncInterval;
             }
 
-            var untilQuiet = StopListeningWhenIdle();
             List<(Watch Watch, TaskVersion Version)> batch;
             Task wake;
+            TimeSpan untilQuiet;
             lock (_gate)
             {
+                untilQuiet = StopListeningWhenIdle();
                 batch = TakeBatch();
                 if (batch.Count == 0 && _wake.Task.IsCompleted)
                 {

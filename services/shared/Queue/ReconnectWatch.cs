@@ -6,7 +6,8 @@ namespace AgentSystem.Queue;
 /// Calls back when a connection the multiplexer had lost is back. The interactive and the subscription connection
 /// fail and reconnect on their own: pub/sub messages are missed until the subscription connection is back, which can
 /// be seconds after commands work again, so each connection's return calls back, not only the first.
-/// Only after a failure: the multiplexer also reports connections it completes after ConnectAsync returned.
+/// Only after a failure: the multiplexer also reports connections it completes after ConnectAsync returned. A watch
+/// made while the multiplexer is disconnected (a subscription made during an outage) counts both connections as lost.
 /// </summary>
 internal sealed class ReconnectWatch : IDisposable
 {
@@ -20,6 +21,10 @@ internal sealed class ReconnectWatch : IDisposable
         _onRestored = onRestored;
         redis.ConnectionFailed += OnConnectionFailed;
         redis.ConnectionRestored += OnConnectionRestored;
+        if (!redis.IsConnected)
+        {
+            Interlocked.Or(ref _lost, Bit(ConnectionType.Interactive) | Bit(ConnectionType.Subscription));
+        }
     }
 
     public void Dispose()

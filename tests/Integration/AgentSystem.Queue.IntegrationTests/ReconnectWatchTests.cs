@@ -49,7 +49,23 @@ public sealed class ReconnectWatchTests
         Assert.Equal(1, _calls);
     }
 
-    private ReconnectWatch NewWatch() => new(DispatchProxy.Create<IConnectionMultiplexer, Inert>(), () => _calls++);
+    [Fact]
+    public void A_watch_made_while_disconnected_calls_back_when_the_connections_are_back()
+    {
+        var watch = NewWatch(connected: false);
+
+        watch.OnConnectionRestored(null, Event(ConnectionType.Interactive));
+        watch.OnConnectionRestored(null, Event(ConnectionType.Subscription));
+
+        Assert.Equal(2, _calls);
+    }
+
+    private ReconnectWatch NewWatch(bool connected = true)
+    {
+        var redis = DispatchProxy.Create<IConnectionMultiplexer, Inert>();
+        ((Inert)(object)redis).Connected = connected;
+        return new(redis, () => _calls++);
+    }
 
     private static ConnectionFailedEventArgs Event(ConnectionType type) =>
         new(new object(), new IPEndPoint(IPAddress.Loopback, 6379), type, ConnectionFailureType.SocketClosed, new IOException("closed"), "test");
@@ -57,6 +73,9 @@ public sealed class ReconnectWatchTests
     /// <summary>A multiplexer that takes the watch's handlers and does nothing: the tests raise the events themselves.</summary>
     public class Inert : DispatchProxy
     {
-        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) => null;
+        public bool Connected { get; set; } = true;
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args) =>
+            targetMethod?.Name == "get_IsConnected" ? Connected : null;
     }
 }

@@ -240,6 +240,14 @@ public sealed class TaskEventsTests
         await stream.DisposeAsync();
 
         await WaitUntilAsync(() => !app.Hub.Listening && app.Signals.Subscribers == 0);
+
+        // The next stream subscribes again, and hears a change by its signal (the resync is an hour away in tests).
+        await using var next = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+        Assert.NotNull(await next.NextAsync());
+        Assert.True(app.Hub.Listening);
+        Assert.Equal(1, app.Signals.Subscribers);
+        app.Repository.SetJob(created.GetProperty("jobs")[0].GetProperty("id").GetGuid(), JobState.Running);
+        Assert.Equal("running", (await next.NextAsync())?.Data.GetProperty("status").GetString());
     }
 
     [Fact]
