@@ -161,7 +161,6 @@ public sealed partial class TaskEventsHub(
         await base.StopAsync(cancellationToken).ConfigureAwait(false);
     }
 
-
     // The first stream's subscription to the signals (Redis away: it subscribes once Redis answers, then resyncs).
     private async Task ListenAsync()
     {

@@ -139,7 +139,14 @@ public sealed partial class RedisTaskSignals(IConnectionMultiplexer redis, IOpti
             }
 
             _reconnects.Dispose();
-            _redis.GetSubscriber().Unsubscribe(_channel, OnMessage, CommandFlags.FireAndForget);
+            try
+            {
+                _redis.GetSubscriber().Unsubscribe(_channel, OnMessage, CommandFlags.FireAndForget);
+            }
+            catch (Exception error) when (error is RedisException or ObjectDisposedException)
+            {
+                // The multiplexer is gone, and the subscription with it: a disposal never throws.
+            }
         }
     }
 }
