@@ -201,6 +201,25 @@ public sealed class ReportTests
         Assert.Equal(JsonValueKind.Null, scenario.GetProperty("machineBusy").ValueKind);
     }
 
+    [Fact]
+    public void The_cpu_per_item_table_divides_each_process_and_the_machine_by_the_rate()
+    {
+        var http = ScenarioSummary.From(Result("http", 100, [1]), ReferenceSummary.None) with
+        {
+            Unit = "tasks",
+            Rps = 1_000,
+            GeneratorCores = 0.1,
+            MachineBusy = 0.5,
+            ProcessCores = new Dictionary<string, double> { ["gateway"] = 0.2 },
+        };
+        var idle = ScenarioSummary.From(Result("idle", 0, [1]), ReferenceSummary.None) with { Rps = 0 };
+
+        var table = ReportTables.CpuPerItem(SummaryOf(http, idle));
+
+        Assert.Equal(["Scenario", "Item", "Machine", "Generator", "gateway"], table.Headers);
+        Assert.Equal(["http", "task", "1,000", "100", "200"], Assert.Single(table.Rows));   // 0.5 of 2 cores is 1 core: 1,000 µs a task
+    }
+
     /// <summary>The new-user walk: the thresholds table printed 197 columns wide, a long measured text on one line.</summary>
     [Fact]
     public void The_console_tables_fit_the_terminals_width()

@@ -39,6 +39,7 @@ internal static class ReportTables
         yield return Thresholds(report.Summary);
         yield return Reference(report.Summary);
         yield return Cpu(report.Summary);
+        yield return CpuPerItem(report.Summary);
     }
 
     public static Table Scenarios(Summary summary)
@@ -83,6 +84,26 @@ internal static class ReportTables
             [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
                 s.Name, Format(s.GeneratorCores ?? double.NaN), Format(s.GeneratorCoresMax ?? double.NaN), s.GeneratorLagP99Ms is { } lag ? Format(lag) : "-", s.MachineBusy is { } busy ? $"{Format(busy * 100)} %" : "-",
                 .. processes.Select(p => s.ProcessCores.TryGetValue(p, out var cores) ? Format(cores) : "-")])]);
+    }
+
+    /// <summary>
+    /// The CPU table divided by each scenario's rate: what one job or task cost each process, and the whole machine
+    /// (PostgreSQL, Redis and the kernel included). A run slower than another shows here which process spent more on
+    /// each item, where the cores alone stay the same on a saturated machine.
+    /// </summary>
+    public static Table CpuPerItem(Summary summary)
+    {
+        ArgumentNullException.ThrowIfNull(summary);
+        var processes = summary.Scenarios.SelectMany(s => s.ProcessCores.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var cores = summary.Machine.Cores;
+        return new("CPU per item in µs (cores ÷ rate)", ["Scenario", "Item", "Machine", "Generator", .. processes],
+            [.. summary.Scenarios.Where(s => s.Rps > 0).Select(s => (IReadOnlyList<string>)[
+                s.Name, s.Unit.TrimEnd('s'), PerItem(s.MachineBusy * cores, s.Rps), PerItem(s.GeneratorCores, s.Rps),
+                .. processes.Select(p => PerItem(s.ProcessCores.TryGetValue(p, out var used) ? used : null, s.Rps))])],
+            "The machine's column is everything that ran: the services, the generator, PostgreSQL, Redis and the kernel.",
+            TextColumns: [0, 1]);
+
+        static string PerItem(double? usedCores, double rate) => usedCores is { } used && !double.IsNaN(used) ? Format(used * 1e6 / rate, decimals: false) : "-";
     }
 
     // queue-kill and the open phases are not names --scenarios takes: say which to pass to run them again.
