@@ -183,3 +183,33 @@ public sealed class ScenarioRunnerTests
         Assert.Equal(0.6, timeline[1].Processes["worker"]);
     }
 }
+
+/// <summary>Stored results carry PostgreSQL's wall clock: a step's start is read on the same clock.</summary>
+public sealed class ClockTests
+{
+    [Fact]
+    public void A_timestamp_is_read_on_the_wall_clock_at_the_moment_of_the_call()
+    {
+        var second = System.Diagnostics.Stopwatch.Frequency;
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+
+        var before = DateTimeOffset.UtcNow;
+        var wall = Clock.WallOf(now - second);
+        var after = DateTimeOffset.UtcNow;
+
+        Assert.InRange(wall, before - TimeSpan.FromSeconds(1.5), after - TimeSpan.FromSeconds(0.5));
+        Assert.InRange(Clock.WallOf(now + second), before + TimeSpan.FromSeconds(0.5), after + TimeSpan.FromSeconds(1.5));
+    }
+
+    [Fact]
+    public void A_wall_clock_that_moved_10_ms_or_more_during_a_phase_is_reported()
+    {
+        Assert.Null(ScenarioRunner.WallClockMoved(TimeSpan.FromMilliseconds(9)));
+
+        var moved = ScenarioRunner.WallClockMoved(TimeSpan.FromSeconds(-23));
+
+        Assert.NotNull(moved);
+        Assert.Equal("reported", moved.Outcome);
+        Assert.Contains("moved -23,000 ms", moved.Measured, StringComparison.Ordinal);
+    }
+}

@@ -18,15 +18,24 @@ internal sealed record StepContext(long Invocation, int Copy, long ScheduledTime
     public DateTimeOffset ScheduledAt => Clock.WallOf(ScheduledTimestamp);
 }
 
-/// <summary>Stopwatch timestamps to wall-clock time, from one anchor taken at start (so a run's times do not jump).</summary>
+/// <summary>
+/// Stopwatch timestamps to wall-clock time, by the wall clock at the moment of the call: the times stored results are
+/// compared with are PostgreSQL's wall clock, which moves with this machine's. Anchored once at start, a run's times
+/// drifted from it: a run here measured every stored result 23 s "late" after the wall clock was stepped, and a wall
+/// clock slewed by a time service gains or loses milliseconds a second against the monotonic one.
+/// </summary>
 internal static class Clock
 {
-    private static readonly DateTimeOffset AnchorWall = DateTimeOffset.UtcNow;
-    private static readonly long AnchorTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+    public static DateTimeOffset WallOf(long timestamp) => DateTimeOffset.UtcNow - System.Diagnostics.Stopwatch.GetElapsedTime(timestamp);
 
-    public static DateTimeOffset WallOf(long timestamp) => AnchorWall + System.Diagnostics.Stopwatch.GetElapsedTime(AnchorTimestamp, timestamp);
+    public static DateTimeOffset Now => DateTimeOffset.UtcNow;
 
-    public static DateTimeOffset Now => WallOf(System.Diagnostics.Stopwatch.GetTimestamp());
+    /// <summary>
+    /// The wall clock less the monotonic one (from an arbitrary origin): how much it changes over a phase is how far the
+    /// wall clock was stepped or slewed meanwhile, the error of a latency measured against a stored time then.
+    /// </summary>
+    public static TimeSpan WallOffset() =>
+        (DateTimeOffset.UtcNow - DateTimeOffset.UnixEpoch) - System.Diagnostics.Stopwatch.GetElapsedTime(0);
 }
 
 /// <summary>A unit of work that finished later than its step (a job stored by the worker): started and stored, wall clock.</summary>

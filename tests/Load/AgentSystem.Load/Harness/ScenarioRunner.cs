@@ -88,6 +88,12 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         return warmedUp;
     }
 
+    /// <summary>Latencies to stored results are off by as much as the wall clock moved during the phase: said when 10 ms or more.</summary>
+    internal static CheckResult? WallClockMoved(TimeSpan moved) =>
+        moved.Duration() < TimeSpan.FromMilliseconds(10) ? null : CheckResult.Report(
+            "the wall clock during the phase",
+            $"moved {Figures.Format(moved.TotalMilliseconds)} ms against the monotonic clock (stepped or slewed): a latency to a stored result is off by up to that much");
+
     private static Task ReadyAsync(Scenario scenario, CancellationToken cancellationToken) =>
         scenario.Ready is { } ready ? ready(cancellationToken) : Task.CompletedTask;
 
@@ -96,6 +102,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         var stats = new Stats();
         stats.Start = Stopwatch.GetTimestamp();
         var startedAt = Clock.WallOf(stats.Start);
+        var wallOffset = Clock.WallOffset();
         cpu.Sample();
         using var ticking = new CancellationTokenSource();
         var ticker = TickAsync(stats, ticking.Token);
@@ -143,6 +150,11 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         if (scenario.Verify is { } verify)
         {
             checks.AddRange(await verify(cancellationToken));
+        }
+
+        if (completions is not null && WallClockMoved(Clock.WallOffset() - wallOffset) is { } moved)
+        {
+            checks.Add(moved);
         }
 
         var result = new ScenarioResult
