@@ -42,7 +42,6 @@ public interface IConversationStore
     Task<int> DeleteIdleBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken);
 }
 
-
 /// <summary>An append that would take a conversation past <see cref="Limits.MaxConversationMessages"/>; nothing was stored.</summary>
 public sealed class ConversationFullException(Guid conversationId, int holds, int adding)
     : Exception($"Conversation {conversationId} holds {holds} messages; {adding} more would pass the limit of {Limits.MaxConversationMessages}: start a new conversation.")

@@ -169,13 +169,14 @@ public sealed partial class TaskEventsHub(
         {
             listening = await signals.SubscribeAsync(TaskSignal.Changed, OnChanged, ResyncAll, _stopping.Token).ConfigureAwait(false);
         }
-        catch (Exception error) when (!_stopping.IsCancellationRequested)
+        catch (Exception error)
         {
-            // The periodic resync keeps the streams up to date meanwhile, and tries again (StartListening).
-            LogListenFailed(logger, error);
-        }
-        catch (OperationCanceledException)
-        {
+            // The periodic resync keeps the streams up to date meanwhile, and tries again (StartListening); a stop
+            // cancels a subscription still being made, which is no failure.
+            if (!_stopping.IsCancellationRequested)
+            {
+                LogListenFailed(logger, error);
+            }
         }
 
         lock (_gate)

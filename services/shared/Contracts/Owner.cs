@@ -4,8 +4,8 @@ namespace AgentSystem.Contracts;
 /// Whose tasks and conversations a request may see and change (docs/api.md, "Each key sees its own tasks and
 /// conversations"): the gateway names the API key it authenticated ("key-0", "acme": its entry in
 /// <c>Gateway:ApiKeys</c>, never the key) in <see cref="HeaderName"/>, replacing whatever a caller sent; the
-/// orchestrator and chat store it with each task and conversation and answer a request only with its owner's. A request without it comes from inside the
-/// cluster, not through the gateway, and sees everything.
+/// orchestrator and chat store it with each task and conversation and answer a request only with its owner's. A
+/// request without it comes from inside the cluster, not through the gateway, and sees everything.
 /// </summary>
 public static class Owner
 {

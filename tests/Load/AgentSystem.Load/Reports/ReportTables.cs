@@ -78,7 +78,7 @@ internal static class ReportTables
     public static Table Cpu(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        var processes = summary.Scenarios.SelectMany(s => s.ProcessCores.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var processes = Processes(summary);
         return new($"CPU in cores of {summary.Machine.Cores} (load average {Format(summary.Machine.LoadAverageStart)} at the start, {Format(summary.Machine.LoadAverageEnd)} at the end)",
             ["Scenario", "Generator", "Generator max", "Generator late p99 ms", "Machine busy", .. processes],
             [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
@@ -94,7 +94,7 @@ internal static class ReportTables
     public static Table CpuPerItem(Summary summary)
     {
         ArgumentNullException.ThrowIfNull(summary);
-        var processes = summary.Scenarios.SelectMany(s => s.ProcessCores.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var processes = Processes(summary);
         var cores = summary.Machine.Cores;
         return new("CPU per item in µs (cores ÷ rate)", ["Scenario", "Item", "Machine", "Generator", .. processes],
             [.. summary.Scenarios.Where(s => s.Rps > 0).Select(s => (IReadOnlyList<string>)[
@@ -105,6 +105,10 @@ internal static class ReportTables
 
         static string PerItem(double? usedCores, double rate) => usedCores is { } used && !double.IsNaN(used) ? Format(used * 1e6 / rate, decimals: false) : "-";
     }
+
+    // The service processes any scenario measured, in one order for both CPU tables.
+    private static List<string> Processes(Summary summary) =>
+        [.. summary.Scenarios.SelectMany(s => s.ProcessCores.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
     // queue-kill and the open phases are not names --scenarios takes: say which to pass to run them again.
     private static string RunAgain(IReadOnlyList<string> notRun) =>
