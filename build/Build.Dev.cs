@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
 using AgentSystem.Build.Tools;
@@ -99,6 +100,9 @@ internal partial class Build
                 ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{DevPort("orchestrator")}",
                 ["Gateway__ChatUrl"] = $"http://127.0.0.1:{DevPort("chat")}",
                 ["Gateway__ApiKeys__0"] = DevApiKey,
+                // A new one each run: another program on this machine cannot reach the orchestrator or chat past the
+                // gateway (docs/api.md, "The services behind the gateway").
+                ["Internal__Key"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)),
                 ["Worker__ChatUrl"] = $"http://127.0.0.1:{DevPort("chat")}",
                 ["ASPNETCORE_ENVIRONMENT"] = "Development",
                 // Its "Now listening on", "Content root path" and "Press Ctrl+C" lines, five per service, say what the

@@ -1,6 +1,7 @@
 using AgentSystem.Chat.Apis;
 using AgentSystem.Chat.Extensions;
 using AgentSystem.Chat.Storage;
+using AgentSystem.ServiceDefaults;
 using AgentSystem.Store;
 
 // `dotnet AgentSystem.Chat.dll migrate`: apply chat's migrations and exit (a deploy's one-shot job), as the
@@ -18,6 +19,7 @@ builder.AddApplicationServices();
 await using var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseInternalKey();
 app.MapChatApi();
 
 await app.RunAsync();

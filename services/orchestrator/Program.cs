@@ -1,5 +1,6 @@
 using AgentSystem.Orchestrator.Apis;
 using AgentSystem.Orchestrator.Extensions;
+using AgentSystem.ServiceDefaults;
 using AgentSystem.Store;
 
 // `dotnet AgentSystem.Orchestrator.dll migrate`: apply the task store's migrations and exit (a deploy's one-shot job).
@@ -17,6 +18,7 @@ builder.AddApplicationServices();
 await using var app = builder.Build();
 
 app.MapDefaultEndpoints();
+app.UseInternalKey();
 app.MapTasksApi();
 
 await app.RunAsync();

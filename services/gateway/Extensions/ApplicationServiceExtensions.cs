@@ -2,6 +2,7 @@ using System.Text;
 using AgentSystem.Gateway.Infrastructure;
 using AgentSystem.Gateway.Proxy;
 using AgentSystem.Gateway.Security;
+using AgentSystem.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -46,6 +47,7 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<IProxyConfigProvider>(provider => provider.GetRequiredService<Upstreams>().ClusterProvider());
         services.AddHttpClient(UpstreamHealthCheck.ClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false })
+            .AddInternalKey()
             .RemoveAllLoggers();
         services.AddHealthChecks()
             .Add(UpstreamCheck("orchestrator", upstreams => upstreams.Orchestrator))

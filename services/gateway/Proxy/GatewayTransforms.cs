@@ -2,6 +2,7 @@ using AgentSystem.Contracts;
 using AgentSystem.Gateway.Infrastructure;
 using AgentSystem.Gateway.Security;
 using AgentSystem.ServiceDefaults;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 using Yarp.ReverseProxy.Transforms;
@@ -13,7 +14,7 @@ namespace AgentSystem.Gateway.Proxy;
 /// What every route does to the headers on top of YARP's defaults (which already drop the fixed hop-by-hop headers and
 /// let HttpClient write the gateway's own traceparent).
 /// </summary>
-public sealed class GatewayTransforms : ITransformProvider
+public sealed class GatewayTransforms(IOptions<InternalKeyOptions> internalKey) : ITransformProvider
 {
     private const string PathRemovePrefix = "PathRemovePrefix";
 
@@ -28,6 +29,7 @@ public sealed class GatewayTransforms : ITransformProvider
     public void Apply(TransformBuilderContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        var settings = internalKey.Value;
 
         // First, before the gateway sets headers of its own: the headers a Connection header names describe that
         // connection (RFC 9110 section 7.6.1). Removed later, they took the gateway's own with them when a caller named
@@ -79,6 +81,10 @@ public sealed class GatewayTransforms : ITransformProvider
             {
                 RequestTransform.AddHeader(request, Owner.HeaderName, key);
             }
+
+            // What makes the services believe the two headers above; a caller's own value goes nowhere.
+            RequestTransform.RemoveHeader(request, InternalKey.HeaderName);
+            request.ProxyRequest.AddInternalKey(settings);
 
             return ValueTask.CompletedTask;
         });

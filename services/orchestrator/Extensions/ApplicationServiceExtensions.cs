@@ -62,7 +62,7 @@ public static class ApplicationServiceExtensions
             var url = options.ChatUrl.ToString();
             client.BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
             client.Timeout = options.Timeout;
-        });
+        }).AddInternalKey();
         // Chosen when resolved, from the bound options, so every configuration source (tests' included) counts.
         builder.Services.AddTransient<ITaskPlanner>(static services =>
             services.GetRequiredService<IOptions<PlannerOptions>>().Value.UseLlm

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using AgentSystem.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
@@ -42,8 +43,9 @@ public static class ServiceDefaultsExtensions
             });
         }
         builder.AddTelemetry();
-        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = AgentSystem.ServiceDefaults.StatusProblems.Explain);
-        builder.Services.AddExceptionHandler<AgentSystem.ServiceDefaults.BadRequestExceptionHandler>();
+        builder.AddInternalKey();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = StatusProblems.Explain);
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         PreferEnvironmentUrls(builder);
 

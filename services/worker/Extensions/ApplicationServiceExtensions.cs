@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using AgentSystem.Queue;
+using AgentSystem.ServiceDefaults;
 using AgentSystem.Store;
 using AgentSystem.Worker.Handlers;
 using AgentSystem.Worker.Options;
@@ -85,6 +86,7 @@ public static class ApplicationServiceExtensions
                 client.BaseAddress = new Uri(options.ChatUrl.TrimEnd('/') + "/");
                 client.Timeout = options.ChatTimeout;
             })
+            .AddInternalKey()
             .UseSocketsHttpHandler((handler, _) => handler.PooledConnectionLifetime = TimeSpan.FromMinutes(2))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentSystem.Contracts;
 using Npgsql;
 
 namespace AgentSystem.SystemTests;
@@ -28,6 +29,7 @@ public sealed class EventStreamLoadTests(SystemFixture system, ITestOutputHelper
         {
             BaseAddress = system.Orchestrator.BaseAddress,
             Timeout = Timeout.InfiniteTimeSpan,
+            DefaultRequestHeaders = { { InternalKey.HeaderName, SystemFixture.InternalKey } },
         };
         var pool = OrchestratorPoolSize();
         var clock = Stopwatch.StartNew();

@@ -28,6 +28,8 @@ public sealed class SystemFixture : IAsyncLifetime
     /// others still queued in Redis, and a task cancelled before all its jobs ran.
     /// </summary>
     public const int WorkerConcurrency = 4;
+    /// <summary>What the gateway and the workers present to the orchestrator and chat; a test calling them directly does too.</summary>
+    public const string InternalKey = "system-test-internal-key";
 
     /// <summary>Short, so a killed worker's job returns to the queue within seconds.</summary>
     public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(4);
@@ -44,6 +46,7 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public ServiceProcess Gateway { get; private set; } = null!;
     public ServiceProcess Orchestrator { get; private set; } = null!;
+    public ServiceProcess Chat { get; private set; } = null!;
     public ServiceProcess Frontend { get; private set; } = null!;
     public IReadOnlyList<ServiceProcess> Workers { get; private set; } = [];
     public string PostgresConnectionString => _postgres!.GetConnectionString();
@@ -82,6 +85,7 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Gateway__ChatUrl"] = $"http://127.0.0.1:{ports["chat"]}",
             ["Gateway__ApiKeys__0"] = ApiKey,
             ["Gateway__ApiKeys__Partner"] = OtherApiKey,
+            ["Internal__Key"] = InternalKey,
             // The tests are the proxy: an X-Forwarded-For they send names the client (failed keys are limited per client).
             ["Gateway__TrustedProxies__0"] = "127.0.0.1",
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -92,7 +96,8 @@ public sealed class SystemFixture : IAsyncLifetime
         await RunToEndAsync("chat", "migrate", environment);
 
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        _services.Add(StartDotnet("chat", ports["chat"], environment));
+        Chat = StartDotnet("chat", ports["chat"], environment);
+        _services.Add(Chat);
         Orchestrator = StartDotnet("orchestrator", ports["orchestrator"], environment);
         _services.Add(Orchestrator);
         var workers = new List<ServiceProcess>();

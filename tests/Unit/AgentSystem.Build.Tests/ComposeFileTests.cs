@@ -10,6 +10,8 @@ public class ComposeFileTests
 {
     private const string File = "services/docker-compose.yml";
 
+    private static readonly string[] KeyHolders = ["gateway", "worker", "orchestrator", "chat"];
+
     private static YamlMappingNode ComposeServices()
     {
         var yaml = new YamlStream();
@@ -104,6 +106,17 @@ public class ComposeFileTests
     {
         var environment = (YamlMappingNode)Service("gateway")["environment"];
         Assert.Equal("${AGENTSYSTEM_API_KEY:-dev-key}", environment[RunningSystem.ApiKeyVariable].ToString());
+    }
+
+    /// <summary>Those who present the internal key and those who require it are given the same one.</summary>
+    [Fact]
+    public void The_gateway_the_workers_the_orchestrator_and_chat_share_one_internal_key()
+    {
+        var keys = KeyHolders
+            .Select(name => ((YamlMappingNode)Service(name)["environment"]).Children.TryGetValue("Internal__Key", out var key) ? key.ToString() : null)
+            .ToList();
+
+        Assert.All(keys, key => Assert.Equal("${AGENTSYSTEM_INTERNAL_KEY:-dev-only-internal-key}", key));
     }
 
     private static string BaseImageVariable(string name) => new InfrastructureEntry(name, "").Variable;

@@ -6,6 +6,7 @@ using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
 using AgentSystem.Chat.Tests.Fakes;
 using AgentSystem.Contracts;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -98,6 +99,33 @@ public sealed class ConversationOwnerTests(WebApplicationFactory<Program> factor
             var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
             Assert.True(problem.GetProperty("errors").TryGetProperty(Owner.HeaderName, out _));
         }
+    }
+
+    [Fact]
+    public async Task With_an_internal_key_set_a_caller_without_it_is_401_before_the_provider_hears_of_it()
+    {
+        const string internalKey = "internal-key-for-the-tests";
+        var provider = new ScriptedProvider("hello");
+        await using var app = factory.WithWebHostBuilder(builder => builder.UseSetting("Internal:Key", internalKey).ConfigureTestServices(services =>
+        {
+            services.RemoveAll<IChatProvider>();
+            services.AddSingleton<IChatProvider>(provider);
+        }));
+        using var stranger = app.CreateClient();
+        stranger.DefaultRequestHeaders.Add(Owner.HeaderName, "key-0");
+        using var worker = app.CreateClient();
+        worker.DefaultRequestHeaders.Add(Owner.HeaderName, Owner.Worker);
+        worker.DefaultRequestHeaders.Add(InternalKey.HeaderName, internalKey);
+        var body = new { messages = new[] { new { role = "user", content = "hi" } } };
+
+        using var refused = await stranger.PostAsJsonAsync(Chat, body);
+        using var listed = await stranger.GetAsync(Conversations);
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized], [refused.StatusCode, listed.StatusCode]);
+        Assert.Equal(0, provider.Calls);
+
+        using var served = await worker.PostAsJsonAsync(Chat, body);
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal(1, provider.Calls);
     }
 
     private HttpClient Client(string owner)

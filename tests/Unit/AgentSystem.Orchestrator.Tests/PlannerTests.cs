@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Orchestrator.Planning;
 using AgentSystem.Store;
@@ -133,18 +134,21 @@ public sealed class PlannerTests
     }
 
     [Fact]
-    public async Task With_Planner_UseLlm_the_service_plans_goals_through_chat()
+    public async Task With_Planner_UseLlm_the_service_plans_goals_through_chat_presenting_the_internal_key()
     {
+        const string internalKey = "internal-key-for-the-tests";
         var handler = new ChatStub("openai", """[{"type":"hash","input":"abc"}]""");
         await using var app = new OrchestratorApp(new Dictionary<string, string?>
         {
             ["Planner:UseLlm"] = "true",
             ["Planner:ChatUrl"] = "http://chat.test:3001",
+            ["Internal:Key"] = internalKey,
         });
         using var factory = app.WithWebHostBuilder(builder =>
             Microsoft.AspNetCore.TestHost.WebHostBuilderExtensions.ConfigureTestServices(builder, services =>
                 services.AddHttpClient<LlmTaskPlanner>().ConfigurePrimaryHttpMessageHandler(() => handler)));
         using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Add(InternalKey.HeaderName, internalKey);
 
         using var response = await client.PostAsJsonAsync(OrchestratorApp.Tasks, new { goal = "hash abc" });
 
@@ -152,7 +156,9 @@ public sealed class PlannerTests
         var task = await response.Content.ReadFromJsonAsync<JsonElement>();
         var job = Assert.Single(task.GetProperty("jobs").EnumerateArray());
         Assert.Equal("hash", job.GetProperty("type").GetString());
-        Assert.Equal(new Uri("http://chat.test:3001/chat"), Assert.Single(handler.Requests).Uri);
+        var asked = Assert.Single(handler.Requests);
+        Assert.Equal(new Uri("http://chat.test:3001/chat"), asked.Uri);
+        Assert.Equal(internalKey, asked.InternalKey);
     }
 
     private static LlmTaskPlanner Planner(ChatStub handler)
@@ -162,7 +168,7 @@ public sealed class PlannerTests
         return new LlmTaskPlanner(http, deterministic, NullLogger<LlmTaskPlanner>.Instance);
     }
 
-    private sealed record SeenRequest(Uri Uri, string Path, JsonElement Body);
+    private sealed record SeenRequest(Uri Uri, string Path, JsonElement Body, string? InternalKey);
 
     /// <summary>Answers as chat's POST /chat does.</summary>
     private sealed class ChatStub(string provider = "openai", string answer = "", HttpStatusCode status = HttpStatusCode.OK, Exception? failWith = null)
@@ -173,7 +179,8 @@ public sealed class PlannerTests
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             var body = await request.Content!.ReadFromJsonAsync<JsonElement>(cancellationToken);
-            Requests.Add(new SeenRequest(request.RequestUri!, request.RequestUri!.AbsolutePath, body));
+            Requests.Add(new SeenRequest(request.RequestUri!, request.RequestUri!.AbsolutePath, body,
+                request.Headers.TryGetValues(InternalKey.HeaderName, out var key) ? string.Join(',', key) : null));
             if (failWith is not null)
             {
                 throw failWith;

@@ -133,6 +133,20 @@ public sealed class WorkerApiTests : IDisposable
     }
 
     [Fact]
+    public async Task Llm_client_presents_the_internal_key_to_chat()
+    {
+        var chat = new RecordingChat();
+        using var worker = _factory.WithWebHostBuilder(builder => builder
+            .UseSetting("Internal:Key", "internal-key-for-the-tests")
+            .ConfigureTestServices(services => services.AddHttpClient<ChatClient>().ConfigurePrimaryHttpMessageHandler(() => chat)));
+
+        await worker.Services.GetRequiredService<ChatClient>().AskAsync("hello", CancellationToken.None);
+
+        Assert.Equal(["internal-key-for-the-tests"], chat.Request!.Headers.GetValues(InternalKey.HeaderName));
+        Assert.Equal([Owner.Worker], chat.Request.Headers.GetValues(Owner.HeaderName));
+    }
+
+    [Fact]
     public void Invalid_worker_options_stop_the_start_with_a_message_naming_the_key()
     {
         // What the host checks before it starts: building reads WorkerOptions for the shutdown timeout, so a bad setting
@@ -152,6 +166,21 @@ public sealed class WorkerApiTests : IDisposable
     }
 
     private sealed record FirstVersionMetrics(long Processed, long Failed);
+
+    /// <summary>Chat's <c>POST /chat</c> answering one reply, keeping the request it got.</summary>
+    private sealed class RecordingChat : HttpMessageHandler
+    {
+        public HttpRequestMessage? Request { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Request = request;
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = JsonContent.Create(new { conversationId = Guid.NewGuid(), provider = "offline", message = new { role = "assistant", content = "hi" } }),
+            });
+        }
+    }
 
     private sealed class WorkerFactory : WebApplicationFactory<Program>
     {

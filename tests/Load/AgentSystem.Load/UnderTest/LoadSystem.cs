@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Text.Json;
 using AgentSystem.Store;
 using AgentSystem.Testing.Containers;
@@ -212,6 +213,8 @@ internal sealed class LoadSystem : IAsyncDisposable
             ["Queue__Prefix"] = QueuePrefix,
             ["Queue__VisibilityTimeout"] = VisibilityTimeout.ToString("c", CultureInfo.InvariantCulture),
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            // As deployed: the gateway presents it to the orchestrator at every request, and the orchestrator checks it.
+            ["Internal__Key"] = Convert.ToHexString(RandomNumberGenerator.GetBytes(24)),
             // Hot methods are queued for full optimisation as soon as they are hot, not only once no new method has
             // been compiled for 100 ms: so the compiler's work shows (Harness/CompilerWatch) while the warm-up runs,
             // instead of starting after it. Nothing changes once the services are warm.

@@ -2,10 +2,12 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using AgentSystem.ServiceDefaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AgentSystem.Gateway.Tests.Fakes;
@@ -33,13 +35,17 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public Uri BaseUrl => new(_app.Urls.Single());
 
-    public static async Task<FakeUpstream> StartAsync(string name)
+    /// <summary>Starts one; with <paramref name="internalKey"/>, it refuses requests without that key as the real services do.</summary>
+    public static async Task<FakeUpstream> StartAsync(string name, string? internalKey = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ResponseHeaderEncodingSelector = _ => Encoding.UTF8);
         builder.Logging.ClearProviders();
+        builder.Services.AddProblemDetails();
+        builder.Services.Configure<InternalKeyOptions>(options => options.Key = internalKey);
         var upstream = new FakeUpstream(name, builder.Build());
+        upstream._app.UseMiddleware<InternalKeyMiddleware>();
         upstream.MapRoutes();
         await upstream._app.StartAsync();
         return upstream;

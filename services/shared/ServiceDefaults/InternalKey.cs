@@ -1,0 +1,173 @@
+using System.Security.Cryptography;
+using System.Text;
+using AgentSystem.Contracts;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace AgentSystem.ServiceDefaults;
+
+/// <summary>
+/// Section "Internal": the key the gateway and the worker present to the services behind them (docs/api.md, "The
+/// services behind the gateway"), so that the owner and client the gateway names are believed only from them. The
+/// orchestrator and chat refuse a request without it; unset, they answer whoever reaches them, as before.
+/// </summary>
+public sealed class InternalKeyOptions
+{
+    public const string SectionName = "Internal";
+
+    public const int MinLength = 16;
+
+    public const int MaxLength = 256;
+
+    /// <summary>Sent by the gateway and the worker; required by the orchestrator and chat. Null or empty: none.</summary>
+    public string? Key { get; set; }
+
+    /// <summary>Accepted besides <see cref="Key"/> while a new key is rolled out (docs/api.md says the steps).</summary>
+    public string? AlsoAccepted { get; set; }
+
+    public bool IsSet => !string.IsNullOrEmpty(Key);
+}
+
+/// <summary>Both keys at least <see cref="InternalKeyOptions.MinLength"/> visible ASCII characters; a second key only beside a first.</summary>
+public sealed class InternalKeyValidator : IValidateOptions<InternalKeyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InternalKeyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = new List<string>();
+        foreach (var (setting, value) in new[] { (nameof(options.Key), options.Key), (nameof(options.AlsoAccepted), options.AlsoAccepted) })
+        {
+            if (!string.IsNullOrEmpty(value) && !IsUsable(value))
+            {
+                problems.Add($"{InternalKeyOptions.SectionName}:{setting} must be {InternalKeyOptions.MinLength} to {InternalKeyOptions.MaxLength} visible ASCII characters (no spaces): it is sent in a header.");
+            }
+        }
+
+        if (!options.IsSet && !string.IsNullOrEmpty(options.AlsoAccepted))
+        {
+            problems.Add($"{InternalKeyOptions.SectionName}:AlsoAccepted is set without {InternalKeyOptions.SectionName}:Key: set the key the services send and require too.");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+
+    private static bool IsUsable(string value) =>
+        value.Length is >= InternalKeyOptions.MinLength and <= InternalKeyOptions.MaxLength && value.All(c => c is > ' ' and <= '~');
+}
+
+/// <summary>
+/// Refuses, with 401, a request that does not carry an accepted <see cref="InternalKeyOptions.Key"/>: any request
+/// with a wrong key (so the gateway's readiness, which sends its key to <c>/healthz</c>, fails on a mismatch), and any
+/// without one but the probes'. Keys are compared by their SHA-256, in constant time.
+/// </summary>
+public sealed partial class InternalKeyMiddleware(RequestDelegate next, IOptions<InternalKeyOptions> options)
+{
+    private readonly byte[][] _accepted = [.. new[] { options.Value.Key, options.Value.AlsoAccepted }
+        .Where(key => !string.IsNullOrEmpty(key)).Select(key => Hash(key!))];
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var presented = context.Request.Headers[InternalKey.HeaderName];
+        if (_accepted.Length == 0 || (presented.Count == 0 && IsProbe(context.Request.Path)) || (presented.Count == 1 && Accepts(presented[0]!)))
+        {
+            return next(context);
+        }
+
+        var detail = presented.Count == 0
+            ? $"This service answers the gateway and the worker, which send {InternalKey.HeaderName} (the setting {InternalKeyOptions.SectionName}:Key); the request has none."
+            : $"The {InternalKey.HeaderName} header does not match this service's {InternalKeyOptions.SectionName}:Key.";
+        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "The request is not from the gateway or the worker", detail: detail)
+            .ExecuteAsync(context);
+    }
+
+    private bool Accepts(string presented)
+    {
+        if (presented.Length > InternalKeyOptions.MaxLength)
+        {
+            return false;
+        }
+
+        // On every request: hashed on the stack (a key is at most 256 ASCII characters).
+        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(InternalKeyOptions.MaxLength)];
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(presented, utf8)], hash);
+        var accepted = false;
+        foreach (var key in _accepted)
+        {
+            accepted |= CryptographicOperations.FixedTimeEquals(hash, key);
+        }
+
+        return accepted;
+    }
+
+    private static bool IsProbe(PathString path) =>
+        path.Equals(ServiceDefaultsExtensions.HealthPath, StringComparison.Ordinal) || path.Equals(ServiceDefaultsExtensions.ReadyPath, StringComparison.Ordinal);
+
+    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Internal:Key is not set: this service believes the owner the gateway names from anyone who reaches it (docs/api.md)")]
+    internal static partial void LogUnprotected(ILogger logger);
+}
+
+public static class InternalKeyExtensions
+{
+    /// <summary>Binds and validates section "Internal" (every service: the gateway and the worker send the key, the others check it).</summary>
+    public static IHostApplicationBuilder AddInternalKey(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOptions<InternalKeyOptions>().Bind(builder.Configuration.GetSection(InternalKeyOptions.SectionName)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InternalKeyOptions>, InternalKeyValidator>();
+        return builder;
+    }
+
+    /// <summary>
+    /// For a service behind the gateway: every request but the probes' must carry the internal key, when one is set.
+    /// Outside Development a service without one says so at start.
+    /// </summary>
+    public static WebApplication UseInternalKey(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (!app.Services.GetRequiredService<IOptions<InternalKeyOptions>>().Value.IsSet && !app.Environment.IsDevelopment())
+        {
+            InternalKeyMiddleware.LogUnprotected(app.Logger);
+        }
+
+        app.UseMiddleware<InternalKeyMiddleware>();
+        return app;
+    }
+
+    /// <summary>A client of the orchestrator or chat presents the key on each request, when one is set.</summary>
+    public static IHttpClientBuilder AddInternalKey(this IHttpClientBuilder client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        return client.AddHttpMessageHandler(static services => new InternalKeyHandler(services.GetRequiredService<IOptions<InternalKeyOptions>>()));
+    }
+
+    /// <summary>Adds the key to a request to a service behind the gateway, when one is set.</summary>
+    public static void AddInternalKey(this HttpRequestMessage request, InternalKeyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.IsSet)
+        {
+            request.Headers.Add(InternalKey.HeaderName, options.Key);
+        }
+    }
+}
+
+/// <summary>What <see cref="InternalKeyExtensions.AddInternalKey(IHttpClientBuilder)"/> puts in a client's pipeline.</summary>
+public sealed class InternalKeyHandler(IOptions<InternalKeyOptions> options) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.AddInternalKey(options.Value);
+        return base.SendAsync(request, cancellationToken);
+    }
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using AgentSystem.Contracts;
+using AgentSystem.Gateway.Tests.Fakes;
+
+namespace AgentSystem.Gateway.Tests;
+
+/// <summary>
+/// The gateway presents <c>Internal:Key</c> to the services behind it (which believe the owner it names only from a
+/// holder of that key); a caller's own value never reaches them; a key they refuse keeps the gateway unready.
+/// </summary>
+public sealed class InternalKeyTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    private const string Key = "internal-key-for-the-tests";
+    private static readonly Uri Echo = new("/api/tasks/echo", UriKind.Relative);
+
+    [Fact]
+    public async Task The_gateway_sends_its_key_in_place_of_the_callers()
+    {
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Internal:Key"] = Key });
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+        client.DefaultRequestHeaders.Add(InternalKey.HeaderName, "a-caller-guessing-at-it");
+
+        var echo = await client.GetFromJsonAsync<Echo>(Echo);
+
+        Assert.Equal(Key, echo!.Header(InternalKey.HeaderName));
+    }
+
+    [Fact]
+    public async Task Without_a_key_set_the_gateway_passes_on_none_not_even_the_callers()
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+        client.DefaultRequestHeaders.Add(InternalKey.HeaderName, Key);
+
+        var echo = await client.GetFromJsonAsync<Echo>(Echo);
+
+        Assert.Null(echo!.Header(InternalKey.HeaderName));
+    }
+
+    [Fact]
+    public async Task Services_that_require_the_key_serve_a_gateway_that_has_it_and_keep_one_with_another_unready()
+    {
+        await using var orchestrator = await FakeUpstream.StartAsync("orchestrator", internalKey: Key);
+        await using var holder = fixture.NewGateway(new Dictionary<string, string?> { ["Internal:Key"] = Key }, orchestrator.BaseUrl);
+        await using var stranger = fixture.NewGateway(new Dictionary<string, string?> { ["Internal:Key"] = "another-key-of-some-length" }, orchestrator.BaseUrl);
+        using var client = holder.CreateClient(GatewayFactory.Key);
+        using var refused = stranger.CreateClient(GatewayFactory.Key);
+
+        using var served = await client.GetAsync(Echo);
+        using var ready = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
+        using var unready = await refused.GetAsync(new Uri("/readyz", UriKind.Relative));
+        using var unauthorized = await refused.GetAsync(Echo);
+
+        Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unready.StatusCode);
+        var checks = (await unready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks");
+        Assert.Equal("Unhealthy", checks.GetProperty("orchestrator").GetString());
+        Assert.Equal("Healthy", checks.GetProperty("chat").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+    }
+}
