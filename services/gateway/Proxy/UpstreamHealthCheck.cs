@@ -5,9 +5,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace AgentSystem.Gateway.Proxy;
 
 /// <summary>
-/// Ready when the upstream's <c>/healthz</c> answers 2xx within the registration's timeout. Its client presents the
-/// internal key, which the upstream refuses when it is not the one it requires: a gateway whose key the services do
-/// not take never becomes ready, rather than answering every request with the services' 401.
+/// Ready when the upstream's <see cref="InternalKeyExtensions.CheckPath"/> answers 2xx within the registration's
+/// timeout. Its client presents the internal key, and the upstream answers that path only with the key it requires: a
+/// gateway without the services' key, or with another, never becomes ready, rather than answering every request with
+/// the services' 401.
 /// </summary>
 public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream upstream) : IHealthCheck
 {
@@ -25,7 +26,7 @@ public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream ups
             return response.IsSuccessStatusCode
                 ? HealthCheckResult.Healthy()
                 : new HealthCheckResult(context.Registration.FailureStatus, response.StatusCode == HttpStatusCode.Unauthorized
-                    ? $"{upstream.HealthUri} refuses the gateway's {InternalKeyOptions.SectionName}:Key (401)."
+                    ? $"{upstream.HealthUri} refuses the gateway's internal key (401): {InternalKeyOptions.SectionName}:Key must be the one the services have."
                     : $"{upstream.HealthUri} answered {(int)response.StatusCode}.");
         }
         catch (HttpRequestException error)

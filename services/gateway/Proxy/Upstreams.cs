@@ -1,3 +1,4 @@
+using AgentSystem.ServiceDefaults;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -7,7 +8,8 @@ namespace AgentSystem.Gateway.Proxy;
 /// <summary>An upstream service: the YARP cluster <paramref name="Name"/>, one destination at <paramref name="BaseUrl"/>.</summary>
 public sealed record Upstream(string Name, Uri BaseUrl)
 {
-    public Uri HealthUri => new(BaseUrl, BaseUrl.AbsolutePath.TrimEnd('/') + "/healthz");
+    /// <summary>What the gateway's readiness asks: answered while the upstream is alive and takes the gateway's internal key.</summary>
+    public Uri HealthUri => new(BaseUrl, BaseUrl.AbsolutePath.TrimEnd('/') + InternalKeyExtensions.CheckPath);
 }
 
 /// <summary>

@@ -62,7 +62,9 @@ public static class ApplicationServiceExtensions
             var url = options.ChatUrl.ToString();
             client.BaseAddress = new Uri(url.EndsWith('/') ? url : url + "/");
             client.Timeout = options.Timeout;
-        }).AddInternalKey();
+        }).AddInternalKey()
+            // The internal key is a header of ours, which a redirect would carry to another host.
+            .UseSocketsHttpHandler(static (handler, _) => handler.AllowAutoRedirect = false);
         // Chosen when resolved, from the bound options, so every configuration source (tests' included) counts.
         builder.Services.AddTransient<ITaskPlanner>(static services =>
             services.GetRequiredService<IOptions<PlannerOptions>>().Value.UseLlm

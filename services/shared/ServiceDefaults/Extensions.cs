@@ -60,9 +60,9 @@ public static class ServiceDefaultsExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
 
-        app.MapHealthChecks(HealthPath, HealthOptions(LiveTag)).DisableHttpMetrics();
+        app.MapHealthChecks(HealthPath, HealthOptions(LiveTag)).DisableHttpMetrics().WithMetadata(ProbeWithoutInternalKey.Instance);
         // Services tag their dependency checks (database, queue) "ready" so /readyz reports them and /healthz does not.
-        app.MapHealthChecks(ReadyPath, HealthOptions(ReadyTag)).DisableHttpMetrics();
+        app.MapHealthChecks(ReadyPath, HealthOptions(ReadyTag)).DisableHttpMetrics().WithMetadata(ProbeWithoutInternalKey.Instance);
 
         return app;
     }

@@ -59,10 +59,20 @@ public sealed class InternalKeyValidator : IValidateOptions<InternalKeyOptions>
         value.Length is >= InternalKeyOptions.MinLength and <= InternalKeyOptions.MaxLength && value.All(c => c is > ' ' and <= '~');
 }
 
+/// <summary>On an endpoint the kubelet probes: answered without the internal key (never with a wrong one).</summary>
+public sealed class ProbeWithoutInternalKey
+{
+    public static readonly ProbeWithoutInternalKey Instance = new();
+
+    private ProbeWithoutInternalKey()
+    {
+    }
+}
+
 /// <summary>
 /// Refuses, with 401, a request that does not carry an accepted <see cref="InternalKeyOptions.Key"/>: any request
-/// with a wrong key (so the gateway's readiness, which sends its key to <c>/healthz</c>, fails on a mismatch), and any
-/// without one but the probes'. Keys are compared by their SHA-256, in constant time.
+/// with a wrong key, and any without one but the probes' (<see cref="ProbeWithoutInternalKey"/>). Keys are compared by
+/// their SHA-256, in constant time.
 /// </summary>
 public sealed partial class InternalKeyMiddleware(RequestDelegate next, IOptions<InternalKeyOptions> options)
 {
@@ -73,7 +83,8 @@ public sealed partial class InternalKeyMiddleware(RequestDelegate next, IOptions
     {
         ArgumentNullException.ThrowIfNull(context);
         var presented = context.Request.Headers[InternalKey.HeaderName];
-        if (_accepted.Length == 0 || (presented.Count == 0 && IsProbe(context.Request.Path)) || (presented.Count == 1 && Accepts(presented[0]!)))
+        var probe = context.GetEndpoint()?.Metadata.GetMetadata<ProbeWithoutInternalKey>() is not null;
+        if (_accepted.Length == 0 || (presented.Count == 0 && probe) || (presented.Count == 1 && Accepts(presented[0]!)))
         {
             return next(context);
         }
@@ -105,9 +116,6 @@ public sealed partial class InternalKeyMiddleware(RequestDelegate next, IOptions
         return accepted;
     }
 
-    private static bool IsProbe(PathString path) =>
-        path.Equals(ServiceDefaultsExtensions.HealthPath, StringComparison.Ordinal) || path.Equals(ServiceDefaultsExtensions.ReadyPath, StringComparison.Ordinal);
-
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 
     [LoggerMessage(Level = LogLevel.Warning,
@@ -117,6 +125,12 @@ public sealed partial class InternalKeyMiddleware(RequestDelegate next, IOptions
 
 public static class InternalKeyExtensions
 {
+    /// <summary>
+    /// Answered (204) only with the key, where one is set: what the gateway's readiness asks, so that a gateway without
+    /// the services' key, or with another, never becomes ready (the probes' paths answer without one).
+    /// </summary>
+    public const string CheckPath = "/healthz/internal-key";
+
     /// <summary>Binds and validates section "Internal" (every service: the gateway and the worker send the key, the others check it).</summary>
     public static IHostApplicationBuilder AddInternalKey(this IHostApplicationBuilder builder)
     {
@@ -127,8 +141,9 @@ public static class InternalKeyExtensions
     }
 
     /// <summary>
-    /// For a service behind the gateway: every request but the probes' must carry the internal key, when one is set.
-    /// Outside Development a service without one says so at start.
+    /// For a service behind the gateway: every request but the probes' must carry the internal key, when one is set,
+    /// and <see cref="CheckPath"/> says whether a caller's key is taken. Outside Development a service without one
+    /// says so at start.
     /// </summary>
     public static WebApplication UseInternalKey(this WebApplication app)
     {
@@ -139,6 +154,7 @@ public static class InternalKeyExtensions
         }
 
         app.UseMiddleware<InternalKeyMiddleware>();
+        app.MapGet(CheckPath, static () => TypedResults.NoContent()).ExcludeFromDescription();
         return app;
     }
 
@@ -156,6 +172,8 @@ public static class InternalKeyExtensions
         ArgumentNullException.ThrowIfNull(options);
         if (options.IsSet)
         {
+            // Replaced, not added to: a message sent again (a retry) would otherwise carry two values, and be refused.
+            request.Headers.Remove(InternalKey.HeaderName);
             request.Headers.Add(InternalKey.HeaderName, options.Key);
         }
     }

@@ -87,6 +87,11 @@ public static class ApplicationServiceExtensions
                 client.Timeout = options.ChatTimeout;
             })
             .AddInternalKey()
-            .UseSocketsHttpHandler((handler, _) => handler.PooledConnectionLifetime = TimeSpan.FromMinutes(2))
+            .UseSocketsHttpHandler((handler, _) =>
+            {
+                handler.PooledConnectionLifetime = TimeSpan.FromMinutes(2);
+                // The internal key is a header of ours, which a redirect would carry to another host.
+                handler.AllowAutoRedirect = false;
+            })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
 }

@@ -16,17 +16,27 @@ public sealed class InternalKeyManifestTests
     [MemberData(nameof(Holders))]
     public void Each_holder_reads_Internal__Key_from_the_generated_secret(string service)
     {
-        var yaml = new YamlStream();
-        using (var reader = new StringReader(RepositoryFiles.Read($"k8s/base/{service}/deployment.yaml")))
-        {
-            yaml.Load(reader);
-        }
-
-        var container = (YamlMappingNode)((YamlSequenceNode)((YamlMappingNode)((YamlMappingNode)((YamlMappingNode)yaml.Documents[0].RootNode)["spec"])["template"])["spec"]["containers"])[0];
+        var container = (YamlMappingNode)((YamlSequenceNode)Read($"k8s/base/{service}/deployment.yaml")["spec"]["template"]["spec"]["containers"])[0];
         var entry = ((YamlSequenceNode)container["env"]).Cast<YamlMappingNode>().Single(e => e["name"].ToString() == "Internal__Key");
-        var reference = (YamlMappingNode)((YamlMappingNode)entry["valueFrom"])["secretKeyRef"];
+        var reference = (YamlMappingNode)entry["valueFrom"]["secretKeyRef"];
 
         Assert.Equal((Secret, "key"), (reference["name"].ToString(), reference["key"].ToString()));
-        Assert.Contains($"  - name: {Secret}\n", RepositoryFiles.Read("k8s/base/kustomization.yaml"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_base_generates_the_secret_with_its_key()
+    {
+        var generator = ((YamlSequenceNode)Read("k8s/base/kustomization.yaml")["secretGenerator"]).Cast<YamlMappingNode>()
+            .Single(g => g["name"].ToString() == Secret);
+
+        Assert.Contains(((YamlSequenceNode)generator["literals"]).Select(l => l.ToString()), literal => literal.StartsWith("key=", StringComparison.Ordinal));
+    }
+
+    private static YamlMappingNode Read(string path)
+    {
+        var yaml = new YamlStream();
+        using var reader = new StringReader(RepositoryFiles.Read(path));
+        yaml.Load(reader);
+        return (YamlMappingNode)yaml.Documents[0].RootNode;
     }
 }

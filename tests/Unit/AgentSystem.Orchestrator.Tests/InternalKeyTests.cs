@@ -98,6 +98,25 @@ public sealed class InternalKeyTests
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
+    [Theory]
+    [InlineData(null, HttpStatusCode.Unauthorized)]
+    [InlineData("a-key-nobody-set-here", HttpStatusCode.Unauthorized)]
+    [InlineData(Key, HttpStatusCode.NoContent)]
+    public async Task The_gateways_check_answers_only_with_the_key(string? presented, HttpStatusCode expected)
+    {
+        await using var app = App();
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(InternalKeyExtensions.CheckPath, UriKind.Relative));
+        if (presented is not null)
+        {
+            request.Headers.Add(InternalKey.HeaderName, presented);
+        }
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
     [Fact]
     public async Task Without_a_key_set_every_caller_is_served_as_before()
     {

@@ -45,7 +45,7 @@ public sealed class FakeUpstream : IAsyncDisposable
         builder.Services.AddProblemDetails();
         builder.Services.Configure<InternalKeyOptions>(options => options.Key = internalKey);
         var upstream = new FakeUpstream(name, builder.Build());
-        upstream._app.UseMiddleware<InternalKeyMiddleware>();
+        upstream._app.UseInternalKey();
         upstream.MapRoutes();
         await upstream._app.StartAsync();
         return upstream;
@@ -74,7 +74,6 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     private void MapRoutes()
     {
-        _app.MapGet("/healthz", () => "ok");
         _app.Map("/{**path}", async (HttpContext context) =>
         {
             using var reader = new StreamReader(context.Request.Body);
