@@ -1,3 +1,4 @@
+using System.Text;
 using AgentSystem.Contracts;
 using AgentSystem.Gateway.Infrastructure;
 using AgentSystem.Gateway.Security;
@@ -30,6 +31,7 @@ public sealed class GatewayTransforms(IOptions<InternalKeyOptions> internalKey) 
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = internalKey.Value;
+        var clientIdKey = settings.IsSet ? Encoding.UTF8.GetBytes(settings.Key!) : [];
 
         // First, before the gateway sets headers of its own: the headers a Connection header names describe that
         // connection (RFC 9110 section 7.6.1). Removed later, they took the gateway's own with them when a caller named
@@ -72,7 +74,7 @@ public sealed class GatewayTransforms(IOptions<InternalKeyOptions> internalKey) 
             RequestTransform.RemoveHeader(request, ClientId.HeaderName);
             if (ClientLimits.ClientOf(request.HttpContext) is { } client)
             {
-                RequestTransform.AddHeader(request, ClientId.HeaderName, ClientId.Of(client));
+                RequestTransform.AddHeader(request, ClientId.HeaderName, ClientId.Of(client, clientIdKey));
             }
 
             // Whose tasks it may see: the key's name, never the caller's word.

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text;
 using System.Text.Json;
 using AgentSystem.Contracts;
 using AgentSystem.Gateway.Tests.Fakes;
@@ -113,6 +114,19 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
         Assert.Equal(first, again);
         Assert.True(ClientId.IsValid(other), other);
         Assert.NotEqual(first, other);
+    }
+
+    [Fact]
+    public async Task With_an_internal_key_a_clients_id_is_keyed_by_it()
+    {
+        const string internalKey = "internal-key-for-the-tests";
+        await using var gateway = await GatewayAsync(burst: 10, ("Gateway:TrustedProxies:0", "127.0.0.1"), ("Internal:Key", internalKey));
+        using var frontend = gateway.CreateClient(GatewayFactory.Key);
+
+        var id = await ClientIdAsync(frontend, "203.0.113.1", sent: null);
+
+        Assert.Equal(ClientId.Of("key-0 203.0.113.1", Encoding.UTF8.GetBytes(internalKey)), id);
+        Assert.NotEqual(ClientId.Of("key-0 203.0.113.1"), id);
     }
 
     [Fact]
