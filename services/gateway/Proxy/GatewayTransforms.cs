@@ -92,6 +92,11 @@ public sealed class GatewayTransforms(IOptions<InternalKeyOptions> internalKey) 
         });
         context.AddResponseTransform(response =>
         {
+            if (response.ProxyResponse?.StatusCode == System.Net.HttpStatusCode.Unauthorized)
+            {
+                return UpstreamProblems.ReplaceRefusalAsync(response);
+            }
+
             if (response.ProxyResponse?.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection) == true)
             {
                 foreach (var name in ConnectionTokens(connection.ToString()))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
 
 namespace AgentSystem.Gateway.Proxy;
 
@@ -46,6 +47,23 @@ public static partial class UpstreamProblems
         await TypedResults.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context);
     }
 
+    /// <summary>
+    /// The orchestrator and chat answer 401 only to a caller without their internal key (docs/api.md, "The services
+    /// behind the gateway"): from the gateway, a fault of its configuration (a rollout that changes the key), not of the
+    /// client's API key. The client gets a 502 saying so, without the service's body; the log names the upstream.
+    /// </summary>
+    public static async ValueTask ReplaceRefusalAsync(ResponseTransformContext response)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        var context = response.HttpContext;
+        var upstream = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
+        LogRefused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UpstreamProblems)), upstream);
+        response.SuppressResponseBody = true;
+        context.Response.Headers.ContentLength = null;
+        await TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: $"The {upstream} service refuses the gateway",
+            detail: "The gateway is not configured as the service expects; try again later.").ExecuteAsync(context);
+    }
+
     private static string Reason(IForwarderErrorFeature failure) =>
         Find<HttpRequestException>(failure.Exception) is { } error ? error.HttpRequestError.ToString() : failure.Error.ToString();
 
@@ -67,6 +85,9 @@ public static partial class UpstreamProblems
 
         return null;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Upstream} refused the gateway's internal key (401): Internal:Key must be the one the services have")]
+    private static partial void LogRefused(ILogger logger, string upstream);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Upstream} failed: {Error}")]
     private static partial void LogFailed(ILogger logger, string upstream, ForwarderError error, Exception? exception);

@@ -55,19 +55,22 @@ public sealed class InternalKeyTests(GatewayFixture fixture) : IClassFixture<Gat
     [Theory]
     [InlineData("another-key-of-some-length")]
     [InlineData(null)]
-    public async Task A_gateway_whose_key_the_services_refuse_or_that_has_none_stays_unready(string? gatewayKey)
+    public async Task A_gateway_whose_key_the_services_refuse_or_that_has_none_stays_unready_and_answers_502(string? gatewayKey)
     {
         await using var orchestrator = await FakeUpstream.StartAsync("orchestrator", internalKey: Key);
         await using var stranger = fixture.NewGateway(new Dictionary<string, string?> { ["Internal:Key"] = gatewayKey }, orchestrator.BaseUrl);
         using var client = stranger.CreateClient(GatewayFactory.Key);
 
         using var unready = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
-        using var unauthorized = await client.GetAsync(Echo);
+        using var refused = await client.GetAsync(Echo);
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unready.StatusCode);
         var checks = (await unready.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks");
         Assert.Equal("Unhealthy", checks.GetProperty("orchestrator").GetString());
         Assert.Equal("Healthy", checks.GetProperty("chat").GetString());
-        Assert.Equal(HttpStatusCode.Unauthorized, unauthorized.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
+        Assert.Equal("The orchestrator service refuses the gateway", problem.GetProperty("title").GetString());
+        Assert.DoesNotContain(InternalKey.HeaderName, problem.ToString(), StringComparison.Ordinal);
     }
 }
