@@ -74,7 +74,7 @@ public sealed class ProbeWithoutInternalKey
 /// with a wrong key, and any without one but the probes' (<see cref="ProbeWithoutInternalKey"/>). Keys are compared by
 /// their SHA-256, in constant time.
 /// </summary>
-public sealed partial class InternalKeyMiddleware(RequestDelegate next, IOptions<InternalKeyOptions> options)
+public sealed class InternalKeyMiddleware(RequestDelegate next, IOptions<InternalKeyOptions> options)
 {
     private readonly byte[][] _accepted = [.. new[] { options.Value.Key, options.Value.AlsoAccepted }
         .Where(key => !string.IsNullOrEmpty(key)).Select(key => Hash(key!))];
@@ -117,10 +117,44 @@ public sealed partial class InternalKeyMiddleware(RequestDelegate next, IOptions
     }
 
     private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+}
+
+/// <summary>
+/// Says at start, outside Development, what leaves the orchestrator and chat open to callers past the gateway: no key,
+/// or one of the repository's development values (Compose's default, the Kubernetes base's), which begin
+/// <see cref="DevelopmentPrefix"/>.
+/// </summary>
+public sealed partial class InternalKeyAudit(IOptions<InternalKeyOptions> options, IHostEnvironment environment, ILogger<InternalKeyAudit> logger)
+    : IHostedService
+{
+    public const string DevelopmentPrefix = "dev-only-";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!environment.IsDevelopment())
+        {
+            if (!options.Value.IsSet)
+            {
+                LogUnset(logger);
+            }
+            else if (options.Value.Key!.StartsWith(DevelopmentPrefix, StringComparison.Ordinal))
+            {
+                LogDevelopmentValue(logger);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Internal:Key is not set: this service believes the owner the gateway names from anyone who reaches it (docs/api.md)")]
-    internal static partial void LogUnprotected(ILogger logger);
+        Message = "Internal:Key is not set: the orchestrator and chat cannot tell the gateway and the workers from anyone else who reaches them (docs/api.md)")]
+    private static partial void LogUnset(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Internal:Key is a development value of the repository's (dev-only-...): whoever has read it can call the orchestrator and chat past the gateway; set a secret of your own")]
+    private static partial void LogDevelopmentValue(ILogger logger);
 }
 
 public static class InternalKeyExtensions
@@ -137,22 +171,17 @@ public static class InternalKeyExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<InternalKeyOptions>().Bind(builder.Configuration.GetSection(InternalKeyOptions.SectionName)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<InternalKeyOptions>, InternalKeyValidator>();
+        builder.Services.AddHostedService<InternalKeyAudit>();
         return builder;
     }
 
     /// <summary>
     /// For a service behind the gateway: every request but the probes' must carry the internal key, when one is set,
-    /// and <see cref="CheckPath"/> says whether a caller's key is taken. Outside Development a service without one
-    /// says so at start.
+    /// and <see cref="CheckPath"/> says whether a caller's key is taken.
     /// </summary>
     public static WebApplication UseInternalKey(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (!app.Services.GetRequiredService<IOptions<InternalKeyOptions>>().Value.IsSet && !app.Environment.IsDevelopment())
-        {
-            InternalKeyMiddleware.LogUnprotected(app.Logger);
-        }
-
         app.UseMiddleware<InternalKeyMiddleware>();
         app.MapGet(CheckPath, static () => TypedResults.NoContent()).ExcludeFromDescription();
         return app;

@@ -129,15 +129,19 @@ public sealed class InternalKeyTests
     }
 
     [Fact]
-    public async Task A_service_without_a_key_says_so_at_start_and_one_with_a_key_does_not()
+    public async Task A_service_without_a_key_or_with_a_development_one_says_so_at_start_and_one_with_a_key_of_its_own_does_not()
     {
         await using var open = new OrchestratorApp();
+        await using var known = new OrchestratorApp(new Dictionary<string, string?> { ["Internal:Key"] = "dev-only-internal-key" });
         await using var closed = App();
 
-        open.CreateClient().Dispose();
-        closed.CreateClient().Dispose();
+        foreach (var app in new[] { open, known, closed })
+        {
+            app.CreateClient().Dispose();
+        }
 
         Assert.Contains(open.Logs.Entries, entry => entry.Level == LogLevel.Warning && entry.Message.StartsWith("Internal:Key is not set", StringComparison.Ordinal));
+        Assert.Contains(known.Logs.Entries, entry => entry.Level == LogLevel.Warning && entry.Message.StartsWith("Internal:Key is a development value", StringComparison.Ordinal));
         Assert.DoesNotContain(closed.Logs.Entries, entry => entry.Message.Contains("Internal:Key", StringComparison.Ordinal));
     }
 
