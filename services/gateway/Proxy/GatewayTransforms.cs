@@ -1,4 +1,3 @@
-using System.Text;
 using AgentSystem.Contracts;
 using AgentSystem.Gateway.Infrastructure;
 using AgentSystem.Gateway.Security;
@@ -31,7 +30,7 @@ public sealed class GatewayTransforms(IOptions<InternalKeyOptions> internalKey) 
     {
         ArgumentNullException.ThrowIfNull(context);
         var settings = internalKey.Value;
-        var clientIdKey = settings.IsSet ? Encoding.UTF8.GetBytes(settings.Key!) : [];
+        var clientIdKey = settings.IsSet ? ClientId.KeyFrom(settings.Key!) : [];
 
         // First, before the gateway sets headers of its own: the headers a Connection header names describe that
         // connection (RFC 9110 section 7.6.1). Removed later, they took the gateway's own with them when a caller named
@@ -90,13 +89,9 @@ public sealed class GatewayTransforms(IOptions<InternalKeyOptions> internalKey) 
 
             return ValueTask.CompletedTask;
         });
+        context.AddResponseTransform(UpstreamProblems.SuppressRefusal);
         context.AddResponseTransform(response =>
         {
-            if (response.ProxyResponse?.StatusCode == System.Net.HttpStatusCode.Unauthorized)
-            {
-                return UpstreamProblems.ReplaceRefusalAsync(response);
-            }
-
             if (response.ProxyResponse?.Headers.NonValidated.TryGetValues(HeaderNames.Connection, out var connection) == true)
             {
                 foreach (var name in ConnectionTokens(connection.ToString()))

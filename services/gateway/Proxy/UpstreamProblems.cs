@@ -1,4 +1,5 @@
 using System.Globalization;
+using AgentSystem.Contracts;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
 
@@ -6,10 +7,13 @@ namespace AgentSystem.Gateway.Proxy;
 
 /// <summary>
 /// YARP answers a request it could not forward with a bare status code (502, 504, or the client's fault: 400, 408,
-/// 413); this middleware of the proxy pipeline writes the ProblemDetails every other error of the gateway has.
+/// 413); this middleware of the proxy pipeline writes the ProblemDetails every other error of the gateway has, and the
+/// 502 for an upstream that refuses the gateway's internal key.
 /// </summary>
 public static partial class UpstreamProblems
 {
+    private static readonly object RefusalItem = new();
+
     public static IReverseProxyApplicationBuilder UseUpstreamProblems(this IReverseProxyApplicationBuilder proxy)
     {
         proxy.Use(WriteProblemAsync);
@@ -19,7 +23,18 @@ public static partial class UpstreamProblems
     private static async Task WriteProblemAsync(HttpContext context, RequestDelegate next)
     {
         await next(context);
-        if (context.GetForwarderErrorFeature() is not { } failure || context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        if (context.Items.ContainsKey(RefusalItem))
+        {
+            await WriteRefusalAsync(context);
+            return;
+        }
+
+        if (context.GetForwarderErrorFeature() is not { } failure)
         {
             return;
         }
@@ -48,18 +63,30 @@ public static partial class UpstreamProblems
     }
 
     /// <summary>
-    /// The orchestrator and chat answer 401 only to a caller without their internal key (docs/api.md, "The services
-    /// behind the gateway"): from the gateway, a fault of its configuration (a rollout that changes the key), not of the
-    /// client's API key. The client gets a 502 saying so, without the service's body; the log names the upstream.
+    /// The orchestrator and chat refuse a caller without their internal key with a 401 that says so in
+    /// <see cref="InternalKey.RefusedHeaderName"/> (docs/api.md, "The services behind the gateway"): from the gateway, a
+    /// fault of its configuration (a rollout that changes the key), not of the client's API key. Its body is not
+    /// passed on; <see cref="WriteProblemAsync"/> answers a 502 instead, once the forwarder is done.
     /// </summary>
-    public static async ValueTask ReplaceRefusalAsync(ResponseTransformContext response)
+    public static ValueTask SuppressRefusal(ResponseTransformContext response)
     {
         ArgumentNullException.ThrowIfNull(response);
-        var context = response.HttpContext;
+        if (response.ProxyResponse?.StatusCode == System.Net.HttpStatusCode.Unauthorized
+            && response.ProxyResponse.Headers.Contains(InternalKey.RefusedHeaderName))
+        {
+            response.SuppressResponseBody = true;
+            response.HttpContext.Items[RefusalItem] = true;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private static async Task WriteRefusalAsync(HttpContext context)
+    {
         var upstream = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
         LogRefused(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UpstreamProblems)), upstream);
-        response.SuppressResponseBody = true;
-        context.Response.Headers.ContentLength = null;
+        // The upstream's headers were copied already; none of them describes this answer.
+        context.Response.Clear();
         await TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: $"The {upstream} service refuses the gateway",
             detail: "The gateway is not configured as the service expects; try again later.").ExecuteAsync(context);
     }
@@ -86,7 +113,7 @@ public static partial class UpstreamProblems
         return null;
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Upstream} refused the gateway's internal key (401): Internal:Key must be the one the services have")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Upstream} refused the gateway's internal key (401): Internal:Key must be the one the services have")]
     private static partial void LogRefused(ILogger logger, string upstream);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Upstream} failed: {Error}")]

@@ -8,4 +8,7 @@ namespace AgentSystem.Contracts;
 public static class InternalKey
 {
     public const string HeaderName = "X-AgentSystem-Internal-Key";
+
+    /// <summary>On the services' 401 to a caller without the key: the gateway answers its client a 502 instead.</summary>
+    public const string RefusedHeaderName = "X-AgentSystem-Internal-Key-Refused";
 }

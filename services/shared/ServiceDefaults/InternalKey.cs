@@ -92,6 +92,7 @@ public sealed class InternalKeyMiddleware(RequestDelegate next, IOptions<Interna
         var detail = presented.Count == 0
             ? $"This service answers the gateway and the worker, which send {InternalKey.HeaderName} (the setting {InternalKeyOptions.SectionName}:Key); the request has none."
             : $"The {InternalKey.HeaderName} header does not match this service's {InternalKeyOptions.SectionName}:Key.";
+        context.Response.Headers[InternalKey.RefusedHeaderName] = "1";
         return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "The request is not from the gateway or the worker", detail: detail)
             .ExecuteAsync(context);
     }
@@ -131,16 +132,22 @@ public sealed partial class InternalKeyAudit(IOptions<InternalKeyOptions> option
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        var settings = options.Value;
         if (!environment.IsDevelopment())
         {
-            if (!options.Value.IsSet)
+            if (!settings.IsSet)
             {
                 LogUnset(logger);
             }
-            else if (options.Value.Key!.StartsWith(DevelopmentPrefix, StringComparison.Ordinal))
+            else if (new[] { settings.Key, settings.AlsoAccepted }.Any(key => key?.StartsWith(DevelopmentPrefix, StringComparison.Ordinal) == true))
             {
                 LogDevelopmentValue(logger);
             }
+        }
+
+        if (!string.IsNullOrEmpty(settings.AlsoAccepted))
+        {
+            LogRotating(logger);
         }
 
         return Task.CompletedTask;
@@ -153,8 +160,12 @@ public sealed partial class InternalKeyAudit(IOptions<InternalKeyOptions> option
     private static partial void LogUnset(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "Internal:Key is a development value of the repository's (dev-only-...): whoever has read it can call the orchestrator and chat past the gateway; set a secret of your own")]
+        Message = "Internal:Key or Internal:AlsoAccepted is a development value of the repository's (dev-only-...): whoever has read it can call the orchestrator and chat past the gateway; set a secret of your own")]
     private static partial void LogDevelopmentValue(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Internal:AlsoAccepted is set: a second key is taken while the key changes; remove it once every service has the new one")]
+    private static partial void LogRotating(ILogger logger);
 }
 
 public static class InternalKeyExtensions

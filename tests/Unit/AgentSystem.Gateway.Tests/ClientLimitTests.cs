@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
 using AgentSystem.Contracts;
 using AgentSystem.Gateway.Tests.Fakes;
@@ -125,7 +124,7 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
 
         var id = await ClientIdAsync(frontend, "203.0.113.1", sent: null);
 
-        Assert.Equal(ClientId.Of("key-0 203.0.113.1", Encoding.UTF8.GetBytes(internalKey)), id);
+        Assert.Equal(ClientId.Of("key-0 203.0.113.1", ClientId.KeyFrom(internalKey)), id);
         Assert.NotEqual(ClientId.Of("key-0 203.0.113.1"), id);
     }
 

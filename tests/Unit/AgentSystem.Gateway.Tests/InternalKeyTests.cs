@@ -72,5 +72,18 @@ public sealed class InternalKeyTests(GatewayFixture fixture) : IClassFixture<Gat
         Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
         Assert.Equal("The orchestrator service refuses the gateway", problem.GetProperty("title").GetString());
         Assert.DoesNotContain(InternalKey.HeaderName, problem.ToString(), StringComparison.Ordinal);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.False(refused.Headers.Contains(InternalKey.RefusedHeaderName));
+    }
+
+    [Fact]
+    public async Task Another_401_of_an_upstream_passes_through_as_it_is()
+    {
+        using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
+
+        using var response = await client.GetAsync(new Uri("/api/tasks/unauthorized", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("not the internal key's", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
     }
 }

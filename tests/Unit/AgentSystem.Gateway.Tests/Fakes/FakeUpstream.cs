@@ -92,6 +92,11 @@ public sealed class FakeUpstream : IAsyncDisposable
             context.Response.Headers["X-Kept"] = "yes";
             return "hop";
         });
+        _app.MapGet("/tasks/unauthorized", (HttpContext context) =>
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "not the internal key's");
+        });
         _app.MapGet("/tasks/note", (HttpContext context, string note) =>
         {
             context.Response.Headers["X-Note"] = note;
