@@ -83,8 +83,7 @@ public sealed class GatewayTransforms(IOptions<InternalKeyOptions> internalKey) 
                 RequestTransform.AddHeader(request, Owner.HeaderName, key);
             }
 
-            // What makes the services believe the two headers above; a caller's own value goes nowhere.
-            RequestTransform.RemoveHeader(request, InternalKey.HeaderName);
+            // What makes the services believe the two headers above, in place of a caller's own value.
             request.ProxyRequest.AddInternalKey(settings);
 
             return ValueTask.CompletedTask;

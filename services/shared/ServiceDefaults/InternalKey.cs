@@ -30,6 +30,9 @@ public sealed class InternalKeyOptions
     public string? AlsoAccepted { get; set; }
 
     public bool IsSet => !string.IsNullOrEmpty(Key);
+
+    /// <summary>The keys a service takes: <see cref="Key"/> and <see cref="AlsoAccepted"/>, those set.</summary>
+    public IEnumerable<string> AcceptedKeys => new[] { Key, AlsoAccepted }.OfType<string>().Where(key => key.Length > 0);
 }
 
 /// <summary>Both keys at least <see cref="InternalKeyOptions.MinLength"/> visible ASCII characters; a second key only beside a first.</summary>
@@ -76,8 +79,12 @@ public sealed class ProbeWithoutInternalKey
 /// </summary>
 public sealed class InternalKeyMiddleware(RequestDelegate next, IOptions<InternalKeyOptions> options)
 {
-    private readonly byte[][] _accepted = [.. new[] { options.Value.Key, options.Value.AlsoAccepted }
-        .Where(key => !string.IsNullOrEmpty(key)).Select(key => Hash(key!))];
+    private readonly byte[][] _accepted = [.. options.Value.AcceptedKeys.Select(key =>
+    {
+        var hash = new byte[SHA256.HashSizeInBytes];
+        Hash(key, hash);
+        return hash;
+    })];
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -104,10 +111,8 @@ public sealed class InternalKeyMiddleware(RequestDelegate next, IOptions<Interna
             return false;
         }
 
-        // On every request: hashed on the stack (a key is at most 256 ASCII characters).
-        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(InternalKeyOptions.MaxLength)];
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(presented, utf8)], hash);
+        Hash(presented, hash);
         var accepted = false;
         foreach (var key in _accepted)
         {
@@ -117,7 +122,12 @@ public sealed class InternalKeyMiddleware(RequestDelegate next, IOptions<Interna
         return accepted;
     }
 
-    private static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
+    // On every request: on the stack (a key is at most 256 characters; a longer one is refused before).
+    private static void Hash(string key, Span<byte> hash)
+    {
+        Span<byte> utf8 = stackalloc byte[Encoding.UTF8.GetMaxByteCount(InternalKeyOptions.MaxLength)];
+        SHA256.HashData(utf8[..Encoding.UTF8.GetBytes(key, utf8)], hash);
+    }
 }
 
 /// <summary>
@@ -139,7 +149,7 @@ public sealed partial class InternalKeyAudit(IOptions<InternalKeyOptions> option
             {
                 LogUnset(logger);
             }
-            else if (new[] { settings.Key, settings.AlsoAccepted }.Any(key => key?.StartsWith(DevelopmentPrefix, StringComparison.Ordinal) == true))
+            else if (settings.AcceptedKeys.Any(key => key.StartsWith(DevelopmentPrefix, StringComparison.Ordinal)))
             {
                 LogDevelopmentValue(logger);
             }
@@ -205,15 +215,18 @@ public static class InternalKeyExtensions
         return client.AddHttpMessageHandler(static services => new InternalKeyHandler(services.GetRequiredService<IOptions<InternalKeyOptions>>()));
     }
 
-    /// <summary>Adds the key to a request to a service behind the gateway, when one is set.</summary>
+    /// <summary>
+    /// Puts this service's key on a request to a service behind the gateway, when one is set, in place of any value the
+    /// request had: a caller's, proxied by the gateway, goes nowhere, and a message sent again (a retry) does not carry
+    /// two values, which would be refused.
+    /// </summary>
     public static void AddInternalKey(this HttpRequestMessage request, InternalKeyOptions options)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(options);
+        request.Headers.Remove(InternalKey.HeaderName);
         if (options.IsSet)
         {
-            // Replaced, not added to: a message sent again (a retry) would otherwise carry two values, and be refused.
-            request.Headers.Remove(InternalKey.HeaderName);
             request.Headers.Add(InternalKey.HeaderName, options.Key);
         }
     }
