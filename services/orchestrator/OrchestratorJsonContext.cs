@@ -12,6 +12,7 @@ namespace AgentSystem.Orchestrator;
 [JsonSerializable(typeof(CreateTaskRequest))]
 [JsonSerializable(typeof(IReadOnlyList<JobRequest?>))]
 [JsonSerializable(typeof(TaskResponse))]
+[JsonSerializable(typeof(TaskChangeResponse))]
 [JsonSerializable(typeof(TaskPageResponse))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
 [JsonSerializable(typeof(ChatRequestDto))]

@@ -37,7 +37,7 @@ export interface Job {
   readonly error: string | null;
 }
 
-/** GET /api/tasks/{id}, the events stream's `task` event, and the answers of POST and DELETE. */
+/** GET /api/tasks/{id}, the events stream's `task` event (its first and last), and the answers of POST and DELETE. */
 export interface Task {
   readonly id: string;
   readonly status: string;
@@ -45,6 +45,30 @@ export interface Task {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly jobs: readonly Job[];
+}
+
+/** The fields of a job that change while it runs: its part of a `change` event. */
+export type JobChange = Pick<Job, 'id' | 'status' | 'attempts' | 'result' | 'error'>;
+
+/** The events stream's `change` event: the task's status and time, and only the jobs that changed since the last event. */
+export interface TaskChange {
+  readonly status: string;
+  readonly updatedAt: string;
+  readonly jobs: readonly JobChange[];
+}
+
+/** The task after a `change` event: its jobs matched by id; a job the change does not name stays as it was. */
+export function applyTaskChange(task: Task, change: TaskChange): Task {
+  const changed = new Map(change.jobs.map((job) => [job.id, job]));
+  return {
+    ...task,
+    status: change.status,
+    updatedAt: change.updatedAt,
+    jobs: task.jobs.map((job) => {
+      const update = changed.get(job.id);
+      return update ? { ...job, status: update.status, attempts: update.attempts, result: update.result, error: update.error } : job;
+    }),
+  };
 }
 
 /** An item of GET /api/tasks: a task without its jobs, with counts instead. */

@@ -13,9 +13,11 @@ using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 namespace AgentSystem.Orchestrator.Apis;
 
 /// <summary>
-/// The <c>GET /tasks/{id}/events</c> stream: <c>event: task</c> with the task's JSON at once and whenever that JSON
-/// changes, each event flushed; a comment line after <see cref="EventsOptions.Heartbeat"/> of silence. It ends after the
-/// task reaches a final status, or when the client goes away. It never ends silently before that: when it cannot go on
+/// The <c>GET /tasks/{id}/events</c> stream: <c>event: task</c> with the whole task at once, then <c>event: change</c>
+/// with what changed (<see cref="TaskChangeResponse"/>) whenever something the API shows changes, and the whole task
+/// again as the last event, once it is final; each event flushed, a comment line after
+/// <see cref="EventsOptions.Heartbeat"/> of silence. So a task whose 100 jobs finish one by one costs a stream twice
+/// the finished task's size, not fifty times. It ends after the final status, or when the client goes away. It never ends silently before that: when it cannot go on
 /// (the orchestrator stops, an unexpected failure) it sends <c>event: error</c> with a ProblemDetails, and the client
 /// reconnects. The stream holds no database connection: <see cref="TaskEventsHub"/> reads for all of them.
 /// </summary>
@@ -24,6 +26,7 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
     public const string ContentType = EventStream.ContentType;
 
     private static readonly byte[] TaskPrefix = "event: task\ndata: "u8.ToArray();
+    private static readonly byte[] ChangePrefix = "event: change\ndata: "u8.ToArray();
     private static readonly byte[] ErrorPrefix = "event: error\ndata: "u8.ToArray();
     private static readonly byte[] EventEnd = "\n\n"u8.ToArray();
     private static readonly byte[] KeepAlive = ": keep-alive\n\n"u8.ToArray();
@@ -42,13 +45,15 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
         var services = httpContext.RequestServices;
         var heartbeat = services.GetRequiredService<IOptions<EventsOptions>>().Value.Heartbeat;
         var logger = services.GetRequiredService<ILogger<TaskEventsResult>>();
-        var taskJson = (JsonTypeInfo<TaskResponse>)services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions.GetTypeInfo(typeof(TaskResponse));
+        var json = services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        var taskJson = (JsonTypeInfo<TaskResponse>)json.GetTypeInfo(typeof(TaskResponse));
+        var changeJson = (JsonTypeInfo<TaskChangeResponse>)json.GetTypeInfo(typeof(TaskChangeResponse));
         var cancellationToken = httpContext.RequestAborted;
 
         var response = httpContext.Response;
         EventStream.Begin(httpContext);
 
-        byte[]? last = null;
+        TaskRecord? sent = null;
         try
         {
             while (true)
@@ -59,14 +64,26 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
                     continue;
                 }
 
-                var data = Serialized.GetValue(task, record => new(() => JsonSerializer.SerializeToUtf8Bytes(TaskResponse.From(record), taskJson))).Value;
-                if (last is null || !(ReferenceEquals(data, last) || data.AsSpan().SequenceEqual(last)))
+                TaskChangeResponse? change = null;
+                var sameJobs = sent is not null && TaskChangeResponse.TryBetween(sent, task, out change);
+                if (sameJobs && change is null)
                 {
-                    await WriteAsync(response, [TaskPrefix, data, EventEnd], cancellationToken);
-                    last = data;
+                    continue;   // a version that differs only in what the API does not show
                 }
 
-                if (task.Status.IsFinal())
+                var final = task.Status.IsFinal();
+                if (sameJobs && !final)
+                {
+                    await WriteAsync(response, [ChangePrefix, JsonSerializer.SerializeToUtf8Bytes(change!, changeJson), EventEnd], cancellationToken);
+                }
+                else
+                {
+                    var data = Serialized.GetValue(task, record => new(() => JsonSerializer.SerializeToUtf8Bytes(TaskResponse.From(record), taskJson))).Value;
+                    await WriteAsync(response, [TaskPrefix, data, EventEnd], cancellationToken);
+                }
+
+                sent = task;
+                if (final)
                 {
                     return;
                 }

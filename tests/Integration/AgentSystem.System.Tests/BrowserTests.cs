@@ -169,6 +169,31 @@ public sealed class BrowserTests(SystemFixture system) : BrowserTest
     }
 
     [Fact]
+    public async Task The_page_shows_each_job_as_it_finishes_from_the_streams_changes()
+    {
+        // The first job ends while the page follows the task; the second runs on until the test cancels it.
+        var jobs = new[] { new { type = "sleep", input = "4000" }, new { type = "sleep", input = "60000" } };
+        var id = (await TaskApi.SubmitAsync(system.Api, new { jobs })).GetProperty("id").GetString()!;
+        var page = await Browser.NewPageAsync();
+        await page.GotoAsync(new Uri(system.Frontend.BaseAddress, $"/tasks/{id}").ToString());
+        var first = page.GetByTestId("task-job").Nth(0).GetByTestId("job-status");
+        var second = page.GetByTestId("task-job").Nth(1).GetByTestId("job-status");
+        await Assertions.Expect(first).ToHaveAttributeAsync("data-status", "running", new() { Timeout = 3_000 });   // before it ends
+
+        await Assertions.Expect(first).ToHaveAttributeAsync("data-status", "succeeded", new() { Timeout = 30_000 });
+        await Assertions.Expect(second).ToHaveAttributeAsync("data-status", "running");
+        await Assertions.Expect(page.GetByTestId("task-detail").GetByTestId("task-status")).ToHaveAttributeAsync("data-status", "running");
+
+        using (var cancel = await system.Api.DeleteAsync(new Uri($"/api/tasks/{id}", UriKind.Relative)))
+        {
+            cancel.EnsureSuccessStatusCode();
+        }
+
+        await Assertions.Expect(page.GetByTestId("task-detail").GetByTestId("task-status")).ToHaveAttributeAsync("data-status", "cancelled", new() { Timeout = 30_000 });
+        await Assertions.Expect(first).ToHaveAttributeAsync("data-status", "succeeded");
+    }
+
+    [Fact]
     public async Task A_cancelled_task_does_not_look_successful()
     {
         var sleeps = Enumerable.Repeat(new { type = "sleep", input = "3000" }, 16).ToArray();

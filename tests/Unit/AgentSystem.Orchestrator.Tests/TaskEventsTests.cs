@@ -10,7 +10,7 @@ public sealed class TaskEventsTests
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     [Fact]
-    public async Task The_stream_sends_the_task_at_once_then_each_change_and_ends_after_the_final_status()
+    public async Task The_stream_sends_the_task_at_once_then_each_change_and_the_task_again_once_final()
     {
         await using var app = new OrchestratorApp();
         var created = await app.CreateAsync(("echo", "a"), ("hash", "b"));
@@ -35,21 +35,72 @@ public sealed class TaskEventsTests
         app.Repository.SetJob(jobs[0], JobState.Running);
         var second = await events.NextAsync(cancel.Token);
         Assert.NotNull(second);
+        Assert.Equal("change", second.Event);
         Assert.Equal("running", second.Data.GetProperty("status").GetString());
-        Assert.Equal("running", second.Data.GetProperty("jobs")[0].GetProperty("status").GetString());
+        Assert.True(second.Data.TryGetProperty("updatedAt", out _));
+        var started = Assert.Single(second.Data.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(jobs[0], started.GetProperty("id").GetGuid());
+        Assert.Equal("running", started.GetProperty("status").GetString());
+        Assert.False(started.TryGetProperty("input", out _));   // a job's type and input never change
 
         app.Repository.SetJob(jobs[0], JobState.Succeeded, result: "a");
         var third = await events.NextAsync(cancel.Token);
         Assert.NotNull(third);
-        Assert.Equal("a", third.Data.GetProperty("jobs")[0].GetProperty("result").GetString());
+        Assert.Equal("change", third.Event);
+        var done = Assert.Single(third.Data.GetProperty("jobs").EnumerateArray());
+        Assert.Equal(("a", 1), (done.GetProperty("result").GetString(), done.GetProperty("attempts").GetInt32()));
 
         app.Repository.SetJob(jobs[1], JobState.Succeeded, result: "hash");
         var last = await events.NextAsync(cancel.Token);
         Assert.NotNull(last);
+        Assert.Equal("task", last.Event);   // the whole task, once final
         Assert.Equal("succeeded", last.Data.GetProperty("status").GetString());
+        Assert.Equal(["a", "hash"], last.Data.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("result").GetString()));
 
         Assert.Null(await events.NextAsync(cancel.Token));
     }
+
+    [Fact]
+    public async Task A_large_task_whose_jobs_finish_one_by_one_costs_a_stream_about_twice_its_size()
+    {
+        // Whole-task events at every change sent 96.6 MB to one stream for such a task of 1 MB.
+        await using var app = new OrchestratorApp();
+        var inputs = Enumerable.Range(0, 100).Select(i => new string((char)('a' + (i % 26)), 10_000)).ToArray();
+        var created = await app.CreateAsync([.. inputs.Select(input => ("echo", input))]);
+        var jobs = created.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetGuid()).ToList();
+        await using var stream = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+        var first = await stream.NextAsync();
+        Assert.NotNull(first);
+        var merged = ToDictionary(first.Data);
+        var bytes = (long)first.Text.Length;
+
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            app.Repository.SetJob(jobs[i], JobState.Succeeded, result: inputs[i]);
+            var next = await stream.NextAsync();
+            Assert.NotNull(next);
+            bytes += next.Text.Length;
+            if (i < jobs.Count - 1)
+            {
+                Assert.Equal("change", next.Event);
+                var job = Assert.Single(next.Data.GetProperty("jobs").EnumerateArray());
+                merged[job.GetProperty("id").GetGuid()] = job.GetProperty("result").GetString();
+            }
+            else
+            {
+                Assert.Equal("task", next.Event);
+                Assert.Equal(merged.Keys.Take(jobs.Count - 1), jobs.Take(jobs.Count - 1));
+                Assert.Equal([.. merged.Values.Take(jobs.Count - 1)], ToDictionary(next.Data).Values.Take(jobs.Count - 1));
+            }
+        }
+
+        Assert.Null(await stream.NextAsync());
+        // The inputs in the first event, each result in its change, both in the last: twice the finished task's 2 MB.
+        Assert.InRange(bytes, 4_000_000, 4_200_000);
+    }
+
+    private static Dictionary<Guid, string?> ToDictionary(JsonElement task) =>
+        task.GetProperty("jobs").EnumerateArray().ToDictionary(j => j.GetProperty("id").GetGuid(), j => j.GetProperty("result").GetString());
 
     [Fact]
     public async Task A_signal_without_a_change_sends_nothing_and_the_next_event_is_the_next_change()

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, createApiClient } from '../api';
-import { fakeGateway, json, makeTask, sseStream, type SseStream } from '../test-utils';
+import { fakeGateway, json, makeJob, makeTask, sseStream, type SseStream } from '../test-utils';
 import type { Task } from '../types';
 import { backoffDelay, watchTask, type WatchState } from './watchTask';
 
@@ -58,6 +58,31 @@ describe('watchTask', () => {
     expect(states).toEqual(['streaming', 'done']);
     expect(gateway.requests[0]!.headers.has('X-Api-Key')).toBe(false);
     expect(gateway.requests[0]!.headers.get('Accept')).toBe('text/event-stream');
+  });
+
+  it('merges each change event into the task of the stream\'s first event', async () => {
+    const streams: SseStream[] = [];
+    const gateway = fakeGateway().on('GET /api/tasks/t1/events', (r) => {
+      const s = sseStream(r.signal);
+      streams.push(s);
+      return s.response;
+    });
+    const { tasks, done } = start(gateway);
+    const jobs = [makeJob({ id: 'j1', input: 'a' }), makeJob({ id: 'j2', input: 'b' })];
+
+    await vi.waitFor(() => expect(streams).toHaveLength(1));
+    streams[0]!.event('task', makeTask({ status: 'queued', jobs }));
+    streams[0]!.event('change', { status: 'running', updatedAt: '2026-11-21T14:00:01Z', jobs: [{ id: 'j2', status: 'running', attempts: 1, result: null, error: null }] });
+    streams[0]!.event('change', { status: 'running', updatedAt: '2026-11-21T14:00:02Z', jobs: [{ id: 'j2', status: 'succeeded', attempts: 1, result: 'B', error: null }] });
+    streams[0]!.event('task', makeTask({ status: 'succeeded', jobs: jobs.map((j) => ({ ...j, status: 'succeeded', result: j.input.toUpperCase() })) }));
+    await done;
+
+    expect(tasks.map((t) => [t.status, t.updatedAt, ...t.jobs.map((j) => `${j.input}:${j.status}:${j.result}`)])).toEqual([
+      ['queued', '2026-11-21T14:00:00Z', 'a:queued:null', 'b:queued:null'],
+      ['running', '2026-11-21T14:00:01Z', 'a:queued:null', 'b:running:null'],
+      ['running', '2026-11-21T14:00:02Z', 'a:queued:null', 'b:succeeded:B'],
+      ['succeeded', '2026-11-21T14:00:00Z', 'a:succeeded:A', 'b:succeeded:B'],
+    ]);
   });
 
   it('reconnects with backoff when the stream ends early, then polls after repeated failures', async () => {

@@ -5,7 +5,7 @@
 
 import { ApiError, isAbortError, type ApiClient } from '../api';
 import { readSse } from '../sse';
-import { isFinalTaskStatus, type Task } from '../types';
+import { applyTaskChange, isFinalTaskStatus, type Task, type TaskChange } from '../types';
 
 export type WatchState = 'streaming' | 'reconnecting' | 'polling' | 'done';
 
@@ -81,9 +81,12 @@ export async function watchTask(options: WatchOptions): Promise<void> {
     let received = false;
     try {
       const response = await api.taskEvents(id, signal);
+      // Each stream starts with the whole task; its `change` events carry only what changed since.
+      let task: Task | undefined;
       for await (const event of readSse(response.body!)) {
-        if (event.event !== 'task') continue;
-        const task = JSON.parse(event.data) as Task;
+        if (event.event === 'task') task = JSON.parse(event.data) as Task;
+        else if (event.event === 'change' && task) task = applyTaskChange(task, JSON.parse(event.data) as TaskChange);
+        else continue;
         received = true;
         onTask(task);
         if (isFinalTaskStatus(task.status)) {
