@@ -81,6 +81,24 @@ describe('App shell and gateway status', () => {
     expect((await screen.findByTestId('tasks-error')).className).toContain('alert-unreachable');
   });
 
+  it('shows a service behind a healthy gateway as unavailable, not the gateway as unreachable', async () => {
+    const problem = {
+      title: 'The orchestrator service refuses the gateway',
+      status: 502,
+      detail: 'The gateway is not configured as the service expects; try again later.',
+      service: 'orchestrator',
+    };
+    gatewayWith(() => json({ name: 'gateway', version: '1' })).on('GET /api/tasks', () => json(problem, 502));
+    render(<App />);
+
+    const box = await screen.findByTestId('tasks-error');
+    expect(box.textContent).toContain('Service unavailable');
+    expect(box.textContent).toContain('The orchestrator service refuses the gateway: The gateway is not configured');
+    expect(box.textContent).not.toContain('Gateway unreachable');
+    expect(box.getAttribute('data-service')).toBe('orchestrator');
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
+  });
+
   it('shows "unreachable" when the gateway answers with an error status', async () => {
     gatewayWith(() => new Response('', { status: 503 }));
     render(<App />);

@@ -6,6 +6,7 @@ import {
   describeError,
   isNetworkError,
   isUnreachable,
+  unavailableService,
   parseProblem,
 } from './api';
 
@@ -164,6 +165,15 @@ describe('ApiError and ProblemDetails', () => {
     expect(isUnreachable(new ApiError('m', 504, ''))).toBe(true);
     expect(isUnreachable(new ApiError('m', 503, ''))).toBe(false);
     expect(isUnreachable(new ApiError('m', 422, ''))).toBe(false);
+  });
+
+  it('tells a service behind the gateway that did not answer from the gateway itself', () => {
+    const refused = new ApiError('m', 502, JSON.stringify({ title: 'The orchestrator service refuses the gateway', status: 502, service: 'orchestrator' }));
+    expect(isUnreachable(refused)).toBe(false);
+    expect(unavailableService(refused)).toBe('orchestrator');
+    expect(unavailableService(new ApiError('m', 504, JSON.stringify({ service: 'chat' })))).toBe('chat');
+    expect(unavailableService(new ApiError('m', 502, JSON.stringify({ title: 'The gateway is unreachable' })))).toBeUndefined();
+    expect(unavailableService(new ApiError('m', 500, JSON.stringify({ service: 'chat' })))).toBeUndefined();
   });
 });
 

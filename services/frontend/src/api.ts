@@ -31,7 +31,7 @@ export function parseProblem(text: string): ProblemDetails | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const raw = value as Record<string, unknown>;
   const problem: { -readonly [K in keyof ProblemDetails]: ProblemDetails[K] } = {};
-  for (const key of ['type', 'title', 'detail', 'instance'] as const) {
+  for (const key of ['type', 'title', 'detail', 'instance', 'service'] as const) {
     const field = raw[key];
     if (typeof field === 'string') problem[key] = field;
   }
@@ -77,9 +77,21 @@ export function isNetworkError(error: unknown): boolean {
   return error instanceof TypeError;
 }
 
-/** No answer from the gateway: the page's server is not answering, or it (or the gateway) says 502 or 504. */
+/**
+ * No answer from the gateway: the page's server is not answering, or it says 502 or 504. The gateway's own 502 and 504
+ * about a service behind it name that service (`unavailableService`) and do not count: the gateway answered.
+ */
 export function isUnreachable(error: unknown): boolean {
-  return isNetworkError(error) || (error instanceof ApiError && (error.status === 502 || error.status === 504));
+  return isNetworkError(error) || (isNoAnswer(error) && unavailableService(error) === undefined);
+}
+
+/** The service behind the gateway that could not answer (the gateway's 502 or 504 names it), else undefined. */
+export function unavailableService(error: unknown): string | undefined {
+  return isNoAnswer(error) ? (error as ApiError).problem?.service : undefined;
+}
+
+function isNoAnswer(error: unknown): boolean {
+  return error instanceof ApiError && (error.status === 502 || error.status === 504);
 }
 
 export function isAbortError(error: unknown): boolean {

@@ -167,4 +167,6 @@ export interface ProblemDetails {
   readonly detail?: string;
   readonly instance?: string;
   readonly errors?: Readonly<Record<string, readonly string[]>>;
+  /** The service behind the gateway that failed (a 502 or 504 of the gateway about it). */
+  readonly service?: string;
 }

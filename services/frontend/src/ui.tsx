@@ -1,7 +1,7 @@
 // Small shared pieces: status badges, job outcome bars, ids, dates, error boxes.
 
 import { useEffect, useState, type ReactNode } from 'react';
-import { describeError, isNetworkError, isUnreachable } from './api';
+import { describeError, isNetworkError, isUnreachable, unavailableService } from './api';
 import { normalizeStatus } from './types';
 
 interface StatusBadgeProps {
@@ -148,12 +148,21 @@ interface ErrorBoxProps {
   readonly children?: ReactNode;
 }
 
-/** An alert explaining a failed call; no answer (from the server or, through it, the gateway) reads as unreachable. */
+/**
+ * An alert explaining a failed call: no answer (from the server or, through it, the gateway) reads as unreachable; a
+ * service behind the gateway that failed to answer it, as unavailable.
+ */
 export function ErrorBox({ error, testId, children }: ErrorBoxProps) {
   const unreachable = isUnreachable(error);
+  const service = unavailableService(error);
   return (
-    <div className={`alert ${unreachable ? 'alert-unreachable' : 'alert-error'}`} role="alert" data-testid={testId}>
-      <strong>{unreachable ? 'Gateway unreachable' : 'Request failed'}</strong>
+    <div
+      className={`alert ${unreachable || service !== undefined ? 'alert-unreachable' : 'alert-error'}`}
+      role="alert"
+      data-testid={testId}
+      data-service={service}
+    >
+      <strong>{unreachable ? 'Gateway unreachable' : service !== undefined ? 'Service unavailable' : 'Request failed'}</strong>
       <p>
         {isNetworkError(error)
           ? `No answer from the server (${(error as Error).message}). Is the system running?`

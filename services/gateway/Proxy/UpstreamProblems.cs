@@ -59,8 +59,13 @@ public static partial class UpstreamProblems
             StatusCodes.Status413PayloadTooLarge => ("The request body is too large", Find<BadHttpRequestException>(failure.Exception)?.Message),
             _ => ("The request body could not be read", Find<BadHttpRequestException>(failure.Exception)?.Message),
         };
-        await TypedResults.Problem(statusCode: status, title: title, detail: detail).ExecuteAsync(context);
+        await TypedResults.Problem(statusCode: status, title: title, detail: detail,
+            extensions: status >= StatusCodes.Status500InternalServerError ? Naming(upstream) : null).ExecuteAsync(context);
     }
+
+    // A failure of a service behind the gateway names it, so that a client tells it from the gateway's own (the web
+    // page shows "Service unavailable" rather than "Gateway unreachable").
+    private static Dictionary<string, object?> Naming(string upstream) => new(StringComparer.Ordinal) { ["service"] = upstream };
 
     /// <summary>
     /// The orchestrator and chat refuse a caller without their internal key with a 401 that says so in
@@ -88,7 +93,7 @@ public static partial class UpstreamProblems
         // The upstream's headers were copied already; none of them describes this answer.
         context.Response.Clear();
         await TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: $"The {upstream} service refuses the gateway",
-            detail: "The gateway is not configured as the service expects; try again later.").ExecuteAsync(context);
+            detail: "The gateway is not configured as the service expects; try again later.", extensions: Naming(upstream)).ExecuteAsync(context);
     }
 
     private static string Reason(IForwarderErrorFeature failure) =>

@@ -71,6 +71,7 @@ public sealed class InternalKeyTests(GatewayFixture fixture) : IClassFixture<Gat
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(HttpStatusCode.BadGateway, refused.StatusCode);
         Assert.Equal("The orchestrator service refuses the gateway", problem.GetProperty("title").GetString());
+        Assert.Equal("orchestrator", problem.GetProperty("service").GetString());
         Assert.DoesNotContain(InternalKey.HeaderName, problem.ToString(), StringComparison.Ordinal);
         Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
         Assert.False(refused.Headers.Contains(InternalKey.RefusedHeaderName));

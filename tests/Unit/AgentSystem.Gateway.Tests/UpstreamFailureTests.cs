@@ -20,6 +20,7 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture) : IClassFixture
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("The orchestrator service is unreachable", problem.GetProperty("title").GetString());
         Assert.Equal("The gateway could not get an answer from it (ConnectionError).", problem.GetProperty("detail").GetString());
+        Assert.Equal("orchestrator", problem.GetProperty("service").GetString());
     }
 
     [Fact]
@@ -35,6 +36,7 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture) : IClassFixture
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("The orchestrator service did not answer in time", problem.GetProperty("title").GetString());
         Assert.Equal("No response within 0.3 s.", problem.GetProperty("detail").GetString());
+        Assert.Equal("orchestrator", problem.GetProperty("service").GetString());
     }
 
     [Fact]
