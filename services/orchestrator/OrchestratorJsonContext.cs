@@ -15,6 +15,7 @@ namespace AgentSystem.Orchestrator;
 [JsonSerializable(typeof(TaskChangeResponse))]
 [JsonSerializable(typeof(TaskPageResponse))]
 [JsonSerializable(typeof(Microsoft.AspNetCore.Mvc.ProblemDetails))]
+[JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(ChatRequestDto))]
 [JsonSerializable(typeof(ChatReplyDto))]
 internal sealed partial class OrchestratorJsonContext : JsonSerializerContext;

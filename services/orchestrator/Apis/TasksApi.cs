@@ -86,7 +86,20 @@ public static class TasksApi
         }
 
         // The W3C trace context of this request travels with every job, so the worker continues the trace.
-        var created = await submitter.SubmitAsync(new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id, clientHeader.FirstOrDefault(), owner), cancellationToken);
+        CreatedTask created;
+        try
+        {
+            created = await submitter.SubmitAsync(
+                new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id, clientHeader.FirstOrDefault(), owner, options.Value.MaxStoredBytesPerKey),
+                cancellationToken);
+        }
+        catch (StorageQuotaExceededException full)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "The API key's storage quota is used up",
+                detail: $"{full.Message} A finished task is deleted after the retention period, which frees what it counts.",
+                extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["quotaBytes"] = full.Quota, ["storedBytes"] = full.Stored, ["taskBytes"] = full.Needed });
+        }
+
         var task = TaskResponse.From(created.Task);
         var location = TaskLocation(task.Id);
         if (created.Created)

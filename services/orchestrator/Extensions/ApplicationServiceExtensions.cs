@@ -29,6 +29,7 @@ public static class ApplicationServiceExtensions
             .Bind(builder.Configuration.GetSection(TasksOptions.SectionName))
             .Validate(o => o.MaxRequestBodyBytes is >= 1024 and <= 256L * 1024 * 1024, "Tasks:MaxRequestBodyBytes must be from 1024 to 268435456 bytes.")
             .Validate(o => Within(o.EnqueueTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5)), "Tasks:EnqueueTimeout must be from 00:00:00.001 to 00:05:00.")
+            .Validate(o => o.MaxStoredBytesPerKey is 0 or >= 1024 * 1024, "Tasks:MaxStoredBytesPerKey must be 0 (no limit) or at least 1048576 bytes (1 MiB).")
             .ValidateOnStart();
         services.AddOptions<EventsOptions>()
             .Bind(builder.Configuration.GetSection(EventsOptions.SectionName))

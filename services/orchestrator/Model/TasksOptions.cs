@@ -10,6 +10,12 @@ public sealed class TasksOptions
     /// <summary>Largest <c>POST /tasks</c> body (413 above it); the contract's largest task fits the default.</summary>
     public long MaxRequestBodyBytes { get; set; } = Limits.MaxRequestBodyBytes;
 
+    /// <summary>
+    /// The most one API key's tasks may hold (bytes of UTF-8 as <see cref="Store.NewTask.StoredBytes"/> counts them, from
+    /// submit until retention deletes them); a task past it is a 403. 0: no limit.
+    /// </summary>
+    public long MaxStoredBytesPerKey { get; set; } = 1024L * 1024 * 1024;
+
     /// <summary>How long a request waits for Redis after the commit (and as long again for marking the jobs sent) before it leaves the jobs to the dispatcher.</summary>
     public TimeSpan EnqueueTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -70,6 +70,22 @@ public static class Limits
     /// </summary>
     public const long MaxRequestBodyBytes = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// The most a job's result or error can hold, in UTF-8 bytes: an echo's result and a fail's error are its input, an
+    /// llm's reply one chat message; the other types' results are short, and so is an error a handler throws.
+    /// </summary>
+    public static int MaxOutcomeBytes(string jobType, int inputBytes) => jobType switch
+    {
+        JobTypes.Echo or JobTypes.Fail => inputBytes,
+        JobTypes.Llm => MaxChatMessageBytes,
+        _ => MaxShortOutcomeBytes,
+    };
+
+    /// <summary>What <see cref="MaxOutcomeBytes"/> allows a result or error that is not sized by its input.</summary>
+    public const int MaxShortOutcomeBytes = 1024;
+
+    public static int Utf8Bytes(string? text) => text is null ? 0 : Encoding.UTF8.GetByteCount(text);
+
     /// <summary>The largest input of a job of this type: an <c>llm</c> job's input is one chat message.</summary>
     public static int MaxInputBytes(string? jobType) => jobType == JobTypes.Llm ? MaxChatMessageBytes : MaxJobInputBytes;
 

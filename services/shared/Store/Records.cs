@@ -8,9 +8,18 @@ public sealed record NewJob(string Type, string Input);
 /// A task to store. <see cref="Client"/> is whose it is for the queue's fair share (<see cref="ClientId"/>; null for
 /// none), kept so that the dispatcher re-sends its jobs into that client's lane. <see cref="Owner"/> is the API key
 /// it came with (<see cref="Contracts.Owner"/>; null for none): only its owner sees it, and its
-/// <see cref="IdempotencyKey"/> is unique among its owner's tasks.
+/// <see cref="IdempotencyKey"/> is unique among its owner's tasks. <see cref="OwnerQuota"/> is the most its owner may
+/// store in bytes (0: no limit), against which the task counts <see cref="StoredBytes"/>.
 /// </summary>
-public sealed record NewTask(string? Goal, IReadOnlyList<NewJob> Jobs, string? IdempotencyKey, string? TraceParent, string? Client, string? Owner = null);
+public sealed record NewTask(
+    string? Goal, IReadOnlyList<NewJob> Jobs, string? IdempotencyKey, string? TraceParent, string? Client, string? Owner = null, long OwnerQuota = 0)
+{
+    /// <summary>
+    /// What the task counts against its owner's quota from its submit until retention deletes it: its goal and inputs,
+    /// and the most its jobs can add (<see cref="Limits.MaxOutcomeBytes"/>), so that results are not counted as written.
+    /// </summary>
+    public long StoredBytes => Limits.Utf8Bytes(Goal) + Jobs.Sum(job => (long)Limits.Utf8Bytes(job.Input) + Limits.MaxOutcomeBytes(job.Type, Limits.Utf8Bytes(job.Input)));
+}
 
 public sealed record JobRecord(
     Guid Id, int Seq, string Type, string Input, JobState Status, int Attempts, string? Result, string? Error,

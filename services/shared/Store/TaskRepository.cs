@@ -10,16 +10,26 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     // Many tasks and all their jobs in one statement from arrays (one plan, one commit for a batch of submissions). Rows
     // go in the order of owner and idempotency key, so that two batches waiting on each other's keys wait in the same
     // order (no deadlock); a key its owner's task took in another transaction waits for that commit, then this task is
-    // left out (DO NOTHING), and so are its jobs. A task of no owner is stored with owner '' (unique keys among them too). The jobs are written as enqueued (job_dispatch): the caller sends them at once (an UPDATE per
-    // batch saved).
+    // left out (DO NOTHING), and so are its jobs. A task of no owner is stored with owner '' (unique keys among them
+    // too). The jobs are written as enqueued (job_dispatch): the caller sends them at once (an UPDATE per batch saved).
+    // The tasks inserted add what they reserve to their owners' storage, last, so that a batch of one owner waits for
+    // another's commit only there; a batch that passes an owner's quota fails whole (StorageQuotaExceededException),
+    // and its caller stores its tasks one by one.
     private const string InsertTasks = """
         WITH created AS (
-            INSERT INTO tasks (id, status, goal, idempotency_key, trace_id, client, owner)
-            SELECT n.id, 'queued', n.goal, n.key, n.trace, n.client, n.owner
-            FROM unnest(@ids, @goals, @keys, @traces, @clients, @owners) AS n (id, goal, key, trace, client, owner)
+            INSERT INTO tasks (id, status, goal, idempotency_key, trace_id, client, owner, stored_bytes)
+            SELECT n.id, 'queued', n.goal, n.key, n.trace, n.client, n.owner, n.stored
+            FROM unnest(@ids, @goals, @keys, @traces, @clients, @owners, @stored) AS n (id, goal, key, trace, client, owner, stored)
             ORDER BY n.owner, n.key
             ON CONFLICT (owner, idempotency_key) DO NOTHING
-            RETURNING id, created_at, updated_at),
+            RETURNING id, created_at, updated_at, owner, stored_bytes),
+        owners_stored AS (
+            INSERT INTO owner_storage AS s (owner, bytes, quota)
+            SELECT c.owner, sum(c.stored_bytes), q.quota
+            FROM created c JOIN unnest(@quota_owners, @quotas) AS q (owner, quota) ON q.owner = c.owner
+            GROUP BY c.owner, q.quota
+            ORDER BY c.owner
+            ON CONFLICT (owner) DO UPDATE SET bytes = s.bytes + excluded.bytes, quota = excluded.quota),
         jobs_created AS (
             INSERT INTO jobs (id, task_id, seq, type, input, status, trace_parent)
             SELECT j.id, j.task_id, j.seq, j.type, j.input, 'queued', j.trace_parent
@@ -112,14 +122,27 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     // Oldest first along tasks_created_at_idx (read backwards), stopping at the limit; the jobs go with their task (ON
     // DELETE CASCADE). It locks a task before its jobs, the reverse of a job write (job, then task), which is safe: a
     // final task's jobs are final, and no guarded write or cancel locks them.
+    // What the deleted tasks reserved goes back to their owners, whose rows are locked in owner order, as a submit's.
     private const string DeleteFinished = """
-        DELETE FROM tasks WHERE id IN (
-            SELECT id FROM tasks
-            WHERE status IN ('succeeded', 'failed', 'cancelled') AND created_at < @cutoff AND updated_at < @cutoff
-            ORDER BY created_at
-            LIMIT @limit
-            FOR UPDATE SKIP LOCKED)
+        WITH deleted AS (
+            DELETE FROM tasks WHERE id IN (
+                SELECT id FROM tasks
+                WHERE status IN ('succeeded', 'failed', 'cancelled') AND created_at < @cutoff AND updated_at < @cutoff
+                ORDER BY created_at
+                LIMIT @limit
+                FOR UPDATE SKIP LOCKED)
+            RETURNING owner, stored_bytes),
+        freed AS (
+            SELECT owner, sum(stored_bytes) AS bytes FROM deleted GROUP BY owner),
+        locked AS (
+            SELECT s.owner FROM owner_storage s JOIN freed f ON f.owner = s.owner ORDER BY s.owner FOR UPDATE OF s),
+        given_back AS (
+            UPDATE owner_storage s SET bytes = greatest(s.bytes - f.bytes, 0)
+            FROM freed f WHERE s.owner = f.owner AND s.owner IN (SELECT owner FROM locked))
+        SELECT count(*)::int FROM deleted
         """;
+
+    private const string QuotaConstraint = "owner_storage_within_quota";
 
     private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
@@ -136,15 +159,22 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         {
             statements.BatchCommands.Add(new NpgsqlBatchCommand(StoreSql.KeyLookupsOnly));
             statements.BatchCommands.Add(insert);
-            var reader = await statements.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
+            try
             {
-                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);   // past KeyLookupsOnly's row
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                var reader = await statements.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await using (reader.ConfigureAwait(false))
                 {
-                    var index = batch.IndexOf(reader.GetGuid(0));
-                    results[index] = new CreatedTask(batch.Record(index, reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2)), Created: true);
+                    await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);   // past KeyLookupsOnly's row
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        var index = batch.IndexOf(reader.GetGuid(0));
+                        results[index] = new CreatedTask(batch.Record(index, reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2)), Created: true);
+                    }
                 }
+            }
+            catch (PostgresException error) when (error is { SqlState: PostgresErrorCodes.CheckViolation, ConstraintName: QuotaConstraint })
+            {
+                throw await QuotaExceededAsync(tasks, cancellationToken).ConfigureAwait(false);
             }
         }
 
@@ -163,6 +193,24 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         }
 
         return results!;
+    }
+
+    // What a lone task's owner holds, for the refusal's message (a batch's caller stores its tasks one by one then).
+    private async Task<StorageQuotaExceededException> QuotaExceededAsync(IReadOnlyList<NewTask> tasks, CancellationToken cancellationToken)
+    {
+        var task = tasks[0];
+        if (tasks.Count > 1)
+        {
+            return new StorageQuotaExceededException(task.OwnerQuota, tasks.Sum(t => t.StoredBytes), stored: null);
+        }
+
+        var command = _dataSource.CreateCommand("SELECT bytes FROM owner_storage WHERE owner = @owner");
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(StoreSql.OwnerParameter(task.Owner ?? ""));
+            var stored = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
+            return new StorageQuotaExceededException(task.OwnerQuota, task.StoredBytes, stored ?? 0);
+        }
     }
 
     public async Task<TaskRecord?> GetAsync(Guid id, string? owner, CancellationToken cancellationToken)
@@ -358,7 +406,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         {
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("cutoff", cutoff));
             command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
-            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return (int)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
     }
 
@@ -517,6 +565,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         private readonly List<string> _types = [];
         private readonly List<string> _inputs = [];
         private readonly List<string?> _traceParents = [];
+        private readonly List<long> _stored = [];
+        private readonly Dictionary<string, long> _quotas = new(StringComparer.Ordinal);
         private readonly int[] _firstJob;
 
         public InsertBatch(IReadOnlyList<NewTask> tasks)
@@ -549,6 +599,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                 _traces.Add(TraceId(task.TraceParent));
                 _clients.Add(task.Client);
                 _owners.Add(task.Owner ?? "");
+                _stored.Add(task.StoredBytes);
+                _quotas[task.Owner ?? ""] = task.OwnerQuota;
                 _firstJob[i] = _jobIds.Count;
                 for (var seq = 0; seq < task.Jobs.Count; seq++)
                 {
@@ -576,6 +628,9 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             parameters.Add(new NpgsqlParameter<string[]>("types", [.. _types]));
             parameters.Add(new NpgsqlParameter<string[]>("inputs", [.. _inputs]));
             parameters.Add(TextArray("trace_parents", _traceParents));
+            parameters.Add(new NpgsqlParameter<long[]>("stored", [.. _stored]));
+            parameters.Add(new NpgsqlParameter<string[]>("quota_owners", [.. _quotas.Keys]));
+            parameters.Add(new NpgsqlParameter<long[]>("quotas", [.. _quotas.Values]));
         }
 
         public int IndexOf(Guid taskId) => _indexes[taskId];

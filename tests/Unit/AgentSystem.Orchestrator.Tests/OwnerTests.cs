@@ -57,6 +57,26 @@ public sealed class OwnerTests
         Assert.Equal(2, app.Repository.TaskCount);
     }
 
+    [Fact]
+    public async Task A_task_past_its_keys_storage_quota_is_a_403_problem_and_other_keys_go_on()
+    {
+        await using var app = new OrchestratorApp(new Dictionary<string, string?> { ["Tasks:MaxStoredBytesPerKey"] = "1048576" });
+        var big = new { jobs = Enumerable.Range(0, 5).Select(_ => new { type = "echo", input = new string('x', 60_000) }) };   // 600,000 bytes
+        using (var first = await PostAsync(app, "key-0", null, big))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        }
+
+        using var refused = await PostAsync(app, "key-0", null, big);
+
+        var problem = await Problems.ReadAsync(refused, HttpStatusCode.Forbidden);
+        Assert.Equal("The API key's storage quota is used up", problem.GetProperty("title").GetString());
+        Assert.Equal((1_048_576, 600_000, 600_000), (problem.GetProperty("quotaBytes").GetInt64(), problem.GetProperty("storedBytes").GetInt64(), problem.GetProperty("taskBytes").GetInt64()));
+        Assert.Contains("retention", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, app.Repository.TaskCount);
+        await CreateAsync(app, "key-1");
+    }
+
     [Theory]
     [InlineData("Key-0")]
     [InlineData("key 0")]
@@ -96,10 +116,10 @@ public sealed class OwnerTests
         return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
     }
 
-    private static async Task<HttpResponseMessage> PostAsync(OrchestratorApp app, string? owner, string? idempotencyKey)
+    private static async Task<HttpResponseMessage> PostAsync(OrchestratorApp app, string? owner, string? idempotencyKey, object? body = null)
     {
         using var client = app.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, OrchestratorApp.Tasks) { Content = JsonContent.Create(Body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, OrchestratorApp.Tasks) { Content = JsonContent.Create(body ?? Body) };
         AddOwner(request, owner);
         if (idempotencyKey is not null)
         {

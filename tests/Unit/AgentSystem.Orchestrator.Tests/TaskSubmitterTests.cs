@@ -98,6 +98,28 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_batch_past_a_keys_storage_quota_stores_the_tasks_that_fit_and_refuses_the_rest()
+    {
+        var input = new string('x', 200 * 1024);
+        NewTask Big(string goal, string owner) => new(goal, [new NewJob("echo", input)], null, null, null, owner, OwnerQuota: 1024 * 1024);
+        var held = await FillBatchSlotsAsync();
+        var submitted = new[] { Big("1", "key-0"), Big("2", "key-0"), Big("3", "key-0"), Big("other", "key-1") }
+            .Select(task => _submitter.SubmitAsync(task, CancellationToken.None)).ToList();
+        _release.SetResult();
+
+        await System.Threading.Tasks.Task.WhenAll(held).WaitAsync(Wait);
+        Assert.True((await submitted[0].WaitAsync(Wait)).Created);
+        Assert.True((await submitted[1].WaitAsync(Wait)).Created);
+        var refused = await Assert.ThrowsAsync<StorageQuotaExceededException>(() => submitted[2].WaitAsync(Wait));
+        Assert.True((await submitted[3].WaitAsync(Wait)).Created);
+
+        // A task: its goal (1 byte), its input and the echo's result (204,800 bytes each); two of them fit.
+        Assert.Equal((1_048_576L, 409_601L, (long?)819_202L), (refused.Quota, refused.Needed, refused.Stored));
+        Assert.Equal(819_202L, _repository.StoredBytes("key-0"));
+        Assert.DoesNotContain(_repository.CreateRequests, t => t.Goal == "3");
+    }
+
+    [Fact]
     public async Task A_batch_is_a_span_of_its_own_linked_to_the_trace_of_each_request_in_it()
     {
         var spans = new ConcurrentQueue<Activity>();

@@ -98,6 +98,18 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
                 throw new InvalidOperationException($"The store rejects task '{rejected.Goal}' (fake).");
             }
 
+            // As the store's CHECK: the new tasks of one owner together past its quota fail the whole batch.
+            var adding = tasks.Where(t => t.IdempotencyKey is null || !_byKey.ContainsKey((t.Owner ?? "", t.IdempotencyKey)))
+                .GroupBy(t => (Owner: t.Owner ?? "", t.OwnerQuota), t => t.StoredBytes);
+            foreach (var owner in adding)
+            {
+                var held = StoredBytes(owner.Key.Owner);
+                if (owner.Key.OwnerQuota > 0 && held + owner.Sum() > owner.Key.OwnerQuota)
+                {
+                    throw new StorageQuotaExceededException(owner.Key.OwnerQuota, owner.Sum(), tasks.Count == 1 ? held : null);
+                }
+            }
+
             return [.. tasks.Select(Create)];
         }
     }
@@ -113,6 +125,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         var now = time.GetUtcNow();
         var stored = new StoredTask(Guid.CreateVersion7(), task.Goal, task.IdempotencyKey, task.TraceParent, task.Client, task.Owner ?? "", now)
         {
+            Bytes = task.StoredBytes,
             Jobs = [.. task.Jobs.Select((job, seq) => new StoredJob(Guid.CreateVersion7(), seq, job.Type, job.Input, task.TraceParent) { EnqueuedAt = now })],
         };
         _tasks.Add(stored);
@@ -271,6 +284,15 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
+    /// <summary>What the owner's tasks count against its quota (<see cref="NewTask.StoredBytes"/> of each).</summary>
+    public long StoredBytes(string owner)
+    {
+        lock (_gate)
+        {
+            return _tasks.Where(t => t.Owner == owner).Sum(t => t.Bytes);
+        }
+    }
+
     /// <summary>The limit of each <see cref="DeleteFinishedBeforeAsync"/> call.</summary>
     public ConcurrentQueue<int> DeleteCalls { get; } = new();
 
@@ -350,6 +372,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         public Guid Id { get; } = id;
         public string? Goal { get; } = goal;
         public string? Key { get; } = key;
+        public long Bytes { get; init; }
         public string? TraceParent { get; } = traceParent;
         public string? Client { get; } = client;
         public string Owner { get; } = owner;
