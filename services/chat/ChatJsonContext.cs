@@ -16,6 +16,7 @@ namespace AgentSystem.Chat;
 [JsonSerializable(typeof(Conversation))]
 [JsonSerializable(typeof(ConversationPage))]
 [JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(long))]
 [JsonSerializable(typeof(OpenAiRequest))]
 [JsonSerializable(typeof(OpenAiCompletion))]
 internal sealed partial class ChatJsonContext : JsonSerializerContext;

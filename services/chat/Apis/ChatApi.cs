@@ -4,6 +4,7 @@ using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
 using AgentSystem.Contracts;
 using AgentSystem.ServiceDefaults;
+using AgentSystem.Store;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
@@ -74,6 +75,11 @@ public static class ChatApi
         }
 
         List<ChatMessage> incoming = [.. request.Messages!.Select(message => message!)];
+        if (await QuotaLeftAsync(store, owner, incoming, options.Value.MaxStoredBytesPerKey, cancellationToken) is { } overQuota)
+        {
+            return TypedResults.Problem(QuotaUsedUp(overQuota));
+        }
+
         List<ChatMessage> prompt = [.. history, .. incoming];
         try
         {
@@ -115,6 +121,25 @@ public static class ChatApi
         {
             return TypedResults.Problem(Full(full));
         }
+        catch (StorageQuotaExceededException full)
+        {
+            return TypedResults.Problem(QuotaUsedUp(full));
+        }
+    }
+
+    // Refused before the provider is asked when the messages and the largest reply would not fit (the store checks
+    // again when it writes them, atomically: another request of the key may have filled it meanwhile).
+    private static async Task<StorageQuotaExceededException?> QuotaLeftAsync(
+        IConversationStore store, string? owner, List<ChatMessage> incoming, long quota, CancellationToken cancellationToken)
+    {
+        if (quota == 0 || !ChatOptions.IsCounted(owner))
+        {
+            return null;
+        }
+
+        var needed = incoming.Sum(message => (long)Limits.Utf8Bytes(message.Content)) + Limits.MaxChatMessageBytes;
+        var stored = await store.StoredBytesAsync(owner!, cancellationToken);
+        return stored + needed > quota ? new StorageQuotaExceededException(quota, needed, stored) : null;
     }
 
     public static async Task<Results<Ok<Conversation>, ProblemHttpResult>> GetConversationAsync(
@@ -183,6 +208,23 @@ public static class ChatApi
         Title = "Conversation not found",
         Detail = $"No conversation has id {id}.",
     };
+
+    internal static ProblemDetails QuotaUsedUp(StorageQuotaExceededException error)
+    {
+        var problem = new ProblemDetails
+        {
+            Status = StatusCodes.Status403Forbidden,
+            Title = StorageQuotaExceededException.Title,
+            Detail = error.Detail("conversations", "these messages and their reply count up to",
+                "A conversation is deleted after the retention period without a new message, which frees what it holds."),
+        };
+        foreach (var (name, value) in error.ProblemExtensions())
+        {
+            problem.Extensions[name] = value;
+        }
+
+        return problem;
+    }
 
     internal static ProblemDetails Full(ConversationFullException error) => new()
     {

@@ -1,3 +1,5 @@
+using AgentSystem.Contracts;
+
 namespace AgentSystem.Chat.Apis;
 
 /// <summary>Section "Chat".</summary>
@@ -11,4 +13,13 @@ public sealed class ChatOptions
     /// longer than this is awaited with the stream already open.
     /// </summary>
     public TimeSpan Heartbeat { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// The most one API key's conversations may hold (their messages' text in bytes of UTF-8, until retention deletes
+    /// them); a request past it is a 403. 0: no limit. A caller inside the cluster (the worker) counts against no key.
+    /// </summary>
+    public long MaxStoredBytesPerKey { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Whether what <paramref name="owner"/> stores counts against a quota: an API key's, not the cluster's own.</summary>
+    public static bool IsCounted(string? owner) => owner is { Length: > 0 } and not Owner.Worker;
 }

@@ -7,6 +7,7 @@ using AgentSystem.Chat.Providers;
 using AgentSystem.Chat.Storage;
 using AgentSystem.Contracts;
 using AgentSystem.ServiceDefaults;
+using AgentSystem.Store;
 using Microsoft.Extensions.Options;
 using ProblemDetails = Microsoft.AspNetCore.Mvc.ProblemDetails;
 
@@ -106,6 +107,11 @@ public sealed partial class ChatStreamResult(
             catch (ConversationFullException full)
             {
                 await WriteErrorAsync(response, ChatApi.Full(full), cancellationToken);
+                return;
+            }
+            catch (StorageQuotaExceededException full)
+            {
+                await WriteErrorAsync(response, ChatApi.QuotaUsedUp(full), cancellationToken);
                 return;
             }
             catch (Exception error) when (error is DbException or TimeoutException)

@@ -24,6 +24,7 @@ public static class ApplicationServiceExtensions
         builder.Services.AddExceptionHandler<ChatExceptionHandler>();
         builder.Services.AddOptions<ChatOptions>().BindConfiguration(ChatOptions.SectionName)
             .Validate(o => o.Heartbeat >= TimeSpan.FromMilliseconds(1) && o.Heartbeat <= TimeSpan.FromMinutes(5), "Chat:Heartbeat must be from 00:00:00.001 to 00:05:00.")
+            .Validate(o => o.MaxStoredBytesPerKey is 0 or >= 1024 * 1024, "Chat:MaxStoredBytesPerKey must be 0 (no limit) or at least 1048576 bytes (1 MiB).")
             .ValidateOnStart();
         builder.AddChatProvider();
         builder.AddConversationStore();

@@ -1,5 +1,7 @@
+using AgentSystem.Chat.Apis;
 using AgentSystem.Chat.Model;
 using AgentSystem.Contracts;
+using AgentSystem.Store;
 
 namespace AgentSystem.Chat.Storage;
 
@@ -10,12 +12,17 @@ namespace AgentSystem.Chat.Storage;
 /// </summary>
 public interface IConversationStore
 {
-    /// <summary>Starts a conversation of <paramref name="owner"/> (null: none) holding <paramref name="messages"/>; returns its id.</summary>
+    /// <summary>
+    /// Starts a conversation of <paramref name="owner"/> (null: none) holding <paramref name="messages"/>; returns its id.
+    /// What an API key's calls store counts against <c>Chat:MaxStoredBytesPerKey</c> (<see cref="ChatOptions.IsCounted"/>).
+    /// </summary>
+    /// <exception cref="StorageQuotaExceededException">The messages would take the owner past its quota; nothing was stored.</exception>
     Task<Guid> CreateAsync(string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
 
     /// <summary>Adds <paramref name="messages"/> after the conversation's last one.</summary>
     /// <exception cref="KeyNotFoundException">No conversation of <paramref name="owner"/> has that id.</exception>
     /// <exception cref="ConversationFullException">It would then hold more than <see cref="Limits.MaxConversationMessages"/>.</exception>
+    /// <exception cref="StorageQuotaExceededException">The messages would take the owner past its quota; nothing was stored.</exception>
     Task AppendAsync(Guid conversationId, string? owner, IReadOnlyList<ChatMessage> messages, CancellationToken cancellationToken);
 
     /// <summary>
@@ -30,6 +37,9 @@ public interface IConversationStore
     /// <paramref name="owner"/> has that id.
     /// </summary>
     Task<bool> TouchAsync(Guid conversationId, string? owner, CancellationToken cancellationToken);
+
+    /// <summary>What <paramref name="owner"/>'s conversations count against its quota now, in bytes.</summary>
+    Task<long> StoredBytesAsync(string owner, CancellationToken cancellationToken);
 
     /// <summary>Page <paramref name="page"/> (from 1) of the owner's conversations, the most recently active first.</summary>
     Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken);

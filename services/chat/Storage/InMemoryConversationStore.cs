@@ -1,12 +1,16 @@
 using System.Text;
+using AgentSystem.Chat.Apis;
 using AgentSystem.Chat.Model;
 using AgentSystem.Contracts;
+using AgentSystem.Store;
+using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Chat.Storage;
 
 /// <summary>For development and tests, when no PostgreSQL is configured: conversations are lost on restart.</summary>
-public sealed class InMemoryConversationStore(TimeProvider time) : IConversationStore
+public sealed class InMemoryConversationStore(TimeProvider time, IOptions<ChatOptions>? options = null) : IConversationStore
 {
+    private readonly long _quota = options?.Value.MaxStoredBytesPerKey ?? 0;
     private readonly Dictionary<Guid, Conversation> _conversations = [];
     private readonly Dictionary<Guid, string> _owners = [];
     private readonly Dictionary<Guid, DateTimeOffset> _touched = [];
@@ -20,6 +24,7 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         var conversation = new Conversation(Guid.CreateVersion7(now), now, Stored(messages, now), messages.Count);
         lock (_gate)
         {
+            CheckQuota(owner, messages);
             _conversations.Add(conversation.Id, conversation);
             _owners.Add(conversation.Id, owner ?? "");
         }
@@ -39,6 +44,7 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
                 throw new ConversationFullException(conversationId, conversation.Messages.Count, messages.Count);
             }
 
+            CheckQuota(owner, messages);
             List<StoredChatMessage> all = [.. conversation.Messages, .. Stored(messages, time.GetUtcNow())];
             _conversations[conversationId] = conversation with { Messages = all, MessageCount = all.Count };
         }
@@ -80,6 +86,14 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
         }
     }
 
+    public Task<long> StoredBytesAsync(string owner, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(StoredBytes(owner));
+        }
+    }
+
     public Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(page, 1);
@@ -116,6 +130,20 @@ public sealed class InMemoryConversationStore(TimeProvider time) : IConversation
             return Task.FromResult(idle.Count);
         }
     }
+
+    // Under the gate. As the PostgreSQL store counts: an API key's messages, whole conversations given back when deleted.
+    private void CheckQuota(string? owner, IReadOnlyList<ChatMessage> messages)
+    {
+        var adding = messages.Sum(message => (long)Limits.Utf8Bytes(message.Content));
+        if (ChatOptions.IsCounted(owner) && _quota > 0 && StoredBytes(owner!) is var stored && stored + adding > _quota)
+        {
+            throw new StorageQuotaExceededException(_quota, adding, stored);
+        }
+    }
+
+    private long StoredBytes(string owner) => ChatOptions.IsCounted(owner)
+        ? _conversations.Values.Where(c => _owners[c.Id] == owner).Sum(c => c.Messages.Sum(m => (long)Limits.Utf8Bytes(m.Content)))
+        : 0;
 
     private Conversation? Find(Guid conversationId, string? owner) =>
         _conversations.GetValueOrDefault(conversationId) is { } conversation && (owner is null || _owners[conversationId] == owner) ? conversation : null;

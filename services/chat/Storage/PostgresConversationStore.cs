@@ -1,15 +1,23 @@
+using AgentSystem.Chat.Apis;
 using AgentSystem.Chat.Model;
 using AgentSystem.Contracts;
+using AgentSystem.Store;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace AgentSystem.Chat.Storage;
 
 /// <summary>
 /// Conversations in <c>chat_conversations</c> and <c>chat_messages</c> (see Migrations/); a conversation of no owner
-/// has owner ''.
+/// has owner ''. What an API key stores is added to <c>chat_owner_storage</c> by the statements that store it, whose
+/// CHECK refuses what would pass <see cref="ChatOptions.MaxStoredBytesPerKey"/> (none without options).
 /// </summary>
-public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConversationStore
+public sealed class PostgresConversationStore(NpgsqlDataSource database, IOptions<ChatOptions>? options = null) : IConversationStore
 {
+    private const string QuotaConstraint = "chat_owner_storage_within_quota";
+
+    private readonly long _quota = options?.Value.MaxStoredBytesPerKey ?? 0;
+
     // The owner's condition on chat_conversations, or none: a caller inside the cluster sees every conversation.
     private static string OwnedBy(string? owner, int parameter) => owner is null ? string.Empty : $" AND owner = ${parameter}";
 
@@ -18,14 +26,16 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         ArgumentNullException.ThrowIfNull(messages);
 
         var id = Guid.CreateVersion7();
+        var bytes = Bytes(messages);
         await using var batch = database.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO chat_conversations (id, created_at, updated_at, owner) VALUES ($1, now(), now(), $2)")
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO chat_conversations (id, created_at, updated_at, owner, stored_bytes) VALUES ($1, now(), now(), $2, $3)")
         {
-            Parameters = { new() { Value = id }, new() { Value = owner ?? "" } },
+            Parameters = { new() { Value = id }, new() { Value = owner ?? "" }, new() { Value = bytes } },
         });
         AddMessages(batch, id, messages);
+        AddStored(batch, owner, bytes);
         // One round trip; a batch without an explicit transaction runs in an implicit one: all rows or none.
-        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await QuotaCheckedAsync(() => batch.ExecuteNonQueryAsync(cancellationToken), owner ?? "", bytes, cancellationToken);
         return id;
     }
 
@@ -33,18 +43,19 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
     {
         ArgumentNullException.ThrowIfNull(messages);
 
+        var bytes = Bytes(messages);
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // The UPDATE locks the conversation's row until the commit, so appends to one conversation take turns and the
         // count (a statement of its own, so it sees what the one before committed) cannot be raced past the limit.
         await using (var check = new NpgsqlBatch(connection, transaction))
         {
-            var touch = new NpgsqlBatchCommand($"UPDATE chat_conversations SET updated_at = now() WHERE id = $1{OwnedBy(owner, 2)} RETURNING 1") { Parameters = { new() { Value = conversationId } } };
-            if (owner is not null)
+            var touch = new NpgsqlBatchCommand($"UPDATE chat_conversations SET updated_at = now(), stored_bytes = stored_bytes + $3 WHERE id = $1{OwnedBy(owner, 2)} RETURNING 1")
             {
-                touch.Parameters.Add(new() { Value = owner });
-            }
-
+                Parameters = { new() { Value = conversationId } },
+            };
+            touch.Parameters.Add(new() { Value = owner ?? "" });   // unused without an owner: $2 must still be typed
+            touch.Parameters.Add(new() { Value = bytes });
             check.BatchCommands.Add(touch);
             check.BatchCommands.Add(new NpgsqlBatchCommand("SELECT count(*) FROM chat_messages WHERE conversation_id = $1") { Parameters = { new() { Value = conversationId } } });
             await using var reader = await check.ExecuteReaderAsync(cancellationToken);
@@ -65,10 +76,18 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         await using (var insert = new NpgsqlBatch(connection, transaction))
         {
             AddMessages(insert, conversationId, messages);
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            AddStored(insert, owner, bytes);
+            await QuotaCheckedAsync(() => insert.ExecuteNonQueryAsync(cancellationToken), owner ?? "", bytes, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    public async Task<long> StoredBytesAsync(string owner, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand("SELECT bytes FROM chat_owner_storage WHERE owner = $1");
+        command.Parameters.Add(new() { Value = owner });
+        return await command.ExecuteScalarAsync(cancellationToken) as long? ?? 0;
     }
 
     public async Task<Conversation?> FindAsync(Guid conversationId, string? owner, int lastMessages, int maxBytes, CancellationToken cancellationToken)
@@ -185,14 +204,51 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database) : IConv
         // (ON DELETE CASCADE). An append or a touch holds its conversation's row until it commits: skipped here, and one
         // committed meanwhile is checked again under the lock (updated_at is then recent), so no conversation is deleted
         // that was just continued, nor while its reply is generated (ChatApi touches it first).
+        // What they held goes back to their owners.
         await using var command = database.CreateCommand(
-            """
-            DELETE FROM chat_conversations WHERE id IN (
-                SELECT id FROM chat_conversations WHERE updated_at < $1 ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            $"""
+            WITH deleted AS (
+                DELETE FROM chat_conversations WHERE id IN (
+                    SELECT id FROM chat_conversations WHERE updated_at < $1 ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+                RETURNING owner, stored_bytes),
+            {OwnerStorage.GiveBackSql("chat_owner_storage")}
+            SELECT count(*)::int FROM deleted
             """);
         command.Parameters.Add(new() { Value = cutoff });
         command.Parameters.Add(new() { Value = limit });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static long Bytes(IReadOnlyList<ChatMessage> messages) => messages.Sum(message => (long)Limits.Utf8Bytes(message.Content));
+
+    // An API key's messages add to its storage, last in their statements, so its row is held only until the commit.
+    private void AddStored(NpgsqlBatch batch, string? owner, long bytes)
+    {
+        if (!ChatOptions.IsCounted(owner))
+        {
+            return;
+        }
+
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(
+            """
+            INSERT INTO chat_owner_storage AS s (owner, bytes, quota) VALUES ($1, $2, $3)
+            ON CONFLICT (owner) DO UPDATE SET bytes = s.bytes + excluded.bytes, quota = excluded.quota
+            """)
+        {
+            Parameters = { new() { Value = owner! }, new() { Value = bytes }, new() { Value = _quota } },
+        });
+    }
+
+    private async Task QuotaCheckedAsync(Func<Task> store, string owner, long bytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store();
+        }
+        catch (PostgresException error) when (error is { SqlState: PostgresErrorCodes.CheckViolation, ConstraintName: QuotaConstraint })
+        {
+            throw new StorageQuotaExceededException(_quota, bytes, await StoredBytesAsync(owner, cancellationToken));
+        }
     }
 
     private static void AddMessages(NpgsqlBatch batch, Guid conversationId, IReadOnlyList<ChatMessage> messages)

@@ -95,9 +95,9 @@ public static class TasksApi
         }
         catch (StorageQuotaExceededException full)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "The API key's storage quota is used up",
-                detail: $"{full.Message} A finished task is deleted after the retention period, which frees what it counts.",
-                extensions: new Dictionary<string, object?>(StringComparer.Ordinal) { ["quotaBytes"] = full.Quota, ["storedBytes"] = full.Stored, ["taskBytes"] = full.Needed });
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: StorageQuotaExceededException.Title,
+                detail: full.Detail("tasks", "this task counts", "A finished task is deleted after the retention period, which frees what it counts."),
+                extensions: full.ProblemExtensions());
         }
 
         var task = TaskResponse.From(created.Task);

@@ -75,8 +75,8 @@ public sealed partial class TaskSubmitter(
         return created;
     }
 
-    // A batch PostgreSQL rejects (a task it cannot store) is written again task by task, so that only the bad task's
-    // request fails, not its batch-mates'.
+    // A batch PostgreSQL rejects (a task it cannot store, or tasks that together pass their key's storage quota) is
+    // written again task by task, so that only the bad task's request fails, not its batch-mates'.
     private static async Task<Func<NewTask, CreatedTask>> CreateAsync(
         ITaskRepository tasks, ILogger logger, IReadOnlyList<NewTask> batch, CancellationToken cancellationToken)
     {
@@ -93,7 +93,11 @@ public sealed partial class TaskSubmitter(
         }
         catch (Exception error) when (batch.Count > 1 && error is not OperationCanceledException)
         {
-            LogBatchFailed(logger, batch.Count, error);
+            if (error is not StorageQuotaExceededException)
+            {
+                LogBatchFailed(logger, batch.Count, error);   // a key at its quota is no fault of the store's
+            }
+
             var outcomes = new Dictionary<NewTask, Func<CreatedTask>>(ReferenceEqualityComparer.Instance);
             foreach (var task in batch)
             {

@@ -71,17 +71,18 @@ public static class Limits
     public const long MaxRequestBodyBytes = 8 * 1024 * 1024;
 
     /// <summary>
-    /// The most a job's result or error can hold, in UTF-8 bytes: an echo's result and a fail's error are its input, an
-    /// llm's reply one chat message; the other types' results are short, and so is an error a handler throws.
+    /// The most running a job can store, in UTF-8 bytes: its result or error (an echo's result and a fail's error are its
+    /// input; the other types' results are short, and so is an error a handler throws), and for an llm job its reply and
+    /// the conversation chat keeps of it (its input and the reply again), which counts against no key in chat.
     /// </summary>
-    public static int MaxOutcomeBytes(string jobType, int inputBytes) => jobType switch
+    public static int MaxBytesAddedByRun(string jobType, int inputBytes) => jobType switch
     {
         JobTypes.Echo or JobTypes.Fail => inputBytes,
-        JobTypes.Llm => MaxChatMessageBytes,
+        JobTypes.Llm => MaxChatMessageBytes + inputBytes + MaxChatMessageBytes,
         _ => MaxShortOutcomeBytes,
     };
 
-    /// <summary>What <see cref="MaxOutcomeBytes"/> allows a result or error that is not sized by its input.</summary>
+    /// <summary>What <see cref="MaxBytesAddedByRun"/> allows a result or error that is not sized by its input.</summary>
     public const int MaxShortOutcomeBytes = 1024;
 
     public static int Utf8Bytes(string? text) => text is null ? 0 : Encoding.UTF8.GetByteCount(text);

@@ -16,9 +16,9 @@ public sealed record NewTask(
 {
     /// <summary>
     /// What the task counts against its owner's quota from its submit until retention deletes it: its goal and inputs,
-    /// and the most its jobs can add (<see cref="Limits.MaxOutcomeBytes"/>), so that results are not counted as written.
+    /// and the most its jobs can add (<see cref="Limits.MaxBytesAddedByRun"/>), so that results are not counted as written.
     /// </summary>
-    public long StoredBytes => Limits.Utf8Bytes(Goal) + Jobs.Sum(job => (long)Limits.Utf8Bytes(job.Input) + Limits.MaxOutcomeBytes(job.Type, Limits.Utf8Bytes(job.Input)));
+    public long StoredBytes => Limits.Utf8Bytes(Goal) + Jobs.Sum(job => (long)Limits.Utf8Bytes(job.Input) + Limits.MaxBytesAddedByRun(job.Type, Limits.Utf8Bytes(job.Input)));
 }
 
 public sealed record JobRecord(

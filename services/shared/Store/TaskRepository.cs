@@ -122,8 +122,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     // Oldest first along tasks_created_at_idx (read backwards), stopping at the limit; the jobs go with their task (ON
     // DELETE CASCADE). It locks a task before its jobs, the reverse of a job write (job, then task), which is safe: a
     // final task's jobs are final, and no guarded write or cancel locks them.
-    // What the deleted tasks reserved goes back to their owners, whose rows are locked in owner order, as a submit's.
-    private const string DeleteFinished = """
+    // What the deleted tasks reserved goes back to their owners.
+    private static readonly string DeleteFinished = $"""
         WITH deleted AS (
             DELETE FROM tasks WHERE id IN (
                 SELECT id FROM tasks
@@ -132,13 +132,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                 LIMIT @limit
                 FOR UPDATE SKIP LOCKED)
             RETURNING owner, stored_bytes),
-        freed AS (
-            SELECT owner, sum(stored_bytes) AS bytes FROM deleted GROUP BY owner),
-        locked AS (
-            SELECT s.owner FROM owner_storage s JOIN freed f ON f.owner = s.owner ORDER BY s.owner FOR UPDATE OF s),
-        given_back AS (
-            UPDATE owner_storage s SET bytes = greatest(s.bytes - f.bytes, 0)
-            FROM freed f WHERE s.owner = f.owner AND s.owner IN (SELECT owner FROM locked))
+        {OwnerStorage.GiveBackSql("owner_storage")}
         SELECT count(*)::int FROM deleted
         """;
 

@@ -24,13 +24,13 @@ public sealed class ChatMigrationTests : IAsyncLifetime
         await Migrator(dataSource, before).MigrateAsync(CancellationToken.None);
         var store = new PostgresConversationStore(dataSource);
         var id = Guid.CreateVersion7();
-        await using (var insert = dataSource.CreateCommand("INSERT INTO chat_conversations (id, created_at, updated_at) VALUES ($1, now(), now())"))
+        // As the store of that version wrote them (today's writes columns those migrations had not made yet).
+        await using (var insert = dataSource.CreateBatch())
         {
-            insert.Parameters.Add(new() { Value = id });
+            insert.BatchCommands.Add(new("INSERT INTO chat_conversations (id, created_at, updated_at) VALUES ($1, now(), now())") { Parameters = { new() { Value = id } } });
+            insert.BatchCommands.Add(new("INSERT INTO chat_messages (conversation_id, role, content, created_at) VALUES ($1, 'user', 'kept', now())") { Parameters = { new() { Value = id } } });
             await insert.ExecuteNonQueryAsync();
         }
-
-        await store.AppendAsync(id, owner: null, [new("user", "kept")], CancellationToken.None);
 
         var applied = await Migrator(dataSource, ChatSchema.Migrations).MigrateAsync(CancellationToken.None);
 

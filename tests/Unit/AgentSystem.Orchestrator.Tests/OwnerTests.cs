@@ -71,7 +71,7 @@ public sealed class OwnerTests
 
         var problem = await Problems.ReadAsync(refused, HttpStatusCode.Forbidden);
         Assert.Equal("The API key's storage quota is used up", problem.GetProperty("title").GetString());
-        Assert.Equal((1_048_576, 600_000, 600_000), (problem.GetProperty("quotaBytes").GetInt64(), problem.GetProperty("storedBytes").GetInt64(), problem.GetProperty("taskBytes").GetInt64()));
+        Assert.Equal((1_048_576, 600_000, 600_000), (problem.GetProperty("quotaBytes").GetInt64(), problem.GetProperty("storedBytes").GetInt64(), problem.GetProperty("neededBytes").GetInt64()));
         Assert.Contains("retention", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(1, app.Repository.TaskCount);
         await CreateAsync(app, "key-1");

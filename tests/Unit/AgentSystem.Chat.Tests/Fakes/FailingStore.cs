@@ -13,6 +13,8 @@ public sealed class FailingStore : IConversationStore
 
     public Task<Conversation?> FindAsync(Guid conversationId, string? owner, int lastMessages, int maxBytes, CancellationToken cancellationToken) => Task.FromResult<Conversation?>(null);
 
+    public Task<long> StoredBytesAsync(string owner, CancellationToken cancellationToken) => Task.FromResult(0L);   // fails at the write
+
     public Task<ConversationPage> ListAsync(string? owner, int page, int pageSize, CancellationToken cancellationToken) => throw new StoreDownException();
 
     public Task<bool> TouchAsync(Guid conversationId, string? owner, CancellationToken cancellationToken) => throw new StoreDownException();
