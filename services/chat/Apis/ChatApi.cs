@@ -195,11 +195,14 @@ public static class ChatApi
         return id;
     }
 
+    // Names what failed behind the gateway (docs/api.md, "Upstream failures"), so the page does not read it as the
+    // gateway being unreachable.
     internal static ProblemDetails ProviderFailed(ChatProviderException error) => new()
     {
         Status = StatusCodes.Status502BadGateway,
         Title = $"The chat provider '{error.Provider}' failed",
         Detail = error.Message,
+        Extensions = { ["service"] = "chat provider" },
     };
 
     internal static ProblemDetails NotFound(Guid id) => new()

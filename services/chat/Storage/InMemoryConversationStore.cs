@@ -44,7 +44,7 @@ public sealed class InMemoryConversationStore(TimeProvider time, IOptions<ChatOp
                 throw new ConversationFullException(conversationId, conversation.Messages.Count, messages.Count);
             }
 
-            CheckQuota(owner, messages);
+            CheckQuota(_owners[conversationId], messages);   // the conversation's owner, whoever appends
             List<StoredChatMessage> all = [.. conversation.Messages, .. Stored(messages, time.GetUtcNow())];
             _conversations[conversationId] = conversation with { Messages = all, MessageCount = all.Count };
         }

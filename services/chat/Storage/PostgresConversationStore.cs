@@ -47,10 +47,12 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database, IOption
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // The UPDATE locks the conversation's row until the commit, so appends to one conversation take turns and the
-        // count (a statement of its own, so it sees what the one before committed) cannot be raced past the limit.
+        // count (a statement of its own, so it sees what the one before committed) cannot be raced past the limit. The
+        // messages count against the conversation's owner, whoever appends them (a caller inside the cluster too).
+        string stored;
         await using (var check = new NpgsqlBatch(connection, transaction))
         {
-            var touch = new NpgsqlBatchCommand($"UPDATE chat_conversations SET updated_at = now(), stored_bytes = stored_bytes + $3 WHERE id = $1{OwnedBy(owner, 2)} RETURNING 1")
+            var touch = new NpgsqlBatchCommand($"UPDATE chat_conversations SET updated_at = now(), stored_bytes = stored_bytes + $3 WHERE id = $1{OwnedBy(owner, 2)} RETURNING owner")
             {
                 Parameters = { new() { Value = conversationId } },
             };
@@ -64,6 +66,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database, IOption
                 throw new KeyNotFoundException($"No conversation has id {conversationId}.");
             }
 
+            stored = reader.GetString(0);
             await reader.NextResultAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             var holds = checked((int)reader.GetInt64(0));
@@ -76,8 +79,8 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database, IOption
         await using (var insert = new NpgsqlBatch(connection, transaction))
         {
             AddMessages(insert, conversationId, messages);
-            AddStored(insert, owner, bytes);
-            await QuotaCheckedAsync(() => insert.ExecuteNonQueryAsync(cancellationToken), owner ?? "", bytes, cancellationToken);
+            AddStored(insert, stored, bytes);
+            await QuotaCheckedAsync(() => insert.ExecuteNonQueryAsync(cancellationToken), stored, bytes, cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);

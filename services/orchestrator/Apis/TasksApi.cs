@@ -76,7 +76,7 @@ public static class TasksApi
         var goal = request!.Goal?.Trim();
         if (jobs is null)
         {
-            var planned = await planner.PlanAsync(goal!, cancellationToken);
+            var planned = await planner.PlanAsync(goal!, owner, cancellationToken);
             var planErrors = TaskValidation.ValidateJobs([.. planned.Select(job => new JobRequest(job.Type, job.Input))], out jobs);
             if (jobs is null)
             {
@@ -85,12 +85,13 @@ public static class TasksApi
             }
         }
 
-        // The W3C trace context of this request travels with every job, so the worker continues the trace.
+        // The W3C trace context of this request travels with every job, so the worker continues the trace. A caller
+        // inside the cluster (no owner) is counted but not limited: the quota is an API key's.
         CreatedTask created;
         try
         {
             created = await submitter.SubmitAsync(
-                new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id, clientHeader.FirstOrDefault(), owner, options.Value.MaxStoredBytesPerKey),
+                new NewTask(goal, jobs, idempotencyKey, Activity.Current?.Id, clientHeader.FirstOrDefault(), owner, owner is null ? 0 : options.Value.MaxStoredBytesPerKey),
                 cancellationToken);
         }
         catch (StorageQuotaExceededException full)

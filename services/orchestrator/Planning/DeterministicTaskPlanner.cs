@@ -29,7 +29,7 @@ public sealed partial class DeterministicTaskPlanner(IOptions<PlannerOptions> op
     /// <summary>What a goal naming no known verb gets.</summary>
     public static readonly IReadOnlyList<string> DefaultJobTypes = [JobTypes.WordCount, JobTypes.Hash, JobTypes.Echo];
 
-    public Task<IReadOnlyList<NewJob>> PlanAsync(string goal, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<NewJob>> PlanAsync(string goal, string? owner, CancellationToken cancellationToken) =>
         Task.FromResult(Plan(goal, options.Value.IncludeLlmJob));
 
     public static IReadOnlyList<NewJob> Plan(string goal, bool includeLlmJob)

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Store;
 
@@ -30,44 +31,56 @@ public sealed partial class LlmTaskPlanner(
 
     private static readonly Uri ChatPath = new("chat", UriKind.Relative);
 
-    public async Task<IReadOnlyList<NewJob>> PlanAsync(string goal, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<NewJob>> PlanAsync(string goal, string? owner, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(goal);
 
         try
         {
-            var request = new ChatRequestDto(null, [new(ChatRoles.System, Instructions), new(ChatRoles.User, goal.Trim())], Stream: false);
-            using var response = await http.PostAsJsonAsync(ChatPath, request, OrchestratorJsonContext.Default.ChatRequestDto, cancellationToken);
+            // Chat keeps the exchange as a conversation of the task's key, counted against that key's chat quota (a key
+            // at it gets a 403 here, and the deterministic plan).
+            using var request = new HttpRequestMessage(HttpMethod.Post, ChatPath)
+            {
+                Content = JsonContent.Create(
+                    new ChatRequestDto(null, [new(ChatRoles.System, Instructions), new(ChatRoles.User, goal.Trim())], Stream: false),
+                    OrchestratorJsonContext.Default.ChatRequestDto),
+            };
+            if (owner is not null)
+            {
+                request.Headers.Add(Owner.HeaderName, owner);
+            }
+
+            using var response = await http.SendAsync(request, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 LogFallback(logger, $"chat answered HTTP {(int)response.StatusCode}");
-                return await fallback.PlanAsync(goal, cancellationToken);
+                return await fallback.PlanAsync(goal, owner, cancellationToken);
             }
 
             var reply = await response.Content.ReadFromJsonAsync(OrchestratorJsonContext.Default.ChatReplyDto, cancellationToken);
             if (string.Equals(reply?.Provider, OfflineProvider, StringComparison.OrdinalIgnoreCase))
             {
                 LogFallback(logger, "chat has no LLM configured (offline provider)");
-                return await fallback.PlanAsync(goal, cancellationToken);
+                return await fallback.PlanAsync(goal, owner, cancellationToken);
             }
 
             if (ParsePlan(reply?.Message?.Content) is not { } proposed)
             {
                 LogFallback(logger, "the answer holds no JSON array of jobs");
-                return await fallback.PlanAsync(goal, cancellationToken);
+                return await fallback.PlanAsync(goal, owner, cancellationToken);
             }
 
             if (proposed.Count > MaxPlannedJobs)
             {
                 LogFallback(logger, $"the answer proposes {proposed.Count} jobs (at most {MaxPlannedJobs})");
-                return await fallback.PlanAsync(goal, cancellationToken);
+                return await fallback.PlanAsync(goal, owner, cancellationToken);
             }
 
             var errors = TaskValidation.ValidateJobs(proposed, out var jobs);
             if (jobs is null)
             {
                 LogFallback(logger, "the proposed jobs are invalid: " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(' ', e.Value)}")));
-                return await fallback.PlanAsync(goal, cancellationToken);
+                return await fallback.PlanAsync(goal, owner, cancellationToken);
             }
 
             return jobs;
@@ -75,7 +88,7 @@ public sealed partial class LlmTaskPlanner(
         catch (Exception error) when (error is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             LogFallback(logger, $"{error.GetType().Name}: {error.Message}");
-            return await fallback.PlanAsync(goal, cancellationToken);
+            return await fallback.PlanAsync(goal, owner, cancellationToken);
         }
     }
 

@@ -75,8 +75,9 @@ public sealed partial class TaskSubmitter(
         return created;
     }
 
-    // A batch PostgreSQL rejects (a task it cannot store, or tasks that together pass their key's storage quota) is
-    // written again task by task, so that only the bad task's request fails, not its batch-mates'.
+    // A batch PostgreSQL rejects (a task it cannot store) is written again task by task, so that only the bad task's
+    // request fails, not its batch-mates'. One that passes a key's storage quota is written again key by key, so that
+    // the other keys' tasks still go together and only that key's go one by one (those that fit are kept).
     private static async Task<Func<NewTask, CreatedTask>> CreateAsync(
         ITaskRepository tasks, ILogger logger, IReadOnlyList<NewTask> batch, CancellationToken cancellationToken)
     {
@@ -93,27 +94,36 @@ public sealed partial class TaskSubmitter(
         }
         catch (Exception error) when (batch.Count > 1 && error is not OperationCanceledException)
         {
+            var byOwner = batch.GroupBy(task => task.Owner ?? "").ToList();
+            var parts = error is StorageQuotaExceededException && byOwner.Count > 1
+                ? byOwner.Select(owned => (IReadOnlyList<NewTask>)[.. owned]).ToList()
+                : [.. batch.Select(task => (IReadOnlyList<NewTask>)[task])];
             if (error is not StorageQuotaExceededException)
             {
                 LogBatchFailed(logger, batch.Count, error);   // a key at its quota is no fault of the store's
             }
 
             var outcomes = new Dictionary<NewTask, Func<CreatedTask>>(ReferenceEqualityComparer.Instance);
-            foreach (var task in batch)
+            foreach (var part in parts)
             {
+                Func<NewTask, CreatedTask> created;
                 try
                 {
-                    var created = await tasks.CreateAsync(task, cancellationToken);
-                    outcomes[task] = () => created;
+                    created = await CreateAsync(tasks, logger, part, cancellationToken);
                 }
-                catch (Exception taskError) when (taskError is not OperationCanceledException)
+                catch (Exception partError) when (partError is not OperationCanceledException)
                 {
-                    var failure = ExceptionDispatchInfo.Capture(taskError);
-                    outcomes[task] = () =>
+                    var failure = ExceptionDispatchInfo.Capture(partError);   // a lone task's own failure
+                    created = _ =>
                     {
                         failure.Throw();
                         return null!;
                     };
+                }
+
+                foreach (var task in part)
+                {
+                    outcomes[task] = () => created(task);
                 }
             }
 

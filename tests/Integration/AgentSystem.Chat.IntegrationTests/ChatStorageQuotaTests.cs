@@ -46,15 +46,14 @@ public sealed class ChatStorageQuotaTests(ChatDatabaseFixture database) : IClass
     }
 
     [Fact]
-    public async Task Appends_at_once_never_pass_the_quota_together()
+    public async Task Writes_at_once_to_different_conversations_never_pass_the_quota_together()
     {
         var owner = Owner();
-        var id = await _store.CreateAsync(owner, Messages(1), CancellationToken.None);
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
         {
             try
             {
-                await _store.AppendAsync(id, owner, Messages(5), CancellationToken.None);   // 160,000 bytes each
+                await _store.CreateAsync(owner, Messages(5), CancellationToken.None);   // 160,000 bytes each
                 return true;
             }
             catch (StorageQuotaExceededException)
@@ -63,16 +62,29 @@ public sealed class ChatStorageQuotaTests(ChatDatabaseFixture database) : IClass
             }
         }));
 
-        Assert.Equal(6, outcomes.Count(appended => appended));
-        Assert.Equal(992_000L, await _store.StoredBytesAsync(owner, CancellationToken.None));
+        Assert.Equal(6, outcomes.Count(created => created));
+        Assert.Equal(960_000L, await _store.StoredBytesAsync(owner, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task What_a_caller_inside_the_cluster_appends_counts_against_the_conversations_key()
+    {
+        var owner = Owner();
+        var id = await _store.CreateAsync(owner, Messages(30), CancellationToken.None);
+
+        await _store.AppendAsync(id, owner: null, Messages(2), CancellationToken.None);
+        await Assert.ThrowsAsync<StorageQuotaExceededException>(() => _store.AppendAsync(id, owner: null, Messages(1), CancellationToken.None));
+
+        Assert.Equal(1_024_000L, await _store.StoredBytesAsync(owner, CancellationToken.None));
     }
 
     [Fact]
     public async Task Retention_gives_back_what_a_deleted_conversation_held()
     {
         var owner = Owner();
+        var kept = await _store.CreateAsync(owner, Messages(1), CancellationToken.None);
         var id = await _store.CreateAsync(owner, Messages(20), CancellationToken.None);
-        await _store.AppendAsync(id, owner, Messages(10), CancellationToken.None);
+        await _store.AppendAsync(id, owner, Messages(9), CancellationToken.None);
         await using (var backdate = _dataSource.CreateCommand("UPDATE chat_conversations SET updated_at = now() - interval '400 days' WHERE id = $1"))
         {
             backdate.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
@@ -84,7 +96,8 @@ public sealed class ChatStorageQuotaTests(ChatDatabaseFixture database) : IClass
         }
 
         Assert.Null(await _store.FindAsync(id, owner, 1, 1, CancellationToken.None));
-        Assert.Equal(0L, await _store.StoredBytesAsync(owner, CancellationToken.None));
+        Assert.NotNull(await _store.FindAsync(kept, owner, 1, int.MaxValue, CancellationToken.None));
+        Assert.Equal(32_000L, await _store.StoredBytesAsync(owner, CancellationToken.None));   // the kept one's, exactly
         await _store.CreateAsync(owner, Messages(30), CancellationToken.None);
     }
 

@@ -60,13 +60,14 @@ public sealed class StorageQuotaTests(MigratedStoreFixture database) : StoreTest
             old.Add(task.Id);
         }
 
+        await ExecuteAsync("UPDATE tasks SET created_at = now(), updated_at = now() WHERE id = @id", ("id", old[^1]));   // kept
         await Assert.ThrowsAsync<StorageQuotaExceededException>(() => Tasks.CreateAsync(Big(owner), CancellationToken.None));
-        while (await Tasks.DeleteFinishedBeforeAsync(cutoff, limit: 2, CancellationToken.None) > 0)
+        while (await Tasks.DeleteFinishedBeforeAsync(cutoff, limit: 1, CancellationToken.None) > 0)
         {
         }
 
-        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM tasks WHERE id = ANY(@ids)", ("ids", old.ToArray())));
-        Assert.Equal(0L, await StoredAsync(owner));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM tasks WHERE id = ANY(@ids)", ("ids", old[..^1].ToArray())));
+        Assert.Equal(300_001L, await StoredAsync(owner));   // the kept task's, exactly
         Assert.True((await Tasks.CreateAsync(Big(owner), CancellationToken.None)).Created);
     }
 

@@ -172,13 +172,13 @@ public sealed class BrowserTests(SystemFixture system) : BrowserTest
     public async Task The_page_shows_each_job_as_it_finishes_from_the_streams_changes()
     {
         // The first job ends while the page follows the task; the second runs on until the test cancels it.
-        var jobs = new[] { new { type = "sleep", input = "4000" }, new { type = "sleep", input = "60000" } };
+        var jobs = new[] { new { type = "sleep", input = "8000" }, new { type = "sleep", input = "60000" } };
         var id = (await TaskApi.SubmitAsync(system.Api, new { jobs })).GetProperty("id").GetString()!;
         var page = await Browser.NewPageAsync();
         await page.GotoAsync(new Uri(system.Frontend.BaseAddress, $"/tasks/{id}").ToString());
         var first = page.GetByTestId("task-job").Nth(0).GetByTestId("job-status");
         var second = page.GetByTestId("task-job").Nth(1).GetByTestId("job-status");
-        await Assertions.Expect(first).ToHaveAttributeAsync("data-status", "running", new() { Timeout = 3_000 });   // before it ends
+        await Assertions.Expect(first).ToHaveAttributeAsync("data-status", "running", new() { Timeout = 6_000 });   // before it ends
 
         await Assertions.Expect(first).ToHaveAttributeAsync("data-status", "succeeded", new() { Timeout = 30_000 });
         await Assertions.Expect(second).ToHaveAttributeAsync("data-status", "running");

@@ -75,6 +75,13 @@ public sealed class OwnerTests
         Assert.Contains("retention", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(1, app.Repository.TaskCount);
         await CreateAsync(app, "key-1");
+        using (var inside = await PostAsync(app, owner: null, null, big))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, inside.StatusCode);   // counted, not limited: the quota is an API key's
+        }
+
+        using var again = await PostAsync(app, owner: null, null, big);
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
     }
 
     [Theory]

@@ -92,7 +92,7 @@ public sealed class PlannerTests
     {
         var handler = new ChatStub("openai", """Here you go: ```json [{"type":"wordcount","input":"a b"},{"type":"sleep","input":"10"}] ```""");
 
-        var jobs = await Planner(handler).PlanAsync("count a b, then wait", CancellationToken.None);
+        var jobs = await Planner(handler).PlanAsync("count a b, then wait", "key-0", CancellationToken.None);
 
         Assert.Equal([new("wordcount", "a b"), new("sleep", "10")], jobs);
         var request = Assert.Single(handler.Requests);
@@ -101,6 +101,7 @@ public sealed class PlannerTests
         var messages = request.Body.GetProperty("messages").EnumerateArray().ToList();
         Assert.Equal(["system", "user"], messages.Select(m => m.GetProperty("role").GetString()));
         Assert.Equal("count a b, then wait", messages[1].GetProperty("content").GetString());
+        Assert.Equal("key-0", request.Owner);   // chat counts the planning conversation against the task's key
     }
 
     [Theory]
@@ -112,7 +113,7 @@ public sealed class PlannerTests
     [InlineData("openai", """[{"type":"sleep","input":"forever"}]""")]
     public async Task The_llm_planner_falls_back_to_the_deterministic_plan(string provider, string answer)
     {
-        var jobs = await Planner(new ChatStub(provider, answer)).PlanAsync("Summarise: a b", CancellationToken.None);
+        var jobs = await Planner(new ChatStub(provider, answer)).PlanAsync("Summarise: a b", owner: null, CancellationToken.None);
 
         Assert.Equal(DeterministicTaskPlanner.Plan("Summarise: a b", includeLlmJob: false), jobs);
     }
@@ -120,7 +121,7 @@ public sealed class PlannerTests
     [Fact]
     public async Task The_llm_planner_falls_back_when_chat_fails()
     {
-        var jobs = await Planner(new ChatStub("openai", "", HttpStatusCode.BadGateway)).PlanAsync("Summarise: a b", CancellationToken.None);
+        var jobs = await Planner(new ChatStub("openai", "", HttpStatusCode.BadGateway)).PlanAsync("Summarise: a b", owner: null, CancellationToken.None);
 
         Assert.Equal(DeterministicTaskPlanner.Plan("Summarise: a b", includeLlmJob: false), jobs);
     }
@@ -128,7 +129,7 @@ public sealed class PlannerTests
     [Fact]
     public async Task The_llm_planner_falls_back_when_chat_is_unreachable()
     {
-        var jobs = await Planner(new ChatStub(failWith: new HttpRequestException("Connection refused"))).PlanAsync("Summarise: a b", CancellationToken.None);
+        var jobs = await Planner(new ChatStub(failWith: new HttpRequestException("Connection refused"))).PlanAsync("Summarise: a b", owner: null, CancellationToken.None);
 
         Assert.Equal(DeterministicTaskPlanner.Plan("Summarise: a b", includeLlmJob: false), jobs);
     }
@@ -168,7 +169,7 @@ public sealed class PlannerTests
         return new LlmTaskPlanner(http, deterministic, NullLogger<LlmTaskPlanner>.Instance);
     }
 
-    private sealed record SeenRequest(Uri Uri, string Path, JsonElement Body, string? InternalKey);
+    private sealed record SeenRequest(Uri Uri, string Path, JsonElement Body, string? InternalKey, string? Owner);
 
     /// <summary>Answers as chat's POST /chat does.</summary>
     private sealed class ChatStub(string provider = "openai", string answer = "", HttpStatusCode status = HttpStatusCode.OK, Exception? failWith = null)
@@ -180,7 +181,8 @@ public sealed class PlannerTests
         {
             var body = await request.Content!.ReadFromJsonAsync<JsonElement>(cancellationToken);
             Requests.Add(new SeenRequest(request.RequestUri!, request.RequestUri!.AbsolutePath, body,
-                request.Headers.TryGetValues(InternalKey.HeaderName, out var key) ? string.Join(',', key) : null));
+                request.Headers.TryGetValues(InternalKey.HeaderName, out var key) ? string.Join(',', key) : null,
+                request.Headers.TryGetValues(Owner.HeaderName, out var owner) ? string.Join(',', owner) : null));
             if (failWith is not null)
             {
                 throw failWith;

@@ -117,6 +117,8 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
         Assert.Equal((1_048_576L, 409_601L, (long?)819_202L), (refused.Quota, refused.Needed, refused.Stored));
         Assert.Equal(819_202L, _repository.StoredBytes("key-0"));
         Assert.DoesNotContain(_repository.CreateRequests, t => t.Goal == "3");
+        // Then key by key: the other key's task alone in one go, the key at its quota one by one.
+        Assert.Equal([["1", "2", "3"], ["1"], ["2"], ["3"], ["other"]], _repository.CreateBatches.Skip(3).Select(b => b.Select(t => t.Goal).ToArray()));
     }
 
     [Fact]
