@@ -99,6 +99,27 @@ public sealed class TaskEventsTests
         Assert.InRange(bytes, 4_000_000, 4_200_000);
     }
 
+    [Fact]
+    public async Task Streams_of_one_task_each_get_the_change_from_what_they_were_sent()
+    {
+        await using var app = new OrchestratorApp();
+        var created = await app.CreateAsync(("echo", "a"), ("echo", "b"));
+        var jobs = created.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("id").GetGuid()).ToList();
+        await using var early = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+        Assert.NotNull(await early.NextAsync());
+        app.Repository.SetJob(jobs[0], JobState.Succeeded, result: "a");
+        var first = await early.NextAsync();
+        await using var late = await EventStream.OpenAsync(app, created.GetProperty("id").GetGuid());
+        Assert.Equal("task", (await late.NextAsync())?.Event);   // sent the version with job 0 done
+
+        app.Repository.SetJob(jobs[1], JobState.Running);
+        var (fromEarly, fromLate) = (await early.NextAsync(), await late.NextAsync());
+
+        Assert.Equal("a", Assert.Single(first!.Data.GetProperty("jobs").EnumerateArray()).GetProperty("result").GetString());
+        Assert.Equal(fromEarly!.Text, fromLate!.Text);   // both were sent the same version before: one change
+        Assert.Equal(jobs[1], Assert.Single(fromLate.Data.GetProperty("jobs").EnumerateArray()).GetProperty("id").GetGuid());
+    }
+
     private static Dictionary<Guid, string?> ToDictionary(JsonElement task) =>
         task.GetProperty("jobs").EnumerateArray().ToDictionary(j => j.GetProperty("id").GetGuid(), j => j.GetProperty("result").GetString());
 
