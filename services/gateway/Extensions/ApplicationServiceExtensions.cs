@@ -32,6 +32,7 @@ public static class ApplicationServiceExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, ApiKeysValidator>();
+        services.AddHostedService<ApiKeyAudit>();
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
         {
             kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes;

@@ -133,13 +133,11 @@ public sealed class InternalKeyMiddleware(RequestDelegate next, IOptions<Interna
 /// <summary>
 /// Says at start, outside Development, what leaves the orchestrator and chat open to callers past the gateway: no key,
 /// or one of the repository's development values (Compose's default, the Kubernetes base's), which begin
-/// <see cref="DevelopmentPrefix"/>.
+/// <see cref="DevelopmentValues.Prefix"/>.
 /// </summary>
 public sealed partial class InternalKeyAudit(IOptions<InternalKeyOptions> options, IHostEnvironment environment, ILogger<InternalKeyAudit> logger)
     : IHostedService
 {
-    public const string DevelopmentPrefix = "dev-only-";
-
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -149,7 +147,7 @@ public sealed partial class InternalKeyAudit(IOptions<InternalKeyOptions> option
             {
                 LogUnset(logger);
             }
-            else if (settings.AcceptedKeys.Any(key => key.StartsWith(DevelopmentPrefix, StringComparison.Ordinal)))
+            else if (settings.AcceptedKeys.Any(DevelopmentValues.Is))
             {
                 LogDevelopmentValue(logger);
             }

@@ -2,6 +2,7 @@ using System.Globalization;
 using AgentSystem.Store;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -66,6 +67,7 @@ public static class StoreServiceExtensions
             })
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreConnectionOptions>, StoreConnectionOptionsValidator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DatabasePasswordAudit>());
         builder.Services.TryAddSingleton(static services => StoreDataSource.Create(
             services.GetRequiredService<IOptions<StoreConnectionOptions>>().Value, services.GetService<ILoggerFactory>()));
 

@@ -40,3 +40,17 @@ public sealed class GatewayOptionsRangeTests
         Assert.Contains(result.Failures!, failure => failure.Contains(nameof(RateLimitOptions.PermitsPerSecond), StringComparison.Ordinal));
     }
 }
+
+public sealed class ApiKeyAuditTests
+{
+    [Fact]
+    public void Keys_of_the_repositorys_development_values_are_named_and_no_others()
+    {
+        var options = new GatewayOptions
+        {
+            ApiKeys = new(StringComparer.OrdinalIgnoreCase) { ["0"] = "dev-only-api-key-not-a-secret", ["acme"] = "a-key-of-its-own-0123", ["2"] = "" },
+        };
+
+        Assert.Equal(["key-0"], Security.ApiKeyAudit.DevelopmentKeys(options));
+    }
+}

@@ -145,6 +145,24 @@ public sealed class InternalKeyTests
         Assert.DoesNotContain(closed.Logs.Entries, entry => entry.Level >= LogLevel.Warning && entry.Message.Contains("Internal:Key", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_development_database_password_is_said_at_start()
+    {
+        await using var known = new OrchestratorApp(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Database=unused;Password=dev-only-postgres-password",
+        });
+        await using var own = new OrchestratorApp(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = "Host=127.0.0.1;Port=1;Database=unused;Password=a-password-of-its-own",
+        });
+        known.CreateClient().Dispose();
+        own.CreateClient().Dispose();
+
+        Assert.Contains(known.Logs.Entries, entry => entry.Level == LogLevel.Warning && entry.Message.StartsWith("The database password is a development value", StringComparison.Ordinal));
+        Assert.DoesNotContain(own.Logs.Entries, entry => entry.Message.Contains("database password", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("Internal:Key", "fifteen-chars!!", "Internal:Key must be 16 to 256")]
     [InlineData("Internal:Key", "a key with spaces in it", "Internal:Key must be 16 to 256")]
