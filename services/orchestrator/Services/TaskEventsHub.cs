@@ -347,7 +347,7 @@ public sealed partial class TaskEventsHub(
         var batch = new List<(Watch, TaskVersion)>(Math.Min(_dirty.Count, ReadBatchSize));
         foreach (var watch in _dirty)
         {
-            batch.Add((watch, new TaskVersion(watch.Id, watch.Forced || watch.Latest is null ? null : watch.Latest.UpdatedAt)));
+            batch.Add((watch, new TaskVersion(watch.Id, watch.Forced || watch.Latest is null ? null : watch.Latest.UpdatedAt, WithInputs: watch.Latest is null)));
             if (batch.Count == ReadBatchSize)
             {
                 break;
@@ -368,7 +368,7 @@ public sealed partial class TaskEventsHub(
         var found = changed.ToDictionary(t => t.Id);
         lock (_gate)
         {
-            foreach (var (watch, _) in batch)
+            foreach (var (watch, version) in batch)
             {
                 if (!ReferenceEquals(_byTask.GetValueOrDefault(watch.Id), watch))
                 {
@@ -377,6 +377,11 @@ public sealed partial class TaskEventsHub(
 
                 if (found.TryGetValue(watch.Id, out var task))
                 {
+                    if (!version.WithInputs && watch.Latest is { } known)
+                    {
+                        task = WithInputsOf(task, known);
+                    }
+
                     if (watch.Latest is null)
                     {
                         foreach (var job in task.Jobs)
@@ -403,6 +408,13 @@ public sealed partial class TaskEventsHub(
                 }
             }
         }
+    }
+
+    // A re-read leaves the inputs out (they never change): they come from the version read first.
+    private static TaskRecord WithInputsOf(TaskRecord read, TaskRecord known)
+    {
+        var inputs = known.Jobs.ToDictionary(job => job.Id, job => job.Input);
+        return read with { Jobs = [.. read.Jobs.Select(job => inputs.TryGetValue(job.Id, out var input) ? job with { Input = input } : job)] };
     }
 
     // A failed read: streams already open wait for the retry; those still waiting for their first read get the error.

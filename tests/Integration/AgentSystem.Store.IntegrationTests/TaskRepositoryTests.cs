@@ -202,5 +202,13 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         var changed = Assert.Single(await Tasks.GetChangedAsync(seen, CancellationToken.None));
         Assert.Equal((one.Id, TaskState.Running, JobState.Running), (changed.Id, changed.Status, changed.Jobs[0].Status));
         Assert.Empty(await Tasks.GetChangedAsync([], CancellationToken.None));
+
+        // A reader that has the inputs already (the events hub) leaves them out; the rest is read as before.
+        await CompleteAsync(Jobs, one.Jobs[0].Id, "done");
+        var lean = Assert.Single(await Tasks.GetChangedAsync([new(one.Id, null, WithInputs: false)], CancellationToken.None));
+        var whole = await Tasks.GetAsync(one.Id, owner: null, CancellationToken.None);
+        Assert.All(lean.Jobs, job => Assert.Equal("", job.Input));
+        Assert.Equal(whole!.Jobs.Select(job => job with { Input = "" }), lean.Jobs);
+        Assert.Contains(whole.Jobs, job => job.Input.Length > 0);
     }
 }

@@ -91,10 +91,16 @@ public sealed class TaskEventsTests
                 Assert.Equal("task", next.Event);
                 Assert.Equal(merged.Keys.Take(jobs.Count - 1), jobs.Take(jobs.Count - 1));
                 Assert.Equal([.. merged.Values.Take(jobs.Count - 1)], ToDictionary(next.Data).Values.Take(jobs.Count - 1));
+                // Read again without them, the inputs of the last event are those of the first read.
+                Assert.Equal(inputs, next.Data.GetProperty("jobs").EnumerateArray().Select(j => j.GetProperty("input").GetString()));
             }
         }
 
         Assert.Null(await stream.NextAsync());
+        var reads = app.Repository.ChangedVersions.ToList();
+        Assert.True(reads[0].WithInputs);
+        Assert.Contains(reads, read => !read.WithInputs);
+        Assert.All(reads.Where(read => read.WithInputs), read => Assert.Null(read.UpdatedAt));
         // The inputs in the first event, each result in its change, both in the last: twice the finished task's 2 MB.
         Assert.InRange(bytes, 4_000_000, 4_200_000);
     }

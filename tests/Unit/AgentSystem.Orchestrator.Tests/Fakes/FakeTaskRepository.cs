@@ -172,6 +172,11 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
     public Task<IReadOnlyList<TaskRecord>> GetChangedAsync(IReadOnlyCollection<TaskVersion> tasks, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _getChangedCalls);
+        foreach (var version in tasks)
+        {
+            ChangedVersions.Enqueue(version);
+        }
+
         ThrowIfFailing();
         IReadOnlyList<TaskRecord> found;
         lock (_gate)
@@ -180,7 +185,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
             [
                 .. tasks.Select(v => (Version: v, Task: Find(v.Id)))
                     .Where(x => x.Task is not null && (x.Version.UpdatedAt is null || x.Task.UpdatedAt != x.Version.UpdatedAt))
-                    .Select(x => x.Task!.ToRecord()),
+                    .Select(x => x.Version.WithInputs ? x.Task!.ToRecord() : WithoutInputs(x.Task!.ToRecord())),
             ];
         }
 
@@ -292,6 +297,12 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
             return _tasks.Where(t => t.Owner == owner).Sum(t => t.Bytes);
         }
     }
+
+    /// <summary>Every version GetChangedAsync was asked for, in order.</summary>
+    public ConcurrentQueue<TaskVersion> ChangedVersions { get; } = new();
+
+    // As the store reads it then: inputs as "".
+    private static TaskRecord WithoutInputs(TaskRecord task) => task with { Jobs = [.. task.Jobs.Select(job => job with { Input = "" })] };
 
     /// <summary>The limit of each <see cref="DeleteFinishedBeforeAsync"/> call.</summary>
     public ConcurrentQueue<int> DeleteCalls { get; } = new();
