@@ -38,9 +38,8 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
     private static readonly ConditionalWeakTable<TaskRecord, Lazy<byte[]>> Serialized = new();
 
     // Likewise the change to each version from the one before, for the streams that were sent that same one (as a
-    // task's streams mostly were): the last pair asked for, per version. The earlier version is held weakly, or every
-    // version of a long task would stay alive behind its newest.
-    private static readonly ConditionalWeakTable<TaskRecord, ChangeFrom> Changes = new();
+    // task's streams mostly were).
+    private static readonly ConditionalWeakTable<TaskRecord, SerializedChanges> Changes = new();
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
@@ -69,14 +68,15 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
                     continue;
                 }
 
-                var (sameJobs, change) = sent is null ? (false, null) : Changes.GetValue(task, _ => new()).Between(sent, task, changeJson);
+                // A final version goes whole (and always differs from one before it: its status does).
+                var final = task.Status.IsFinal();
+                var (sameJobs, change) = sent is null || final ? (false, null) : Changes.GetValue(task, _ => new()).From(sent, task, changeJson);
                 if (sameJobs && change is null)
                 {
                     continue;   // a version that differs only in what the API does not show
                 }
 
-                var final = task.Status.IsFinal();
-                if (sameJobs && !final)
+                if (sameJobs)
                 {
                     await WriteAsync(response, [ChangePrefix, change!, EventEnd], cancellationToken);
                 }
@@ -135,28 +135,4 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
 
     [LoggerMessage(Level = LogLevel.Error, Message = "An events stream failed; it ended with an error event")]
     private static partial void LogStreamFailed(ILogger logger, Exception error);
-
-    /// <summary>The serialized change to one version from the last earlier version a stream asked about.</summary>
-    private sealed class ChangeFrom
-    {
-        private readonly Lock _gate = new();
-        private readonly WeakReference<TaskRecord?> _sent = new(null);
-        private (bool SameJobs, byte[]? Data) _change;
-
-        /// <summary>See <see cref="TaskChangeResponse.TryBetween"/>; the change serialized, null when nothing changed.</summary>
-        public (bool SameJobs, byte[]? Data) Between(TaskRecord sent, TaskRecord next, JsonTypeInfo<TaskChangeResponse> json)
-        {
-            lock (_gate)
-            {
-                if (!_sent.TryGetTarget(out var cached) || !ReferenceEquals(cached, sent))
-                {
-                    var sameJobs = TaskChangeResponse.TryBetween(sent, next, out var change);
-                    _change = (sameJobs, change is null ? null : JsonSerializer.SerializeToUtf8Bytes(change, json));
-                    _sent.SetTarget(sent);
-                }
-
-                return _change;
-            }
-        }
-    }
 }

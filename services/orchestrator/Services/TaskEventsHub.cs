@@ -347,7 +347,7 @@ public sealed partial class TaskEventsHub(
         var batch = new List<(Watch, TaskVersion)>(Math.Min(_dirty.Count, ReadBatchSize));
         foreach (var watch in _dirty)
         {
-            batch.Add((watch, new TaskVersion(watch.Id, watch.Forced || watch.Latest is null ? null : watch.Latest.UpdatedAt, WithInputs: watch.Latest is null)));
+            batch.Add((watch, new TaskVersion(watch.Id, watch.Forced || watch.Latest is null ? null : watch.Latest.UpdatedAt, WithoutInputs: watch.Latest is not null)));
             if (batch.Count == ReadBatchSize)
             {
                 break;
@@ -377,7 +377,7 @@ public sealed partial class TaskEventsHub(
 
                 if (found.TryGetValue(watch.Id, out var task))
                 {
-                    if (!version.WithInputs && watch.Latest is { } known)
+                    if (version.WithoutInputs && watch.Latest is { } known)
                     {
                         task = WithInputsOf(task, known);
                     }

@@ -35,10 +35,10 @@ public sealed record TaskSummary(
 public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, int Page, int PageSize, long Total, bool TotalExact);
 
 /// <summary>
-/// A task and the updated_at last seen of it (null: not seen yet). <see cref="WithInputs"/> false leaves the jobs'
-/// inputs out of the read (as ""), for a reader that has them already: they never change, and may be 1 MiB a task.
+/// A task and the updated_at last seen of it (null: not seen yet). <see cref="WithoutInputs"/> leaves the jobs' inputs
+/// out of the read (as ""), for a reader that has them already: they never change, and may be 1 MiB a task.
 /// </summary>
-public readonly record struct TaskVersion(Guid Id, DateTimeOffset? UpdatedAt, bool WithInputs = true);
+public readonly record struct TaskVersion(Guid Id, DateTimeOffset? UpdatedAt, bool WithoutInputs = false);
 
 /// <summary>The task after a cancel; <see cref="Changed"/> is false when it was already final and nothing was written.</summary>
 public sealed record TaskCancellation(TaskRecord Task, bool Changed);

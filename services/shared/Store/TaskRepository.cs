@@ -309,7 +309,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         {
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. tasks.Select(t => t.Id)]));
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("seen", [.. tasks.Select(t => t.UpdatedAt?.ToUniversalTime())]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
-            command.Parameters.Add(new NpgsqlParameter<bool[]>("inputs", [.. tasks.Select(t => t.WithInputs)]));
+            command.Parameters.Add(new NpgsqlParameter<bool[]>("inputs", [.. tasks.Select(t => !t.WithoutInputs)]));
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {

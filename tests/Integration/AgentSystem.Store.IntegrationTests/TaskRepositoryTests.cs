@@ -205,7 +205,7 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
 
         // A reader that has the inputs already (the events hub) leaves them out; the rest is read as before.
         await CompleteAsync(Jobs, one.Jobs[0].Id, "done");
-        var lean = Assert.Single(await Tasks.GetChangedAsync([new(one.Id, null, WithInputs: false)], CancellationToken.None));
+        var lean = Assert.Single(await Tasks.GetChangedAsync([new(one.Id, null, WithoutInputs: true)], CancellationToken.None));
         var whole = await Tasks.GetAsync(one.Id, owner: null, CancellationToken.None);
         Assert.All(lean.Jobs, job => Assert.Equal("", job.Input));
         Assert.Equal(whole!.Jobs.Select(job => job with { Input = "" }), lean.Jobs);

@@ -98,15 +98,15 @@ public sealed class TaskEventsTests
 
         Assert.Null(await stream.NextAsync());
         var reads = app.Repository.ChangedVersions.ToList();
-        Assert.True(reads[0].WithInputs);
-        Assert.Contains(reads, read => !read.WithInputs);
-        Assert.All(reads.Where(read => read.WithInputs), read => Assert.Null(read.UpdatedAt));
+        Assert.False(reads[0].WithoutInputs);
+        Assert.Contains(reads, read => read.WithoutInputs);
+        Assert.All(reads.Where(read => !read.WithoutInputs), read => Assert.Null(read.UpdatedAt));
         // The inputs in the first event, each result in its change, both in the last: twice the finished task's 2 MB.
         Assert.InRange(bytes, 4_000_000, 4_200_000);
     }
 
     [Fact]
-    public async Task Streams_of_one_task_each_get_the_change_from_what_they_were_sent()
+    public async Task Streams_of_one_task_sent_the_same_version_get_the_same_change()
     {
         await using var app = new OrchestratorApp();
         var created = await app.CreateAsync(("echo", "a"), ("echo", "b"));

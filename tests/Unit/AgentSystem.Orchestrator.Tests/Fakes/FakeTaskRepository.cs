@@ -185,7 +185,7 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
             [
                 .. tasks.Select(v => (Version: v, Task: Find(v.Id)))
                     .Where(x => x.Task is not null && (x.Version.UpdatedAt is null || x.Task.UpdatedAt != x.Version.UpdatedAt))
-                    .Select(x => x.Version.WithInputs ? x.Task!.ToRecord() : WithoutInputs(x.Task!.ToRecord())),
+                    .Select(x => x.Version.WithoutInputs ? WithoutInputs(x.Task!.ToRecord()) : x.Task!.ToRecord()),
             ];
         }
 
