@@ -137,7 +137,7 @@ public static class ChatApi
             return null;
         }
 
-        var needed = incoming.Sum(message => (long)Limits.Utf8Bytes(message.Content)) + Limits.MaxChatMessageBytes;
+        var needed = ChatOptions.CountedBytes(incoming) + Limits.MaxChatMessageBytes;
         var stored = await store.StoredBytesAsync(owner!, cancellationToken);
         return stored + needed > quota ? new StorageQuotaExceededException(quota, needed, stored) : null;
     }

@@ -1,3 +1,4 @@
+using AgentSystem.Chat.Model;
 using AgentSystem.Contracts;
 
 namespace AgentSystem.Chat.Apis;
@@ -22,4 +23,7 @@ public sealed class ChatOptions
 
     /// <summary>Whether what <paramref name="owner"/> stores counts against a quota: an API key's, not the cluster's own.</summary>
     public static bool IsCounted(string? owner) => owner is { Length: > 0 } and not Owner.Worker;
+
+    /// <summary>What <paramref name="messages"/> count against a quota: their text in bytes of UTF-8.</summary>
+    public static long CountedBytes(IEnumerable<ChatMessage> messages) => messages.Sum(message => (long)Limits.Utf8Bytes(message.Content));
 }

@@ -134,7 +134,7 @@ public sealed class InMemoryConversationStore(TimeProvider time, IOptions<ChatOp
     // Under the gate. As the PostgreSQL store counts: an API key's messages, whole conversations given back when deleted.
     private void CheckQuota(string? owner, IReadOnlyList<ChatMessage> messages)
     {
-        var adding = messages.Sum(message => (long)Limits.Utf8Bytes(message.Content));
+        var adding = ChatOptions.CountedBytes(messages);
         if (ChatOptions.IsCounted(owner) && _quota > 0 && StoredBytes(owner!) is var stored && stored + adding > _quota)
         {
             throw new StorageQuotaExceededException(_quota, adding, stored);

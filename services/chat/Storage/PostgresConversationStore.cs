@@ -14,7 +14,7 @@ namespace AgentSystem.Chat.Storage;
 /// </summary>
 public sealed class PostgresConversationStore(NpgsqlDataSource database, IOptions<ChatOptions>? options = null) : IConversationStore
 {
-    private const string QuotaConstraint = "chat_owner_storage_within_quota";
+    private const string StorageTable = "chat_owner_storage";
 
     private readonly long _quota = options?.Value.MaxStoredBytesPerKey ?? 0;
 
@@ -26,7 +26,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database, IOption
         ArgumentNullException.ThrowIfNull(messages);
 
         var id = Guid.CreateVersion7();
-        var bytes = Bytes(messages);
+        var bytes = ChatOptions.CountedBytes(messages);
         await using var batch = database.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand("INSERT INTO chat_conversations (id, created_at, updated_at, owner, stored_bytes) VALUES ($1, now(), now(), $2, $3)")
         {
@@ -43,7 +43,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database, IOption
     {
         ArgumentNullException.ThrowIfNull(messages);
 
-        var bytes = Bytes(messages);
+        var bytes = ChatOptions.CountedBytes(messages);
         await using var connection = await database.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         // The UPDATE locks the conversation's row until the commit, so appends to one conversation take turns and the
@@ -86,12 +86,8 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database, IOption
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task<long> StoredBytesAsync(string owner, CancellationToken cancellationToken)
-    {
-        await using var command = database.CreateCommand("SELECT bytes FROM chat_owner_storage WHERE owner = $1");
-        command.Parameters.Add(new() { Value = owner });
-        return await command.ExecuteScalarAsync(cancellationToken) as long? ?? 0;
-    }
+    public Task<long> StoredBytesAsync(string owner, CancellationToken cancellationToken) =>
+        OwnerStorage.StoredBytesAsync(database, StorageTable, owner, cancellationToken);
 
     public async Task<Conversation?> FindAsync(Guid conversationId, string? owner, int lastMessages, int maxBytes, CancellationToken cancellationToken)
     {
@@ -214,15 +210,13 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database, IOption
                 DELETE FROM chat_conversations WHERE id IN (
                     SELECT id FROM chat_conversations WHERE updated_at < $1 ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
                 RETURNING owner, stored_bytes),
-            {OwnerStorage.GiveBackSql("chat_owner_storage")}
+            {OwnerStorage.GiveBackSql(StorageTable)}
             SELECT count(*)::int FROM deleted
             """);
         command.Parameters.Add(new() { Value = cutoff });
         command.Parameters.Add(new() { Value = limit });
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
-
-    private static long Bytes(IReadOnlyList<ChatMessage> messages) => messages.Sum(message => (long)Limits.Utf8Bytes(message.Content));
 
     // An API key's messages add to its storage, last in their statements, so its row is held only until the commit.
     private void AddStored(NpgsqlBatch batch, string? owner, long bytes)
@@ -233,8 +227,8 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database, IOption
         }
 
         batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            """
-            INSERT INTO chat_owner_storage AS s (owner, bytes, quota) VALUES ($1, $2, $3)
+            $"""
+            INSERT INTO {StorageTable} AS s (owner, bytes, quota) VALUES ($1, $2, $3)
             ON CONFLICT (owner) DO UPDATE SET bytes = s.bytes + excluded.bytes, quota = excluded.quota
             """)
         {
@@ -248,7 +242,7 @@ public sealed class PostgresConversationStore(NpgsqlDataSource database, IOption
         {
             await store();
         }
-        catch (PostgresException error) when (error is { SqlState: PostgresErrorCodes.CheckViolation, ConstraintName: QuotaConstraint })
+        catch (PostgresException error) when (OwnerStorage.IsRefusal(error, StorageTable))
         {
             throw new StorageQuotaExceededException(_quota, bytes, await StoredBytesAsync(owner, cancellationToken));
         }

@@ -17,9 +17,10 @@ namespace AgentSystem.Orchestrator.Apis;
 /// with what changed (<see cref="TaskChangeResponse"/>) whenever something the API shows changes, and the whole task
 /// again as the last event, once it is final; each event flushed, a comment line after
 /// <see cref="EventsOptions.Heartbeat"/> of silence. So a task whose 100 jobs finish one by one costs a stream twice
-/// the finished task's size, not fifty times. It ends after the final status, or when the client goes away. It never ends silently before that: when it cannot go on
-/// (the orchestrator stops, an unexpected failure) it sends <c>event: error</c> with a ProblemDetails, and the client
-/// reconnects. The stream holds no database connection: <see cref="TaskEventsHub"/> reads for all of them.
+/// the finished task's size, not fifty times. It ends after the final status, or when the client goes away. It never
+/// ends silently before that: when it cannot go on (the orchestrator stops, an unexpected failure) it sends
+/// <c>event: error</c> with a ProblemDetails, and the client reconnects. The stream holds no database connection:
+/// <see cref="TaskEventsHub"/> reads for all of them.
 /// </summary>
 public sealed partial class TaskEventsResult(TaskSubscription subscription) : IResult
 {

@@ -15,7 +15,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     // The tasks inserted add what they reserve to their owners' storage, last, so that a batch of one owner waits for
     // another's commit only there; a batch that passes an owner's quota fails whole (StorageQuotaExceededException),
     // and its caller stores its tasks one by one.
-    private const string InsertTasks = """
+    private const string InsertTasks = $"""
         WITH created AS (
             INSERT INTO tasks (id, status, goal, idempotency_key, trace_id, client, owner, stored_bytes)
             SELECT n.id, 'queued', n.goal, n.key, n.trace, n.client, n.owner, n.stored
@@ -24,7 +24,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             ON CONFLICT (owner, idempotency_key) DO NOTHING
             RETURNING id, created_at, updated_at, owner, stored_bytes),
         owners_stored AS (
-            INSERT INTO owner_storage AS s (owner, bytes, quota)
+            INSERT INTO {StorageTable} AS s (owner, bytes, quota)
             SELECT c.owner, sum(c.stored_bytes), q.quota
             FROM created c JOIN unnest(@quota_owners, @quotas) AS q (owner, quota) ON q.owner = c.owner
             GROUP BY c.owner, q.quota
@@ -133,11 +133,11 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                 LIMIT @limit
                 FOR UPDATE SKIP LOCKED)
             RETURNING owner, stored_bytes),
-        {OwnerStorage.GiveBackSql("owner_storage")}
+        {OwnerStorage.GiveBackSql(StorageTable)}
         SELECT count(*)::int FROM deleted
         """;
 
-    private const string QuotaConstraint = "owner_storage_within_quota";
+    private const string StorageTable = "owner_storage";
 
     private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
@@ -167,7 +167,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
                     }
                 }
             }
-            catch (PostgresException error) when (error is { SqlState: PostgresErrorCodes.CheckViolation, ConstraintName: QuotaConstraint })
+            catch (PostgresException error) when (OwnerStorage.IsRefusal(error, StorageTable))
             {
                 throw await QuotaExceededAsync(tasks, cancellationToken).ConfigureAwait(false);
             }
@@ -199,13 +199,8 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             return new StorageQuotaExceededException(task.OwnerQuota, tasks.Sum(t => t.StoredBytes), stored: null);
         }
 
-        var command = _dataSource.CreateCommand("SELECT bytes FROM owner_storage WHERE owner = @owner");
-        await using (command.ConfigureAwait(false))
-        {
-            command.Parameters.Add(StoreSql.OwnerParameter(task.Owner ?? ""));
-            var stored = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
-            return new StorageQuotaExceededException(task.OwnerQuota, task.StoredBytes, stored ?? 0);
-        }
+        var stored = await OwnerStorage.StoredBytesAsync(_dataSource, StorageTable, task.Owner ?? "", cancellationToken).ConfigureAwait(false);
+        return new StorageQuotaExceededException(task.OwnerQuota, task.StoredBytes, stored);
     }
 
     public async Task<TaskRecord?> GetAsync(Guid id, string? owner, CancellationToken cancellationToken)
