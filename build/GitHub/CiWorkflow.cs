@@ -13,8 +13,15 @@ public static class CiWorkflow
 {
     public const string Path = ".github/workflows/ci.yml";
 
-    /// <summary>A pull request compares with its base; a push with the commit before it (unknown on a new branch: everything).</summary>
+    /// <summary>
+    /// A pull request compares with its base; a push with the commit before it (unknown on a new branch: everything). Set
+    /// once for the workflow as <c>BASE_COMMIT</c>: scripts read values of events and matrices from the environment, never
+    /// from an expression pasted into their text, where a crafted value would be run as shell.
+    /// </summary>
     private const string BaseExpression = "${{ github.event.pull_request.base.sha || github.event.before }}";
+
+    /// <summary>Longest a job may run before GitHub cancels it (its default is six hours), for a hung step.</summary>
+    public const int JobTimeoutMinutes = 60;
 
     /// <summary>
     /// The kind release the deploy job installs, and the SHA-256 of its linux-amd64 binary as the release's
@@ -23,8 +30,8 @@ public static class CiWorkflow
     private const string KindVersion = "v0.32.0";
     private const string KindSha256 = "50030de23cf40a18505f20426f6a8506bedf13c6e509244bd1fa9463721b0f54";
 
-    /// <summary>Where the images go: GitHub's container registry, under the repository's owner.</summary>
-    private const string Registry = "ghcr.io/${{ github.repository_owner }}";
+    /// <summary>Where the images go: GitHub's container registry, under the repository's owner (the runner's variable).</summary>
+    private const string Registry = "ghcr.io/$GITHUB_REPOSITORY_OWNER";
 
     public static string Generate()
     {
@@ -42,9 +49,18 @@ public static class CiWorkflow
         Line("permissions:");
         Line("  contents: read");
         Line();
+        // A group per pull request, so its next push cancels the run it made stale; a push's group is its own commit, so
+        // no push to main cancels another (a group also drops its pending runs, not only its running one).
+        Line("concurrency:");
+        Line("  group: ci-${{ github.event.pull_request.number || github.sha }}");
+        Line("  cancel-in-progress: true");
+        Line();
+        Line("env:");
+        Line($"  BASE_COMMIT: {BaseExpression}");
+        Line();
         Line("jobs:");
         Line("  affected:");
-        Line("    runs-on: ubuntu-latest");
+        RunsOn(Line);
         Line("    outputs:");
         Line("      services: ${{ steps.affected.outputs.services }}");
         Line("      any: ${{ steps.affected.outputs.any }}");
@@ -54,13 +70,13 @@ public static class CiWorkflow
         Checkout(Line);
         SetupDotnet(Line);
         Line("      - id: affected");
-        Line($"        run: ./build.sh Affected --base \"{BaseExpression}\"");
+        Line("        run: ./build.sh Affected --base \"$BASE_COMMIT\"");
         Line();
         Line("  test:");
         Line("    needs: affected");
         Line("    # GitHub rejects an empty matrix, so the job is skipped when nothing is affected.");
         Line("    if: needs.affected.outputs.any == 'true'");
-        Line("    runs-on: ubuntu-latest");
+        RunsOn(Line);
         Line("    name: test (${{ matrix.service }})");
         Line("    strategy:");
         Line("      fail-fast: false");
@@ -71,11 +87,12 @@ public static class CiWorkflow
         SetupDotnet(Line);
         SetupNode(Line);
         // Each service's job builds its image too, named for GHCR so the publish job only has to push it.
-        Line($"      - run: ./build.sh Test Images --base \"{BaseExpression}\" --service \"${{{{ matrix.service }}}}\" --registry \"{Registry}\"");
+        Line($"      - run: ./build.sh Test Images --base \"$BASE_COMMIT\" --service \"$SERVICE\" --registry \"{Registry}\"");
         // GitHub's Ubuntu runners carry Google Chrome, not Debian's chromium; the browser tests take either.
         Line("        env:");
+        Line("          SERVICE: ${{ matrix.service }}");
         Line("          CHROMIUM_PATH: /usr/bin/google-chrome");
-        Line("      - uses: actions/upload-artifact@v4");
+        Line($"      - uses: {ActionPins.UploadArtifact.Uses}");
         Line("        if: always()");
         Line("        with:");
         Line("          name: test-results-${{ matrix.service }}");
@@ -84,7 +101,7 @@ public static class CiWorkflow
         Line("      - name: Save the image");
         Line("        if: hashFiles('artifacts/images.json') != ''");
         Line("        run: docker save --output artifacts/image.tar $(jq -r '.[].image' artifacts/images.json)");
-        Line("      - uses: actions/upload-artifact@v4");
+        Line($"      - uses: {ActionPins.UploadArtifact.Uses}");
         Line("        if: hashFiles('artifacts/image.tar') != ''");
         Line("        with:");
         Line("          name: image-${{ matrix.service }}");
@@ -94,15 +111,15 @@ public static class CiWorkflow
         Line("  system:");
         Line("    needs: affected");
         Line("    if: needs.affected.outputs.any == 'true'");
-        Line("    runs-on: ubuntu-latest");
+        RunsOn(Line);
         Line("    steps:");
         Checkout(Line);
         SetupDotnet(Line);
         SetupNode(Line);
-        Line($"      - run: ./build.sh SystemTest --base \"{BaseExpression}\"");
+        Line("      - run: ./build.sh SystemTest --base \"$BASE_COMMIT\"");
         Line("        env:");
         Line("          CHROMIUM_PATH: /usr/bin/google-chrome");
-        Line("      - uses: actions/upload-artifact@v4");
+        Line($"      - uses: {ActionPins.UploadArtifact.Uses}");
         Line("        if: always()");
         Line("        with:");
         Line("          name: system-test");
@@ -115,7 +132,7 @@ public static class CiWorkflow
         Line("    # A service or anything under k8s/ changed (every manifest change affects a service).");
         Line("    needs: affected");
         Line("    if: needs.affected.outputs.deploy == 'true'");
-        Line("    runs-on: ubuntu-latest");
+        RunsOn(Line);
         Line("    steps:");
         Checkout(Line);
         SetupDotnet(Line);
@@ -124,8 +141,8 @@ public static class CiWorkflow
         Line($"          curl -fsSLo /tmp/kind https://kind.sigs.k8s.io/dl/{KindVersion}/kind-linux-amd64");
         Line($"          echo \"{KindSha256}  /tmp/kind\" | sha256sum --check --strict");
         Line("          sudo install -m 0755 /tmp/kind /usr/local/bin/kind");
-        Line($"      - run: ./build.sh DeployKind --base \"{BaseExpression}\"");
-        Line("      - uses: actions/upload-artifact@v4");
+        Line("      - run: ./build.sh DeployKind --base \"$BASE_COMMIT\"");
+        Line($"      - uses: {ActionPins.UploadArtifact.Uses}");
         Line("        if: always()");
         Line("        with:");
         Line("          name: deploy-kind");
@@ -139,14 +156,14 @@ public static class CiWorkflow
         Line("    # The queue path under load (tests/Load) when the queue, store, worker, orchestrator or gateway changed.");
         Line("    needs: affected");
         Line("    if: needs.affected.outputs.load == 'true'");
-        Line("    runs-on: ubuntu-latest");
+        RunsOn(Line);
         Line("    steps:");
         Checkout(Line);
         SetupDotnet(Line);
         // The references measured in the same run: redis-benchmark (redis-tools) and wrk.
         Line("      - run: sudo apt-get update && sudo apt-get install --yes redis-tools wrk");
-        Line($"      - run: ./build.sh LoadTest --base \"{BaseExpression}\"");
-        Line("      - uses: actions/upload-artifact@v4");
+        Line("      - run: ./build.sh LoadTest --base \"$BASE_COMMIT\"");
+        Line($"      - uses: {ActionPins.UploadArtifact.Uses}");
         Line("        if: always()");
         Line("        with:");
         Line("          name: load-report");
@@ -156,16 +173,18 @@ public static class CiWorkflow
         Line("    # Only a push to main publishes, and only this job may write packages.");
         Line("    needs: [test, system]");
         Line("    if: github.event_name == 'push' && github.ref == 'refs/heads/main'");
-        Line("    runs-on: ubuntu-latest");
+        RunsOn(Line);
         Line("    permissions:");
         Line("      contents: read");
         Line("      packages: write");
         Line("    steps:");
-        Line("      - uses: actions/download-artifact@v4");
+        Line($"      - uses: {ActionPins.DownloadArtifact.Uses}");
         Line("        with:");
         Line("          pattern: image-*");
         Line("          path: images");
-        Line("      - run: echo \"${{ secrets.GITHUB_TOKEN }}\" | docker login ghcr.io --username \"${{ github.actor }}\" --password-stdin");
+        Line("      - run: echo \"$GHCR_TOKEN\" | docker login ghcr.io --username \"$GITHUB_ACTOR\" --password-stdin");
+        Line("        env:");
+        Line("          GHCR_TOKEN: ${{ secrets.GITHUB_TOKEN }}");
         Line("      - name: Push the images the test jobs built");
         Line("        run: |");
         Line("          for archive in images/*/image.tar; do");
@@ -174,23 +193,31 @@ public static class CiWorkflow
         return yaml.ToString();
     }
 
+    private static void RunsOn(Action<string> line)
+    {
+        line("    runs-on: ubuntu-latest");
+        line($"    timeout-minutes: {JobTimeoutMinutes}");
+    }
+
+    /// <summary>Full history, so that the base is found; the token not left in .git/config, since no job pushes.</summary>
     private static void Checkout(Action<string> line)
     {
-        line("      - uses: actions/checkout@v4");
+        line($"      - uses: {ActionPins.Checkout.Uses}");
         line("        with:");
         line("          fetch-depth: 0");
+        line("          persist-credentials: false");
     }
 
     private static void SetupNode(Action<string> line)
     {
-        line("      - uses: actions/setup-node@v4");
+        line($"      - uses: {ActionPins.SetupNode.Uses}");
         line("        with:");
         line("          node-version: 20");
     }
 
     private static void SetupDotnet(Action<string> line)
     {
-        line("      - uses: actions/setup-dotnet@v4");
+        line($"      - uses: {ActionPins.SetupDotnet.Uses}");
         line("        with:");
         line("          global-json-file: global.json");
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using AgentSystem.Build.GitHub;
 using YamlDotNet.RepresentationModel;
 
@@ -36,7 +37,52 @@ public class CiWorkflowTests
         Assert.Equal("false", strategy["fail-fast"].ToString());
         Assert.Equal("${{ fromJson(needs.affected.outputs.services) }}", ((YamlMappingNode)strategy["matrix"])["service"].ToString());
         var runs = ((YamlSequenceNode)test["steps"]).Cast<YamlMappingNode>().Where(s => s.Children.ContainsKey("run")).Select(s => s["run"].ToString());
-        Assert.Contains(runs, r => r.StartsWith("./build.sh Test Images --base", StringComparison.Ordinal) && r.Contains("--service \"${{ matrix.service }}\"", StringComparison.Ordinal));
+        var testStep = ((YamlSequenceNode)test["steps"]).Cast<YamlMappingNode>()
+            .Single(s => s.Children.TryGetValue("run", out var r) && r.ToString().StartsWith("./build.sh Test Images --base \"$BASE_COMMIT\"", StringComparison.Ordinal));
+        Assert.Contains("--service \"$SERVICE\"", testStep["run"].ToString(), StringComparison.Ordinal);
+        Assert.Equal("${{ matrix.service }}", ((YamlMappingNode)testStep["env"])["SERVICE"].ToString());
+        Assert.Equal("${{ github.event.pull_request.base.sha || github.event.before }}", ((YamlMappingNode)root["env"])["BASE_COMMIT"].ToString());
+    }
+
+    [Fact]
+    public void Every_action_is_pinned_to_the_commit_of_a_named_release()
+    {
+        var uses = Steps().Where(s => s.Children.ContainsKey("uses")).Select(s => s["uses"].ToString()).ToList();
+        Assert.NotEmpty(uses);
+        Assert.All(uses, u => Assert.Matches("^[A-Za-z0-9-]+/[A-Za-z0-9._-]+@[0-9a-f]{40}$", u));
+        Assert.All(uses, u => Assert.Contains(ActionPins.All, pin => u == $"{pin.Action}@{pin.Commit}"));
+        // YAML drops comments, so the release beside each commit is checked in the text.
+        var lines = CiWorkflow.Generate().Split('\n').Where(l => l.TrimStart().StartsWith("- uses:", StringComparison.Ordinal)).ToList();
+        Assert.All(lines, l => Assert.Matches(@"@[0-9a-f]{40} # v[0-9]+\.[0-9]+\.[0-9]+$", l));
+        Assert.Equal(ActionPins.All.Count, ActionPins.All.Select(p => p.Action).Distinct().Count());
+    }
+
+    [Fact]
+    public void No_script_has_an_expression_pasted_into_it()
+    {
+        // An expression is expanded into the script's text before the shell reads it, so a crafted value (a branch
+        // name, a matrix entry) would run as shell; through the environment it is only data.
+        var scripts = Steps().Where(s => s.Children.ContainsKey("run")).Select(s => s["run"].ToString()).ToList();
+        Assert.NotEmpty(scripts);
+        Assert.All(scripts, script => Assert.DoesNotContain("${{", script, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Checkouts_keep_no_token_and_every_job_has_a_timeout()
+    {
+        var checkouts = Steps().Where(s => s.Children.TryGetValue("uses", out var u) && u.ToString().StartsWith("actions/checkout@", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(checkouts);
+        Assert.All(checkouts, c => Assert.Equal("false", ((YamlMappingNode)c["with"])["persist-credentials"].ToString()));
+        Assert.All(Jobs(out _).Children.Values.Cast<YamlMappingNode>(), job => Assert.Equal(CiWorkflow.JobTimeoutMinutes.ToString(CultureInfo.InvariantCulture), job["timeout-minutes"].ToString()));
+    }
+
+    [Fact]
+    public void A_pull_requests_next_push_cancels_its_stale_run_and_no_push_cancels_another()
+    {
+        Jobs(out var root);
+        var concurrency = (YamlMappingNode)root["concurrency"];
+        Assert.Equal("ci-${{ github.event.pull_request.number || github.sha }}", concurrency["group"].ToString());
+        Assert.Equal("true", concurrency["cancel-in-progress"].ToString());
     }
 
     [Fact]
@@ -110,6 +156,9 @@ public class CiWorkflowTests
         var findings = Actionlint.Lint("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n", RepositoryFiles.Root);
         Assert.Contains(findings, f => f.Contains("no_such_thing", StringComparison.Ordinal));
     }
+
+    private static IEnumerable<YamlMappingNode> Steps() =>
+        Jobs(out _).Children.Values.Cast<YamlMappingNode>().SelectMany(job => ((YamlSequenceNode)job["steps"]).Cast<YamlMappingNode>());
 
     private static YamlMappingNode Jobs(out YamlMappingNode root)
     {
