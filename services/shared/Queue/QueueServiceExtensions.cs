@@ -14,6 +14,9 @@ public static class QueueServiceExtensions
     /// <summary>The configuration key of the Redis connection string (environment: Redis__Configuration).</summary>
     public const string RedisConfigurationKey = "Redis:Configuration";
 
+    /// <summary>The configuration key of the password Redis requires, if any (environment: Redis__Password).</summary>
+    public const string RedisPasswordKey = "Redis:Password";
+
     public const string HealthCheckName = "redis";
 
     /// <summary>The tag ServiceDefaults' /readyz selects (ServiceDefaultsExtensions.ReadyTag).</summary>
@@ -38,12 +41,20 @@ public static class QueueServiceExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueueOptions>, QueueOptionsValidator>());
 
         builder.Services.AddOptions<RedisConnectionOptions>()
-            .Configure(options => options.Configuration = configuration[RedisConfigurationKey])
+            .Configure(options =>
+            {
+                options.Configuration = configuration[RedisConfigurationKey];
+                options.Password = configuration[RedisPasswordKey];
+            })
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisConnectionOptions>, RedisConnectionOptionsValidator>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisPasswordAudit>());
 
         builder.Services.TryAddSingleton(static services =>
-            RedisConnection.Connect(services.GetRequiredService<IOptions<RedisConnectionOptions>>().Value.Configuration));
+        {
+            var redis = services.GetRequiredService<IOptions<RedisConnectionOptions>>().Value;
+            return RedisConnection.Connect(redis.Configuration, redis.Password);
+        });
         builder.Services.TryAddSingleton<IConnectionMultiplexer>(static services => services.GetRequiredService<ConnectionMultiplexer>());
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<RedisJobQueue>();

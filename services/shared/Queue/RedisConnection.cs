@@ -14,7 +14,8 @@ public static class RedisConnection
     /// Connects with abortConnect=false, so a process starts while Redis is down and survives a Redis restart
     /// (the multiplexer reconnects in the background and re-subscribes its channels).
     /// </summary>
-    public static ConnectionMultiplexer Connect(string? configuration)
+    /// <param name="password">Set: presented instead of a password in <paramref name="configuration"/>.</param>
+    public static ConnectionMultiplexer Connect(string? configuration, string? password = null)
     {
         if (string.IsNullOrWhiteSpace(configuration))
         {
@@ -23,6 +24,11 @@ public static class RedisConnection
 
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false;
+        if (!string.IsNullOrEmpty(password))
+        {
+            options.Password = password;
+        }
+
         return ConnectionMultiplexer.Connect(options);
     }
 }

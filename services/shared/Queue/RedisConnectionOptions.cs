@@ -1,12 +1,38 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace AgentSystem.Queue;
 
-/// <summary>The Redis connection string, from <c>Redis:Configuration</c> (environment: Redis__Configuration).</summary>
+/// <summary>How to reach Redis: <c>Redis:Configuration</c> and <c>Redis:Password</c> (environment: Redis__Configuration, Redis__Password).</summary>
 public sealed class RedisConnectionOptions
 {
+    /// <summary>The StackExchange.Redis connection string.</summary>
     public string? Configuration { get; set; }
+
+    /// <summary>
+    /// Set: the password Redis requires, used instead of one in <see cref="Configuration"/>. Apart so that a Secret can
+    /// supply it as it is: a password with a comma or an equals sign cannot be written into the connection string.
+    /// </summary>
+    public string? Password { get; set; }
+
+    /// <summary>The password the connection will present: <see cref="Password"/>, else the connection string's.</summary>
+    public string? EffectivePassword()
+    {
+        if (!string.IsNullOrEmpty(Password))
+        {
+            return Password;
+        }
+
+        try
+        {
+            return string.IsNullOrWhiteSpace(Configuration) ? null : ConfigurationOptions.Parse(Configuration).Password;
+        }
+        catch (ArgumentException)
+        {
+            return null;   // the connection's own parse names what is wrong with it
+        }
+    }
 }
 
 internal sealed class RedisConnectionOptionsValidator : IValidateOptions<RedisConnectionOptions>

@@ -77,5 +77,36 @@ public sealed class QueueRegistrationTests(RedisFixture redis) : IClassFixture<R
         Assert.Equal(HealthStatus.Healthy, health.Status);
     }
 
+    [Fact]
+    public async Task Redis_Password_is_presented_to_a_Redis_that_requires_one()
+    {
+        // A server of its own: the password would lock every other test out of the shared one.
+        await using var server = await TestRedis.StartAsync(TestRedis.Builder());
+        const string password = "a,password=with;what a connection string cannot hold";
+        var set = await server.ExecAsync(["redis-cli", "CONFIG", "SET", "requirepass", password]);
+        Assert.Equal(0, set.ExitCode);
+        var configuration = server.GetConnectionString() + ",connectTimeout=2000";
+
+        var with = await RegistrationHost.ReadinessAsync(builder => builder.AddJobQueue(), new()
+        {
+            ["Redis:Configuration"] = configuration + ",password=not-this-one",
+            ["Redis:Password"] = password,
+        });
+        var without = await RegistrationHost.ReadinessAsync(builder => builder.AddJobQueue(), new() { ["Redis:Configuration"] = configuration });
+
+        Assert.Equal(HealthStatus.Healthy, with.Status);
+        Assert.Equal(HealthStatus.Unhealthy, without.Status);
+    }
+
+    [Theory]
+    [InlineData("redis:6379", "dev-only-redis-password", true)]
+    [InlineData("redis:6379,password=dev-only-redis-password", null, true)]
+    [InlineData("redis:6379,password=dev-only-redis-password", "a-password-of-its-own", false)]
+    [InlineData("redis:6379,password=a-password-of-its-own", null, false)]
+    [InlineData("redis:6379", null, false)]
+    [InlineData("redis:6379,nonsense", null, false)]
+    public void The_repositorys_development_password_is_told_apart(string configuration, string? password, bool development) =>
+        Assert.Equal(development, AgentSystem.Contracts.DevelopmentValues.Is(new RedisConnectionOptions { Configuration = configuration, Password = password }.EffectivePassword()));
+
     private static IHost Build(Dictionary<string, string?> settings) => RegistrationHost.Build(builder => builder.AddJobQueue(), settings);
 }
