@@ -10,7 +10,8 @@ namespace AgentSystem.Store;
 /// <summary>
 /// <c>dotnet AgentSystem.&lt;Service&gt;.dll migrate [--ConnectionStrings:Postgres=...]</c>, the same for every service
 /// that owns a schema (orchestrator, chat): applies its migrations, prints each one applied (or that the schema is up
-/// to date) and exits (the deploys' one-shot job). The services never migrate at start. Exit codes: 0 applied or
+/// to date) and exits (the deploys' one-shot job); with <c>Migrate:ServiceRole</c> it then makes the services' role
+/// (<see cref="ServiceRole"/>). The services never migrate at start. Exit codes: 0 applied or
 /// current, 1 PostgreSQL unreachable or a migration failed, 2 configuration missing or invalid.
 /// </summary>
 public static class MigrateCommand
@@ -41,6 +42,12 @@ public static class MigrateCommand
 
         // Its options are checked when the migrator is resolved, so a missing setting is exit code 2 with its name.
         addMigrator(builder);
+        var configuration = builder.Configuration;
+        builder.Services.AddOptions<ServiceRoleOptions>().Configure(options =>
+        {
+            options.ServiceRole = configuration[ServiceRole.RoleKey];
+            options.ServicePassword = configuration[ServiceRole.PasswordKey];
+        });
 
         using var host = builder.Build();
         using var cancel = new CancellationTokenSource();
@@ -59,6 +66,13 @@ public static class MigrateCommand
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
 
+        var serviceRole = services.GetService<IOptions<ServiceRoleOptions>>()?.Value ?? new ServiceRoleOptions();
+        if (ServiceRole.Problem(serviceRole) is { Length: > 0 } problem)
+        {
+            await error.WriteLineAsync($"migrate: the configuration is invalid: {problem}").ConfigureAwait(false);
+            return ConfigurationInvalid;
+        }
+
         IDatabaseMigrator migrator;
         try
         {
@@ -74,6 +88,11 @@ public static class MigrateCommand
         try
         {
             applied = await migrator.MigrateAsync(cancellationToken).ConfigureAwait(false);
+            if (serviceRole.ServiceRole is { Length: > 0 } role)
+            {
+                // After the migrations, so that the tables they made are granted too.
+                await ServiceRole.EnsureAsync(services.GetRequiredService<NpgsqlDataSource>(), role, serviceRole.ServicePassword!, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (OptionsValidationException failure)
         {
@@ -111,6 +130,11 @@ public static class MigrateCommand
             }
 
             await output.WriteLineAsync($"migrate: {applied.Count} migration(s) applied.").ConfigureAwait(false);
+        }
+
+        if (serviceRole.ServiceRole is { Length: > 0 } granted)
+        {
+            await output.WriteLineAsync($"migrate: the services' role '{granted}' may read and write the tables, and nothing more.").ConfigureAwait(false);
         }
 
         return Succeeded;

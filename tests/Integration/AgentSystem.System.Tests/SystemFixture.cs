@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using AgentSystem.Testing.Containers;
 using DotNet.Testcontainers.Containers;
+using Npgsql;
 using Testcontainers.PostgreSql;
 using Testcontainers.Redis;
 
@@ -57,6 +58,11 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public static string RepositoryRoot { get; } = FindRoot();
 
+    /// <summary>The role the services connect as (docs/architecture.md, "Secrets"); the tests read PostgreSQL as its owner.</summary>
+    public const string ServiceRole = "agentsystem_service";
+
+    private const string ServicePassword = "service-password, with; what a connection string must quote";
+
     public async Task InitializeAsync()
     {
         // The image's own database: another name would cost a CREATE DATABASE before the server starts.
@@ -92,8 +98,20 @@ public sealed class SystemFixture : IAsyncLifetime
             ["DOTNET_gcServer"] = "0",
         };
 
-        await RunToEndAsync("orchestrator", "migrate", environment);
-        await RunToEndAsync("chat", "migrate", environment);
+        // As the k8s base deploys them: the migrations as the owner, which makes the services' role; the services as that
+        // role, which may read and write the tables and nothing more (so every statement they run is proved to need no more).
+        var migrate = new Dictionary<string, string>(environment)
+        {
+            ["Migrate__ServiceRole"] = ServiceRole,
+            ["Migrate__ServicePassword"] = ServicePassword,
+        };
+        await RunToEndAsync("orchestrator", "migrate", migrate);
+        await RunToEndAsync("chat", "migrate", migrate);
+        environment["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(_postgres.GetConnectionString())
+        {
+            Username = ServiceRole,
+            Password = ServicePassword,
+        }.ConnectionString;
 
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         Chat = StartDotnet("chat", ports["chat"], environment);
