@@ -156,7 +156,7 @@ internal partial class Build
             .Prepend(".dockerignore").Prepend(service.Dockerfile!).Distinct(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>The repository's web address: GitHub Actions says it; else the origin remote, as https.</summary>
+    /// <summary>The repository's web address: GitHub Actions says it; else the origin remote's, if it has one.</summary>
     private string? SourceUrl()
     {
         if (EnvironmentVariable("GITHUB_REPOSITORY") is { } repository)
@@ -165,18 +165,7 @@ internal partial class Build
         }
 
         var origin = ProcessRunner.Capture("git", ["remote", "get-url", "origin"], RootDirectory, cancellationToken: CancellationToken);
-        if (origin.ExitCode != 0)
-        {
-            return null;
-        }
-
-        var url = origin.Output.Trim();
-        if (url.StartsWith("git@", StringComparison.Ordinal))
-        {
-            url = "https://" + url[4..].Replace(':', '/');
-        }
-
-        return url.EndsWith(".git", StringComparison.Ordinal) ? url[..^4] : url;
+        return origin.ExitCode == 0 ? ImageSource.WebAddress(origin.Output) : null;
     }
 
     private string GitOutput(params string[] arguments)
