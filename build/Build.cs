@@ -42,7 +42,7 @@ internal partial class Build : BuildBase
 
     private AffectedResult DetectChanges()
     {
-        var changes = new AffectedDetector(RootDirectory).Detect(Base, All);
+        var changes = new AffectedDetector(RootDirectory).Detect(Base, All, GivenAs(nameof(Base)));
         return Service is { Length: > 0 } names ? changes.Restrict(names, GivenAs(nameof(Service))) : changes;
     }
 

@@ -13,12 +13,13 @@ public sealed partial class AffectedDetector(string root)
     private readonly Git _git = new(root);
 
     /// <param name="baseRef">The ref to compare with; null for the merge-base of HEAD and origin/main (else main).</param>
-    public AffectedResult Detect(string? baseRef, bool all)
+    /// <param name="baseGivenAs">How messages name where <paramref name="baseRef"/> came from ("environment variable BASE").</param>
+    public AffectedResult Detect(string? baseRef, bool all, string baseGivenAs = "--base")
     {
         // git finds the base and the changes in its own processes while this one lists and reads the projects.
         var changes = all ? null : Task.Run(() =>
         {
-            var found = ResolveBase(baseRef);
+            var found = ResolveBase(baseRef, baseGivenAs);
             return (Base: found, Changed: found.Commit is null ? [] : _git.ChangedSince(found.Commit));
         });
         var (files, untracked) = _git.ListFiles();
@@ -41,14 +42,16 @@ public sealed partial class AffectedDetector(string root)
         return Classify(catalog, graph, changed, root, files, path => _git.Show(baseCommit, path)) with { Base = baseCommit, BaseDescription = description };
     }
 
-    private (string? Commit, string? Description, string? NoBaseReason) ResolveBase(string? baseRef)
+    private (string? Commit, string? Description, string? NoBaseReason) ResolveBase(string? baseRef, string givenAs)
     {
         if (baseRef is not null)
         {
+            // An option reads as typed; an environment variable (a shell may have set BASE for something else) by name.
+            var named = givenAs.StartsWith("--", StringComparison.Ordinal) ? $"{givenAs} {baseRef}" : $"{givenAs} ('{baseRef}')";
             var commit = _git.ResolveCommit(baseRef);
             if (commit is not null)
             {
-                return (commit, $"--base {baseRef}", null);
+                return (commit, named, null);
             }
 
             // A commit id the clone lacks is what CI passes after a force push (the commit before it is gone) or for a
@@ -56,10 +59,10 @@ public sealed partial class AffectedDetector(string root)
             // and a full build would hide it.
             if (baseRef.Trim().Length > 0 && !CommitId().IsMatch(baseRef))
             {
-                throw new UsageException($"--base {baseRef} names no branch, tag or commit in this clone: check the name (git branch -a lists them).");
+                throw new UsageException($"{named} names no branch, tag or commit in this clone: check the name (git branch -a lists them).");
             }
 
-            return (null, null, $"--base {baseRef} names no commit in this clone{(_git.IsShallow() ? " (a shallow clone: fetch more history)" : "")}: everything selected");
+            return (null, null, $"{named} names no commit in this clone{(_git.IsShallow() ? " (a shallow clone: fetch more history)" : "")}: everything selected");
         }
         foreach (var candidate in new[] { "origin/main", "main" })
         {

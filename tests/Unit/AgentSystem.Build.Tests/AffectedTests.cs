@@ -255,6 +255,15 @@ public sealed class AffectedTests : IDisposable
     }
 
     [Fact]
+    public void A_base_from_the_environment_is_named_as_such()
+    {
+        // A shell may have BASE set for something else: the message must not speak of an option nobody typed.
+        var error = Assert.Throws<UsageException>(() => new AffectedDetector(_repo.Root).Detect("/usr", all: false, "environment variable BASE"));
+        Assert.StartsWith("environment variable BASE ('/usr') names no branch, tag or commit", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("--base", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_shallow_clone_without_the_base_selects_everything_and_says_why()
     {
         _repo.Append("services/worker/Program.cs", "// one");
