@@ -107,10 +107,15 @@ internal static class LoadArguments
             : throw new FormatException($"--scenarios: name at least one ({ScenarioList})");
     }
 
+    /// <summary>The phase the report shows as a row of its own that is part of queue-e2e (its worker SIGKILLed).</summary>
+    public const string KillPhase = "queue-kill";
+
     public static string Known(string scenario, string option) =>
         ScenarioNames.Contains(scenario, StringComparer.Ordinal)
             ? scenario
-            : throw new FormatException($"{option}: no scenario '{scenario}'.{Suggestions.DidYouMean(scenario, ScenarioNames)} There are {ScenarioList}.");
+            : scenario == KillPhase
+                ? throw new FormatException($"{option}: '{KillPhase}' is a phase of {EndToEnd}, which runs it after its open phase: name {EndToEnd}.")
+                : throw new FormatException($"{option}: no scenario '{scenario}'.{Suggestions.DidYouMean(scenario, ScenarioNames)} There are {ScenarioList} (each with an open phase, NAME{OpenPhaseSuffix}).");
 
     private static double Positive(string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && double.IsFinite(value)

@@ -87,7 +87,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             + "The machine may be shared: read each rate beside the reference measured in the same run, and the load average.");
         var scenarios = results.Select(result => ScenarioSummary.From(result, reference)).ToList();
         var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference, options), scenarios.All(s => s.ThresholdsPassed));
-        var baseline = options is { Baseline: { } path, BaselineSummary: { } before }
+        var baseline = options is { Baseline: { } given, BaselineSummary: { } before } && KeepBaseline(given, options.Output) is var path
             ? new BaselineComparison(path, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance),
                 Reports.Baseline.NotRun(before, summary), Reports.Baseline.LengthCaution(before, summary))
             : null;
@@ -113,6 +113,23 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         }
 
         return summary.Passed ? 0 : 1;
+    }
+
+    /// <summary>
+    /// A baseline that is the summary this run is about to overwrite (--baseline artifacts/load/summary.json) is copied to
+    /// baseline.json beside it first, and the report names the copy: the file it named will hold this run.
+    /// </summary>
+    internal static string KeepBaseline(string baseline, string output)
+    {
+        var summary = Path.GetFullPath(Path.Combine(output, LoadReport.SummaryFile));
+        if (!string.Equals(Path.GetFullPath(baseline), summary, StringComparison.Ordinal))
+        {
+            return baseline;
+        }
+
+        var kept = Path.Combine(output, "baseline.json");
+        File.Copy(baseline, kept, overwrite: true);
+        return kept;
     }
 
     private async Task<ReferenceSummary> RunReferencesAsync(LoadSystem system, CancellationToken cancellationToken)

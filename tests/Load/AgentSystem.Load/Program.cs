@@ -16,7 +16,7 @@ if (options is null)
 {
     // The error alone: under ./build.sh LoadTest the harness's own options (--workers, --output...) are not the user's.
     Console.Error.WriteLine(error);
-    Console.Error.WriteLine("--help lists the options.");
+    Console.Error.WriteLine("./build.sh --help lists LoadTest's options; the harness's own: dotnet run --project tests/Load/AgentSystem.Load -- --help.");
     return 2;
 }
 

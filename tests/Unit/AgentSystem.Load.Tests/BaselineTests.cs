@@ -152,4 +152,26 @@ public sealed class BaselineTests
         Assert.Equal("the phases ran for different lengths (queue-e2e: 3 s in the baseline, 10 s now), and a phase's rate and tail move with its length: compare runs of one --duration", caution);
         Assert.StartsWith($"Caution: {caution}. 0 better", ReportTables.Baseline(new("old.json", 0.1, [], Caution: caution)).Note, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_baseline_that_is_this_runs_own_summary_is_kept_as_a_copy_the_report_names()
+    {
+        var output = Directory.CreateTempSubdirectory("load-baseline-").FullName;
+        try
+        {
+            var own = Path.Combine(output, LoadReport.SummaryFile);
+            File.WriteAllText(own, "{\"before\": true}");
+            var elsewhere = Path.Combine(output, "earlier.json");
+
+            var kept = LoadRun.KeepBaseline(Path.Combine(output, ".", LoadReport.SummaryFile), output);
+
+            Assert.Equal(Path.Combine(output, "baseline.json"), kept);
+            Assert.Equal("{\"before\": true}", File.ReadAllText(kept));
+            Assert.Equal(elsewhere, LoadRun.KeepBaseline(elsewhere, output));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
 }

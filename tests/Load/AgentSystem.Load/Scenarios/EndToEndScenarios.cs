@@ -23,7 +23,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
     public const string Max = LoadArguments.EndToEnd;
     public const string AtRate = Max + LoadArguments.OpenPhaseSuffix;
-    public const string Kill = "queue-kill";
+    public const string Kill = LoadArguments.KillPhase;
 
     public const int JobsPerTask = 5;
 
