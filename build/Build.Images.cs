@@ -38,13 +38,10 @@ internal partial class Build
         .After(UnitTest, IntegrationTest)
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0, "no affected service has an image; --all builds every one (SystemUp, SystemTest and the deploys build those they run)")
         .Touches(() => AffectedImageServices.Select(s => s.Name))
+        // Checked before any target runs, and even when nothing is affected: the option was given for this target.
+        .Validates(() => Push && Registry.Length == 0 ? ["--push needs --registry (e.g. --registry ghcr.io/owner)."] : [])
         .Executes(() =>
         {
-            if (Push && Registry.Length == 0)
-            {
-                throw new UsageException("--push needs --registry (e.g. --registry ghcr.io/owner).");
-            }
-
             var results = BuildImages(AffectedImageServices);
             File.WriteAllText(Path.Combine(ArtifactsDirectory, "images.json"), JsonSerializer.Serialize(results, IndentedJson) + "\n");
             PrintImageTable(results);

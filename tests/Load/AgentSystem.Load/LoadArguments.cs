@@ -43,9 +43,14 @@ internal static class LoadArguments
             return TimeSpan.FromSeconds(value * unit);
         }
 
-        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero
-            ? span
-            : throw new FormatException($"'{text}' is not a duration (5s, 500ms, 2m, 1h; a bare number is seconds)");
+        if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
+        {
+            return span;
+        }
+
+        throw new FormatException(value < 0 || span < TimeSpan.Zero
+            ? $"'{text}' is a negative duration: give 0 or more (5s, 500ms, 2m, 1h; a bare number is seconds)"
+            : $"'{text}' is not a duration (5s, 500ms, 2m, 1h; a bare number is seconds)");
     }
 
     /// <summary>A measured phase's length: a duration above zero (a phase of 0 s measures nothing and fails every rate).</summary>

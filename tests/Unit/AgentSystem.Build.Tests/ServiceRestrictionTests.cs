@@ -164,6 +164,16 @@ public sealed class ServiceRestrictionTests : IDisposable
     }
 
     [Fact]
+    public void Images_refuses_push_without_a_registry_before_anything_runs_even_with_nothing_affected()
+    {
+        // Nothing changed in the sample repository, so Images itself would be skipped; --plan runs nothing either way.
+        var run = BuildRun<Build>.Of(["Images", "--push", "--plan", "--root", _repo.Root]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Images: --push needs --registry", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Github_output_lists_the_services_and_shared_and_appends()
     {
         _repo.Append("services/shared/Queue/Queue.cs", "// change");

@@ -42,8 +42,19 @@ public sealed class OptionsTests
     }
 
     [Theory]
-    [InlineData("3x")]
     [InlineData("-1s")]
+    [InlineData("-5")]
+    [InlineData("-00:01:00")]
+    public void A_negative_duration_is_a_usage_error_that_says_so(string text)
+    {
+        var (options, error) = LoadOptions.Parse(["--warm-up", text]);
+
+        Assert.Null(options);
+        Assert.Equal($"--warm-up: '{text}' is a negative duration: give 0 or more (5s, 500ms, 2m, 1h; a bare number is seconds)", error);
+    }
+
+    [Theory]
+    [InlineData("3x")]
     [InlineData("1e12m")]
     [InlineData("1e300")]
     public void A_duration_that_is_none_or_too_long_is_a_usage_error(string text)
