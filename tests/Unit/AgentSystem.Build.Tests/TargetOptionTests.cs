@@ -71,8 +71,8 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--rate: no scenario 'queue'. There are enqueue, claim-ack, queue-e2e, http.", "--rate", "queue=2000")]
-    [InlineData("--scenarios: no scenario 'e2e'. There are enqueue, claim-ack, queue-e2e, http.", "--scenarios", "enqueue", "e2e")]
+    [InlineData("--rate: no scenario 'queue'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", "--rate", "queue=2000")]
+    [InlineData("--scenarios: no scenario 'e2e'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", "--scenarios", "enqueue", "e2e")]
     [InlineData("--scenarios: no scenario 'enqeue'. Did you mean 'enqueue'? There are", "--scenarios", "enqeue")]
     [InlineData("--scenarios needs a value", "--scenarios", ",")]   // an error, not every scenario
     public void A_scenario_that_does_not_exist_or_none_is_a_usage_error_naming_the_scenarios(string message, params string[] options)
