@@ -185,9 +185,14 @@ public static class CiWorkflow
         Line("      - run: echo \"$GHCR_TOKEN\" | docker login ghcr.io --username \"$GITHUB_ACTOR\" --password-stdin");
         Line("        env:");
         Line("          GHCR_TOKEN: ${{ secrets.GITHUB_TOKEN }}");
+        // One matching artifact is extracted into images/ itself, several each into images/<name>/: find takes both. bash
+        // (as GitHub runs it when named) adds pipefail, so a failed load or push fails the step.
         Line("      - name: Push the images the test jobs built");
+        Line("        shell: bash");
         Line("        run: |");
-        Line("          for archive in images/*/image.tar; do");
+        Line("          archives=$(find images -name image.tar 2>/dev/null | sort)");
+        Line("          if [ -z \"$archives\" ]; then echo \"No service image was built: nothing to push.\"; exit 0; fi");
+        Line("          for archive in $archives; do");
         Line("            docker load --input \"$archive\" | sed -n 's/^Loaded image: //p' | while read -r image; do docker push \"$image\"; done");
         Line("          done");
         return yaml.ToString();
@@ -199,7 +204,7 @@ public static class CiWorkflow
         line($"    timeout-minutes: {JobTimeoutMinutes}");
     }
 
-    /// <summary>Full history, so that the base is found; the token not left in .git/config, since no job pushes.</summary>
+    /// <summary>Full history, so that the base is found; the token not kept for later steps' git, since no job pushes.</summary>
     private static void Checkout(Action<string> line)
     {
         line($"      - uses: {ActionPins.Checkout.Uses}");

@@ -77,7 +77,20 @@ public class CiWorkflowTests
     }
 
     [Fact]
-    public void A_pull_requests_next_push_cancels_its_stale_run_and_no_push_cancels_another()
+    public void The_publish_job_finds_the_archives_however_download_artifact_lays_them_out_and_fails_on_a_failed_push()
+    {
+        var publish = (YamlMappingNode)Jobs(out _)["publish"];
+        var push = ((YamlSequenceNode)publish["steps"]).Cast<YamlMappingNode>()
+            .Single(s => s.Children.TryGetValue("name", out var name) && name.ToString() == "Push the images the test jobs built");
+
+        // download-artifact puts a single matching artifact's files in the path itself, several in a folder each.
+        Assert.Contains("find images -name image.tar", push["run"].ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("images/*/", push["run"].ToString(), StringComparison.Ordinal);
+        Assert.Equal("bash", push["shell"].ToString());   // GitHub's bash has pipefail: the default shell has not
+    }
+
+    [Fact]
+    public void The_concurrency_group_is_the_pull_request_or_else_the_commit()
     {
         Jobs(out var root);
         var concurrency = (YamlMappingNode)root["concurrency"];
