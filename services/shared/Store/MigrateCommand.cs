@@ -66,17 +66,12 @@ public static class MigrateCommand
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
 
-        var serviceRole = services.GetService<IOptions<ServiceRoleOptions>>()?.Value ?? new ServiceRoleOptions();
-        if (ServiceRole.Problem(serviceRole) is { Length: > 0 } problem)
-        {
-            await error.WriteLineAsync($"migrate: the configuration is invalid: {problem}").ConfigureAwait(false);
-            return ConfigurationInvalid;
-        }
-
         IDatabaseMigrator migrator;
+        NpgsqlDataSource? dataSource;
         try
         {
             migrator = services.GetRequiredService<IDatabaseMigrator>();
+            dataSource = services.GetService<NpgsqlDataSource>();
         }
         catch (Exception failure) when (failure is OptionsValidationException or InvalidOperationException)
         {
@@ -84,15 +79,19 @@ public static class MigrateCommand
             return ConfigurationInvalid;
         }
 
+        // The services' role is checked before anything is applied, against the user the connection string names.
+        var serviceRole = services.GetService<IOptions<ServiceRoleOptions>>()?.Value ?? new ServiceRoleOptions();
+        var migratingUser = dataSource is null ? null : new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Username;
+        if ((dataSource is null && !string.IsNullOrEmpty(serviceRole.ServiceRole) ? "no PostgreSQL data source to make the services' role with" : ServiceRole.Problem(serviceRole, migratingUser)) is { Length: > 0 } problem)
+        {
+            await error.WriteLineAsync($"migrate: the configuration is invalid: {problem}").ConfigureAwait(false);
+            return ConfigurationInvalid;
+        }
+
         IReadOnlyList<string> applied;
         try
         {
             applied = await migrator.MigrateAsync(cancellationToken).ConfigureAwait(false);
-            if (serviceRole.ServiceRole is { Length: > 0 } role)
-            {
-                // After the migrations, so that the tables they made are granted too.
-                await ServiceRole.EnsureAsync(services.GetRequiredService<NpgsqlDataSource>(), role, serviceRole.ServicePassword!, cancellationToken).ConfigureAwait(false);
-            }
         }
         catch (OptionsValidationException failure)
         {
@@ -132,11 +131,31 @@ public static class MigrateCommand
             await output.WriteLineAsync($"migrate: {applied.Count} migration(s) applied.").ConfigureAwait(false);
         }
 
-        if (serviceRole.ServiceRole is { Length: > 0 } granted)
+        return serviceRole.ServiceRole is { Length: > 0 } role
+            ? await EnsureServiceRoleAsync(dataSource!, role, serviceRole.ServicePassword!, output, error, cancellationToken).ConfigureAwait(false)
+            : Succeeded;
+    }
+
+    // After the migrations, so that the tables they made are granted too; its failures are its own (the schema is done).
+    private static async Task<int> EnsureServiceRoleAsync(NpgsqlDataSource dataSource, string role, string password, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        try
         {
-            await output.WriteLineAsync($"migrate: the services' role '{granted}' may read and write the tables, and nothing more.").ConfigureAwait(false);
+            await ServiceRole.EnsureAsync(dataSource, role, password, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException failure)
+        {
+            var remedy = failure.SqlState == ServiceRole.RefusedState ? "" : " The user migrating needs CREATEROLE (or to be a superuser) to make it.";
+            await error.WriteLineAsync($"migrate: the schema is migrated, but the services' role '{role}' could not be made or updated ({failure.SqlState}: {failure.MessageText}).{remedy}").ConfigureAwait(false);
+            return DatabaseFailed;
+        }
+        catch (Exception failure) when (IsUnreachable(failure))
+        {
+            await error.WriteLineAsync($"migrate: the schema is migrated, but PostgreSQL went away before the services' role '{role}' was made ({failure.Message}).").ConfigureAwait(false);
+            return DatabaseFailed;
         }
 
+        await output.WriteLineAsync($"migrate: the services' role '{role}' may read and write the tables, and nothing more.").ConfigureAwait(false);
         return Succeeded;
     }
 

@@ -24,10 +24,23 @@ public sealed class ServiceRoleTests
             await ExecuteAsync(service, "UPDATE owner_storage SET bytes = 2 WHERE owner = 'k'");
             await ExecuteAsync(service, "DELETE FROM owner_storage WHERE owner = 'k'");
 
-            var schema = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(service, "CREATE TABLE intruder (id int)"));
-            var alter = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(service, "ALTER TABLE tasks ADD COLUMN intruder int"));
-            var program = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(service, "COPY (SELECT 1) TO PROGRAM 'true'"));
-            Assert.Equal([InsufficientPrivilege, InsufficientPrivilege, InsufficientPrivilege], [schema.SqlState, alter.SqlState, program.SqlState]);
+            await ExecuteAsync(service, "SELECT count(*) FROM schema_migrations");
+
+            string[] refused =
+            [
+                "CREATE TABLE intruder (id int)",
+                "ALTER TABLE tasks ADD COLUMN intruder int",
+                "COPY (SELECT 1) TO PROGRAM 'true'",
+                "TRUNCATE owner_storage",
+                // The migrations' record: a service that could rewrite it would make the next migrate skip or repeat one.
+                "DELETE FROM schema_migrations",
+                "INSERT INTO schema_migrations (version, name) VALUES (9999, 'forged')",
+            ];
+            foreach (var sql in refused)
+            {
+                var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(service, sql));
+                Assert.True(error.SqlState == InsufficientPrivilege, $"{sql}: {error.SqlState} {error.MessageText}");
+            }
         }
         finally
         {
@@ -36,16 +49,18 @@ public sealed class ServiceRoleTests
     }
 
     [Fact]
-    public async Task Migrating_again_sets_the_new_password_and_takes_back_powers_the_role_was_given()
+    public async Task Migrating_again_sets_the_new_password_and_takes_back_powers_and_memberships_the_role_was_given()
     {
         await using var database = await NewDatabaseAsync();
         var role = "svc_" + Guid.NewGuid().ToString("N")[..12];
+        var owner = new NpgsqlConnectionStringBuilder(database.ConnectionString).Username!;
         try
         {
             Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, "first"));
-            await using (var owner = NpgsqlDataSource.Create(database.ConnectionString))
+            await using (var asOwner = NpgsqlDataSource.Create(database.ConnectionString))
             {
-                await ExecuteAsync(owner, $"ALTER ROLE {role} CREATEDB CREATEROLE");
+                await ExecuteAsync(asOwner, $"ALTER ROLE {role} SUPERUSER CREATEDB CREATEROLE BYPASSRLS");
+                await ExecuteAsync(asOwner, $"GRANT pg_execute_server_program, \"{owner}\" TO {role}");
             }
 
             Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, "second"));
@@ -54,8 +69,16 @@ public sealed class ServiceRoleTests
             var refused = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(old, "SELECT 1"));
             Assert.Equal("28P01", refused.SqlState);   // invalid_password
             await using var current = NpgsqlDataSource.Create(As(database.ConnectionString, role, "second"));
-            await using var powers = current.CreateCommand("SELECT rolcreatedb OR rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user");
-            Assert.False((bool)(await powers.ExecuteScalarAsync())!);
+            await using var powers = current.CreateCommand("""
+                SELECT rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls, (SELECT count(*) FROM pg_auth_members WHERE member = r.oid)
+                FROM pg_roles r WHERE rolname = current_user
+                """);
+            await using var row = await powers.ExecuteReaderAsync();
+            Assert.True(await row.ReadAsync());
+            Assert.Equal((false, 0L), (row.GetBoolean(0), row.GetInt64(1)));
+            await row.DisposeAsync();
+            var program = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(current, "COPY (SELECT 1) TO PROGRAM 'true'"));
+            Assert.Equal(InsufficientPrivilege, program.SqlState);
         }
         finally
         {
@@ -64,14 +87,49 @@ public sealed class ServiceRoleTests
     }
 
     [Fact]
-    public async Task The_owner_itself_or_a_role_without_a_password_is_refused_before_anything_changes()
+    public async Task A_role_of_that_name_the_command_did_not_make_is_left_alone()
+    {
+        await using var database = await NewDatabaseAsync();
+        var role = "svc_" + Guid.NewGuid().ToString("N")[..12];
+        await using var asOwner = NpgsqlDataSource.Create(database.ConnectionString);
+        await ExecuteAsync(asOwner, $"CREATE ROLE {role} LOGIN CREATEDB PASSWORD 'its-own'");
+        try
+        {
+            Assert.Equal(MigrateCommand.DatabaseFailed, await MigrateAsync(database.ConnectionString, role, "taken-over"));
+
+            // Still its own password and powers: someone else's role is not reset.
+            await using var its = NpgsqlDataSource.Create(As(database.ConnectionString, role, "its-own"));
+            await using var createdb = its.CreateCommand("SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user");
+            Assert.True((bool)(await createdb.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            await DropAsync(database, role);
+        }
+    }
+
+    [Fact]
+    public async Task The_owner_itself_a_role_without_a_password_or_a_name_to_quote_is_refused_before_anything_is_applied()
     {
         await using var database = await NewDatabaseAsync();
         var owner = new NpgsqlConnectionStringBuilder(database.ConnectionString).Username!;
 
-        Assert.Equal(MigrateCommand.DatabaseFailed, await MigrateAsync(database.ConnectionString, owner, "x"));
+        Assert.Equal(MigrateCommand.ConfigurationInvalid, await MigrateAsync(database.ConnectionString, owner, "x"));
         Assert.Equal(MigrateCommand.ConfigurationInvalid, await MigrateAsync(database.ConnectionString, "svc_nopassword", ""));
         Assert.Equal(MigrateCommand.ConfigurationInvalid, await MigrateAsync(database.ConnectionString, "Robert'); DROP TABLE tasks;--", "x"));
+
+        await using var asOwner = NpgsqlDataSource.Create(database.ConnectionString);
+        await using var tables = asOwner.CreateCommand("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
+        Assert.Equal(0L, (long)(await tables.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
+    public void The_verifier_is_the_one_PostgreSQL_would_store_for_the_password()
+    {
+        // RFC 7677's test vector: user "user", password "pencil", salt W22ZaJ0SNY7soEsUEjb6gQ==, 4096 iterations.
+        var verifier = ServiceRole.ScramVerifier("pencil", Convert.FromBase64String("W22ZaJ0SNY7soEsUEjb6gQ=="));
+
+        Assert.Equal("SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$WG5d8oPm3OtcPnkdi4Uo7BkeZkBFzpcXkuLmtbsT4qY=:wfPLwcE6nTWhTAmQ7tl2KeoiWGPlZqQxSrmfPwDl2dU=", verifier);
     }
 
     private static Task<int> MigrateAsync(string connectionString, string role, string password) =>
@@ -92,7 +150,7 @@ public sealed class ServiceRoleTests
     private static async Task DropAsync(Database database, string role)
     {
         await using var owner = NpgsqlDataSource.Create(database.ConnectionString);
-        await ExecuteAsync(owner, $"DROP OWNED BY {role}; DROP ROLE {role}");
+        await ExecuteAsync(owner, $"DROP OWNED BY {role}; DROP ROLE {role}");   // DROP OWNED also revokes its privileges
     }
 
     private static async Task<Database> NewDatabaseAsync()

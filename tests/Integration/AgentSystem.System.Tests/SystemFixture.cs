@@ -58,7 +58,10 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public static string RepositoryRoot { get; } = FindRoot();
 
-    /// <summary>The role the services connect as (docs/architecture.md, "Secrets"); the tests read PostgreSQL as its owner.</summary>
+    /// <summary>
+    /// The role the services connect as (docs/architecture.md, "The services are not PostgreSQL's owner"); the tests
+    /// read PostgreSQL as its owner.
+    /// </summary>
     public const string ServiceRole = "agentsystem_service";
 
     private const string ServicePassword = "service-password, with; what a connection string must quote";

@@ -19,6 +19,10 @@ public sealed class ChatSchemaTests
     }
 
     [Fact]
+    public void The_history_table_ends_as_the_service_role_expects_so_the_role_only_reads_it() =>
+        Assert.EndsWith(ServiceRole.HistoryTableSuffix, ChatSchema.HistoryTable, StringComparison.Ordinal);
+
+    [Fact]
     public async Task Migrate_without_a_connection_string_exits_2_naming_it_as_the_orchestrator_does()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
