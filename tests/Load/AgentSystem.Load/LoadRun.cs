@@ -19,6 +19,8 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
 {
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        // Before anything runs (the file could be gone by the end of a long run, and the report with it).
+        var baselinePath = options.Baseline is { } given ? KeepBaseline(given, options.Output) : null;
         var loadStart = CpuSampler.LoadAverage();
         await using var system = await LoadSystem.StartAsync(options, log, cancellationToken);
         var cpu = new CpuSampler(() => system.ProcessIds);
@@ -87,8 +89,8 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             + "The machine may be shared: read each rate beside the reference measured in the same run, and the load average.");
         var scenarios = results.Select(result => ScenarioSummary.From(result, reference)).ToList();
         var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference, options), scenarios.All(s => s.ThresholdsPassed));
-        var baseline = options is { Baseline: { } given, BaselineSummary: { } before } && KeepBaseline(given, options.Output) is var path
-            ? new BaselineComparison(path, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance),
+        var baseline = baselinePath is not null && options.BaselineSummary is { } before
+            ? new BaselineComparison(baselinePath, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance),
                 Reports.Baseline.NotRun(before, summary), Reports.Baseline.LengthCaution(before, summary))
             : null;
         var report = new LoadReport(summary, results, baseline);
@@ -128,6 +130,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         }
 
         var kept = Path.Combine(output, "baseline.json");
+        Directory.CreateDirectory(output);
         File.Copy(baseline, kept, overwrite: true);
         return kept;
     }
