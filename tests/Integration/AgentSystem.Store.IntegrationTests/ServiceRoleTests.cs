@@ -87,6 +87,32 @@ public sealed class ServiceRoleTests
     }
 
     [Fact]
+    public async Task An_owner_that_is_no_superuser_but_may_create_roles_migrates_again_and_again()
+    {
+        // A managed or hardened server's owner: CREATEROLE, not a superuser (naming NOSUPERUSER would need one).
+        await using var database = await NewDatabaseAsync();
+        var suffix = Guid.NewGuid().ToString("N")[..12];
+        var (owner, name, role) = ("own_" + suffix, "db_" + suffix, "svc_" + suffix);
+        await using var server = NpgsqlDataSource.Create(database.ConnectionString);
+        await ExecuteAsync(server, $"CREATE ROLE {owner} LOGIN CREATEROLE PASSWORD 'owner-password'");
+        await ExecuteAsync(server, $"CREATE DATABASE {name} OWNER {owner}");
+        var asOwner = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Database = name, Username = owner, Password = "owner-password", Pooling = false }.ConnectionString;
+        try
+        {
+            Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(asOwner, role, "first"));
+            Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(asOwner, role, "second"));
+
+            await using var service = NpgsqlDataSource.Create(As(asOwner, role, "second"));
+            await ExecuteAsync(service, "SELECT count(*) FROM tasks");
+        }
+        finally
+        {
+            await ExecuteAsync(server, $"DROP DATABASE {name} WITH (FORCE)");
+            await ExecuteAsync(server, $"DROP ROLE {role}; DROP ROLE {owner}");
+        }
+    }
+
+    [Fact]
     public async Task A_role_of_that_name_the_command_did_not_make_is_left_alone()
     {
         await using var database = await NewDatabaseAsync();
