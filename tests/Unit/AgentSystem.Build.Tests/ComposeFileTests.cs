@@ -100,6 +100,27 @@ public class ComposeFileTests
         Assert.Contains("orchestrator-migrate", DependsOn(Service("worker")));
     }
 
+    /// <summary>As in the k8s base: the migrate jobs connect as the owner and make the role the services connect as.</summary>
+    [Fact]
+    public void The_migrations_run_as_the_owner_and_the_services_as_the_role_the_migrations_make()
+    {
+        static string Variable(string service, string name) =>
+            ((YamlMappingNode)Service(service)["environment"]).Children.TryGetValue(name, out var value) ? value.ToString() : "";
+
+        foreach (var migration in new[] { "orchestrator-migrate", "chat-migrate" })
+        {
+            Assert.Contains("Username=agentsystem;", Variable(migration, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
+            Assert.Equal("agentsystem_service", Variable(migration, "Migrate__ServiceRole"));
+            Assert.Equal("${AGENTSYSTEM_POSTGRES_SERVICE_PASSWORD:-agentsystem-service}", Variable(migration, "Migrate__ServicePassword"));
+        }
+
+        foreach (var service in new[] { "orchestrator", "worker", "chat" })
+        {
+            Assert.Contains("Username=agentsystem_service;Password=${AGENTSYSTEM_POSTGRES_SERVICE_PASSWORD:-agentsystem-service};", Variable(service, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
+            Assert.Equal("", Variable(service, "Migrate__ServiceRole"));
+        }
+    }
+
     /// <summary>SystemTest reads a running system's key back from the gateway's environment.</summary>
     [Fact]
     public void The_gateway_takes_the_API_key_in_the_variable_SystemTest_reads_it_from()
