@@ -6,7 +6,11 @@ internal static class HelpText
     /// <summary>Prints the help with descriptions wrapped at spaces under their column, so each line fits <paramref name="width"/>.</summary>
     public static void Print<T>(TargetGraph graph, ParameterSet parameters, IReadOnlyList<string> defaultTargets, int width) where T : BuildBase, new()
     {
-        Log.Info("Usage: ./build.sh [targets] [--parameter value ...]   (./build.ps1 on Windows)");
+        foreach (var line in TextTable.Wrap("Usage: ./build.sh [targets] [--parameter value ...]   (./build.ps1 on Windows)", width))
+        {
+            Log.Info(line);
+        }
+
         Log.Info("");
         var targets = new TextTable("Target", "Description", "Depends on");
         foreach (var target in graph.Targets)
