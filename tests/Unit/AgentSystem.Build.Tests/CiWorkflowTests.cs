@@ -1,4 +1,5 @@
 using System.Globalization;
+using AgentSystem.Build.Engine;
 using AgentSystem.Build.GitHub;
 using YamlDotNet.RepresentationModel;
 
@@ -87,6 +88,46 @@ public class CiWorkflowTests
         Assert.Contains("find images -name image.tar", push["run"].ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("images/*/", push["run"].ToString(), StringComparison.Ordinal);
         Assert.Equal("bash", push["shell"].ToString());   // GitHub's bash has pipefail: the default shell has not
+    }
+
+    /// <summary>The push step's script, run by bash as GitHub runs it, against a docker that only says what it was asked.</summary>
+    [Theory]
+    [InlineData("none", "No service image was built: nothing to push.")]
+    [InlineData("one", "push agentsystem/images")]
+    [InlineData("several", "push agentsystem/image-chat|push agentsystem/image-worker")]
+    public void The_push_script_pushes_what_each_artifact_layout_holds(string layout, string expected)
+    {
+        var publish = (YamlMappingNode)Jobs(out _)["publish"];
+        var script = ((YamlSequenceNode)publish["steps"]).Cast<YamlMappingNode>()
+            .Single(s => s.Children.TryGetValue("name", out var name) && name.ToString() == "Push the images the test jobs built")["run"].ToString();
+        var folder = Directory.CreateTempSubdirectory("publish-").FullName;
+        try
+        {
+            string[] archives = layout switch
+            {
+                "one" => ["images/image.tar"],
+                "several" => ["images/image-worker/image.tar", "images/image-chat/image.tar"],
+                _ => [],
+            };
+            foreach (var archive in archives)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, archive))!);
+                File.WriteAllText(Path.Combine(folder, archive), "");
+            }
+
+            // A shell function stands in for docker: load names the image after the archive's folder, push says what it
+            // would push.
+            const string docker = "docker() { if [ \"$1\" = load ]; then echo \"Loaded image: agentsystem/$(basename \"$(dirname \"$3\")\")\"; else echo \"push $2\"; fi; }\n";
+
+            var result = ProcessRunner.Capture("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", docker + script], folder);
+
+            Assert.True(result.ExitCode == 0, result.Output);
+            Assert.Equal(expected.Split('|'), result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
