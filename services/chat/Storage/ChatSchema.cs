@@ -12,8 +12,8 @@ public static class ChatSchema
 {
     public const string HistoryTable = "chat_schema_migrations";
 
-    /// <summary>Chat's advisory lock key ("AgSys cht" in ASCII), apart from the task store's.</summary>
-    public const long LockKey = 0x4167_5379_7363_6874;
+    /// <summary>Chat's advisory lock key ("AgSys cht" in ASCII), apart from the task store's (the Store lists both).</summary>
+    public const long LockKey = DatabaseMigrator.ChatLockKey;
 
     public static IReadOnlyList<Migration> Migrations { get; } = Migration.Load(typeof(ChatSchema).Assembly);
 

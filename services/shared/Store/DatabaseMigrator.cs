@@ -16,6 +16,16 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
     /// <summary>The advisory lock key ("AgSys mig" in ASCII); any other user of advisory locks must avoid it.</summary>
     public const long LockKey = 0x4167_5379_736D_6967;
 
+    /// <summary>
+    /// The chat service's migrator's key ("AgSys cht"; its ChatSchema uses this one). Here, beside the task store's, so
+    /// that the step that grants the services' role every table (<see cref="ServiceRole"/>) can wait for every migrator
+    /// of the database: a GRANT and another migration's ALTER TABLE on the same table fail each other.
+    /// </summary>
+    public const long ChatLockKey = 0x4167_5379_7363_6874;
+
+    /// <summary>Every migrator's key, in the order a step that needs them all takes them.</summary>
+    public static IReadOnlyList<long> EveryLockKey { get; } = [LockKey, ChatLockKey];
+
     public const string DefaultHistoryTable = "schema_migrations";
 
     private readonly NpgsqlDataSource _dataSource;
@@ -57,17 +67,27 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
         await using (connection.ConfigureAwait(false))
         {
             await ExecuteAsync(connection, $"SELECT pg_advisory_lock({_lockKey.ToString(CultureInfo.InvariantCulture)})", cancellationToken).ConfigureAwait(false);
+            var failed = true;
             try
             {
-                return await ApplyPendingAsync(connection, cancellationToken).ConfigureAwait(false);
+                var applied = await ApplyPendingAsync(connection, cancellationToken).ConfigureAwait(false);
+                failed = false;
+                return applied;
             }
             finally
             {
                 // Pooled connections are not reset (StoreDataSource.ResetOnClose): clearing the pool closes this one when it
                 // is returned, so its session (the lock, whatever a migration's SQL set) ends with it. Unlocked first all
-                // the same, so the next migrator need not wait for the close.
+                // the same, so the next migrator need not wait for the close; after a failure the connection may be
+                // broken, and the unlock's own error must not hide the migration's (the close releases the lock anyway).
                 _dataSource.Clear();
-                await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({_lockKey.ToString(CultureInfo.InvariantCulture)})", CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    await ExecuteAsync(connection, $"SELECT pg_advisory_unlock({_lockKey.ToString(CultureInfo.InvariantCulture)})", CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception) when (failed)
+                {
+                }
             }
         }
     }

@@ -145,7 +145,7 @@ public static class MigrateCommand
         }
         catch (PostgresException failure)
         {
-            var remedy = failure.SqlState == ServiceRole.RefusedState ? "" : " The user migrating needs CREATEROLE (or to be a superuser) to make it.";
+            var remedy = failure.SqlState == PostgresErrorCodes.InsufficientPrivilege ? " The user migrating needs CREATEROLE (or to be a superuser) to make it." : "";
             await error.WriteLineAsync($"migrate: the schema is migrated, but the services' role '{role}' could not be made or updated ({failure.SqlState}: {failure.MessageText}).{remedy}").ConfigureAwait(false);
             return DatabaseFailed;
         }

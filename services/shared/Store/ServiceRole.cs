@@ -8,10 +8,11 @@ namespace AgentSystem.Store;
 
 /// <summary>
 /// The role the services connect as, when a deploy names one (<c>Migrate:ServiceRole</c>, <c>Migrate:ServicePassword</c>):
-/// the migrate command, connected as the schema's owner, makes it, or sets its password again and takes back any power
-/// it was given (attributes, memberships), and grants it reading and writing the tables: the migrators' history tables
-/// only reading, sequences only their use. Neither owner nor superuser, it cannot change the schema or the migrations'
-/// record, and a statement the services were tricked into running cannot reach the server's files or programs.
+/// the migrate command, connected as the schema's owner, makes it, or sets its password again and takes back whatever
+/// it was given since (attributes, settings, memberships either way, privileges), and grants it reading and writing the
+/// tables: the migrators' history tables only reading, sequences only their use. Neither owner nor superuser, it cannot
+/// change the schema or the migrations' record, and a statement the services were tricked into running cannot reach
+/// the server's files or programs.
 /// </summary>
 public static partial class ServiceRole
 {
@@ -20,8 +21,9 @@ public static partial class ServiceRole
     public const string PasswordKey = "Migrate:ServicePassword";
 
     /// <summary>
-    /// The comment that marks a role this command made. A role of that name without it belongs to someone else (another
-    /// application on the server, a person): it is refused, never given a new password or stripped of its powers.
+    /// The comment that marks a role this command made, followed by " for the database NAME": roles are the server's,
+    /// and a role of that name without it belongs to someone else (another application, another database's deploy, a
+    /// person). Such a role is refused, never given a new password or stripped of its powers.
     /// </summary>
     public const string Marker = "AgentSystem: the services' role, made by their migrate command";
 
@@ -33,6 +35,10 @@ public static partial class ServiceRole
 
     /// <summary>Serialises the orchestrator's and chat's migrate jobs here, since both make the same role ("AgSysRol" in ASCII).</summary>
     private const long LockKey = 0x4167_5379_7352_6F6C;
+
+    /// <summary>Printable ASCII: its verifier here is what PostgreSQL and every client compute alike (no SASLprep to differ on).</summary>
+    [GeneratedRegex("^[\\x20-\\x7E]+$")]
+    private static partial Regex PrintableAscii();
 
     private const int Attempts = 5;
 
@@ -62,7 +68,9 @@ public static partial class ServiceRole
             return $"{RoleKey} '{options.ServiceRole}' is the user migrating: the services' role must be another, without the owner's powers.";
         }
 
-        return string.IsNullOrEmpty(options.ServicePassword) ? $"{RoleKey} is set without {PasswordKey}." : "";
+        return string.IsNullOrEmpty(options.ServicePassword) ? $"{RoleKey} is set without {PasswordKey}."
+            : !PrintableAscii().IsMatch(options.ServicePassword) ? $"{PasswordKey} may hold printable ASCII only (letters, digits, spaces and punctuation)."
+            : "";
     }
 
     /// <summary>
@@ -80,24 +88,27 @@ public static partial class ServiceRole
                 await EnsureOnceAsync(dataSource, role, verifier, cancellationToken).ConfigureAwait(false);
                 return;
             }
-            catch (PostgresException collision) when (attempt < Attempts && collision.SqlState is PostgresErrorCodes.InternalError or PostgresErrorCodes.DeadlockDetected)
+            catch (PostgresException collision) when (attempt < Attempts
+                && collision.SqlState is PostgresErrorCodes.InternalError or PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.UniqueViolation)
             {
-                // "tuple concurrently updated": a GRANT and another migration's ALTER TABLE wrote the same catalog row.
+                // Another database's deploy making a role of that name at the same moment (unique violation: the next
+                // attempt finds it and refuses it), or a catalog row written at once elsewhere ("tuple concurrently updated").
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>
-    /// The password as PostgreSQL stores it (SCRAM-SHA-256, RFC 5803's form, normalised as Npgsql normalises what it
-    /// proves), sent instead of the password: the server never sees the password, so no log line of its (a failed
-    /// statement's context, a logged parameter) can show it.
+    /// The password as PostgreSQL stores it (SCRAM-SHA-256, RFC 5803's form; for the printable ASCII <see cref="Problem"/>
+    /// allows, SASLprep changes nothing), sent instead of the password: the server never sees it, so no log line of its
+    /// (a failed statement's context) can show it. A server that logs every statement's parameters logs the verifier,
+    /// from which a weak password can be guessed offline: give a long random one.
     /// </summary>
     public static string ScramVerifier(string password, byte[]? salt = null, int iterations = 4096)
     {
         ArgumentNullException.ThrowIfNull(password);
         salt ??= RandomNumberGenerator.GetBytes(16);
-        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password.Normalize(NormalizationForm.FormKC)), salt, iterations, HashAlgorithmName.SHA256, 32);
+        var salted = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, iterations, HashAlgorithmName.SHA256, 32);
         var storedKey = SHA256.HashData(HMACSHA256.HashData(salted, "Client Key"u8));
         var serverKey = HMACSHA256.HashData(salted, "Server Key"u8);
         return string.Create(CultureInfo.InvariantCulture,
@@ -114,21 +125,22 @@ public static partial class ServiceRole
             {
                 // DDL takes no parameters: the values reach the DO block as settings of this transaction, and format's %I
                 // and %L quote them there. Only the attributes the role has are named: naming NOSUPERUSER at all needs
-                // a superuser, which an owner with CREATEROLE is not.
+                // a superuser, which an owner with CREATEROLE is not. Every migrator's lock first: a GRANT on a table
+                // another migration is altering fails one of the two ("tuple concurrently updated").
+                var locks = string.Join(", ", DatabaseMigrator.EveryLockKey.Append(LockKey).Select(key => string.Create(CultureInfo.InvariantCulture, $"pg_advisory_xact_lock({key})")));
                 var ensure = new NpgsqlCommand(
                     string.Create(CultureInfo.InvariantCulture, $"""
-                    SELECT pg_advisory_xact_lock({LockKey});
+                    SELECT {locks};
                     SELECT set_config('agentsystem.role', @role, true), set_config('agentsystem.verifier', @verifier, true),
                            set_config('agentsystem.marker', @marker, true), set_config('agentsystem.history', @history, true);
                     DO $$
                     DECLARE
                         r text := current_setting('agentsystem.role');
                         v text := current_setting('agentsystem.verifier');
-                        marker text := current_setting('agentsystem.marker');
+                        marker text := current_setting('agentsystem.marker') || ' for the database ' || current_database();
                         existing pg_roles%ROWTYPE;
                         powers text;
-                        membership record;
-                        history text;
+                        item record;
                     BEGIN
                         SELECT * INTO existing FROM pg_roles WHERE rolname = r;
                         IF NOT FOUND THEN
@@ -136,12 +148,15 @@ public static partial class ServiceRole
                             EXECUTE format('COMMENT ON ROLE %I IS %L', r, marker);
                         ELSE
                             IF shobj_description(existing.oid, 'pg_authid') IS DISTINCT FROM marker THEN
-                                RAISE EXCEPTION 'the role % exists and was not made by this command (its comment is not "%"): name another, or make it so by hand if it is unused', r, marker
+                                RAISE EXCEPTION 'the role % exists and was not made by this command for this database (its comment is not "%"): name another', r, marker
                                     USING ERRCODE = '{RefusedState}';
                             END IF;
+                            -- Relations, functions, types and schemas could be changed by their owner; a large object or
+                            -- default privileges the role made for itself give it nothing of ours, and must not block a migrate.
                             IF EXISTS (SELECT FROM pg_shdepend WHERE refclassid = 'pg_authid'::regclass AND refobjid = existing.oid AND deptype = 'o'
-                                       AND dbid IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))) THEN
-                                RAISE EXCEPTION 'the role % owns objects, so it could change them: hand them to the owner (REASSIGN OWNED BY %)', r, r
+                                       AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                       AND classid IN ('pg_class'::regclass, 'pg_proc'::regclass, 'pg_type'::regclass, 'pg_namespace'::regclass)) THEN
+                                RAISE EXCEPTION 'the role % owns tables, functions, types or schemas, so it could change them: REASSIGN OWNED BY % TO %', r, r, current_user
                                     USING ERRCODE = '{RefusedState}';
                             END IF;
                             powers := concat_ws(' ',
@@ -149,15 +164,32 @@ public static partial class ServiceRole
                                 CASE WHEN existing.rolcreaterole THEN 'NOCREATEROLE' END, CASE WHEN existing.rolreplication THEN 'NOREPLICATION' END,
                                 CASE WHEN existing.rolbypassrls THEN 'NOBYPASSRLS' END, CASE WHEN NOT existing.rolcanlogin THEN 'LOGIN' END);
                             EXECUTE format('ALTER ROLE %I WITH %s PASSWORD %L', r, powers, v);
-                            FOR membership IN SELECT roleid::regrole::text AS granted, grantor::regrole::text AS grantor FROM pg_auth_members WHERE member = existing.oid LOOP
-                                EXECUTE format('REVOKE %s FROM %I GRANTED BY %s', membership.granted, r, membership.grantor);
+                            EXECUTE format('ALTER ROLE %I RESET ALL', r);
+                            FOR item IN SELECT d.datname FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE s.setrole = existing.oid LOOP
+                                EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET ALL', r, item.datname);
+                            END LOOP;
+                            -- Its memberships and its members. Before PostgreSQL 16 a membership has one row whatever its
+                            -- grantor, and GRANTED BY is ignored (a dropped grantor's oid does not even parse); from 16 on
+                            -- each grantor's grant is revoked on its own.
+                            FOR item IN SELECT roleid::regrole::text AS granted, member::regrole::text AS member, grantor FROM pg_auth_members
+                                        WHERE member = existing.oid OR roleid = existing.oid LOOP
+                                IF current_setting('server_version_num')::int < 160000 THEN
+                                    EXECUTE format('REVOKE %s FROM %s', item.granted, item.member);
+                                ELSIF EXISTS (SELECT FROM pg_roles WHERE oid = item.grantor) THEN
+                                    EXECUTE format('REVOKE %s FROM %s GRANTED BY %s CASCADE', item.granted, item.member, item.grantor::regrole::text);
+                                END IF;
                             END LOOP;
                         END IF;
+                        -- Whatever it was granted before (by hand, or by an earlier version of this step), then what it needs.
+                        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %I CASCADE', r);
+                        EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM %I CASCADE', r);
+                        EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM %I CASCADE', r);
+                        EXECUTE format('REVOKE ALL ON SCHEMA public FROM %I CASCADE', r);
                         EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', r);
                         EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I', r);
                         EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO %I', r);
-                        FOR history IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE '%' || current_setting('agentsystem.history') LOOP
-                            EXECUTE format('REVOKE INSERT, UPDATE, DELETE ON public.%I FROM %I', history, r);
+                        FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE '%' || current_setting('agentsystem.history') LOOP
+                            EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.%I FROM %I', item.tablename, r);
                         END LOOP;
                     END $$;
                     """), connection, transaction);

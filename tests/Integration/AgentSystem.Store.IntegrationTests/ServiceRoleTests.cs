@@ -61,6 +61,9 @@ public sealed class ServiceRoleTests
             {
                 await ExecuteAsync(asOwner, $"ALTER ROLE {role} SUPERUSER CREATEDB CREATEROLE BYPASSRLS");
                 await ExecuteAsync(asOwner, $"GRANT pg_execute_server_program, \"{owner}\" TO {role}");
+                await ExecuteAsync(asOwner, $"CREATE ROLE {role}_member; GRANT {role} TO {role}_member");
+                await ExecuteAsync(asOwner, $"GRANT TRUNCATE ON owner_storage, schema_migrations TO {role} WITH GRANT OPTION");
+                await ExecuteAsync(asOwner, $"ALTER ROLE {role} SET statement_timeout = '1ms'");
             }
 
             Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, "second"));
@@ -70,18 +73,23 @@ public sealed class ServiceRoleTests
             Assert.Equal("28P01", refused.SqlState);   // invalid_password
             await using var current = NpgsqlDataSource.Create(As(database.ConnectionString, role, "second"));
             await using var powers = current.CreateCommand("""
-                SELECT rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls, (SELECT count(*) FROM pg_auth_members WHERE member = r.oid)
+                SELECT rolsuper OR rolcreatedb OR rolcreaterole OR rolbypassrls,
+                       (SELECT count(*) FROM pg_auth_members WHERE member = r.oid OR roleid = r.oid),
+                       (SELECT count(*) FROM pg_db_role_setting WHERE setrole = r.oid),
+                       has_table_privilege(r.rolname, 'owner_storage', 'TRUNCATE') OR has_table_privilege(r.rolname, 'schema_migrations', 'TRUNCATE')
                 FROM pg_roles r WHERE rolname = current_user
                 """);
             await using var row = await powers.ExecuteReaderAsync();
             Assert.True(await row.ReadAsync());
-            Assert.Equal((false, 0L), (row.GetBoolean(0), row.GetInt64(1)));
+            Assert.Equal((false, 0L, 0L, false), (row.GetBoolean(0), row.GetInt64(1), row.GetInt64(2), row.GetBoolean(3)));
             await row.DisposeAsync();
             var program = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(current, "COPY (SELECT 1) TO PROGRAM 'true'"));
             Assert.Equal(InsufficientPrivilege, program.SqlState);
         }
         finally
         {
+            await using var asOwner = NpgsqlDataSource.Create(database.ConnectionString);
+            await ExecuteAsync(asOwner, $"DROP ROLE IF EXISTS {role}_member");
             await DropAsync(database, role);
         }
     }
@@ -109,6 +117,61 @@ public sealed class ServiceRoleTests
         {
             await ExecuteAsync(server, $"DROP DATABASE {name} WITH (FORCE)");
             await ExecuteAsync(server, $"DROP ROLE {role}; DROP ROLE {owner}");
+        }
+    }
+
+    [Fact]
+    public async Task What_the_role_made_for_itself_that_gives_it_nothing_does_not_block_the_next_migrate()
+    {
+        await using var database = await NewDatabaseAsync();
+        var role = "svc_" + Guid.NewGuid().ToString("N")[..12];
+        try
+        {
+            Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, "first"));
+            await using (var service = NpgsqlDataSource.Create(As(database.ConnectionString, role, "first")))
+            {
+                // A large object and default privileges of its own: objects it owns, but no way into ours.
+                await ExecuteAsync(service, "SELECT lo_create(0)");
+                await ExecuteAsync(service, "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO public");
+            }
+
+            Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, "second"));
+        }
+        finally
+        {
+            await DropAsync(database, role);
+        }
+    }
+
+    [Fact]
+    public async Task The_role_step_waits_for_another_migrator_of_the_database()
+    {
+        // The other service's migrator holds its lock while it migrates; a GRANT meanwhile could fail its ALTER TABLE.
+        await using var database = await NewDatabaseAsync();
+        var role = "svc_" + Guid.NewGuid().ToString("N")[..12];
+        await using var other = new NpgsqlConnection(database.ConnectionString);
+        await other.OpenAsync();
+        await using (var hold = new NpgsqlCommand($"SELECT pg_advisory_lock({DatabaseMigrator.ChatLockKey})", other))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+
+        try
+        {
+            var migrate = MigrateAsync(database.ConnectionString, role, "first");
+            var first = await Task.WhenAny(migrate, Task.Delay(TimeSpan.FromSeconds(3)));
+            Assert.NotSame(migrate, first);
+
+            await using (var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({DatabaseMigrator.ChatLockKey})", other))
+            {
+                await release.ExecuteNonQueryAsync();
+            }
+
+            Assert.Equal(MigrateCommand.Succeeded, await migrate.WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+        finally
+        {
+            await DropAsync(database, role);
         }
     }
 
@@ -143,6 +206,8 @@ public sealed class ServiceRoleTests
         Assert.Equal(MigrateCommand.ConfigurationInvalid, await MigrateAsync(database.ConnectionString, owner, "x"));
         Assert.Equal(MigrateCommand.ConfigurationInvalid, await MigrateAsync(database.ConnectionString, "svc_nopassword", ""));
         Assert.Equal(MigrateCommand.ConfigurationInvalid, await MigrateAsync(database.ConnectionString, "Robert'); DROP TABLE tasks;--", "x"));
+        // Its verifier is computed here; outside printable ASCII, SASLprep could make PostgreSQL's and a client's differ.
+        Assert.Equal(MigrateCommand.ConfigurationInvalid, await MigrateAsync(database.ConnectionString, "svc_nonascii", "ﬁx-pässword"));
 
         await using var asOwner = NpgsqlDataSource.Create(database.ConnectionString);
         await using var tables = asOwner.CreateCommand("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");

@@ -59,14 +59,14 @@ public sealed class CredentialManifestTests
     }
 
     [Fact]
-    public void Redis_requires_the_secrets_password_which_stays_off_its_command_line()
+    public void Redis_requires_the_secrets_password_read_from_its_environment_when_it_starts()
     {
         var container = FirstContainer("k8s/base/redis/statefulset.yaml");
         var command = ((YamlSequenceNode)container["command"]).Select(a => a.ToString()).ToList();
         var args = ((YamlSequenceNode)container["args"]).Select(a => a.ToString()).ToList();
 
-        // The shell reads the variable when Redis starts; a $(REDIS_PASSWORD) in args Kubernetes would expand onto the
-        // command line.
+        // The shell reads the variable when Redis starts; a $(REDIS_PASSWORD) in args Kubernetes would expand into the
+        // container's command.
         Assert.Equal(["sh", "-c", "exec redis-server --requirepass \"$REDIS_PASSWORD\" \"$@\"", "redis-server"], command);
         Assert.DoesNotContain(command.Concat(args), a => a.Contains("$(", StringComparison.Ordinal));
         Assert.Equal((Secret, "password"), SecretOf(container, "REDIS_PASSWORD"));
