@@ -60,6 +60,14 @@ public static class StoreDataSource
     /// </summary>
     public const bool ResetOnClose = false;
 
+    /// <summary>
+    /// Npgsql's <c>GSS Encryption Mode</c> unless the connection string says otherwise: off. Its default (prefer) loads
+    /// the system's Kerberos library at the first connection, which the images do not have, and the runtime prints
+    /// "Cannot load library libgssapi_krb5.so.2" on every start and migrate. A deployment that uses Kerberos names the
+    /// mode in its connection string.
+    /// </summary>
+    public const GssEncryptionMode GssEncryption = GssEncryptionMode.Disable;
+
     internal static readonly string MissingMessage =
         $"{StoreServiceExtensions.ConnectionStringKey} is not set: give the PostgreSQL connection string, e.g. "
         + "ConnectionStrings__Postgres=\"Host=localhost;Username=agentsystem;Password=...;Database=agentsystem\" in the environment.";
@@ -90,6 +98,11 @@ public static class StoreDataSource
         if (!Names(options.ConnectionString, "NoResetOnClose"))
         {
             builder.ConnectionStringBuilder.NoResetOnClose = !ResetOnClose;
+        }
+
+        if (!Names(options.ConnectionString, "GssEncryptionMode"))
+        {
+            builder.ConnectionStringBuilder.GssEncryptionMode = GssEncryption;
         }
 
         if (string.IsNullOrEmpty(builder.ConnectionStringBuilder.ApplicationName) && !string.IsNullOrEmpty(options.ApplicationName))

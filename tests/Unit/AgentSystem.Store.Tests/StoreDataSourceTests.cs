@@ -21,6 +21,13 @@ public sealed class StoreDataSourceTests
         Assert.False((await SettingsAsync(Server + ";No Reset On Close=false")).NoResetOnClose);
     }
 
+    [Fact]
+    public async Task GSS_encryption_is_off_unless_the_connection_string_says_otherwise()
+    {
+        Assert.Equal(GssEncryptionMode.Disable, (await SettingsAsync(Server)).GssEncryptionMode);
+        Assert.Equal(GssEncryptionMode.Prefer, (await SettingsAsync(Server + ";GSS Encryption Mode=Prefer")).GssEncryptionMode);
+    }
+
     private static async Task<int> MaxAutoPrepareAsync(string connectionString) => (await SettingsAsync(connectionString)).MaxAutoPrepare;
 
     private static async Task<NpgsqlConnectionStringBuilder> SettingsAsync(string connectionString)
