@@ -68,6 +68,7 @@ public static class StoreServiceExtensions
             .ValidateOnStart();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StoreConnectionOptions>, StoreConnectionOptionsValidator>());
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, DatabasePasswordAudit>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SuperuserAudit>());
         builder.Services.TryAddSingleton(static services => StoreDataSource.Create(
             services.GetRequiredService<IOptions<StoreConnectionOptions>>().Value, services.GetService<ILoggerFactory>()));
 
