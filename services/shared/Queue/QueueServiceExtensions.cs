@@ -51,10 +51,7 @@ public static class QueueServiceExtensions
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisPasswordAudit>());
 
         builder.Services.TryAddSingleton(static services =>
-        {
-            var redis = services.GetRequiredService<IOptions<RedisConnectionOptions>>().Value;
-            return RedisConnection.Connect(redis.Configuration, redis.Password);
-        });
+            RedisConnection.Connect(services.GetRequiredService<IOptions<RedisConnectionOptions>>().Value));
         builder.Services.TryAddSingleton<IConnectionMultiplexer>(static services => services.GetRequiredService<ConnectionMultiplexer>());
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.TryAddSingleton<RedisJobQueue>();

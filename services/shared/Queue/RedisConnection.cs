@@ -14,21 +14,16 @@ public static class RedisConnection
     /// Connects with abortConnect=false, so a process starts while Redis is down and survives a Redis restart
     /// (the multiplexer reconnects in the background and re-subscribes its channels).
     /// </summary>
-    /// <param name="password">Set: presented instead of a password in <paramref name="configuration"/>.</param>
-    public static ConnectionMultiplexer Connect(string? configuration, string? password = null)
+    public static ConnectionMultiplexer Connect(RedisConnectionOptions redis)
     {
-        if (string.IsNullOrWhiteSpace(configuration))
+        ArgumentNullException.ThrowIfNull(redis);
+        if (string.IsNullOrWhiteSpace(redis.Configuration))
         {
             throw new InvalidOperationException(MissingMessage);
         }
 
-        var options = ConfigurationOptions.Parse(configuration);
+        var options = redis.ToConfigurationOptions();
         options.AbortOnConnectFail = false;
-        if (!string.IsNullOrEmpty(password))
-        {
-            options.Password = password;
-        }
-
         return ConnectionMultiplexer.Connect(options);
     }
 }

@@ -16,21 +16,28 @@ public sealed class RedisConnectionOptions
     /// </summary>
     public string? Password { get; set; }
 
+    /// <summary>The connection string parsed, with <see cref="Password"/> in place of its own when set.</summary>
+    public ConfigurationOptions ToConfigurationOptions()
+    {
+        var options = ConfigurationOptions.Parse(Configuration ?? "");
+        if (!string.IsNullOrEmpty(Password))
+        {
+            options.Password = Password;
+        }
+
+        return options;
+    }
+
     /// <summary>The password the connection will present: <see cref="Password"/>, else the connection string's.</summary>
     public string? EffectivePassword()
     {
-        if (!string.IsNullOrEmpty(Password))
-        {
-            return Password;
-        }
-
         try
         {
-            return string.IsNullOrWhiteSpace(Configuration) ? null : ConfigurationOptions.Parse(Configuration).Password;
+            return ToConfigurationOptions().Password;
         }
         catch (ArgumentException)
         {
-            return null;   // the connection's own parse names what is wrong with it
+            return string.IsNullOrEmpty(Password) ? null : Password;   // the connection's own parse names what is wrong
         }
     }
 }

@@ -66,12 +66,13 @@ public static class MigrateCommand
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(error);
 
+        var serviceRole = services.GetService<IOptions<ServiceRoleOptions>>()?.Value ?? new ServiceRoleOptions();
         IDatabaseMigrator migrator;
         NpgsqlDataSource? dataSource;
         try
         {
             migrator = services.GetRequiredService<IDatabaseMigrator>();
-            dataSource = services.GetService<NpgsqlDataSource>();
+            dataSource = string.IsNullOrEmpty(serviceRole.ServiceRole) ? null : services.GetRequiredService<NpgsqlDataSource>();
         }
         catch (Exception failure) when (failure is OptionsValidationException or InvalidOperationException)
         {
@@ -80,9 +81,8 @@ public static class MigrateCommand
         }
 
         // The services' role is checked before anything is applied, against the user the connection string names.
-        var serviceRole = services.GetService<IOptions<ServiceRoleOptions>>()?.Value ?? new ServiceRoleOptions();
         var migratingUser = dataSource is null ? null : new NpgsqlConnectionStringBuilder(dataSource.ConnectionString).Username;
-        if ((dataSource is null && !string.IsNullOrEmpty(serviceRole.ServiceRole) ? "no PostgreSQL data source to make the services' role with" : ServiceRole.Problem(serviceRole, migratingUser)) is { Length: > 0 } problem)
+        if (ServiceRole.Problem(serviceRole, migratingUser) is { Length: > 0 } problem)
         {
             await error.WriteLineAsync($"migrate: the configuration is invalid: {problem}").ConfigureAwait(false);
             return ConfigurationInvalid;
@@ -131,8 +131,8 @@ public static class MigrateCommand
             await output.WriteLineAsync($"migrate: {applied.Count} migration(s) applied.").ConfigureAwait(false);
         }
 
-        return serviceRole.ServiceRole is { Length: > 0 } role
-            ? await EnsureServiceRoleAsync(dataSource!, role, serviceRole.ServicePassword!, output, error, cancellationToken).ConfigureAwait(false)
+        return dataSource is not null
+            ? await EnsureServiceRoleAsync(dataSource, serviceRole.ServiceRole!, serviceRole.ServicePassword!, output, error, cancellationToken).ConfigureAwait(false)
             : Succeeded;
     }
 

@@ -36,11 +36,11 @@ public static partial class ServiceRole
     /// <summary>Serialises the orchestrator's and chat's migrate jobs here, since both make the same role ("AgSysRol" in ASCII).</summary>
     private const long LockKey = 0x4167_5379_7352_6F6C;
 
+    private const int Attempts = 5;
+
     /// <summary>Printable ASCII: its verifier here is what PostgreSQL and every client compute alike (no SASLprep to differ on).</summary>
     [GeneratedRegex("^[\\x20-\\x7E]+$")]
     private static partial Regex PrintableAscii();
-
-    private const int Attempts = 5;
 
     /// <summary>A plain PostgreSQL identifier, so that what the deploy names is the role made.</summary>
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
@@ -74,8 +74,9 @@ public static partial class ServiceRole
     }
 
     /// <summary>
-    /// Makes or updates the role (see the class) in one transaction; idempotent. A grant that collides with the other
-    /// service's migrations, running at the same moment on their own lock, is tried again.
+    /// Makes or updates the role (see the class) in one transaction; idempotent. It waits for every migrator of the
+    /// database; what can still collide (another database's deploy making a role of that name, a catalog row written at
+    /// once elsewhere) is tried again.
     /// </summary>
     public static async Task EnsureAsync(NpgsqlDataSource dataSource, string role, string password, CancellationToken cancellationToken)
     {
