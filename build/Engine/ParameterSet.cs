@@ -141,8 +141,17 @@ internal sealed class ParameterSet
             return [.. given];
         }
 
-        List<string> values = [.. given.SelectMany(value => value.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries))];
-        return values.Count > 0 ? values : throw new UsageException($"{source} needs a value ({Describe(parameter)}).");
+        var items = given.Select(value => (Value: value, Items: value.Split(',', StringSplitOptions.TrimEntries))).ToList();
+        List<string> values = [.. items.SelectMany(v => v.Items).SelectMany(item => item.Split(' ', StringSplitOptions.RemoveEmptyEntries))];
+        if (values.Count == 0)
+        {
+            throw new UsageException($"{source} needs a value ({Describe(parameter)}).");
+        }
+
+        // "a,,b" or "a," more likely lost a name (an empty variable in a script) than meant two.
+        return items.FirstOrDefault(v => v.Items.Length > 1 && v.Items.Contains("")) is { Value: { } gap }
+            ? throw new UsageException($"{source} '{gap}': an empty name in the list ({Describe(parameter)}).")
+            : values;
     }
 
     public static object? Convert(BuildParameter parameter, IReadOnlyList<string> values, string source)

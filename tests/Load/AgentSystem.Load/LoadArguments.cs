@@ -106,10 +106,16 @@ internal static class LoadArguments
     public static IReadOnlySet<string> ParseScenarios(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return names.Length > 0
-            ? names.Select(name => Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal)
-            : throw new FormatException($"--scenarios: name at least one ({ScenarioList})");
+        var names = text.Split(',', StringSplitOptions.TrimEntries);
+        if (names.All(string.IsNullOrEmpty))
+        {
+            throw new FormatException($"--scenarios: name at least one ({ScenarioList})");
+        }
+
+        // "queue-e2e,,http" is more likely a name lost (an empty variable) than a stray comma: said, not run without it.
+        return names.Contains("")
+            ? throw new FormatException($"--scenarios '{text}': an empty name in the list (the scenarios are {ScenarioList})")
+            : names.Select(name => Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The phase the report shows as a row of its own that is part of queue-e2e (its worker SIGKILLed).</summary>

@@ -75,6 +75,7 @@ public sealed class TargetOptionTests : IDisposable
     [InlineData("--scenarios: no scenario 'e2e'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", "--scenarios", "enqueue", "e2e")]
     [InlineData("--scenarios: no scenario 'enqeue'. Did you mean 'enqueue'? There are", "--scenarios", "enqeue")]
     [InlineData("--scenarios needs a value", "--scenarios", ",")]   // an error, not every scenario
+    [InlineData("--scenarios 'queue-e2e,,http': an empty name in the list (one or more names, comma-separated).", "--scenarios", "queue-e2e,,http")]   // helper-78: ran the two
     public void A_scenario_that_does_not_exist_or_none_is_a_usage_error_naming_the_scenarios(string message, params string[] options)
     {
         var run = PlanLoadTest(options);

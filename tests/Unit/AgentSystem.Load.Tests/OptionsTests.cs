@@ -185,6 +185,19 @@ public sealed class OptionsTests
     }
 
     [Theory]
+    [InlineData("queue-e2e,,http")]
+    [InlineData("queue-e2e,")]
+    [InlineData(" , enqueue")]
+    public void An_empty_name_among_the_scenarios_is_a_usage_error_not_left_out(string value)
+    {
+        // helper-78: "queue-e2e,,http" ran both, though a name between the commas was probably lost.
+        var (options, error) = LoadOptions.Parse(["--scenarios", value]);
+
+        Assert.Null(options);
+        Assert.Equal($"--scenarios '{value}': an empty name in the list (the scenarios are enqueue, claim-ack, queue-e2e, http)", error);
+    }
+
+    [Theory]
     [InlineData("--workers", "0.5")]
     [InlineData("--workers", "0")]
     [InlineData("--clients", "-3")]

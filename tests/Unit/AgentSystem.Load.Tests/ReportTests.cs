@@ -355,6 +355,19 @@ public sealed class ReportTests
         Assert.Contains("class=\"point\"><title>p99: 7.00 ms at 4.00</title>", chart, StringComparison.Ordinal);
     }
 
+    /// <summary>helper-78: in queue-kill's last second one job finished, and p50's point hid p99's at the same place.</summary>
+    [Fact]
+    public void A_lone_point_under_another_series_is_drawn_larger_so_that_both_show()
+    {
+        var chart = SvgChart.Line("Latency over time", "seconds", "ms",
+            [new Series("p50", "#111", [(1, 2), (2, 3), (3, double.NaN), (4, 9)]), new Series("p99", "#999", [(1, 5), (2, 6), (3, double.NaN), (4, 9)])]);
+
+        Assert.Contains("r=\"4.5\" fill=\"#999\"><title>p99: 9.00 ms at 4.00</title>", chart, StringComparison.Ordinal);
+        Assert.Contains("r=\"3\" fill=\"#111\"><title>p50: 9.00 ms at 4.00</title>", chart, StringComparison.Ordinal);
+        Assert.True(chart.IndexOf("p99: 9.00", StringComparison.Ordinal) < chart.IndexOf("p50: 9.00", StringComparison.Ordinal), "p99 is drawn first, under p50");
+        Assert.Contains("r=\"3\" fill=\"#999\" class=\"point\"><title>p99: 5.00 ms", chart, StringComparison.Ordinal);   // points on a line keep their size
+    }
+
     /// <summary>helper-65: queue-kill's first seconds without a finished job were left off the latency chart's axis.</summary>
     [Fact]
     public void A_charts_axis_spans_the_seconds_where_nothing_was_measured()

@@ -73,8 +73,12 @@ internal static class SvgChart
         svg.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(14 {(Top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">{Escape(yLabel)}</text>");
 
         var legendX = Width - Right;
+        var drawnAfter = series.Count;
         foreach (var line in series.Reverse())
         {
+            // A lone point under the lines drawn after it is larger, so that one at the same place (p50 = p99 in a second
+            // with one finished job) rings it instead of hiding it.
+            var aloneRadius = 3 + (1.5 * --drawnAfter);
             if (line.Points.Any(Finite))
             {
                 var path = Path(line.Points, X, Y);
@@ -91,7 +95,7 @@ internal static class SvgChart
                     // others show on hover.
                     var alone = (i == 0 || !Finite(line.Points[i - 1])) && (i == line.Points.Count - 1 || !Finite(line.Points[i + 1]));
                     svg.Append(CultureInfo.InvariantCulture,
-                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"3\" fill=\"{line.Color}\"{(alone ? "" : " class=\"point\"")}><title>{Escape(line.Name)}: {Figures.Format(y)} {Escape(yLabel)} at {Escape(xText(x))}</title></circle>");
+                        $"<circle cx=\"{X(x):0.#}\" cy=\"{Y(y):0.#}\" r=\"{(alone ? aloneRadius : 3):0.#}\" fill=\"{line.Color}\"{(alone ? "" : " class=\"point\"")}><title>{Escape(line.Name)}: {Figures.Format(y)} {Escape(yLabel)} at {Escape(xText(x))}</title></circle>");
                 }
             }
 

@@ -190,7 +190,8 @@ internal sealed class LoadSystem : IAsyncDisposable
                 cancellationToken);
             _containers.Add(container);
             RedisConfiguration = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{container.GetMappedPublicPort(RedisBuilder.RedisPort)}");
-            _reach.Add($"Redis: docker exec -it {container.Name.TrimStart('/')} redis-cli (from the host: {RedisConfiguration})");
+            _reach.Add($"Redis: docker exec -it {container.Name.TrimStart('/')} redis-cli (from the host: {RedisConfiguration})"
+                + (storesResults ? "" : "; empty: enqueue and claim-ack delete their keys after each phase, and only queue-e2e and http leave their work (in PostgreSQL)"));
             notes.Add($"Redis {TestImages.Redis} in a container (AOF, fsync every second)");
         }
 
