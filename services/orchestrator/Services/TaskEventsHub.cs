@@ -1,3 +1,4 @@
+using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
 using AgentSystem.Queue;
 using AgentSystem.Store;
@@ -347,7 +348,10 @@ public sealed partial class TaskEventsHub(
         var batch = new List<(Watch, TaskVersion)>(Math.Min(_dirty.Count, ReadBatchSize));
         foreach (var watch in _dirty)
         {
-            batch.Add((watch, new TaskVersion(watch.Id, watch.Forced || watch.Latest is null ? null : watch.Latest.UpdatedAt, WithoutInputs: watch.Latest is not null)));
+            batch.Add((watch, watch.Latest is { } known
+                ? new TaskVersion(watch.Id, watch.Forced ? null : known.UpdatedAt, WithoutInputs: true,
+                    SettledJobs: [.. known.Jobs.Where(job => job.Status.IsFinal()).Select(job => job.Id)])
+                : new TaskVersion(watch.Id, null)));
             if (batch.Count == ReadBatchSize)
             {
                 break;
@@ -377,9 +381,9 @@ public sealed partial class TaskEventsHub(
 
                 if (found.TryGetValue(watch.Id, out var task))
                 {
-                    if (version.WithoutInputs && watch.Latest is { } known)
+                    if (watch.Latest is { } known)
                     {
-                        task = WithInputsOf(task, known);
+                        task = WithWhatWasLeftOut(task, known, version);
                     }
 
                     if (watch.Latest is null)
@@ -410,11 +414,22 @@ public sealed partial class TaskEventsHub(
         }
     }
 
-    // A re-read leaves the inputs out (they never change): they come from the version read first.
-    private static TaskRecord WithInputsOf(TaskRecord read, TaskRecord known)
+    // A re-read leaves out what never changes (TaskVersion): the inputs, and the results and errors of the jobs final
+    // when it was asked for. They come from the version read before.
+    private static TaskRecord WithWhatWasLeftOut(TaskRecord read, TaskRecord known, TaskVersion version)
     {
-        var inputs = known.Jobs.ToDictionary(job => job.Id, job => job.Input);
-        return read with { Jobs = [.. read.Jobs.Select(job => inputs.TryGetValue(job.Id, out var input) ? job with { Input = input } : job)] };
+        var before = known.Jobs.ToDictionary(job => job.Id);
+        var settled = version.SettledJobs?.ToHashSet() ?? [];
+        return read with
+        {
+            Jobs =
+            [
+                .. read.Jobs.Select(job => !before.TryGetValue(job.Id, out var earlier) ? job
+                    : settled.Contains(job.Id) ? job with { Input = earlier.Input, Result = earlier.Result, Error = earlier.Error }
+                    : version.WithoutInputs ? job with { Input = earlier.Input }
+                    : job),
+            ],
+        };
     }
 
     // A failed read: streams already open wait for the retry; those still waiting for their first read get the error.

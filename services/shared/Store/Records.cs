@@ -35,10 +35,13 @@ public sealed record TaskSummary(
 public sealed record TaskPage(IReadOnlyList<TaskSummary> Items, int Page, int PageSize, long Total, bool TotalExact);
 
 /// <summary>
-/// A task and the updated_at last seen of it (null: not seen yet). <see cref="WithoutInputs"/> leaves the jobs' inputs
-/// out of the read (as ""), for a reader that has them already: they never change, and may be 1 MiB a task.
+/// A task and the updated_at last seen of it (null: not seen yet), for a reader that holds an earlier read of it (the
+/// events hub) and needs only what it lacks. <see cref="WithoutInputs"/> leaves the jobs' inputs out (as ""): they never
+/// change, and may be 1 MiB a task. <see cref="SettledJobs"/>, jobs the reader holds final, are read without their
+/// result and error (null): a final job is never written again, so a task's results are read once each, not again at
+/// every change of its other jobs.
 /// </summary>
-public readonly record struct TaskVersion(Guid Id, DateTimeOffset? UpdatedAt, bool WithoutInputs = false);
+public readonly record struct TaskVersion(Guid Id, DateTimeOffset? UpdatedAt, bool WithoutInputs = false, IReadOnlyCollection<Guid>? SettledJobs = null);
 
 /// <summary>The task after a cancel; <see cref="Changed"/> is false when it was already final and nothing was written.</summary>
 public sealed record TaskCancellation(TaskRecord Task, bool Changed);

@@ -66,12 +66,16 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
     private const string DeleteDispatchRowsOfTask = "DELETE FROM job_dispatch WHERE job_id IN (SELECT id FROM jobs WHERE task_id = @task)";
 
     // One statement, one snapshot: each task agrees with its jobs. Rows come task by task, jobs in order.
-    // An input left out is not even read from its TOAST table.
+    // An input, result or error left out is not even read from its TOAST table.
     private static readonly string SelectChanged = $"""
-        SELECT {TaskAndJobColumns.Replace("j.input", "CASE WHEN w.inputs THEN j.input ELSE '' END", StringComparison.Ordinal)}
+        SELECT {TaskAndJobColumns
+            .Replace("j.input", "CASE WHEN w.inputs THEN j.input ELSE '' END", StringComparison.Ordinal)
+            .Replace("j.result", "CASE WHEN s.id IS NULL THEN j.result END", StringComparison.Ordinal)
+            .Replace("j.error", "CASE WHEN s.id IS NULL THEN j.error END", StringComparison.Ordinal)}
         FROM unnest(@ids, @seen, @inputs) AS w (id, seen, inputs)
         JOIN tasks t ON t.id = w.id AND (w.seen IS NULL OR t.updated_at <> w.seen)
         LEFT JOIN jobs j ON j.task_id = t.id
+        LEFT JOIN unnest(@settled) AS s (id) ON s.id = j.id
         ORDER BY t.id, j.seq
         """;
 
@@ -305,6 +309,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
             command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. tasks.Select(t => t.Id)]));
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]>("seen", [.. tasks.Select(t => t.UpdatedAt?.ToUniversalTime())]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
             command.Parameters.Add(new NpgsqlParameter<bool[]>("inputs", [.. tasks.Select(t => !t.WithoutInputs)]));
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("settled", [.. tasks.SelectMany(t => t.SettledJobs ?? [])]));
             var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {

@@ -103,6 +103,10 @@ public sealed class TaskEventsTests
         Assert.All(reads.Where(read => !read.WithoutInputs), read => Assert.Null(read.UpdatedAt));
         // The inputs in the first event, each result in its change, both in the last: twice the finished task's 2 MB.
         Assert.InRange(bytes, 4_000_000, 4_200_000);
+        // Read from the store: each input and each result once (1 + 1 MB). Each change read every finished job's result
+        // again before, 51.5 MB in all.
+        Assert.Equal(99, reads[^1].SettledJobs?.Count);
+        Assert.InRange(app.Repository.ChangedTextRead, 2_000_000, 2_100_000);
     }
 
     [Fact]

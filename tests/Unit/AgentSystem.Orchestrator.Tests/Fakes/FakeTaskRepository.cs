@@ -185,9 +185,11 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
             [
                 .. tasks.Select(v => (Version: v, Task: Find(v.Id)))
                     .Where(x => x.Task is not null && (x.Version.UpdatedAt is null || x.Task.UpdatedAt != x.Version.UpdatedAt))
-                    .Select(x => x.Version.WithoutInputs ? WithoutInputs(x.Task!.ToRecord()) : x.Task!.ToRecord()),
+                    .Select(x => AsRead(x.Task!.ToRecord(), x.Version)),
             ];
         }
+
+        Interlocked.Add(ref _changedTextRead, found.Sum(task => task.Jobs.Sum(job => (long)job.Input.Length + (job.Result?.Length ?? 0) + (job.Error?.Length ?? 0))));
 
         AfterGetChanged?.Invoke();
         return Task.FromResult(found);
@@ -301,8 +303,24 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
     /// <summary>Every version GetChangedAsync was asked for, in order.</summary>
     public ConcurrentQueue<TaskVersion> ChangedVersions { get; } = new();
 
-    // As the store reads it then: inputs as "".
-    private static TaskRecord WithoutInputs(TaskRecord task) => task with { Jobs = [.. task.Jobs.Select(job => job with { Input = "" })] };
+    /// <summary>The characters of inputs, results and errors GetChangedAsync returned, in all.</summary>
+    public long ChangedTextRead => Interlocked.Read(ref _changedTextRead);
+
+    private long _changedTextRead;
+
+    // As the store reads it then: inputs as "" (WithoutInputs), the settled jobs' results and errors as null.
+    private static TaskRecord AsRead(TaskRecord task, TaskVersion version) => task with
+    {
+        Jobs =
+        [
+            .. task.Jobs.Select(job => job with
+            {
+                Input = version.WithoutInputs ? "" : job.Input,
+                Result = version.SettledJobs?.Contains(job.Id) == true ? null : job.Result,
+                Error = version.SettledJobs?.Contains(job.Id) == true ? null : job.Error,
+            }),
+        ],
+    };
 
     /// <summary>The limit of each <see cref="DeleteFinishedBeforeAsync"/> call.</summary>
     public ConcurrentQueue<int> DeleteCalls { get; } = new();
