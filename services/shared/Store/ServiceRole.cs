@@ -42,6 +42,9 @@ public static partial class ServiceRole
     [GeneratedRegex("^[\\x20-\\x7E]+$")]
     private static partial Regex PrintableAscii();
 
+    /// <summary>What ends or quotes a connection string's value: pasted into one unquoted, the password would break it.</summary>
+    private static readonly char[] NotInAConnectionString = [';', '\'', '"'];
+
     /// <summary>A plain PostgreSQL identifier, so that what the deploy names is the role made.</summary>
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
     private static partial Regex PlainName();
@@ -70,6 +73,10 @@ public static partial class ServiceRole
 
         return string.IsNullOrEmpty(options.ServicePassword) ? $"{RoleKey} is set without {PasswordKey}."
             : !PrintableAscii().IsMatch(options.ServicePassword) ? $"{PasswordKey} may hold printable ASCII only (letters, digits, spaces and punctuation)."
+            : options.ServicePassword.IndexOfAny(NotInAConnectionString) is var at and >= 0
+                ? $"{PasswordKey} may not hold '{options.ServicePassword[at]}': Compose and the k8s base paste it into the services' connection strings, which it would break."
+            : options.ServicePassword.Trim() != options.ServicePassword
+                ? $"{PasswordKey} may not start or end with a space: a connection string drops it."
             : "";
     }
 

@@ -72,6 +72,10 @@ public static class StoreDataSource
         $"{StoreServiceExtensions.ConnectionStringKey} is not set: give the PostgreSQL connection string, e.g. "
         + "ConnectionStrings__Postgres=\"Host=localhost;Username=agentsystem;Password=...;Database=agentsystem\" in the environment.";
 
+    internal static readonly string UnreadableMessage =
+        $"{StoreServiceExtensions.ConnectionStringKey} cannot be read: it names a keyword Npgsql does not know, or a value "
+        + "holds ';' or a quote unquoted (quote such a password: Password='a;b', a ' inside doubled). Its text is not shown: it holds a password.";
+
     public static NpgsqlDataSource Create(string? connectionString, ILoggerFactory? loggerFactory = null) =>
         Create(new StoreConnectionOptions { ConnectionString = connectionString }, loggerFactory);
 
@@ -83,7 +87,18 @@ public static class StoreDataSource
             throw new InvalidOperationException(MissingMessage);
         }
 
-        var builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+        NpgsqlDataSourceBuilder builder;
+        try
+        {
+            builder = new NpgsqlDataSourceBuilder(options.ConnectionString);
+        }
+        catch (ArgumentException)
+        {
+            // Not passed on: Npgsql's message names the unknown keyword, which after a password's unquoted ';' is the
+            // password's rest.
+            throw new InvalidOperationException(UnreadableMessage);
+        }
+
         if (options.MaxPoolSize is { } maxPoolSize)
         {
             builder.ConnectionStringBuilder.MaxPoolSize = maxPoolSize;

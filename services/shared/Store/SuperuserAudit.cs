@@ -49,6 +49,6 @@ public sealed partial class SuperuserAudit(NpgsqlDataSource dataSource, IHostEnv
     }
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "This service connects to PostgreSQL as a superuser: a statement it were tricked into running could read the server's files and run programs; connect as a role that may only read and write the tables (migrate with Migrate__ServiceRole, docs/architecture.md)")]
+        Message = "This service connects to PostgreSQL as a superuser: a statement it was tricked into running could read the server's files and run programs; connect as a role that may only read and write the tables (migrate with Migrate__ServiceRole, docs/architecture.md)")]
     private static partial void LogSuperuser(ILogger logger);
 }

@@ -14,7 +14,7 @@ public sealed class ServiceRoleTests
     {
         await using var database = await NewDatabaseAsync();
         var role = "svc_" + Guid.NewGuid().ToString("N")[..12];
-        const string password = "it's; a \"password\", with = what needs quoting";
+        const string password = "a password, with = & what a shell needs quoted: !#$%()*<>?[\\]^`{|}~";
         try
         {
             Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, password));

@@ -116,7 +116,7 @@ public class ComposeFileTests
 
         foreach (var service in new[] { "orchestrator", "worker", "chat" })
         {
-            Assert.Contains("Username=agentsystem_service;Password=${AGENTSYSTEM_POSTGRES_SERVICE_PASSWORD:-agentsystem-service};", Variable(service, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
+            Assert.EndsWith(";Username=agentsystem_service;Password=${AGENTSYSTEM_POSTGRES_SERVICE_PASSWORD:-agentsystem-service}", Variable(service, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
             Assert.Equal("", Variable(service, "Migrate__ServiceRole"));
         }
     }

@@ -21,6 +21,18 @@ public sealed class StoreDataSourceTests
         Assert.False((await SettingsAsync(Server + ";No Reset On Close=false")).NoResetOnClose);
     }
 
+    [Theory]
+    [InlineData("Host=postgres;Username=agentsystem;Password=ab;cd=1")]   // helper-81: "Couldn't set cd", the password's rest
+    [InlineData("Host=postgres;Usernme=agentsystem")]
+    public void A_connection_string_Npgsql_cannot_read_is_refused_without_showing_its_text(string connectionString)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => StoreDataSource.Create(connectionString));
+
+        Assert.StartsWith("ConnectionStrings:Postgres cannot be read: it names a keyword Npgsql does not know, or a value holds", error.Message, StringComparison.Ordinal);
+        Assert.Contains("quote such a password: Password='a;b'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("cd", error.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task GSS_encryption_is_off_unless_the_connection_string_says_otherwise()
     {
