@@ -29,10 +29,20 @@ internal static class LoadArguments
     /// </summary>
     public static bool NeedsGateway(IReadOnlyCollection<string>? scenarios) => scenarios is null || scenarios.Contains(Http);
 
-    /// <summary>"5", "5s", "500ms", "2m" or "00:00:05".</summary>
-    public static TimeSpan ParseDuration(string text)
+    /// <summary>"5", "5s", "500ms", "2m" or "00:00:05": 0 or more.</summary>
+    public static TimeSpan ParseDuration(string text) => Duration(text, "0 or more");
+
+    /// <summary>A measured phase's length: a duration above zero (a phase of 0 s measures nothing and fails every rate).</summary>
+    public static TimeSpan ParseMeasured(string text)
+    {
+        var duration = Duration(text, "more than 0");
+        return duration > TimeSpan.Zero ? duration : throw new FormatException($"--duration: '{text}' measures nothing: give more than 0 (5s, 500ms, 2m)");
+    }
+
+    private static TimeSpan Duration(string text, string least)
     {
         ArgumentNullException.ThrowIfNull(text);
+        const string Forms = "5s, 500ms, 2m, 1h; a bare number is seconds";
         var (number, unit) = text.EndsWith("ms", StringComparison.Ordinal) ? (text[..^2], 0.001)
             : text.EndsWith('s') ? (text[..^1], 1.0)
             : text.EndsWith('m') ? (text[..^1], 60.0)
@@ -43,21 +53,20 @@ internal static class LoadArguments
             return TimeSpan.FromSeconds(value * unit);
         }
 
+        // .NET reads "1:30" as an hour and a half, which a user meaning 90 s would learn an hour later.
+        if (text.Count(c => c == ':') == 1)
+        {
+            throw new FormatException($"'{text}' could be minutes or hours: give 90s, 1.5h or hh:mm:ss ({Forms})");
+        }
+
         if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero)
         {
             return span;
         }
 
         throw new FormatException(value < 0 || span < TimeSpan.Zero
-            ? $"'{text}' is a negative duration: give 0 or more (5s, 500ms, 2m, 1h; a bare number is seconds)"
-            : $"'{text}' is not a duration (5s, 500ms, 2m, 1h; a bare number is seconds)");
-    }
-
-    /// <summary>A measured phase's length: a duration above zero (a phase of 0 s measures nothing and fails every rate).</summary>
-    public static TimeSpan ParseMeasured(string text)
-    {
-        var duration = ParseDuration(text);
-        return duration > TimeSpan.Zero ? duration : throw new FormatException($"--duration: '{text}' measures nothing: give more than 0 (5s, 500ms, 2m)");
+            ? $"'{text}' is a negative duration: give {least} ({Forms})"
+            : $"'{text}' is not a duration ({Forms})");
     }
 
     /// <summary>"10%" or "10": a percentage of at least 0, as a fraction (0.1).</summary>
@@ -74,9 +83,11 @@ internal static class LoadArguments
     public static (string? Scenario, double PerSecond) ParseRate(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return text.Split('=') is [var scenario, var perSecond]
-            ? (ScenarioOf(scenario, "--rate"), Positive(perSecond))
-            : (null, Positive(text));
+        var parts = text.Split('=');
+        var scenario = parts is [var name, _] ? ScenarioOf(name, "--rate") : null;
+        return parts.Length <= 2 && TryPositive(parts[^1], out var perSecond)
+            ? (scenario, perSecond)
+            : throw new FormatException($"--rate: '{text}' is not RATE or SCENARIO=RATE, a rate being a positive number per second (2000, queue-e2e=2000)");
     }
 
     /// <summary>
@@ -113,8 +124,14 @@ internal static class LoadArguments
         }
 
         // "queue-e2e,,http" is more likely a name lost (an empty variable) than a stray comma: said, not run without it.
-        return names.Contains("")
-            ? throw new FormatException($"--scenarios '{text}': an empty name in the list (the scenarios are {ScenarioList})")
+        if (names.Contains(""))
+        {
+            throw new FormatException($"--scenarios '{text}': an empty name in the list (the scenarios are {ScenarioList})");
+        }
+
+        var unknown = names.Where(name => !ScenarioNames.Contains(name)).Distinct().ToList();
+        return unknown.Count > 1
+            ? throw new FormatException($"--scenarios: no scenarios {string.Join(", ", unknown.Select(name => $"'{name}'"))}. There are {ScenarioList} (each with an open phase, NAME{OpenPhaseSuffix}).")
             : names.Select(name => Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal);
     }
 
@@ -126,12 +143,12 @@ internal static class LoadArguments
             ? scenario
             : scenario == KillPhase
                 ? throw new FormatException($"{option}: '{KillPhase}' is a phase of {EndToEnd}, which runs it after its open phase: name {EndToEnd}.")
+            : ScenarioOfPhase(scenario) is { } stem
+                ? throw new FormatException($"{option}: '{scenario}' is the open phase of {stem}: name {stem}, which runs it{(stem is Enqueue or ClaimAck ? " when given a --rate" : "")}.")
                 : throw new FormatException($"{option}: no scenario '{scenario}'.{Suggestions.DidYouMean(scenario, ScenarioNames)} There are {ScenarioList} (each with an open phase, NAME{OpenPhaseSuffix}).");
 
-    private static double Positive(string text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && double.IsFinite(value)
-            ? value
-            : throw new FormatException($"'{text}' is not a positive number");
+    private static bool TryPositive(string text, out double value) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0 && double.IsFinite(value);
 
     /// <summary>The scenario a name is or whose open phase it names (<c>queue-e2e-at-rate</c>), or null for none.</summary>
     public static string? ScenarioOfPhase(string name)

@@ -64,7 +64,7 @@ public sealed class TargetOptionTests : IDisposable
         var run = PlanLoadTest("--rate", "fast", "--warm-up", "a minute", "--baseline-tolerance", "ten", "--baseline", "no/such/summary.json");
 
         Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
-        Assert.Contains("LoadTest: --rate: 'fast' is not a positive number", run.Output, StringComparison.Ordinal);
+        Assert.Contains("LoadTest: --rate: 'fast' is not RATE or SCENARIO=RATE", run.Output, StringComparison.Ordinal);
         Assert.Contains("LoadTest: --warm-up: 'a minute' is not a duration", run.Output, StringComparison.Ordinal);
         Assert.Contains("LoadTest: --baseline-tolerance: 'ten' is not a percentage", run.Output, StringComparison.Ordinal);
         Assert.Contains("LoadTest: --baseline no/such/summary.json: no such file", run.Output, StringComparison.Ordinal);

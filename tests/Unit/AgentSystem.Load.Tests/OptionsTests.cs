@@ -54,6 +54,30 @@ public sealed class OptionsTests
     }
 
     [Theory]
+    [InlineData("--duration", "-5s", "more than 0")]   // helper-81: "give 0 or more", then 0 was refused
+    [InlineData("--warm-up", "-5s", "0 or more")]
+    public void A_negative_duration_says_what_the_option_takes(string option, string text, string least)
+    {
+        var (_, error) = LoadOptions.Parse([option, text]);
+
+        Assert.Equal($"{option}: '{text}' is a negative duration: give {least} (5s, 500ms, 2m, 1h; a bare number is seconds)", error);
+    }
+
+    [Theory]
+    [InlineData("1:30")]
+    [InlineData("0:05")]
+    public void A_duration_of_one_colon_is_refused_not_read_as_hours(string text)
+    {
+        // helper-81: .NET read "1:30" as 1 h 30 min.
+        var (options, error) = LoadOptions.Parse(["--duration", text]);
+        var (hours, none) = LoadOptions.Parse(["--duration", "01:30:00"]);
+
+        Assert.Null(options);
+        Assert.Equal($"--duration: '{text}' could be minutes or hours: give 90s, 1.5h or hh:mm:ss (5s, 500ms, 2m, 1h; a bare number is seconds)", error);
+        Assert.Equal((null, TimeSpan.FromMinutes(90)), (none, hours!.Duration));
+    }
+
+    [Theory]
     [InlineData("3x")]
     [InlineData("1e12m")]
     [InlineData("1e300")]
@@ -153,6 +177,42 @@ public sealed class OptionsTests
 
         Assert.Null(options);
         Assert.Equal($"{option}: no scenario '{unknown}'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", error);
+    }
+
+    [Fact]
+    public void Every_unknown_scenario_is_named_not_only_the_first()
+    {
+        // helper-81: "enqueue,bogus,alsobad" named only 'bogus'.
+        var (options, error) = LoadOptions.Parse(["--scenarios", "enqueue,bogus,alsobad"]);
+
+        Assert.Null(options);
+        Assert.Equal("--scenarios: no scenarios 'bogus', 'alsobad'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", error);
+    }
+
+    [Theory]
+    [InlineData("queue-e2e-at-rate", "name queue-e2e, which runs it.")]
+    [InlineData("enqueue-at-rate", "name enqueue, which runs it when given a --rate.")]
+    public void An_open_phase_given_as_a_scenario_points_at_its_scenario(string phase, string advice)
+    {
+        // helper-81: refused with "There are ... (each with an open phase, NAME-at-rate)", as if that were the way to name it.
+        var (options, error) = LoadOptions.Parse(["--scenarios", phase]);
+
+        Assert.Null(options);
+        Assert.Equal($"--scenarios: '{phase}' is the open phase of {phase[..^"-at-rate".Length]}: {advice}", error);
+    }
+
+    [Theory]
+    [InlineData("queue-e2e:2000")]
+    [InlineData("queue-e2e=2000=3")]
+    [InlineData("queue-e2e=")]
+    [InlineData("fast")]
+    [InlineData("-5")]
+    public void A_rate_of_no_known_form_is_a_usage_error_showing_the_forms(string rate)
+    {
+        var (options, error) = LoadOptions.Parse(["--rate", rate]);
+
+        Assert.Null(options);
+        Assert.Equal($"--rate: '{rate}' is not RATE or SCENARIO=RATE, a rate being a positive number per second (2000, queue-e2e=2000)", error);
     }
 
     [Theory]

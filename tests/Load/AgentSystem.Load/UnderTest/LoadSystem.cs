@@ -141,7 +141,7 @@ internal sealed class LoadSystem : IAsyncDisposable
         {
             // Left to the user: DisposeAsync would remove them, and the reaper does not know them (WithCleanUp(false)).
             _reach.ForEach(_log);
-            _log($"Kept, as --keep-containers asks; remove them with: docker rm -f {string.Join(' ', _containers.Select(c => c.Name.TrimStart('/')))}");
+            _log($"Kept, as --keep-containers asks; remove {(_containers.Count == 1 ? "it" : "them")} with: docker rm -f {string.Join(' ', _containers.Select(c => c.Name.TrimStart('/')))}");
             return;
         }
 
