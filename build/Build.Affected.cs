@@ -68,7 +68,8 @@ internal partial class Build
             var path = Path.Combine(ArtifactsDirectory, "affected.json");
             Directory.CreateDirectory(ArtifactsDirectory);
             File.WriteAllText(path, changes.ToJson());
-            Log.Info($"{changes.Projects.Count} project(s) affected; written to {Path.GetRelativePath(RootDirectory, path)}");
+            // Named, not only counted: the table shows each service's own project, not its tests nor the shared ones.
+            InfoWrapped($"{changes.Projects.Count} project(s) affected{(changes.Projects.Count > 0 ? ": " + ProjectList([.. changes.Projects], 8) : "")}; written to {Path.GetRelativePath(RootDirectory, path)}");
 
             if (GitHubOutput.Append(EnvironmentVariable(GitHubOutput.VariableName), changes))
             {
@@ -92,10 +93,13 @@ internal partial class Build
     }
 
     // Project names, not paths (affected.json has the paths); a long list is cut after the first few.
-    private static string SharedList(List<string> projects)
+    private static string SharedList(List<string> projects) => ProjectList(projects, 4);
+
+    // "AgentSystem.Worker, frontend and 3 more": a .csproj by its name, a package.json by its folder's.
+    private static string ProjectList(List<string> projects, int shown)
     {
-        const int Shown = 4;
-        var names = string.Join(", ", projects.Take(Shown).Select(Path.GetFileNameWithoutExtension));
-        return projects.Count > Shown ? $"{names} and {projects.Count - Shown} more" : names;
+        var names = string.Join(", ", projects.Take(shown).Select(project => Path.GetFileName(project) == "package.json"
+            ? Path.GetFileName(Path.GetDirectoryName(project)) : Path.GetFileNameWithoutExtension(project)));
+        return projects.Count > shown ? $"{names} and {projects.Count - shown} more" : names;
     }
 }
