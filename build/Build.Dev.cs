@@ -150,13 +150,13 @@ internal partial class Build
                     await WaitHealthy(name, port, supervisor, cancellationToken);
                 }
 
-                var table = new TextTable("Service", "Address");
+                var table = new TextTable("Service", "Address", "Answers");
                 foreach (var (name, port) in ports)
                 {
-                    table.AddRow(name, $"http://localhost:{port}");
+                    table.AddRow(name, $"http://localhost:{port}", DevAudience(name));
                 }
 
-                table.AddRow("postgres", postgres).AddRow("redis", redis);
+                table.AddRow("postgres", postgres, "").AddRow("redis", redis, "");
                 foreach (var line in table.Render())
                 {
                     Log.Info(line);
@@ -204,6 +204,16 @@ internal partial class Build
         Path.Combine(RootDirectory, Path.GetDirectoryName(project)!, "bin", Configuration.ToString(), "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
 
     /// <summary>Every port Dev's processes listen on, with the process's name.</summary>
+    // Who each address is for: a newcomer's curl to the orchestrator got a 401 with no word why.
+    private string DevAudience(string service) => service switch
+    {
+        "frontend" => "the page (it adds the key)",
+        "gateway" => $"the API, with the key '{DevApiKey}'",
+        "worker" => "/healthz and /metrics",
+        "orchestrator" or "chat" => "/healthz; the rest only to the gateway and the worker (their internal key)",
+        _ => "",
+    };
+
     private List<(string Name, int Port)> DevListeners => [.. DevServices.Select(s => (s.Name, s.Port)), ("frontend", FrontendPort)];
 
     /// <summary>
