@@ -203,17 +203,17 @@ internal partial class Build
     private string ServiceDll(string project) =>
         Path.Combine(RootDirectory, Path.GetDirectoryName(project)!, "bin", Configuration.ToString(), "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
 
-    /// <summary>Every port Dev's processes listen on, with the process's name.</summary>
     // Who each address is for: a newcomer's curl to the orchestrator got a 401 with no word why.
     private string DevAudience(string service) => service switch
     {
         "frontend" => "the page (it adds the key)",
         "gateway" => $"the API, with the key '{DevApiKey}'",
-        "worker" => "/healthz and /metrics",
-        "orchestrator" or "chat" => "/healthz; the rest only to the gateway and the worker (their internal key)",
+        "worker" => "/healthz, /readyz and /metrics",
+        "orchestrator" or "chat" => "/healthz and /readyz; the rest only to the gateway and the worker (their internal key)",
         _ => "",
     };
 
+    /// <summary>Every port Dev's processes listen on, with the process's name.</summary>
     private List<(string Name, int Port)> DevListeners => [.. DevServices.Select(s => (s.Name, s.Port)), ("frontend", FrontendPort)];
 
     /// <summary>

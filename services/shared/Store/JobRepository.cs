@@ -6,7 +6,8 @@ namespace AgentSystem.Store;
 
 /// <summary>
 /// <see cref="IJobRepository"/> on PostgreSQL. Every write is a guarded UPDATE (it changes a job only while the job is
-/// not final), so a job delivered twice counts once, and rolls its task up in the same transaction. Starts and results
+/// not final), so a job delivered twice counts once, and rolls its task up in the same transaction. The events hub relies
+/// on it too: it does not read again the result of a job it holds final (TaskVersion.SettledJobs). Starts and results
 /// come in batches: one round trip (one UPDATE from arrays, taking the jobs' row locks in id order, their dispatch rows
 /// deleted, then the changed jobs' tasks locked in id order, the roll-up) for any number of jobs.
 /// </summary>

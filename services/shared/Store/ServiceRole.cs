@@ -39,14 +39,24 @@ public static partial class ServiceRole
     private const int Attempts = 5;
 
     /// <summary>Printable ASCII: its verifier here is what PostgreSQL and every client compute alike (no SASLprep to differ on).</summary>
-    [GeneratedRegex("^[\\x20-\\x7E]+$")]
+    [GeneratedRegex("^[\\x20-\\x7E]+\\z")]
     private static partial Regex PrintableAscii();
 
-    /// <summary>What ends or quotes a connection string's value: pasted into one unquoted, the password would break it.</summary>
-    private static readonly char[] NotInAConnectionString = [';', '\'', '"'];
+    // Read back as the services will read it: their connection strings carry it unquoted (Password=...).
+    private static bool SurvivesAConnectionString(string password)
+    {
+        try
+        {
+            return new NpgsqlConnectionStringBuilder($"Host=postgres;Password={password}").Password == password;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>A plain PostgreSQL identifier, so that what the deploy names is the role made.</summary>
-    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$")]
+    [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}\\z")]
     private static partial Regex PlainName();
 
     /// <summary>
@@ -72,11 +82,9 @@ public static partial class ServiceRole
         }
 
         return string.IsNullOrEmpty(options.ServicePassword) ? $"{RoleKey} is set without {PasswordKey}."
-            : !PrintableAscii().IsMatch(options.ServicePassword) ? $"{PasswordKey} may hold printable ASCII only (letters, digits, spaces and punctuation)."
-            : options.ServicePassword.IndexOfAny(NotInAConnectionString) is var at and >= 0
-                ? $"{PasswordKey} may not hold '{options.ServicePassword[at]}': Compose and the k8s base paste it into the services' connection strings, which it would break."
-            : options.ServicePassword.Trim() != options.ServicePassword
-                ? $"{PasswordKey} may not start or end with a space: a connection string drops it."
+            : !PrintableAscii().IsMatch(options.ServicePassword) ? $"{PasswordKey} may hold printable ASCII only (letters, digits, spaces and punctuation; a newline from a file?)."
+            : !SurvivesAConnectionString(options.ServicePassword)
+                ? $"{PasswordKey} would not survive being pasted into a connection string, as Compose and the k8s base paste it into the services': a ';', a leading '=', or a quote or a space at either end breaks it or is dropped."
             : "";
     }
 

@@ -72,9 +72,31 @@ public static class StoreDataSource
         $"{StoreServiceExtensions.ConnectionStringKey} is not set: give the PostgreSQL connection string, e.g. "
         + "ConnectionStrings__Postgres=\"Host=localhost;Username=agentsystem;Password=...;Database=agentsystem\" in the environment.";
 
-    internal static readonly string UnreadableMessage =
-        $"{StoreServiceExtensions.ConnectionStringKey} cannot be read: it names a keyword Npgsql does not know, or a value "
-        + "holds ';' or a quote unquoted (quote such a password: Password='a;b', a ' inside doubled). Its text is not shown: it holds a password.";
+    private static string Unreadable(string connectionString) =>
+        $"{StoreServiceExtensions.ConnectionStringKey} cannot be read: "
+        + (UnknownKeywordBeforePassword(connectionString) is { } keyword ? $"Npgsql knows no keyword '{keyword}'."
+            : "it names a keyword Npgsql does not know, or a value holds ';', a leading '=' or a quote unquoted (quote such a "
+            + "password: Password='a;b', a ' inside doubled). Its text is not shown: it holds a password.");
+
+    // Only a keyword before the password is named: after a password's unquoted ';' the "keyword" is the password's rest.
+    private static string? UnknownKeywordBeforePassword(string connectionString)
+    {
+        var known = new NpgsqlConnectionStringBuilder();
+        foreach (var keyword in connectionString.Split(';').Select(part => part.Split('=')[0].Trim()))
+        {
+            if (keyword.Equals("password", StringComparison.OrdinalIgnoreCase) || keyword.StartsWith('\'') || keyword.StartsWith('"'))
+            {
+                return null;
+            }
+
+            if (keyword.Length > 0 && !known.ContainsKey(keyword))
+            {
+                return keyword;
+            }
+        }
+
+        return null;
+    }
 
     public static NpgsqlDataSource Create(string? connectionString, ILoggerFactory? loggerFactory = null) =>
         Create(new StoreConnectionOptions { ConnectionString = connectionString }, loggerFactory);
@@ -96,7 +118,7 @@ public static class StoreDataSource
         {
             // Not passed on: Npgsql's message names the unknown keyword, which after a password's unquoted ';' is the
             // password's rest.
-            throw new InvalidOperationException(UnreadableMessage);
+            throw new InvalidOperationException(Unreadable(options.ConnectionString));
         }
 
         if (options.MaxPoolSize is { } maxPoolSize)

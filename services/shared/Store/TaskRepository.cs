@@ -75,7 +75,7 @@ public sealed class TaskRepository(NpgsqlDataSource dataSource) : ITaskRepositor
         FROM unnest(@ids, @seen, @inputs) AS w (id, seen, inputs)
         JOIN tasks t ON t.id = w.id AND (w.seen IS NULL OR t.updated_at <> w.seen)
         LEFT JOIN jobs j ON j.task_id = t.id
-        LEFT JOIN unnest(@settled) AS s (id) ON s.id = j.id
+        LEFT JOIN (SELECT DISTINCT unnest(@settled)) AS s (id) ON s.id = j.id
         ORDER BY t.id, j.seq
         """;
 

@@ -211,10 +211,12 @@ public sealed class TaskRepositoryTests(MigratedStoreFixture database) : StoreTe
         Assert.Equal(whole!.Jobs.Select(job => job with { Input = "" }), lean.Jobs);
         Assert.Contains(whole.Jobs, job => job.Input.Length > 0);
 
-        // Jobs the reader holds final come without their result and error (a final job is never written again).
+        // Jobs the reader holds final come without their result and error (a final job is never written again); a job
+        // that became final since is read whole.
         await Jobs.RecordFailureAsync(one.Jobs[1].Id, "broken", JobState.Failed, CancellationToken.None);
+        await CompleteAsync(Jobs, one.Jobs[2].Id, "later");
         var failed = await Tasks.GetAsync(one.Id, owner: null, CancellationToken.None);
-        Assert.Equal(("done", "broken"), (failed!.Jobs[0].Result, failed.Jobs[1].Error));
+        Assert.Equal(("done", "broken", "later"), (failed!.Jobs[0].Result, failed.Jobs[1].Error, failed.Jobs[2].Result));
         Guid[] settled = [one.Jobs[0].Id, one.Jobs[1].Id, two.Jobs[0].Id];
         var read = Assert.Single(await Tasks.GetChangedAsync([new(one.Id, null, WithoutInputs: true, SettledJobs: settled)], CancellationToken.None));
         Assert.Equal(failed.Jobs.Select(job => settled.Contains(job.Id) ? job with { Input = "", Result = null, Error = null } : job with { Input = "" }), read.Jobs);

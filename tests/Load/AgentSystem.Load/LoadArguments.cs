@@ -129,9 +129,10 @@ internal static class LoadArguments
             throw new FormatException($"--scenarios '{text}': an empty name in the list (the scenarios are {ScenarioList})");
         }
 
+        // Every name that is none, each with its own hint (a phase's scenario, a likely typo), not only the first.
         var unknown = names.Where(name => !ScenarioNames.Contains(name)).Distinct().ToList();
         return unknown.Count > 1
-            ? throw new FormatException($"--scenarios: no scenarios {string.Join(", ", unknown.Select(name => $"'{name}'"))}. There are {ScenarioList} (each with an open phase, NAME{OpenPhaseSuffix}).")
+            ? throw new FormatException(string.Join(" ", unknown.Select(name => UnknownMessage(name, "--scenarios"))))
             : names.Select(name => Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal);
     }
 
@@ -139,13 +140,14 @@ internal static class LoadArguments
     public const string KillPhase = "queue-kill";
 
     public static string Known(string scenario, string option) =>
-        ScenarioNames.Contains(scenario, StringComparer.Ordinal)
-            ? scenario
-            : scenario == KillPhase
-                ? throw new FormatException($"{option}: '{KillPhase}' is a phase of {EndToEnd}, which runs it after its open phase: name {EndToEnd}.")
-            : ScenarioOfPhase(scenario) is { } stem
-                ? throw new FormatException($"{option}: '{scenario}' is the open phase of {stem}: name {stem}, which runs it{(stem is Enqueue or ClaimAck ? " when given a --rate" : "")}.")
-                : throw new FormatException($"{option}: no scenario '{scenario}'.{Suggestions.DidYouMean(scenario, ScenarioNames)} There are {ScenarioList} (each with an open phase, NAME{OpenPhaseSuffix}).");
+        ScenarioNames.Contains(scenario, StringComparer.Ordinal) ? scenario : throw new FormatException(UnknownMessage(scenario, option));
+
+    private static string UnknownMessage(string scenario, string option) =>
+        scenario == KillPhase
+            ? $"{option}: '{KillPhase}' is a phase of {EndToEnd}, which runs it after its open phase: name {EndToEnd}."
+        : ScenarioOfPhase(scenario) is { } stem
+            ? $"{option}: '{scenario}' is the open phase of {stem}: name {stem}, which runs it{(stem is Enqueue or ClaimAck ? " when given a --rate" : "")}."
+            : $"{option}: no scenario '{scenario}'.{Suggestions.DidYouMean(scenario, ScenarioNames)} There are {ScenarioList} (each with an open phase, NAME{OpenPhaseSuffix}).";
 
     private static bool TryPositive(string text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0 && double.IsFinite(value);

@@ -180,13 +180,17 @@ public sealed class OptionsTests
     }
 
     [Fact]
-    public void Every_unknown_scenario_is_named_not_only_the_first()
+    public void Every_unknown_scenario_is_named_each_with_its_hint_not_only_the_first()
     {
-        // helper-81: "enqueue,bogus,alsobad" named only 'bogus'.
-        var (options, error) = LoadOptions.Parse(["--scenarios", "enqueue,bogus,alsobad"]);
+        // helper-81: "enqueue,bogus,alsobad" named only 'bogus'; helper-82: a joined message lost each name's own hint.
+        var (options, error) = LoadOptions.Parse(["--scenarios", "enqueue,bogus,queue-e2e-at-rate,enqeue"]);
 
         Assert.Null(options);
-        Assert.Equal("--scenarios: no scenarios 'bogus', 'alsobad'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", error);
+        Assert.Equal(
+            "--scenarios: no scenario 'bogus'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate). "
+            + "--scenarios: 'queue-e2e-at-rate' is the open phase of queue-e2e: name queue-e2e, which runs it. "
+            + "--scenarios: no scenario 'enqeue'. Did you mean 'enqueue'? There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).",
+            error);
     }
 
     [Theory]
