@@ -41,6 +41,9 @@ internal partial class Build
         .OnlyWhenStatic(() => LoadTests.Affected(Changes) || (RequestedTargets.Contains(nameof(LoadTest)) && LoadTests.Present(Changes)),
             "the load harness is not affected, nor anything it references (queue, store, worker, orchestrator, gateway); named (./build.sh LoadTest) or with --all it runs anyway")
         .Touches(() => LoadTests.Services(Changes))
+        .RunsBecause(() => All ? null
+            : LoadTests.AffectedReferences(Changes) is { Count: > 0 } affected ? $"affected: {ProjectList([.. affected], 2)}"
+            : "named")
         .Validates(LoadOptionProblems)
         .Executes(() =>
         {

@@ -25,6 +25,8 @@ internal partial class Build
         .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")
         .DependsOn(Compile)
         .Touches(() => AffectedEntries)
+        .RunsBecause(() => AffectedUnitTests.Count + AffectedNodePackages.Count == 0 ? "no affected unit test: nothing to do"
+            : ProjectList([.. AffectedUnitTests.Concat(AffectedNodePackages)], 2))
         .Executes(() =>
         {
             PrepareTestResults();
@@ -49,6 +51,7 @@ internal partial class Build
         .After(UnitTest)
         .OnlyWhenStatic(() => AffectedIntegrationTests.Count > 0, "no affected integration test project")
         .Touches(() => AffectedEntries)
+        .RunsBecause(() => ProjectList(AffectedIntegrationTests, 2))
         .Executes(() =>
         {
             PrepareTestResults();

@@ -20,7 +20,9 @@ internal static class PlanPrinter
                 (++index).ToString(System.Globalization.CultureInfo.InvariantCulture),
                 target.Name,
                 string.Join(", ", target.Node.Dependencies.Where(planned.Contains).Select(d => d.Name)),
-                target.SkipReason is null ? "run" : $"skip ({target.SkipReason})",
+                target.SkipReason is not null ? $"skip ({target.SkipReason})"
+                    : definition.RunReason?.Invoke() is { } reason ? $"run ({reason})"
+                    : "run",
                 services);
         }
         Log.Info("Execution plan (nothing is run):");

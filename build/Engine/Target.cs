@@ -31,6 +31,9 @@ public interface ITargetDefinition
     /// <summary>The services this target works on, shown by <c>--plan</c>.</summary>
     ITargetDefinition Touches(Func<IEnumerable<string>> services);
 
+    /// <summary>Why the target runs (what it will test, or that it has nothing to do), shown by <c>--plan</c>; null: nothing to add.</summary>
+    ITargetDefinition RunsBecause(Func<string?> reason);
+
     /// <summary>Keep the build going after this target fails (targets that depend on it still do not run).</summary>
     ITargetDefinition ProceedAfterFailure();
 

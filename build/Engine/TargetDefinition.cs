@@ -18,6 +18,7 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
     public List<(string Name, Func<object?> Value)> RequiredParameters { get; } = [];
     public List<Func<IEnumerable<string>>> Validations { get; } = [];
     public Func<IEnumerable<string>>? TouchedServices { get; private set; }
+    public Func<string?>? RunReason { get; private set; }
     public bool ContinuesAfterFailure { get; private set; }
     public List<Func<CancellationToken, Task>> Actions { get; } = [];
 
@@ -31,6 +32,7 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
     public ITargetDefinition OnlyWhenStatic(Func<bool> condition, string because) { StaticConditions.Add((condition, because)); return this; }
     public ITargetDefinition OnlyWhenDynamic(Func<bool> condition, string because) { DynamicConditions.Add((condition, because)); return this; }
     public ITargetDefinition Touches(Func<IEnumerable<string>> services) { TouchedServices = services; return this; }
+    public ITargetDefinition RunsBecause(Func<string?> reason) { RunReason = reason; return this; }
     public ITargetDefinition ProceedAfterFailure() { ContinuesAfterFailure = true; return this; }
     public ITargetDefinition Validates(Func<IEnumerable<string>> problems) { Validations.Add(problems); return this; }
 

@@ -20,6 +20,19 @@ public static class LoadTests
         return changes.Projects.Contains(Project, StringComparer.Ordinal);
     }
 
+    /// <summary>What the harness references that is affected, or the harness alone when nothing it references is: why it runs.</summary>
+    public static IReadOnlyList<string> AffectedReferences(AffectedResult changes)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        if (changes.Graph is not { } graph || !Affected(changes))
+        {
+            return [];
+        }
+
+        List<string> references = [.. graph.ReferenceClosure(Project).Where(p => p != Project && changes.Projects.Contains(p))];
+        return references.Count > 0 ? references : [Project];
+    }
+
     /// <summary>Whether this repository has the harness (a target named on the command line runs only then).</summary>
     public static bool Present(AffectedResult changes)
     {

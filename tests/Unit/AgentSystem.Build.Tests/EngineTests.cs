@@ -185,6 +185,15 @@ public class EngineTests
     }
 
     [Fact]
+    public void Plan_says_why_a_target_runs_when_it_declares_why()
+    {
+        string Docs(params string[] args) => BuildRun<SampleBuild>.Of(["Docs", "--plan", .. args]).Output.Split('\n').Single(l => l.StartsWith("2 ", StringComparison.Ordinal));
+
+        Assert.Contains("run (a very big count)", Docs("--count", "10"), StringComparison.Ordinal);
+        Assert.DoesNotContain("run (", Docs("--count", "6"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_static_condition_skips_the_target_and_the_dependencies_only_it_needs()
     {
         var run = BuildRun<SampleBuild>.Of(["Docs"]);

@@ -62,6 +62,7 @@ internal sealed class SampleBuild : BuildBase
     private Target Docs => _ => _
         .DependsOn(Restore)
         .OnlyWhenStatic(() => Count > 5, "only for big counts")
+        .RunsBecause(() => Count > 9 ? "a very big count" : null)
         .Validates(() => Names.Where(name => name.Length > 3).Select(name => $"--names: '{name}' is longer than 3 letters"))
         .Executes(() => Ran.Add(nameof(Docs)));
     private Target Slow => _ => _.OnlyWhenDynamic(() => Count > 1, "count above one").Executes(() => Ran.Add(nameof(Slow)));

@@ -259,6 +259,24 @@ public sealed class ServiceRestrictionTests : IDisposable
     }
 
     [Fact]
+    public void The_load_test_says_which_of_its_references_made_it_run()
+    {
+        // helper-81: --plan explained every skip but no run.
+        _repo.Git("checkout", "-q", "main");
+        _repo.Write(LoadTests.Project, TempRepo.Project("../../../services/worker/Worker.csproj", "../../../services/gateway/Gateway.csproj"));
+        _repo.Commit("load harness");
+        _repo.Git("checkout", "-q", "-B", "feature");
+        Assert.Empty(LoadTests.AffectedReferences(Detect()));
+
+        _repo.Append("services/worker/Program.cs", "// change");
+        Assert.Equal(["services/worker/Worker.csproj"], LoadTests.AffectedReferences(Detect()));
+
+        _repo.Git("checkout", "-q", "--", ".");
+        _repo.Append(LoadTests.Project, "<!-- change -->");
+        Assert.Equal([LoadTests.Project], LoadTests.AffectedReferences(Detect()));
+    }
+
+    [Fact]
     public void Github_output_when_nothing_is_affected_is_an_empty_matrix_and_any_false()
     {
         Assert.Equal(["services=[]", "any=false", "deploy=false", "load=false"], GitHubOutput.Lines(Detect()));
