@@ -1,0 +1,149 @@
+using AgentSystem.Contracts;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AgentSystem.Store;
+
+/// <summary>The dispatcher's side of the tasks' store: which queued jobs were sent to Redis, and which are due again.</summary>
+public sealed partial class TaskRepository
+{
+    // A job another transaction holds is skipped, not waited for: a worker is writing it (running or final once it
+    // commits, and then no mark is needed), and one its rolled-back write leaves queued and unmarked is the
+    // dispatcher's, which asks Redis before sending. Waiting made a submission wait for a worker's batch.
+    // Unmarking likewise: a job a worker holds is being started, retried or finished, so it needs no unmark, and the
+    // job's lock before its dispatch row is the order every writer of both takes.
+    private const string MarkEnqueued = """
+        UPDATE job_dispatch SET enqueued_at = now()
+        WHERE job_id IN (SELECT id FROM jobs WHERE id = ANY(@ids) AND status = 'queued' FOR UPDATE SKIP LOCKED)
+        """;
+
+    private const string UnmarkEnqueued = """
+        UPDATE job_dispatch SET enqueued_at = NULL
+        WHERE job_id IN (SELECT id FROM jobs WHERE id = ANY(@ids) AND status = 'queued' FOR UPDATE SKIP LOCKED)
+        """;
+
+    // Never sent, then sent longer ago than @stale, oldest first: each half a range of job_dispatch's index of its own
+    // (after StoreSql.OrderedIndexScansOnly), then their jobs and their tasks (the client's lane) by key. With both in
+    // one WHERE (an OR), a plan chosen on statistics from when the table was small walked the index in order and
+    // filtered, reading every queued job of a backlog: 2 to 3 s per call.
+    // A row whose job is gone or not queued (left by hand, or by services older than migration 0003) comes back with a
+    // null status or another one, for DeleteStrayDispatchRows.
+    internal const string SelectUndispatched = """
+        SELECT due.job_id, j.status, j.task_id, j.type, j.input, j.attempts, j.trace_parent, t.client
+        FROM (
+            (SELECT job_id, enqueued_at FROM job_dispatch WHERE enqueued_at IS NULL
+             ORDER BY enqueued_at NULLS FIRST LIMIT @limit)
+            UNION ALL
+            (SELECT job_id, enqueued_at FROM job_dispatch WHERE enqueued_at < now() - @stale
+             ORDER BY enqueued_at NULLS FIRST LIMIT @limit)
+            ORDER BY enqueued_at NULLS FIRST LIMIT @limit
+        ) AS due
+        LEFT JOIN jobs j ON j.id = due.job_id
+        LEFT JOIN tasks t ON t.id = j.task_id
+        ORDER BY due.enqueued_at NULLS FIRST, due.job_id
+        """;
+
+    // Checked again under the job's lock, taken first as by every writer of both (a retry may have queued the job since;
+    // locked, it stays as it is until this commits); a job another transaction holds is left for a later round.
+    private const string DeleteStrayDispatchRows = """
+        DELETE FROM job_dispatch
+        WHERE job_id = ANY(@ids)
+          AND (job_id NOT IN (SELECT id FROM jobs WHERE id = ANY(@ids))
+               OR job_id IN (SELECT id FROM jobs WHERE id = ANY(@ids) AND status <> 'queued' FOR UPDATE SKIP LOCKED))
+        """;
+
+    public async Task MarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        if (jobIds.Count == 0)
+        {
+            return;
+        }
+
+        var command = _dataSource.CreateCommand(MarkEnqueued);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task UnmarkEnqueuedAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var command = _dataSource.CreateCommand(UnmarkEnqueued);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async Task<IReadOnlyList<JobMessage>> FindUndispatchedAsync(TimeSpan staleAfter, int limit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(staleAfter, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+
+        var batch = _dataSource.CreateBatch();
+        await using (batch.ConfigureAwait(false))
+        {
+            foreach (var statement in UndispatchedStatements(staleAfter, limit))
+            {
+                batch.BatchCommands.Add(statement);
+            }
+
+            var messages = new List<JobMessage>();
+            var strays = new List<Guid>();
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);   // past the settings' row
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    if (reader.IsDBNull(1) || reader.GetString(1) != "queued")
+                    {
+                        strays.Add(reader.GetGuid(0));
+                        continue;
+                    }
+
+                    // The next delivery is attempt attempts + 1: a job that ran once and was requeued is on its second.
+                    messages.Add(new JobMessage(
+                        reader.GetGuid(0),
+                        reader.GetGuid(2),
+                        reader.GetString(3),
+                        reader.GetString(4),
+                        reader.GetInt32(5) + 1,
+                        reader.IsDBNull(6) ? null : reader.GetString(6),
+                        Client: reader.IsDBNull(7) ? null : reader.GetString(7)));
+                }
+            }
+
+            // Left, a stray would come first in every round, re-read and never sent.
+            if (strays.Count > 0)
+            {
+                var delete = _dataSource.CreateCommand(DeleteStrayDispatchRows);
+                await using (delete.ConfigureAwait(false))
+                {
+                    delete.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. strays]));
+                    await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            return messages;
+        }
+    }
+
+    /// <summary>What FindUndispatchedAsync sends, in one batch: the planner's settings, then the query (last).</summary>
+    internal static NpgsqlBatchCommand[] UndispatchedStatements(TimeSpan staleAfter, int limit) =>
+    [
+        new(StoreSql.OrderedIndexScansOnly),
+        new(SelectUndispatched)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<TimeSpan>("stale", staleAfter) { NpgsqlDbType = NpgsqlDbType.Interval },
+                new NpgsqlParameter<int>("limit", limit),
+            },
+        },
+    ];
+}
