@@ -64,7 +64,8 @@ public sealed class SystemFixture : IAsyncLifetime
     /// </summary>
     public const string ServiceRole = "agentsystem_service";
 
-    private const string ServicePassword = "service-password, with; what a connection string must quote";
+    // Punctuation and quotes inside, as migrate allows: what the deployments paste unquoted into a connection string.
+    private const string ServicePassword = "service-password, with = it's \"quoted\" inside";
 
     public async Task InitializeAsync()
     {
