@@ -18,7 +18,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
 
     /// <summary>
     /// The chat service's migrator's key ("AgSys cht"; its ChatSchema uses this one). Here, beside the task store's, so
-    /// that the step that grants the services' role every table (<see cref="ServiceRole"/>) can wait for every migrator
+    /// that the step that grants a service's role its tables (<see cref="ServiceRole"/>) can wait for every migrator
     /// of the database: a GRANT and another migration's ALTER TABLE on the same table fail each other.
     /// </summary>
     public const long ChatLockKey = 0x4167_5379_7363_6874;
@@ -60,6 +60,10 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
         this._lockKey = lockKey;
         this._logger = logger ?? NullLogger.Instance;
     }
+
+    public IReadOnlyList<string> Tables => Migration.TablesMadeBy(_migrations);
+
+    public string HistoryTable => _historyTable;
 
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
     {

@@ -132,16 +132,17 @@ public static class MigrateCommand
         }
 
         return dataSource is not null
-            ? await EnsureServiceRoleAsync(dataSource, serviceRole.ServiceRole!, serviceRole.ServicePassword!, output, error, cancellationToken).ConfigureAwait(false)
+            ? await EnsureServiceRoleAsync(dataSource, serviceRole.ServiceRole!, serviceRole.ServicePassword!, migrator, output, error, cancellationToken).ConfigureAwait(false)
             : Succeeded;
     }
 
     // After the migrations, so that the tables they made are granted too; its failures are its own (the schema is done).
-    private static async Task<int> EnsureServiceRoleAsync(NpgsqlDataSource dataSource, string role, string password, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    private static async Task<int> EnsureServiceRoleAsync(
+        NpgsqlDataSource dataSource, string role, string password, IDatabaseMigrator migrator, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         try
         {
-            await ServiceRole.EnsureAsync(dataSource, role, password, cancellationToken).ConfigureAwait(false);
+            await ServiceRole.EnsureAsync(dataSource, role, password, migrator, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException failure)
         {
@@ -155,7 +156,7 @@ public static class MigrateCommand
             return DatabaseFailed;
         }
 
-        await output.WriteLineAsync($"migrate: the services' role '{role}' may read and write the tables, and nothing more.").ConfigureAwait(false);
+        await output.WriteLineAsync($"migrate: the services' role '{role}' may read and write {string.Join(", ", migrator.Tables)}, and nothing more.").ConfigureAwait(false);
         return Succeeded;
     }
 

@@ -42,6 +42,36 @@ public sealed partial record Migration(int Version, string Name, string Sql)
             : throw new InvalidOperationException($"{assembly.GetName().Name} embeds no migration: add Migrations/0001_name.sql as an EmbeddedResource.");
     }
 
+    /// <summary>
+    /// The tables <paramref name="migrations"/> make and do not drop again, in the order made: the ones their service's
+    /// role is granted. Read from their SQL, so the migrations stay the one place that says which tables are whose.
+    /// </summary>
+    public static IReadOnlyList<string> TablesMadeBy(IEnumerable<Migration> migrations)
+    {
+        ArgumentNullException.ThrowIfNull(migrations);
+        var tables = new List<string>();
+        foreach (var migration in migrations)
+        {
+            foreach (Match statement in TableStatement().Matches(migration.Sql))
+            {
+                var table = statement.Groups["table"].Value.ToLowerInvariant();
+                if (!statement.Groups["verb"].Value.Equals("CREATE", StringComparison.OrdinalIgnoreCase))
+                {
+                    tables.Remove(table);
+                }
+                else if (!tables.Contains(table))
+                {
+                    tables.Add(table);
+                }
+            }
+        }
+
+        return tables;
+    }
+
+    [GeneratedRegex(@"\b(?<verb>CREATE|DROP)\s+TABLE\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(?:public\.)?(?<table>[A-Za-z_][A-Za-z0-9_]*)", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex TableStatement();
+
     [GeneratedRegex(@"(^|\.)Migrations\.(?<name>(?<version>\d{4})_[A-Za-z0-9_]+)\.sql$", RegexOptions.CultureInvariant)]
     private static partial Regex MigrationResource();
 }

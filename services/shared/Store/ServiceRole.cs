@@ -10,9 +10,10 @@ namespace AgentSystem.Store;
 /// The role the services connect as, when a deploy names one (<c>Migrate:ServiceRole</c>, <c>Migrate:ServicePassword</c>):
 /// the migrate command, connected as the schema's owner, makes it, or sets its password again and takes back whatever
 /// it was given since (attributes, settings, memberships either way, privileges), and grants it reading and writing the
-/// tables: the migrators' history tables only reading, sequences only their use. Neither owner nor superuser, it cannot
-/// change the schema or the migrations' record, and a statement the services were tricked into running cannot reach
-/// the server's files or programs.
+/// tables that service's migrations make (<see cref="IDatabaseMigrator.Tables"/>: chat's role cannot reach the tasks, nor
+/// the tasks' chat's), its migrator's history table only reading, its tables' sequences only their use. Neither owner
+/// nor superuser, it cannot change the schema or the migrations' record, and a statement the services were tricked into
+/// running cannot reach the server's files or programs.
 /// </summary>
 public static partial class ServiceRole
 {
@@ -26,9 +27,6 @@ public static partial class ServiceRole
     /// person). Such a role is refused, never given a new password or stripped of its powers.
     /// </summary>
     public const string Marker = "AgentSystem: the services' role, made by their migrate command";
-
-    /// <summary>How the migrators' history tables end (schema_migrations, chat_schema_migrations): the role only reads them.</summary>
-    public const string HistoryTableSuffix = DatabaseMigrator.DefaultHistoryTable;
 
     /// <summary>The SQLSTATE of this step's own refusals (a class of codes PostgreSQL leaves to applications).</summary>
     public const string RefusedState = "AGS01";
@@ -93,15 +91,16 @@ public static partial class ServiceRole
     /// database; what can still collide (another database's deploy making a role of that name, a catalog row written at
     /// once elsewhere) is tried again.
     /// </summary>
-    public static async Task EnsureAsync(NpgsqlDataSource dataSource, string role, string password, CancellationToken cancellationToken)
+    public static async Task EnsureAsync(NpgsqlDataSource dataSource, string role, string password, IDatabaseMigrator migrator, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
+        ArgumentNullException.ThrowIfNull(migrator);
         var verifier = ScramVerifier(password);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                await EnsureOnceAsync(dataSource, role, verifier, cancellationToken).ConfigureAwait(false);
+                await EnsureOnceAsync(dataSource, role, verifier, migrator, cancellationToken).ConfigureAwait(false);
                 return;
             }
             catch (PostgresException collision) when (attempt < Attempts
@@ -131,7 +130,7 @@ public static partial class ServiceRole
             $"SCRAM-SHA-256${iterations}:{Convert.ToBase64String(salt)}${Convert.ToBase64String(storedKey)}:{Convert.ToBase64String(serverKey)}");
     }
 
-    private static async Task EnsureOnceAsync(NpgsqlDataSource dataSource, string role, string verifier, CancellationToken cancellationToken)
+    private static async Task EnsureOnceAsync(NpgsqlDataSource dataSource, string role, string verifier, IDatabaseMigrator migrator, CancellationToken cancellationToken)
     {
         var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -148,10 +147,12 @@ public static partial class ServiceRole
                     string.Create(CultureInfo.InvariantCulture, $"""
                     SELECT {locks};
                     SELECT set_config('agentsystem.role', @role, true), set_config('agentsystem.verifier', @verifier, true),
-                           set_config('agentsystem.marker', @marker, true), set_config('agentsystem.history', @history, true);
+                           set_config('agentsystem.marker', @marker, true), set_config('agentsystem.history', @history, true),
+                           set_config('agentsystem.tables', @tables, true);
                     DO $$
                     DECLARE
                         r text := current_setting('agentsystem.role');
+                        own text[] := string_to_array(current_setting('agentsystem.tables'), ',');
                         v text := current_setting('agentsystem.verifier');
                         marker text := current_setting('agentsystem.marker') || ' for the database ' || current_database();
                         existing pg_roles%ROWTYPE;
@@ -202,11 +203,17 @@ public static partial class ServiceRole
                         EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM %I CASCADE', r);
                         EXECUTE format('REVOKE ALL ON SCHEMA public FROM %I CASCADE', r);
                         EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', r);
-                        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO %I', r);
-                        EXECUTE format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO %I', r);
-                        FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE '%' || current_setting('agentsystem.history') LOOP
-                            EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON public.%I FROM %I', item.tablename, r);
+                        FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY(own) LOOP
+                            EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON public.%I TO %I', item.tablename, r);
                         END LOOP;
+                        -- Their sequences (a bigserial's): used, never set.
+                        FOR item IN SELECT s.relname FROM pg_class s
+                                    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.deptype IN ('a', 'i')
+                                    JOIN pg_class t ON t.oid = d.refobjid
+                                    WHERE s.relkind = 'S' AND t.relnamespace = 'public'::regnamespace AND t.relname = ANY(own) LOOP
+                            EXECUTE format('GRANT USAGE ON SEQUENCE public.%I TO %I', item.relname, r);
+                        END LOOP;
+                        EXECUTE format('GRANT SELECT ON public.%I TO %I', current_setting('agentsystem.history'), r);
                     END $$;
                     """), connection, transaction);
                 await using (ensure.ConfigureAwait(false))
@@ -214,7 +221,8 @@ public static partial class ServiceRole
                     ensure.Parameters.AddWithValue("role", role);
                     ensure.Parameters.AddWithValue("verifier", verifier);
                     ensure.Parameters.AddWithValue("marker", Marker);
-                    ensure.Parameters.AddWithValue("history", HistoryTableSuffix);
+                    ensure.Parameters.AddWithValue("history", migrator.HistoryTable);
+                    ensure.Parameters.AddWithValue("tables", string.Join(',', migrator.Tables));
                     await ensure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 

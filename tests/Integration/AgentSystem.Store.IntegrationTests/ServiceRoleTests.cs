@@ -17,6 +17,12 @@ public sealed class ServiceRoleTests
         const string password = "a password, with = & what a shell needs quoted: !#$%()*<>?[\\]^`{|}~";
         try
         {
+            // Another service's table (chat's, made by its own migrator): this migrator's role is not granted it.
+            await using (var asOwner = NpgsqlDataSource.Create(database.ConnectionString))
+            {
+                await ExecuteAsync(asOwner, "CREATE TABLE other_service (id int)");
+            }
+
             Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, password));
 
             await using var service = NpgsqlDataSource.Create(As(database.ConnectionString, role, password));
@@ -32,6 +38,7 @@ public sealed class ServiceRoleTests
                 "ALTER TABLE tasks ADD COLUMN intruder int",
                 "COPY (SELECT 1) TO PROGRAM 'true'",
                 "TRUNCATE owner_storage",
+                "SELECT * FROM other_service",
                 // The migrations' record: a service that could rewrite it would make the next migrate skip or repeat one.
                 "DELETE FROM schema_migrations",
                 "INSERT INTO schema_migrations (version, name) VALUES (9999, 'forged')",

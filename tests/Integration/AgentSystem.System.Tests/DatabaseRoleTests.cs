@@ -4,14 +4,14 @@ namespace AgentSystem.SystemTests;
 
 /// <summary>
 /// The services connect as the role their migrate command made (docs/architecture.md, "The services are not
-/// PostgreSQL's owner"), which may read and write the tables and nothing more; every other test of this assembly runs
-/// the system so.
+/// PostgreSQL's owner"), which may read and write their service's tables and nothing more: the orchestrator and the
+/// workers the tasks', chat its own. Every other test of this assembly runs the system so.
 /// </summary>
 [Collection(SystemCollection.Name)]
 public sealed class DatabaseRoleTests(SystemFixture system)
 {
     [Fact]
-    public async Task Every_service_connects_as_the_service_role_which_can_neither_change_the_schema_nor_act_as_a_superuser()
+    public async Task Every_service_connects_as_its_role_which_reaches_only_its_own_tables_and_can_neither_change_the_schema_nor_act_as_a_superuser()
     {
         await using var database = NpgsqlDataSource.Create(system.PostgresConnectionString);
 
@@ -32,33 +32,45 @@ public sealed class DatabaseRoleTests(SystemFixture system)
             }
         }
 
-        Assert.Contains(users.Keys, k => k.StartsWith("AgentSystem.Orchestrator as", StringComparison.Ordinal));
-        Assert.Contains(users.Keys, k => k.StartsWith("AgentSystem.Worker as", StringComparison.Ordinal));
-        Assert.Contains(users.Keys, k => k.StartsWith("AgentSystem.Chat as", StringComparison.Ordinal));
-        Assert.All(users, user => Assert.Equal(SystemFixture.ServiceRole, user.Value));
+        Assert.Equal(
+            [("AgentSystem.Chat", SystemFixture.ChatRole), ("AgentSystem.Orchestrator", SystemFixture.ServiceRole), ("AgentSystem.Worker", SystemFixture.ServiceRole)],
+            users.Select(u => (u.Key[..u.Key.IndexOf(" as ", StringComparison.Ordinal)], u.Value)).Distinct().Order());
 
-        // Several privileges in one has_table_privilege are true when any is held: the ones it must have are asked one by one.
+        // superuser, CREATEROLE, CREATEDB, CREATE in public; its tables; no TRUNCATE and the like; the other service's
+        // tables; its migrations' record read, never written; the other's record; its sequence used, never set; no
+        // membership in another role.
+        var service = await PowersAsync(database, SystemFixture.ServiceRole, "tasks", "chat_messages", "schema_migrations", "chat_schema_migrations", null);
+        var chat = await PowersAsync(database, SystemFixture.ChatRole, "chat_messages", "tasks", "chat_schema_migrations", "schema_migrations", "chat_messages_id_seq");
+        Assert.Equal([false, false, false, false, true, false, false, true, false, false, false, false, false], service);
+        Assert.Equal([false, false, false, false, true, false, false, true, false, false, true, false, false], chat);
+    }
+
+    // Several privileges in one has_table_privilege are true when any is held: the ones it must have are asked one by one.
+    private static async Task<bool[]> PowersAsync(NpgsqlDataSource database, string role, string own, string others, string history, string othersHistory, string? sequence)
+    {
         await using var powers = database.CreateCommand("""
             SELECT r.rolsuper, r.rolcreaterole, r.rolcreatedb,
                    has_schema_privilege(r.rolname, 'public', 'CREATE'),
-                   has_table_privilege(r.rolname, 'tasks', 'SELECT') AND has_table_privilege(r.rolname, 'tasks', 'INSERT')
-                       AND has_table_privilege(r.rolname, 'tasks', 'UPDATE') AND has_table_privilege(r.rolname, 'tasks', 'DELETE'),
-                   has_table_privilege(r.rolname, 'tasks', 'TRUNCATE, REFERENCES, TRIGGER'),
-                   has_table_privilege(r.rolname, 'chat_conversations', 'SELECT') AND has_table_privilege(r.rolname, 'chat_messages', 'INSERT'),
-                   has_table_privilege(r.rolname, 'schema_migrations', 'SELECT') AND has_table_privilege(r.rolname, 'chat_schema_migrations', 'SELECT'),
-                   has_table_privilege(r.rolname, 'schema_migrations', 'INSERT, UPDATE, DELETE, TRUNCATE')
-                       OR has_table_privilege(r.rolname, 'chat_schema_migrations', 'INSERT, UPDATE, DELETE, TRUNCATE'),
-                   has_sequence_privilege(r.rolname, 'chat_messages_id_seq', 'USAGE'),
-                   has_sequence_privilege(r.rolname, 'chat_messages_id_seq', 'UPDATE'),
+                   has_table_privilege(r.rolname, @own, 'SELECT') AND has_table_privilege(r.rolname, @own, 'INSERT')
+                       AND has_table_privilege(r.rolname, @own, 'UPDATE') AND has_table_privilege(r.rolname, @own, 'DELETE'),
+                   has_table_privilege(r.rolname, @own, 'TRUNCATE, REFERENCES, TRIGGER'),
+                   has_table_privilege(r.rolname, @others, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE'),
+                   has_table_privilege(r.rolname, @history, 'SELECT'),
+                   has_table_privilege(r.rolname, @history, 'INSERT, UPDATE, DELETE, TRUNCATE'),
+                   has_table_privilege(r.rolname, @others_history, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE'),
+                   @sequence IS NOT NULL AND has_sequence_privilege(r.rolname, @sequence, 'USAGE'),
+                   @sequence IS NOT NULL AND has_sequence_privilege(r.rolname, @sequence, 'UPDATE'),
                    EXISTS (SELECT FROM pg_auth_members m WHERE m.member = r.oid)
             FROM pg_roles r WHERE r.rolname = @role
             """);
-        powers.Parameters.AddWithValue("role", SystemFixture.ServiceRole);
+        powers.Parameters.AddWithValue("role", role);
+        powers.Parameters.AddWithValue("own", own);
+        powers.Parameters.AddWithValue("others", others);
+        powers.Parameters.AddWithValue("history", history);
+        powers.Parameters.AddWithValue("others_history", othersHistory);
+        powers.Parameters.Add(new NpgsqlParameter<string?>("sequence", sequence) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         await using var row = await powers.ExecuteReaderAsync();
-        Assert.True(await row.ReadAsync(), "the service role does not exist");
-        var found = Enumerable.Range(0, row.FieldCount).Select(row.GetBoolean).ToArray();
-        // superuser, CREATEROLE, CREATEDB, CREATE in public; the tables; no TRUNCATE and the like; chat's tables; the
-        // migrations' records read, never written; a sequence used, never set; no membership in another role.
-        Assert.Equal([false, false, false, false, true, false, true, true, false, true, false, false], found);
+        Assert.True(await row.ReadAsync(), $"the role {role} does not exist");
+        return [.. Enumerable.Range(0, row.FieldCount).Select(row.GetBoolean)];
     }
 }

@@ -64,8 +64,16 @@ public sealed class SystemFixture : IAsyncLifetime
     /// </summary>
     public const string ServiceRole = "agentsystem_service";
 
+    /// <summary>Chat's role, made by chat's migrate: its own tables only, as the orchestrator's and workers' are theirs.</summary>
+    public const string ChatRole = "agentsystem_chat";
+
     // Punctuation and quotes inside, as migrate allows: what the deployments paste unquoted into a connection string.
     private const string ServicePassword = "service-password, with = it's \"quoted\" inside";
+
+    private const string ChatPassword = "chat-password, another";
+
+    private string As(string role, string password) =>
+        new NpgsqlConnectionStringBuilder(PostgresConnectionString) { Username = role, Password = password }.ConnectionString;
 
     public async Task InitializeAsync()
     {
@@ -102,23 +110,23 @@ public sealed class SystemFixture : IAsyncLifetime
             ["DOTNET_gcServer"] = "0",
         };
 
-        // As the k8s base deploys them: the migrations as the owner, which makes the services' role; the services as that
-        // role, which may read and write the tables and nothing more (so every statement they run is proved to need no more).
-        var migrate = new Dictionary<string, string>(environment)
+        // As the k8s base deploys them: the migrations as the owner, each making its service's role; the services as their
+        // role, which may read and write their tables and nothing more (so every statement they run is proved to need no more).
+        await RunToEndAsync("orchestrator", "migrate", new Dictionary<string, string>(environment)
         {
             ["Migrate__ServiceRole"] = ServiceRole,
             ["Migrate__ServicePassword"] = ServicePassword,
-        };
-        await RunToEndAsync("orchestrator", "migrate", migrate);
-        await RunToEndAsync("chat", "migrate", migrate);
-        environment["ConnectionStrings__Postgres"] = new NpgsqlConnectionStringBuilder(_postgres.GetConnectionString())
+        });
+        await RunToEndAsync("chat", "migrate", new Dictionary<string, string>(environment)
         {
-            Username = ServiceRole,
-            Password = ServicePassword,
-        }.ConnectionString;
+            ["Migrate__ServiceRole"] = ChatRole,
+            ["Migrate__ServicePassword"] = ChatPassword,
+        });
+        environment["ConnectionStrings__Postgres"] = As(ServiceRole, ServicePassword);
+        var chatEnvironment = new Dictionary<string, string>(environment) { ["ConnectionStrings__Postgres"] = As(ChatRole, ChatPassword) };
 
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        Chat = StartDotnet("chat", ports["chat"], environment);
+        Chat = StartDotnet("chat", ports["chat"], chatEnvironment);
         _services.Add(Chat);
         Orchestrator = StartDotnet("orchestrator", ports["orchestrator"], environment);
         _services.Add(Orchestrator);

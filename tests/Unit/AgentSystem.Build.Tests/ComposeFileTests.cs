@@ -100,23 +100,23 @@ public class ComposeFileTests
         Assert.Contains("orchestrator-migrate", DependsOn(Service("worker")));
     }
 
-    /// <summary>As in the k8s base: the migrate jobs connect as the owner and make the role the services connect as.</summary>
-    [Fact]
-    public void The_migrations_run_as_the_owner_and_the_services_as_the_role_the_migrations_make()
+    /// <summary>As in the k8s base: the migrate jobs connect as the owner and each makes the role its services connect as.</summary>
+    [Theory]
+    [InlineData("orchestrator-migrate", "agentsystem_service", "SERVICE", "agentsystem-service", "orchestrator", "worker")]
+    [InlineData("chat-migrate", "agentsystem_chat", "CHAT", "agentsystem-chat", "chat")]
+    public void The_migrations_run_as_the_owner_and_each_service_as_the_role_its_migration_makes(
+        string migration, string role, string passwordName, string passwordDefault, params string[] services)
     {
         static string Variable(string service, string name) =>
             ((YamlMappingNode)Service(service)["environment"]).Children.TryGetValue(name, out var value) ? value.ToString() : "";
+        var password = $"${{AGENTSYSTEM_POSTGRES_{passwordName}_PASSWORD:-{passwordDefault}}}";
 
-        foreach (var migration in new[] { "orchestrator-migrate", "chat-migrate" })
+        Assert.Contains("Username=agentsystem;", Variable(migration, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
+        Assert.Equal(role, Variable(migration, "Migrate__ServiceRole"));
+        Assert.Equal(password, Variable(migration, "Migrate__ServicePassword"));
+        foreach (var service in services)
         {
-            Assert.Contains("Username=agentsystem;", Variable(migration, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
-            Assert.Equal("agentsystem_service", Variable(migration, "Migrate__ServiceRole"));
-            Assert.Equal("${AGENTSYSTEM_POSTGRES_SERVICE_PASSWORD:-agentsystem-service}", Variable(migration, "Migrate__ServicePassword"));
-        }
-
-        foreach (var service in new[] { "orchestrator", "worker", "chat" })
-        {
-            Assert.EndsWith(";Username=agentsystem_service;Password=${AGENTSYSTEM_POSTGRES_SERVICE_PASSWORD:-agentsystem-service}", Variable(service, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
+            Assert.EndsWith($";Username={role};Password={password}", Variable(service, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
             Assert.Equal("", Variable(service, "Migrate__ServiceRole"));
         }
     }

@@ -19,9 +19,20 @@ public sealed class CredentialManifestTests
 
     public static TheoryData<string> Clients => ["orchestrator", "worker"];
 
-    public static TheoryData<string> DatabaseServices => ["orchestrator", "worker", "chat"];
+    /// <summary>Each service with PostgreSQL, the role it connects as (config.env's name) and its password's Secret key.</summary>
+    public static TheoryData<string, string, string> DatabaseServices => new()
+    {
+        { "orchestrator", "SERVICE", "service-password" },
+        { "worker", "SERVICE", "service-password" },
+        { "chat", "CHAT", "chat-password" },
+    };
 
-    public static TheoryData<string> SchemaOwners => ["orchestrator", "chat"];
+    /// <summary>Each migrate job and the role it makes: its service's.</summary>
+    public static TheoryData<string, string, string> SchemaOwners => new()
+    {
+        { "orchestrator", "SERVICE", "service-password" },
+        { "chat", "CHAT", "chat-password" },
+    };
 
     [Theory]
     [MemberData(nameof(InternalKeyHolders))]
@@ -35,34 +46,41 @@ public sealed class CredentialManifestTests
 
     [Theory]
     [MemberData(nameof(DatabaseServices))]
-    public void Each_service_connects_to_PostgreSQL_as_the_service_role(string service)
+    public void Each_service_connects_to_PostgreSQL_as_its_role(string service, string role, string secretKey)
     {
         var container = FirstContainer($"k8s/base/{service}/deployment.yaml");
 
-        Assert.Contains("Username=$(POSTGRES_SERVICE_USER);Password=$(POSTGRES_SERVICE_PASSWORD)", Value(container, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
-        Assert.Equal(("postgres", "service-password"), SecretOf(container, "POSTGRES_SERVICE_PASSWORD"));
+        Assert.Contains($"Username=$(POSTGRES_{role}_USER);Password=$(POSTGRES_{role}_PASSWORD)", Value(container, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
+        Assert.Equal(("postgres", secretKey), SecretOf(container, $"POSTGRES_{role}_PASSWORD"));
         Assert.DoesNotContain(Variables(container), name => name == "POSTGRES_PASSWORD");
     }
 
     [Theory]
     [MemberData(nameof(SchemaOwners))]
-    public void Each_migrate_job_migrates_as_the_owner_and_makes_the_service_role(string service)
+    public void Each_migrate_job_migrates_as_the_owner_and_makes_its_services_role(string service, string role, string secretKey)
     {
         var container = FirstContainer($"k8s/base/{service}/migrate-job.yaml");
 
         Assert.Contains("Username=$(POSTGRES_USER);Password=$(POSTGRES_PASSWORD)", Value(container, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
-        Assert.Equal("$(POSTGRES_SERVICE_USER)", Value(container, "Migrate__ServiceRole"));
-        Assert.Equal(("postgres", "service-password"), SecretOf(container, "Migrate__ServicePassword"));
-        Assert.Contains("POSTGRES_SERVICE_USER=agentsystem_service", RepositoryFiles.Read("k8s/base/config.env").Split('\n'));
+        Assert.Equal($"$(POSTGRES_{role}_USER)", Value(container, "Migrate__ServiceRole"));
+        Assert.Equal(("postgres", secretKey), SecretOf(container, "Migrate__ServicePassword"));
     }
 
     [Fact]
-    public void The_base_generates_both_database_passwords_as_development_values()
+    public void The_roles_are_two_and_named_in_the_config()
+    {
+        var config = RepositoryFiles.Read("k8s/base/config.env").Split('\n');
+
+        Assert.Contains("POSTGRES_SERVICE_USER=agentsystem_service", config);
+        Assert.Contains("POSTGRES_CHAT_USER=agentsystem_chat", config);
+    }
+
+    [Fact]
+    public void The_base_generates_the_database_passwords_as_development_values()
     {
         var literals = Literals("k8s/base/postgres/kustomization.yaml", "postgres");
 
-        Assert.Contains(literals, literal => literal.StartsWith("password=dev-only-", StringComparison.Ordinal));
-        Assert.Contains(literals, literal => literal.StartsWith("service-password=dev-only-", StringComparison.Ordinal));
+        Assert.All(["password", "service-password", "chat-password"], key => Assert.Contains(literals, literal => literal.StartsWith(key + "=dev-only-", StringComparison.Ordinal)));
     }
 
     [Theory]

@@ -19,8 +19,12 @@ public sealed class ChatSchemaTests
     }
 
     [Fact]
-    public void The_history_table_ends_as_the_service_role_expects_so_the_role_only_reads_it() =>
-        Assert.EndsWith(ServiceRole.HistoryTableSuffix, ChatSchema.HistoryTable, StringComparison.Ordinal);
+    public void Chats_role_is_granted_chats_tables_and_none_of_the_tasks()
+    {
+        // What each migrate job grants its service's role: the two lists must not meet.
+        Assert.Equal(["chat_conversations", "chat_messages", "chat_owner_storage"], Migration.TablesMadeBy(ChatSchema.Migrations));
+        Assert.Equal(["tasks", "jobs", "job_dispatch", "owner_storage"], Migration.TablesMadeBy(Migration.Embedded));
+    }
 
     [Fact]
     public async Task Migrate_without_a_connection_string_exits_2_naming_it_as_the_orchestrator_does()

@@ -10,6 +10,10 @@ public sealed class FakeDatabaseMigrator(params string[] toApply) : IDatabaseMig
 
     public int Calls { get; private set; }
 
+    public IReadOnlyList<string> Tables { get; } = ["tasks"];
+
+    public string HistoryTable => "schema_migrations";
+
     public Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
     {
         Calls++;
