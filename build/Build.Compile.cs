@@ -28,7 +28,7 @@ internal partial class Build
         .Description("Builds the affected .NET projects (one MSBuild run) and the affected node services (npm)")
         .DependsOn(Affected)
         .Touches(() => AffectedEntries)
-        .RunsBecause(() => AffectedDotnetProjects.Count == 0 && AffectedNodePackages.Count == 0 ? "nothing affected: nothing to do" : null)
+        .RunsBecause(() => AffectedDotnetProjects.Count == 0 && AffectedNodePackages.Count == 0 ? "no-op: nothing affected" : null)
         .Executes(() =>
         {
             if (AffectedDotnetProjects.Count == 0 && AffectedNodePackages.Count == 0)

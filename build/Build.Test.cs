@@ -25,7 +25,7 @@ internal partial class Build
         .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")
         .DependsOn(Compile)
         .Touches(() => AffectedEntries)
-        .RunsBecause(() => AffectedUnitTests.Count + AffectedNodePackages.Count == 0 ? "no affected unit test: nothing to do"
+        .RunsBecause(() => AffectedUnitTests.Count + AffectedNodePackages.Count == 0 ? "no-op: no affected unit test"
             : ProjectList([.. AffectedUnitTests.Concat(AffectedNodePackages)], 2))
         .Executes(() =>
         {

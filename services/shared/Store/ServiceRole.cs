@@ -22,16 +22,20 @@ public static partial class ServiceRole
     public const string PasswordKey = "Migrate:ServicePassword";
 
     /// <summary>
-    /// The comment that marks a role this command made, followed by " for the database NAME": roles are the server's,
-    /// and a role of that name without it belongs to someone else (another application, another database's deploy, a
-    /// person). Such a role is refused, never given a new password or stripped of its powers.
+    /// The comment that marks a role this command made, followed by " for the database NAME, migrator HISTORY": roles are
+    /// the server's, and a role of that name without it belongs to someone else (another application, another database's
+    /// deploy, the other service's migrate, a person). Such a role is refused, never given a new password or stripped of
+    /// its powers. One marked without the migrator (before each service had its own) is taken and marked again.
     /// </summary>
     public const string Marker = "AgentSystem: the services' role, made by their migrate command";
 
     /// <summary>The SQLSTATE of this step's own refusals (a class of codes PostgreSQL leaves to applications).</summary>
     public const string RefusedState = "AGS01";
 
-    /// <summary>Serialises the orchestrator's and chat's migrate jobs here, since both make the same role ("AgSysRol" in ASCII).</summary>
+    /// <summary>
+    /// Serialises the orchestrator's and chat's migrate jobs here ("AgSysRol" in ASCII): each revokes its role's every
+    /// privilege on public, which rewrites every table's privileges, the other migrator's tables too.
+    /// </summary>
     private const long LockKey = 0x4167_5379_7352_6F6C;
 
     private const int Attempts = 5;
@@ -154,7 +158,8 @@ public static partial class ServiceRole
                         r text := current_setting('agentsystem.role');
                         own text[] := string_to_array(current_setting('agentsystem.tables'), ',');
                         v text := current_setting('agentsystem.verifier');
-                        marker text := current_setting('agentsystem.marker') || ' for the database ' || current_database();
+                        legacy text := current_setting('agentsystem.marker') || ' for the database ' || current_database();
+                        marker text := legacy || ', migrator ' || current_setting('agentsystem.history');
                         existing pg_roles%ROWTYPE;
                         powers text;
                         item record;
@@ -164,8 +169,11 @@ public static partial class ServiceRole
                             EXECUTE format('CREATE ROLE %I WITH LOGIN PASSWORD %L', r, v);
                             EXECUTE format('COMMENT ON ROLE %I IS %L', r, marker);
                         ELSE
-                            IF shobj_description(existing.oid, 'pg_authid') IS DISTINCT FROM marker THEN
-                                RAISE EXCEPTION 'the role % exists and was not made by this command for this database (its comment is not "%"): name another', r, marker
+                            -- The migrator named: chat's job must not take over the tasks' role (nor the reverse) and
+                            -- grant it only chat's tables. A role marked before roles were per migrator is taken once.
+                            IF shobj_description(existing.oid, 'pg_authid') IS DISTINCT FROM marker
+                               AND shobj_description(existing.oid, 'pg_authid') IS DISTINCT FROM legacy THEN
+                                RAISE EXCEPTION 'the role % exists and was not made by this command for this database and migrator (its comment is not "%"): name another', r, marker
                                     USING ERRCODE = '{RefusedState}';
                             END IF;
                             -- Relations, functions, types and schemas could be changed by their owner; a large object or
@@ -176,6 +184,7 @@ public static partial class ServiceRole
                                 RAISE EXCEPTION 'the role % owns tables, functions, types or schemas, so it could change them: REASSIGN OWNED BY % TO %', r, r, current_user
                                     USING ERRCODE = '{RefusedState}';
                             END IF;
+                            EXECUTE format('COMMENT ON ROLE %I IS %L', r, marker);
                             powers := concat_ws(' ',
                                 CASE WHEN existing.rolsuper THEN 'NOSUPERUSER' END, CASE WHEN existing.rolcreatedb THEN 'NOCREATEDB' END,
                                 CASE WHEN existing.rolcreaterole THEN 'NOCREATEROLE' END, CASE WHEN existing.rolreplication THEN 'NOREPLICATION' END,
@@ -203,6 +212,12 @@ public static partial class ServiceRole
                         EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM %I CASCADE', r);
                         EXECUTE format('REVOKE ALL ON SCHEMA public FROM %I CASCADE', r);
                         EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', r);
+                        -- The tables are read from the migrations' SQL: one the reading got wrong fails here, not later
+                        -- as a service refused its own table.
+                        IF EXISTS (SELECT unnest(own) EXCEPT SELECT tablename::text FROM pg_tables WHERE schemaname = 'public') THEN
+                            RAISE EXCEPTION 'the migrations name tables that do not exist: %', array_to_string(ARRAY(
+                                SELECT unnest(own) EXCEPT SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'), ', ');
+                        END IF;
                         FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY(own) LOOP
                             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON public.%I TO %I', item.tablename, r);
                         END LOOP;

@@ -1,4 +1,5 @@
 using AgentSystem.Testing.Containers.Fixtures;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 
@@ -175,6 +176,36 @@ public sealed class ServiceRoleTests
             }
 
             Assert.Equal(MigrateCommand.Succeeded, await migrate.WaitAsync(TimeSpan.FromSeconds(60)));
+        }
+        finally
+        {
+            await DropAsync(database, role);
+        }
+    }
+
+    [Fact]
+    public async Task The_other_services_migrate_does_not_take_over_a_role_this_one_made()
+    {
+        // helper-83: chat's job named the tasks' role by mistake would grant it chat's tables only, and the two jobs would
+        // undo each other at every deploy.
+        await using var database = await NewDatabaseAsync();
+        var role = "svc_" + Guid.NewGuid().ToString("N")[..12];
+        try
+        {
+            Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, "tasks"));
+            var other = await MigrateCommand.RunAsync(
+                ["migrate", $"--ConnectionStrings:Postgres={database.ConnectionString}", $"--Migrate:ServiceRole={role}", "--Migrate:ServicePassword=other"],
+                static builder =>
+                {
+                    builder.AddStore();
+                    builder.Services.AddSingleton<IDatabaseMigrator>(services => new DatabaseMigrator(
+                        services.GetRequiredService<NpgsqlDataSource>(), [new Migration(1, "0001_other", "CREATE TABLE other_service (id int)")],
+                        "other_schema_migrations", DatabaseMigrator.ChatLockKey));
+                });
+
+            Assert.Equal(MigrateCommand.DatabaseFailed, other);
+            await using var service = NpgsqlDataSource.Create(As(database.ConnectionString, role, "tasks"));
+            await ExecuteAsync(service, "SELECT count(*) FROM tasks");   // its password and its tables as they were
         }
         finally
         {
