@@ -161,6 +161,7 @@ public static partial class ServiceRole
                         legacy text := current_setting('agentsystem.marker') || ' for the database ' || current_database();
                         marker text := legacy || ', migrator ' || current_setting('agentsystem.history');
                         existing pg_roles%ROWTYPE;
+                        first_since_split boolean := false;
                         powers text;
                         item record;
                     BEGIN
@@ -176,6 +177,7 @@ public static partial class ServiceRole
                                 RAISE EXCEPTION 'the role % exists and was not made by this command for this database and migrator (its comment is not "%"): name another', r, marker
                                     USING ERRCODE = '{RefusedState}';
                             END IF;
+                            first_since_split := shobj_description(existing.oid, 'pg_authid') = legacy;
                             -- Relations, functions, types and schemas could be changed by their owner; a large object or
                             -- default privileges the role made for itself give it nothing of ours, and must not block a migrate.
                             IF EXISTS (SELECT FROM pg_shdepend WHERE refclassid = 'pg_authid'::regclass AND refobjid = existing.oid AND deptype = 'o'
@@ -207,8 +209,12 @@ public static partial class ServiceRole
                             END LOOP;
                         END IF;
                         -- Whatever it was granted before (by hand, or by an earlier version of this step), then what it needs.
-                        EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %I CASCADE', r);
-                        EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM %I CASCADE', r);
+                        -- Except once, on the first run since each service has its own role: the other service's pods
+                        -- still connect as this role until theirs roll, so its tables stay granted until the next migrate.
+                        IF NOT first_since_split THEN
+                            EXECUTE format('REVOKE ALL ON ALL TABLES IN SCHEMA public FROM %I CASCADE', r);
+                            EXECUTE format('REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM %I CASCADE', r);
+                        END IF;
                         EXECUTE format('REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM %I CASCADE', r);
                         EXECUTE format('REVOKE ALL ON SCHEMA public FROM %I CASCADE', r);
                         EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', r);

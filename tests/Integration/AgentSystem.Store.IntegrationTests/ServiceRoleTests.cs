@@ -214,6 +214,37 @@ public sealed class ServiceRoleTests
     }
 
     [Fact]
+    public async Task A_role_made_before_each_service_had_its_own_keeps_the_other_services_tables_for_one_migrate()
+    {
+        // Chat's pods connect as the tasks' role until they roll: the orchestrator's first migrate since the split
+        // leaves them chat's tables, the next takes them back.
+        await using var database = await NewDatabaseAsync();
+        var role = "svc_" + Guid.NewGuid().ToString("N")[..12];
+        try
+        {
+            Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, "pw"));
+            await using (var asOwner = NpgsqlDataSource.Create(database.ConnectionString))
+            {
+                var name = new NpgsqlConnectionStringBuilder(database.ConnectionString).Database;
+                await ExecuteAsync(asOwner, $"CREATE TABLE chat_like (id int); GRANT SELECT ON chat_like TO {role}; "
+                    + $"COMMENT ON ROLE {role} IS '{ServiceRole.Marker.Replace("'", "''", StringComparison.Ordinal)} for the database {name}'");
+            }
+
+            Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, "pw"));
+            await using var service = NpgsqlDataSource.Create(As(database.ConnectionString, role, "pw"));
+            await ExecuteAsync(service, "SELECT * FROM chat_like");
+
+            Assert.Equal(MigrateCommand.Succeeded, await MigrateAsync(database.ConnectionString, role, "pw"));
+            var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(service, "SELECT * FROM chat_like"));
+            Assert.Equal(InsufficientPrivilege, error.SqlState);
+        }
+        finally
+        {
+            await DropAsync(database, role);
+        }
+    }
+
+    [Fact]
     public async Task A_role_of_that_name_the_command_did_not_make_is_left_alone()
     {
         await using var database = await NewDatabaseAsync();
