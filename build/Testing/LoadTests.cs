@@ -20,7 +20,10 @@ public static class LoadTests
         return changes.Projects.Contains(Project, StringComparer.Ordinal);
     }
 
-    /// <summary>What the harness references that is affected, or the harness alone when nothing it references is: why it runs.</summary>
+    /// <summary>
+    /// What the harness references that is affected, those with a changed file of their own first (the cause, before
+    /// what depends on it), or the harness alone when nothing it references is: why it runs.
+    /// </summary>
     public static IReadOnlyList<string> AffectedReferences(AffectedResult changes)
     {
         ArgumentNullException.ThrowIfNull(changes);
@@ -29,7 +32,8 @@ public static class LoadTests
             return [];
         }
 
-        List<string> references = [.. graph.ReferenceClosure(Project).Where(p => p != Project && changes.Projects.Contains(p))];
+        bool Changed(string project) => changes.ChangedFiles.Any(file => file.StartsWith(Path.GetDirectoryName(project)!.Replace('\\', '/') + "/", StringComparison.Ordinal));
+        List<string> references = [.. graph.ReferenceClosure(Project).Where(p => p != Project && changes.Projects.Contains(p)).OrderBy(p => Changed(p) ? 0 : 1)];
         return references.Count > 0 ? references : [Project];
     }
 

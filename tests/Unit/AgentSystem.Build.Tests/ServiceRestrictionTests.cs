@@ -271,6 +271,11 @@ public sealed class ServiceRestrictionTests : IDisposable
         _repo.Append("services/worker/Program.cs", "// change");
         Assert.Equal(["services/worker/Worker.csproj"], LoadTests.AffectedReferences(Detect()));
 
+        // helper-83: the project whose file changed comes before those affected through it.
+        _repo.Git("checkout", "-q", "--", ".");
+        _repo.Append("services/shared/Defaults/Defaults.cs", "// change");
+        Assert.Equal(["services/shared/Defaults/Defaults.csproj", "services/gateway/Gateway.csproj"], LoadTests.AffectedReferences(Detect()));
+
         _repo.Git("checkout", "-q", "--", ".");
         _repo.Append(LoadTests.Project, "<!-- change -->");
         Assert.Equal([LoadTests.Project], LoadTests.AffectedReferences(Detect()));
