@@ -56,12 +56,13 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
         ArgumentException.ThrowIfNullOrWhiteSpace(historyTable);
         this._dataSource = dataSource;
         this._migrations = [.. migrations.OrderBy(m => m.Version)];
+        this.Tables = Migration.TablesMadeBy(this._migrations);
         this._historyTable = historyTable;
         this._lockKey = lockKey;
         this._logger = logger ?? NullLogger.Instance;
     }
 
-    public IReadOnlyList<string> Tables => Migration.TablesMadeBy(_migrations);
+    public IReadOnlyList<string> Tables { get; }
 
     public string HistoryTable => _historyTable;
 

@@ -162,13 +162,13 @@ public static partial class ServiceRole
                         marker text := legacy || ', migrator ' || current_setting('agentsystem.history');
                         existing pg_roles%ROWTYPE;
                         first_since_split boolean := false;
+                        missing text[];
                         powers text;
                         item record;
                     BEGIN
                         SELECT * INTO existing FROM pg_roles WHERE rolname = r;
                         IF NOT FOUND THEN
                             EXECUTE format('CREATE ROLE %I WITH LOGIN PASSWORD %L', r, v);
-                            EXECUTE format('COMMENT ON ROLE %I IS %L', r, marker);
                         ELSE
                             -- The migrator named: chat's job must not take over the tasks' role (nor the reverse) and
                             -- grant it only chat's tables. A role marked before roles were per migrator is taken once.
@@ -186,7 +186,6 @@ public static partial class ServiceRole
                                 RAISE EXCEPTION 'the role % owns tables, functions, types or schemas, so it could change them: REASSIGN OWNED BY % TO %', r, r, current_user
                                     USING ERRCODE = '{RefusedState}';
                             END IF;
-                            EXECUTE format('COMMENT ON ROLE %I IS %L', r, marker);
                             powers := concat_ws(' ',
                                 CASE WHEN existing.rolsuper THEN 'NOSUPERUSER' END, CASE WHEN existing.rolcreatedb THEN 'NOCREATEDB' END,
                                 CASE WHEN existing.rolcreaterole THEN 'NOCREATEROLE' END, CASE WHEN existing.rolreplication THEN 'NOREPLICATION' END,
@@ -208,6 +207,7 @@ public static partial class ServiceRole
                                 END IF;
                             END LOOP;
                         END IF;
+                        EXECUTE format('COMMENT ON ROLE %I IS %L', r, marker);
                         -- Whatever it was granted before (by hand, or by an earlier version of this step), then what it needs.
                         -- Except once, on the first run since each service has its own role: the other service's pods
                         -- still connect as this role until theirs roll, so its tables stay granted until the next migrate.
@@ -220,9 +220,9 @@ public static partial class ServiceRole
                         EXECUTE format('GRANT USAGE ON SCHEMA public TO %I', r);
                         -- The tables are read from the migrations' SQL: one the reading got wrong fails here, not later
                         -- as a service refused its own table.
-                        IF EXISTS (SELECT unnest(own) EXCEPT SELECT tablename::text FROM pg_tables WHERE schemaname = 'public') THEN
-                            RAISE EXCEPTION 'the migrations name tables that do not exist: %', array_to_string(ARRAY(
-                                SELECT unnest(own) EXCEPT SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'), ', ');
+                        missing := ARRAY(SELECT unnest(own) EXCEPT SELECT tablename::text FROM pg_tables WHERE schemaname = 'public');
+                        IF cardinality(missing) > 0 THEN
+                            RAISE EXCEPTION 'the migrations name tables that do not exist: %', array_to_string(missing, ', ');
                         END IF;
                         FOR item IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename = ANY(own) LOOP
                             EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON public.%I TO %I', item.tablename, r);

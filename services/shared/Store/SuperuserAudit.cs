@@ -6,7 +6,7 @@ namespace AgentSystem.Store;
 
 /// <summary>
 /// Says once after start, outside Development, when the service connects to PostgreSQL as a superuser: a statement it
-/// were tricked into running could then read the server's files and run programs. The migrate command makes a role
+/// was tricked into running could then read the server's files and run programs. The migrate command makes a role
 /// with no more than the services need (<see cref="ServiceRole"/>). Checked in the background, so a PostgreSQL that is
 /// not up yet delays nothing; one that does not answer within a few seconds is not asked again.
 /// </summary>

@@ -131,9 +131,9 @@ internal static class LoadArguments
 
         // Every name that is none, each with its own hint (a phase's scenario, a likely typo), not only the first.
         var unknown = names.Where(name => !ScenarioNames.Contains(name)).Distinct().ToList();
-        return unknown.Count > 1
+        return unknown.Count > 0
             ? throw new FormatException(string.Join(" ", unknown.Select(name => UnknownMessage(name, "--scenarios"))))
-            : names.Select(name => Known(name, "--scenarios")).ToHashSet(StringComparer.Ordinal);
+            : names.ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>The phase the report shows as a row of its own that is part of queue-e2e (its worker SIGKILLed).</summary>
