@@ -28,6 +28,13 @@ internal partial class Build
 
     private int DevPort(string service) => DevServices.Single(s => s.Name == service).Port;
 
+    /// <summary>The orchestrator's HTTP/2-only port (Http2OnlyUrls), the gateway's way in: its second in the catalog.</summary>
+    private int DevOrchestratorHttp2Port => DevCatalog.Find("orchestrator")?.Ports is [_, var http2, ..]
+        ? http2
+        : throw new TargetFailedException($"The orchestrator has no second port (its HTTP/2 one) in {ServiceCatalog.FileName}.");
+
+    private string DevOrchestratorHttp2 => $"http://127.0.0.1:{DevOrchestratorHttp2Port}";
+
     private static List<(string Name, string Project, int Port)> StartOrder(List<ServiceEntry> services)
     {
         var ordered = new List<ServiceEntry>();
@@ -97,7 +104,7 @@ internal partial class Build
             {
                 ["ConnectionStrings__Postgres"] = postgres,
                 ["Redis__Configuration"] = redis,
-                ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{DevPort("orchestrator")}",
+                ["Gateway__OrchestratorUrl"] = DevOrchestratorHttp2,
                 ["Gateway__ChatUrl"] = $"http://127.0.0.1:{DevPort("chat")}",
                 ["Gateway__ApiKeys__0"] = DevApiKey,
                 // A new one each run: another program on this machine cannot reach the orchestrator or chat past the
@@ -123,6 +130,11 @@ internal partial class Build
                 foreach (var service in DevServices)
                 {
                     var serviceEnvironment = new Dictionary<string, string>(environment) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{service.Port}" };
+                    if (service.Name == "orchestrator")
+                    {
+                        serviceEnvironment["Http2OnlyUrls"] = DevOrchestratorHttp2;
+                    }
+
                     // The content root is the working directory: the output folder holds appsettings.json.
                     var dll = ServiceDll(service.Project);
                     supervisor.Start(service.Name, () => BackgroundProcess.Start(service.Name, "dotnet", [dll], Path.GetDirectoryName(dll)!, serviceEnvironment));
@@ -222,7 +234,7 @@ internal partial class Build
     /// </summary>
     private void CheckDevPortsFree()
     {
-        var busy = LocalPorts.InUse(DevListeners);
+        var busy = LocalPorts.InUse([.. DevListeners, ("orchestrator, HTTP/2", DevOrchestratorHttp2Port)]);
         if (busy.Count == 0)
         {
             return;

@@ -74,7 +74,7 @@ public static class DotNetDockerfile
             COPY --from=build /app/ /app/
             WORKDIR /app
             USER 1654
-            EXPOSE {{port}}
+            EXPOSE {{string.Join(' ', service.Ports)}}
             # Healthy at the first answer; failures in the first 2 minutes do not count, since docker-compose 1.29 gives up
             # on a dependency once it is unhealthy, and on a busy machine a service took over 45 s to answer.
             HEALTHCHECK --interval=5s --timeout=3s --start-period=120s --retries=3 \

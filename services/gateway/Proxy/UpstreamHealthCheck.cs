@@ -22,7 +22,12 @@ public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream ups
 
         try
         {
-            using var response = await clients.CreateClient(ClientName).GetAsync(upstream.HealthUri, cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, upstream.HealthUri)
+            {
+                Version = upstream.HttpVersion,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
             return response.IsSuccessStatusCode
                 ? HealthCheckResult.Healthy()
                 : new HealthCheckResult(context.Registration.FailureStatus, response.StatusCode == HttpStatusCode.Unauthorized
@@ -31,7 +36,9 @@ public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream ups
         }
         catch (HttpRequestException error)
         {
-            return new HealthCheckResult(context.Registration.FailureStatus, $"{upstream.HealthUri} is unreachable.", error);
+            return new HealthCheckResult(context.Registration.FailureStatus, error.HttpRequestError == HttpRequestError.HttpProtocolError
+                ? $"{upstream.HealthUri} does not answer {upstream.Protocol}, all the gateway speaks to the {upstream.Name}: is it the {upstream.Name}'s {Http2Endpoints.Key} address (its port 8001), not its Urls?"
+                : $"{upstream.HealthUri} is unreachable.", error);
         }
     }
 }

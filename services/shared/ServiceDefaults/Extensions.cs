@@ -48,6 +48,7 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
         PreferEnvironmentUrls(builder);
+        Http2Endpoints.Add(builder);
 
         return builder;
     }

@@ -85,7 +85,7 @@ public sealed class SystemFixture : IAsyncLifetime
 
         var ports = new Dictionary<string, int>
         {
-            ["chat"] = ServicePorts.Free(), ["orchestrator"] = ServicePorts.Free(), ["gateway"] = ServicePorts.Free(),
+            ["chat"] = ServicePorts.Free(), ["orchestrator"] = ServicePorts.Free(), ["orchestrator-h2"] = ServicePorts.Free(), ["gateway"] = ServicePorts.Free(),
             ["worker-a"] = ServicePorts.Free(), ["worker-b"] = ServicePorts.Free(), ["frontend"] = ServicePorts.Free(),
         };
         var environment = new Dictionary<string, string>
@@ -99,7 +99,7 @@ public sealed class SystemFixture : IAsyncLifetime
             ["Worker__ChatUrl"] = $"http://127.0.0.1:{ports["chat"]}",
             ["Worker__IdlePoll"] = "00:00:02",
             ["Worker__Concurrency"] = WorkerConcurrency.ToString(CultureInfo.InvariantCulture),
-            ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{ports["orchestrator"]}",
+            ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{ports["orchestrator-h2"]}",
             ["Gateway__ChatUrl"] = $"http://127.0.0.1:{ports["chat"]}",
             ["Gateway__ApiKeys__0"] = ApiKey,
             ["Gateway__ApiKeys__Partner"] = OtherApiKey,
@@ -128,7 +128,11 @@ public sealed class SystemFixture : IAsyncLifetime
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         Chat = StartDotnet("chat", ports["chat"], chatEnvironment);
         _services.Add(Chat);
-        Orchestrator = StartDotnet("orchestrator", ports["orchestrator"], environment);
+        Orchestrator = StartDotnet("orchestrator", ports["orchestrator"], new Dictionary<string, string>(environment)
+        {
+            // Its HTTP/2-only address, the gateway's way in (the default, port 8001, would clash with another run).
+            ["Http2OnlyUrls"] = $"http://127.0.0.1:{ports["orchestrator-h2"]}",
+        });
         _services.Add(Orchestrator);
         var workers = new List<ServiceProcess>();
         foreach (var name in new[] { "worker-a", "worker-b" })

@@ -56,7 +56,7 @@ public sealed class LocationTransformTests
     [Fact]
     public void Health_uri_keeps_the_upstreams_base_path()
     {
-        Assert.Equal("http://shared:8000/svc/healthz/internal-key", new Upstream("orchestrator", BehindPrefix).HealthUri.AbsoluteUri);
+        Assert.Equal("http://shared:8000/svc/healthz/internal-key", new Upstream("orchestrator", BehindPrefix, System.Net.HttpVersion.Version20).HealthUri.AbsoluteUri);
     }
 }
 

@@ -9,11 +9,11 @@ namespace AgentSystem.Gateway.Tests;
 public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
 {
     [Theory]
-    [InlineData("/api/tasks", "orchestrator", "/tasks")]
-    [InlineData("/api/tasks/3f0c/events", "orchestrator", "/tasks/3f0c/events")]
-    [InlineData("/api/chat", "chat", "/chat")]
-    [InlineData("/api/chat/conversations/c9", "chat", "/chat/conversations/c9")]
-    public async Task Each_prefix_goes_to_its_upstream_with_method_query_and_body(string path, string upstream, string upstreamPath)
+    [InlineData("/api/tasks", "orchestrator", "HTTP/2", "/tasks")]
+    [InlineData("/api/tasks/3f0c/events", "orchestrator", "HTTP/2", "/tasks/3f0c/events")]
+    [InlineData("/api/chat", "chat", "HTTP/1.1", "/chat")]
+    [InlineData("/api/chat/conversations/c9", "chat", "HTTP/1.1", "/chat/conversations/c9")]
+    public async Task Each_prefix_goes_to_its_upstream_in_its_protocol_with_method_query_and_body(string path, string upstream, string protocol, string upstreamPath)
     {
         using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
         using var content = new StringContent("""{"hello":"world"}""", Encoding.UTF8, "application/json");
@@ -23,7 +23,7 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var echo = await response.Content.ReadFromJsonAsync<Echo>();
         Assert.NotNull(echo);
-        Assert.Equal((upstream, "PUT", upstreamPath, "?status=running&page=2", """{"hello":"world"}"""), (echo.Upstream, echo.Method, echo.Path, echo.Query, echo.Body));
+        Assert.Equal((upstream, protocol, "PUT", upstreamPath, "?status=running&page=2", """{"hello":"world"}"""), (echo.Upstream, echo.Protocol, echo.Method, echo.Path, echo.Query, echo.Body));
         Assert.Equal("application/json; charset=utf-8", echo.Header("Content-Type"));
     }
 
@@ -85,6 +85,41 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
         Assert.Equal("data: second", await events.ReadLineAsync(timeout.Token));
     }
 
+    /// <summary>
+    /// Kestrel lets one HTTP/2 connection carry 100 streams at once: event streams past that go on another connection
+    /// (YARP's client may open more) rather than waiting for one of the first hundred to end.
+    /// </summary>
+    [Fact]
+    public async Task More_open_event_streams_than_one_http2_connection_carries_all_flow()
+    {
+        const int Streams = 130;
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?>
+        {
+            ["Gateway:RateLimit:MaxRequestsInFlight"] = "1000",
+            ["Gateway:RateLimit:Burst"] = "1000",
+        });
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var gate = Guid.NewGuid().ToString("N");
+
+        var streams = await Task.WhenAll(Enumerable.Range(0, Streams).Select(async _ =>
+        {
+            var response = await client.GetAsync(new Uri($"/api/tasks/events?gate={gate}", UriKind.Relative), HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            var events = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+            return (Response: response, Events: events, First: await events.ReadLineAsync(timeout.Token));
+        }));
+        fixture.Orchestrator.Open(gate);
+        var rest = await Task.WhenAll(streams.Select(s => s.Events.ReadToEndAsync(timeout.Token)));
+
+        Assert.All(streams, s => Assert.Equal("data: first", s.First));
+        Assert.All(rest, r => Assert.Equal("\ndata: second\n\n", r));
+        foreach (var (response, events, _) in streams)
+        {
+            events.Dispose();
+            response.Dispose();
+        }
+    }
+
     [Fact]
     public async Task Hop_by_hop_request_headers_stay_at_the_gateway()
     {
@@ -131,7 +166,7 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
     {
         using var client = fixture.Gateway.CreateClient(GatewayFactory.Key);
 
-        using var response = await client.GetAsync(new Uri("/api/tasks/hop-by-hop", UriKind.Relative));
+        using var response = await client.GetAsync(new Uri("/api/chat/hop-by-hop", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(["yes"], response.Headers.GetValues("X-Kept"));

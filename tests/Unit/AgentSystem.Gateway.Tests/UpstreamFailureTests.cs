@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using AgentSystem.Gateway.Tests.Fakes;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AgentSystem.Gateway.Tests;
 
@@ -91,5 +94,20 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture) : IClassFixture
         var checks = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("checks");
         Assert.Equal("Unhealthy", checks.GetProperty("orchestrator").GetString());
         Assert.Equal("Healthy", checks.GetProperty("chat").GetString());
+    }
+
+    [Fact]
+    public async Task Readyz_is_503_naming_http2_when_the_orchestrator_address_speaks_http11()
+    {
+        await using var http11 = await FakeUpstream.StartAsync("orchestrator", HttpProtocols.Http1);
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?>(), orchestrator: http11.BaseUrl);
+        using var client = gateway.CreateClient(apiKey: null);
+
+        using var response = await client.GetAsync(new Uri("/readyz", UriKind.Relative));
+        var report = await gateway.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Contains("does not answer HTTP/2, all the gateway speaks to the orchestrator", report.Entries["orchestrator"].Description, StringComparison.Ordinal);
+        Assert.Equal(HealthStatus.Healthy, report.Entries["chat"].Status);
     }
 }

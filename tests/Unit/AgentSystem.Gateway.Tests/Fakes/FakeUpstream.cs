@@ -7,13 +7,14 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AgentSystem.Gateway.Tests.Fakes;
 
 /// <summary>What a fake upstream saw of a request.</summary>
-public sealed record Echo(string Upstream, string Method, string Path, string Query, Dictionary<string, string> Headers, string Body)
+public sealed record Echo(string Upstream, string Protocol, string Method, string Path, string Query, Dictionary<string, string> Headers, string Body)
 {
     /// <summary>A request header by name, in any case (HttpClient writes some of its own way, e.g. X-Request-ID).</summary>
     public string? Header(string name) => Headers.FirstOrDefault(header => header.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
@@ -35,12 +36,23 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     public Uri BaseUrl => new(_app.Urls.Single());
 
-    /// <summary>Starts one; with <paramref name="internalKey"/>, it refuses requests without that key as the real services do.</summary>
-    public static async Task<FakeUpstream> StartAsync(string name, string? internalKey = null)
+    /// <summary>
+    /// Starts one; with <paramref name="internalKey"/>, it refuses requests without that key as the real services do. The
+    /// orchestrator speaks HTTP/2 only, as at the address the gateway is given (its Http2OnlyUrls), chat HTTP/1.1.
+    /// </summary>
+    public static async Task<FakeUpstream> StartAsync(string name, string? internalKey = null) =>
+        await StartAsync(name, name == "orchestrator" ? HttpProtocols.Http2 : HttpProtocols.Http1, internalKey);
+
+    /// <summary>Starts one that speaks <paramref name="protocols"/> (an orchestrator at the wrong address: Http1).</summary>
+    public static async Task<FakeUpstream> StartAsync(string name, HttpProtocols protocols, string? internalKey = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ResponseHeaderEncodingSelector = _ => Encoding.UTF8);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.ResponseHeaderEncodingSelector = _ => Encoding.UTF8;
+            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = protocols);
+        });
         builder.Logging.ClearProviders();
         builder.Services.AddProblemDetails();
         builder.Services.Configure<InternalKeyOptions>(options => options.Key = internalKey);
@@ -72,18 +84,28 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     private TaskCompletionSource Gate(string name) => _gates.GetOrAdd(name, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
+    private async Task GatedEventsAsync(HttpContext context, string gate)
+    {
+        context.Response.ContentType = "text/event-stream";
+        await context.Response.WriteAsync("data: first\n\n");
+        await context.Response.Body.FlushAsync();
+        await Gate(gate).Task.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
+        await context.Response.WriteAsync("data: second\n\n");
+    }
+
     private void MapRoutes()
     {
         _app.Map("/{**path}", async (HttpContext context) =>
         {
             using var reader = new StreamReader(context.Request.Body);
             var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
-            return Results.Json(new Echo(Name, context.Request.Method, context.Request.Path, context.Request.QueryString.Value ?? "", headers, await reader.ReadToEndAsync()));
+            return Results.Json(new Echo(Name, context.Request.Protocol, context.Request.Method, context.Request.Path, context.Request.QueryString.Value ?? "", headers, await reader.ReadToEndAsync()));
         });
         _app.MapPost("/tasks", () => Results.Accepted("/tasks/42", new { id = 42 }));
         _app.MapGet("/tasks/absolute-location", () => Results.Created(new Uri(BaseUrl, "/tasks/7?view=full"), new { id = 7 }));
         _app.MapGet("/tasks/foreign-location", () => Results.Created("https://example.com/tasks/7", new { id = 7 }));
-        _app.MapGet("/tasks/hop-by-hop", (HttpContext context) =>
+        // HTTP/1.1's: HTTP/2 has no connection-specific headers (Kestrel leaves them out), so chat's route is the one to ask.
+        _app.MapGet("/chat/hop-by-hop", (HttpContext context) =>
         {
             context.Response.Headers.Connection = "X-Upstream-Hop";
             context.Response.Headers["X-Upstream-Hop"] = "secret";
@@ -107,14 +129,8 @@ public sealed class FakeUpstream : IAsyncDisposable
             await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
             return "late";
         });
-        _app.MapGet("/chat/events", async (HttpContext context, string gate) =>
-        {
-            context.Response.ContentType = "text/event-stream";
-            await context.Response.WriteAsync("data: first\n\n");
-            await context.Response.Body.FlushAsync();
-            await Gate(gate).Task.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
-            await context.Response.WriteAsync("data: second\n\n");
-        });
+        _app.MapGet("/chat/events", GatedEventsAsync);
+        _app.MapGet("/tasks/events", GatedEventsAsync);
         _app.MapGet("/chat/ticks", async (HttpContext context, int count, int intervalMs) =>
         {
             context.Response.ContentType = "text/event-stream";
