@@ -28,12 +28,10 @@ internal partial class Build
 
     private int DevPort(string service) => DevServices.Single(s => s.Name == service).Port;
 
-    /// <summary>The orchestrator's HTTP/2-only port (Http2OnlyUrls), the gateway's way in: its second in the catalog.</summary>
+    /// <summary>The orchestrator's HTTP/2-only port (Http2Port), the gateway's way in: its second in the catalog.</summary>
     private int DevOrchestratorHttp2Port => DevCatalog.Find("orchestrator")?.Ports is [_, var http2, ..]
         ? http2
         : throw new TargetFailedException($"The orchestrator has no second port (its HTTP/2 one) in {ServiceCatalog.FileName}.");
-
-    private string DevOrchestratorHttp2 => $"http://127.0.0.1:{DevOrchestratorHttp2Port}";
 
     private static List<(string Name, string Project, int Port)> StartOrder(List<ServiceEntry> services)
     {
@@ -104,7 +102,7 @@ internal partial class Build
             {
                 ["ConnectionStrings__Postgres"] = postgres,
                 ["Redis__Configuration"] = redis,
-                ["Gateway__OrchestratorUrl"] = DevOrchestratorHttp2,
+                ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{DevOrchestratorHttp2Port}",
                 ["Gateway__ChatUrl"] = $"http://127.0.0.1:{DevPort("chat")}",
                 ["Gateway__ApiKeys__0"] = DevApiKey,
                 // A new one each run: another program on this machine cannot reach the orchestrator or chat past the
@@ -132,7 +130,7 @@ internal partial class Build
                     var serviceEnvironment = new Dictionary<string, string>(environment) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{service.Port}" };
                     if (service.Name == "orchestrator")
                     {
-                        serviceEnvironment["Http2OnlyUrls"] = DevOrchestratorHttp2;
+                        serviceEnvironment["Http2Port"] = DevOrchestratorHttp2Port.ToString(CultureInfo.InvariantCulture);
                     }
 
                     // The content root is the working directory: the output folder holds appsettings.json.

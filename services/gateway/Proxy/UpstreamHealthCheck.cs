@@ -36,9 +36,15 @@ public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream ups
         }
         catch (HttpRequestException error)
         {
-            return new HealthCheckResult(context.Registration.FailureStatus, error.HttpRequestError == HttpRequestError.HttpProtocolError
-                ? $"{upstream.HealthUri} does not answer {upstream.Protocol}, all the gateway speaks to the {upstream.Name}: is it the {upstream.Name}'s {Http2Endpoints.Key} address (its port 8001), not its Urls?"
-                : $"{upstream.HealthUri} is unreachable.", error);
+            return new HealthCheckResult(context.Registration.FailureStatus, Unreachable(error), error);
         }
     }
+
+    private string Unreachable(HttpRequestException error) => error.HttpRequestError switch
+    {
+        HttpRequestError.HttpProtocolError when upstream.HttpVersion.Major == 2 =>
+            $"{upstream.HealthUri} does not answer HTTP/2, all the gateway speaks to the {upstream.Name}: is its port the {upstream.Name}'s {Http2Endpoints.Key}, not one of its Urls?",
+        HttpRequestError.HttpProtocolError => $"{upstream.HealthUri} does not answer {upstream.Protocol}.",
+        _ => $"{upstream.HealthUri} is unreachable.",
+    };
 }

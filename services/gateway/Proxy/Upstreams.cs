@@ -25,10 +25,7 @@ public sealed record Upstream(string Name, Uri BaseUrl, Version HttpVersion)
 /// </summary>
 public sealed class Upstreams(IOptions<GatewayOptions> options)
 {
-    /// <summary>
-    /// In HTTP/2 at its Http2OnlyUrls address: every submission goes this way, and many on one connection cost both
-    /// processes a fifth to a quarter less CPU per task than one HTTP/1.1 connection each (docs/load.md).
-    /// </summary>
+    /// <summary>In HTTP/2 at its Http2Port: every submission goes this way (docs/architecture.md says why).</summary>
     public Upstream Orchestrator { get; } = new("orchestrator", new Uri(options.Value.OrchestratorUrl), HttpVersion.Version20);
 
     public Upstream Chat { get; } = new("chat", new Uri(options.Value.ChatUrl), HttpVersion.Version11);

@@ -1,7 +1,10 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -9,58 +12,90 @@ using Microsoft.Extensions.Hosting;
 namespace AgentSystem.ServiceDefaults;
 
 /// <summary>
-/// Addresses a service answers in HTTP/2 only, without TLS (h2c with prior knowledge: what the gateway speaks to the
-/// orchestrator, many requests on one connection). Kestrel cannot tell HTTP/2 from HTTP/1.1 on a cleartext address, so
-/// these are addresses of their own beside <c>Urls</c>, which keep HTTP/1.1 for probes, metrics and people.
+/// A port a service answers in HTTP/2 only, without TLS (h2c with prior knowledge: what the gateway speaks to the
+/// orchestrator, many requests on one connection), on the hosts of its <c>Urls</c>, which keep HTTP/1.1 for probes,
+/// metrics and people. Kestrel cannot tell HTTP/2 from HTTP/1.1 on a cleartext address, hence a port of its own.
 /// </summary>
 public static class Http2Endpoints
 {
-    /// <summary>The setting: addresses separated by ';' as in <c>Urls</c> (environment: <c>Http2OnlyUrls</c>).</summary>
-    public const string Key = "Http2OnlyUrls";
+    /// <summary>The setting (environment: <c>Http2Port</c>); unset or 0, none.</summary>
+    public const string Key = "Http2Port";
 
     /// <summary>
-    /// With <see cref="Key"/> set, Kestrel listens on <c>Urls</c> and on these. Kestrel ignores <c>Urls</c> once any
-    /// address is given in code, so both are given here.
+    /// With <see cref="Key"/> set, Kestrel listens on <c>Urls</c> in HTTP/1.1 and on that port of each of their hosts in
+    /// HTTP/2. Kestrel binds only what code gives it once code gives anything, so the <c>Urls</c> are given here too.
     /// </summary>
     public static void Add(IHostApplicationBuilder builder)
     {
-        if (Addresses(builder.Configuration[Key]).Count == 0)
+        ArgumentNullException.ThrowIfNull(builder);
+        var port = builder.Configuration.GetValue<int?>(Key) ?? 0;
+        if (port == 0)
         {
             return;
         }
 
+        if (port is < 0 or > IPEndPoint.MaxPort)
+        {
+            throw new InvalidOperationException($"{Key} must be a port (1 to {IPEndPoint.MaxPort}), or 0 for none: it is {port}.");
+        }
+
+        var urls = Addresses(builder.Configuration[WebHostDefaults.ServerUrlsKey]).Select(Parse).ToList();
+        if (urls.Count == 0)
+        {
+            throw new InvalidOperationException($"{Key} is the HTTP/2 port beside the addresses of Urls, and Urls is empty.");
+        }
+
         builder.Services.Configure<KestrelServerOptions>(kestrel =>
         {
-            foreach (var url in Addresses(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+            foreach (var url in urls)
             {
-                Listen(kestrel, url, HttpProtocols.Http1AndHttp2);
+                Listen(kestrel, url.Host, url.Port, HttpProtocols.Http1);
             }
 
-            foreach (var url in Addresses(builder.Configuration[Key]))
+            foreach (var host in Http2Hosts(urls.Select(url => url.Host)))
             {
-                Listen(kestrel, url, HttpProtocols.Http2);
+                Listen(kestrel, host, port, HttpProtocols.Http2);
             }
         });
+        builder.Services.AddTransient<IStartupFilter>(_ => new Http2PortStartup(port));
+    }
+
+    /// <summary>
+    /// The hosts to give the one HTTP/2 port, none twice: any address (a host name, *, +, 0.0.0.0, [::]) takes every
+    /// other, localhost both loopbacks; binding one port again on an address already covered fails.
+    /// </summary>
+    public static IReadOnlyList<string> Http2Hosts(IEnumerable<string> hosts)
+    {
+        var distinct = hosts.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        bool IsLocalhost(string host) => string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase);
+        bool IsAny(string host) => !IsLocalhost(host) && (!IPAddress.TryParse(host, out var ip) || ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any));
+        if (distinct.FirstOrDefault(IsAny) is { } any)
+        {
+            return [any];
+        }
+
+        return distinct.Any(IsLocalhost)
+            ? [.. distinct.Where(host => IsLocalhost(host) || !IPAddress.IsLoopback(IPAddress.Parse(host)))]
+            : distinct;
     }
 
     public static IReadOnlyList<string> Addresses(string? urls) =>
         (urls ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>As Kestrel binds an address of <c>Urls</c>: localhost on both loopbacks, an IP on itself, any other host on every address.</summary>
-    public static void Listen(KestrelServerOptions kestrel, string url, HttpProtocols protocols)
+    private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
     {
-        var address = Parse(url);
-        if (string.Equals(address.Host, "localhost", StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
         {
-            kestrel.ListenLocalhost(address.Port, listen => listen.Protocols = protocols);
+            kestrel.ListenLocalhost(port, listen => listen.Protocols = protocols);
         }
-        else if (IPAddress.TryParse(address.Host, out var ip))
+        else if (IPAddress.TryParse(host, out var ip))
         {
-            kestrel.Listen(ip, address.Port, listen => listen.Protocols = protocols);
+            kestrel.Listen(ip, port, listen => listen.Protocols = protocols);
         }
         else
         {
-            kestrel.ListenAnyIP(address.Port, listen => listen.Protocols = protocols);
+            kestrel.ListenAnyIP(port, listen => listen.Protocols = protocols);
         }
     }
 
@@ -73,12 +108,40 @@ public static class Http2Endpoints
         }
         catch (FormatException error)
         {
-            throw new InvalidOperationException($"'{url}' (in Urls or {Key}) is no address such as http://0.0.0.0:8001: {error.Message}", error);
+            throw new InvalidOperationException($"'{url}' in Urls is no address such as http://0.0.0.0:8000: {error.Message}", error);
         }
 
         // Certificates are not configured here; TLS ends before the services (an ingress, a mesh) where it is used.
-        return address.Scheme == "http" && !address.IsUnixPipe
+        return string.Equals(address.Scheme, "http", StringComparison.OrdinalIgnoreCase) && !address.IsUnixPipe && !address.IsNamedPipe
+               && address.PathBase.Length == 0
             ? address
-            : throw new InvalidOperationException($"'{url}' (in Urls or {Key}): only http://HOST:PORT addresses are supported beside {Key}.");
+            : throw new InvalidOperationException($"'{url}' in Urls: beside {Key}, only http://HOST:PORT addresses are supported.");
+    }
+
+    private sealed class Http2PortStartup(int port) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            // The host has put the Urls among the server's addresses by now; bound above, they would be logged as
+            // "overridden" at every start.
+            if (app.ServerFeatures.Get<IServerAddressesFeature>()?.Addresses is { IsReadOnly: false } addresses)
+            {
+                addresses.Clear();
+            }
+
+            // One connection carries every request of a gateway, and Kestrel holds an HTTP/2 connection as a whole to
+            // its minimum request body rate: one slow client would close it under all of them. The gateway holds its
+            // clients to that rate and cancels their streams here, so this port's requests are not held to it again.
+            app.Use((context, nextMiddleware) =>
+            {
+                if (context.Connection.LocalPort == port && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+                {
+                    rate.MinDataRate = null;
+                }
+
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
     }
 }

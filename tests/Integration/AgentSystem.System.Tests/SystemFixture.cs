@@ -130,8 +130,8 @@ public sealed class SystemFixture : IAsyncLifetime
         _services.Add(Chat);
         Orchestrator = StartDotnet("orchestrator", ports["orchestrator"], new Dictionary<string, string>(environment)
         {
-            // Its HTTP/2-only address, the gateway's way in (the default, port 8001, would clash with another run).
-            ["Http2OnlyUrls"] = $"http://127.0.0.1:{ports["orchestrator-h2"]}",
+            // Its HTTP/2-only port, the gateway's way in (the default, 8001, would clash with another run).
+            ["Http2Port"] = ports["orchestrator-h2"].ToString(CultureInfo.InvariantCulture),
         });
         _services.Add(Orchestrator);
         var workers = new List<ServiceProcess>();

@@ -246,16 +246,18 @@ internal sealed class LoadSystem : IAsyncDisposable
             .Select(i => ServiceHost.Start($"worker-{i}", ServiceDll("worker"), environment, ServiceLogs(options))).ToList();
         _services.AddRange(workers);
         Workers = workers;
-        // Its HTTP/2-only address, the gateway's way in (the default, port 8001, would clash with another run).
-        var orchestratorHttp2 = $"http://127.0.0.1:{ServicePorts.Free()}";
-        var orchestrator = ServiceHost.Start("orchestrator", ServiceDll("orchestrator"),
-            new Dictionary<string, string>(environment, StringComparer.Ordinal) { ["Http2OnlyUrls"] = orchestratorHttp2 }, ServiceLogs(options));
+        // Its HTTP/2-only port, the gateway's way in (the default, 8001, would clash with another run).
+        var orchestratorHttp2Port = ServicePorts.Free();
+        var orchestrator = ServiceHost.Start("orchestrator", ServiceDll("orchestrator"), new Dictionary<string, string>(environment, StringComparer.Ordinal)
+        {
+            ["Http2Port"] = orchestratorHttp2Port.ToString(CultureInfo.InvariantCulture),
+        }, ServiceLogs(options));
         _services.Add(orchestrator);
         if (needed.Gateway)
         {
             _gateway = ServiceHost.Start("gateway", ServiceDll("gateway"), new Dictionary<string, string>(environment, StringComparer.Ordinal)
             {
-                ["Gateway__OrchestratorUrl"] = orchestratorHttp2,
+                ["Gateway__OrchestratorUrl"] = $"http://127.0.0.1:{orchestratorHttp2Port}",
                 // Chat is not under load; the gateway needs an address for it all the same.
                 ["Gateway__ChatUrl"] = "http://127.0.0.1:9",
                 ["Gateway__ApiKeys__0"] = ApiKey,

@@ -38,7 +38,7 @@ public sealed class FakeUpstream : IAsyncDisposable
 
     /// <summary>
     /// Starts one; with <paramref name="internalKey"/>, it refuses requests without that key as the real services do. The
-    /// orchestrator speaks HTTP/2 only, as at the address the gateway is given (its Http2OnlyUrls), chat HTTP/1.1.
+    /// orchestrator speaks HTTP/2 only, as at the port the gateway is given (its Http2Port), chat HTTP/1.1.
     /// </summary>
     public static async Task<FakeUpstream> StartAsync(string name, string? internalKey = null) =>
         await StartAsync(name, name == "orchestrator" ? HttpProtocols.Http2 : HttpProtocols.Http1, internalKey);
@@ -104,7 +104,8 @@ public sealed class FakeUpstream : IAsyncDisposable
         _app.MapPost("/tasks", () => Results.Accepted("/tasks/42", new { id = 42 }));
         _app.MapGet("/tasks/absolute-location", () => Results.Created(new Uri(BaseUrl, "/tasks/7?view=full"), new { id = 7 }));
         _app.MapGet("/tasks/foreign-location", () => Results.Created("https://example.com/tasks/7", new { id = 7 }));
-        // HTTP/1.1's: HTTP/2 has no connection-specific headers (Kestrel leaves them out), so chat's route is the one to ask.
+        // HTTP/1.1's: over HTTP/2 Kestrel drops a response's Connection header (connection-specific headers do not exist
+        // there), so the headers it names would reach the client; the orchestrator sets none. Chat's route is the one to ask.
         _app.MapGet("/chat/hop-by-hop", (HttpContext context) =>
         {
             context.Response.Headers.Connection = "X-Upstream-Hop";
