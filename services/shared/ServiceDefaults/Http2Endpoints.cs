@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -61,22 +62,36 @@ public static class Http2Endpoints
     }
 
     /// <summary>
-    /// The hosts to give the one HTTP/2 port, none twice: any address (a host name, *, +, 0.0.0.0, [::]) takes every
-    /// other, localhost both loopbacks; binding one port again on an address already covered fails.
+    /// The hosts to give the one HTTP/2 port, no address twice (binding a port again where it is bound fails): every
+    /// address (a host name, *, +, [::]) covers all others, 0.0.0.0 the other IPv4 ones, localhost 127.0.0.1 and ::1.
     /// </summary>
     public static IReadOnlyList<string> Http2Hosts(IEnumerable<string> hosts)
     {
         var distinct = hosts.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         bool IsLocalhost(string host) => string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase);
-        bool IsAny(string host) => !IsLocalhost(host) && (!IPAddress.TryParse(host, out var ip) || ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any));
-        if (distinct.FirstOrDefault(IsAny) is { } any)
+        IPAddress? Ip(string host) => IsLocalhost(host) ? null : IPAddress.TryParse(host, out var ip) ? ip : null;
+        if (distinct.FirstOrDefault(host => !IsLocalhost(host) && (Ip(host) is not { } ip || ip.Equals(IPAddress.IPv6Any))) is { } every)
         {
-            return [any];
+            return [every];
         }
 
-        return distinct.Any(IsLocalhost)
-            ? [.. distinct.Where(host => IsLocalhost(host) || !IPAddress.IsLoopback(IPAddress.Parse(host)))]
-            : distinct;
+        var anyIPv4 = distinct.Any(host => IPAddress.Any.Equals(Ip(host)));
+        var localhost = distinct.Any(IsLocalhost);
+        var kept = new List<string>();
+        foreach (var host in distinct)
+        {
+            if (Ip(host) is not { } ip)
+            {
+                kept.Add(anyIPv4 ? "[::1]" : host); // localhost: 0.0.0.0 has its IPv4 loopback
+            }
+            else if (!(anyIPv4 && ip.AddressFamily == AddressFamily.InterNetwork && !ip.Equals(IPAddress.Any))
+                && !(localhost && (ip.Equals(IPAddress.Loopback) || ip.Equals(IPAddress.IPv6Loopback))))
+            {
+                kept.Add(host);
+            }
+        }
+
+        return kept;
     }
 
     public static IReadOnlyList<string> Addresses(string? urls) =>
@@ -134,7 +149,8 @@ public static class Http2Endpoints
             // clients to that rate and cancels their streams here, so this port's requests are not held to it again.
             app.Use((context, nextMiddleware) =>
             {
-                if (context.Connection.LocalPort == port && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+                if (context.Connection.LocalPort == port && HttpProtocol.IsHttp2(context.Request.Protocol)
+                    && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
                 {
                     rate.MinDataRate = null;
                 }

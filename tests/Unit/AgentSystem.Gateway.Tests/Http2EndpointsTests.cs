@@ -68,8 +68,11 @@ public sealed class Http2EndpointsTests
     [Theory]
     [InlineData("127.0.0.1,localhost,::1", "localhost")]
     [InlineData("127.0.0.1,10.1.2.3", "127.0.0.1,10.1.2.3")]
-    [InlineData("localhost,10.1.2.3,127.0.0.2", "localhost,10.1.2.3")]
+    [InlineData("localhost,10.1.2.3,127.0.0.2", "localhost,10.1.2.3,127.0.0.2")]
     [InlineData("127.0.0.1,0.0.0.0", "0.0.0.0")]
+    [InlineData("0.0.0.0,::1", "0.0.0.0,::1")]
+    [InlineData("0.0.0.0,localhost", "0.0.0.0,[::1]")]
+    [InlineData("0.0.0.0,[::]", "[::]")]
     [InlineData("localhost,orchestrator", "orchestrator")]
     [InlineData("::1,[::]", "[::]")]
     public void The_http2_port_goes_once_on_each_address_the_hosts_cover(string hosts, string expected)
@@ -94,7 +97,7 @@ public sealed class Http2EndpointsTests
     [Fact]
     public void Addresses_are_split_as_urls_are()
     {
-        Assert.Equal(["http://0.0.0.0:8001", "http://[::1]:8002"], Http2Endpoints.Addresses(" http://0.0.0.0:8001 ;http://[::1]:8002; "));
+        Assert.Equal(["http://0.0.0.0:8000", "http://[::1]:8002"], Http2Endpoints.Addresses(" http://0.0.0.0:8000 ;http://[::1]:8002; "));
         Assert.Empty(Http2Endpoints.Addresses(null));
     }
 
