@@ -68,7 +68,6 @@ public static class Http2Endpoints
     public static IReadOnlyList<string> Http2Hosts(IEnumerable<string> hosts)
     {
         var distinct = hosts.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        bool IsLocalhost(string host) => string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase);
         IPAddress? Ip(string host) => IsLocalhost(host) ? null : IPAddress.TryParse(host, out var ip) ? ip : null;
         if (distinct.FirstOrDefault(host => !IsLocalhost(host) && (Ip(host) is not { } ip || ip.Equals(IPAddress.IPv6Any))) is { } every)
         {
@@ -100,7 +99,7 @@ public static class Http2Endpoints
     /// <summary>As Kestrel binds an address of <c>Urls</c>: localhost on both loopbacks, an IP on itself, any other host on every address.</summary>
     private static void Listen(KestrelServerOptions kestrel, string host, int port, HttpProtocols protocols)
     {
-        if (string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase))
+        if (IsLocalhost(host))
         {
             kestrel.ListenLocalhost(port, listen => listen.Protocols = protocols);
         }
@@ -113,6 +112,8 @@ public static class Http2Endpoints
             kestrel.ListenAnyIP(port, listen => listen.Protocols = protocols);
         }
     }
+
+    private static bool IsLocalhost(string host) => string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase);
 
     private static BindingAddress Parse(string url)
     {

@@ -30,7 +30,6 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly IReadOnlyList<Migration> _migrations;
-    private readonly string _historyTable;
     private readonly long _lockKey;
     private readonly ILogger _logger;
 
@@ -57,14 +56,14 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
         this._dataSource = dataSource;
         this._migrations = [.. migrations.OrderBy(m => m.Version)];
         this.Tables = Migration.TablesMadeBy(this._migrations);
-        this._historyTable = historyTable;
+        this.HistoryTable = historyTable;
         this._lockKey = lockKey;
         this._logger = logger ?? NullLogger.Instance;
     }
 
     public IReadOnlyList<string> Tables { get; }
 
-    public string HistoryTable => _historyTable;
+    public string HistoryTable { get; }
 
     public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken cancellationToken)
     {
@@ -109,7 +108,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
     private async Task<IReadOnlyList<string>> ApplyPendingAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await ExecuteAsync(connection, $"""
-            CREATE TABLE IF NOT EXISTS {_historyTable} (
+            CREATE TABLE IF NOT EXISTS {HistoryTable} (
                 version    integer     PRIMARY KEY,
                 name       text        NOT NULL,
                 applied_at timestamptz NOT NULL DEFAULT now()
@@ -117,7 +116,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
             """, cancellationToken).ConfigureAwait(false);
 
         var applied = new HashSet<int>();
-        var select = new NpgsqlCommand($"SELECT version FROM {_historyTable}", connection);
+        var select = new NpgsqlCommand($"SELECT version FROM {HistoryTable}", connection);
         await using (select.ConfigureAwait(false))
         {
             var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -153,7 +152,7 @@ public sealed partial class DatabaseMigrator : IDatabaseMigrator
                         exception);
                 }
 
-                var record = new NpgsqlCommand($"INSERT INTO {_historyTable} (version, name) VALUES (@version, @name)", connection, transaction)
+                var record = new NpgsqlCommand($"INSERT INTO {HistoryTable} (version, name) VALUES (@version, @name)", connection, transaction)
                 {
                     Parameters =
                     {
