@@ -64,11 +64,12 @@ public static class Http2Endpoints
     /// <summary>
     /// The hosts to give the one HTTP/2 port, no address twice (binding a port again where it is bound fails): every
     /// address (a host name, *, +, [::]) covers all others, 0.0.0.0 the other IPv4 ones, localhost 127.0.0.1 and ::1.
+    /// Hosts are compared by the address they name: [::1] and [0:0:0:0:0:0:0:1] are one.
     /// </summary>
     public static IReadOnlyList<string> Http2Hosts(IEnumerable<string> hosts)
     {
-        var distinct = hosts.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
         IPAddress? Ip(string host) => IsLocalhost(host) ? null : IPAddress.TryParse(host, out var ip) ? ip : null;
+        var distinct = hosts.DistinctBy(host => Ip(host)?.ToString() ?? host.ToUpperInvariant()).ToList();
         if (distinct.FirstOrDefault(host => !IsLocalhost(host) && (Ip(host) is not { } ip || ip.Equals(IPAddress.IPv6Any))) is { } every)
         {
             return [every];

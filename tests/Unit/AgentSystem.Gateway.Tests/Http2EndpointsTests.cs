@@ -75,6 +75,8 @@ public sealed class Http2EndpointsTests
     [InlineData("0.0.0.0,[::]", "[::]")]
     [InlineData("localhost,orchestrator", "orchestrator")]
     [InlineData("::1,[::]", "[::]")]
+    [InlineData("[::1],[0:0:0:0:0:0:0:1],10.1.2.3", "[::1],10.1.2.3")]
+    [InlineData("Orchestrator,orchestrator", "Orchestrator")]
     public void The_http2_port_goes_once_on_each_address_the_hosts_cover(string hosts, string expected)
     {
         Assert.Equal(expected.Split(','), Http2Endpoints.Http2Hosts(hosts.Split(',')));
