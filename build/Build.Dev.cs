@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using AgentSystem.Build.Docker;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
 using AgentSystem.Build.Tools;
@@ -9,7 +10,7 @@ namespace AgentSystem.Build;
 internal partial class Build
 {
     [Parameter("API key the Dev target configures on the gateway and hands to the frontend", Values = "key")]
-    private readonly string DevApiKey = "dev-key";
+    private readonly string DevApiKey = RunningSystem.DevelopmentApiKey;
 
     private const string DevPostgresContainer = "agentsystem-dev-postgres";
     private const string DevRedisContainer = "agentsystem-dev-redis";

@@ -22,7 +22,7 @@ internal partial class Build
     private readonly string SystemName = DefaultSystemName;
 
     /// <summary>What SystemUp uses for the --system-* values not named when no system runs.</summary>
-    private static readonly SystemSettings SystemDefaults = new(8080, 3000, "dev-key");
+    private static readonly SystemSettings SystemDefaults = new(8080, 3000, RunningSystem.DevelopmentApiKey);
 
     [Parameter("Host port of the composed system's gateway (0: any free port); default 8080, or the running system's")]
     private readonly int? SystemGatewayPort;
@@ -30,7 +30,7 @@ internal partial class Build
     [Parameter("Host port of the composed system's frontend (0: any free port); default 3000, or the running system's")]
     private readonly int? SystemFrontendPort;
 
-    [Parameter("API key the composed system's gateway accepts (the frontend's server sends it); default dev-key, or the running system's", Values = "key")]
+    [Parameter("API key the composed system's gateway accepts (the frontend's server sends it); default " + RunningSystem.DevelopmentApiKey + ", or the running system's", Values = "key")]
     private readonly string? SystemApiKey;
 
     private NamedSystemSettings NamedSystemSettings => new(SystemGatewayPort, SystemFrontendPort, SystemApiKey);

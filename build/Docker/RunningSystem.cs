@@ -28,6 +28,12 @@ public sealed record RunningSystem(SystemSettings Settings, IReadOnlyList<string
     /// <summary>The gateway's variable (in services/docker-compose.yml) that holds the API key it accepts.</summary>
     public const string ApiKeyVariable = "Gateway__ApiKeys__0";
 
+    /// <summary>
+    /// The API key Compose's gateway accepts unless AGENTSYSTEM_API_KEY names one, and Dev's: it begins dev-only-, so a
+    /// gateway run with it outside Development warns that whoever has read the repository can use it.
+    /// </summary>
+    public const string DevelopmentApiKey = "dev-only-api-key";
+
     public bool AsItIs => Changes.Count == 0;
 
     /// <summary>The system as it runs, or null when none of its containers runs (then the defaults and what was named apply).</summary>

@@ -1,5 +1,6 @@
 using AgentSystem.Build.Docker;
 using AgentSystem.Build.Monorepo;
+using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -102,8 +103,8 @@ public class ComposeFileTests
 
     /// <summary>As in the k8s base: the migrate jobs connect as the owner and each makes the role its services connect as.</summary>
     [Theory]
-    [InlineData("orchestrator-migrate", "agentsystem_service", "SERVICE", "agentsystem-service", "orchestrator", "worker")]
-    [InlineData("chat-migrate", "agentsystem_chat", "CHAT", "agentsystem-chat", "chat")]
+    [InlineData("orchestrator-migrate", "agentsystem_service", "SERVICE", "dev-only-service-password", "orchestrator", "worker")]
+    [InlineData("chat-migrate", "agentsystem_chat", "CHAT", "dev-only-chat-password", "chat")]
     public void The_migrations_run_as_the_owner_and_each_service_as_the_role_its_migration_makes(
         string migration, string role, string passwordName, string passwordDefault, params string[] services)
     {
@@ -126,7 +127,26 @@ public class ComposeFileTests
     public void The_gateway_takes_the_API_key_in_the_variable_SystemTest_reads_it_from()
     {
         var environment = (YamlMappingNode)Service("gateway")["environment"];
-        Assert.Equal("${AGENTSYSTEM_API_KEY:-dev-key}", environment[RunningSystem.ApiKeyVariable].ToString());
+        Assert.Equal($"${{AGENTSYSTEM_API_KEY:-{RunningSystem.DevelopmentApiKey}}}", environment[RunningSystem.ApiKeyVariable].ToString());
+    }
+
+    /// <summary>
+    /// A secret's default begins dev-only- (the services' DevelopmentValues), so a service started with it outside
+    /// Development warns; the owner's password alone keeps its first default: an existing volume was made with it.
+    /// </summary>
+    [Fact]
+    public void Every_default_secret_but_the_owners_password_is_one_the_services_warn_about()
+    {
+        var defaults = Regex.Matches(RepositoryFiles.Read(File), @"\$\{(AGENTSYSTEM_\w*(?:KEY|PASSWORD))(?::?-)([^}]*)\}")
+            .Select(match => (Variable: match.Groups[1].Value, Default: match.Groups[2].Value))
+            .Distinct()
+            .ToList();
+
+        Assert.Equal(
+            ["AGENTSYSTEM_API_KEY", "AGENTSYSTEM_INTERNAL_KEY", "AGENTSYSTEM_POSTGRES_CHAT_PASSWORD", "AGENTSYSTEM_POSTGRES_PASSWORD", "AGENTSYSTEM_POSTGRES_SERVICE_PASSWORD"],
+            defaults.Select(d => d.Variable).Distinct().Order());
+        Assert.All(defaults.Where(d => d.Variable != "AGENTSYSTEM_POSTGRES_PASSWORD"), d => Assert.StartsWith("dev-only-", d.Default, StringComparison.Ordinal));
+        Assert.Equal([("AGENTSYSTEM_POSTGRES_PASSWORD", "agentsystem")], defaults.Where(d => d.Variable == "AGENTSYSTEM_POSTGRES_PASSWORD"));
     }
 
     /// <summary>Those who present the internal key and those who require it are given the same one.</summary>

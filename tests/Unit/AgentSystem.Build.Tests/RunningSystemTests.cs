@@ -11,7 +11,7 @@ public sealed class RunningSystemTests
 {
     private const int GatewayInside = 8080;
     private const int FrontendInside = 3000;
-    private static readonly SystemSettings Defaults = new(8080, 3000, "dev-key");
+    private static readonly SystemSettings Defaults = new(8080, 3000, RunningSystem.DevelopmentApiKey);
     private static readonly NamedSystemSettings NothingNamed = new(null, null, null);
 
     /// <summary>
@@ -128,7 +128,7 @@ public sealed class RunningSystemTests
     }
 
     [Theory]
-    [InlineData(null, "dev-key")]
+    [InlineData(null, RunningSystem.DevelopmentApiKey)]
     [InlineData("k2", "k2")]
     public void A_key_that_cannot_be_read_is_the_named_or_default_one_and_it_says_so(string? named, string used)
     {
