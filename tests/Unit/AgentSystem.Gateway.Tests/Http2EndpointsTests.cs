@@ -103,11 +103,25 @@ public sealed class Http2EndpointsTests
         Assert.Empty(Http2Endpoints.Addresses(null));
     }
 
+    /// <summary>
+    /// A port free now, below Linux's ephemeral range (32768 and up): a port the kernel handed out for port 0 and took
+    /// back was soon handed to another test class's server (port 0) before this one bound it ("address already in use").
+    /// </summary>
     private static int FreePort()
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+        while (true)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return port;
+            }
+            catch (SocketException error) when (error.SocketErrorCode == SocketError.AddressAlreadyInUse)
+            {
+            }
+        }
     }
 
     private static List<string> Addresses(WebApplication app) =>

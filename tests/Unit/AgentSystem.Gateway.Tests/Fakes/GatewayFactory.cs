@@ -32,7 +32,10 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
             _settings[name] = value;
         }
 
-        UseKestrel(0);
+        // Kestrel without a port here: UseKestrel(port) sets it on the built host while the gateway's Program goes on
+        // to start that host on its own thread, and under load the start won ("Addresses cannot be modified after the
+        // server has started"). The address is a setting instead (ConfigureWebHost), read before anything starts.
+        UseKestrel();
     }
 
     /// <summary>Where the gateway listens (http://127.0.0.1:port), for clients of the test's own making.</summary>
@@ -60,6 +63,7 @@ public sealed class GatewayFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environments.Production);
+        builder.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
         foreach (var (name, value) in _settings)
         {
             builder.UseSetting(name, value);
