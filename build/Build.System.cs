@@ -100,7 +100,7 @@ internal partial class Build
         .Executes(() =>
         {
             PrepareTestResults();
-            var before = (_testFailures.Count, _tally!.Failed);
+            var before = TestsSoFar();
             if (ReadRunningSystem() is { } running)
             {
                 TestRunningSystem(running);

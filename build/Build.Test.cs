@@ -30,7 +30,7 @@ internal partial class Build
         .Executes(() =>
         {
             PrepareTestResults();
-            var before = (_testFailures.Count, _tally!.Failed);
+            var before = TestsSoFar();
             if (AffectedUnitTests.Count == 0 && AffectedNodePackages.Count == 0)
             {
                 Log.Info("No affected unit test project.");
@@ -55,7 +55,7 @@ internal partial class Build
         .Executes(() =>
         {
             PrepareTestResults();
-            var before = (_testFailures.Count, _tally!.Failed);
+            var before = TestsSoFar();
             if (File.Exists(ContainerTimingsFile))
             {
                 File.Delete(ContainerTimingsFile);
@@ -123,7 +123,9 @@ internal partial class Build
         var junit = Path.Combine(TestResultsDirectory, "node", $"{Path.GetFileName(folder)}-junit.xml");
         try
         {
-            ProcessRunner.Run(Npm, ["test", "--", "--reporter=default", "--reporter=junit", $"--outputFile.junit={junit}"], folder, cancellationToken: CancellationToken);
+            // vitest colours its output even into a file or a CI log: it does as the build's own output does.
+            var environment = Log.UseColor ? null : new Dictionary<string, string> { ["NO_COLOR"] = "1" };
+            ProcessRunner.Run(Npm, ["test", "--", "--reporter=default", "--reporter=junit", $"--outputFile.junit={junit}"], folder, environment, CancellationToken);
         }
         catch (ToolFailedException e)
         {
@@ -135,13 +137,20 @@ internal partial class Build
     /// Counts every result file so far (the closing tally is for the whole build), and fails this target only on
     /// failures it added, so with --continue a unit-test failure is not blamed on the integration tests.
     /// </summary>
-    private void TallyAndCheck(string kind, (int Failures, int FailedTests) before)
+    private void TallyAndCheck(string kind, (int Failures, int FailedTests, IReadOnlyList<string> FailedNames) before)
     {
         _tally = TestTally.FromDirectory(TestResultsDirectory);
         var failures = _testFailures.Skip(before.Failures).ToList();
         if (failures.Count > 0 || _tally.Failed > before.FailedTests)
         {
-            throw new TargetFailedException($"{kind} tests failed ({_tally.Failed - before.FailedTests} failed): {string.Join("; ", failures)}");
+            // The failed tests by name, so that the summary says where to look (a new user scrolled for the project).
+            var named = TestTally.FailedTests(TestResultsDirectory).Except(before.FailedNames, StringComparer.Ordinal).ToList();
+            var which = named.Count == 0 ? "" : $": {string.Join(", ", named.Take(3))}{(named.Count > 3 ? $" and {named.Count - 3} more" : "")}";
+            throw new TargetFailedException(
+                $"{kind} tests failed ({_tally.Failed - before.FailedTests} failed{which}; results in {Path.GetRelativePath(RootDirectory, TestResultsDirectory)}): {string.Join("; ", failures)}");
         }
     }
+
+    private (int Failures, int FailedTests, IReadOnlyList<string> FailedNames) TestsSoFar() =>
+        (_testFailures.Count, _tally!.Failed, TestTally.FailedTests(TestResultsDirectory));
 }

@@ -4,7 +4,7 @@ namespace AgentSystem.Build.Engine;
 public static class Log
 {
     private static readonly object Gate = new();
-    private static readonly bool UseColor = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
+    internal static readonly bool UseColor = !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("NO_COLOR") is null;
 
     private static readonly AsyncLocal<TextWriter?> Redirected = new();
 

@@ -24,11 +24,15 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
         var total = Stopwatch.StartNew();
         var failed = new HashSet<TargetNode>();
         var stopAll = false;
+        string? stoppedAfter = null;
         foreach (var target in plan)
         {
             if (stopAll || cancellationToken.IsCancellationRequested)
             {
-                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, cancellationToken.IsCancellationRequested ? CancelledNote : null));
+                var note = cancellationToken.IsCancellationRequested ? CancelledNote
+                    : target.Node.Dependencies.FirstOrDefault(failed.Contains) is { } dependency ? $"{dependency.Name} failed"
+                    : $"stopped after {stoppedAfter} failed (--continue runs it)";
+                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, note));
                 continue;
             }
             if (target.SkipReason is not null)
@@ -49,6 +53,7 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
             {
                 failed.Add(target.Node);
                 stopAll = outcome.Status == TargetStatus.Aborted || !(continueOnFailure || target.Node.Definition.ContinuesAfterFailure);
+                stoppedAfter ??= target.Name;
             }
         }
         total.Stop();

@@ -27,6 +27,22 @@ public sealed record TestTally(int Passed, int Failed, int Skipped)
             .Concat(Directory.EnumerateFiles(directory, "*-junit.xml", SearchOption.AllDirectories).Select(FromJUnit))
             .Aggregate(Empty, (a, b) => a + b);
 
+    /// <summary>The failed tests' names in every result file below <paramref name="directory"/> (TRX: the test's full name; JUnit: its file and name).</summary>
+    public static IReadOnlyList<string> FailedTests(string directory) =>
+        [.. Directory.EnumerateFiles(directory, "*.trx", SearchOption.AllDirectories).SelectMany(FailedInTrx)
+            .Concat(Directory.EnumerateFiles(directory, "*-junit.xml", SearchOption.AllDirectories).SelectMany(FailedInJUnit))
+            .Distinct(StringComparer.Ordinal)];
+
+    private static IEnumerable<string> FailedInTrx(string path) =>
+        Load(path).GetElementsByTagName("UnitTestResult").OfType<XmlElement>()
+            .Where(result => result.GetAttribute("outcome") is "Failed" or "Error" or "Timeout" or "Aborted")
+            .Select(result => result.GetAttribute("testName"));
+
+    private static IEnumerable<string> FailedInJUnit(string path) =>
+        Load(path).GetElementsByTagName("testcase").OfType<XmlElement>()
+            .Where(test => test["failure"] is not null || test["error"] is not null)
+            .Select(test => $"{test.GetAttribute("classname")} > {test.GetAttribute("name")}".TrimStart(' ', '>'));
+
     /// <summary>Reads the <c>Counters</c> element of a TRX file.</summary>
     public static TestTally FromTrx(string path)
     {

@@ -64,8 +64,18 @@ public class EngineTests
         Assert.Equal(1, run.ExitCode);
         Assert.Equal(["Restore", "Compile"], run.Build.Ran);
         Assert.Matches(@"Compile\s+Failed", run.Output);
-        Assert.Matches(@"Test\s+NotRun", run.Output);
+        Assert.Matches(@"Test\s+NotRun\s+\S+\s+Compile failed", run.Output);
         Assert.Contains("compile broke", run.Output);
+    }
+
+    [Fact]
+    public void A_target_stopped_by_an_unrelated_failure_says_continue_would_run_it()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Compile", "Lint", "--fail-compile"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.DoesNotContain("Lint", run.Build.Ran);
+        Assert.Matches(@"Lint\s+NotRun\s+\S+\s+stopped after Compile failed \(--continue runs it\)", run.Output);
     }
 
     [Fact]

@@ -47,6 +47,27 @@ public sealed class TestTallyTests : IDisposable
     }
 
     [Fact]
+    public void Names_the_failed_tests_of_every_result_file_once()
+    {
+        Write("unit/x.trx", """
+            <TestRun xmlns="http://microsoft.com/schemas/VisualStudio/TeamTest/2010"><Results>
+              <UnitTestResult testName="A.Tests.Passes" outcome="Passed" />
+              <UnitTestResult testName="A.Tests.Fails" outcome="Failed" />
+              <UnitTestResult testName="A.Tests.Hangs" outcome="Timeout" />
+            </Results></TestRun>
+            """);
+        Write("unit/again.trx", """<TestRun><Results><UnitTestResult testName="A.Tests.Fails" outcome="Failed" /></Results></TestRun>""");
+        Write("node/frontend-junit.xml", """
+            <testsuites><testsuite>
+              <testcase classname="src/App.test.tsx" name="renders"><failure message="x" /></testcase>
+              <testcase classname="src/App.test.tsx" name="ok" />
+            </testsuite></testsuites>
+            """);
+
+        Assert.Equal(["A.Tests.Fails", "A.Tests.Hangs", "src/App.test.tsx > renders"], TestTally.FailedTests(_folder).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Prints_skipped_only_when_some_were()
     {
         Assert.Equal("3 passed, 0 failed", new TestTally(3, 0, 0).ToString());
