@@ -123,8 +123,11 @@ internal partial class Build
         var junit = Path.Combine(TestResultsDirectory, "node", $"{Path.GetFileName(folder)}-junit.xml");
         try
         {
-            // vitest colours its output even into a file or a CI log: it does as the build's own output does.
-            var environment = Log.UseColor ? null : new Dictionary<string, string> { ["NO_COLOR"] = "1" };
+            // vitest colours its output even into a file or a CI log: it does as the build's own output does, unless
+            // FORCE_COLOR asks for colours (Node warns when it is given both).
+            var environment = Log.UseColor || Environment.GetEnvironmentVariable("FORCE_COLOR") is not null
+                ? null
+                : new Dictionary<string, string> { ["NO_COLOR"] = "1" };
             ProcessRunner.Run(Npm, ["test", "--", "--reporter=default", "--reporter=junit", $"--outputFile.junit={junit}"], folder, environment, CancellationToken);
         }
         catch (ToolFailedException e)

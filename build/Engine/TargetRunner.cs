@@ -23,16 +23,12 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
     {
         var total = Stopwatch.StartNew();
         var failed = new HashSet<TargetNode>();
-        var stopAll = false;
-        string? stoppedAfter = null;
+        string? stoppedAfter = null;   // the failure that stops the rest (none with --continue)
         foreach (var target in plan)
         {
-            if (stopAll || cancellationToken.IsCancellationRequested)
+            if (cancellationToken.IsCancellationRequested)
             {
-                var note = cancellationToken.IsCancellationRequested ? CancelledNote
-                    : target.Node.Dependencies.FirstOrDefault(failed.Contains) is { } dependency ? $"{dependency.Name} failed"
-                    : $"stopped after {stoppedAfter} failed (--continue runs it)";
-                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, note));
+                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, CancelledNote));
                 continue;
             }
             if (target.SkipReason is not null)
@@ -40,10 +36,16 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
                 Outcomes.Add(new(target.Name, TargetStatus.Skipped, TimeSpan.Zero, target.SkipReason));
                 continue;
             }
+            // A target below a failed one (directly or through one that did not run) fails with it, --continue or not.
             if (target.Node.Dependencies.FirstOrDefault(failed.Contains) is { } failedDependency)
             {
                 failed.Add(target.Node);
                 Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, $"{failedDependency.Name} failed"));
+                continue;
+            }
+            if (stoppedAfter is not null)
+            {
+                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, $"stopped after {stoppedAfter} failed (--continue runs it)"));
                 continue;
             }
 
@@ -52,8 +54,10 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
             if (outcome.Status is TargetStatus.Failed or TargetStatus.Aborted)
             {
                 failed.Add(target.Node);
-                stopAll = outcome.Status == TargetStatus.Aborted || !(continueOnFailure || target.Node.Definition.ContinuesAfterFailure);
-                stoppedAfter ??= target.Name;
+                if (outcome.Status == TargetStatus.Aborted || !(continueOnFailure || target.Node.Definition.ContinuesAfterFailure))
+                {
+                    stoppedAfter = target.Name;
+                }
             }
         }
         total.Stop();

@@ -27,11 +27,32 @@ public sealed record TestTally(int Passed, int Failed, int Skipped)
             .Concat(Directory.EnumerateFiles(directory, "*-junit.xml", SearchOption.AllDirectories).Select(FromJUnit))
             .Aggregate(Empty, (a, b) => a + b);
 
-    /// <summary>The failed tests' names in every result file below <paramref name="directory"/> (TRX: the test's full name; JUnit: its file and name).</summary>
+    /// <summary>
+    /// The failed tests' names in the result files below <paramref name="directory"/>, file by file in path order (TRX:
+    /// the test's full name; JUnit: its file and name), each cut to <see cref="NameLength"/> characters (a theory's name
+    /// holds its arguments). Only for saying where to look: a file that cannot be read is left out, not an error.
+    /// </summary>
     public static IReadOnlyList<string> FailedTests(string directory) =>
-        [.. Directory.EnumerateFiles(directory, "*.trx", SearchOption.AllDirectories).SelectMany(FailedInTrx)
-            .Concat(Directory.EnumerateFiles(directory, "*-junit.xml", SearchOption.AllDirectories).SelectMany(FailedInJUnit))
+        [.. Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Where(path => path.EndsWith(".trx", StringComparison.Ordinal) || path.EndsWith("-junit.xml", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)
+            .SelectMany(path => Readable(path, path.EndsWith(".trx", StringComparison.Ordinal) ? FailedInTrx : FailedInJUnit))
+            .Select(name => name.Length > NameLength ? name[..(NameLength - 1)] + "…" : name)
             .Distinct(StringComparer.Ordinal)];
+
+    public const int NameLength = 120;
+
+    private static IEnumerable<string> Readable(string path, Func<string, IEnumerable<string>> read)
+    {
+        try
+        {
+            return [.. read(path)];
+        }
+        catch (Exception error) when (error is XmlException or IOException)
+        {
+            return [];
+        }
+    }
 
     private static IEnumerable<string> FailedInTrx(string path) =>
         Load(path).GetElementsByTagName("UnitTestResult").OfType<XmlElement>()

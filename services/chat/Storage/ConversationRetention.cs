@@ -6,7 +6,7 @@ namespace AgentSystem.Chat.Storage;
 
 /// <summary>
 /// Deletes the conversations idle longer than <c>Retention:IdleConversations</c>, with their messages (docs/api.md,
-/// "Retention"); one being continued at that moment is left for a later round.
+/// "Chat's retention"); one being continued at that moment is left for a later round.
 /// </summary>
 public sealed class ConversationRetention(
     IConversationStore conversations, IOptions<RetentionOptions> options, TimeProvider time, IMeterFactory meters, ILogger<ConversationRetention> logger)

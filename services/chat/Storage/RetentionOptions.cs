@@ -2,7 +2,7 @@ using AgentSystem.ServiceDefaults;
 
 namespace AgentSystem.Chat.Storage;
 
-/// <summary>Section "Retention": how long idle conversations are kept (docs/api.md, "Retention").</summary>
+/// <summary>Section "Retention": how long idle conversations are kept (docs/api.md, "Chat's retention").</summary>
 public sealed class RetentionOptions : RetentionSettings
 {
     /// <summary>

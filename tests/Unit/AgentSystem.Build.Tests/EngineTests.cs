@@ -78,6 +78,24 @@ public class EngineTests
         Assert.Matches(@"Lint\s+NotRun\s+\S+\s+stopped after Compile failed \(--continue runs it\)", run.Output);
     }
 
+    /// <summary>helper-87: Publish (on Pack, on Compile) was said to run with --continue, which runs neither.</summary>
+    [Fact]
+    public void A_target_below_the_failure_through_one_that_did_not_run_fails_with_it()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Publish", "--api-key", "k", "--fail-compile"]);
+
+        Assert.Matches(@"Pack\s+NotRun\s+\S+\s+Compile failed", run.Output);
+        Assert.Matches(@"Publish\s+NotRun\s+\S+\s+Pack failed\n", run.Output.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public void A_target_skipped_whatever_happens_says_so_after_a_failure_too()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Compile", "Docs", "--fail-compile"]);
+
+        Assert.Matches(@"Docs\s+Skipped\s+\S+\s+condition: only for big counts", run.Output);
+    }
+
     [Fact]
     public void A_usage_error_found_inside_a_target_exits_with_the_usage_code()
     {

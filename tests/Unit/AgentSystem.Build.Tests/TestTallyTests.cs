@@ -64,7 +64,19 @@ public sealed class TestTallyTests : IDisposable
             </testsuite></testsuites>
             """);
 
-        Assert.Equal(["A.Tests.Fails", "A.Tests.Hangs", "src/App.test.tsx > renders"], TestTally.FailedTests(_folder).Order(StringComparer.Ordinal));
+        Assert.Equal(["src/App.test.tsx > renders", "A.Tests.Fails", "A.Tests.Hangs"], TestTally.FailedTests(_folder));   // node/, then unit/
+    }
+
+    [Fact]
+    public void A_failed_tests_name_is_cut_and_an_unreadable_file_is_left_out()
+    {
+        Write("a/cut.trx", $"""<TestRun><Results><UnitTestResult testName="T.Theory(input: &quot;{new string('x', 200)}&quot;)" outcome="Failed" /></Results></TestRun>""");
+        Write("b/broken.trx", """<TestRun><Results><UnitTestResult testName="T.Lost" outc""");
+
+        var name = Assert.Single(TestTally.FailedTests(_folder));
+        Assert.Equal(TestTally.NameLength, name.Length);
+        Assert.StartsWith("T.Theory(input: \"xxx", name, StringComparison.Ordinal);
+        Assert.EndsWith("…", name, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -103,15 +103,23 @@ public sealed class Http2EndpointsTests
         Assert.Empty(Http2Endpoints.Addresses(null));
     }
 
+    private static readonly ConcurrentDictionary<int, bool> Given = new();
+
     /// <summary>
-    /// A port free now, below Linux's ephemeral range (32768 and up): a port the kernel handed out for port 0 and took
-    /// back was soon handed to another test class's server (port 0) before this one bound it ("address already in use").
+    /// A port free now, never given before in this run, below the kernel's ephemeral range (ip_local_port_range, 32768 and
+    /// up by default): a port the kernel handed out for port 0 and took back was soon handed to another test class's
+    /// server (port 0) before this one bound it ("address already in use").
     /// </summary>
     private static int FreePort()
     {
         while (true)
         {
             var port = Random.Shared.Next(20_000, 32_000);
+            if (!Given.TryAdd(port, true))
+            {
+                continue;
+            }
+
             using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
             try
             {
