@@ -140,20 +140,21 @@ internal partial class Build
     /// Counts every result file so far (the closing tally is for the whole build), and fails this target only on
     /// failures it added, so with --continue a unit-test failure is not blamed on the integration tests.
     /// </summary>
-    private void TallyAndCheck(string kind, (int Failures, int FailedTests, IReadOnlyList<string> FailedNames) before)
+    private void TallyAndCheck(string kind, (int Failures, int FailedTests, IReadOnlyList<string> ResultFiles) before)
     {
         _tally = TestTally.FromDirectory(TestResultsDirectory);
         var failures = _testFailures.Skip(before.Failures).ToList();
         if (failures.Count > 0 || _tally.Failed > before.FailedTests)
         {
-            // The failed tests by name, so that the summary says where to look (a new user scrolled for the project).
-            var named = TestTally.FailedTests(TestResultsDirectory).Except(before.FailedNames, StringComparer.Ordinal).ToList();
+            // The failed tests by name, from the files this target wrote, so that the summary says where to look (a new
+            // user scrolled for the project).
+            var named = TestTally.FailedTests(TestTally.ResultFiles(TestResultsDirectory).Except(before.ResultFiles, StringComparer.Ordinal)).ToList();
             var which = named.Count == 0 ? "" : $": {string.Join(", ", named.Take(3))}{(named.Count > 3 ? $" and {named.Count - 3} more" : "")}";
             throw new TargetFailedException(
                 $"{kind} tests failed ({_tally.Failed - before.FailedTests} failed{which}; results in {Path.GetRelativePath(RootDirectory, TestResultsDirectory)}): {string.Join("; ", failures)}");
         }
     }
 
-    private (int Failures, int FailedTests, IReadOnlyList<string> FailedNames) TestsSoFar() =>
-        (_testFailures.Count, _tally!.Failed, TestTally.FailedTests(TestResultsDirectory));
+    private (int Failures, int FailedTests, IReadOnlyList<string> ResultFiles) TestsSoFar() =>
+        (_testFailures.Count, _tally!.Failed, TestTally.ResultFiles(TestResultsDirectory));
 }

@@ -23,24 +23,31 @@ public sealed record TestTally(int Passed, int Failed, int Skipped)
 
     /// <summary>Every TRX (dotnet test) and *-junit.xml (vitest) file below <paramref name="directory"/>, added up.</summary>
     public static TestTally FromDirectory(string directory) =>
-        Directory.EnumerateFiles(directory, "*.trx", SearchOption.AllDirectories).Select(FromTrx)
-            .Concat(Directory.EnumerateFiles(directory, "*-junit.xml", SearchOption.AllDirectories).Select(FromJUnit))
-            .Aggregate(Empty, (a, b) => a + b);
+        ResultFiles(directory).Select(path => IsTrx(path) ? FromTrx(path) : FromJUnit(path)).Aggregate(Empty, (a, b) => a + b);
+
+    /// <summary>The TRX (dotnet test) and *-junit.xml (vitest) files below <paramref name="directory"/>, in path order.</summary>
+    public static IReadOnlyList<string> ResultFiles(string directory) =>
+        [.. Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
+            .Where(path => IsTrx(path) || path.EndsWith("-junit.xml", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal)];
+
+    /// <summary>The failed tests' names in the result files below <paramref name="directory"/> (<see cref="FailedTests(IEnumerable{string})"/>).</summary>
+    public static IReadOnlyList<string> FailedTests(string directory) => FailedTests(ResultFiles(directory));
 
     /// <summary>
-    /// The failed tests' names in the result files below <paramref name="directory"/>, file by file in path order (TRX:
-    /// the test's full name; JUnit: its file and name), each cut to <see cref="NameLength"/> characters (a theory's name
-    /// holds its arguments). Only for saying where to look: a file that cannot be read is left out, not an error.
+    /// The failed tests' names in <paramref name="files"/>, file by file (TRX: the test's full name; JUnit: its file and
+    /// name), each cut to <see cref="NameLength"/> characters (a theory's name holds its arguments). Only for saying where
+    /// to look: a file that cannot be read is left out, not an error.
     /// </summary>
-    public static IReadOnlyList<string> FailedTests(string directory) =>
-        [.. Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
-            .Where(path => path.EndsWith(".trx", StringComparison.Ordinal) || path.EndsWith("-junit.xml", StringComparison.Ordinal))
-            .Order(StringComparer.Ordinal)
-            .SelectMany(path => Readable(path, path.EndsWith(".trx", StringComparison.Ordinal) ? FailedInTrx : FailedInJUnit))
+    public static IReadOnlyList<string> FailedTests(IEnumerable<string> files) =>
+        [.. files
+            .SelectMany(path => Readable(path, IsTrx(path) ? FailedInTrx : FailedInJUnit))
             .Select(name => name.Length > NameLength ? name[..(NameLength - 1)] + "…" : name)
             .Distinct(StringComparer.Ordinal)];
 
     public const int NameLength = 120;
+
+    private static bool IsTrx(string path) => path.EndsWith(".trx", StringComparison.Ordinal);
 
     private static IEnumerable<string> Readable(string path, Func<string, IEnumerable<string>> read)
     {

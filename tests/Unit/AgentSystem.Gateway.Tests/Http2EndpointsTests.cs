@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using AgentSystem.ServiceDefaults;
+using AgentSystem.Testing.Containers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -22,7 +22,7 @@ public sealed class Http2EndpointsTests
     [Fact]
     public async Task Urls_keep_http11_and_the_http2_port_of_their_host_answers_http2_alone()
     {
-        var (http11, http2) = (FreePort(), FreePort());
+        var (http11, http2) = (ServicePorts.Free(), ServicePorts.Free());
         await using var app = await StartAsync($"http://127.0.0.1:{http11}", http2);
         using var client = new HttpClient();
 
@@ -42,7 +42,7 @@ public sealed class Http2EndpointsTests
     [Fact]
     public async Task A_body_slower_than_the_minimum_rate_is_cut_off_on_urls_and_read_whole_on_the_http2_port()
     {
-        var (http11, http2) = (FreePort(), FreePort());
+        var (http11, http2) = (ServicePorts.Free(), ServicePorts.Free());
         await using var app = await StartAsync($"http://127.0.0.1:{http11}", http2,
             kestrel => kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 1000, gracePeriod: TimeSpan.FromSeconds(2)));
         using var client = new HttpClient();
@@ -57,7 +57,7 @@ public sealed class Http2EndpointsTests
     [Fact]
     public async Task Each_host_of_urls_gets_the_http2_port_once()
     {
-        var (first, second, third, http2) = (FreePort(), FreePort(), FreePort(), FreePort());
+        var (first, second, third, http2) = (ServicePorts.Free(), ServicePorts.Free(), ServicePorts.Free(), ServicePorts.Free());
         await using var app = await StartAsync($"http://127.0.0.1:{first}; http://localhost:{second}; http://127.0.0.1:{third}", http2);
 
         Assert.Equal(
@@ -90,7 +90,7 @@ public sealed class Http2EndpointsTests
     [InlineData("", "Urls is empty")]
     public async Task Urls_it_cannot_bind_as_kestrel_would_are_refused_naming_them(string urls, string message)
     {
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(urls, FreePort()));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(urls, ServicePorts.Free()));
 
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
         Assert.Contains(urls.Length > 0 ? $"'{urls}' in Urls" : Http2Endpoints.Key, error.Message, StringComparison.Ordinal);
@@ -101,35 +101,6 @@ public sealed class Http2EndpointsTests
     {
         Assert.Equal(["http://0.0.0.0:8000", "http://[::1]:8002"], Http2Endpoints.Addresses(" http://0.0.0.0:8000 ;http://[::1]:8002; "));
         Assert.Empty(Http2Endpoints.Addresses(null));
-    }
-
-    private static readonly ConcurrentDictionary<int, bool> Given = new();
-
-    /// <summary>
-    /// A port free now, never given before in this run, below the kernel's ephemeral range (ip_local_port_range, 32768 and
-    /// up by default): a port the kernel handed out for port 0 and took back was soon handed to another test class's
-    /// server (port 0) before this one bound it ("address already in use").
-    /// </summary>
-    private static int FreePort()
-    {
-        while (true)
-        {
-            var port = Random.Shared.Next(20_000, 32_000);
-            if (!Given.TryAdd(port, true))
-            {
-                continue;
-            }
-
-            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
-                return port;
-            }
-            catch (SocketException error) when (error.SocketErrorCode == SocketError.AddressAlreadyInUse)
-            {
-            }
-        }
     }
 
     private static List<string> Addresses(WebApplication app) =>
