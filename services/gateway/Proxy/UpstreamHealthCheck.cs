@@ -40,11 +40,17 @@ public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream ups
         }
     }
 
+    // An HTTP/1.1 server answers the HTTP/2 preface with GOAWAY (HTTP_1_1_REQUIRED), a protocol error; when that GOAWAY
+    // comes before the client's handshake is done (about 1 in 100 on a busy machine), SocketsHttpHandler reports "did not
+    // complete the HTTP/2 handshake" as Unknown, with no inner exception. Both mean the wrong port.
     private string Unreachable(HttpRequestException error) => error.HttpRequestError switch
     {
-        HttpRequestError.HttpProtocolError when upstream.HttpVersion.Major == 2 =>
-            $"{upstream.HealthUri} does not answer HTTP/2, all the gateway speaks to the {upstream.Name}: is its port the {upstream.Name}'s {Http2Endpoints.Key}, not one of its Urls?",
+        HttpRequestError.HttpProtocolError when upstream.HttpVersion.Major == 2 => NotHttp2(),
+        HttpRequestError.Unknown when upstream.HttpVersion.Major == 2 && error.InnerException is null => NotHttp2(),
         HttpRequestError.HttpProtocolError => $"{upstream.HealthUri} does not answer {upstream.Protocol}.",
         _ => $"{upstream.HealthUri} is unreachable.",
     };
+
+    private string NotHttp2() =>
+        $"{upstream.HealthUri} does not answer HTTP/2, all the gateway speaks to the {upstream.Name}: is its port the {upstream.Name}'s {Http2Endpoints.Key}, not one of its Urls?";
 }
