@@ -80,7 +80,8 @@ internal sealed class LoadSystem : IAsyncDisposable
 
     /// <summary>
     /// Messages the workers' reclaimers put back in the queue after their lease expired, summed over the running
-    /// workers (their <c>/metrics</c>; a restarted worker counts from zero).
+    /// workers (their <c>/metrics</c>; a restarted worker counts from zero, once it answers: in a short phase the others
+    /// can store everything while it still starts, and one CI run read it then and was refused).
     /// </summary>
     public async Task<long> ReclaimedAsync(CancellationToken cancellationToken)
     {
@@ -88,6 +89,7 @@ internal sealed class LoadSystem : IAsyncDisposable
         long total = 0;
         foreach (var worker in Workers.Where(worker => !worker.HasExited))
         {
+            await worker.WaitHealthyAsync(http, cancellationToken);
             total += ReadReclaimed(await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"), cancellationToken));
         }
 
