@@ -116,6 +116,14 @@ public sealed class Compose
         LoggedStep.Run($"compose down ({Project})", LogPath("down"), Command[0], [.. Arguments(["down", "--volumes", "--remove-orphans", "--timeout", "10"])],
             environment: RunEnvironment(), cancellationToken: _cancellationToken);
         var left = Resources();
+        // Compose removes only the networks its file declares now: the "default" network of a system started from an
+        // older file (whose containers were on it) outlives `down`. It carries the project's label, so it is ours.
+        if (left.Keys.SequenceEqual(["networks"]))
+        {
+            ProcessRunner.Capture(_docker.Cli, ["network", "rm", .. left["networks"]], cancellationToken: _cancellationToken);
+            left = Resources();
+        }
+
         // Counts: the names of a whole system made one line of 545 characters (compose's own log names each).
         Log.Info(before.Count == 0 ? $"Nothing of compose project '{Project}' was on this engine."
             : $"Removed from compose project '{Project}': {Count(before)} (named in {LoggedStep.DisplayPath(LogPath("down"))}).");

@@ -59,6 +59,15 @@ public sealed class Stack : IDisposable
     /// <summary>Runs the docker CLI; throws with its error output when it fails.</summary>
     public string Docker(params string[] arguments)
     {
+        var (exitCode, output, error) = TryDocker(arguments);
+        return exitCode == 0
+            ? output
+            : throw new InvalidOperationException($"docker {string.Join(' ', arguments)} exited with {exitCode}: {error.Trim()}");
+    }
+
+    /// <summary>Runs the docker CLI and returns how it ended, failed or not.</summary>
+    public (int ExitCode, string Output, string Error) TryDocker(params string[] arguments)
+    {
         var info = new ProcessStartInfo(_docker) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments)
         {
@@ -71,14 +80,10 @@ public sealed class Stack : IDisposable
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
         {
             process.Kill(entireProcessTree: true);
+            process.WaitForExit();
         }
 
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"docker {string.Join(' ', arguments)} exited with {process.ExitCode}: {error.Result.Trim()}");
-        }
-
-        return output.Result;
+        return (process.ExitCode, output.Result, error.Result);
     }
 
     /// <summary>Waits until every container of the project is up and, where it has a health check, healthy (one-shots done).</summary>

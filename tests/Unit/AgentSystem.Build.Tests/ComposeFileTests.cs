@@ -13,13 +13,7 @@ public class ComposeFileTests
 
     private static readonly string[] KeyHolders = ["gateway", "worker", "orchestrator", "chat"];
 
-    private static YamlMappingNode ComposeServices()
-    {
-        var yaml = new YamlStream();
-        // Merge keys (<<: *service) as both Compose versions read them.
-        yaml.Load(new MergingParser(new Parser(new StringReader(RepositoryFiles.Read(File)))));
-        return (YamlMappingNode)((YamlMappingNode)yaml.Documents.Single().RootNode)["services"];
-    }
+    private static YamlMappingNode ComposeServices() => (YamlMappingNode)ComposeRoot()["services"];
 
     private static YamlMappingNode Service(string name) =>
         ComposeServices().Children.TryGetValue(name, out var node) ? (YamlMappingNode)node : throw new Xunit.Sdk.XunitException($"{File} has no service '{name}'");
@@ -108,8 +102,7 @@ public class ComposeFileTests
     public void The_migrations_run_as_the_owner_and_each_service_as_the_role_its_migration_makes(
         string migration, string role, string passwordName, string passwordDefault, params string[] services)
     {
-        static string Variable(string service, string name) =>
-            ((YamlMappingNode)Service(service)["environment"]).Children.TryGetValue(name, out var value) ? value.ToString() : "";
+        static string Variable(string service, string name) => Settings(service).GetValueOrDefault(name, "");
         var password = $"${{AGENTSYSTEM_POSTGRES_{passwordName}_PASSWORD:-{passwordDefault}}}";
 
         Assert.Contains("Username=agentsystem;", Variable(migration, "ConnectionStrings__Postgres"), StringComparison.Ordinal);
@@ -143,7 +136,7 @@ public class ComposeFileTests
             .ToList();
 
         Assert.Equal(
-            ["AGENTSYSTEM_API_KEY", "AGENTSYSTEM_INTERNAL_KEY", "AGENTSYSTEM_POSTGRES_CHAT_PASSWORD", "AGENTSYSTEM_POSTGRES_PASSWORD", "AGENTSYSTEM_POSTGRES_SERVICE_PASSWORD"],
+            ["AGENTSYSTEM_API_KEY", "AGENTSYSTEM_INTERNAL_KEY", "AGENTSYSTEM_POSTGRES_CHAT_PASSWORD", "AGENTSYSTEM_POSTGRES_PASSWORD", "AGENTSYSTEM_POSTGRES_SERVICE_PASSWORD", "AGENTSYSTEM_REDIS_PASSWORD"],
             defaults.Select(d => d.Variable).Distinct().Order());
         Assert.All(defaults.Where(d => d.Variable != "AGENTSYSTEM_POSTGRES_PASSWORD"), d => Assert.StartsWith("dev-only-", d.Default, StringComparison.Ordinal));
         Assert.Equal([("AGENTSYSTEM_POSTGRES_PASSWORD", "agentsystem")], defaults.Where(d => d.Variable == "AGENTSYSTEM_POSTGRES_PASSWORD"));
@@ -154,10 +147,87 @@ public class ComposeFileTests
     public void The_gateway_the_workers_the_orchestrator_and_chat_share_one_internal_key()
     {
         var keys = KeyHolders
-            .Select(name => ((YamlMappingNode)Service(name)["environment"]).Children.TryGetValue("Internal__Key", out var key) ? key.ToString() : null)
+            .Select(name => Settings(name).GetValueOrDefault("Internal__Key"))
             .ToList();
 
         Assert.All(keys, key => Assert.Equal("${AGENTSYSTEM_INTERNAL_KEY:-dev-only-internal-key}", key));
+    }
+
+    /// <summary>As in the k8s base: Redis requires a password, and only those that use the queue are given it.</summary>
+    [Fact]
+    public void Redis_requires_the_password_that_the_orchestrator_and_the_workers_alone_present()
+    {
+        const string Password = "${AGENTSYSTEM_REDIS_PASSWORD:-dev-only-redis-password}";
+        var command = ((YamlSequenceNode)Service("redis")["command"]).Select(n => n.ToString()).ToList();
+
+        Assert.Equal(Password, command[command.IndexOf("--requirepass") + 1]);
+        Assert.Equal(Password, Settings("redis")["REDISCLI_AUTH"]);
+        Assert.Equal(["orchestrator", "worker"], ServiceNames.Where(name => Settings(name).ContainsKey("Redis__Configuration")).Order());
+        Assert.All(["orchestrator", "worker"], name => Assert.Equal(Password, Settings(name)["Redis__Password"]));
+    }
+
+    /// <summary>Every host a container's settings name (http://chat:3001, Host=postgres, redis:6379) is on a network of its.</summary>
+    [Theory]
+    [MemberData(nameof(ComposeServiceNames))]
+    public void A_container_shares_a_network_with_everything_its_settings_call(string name)
+    {
+        Assert.All(Calls(name), callee => Assert.True(Networks(name).Overlaps(Networks(callee)), $"{name} calls {callee} but shares no network with it"));
+    }
+
+    /// <summary>
+    /// The frontend, PostgreSQL and Redis share a network with what they call and what calls them, nothing else: the
+    /// frontend's server cannot reach the queue or the database past the gateway. (The services' own network is
+    /// looser: the gateway, the orchestrator, chat and the workers all share it.)
+    /// </summary>
+    [Theory]
+    [InlineData("frontend")]
+    [InlineData("postgres")]
+    [InlineData("redis")]
+    public void Only_what_calls_it_or_what_it_calls_shares_a_network_with(string name)
+    {
+        var neighbours = ServiceNames.Where(other => other != name && Networks(other).Overlaps(Networks(name)));
+        var callers = ServiceNames.Where(other => Calls(other).Contains(name));
+
+        Assert.Equal(callers.Concat(Calls(name)).Distinct().Order(), neighbours.Order());
+    }
+
+    /// <summary>Only the network of the published services reaches out; the others are internal (no route off the host).</summary>
+    [Fact]
+    public void Every_network_but_the_published_services_one_is_internal()
+    {
+        var networks = (YamlMappingNode)ComposeRoot()["networks"];
+        var open = networks.Children.Where(n => !(n.Value is YamlMappingNode settings && settings.Children.TryGetValue("internal", out var value) && value.ToString() == "true"))
+            .Select(n => n.Key.ToString());
+
+        Assert.Equal(["edge"], open);
+        Assert.All(["frontend", "gateway"], name => Assert.Contains("edge", Networks(name)));
+        Assert.All(ServiceNames, name => Assert.DoesNotContain("default", Networks(name)));
+    }
+
+    public static TheoryData<string> ComposeServiceNames => [.. ServiceNames];
+
+    private static IEnumerable<string> ServiceNames => ComposeServices().Children.Keys.Select(k => k.ToString());
+
+    private static Dictionary<string, string> Settings(string service) =>
+        Service(service).Children.TryGetValue("environment", out var node)
+            ? ((YamlMappingNode)node).Children.ToDictionary(e => e.Key.ToString(), e => e.Value.ToString())
+            : [];
+
+    /// <summary>A container's networks; Compose's own "default" when it names none.</summary>
+    private static HashSet<string> Networks(string service) =>
+        Service(service).Children.TryGetValue("networks", out var node) ? [.. ((YamlSequenceNode)node).Select(n => n.ToString())] : ["default"];
+
+    /// <summary>The other containers a container's settings name as a host: <c>//chat:</c>, <c>Host=postgres;</c>, <c>redis:6379</c>.</summary>
+    private static HashSet<string> Calls(string service) =>
+        [.. ServiceNames.Where(host => host != service && Settings(service).Values.Any(value =>
+            value.Contains($"//{host}:", StringComparison.Ordinal) || value.Contains($"Host={host};", StringComparison.Ordinal) || value.StartsWith($"{host}:", StringComparison.Ordinal)))];
+
+    private static YamlMappingNode ComposeRoot()
+    {
+        var yaml = new YamlStream();
+        // Merge keys (<<: *service) as both Compose versions read them.
+        yaml.Load(new MergingParser(new Parser(new StringReader(RepositoryFiles.Read(File)))));
+        return (YamlMappingNode)yaml.Documents.Single().RootNode;
     }
 
     private static string BaseImageVariable(string name) => new InfrastructureEntry(name, "").Variable;
