@@ -81,6 +81,7 @@ internal partial class Build
     private Target Dev => _ => _
         .Description("Starts the whole system locally: PostgreSQL and Redis (given, or DevServers'), migrations, every service; Ctrl+C or SIGTERM stops it")
         .DependsOn(DevServers)
+        .Reads(() => DevApiKey)
         .Touches(() => EveryServiceName)
         .Validates(() => Service is null ? [] : ["--service: Dev runs the whole system; leave it out"])
         .Executes(async cancellationToken =>

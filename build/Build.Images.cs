@@ -39,6 +39,7 @@ internal partial class Build
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0, "no affected service has an image; --all builds every one (SystemUp, SystemTest and the deploys build those they run)")
         .Touches(() => AffectedImageServices.Select(s => s.Name))
         // Checked before any target runs, and even when nothing is affected: the option was given for this target.
+        .Reads(() => Push)
         .Validates(() => Push && Registry.Length == 0 ? ["--push needs --registry (e.g. --registry ghcr.io/owner)."] : [])
         .Executes(() =>
         {

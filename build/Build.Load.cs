@@ -36,6 +36,7 @@ internal partial class Build
         .Description("Load tests on the Redis queue path (Release services, real PostgreSQL and Redis, redis-benchmark and wrk in the same run); a breached threshold fails; reports in artifacts/load")
         .DependsOn(Affected, BaseImages)
         .After(UnitTest, IntegrationTest, SystemTest)
+        .Reads(() => Duration, () => WarmUp, () => Rate, () => Scenarios, () => Baseline, () => BaselineTolerance, () => KeepContainers)
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the load test runs for the whole queue path (CI: the load job)")
         // Named, it runs whatever changed (the report is what was asked for); as a step of Test, only when affected.
         .OnlyWhenStatic(() => LoadTests.Affected(Changes) || (RequestedTargets.Contains(nameof(LoadTest)) && LoadTests.Present(Changes)),

@@ -55,6 +55,7 @@ internal static class BuildHost
 
             var plan = ExecutionPlan.Create(requested, skip);
             CheckRequirements(plan, requested, parameters);
+            WarnAboutUnreadParameters(plan, graph, parameters, build.ParameterSources);
 
             if (commandLine.Has("plan"))
             {
@@ -146,6 +147,38 @@ internal static class BuildHost
     private static TargetNode FindTarget(TargetGraph graph, string name) =>
         graph.Find(name) ?? throw new UsageException(
             $"Unknown target '{name}'.{Suggestions.DidYouMean(name, graph.Targets.Select(t => t.Name))} Valid targets: {string.Join(", ", graph.Targets.Select(t => t.Name))}.");
+
+    /// <summary>
+    /// A parameter given on the command line that only targets outside this run read (<see cref="ITargetDefinition.Reads"/>)
+    /// changes nothing: <c>Compile --duration 30s</c>, or <c>Test --duration 30s</c> with LoadTest skipped. Said, not
+    /// refused, since a script may pass the same options to several runs. The environment and the parameters file set
+    /// parameters for every run, so they are not named.
+    /// </summary>
+    private static void WarnAboutUnreadParameters(IReadOnlyList<PlannedTarget> plan, TargetGraph graph, ParameterSet parameters,
+        IReadOnlyDictionary<string, string> sources)
+    {
+        foreach (var parameter in parameters.Parameters)
+        {
+            if (sources.GetValueOrDefault(parameter.Name) is not { } source || !source.StartsWith("--", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var readers = graph.Targets.Where(t => t.Definition.ReadParameters.Any(name => name == parameter.DeclaredName || name == parameter.Member.Name))
+                .Select(t => t.Name).ToList();
+            var planned = plan.Where(t => readers.Contains(t.Name)).ToList();
+            if (readers.Count == 0 || planned.Any(t => t.SkipReason is null))
+            {
+                continue;
+            }
+
+            var who = readers.Count == 1 ? $"only {readers[0]} reads it" : $"only {string.Join(", ", readers)} read it";
+            var why = planned.Count == 0
+                ? readers.Count == 1 ? $"{readers[0]} is not part of this run" : "none of them is part of this run"
+                : string.Join("; ", planned.Select(t => $"{t.Name} is skipped ({t.SkipReason})"));
+            Log.Warning($"{source} changes nothing here: {who}, and {why}.");
+        }
+    }
 
     private static void CheckRequirements(IReadOnlyList<PlannedTarget> plan, IReadOnlyList<TargetNode> requested, ParameterSet parameters)
     {

@@ -23,6 +23,12 @@ public interface ITargetDefinition
     ITargetDefinition Requires(System.Linq.Expressions.Expression<Func<object?>> parameter);
 
     /// <summary>
+    /// Parameters that only this target and others naming them read: given on the command line to a run in which none
+    /// of those targets runs, one changes nothing, and a warning says so instead of letting it pass silently.
+    /// </summary>
+    ITargetDefinition Reads(params System.Linq.Expressions.Expression<Func<object?>>[] parameters);
+
+    /// <summary>
     /// Checked when the plan is made, for a target that will run or is named on the command line: every problem returned
     /// (a parameter's value that the target's tool would reject) fails the build before anything runs.
     /// </summary>

@@ -16,6 +16,7 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
     public List<(Func<bool> Condition, string Because)> StaticConditions { get; } = [];
     public List<(Func<bool> Condition, string Because)> DynamicConditions { get; } = [];
     public List<(string Name, Func<object?> Value)> RequiredParameters { get; } = [];
+    public List<string> ReadParameters { get; } = [];
     public List<Func<IEnumerable<string>>> Validations { get; } = [];
     public Func<IEnumerable<string>>? TouchedServices { get; private set; }
     public Func<string?>? RunReason { get; private set; }
@@ -38,10 +39,21 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
 
     public ITargetDefinition Requires(Expression<Func<object?>> parameter)
     {
-        var body = parameter.Body is UnaryExpression { NodeType: ExpressionType.Convert } convert ? convert.Operand : parameter.Body;
-        var name = body is MemberExpression member ? member.Member.Name : body.ToString();
-        RequiredParameters.Add((name, parameter.Compile()));
+        RequiredParameters.Add((MemberName(parameter), parameter.Compile()));
         return this;
+    }
+
+    public ITargetDefinition Reads(params Expression<Func<object?>>[] parameters)
+    {
+        ReadParameters.AddRange(parameters.Select(MemberName));
+        return this;
+    }
+
+    /// <summary>The field or property a parameter expression names (<c>() => Duration</c>: Duration).</summary>
+    private static string MemberName(Expression<Func<object?>> parameter)
+    {
+        var body = parameter.Body is UnaryExpression { NodeType: ExpressionType.Convert } convert ? convert.Operand : parameter.Body;
+        return body is MemberExpression member ? member.Member.Name : body.ToString();
     }
 
     public ITargetDefinition Executes(Action action)

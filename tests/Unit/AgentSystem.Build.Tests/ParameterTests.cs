@@ -126,4 +126,42 @@ public class ParameterTests
         Assert.Equal(kebab, Engine.Naming.ToKebabCase(name));
         Assert.Equal(snake, Engine.Naming.ToScreamingSnakeCase(name));
     }
+
+    [Fact]
+    public void A_parameter_only_targets_outside_the_run_read_is_named_as_changing_nothing()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--channel", "beta"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("--channel changes nothing here: only Publish reads it, and Publish is not part of this run.", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_parameter_whose_only_reader_is_skipped_says_why()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Docs", "--names", "ab"]);
+
+        Assert.Contains("--names changes nothing here: only Docs reads it, and Docs is skipped (condition: only for big counts).", run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--channel")]
+    [InlineData(null)]
+    public void A_parameter_read_in_this_run_or_set_outside_the_command_line_is_not_named(string? option)
+    {
+        string[] args = option is null ? ["Restore"] : ["Publish", "--api-key", "k", option, "beta"];
+
+        var run = BuildRun<SampleBuild>.Of(args, new() { ["CHANNEL"] = "from-the-environment" });
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.DoesNotContain("changes nothing", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_parameter_no_target_claims_is_never_named()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--count", "3", "--wait", "5s"]);
+
+        Assert.DoesNotContain("changes nothing", run.Output, StringComparison.Ordinal);
+    }
 }

@@ -34,6 +34,9 @@ internal sealed class SampleBuild : BuildBase
     [Parameter("How long to wait")]
     public TimeSpan Wait = TimeSpan.FromMinutes(10);
 
+    [Parameter("Where Publish publishes")]
+    public string Channel = "stable";
+
     private Target Clean => _ => _.Description("Cleans").Before(Restore).Executes(() => Ran.Add(nameof(Clean)));
     private Target Restore => _ => _.Executes(() => Ran.Add(nameof(Restore)));
 
@@ -57,11 +60,12 @@ internal sealed class SampleBuild : BuildBase
     private Target Test => _ => _.DependsOn(Compile).Executes(() => Ran.Add(nameof(Test)));
     private Target Lint => _ => _.DependsOn(Restore).ProceedAfterFailure().Executes(() => Ran.Add(nameof(Lint)));
     private Target Pack => _ => _.DependsOn(Compile).After(Test).Executes(() => Ran.Add(nameof(Pack)));
-    private Target Publish => _ => _.DependsOn(Pack).Requires(() => ApiKey).Executes(() => Ran.Add(nameof(Publish)));
+    private Target Publish => _ => _.DependsOn(Pack).Requires(() => ApiKey).Reads(() => Channel).Executes(() => Ran.Add(nameof(Publish)));
     private Target Notify => _ => _.TriggeredBy(Publish).Executes(() => { Ran.Add(nameof(Notify)); _closing = "3 passed, 0 failed"; });
     private Target Docs => _ => _
         .DependsOn(Restore)
         .OnlyWhenStatic(() => Count > 5, "only for big counts")
+        .Reads(() => Names)
         .RunsBecause(() => Count > 9 ? "a very big count" : null)
         .Validates(() => Names.Where(name => name.Length > 3).Select(name => $"--names: '{name}' is longer than 3 letters"))
         .Executes(() => Ran.Add(nameof(Docs)));
