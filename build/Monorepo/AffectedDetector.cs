@@ -142,9 +142,12 @@ public sealed partial class AffectedDetector(string root)
                 AddOrigin(origins, file, $"{file} ({(Exists(root, file) ? "applies to" : "deleted; it applied to")} {below})", graph.Below(folder, ProjectKind.Dotnet));
                 continue;
             }
+            // An image definition or a manifest also selects the projects that name it as an item (tests that read it); the
+            // service's own project, whose folder holds its Dockerfile, is selected already.
             if (ServiceInputOf(catalog, file) is { } input)
             {
                 serviceReasons[input.Service.Name].Add($"{file}: {input.What}");
+                AddUses(origins, file, ItemUsesOf(graph, file), file);
                 continue;
             }
             if (AffectedRules.IsManifest(file))
@@ -154,6 +157,7 @@ public sealed partial class AffectedDetector(string root)
                     reasons.Add($"{file}: manifest shared by every service");
                 }
 
+                AddUses(origins, file, ItemUsesOf(graph, file), file);
                 continue;
             }
 
@@ -272,6 +276,9 @@ public sealed partial class AffectedDetector(string root)
     }
 
     /// <summary>A service's own inputs outside its code: its Dockerfile (and .dockerignore) and its manifests.</summary>
+    private static List<FileUse> ItemUsesOf(ProjectGraph graph, string file) =>
+        [.. graph.UsesOf(file, out _).Where(use => use.How == UseKind.Item)];
+
     private static (ServiceEntry Service, string What)? ServiceInputOf(ServiceCatalog catalog, string file)
     {
         foreach (var service in catalog.Services)

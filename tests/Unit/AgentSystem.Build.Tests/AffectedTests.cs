@@ -167,6 +167,28 @@ public sealed class AffectedTests : IDisposable
         Assert.DoesNotContain("tests/Unit/Queue.Tests/Queue.Tests.csproj", result.Projects);
     }
 
+    /// <summary>A test project that reads the repository's manifests, image definitions or Compose file lists them as items.</summary>
+    [Fact]
+    public void A_manifest_an_image_definition_or_an_unowned_file_selects_the_tests_that_take_it_as_an_item()
+    {
+        _repo.Write("tests/Unit/Repo.Tests/Repo.Tests.csproj", TempRepo.ProjectWith("""
+              <ItemGroup>
+                <None Include="../../../k8s/**/*" />
+                <None Include="../../../services/*/Dockerfile" />
+                <None Include="../../../services/compose.yml" />
+              </ItemGroup>
+            """));
+        _repo.Write("services/compose.yml", "services: {}\n");
+        _repo.Commit("tests that read the repository");
+
+        foreach (var file in new[] { "k8s/base/kustomization.yaml", "services/gateway/Dockerfile", "services/compose.yml" })
+        {
+            _repo.Append(file, "\n");
+            Assert.Contains("tests/Unit/Repo.Tests/Repo.Tests.csproj", Detect(baseRef: "HEAD").Projects);
+            _repo.Git("checkout", "-q", "--", file);
+        }
+    }
+
     [Fact]
     public void A_test_change_selects_the_tested_service_and_runs_its_tests()
     {

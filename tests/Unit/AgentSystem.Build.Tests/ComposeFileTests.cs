@@ -204,6 +204,16 @@ public class ComposeFileTests
         Assert.All(ServiceNames, name => Assert.DoesNotContain("default", Networks(name)));
     }
 
+    /// <summary>A change to the Compose file alone selects the tests that read it (affected detection, by their items).</summary>
+    [Fact]
+    public void A_change_to_the_file_selects_these_tests_and_the_system_tests()
+    {
+        var users = RepositoryFiles.Graph.UsesOf(File, out _).Select(use => use.Project.Path);
+
+        Assert.Contains("tests/Unit/AgentSystem.Build.Tests/AgentSystem.Build.Tests.csproj", users);
+        Assert.Contains("tests/System/AgentSystem.Stack.Tests/AgentSystem.Stack.Tests.csproj", users);
+    }
+
     public static TheoryData<string> ComposeServiceNames => [.. ServiceNames];
 
     private static IEnumerable<string> ServiceNames => ComposeServices().Children.Keys.Select(k => k.ToString());
