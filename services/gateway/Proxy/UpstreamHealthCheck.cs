@@ -22,35 +22,50 @@ public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream ups
 
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, upstream.HealthUri)
-            {
-                Version = upstream.HttpVersion,
-                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            };
-            using var response = await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
+            using var response = await SendAsync(upstream.HttpVersion, cancellationToken);
             return response.IsSuccessStatusCode
                 ? HealthCheckResult.Healthy()
                 : new HealthCheckResult(context.Registration.FailureStatus, response.StatusCode == HttpStatusCode.Unauthorized
                     ? $"{upstream.HealthUri} refuses the gateway's internal key (401): {InternalKeyOptions.SectionName}:Key must be the one the services have."
                     : $"{upstream.HealthUri} answered {(int)response.StatusCode}.");
         }
+        catch (HttpRequestException error) when (upstream.HttpVersion.Major == 2 && Http2Refused(error))
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, await AnswersHttp11Async(cancellationToken)
+                ? $"{upstream.HealthUri} answers HTTP/1.1, not HTTP/2, all the gateway speaks to the {upstream.Name}: is its port the {upstream.Name}'s {Http2Endpoints.Key}, not one of its Urls?"
+                : $"{upstream.HealthUri} closed the connection before an HTTP/2 handshake.", error);
+        }
         catch (HttpRequestException error)
         {
-            return new HealthCheckResult(context.Registration.FailureStatus, Unreachable(error), error);
+            return new HealthCheckResult(context.Registration.FailureStatus, error.HttpRequestError == HttpRequestError.HttpProtocolError
+                ? $"{upstream.HealthUri} does not answer {upstream.Protocol}."
+                : $"{upstream.HealthUri} is unreachable.", error);
         }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Version version, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, upstream.HealthUri) { Version = version, VersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        return await clients.CreateClient(ClientName).SendAsync(request, cancellationToken);
     }
 
     // An HTTP/1.1 server answers the HTTP/2 preface with GOAWAY (HTTP_1_1_REQUIRED), a protocol error; when that GOAWAY
     // comes before the client's handshake is done (about 1 in 100 on a busy machine), SocketsHttpHandler reports "did not
-    // complete the HTTP/2 handshake" as Unknown, with no inner exception. Both mean the wrong port.
-    private string Unreachable(HttpRequestException error) => error.HttpRequestError switch
-    {
-        HttpRequestError.HttpProtocolError when upstream.HttpVersion.Major == 2 => NotHttp2(),
-        HttpRequestError.Unknown when upstream.HttpVersion.Major == 2 && error.InnerException is null => NotHttp2(),
-        HttpRequestError.HttpProtocolError => $"{upstream.HealthUri} does not answer {upstream.Protocol}.",
-        _ => $"{upstream.HealthUri} is unreachable.",
-    };
+    // complete the HTTP/2 handshake" as Unknown, with no inner exception, as it does for any server that closes a new
+    // connection at once. One HTTP/1.1 request tells the wrong port from the rest.
+    private static bool Http2Refused(HttpRequestException error) =>
+        error.HttpRequestError == HttpRequestError.HttpProtocolError || error is { HttpRequestError: HttpRequestError.Unknown, InnerException: null };
 
-    private string NotHttp2() =>
-        $"{upstream.HealthUri} does not answer HTTP/2, all the gateway speaks to the {upstream.Name}: is its port the {upstream.Name}'s {Http2Endpoints.Key}, not one of its Urls?";
+    private async Task<bool> AnswersHttp11Async(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await SendAsync(HttpVersion.Version11, cancellationToken);
+            return true;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
 }

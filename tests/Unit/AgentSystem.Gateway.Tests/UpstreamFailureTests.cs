@@ -107,7 +107,7 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture) : IClassFixture
         var report = await gateway.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Contains("does not answer HTTP/2, all the gateway speaks to the orchestrator", report.Entries["orchestrator"].Description, StringComparison.Ordinal);
+        Assert.Contains("answers HTTP/1.1, not HTTP/2, all the gateway speaks to the orchestrator", report.Entries["orchestrator"].Description, StringComparison.Ordinal);
         Assert.Equal(HealthStatus.Healthy, report.Entries["chat"].Status);
     }
 }

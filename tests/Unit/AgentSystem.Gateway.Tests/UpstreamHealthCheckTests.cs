@@ -23,12 +23,21 @@ public sealed class UpstreamHealthCheckTests
 
     [Theory]
     [MemberData(nameof(WrongPortForHttp2))]
-    public async Task An_http2_upstream_that_will_not_speak_it_is_named_as_the_wrong_port(HttpRequestException error)
+    public async Task An_http2_upstream_that_answers_http11_instead_is_named_as_the_wrong_port(HttpRequestException error)
     {
-        var result = await CheckAsync(Orchestrator, error);
+        var result = await CheckAsync(Orchestrator, error, http11Answers: true);
 
         Assert.Equal(HealthStatus.Unhealthy, result.Status);
-        Assert.Equal("http://orchestrator:8001/healthz/internal-key does not answer HTTP/2, all the gateway speaks to the orchestrator: is its port the orchestrator's Http2Port, not one of its Urls?", result.Description);
+        Assert.Equal("http://orchestrator:8001/healthz/internal-key answers HTTP/1.1, not HTTP/2, all the gateway speaks to the orchestrator: is its port the orchestrator's Http2Port, not one of its Urls?", result.Description);
+    }
+
+    [Theory]
+    [MemberData(nameof(WrongPortForHttp2))]
+    public async Task An_http2_upstream_that_answers_nothing_is_said_to_close_the_connection(HttpRequestException error)
+    {
+        var result = await CheckAsync(Orchestrator, error, http11Answers: false);
+
+        Assert.Equal("http://orchestrator:8001/healthz/internal-key closed the connection before an HTTP/2 handshake.", result.Description);
     }
 
     [Fact]
@@ -56,21 +65,24 @@ public sealed class UpstreamHealthCheckTests
         Assert.Equal("http://chat:8080/healthz/internal-key does not answer HTTP/1.1.", (await CheckAsync(Chat, error)).Description);
     }
 
-    private static async Task<HealthCheckResult> CheckAsync(Upstream upstream, HttpRequestException error)
+    /// <summary>Checks <paramref name="upstream"/> where every request fails with <paramref name="error"/>, or only HTTP/2 ones.</summary>
+    private static async Task<HealthCheckResult> CheckAsync(Upstream upstream, HttpRequestException error, bool http11Answers = false)
     {
-        var check = new UpstreamHealthCheck(new ThrowingClients(error), upstream);
+        var check = new UpstreamHealthCheck(new Clients(error, http11Answers), upstream);
         var context = new HealthCheckContext { Registration = new HealthCheckRegistration(upstream.Name, check, HealthStatus.Unhealthy, tags: null) };
         return await check.CheckHealthAsync(context);
     }
 
-    private sealed class ThrowingClients(HttpRequestException error) : IHttpClientFactory
+    private sealed class Clients(HttpRequestException error, bool http11Answers) : IHttpClientFactory
     {
-        public HttpClient CreateClient(string name) => new(new Throwing(error));
+        public HttpClient CreateClient(string name) => new(new Server(error, http11Answers));
     }
 
-    private sealed class Throwing(HttpRequestException error) : HttpMessageHandler
+    private sealed class Server(HttpRequestException error, bool http11Answers) : HttpMessageHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            Task.FromException<HttpResponseMessage>(error);
+            http11Answers && request.Version == HttpVersion.Version11
+                ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.NotFound))
+                : Task.FromException<HttpResponseMessage>(error);
     }
 }
