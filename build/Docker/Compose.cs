@@ -117,11 +117,17 @@ public sealed class Compose
             environment: RunEnvironment(), cancellationToken: _cancellationToken);
         var left = Resources();
         // Compose removes only the networks its file declares now: the "default" network of a system started from an
-        // older file (whose containers were on it) outlives `down`. It carries the project's label, so it is ours.
+        // older file (whose containers were on it) outlives `down`. Compose's labels say it is this project's default.
+        var removal = "";
         if (left.Keys.SequenceEqual(["networks"]))
         {
-            ProcessRunner.Capture(_docker.Cli, ["network", "rm", .. left["networks"]], cancellationToken: _cancellationToken);
-            left = Resources();
+            var defaults = ProcessRunner.Capture(_docker.Cli, ["network", "ls", "--quiet", "--filter", ProjectLabel(Project), "--filter", "label=com.docker.compose.network=default"],
+                cancellationToken: _cancellationToken).Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (defaults.Length > 0)
+            {
+                removal = ProcessRunner.Capture(_docker.Cli, ["network", "rm", .. defaults], cancellationToken: _cancellationToken).Error.Trim();
+                left = Resources();
+            }
         }
 
         // Counts: the names of a whole system made one line of 545 characters (compose's own log names each).
@@ -129,7 +135,7 @@ public sealed class Compose
             : $"Removed from compose project '{Project}': {Count(before)} (named in {LoggedStep.DisplayPath(LogPath("down"))}).");
         if (left.Count > 0)
         {
-            throw new TargetFailedException($"Still there after compose down: {Describe(left)}.");
+            throw new TargetFailedException($"Still there after compose down: {Describe(left)}.{(removal.Length > 0 ? $" docker network rm: {removal}" : "")}");
         }
     }
 

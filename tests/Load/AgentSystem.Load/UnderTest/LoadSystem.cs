@@ -79,15 +79,16 @@ internal sealed class LoadSystem : IAsyncDisposable
         _services.Where(s => !s.HasExited).ToDictionary(s => s.Name, s => s.ProcessId, StringComparer.Ordinal);
 
     /// <summary>
-    /// Messages the workers' reclaimers put back in the queue after their lease expired, summed over the running
-    /// workers (their <c>/metrics</c>; a restarted worker counts from zero, once it answers: in a short phase the others
-    /// can store everything while it still starts, and one CI run read it then and was refused).
+    /// Messages the workers' reclaimers put back in the queue after their lease expired, summed over the workers (their
+    /// <c>/metrics</c>; a restarted worker counts from zero, once it answers: in a short phase the others can store
+    /// everything while it still starts, and one CI run read it then and was refused). A worker that exited or does not
+    /// answer throws, naming it.
     /// </summary>
     public async Task<long> ReclaimedAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         long total = 0;
-        foreach (var worker in Workers.Where(worker => !worker.HasExited))
+        foreach (var worker in Workers)
         {
             await worker.WaitHealthyAsync(http, cancellationToken);
             total += ReadReclaimed(await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"), cancellationToken));
