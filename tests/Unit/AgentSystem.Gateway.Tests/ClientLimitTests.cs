@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
@@ -16,40 +17,41 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
     [Fact]
     public async Task The_rate_limit_answers_429_problem_with_retry_after_and_leaves_other_keys_alone()
     {
-        await using var gateway = await GatewayAsync(burst: 2);
-        using var client = gateway.CreateClient(GatewayFactory.Key);
-        using var other = gateway.CreateClient(GatewayFactory.OtherKey);
-
-        var statuses = new List<HttpStatusCode>();
-        for (var i = 0; i < 3; i++)
+        var (statuses, limited, retryAfter, mediaType, problem, otherKey) = await WithinOneRefillAsync(burst: 2, [], async gateway =>
         {
-            using var response = await client.GetAsync(Tasks);
-            statuses.Add(response.StatusCode);
-        }
+            using var client = gateway.CreateClient(GatewayFactory.Key);
+            using var other = gateway.CreateClient(GatewayFactory.OtherKey);
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < 3; i++)
+            {
+                using var response = await client.GetAsync(Tasks);
+                statuses.Add(response.StatusCode);
+            }
 
-        using var limited = await client.GetAsync(Tasks);
-        using var otherKey = await other.GetAsync(Tasks);
+            using var limited = await client.GetAsync(Tasks);
+            using var otherKey = await other.GetAsync(Tasks);
+            return (statuses, limited.StatusCode, limited.Headers.RetryAfter?.Delta, limited.Content.Headers.ContentType?.MediaType,
+                await limited.Content.ReadFromJsonAsync<JsonElement>(), otherKey.StatusCode);
+        });
 
         Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
-        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
-        Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
-        Assert.InRange(limited.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0, 1, 2);
-        var problem = await limited.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited);
+        Assert.Equal("application/problem+json", mediaType);
+        Assert.InRange(retryAfter?.TotalSeconds ?? 0, 1, 2);
         Assert.Equal("Too many requests", problem.GetProperty("title").GetString());
         Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
-        Assert.Equal(HttpStatusCode.OK, otherKey.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, otherKey);
     }
 
     [Fact]
     public async Task Behind_a_trusted_proxy_each_client_of_one_key_has_its_own_rate_limit()
     {
         // The web UI's case: every browser sends the frontend's key; its server names each in X-Forwarded-For.
-        await using var gateway = await GatewayAsync(burst: 1, ("Gateway:TrustedProxies:0", "127.0.0.1"));
-        using var frontend = gateway.CreateClient(GatewayFactory.Key);
-
-        var first = await StatusAsync(frontend, "203.0.113.1");
-        var again = await StatusAsync(frontend, "203.0.113.1");
-        var otherBrowser = await StatusAsync(frontend, "203.0.113.2");
+        var (first, again, otherBrowser) = await WithinOneRefillAsync(burst: 1, [("Gateway:TrustedProxies:0", "127.0.0.1")], async gateway =>
+        {
+            using var frontend = gateway.CreateClient(GatewayFactory.Key);
+            return (await StatusAsync(frontend, "203.0.113.1"), await StatusAsync(frontend, "203.0.113.1"), await StatusAsync(frontend, "203.0.113.2"));
+        });
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.OK), (first, again, otherBrowser));
     }
@@ -58,14 +60,17 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
     public async Task The_client_is_the_first_address_from_the_end_that_is_not_a_trusted_proxy()
     {
         // Ingress (10.x) -> frontend's server (127.0.0.1) -> gateway. What the client wrote before its own address is not believed.
-        await using var gateway = await GatewayAsync(burst: 1, ("Gateway:TrustedProxies:0", "127.0.0.1"), ("Gateway:TrustedProxies:1", "10.0.0.0/8"));
-        using var frontend = gateway.CreateClient(GatewayFactory.Key);
-
-        var first = await StatusAsync(frontend, "203.0.113.1, 10.1.2.3");
-        // As node's server writes a peer on a dual-stack socket.
-        var viaOtherIngressPod = await StatusAsync(frontend, "203.0.113.1, ::ffff:10.9.9.9");
-        var spoofing = await StatusAsync(frontend, "198.51.100.1, 203.0.113.1, 10.1.2.3");
-        var otherClient = await StatusAsync(frontend, "203.0.113.2, 10.1.2.3");
+        var (first, viaOtherIngressPod, spoofing, otherClient) = await WithinOneRefillAsync(
+            burst: 1, [("Gateway:TrustedProxies:0", "127.0.0.1"), ("Gateway:TrustedProxies:1", "10.0.0.0/8")], async gateway =>
+            {
+                using var frontend = gateway.CreateClient(GatewayFactory.Key);
+                return (
+                    await StatusAsync(frontend, "203.0.113.1, 10.1.2.3"),
+                    // As node's server writes a peer on a dual-stack socket.
+                    await StatusAsync(frontend, "203.0.113.1, ::ffff:10.9.9.9"),
+                    await StatusAsync(frontend, "198.51.100.1, 203.0.113.1, 10.1.2.3"),
+                    await StatusAsync(frontend, "203.0.113.2, 10.1.2.3"));
+            });
 
         Assert.Equal(
             (HttpStatusCode.OK, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests, HttpStatusCode.OK),
@@ -75,11 +80,11 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
     [Fact]
     public async Task Without_a_trusted_proxy_x_forwarded_for_does_not_give_a_client_a_new_bucket()
     {
-        await using var gateway = await GatewayAsync(burst: 1);
-        using var client = gateway.CreateClient(GatewayFactory.Key);
-
-        var first = await StatusAsync(client, "203.0.113.1");
-        var spoofed = await StatusAsync(client, "203.0.113.2");
+        var (first, spoofed) = await WithinOneRefillAsync(burst: 1, [], async gateway =>
+        {
+            using var client = gateway.CreateClient(GatewayFactory.Key);
+            return (await StatusAsync(client, "203.0.113.1"), await StatusAsync(client, "203.0.113.2"));
+        });
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.TooManyRequests), (first, spoofed));
     }
@@ -88,11 +93,11 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
     public async Task A_peer_outside_the_trusted_networks_is_the_client_whatever_it_forwards()
     {
         // A NodePort that keeps the client's address: the gateway trusts the pod network, and the peer is not in it.
-        await using var gateway = await GatewayAsync(burst: 1, ("Gateway:TrustedProxies:0", "10.0.0.0/8"));
-        using var client = gateway.CreateClient(GatewayFactory.Key);
-
-        var first = await StatusAsync(client, "203.0.113.1");
-        var spoofed = await StatusAsync(client, "203.0.113.2, 10.1.2.3");
+        var (first, spoofed) = await WithinOneRefillAsync(burst: 1, [("Gateway:TrustedProxies:0", "10.0.0.0/8")], async gateway =>
+        {
+            using var client = gateway.CreateClient(GatewayFactory.Key);
+            return (await StatusAsync(client, "203.0.113.1"), await StatusAsync(client, "203.0.113.2, 10.1.2.3"));
+        });
 
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.TooManyRequests), (first, spoofed));
     }
@@ -190,6 +195,31 @@ public sealed class ClientLimitTests(GatewayFixture fixture) : IClassFixture<Gat
         using var response = await warmUp.GetAsync(Tasks);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return gateway;
+    }
+
+    /// <summary>
+    /// The requests a test makes to a new gateway (<see cref="GatewayAsync"/>), made again on another while they took a
+    /// second or more: a client's bucket refills at 1 a second from its first request, so a refused request may then
+    /// rightly have passed, and on a busy machine three requests took that long (OK, OK, OK where OK, 429, OK was due).
+    /// </summary>
+    private async Task<T> WithinOneRefillAsync<T>(int burst, (string Name, string Value)[] settings, Func<GatewayFactory, Task<T>> requests)
+    {
+        var took = new List<TimeSpan>();
+        while (took.Count < 5)
+        {
+            await using var gateway = await GatewayAsync(burst, settings);
+            var clock = Stopwatch.StartNew();
+            var result = await requests(gateway);
+            if (clock.Elapsed < TimeSpan.FromSeconds(1))
+            {
+                return result;
+            }
+
+            took.Add(clock.Elapsed);
+        }
+
+        Assert.Fail($"the requests took a second or more each time ({string.Join(", ", took.Select(t => $"{t.TotalMilliseconds:0} ms"))}), long enough for a token to come back");
+        return default!;
     }
 
     private static async Task<string?> ClientIdAsync(HttpClient client, string forwardedFor, string? sent)
