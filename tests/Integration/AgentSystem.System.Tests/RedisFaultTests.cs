@@ -25,8 +25,9 @@ public sealed class RedisFaultTests(SystemFixture system, ITestOutputHelper outp
         try
         {
             var before = await FaultProbe.WorkerCountersAsync(system);
-            // More sleeps than slots, so at the kill some jobs are running (leased) and the others queued in Redis.
-            var first = await SubmitAsync([.. Enumerable.Repeat(("sleep", "6000"), Slots), ("echo", "after the restart"), ("wordcount", "one two three"), ("hash", "abc")]);
+            // More sleeps than slots, so at the kill some jobs are running (leased) and the others queued in Redis; long
+            // enough to outlast the checks below, each a docker exec (6 s did not, once, on a busy machine).
+            var first = await SubmitAsync([.. Enumerable.Repeat(("sleep", "15000"), Slots), ("echo", "after the restart"), ("wordcount", "one two three"), ("hash", "abc")]);
             var second = await SubmitAsync([.. Enumerable.Repeat(("sleep", "300"), 4), ("echo", "second")]);
             Guid[] tasks = [first, second];
 
