@@ -4,6 +4,7 @@ using AgentSystem.Gateway.Proxy;
 using AgentSystem.Gateway.Security;
 using AgentSystem.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -57,6 +58,9 @@ public static class ApplicationServiceExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeyRing>();
         services.AddSingleton<AuthFailureLimiter>();
+        // The gateway protects nothing with DataProtection (API keys, no cookies), which AddAuthentication registers: in a
+        // container with nowhere to keep a key ring it made one at start and warned three times. Keys in memory, said once.
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
         services.AddAuthorization();
