@@ -49,9 +49,27 @@ public static class ProcessRunner
                 onLine?.Invoke(line);
             }
         }
-        log.WriteLine($"$ {fileName} {string.Join(' ', arguments)}");
+        log.WriteLine($"$ {string.Concat(Assignments(environment))}{fileName} {string.Join(' ', arguments)}");
         return Execute(fileName, arguments, workingDirectory, environment, capture: true, cancellationToken, Write).ExitCode;
     }
+
+    /// <summary>
+    /// The variables a command gets beyond the build's own, as a shell sets them (<c>NAME=value </c>), so that its log
+    /// line says what it ran with (the image tags SystemUp hands Compose, say); a secret's value (a name that ends in
+    /// KEY, PASSWORD, TOKEN or SECRET) is left out.
+    /// </summary>
+    internal static IEnumerable<string> Assignments(IReadOnlyDictionary<string, string>? environment) =>
+        (environment ?? new Dictionary<string, string>()).OrderBy(e => e.Key, StringComparer.Ordinal)
+            .Select(e => $"{e.Key}={(IsSecret(e.Key) ? "***" : ShellWord(e.Value))} ");
+
+    private static string ShellWord(string value) =>
+        value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || "_-./:@%+=,".Contains(c, StringComparison.Ordinal))
+            ? value
+            : $"'{value.Replace("'", "'\\''", StringComparison.Ordinal)}'";
+
+    private static readonly string[] SecretEndings = ["KEY", "PASSWORD", "TOKEN", "SECRET"];
+
+    private static bool IsSecret(string name) => SecretEndings.Any(end => name.EndsWith(end, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Kills every child process this build started (and their descendants); returns what was killed.</summary>
     public static IReadOnlyList<string> KillAll()

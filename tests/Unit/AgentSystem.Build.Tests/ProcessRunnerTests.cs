@@ -15,6 +15,25 @@ public class ProcessRunnerTests
     }
 
     [Fact]
+    public void A_logged_command_names_the_variables_it_was_given_but_not_a_secrets_value()
+    {
+        var log = Path.Combine(Directory.CreateTempSubdirectory("run-to-log-").FullName, "step.log");
+
+        var exitCode = ProcessRunner.RunToLog("sh", ["-c", "echo \"$AGENTSYSTEM_IMAGE_REDIS\""], log, environment: new Dictionary<string, string>
+        {
+            ["AGENTSYSTEM_IMAGE_REDIS"] = "agentsystem-base/redis:7",
+            ["AGENTSYSTEM_API_KEY"] = "a-key-of-mine",
+            ["AGENTSYSTEM_GATEWAY_PORT"] = "",
+            ["NOTE"] = "it's two words",
+        });
+
+        Assert.Equal(0, exitCode);
+        Assert.Equal(
+            ["$ AGENTSYSTEM_API_KEY=*** AGENTSYSTEM_GATEWAY_PORT='' AGENTSYSTEM_IMAGE_REDIS=agentsystem-base/redis:7 NOTE='it'\\''s two words' sh -c echo \"$AGENTSYSTEM_IMAGE_REDIS\"", "agentsystem-base/redis:7"],
+            File.ReadAllLines(log));
+    }
+
+    [Fact]
     public void Run_throws_with_the_exit_code_when_the_tool_fails()
     {
         var exception = Assert.Throws<ToolFailedException>(() => ProcessRunner.Run("sh", ["-c", "exit 4"]));
