@@ -58,7 +58,7 @@ public static class ProcessRunner
     /// line says what it ran with (the image tags SystemUp hands Compose, say); a secret's value (a name that ends in
     /// KEY, PASSWORD, TOKEN or SECRET) is left out.
     /// </summary>
-    internal static IEnumerable<string> Assignments(IReadOnlyDictionary<string, string>? environment) =>
+    private static IEnumerable<string> Assignments(IReadOnlyDictionary<string, string>? environment) =>
         (environment ?? new Dictionary<string, string>()).OrderBy(e => e.Key, StringComparer.Ordinal)
             .Select(e => $"{e.Key}={(IsSecret(e.Key) ? "***" : ShellWord(e.Value))} ");
 

@@ -275,10 +275,11 @@ public sealed partial class AffectedDetector(string root)
         };
     }
 
-    /// <summary>A service's own inputs outside its code: its Dockerfile (and .dockerignore) and its manifests.</summary>
+    /// <summary>The projects that name <paramref name="file"/> as an item of theirs, not by a folder's default items.</summary>
     private static List<FileUse> ItemUsesOf(ProjectGraph graph, string file) =>
         [.. graph.UsesOf(file, out _).Where(use => use.How == UseKind.Item)];
 
+    /// <summary>A service's own inputs outside its code: its Dockerfile (and .dockerignore) and its manifests.</summary>
     private static (ServiceEntry Service, string What)? ServiceInputOf(ServiceCatalog catalog, string file)
     {
         foreach (var service in catalog.Services)

@@ -120,17 +120,8 @@ public sealed class Stack : IDisposable
     /// <summary>What the containers said lately, for a failure message.</summary>
     public string RecentLogs(string service, int lines = 40) => string.Join(Environment.NewLine, Containers(service).Select(c =>
     {
-        var info = new ProcessStartInfo(_docker) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { "logs", "--tail", lines.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Id })
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return $"--- {c.Name} ---{Environment.NewLine}{output.Result}{error}";
+        var (_, output, error) = TryDocker("logs", "--tail", lines.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Id);
+        return $"--- {c.Name} ---{Environment.NewLine}{output}{error}";
     }));
 }
 

@@ -232,13 +232,16 @@ public class ComposeFileTests
         [.. ServiceNames.Where(host => host != service && Settings(service).Values.Any(value =>
             value.Contains($"//{host}:", StringComparison.Ordinal) || value.Contains($"Host={host};", StringComparison.Ordinal) || value.StartsWith($"{host}:", StringComparison.Ordinal)))];
 
-    private static YamlMappingNode ComposeRoot()
+    private static YamlMappingNode ComposeRoot() => Parsed.Value;
+
+    // Read once: the network tests ask every service's settings for every other service.
+    private static readonly Lazy<YamlMappingNode> Parsed = new(() =>
     {
         var yaml = new YamlStream();
         // Merge keys (<<: *service) as both Compose versions read them.
         yaml.Load(new MergingParser(new Parser(new StringReader(RepositoryFiles.Read(File)))));
         return (YamlMappingNode)yaml.Documents.Single().RootNode;
-    }
+    });
 
     private static string BaseImageVariable(string name) => new InfrastructureEntry(name, "").Variable;
 }
