@@ -127,6 +127,7 @@ internal partial class Build
         {
             // As it is: its images, ports and key stay. The tests still act on it (helper-63: "changes nothing" was untrue).
             Log.Info($"Testing the running system '{SystemName}' as it is ({where}): the tests add tasks and conversations to it, kill a worker and restart its Redis, and check that it carries on.");
+            WarnAboutConfigDrift(compose, running.Settings);
         }
         else
         {
@@ -217,24 +218,7 @@ internal partial class Build
         }
 
         BuildEveryImage();
-        foreach (var (variable, image) in BaseImageEnvironment)
-        {
-            compose.Environment[variable] = image;
-        }
-
-        foreach (var (service, image) in _images)
-        {
-            compose.Environment[Compose.ImageVariable(service)] = image.Image;
-        }
-
-        compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = settings.GatewayPort == 0 ? "" : settings.GatewayPort.ToString(CultureInfo.InvariantCulture);
-        compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = settings.FrontendPort == 0 ? "" : settings.FrontendPort.ToString(CultureInfo.InvariantCulture);
-        compose.Environment["AGENTSYSTEM_API_KEY"] = settings.ApiKey;
-        foreach (var (variable, value) in variables ?? [])
-        {
-            compose.Environment[variable] = value;
-        }
-
+        SetSystemVariables(compose, settings, _images.Values.Select(i => (i.Service, i.Image)), variables);
         try
         {
             compose.Up(SystemScale);
@@ -248,6 +232,54 @@ internal partial class Build
             throw;
         }
         return compose;
+    }
+
+    /// <summary>What the compose file interpolates and the build decides: base images, each service's image, ports, API key.</summary>
+    private void SetSystemVariables(Compose compose, SystemSettings settings, IEnumerable<(string Service, string Image)> images, Dictionary<string, string>? variables = null)
+    {
+        foreach (var (variable, image) in BaseImageEnvironment)
+        {
+            compose.Environment[variable] = image;
+        }
+
+        foreach (var (service, image) in images)
+        {
+            compose.Environment[Compose.ImageVariable(service)] = image;
+        }
+
+        compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = settings.GatewayPort == 0 ? "" : settings.GatewayPort.ToString(CultureInfo.InvariantCulture);
+        compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = settings.FrontendPort == 0 ? "" : settings.FrontendPort.ToString(CultureInfo.InvariantCulture);
+        compose.Environment["AGENTSYSTEM_API_KEY"] = settings.ApiKey;
+        foreach (var (variable, value) in variables ?? [])
+        {
+            compose.Environment[variable] = value;
+        }
+    }
+
+    /// <summary>
+    /// Warns when the system runs a configuration other than this checkout's compose file and this run's AGENTSYSTEM_*
+    /// variables make (M1: a network added to the file, and the tests of it fail on the system started before). It is
+    /// tested as it runs, not brought up again: Compose would recreate PostgreSQL's clients with this run's passwords,
+    /// and if they are not those the database was made with, the migrations are locked out.
+    /// </summary>
+    private void WarnAboutConfigDrift(Compose compose, SystemSettings settings)
+    {
+        var containers = compose.Containers();
+        var imageServices = (Changes.Catalog?.Services ?? []).Where(HasDockerfile).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        SetSystemVariables(compose, settings, containers.Where(c => imageServices.Contains(c.Service) && c.ImageName.Length > 0)
+            .DistinctBy(c => c.Service).Select(c => (c.Service, c.ImageName)));
+        if (compose.ConfigHashes(out var problem) is not { } hashes)
+        {
+            Log.Warning($"Could not compare the running system with this checkout's compose file: {problem}");
+            return;
+        }
+
+        if (RunningSystem.ConfigDrift(containers, hashes) is { Count: > 0 } drift)
+        {
+            Log.Warning($"The running system '{compose.Project}' does not run what this checkout's {ComposeFile} and this run's AGENTSYSTEM_* values make of"
+                + $" {string.Join(", ", drift)}: it was started before a change to either. It is tested as it runs, so tests of what changed can fail;"
+                + $" {SystemCommand(nameof(SystemUp), compose.Project)} brings it up to date (with the AGENTSYSTEM_* passwords it was started with), or {SystemDownCommand(compose.Project)} and test again.");
+        }
     }
 
     /// <summary>The address compose publishes the gateway and the frontend on (services/docker-compose.yml; 127.0.0.1 unset).</summary>
@@ -329,8 +361,10 @@ internal partial class Build
     }
 
     /// <summary>The command that removes the system of this compose project (the name only when it is not the default).</summary>
-    private static string SystemDownCommand(string project) =>
-        project == DefaultSystemName ? "./build.sh SystemDown" : $"./build.sh SystemDown --system-name {project}";
+    private static string SystemDownCommand(string project) => SystemCommand(nameof(SystemDown), project);
+
+    private static string SystemCommand(string target, string project) =>
+        project == DefaultSystemName ? $"./build.sh {target}" : $"./build.sh {target} --system-name {project}";
 
     /// <summary>A service's port inside its container, from the catalog.</summary>
     private int ContainerPort(string service) => Changes.Catalog?.Find(service)?.Ports is [var port, ..]

@@ -12,6 +12,12 @@ public sealed record ComposeContainer(string Id, string Name, string Service, st
     /// <summary>The id of the image it runs ("sha256:...").</summary>
     public string ImageId { get; init; } = "";
 
+    /// <summary>The image as Compose named it when it made the container ("agentsystem/gateway:abc1234").</summary>
+    public string ImageName { get; init; } = "";
+
+    /// <summary>Compose's hash of the service's configuration the container was made from (its config-hash label).</summary>
+    public string ConfigHash { get; init; } = "";
+
     /// <summary>Its published ports: port inside the container to port on the host.</summary>
     public IReadOnlyDictionary<int, int> PublishedPorts { get; init; } = new Dictionary<int, int>();
 
@@ -224,11 +230,14 @@ public sealed class Compose
             var state = c.GetProperty("State");
             var config = c.GetProperty("Config");
             var health = state.TryGetProperty("Health", out var h) && h.ValueKind == JsonValueKind.Object ? h.GetProperty("Status").GetString() : null;
+            var labels = config.GetProperty("Labels");
             return new ComposeContainer(c.GetProperty("Id").GetString()!, c.GetProperty("Name").GetString()!.TrimStart('/'),
-                config.GetProperty("Labels").GetProperty("com.docker.compose.service").GetString()!, state.GetProperty("Status").GetString()!, health,
+                labels.GetProperty("com.docker.compose.service").GetString()!, state.GetProperty("Status").GetString()!, health,
                 state.GetProperty("ExitCode").GetInt32())
             {
                 ImageId = c.GetProperty("Image").GetString() ?? "",
+                ImageName = config.TryGetProperty("Image", out var name) ? name.GetString() ?? "" : "",
+                ConfigHash = labels.TryGetProperty(ConfigHashLabel, out var hash) ? hash.GetString() ?? "" : "",
                 PublishedPorts = Ports(c),
                 PublishedAddresses = Addresses(c),
                 Environment = Variables(config),
@@ -273,6 +282,28 @@ public sealed class Compose
         config.TryGetProperty("Env", out var env) && env.ValueKind == JsonValueKind.Array
             ? env.EnumerateArray().Select(e => e.GetString()!.Split('=', 2)).Where(p => p.Length == 2).DistinctBy(p => p[0]).ToDictionary(p => p[0], p => p[1])
             : [];
+
+    /// <summary>The label both Compose versions put on a container: the hash of its service's configuration.</summary>
+    private const string ConfigHashLabel = "com.docker.compose.config-hash";
+
+    /// <summary>
+    /// The hash of each service's configuration as <see cref="Up"/> would make it now, from this compose file and
+    /// <see cref="Environment"/> (Compose compares it with each container's label to decide what to recreate); null,
+    /// with what Compose said, when it could not tell.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? ConfigHashes(out string problem)
+    {
+        var result = ProcessRunner.Capture(Command[0], [.. Arguments(["config", "--hash=*"])], environment: RunEnvironment(), cancellationToken: _cancellationToken);
+        problem = result.ExitCode == 0 ? "" : $"'{string.Join(' ', Command)} config --hash' exited with {result.ExitCode}: {result.Error.Trim()}";
+        return result.ExitCode == 0 ? ParseConfigHashes(result.Output) : null;
+    }
+
+    /// <summary><c>config --hash=*</c>'s output, a "SERVICE HASH" line per service, by service.</summary>
+    public static IReadOnlyDictionary<string, string> ParseConfigHashes(string output) =>
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' ', 2, StringSplitOptions.TrimEntries))
+            .Where(parts => parts.Length == 2)
+            .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.Ordinal);
 
     /// <summary>The host address a published port ended up on ("127.0.0.1:49153").</summary>
     public string PublishedAddress(string service, int port)

@@ -36,6 +36,30 @@ public sealed record RunningSystem(SystemSettings Settings, IReadOnlyList<string
 
     public bool AsItIs => Changes.Count == 0;
 
+    /// <summary>
+    /// The services whose containers were made from another configuration than <paramref name="hashes"/> (Compose's
+    /// hash of each service as this checkout's compose file and this run's variables make it), each with why: a changed
+    /// compose file or other AGENTSYSTEM_* values since the system was started. Empty when every container matches.
+    /// </summary>
+    public static IReadOnlyList<string> ConfigDrift(IReadOnlyList<ComposeContainer> containers, IReadOnlyDictionary<string, string> hashes)
+    {
+        var drift = new List<string>();
+        foreach (var service in containers.Select(c => c.Service).Distinct().Order(StringComparer.Ordinal))
+        {
+            if (!hashes.TryGetValue(service, out var hash))
+            {
+                drift.Add($"{service} (not in this compose file)");
+            }
+            else if (containers.Any(c => c.Service == service && c.ConfigHash != hash))
+            {
+                drift.Add(service);
+            }
+        }
+
+        drift.AddRange(hashes.Keys.Where(service => containers.All(c => c.Service != service)).Order(StringComparer.Ordinal).Select(service => $"{service} (not running)"));
+        return drift;
+    }
+
     /// <summary>The system as it runs, or null when none of its containers runs (then the defaults and what was named apply).</summary>
     /// <param name="containers">The compose project's containers.</param>
     /// <param name="images">The images this run built (or found built), by service.</param>

@@ -22,7 +22,8 @@ public sealed class RunningSystemTests
         [
           { "Id": "c1", "Name": "/agentsystem_gateway_1", "Image": "sha256:gateway-old",
             "State": { "Status": "running", "ExitCode": 0, "Health": { "Status": "healthy" } },
-            "Config": { "Labels": { "com.docker.compose.service": "gateway" }, "Env": [{{gatewayEnvironment}}"PATH=/usr/bin", "A=b=c"] },
+            "Config": { "Image": "agentsystem/gateway:abc1234", "Labels": { "com.docker.compose.service": "gateway", "com.docker.compose.config-hash": "g1" },
+                        "Env": [{{gatewayEnvironment}}"PATH=/usr/bin", "A=b=c"] },
             "NetworkSettings": { "Ports": { "8080/tcp": [ { "HostIp": "127.0.0.1", "HostPort": "9090" } ] } } },
           { "Id": "c2", "Name": "/agentsystem_frontend_1", "Image": "sha256:frontend",
             "State": { "Status": "running", "ExitCode": 0 },
@@ -53,6 +54,9 @@ public sealed class RunningSystemTests
         Assert.Equal(["agentsystem_frontend_1", "agentsystem_gateway_1", "agentsystem_orchestrator-migrate_1", "agentsystem_worker_1"], containers.Select(c => c.Name));
         var gateway = containers.Single(c => c.Service == "gateway");
         Assert.Equal("sha256:gateway-old", gateway.ImageId);
+        Assert.Equal("agentsystem/gateway:abc1234", gateway.ImageName);
+        Assert.Equal("g1", gateway.ConfigHash);
+        Assert.Equal("", containers.Single(c => c.Service == "worker").ConfigHash);
         Assert.Equal(new Dictionary<int, int> { [8080] = 9090 }, gateway.PublishedPorts);
         Assert.Equal(new Dictionary<int, string> { [9090] = "127.0.0.1" }, gateway.PublishedAddresses);
         Assert.Equal("k1", gateway.Environment["Gateway__ApiKeys__0"]);
@@ -125,6 +129,30 @@ public sealed class RunningSystemTests
 
         Assert.True(running.AsItIs, string.Join("; ", running.Changes));
         Assert.Equal(new SystemSettings(9090, 3000, "k1"), running.Settings);
+    }
+
+    /// <summary>docker-compose 1.29's <c>config --hash=*</c> (docker compose v2 prints the same shape).</summary>
+    [Fact]
+    public void Composes_config_hashes_are_read_by_service()
+    {
+        var hashes = Compose.ParseConfigHashes("postgres b44bd24f\nchat-migrate c0e49bf4\n\n  worker c6d802ba  \n");
+
+        Assert.Equal(new Dictionary<string, string> { ["postgres"] = "b44bd24f", ["chat-migrate"] = "c0e49bf4", ["worker"] = "c6d802ba" }, hashes);
+    }
+
+    /// <summary>M1 (helper-89): a system started before the compose file changed was tested as it ran, with no word.</summary>
+    [Fact]
+    public void Containers_made_from_another_configuration_than_this_checkouts_are_named()
+    {
+        var containers = Compose.ParseInspect(Inspect().Replace("\"com.docker.compose.service\": \"frontend\"",
+            "\"com.docker.compose.service\": \"frontend\", \"com.docker.compose.config-hash\": \"f1\"", StringComparison.Ordinal));
+        var same = new Dictionary<string, string> { ["gateway"] = "g1", ["frontend"] = "f1", ["worker"] = "", ["orchestrator-migrate"] = "" };
+
+        Assert.Empty(RunningSystem.ConfigDrift(containers, same));
+        Assert.Equal(["gateway"], RunningSystem.ConfigDrift(containers, new Dictionary<string, string>(same) { ["gateway"] = "g2" }));
+        var fileChanged = new Dictionary<string, string>(same) { ["redis"] = "r1" };
+        fileChanged.Remove("worker");
+        Assert.Equal(["worker (not in this compose file)", "redis (not running)"], RunningSystem.ConfigDrift(containers, fileChanged));
     }
 
     [Theory]
