@@ -176,7 +176,13 @@ internal static class BuildHost
             var why = planned.Count == 0
                 ? readers.Count == 1 ? $"{readers[0]} is not part of this run" : "none of them is part of this run"
                 : string.Join("; ", planned.Select(t => $"{t.Name} is skipped ({t.SkipReason})"));
-            Log.Warning($"{source} changes nothing here: {who}, and {why}.");
+            // The value is checked only where it is read (a skipped target leaves it alone), so a typo in it would
+            // otherwise pass unnoticed until the option is used.
+            var refused = graph.Targets.Where(t => readers.Contains(t.Name)).SelectMany(t => t.Definition.Validations).SelectMany(validation => validation())
+                .Where(problem => problem.StartsWith(source + ":", StringComparison.Ordinal) || problem.StartsWith(source + " ", StringComparison.Ordinal))
+                .Select(problem => problem[source.Length..].TrimStart(':', ' ')).Distinct().ToList();
+            var value = refused.Count == 0 ? "" : $" Its value would be refused there too: {string.Join("; ", refused)}.";
+            Log.Warning($"{source} changes nothing here: {who}, and {why}.{value}");
         }
     }
 

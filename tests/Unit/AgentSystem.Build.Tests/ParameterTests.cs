@@ -136,6 +136,17 @@ public class ParameterTests
         Assert.Contains("--channel changes nothing here: only Publish reads it, and Publish is not part of this run.", run.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>A value is checked only where it is read: `Compile --duration abc` said "changes nothing", not that abc is no duration.</summary>
+    [Fact]
+    public void A_parameter_no_target_of_the_run_reads_names_what_would_refuse_its_value()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--channel", "gamma"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("--channel changes nothing here: only Publish reads it, and Publish is not part of this run."
+            + " Its value would be refused there too: 'gamma' is no channel (stable, beta).", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_parameter_whose_only_reader_is_skipped_says_why()
     {

@@ -60,7 +60,9 @@ internal sealed class SampleBuild : BuildBase
     private Target Test => _ => _.DependsOn(Compile).Executes(() => Ran.Add(nameof(Test)));
     private Target Lint => _ => _.DependsOn(Restore).ProceedAfterFailure().Executes(() => Ran.Add(nameof(Lint)));
     private Target Pack => _ => _.DependsOn(Compile).After(Test).Executes(() => Ran.Add(nameof(Pack)));
-    private Target Publish => _ => _.DependsOn(Pack).Requires(() => ApiKey).Reads(() => Channel).Executes(() => Ran.Add(nameof(Publish)));
+    private Target Publish => _ => _.DependsOn(Pack).Requires(() => ApiKey).Reads(() => Channel)
+        .Validates(() => Channel is "stable" or "beta" ? [] : [$"{GivenAs(nameof(Channel))}: '{Channel}' is no channel (stable, beta)"])
+        .Executes(() => Ran.Add(nameof(Publish)));
     private Target Notify => _ => _.TriggeredBy(Publish).Executes(() => { Ran.Add(nameof(Notify)); _closing = "3 passed, 0 failed"; });
     private Target Docs => _ => _
         .DependsOn(Restore)
