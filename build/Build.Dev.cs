@@ -123,6 +123,9 @@ internal partial class Build
                 ProcessRunner.Run("dotnet", [ServiceDll(service.Project), "migrate"], Path.GetDirectoryName(ServiceDll(service.Project)), environment, cancellationToken);
             }
 
+            // Again: the build takes a minute or more, and a port taken meanwhile (helper-91: a SystemUp started during
+            // it) would otherwise end in a service's bind failure and stack trace.
+            CheckDevPortsFree();
             await using var supervisor = new ServiceSupervisor(TimeProvider.System, Log.Info, Log.Warning);
             IReadOnlyList<ServiceStop> stops;
             try
@@ -241,9 +244,14 @@ internal partial class Build
         }
 
         var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
-        // SystemUp publishes the gateway's and the frontend's ports only.
+        // SystemUp publishes the gateway's and the frontend's ports only. Named by its containers' labels when Docker
+        // runs: on a shared machine the system may be someone else's (helper-91 was told to take down another's).
         var published = busy.FirstOrDefault(b => b.Port == SystemDefaults.GatewayPort || b.Port == SystemDefaults.FrontendPort);
-        var systemUp = published != default
+        var system = published != default && _docker is not null ? PublishingSystem(published.Port) : null;
+        var systemUp = system is { } found
+            ? $"System '{found.Name}' (SystemUp's, from {found.Checkout}) publishes {published.Port}: {SystemDownCommand(found.Name)} there"
+              + " removes it if it is yours, or use it: it serves the same page. Otherwise stop"
+            : published != default
             ? $"A system SystemUp started? {SystemDownCommand(DefaultSystemName)} stops it (--system-name NAME for one started under"
               + $" another name: {LocalPorts.ContainersCommand(published.Port)} names its containers, NAME-...),"
               + " or use it: it serves the same page. Otherwise stop"

@@ -322,14 +322,19 @@ internal partial class Build
     /// The system (a compose project of this repository's compose file, in any clone) whose container publishes
     /// <paramref name="port"/>, or null: another compose project is not SystemDown's to remove (helper-59).
     /// </summary>
-    private string? SystemPublishing(int port)
+    private string? SystemPublishing(int port) => PublishingSystem(port)?.Name;
+
+    /// <summary><see cref="SystemPublishing"/>'s system, with the checkout whose compose file started it.</summary>
+    private (string Name, string Checkout)? PublishingSystem(int port)
     {
         var found = ProcessRunner.Capture(Docker.Cli, ["ps", "--filter", $"publish={port}", "--format",
             "{{.Label \"com.docker.compose.project\"}}|{{.Label \"com.docker.compose.project.config_files\"}}"], cancellationToken: CancellationToken);
         return found.ExitCode != 0 ? null : found.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('|', 2))
-            .Where(parts => parts is [{ Length: > 0 }, var files] && files.Split(',').Any(file => file.Replace('\\', '/').EndsWith(ComposeFile, StringComparison.Ordinal)))
-            .Select(parts => parts[0])
+            .Where(parts => parts is [{ Length: > 0 }, _])
+            .SelectMany(parts => parts[1].Split(',').Select(file => file.Replace('\\', '/'))
+                .Where(file => file.EndsWith(ComposeFile, StringComparison.Ordinal))
+                .Select(file => ((string Name, string Checkout)?)(parts[0], file[..^ComposeFile.Length].TrimEnd('/'))))
             .FirstOrDefault();
     }
 
