@@ -90,7 +90,7 @@ internal partial class Build
         [.. LoadHarnessArguments().SelectMany(argument => new[] { argument.Option, argument.Value }), .. KeepContainers ? ["--keep-containers"] : Array.Empty<string>()];
 
     // An option the harness is given, the build parameter it comes from (for messages naming it as it was given) and
-    // the harness's own parser for its value (none: --baseline, a file checked below).
+    // the harness's own parser for its value (--baseline: what the file holds; a missing one is named below).
     private sealed record HarnessArgument(string Option, string Value, string Parameter, Action<string>? Parse);
 
     // A list given empty is refused when the parameters are bound.
@@ -110,7 +110,8 @@ internal partial class Build
 
         if (Baseline is { Length: > 0 })
         {
-            yield return new("--baseline", Path.GetFullPath(Baseline, RootDirectory), nameof(Baseline), null);
+            yield return new("--baseline", Path.GetFullPath(Baseline, RootDirectory), nameof(Baseline),
+                path => { if (File.Exists(path) && LoadArguments.BaselineProblem(path) is { } problem) { throw new FormatException(problem); } });
         }
 
         if (BaselineTolerance is { Length: > 0 })

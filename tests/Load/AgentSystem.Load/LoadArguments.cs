@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using AgentSystem.Contracts;
 
 namespace AgentSystem.Load;
@@ -77,6 +78,35 @@ internal static class LoadArguments
         return double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) && percent >= 0 && double.IsFinite(percent)
             ? percent / 100
             : throw new FormatException($"--baseline-tolerance: '{text}' is not a percentage (10%, 5%, 0%)");
+    }
+
+    /// <summary>
+    /// Why the file at <paramref name="path"/> (it exists) cannot be a <c>--baseline</c>, or null: what a comparison needs
+    /// of an earlier summary.json, "scenarios" with names and a "reference" with both tools' rows (older summaries lack
+    /// later fields). The harness reads it whole afterwards; the build asks this before its other targets run.
+    /// </summary>
+    public static string? BaselineProblem(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var notOne = $"{path} is not a load summary (an artifacts/load/summary.json)";
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            var root = document.RootElement;
+            JsonElement? Property(JsonElement element, string name) => element.ValueKind != JsonValueKind.Object ? null
+                : element.EnumerateObject().Where(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase)).Select(p => (JsonElement?)p.Value).FirstOrDefault();
+            var named = Property(root, "scenarios") is { ValueKind: JsonValueKind.Array } scenarios
+                && scenarios.EnumerateArray().All(s => Property(s, "name") is { ValueKind: JsonValueKind.String });
+            var referenced = Property(root, "reference") is { } reference
+                && Property(reference, "redisBenchmark") is { ValueKind: not JsonValueKind.Null }
+                && Property(reference, "wrk") is { ValueKind: not JsonValueKind.Null };
+            return named && referenced ? null : $"{notOne}: it has no \"scenarios\" with names or no \"reference\"";
+        }
+        catch (JsonException error)
+        {
+            // The parser's first sentence and its line; its "Path: $ | LineNumber: 0 | ..." helps no one here.
+            return $"{notOne}: it is not JSON (line {error.LineNumber + 1}: {error.Message.Split(". ")[0].TrimEnd('.')})";
+        }
     }
 
     /// <summary>"2000" (every open phase) or "queue-e2e=2000" (one scenario's; "queue-e2e-at-rate=2000" means the same).</summary>

@@ -70,6 +70,20 @@ public sealed class TargetOptionTests : IDisposable
         Assert.Contains("LoadTest: --baseline no/such/summary.json: no such file", run.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>helper-91: `--baseline README.md` failed only after the images and the Release build, in the parser's words.</summary>
+    [Fact]
+    public void A_baseline_that_is_no_summary_fails_the_build_before_anything_runs()
+    {
+        var path = Path.Combine(_repo.Root, "notes.md");
+        File.WriteAllText(path, "# Notes\n");
+
+        var run = PlanLoadTest("--baseline", "notes.md");
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains($"LoadTest: --baseline: {path} is not a load summary (an artifacts/load/summary.json): it is not JSON (line 1: '#' is an invalid start of a value)",
+            run.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--rate: no scenario 'queue'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", "--rate", "queue=2000")]
     [InlineData("--scenarios: no scenario 'e2e'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", "--scenarios", "enqueue", "e2e")]

@@ -126,10 +126,11 @@ public sealed class OptionsTests
     }
 
     [Theory]
-    [InlineData("{\"name\": \"not a summary\"}")]
-    [InlineData("{\"scenarios\": [{\"rps\": 3}], \"reference\": {\"redisBenchmark\": [], \"wrk\": []}}")]
-    [InlineData("scenario,rps\nenqueue,100")]
-    public void A_baseline_that_is_no_summary_is_a_usage_error_before_anything_runs(string content)
+    [InlineData("{\"name\": \"not a summary\"}", ": it has no \"scenarios\" with names or no \"reference\"")]
+    [InlineData("{\"scenarios\": [{\"rps\": 3}], \"reference\": {\"redisBenchmark\": [], \"wrk\": []}}", ": it has no \"scenarios\" with names")]
+    [InlineData("{\"scenarios\": [{\"name\": \"enqueue\", \"rps\": \"fast\"}], \"reference\": {\"redisBenchmark\": [], \"wrk\": []}}", ": The JSON value could not be converted")]
+    [InlineData("scenario,rps\nenqueue,100", ": it is not JSON (line 1: 's' is an invalid start of a value)")]
+    public void A_baseline_that_is_no_summary_is_a_usage_error_before_anything_runs(string content, string why)
     {
         var path = Path.GetTempFileName();
         try
@@ -139,7 +140,7 @@ public sealed class OptionsTests
             var (options, error) = LoadOptions.Parse(["--baseline", path]);
 
             Assert.Null(options);
-            Assert.Contains($"--baseline {path}: {path} is not a load summary", error, StringComparison.Ordinal);
+            Assert.Contains($"--baseline {path}: {path} is not a load summary (an artifacts/load/summary.json){why}", error, StringComparison.Ordinal);
         }
         finally
         {

@@ -28,20 +28,19 @@ internal sealed record Summary(
     /// <summary>An earlier run's summary (<c>--baseline</c>); <see cref="InvalidDataException"/> when the file is not one.</summary>
     public static Summary Read(string path)
     {
-        Summary? summary;
+        if (LoadArguments.BaselineProblem(path) is { } problem)
+        {
+            throw new InvalidDataException(problem);
+        }
+
         try
         {
-            summary = JsonSerializer.Deserialize<Summary>(File.ReadAllText(path), Json);
+            return JsonSerializer.Deserialize<Summary>(File.ReadAllText(path), Json)!;
         }
         catch (JsonException error)
         {
             throw new InvalidDataException($"{path} is not a load summary (an artifacts/load/summary.json): {error.Message}", error);
         }
-
-        // Older summaries lack later fields, so only what a comparison needs is required.
-        return summary is { Scenarios: not null, Reference: { RedisBenchmark: not null, Wrk: not null } } && summary.Scenarios.All(s => s?.Name is not null)
-            ? summary
-            : throw new InvalidDataException($"{path} is not a load summary (an artifacts/load/summary.json): it has no \"scenarios\" with names or no \"reference\".");
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
