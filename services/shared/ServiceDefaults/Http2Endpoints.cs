@@ -148,7 +148,8 @@ public static class Http2Endpoints
 
             // One connection carries every request of a gateway, and Kestrel holds an HTTP/2 connection as a whole to
             // its minimum request body rate: one slow client would close it under all of them. The gateway holds its
-            // clients to that rate and cancels their streams here, so this port's requests are not held to it again.
+            // clients to that rate and cancels their streams here, so this port's requests are not held to it again
+            // (a body must still arrive whole within JsonBody.ArrivalTimeout).
             app.Use((context, nextMiddleware) =>
             {
                 if (context.Connection.LocalPort == port && HttpProtocol.IsHttp2(context.Request.Protocol)

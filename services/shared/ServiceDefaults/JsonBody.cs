@@ -25,11 +25,26 @@ public static class JsonBody
     /// <summary>The most a body's buffer takes before its bytes arrive (most bodies fit: a task of a few jobs).</summary>
     public const int FirstBufferBytes = 64 * 1024;
 
-    public static async Task<(T? Value, ProblemHttpResult? Error)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// How long a body may take to arrive whole. Kestrel's minimum data rate is an average over the upload, so a client
+    /// that sends most of a large body at once and then a byte every 20 s was held to it for hours (helper-92); and the
+    /// orchestrator's HTTP/2 port, one connection for every client of a gateway, holds no request to a rate at all.
+    /// </summary>
+    public static readonly TimeSpan ArrivalTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Reads the body as <typeparamref name="T"/>, or says what is wrong with it: also 408 when it does not arrive within
+    /// <paramref name="arrivalTimeout"/> (default <see cref="ArrivalTimeout"/>), and 503 when the process's
+    /// <paramref name="buffers"/> (default <see cref="BodyBuffers.Shared"/>) cannot hold more of it than its first buffer.
+    /// </summary>
+    public static async Task<(T? Value, ProblemHttpResult? Error)> ReadAsync<T>(HttpRequest request, JsonTypeInfo<T> typeInfo, long maxBytes, CancellationToken cancellationToken,
+        TimeSpan? arrivalTimeout = null, BodyBuffers? buffers = null)
         where T : class
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(typeInfo);
+        buffers ??= BodyBuffers.Shared;
+        var timeout = arrivalTimeout ?? ArrivalTimeout;
 
         if (request.ContentType is { } contentType && UnsupportedMediaType(contentType) is { } unsupported)
         {
@@ -44,21 +59,46 @@ public static class JsonBody
         // Grown as bytes arrive: a Content-Length is a claim, and a client that announces 8 MiB and trickles a few bytes
         // must not hold 8 MiB of this process for as long as it keeps the connection open.
         var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)Math.Min(length, FirstBufferBytes) : 4096);
-        // Kestrel delivers no more than the announced length: once it is here, asking for more would only grow the buffer.
-        while (request.ContentLength is not { } announced || buffer.WrittenCount < announced)
+        long borrowed = 0;
+        using var arrival = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        arrival.CancelAfter(timeout);
+        try
         {
-            var memory = buffer.GetMemory(request.ContentLength is { } total ? (int)Math.Min(16 * 1024, total - buffer.WrittenCount) : 16 * 1024);
-            var read = await request.Body.ReadAsync(memory, cancellationToken);
-            if (read == 0)
+            // Kestrel delivers no more than the announced length: once it is here, asking for more would only grow the buffer.
+            while (request.ContentLength is not { } announced || buffer.WrittenCount < announced)
             {
-                break;
-            }
+                var memory = buffer.GetMemory(request.ContentLength is { } total ? (int)Math.Min(16 * 1024, total - buffer.WrittenCount) : 16 * 1024);
+                var beyondFirst = Math.Max(0, buffer.Capacity - FirstBufferBytes);
+                if (beyondFirst > borrowed)
+                {
+                    if (!buffers.TryTake(beyondFirst - borrowed))
+                    {
+                        return (null, Busy(request));
+                    }
 
-            buffer.Advance(read);
-            if (buffer.WrittenCount > maxBytes)
-            {
-                return (null, TooLarge(maxBytes));
+                    borrowed = beyondFirst;
+                }
+
+                var read = await request.Body.ReadAsync(memory, arrival.Token);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                buffer.Advance(read);
+                if (buffer.WrittenCount > maxBytes)
+                {
+                    return (null, TooLarge(maxBytes));
+                }
             }
+        }
+        catch (OperationCanceledException) when (arrival.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return (null, TooSlow(timeout, buffer.WrittenCount, request.ContentLength));
+        }
+        finally
+        {
+            buffers.Return(borrowed);
         }
 
         return Parse(buffer.WrittenSpan, typeInfo);
@@ -287,6 +327,21 @@ public static class JsonBody
                 title: "The request body must be UTF-8",
                 detail: $"JSON is read as UTF-8 only (the request said charset={mediaType.Charset}).")
             : null;
+    }
+
+    private static ProblemHttpResult TooSlow(TimeSpan timeout, long received, long? announced) => TypedResults.Problem(
+        statusCode: StatusCodes.Status408RequestTimeout,
+        title: "The request body did not arrive in time",
+        detail: string.Create(CultureInfo.InvariantCulture,
+            $"A request body must arrive whole within {timeout.TotalSeconds:0.###} s; {received:N0}{(announced is { } total ? $" of {total:N0}" : "")} bytes came."));
+
+    private static ProblemHttpResult Busy(HttpRequest request)
+    {
+        request.HttpContext.Response.Headers.RetryAfter = "5";
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Too many large request bodies are arriving",
+            detail: "The service holds as many large request bodies as it has memory for; send this one again in a few seconds.");
     }
 
     private static ProblemHttpResult TooLarge(long maxBytes) => TypedResults.Problem(

@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using AgentSystem.ServiceDefaults;
@@ -40,6 +41,59 @@ public sealed class JsonBodyTests
 
         Assert.Null(error);
         Assert.Equal(text, value!["goal"]);
+    }
+
+    /// <summary>helper-92: most of a large body at once, then a byte every 20 s, held the orchestrator's memory for hours.</summary>
+    [Fact]
+    public async Task A_body_that_stops_arriving_is_refused_with_408_when_its_time_is_up()
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync("{ \"goal\": \""u8.ToArray());   // and then nothing, the connection left open
+        var request = Request([], contentLength: 100);
+        request.Body = pipe.Reader.AsStream();
+
+        var (value, error) = await JsonBody.ReadAsync(request, Shape, maxBytes: 1024, CancellationToken.None, arrivalTimeout: TimeSpan.FromMilliseconds(200));
+
+        Assert.Null(value);
+        Assert.Equal(StatusCodes.Status408RequestTimeout, error!.StatusCode);
+        Assert.Equal("A request body must arrive whole within 0.2 s; 11 of 100 bytes came.", error.ProblemDetails.Detail);
+    }
+
+    [Fact]
+    public async Task A_caller_that_gives_up_is_no_timeout()
+    {
+        var pipe = new Pipe();
+        var request = Request([], contentLength: 100);
+        request.Body = pipe.Reader.AsStream();
+        using var gone = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => JsonBody.ReadAsync(request, Shape, maxBytes: 1024, gone.Token, arrivalTimeout: TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public async Task Bodies_past_their_first_buffer_share_a_budget_and_one_that_finds_it_spent_is_refused_with_503()
+    {
+        var buffers = new BodyBuffers(4 * JsonBody.FirstBufferBytes);
+        var large = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["goal"] = new string('y', 3 * JsonBody.FirstBufferBytes) });
+        var small = """{ "goal": "x" }"""u8.ToArray();
+
+        // With the budget free a large body is read, and what it borrowed is given back.
+        var (read, readError) = await JsonBody.ReadAsync(Request(large, large.Length), Shape, maxBytes: 1024 * 1024, CancellationToken.None, buffers: buffers);
+        Assert.Null(readError);
+        Assert.NotNull(read);
+        Assert.Equal(0, buffers.Taken);
+
+        // Held by bodies still arriving: a large one is refused, with when to try again; a small one needs none of it.
+        Assert.True(buffers.TryTake(3 * JsonBody.FirstBufferBytes));
+        var refused = Request(large, large.Length);
+        var (_, busy) = await JsonBody.ReadAsync(refused, Shape, maxBytes: 1024 * 1024, CancellationToken.None, buffers: buffers);
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, busy!.StatusCode);
+        Assert.Equal("5", refused.HttpContext.Response.Headers.RetryAfter.ToString());
+        Assert.Equal(3 * JsonBody.FirstBufferBytes, buffers.Taken);
+
+        var (value, smallError) = await JsonBody.ReadAsync(Request(small, small.Length), Shape, maxBytes: 1024 * 1024, CancellationToken.None, buffers: buffers);
+        Assert.Null(smallError);
+        Assert.Equal("x", value!["goal"]);
     }
 
     private static HttpRequest Request(byte[] body, long? contentLength)
