@@ -28,7 +28,7 @@ public sealed class ChatClient(HttpClient http)
             Content = JsonContent.Create(new ChatRequest([new ChatRequestMessage("user", prompt)], Stream: false), WorkerJsonContext.Default.ChatRequest),
             Headers = { { Owner.HeaderName, Owner.Worker } },
         };
-        using var response = await http.SendAsync(request, ct);
+        using var response = await SendAsync(request, ct);
 
         if (!response.IsSuccessStatusCode)
         {
@@ -43,5 +43,19 @@ public sealed class ChatClient(HttpClient http)
 
         var reply = await response.Content.ReadFromJsonAsync(WorkerJsonContext.Default.ChatReply, ct);
         return reply?.Message?.Content ?? throw new InvalidOperationException("chat answered without a message content.");
+    }
+
+    // A connection that fails names chat's address ("Connection refused (chat:3001)"), and the job's error is shown to
+    // the task's owner: that is said without the address (helper-92), which the worker's log keeps with the cause.
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        try
+        {
+            return await http.SendAsync(request, ct);
+        }
+        catch (HttpRequestException error) when (error.StatusCode is null)
+        {
+            throw new HttpRequestException(error.HttpRequestError, $"chat could not be reached ({error.HttpRequestError}).", error);
+        }
     }
 }

@@ -101,6 +101,26 @@ public sealed class HandlerTests
         Assert.Contains("upstream failed", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>helper-92: the job's error, which its task's owner reads, said "Connection refused (chat:3001)".</summary>
+    [Fact]
+    public async Task Chat_out_of_reach_is_retried_with_an_error_that_does_not_name_its_address()
+    {
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => new LlmHandler(new ChatClient(http)).HandleAsync(Job(JobTypes.Llm, "hi"), CancellationToken.None));
+
+        Assert.Equal("chat could not be reached (ConnectionError).", error.Message);
+        Assert.Null(error.StatusCode);
+        Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), error.InnerException!.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Llm_prompt_rejected_by_chat_fails_without_retries()
     {
