@@ -52,8 +52,8 @@ public static class ApplicationServiceExtensions
             .AddInternalKey()
             .RemoveAllLoggers();
         services.AddHealthChecks()
-            .Add(UpstreamCheck("orchestrator", upstreams => upstreams.Orchestrator))
-            .Add(UpstreamCheck("chat", upstreams => upstreams.Chat));
+            .Add(UpstreamCheck(services, "orchestrator", upstreams => upstreams.Orchestrator))
+            .Add(UpstreamCheck(services, "chat", upstreams => upstreams.Chat));
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeyRing>();
@@ -103,10 +103,12 @@ public static class ApplicationServiceExtensions
         return app;
     }
 
-    private static HealthCheckRegistration UpstreamCheck(string name, Func<Upstreams, Upstream> select) => new(
-        name,
-        services => new UpstreamHealthCheck(services.GetRequiredService<IHttpClientFactory>(), select(services.GetRequiredService<Upstreams>())),
-        HealthStatus.Unhealthy,
-        [ServiceDefaultsExtensions.ReadyTag],
-        UpstreamHealthCheck.Timeout);
+    // One check per upstream for the gateway's life: it shares its result between callers (UpstreamHealthCheck).
+    private static HealthCheckRegistration UpstreamCheck(IServiceCollection services, string name, Func<Upstreams, Upstream> select)
+    {
+        services.AddKeyedSingleton(name, (provider, _) => new UpstreamHealthCheck(
+            provider.GetRequiredService<IHttpClientFactory>(), select(provider.GetRequiredService<Upstreams>()), provider.GetRequiredService<TimeProvider>()));
+        return new(name, provider => provider.GetRequiredKeyedService<UpstreamHealthCheck>(name), HealthStatus.Unhealthy, [ServiceDefaultsExtensions.ReadyTag],
+            UpstreamHealthCheck.Timeout);
+    }
 }

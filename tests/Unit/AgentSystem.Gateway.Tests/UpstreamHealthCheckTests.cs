@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using AgentSystem.Gateway.Proxy;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AgentSystem.Gateway.Tests;
 
@@ -65,24 +66,53 @@ public sealed class UpstreamHealthCheckTests
         Assert.Equal("http://chat:8080/healthz/internal-key does not answer HTTP/1.1.", (await CheckAsync(Chat, error)).Description);
     }
 
+    /// <summary>helper-92: /readyz takes no key, and each call sent a request to each upstream.</summary>
+    [Fact]
+    public async Task Callers_within_a_second_share_one_request_to_the_upstream()
+    {
+        var time = new FakeTimeProvider();
+        var server = new Server(null, http11Answers: false);
+        var check = new UpstreamHealthCheck(new Clients(server), Chat, time);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => check.CheckHealthAsync(Context(check, Chat))));
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        await check.CheckHealthAsync(Context(check, Chat));
+        Assert.Equal(1, server.Requests);
+        Assert.All(results, result => Assert.Equal(HealthStatus.Healthy, result.Status));
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await check.CheckHealthAsync(Context(check, Chat));
+        Assert.Equal(2, server.Requests);
+    }
+
     /// <summary>Checks <paramref name="upstream"/> where every request fails with <paramref name="error"/>, or only HTTP/2 ones.</summary>
     private static async Task<HealthCheckResult> CheckAsync(Upstream upstream, HttpRequestException error, bool http11Answers = false)
     {
-        var check = new UpstreamHealthCheck(new Clients(error, http11Answers), upstream);
-        var context = new HealthCheckContext { Registration = new HealthCheckRegistration(upstream.Name, check, HealthStatus.Unhealthy, tags: null) };
-        return await check.CheckHealthAsync(context);
+        var check = new UpstreamHealthCheck(new Clients(new Server(error, http11Answers)), upstream, TimeProvider.System);
+        return await check.CheckHealthAsync(Context(check, upstream));
     }
 
-    private sealed class Clients(HttpRequestException error, bool http11Answers) : IHttpClientFactory
+    private static HealthCheckContext Context(UpstreamHealthCheck check, Upstream upstream) =>
+        new() { Registration = new HealthCheckRegistration(upstream.Name, check, HealthStatus.Unhealthy, tags: null) };
+
+    private sealed class Clients(Server server) : IHttpClientFactory
     {
-        public HttpClient CreateClient(string name) => new(new Server(error, http11Answers));
+        public HttpClient CreateClient(string name) => new(server, disposeHandler: false);
     }
 
-    private sealed class Server(HttpRequestException error, bool http11Answers) : HttpMessageHandler
+    /// <summary>Fails every request with <paramref name="error"/> (only HTTP/2 ones when HTTP/1.1 answers), or answers 200 without one.</summary>
+    private sealed class Server(HttpRequestException? error, bool http11Answers) : HttpMessageHandler
     {
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            http11Answers && request.Version == HttpVersion.Version11
-                ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.NotFound))
+        private int _requests;
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            return http11Answers && request.Version == HttpVersion.Version11 ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.NotFound))
+                : error is null ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK))
                 : Task.FromException<HttpResponseMessage>(error);
+        }
     }
 }
