@@ -110,15 +110,8 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
         }
     }
 
-    private static async Task WriteAsync(HttpResponse response, byte[][] parts, CancellationToken cancellationToken)
-    {
-        foreach (var part in parts)
-        {
-            await response.Body.WriteAsync(part, cancellationToken);
-        }
-
-        await response.Body.FlushAsync(cancellationToken);
-    }
+    private static Task WriteAsync(HttpResponse response, byte[][] parts, CancellationToken cancellationToken) =>
+        EventStream.WriteAsync(response.Body, parts, cancellationToken);
 
     private static async Task TryWriteErrorAsync(HttpResponse response, int status, string title, string detail, CancellationToken cancellationToken)
     {
