@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Model;
@@ -45,6 +46,12 @@ public sealed partial class TaskSubmitter(
         options.Value.EnqueueTimeout,
         "send jobs");
 
+    // An owner refused for its quota is refused again without a write for a few seconds: each refusal had written its
+    // task and jobs before the quota's check rolled them back, the batch's and then the task's own (helper-92: 200
+    // refused tasks of 1 MB made 366 MB of WAL). What the owner holds can fall meanwhile (retention), so not for long.
+    private static readonly TimeSpan RecentlyFull = TimeSpan.FromSeconds(5);
+    private readonly ConcurrentDictionary<string, (long Stored, long Quota, long At)> _full = new(StringComparer.Ordinal);
+
     /// <summary>Batches written so far, and the tasks in them (diagnostics and tests).</summary>
     public (long Batches, long Tasks) Created => _creates.Written;
 
@@ -63,7 +70,25 @@ public sealed partial class TaskSubmitter(
     {
         ArgumentNullException.ThrowIfNull(task);
 
-        var created = await _creates.SubmitAsync(task, cancellationToken);
+        if (RecentlyRefused(task) is { } refusal)
+        {
+            // A repeat of a stored task is answered with it, as the store would (a read, no write).
+            return task.IdempotencyKey is { } key && await tasks.GetByKeyAsync(task.Owner!, key, cancellationToken) is { } stored
+                ? new CreatedTask(stored, Created: false)
+                : throw refusal;
+        }
+
+        CreatedTask created;
+        try
+        {
+            created = await _creates.SubmitAsync(task, cancellationToken);
+        }
+        catch (StorageQuotaExceededException full) when (task.Owner is { } owner && full.Stored is { } stored)
+        {
+            _full[owner] = (stored, full.Quota, time.GetTimestamp());
+            throw;
+        }
+
         if (!created.Created)
         {
             // A repeat of an earlier request (same Idempotency-Key): nothing new to send. Its jobs were sent then,
@@ -74,6 +99,13 @@ public sealed partial class TaskSubmitter(
         await SendAsync(created.Task, task.TraceParent, task.Client);
         return created;
     }
+
+    /// <summary>The refusal a task would get from the store, when its owner was refused in the last few seconds and it does not fit what it held then.</summary>
+    private StorageQuotaExceededException? RecentlyRefused(NewTask task) =>
+        task is { Owner: { } owner, OwnerQuota: > 0 } && _full.TryGetValue(owner, out var full) && time.GetElapsedTime(full.At) < RecentlyFull
+            && full.Stored + task.StoredBytes > full.Quota
+            ? new StorageQuotaExceededException(full.Quota, task.StoredBytes, full.Stored)
+            : null;
 
     // A batch PostgreSQL rejects (a task it cannot store) is written again task by task, so that only the bad task's
     // request fails, not its batch-mates'. One that passes a key's storage quota is written again key by key, so that

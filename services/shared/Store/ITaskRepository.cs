@@ -19,6 +19,9 @@ public interface ITaskRepository
 
     Task<TaskRecord?> GetAsync(Guid id, string? owner, CancellationToken cancellationToken);
 
+    /// <summary>The task <paramref name="owner"/> ('' for none) stored with this idempotency key, or null.</summary>
+    Task<TaskRecord?> GetByKeyAsync(string owner, string idempotencyKey, CancellationToken cancellationToken);
+
     /// <summary>Whether the task exists and is <paramref name="owner"/>'s, without reading it.</summary>
     Task<bool> IsOwnedByAsync(Guid id, string owner, CancellationToken cancellationToken);
 

@@ -162,6 +162,9 @@ public sealed partial class TaskRepository(NpgsqlDataSource dataSource) : ITaskR
         return new StorageQuotaExceededException(task.OwnerQuota, task.StoredBytes, stored);
     }
 
+    public async Task<TaskRecord?> GetByKeyAsync(string owner, string idempotencyKey, CancellationToken cancellationToken) =>
+        (await GetByKeysAsync([(owner, idempotencyKey)], cancellationToken).ConfigureAwait(false)).Values.SingleOrDefault();
+
     public async Task<TaskRecord?> GetAsync(Guid id, string? owner, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -7,6 +7,7 @@ using AgentSystem.Store;
 using AgentSystem.Testing.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AgentSystem.Orchestrator.Tests;
 
@@ -119,6 +120,33 @@ public sealed class TaskSubmitterTests : IAsyncDisposable
         Assert.DoesNotContain(_repository.CreateRequests, t => t.Goal == "3");
         // Then key by key: the other key's task alone in one go, the key at its quota one by one.
         Assert.Equal([["1", "2", "3"], ["1"], ["2"], ["3"], ["other"]], _repository.CreateBatches.Skip(3).Select(b => b.Select(t => t.Goal).ToArray()));
+    }
+
+    /// <summary>helper-92: each refused task was written and rolled back, twice (its batch, then itself): 366 MB of WAL for 200.</summary>
+    [Fact]
+    public async Task A_key_refused_for_its_quota_is_refused_again_without_a_write_for_a_few_seconds()
+    {
+        var time = new FakeTimeProvider();
+        var repository = new FakeTaskRepository(time);
+        await using var submitter = new TaskSubmitter(repository, new FakeJobQueue(), Options.Create(new TasksOptions()), time, NullLogger<TaskSubmitter>.Instance);
+        var input = new string('x', 200 * 1024);
+        NewTask Big(string goal, string owner, string? key = null) => new(goal, [new NewJob("echo", input)], key, null, null, owner, OwnerQuota: 1024 * 1024);
+        Assert.True((await submitter.SubmitAsync(Big("1", "key-0", key: "k1"), CancellationToken.None)).Created);
+        Assert.True((await submitter.SubmitAsync(Big("2", "key-0"), CancellationToken.None)).Created);
+        await Assert.ThrowsAsync<StorageQuotaExceededException>(() => submitter.SubmitAsync(Big("3", "key-0"), CancellationToken.None));
+        var written = repository.CreateBatches.Count;
+
+        var again = await Assert.ThrowsAsync<StorageQuotaExceededException>(() => submitter.SubmitAsync(Big("4", "key-0"), CancellationToken.None));
+        Assert.Equal((1_048_576L, 409_601L, (long?)819_202L), (again.Quota, again.Needed, again.Stored));
+        Assert.False((await submitter.SubmitAsync(Big("1 again", "key-0", key: "k1"), CancellationToken.None)).Created);   // a repeat: the stored task
+        Assert.Equal(written, repository.CreateBatches.Count);
+
+        // What fits still goes, and so do other keys; after a few seconds the store is asked again.
+        Assert.True((await submitter.SubmitAsync(new NewTask("small", [new NewJob("echo", "x")], null, null, null, "key-0", OwnerQuota: 1024 * 1024), CancellationToken.None)).Created);
+        Assert.True((await submitter.SubmitAsync(Big("other", "key-1"), CancellationToken.None)).Created);
+        time.Advance(TimeSpan.FromSeconds(5));
+        await Assert.ThrowsAsync<StorageQuotaExceededException>(() => submitter.SubmitAsync(Big("5", "key-0"), CancellationToken.None));
+        Assert.Equal(["small", "other", "5"], repository.CreateBatches.Skip(written).Select(b => b.Single().Goal));
     }
 
     [Fact]

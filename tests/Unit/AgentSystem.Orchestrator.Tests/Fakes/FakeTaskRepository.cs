@@ -137,6 +137,15 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         return new CreatedTask(stored.ToRecord(), Created: true);
     }
 
+    public Task<TaskRecord?> GetByKeyAsync(string owner, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            return Task.FromResult(_byKey.TryGetValue((owner, idempotencyKey), out var stored) ? stored.ToRecord() : null);
+        }
+    }
+
     public Task<TaskRecord?> GetAsync(Guid id, string? owner, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _getCalls);
