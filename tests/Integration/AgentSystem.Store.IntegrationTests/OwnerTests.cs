@@ -52,6 +52,11 @@ public sealed class OwnerTests(MigratedStoreFixture database) : StoreTestBase(da
         Assert.Equal([created[1].Task.Id, created[2].Task.Id], later.Select(c => c.Task.Id));
         Assert.Equal(["b", "none"], later.Select(c => c.Task.Goal));
         Assert.Equal(3L, await ScalarAsync<long>("SELECT count(*) FROM tasks WHERE idempotency_key = @key", ("key", key)));
+
+        // Read by owner and key (the orchestrator's answer to a repeat while the key is over its quota): '' is no owner.
+        Assert.Equal(created[0].Task.Id, (await Tasks.GetByKeyAsync(a, key, CancellationToken.None))?.Id);
+        Assert.Equal(created[2].Task.Id, (await Tasks.GetByKeyAsync("", key, CancellationToken.None))?.Id);
+        Assert.Null(await Tasks.GetByKeyAsync(Owner("c"), key, CancellationToken.None));
     }
 
     [Fact]
