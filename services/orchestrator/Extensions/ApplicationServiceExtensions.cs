@@ -27,7 +27,8 @@ public static class ApplicationServiceExtensions
 
         services.AddOptions<TasksOptions>()
             .Bind(builder.Configuration.GetSection(TasksOptions.SectionName))
-            .Validate(o => o.MaxRequestBodyBytes is >= 1024 and <= 256L * 1024 * 1024, "Tasks:MaxRequestBodyBytes must be from 1024 to 268435456 bytes.")
+            // At most half the bodies' budget: a body's buffer grows by doubling (JsonBody), and one past it could never be read.
+            .Validate(o => o.MaxRequestBodyBytes is >= 1024 and <= BodyBuffers.DefaultBudget / 2, $"Tasks:MaxRequestBodyBytes must be from 1024 to {BodyBuffers.DefaultBudget / 2} bytes.")
             .Validate(o => Within(o.EnqueueTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(5)), "Tasks:EnqueueTimeout must be from 00:00:00.001 to 00:05:00.")
             .Validate(o => o.MaxStoredBytesPerKey is 0 or >= 1024 * 1024, "Tasks:MaxStoredBytesPerKey must be 0 (no limit) or at least 1048576 bytes (1 MiB).")
             .ValidateOnStart();

@@ -71,6 +71,11 @@ public static class JsonBody
                 var beyondFirst = Math.Max(0, buffer.Capacity - FirstBufferBytes);
                 if (beyondFirst > borrowed)
                 {
+                    if (beyondFirst > buffers.Budget)
+                    {
+                        return (null, TooLarge(Math.Min(maxBytes, buffers.Budget / 2)));   // would wait for ever (helper-93)
+                    }
+
                     if (!buffers.TryTake(beyondFirst - borrowed))
                     {
                         return (null, Busy(request));
@@ -98,7 +103,10 @@ public static class JsonBody
         }
         finally
         {
-            buffers.Return(borrowed);
+            if (borrowed > 0)
+            {
+                buffers.Return(borrowed);
+            }
         }
 
         return Parse(buffer.WrittenSpan, typeInfo);
