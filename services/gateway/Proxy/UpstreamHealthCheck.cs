@@ -10,7 +10,8 @@ namespace AgentSystem.Gateway.Proxy;
 /// gateway without the services' key, or with another, never becomes ready, rather than answering every request with
 /// the services' 401. One instance per upstream (a singleton): /readyz takes no key, as probes have none, and each call
 /// sent a request to every upstream, so anyone could have the gateway send them as fast as they asked (helper-92). A
-/// check in flight now serves every caller meanwhile, and its result the callers of the next <see cref="Fresh"/>.
+/// check in flight now serves every caller meanwhile, and its result the callers of the <see cref="Fresh"/> after it
+/// started.
 /// </summary>
 public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream upstream, TimeProvider time) : IHealthCheck
 {
@@ -32,7 +33,8 @@ public sealed class UpstreamHealthCheck(IHttpClientFactory clients, Upstream ups
         {
             if (_last is not { } last || (last.Result.IsCompleted && time.GetElapsedTime(last.Started) >= Fresh))
             {
-                last = (time.GetTimestamp(), CheckNowAsync(context.Registration.FailureStatus));
+                // Bounded here too: a check that never ended would be shared for ever.
+                last = (time.GetTimestamp(), CheckNowAsync(context.Registration.FailureStatus).WaitAsync(Timeout, time, CancellationToken.None));
                 _last = last;
             }
 

@@ -85,6 +85,23 @@ public sealed class UpstreamHealthCheckTests
         Assert.Equal(2, server.Requests);
     }
 
+    [Fact]
+    public async Task Callers_while_a_check_is_in_flight_wait_for_it_and_one_giving_up_cancels_nothing()
+    {
+        var server = new GatedServer();
+        var check = new UpstreamHealthCheck(new GatedClients(server), Chat, TimeProvider.System);
+        using var givingUp = new CancellationTokenSource();
+
+        var first = check.CheckHealthAsync(Context(check, Chat));
+        var leaving = check.CheckHealthAsync(Context(check, Chat), givingUp.Token);
+        await givingUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving);
+        server.Answer.SetResult();
+
+        Assert.Equal(HealthStatus.Healthy, (await first.WaitAsync(TimeSpan.FromSeconds(30))).Status);
+        Assert.Equal(1, server.Requests);
+    }
+
     /// <summary>Checks <paramref name="upstream"/> where every request fails with <paramref name="error"/>, or only HTTP/2 ones.</summary>
     private static async Task<HealthCheckResult> CheckAsync(Upstream upstream, HttpRequestException error, bool http11Answers = false)
     {
@@ -113,6 +130,28 @@ public sealed class UpstreamHealthCheckTests
             return http11Answers && request.Version == HttpVersion.Version11 ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.NotFound))
                 : error is null ? Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK))
                 : Task.FromException<HttpResponseMessage>(error);
+        }
+    }
+
+    private sealed class GatedClients(GatedServer server) : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => new(server, disposeHandler: false);
+    }
+
+    /// <summary>Answers 200 once <see cref="Answer"/> is set: a check in flight.</summary>
+    private sealed class GatedServer : HttpMessageHandler
+    {
+        private int _requests;
+
+        public TaskCompletionSource Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Requests => Volatile.Read(ref _requests);
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _requests);
+            await Answer.Task.WaitAsync(cancellationToken);
+            return new HttpResponseMessage(HttpStatusCode.OK);
         }
     }
 }
