@@ -55,7 +55,7 @@ public sealed class ChatClient(HttpClient http)
         }
         catch (HttpRequestException error) when (error.StatusCode is null)
         {
-            throw new HttpRequestException(error.HttpRequestError, $"chat could not be reached ({error.HttpRequestError}).", error);
+            throw new HttpRequestException(error.HttpRequestError, $"the call to chat failed ({error.HttpRequestError}).", error);
         }
     }
 }

@@ -116,7 +116,7 @@ public sealed class HandlerTests
 
         var error = await Assert.ThrowsAsync<HttpRequestException>(() => new LlmHandler(new ChatClient(http)).HandleAsync(Job(JobTypes.Llm, "hi"), CancellationToken.None));
 
-        Assert.Equal("chat could not be reached (ConnectionError).", error.Message);
+        Assert.Equal("the call to chat failed (ConnectionError).", error.Message);
         Assert.Null(error.StatusCode);
         Assert.Contains(port.ToString(System.Globalization.CultureInfo.InvariantCulture), error.InnerException!.Message, StringComparison.Ordinal);
     }
