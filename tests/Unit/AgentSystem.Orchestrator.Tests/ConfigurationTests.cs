@@ -28,6 +28,7 @@ public sealed class ConfigurationTests
     [InlineData("Events:ListenAfterLastStream", "02:00:00", "Events:ListenAfterLastStream")]
     [InlineData("Postgres:MaxPoolSize", "0", "Postgres:MaxPoolSize")]
     [InlineData("Tasks:MaxRequestBodyBytes", "10", "Tasks:MaxRequestBodyBytes")]
+    [InlineData("Tasks:MaxRequestBodyBytes", "33554433", "Tasks:MaxRequestBodyBytes must be from 1024 to 33554432 bytes")]   // past half the bodies' budget
     [InlineData("Planner:ChatUrl", "chat", "Planner:ChatUrl")]
     public async Task A_bad_setting_fails_the_start_check_with_a_message_naming_it(string key, string value, string named)
     {
