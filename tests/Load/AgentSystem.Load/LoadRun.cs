@@ -89,10 +89,15 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             + "The machine may be shared: read each rate beside the reference measured in the same run, and the load average.");
         var scenarios = results.Select(result => ScenarioSummary.From(result, reference)).ToList();
         var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference, options), scenarios.All(s => s.ThresholdsPassed));
-        var baseline = baselinePath is not null && options.BaselineSummary is { } before
-            ? new BaselineComparison(baselinePath, options.BaselineTolerance, Reports.Baseline.Compare(before, summary, options.BaselineTolerance),
-                Reports.Baseline.NotRun(before, summary), Reports.Baseline.LengthCaution(before, summary))
-            : null;
+        BaselineComparison? baseline = null;
+        if (baselinePath is not null && options.BaselineSummary is { } before)
+        {
+            var changes = Reports.Baseline.Compare(before, summary, options.BaselineTolerance);
+            var cautions = new[] { Reports.Baseline.LengthCaution(before, summary), Reports.Baseline.MachineCaution(changes, options.BaselineTolerance) }.OfType<string>().ToList();
+            baseline = new BaselineComparison(baselinePath, options.BaselineTolerance, changes, Reports.Baseline.NotRun(before, summary),
+                cautions.Count == 0 ? null : string.Join("; ", cautions));
+        }
+
         var report = new LoadReport(summary, results, baseline);
         foreach (var line in ConsoleReport.Render(report, TextTable.TerminalWidth()))
         {

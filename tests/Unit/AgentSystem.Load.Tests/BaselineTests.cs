@@ -154,6 +154,23 @@ public sealed class BaselineTests
     }
 
     [Fact]
+    public void Reference_rows_that_moved_together_beyond_the_tolerance_give_a_caution_about_the_machine()
+    {
+        MetricChange Row(string name, double before, double after) => new(name, "rps", before, after, HigherIsBetter: true, 0.1, Context: true);
+        MetricChange Scenario(double before, double after) => new("queue-e2e", "rps", before, after, HigherIsBetter: true, 0.1);
+
+        // helper-91's second run: every redis-benchmark row fell 19 to 73 %, and the scenarios' rates with them.
+        var busier = Baseline.MachineCaution([Scenario(17_488, 9_628), Row("LPUSH", 100_000, 81_000), Row("enqueue -P1", 40_000, 10_800), Row("claim -P16", 50_000, 30_000)], 0.1);
+        Assert.Equal("the machine was busier than in the baseline: its reference rows moved -73 to -19 %, and this run's rates with them;"
+            + " the ÷ reference rows take the machine out", busier);
+
+        Assert.Null(Baseline.MachineCaution([Row("LPUSH", 100_000, 95_000), Row("enqueue -P1", 40_000, 42_000)], 0.1));   // within tolerance
+        Assert.Null(Baseline.MachineCaution([Row("LPUSH", 100_000, 60_000), Row("enqueue -P1", 40_000, 60_000)], 0.1));   // no one way
+        Assert.Null(Baseline.MachineCaution([Scenario(17_488, 9_628)], 0.1));   // no reference rows
+        Assert.StartsWith("the machine was quieter", Baseline.MachineCaution([Row("LPUSH", 100_000, 150_000)], 0.1), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_baseline_that_is_this_runs_own_summary_is_kept_as_a_copy_the_report_names()
     {
         var output = Directory.CreateTempSubdirectory("load-baseline-").FullName;

@@ -53,7 +53,7 @@ internal sealed record MetricChange(string Subject, string Metric, double? Befor
 /// This run against an earlier summary: the file, the tolerance the changes were judged with, the changes, and what
 /// the baseline measured that this run did not (scenarios and references left out, as by --scenarios).
 /// </summary>
-/// <param name="Caution">Why the two runs compare poorly (phases of different lengths), or null.</param>
+/// <param name="Caution">Why the two runs compare poorly (phases of different lengths, a busier machine), or null.</param>
 internal sealed record BaselineComparison(
     string Path, double Tolerance, IReadOnlyList<MetricChange> Changes, IReadOnlyList<string>? NotRun = null, string? Caution = null);
 
@@ -135,6 +135,25 @@ internal static class Baseline
             ? string.Create(CultureInfo.InvariantCulture,
                 $"the phases ran for different lengths ({differing.Name}: {seconds:0.#} s in the baseline, {differing.Now:0.#} s now), and a phase's rate and tail move with its length: compare runs of one --duration")
             : null;
+    }
+
+    /// <summary>
+    /// A caution when most reference rows moved beyond the tolerance the same way: the machine was busier or quieter than
+    /// in the baseline, and every rate moved with it (helper-91: "7 worse" while redis-benchmark's rows fell 19 to 73 %).
+    /// </summary>
+    public static string? MachineCaution(IReadOnlyList<MetricChange> changes, double tolerance)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var moved = changes.Where(c => c.Context && c.Change is not null).Select(c => c.Change!.Value).ToList();
+        var (down, up) = (moved.Count(c => c < -tolerance), moved.Count(c => c > tolerance));
+        if (moved.Count == 0 || Math.Max(down, up) * 2 <= moved.Count)
+        {
+            return null;
+        }
+
+        static string Percent(double change) => (change * 100).ToString("+0;-0", CultureInfo.InvariantCulture);
+        return $"the machine was {(down > up ? "busier" : "quieter")} than in the baseline: its reference rows moved {Percent(moved.Min())} to {Percent(moved.Max())} %,"
+            + " and this run's rates with them; the ÷ reference rows take the machine out";
     }
 
     /// <summary>
