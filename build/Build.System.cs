@@ -266,20 +266,31 @@ internal partial class Build
     {
         var containers = compose.Containers();
         var imageServices = (Changes.Catalog?.Services ?? []).Where(HasDockerfile).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-        SetSystemVariables(compose, settings, containers.Where(c => imageServices.Contains(c.Service) && c.ImageName.Length > 0)
-            .DistinctBy(c => c.Service).Select(c => (c.Service, c.ImageName)));
-        if (compose.ConfigHashes(out var problem) is not { } hashes)
+        // A port asked as any free one (0) runs on one, but the containers were made from "" (helper-93).
+        int AsAsked(string service, int port) =>
+            containers.FirstOrDefault(c => c.Service == service)?.RequestedHostPorts.GetValueOrDefault(ContainerPort(service)) is "" ? 0 : port;
+        SetSystemVariables(compose, settings with { GatewayPort = AsAsked("gateway", settings.GatewayPort), FrontendPort = AsAsked("frontend", settings.FrontendPort) },
+            containers.Where(c => imageServices.Contains(c.Service) && c.ImageName.Length > 0).DistinctBy(c => c.Service).Select(c => (c.Service, c.ImageName)));
+        if (compose.ConfigHashes(out var problem) is not { Count: > 0 } hashes)
         {
-            Log.Warning($"Could not compare the running system with this checkout's compose file: {problem}");
+            // docker compose 2.23.0 prints nothing, exit code 0 (docker/compose#11145).
+            Log.Warning($"Could not compare the running system with this checkout's compose file: {(problem.Length > 0 ? problem : "Compose printed no configuration hashes")}.");
             return;
         }
 
-        if (RunningSystem.ConfigDrift(containers, hashes) is { Count: > 0 } drift)
+        var drift = RunningSystem.ConfigDrift(containers, hashes);
+        if (drift.Count == 0)
         {
-            Log.Warning($"The running system '{compose.Project}' does not run what this checkout's {ComposeFile} and this run's AGENTSYSTEM_* values make of"
-                + $" {string.Join(", ", drift)}: it was started before a change to either. It is tested as it runs, so tests of what changed can fail;"
-                + $" {SystemCommand(nameof(SystemUp), compose.Project)} brings it up to date (with the AGENTSYSTEM_* passwords it was started with), or {SystemDownCommand(compose.Project)} and test again.");
+            return;
         }
+
+        var why = containers.Select(c => c.Service).Distinct().All(service => drift.Contains(service))
+            // Compose's hashes differ between its versions (1.29 counts the image's id, 2.x changed them in 2.29).
+            ? "every service: much changed, or another Compose version started it (its hashes differ)"
+            : "a change to either since it was started";
+        Log.Warning($"The running system '{compose.Project}' does not run what this checkout's {ComposeFile} and this run's AGENTSYSTEM_* values make of"
+            + $" {string.Join(", ", drift)} ({why}). It is tested as it runs, so tests of what changed can fail. To bring it up to date, set the"
+            + $" AGENTSYSTEM_* passwords it was started with, then {SystemCommand(nameof(SystemUp), compose.Project)}; or {SystemDownCommand(compose.Project)} and test again.");
     }
 
     /// <summary>The address compose publishes the gateway and the frontend on (services/docker-compose.yml; 127.0.0.1 unset).</summary>

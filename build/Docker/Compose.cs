@@ -21,6 +21,9 @@ public sealed record ComposeContainer(string Id, string Name, string Service, st
     /// <summary>Its published ports: port inside the container to port on the host.</summary>
     public IReadOnlyDictionary<int, int> PublishedPorts { get; init; } = new Dictionary<int, int>();
 
+    /// <summary>The host port each published port was asked for, by port inside ("" for any free one: Compose's "127.0.0.1::8080").</summary>
+    public IReadOnlyDictionary<int, string> RequestedHostPorts { get; init; } = new Dictionary<int, string>();
+
     /// <summary>The host addresses they are published on ("127.0.0.1"), by port on the host.</summary>
     public IReadOnlyDictionary<int, string> PublishedAddresses { get; init; } = new Dictionary<int, string>();
 
@@ -240,6 +243,7 @@ public sealed class Compose
                 ConfigHash = labels.TryGetProperty(ConfigHashLabel, out var hash) ? hash.GetString() ?? "" : "",
                 PublishedPorts = Ports(c),
                 PublishedAddresses = Addresses(c),
+                RequestedHostPorts = Requested(c),
                 Environment = Variables(config),
             };
         }).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
@@ -248,6 +252,24 @@ public sealed class Compose
     /// <summary>"8080/tcp": [{ "HostPort": "9090" }] as 8080 -> 9090 (the first binding); unpublished ports are null.</summary>
     private static Dictionary<int, int> Ports(JsonElement container) =>
         Bindings(container).DistinctBy(b => b.Inside).ToDictionary(b => b.Inside, b => b.HostPort);
+
+    /// <summary><c>HostConfig.PortBindings</c>' "8080/tcp": [{ "HostPort": "" }] as 8080 -> "" (the first binding).</summary>
+    private static Dictionary<int, string> Requested(JsonElement container)
+    {
+        var requested = new Dictionary<int, string>();
+        if (container.TryGetProperty("HostConfig", out var host) && host.TryGetProperty("PortBindings", out var bindings) && bindings.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var port in bindings.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Array && p.Value.GetArrayLength() > 0))
+            {
+                if (int.TryParse(port.Name.Split('/')[0], CultureInfo.InvariantCulture, out var inside))
+                {
+                    requested.TryAdd(inside, port.Value[0].TryGetProperty("HostPort", out var hostPort) ? hostPort.GetString() ?? "" : "");
+                }
+            }
+        }
+
+        return requested;
+    }
 
     /// <summary>"8080/tcp": [{ "HostIp": "127.0.0.1", "HostPort": "9090" }] as 9090 -> 127.0.0.1.</summary>
     private static Dictionary<int, string> Addresses(JsonElement container) =>

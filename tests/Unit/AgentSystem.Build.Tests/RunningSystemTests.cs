@@ -24,10 +24,12 @@ public sealed class RunningSystemTests
             "State": { "Status": "running", "ExitCode": 0, "Health": { "Status": "healthy" } },
             "Config": { "Image": "agentsystem/gateway:abc1234", "Labels": { "com.docker.compose.service": "gateway", "com.docker.compose.config-hash": "g1" },
                         "Env": [{{gatewayEnvironment}}"PATH=/usr/bin", "A=b=c"] },
+            "HostConfig": { "PortBindings": { "8080/tcp": [ { "HostIp": "127.0.0.1", "HostPort": "9090" } ] } },
             "NetworkSettings": { "Ports": { "8080/tcp": [ { "HostIp": "127.0.0.1", "HostPort": "9090" } ] } } },
           { "Id": "c2", "Name": "/agentsystem_frontend_1", "Image": "sha256:frontend",
             "State": { "Status": "running", "ExitCode": 0 },
             "Config": { "Labels": { "com.docker.compose.service": "frontend" }, "Env": ["API_KEY=k1"] },
+            "HostConfig": { "PortBindings": { "3000/tcp": [ { "HostIp": "127.0.0.1", "HostPort": "" } ] } },
             "NetworkSettings": { "Ports": { "3000/tcp": [ { "HostIp": "127.0.0.1", "HostPort": "3000" } ] } } },
           { "Id": "c3", "Name": "/agentsystem_worker_1", "Image": "sha256:worker",
             "State": { "Status": "running", "ExitCode": 0 },
@@ -57,6 +59,9 @@ public sealed class RunningSystemTests
         Assert.Equal("agentsystem/gateway:abc1234", gateway.ImageName);
         Assert.Equal("g1", gateway.ConfigHash);
         Assert.Equal("", containers.Single(c => c.Service == "worker").ConfigHash);
+        // As asked: the frontend on any free port (it got 3000), so the containers were made from "".
+        Assert.Equal(new Dictionary<int, string> { [8080] = "9090" }, gateway.RequestedHostPorts);
+        Assert.Equal(new Dictionary<int, string> { [3000] = "" }, containers.Single(c => c.Service == "frontend").RequestedHostPorts);
         Assert.Equal(new Dictionary<int, int> { [8080] = 9090 }, gateway.PublishedPorts);
         Assert.Equal(new Dictionary<int, string> { [9090] = "127.0.0.1" }, gateway.PublishedAddresses);
         Assert.Equal("k1", gateway.Environment["Gateway__ApiKeys__0"]);
