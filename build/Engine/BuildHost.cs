@@ -180,8 +180,8 @@ internal static class BuildHost
             // otherwise pass unnoticed until the option is used.
             var refused = graph.Targets.Where(t => readers.Contains(t.Name)).SelectMany(t => t.Definition.Validations).SelectMany(validation => validation())
                 .Where(problem => problem.StartsWith(source + ":", StringComparison.Ordinal) || problem.StartsWith(source + " ", StringComparison.Ordinal))
-                .Select(problem => problem[source.Length..].TrimStart(':', ' ')).Distinct().ToList();
-            var value = refused.Count == 0 ? "" : $" Its value would be refused there too: {string.Join("; ", refused)}.";
+                .Select(problem => problem.TrimEnd('.')).Distinct().ToList();
+            var value = refused.Count == 0 ? "" : $" It would be refused there too: {string.Join("; ", refused)}.";
             Log.Warning($"{source} changes nothing here: {who}, and {why}.{value}");
         }
     }

@@ -91,6 +91,12 @@ internal static class LoadArguments
         var notOne = $"{path} is not a load summary (an artifacts/load/summary.json)";
         try
         {
+            // A summary is tens of KiB; the build reads this while it plans, so a huge file is refused unread.
+            if (new FileInfo(path).Length > MaxSummaryBytes)
+            {
+                return $"{notOne}: it holds over {MaxSummaryBytes / (1024 * 1024)} MiB";
+            }
+
             using var document = JsonDocument.Parse(File.ReadAllText(path));
             var root = document.RootElement;
             JsonElement? Property(JsonElement element, string name) => element.ValueKind != JsonValueKind.Object ? null
@@ -107,7 +113,13 @@ internal static class LoadArguments
             // The parser's first sentence and its line; its "Path: $ | LineNumber: 0 | ..." helps no one here.
             return $"{notOne}: it is not JSON (line {error.LineNumber + 1}: {error.Message.Split(". ")[0].TrimEnd('.')})";
         }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return $"{path} cannot be read: {error.Message}";
+        }
     }
+
+    private const long MaxSummaryBytes = 16 * 1024 * 1024;
 
     /// <summary>"2000" (every open phase) or "queue-e2e=2000" (one scenario's; "queue-e2e-at-rate=2000" means the same).</summary>
     public static (string? Scenario, double PerSecond) ParseRate(string text)

@@ -144,7 +144,7 @@ public class ParameterTests
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("--channel changes nothing here: only Publish reads it, and Publish is not part of this run."
-            + " Its value would be refused there too: 'gamma' is no channel (stable, beta).", run.Output, StringComparison.Ordinal);
+            + " It would be refused there too: --channel: 'gamma' is no channel (stable, beta).", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
