@@ -94,7 +94,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
     /// <summary>
     /// The open phases: one task's jobs enqueued per invocation, <paramref name="rate"/> jobs/s in all; with
-    /// <paramref name="kill"/> a worker is killed halfway. A task per call is what the real producer sends: single-job
+    /// <paramref name="kill"/> a worker is killed halfway. A task per call is what a quiet producer sends (a busy
+    /// orchestrator gathers concurrent tasks into one call; tried here, it saved nothing: docs/load.md): single-job
     /// calls cost more CPU per job (171 against 122 to 151 µs in all, measured), and at half the closed phase's maximum
     /// (which enqueues 100 jobs per call) they saturated the 2-core machine (docs/load.md).
     /// </summary>
@@ -110,7 +111,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             return Response.Ok(task.Length);
         })
         {
-            Description = $"tasks of {JobsPerTask} {(kill ? "sleep " + KillWork.Input + " ms" : "echo")} jobs, one task per enqueue call as the orchestrator sends them, at a constant rate; "
+            Description = $"tasks of {JobsPerTask} {(kill ? "sleep " + KillWork.Input + " ms" : "echo")} jobs, one task per enqueue call, at a constant rate; "
                 + $"{options.Workers} worker processes; latency from the scheduled enqueue to the stored result",
             Unit = "jobs",
             StepUnit = $"enqueue calls of {JobsPerTask} jobs",
