@@ -22,8 +22,10 @@ public static class TaskValidation
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (request.Jobs is null == request.Goal is null)
         {
+            // helper-91: {"job": [...]} was told to give 'jobs' without a word about the 'job' it gave.
+            var others = request.Others?.Keys.Select(name => $" '{Shorten(name)}' is no field of a task.{Suggestions.DidYouMean(name, ["jobs", "goal"])}") ?? [];
             var message = request.Jobs is null
-                ? "Give either 'jobs' (explicit jobs) or a 'goal' for the planner."
+                ? "Give either 'jobs' (explicit jobs) or a 'goal' for the planner." + string.Concat(others.Take(3))
                 : "Give either 'jobs' or a 'goal', not both.";
             errors["jobs"] = [message];
             errors["goal"] = [message];

@@ -83,6 +83,20 @@ public sealed class CreateTaskValidationTests
         Assert.Contains("wordcount", message, StringComparison.Ordinal);
     }
 
+    /// <summary>helper-91: {"job": [...]} was told to give 'jobs' or a 'goal', without a word about 'job'.</summary>
+    [Fact]
+    public async Task A_task_of_neither_field_names_the_fields_it_gave_instead()
+    {
+        await using var app = new OrchestratorApp();
+
+        using var response = await PostRawAsync(app, """{ "job": [ { "type": "echo", "input": "x" } ], "priority": 1 }""");
+
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("Give either 'jobs' (explicit jobs) or a 'goal' for the planner. 'job' is no field of a task. Did you mean 'jobs'?"
+            + " 'priority' is no field of a task.", problem.GetProperty("errors").GetProperty("jobs")[0].GetString());
+        Assert.Equal(0, app.Repository.TaskCount);
+    }
+
     [Theory]
     [InlineData("""{ "jobs": [ { "type": "echo", "input": "x" } """)]
     [InlineData("""not json""")]
