@@ -254,48 +254,35 @@ public sealed class Compose
         Bindings(container).DistinctBy(b => b.Inside).ToDictionary(b => b.Inside, b => b.HostPort);
 
     /// <summary><c>HostConfig.PortBindings</c>' "8080/tcp": [{ "HostPort": "" }] as 8080 -> "" (the first binding).</summary>
-    private static Dictionary<int, string> Requested(JsonElement container)
-    {
-        var requested = new Dictionary<int, string>();
-        if (container.TryGetProperty("HostConfig", out var host) && host.TryGetProperty("PortBindings", out var bindings) && bindings.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var port in bindings.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Array && p.Value.GetArrayLength() > 0))
-            {
-                if (int.TryParse(port.Name.Split('/')[0], CultureInfo.InvariantCulture, out var inside))
-                {
-                    requested.TryAdd(inside, port.Value[0].TryGetProperty("HostPort", out var hostPort) ? hostPort.GetString() ?? "" : "");
-                }
-            }
-        }
-
-        return requested;
-    }
+    private static Dictionary<int, string> Requested(JsonElement container) =>
+        PortMap(container, "HostConfig", "PortBindings").Where(p => p.Bindings.GetArrayLength() > 0).DistinctBy(p => p.Inside)
+            .ToDictionary(p => p.Inside, p => p.Bindings[0].TryGetProperty("HostPort", out var hostPort) ? hostPort.GetString() ?? "" : "");
 
     /// <summary>"8080/tcp": [{ "HostIp": "127.0.0.1", "HostPort": "9090" }] as 9090 -> 127.0.0.1.</summary>
     private static Dictionary<int, string> Addresses(JsonElement container) =>
         Bindings(container).DistinctBy(b => b.HostPort).ToDictionary(b => b.HostPort, b => b.HostIp);
 
     /// <summary>Every published binding of <c>NetworkSettings.Ports</c>, in order.</summary>
-    private static IEnumerable<(int Inside, string HostIp, int HostPort)> Bindings(JsonElement container)
+    private static IEnumerable<(int Inside, string HostIp, int HostPort)> Bindings(JsonElement container) =>
+        from port in PortMap(container, "NetworkSettings", "Ports")
+        from binding in port.Bindings.EnumerateArray()
+        let hostPort = int.TryParse(binding.GetProperty("HostPort").GetString(), CultureInfo.InvariantCulture, out var parsed) ? parsed : (int?)null
+        where hostPort is not null
+        select (port.Inside, binding.TryGetProperty("HostIp", out var ip) ? ip.GetString() ?? "" : "", hostPort.Value);
+
+    /// <summary>A port map of <c>docker inspect</c> (<paramref name="section"/>.<paramref name="name"/>): "8080/tcp": [bindings] as 8080 and the array; null entries left out.</summary>
+    private static IEnumerable<(int Inside, JsonElement Bindings)> PortMap(JsonElement container, string section, string name)
     {
-        if (!container.TryGetProperty("NetworkSettings", out var network) || !network.TryGetProperty("Ports", out var published) || published.ValueKind != JsonValueKind.Object)
+        if (!container.TryGetProperty(section, out var parent) || !parent.TryGetProperty(name, out var map) || map.ValueKind != JsonValueKind.Object)
         {
             yield break;
         }
 
-        foreach (var port in published.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Array))
+        foreach (var port in map.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Array))
         {
-            if (!int.TryParse(port.Name.Split('/')[0], CultureInfo.InvariantCulture, out var inside))
+            if (int.TryParse(port.Name.Split('/')[0], CultureInfo.InvariantCulture, out var inside))
             {
-                continue;
-            }
-
-            foreach (var binding in port.Value.EnumerateArray())
-            {
-                if (int.TryParse(binding.GetProperty("HostPort").GetString(), CultureInfo.InvariantCulture, out var hostPort))
-                {
-                    yield return (inside, binding.TryGetProperty("HostIp", out var ip) ? ip.GetString() ?? "" : "", hostPort);
-                }
+                yield return (inside, port.Value);
             }
         }
     }

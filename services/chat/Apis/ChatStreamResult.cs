@@ -56,7 +56,7 @@ public sealed partial class ChatStreamResult(
             {
                 while (!await FinishesWithinAsync(next, heartbeat, time, cancellationToken))
                 {
-                    await WriteAsync(response, KeepAlive, cancellationToken);
+                    await EventStream.WriteAsync(response.Body, [KeepAlive], cancellationToken);
                 }
 
                 bool hasNext;
@@ -122,7 +122,7 @@ public sealed partial class ChatStreamResult(
             }
 
             await WriteDataAsync(response, new ChatStreamEnd(id, provider, limit.Truncated), ChatJsonContext.Default.ChatStreamEnd, cancellationToken);
-            await WriteAsync(response, Done, cancellationToken);
+            await EventStream.WriteAsync(response.Body, [Done], cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -175,25 +175,11 @@ public sealed partial class ChatStreamResult(
         Detail = "The chat service failed while streaming; the reply is not stored. It is logged on the server.",
     };
 
-    private static async Task WriteDataAsync<T>(HttpResponse response, T value, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken)
-    {
-        await response.Body.WriteAsync(DataPrefix, cancellationToken);
-        await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(value, typeInfo), cancellationToken);
-        await WriteAsync(response, EventEnd, cancellationToken);
-    }
+    private static Task WriteDataAsync<T>(HttpResponse response, T value, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken) =>
+        EventStream.WriteAsync(response.Body, [DataPrefix, JsonSerializer.SerializeToUtf8Bytes(value, typeInfo), EventEnd], cancellationToken);
 
-    private static async Task WriteErrorAsync(HttpResponse response, ProblemDetails problem, CancellationToken cancellationToken)
-    {
-        await response.Body.WriteAsync(ErrorPrefix, cancellationToken);
-        await response.Body.WriteAsync(JsonSerializer.SerializeToUtf8Bytes(problem, ChatJsonContext.Default.ProblemDetails), cancellationToken);
-        await WriteAsync(response, EventEnd, cancellationToken);
-    }
-
-    private static async Task WriteAsync(HttpResponse response, byte[] bytes, CancellationToken cancellationToken)
-    {
-        await response.Body.WriteAsync(bytes, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
-    }
+    private static Task WriteErrorAsync(HttpResponse response, ProblemDetails problem, CancellationToken cancellationToken) =>
+        EventStream.WriteAsync(response.Body, [ErrorPrefix, JsonSerializer.SerializeToUtf8Bytes(problem, ChatJsonContext.Default.ProblemDetails), EventEnd], cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A streamed reply failed; the stream ends with an error event")]
     private static partial void LogStreamFailed(ILogger logger, Exception error);

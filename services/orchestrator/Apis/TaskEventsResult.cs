@@ -65,7 +65,7 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
             {
                 if (await subscription.NextAsync(heartbeat, cancellationToken) is not { } task)
                 {
-                    await WriteAsync(response, [KeepAlive], cancellationToken);
+                    await EventStream.WriteAsync(response.Body, [KeepAlive], cancellationToken);
                     continue;
                 }
 
@@ -79,12 +79,12 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
 
                 if (sameJobs)
                 {
-                    await WriteAsync(response, [ChangePrefix, change!, EventEnd], cancellationToken);
+                    await EventStream.WriteAsync(response.Body, [ChangePrefix, change!, EventEnd], cancellationToken);
                 }
                 else
                 {
                     var data = Serialized.GetValue(task, record => new(() => JsonSerializer.SerializeToUtf8Bytes(TaskResponse.From(record), taskJson))).Value;
-                    await WriteAsync(response, [TaskPrefix, data, EventEnd], cancellationToken);
+                    await EventStream.WriteAsync(response.Body, [TaskPrefix, data, EventEnd], cancellationToken);
                 }
 
                 sent = task;
@@ -110,16 +110,13 @@ public sealed partial class TaskEventsResult(TaskSubscription subscription) : IR
         }
     }
 
-    private static Task WriteAsync(HttpResponse response, byte[][] parts, CancellationToken cancellationToken) =>
-        EventStream.WriteAsync(response.Body, parts, cancellationToken);
-
     private static async Task TryWriteErrorAsync(HttpResponse response, int status, string title, string detail, CancellationToken cancellationToken)
     {
         var problem = JsonSerializer.SerializeToUtf8Bytes(
             new ProblemDetails { Status = status, Title = title, Detail = detail }, OrchestratorJsonContext.Default.ProblemDetails);
         try
         {
-            await WriteAsync(response, [ErrorPrefix, problem, EventEnd], cancellationToken);
+            await EventStream.WriteAsync(response.Body, [ErrorPrefix, problem, EventEnd], cancellationToken);
         }
         catch (Exception error) when (error is OperationCanceledException or IOException or InvalidOperationException)
         {
