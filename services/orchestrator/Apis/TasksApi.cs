@@ -26,6 +26,10 @@ public static class TasksApi
         api.MapGet("/{id:guid}", GetTaskAsync);
         api.MapGet("/{id:guid}/events", GetTaskEventsAsync);
         api.MapDelete("/{id:guid}", CancelTaskAsync);
+
+        // Without these an id that is no GUID matched no route: an empty 404 that did not say why.
+        api.MapMethods("/{id}", [HttpMethods.Get, HttpMethods.Delete], NotATaskId);
+        api.MapGet("/{id}/events", NotATaskId);
         return api;
     }
 
@@ -299,6 +303,12 @@ public static class TasksApi
             Title = "The request is invalid",
             Detail = errors.Count == 1 ? errors.First().Value[0] : "See 'errors': each entry names a field and what is wrong with it.",
         });
+
+    private static ProblemHttpResult NotATaskId(string id) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status404NotFound,
+            title: "Task not found",
+            detail: $"'{(id.Length > 64 ? id[..64] + "..." : id)}' is no task id: a task's id is a GUID, the one in the Location its POST answered (/api/tasks/3f2b8c1e-...).");
 
     private static ProblemHttpResult NotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Task not found", detail: $"No task has id {id}.");

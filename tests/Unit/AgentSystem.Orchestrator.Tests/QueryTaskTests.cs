@@ -40,6 +40,22 @@ public sealed class QueryTaskTests
     }
 
     [Theory]
+    [InlineData("GET", "/tasks/not-an-id")]
+    [InlineData("GET", "/tasks/not-an-id/events")]
+    [InlineData("DELETE", "/tasks/not-an-id")]
+    public async Task An_id_that_is_no_guid_is_a_404_that_says_so(string method, string path)
+    {
+        await using var app = new OrchestratorApp();
+        using var client = app.CreateClient();
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        using var response = await client.SendAsync(request);
+
+        var problem = await Problems.ReadAsync(response, HttpStatusCode.NotFound);
+        Assert.StartsWith("'not-an-id' is no task id: a task's id is a GUID", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("/tasks/not-a-guid")]
     [InlineData("/nothing/here")]
     [InlineData("/tasks/00000000-0000-0000-0000-000000000000/nope")]
