@@ -127,9 +127,15 @@ internal static class LoadArguments
         ArgumentNullException.ThrowIfNull(text);
         var parts = text.Split('=');
         var scenario = parts is [var name, _] ? ScenarioOf(name, "--rate") : null;
-        return parts.Length <= 2 && TryPositive(parts[^1], out var perSecond)
-            ? (scenario, perSecond)
-            : throw new FormatException($"--rate: '{text}' is not RATE or SCENARIO=RATE, a rate being a positive number per second (2000, queue-e2e=2000)");
+        if (parts.Length <= 2 && TryPositive(parts[^1], out var perSecond))
+        {
+            return (scenario, perSecond);
+        }
+
+        // A number in the right place that is zero or less: the form was right, the value is what to change.
+        throw new FormatException(parts.Length <= 2 && double.TryParse(parts[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)
+            ? $"--rate: '{text}' is no rate: a rate is a number per second above zero (2000, queue-e2e=2000)"
+            : $"--rate: '{text}' is not RATE or SCENARIO=RATE, a rate being a positive number per second (2000, queue-e2e=2000)");
     }
 
     /// <summary>

@@ -211,13 +211,25 @@ public sealed class OptionsTests
     [InlineData("queue-e2e=2000=3")]
     [InlineData("queue-e2e=")]
     [InlineData("fast")]
-    [InlineData("-5")]
+    [InlineData("Infinity")]
     public void A_rate_of_no_known_form_is_a_usage_error_showing_the_forms(string rate)
     {
         var (options, error) = LoadOptions.Parse(["--rate", rate]);
 
         Assert.Null(options);
         Assert.Equal($"--rate: '{rate}' is not RATE or SCENARIO=RATE, a rate being a positive number per second (2000, queue-e2e=2000)", error);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-5")]
+    [InlineData("queue-e2e=0")]
+    public void A_rate_of_zero_or_less_is_a_usage_error_saying_it_must_be_above_zero(string rate)
+    {
+        var (options, error) = LoadOptions.Parse(["--rate", rate]);
+
+        Assert.Null(options);
+        Assert.Equal($"--rate: '{rate}' is no rate: a rate is a number per second above zero (2000, queue-e2e=2000)", error);
     }
 
     [Theory]
