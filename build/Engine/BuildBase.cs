@@ -41,6 +41,9 @@ public abstract class BuildBase
     /// <summary>Every service the build knows of: <c>--plan</c> says "all N" for a target that touches them all.</summary>
     protected internal virtual IReadOnlyCollection<string> KnownServices => [];
 
+    /// <summary>Command lines <c>--help</c> ends with, each with what it does: where a newcomer starts.</summary>
+    protected internal virtual IReadOnlyList<(string CommandLine, string Does)> HelpExamples => [];
+
     /// <summary>Lines printed after the summary table, as the build's very last output (the test tally, say).</summary>
     protected internal virtual IEnumerable<string> ClosingLines => [];
 

@@ -56,5 +56,19 @@ internal static class HelpText
         {
             Log.Info(line);
         }
+
+        if (local.HelpExamples.Count > 0)
+        {
+            Log.Info("");
+            var examples = new TextTable("Example", "What it does");
+            foreach (var (commandLine, does) in local.HelpExamples)
+            {
+                examples.AddRow(commandLine, does);
+            }
+            foreach (var line in examples.FitTo(width, 1).Render())
+            {
+                Log.Info(line);
+            }
+        }
     }
 }

@@ -380,7 +380,26 @@ public class EngineTests
         Assert.Matches(@"--configuration <text>\s+Configuration to build\s+Debug \(CI: Release\)", run.Output);
         Assert.Matches(@"environment variables \(the name in capitals with underscores: --[a-z-]+ is [A-Z_]+\)", run.Output);
         Assert.Contains("--flavor <plain|extra-spicy>", run.Output);
+        Assert.Matches(@"Example\s+What it does\r?\n.*\r?\n\./build\.sh Compile --flavor extra-spicy\s+Compiles it hot", run.Output);
         Assert.Empty(run.Build.Ran);
+    }
+
+    /// <summary>--help's examples are the build's own command lines: each names targets and options the build has.</summary>
+    [Fact]
+    public void Every_help_example_names_known_targets_and_options()
+    {
+        var build = new Build();
+        var (graph, parameters) = (TargetGraph.From(build), ParameterSet.Of(typeof(Build)));
+
+        Assert.NotEmpty(build.HelpExamples);
+        Assert.All(build.HelpExamples, example =>
+        {
+            var words = example.CommandLine.Split(' ')[1..];
+            Assert.All(words.Where(w => w.StartsWith("--", StringComparison.Ordinal)), option =>
+                Assert.True(parameters.Find(option[2..]) is not null || option == "--plan", $"{example.CommandLine}: no option {option}"));
+            Assert.All(words.Where(w => char.IsUpper(w[0])), target =>
+                Assert.True(graph.Find(target) is { } node && node.Name == target, $"{example.CommandLine}: no target {target}"));
+        });
     }
 
     [Fact]

@@ -11,6 +11,7 @@ internal sealed class SampleBuild : BuildBase
     private string? _closing;
 
     protected internal override IEnumerable<string> ClosingLines => _closing is null ? [] : [_closing];
+    protected internal override IReadOnlyList<(string CommandLine, string Does)> HelpExamples => [("./build.sh Compile --flavor extra-spicy", "Compiles it hot")];
     public Func<CancellationToken, Task>? CompileBody { get; set; }
 
     [Parameter("Configuration to build")]
