@@ -112,6 +112,25 @@ public sealed class ScenarioRunnerTests
     }
 
     [Fact]
+    public async Task A_scenario_whose_rate_and_latency_are_not_judged_reports_both_with_the_reason()
+    {
+        var scenario = new Scenario("kill", _ => ValueTask.FromResult(Response.Ok(5)))
+        {
+            Unit = "jobs",
+            WarmUp = TimeSpan.Zero,
+            Simulations = [Simulation.IterationsForConstant(1, 10)],
+            RateAndLatencyNotJudged = "the leases hold both back",
+        };
+
+        var result = await _runner.RunAsync(scenario, CancellationToken.None);
+
+        var row = Assert.Single(result.Checks);
+        Assert.Equal(("rate and latency: no threshold", "reported"), (row.Name, row.Outcome));
+        Assert.Matches(@"^[\d,.]+ jobs/s, p99 [\d,.]+ ms: the leases hold both back$", row.Measured);
+        Assert.True(result.Passed);
+    }
+
+    [Fact]
     public async Task The_warm_up_goes_on_while_a_compiler_is_busy_and_the_result_says_how_long_it_ran()
     {
         // The compiler thread of "service" keeps working for the first two looks after the warm-up starts.

@@ -102,6 +102,12 @@ internal sealed record Scenario(string Name, Func<StepContext, ValueTask<Respons
 
     public IReadOnlyList<Threshold> Thresholds { get; init; } = [];
 
+    /// <summary>
+    /// Why this scenario's rate and latency are not judged (queue-kill's wait for leases), or null. The reports then show
+    /// both as a reported row beside the checks, so a reader does not look for a threshold that is not there.
+    /// </summary>
+    public string? RateAndLatencyNotJudged { get; init; }
+
     /// <summary>After the run: the work the steps started, once finished (waits for it), with start and finish times.</summary>
     public Func<CancellationToken, Task<IReadOnlyList<Completion>>>? Completions { get; init; }
 

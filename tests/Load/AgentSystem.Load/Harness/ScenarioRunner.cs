@@ -179,7 +179,14 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             Checks = [],
             Reference = scenario.Simulations.Any(simulation => simulation.IsOpen) ? null : scenario.Reference,
         };
-        return result with { Thresholds = scenario.Thresholds, Checks = [.. scenario.Thresholds.Select(threshold => threshold.Check(result)), .. checks] };
+        IEnumerable<CheckResult> notJudged = scenario.RateAndLatencyNotJudged is { } why
+            ?
+            [
+                CheckResult.Report("rate and latency: no threshold",
+                    $"{Figures.Format(result.Rate)}{(result.TargetRate is { } target ? $" of {Figures.Format(target)}" : "")} {scenario.Unit}/s, p99 {Figures.Format(result.Latency.P99)} ms: {why}"),
+            ]
+            : [];
+        return result with { Thresholds = scenario.Thresholds, Checks = [.. scenario.Thresholds.Select(threshold => threshold.Check(result)), .. checks, .. notJudged] };
     }
 
     private static LoadSimulation WarmUpOf(LoadSimulation first, TimeSpan warmUp) => first switch
