@@ -190,7 +190,8 @@ internal partial class Build
             }
             finally
             {
-                Log.Info($"Stopping the services (SIGTERM; up to {DevDrainTimeout.TotalSeconds:0} s to drain)...");
+                // Ctrl+C in a terminal reaches the services too (one process group): they may have begun before their SIGTERM.
+                Log.Info($"Stopping the services (SIGTERM to each, or the terminal's Ctrl+C if it came first; up to {DevDrainTimeout.TotalSeconds:0} s to drain)...");
                 stops = await supervisor.StopAsync(DevDrainTimeout);
                 var summary = new TextTable("Service", "Stop", "Restarts");
                 foreach (var stop in stops)
@@ -210,7 +211,7 @@ internal partial class Build
             }
             if (stops.All(s => !s.Killed))
             {
-                Log.Success("AgentSystem stopped: every service stopped on SIGTERM (above); none is left running.");
+                Log.Success("AgentSystem stopped: every service exited by itself (above); none is left running.");
             }
             throw ServiceStop.Ending(stops, DevDrainTimeout);
         });
