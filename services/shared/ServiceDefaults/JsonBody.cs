@@ -57,41 +57,49 @@ public static class JsonBody
         }
 
         // Grown as bytes arrive: a Content-Length is a claim, and a client that announces 8 MiB and trickles a few bytes
-        // must not hold 8 MiB of this process for as long as it keeps the connection open.
-        var buffer = new ArrayBufferWriter<byte>(request.ContentLength is > 0 and var length ? (int)Math.Min(length, FirstBufferBytes) : 4096);
+        // must not hold 8 MiB of this process for as long as it keeps the connection open. Grown here, not by a buffer
+        // writer, so that what lies past the first buffer is lent by the budget before it is allocated (helper-93).
+        var buffer = new byte[request.ContentLength is > 0 and var length ? (int)Math.Min(length, FirstBufferBytes) : 4096];
+        var written = 0;
         long borrowed = 0;
         using var arrival = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         arrival.CancelAfter(timeout);
         try
         {
             // Kestrel delivers no more than the announced length: once it is here, asking for more would only grow the buffer.
-            while (request.ContentLength is not { } announced || buffer.WrittenCount < announced)
+            while (request.ContentLength is not { } announced || written < announced)
             {
-                var memory = buffer.GetMemory(request.ContentLength is { } total ? (int)Math.Min(16 * 1024, total - buffer.WrittenCount) : 16 * 1024);
-                var beyondFirst = Math.Max(0, buffer.Capacity - FirstBufferBytes);
-                if (beyondFirst > borrowed)
+                if (written == buffer.Length)
                 {
-                    if (beyondFirst > buffers.Budget)
+                    // Doubled, up to the announced length, or one byte past the limit to see a body that has no length exceed it.
+                    var grown = (int)Math.Min(2L * buffer.Length, request.ContentLength ?? Math.Min(maxBytes, Array.MaxLength - 1) + 1);
+                    var beyondFirst = Math.Max(0, grown - FirstBufferBytes);
+                    if (beyondFirst > borrowed)
                     {
-                        return (null, TooLarge(Math.Min(maxBytes, buffers.Budget / 2)));   // would wait for ever (helper-93)
+                        if (beyondFirst > buffers.Budget)
+                        {
+                            return (null, TooLarge(Math.Min(maxBytes, buffers.Budget / 2)));   // would wait for ever (helper-93)
+                        }
+
+                        if (!buffers.TryTake(beyondFirst - borrowed))
+                        {
+                            return (null, Busy(request));
+                        }
+
+                        borrowed = beyondFirst;
                     }
 
-                    if (!buffers.TryTake(beyondFirst - borrowed))
-                    {
-                        return (null, Busy(request));
-                    }
-
-                    borrowed = beyondFirst;
+                    Array.Resize(ref buffer, grown);
                 }
 
-                var read = await request.Body.ReadAsync(memory, arrival.Token);
+                var read = await request.Body.ReadAsync(buffer.AsMemory(written), arrival.Token);
                 if (read == 0)
                 {
                     break;
                 }
 
-                buffer.Advance(read);
-                if (buffer.WrittenCount > maxBytes)
+                written += read;
+                if (written > maxBytes)
                 {
                     return (null, TooLarge(maxBytes));
                 }
@@ -99,7 +107,7 @@ public static class JsonBody
         }
         catch (OperationCanceledException) when (arrival.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            return (null, TooSlow(timeout, buffer.WrittenCount, request.ContentLength));
+            return (null, TooSlow(timeout, written, request.ContentLength));
         }
         finally
         {
@@ -109,7 +117,7 @@ public static class JsonBody
             }
         }
 
-        return Parse(buffer.WrittenSpan, typeInfo);
+        return Parse(buffer.AsSpan(0, written), typeInfo);
     }
 
     /// <summary>The body's bytes as <typeparamref name="T"/>, or the 400 that says what is wrong with them.</summary>

@@ -111,6 +111,34 @@ public sealed class JsonBodyTests
         Assert.Equal("x", value!["goal"]);
     }
 
+    /// <summary>helper-93: the buffer grew first and the budget was asked after, so each refused body allocated the growth once.</summary>
+    [Fact]
+    public async Task A_body_the_budget_refuses_allocates_nothing_past_its_first_buffer()
+    {
+        var buffers = new BodyBuffers(4 * JsonBody.FirstBufferBytes);
+        Assert.True(buffers.TryTake(4 * JsonBody.FirstBufferBytes));
+        var large = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["goal"] = new string('y', 3 * JsonBody.FirstBufferBytes) });
+        var request = Request(large, large.Length);
+
+        // The body stream completes synchronously, so the whole read runs on this thread and its allocations count here.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var (_, error) = await JsonBody.ReadAsync(request, Shape, maxBytes: 1024 * 1024, CancellationToken.None, buffers: buffers);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, error!.StatusCode);
+        Assert.InRange(allocated, JsonBody.FirstBufferBytes, JsonBody.FirstBufferBytes + 16 * 1024);
+    }
+
+    [Fact]
+    public async Task A_body_without_a_length_past_the_limit_is_too_large()
+    {
+        var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, string> { ["goal"] = new string('y', 100_000) });
+
+        var (_, error) = await JsonBody.ReadAsync(Request(body, contentLength: null), Shape, maxBytes: 99_999, CancellationToken.None);
+
+        Assert.Equal(StatusCodes.Status413PayloadTooLarge, error!.StatusCode);
+    }
+
     private static HttpRequest Request(byte[] body, long? contentLength)
     {
         var context = new DefaultHttpContext();
