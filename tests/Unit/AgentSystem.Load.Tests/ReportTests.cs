@@ -318,6 +318,11 @@ public sealed class ReportTests
         // Half a second or more is a rate of its own (the runner gives it per second of the part that ran).
         var longer = stored with { Duration = TimeSpan.FromSeconds(3.6) };
         Assert.Equal([1.0, 2, 3, 4], HtmlReport.RateTimeline(longer).Select(p => p.Second));
+
+        // With half-second points, a quarter second is half a point: it stays.
+        var halves = stored with { Tick = TimeSpan.FromSeconds(0.5), Duration = TimeSpan.FromSeconds(1.25), Timeline = [Rate(0.5, 900), Rate(1, 1_000), Rate(1.5, 700)] };
+        Assert.Equal([0.5, 1, 1.5], HtmlReport.RateTimeline(halves).Select(p => p.Second));
+        Assert.Equal([0.5, 1], HtmlReport.RateTimeline(halves with { Duration = TimeSpan.FromSeconds(1.2) }).Select(p => p.Second));
     }
 
     private static TimelinePoint Rate(double second, double rate) =>

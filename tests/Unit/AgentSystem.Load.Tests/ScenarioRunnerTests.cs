@@ -181,11 +181,30 @@ public sealed class ScenarioRunnerTests
             .Concat(Enumerable.Range(0, 25).Select(i => new Completion(start, start.AddMilliseconds(1000 + (i * 10)))))
             .ToList();
 
-        var (latency, timeline, duration) = ScenarioRunner.FromCompletions(completions, start, []);
+        var (latency, timeline, duration) = ScenarioRunner.FromCompletions(completions, start, [], TimeSpan.FromSeconds(1));
 
         Assert.Equal(125, latency.Count);
         Assert.Equal(TimeSpan.FromMilliseconds(1240), duration);
         Assert.Equal([100, 104], timeline.Select(point => Math.Round(point.Rate)));
+    }
+
+    /// <summary>helper-91: CI's 3 s phases drew charts of three points.</summary>
+    [Fact]
+    public void A_phase_under_10_s_takes_a_point_every_half_second_and_work_read_afterwards_is_bucketed_so()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(0.5), ScenarioRunner.TickFor(TimeSpan.FromSeconds(3)));
+        Assert.Equal(TimeSpan.FromSeconds(1), ScenarioRunner.TickFor(TimeSpan.FromSeconds(10)));
+
+        var start = DateTimeOffset.UnixEpoch;
+        // One stored every 10 ms for 1.5 s: 50 in each half second.
+        var completions = Enumerable.Range(0, 150).Select(i => new Completion(start, start.AddMilliseconds(i * 10))).ToList();
+        var cpu = new TimelinePoint(0.501, 0, 100, 0, 0, 0, 0.25, 0.5, new Dictionary<string, double>(StringComparer.Ordinal));
+
+        var (_, timeline, _) = ScenarioRunner.FromCompletions(completions, start, [cpu, cpu with { Second = 1.002, GeneratorCores = 0.3 }], TimeSpan.FromSeconds(0.5));
+
+        Assert.Equal([0.5, 1.0, 1.5], timeline.Select(point => point.Second));
+        Assert.Equal([100, 100, 102], timeline.Select(point => Math.Round(point.Rate)));   // the last over the 0.49 s that ran
+        Assert.Equal([0.25, 0.3], timeline.Take(2).Select(point => point.GeneratorCores));
     }
 
     [Fact]
@@ -195,7 +214,7 @@ public sealed class ScenarioRunnerTests
         TimelinePoint Flush(double second, long errors, double cores) =>
             new(second, 0, 100, 0, 0, errors, cores, cores, double.IsNaN(cores) ? none : new Dictionary<string, double>(StringComparer.Ordinal) { ["worker"] = cores });
 
-        var (_, timeline, _) = ScenarioRunner.FromCompletions([], DateTimeOffset.UnixEpoch, [Flush(1.001, 0, 0.5), Flush(2.002, 1, 0.6), Flush(2.006, 2, double.NaN)]);
+        var (_, timeline, _) = ScenarioRunner.FromCompletions([], DateTimeOffset.UnixEpoch, [Flush(1.001, 0, 0.5), Flush(2.002, 1, 0.6), Flush(2.006, 2, double.NaN)], TimeSpan.FromSeconds(1));
 
         Assert.Equal([0.5, 0.6], timeline.Select(point => point.GeneratorCores));
         Assert.Equal([0L, 3L], timeline.Select(point => point.Errors));

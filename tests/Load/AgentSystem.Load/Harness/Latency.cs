@@ -51,7 +51,10 @@ internal sealed class LatencySummary
         Count == 0 ? [] : [.. _histogram.Percentiles(5).Select(v => (v.Percentile, v.ValueIteratedTo / 1000.0)).DistinctBy(p => p.Percentile)];
 }
 
-/// <summary>One second of a run: the completed work, the target, the latencies of the work completed in it, CPU.</summary>
+/// <summary>
+/// One tick of a run (<see cref="ScenarioResult.Tick"/>), ending at <paramref name="Second"/>: the completed work and the
+/// target per second, the latencies of the work completed in it, CPU.
+/// </summary>
 internal sealed record TimelinePoint(
     double Second, double Rate, double Target, double P50, double P99, long Errors, double GeneratorCores, double MachineBusy,
     IReadOnlyDictionary<string, double> Processes);

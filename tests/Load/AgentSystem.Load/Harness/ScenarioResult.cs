@@ -46,6 +46,9 @@ internal sealed record ScenarioResult
 
     public required IReadOnlyList<TimelinePoint> Timeline { get; init; }
 
+    /// <summary>How much time each point of <see cref="Timeline"/> covers (<see cref="ScenarioRunner.TickFor"/>).</summary>
+    public TimeSpan Tick { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The most frequent errors with their counts.</summary>
     public required IReadOnlyList<(string Error, long Count)> Errors { get; init; }
 

@@ -99,14 +99,15 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
 
     private async Task<ScenarioResult> MeasureAsync(Scenario scenario, TimeSpan warmedUp, CancellationToken cancellationToken)
     {
+        var total = scenario.Simulations.Where(s => s.During > TimeSpan.Zero).Aggregate(TimeSpan.Zero, (sum, s) => sum + s.During);
+        var tick = TickFor(total);
         var stats = new Stats();
         stats.Start = Stopwatch.GetTimestamp();
         var startedAt = Clock.WallOf(stats.Start);
         var wallOffset = Clock.WallOffset();
         cpu.Sample();
         using var ticking = new CancellationTokenSource();
-        var ticker = TickAsync(stats, ticking.Token);
-        var total = scenario.Simulations.Where(s => s.During > TimeSpan.Zero).Aggregate(TimeSpan.Zero, (sum, s) => sum + s.During);
+        var ticker = TickAsync(stats, tick, ticking.Token);
         using var duringStop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var during = scenario.During is { } hook ? Task.Run(() => hook(total, duringStop.Token), CancellationToken.None) : Task.CompletedTask;
 
@@ -142,7 +143,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         if (completions is not null)
         {
             callLatency = latency;
-            (latency, timeline, duration) = FromCompletions(completions, startedAt, timeline);
+            (latency, timeline, duration) = FromCompletions(completions, startedAt, timeline, tick);
             items = completions.Count;
         }
 
@@ -175,6 +176,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             CallLatency = callLatency,
             GeneratorLag = stats.Lag(),
             Timeline = timeline,
+            Tick = tick,
             Errors = [.. stats.Errors.OrderByDescending(pair => pair.Value).Take(5).Select(pair => (pair.Key, pair.Value))],
             Checks = [],
             Reference = scenario.Simulations.Any(simulation => simulation.IsOpen) ? null : scenario.Reference,
@@ -406,9 +408,15 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         }
     }
 
-    private async Task TickAsync(Stats stats, CancellationToken stop)
+    /// <summary>
+    /// How often the timeline takes a point: every second, or every half second in a phase shorter than 10 s, whose
+    /// charts had three points at CI's 3 s (helper-91). Not shorter: a CPU sample needs <see cref="CpuSampler.ShortestSpan"/>.
+    /// </summary>
+    internal static TimeSpan TickFor(TimeSpan measured) => measured < TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(1);
+
+    private async Task TickAsync(Stats stats, TimeSpan tick, CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(tick);
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
@@ -422,55 +430,54 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
     }
 
     /// <summary>
-    /// Latency, timeline and duration of work read after the run (by the second it was stored in), CPU kept from the
-    /// run's own timeline. The last second is usually cut short by the last completion: its rate is per second of the
+    /// Latency, timeline and duration of work read after the run (by the tick it was stored in), CPU kept from the
+    /// run's own timeline. The last tick is usually cut short by the last completion: its rate is per second of the
     /// part that ran, not a dip at the end of every chart.
     /// </summary>
-    internal static (LatencySummary, List<TimelinePoint>, TimeSpan) FromCompletions(IReadOnlyList<Completion> completions, DateTimeOffset startedAt, List<TimelinePoint> timeline)
+    internal static (LatencySummary, List<TimelinePoint>, TimeSpan) FromCompletions(IReadOnlyList<Completion> completions, DateTimeOffset startedAt, List<TimelinePoint> timeline, TimeSpan tick)
     {
         var total = Latency.NewHistogram();
-        var seconds = new SortedDictionary<int, HistogramBase>();
+        var ticks = new SortedDictionary<int, HistogramBase>();
         var last = startedAt;
         foreach (var completion in completions)
         {
             var value = Latency.Microseconds(completion.StoredAt - completion.StartedAt);
             total.RecordValue(value);
-            var second = (int)Math.Floor((completion.StoredAt - startedAt).TotalSeconds);
-            if (!seconds.TryGetValue(second, out var bucket))
+            var index = (int)Math.Floor((completion.StoredAt - startedAt) / tick);
+            if (!ticks.TryGetValue(index, out var bucket))
             {
-                seconds[second] = bucket = Latency.NewHistogram();
+                ticks[index] = bucket = Latency.NewHistogram();
             }
 
             bucket.RecordValue(value);
             last = completion.StoredAt > last ? completion.StoredAt : last;
         }
 
-        // A flush at 1.0x s closes second 0. Two flushes in one second (the final one just after the last tick, or a tick
+        // A flush at 1.0x ticks closes tick 0. Two flushes in one tick (the final one just after the last tick, or a tick
         // that came late) share it: errors add up, and a sample too short for CPU figures keeps the other's.
         var byCpu = new Dictionary<int, TimelinePoint>();
         foreach (var point in timeline)
         {
-            var second = Math.Max(0, (int)Math.Round(point.Second) - 1);
-            byCpu[second] = byCpu.TryGetValue(second, out var earlier) ? Merged(earlier, point) : point;
+            var index = Math.Max(0, (int)Math.Round(point.Second / tick.TotalSeconds) - 1);
+            byCpu[index] = byCpu.TryGetValue(index, out var earlier) ? Merged(earlier, point) : point;
         }
 
         var points = new List<TimelinePoint>();
-        var lastSecond = Math.Max(seconds.Count == 0 ? 0 : seconds.Keys.Max(), byCpu.Count == 0 ? 0 : byCpu.Keys.Max());
-        for (var second = 0; second <= lastSecond; second++)
+        var lastIndex = Math.Max(ticks.Count == 0 ? 0 : ticks.Keys.Max(), byCpu.Count == 0 ? 0 : byCpu.Keys.Max());
+        for (var index = 0; index <= lastIndex; index++)
         {
-            var cpuPoint = byCpu.GetValueOrDefault(second);
-            var bucket = seconds.GetValueOrDefault(second);
+            var cpuPoint = byCpu.GetValueOrDefault(index);
+            var bucket = ticks.GetValueOrDefault(index);
             var summary = bucket is null ? LatencySummary.Empty : new LatencySummary(bucket);
-            var span = Math.Clamp((last - startedAt).TotalSeconds - second, 0, 1);
-            var rate = span > 0 ? summary.Count / span : summary.Count;
-            points.Add(new TimelinePoint(second + 1, rate, cpuPoint?.Target ?? 0, summary.P50, summary.P99, cpuPoint?.Errors ?? 0,
+            var span = Math.Clamp((last - startedAt).TotalSeconds - index * tick.TotalSeconds, 0, tick.TotalSeconds);
+            var rate = span > 0 ? summary.Count / span : summary.Count / tick.TotalSeconds;
+            points.Add(new TimelinePoint((index + 1) * tick.TotalSeconds, rate, cpuPoint?.Target ?? 0, summary.P50, summary.P99, cpuPoint?.Errors ?? 0,
                 cpuPoint?.GeneratorCores ?? double.NaN, cpuPoint?.MachineBusy ?? double.NaN, cpuPoint?.Processes ?? new Dictionary<string, double>()));
         }
 
         return (new LatencySummary(total), points, last - startedAt);
     }
 
-    /// <summary>Counters and latencies, recorded from every copy at once; flushed into the timeline every second.</summary>
     private static TimelinePoint Merged(TimelinePoint earlier, TimelinePoint later) =>
         later with
         {
@@ -480,6 +487,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             Processes = later.Processes.Count > 0 ? later.Processes : earlier.Processes,
         };
 
+    /// <summary>Counters and latencies, recorded from every copy at once; flushed into the timeline every tick.</summary>
     private sealed class Stats
     {
         public long Ok;

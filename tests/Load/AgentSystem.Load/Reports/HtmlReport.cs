@@ -74,8 +74,8 @@ internal static class HtmlReport
         return html.ToString();
     }
 
-    /// <summary>A last bucket that measured less than this is the load stopping, not a rate: the rate chart leaves it out.</summary>
-    internal static readonly TimeSpan ShortestLastBucket = TimeSpan.FromSeconds(0.5);
+    /// <summary>A last bucket that measured less than half a tick is the load stopping, not a rate: the rate chart leaves it out.</summary>
+    internal static TimeSpan ShortestLastBucket(ScenarioResult result) => result.Tick / 2;
 
     private static string RateChart(ScenarioResult result)
     {
@@ -93,8 +93,8 @@ internal static class HtmlReport
     /// <summary>
     /// The timeline without its trailing partial buckets: a point covers the time since the one before, and what of it
     /// came before the last completed work (<see cref="ScenarioResult.Duration"/>) was measured. The last one ends the
-    /// run part way through a second, when little but the in-flight work completes, and drew a fake collapse of the rate
-    /// at the end of every chart (13,111 jobs/s, then 3,438 over the last 0.05 s). One of half a second or more stays:
+    /// run part way through a tick, when little but the in-flight work completes, and drew a fake collapse of the rate
+    /// at the end of every chart (13,111 jobs/s, then 3,438 over the last 0.05 s). One of half a tick or more stays:
     /// its rate is already per second of the part that ran.
     /// </summary>
     internal static IReadOnlyList<TimelinePoint> RateTimeline(ScenarioResult result)
@@ -103,7 +103,7 @@ internal static class HtmlReport
         while (points.Count > 1)
         {
             var measured = Math.Min(points[^1].Second, result.Duration.TotalSeconds) - points[^2].Second;
-            if (measured >= ShortestLastBucket.TotalSeconds)
+            if (measured >= ShortestLastBucket(result).TotalSeconds)
             {
                 break;
             }
