@@ -1,6 +1,6 @@
 using AgentSystem.ServiceDefaults;
 
-namespace AgentSystem.Orchestrator.Tests;
+namespace AgentSystem.ServiceDefaults.Tests;
 
 /// <summary>The shared event writer (the task events' stream), alone.</summary>
 public sealed class EventStreamTests

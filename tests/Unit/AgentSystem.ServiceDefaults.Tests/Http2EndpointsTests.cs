@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace AgentSystem.Gateway.Tests;
+namespace AgentSystem.ServiceDefaults.Tests;
 
 /// <summary>The services' HTTP/2-only port (ServiceDefaults), which the gateway's orchestrator cluster speaks to.</summary>
 public sealed class Http2EndpointsTests

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization.Metadata;
 using AgentSystem.ServiceDefaults;
 using Microsoft.AspNetCore.Http;
 
-namespace AgentSystem.Orchestrator.Tests;
+namespace AgentSystem.ServiceDefaults.Tests;
 
 /// <summary>The shared body reader (the orchestrator's and chat's POSTs), alone.</summary>
 public sealed class JsonBodyTests
