@@ -62,7 +62,7 @@ public static partial class ServiceRole
     private static partial Regex PlainName();
 
     /// <summary>
-    /// Null when no role is named (Compose, Dev, the tests: the services connect as the owner); else what is wrong with the
+    /// Null when no role is named (Dev, the load harness, most tests: the services connect as the owner); else what is wrong with the
     /// settings, or "" for nothing. <paramref name="migratingUser"/> is the connection string's user.
     /// </summary>
     public static string? Problem(ServiceRoleOptions options, string? migratingUser)
