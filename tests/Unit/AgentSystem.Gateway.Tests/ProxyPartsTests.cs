@@ -150,3 +150,19 @@ public sealed class RequestIdTests
         Assert.False(RequestIdMiddleware.IsSane(new string('a', RequestIdMiddleware.MaxLength + 1)));
     }
 }
+
+public sealed class RuntimeSettingsTests
+{
+    /// <summary>helper-94: with growing windows each stalled event stream held about 430 KB of the gateway (docs/architecture.md).</summary>
+    [Fact]
+    public void The_gateway_runs_with_fixed_http2_stream_windows()
+    {
+        // The gateway's own runtimeconfig, which its project copies beside these tests (the test host runs with its own).
+        var path = Path.Combine(AppContext.BaseDirectory, "AgentSystem.Gateway.runtimeconfig.json");
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+
+        var properties = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+
+        Assert.True(properties.GetProperty("System.Net.SocketsHttpHandler.Http2FlowControl.DisableDynamicWindowSizing").GetBoolean());
+    }
+}
