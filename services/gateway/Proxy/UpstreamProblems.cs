@@ -23,6 +23,12 @@ public static partial class UpstreamProblems
     private static async Task WriteProblemAsync(HttpContext context, RequestDelegate next)
     {
         await next(context);
+        var failure = context.GetForwarderErrorFeature();
+        if (failure is not null)
+        {
+            Log(context, failure);
+        }
+
         if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
         {
             return;
@@ -34,7 +40,7 @@ public static partial class UpstreamProblems
             return;
         }
 
-        if (context.GetForwarderErrorFeature() is not { } failure)
+        if (failure is null)
         {
             return;
         }
@@ -42,21 +48,17 @@ public static partial class UpstreamProblems
         var status = context.Response.StatusCode;
         var cluster = context.GetReverseProxyFeature().Cluster.Config;
         var upstream = cluster.ClusterId;
-        if (status >= StatusCodes.Status500InternalServerError)
-        {
-            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UpstreamProblems));
-            LogFailed(logger, upstream, failure.Error, failure.Exception);
-        }
-
+        var timeout = cluster.HttpRequest?.ActivityTimeout?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
         var (title, detail) = status switch
         {
             StatusCodes.Status504GatewayTimeout => (
                 $"The {upstream} service did not answer in time",
-                $"No response within {cluster.HttpRequest?.ActivityTimeout?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s."),
+                $"No response within {timeout} s."),
             >= StatusCodes.Status500InternalServerError => (
                 $"The {upstream} service is unreachable",
                 $"The gateway could not get an answer from it ({Reason(failure)})."),
             StatusCodes.Status413PayloadTooLarge => ("The request body is too large", Find<BadHttpRequestException>(failure.Exception)?.Message),
+            StatusCodes.Status408RequestTimeout => ("The request body stopped arriving", $"Nothing of it came for {timeout} s."),
             _ => ("The request body could not be read", Find<BadHttpRequestException>(failure.Exception)?.Message),
         };
         await TypedResults.Problem(statusCode: status, title: title, detail: detail,
@@ -96,6 +98,33 @@ public static partial class UpstreamProblems
             detail: "The gateway is not configured as the service expects; try again later.", extensions: Naming(upstream)).ExecuteAsync(context);
     }
 
+    /// <summary>
+    /// Every failure once, by whose it is: the service's (unreachable, broken mid-response) a warning with its exception,
+    /// its silence a warning without (a cancellation's stack says nothing); the client's (it went away, or its body
+    /// stopped) one debug line. Any client can make as many of them as it likes (helper-92: each was a warning with a
+    /// stack trace of ~10 KB), and a body that stops is also seen as the service's silence when the timeout that ends
+    /// both is noticed there first. YARP's own entry is off (appsettings.json): it said each again, with the stack.
+    /// </summary>
+    private static void Log(HttpContext context, IForwarderErrorFeature failure)
+    {
+        var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UpstreamProblems));
+        var upstream = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
+        if (IsTheClients(failure.Error))
+        {
+            LogClientStopped(logger, upstream, failure.Error);
+        }
+        else
+        {
+            LogFailed(logger, upstream, failure.Error, failure.Error == ForwarderError.RequestTimedOut ? null : failure.Exception);
+        }
+    }
+
+    private static bool IsTheClients(ForwarderError error) => error is ForwarderError.RequestCanceled
+        or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient
+        or ForwarderError.ResponseBodyCanceled or ForwarderError.ResponseBodyClient
+        or ForwarderError.UpgradeRequestCanceled or ForwarderError.UpgradeRequestClient
+        or ForwarderError.UpgradeResponseCanceled or ForwarderError.UpgradeResponseClient;
+
     private static string Reason(IForwarderErrorFeature failure) =>
         Find<HttpRequestException>(failure.Exception) is { } error ? error.HttpRequestError.ToString() : failure.Error.ToString();
 
@@ -123,4 +152,7 @@ public static partial class UpstreamProblems
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Upstream} failed: {Error}")]
     private static partial void LogFailed(ILogger logger, string upstream, ForwarderError error, Exception? exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Forwarding to {Upstream} stopped on the client's side: {Error}")]
+    private static partial void LogClientStopped(ILogger logger, string upstream, ForwarderError error);
 }

@@ -1,10 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using AgentSystem.Gateway.Tests.Fakes;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace AgentSystem.Gateway.Tests;
 
@@ -68,6 +72,56 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture) : IClassFixture
         // The headers were out, so the only signal left is a broken response, not a 504.
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.True(error is IOException or HttpRequestException, $"expected the body to break, got {error?.GetType().Name ?? "a complete body"}");
+    }
+
+    /// <summary>
+    /// helper-92: each client whose body stopped left a warning with a ~10 KB stack trace from YARP, and the 408 said
+    /// nothing. The timeout that cuts the body off also ends the wait for the upstream's answer, and either may be seen
+    /// first: a 408 (the body stopped) or, more often on a loaded machine, a 504 (the upstream said nothing meanwhile).
+    /// </summary>
+    [Fact]
+    public async Task A_request_body_that_stops_is_answered_and_logged_in_a_line_without_a_stack_trace()
+    {
+        var logs = new FakeLogCollector();
+        await using var gateway = fixture.NewGateway(
+            new Dictionary<string, string?> { ["Gateway:UpstreamTimeout"] = "00:00:00.500", ["Logging:LogLevel:AgentSystem.Gateway.Proxy"] = "Debug" },
+            services: services => services.AddSingleton<ILoggerProvider>(new FakeLoggerProvider(logs)));
+        using var client = new TcpClient();
+        await client.ConnectAsync(gateway.Address.Host, gateway.Address.Port);
+        var stream = client.GetStream();
+
+        // Half of the announced body, and then nothing, the connection left open.
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST /api/tasks/echo HTTP/1.1\r\nHost: localhost\r\nX-Api-Key: {GatewayFactory.Key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"goal\": \"{new string('a', 40)}"));
+        var answer = await ReadAnswerAsync(stream).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var proxyEntries = logs.GetSnapshot().Where(entry => entry.Category!.StartsWith("Yarp", StringComparison.Ordinal) || entry.Category.StartsWith("AgentSystem.Gateway.Proxy", StringComparison.Ordinal)).ToList();
+        var entry = Assert.Single(proxyEntries);
+        Assert.Null(entry.Exception);
+        if (answer.StartsWith("HTTP/1.1 408", StringComparison.Ordinal))
+        {
+            Assert.Contains("\"detail\":\"Nothing of it came for 0.5 s.\"", answer, StringComparison.Ordinal);
+            Assert.Equal((LogLevel.Debug, "Forwarding to orchestrator stopped on the client's side: RequestBodyClient"), (entry.Level, entry.Message));
+        }
+        else
+        {
+            Assert.StartsWith("HTTP/1.1 504", answer, StringComparison.Ordinal);
+            Assert.Equal((LogLevel.Warning, "Forwarding to orchestrator failed: RequestTimedOut"), (entry.Level, entry.Message));
+        }
+    }
+
+    // The status line, headers and body of one response, up to the end of its last chunk or the connection's close.
+    private static async Task<string> ReadAnswerAsync(NetworkStream stream)
+    {
+        var answer = new StringBuilder();
+        var buffer = new byte[4096];
+        int read;
+        while (!answer.ToString().EndsWith("\r\n0\r\n\r\n", StringComparison.Ordinal) && (read = await stream.ReadAsync(buffer)) > 0)
+        {
+            answer.Append(Encoding.UTF8.GetString(buffer, 0, read));
+        }
+
+        return answer.ToString();
     }
 
     [Fact]
