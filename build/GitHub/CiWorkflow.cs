@@ -7,7 +7,7 @@ namespace AgentSystem.Build.GitHub;
 /// each in its own job and builds its image (what NUKE's generator cannot express: no matrix from outputs, no
 /// <c>needs</c>, no job outputs); one job runs the composed system's tests; one the load tests when the queue path is
 /// affected; one deploys to a throwaway kind cluster when a service or k8s/ changed; on a push to main one job, the only one
-/// allowed to write packages, pushes the images to GHCR.
+/// allowed to write packages, pushes the images to GHCR; and <c>ci-ok</c>, always, sums them up for branch protection.
 /// </summary>
 public static class CiWorkflow
 {
@@ -170,9 +170,10 @@ public static class CiWorkflow
         Line("          path: artifacts/load");
         Line();
         Line("  publish:");
-        Line("    # Only a push to main publishes, and only this job may write packages.");
-        Line("    needs: [test, system]");
-        Line("    if: github.event_name == 'push' && github.ref == 'refs/heads/main'");
+        Line("    # Only a push to main publishes, and only this job may write packages; after every other job passed or was");
+        Line("    # skipped (load and deploy-kind run only for some changes, and a skipped job would otherwise skip this one).");
+        Line($"    needs: [{string.Join(", ", Checked)}]");
+        Line("    if: ${{ !cancelled() && !failure() && needs.test.result == 'success' && github.event_name == 'push' && github.ref == 'refs/heads/main' }}");
         RunsOn(Line);
         Line("    permissions:");
         Line("      contents: read");
@@ -195,8 +196,26 @@ public static class CiWorkflow
         Line("          for archive in $archives; do");
         Line("            docker load --input \"$archive\" | sed -n 's/^Loaded image: //p' | while read -r image; do docker push \"$image\"; done");
         Line("          done");
+        Line();
+        // Branch protection needs fixed check names; the matrix jobs' names follow what a change affects, and a skipped
+        // job is no check at all. This job always runs and fails when any job it waits for failed or was cancelled.
+        Line("  ci-ok:");
+        Line("    # The one check to require in branch protection.");
+        Line($"    needs: [{string.Join(", ", Checked)}]");
+        Line("    if: always()");
+        RunsOn(Line);
+        Line("    steps:");
+        Line("      - name: Every job passed or was skipped");
+        Line("        env:");
+        Line("          RESULTS: ${{ toJSON(needs) }}");
+        Line("        run: |");
+        Line("          echo \"$RESULTS\"");
+        Line("          if echo \"$RESULTS\" | grep -Eq '\"result\": *\"(failure|cancelled)\"'; then exit 1; fi");
         return yaml.ToString();
     }
+
+    /// <summary>The jobs publishing and the summary check wait for: every one that tests something.</summary>
+    private static readonly string[] Checked = ["affected", "test", "system", "deploy-kind", "load"];
 
     private static void RunsOn(Action<string> line)
     {

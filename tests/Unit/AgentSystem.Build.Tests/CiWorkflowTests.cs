@@ -154,8 +154,58 @@ public class CiWorkflowTests
             Assert.Equal(name == "publish", writes);
         }
         var publish = (YamlMappingNode)jobs["publish"];
-        Assert.Equal("github.event_name == 'push' && github.ref == 'refs/heads/main'", publish["if"].ToString());
-        Assert.Equal(["test", "system"], ((YamlSequenceNode)publish["needs"]).Select(n => n.ToString()));
+        Assert.EndsWith("&& github.event_name == 'push' && github.ref == 'refs/heads/main' }}", publish["if"].ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>helper-95: a push to main published its images while the load or the kind deploy job failed.</summary>
+    [Fact]
+    public void Publishing_waits_for_every_job_that_tests_and_runs_when_each_passed_or_was_skipped()
+    {
+        var jobs = Jobs(out _);
+        var publish = (YamlMappingNode)jobs["publish"];
+        var testing = jobs.Children.Keys.Select(k => k.ToString()).Where(name => name is not ("publish" or "ci-ok"));
+
+        Assert.Equal(testing.Order(), ((YamlSequenceNode)publish["needs"]).Select(n => n.ToString()).Order());
+        // A skipped load job must not skip publishing, a failed one must stop it, and nothing is published without images.
+        Assert.StartsWith("${{ !cancelled() && !failure() && needs.test.result == 'success' && ", publish["if"].ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>helper-95: branch protection cannot require the matrix jobs' changing names, nor a skipped job.</summary>
+    [Theory]
+    [InlineData("success", "skipped", true)]
+    [InlineData("success", "failure", false)]
+    [InlineData("cancelled", "skipped", false)]
+    public void The_ci_ok_job_waits_for_every_testing_job_and_fails_when_one_failed(string test, string load, bool passes)
+    {
+        var jobs = Jobs(out _);
+        var ok = (YamlMappingNode)jobs["ci-ok"];
+        Assert.Equal("always()", ok["if"].ToString());
+        Assert.Equal(((YamlSequenceNode)jobs["publish"]["needs"]).Select(n => n.ToString()), ((YamlSequenceNode)ok["needs"]).Select(n => n.ToString()));
+        var step = ((YamlSequenceNode)ok["steps"]).Cast<YamlMappingNode>().Single();
+        Assert.Equal("${{ toJSON(needs) }}", ((YamlMappingNode)step["env"])["RESULTS"].ToString());
+
+        // As GitHub writes it: indented, each job's result and outputs.
+        var needs = $$"""
+            {
+              "affected": {
+                "result": "success",
+                "outputs": { "any": "true" }
+              },
+              "test": {
+                "result": "{{test}}",
+                "outputs": {}
+              },
+              "load": {
+                "result": "{{load}}",
+                "outputs": {}
+              }
+            }
+            """;
+        var result = ProcessRunner.Capture("bash", ["--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"].ToString()], Path.GetTempPath(),
+            new Dictionary<string, string> { ["RESULTS"] = needs });
+
+        Assert.True((result.ExitCode == 0) == passes, result.Output);
+        Assert.Contains($"\"result\": \"{load}\"", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]
