@@ -150,13 +150,21 @@ internal partial class Build
         }
     }
 
+    /// <summary>What names SystemTest's own systems: NAME-test-PID.</summary>
+    private const string TestSystemInfix = "-test-";
+
     /// <summary>
     /// A system of its own, on free ports and under a name of its own, removed afterwards whatever happened; with a short
     /// lease, so a killed worker's job is back in the queue within seconds.
     /// </summary>
     private void TestSystemOfItsOwn()
     {
-        var name = $"{SystemName}-test-{Environment.ProcessId}";
+        var name = $"{SystemName}{TestSystemInfix}{Environment.ProcessId}";
+        if (OtherSystemsOf(RootDirectory, SystemName, RunningSystems()) is { } others)
+        {
+            Log.Info(others);
+        }
+
         Log.Info($"Starting a system of its own for the test: '{name}'.");
         var settings = NamedSystemSettings.Or(SystemDefaults) with { GatewayPort = 0, FrontendPort = 0 };
         Compose? compose = null;
@@ -336,17 +344,42 @@ internal partial class Build
     private string? SystemPublishing(int port) => PublishingSystem(port)?.Name;
 
     /// <summary><see cref="SystemPublishing"/>'s system, with the checkout whose compose file started it.</summary>
-    private (string Name, string Checkout)? PublishingSystem(int port)
+    private (string Name, string Checkout)? PublishingSystem(int port) =>
+        RunningSystems("--filter", $"publish={port}") is [var system, ..] ? system : null;
+
+    /// <summary>
+    /// The systems (compose projects of this repository's compose file, in any clone) with a container running, each
+    /// with the checkout that started it; <paramref name="filters"/> are docker ps's.
+    /// </summary>
+    private IReadOnlyList<(string Name, string Checkout)> RunningSystems(params string[] filters)
     {
-        var found = ProcessRunner.Capture(Docker.Cli, ["ps", "--filter", $"publish={port}", "--format",
+        var found = ProcessRunner.Capture(Docker.Cli, ["ps", .. filters, "--format",
             "{{.Label \"com.docker.compose.project\"}}|{{.Label \"com.docker.compose.project.config_files\"}}"], cancellationToken: CancellationToken);
-        return found.ExitCode != 0 ? null : found.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        return found.ExitCode != 0 ? [] : ParseRunningSystems(found.Output);
+    }
+
+    /// <summary>docker ps's "project|config files" lines: the projects of this repository's compose file, with their checkouts.</summary>
+    internal static IReadOnlyList<(string Name, string Checkout)> ParseRunningSystems(string lines) =>
+        [.. lines.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('|', 2))
             .Where(parts => parts is [{ Length: > 0 }, _])
             .SelectMany(parts => parts[1].Split(',').Select(file => file.Replace('\\', '/'))
                 .Where(file => file.EndsWith(ComposeFile, StringComparison.Ordinal))
-                .Select(file => ((string Name, string Checkout)?)(parts[0], file[..^ComposeFile.Length].TrimEnd('/'))))
-            .FirstOrDefault();
+                .Select(file => (parts[0], file[..^ComposeFile.Length].TrimEnd('/'))))
+            .Distinct()];
+
+    /// <summary>
+    /// Said when SystemTest finds no system of its name (helper-95: one started with --system-name ran beside it unnoticed):
+    /// the systems <paramref name="checkout"/> started, other than SystemTest's own, and how to test one of them instead.
+    /// </summary>
+    internal static string? OtherSystemsOf(string checkout, string systemName, IEnumerable<(string Name, string Checkout)> running)
+    {
+        var folder = Path.GetFullPath(checkout).Replace('\\', '/').TrimEnd('/');
+        var others = running.Where(s => s.Checkout == folder && !s.Name.Contains(TestSystemInfix, StringComparison.Ordinal))
+            .Select(s => s.Name).Distinct().Order(StringComparer.Ordinal).ToList();
+        return others.Count == 0 ? null
+            : $"No system '{systemName}' runs; this checkout's {string.Join(", ", others.Select(name => $"'{name}'"))} {(others.Count == 1 ? "does" : "do")}: "
+              + $"{SystemCommand(nameof(SystemTest), others[0])} tests it.";
     }
 
     /// <summary>The whole system needs every image: builds those this run has not (services not affected; their layers are usually cached).</summary>
@@ -373,7 +406,8 @@ internal partial class Build
             Log.Info(line);
         }
 
-        Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; API key '{apiKey}'. {SystemDownCommand(compose.Project)} removes it.");
+        Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; API key '{apiKey}'. "
+            + $"{SystemCommand(nameof(SystemTest), compose.Project)} tests it, {SystemDownCommand(compose.Project)} removes it.");
     }
 
     /// <summary>The command that removes the system of this compose project (the name only when it is not the default).</summary>

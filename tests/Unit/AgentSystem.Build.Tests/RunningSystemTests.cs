@@ -205,6 +205,25 @@ public sealed class SystemPortTests
         Assert.Contains("--system-frontend-port N (0: any free port)", problem, StringComparison.Ordinal);
     }
 
+    /// <summary>helper-95: SystemTest started a system of its own beside one SystemUp had started with --system-name, without a word.</summary>
+    [Fact]
+    public void SystemTest_without_its_system_names_the_others_this_checkout_runs()
+    {
+        var running = Build.ParseRunningSystems("""
+            newuser|/work/h95/services/docker-compose.yml
+            newuser|/work/h95/services/docker-compose.yml
+            agentsystem-test-4242|/work/h95/services/docker-compose.yml
+            walk|/work/other/services/docker-compose.yml
+            unrelated|/srv/app/compose.yml
+            |
+            """);
+
+        Assert.Equal([("newuser", "/work/h95"), ("agentsystem-test-4242", "/work/h95"), ("walk", "/work/other")], running);
+        Assert.Equal("No system 'agentsystem' runs; this checkout's 'newuser' does: ./build.sh SystemTest --system-name newuser tests it.",
+            Build.OtherSystemsOf("/work/h95/", "agentsystem", running));
+        Assert.Null(Build.OtherSystemsOf("/work/elsewhere", "agentsystem", running));
+    }
+
     [Fact]
     public void One_port_for_both_the_gateway_and_the_frontend_is_refused_before_anything_starts()
     {
