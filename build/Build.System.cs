@@ -83,7 +83,11 @@ internal partial class Build
         .Validates(SystemNameProblems)
         .Executes(() =>
         {
-            FindSystem(SystemName).Down();
+            // helper-95: a mistyped --system-name removed nothing and said only that.
+            if (!FindSystem(SystemName).Down() && RunningSystems() is { Count: > 0 } running)
+            {
+                Log.Info($"Running: {string.Join(", ", running.Select(s => $"'{s.Name}' (from {s.Checkout})"))}.");
+            }
         });
 
     private Target SystemTest => _ => _

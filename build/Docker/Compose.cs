@@ -118,8 +118,11 @@ public sealed class Compose
         LoggedStep.Run($"compose up ({Project})", LogPath("up"), Command[0], [.. Arguments(arguments)], environment: RunEnvironment(), cancellationToken: _cancellationToken);
     }
 
-    /// <summary>Removes the project's containers, networks and volumes (nothing else), says which, and fails when one is left.</summary>
-    public void Down()
+    /// <summary>
+    /// Removes the project's containers, networks and volumes (nothing else), says which, and fails when one is left;
+    /// false when there was nothing to remove.
+    /// </summary>
+    public bool Down()
     {
         var before = Resources();
         LoggedStep.Run($"compose down ({Project})", LogPath("down"), Command[0], [.. Arguments(["down", "--volumes", "--remove-orphans", "--timeout", "10"])],
@@ -146,6 +149,8 @@ public sealed class Compose
         {
             throw new TargetFailedException($"Still there after compose down: {Describe(left)}.{(removal.Length > 0 ? $" docker network rm: {removal}" : "")}");
         }
+
+        return before.Count > 0;
     }
 
     /// <summary>"2 containers, 1 network".</summary>
