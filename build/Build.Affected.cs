@@ -71,10 +71,10 @@ internal partial class Build
             // Named, not only counted: the table shows each service's own project, not its tests nor the shared ones.
             InfoWrapped($"{changes.Projects.Count} project(s) affected{(changes.Projects.Count > 0 ? ": " + ProjectList([.. changes.Projects], 8) : "")}; written to {Path.GetRelativePath(RootDirectory, path)}");
 
-            if (GitHubOutput.Append(EnvironmentVariable(GitHubOutput.VariableName), changes))
-            {
-                Log.Info($"Step outputs: {string.Join(" ", GitHubOutput.Lines(changes))}");
-            }
+            // Said on every machine (helper-95: load and deploy showed only in GitHub's output file), so that what CI will
+            // run can be read before a push; README.md, "CI", says which job each output runs.
+            var written = GitHubOutput.Append(EnvironmentVariable(GitHubOutput.VariableName), changes);
+            InfoWrapped($"{(written ? "Step outputs" : "CI's step outputs would be")}: {string.Join(" ", GitHubOutput.Lines(changes))}");
 
             if (changes.MatrixEntries().Count > MaxMatrixJobs)
             {

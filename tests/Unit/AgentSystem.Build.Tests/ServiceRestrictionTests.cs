@@ -200,6 +200,9 @@ public sealed class ServiceRestrictionTests : IDisposable
         var without = BuildRun<Build>.Of(["Affected", "--root", _repo.Root]);
         Assert.Equal(0, without.ExitCode);
         Assert.DoesNotContain("Step outputs", without.Output, StringComparison.Ordinal);   // not the test process's own (on a runner)
+        // helper-95: what CI will run is said on any machine too.
+        Assert.Matches(@"CI's step outputs would be:\s+services=\[""gateway""", without.Output);
+        Assert.Matches(@"any=true\s+deploy=true\s+load=(true|false)", without.Output);
         folder.Delete(recursive: true);
     }
 
