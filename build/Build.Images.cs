@@ -36,6 +36,9 @@ internal partial class Build
         .DependsOn(Affected, BaseImages)
         // Tests first: they fail sooner and cheaper than an image build.
         .After(UnitTest, IntegrationTest)
+        // First the reason --service gives, where "--all builds every one" would not help (helper-95: --service shared --all).
+        .OnlyWhenStatic(() => Service is not { Length: > 0 } names || names.Any(name => Changes.Catalog?.Find(name) is { } service && HasDockerfile(service)),
+            "no service --service names has an image of its own ('shared' is the libraries and tests)")
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0, "no affected service has an image; --all builds every one (SystemUp, SystemTest and the deploys build those they run)")
         .Touches(() => AffectedImageServices.Select(s => s.Name))
         // Checked before any target runs, and even when nothing is affected: the option was given for this target.

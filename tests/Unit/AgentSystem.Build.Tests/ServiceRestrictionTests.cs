@@ -106,6 +106,19 @@ public sealed class ServiceRestrictionTests : IDisposable
         Assert.True(run.Build.KnownServices.Count > 1);
     }
 
+    /// <summary>helper-95: "--service shared --all" was told that --all builds every image.</summary>
+    [Theory]
+    [InlineData]
+    [InlineData("--all")]
+    public void Images_skipped_for_services_without_one_says_so_not_that_all_would_build_them(params string[] all)
+    {
+        var run = BuildRun<Build>.Of(["Images", "--plan", "--service", "shared", .. all, "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+
+        Assert.Equal(0, run.ExitCode);
+        var images = run.Output.Split('\n').Single(l => l.Contains(" Images ", StringComparison.Ordinal));
+        Assert.Contains("skip (condition: no service --service names has an image of its own", images, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void The_plan_shows_only_the_named_service()
     {
