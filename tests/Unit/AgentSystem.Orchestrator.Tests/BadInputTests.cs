@@ -170,12 +170,12 @@ public sealed class BadInputTests
     }
 
     [Theory]
-    [InlineData("GET", "/tasks/not-a-guid", HttpStatusCode.NotFound, "Nothing is at GET /tasks/not-a-guid.")]
-    [InlineData("GET", "/tasks/not-a-guid/events", HttpStatusCode.NotFound, "Nothing is at GET /tasks/not-a-guid/events.")]
-    [InlineData("GET", "/tasks/..%2F..%2Fhealthz", HttpStatusCode.NotFound, "Nothing is at GET /tasks/..%2F..%2Fhealthz.")]
-    [InlineData("DELETE", "/tasks/12345", HttpStatusCode.NotFound, "Nothing is at DELETE /tasks/12345.")]
+    [InlineData("GET", "/tasks/not-a-guid/more", HttpStatusCode.NotFound, "Nothing is at GET /tasks/not-a-guid/more.")]
+    [InlineData("GET", "/tasks/..%2F..%2Fhealthz", HttpStatusCode.NotFound, "'..%2F..%2Fhealthz' is no task id")]
+    [InlineData("DELETE", "/tasks/12345", HttpStatusCode.NotFound, "'12345' is no task id")]
     [InlineData("PUT", "/tasks", HttpStatusCode.MethodNotAllowed, "/tasks does not take PUT; it takes GET, POST.")]
-    [InlineData("PATCH", "/tasks/00000000-0000-0000-0000-000000000001", HttpStatusCode.MethodNotAllowed, "does not take PATCH; it takes ")]
+    [InlineData("PATCH", "/tasks/00000000-0000-0000-0000-000000000001", HttpStatusCode.MethodNotAllowed, "does not take PATCH; it takes DELETE, GET.")]
+    [InlineData("PUT", "/tasks/not-a-guid", HttpStatusCode.MethodNotAllowed, "does not take PUT; it takes DELETE, GET.")]
     [InlineData("POST", "/tasks/00000000-0000-0000-0000-000000000001/events", HttpStatusCode.MethodNotAllowed, "does not take POST; it takes GET.")]
     public async Task A_bad_route_or_method_is_a_4xx_naming_it(string method, string path, HttpStatusCode status, string detail)
     {
@@ -188,14 +188,14 @@ public sealed class BadInputTests
     }
 
     [Theory]
-    [InlineData("/api", "Nothing is at GET /api/tasks/not-a-guid.")]
-    [InlineData("/api/../x", "Nothing is at GET /tasks/not-a-guid.")]
-    [InlineData("https://elsewhere", "Nothing is at GET /tasks/not-a-guid.")]
+    [InlineData("/api", "Nothing is at GET /api/tasks/not-a-guid/more.")]
+    [InlineData("/api/../x", "Nothing is at GET /tasks/not-a-guid/more.")]
+    [InlineData("https://elsewhere", "Nothing is at GET /tasks/not-a-guid/more.")]
     public async Task Behind_the_gateway_a_404_names_the_public_path(string prefix, string detail)
     {
         await using var app = new OrchestratorApp();
         using var client = app.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/tasks/not-a-guid", UriKind.Relative));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/tasks/not-a-guid/more", UriKind.Relative));
         request.Headers.Add(StatusProblems.PrefixHeader, prefix);
 
         using var response = await client.SendAsync(request);
