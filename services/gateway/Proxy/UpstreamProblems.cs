@@ -58,7 +58,9 @@ public static partial class UpstreamProblems
                 $"The {upstream} service is unreachable",
                 $"The gateway could not get an answer from it ({Reason(failure)})."),
             StatusCodes.Status413PayloadTooLarge => ("The request body is too large", Find<BadHttpRequestException>(failure.Exception)?.Message),
-            StatusCodes.Status408RequestTimeout => ("The request body stopped arriving", $"Nothing of it came for {timeout} s."),
+            // Kestrel's own 408 (a body slower than its minimum rate) says so; the timeout's has no words of its own.
+            StatusCodes.Status408RequestTimeout => ("The request body did not arrive in time",
+                Find<BadHttpRequestException>(failure.Exception)?.Message ?? $"Nothing of it came for {timeout} s."),
             _ => ("The request body could not be read", Find<BadHttpRequestException>(failure.Exception)?.Message),
         };
         await TypedResults.Problem(statusCode: status, title: title, detail: detail,
@@ -113,6 +115,12 @@ public static partial class UpstreamProblems
         {
             LogClientStopped(logger, upstream, failure.Error);
         }
+        else if (failure.Error == ForwarderError.RequestBodyDestination && context.Response.HasStarted)
+        {
+            // The service answered before it read the whole body (a 415 for a large body, a 503 for a full body budget)
+            // and stopped reading: its answer went out, which any client can bring about.
+            LogAnsweredEarly(logger, upstream);
+        }
         else
         {
             LogFailed(logger, upstream, failure.Error, failure.Error == ForwarderError.RequestTimedOut ? null : failure.Exception);
@@ -152,6 +160,9 @@ public static partial class UpstreamProblems
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Upstream} failed: {Error}")]
     private static partial void LogFailed(ILogger logger, string upstream, ForwarderError error, Exception? exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Upstream} answered before it read the whole request body")]
+    private static partial void LogAnsweredEarly(ILogger logger, string upstream);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Forwarding to {Upstream} stopped on the client's side: {Error}")]
     private static partial void LogClientStopped(ILogger logger, string upstream, ForwarderError error);

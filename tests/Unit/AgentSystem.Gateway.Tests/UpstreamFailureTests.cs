@@ -110,6 +110,26 @@ public sealed class UpstreamFailureTests(GatewayFixture fixture) : IClassFixture
         }
     }
 
+    /// <summary>helper-96: a service that answers before reading a large body (a 415, a full body budget) left a warning with a stack trace.</summary>
+    [Fact]
+    public async Task A_service_that_answers_before_reading_the_body_is_no_warning()
+    {
+        var logs = new FakeLogCollector();
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?>(),
+            services: services => services.AddSingleton<ILoggerProvider>(new FakeLoggerProvider(logs)));
+        using var client = gateway.CreateClient(GatewayFactory.Key);
+
+        // The fake orchestrator's POST /tasks answers 202 without reading what it was sent.
+        using var body = new ByteArrayContent(new byte[4 * 1024 * 1024]);
+        body.Headers.ContentType = new("application/json");
+        using var response = await client.PostAsync(new Uri("/api/tasks", UriKind.Relative), body);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));   // the forwarder reports the unsent rest after the answer
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        Assert.DoesNotContain(logs.GetSnapshot(), entry => entry.Level >= LogLevel.Warning
+            && (entry.Category!.StartsWith("Yarp", StringComparison.Ordinal) || entry.Category.StartsWith("AgentSystem.Gateway.Proxy", StringComparison.Ordinal)));
+    }
+
     // The status line, headers and body of one response, up to the end of its last chunk or the connection's close.
     private static async Task<string> ReadAnswerAsync(NetworkStream stream)
     {
