@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using AgentSystem.Build.Docker;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
@@ -156,6 +157,9 @@ internal partial class Build
 
     /// <summary>What names SystemTest's own systems: NAME-test-PID.</summary>
     private const string TestSystemInfix = "-test-";
+
+    [GeneratedRegex($"^.+{TestSystemInfix}[0-9]+$")]
+    private static partial Regex TestSystemName();
 
     /// <summary>
     /// A system of its own, on free ports and under a name of its own, removed afterwards whatever happened; with a short
@@ -379,11 +383,11 @@ internal partial class Build
     internal static string? OtherSystemsOf(string checkout, string systemName, IEnumerable<(string Name, string Checkout)> running)
     {
         var folder = Path.GetFullPath(checkout).Replace('\\', '/').TrimEnd('/');
-        var others = running.Where(s => s.Checkout == folder && !s.Name.Contains(TestSystemInfix, StringComparison.Ordinal))
+        var others = running.Where(s => s.Checkout == folder && !TestSystemName().IsMatch(s.Name))
             .Select(s => s.Name).Distinct().Order(StringComparer.Ordinal).ToList();
         return others.Count == 0 ? null
             : $"No system '{systemName}' runs; this checkout's {string.Join(", ", others.Select(name => $"'{name}'"))} {(others.Count == 1 ? "does" : "do")}: "
-              + $"{SystemCommand(nameof(SystemTest), others[0])} tests it.";
+              + $"{SystemCommand(nameof(SystemTest), others[0])} tests {(others.Count == 1 ? "it" : "the first")}.";
     }
 
     /// <summary>The whole system needs every image: builds those this run has not (services not affected; their layers are usually cached).</summary>

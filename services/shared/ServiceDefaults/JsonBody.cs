@@ -72,7 +72,7 @@ public static class JsonBody
                 if (written == buffer.Length)
                 {
                     // Doubled, up to the announced length, or one byte past the limit to see a body that has no length exceed it.
-                    var grown = (int)Math.Min(2L * buffer.Length, request.ContentLength ?? Math.Min(maxBytes, Array.MaxLength - 1) + 1);
+                    var grown = (int)Math.Min(Math.Min(2L * buffer.Length, Array.MaxLength), request.ContentLength ?? maxBytes + 1);
                     var beyondFirst = Math.Max(0, grown - FirstBufferBytes);
                     if (beyondFirst > borrowed)
                     {

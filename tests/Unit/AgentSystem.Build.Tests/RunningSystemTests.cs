@@ -214,12 +214,13 @@ public sealed class SystemPortTests
             newuser|/work/h95/services/docker-compose.yml
             agentsystem-test-4242|/work/h95/services/docker-compose.yml
             walk|/work/other/services/docker-compose.yml
+            load-test-env|/work/h95/services/docker-compose.yml
             unrelated|/srv/app/compose.yml
             |
             """);
 
-        Assert.Equal([("newuser", "/work/h95"), ("agentsystem-test-4242", "/work/h95"), ("walk", "/work/other")], running);
-        Assert.Equal("No system 'agentsystem' runs; this checkout's 'newuser' does: ./build.sh SystemTest --system-name newuser tests it.",
+        Assert.Equal([("newuser", "/work/h95"), ("agentsystem-test-4242", "/work/h95"), ("walk", "/work/other"), ("load-test-env", "/work/h95")], running);
+        Assert.Equal("No system 'agentsystem' runs; this checkout's 'load-test-env', 'newuser' do: ./build.sh SystemTest --system-name load-test-env tests the first.",
             Build.OtherSystemsOf("/work/h95/", "agentsystem", running));
         Assert.Null(Build.OtherSystemsOf("/work/elsewhere", "agentsystem", running));
     }

@@ -453,12 +453,14 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             last = completion.StoredAt > last ? completion.StoredAt : last;
         }
 
-        // A flush at 1.0x ticks closes tick 0. Two flushes in one tick (the final one just after the last tick, or a tick
-        // that came late) share it: errors add up, and a sample too short for CPU figures keeps the other's.
+        // A flush at 1.0x ticks closes tick 0, and a late one (up to almost a whole tick: a timer waits, it does not run
+        // early, but its moment is read on another clock, hence the 2 %) still closes the tick it was due for. Two flushes
+        // in one tick (the final one just after the last tick) share it: errors add up, and a sample too short for CPU
+        // figures keeps the other's.
         var byCpu = new Dictionary<int, TimelinePoint>();
         foreach (var point in timeline)
         {
-            var index = Math.Max(0, (int)Math.Round(point.Second / tick.TotalSeconds) - 1);
+            var index = Math.Max(0, (int)Math.Floor((point.Second / tick.TotalSeconds) + 0.02) - 1);
             byCpu[index] = byCpu.TryGetValue(index, out var earlier) ? Merged(earlier, point) : point;
         }
 
