@@ -74,7 +74,9 @@ internal partial class Build
             // Said on every machine (helper-95: load and deploy showed only in GitHub's output file), so that what CI will
             // run can be read before a push; README.md, "CI", says which job each output runs.
             var written = GitHubOutput.Append(EnvironmentVariable(GitHubOutput.VariableName), changes);
-            InfoWrapped($"{(written ? "Step outputs" : "CI's step outputs would be")}: {string.Join(" ", GitHubOutput.Lines(changes))}");
+            // A space after each comma of the services' array (the same JSON) lets the line wrap to the terminal.
+            var outputs = GitHubOutput.Lines(changes).Select(line => line.Replace("\",\"", "\", \"", StringComparison.Ordinal));
+            InfoWrapped($"{(written ? "Step outputs" : "CI's step outputs would be")}: {string.Join(" ", outputs)}");
 
             if (changes.MatrixEntries().Count > MaxMatrixJobs)
             {
