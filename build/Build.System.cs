@@ -183,15 +183,15 @@ internal partial class Build
         }
         finally
         {
+            // Not under the build's token: after Ctrl+C it cancelled this cleanup before it began, and the system ran on.
+            // Compose's own --timeout bounds the down; a second Ctrl+C still ends the build at once.
+            var own = FindSystem(name, CancellationToken.None);
             if (compose is not null)
             {
-                SaveSystemLogs(compose);
-                compose.Down();
+                SaveSystemLogs(own);
             }
-            else
-            {
-                FindSystem(name).Down();
-            }
+
+            own.Down();
         }
     }
 
@@ -210,7 +210,10 @@ internal partial class Build
     private static string Where(SystemSettings settings) => $"gateway port {settings.GatewayPort}, frontend port {settings.FrontendPort}";
 
     /// <summary>The compose project <paramref name="name"/> of services/docker-compose.yml, running or not.</summary>
-    private Compose FindSystem(string name) => Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, CancellationToken);
+    private Compose FindSystem(string name) => FindSystem(name, CancellationToken);
+
+    private Compose FindSystem(string name, CancellationToken cancellationToken) =>
+        Compose.Find(Docker, Path.Combine(RootDirectory, ComposeFile), name, StepLogs, cancellationToken);
 
     private void SaveSystemLogs(Compose compose) =>
         Log.Info($"Container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}");
