@@ -185,7 +185,7 @@ internal partial class Build
         {
             // Not under the build's token: after Ctrl+C it cancelled this cleanup before it began, and the system ran on.
             // Compose's own --timeout bounds the down; a second Ctrl+C still ends the build at once.
-            var own = FindSystem(name, CancellationToken.None);
+            var own = compose?.WithoutCancellation() ?? FindSystem(name, CancellationToken.None);
             if (compose is not null)
             {
                 SaveSystemLogs(own);
@@ -387,7 +387,7 @@ internal partial class Build
     {
         var folder = Path.GetFullPath(checkout).Replace('\\', '/').TrimEnd('/');
         var others = running.Where(s => s.Checkout == folder && !TestSystemName().IsMatch(s.Name))
-            .Select(s => s.Name).Distinct().Order(StringComparer.Ordinal).ToList();
+            .Select(s => s.Name).Order(StringComparer.Ordinal).ToList();
         return others.Count == 0 ? null
             : $"No system '{systemName}' runs; this checkout's {string.Join(", ", others.Select(name => $"'{name}'"))} {(others.Count == 1 ? "does" : "do")}: "
               + $"{SystemCommand(nameof(SystemTest), others[0])} tests {(others.Count == 1 ? "it" : "the first")}.";

@@ -63,6 +63,18 @@ public sealed class Compose
         (_docker, Command, _file, Project, _logDirectory, _cancellationToken) = (docker, command, file, project, logDirectory, cancellationToken);
     }
 
+    /// <summary>The same project, its commands run to their end whatever the build's token says (a cleanup after Ctrl+C).</summary>
+    public Compose WithoutCancellation()
+    {
+        var copy = new Compose(_docker, Command, _file, Project, _logDirectory, CancellationToken.None);
+        foreach (var (name, value) in Environment)
+        {
+            copy.Environment[name] = value;
+        }
+
+        return copy;
+    }
+
     /// <summary>The variable the compose file names a service's image by: AGENTSYSTEM_GATEWAY_IMAGE.</summary>
     public static string ImageVariable(string service) => $"AGENTSYSTEM_{service.ToUpperInvariant().Replace('-', '_')}_IMAGE";
 

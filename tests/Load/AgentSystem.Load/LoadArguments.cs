@@ -127,15 +127,14 @@ internal static class LoadArguments
         ArgumentNullException.ThrowIfNull(text);
         var parts = text.Split('=');
         var scenario = parts is [var name, _] ? ScenarioOf(name, "--rate") : null;
-        if (parts.Length <= 2 && TryPositive(parts[^1], out var perSecond))
+        if (parts.Length > 2 || !double.TryParse(parts[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var perSecond) || !double.IsFinite(perSecond))
         {
-            return (scenario, perSecond);
+            throw new FormatException($"--rate: '{text}' is not RATE or SCENARIO=RATE, a rate being a positive number per second (2000, queue-e2e=2000)");
         }
 
         // A number in the right place that is zero or less: the form was right, the value is what to change.
-        throw new FormatException(parts.Length <= 2 && double.TryParse(parts[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)
-            ? $"--rate: '{text}' is no rate: a rate is a number per second above zero (2000, queue-e2e=2000)"
-            : $"--rate: '{text}' is not RATE or SCENARIO=RATE, a rate being a positive number per second (2000, queue-e2e=2000)");
+        return perSecond > 0 ? (scenario, perSecond)
+            : throw new FormatException($"--rate: '{text}' is no rate: a rate is a number per second above zero (2000, queue-e2e=2000)");
     }
 
     /// <summary>
@@ -196,9 +195,6 @@ internal static class LoadArguments
         : ScenarioOfPhase(scenario) is { } stem
             ? $"{option}: '{scenario}' is the open phase of {stem}: name {stem}, which runs it{(stem is Enqueue or ClaimAck ? " when given a --rate" : "")}."
             : $"{option}: no scenario '{scenario}'.{Suggestions.DidYouMean(scenario, ScenarioNames)} There are {ScenarioList} (each with an open phase, NAME{OpenPhaseSuffix}).";
-
-    private static bool TryPositive(string text, out double value) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && value > 0 && double.IsFinite(value);
 
     /// <summary>The scenario a name is or whose open phase it names (<c>queue-e2e-at-rate</c>), or null for none.</summary>
     public static string? ScenarioOfPhase(string name)
