@@ -1,5 +1,6 @@
 using System.Globalization;
 using AgentSystem.Contracts;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
 
@@ -22,11 +23,20 @@ public static partial class UpstreamProblems
 
     private static async Task WriteProblemAsync(HttpContext context, RequestDelegate next)
     {
+        var body = WatchBody(context);
         await next(context);
         var failure = context.GetForwarderErrorFeature();
+        var timedOut = failure is not null && IsTheTimeout(context, failure);
+        // The timeout ended a wait for the client's body: the service could not answer what it had not been sent.
+        var bodyStopped = timedOut && body?.WaitedForTheClient == true;
+        if (bodyStopped && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = StatusCodes.Status408RequestTimeout;
+        }
+
         if (failure is not null)
         {
-            Log(context, failure);
+            Log(context, failure, timedOut, bodyStopped);
         }
 
         if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
@@ -67,6 +77,26 @@ public static partial class UpstreamProblems
             extensions: status >= StatusCodes.Status500InternalServerError ? Naming(upstream) : null).ExecuteAsync(context);
     }
 
+    /// <summary>
+    /// The forwarder's activity timeout, whichever part noticed it: the wait for the answer (RequestTimedOut) or the body's
+    /// copy to the service (RequestBodyDestination, cancelled), which YARP also answers with a 504.
+    /// </summary>
+    private static bool IsTheTimeout(HttpContext context, IForwarderErrorFeature failure) => failure.Error == ForwarderError.RequestTimedOut
+        || (failure.Error == ForwarderError.RequestBodyDestination && !context.Response.HasStarted
+            && context.Response.StatusCode == StatusCodes.Status504GatewayTimeout);
+
+    private static ClientBodyWatch? WatchBody(HttpContext context)
+    {
+        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
+        {
+            return null;
+        }
+
+        var body = new ClientBodyWatch(context.Request.Body);
+        context.Request.Body = body;
+        return body;
+    }
+
     // A failure of a service behind the gateway names it, so that a client tells it from the gateway's own (the web
     // page shows "Service unavailable" rather than "Gateway unreachable").
     private static Dictionary<string, object?> Naming(string upstream) => new(StringComparer.Ordinal) { ["service"] = upstream };
@@ -104,14 +134,18 @@ public static partial class UpstreamProblems
     /// Every failure once, by whose it is: the service's (unreachable, broken mid-response) a warning with its exception,
     /// its silence a warning without (a cancellation's stack says nothing); the client's (it went away, or its body
     /// stopped) one debug line. Any client can make as many of them as it likes (helper-92: each was a warning with a
-    /// stack trace of ~10 KB), and a body that stops is also seen as the service's silence when the timeout that ends
-    /// both is noticed there first. YARP's own entry is off (appsettings.json): it said each again, with the stack.
+    /// stack trace of ~10 KB), also a body that stops when the timeout that ends it is noticed as the service's silence
+    /// first (<see cref="ClientBodyWatch"/>). YARP's own entry is off (appsettings.json): it said each again, with the stack.
     /// </summary>
-    private static void Log(HttpContext context, IForwarderErrorFeature failure)
+    private static void Log(HttpContext context, IForwarderErrorFeature failure, bool timedOut, bool bodyStopped)
     {
         var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UpstreamProblems));
         var upstream = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
-        if (IsTheClients(failure.Error))
+        if (bodyStopped)
+        {
+            LogBodyStopped(logger, upstream);
+        }
+        else if (IsTheClients(failure.Error))
         {
             LogClientStopped(logger, upstream, failure.Error);
         }
@@ -121,9 +155,13 @@ public static partial class UpstreamProblems
             // and stopped reading: its answer went out, which any client can bring about.
             LogAnsweredEarly(logger, upstream);
         }
+        else if (timedOut)
+        {
+            LogSilent(logger, upstream, context.GetReverseProxyFeature().Cluster.Config.HttpRequest?.ActivityTimeout?.TotalSeconds ?? 0);
+        }
         else
         {
-            LogFailed(logger, upstream, failure.Error, failure.Error == ForwarderError.RequestTimedOut ? null : failure.Exception);
+            LogFailed(logger, upstream, failure.Error, failure.Exception);
         }
     }
 
@@ -158,11 +196,17 @@ public static partial class UpstreamProblems
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Upstream} refused the gateway's internal key (401): Internal:Key must be the one the services have")]
     private static partial void LogRefused(ILogger logger, string upstream);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Upstream} failed: nothing came from it for {Seconds} s")]
+    private static partial void LogSilent(ILogger logger, string upstream, double seconds);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Forwarding to {Upstream} failed: {Error}")]
     private static partial void LogFailed(ILogger logger, string upstream, ForwarderError error, Exception? exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "{Upstream} answered before it read the whole request body")]
     private static partial void LogAnsweredEarly(ILogger logger, string upstream);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Forwarding to {Upstream} stopped on the client's side: its body stopped coming")]
+    private static partial void LogBodyStopped(ILogger logger, string upstream);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Forwarding to {Upstream} stopped on the client's side: {Error}")]
     private static partial void LogClientStopped(ILogger logger, string upstream, ForwarderError error);

@@ -125,7 +125,8 @@ public sealed class FakeUpstream : IAsyncDisposable
             context.Response.Headers["X-Note"] = note;
             return "noted";
         });
-        _app.MapGet("/tasks/slow", async (HttpContext context) =>
+        // Reads nothing of a body it is sent.
+        _app.MapMethods("/tasks/slow", [HttpMethods.Get, HttpMethods.Post], async (HttpContext context) =>
         {
             await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted);
             return "late";
