@@ -1,17 +1,20 @@
+using System.Buffers;
+using System.IO.Pipelines;
+
 namespace AgentSystem.Gateway.Proxy;
 
 /// <summary>
-/// The client's request body as the forwarder reads it, remembering whether a read is waiting for the client. The
-/// forwarder's activity timeout ends the body copy and the wait for the service's answer together, and YARP names the
-/// failure by whichever noticed first: under load mostly the service's silence (a 504), though nothing more of the body
-/// came. A read still waiting when the request failed says it was the client's body the gateway waited for; a
-/// service that stops reading holds the copy in its write to the service instead, with no read waiting.
+/// The client's request body as the forwarder reads it, read from Kestrel's pipe, remembering whether a read is waiting
+/// for the client. The forwarder's activity timeout ends the body copy and the wait for the service's answer together,
+/// and YARP names the failure by whichever noticed first: under load mostly the service's silence (a 504), though
+/// nothing more of the body came. A read still waiting when the request failed says it was the client's body the
+/// gateway waited for; a service that stops reading holds the copy in its write to the service instead.
 /// </summary>
-internal sealed class ClientBodyWatch(Stream client) : Stream
+internal sealed class ClientBodyWatch(PipeReader client) : Stream
 {
     private int _waitingReads;
 
-    /// <summary>The body stopped with a read of it waiting: the gateway was waiting for the client, not the service.</summary>
+    /// <summary>A read of the body was waiting for the client when the request ended.</summary>
     public bool WaitedForTheClient => Volatile.Read(ref _waitingReads) > 0;
 
     public override bool CanRead => true;
@@ -27,17 +30,36 @@ internal sealed class ClientBodyWatch(Stream client) : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _waitingReads);
-        var read = await client.ReadAsync(buffer, cancellationToken);
-        // Only a read that returned: one the timeout cancelled stays counted, the state the failure is judged by.
+        ReadResult result;
+        // Cancelled through the pipe, not with the token: Kestrel leaves a read its token cancelled marked as in
+        // progress, and its drain of the rest of the body after the answer then logs an error with a stack trace
+        // (dotnet/aspnetcore#17840): one per client whose body stopped.
+        using (cancellationToken.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), client))
+        {
+            result = await client.ReadAsync(CancellationToken.None);
+        }
+
+        if (result.IsCanceled)
+        {
+            // Stays counted as waiting: the state the failure is judged by.
+            client.AdvanceTo(result.Buffer.Start);
+            throw new OperationCanceledException(cancellationToken);
+        }
+
+        // A zero-byte read (YARP's, to take a buffer only once data is there) consumes nothing.
+        var available = result.Buffer;
+        var length = (int)Math.Min(available.Length, buffer.Length);
+        available.Slice(0, length).CopyTo(buffer.Span);
+        client.AdvanceTo(available.GetPosition(length));
         Interlocked.Decrement(ref _waitingReads);
-        return read;
+        return length;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    // Kestrel refuses synchronous reads unless a server allows them; passed on so it still says so.
-    public override int Read(byte[] buffer, int offset, int count) => client.Read(buffer, offset, count);
+    // Kestrel refuses synchronous reads of a body, and the forwarder makes none.
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("The request body is read asynchronously.");
 
     public override void Flush()
     {

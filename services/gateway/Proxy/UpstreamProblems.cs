@@ -92,7 +92,8 @@ public static partial class UpstreamProblems
             return null;
         }
 
-        var body = new ClientBodyWatch(context.Request.Body);
+        // The pipe before the body is replaced: Kestrel's BodyReader then wraps the new body.
+        var body = new ClientBodyWatch(context.Request.BodyReader);
         context.Request.Body = body;
         return body;
     }
