@@ -27,7 +27,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         var compilers = new CompilerWatch(() => new Dictionary<string, int>(system.ProcessIds) { ["generator"] = System.Environment.ProcessId });
         var runner = new ScenarioRunner(cpu, log, compilers);
 
-        var reference = await RunReferencesAsync(system, cancellationToken);
+        var references = new ReferenceRuns(system, options, log);
         var results = new List<ScenarioResult>();
         async Task<ScenarioResult> Run(Scenario scenario)
         {
@@ -35,6 +35,11 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             results.Add(result);
             log($"{result.Name}: {Figures.Format(result.Rate)} {result.Unit}/s over {Figures.Format(result.Duration.TotalSeconds)} s, p99 {Figures.Format(result.Latency.P99)} ms, {Figures.Format(result.Failed, decimals: false)} errors, {(result.Passed ? "passed" : "FAILED")}");
             return result;
+        }
+
+        if (options.Runs(QueueScenarios.Enqueue) || options.Runs(QueueScenarios.ClaimAck))
+        {
+            await references.RedisRowsAsync(1, cancellationToken);
         }
 
         await using (var isolated = await QueueClient.StartIsolatedAsync(system.RedisConfiguration, cancellationToken))
@@ -69,6 +74,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
 
         if (options.Runs(EndToEndScenarios.Max))
         {
+            await references.RedisRowsAsync(RedisBenchmark.Pipelined, cancellationToken);
             await using var client = await QueueClient.StartAsync(system.RedisConfiguration, LoadSystem.QueuePrefix, cancellationToken);
             var endToEnd = new EndToEndScenarios(system, client, options, log);
             var max = await Run(endToEnd.Maximum());
@@ -81,9 +87,14 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         {
             var http = new HttpScenarios(system, options);
             var max = await Run(http.Maximum());
+            await references.WrkAsync(cancellationToken);
             await Run(http.Rate(options.RateFor(HttpScenarios.Max) ?? Math.Max(5, Math.Round(max.Rate / 2))));
         }
 
+        // The rows no scenario of this run had beside it, for the table.
+        await references.RedisRowsAsync(1, cancellationToken);
+        await references.RedisRowsAsync(RedisBenchmark.Pipelined, cancellationToken);
+        var reference = references.Summary();
         var machine = new MachineInfo(CpuSampler.Cores, RuntimeInformation.OSDescription, System.Environment.Version.ToString(), Round(loadStart), Round(CpuSampler.LoadAverage()),
             $"Services: {system.ServicesDescription}; {system.Notes} "
             + "The machine may be shared: read each rate beside the reference measured in the same run, and the load average.");
@@ -139,47 +150,6 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         File.Copy(baseline, kept, overwrite: true);
         return kept;
     }
-
-    private async Task<ReferenceSummary> RunReferencesAsync(LoadSystem system, CancellationToken cancellationToken)
-    {
-        var redisRows = new List<ReferenceResult>();
-        string? conditions = null;
-        var benchmark = RedisBenchmark.Find(system.Redis.GetEndPoints()[0], StackExchange.Redis.ConfigurationOptions.Parse(system.RedisConfiguration).Password,
-            options.ReferenceImage, options.Docker);
-        if (benchmark is null)
-        {
-            log("No redis-benchmark reference: it is not on PATH (Debian: apt-get install redis-tools) and no --reference-image was given.");
-        }
-        else
-        {
-            log($"Reference: redis-benchmark, {options.Clients} clients, -P1 and -P16");
-            // About a second per -P1 row at least: at CI's 3 s phases a quarter second of requests moved by half from run to run.
-            var requests = (int)Math.Max(RedisBenchmark.LeastRequests, 20_000 * options.Duration.TotalSeconds / 5);
-            var messageLength = MessageLength();
-            redisRows.AddRange(await benchmark.RunAllAsync(system.Redis, options.Clients, requests, messageLength, cancellationToken));
-            conditions = $"redis-benchmark sent {requests:N0} requests a -P1 row, {requests * RedisBenchmark.PipelinedRequestFactor:N0} a pipelined one, "
-                + $"messages of {messageLength} bytes as the queue stores them, to the Redis under test (AOF, fsync every second). "
-                + "A scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row.";
-        }
-
-        // wrk measures the gateway, which runs only for the http scenarios.
-        ReferenceResult? wrk = null;
-        if (LoadSystem.ServicesFor(options).Gateway)
-        {
-            log($"Reference: wrk, {options.Connections} connections, {options.Duration.TotalSeconds:0.#} s");
-            wrk = await Wrk.RunAsync(new Uri(system.Gateway.BaseAddress, "/healthz"), options.Connections, options.Duration, cancellationToken);
-            if (wrk is null)
-            {
-                log("No wrk reference: wrk is not on PATH (Debian: apt-get install wrk).");
-            }
-        }
-
-        return new ReferenceSummary(redisRows, wrk is null ? [] : [wrk], conditions);
-    }
-
-    /// <summary>The length of a job message as the queue stores it, so redis-benchmark pushes as much.</summary>
-    private static int MessageLength() => JsonSerializer.Serialize(
-        new JobMessage(Guid.NewGuid(), Guid.NewGuid(), JobTypes.Echo, StoredWork.Input, 1, null, DateTimeOffset.UtcNow), QueueJsonContext.Default.JobMessage).Length;
 
     private static double Round(double value) => double.IsFinite(value) ? Math.Round(value, 2) : 0;
 }

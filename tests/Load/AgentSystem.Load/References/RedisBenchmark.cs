@@ -15,7 +15,8 @@ namespace AgentSystem.Load.References;
 /// </summary>
 internal sealed class RedisBenchmark
 {
-    public static readonly int[] Pipelines = [1, 16];
+    /// <summary>The depth of the pipelined rows (the unpipelined ones are 1).</summary>
+    public const int Pipelined = 16;
 
     private readonly string _fileName;
     private readonly string[] _prefix;
@@ -52,14 +53,20 @@ internal sealed class RedisBenchmark
         return image is null ? null : new RedisBenchmark(docker, ["run", "--rm", "--network", "host", "--entrypoint", "redis-benchmark", image], target);
     }
 
+    private const string RandomPart = "__rand_int__";
+
     /// <summary>The fewest requests of a -P1 row (about a second of them on this machine).</summary>
     public const int LeastRequests = 40_000;
 
     /// <summary>A pipelined row sends this many times a -P1 row's requests (it runs several times as fast).</summary>
     public const int PipelinedRequestFactor = 4;
 
-    /// <summary>Every reference row: LPUSH, then the enqueue script (which fills the list), then the claim script (which empties it).</summary>
-    public async Task<IReadOnlyList<ReferenceResult>> RunAllAsync(IConnectionMultiplexer redis, int clients, int requests, int payloadLength, CancellationToken cancellationToken)
+    /// <summary>
+    /// The reference rows of one pipeline depth: LPUSH, then the enqueue script (which fills the list), then the claim
+    /// script (which empties it).
+    /// </summary>
+    public async Task<IReadOnlyList<ReferenceResult>> RunRowsAsync(IConnectionMultiplexer redis, int pipeline, int clients, int requests, int payloadLength,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(redis);
         var keyPrefix = $"agentsystem-load-reference:{Guid.NewGuid():N}:";
@@ -67,10 +74,12 @@ internal sealed class RedisBenchmark
         var server = redis.GetServer(redis.GetEndPoints()[0]);
         var enqueue = Hex(await server.ScriptLoadAsync(QueueScripts.Enqueue));
         var claim = Hex(await server.ScriptLoadAsync(QueueScripts.Claim));
-        var payload = new string('x', payloadLength);
+        // Each message its own (redis-benchmark writes 12 random digits over every __rand_int__), as each job's is: the
+        // claim's leases are then as many members of the sorted set, not one.
+        var payload = RandomPart + new string('x', Math.Max(0, payloadLength - RandomPart.Length));
         // The shared lane (client ''), as the queue scenarios' jobs, which no client's request sent.
         string[] enqueueCommand = ["EVALSHA", enqueue, "4", queue, known, idle, ready, "", "1", "job-__rand_int__", payload];
-        string[] claimCommand = ["EVALSHA", claim, "4", queue, processing, idle, ready, "1", "30000", keyPrefix + "notify:reference"];
+        string[] claimCommand = ["EVALSHA", claim, "4", queue, processing, idle, ready, "1", "30000", keyPrefix + "notify:reference", int.MaxValue.ToString(CultureInfo.InvariantCulture)];
         // Once through the client first: redis-benchmark would time a command Redis rejects (keys or arguments that no
         // longer match a script) as readily as one it runs.
         foreach (var (command, script) in new[] { (enqueueCommand, "enqueue"), (claimCommand, "claim") })
@@ -86,24 +95,20 @@ internal sealed class RedisBenchmark
             }
         }
 
-        var rows = new List<ReferenceResult>();
         try
         {
-            foreach (var pipeline in Pipelines)
-            {
-                var count = requests * (pipeline > 1 ? PipelinedRequestFactor : 1);
-                rows.Add(Run(LPushName(pipeline), clients, count, pipeline, ["LPUSH", queue + ":lpush", payload], "LPUSH key message"));
-                rows.Add(Run(EnqueueName(pipeline), clients, count, pipeline, enqueueCommand, "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, RPUSH to the ring when the lane was empty, ZPOPMIN of no idle waiter)"));
-                rows.Add(Run(ClaimName(pipeline), clients, count, pipeline, claimCommand, "EVALSHA claim (1 job: TIME, ZREM, the ring's LLEN and LMOVE, RPOP, LLEN, ZADD, LLEN)"));
-                await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing, idle, ready]).WaitAsync(cancellationToken);
-            }
+            var count = requests * (pipeline > 1 ? PipelinedRequestFactor : 1);
+            return
+            [
+                Run(LPushName(pipeline), clients, count, pipeline, ["LPUSH", queue + ":lpush", payload], "LPUSH key message"),
+                Run(EnqueueName(pipeline), clients, count, pipeline, enqueueCommand, "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, RPUSH to the ring when the lane was empty, ZPOPMIN of no idle waiter)"),
+                Run(ClaimName(pipeline), clients, count, pipeline, claimCommand, "EVALSHA claim (1 job: TIME, ZREM, the ring's LLEN and LMOVE, RPOP, LLEN, ZADD, LLEN)"),
+            ];
         }
         finally
         {
             await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing, idle, ready]);
         }
-
-        return rows;
     }
 
     private ReferenceResult Run(string name, int clients, int requests, int pipeline, string[] command, string description)

@@ -69,7 +69,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             Simulations = [Simulation.KeepConstant(Copies, options.Duration)],
             Thresholds = [Threshold.ErrorRateBelow(0.01), Threshold.RateAtLeast(50)],   // loose: catches a broken path, not a slow one
             // Redis's own limit for putting jobs in the queue, pipelined as a call of 100 jobs is: the whole path against it.
-            Reference = RedisBenchmark.EnqueueName(16),
+            Reference = RedisBenchmark.EnqueueName(RedisBenchmark.Pipelined),
             Init = async cancellationToken =>
             {
                 await phase.InitAsync(cancellationToken);
