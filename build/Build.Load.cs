@@ -141,6 +141,11 @@ internal partial class Build
             yield return $"{GivenAs(nameof(Baseline))} {Baseline}: no such file";
         }
 
+        if (BaselineTolerance is { Length: > 0 } && Baseline is not { Length: > 0 })
+        {
+            yield return $"{GivenAs(nameof(BaselineTolerance))} {LoadArguments.ToleranceWithoutBaseline}";
+        }
+
         // Only once each value parses (a bad one is reported above, by itself).
         string? LeftOutRate()
         {

@@ -137,6 +137,9 @@ internal static class LoadArguments
             : throw new FormatException($"--rate: '{text}' is no rate: a rate is a number per second above zero (2000, queue-e2e=2000)");
     }
 
+    /// <summary>What a --baseline-tolerance without a --baseline is told: it would change nothing (helper-97: a whole run took it without a word).</summary>
+    public const string ToleranceWithoutBaseline = "is the tolerance of the --baseline comparison, and no --baseline is given: give both, or neither";
+
     /// <summary>
     /// A --rate for a scenario that --scenarios leaves out would be ignored without a word: its message, or null when
     /// every rate names a scenario that runs (or none, which sets every open phase's).

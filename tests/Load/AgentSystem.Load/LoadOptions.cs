@@ -128,6 +128,7 @@ internal sealed record LoadOptions
         };
         var rates = new Dictionary<string, double>(StringComparer.Ordinal);
         var rateTexts = new List<string>();
+        var toleranceGiven = false;
         var name = "";
         try
         {
@@ -156,6 +157,8 @@ internal sealed record LoadOptions
                 {
                     rateTexts.Add(value);
                 }
+
+                toleranceGiven |= name == "--baseline-tolerance";
 
                 options = name[2..] switch
                 {
@@ -186,6 +189,11 @@ internal sealed record LoadOptions
         if (LoadArguments.RateLeftOut(rateTexts, options.Scenarios) is { } leftOut)
         {
             return (null, leftOut);
+        }
+
+        if (toleranceGiven && options.Baseline is null)
+        {
+            return (null, $"--baseline-tolerance {LoadArguments.ToleranceWithoutBaseline}");
         }
 
         if (options.Baseline is { } baseline)

@@ -18,6 +18,14 @@ public sealed class TargetOptionTests : IDisposable
     private BuildRun<Build> Plan(string target, params string[] options) =>
         BuildRun<Build>.Of([target, "--plan", "--root", _repo.Root, .. options]);
 
+    // The smallest summary a baseline can be, as old.json in the sample: its path.
+    private string WriteBaseline()
+    {
+        var path = Path.Combine(_repo.Root, "old.json");
+        File.WriteAllText(path, "{\"scenarios\": [{\"name\": \"enqueue\", \"rps\": 1}], \"reference\": {\"redisBenchmark\": [], \"wrk\": []}}");
+        return path;
+    }
+
     [Fact]
     public void Named_the_load_test_runs_on_a_clean_checkout_as_a_step_of_test_only_when_affected()
     {
@@ -108,19 +116,34 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Fact]
+    public void A_baseline_tolerance_without_a_baseline_fails_the_build_before_anything_runs()
+    {
+        var run = PlanLoadTest("--baseline-tolerance", "25%");
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("--baseline-tolerance is the tolerance of the --baseline comparison, and no --baseline is given: give both, or neither",
+            run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_harness_is_given_the_options_as_the_build_read_them()
     {
-        var run = PlanLoadTest("--scenarios", "enqueue", "queue-e2e", "--rate", "queue-e2e=2000", "--duration", "20s", "--baseline-tolerance", "25%", "--keep-containers");
+        var baseline = WriteBaseline();
 
-        Assert.Equal(["--duration", "20s", "--warm-up", "1s", "--rate", "queue-e2e=2000", "--scenarios", "enqueue,queue-e2e", "--baseline-tolerance", "25%", "--keep-containers"],
-            run.Build.LoadHarnessOptions());
+        var run = PlanLoadTest("--scenarios", "enqueue", "queue-e2e", "--rate", "queue-e2e=2000", "--duration", "20s", "--baseline", "old.json",
+            "--baseline-tolerance", "25%", "--keep-containers");
+
+        Assert.Equal(["--duration", "20s", "--warm-up", "1s", "--rate", "queue-e2e=2000", "--scenarios", "enqueue,queue-e2e", "--baseline", baseline,
+            "--baseline-tolerance", "25%", "--keep-containers"], run.Build.LoadHarnessOptions());
     }
 
     [Fact]
     public void Options_the_harness_takes_pass()
     {
-        var run = PlanLoadTest("--rate", "queue-e2e-at-rate=2000", "--rate", "500", "--duration", "2m", "--warm-up", "60s", "--baseline-tolerance", "25%",
-            "--scenarios", "enqueue,queue-e2e");
+        WriteBaseline();
+
+        var run = PlanLoadTest("--rate", "queue-e2e-at-rate=2000", "--rate", "500", "--duration", "2m", "--warm-up", "60s", "--baseline", "old.json",
+            "--baseline-tolerance", "25%", "--scenarios", "enqueue,queue-e2e");
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("LoadTest", run.Output, StringComparison.Ordinal);

@@ -10,10 +10,20 @@ public sealed class OptionsTests
     [InlineData("0%", 0)]
     public void The_baseline_tolerance_is_a_percentage(string text, double fraction)
     {
-        var (options, error) = LoadOptions.Parse(["--baseline-tolerance", text]);
+        var baseline = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(baseline, "{\"scenarios\": [{\"name\": \"enqueue\", \"rps\": 1}], \"reference\": {\"redisBenchmark\": [], \"wrk\": []}}");
 
-        Assert.Null(error);
-        Assert.Equal(fraction, options!.BaselineTolerance, 9);
+            var (options, error) = LoadOptions.Parse(["--baseline", baseline, "--baseline-tolerance", text]);
+
+            Assert.Null(error);
+            Assert.Equal(fraction, options!.BaselineTolerance, 9);
+        }
+        finally
+        {
+            File.Delete(baseline);
+        }
     }
 
     [Theory]
@@ -304,6 +314,15 @@ public sealed class OptionsTests
     public void Help_is_asked_for_by_a_lone_help_option(string[] args, bool asks)
     {
         Assert.Equal(asks, LoadOptions.AsksForHelp(args));
+    }
+
+    [Fact]
+    public void A_baseline_tolerance_without_a_baseline_is_a_usage_error_not_ignored()
+    {
+        var (refused, error) = LoadOptions.Parse(["--baseline-tolerance", "200%"]);
+
+        Assert.Null(refused);
+        Assert.Equal("--baseline-tolerance is the tolerance of the --baseline comparison, and no --baseline is given: give both, or neither", error);
     }
 
     [Fact]
