@@ -216,8 +216,7 @@ internal partial class Build
             throw ServiceStop.Ending(stops, DevDrainTimeout);
         });
 
-    private string ServiceDll(string project) =>
-        Path.Combine(RootDirectory, Path.GetDirectoryName(project)!, "bin", Configuration.ToString(), "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
+    private string ServiceDll(string project) => ProjectDll(project, Configuration);
 
     // Who each address is for: a newcomer's curl to the orchestrator got a 401 with no word why.
     private string DevAudience(string service) => service switch

@@ -31,6 +31,9 @@ internal partial class Build
 
     private string LoadArtifacts => Path.Combine(ArtifactsDirectory, "load");
 
+    /// <summary>How long an interrupted harness has to stop its services and remove its containers (it took about N s).</summary>
+    private static readonly TimeSpan LoadHarnessStopGrace = TimeSpan.FromSeconds(30);
+
 
     private Target LoadTest => _ => _
         .Description("Load tests on the Redis queue path (Release services, real PostgreSQL and Redis, redis-benchmark and wrk in the same run); a breached threshold fails; reports in artifacts/load")
@@ -57,7 +60,9 @@ internal partial class Build
             // Tens of seconds on a first run: a heading, a heartbeat and the whole output in a log, as Dev's build.
             LoggedStep.Run("Building the load harness and the services it runs (Release)", Path.Combine(StepLogs, "load-build.log"),
                 "dotnet", ["build", LoadTests.Project, "-c", "Release", "-nodeReuse:false", "-v", "q"], RootDirectory, DotnetEnvironment, CancellationToken);
-            List<string> arguments = ["run", "--no-build", "-c", "Release", "--project", LoadTests.Project, "--",
+            // The harness's own process, not `dotnet run`'s: interrupted, it is the one told to stop, and it removes its
+            // services and containers (or says how to reach the kept ones) before it exits.
+            List<string> arguments = [ProjectDll(LoadTests.Project, Configuration.Release),
                 .. LoadHarnessOptions(), "--output", LoadArtifacts, "--reference-image", BaseImageFor("redis"), "--docker", Docker.Cli];
             var environment = new Dictionary<string, string>(DotnetEnvironment);
             foreach (var (key, value) in BaseImageEnvironment)
@@ -68,7 +73,7 @@ internal partial class Build
             var started = DateTime.UtcNow;
             try
             {
-                ProcessRunner.Run("dotnet", arguments, RootDirectory, environment, CancellationToken);
+                ProcessRunner.Run("dotnet", arguments, RootDirectory, environment, LoadHarnessStopGrace, CancellationToken);
             }
             catch (ToolFailedException error) when (error.ExitCode == LoadTests.UsageExitCode)
             {

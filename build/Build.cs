@@ -14,6 +14,10 @@ internal partial class Build : BuildBase
     [Parameter("Configuration to build")]
     private readonly Configuration Configuration = IsLocalBuild ? Configuration.Debug : Configuration.Release;
 
+    /// <summary>What <c>dotnet build</c> of <paramref name="project"/> (a path from the root) makes, to run with <c>dotnet</c>.</summary>
+    private string ProjectDll(string project, Configuration configuration) =>
+        Path.Combine(RootDirectory, Path.GetDirectoryName(project)!, "bin", configuration.ToString(), "net10.0", Path.GetFileNameWithoutExtension(project) + ".dll");
+
     [Parameter("Git ref to compare with; default: the merge-base of HEAD and origin/main (else main)", Values = "ref")]
     private readonly string? Base;
 

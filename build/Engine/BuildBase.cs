@@ -64,9 +64,9 @@ public abstract class BuildBase
         {
             if (Interlocked.Increment(ref interrupts) > 1)
             {
-                if (BackgroundProcess.KillAll() is { Count: > 0 } services)
+                if (BackgroundProcess.KillAll().Concat(ProcessRunner.KillAll(evenGraceful: true)).ToList() is { Count: > 0 } killed)
                 {
-                    Log.Warning($"{signal} again: killed {string.Join(", ", services)} at once, without waiting for a drain.");
+                    Log.Warning($"{signal} again: killed {string.Join(", ", killed)} at once, without waiting for a drain.");
                 }
 
                 return;

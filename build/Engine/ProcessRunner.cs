@@ -5,16 +5,31 @@ namespace AgentSystem.Build.Engine;
 
 public sealed record ProcessResult(int ExitCode, string Output, string Error);
 
-/// <summary>Runs child processes; every one still running is killed, with its children, when the build is cancelled.</summary>
+/// <summary>
+/// Runs child processes; every one still running is killed, with its children, when the build is cancelled, but for
+/// one given a stop grace, which is asked to stop first.
+/// </summary>
 public static class ProcessRunner
 {
-    private static readonly ConcurrentDictionary<Process, string> Running = new();
+    private static readonly ConcurrentDictionary<Process, Tool> Running = new();
+
+    /// <param name="Grace">Null: killed at once when the build is cancelled; else sent SIGTERM and given this long.</param>
+    private sealed record Tool(string Description, TimeSpan? Grace);
 
     /// <summary>Runs a tool with the console as its output; throws when it exits non-zero.</summary>
     public static void Run(string fileName, IEnumerable<string> arguments, string? workingDirectory = null,
-        IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, string>? environment = null, CancellationToken cancellationToken = default) =>
+        Run(fileName, arguments, workingDirectory, environment, null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="Run(string, IEnumerable{string}, string?, IReadOnlyDictionary{string, string}?, CancellationToken)"/>
+    /// for a tool that cleans up after itself when asked to stop (the load harness: its services and containers):
+    /// cancelled, it is sent SIGTERM and killed only if still running after <paramref name="stopGrace"/>.
+    /// </summary>
+    public static void Run(string fileName, IEnumerable<string> arguments, string? workingDirectory,
+        IReadOnlyDictionary<string, string>? environment, TimeSpan? stopGrace, CancellationToken cancellationToken)
     {
-        var result = Execute(fileName, arguments, workingDirectory, environment, capture: false, cancellationToken);
+        var result = Execute(fileName, arguments, workingDirectory, environment, capture: false, cancellationToken, stopGrace: stopGrace);
         if (result.ExitCode != 0)
         {
             throw new ToolFailedException($"{Path.GetFileName(fileName)} exited with code {result.ExitCode}.", result.ExitCode);
@@ -71,27 +86,74 @@ public static class ProcessRunner
 
     private static bool IsSecret(string name) => SecretEndings.Any(end => name.EndsWith(end, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Kills every child process this build started (and their descendants); returns what was killed.</summary>
-    public static IReadOnlyList<string> KillAll()
+    /// <summary>
+    /// Kills every child process this build started (and their descendants), but for those given a stop grace unless
+    /// <paramref name="evenGraceful"/> (a second Ctrl+C); returns what was killed.
+    /// </summary>
+    public static IReadOnlyList<string> KillAll(bool evenGraceful = false)
     {
         var killed = new List<string>();
-        foreach (var (process, description) in Running)
+        foreach (var (process, tool) in Running)
         {
-            try
+            if (tool.Grace is not null && !evenGraceful)
             {
-                if (!process.HasExited)
-                {
-                    process.Kill(entireProcessTree: true);
-                    killed.Add(description);
-                }
+                continue;
             }
-            catch (InvalidOperationException) { /* exited meanwhile */ }
+
+            if (Kill(process))
+            {
+                killed.Add(tool.Description);
+            }
         }
         return killed;
     }
 
+    private static bool Kill(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                return true;
+            }
+        }
+        catch (InvalidOperationException) { /* exited meanwhile */ }
+        return false;
+    }
+
+    /// <summary>SIGTERM now, the kill after <paramref name="grace"/>, without blocking the thread that cancelled (a signal's).</summary>
+    private static void Stop(Process process, string description, TimeSpan grace)
+    {
+        if (OperatingSystem.IsWindows() || process.HasExited)
+        {
+            Kill(process);
+            return;
+        }
+
+        Log.Warning($"  stopping: {description} (SIGTERM; it has {grace.TotalSeconds:0} s to clean up, a second Ctrl+C kills it)");
+        Capture("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        _ = Task.Run(async () =>
+        {
+            using var late = new CancellationTokenSource(grace);
+            try
+            {
+                await process.WaitForExitAsync(late.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                if (Kill(process))
+                {
+                    Log.Warning($"  killed: {description} (still running {grace.TotalSeconds:0} s after SIGTERM)");
+                }
+            }
+            catch (InvalidOperationException) { /* disposed: it exited */ }
+        });
+    }
+
     private static ProcessResult Execute(string fileName, IEnumerable<string> arguments, string? workingDirectory,
-        IReadOnlyDictionary<string, string>? environment, bool capture, CancellationToken cancellationToken, Action<string?>? lines = null)
+        IReadOnlyDictionary<string, string>? environment, bool capture, CancellationToken cancellationToken, Action<string?>? lines = null,
+        TimeSpan? stopGrace = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -124,12 +186,22 @@ public static class ProcessRunner
         {
             throw new ToolFailedException($"Could not start '{fileName}': {e.Message}. Is it installed and on PATH?", -1);
         }
-        Running[process] = description;
+        Running[process] = new Tool(description, stopGrace);
         try
         {
             var output = !capture ? Task.FromResult("") : lines is null ? process.StandardOutput.ReadToEndAsync(CancellationToken.None) : Pump(process.StandardOutput, lines);
             var error = !capture ? Task.FromResult("") : lines is null ? process.StandardError.ReadToEndAsync(CancellationToken.None) : Pump(process.StandardError, lines);
-            using (cancellationToken.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }))
+            using (cancellationToken.Register(() =>
+            {
+                if (stopGrace is { } grace)
+                {
+                    Stop(process, description, grace);
+                }
+                else
+                {
+                    Kill(process);
+                }
+            }))
             {
                 process.WaitForExit();
             }

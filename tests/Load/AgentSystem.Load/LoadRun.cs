@@ -32,6 +32,8 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         async Task<ScenarioResult> Run(Scenario scenario)
         {
             var result = await runner.RunAsync(scenario, cancellationToken);
+            // A phase cut short by an interrupt is no result (it read "0 jobs/s, FAILED").
+            cancellationToken.ThrowIfCancellationRequested();
             results.Add(result);
             log($"{result.Name}: {Figures.Format(result.Rate)} {result.Unit}/s over {Figures.Format(result.Duration.TotalSeconds)} s, p99 {Figures.Format(result.Latency.P99)} ms, {Figures.Format(result.Failed, decimals: false)} errors, {(result.Passed ? "passed" : "FAILED")}");
             return result;

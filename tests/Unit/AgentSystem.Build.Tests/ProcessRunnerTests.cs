@@ -60,4 +60,32 @@ public class ProcessRunnerTests
         Thread.Sleep(3500);
         Assert.False(File.Exists(marker), "the grandchild outlived the cancellation");
     }
+
+    [Fact]
+    public void Cancelled_a_tool_given_a_stop_grace_is_asked_to_stop_and_cleans_up()
+    {
+        var marker = Path.Combine(Path.GetTempPath(), $"stopped-{Guid.NewGuid():N}");
+        using var cancellation = new CancellationTokenSource();
+        // Its clean-up on SIGTERM: what the load harness does with its services and containers.
+        var task = Task.Run(() => ProcessRunner.Run("sh", ["-c", $"trap 'echo cleaned > {marker}; exit 0' TERM; while :; do sleep 0.1; done"],
+            null, null, TimeSpan.FromSeconds(30), cancellation.Token));
+        Thread.Sleep(300);
+        cancellation.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => task.WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult());
+        Assert.Equal("cleaned", File.ReadAllText(marker).Trim());
+        File.Delete(marker);
+    }
+
+    [Fact]
+    public void A_tool_still_running_after_its_stop_grace_is_killed()
+    {
+        using var cancellation = new CancellationTokenSource();
+        var task = Task.Run(() => ProcessRunner.Run("sh", ["-c", "trap '' TERM; while :; do sleep 0.1; done"], null, null, TimeSpan.FromSeconds(1), cancellation.Token));
+        Thread.Sleep(300);
+        cancellation.Cancel();
+
+        // Without the kill it would run until the 60 s bound ends the wait (a TimeoutException, not a cancellation).
+        Assert.ThrowsAny<OperationCanceledException>(() => task.WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult());
+    }
 }
