@@ -85,7 +85,7 @@ public static partial class UpstreamProblems
         || (failure.Error == ForwarderError.RequestBodyDestination && !context.Response.HasStarted
             && context.Response.StatusCode == StatusCodes.Status504GatewayTimeout);
 
-    private static ClientBodyWatch? WatchBody(HttpContext context)
+    private static ClientBodyStream? WatchBody(HttpContext context)
     {
         if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != true)
         {
@@ -93,7 +93,7 @@ public static partial class UpstreamProblems
         }
 
         // The pipe before the body is replaced: Kestrel's BodyReader then wraps the new body.
-        var body = new ClientBodyWatch(context.Request.BodyReader);
+        var body = new ClientBodyStream(context.Request.BodyReader);
         context.Request.Body = body;
         return body;
     }
@@ -136,7 +136,7 @@ public static partial class UpstreamProblems
     /// its silence a warning without (a cancellation's stack says nothing); the client's (it went away, or its body
     /// stopped) one debug line. Any client can make as many of them as it likes (helper-92: each was a warning with a
     /// stack trace of ~10 KB), also a body that stops when the timeout that ends it is noticed as the service's silence
-    /// first (<see cref="ClientBodyWatch"/>). YARP's own entry is off (appsettings.json): it said each again, with the stack.
+    /// first (<see cref="ClientBodyStream"/>). YARP's own entry is off (appsettings.json): it said each again, with the stack.
     /// </summary>
     private static void Log(HttpContext context, IForwarderErrorFeature failure, bool timedOut, bool bodyStopped)
     {

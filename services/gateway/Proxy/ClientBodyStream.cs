@@ -10,7 +10,7 @@ namespace AgentSystem.Gateway.Proxy;
 /// nothing more of the body came. A read still waiting when the request failed says it was the client's body the
 /// gateway waited for; a service that stops reading holds the copy in its write to the service instead.
 /// </summary>
-internal sealed class ClientBodyWatch(PipeReader client) : Stream
+public sealed class ClientBodyStream(PipeReader client) : Stream
 {
     private int _waitingReads;
 
@@ -34,7 +34,7 @@ internal sealed class ClientBodyWatch(PipeReader client) : Stream
         // Cancelled through the pipe, not with the token: Kestrel leaves a read its token cancelled marked as in
         // progress, and its drain of the rest of the body after the answer then logs an error with a stack trace
         // (dotnet/aspnetcore#17840): one per client whose body stopped.
-        using (cancellationToken.UnsafeRegister(static reader => ((PipeReader)reader!).CancelPendingRead(), client))
+        using (cancellationToken.UnsafeRegister(CancelRead, client))
         {
             result = await client.ReadAsync(CancellationToken.None);
         }
@@ -53,6 +53,20 @@ internal sealed class ClientBodyWatch(PipeReader client) : Stream
         client.AdvanceTo(available.GetPosition(length));
         Interlocked.Decrement(ref _waitingReads);
         return length;
+    }
+
+    // Kestrel's reader refuses a cancel once the request is aborted (a client's reset stream), and a callback's throw
+    // would reach whoever cancelled: the activity timeout's timer, or Kestrel's abort, which logs it as an error.
+    private static void CancelRead(object? reader)
+    {
+        try
+        {
+            ((PipeReader)reader!).CancelPendingRead();
+        }
+        catch (Exception error) when (error is OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
+        {
+            // Aborted already: the read ends on its own.
+        }
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
