@@ -31,9 +31,8 @@ internal partial class Build
 
     private string LoadArtifacts => Path.Combine(ArtifactsDirectory, "load");
 
-    /// <summary>How long an interrupted harness has to stop its services and remove its containers (it took about N s).</summary>
+    /// <summary>How long an interrupted harness has to stop its services and remove its containers (1 to 3 s when tried).</summary>
     private static readonly TimeSpan LoadHarnessStopGrace = TimeSpan.FromSeconds(30);
-
 
     private Target LoadTest => _ => _
         .Description("Load tests on the Redis queue path (Release services, real PostgreSQL and Redis, redis-benchmark and wrk in the same run); a breached threshold fails; reports in artifacts/load")

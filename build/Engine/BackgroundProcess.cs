@@ -36,7 +36,7 @@ public sealed class BackgroundProcess : ISupervisedProcess
 
     public Task<int> Exited => _exited.Value;
 
-    /// <summary>SIGTERM (the <c>kill</c> command; .NET has no API for it). Where there is none, it is killed.</summary>
+    /// <summary>SIGTERM (<see cref="ProcessRunner.Terminate"/>); where it cannot be sent, it is killed.</summary>
     public void Terminate()
     {
         if (_process.HasExited)
@@ -44,12 +44,10 @@ public sealed class BackgroundProcess : ISupervisedProcess
             return;
         }
 
-        if (OperatingSystem.IsWindows())
+        if (OperatingSystem.IsWindows() || !ProcessRunner.Terminate(_process.Id))
         {
             Kill();
-            return;
         }
-        ProcessRunner.Capture("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
     }
 
     public void Kill()

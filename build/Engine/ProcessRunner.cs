@@ -122,7 +122,23 @@ public static class ProcessRunner
         return false;
     }
 
-    /// <summary>SIGTERM now, the kill after <paramref name="grace"/>, without blocking the thread that cancelled (a signal's).</summary>
+    /// <summary>
+    /// SIGTERM by the <c>kill</c> command (.NET has no API for it); false when it could not be sent (no such command,
+    /// the process gone), for the caller to kill instead: a throw here would escape the build's signal handler.
+    /// </summary>
+    internal static bool Terminate(int processId)
+    {
+        try
+        {
+            return Capture("kill", ["-TERM", processId.ToString(System.Globalization.CultureInfo.InvariantCulture)]).ExitCode == 0;
+        }
+        catch (ToolFailedException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>SIGTERM now (on Windows, the kill), the kill after <paramref name="grace"/>, without blocking the thread that cancelled (a signal's).</summary>
     private static void Stop(Process process, string description, TimeSpan grace)
     {
         if (OperatingSystem.IsWindows() || process.HasExited)
@@ -131,8 +147,13 @@ public static class ProcessRunner
             return;
         }
 
+        if (!Terminate(process.Id))
+        {
+            Kill(process);
+            return;
+        }
+
         Log.Warning($"  stopping: {description} (SIGTERM; it has {grace.TotalSeconds:0} s to clean up, a second Ctrl+C kills it)");
-        Capture("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         _ = Task.Run(async () =>
         {
             using var late = new CancellationTokenSource(grace);

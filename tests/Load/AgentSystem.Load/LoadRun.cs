@@ -28,6 +28,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         var runner = new ScenarioRunner(cpu, log, compilers);
 
         var references = new ReferenceRuns(system, options, log);
+        await references.CheckAsync(cancellationToken);
         var results = new List<ScenarioResult>();
         async Task<ScenarioResult> Run(Scenario scenario)
         {

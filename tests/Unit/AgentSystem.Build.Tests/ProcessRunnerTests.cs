@@ -67,25 +67,37 @@ public class ProcessRunnerTests
         var marker = Path.Combine(Path.GetTempPath(), $"stopped-{Guid.NewGuid():N}");
         using var cancellation = new CancellationTokenSource();
         // Its clean-up on SIGTERM: what the load harness does with its services and containers.
-        var task = Task.Run(() => ProcessRunner.Run("sh", ["-c", $"trap 'echo cleaned > {marker}; exit 0' TERM; while :; do sleep 0.1; done"],
+        var task = Task.Run(() => ProcessRunner.Run("sh", ["-c", $"trap 'echo cleaned > {marker}; exit 0' TERM; echo > {marker}.ready; while :; do sleep 0.1; done"],
             null, null, TimeSpan.FromSeconds(30), cancellation.Token));
-        Thread.Sleep(300);
+        WaitFor(marker + ".ready");
         cancellation.Cancel();
 
         Assert.ThrowsAny<OperationCanceledException>(() => task.WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult());
         Assert.Equal("cleaned", File.ReadAllText(marker).Trim());
         File.Delete(marker);
+        File.Delete(marker + ".ready");
     }
 
     [Fact]
     public void A_tool_still_running_after_its_stop_grace_is_killed()
     {
+        var ready = Path.Combine(Path.GetTempPath(), $"deaf-{Guid.NewGuid():N}");
         using var cancellation = new CancellationTokenSource();
-        var task = Task.Run(() => ProcessRunner.Run("sh", ["-c", "trap '' TERM; while :; do sleep 0.1; done"], null, null, TimeSpan.FromSeconds(1), cancellation.Token));
-        Thread.Sleep(300);
+        var task = Task.Run(() => ProcessRunner.Run("sh", ["-c", $"trap '' TERM; echo > {ready}; while :; do sleep 0.1; done"], null, null, TimeSpan.FromSeconds(1), cancellation.Token));
+        WaitFor(ready);
         cancellation.Cancel();
 
         // Without the kill it would run until the 60 s bound ends the wait (a TimeoutException, not a cancellation).
-        Assert.ThrowsAny<OperationCanceledException>(() => task.WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult());
+        Assert.ThrowsAny<OperationCanceledException>(() => task.WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult());        File.Delete(ready);
+    }
+
+    // Until the script has set its trap: a signal before it would end it the default way.
+    private static void WaitFor(string file)
+    {
+        for (var waited = 0; !File.Exists(file); waited += 50)
+        {
+            Assert.True(waited < 60_000, $"{file} never appeared");
+            Thread.Sleep(50);
+        }
     }
 }

@@ -62,6 +62,36 @@ internal sealed class RedisBenchmark
     public const int PipelinedRequestFactor = 4;
 
     /// <summary>
+    /// Both scripts' calls once through the client, before any row runs: redis-benchmark would time a command Redis
+    /// rejects (keys or arguments that no longer match a script) as readily as one it runs.
+    /// </summary>
+    public static async Task CheckAsync(IConnectionMultiplexer redis, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        var keys = new ReferenceKeys();
+        var (enqueue, claim) = await CommandsAsync(redis, keys, "check");
+        try
+        {
+            foreach (var (command, script) in new[] { (enqueue, "enqueue"), (claim, "claim") })
+            {
+                try
+                {
+                    await redis.GetDatabase().ExecuteAsync(command[0], [.. command[1..].Select(a => (object)a.Replace(RandomPart, "check", StringComparison.Ordinal))])
+                        .WaitAsync(cancellationToken);
+                }
+                catch (RedisServerException error)
+                {
+                    throw new InvalidOperationException($"The reference's {script} script call no longer matches the script (Redis: {error.Message}).", error);
+                }
+            }
+        }
+        finally
+        {
+            await redis.GetDatabase().KeyDeleteAsync(keys.All);
+        }
+    }
+
+    /// <summary>
     /// The reference rows of one pipeline depth: LPUSH, then the enqueue script (which fills the list), then the claim
     /// script (which empties it).
     /// </summary>
@@ -69,49 +99,56 @@ internal sealed class RedisBenchmark
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(redis);
-        var keyPrefix = $"agentsystem-load-reference:{Guid.NewGuid():N}:";
-        var (queue, known, processing, idle, ready) = (keyPrefix + "queue", keyPrefix + "known", keyPrefix + "processing", keyPrefix + "idle", keyPrefix + "ready");
-        var server = redis.GetServer(redis.GetEndPoints()[0]);
-        var enqueue = Hex(await server.ScriptLoadAsync(QueueScripts.Enqueue));
-        var claim = Hex(await server.ScriptLoadAsync(QueueScripts.Claim));
+        var keys = new ReferenceKeys();
         // Each message its own (redis-benchmark writes 12 random digits over every __rand_int__), as each job's is: the
         // claim's leases are then as many members of the sorted set, not one.
         var payload = RandomPart + new string('x', Math.Max(0, payloadLength - RandomPart.Length));
-        // The shared lane (client ''), as the queue scenarios' jobs, which no client's request sent.
-        string[] enqueueCommand = ["EVALSHA", enqueue, "4", queue, known, idle, ready, "", "1", "job-__rand_int__", payload];
-        string[] claimCommand = ["EVALSHA", claim, "4", queue, processing, idle, ready, "1", "30000", keyPrefix + "notify:reference", int.MaxValue.ToString(CultureInfo.InvariantCulture)];
-        // Once through the client first: redis-benchmark would time a command Redis rejects (keys or arguments that no
-        // longer match a script) as readily as one it runs.
-        foreach (var (command, script) in new[] { (enqueueCommand, "enqueue"), (claimCommand, "claim") })
-        {
-            try
-            {
-                await redis.GetDatabase().ExecuteAsync(command[0], [.. command[1..].Select(a => (object)a.Replace("__rand_int__", "check", StringComparison.Ordinal))])
-                    .WaitAsync(cancellationToken);
-            }
-            catch (RedisServerException error)
-            {
-                throw new InvalidOperationException($"The reference's {script} script call no longer matches the script (Redis: {error.Message}).", error);
-            }
-        }
-
+        var (enqueue, claim) = await CommandsAsync(redis, keys, payload);
         try
         {
             var count = requests * (pipeline > 1 ? PipelinedRequestFactor : 1);
             return
             [
-                Run(LPushName(pipeline), clients, count, pipeline, ["LPUSH", queue + ":lpush", payload], "LPUSH key message"),
-                Run(EnqueueName(pipeline), clients, count, pipeline, enqueueCommand, "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, RPUSH to the ring when the lane was empty, ZPOPMIN of no idle waiter)"),
-                Run(ClaimName(pipeline), clients, count, pipeline, claimCommand, "EVALSHA claim (1 job: TIME, ZREM, the ring's LLEN and LMOVE, RPOP, LLEN, ZADD, LLEN)"),
+                await RunAsync(LPushName(pipeline), clients, count, pipeline, ["LPUSH", keys.Queue + ":lpush", payload], "LPUSH key message", cancellationToken),
+                await RunAsync(EnqueueName(pipeline), clients, count, pipeline, enqueue,
+                    "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, RPUSH to the ring when the lane was empty, ZPOPMIN of no idle waiter)", cancellationToken),
+                await RunAsync(ClaimName(pipeline), clients, count, pipeline, claim,
+                    "EVALSHA claim (1 job: TIME, ZREM, the ring's LLEN and LMOVE, RPOP, LLEN, ZADD, LLEN)", cancellationToken),
             ];
         }
         finally
         {
-            await redis.GetDatabase().KeyDeleteAsync([queue, queue + ":lpush", known, processing, idle, ready]);
+            await redis.GetDatabase().KeyDeleteAsync(keys.All);
         }
     }
 
-    private ReferenceResult Run(string name, int clients, int requests, int pipeline, string[] command, string description)
+    /// <summary>The keys of one use of the queue's scripts, apart from the queue's own.</summary>
+    private sealed class ReferenceKeys
+    {
+        private readonly string _prefix = $"agentsystem-load-reference:{Guid.NewGuid():N}:";
+
+        public string Queue => _prefix + "queue";
+        public string Known => _prefix + "known";
+        public string Processing => _prefix + "processing";
+        public string Idle => _prefix + "idle";
+        public string Ready => _prefix + "ready";
+        public string Notify => _prefix + "notify:reference";
+        public RedisKey[] All => [Queue, Queue + ":lpush", Known, Processing, Idle, Ready];
+    }
+
+    /// <summary>The enqueue and claim calls by EVALSHA (the scripts loaded first), one job each, as the queue makes them.</summary>
+    private static async Task<(string[] Enqueue, string[] Claim)> CommandsAsync(IConnectionMultiplexer redis, ReferenceKeys keys, string payload)
+    {
+        var server = redis.GetServer(redis.GetEndPoints()[0]);
+        var enqueue = Hex(await server.ScriptLoadAsync(QueueScripts.Enqueue));
+        var claim = Hex(await server.ScriptLoadAsync(QueueScripts.Claim));
+        // The shared lane (client ''), as the queue scenarios' jobs, which no client's request sent.
+        return (["EVALSHA", enqueue, "4", keys.Queue, keys.Known, keys.Idle, keys.Ready, "", "1", "job-" + RandomPart, payload],
+            ["EVALSHA", claim, "4", keys.Queue, keys.Processing, keys.Idle, keys.Ready, "1", "30000", keys.Notify, int.MaxValue.ToString(CultureInfo.InvariantCulture)]);
+    }
+
+    private async Task<ReferenceResult> RunAsync(string name, int clients, int requests, int pipeline, string[] command, string description,
+        CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(_fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in _prefix.Concat(_target).Concat(
@@ -121,15 +158,25 @@ internal sealed class RedisBenchmark
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"{_fileName} did not start.");
-        var error = process.StandardError.ReadToEndAsync();
-        var output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
+        var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            // A long run's rows take minutes: an interrupted run has 30 s to clean up (./build.sh LoadTest).
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
         // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-        var last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
+        var last = (await output).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? string.Empty;
         var fields = last.Split("\",\"").Select(f => f.Trim('"')).ToArray();
         if (process.ExitCode != 0 || fields.Length < 2 || !double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var rps))
         {
-            throw new InvalidOperationException($"redis-benchmark {string.Join(' ', command.Take(2))} failed (exit {process.ExitCode}): {last} {error.Result}");
+            throw new InvalidOperationException($"redis-benchmark {string.Join(' ', command.Take(2))} failed (exit {process.ExitCode}): {last} {await error}");
         }
 
         double? Field(int index) => fields.Length > index && double.TryParse(fields[index], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;

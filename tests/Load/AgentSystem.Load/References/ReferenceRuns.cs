@@ -8,8 +8,8 @@ namespace AgentSystem.Load.References;
 
 /// <summary>
 /// The references of one run, each measured next to the scenario it is the yardstick of: the unpipelined
-/// redis-benchmark rows just before enqueue and claim-ack, the pipelined ones just before queue-e2e, wrk just after the
-/// http closed phase, with the gateway warm. Measured all at the start, a reference of a shared machine's quiet
+/// redis-benchmark rows just before enqueue (claim-ack follows it), the pipelined ones just before queue-e2e, wrk just
+/// after the http closed phase, with the gateway warm. Measured all at the start, a reference of a shared machine's quiet
 /// minute sat beside scenarios of its busy one (a new user's run: every redis-benchmark row 31 to 45 % below the run
 /// before while the scenarios hardly moved), and wrk met a gateway that had not compiled its hot paths yet.
 /// </summary>
@@ -21,6 +21,15 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
 
     /// <summary>About a second per -P1 row at least: at CI's 3 s phases a quarter second of requests moved by half from run to run.</summary>
     private int Requests => (int)Math.Max(RedisBenchmark.LeastRequests, 20_000 * options.Duration.TotalSeconds / 5);
+
+    /// <summary>Before any scenario: a reference call that no longer matches its script fails the run before its phases, not after some.</summary>
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        if (_benchmark.Value is not null)
+        {
+            await RedisBenchmark.CheckAsync(system.Redis, cancellationToken);
+        }
+    }
 
     /// <summary>The rows of one pipeline depth (1 or <see cref="RedisBenchmark.Pipelined"/>), once a run.</summary>
     public async Task RedisRowsAsync(int pipeline, CancellationToken cancellationToken)
@@ -51,7 +60,7 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
         var conditions = rows.Count == 0 ? null
             : $"redis-benchmark sent {Requests:N0} requests a -P1 row, {Requests * RedisBenchmark.PipelinedRequestFactor:N0} a pipelined one, "
                 + $"messages of {MessageLength()} bytes as the queue stores them, each its own, to the Redis under test (AOF, fsync every second). "
-                + "Each reference ran next to the scenario it is the yardstick of (the -P1 rows before enqueue and claim-ack, the -P16 rows before "
+                + "Each reference ran next to the scenario it is the yardstick of (the -P1 rows before enqueue, which claim-ack follows, the -P16 rows before "
                 + "queue-e2e, wrk after the http closed phase), so that both met the machine of the same minute. "
                 + "A scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row.";
         return new ReferenceSummary(rows, _wrk is null ? [] : [_wrk], conditions);
