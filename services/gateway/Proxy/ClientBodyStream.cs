@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.IO.Pipelines;
+using AgentSystem.ServiceDefaults;
 
 namespace AgentSystem.Gateway.Proxy;
 
@@ -30,43 +30,10 @@ public sealed class ClientBodyStream(PipeReader client) : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _waitingReads);
-        ReadResult result;
-        // Cancelled through the pipe, not with the token: Kestrel leaves a read its token cancelled marked as in
-        // progress, and its drain of the rest of the body after the answer then logs an error with a stack trace
-        // (dotnet/aspnetcore#17840): one per client whose body stopped.
-        using (cancellationToken.UnsafeRegister(CancelRead, client))
-        {
-            result = await client.ReadAsync(CancellationToken.None);
-        }
-
-        if (result.IsCanceled)
-        {
-            // Stays counted as waiting: the state the failure is judged by.
-            client.AdvanceTo(result.Buffer.Start);
-            throw new OperationCanceledException(cancellationToken);
-        }
-
-        // A zero-byte read (YARP's, to take a buffer only once data is there) consumes nothing.
-        var available = result.Buffer;
-        var length = (int)Math.Min(available.Length, buffer.Length);
-        available.Slice(0, length).CopyTo(buffer.Span);
-        client.AdvanceTo(available.GetPosition(length));
+        // A read the timeout cancelled throws and stays counted as waiting: the state the failure is judged by.
+        var read = await RequestBodyReads.ReadAsync(client, buffer, cancellationToken);
         Interlocked.Decrement(ref _waitingReads);
-        return length;
-    }
-
-    // Kestrel's reader refuses a cancel once the request is aborted (a client's reset stream), and a callback's throw
-    // would reach whoever cancelled: the activity timeout's timer, or Kestrel's abort, which logs it as an error.
-    private static void CancelRead(object? reader)
-    {
-        try
-        {
-            ((PipeReader)reader!).CancelPendingRead();
-        }
-        catch (Exception error) when (error is OperationCanceledException or ObjectDisposedException or IOException or InvalidOperationException)
-        {
-            // Aborted already: the read ends on its own.
-        }
+        return read;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

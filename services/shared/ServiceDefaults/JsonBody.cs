@@ -92,7 +92,7 @@ public static class JsonBody
                     Array.Resize(ref buffer, grown);
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(written), arrival.Token);
+                var read = await RequestBodyReads.ReadAsync(request.BodyReader, buffer.AsMemory(written), arrival.Token);
                 if (read == 0)
                 {
                     break;
