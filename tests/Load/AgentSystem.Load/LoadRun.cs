@@ -1,13 +1,10 @@
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using AgentSystem.Build.Engine;
-using AgentSystem.Contracts;
 using AgentSystem.Load.Harness;
 using AgentSystem.Load.References;
 using AgentSystem.Load.Reports;
 using AgentSystem.Load.Scenarios;
 using AgentSystem.Load.UnderTest;
-using AgentSystem.Queue;
 
 namespace AgentSystem.Load;
 
