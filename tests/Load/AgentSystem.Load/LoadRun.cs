@@ -87,8 +87,9 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         {
             var http = new HttpScenarios(system, options);
             var max = await Run(http.Maximum());
-            await references.WrkAsync(cancellationToken);
             await Run(http.Rate(options.RateFor(HttpScenarios.Max) ?? Math.Max(5, Math.Round(max.Rate / 2))));
+            // After both phases: the gateway warm, and no phase of ours right after a burst of 64 connections.
+            await references.WrkAsync(cancellationToken);
         }
 
         // The rows no scenario of this run had beside it, for the table.

@@ -9,7 +9,7 @@ namespace AgentSystem.Load.References;
 /// <summary>
 /// The references of one run, each measured next to the scenario it is the yardstick of: the unpipelined
 /// redis-benchmark rows just before enqueue (claim-ack follows it), the pipelined ones just before queue-e2e, wrk just
-/// after the http closed phase, with the gateway warm. Measured all at the start, a reference of a shared machine's quiet
+/// after the http phases, with the gateway warm. Measured all at the start, a reference of a shared machine's quiet
 /// minute sat beside scenarios of its busy one (a new user's run: every redis-benchmark row 31 to 45 % below the run
 /// before while the scenarios hardly moved), and wrk met a gateway that had not compiled its hot paths yet.
 /// </summary>
@@ -61,7 +61,7 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
             : $"redis-benchmark sent {Requests:N0} requests a -P1 row, {Requests * RedisBenchmark.PipelinedRequestFactor:N0} a pipelined one, "
                 + $"messages of {MessageLength()} bytes as the queue stores them, each its own, to the Redis under test (AOF, fsync every second). "
                 + "Each reference ran next to the scenario it is the yardstick of (the -P1 rows before enqueue, which claim-ack follows, the -P16 rows before "
-                + "queue-e2e, wrk after the http closed phase), so that both met the machine of the same minute. "
+                + "queue-e2e, wrk after the http phases), so that both met the machine of the same minute. "
                 + "A scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row.";
         return new ReferenceSummary(rows, _wrk is null ? [] : [_wrk], conditions);
     }
