@@ -56,9 +56,8 @@ public static partial class UpstreamProblems
         }
 
         var status = context.Response.StatusCode;
-        var cluster = context.GetReverseProxyFeature().Cluster.Config;
-        var upstream = cluster.ClusterId;
-        var timeout = cluster.HttpRequest?.ActivityTimeout?.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture);
+        var upstream = context.GetReverseProxyFeature().Cluster.Config.ClusterId;
+        var timeout = TimeoutSeconds(context).ToString("0.###", CultureInfo.InvariantCulture);
         var (title, detail) = status switch
         {
             StatusCodes.Status504GatewayTimeout => (
@@ -84,6 +83,9 @@ public static partial class UpstreamProblems
     private static bool IsTheTimeout(HttpContext context, IForwarderErrorFeature failure) => failure.Error == ForwarderError.RequestTimedOut
         || (failure.Error == ForwarderError.RequestBodyDestination && !context.Response.HasStarted
             && context.Response.StatusCode == StatusCodes.Status504GatewayTimeout);
+
+    /// <summary>The cluster's activity timeout, in seconds (Gateway:UpstreamTimeout, which Upstreams sets on every cluster).</summary>
+    private static double TimeoutSeconds(HttpContext context) => context.GetReverseProxyFeature().Cluster.Config.HttpRequest?.ActivityTimeout?.TotalSeconds ?? 0;
 
     private static ClientBodyStream? WatchBody(HttpContext context)
     {
@@ -158,7 +160,7 @@ public static partial class UpstreamProblems
         }
         else if (timedOut)
         {
-            LogSilent(logger, upstream, context.GetReverseProxyFeature().Cluster.Config.HttpRequest?.ActivityTimeout?.TotalSeconds ?? 0);
+            LogSilent(logger, upstream, TimeoutSeconds(context));
         }
         else
         {

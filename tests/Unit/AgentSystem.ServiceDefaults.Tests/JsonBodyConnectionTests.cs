@@ -1,7 +1,5 @@
 using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using AgentSystem.ServiceDefaults;
 using AgentSystem.Testing.Containers;
 using Microsoft.AspNetCore.Builder;
@@ -14,9 +12,6 @@ namespace AgentSystem.ServiceDefaults.Tests;
 /// <summary>JsonBody behind a real Kestrel, where what a timed-out read leaves behind decides the connection's fate.</summary>
 public sealed class JsonBodyConnectionTests
 {
-    private static readonly JsonTypeInfo<Dictionary<string, string>> Shape =
-        (JsonTypeInfo<Dictionary<string, string>>)JsonSerializerOptions.Default.GetTypeInfo(typeof(Dictionary<string, string>));
-
     /// <summary>
     /// A read ended by its token left Kestrel's body reader mid-read: its drain of the rest after the 408 logged an error
     /// with a stack trace and closed the connection (dotnet/aspnetcore#17840), for every caller whose body stopped.
@@ -33,7 +28,7 @@ public sealed class JsonBodyConnectionTests
         await using var app = builder.Build();
         app.MapPost("/goal", async (HttpContext context) =>
         {
-            var (value, error) = await JsonBody.ReadAsync(context.Request, Shape, 1024, context.RequestAborted, arrivalTimeout: TimeSpan.FromMilliseconds(500));
+            var (value, error) = await JsonBody.ReadAsync(context.Request, JsonBodyTests.Shape, 1024, context.RequestAborted, arrivalTimeout: TimeSpan.FromMilliseconds(500));
             return error ?? Results.Text(value!["goal"]);
         });
         await app.StartAsync();

@@ -9,7 +9,7 @@ namespace AgentSystem.ServiceDefaults.Tests;
 /// <summary>The shared body reader (the orchestrator's and chat's POSTs), alone.</summary>
 public sealed class JsonBodyTests
 {
-    private static readonly JsonTypeInfo<Dictionary<string, string>> Shape =
+    internal static readonly JsonTypeInfo<Dictionary<string, string>> Shape =
         (JsonTypeInfo<Dictionary<string, string>>)JsonSerializerOptions.Default.GetTypeInfo(typeof(Dictionary<string, string>));
 
     [Fact]

@@ -40,7 +40,7 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
         }
 
         log($"Reference: redis-benchmark, {options.Clients} clients, -P{pipeline}");
-        _redisRows[pipeline] = await benchmark.RunRowsAsync(system.Redis, pipeline, options.Clients, Requests, MessageLength(), cancellationToken);
+        _redisRows[pipeline] = await benchmark.RunRowsAsync(system.Redis, pipeline, options.Clients, Requests, MessageLength, cancellationToken);
     }
 
     /// <summary>wrk against the gateway's /healthz (the gateway runs only for the http scenarios).</summary>
@@ -59,7 +59,7 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
         var rows = _redisRows.OrderBy(pair => pair.Key).SelectMany(pair => pair.Value).ToList();
         var conditions = rows.Count == 0 ? null
             : $"redis-benchmark sent {Requests:N0} requests a -P1 row, {Requests * RedisBenchmark.PipelinedRequestFactor:N0} a pipelined one, "
-                + $"messages of {MessageLength()} bytes as the queue stores them, each its own, to the Redis under test (AOF, fsync every second). "
+                + $"messages of {MessageLength} bytes as the queue stores them, each its own, to the Redis under test (AOF, fsync every second). "
                 + "Each reference ran next to the scenario it is the yardstick of (the -P1 rows before enqueue, which claim-ack follows, the -P16 rows before "
                 + "queue-e2e, wrk after the http phases), so that both met the machine of the same minute. "
                 + "A scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row.";
@@ -79,6 +79,6 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
     }
 
     /// <summary>The length of a job message as the queue stores it, so redis-benchmark pushes as much.</summary>
-    private static int MessageLength() => JsonSerializer.Serialize(
+    private static readonly int MessageLength = JsonSerializer.Serialize(
         new JobMessage(Guid.NewGuid(), Guid.NewGuid(), JobTypes.Echo, Scenarios.StoredWork.Input, 1, null, DateTimeOffset.UtcNow), QueueJsonContext.Default.JobMessage).Length;
 }
