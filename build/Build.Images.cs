@@ -22,6 +22,9 @@ internal partial class Build
 
     private string ImageLogs => Path.Combine(ArtifactsDirectory, "images");
 
+    /// <summary>Every image this run built or reused (Images' and those SystemUp and the deploys added): what CI saves and pushes.</summary>
+    private string ImagesJson => Path.Combine(ArtifactsDirectory, "images.json");
+
     /// <summary>The affected services that have a Dockerfile.</summary>
     private List<ServiceEntry> AffectedImageServices => Changes.Services
         .Select(s => Changes.Catalog?.Find(s.Name))
@@ -40,6 +43,8 @@ internal partial class Build
         .OnlyWhenStatic(() => Service is not { Length: > 0 } names || names.Any(name => Changes.Catalog?.Find(name) is { } service && HasDockerfile(service)),
             "no service --service names has an image of its own ('shared' is the libraries and tests)")
         .OnlyWhenStatic(() => AffectedImageServices.Count > 0, "no affected service has an image; --all builds every one (SystemUp, SystemTest and the deploys build those they run)")
+        // An earlier run's list would pass for this run's (and CI's matrix job saves the images it lists).
+        .WhenSkipped(RemoveImagesJson)
         .Touches(() => AffectedImageServices.Select(s => s.Name))
         // Checked before any target runs, and even when nothing is affected: the option was given for this target.
         .Reads(() => Push)
@@ -47,7 +52,6 @@ internal partial class Build
         .Executes(() =>
         {
             var results = BuildImages(AffectedImageServices);
-            File.WriteAllText(Path.Combine(ArtifactsDirectory, "images.json"), JsonSerializer.Serialize(results, IndentedJson) + "\n");
             PrintImageTable(results);
             if (!Push)
             {
@@ -73,8 +77,18 @@ internal partial class Build
         {
             _images[result.Service] = result;
         }
+        File.WriteAllText(ImagesJson, JsonSerializer.Serialize(_images.Values.OrderBy(i => i.Service, StringComparer.Ordinal), IndentedJson) + "\n");
 
         return [.. results];
+    }
+
+    private void RemoveImagesJson()
+    {
+        if (File.Exists(ImagesJson))
+        {
+            File.Delete(ImagesJson);
+            Log.Info($"Images is skipped: the {LoggedStep.DisplayPath(ImagesJson)} of an earlier run is removed (this run built no image).");
+        }
     }
 
     private void PrintImageTable(IReadOnlyList<ImageResult> results)

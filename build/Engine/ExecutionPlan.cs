@@ -1,6 +1,7 @@
 namespace AgentSystem.Build.Engine;
 
-internal sealed record PlannedTarget(TargetNode Node, string? SkipReason)
+/// <param name="SkippedByCondition">Skipped because a static condition failed, not by <c>--skip</c>.</param>
+internal sealed record PlannedTarget(TargetNode Node, string? SkipReason, bool SkippedByCondition = false)
 {
     public string Name => Node.Name;
 }
@@ -37,7 +38,7 @@ internal static class ExecutionPlan
 
         var ordered = TopologicalOrder(included);
         var requestedSet = requested.ToHashSet();
-        return ordered.Select(node => new PlannedTarget(node, SkipReason(node))).ToList();
+        return ordered.Select(node => new PlannedTarget(node, SkipReason(node), staticSkips.ContainsKey(node))).ToList();
 
         string? SkipReason(TargetNode node)
         {

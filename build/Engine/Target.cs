@@ -19,6 +19,12 @@ public interface ITargetDefinition
     /// <summary>Checked right before the target would run.</summary>
     ITargetDefinition OnlyWhenDynamic(Func<bool> condition, string because);
 
+    /// <summary>
+    /// Runs when one of the target's conditions skips it (not <c>--skip</c>, which keeps what an earlier run made on
+    /// purpose): to remove an earlier run's output that would otherwise pass for this run's.
+    /// </summary>
+    ITargetDefinition WhenSkipped(Action action);
+
     /// <summary>Fails the build before anything runs when the parameter has no value.</summary>
     ITargetDefinition Requires(System.Linq.Expressions.Expression<Func<object?>> parameter);
 

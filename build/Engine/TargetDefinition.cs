@@ -22,6 +22,7 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
     public Func<string?>? RunReason { get; private set; }
     public bool ContinuesAfterFailure { get; private set; }
     public List<Func<CancellationToken, Task>> Actions { get; } = [];
+    public List<Action> SkipActions { get; } = [];
 
     public ITargetDefinition Description(string text) { DescriptionText = text; return this; }
     public ITargetDefinition DependsOn(params Target[] targets) { DependsOnTargets.AddRange(targets); return this; }
@@ -32,6 +33,7 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
     public ITargetDefinition TriggeredBy(params Target[] targets) { TriggeredByTargets.AddRange(targets); return this; }
     public ITargetDefinition OnlyWhenStatic(Func<bool> condition, string because) { StaticConditions.Add((condition, because)); return this; }
     public ITargetDefinition OnlyWhenDynamic(Func<bool> condition, string because) { DynamicConditions.Add((condition, because)); return this; }
+    public ITargetDefinition WhenSkipped(Action action) { SkipActions.Add(action); return this; }
     public ITargetDefinition Touches(Func<IEnumerable<string>> services) { TouchedServices = services; return this; }
     public ITargetDefinition RunsBecause(Func<string?> reason) { RunReason = reason; return this; }
     public ITargetDefinition ProceedAfterFailure() { ContinuesAfterFailure = true; return this; }

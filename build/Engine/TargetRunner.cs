@@ -33,7 +33,7 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
             }
             if (target.SkipReason is not null)
             {
-                Outcomes.Add(new(target.Name, TargetStatus.Skipped, TimeSpan.Zero, target.SkipReason));
+                Outcomes.Add(Skipped(target.Node, target.SkipReason, target.SkippedByCondition));
                 continue;
             }
             // A target below a failed one (directly or through one that did not run) fails with it, --continue or not.
@@ -70,7 +70,7 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
         var unmet = definition.DynamicConditions.FirstOrDefault(c => !c.Condition());
         if (unmet.Condition is not null)
         {
-            return new(node.Name, TargetStatus.Skipped, TimeSpan.Zero, $"condition: {unmet.Because}");
+            return Skipped(node, $"condition: {unmet.Because}", byCondition: true);
         }
 
         Log.Highlight("");
@@ -116,6 +116,27 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
             Log.Error(e.ToString());
             return new(node.Name, TargetStatus.Failed, watch.Elapsed, e.Message);
         }
+    }
+
+    /// <summary>
+    /// A skip by a condition runs the target's <see cref="ITargetDefinition.WhenSkipped"/> actions: tidying, so one that
+    /// fails is a warning, not the target's failure.
+    /// </summary>
+    private static TargetOutcome Skipped(TargetNode node, string reason, bool byCondition)
+    {
+        foreach (var action in byCondition ? node.Definition.SkipActions : [])
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.Warning($"{node.Name} is skipped, and what an earlier run of it left could not be removed: {e.Message}");
+            }
+        }
+
+        return new(node.Name, TargetStatus.Skipped, TimeSpan.Zero, reason);
     }
 
     /// <summary>

@@ -97,7 +97,7 @@ public static class CiWorkflow
         Line("        with:");
         Line("          name: test-results-${{ matrix.service }}");
         Line("          path: artifacts/test-results");
-        // The "shared" entry has no image, and Images writes images.json only when it built one.
+        // The "shared" entry has no image, and images.json exists only when the run built or reused one.
         Line("      - name: Save the image");
         Line("        if: hashFiles('artifacts/images.json') != ''");
         Line("        run: docker save --output artifacts/image.tar $(jq -r '.[].image' artifacts/images.json)");

@@ -96,6 +96,30 @@ public class EngineTests
         Assert.Matches(@"Docs\s+Skipped\s+\S+\s+condition: only for big counts", run.Output);
     }
 
+    /// <summary>helper-95: a skipped Images left the images.json of an earlier run, which passed for this run's.</summary>
+    [Fact]
+    public void A_target_skipped_by_a_condition_runs_its_tidying_and_one_run_or_skipped_by_hand_does_not()
+    {
+        Assert.Equal(["Docs"], BuildRun<SampleBuild>.Of(["Docs"]).Build.Tidied);
+        Assert.Equal(["Slow"], BuildRun<SampleBuild>.Of(["Slow"]).Build.Tidied);
+        Assert.Empty(BuildRun<SampleBuild>.Of(["Docs", "--count", "6"]).Build.Tidied);
+        Assert.Empty(BuildRun<SampleBuild>.Of(["Slow", "--count", "2"]).Build.Tidied);
+        // --skip keeps an earlier run's output on purpose; --plan runs nothing.
+        Assert.Empty(BuildRun<SampleBuild>.Of(["Test", "Docs", "--count", "6", "--skip", "docs"]).Build.Tidied);
+        Assert.Empty(BuildRun<SampleBuild>.Of(["Docs", "--plan"]).Build.Tidied);
+    }
+
+    [Fact]
+    public void Tidying_that_fails_is_a_warning_and_the_target_stays_skipped()
+    {
+        var build = new SampleBuild { DocsTidy = () => throw new IOException("the file is busy") };
+        var run = BuildRun<SampleBuild>.Of(["Compile", "Docs"], build: build);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("Docs is skipped, and what an earlier run of it left could not be removed: the file is busy", run.Output);
+        Assert.Matches(@"Docs\s+Skipped\s+\S+\s+condition: only for big counts", run.Output);
+    }
+
     [Fact]
     public void A_usage_error_found_inside_a_target_exits_with_the_usage_code()
     {

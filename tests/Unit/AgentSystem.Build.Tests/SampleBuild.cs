@@ -8,6 +8,12 @@ public enum Flavor { Plain, ExtraSpicy }
 internal sealed class SampleBuild : BuildBase
 {
     public List<string> Ran { get; } = [];
+
+    /// <summary>Targets whose WhenSkipped action ran.</summary>
+    public List<string> Tidied { get; } = [];
+
+    /// <summary>Docs' WhenSkipped action; by default it records itself in <see cref="Tidied"/>.</summary>
+    public Action? DocsTidy { get; set; }
     private string? _closing;
 
     protected internal override IEnumerable<string> ClosingLines => _closing is null ? [] : [_closing];
@@ -68,11 +74,12 @@ internal sealed class SampleBuild : BuildBase
     private Target Docs => _ => _
         .DependsOn(Restore)
         .OnlyWhenStatic(() => Count > 5, "only for big counts")
+        .WhenSkipped(() => (DocsTidy ?? (() => Tidied.Add(nameof(Docs))))())
         .Reads(() => Names)
         .RunsBecause(() => Count > 9 ? "a very big count" : null)
         .Validates(() => Names.Where(name => name.Length > 3).Select(name => $"--names: '{name}' is longer than 3 letters"))
         .Executes(() => Ran.Add(nameof(Docs)));
-    private Target Slow => _ => _.OnlyWhenDynamic(() => Count > 1, "count above one").Executes(() => Ran.Add(nameof(Slow)));
+    private Target Slow => _ => _.OnlyWhenDynamic(() => Count > 1, "count above one").WhenSkipped(() => Tidied.Add(nameof(Slow))).Executes(() => Ran.Add(nameof(Slow)));
 }
 
 /// <summary>Two targets that wait on each other.</summary>
