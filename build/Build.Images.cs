@@ -35,7 +35,7 @@ internal partial class Build
     private bool HasDockerfile(ServiceEntry service) => service.Dockerfile is { } file && File.Exists(Path.Combine(RootDirectory, file));
 
     private Target Images => _ => _
-        .Description("Builds an image per affected service (multi-stage, cached layers), tags <short commit>[-dirty] and dev; writes artifacts/images.json")
+        .Description("Builds an image per affected service (multi-stage, cached layers), tags <short commit>[-dirty-<hash>] and dev; writes artifacts/images.json")
         .DependsOn(Affected, BaseImages)
         // Tests first: they fail sooner and cheaper than an image build.
         .After(UnitTest, IntegrationTest)
@@ -68,10 +68,11 @@ internal partial class Build
     /// <summary>Builds the images of <paramref name="services"/> (one build per core, at most four at once) and records them.</summary>
     private List<ImageResult> BuildImages(IReadOnlyList<ServiceEntry> services)
     {
-        var tag = ImageTag();
-        var requests = services.Select(s => new ImageRequest(s.Name, s.Dockerfile!, [ImageName(s, tag), ImageName(s, "dev")], BaseImageBuildArguments(), ImageLabels(s))).ToList();
+        var commit = GitOutput("rev-parse", "--short=12", "HEAD");
+        var requests = services.Select(s => ImageRequestFor(s, commit)).ToList();
         var parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);
-        Log.Info($"{requests.Count} image(s), tag {tag}, {Math.Min(parallelism, requests.Count)} at a time; each build's output in {LoggedStep.DisplayPath(ImageLogs)}/<service>.log.");
+        Log.Info($"{requests.Count} image(s), tag {commit} (-dirty-<hash of the changes> for a service whose inputs have uncommitted changes), "
+            + $"{Math.Min(parallelism, requests.Count)} at a time; each build's output in {LoggedStep.DisplayPath(ImageLogs)}/<service>.log.");
         var results = new ServiceImageBuilder(Docker, RootDirectory, ImageLogs, CancellationToken).BuildAll(requests, parallelism);
         foreach (var result in results)
         {
@@ -117,11 +118,44 @@ internal partial class Build
     private string ImageName(ServiceEntry service, string tag) =>
         $"{(Registry.Length > 0 ? Registry.TrimEnd('/').ToLowerInvariant() + "/" : "")}{service.Image ?? "agentsystem/" + service.Name}:{tag}";
 
-    /// <summary>The short commit, with "-dirty" when the work tree has changes git would commit (or new files).</summary>
-    private string ImageTag()
+    /// <summary>
+    /// The service's build, tagged with the commit, or with "-dirty-" and a hash of its inputs' uncommitted changes: a bare
+    /// "-dirty" was every clone's tag at that commit (helper-99: another clone's build moved it within a minute) and every
+    /// service's when any file had changes.
+    /// </summary>
+    private ImageRequest ImageRequestFor(ServiceEntry service, string commit)
     {
-        var commit = GitOutput("rev-parse", "--short=12", "HEAD");
-        return GitOutput("status", "--porcelain").Length > 0 ? commit + "-dirty" : commit;
+        var inputs = ImageInputs(service);
+        var dirty = GitOutput(["status", "--porcelain", "--", .. inputs]).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line[3..].Split(" -> ")[^1].Trim('"')).Distinct(StringComparer.Ordinal).ToList();
+        var tag = dirty.Count == 0 ? commit : $"{commit}-dirty-{ChangesHash(RootDirectory, dirty)}";
+        return new ImageRequest(service.Name, service.Dockerfile!, [ImageName(service, tag), ImageName(service, "dev")], BaseImageBuildArguments(),
+            ImageLabels(service, inputs, [.. dirty.Select(path => Path.Combine(RootDirectory, path))]));
+    }
+
+    /// <summary>
+    /// Eight hex digits of a SHA-256 over each changed path (relative to <paramref name="root"/>) and its content as it is
+    /// now (every file of a new folder; "deleted" for a path that is gone): the same changes give the same tag.
+    /// </summary>
+    internal static string ChangesHash(string root, IEnumerable<string> paths)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var path in paths.Order(StringComparer.Ordinal))
+        {
+            var full = Path.Combine(root, path);
+            IEnumerable<string> files = Directory.Exists(full)
+                ? Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order(StringComparer.Ordinal)
+                : [path.TrimEnd('/')];
+            foreach (var file in files)
+            {
+                hash.AppendData(System.Text.Encoding.UTF8.GetBytes(file + "\0"));
+                var content = Path.Combine(root, file);
+                hash.AppendData(File.Exists(content) ? File.ReadAllBytes(content) : "deleted"u8);
+                hash.AppendData("\0"u8);
+            }
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset())[..8];
     }
 
     /// <summary>SDK_IMAGE, RUNTIME_DEPS_IMAGE, ...: each base image BaseImages provided, named as the Dockerfiles' ARGs.</summary>
@@ -132,13 +166,10 @@ internal partial class Build
     /// OCI labels that change only when the image's inputs do, so an unchanged service keeps its image id: the revision
     /// and date of the last commit touching its inputs, or "-dirty" and the newest file time when they have changes.
     /// </summary>
-    private Dictionary<string, string> ImageLabels(ServiceEntry service)
+    private Dictionary<string, string> ImageLabels(ServiceEntry service, List<string> inputs, List<string> dirty)
     {
-        var inputs = ImageInputs(service);
         var last = GitOutput(["log", "-1", "--format=%H %cI", "--", .. inputs]).Split(' ');
         var (revision, created) = last.Length == 2 ? (last[0], last[1]) : (GitOutput("rev-parse", "HEAD"), DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssK", CultureInfo.InvariantCulture));
-        var dirty = GitOutput(["status", "--porcelain", "--", .. inputs]).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => Path.Combine(RootDirectory, line[3..].Split(" -> ")[^1].Trim('"'))).ToList();
         if (dirty.Count > 0)
         {
             revision += "-dirty";
