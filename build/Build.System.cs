@@ -66,6 +66,11 @@ internal partial class Build
         .Validates(SystemNameProblems)
         .Executes(() =>
         {
+            if (ForeignCheckoutOf(SystemName) is { } other)
+            {
+                throw new TargetFailedException(ForeignSystemProblem(SystemName, other), $"'{SystemName}' runs from {other}");
+            }
+
             var running = ReadRunningSystem();
             var settings = running?.Settings ?? NamedSystemSettings.Or(SystemDefaults);
             if (running is not null)
@@ -84,6 +89,11 @@ internal partial class Build
         .Validates(SystemNameProblems)
         .Executes(() =>
         {
+            if (ForeignCheckoutOf(SystemName) is { } other)
+            {
+                Log.Info($"The system '{SystemName}' runs from another checkout ({other}); removing it, as asked.");
+            }
+
             // helper-95: a mistyped --system-name removed nothing and said only that.
             if (!FindSystem(SystemName).Down() && RunningSystems() is { Count: > 0 } running)
             {
@@ -109,7 +119,13 @@ internal partial class Build
         {
             PrepareTestResults();
             var before = TestsSoFar();
-            if (ReadRunningSystem() is { } running)
+            if (ForeignCheckoutOf(SystemName) is { } other)
+            {
+                // Updating it would put this checkout's images on another's system, and the tests kill and restart parts of it.
+                Log.Warning($"The system '{SystemName}' runs from another checkout ({other}): it is left alone, and the test runs on a system of its own.");
+                TestSystemOfItsOwn();
+            }
+            else if (ReadRunningSystem() is { } running)
             {
                 TestRunningSystem(running);
             }
@@ -250,6 +266,12 @@ internal partial class Build
                 + (name == SystemName ? $"; {SystemDownCommand(name)} removes what started." : "."));
             throw;
         }
+        catch (Exception) when (CancellationToken.IsCancellationRequested && name == SystemName)
+        {
+            // helper-99: an interrupted SystemUp left six containers running without a word (SystemTest's own are removed).
+            Log.Warning($"Interrupted while the system '{name}' came up: what started runs on; {SystemDownCommand(name)} removes it.");
+            throw;
+        }
         return compose;
     }
 
@@ -378,6 +400,24 @@ internal partial class Build
                 .Where(file => file.EndsWith(ComposeFile, StringComparison.Ordinal))
                 .Select(file => (parts[0], file[..^ComposeFile.Length].TrimEnd('/'))))
             .Distinct()];
+
+    /// <summary>
+    /// The checkout whose compose file started the running system <paramref name="name"/>, when that is not this one;
+    /// null when none runs or this one started it. helper-99: SystemTest brought another clone's system up again with this
+    /// clone's images (the default name is every clone's).
+    /// </summary>
+    private string? ForeignCheckoutOf(string name) => ForeignCheckout(RootDirectory, name, RunningSystems("--filter", $"label=com.docker.compose.project={name}"));
+
+    internal static string? ForeignCheckout(string checkout, string name, IEnumerable<(string Name, string Checkout)> running)
+    {
+        var here = Path.GetFullPath(checkout).Replace('\\', '/').TrimEnd('/');
+        return running.Where(s => s.Name == name && s.Checkout != here).Select(s => s.Checkout).FirstOrDefault();
+    }
+
+    internal static string ForeignSystemProblem(string name, string checkout) =>
+        $"The system '{name}' runs from another checkout ({checkout}), and this one would replace its images with its own, so nothing was changed. "
+        + $"Run one of this checkout's under another name: {SystemCommand(nameof(SystemUp), name + "-2")} --system-gateway-port 0 --system-frontend-port 0 (0: any free port); "
+        + $"or remove that one first: {SystemDownCommand(name)} (from either checkout).";
 
     /// <summary>
     /// Said when SystemTest finds no system of its name (helper-95: one started with --system-name ran beside it unnoticed):

@@ -225,6 +225,25 @@ public sealed class SystemPortTests
         Assert.Null(Build.OtherSystemsOf("/work/elsewhere", "agentsystem", running));
     }
 
+    /// <summary>helper-99: SystemTest in one clone brought the system another clone had started up again with its own images.</summary>
+    [Fact]
+    public void A_system_another_checkout_started_is_named_and_left_alone()
+    {
+        var running = Build.ParseRunningSystems("""
+            agentsystem|/work/h99x/services/docker-compose.yml
+            mine|/work/h99/services/docker-compose.yml
+            """);
+
+        Assert.Equal("/work/h99x", Build.ForeignCheckout("/work/h99", "agentsystem", running));
+        Assert.Null(Build.ForeignCheckout("/work/h99x/", "agentsystem", running));
+        Assert.Null(Build.ForeignCheckout("/work/h99", "mine", running));
+        Assert.Null(Build.ForeignCheckout("/work/h99", "nosuch", running));
+        Assert.Equal("The system 'agentsystem' runs from another checkout (/work/h99x), and this one would replace its images with its own, so nothing was changed. "
+            + "Run one of this checkout's under another name: ./build.sh SystemUp --system-name agentsystem-2 --system-gateway-port 0 --system-frontend-port 0 (0: any free port); "
+            + "or remove that one first: ./build.sh SystemDown (from either checkout).",
+            Build.ForeignSystemProblem("agentsystem", "/work/h99x"));
+    }
+
     [Fact]
     public void One_port_for_both_the_gateway_and_the_frontend_is_refused_before_anything_starts()
     {
