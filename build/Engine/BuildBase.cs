@@ -55,6 +55,9 @@ public abstract class BuildBase
     {
     }
 
+    /// <summary>How soon after the first a signal counts as the same one delivered again, not a second Ctrl+C.</summary>
+    private static readonly TimeSpan SameSignal = TimeSpan.FromSeconds(1);
+
     /// <summary>Runs the build with the process's arguments; <paramref name="defaultTargets"/> run when none is named.</summary>
     protected static int Execute<T>(params Expression<Func<T, Target>>[] defaultTargets) where T : BuildBase, new()
     {
@@ -80,9 +83,19 @@ public abstract class BuildBase
             }
         }
         // Ctrl+C (SIGINT) and SIGTERM (CI cancelling, a container stopping) both stop the build gracefully; a second
-        // Ctrl+C ends it at once.
+        // Ctrl+C ends it at once. One within a second of the first is the same one delivered twice: `timeout -s INT`
+        // signals its child and then the child's process group (helper-99: the build died without its summary).
+        long firstSignal = 0;
         void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
         {
+            var now = System.Diagnostics.Stopwatch.GetTimestamp();
+            var first = Interlocked.CompareExchange(ref firstSignal, now, 0);
+            if (first != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(first, now) < SameSignal)
+            {
+                context.Cancel = true;
+                return;
+            }
+
             context.Cancel = interrupts == 0;
             Interrupt(context.Signal == System.Runtime.InteropServices.PosixSignal.SIGINT ? "SIGINT (Ctrl+C)" : context.Signal.ToString());
         }
