@@ -6,7 +6,10 @@ internal sealed record PlannedTarget(TargetNode Node, string? SkipReason, bool S
     public string Name => Node.Name;
 }
 
-/// <summary>Which targets run, in which order: requested targets, their dependencies and triggers, minus skips.</summary>
+/// <summary>
+/// Which targets run, in which order: requested targets, their dependencies and triggers, minus skips. A skipped target
+/// stays in the plan, but what only it needs does not.
+/// </summary>
 internal static class ExecutionPlan
 {
     /// <param name="skip">null: skip nothing; empty: skip everything that was not requested; otherwise those targets.</param>
@@ -26,8 +29,12 @@ internal static class ExecutionPlan
             var failed = node.Definition.StaticConditions.FirstOrDefault(c => !c.Condition());
             if (failed.Condition is not null)
             {
-                // A statically skipped target does not pull in its dependencies or triggers.
                 staticSkips[node] = $"condition: {failed.Because}";
+            }
+            // A target skipped whatever happens does not pull in its dependencies or triggers: `Test --skip IntegrationTest`
+            // installed Docker and Chromium for it.
+            if (failed.Condition is not null || IsNamedIn(skip, node))
+            {
                 continue;
             }
             foreach (var next in node.Dependencies.Concat(node.Triggers))
@@ -57,9 +64,12 @@ internal static class ExecutionPlan
                 return requestedSet.Contains(node) ? null : "--skip";
             }
 
-            return skip.Contains(node.Name, StringComparer.OrdinalIgnoreCase) ? "--skip" : null;
+            return IsNamedIn(skip, node) ? "--skip" : null;
         }
     }
+
+    private static bool IsNamedIn(IReadOnlyCollection<string>? skip, TargetNode node) =>
+        skip is not null && skip.Contains(node.Name, StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Kahn's algorithm; ties broken by declaration order so plans are stable.</summary>
     private static List<TargetNode> TopologicalOrder(HashSet<TargetNode> included)

@@ -8,8 +8,8 @@ internal static class PlanPrinter
     public static void Print(IReadOnlyList<PlannedTarget> plan, int width, Lazy<IReadOnlyCollection<string>> known)
     {
         var table = new TextTable("#", "Target", "Depends on", "Will", "Services");
-        // A statically skipped target's dependencies are left out of the plan unless another target needs them; listed,
-        // they would name targets that are no row of it.
+        // A skipped target's dependencies (by a static condition or --skip NAMES) are left out of the plan unless another
+        // target needs them; listed, they would name targets that are no row of it.
         var planned = plan.Select(static target => target.Node).ToHashSet();
         var index = 0;
         foreach (var target in plan)

@@ -57,6 +57,41 @@ public class EngineTests
         Assert.Equal(["Compile", "Test"], BuildRun<SampleBuild>.Of(["Test", "--skip", "restore"]).Build.Ran);
     }
 
+    /// <summary>`Test --skip IntegrationTest` still ran Chromium, DockerEngine and BaseImages, which only it needs.</summary>
+    [Fact]
+    public void Skip_with_names_leaves_out_what_only_the_skipped_targets_need()
+    {
+        Assert.Equal(["Test"], BuildRun<SampleBuild>.Of(["Test", "--skip", "compile"]).Build.Ran);
+        Assert.Equal(["Restore", "Test", "Lint"], BuildRun<SampleBuild>.Of(["Test", "Lint", "--skip", "compile"]).Build.Ran);
+        // Nor what it triggers.
+        Assert.Empty(BuildRun<SampleBuild>.Of(["Publish", "--api-key", "k", "--skip", "publish"]).Build.Ran);
+    }
+
+    [Fact]
+    public void Plan_shows_a_target_skipped_by_name_without_what_only_it_needs()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Test", "--skip", "compile", "--plan"]);
+
+        Assert.Equal(0, run.ExitCode);
+        var rows = PlanRows(run);
+        Assert.Equal(2, rows.Count);
+        Assert.Matches(@"^1\s+Compile\s+skip \(--skip\)", rows[0]);
+        Assert.Matches(@"^2\s+Test\s+Compile\s+run", rows[1]);
+    }
+
+    [Fact]
+    public void Skip_without_names_still_shows_every_dependency_as_skipped()
+    {
+        var rows = PlanRows(BuildRun<SampleBuild>.Of(["Test", "--skip", "--plan"]));
+
+        Assert.Equal(3, rows.Count);
+        Assert.Matches(@"^1\s+Restore\s+skip \(--skip\)", rows[0]);
+        Assert.Matches(@"^2\s+Compile\s+Restore\s+skip \(--skip\)", rows[1]);
+    }
+
+    private static List<string> PlanRows(BuildRun<SampleBuild> run) =>
+        run.Output.Split('\n').Where(line => line.Length > 0 && char.IsAsciiDigit(line[0])).ToList();
+
     [Fact]
     public void A_failed_target_stops_the_build_with_a_non_zero_exit_and_a_summary()
     {

@@ -1,0 +1,40 @@
+namespace AgentSystem.Build.Tests;
+
+/// <summary>
+/// The real build with a target skipped by name: what only that target needs is left out, and the targets that run
+/// still read the changes, which are computed when first asked for, not by the Affected target.
+/// </summary>
+public sealed class SkippedTargetTests : IDisposable
+{
+    private readonly TempRepo _repo = TempRepo.WithSampleMonorepo();
+
+    public void Dispose() => _repo.Dispose();
+
+    private BuildRun<Build> Run(params string[] args) => BuildRun<Build>.Of([.. args, "--root", _repo.Root], new() { ["COLUMNS"] = "200" });
+
+    private static List<string> PlanRows(BuildRun<Build> run) =>
+        run.Output.Split('\n').Where(line => line.Length > 0 && char.IsAsciiDigit(line[0])).Select(line => line.TrimEnd('\r')).ToList();
+
+    [Fact]
+    public void Skipping_images_leaves_out_affected_and_system_up_still_names_its_services()
+    {
+        var rows = PlanRows(Run("SystemUp", "--all", "--skip", "Images", "--plan"));
+
+        Assert.Equal(4, rows.Count);
+        Assert.DoesNotContain(rows, row => row.Contains("Affected", StringComparison.Ordinal));
+        Assert.Matches(@"^3\s+Images\s+BaseImages\s+skip \(--skip\)", rows[2]);
+        Assert.Matches(@"^4\s+SystemUp\s+Images, BaseImages\s+run\s+all 4$", rows[3]);
+    }
+
+    [Fact]
+    public void Unit_tests_run_without_affected_when_compile_is_skipped()
+    {
+        // orchestrator: no unit test of the sample references it, so none is run.
+        var run = Run("UnitTest", "--service", "orchestrator", "--skip", "Compile");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("No affected unit test project.", run.Output, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^UnitTest\s+Succeeded", run.Output);
+        Assert.DoesNotMatch(@"(?m)^Affected\s", run.Output);
+    }
+}
