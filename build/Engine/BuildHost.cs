@@ -26,9 +26,10 @@ internal static class BuildHost
             var commandLine = CommandLine.Parse(args);
             var parameters = ParameterSet.Of(typeof(T));
             CheckOptions(commandLine, parameters);
+            var graph = TargetGraph.From(build);
+            RefuseTargetsAmongValues(commandLine, parameters, graph);
             MoveStrayValuesToTargets(commandLine, parameters);
 
-            var graph = TargetGraph.From(build);
             var width = TextTable.TerminalWidth(environment);
             if (commandLine.Has("help"))
             {
@@ -90,13 +91,15 @@ internal static class BuildHost
         }
     }
 
+    private static bool IsSwitch(string name, ParameterSet parameters) =>
+        EngineSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) || parameters.Find(name)?.IsSwitch == true;
+
     /// <summary>In <c>Compile --all Test</c>, "Test" follows a switch, so it is a target, not the switch's value.</summary>
     private static void MoveStrayValuesToTargets(CommandLine commandLine, ParameterSet parameters)
     {
         foreach (var (name, values) in commandLine.Options)
         {
-            var isSwitch = EngineSwitches.Contains(name, StringComparer.OrdinalIgnoreCase) || parameters.Find(name)?.IsSwitch == true;
-            if (!isSwitch)
+            if (!IsSwitch(name, parameters))
             {
                 continue;
             }
@@ -111,6 +114,40 @@ internal static class BuildHost
             commandLine.Targets.AddRange(stray);
         }
     }
+
+    /// <summary>
+    /// <c>--scenarios enqueue LoadTest</c> took LoadTest for a scenario and ran the default target; <c>--service worker
+    /// Images</c> called Images an unknown service. A value naming a target is refused, with the command line rearranged:
+    /// not --target's or --skip's (they name targets), nor a switch's (a target after it is one), nor a text option's
+    /// one value (<c>--base dev</c>: a branch; <c>--system-name test</c>).
+    /// </summary>
+    private static void RefuseTargetsAmongValues(CommandLine commandLine, ParameterSet parameters, TargetGraph graph)
+    {
+        var arguments = commandLine.Arguments;
+        var misplaced = commandLine.SeparateValues
+            .Where(value => graph.Find(arguments[value.Index]) is not null && !MayNameATarget(value.Option, value.Position, parameters))
+            .ToList();
+        if (misplaced.Count == 0)
+        {
+            return;
+        }
+
+        // Targets first (those before the options, those after a switch, the misplaced), then the options as given.
+        var targets = commandLine.SeparateValues
+            .Where(value => misplaced.Contains(value) || (IsSwitch(value.Option, parameters) && !bool.TryParse(arguments[value.Index], out _)))
+            .Select(value => value.Index)
+            .Concat(Enumerable.Range(0, commandLine.Targets.Count))
+            .ToHashSet();
+        var rearranged = Enumerable.Range(0, arguments.Count).OrderBy(index => !targets.Contains(index)).ThenBy(index => index)
+            .Select(index => arguments[index].Contains(' ', StringComparison.Ordinal) ? $"'{arguments[index]}'" : arguments[index]);
+        var which = string.Join("; ", misplaced.Select(value => $"--{value.Option}: '{arguments[value.Index]}' is a target"));
+        throw new UsageException($"{which}: name targets before options (./build.sh {string.Join(' ', rearranged)})");
+    }
+
+    private static bool MayNameATarget(string option, int position, ParameterSet parameters) =>
+        option.Equals("target", StringComparison.OrdinalIgnoreCase) || option.Equals("skip", StringComparison.OrdinalIgnoreCase)
+        || IsSwitch(option, parameters)
+        || (position == 0 && (option.Equals("root", StringComparison.OrdinalIgnoreCase) || parameters.Find(option)?.ValueType == typeof(string)));
 
     private static JsonElement? ReadParametersFile(string root)
     {

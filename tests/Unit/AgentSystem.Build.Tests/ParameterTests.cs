@@ -54,6 +54,37 @@ public class ParameterTests
         Assert.Equal(2, run.Build.Count);
     }
 
+    /// <summary>`--scenarios enqueue LoadTest` took LoadTest for a scenario and ran the default target.</summary>
+    [Fact]
+    public void A_target_after_an_option_is_a_usage_error_that_shows_the_targets_first()
+    {
+        var run = BuildRun<SampleBuild>.Of(["--names", "ab", "Test"]);
+
+        Assert.Equal(Engine.BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("--names: 'Test' is a target: name targets before options (./build.sh Test --names ab)", run.Output, StringComparison.Ordinal);
+        Assert.Empty(run.Build.Ran);
+    }
+
+    [Fact]
+    public void The_rearranged_command_line_keeps_every_target_and_option_in_its_order()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Restore", "--fail-compile", "Compile", "--count", "2", "--names", "ab", "lint", "--configuration=Debug", "pack"]);
+
+        Assert.Equal(Engine.BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("--names: 'lint' is a target; --configuration: 'pack' is a target: name targets before options"
+            + " (./build.sh Restore Compile lint pack --fail-compile --count 2 --names ab --configuration=Debug)", run.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>--target and --skip name targets; a text option's one value may be anything (`--base dev`: a branch).</summary>
+    [Fact]
+    public void Values_that_name_targets_on_purpose_are_taken()
+    {
+        Assert.Equal("test", BuildRun<SampleBuild>.Of(["Restore", "--configuration", "test"]).Build.Configuration);
+        Assert.Equal(["Test"], BuildRun<SampleBuild>.Of(["Restore", "--names=Test"]).Build.Names);
+        Assert.Equal(["Compile", "Test"], BuildRun<SampleBuild>.Of(["--target", "Test", "--skip", "Restore"]).Build.Ran);
+        Assert.Equal(Engine.BuildHost.UsageExitCode, BuildRun<SampleBuild>.Of(["Restore", "--configuration", "Debug", "Test"]).ExitCode);
+    }
+
     [Fact]
     public void Only_list_parameters_split_on_commas()
     {

@@ -177,6 +177,18 @@ public sealed class TargetOptionTests : IDisposable
         Assert.All(["duration", "warm-up"], name => Assert.Equal("a duration: 5m, 90s, 1h; a bare number is seconds", ParameterSet.Describe(parameters.Find(name)!)));
     }
 
+    /// <summary>The first ran Compile and exited 0 ("--scenarios changes nothing"); the second said "Unknown service 'Images'".</summary>
+    [Theory]
+    [InlineData("--scenarios: 'LoadTest' is a target: name targets before options (./build.sh LoadTest --scenarios enqueue --plan --root ", "--scenarios", "enqueue", "LoadTest")]
+    [InlineData("--service: 'images' is a target: name targets before options (./build.sh images --service worker --plan --root ", "--service", "worker", "images")]
+    public void A_target_after_a_list_option_is_a_usage_error_naming_the_command_line_to_run(string message, params string[] args)
+    {
+        var run = BuildRun<Build>.Of([.. args, "--plan", "--root", _repo.Root]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains(message, run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_load_test_the_plan_does_not_run_has_its_options_left_alone()
     {
