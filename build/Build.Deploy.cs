@@ -41,14 +41,14 @@ internal partial class Build
 
     private Target DeployKind => _ => _
         .Description("Deploys the system to a throwaway kind cluster: images loaded, manifests applied, rollouts watched, smoke test; then deletes it")
-        .DependsOn(KindPreflight, Images, BaseImages)
+        .DependsOn(KindPreflight, DockerEngine, Images, BaseImages)
         .Reads(() => KeepCluster, () => RolloutTimeout)
         .Validates(DeployOptionProblems)
         .Executes(cancellationToken => DeployAsync("kind", cancellationToken));
 
     private Target DeployMinikube => _ => _
         .Description("Deploys the system to a throwaway minikube cluster: images loaded, manifests applied, rollouts watched, smoke test; then deletes it")
-        .DependsOn(MinikubePreflight, Images, BaseImages)
+        .DependsOn(MinikubePreflight, DockerEngine, Images, BaseImages)
         .Reads(() => KeepCluster, () => RolloutTimeout)
         .Validates(DeployOptionProblems)
         .Executes(cancellationToken => DeployAsync("minikube", cancellationToken));

@@ -55,7 +55,7 @@ internal partial class Build
 
     private Target DevServers => _ => _
         .Description($"Starts Dev's PostgreSQL and Redis in Docker, or finds them running; not needed when {DevPostgresVariable} and {DevRedisVariable} give both")
-        .DependsOn(BaseImages)
+        .DependsOn(DockerEngine, BaseImages)
         .OnlyWhenStatic(() => EnvironmentVariable(DevPostgresVariable) is null || EnvironmentVariable(DevRedisVariable) is null,
             "both servers are given")
         .Executes(() =>

@@ -36,7 +36,7 @@ internal partial class Build
 
     private Target Images => _ => _
         .Description("Builds an image per affected service (multi-stage, cached layers), tags <short commit>[-dirty-<hash>] and dev; writes artifacts/images.json")
-        .DependsOn(Affected, BaseImages)
+        .DependsOn(Affected, DockerEngine, BaseImages)
         // Tests first: they fail sooner and cheaper than an image build.
         .After(UnitTest, IntegrationTest)
         // First the reason --service gives, where "--all builds every one" would not help (helper-95: --service shared --all).

@@ -58,7 +58,7 @@ internal partial class Build
 
     private Target SystemUp => _ => _
         .Description("Runs the whole system on Docker from the images (compose), waits until every service is healthy, prints the addresses")
-        .DependsOn(Images, BaseImages)
+        .DependsOn(DockerEngine, Images, BaseImages)
         .Reads(() => SystemName, () => SystemGatewayPort, () => SystemFrontendPort, () => SystemApiKey)
         // Every service: it builds each image Images did not (a skipped Images in the plan is not the whole story).
         .Touches(() => EveryServiceName)
@@ -103,7 +103,7 @@ internal partial class Build
 
     private Target SystemTest => _ => _
         .Description("Drives the composed system through the gateway (tasks, chat, bad input, a worker killed, Redis restarted) and the page in Chromium")
-        .DependsOn(Images, BaseImages, Chromium)
+        .DependsOn(DockerEngine, Images, BaseImages, Chromium)
         .After(SystemUp, UnitTest, IntegrationTest)
         .Reads(() => SystemName, () => SystemGatewayPort, () => SystemFrontendPort, () => SystemApiKey)
         .Validates(SystemPortProblems)

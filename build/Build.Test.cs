@@ -47,7 +47,7 @@ internal partial class Build
 
     private Target IntegrationTest => _ => _
         .Description("Runs the affected container-backed suites (tests/Integration) against real PostgreSQL and Redis")
-        .DependsOn(Compile, BaseImages, Chromium)
+        .DependsOn(Compile, DockerEngine, BaseImages, Chromium)
         .After(UnitTest)
         .OnlyWhenStatic(() => AffectedIntegrationTests.Count > 0, "no affected integration test project")
         .Touches(() => AffectedEntries)

@@ -22,8 +22,18 @@ public sealed class SkippedTargetTests : IDisposable
 
         Assert.Equal(4, rows.Count);
         Assert.DoesNotContain(rows, row => row.Contains("Affected", StringComparison.Ordinal));
-        Assert.Matches(@"^3\s+Images\s+BaseImages\s+skip \(--skip\)", rows[2]);
-        Assert.Matches(@"^4\s+SystemUp\s+Images, BaseImages\s+run\s+all 4$", rows[3]);
+        Assert.Matches(@"^3\s+Images\s+DockerEngine, BaseImages\s+skip \(--skip\)", rows[2]);
+        Assert.Matches(@"^4\s+SystemUp\s+DockerEngine, Images, BaseImages\s+run\s+all 4$", rows[3]);
+    }
+
+    /// <summary>helper-100: BaseImages was the only way Images and SystemUp reached DockerEngine, which sets up the Docker they call.</summary>
+    [Fact]
+    public void Skipping_base_images_keeps_the_docker_engine_the_image_targets_call()
+    {
+        var rows = PlanRows(Run("SystemUp", "--all", "--skip", "BaseImages", "--plan"));
+
+        Assert.Contains(rows, row => System.Text.RegularExpressions.Regex.IsMatch(row, @"^\d+\s+DockerEngine\s+run"));
+        Assert.Contains(rows, row => System.Text.RegularExpressions.Regex.IsMatch(row, @"^\d+\s+BaseImages\s+DockerEngine\s+skip \(--skip\)"));
     }
 
     [Fact]
