@@ -71,7 +71,9 @@ internal partial class Build
         var commit = GitOutput("rev-parse", "--short=12", "HEAD");
         var requests = services.Select(s => ImageRequestFor(s, commit)).ToList();
         var parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);
-        Log.Info($"{requests.Count} image(s), tag {commit} (-dirty-<hash of the changes> for a service whose inputs have uncommitted changes), "
+        var tags = requests.GroupBy(r => r.Tags[0][(r.Tags[0].LastIndexOf(':') + 1)..], r => r.Service)
+            .Select(tag => $"{tag.Key} ({string.Join(", ", tag)})");
+        Log.Info($"{requests.Count} image(s), tagged {string.Join("; ", tags)}, "
             + $"{Math.Min(parallelism, requests.Count)} at a time; each build's output in {LoggedStep.DisplayPath(ImageLogs)}/<service>.log.");
         var results = new ServiceImageBuilder(Docker, RootDirectory, ImageLogs, CancellationToken).BuildAll(requests, parallelism);
         foreach (var result in results)
@@ -126,33 +128,37 @@ internal partial class Build
     private ImageRequest ImageRequestFor(ServiceEntry service, string commit)
     {
         var inputs = ImageInputs(service);
-        var dirty = GitOutput(["status", "--porcelain", "--", .. inputs]).Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line[3..].Split(" -> ")[^1].Trim('"')).Distinct(StringComparer.Ordinal).ToList();
+        var dirty = ChangedPaths(GitOutput([.. ChangedPathsCommand, .. inputs]));
         var tag = dirty.Count == 0 ? commit : $"{commit}-dirty-{ChangesHash(RootDirectory, dirty)}";
         return new ImageRequest(service.Name, service.Dockerfile!, [ImageName(service, tag), ImageName(service, "dev")], BaseImageBuildArguments(),
             ImageLabels(service, inputs, [.. dirty.Select(path => Path.Combine(RootDirectory, path))]));
     }
 
     /// <summary>
-    /// Eight hex digits of a SHA-256 over each changed path (relative to <paramref name="root"/>) and its content as it is
-    /// now (every file of a new folder; "deleted" for a path that is gone): the same changes give the same tag.
+    /// git status of the paths that follow: names unquoted and NUL-separated, every untracked file (not its folder, so no
+    /// ignored bin/ or obj/, whatever a user's status.showUntrackedFiles says), a rename as a deletion and an addition.
+    /// </summary>
+    internal static readonly string[] ChangedPathsCommand =
+        ["-c", "core.quotePath=false", "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--"];
+
+    /// <summary>The paths of <see cref="ChangedPathsCommand"/>'s output ("XY path" records).</summary>
+    internal static List<string> ChangedPaths(string status) =>
+        [.. status.Split('\0', StringSplitOptions.RemoveEmptyEntries).Where(record => record.Length > 3).Select(record => record[3..]).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>
+    /// Eight hex digits of a SHA-256 over each changed file's path (relative to <paramref name="root"/>) and its content
+    /// as it is now, or that it is gone: the same changes give the same tag in any checkout.
     /// </summary>
     internal static string ChangesHash(string root, IEnumerable<string> paths)
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         foreach (var path in paths.Order(StringComparer.Ordinal))
         {
+            hash.AppendData(System.Text.Encoding.UTF8.GetBytes(path + "\0"));
             var full = Path.Combine(root, path);
-            IEnumerable<string> files = Directory.Exists(full)
-                ? Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f).Replace('\\', '/')).Order(StringComparer.Ordinal)
-                : [path.TrimEnd('/')];
-            foreach (var file in files)
-            {
-                hash.AppendData(System.Text.Encoding.UTF8.GetBytes(file + "\0"));
-                var content = Path.Combine(root, file);
-                hash.AppendData(File.Exists(content) ? File.ReadAllBytes(content) : "deleted"u8);
-                hash.AppendData("\0"u8);
-            }
+            // A kind byte first, so a file holding "deleted" is not a deleted file.
+            hash.AppendData(File.Exists(full) ? [(byte)'F', .. File.ReadAllBytes(full)] : "D"u8);
+            hash.AppendData("\0"u8);
         }
 
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..8];

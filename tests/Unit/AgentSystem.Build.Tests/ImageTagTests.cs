@@ -20,15 +20,35 @@ public sealed class ImageTagTests : IDisposable
     }
 
     [Fact]
-    public void A_new_folders_files_count_and_a_deleted_path_differs_from_an_empty_file()
+    public void A_deleted_file_differs_from_one_that_holds_the_word()
     {
-        Write(_one, "services/worker/Handlers/New.cs", "class New;");
-        var folder = Build.ChangesHash(_one, ["services/worker/Handlers/"]);
-        Write(_one, "services/worker/Handlers/Newer.cs", "class Newer;");
+        Write(_one, "gone.txt", "deleted");
+        var present = Build.ChangesHash(_one, ["gone.txt"]);
+        File.Delete(Path.Combine(_one, "gone.txt"));
 
-        Assert.NotEqual(folder, Build.ChangesHash(_one, ["services/worker/Handlers/"]));
-        Write(_one, "empty.txt", "");
-        Assert.NotEqual(Build.ChangesHash(_one, ["empty.txt"]), Build.ChangesHash(_one, ["gone.txt"]));
+        Assert.NotEqual(present, Build.ChangesHash(_one, ["gone.txt"]));
+    }
+
+    /// <summary>helper-101: quoted names (non-ASCII, spaces) were hashed as deleted, and a new folder with its ignored bin/.</summary>
+    [Fact]
+    public void Changed_paths_come_unquoted_renames_split_and_new_files_one_by_one_without_ignored_ones()
+    {
+        using var repo = new TempRepo();
+        repo.Git("init", "-q", "-b", "main");
+        repo.Git("config", "status.showUntrackedFiles", "no");
+        repo.Write(".gitignore", "bin/\n");
+        repo.Write("svc/old.cs", "a");
+        repo.Write("svc/é.cs", "b");
+        repo.Commit("start");
+        repo.Git("mv", "svc/old.cs", "svc/new name.cs");
+        repo.Append("svc/é.cs", "c");
+        repo.Write("svc/New/One.cs", "x");
+        repo.Write("svc/New/bin/out.dll", "y");
+
+        // Not TempRepo.Git, which trims the first record's leading space.
+        var status = AgentSystem.Build.Engine.ProcessRunner.Capture("git", [.. Build.ChangedPathsCommand, "svc"], repo.Root).Output;
+
+        Assert.Equal(["svc/New/One.cs", "svc/new name.cs", "svc/old.cs", "svc/é.cs"], Build.ChangedPaths(status).Order(StringComparer.Ordinal));
     }
 
     private static void Write(string root, string path, string text)
