@@ -123,7 +123,7 @@ internal partial class Build
             {
                 // Updating it would put this checkout's images on another's system, and the tests kill and restart parts of it.
                 Log.Warning($"The system '{SystemName}' runs from another checkout ({other}): it is left alone, and the test runs on a system of its own.");
-                TestSystemOfItsOwn();
+                TestSystemOfItsOwn(nameOthers: false);
             }
             else if (ReadRunningSystem() is { } running)
             {
@@ -181,10 +181,11 @@ internal partial class Build
     /// A system of its own, on free ports and under a name of its own, removed afterwards whatever happened; with a short
     /// lease, so a killed worker's job is back in the queue within seconds.
     /// </summary>
-    private void TestSystemOfItsOwn()
+    /// <param name="nameOthers">Say which other systems this checkout runs ("No system 'NAME' runs; ..."): not when one of that name runs from another checkout.</param>
+    private void TestSystemOfItsOwn(bool nameOthers = true)
     {
         var name = $"{SystemName}{TestSystemInfix}{Environment.ProcessId}";
-        if (OtherSystemsOf(RootDirectory, SystemName, RunningSystems()) is { } others)
+        if (nameOthers && OtherSystemsOf(RootDirectory, SystemName, RunningSystems()) is { } others)
         {
             Log.Info(others);
         }
@@ -260,7 +261,7 @@ internal partial class Build
             var containers = compose.WaitHealthy(SystemHealthDeadline);
             Log.Info($"{containers.Count(c => c.Healthy)} container(s) healthy, {containers.Count(c => c.Completed)} one-shot(s) done.");
         }
-        catch (TargetFailedException)
+        catch (TargetFailedException) when (!CancellationToken.IsCancellationRequested)
         {
             Log.Error($"The system did not come up; container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}"
                 + (name == SystemName ? $"; {SystemDownCommand(name)} removes what started." : "."));
@@ -406,18 +407,43 @@ internal partial class Build
     /// null when none runs or this one started it. helper-99: SystemTest brought another clone's system up again with this
     /// clone's images (the default name is every clone's).
     /// </summary>
-    private string? ForeignCheckoutOf(string name) => ForeignCheckout(RootDirectory, name, RunningSystems("--filter", $"label=com.docker.compose.project={name}"));
+    private string? ForeignCheckoutOf(string name) =>
+        // --all: a stopped system is brought up again by SystemUp as much as a running one (its containers, its volumes).
+        ForeignCheckout(RootDirectory, name, RunningSystems("--all", "--filter", $"label=com.docker.compose.project={name}"));
 
     internal static string? ForeignCheckout(string checkout, string name, IEnumerable<(string Name, string Checkout)> running)
     {
-        var here = Path.GetFullPath(checkout).Replace('\\', '/').TrimEnd('/');
-        return running.Where(s => s.Name == name && s.Checkout != here).Select(s => s.Checkout).FirstOrDefault();
+        var here = PhysicalPath(checkout);
+        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        return running.Where(s => s.Name == name && !string.Equals(PhysicalPath(s.Checkout), here, comparison)).Select(s => s.Checkout).FirstOrDefault();
+    }
+
+    /// <summary>
+    /// The folder with every symbolic link on its way resolved, '/'-separated: build.sh runs from the physical path, and
+    /// compose by hand from a linked folder labels its containers with the logical one.
+    /// </summary>
+    internal static string PhysicalPath(string path)
+    {
+        var full = Path.GetFullPath(path);
+        var root = Path.GetPathRoot(full) ?? "/";
+        var resolved = root;
+        foreach (var part in full[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            resolved = Path.Combine(resolved, part);
+            // A folder that is gone (a deleted clone whose system still runs) is taken as written.
+            if (Directory.Exists(resolved) && new DirectoryInfo(resolved).ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            {
+                resolved = target.FullName;
+            }
+        }
+
+        return resolved.Replace('\\', '/').TrimEnd('/');
     }
 
     internal static string ForeignSystemProblem(string name, string checkout) =>
         $"The system '{name}' runs from another checkout ({checkout}), and this one would replace its images with its own, so nothing was changed. "
         + $"Run one of this checkout's under another name: {SystemCommand(nameof(SystemUp), name + "-2")} --system-gateway-port 0 --system-frontend-port 0 (0: any free port); "
-        + $"or remove that one first: {SystemDownCommand(name)} (from either checkout).";
+        + $"or, if that one is yours to remove (its data goes with it), {SystemDownCommand(name)} first (from either checkout).";
 
     /// <summary>
     /// Said when SystemTest finds no system of its name (helper-95: one started with --system-name ran beside it unnoticed):
@@ -425,8 +451,8 @@ internal partial class Build
     /// </summary>
     internal static string? OtherSystemsOf(string checkout, string systemName, IEnumerable<(string Name, string Checkout)> running)
     {
-        var folder = Path.GetFullPath(checkout).Replace('\\', '/').TrimEnd('/');
-        var others = running.Where(s => s.Checkout == folder && !TestSystemName().IsMatch(s.Name))
+        var folder = PhysicalPath(checkout);
+        var others = running.Where(s => PhysicalPath(s.Checkout) == folder && !TestSystemName().IsMatch(s.Name))
             .Select(s => s.Name).Order(StringComparer.Ordinal).ToList();
         return others.Count == 0 ? null
             : $"No system '{systemName}' runs; this checkout's {string.Join(", ", others.Select(name => $"'{name}'"))} {(others.Count == 1 ? "does" : "do")}: "

@@ -240,8 +240,29 @@ public sealed class SystemPortTests
         Assert.Null(Build.ForeignCheckout("/work/h99", "nosuch", running));
         Assert.Equal("The system 'agentsystem' runs from another checkout (/work/h99x), and this one would replace its images with its own, so nothing was changed. "
             + "Run one of this checkout's under another name: ./build.sh SystemUp --system-name agentsystem-2 --system-gateway-port 0 --system-frontend-port 0 (0: any free port); "
-            + "or remove that one first: ./build.sh SystemDown (from either checkout).",
+            + "or, if that one is yours to remove (its data goes with it), ./build.sh SystemDown first (from either checkout).",
             Build.ForeignSystemProblem("agentsystem", "/work/h99x"));
+    }
+
+    /// <summary>helper-101: compose run by hand from a linked folder labels its containers with the logical path.</summary>
+    [Fact]
+    public void A_system_started_through_a_link_to_this_checkout_is_this_checkouts()
+    {
+        var checkout = Directory.CreateTempSubdirectory("checkout-").FullName;
+        var link = checkout + "-link";
+        Directory.CreateSymbolicLink(link, checkout);
+        try
+        {
+            var running = Build.ParseRunningSystems($"agentsystem|{link}/services/docker-compose.yml");
+
+            Assert.Null(Build.ForeignCheckout(checkout, "agentsystem", running));
+            Assert.Equal(Build.PhysicalPath(checkout), Build.PhysicalPath(link + "/"));
+        }
+        finally
+        {
+            Directory.Delete(link);
+            Directory.Delete(checkout);
+        }
     }
 
     [Fact]
