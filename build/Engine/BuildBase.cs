@@ -93,6 +93,7 @@ public abstract class BuildBase
             if (first != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(first, now) < SameSignal)
             {
                 context.Cancel = true;
+                Log.Info($"{context.Signal} again within a second: taken as the same one (a second Ctrl+C after that ends the build at once).");
                 return;
             }
 

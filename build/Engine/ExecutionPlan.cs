@@ -45,27 +45,14 @@ internal static class ExecutionPlan
 
         var ordered = TopologicalOrder(included);
         var requestedSet = requested.ToHashSet();
-        return ordered.Select(node => new PlannedTarget(node, SkipReason(node), staticSkips.ContainsKey(node))).ToList();
+        // A target skipped by hand as well as by its condition keeps what an earlier run of it made: no WhenSkipped tidying.
+        return ordered.Select(node => new PlannedTarget(node, SkipReason(node), staticSkips.ContainsKey(node) && !SkippedByHand(node))).ToList();
 
-        string? SkipReason(TargetNode node)
-        {
-            if (staticSkips.TryGetValue(node, out var reason))
-            {
-                return reason;
-            }
+        string? SkipReason(TargetNode node) =>
+            staticSkips.TryGetValue(node, out var reason) ? reason : SkippedByHand(node) ? "--skip" : null;
 
-            if (skip is null)
-            {
-                return null;
-            }
-
-            if (skip.Count == 0)
-            {
-                return requestedSet.Contains(node) ? null : "--skip";
-            }
-
-            return IsNamedIn(skip, node) ? "--skip" : null;
-        }
+        bool SkippedByHand(TargetNode node) =>
+            skip is not null && (skip.Count == 0 ? !requestedSet.Contains(node) : IsNamedIn(skip, node));
     }
 
     private static bool IsNamedIn(IReadOnlyCollection<string>? skip, TargetNode node) =>

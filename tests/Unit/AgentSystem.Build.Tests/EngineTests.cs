@@ -142,6 +142,9 @@ public class EngineTests
         // --skip keeps an earlier run's output on purpose; --plan runs nothing.
         Assert.Empty(BuildRun<SampleBuild>.Of(["Test", "Docs", "--count", "6", "--skip", "docs"]).Build.Tidied);
         Assert.Empty(BuildRun<SampleBuild>.Of(["Docs", "--plan"]).Build.Tidied);
+        // helper-101: skipped by its condition and by hand, it tidied all the same.
+        Assert.Empty(BuildRun<SampleBuild>.Of(["Test", "Docs", "--skip", "docs"]).Build.Tidied);
+        Assert.Equal(["Docs"], BuildRun<SampleBuild>.Of(["Test", "Docs", "--skip", "test"]).Build.Tidied);
     }
 
     [Fact]
