@@ -55,6 +55,10 @@ internal static class BuildHost
             }
 
             var plan = ExecutionPlan.Create(requested, skip);
+            if (skip is { Count: > 0 })
+            {
+                RefuseSkipsOfTargetsNotRun(commandLine, requested, plan, skip);
+            }
             CheckRequirements(plan, requested, parameters);
             WarnAboutUnreadParameters(plan, graph, parameters, build.ParameterSources);
 
@@ -142,6 +146,31 @@ internal static class BuildHost
             .Select(index => arguments[index].Contains(' ', StringComparison.Ordinal) ? $"'{arguments[index]}'" : arguments[index]);
         var which = string.Join("; ", misplaced.Select(value => $"--{value.Option}: '{arguments[value.Index]}' is a target"));
         throw new UsageException($"{which}: name targets before options (./build.sh {string.Join(' ', rearranged)})");
+    }
+
+    /// <summary>
+    /// helper-101: <c>--skip BaseImages SystemUp</c> took SystemUp for a second target to skip and ran the default target.
+    /// With no target named, a target to skip outside the default's plan skips nothing: one of them was meant to run.
+    /// </summary>
+    private static void RefuseSkipsOfTargetsNotRun(CommandLine commandLine, IReadOnlyList<TargetNode> requested, IReadOnlyList<PlannedTarget> plan,
+        IReadOnlyList<string> skip)
+    {
+        if (commandLine.Targets.Count > 0 || commandLine.Has("target"))
+        {
+            return;
+        }
+
+        var planned = plan.Select(target => target.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var outside = skip.Where(name => !planned.Contains(name)).ToList();
+        if (outside.Count == 0)
+        {
+            return;
+        }
+
+        var defaults = string.Join(", ", requested.Select(target => target.Name));
+        throw new UsageException($"--skip: {string.Join(", ", outside.Select(name => $"'{name}'"))} {(outside.Count == 1 ? "is" : "are")} no part of this run "
+            + $"(no target is named, so the default, {defaults}, runs): name the targets to run before the options "
+            + $"(./build.sh TARGET --skip {string.Join(' ', skip)}), or leave out --skip.");
     }
 
     private static bool MayNameATarget(string option, int position, ParameterSet parameters) =>

@@ -51,6 +51,20 @@ public class EngineTests
         Assert.Contains("Skipped", run.Output);
     }
 
+    /// <summary>helper-101: <c>--skip BaseImages SystemUp</c> skipped SystemUp too and ran the default target.</summary>
+    [Fact]
+    public void With_no_target_named_skipping_a_target_the_default_does_not_run_is_a_usage_error()
+    {
+        var run = BuildRun<SampleBuild>.Of(["--skip", "Clean", "Pack"]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Empty(run.Build.Ran);
+        Assert.Contains("--skip: 'Clean', 'Pack' are no part of this run (no target is named, so the default, Compile, runs): "
+            + "name the targets to run before the options (./build.sh TARGET --skip Clean Pack), or leave out --skip.", run.Output);
+        Assert.Equal(["Compile"], BuildRun<SampleBuild>.Of(["--skip", "Restore"]).Build.Ran);
+        Assert.Equal(["Compile", "Pack"], BuildRun<SampleBuild>.Of(["Pack", "--skip", "Restore", "Clean"]).Build.Ran);
+    }
+
     [Fact]
     public void Skip_with_names_skips_those()
     {
