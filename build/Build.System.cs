@@ -414,9 +414,12 @@ internal partial class Build
     internal static string? ForeignCheckout(string checkout, string name, IEnumerable<(string Name, string Checkout)> running)
     {
         var here = PhysicalPath(checkout);
-        var comparison = OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        return running.Where(s => s.Name == name && !string.Equals(PhysicalPath(s.Checkout), here, comparison)).Select(s => s.Checkout).FirstOrDefault();
+        return running.Where(s => s.Name == name && !SameCheckout(s.Checkout, here)).Select(s => s.Checkout).FirstOrDefault();
     }
+
+    /// <summary>Whether a system's checkout is <paramref name="physicalPath"/> (<see cref="PhysicalPath"/>'s; Windows paths ignore case).</summary>
+    private static bool SameCheckout(string checkout, string physicalPath) =>
+        string.Equals(PhysicalPath(checkout), physicalPath, OperatingSystem.IsWindows() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
     /// <summary>
     /// The folder with every symbolic link on its way resolved, '/'-separated: build.sh runs from the physical path, and
@@ -452,7 +455,7 @@ internal partial class Build
     internal static string? OtherSystemsOf(string checkout, string systemName, IEnumerable<(string Name, string Checkout)> running)
     {
         var folder = PhysicalPath(checkout);
-        var others = running.Where(s => PhysicalPath(s.Checkout) == folder && !TestSystemName().IsMatch(s.Name))
+        var others = running.Where(s => SameCheckout(s.Checkout, folder) && !TestSystemName().IsMatch(s.Name))
             .Select(s => s.Name).Order(StringComparer.Ordinal).ToList();
         return others.Count == 0 ? null
             : $"No system '{systemName}' runs; this checkout's {string.Join(", ", others.Select(name => $"'{name}'"))} {(others.Count == 1 ? "does" : "do")}: "

@@ -1,7 +1,7 @@
 namespace AgentSystem.Build.Engine;
 
-/// <param name="SkippedByCondition">Skipped because a static condition failed, not by <c>--skip</c>.</param>
-internal sealed record PlannedTarget(TargetNode Node, string? SkipReason, bool SkippedByCondition = false)
+/// <param name="SkippedByCondition">Skipped because a static condition failed, and not by <c>--skip</c> as well.</param>
+internal sealed record PlannedTarget(TargetNode Node, string? SkipReason, bool SkippedByCondition)
 {
     public string Name => Node.Name;
 }
