@@ -68,6 +68,12 @@ internal partial class Build
     /// <summary>Builds the images of <paramref name="services"/> (one build per core, at most four at once) and records them.</summary>
     private List<ImageResult> BuildImages(IReadOnlyList<ServiceEntry> services)
     {
+        if (_images.Count == 0)
+        {
+            // This run's first build: an earlier run's list would pass for this run's if the build fails.
+            File.Delete(ImagesJson);
+        }
+
         var commit = GitOutput("rev-parse", "--short=12", "HEAD");
         var requests = services.Select(s => ImageRequestFor(s, commit)).ToList();
         var parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);

@@ -36,6 +36,20 @@ public sealed class SkippedTargetTests : IDisposable
         Assert.Contains(rows, row => System.Text.RegularExpressions.Regex.IsMatch(row, @"^\d+\s+BaseImages\s+DockerEngine\s+skip \(--skip\)"));
     }
 
+    /// <summary>A failed image build left the images.json of an earlier run, which passed for this run's.</summary>
+    [Fact]
+    public void A_failed_image_build_removes_the_list_of_an_earlier_run()
+    {
+        _repo.Write("artifacts/images.json", "[]");
+
+        // Without DockerEngine the build fails at its first docker call.
+        var run = Run("Images", "--all", "--skip", "DockerEngine,BaseImages");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Matches(@"(?m)^Images\s+Failed", run.Output);
+        Assert.False(File.Exists(Path.Combine(_repo.Root, "artifacts", "images.json")));
+    }
+
     [Fact]
     public void Unit_tests_run_without_affected_when_compile_is_skipped()
     {
