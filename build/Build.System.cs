@@ -51,8 +51,8 @@ internal partial class Build
         }
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9][a-z0-9_-]*$")]
-    private static partial System.Text.RegularExpressions.Regex ComposeProjectName();
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]*$")]
+    private static partial Regex ComposeProjectName();
 
     private string SystemArtifacts => Path.Combine(ArtifactsDirectory, "system");
 
@@ -397,10 +397,17 @@ internal partial class Build
         [.. lines.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('|', 2))
             .Where(parts => parts is [{ Length: > 0 }, _])
-            .SelectMany(parts => parts[1].Split(',').Select(file => file.Replace('\\', '/'))
+            .SelectMany(parts => ConfigFileSeparator().Split(parts[1]).Select(file => file.Replace('\\', '/'))
                 .Where(file => file.EndsWith(ComposeFile, StringComparison.Ordinal))
                 .Select(file => (parts[0], file[..^ComposeFile.Length].TrimEnd('/'))))
             .Distinct()];
+
+    /// <summary>
+    /// Compose joins a project's config files with commas, each an absolute path: a comma followed by one separates two,
+    /// and a checkout's own commas stay in its path (a plain split made /home/a,b's system another checkout's).
+    /// </summary>
+    [GeneratedRegex(@",(?=/|[A-Za-z]:[\\/])")]
+    private static partial Regex ConfigFileSeparator();
 
     /// <summary>
     /// The checkout whose compose file started the running system <paramref name="name"/>, when that is not this one;

@@ -205,6 +205,15 @@ public sealed class SystemPortTests
         Assert.Contains("--system-frontend-port N (0: any free port)", problem, StringComparison.Ordinal);
     }
 
+    /// <summary>Compose joins a project's config files with commas: a plain split made a checkout with a comma in its path another's.</summary>
+    [Fact]
+    public void A_checkout_with_a_comma_in_its_path_is_read_whole()
+    {
+        Assert.Equal([("own", "/home/a,b/repo"), ("own", "C:/src/x,y/repo")], Build.ParseRunningSystems(
+            "own|/home/a,b/repo/services/docker-compose.yml,/home/a,b/repo/services/override.yml\n"
+            + @"own|C:\src\x,y\repo\services\docker-compose.yml,D:\other.yml"));
+    }
+
     /// <summary>helper-95: SystemTest started a system of its own beside one SystemUp had started with --system-name, without a word.</summary>
     [Fact]
     public void SystemTest_without_its_system_names_the_others_this_checkout_runs()
