@@ -16,8 +16,12 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
 {
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
-        // Before anything runs (the file could be gone by the end of a long run, and the report with it).
-        var baselinePath = options.Baseline is { } given ? KeepBaseline(given, options.Output) : null;
+        if (PreviousRun.SetAside(options.Output) is { } previous)
+        {
+            log($"The previous run's reports and service logs are now in {previous}/ (--baseline {Path.Combine(previous, LoadReport.SummaryFile)} compares with it).");
+        }
+
+        var baselinePath = options.Baseline is { } given ? PreviousRun.Baseline(given, options.Output) : null;
         var loadStart = CpuSampler.LoadAverage();
         await using var system = await LoadSystem.StartAsync(options, log, cancellationToken);
         var cpu = new CpuSampler(() => system.ProcessIds);
@@ -132,24 +136,6 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         }
 
         return summary.Passed ? 0 : 1;
-    }
-
-    /// <summary>
-    /// A baseline that is the summary this run is about to overwrite (--baseline artifacts/load/summary.json) is copied to
-    /// baseline.json beside it first, and the report names the copy: the file it named will hold this run.
-    /// </summary>
-    internal static string KeepBaseline(string baseline, string output)
-    {
-        var summary = Path.GetFullPath(Path.Combine(output, LoadReport.SummaryFile));
-        if (!string.Equals(Path.GetFullPath(baseline), summary, StringComparison.Ordinal))
-        {
-            return baseline;
-        }
-
-        var kept = Path.Combine(output, "baseline.json");
-        Directory.CreateDirectory(output);
-        File.Copy(baseline, kept, overwrite: true);
-        return kept;
     }
 
     private static double Round(double value) => double.IsFinite(value) ? Math.Round(value, 2) : 0;

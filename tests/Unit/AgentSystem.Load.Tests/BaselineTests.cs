@@ -170,21 +170,46 @@ public sealed class BaselineTests
         Assert.StartsWith("the machine was quieter", Baseline.MachineCaution([Row("LPUSH", 100_000, 150_000)], 0.1), StringComparison.Ordinal);
     }
 
+    /// <summary>An interrupted run left its service logs beside the earlier run's reports, which passed for its own.</summary>
     [Fact]
-    public void A_baseline_that_is_this_runs_own_summary_is_kept_as_a_copy_the_report_names()
+    public void A_run_sets_the_previous_runs_reports_and_logs_aside_and_reads_its_own_summary_as_baseline_from_there()
     {
-        var output = Directory.CreateTempSubdirectory("load-baseline-").FullName;
+        var output = Directory.CreateTempSubdirectory("load-previous-").FullName;
         try
         {
-            var own = Path.Combine(output, LoadReport.SummaryFile);
-            File.WriteAllText(own, "{\"before\": true}");
-            var elsewhere = Path.Combine(output, "earlier.json");
+            void Write(string path, string text)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(output, path))!);
+                File.WriteAllText(Path.Combine(output, path), text);
+            }
 
-            var kept = LoadRun.KeepBaseline(Path.Combine(output, ".", LoadReport.SummaryFile), output);
+            // The first run's, in a folder without previous/.
+            Write(LoadReport.MarkdownFile, "run 1");
+            Write("service-logs/gateway.log", "run 1");
+            Assert.Equal(Path.Combine(output, PreviousRun.Folder), PreviousRun.SetAside(output));
+            Write(LoadReport.SummaryFile, "{\"run\": 2}");
+            Write(LoadReport.HtmlFile, "<p>run 2</p>");
+            Write("service-logs/worker-1.log", "run 2");
+            Write("notes.txt", "the user's");
 
-            Assert.Equal(Path.Combine(output, "baseline.json"), kept);
-            Assert.Equal("{\"before\": true}", File.ReadAllText(kept));
-            Assert.Equal(elsewhere, LoadRun.KeepBaseline(elsewhere, output));
+            var previous = PreviousRun.SetAside(output);
+
+            Assert.Equal(Path.Combine(output, PreviousRun.Folder), previous);
+            Assert.Equal("{\"run\": 2}", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
+            Assert.Equal("run 2", File.ReadAllText(Path.Combine(previous!, "service-logs", "worker-1.log")));
+            // Run 1 went: previous/ is the run before this one only.
+            Assert.Equal([LoadReport.HtmlFile, "service-logs", LoadReport.SummaryFile],
+                Directory.GetFileSystemEntries(previous!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Equal(["worker-1.log"], Directory.GetFiles(Path.Combine(previous!, "service-logs")).Select(Path.GetFileName));
+            Assert.Equal(["notes.txt", PreviousRun.Folder, "service-logs"],
+                Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Empty(Directory.GetFiles(Path.Combine(output, "service-logs")));
+
+            Assert.Equal(Path.Combine(previous!, LoadReport.SummaryFile), PreviousRun.Baseline(Path.Combine(output, ".", LoadReport.SummaryFile), output));
+            Assert.Equal("/elsewhere/earlier.json", PreviousRun.Baseline("/elsewhere/earlier.json", output));
+            // Nothing of a run's left: nothing is moved, and previous/ stays as it was.
+            Assert.Null(PreviousRun.SetAside(output));
+            Assert.True(File.Exists(Path.Combine(previous!, LoadReport.SummaryFile)));
         }
         finally
         {

@@ -227,15 +227,6 @@ internal sealed class LoadSystem : IAsyncDisposable
             // stored bytes is still measured.
             ["Tasks__MaxStoredBytesPerKey"] = "0",
         };
-        // An earlier run's logs would pass for this one's. Only the logs: --output may be any folder.
-        if (Directory.Exists(ServiceLogs(options)))
-        {
-            foreach (var stale in Directory.EnumerateFiles(ServiceLogs(options), "*.log"))
-            {
-                File.Delete(stale);
-            }
-        }
-
         var needed = ServicesFor(options);
         if (!needed.Workers)
         {
@@ -279,7 +270,9 @@ internal sealed class LoadSystem : IAsyncDisposable
     }
 
     /// <summary>Where each service's output goes (NAME.log), beside the reports.</summary>
-    public static string ServiceLogs(LoadOptions options) => Path.Combine(options.Output, "service-logs");
+    public static string ServiceLogs(LoadOptions options) => ServiceLogsIn(options.Output);
+
+    public static string ServiceLogsIn(string output) => Path.Combine(output, "service-logs");
 
     /// <summary>The configuration this program was built in, which is the one its service references were built in.</summary>
     public static string Configuration { get; } = typeof(LoadSystem).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
