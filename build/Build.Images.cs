@@ -131,13 +131,14 @@ internal partial class Build
     /// "-dirty" was every clone's tag at that commit (helper-99: another clone's build moved it within a minute) and every
     /// service's when any file had changes.
     /// </summary>
-    private ImageRequest ImageRequestFor(ServiceEntry service, string commit)
+    internal ImageRequest ImageRequestFor(ServiceEntry service, string commit)
     {
         var inputs = ImageInputs(service);
         var dirty = ChangedPaths(GitOutput([.. ChangedPathsCommand, .. inputs]));
-        var tag = dirty.Count == 0 ? commit : $"{commit}-dirty-{ChangesHash(RootDirectory, dirty)}";
+        var changes = dirty.Count == 0 ? null : $"dirty-{ChangesHash(RootDirectory, dirty)}";
+        var tag = changes is null ? commit : $"{commit}-{changes}";
         return new ImageRequest(service.Name, service.Dockerfile!, [ImageName(service, tag), ImageName(service, "dev")], BaseImageBuildArguments(),
-            ImageLabels(service, inputs, [.. dirty.Select(path => Path.Combine(RootDirectory, path))]));
+            ImageLabels(service, inputs, changes));
     }
 
     /// <summary>
@@ -176,22 +177,18 @@ internal partial class Build
 
     /// <summary>
     /// OCI labels that change only when the image's inputs do, so an unchanged service keeps its image id: the revision
-    /// and date of the last commit touching its inputs, or "-dirty" and the newest file time when they have changes.
+    /// and date of the last commit touching its inputs, the revision followed by <paramref name="changes"/> (dirty-HASH)
+    /// when they have uncommitted ones. Not a file's time: two clones with the same changes built two ids under one tag,
+    /// and each build moved it to its own (helper-102).
     /// </summary>
-    private Dictionary<string, string> ImageLabels(ServiceEntry service, List<string> inputs, List<string> dirty)
+    private Dictionary<string, string> ImageLabels(ServiceEntry service, List<string> inputs, string? changes)
     {
         var last = GitOutput(["log", "-1", "--format=%H %cI", "--", .. inputs]).Split(' ');
         var (revision, created) = last.Length == 2 ? (last[0], last[1]) : (GitOutput("rev-parse", "HEAD"), DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssK", CultureInfo.InvariantCulture));
-        if (dirty.Count > 0)
-        {
-            revision += "-dirty";
-            var newest = dirty.Select(LastWrite).Max();
-            created = newest.ToString("yyyy-MM-ddTHH:mm:ssK", CultureInfo.InvariantCulture);
-        }
         var labels = new Dictionary<string, string>
         {
             ["org.opencontainers.image.title"] = service.Name,
-            ["org.opencontainers.image.revision"] = revision,
+            ["org.opencontainers.image.revision"] = changes is null ? revision : $"{revision}-{changes}",
             ["org.opencontainers.image.created"] = created,
         };
         if (SourceUrl() is { } source)
@@ -201,10 +198,6 @@ internal partial class Build
 
         return labels;
     }
-
-    private static DateTimeOffset LastWrite(string path) =>
-        Directory.Exists(path) ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Select(f => new DateTimeOffset(File.GetLastWriteTimeUtc(f))).DefaultIfEmpty().Max()
-        : File.Exists(path) ? new DateTimeOffset(File.GetLastWriteTimeUtc(path)) : DateTimeOffset.UtcNow;
 
     /// <summary>What a service's image is built from: its Dockerfile, what that copies from the context, and .dockerignore.</summary>
     private List<string> ImageInputs(ServiceEntry service)

@@ -51,6 +51,36 @@ public sealed class ImageTagTests : IDisposable
         Assert.Equal(["svc/New/One.cs", "svc/new name.cs", "svc/old.cs", "svc/é.cs"], Build.ChangedPaths(status).Order(StringComparer.Ordinal));
     }
 
+    /// <summary>
+    /// helper-102: two clones with the same change built two ids under one tag (the created label was the edited file's
+    /// time), and each build moved the tag to its own.
+    /// </summary>
+    [Fact]
+    public void Clones_with_the_same_changes_ask_for_the_same_tag_and_labels_whenever_the_files_were_written()
+    {
+        using var repo = TempRepo.WithSampleMonorepo();
+        using var clone = new TempRepo();
+        repo.Git("clone", "-q", repo.Root, clone.Root);
+        var one = Request(repo, DateTime.UtcNow.AddHours(-3));
+        var two = Request(clone, DateTime.UtcNow);
+
+        Assert.Matches("^agentsystem/gateway:[0-9a-f]{12}-dirty-[0-9a-f]{8}$", one.Tags[0]);
+        Assert.Equal(one.Tags, two.Tags);
+        Assert.Equal(one.Labels, two.Labels);
+        Assert.EndsWith(one.Tags[0][one.Tags[0].LastIndexOf("-dirty-", StringComparison.Ordinal)..], one.Labels["org.opencontainers.image.revision"], StringComparison.Ordinal);
+        Assert.Equal(repo.Git("log", "-1", "--format=%cI"), one.Labels["org.opencontainers.image.created"]);
+
+        static AgentSystem.Build.Docker.ImageRequest Request(TempRepo checkout, DateTime written)
+        {
+            checkout.Append("services/gateway/Dockerfile", "\n# a local change\n");
+            File.SetLastWriteTimeUtc(Path.Combine(checkout.Root, "services/gateway/Dockerfile"), written);
+            var build = AgentSystem.Build.Engine.BuildBase.CreateAs<Build>(serverBuild: false);
+            build.RootDirectory = checkout.Root;
+            var catalog = AgentSystem.Build.Monorepo.ServiceCatalog.Load(checkout.Root, new AgentSystem.Build.Monorepo.Git(checkout.Root).ListFiles().Files);
+            return build.ImageRequestFor(catalog.Find("gateway")!, checkout.Git("rev-parse", "--short=12", "HEAD"));
+        }
+    }
+
     private static void Write(string root, string path, string text)
     {
         var full = Path.Combine(root, path);
