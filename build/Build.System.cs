@@ -109,6 +109,10 @@ internal partial class Build
         .Validates(SystemPortProblems)
         .Validates(SystemNameProblems)
         .Touches(() => EveryServiceName)
+        // Named with --service, it was skipped and the build succeeded with nothing run (helper-102); in Test it is skipped.
+        .Validates(() => RequestedTargets.Contains(nameof(SystemTest)) && Service is { Length: > 0 }
+            ? ["it tests the whole system, and --service selects one service: leave out --service (./build.sh SystemTest), or run that service's tests (./build.sh Test --service NAME)."]
+            : [])
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
         // Named, it runs whatever changed, on the system SystemUp started or one of its own (helper-63: on a clean checkout
         // with none running it skipped and the build succeeded); as a step of Test, only when affected.
@@ -248,7 +252,7 @@ internal partial class Build
             throw new UsageException(same);
         }
 
-        if (PortsTakenProblem(settings, held, bind, SystemPublishing) is { } taken)
+        if (PortsTakenProblem(settings, held, bind, PublishingSystem, RootDirectory) is { } taken)
         {
             throw new TargetFailedException(taken, "a port it publishes is in use");
         }
@@ -349,7 +353,10 @@ internal partial class Build
     /// What to say when a host port the system is to publish (0: any free one) is taken by something other than its own
     /// containers (<paramref name="held"/>): a Dev run, another system, another program. Null when they are free.
     /// </summary>
-    internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held, IPAddress bind, Func<int, string?>? systemPublishing = null)
+    /// <param name="checkout">This checkout: a system another one started is named with its checkout, and its SystemDown
+    /// offered only if it is the user's (helper-102 followed the advice and removed another clone's system).</param>
+    internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held, IPAddress bind,
+        Func<int, (string Name, string Checkout)?>? systemPublishing = null, string? checkout = null)
     {
         var busy = LocalPorts.InUse(new[] { ("gateway", settings.GatewayPort), ("frontend", settings.FrontendPort) }
             .Where(wanted => wanted.Item2 != 0 && !held.Contains(wanted.Item2)), bind);
@@ -363,7 +370,10 @@ internal partial class Build
         var start = $"The system publishes its gateway and frontend on {bind}, and something listens on {list} already, so nothing was started.";
         if (systemPublishing?.Invoke(busy[0].Port) is { } other)
         {
-            return $"{start} System '{other}' publishes {busy[0].Port}: {SystemDownCommand(other)} removes it; or publish elsewhere: {options} (0: any free port).";
+            var down = checkout is null || SameCheckout(other.Checkout, PhysicalPath(checkout))
+                ? $"{SystemDownCommand(other.Name)} removes it"
+                : $"it runs from another checkout ({other.Checkout}), and {SystemDownCommand(other.Name)} removes it if it is yours";
+            return $"{start} System '{other.Name}' publishes {busy[0].Port}: {down}; or publish elsewhere: {options} (0: any free port).";
         }
 
         return start
@@ -373,11 +383,9 @@ internal partial class Build
 
     /// <summary>
     /// The system (a compose project of this repository's compose file, in any clone) whose container publishes
-    /// <paramref name="port"/>, or null: another compose project is not SystemDown's to remove (helper-59).
+    /// <paramref name="port"/>, with the checkout whose compose file started it, or null: another compose project is not
+    /// SystemDown's to remove (helper-59).
     /// </summary>
-    private string? SystemPublishing(int port) => PublishingSystem(port)?.Name;
-
-    /// <summary><see cref="SystemPublishing"/>'s system, with the checkout whose compose file started it.</summary>
     private (string Name, string Checkout)? PublishingSystem(int port) =>
         RunningSystems("--filter", $"publish={port}") is [var system, ..] ? system : null;
 

@@ -128,23 +128,46 @@ internal static class BuildHost
     private static void RefuseTargetsAmongValues(CommandLine commandLine, ParameterSet parameters, TargetGraph graph)
     {
         var arguments = commandLine.Arguments;
+        // A list's items too: --service worker,Images said only "Unknown service 'Images'" (helper-102).
+        string[] Items(int index) => arguments[index].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var misplaced = commandLine.SeparateValues
-            .Where(value => graph.Find(arguments[value.Index]) is not null && !MayNameATarget(value.Option, value.Position, parameters))
-            .ToList();
+            .Where(value => !MayNameATarget(value.Option, value.Position, parameters) && Items(value.Index).Any(item => graph.Find(item) is not null))
+            .ToDictionary(value => value.Index);
         if (misplaced.Count == 0)
         {
             return;
         }
 
-        // Targets first (those before the options, those after a switch, the misplaced), then the options as given.
+        // Targets first (those before the options, those after a switch, the misplaced), then the options as given, a
+        // list without the targets taken out of it.
         var targets = commandLine.SeparateValues
-            .Where(value => misplaced.Contains(value) || (IsSwitch(value.Option, parameters) && !bool.TryParse(arguments[value.Index], out _)))
+            .Where(value => IsSwitch(value.Option, parameters) && !bool.TryParse(arguments[value.Index], out _))
             .Select(value => value.Index)
             .Concat(Enumerable.Range(0, commandLine.Targets.Count))
             .ToHashSet();
-        var rearranged = Enumerable.Range(0, arguments.Count).OrderBy(index => !targets.Contains(index)).ThenBy(index => index)
-            .Select(index => arguments[index].Contains(' ', StringComparison.Ordinal) ? $"'{arguments[index]}'" : arguments[index]);
-        var which = string.Join("; ", misplaced.Select(value => $"--{value.Option}: '{arguments[value.Index]}' is a target"));
+        var front = new List<string>();
+        var rest = new List<string>();
+        for (var index = 0; index < arguments.Count; index++)
+        {
+            if (misplaced.ContainsKey(index))
+            {
+                var items = Items(index);
+                front.AddRange(items.Where(item => graph.Find(item) is not null));
+                var others = items.Where(item => graph.Find(item) is null).ToList();
+                if (others.Count > 0)
+                {
+                    rest.Add(string.Join(',', others));
+                }
+            }
+            else
+            {
+                (targets.Contains(index) ? front : rest).Add(arguments[index]);
+            }
+        }
+
+        var rearranged = front.Concat(rest).Select(argument => argument.Contains(' ', StringComparison.Ordinal) ? $"'{argument}'" : argument);
+        var which = string.Join("; ", misplaced.Values.SelectMany(value => Items(value.Index).Where(item => graph.Find(item) is not null)
+            .Select(item => $"--{value.Option}: '{item}' is a target")));
         throw new UsageException($"{which}: name targets before options (./build.sh {string.Join(' ', rearranged)})");
     }
 

@@ -198,11 +198,23 @@ public sealed class SystemPortTests
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
 
-        var problem = Build.PortsTakenProblem(new SystemSettings(0, port, "k"), [], System.Net.IPAddress.Loopback, p => p == port ? "walk4" : null);
+        var here = Directory.CreateTempSubdirectory("checkout-").FullName;
+        try
+        {
+            var problem = Build.PortsTakenProblem(new SystemSettings(0, port, "k"), [], System.Net.IPAddress.Loopback, p => p == port ? ("walk4", here) : null, here);
 
-        Assert.NotNull(problem);
-        Assert.Contains($"System 'walk4' publishes {port}: ./build.sh SystemDown --system-name walk4 removes it;", problem, StringComparison.Ordinal);
-        Assert.Contains("--system-frontend-port N (0: any free port)", problem, StringComparison.Ordinal);
+            Assert.NotNull(problem);
+            Assert.Contains($"System 'walk4' publishes {port}: ./build.sh SystemDown --system-name walk4 removes it;", problem, StringComparison.Ordinal);
+            Assert.Contains("--system-frontend-port N (0: any free port)", problem, StringComparison.Ordinal);
+
+            // helper-102: another clone's system, whose SystemDown the advice offered without a word.
+            Assert.Contains($"System 'walk4' publishes {port}: it runs from another checkout (/work/h102a), and ./build.sh SystemDown --system-name walk4 removes it if it is yours;",
+                Build.PortsTakenProblem(new SystemSettings(0, port, "k"), [], System.Net.IPAddress.Loopback, _ => ("walk4", "/work/h102a"), here), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(here);
+        }
     }
 
     /// <summary>Compose joins a project's config files with commas: a plain split made a checkout with a comma in its path another's.</summary>

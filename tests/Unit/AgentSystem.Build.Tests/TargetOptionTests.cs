@@ -181,12 +181,26 @@ public sealed class TargetOptionTests : IDisposable
     [Theory]
     [InlineData("--scenarios: 'LoadTest' is a target: name targets before options (./build.sh LoadTest --scenarios enqueue --plan --root ", "--scenarios", "enqueue", "LoadTest")]
     [InlineData("--service: 'images' is a target: name targets before options (./build.sh images --service worker --plan --root ", "--service", "worker", "images")]
+    [InlineData("--service: 'Images' is a target: name targets before options (./build.sh Images --service worker,gateway --plan --root ", "--service", "worker,Images,gateway")]
     public void A_target_after_a_list_option_is_a_usage_error_naming_the_command_line_to_run(string message, params string[] args)
     {
         var run = BuildRun<Build>.Of([.. args, "--plan", "--root", _repo.Root]);
 
         Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
         Assert.Contains(message, run.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>helper-102: named with --service, SystemTest was skipped and the build succeeded with nothing run.</summary>
+    [Fact]
+    public void The_system_test_named_with_a_service_is_a_usage_error_and_skipped_in_that_services_test()
+    {
+        var named = BuildRun<Build>.Of(["SystemTest", "--service", "worker", "--plan", "--root", _repo.Root]);
+        var test = BuildRun<Build>.Of(["Test", "--service", "worker", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "200" });
+
+        Assert.Equal(BuildHost.UsageExitCode, named.ExitCode);
+        Assert.Contains("SystemTest: it tests the whole system, and --service selects one service: leave out --service (./build.sh SystemTest)", named.Output, StringComparison.Ordinal);
+        Assert.Equal(0, test.ExitCode);
+        Assert.Matches(@"SystemTest\s.*skip \(condition: --service selects one service", test.Output);
     }
 
     [Fact]
