@@ -248,16 +248,22 @@ internal partial class Build
         // runs: on a shared machine the system may be someone else's (helper-91 was told to take down another's).
         var published = busy.FirstOrDefault(b => b.Port == SystemDefaults.GatewayPort || b.Port == SystemDefaults.FrontendPort);
         var system = published != default && _docker is not null ? PublishingSystem(published.Port) : null;
-        var systemUp = system is { } found
+        // helper-102: another clone's Dev run was taken for a system SystemUp started.
+        var holder = system is null ? PortHolder.Of(busy[0].Port) : null;
+        var advice = system is { } found
             ? $"System '{found.Name}' (SystemUp's, from {found.Checkout}) publishes {published.Port}: {SystemDownCommand(found.Name)} there"
-              + " removes it if it is yours, or use it: it serves the same page. Otherwise stop"
+              + $" removes it if it is yours, or use it: it serves the same page. Otherwise stop what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it."
+            : holder is { IsDockerProxy: false }
+            ? PortHolderAdvice(holder, busy[0].Port, RootDirectory)
             : published != default
             ? $"A system SystemUp started? {SystemDownCommand(DefaultSystemName)} stops it (--system-name NAME for one started under"
               + $" another name: {LocalPorts.ContainersCommand(published.Port)} names its containers, NAME-...),"
-              + " or use it: it serves the same page. Otherwise stop"
-            : "Stop";
+              + $" or use it: it serves the same page. Otherwise stop what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it."
+            : holder is not null
+            ? PortHolderAdvice(holder, busy[0].Port, RootDirectory)
+            : $"Stop what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it.";
         throw new TargetFailedException(
-            $"Dev listens on 127.0.0.1, and something listens on {list} already. {systemUp} what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it.",
+            $"Dev listens on 127.0.0.1, and something listens on {list} already. {advice}",
             $"in use: {list}");
     }
 

@@ -252,7 +252,7 @@ internal partial class Build
             throw new UsageException(same);
         }
 
-        if (PortsTakenProblem(settings, held, bind, PublishingSystem, RootDirectory) is { } taken)
+        if (PortsTakenProblem(settings, held, bind, PublishingSystem, RootDirectory, PortHolder.Of) is { } taken)
         {
             throw new TargetFailedException(taken, "a port it publishes is in use");
         }
@@ -355,8 +355,9 @@ internal partial class Build
     /// </summary>
     /// <param name="checkout">This checkout: a system another one started is named with its checkout, and its SystemDown
     /// offered only if it is the user's (helper-102 followed the advice and removed another clone's system).</param>
+    /// <param name="holderOf">The process holding a port (<see cref="PortHolder.Of"/>), named when it is no system.</param>
     internal static string? PortsTakenProblem(SystemSettings settings, IReadOnlyCollection<int> held, IPAddress bind,
-        Func<int, (string Name, string Checkout)?>? systemPublishing = null, string? checkout = null)
+        Func<int, (string Name, string Checkout)?>? systemPublishing = null, string? checkout = null, Func<int, PortHolder?>? holderOf = null)
     {
         var busy = LocalPorts.InUse(new[] { ("gateway", settings.GatewayPort), ("frontend", settings.FrontendPort) }
             .Where(wanted => wanted.Item2 != 0 && !held.Contains(wanted.Item2)), bind);
@@ -376,9 +377,33 @@ internal partial class Build
             return $"{start} System '{other.Name}' publishes {busy[0].Port}: {down}; or publish elsewhere: {options} (0: any free port).";
         }
 
+        if (holderOf?.Invoke(busy[0].Port) is { } holder)
+        {
+            return $"{start} {PortHolderAdvice(holder, busy[0].Port, checkout)} Or publish elsewhere: {options} (0: any free port).";
+        }
+
         return start
             + $" A Dev run (stop it), another system ({LocalPorts.ContainersCommand(busy[0].Port)} names its containers),"
             + $" or another program ({LocalPorts.ProcessCommand(busy[0].Port)} names it); or publish elsewhere: {options} (0: any free port).";
+    }
+
+    /// <summary>
+    /// What to say of the process holding <paramref name="port"/>: a Dev run, this checkout's or another's (helper-102: another
+    /// clone's was taken for a system), a container of another project, or the program by its pid and command line.
+    /// </summary>
+    internal static string PortHolderAdvice(PortHolder holder, int port, string? checkout)
+    {
+        var stop = $"Ctrl+C where it runs, or kill {holder.Pid}";
+        if (holder.DevRun() is { } dev)
+        {
+            return checkout is not null && SameCheckout(dev.Checkout, PhysicalPath(checkout))
+                ? $"It is this checkout's Dev run (its {dev.Service}, pid {holder.Pid}): use it, or stop it ({stop})."
+                : $"It is a Dev run from another checkout ({dev.Checkout}; its {dev.Service}, pid {holder.Pid}): stop it there ({stop}) if it is yours.";
+        }
+
+        return holder.IsDockerProxy
+            ? $"It is a container's published port ({LocalPorts.ContainersCommand(port)} names it): stop that container if it is yours."
+            : $"It is {holder}: stop it if it is yours.";
     }
 
     /// <summary>
