@@ -203,6 +203,22 @@ public sealed class TargetOptionTests : IDisposable
         Assert.Matches(@"SystemTest\s.*skip \(condition: --service selects one service", test.Output);
     }
 
+    [Theory]
+    [InlineData("lots", 2)]
+    [InlineData("5G", 0)]
+    [InlineData("500 MB", 0)]
+    [InlineData("1.5GiB", 0)]
+    public void The_build_cache_size_is_read_as_docker_reads_it(string size, int exitCode)
+    {
+        var run = Plan("PruneImages", "--keep-build-cache", size);
+
+        Assert.Equal(exitCode, run.ExitCode);
+        if (exitCode != 0)
+        {
+            Assert.Contains($"--keep-build-cache: '{size}' is no size (a number of bytes, or with KB, MB, GB or TB: 5GB).", run.Output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void A_load_test_the_plan_does_not_run_has_its_options_left_alone()
     {

@@ -1,0 +1,54 @@
+using System.Text.RegularExpressions;
+using AgentSystem.Build.Docker;
+using AgentSystem.Build.Engine;
+
+namespace AgentSystem.Build;
+
+internal partial class Build
+{
+    [Parameter("PruneImages also trims Docker's build cache, every project's on this engine, to this size (e.g. 5GB), least recently used first", Values = "size")]
+    private readonly string KeepBuildCache = "";
+
+    private Target PruneImages => _ => _
+        .Description("Removes the service images builds left behind: keeps what a container uses, :dev and this commit's tags; --keep-build-cache SIZE trims the build cache")
+        .DependsOn(DockerEngine)
+        .Reads(() => KeepBuildCache)
+        .Validates(() => KeepBuildCache.Length == 0 || DockerSize().IsMatch(KeepBuildCache)
+            ? []
+            : [$"--keep-build-cache: '{KeepBuildCache}' is no size (a number of bytes, or with KB, MB, GB or TB: 5GB)."])
+        .Executes(() =>
+        {
+            var pruner = new ImagePruner(Docker.Cli, CancellationToken);
+            var before = pruner.Sizes();
+            var services = (Changes.Catalog?.Services ?? []).Where(HasDockerfile).ToList();
+            var repositories = services.Select(s => ImageName(s, "")[..^1]).ToList();
+            var used = pruner.UsedIds();
+            var commit = GitOutput("rev-parse", "--short=12", "HEAD");
+            var tags = pruner.Tags(repositories);
+            var doomed = ImagePruner.TagsToRemove(tags, used, commit);
+            Log.Info($"{tags.Count} tag(s) of {repositories.Count} repositories ({string.Join(", ", repositories)}); {doomed.Count} to remove "
+                + $"(kept: tags of images a container uses, :dev, and this commit's, {commit}*).");
+            var (tagsRemoved, tagsRefused) = pruner.Remove(doomed);
+            // After the tags: an image whose last tag just went is untagged now.
+            var untagged = pruner.Untagged(services.Select(s => s.Name)).Where(id => !used.Contains(id)).ToList();
+            var (imagesRemoved, imagesRefused) = pruner.Remove(untagged);
+            foreach (var refusal in tagsRefused.Concat(imagesRefused))
+            {
+                Log.Warning(refusal);
+            }
+
+            if (KeepBuildCache.Length > 0)
+            {
+                pruner.TrimBuildCache(KeepBuildCache);
+            }
+
+            var after = pruner.Sizes();
+            Log.Success($"Removed {tagsRemoved} tag(s) and {imagesRemoved} untagged image(s): images {before.Images} -> {after.Images}, "
+                + $"build cache {before.BuildCache} -> {after.BuildCache}"
+                + (KeepBuildCache.Length > 0 ? "." : $" (--keep-build-cache 5GB trims it; it is every project's on this engine)."));
+        });
+
+    // Docker's own reading of a size (go-units RAMInBytes): 5GB, 5G, 5GiB, 500mb, 1048576.
+    [GeneratedRegex(@"^[0-9]+(\.[0-9]+)? ?[kmgtp]?i?b?$", RegexOptions.IgnoreCase)]
+    private static partial Regex DockerSize();
+}
