@@ -201,7 +201,9 @@ internal sealed record LoadOptions
             // Read now: a file that is no summary would otherwise fail the run after all its phases, with no report.
             try
             {
-                options = options with { BaselineSummary = File.Exists(baseline) ? Summary.Read(baseline) : throw new FileNotFoundException("no such file") };
+                // As the path will read once the run before is set aside (artifacts/load/previous/summary.json: the run before).
+                var read = PreviousRun.Baseline(baseline, options.Output).Read;
+                options = options with { BaselineSummary = File.Exists(read) ? Summary.Read(read) : throw new FileNotFoundException("no such file") };
             }
             catch (Exception error) when (error is IOException or InvalidDataException or UnauthorizedAccessException)
             {

@@ -16,12 +16,13 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
 {
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        // Named before the run before is set aside, as the options read it.
+        var baselinePath = options.Baseline is { } given ? PreviousRun.Baseline(given, options.Output).Name : null;
         if (PreviousRun.SetAside(options.Output) is { } previous)
         {
-            log($"The previous run's reports and service logs are now in {previous}/ (--baseline {Path.Combine(previous, LoadReport.SummaryFile)} compares with it).");
+            log($"The run before's reports and service logs: {previous}/ (--baseline {Path.Combine(options.Output, LoadReport.SummaryFile)} compares a run with the one before it).");
         }
 
-        var baselinePath = options.Baseline is { } given ? PreviousRun.Baseline(given, options.Output) : null;
         var loadStart = CpuSampler.LoadAverage();
         await using var system = await LoadSystem.StartAsync(options, log, cancellationToken);
         var cpu = new CpuSampler(() => system.ProcessIds);

@@ -42,7 +42,7 @@ catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
     Console.Error.WriteLine("Interrupted.");
     return 130;
 }
-catch (Exception startError) when (startError is InvalidOperationException or TimeoutException or FileNotFoundException or AgentSystem.Testing.Containers.ContainerStartException)
+catch (Exception startError) when (startError is InvalidOperationException or TimeoutException or IOException or UnauthorizedAccessException or AgentSystem.Testing.Containers.ContainerStartException)
 {
     Console.Error.WriteLine($"The load run could not proceed: {startError.Message}");
     return 3;

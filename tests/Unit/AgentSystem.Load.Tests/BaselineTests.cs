@@ -172,48 +172,73 @@ public sealed class BaselineTests
 
     /// <summary>An interrupted run left its service logs beside the earlier run's reports, which passed for its own.</summary>
     [Fact]
-    public void A_run_sets_the_previous_runs_reports_and_logs_aside_and_reads_its_own_summary_as_baseline_from_there()
+    public void A_run_sets_the_whole_run_before_aside_and_an_interrupted_ones_logs_are_dropped()
     {
         var output = Directory.CreateTempSubdirectory("load-previous-").FullName;
         try
         {
-            void Write(string path, string text)
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(output, path))!);
-                File.WriteAllText(Path.Combine(output, path), text);
-            }
-
-            // The first run's, in a folder without previous/.
-            Write(LoadReport.MarkdownFile, "run 1");
-            Write("service-logs/gateway.log", "run 1");
-            Assert.Equal(Path.Combine(output, PreviousRun.Folder), PreviousRun.SetAside(output));
-            Write(LoadReport.SummaryFile, "{\"run\": 2}");
-            Write(LoadReport.HtmlFile, "<p>run 2</p>");
-            Write("service-logs/worker-1.log", "run 2");
-            Write("notes.txt", "the user's");
-
+            // Run 1, whole, in a folder without previous/; then run 2 starts.
+            Write(output, LoadReport.SummaryFile, "run 1");
+            Write(output, LoadReport.MarkdownFile, "run 1");
+            Write(output, "service-logs/gateway.log", "run 1");
+            Write(output, "notes.txt", "the user's");
             var previous = PreviousRun.SetAside(output);
-
             Assert.Equal(Path.Combine(output, PreviousRun.Folder), previous);
-            Assert.Equal("{\"run\": 2}", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
-            Assert.Equal("run 2", File.ReadAllText(Path.Combine(previous!, "service-logs", "worker-1.log")));
-            // Run 1 went: previous/ is the run before this one only.
+
+            // Run 2 was interrupted: logs only. Run 3 starts: run 2's logs go, previous/ stays run 1.
+            Write(output, "service-logs/worker-1.log", "run 2");
+            Assert.Null(PreviousRun.SetAside(output));
+            Assert.Empty(Directory.GetFiles(Path.Combine(output, "service-logs")));
+            Assert.Equal("run 1", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
+
+            // Run 3 finished; run 4 starts: previous/ is run 3 alone, nothing of run 1 left beside it.
+            Write(output, LoadReport.SummaryFile, "run 3");
+            Write(output, LoadReport.HtmlFile, "run 3");
+            Write(output, "service-logs/worker-1.log", "run 3");
+            Assert.Equal(previous, PreviousRun.SetAside(output));
+
             Assert.Equal([LoadReport.HtmlFile, "service-logs", LoadReport.SummaryFile],
                 Directory.GetFileSystemEntries(previous!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+            Assert.Equal("run 3", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
             Assert.Equal(["worker-1.log"], Directory.GetFiles(Path.Combine(previous!, "service-logs")).Select(Path.GetFileName));
             Assert.Equal(["notes.txt", PreviousRun.Folder, "service-logs"],
                 Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-            Assert.Empty(Directory.GetFiles(Path.Combine(output, "service-logs")));
-
-            Assert.Equal(Path.Combine(previous!, LoadReport.SummaryFile), PreviousRun.Baseline(Path.Combine(output, ".", LoadReport.SummaryFile), output));
-            Assert.Equal("/elsewhere/earlier.json", PreviousRun.Baseline("/elsewhere/earlier.json", output));
-            // Nothing of a run's left: nothing is moved, and previous/ stays as it was.
-            Assert.Null(PreviousRun.SetAside(output));
-            Assert.True(File.Exists(Path.Combine(previous!, LoadReport.SummaryFile)));
         }
         finally
         {
             Directory.Delete(output, recursive: true);
         }
+    }
+
+    /// <summary>helper-103: previous/summary.json was read before the set-aside (the run before last) and named after it.</summary>
+    [Fact]
+    public void A_baseline_in_the_output_folder_means_the_run_before_and_is_read_as_such()
+    {
+        var output = Directory.CreateTempSubdirectory("load-baseline-").FullName;
+        try
+        {
+            var summary = Path.Combine(output, LoadReport.SummaryFile);
+            var previous = Path.Combine(output, PreviousRun.Folder, LoadReport.SummaryFile);
+            Write(output, LoadReport.SummaryFile, "run before");
+            Write(output, Path.Combine(PreviousRun.Folder, LoadReport.SummaryFile), "run before last");
+
+            Assert.Equal((summary, previous), PreviousRun.Baseline(Path.Combine(output, ".", LoadReport.SummaryFile), output));
+            Assert.Equal((summary, previous), PreviousRun.Baseline(previous, output));
+            Assert.Equal(("/elsewhere/earlier.json", "/elsewhere/earlier.json"), PreviousRun.Baseline("/elsewhere/earlier.json", output));
+
+            // The run before was interrupted (no summary): previous/ is not replaced, and is read as it is.
+            File.Delete(summary);
+            Assert.Equal((previous, previous), PreviousRun.Baseline(previous, output));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    private static void Write(string folder, string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, path))!);
+        File.WriteAllText(Path.Combine(folder, path), text);
     }
 }

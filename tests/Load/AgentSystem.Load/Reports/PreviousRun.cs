@@ -3,8 +3,9 @@ using AgentSystem.Load.UnderTest;
 namespace AgentSystem.Load.Reports;
 
 /// <summary>
-/// The reports and service logs of the run before, moved to <c>previous/</c> in the output folder when a run starts: an
-/// interrupted run used to leave its service logs beside the earlier run's reports, which passed for its own.
+/// The run before's reports and service logs, moved to <c>previous/</c> in the output folder when a run starts: an
+/// interrupted run used to leave its service logs beside the earlier run's reports, which passed for its own. previous/
+/// holds one whole run: a run before that was interrupted (logs, no summary) is not set aside, only its logs removed.
 /// </summary>
 internal static class PreviousRun
 {
@@ -13,31 +14,31 @@ internal static class PreviousRun
     private static readonly string[] Reports = [LoadReport.SummaryFile, LoadReport.MarkdownFile, LoadReport.HtmlFile];
 
     /// <summary>
-    /// Moves the earlier run's files (only those a run writes: the output may be any folder) into previous/, replacing the
-    /// run's before that; returns previous/ when there was anything to move.
+    /// Moves the run before's files (only those a run writes: the output may be any folder) into previous/, replacing the
+    /// run's before that; returns previous/ when that run finished (wrote its summary).
     /// </summary>
     public static string? SetAside(string output)
     {
-        var reports = Reports.Select(name => Path.Combine(output, name)).Where(File.Exists).ToList();
         var logs = Directory.Exists(LoadSystem.ServiceLogsIn(output)) ? Directory.GetFiles(LoadSystem.ServiceLogsIn(output), "*.log") : [];
-        if (reports.Count == 0 && logs.Length == 0)
+        if (!File.Exists(Path.Combine(output, LoadReport.SummaryFile)))
         {
+            // Interrupted (or none): its logs alone would pass for this run's, and previous/ keeps the last whole run.
+            foreach (var log in logs)
+            {
+                File.Delete(log);
+            }
+
             return null;
         }
 
         var previous = Path.Combine(output, Folder);
         Directory.CreateDirectory(LoadSystem.ServiceLogsIn(previous));
-        foreach (var name in Reports)
+        foreach (var stale in Reports.Select(name => Path.Combine(previous, name)).Concat(Directory.GetFiles(LoadSystem.ServiceLogsIn(previous), "*.log")))
         {
-            File.Delete(Path.Combine(previous, name));
+            File.Delete(stale);
         }
 
-        foreach (var log in Directory.GetFiles(LoadSystem.ServiceLogsIn(previous), "*.log"))
-        {
-            File.Delete(log);
-        }
-
-        foreach (var report in reports)
+        foreach (var report in Reports.Select(name => Path.Combine(output, name)).Where(File.Exists))
         {
             File.Move(report, Path.Combine(previous, Path.GetFileName(report)));
         }
@@ -51,11 +52,19 @@ internal static class PreviousRun
     }
 
     /// <summary>
-    /// The file a baseline is read from once the earlier run is set aside: <c>--baseline artifacts/load/summary.json</c>
-    /// (the file this run overwrites) is the earlier run's, now in previous/.
+    /// A --baseline as its path will read once <see cref="SetAside"/> ran: the output folder's summary.json and
+    /// previous/summary.json both mean the run before then (helper-103: previous/summary.json was read before the set-aside,
+    /// the run before last, and named after it, the run before). Returns the file to read now and the name to report.
     /// </summary>
-    public static string Baseline(string baseline, string output) =>
-        string.Equals(Path.GetFullPath(baseline), Path.GetFullPath(Path.Combine(output, LoadReport.SummaryFile)), StringComparison.Ordinal)
-            ? Path.Combine(output, Folder, LoadReport.SummaryFile)
-            : baseline;
+    public static (string Read, string Name) Baseline(string baseline, string output)
+    {
+        var summary = Path.Combine(output, LoadReport.SummaryFile);
+        var previous = Path.Combine(output, Folder, LoadReport.SummaryFile);
+        var setAside = File.Exists(summary);
+        return Same(baseline, summary) ? (summary, setAside ? previous : summary)
+            : Same(baseline, previous) && setAside ? (summary, previous)
+            : (baseline, baseline);
+    }
+
+    private static bool Same(string one, string other) => string.Equals(Path.GetFullPath(one), Path.GetFullPath(other), StringComparison.Ordinal);
 }
