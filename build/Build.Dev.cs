@@ -132,7 +132,11 @@ internal partial class Build
             {
                 foreach (var service in DevServices)
                 {
-                    var serviceEnvironment = new Dictionary<string, string>(environment) { ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{service.Port}" };
+                    var serviceEnvironment = new Dictionary<string, string>(environment)
+                    {
+                        ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{service.Port}",
+                        [PortHolder.DevRunVariable] = PortHolder.DevRunValue(service.Name, RootDirectory),
+                    };
                     if (service.Name == "orchestrator")
                     {
                         serviceEnvironment["Http2Port"] = DevOrchestratorHttp2Port.ToString(CultureInfo.InvariantCulture);
@@ -150,6 +154,7 @@ internal partial class Build
                     ["GATEWAY_URL"] = $"http://127.0.0.1:{DevPort("gateway")}",
                     ["API_KEY"] = DevApiKey,
                     ["ALLOWED_HOSTS"] = "localhost,127.0.0.1",
+                    [PortHolder.DevRunVariable] = PortHolder.DevRunValue("frontend", RootDirectory),
                 };
                 if (interruptIgnored)
                 {
@@ -253,7 +258,8 @@ internal partial class Build
         var advice = system is { } found
             ? $"System '{found.Name}' (SystemUp's, from {found.Checkout}) publishes {published.Port}: {SystemDownCommand(found.Name)} there"
               + $" removes it if it is yours, or use it: it serves the same page. Otherwise stop what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it."
-            : holder is { IsDockerProxy: false }
+            // A container's port that no system of ours publishes: another project's, once Docker was asked.
+            : holder is not null && (!holder.IsDockerProxy || _docker is not null)
             ? PortHolderAdvice(holder, busy[0].Port, RootDirectory)
             : published != default
             ? $"A system SystemUp started? {SystemDownCommand(DefaultSystemName)} stops it (--system-name NAME for one started under"

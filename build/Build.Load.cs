@@ -39,6 +39,7 @@ internal partial class Build
         .DependsOn(Affected, DockerEngine, BaseImages)
         .After(UnitTest, IntegrationTest, SystemTest)
         .Reads(() => Duration, () => WarmUp, () => Rate, () => Scenarios, () => Baseline, () => BaselineTolerance, () => KeepContainers)
+        .Validates(() => NamedWithService(nameof(LoadTest), "it loads the whole queue path"))
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the load test runs for the whole queue path (CI: the load job)")
         // Named, it runs whatever changed (the report is what was asked for); as a step of Test, only when affected.
         .OnlyWhenStatic(() => LoadTests.Affected(Changes) || (RequestedTargets.Contains(nameof(LoadTest)) && LoadTests.Present(Changes)),

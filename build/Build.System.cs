@@ -109,10 +109,7 @@ internal partial class Build
         .Validates(SystemPortProblems)
         .Validates(SystemNameProblems)
         .Touches(() => EveryServiceName)
-        // Named with --service, it was skipped and the build succeeded with nothing run (helper-102); in Test it is skipped.
-        .Validates(() => RequestedTargets.Contains(nameof(SystemTest)) && Service is { Length: > 0 }
-            ? ["it tests the whole system, and --service selects one service: leave out --service (./build.sh SystemTest), or run that service's tests (./build.sh Test --service NAME)."]
-            : [])
+        .Validates(() => NamedWithService(nameof(SystemTest), "it tests the whole system"))
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
         // Named, it runs whatever changed, on the system SystemUp started or one of its own (helper-63: on a clean checkout
         // with none running it skipped and the build succeeded); as a step of Test, only when affected.
@@ -174,6 +171,15 @@ internal partial class Build
             SaveSystemLogs(compose);
         }
     }
+
+    /// <summary>
+    /// A target for the whole system named with --service: it was skipped and the build succeeded with nothing run
+    /// (helper-102); as a step of Test it is skipped.
+    /// </summary>
+    private IEnumerable<string> NamedWithService(string target, string why) =>
+        RequestedTargets.Contains(target) && Service is { Length: > 0 }
+            ? [$"{why}, and --service selects one service: leave out --service (./build.sh {target}), or run that service's tests (./build.sh Test --service NAME)."]
+            : [];
 
     /// <summary>What names SystemTest's own systems: NAME-test-PID.</summary>
     private const string TestSystemInfix = "-test-";

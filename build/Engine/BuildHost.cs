@@ -145,10 +145,24 @@ internal static class BuildHost
             .Select(value => value.Index)
             .Concat(Enumerable.Range(0, commandLine.Targets.Count))
             .ToHashSet();
+        // An option whose every value was a target goes too (helper-103: "./build.sh SystemTest Images --service --plan").
+        int OptionOf(int value) => Enumerable.Range(0, value).Last(index => arguments[index].StartsWith("--", StringComparison.Ordinal) || arguments[index] is "-h" or "-?");
+        var emptied = commandLine.SeparateValues
+            .Where(value => !IsSwitch(value.Option, parameters))
+            .GroupBy(value => OptionOf(value.Index))
+            .Where(option => !arguments[option.Key].Contains('=', StringComparison.Ordinal)
+                && option.All(value => misplaced.ContainsKey(value.Index) && Items(value.Index).All(item => graph.Find(item) is not null)))
+            .Select(option => option.Key)
+            .ToHashSet();
         var front = new List<string>();
         var rest = new List<string>();
         for (var index = 0; index < arguments.Count; index++)
         {
+            if (emptied.Contains(index))
+            {
+                continue;
+            }
+
             if (misplaced.ContainsKey(index))
             {
                 var items = Items(index);

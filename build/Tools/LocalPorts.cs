@@ -12,8 +12,11 @@ public static class LocalPorts
     /// <summary>The command that names the containers publishing <paramref name="port"/> on the host.</summary>
     public static string ContainersCommand(int port) => $"docker ps --format '{{{{.Names}}}} {{{{.Ports}}}}' | grep ':{port}->'";
 
-    /// <summary>The command that names the process listening on <paramref name="port"/>.</summary>
-    public static string ProcessCommand(int port) => $"ss -ltnp 'sport = :{port}'";
+    /// <summary>The command that names the process listening on <paramref name="port"/>, on this system.</summary>
+    public static string ProcessCommand(int port) =>
+        OperatingSystem.IsWindows() ? $"netstat -ano | findstr :{port}"
+        : OperatingSystem.IsLinux() ? $"ss -ltnp 'sport = :{port}'"
+        : $"lsof -nP -iTCP:{port} -sTCP:LISTEN";
 
     /// <summary>Those of <paramref name="wanted"/> that something listens on already (binding <paramref name="address"/>, 127.0.0.1 by default, fails).</summary>
     public static List<(string Name, int Port)> InUse(IEnumerable<(string Name, int Port)> wanted, IPAddress? address = null) =>

@@ -6,8 +6,17 @@ namespace AgentSystem.Build.Tools;
 /// The process listening on a local TCP port, found through Linux's /proc (the listening socket's inode, then the process
 /// with that socket open), so a port conflict can name what holds the port instead of a command to find it.
 /// </summary>
-public sealed record PortHolder(int Pid, string Command, string Directory)
+/// <param name="DevRunMarker">The <see cref="DevRunVariable"/> in its environment: Dev's services carry it.</param>
+public sealed record PortHolder(int Pid, string Command, string Directory, string? DevRunMarker = null)
 {
+    /// <summary>
+    /// Set in the environment of every process Dev starts, "SERVICE|CHECKOUT": a process that merely runs from a service's
+    /// folder (npm start in services/frontend) is no Dev run, and its page has no gateway behind it.
+    /// </summary>
+    public const string DevRunVariable = "AGENTSYSTEM_DEV_RUN";
+
+    public static string DevRunValue(string service, string checkout) => $"{service}|{checkout}";
+
     /// <summary>The holder of <paramref name="port"/>; null off Linux, when nothing listens, or when its process is not ours to read.</summary>
     public static PortHolder? Of(int port)
     {
@@ -30,7 +39,7 @@ public sealed record PortHolder(int Pid, string Command, string Directory)
                 {
                     var command = File.ReadAllText($"/proc/{process}/cmdline").Replace('\0', ' ').Trim();
                     var directory = new DirectoryInfo($"/proc/{process}/cwd").LinkTarget ?? "";
-                    return new PortHolder(int.Parse(process!, CultureInfo.InvariantCulture), command, directory);
+                    return new PortHolder(int.Parse(process!, CultureInfo.InvariantCulture), command, directory, ReadDevRunMarker(process!));
                 }
             }
             catch (Exception error) when (error is IOException or UnauthorizedAccessException)
@@ -42,21 +51,22 @@ public sealed record PortHolder(int Pid, string Command, string Directory)
         return null;
     }
 
-    /// <summary>
-    /// The checkout and service when the holder looks like a Dev run's process: its .NET services run from
-    /// CHECKOUT/services/NAME/bin/..., its frontend from CHECKOUT/services/frontend, a checkout having build.sh.
-    /// </summary>
-    public (string Checkout, string Service)? DevRun()
+    /// <summary>The checkout and service of a Dev run's process (<see cref="DevRunVariable"/>); null for any other.</summary>
+    public (string Checkout, string Service)? DevRun() =>
+        DevRunMarker?.Split('|', 2) is [{ Length: > 0 } service, { Length: > 0 } checkout] ? (checkout, service) : null;
+
+    /// <summary>The process's <see cref="DevRunVariable"/>; null when it has none or its environment is not ours to read.</summary>
+    private static string? ReadDevRunMarker(string process)
     {
-        var marker = Directory.LastIndexOf("/services/", StringComparison.Ordinal);
-        if (marker < 0)
+        try
+        {
+            var prefix = DevRunVariable + "=";
+            return File.ReadAllText($"/proc/{process}/environ").Split('\0').FirstOrDefault(v => v.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..];
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             return null;
         }
-
-        var checkout = Directory[..marker];
-        var service = Directory[(marker + "/services/".Length)..].Split('/')[0];
-        return service.Length > 0 && File.Exists(Path.Combine(checkout, "build.sh")) ? (checkout, service) : null;
     }
 
     /// <summary>Docker's proxy for a container's published port: the container, not this process, is what to name.</summary>

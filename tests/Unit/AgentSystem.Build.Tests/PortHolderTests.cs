@@ -8,8 +8,6 @@ public sealed class PortHolderTests : IDisposable
 {
     private readonly string _checkout = Directory.CreateTempSubdirectory("holder-").FullName;
 
-    public PortHolderTests() => File.WriteAllText(Path.Combine(_checkout, "build.sh"), "");
-
     public void Dispose() => Directory.Delete(_checkout, recursive: true);
 
     [Fact]
@@ -33,6 +31,48 @@ public sealed class PortHolderTests : IDisposable
         Assert.Null(PortHolder.Of(port));
     }
 
+    /// <summary>Dev marks the processes it starts; the marker is read from the holder's environment.</summary>
+    [Fact]
+    public void A_process_dev_started_is_known_by_its_environment()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var port = FreePort();
+        using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
+            "node", ["-e", $"require('net').createServer().listen({port}, '127.0.0.1')"])
+        {
+            Environment = { [PortHolder.DevRunVariable] = PortHolder.DevRunValue("gateway", _checkout) },
+        })!;
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (LocalPorts.CanListen(port) && DateTime.UtcNow < deadline)
+            {
+                Thread.Sleep(50);
+            }
+
+            var holder = PortHolder.Of(port);
+
+            Assert.NotNull(holder);
+            Assert.Equal(node.Id, holder.Pid);
+            Assert.Equal((_checkout, "gateway"), holder.DevRun());
+        }
+        finally
+        {
+            node.Kill();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+    }
+
     [Fact]
     public void A_table_row_counts_only_when_it_listens_on_that_port()
     {
@@ -50,12 +90,16 @@ public sealed class PortHolderTests : IDisposable
     [Fact]
     public void A_dev_run_is_named_with_its_checkout_and_service_and_its_own_checkouts_is_offered_for_use()
     {
-        var gateway = new PortHolder(4321, "dotnet AgentSystem.Gateway.dll", $"{_checkout}/services/gateway/bin/Debug/net10.0");
-        var frontend = new PortHolder(99, "node server.mjs", $"{_checkout}/services/frontend");
+        var gateway = new PortHolder(4321, "dotnet AgentSystem.Gateway.dll", $"{_checkout}/services/gateway/bin/Debug/net10.0", PortHolder.DevRunValue("gateway", _checkout));
+        var frontend = new PortHolder(99, "node server.mjs", $"{_checkout}/services/frontend", PortHolder.DevRunValue("frontend", _checkout));
+        // helper-103: npm start in services/frontend is no Dev run (no gateway behind its page); nor is a process in /services/x.
+        var npm = new PortHolder(98, "node vite", $"{_checkout}/services/frontend");
 
         Assert.Equal((_checkout, "gateway"), gateway.DevRun());
         Assert.Equal((_checkout, "frontend"), frontend.DevRun());
-        Assert.Null(new PortHolder(7, "python3 -m http.server", "/tmp/services/x").DevRun());   // no build.sh there
+        Assert.Null(npm.DevRun());
+        Assert.Null(new PortHolder(7, "python3 -m http.server", "/services/x").DevRun());
+        Assert.Equal($"It is pid 98: node vite, in {_checkout}/services/frontend: stop it if it is yours.", Build.PortHolderAdvice(npm, 3000, _checkout));
         Assert.Equal($"It is a Dev run from another checkout ({_checkout}; its gateway, pid 4321): stop it there (Ctrl+C where it runs, or kill 4321) if it is yours.",
             Build.PortHolderAdvice(gateway, 8080, "/work/elsewhere"));
         Assert.Equal("It is this checkout's Dev run (its frontend, pid 99): use it, or stop it (Ctrl+C where it runs, or kill 99).",
@@ -70,7 +114,7 @@ public sealed class PortHolderTests : IDisposable
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        var dev = new PortHolder(4321, "dotnet AgentSystem.Gateway.dll", $"{_checkout}/services/gateway/bin/Debug/net10.0");
+        var dev = new PortHolder(4321, "dotnet AgentSystem.Gateway.dll", $"{_checkout}/services/gateway/bin/Debug/net10.0", PortHolder.DevRunValue("gateway", _checkout));
 
         var problem = Build.PortsTakenProblem(new SystemSettings(port, 0, "k"), [], System.Net.IPAddress.Loopback, _ => null, "/work/elsewhere", _ => dev);
 

@@ -182,6 +182,7 @@ public sealed class TargetOptionTests : IDisposable
     [InlineData("--scenarios: 'LoadTest' is a target: name targets before options (./build.sh LoadTest --scenarios enqueue --plan --root ", "--scenarios", "enqueue", "LoadTest")]
     [InlineData("--service: 'images' is a target: name targets before options (./build.sh images --service worker --plan --root ", "--service", "worker", "images")]
     [InlineData("--service: 'Images' is a target: name targets before options (./build.sh Images --service worker,gateway --plan --root ", "--service", "worker,Images,gateway")]
+    [InlineData("--service: 'Images' is a target: name targets before options (./build.sh SystemUp Images --plan --root ", "SystemUp", "--service", "Images")]
     public void A_target_after_a_list_option_is_a_usage_error_naming_the_command_line_to_run(string message, params string[] args)
     {
         var run = BuildRun<Build>.Of([.. args, "--plan", "--root", _repo.Root]);
@@ -190,10 +191,14 @@ public sealed class TargetOptionTests : IDisposable
         Assert.Contains(message, run.Output, StringComparison.Ordinal);
     }
 
-    /// <summary>helper-102: named with --service, SystemTest was skipped and the build succeeded with nothing run.</summary>
+    /// <summary>helper-102: named with --service, SystemTest was skipped and the build succeeded with nothing run (LoadTest too: helper-103).</summary>
     [Fact]
     public void The_system_test_named_with_a_service_is_a_usage_error_and_skipped_in_that_services_test()
     {
+        var load = BuildRun<Build>.Of(["LoadTest", "--service", "worker", "--plan", "--root", _repo.Root]);
+        Assert.Equal(BuildHost.UsageExitCode, load.ExitCode);
+        Assert.Contains("LoadTest: it loads the whole queue path, and --service selects one service: leave out --service (./build.sh LoadTest)", load.Output, StringComparison.Ordinal);
+
         var named = BuildRun<Build>.Of(["SystemTest", "--service", "worker", "--plan", "--root", _repo.Root]);
         var test = BuildRun<Build>.Of(["Test", "--service", "worker", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "200" });
 
