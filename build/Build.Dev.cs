@@ -135,7 +135,7 @@ internal partial class Build
                     var serviceEnvironment = new Dictionary<string, string>(environment)
                     {
                         ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{service.Port}",
-                        [PortHolder.DevRunVariable] = PortHolder.DevRunValue(service.Name, RootDirectory),
+                        [PortHolder.DevRunVariable] = PortHolder.DevRunValue(service.Name, Environment.ProcessId, RootDirectory),
                     };
                     if (service.Name == "orchestrator")
                     {
@@ -154,7 +154,7 @@ internal partial class Build
                     ["GATEWAY_URL"] = $"http://127.0.0.1:{DevPort("gateway")}",
                     ["API_KEY"] = DevApiKey,
                     ["ALLOWED_HOSTS"] = "localhost,127.0.0.1",
-                    [PortHolder.DevRunVariable] = PortHolder.DevRunValue("frontend", RootDirectory),
+                    [PortHolder.DevRunVariable] = PortHolder.DevRunValue("frontend", Environment.ProcessId, RootDirectory),
                 };
                 if (interruptIgnored)
                 {

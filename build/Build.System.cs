@@ -399,9 +399,10 @@ internal partial class Build
     /// </summary>
     internal static string PortHolderAdvice(PortHolder holder, int port, string? checkout)
     {
-        var stop = $"Ctrl+C where it runs, or kill {holder.Pid}";
         if (holder.DevRun() is { } dev)
         {
+            // Its build, not the service: the run's supervisor starts a killed service again.
+            var stop = $"Ctrl+C where it runs, or kill {dev.BuildPid}, its build";
             return checkout is not null && SameCheckout(dev.Checkout, PhysicalPath(checkout))
                 ? $"It is this checkout's Dev run (its {dev.Service}, pid {holder.Pid}): use it, or stop it ({stop})."
                 : $"It is a Dev run from another checkout ({dev.Checkout}; its {dev.Service}, pid {holder.Pid}): stop it there ({stop}) if it is yours.";

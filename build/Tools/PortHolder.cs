@@ -10,12 +10,14 @@ namespace AgentSystem.Build.Tools;
 public sealed record PortHolder(int Pid, string Command, string Directory, string? DevRunMarker = null)
 {
     /// <summary>
-    /// Set in the environment of every process Dev starts, "SERVICE|CHECKOUT": a process that merely runs from a service's
-    /// folder (npm start in services/frontend) is no Dev run, and its page has no gateway behind it.
+    /// Set in the environment of every process Dev starts, "SERVICE|BUILD PID|CHECKOUT": a process that merely runs from a
+    /// service's folder (npm start in services/frontend) is no Dev run, and its page has no gateway behind it; a Dev run
+    /// stops when its build is told to (its supervisor starts a killed service again).
     /// </summary>
     public const string DevRunVariable = "AGENTSYSTEM_DEV_RUN";
 
-    public static string DevRunValue(string service, string checkout) => $"{service}|{checkout}";
+    public static string DevRunValue(string service, int buildPid, string checkout) =>
+        $"{service}|{buildPid.ToString(CultureInfo.InvariantCulture)}|{checkout}";
 
     /// <summary>The holder of <paramref name="port"/>; null off Linux, when nothing listens, or when its process is not ours to read.</summary>
     public static PortHolder? Of(int port)
@@ -51,9 +53,12 @@ public sealed record PortHolder(int Pid, string Command, string Directory, strin
         return null;
     }
 
-    /// <summary>The checkout and service of a Dev run's process (<see cref="DevRunVariable"/>); null for any other.</summary>
-    public (string Checkout, string Service)? DevRun() =>
-        DevRunMarker?.Split('|', 2) is [{ Length: > 0 } service, { Length: > 0 } checkout] ? (checkout, service) : null;
+    /// <summary>The checkout, service and build of a Dev run's process (<see cref="DevRunVariable"/>); null for any other.</summary>
+    public (string Checkout, string Service, int BuildPid)? DevRun() =>
+        DevRunMarker?.Split('|', 3) is [{ Length: > 0 } service, var pid, { Length: > 0 } checkout]
+            && int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var buildPid)
+            ? (checkout, service, buildPid)
+            : null;
 
     /// <summary>The process's <see cref="DevRunVariable"/>; null when it has none or its environment is not ours to read.</summary>
     private static string? ReadDevRunMarker(string process)

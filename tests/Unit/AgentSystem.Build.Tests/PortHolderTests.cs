@@ -44,7 +44,7 @@ public sealed class PortHolderTests : IDisposable
         using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
             "node", ["-e", $"require('net').createServer().listen({port}, '127.0.0.1')"])
         {
-            Environment = { [PortHolder.DevRunVariable] = PortHolder.DevRunValue("gateway", _checkout) },
+            Environment = { [PortHolder.DevRunVariable] = PortHolder.DevRunValue("gateway", 4000, _checkout) },
         })!;
         try
         {
@@ -58,7 +58,7 @@ public sealed class PortHolderTests : IDisposable
 
             Assert.NotNull(holder);
             Assert.Equal(node.Id, holder.Pid);
-            Assert.Equal((_checkout, "gateway"), holder.DevRun());
+            Assert.Equal((_checkout, "gateway", 4000), holder.DevRun());
         }
         finally
         {
@@ -90,19 +90,19 @@ public sealed class PortHolderTests : IDisposable
     [Fact]
     public void A_dev_run_is_named_with_its_checkout_and_service_and_its_own_checkouts_is_offered_for_use()
     {
-        var gateway = new PortHolder(4321, "dotnet AgentSystem.Gateway.dll", $"{_checkout}/services/gateway/bin/Debug/net10.0", PortHolder.DevRunValue("gateway", _checkout));
-        var frontend = new PortHolder(99, "node server.mjs", $"{_checkout}/services/frontend", PortHolder.DevRunValue("frontend", _checkout));
+        var gateway = new PortHolder(4321, "dotnet AgentSystem.Gateway.dll", $"{_checkout}/services/gateway/bin/Debug/net10.0", PortHolder.DevRunValue("gateway", 4000, _checkout));
+        var frontend = new PortHolder(99, "node server.mjs", $"{_checkout}/services/frontend", PortHolder.DevRunValue("frontend", 4000, _checkout));
         // helper-103: npm start in services/frontend is no Dev run (no gateway behind its page); nor is a process in /services/x.
         var npm = new PortHolder(98, "node vite", $"{_checkout}/services/frontend");
 
-        Assert.Equal((_checkout, "gateway"), gateway.DevRun());
-        Assert.Equal((_checkout, "frontend"), frontend.DevRun());
+        Assert.Equal((_checkout, "gateway", 4000), gateway.DevRun());
+        Assert.Equal((_checkout, "frontend", 4000), frontend.DevRun());
         Assert.Null(npm.DevRun());
         Assert.Null(new PortHolder(7, "python3 -m http.server", "/services/x").DevRun());
         Assert.Equal($"It is pid 98: node vite, in {_checkout}/services/frontend: stop it if it is yours.", Build.PortHolderAdvice(npm, 3000, _checkout));
-        Assert.Equal($"It is a Dev run from another checkout ({_checkout}; its gateway, pid 4321): stop it there (Ctrl+C where it runs, or kill 4321) if it is yours.",
+        Assert.Equal($"It is a Dev run from another checkout ({_checkout}; its gateway, pid 4321): stop it there (Ctrl+C where it runs, or kill 4000, its build) if it is yours.",
             Build.PortHolderAdvice(gateway, 8080, "/work/elsewhere"));
-        Assert.Equal("It is this checkout's Dev run (its frontend, pid 99): use it, or stop it (Ctrl+C where it runs, or kill 99).",
+        Assert.Equal("It is this checkout's Dev run (its frontend, pid 99): use it, or stop it (Ctrl+C where it runs, or kill 4000, its build).",
             Build.PortHolderAdvice(frontend, 3000, _checkout));
         Assert.Equal("It is pid 7: python3 -m http.server, in /tmp: stop it if it is yours.",
             Build.PortHolderAdvice(new PortHolder(7, "python3 -m http.server", "/tmp"), 8080, _checkout));
@@ -114,7 +114,7 @@ public sealed class PortHolderTests : IDisposable
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        var dev = new PortHolder(4321, "dotnet AgentSystem.Gateway.dll", $"{_checkout}/services/gateway/bin/Debug/net10.0", PortHolder.DevRunValue("gateway", _checkout));
+        var dev = new PortHolder(4321, "dotnet AgentSystem.Gateway.dll", $"{_checkout}/services/gateway/bin/Debug/net10.0", PortHolder.DevRunValue("gateway", 4000, _checkout));
 
         var problem = Build.PortsTakenProblem(new SystemSettings(port, 0, "k"), [], System.Net.IPAddress.Loopback, _ => null, "/work/elsewhere", _ => dev);
 
