@@ -210,7 +210,8 @@ public static class CiWorkflow
         Line("          RESULTS: ${{ toJSON(needs) }}");
         Line("        run: |");
         Line("          echo \"$RESULTS\"");
-        Line("          if echo \"$RESULTS\" | grep -Eq '\"result\": *\"(failure|cancelled)\"'; then exit 1; fi");
+        // A here-string, not a pipe: under pipefail, grep -q leaving early can fail the echo (SIGPIPE) and with it the test.
+        Line("          if grep -Eq '\"result\": *\"(failure|cancelled)\"' <<< \"$RESULTS\"; then exit 1; fi");
         return yaml.ToString();
     }
 
