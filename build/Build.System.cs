@@ -56,9 +56,19 @@ internal partial class Build
 
     private string SystemArtifacts => Path.Combine(ArtifactsDirectory, "system");
 
+    /// <summary>
+    /// SystemUp's refusals, before any image is built (helper-102: they came after Images and BaseImages, whose builds had
+    /// moved the shared tags by then); SystemUp checks the ports again, after its builds.
+    /// </summary>
+    private Target SystemPreflight => _ => _
+        .Description("SystemUp's first step: no other checkout's system of its name, and its ports free (or its own system's)")
+        .DependsOn(DockerEngine)
+        .Before(BaseImages, Images)
+        .Executes(() => CheckSystemCanStart(SystemName, SystemUpSettings().Settings));
+
     private Target SystemUp => _ => _
         .Description("Runs the whole system on Docker from the images (compose), waits until every service is healthy, prints the addresses")
-        .DependsOn(DockerEngine, Images, BaseImages)
+        .DependsOn(DockerEngine, SystemPreflight, Images, BaseImages)
         .Reads(() => SystemName, () => SystemGatewayPort, () => SystemFrontendPort, () => SystemApiKey)
         // Every service: it builds each image Images did not (a skipped Images in the plan is not the whole story).
         .Touches(() => EveryServiceName)
@@ -66,20 +76,29 @@ internal partial class Build
         .Validates(SystemNameProblems)
         .Executes(() =>
         {
-            if (ForeignCheckoutOf(SystemName) is { } other)
-            {
-                throw new TargetFailedException(ForeignSystemProblem(SystemName, other), $"'{SystemName}' runs from {other}");
-            }
-
-            var running = ReadRunningSystem();
-            var settings = running?.Settings ?? NamedSystemSettings.Or(SystemDefaults);
-            if (running is not null)
+            var (settings, running) = SystemUpSettings();
+            if (running)
             {
                 Log.Info($"The system '{SystemName}' is running: it keeps its ports and API key where no --system-* value names others ({Where(settings)}).");
             }
 
             PrintSystem(StartSystem(SystemName, settings), settings.ApiKey);
         });
+
+    /// <summary>
+    /// What SystemUp starts the system with, and whether it runs: a running one's ports and key where no --system-* value
+    /// names others. Refused when another checkout started the system of that name.
+    /// </summary>
+    private (SystemSettings Settings, bool Running) SystemUpSettings()
+    {
+        if (ForeignCheckoutOf(SystemName) is { } other)
+        {
+            throw new TargetFailedException(ForeignSystemProblem(SystemName, other), $"'{SystemName}' runs from {other}");
+        }
+
+        var running = ReadRunningSystem();
+        return (running?.Settings ?? NamedSystemSettings.Or(SystemDefaults), running is not null);
+    }
 
     private Target SystemDown => _ => _
         .Description("Removes the composed system: its containers, networks and volumes, nothing else")
@@ -245,12 +264,13 @@ internal partial class Build
     private void SaveSystemLogs(Compose compose) =>
         Log.Info($"Container logs: {LoggedStep.DisplayPath(compose.SaveLogs(Path.Combine(SystemArtifacts, "logs")))}");
 
-    /// <summary>Builds the images this run has not (services not affected), then brings the system up and waits for it.</summary>
-    private Compose StartSystem(string name, SystemSettings settings, Dictionary<string, string>? variables = null)
+    /// <summary>
+    /// Before the images are built, which can take minutes: compose would start half the system and then stop at the taken
+    /// port. A port its own containers hold on the same address is no conflict (they are recreated).
+    /// </summary>
+    private Compose CheckSystemCanStart(string name, SystemSettings settings)
     {
         var compose = FindSystem(name);
-        // Before the images are built, which can take minutes: compose would start half the system and then stop at the
-        // taken port. A port its own containers hold on the same address is no conflict (they are recreated).
         var bind = EnvironmentVariable(BindVariable) is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
         var held = compose.Containers().SelectMany(c => c.PublishedAddresses).Where(p => p.Value == bind.ToString()).Select(p => p.Key).ToList();
         if (SamePortProblem(settings) is { } same)
@@ -263,6 +283,13 @@ internal partial class Build
             throw new TargetFailedException(taken, "a port it publishes is in use");
         }
 
+        return compose;
+    }
+
+    /// <summary>Builds the images this run has not (services not affected), then brings the system up and waits for it.</summary>
+    private Compose StartSystem(string name, SystemSettings settings, Dictionary<string, string>? variables = null)
+    {
+        var compose = CheckSystemCanStart(name, settings);
         BuildEveryImage();
         SetSystemVariables(compose, settings, _images.Values.Select(i => (i.Service, i.Image)), variables);
         try

@@ -20,10 +20,12 @@ public sealed class SkippedTargetTests : IDisposable
     {
         var rows = PlanRows(Run("SystemUp", "--all", "--skip", "Images", "--plan"));
 
-        Assert.Equal(4, rows.Count);
+        Assert.Equal(5, rows.Count);
         Assert.DoesNotContain(rows, row => row.Contains("Affected", StringComparison.Ordinal));
-        Assert.Matches(@"^3\s+Images\s+DockerEngine, BaseImages\s+skip \(--skip\)", rows[2]);
-        Assert.Matches(@"^4\s+SystemUp\s+DockerEngine, Images, BaseImages\s+run\s+all 4$", rows[3]);
+        // helper-102: its refusals come before any image is built.
+        Assert.Matches(@"^2\s+SystemPreflight\s+DockerEngine\s+run", rows[1]);
+        Assert.Matches(@"^4\s+Images\s+DockerEngine, BaseImages\s+skip \(--skip\)", rows[3]);
+        Assert.Matches(@"^5\s+SystemUp\s+DockerEngine, SystemPreflight, Images, BaseImages\s+run\s+all 4$", rows[4]);
     }
 
     /// <summary>helper-100: BaseImages was the only way Images and SystemUp reached DockerEngine, which sets up the Docker they call.</summary>
