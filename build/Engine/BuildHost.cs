@@ -123,7 +123,8 @@ internal static class BuildHost
     /// <c>--scenarios enqueue LoadTest</c> took LoadTest for a scenario and ran the default target; <c>--service worker
     /// Images</c> called Images an unknown service. A value naming a target is refused, with the command line rearranged:
     /// not --target's or --skip's (they name targets), nor a switch's (a target after it is one), nor a text option's
-    /// one value (<c>--base dev</c>: a branch; <c>--system-name test</c>).
+    /// one value (<c>--base dev</c>: a branch; <c>--system-name test</c>), nor one written with '=' (<c>--service=worker,Images</c>
+    /// binds Images to --service on purpose, and the option's own check answers).
     /// </summary>
     private static void RefuseTargetsAmongValues(CommandLine commandLine, ParameterSet parameters, TargetGraph graph)
     {
