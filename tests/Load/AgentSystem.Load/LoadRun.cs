@@ -18,9 +18,14 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
     {
         // Named before the run before is set aside, as the options read it.
         var baselinePath = options.Baseline is { } given ? PreviousRun.Baseline(given, options.Output).Name : null;
-        if (PreviousRun.SetAside(options.Output) is { } previous)
+        var (previous, interruptedLogs) = PreviousRun.SetAside(options.Output);
+        if (previous is not null)
         {
             log($"The run before's reports and service logs: {previous}/ (--baseline {Path.Combine(options.Output, LoadReport.SummaryFile)} compares a run with the one before it).");
+        }
+        else if (interruptedLogs > 0)
+        {
+            log($"The run before wrote no report (interrupted): its {interruptedLogs} service log(s) are removed; {Path.Combine(options.Output, PreviousRun.Folder)}/ keeps the last whole run.");
         }
 
         var loadStart = CpuSampler.LoadAverage();
@@ -112,7 +117,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             var changes = Reports.Baseline.Compare(before, summary, options.BaselineTolerance);
             var cautions = new[] { Reports.Baseline.LengthCaution(before, summary), Reports.Baseline.MachineCaution(changes, options.BaselineTolerance) }.OfType<string>().ToList();
             baseline = new BaselineComparison(baselinePath, options.BaselineTolerance, changes, Reports.Baseline.NotRun(before, summary),
-                cautions.Count == 0 ? null : string.Join("; ", cautions));
+                cautions.Count == 0 ? null : string.Join("; ", cautions), before.CreatedAt);
         }
 
         var report = new LoadReport(summary, results, baseline);

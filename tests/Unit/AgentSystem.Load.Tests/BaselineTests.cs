@@ -75,6 +75,9 @@ public sealed class BaselineTests
         Assert.True(html.IndexOf("Against the baseline", StringComparison.Ordinal) < html.IndexOf("<h2 id=\"e2e\"", StringComparison.Ordinal));
         Assert.Equal("within tolerance", Assert.Single(ReportTables.Baseline(report.Baseline!).Rows, r => r[1] == "rps")[5]);   // +5 %
         Assert.Equal("Against the baseline old.json", ReportTables.Baseline(report.Baseline!).Title);
+        // helper-104: previous/summary.json is replaced by later runs, so the heading also says which run it was.
+        Assert.Equal("Against the baseline previous/summary.json (the run of 2026-12-06 11:37:24Z)", ReportTables.Baseline(
+            new BaselineComparison("previous/summary.json", 0.1, [], RunAt: new DateTimeOffset(2026, 12, 6, 12, 37, 24, TimeSpan.FromHours(1)))).Title);
         Assert.StartsWith("0 better, 0 worse, ", ReportTables.Baseline(report.Baseline!).Note, StringComparison.Ordinal);
     }
 
@@ -182,12 +185,12 @@ public sealed class BaselineTests
             Write(output, LoadReport.MarkdownFile, "run 1");
             Write(output, "service-logs/gateway.log", "run 1");
             Write(output, "notes.txt", "the user's");
-            var previous = PreviousRun.SetAside(output);
+            var (previous, _) = PreviousRun.SetAside(output);
             Assert.Equal(Path.Combine(output, PreviousRun.Folder), previous);
 
             // Run 2 was interrupted: logs only. Run 3 starts: run 2's logs go, previous/ stays run 1.
             Write(output, "service-logs/worker-1.log", "run 2");
-            Assert.Null(PreviousRun.SetAside(output));
+            Assert.Equal((null, 1), PreviousRun.SetAside(output));
             Assert.Empty(Directory.GetFiles(Path.Combine(output, "service-logs")));
             Assert.Equal("run 1", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
 
@@ -195,7 +198,7 @@ public sealed class BaselineTests
             Write(output, LoadReport.SummaryFile, "run 3");
             Write(output, LoadReport.HtmlFile, "run 3");
             Write(output, "service-logs/worker-1.log", "run 3");
-            Assert.Equal(previous, PreviousRun.SetAside(output));
+            Assert.Equal((previous, 0), PreviousRun.SetAside(output));
 
             Assert.Equal([LoadReport.HtmlFile, "service-logs", LoadReport.SummaryFile],
                 Directory.GetFileSystemEntries(previous!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
@@ -226,9 +229,11 @@ public sealed class BaselineTests
             Assert.Equal((summary, previous), PreviousRun.Baseline(previous, output));
             Assert.Equal(("/elsewhere/earlier.json", "/elsewhere/earlier.json"), PreviousRun.Baseline("/elsewhere/earlier.json", output));
 
-            // The run before was interrupted (no summary): previous/ is not replaced, and is read as it is.
+            // The run before was interrupted (no summary): previous/ is not replaced, and is read as it is; summary.json means
+            // the last whole run too (helper-104: it was "no such file").
             File.Delete(summary);
             Assert.Equal((previous, previous), PreviousRun.Baseline(previous, output));
+            Assert.Equal((previous, previous), PreviousRun.Baseline(summary, output));
         }
         finally
         {

@@ -54,8 +54,10 @@ internal sealed record MetricChange(string Subject, string Metric, double? Befor
 /// the baseline measured that this run did not (scenarios and references left out, as by --scenarios).
 /// </summary>
 /// <param name="Caution">Why the two runs compare poorly (phases of different lengths, a busier machine), or null.</param>
+/// <param name="RunAt">When the baseline's run ended: its path names a file that later runs replace (previous/summary.json).</param>
 internal sealed record BaselineComparison(
-    string Path, double Tolerance, IReadOnlyList<MetricChange> Changes, IReadOnlyList<string>? NotRun = null, string? Caution = null);
+    string Path, double Tolerance, IReadOnlyList<MetricChange> Changes, IReadOnlyList<string>? NotRun = null, string? Caution = null,
+    DateTimeOffset? RunAt = null);
 
 internal static class Baseline
 {

@@ -15,9 +15,9 @@ internal static class PreviousRun
 
     /// <summary>
     /// Moves the run before's files (only those a run writes: the output may be any folder) into previous/, replacing the
-    /// run's before that; returns previous/ when that run finished (wrote its summary).
+    /// run's before that; returns previous/ when that run finished (wrote its summary), else how many of its logs went.
     /// </summary>
-    public static string? SetAside(string output)
+    public static (string? Previous, int InterruptedLogs) SetAside(string output)
     {
         var logs = Directory.Exists(LoadSystem.ServiceLogsIn(output)) ? Directory.GetFiles(LoadSystem.ServiceLogsIn(output), "*.log") : [];
         if (!File.Exists(Path.Combine(output, LoadReport.SummaryFile)))
@@ -28,7 +28,7 @@ internal static class PreviousRun
                 File.Delete(log);
             }
 
-            return null;
+            return (null, logs.Length);
         }
 
         var previous = Path.Combine(output, Folder);
@@ -48,12 +48,12 @@ internal static class PreviousRun
             File.Move(log, Path.Combine(LoadSystem.ServiceLogsIn(previous), Path.GetFileName(log)));
         }
 
-        return previous;
+        return (previous, 0);
     }
 
     /// <summary>
     /// A --baseline as its path will read once <see cref="SetAside"/> ran: the output folder's summary.json and
-    /// previous/summary.json both mean the run before then (helper-103: previous/summary.json was read before the set-aside,
+    /// previous/summary.json both mean the last whole run before then (helper-103: previous/summary.json was read before the set-aside,
     /// the run before last, and named after it, the run before). Returns the file to read now and the name to report.
     /// </summary>
     public static (string Read, string Name) Baseline(string baseline, string output)
@@ -61,7 +61,8 @@ internal static class PreviousRun
         var summary = Path.Combine(output, LoadReport.SummaryFile);
         var previous = Path.Combine(output, Folder, LoadReport.SummaryFile);
         var setAside = File.Exists(summary);
-        return Same(baseline, summary) ? (summary, setAside ? previous : summary)
+        // After an interrupted run (no summary.json), the last whole run is the one in previous/ (helper-104).
+        return Same(baseline, summary) ? (setAside ? (summary, previous) : (previous, previous))
             : Same(baseline, previous) && setAside ? (summary, previous)
             : (baseline, baseline);
     }

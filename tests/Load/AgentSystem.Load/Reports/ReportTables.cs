@@ -1,3 +1,4 @@
+using System.Globalization;
 using static AgentSystem.Load.Harness.Figures;
 
 namespace AgentSystem.Load.Reports;
@@ -124,7 +125,8 @@ internal static class ReportTables
         var judged = baseline.Changes.Where(c => !c.Context).ToList();
         var oneSided = judged.Count(c => c.Better is null && (c.Before is null || c.After is null));   // new, gone, or in neither
         var references = baseline.Changes.Count - judged.Count;
-        return new($"Against the baseline {baseline.Path}",
+        var run = baseline.RunAt is { } at ? $" (the run of {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}Z)" : "";
+        return new($"Against the baseline {baseline.Path}{run}",
             ["Subject", "Metric", "Baseline", "This run", "Change", "Verdict"],
             [.. baseline.Changes.Select(c => (IReadOnlyList<string>)[
                 c.Subject, c.Metric, c.Before is { } before ? Format(before, !c.Count) : "-", c.After is { } after ? Format(after, !c.Count) : "-", c.ChangeText, c.Verdict])],
