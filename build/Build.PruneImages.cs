@@ -9,13 +9,14 @@ internal partial class Build
     [Parameter("PruneImages also trims Docker's build cache, every project's on this engine, to this size (e.g. 5GB), least recently used first", Values = "size")]
     private readonly string KeepBuildCache = "";
 
+    [Parameter("PruneImages lists the tags and images it would remove, and removes nothing")]
+    private readonly bool DryRun;
+
     private Target PruneImages => _ => _
         .Description("Removes the service images builds left behind: keeps what a container uses, :dev and this commit's tags; --keep-build-cache SIZE trims the build cache")
         .DependsOn(DockerEngine)
-        .Reads(() => KeepBuildCache)
-        .Validates(() => KeepBuildCache.Length == 0 || DockerSize().IsMatch(KeepBuildCache)
-            ? []
-            : [$"--keep-build-cache: '{KeepBuildCache}' is no size (a number of bytes, or with KB, MB, GB or TB: 5GB)."])
+        .Reads(() => KeepBuildCache, () => DryRun)
+        .Validates(BuildCacheSizeProblems)
         .Executes(() =>
         {
             var pruner = new ImagePruner(Docker.Cli, CancellationToken);
@@ -28,6 +29,18 @@ internal partial class Build
             var doomed = ImagePruner.TagsToRemove(tags, used, commit);
             Log.Info($"{tags.Count} tag(s) of {repositories.Count} repositories ({string.Join(", ", repositories)}); {doomed.Count} to remove "
                 + $"(kept: tags of images a container uses, :dev, and this commit's, {commit}*).");
+            if (DryRun)
+            {
+                foreach (var tag in doomed)
+                {
+                    Log.Info($"  would remove {tag}");
+                }
+
+                Log.Success($"--dry-run: nothing removed; the untagged images of earlier builds and those whose last tag is above would go too"
+                    + (KeepBuildCache.Length > 0 ? $", and the build cache ({before.BuildCache}) would be trimmed to {KeepBuildCache}." : "."));
+                return;
+            }
+
             var (tagsRemoved, tagsRefused) = pruner.Remove(doomed);
             // After the tags: an image whose last tag just went is untagged now.
             var untagged = pruner.Untagged(services.Select(s => s.Name)).Where(id => !used.Contains(id)).ToList();
@@ -43,10 +56,29 @@ internal partial class Build
             }
 
             var after = pruner.Sizes();
-            Log.Success($"Removed {tagsRemoved} tag(s) and {imagesRemoved} untagged image(s): images {before.Images} -> {after.Images}, "
+            Log.Success($"Removed {tagsRemoved} tag(s) and {imagesRemoved} untagged image(s): the engine's images {before.Images} -> {after.Images}, "
                 + $"build cache {before.BuildCache} -> {after.BuildCache}"
                 + (KeepBuildCache.Length > 0 ? "." : $" (--keep-build-cache 5GB trims it; it is every project's on this engine)."));
         });
+
+    private IEnumerable<string> BuildCacheSizeProblems()
+    {
+        if (KeepBuildCache.Length == 0)
+        {
+            yield break;
+        }
+
+        if (!DockerSize().IsMatch(KeepBuildCache))
+        {
+            yield return $"--keep-build-cache: '{KeepBuildCache}' is no size (a number of bytes, or with KB, MB, GB, TB or PB: 5GB).";
+        }
+        else if (!KeepBuildCache.Any(c => char.IsAsciiDigit(c) && c != '0'))
+        {
+            // helper-104: accepted, it would have emptied every project's cache on the engine.
+            yield return $"--keep-build-cache: '{KeepBuildCache}' keeps nothing of the build cache, every project's on this engine: "
+                + "give a size to keep (5GB), or run docker builder prune yourself if that is what you mean.";
+        }
+    }
 
     // Docker's own reading of a size (go-units RAMInBytes): 5GB, 5G, 5GiB, 500mb, 1048576.
     [GeneratedRegex(@"^[0-9]+(\.[0-9]+)? ?[kmgtp]?i?b?$", RegexOptions.IgnoreCase)]

@@ -400,7 +400,7 @@ internal partial class Build
         }
 
         var list = string.Join(", ", busy.Select(b => $"{b.Port} ({b.Name})"));
-        var options = string.Join(" or ", busy.Select(b => $"--system-{b.Name}-port N"));
+        var options = string.Join(" and ", busy.Select(b => $"--system-{b.Name}-port N"));
         var start = $"The system publishes its gateway and frontend on {bind}, and something listens on {list} already, so nothing was started.";
         if (systemPublishing?.Invoke(busy[0].Port) is { } other)
         {
