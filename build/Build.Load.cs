@@ -116,7 +116,7 @@ internal partial class Build
         if (Baseline is { Length: > 0 })
         {
             yield return new("--baseline", Path.GetFullPath(Baseline, RootDirectory), nameof(Baseline),
-                path => { if (File.Exists(path) && LoadArguments.BaselineProblem(path) is { } problem) { throw new FormatException(problem); } });
+                path => { if (BaselineRead(path) is var read && File.Exists(read) && LoadArguments.BaselineProblem(read) is { } problem) { throw new FormatException(problem); } });
         }
 
         if (BaselineTolerance is { Length: > 0 })
@@ -124,6 +124,9 @@ internal partial class Build
             yield return new("--baseline-tolerance", BaselineTolerance, nameof(BaselineTolerance), text => LoadArguments.ParseTolerance(text));
         }
     }
+
+    /// <summary>The file the harness will read for --baseline <paramref name="path"/> (summary.json: the last whole run).</summary>
+    private string BaselineRead(string path) => LoadArguments.BaselineFile(path, LoadArtifacts).Read;
 
     /// <summary>
     /// The options passed on to the harness, read with its own parsers (compiled in from tests/Load), so that a typo fails
@@ -141,7 +144,7 @@ internal partial class Build
             yield return leftOut;
         }
 
-        if (Baseline is { Length: > 0 } && !File.Exists(Path.GetFullPath(Baseline, RootDirectory)))
+        if (Baseline is { Length: > 0 } && !File.Exists(BaselineRead(Path.GetFullPath(Baseline, RootDirectory))))
         {
             yield return $"{GivenAs(nameof(Baseline))} {Baseline}: no such file";
         }

@@ -24,6 +24,30 @@ internal static class LoadArguments
 
     public const string OpenPhaseSuffix = "-at-rate";
 
+    /// <summary>The run's summary in its output folder (the other reports beside it).</summary>
+    public const string SummaryFile = "summary.json";
+
+    /// <summary>The output folder's folder for the last whole run before the current one (Reports/PreviousRun.cs).</summary>
+    public const string PreviousFolder = "previous";
+
+    /// <summary>
+    /// A --baseline as its path will read once the run before is set aside in <paramref name="output"/>: its summary.json
+    /// and previous/summary.json both mean the last whole run before then (helper-103: previous/summary.json was read
+    /// before the set-aside, the run before last, and named after it; helper-104: after an interrupted run summary.json
+    /// was "no such file"). Returns the file to read now and the name to report. The build checks the same file.
+    /// </summary>
+    public static (string Read, string Name) BaselineFile(string baseline, string output)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        var summary = Path.Combine(output, SummaryFile);
+        var previous = Path.Combine(output, PreviousFolder, SummaryFile);
+        var setAside = File.Exists(summary);
+        static bool Same(string one, string other) => string.Equals(Path.GetFullPath(one), Path.GetFullPath(other), StringComparison.Ordinal);
+        return Same(baseline, summary) ? (setAside ? (summary, previous) : (previous, previous))
+            : Same(baseline, previous) && setAside ? (summary, previous)
+            : (baseline, baseline);
+    }
+
     /// <summary>
     /// Whether a run of <paramref name="scenarios"/> (null: all) needs the gateway, and so wrk's reference against it:
     /// the http scenarios only. The harness starts the gateway by it, the build installs wrk by it.

@@ -202,7 +202,7 @@ internal sealed record LoadOptions
             try
             {
                 // As the path will read once the run before is set aside (artifacts/load/previous/summary.json: the run before).
-                var read = PreviousRun.Baseline(baseline, options.Output).Read;
+                var read = LoadArguments.BaselineFile(baseline, options.Output).Read;
                 options = options with { BaselineSummary = File.Exists(read) ? Summary.Read(read) : throw new FileNotFoundException("no such file") };
             }
             catch (Exception error) when (error is IOException or InvalidDataException or UnauthorizedAccessException)

@@ -17,7 +17,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         // Named before the run before is set aside, as the options read it.
-        var baselinePath = options.Baseline is { } given ? PreviousRun.Baseline(given, options.Output).Name : null;
+        var baselinePath = options.Baseline is { } given ? LoadArguments.BaselineFile(given, options.Output).Name : null;
         var (previous, interruptedLogs) = PreviousRun.SetAside(options.Output);
         if (previous is not null)
         {

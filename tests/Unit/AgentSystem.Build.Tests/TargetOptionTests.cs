@@ -78,6 +78,20 @@ public sealed class TargetOptionTests : IDisposable
         Assert.Contains("LoadTest: --baseline no/such/summary.json: no such file", run.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>helper-104: after an interrupted run the last whole run is in previous/, and summary.json was "no such file".</summary>
+    [Fact]
+    public void After_an_interrupted_run_the_baseline_summary_is_the_last_whole_run()
+    {
+        var previous = Path.Combine(_repo.Root, "artifacts", "load", "previous");
+        Directory.CreateDirectory(previous);
+        File.Move(WriteBaseline(), Path.Combine(previous, "summary.json"));
+
+        Assert.Equal(0, PlanLoadTest("--baseline", "artifacts/load/summary.json").ExitCode);
+        Assert.Equal(0, PlanLoadTest("--baseline", "artifacts/load/previous/summary.json").ExitCode);
+        File.Delete(Path.Combine(previous, "summary.json"));
+        Assert.Contains("LoadTest: --baseline artifacts/load/summary.json: no such file", PlanLoadTest("--baseline", "artifacts/load/summary.json").Output, StringComparison.Ordinal);
+    }
+
     /// <summary>helper-91: `--baseline README.md` failed only after the images and the Release build, in the parser's words.</summary>
     [Fact]
     public void A_baseline_that_is_no_summary_fails_the_build_before_anything_runs()

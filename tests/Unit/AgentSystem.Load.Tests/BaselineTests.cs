@@ -225,15 +225,15 @@ public sealed class BaselineTests
             Write(output, LoadReport.SummaryFile, "run before");
             Write(output, Path.Combine(PreviousRun.Folder, LoadReport.SummaryFile), "run before last");
 
-            Assert.Equal((summary, previous), PreviousRun.Baseline(Path.Combine(output, ".", LoadReport.SummaryFile), output));
-            Assert.Equal((summary, previous), PreviousRun.Baseline(previous, output));
-            Assert.Equal(("/elsewhere/earlier.json", "/elsewhere/earlier.json"), PreviousRun.Baseline("/elsewhere/earlier.json", output));
+            Assert.Equal((summary, previous), LoadArguments.BaselineFile(Path.Combine(output, ".", LoadReport.SummaryFile), output));
+            Assert.Equal((summary, previous), LoadArguments.BaselineFile(previous, output));
+            Assert.Equal(("/elsewhere/earlier.json", "/elsewhere/earlier.json"), LoadArguments.BaselineFile("/elsewhere/earlier.json", output));
 
             // The run before was interrupted (no summary): previous/ is not replaced, and is read as it is; summary.json means
             // the last whole run too (helper-104: it was "no such file").
             File.Delete(summary);
-            Assert.Equal((previous, previous), PreviousRun.Baseline(previous, output));
-            Assert.Equal((previous, previous), PreviousRun.Baseline(summary, output));
+            Assert.Equal((previous, previous), LoadArguments.BaselineFile(previous, output));
+            Assert.Equal((previous, previous), LoadArguments.BaselineFile(summary, output));
         }
         finally
         {

@@ -5,7 +5,7 @@ namespace AgentSystem.Load.Reports;
 /// <summary>Everything one run produced, from which each report is written; <see cref="Baseline"/> with <c>--baseline</c>.</summary>
 internal sealed record LoadReport(Summary Summary, IReadOnlyList<ScenarioResult> Results, BaselineComparison? Baseline)
 {
-    public const string SummaryFile = "summary.json";
+    public const string SummaryFile = LoadArguments.SummaryFile;
     public const string MarkdownFile = "report.md";
     public const string HtmlFile = "report.html";
 

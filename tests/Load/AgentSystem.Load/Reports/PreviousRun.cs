@@ -9,7 +9,7 @@ namespace AgentSystem.Load.Reports;
 /// </summary>
 internal static class PreviousRun
 {
-    public const string Folder = "previous";
+    public const string Folder = LoadArguments.PreviousFolder;
 
     private static readonly string[] Reports = [LoadReport.SummaryFile, LoadReport.MarkdownFile, LoadReport.HtmlFile];
 
@@ -50,22 +50,4 @@ internal static class PreviousRun
 
         return (previous, 0);
     }
-
-    /// <summary>
-    /// A --baseline as its path will read once <see cref="SetAside"/> ran: the output folder's summary.json and
-    /// previous/summary.json both mean the last whole run before then (helper-103: previous/summary.json was read before the set-aside,
-    /// the run before last, and named after it, the run before). Returns the file to read now and the name to report.
-    /// </summary>
-    public static (string Read, string Name) Baseline(string baseline, string output)
-    {
-        var summary = Path.Combine(output, LoadReport.SummaryFile);
-        var previous = Path.Combine(output, Folder, LoadReport.SummaryFile);
-        var setAside = File.Exists(summary);
-        // After an interrupted run (no summary.json), the last whole run is the one in previous/ (helper-104).
-        return Same(baseline, summary) ? (setAside ? (summary, previous) : (previous, previous))
-            : Same(baseline, previous) && setAside ? (summary, previous)
-            : (baseline, baseline);
-    }
-
-    private static bool Same(string one, string other) => string.Equals(Path.GetFullPath(one), Path.GetFullPath(other), StringComparison.Ordinal);
 }
