@@ -258,10 +258,8 @@ internal partial class Build
         var advice = system is { } found
             ? $"System '{found.Name}' (SystemUp's, from {found.Checkout}) publishes {published.Port}: {SystemDownCommand(found.Name)} there"
               + $" removes it if it is yours, or use it: it serves the same page. Otherwise stop what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it."
-            // A container's port that no system of ours publishes: another project's, once Docker was asked.
-            : holder is not null && (!holder.IsDockerProxy || _docker is not null)
-            ? PortHolderAdvice(holder, busy[0].Port, RootDirectory)
-            : published != default
+            // SystemUp's port and Docker not asked whose (no holder read, or a container's proxy): maybe a system of ours.
+            : published != default && (holder is null || holder.IsDockerProxy && _docker is null)
             ? $"A system SystemUp started? {SystemDownCommand(DefaultSystemName)} stops it (--system-name NAME for one started under"
               + $" another name: {LocalPorts.ContainersCommand(published.Port)} names its containers, NAME-...),"
               + $" or use it: it serves the same page. Otherwise stop what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it."

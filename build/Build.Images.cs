@@ -74,7 +74,7 @@ internal partial class Build
             File.Delete(ImagesJson);
         }
 
-        var commit = GitOutput("rev-parse", "--short=12", "HEAD");
+        var commit = ShortCommit();
         var requests = services.Select(s => ImageRequestFor(s, commit)).ToList();
         var parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);
         var tags = requests.GroupBy(r => r.Tags[0][(r.Tags[0].LastIndexOf(':') + 1)..], r => r.Service)
@@ -121,6 +121,9 @@ internal partial class Build
     }
 
     private static string Megabytes(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:0.0} MB");
+
+    /// <summary>What an image's tag starts with, and PruneImages keeps: the checkout's commit, 12 hex digits.</summary>
+    private string ShortCommit() => GitOutput("rev-parse", "--short=12", "HEAD");
 
     /// <summary>REGISTRY/IMAGE:TAG; image references are lower case, and a GitHub owner may not be.</summary>
     private string ImageName(ServiceEntry service, string tag) =>

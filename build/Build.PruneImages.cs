@@ -24,7 +24,7 @@ internal partial class Build
             var services = (Changes.Catalog?.Services ?? []).Where(HasDockerfile).ToList();
             var repositories = services.Select(s => ImageName(s, "")[..^1]).ToList();
             var used = pruner.UsedIds();
-            var commit = GitOutput("rev-parse", "--short=12", "HEAD");
+            var commit = ShortCommit();
             var tags = pruner.Tags(repositories);
             var doomed = ImagePruner.TagsToRemove(tags, used, commit);
             Log.Info($"{tags.Count} tag(s) of {repositories.Count} repositories ({string.Join(", ", repositories)}); {doomed.Count} to remove "

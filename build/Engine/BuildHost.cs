@@ -129,10 +129,11 @@ internal static class BuildHost
     private static void RefuseTargetsAmongValues(CommandLine commandLine, ParameterSet parameters, TargetGraph graph)
     {
         var arguments = commandLine.Arguments;
+        bool IsTarget(string item) => graph.Find(item) is not null;
         // A list's items too: --service worker,Images said only "Unknown service 'Images'" (helper-102).
         string[] Items(int index) => arguments[index].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var misplaced = commandLine.SeparateValues
-            .Where(value => !MayNameATarget(value.Option, value.Position, parameters) && Items(value.Index).Any(item => graph.Find(item) is not null))
+            .Where(value => !MayNameATarget(value.Option, value.Position, parameters) && Items(value.Index).Any(IsTarget))
             .ToDictionary(value => value.Index);
         if (misplaced.Count == 0)
         {
@@ -152,7 +153,7 @@ internal static class BuildHost
             .Where(value => !IsSwitch(value.Option, parameters))
             .GroupBy(value => OptionOf(value.Index))
             .Where(option => !arguments[option.Key].Contains('=', StringComparison.Ordinal)
-                && option.All(value => misplaced.ContainsKey(value.Index) && Items(value.Index).All(item => graph.Find(item) is not null)))
+                && option.All(value => misplaced.ContainsKey(value.Index) && Items(value.Index).All(IsTarget)))
             .Select(option => option.Key)
             .ToHashSet();
         var front = new List<string>();
@@ -167,8 +168,8 @@ internal static class BuildHost
             if (misplaced.ContainsKey(index))
             {
                 var items = Items(index);
-                front.AddRange(items.Where(item => graph.Find(item) is not null));
-                var others = items.Where(item => graph.Find(item) is null).ToList();
+                front.AddRange(items.Where(IsTarget));
+                var others = items.Where(item => !IsTarget(item)).ToList();
                 if (others.Count > 0)
                 {
                     rest.Add(string.Join(',', others));
@@ -181,7 +182,7 @@ internal static class BuildHost
         }
 
         var rearranged = front.Concat(rest).Select(argument => argument.Contains(' ', StringComparison.Ordinal) ? $"'{argument}'" : argument);
-        var which = string.Join("; ", misplaced.Values.SelectMany(value => Items(value.Index).Where(item => graph.Find(item) is not null)
+        var which = string.Join("; ", misplaced.Values.SelectMany(value => Items(value.Index).Where(IsTarget)
             .Select(item => $"--{value.Option}: '{item}' is a target")));
         throw new UsageException($"{which}: name targets before options (./build.sh {string.Join(' ', rearranged)})");
     }

@@ -186,7 +186,7 @@ public sealed class BaselineTests
             Write(output, "service-logs/gateway.log", "run 1");
             Write(output, "notes.txt", "the user's");
             var (previous, _) = PreviousRun.SetAside(output);
-            Assert.Equal(Path.Combine(output, PreviousRun.Folder), previous);
+            Assert.Equal(Path.Combine(output, LoadArguments.PreviousFolder), previous);
 
             // Run 2 was interrupted: logs only. Run 3 starts: run 2's logs go, previous/ stays run 1.
             Write(output, "service-logs/worker-1.log", "run 2");
@@ -204,7 +204,7 @@ public sealed class BaselineTests
                 Directory.GetFileSystemEntries(previous!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             Assert.Equal("run 3", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
             Assert.Equal(["worker-1.log"], Directory.GetFiles(Path.Combine(previous!, "service-logs")).Select(Path.GetFileName));
-            Assert.Equal(["notes.txt", PreviousRun.Folder, "service-logs"],
+            Assert.Equal(["notes.txt", LoadArguments.PreviousFolder, "service-logs"],
                 Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         }
         finally
@@ -221,9 +221,9 @@ public sealed class BaselineTests
         try
         {
             var summary = Path.Combine(output, LoadReport.SummaryFile);
-            var previous = Path.Combine(output, PreviousRun.Folder, LoadReport.SummaryFile);
+            var previous = Path.Combine(output, LoadArguments.PreviousFolder, LoadReport.SummaryFile);
             Write(output, LoadReport.SummaryFile, "run before");
-            Write(output, Path.Combine(PreviousRun.Folder, LoadReport.SummaryFile), "run before last");
+            Write(output, Path.Combine(LoadArguments.PreviousFolder, LoadReport.SummaryFile), "run before last");
 
             Assert.Equal((summary, previous), LoadArguments.BaselineFile(Path.Combine(output, ".", LoadReport.SummaryFile), output));
             Assert.Equal((summary, previous), LoadArguments.BaselineFile(previous, output));

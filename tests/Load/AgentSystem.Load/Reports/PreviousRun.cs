@@ -9,8 +9,6 @@ namespace AgentSystem.Load.Reports;
 /// </summary>
 internal static class PreviousRun
 {
-    public const string Folder = LoadArguments.PreviousFolder;
-
     private static readonly string[] Reports = [LoadReport.SummaryFile, LoadReport.MarkdownFile, LoadReport.HtmlFile];
 
     /// <summary>
@@ -19,7 +17,8 @@ internal static class PreviousRun
     /// </summary>
     public static (string? Previous, int InterruptedLogs) SetAside(string output)
     {
-        var logs = Directory.Exists(LoadSystem.ServiceLogsIn(output)) ? Directory.GetFiles(LoadSystem.ServiceLogsIn(output), "*.log") : [];
+        var logFolder = LoadSystem.ServiceLogsIn(output);
+        var logs = Directory.Exists(logFolder) ? Directory.GetFiles(logFolder, "*.log") : [];
         if (!File.Exists(Path.Combine(output, LoadReport.SummaryFile)))
         {
             // Interrupted (or none): its logs alone would pass for this run's, and previous/ keeps the last whole run.
@@ -31,7 +30,7 @@ internal static class PreviousRun
             return (null, logs.Length);
         }
 
-        var previous = Path.Combine(output, Folder);
+        var previous = Path.Combine(output, LoadArguments.PreviousFolder);
         Directory.CreateDirectory(LoadSystem.ServiceLogsIn(previous));
         foreach (var stale in Reports.Select(name => Path.Combine(previous, name)).Concat(Directory.GetFiles(LoadSystem.ServiceLogsIn(previous), "*.log")))
         {
