@@ -34,9 +34,13 @@ public static class ApplicationServiceExtensions
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, ApiKeysValidator>();
         services.AddHostedService<ApiKeyAudit>();
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
+        services.AddSingleton<ClientConnectionLimit>();
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>, ClientConnectionLimit>((kestrel, gateway, perClient) =>
         {
             kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes;
+            kestrel.Limits.MaxConcurrentConnections = gateway.Value.MaxConnections;
+            kestrel.Limits.MaxConcurrentUpgradedConnections = gateway.Value.MaxConnections;
+            kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Use(perClient.Wrap));
             // Request headers are read as UTF-8 (Kestrel's default) and forwarded so; an upstream's answer goes back the same way.
             kestrel.ResponseHeaderEncodingSelector = _ => Encoding.UTF8;
         });

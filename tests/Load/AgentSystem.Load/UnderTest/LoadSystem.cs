@@ -258,6 +258,9 @@ internal sealed class LoadSystem : IAsyncDisposable
                 ["Gateway__RateLimit__PermitsPerSecond"] = "1000000",
                 ["Gateway__RateLimit__Burst"] = "1000000",
                 ["Gateway__RateLimit__MaxRequestsInFlight"] = "1000000",
+                // Every load client is one address (loopback): the open phase's up to 512 connections, wrk's and the
+                // closed phase's besides, are more than one client's share.
+                ["Gateway__MaxConnectionsPerClient"] = "1000000",
             }, ServiceLogs(options));
             _services.Add(_gateway);
         }

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using AgentSystem.Gateway.Security;
+using AgentSystem.Gateway.Tests.Fakes;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentSystem.Gateway.Tests;
+
+/// <summary>
+/// Gateway:MaxConnections and Gateway:MaxConnectionsPerClient, on real Kestrel and raw sockets: idle keep-alive
+/// connections, no key, are what took an unlimited gateway down (helper-105).
+/// </summary>
+public sealed class ConnectionLimitTests(GatewayFixture fixture) : IClassFixture<GatewayFixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task A_connection_beyond_the_gateways_limit_is_closed_unanswered_and_one_closed_makes_room()
+    {
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:MaxConnections"] = "3" });
+        var held = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                held.Add(await ConnectAsync(gateway.Address));
+                Assert.StartsWith("HTTP/1.1 200", await AskAsync(held[^1]), StringComparison.Ordinal);
+            }
+
+            using (var refused = await ConnectAsync(gateway.Address))
+            {
+                Assert.Null(await AskAsync(refused));
+            }
+
+            held[0].Dispose();
+            held.RemoveAt(0);
+            Assert.StartsWith("HTTP/1.1 200", await AnsweredSoonAsync(gateway.Address), StringComparison.Ordinal);
+        }
+        finally
+        {
+            held.ForEach(connection => connection.Dispose());
+        }
+    }
+
+    [Fact]
+    public async Task One_client_gets_its_share_of_connections_and_a_trusted_proxy_is_held_only_to_the_whole_limit()
+    {
+        await using var limited = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:MaxConnectionsPerClient"] = "2" });
+        var held = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                held.Add(await ConnectAsync(limited.Address));
+                Assert.StartsWith("HTTP/1.1 200", await AskAsync(held[^1]), StringComparison.Ordinal);
+            }
+
+            Assert.Equal(2, limited.Services.GetRequiredService<ClientConnectionLimit>().OpenFrom(IPAddress.Loopback));
+            using (var refused = await ConnectAsync(limited.Address))
+            {
+                Assert.Null(await AskAsync(refused));
+            }
+
+            held.ForEach(connection => connection.Dispose());
+            held.Clear();
+            Assert.StartsWith("HTTP/1.1 200", await AnsweredSoonAsync(limited.Address), StringComparison.Ordinal);
+        }
+        finally
+        {
+            held.ForEach(connection => connection.Dispose());
+        }
+
+        await using var behindProxy = fixture.NewGateway(new Dictionary<string, string?>
+        {
+            ["Gateway:MaxConnectionsPerClient"] = "2",
+            ["Gateway:TrustedProxies:0"] = "127.0.0.1",
+        });
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                held.Add(await ConnectAsync(behindProxy.Address));
+                Assert.StartsWith("HTTP/1.1 200", await AskAsync(held[^1]), StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            held.ForEach(connection => connection.Dispose());
+        }
+    }
+
+    private static async Task<TcpClient> ConnectAsync(Uri gateway)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(gateway.Host, gateway.Port);
+        return client;
+    }
+
+    /// <summary>The status line of a keep-alive GET /healthz on <paramref name="connection"/>; null when the gateway closed it instead.</summary>
+    private static async Task<string?> AskAsync(TcpClient connection)
+    {
+        var stream = connection.GetStream();
+        using var timeout = new CancellationTokenSource(Patience);
+        try
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n"), timeout.Token);
+            var buffer = new byte[4096];
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            return read == 0 ? null : Encoding.ASCII.GetString(buffer, 0, read).Split("\r\n")[0];
+        }
+        catch (IOException)
+        {
+            return null;   // reset by the gateway
+        }
+    }
+
+    /// <summary>A new connection's answer once the gateway has counted a closed one (it hears the close a moment later).</summary>
+    private static async Task<string?> AnsweredSoonAsync(Uri gateway)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            using var connection = await ConnectAsync(gateway);
+            var answer = await AskAsync(connection);
+            if (answer is not null || DateTime.UtcNow > deadline)
+            {
+                return answer;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
