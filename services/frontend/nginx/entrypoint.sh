@@ -3,7 +3,8 @@
 # root file system may be read-only), then runs nginx in the foreground.
 #   GATEWAY_URL  where nginx reaches the gateway     (default http://gateway:8080)
 #   API_KEY      sent to the gateway as X-Api-Key     (default empty: no key)
-#   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: any; see the frontend's README)
+#   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: localhost and IP addresses; "*":
+#                  any; see the frontend's README)
 set -eu
 
 gateway="${GATEWAY_URL:-http://gateway:8080}"
@@ -21,10 +22,19 @@ if [ -n "$key" ] && ! printf '%s' "$key" | grep -Eq '^[A-Za-z0-9._~+/=-]+$'; the
     exit 1
 fi
 
-# nginx.conf's map of allowed hosts: each listed name passes, any other is refused; without a list, every host passes.
+# nginx.conf's map of allowed hosts: each listed name passes, any other is refused. Without a list only names no one
+# else can point here pass (localhost, IP addresses: rebinding needs a name its attacker controls); "*" lets all pass.
 allowed="${ALLOWED_HOSTS:-}"
-if [ -z "$(printf '%s' "$allowed" | tr -d '[:space:],')" ]; then
+if [ "$(printf '%s' "$allowed" | tr -d '[:space:]')" = "*" ]; then
     echo 'default "";' > /tmp/allowed-hosts.conf
+elif [ -z "$(printf '%s' "$allowed" | tr -d '[:space:],')" ]; then
+    allowed=""
+    cat > /tmp/allowed-hosts.conf <<'MAP'
+default "the host is not in ALLOWED_HOSTS (empty: only localhost and IP addresses)";
+"\localhost" "";
+~^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ "";
+~^\[[0-9a-f:.]+\]$ "";
+MAP
 else
     echo 'default "the host is not in ALLOWED_HOSTS";' > /tmp/allowed-hosts.conf
     set -f   # the list is split on blanks below, never globbed
@@ -45,5 +55,5 @@ else
 fi
 
 sed -e "s|@GATEWAY_URL@|$gateway|g" -e "s|@API_KEY@|$key|g" /etc/agentsystem/nginx.conf > /tmp/nginx.conf
-echo "frontend: serving on :3000, /api/ -> $gateway (api key $([ -n "$key" ] && echo set || echo 'not set'); hosts: ${allowed:-any})"
+echo "frontend: serving on :3000, /api/ -> $gateway (api key $([ -n "$key" ] && echo set || echo 'not set'); hosts: ${allowed:-localhost and IP addresses})"
 exec nginx -c /tmp/nginx.conf -e stderr -g 'daemon off;'

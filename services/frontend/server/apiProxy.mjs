@@ -6,6 +6,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 
 /** Requests under this path go to the gateway. */
 export const API_PREFIX = '/api';
@@ -37,7 +38,7 @@ const NOT_RETURNED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'tran
  * @typedef {object} ApiProxyConfig
  * @property {URL} gatewayUrl               where /api/* is forwarded to (its path, if any, is kept as a prefix)
  * @property {string} apiKey                sent as X-Api-Key; empty: none is sent
- * @property {readonly string[]} allowedHosts  host names the page may be served under; empty: any (see README)
+ * @property {readonly string[]} allowedHosts  host names the page may be served under; empty: localhost and IP addresses; "*": any (see README)
  * @property {Timeouts} [timeouts]
  * @property {(line: string) => void} [log]  where refusals are reported; console.warn by default
  */
@@ -114,11 +115,25 @@ export function crossOriginReason(req, allowedHosts) {
     }
   }
   // DNS rebinding: a hostile name resolving to this server is "same origin" for the browser; only listed names are.
-  if (allowedHosts.length > 0) {
-    const name = hostAndPort(host, 'http:')?.hostname ?? '';
-    if (!allowedHosts.includes(name)) return `the host "${host}" is not in ALLOWED_HOSTS`;
+  const name = hostAndPort(host, 'http:')?.hostname ?? '';
+  if (!hostAllowed(name, allowedHosts)) {
+    return allowedHosts.length > 0
+      ? `the host "${host}" is not in ALLOWED_HOSTS`
+      : `the host "${host}" is not in ALLOWED_HOSTS (empty: only localhost and IP addresses)`;
   }
   return null;
+}
+
+/**
+ * Whether the page may be served under host name `name` (lower case; an IPv6 address in brackets). Without a list only
+ * names no one else can point here are: localhost and IP addresses (rebinding needs a name its attacker controls).
+ * @param {string} name
+ * @param {readonly string[]} allowedHosts
+ */
+function hostAllowed(name, allowedHosts) {
+  if (allowedHosts.includes('*')) return true;
+  if (allowedHosts.length > 0) return allowedHosts.includes(name);
+  return name === 'localhost' || isIP(name.replace(/^\[(.*)\]$/, '$1')) !== 0;
 }
 
 /**

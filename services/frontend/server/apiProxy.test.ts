@@ -207,6 +207,30 @@ describe('only the frontend\'s own pages may use it', () => {
   });
 });
 
+describe('hosts without ALLOWED_HOSTS', () => {
+  it.each([['localhost'], ['127.0.0.1'], ['[::1]'], ['192.168.49.2']])('lets the page be served under %s', async (name) => {
+    const port = await frontend();
+
+    const answer = await send(port, '/api/tasks', { headers: { Host: `${name}:${port}`, Origin: `http://${name}:${port}` } });
+
+    expect(answer.status).toBe(202);
+  });
+
+  it('refuses any other name (DNS rebinding), and "*" lets every host through', async () => {
+    const port = await frontend();
+    const any = await frontend({ ALLOWED_HOSTS: '*' });
+    const asRebound = { Host: `evil.example:${port}`, Origin: `http://evil.example:${port}` };
+
+    const rebound = await send(port, '/api/tasks', { headers: asRebound });
+    const anyHost = await send(any, '/api/tasks', { headers: { Host: `evil.example:${any}`, Origin: `http://evil.example:${any}` } });
+
+    expect(rebound.status).toBe(403);
+    expect(JSON.parse(rebound.body).detail).toContain('only localhost and IP addresses');
+    expect(anyHost.status).toBe(202);
+    expect(seen).toHaveLength(1);
+  });
+});
+
 describe('streams and failures', () => {
   it('passes an event stream on event by event, not when it ends', async () => {
     let release: () => void = () => {};

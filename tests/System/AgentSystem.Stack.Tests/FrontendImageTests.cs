@@ -5,30 +5,39 @@ namespace AgentSystem.StackTests;
 
 /// <summary>
 /// The frontend's image on its own, beside the running system: what its nginx answers when the gateway cannot be
-/// reached, and ALLOWED_HOSTS with a list of its own (the composed system's is localhost and 127.0.0.1, which the other
-/// frontend tests reach it by). The node server that Dev runs answers
+/// reached, and ALLOWED_HOSTS with a list of its own and without one (the composed system's is localhost and 127.0.0.1,
+/// which the other frontend tests reach it by). The node server that Dev runs answers
 /// the same (services/frontend/server/apiProxy.mjs and its tests).
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class FrontendImageTests(Stack stack) : IAsyncLifetime, IDisposable
 {
     private readonly HttpClient _client = new() { Timeout = TimeSpan.FromSeconds(10) };
-    private string? _container;
+    private readonly HttpClient _withoutList = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly List<string> _containers = [];
 
     public async Task InitializeAsync()
     {
+        await StartAsync(_client, "-e", "ALLOWED_HOSTS=localhost, 127.0.0.1");
+        await StartAsync(_withoutList);
+    }
+
+    /// <summary>The image with an unreachable gateway and <paramref name="environment"/>, <paramref name="client"/> pointed at it once healthy.</summary>
+    private async Task StartAsync(HttpClient client, params string[] environment)
+    {
         var image = stack.Containers("frontend")[0].ImageReference;
         // Port 9 on the container's own loopback: nothing listens there, so every forward fails to connect.
-        _container = stack.Docker("run", "-d", "--rm", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "-p", "127.0.0.1::3000",
-            "-e", "GATEWAY_URL=http://127.0.0.1:9", "-e", "ALLOWED_HOSTS=localhost, 127.0.0.1", image).Trim();
-        var published = stack.Docker("port", _container, "3000/tcp").Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim();
-        _client.BaseAddress = new Uri($"http://{published}");
+        string[] run = ["run", "-d", "--rm", "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "-p", "127.0.0.1::3000", "-e", "GATEWAY_URL=http://127.0.0.1:9"];
+        var container = stack.Docker([.. run, .. environment, image]).Trim();
+        _containers.Add(container);
+        var published = stack.Docker("port", container, "3000/tcp").Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim();
+        client.BaseAddress = new Uri($"http://{published}");
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
             try
             {
-                using var health = await _client.GetAsync(new Uri("/healthz", UriKind.Relative));
+                using var health = await client.GetAsync(new Uri("/healthz", UriKind.Relative));
                 if (health.IsSuccessStatusCode)
                 {
                     return;
@@ -38,18 +47,22 @@ public sealed class FrontendImageTests(Stack stack) : IAsyncLifetime, IDisposabl
             {
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"The frontend image did not answer /healthz within 30 s: {stack.Docker("logs", _container)}");
+            Assert.True(DateTime.UtcNow < deadline, $"The frontend image did not answer /healthz within 30 s: {stack.Docker("logs", container)}");
             await Task.Delay(200);
         }
     }
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _withoutList.Dispose();
+    }
 
     public Task DisposeAsync()
     {
-        if (_container is not null)
+        foreach (var container in _containers)
         {
-            stack.Docker("rm", "-f", _container);
+            stack.Docker("rm", "-f", container);
         }
 
         return Task.CompletedTask;
@@ -87,11 +100,32 @@ public sealed class FrontendImageTests(Stack stack) : IAsyncLifetime, IDisposabl
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
     }
 
+    [Theory]
+    [InlineData("localhost:3000")]
+    [InlineData("192.168.49.2")]
+    [InlineData("[::1]:3000")]
+    public async Task Without_ALLOWED_HOSTS_localhost_and_an_IP_address_are_forwarded(string host)
+    {
+        using var response = await GetTasksAs(host, _withoutList);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Without_ALLOWED_HOSTS_any_other_name_is_refused()
+    {
+        using var response = await GetTasksAs("rebound.example", _withoutList);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Contains("only localhost and IP addresses", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     /// <summary>GET /api/tasks as a page served under <paramref name="host"/> would send it.</summary>
-    private async Task<HttpResponseMessage> GetTasksAs(string host)
+    private async Task<HttpResponseMessage> GetTasksAs(string host, HttpClient? client = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/tasks");
         request.Headers.Host = host;
-        return await _client.SendAsync(request);
+        return await (client ?? _client).SendAsync(request);
     }
 }
