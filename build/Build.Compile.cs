@@ -80,6 +80,26 @@ internal partial class Build
             .ToHashSet(StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// The system tests serve the frontend's dist/ to a real browser (SystemFixture): a run of them builds it when this
+    /// run's Compile did not (the frontend not affected), so a run for one service neither fails for a page never built
+    /// nor tests one built from other sources. Not an input of theirs for affected detection: that would make every
+    /// service they test affected by a change to the page.
+    /// </summary>
+    private void BuildFrontendForSystemTests(IReadOnlyCollection<string> testProjects)
+    {
+        var frontend = Changes.Catalog?.Services.FirstOrDefault(s => s.Name == "frontend")?.Project;
+        if (!testProjects.Contains(SystemTestsProject) || frontend is null || AffectedNodePackages.Contains(frontend))
+        {
+            return;
+        }
+
+        var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(frontend));
+        NpmInstallIfStale(folder);
+        LoggedStep.Run("Building the frontend for the system tests' browser (not affected, but they serve it)",
+            Path.Combine(StepLogs, "npm-build-frontend.log"), Npm, ["run", "build"], folder, cancellationToken: CancellationToken);
+    }
+
     private void NpmInstallIfStale(string folder)
     {
         var lockFile = Path.Combine(folder, "package-lock.json");

@@ -13,6 +13,8 @@ internal partial class Build
     private string ContainerTimingsFile => Path.Combine(TestResultsDirectory, "container-timings.jsonl");
 
     private List<string> AffectedUnitTests => Changes.TestProjects.Where(p => !PathUtil.IsUnder(p, IntegrationTestsFolder) && !PathUtil.IsUnder(p, SystemTestsFolder)).ToList();
+    private const string SystemTestsProject = "tests/Integration/AgentSystem.System.Tests/AgentSystem.System.Tests.csproj";
+
     private List<string> AffectedIntegrationTests => Changes.TestProjects.Where(p => PathUtil.IsUnder(p, IntegrationTestsFolder)).ToList();
 
     private TestTally? _tally;
@@ -67,6 +69,7 @@ internal partial class Build
                 ["CHROMIUM_PATH"] = ChromiumPath,
                 ["AGENTSYSTEM_CONFIGURATION"] = Configuration.ToString(),
             };
+            BuildFrontendForSystemTests(AffectedIntegrationTests);
             RunDotnetTests("affected-integration-tests.slnf", AffectedIntegrationTests, environment);
             ContainerTimings.Print(ContainerTimingsFile);
             TallyAndCheck("integration", before);

@@ -254,7 +254,7 @@ public sealed class SystemFixture : IAsyncLifetime
         var folder = Path.Combine(RepositoryRoot, "services", "frontend");
         if (!File.Exists(Path.Combine(folder, "dist", "index.html")))
         {
-            throw new InvalidOperationException($"The frontend is not built ({folder}/dist): run ./build.sh Compile --all, or npm ci && npm run build there.");
+            throw new InvalidOperationException($"The frontend is not built ({folder}/dist): ./build.sh IntegrationTest builds it for these tests; by hand, ./build.sh Compile --all --service frontend, or npm ci && npm run build there.");
         }
         // Static files, and /api forwarded to the gateway with the key: ready once it answers /healthz.
         return ServiceProcess.Start("frontend", "node", ["server.mjs"], port, new Dictionary<string, string>
