@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 
 namespace AgentSystem.Build.Engine;
 
@@ -84,8 +86,8 @@ public sealed class BackgroundProcess : ISupervisedProcess
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var prefix = $"[{name}] ";
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Log.Info(prefix + e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Log.Warning(prefix + e.Data); } };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Log.Info(prefix + Printable(e.Data)); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Log.Warning(prefix + Printable(e.Data)); } };
         try
         {
             process.Start();
@@ -100,6 +102,33 @@ public sealed class BackgroundProcess : ISupervisedProcess
         var started = new BackgroundProcess(name, process);
         Started[started] = 0;
         return started;
+    }
+
+    /// <summary>
+    /// <paramref name="line"/> with its control characters but tab written as \uXXXX: a service may log what a client sent
+    /// (a job's input in its failure), and an escape sequence in it would drive the terminal (helper-105).
+    /// </summary>
+    internal static string Printable(string line)
+    {
+        if (!line.AsSpan().ContainsAnyInRange('\u0000', '\u001f') && !line.AsSpan().ContainsAnyInRange('\u007f', '\u009f'))
+        {
+            return line;
+        }
+
+        var text = new StringBuilder(line.Length + 16);
+        foreach (var c in line)
+        {
+            if (c != '\t' && char.IsControl(c))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                text.Append(c);
+            }
+        }
+
+        return text.ToString();
     }
 
     /// <summary>Kills every background process still running, with its children, without a drain; returns their names.</summary>

@@ -75,7 +75,7 @@ public sealed partial class JobExecutor(
         }
         catch (JobInputException error)
         {
-            LogRejected(logger, job.JobId, job.Type, error.Message);
+            LogRejected(logger, job.JobId, job.Type, ForLog(error.Message));
             return new JobOutcome(JobOutcomeKind.Rejected, null, error.Message);
         }
         catch (Exception error)
@@ -94,4 +94,11 @@ public sealed partial class JobExecutor(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} of type {JobType} rejected its input: {Reason}")]
     private static partial void LogRejected(ILogger logger, Guid jobId, string jobType, string reason);
+
+    /// <summary>The most of a rejection's reason a log line holds: it can be the job's input (a fail job's), which a client sends.</summary>
+    public const int LoggedReasonChars = 300;
+
+    /// <summary>The reason cut to <see cref="LoggedReasonChars"/>: whole, 16 jobs of 64 KB each grew the logs by twice their input (helper-105).</summary>
+    public static string ForLog(string reason) =>
+        reason.Length <= LoggedReasonChars ? reason : string.Create(CultureInfo.InvariantCulture, $"{reason.AsSpan(0, LoggedReasonChars)}... ({reason.Length} characters)");
 }

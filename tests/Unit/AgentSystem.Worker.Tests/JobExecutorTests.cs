@@ -21,6 +21,18 @@ public sealed class JobExecutorTests
     }
 
     [Fact]
+    public async Task A_rejection_stores_its_whole_reason_and_logs_the_first_300_characters_of_it()
+    {
+        var input = new string('x', 65_536);
+
+        var outcome = await Executor(null, new FailHandler()).ExecuteAsync(HandlerTests.Job(JobTypes.Fail, input), CancellationToken.None);
+
+        Assert.Equal(new JobOutcome(JobOutcomeKind.Rejected, null, input), outcome);
+        Assert.Equal(new string('x', JobExecutor.LoggedReasonChars) + "... (65536 characters)", JobExecutor.ForLog(input));
+        Assert.Equal("short", JobExecutor.ForLog("short"));
+    }
+
+    [Fact]
     public async Task Unknown_type_is_rejected_not_retried()
     {
         var outcome = await Executor(null, new EchoHandler()).ExecuteAsync(HandlerTests.Job(JobTypes.Sleep, "1"), CancellationToken.None);
