@@ -64,6 +64,7 @@ internal partial class Build
         .Description("SystemUp's first step: no other checkout's system of its name, and its ports free (or its own system's)")
         .DependsOn(DockerEngine)
         .Before(BaseImages, Images)
+        .Reads(() => SystemName, () => SystemGatewayPort, () => SystemFrontendPort)
         .Executes(() => CheckSystemCanStart(SystemName, SystemUpSettings().Settings));
 
     private Target SystemUp => _ => _
@@ -560,7 +561,9 @@ internal partial class Build
             Log.Info(line);
         }
 
-        Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; API key '{apiKey}'. "
+        // Only the development key is printed: one of the user's own would end up in a CI log or a shared terminal.
+        var key = apiKey == RunningSystem.DevelopmentApiKey ? $"API key '{apiKey}'" : "the API key you gave (--system-api-key; not printed)";
+        Log.Success($"AgentSystem is running on Docker (compose project '{compose.Project}'): open the frontend; {key}. "
             + $"{SystemCommand(nameof(SystemTest), compose.Project)} tests it, {SystemDownCommand(compose.Project)} removes it.");
     }
 
