@@ -104,10 +104,10 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
         File.WriteAllText(Path.Combine(rootfs, "etc/apt/sources.list"),
             $"deb {Mirror} {DebianSuite} main\ndeb {Mirror} {DebianSuite}-updates main\ndeb {SecurityMirror} {DebianSuite}-security main\n");
         // Keep images small and free of this machine's package caches.
-        ProcessRunner.Run("sh", ["-c", $"rm -rf '{rootfs}'/var/cache/apt/archives/*.deb '{rootfs}'/var/lib/apt/lists/* '{rootfs}'/usr/share/doc/* '{rootfs}'/usr/share/man/*"],
+        ProcessRunner.Run("sh", ["-c", $"rm -rf {Sh(rootfs)}/var/cache/apt/archives/*.deb {Sh(rootfs)}/var/lib/apt/lists/* {Sh(rootfs)}/usr/share/doc/* {Sh(rootfs)}/usr/share/man/*"],
             cancellationToken: cancellationToken);
         LoggedStep.Run($"  docker import {image.Local}", log, "bash", ["-c",
-            $"set -o pipefail; tar -C '{rootfs}' -c . | '{docker.Cli}' import --change 'CMD [\"bash\"]' --change 'LABEL {InputsLabel}={inputs}' - {image.Local}"],
+            $"set -o pipefail; tar -C {Sh(rootfs)} -c . | {Sh(docker.Cli)} import --change 'CMD [\"bash\"]' --change 'LABEL {InputsLabel}={inputs}' - {image.Local}"],
             cancellationToken: cancellationToken);
         ProcessRunner.Run("rm", ["-rf", rootfs], cancellationToken: cancellationToken);
     }
@@ -115,7 +115,7 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
     /// <summary>docker build with a context streamed as one tar: the recipe folder plus the machine's own files.</summary>
     private void DockerBuild(BaseImage image, string inputs)
     {
-        var tar = new StringBuilder($"tar -c -h -C '{RecipeFolder(image)}' .");
+        var tar = new StringBuilder($"tar -c -h -C {Sh(RecipeFolder(image))} .");
         foreach (var (source, target) in image.Streamed)
         {
             if (!Path.Exists(source))
@@ -133,13 +133,16 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
             }
 
             File.CreateSymbolicLink(link, source);
-            tar.Append($" -C '{staged}' '{target}'");
+            tar.Append($" -C {Sh(staged)} {Sh(target)}");
         }
         var arguments = string.Concat(BuildArguments(image).Select(pair => $" --build-arg {pair.Name}={pair.Reference}"));
         LoggedStep.Run($"  docker build {image.Local}", LogFor(image), "bash", ["-c",
-            $"set -o pipefail; {tar} | '{docker.Cli}' build --progress=plain --label {InputsLabel}={inputs}{arguments} -t {image.Local} -"],
+            $"set -o pipefail; {tar} | {Sh(docker.Cli)} build --progress=plain --label {InputsLabel}={inputs}{arguments} -t {image.Local} -"],
             environment: docker.BuildEnvironment, cancellationToken: cancellationToken);
     }
+
+    /// <summary>A path as one shell word: the checkout's folder is the user's to name, quotes included.</summary>
+    private static string Sh(string path) => ProcessRunner.ShellWord(path);
 
     private string RecipeFolder(BaseImage image) => Path.Combine(imagesDirectory, image.Name);
 

@@ -91,6 +91,17 @@ public class ProcessRunnerTests
         Assert.ThrowsAny<OperationCanceledException>(() => task.WaitAsync(TimeSpan.FromSeconds(60)).GetAwaiter().GetResult());        File.Delete(ready);
     }
 
+    [Theory]
+    [InlineData("/work/plain-path_1.2")]
+    [InlineData("/work/it's here; touch pwned")]
+    [InlineData("/work/$(id) `id` \"quoted\"")]
+    public void A_shell_word_reaches_the_shell_as_the_one_word_it_was(string path)
+    {
+        var heard = ProcessRunner.Capture("sh", ["-c", $"printf %s {ProcessRunner.ShellWord(path)}"]).Output;
+
+        Assert.Equal(path, heard);
+    }
+
     // Until the script has set its trap: a signal before it would end it the default way.
     private static void WaitFor(string file)
     {
