@@ -152,9 +152,12 @@ internal partial class Build
             // The failed tests by name, from the files this target wrote, so that the summary says where to look (a new
             // user scrolled for the project).
             var named = TestTally.FailedTests(TestTally.ResultFiles(TestResultsDirectory).Except(before.ResultFiles, StringComparer.Ordinal)).ToList();
-            var which = named.Count == 0 ? "" : $": {string.Join(", ", named.Take(3))}{(named.Count > 3 ? $" and {named.Count - 3} more" : "")}";
+            var failed = _tally.Failed - before.FailedTests;
+            // A theory's cases fail one by one under one name: 66 failures can be 45 tests.
+            var inTests = named.Count > 0 && named.Count < failed ? $" in {named.Count} tests" : "";
+            var which = named.Count == 0 ? "" : $"{inTests}: {string.Join(", ", named.Take(3))}{(named.Count > 3 ? $" and {named.Count - 3} more" : "")}";
             throw new TargetFailedException(
-                $"{kind} tests failed ({_tally.Failed - before.FailedTests} failed{which}; results in {Path.GetRelativePath(RootDirectory, TestResultsDirectory)}): {string.Join("; ", failures)}");
+                $"{kind} tests failed ({failed} failed{which}; results in {Path.GetRelativePath(RootDirectory, TestResultsDirectory)}): {string.Join("; ", failures)}");
         }
     }
 
