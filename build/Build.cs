@@ -74,7 +74,7 @@ internal partial class Build : BuildBase
     private string BuildArtifacts => Path.Combine(ArtifactsDirectory, "build");
 
     private Target Clean => _ => _
-        .Description("Deletes artifacts/ and every bin/ and obj/ folder below services/ and tests/")
+        .Description("Deletes artifacts/, every bin/ and obj/ folder below services/ and tests/, and the node services' dist/")
         .Before(Affected, Compile)
         .Executes(() =>
         {
@@ -95,10 +95,15 @@ internal partial class Build : BuildBase
                 }
             }
 
+            // A node service's build (the frontend's dist/, which the system tests serve) is an output as bin/ is.
+            var builds = Directory.EnumerateDirectories(Path.Combine(RootDirectory, "services"))
+                .Where(service => File.Exists(Path.Combine(service, "package.json")))
+                .Count(service => DeleteDirectory(Path.Combine(service, "dist")));
             var below = string.Join(" and ", CodeFolders.Select(f => f + "/"));
-            Log.Info(artifacts || outputs > 0
-                ? $"Deleted {(artifacts ? "artifacts/ and " : "")}{outputs} bin/ and obj/ folder(s) below {below}."
-                : $"Nothing to delete: no artifacts/, and no bin/ or obj/ folder below {below}.");
+            var nodeBuilds = builds > 0 ? $" and {builds} node service dist/ folder(s)" : "";
+            Log.Info(artifacts || outputs > 0 || builds > 0
+                ? $"Deleted {(artifacts ? "artifacts/ and " : "")}{outputs} bin/ and obj/ folder(s) below {below}{nodeBuilds}."
+                : $"Nothing to delete: no artifacts/, no bin/ or obj/ folder below {below}, no node service's dist/.");
         });
 
     /// <summary>Deletes <paramref name="path"/> and all below it; false when it was not there.</summary>
