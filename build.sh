@@ -58,10 +58,12 @@ if [[ ! -f "$STAMP" ]] || [[ -n "$(find "$SCRIPT_DIR/build" "$SCRIPT_DIR/Directo
     STARTED="$BUILD_OUTPUT.compile-started"
     mkdir -p "$(dirname "$STARTED")"
     touch "$STARTED"
+    trap 'echo "Interrupted while compiling the build program: the next run compiles it again." >&2; exit 130' INT
     if ! BUILD_LOG=$("$DOTNET_EXE" build "$BUILD_PROJECT_FILE" -o "$BUILD_OUTPUT" -nologo --verbosity quiet -nodeReuse:false 2>&1); then
         echo "$BUILD_LOG" >&2
         fail "the build program failed to compile (see above)"
     fi
+    trap - INT
     touch -r "$STARTED" "$STAMP"
 fi
 
