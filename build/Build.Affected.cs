@@ -76,7 +76,9 @@ internal partial class Build
             var written = GitHubOutput.Append(EnvironmentVariable(GitHubOutput.VariableName), changes);
             // A space after each comma of the services' array (the same JSON) lets the line wrap to the terminal.
             var outputs = GitHubOutput.Lines(changes).Select(line => line.Replace("\",\"", "\", \"", StringComparison.Ordinal));
-            InfoWrapped($"{(written ? "Step outputs" : "CI's step outputs would be")}: {string.Join(" ", outputs)}");
+            // CI's affected job runs without --service (helper-106 took a restricted run's outputs for CI's).
+            var restricted = Service is { Length: > 0 } ? $" for --service {string.Join(',', Service)} (CI's affected job selects without it)" : "";
+            InfoWrapped($"{(written ? "Step outputs" : "CI's step outputs would be")}{restricted}: {string.Join(" ", outputs)}");
 
             if (changes.MatrixEntries().Count > MaxMatrixJobs)
             {
