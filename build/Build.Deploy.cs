@@ -98,7 +98,7 @@ internal partial class Build
     /// <summary>The other cluster tool, when it is on PATH; when neither is, where a deploy runs without installing one (the new-user walk).</summary>
     private string OrTheOther(string tool, string target) => Preflight.Find(tool, SearchPath) is not null
         ? $", or use ./build.sh {target} with {tool}."
-        : $". Nor is {tool} on PATH (./build.sh {target}); the generated workflow's deploy-kind job deploys on a GitHub runner, which has kind.";
+        : $". Nor is {tool} on PATH (./build.sh {target}); the generated workflow's deploy-kind job installs a pinned kind on its GitHub runner and deploys there.";
 
     private string DeployLog => Path.Combine(DeployArtifacts, "cluster-tool.log");
 
