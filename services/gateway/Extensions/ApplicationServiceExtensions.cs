@@ -38,6 +38,8 @@ public static class ApplicationServiceExtensions
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>, ClientConnectionLimit>((kestrel, gateway, perClient) =>
         {
             kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes;
+            // Kestrel counts these per listening address (the gateway has one, Urls'), and the connection middleware
+            // reaches the endpoints bound from Urls, not those listened on before this runs (none here).
             kestrel.Limits.MaxConcurrentConnections = gateway.Value.MaxConnections;
             kestrel.Limits.MaxConcurrentUpgradedConnections = gateway.Value.MaxConnections;
             kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Use(perClient.Wrap));

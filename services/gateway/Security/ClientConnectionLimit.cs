@@ -28,7 +28,7 @@ public sealed partial class ClientConnectionLimit(IOptions<GatewayOptions> optio
     public ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
     {
         var address = (connection.RemoteEndPoint as IPEndPoint)?.Address;
-        if (address is null || _trusted.Any(network => network.Contains(address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address)))
+        if (address is null || IsTrusted(address))
         {
             await next(connection);
             return;
@@ -50,6 +50,10 @@ public sealed partial class ClientConnectionLimit(IOptions<GatewayOptions> optio
             Close(client);
         }
     };
+
+    // Both forms of an IPv4-mapped address, as ForwardedHeaders compares them: an entry may be written either way.
+    private bool IsTrusted(IPAddress address) =>
+        _trusted.Any(network => network.Contains(address) || (address.IsIPv4MappedToIPv6 && network.Contains(address.MapToIPv4())));
 
     private bool TryOpen(string client)
     {
@@ -82,7 +86,8 @@ public sealed partial class ClientConnectionLimit(IOptions<GatewayOptions> optio
         }
     }
 
-    // Debug, as Kestrel's own refusals past its limit: a flood of connections must not become a flood of log lines.
+    // Debug, and Kestrel's own refusals past the whole gateway's limit are kept out of the log (appsettings.json): a flood
+    // of connections must not become a flood of log lines. Kestrel counts its own in kestrel.rejected_connections.
     [LoggerMessage(Level = LogLevel.Debug, Message = "Connection from {Client} closed: it has {Max} open, the most one client may")]
     private static partial void LogRefused(ILogger logger, string client, int max);
 }
