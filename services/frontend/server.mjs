@@ -5,7 +5,7 @@
 //   HOST           address to bind                                    (default 0.0.0.0)
 //   GATEWAY_URL    the gateway, as this server reaches it             (default http://localhost:8080)
 //   API_KEY        added to /api/* calls as X-Api-Key; never sent to browsers (default empty: no header)
-//   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: any; see README)
+//   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: localhost and IP addresses; *: any; see README)
 //   IGNORE_SIGINT  1: keep ignoring SIGINT, as the starting process does (server/stopSignals.mjs)
 
 import fs from 'node:fs';

@@ -63,6 +63,10 @@ export function proxyConfigFromEnv(env) {
     .split(',')
     .map((host) => host.trim().toLowerCase())
     .filter((host) => host !== '');
+  if (allowedHosts.length > 1 && allowedHosts.includes('*')) {
+    // As the nginx image's entrypoint: "*" means every host only on its own.
+    throw new Error(`ALLOWED_HOSTS: "*" (every host) stands alone, got "${env.ALLOWED_HOSTS}"`);
+  }
   return { gatewayUrl, apiKey: (env.API_KEY ?? '').trim(), allowedHosts };
 }
 
@@ -131,9 +135,11 @@ export function crossOriginReason(req, allowedHosts) {
  * @param {readonly string[]} allowedHosts
  */
 function hostAllowed(name, allowedHosts) {
+  // nginx compares the host without its trailing dot ("localhost." is localhost); the URL parser keeps it.
+  const host = name.endsWith('.') ? name.slice(0, -1) : name;
   if (allowedHosts.includes('*')) return true;
-  if (allowedHosts.length > 0) return allowedHosts.includes(name);
-  return name === 'localhost' || isIP(name.replace(/^\[(.*)\]$/, '$1')) !== 0;
+  if (allowedHosts.length > 0) return allowedHosts.includes(host);
+  return host === 'localhost' || isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
 }
 
 /**

@@ -208,7 +208,7 @@ describe('only the frontend\'s own pages may use it', () => {
 });
 
 describe('hosts without ALLOWED_HOSTS', () => {
-  it.each([['localhost'], ['127.0.0.1'], ['[::1]'], ['192.168.49.2']])('lets the page be served under %s', async (name) => {
+  it.each([['localhost'], ['localhost.'], ['127.0.0.1'], ['[::1]'], ['192.168.49.2']])('lets the page be served under %s', async (name) => {
     const port = await frontend();
 
     const answer = await send(port, '/api/tasks', { headers: { Host: `${name}:${port}`, Origin: `http://${name}:${port}` } });
@@ -319,6 +319,11 @@ describe('configuration', () => {
       apiKey: 'k',
       allowedHosts: ['app.example', 'localhost'],
     });
+  });
+
+  it('refuses "*" inside a list of hosts, as the nginx image does', () => {
+    expect(() => proxyConfigFromEnv({ ALLOWED_HOSTS: 'localhost,*' })).toThrow(/"\*" \(every host\) stands alone/);
+    expect(proxyConfigFromEnv({ ALLOWED_HOSTS: ' * ' }).allowedHosts).toEqual(['*']);
   });
 
   it.each(['not a url', 'ftp://gateway'])('refuses GATEWAY_URL=%s with what is expected', (value) => {
