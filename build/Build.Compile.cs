@@ -22,6 +22,9 @@ internal partial class Build
     };
 
     private List<string> AffectedDotnetProjects => Changes.Projects.Where(p => !p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
+    /// <summary>The node packages this run's Compile built (not those it would have: --skip Compile builds none).</summary>
+    private readonly HashSet<string> _nodePackagesBuilt = new(StringComparer.Ordinal);
+
     private List<string> AffectedNodePackages => Changes.Projects.Where(p => p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
 
     private Target Compile => _ => _
@@ -48,6 +51,7 @@ internal partial class Build
                 var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(package));
                 NpmInstallIfStale(folder);
                 ProcessRunner.Run(Npm, ["run", "build"], folder, cancellationToken: CancellationToken);
+                _nodePackagesBuilt.Add(package);
             }
         });
 
@@ -82,21 +86,21 @@ internal partial class Build
 
     /// <summary>
     /// The system tests serve the frontend's dist/ to a real browser (SystemFixture): a run of them builds it when this
-    /// run's Compile did not (the frontend not affected), so a run for one service neither fails for a page never built
-    /// nor tests one built from other sources. Not an input of theirs for affected detection: that would make every
+    /// run's Compile did not (the frontend not affected, or Compile skipped), so a run for one service neither fails for a
+    /// page never built nor tests one built from other sources. Not an input of theirs for affected detection: that would make every
     /// service they test affected by a change to the page.
     /// </summary>
     private void BuildFrontendForSystemTests(IReadOnlyCollection<string> testProjects)
     {
         var frontend = Changes.Catalog?.Services.FirstOrDefault(s => s.Name == "frontend")?.Project;
-        if (!testProjects.Contains(SystemTestsProject) || frontend is null || AffectedNodePackages.Contains(frontend))
+        if (!testProjects.Contains(SystemTestsProject) || frontend is null || _nodePackagesBuilt.Contains(frontend))
         {
             return;
         }
 
         var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(frontend));
         NpmInstallIfStale(folder);
-        LoggedStep.Run("Building the frontend for the system tests' browser (not affected, but they serve it)",
+        LoggedStep.Run("Building the frontend for the system tests' browser (Compile did not, and they serve it)",
             Path.Combine(StepLogs, "npm-build-frontend.log"), Npm, ["run", "build"], folder, cancellationToken: CancellationToken);
     }
 

@@ -4,6 +4,7 @@ using AgentSystem.Worker.Options;
 using AgentSystem.Worker.Services;
 using AgentSystem.Worker.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace AgentSystem.Worker.Tests;
 
@@ -24,11 +25,15 @@ public sealed class JobExecutorTests
     public async Task A_rejection_stores_its_whole_reason_and_logs_the_first_300_characters_of_it()
     {
         var input = new string('x', 65_536);
+        var log = new FakeLogger<JobExecutor>();
+        var executor = new JobExecutor(new JobHandlerRegistry([new FailHandler()]), Microsoft.Extensions.Options.Options.Create(new WorkerOptions()), log);
 
-        var outcome = await Executor(null, new FailHandler()).ExecuteAsync(HandlerTests.Job(JobTypes.Fail, input), CancellationToken.None);
+        var outcome = await executor.ExecuteAsync(HandlerTests.Job(JobTypes.Fail, input), CancellationToken.None);
 
         Assert.Equal(new JobOutcome(JobOutcomeKind.Rejected, null, input), outcome);
-        Assert.Equal(new string('x', JobExecutor.LoggedReasonChars) + "... (65536 characters)", JobExecutor.ForLog(input));
+        var logged = Assert.Single(log.Collector.GetSnapshot()).Message;
+        Assert.Contains(new string('x', JobExecutor.LoggedReasonChars) + "... (65536 characters)", logged, StringComparison.Ordinal);
+        Assert.DoesNotContain(new string('x', JobExecutor.LoggedReasonChars + 1), logged, StringComparison.Ordinal);
         Assert.Equal("short", JobExecutor.ForLog("short"));
     }
 
