@@ -36,7 +36,15 @@ internal partial class Build
                     Log.Info($"  would remove {tag}");
                 }
 
-                Log.Success($"--dry-run: nothing removed; the untagged images of earlier builds and those whose last tag is above would go too"
+                // Removing an image's last tag removes the image; the untagged ones of earlier builds go after the tags.
+                var untaggedNow = pruner.Untagged(services.Select(s => s.Name)).Where(id => !used.Contains(id)).ToList();
+                foreach (var id in untaggedNow)
+                {
+                    Log.Info($"  would remove untagged image {id}");
+                }
+
+                var losingEveryTag = tags.GroupBy(t => t.Id).Count(image => !used.Contains(image.Key) && image.All(t => doomed.Contains(t.Reference)));
+                Log.Success($"--dry-run: nothing removed; {losingEveryTag} image(s) would go with their last tag above, and {untaggedNow.Count} untagged image(s)"
                     + (KeepBuildCache.Length > 0 ? $", and the build cache ({before.BuildCache}) would be trimmed to {KeepBuildCache}." : "."));
                 return;
             }
