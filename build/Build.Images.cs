@@ -79,7 +79,8 @@ internal partial class Build
         var parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);
         var tags = requests.GroupBy(r => r.Tags[0][(r.Tags[0].LastIndexOf(':') + 1)..], r => r.Service)
             .Select(tag => $"{tag.Key} ({string.Join(", ", tag)})");
-        Log.Info($"{requests.Count} image(s), tagged {string.Join("; ", tags)}, "
+        // :dev is the engine's, so every clone on the machine shares it (helper-106: the console did not say it moved).
+        Log.Info($"{requests.Count} image(s), tagged {string.Join("; ", tags)} and :dev (this engine's, every clone's), "
             + $"{Math.Min(parallelism, requests.Count)} at a time; each build's output in {LoggedStep.DisplayPath(ImageLogs)}/<service>.log.");
         var results = new ServiceImageBuilder(Docker, RootDirectory, ImageLogs, CancellationToken).BuildAll(requests, parallelism);
         foreach (var result in results)
