@@ -22,10 +22,10 @@ internal partial class Build
     };
 
     private List<string> AffectedDotnetProjects => Changes.Projects.Where(p => !p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
+    private List<string> AffectedNodePackages => Changes.Projects.Where(p => p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
+
     /// <summary>The node packages this run's Compile built (not those it would have: --skip Compile builds none).</summary>
     private readonly HashSet<string> _nodePackagesBuilt = new(StringComparer.Ordinal);
-
-    private List<string> AffectedNodePackages => Changes.Projects.Where(p => p.EndsWith("package.json", StringComparison.Ordinal)).ToList();
 
     private Target Compile => _ => _
         .Description("Builds the affected .NET projects (one MSBuild run) and the affected node services (npm)")
@@ -86,9 +86,9 @@ internal partial class Build
 
     /// <summary>
     /// The system tests serve the frontend's dist/ to a real browser (SystemFixture): a run of them builds it when this
-    /// run's Compile did not (the frontend not affected, or Compile skipped), so a run for one service neither fails for a
-    /// page never built nor tests one built from other sources. Not an input of theirs for affected detection: that would make every
-    /// service they test affected by a change to the page.
+    /// run's Compile did not (the frontend not affected, or Compile skipped), so a run for one service neither fails for
+    /// a page never built nor tests one built from other sources. Not an input of theirs for affected detection: that
+    /// would make every service they test affected by a change to the page.
     /// </summary>
     private void BuildFrontendForSystemTests(IReadOnlyCollection<string> testProjects)
     {

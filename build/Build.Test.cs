@@ -10,11 +10,12 @@ internal partial class Build
     private const string IntegrationTestsFolder = "tests/Integration";
 
     private string TestResultsDirectory => Path.Combine(ArtifactsDirectory, "test-results");
+    /// <summary>The integration suite that runs the services as processes and serves the frontend's build to a browser.</summary>
+    private const string SystemTestsProject = "tests/Integration/AgentSystem.System.Tests/AgentSystem.System.Tests.csproj";
+
     private string ContainerTimingsFile => Path.Combine(TestResultsDirectory, "container-timings.jsonl");
 
     private List<string> AffectedUnitTests => Changes.TestProjects.Where(p => !PathUtil.IsUnder(p, IntegrationTestsFolder) && !PathUtil.IsUnder(p, SystemTestsFolder)).ToList();
-    private const string SystemTestsProject = "tests/Integration/AgentSystem.System.Tests/AgentSystem.System.Tests.csproj";
-
     private List<string> AffectedIntegrationTests => Changes.TestProjects.Where(p => PathUtil.IsUnder(p, IntegrationTestsFolder)).ToList();
 
     private TestTally? _tally;
