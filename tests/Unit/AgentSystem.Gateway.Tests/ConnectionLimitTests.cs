@@ -90,6 +90,53 @@ public sealed class ConnectionLimitTests(GatewayFixture fixture) : IClassFixture
         }
     }
 
+    [Theory]
+    [InlineData("10.244.0.0/16")]
+    [InlineData("::ffff:10.244.0.0/112")]
+    public async Task A_trusted_proxy_matches_in_either_form_of_an_IPv4_mapped_address(string trusted)
+    {
+        var limit = Limit(perClient: 1, trusted);
+        var proxy = IPAddress.Parse("::ffff:10.244.1.7");
+
+        var opened = await OpenAsync(limit, proxy, proxy);
+
+        Assert.Equal(2, opened);
+    }
+
+    [Fact]
+    public async Task One_IPv6_64_network_is_one_client_and_a_closed_connection_gives_its_place_back()
+    {
+        var limit = Limit(perClient: 1);
+
+        Assert.Equal(1, await OpenAsync(limit, IPAddress.Parse("2001:db8:1:2::10"), IPAddress.Parse("2001:db8:1:2::20")));
+        Assert.Equal(2, await OpenAsync(limit, IPAddress.Parse("2001:db8:1:2::10"), IPAddress.Parse("2001:db8:1:3::10")));
+        Assert.Equal(0, limit.OpenFrom(IPAddress.Parse("2001:db8:1:2::10")));
+    }
+
+    private static ClientConnectionLimit Limit(int perClient, params string[] trusted) => new(
+        Microsoft.Extensions.Options.Options.Create(new GatewayOptions { MaxConnectionsPerClient = perClient, TrustedProxies = trusted }),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<ClientConnectionLimit>.Instance);
+
+    /// <summary>
+    /// Connections from <paramref name="peers"/> held open at once through the middleware (each waits until all have
+    /// tried); returns how many reached the gateway, then lets them all close.
+    /// </summary>
+    private static async Task<int> OpenAsync(ClientConnectionLimit limit, params IPAddress[] peers)
+    {
+        var reached = 0;
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connect = limit.Wrap(async _ =>
+        {
+            Interlocked.Increment(ref reached);
+            await release.Task;
+        });
+        var connections = peers.Select(peer => connect(new Microsoft.AspNetCore.Connections.DefaultConnectionContext { RemoteEndPoint = new IPEndPoint(peer, 40000) })).ToList();
+        var count = Volatile.Read(ref reached);
+        release.SetResult();
+        await Task.WhenAll(connections);
+        return count;
+    }
+
     private static async Task<TcpClient> ConnectAsync(Uri gateway)
     {
         var client = new TcpClient();
