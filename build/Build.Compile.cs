@@ -92,7 +92,7 @@ internal partial class Build
     /// </summary>
     private void BuildFrontendForSystemTests(IReadOnlyCollection<string> testProjects)
     {
-        var frontend = Changes.Catalog?.Services.FirstOrDefault(s => s.Name == "frontend")?.Project;
+        var frontend = Changes.Catalog?.Find("frontend")?.Project;
         if (!testProjects.Contains(SystemTestsProject) || frontend is null || _nodePackagesBuilt.Contains(frontend))
         {
             return;

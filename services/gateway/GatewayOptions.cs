@@ -35,9 +35,10 @@ public sealed class GatewayOptions
     public long MaxRequestBodyBytes { get; set; } = Limits.MaxRequestBodyBytes;
 
     /// <summary>
-    /// Connections open at once on the gateway's address (Kestrel's limit, per address it listens on; one beyond it is closed at once). Each idle connection costs the
-    /// gateway 10 to 20 KB: without a limit about 20,000 held idle, no key needed, took it past its open files and its
-    /// memory, and it exited (helper-105). Sized for the pod's 256 MiB (4,096 idle: 92 to 175 MB, measured).
+    /// Connections open at once on the gateway's address (Kestrel's limit, per address it listens on; one beyond it is
+    /// closed at once). Each idle connection costs the gateway 10 to 20 KB: without a limit about 20,000 held idle, no
+    /// key needed, took it past its open files and its memory, and it exited (helper-105). Sized for the pod's 256 MiB
+    /// (4,096 idle: 92 to 175 MB, measured).
     /// </summary>
     [Range(1, 1_000_000)]
     public int MaxConnections { get; set; } = 4_096;

@@ -121,9 +121,7 @@ export function crossOriginReason(req, allowedHosts) {
   // DNS rebinding: a hostile name resolving to this server is "same origin" for the browser; only listed names are.
   const name = hostAndPort(host, 'http:')?.hostname ?? '';
   if (!hostAllowed(name, allowedHosts)) {
-    return allowedHosts.length > 0
-      ? `the host "${host}" is not in ALLOWED_HOSTS`
-      : `the host "${host}" is not in ALLOWED_HOSTS (empty: only localhost and IP addresses)`;
+    return `the host "${host}" is not in ALLOWED_HOSTS${allowedHosts.length > 0 ? '' : ' (empty: only localhost and IP addresses)'}`;
   }
   return null;
 }

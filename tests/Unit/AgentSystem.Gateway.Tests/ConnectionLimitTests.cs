@@ -22,16 +22,8 @@ public sealed class ConnectionLimitTests(GatewayFixture fixture) : IClassFixture
         var held = new List<TcpClient>();
         try
         {
-            for (var i = 0; i < 3; i++)
-            {
-                held.Add(await ConnectAsync(gateway.Address));
-                Assert.StartsWith("HTTP/1.1 200", await AskAsync(held[^1]), StringComparison.Ordinal);
-            }
-
-            using (var refused = await ConnectAsync(gateway.Address))
-            {
-                Assert.Null(await AskAsync(refused));
-            }
+            await HoldAnsweredAsync(gateway.Address, 3, held);
+            await AssertRefusedAsync(gateway.Address);
 
             held[0].Dispose();
             held.RemoveAt(0);
@@ -50,17 +42,9 @@ public sealed class ConnectionLimitTests(GatewayFixture fixture) : IClassFixture
         var held = new List<TcpClient>();
         try
         {
-            for (var i = 0; i < 2; i++)
-            {
-                held.Add(await ConnectAsync(limited.Address));
-                Assert.StartsWith("HTTP/1.1 200", await AskAsync(held[^1]), StringComparison.Ordinal);
-            }
-
+            await HoldAnsweredAsync(limited.Address, 2, held);
             Assert.Equal(2, limited.Services.GetRequiredService<ClientConnectionLimit>().OpenFrom(IPAddress.Loopback));
-            using (var refused = await ConnectAsync(limited.Address))
-            {
-                Assert.Null(await AskAsync(refused));
-            }
+            await AssertRefusedAsync(limited.Address);
 
             held.ForEach(connection => connection.Dispose());
             held.Clear();
@@ -78,11 +62,7 @@ public sealed class ConnectionLimitTests(GatewayFixture fixture) : IClassFixture
         });
         try
         {
-            for (var i = 0; i < 4; i++)
-            {
-                held.Add(await ConnectAsync(behindProxy.Address));
-                Assert.StartsWith("HTTP/1.1 200", await AskAsync(held[^1]), StringComparison.Ordinal);
-            }
+            await HoldAnsweredAsync(behindProxy.Address, 4, held);
         }
         finally
         {
@@ -135,6 +115,22 @@ public sealed class ConnectionLimitTests(GatewayFixture fixture) : IClassFixture
         release.SetResult();
         await Task.WhenAll(connections);
         return count;
+    }
+
+    /// <summary>Opens <paramref name="count"/> connections into <paramref name="held"/>, each answered 200 and kept open.</summary>
+    private static async Task HoldAnsweredAsync(Uri gateway, int count, List<TcpClient> held)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            held.Add(await ConnectAsync(gateway));
+            Assert.StartsWith("HTTP/1.1 200", await AskAsync(held[^1]), StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task AssertRefusedAsync(Uri gateway)
+    {
+        using var refused = await ConnectAsync(gateway);
+        Assert.Null(await AskAsync(refused));
     }
 
     private static async Task<TcpClient> ConnectAsync(Uri gateway)
