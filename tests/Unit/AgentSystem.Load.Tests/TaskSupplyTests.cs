@@ -119,6 +119,7 @@ public sealed class TaskSupplyTests
         _gate = NewSignal();
 
         var taken = await TakeAsync(supply, 2);
+        Assert.Equal(0, supply.Waited.Takes);
         var waiting = supply.TakeAsync(CancellationToken.None).AsTask();
         await _askedFor.Task;
         Assert.False(waiting.IsCompleted);
@@ -127,6 +128,9 @@ public sealed class TaskSupplyTests
         Assert.Equal([1, 2], taken);
         Assert.Equal(3, Number(await waiting));
         Assert.Equal([2, 3], _asked);
+        // Counted, so that the report can say the phase's rate is understated.
+        Assert.Equal(1, supply.Waited.Takes);
+        Assert.True(supply.Waited.Time > TimeSpan.Zero);
     }
 
     [Fact]

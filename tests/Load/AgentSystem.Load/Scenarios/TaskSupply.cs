@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using AgentSystem.Contracts;
 
 namespace AgentSystem.Load.Scenarios;
@@ -25,8 +26,13 @@ internal sealed class TaskSupply(
     /// <summary>Tasks created and not yet taken: a counter, since a long queue's Count takes a lock.</summary>
     private int _left;
     private int _asked;
+    private int _waits;
+    private long _waitedTicks;
     private bool _announced;
     private bool _disposed;
+
+    /// <summary>Takes that found no rows and waited for a chunk, and how long they waited in all.</summary>
+    public (int Takes, TimeSpan Time) Waited => (Volatile.Read(ref _waits), TimeSpan.FromTicks(Interlocked.Read(ref _waitedTicks)));
 
     /// <summary>Creates the rows made before the phase: the up-front part of its total.</summary>
     public Task FillAsync(CancellationToken cancellationToken) => ReadyForAsync(_total, cancellationToken);
@@ -118,15 +124,24 @@ internal sealed class TaskSupply(
 
     private async ValueTask<JobMessage[]> WaitAndTakeAsync(CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
+        var waited = false;
         while (true)
         {
             // Rows may have come in since the last look: take them before starting (and waiting for) another chunk.
             if (TryTake(out var task))
             {
+                if (waited)
+                {
+                    Interlocked.Increment(ref _waits);
+                    Interlocked.Add(ref _waitedTicks, Stopwatch.GetElapsedTime(started).Ticks);
+                }
+
                 return task;
             }
 
             await CreateMore(beyondTotal: true).WaitAsync(cancellationToken);
+            waited = true;
         }
     }
 
