@@ -248,7 +248,7 @@ public sealed partial class AffectedDetector(string root)
 
             // A selected service is compiled and tested whatever selected it.
             projects.Add(service.Project);
-            foreach (var test in graph.DependentsOf(service.Project).Where(t => t.IsTest))
+            foreach (var test in service.TestProjects(graph))
             {
                 projects.Add(test.Path);
             }

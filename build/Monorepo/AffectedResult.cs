@@ -106,9 +106,9 @@ public sealed record AffectedResult
         return Projects.Where(p => !owned.Contains(p)).ToList();
     }
 
-    /// <summary>A service's project and the test projects that reference it directly.</summary>
+    /// <summary>A service's project and its test projects.</summary>
     private static IEnumerable<string> OwnedBy(ServiceEntry service, ProjectGraph graph) =>
-        graph.DependentsOf(service.Project).Where(t => t.IsTest).Select(t => t.Path).Prepend(service.Project);
+        service.TestProjects(graph).Select(t => t.Path).Prepend(service.Project);
 
     public string ToJson()
     {

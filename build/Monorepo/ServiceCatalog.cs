@@ -19,6 +19,23 @@ public sealed record ServiceEntry
 
     /// <summary>The service owns a schema and has a <c>migrate</c> command, run once before the service starts.</summary>
     public bool Migrate { get; init; }
+
+    /// <summary>
+    /// Test projects that test this service without referencing its project (the system tests serve the frontend's build
+    /// to a browser): selected whenever the service is, without making the services they reference affected.
+    /// </summary>
+    public IReadOnlyList<string> TestedBy { get; init; } = [];
+
+    /// <summary>
+    /// The service's test projects: those that reference its project, then those it names in <see cref="TestedBy"/> that
+    /// the checkout holds (a sparse one may not; the repository's own names are checked by a test).
+    /// </summary>
+    public IEnumerable<RepoProject> TestProjects(ProjectGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var named = TestedBy.Select(graph.Find).OfType<RepoProject>().Where(p => p.IsTest);
+        return graph.DependentsOf(Project).Where(t => t.IsTest).Concat(named).Distinct();
+    }
 }
 
 public sealed record LibraryEntry(string Name, string Project);

@@ -208,6 +208,47 @@ public sealed class AffectedTests : IDisposable
         Assert.Equal(["services/frontend/package.json"], result.Projects);
     }
 
+    /// <summary>The system tests serve the frontend's build to a browser, but no project of theirs references it.</summary>
+    private void AddSystemTestsThatTestTheFrontend()
+    {
+        _repo.Write(SystemTests, TempRepo.TestProject("../../../services/gateway/Gateway.csproj", "../../../services/worker/Worker.csproj"));
+        _repo.Write("services/catalog.json", $$"""
+            { "services": [
+              { "name": "gateway", "project": "services/gateway/Gateway.csproj" },
+              { "name": "worker", "project": "services/worker/Worker.csproj" },
+              { "name": "frontend", "kind": "node", "project": "services/frontend/package.json", "testedBy": ["{{SystemTests}}"] }
+            ] }
+            """);
+        _repo.Commit("system tests");
+    }
+
+    private const string SystemTests = "tests/Integration/System.Tests/System.Tests.csproj";
+
+    [Fact]
+    public void A_frontend_file_also_selects_the_tests_the_catalog_says_test_it_but_not_the_services_they_reference()
+    {
+        AddSystemTestsThatTestTheFrontend();
+        _repo.Append("services/frontend/src/App.tsx", "// more");
+
+        var result = Detect(baseRef: "HEAD");
+
+        Assert.Equal(["frontend"], Names(result));
+        Assert.Equal(["services/frontend/package.json", SystemTests], result.Projects);
+        Assert.Equal([SystemTests], result.TestProjects);
+        Assert.Equal([SystemTests], result.Restrict(["frontend"]).TestProjects);
+        Assert.Empty(result.Restrict(["gateway"]).Projects);
+    }
+
+    [Fact]
+    public void Every_test_project_the_repositorys_catalog_names_in_testedBy_is_one()
+    {
+        var graph = RepositoryFiles.Graph;
+        var named = RepositoryFiles.Catalog.Services.SelectMany(s => s.TestedBy.Select(path => (s.Name, path))).ToList();
+
+        Assert.NotEmpty(named);
+        Assert.All(named, entry => Assert.True(graph.Find(entry.path) is { IsTest: true }, $"{entry.Name}'s testedBy names {entry.path}, not a test project"));
+    }
+
     [Fact]
     public void A_file_no_project_owns_affects_nothing_and_says_so()
     {
