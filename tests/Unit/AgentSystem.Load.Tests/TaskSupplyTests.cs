@@ -141,7 +141,7 @@ public sealed class TaskSupplyTests
 
         // The warm-up ran longer (a JIT compiler was busy): 5 taken, one chunk beyond the total (2 of it left).
         var warmUp = await TakeAsync(supply, 5);
-        await supply.ReadyForAsync(3, CancellationToken.None);
+        await supply.ReadyForAsync(3, upFrontNow: null, CancellationToken.None);
         var measured = await TakeAsync(supply, 3);
 
         Assert.Equal([1, 2, 3, 4, 5], warmUp);
@@ -156,11 +156,27 @@ public sealed class TaskSupplyTests
         await supply.FillAsync(CancellationToken.None);
         await TakeAsync(supply, 2);
 
-        await supply.ReadyForAsync(8, CancellationToken.None);
+        await supply.ReadyForAsync(8, upFrontNow: null, CancellationToken.None);
         var measured = await TakeAsync(supply, 8);
 
         Assert.Equal([3, 4, 5, 6, 7, 8, 9, 10], measured);
         Assert.Equal([2, 2, 3, 3], _asked);   // two now (the up-front count), then chunks up to the new total of eight
+    }
+
+    [Fact]
+    public async Task A_measured_part_sized_up_after_the_warm_up_gets_its_larger_up_front_rows_before_it()
+    {
+        await using var supply = Supply(total: 2, upFront: 2, chunk: 3);
+        await supply.FillAsync(CancellationToken.None);
+        await TakeAsync(supply, 2);
+
+        // The closed phase ran faster than its rows were sized for: six now, not the two its phase was made with.
+        await supply.ReadyForAsync(6, upFrontNow: 6, CancellationToken.None);
+        var measured = await TakeAsync(supply, 6);
+
+        Assert.Equal([3, 4, 5, 6, 7, 8], measured);
+        Assert.Equal([2, 6], _asked);
+        Assert.Empty(_logged);   // nothing created while it ran
     }
 
     [Fact]
