@@ -85,23 +85,22 @@ internal partial class Build
     }
 
     /// <summary>
-    /// The system tests serve the frontend's dist/ to a real browser (SystemFixture): a run of them builds it when this
-    /// run's Compile did not (the frontend not affected, or Compile skipped), so a run for one service neither fails for
-    /// a page never built nor tests one built from other sources. Not an input of theirs for affected detection: that
-    /// would make every service they test affected by a change to the page.
+    /// A node service's tests in the catalog's <c>testedBy</c> need its build: the system tests serve the frontend's dist/
+    /// to a real browser (SystemFixture). A run of them builds it when this run's Compile did not (the service not
+    /// affected, or Compile skipped), so a run for one service neither fails for a page never built nor tests one built
+    /// from other sources.
     /// </summary>
-    private void BuildFrontendForSystemTests(IReadOnlyCollection<string> testProjects)
+    private void BuildNodeServicesTestedBy(IReadOnlyCollection<string> testProjects)
     {
-        var frontend = Changes.Catalog?.Find("frontend")?.Project;
-        if (!testProjects.Contains(SystemTestsProject) || frontend is null || _nodePackagesBuilt.Contains(frontend))
+        var needed = (Changes.Catalog?.Services ?? [])
+            .Where(s => s.Kind == ServiceKind.Node && s.TestedBy.Any(testProjects.Contains) && !_nodePackagesBuilt.Contains(s.Project));
+        foreach (var service in needed)
         {
-            return;
+            var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(service.Project));
+            NpmInstallIfStale(folder);
+            LoggedStep.Run($"Building {service.Name} for the tests that serve it (Compile did not)",
+                Path.Combine(StepLogs, $"npm-build-{service.Name}.log"), Npm, ["run", "build"], folder, cancellationToken: CancellationToken);
         }
-
-        var folder = Path.Combine(RootDirectory, PathUtil.DirectoryOf(frontend));
-        NpmInstallIfStale(folder);
-        LoggedStep.Run("Building the frontend for the system tests' browser (Compile did not, and they serve it)",
-            Path.Combine(StepLogs, "npm-build-frontend.log"), Npm, ["run", "build"], folder, cancellationToken: CancellationToken);
     }
 
     private void NpmInstallIfStale(string folder)

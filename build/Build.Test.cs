@@ -10,8 +10,6 @@ internal partial class Build
     private const string IntegrationTestsFolder = "tests/Integration";
 
     private string TestResultsDirectory => Path.Combine(ArtifactsDirectory, "test-results");
-    /// <summary>The integration suite that runs the services as processes and serves the frontend's build to a browser.</summary>
-    private const string SystemTestsProject = "tests/Integration/AgentSystem.System.Tests/AgentSystem.System.Tests.csproj";
 
     private string ContainerTimingsFile => Path.Combine(TestResultsDirectory, "container-timings.jsonl");
 
@@ -70,7 +68,7 @@ internal partial class Build
                 ["CHROMIUM_PATH"] = ChromiumPath,
                 ["AGENTSYSTEM_CONFIGURATION"] = Configuration.ToString(),
             };
-            BuildFrontendForSystemTests(AffectedIntegrationTests);
+            BuildNodeServicesTestedBy(AffectedIntegrationTests);
             RunDotnetTests("affected-integration-tests.slnf", AffectedIntegrationTests, environment);
             ContainerTimings.Print(ContainerTimingsFile);
             TallyAndCheck("integration", before);

@@ -52,7 +52,8 @@ public sealed record AffectedResult
 
     /// <summary>
     /// Keeps only the named services (and, for <see cref="Shared"/>, the affected projects no service owns). A kept
-    /// service brings its project and the affected test projects that reference it directly.
+    /// service brings its project and its affected test projects (those that reference it directly, and those the catalog
+    /// names in its <c>testedBy</c>).
     /// </summary>
     /// <exception cref="UsageException">A name is neither a service of the catalog nor <see cref="Shared"/>.</exception>
     /// <param name="names">The services named.</param>

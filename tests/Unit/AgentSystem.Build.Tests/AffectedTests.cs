@@ -236,7 +236,22 @@ public sealed class AffectedTests : IDisposable
         Assert.Equal(["services/frontend/package.json", SystemTests], result.Projects);
         Assert.Equal([SystemTests], result.TestProjects);
         Assert.Equal([SystemTests], result.Restrict(["frontend"]).TestProjects);
-        Assert.Empty(result.Restrict(["gateway"]).Projects);
+        Assert.Equal(["frontend"], result.MatrixEntries());   // no shared job for a test project the frontend owns
+    }
+
+    [Fact]
+    public void Tests_the_catalog_names_run_in_the_job_of_each_service_that_owns_them()
+    {
+        AddSystemTestsThatTestTheFrontend();
+        _repo.Append("services/frontend/src/App.tsx", "// more");
+        _repo.Append("services/gateway/Program.cs", "// more");
+
+        var result = Detect(baseRef: "HEAD");
+
+        Assert.Equal(["frontend", "gateway"], Names(result).Order());
+        Assert.Equal([SystemTests], result.Restrict(["frontend"]).TestProjects);
+        Assert.Contains(SystemTests, result.Restrict(["gateway"]).TestProjects);
+        Assert.Equal(["frontend", "gateway"], result.MatrixEntries().Order());
     }
 
     [Fact]
