@@ -54,6 +54,9 @@ internal sealed class ServiceHost : IAsyncDisposable
 
     public string RecentOutput => string.Join(System.Environment.NewLine, _output);
 
+    /// <summary>The runtime reads generation 0's size from this variable only (no runtimeconfig knob).</summary>
+    public const string GeneratorGen0Variable = "DOTNET_GCgen0size";
+
     public static ServiceHost Start(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory)
     {
         var port = ServicePorts.Free();
@@ -70,6 +73,9 @@ internal sealed class ServiceHost : IAsyncDisposable
             info.Environment[key] = value;
         }
 
+        // The generator's small generation 0 (build/Build.Load.cs sets it for the harness) is not the services' setting:
+        // they run with their own, as shipped.
+        info.Environment.Remove(GeneratorGen0Variable);
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         Directory.CreateDirectory(logDirectory);
         return new ServiceHost(name, port, info, Path.Combine(logDirectory, name + ".log"));
