@@ -141,7 +141,7 @@ public sealed class TaskSupplyTests
 
         // The warm-up ran longer (a JIT compiler was busy): 5 taken, one chunk beyond the total (2 of it left).
         var warmUp = await TakeAsync(supply, 5);
-        await supply.ReadyForAsync(3, upFrontNow: null, CancellationToken.None);
+        await supply.ReadyForAsync(3, upFrontNow: 3, CancellationToken.None);
         var measured = await TakeAsync(supply, 3);
 
         Assert.Equal([1, 2, 3, 4, 5], warmUp);
@@ -156,7 +156,7 @@ public sealed class TaskSupplyTests
         await supply.FillAsync(CancellationToken.None);
         await TakeAsync(supply, 2);
 
-        await supply.ReadyForAsync(8, upFrontNow: null, CancellationToken.None);
+        await supply.ReadyForAsync(8, upFrontNow: 2, CancellationToken.None);
         var measured = await TakeAsync(supply, 8);
 
         Assert.Equal([3, 4, 5, 6, 7, 8, 9, 10], measured);

@@ -221,7 +221,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             _started = new(Environment.ProcessorCount, jobs);
             _enqueued = new(Environment.ProcessorCount, Jobs(rate, length + ScenarioRunner.MaxSettle));
             _supply = new TaskSupply(
-                CreateAsync, total: Tasks(jobs), upFront: Tasks(Jobs(rate, length < UpFront ? length : UpFront)), chunk: Tasks(Jobs(rate, Chunk)),
+                CreateAsync, total: Tasks(jobs), upFront: Tasks(Jobs(rate, AtMostUpFront(length))), chunk: Tasks(Jobs(rate, Chunk)),
                 line => owner._log($"{name}: {line}"));
         }
 
@@ -256,7 +256,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             }
 
             _waitedBefore = _supply.Waited;
-            return _supply.ReadyForAsync(Tasks(Jobs(_sizedFor, _duration)), Tasks(Jobs(_sizedFor, _duration < UpFront ? _duration : UpFront)), cancellationToken);
+            return _supply.ReadyForAsync(Tasks(Jobs(_sizedFor, _duration)), Tasks(Jobs(_sizedFor, AtMostUpFront(_duration))), cancellationToken);
         }
 
         /// <summary>Whole tasks (closed phase).</summary>
@@ -273,6 +273,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         /// <summary>One task's jobs: at once unless the rows ran out and the next chunk is still being created.</summary>
         public ValueTask<JobMessage[]> TakeTaskAsync(CancellationToken cancellationToken) => _supply.TakeAsync(cancellationToken);
+
+        private static TimeSpan AtMostUpFront(TimeSpan length) => length < UpFront ? length : UpFront;
 
         private static int Jobs(double rate, TimeSpan length) => (int)Math.Ceiling(rate * length.TotalSeconds) + 100;
 
@@ -345,7 +347,8 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             // had sent can still commit after the kill (PostgreSQL finishes what it received), and then the jobs come
             // back, are found stored and are skipped (one CI run: all stored, 0 ran again).
             var (deliveredAgain, unread) = _killed ? await DeliveredAgainAsync(cancellationToken) : (0, null);
-            var (waits, waited) = (_supply.Waited.Takes - _waitedBefore.Takes, _supply.Waited.Time - _waitedBefore.Time);
+            var waitedNow = _supply.Waited;
+            var (waits, waited) = (waitedNow.Takes - _waitedBefore.Takes, waitedNow.Time - _waitedBefore.Time);
             return
             [
                 new("every enqueued job stored once, with its result", succeeded == enqueued && _read.Count == enqueued,

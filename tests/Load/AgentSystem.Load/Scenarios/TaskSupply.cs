@@ -35,14 +35,14 @@ internal sealed class TaskSupply(
     public (int Takes, TimeSpan Time) Waited => (Volatile.Read(ref _waits), TimeSpan.FromTicks(Interlocked.Read(ref _waitedTicks)));
 
     /// <summary>Creates the rows made before the phase: the up-front part of its total.</summary>
-    public Task FillAsync(CancellationToken cancellationToken) => ReadyForAsync(_total, upFrontNow: null, cancellationToken);
+    public Task FillAsync(CancellationToken cancellationToken) => ReadyForAsync(_total, upFront, cancellationToken);
 
     /// <summary>
     /// The phase needs <paramref name="tasks"/> more from now (its measured part, after a warm-up that may have taken
-    /// more than it was sized for): rows for up to <paramref name="upFrontNow"/> of them (the up-front count when not
-    /// given) are created now, the rest as it runs. Called while no step runs.
+    /// more than it was sized for): rows for up to <paramref name="upFrontNow"/> of them are created now, the rest as it
+    /// runs. Called while no step runs.
     /// </summary>
-    public async Task ReadyForAsync(int tasks, int? upFrontNow, CancellationToken cancellationToken)
+    public async Task ReadyForAsync(int tasks, int upFrontNow, CancellationToken cancellationToken)
     {
         Task creating;
         lock (_gate)
@@ -63,7 +63,7 @@ internal sealed class TaskSupply(
         lock (_gate)
         {
             _total = _asked - Volatile.Read(ref _left) + tasks;
-            missing = Math.Min(tasks, upFrontNow ?? upFront) - Volatile.Read(ref _left);
+            missing = Math.Min(tasks, upFrontNow) - Volatile.Read(ref _left);
             if (missing <= 0)
             {
                 return;

@@ -55,7 +55,7 @@ internal sealed class ServiceHost : IAsyncDisposable
     public string RecentOutput => string.Join(System.Environment.NewLine, _output);
 
     /// <summary>The runtime reads generation 0's size from this variable only (no runtimeconfig knob).</summary>
-    public const string GeneratorGen0Variable = "DOTNET_GCgen0size";
+    private const string GeneratorGen0Variable = "DOTNET_GCgen0size";
 
     public static ServiceHost Start(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory)
     {
