@@ -250,6 +250,18 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void The_cpu_table_shows_how_long_the_generators_collector_stopped_it_and_a_dash_when_not_measured()
+    {
+        var measured = Result("e2e-at-rate", 100, [1]) with { GeneratorPaused = TimeSpan.FromMilliseconds(25.9) };
+        var unmeasured = Result("e2e", 100, [1]);
+
+        var table = ReportTables.Cpu(SummaryOf(ScenarioSummary.From(measured, ReferenceSummary.None), ScenarioSummary.From(unmeasured, ReferenceSummary.None)));
+
+        var column = table.Headers.ToList().IndexOf("Generator GC pauses ms");
+        Assert.Equal(["25.9", "-"], table.Rows.Select(row => row[column]));
+    }
+
+    [Fact]
     public void A_chart_of_one_moment_starts_its_time_axis_at_zero_so_the_point_stands_off_the_y_axis()
     {
         // A phase shorter than a second (claim-ack in CI) has one timeline point.

@@ -29,6 +29,7 @@ public sealed class ScenarioRunnerTests
         Assert.Equal(100, result.TargetRate);
         Assert.Equal(100, result.Latency.Count);
         Assert.Equal(100, result.GeneratorLag?.Count);   // one lag per measured invocation, none from the warm-up
+        Assert.True(result.GeneratorPaused >= TimeSpan.Zero);   // measured over the phase
         Assert.True(result.Passed);
     }
 

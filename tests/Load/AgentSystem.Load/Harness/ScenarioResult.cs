@@ -44,6 +44,13 @@ internal sealed record ScenarioResult
     /// </summary>
     public LatencySummary? GeneratorLag { get; init; }
 
+    /// <summary>
+    /// How long the generator's garbage collector stopped it during the measured part. A collection stops every thread
+    /// of it, the injector too, and an open step it held back is late by the pause (docs/load.md, "The generator's own
+    /// pauses"); null before it was measured.
+    /// </summary>
+    public TimeSpan? GeneratorPaused { get; init; }
+
     public required IReadOnlyList<TimelinePoint> Timeline { get; init; }
 
     /// <summary>How much time each point of <see cref="Timeline"/> covers (<see cref="ScenarioRunner.TickFor"/>).</summary>

@@ -105,6 +105,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         stats.Start = Stopwatch.GetTimestamp();
         var startedAt = Clock.WallOf(stats.Start);
         var wallOffset = Clock.WallOffset();
+        var pausedBefore = GC.GetTotalPauseDuration();
         cpu.Sample();
         using var ticking = new CancellationTokenSource();
         var ticker = TickAsync(stats, tick, ticking.Token);
@@ -126,6 +127,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         await ticking.CancelAsync();
         await ticker;
         stats.Flush(cpu.Sample(), Volatile.Read(ref stats.Target));
+        var paused = GC.GetTotalPauseDuration() - pausedBefore;
 
         LatencySummary? callLatency = null;
         var latency = new LatencySummary(stats.Total);
@@ -175,6 +177,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             Latency = latency,
             CallLatency = callLatency,
             GeneratorLag = stats.Lag(),
+            GeneratorPaused = paused,
             Timeline = timeline,
             Tick = tick,
             Errors = [.. stats.Errors.OrderByDescending(pair => pair.Value).Take(5).Select(pair => (pair.Key, pair.Value))],

@@ -83,9 +83,10 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(summary);
         var processes = Processes(summary);
         return new($"CPU in cores of {summary.Machine.Cores} (load average {Format(summary.Machine.LoadAverageStart)} at the start, {Format(summary.Machine.LoadAverageEnd)} at the end)",
-            ["Scenario", "Generator", "Generator max", "Generator late p99 ms", "Machine busy", .. processes],
+            ["Scenario", "Generator", "Generator max", "Generator late p99 ms", "Generator GC pauses ms", "Machine busy", .. processes],
             [.. summary.Scenarios.Select(s => (IReadOnlyList<string>)[
-                s.Name, Format(s.GeneratorCores ?? double.NaN), Format(s.GeneratorCoresMax ?? double.NaN), s.GeneratorLagP99Ms is { } lag ? Format(lag) : "-", s.MachineBusy is { } busy ? $"{Format(busy * 100)} %" : "-",
+                s.Name, Format(s.GeneratorCores ?? double.NaN), Format(s.GeneratorCoresMax ?? double.NaN), s.GeneratorLagP99Ms is { } lag ? Format(lag) : "-",
+                s.GeneratorGcPauseMs is { } paused ? Format(paused) : "-", s.MachineBusy is { } busy ? $"{Format(busy * 100)} %" : "-",
                 .. processes.Select(p => s.ProcessCores.TryGetValue(p, out var cores) ? Format(cores) : "-")])]);
     }
 

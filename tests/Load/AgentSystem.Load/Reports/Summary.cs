@@ -71,6 +71,7 @@ internal sealed record ScenarioSummary(
     double DurationSeconds,
     double? CallP99Ms,
     double? GeneratorLagP99Ms,
+    double? GeneratorGcPauseMs,
     double? GeneratorCores,
     double? GeneratorCoresMax,
     double? MachineBusy,
@@ -88,7 +89,8 @@ internal sealed record ScenarioSummary(
         return new(result.Name, result.Unit, Round(result.Rate), result.TargetRate is { } target ? Round(target) : null,
             Round(result.Latency.P50), Round(result.Latency.P75), Round(result.Latency.P95), Round(result.Latency.P99), Round(result.Latency.P999),
             Round(result.Latency.Max), result.Failed, result.Ok + result.Failed, result.StepUnit, Round(result.Duration.TotalSeconds),
-            result.CallLatency is { } call ? Round(call.P99) : null, result.GeneratorLag is { } lag ? Round(lag.P99) : null, Measured(result.GeneratorCores), Measured(result.GeneratorCoresMax), Measured(result.MachineBusy),
+            result.CallLatency is { } call ? Round(call.P99) : null, result.GeneratorLag is { } lag ? Round(lag.P99) : null,
+            result.GeneratorPaused is { } paused ? Round(paused.TotalMilliseconds) : null, Measured(result.GeneratorCores), Measured(result.GeneratorCoresMax), Measured(result.MachineBusy),
             result.ProcessCores.ToDictionary(pair => pair.Key, pair => Round(pair.Value), StringComparer.Ordinal), result.Reference,
             referenceRps is > 0 ? Round(result.Rate / referenceRps.Value) : null, result.Passed, result.Checks);
     }

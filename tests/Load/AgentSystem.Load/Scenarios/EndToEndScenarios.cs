@@ -75,7 +75,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             var tasks = await phase.TakeTasksAsync(TasksPerStep, context.CancellationToken);
             var jobs = tasks.SelectMany(task => task).ToArray();
             var final = watcher.WaitAsync(tasks, context.CancellationToken);
-            phase.Started(jobs, Clock.Now, context.WarmUp);
+            phase.Sent.Add(Clock.Now, !context.WarmUp, tasks);
             await client.Queue.EnqueueAsync(jobs, context.CancellationToken);
             await final;
             phase.Completed(jobs.Length, context.WarmUp);
@@ -127,7 +127,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         var scenario = new Scenario(name, async context =>
         {
             var task = await phase.TakeTaskAsync(context.CancellationToken);
-            phase.Started(task, context.ScheduledAt, context.WarmUp);
+            phase.Sent.Add(context.ScheduledAt, !context.WarmUp, task);
             await client.Queue.EnqueueAsync(task, context.CancellationToken);
             return Response.Ok(task.Length);
         })
@@ -188,8 +188,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
     /// <summary>
     /// One phase's rows: created (up front, or while a long phase runs), handed to the steps, read back and checked
-    /// afterwards. The job maps are sized for the whole phase: growing, a ConcurrentDictionary locks every writer while it
-    /// copies itself, which at a few hundred thousand entries held the steps' enqueue calls for tens of milliseconds.
+    /// afterwards. What the steps sent is sized for the whole phase (<see cref="SentTasks"/>): growing, it copies itself.
     /// </summary>
     private sealed class Phase : IAsyncDisposable
     {
@@ -200,11 +199,9 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         private readonly double _rate;
         private readonly TimeSpan _duration;
         private readonly TaskSupply _supply;
-        private readonly ConcurrentDictionary<Guid, DateTimeOffset> _started;
-        private readonly ConcurrentDictionary<Guid, byte> _enqueued;
-        private readonly ConcurrentBag<Guid> _measuredTasks = [];
         private readonly ConcurrentBag<JobMessage[]> _created = [];
         private IReadOnlyList<StoredJob> _read = [];
+        private int _measuredJobs;
         private long _reclaimedBefore;
         private long _warmUpJobs;
         private long _warmUpFirstStep;
@@ -218,8 +215,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             (_owner, _killed, _rate, _duration, _sizedFor) = (owner, killed, rate, duration, rate);
             var length = warmUp + duration;
             var jobs = Jobs(rate, length);
-            _started = new(Environment.ProcessorCount, jobs);
-            _enqueued = new(Environment.ProcessorCount, Jobs(rate, length + ScenarioRunner.MaxSettle));
+            Sent = new SentTasks(Tasks(Jobs(rate, length + ScenarioRunner.MaxSettle)));
             _supply = new TaskSupply(
                 CreateAsync, total: Tasks(jobs), upFront: Tasks(Jobs(rate, AtMostUpFront(length))), chunk: Tasks(Jobs(rate, Chunk)),
                 line => owner._log($"{name}: {line}"));
@@ -241,6 +237,9 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         /// </summary>
         public bool GrowsWithWarmUp { get; init; }
 
+        /// <summary>The tasks the steps sent, each with its step's moment; a step records its tasks before it enqueues them.</summary>
+        public SentTasks Sent { get; }
+
         /// <summary>
         /// Before a step that extends the warm-up and before the measured part, however many rows the parts before took:
         /// rows for a measured part's length, created before it as in <see cref="InitAsync"/>.
@@ -260,12 +259,12 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         }
 
         /// <summary>Whole tasks (closed phase).</summary>
-        public async Task<IReadOnlyList<JobMessage[]>> TakeTasksAsync(int count, CancellationToken cancellationToken)
+        public async Task<JobMessage[][]> TakeTasksAsync(int count, CancellationToken cancellationToken)
         {
-            var taken = new List<JobMessage[]>(count);
-            while (taken.Count < count)
+            var taken = new JobMessage[count][];
+            for (var i = 0; i < count; i++)
             {
-                taken.Add(await TakeTaskAsync(cancellationToken));
+                taken[i] = await TakeTaskAsync(cancellationToken);
             }
 
             return taken;
@@ -300,45 +299,22 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             }
         }
 
-        public void Started(JobMessage[] sent, DateTimeOffset at, bool warmUp)
-        {
-            if (warmUp)
-            {
-                Interlocked.CompareExchange(ref _warmUpFirstStep, Stopwatch.GetTimestamp(), 0);
-            }
-
-            foreach (var job in sent)
-            {
-                _enqueued[job.JobId] = 0;
-                if (!warmUp)
-                {
-                    _started[job.JobId] = at;
-                }
-            }
-
-            if (!warmUp)
-            {
-                foreach (var task in sent.Select(job => job.TaskId).Distinct())
-                {
-                    _measuredTasks.Add(task);
-                }
-            }
-        }
-
         public async Task<IReadOnlyList<Completion>> CompletionsAsync(CancellationToken cancellationToken)
         {
-            var measured = _measuredTasks.Distinct().ToList();
+            var measured = Sent.Measured();
+            var jobs = _created.Where(task => measured.ContainsKey(task[0].TaskId)).SelectMany(task => task).Select(job => job.JobId).ToArray();
+            _measuredJobs = jobs.Length;
             // A job the killed worker held comes back after its lease expires and the reclaimer's next pass.
             var wait = (LoadSystem.VisibilityTimeout * 3) + TimeSpan.FromSeconds(30);
-            await _owner._stored.WaitFinalAsync([.. _started.Keys], wait, cancellationToken);
-            _read = [.. (await _owner._stored.ReadJobsAsync(measured, cancellationToken)).Where(job => _started.ContainsKey(job.Id))];
-            return [.. _read.Where(job => job.FinishedAt is not null).Select(job => new Completion(_started[job.Id], job.FinishedAt!.Value))];
+            await _owner._stored.WaitFinalAsync(jobs, wait, cancellationToken);
+            _read = await _owner._stored.ReadJobsAsync(measured.Keys, cancellationToken);
+            return [.. _read.Where(job => job.FinishedAt is not null).Select(job => new Completion(measured[job.TaskId], job.FinishedAt!.Value))];
         }
 
         /// <summary>Every enqueued job stored once with its result, none dead or failed, and the queue holding nothing.</summary>
         public async Task<IReadOnlyList<CheckResult>> VerifyAsync(CancellationToken cancellationToken)
         {
-            var enqueued = _started.Count;
+            var enqueued = _measuredJobs;
             var succeeded = _read.Count(job => job.Status == "succeeded" && job.Result == job.Input);
             var other = _read.Where(job => job.Status != "succeeded").GroupBy(job => job.Status).Select(g => $"{g.Count()} {g.Key}");
             var ranAgain = _read.Count(job => job.Attempts >= 2);
@@ -427,21 +403,18 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         /// <summary>
         /// Rows created but never enqueued would be found by the orchestrator's dispatcher a minute later and run in a
-        /// later scenario: delete them, by the ids the phase knows: the tasks none of whose jobs was sent with their
-        /// jobs, and the never-sent jobs of the tasks used last. Asking PostgreSQL instead which tasks had no jobs left
+        /// later scenario: delete them, by the ids the phase knows: the tasks no step sent (a step sends whole tasks). Asking PostgreSQL instead which tasks had no jobs left
         /// joined every job of the run, a million rows after a 10 s phase: 5 to 7 s on a busy machine, and twice over
         /// Npgsql's 30 s timeout, so the statements have a longer one.
         /// </summary>
         private async Task DeleteUnusedAsync(CancellationToken cancellationToken)
         {
-            var unusedTasks = _created.Where(task => task.All(job => !_enqueued.ContainsKey(job.JobId))).ToList();
-            var unsentOfUsed = _created.Except(unusedTasks).SelectMany(task => task).Where(job => !_enqueued.ContainsKey(job.JobId));
-            var taskIds = unusedTasks.Select(task => task[0].TaskId).ToArray();
+            var sent = Sent.All();
+            var taskIds = _created.Select(task => task[0].TaskId).Where(task => !sent.Contains(task)).ToArray();
             await using var batch = _owner._system.Database.CreateBatch();
             batch.Timeout = (int)CleanTimeout.TotalSeconds;
             // Each job before its dispatch row, the order the services' writers take them in.
             batch.BatchCommands.Add(Delete(WithDispatchRows("DELETE FROM jobs WHERE task_id = ANY($1)"), taskIds));
-            batch.BatchCommands.Add(Delete(WithDispatchRows("DELETE FROM jobs WHERE id = ANY($1) AND status = 'queued'"), [.. unsentOfUsed.Select(job => job.JobId)]));
             batch.BatchCommands.Add(Delete("DELETE FROM tasks WHERE id = ANY($1)", taskIds));
             await batch.ExecuteNonQueryAsync(cancellationToken);
         }
