@@ -367,15 +367,16 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     private async Task RegisterAndWaitAsync(TimeSpan remaining, CancellationToken cancellationToken)
     {
         // In the signal before registering, so that a wake-up answering the registration finds this waiter there.
-        using var jobsWaiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var signalled = _signal.WaitAsync(remaining, _time, jobsWaiting.Token);
+        var signalled = _signal.WaitAsync(remaining, _time, cancellationToken);
         try
         {
             var milliseconds = Math.Max(1, (long)remaining.TotalMilliseconds);
             var wait = EvaluateAsync(QueueScripts.Wait, _waitKeys, [_notifyName, milliseconds]);
             if ((long)await wait.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false) == 1)
             {
-                await jobsWaiting.CancelAsync().ConfigureAwait(false);
+                // Jobs are queued already: end the wait as their wake-up would. Not by cancelling it: a busy worker
+                // finds jobs here dozens of times a second, and each cancellation threw twice (docs/load.md).
+                _signal.Set();
             }
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException)
@@ -383,13 +384,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             // Not registered, so no enqueue wakes this waiter: the timeout (or a reconnect) does.
         }
 
-        try
-        {
-            await signalled.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (jobsWaiting.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-        }
+        await signalled.ConfigureAwait(false);
     }
 
     public void Dispose()

@@ -77,6 +77,25 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Jobs_already_queued_end_the_wait_at_once_and_leave_no_wake_up_for_the_next()
+    {
+        var queue = _worker.NewQueue(nameof(Jobs_already_queued_end_the_wait_at_once_and_leave_no_wake_up_for_the_next));
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);   // subscribed from here on
+        await Task.Delay(200);   // past that wait's registration, so that the enqueue sends no wake-up to be kept
+        await queue.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
+
+        var clock = Stopwatch.StartNew();
+        await queue.WaitForWorkAsync(LongTimeout, CancellationToken.None);
+        Assert.True(clock.Elapsed < WokenWithin, $"took {clock.Elapsed.TotalMilliseconds} ms of a {LongTimeout.TotalSeconds} s timeout");
+
+        // Claimed, the queue is empty: the next wait waits (the wait that found the jobs was the one it ended).
+        Assert.Single(await queue.ClaimAsync(10, CancellationToken.None));
+        clock.Restart();
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(600), CancellationToken.None);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(550), WokenWithin);
+    }
+
+    [Fact]
     public async Task A_wake_up_while_nobody_waits_is_kept_for_the_next_wait()
     {
         var options = NewOptions();
