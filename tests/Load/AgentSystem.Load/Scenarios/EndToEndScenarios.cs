@@ -75,7 +75,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             var tasks = await phase.TakeTasksAsync(TasksPerStep, context.CancellationToken);
             var jobs = tasks.SelectMany(task => task).ToArray();
             var final = watcher.WaitAsync(tasks, context.CancellationToken);
-            phase.Sent.Add(Clock.Now, !context.WarmUp, tasks);
+            phase.Started(Clock.Now, context.WarmUp, tasks);
             await client.Queue.EnqueueAsync(jobs, context.CancellationToken);
             await final;
             phase.Completed(jobs.Length, context.WarmUp);
@@ -127,7 +127,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         var scenario = new Scenario(name, async context =>
         {
             var task = await phase.TakeTaskAsync(context.CancellationToken);
-            phase.Sent.Add(context.ScheduledAt, !context.WarmUp, task);
+            phase.Started(context.ScheduledAt, context.WarmUp, task);
             await client.Queue.EnqueueAsync(task, context.CancellationToken);
             return Response.Ok(task.Length);
         })
@@ -188,7 +188,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
     /// <summary>
     /// One phase's rows: created (up front, or while a long phase runs), handed to the steps, read back and checked
-    /// afterwards. What the steps sent is sized for the whole phase (<see cref="SentTasks"/>): growing, it copies itself.
+    /// afterwards. What the steps sent (<see cref="SentTasks"/>) is sized for the whole phase: growing, it copies itself.
     /// </summary>
     private sealed class Phase : IAsyncDisposable
     {
@@ -200,6 +200,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         private readonly TimeSpan _duration;
         private readonly TaskSupply _supply;
         private readonly ConcurrentBag<JobMessage[]> _created = [];
+        private readonly SentTasks _sent;
         private IReadOnlyList<StoredJob> _read = [];
         private int _measuredJobs;
         private long _reclaimedBefore;
@@ -215,7 +216,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             (_owner, _killed, _rate, _duration, _sizedFor) = (owner, killed, rate, duration, rate);
             var length = warmUp + duration;
             var jobs = Jobs(rate, length);
-            Sent = new SentTasks(Tasks(Jobs(rate, length + ScenarioRunner.MaxSettle)));
+            _sent = new SentTasks(Tasks(Jobs(rate, length + ScenarioRunner.MaxSettle)));
             _supply = new TaskSupply(
                 CreateAsync, total: Tasks(jobs), upFront: Tasks(Jobs(rate, AtMostUpFront(length))), chunk: Tasks(Jobs(rate, Chunk)),
                 line => owner._log($"{name}: {line}"));
@@ -237,8 +238,6 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         /// </summary>
         public bool GrowsWithWarmUp { get; init; }
 
-        /// <summary>The tasks the steps sent, each with its step's moment; a step records its tasks before it enqueues them.</summary>
-        public SentTasks Sent { get; }
 
         /// <summary>
         /// Before a step that extends the warm-up and before the measured part, however many rows the parts before took:
@@ -299,9 +298,20 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
             }
         }
 
+        /// <summary>A step is about to enqueue these tasks; latency runs from <paramref name="at"/>.</summary>
+        public void Started(DateTimeOffset at, bool warmUp, params ReadOnlySpan<JobMessage[]> tasks)
+        {
+            if (warmUp)
+            {
+                Interlocked.CompareExchange(ref _warmUpFirstStep, Stopwatch.GetTimestamp(), 0);
+            }
+
+            _sent.Add(at, measured: !warmUp, tasks);
+        }
+
         public async Task<IReadOnlyList<Completion>> CompletionsAsync(CancellationToken cancellationToken)
         {
-            var measured = Sent.Measured();
+            var measured = _sent.Measured();
             var jobs = _created.Where(task => measured.ContainsKey(task[0].TaskId)).SelectMany(task => task).Select(job => job.JobId).ToArray();
             _measuredJobs = jobs.Length;
             // A job the killed worker held comes back after its lease expires and the reclaimer's next pass.
@@ -409,7 +419,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         /// </summary>
         private async Task DeleteUnusedAsync(CancellationToken cancellationToken)
         {
-            var sent = Sent.All();
+            var sent = _sent.All();
             var taskIds = _created.Select(task => task[0].TaskId).Where(task => !sent.Contains(task)).ToArray();
             await using var batch = _owner._system.Database.CreateBatch();
             batch.Timeout = (int)CleanTimeout.TotalSeconds;
