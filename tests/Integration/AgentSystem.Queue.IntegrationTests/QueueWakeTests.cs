@@ -96,6 +96,30 @@ public sealed class QueueWakeTests(RedisFixture redis, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_kept_wake_up_that_finds_jobs_queued_is_used_once()
+    {
+        var options = NewOptions();
+        var queue = _worker.NewQueue(options);
+        var producer = _orchestrator.NewQueue(options);
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(100), CancellationToken.None);   // subscribed from here on
+
+        // A wake-up kept while nobody waits, and the job still queued when the next wait starts.
+        await _worker.Redis.GetDatabase().SortedSetAddAsync(options.Prefix + "idle", queue.NotifyChannelName, DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds());
+        await producer.EnqueueAsync([QueueTestContext.Job()], CancellationToken.None);
+        await Task.Delay(200);   // the wake-up delivered and kept
+
+        var clock = Stopwatch.StartNew();
+        await queue.WaitForWorkAsync(LongTimeout, CancellationToken.None);
+        Assert.True(clock.Elapsed < WokenWithin, $"took {clock.Elapsed.TotalMilliseconds} ms of a {LongTimeout.TotalSeconds} s timeout");
+
+        // That wait found the job queued too: it ended already, so nothing is kept for the next, which waits.
+        Assert.Single(await queue.ClaimAsync(10, CancellationToken.None));
+        clock.Restart();
+        await queue.WaitForWorkAsync(TimeSpan.FromMilliseconds(600), CancellationToken.None);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(550), WokenWithin);
+    }
+
+    [Fact]
     public async Task A_wake_up_while_nobody_waits_is_kept_for_the_next_wait()
     {
         var options = NewOptions();
