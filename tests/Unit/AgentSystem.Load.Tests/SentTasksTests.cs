@@ -18,21 +18,23 @@ public sealed class SentTasksTests
     public void Its_entries_hold_no_references_for_the_collector_to_copy_or_scan() => Assert.True(SentTasks.FreeOfReferences);
 
     [Fact]
-    public void Measured_tasks_keep_their_steps_moment_and_warm_up_tasks_count_only_as_sent()
+    public void Measured_tasks_keep_their_steps_moment_and_their_jobs_and_warm_up_tasks_count_only_as_sent()
     {
         var sent = new SentTasks(capacity: 4);
-        var (warmUp, first, second, third) = (NewTask(), NewTask(), NewTask(), NewTask());
+        var (warmUp, first, second, third, never) = (NewTask(), NewTask(), NewTask(), NewTask(), NewTask());
+        JobMessage[][] created = [warmUp, first, second, third, never];
 
         sent.Add(Moment, measured: false, warmUp);
         sent.Add(Moment.AddMilliseconds(1), measured: true, first, second);
         sent.Add(Moment.AddMilliseconds(2), measured: true, third);
 
-        var measured = sent.Measured();
-        Assert.Equal(3, measured.Count);
-        Assert.Equal(Moment.AddMilliseconds(1), measured[first[0].TaskId]);
-        Assert.Equal(Moment.AddMilliseconds(1), measured[second[0].TaskId]);
-        Assert.Equal(Moment.AddMilliseconds(2), measured[third[0].TaskId]);
-        Assert.Equal(new[] { warmUp, first, second, third }.Select(task => task[0].TaskId).Order(), sent.All().Order());
+        var (tasks, jobs) = sent.Measured(created);
+        Assert.Equal(3, tasks.Count);
+        Assert.Equal(Moment.AddMilliseconds(1), tasks[first[0].TaskId]);
+        Assert.Equal(Moment.AddMilliseconds(1), tasks[second[0].TaskId]);
+        Assert.Equal(Moment.AddMilliseconds(2), tasks[third[0].TaskId]);
+        Assert.Equal(new[] { first, second, third }.SelectMany(task => task).Select(job => job.JobId).Order(), jobs.Order());
+        Assert.Equal([never[0].TaskId], sent.NotSent(created));   // the warm-up's task was sent: its rows are not unused
     }
 
     [Fact]
@@ -49,6 +51,6 @@ public sealed class SentTasksTests
             }
         })));
 
-        Assert.Equal(tasks.Select(task => task[0].TaskId).Order(), sent.Measured().Keys.Order());
+        Assert.Equal(tasks.Select(task => task[0].TaskId).Order(), sent.Measured(tasks).Tasks.Keys.Order());
     }
 }

@@ -238,7 +238,6 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         /// </summary>
         public bool GrowsWithWarmUp { get; init; }
 
-
         /// <summary>
         /// Before a step that extends the warm-up and before the measured part, however many rows the parts before took:
         /// rows for a measured part's length, created before it as in <see cref="InitAsync"/>.
@@ -311,8 +310,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         public async Task<IReadOnlyList<Completion>> CompletionsAsync(CancellationToken cancellationToken)
         {
-            var measured = _sent.Measured();
-            var jobs = _created.Where(task => measured.ContainsKey(task[0].TaskId)).SelectMany(task => task).Select(job => job.JobId).ToArray();
+            var (measured, jobs) = _sent.Measured(_created);
             _measuredJobs = jobs.Length;
             // A job the killed worker held comes back after its lease expires and the reclaimer's next pass.
             var wait = (LoadSystem.VisibilityTimeout * 3) + TimeSpan.FromSeconds(30);
@@ -413,14 +411,13 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
 
         /// <summary>
         /// Rows created but never enqueued would be found by the orchestrator's dispatcher a minute later and run in a
-        /// later scenario: delete them, by the ids the phase knows: the tasks no step sent (a step sends whole tasks). Asking PostgreSQL instead which tasks had no jobs left
-        /// joined every job of the run, a million rows after a 10 s phase: 5 to 7 s on a busy machine, and twice over
-        /// Npgsql's 30 s timeout, so the statements have a longer one.
+        /// later scenario: delete them, by the ids the phase knows: the tasks no step sent (a step sends whole tasks).
+        /// Asking PostgreSQL instead which tasks had no jobs left joined every job of the run, a million rows after a 10 s
+        /// phase: 5 to 7 s on a busy machine, and twice over Npgsql's 30 s timeout, so the statements have a longer one.
         /// </summary>
         private async Task DeleteUnusedAsync(CancellationToken cancellationToken)
         {
-            var sent = _sent.All();
-            var taskIds = _created.Select(task => task[0].TaskId).Where(task => !sent.Contains(task)).ToArray();
+            var taskIds = _sent.NotSent(_created);
             await using var batch = _owner._system.Database.CreateBatch();
             batch.Timeout = (int)CleanTimeout.TotalSeconds;
             // Each job before its dispatch row, the order the services' writers take them in.

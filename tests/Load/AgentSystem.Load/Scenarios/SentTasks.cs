@@ -31,22 +31,31 @@ internal sealed class SentTasks(int capacity)
         }
     }
 
-    /// <summary>The measured tasks and their steps' moments. Read once no step runs.</summary>
-    public Dictionary<Guid, DateTimeOffset> Measured()
+    /// <summary>
+    /// The measured tasks with their steps' moments, and their jobs' ids (from <paramref name="created"/>, every task the
+    /// phase made). Read once no step runs.
+    /// </summary>
+    public (Dictionary<Guid, DateTimeOffset> Tasks, Guid[] Jobs) Measured(IEnumerable<JobMessage[]> created)
     {
+        Dictionary<Guid, DateTimeOffset> tasks;
         lock (_gate)
         {
-            return _sent.Where(sent => sent.Measured).ToDictionary(sent => sent.TaskId, sent => sent.At);
+            tasks = _sent.Where(sent => sent.Measured).ToDictionary(sent => sent.TaskId, sent => sent.At);
         }
+
+        return (tasks, [.. created.Where(task => tasks.ContainsKey(task[0].TaskId)).SelectMany(task => task).Select(job => job.JobId)]);
     }
 
-    /// <summary>Every task sent, warm-up included.</summary>
-    public HashSet<Guid> All()
+    /// <summary>The ids of the tasks of <paramref name="created"/> that no step sent, warm-up steps included.</summary>
+    public Guid[] NotSent(IEnumerable<JobMessage[]> created)
     {
+        HashSet<Guid> sent;
         lock (_gate)
         {
-            return [.. _sent.Select(sent => sent.TaskId)];
+            sent = [.. _sent.Select(sent => sent.TaskId)];
         }
+
+        return [.. created.Select(task => task[0].TaskId).Where(task => !sent.Contains(task))];
     }
 
     private readonly record struct Sent(Guid TaskId, DateTimeOffset At, bool Measured);
