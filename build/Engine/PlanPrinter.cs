@@ -21,7 +21,7 @@ internal static class PlanPrinter
                 target.Name,
                 string.Join(", ", target.Node.Dependencies.Where(planned.Contains).Select(d => d.Name)),
                 target.SkipReason is not null ? $"skip ({target.SkipReason})"
-                    : definition.RunReason?.Invoke() is { } reason ? $"run ({reason})"
+                    : (definition.RunReason?.Invoke() ?? NeededBy(target, plan)) is { } reason ? $"run ({reason})"
                     : "run",
                 services);
         }
@@ -30,6 +30,16 @@ internal static class PlanPrinter
         {
             Log.Info(line);
         }
+    }
+
+    /// <summary>
+    /// Why a target with no reason of its own runs: the targets of the plan that run and need it. A target named on the
+    /// command line (nothing needs it) reads "run".
+    /// </summary>
+    private static string? NeededBy(PlannedTarget target, IReadOnlyList<PlannedTarget> plan)
+    {
+        var neededBy = plan.Where(other => other.SkipReason is null && other.Node.Dependencies.Contains(target.Node)).Select(static other => other.Name).ToList();
+        return neededBy.Count == 0 ? null : $"for {string.Join(", ", neededBy)}";
     }
 
     private static string Describe(Func<IEnumerable<string>> touched, Lazy<IReadOnlyCollection<string>> known)

@@ -120,8 +120,9 @@ public sealed class DeployPreflightTests : IDisposable
         var run = Run(new FakeClusterTools(), "DeployKind", "--plan");
 
         Assert.True(run.ExitCode == 0, run.Output);
-        var order = PlanOrder.Select(t => run.Output.IndexOf(t, StringComparison.Ordinal)).ToList();
-        Assert.True(order.All(i => i >= 0) && order.SequenceEqual(order.Order()), run.Output);
+        // Each target's row (its name also appears in the reasons of the rows before it: "run (for DeployKind)").
+        var rows = PlanOrder.Select(t => System.Text.RegularExpressions.Regex.Match(run.Output, $@"(?m)^\d+\s+{t}\s")).ToList();
+        Assert.True(rows.All(row => row.Success) && rows.Select(row => row.Index).SequenceEqual(rows.Select(row => row.Index).Order()), run.Output);
     }
 
     [Fact]

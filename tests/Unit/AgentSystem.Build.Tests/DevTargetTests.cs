@@ -37,7 +37,10 @@ public sealed class DevTargetTests : IDisposable
         var plan = Plan(given is null ? [] : new() { [given] = "given" });
 
         Assert.Equal(["BaseImages", "Dev", "DevServers", "DockerEngine"], plan.Keys.Order(StringComparer.Ordinal));
-        Assert.All(plan.Values, will => Assert.Equal("run", will));
+        Assert.Equal("run", plan["Dev"]);
+        Assert.Equal("run (for Dev)", plan["DevServers"]);
+        Assert.Equal("run (for DevServers)", plan["BaseImages"]);
+        Assert.Equal("run (for BaseImages, DevServers)", plan["DockerEngine"]);
     }
 
     [Fact]

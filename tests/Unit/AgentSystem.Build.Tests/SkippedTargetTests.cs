@@ -28,6 +28,17 @@ public sealed class SkippedTargetTests : IDisposable
         Assert.Matches(@"^5\s+SystemUp\s+DockerEngine, SystemPreflight, Images, BaseImages\s+run\s+all 4$", rows[4]);
     }
 
+    /// <summary>--plan says why a target runs that was not named: the targets that run and need it, not a skipped one.</summary>
+    [Fact]
+    public void A_target_run_for_others_names_those_of_them_that_run()
+    {
+        var rows = PlanRows(Run("SystemUp", "--all", "--skip", "Images", "--plan"));
+
+        Assert.Contains(rows, row => System.Text.RegularExpressions.Regex.IsMatch(row, @"^\d+\s+DockerEngine\s+run \(for SystemPreflight, BaseImages, SystemUp\)"));
+        Assert.Contains(rows, row => System.Text.RegularExpressions.Regex.IsMatch(row, @"^\d+\s+SystemPreflight\s+DockerEngine\s+run \(for SystemUp\)"));
+        Assert.Matches(@"^5\s+SystemUp\s+DockerEngine, SystemPreflight, Images, BaseImages\s+run\s+all 4$", rows[4]);
+    }
+
     /// <summary>helper-100: BaseImages was the only way Images and SystemUp reached DockerEngine, which sets up the Docker they call.</summary>
     [Fact]
     public void Skipping_base_images_keeps_the_docker_engine_the_image_targets_call()
