@@ -25,6 +25,7 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
     private readonly Task _pump;
     private long _batches;
     private long _items;
+    private int _waiting;   // a single-reader channel does not count its items
 
     /// <param name="write">Writes one batch and returns each item's result.</param>
     /// <param name="name">The batches' span name (e.g. "store results").</param>
@@ -53,6 +54,9 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
     /// <summary>Batches written so far, and the items in them (diagnostics and tests).</summary>
     public (long Batches, long Items) Written => (Interlocked.Read(ref _batches), Interlocked.Read(ref _items));
 
+    /// <summary>Items submitted and not yet taken into a batch (diagnostics and tests).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
     /// <summary>
     /// Adds <paramref name="item"/> to the next batch and waits for its result. A cancelled wait does not take the item
     /// back: the writes are idempotent, so an item written after its caller gave up does no harm.
@@ -60,7 +64,13 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
     public Task<TResult> SubmitAsync(TItem item, CancellationToken cancellationToken)
     {
         var done = new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        ObjectDisposedException.ThrowIf(!_pending.Writer.TryWrite(new Entry(item, done, Activity.Current?.Context ?? default)), this);
+        Interlocked.Increment(ref _waiting);
+        if (!_pending.Writer.TryWrite(new Entry(item, done, Activity.Current?.Context ?? default)))
+        {
+            Interlocked.Decrement(ref _waiting);
+            throw new ObjectDisposedException(GetType().FullName);
+        }
+
         return done.Task.WaitAsync(cancellationToken);
     }
 
@@ -93,6 +103,8 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
                 {
                     batch.Add(entry);
                 }
+
+                Interlocked.Add(ref _waiting, -batch.Count);
 
                 _ = WriteAsync(batch);
             }

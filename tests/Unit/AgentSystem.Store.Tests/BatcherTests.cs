@@ -55,12 +55,14 @@ public sealed class BatcherTests
         var first = batcher.SubmitAsync(1, CancellationToken.None);
         await firstStarted.Task.WaitAsync(Timeout);
         var waiting = Enumerable.Range(2, 20).Select(item => batcher.SubmitAsync(item, CancellationToken.None)).ToArray();
+        Assert.Equal(20, batcher.Waiting);   // the only slot is the first write's
         firstWrite.SetResult();
 
         Assert.Equal(10, await first);
         Assert.Equal(Enumerable.Range(2, 20).Select(item => item * 10), await Task.WhenAll(waiting));
         Assert.Equal([[1], [.. Enumerable.Range(2, 20)]], batches);
         Assert.Equal((2, 21), batcher.Written);
+        Assert.Equal(0, batcher.Waiting);
     }
 
     [Fact]

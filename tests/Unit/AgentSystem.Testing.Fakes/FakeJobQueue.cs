@@ -167,11 +167,19 @@ public sealed class FakeJobQueue(EventLog? log = null, int maxAttempts = 3, Time
     /// <summary>Calls of <see cref="AckAsync"/> and how many jobs each settled.</summary>
     public ConcurrentQueue<int> AckCalls { get; } = new();
 
-    public Task<int> AckAsync(IReadOnlyCollection<ClaimedJob> jobs, CancellationToken cancellationToken)
+    /// <summary>While set, ack calls wait for it (counted in <see cref="AckCalls"/> as they arrive): a slow Redis.</summary>
+    public TaskCompletionSource? AckHold { get; set; }
+
+    public async Task<int> AckAsync(IReadOnlyCollection<ClaimedJob> jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         ThrowIfDown();
         AckCalls.Enqueue(jobs.Count);
+        if (AckHold is { } hold)
+        {
+            await hold.Task.WaitAsync(cancellationToken);
+        }
+
         var held = 0;
         foreach (var job in jobs)
         {
@@ -189,7 +197,7 @@ public sealed class FakeJobQueue(EventLog? log = null, int maxAttempts = 3, Time
             Acks.Enqueue(job);
         }
 
-        return Task.FromResult(held);
+        return held;
     }
 
     public Task<NackOutcome> NackAsync(ClaimedJob job, string reason, CancellationToken cancellationToken)

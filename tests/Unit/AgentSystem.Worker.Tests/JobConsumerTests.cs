@@ -3,6 +3,7 @@ using AgentSystem.Contracts;
 using AgentSystem.Queue;
 using AgentSystem.Worker.Services;
 using AgentSystem.Worker.Tests.Fakes;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentSystem.Worker.Tests;
 
@@ -297,7 +298,16 @@ public sealed class JobConsumerTests
         await worker.StartAsync();
         await Eventually.True(() => gate.Running == 50, "fifty jobs to run");
         await Eventually.True(() => worker.Queue.RenewCalls.Any(count => count == 50), "one renewal for all fifty");
+
+        // PostgreSQL and Redis held while the jobs finish, so that batching does not depend on how fast the machine
+        // is: the calls in flight (two each) wait, and every other job's result, then its ack, waits for the next batch.
+        var batches = worker.Services.GetRequiredService<JobBatches>();
+        (worker.Store.Stall, worker.Queue.AckHold) = (new(TaskCreationOptions.RunContinuationsAsynchronously), new(TaskCreationOptions.RunContinuationsAsynchronously));
         gate.Release();
+        await Eventually.True(() => worker.Store.CompleteCalls.Sum() + batches.Results.Waiting == 50, "every result in a write or waiting for one");
+        worker.Store.Stall.SetResult();
+        await Eventually.True(() => worker.Queue.AckCalls.Sum() + batches.Acks.Waiting == 50, "every ack in a call or waiting for one");
+        worker.Queue.AckHold.SetResult();
         await Eventually.True(() => worker.Queue.Acks.Count == 50, "fifty acks");
 
         Assert.Equal(50, worker.Store.RunnableCalls.Sum());

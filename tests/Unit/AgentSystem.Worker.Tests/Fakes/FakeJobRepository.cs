@@ -41,7 +41,7 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
 
     public ConcurrentQueue<int> CompleteCalls { get; } = new();
 
-    /// <summary>While set, result writes wait for it: a slow PostgreSQL.</summary>
+    /// <summary>While set, result writes wait for it (counted in <see cref="CompleteCalls"/> as they arrive): a slow PostgreSQL.</summary>
     public TaskCompletionSource? Stall { get; set; }
 
     public Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
@@ -97,13 +97,13 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
     public async Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(results);
+        CompleteCalls.Enqueue(results.Count);
         if (Stall is { } stall)
         {
             await stall.Task.WaitAsync(cancellationToken);
         }
 
         ThrowIfDown();
-        CompleteCalls.Enqueue(results.Count);
         var recorded = new HashSet<Guid>();
         lock (_lock)
         {
