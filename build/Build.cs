@@ -30,12 +30,14 @@ internal partial class Build : BuildBase
     private AffectedResult? _changes;
 
     /// <summary>
-    /// --service names are checked whatever the targets (restricting the changes to them names an unknown one): Compile
-    /// found a typo only inside its Affected target, and Dev and LoadTest not at all.
+    /// --service names and a --base given on the command line are checked whatever the targets (computing the changes
+    /// refuses an unknown service and a base that names nothing): Compile found a typo only inside its Affected target,
+    /// and Dev and LoadTest not at all; `Affected --base typo` failed as a target, its message printed twice. A BASE
+    /// variable is checked only by the targets that read the changes: a shell may have set it for something else.
     /// </summary>
     protected internal override void CheckParameters()
     {
-        if (Service is not null)
+        if (Service is not null || (Base is not null && GivenAs(nameof(Base)).StartsWith("--", StringComparison.Ordinal)))
         {
             _ = Changes;
         }

@@ -47,7 +47,7 @@ public sealed partial class AffectedDetector(string root)
         if (baseRef is not null)
         {
             // An option reads as typed; an environment variable (a shell may have set BASE for something else) by name.
-            var named = givenAs.StartsWith("--", StringComparison.Ordinal) ? $"{givenAs} {baseRef}" : $"{givenAs} ('{baseRef}')";
+            var named = givenAs.StartsWith("--", StringComparison.Ordinal) && baseRef.Trim().Length > 0 ? $"{givenAs} {baseRef}" : $"{givenAs} ('{baseRef}')";
             var commit = _git.ResolveCommit(baseRef);
             if (commit is not null)
             {

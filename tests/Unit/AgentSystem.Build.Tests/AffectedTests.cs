@@ -332,6 +332,26 @@ public sealed class AffectedTests : IDisposable
         Assert.Contains("--base orgin/main names no branch, tag or commit", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Affected")]          // ran as a target and failed: the message twice, then a summary table
+    [InlineData("Compile", "--plan")]
+    public void A_base_that_names_nothing_fails_every_target_before_anything_runs(params string[] arguments)
+    {
+        var run = BuildRun<Build>.Of([.. arguments, "--base", "orgin/main", "--root", _repo.Root]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(run.Output, "--base orgin/main names no branch, tag or commit"));
+        Assert.DoesNotContain("Status", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_empty_base_is_quoted_in_the_reason_everything_is_selected()
+    {
+        var result = Detect(baseRef: "");
+        Assert.True(result.All);
+        Assert.StartsWith("--base ('') names no commit", result.AllReason, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_base_from_the_environment_is_named_as_such()
     {
