@@ -115,6 +115,7 @@ public sealed class Batcher<TItem, TResult> : IAsyncDisposable
 
         while (reader.TryRead(out var left))
         {
+            Interlocked.Decrement(ref _waiting);
             left.Done.TrySetException(new ObjectDisposedException(nameof(Batcher<TItem, TResult>)));
         }
     }

@@ -144,5 +144,36 @@ public sealed class BatcherTests
         await batcher.DisposeAsync();
 
         await Assert.ThrowsAsync<ObjectDisposedException>(() => batcher.SubmitAsync(1, CancellationToken.None));
+        Assert.Equal(0, batcher.Waiting);
+    }
+
+    [Fact]
+    public async Task Items_still_waiting_at_dispose_fail_and_are_no_longer_counted()
+    {
+        var writing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                writing.TrySetResult();
+                await Task.Delay(System.Threading.Timeout.InfiniteTimeSpan, ct);   // held until the dispose cancels it
+                return item => item;
+            },
+            maxBatch: 10,
+            concurrency: 1,
+            writeTimeout: Timeout);
+        var first = batcher.SubmitAsync(1, CancellationToken.None);
+        await writing.Task.WaitAsync(Timeout);
+        var left = new[] { batcher.SubmitAsync(2, CancellationToken.None), batcher.SubmitAsync(3, CancellationToken.None) };
+        Assert.Equal(2, batcher.Waiting);
+
+        await batcher.DisposeAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        foreach (var call in left)
+        {
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => call);
+        }
+
+        Assert.Equal(0, batcher.Waiting);
     }
 }
