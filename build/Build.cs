@@ -37,7 +37,7 @@ internal partial class Build : BuildBase
     /// </summary>
     protected internal override void CheckParameters()
     {
-        if (Service is not null || (Base is not null && GivenAs(nameof(Base)).StartsWith("--", StringComparison.Ordinal)))
+        if (Service is not null || (Base is not null && GivenOnCommandLine(nameof(Base))))
         {
             _ = Changes;
         }

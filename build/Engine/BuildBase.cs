@@ -29,6 +29,9 @@ public abstract class BuildBase
     /// </summary>
     protected string GivenAs(string name) => ParameterSources.GetValueOrDefault(name) ?? $"--{Naming.ToKebabCase(name)}";
 
+    /// <summary>Whether parameter <paramref name="name"/> was given on the command line (not the environment, not the parameters file).</summary>
+    protected internal bool GivenOnCommandLine(string name) => ParameterSources.GetValueOrDefault(name)?.StartsWith("--", StringComparison.Ordinal) == true;
+
     /// <summary>One of <see cref="EnvironmentVariables"/>; null when unset or empty.</summary>
     protected string? EnvironmentVariable(string name) => EnvironmentVariables.GetValueOrDefault(name) is { Length: > 0 } value ? value : null;
 

@@ -60,7 +60,7 @@ internal static class BuildHost
                 RefuseSkipsOfTargetsNotRun(commandLine, requested, plan, skip);
             }
             CheckRequirements(plan, requested, parameters);
-            WarnAboutUnreadParameters(plan, graph, parameters, build.ParameterSources);
+            WarnAboutUnreadParameters(plan, graph, parameters, build);
 
             if (commandLine.Has("plan"))
             {
@@ -259,16 +259,16 @@ internal static class BuildHost
     /// refused, since a script may pass the same options to several runs. The environment and the parameters file set
     /// parameters for every run, so they are not named.
     /// </summary>
-    private static void WarnAboutUnreadParameters(IReadOnlyList<PlannedTarget> plan, TargetGraph graph, ParameterSet parameters,
-        IReadOnlyDictionary<string, string> sources)
+    private static void WarnAboutUnreadParameters(IReadOnlyList<PlannedTarget> plan, TargetGraph graph, ParameterSet parameters, BuildBase build)
     {
         foreach (var parameter in parameters.Parameters)
         {
-            if (sources.GetValueOrDefault(parameter.Name) is not { } source || !source.StartsWith("--", StringComparison.Ordinal))
+            if (!build.GivenOnCommandLine(parameter.Name))
             {
                 continue;
             }
 
+            var source = build.ParameterSources[parameter.Name];
             var readers = graph.Targets.Where(t => t.Definition.ReadParameters.Any(name => name == parameter.DeclaredName || name == parameter.Member.Name))
                 .Select(t => t.Name).ToList();
             var planned = plan.Where(t => readers.Contains(t.Name)).ToList();
