@@ -324,6 +324,47 @@ public sealed class JobConsumerTests
         });
     }
 
+    /// <summary>
+    /// A claim's jobs start one after another on one thread; once a job has kept it past the budget (a handler computing
+    /// synchronously), the jobs after it start on their own: here job 1 waits on that thread for job 2 to start.
+    /// </summary>
+    [Fact]
+    public async Task Jobs_after_one_that_kept_the_claims_thread_past_the_budget_start_on_their_own()
+    {
+        using var secondStarted = new ManualResetEventSlim();
+        var firstSawSecond = false;
+        var handler = new CallbackHandler(
+            job =>
+            {
+                switch (job.Input)
+                {
+                    case "0":
+                        Thread.Sleep(JobConsumer.InTurnBudget * 20);
+                        break;
+                    case "1":
+                        firstSawSecond = secondStarted.Wait(TimeSpan.FromSeconds(10));
+                        break;
+                    case "2":
+                        secondStarted.Set();
+                        break;
+                }
+
+                return Task.FromResult("done");
+            },
+            sideEffectFree: true);
+        await using var worker = new WorkerHarness(options => { options.Concurrency = 4; options.ClaimBatchSize = 4; }, handlers: handler);
+        for (var i = 0; i < 4; i++)
+        {
+            await worker.Queue.AddAsync(CallbackHandler.TypeName, $"{i}");
+        }
+
+        await worker.StartAsync();
+        await Eventually.True(() => worker.Queue.Acks.Count == 4, "four acks", TimeSpan.FromSeconds(30));
+
+        Assert.Equal(4, worker.Queue.ClaimRequests.First());
+        Assert.True(firstSawSecond, "job 1 waited for job 2 to start: they ran in turn on one thread");
+    }
+
     [Fact]
     public async Task Claim_batch_size_caps_one_claim()
     {

@@ -77,11 +77,13 @@ public sealed class StubbornHandler : IJobHandler
 }
 
 /// <summary>Runs a test's own code as the job, so that a test can act at the moment a job runs.</summary>
-public sealed class CallbackHandler(Func<JobMessage, Task<string>> run) : IJobHandler
+public sealed class CallbackHandler(Func<JobMessage, Task<string>> run, bool sideEffectFree = false) : IJobHandler
 {
     public const string TypeName = "test-callback";
 
     public string Type => TypeName;
+
+    public bool SideEffectFree => sideEffectFree;
 
     public Task<string> HandleAsync(JobMessage job, CancellationToken ct) => run(job);
 }
