@@ -26,7 +26,7 @@ internal partial class Build
         .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")
         .DependsOn(Compile)
         .Touches(() => AffectedEntries)
-        .RunsBecause(() => AffectedUnitTests.Count + AffectedNodePackages.Count == 0 ? "no-op: no affected unit test"
+        .RunsBecause(() => AffectedUnitTests.Count + AffectedNodePackages.Count == 0 ? "no-op: no affected unit test; --all runs every one"
             : ProjectList([.. AffectedUnitTests.Concat(AffectedNodePackages)], 2))
         .Executes(() =>
         {
@@ -50,7 +50,7 @@ internal partial class Build
         .Description("Runs the affected container-backed suites (tests/Integration) against real PostgreSQL and Redis")
         .DependsOn(Compile, DockerEngine, BaseImages, Chromium)
         .After(UnitTest)
-        .OnlyWhenStatic(() => AffectedIntegrationTests.Count > 0, "no affected integration test project")
+        .OnlyWhenStatic(() => AffectedIntegrationTests.Count > 0, "no affected integration test project; --all runs every one")
         .Touches(() => AffectedEntries)
         .RunsBecause(() => ProjectList(AffectedIntegrationTests, 2))
         .Executes(() =>

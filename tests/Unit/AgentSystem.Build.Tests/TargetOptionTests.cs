@@ -47,6 +47,18 @@ public sealed class TargetOptionTests : IDisposable
         Assert.Contains("skip (condition: no service with an image is affected", asStep, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Named_on_a_clean_checkout_the_integration_tests_skip_and_say_that_all_runs_them()
+    {
+        // helper-110: skipped with no word of how to run them anyway.
+        _repo.Write("tests/Integration/Queue.Integration.Tests/Queue.Integration.Tests.csproj", TempRepo.TestProject("../../../services/shared/Queue/Queue.csproj"));
+        var (named, _) = NamedAndAsStepOfTest("IntegrationTest", "an integration test project");
+        var all = BuildRun<Build>.Of(["IntegrationTest", "--all", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+
+        Assert.Contains("skip (condition: no affected integration test project; --all runs every one)", named, StringComparison.Ordinal);
+        Assert.Matches(@"\srun \(Queue\.Integration\.Tests\)", Will(all, "IntegrationTest"));
+    }
+
     /// <summary>
     /// On a clean checkout (what is written so far committed, with the schema the first plan writes, a global input):
     /// the plan's line for <paramref name="target"/> named on the command line, and as a step of Test.
