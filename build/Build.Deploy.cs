@@ -42,6 +42,7 @@ internal partial class Build
     private Target DeployKind => _ => _
         .Description("Deploys the system to a throwaway kind cluster: images loaded, manifests applied, rollouts watched, smoke test; then deletes it")
         .DependsOn(KindPreflight, DockerEngine, Images, BaseImages)
+        .Touches(() => EveryServiceName)
         .Reads(() => KeepCluster, () => RolloutTimeout)
         .Validates(DeployOptionProblems)
         .Executes(cancellationToken => DeployAsync("kind", cancellationToken));
@@ -49,6 +50,7 @@ internal partial class Build
     private Target DeployMinikube => _ => _
         .Description("Deploys the system to a throwaway minikube cluster: images loaded, manifests applied, rollouts watched, smoke test; then deletes it")
         .DependsOn(MinikubePreflight, DockerEngine, Images, BaseImages)
+        .Touches(() => EveryServiceName)
         .Reads(() => KeepCluster, () => RolloutTimeout)
         .Validates(DeployOptionProblems)
         .Executes(cancellationToken => DeployAsync("minikube", cancellationToken));

@@ -125,6 +125,18 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.True(rows.All(row => row.Success) && rows.Select(row => row.Index).SequenceEqual(rows.Select(row => row.Index).Order()), run.Output);
     }
 
+    /// <summary>helper-110: the deploys' Services cell was blank, though they deploy every service.</summary>
+    [Theory]
+    [InlineData("DeployKind")]
+    [InlineData("DeployMinikube")]
+    public void The_plan_says_a_deploy_touches_every_service(string target)
+    {
+        var run = Run(new FakeClusterTools(), target, "--plan");
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Matches($@"(?m)^\d+\s+{target}\s.*\sall \d+\s*$", run.Output);
+    }
+
     [Fact]
     public void DeleteClusters_deletes_only_clusters_named_agentsystem_with_each_tool()
     {
