@@ -33,6 +33,7 @@ public sealed partial class JobConsumer : BackgroundService
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private long _nextRun;
     private long _claimCalls;
+    private long _startedInTurn;
     private long _heldChars;
 
     /// <summary>
@@ -77,6 +78,9 @@ public sealed partial class JobConsumer : BackgroundService
 
     /// <summary>ClaimAsync calls so far (a test and diagnostics aid).</summary>
     public long ClaimCalls => Interlocked.Read(ref _claimCalls);
+
+    /// <summary>Jobs started in turn with others of their claim rather than as a work item of their own (a test and diagnostics aid).</summary>
+    public long StartedInTurn => Interlocked.Read(ref _startedInTurn);
 
     /// <summary>Characters of the messages of the jobs held now.</summary>
     public long HeldMessageChars => Interlocked.Read(ref _heldChars);
@@ -248,8 +252,8 @@ public sealed partial class JobConsumer : BackgroundService
     /// Starts a claim's jobs from one thread-pool work item, one after another up to each job's first wait (a no-op or
     /// hash job runs to its result write in a few microseconds), rather than one work item per job: each hand-over to
     /// the pool can wake a thread, several microseconds each on these VMs, and the worker ran faster without them
-    /// (docs/load.md). A job that keeps the thread past <see cref="InTurnBudget"/> (a handler computing synchronously)
-    /// hands the jobs after it to the pool one by one, so no job waits long behind another.
+    /// (docs/load.md). Once the claim's jobs have kept the thread past <see cref="InTurnBudget"/> in all (a handler
+    /// computing synchronously), the jobs not yet started go to the pool one by one, so none waits long behind another.
     /// </summary>
     private void Run(IReadOnlyList<ClaimedJob> claimed)
     {
@@ -270,19 +274,17 @@ public sealed partial class JobConsumer : BackgroundService
     private void StartInTurn(Func<Task>[] runs)
     {
         var started = _time.GetTimestamp();
-        for (var i = 0; i < runs.Length; i++)
+        var inTurn = 0;
+        do
         {
-            if (_time.GetElapsedTime(started) > InTurnBudget)
-            {
-                foreach (var run in runs.AsSpan(i))
-                {
-                    _ = Task.Run(run, CancellationToken.None);
-                }
+            _ = runs[inTurn++]();
+        }
+        while (inTurn < runs.Length && _time.GetElapsedTime(started) <= InTurnBudget);
 
-                return;
-            }
-
-            _ = runs[i]();
+        Interlocked.Add(ref _startedInTurn, inTurn);
+        foreach (var run in runs.AsSpan(inTurn))
+        {
+            _ = Task.Run(run, CancellationToken.None);
         }
     }
 

@@ -325,8 +325,8 @@ public sealed class JobConsumerTests
     }
 
     /// <summary>
-    /// A claim's jobs start one after another on one thread; once a job has kept it past the budget (a handler computing
-    /// synchronously), the jobs after it start on their own: here job 1 waits on that thread for job 2 to start.
+    /// A claim's jobs start one after another on one thread; once they have kept it past the budget (a handler computing
+    /// synchronously), the jobs not yet started start on their own: here job 1 waits on its thread for job 2 to start.
     /// </summary>
     [Fact]
     public async Task Jobs_after_one_that_kept_the_claims_thread_past_the_budget_start_on_their_own()
@@ -362,7 +362,8 @@ public sealed class JobConsumerTests
         await Eventually.True(() => worker.Queue.Acks.Count == 4, "four acks", TimeSpan.FromSeconds(30));
 
         Assert.Equal(4, worker.Queue.ClaimRequests.First());
-        Assert.True(firstSawSecond, "job 1 waited for job 2 to start: they ran in turn on one thread");
+        Assert.Equal(1, worker.Consumer.StartedInTurn);
+        Assert.True(firstSawSecond, "job 2 never started while job 1 waited: the jobs after the budget still ran in turn on one thread");
     }
 
     [Fact]
