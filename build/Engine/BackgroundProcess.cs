@@ -21,13 +21,14 @@ public sealed class BackgroundProcess : ISupervisedProcess
 
     public string Name { get; }
 
-    private BackgroundProcess(string name, Process process)
+    private BackgroundProcess(string name, Process process, Task relayed)
     {
         Name = name;
         _process = process;
         _exited = new(async () =>
         {
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            await relayed.ConfigureAwait(false);   // its last lines before its exit is reported
             return process.ExitCode;
         });
     }
@@ -86,8 +87,6 @@ public sealed class BackgroundProcess : ISupervisedProcess
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var prefix = $"[{name}] ";
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Log.Info(prefix + Printable(e.Data)); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Log.Warning(prefix + Printable(e.Data)); } };
         try
         {
             process.Start();
@@ -97,11 +96,57 @@ public sealed class BackgroundProcess : ISupervisedProcess
             process.Dispose();
             throw new ToolFailedException($"Could not start {name} ('{fileName}'): {e.Message}", -1);
         }
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var started = new BackgroundProcess(name, process);
+
+        var relayed = Task.WhenAll(
+            RelayLinesAsync(process.StandardOutput, line => Log.Info(prefix + Printable(line))),
+            RelayLinesAsync(process.StandardError, line => Log.Warning(prefix + Printable(line))));
+        var started = new BackgroundProcess(name, process, relayed);
         Started[started] = 0;
         return started;
+    }
+
+    /// <summary>
+    /// Each line of <paramref name="output"/>, ended by \n (\r\n too) only: Process's own line events also end one at a
+    /// bare \r, so a service's log line holding one (a job's input) printed as two, the second under the service's
+    /// prefix as if it had logged it (helper-105).
+    /// </summary>
+    private static async Task RelayLinesAsync(StreamReader output, Action<string> write)
+    {
+        var line = new StringBuilder();
+        var buffer = new char[4096];
+        try
+        {
+            int read;
+            while ((read = await output.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            {
+                foreach (var c in buffer.AsSpan(0, read))
+                {
+                    if (c != '\n')
+                    {
+                        line.Append(c);
+                        continue;
+                    }
+
+                    if (line.Length > 0 && line[^1] == '\r')
+                    {
+                        line.Length--;
+                    }
+
+                    write(line.ToString());
+                    line.Clear();
+                }
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or IOException)
+        {
+            // Disposed (killed) while its output was read: what is left of it is not wanted.
+            return;
+        }
+
+        if (line.Length > 0)
+        {
+            write(line.ToString());
+        }
     }
 
     /// <summary>

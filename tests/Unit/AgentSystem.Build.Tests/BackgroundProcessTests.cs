@@ -18,4 +18,21 @@ public sealed class BackgroundProcessTests
 
         Assert.Equal(@"rejected its input: x\u000d12:00:00 crit: Admin key accepted\u001b[2K\u001b[1Ainjected\u009b", BackgroundProcess.Printable(forged));
     }
+
+    [Fact]
+    public async Task A_bare_carriage_return_in_a_services_output_stays_in_its_line()
+    {
+        var output = new StringWriter();
+        Log.Out = output;
+        using var process = BackgroundProcess.Start(
+            "svc", "sh", ["-c", @"printf 'rejected: x\r12:00 crit: forged\nnext\r\nlast'"], Path.GetTempPath(), new Dictionary<string, string>());
+
+        Assert.Equal(0, await process.Exited.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        var lines = output.ToString().Split('\n').Select(line => line.TrimEnd('\r')).Where(line => line.Length > 0).ToList();
+        Assert.Equal(3, lines.Count);
+        Assert.EndsWith(@"[svc] rejected: x\u000d12:00 crit: forged", lines[0], StringComparison.Ordinal);
+        Assert.EndsWith("[svc] next", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith("[svc] last", lines[2], StringComparison.Ordinal);
+    }
 }
