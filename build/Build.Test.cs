@@ -13,8 +13,31 @@ internal partial class Build
 
     private string ContainerTimingsFile => Path.Combine(TestResultsDirectory, "container-timings.jsonl");
 
-    private List<string> AffectedUnitTests => Changes.TestProjects.Where(p => !PathUtil.IsUnder(p, IntegrationTestsFolder) && !PathUtil.IsUnder(p, SystemTestsFolder)).ToList();
-    private List<string> AffectedIntegrationTests => Changes.TestProjects.Where(p => PathUtil.IsUnder(p, IntegrationTestsFolder)).ToList();
+    private List<string> AffectedUnitTests => Changes.TestProjects.Where(IsUnitTestProject).ToList();
+    private List<string> AffectedIntegrationTests => Changes.TestProjects.Where(IsIntegrationTestProject).ToList();
+
+    private static bool IsUnitTestProject(string project) => !PathUtil.IsUnder(project, IntegrationTestsFolder) && !PathUtil.IsUnder(project, SystemTestsFolder);
+    private static bool IsIntegrationTestProject(string project) => PathUtil.IsUnder(project, IntegrationTestsFolder);
+
+    /// <summary>
+    /// Named on the command line with nothing of its kind affected (and no --service), a test target runs every one
+    /// rather than nothing, as SystemTest and LoadTest run when named (helper-112: `./build.sh IntegrationTest` on a
+    /// clean checkout ran nothing and said the build succeeded). Compile built none of them, so they are built here.
+    /// </summary>
+    private bool RunsEveryOne(string target, int affected) => affected == 0 && RequestedTargets.Contains(target) && Service is not { Length: > 0 };
+
+    private bool UnitTestsRunEveryOne => RunsEveryOne(nameof(UnitTest), AffectedUnitTests.Count + AffectedNodePackages.Count);
+    private bool IntegrationTestsRunEveryOne => RunsEveryOne(nameof(IntegrationTest), AffectedIntegrationTests.Count);
+
+    private List<string> UnitTestsToRun => UnitTestsRunEveryOne ? EveryProject(p => p.IsTest && IsUnitTestProject(p.Path)) : AffectedUnitTests;
+    private List<string> NodePackagesToTest => UnitTestsRunEveryOne ? EveryProject(p => p.Kind == ProjectKind.Node) : AffectedNodePackages;
+    private List<string> IntegrationTestsToRun => IntegrationTestsRunEveryOne ? EveryProject(p => p.IsTest && IsIntegrationTestProject(p.Path)) : AffectedIntegrationTests;
+
+    private List<string> EveryProject(Func<RepoProject, bool> which) =>
+        (Changes.Graph?.Projects ?? []).Where(which).Select(p => p.Path).Order(StringComparer.Ordinal).ToList();
+
+    private static string WhyTestsRun(List<string> projects, bool everyOne) =>
+        everyOne ? $"named, none affected: every one, {ProjectList(projects, 2)}" : ProjectList(projects, 2);
 
     private TestTally? _tally;
     private readonly List<string> _testFailures = [];
@@ -26,20 +49,26 @@ internal partial class Build
         .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")
         .DependsOn(Compile)
         .Touches(() => AffectedEntries)
-        .RunsBecause(() => AffectedUnitTests.Count + AffectedNodePackages.Count == 0 ? "no-op: no affected unit test; --all runs every one"
-            : ProjectList([.. AffectedUnitTests.Concat(AffectedNodePackages)], 2))
+        .RunsBecause(() => UnitTestsToRun.Count + NodePackagesToTest.Count == 0
+            ? "no-op: no affected unit test; named (./build.sh UnitTest) or with --all it runs every one"
+            : WhyTestsRun([.. UnitTestsToRun.Concat(NodePackagesToTest)], UnitTestsRunEveryOne))
         .Executes(() =>
         {
             PrepareTestResults();
             var before = TestsSoFar();
-            if (AffectedUnitTests.Count == 0 && AffectedNodePackages.Count == 0)
+            if (UnitTestsToRun.Count == 0 && NodePackagesToTest.Count == 0)
             {
                 Log.Info("No affected unit test project.");
             }
 
-            RunDotnetTests("affected-unit-tests.slnf", AffectedUnitTests, null);
-            foreach (var package in AffectedNodePackages)
+            RunDotnetTests("affected-unit-tests.slnf", UnitTestsToRun, null, build: UnitTestsRunEveryOne);
+            foreach (var package in NodePackagesToTest)
             {
+                if (UnitTestsRunEveryOne)
+                {
+                    NpmInstallIfStale(Path.Combine(RootDirectory, PathUtil.DirectoryOf(package)));
+                }
+
                 RunNodeTests(package);
             }
 
@@ -50,9 +79,10 @@ internal partial class Build
         .Description("Runs the affected container-backed suites (tests/Integration) against real PostgreSQL and Redis")
         .DependsOn(Compile, DockerEngine, BaseImages, Chromium)
         .After(UnitTest)
-        .OnlyWhenStatic(() => AffectedIntegrationTests.Count > 0, "no affected integration test project; --all runs every one")
+        .OnlyWhenStatic(() => IntegrationTestsToRun.Count > 0,
+            "no affected integration test project; named (./build.sh IntegrationTest) or with --all it runs every one")
         .Touches(() => AffectedEntries)
-        .RunsBecause(() => ProjectList(AffectedIntegrationTests, 2))
+        .RunsBecause(() => WhyTestsRun(IntegrationTestsToRun, IntegrationTestsRunEveryOne))
         .Executes(() =>
         {
             PrepareTestResults();
@@ -68,8 +98,8 @@ internal partial class Build
                 ["CHROMIUM_PATH"] = ChromiumPath,
                 ["AGENTSYSTEM_CONFIGURATION"] = Configuration.ToString(),
             };
-            BuildNodeServicesTestedBy(AffectedIntegrationTests);
-            RunDotnetTests("affected-integration-tests.slnf", AffectedIntegrationTests, environment);
+            BuildNodeServicesTestedBy(IntegrationTestsToRun);
+            RunDotnetTests("affected-integration-tests.slnf", IntegrationTestsToRun, environment, build: IntegrationTestsRunEveryOne);
             ContainerTimings.Print(ContainerTimingsFile);
             TallyAndCheck("integration", before);
         });
@@ -92,7 +122,8 @@ internal partial class Build
         _tally = TestTally.Empty;
     }
 
-    private void RunDotnetTests(string filterName, List<string> projects, Dictionary<string, string>? extraEnvironment)
+    /// <param name="build">Build them first: Compile did not (it builds only what is affected).</param>
+    private void RunDotnetTests(string filterName, List<string> projects, Dictionary<string, string>? extraEnvironment, bool build = false)
     {
         if (projects.Count == 0)
         {
@@ -109,7 +140,8 @@ internal partial class Build
         Log.Info($"dotnet test: {projects.Count} test project(s)");
         try
         {
-            ProcessRunner.Run("dotnet", ["test", filter, "--no-build", "-c", Configuration.ToString(), "--logger", "trx",
+            string[] noBuild = build ? [] : ["--no-build"];
+            ProcessRunner.Run("dotnet", ["test", filter, .. noBuild, "-c", Configuration.ToString(), "--logger", "trx",
                 "--results-directory", Path.Combine(TestResultsDirectory, Path.GetFileNameWithoutExtension(filterName)), "-nodeReuse:false"],
                 RootDirectory, environment, CancellationToken);
         }

@@ -48,15 +48,36 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Fact]
-    public void Named_on_a_clean_checkout_the_integration_tests_skip_and_say_that_all_runs_them()
+    public void Named_on_a_clean_checkout_the_integration_tests_run_every_one_as_a_step_of_test_only_when_affected()
     {
-        // helper-110: skipped with no word of how to run them anyway.
+        // helper-112: `./build.sh IntegrationTest` ran nothing and said the build succeeded.
         _repo.Write("tests/Integration/Queue.Integration.Tests/Queue.Integration.Tests.csproj", TempRepo.TestProject("../../../services/shared/Queue/Queue.csproj"));
-        var (named, _) = NamedAndAsStepOfTest("IntegrationTest", "an integration test project");
-        var all = BuildRun<Build>.Of(["IntegrationTest", "--all", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+        var (named, asStep) = NamedAndAsStepOfTest("IntegrationTest", "an integration test project");
 
-        Assert.Contains("skip (condition: no affected integration test project; --all runs every one)", named, StringComparison.Ordinal);
-        Assert.Matches(@"\srun \(Queue\.Integration\.Tests\)", Will(all, "IntegrationTest"));
+        Assert.Matches(@"\srun \(named, none affected: every one, Queue\.Integration\.Tests\)", named);
+        Assert.Contains("skip (condition: no affected integration test project; named (./build.sh IntegrationTest) or with --all it runs every one)",
+            asStep, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Named_on_a_clean_checkout_the_unit_tests_run_every_one_as_a_step_of_test_only_when_affected()
+    {
+        var (named, asStep) = NamedAndAsStepOfTest("UnitTest", "the build's schema");
+
+        Assert.Matches(@"\srun \(named, none affected: every one, Gateway\.Tests, Queue\.Tests and 1 more\)", named);
+        Assert.Contains("run (no-op: no affected unit test; named (./build.sh UnitTest) or with --all it runs every one)", asStep, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Named_with_service_the_test_targets_still_run_only_what_is_affected()
+    {
+        _repo.Write("tests/Integration/Queue.Integration.Tests/Queue.Integration.Tests.csproj", TempRepo.TestProject("../../../services/shared/Queue/Queue.csproj"));
+        BuildRun<Build>.Of(["Affected", "--plan", "--root", _repo.Root]);
+        _repo.Commit("an integration test project");
+
+        var run = BuildRun<Build>.Of(["IntegrationTest", "--service", "worker", "--plan", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+
+        Assert.Contains("skip (condition: no affected integration test project", Will(run, "IntegrationTest"), StringComparison.Ordinal);
     }
 
     /// <summary>
