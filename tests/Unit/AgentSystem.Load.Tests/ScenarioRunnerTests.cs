@@ -71,7 +71,7 @@ public sealed class ScenarioRunnerTests
         Assert.Equal(40, result.Ok);
         Assert.Equal(200, result.Items);
         Assert.Equal(200, result.TargetRate);
-        Assert.Equal("inject 40 enqueue calls of 5 jobs per 1 s for 1 s", Assert.Single(result.Simulations));
+        Assert.Equal("inject 40 enqueue calls of 5 jobs a second for 1 s", Assert.Single(result.Simulations));
         Assert.All(result.Timeline.Where(point => point.Target > 0), point => Assert.Equal(200, point.Target));
     }
 

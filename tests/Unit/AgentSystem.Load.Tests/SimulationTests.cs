@@ -50,6 +50,6 @@ public sealed class SimulationTests
     [Fact]
     public void An_injection_rate_is_described_with_its_thousands_grouped()
     {
-        Assert.Equal("inject 1,669.4 calls per 1 s for 3 s", Simulation.Inject(1669.4, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)).Describe("calls"));
+        Assert.Equal("inject 1,669.4 calls a second for 3 s", Simulation.Inject(1669.4, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3)).Describe("calls"));
     }
 }

@@ -33,6 +33,9 @@ internal sealed record KeepConstant(int Copies, TimeSpan During) : LoadSimulatio
     public override string Describe(string stepUnit) => $"keep {Copies} copies for {Seconds(During)}";
 
     internal static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture) + " s";
+
+    /// <summary>"a second" for the usual interval ("calls of 5 jobs per 1 s" read awkwardly: helper-112), else "per 2 s".</summary>
+    internal static string Per(TimeSpan interval) => interval == TimeSpan.FromSeconds(1) ? "a second" : $"per {Seconds(interval)}";
 }
 
 /// <summary>Closed: copies ramp linearly from the previous simulation's to <see cref="Copies"/>.</summary>
@@ -64,7 +67,7 @@ internal sealed record Inject(double Rate, TimeSpan Interval, TimeSpan During) :
 
     public override double TargetAt(TimeSpan elapsed, double previous) => Rate / Interval.TotalSeconds;
 
-    public override string Describe(string stepUnit) => $"inject {Rate:#,0.#} {stepUnit} per {KeepConstant.Seconds(Interval)} for {KeepConstant.Seconds(During)}";
+    public override string Describe(string stepUnit) => $"inject {Rate:#,0.#} {stepUnit} {KeepConstant.Per(Interval)} for {KeepConstant.Seconds(During)}";
 }
 
 /// <summary>Open: the rate ramps linearly from the previous simulation's to <see cref="Rate"/> per <see cref="Interval"/>.</summary>
@@ -74,7 +77,7 @@ internal sealed record RampingInject(double Rate, TimeSpan Interval, TimeSpan Du
 
     public override double TargetAt(TimeSpan elapsed, double previous) => Ramp(previous, Rate / Interval.TotalSeconds, elapsed, During);
 
-    public override string Describe(string stepUnit) => $"ramp to {Rate:#,0.#} {stepUnit} per {KeepConstant.Seconds(Interval)} over {KeepConstant.Seconds(During)}";
+    public override string Describe(string stepUnit) => $"ramp to {Rate:#,0.#} {stepUnit} {KeepConstant.Per(Interval)} over {KeepConstant.Seconds(During)}";
 }
 
 /// <summary>NBomber's factory names.</summary>
