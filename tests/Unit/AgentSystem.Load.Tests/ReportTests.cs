@@ -163,6 +163,10 @@ public sealed class ReportTests
 
         Assert.Contains("<td class=\"unmet text\">no</td>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<td class=\"failed", html, StringComparison.Ordinal);
+        // helper-112: "All thresholds passed" above a goal marked "no" read as a contradiction; the first line counts them.
+        Assert.Contains("all thresholds passed</span>; goals met: 0 of 1 (reported, not asserted)</h1>", html, StringComparison.Ordinal);
+        Assert.StartsWith("All thresholds passed; goals met: 0 of 1 (reported, not asserted). ",
+            MarkdownReport.Render(new LoadReport(summary, [result], null)).Split('\n')[2], StringComparison.Ordinal);
     }
 
     [Fact]

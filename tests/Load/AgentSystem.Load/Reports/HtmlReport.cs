@@ -34,7 +34,8 @@ internal static class HtmlReport
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Load test report</title><style>").Append(Style).Append("</style></head><body>");
         html.Append("<h1>Load test, ").Append(E(summary.CreatedAt.ToString("u", CultureInfo.InvariantCulture))).Append(": ")
-            .Append(summary.Passed ? "<span class=\"passed\">all thresholds passed</span>" : "<span class=\"failed\">thresholds failed</span>").Append("</h1>");
+            .Append(summary.Passed ? "<span class=\"passed\">all thresholds passed</span>" : "<span class=\"failed\">thresholds failed</span>")
+            .Append(summary.GoalsVerdict() is { } goals ? E($"; {goals}") : "").Append("</h1>");
         html.Append("<p class=\"note\">").Append(E(summary.Machine.Describe())).Append("</p>");
 
         // The tables in the reports' order up to the scenarios' and the baseline's comparison beside them (as the console

@@ -11,7 +11,8 @@ internal static class MarkdownReport
         var text = new StringBuilder();
         var summary = report.Summary;
         text.Append("# Load test, ").Append(summary.CreatedAt.ToString("u", System.Globalization.CultureInfo.InvariantCulture)).Append("\n\n");
-        text.Append(summary.Passed ? "All thresholds passed." : "**Thresholds failed.**").Append(' ')
+        text.Append(summary.Passed ? "All thresholds passed" : "**Thresholds failed**")
+            .Append(summary.GoalsVerdict() is { } goals ? $"; {goals}." : ".").Append(' ')
             .Append(summary.Machine.Describe()).Append("\n\n");
         foreach (var result in report.Results)
         {

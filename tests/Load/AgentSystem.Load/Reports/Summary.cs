@@ -44,6 +44,17 @@ internal sealed record Summary(
     }
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>
+    /// "goals met: 3 of 5 (reported, not asserted)" for the reports' first line, so that a goal marked "no" below the
+    /// thresholds' verdict does not read as a contradiction (helper-112); null when no goal was judged.
+    /// </summary>
+    public string? GoalsVerdict()
+    {
+        var judged = (Goals ?? []).Where(goal => goal.Met is not null).ToList();
+        return judged.Count == 0 ? null
+            : string.Create(CultureInfo.InvariantCulture, $"goals met: {judged.Count(goal => goal.Met == true)} of {judged.Count} (reported, not asserted)");
+    }
 }
 
 /// <summary>The machine and how busy it was: figures from a shared machine mean little without it.</summary>
