@@ -79,7 +79,7 @@ public sealed partial class JobConsumer : BackgroundService
     /// <summary>ClaimAsync calls so far (a test and diagnostics aid).</summary>
     public long ClaimCalls => Interlocked.Read(ref _claimCalls);
 
-    /// <summary>Jobs started in turn with others of their claim rather than as a work item of their own (a test and diagnostics aid).</summary>
+    /// <summary>Jobs started on their claim's work item rather than as a work item of their own (a test and diagnostics aid).</summary>
     public long StartedInTurn => Interlocked.Read(ref _startedInTurn);
 
     /// <summary>Characters of the messages of the jobs held now.</summary>
@@ -258,16 +258,9 @@ public sealed partial class JobConsumer : BackgroundService
     private void Run(IReadOnlyList<ClaimedJob> claimed)
     {
         var runs = claimed.Select(Prepare).ToArray();
-        switch (runs.Length)
+        if (runs.Length > 0)
         {
-            case 0:
-                return;
-            case 1:
-                _ = Task.Run(runs[0], CancellationToken.None);
-                return;
-            default:
-                _ = Task.Run(() => StartInTurn(runs), CancellationToken.None);
-                return;
+            _ = Task.Run(() => StartInTurn(runs), CancellationToken.None);
         }
     }
 
