@@ -10,12 +10,12 @@ internal sealed record CpuSample(double GeneratorCores, double MachineBusy, doub
 
 /// <summary>
 /// CPU use from /proc (Linux), sampled by the caller once a second: the generator's own (so a saturated generator
-/// shows), the services under test it started, and the machine's (other people's builds included). Elsewhere only the
-/// generator's own is known.
+/// shows), the services under test it started and the PostgreSQL and Redis containers it started (each with the
+/// processes it started), and the machine's (other people's builds included). Elsewhere only the generator's own is known.
 /// </summary>
 internal sealed class CpuSampler
 {
-    private const double ClockTicksPerSecond = 100;   // USER_HZ on Linux
+    internal const double ClockTicksPerSecond = 100;   // USER_HZ on Linux
 
     /// <summary>
     /// A sample over less wall time than this has no CPU figures (NaN, no processes), and the next one covers its span:
@@ -34,7 +34,7 @@ internal sealed class CpuSampler
     private (long Busy, long Total)? _lastMachine;
 
     /// <param name="watched">The processes to follow, by name (read at every sample: a restarted process has a new id).</param>
-    /// <param name="processSeconds">A process's CPU seconds so far, null when it is gone (tests give their own).</param>
+    /// <param name="processSeconds">A process's CPU seconds so far with what it started (<see cref="ProcessTree"/>), null when it is gone (tests give their own).</param>
     /// <param name="time">The clock the samples' spans are measured on.</param>
     /// <param name="machine">The machine's busy and total clock ticks so far, null when unknown (tests give their own).</param>
     public CpuSampler(
@@ -42,7 +42,7 @@ internal sealed class CpuSampler
         Func<(long Busy, long Total)?>? machine = null)
     {
         _watched = watched ?? (() => new Dictionary<string, int>());
-        _processSeconds = processSeconds ?? ReadProcessSeconds;
+        _processSeconds = processSeconds ?? (pid => ProcessTree.CpuSeconds(pid));
         _machine = machine ?? ReadMachine;
         _time = time ?? TimeProvider.System;
         _lastTimestamp = _time.GetTimestamp();
@@ -138,23 +138,5 @@ internal sealed class CpuSampler
 
         var total = ticks.Sum();
         return (total - ticks[3] - ticks[4], total);
-    }
-
-    private static double? ReadProcessSeconds(int pid) => ReadCpuSeconds($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-
-    /// <summary>The user and system CPU seconds of a process's or thread's <c>stat</c> file; null when it is gone.</summary>
-    internal static double? ReadCpuSeconds(string statPath)
-    {
-        try
-        {
-            // pid (comm) state ppid ... utime (14) stime (15): counted after the command name, which may hold spaces.
-            var text = File.ReadAllText(statPath);
-            var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / ClockTicksPerSecond;
-        }
-        catch (Exception error) when (error is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
-        {
-            return null;
-        }
     }
 }

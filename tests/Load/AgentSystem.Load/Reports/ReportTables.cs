@@ -104,7 +104,8 @@ internal static class ReportTables
             [.. summary.Scenarios.Where(s => s.Rps > 0).Select(s => (IReadOnlyList<string>)[
                 s.Name, s.Unit.TrimEnd('s'), PerItem(s.MachineBusy * cores, s.Rps), PerItem(s.GeneratorCores, s.Rps),
                 .. processes.Select(p => PerItem(s.ProcessCores.TryGetValue(p, out var used) ? used : null, s.Rps))])],
-            "The machine's column is everything that ran: the services, the generator, PostgreSQL, Redis and the kernel.",
+            "The machine's column is everything that ran: the services, the generator, PostgreSQL, Redis, the kernel and anything else on the machine. "
+            + "postgres and redis, when this run started their containers, count each container's processes (PostgreSQL's connections are processes of their own).",
             TextColumns: [0, 1]);
 
         static string PerItem(double? usedCores, double rate) => usedCores is { } used && !double.IsNaN(used) ? Format(used * 1e6 / rate, decimals: false) : "-";

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
+using AgentSystem.Load.Harness;
 using AgentSystem.Store;
 using AgentSystem.Testing.Containers;
 using DotNet.Testcontainers.Containers;
@@ -74,9 +75,16 @@ internal sealed class LoadSystem : IAsyncDisposable
     /// <summary>What ran, for the report's notes.</summary>
     public string ServicesDescription { get; private set; } = "no services (the queue client alone)";
 
-    /// <summary>The service processes by name, for CPU sampling (a restarted worker has a new process id).</summary>
+    /// <summary>
+    /// The service processes and the containers' first processes by name, for CPU sampling (a restarted worker has a new
+    /// process id).
+    /// </summary>
     public IReadOnlyDictionary<string, int> ProcessIds =>
-        _services.Where(s => !s.HasExited).ToDictionary(s => s.Name, s => s.ProcessId, StringComparer.Ordinal);
+        _services.Where(s => !s.HasExited).Select(s => KeyValuePair.Create(s.Name, s.ProcessId)).Concat(_containerRoots)
+            .ToDictionary(StringComparer.Ordinal);
+
+    /// <summary>The first process of each container this run started, by the name its CPU is shown under.</summary>
+    private readonly Dictionary<string, int> _containerRoots = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Messages the workers' reclaimers put back in the queue after their lease expired, summed over the workers (their
@@ -175,6 +183,7 @@ internal sealed class LoadSystem : IAsyncDisposable
                     .WithCleanUp(!_keepContainers),
                 cancellationToken);
             _containers.Add(container);
+            WatchCpu("postgres", container);
             PostgresConnectionString = container.GetConnectionString();
             _reach.Add($"PostgreSQL: docker exec -it {container.Name.TrimStart('/')} psql -U {PostgreSqlBuilder.DefaultUsername} agentsystem (from the host: {PostgresConnectionString})");
             notes.Add($"PostgreSQL {TestImages.Postgres} in a container (fsync and synchronous_commit on, data on tmpfs)");
@@ -192,6 +201,7 @@ internal sealed class LoadSystem : IAsyncDisposable
                 TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]).WithCleanUp(!_keepContainers),
                 cancellationToken);
             _containers.Add(container);
+            WatchCpu("redis", container);
             RedisConfiguration = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{container.GetMappedPublicPort(RedisBuilder.RedisPort)}");
             _reach.Add($"Redis: docker exec -it {container.Name.TrimStart('/')} redis-cli (from the host: {RedisConfiguration})"
                 + (storesResults ? "" : "; empty: enqueue and claim-ack delete their keys after each phase, and only queue-e2e and http leave their work (in PostgreSQL)"));
@@ -205,6 +215,19 @@ internal sealed class LoadSystem : IAsyncDisposable
         {
             _database = NpgsqlDataSource.Create(PostgresConnectionString);
             await new DatabaseMigrator(_database).MigrateAsync(cancellationToken);
+        }
+    }
+
+    // A container on another machine (a remote Docker engine) has no process here: its CPU is in no table, and the log says so.
+    private void WatchCpu(string name, IContainer container)
+    {
+        if (ProcessTree.ContainerRoot(container.Id) is { } root)
+        {
+            _containerRoots[name] = root;
+        }
+        else
+        {
+            _log($"The {name} container's processes are not on this machine: its CPU is not measured.");
         }
     }
 
