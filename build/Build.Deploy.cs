@@ -32,11 +32,13 @@ internal partial class Build
     private Target KindPreflight => _ => _
         .Description("DeployKind's first step: kind on PATH and its version, Docker answering, kubectl on PATH")
         .Before(DockerEngine, Affected)
+        .RunsBecause(() => ToolsMissing("kind"))
         .Executes(() => _clusterTool = CheckTool(Kind("DeployKind")!, "DeployKind"));
 
     private Target MinikubePreflight => _ => _
         .Description("DeployMinikube's first step: minikube on PATH and its version, Docker answering, kubectl on PATH")
         .Before(DockerEngine, Affected)
+        .RunsBecause(() => ToolsMissing("minikube"))
         .Executes(() => _clusterTool = CheckTool(Minikube("DeployMinikube")!, "DeployMinikube"));
 
     private Target DeployKind => _ => _
@@ -87,6 +89,16 @@ internal partial class Build
                 }
             }
         });
+
+    /// <summary>
+    /// For --plan: the tools the preflight will not find, where it stops the run (null when all are there, and the plan
+    /// says which deploy it runs for). Docker is not among them: DockerEngine starts the engine when it is not running.
+    /// </summary>
+    private string? ToolsMissing(string clusterTool)
+    {
+        var missing = new[] { clusterTool, "kubectl" }.Where(tool => Preflight.Find(tool, SearchPath) is null).ToList();
+        return missing.Count == 0 ? null : $"stops the run: {string.Join(" and ", missing)} not on PATH";
+    }
 
     /// <summary>kind from the search path; when absent, null for DeleteClusters, or the preflight's failure for a deploy.</summary>
     private Kind? Kind(string? target) => Preflight.Find("kind", SearchPath) is { } path
