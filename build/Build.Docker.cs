@@ -56,7 +56,7 @@ internal partial class Build
             var table = new TextTable("Image", "Uses", "Action", "Time");
             foreach (var outcome in _baseImages)
             {
-                table.AddRow(outcome.Image.Name, outcome.Reference, outcome.Action, $"{outcome.Duration.TotalSeconds:0.0} s");
+                table.AddRow(outcome.Image.Name, outcome.Reference, outcome.Action, LoggedStep.Elapsed(outcome.Duration));
             }
 
             foreach (var line in table.Render())

@@ -97,7 +97,8 @@ internal partial class Build
         if (File.Exists(ImagesJson))
         {
             File.Delete(ImagesJson);
-            Log.Info($"Images is skipped: the {LoggedStep.DisplayPath(ImagesJson)} of an earlier run is removed (this run built no image).");
+            // Not "this run built no image": SystemUp and the deploys build or reuse theirs after it (helper-113).
+            Log.Info($"Images is skipped: {LoggedStep.DisplayPath(ImagesJson)}, an earlier run's, is removed; it lists only the images this run builds or reuses (SystemUp and the deploys write theirs).");
         }
     }
 

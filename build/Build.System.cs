@@ -65,7 +65,14 @@ internal partial class Build
         .DependsOn(DockerEngine)
         .Before(BaseImages, Images)
         .Reads(() => SystemName, () => SystemGatewayPort, () => SystemFrontendPort)
-        .Executes(() => CheckSystemCanStart(SystemName, SystemUpSettings().Settings));
+        .Executes(() =>
+        {
+            var settings = SystemUpSettings().Settings;
+            CheckSystemCanStart(SystemName, settings);
+            // Said, not only checked: the section was empty in the log (helper-113).
+            var ports = settings is { GatewayPort: > 0, FrontendPort: > 0 } ? $" ({Where(settings)})" : "";   // 0: any free port, chosen later
+            Log.Info($"The system '{SystemName}' can start: no other checkout's system has its name, and its ports are free or its own{ports}.");
+        });
 
     private Target SystemUp => _ => _
         .Description("Runs the whole system on Docker from the images (compose), waits until every service is healthy, prints the addresses")
