@@ -57,6 +57,13 @@ internal static class HelpText
             Log.Info(line);
         }
 
+        // Scripts that call the build branch on these (helper-113: they were only in the README).
+        foreach (var line in TextTable.Wrap(
+            $"Exit codes: 0 success, 1 a target failed, {BuildHost.UsageExitCode} a usage error, {BuildHost.CancelledExitCode} interrupted (Ctrl+C or SIGTERM).", width))
+        {
+            Log.Info(line);
+        }
+
         if (local.HelpExamples.Count > 0)
         {
             Log.Info("");

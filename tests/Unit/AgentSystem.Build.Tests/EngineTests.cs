@@ -455,6 +455,7 @@ public class EngineTests
         Assert.Contains("Cleans", run.Output);
         Assert.Matches(@"--configuration <text>\s+Configuration to build\s+Debug \(CI: Release\)", run.Output);
         Assert.Matches(@"environment variables \(the name in capitals with underscores: --[a-z-]+ is [A-Z_]+\)", run.Output);
+        Assert.Contains("Exit codes: 0 success, 1 a target failed, 2 a usage error, 130 interrupted (Ctrl+C or SIGTERM).", run.Output);
         Assert.Contains("--flavor <plain|extra-spicy>", run.Output);
         Assert.Matches(@"Example\s+What it does\r?\n.*\r?\n\./build\.sh Compile --flavor extra-spicy\s+Compiles it hot", run.Output);
         Assert.Empty(run.Build.Ran);
