@@ -30,7 +30,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
 
         var loadStart = CpuSampler.LoadAverage();
         await using var system = await LoadSystem.StartAsync(options, log, cancellationToken);
-        var cpu = new CpuSampler(() => system.ProcessIds);
+        var cpu = new CpuSampler(() => system.CpuCounters);
         var compilers = new CompilerWatch(() => new Dictionary<string, int>(system.ProcessIds) { ["generator"] = System.Environment.ProcessId });
         var runner = new ScenarioRunner(cpu, log, compilers);
 

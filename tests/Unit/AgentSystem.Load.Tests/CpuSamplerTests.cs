@@ -16,6 +16,23 @@ public sealed class CpuSamplerTests
     }
 
     [Fact]
+    public void A_restarted_process_counts_from_its_new_counter_not_against_the_old_ones_seconds()
+    {
+        var clock = new FakeTimeProvider();
+        var counter = new CpuCounter("pid 42", () => 5.0);
+        var sampler = new CpuSampler(() => new Dictionary<string, CpuCounter>(StringComparer.Ordinal) { ["worker-1"] = counter }, clock, () => null);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        sampler.Sample();
+
+        counter = new CpuCounter("pid 43", () => 0.2);   // killed and started again: its seconds start from nothing
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0, sampler.Sample().Processes["worker-1"]);
+        counter = counter with { Seconds = () => 0.6 };
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(0.4, sampler.Sample().Processes["worker-1"], 3);
+    }
+
+    [Fact]
     public void A_span_too_short_for_proc_ticks_has_no_figures_and_the_next_sample_covers_it()
     {
         var (sampler, clock, used, _) = Sampler();
@@ -69,8 +86,7 @@ public sealed class CpuSamplerTests
         var used = new[] { 0.0 };
         var machine = new (long Busy, long Total)?[] { (1_000, 2_000) };
         var sampler = new CpuSampler(
-            () => new Dictionary<string, int>(StringComparer.Ordinal) { ["worker"] = 42 },
-            pid => pid == 42 ? used[0] : null,
+            () => new Dictionary<string, CpuCounter>(StringComparer.Ordinal) { ["worker"] = new("pid 42", () => used[0]) },
             clock,
             () => machine[0]);
         clock.Advance(TimeSpan.FromSeconds(1));

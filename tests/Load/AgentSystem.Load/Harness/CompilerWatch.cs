@@ -79,7 +79,7 @@ internal sealed class CompilerWatch
                 try
                 {
                     if (File.ReadAllText(Path.Combine(folder, "comm")).StartsWith(CompilerThread, StringComparison.Ordinal)
-                        && ProcessTree.StatSeconds(Path.Combine(folder, "stat")) is { } seconds)
+                        && CpuCounter.StatSeconds(Path.Combine(folder, "stat")) is { } seconds)
                     {
                         threads[int.Parse(Path.GetFileName(folder), CultureInfo.InvariantCulture)] = seconds;
                     }

@@ -10,13 +10,11 @@ internal sealed record CpuSample(double GeneratorCores, double MachineBusy, doub
 
 /// <summary>
 /// CPU use from /proc (Linux), sampled by the caller once a second: the generator's own (so a saturated generator
-/// shows), the services under test it started and the PostgreSQL and Redis containers it started (each with the
-/// processes it started), and the machine's (other people's builds included). Elsewhere only the generator's own is known.
+/// shows), the services under test and the PostgreSQL and Redis containers it started (<see cref="CpuCounter"/>), and the
+/// machine's (other people's builds included). Elsewhere only the generator's own is known.
 /// </summary>
 internal sealed class CpuSampler
 {
-    internal const double ClockTicksPerSecond = 100;   // USER_HZ on Linux
-
     /// <summary>
     /// A sample over less wall time than this has no CPU figures (NaN, no processes), and the next one covers its span:
     /// /proc counts CPU in 10 ms clock ticks, so one tick over a few milliseconds (a phase's final flush just after its
@@ -24,25 +22,21 @@ internal sealed class CpuSampler
     /// </summary>
     public static readonly TimeSpan ShortestSpan = TimeSpan.FromMilliseconds(250);
 
-    private readonly Func<IReadOnlyDictionary<string, int>> _watched;
-    private readonly Func<int, double?> _processSeconds;
+    private readonly Func<IReadOnlyDictionary<string, CpuCounter>> _watched;
     private readonly Func<(long Busy, long Total)?> _machine;
     private readonly TimeProvider _time;
-    private readonly Dictionary<string, (int Pid, double Seconds)> _lastProcess = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (string Identity, double Seconds)> _lastProcess = new(StringComparer.Ordinal);
     private TimeSpan _lastGenerator = Environment.CpuUsage.TotalTime;
     private long _lastTimestamp;
     private (long Busy, long Total)? _lastMachine;
 
-    /// <param name="watched">The processes to follow, by name (read at every sample: a restarted process has a new id).</param>
-    /// <param name="processSeconds">A process's CPU seconds so far with what it started (<see cref="ProcessTree"/>), null when it is gone (tests give their own).</param>
+    /// <param name="watched">The processes and containers to follow, by name (read at every sample: a restarted process has a new counter).</param>
     /// <param name="time">The clock the samples' spans are measured on.</param>
     /// <param name="machine">The machine's busy and total clock ticks so far, null when unknown (tests give their own).</param>
     public CpuSampler(
-        Func<IReadOnlyDictionary<string, int>>? watched = null, Func<int, double?>? processSeconds = null, TimeProvider? time = null,
-        Func<(long Busy, long Total)?>? machine = null)
+        Func<IReadOnlyDictionary<string, CpuCounter>>? watched = null, TimeProvider? time = null, Func<(long Busy, long Total)?>? machine = null)
     {
-        _watched = watched ?? (() => new Dictionary<string, int>());
-        _processSeconds = processSeconds ?? (pid => ProcessTree.CpuSeconds(pid));
+        _watched = watched ?? (() => new Dictionary<string, CpuCounter>());
         _machine = machine ?? ReadMachine;
         _time = time ?? TimeProvider.System;
         _lastTimestamp = _time.GetTimestamp();
@@ -70,15 +64,15 @@ internal sealed class CpuSampler
         _lastMachine = machine;
 
         var processes = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var (name, pid) in _watched())
+        foreach (var (name, counter) in _watched())
         {
-            if (_processSeconds(pid) is not { } seconds)
+            if (counter.Seconds() is not { } seconds)
             {
                 continue;
             }
 
-            processes[name] = _lastProcess.TryGetValue(name, out var last) && last.Pid == pid ? Math.Max(0, (seconds - last.Seconds) / wall) : 0;
-            _lastProcess[name] = (pid, seconds);
+            processes[name] = _lastProcess.TryGetValue(name, out var last) && last.Identity == counter.Identity ? Math.Max(0, (seconds - last.Seconds) / wall) : 0;
+            _lastProcess[name] = (counter.Identity, seconds);
         }
 
         return new CpuSample(generatorCores, busy, LoadAverage(), processes);

@@ -105,13 +105,13 @@ internal static class ReportTables
                 s.Name, s.Unit.TrimEnd('s'), PerItem(s.MachineBusy * cores, s.Rps), PerItem(s.GeneratorCores, s.Rps),
                 .. processes.Select(p => PerItem(s.ProcessCores.TryGetValue(p, out var used) ? used : null, s.Rps))])],
             "The machine's column is everything that ran: the services, the generator, PostgreSQL, Redis, the kernel and anything else on the machine. "
-            + "postgres and redis, when this run started their containers, count each container's processes (PostgreSQL's connections are processes of their own).",
+            + "postgres and redis, when this run started their containers, count every process in each (PostgreSQL's connections are processes of their own).",
             TextColumns: [0, 1]);
 
         static string PerItem(double? usedCores, double rate) => usedCores is { } used && !double.IsNaN(used) ? Format(used * 1e6 / rate, decimals: false) : "-";
     }
 
-    // The service processes any scenario measured, in one order for both CPU tables.
+    // The service processes and containers any scenario measured, in one order for both CPU tables.
     private static List<string> Processes(Summary summary) =>
         [.. summary.Scenarios.SelectMany(s => s.ProcessCores.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 

@@ -36,6 +36,9 @@ internal sealed class LoadSystem : IAsyncDisposable
     /// <summary>How to reach each container the run started, for <c>--keep-containers</c>.</summary>
     private readonly List<string> _reach = [];
 
+    /// <summary>The CPU counter of each container this run started, by the name its CPU is shown under.</summary>
+    private readonly Dictionary<string, CpuCounter> _containerCounters = new(StringComparer.Ordinal);
+
     private LoadSystem(Action<string> log, bool keepContainers)
     {
         _log = log;
@@ -75,16 +78,13 @@ internal sealed class LoadSystem : IAsyncDisposable
     /// <summary>What ran, for the report's notes.</summary>
     public string ServicesDescription { get; private set; } = "no services (the queue client alone)";
 
-    /// <summary>
-    /// The service processes and the containers' first processes by name, for CPU sampling (a restarted worker has a new
-    /// process id).
-    /// </summary>
+    /// <summary>The service processes by name (a restarted worker has a new process id).</summary>
     public IReadOnlyDictionary<string, int> ProcessIds =>
-        _services.Where(s => !s.HasExited).Select(s => KeyValuePair.Create(s.Name, s.ProcessId)).Concat(_containerRoots)
-            .ToDictionary(StringComparer.Ordinal);
+        _services.Where(s => !s.HasExited).ToDictionary(s => s.Name, s => s.ProcessId, StringComparer.Ordinal);
 
-    /// <summary>The first process of each container this run started, by the name its CPU is shown under.</summary>
-    private readonly Dictionary<string, int> _containerRoots = new(StringComparer.Ordinal);
+    /// <summary>What CPU sampling follows, by name: each service process, and each container this run started.</summary>
+    public IReadOnlyDictionary<string, CpuCounter> CpuCounters =>
+        ProcessIds.Select(p => KeyValuePair.Create(p.Key, CpuCounter.Process(p.Value))).Concat(_containerCounters).ToDictionary(StringComparer.Ordinal);
 
     /// <summary>
     /// Messages the workers' reclaimers put back in the queue after their lease expired, summed over the workers (their
@@ -218,16 +218,16 @@ internal sealed class LoadSystem : IAsyncDisposable
         }
     }
 
-    // A container on another machine (a remote Docker engine) has no process here: its CPU is in no table, and the log says so.
+    // A container of a remote Docker engine (or whose cgroup is not mounted here) has no counter: no column, and the log says so.
     private void WatchCpu(string name, IContainer container)
     {
-        if (ProcessTree.ContainerRoot(container.Id) is { } root)
+        if (CpuCounter.Container(container.Id) is { } counter)
         {
-            _containerRoots[name] = root;
+            _containerCounters[name] = counter;
         }
         else
         {
-            _log($"The {name} container's processes are not on this machine: its CPU is not measured.");
+            _log($"The {name} container's CPU accounting (its cgroup) is not visible here: its CPU is not measured.");
         }
     }
 
