@@ -13,7 +13,7 @@ internal partial class Build
     private readonly bool DryRun;
 
     private Target PruneImages => _ => _
-        .Description("Removes the service images builds left behind: keeps what a container uses, :dev and this commit's tags; --keep-build-cache SIZE trims the build cache")
+        .Description("Removes the service images builds left behind: keeps the tags containers were made from, :dev and this commit's; --keep-build-cache SIZE trims the build cache")
         .DependsOn(DockerEngine)
         .Reads(() => KeepBuildCache, () => DryRun)
         .Validates(BuildCacheSizeProblems)
@@ -23,12 +23,13 @@ internal partial class Build
             var before = pruner.Sizes();
             var services = (Changes.Catalog?.Services ?? []).Where(HasDockerfile).ToList();
             var repositories = services.Select(s => ImageName(s, "")[..^1]).ToList();
-            var used = pruner.UsedIds();
+            var used = pruner.Used();
+            var usedIds = used.Select(u => u.Id).ToHashSet(StringComparer.Ordinal);
             var commit = ShortCommit();
             var tags = pruner.Tags(repositories);
             var doomed = ImagePruner.TagsToRemove(tags, used, commit);
             Log.Info($"{tags.Count} tag(s) of {repositories.Count} repositories ({string.Join(", ", repositories)}); {doomed.Count} to remove "
-                + $"(kept: tags of images a container uses, :dev, and this commit's, {commit}*).");
+                + $"(kept: the tags containers were made from, :dev, and this commit's, {commit}*).");
             if (DryRun)
             {
                 foreach (var tag in doomed)
@@ -37,13 +38,13 @@ internal partial class Build
                 }
 
                 // Removing an image's last tag removes the image; the untagged ones of earlier builds go after the tags.
-                var untaggedNow = pruner.Untagged(services.Select(s => s.Name)).Where(id => !used.Contains(id)).ToList();
+                var untaggedNow = pruner.Untagged(services.Select(s => s.Name)).Where(id => !usedIds.Contains(id)).ToList();
                 foreach (var id in untaggedNow)
                 {
                     Log.Info($"  would remove untagged image {id}");
                 }
 
-                var losingEveryTag = tags.GroupBy(t => t.Id).Count(image => !used.Contains(image.Key) && image.All(t => doomed.Contains(t.Reference)));
+                var losingEveryTag = tags.GroupBy(t => t.Id).Count(image => !usedIds.Contains(image.Key) && image.All(t => doomed.Contains(t.Reference)));
                 Log.Success($"--dry-run: nothing removed; {losingEveryTag} image(s) would go with their last tag above, and {untaggedNow.Count} untagged image(s)"
                     + (KeepBuildCache.Length > 0 ? $", and the build cache ({before.BuildCache}) would be trimmed to {KeepBuildCache}." : "."));
                 return;
@@ -51,7 +52,7 @@ internal partial class Build
 
             var (tagsRemoved, tagsRefused) = pruner.Remove(doomed);
             // After the tags: an image whose last tag just went is untagged now.
-            var untagged = pruner.Untagged(services.Select(s => s.Name)).Where(id => !used.Contains(id)).ToList();
+            var untagged = pruner.Untagged(services.Select(s => s.Name)).Where(id => !usedIds.Contains(id)).ToList();
             var (imagesRemoved, imagesRefused) = pruner.Remove(untagged);
             foreach (var refusal in tagsRefused.Concat(imagesRefused))
             {

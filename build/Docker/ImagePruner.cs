@@ -5,9 +5,10 @@ namespace AgentSystem.Build.Docker;
 
 /// <summary>
 /// Removes the service images that builds left behind: each build tags its commit (and its changes' hash), so the tags
-/// and images pile up (Skaffold's users report tens of GB). Keeps what a container uses (any checkout's, running or
-/// stopped), what <c>:dev</c> names, and this checkout's commit's tags; removes the rest, and the untagged images a moved
-/// tag left, known by the labels every build sets. <c>docker image rm</c> without force: an image in use is never removed.
+/// and images pile up (Skaffold's users report tens of GB). Keeps the tags containers were made from (any checkout's,
+/// running or stopped), what <c>:dev</c> names, and this checkout's commit's tags; removes the rest, and the untagged
+/// images a moved tag left, known by the labels every build sets. <c>docker image rm</c> without force: an image in use is
+/// never removed, only its other tags.
 /// </summary>
 public sealed partial class ImagePruner(string docker, CancellationToken cancellationToken)
 {
@@ -17,9 +18,41 @@ public sealed partial class ImagePruner(string docker, CancellationToken cancell
         public string Tag => Reference[(Reference.LastIndexOf(':') + 1)..];
     }
 
-    /// <summary>The tags to remove: not a used image's, not dev, not one of this checkout's commit (<paramref name="commit"/>, short).</summary>
-    public static IReadOnlyList<string> TagsToRemove(IEnumerable<TaggedImage> tags, IReadOnlySet<string> usedIds, string commit) =>
-        [.. tags.Where(t => !usedIds.Contains(t.Id) && t.Tag != "dev" && !t.Tag.StartsWith(commit, StringComparison.Ordinal)).Select(t => t.Reference)];
+    /// <summary>A container's image: its id, and the reference the container was made from ("agentsystem/worker:1a2b3c4d5e6f").</summary>
+    public sealed record UsedImage(string Id, string Reference);
+
+    /// <summary>
+    /// The tags to remove: not dev, not one of this checkout's commit (<paramref name="commit"/>, short), and not what a
+    /// container was made from. An image a container uses keeps only those of its tags (an unchanged service's image
+    /// carries every commit's tag since it was built: 26 of one service's on a machine); one whose containers were made
+    /// from none of its tags (an id, or a tag that moved since) keeps them all, so it stays named.
+    /// </summary>
+    public static IReadOnlyList<string> TagsToRemove(IReadOnlyList<TaggedImage> tags, IReadOnlyCollection<UsedImage> used, string commit)
+    {
+        var madeFrom = used.Select(u => Normalized(u.Reference)).ToHashSet(StringComparer.Ordinal);
+        var keepEveryTag = used.Select(u => u.Id)
+            .Where(id => !tags.Any(t => t.Id == id && madeFrom.Contains(t.Reference))).ToHashSet(StringComparer.Ordinal);
+        return [.. tags
+            .Where(t => t.Tag != "dev" && !t.Tag.StartsWith(commit, StringComparison.Ordinal) && !madeFrom.Contains(t.Reference) && !keepEveryTag.Contains(t.Id))
+            .Select(t => t.Reference)];
+    }
+
+    /// <summary>A reference as <c>docker image ls</c> names it: no docker.io prefix, ":latest" when it has no tag.</summary>
+    private static string Normalized(string reference)
+    {
+        foreach (var prefix in (string[])["docker.io/library/", "docker.io/"])
+        {
+            if (reference.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                reference = reference[prefix.Length..];
+                break;
+            }
+        }
+
+        return reference.Contains('@', StringComparison.Ordinal) || reference[(reference.LastIndexOf('/') + 1)..].Contains(':', StringComparison.Ordinal)
+            ? reference
+            : reference + ":latest";
+    }
 
     /// <summary>The repositories' tags (<c>docker image ls REPOSITORY</c>), with full image ids.</summary>
     public IReadOnlyList<TaggedImage> Tags(IEnumerable<string> repositories) =>
@@ -33,11 +66,13 @@ public sealed partial class ImagePruner(string docker, CancellationToken cancell
         [.. services.SelectMany(service => Lines(["image", "ls", "--quiet", "--no-trunc", "--filter", "dangling=true",
             "--filter", $"label=org.opencontainers.image.title={service}", "--filter", "label=org.opencontainers.image.revision"])).Distinct()];
 
-    /// <summary>The image ids of every container, running or stopped.</summary>
-    public IReadOnlySet<string> UsedIds()
+    /// <summary>The image of every container, running or stopped: its id and the reference the container was made from.</summary>
+    public IReadOnlyList<UsedImage> Used()
     {
         var containers = Lines(["ps", "--all", "--quiet", "--no-trunc"]);
-        return containers.Count == 0 ? new HashSet<string>() : Lines(["inspect", "--format", "{{.Image}}", .. containers]).ToHashSet(StringComparer.Ordinal);
+        return containers.Count == 0 ? [] : [.. Lines(["inspect", "--format", "{{.Image}} {{.Config.Image}}", .. containers])
+            .Select(line => line.Split(' ', 2))
+            .Select(parts => new UsedImage(parts[0], parts.Length > 1 ? parts[1] : ""))];
     }
 
     /// <summary>Removes <paramref name="references"/> (tags or ids) a few at a time; returns how many went and what docker refused, by its first line.</summary>
