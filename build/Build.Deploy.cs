@@ -91,13 +91,13 @@ internal partial class Build
         });
 
     /// <summary>
-    /// For --plan: the tools the preflight will not find, where it stops the run (null when all are there, and the plan
-    /// says which deploy it runs for). Docker is not among them: DockerEngine starts the engine when it is not running.
+    /// For --plan: the tools the preflight will not find, so that it fails and the deploy does not run (null when all are
+    /// there, and the plan says which deploy it runs for). Docker is not among them: DockerEngine starts the engine.
     /// </summary>
     private string? ToolsMissing(string clusterTool)
     {
         var missing = new[] { clusterTool, "kubectl" }.Where(tool => Preflight.Find(tool, SearchPath) is null).ToList();
-        return missing.Count == 0 ? null : $"stops the run: {string.Join(" and ", missing)} not on PATH";
+        return missing.Count == 0 ? null : $"will fail: {string.Join(" and ", missing)} not on PATH";
     }
 
     /// <summary>kind from the search path; when absent, null for DeleteClusters, or the preflight's failure for a deploy.</summary>

@@ -25,6 +25,9 @@ internal partial class Build
     /// <summary>Every image this run built or reused (Images' and those SystemUp and the deploys added): what CI saves and pushes.</summary>
     private string ImagesJson => Path.Combine(ArtifactsDirectory, "images.json");
 
+    /// <summary>The targets that build (or reuse) the images they run when Images did not.</summary>
+    private const string ImageBuildersBesideImages = "SystemUp, SystemTest and the deploys";
+
     /// <summary>The affected services that have a Dockerfile.</summary>
     private List<ServiceEntry> AffectedImageServices => Changes.Services
         .Select(s => Changes.Catalog?.Find(s.Name))
@@ -42,7 +45,7 @@ internal partial class Build
         // First the reason --service gives, where "--all builds every one" would not help (helper-95: --service shared --all).
         .OnlyWhenStatic(() => Service is not { Length: > 0 } names || names.Any(name => Changes.Catalog?.Find(name) is { } service && HasDockerfile(service)),
             "no service --service names has an image of its own ('shared' is the libraries and tests)")
-        .OnlyWhenStatic(() => AffectedImageServices.Count > 0, "no affected service has an image; --all builds every one (SystemUp, SystemTest and the deploys build those they run)")
+        .OnlyWhenStatic(() => AffectedImageServices.Count > 0, $"no affected service has an image; --all builds every one ({ImageBuildersBesideImages} build those they run)")
         // An earlier run's list would pass for this run's (and CI's matrix job saves the images it lists).
         .WhenSkipped(RemoveImagesJson)
         .Touches(() => AffectedImageServices.Select(s => s.Name))
@@ -97,8 +100,8 @@ internal partial class Build
         if (File.Exists(ImagesJson))
         {
             File.Delete(ImagesJson);
-            // Not "this run built no image": SystemUp and the deploys build or reuse theirs after it (helper-113).
-            Log.Info($"Images is skipped: {LoggedStep.DisplayPath(ImagesJson)}, an earlier run's, is removed; it lists only the images this run builds or reuses (SystemUp and the deploys write theirs).");
+            // Not "this run built no image": SystemUp, SystemTest and the deploys build or reuse theirs after it (helper-113).
+            Log.Info($"Images is skipped: {LoggedStep.DisplayPath(ImagesJson)}, an earlier run's, is removed; it lists only the images this run builds or reuses ({ImageBuildersBesideImages} write theirs).");
         }
     }
 

@@ -70,8 +70,10 @@ internal partial class Build
             var settings = SystemUpSettings().Settings;
             CheckSystemCanStart(SystemName, settings);
             // Said, not only checked: the section was empty in the log (helper-113).
-            var ports = settings is { GatewayPort: > 0, FrontendPort: > 0 } ? $" ({Where(settings)})" : "";   // 0: any free port, chosen later
-            Log.Info($"The system '{SystemName}' can start: no other checkout's system has its name, and its ports are free or its own{ports}.");
+            // A port of 0 is any free one, chosen when the system starts: nothing to check or say.
+            string[] fixedPorts = [.. new[] { ("gateway", settings.GatewayPort), ("frontend", settings.FrontendPort) }.Where(p => p.Item2 > 0).Select(p => $"{p.Item1} port {p.Item2}")];
+            Log.Info($"The system '{SystemName}' can start: no other checkout's system has its name"
+                + (fixedPorts.Length > 0 ? $", and its ports are free or its own ({string.Join(", ", fixedPorts)})." : "."));
         });
 
     private Target SystemUp => _ => _

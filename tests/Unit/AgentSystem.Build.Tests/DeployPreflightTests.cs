@@ -129,14 +129,14 @@ public sealed class DeployPreflightTests : IDisposable
     [Theory]
     [InlineData("DeployKind", "KindPreflight", "kind")]
     [InlineData("DeployMinikube", "MinikubePreflight", "minikube")]
-    public void The_plan_says_the_preflight_stops_the_run_when_a_tool_is_missing(string target, string preflight, string tool)
+    public void The_plan_says_the_preflight_will_fail_when_a_tool_is_missing(string target, string preflight, string tool)
     {
         var missing = Run(new FakeClusterTools(tools: "docker"), target, "--plan");
         var present = Run(new FakeClusterTools(), target, "--plan");
 
         Assert.True(missing.ExitCode == 0, missing.Output);
         // The reason may wrap in the plan's column: words apart by any white space.
-        Assert.Matches($@"(?m)^\d+\s+{preflight}\s+run\s+\(stops\s+the\s+run:\s+{tool}\s+and\s+kubectl\s+not\s+on\s+PATH\)", missing.Output);
+        Assert.Matches($@"(?m)^\d+\s+{preflight}\s+run\s+\(will\s+fail:\s+{tool}\s+and\s+kubectl\s+not\s+on\s+PATH\)", missing.Output);
         Assert.Matches($@"(?m)^\d+\s+{preflight}\s+run \(for {target}\)", present.Output);
     }
 
