@@ -33,6 +33,35 @@ public sealed class ScenarioRunnerTests
     }
 
     [Fact]
+    public async Task A_phase_twice_as_long_as_the_progress_interval_logs_its_progress_and_a_shorter_one_does_not()
+    {
+        var logged = new List<string>();
+        var runner = new ScenarioRunner(new CpuSampler(), line => { lock (logged) { logged.Add(line); } }) { ProgressEvery = TimeSpan.FromSeconds(0.5) };
+        Scenario Failing(string name, double seconds) => new(name, context => ValueTask.FromResult(context.Invocation % 10 == 0 ? Response.Fail("every tenth") : Response.Ok()))
+        {
+            WarmUp = TimeSpan.Zero,
+            Simulations = [Simulation.Inject(200, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(seconds))],
+        };
+
+        await runner.RunAsync(Failing("long", 2.6), CancellationToken.None);   // lines at about 0.5, 1, 1.5, 2 and 2.5 s
+        await runner.RunAsync(Failing("short", 0.9), CancellationToken.None);
+
+        var progress = logged.Where(l => l.Contains(" s: ", StringComparison.Ordinal)).ToList();
+        Assert.True(progress.Count >= 2, string.Join('\n', logged));
+        Assert.All(progress, line => Assert.Matches(@"^long: [012] of 3 s: [\d,.]+ calls/s \(target 200/s\), steps' p99 [\d.]+ ms, \d+ errors, in the last [\d.]+ s$", line));
+        Assert.Contains(progress, line => !line.Contains(" 0 errors", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_progress_line_without_steps_in_its_interval_shows_no_latency()
+    {
+        var line = ScenarioRunner.Progress(new Scenario("http", _ => ValueTask.FromResult(Response.Ok())) { Unit = "tasks" },
+            TimeSpan.FromSeconds(20.4), TimeSpan.FromSeconds(60), new(0, 0, 0, 3, TimeSpan.FromSeconds(10)), target: null, copies: 64);
+
+        Assert.Equal("http: 20 of 60 s: 0 tasks/s (64 copies), steps' p99 -, 3 errors, in the last 10.0 s", line);
+    }
+
+    [Fact]
     public async Task A_collection_in_a_measured_step_shows_as_the_generators_pause()
     {
         var scenario = new Scenario("collects", context =>
