@@ -57,6 +57,16 @@ internal partial class Build : BuildBase
 
     protected internal override IReadOnlyCollection<string> KnownServices => Changes.Catalog is null ? [] : [.. EveryServiceName];
 
+    /// <summary>The pipeline, then running locally, the generators, the steps others run, the benchmarks: the README's Targets table (a test holds them together).</summary>
+    protected internal override IReadOnlyList<string> HelpOrder =>
+    [
+        nameof(Affected), nameof(Compile), nameof(UnitTest), nameof(IntegrationTest), nameof(Images), nameof(SystemUp), nameof(SystemTest),
+        nameof(SystemDown), nameof(LoadTest), nameof(ValidateManifests), nameof(Test), nameof(DeployKind), nameof(DeployMinikube),
+        nameof(DeleteClusters), nameof(Dev), nameof(DevServers), nameof(Clean), nameof(PruneImages), nameof(GitHubActions), nameof(Dockerfiles),
+        nameof(DockerEngine), nameof(BaseImages), nameof(Chromium), nameof(SystemPreflight), nameof(KindPreflight), nameof(MinikubePreflight),
+        nameof(BenchmarkAffected), nameof(BenchmarkImage),
+    ];
+
     protected internal override IReadOnlyList<(string CommandLine, string Does)> HelpExamples =>
     [
         ("./build.sh", "Compiles what changed since the merge-base with origin/main"),

@@ -44,6 +44,9 @@ public abstract class BuildBase
     /// <summary>Every service the build knows of: <c>--plan</c> says "all N" for a target that touches them all.</summary>
     protected internal virtual IReadOnlyCollection<string> KnownServices => [];
 
+    /// <summary><c>--help</c> lists these targets first, in this order, then any other in the order they are defined.</summary>
+    protected internal virtual IReadOnlyList<string> HelpOrder => [];
+
     /// <summary>Command lines <c>--help</c> ends with, each with what it does: where a newcomer starts.</summary>
     protected internal virtual IReadOnlyList<(string CommandLine, string Does)> HelpExamples => [];
 

@@ -12,8 +12,10 @@ internal static class HelpText
         }
 
         Log.Info("");
+        var local = BuildBase.CreateAs<T>(serverBuild: false);
         var targets = new TextTable("Target", "Description", "Depends on");
-        foreach (var target in graph.Targets)
+        var rank = local.HelpOrder.Select((name, index) => (name, index)).ToDictionary(p => p.name, p => p.index, StringComparer.Ordinal);
+        foreach (var target in graph.Targets.OrderBy(t => rank.GetValueOrDefault(t.Name, int.MaxValue)))
         {
             var name = defaultTargets.Contains(target.Name, StringComparer.OrdinalIgnoreCase) ? $"{target.Name} (default)" : target.Name;
             targets.AddRow(name, target.Definition.DescriptionText ?? "", string.Join(", ", target.Dependencies.Select(d => d.Name)));
@@ -25,7 +27,6 @@ internal static class HelpText
 
         Log.Info("");
 
-        var local = BuildBase.CreateAs<T>(serverBuild: false);
         var server = BuildBase.CreateAs<T>(serverBuild: true);
         var table = new TextTable("Parameter", "Description", "Default");
         foreach (var parameter in parameters.Parameters)

@@ -445,6 +445,23 @@ public class EngineTests
         Assert.Contains(lines, l => l.StartsWith("--service <name>... ", StringComparison.Ordinal));
     }
 
+    /// <summary>helper-113: --help listed the targets in the order of the build's source files; now as the README's table does.</summary>
+    [Fact]
+    public void Help_lists_every_target_in_the_order_of_the_readmes_targets_table()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryFiles.Root, "README.md"));
+        var table = readme[readme.IndexOf("## Targets\n", StringComparison.Ordinal)..].Split('\n').Skip(4).TakeWhile(l => l.StartsWith('|')).ToList();
+        var documented = table.SelectMany(row => System.Text.RegularExpressions.Regex.Matches(row.Split('|')[1], "`([A-Za-z]+)`").Select(m => m.Groups[1].Value)).ToList();
+        var writer = new StringWriter();
+        Log.Out = writer;
+        HelpText.Print<Build>(TargetGraph.From(new Build()), ParameterSet.Of(typeof(Build)), ["Compile"], 300);
+        var listed = writer.ToString().Split('\n').SkipWhile(l => !l.StartsWith("Target ", StringComparison.Ordinal)).Skip(2)
+            .TakeWhile(l => l.Trim().Length > 0).Select(l => l.Split(' ')[0]).ToList();
+
+        Assert.Equal(documented, listed);
+        Assert.Equal(TargetGraph.From(new Build()).Targets.Select(t => t.Name).Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public void Help_lists_targets_and_parameters_with_local_and_ci_defaults()
     {
