@@ -33,7 +33,7 @@ public sealed class ScenarioRunnerTests
     }
 
     [Fact]
-    public async Task A_phase_twice_as_long_as_the_progress_interval_logs_its_progress_and_a_shorter_one_does_not()
+    public async Task A_phase_twice_as_long_as_the_progress_interval_or_counted_in_iterations_logs_its_progress_and_a_shorter_one_does_not()
     {
         var logged = new List<string>();
         var runner = new ScenarioRunner(new CpuSampler(), line => { lock (logged) { logged.Add(line); } }) { ProgressEvery = TimeSpan.FromSeconds(0.5) };
@@ -46,9 +46,25 @@ public sealed class ScenarioRunnerTests
         await runner.RunAsync(Failing("long", 2.6), CancellationToken.None);   // lines at about 0.5, 1, 1.5, 2 and 2.5 s
         await runner.RunAsync(Failing("short", 0.9), CancellationToken.None);
 
-        var progress = logged.Where(l => l.Contains(" s: ", StringComparison.Ordinal)).ToList();
+        var closed = new Scenario("closed", async _ => { await Task.Delay(5); return Response.Ok(); })
+        {
+            WarmUp = TimeSpan.Zero,
+            Simulations = [Simulation.KeepConstant(3, TimeSpan.FromSeconds(1.2))],
+        };
+        var counted = new Scenario("counted", async _ => { await Task.Delay(10); return Response.Ok(); })
+        {
+            WarmUp = TimeSpan.Zero,
+            Simulations = [Simulation.IterationsForConstant(1, 120)],   // at least 1.2 s, no length ahead
+        };
+        await runner.RunAsync(closed, CancellationToken.None);
+        await runner.RunAsync(counted, CancellationToken.None);
+
+        Assert.Contains(logged, line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^closed: [01] of 1 s: [\d,.]+ calls/s \(3 copies\), "));
+        Assert.Contains(logged, line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^counted: \d+ s: [\d,.]+ calls/s \(1 copy\), "));
+        var progress = logged.Where(l => l.StartsWith("long:", StringComparison.Ordinal) || l.StartsWith("short:", StringComparison.Ordinal))
+            .Where(l => l.Contains(" s: ", StringComparison.Ordinal)).ToList();
         Assert.True(progress.Count >= 2, string.Join('\n', logged));
-        Assert.All(progress, line => Assert.Matches(@"^long: [012] of 3 s: [\d,.]+ calls/s \(target 200/s\), steps' p99 [\d.]+ ms, \d+ errors, in the last [\d.]+ s$", line));
+        Assert.All(progress, line => Assert.Matches(@"^long: [012] of 3 s: [\d,.]+ calls/s \(target 200/s\), steps' p99 ([\d.]+ ms|-), \d+ errors, in the last [\d.]+ s$", line));
         Assert.Contains(progress, line => !line.Contains(" 0 errors", StringComparison.Ordinal));
     }
 

@@ -126,6 +126,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             previous = simulation.EndTarget(previous);
         }
 
+        stats.Running = false;
         await duringStop.CancelAsync();
         await during;
 
@@ -426,11 +427,11 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
     /// </summary>
     internal static TimeSpan TickFor(TimeSpan measured) => measured < TimeSpan.FromSeconds(10) ? TimeSpan.FromSeconds(0.5) : TimeSpan.FromSeconds(1);
 
-
     private async Task TickAsync(Scenario scenario, TimeSpan total, Stats stats, TimeSpan tick, CancellationToken stop)
     {
         using var timer = new PeriodicTimer(tick);
-        var nextProgress = total >= ProgressEvery * 2 ? ProgressEvery : TimeSpan.MaxValue;
+        // A phase counted in iterations (claim-ack) has no length ahead (0 here): it logs as long as it runs.
+        var nextProgress = total == TimeSpan.Zero || total >= ProgressEvery * 2 ? ProgressEvery : TimeSpan.MaxValue;
         try
         {
             while (await timer.WaitForNextTickAsync(stop))
@@ -438,10 +439,11 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
                 var target = Volatile.Read(ref stats.Target);
                 stats.Flush(cpu.Sample(), target);
                 var elapsed = Stopwatch.GetElapsedTime(stats.Start);
-                if (elapsed >= nextProgress && elapsed < total)
+                if (elapsed >= nextProgress && stats.Running)
                 {
                     log(Progress(scenario, elapsed, total, stats.TakeProgress(), stats.Open ? target : null, stats.Open ? null : (int)target));
-                    nextProgress += ProgressEvery;
+                    // From this line, not the schedule: a late tick must not leave the next line a sliver of a span.
+                    nextProgress = elapsed + ProgressEvery - (tick / 2);
                 }
             }
         }
@@ -451,14 +453,15 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
     }
 
     /// <summary>
-    /// "queue-e2e-at-rate: 20 of 60 s: 17,995 jobs/s (target 18,000/s), steps' p99 4.12 ms, 0 errors, in the last 10 s";
-    /// a closed phase says its copies instead of a target. The steps' latency: where it runs to a stored result, that is
-    /// read after the phase.
+    /// "queue-e2e-at-rate: 20 of 60 s: 17,995 jobs/s (target 18,000/s), steps' p99 4.12 ms, 0 errors, in the last 10.0 s";
+    /// a closed phase says its copies instead of a target, one counted in iterations (no <paramref name="total"/>) only
+    /// its seconds so far. The steps' latency: where it runs to a stored result, that is read after the phase.
     /// </summary>
     internal static string Progress(Scenario scenario, TimeSpan elapsed, TimeSpan total, ProgressFigures figures, double? target, int? copies) =>
-        $"{scenario.Name}: {Figures.Format(Math.Floor(elapsed.TotalSeconds), decimals: false)} of {Figures.Format(total.TotalSeconds, decimals: false)} s: "
+        $"{scenario.Name}: {Figures.Format(Math.Floor(elapsed.TotalSeconds), decimals: false)}"
+        + (total > TimeSpan.Zero ? $" of {Figures.Format(total.TotalSeconds, decimals: false)}" : "") + " s: "
         + $"{Figures.Format(figures.Rate, decimals: figures.Rate is > 0 and < 100)} {scenario.Unit}/s"
-        + (target is { } rate ? $" (target {Figures.Format(rate)}/s)" : copies is { } n ? $" ({Figures.Format(n, decimals: false)} copies)" : "") + ", "
+        + (target is { } rate ? $" (target {Figures.Format(rate)}/s)" : copies is { } n ? $" ({Figures.Format(n, decimals: false)} {(n == 1 ? "copy" : "copies")})" : "") + ", "
         + $"steps' p99 {(figures.Steps > 0 ? $"{Figures.Format(figures.P99Ms)} ms" : "-")}, {Figures.Format(figures.Errors, decimals: false)} errors, "
         + $"in the last {Figures.Format(figures.Span.TotalSeconds)} s";
 
@@ -537,6 +540,9 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
 
         /// <summary>Whether the simulation running now is open (<see cref="Target"/> a rate) or closed (the copies).</summary>
         public volatile bool Open;
+
+        /// <summary>Cleared when the last simulation has ended: no progress line after it.</summary>
+        public volatile bool Running = true;
         private readonly Recorder _recorder = Latency.NewRecorder();
         private readonly Recorder _lag = Latency.NewRecorder();
         private HistogramBase? _interval;
