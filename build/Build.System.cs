@@ -71,9 +71,10 @@ internal partial class Build
             CheckSystemCanStart(SystemName, settings);
             // Said, not only checked: the section was empty in the log (helper-113).
             // A port of 0 is any free one, chosen when the system starts: nothing to check or say.
-            string[] fixedPorts = [.. new[] { ("gateway", settings.GatewayPort), ("frontend", settings.FrontendPort) }.Where(p => p.Item2 > 0).Select(p => $"{p.Item1} port {p.Item2}")];
+            var fixedPorts = string.Join(", ", new[] { (Name: "gateway", Port: settings.GatewayPort), (Name: "frontend", Port: settings.FrontendPort) }
+                .Where(p => p.Port > 0).Select(p => $"{p.Name} port {p.Port}"));
             Log.Info($"The system '{SystemName}' can start: no other checkout's system has its name"
-                + (fixedPorts.Length > 0 ? $", and its ports are free or its own ({string.Join(", ", fixedPorts)})." : "."));
+                + (fixedPorts.Length > 0 ? $", and its ports are free or its own ({fixedPorts})." : "."));
         });
 
     private Target SystemUp => _ => _
