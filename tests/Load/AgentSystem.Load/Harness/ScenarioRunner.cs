@@ -439,7 +439,8 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
                 var target = Volatile.Read(ref stats.Target);
                 stats.Flush(cpu.Sample(), target);
                 var elapsed = Stopwatch.GetElapsedTime(stats.Start);
-                if (elapsed >= nextProgress && stats.Running)
+                // Not at the very end of a phase of known length: its own result line follows at once.
+                if (elapsed >= nextProgress && stats.Running && (total == TimeSpan.Zero || elapsed < total))
                 {
                     log(Progress(scenario, elapsed, total, stats.TakeProgress(), stats.Open ? target : null, stats.Open ? null : (int)target));
                     // From this line, not the schedule: a late tick must not leave the next line a sliver of a span.
