@@ -103,16 +103,16 @@ internal partial class Build
     /// <summary>kind from the search path; when absent, null for DeleteClusters, or the preflight's failure for a deploy.</summary>
     private Kind? Kind(string? target) => Preflight.Find("kind", SearchPath) is { } path
         ? new Kind(path, DeployLog, Path.Combine(RootDirectory, KindClusterConfig))
-        : target is null ? null : throw Preflight.Missing("kind", target, Deploy.Kind.Install + OrTheOther("minikube", "DeployMinikube"));
+        : target is null ? null : throw Preflight.Missing("kind", target, [Deploy.Kind.Install, .. OrTheOther("minikube", "DeployMinikube")]);
 
     private Minikube? Minikube(string? target) => Preflight.Find("minikube", SearchPath) is { } path
         ? new Minikube(path, DeployLog)
-        : target is null ? null : throw Preflight.Missing("minikube", target, Deploy.Minikube.Install + OrTheOther("kind", "DeployKind"));
+        : target is null ? null : throw Preflight.Missing("minikube", target, [Deploy.Minikube.Install, .. OrTheOther("kind", "DeployKind")]);
 
     /// <summary>The other cluster tool, when it is on PATH; when neither is, where a deploy runs without installing one (the new-user walk).</summary>
-    private string OrTheOther(string tool, string target) => Preflight.Find(tool, SearchPath) is not null
-        ? $", or use ./build.sh {target} with {tool}."
-        : $". Nor is {tool} on PATH (./build.sh {target}); the generated workflow's deploy-kind job installs a pinned kind on its GitHub runner and deploys there.";
+    private string[] OrTheOther(string tool, string target) => Preflight.Find(tool, SearchPath) is not null
+        ? [$"or use ./build.sh {target} with {tool}."]
+        : [$"Nor is {tool} on PATH (./build.sh {target}).", "In CI, the generated workflow's deploy-kind job installs a pinned kind on its GitHub runner and deploys there."];
 
     private string DeployLog => Path.Combine(DeployArtifacts, "cluster-tool.log");
 

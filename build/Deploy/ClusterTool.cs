@@ -63,8 +63,8 @@ public abstract class ClusterToolBase(string executable, string logFile) : IClus
 public sealed class Kind(string executable, string logFile, string clusterConfig) : ClusterToolBase(executable, logFile)
 {
     public override string Name => "kind";
-    public const string Install = "Install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)";
-    public override string InstallHint => Install + ".";
+    public const string Install = "Install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation";
+    public override string InstallHint => Install;
     protected override string[] VersionArguments => ["version"];
 
     public override string ContextName(string cluster) => "kind-" + cluster;
@@ -96,8 +96,8 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
 public sealed class Minikube(string executable, string logFile) : ClusterToolBase(executable, logFile)
 {
     public override string Name => "minikube";
-    public const string Install = "Install minikube (https://minikube.sigs.k8s.io/docs/start/)";
-    public override string InstallHint => Install + ".";
+    public const string Install = "Install minikube: https://minikube.sigs.k8s.io/docs/start/";
+    public override string InstallHint => Install;
     protected override string[] VersionArguments => ["version", "--short"];
 
     public override string ContextName(string cluster) => cluster;

@@ -4,7 +4,8 @@ namespace AgentSystem.Build.Deploy;
 
 /// <summary>
 /// What a deploy needs before it builds anything: the cluster tool on PATH and answering, and a Docker engine the
-/// tool can run its nodes on. Each failure is one message saying what to do, and fails the target (exit code 1).
+/// tool can run its nodes on. Each failure is one message, what is wrong on its first line and what to do on the lines
+/// after it (a URL or a command on a line of its own rather than deep in one long line), and fails the target (exit code 1).
 /// </summary>
 public static class Preflight
 {
@@ -21,26 +22,29 @@ public static class Preflight
     public static string Check(IClusterTool tool, string target, string? docker, CancellationToken cancellationToken)
     {
         var version = tool.Version(cancellationToken)
-            ?? throw new TargetFailedException($"{tool.Name} is on PATH but `{tool.Name} version` failed; reinstall it. {tool.InstallHint}", $"{tool.Name} does not answer");
+            ?? throw new TargetFailedException(Lines($"{tool.Name} is on PATH but `{tool.Name} version` failed; reinstall it.", tool.InstallHint), $"{tool.Name} does not answer");
         if (docker is null)
         {
-            throw new TargetFailedException($"{target} needs Docker: {tool.Name} runs the cluster's nodes as containers, but docker is not on PATH. " +
-                "Install Docker (https://docs.docker.com/engine/install/) and start it.", "docker not found");
+            throw new TargetFailedException(Lines($"{target} needs Docker: {tool.Name} runs the cluster's nodes as containers, but docker is not on PATH.",
+                "Install Docker (https://docs.docker.com/engine/install/) and start it."), "docker not found");
         }
 
         var server = ProcessRunner.Capture(docker, ["version", "--format", "{{.Server.Version}}"], cancellationToken: cancellationToken);
         if (server.ExitCode != 0 || server.Output.Trim().Length == 0)
         {
-            throw new TargetFailedException($"{target} needs Docker, and the Docker engine does not answer ({FirstLine(server.Error)}). " +
-                "Start Docker (or, as root on Debian/Ubuntu, ./build.sh DockerEngine) and try again.", "Docker does not answer");
+            throw new TargetFailedException(Lines($"{target} needs Docker, and the Docker engine does not answer ({FirstLine(server.Error)}).",
+                "Start Docker (or, as root on Debian/Ubuntu, ./build.sh DockerEngine) and try again."), "Docker does not answer");
         }
 
         return $"{version}; Docker {server.Output.Trim()}";
     }
 
-    /// <summary>The failure for a tool not on PATH: where to get it, or the other target.</summary>
-    public static TargetFailedException Missing(string name, string target, string installHint) =>
-        new($"{target} needs {name}, and it is not installed (not found on PATH). {installHint}", $"{name} not found on PATH");
+    /// <summary>The failure for a tool not on PATH, then what to do: where to get it, or the other target.</summary>
+    public static TargetFailedException Missing(string name, string target, params string[] remedies) =>
+        new(Lines($"{target} needs {name}, and it is not installed (not found on PATH).", remedies), $"{name} not found on PATH");
+
+    /// <summary>The problem, then each remedy on an indented line of its own.</summary>
+    private static string Lines(string problem, params string[] remedies) => string.Concat([problem, .. remedies.Select(r => "\n  " + r)]);
 
     private static string FirstLine(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "no output";
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using AgentSystem.Build.Engine;
 
 namespace AgentSystem.Build.Tests;
@@ -59,7 +60,12 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.True(run.ExitCode == 1, run.Output);
         var message = $"{target} needs {tool}, and it is not installed (not found on PATH).";
         Assert.Single(run.Output.Split('\n'), line => line.Contains(message, StringComparison.Ordinal));
-        Assert.Contains(whereToGetIt, run.Output, StringComparison.Ordinal);
+        // What to do comes on lines of their own under the problem, the address alone after "Install kind: ", not deep in one long line.
+        Assert.Matches($@"(?m)^  Install {tool}: {Regex.Escape(whereToGetIt)}\S*\r?$", run.Output);
+        var lines = run.Output.Split('\n').SkipWhile(line => !line.Contains(message, StringComparison.Ordinal)).ToList();
+        var failure = lines.Take(1).Concat(lines.Skip(1).TakeWhile(line => line.StartsWith("  ", StringComparison.Ordinal))).ToList();
+        Assert.True(failure.Count >= 3, run.Output);
+        Assert.All(failure, line => Assert.True(line.Length <= 140, line));
         Assert.Contains(otherTarget, run.Output, StringComparison.Ordinal);
         Assert.Contains("Nor is", run.Output, StringComparison.Ordinal);            // neither tool here: not a dead end
         Assert.Contains("deploy-kind job", run.Output, StringComparison.Ordinal);
