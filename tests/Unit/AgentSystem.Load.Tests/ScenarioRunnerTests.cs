@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using AgentSystem.Load.Harness;
 
 namespace AgentSystem.Load.Tests;
@@ -67,6 +69,32 @@ public sealed class ScenarioRunnerTests
         Assert.All(progress, line => Assert.Matches(@"^long: [012] of 3 s: [\d,.]+ calls/s \(target 200/s\), steps' p99 ([\d.]+ ms|-), \d+ errors, in the last [\d.]+ s$", line));
         Assert.Contains(progress, line => !line.Contains(" 0 errors", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task A_ramps_progress_line_shows_the_rate_its_seconds_made_beside_the_target_of_those_seconds()
+    {
+        var logged = new List<string>();
+        var runner = new ScenarioRunner(new CpuSampler(), line => { lock (logged) { logged.Add(line); } }) { ProgressEvery = TimeSpan.FromSeconds(1) };
+        var ramp = new Scenario("ramp", _ => ValueTask.FromResult(Response.Ok()))
+        {
+            WarmUp = TimeSpan.Zero,
+            Simulations = [Simulation.RampingInject(600, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(3))],
+        };
+
+        await runner.RunAsync(ramp, CancellationToken.None);
+
+        // Lines at about 1 and 2 s, each over its last second: about 100 and 300 calls/s. The target at each line's
+        // end (200 and 400/s) is a second's ramp ahead of what was asked of those seconds.
+        var lines = logged.Select(line => Regex.Match(line, @"^ramp: [12] of 3 s: ([\d,]+) calls/s \(target ([\d,]+)/s\)")).Where(m => m.Success).ToList();
+        Assert.True(lines.Count >= 1, string.Join('\n', logged));
+        Assert.All(lines, line =>
+        {
+            var (rate, target) = (Number(line.Groups[1].Value), Number(line.Groups[2].Value));
+            Assert.True(Math.Abs(rate - target) <= (0.15 * target) + 10, line.Value);
+        });
+    }
+
+    private static double Number(string figure) => double.Parse(figure, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 
     [Fact]
     public void A_progress_line_without_steps_in_its_interval_shows_no_latency()

@@ -104,11 +104,15 @@ internal static class Simulation
 internal static class Injection
 {
     /// <summary>How many invocations are due <paramref name="elapsed"/> into the simulation.</summary>
-    public static long DueBy(LoadSimulation simulation, double previous, TimeSpan elapsed)
+    public static long DueBy(LoadSimulation simulation, double previous, TimeSpan elapsed) =>
+        (long)Math.Floor(Scheduled(simulation, previous, elapsed) + 1e-9);
+
+    /// <summary>The target rate's integral over the first <paramref name="elapsed"/> of the simulation: invocations, not rounded.</summary>
+    public static double Scheduled(LoadSimulation simulation, double previous, TimeSpan elapsed)
     {
         var t = Math.Clamp(elapsed.TotalSeconds, 0, simulation.During.TotalSeconds);
         var (r0, slope) = Line(simulation, previous);
-        return (long)Math.Floor((r0 * t) + (slope * t * t / 2) + 1e-9);
+        return (r0 * t) + (slope * t * t / 2);
     }
 
     /// <summary>When invocation <paramref name="index"/> (from 0) is due, from the simulation's start.</summary>

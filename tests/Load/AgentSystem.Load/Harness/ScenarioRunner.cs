@@ -323,6 +323,7 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         using var abandon = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var total = Injection.DueBy(simulation, previous, simulation.During);
         var start = Stopwatch.GetTimestamp();
+        stats.Schedule = new Schedule(simulation, previous, start, stats.Schedule?.ItemsBy(start) ?? 0, stats.Schedule?.OpenSince ?? start, scenario.ItemsPerStep);
         var inFlight = 0L;
         var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var fired = 0L;
@@ -442,7 +443,8 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
                 // Not at the very end of a phase of known length: its own result line follows at once.
                 if (elapsed >= nextProgress && stats.Running && (total == TimeSpan.Zero || elapsed < total))
                 {
-                    log(Progress(scenario, elapsed, total, stats.TakeProgress(), stats.Open ? target : null, stats.Open ? null : (int)target));
+                    var figures = stats.TakeProgress();
+                    log(Progress(scenario, elapsed, total, figures, stats.Open ? figures.ScheduledRate : null, stats.Open ? null : (int)target));
                     // From this line, not the schedule: a late tick must not leave the next line a sliver of a span.
                     nextProgress = elapsed + ProgressEvery - (tick / 2);
                 }
@@ -466,8 +468,23 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         + $"steps' p99 {(figures.Steps > 0 ? $"{Figures.Format(figures.P99Ms)} ms" : "-")}, {Figures.Format(figures.Errors, decimals: false)} errors, "
         + $"in the last {Figures.Format(figures.Span.TotalSeconds)} s";
 
-    /// <summary>What a progress line reports: since the line before.</summary>
-    internal readonly record struct ProgressFigures(double Rate, double P99Ms, long Steps, long Errors, TimeSpan Span);
+    /// <summary>
+    /// What a progress line reports: since the line before. <paramref name="ScheduledRate"/> is what an open model
+    /// scheduled in those seconds, its target's mean over them, so a ramp's line sets the rate beside the target it
+    /// was measured against rather than the target reached at its end.
+    /// </summary>
+    internal readonly record struct ProgressFigures(double Rate, double P99Ms, long Steps, long Errors, TimeSpan Span, double ScheduledRate = 0);
+
+    /// <summary>
+    /// An open simulation's schedule in items (invocations times <paramref name="ItemsPerStep"/>), counted from the
+    /// phase's first open simulation (<paramref name="OpenSince"/>, a timestamp): what it asked for by any moment is a
+    /// closed form (<see cref="Injection.Scheduled"/>), so a span's mean target is exact rather than the target read at
+    /// the span's end, which on a ramp is ahead of what the span was asked.
+    /// </summary>
+    internal sealed record Schedule(LoadSimulation Simulation, double Previous, long Start, double Before, long OpenSince, int ItemsPerStep)
+    {
+        public double ItemsBy(long timestamp) => Before + (Injection.Scheduled(Simulation, Previous, Stopwatch.GetElapsedTime(Start, timestamp)) * ItemsPerStep);
+    }
 
     /// <summary>
     /// Latency, timeline and duration of work read after the run (by the tick it was stored in), CPU kept from the
@@ -539,6 +556,9 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         public long Start;
         public double Target;
 
+        /// <summary>The open simulation running now, or the last one; null before the first.</summary>
+        public volatile Schedule? Schedule;
+
         /// <summary>Whether the simulation running now is open (<see cref="Target"/> a rate) or closed (the copies).</summary>
         public volatile bool Open;
 
@@ -551,8 +571,10 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
         private long _flushedFailed;
         private double _flushedAt;
         private readonly HistogramBase _sinceProgress = Latency.NewHistogram();
+        private double _flushedScheduled;
         private long _progressItems;
         private long _progressFailed;
+        private double _progressScheduled;
         private double _progressAt;
 
         public HistogramBase Total { get; } = Latency.NewHistogram();
@@ -599,9 +621,13 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             var summary = new LatencySummary(_sinceProgress);
             var (items, failed) = (_flushedItems, _flushedFailed);
             var span = Math.Max(1e-3, _flushedAt - _progressAt);
-            var figures = new ProgressFigures((items - _progressItems) / span, summary.P99, summary.Count, failed - _progressFailed, TimeSpan.FromSeconds(span));
+            // Over the part of the span the open simulations ran: the first starts a moment after the phase.
+            var openSince = Schedule is { } schedule ? Stopwatch.GetElapsedTime(Start, schedule.OpenSince).TotalSeconds : _flushedAt;
+            var scheduledSpan = Math.Max(1e-3, _flushedAt - Math.Max(_progressAt, openSince));
+            var figures = new ProgressFigures((items - _progressItems) / span, summary.P99, summary.Count, failed - _progressFailed, TimeSpan.FromSeconds(span),
+                (_flushedScheduled - _progressScheduled) / scheduledSpan);
             _sinceProgress.Reset();
-            (_progressItems, _progressFailed, _progressAt) = (items, failed, _flushedAt);
+            (_progressItems, _progressFailed, _progressScheduled, _progressAt) = (items, failed, _flushedScheduled, _flushedAt);
             return figures;
         }
 
@@ -613,12 +639,14 @@ internal sealed class ScenarioRunner(CpuSampler cpu, Action<string> log, Compile
             var summary = new LatencySummary(_interval);
             var items = Interlocked.Read(ref Items);
             var failed = Interlocked.Read(ref Failed);
-            var elapsed = Stopwatch.GetElapsedTime(Start).TotalSeconds;
+            var now = Stopwatch.GetTimestamp();
+            var elapsed = Stopwatch.GetElapsedTime(Start, now).TotalSeconds;
             var span = Math.Max(1e-3, elapsed - _flushedAt);
             Timeline.Enqueue(new TimelinePoint(elapsed, (items - _flushedItems) / span, target, summary.P50, summary.P99, failed - _flushedFailed,
                 sample.GeneratorCores, sample.MachineBusy, sample.Processes));
             _flushedItems = items;
             _flushedFailed = failed;
+            _flushedScheduled = Schedule?.ItemsBy(now) ?? 0;
             _flushedAt = elapsed;
         }
     }
