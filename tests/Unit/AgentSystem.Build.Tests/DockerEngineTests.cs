@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using AgentSystem.Build.Docker;
 
 namespace AgentSystem.Build.Tests;
@@ -27,6 +28,15 @@ public sealed class DockerEngineTests : IDisposable
         }
 
         Assert.Equal(["/", "started"], File.ReadAllLines(log).Where(l => !l.StartsWith("nohup:", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void The_engine_the_build_provisions_forwards_ports_in_the_kernel_and_publishes_them_on_loopback_unless_told()
+    {
+        using var config = JsonDocument.Parse(DockerEngine.DaemonConfig);
+
+        Assert.False(config.RootElement.GetProperty("userland-proxy").GetBoolean());
+        Assert.Equal("127.0.0.1", config.RootElement.GetProperty("ip").GetString());
     }
 
     [Fact]
