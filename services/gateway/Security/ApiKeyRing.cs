@@ -12,6 +12,9 @@ namespace AgentSystem.Gateway.Security;
 /// </summary>
 public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
 {
+    /// <summary>The shortest key the gateway starts with, as for the internal key (<see cref="AgentSystem.ServiceDefaults.InternalKeyOptions.MinLength"/>).</summary>
+    public const int MinLength = 16;
+
     private readonly (string Name, byte[] Digest)[] _keys = [.. Configured(options.Value).Select(key => (key.Name, Digest(key.Key)))];
 
     /// <summary>The name of the matching key ("key-0", "acme"), never the key; null when none matches.</summary>
@@ -70,8 +73,14 @@ public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
             return $"{string.Join(" and ", twice.Select(key => "Gateway:ApiKeys:" + key.Entry))} both name the key '{twice.Key}': its tasks would be either's.";
         }
 
-        return keys.GroupBy(key => key.Key, StringComparer.Ordinal).FirstOrDefault(group => group.Count() > 1) is { } same
-            ? $"{string.Join(" and ", same.Select(key => "Gateway:ApiKeys:" + key.Entry))} hold the same key: a request with it would be only one of theirs."
+        if (keys.GroupBy(key => key.Key, StringComparer.Ordinal).FirstOrDefault(group => group.Count() > 1) is { } same)
+        {
+            return $"{string.Join(" and ", same.Select(key => "Gateway:ApiKeys:" + key.Entry))} hold the same key: a request with it would be only one of theirs.";
+        }
+
+        return keys.FirstOrDefault(key => key.Key.Trim().Length < MinLength) is { Entry: not null } weak
+            ? $"Gateway:ApiKeys:{weak.Entry}: a key must be at least {MinLength} characters (random ones, as from `openssl rand -hex 24`): " +
+              "the wrong-key limit counts per gateway replica and per client address, so a short key is guessed sooner than it notices."
             : null;
     }
 

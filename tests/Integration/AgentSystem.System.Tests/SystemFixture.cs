@@ -18,7 +18,7 @@ namespace AgentSystem.SystemTests;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes a fixture through IAsyncLifetime.DisposeAsync, which disposes the forwarder.")]
 public sealed class SystemFixture : IAsyncLifetime
 {
-    public const string ApiKey = "system-test-key";
+    public const string ApiKey = "system-test-key-0";
     /// <summary>
     /// A second key, configured by name (the key "partner"): another client of the gateway, as the queue's fair share
     /// counts them, and another owner of tasks and conversations.

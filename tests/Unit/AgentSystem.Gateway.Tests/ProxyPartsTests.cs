@@ -98,7 +98,7 @@ public sealed class ApiKeyRingTests
     public void Keys_are_the_entries_with_a_value()
     {
         Assert.Equal(["key-0", "key-2", "acme"], ApiKeyRing.Configured(Keys(("0", "a"), ("1", " "), ("2", "b"), ("acme", "c"))).Select(key => key.Name));
-        Assert.Null(ApiKeyRing.Problem(Keys(("0", "a"), ("1", ""), ("acme", "c"))));
+        Assert.Null(ApiKeyRing.Problem(Keys(("0", "a-key-of-17-chars"), ("1", ""), ("acme", "acme-key-0123456789"))));
     }
 
     [Theory]
@@ -109,6 +109,7 @@ public sealed class ApiKeyRingTests
     [InlineData("Gateway:ApiKeys:01 and Gateway:ApiKeys:1 both name the key 'key-1'", "01=a", "1=b")]
     [InlineData("Gateway:ApiKeys:3 and Gateway:ApiKeys:key-3 both name the key 'key-3'", "3=a", "key-3=b")]
     [InlineData("Gateway:ApiKeys:0 and Gateway:ApiKeys:acme hold the same key", "0=same", "acme=same")]
+    [InlineData("Gateway:ApiKeys:acme: a key must be at least 16 characters", "0=a-key-of-17-chars", "acme=15-characters-0")]
     public void A_problem_with_the_keys_is_named(string problem, params string[] entries)
     {
         var options = Keys([.. entries.Select(entry => (entry[..entry.IndexOf('=', StringComparison.Ordinal)], entry[(entry.IndexOf('=', StringComparison.Ordinal) + 1)..]))]);
@@ -121,6 +122,7 @@ public sealed class ApiKeyRingTests
     public void A_problem_never_shows_a_key()
     {
         Assert.DoesNotContain("secret-value", ApiKeyRing.Problem(Keys(("0", "secret-value"), ("acme", "secret-value"))), StringComparison.Ordinal);
+        Assert.DoesNotContain("short-secret", ApiKeyRing.Problem(Keys(("0", "short-secret"))), StringComparison.Ordinal);
     }
 
     private static GatewayOptions Keys(params (string Entry, string Key)[] keys)

@@ -247,8 +247,8 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
     [Fact]
     public async Task A_key_keeps_its_name_when_one_before_it_is_revoked_by_blanking_it()
     {
-        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:ApiKeys:1"] = "", ["Gateway:ApiKeys:2"] = "third-key" });
-        using var client = gateway.CreateClient("third-key");
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:ApiKeys:1"] = "", ["Gateway:ApiKeys:2"] = "third-key-0123456789" });
+        using var client = gateway.CreateClient("third-key-0123456789");
         using var revoked = gateway.CreateClient(GatewayFactory.OtherKey);
 
         using var response = await client.GetAsync(new Uri("/api/tasks/echo", UriKind.Relative));
@@ -261,8 +261,8 @@ public sealed class ProxyTests(GatewayFixture fixture) : IClassFixture<GatewayFi
     [Fact]
     public async Task A_key_configured_by_name_is_named_so_upstream()
     {
-        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:ApiKeys:Billing-EU"] = "billing-key" });
-        using var client = gateway.CreateClient("billing-key");
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?> { ["Gateway:ApiKeys:Billing-EU"] = "billing-key-0123456789" });
+        using var client = gateway.CreateClient("billing-key-0123456789");
 
         using var response = await client.GetAsync(new Uri("/api/tasks/echo", UriKind.Relative));
 

@@ -23,7 +23,7 @@ namespace AgentSystem.Load.UnderTest;
 internal sealed class LoadSystem : IAsyncDisposable
 {
     public const string QueuePrefix = "agentsystem:";
-    public const string ApiKey = "load-test-key";
+    public const string ApiKey = "load-test-api-key-0";
 
     /// <summary>Short, so the jobs a killed worker held are reclaimed within a CI run.</summary>
     public static readonly TimeSpan VisibilityTimeout = TimeSpan.FromSeconds(5);

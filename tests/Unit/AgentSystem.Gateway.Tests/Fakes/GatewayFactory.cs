@@ -11,8 +11,8 @@ namespace AgentSystem.Gateway.Tests.Fakes;
 /// <summary>The gateway on real Kestrel (so limits, remote addresses and streaming are the real ones) in front of the given upstreams.</summary>
 public sealed class GatewayFactory : WebApplicationFactory<Program>
 {
-    public const string Key = "test-key-0";
-    public const string OtherKey = "test-key-1";
+    public const string Key = "gateway-test-key-0";
+    public const string OtherKey = "gateway-test-key-1";
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
