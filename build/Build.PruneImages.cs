@@ -44,8 +44,12 @@ internal partial class Build
                     Log.Info($"  would remove untagged image {id}");
                 }
 
-                var losingEveryTag = tags.GroupBy(t => t.Id).Count(image => !usedIds.Contains(image.Key) && image.All(t => doomed.Contains(t.Reference)));
-                Log.Success($"--dry-run: nothing removed; {losingEveryTag} image(s) would go with their last tag above, and {untaggedNow.Count} untagged image(s)"
+                var losingEveryTag = tags.GroupBy(t => t.Id).Where(image => !usedIds.Contains(image.Key) && image.All(t => doomed.Contains(t.Reference)))
+                    .Select(image => image.Key).ToList();
+                var unique = pruner.UniqueSizes();
+                var freed = losingEveryTag.Concat(untaggedNow).Sum(id => unique.GetValueOrDefault(id));
+                Log.Success($"--dry-run: nothing removed; {losingEveryTag.Count} image(s) would go with their last tag above, and {untaggedNow.Count} untagged image(s), "
+                    + $"freeing at least {Megabytes(freed)} of the engine's {before.Images} of images (their layers no other image shares)"
                     + (KeepBuildCache.Length > 0 ? $", and the build cache ({before.BuildCache}) would be trimmed to {KeepBuildCache}." : "."));
                 return;
             }

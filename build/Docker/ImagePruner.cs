@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using AgentSystem.Build.Engine;
 
@@ -97,6 +99,51 @@ public sealed partial class ImagePruner(string docker, CancellationToken cancell
             .ToDictionary(p => p[0], p => p[1], StringComparer.Ordinal);
         return (sizes.GetValueOrDefault("Images", "?"), sizes.GetValueOrDefault("Build Cache", "?"));
     }
+
+    /// <summary>
+    /// Each image's unique size in bytes, by full id: what its layers take that no other image shares, from <c>docker
+    /// system df -v</c>. Removing a set of images frees at least the sum of theirs (layers only they share come on top).
+    /// </summary>
+    public IReadOnlyDictionary<string, long> UniqueSizes()
+    {
+        var result = ProcessRunner.Capture(docker, ["system", "df", "-v", "--format", "{{json .Images}}"], cancellationToken: cancellationToken);
+        return result.ExitCode != 0
+            ? throw new ToolFailedException($"docker system df failed: {result.Error.Trim()}", result.ExitCode)
+            : ParseUniqueSizes(result.Output);
+    }
+
+    internal static IReadOnlyDictionary<string, long> ParseUniqueSizes(string json)
+    {
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var image in JsonDocument.Parse(json.Trim()).RootElement.EnumerateArray())
+        {
+            if (image.TryGetProperty("ID", out var id) && image.TryGetProperty("UniqueSize", out var size) && Bytes(size.GetString() ?? "") is { } bytes)
+            {
+                sizes[id.GetString()!] = bytes;   // one entry per tag, the same figure
+            }
+        }
+
+        return sizes;
+    }
+
+    /// <summary>A size as Docker prints it (go-units, decimal): "18.2MB", "512kB", "0B"; null when it is none.</summary>
+    internal static long? Bytes(string size)
+    {
+        var match = DockerHumanSize().Match(size.Trim());
+        if (!match.Success)
+        {
+            return null;
+        }
+
+        var factor = match.Groups["unit"].Value.ToUpperInvariant() switch
+        {
+            "B" => 1d, "KB" => 1e3, "MB" => 1e6, "GB" => 1e9, "TB" => 1e12, _ => 1e15,
+        };
+        return (long)(double.Parse(match.Groups["number"].Value, CultureInfo.InvariantCulture) * factor);
+    }
+
+    [GeneratedRegex(@"^(?<number>[0-9]+(\.[0-9]+)?)(?<unit>[kMGTP]?B)$", RegexOptions.IgnoreCase)]
+    private static partial Regex DockerHumanSize();
 
     /// <summary>Trims the engine's build cache (every project's) to <paramref name="keep"/>, least recently used first.</summary>
     public void TrimBuildCache(string keep)

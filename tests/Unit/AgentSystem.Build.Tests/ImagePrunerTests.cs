@@ -58,6 +58,7 @@ public sealed class ImagePrunerTests : IDisposable
               "ps --all --quiet --no-trunc") printf 'c1\nc2\n' ;;
               "inspect --format {{.Image}} {{.Config.Image}} c1 c2") printf 'sha256:a agentsystem/worker:dev\nsha256:a sha256:a\n' ;;
               "image rm"*) echo "Untagged: x"; echo "Error response from daemon: conflict: unable to remove repository reference (must force) - container c1 is using its referenced image" >&2 ;;
+              "system df -v"*) printf '[{"ID":"sha256:c","Tag":"1111aaaa2222","UniqueSize":"18.2MB"},{"ID":"sha256:c","Tag":"2222bbbb3333","UniqueSize":"18.2MB"},{"ID":"sha256:d","UniqueSize":"512kB"},{"ID":"sha256:e","UniqueSize":"N/A"}]\n' ;;
               "system df"*) printf 'Images|1.9GB\nContainers|74MB\nBuild Cache|15.3GB\n' ;;
             esac
             """);
@@ -67,6 +68,7 @@ public sealed class ImagePrunerTests : IDisposable
         Assert.Equal(["sha256:d"], pruner.Untagged(["worker"]));
         Assert.Equal([new("sha256:a", "agentsystem/worker:dev"), new("sha256:a", "sha256:a")], pruner.Used());
         Assert.Equal(("1.9GB", "15.3GB"), pruner.Sizes());
+        Assert.Equal(new Dictionary<string, long> { ["sha256:c"] = 18_200_000, ["sha256:d"] = 512_000 }, pruner.UniqueSizes());
         var (removed, refused) = pruner.Remove(["agentsystem/worker:1111aaaa2222", "sha256:d"]);
         Assert.Equal(1, removed);
         Assert.Contains("container c1 is using its referenced image", Assert.Single(refused), StringComparison.Ordinal);
