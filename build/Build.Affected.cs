@@ -57,7 +57,7 @@ internal partial class Build
             // CI's matrix has an entry for them (GitHubOutput): without this line it would name a job nothing here showed.
             if (changes.SharedProjects() is { Count: > 0 } shared)
             {
-                InfoWrapped($"{AffectedResult.Shared}: {SharedList(shared)} ({shared.Count} affected project(s) no service owns); CI tests them in its '{AffectedResult.Shared}' job");
+                InfoWrapped($"{AffectedResult.Shared}: {SharedList(shared)} ({shared.Count} affected project(s) outside the affected services' own); CI tests them in its '{AffectedResult.Shared}' job");
             }
 
             foreach (var (file, why) in changes.Ignored)

@@ -24,7 +24,7 @@ internal partial class Build : BuildBase
     [Parameter("Select every service and project, whatever changed")]
     private readonly bool All;
 
-    [Parameter("Restrict the selection to these services (and 'shared': affected projects no service owns)", Values = "name")]
+    [Parameter("Restrict the selection to these services (and 'shared': the affected projects outside the affected services' own)", Values = "name")]
     private readonly string[]? Service;
 
     private AffectedResult? _changes;

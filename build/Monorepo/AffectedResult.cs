@@ -33,7 +33,11 @@ public sealed record AffectedResult
     public ServiceCatalog? Catalog { get; init; }
     public ProjectGraph? Graph { get; init; }
 
-    /// <summary>The pseudo-service naming the affected projects no service owns (libraries, their tests, the build's tests).</summary>
+    /// <summary>
+    /// The pseudo-service naming the affected projects outside every affected service's job: those no service owns
+    /// (libraries, their tests, the build's tests), and a service's test projects when the service itself is not
+    /// affected (a test library they share changed).
+    /// </summary>
     public const string Shared = "shared";
 
     /// <summary>
@@ -51,7 +55,7 @@ public sealed record AffectedResult
     }
 
     /// <summary>
-    /// Keeps only the named services (and, for <see cref="Shared"/>, the affected projects no service owns). A kept
+    /// Keeps only the named services (and, for <see cref="Shared"/>, the <see cref="SharedProjects"/>). A kept
     /// service brings its project and its affected test projects (those that reference it directly, and those the catalog
     /// names in its <c>testedBy</c>).
     /// </summary>
@@ -95,7 +99,11 @@ public sealed record AffectedResult
         };
     }
 
-    /// <summary>The affected projects no service owns: CI's <see cref="Shared"/> matrix entry.</summary>
+    /// <summary>
+    /// The affected projects no affected service's job tests, CI's <see cref="Shared"/> matrix entry: those no service
+    /// owns, and those of a service not affected itself. Without the second, a change to a test library that only
+    /// services' test projects use selected no service and ran those tests in no job (helper-116).
+    /// </summary>
     public List<string> SharedProjects()
     {
         if (Catalog is null || Graph is null)
@@ -103,8 +111,9 @@ public sealed record AffectedResult
             return [];
         }
 
-        var owned = Catalog.Services.SelectMany(s => OwnedBy(s, Graph)).ToHashSet(StringComparer.Ordinal);
-        return Projects.Where(p => !owned.Contains(p)).ToList();
+        var tested = Catalog.Services.Where(s => Services.Any(affected => affected.Name == s.Name))
+            .SelectMany(s => OwnedBy(s, Graph)).ToHashSet(StringComparer.Ordinal);
+        return Projects.Where(p => !tested.Contains(p)).ToList();
     }
 
     /// <summary>A service's project and its test projects.</summary>

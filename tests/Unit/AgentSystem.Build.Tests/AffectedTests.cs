@@ -240,6 +240,33 @@ public sealed class AffectedTests : IDisposable
     }
 
     [Fact]
+    public void A_test_library_change_tests_the_services_tests_in_the_shared_job_when_their_service_is_not_affected()
+    {
+        // A library of fakes the gateway's tests use: a change to it affects them, not the gateway.
+        const string fakes = "tests/Unit/Testing.Fakes/Testing.Fakes.csproj";
+        const string gatewayTests = "tests/Unit/Gateway.Tests/Gateway.Tests.csproj";
+        _repo.Write(fakes, TempRepo.Project());
+        _repo.Write("tests/Unit/Testing.Fakes/FakeClock.cs", "class FakeClock {}");
+        _repo.Write(gatewayTests, TempRepo.TestProject("../../../services/gateway/Gateway.csproj", "../Testing.Fakes/Testing.Fakes.csproj"));
+        _repo.Commit("fakes");
+        _repo.Append("tests/Unit/Testing.Fakes/FakeClock.cs", "// change");
+
+        var result = Detect(baseRef: "HEAD");
+
+        Assert.Empty(Names(result));
+        Assert.Equal([gatewayTests, fakes], result.Projects);
+        Assert.Equal(["shared"], result.MatrixEntries());
+        Assert.Equal([gatewayTests], result.Restrict(["shared"]).TestProjects);   // before, in no job's selection
+        Assert.Empty(result.Restrict(["gateway"]).Projects);
+
+        // With the gateway affected too, its job tests them, and the shared one keeps only the library.
+        _repo.Append("services/gateway/Program.cs", "// change");
+        var both = Detect(baseRef: "HEAD");
+        Assert.Equal(["gateway", "shared"], both.MatrixEntries());
+        Assert.Equal([fakes], both.Restrict(["shared"]).Projects);
+    }
+
+    [Fact]
     public void Tests_the_catalog_names_run_in_the_job_of_each_service_that_owns_them()
     {
         AddSystemTestsThatTestTheFrontend();
