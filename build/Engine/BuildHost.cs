@@ -38,7 +38,7 @@ internal static class BuildHost
             }
 
             build.RootDirectory = commandLine.Options.TryGetValue("root", out var root) && root.Count > 0
-                ? Path.GetFullPath(root[0], workingDirectory)
+                ? BuildPaths.CheckRoot(Path.GetFullPath(root[0], workingDirectory))
                 : BuildPaths.FindRoot(workingDirectory);
             build.CancellationToken = cancellationToken;
             build.EnvironmentVariables = environment;

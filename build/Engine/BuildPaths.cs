@@ -18,4 +18,13 @@ public static class BuildPaths
         }
         throw new UsageException($"No .nuke folder found above {start}: run the build from inside the repository.");
     }
+
+    /// <summary>
+    /// <paramref name="root"/> as --root names it: a folder holding .nuke, as <see cref="FindRoot"/> finds one. Checked
+    /// before anything is written there (the parameters' schema goes to its .nuke folder).
+    /// </summary>
+    public static string CheckRoot(string root) => Directory.Exists(Path.Combine(root, ".nuke"))
+        ? root
+        : throw new UsageException($"--root {root}: {(Directory.Exists(root) ? "no .nuke folder there" : "no such folder")}. " +
+            "The root is the repository's top folder, the one holding .nuke; leave --root out to find it from the current folder.");
 }

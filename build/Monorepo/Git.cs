@@ -63,8 +63,14 @@ public sealed class Git(string root)
     private string Run(params string[] arguments)
     {
         var result = ProcessRunner.Capture("git", ["-c", "core.quotepath=off", .. arguments], Root);
-        return result.ExitCode == 0
-            ? result.Output
-            : throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed in {Root}: {result.Error.Trim()}");
+        if (result.ExitCode == 0)
+        {
+            return result.Output;
+        }
+
+        // A downloaded archive of the repository, say: how it was run, not a fault of the build.
+        throw result.Error.Contains("not a git repository", StringComparison.OrdinalIgnoreCase)
+            ? new UsageException($"{Root} is not a git repository (a downloaded archive?): the build lists the projects and what changed with git. Clone the repository with git instead.")
+            : new InvalidOperationException($"git {string.Join(' ', arguments)} failed in {Root}: {result.Error.Trim()}");
     }
 }

@@ -16,6 +16,19 @@ public sealed class AffectedTests : IDisposable
     private AffectedResult Detect(string? baseRef = null, bool all = false) => new AffectedDetector(_repo.Root).Detect(baseRef, all);
 
 
+    /// <summary>helper-116's walk, then a downloaded archive: git's failure was a stack trace (an unhandled one under --plan).</summary>
+    [Theory]
+    [InlineData("Compile", "--plan")]
+    [InlineData("Affected")]
+    public void A_root_that_is_not_a_git_repository_is_a_usage_error_that_says_so(params string[] arguments)
+    {
+        var run = BuildRun<Build>.Of(arguments);   // a root with .nuke and nothing else
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("is not a git repository (a downloaded archive?)", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Nothing_changed_selects_nothing()
     {

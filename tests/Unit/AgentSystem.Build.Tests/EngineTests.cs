@@ -182,6 +182,26 @@ public class EngineTests
         Assert.Contains("--push needs --registry", run.Output);
     }
 
+    /// <summary>helper-116: a --root without .nuke ran on, wrote .nuke/ there, then crashed in git with a stack trace.</summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_root_that_holds_no_nuke_folder_is_a_usage_error_and_nothing_is_written_there(bool exists)
+    {
+        var folder = Path.Combine(Directory.CreateTempSubdirectory("no-root-").FullName, "repo");
+        if (exists)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        var run = BuildRun<SampleBuild>.Of(["Test", "--plan", "--root", folder]);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains($"--root {folder}: {(exists ? "no .nuke folder there" : "no such folder")}.", run.Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(folder, ".nuke")));
+        Assert.Empty(run.Build.Ran);
+    }
+
     /// <summary>The new-user walk: kind's multi-line error filled the summary's note, a separator 1,857 characters wide.</summary>
     [Fact]
     public void The_summary_notes_a_long_failure_by_its_first_line_and_fits_the_width()

@@ -12,6 +12,7 @@ internal sealed class TempRepo : IDisposable
     {
         var repo = new TempRepo();
         repo.Git("init", "-q", "-b", "main");
+        Directory.CreateDirectory(Path.Combine(repo.Root, ".nuke"));   // what makes a folder a build root (--root)
         repo.Write("global.json", "{}");
         repo.Write("Directory.Build.props", "<Project />");
         repo.Write("Directory.Packages.props", "<Project />");
