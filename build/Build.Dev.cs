@@ -67,13 +67,16 @@ internal partial class Build
 
             if (EnvironmentVariable(DevPostgresVariable) is null)
             {
-                StartContainerOnce(DevPostgresContainer, BaseImageFor("postgres"), DevPostgresPort, 5432, ["-e", "POSTGRES_PASSWORD=dev", "-e", "POSTGRES_DB=agentsystem"], []);
+                StartContainerOnce(DevPostgresContainer, BaseImageFor("postgres"), DevPostgresPort, 5432, ["-e", DevCredentials.PostgresVariable, "-e", "POSTGRES_DB=agentsystem"], [],
+                    DevCredentials.PostgresVariable);
                 WaitForDevPostgres();
             }
 
             if (EnvironmentVariable(DevRedisVariable) is null)
             {
-                StartContainerOnce(DevRedisContainer, BaseImageFor("redis"), DevRedisPort, 6379, [], ["redis-server", "--protected-mode", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]);
+                StartContainerOnce(DevRedisContainer, BaseImageFor("redis"), DevRedisPort, 6379, ["-e", DevCredentials.RedisVariable],
+                    ["sh", "-c", DevCredentials.RedisCommand, "redis-server", "--protected-mode", "no", "--appendonly", "yes", "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"],
+                    DevCredentials.RedisVariable);
                 WaitForDevRedis();
             }
         });
@@ -176,10 +179,16 @@ internal partial class Build
                     table.AddRow(name, $"http://localhost:{port}", DevAudience(name));
                 }
 
-                table.AddRow("postgres", postgres, "").AddRow("redis", redis, "");
+                table.AddRow("postgres", DevCredentials.Masked(postgres), "").AddRow("redis", DevCredentials.Masked(redis), "");
                 foreach (var line in table.Render())
                 {
                     Log.Info(line);
+                }
+
+                if (containers.Count > 0)
+                {
+                    Log.Info($"The servers' passwords are in their containers' environment ({DevCredentials.PostgresVariable}, {DevCredentials.RedisVariable}); " +
+                        $"docker exec -it {DevPostgresContainer} psql -U postgres agentsystem needs none.");
                 }
 
                 Log.Success($"AgentSystem is running: open http://localhost:{FrontendPort} (API key '{DevApiKey}'). A service that exits is started again; " +
@@ -279,7 +288,7 @@ internal partial class Build
         if (postgres is null)
         {
             containers.Add(DevPostgresContainer);
-            postgres = $"Host=127.0.0.1;Port={DevPostgresPort};Username=postgres;Password=dev;Database=agentsystem";
+            postgres = $"Host=127.0.0.1;Port={DevPostgresPort};Username=postgres;Password={DevPassword(DevPostgresContainer, DevCredentials.PostgresVariable)};Database=agentsystem";
         }
         else
         {
@@ -290,7 +299,7 @@ internal partial class Build
         if (redis is null)
         {
             containers.Add(DevRedisContainer);
-            redis = $"127.0.0.1:{DevRedisPort}";
+            redis = $"127.0.0.1:{DevRedisPort}" + (DevPassword(DevRedisContainer, DevCredentials.RedisVariable) is { } password ? $",password={password}" : "");
         }
         else
         {
@@ -300,7 +309,17 @@ internal partial class Build
         return (postgres, redis, containers);
     }
 
-    private void StartContainerOnce(string name, string image, int hostPort, int containerPort, string[] options, string[] command)
+    /// <summary>The password the container was made with (<see cref="DevCredentials"/>); null: none.</summary>
+    private string? DevPassword(string container, string variable)
+    {
+        var inspected = ProcessRunner.Capture(Docker.Cli, ["inspect", "--format", "{{json .Config.Env}}", container], cancellationToken: CancellationToken);
+        return inspected.ExitCode == 0
+            ? DevCredentials.FromEnvironment(inspected.Output, variable)
+            : throw new TargetFailedException($"Could not read {container}'s settings: {inspected.Error.Trim()}");
+    }
+
+    /// <param name="passwordVariable">A new container gets a new random password in this variable of its environment.</param>
+    private void StartContainerOnce(string name, string image, int hostPort, int containerPort, string[] options, string[] command, string passwordVariable)
     {
         var state = ProcessRunner.Capture(Docker.Cli, ["inspect", "--format", "{{.State.Running}}", name], cancellationToken: CancellationToken);
         if (state.ExitCode == 0 && state.Output.Trim() == "true")
@@ -326,8 +345,9 @@ internal partial class Build
 
         Log.Info($"Starting {name} ({image}) on 127.0.0.1:{hostPort}...");
         // Captured: docker run -d prints the container's id, which tells a reader nothing.
+        // The password through the CLI's environment ("-e NAME" passes it on), not its arguments, which ps shows.
         var run = ProcessRunner.Capture(Docker.Cli, ["run", "-d", "--name", name, "-p", $"127.0.0.1:{hostPort}:{containerPort}", .. options, image, .. command],
-            cancellationToken: CancellationToken);
+            environment: new Dictionary<string, string> { [passwordVariable] = DevCredentials.NewPassword() }, cancellationToken: CancellationToken);
         if (run.ExitCode != 0)
         {
             throw new TargetFailedException($"Could not start {name}: {run.Error.Trim()}");
@@ -340,7 +360,7 @@ internal partial class Build
 
     /// <summary>Redis answers LOADING, not PONG, while it replays its append-only file (a restarted container's data).</summary>
     private void WaitForDevRedis() =>
-        WaitForDevServer("Redis", DevRedisContainer, ["redis-cli", "ping"], static probe => probe.ExitCode == 0 && probe.Output.Trim() == "PONG");
+        WaitForDevServer("Redis", DevRedisContainer, ["sh", "-c", DevCredentials.RedisCliCommand, "redis-cli", "ping"], static probe => probe.ExitCode == 0 && probe.Output.Trim() == "PONG");
 
     private void WaitForDevServer(string server, string container, string[] probe, Func<ProcessResult, bool> ready)
     {
