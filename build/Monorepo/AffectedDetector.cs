@@ -234,15 +234,8 @@ public sealed partial class AffectedDetector(string root)
                 reasons.InsertRange(0, serviceChains);
             }
 
-            // A change to a test selects the services it references, not those that name it in testedBy: the system tests
-            // already run in each referenced service's job, and a change to them alone need not rebuild the frontend.
-            foreach (var test in graph.DependentsOf(service.Project).Where(t => t.IsTest))
-            {
-                foreach (var origin in origins.Values.Where(o => o.Seeds.Contains(test)))
-                {
-                    reasons.Add($"{origin.Display} -> {test.Name} (tests {service.Name})");
-                }
-            }
+            // A change to a test selects no service: it changes no image and no deploy. The test runs where the affected
+            // projects outside every affected service's job do, CI's shared job (AffectedResult.SharedProjects).
             if (reasons.Count == 0)
             {
                 continue;

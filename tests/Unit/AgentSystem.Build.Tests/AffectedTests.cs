@@ -202,14 +202,16 @@ public sealed class AffectedTests : IDisposable
         }
     }
 
+    /// <summary>helper-116: a comment in a unit test selected its service, so CI built its image and deployed it.</summary>
     [Fact]
-    public void A_test_change_selects_the_tested_service_and_runs_its_tests()
+    public void A_test_change_runs_its_tests_in_the_shared_job_and_selects_no_service()
     {
         _repo.Append("tests/Unit/Gateway.Tests/HealthTests.cs", "// more");
         var result = Detect();
-        Assert.Equal(["gateway"], Names(result));
-        Assert.Equal("tests/Unit/Gateway.Tests/HealthTests.cs -> Gateway.Tests (tests gateway)", Reason(result, "gateway"));
+        Assert.Empty(Names(result));
         Assert.Equal(["tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.TestProjects);
+        Assert.Equal(["shared"], result.MatrixEntries());
+        Assert.Equal(["tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.Restrict(["shared"]).TestProjects);
     }
 
     [Fact]
