@@ -486,6 +486,19 @@ public class EngineTests
         Assert.Equal(TargetGraph.From(new Build()).Targets.Select(t => t.Name).Order(StringComparer.Ordinal), order.Order(StringComparer.Ordinal));
     }
 
+    /// <summary>helper-116: --dry-run and --keep-build-cache were in --help and not in the README's table.</summary>
+    [Fact]
+    public void The_readmes_parameters_table_names_every_parameter_of_the_build()
+    {
+        var readme = File.ReadAllText(Path.Combine(RepositoryFiles.Root, "README.md"));
+        var table = readme[readme.IndexOf("## Parameters\n", StringComparison.Ordinal)..].Split('\n')
+            .SkipWhile(l => !l.StartsWith("| parameter ", StringComparison.Ordinal)).Skip(2).TakeWhile(l => l.StartsWith('|')).ToList();
+        var documented = table.SelectMany(row => System.Text.RegularExpressions.Regex.Matches(row.Split('|')[1], "`--([a-z-]+)").Select(m => m.Groups[1].Value)).ToHashSet();
+
+        var undocumented = ParameterSet.Of(typeof(Build)).Parameters.Select(p => p.CliName).Except(documented).ToList();
+        Assert.True(undocumented.Count == 0, $"Not in the README's Parameters table: {string.Join(", ", undocumented)}");
+    }
+
     [Fact]
     public void Help_lists_targets_and_parameters_with_local_and_ci_defaults()
     {
