@@ -250,8 +250,9 @@ internal static class BuildHost
     private static string[] SplitNames(string value) => value.Split(',', StringSplitOptions.RemoveEmptyEntries);
 
     private static TargetNode FindTarget(TargetGraph graph, string name) =>
-        graph.Find(name) ?? throw new UsageException(
-            $"Unknown target '{name}'.{Suggestions.DidYouMean(name, graph.Targets.Select(t => t.Name))} Valid targets: {string.Join(", ", graph.Targets.Select(t => t.Name))}.");
+        graph.Find(name) ?? throw new UsageException(name.StartsWith('-')
+            ? $"Unknown target '{name}': an option starts with two dashes (--{name.TrimStart('-')})."
+            : $"Unknown target '{name}'.{Suggestions.DidYouMean(name, graph.Targets.Select(t => t.Name))} Valid targets: {string.Join(", ", graph.Targets.Select(t => t.Name))}.");
 
     /// <summary>
     /// A parameter given on the command line that only targets outside this run read (<see cref="ITargetDefinition.Reads"/>)

@@ -237,6 +237,15 @@ public class EngineTests
     }
 
     [Fact]
+    public void An_option_with_one_dash_is_told_it_needs_two()
+    {
+        var run = BuildRun<SampleBuild>.Of(["Test", "-plan"]);
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Unknown target '-plan': an option starts with two dashes (--plan).", run.Output);
+        Assert.Empty(run.Build.Ran);
+    }
+
+    [Fact]
     public void Unknown_parameter_is_an_error_listing_the_valid_ones()
     {
         var run = BuildRun<SampleBuild>.Of(["Compile", "--configuraton", "Release"]);
