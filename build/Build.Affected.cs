@@ -73,9 +73,9 @@ internal partial class Build
 
             // Said on every machine (helper-95: load and deploy showed only in GitHub's output file), so that what CI will
             // run can be read before a push; README.md, "CI", says which job each output runs.
-            var written = GitHubOutput.Append(EnvironmentVariable(GitHubOutput.VariableName), changes);
+            var written = GitHubOutput.Append(EnvironmentVariable(GitHubOutput.VariableName), changes, RootDirectory);
             // A space after each comma of the services' array (the same JSON) lets the line wrap to the terminal.
-            var outputs = GitHubOutput.Lines(changes).Select(line => line.Replace("\",\"", "\", \"", StringComparison.Ordinal));
+            var outputs = GitHubOutput.Lines(changes, RootDirectory).Select(line => line.Replace("\",\"", "\", \"", StringComparison.Ordinal));
             // CI's affected job runs without --service (helper-106 took a restricted run's outputs for CI's).
             var restricted = Service is { Length: > 0 } ? $" for --service {string.Join(',', Service)} (CI's affected job selects without it)" : "";
             InfoWrapped($"{(written ? "Step outputs" : "CI's step outputs would be")}{restricted}: {string.Join(" ", outputs)}");

@@ -29,13 +29,9 @@ internal partial class Build
     private const string ImageBuildersBesideImages = "SystemUp, SystemTest and the deploys";
 
     /// <summary>The affected services that have a Dockerfile.</summary>
-    private List<ServiceEntry> AffectedImageServices => Changes.Services
-        .Select(s => Changes.Catalog?.Find(s.Name))
-        .OfType<ServiceEntry>()
-        .Where(HasDockerfile)
-        .ToList();
+    private List<ServiceEntry> AffectedImageServices => Changes.ImageServices(RootDirectory);
 
-    private bool HasDockerfile(ServiceEntry service) => service.Dockerfile is { } file && File.Exists(Path.Combine(RootDirectory, file));
+    private bool HasDockerfile(ServiceEntry service) => service.HasImage(RootDirectory);
 
     private Target Images => _ => _
         .Description("Builds an image per affected service (multi-stage, cached layers), tags <short commit>[-dirty-<hash>] and dev; writes artifacts/images.json")

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using AgentSystem.Build.Docker;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
+using AgentSystem.Build.Testing;
 using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build;
@@ -11,7 +12,6 @@ namespace AgentSystem.Build;
 internal partial class Build
 {
     private const string ComposeFile = "services/docker-compose.yml";
-    private const string SystemTestsFolder = "tests/System";
     private const string SystemTestProject = "tests/System/AgentSystem.Stack.Tests/AgentSystem.Stack.Tests.csproj";
     private static readonly TimeSpan SystemHealthDeadline = TimeSpan.FromMinutes(3);
     /// <summary>Two workers, so one can be killed mid-job while the other finishes its work.</summary>
@@ -143,8 +143,7 @@ internal partial class Build
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")
         // Named, it runs whatever changed, on the system SystemUp started or one of its own (helper-63: on a clean checkout
         // with none running it skipped and the build succeeded); as a step of Test, only when affected.
-        .OnlyWhenStatic(() => AffectedImageServices.Count > 0 || Changes.TestProjects.Any(p => PathUtil.IsUnder(p, SystemTestsFolder))
-                || RequestedTargets.Contains(nameof(SystemTest)),
+        .OnlyWhenStatic(() => SystemTests.Affected(Changes, RootDirectory) || RequestedTargets.Contains(nameof(SystemTest)),
             "no service with an image is affected, nor a system test project; named (./build.sh SystemTest) or with --all it runs anyway")
         .Executes(() =>
         {

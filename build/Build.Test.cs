@@ -16,7 +16,7 @@ internal partial class Build
     private List<string> AffectedUnitTests => Changes.TestProjects.Where(IsUnitTestProject).ToList();
     private List<string> AffectedIntegrationTests => Changes.TestProjects.Where(IsIntegrationTestProject).ToList();
 
-    private static bool IsUnitTestProject(string project) => !PathUtil.IsUnder(project, IntegrationTestsFolder) && !PathUtil.IsUnder(project, SystemTestsFolder);
+    private static bool IsUnitTestProject(string project) => !PathUtil.IsUnder(project, IntegrationTestsFolder) && !PathUtil.IsUnder(project, SystemTests.Folder);
     private static bool IsIntegrationTestProject(string project) => PathUtil.IsUnder(project, IntegrationTestsFolder);
 
     /// <summary>

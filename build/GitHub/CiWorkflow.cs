@@ -65,6 +65,7 @@ public static class CiWorkflow
         Line("      services: ${{ steps.affected.outputs.services }}");
         Line("      any: ${{ steps.affected.outputs.any }}");
         Line("      deploy: ${{ steps.affected.outputs.deploy }}");
+        Line("      system: ${{ steps.affected.outputs.system }}");
         Line("      load: ${{ steps.affected.outputs.load }}");
         Line("    steps:");
         Checkout(Line);
@@ -110,7 +111,7 @@ public static class CiWorkflow
         Line();
         Line("  system:");
         Line("    needs: affected");
-        Line("    if: needs.affected.outputs.any == 'true'");
+        Line("    if: needs.affected.outputs.system == 'true'");
         RunsOn(Line);
         Line("    steps:");
         Checkout(Line);

@@ -12,28 +12,31 @@ public static class GitHubOutput
 
     /// <summary>
     /// <c>services=["gateway","shared"]</c> (compact JSON for <c>fromJson</c>), <c>any=true|false</c>,
-    /// <c>deploy=true|false</c> (a service is affected, and every change under k8s/ affects one, so the deploy job runs)
-    /// and <c>load=true|false</c> (the load job runs: <see cref="LoadTests.Affected"/>).
+    /// <c>deploy=true|false</c> (a service is affected, and every change under k8s/ affects one, so the deploy job runs),
+    /// <c>system=true|false</c> (the system job runs: <see cref="SystemTests.Affected"/>) and <c>load=true|false</c> (the
+    /// load job runs: <see cref="LoadTests.Affected"/>).
     /// </summary>
-    public static IReadOnlyList<string> Lines(AffectedResult changes)
+    /// <param name="root">The repository's root, where the affected services' Dockerfiles are looked for.</param>
+    public static IReadOnlyList<string> Lines(AffectedResult changes, string root)
     {
         ArgumentNullException.ThrowIfNull(changes);
         var entries = changes.MatrixEntries();
-        return [$"services={JsonSerializer.Serialize(entries)}", $"any={Flag(entries.Count > 0)}", $"deploy={Flag(changes.Services.Count > 0)}", $"load={Flag(LoadTests.Affected(changes))}"];
+        return [$"services={JsonSerializer.Serialize(entries)}", $"any={Flag(entries.Count > 0)}", $"deploy={Flag(changes.Services.Count > 0)}",
+            $"system={Flag(SystemTests.Affected(changes, root))}", $"load={Flag(LoadTests.Affected(changes))}"];
     }
 
     private static string Flag(bool value) => value ? "true" : "false";
 
     /// <summary>Appends <see cref="Lines"/> to <paramref name="path"/>, as GitHub expects; false when no path is given.</summary>
     /// <param name="path">The value of <see cref="VariableName"/>, passed in so tests never touch the process environment.</param>
-    public static bool Append(string? path, AffectedResult changes)
+    public static bool Append(string? path, AffectedResult changes, string root)
     {
         if (string.IsNullOrEmpty(path))
         {
             return false;
         }
 
-        File.AppendAllLines(path, Lines(changes));
+        File.AppendAllLines(path, Lines(changes, root));
         return true;
     }
 }

@@ -77,13 +77,10 @@ public sealed record AffectedResult
         var kept = Services.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         var affected = Projects.ToHashSet(StringComparer.Ordinal);
         var projects = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var service in kept)
+        // Every named service, affected or not: one that is not keeps its affected tests (a change to them alone selects
+        // no service), so `Test --service worker` after editing a worker test runs it (helper-118).
+        foreach (var entry in catalog.Services.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)))
         {
-            if (catalog.Find(service.Name) is not { } entry)
-            {
-                continue;
-            }
-
             projects.UnionWith(OwnedBy(entry, graph).Where(affected.Contains));
         }
         if (names.Contains(Shared, StringComparer.OrdinalIgnoreCase))
@@ -115,6 +112,10 @@ public sealed record AffectedResult
             .SelectMany(s => OwnedBy(s, Graph)).ToHashSet(StringComparer.Ordinal);
         return Projects.Where(p => !tested.Contains(p)).ToList();
     }
+
+    /// <summary>The affected services that have an image (<see cref="ServiceEntry.HasImage"/>).</summary>
+    public List<ServiceEntry> ImageServices(string root) =>
+        [.. Services.Select(s => Catalog?.Find(s.Name)).OfType<ServiceEntry>().Where(s => s.HasImage(root))];
 
     /// <summary>A service's project and its test projects.</summary>
     private static IEnumerable<string> OwnedBy(ServiceEntry service, ProjectGraph graph) =>

@@ -17,6 +17,9 @@ public sealed record ServiceEntry
     public IReadOnlyList<int> Ports { get; init; } = [];
     public IReadOnlyList<string> DependsOn { get; init; } = [];
 
+    /// <summary>Whether it has an image: its Dockerfile is there (a service found by convention names one that may not be).</summary>
+    public bool HasImage(string root) => Dockerfile is { } file && File.Exists(Path.Combine(root, file));
+
     /// <summary>The service owns a schema and has a <c>migrate</c> command, run once before the service starts.</summary>
     public bool Migrate { get; init; }
 

@@ -212,6 +212,8 @@ public sealed class AffectedTests : IDisposable
         Assert.Equal(["tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.TestProjects);
         Assert.Equal(["shared"], result.MatrixEntries());
         Assert.Equal(["tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.Restrict(["shared"]).TestProjects);
+        Assert.Equal(["tests/Unit/Gateway.Tests/Gateway.Tests.csproj"], result.Restrict(["gateway"]).TestProjects);   // Test --service gateway runs it
+        Assert.Empty(result.Restrict(["orchestrator"]).Projects);
     }
 
     [Fact]
@@ -272,7 +274,8 @@ public sealed class AffectedTests : IDisposable
         Assert.Equal([gatewayTests, fakes], result.Projects);
         Assert.Equal(["shared"], result.MatrixEntries());
         Assert.Equal([gatewayTests], result.Restrict(["shared"]).TestProjects);   // before, in no job's selection
-        Assert.Empty(result.Restrict(["gateway"]).Projects);
+        Assert.Equal([gatewayTests], result.Restrict(["gateway"]).Projects);   // named, the gateway keeps its affected tests
+        Assert.Empty(result.Restrict(["gateway"]).Services);
 
         // With the gateway affected too, its job tests them, and the shared one keeps only the library.
         _repo.Append("services/gateway/Program.cs", "// change");

@@ -212,7 +212,8 @@ public class CiWorkflowTests
     public void The_system_job_runs_the_system_test_on_the_affected_services()
     {
         var system = (YamlMappingNode)Jobs(out _)["system"];
-        Assert.Equal("needs.affected.outputs.any == 'true'", system["if"].ToString());
+        Assert.Equal("needs.affected.outputs.system == 'true'", system["if"].ToString());
+        Assert.Equal("${{ steps.affected.outputs.system }}", ((YamlMappingNode)Jobs(out _)["affected"])["outputs"]["system"].ToString());
         var runs = ((YamlSequenceNode)system["steps"]).Cast<YamlMappingNode>().Where(s => s.Children.ContainsKey("run")).Select(s => s["run"].ToString());
         Assert.Contains(runs, r => r.StartsWith("./build.sh SystemTest --base", StringComparison.Ordinal));
     }

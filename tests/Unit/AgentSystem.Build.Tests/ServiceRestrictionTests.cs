@@ -193,9 +193,10 @@ public sealed class ServiceRestrictionTests : IDisposable
         var file = Path.Combine(_repo.Root, "github-output");
         File.WriteAllText(file, "earlier=1\n");
 
-        Assert.True(GitHubOutput.Append(file, Detect()));
+        Assert.True(GitHubOutput.Append(file, Detect(), _repo.Root));
 
-        Assert.Equal(["earlier=1", """services=["orchestrator","worker","shared"]""", "any=true", "deploy=true", "load=false"], File.ReadAllLines(file));
+        // The sample's orchestrator and worker have no Dockerfile: no image, so no system test.
+        Assert.Equal(["earlier=1", """services=["orchestrator","worker","shared"]""", "any=true", "deploy=true", "system=false", "load=false"], File.ReadAllLines(file));
     }
 
     [Fact]
@@ -215,7 +216,7 @@ public sealed class ServiceRestrictionTests : IDisposable
         Assert.DoesNotContain("Step outputs", without.Output, StringComparison.Ordinal);   // not the test process's own (on a runner)
         // helper-95: what CI will run is said on any machine too.
         Assert.Matches(@"CI's step outputs would be:\s+services=\[""gateway""", without.Output);
-        Assert.Matches(@"any=true\s+deploy=true\s+load=(true|false)", without.Output);
+        Assert.Matches(@"any=true\s+deploy=true\s+system=true\s+load=(true|false)", without.Output);
         folder.Delete(recursive: true);
     }
 
@@ -240,14 +241,35 @@ public sealed class ServiceRestrictionTests : IDisposable
     public void Github_output_without_shared_projects_lists_only_services()
     {
         _repo.Append("services/gateway/Program.cs", "// change");
-        Assert.Equal(["""services=["gateway"]""", "any=true", "deploy=true", "load=false"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["""services=["gateway"]""", "any=true", "deploy=true", "system=true", "load=false"], GitHubOutput.Lines(Detect(), _repo.Root));
     }
 
     [Fact]
     public void Github_output_for_a_change_only_tests_see_runs_the_tests_but_no_deploy()
     {
         _repo.Append("tests/Unit/Queue.Tests/Queue.Tests.csproj", "<!-- change -->");
-        Assert.Equal(["""services=["shared"]""", "any=true", "deploy=false", "load=false"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["""services=["shared"]""", "any=true", "deploy=false", "system=false", "load=false"], GitHubOutput.Lines(Detect(), _repo.Root));
+    }
+
+    /// <summary>helper-118: the system job ran (every image built, the system tested) for any change at all.</summary>
+    [Fact]
+    public void Github_output_asks_for_the_system_job_for_a_service_with_an_image_or_a_system_test_not_for_a_unit_test()
+    {
+        _repo.Git("checkout", "-q", "main");
+        _repo.Write("tests/System/Stack.Tests/Stack.Tests.csproj", TempRepo.TestProject());
+        _repo.Write("tests/System/Stack.Tests/PageTests.cs", "class PageTests {}");
+        _repo.Commit("system tests");
+        _repo.Git("checkout", "-q", "-B", "feature");
+
+        _repo.Append("tests/Unit/Gateway.Tests/HealthTests.cs", "// change");
+        Assert.Contains("system=false", GitHubOutput.Lines(Detect(), _repo.Root));
+
+        _repo.Append("tests/System/Stack.Tests/PageTests.cs", "// change");
+        Assert.Contains("system=true", GitHubOutput.Lines(Detect(), _repo.Root));
+
+        _repo.Git("checkout", "-q", "--", ".");
+        _repo.Append("services/gateway/Program.cs", "// change");
+        Assert.Contains("system=true", GitHubOutput.Lines(Detect(), _repo.Root));
     }
 
     [Fact]
@@ -258,10 +280,10 @@ public sealed class ServiceRestrictionTests : IDisposable
         _repo.Commit("load harness");
         _repo.Git("checkout", "-q", "-B", "feature");
         _repo.Append("services/gateway/Program.cs", "// change");
-        Assert.Contains("load=false", GitHubOutput.Lines(Detect()));
+        Assert.Contains("load=false", GitHubOutput.Lines(Detect(), _repo.Root));
 
         _repo.Append("services/shared/Queue/Queue.cs", "// change");
-        Assert.Contains("load=true", GitHubOutput.Lines(Detect()));
+        Assert.Contains("load=true", GitHubOutput.Lines(Detect(), _repo.Root));
     }
 
     [Fact]
@@ -300,13 +322,13 @@ public sealed class ServiceRestrictionTests : IDisposable
     [Fact]
     public void Github_output_when_nothing_is_affected_is_an_empty_matrix_and_any_false()
     {
-        Assert.Equal(["services=[]", "any=false", "deploy=false", "load=false"], GitHubOutput.Lines(Detect()));
+        Assert.Equal(["services=[]", "any=false", "deploy=false", "system=false", "load=false"], GitHubOutput.Lines(Detect(), _repo.Root));
     }
 
     [Fact]
     public void Github_output_is_not_written_without_a_path()
     {
-        Assert.False(GitHubOutput.Append(null, Detect()));
-        Assert.False(GitHubOutput.Append("", Detect()));
+        Assert.False(GitHubOutput.Append(null, Detect(), _repo.Root));
+        Assert.False(GitHubOutput.Append("", Detect(), _repo.Root));
     }
 }
