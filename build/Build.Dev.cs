@@ -185,7 +185,7 @@ internal partial class Build
                     Log.Info(line);
                 }
 
-                if (containers.Count > 0)
+                if (containers.Contains(DevPostgresContainer))
                 {
                     Log.Info($"The servers' passwords are in their containers' environment ({DevCredentials.PostgresVariable}, {DevCredentials.RedisVariable}); " +
                         $"docker exec -it {DevPostgresContainer} psql -U postgres agentsystem needs none.");
@@ -309,13 +309,23 @@ internal partial class Build
         return (postgres, redis, containers);
     }
 
-    /// <summary>The password the container was made with (<see cref="DevCredentials"/>); null: none.</summary>
+    /// <summary>
+    /// The password the container was made with (<see cref="DevCredentials"/>); null: none. One made before they had
+    /// their own ('dev', none) goes on working, with a warning, since any program on the machine can use it.
+    /// </summary>
     private string? DevPassword(string container, string variable)
     {
         var inspected = ProcessRunner.Capture(Docker.Cli, ["inspect", "--format", "{{json .Config.Env}}", container], cancellationToken: CancellationToken);
-        return inspected.ExitCode == 0
+        var password = inspected.ExitCode == 0
             ? DevCredentials.FromEnvironment(inspected.Output, variable)
             : throw new TargetFailedException($"Could not read {container}'s settings: {inspected.Error.Trim()}");
+        if (password is null or DevCredentials.OldPostgresPassword)
+        {
+            Log.Warning($"{container} was made by an older version, {(password is null ? "without a password" : "with the password 'dev'")}: any program on this " +
+                $"machine can use it. docker rm -f {container} (its data goes with it) makes the next run start one with a random password.");
+        }
+
+        return password;
     }
 
     /// <param name="passwordVariable">A new container gets a new random password in this variable of its environment.</param>

@@ -9,15 +9,22 @@ namespace AgentSystem.Build.Docker;
 /// environment (<see cref="PostgresVariable"/>, <see cref="RedisVariable"/>), and every run reads it back from there:
 /// the containers are shared by every clone on the machine, and one made before they had passwords ("dev", none) goes
 /// on working. Handed to docker through the CLI's environment, never its arguments, which other users can read in
-/// <c>ps</c>; Redis takes it as an argument inside its container, which its process title then replaces.
+/// <c>ps</c>; Redis takes it as an argument inside its container, readable there for the moment until Redis sets its
+/// process title over its arguments at start.
 /// </summary>
 public static partial class DevCredentials
 {
     public const string PostgresVariable = "POSTGRES_PASSWORD";
     public const string RedisVariable = "REDIS_PASSWORD";
 
-    /// <summary>What Redis runs: the password from the environment, when there is one.</summary>
-    public const string RedisCommand = $"exec redis-server ${{{RedisVariable}:+--requirepass \"${RedisVariable}\"}} \"$@\"";
+    /// <summary>What Dev's PostgreSQL containers were made with before each got its own.</summary>
+    public const string OldPostgresPassword = "dev";
+
+    /// <summary>
+    /// What Redis runs: the password from the environment, when there is one, through the image's entrypoint, which the
+    /// official image needs to drop from root to its redis user (it does so only for a command starting with redis-server).
+    /// </summary>
+    public const string RedisCommand = $"exec docker-entrypoint.sh redis-server ${{{RedisVariable}:+--requirepass \"${RedisVariable}\"}} \"$@\"";
 
     /// <summary>redis-cli with the container's password, when it has one (Redis refuses AUTH where none is set).</summary>
     public const string RedisCliCommand = $"[ -n \"${RedisVariable}\" ] && export REDISCLI_AUTH=\"${RedisVariable}\"; exec redis-cli \"$@\"";
@@ -34,6 +41,6 @@ public static partial class DevCredentials
     /// <summary>A connection string or Redis configuration with its password shown as "…" (Npgsql's Password=, StackExchange.Redis's password=).</summary>
     public static string Masked(string connection) => PasswordSetting().Replace(connection, match => match.Groups["name"].Value + "=…");
 
-    [GeneratedRegex("(?<name>(?i:password))=[^;,]*")]
+    [GeneratedRegex("(?<name>(?i:password|pwd))=[^;,]*")]
     private static partial Regex PasswordSetting();
 }

@@ -32,6 +32,7 @@ public sealed class DevCredentialsTests : IDisposable
     [Theory]
     [InlineData("Host=127.0.0.1;Port=15432;Username=postgres;Password=s3cret;Database=agentsystem", "Host=127.0.0.1;Port=15432;Username=postgres;Password=…;Database=agentsystem")]
     [InlineData("127.0.0.1:16379,password=s3cret,ssl=false", "127.0.0.1:16379,password=…,ssl=false")]
+    [InlineData("Host=h;Pwd=s3cret", "Host=h;Pwd=…")]
     [InlineData("127.0.0.1:16379", "127.0.0.1:16379")]
     public void A_connection_is_shown_without_its_password(string connection, string shown)
     {
@@ -39,11 +40,12 @@ public sealed class DevCredentialsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("s3cret", "--requirepass|s3cret|--appendonly|yes")]
-    [InlineData(null, "--appendonly|yes")]
+    [InlineData("s3cret", "redis-server|--requirepass|s3cret|--appendonly|yes")]
+    [InlineData(null, "redis-server|--appendonly|yes")]
     public void Redis_requires_the_containers_password_when_it_has_one(string? password, string arguments)
     {
-        FakeClusterTools.WriteExecutable(Path.Combine(_folder, "redis-server"), "#!/bin/sh\nfor a in \"$@\"; do printf '%s|' \"$a\"; done\n");
+        // The image's entrypoint, which starts redis-server with these arguments (as the redis user, in the official image).
+        FakeClusterTools.WriteExecutable(Path.Combine(_folder, "docker-entrypoint.sh"), "#!/bin/sh\nfor a in \"$@\"; do printf '%s|' \"$a\"; done\n");
         var environment = new Dictionary<string, string> { ["PATH"] = _folder + ":/usr/bin:/bin" };
         if (password is not null)
         {
