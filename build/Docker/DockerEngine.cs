@@ -42,6 +42,11 @@ public sealed class DockerEngine(string stepLogDirectory)
         if (Answers(clis.FirstOrDefault() ?? "docker", cancellationToken) is { } version)
         {
             action = $"Docker engine {version} answers.";
+            if (ProvisionedHere() && Apt.CanInstall(out _))
+            {
+                // The rule is not saved: after a reboot, an engine started by systemd answers without it.
+                GuardLoopback(cancellationToken);
+            }
         }
         else if (Apt.CanInstall(out var why))
         {
@@ -109,6 +114,15 @@ public sealed class DockerEngine(string stepLogDirectory)
     /// </summary>
     internal const string DaemonConfig = """{ "userland-proxy": false, "ip": "127.0.0.1" }""";
 
+    /// <summary>What the build wrote before (2026-12-07): replaced by <see cref="DaemonConfig"/> at the next provisioning.</summary>
+    private const string EarlierDaemonConfig = """{ "userland-proxy": false }""";
+
+    private const string DaemonConfigPath = "/etc/docker/daemon.json";
+
+    /// <summary>Whether this build provisioned the engine here: the daemon.json is one it wrote.</summary>
+    private static bool ProvisionedHere() =>
+        File.Exists(DaemonConfigPath) && File.ReadAllText(DaemonConfigPath).Trim() is DaemonConfig or EarlierDaemonConfig;
+
     /// <summary>
     /// Packets for 127.0.0.0/8 that did not come from this machine: Docker's DNAT rules for ports published on 127.0.0.1
     /// match them whatever interface they came in on, so a neighbour on the same link could reach those ports (moby
@@ -116,18 +130,20 @@ public sealed class DockerEngine(string stepLogDirectory)
     /// </summary>
     internal static readonly string[] LoopbackGuardRule = ["PREROUTING", "-d", "127.0.0.0/8", "!", "-i", "lo", "-j", "DROP"];
 
-    /// <summary>Writes <see cref="DaemonConfig"/>; an existing daemon.json is the machine owner's and is left as it is.</summary>
+    /// <summary>
+    /// Writes <see cref="DaemonConfig"/>, or replaces the build's earlier one; any other daemon.json is the machine
+    /// owner's and is left as it is.
+    /// </summary>
     private static void WriteDaemonConfig()
     {
-        const string path = "/etc/docker/daemon.json";
-        if (File.Exists(path))
+        if (File.Exists(DaemonConfigPath) && File.ReadAllText(DaemonConfigPath).Trim() != EarlierDaemonConfig)
         {
             return;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        File.WriteAllText(path, DaemonConfig + Environment.NewLine);
-        Log.Info($"Wrote {path}: published ports are forwarded by the kernel, not by a docker-proxy per port, and go on 127.0.0.1 unless a run names an address.");
+        Directory.CreateDirectory(Path.GetDirectoryName(DaemonConfigPath)!);
+        File.WriteAllText(DaemonConfigPath, DaemonConfig + Environment.NewLine);
+        Log.Info($"Wrote {DaemonConfigPath}: published ports are forwarded by the kernel, not by a docker-proxy per port, and go on 127.0.0.1 unless a run names an address.");
     }
 
     /// <summary>Adds <see cref="LoopbackGuardRule"/> once; where iptables cannot (no raw table), says so and goes on.</summary>
@@ -163,12 +179,14 @@ public sealed class DockerEngine(string stepLogDirectory)
     /// <summary>Installs and starts dockerd, waits until it answers; returns what it did and where its log is.</summary>
     private string Provision(CancellationToken cancellationToken)
     {
+        // Before the install: on a systemd host the package starts docker.service at once, and a config written after
+        // would wait for a restart that `systemctl start` does not make.
+        WriteDaemonConfig();
         if (!File.Exists("/usr/sbin/dockerd") && !File.Exists("/usr/bin/dockerd"))
         {
             Apt.Install(["docker.io", "iptables", "ca-certificates"], stepLogDirectory, cancellationToken);
         }
 
-        WriteDaemonConfig();
         var systemd = Directory.Exists("/run/systemd/system");
         if (systemd)
         {
