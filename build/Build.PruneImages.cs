@@ -46,10 +46,9 @@ internal partial class Build
 
                 var losingEveryTag = tags.GroupBy(t => t.Id).Where(image => !usedIds.Contains(image.Key) && image.All(t => doomed.Contains(t.Reference)))
                     .Select(image => image.Key).ToList();
-                var unique = pruner.UniqueSizes();
-                var freed = losingEveryTag.Concat(untaggedNow).Sum(id => unique.GetValueOrDefault(id));
+                var freed = FreedAtLeast(pruner, [.. losingEveryTag, .. untaggedNow]);
                 Log.Success($"--dry-run: nothing removed; {losingEveryTag.Count} image(s) would go with their last tag above, and {untaggedNow.Count} untagged image(s), "
-                    + $"freeing at least {Megabytes(freed)} of the engine's {before.Images} of images (their layers no other image shares)"
+                    + $"freeing {freed} of the engine's {before.Images} of images"
                     + (KeepBuildCache.Length > 0 ? $", and the build cache ({before.BuildCache}) would be trimmed to {KeepBuildCache}." : "."));
                 return;
             }
@@ -73,6 +72,20 @@ internal partial class Build
                 + $"build cache {before.BuildCache} -> {after.BuildCache}"
                 + (KeepBuildCache.Length > 0 ? "." : $" (--keep-build-cache 5GB trims it; it is every project's on this engine)."));
         });
+
+    /// <summary>"at least 234.4 MB (...)", what the images' layers no other image shares take; an estimate only, so a docker that cannot say is no failure.</summary>
+    private static string FreedAtLeast(ImagePruner pruner, IReadOnlyList<string> images)
+    {
+        try
+        {
+            var unique = pruner.UniqueSizes();
+            return $"at least {Megabytes(images.Sum(id => unique.GetValueOrDefault(id)))} (their layers no other image shares)";
+        }
+        catch (Exception error) when (error is ToolFailedException or System.Text.Json.JsonException)
+        {
+            return $"an unknown amount (docker system df -v: {error.Message.Split('\n')[0]})";
+        }
+    }
 
     private IEnumerable<string> BuildCacheSizeProblems()
     {

@@ -5,6 +5,8 @@ namespace AgentSystem.Build.Monorepo;
 /// <summary>The few git questions affected detection asks; every path is relative to the root with '/'.</summary>
 public sealed class Git(string root)
 {
+    private static readonly Dictionary<string, string> English = new() { ["LC_ALL"] = "C" };
+
     public string Root { get; } = root;
 
     /// <summary>Tracked files plus untracked ones that are not ignored, and which of them are untracked.</summary>
@@ -62,7 +64,8 @@ public sealed class Git(string root)
 
     private string Run(params string[] arguments)
     {
-        var result = ProcessRunner.Capture("git", ["-c", "core.quotepath=off", .. arguments], Root);
+        // In English whatever the user's locale: a failure is told apart by its text below.
+        var result = ProcessRunner.Capture("git", ["-c", "core.quotepath=off", .. arguments], Root, English);
         if (result.ExitCode == 0)
         {
             return result.Output;

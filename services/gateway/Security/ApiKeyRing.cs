@@ -12,8 +12,8 @@ namespace AgentSystem.Gateway.Security;
 /// </summary>
 public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
 {
-    /// <summary>The shortest key the gateway starts with, as for the internal key (<see cref="AgentSystem.ServiceDefaults.InternalKeyOptions.MinLength"/>).</summary>
-    public const int MinLength = 16;
+    /// <summary>The shortest key the gateway starts with: as for the internal key.</summary>
+    public const int MinLength = AgentSystem.ServiceDefaults.InternalKeyOptions.MinLength;
 
     private readonly (string Name, byte[] Digest)[] _keys = [.. Configured(options.Value).Select(key => (key.Name, Digest(key.Key)))];
 
