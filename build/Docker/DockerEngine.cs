@@ -42,7 +42,7 @@ public sealed class DockerEngine(string stepLogDirectory)
         if (Answers(clis.FirstOrDefault() ?? "docker", cancellationToken) is { } version)
         {
             action = $"Docker engine {version} answers.";
-            if (ProvisionedHere() && Apt.CanInstall(out _))
+            if (Apt.CanInstall(out _) && ProvisionedHere())
             {
                 // The rule is not saved: after a reboot, an engine started by systemd answers without it.
                 GuardLoopback(cancellationToken);
