@@ -36,6 +36,9 @@ internal partial class Build
     private List<string> EveryProject(Func<RepoProject, bool> which) =>
         (Changes.Graph?.Projects ?? []).Where(which).Select(p => p.Path).Order(StringComparer.Ordinal).ToList();
 
+    /// <summary>The plan's Services cell for a test target running every one (helper-116: it said "(none)" beside "every one").</summary>
+    private IEnumerable<string> EveryEntry => EveryServiceName.Append(AffectedResult.Shared);
+
     private static string WhyTestsRun(List<string> projects, bool everyOne) =>
         everyOne ? $"named, none affected: every one, {ProjectList(projects, 2)}" : ProjectList(projects, 2);
 
@@ -48,7 +51,7 @@ internal partial class Build
     private Target UnitTest => _ => _
         .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")
         .DependsOn(Compile)
-        .Touches(() => AffectedEntries)
+        .Touches(() => UnitTestsRunEveryOne ? EveryEntry : AffectedEntries)
         .RunsBecause(() => UnitTestsToRun.Count + NodePackagesToTest.Count == 0
             ? "no-op: no affected unit test; named (./build.sh UnitTest) or with --all it runs every one"
             : WhyTestsRun([.. UnitTestsToRun.Concat(NodePackagesToTest)], UnitTestsRunEveryOne))
@@ -81,7 +84,7 @@ internal partial class Build
         .After(UnitTest)
         .OnlyWhenStatic(() => IntegrationTestsToRun.Count > 0,
             "no affected integration test project; named (./build.sh IntegrationTest) or with --all it runs every one")
-        .Touches(() => AffectedEntries)
+        .Touches(() => IntegrationTestsRunEveryOne ? EveryEntry : AffectedEntries)
         .RunsBecause(() => WhyTestsRun(IntegrationTestsToRun, IntegrationTestsRunEveryOne))
         .Executes(() =>
         {

@@ -55,6 +55,7 @@ public sealed class TargetOptionTests : IDisposable
         var (named, asStep) = NamedAndAsStepOfTest("IntegrationTest", "an integration test project");
 
         Assert.Matches(@"\srun \(named, none affected: every one, Queue\.Integration\.Tests\)", named);
+        Assert.EndsWith("all 4, shared", named.TrimEnd(), StringComparison.Ordinal);
         Assert.Contains("skip (condition: no affected integration test project; named (./build.sh IntegrationTest) or with --all it runs every one)",
             asStep, StringComparison.Ordinal);
     }
@@ -65,6 +66,7 @@ public sealed class TargetOptionTests : IDisposable
         var (named, asStep) = NamedAndAsStepOfTest("UnitTest", "the build's schema");
 
         Assert.Matches(@"\srun \(named, none affected: every one, Gateway\.Tests, Queue\.Tests and 1 more\)", named);
+        Assert.EndsWith("all 4, shared", named.TrimEnd(), StringComparison.Ordinal);   // helper-116: "(none)" beside "every one"
         Assert.Contains("run (no-op: no affected unit test; named (./build.sh UnitTest) or with --all it runs every one)", asStep, StringComparison.Ordinal);
     }
 
