@@ -30,9 +30,16 @@ internal static class BuildHost
             RefuseTargetsAmongValues(commandLine, parameters, graph);
             MoveStrayValuesToTargets(commandLine, parameters);
 
+            RefuseEngineOptionsWithoutValues(commandLine);
             var width = TextTable.TerminalWidth(environment);
             if (commandLine.Has("help"))
             {
+                // A misspelt target beside --help is told, as without it (helper-116: `--help Complie` printed the help).
+                foreach (var name in commandLine.Targets.SelectMany(SplitNames))
+                {
+                    _ = FindTarget(graph, name);
+                }
+
                 HelpText.Print<T>(graph, parameters, defaultTargets, width);
                 return 0;
             }
@@ -233,6 +240,18 @@ internal static class BuildHost
         catch (JsonException e)
         {
             throw new UsageException($"{BuildPaths.ParametersFileName} is not valid JSON: {e.Message}");
+        }
+    }
+
+    /// <summary>--target and --root need a value: without one the run went on with the default target or root (--skip alone has a meaning of its own).</summary>
+    private static void RefuseEngineOptionsWithoutValues(CommandLine commandLine)
+    {
+        foreach (var option in (string[])["target", "root"])
+        {
+            if (commandLine.Options.TryGetValue(option, out var values) && values.Count == 0)
+            {
+                throw new UsageException($"--{option} needs a value ({(option == "target" ? "a target's name" : "the repository's top folder")}).");
+            }
         }
     }
 

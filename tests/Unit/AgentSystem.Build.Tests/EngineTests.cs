@@ -236,6 +236,25 @@ public class EngineTests
         Assert.Empty(run.Build.Ran);
     }
 
+    [Theory]
+    [InlineData("--target", "--target needs a value (a target's name).")]
+    [InlineData("--root", "--root needs a value (the repository's top folder).")]
+    public void Target_and_root_without_a_value_are_usage_errors(string option, string message)
+    {
+        var run = BuildRun<SampleBuild>.Of([option]);
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains(message, run.Output, StringComparison.Ordinal);
+        Assert.Empty(run.Build.Ran);   // it ran the default target (helper-116)
+    }
+
+    [Fact]
+    public void Help_beside_a_misspelt_target_says_so()
+    {
+        var run = BuildRun<SampleBuild>.Of(["--help", "Compiel"]);
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Unknown target 'Compiel'. Did you mean 'Compile'?", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_option_with_one_dash_is_told_it_needs_two()
     {
