@@ -120,15 +120,19 @@ public sealed class DockerEngine(string stepLogDirectory)
     private const string DaemonConfigPath = "/etc/docker/daemon.json";
 
     /// <summary>Whether this build provisioned the engine here: the daemon.json is one it wrote.</summary>
-    private static bool ProvisionedHere() =>
-        File.Exists(DaemonConfigPath) && File.ReadAllText(DaemonConfigPath).Trim() is DaemonConfig or EarlierDaemonConfig;
+    private static bool ProvisionedHere() => DaemonConfigNow() is DaemonConfig or EarlierDaemonConfig;
+
+    /// <summary>The daemon.json there is, trimmed; null when there is none.</summary>
+    private static string? DaemonConfigNow() => File.Exists(DaemonConfigPath) ? File.ReadAllText(DaemonConfigPath).Trim() : null;
 
     /// <summary>
     /// Packets for 127.0.0.0/8 that did not come from this machine: Docker's DNAT rules for ports published on 127.0.0.1
     /// match them whatever interface they came in on, so a neighbour on the same link could reach those ports (moby
     /// #45610; Docker 28 adds rules of its own, Debian's docker.io 20.10 none). Dropped before NAT, in the raw table.
     /// </summary>
-    internal static readonly string[] LoopbackGuardRule = ["PREROUTING", "-d", "127.0.0.0/8", "!", "-i", "lo", "-j", "DROP"];
+    private static readonly string[] LoopbackGuardRule = ["PREROUTING", "-d", "127.0.0.0/8", "!", "-i", "lo", "-j", "DROP"];
+
+    private static string LoopbackGuardCommand => $"iptables -t raw -I {string.Join(' ', LoopbackGuardRule)}";
 
     /// <summary>
     /// Writes <see cref="DaemonConfig"/>, or replaces the build's earlier one; any other daemon.json is the machine
@@ -136,7 +140,7 @@ public sealed class DockerEngine(string stepLogDirectory)
     /// </summary>
     private static void WriteDaemonConfig()
     {
-        if (File.Exists(DaemonConfigPath) && File.ReadAllText(DaemonConfigPath).Trim() != EarlierDaemonConfig)
+        if (DaemonConfigNow() is { } existing && existing != EarlierDaemonConfig)
         {
             return;
         }
@@ -168,11 +172,11 @@ public sealed class DockerEngine(string stepLogDirectory)
 
         if (added.ExitCode == 0)
         {
-            Log.Info($"Added an iptables rule: packets for 127.0.0.0/8 from other hosts are dropped (iptables -t raw -I {string.Join(' ', LoopbackGuardRule)}).");
+            Log.Info($"Added an iptables rule: packets for 127.0.0.0/8 from other hosts are dropped ({LoopbackGuardCommand}).");
         }
         else
         {
-            Log.Warning($"Could not add iptables -t raw -I {string.Join(' ', LoopbackGuardRule)} ({added.Error.Trim()}): packets for 127.0.0.1 from other hosts are not dropped before Docker's port forwarding.");
+            Log.Warning($"Could not add {LoopbackGuardCommand} ({added.Error.Trim()}): packets for 127.0.0.1 from other hosts are not dropped before Docker's port forwarding.");
         }
     }
 

@@ -115,7 +115,8 @@ public sealed partial class ImagePruner(string docker, CancellationToken cancell
     internal static IReadOnlyDictionary<string, long> ParseUniqueSizes(string json)
     {
         var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var image in JsonDocument.Parse(json.Trim()).RootElement.EnumerateArray())
+        using var document = JsonDocument.Parse(json.Trim());
+        foreach (var image in document.RootElement.EnumerateArray())
         {
             if (image.TryGetProperty("ID", out var id) && image.TryGetProperty("UniqueSize", out var size) && Bytes(size.GetString() ?? "") is { } bytes)
             {

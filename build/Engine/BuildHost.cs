@@ -35,10 +35,7 @@ internal static class BuildHost
             if (commandLine.Has("help"))
             {
                 // A misspelt target beside --help is told, as without it (helper-116: `--help Complie` printed the help).
-                foreach (var name in commandLine.Targets.SelectMany(SplitNames))
-                {
-                    _ = FindTarget(graph, name);
-                }
+                _ = ResolveTargets(graph, commandLine, defaultTargets: []);
 
                 HelpText.Print<T>(graph, parameters, defaultTargets, width);
                 return 0;
@@ -246,11 +243,11 @@ internal static class BuildHost
     /// <summary>--target and --root need a value: without one the run went on with the default target or root (--skip alone has a meaning of its own).</summary>
     private static void RefuseEngineOptionsWithoutValues(CommandLine commandLine)
     {
-        foreach (var option in (string[])["target", "root"])
+        foreach (var (option, value) in (ReadOnlySpan<(string, string)>)[("target", "a target's name"), ("root", "the repository's top folder")])
         {
             if (commandLine.Options.TryGetValue(option, out var values) && values.Count == 0)
             {
-                throw new UsageException($"--{option} needs a value ({(option == "target" ? "a target's name" : "the repository's top folder")}).");
+                throw new UsageException($"--{option} needs a value ({value}).");
             }
         }
     }

@@ -108,14 +108,14 @@ public sealed record AffectedResult
             return [];
         }
 
-        var tested = Catalog.Services.Where(s => Services.Any(affected => affected.Name == s.Name))
-            .SelectMany(s => OwnedBy(s, Graph)).ToHashSet(StringComparer.Ordinal);
+        var tested = AffectedServiceEntries().SelectMany(s => OwnedBy(s, Graph)).ToHashSet(StringComparer.Ordinal);
         return Projects.Where(p => !tested.Contains(p)).ToList();
     }
 
     /// <summary>The affected services that have an image (<see cref="ServiceEntry.HasImage"/>).</summary>
-    public List<ServiceEntry> ImageServices(string root) =>
-        [.. Services.Select(s => Catalog?.Find(s.Name)).OfType<ServiceEntry>().Where(s => s.HasImage(root))];
+    public List<ServiceEntry> ImageServices(string root) => [.. AffectedServiceEntries().Where(s => s.HasImage(root))];
+
+    private IEnumerable<ServiceEntry> AffectedServiceEntries() => Services.Select(s => Catalog?.Find(s.Name)).OfType<ServiceEntry>();
 
     /// <summary>A service's project and its test projects.</summary>
     private static IEnumerable<string> OwnedBy(ServiceEntry service, ProjectGraph graph) =>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using AgentSystem.Contracts;
+using AgentSystem.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Gateway.Security;
@@ -13,7 +14,7 @@ namespace AgentSystem.Gateway.Security;
 public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
 {
     /// <summary>The shortest key the gateway starts with: as for the internal key.</summary>
-    public const int MinLength = AgentSystem.ServiceDefaults.InternalKeyOptions.MinLength;
+    public const int MinLength = InternalKeyOptions.MinLength;
 
     private readonly (string Name, byte[] Digest)[] _keys = [.. Configured(options.Value).Select(key => (key.Name, Digest(key.Key)))];
 

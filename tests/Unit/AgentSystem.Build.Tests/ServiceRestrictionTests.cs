@@ -16,6 +16,19 @@ public sealed class ServiceRestrictionTests : IDisposable
 
     private AffectedResult Detect(bool all = false) => new AffectedDetector(_repo.Root).Detect(null, all);
 
+    /// <summary>Commits <paramref name="files"/> on main, the base, and goes on on the feature branch from there.</summary>
+    private void CommitOnMain(string message, params (string Path, string Content)[] files)
+    {
+        _repo.Git("checkout", "-q", "main");
+        foreach (var (path, content) in files)
+        {
+            _repo.Write(path, content);
+        }
+
+        _repo.Commit(message);
+        _repo.Git("checkout", "-q", "-B", "feature");
+    }
+
     private static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).ToArray();
 
     [Fact]
@@ -255,11 +268,7 @@ public sealed class ServiceRestrictionTests : IDisposable
     [Fact]
     public void Github_output_asks_for_the_system_job_for_a_service_with_an_image_or_a_system_test_not_for_a_unit_test()
     {
-        _repo.Git("checkout", "-q", "main");
-        _repo.Write("tests/System/Stack.Tests/Stack.Tests.csproj", TempRepo.TestProject());
-        _repo.Write("tests/System/Stack.Tests/PageTests.cs", "class PageTests {}");
-        _repo.Commit("system tests");
-        _repo.Git("checkout", "-q", "-B", "feature");
+        CommitOnMain("system tests", ("tests/System/Stack.Tests/Stack.Tests.csproj", TempRepo.TestProject()), ("tests/System/Stack.Tests/PageTests.cs", "class PageTests {}"));
 
         _repo.Append("tests/Unit/Gateway.Tests/HealthTests.cs", "// change");
         Assert.Contains("system=false", GitHubOutput.Lines(Detect(), _repo.Root));
@@ -275,10 +284,7 @@ public sealed class ServiceRestrictionTests : IDisposable
     [Fact]
     public void Github_output_asks_for_the_load_job_when_a_project_of_the_load_harness_changed()
     {
-        _repo.Git("checkout", "-q", "main");
-        _repo.Write(LoadTests.Project, TempRepo.Project("../../../services/shared/Queue/Queue.csproj"));
-        _repo.Commit("load harness");
-        _repo.Git("checkout", "-q", "-B", "feature");
+        CommitOnMain("load harness", (LoadTests.Project, TempRepo.Project("../../../services/shared/Queue/Queue.csproj")));
         _repo.Append("services/gateway/Program.cs", "// change");
         Assert.Contains("load=false", GitHubOutput.Lines(Detect(), _repo.Root));
 
@@ -300,10 +306,7 @@ public sealed class ServiceRestrictionTests : IDisposable
     public void The_load_test_says_which_of_its_references_made_it_run()
     {
         // helper-81: --plan explained every skip but no run.
-        _repo.Git("checkout", "-q", "main");
-        _repo.Write(LoadTests.Project, TempRepo.Project("../../../services/worker/Worker.csproj", "../../../services/gateway/Gateway.csproj"));
-        _repo.Commit("load harness");
-        _repo.Git("checkout", "-q", "-B", "feature");
+        CommitOnMain("load harness", (LoadTests.Project, TempRepo.Project("../../../services/worker/Worker.csproj", "../../../services/gateway/Gateway.csproj")));
         Assert.Empty(LoadTests.AffectedReferences(Detect()));
 
         _repo.Append("services/worker/Program.cs", "// change");
