@@ -1,12 +1,11 @@
 using DotNet.Testcontainers.Builders;
-using DotNet.Testcontainers.Containers;
 
 namespace AgentSystem.Testing.Containers.Tests;
 
 /// <summary>
 /// The test assembly run as a program (`dotnet AgentSystem.Testing.Containers.Tests.dll hold`), so a test can kill a
 /// whole process that holds containers: it starts Redis on a network of its own with a named volume, prints its
-/// Testcontainers session and waits to be killed.
+/// reaper session and waits to be killed.
 /// </summary>
 public static class Program
 {
@@ -20,11 +19,11 @@ public static class Program
             return 2;
         }
 
-        var network = new NetworkBuilder().Build();
-        var volume = new VolumeBuilder().Build();
+        var network = new NetworkBuilder().WithSessionCleanUp().Build();
+        var volume = new VolumeBuilder().WithSessionCleanUp().Build();
         var redis = TestRedis.Builder().WithNetwork(network).WithVolumeMount(volume, "/data").Build();
         await ContainerStart.StartAsync(redis, TestRedis.Wait).ConfigureAwait(false);
-        Console.WriteLine($"READY {ResourceReaper.DefaultSessionId:D} {redis.Id}");
+        Console.WriteLine($"READY {SessionReaper.SessionId:D} {redis.Id}");
         await Console.Out.FlushAsync().ConfigureAwait(false);
         await Task.Delay(Timeout.Infinite).ConfigureAwait(false);
         return 0;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using AgentSystem.Testing.Containers.Fixtures;
 using DotNet.Testcontainers.Containers;
 
 namespace AgentSystem.Testing.Containers.Tests;
@@ -8,7 +9,8 @@ namespace AgentSystem.Testing.Containers.Tests;
 /// <summary>
 /// A test process killed with SIGKILL (no exit handler runs) leaves nothing in Docker: its reaper (Ryuk, or ours from
 /// build/images/reaper where Ryuk cannot be pulled) sees the connection drop and removes the session's containers,
-/// networks and volumes, then itself.
+/// networks and volumes, then itself. The reaper listens on loopback only, and it is the library's: Testcontainers,
+/// which publishes its own on every interface, starts none.
 /// </summary>
 public sealed class ReaperTests(ITestOutputHelper output)
 {
@@ -40,6 +42,24 @@ public sealed class ReaperTests(ITestOutputHelper output)
         Assert.True(left.Count == 0, $"{Bound.TotalSeconds} s after SIGKILL, still there: {string.Join(", ", left)}");
     }
 
+    [Fact]
+    public async Task The_reaper_is_published_on_loopback_only_and_Testcontainers_starts_none_of_its_own()
+    {
+        await SharedContainers.GetRedisAsync();
+        using var docker = EngineClient.Create();
+
+        var reaper = await docker.Containers.InspectContainerAsync(SessionReaper.ContainerName);
+        // What the container asks for, not what the engine made of it: an engine whose daemon.json names 127.0.0.1
+        // (the one the build provisions) would put an address-less binding there too.
+        var bindings = reaper.HostConfig!.PortBindings![$"{SessionReaper.Port}/tcp"];
+        output.WriteLine($"{reaper.Name} ({reaper.Config?.Image}): {string.Join(", ", bindings.Select(b => $"{b.HostIP}:{b.HostPort}"))}");
+        Assert.NotEmpty(bindings);
+        Assert.All(bindings, binding => Assert.Equal(Loopback.Address, binding.HostIP));
+        var testcontainers = await docker.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = EngineClient.Filter("name", $"testcontainers-ryuk-{ResourceReaper.DefaultSessionId:D}") });
+        Assert.Empty(testcontainers);
+    }
+
     private static async Task<List<string>> ResourcesAsync(DockerClient docker, string session)
     {
         var filter = EngineClient.Filter("label", $"{ResourceReaper.ResourceReaperSessionLabel}={session}");
@@ -47,7 +67,7 @@ public sealed class ReaperTests(ITestOutputHelper output)
         var networks = await docker.Networks.ListNetworksAsync(new NetworksListParameters { Filters = filter });
         var volumes = await docker.Volumes.ListAsync(new VolumesListParameters { Filters = filter });
         var reapers = await docker.Containers.ListContainersAsync(
-            new ContainersListParameters { All = true, Filters = EngineClient.Filter("name", $"testcontainers-ryuk-{session}") });
+            new ContainersListParameters { All = true, Filters = EngineClient.Filter("name", SessionReaper.ContainerNameOf(Guid.Parse(session))) });
         return
         [
             .. containers.Select(c => $"container {c.Names[0]} ({c.Image})"),

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AgentSystem.Testing.Containers;
 
@@ -16,9 +14,8 @@ public static class ContainerStart
     /// <summary>Log lines quoted in a start failure.</summary>
     public const int FailureLogLines = 40;
 
-    // Testcontainers starts the session's reaper inside the first container's start; started here first, it is timed
-    // on a row of its own instead of adding to whichever container happened to be first. A failed start is tried
-    // again by the next container rather than failing every later one.
+    // The session's reaper (SessionReaper) starts before the first container, timed on a row of its own. A failed
+    // start is tried again by the next container rather than failing every later one.
     private static readonly Lock ReaperGate = new();
     private static Task? _reaper;
 
@@ -49,23 +46,11 @@ public static class ContainerStart
         {
             if (_reaper is null || _reaper.IsFaulted || _reaper.IsCanceled)
             {
-                _reaper = StartReaperAsync();
+                _reaper = SessionReaper.Enabled ? SessionReaper.StartAsync() : Task.CompletedTask;
             }
 
             return _reaper;
         }
-    }
-
-    private static async Task StartReaperAsync()
-    {
-        if (!TestcontainersSettings.ResourceReaperEnabled)
-        {
-            return;
-        }
-
-        var watch = Stopwatch.StartNew();
-        var reaper = await ResourceReaper.GetAndStartDefaultAsync(TestcontainersSettings.OS.DockerEndpointAuthConfig, NullLogger.Instance).ConfigureAwait(false);
-        ContainerTimings.Record(TestcontainersSettings.ResourceReaperImage?.FullName ?? "testcontainers/ryuk", $"testcontainers-ryuk-{reaper.SessionId:D}", watch.Elapsed);
     }
 
     private static async Task<string> DescribeAsync(IContainer container, string waitingFor, TimeSpan elapsed, Exception exception)

@@ -28,7 +28,8 @@ public static class TestPostgres
             .WithEnvironment("PGDATA", DataDirectory)
             .WithWaitStrategy(DotNet.Testcontainers.Builders.Wait.ForUnixContainer().AddCustomWaitStrategy(new PostgresPing()))
             .WithCreateParameterModifier(Loopback.Bind)
-            .WithLogger(NullLogger.Instance);
+            .WithLogger(NullLogger.Instance)
+            .WithSessionCleanUp();
 
     /// <summary>
     /// For runs with fsync on (the load tests): the data on a memory file system, so an fsync costs the server's work

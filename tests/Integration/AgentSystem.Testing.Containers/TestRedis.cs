@@ -29,7 +29,8 @@ public static class TestRedis
                 // Stopping is killing: SIGKILL follows SIGTERM at once, before Redis writes anything more (a crash, for restart tests).
                 parameters.StopTimeout = TimeSpan.Zero;
             })
-            .WithLogger(NullLogger.Instance);
+            .WithLogger(NullLogger.Instance)
+            .WithSessionCleanUp();
 
     public static Task<RedisContainer> StartAsync(RedisBuilder builder, CancellationToken cancellationToken = default)
     {

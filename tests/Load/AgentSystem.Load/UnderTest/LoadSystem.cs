@@ -150,7 +150,7 @@ internal sealed class LoadSystem : IAsyncDisposable
 
         if (_keepContainers && _containers.Count > 0)
         {
-            // Left to the user: DisposeAsync would remove them, and the reaper does not know them (WithCleanUp(false)).
+            // Left to the user: DisposeAsync would remove them, and the reaper does not know them (WithSessionCleanUp(false)).
             _reach.ForEach(_log);
             _log($"Kept, as --keep-containers asks; remove {(_containers.Count == 1 ? "it" : "them")} with: docker rm -f {string.Join(' ', _containers.Select(c => c.Name.TrimStart('/')))}");
             return;
@@ -180,7 +180,7 @@ internal sealed class LoadSystem : IAsyncDisposable
             _log($"Starting PostgreSQL ({TestImages.Postgres})...");
             var container = await TestPostgres.StartAsync(
                 TestPostgres.Builder().OnTmpfs().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on")
-                    .WithCleanUp(!_keepContainers),
+                    .WithSessionCleanUp(!_keepContainers),
                 cancellationToken);
             _containers.Add(container);
             WatchCpu("postgres", container);
@@ -198,7 +198,7 @@ internal sealed class LoadSystem : IAsyncDisposable
         {
             _log($"Starting Redis ({TestImages.Redis})...");
             var container = await TestRedis.StartAsync(
-                TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]).WithCleanUp(!_keepContainers),
+                TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]).WithSessionCleanUp(!_keepContainers),
                 cancellationToken);
             _containers.Add(container);
             WatchCpu("redis", container);
