@@ -42,6 +42,9 @@ internal partial class Build
             .Where(named => named.Port is < 0 or > 65535)
             .Select(named => $"{named.Option}: {named.Port} is no port (1 to 65535, or 0 for any free port)");
 
+    private IEnumerable<string> SystemApiKeyProblems() =>
+        RunningSystem.ApiKeyProblem(GivenAs(nameof(SystemApiKey)), SystemApiKey) is { } problem ? [problem] : [];
+
     /// <summary>Compose's rule for a project name; anything else it rewrites (Bad/Name runs as badname) or refuses.</summary>
     private IEnumerable<string> SystemNameProblems()
     {
@@ -85,6 +88,7 @@ internal partial class Build
         .Touches(() => EveryServiceName)
         .Validates(SystemPortProblems)
         .Validates(SystemNameProblems)
+        .Validates(SystemApiKeyProblems)
         .Executes(() =>
         {
             var (settings, running) = SystemUpSettings();
@@ -138,6 +142,7 @@ internal partial class Build
         .Reads(() => SystemName, () => SystemGatewayPort, () => SystemFrontendPort, () => SystemApiKey)
         .Validates(SystemPortProblems)
         .Validates(SystemNameProblems)
+        .Validates(SystemApiKeyProblems)
         .Touches(() => EveryServiceName)
         .Validates(() => NamedWithService(nameof(SystemTest), "it tests the whole system"))
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the system test runs for the whole system")

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AgentSystem.Contracts;
 
 namespace AgentSystem.Build.Docker;
 
@@ -35,6 +36,12 @@ public sealed record RunningSystem(SystemSettings Settings, IReadOnlyList<string
     public const string DevelopmentApiKey = "dev-only-api-key";
 
     public bool AsItIs => Changes.Count == 0;
+
+    /// <summary>What to say when the gateway would refuse <paramref name="key"/> for its length (it would not start); null when it takes it.</summary>
+    public static string? ApiKeyProblem(string option, string? key) =>
+        key is null || KeyLength.IsLongEnough(key) ? null
+            : $"{option}: the gateway takes API keys of at least {KeyLength.Min} characters (random ones, as from `openssl rand -hex 24`), "
+              + $"and this one has {key.Trim().Length}";
 
     /// <summary>
     /// The services whose containers were made from another configuration than <paramref name="hashes"/> (Compose's

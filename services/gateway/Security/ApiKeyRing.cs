@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using AgentSystem.Contracts;
-using AgentSystem.ServiceDefaults;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Gateway.Security;
@@ -14,7 +13,7 @@ namespace AgentSystem.Gateway.Security;
 public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
 {
     /// <summary>The shortest key the gateway starts with: as for the internal key.</summary>
-    public const int MinLength = InternalKeyOptions.MinLength;
+    public const int MinLength = KeyLength.Min;
 
     private readonly (string Name, byte[] Digest)[] _keys = [.. Configured(options.Value).Select(key => (key.Name, Digest(key.Key)))];
 
@@ -79,7 +78,7 @@ public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
             return $"{string.Join(" and ", same.Select(key => "Gateway:ApiKeys:" + key.Entry))} hold the same key: a request with it would be only one of theirs.";
         }
 
-        return keys.FirstOrDefault(key => key.Key.Trim().Length < MinLength) is { Entry: not null } weak
+        return keys.FirstOrDefault(key => !KeyLength.IsLongEnough(key.Key)) is { Entry: not null } weak
             ? $"Gateway:ApiKeys:{weak.Entry}: a key must be at least {MinLength} characters (random ones, as from `openssl rand -hex 24`): " +
               "the wrong-key limit counts per gateway replica and per client address, so a short key is guessed sooner than it notices."
             : null;

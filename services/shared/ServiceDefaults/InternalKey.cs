@@ -19,7 +19,7 @@ public sealed class InternalKeyOptions
 {
     public const string SectionName = "Internal";
 
-    public const int MinLength = 16;
+    public const int MinLength = KeyLength.Min;
 
     public const int MaxLength = 256;
 

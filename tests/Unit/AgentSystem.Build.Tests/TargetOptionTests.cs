@@ -323,4 +323,26 @@ public sealed class TargetOptionTests : IDisposable
     {
         Assert.Equal(0, Plan("SystemDown", "--system-name", "team_a-2").ExitCode);
     }
+
+    [Theory]
+    [InlineData("Dev", "--dev-api-key", "short-key")]
+    [InlineData("SystemUp", "--system-api-key", "fifteen-chars-x")]
+    [InlineData("SystemTest", "--system-api-key", " 1234567890 ")]
+    public void An_api_key_the_gateway_would_refuse_fails_the_build_before_anything_runs(string target, string option, string key)
+    {
+        var run = Plan(target, option, key);
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains($"{target}: {option}: the gateway takes API keys of at least 16 characters", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"and this one has {key.Trim().Length}", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(key.Trim(), run.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Dev", "--dev-api-key")]
+    [InlineData("SystemUp", "--system-api-key")]
+    public void An_api_key_of_16_characters_is_taken(string target, string option)
+    {
+        Assert.Equal(0, Plan(target, option, "sixteen-chars-ok").ExitCode);
+    }
 }
