@@ -1,9 +1,10 @@
 // A resource reaper that speaks Ryuk's protocol (testcontainers/ryuk), for machines where Ryuk's image cannot be
-// pulled: Testcontainers starts it (TESTCONTAINERS_RYUK_CONTAINER_IMAGE) with the Docker socket mounted, connects to
-// port 8080, sends one filter per line ("label=key=value&label=other=value", one of them its session's label; any
-// other filter is refused with "ERR") and gets "ACK" back, and keeps the
-// connection open. Once every connection has been closed (the test process ended, or was killed) for
-// RYUK_RECONNECTION_TIMEOUT (10 s), it removes the containers, networks, volumes and images matching the filters, and exits.
+// pulled: the tests' library starts it (SessionReaper, tests/Integration/AgentSystem.Testing.Containers) with the Docker
+// socket mounted and its port on 127.0.0.1, connects to port 8080, sends one filter per line
+// ("label=key=value&label=other=value", one of them its session's label; any other filter is refused with "ERR") and
+// gets "ACK" back, and keeps the connection open. Once every connection has been closed (the test process ended, or
+// was killed) for RYUK_RECONNECTION_TIMEOUT (10 s), it removes the containers, networks, volumes and images matching
+// the filters, and exits.
 #:property PublishAot=false
 #:property PublishTrimmed=true
 #:property PublishSingleFile=true
@@ -113,12 +114,14 @@ async Task Prune()
     Console.WriteLine($"Removed {string.Join(", ", removed.Select(r => $"{r.Value} {r.Key}(s)"))}");
 }
 
-// Only what Testcontainers sends: labels, one of them its session's, so a filter can never reach beyond one session.
+// Only what a session sends: labels, one of them its session's, so a filter can never reach beyond one session. Not the
+// empty session (all zeros): it labels what was kept on purpose (WithCleanUp(false)) and every session's reaper.
 static bool NamesASession(string line)
 {
     var pairs = line.Split('&').Select(pair => pair.Split('=', 2)).ToList();
     return pairs.All(pair => pair is ["label", { Length: > 0 }])
-        && pairs.Any(pair => Uri.UnescapeDataString(pair[1]).Split('=', 2) is [SessionLabel, { Length: > 0 }]);
+        && pairs.Any(pair => Uri.UnescapeDataString(pair[1]).Split('=', 2) is [SessionLabel, { Length: > 0 } session]
+            && !(Guid.TryParse(session, out var id) && id == Guid.Empty));
 }
 
 // "label=a=b&label=c=d" (a URL query, as Ryuk reads it) to Docker's filter JSON {"label":["a=b","c=d"]}.

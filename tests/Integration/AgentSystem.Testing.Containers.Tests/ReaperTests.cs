@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using AgentSystem.Testing.Containers.Fixtures;
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using AgentSystem.Testing.Containers.Fixtures;
+using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 
 namespace AgentSystem.Testing.Containers.Tests;
@@ -48,7 +49,10 @@ public sealed class ReaperTests(ITestOutputHelper output)
         await SharedContainers.GetRedisAsync();
         using var docker = EngineClient.Create();
 
-        var reaper = await docker.Containers.InspectContainerAsync(SessionReaper.ContainerName);
+        var running = await docker.Containers.ListContainersAsync(
+            new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) });
+        // One at a time: a lost one's successor is named NAME-2 (the test below).
+        var reaper = await docker.Containers.InspectContainerAsync(Assert.Single(running).ID);
         // What the container asks for, not what the engine made of it: an engine whose daemon.json names 127.0.0.1
         // (the one the build provisions) would put an address-less binding there too.
         var bindings = reaper.HostConfig!.PortBindings![$"{SessionReaper.Port}/tcp"];
@@ -58,6 +62,76 @@ public sealed class ReaperTests(ITestOutputHelper output)
         var testcontainers = await docker.Containers.ListContainersAsync(
             new ContainersListParameters { All = true, Filters = EngineClient.Filter("name", $"testcontainers-ryuk-{ResourceReaper.DefaultSessionId:D}") });
         Assert.Empty(testcontainers);
+    }
+
+    [Theory]
+    [InlineData("label=org.testcontainers.resource-reaper-session=00000000-0000-0000-0000-000000000000")]
+    [InlineData("name=redis")]
+    [InlineData("label=org.testcontainers=true")]
+    public async Task Our_reaper_refuses_a_filter_that_reaches_beyond_one_session(string filter)
+    {
+        await SharedContainers.GetRedisAsync();
+        using var docker = EngineClient.Create();
+        var reaper = Assert.Single(await docker.Containers.ListContainersAsync(
+            new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) }));
+        if (TestImages.Reaper is not { IsLocal: true } ours || reaper.Image != ours.Reference)
+        {
+            // Ryuk's own image answers ACK to any line; where it runs (a machine that pulls it), its port is all there is.
+            output.WriteLine($"the reaper runs {reaper.Image}, not build/images/reaper's: nothing of ours to check");
+            return;
+        }
+
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, reaper.Ports.Single(p => p.PrivatePort == SessionReaper.Port).PublicPort!.Value);
+        using var reader = new StreamReader(client.GetStream());
+        await client.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(filter + "\n"));
+
+        Assert.Equal("ERR", await reader.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task A_container_built_without_the_session_fails_to_start_rather_than_start_Testcontainers_reaper()
+    {
+        await using var container = new ContainerBuilder(TestImages.Redis).Build();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => container.StartAsync());
+
+        output.WriteLine(error.Message);
+        Assert.Contains(".WithSessionCleanUp()", error.Message, StringComparison.Ordinal);
+        using var docker = EngineClient.Create();
+        var testcontainers = await docker.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = EngineClient.Filter("name", $"testcontainers-ryuk-{ResourceReaper.DefaultSessionId:D}") });
+        Assert.Empty(testcontainers);
+    }
+
+    [Fact]
+    public async Task A_reaper_that_is_lost_is_replaced_for_the_containers_started_after_it()
+    {
+        await SharedContainers.GetRedisAsync();
+        using var docker = EngineClient.Create();
+        var first = await docker.Containers.ListContainersAsync(
+            new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) });
+        Assert.NotEmpty(first);
+
+        // Removed under it (an engine restarted, a user's `docker rm -f`): its connection drops and does not come back.
+        foreach (var reaper in first)
+        {
+            await docker.Containers.RemoveContainerAsync(reaper.ID, new ContainerRemoveParameters { Force = true });
+        }
+
+        var sinceRemoved = Stopwatch.StartNew();
+        while (SessionReaper.IsHeld && sinceRemoved.Elapsed < Bound)
+        {
+            await Task.Delay(250);
+        }
+
+        Assert.False(SessionReaper.IsHeld, $"{Bound.TotalSeconds} s after its reaper was removed, the session still counts it as held");
+        await using var redis = await TestRedis.StartAsync(TestRedis.Builder());
+        var replacements = await docker.Containers.ListContainersAsync(
+            new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) });
+        output.WriteLine($"lost after {sinceRemoved.Elapsed.TotalSeconds:0.0} s; now {string.Join(", ", replacements.Select(r => r.Names[0]))}");
+        Assert.Single(replacements);
+        Assert.True(SessionReaper.IsHeld);
     }
 
     private static async Task<List<string>> ResourcesAsync(DockerClient docker, string session)

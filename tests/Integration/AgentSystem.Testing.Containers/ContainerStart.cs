@@ -14,16 +14,12 @@ public static class ContainerStart
     /// <summary>Log lines quoted in a start failure.</summary>
     public const int FailureLogLines = 40;
 
-    // The session's reaper (SessionReaper) starts before the first container, timed on a row of its own. A failed
-    // start is tried again by the next container rather than failing every later one.
-    private static readonly Lock ReaperGate = new();
-    private static Task? _reaper;
-
     public static async Task<T> StartAsync<T>(T container, string waitingFor, CancellationToken cancellationToken = default)
         where T : IContainer
     {
         ArgumentNullException.ThrowIfNull(container);
-        await ReaperAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The session's reaper first, timed on a row of its own.
+        await SessionReaper.EnsureStartedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var watch = Stopwatch.StartNew();
         try
         {
@@ -38,19 +34,6 @@ public static class ContainerStart
 
         ContainerTimings.Record(container.Image.FullName, container.Name.TrimStart('/'), watch.Elapsed);
         return container;
-    }
-
-    private static Task ReaperAsync()
-    {
-        lock (ReaperGate)
-        {
-            if (_reaper is null || _reaper.IsFaulted || _reaper.IsCanceled)
-            {
-                _reaper = SessionReaper.Enabled ? SessionReaper.StartAsync() : Task.CompletedTask;
-            }
-
-            return _reaper;
-        }
     }
 
     private static async Task<string> DescribeAsync(IContainer container, string waitingFor, TimeSpan elapsed, Exception exception)

@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Docker.DotNet;
+using DotNet.Testcontainers.Containers;
 
 namespace AgentSystem.Testing.Containers;
 
@@ -72,6 +73,7 @@ public static class TestcontainersSetup
         }
 
         Applied = applied;
+        ResourceReaper.StateChanged += SessionReaper.RefuseTestcontainersReaper;
     }
 
     /// <summary>What the engine says about itself, through Docker.DotNet without an API version (the engine's own).</summary>
