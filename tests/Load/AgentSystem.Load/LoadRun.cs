@@ -102,9 +102,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             await references.WrkAsync(cancellationToken);
         }
 
-        // The rows no scenario of this run had beside it, for the table.
-        await references.RedisRowsAsync(1, cancellationToken);
-        await references.RedisRowsAsync(RedisBenchmark.Pipelined, cancellationToken);
+        await references.RemainingRedisRowsAsync(cancellationToken);
         var reference = references.Summary();
         var machine = new MachineInfo(CpuSampler.Cores, RuntimeInformation.OSDescription, System.Environment.Version.ToString(), Round(loadStart), Round(CpuSampler.LoadAverage()),
             $"Services: {system.ServicesDescription}; {system.Notes} "
@@ -115,7 +113,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         if (baselinePath is not null && options.BaselineSummary is { } before)
         {
             var changes = Reports.Baseline.Compare(before, summary, options.BaselineTolerance);
-            var cautions = new[] { Reports.Baseline.LengthCaution(before, summary), Reports.Baseline.MachineCaution(changes, options.BaselineTolerance) }.OfType<string>().ToList();
+            var cautions = new[] { Reports.Baseline.LengthCaution(before, summary), Reports.Baseline.MachineCaution(changes, options.BaselineTolerance, Reports.Baseline.Yardsticks(summary)) }.OfType<string>().ToList();
             baseline = new BaselineComparison(baselinePath, options.BaselineTolerance, changes, Reports.Baseline.NotRun(before, summary),
                 cautions.Count == 0 ? null : string.Join("; ", cautions), before.CreatedAt);
         }

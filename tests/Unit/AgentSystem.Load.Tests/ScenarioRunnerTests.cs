@@ -62,12 +62,12 @@ public sealed class ScenarioRunnerTests
         await runner.RunAsync(closed, CancellationToken.None);
         await runner.RunAsync(counted, CancellationToken.None);
 
-        Assert.Contains(logged, line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^closed: [012] of 2 s: [\d,.]+ calls/s \(3 copies\), "));
-        Assert.Contains(logged, line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^counted: \d+ s: [\d,.]+ calls/s \(1 copy\), "));
+        Assert.Contains(logged, line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^closed: [012]\.\d of 2 s: [\d,.]+ calls/s \(3 copies\), "));
+        Assert.Contains(logged, line => System.Text.RegularExpressions.Regex.IsMatch(line, @"^counted: \d+\.\d s: [\d,.]+ calls/s \(1 copy\), "));
         var progress = logged.Where(l => l.StartsWith("long:", StringComparison.Ordinal) || l.StartsWith("short:", StringComparison.Ordinal))
             .Where(l => l.Contains(" s: ", StringComparison.Ordinal)).ToList();
         Assert.True(progress.Count >= 2, string.Join('\n', logged));
-        Assert.All(progress, line => Assert.Matches(@"^long: [0-3] of 4 s: [\d,.]+ calls/s \(target 200/s\), steps' p99 ([\d.]+ ms|-), \d+ errors, in the last [\d.]+ s$", line));
+        Assert.All(progress, line => Assert.Matches(@"^long: [0-3]\.\d of 4 s: [\d,.]+ calls/s \(target 200/s\), steps' p99 ([\d.]+ ms|-), \d+ errors, in the last [\d.]+ s$", line));
         Assert.Contains(progress, line => !line.Contains(" 0 errors", StringComparison.Ordinal));
     }
 
@@ -86,7 +86,7 @@ public sealed class ScenarioRunnerTests
 
         // Lines at about 1 and 2 s, each over its last second: about 100 and 300 calls/s. The target at each line's
         // end (200 and 400/s) is a second's ramp ahead of what was asked of those seconds.
-        var lines = logged.Select(line => Regex.Match(line, @"^ramp: [12] of 3 s: ([\d,]+) calls/s \(target ([\d,]+)/s\)")).Where(m => m.Success).ToList();
+        var lines = logged.Select(line => Regex.Match(line, @"^ramp: [12]\.\d of 3 s: ([\d,]+) calls/s \(target ([\d,]+)/s\)")).Where(m => m.Success).ToList();
         Assert.True(lines.Count >= 1, string.Join('\n', logged));
         Assert.All(lines, line =>
         {
@@ -103,7 +103,17 @@ public sealed class ScenarioRunnerTests
         var line = ScenarioRunner.Progress(new Scenario("http", _ => ValueTask.FromResult(Response.Ok())) { Unit = "tasks" },
             TimeSpan.FromSeconds(20.4), TimeSpan.FromSeconds(60), new(0, 0, 0, 3, TimeSpan.FromSeconds(10)), target: null, copies: 64);
 
-        Assert.Equal("http: 20 of 60 s: 0 tasks/s (64 copies), steps' p99 -, 3 errors, in the last 10.0 s", line);
+        Assert.Equal("http: 20.4 of 60 s: 0 tasks/s (64 copies), steps' p99 -, 3 errors, in the last 10.0 s", line);
+    }
+
+    [Fact]
+    public void A_late_ticks_line_counts_its_seconds_as_its_span_is_rounded()
+    {
+        var line = ScenarioRunner.Progress(new Scenario("queue-e2e-at-rate", _ => ValueTask.FromResult(Response.Ok())) { Unit = "jobs" },
+            TimeSpan.FromSeconds(10.96), TimeSpan.FromSeconds(20), new(1000, 2, 100, 0, TimeSpan.FromSeconds(10.96), 1000), target: 1000, copies: null);
+
+        Assert.StartsWith("queue-e2e-at-rate: 11.0 of 20 s: ", line, StringComparison.Ordinal);
+        Assert.EndsWith("in the last 11.0 s", line, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -41,12 +41,13 @@ internal sealed partial class ScenarioRunner
     }
 
     /// <summary>
-    /// "queue-e2e-at-rate: 20 of 60 s: 17,995 jobs/s (target 18,000/s), steps' p99 4.12 ms, 0 errors, in the last 10.0 s";
+    /// "queue-e2e-at-rate: 20.0 of 60 s: 17,995 jobs/s (target 18,000/s), steps' p99 4.12 ms, 0 errors, in the last 10.0 s";
     /// a closed phase says its copies instead of a target, one counted in iterations (no <paramref name="total"/>) only
-    /// its seconds so far. The steps' latency: where it runs to a stored result, that is read after the phase.
+    /// its seconds so far, to a tenth as its span is (whole seconds read "10 of 20 s ... in the last 11.0 s" at a late
+    /// tick). The steps' latency: where it runs to a stored result, that is read after the phase.
     /// </summary>
     internal static string Progress(Scenario scenario, TimeSpan elapsed, TimeSpan total, ProgressFigures figures, double? target, int? copies) =>
-        $"{scenario.Name}: {Figures.Format(Math.Floor(elapsed.TotalSeconds), decimals: false)}"
+        $"{scenario.Name}: {elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}"
         + (total > TimeSpan.Zero ? $" of {Figures.Format(total.TotalSeconds, decimals: false)}" : "") + " s: "
         + $"{Figures.Format(figures.Rate, decimals: figures.Rate is > 0 and < 100)} {scenario.Unit}/s"
         + (target is { } rate ? $" (target {Figures.Format(rate)}/s)" : copies is { } n ? $" ({Figures.Format(n, decimals: false)} {(n == 1 ? "copy" : "copies")})" : "") + ", "

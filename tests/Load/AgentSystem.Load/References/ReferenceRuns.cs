@@ -19,6 +19,9 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
     private readonly Lazy<RedisBenchmark?> _benchmark = new(() => Find(system, options, log));
     private ReferenceResult? _wrk;
 
+    // The pipeline depths measured after every scenario, beside none of them.
+    private readonly List<int> _besideNone = [];
+
     /// <summary>About a second per -P1 row at least: at CI's 3 s phases a quarter second of requests moved by half from run to run.</summary>
     private int Requests => (int)Math.Max(RedisBenchmark.LeastRequests, 20_000 * options.Duration.TotalSeconds / 5);
 
@@ -43,6 +46,16 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
         _redisRows[pipeline] = await benchmark.RunRowsAsync(system.Redis, pipeline, options.Clients, Requests, MessageLength, cancellationToken);
     }
 
+    /// <summary>After every scenario: the redis-benchmark rows no scenario of this run had beside it, for the table.</summary>
+    public async Task RemainingRedisRowsAsync(CancellationToken cancellationToken)
+    {
+        foreach (var pipeline in new[] { 1, RedisBenchmark.Pipelined }.Where(p => !_redisRows.ContainsKey(p)))
+        {
+            await RedisRowsAsync(pipeline, cancellationToken);
+            _besideNone.Add(pipeline);
+        }
+    }
+
     /// <summary>wrk against the gateway's /healthz (the gateway runs only for the http scenarios).</summary>
     public async Task WrkAsync(CancellationToken cancellationToken)
     {
@@ -57,14 +70,18 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
     public ReferenceSummary Summary()
     {
         var rows = _redisRows.OrderBy(pair => pair.Key).SelectMany(pair => pair.Value).ToList();
-        var conditions = rows.Count == 0 ? null
-            : $"redis-benchmark sent {Requests:N0} requests a -P1 row, {Requests * RedisBenchmark.PipelinedRequestFactor:N0} a pipelined one, "
-                + $"messages of {MessageLength} bytes as the queue stores them, each its own, to the Redis under test (AOF, fsync every second). "
-                + "Each reference ran next to the scenario it is the yardstick of (the -P1 rows before enqueue, which claim-ack follows, the -P16 rows before "
-                + "queue-e2e, wrk after the http phases), so that both met the machine of the same minute. "
-                + "A scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row.";
-        return new ReferenceSummary(rows, _wrk is null ? [] : [_wrk], conditions);
+        return new ReferenceSummary(rows, _wrk is null ? [] : [_wrk], rows.Count == 0 ? null : Conditions(Requests, _besideNone));
     }
+
+    /// <summary>How the redis-benchmark rows ran, for the note under the reference table.</summary>
+    /// <param name="besideNone">The pipeline depths measured after the last phase, yardsticks of no scenario of the run.</param>
+    internal static string Conditions(int requests, IReadOnlyList<int> besideNone) =>
+        $"redis-benchmark sent {requests:N0} requests a -P1 row, {requests * RedisBenchmark.PipelinedRequestFactor:N0} a pipelined one, "
+        + $"messages of {MessageLength} bytes as the queue stores them, each its own, to the Redis under test (AOF, fsync every second). "
+        + "Each reference ran next to the scenario it is the yardstick of (the -P1 rows before enqueue, which claim-ack follows, the -P16 rows before "
+        + "queue-e2e, wrk after the http phases), so that both met the machine of the same minute"
+        + (besideNone.Count == 0 ? ". " : $"; the {string.Join(" and ", besideNone.Select(p => $"-P{p}"))} rows, yardsticks of no scenario of this run, ran after its last phase. ")
+        + "A scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row.";
 
     private static RedisBenchmark? Find(LoadSystem system, LoadOptions options, Action<string> log)
     {

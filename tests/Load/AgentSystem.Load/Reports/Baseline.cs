@@ -140,13 +140,16 @@ internal static class Baseline
     }
 
     /// <summary>
-    /// A caution when most reference rows moved beyond the tolerance the same way: the machine was busier or quieter than
-    /// in the baseline, and every rate moved with it (helper-91: "7 worse" while redis-benchmark's rows fell 19 to 73 %).
+    /// A caution when most of the reference rows this run's scenarios are measured against (<paramref name="yardsticks"/>)
+    /// moved beyond the tolerance the same way: the machine was busier or quieter than in the baseline (helper-91: "7
+    /// worse" while redis-benchmark's rows fell 19 to 73 %). Rows beside no scenario of this run (the -P1 rows of a
+    /// queue-e2e run, measured at its end) say nothing about its phases' minutes (helper-120).
     /// </summary>
-    public static string? MachineCaution(IReadOnlyList<MetricChange> changes, double tolerance)
+    public static string? MachineCaution(IReadOnlyList<MetricChange> changes, double tolerance, IReadOnlySet<string> yardsticks)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        var moved = changes.Where(c => c.Context && c.Change is not null).Select(c => c.Change!.Value).ToList();
+        ArgumentNullException.ThrowIfNull(yardsticks);
+        var moved = changes.Where(c => c.Context && yardsticks.Contains(c.Subject) && c.Change is not null).Select(c => c.Change!.Value).ToList();
         var (down, up) = (moved.Count(c => c < -tolerance), moved.Count(c => c > tolerance));
         if (moved.Count == 0 || Math.Max(down, up) * 2 <= moved.Count)
         {
@@ -154,9 +157,13 @@ internal static class Baseline
         }
 
         static string Percent(double change) => (change * 100).ToString("+0;-0", CultureInfo.InvariantCulture);
-        return $"the machine was {(down > up ? "busier" : "quieter")} than in the baseline: its reference rows moved {Percent(moved.Min())} to {Percent(moved.Max())} %,"
-            + " and this run's rates with them; the ÷ reference rows take the machine out";
+        return $"the machine was {(down > up ? "busier" : "quieter")} than in the baseline: the reference rows this run's scenarios are measured against"
+            + $" moved {Percent(moved.Min())} to {Percent(moved.Max())} %, so their rates compare best on the ÷ reference rows, which take the machine out";
     }
+
+    /// <summary>The reference rows the scenarios of <paramref name="summary"/> were measured against.</summary>
+    public static IReadOnlySet<string> Yardsticks(Summary summary) =>
+        summary.Scenarios.Select(s => s.Reference).OfType<string>().ToHashSet(StringComparer.Ordinal);
 
     /// <summary>
     /// The --scenarios names whose phases are among <paramref name="notRun"/> (a phase is its scenario's, the
