@@ -221,7 +221,7 @@ internal static class LoadArguments
             ? $"{option}: '{KillPhase}' is a phase of {EndToEnd}, which runs it after its open phase: name {EndToEnd}."
         : ScenarioOfPhase(scenario) is { } stem
             ? $"{option}: '{scenario}' is the open phase of {stem}: name {stem}, which runs it{(stem is Enqueue or ClaimAck ? " when given a --rate" : "")}."
-            : $"{option}: no scenario '{scenario}'.{Suggestions.DidYouMean(scenario, ScenarioNames)} There are {ScenarioList} (each with an open phase, NAME{OpenPhaseSuffix}).";
+            : $"{option}: no scenario '{scenario}'.{Suggestions.DidYouMean(scenario, ScenarioNames)} There are {ScenarioList} (a scenario runs its open phase, NAME{OpenPhaseSuffix}, itself).";
 
     /// <summary>The scenario a name is or whose open phase it names (<c>queue-e2e-at-rate</c>), or null for none.</summary>
     public static string? ScenarioOfPhase(string name)

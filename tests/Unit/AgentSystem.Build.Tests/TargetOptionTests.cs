@@ -142,8 +142,8 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--rate: no scenario 'queue'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", "--rate", "queue=2000")]
-    [InlineData("--scenarios: no scenario 'e2e'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", "--scenarios", "enqueue", "e2e")]
+    [InlineData("--rate: no scenario 'queue'. There are enqueue, claim-ack, queue-e2e, http (a scenario runs its open phase, NAME-at-rate, itself).", "--rate", "queue=2000")]
+    [InlineData("--scenarios: no scenario 'e2e'. There are enqueue, claim-ack, queue-e2e, http (a scenario runs its open phase, NAME-at-rate, itself).", "--scenarios", "enqueue", "e2e")]
     [InlineData("--scenarios: no scenario 'enqeue'. Did you mean 'enqueue'? There are", "--scenarios", "enqeue")]
     [InlineData("--scenarios needs a value", "--scenarios", ",")]   // an error, not every scenario
     [InlineData("--scenarios 'queue-e2e,,http': an empty name in the list (one or more names, comma-separated).", "--scenarios", "queue-e2e,,http")]   // helper-78: ran the two

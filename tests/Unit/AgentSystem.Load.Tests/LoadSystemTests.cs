@@ -20,6 +20,15 @@ public sealed class LoadSystemTests
         Assert.Contains("\"processed\":1", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_servers_containers_are_named_for_the_run_so_kept_ones_are_found_again()
+    {
+        var postgres = LoadSystem.ContainerName("postgres");
+
+        Assert.Matches("^agentsystem-load-postgres-[0-9a-f]{8}$", postgres);
+        Assert.Equal(postgres[^8..], LoadSystem.ContainerName("redis")[^8..]);
+    }
+
     [Theory]
     [InlineData(null, true, true)]
     [InlineData("enqueue,claim-ack", false, false)]

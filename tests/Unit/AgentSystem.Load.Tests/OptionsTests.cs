@@ -187,7 +187,7 @@ public sealed class OptionsTests
         var (options, error) = LoadOptions.Parse([option, value]);
 
         Assert.Null(options);
-        Assert.Equal($"{option}: no scenario '{unknown}'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).", error);
+        Assert.Equal($"{option}: no scenario '{unknown}'. There are enqueue, claim-ack, queue-e2e, http (a scenario runs its open phase, NAME-at-rate, itself).", error);
     }
 
     [Fact]
@@ -198,9 +198,9 @@ public sealed class OptionsTests
 
         Assert.Null(options);
         Assert.Equal(
-            "--scenarios: no scenario 'bogus'. There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate). "
+            "--scenarios: no scenario 'bogus'. There are enqueue, claim-ack, queue-e2e, http (a scenario runs its open phase, NAME-at-rate, itself). "
             + "--scenarios: 'queue-e2e-at-rate' is the open phase of queue-e2e: name queue-e2e, which runs it. "
-            + "--scenarios: no scenario 'enqeue'. Did you mean 'enqueue'? There are enqueue, claim-ack, queue-e2e, http (each with an open phase, NAME-at-rate).",
+            + "--scenarios: no scenario 'enqeue'. Did you mean 'enqueue'? There are enqueue, claim-ack, queue-e2e, http (a scenario runs its open phase, NAME-at-rate, itself).",
             error);
     }
 

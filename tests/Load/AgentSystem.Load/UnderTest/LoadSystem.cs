@@ -180,7 +180,7 @@ internal sealed class LoadSystem : IAsyncDisposable
             _log($"Starting PostgreSQL ({TestImages.Postgres})...");
             var container = await TestPostgres.StartAsync(
                 TestPostgres.Builder().OnTmpfs().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on")
-                    .WithSessionCleanUp(!_keepContainers),
+                    .WithName(ContainerName("postgres")).WithSessionCleanUp(!_keepContainers),
                 cancellationToken);
             _containers.Add(container);
             WatchCpu("postgres", container);
@@ -198,7 +198,8 @@ internal sealed class LoadSystem : IAsyncDisposable
         {
             _log($"Starting Redis ({TestImages.Redis})...");
             var container = await TestRedis.StartAsync(
-                TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"]).WithSessionCleanUp(!_keepContainers),
+                TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"])
+                    .WithName(ContainerName("redis")).WithSessionCleanUp(!_keepContainers),
                 cancellationToken);
             _containers.Add(container);
             WatchCpu("redis", container);
@@ -303,6 +304,12 @@ internal sealed class LoadSystem : IAsyncDisposable
     /// <summary>The configuration this program was built in, which is the one its service references were built in.</summary>
     public static string Configuration { get; } = typeof(LoadSystem).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
         .FirstOrDefault(a => a.Key == "Configuration")?.Value ?? "Release";
+
+    /// <summary>
+    /// "agentsystem-load-postgres-1a2b3c4d": what the run is, and its reaper session's first digits, so two runs never
+    /// share a name and a kept container is found again by name rather than as one of Docker's random ones.
+    /// </summary>
+    internal static string ContainerName(string server) => $"agentsystem-load-{server}-{SessionReaper.SessionId.ToString("N")[..8]}";
 
     private static string ServiceDll(string service)
     {
