@@ -68,7 +68,7 @@ internal partial class Build
             {
                 // The generator's collections stop its injector, which makes the open phases' steps late: with 4 MB
                 // between them instead of the default's ~17 MB here, the injector was less late and the end-to-end p99
-                // at half the maximum lower in each of six alternating pairs (docs/load.md). The harness takes it out of
+                // at half the maximum lower in each of six alternating pairs (docs/load-history.md). The harness takes it out of
                 // its services' environment (ServiceHost.GeneratorGen0Variable); the runtime reads it from nowhere else.
                 ["DOTNET_GCgen0size"] = "0x400000",
             };

@@ -375,7 +375,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
             if ((long)await wait.WaitAsync(remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, _time, cancellationToken).ConfigureAwait(false) == 1)
             {
                 // Jobs are queued already: end the wait as their wake-up would. Not by cancelling it: a busy worker
-                // finds jobs here dozens of times a second, and each cancellation threw twice (docs/load.md). A wait
+                // finds jobs here dozens of times a second, and each cancellation threw twice (docs/load-history.md). A wait
                 // that ended already (a kept wake-up, its timeout) is not set again: the next wait would not wait.
                 if (!signalled.IsCompleted)
                 {

@@ -45,7 +45,7 @@ public static class StoreDataSource
     /// <summary>
     /// How many statements each connection keeps prepared (Npgsql's <c>Max Auto Prepare</c>) unless the connection string
     /// says otherwise: a statement run five times is prepared, so PostgreSQL no longer parses and plans it on every call
-    /// (a third of its CPU through the gateway path, docs/load.md). The repositories use about thirty statements.
+    /// (a third of its CPU through the gateway path, docs/load-history.md). The repositories use about thirty statements.
     /// <c>Max Auto Prepare=0</c> in the connection string turns it off, e.g. behind a pooler that cannot keep them.
     /// </summary>
     public const int AutoPreparedStatements = 64;
@@ -54,7 +54,7 @@ public static class StoreDataSource
     /// Whether a connection going back to the pool is reset (Npgsql's <c>No Reset On Close</c>) unless the connection
     /// string says otherwise: not. With prepared statements Npgsql resets it with seven statements (<c>RESET ALL</c>,
     /// <c>UNLISTEN *</c>, <c>pg_advisory_unlock_all()</c>...) sent before the next command, more statements than the
-    /// work itself on the result path (docs/load.md). The services leave no session state behind: no <c>SET</c>,
+    /// work itself on the result path (docs/load-history.md). The services leave no session state behind: no <c>SET</c>,
     /// <c>LISTEN</c> or temporary tables, an open transaction is rolled back on return all the same, and the migrator,
     /// the one user of a session lock, closes its connection instead of returning it.
     /// </summary>

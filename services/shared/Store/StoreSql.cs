@@ -41,7 +41,7 @@ internal static class StoreSql
     /// Sent first in a transaction whose statements all find their rows by key: no sequential scans in it. The planner
     /// picks one when its statistics say a table is tiny (a new database filling up under load), and a prepared
     /// statement keeps that plan until the next ANALYZE, which autovacuum runs at most once a minute: a worker's roll-up
-    /// then read every task for each batch of results (docs/load.md). Local to the transaction; no warning, unlike SET LOCAL
+    /// then read every task for each batch of results (docs/load-history.md). Local to the transaction; no warning, unlike SET LOCAL
     /// outside a transaction block.
     /// </summary>
     public const string KeyLookupsOnly = "SELECT set_config('enable_seqscan', 'off', true)";

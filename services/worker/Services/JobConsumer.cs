@@ -39,7 +39,7 @@ public sealed partial class JobConsumer : BackgroundService
     /// <summary>
     /// A wait shorter than this many pauses means jobs arrive often enough for the pause's claims to find them. Not two:
     /// on a saturated machine a wake-up itself waits for a core, and the worker fell back to wake-ups where the pause
-    /// helped most (docs/load.md).
+    /// helped most (docs/load-history.md).
     /// </summary>
     private const int ShortWaitPauses = 5;
 
@@ -178,7 +178,7 @@ public sealed partial class JobConsumer : BackgroundService
                     // pause rather than register to be woken, so the jobs enqueued meanwhile come in one claim and their
                     // enqueues wake no one (a wake-up is a round trip to register, a message and a thread woken, for each
                     // small claim). Only a claim that finds nothing waits. At a lower rate the pause's claims would mostly
-                    // find nothing, and cost more than the wake-ups they save (docs/load.md).
+                    // find nothing, and cost more than the wake-ups they save (docs/load-history.md).
                     if (!await DelayAsync(_options.ClaimPause, stopping))
                     {
                         return;
@@ -252,7 +252,7 @@ public sealed partial class JobConsumer : BackgroundService
     /// Starts a claim's jobs from one thread-pool work item, one after another up to each job's first wait (a no-op or
     /// hash job runs to its result write in a few microseconds), rather than one work item per job: each hand-over to
     /// the pool can wake a thread, several microseconds each on these VMs, and the worker ran faster without them
-    /// (docs/load.md). Once the claim's jobs have kept the thread past <see cref="InTurnBudget"/> in all (a handler
+    /// (docs/load-history.md). Once the claim's jobs have kept the thread past <see cref="InTurnBudget"/> in all (a handler
     /// computing synchronously), the jobs not yet started go to the pool one by one, so none waits long behind another.
     /// </summary>
     private void Run(IReadOnlyList<ClaimedJob> claimed)

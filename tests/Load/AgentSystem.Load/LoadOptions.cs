@@ -92,7 +92,7 @@ internal sealed record LoadOptions
 
     /// <summary>
     /// Enough for the gateway's maximum: the services group-commit concurrent submissions, so their rate grows with
-    /// the batches (sandbox, one hour of a quiet machine: 1,847 tasks/s at 16, 2,178 at 32, 2,543 to 2,626 at 64, 3,131 at 128; docs/load.md).
+    /// the batches (sandbox, one hour of a quiet machine: 1,847 tasks/s at 16, 2,178 at 32, 2,543 to 2,626 at 64, 3,131 at 128; docs/load-history.md).
     /// </summary>
     public int Connections { get; init; } = 64;
 

@@ -7,7 +7,7 @@ namespace AgentSystem.Load.Harness;
 /// figure is the CPU its tiered compilation threads used since the last look, from /proc (Linux; elsewhere a service is
 /// never busy); that thread recompiles hot methods with full optimisation, and in freshly started services it kept 0.1
 /// to 0.5 of a core busy per process for the first 10 to 15 s under load, when a 2 s warm-up measured the gateway at a
-/// third of its warm rate (docs/load.md). Methods compiled at their first call run on the caller's thread and are not
+/// third of its warm rate (docs/load-history.md). Methods compiled at their first call run on the caller's thread and are not
 /// seen there (the services under load queue hot methods at once, so that thread starts early). The generator's figure
 /// is the runtime's own compile time, first calls included, on any OS: time, not CPU, so a loaded machine overstates it.
 /// </summary>

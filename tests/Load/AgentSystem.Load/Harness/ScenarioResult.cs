@@ -46,7 +46,7 @@ internal sealed record ScenarioResult
 
     /// <summary>
     /// How long the generator's garbage collector stopped it during the measured part. A collection stops every thread
-    /// of it, the injector too, and an open step it held back is late by the pause (docs/load.md, "The generator's own
+    /// of it, the injector too, and an open step it held back is late by the pause (docs/load-history.md, "The generator's own
     /// pauses"); null before it was measured.
     /// </summary>
     public TimeSpan? GeneratorPaused { get; init; }

@@ -34,7 +34,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     /// <summary>
     /// The closed phase's rows are sized for this rate (jobs/s) at least, and for half as much again as the last step of
     /// its warm-up made (<see cref="RowsRate"/>): a phase that outran its rows waited for more, and one such CI run
-    /// measured 17,892 jobs/s over 6.9 s where its steps had run at over 40,000 (docs/load.md). A short warm-up is mostly
+    /// measured 17,892 jobs/s over 6.9 s where its steps had run at over 40,000 (docs/load-history.md). A short warm-up is mostly
     /// the JIT's, hence the floor.
     /// </summary>
     private const int AssumedMaxRate = 50_000;
@@ -116,9 +116,9 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
     /// <summary>
     /// The open phases: one task's jobs enqueued per invocation, <paramref name="rate"/> jobs/s in all; with
     /// <paramref name="kill"/> a worker is killed halfway. A task per call is what a quiet producer sends (a busy
-    /// orchestrator gathers concurrent tasks into one call; tried here, it saved nothing: docs/load.md): single-job
+    /// orchestrator gathers concurrent tasks into one call; tried here, it saved nothing: docs/load-history.md): single-job
     /// calls cost more CPU per job (171 against 122 to 151 µs in all, measured), and at half the closed phase's maximum
-    /// (which enqueues 100 jobs per call) they saturated the 2-core machine (docs/load.md).
+    /// (which enqueues 100 jobs per call) they saturated the 2-core machine (docs/load-history.md).
     /// </summary>
     public Scenario Rate(string name, double rate, bool kill)
     {

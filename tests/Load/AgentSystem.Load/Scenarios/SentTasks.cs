@@ -7,7 +7,7 @@ namespace AgentSystem.Load.Scenarios;
 /// What an end-to-end phase's steps sent: each task and its step's moment, as plain structs in one list. The list's
 /// array holds no references, so the generator's collector neither copies nor scans it. Per-job map entries did both:
 /// at half the maximum each gen 0 collection promoted 0.8 MB of them and stopped the generator for 6 to 10 ms, every
-/// 220 ms, and the steps it held back were the p99 of the phase (docs/load.md, "The generator's own pauses").
+/// 220 ms, and the steps it held back were the p99 of the phase (docs/load-history.md, "The generator's own pauses").
 /// A step sends whole tasks, so a task's jobs share its moment.
 /// </summary>
 internal sealed class SentTasks(int capacity)
