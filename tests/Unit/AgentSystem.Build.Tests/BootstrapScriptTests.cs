@@ -4,7 +4,7 @@ namespace AgentSystem.Build.Tests;
 
 /// <summary>
 /// A copy of what the bootstrap scripts need (build/, build.sh, build.ps1, the root MSBuild, SDK and tool files, the
-/// load harness's option parsers) in a throwaway git repository, reached through a symbolic link as a user's clone may
+/// sources the build program's project links from elsewhere) in a throwaway git repository, reached through a symbolic link as a user's clone may
 /// be. build.sh compiles the build program once, through the link; PowerShell 7.6.9 comes from the repository's tool
 /// manifest (dotnet tool restore).
 /// </summary>
@@ -14,9 +14,12 @@ public sealed class BootstrapRepo : IDisposable
     [
         "build.sh", "build.ps1", "global.json", "Directory.Build.props", "Directory.Packages.props", "nuget.config", ".editorconfig",
         ".gitignore", ".config/dotnet-tools.json", ".nuke/parameters.json", ".nuke/build.schema.json",
-        // Compiled into the build program (build/_build.csproj).
-        "tests/Load/AgentSystem.Load/LoadArguments.cs", "services/shared/Contracts/Suggestions.cs",
     ];
+
+    /// <summary>The sources build/_build.csproj compiles from elsewhere (<c>&lt;Compile Include="../..."&gt;</c>), as paths from the root.</summary>
+    private static IEnumerable<string> LinkedSources(string root) =>
+        System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(root, "build", "_build.csproj")), "<Compile Include=\"\\.\\./([^\"]+)\"")
+            .Select(match => match.Groups[1].Value);
 
     /// <summary>Nothing of the machine's CI or GitHub context may reach the copy's runs.</summary>
     public static readonly Dictionary<string, string> ChildEnvironment = new()
@@ -33,7 +36,7 @@ public sealed class BootstrapRepo : IDisposable
     {
         var source = SourceRoot();
         Real = Directory.CreateTempSubdirectory("bootstrap-").FullName;
-        foreach (var file in Copied)
+        foreach (var file in Copied.Concat(LinkedSources(source)))
         {
             Copy(Path.Combine(source, file), Path.Combine(Real, file));
         }
