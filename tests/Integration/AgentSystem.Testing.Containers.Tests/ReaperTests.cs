@@ -13,9 +13,18 @@ namespace AgentSystem.Testing.Containers.Tests;
 /// networks and volumes, then itself. The reaper listens on loopback only, and it is the library's: Testcontainers,
 /// which publishes its own on every interface, starts none.
 /// </summary>
-public sealed class ReaperTests(ITestOutputHelper output)
+public sealed class ReaperTests
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    private readonly ITestOutputHelper _output;
+
+    public ReaperTests(ITestOutputHelper output)
+    {
+        // Each test here is about the reaper: with it turned off, say so rather than fail on what is missing.
+        Assert.True(SessionReaper.Enabled, "TESTCONTAINERS_RYUK_DISABLED is set, so no resource reaper runs: these tests check one (unset it to run them).");
+        _output = output;
+    }
 
     [Fact]
     public async Task Nothing_of_a_test_process_killed_with_SIGKILL_remains_30_seconds_later()
@@ -24,7 +33,7 @@ public sealed class ReaperTests(ITestOutputHelper output)
         using var child = HelperProcess.Start(Program.Hold);
         var session = (await child.ReadLineAsync("READY"))[0];
         var held = await ResourcesAsync(docker, session);
-        output.WriteLine($"session {session} holds: {string.Join(", ", held)}");
+        _output.WriteLine($"session {session} holds: {string.Join(", ", held)}");
         Assert.Contains(held, r => r.StartsWith("container ", StringComparison.Ordinal));
         Assert.Contains(held, r => r.StartsWith("network ", StringComparison.Ordinal));
         Assert.Contains(held, r => r.StartsWith("volume ", StringComparison.Ordinal));
@@ -39,7 +48,7 @@ public sealed class ReaperTests(ITestOutputHelper output)
             left = await ResourcesAsync(docker, session);
         }
 
-        output.WriteLine($"{(left.Count == 0 ? "all gone" : "still there")} {sinceKill.Elapsed.TotalSeconds:0.0} s after the kill");
+        _output.WriteLine($"{(left.Count == 0 ? "all gone" : "still there")} {sinceKill.Elapsed.TotalSeconds:0.0} s after the kill");
         Assert.True(left.Count == 0, $"{Bound.TotalSeconds} s after SIGKILL, still there: {string.Join(", ", left)}");
     }
 
@@ -56,7 +65,7 @@ public sealed class ReaperTests(ITestOutputHelper output)
         // What the container asks for, not what the engine made of it: an engine whose daemon.json names 127.0.0.1
         // (the one the build provisions) would put an address-less binding there too.
         var bindings = reaper.HostConfig!.PortBindings![$"{SessionReaper.Port}/tcp"];
-        output.WriteLine($"{reaper.Name} ({reaper.Config?.Image}): {string.Join(", ", bindings.Select(b => $"{b.HostIP}:{b.HostPort}"))}");
+        _output.WriteLine($"{reaper.Name} ({reaper.Config?.Image}): {string.Join(", ", bindings.Select(b => $"{b.HostIP}:{b.HostPort}"))}");
         Assert.NotEmpty(bindings);
         Assert.All(bindings, binding => Assert.Equal(Loopback.Address, binding.HostIP));
         var testcontainers = await docker.Containers.ListContainersAsync(
@@ -77,7 +86,7 @@ public sealed class ReaperTests(ITestOutputHelper output)
         if (TestImages.Reaper is not { IsLocal: true } ours || reaper.Image != ours.Reference)
         {
             // Ryuk's own image answers ACK to any line; where it runs (a machine that pulls it), its port is all there is.
-            output.WriteLine($"the reaper runs {reaper.Image}, not build/images/reaper's: nothing of ours to check");
+            _output.WriteLine($"the reaper runs {reaper.Image}, not build/images/reaper's: nothing of ours to check");
             return;
         }
 
@@ -96,7 +105,7 @@ public sealed class ReaperTests(ITestOutputHelper output)
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => container.StartAsync());
 
-        output.WriteLine(error.Message);
+        _output.WriteLine(error.Message);
         Assert.Contains(".WithSessionCleanUp()", error.Message, StringComparison.Ordinal);
         using var docker = EngineClient.Create();
         var testcontainers = await docker.Containers.ListContainersAsync(
@@ -129,7 +138,7 @@ public sealed class ReaperTests(ITestOutputHelper output)
         await using var redis = await TestRedis.StartAsync(TestRedis.Builder());
         var replacements = await docker.Containers.ListContainersAsync(
             new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) });
-        output.WriteLine($"lost after {sinceRemoved.Elapsed.TotalSeconds:0.0} s; now {string.Join(", ", replacements.Select(r => r.Names[0]))}");
+        _output.WriteLine($"lost after {sinceRemoved.Elapsed.TotalSeconds:0.0} s; now {string.Join(", ", replacements.Select(r => r.Names[0]))}");
         Assert.Single(replacements);
         Assert.True(SessionReaper.IsHeld);
     }
