@@ -87,7 +87,7 @@ internal partial class Build
         .Reads(() => DevApiKey)
         .Touches(() => EveryServiceName)
         .Validates(() => Service is null ? [] : ["--service: Dev runs the whole system; leave it out"])
-        .Validates(() => RunningSystem.ApiKeyProblem(GivenAs(nameof(DevApiKey)), DevApiKey) is { } problem ? [problem] : [])
+        .Validates(() => ApiKeyProblems(nameof(DevApiKey), DevApiKey))
         .Executes(async cancellationToken =>
         {
             CheckDevPortsFree();

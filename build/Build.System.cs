@@ -42,8 +42,11 @@ internal partial class Build
             .Where(named => named.Port is < 0 or > 65535)
             .Select(named => $"{named.Option}: {named.Port} is no port (1 to 65535, or 0 for any free port)");
 
-    private IEnumerable<string> SystemApiKeyProblems() =>
-        RunningSystem.ApiKeyProblem(GivenAs(nameof(SystemApiKey)), SystemApiKey) is { } problem ? [problem] : [];
+    private IEnumerable<string> SystemApiKeyProblems() => ApiKeyProblems(nameof(SystemApiKey), SystemApiKey);
+
+    /// <summary>A key the gateway would refuse for its length, named as it was given (--dev-api-key, or its variable).</summary>
+    private IEnumerable<string> ApiKeyProblems(string parameter, string? key) =>
+        RunningSystem.ApiKeyProblem(GivenAs(parameter), key) is { } problem ? [problem] : [];
 
     /// <summary>Compose's rule for a project name; anything else it rewrites (Bad/Name runs as badname) or refuses.</summary>
     private IEnumerable<string> SystemNameProblems()

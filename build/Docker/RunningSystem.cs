@@ -41,7 +41,7 @@ public sealed record RunningSystem(SystemSettings Settings, IReadOnlyList<string
     public static string? ApiKeyProblem(string option, string? key) =>
         key is null || KeyLength.IsLongEnough(key) ? null
             : $"{option}: the gateway takes API keys of at least {KeyLength.Min} characters (random ones, as from `openssl rand -hex 24`), "
-              + $"and this one has {key.Trim().Length}";
+              + $"and this one has {KeyLength.Counted(key)}";
 
     /// <summary>
     /// The services whose containers were made from another configuration than <paramref name="hashes"/> (Compose's

@@ -12,9 +12,6 @@ namespace AgentSystem.Gateway.Security;
 /// </summary>
 public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
 {
-    /// <summary>The shortest key the gateway starts with: as for the internal key.</summary>
-    public const int MinLength = KeyLength.Min;
-
     private readonly (string Name, byte[] Digest)[] _keys = [.. Configured(options.Value).Select(key => (key.Name, Digest(key.Key)))];
 
     /// <summary>The name of the matching key ("key-0", "acme"), never the key; null when none matches.</summary>
@@ -79,7 +76,7 @@ public sealed class ApiKeyRing(IOptions<GatewayOptions> options)
         }
 
         return keys.FirstOrDefault(key => !KeyLength.IsLongEnough(key.Key)) is { Entry: not null } weak
-            ? $"Gateway:ApiKeys:{weak.Entry}: a key must be at least {MinLength} characters (random ones, as from `openssl rand -hex 24`): " +
+            ? $"Gateway:ApiKeys:{weak.Entry}: a key must be at least {KeyLength.Min} characters (random ones, as from `openssl rand -hex 24`): " +
               "the wrong-key limit counts per gateway replica and per client address, so a short key is guessed sooner than it notices."
             : null;
     }

@@ -47,7 +47,8 @@ public static class SessionReaper
     /// Labels a resource with this session, so the reaper removes it once the test process has gone; with
     /// <paramref name="cleanUp"/> false, with no session (kept, as <c>WithCleanUp(false)</c> does). Call it last: a
     /// later <c>WithCleanUp</c> puts Testcontainers' session back, and the container then fails to start
-    /// (<see cref="RefuseTestcontainersReaper"/>).
+    /// (<see cref="RefuseTestcontainersReaper"/>). The reaper starts with the first container started through
+    /// <see cref="ContainerStart"/>: a container started otherwise before that has none.
     /// </summary>
     public static TBuilder WithSessionCleanUp<TBuilder, TResource, TCreate>(this IAbstractBuilder<TBuilder, TResource, TCreate> builder, bool cleanUp = true)
     {
@@ -98,7 +99,7 @@ public static class SessionReaper
     }
 
     /// <summary>Whether a reaper holds the session's filter now (false before the first and after one was lost).</summary>
-    internal static bool IsHeld => !_held.IsCompleted;
+    internal static bool IsHeld => !Volatile.Read(ref _held).IsCompleted;
 
     private static async Task StartAsync()
     {
@@ -119,19 +120,21 @@ public static class SessionReaper
             .WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged("Started"))
             .WithLogger(NullLogger.Instance)
             .Build();
-        using var abandon = new CancellationTokenSource();
+        // Not disposed once the reaper holds the session: the connection's task keeps its token for the life of the process.
+        var abandon = new CancellationTokenSource();
         try
         {
             await container.StartAsync().ConfigureAwait(false);
             var (host, port) = (container.Hostname, container.GetMappedPublicPort(Port));
             var acknowledged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            _held = Task.Run(() => HoldAsync(name, host, port, acknowledged, abandon.Token), CancellationToken.None);
+            Volatile.Write(ref _held, Task.Run(() => HoldAsync(name, host, port, acknowledged, abandon.Token), CancellationToken.None));
             await acknowledged.Task.WaitAsync(TestcontainersSetup.StartupTimeout).ConfigureAwait(false);
         }
         catch
         {
             // A reaper that holds no session removes nothing: gone, and the next container's start tries again.
             await abandon.CancelAsync().ConfigureAwait(false);
+            abandon.Dispose();
             await container.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -165,20 +168,25 @@ public static class SessionReaper
                 await Task.Delay(Retry, abandon).ConfigureAwait(false);
             }
 
-            if (acknowledged.Task.IsCompleted)
-            {
-                await Console.Error.WriteLineAsync($"The resource reaper {name} is gone (its connection dropped and did not come back within {ReconnectWindow.TotalSeconds:0} s): " +
-                    "containers started so far outlive this process if it is killed; the next container's start starts another reaper.").ConfigureAwait(false);
-            }
-
-            acknowledged.TrySetException(new TimeoutException($"The resource reaper {name} on {host}:{port} did not acknowledge the session's filter."));
+            await LostAsync(name, acknowledged, new TimeoutException($"The resource reaper {name} on {host}:{port} did not acknowledge the session's filter."),
+                $"its connection dropped and did not come back within {ReconnectWindow.TotalSeconds:0} s").ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (abandon.IsCancellationRequested)
         {
         }
         catch (Exception exception)
         {
-            acknowledged.TrySetException(exception);
+            await LostAsync(name, acknowledged, exception, exception.Message).ConfigureAwait(false);
+        }
+    }
+
+    // Before the first ACK, the start fails with why; after it, the test process says so, as nothing else would.
+    private static async Task LostAsync(string name, TaskCompletionSource acknowledged, Exception error, string why)
+    {
+        if (!acknowledged.TrySetException(error))
+        {
+            await Console.Error.WriteLineAsync($"The resource reaper {name} is gone ({why}): containers started so far outlive this process " +
+                "if it is killed; the next container's start starts another reaper.").ConfigureAwait(false);
         }
     }
 

@@ -341,6 +341,7 @@ public sealed class TargetOptionTests : IDisposable
     [Theory]
     [InlineData("Dev", "--dev-api-key")]
     [InlineData("SystemUp", "--system-api-key")]
+    [InlineData("SystemTest", "--system-api-key")]
     public void An_api_key_of_16_characters_is_taken(string target, string option)
     {
         Assert.Equal(0, Plan(target, option, "sixteen-chars-ok").ExitCode);

@@ -1,4 +1,5 @@
 using AgentSystem.Build.Engine;
+using AgentSystem.Load.References;
 using AgentSystem.Load.Reports;
 using static AgentSystem.Load.Tests.Fixtures;
 
@@ -104,6 +105,21 @@ public sealed class BaselineTests
             [LoadArguments.ClaimAck, LoadArguments.EndToEnd],
             Baseline.ScenariosOf(["queue-e2e-at-rate", "queue-kill", "claim-ack", "redis-benchmark enqueue script -P1"]));
         Assert.Empty(Baseline.ScenariosOf(["wrk /healthz -c64"]));
+    }
+
+    [Fact]
+    public void The_yardsticks_are_the_reference_rows_the_runs_scenarios_were_measured_against_by_their_names_in_the_reference_table()
+    {
+        var reference = new ReferenceSummary(
+            [new ReferenceResult(RedisBenchmark.EnqueueName(1), "EVALSHA", 50, 1, 40_000, 1, 2), new ReferenceResult(RedisBenchmark.ClaimName(1), "EVALSHA", 50, 1, 40_000, 1, 2)],
+            [new ReferenceResult("wrk /healthz -c64", "GET", 64, 1, 20_000, 1, 2)]);
+        var enqueue = ScenarioSummary.From(Result("enqueue", 30_000, [1], reference: RedisBenchmark.EnqueueName(1)), reference);
+        var open = ScenarioSummary.From(Result("http-at-rate", 100, [5]), reference);
+
+        var yardsticks = Baseline.Yardsticks(SummaryOf(enqueue, open) with { Reference = reference });
+
+        Assert.Equal([RedisBenchmark.EnqueueName(1)], yardsticks);
+        Assert.NotNull(reference.Find(Assert.Single(yardsticks)));   // a name the table has: the caution can read the row
     }
 
     [Fact]

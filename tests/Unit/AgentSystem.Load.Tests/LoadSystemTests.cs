@@ -23,10 +23,10 @@ public sealed class LoadSystemTests
     [Fact]
     public void The_servers_containers_are_named_for_the_run_so_kept_ones_are_found_again()
     {
-        var postgres = LoadSystem.ContainerName("postgres");
+        var session = Guid.Parse("1a2b3c4d-0000-4000-8000-000000000000");
 
-        Assert.Matches("^agentsystem-load-postgres-[0-9a-f]{8}$", postgres);
-        Assert.Equal(postgres[^8..], LoadSystem.ContainerName("redis")[^8..]);
+        Assert.Equal("agentsystem-load-postgres-1a2b3c4d", LoadSystem.ContainerName("postgres", session));
+        Assert.Equal("agentsystem-load-redis-1a2b3c4d", LoadSystem.ContainerName("redis", session));
     }
 
     [Theory]

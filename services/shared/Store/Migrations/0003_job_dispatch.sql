@@ -2,7 +2,7 @@
 -- A row update is HOT (no new index entries, the new version on the same page) only when no index of the table has a
 -- changed column among its columns or in its predicate. The partial index jobs_queued_enqueued_at_idx had status in its
 -- predicate and enqueued_at as a column: every result wrote new entries in both of the jobs' other indexes. In load
--- runs (docs/load.md) the result UPDATE took 14 to 16 µs per job instead of 32 to 36, and PostgreSQL's statements a
+-- runs (docs/load-history.md) the result UPDATE took 14 to 16 µs per job instead of 32 to 36, and PostgreSQL's statements a
 -- third less time per job.
 --
 -- job_dispatch holds a row for each queued job (the rows the partial index held), with the time it was last sent to

@@ -3,7 +3,7 @@
 -- table's statistics said it was empty (autovacuum analyzed it between a drained queue and the next backlog), the
 -- planner costed that scan as cheaper than the primary key's lookups: every result batch's DELETE of its dispatch
 -- rows read the whole index, 1.2 s per batch at 240,000 queued jobs, and the workers stored about 100 jobs/s for the
--- minute until the next analyze (docs/load.md). The dispatcher reads the oldest rows first, ties in the index's own
+-- minute until the next analyze (docs/load-history.md). The dispatcher reads the oldest rows first, ties in the index's own
 -- order (insertion, in practice the jobs' creation): it needs no job_id in the key.
 CREATE INDEX job_dispatch_due_idx ON job_dispatch (enqueued_at NULLS FIRST);
 DROP INDEX job_dispatch_enqueued_at_idx;

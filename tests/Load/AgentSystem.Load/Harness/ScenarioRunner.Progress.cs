@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using HdrHistogram;
 
 namespace AgentSystem.Load.Harness;
@@ -47,7 +48,7 @@ internal sealed partial class ScenarioRunner
     /// tick). The steps' latency: where it runs to a stored result, that is read after the phase.
     /// </summary>
     internal static string Progress(Scenario scenario, TimeSpan elapsed, TimeSpan total, ProgressFigures figures, double? target, int? copies) =>
-        $"{scenario.Name}: {elapsed.TotalSeconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)}"
+        $"{scenario.Name}: {elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)}"
         + (total > TimeSpan.Zero ? $" of {Figures.Format(total.TotalSeconds, decimals: false)}" : "") + " s: "
         + $"{Figures.Format(figures.Rate, decimals: figures.Rate is > 0 and < 100)} {scenario.Unit}/s"
         + (target is { } rate ? $" (target {Figures.Format(rate)}/s)" : copies is { } n ? $" ({Figures.Format(n, decimals: false)} {(n == 1 ? "copy" : "copies")})" : "") + ", "
@@ -71,7 +72,6 @@ internal sealed partial class ScenarioRunner
     {
         public double ItemsBy(long timestamp) => Before + (Injection.Scheduled(Simulation, Previous, Stopwatch.GetElapsedTime(Start, timestamp)) * ItemsPerStep);
     }
-
 
     /// <summary>Counters and latencies, recorded from every copy at once; flushed into the timeline every tick.</summary>
     private sealed class Stats

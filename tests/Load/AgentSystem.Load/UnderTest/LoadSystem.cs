@@ -180,7 +180,7 @@ internal sealed class LoadSystem : IAsyncDisposable
             _log($"Starting PostgreSQL ({TestImages.Postgres})...");
             var container = await TestPostgres.StartAsync(
                 TestPostgres.Builder().OnTmpfs().WithDatabase("agentsystem").WithCommand("-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "full_page_writes=on")
-                    .WithName(ContainerName("postgres")).WithSessionCleanUp(!_keepContainers),
+                    .WithName(ContainerName("postgres", SessionReaper.SessionId)).WithSessionCleanUp(!_keepContainers),
                 cancellationToken);
             _containers.Add(container);
             WatchCpu("postgres", container);
@@ -199,7 +199,7 @@ internal sealed class LoadSystem : IAsyncDisposable
             _log($"Starting Redis ({TestImages.Redis})...");
             var container = await TestRedis.StartAsync(
                 TestRedis.Builder([.. TestRedis.AppendOnlyArguments, "--appendfsync", "everysec", "--maxmemory-policy", "noeviction"])
-                    .WithName(ContainerName("redis")).WithSessionCleanUp(!_keepContainers),
+                    .WithName(ContainerName("redis", SessionReaper.SessionId)).WithSessionCleanUp(!_keepContainers),
                 cancellationToken);
             _containers.Add(container);
             WatchCpu("redis", container);
@@ -309,7 +309,7 @@ internal sealed class LoadSystem : IAsyncDisposable
     /// "agentsystem-load-postgres-1a2b3c4d": what the run is, and its reaper session's first digits, so two runs never
     /// share a name and a kept container is found again by name rather than as one of Docker's random ones.
     /// </summary>
-    internal static string ContainerName(string server) => $"agentsystem-load-{server}-{SessionReaper.SessionId.ToString("N")[..8]}";
+    internal static string ContainerName(string server, Guid session) => $"agentsystem-load-{server}-{session.ToString("N")[..8]}";
 
     private static string ServiceDll(string service)
     {
