@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 
 namespace AgentSystem.Testing.Containers;
@@ -18,6 +19,13 @@ public static class ContainerStart
         where T : IContainer
     {
         ArgumentNullException.ThrowIfNull(container);
+        var endpoint = TestcontainersSettings.OS.DockerEndpointAuthConfig.Endpoint;
+        if (!Loopback.Reaches(endpoint))
+        {
+            throw new ContainerStartException($"The Docker engine at {endpoint} is on another machine: the tests publish every container's ports on " +
+                "127.0.0.1, which there is that machine's loopback, out of this one's reach. Run the tests where the engine runs, or point DOCKER_HOST at an engine on this machine.");
+        }
+
         // The session's reaper first, timed on a row of its own.
         await SessionReaper.EnsureStartedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
         var watch = Stopwatch.StartNew();

@@ -7,6 +7,19 @@ internal static class Loopback
 {
     public const string Address = "127.0.0.1";
 
+    /// <summary>
+    /// Whether an engine at <paramref name="endpoint"/> publishes ports where this machine's 127.0.0.1 reaches them: a
+    /// socket or pipe, or TCP to a loopback address. An engine elsewhere (tcp://host:2376, ssh://) puts them on its own
+    /// machine's loopback, out of reach, and every start would wait out its timeout.
+    /// </summary>
+    public static bool Reaches(Uri endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        return endpoint.Scheme is "unix" or "npipe"
+            || (endpoint.Scheme is "tcp" or "http" or "https"
+                && (endpoint.IsLoopback || (System.Net.IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address))));
+    }
+
     public static void Bind(CreateContainerParameters parameters)
     {
         foreach (var binding in parameters.HostConfig?.PortBindings?.Values.SelectMany(bindings => bindings) ?? [])
