@@ -58,8 +58,7 @@ public sealed class ReaperTests
         await SharedContainers.GetRedisAsync();
         using var docker = EngineClient.Create();
 
-        var running = await docker.Containers.ListContainersAsync(
-            new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) });
+        var running = await SessionReapersAsync(docker);
         // One at a time: a lost one's successor is named NAME-2 (the test below).
         var reaper = await docker.Containers.InspectContainerAsync(Assert.Single(running).ID);
         // What the container asks for, not what the engine made of it: an engine whose daemon.json names 127.0.0.1
@@ -68,9 +67,7 @@ public sealed class ReaperTests
         _output.WriteLine($"{reaper.Name} ({reaper.Config?.Image}): {string.Join(", ", bindings.Select(b => $"{b.HostIP}:{b.HostPort}"))}");
         Assert.NotEmpty(bindings);
         Assert.All(bindings, binding => Assert.Equal(Loopback.Address, binding.HostIP));
-        var testcontainers = await docker.Containers.ListContainersAsync(
-            new ContainersListParameters { All = true, Filters = EngineClient.Filter("name", $"testcontainers-ryuk-{ResourceReaper.DefaultSessionId:D}") });
-        Assert.Empty(testcontainers);
+        Assert.Empty(await TestcontainersReapersAsync(docker));
     }
 
     [Theory]
@@ -81,8 +78,7 @@ public sealed class ReaperTests
     {
         await SharedContainers.GetRedisAsync();
         using var docker = EngineClient.Create();
-        var reaper = Assert.Single(await docker.Containers.ListContainersAsync(
-            new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) }));
+        var reaper = Assert.Single(await SessionReapersAsync(docker));
         if (TestImages.Reaper is not { IsLocal: true } ours || reaper.Image != ours.Reference)
         {
             // Ryuk's own image answers ACK to any line; where it runs (a machine that pulls it), its port is all there is.
@@ -108,9 +104,7 @@ public sealed class ReaperTests
         _output.WriteLine(error.Message);
         Assert.Contains(".WithSessionCleanUp()", error.Message, StringComparison.Ordinal);
         using var docker = EngineClient.Create();
-        var testcontainers = await docker.Containers.ListContainersAsync(
-            new ContainersListParameters { All = true, Filters = EngineClient.Filter("name", $"testcontainers-ryuk-{ResourceReaper.DefaultSessionId:D}") });
-        Assert.Empty(testcontainers);
+        Assert.Empty(await TestcontainersReapersAsync(docker));
     }
 
     [Fact]
@@ -118,8 +112,7 @@ public sealed class ReaperTests
     {
         await SharedContainers.GetRedisAsync();
         using var docker = EngineClient.Create();
-        var first = await docker.Containers.ListContainersAsync(
-            new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) });
+        var first = await SessionReapersAsync(docker);
         Assert.NotEmpty(first);
 
         // Removed under it (an engine restarted, a user's `docker rm -f`): its connection drops and does not come back.
@@ -136,12 +129,20 @@ public sealed class ReaperTests
 
         Assert.False(SessionReaper.IsHeld, $"{Bound.TotalSeconds} s after its reaper was removed, the session still counts it as held");
         await using var redis = await TestRedis.StartAsync(TestRedis.Builder());
-        var replacements = await docker.Containers.ListContainersAsync(
-            new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) });
+        var replacements = await SessionReapersAsync(docker);
         _output.WriteLine($"lost after {sinceRemoved.Elapsed.TotalSeconds:0.0} s; now {string.Join(", ", replacements.Select(r => r.Names[0]))}");
         Assert.Single(replacements);
         Assert.True(SessionReaper.IsHeld);
     }
+
+    /// <summary>This process's running reapers: the session's, and a lost one's successor (NAME-2) by the same prefix.</summary>
+    private static Task<IList<ContainerListResponse>> SessionReapersAsync(DockerClient docker) =>
+        docker.Containers.ListContainersAsync(new ContainersListParameters { Filters = EngineClient.Filter("name", SessionReaper.ContainerName) });
+
+    /// <summary>The reaper Testcontainers would start for this process (its default session), running or not.</summary>
+    private static Task<IList<ContainerListResponse>> TestcontainersReapersAsync(DockerClient docker) =>
+        docker.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = EngineClient.Filter("name", $"testcontainers-ryuk-{ResourceReaper.DefaultSessionId:D}") });
 
     private static async Task<List<string>> ResourcesAsync(DockerClient docker, string session)
     {

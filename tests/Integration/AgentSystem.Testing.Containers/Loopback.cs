@@ -15,9 +15,8 @@ internal static class Loopback
     public static bool Reaches(Uri endpoint)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
-        return endpoint.Scheme is "unix" or "npipe"
-            || (endpoint.Scheme is "tcp" or "http" or "https"
-                && (endpoint.IsLoopback || (System.Net.IPAddress.TryParse(endpoint.Host.Trim('[', ']'), out var address) && System.Net.IPAddress.IsLoopback(address))));
+        // Uri.IsLoopback: localhost, 127.0.0.0/8 and ::1.
+        return endpoint.Scheme is "unix" or "npipe" || (endpoint.Scheme is "tcp" or "http" or "https" && endpoint.IsLoopback);
     }
 
     public static void Bind(CreateContainerParameters parameters)
