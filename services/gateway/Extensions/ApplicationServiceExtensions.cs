@@ -5,6 +5,7 @@ using AgentSystem.Gateway.Security;
 using AgentSystem.ServiceDefaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -64,9 +65,11 @@ public static class ApplicationServiceExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ApiKeyRing>();
         services.AddSingleton<AuthFailureLimiter>();
-        // The gateway protects nothing with DataProtection (API keys, no cookies), which AddAuthentication registers: in a
-        // container with nowhere to keep a key ring it made one at start and warned three times. Keys in memory, said once.
+        // The gateway protects nothing with DataProtection (API keys, no cookies), which AddAuthentication registers. Its
+        // start still makes a key: in a container with nowhere to keep it, with three warnings; under Dev, in a file in the
+        // user's home. Keys and key ring in memory (appsettings.json mutes the unencrypted-key warning that is left).
         services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.Configure<KeyManagementOptions>(keys => keys.XmlRepository = new InMemoryKeyRepository());
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, configureOptions: null);
         services.AddAuthorization();
