@@ -33,7 +33,9 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
             }
             if (target.SkipReason is not null)
             {
-                Outcomes.Add(Skipped(target.Node, target.SkipReason, target.SkippedByCondition));
+                // After a failure has stopped the build, its tidying waits for a run that gets that far: a failed deploy
+                // preflight removed an earlier run's images.json though no image was built (helper-122).
+                Outcomes.Add(Skipped(target.Node, target.SkipReason, target.SkippedByCondition && stoppedAfter is null));
                 continue;
             }
             // A target below a failed one (directly or through one that did not run) fails with it, --continue or not.
@@ -70,7 +72,7 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
         var unmet = definition.DynamicConditions.FirstOrDefault(c => !c.Condition());
         if (unmet.Condition is not null)
         {
-            return Skipped(node, $"condition: {unmet.Because}", byCondition: true);
+            return Skipped(node, $"condition: {unmet.Because}", tidy: true);
         }
 
         Log.Highlight("");
@@ -119,12 +121,12 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
     }
 
     /// <summary>
-    /// A skip by a condition runs the target's <see cref="ITargetDefinition.WhenSkipped"/> actions: tidying, so one that
-    /// fails is a warning, not the target's failure.
+    /// With <paramref name="tidy"/> (a skip by a condition, in a build still going), the target's <see
+    /// cref="ITargetDefinition.WhenSkipped"/> actions run: tidying, so one that fails is a warning, not the target's failure.
     /// </summary>
-    private static TargetOutcome Skipped(TargetNode node, string reason, bool byCondition)
+    private static TargetOutcome Skipped(TargetNode node, string reason, bool tidy)
     {
-        foreach (var action in byCondition ? node.Definition.SkipActions : [])
+        foreach (var action in tidy ? node.Definition.SkipActions : [])
         {
             try
             {

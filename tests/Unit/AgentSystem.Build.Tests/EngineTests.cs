@@ -159,6 +159,9 @@ public class EngineTests
         // helper-101: skipped by its condition and by hand, it tidied all the same.
         Assert.Empty(BuildRun<SampleBuild>.Of(["Test", "Docs", "--skip", "docs"]).Build.Tidied);
         Assert.Equal(["Docs"], BuildRun<SampleBuild>.Of(["Test", "Docs", "--skip", "test"]).Build.Tidied);
+        // helper-122: a failed deploy preflight stopped the build, and the skipped Images still removed images.json.
+        Assert.Empty(BuildRun<SampleBuild>.Of(["Compile", "Docs", "--fail-compile"]).Build.Tidied);
+        Assert.Equal(["Docs"], BuildRun<SampleBuild>.Of(["Compile", "Docs", "--fail-compile", "--continue"]).Build.Tidied);
     }
 
     [Fact]
