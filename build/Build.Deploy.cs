@@ -2,6 +2,7 @@ using AgentSystem.Build.Deploy;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Kubernetes;
 using AgentSystem.Build.Monorepo;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build;
 
@@ -30,10 +31,17 @@ internal partial class Build
     private string DeployArtifacts => Path.Combine(ArtifactsDirectory, "deploy");
 
     private Target KindPreflight => _ => _
-        .Description("DeployKind's first step: kind on PATH and its version, Docker answering, kubectl on PATH")
+        .Description("DeployKind's first step: kind on PATH and its version, Docker answering, kubectl on PATH, the cluster's host ports free")
         .Before(DockerEngine, Affected)
         .RunsBecause(() => ToolsMissing("kind"))
-        .Executes(() => _clusterTool = CheckTool(Kind("DeployKind")!, "DeployKind"));
+        .Executes(() =>
+        {
+            var kind = Kind("DeployKind")!;
+            _clusterTool = CheckTool(kind, "DeployKind");
+            Preflight.CheckHostPorts(kind.HostPorts(), "DeployKind", KindClusterConfig, Preflight.Find("docker", SearchPath)!, port => PortHolder.Of(port) is { } holder
+                ? PortHolderAdvice(holder, port, RootDirectory)
+                : $"Stop what holds it: {LocalPorts.ProcessCommand(port)} names it.", CancellationToken);
+        });
 
     private Target MinikubePreflight => _ => _
         .Description("DeployMinikube's first step: minikube on PATH and its version, Docker answering, kubectl on PATH")
@@ -136,8 +144,29 @@ internal partial class Build
         BuildEveryImage();
         var images = _images.Values.Select(i => i.Image).Order(StringComparer.Ordinal).ToList();
         var objects = RenderForDeploy(overlay, images);
+        var (here, pulled) = InfrastructureImages(objects, images, _baseImages.Select(outcome => outcome.Reference));
+        if (pulled.Count > 0)
+        {
+            Log.Warning($"{string.Join(" and ", pulled)}: not on this machine (BaseImages used local equivalents, whose users and entrypoints "
+                + "the manifests do not fit). The cluster pulls them from their registry; its pods wait while it cannot reach it.");
+        }
+
         var settings = new DeploySettings(DeployNamespace, FieldManager, DeployArtifacts, KeepCluster, RolloutTimeout, TimeSpan.FromMinutes(3), DeployPollInterval);
-        await new ClusterDeploy(_clusterTool!, settings).RunAsync(ClusterDeploy.NewClusterName(), images, objects, cancellationToken).ConfigureAwait(false);
+        await new ClusterDeploy(_clusterTool!, settings).RunAsync(ClusterDeploy.NewClusterName(), [.. images, .. here], objects, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The images the rendered objects run beside the services' (PostgreSQL's, Redis's), split: those this machine has
+    /// under the very name the manifests use (BaseImages found or pulled the official image) are loaded into the cluster
+    /// with the services', so that it pulls nothing; the rest it pulls itself.
+    /// </summary>
+    internal static (List<string> Load, List<string> Pull) InfrastructureImages(IEnumerable<ManifestObject> objects, IEnumerable<string> services, IEnumerable<string> onThisMachine)
+    {
+        var ours = services.ToHashSet(StringComparer.Ordinal);
+        var present = onThisMachine.ToHashSet(StringComparer.Ordinal);
+        var others = objects.Select(Workload.Of).OfType<Workload>().SelectMany(w => w.Containers).Select(c => c.Container.Image).OfType<string>()
+            .Where(image => !ours.Contains(image)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return (others.Where(present.Contains).ToList(), others.Where(image => !present.Contains(image)).ToList());
     }
 
     /// <summary>The overlay with the tags this run built, read as ValidateManifests reads it; a problem stops the deploy before any cluster exists.</summary>

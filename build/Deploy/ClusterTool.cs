@@ -1,4 +1,6 @@
+using System.Globalization;
 using AgentSystem.Build.Engine;
+using YamlDotNet.RepresentationModel;
 
 namespace AgentSystem.Build.Deploy;
 
@@ -71,6 +73,36 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
 
     public override void Create(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
         Step($"kind: creating cluster {cluster}", ["create", "cluster", "--name", cluster, "--config", clusterConfig, "--kubeconfig", kubeconfig, "--wait", "120s"], cancellationToken);
+
+    /// <summary>The host addresses and ports the cluster's config maps to its node: <c>kind create</c> fails on one taken.</summary>
+    public IReadOnlyList<(string Address, int Port)> HostPorts() => HostPortsOf(File.ReadAllText(clusterConfig));
+
+    /// <summary>Each node's <c>extraPortMappings</c>: its <c>hostPort</c> (0, any free one, left out) on its <c>listenAddress</c> (kind's default 0.0.0.0).</summary>
+    internal static List<(string Address, int Port)> HostPortsOf(string config)
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(config));
+        var ports = new List<(string, int)>();
+        var root = yaml.Documents.FirstOrDefault()?.RootNode as YamlMappingNode;
+        foreach (var node in Items(root, "nodes"))
+        {
+            foreach (var mapping in Items(node, "extraPortMappings"))
+            {
+                if (Scalar(mapping, "hostPort") is { } text && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
+                {
+                    ports.Add((Scalar(mapping, "listenAddress") ?? "0.0.0.0", port));
+                }
+            }
+        }
+
+        return ports;
+
+        static IEnumerable<YamlMappingNode> Items(YamlMappingNode? parent, string key) =>
+            parent is not null && parent.Children.TryGetValue(key, out var value) && value is YamlSequenceNode sequence ? sequence.OfType<YamlMappingNode>() : [];
+
+        static string? Scalar(YamlMappingNode parent, string key) =>
+            parent.Children.TryGetValue(key, out var value) && value is YamlScalarNode scalar ? scalar.Value : null;
+    }
 
     public override void Load(string cluster, IReadOnlyList<string> images, CancellationToken cancellationToken) =>
         Step($"kind: loading {images.Count} image(s)", ["load", "docker-image", .. images, "--name", cluster], cancellationToken);

@@ -1,4 +1,6 @@
+using System.Net;
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build.Deploy;
 
@@ -37,6 +39,32 @@ public static class Preflight
         }
 
         return $"{version}; Docker {server.Output.Trim()}";
+    }
+
+    /// <summary>
+    /// Each of the cluster's host ports (<paramref name="ports"/>, from <paramref name="config"/>) free: <c>kind create</c>
+    /// fails on a taken one, minutes into a deploy. Taken means something listens on it, or a container publishes it
+    /// (an engine without its userland proxy publishes with no listener). <paramref name="holderAdvice"/> says who holds one.
+    /// </summary>
+    public static void CheckHostPorts(IEnumerable<(string Address, int Port)> ports, string target, string config, string docker,
+        Func<int, string> holderAdvice, CancellationToken cancellationToken)
+    {
+        foreach (var (address, port) in ports)
+        {
+            var containers = ProcessRunner.Capture(docker, ["ps", "--filter", $"publish={port}", "--format", "{{.Names}}"], cancellationToken: cancellationToken)
+                .Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var listened = IPAddress.TryParse(address, out var ip) && !LocalPorts.CanListen(port, ip);
+            if (containers.Length > 0 || listened)
+            {
+                var holder = containers.Length > 0
+                    ? $"The container {string.Join(", ", containers)} publishes it: stop it if it is yours."
+                    : holderAdvice(port);
+                throw new TargetFailedException(
+                    Lines($"{target}'s cluster maps {address}:{port} to its node ({config}), and that port is taken.", holder,
+                        $"Or map another hostPort there (the README's addresses for the kept cluster change with it)."),
+                    $"{address}:{port} is taken");
+            }
+        }
     }
 
     /// <summary>The failure for a tool not on PATH, then what to do: where to get it, or the other target.</summary>

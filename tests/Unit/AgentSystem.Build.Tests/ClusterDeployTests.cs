@@ -1,6 +1,7 @@
 using AgentSystem.Build.Deploy;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Kubernetes;
+using AgentSystem.Build.Monorepo;
 
 namespace AgentSystem.Build.Tests;
 
@@ -22,6 +23,31 @@ public sealed class RenderedKindOverlay : IDisposable
     public IReadOnlyList<ManifestObject> Objects { get; }
 
     public void Dispose() => _copy.Dispose();
+}
+
+/// <summary>Which images beside the services' the deploy loads into the cluster, and which the cluster pulls.</summary>
+public sealed class InfrastructureImageTests(RenderedKindOverlay overlay) : IClassFixture<RenderedKindOverlay>
+{
+    private static readonly Dictionary<string, string> Official =
+        InfrastructureEntry.ReadAll(RepositoryFiles.Read(ServiceCatalog.FileName)).ToDictionary(e => e.Name, e => e.Image);
+
+    [Fact]
+    public void The_official_images_on_this_machine_are_loaded_and_local_equivalents_leave_the_cluster_to_pull()
+    {
+        var (load, pull) = Build.InfrastructureImages(overlay.Objects, RenderedKindOverlay.Images, [Official["postgres"], "agentsystem-base/redis:7", "agentsystem-base/sdk:10.0"]);
+
+        Assert.Equal([Official["postgres"]], load);
+        Assert.Equal([Official["redis"]], pull);
+    }
+
+    [Fact]
+    public void The_services_images_are_not_counted_among_them()
+    {
+        var (load, pull) = Build.InfrastructureImages(overlay.Objects, RenderedKindOverlay.Images, [.. RenderedKindOverlay.Images]);
+
+        Assert.Empty(load);
+        Assert.Equal([Official["postgres"], Official["redis"]], pull);
+    }
 }
 
 /// <summary>

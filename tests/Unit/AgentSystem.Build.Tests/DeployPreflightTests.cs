@@ -15,6 +15,20 @@ public sealed class DeployPreflightTests : IDisposable
         // A build root: .nuke/, a git repository and the catalog, as the plan's conditions read them.
         Directory.CreateDirectory(Path.Combine(_copy.Root, ".nuke"));
         ProcessRunner.Capture("git", ["init", "-q"], _copy.Root);
+        // The kind cluster's host ports, free ones: 8080 and 3000 may be a Dev run's on this machine.
+        _copy.Edit(KindConfig, "hostPort: 8080", $"hostPort: {_gatewayHostPort}");
+        _copy.Edit(KindConfig, "hostPort: 3000", $"hostPort: {FreePort()}");
+    }
+
+    private readonly int _gatewayHostPort = FreePort();
+
+    private const string KindConfig = "k8s/overlays/kind/kind-cluster.yaml";
+
+    private static int FreePort()
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     public void Dispose()
@@ -108,6 +122,43 @@ public sealed class DeployPreflightTests : IDisposable
 
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Contains(expected, run.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>helper-122: kind create fails on a taken host port, after the images were built; the README only said "must be free".</summary>
+    [Fact]
+    public void A_taken_host_port_of_the_kind_cluster_stops_the_deploy_before_anything_is_built()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        _copy.Edit(KindConfig, $"hostPort: {_gatewayHostPort}", $"hostPort: {port}");
+
+        var run = Run(new FakeClusterTools(), "DeployKind");
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Contains($"DeployKind's cluster maps 127.0.0.1:{port} to its node ({KindConfig}), and that port is taken.", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"  It is pid {Environment.ProcessId}: ", run.Output, StringComparison.Ordinal);   // this test holds it
+        Assert.Matches(@"BaseImages +NotRun", run.Output);
+    }
+
+    [Fact]
+    public void The_kind_clusters_host_ports_are_read_from_its_config()
+    {
+        Assert.Equal([("127.0.0.1", 8080), ("127.0.0.1", 3000)], Deploy.Kind.HostPortsOf(RepositoryFiles.Read(KindConfig)));
+        // kind's defaults: any address when none is given; hostPort 0 is any free port, nothing to check.
+        var config = "nodes:\n  - role: control-plane\n    extraPortMappings:\n      - { containerPort: 80, hostPort: 8081 }\n      - { containerPort: 81, hostPort: 0 }\n  - role: worker\n";
+        Assert.Equal([("0.0.0.0", 8081)], Deploy.Kind.HostPortsOf(config));
+    }
+
+    /// <summary>An engine without its userland proxy publishes a container's port with no listener on it.</summary>
+    [Fact]
+    public void A_host_port_a_container_publishes_is_taken_too()
+    {
+        var run = Run(new FakeClusterTools { Containers = ["other-gateway-1"] }, "DeployKind");
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Contains("and that port is taken.", run.Output, StringComparison.Ordinal);
+        Assert.Contains("  The container other-gateway-1 publishes it: stop it if it is yours.", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
