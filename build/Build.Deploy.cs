@@ -144,29 +144,25 @@ internal partial class Build
         BuildEveryImage();
         var images = _images.Values.Select(i => i.Image).Order(StringComparer.Ordinal).ToList();
         var objects = RenderForDeploy(overlay, images);
-        var (here, pulled) = InfrastructureImages(objects, images, _baseImages.Select(outcome => outcome.Reference));
-        if (pulled.Count > 0)
+        // Not loaded: `kind load` fails on a multi-platform image pulled from a registry when the engine keeps images in
+        // containerd (Docker Desktop, new installs of Docker 29: kind #3795), where the cluster's own pull works.
+        var missing = PulledByTheCluster(objects, images).Except(_baseImages.Select(outcome => outcome.Reference), StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
         {
-            Log.Warning($"{string.Join(" and ", pulled)}: not on this machine (BaseImages used local equivalents, whose users and entrypoints "
-                + "the manifests do not fit). The cluster pulls them from their registry; its pods wait while it cannot reach it.");
+            Log.Warning($"The cluster pulls {string.Join(" and ", missing)} from their registry, which this machine did not use (BaseImages "
+                + "made local equivalents instead): if the cluster cannot reach it either, its pods wait for them until the rollout times out.");
         }
 
         var settings = new DeploySettings(DeployNamespace, FieldManager, DeployArtifacts, KeepCluster, RolloutTimeout, TimeSpan.FromMinutes(3), DeployPollInterval);
-        await new ClusterDeploy(_clusterTool!, settings).RunAsync(ClusterDeploy.NewClusterName(), [.. images, .. here], objects, cancellationToken).ConfigureAwait(false);
+        await new ClusterDeploy(_clusterTool!, settings).RunAsync(ClusterDeploy.NewClusterName(), images, objects, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// The images the rendered objects run beside the services' (PostgreSQL's, Redis's), split: those this machine has
-    /// under the very name the manifests use (BaseImages found or pulled the official image) are loaded into the cluster
-    /// with the services', so that it pulls nothing; the rest it pulls itself.
-    /// </summary>
-    internal static (List<string> Load, List<string> Pull) InfrastructureImages(IEnumerable<ManifestObject> objects, IEnumerable<string> services, IEnumerable<string> onThisMachine)
+    /// <summary>The images the rendered objects run beside the services' (PostgreSQL's, Redis's): the cluster pulls those itself.</summary>
+    internal static List<string> PulledByTheCluster(IEnumerable<ManifestObject> objects, IEnumerable<string> services)
     {
         var ours = services.ToHashSet(StringComparer.Ordinal);
-        var present = onThisMachine.ToHashSet(StringComparer.Ordinal);
-        var others = objects.Select(Workload.Of).OfType<Workload>().SelectMany(w => w.Containers).Select(c => c.Container.Image).OfType<string>()
+        return objects.Select(Workload.Of).OfType<Workload>().SelectMany(w => w.Containers).Select(c => c.Container.Image).OfType<string>()
             .Where(image => !ours.Contains(image)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        return (others.Where(present.Contains).ToList(), others.Where(image => !present.Contains(image)).ToList());
     }
 
     /// <summary>The overlay with the tags this run built, read as ValidateManifests reads it; a problem stops the deploy before any cluster exists.</summary>

@@ -25,28 +25,15 @@ public sealed class RenderedKindOverlay : IDisposable
     public void Dispose() => _copy.Dispose();
 }
 
-/// <summary>Which images beside the services' the deploy loads into the cluster, and which the cluster pulls.</summary>
-public sealed class InfrastructureImageTests(RenderedKindOverlay overlay) : IClassFixture<RenderedKindOverlay>
+/// <summary>Which images the cluster pulls itself: all but the services', which the deploy loads.</summary>
+public sealed class ClusterPullTests(RenderedKindOverlay overlay) : IClassFixture<RenderedKindOverlay>
 {
-    private static readonly Dictionary<string, string> Official =
-        InfrastructureEntry.ReadAll(RepositoryFiles.Read(ServiceCatalog.FileName)).ToDictionary(e => e.Name, e => e.Image);
-
     [Fact]
-    public void The_official_images_on_this_machine_are_loaded_and_local_equivalents_leave_the_cluster_to_pull()
+    public void The_cluster_pulls_the_catalogs_infrastructure_images_and_none_of_the_services()
     {
-        var (load, pull) = Build.InfrastructureImages(overlay.Objects, RenderedKindOverlay.Images, [Official["postgres"], "agentsystem-base/redis:7", "agentsystem-base/sdk:10.0"]);
+        var official = InfrastructureEntry.ReadAll(RepositoryFiles.Read(ServiceCatalog.FileName)).ToDictionary(e => e.Name, e => e.Image);
 
-        Assert.Equal([Official["postgres"]], load);
-        Assert.Equal([Official["redis"]], pull);
-    }
-
-    [Fact]
-    public void The_services_images_are_not_counted_among_them()
-    {
-        var (load, pull) = Build.InfrastructureImages(overlay.Objects, RenderedKindOverlay.Images, [.. RenderedKindOverlay.Images]);
-
-        Assert.Empty(load);
-        Assert.Equal([Official["postgres"], Official["redis"]], pull);
+        Assert.Equal([official["postgres"], official["redis"]], Build.PulledByTheCluster(overlay.Objects, RenderedKindOverlay.Images));
     }
 }
 
