@@ -38,9 +38,7 @@ internal partial class Build
         {
             var kind = Kind("DeployKind")!;
             _clusterTool = CheckTool(kind, "DeployKind");
-            Preflight.CheckHostPorts(kind.HostPorts(), "DeployKind", KindClusterConfig, Preflight.Find("docker", SearchPath)!, port => PortHolder.Of(port) is { } holder
-                ? PortHolderAdvice(holder, port, RootDirectory)
-                : $"Stop what holds it: {LocalPorts.ProcessCommand(port)} names it.", CancellationToken);
+            Preflight.CheckHostPorts(kind.HostPorts(), "DeployKind", KindClusterConfig, Preflight.Find("docker", SearchPath)!, HostPortAdvice, CancellationToken);
         });
 
     private Target MinikubePreflight => _ => _
@@ -124,6 +122,11 @@ internal partial class Build
 
     private string DeployLog => Path.Combine(DeployArtifacts, "cluster-tool.log");
 
+    /// <summary>What to do about the program listening on a host port the cluster maps.</summary>
+    private string HostPortAdvice(int port) => PortHolder.Of(port) is { } holder
+        ? PortHolderAdvice(holder, port, RootDirectory)
+        : $"Stop what holds it: {LocalPorts.ProcessCommand(port)} names it.";
+
     private IClusterTool CheckTool(IClusterTool tool, string target)
     {
         if (Registry.Length > 0)
@@ -146,7 +149,8 @@ internal partial class Build
         var objects = RenderForDeploy(overlay, images);
         // Not loaded: `kind load` fails on a multi-platform image pulled from a registry when the engine keeps images in
         // containerd (Docker Desktop, new installs of Docker 29: kind #3795), where the cluster's own pull works.
-        var missing = PulledByTheCluster(objects, images).Except(_baseImages.Select(outcome => outcome.Reference), StringComparer.Ordinal).ToList();
+        var madeHere = _baseImages.Where(outcome => outcome.Reference == outcome.Image.Local).Select(outcome => outcome.Image.Official).ToHashSet(StringComparer.Ordinal);
+        var missing = PulledByTheCluster(objects, images).Where(madeHere.Contains).ToList();
         if (missing.Count > 0)
         {
             Log.Warning($"The cluster pulls {string.Join(" and ", missing)} from their registry, which this machine did not use (BaseImages "

@@ -136,7 +136,13 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
     {
         Log.Highlight($"Kept cluster {cluster} (--keep-cluster). Reach it with:");
         Log.Highlight($"  export KUBECONFIG={Path.GetFullPath(kubeconfig)}");
-        Log.Highlight($"  kubectl -n {settings.Namespace} port-forward svc/{SmokeTest.Gateway} 8080:8080   # and svc/frontend 3000:3000");
+        // Not 8080 and 3000: on kind those are the NodePorts' mappings, and a port-forward there fails (helper-123).
+        Log.Highlight($"  kubectl -n {settings.Namespace} port-forward svc/{SmokeTest.Gateway} 18080:8080   # the API on 127.0.0.1:18080; svc/frontend 13000:3000, the page");
+        if (tool is Kind)
+        {
+            Log.Highlight("  or, with no port-forward, the NodePorts kind-cluster.yaml maps: http://127.0.0.1:8080 (the API) and http://127.0.0.1:3000 (the page)");
+        }
+
         Log.Highlight($"Delete it with: ./build.sh DeleteClusters");
     }
 }

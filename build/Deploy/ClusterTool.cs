@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using AgentSystem.Build.Engine;
 using YamlDotNet.RepresentationModel;
 
@@ -77,7 +78,10 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
     /// <summary>The host addresses and ports the cluster's config maps to its node: <c>kind create</c> fails on one taken.</summary>
     public IReadOnlyList<(string Address, int Port)> HostPorts() => HostPortsOf(File.ReadAllText(clusterConfig));
 
-    /// <summary>Each node's <c>extraPortMappings</c>: its <c>hostPort</c> (0, any free one, left out) on its <c>listenAddress</c> (kind's default 0.0.0.0).</summary>
+    /// <summary>
+    /// Each node's <c>extraPortMappings</c>: its <c>hostPort</c> on its <c>listenAddress</c> (kind's default 0.0.0.0). A
+    /// hostPort of 0 asks for any free port, so there is nothing to check; one that is no port fails here, as kind would.
+    /// </summary>
     internal static List<(string Address, int Port)> HostPortsOf(string config)
     {
         var yaml = new YamlStream();
@@ -88,7 +92,15 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
         {
             foreach (var mapping in Items(node, "extraPortMappings"))
             {
-                if (Scalar(mapping, "hostPort") is { } text && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port > 0)
+                if (Scalar(mapping, "hostPort") is not { } text)
+                {
+                    continue;
+                }
+                if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > IPEndPoint.MaxPort)
+                {
+                    throw new TargetFailedException($"The kind cluster's config maps hostPort '{text}', which is no port (1 to 65535, or 0 for any free one).");
+                }
+                if (port > 0)
                 {
                     ports.Add((Scalar(mapping, "listenAddress") ?? "0.0.0.0", port));
                 }

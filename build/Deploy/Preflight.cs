@@ -53,18 +53,29 @@ public static class Preflight
         {
             var containers = ProcessRunner.Capture(docker, ["ps", "--filter", $"publish={port}", "--format", "{{.Names}}"], cancellationToken: cancellationToken)
                 .Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var listened = IPAddress.TryParse(address, out var ip) && !LocalPorts.CanListen(port, ip);
-            if (containers.Length > 0 || listened)
+            var listenerHoldsIt = IPAddress.TryParse(address, out var ip) && !LocalPorts.CanListen(port, ip);
+            if (containers.Length > 0 || listenerHoldsIt)
             {
-                var holder = containers.Length > 0
-                    ? $"The container {string.Join(", ", containers)} publishes it: stop it if it is yours."
-                    : holderAdvice(port);
+                var holder = containers.Length > 0 ? PublishedBy(containers) : holderAdvice(port);
                 throw new TargetFailedException(
                     Lines($"{target}'s cluster maps {address}:{port} to its node ({config}), and that port is taken.", holder,
                         $"Or map another hostPort there (the README's addresses for the kept cluster change with it)."),
                     $"{address}:{port} is taken");
             }
         }
+    }
+
+    /// <summary>
+    /// Who publishes a port: most likely a cluster an earlier deploy kept (its node, NAME-control-plane), which stopping
+    /// the container would leave broken; DeleteClusters removes it whole.
+    /// </summary>
+    private static string PublishedBy(string[] containers)
+    {
+        const string NodeSuffix = "-control-plane";
+        var kept = containers.FirstOrDefault(c => c.StartsWith(ClusterDeploy.ClusterPrefix, StringComparison.Ordinal) && c.EndsWith(NodeSuffix, StringComparison.Ordinal));
+        return kept is not null
+            ? $"It is the node of {kept[..^NodeSuffix.Length]}, a cluster a deploy kept: ./build.sh DeleteClusters removes it."
+            : $"The container {string.Join(", ", containers)} publishes it: stop it if it is yours.";
     }
 
     /// <summary>The failure for a tool not on PATH, then what to do: where to get it, or the other target.</summary>

@@ -261,6 +261,9 @@ public sealed class ClusterDeployTests(RenderedKindOverlay overlay) : IClassFixt
         Assert.True(File.Exists(Path.Combine(Folder, "kubeconfig")));
         Assert.Contains($"export KUBECONFIG={Path.Combine(Folder, "kubeconfig")}", _log.ToString(), StringComparison.Ordinal);
         Assert.Contains("./build.sh DeleteClusters", _log.ToString(), StringComparison.Ordinal);
+        // kind's own mappings hold 127.0.0.1:8080 and :3000: a port-forward takes other local ports.
+        Assert.Contains("port-forward svc/gateway 18080:8080", _log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("http://127.0.0.1:8080 (the API)", _log.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

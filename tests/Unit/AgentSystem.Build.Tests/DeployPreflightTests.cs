@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using AgentSystem.Build.Engine;
 
@@ -6,9 +8,11 @@ namespace AgentSystem.Build.Tests;
 /// <summary>The deploy targets' first step as a user meets it: a missing tool or Docker is one message and exit code 1.</summary>
 public sealed class DeployPreflightTests : IDisposable
 {
+    private const string KindConfig = "k8s/overlays/kind/kind-cluster.yaml";
     private static readonly string[] PlanOrder = ["KindPreflight", "DockerEngine", "BaseImages", "DeployKind"];
     private readonly List<FakeClusterTools> _tools = [];
     private readonly ManifestCopy _copy = new();
+    private readonly int _gatewayHostPort = FreePort();
 
     public DeployPreflightTests()
     {
@@ -20,15 +24,11 @@ public sealed class DeployPreflightTests : IDisposable
         _copy.Edit(KindConfig, "hostPort: 3000", $"hostPort: {FreePort()}");
     }
 
-    private readonly int _gatewayHostPort = FreePort();
-
-    private const string KindConfig = "k8s/overlays/kind/kind-cluster.yaml";
-
     private static int FreePort()
     {
-        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
-        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
-        return ((System.Net.IPEndPoint)socket.LocalEndPoint!).Port;
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     public void Dispose()
@@ -128,9 +128,9 @@ public sealed class DeployPreflightTests : IDisposable
     [Fact]
     public void A_taken_host_port_of_the_kind_cluster_stops_the_deploy_before_anything_is_built()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
         _copy.Edit(KindConfig, $"hostPort: {_gatewayHostPort}", $"hostPort: {port}");
 
         var run = Run(new FakeClusterTools(), "DeployKind");
@@ -148,17 +148,31 @@ public sealed class DeployPreflightTests : IDisposable
         // kind's defaults: any address when none is given; hostPort 0 is any free port, nothing to check.
         var config = "nodes:\n  - role: control-plane\n    extraPortMappings:\n      - { containerPort: 80, hostPort: 8081 }\n      - { containerPort: 81, hostPort: 0 }\n  - role: worker\n";
         Assert.Equal([("0.0.0.0", 8081)], Deploy.Kind.HostPortsOf(config));
+        var failure = Assert.Throws<TargetFailedException>(() => Deploy.Kind.HostPortsOf(config.Replace("8081", "80800", StringComparison.Ordinal)));
+        Assert.Contains("hostPort '80800', which is no port", failure.Message, StringComparison.Ordinal);
     }
 
     /// <summary>An engine without its userland proxy publishes a container's port with no listener on it.</summary>
     [Fact]
-    public void A_host_port_a_container_publishes_is_taken_too()
+    public void A_host_port_a_container_publishes_is_taken_too_and_another_port_is_not()
     {
-        var run = Run(new FakeClusterTools { Containers = ["other-gateway-1"] }, "DeployKind");
+        var taken = Run(new FakeClusterTools { Publishing = { [_gatewayHostPort] = "other-gateway-1" } }, "DeployKind");
+        var elsewhere = Run(new FakeClusterTools { Publishing = { [_gatewayHostPort + 1] = "other-gateway-1" } }, "KindPreflight");
+
+        Assert.True(taken.ExitCode == 1, taken.Output);
+        Assert.Contains($"127.0.0.1:{_gatewayHostPort} to its node ({KindConfig}), and that port is taken.", taken.Output, StringComparison.Ordinal);
+        Assert.Contains("  The container other-gateway-1 publishes it: stop it if it is yours.", taken.Output, StringComparison.Ordinal);
+        Assert.True(elsewhere.ExitCode == 0, elsewhere.Output);
+    }
+
+    /// <summary>helper-123: DeployKind --keep-cluster, then DeployKind again; stopping the kept node would leave a broken cluster.</summary>
+    [Fact]
+    public void A_host_port_a_kept_cluster_holds_points_to_DeleteClusters()
+    {
+        var run = Run(new FakeClusterTools { Publishing = { [_gatewayHostPort] = "agentsystem-12070901-ab12-control-plane" } }, "DeployKind");
 
         Assert.True(run.ExitCode == 1, run.Output);
-        Assert.Contains("and that port is taken.", run.Output, StringComparison.Ordinal);
-        Assert.Contains("  The container other-gateway-1 publishes it: stop it if it is yours.", run.Output, StringComparison.Ordinal);
+        Assert.Contains("  It is the node of agentsystem-12070901-ab12, a cluster a deploy kept: ./build.sh DeleteClusters removes it.", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]

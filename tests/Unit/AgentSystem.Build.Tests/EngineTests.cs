@@ -147,7 +147,7 @@ public class EngineTests
 
     /// <summary>helper-95: a skipped Images left the images.json of an earlier run, which passed for this run's.</summary>
     [Fact]
-    public void A_target_skipped_by_a_condition_runs_its_tidying_and_one_run_or_skipped_by_hand_does_not()
+    public void A_target_skipped_by_a_condition_runs_its_tidying_and_one_run_skipped_by_hand_or_after_the_build_stopped_does_not()
     {
         Assert.Equal(["Docs"], BuildRun<SampleBuild>.Of(["Docs"]).Build.Tidied);
         Assert.Equal(["Slow"], BuildRun<SampleBuild>.Of(["Slow"]).Build.Tidied);

@@ -20,8 +20,8 @@ internal sealed class FakeClusterTools : IDisposable
 
     public bool DockerAnswers { get; init; } = true;
 
-    /// <summary>The containers "docker ps" names (a filter by published port included).</summary>
-    public string[] Containers { get; init; } = [];
+    /// <summary>The container publishing each host port, which "docker ps --filter publish=PORT" names.</summary>
+    public Dictionary<int, string> Publishing { get; init; } = [];
 
     /// <summary>The clusters "kind get clusters" and "minikube profile list" name.</summary>
     public string[] Existing { get; init; } = [];
@@ -98,7 +98,7 @@ internal sealed class FakeClusterTools : IDisposable
             esac
             """,
         "docker" => DockerAnswers
-            ? $"#!/bin/sh\ncase \"$1\" in ps) {string.Concat(Containers.Select(c => $"echo {c}; "))}: ;; *) echo 24.0.7 ;; esac\n"
+            ? $"#!/bin/sh\ncase \"$1\" in\n  ps) case \"$3\" in {string.Concat(Publishing.Select(p => $"publish={p.Key}) echo {p.Value} ;; "))}esac ;;\n  *) echo 24.0.7 ;;\nesac\n"
             : "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n",
         // Only found by the preflight: no test here renders manifests through it.
         "kubectl" => $$"""
