@@ -53,14 +53,17 @@ public static class Preflight
         {
             var containers = ProcessRunner.Capture(docker, ["ps", "--filter", $"publish={port}", "--format", "{{.Names}}"], cancellationToken: cancellationToken)
                 .Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            var listenerHoldsIt = IPAddress.TryParse(address, out var ip) && !LocalPorts.CanListen(port, ip);
+            // kind binds "::" dual-stack, where an IPv6-only probe misses a listener on an IPv4 address.
+            var listenerHoldsIt = IPAddress.TryParse(address, out var ip)
+                && (!LocalPorts.CanListen(port, ip) || ip.Equals(IPAddress.IPv6Any) && !LocalPorts.CanListen(port, IPAddress.Any));
             if (containers.Length > 0 || listenerHoldsIt)
             {
+                var where = ip is null ? $"{address}:{port}" : new IPEndPoint(ip, port).ToString();
                 var holder = containers.Length > 0 ? PublishedBy(containers) : holderAdvice(port);
                 throw new TargetFailedException(
-                    Lines($"{target}'s cluster maps {address}:{port} to its node ({config}), and that port is taken.", holder,
+                    Lines($"{target}'s cluster maps {where} to its node ({config}), and that port is taken.", holder,
                         $"Or map another hostPort there (the README's addresses for the kept cluster change with it)."),
-                    $"{address}:{port} is taken");
+                    $"{where} is taken");
             }
         }
     }

@@ -152,6 +152,21 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.Contains("hostPort '80800', which is no port", failure.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_listener_on_127_0_0_1_takes_a_port_the_cluster_maps_on_all_addresses()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        _copy.Edit(KindConfig, $"hostPort: {_gatewayHostPort}", $"hostPort: {port}");
+        _copy.Edit(KindConfig, "listenAddress: 127.0.0.1", "listenAddress: \"::\"");
+
+        var run = Run(new FakeClusterTools(), "KindPreflight");
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Contains($"DeployKind's cluster maps [::]:{port} to its node", run.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>An engine without its userland proxy publishes a container's port with no listener on it.</summary>
     [Fact]
     public void A_host_port_a_container_publishes_is_taken_too_and_another_port_is_not()
