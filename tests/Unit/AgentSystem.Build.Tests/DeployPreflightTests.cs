@@ -24,6 +24,15 @@ public sealed class DeployPreflightTests : IDisposable
         _copy.Edit(KindConfig, "hostPort: 3000", $"hostPort: {FreePort()}");
     }
 
+    /// <summary>A listener on 127.0.0.1, on a port the copy's kind config then maps for the gateway.</summary>
+    private TcpListener HoldTheGatewayHostPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        _copy.Edit(KindConfig, $"hostPort: {_gatewayHostPort}", $"hostPort: {((IPEndPoint)listener.LocalEndpoint).Port}");
+        return listener;
+    }
+
     private static int FreePort()
     {
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -128,10 +137,8 @@ public sealed class DeployPreflightTests : IDisposable
     [Fact]
     public void A_taken_host_port_of_the_kind_cluster_stops_the_deploy_before_anything_is_built()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
+        using var listener = HoldTheGatewayHostPort();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        _copy.Edit(KindConfig, $"hostPort: {_gatewayHostPort}", $"hostPort: {port}");
 
         var run = Run(new FakeClusterTools(), "DeployKind");
 
@@ -155,10 +162,8 @@ public sealed class DeployPreflightTests : IDisposable
     [Fact]
     public void A_listener_on_127_0_0_1_takes_a_port_the_cluster_maps_on_all_addresses()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
+        using var listener = HoldTheGatewayHostPort();
         var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        _copy.Edit(KindConfig, $"hostPort: {_gatewayHostPort}", $"hostPort: {port}");
         _copy.Edit(KindConfig, "listenAddress: 127.0.0.1", "listenAddress: \"::\"");
 
         var run = Run(new FakeClusterTools(), "KindPreflight");
