@@ -38,7 +38,7 @@ internal partial class Build
         {
             var kind = Kind("DeployKind")!;
             _clusterTool = CheckTool(kind, "DeployKind");
-            Preflight.CheckHostPorts(kind.HostPorts(), "DeployKind", KindClusterConfig, Preflight.Find("docker", SearchPath)!, HostPortAdvice, CancellationToken);
+            Preflight.CheckHostPorts(kind.HostPorts(), "DeployKind", KindClusterConfig, Preflight.Find("docker", SearchPath)!, port => PortAdvice(PortHolder.Of(port), port), CancellationToken);
         });
 
     private Target MinikubePreflight => _ => _
@@ -121,11 +121,6 @@ internal partial class Build
         : [$"Nor is {tool} on PATH (./build.sh {target}).", "In CI, the generated workflow's deploy-kind job installs a pinned kind on its GitHub runner and deploys there."];
 
     private string DeployLog => Path.Combine(DeployArtifacts, "cluster-tool.log");
-
-    /// <summary>What to do about the program listening on a host port the cluster maps.</summary>
-    private string HostPortAdvice(int port) => PortHolder.Of(port) is { } holder
-        ? PortHolderAdvice(holder, port, RootDirectory)
-        : $"Stop what holds it: {LocalPorts.ProcessCommand(port)} names it.";
 
     private IClusterTool CheckTool(IClusterTool tool, string target)
     {

@@ -273,9 +273,7 @@ internal partial class Build
             ? $"A system SystemUp started? {SystemDownCommand(DefaultSystemName)} stops it (--system-name NAME for one started under"
               + $" another name: {LocalPorts.ContainersCommand(published.Port)} names its containers, NAME-...),"
               + $" or use it: it serves the same page. Otherwise stop what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it."
-            : holder is not null
-            ? PortHolderAdvice(holder, busy[0].Port, RootDirectory)
-            : $"Stop what holds the port: {LocalPorts.ProcessCommand(busy[0].Port)} names it.";
+            : PortAdvice(holder, busy[0].Port);
         throw new TargetFailedException(
             $"Dev listens on 127.0.0.1, and something listens on {list} already. {advice}",
             $"in use: {list}");

@@ -60,6 +60,11 @@ internal partial class Build
             + $" or another program ({LocalPorts.ProcessCommand(busy[0].Port)} names it); or publish elsewhere: {options} (0: any free port).";
     }
 
+    /// <summary>What to do about what listens on <paramref name="port"/>: its holder named, or the command that names it.</summary>
+    private string PortAdvice(PortHolder? holder, int port) => holder is not null
+        ? PortHolderAdvice(holder, port, RootDirectory)
+        : $"Stop what holds the port: {LocalPorts.ProcessCommand(port)} names it.";
+
     /// <summary>
     /// What to say of the process holding <paramref name="port"/>: a Dev run, this checkout's or another's (helper-102: another
     /// clone's was taken for a system), a container of another project, or the program by its pid and command line.
