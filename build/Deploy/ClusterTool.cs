@@ -75,39 +75,51 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
     public override void Create(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
         Step($"kind: creating cluster {cluster}", ["create", "cluster", "--name", cluster, "--config", clusterConfig, "--kubeconfig", kubeconfig, "--wait", "120s"], cancellationToken);
 
-    /// <summary>The host addresses and ports the cluster's config maps to its node: <c>kind create</c> fails on one taken.</summary>
-    public IReadOnlyList<(string Address, int Port)> HostPorts() => HostPortsOf(File.ReadAllText(clusterConfig));
+    /// <summary>The host ports the cluster's config takes: <c>kind create</c> fails on one taken.</summary>
+    public IReadOnlyList<HostPort> HostPorts() => HostPortsOf(File.ReadAllText(clusterConfig));
 
     /// <summary>
-    /// Each node's <c>extraPortMappings</c>: its <c>hostPort</c> on its <c>listenAddress</c> (kind's default 0.0.0.0). A
-    /// hostPort of 0 asks for any free port, so there is nothing to check; one that is no port fails here, as kind would.
+    /// Each node's <c>extraPortMappings</c> (its <c>hostPort</c> on its <c>listenAddress</c>, kind's default 0.0.0.0, in
+    /// its <c>protocol</c>, TCP by default), and <c>networking.apiServerPort</c> when set (on <c>apiServerAddress</c>,
+    /// 127.0.0.1 by default; unset, kind picks a free port). A port of 0 asks for any free one, so there is nothing to
+    /// check; one that is no port fails here, as kind would.
     /// </summary>
-    internal static List<(string Address, int Port)> HostPortsOf(string config)
+    internal static List<HostPort> HostPortsOf(string config)
     {
         var yaml = new YamlStream();
         yaml.Load(new StringReader(config));
-        var ports = new List<(string, int)>();
+        var ports = new List<HostPort>();
         var root = yaml.Documents.FirstOrDefault()?.RootNode as YamlMappingNode;
         foreach (var node in Items(root, "nodes"))
         {
             foreach (var mapping in Items(node, "extraPortMappings"))
             {
-                if (Scalar(mapping, "hostPort") is not { } text)
+                if (PortOf(mapping, "hostPort") is { } port)
                 {
-                    continue;
-                }
-                if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > IPEndPoint.MaxPort)
-                {
-                    throw new TargetFailedException($"The kind cluster's config maps hostPort '{text}', which is no port (1 to 65535, or 0 for any free one).");
-                }
-                if (port > 0)
-                {
-                    ports.Add((Scalar(mapping, "listenAddress") ?? "0.0.0.0", port));
+                    ports.Add(new HostPort(Scalar(mapping, "listenAddress") ?? "0.0.0.0", port, (Scalar(mapping, "protocol") ?? "TCP").ToUpperInvariant()));
                 }
             }
         }
+        if (root is not null && root.Children.TryGetValue("networking", out var value) && value is YamlMappingNode networking
+            && PortOf(networking, "apiServerPort") is { } apiPort)
+        {
+            ports.Add(new HostPort(Scalar(networking, "apiServerAddress") ?? "127.0.0.1", apiPort, "TCP", ApiServer: true));
+        }
 
         return ports;
+
+        static int? PortOf(YamlMappingNode parent, string key)
+        {
+            if (Scalar(parent, key) is not { } text)
+            {
+                return null;
+            }
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > IPEndPoint.MaxPort)
+            {
+                throw new TargetFailedException($"The kind cluster's config gives {key} '{text}', which is no port (1 to 65535, or 0 for any free one).");
+            }
+            return port > 0 ? port : null;
+        }
 
         static IEnumerable<YamlMappingNode> Items(YamlMappingNode? parent, string key) =>
             parent is not null && parent.Children.TryGetValue(key, out var value) && value is YamlSequenceNode sequence ? sequence.OfType<YamlMappingNode>() : [];
@@ -181,3 +193,6 @@ public sealed class Minikube(string executable, string logFile) : ClusterToolBas
 
     private static Dictionary<string, string> Kubeconfig(string path) => new() { ["KUBECONFIG"] = path };
 }
+
+/// <summary>A host port a cluster's config takes: a node's port mapping (TCP, UDP or SCTP), or its API server's port.</summary>
+public sealed record HostPort(string Address, int Port, string Protocol, bool ApiServer = false);

@@ -43,29 +43,47 @@ public static class Preflight
 
     /// <summary>
     /// Each of the cluster's host ports (<paramref name="ports"/>, from <paramref name="config"/>) free: <c>kind create</c>
-    /// fails on a taken one, minutes into a deploy. Taken means something listens on it, or a container publishes it
-    /// (an engine without its userland proxy publishes with no listener). <paramref name="holderAdvice"/> says who holds one.
+    /// fails on a taken one, minutes into a deploy. Taken means something listens on it (binds it, for UDP), or a container
+    /// publishes it (an engine without its userland proxy publishes with no listener). <paramref name="holderAdvice"/> says
+    /// who holds a TCP port.
     /// </summary>
-    public static void CheckHostPorts(IEnumerable<(string Address, int Port)> ports, string target, string config, string docker,
+    public static void CheckHostPorts(IEnumerable<HostPort> ports, string target, string config, string docker,
         Func<int, string> holderAdvice, CancellationToken cancellationToken)
     {
-        foreach (var (address, port) in ports)
+        foreach (var hostPort in ports)
         {
-            var containers = ProcessRunner.Capture(docker, ["ps", "--filter", $"publish={port}", "--format", "{{.Names}}"], cancellationToken: cancellationToken)
+            var (address, port, protocol) = (hostPort.Address, hostPort.Port, hostPort.Protocol.ToLowerInvariant());
+            var containers = ProcessRunner.Capture(docker, ["ps", "--filter", $"publish={port}/{protocol}", "--format", "{{.Names}}"], cancellationToken: cancellationToken)
                 .Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            // kind binds "::" dual-stack, where an IPv6-only probe misses a listener on an IPv4 address.
-            var listenerHoldsIt = IPAddress.TryParse(address, out var ip)
-                && (!LocalPorts.CanListen(port, ip) || ip.Equals(IPAddress.IPv6Any) && !LocalPorts.CanListen(port, IPAddress.Any));
+            var listenerHoldsIt = IPAddress.TryParse(address, out var ip) && !Free(ip, port, protocol);
             if (containers.Length > 0 || listenerHoldsIt)
             {
-                var where = ip is null ? $"{address}:{port}" : new IPEndPoint(ip, port).ToString();
-                var holder = containers.Length > 0 ? PublishedBy(containers) : holderAdvice(port);
-                throw new TargetFailedException(
-                    Lines($"{target}'s cluster maps {where} to its node ({config}), and that port is taken.", holder,
-                        $"Or map another hostPort there (the README's addresses for the kept cluster change with it)."),
-                    $"{where} is taken");
+                var where = (ip is null ? $"{address}:{port}" : new IPEndPoint(ip, port).ToString()) + (protocol == "tcp" ? "" : "/" + protocol);
+                var holder = containers.Length > 0 ? PublishedBy(containers)
+                    : protocol == "tcp" ? holderAdvice(port)
+                    : $"Stop what holds it: {LocalPorts.UdpProcessCommand(port)} names it.";
+                var (what, change) = hostPort.ApiServer
+                    ? ($"serves its API on {where} (networking.apiServerPort in {config})", "Or set another apiServerPort there, or remove it: kind then picks a free port.")
+                    : ($"maps {where} to its node ({config})", "Or map another hostPort there (the README's addresses for the kept cluster change with it).");
+                throw new TargetFailedException(Lines($"{target}'s cluster {what}, and that port is taken.", holder, change), $"{where} is taken");
             }
         }
+    }
+
+    /// <summary>
+    /// Whether nothing on this host holds <paramref name="port"/> on <paramref name="address"/>. kind binds "::"
+    /// dual-stack, where an IPv6-only probe misses a listener on an IPv4 address. SCTP is not probed: the engine's
+    /// containers are what would hold it.
+    /// </summary>
+    private static bool Free(IPAddress address, int port, string protocol)
+    {
+        Func<int, IPAddress, bool> free = protocol switch
+        {
+            "tcp" => (p, a) => LocalPorts.CanListen(p, a),
+            "udp" => (p, a) => LocalPorts.CanBindUdp(p, a),
+            _ => (_, _) => true,
+        };
+        return free(port, address) && (!address.Equals(IPAddress.IPv6Any) || free(port, IPAddress.Any));
     }
 
     /// <summary>

@@ -18,6 +18,12 @@ public static class LocalPorts
         : OperatingSystem.IsLinux() ? $"ss -ltnp 'sport = :{port}'"
         : $"lsof -nP -iTCP:{port} -sTCP:LISTEN";
 
+    /// <summary>The command that names the process bound to UDP <paramref name="port"/>, on this system.</summary>
+    public static string UdpProcessCommand(int port) =>
+        OperatingSystem.IsWindows() ? $"netstat -ano -p UDP | findstr :{port}"
+        : OperatingSystem.IsLinux() ? $"ss -lunp 'sport = :{port}'"
+        : $"lsof -nP -iUDP:{port}";
+
     /// <summary>Those of <paramref name="wanted"/> that something listens on already (binding <paramref name="address"/>, 127.0.0.1 by default, fails).</summary>
     public static List<(string Name, int Port)> InUse(IEnumerable<(string Name, int Port)> wanted, IPAddress? address = null) =>
         wanted.Where(entry => !CanListen(entry.Port, address)).ToList();
@@ -43,6 +49,25 @@ public static class LocalPorts
         finally
         {
             listener.Stop();
+        }
+    }
+
+    /// <summary>Whether a UDP socket could bind <paramref name="address"/> and <paramref name="port"/> now.</summary>
+    public static bool CanBindUdp(int port, IPAddress address)
+    {
+        using var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            socket.Bind(new IPEndPoint(address, port));
+            return true;
+        }
+        catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
+        {
+            return false;
+        }
+        catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressNotAvailable)
+        {
+            return true;
         }
     }
 }

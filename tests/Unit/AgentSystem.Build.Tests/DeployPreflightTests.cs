@@ -151,12 +151,54 @@ public sealed class DeployPreflightTests : IDisposable
     [Fact]
     public void The_kind_clusters_host_ports_are_read_from_its_config()
     {
-        Assert.Equal([("127.0.0.1", 8080), ("127.0.0.1", 3000)], Deploy.Kind.HostPortsOf(RepositoryFiles.Read(KindConfig)));
-        // kind's defaults: any address when none is given; hostPort 0 is any free port, nothing to check.
-        var config = "nodes:\n  - role: control-plane\n    extraPortMappings:\n      - { containerPort: 80, hostPort: 8081 }\n      - { containerPort: 81, hostPort: 0 }\n  - role: worker\n";
-        Assert.Equal([("0.0.0.0", 8081)], Deploy.Kind.HostPortsOf(config));
+        Assert.Equal([new("127.0.0.1", 8080, "TCP"), new Deploy.HostPort("127.0.0.1", 3000, "TCP")], Deploy.Kind.HostPortsOf(RepositoryFiles.Read(KindConfig)));
+        // kind's defaults: any address and TCP when none is given; a port of 0 is any free one, nothing to check.
+        var config = "nodes:\n  - role: control-plane\n    extraPortMappings:\n      - { containerPort: 80, hostPort: 8081 }\n"
+            + "      - { containerPort: 81, hostPort: 0 }\n      - { containerPort: 53, hostPort: 5353, protocol: udp }\n  - role: worker\n"
+            + "networking:\n  apiServerPort: 6443\n";
+        Assert.Equal([new("0.0.0.0", 8081, "TCP"), new("0.0.0.0", 5353, "UDP"), new Deploy.HostPort("127.0.0.1", 6443, "TCP", ApiServer: true)],
+            Deploy.Kind.HostPortsOf(config));
+        Assert.Equal([new Deploy.HostPort("0.0.0.0", 8081, "TCP")],
+            Deploy.Kind.HostPortsOf(config.Replace("6443", "0", StringComparison.Ordinal).Replace("hostPort: 5353", "hostPort: 0", StringComparison.Ordinal)));
         var failure = Assert.Throws<TargetFailedException>(() => Deploy.Kind.HostPortsOf(config.Replace("8081", "80800", StringComparison.Ordinal)));
         Assert.Contains("hostPort '80800', which is no port", failure.Message, StringComparison.Ordinal);
+        failure = Assert.Throws<TargetFailedException>(() => Deploy.Kind.HostPortsOf(config.Replace("6443", "api", StringComparison.Ordinal)));
+        Assert.Contains("apiServerPort 'api', which is no port", failure.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>helper-123's LOW: a UDP mapping was probed as TCP, so a TCP listener on it stopped the deploy.</summary>
+    [Fact]
+    public void A_udp_mapping_is_taken_by_a_udp_socket_and_not_by_a_tcp_listener()
+    {
+        using var listener = HoldTheGatewayHostPort();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        _copy.Edit(KindConfig, "protocol: TCP", "protocol: UDP");
+
+        var freeForUdp = Run(new FakeClusterTools(), "KindPreflight");
+        using var udp = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        var taken = Run(new FakeClusterTools(), "KindPreflight");
+
+        Assert.True(freeForUdp.ExitCode == 0, freeForUdp.Output);
+        Assert.True(taken.ExitCode == 1, taken.Output);
+        Assert.Contains($"DeployKind's cluster maps 127.0.0.1:{port}/udp to its node", taken.Output, StringComparison.Ordinal);
+        Assert.Contains($"'sport = :{port}' names it", taken.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_taken_api_server_port_is_named_with_its_setting()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        _copy.Edit(KindConfig, "name: agentsystem\n", $"name: agentsystem\nnetworking:\n  apiServerPort: {port}\n");
+
+        var run = Run(new FakeClusterTools(), "KindPreflight");
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Contains($"DeployKind's cluster serves its API on 127.0.0.1:{port} (networking.apiServerPort in {KindConfig}), and that port is taken.",
+            run.Output, StringComparison.Ordinal);
+        Assert.Contains("Or set another apiServerPort there, or remove it: kind then picks a free port.", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -176,8 +218,8 @@ public sealed class DeployPreflightTests : IDisposable
     [Fact]
     public void A_host_port_a_container_publishes_is_taken_too_and_another_port_is_not()
     {
-        var taken = Run(new FakeClusterTools { Publishing = { [_gatewayHostPort] = "other-gateway-1" } }, "DeployKind");
-        var elsewhere = Run(new FakeClusterTools { Publishing = { [_gatewayHostPort + 1] = "other-gateway-1" } }, "KindPreflight");
+        var taken = Run(new FakeClusterTools { Publishing = { [$"{_gatewayHostPort}/tcp"] = "other-gateway-1" } }, "DeployKind");
+        var elsewhere = Run(new FakeClusterTools { Publishing = { [$"{_gatewayHostPort + 1}/tcp"] = "other-gateway-1" } }, "KindPreflight");
 
         Assert.True(taken.ExitCode == 1, taken.Output);
         Assert.Contains($"127.0.0.1:{_gatewayHostPort} to its node ({KindConfig}), and that port is taken.", taken.Output, StringComparison.Ordinal);
@@ -189,7 +231,7 @@ public sealed class DeployPreflightTests : IDisposable
     [Fact]
     public void A_host_port_a_kept_cluster_holds_points_to_DeleteClusters()
     {
-        var run = Run(new FakeClusterTools { Publishing = { [_gatewayHostPort] = "agentsystem-12070901-ab12-control-plane" } }, "DeployKind");
+        var run = Run(new FakeClusterTools { Publishing = { [$"{_gatewayHostPort}/tcp"] = "agentsystem-12070901-ab12-control-plane" } }, "DeployKind");
 
         Assert.True(run.ExitCode == 1, run.Output);
         Assert.Contains("  It is the node of agentsystem-12070901-ab12, a cluster a deploy kept: ./build.sh DeleteClusters removes it.", run.Output, StringComparison.Ordinal);

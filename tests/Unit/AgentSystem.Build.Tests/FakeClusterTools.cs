@@ -20,8 +20,8 @@ internal sealed class FakeClusterTools : IDisposable
 
     public bool DockerAnswers { get; init; } = true;
 
-    /// <summary>The container publishing each host port, which "docker ps --filter publish=PORT" names.</summary>
-    public Dictionary<int, string> Publishing { get; init; } = [];
+    /// <summary>The container publishing each host port ("8080/tcp"), which "docker ps --filter publish=8080/tcp" names.</summary>
+    public Dictionary<string, string> Publishing { get; init; } = [];
 
     /// <summary>The clusters "kind get clusters" and "minikube profile list" name.</summary>
     public string[] Existing { get; init; } = [];
