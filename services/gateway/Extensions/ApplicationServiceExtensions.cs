@@ -31,6 +31,8 @@ public static class ApplicationServiceExtensions
                 $"Gateway:UpstreamTimeout must be above zero and at most {GatewayOptions.MaxUpstreamTimeout} (hh:mm:ss; a bare '30' means 30 days).")
             .Validate(o => o.TrustedProxies.All(proxy => GatewayOptions.TryParseNetwork(proxy, out _)),
                 "Gateway:TrustedProxies: every entry must be an IP address or a CIDR network such as 10.244.0.0/16.")
+            .Validate(o => AllowedHostNames.TryParse(o.AllowedHosts, out _),
+                "Gateway:AllowedHosts: every entry must be a host name such as api.example.com, several separated by commas, or *.")
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddSingleton<IValidateOptions<GatewayOptions>, ApiKeysValidator>();
@@ -92,7 +94,8 @@ public static class ApplicationServiceExtensions
     }
 
     /// <summary>
-    /// Request id, the client's address (from trusted proxies' X-Forwarded-For), API key, client limits; in that order.
+    /// Request id, the host (<see cref="HostCheck"/>), the client's address (from trusted proxies' X-Forwarded-For), API
+    /// key, client limits; in that order.
     /// No CORS: no browser calls the gateway from another origin (the web UI's server calls it for the page, same-origin),
     /// so a browser refuses every cross-origin call before it is sent.
     /// </summary>
@@ -101,6 +104,7 @@ public static class ApplicationServiceExtensions
         ArgumentNullException.ThrowIfNull(app);
 
         app.UseMiddleware<RequestIdMiddleware>();
+        app.UseMiddleware<HostCheck>();
         if (app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.TrustedProxies.Length > 0)
         {
             app.UseForwardedHeaders();

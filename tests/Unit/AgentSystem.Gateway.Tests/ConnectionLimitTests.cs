@@ -147,7 +147,7 @@ public sealed class ConnectionLimitTests(GatewayFixture fixture) : IClassFixture
         using var timeout = new CancellationTokenSource(Patience);
         try
         {
-            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\nHost: gateway\r\n\r\n"), timeout.Token);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n"), timeout.Token);
             var buffer = new byte[4096];
             var read = await stream.ReadAsync(buffer, timeout.Token);
             return read == 0 ? null : Encoding.ASCII.GetString(buffer, 0, read).Split("\r\n")[0];

@@ -69,6 +69,7 @@ public sealed class GatewayApiTests(WebApplicationFactory<Program> factory) : IC
     [Theory]
     [InlineData("Gateway:ChatUrl", "chat-without-scheme", nameof(GatewayOptions.ChatUrl))]
     [InlineData("Gateway:UpstreamTimeout", "30", "Gateway:UpstreamTimeout")]
+    [InlineData("Gateway:AllowedHosts:0", "https://api.example.com", "Gateway:AllowedHosts")]
     [InlineData("Gateway:ApiKeys:billing.eu", "another-key", "Gateway:ApiKeys:billing.eu")]
     [InlineData("Gateway:ApiKeys:1", "dev-only-api-key-not-a-secret", "hold the same key")]
     public void Start_fails_on_a_bad_setting_naming_it(string key, string value, string named)
