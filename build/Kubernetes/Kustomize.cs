@@ -9,7 +9,8 @@ public sealed record RenderedOverlay(string Overlay, string Yaml, string Wrapper
 /// Renders the overlays under <c>k8s/overlays</c> with <c>kubectl kustomize</c>, which works offline (no cluster).
 /// Each overlay is rendered through a wrapper kustomization in <c>artifacts/kustomize/&lt;overlay&gt;/</c> that asks
 /// kustomize to annotate every object with the file it came from, and that can set image tags (what a deploy built);
-/// the output is kept beside it as rendered.yaml, to read by hand.
+/// the output is kept beside it as rendered.yaml, to read by hand, readable by its user alone: it holds the overlay's
+/// Secrets (base64 is no cover), which may come from files only that user can read.
 /// </summary>
 public sealed class Kustomize(string root, string kubectl = "kubectl")
 {
@@ -67,8 +68,22 @@ public sealed class Kustomize(string root, string kubectl = "kubectl")
             throw new KustomizeException($"kubectl kustomize {OverlaysFolder}/{overlay} failed: {result.Error.Trim()}");
         }
 
-        File.WriteAllText(Path.Combine(wrapper, "rendered.yaml"), result.Output);
+        WriteForTheUserAlone(Path.Combine(wrapper, "rendered.yaml"), result.Output);
         return new RenderedOverlay(overlay, result.Output, wrapper);
+    }
+
+    /// <summary>A new file of mode 0600 (an earlier run's, which may be 0644, is replaced, not rewritten in place).</summary>
+    private static void WriteForTheUserAlone(string path, string text)
+    {
+        File.Delete(path);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var writer = new StreamWriter(path, options);
+        writer.Write(text);
     }
 }
 

@@ -36,6 +36,28 @@ public sealed class ValidateManifestsTargetTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_copy.Root, "artifacts", "kustomize", "kind", "rendered.yaml")));
     }
 
+    /// <summary>helper-125: an overlay's Secret read from a file of mode 0600 was rendered into a file any user could read.</summary>
+    [Fact]
+    public void The_rendered_overlays_hold_secrets_and_only_their_user_may_read_them()
+    {
+        var rendered = Path.Combine(_copy.Root, "artifacts", "kustomize", "kind", "rendered.yaml");
+        Directory.CreateDirectory(Path.GetDirectoryName(rendered)!);
+        File.WriteAllText(rendered, "an earlier run's, readable by all");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(rendered, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        var (exitCode, output) = Run("ValidateManifests");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("kind: Secret", File.ReadAllText(rendered), StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(rendered));
+        }
+    }
+
     [Fact]
     public void It_fails_with_one_line_per_problem_naming_overlay_file_object_and_field()
     {
