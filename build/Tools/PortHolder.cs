@@ -41,7 +41,7 @@ public sealed record PortHolder(int Pid, string Command, string Directory, strin
                 {
                     var command = File.ReadAllText($"/proc/{process}/cmdline").Replace('\0', ' ').Trim();
                     var directory = new DirectoryInfo($"/proc/{process}/cwd").LinkTarget ?? "";
-                    return new PortHolder(int.Parse(process!, CultureInfo.InvariantCulture), command, directory, ReadDevRunMarker(process!));
+                    return new PortHolder(int.Parse(process!, CultureInfo.InvariantCulture), command, directory, TrustedDevRunMarker(process!));
                 }
             }
             catch (Exception error) when (error is IOException or UnauthorizedAccessException)
@@ -54,11 +54,26 @@ public sealed record PortHolder(int Pid, string Command, string Directory, strin
     }
 
     /// <summary>The checkout, service and build of a Dev run's process (<see cref="DevRunVariable"/>); null for any other.</summary>
-    public (string Checkout, string Service, int BuildPid)? DevRun() =>
-        DevRunMarker?.Split('|', 3) is [{ Length: > 0 } service, var pid, { Length: > 0 } checkout]
+    public (string Checkout, string Service, int BuildPid)? DevRun() => ParseDevRun(DevRunMarker);
+
+    private static (string Checkout, string Service, int BuildPid)? ParseDevRun(string? marker) =>
+        marker?.Split('|', 3) is [{ Length: > 0 } service, var pid, { Length: > 0 } checkout]
             && int.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var buildPid)
             ? (checkout, service, buildPid)
             : null;
+
+    /// <summary>
+    /// The process's <see cref="DevRunVariable"/>, believed only when the process is this user's and the build the marker
+    /// names is its ancestor: any process can set the variable (helper-125: another user's listener, so vouched for, was
+    /// "this checkout's Dev run: use it", and the advice said to kill the pid it chose).
+    /// </summary>
+    private static string? TrustedDevRunMarker(string process)
+    {
+        var marker = ReadDevRunMarker(process);
+        return ParseDevRun(marker) is { } dev && Status(process, "Uid") == Status("self", "Uid") && Ancestors(process).Contains(dev.BuildPid)
+            ? marker
+            : null;
+    }
 
     /// <summary>The process's <see cref="DevRunVariable"/>; null when it has none or its environment is not ours to read.</summary>
     private static string? ReadDevRunMarker(string process)
@@ -71,6 +86,31 @@ public sealed record PortHolder(int Pid, string Command, string Directory, strin
         catch (Exception error) when (error is IOException or UnauthorizedAccessException)
         {
             return null;
+        }
+    }
+
+    /// <summary>The first value of a field of /proc/PROCESS/status ("Uid": the real user; "PPid": the parent); null once it is gone.</summary>
+    private static string? Status(string process, string field)
+    {
+        try
+        {
+            var prefix = field + ":";
+            return File.ReadLines($"/proc/{process}/status").FirstOrDefault(line => line.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..]
+                .Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        }
+        catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The process's parent, its parent's, ... up to the first process.</summary>
+    private static IEnumerable<int> Ancestors(string process)
+    {
+        for (var depth = 0; depth < 256 && int.TryParse(Status(process, "PPid"), NumberStyles.None, CultureInfo.InvariantCulture, out var parent) && parent > 0; depth++)
+        {
+            yield return parent;
+            process = parent.ToString(CultureInfo.InvariantCulture);
         }
     }
 

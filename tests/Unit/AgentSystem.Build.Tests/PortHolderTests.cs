@@ -40,11 +40,53 @@ public sealed class PortHolderTests : IDisposable
             return;
         }
 
-        var port = FreePort();
-        using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(
-            "node", ["-e", $"require('net').createServer().listen({port}, '127.0.0.1')"])
+        var holder = HolderOfAListener(PortHolder.DevRunValue("gateway", Environment.ProcessId, _checkout));
+
+        Assert.Equal((_checkout, "gateway", Environment.ProcessId), holder.DevRun());
+    }
+
+    /// <summary>helper-125: any process can carry the marker; one whose named build is not its ancestor is no Dev run's.</summary>
+    [Fact]
+    public void A_marker_naming_a_build_that_did_not_start_the_process_is_not_believed()
+    {
+        if (!OperatingSystem.IsLinux())
         {
-            Environment = { [PortHolder.DevRunVariable] = PortHolder.DevRunValue("gateway", 4000, _checkout) },
+            return;
+        }
+
+        using var other = System.Diagnostics.Process.Start("sleep", "30");
+        try
+        {
+            Assert.Null(HolderOfAListener(PortHolder.DevRunValue("gateway", other.Id, _checkout)).DevRun());
+        }
+        finally
+        {
+            other.Kill();
+        }
+    }
+
+    /// <summary>helper-125's case: another user's process naming pid 1, every process's ancestor. Needs root to run as another user.</summary>
+    [Fact]
+    public void A_marker_on_another_users_process_is_not_believed()
+    {
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root" || !File.Exists("/usr/bin/setpriv"))
+        {
+            return;
+        }
+
+        var holder = HolderOfAListener(PortHolder.DevRunValue("gateway", Environment.ProcessId, _checkout), "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups");
+
+        Assert.Null(holder.DevRun());
+    }
+
+    /// <summary>The holder of a port node listens on, started (through <paramref name="wrapper"/>, if any) with the marker given.</summary>
+    private static PortHolder HolderOfAListener(string marker, params string[] wrapper)
+    {
+        var port = FreePort();
+        string[] command = [.. wrapper, "node", "-e", $"require('net').createServer().listen({port}, '127.0.0.1')"];
+        using var node = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(command[0], command[1..])
+        {
+            Environment = { [PortHolder.DevRunVariable] = marker },
         })!;
         try
         {
@@ -55,10 +97,9 @@ public sealed class PortHolderTests : IDisposable
             }
 
             var holder = PortHolder.Of(port);
-
             Assert.NotNull(holder);
             Assert.Equal(node.Id, holder.Pid);
-            Assert.Equal((_checkout, "gateway", 4000), holder.DevRun());
+            return holder;
         }
         finally
         {
