@@ -2,7 +2,7 @@
 // gateway with the API key added. Zero dependencies, so the runtime image needs only node and dist/. Configuration
 // (all optional):
 //   PORT           port to listen on                                  (default 3000)
-//   HOST           address to bind                                    (default 0.0.0.0)
+//   HOST           address to bind                                    (default 127.0.0.1: whoever reaches it uses API_KEY)
 //   GATEWAY_URL    the gateway, as this server reaches it             (default http://localhost:8080)
 //   API_KEY        added to /api/* calls as X-Api-Key; never sent to browsers (default empty: no header)
 //   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: localhost and IP addresses; *: any; see README)
@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { proxyConfigFromEnv } from './server/apiProxy.mjs';
 import { createHandler } from './server/handler.mjs';
+import { listenAddressFromEnv } from './server/listenAddress.mjs';
 import { stopOnSignals } from './server/stopSignals.mjs';
 
 const distDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'dist');
@@ -22,21 +23,16 @@ if (!fs.existsSync(path.join(distDir, 'index.html'))) {
   process.exit(1);
 }
 
-const portText = process.env.PORT?.trim() || '3000';
-const port = Number(portText);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`frontend: PORT must be an integer between 0 and 65535, got "${portText}"`);
-  process.exit(1);
-}
-const host = process.env.HOST?.trim() || '0.0.0.0';
-
+let address;
 let config;
 try {
+  address = listenAddressFromEnv(process.env);
   config = proxyConfigFromEnv(process.env);
 } catch (error) {
   console.error(`frontend: ${/** @type {Error} */ (error).message}`);
   process.exit(1);
 }
+const { host, port } = address;
 
 const server = http.createServer(createHandler({ distDir, env: process.env }));
 server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
@@ -49,7 +45,7 @@ server.on('error', (error) => {
 server.listen(port, host, () => {
   const address = server.address();
   const shown = typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : `${host}:${port}`;
-  const hosts = config.allowedHosts.length > 0 ? config.allowedHosts.join(', ') : 'any';
+  const hosts = config.allowedHosts.length > 0 ? config.allowedHosts.join(', ') : 'localhost and IP addresses';
   console.log(
     `frontend: listening on http://${shown} (/api -> ${config.gatewayUrl.href.replace(/\/+$/, '')}, api key ${config.apiKey ? 'set' : 'not set'}, hosts ${hosts})`,
   );
