@@ -51,7 +51,11 @@ public sealed partial class AffectedDetector(string root)
             var commit = _git.ResolveCommit(baseRef);
             if (commit is not null)
             {
-                return (commit, named, null);
+                // Where HEAD left it, as for the default base: given a branch that moved on since (--base origin/main on a
+                // feature branch), its own new commits are not this change's (helper-126). Without a common commit here
+                // (a shallow clone), the commit itself.
+                var mergeBase = _git.MergeBase("HEAD", commit).Commit;
+                return mergeBase is null || mergeBase == commit ? (commit, named, null) : (mergeBase, $"merge-base of HEAD and {named}", null);
             }
 
             // A commit id the clone lacks is what CI passes after a force push (the commit before it is gone) or for a
@@ -120,7 +124,21 @@ public sealed partial class AffectedDetector(string root)
 
         foreach (var file in changed)
         {
-            if (AffectedRules.IsDocumentation(file)) { ignored.Add((file, "documentation")); continue; }
+            if (AffectedRules.IsDocumentation(file))
+            {
+                // Prose selects nothing, but a test that checks it (the README's tables against the build) lists it as an item.
+                var readers = ItemUsesOf(graph, file);
+                if (readers.Count > 0)
+                {
+                    AddUses(origins, file, readers, $"{file} (documentation a test reads)");
+                }
+                else
+                {
+                    ignored.Add((file, "documentation"));
+                }
+
+                continue;
+            }
             if (AffectedRules.IsGlobalInput(file)) { globalReasons.Add($"{file}: global input, affects everything"); continue; }
             if (PathUtil.FileName(file) == ImportGraph.PackagesProps)
             {
@@ -147,6 +165,16 @@ public sealed partial class AffectedDetector(string root)
             if (ServiceInputOf(catalog, file) is { } input)
             {
                 serviceReasons[input.Service.Name].Add($"{file}: {input.What}");
+                AddUses(origins, file, ItemUsesOf(graph, file), file);
+                continue;
+            }
+            if (file == AffectedRules.BuildContextIgnoreFile)
+            {
+                foreach (var service in catalog.Services.Where(s => s.Dockerfile is not null))
+                {
+                    serviceReasons[service.Name].Add($"{file}: what every image's build context leaves out");
+                }
+
                 AddUses(origins, file, ItemUsesOf(graph, file), file);
                 continue;
             }
@@ -274,13 +302,16 @@ public sealed partial class AffectedDetector(string root)
     private static List<FileUse> ItemUsesOf(ProjectGraph graph, string file) =>
         [.. graph.UsesOf(file, out _).Where(use => use.How == UseKind.Item)];
 
-    /// <summary>A service's own inputs outside its code: its Dockerfile (and .dockerignore) and its manifests.</summary>
+    /// <summary>
+    /// A service's own inputs outside its code: its Dockerfile (and BuildKit's ignore file for it, Dockerfile.dockerignore,
+    /// which the context's .dockerignore gives way to) and its manifests.
+    /// </summary>
     private static (ServiceEntry Service, string What)? ServiceInputOf(ServiceCatalog catalog, string file)
     {
         foreach (var service in catalog.Services)
         {
             if (service.Dockerfile is { } dockerfile &&
-                (file == dockerfile || file == PathUtil.Combine(PathUtil.DirectoryOf(dockerfile), ".dockerignore")))
+                (file == dockerfile || file == dockerfile + ".dockerignore"))
             {
                 return (service, $"{service.Name}'s image definition");
             }

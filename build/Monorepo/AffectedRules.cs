@@ -25,4 +25,7 @@ public static class AffectedRules
         path.EndsWith(".md", StringComparison.OrdinalIgnoreCase) || PathUtil.IsUnder(path, "docs");
 
     public static bool IsManifest(string path) => PathUtil.IsUnder(path, "k8s");
+
+    /// <summary>The images are built with the repository's root as their context, whose .dockerignore applies to every one.</summary>
+    public const string BuildContextIgnoreFile = ".dockerignore";
 }

@@ -39,6 +39,24 @@ public sealed class AffectedTests : IDisposable
         Assert.Equal(_repo.Git("rev-parse", "main"), result.Base);
     }
 
+    /// <summary>helper-126: --base main compared with main's tip, so main's own commits since the branch counted as its changes.</summary>
+    [Fact]
+    public void A_base_that_moved_on_since_the_branch_is_compared_from_where_the_branch_left_it()
+    {
+        _repo.Append("services/gateway/Program.cs", "// the branch's change");
+        _repo.Commit("change gateway");
+        _repo.Git("checkout", "-q", "main");
+        _repo.Append("services/worker/Program.cs", "// main moved on");
+        _repo.Commit("change worker");
+        _repo.Git("checkout", "-q", "feature");
+
+        var result = Detect(baseRef: "main");
+
+        Assert.Equal(["gateway"], Names(result));
+        Assert.Equal(_repo.Git("merge-base", "HEAD", "main"), result.Base);
+        Assert.Equal("merge-base of HEAD and --base main", result.BaseDescription);
+    }
+
     [Fact]
     public void A_file_in_a_service_selects_that_service_and_its_tests()
     {
@@ -178,6 +196,44 @@ public sealed class AffectedTests : IDisposable
         Assert.False(result.All);
         Assert.Equal(["frontend", "gateway", "orchestrator", "worker"], Names(result));
         Assert.DoesNotContain("tests/Unit/Queue.Tests/Queue.Tests.csproj", result.Projects);
+    }
+
+    /// <summary>helper-126: a README change selected nothing, and the build's tests that check its tables never ran in CI.</summary>
+    [Fact]
+    public void Documentation_a_test_takes_as_an_item_selects_that_test()
+    {
+        _repo.Write("tests/Unit/Repo.Tests/Repo.Tests.csproj", TempRepo.ProjectWith("""
+              <ItemGroup>
+                <None Include="../../../README.md" />
+              </ItemGroup>
+            """));
+        _repo.Commit("tests that read the README");
+        _repo.Append("README.md", "more");
+        _repo.Append("docs/architecture.md", "more");
+
+        var result = Detect(baseRef: "HEAD");
+
+        Assert.Equal(["tests/Unit/Repo.Tests/Repo.Tests.csproj"], result.Projects);
+        Assert.Empty(Names(result));
+        Assert.Equal([("docs/architecture.md", "documentation")], result.Ignored);
+    }
+
+    /// <summary>helper-126: the images are built from the repository's root, whose .dockerignore selected nothing.</summary>
+    [Fact]
+    public void The_build_contexts_dockerignore_selects_every_service_with_an_image_and_a_dockerfiles_own_its_service()
+    {
+        _repo.Write(".dockerignore", "**/bin\n");
+        _repo.Commit("the context's ignore file");
+
+        _repo.Append(".dockerignore", "**/obj\n");
+        var context = Detect(baseRef: "HEAD");
+        _repo.Git("checkout", "-q", "--", ".dockerignore");
+        _repo.Write("services/gateway/Dockerfile.dockerignore", "**/obj\n");
+        var dockerfiles = Detect(baseRef: "HEAD");
+
+        Assert.Equal(["gateway"], Names(context));   // the only service of the sample catalog with a Dockerfile
+        Assert.Contains(".dockerignore: what every image's build context leaves out", context.Services.Single().Reasons);
+        Assert.Equal(["gateway"], Names(dockerfiles));
     }
 
     /// <summary>A test project that reads the repository's manifests, image definitions or Compose file lists them as items.</summary>
