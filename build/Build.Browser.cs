@@ -5,8 +5,10 @@ namespace AgentSystem.Build;
 
 internal partial class Build
 {
+    private const string DebianChromium = "/usr/bin/chromium";
+
     /// <summary>Where browser tests find Chromium; they never let a test tool download a browser of its own.</summary>
-    private string ChromiumPath => EnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+    private string ChromiumPath => EnvironmentVariable("CHROMIUM_PATH") ?? DebianChromium;
 
     private Target Chromium => _ => _
         .Description("Makes sure a Chromium for the browser tests is installed (as root on Debian/Ubuntu: apt-get install chromium)")
@@ -16,6 +18,14 @@ internal partial class Build
             {
                 Log.Info($"Chromium: {ChromiumPath}");
                 return;
+            }
+            // A path the user gave is theirs to mend: installing a package would not put a browser there (helper-126).
+            if (EnvironmentVariable("CHROMIUM_PATH") is { } given)
+            {
+                throw new TargetFailedException(
+                    $"CHROMIUM_PATH is {given}, and there is no file there. Set it to a Chromium or Chrome executable"
+                    + (File.Exists(DebianChromium) ? $" ({DebianChromium} is one), or unset it to use {DebianChromium}." : ", or unset it for Debian's chromium package."),
+                    "CHROMIUM_PATH names no file");
             }
             if (!Apt.CanInstall(out var why))
             {
