@@ -26,6 +26,14 @@ internal partial class Build
     /// </summary>
     private bool RunsEveryOne(string target, int affected) => affected == 0 && RequestedTargets.Contains(target) && Service is not { Length: > 0 };
 
+    /// <summary>
+    /// How to run a test target's every project when none is affected. Named, it does, but not within --service: a
+    /// service's job runs only what changed (helper-126 named UnitTest --service gateway and was told it had).
+    /// </summary>
+    private string HowToRunEveryOne(string target) => Service is { Length: > 0 } services
+        ? $"with --all it runs every one of {string.Join(", ", services)}'s"
+        : $"named (./build.sh {target}) or with --all it runs every one";
+
     private bool UnitTestsRunEveryOne => RunsEveryOne(nameof(UnitTest), AffectedUnitTests.Count + AffectedNodePackages.Count);
     private bool IntegrationTestsRunEveryOne => RunsEveryOne(nameof(IntegrationTest), AffectedIntegrationTests.Count);
 
@@ -53,7 +61,7 @@ internal partial class Build
         .DependsOn(Compile)
         .Touches(() => UnitTestsRunEveryOne ? EveryEntry : AffectedEntries)
         .RunsBecause(() => UnitTestsToRun.Count + NodePackagesToTest.Count == 0
-            ? "no-op: no affected unit test; named (./build.sh UnitTest) or with --all it runs every one"
+            ? $"no-op: no affected unit test; {HowToRunEveryOne(nameof(UnitTest))}"
             : WhyTestsRun([.. UnitTestsToRun.Concat(NodePackagesToTest)], UnitTestsRunEveryOne))
         .Executes(() =>
         {
@@ -83,7 +91,7 @@ internal partial class Build
         .DependsOn(Compile, DockerEngine, BaseImages, Chromium)
         .After(UnitTest)
         .OnlyWhenStatic(() => IntegrationTestsToRun.Count > 0,
-            "no affected integration test project; named (./build.sh IntegrationTest) or with --all it runs every one")
+            () => $"no affected integration test project; {HowToRunEveryOne(nameof(IntegrationTest))}")
         .Touches(() => IntegrationTestsRunEveryOne ? EveryEntry : AffectedEntries)
         .RunsBecause(() => WhyTestsRun(IntegrationTestsToRun, IntegrationTestsRunEveryOne))
         .Executes(() =>

@@ -41,6 +41,11 @@ internal partial class Build : BuildBase
         {
             _ = Changes;
         }
+        // Said, not refused, as for an option only skipped targets read (helper-126: `Test --all --base main` said nothing).
+        if (All && Base is not null && GivenOnCommandLine(nameof(Base)))
+        {
+            Log.Warning($"{GivenAs(nameof(Base))} changes nothing here: {GivenAs(nameof(All))} selects everything, whatever changed since a base.");
+        }
     }
 
     /// <summary>What the changes since the base affect (within --service when given); computed once per run, by whichever target asks first.</summary>

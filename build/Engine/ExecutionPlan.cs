@@ -29,7 +29,7 @@ internal static class ExecutionPlan
             var failed = node.Definition.StaticConditions.FirstOrDefault(c => !c.Condition());
             if (failed.Condition is not null)
             {
-                staticSkips[node] = $"condition: {failed.Because}";
+                staticSkips[node] = $"condition: {failed.Because()}";
             }
             // A target skipped whatever happens does not pull in its dependencies or triggers: `Test --skip IntegrationTest`
             // installed Docker and Chromium for it.

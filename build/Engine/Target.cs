@@ -16,6 +16,9 @@ public interface ITargetDefinition
     /// <summary>Checked when the plan is made: when false the target and the dependencies only it needs are skipped.</summary>
     ITargetDefinition OnlyWhenStatic(Func<bool> condition, string because);
 
+    /// <summary>The same, with a reason that reads the parameters (bound after the targets are defined).</summary>
+    ITargetDefinition OnlyWhenStatic(Func<bool> condition, Func<string> because);
+
     /// <summary>Checked right before the target would run.</summary>
     ITargetDefinition OnlyWhenDynamic(Func<bool> condition, string because);
 

@@ -13,7 +13,7 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
     public List<Target> BeforeTargets { get; } = [];
     public List<Target> TriggersTargets { get; } = [];
     public List<Target> TriggeredByTargets { get; } = [];
-    public List<(Func<bool> Condition, string Because)> StaticConditions { get; } = [];
+    public List<(Func<bool> Condition, Func<string> Because)> StaticConditions { get; } = [];
     public List<(Func<bool> Condition, string Because)> DynamicConditions { get; } = [];
     public List<(string Name, Func<object?> Value)> RequiredParameters { get; } = [];
     public List<string> ReadParameters { get; } = [];
@@ -31,7 +31,8 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
     public ITargetDefinition Before(params Target[] targets) { BeforeTargets.AddRange(targets); return this; }
     public ITargetDefinition Triggers(params Target[] targets) { TriggersTargets.AddRange(targets); return this; }
     public ITargetDefinition TriggeredBy(params Target[] targets) { TriggeredByTargets.AddRange(targets); return this; }
-    public ITargetDefinition OnlyWhenStatic(Func<bool> condition, string because) { StaticConditions.Add((condition, because)); return this; }
+    public ITargetDefinition OnlyWhenStatic(Func<bool> condition, string because) => OnlyWhenStatic(condition, () => because);
+    public ITargetDefinition OnlyWhenStatic(Func<bool> condition, Func<string> because) { StaticConditions.Add((condition, because)); return this; }
     public ITargetDefinition OnlyWhenDynamic(Func<bool> condition, string because) { DynamicConditions.Add((condition, because)); return this; }
     public ITargetDefinition WhenSkipped(Action action) { SkipActions.Add(action); return this; }
     public ITargetDefinition Touches(Func<IEnumerable<string>> services) { TouchedServices = services; return this; }

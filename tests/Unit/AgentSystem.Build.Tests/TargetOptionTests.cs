@@ -26,6 +26,18 @@ public sealed class TargetOptionTests : IDisposable
         return path;
     }
 
+    /// <summary>helper-126: `Test --all --base main` ignored --base without a word.</summary>
+    [Fact]
+    public void A_base_beside_all_is_said_to_change_nothing()
+    {
+        var withAll = Plan("Compile", "--all", "--base", "main");
+        var alone = Plan("Compile", "--base", "main");
+
+        Assert.True(withAll.ExitCode == 0, withAll.Output);
+        Assert.Contains("--base changes nothing here: --all selects everything, whatever changed since a base.", withAll.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("changes nothing", alone.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Named_the_load_test_runs_on_a_clean_checkout_as_a_step_of_test_only_when_affected()
     {

@@ -26,4 +26,16 @@ public sealed class UnitTestTargetTests : IDisposable
         Assert.True(run.ExitCode == 0, run.Output);
         Assert.Contains("No affected unit test project.", run.Output, StringComparison.Ordinal);
     }
+
+    /// <summary>helper-126: named with --service, the plan said "named ... it runs every one", and it had been named.</summary>
+    [Fact]
+    public void Within_a_service_the_plan_says_how_to_run_its_every_test()
+    {
+        Dictionary<string, string> wide = new() { ["COLUMNS"] = "250" };   // the plan's cells on one line
+        var unit = BuildRun<Build>.Of(["UnitTest", "--service", "gateway", "--plan", "--root", _repo.Root], wide);
+        var integration = BuildRun<Build>.Of(["IntegrationTest", "--service", "gateway", "--plan", "--root", _repo.Root], wide);
+
+        Assert.Contains("no affected unit test; with --all it runs every one of gateway's", unit.Output, StringComparison.Ordinal);
+        Assert.Contains("no affected integration test project; with --all it runs every one of gateway's", integration.Output, StringComparison.Ordinal);
+    }
 }
