@@ -36,6 +36,21 @@ public sealed class ValidateManifestsTargetTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_copy.Root, "artifacts", "kustomize", "kind", "rendered.yaml")));
     }
 
+    /// <summary>helper-126: without kubectl the plan said "run", and the run failed.</summary>
+    [Fact]
+    public void The_plan_foresees_a_missing_kubectl()
+    {
+        var build = BuildBase.CreateAs<Build>(serverBuild: false);
+        build.SearchPath = _copy.Root;   // no kubectl there
+        var writer = new StringWriter();
+        Log.Out = writer;
+
+        var exitCode = BuildHost.Run(build, ["ValidateManifests", "--plan"], new Dictionary<string, string> { ["COLUMNS"] = "250" }, _copy.Root, ["Compile"], CancellationToken.None);
+
+        Assert.True(exitCode == 0, writer.ToString());
+        Assert.Contains("run (will fail: kubectl not on PATH)", writer.ToString(), StringComparison.Ordinal);
+    }
+
     /// <summary>helper-125: an overlay's Secret read from a file of mode 0600 was rendered into a file any user could read.</summary>
     [Fact]
     public void The_rendered_overlays_hold_secrets_and_only_their_user_may_read_them()
