@@ -268,6 +268,8 @@ internal static class BuildHost
     private static TargetNode FindTarget(TargetGraph graph, string name) =>
         graph.Find(name) ?? throw new UsageException(name.StartsWith('-')
             ? $"Unknown target '{name}': an option starts with two dashes (--{name.TrimStart('-')})."
+            : name.Equals("help", StringComparison.OrdinalIgnoreCase)
+            ? $"Unknown target '{name}': the targets, parameters and examples are printed by --help."
             : $"Unknown target '{name}'.{Suggestions.DidYouMean(name, graph.Targets.Select(t => t.Name))} Valid targets: {string.Join(", ", graph.Targets.Select(t => t.Name))}.");
 
     /// <summary>

@@ -258,6 +258,15 @@ public class EngineTests
         Assert.Contains("Unknown target 'Compiel'. Did you mean 'Compile'?", run.Output, StringComparison.Ordinal);
     }
 
+    /// <summary>helper-126: `./build.sh help` was an unknown target with the list of targets, and no word of --help.</summary>
+    [Fact]
+    public void Help_as_a_target_points_to_the_option()
+    {
+        var run = BuildRun<SampleBuild>.Of(["help"]);
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("Unknown target 'help': the targets, parameters and examples are printed by --help.", run.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void An_option_with_one_dash_is_told_it_needs_two()
     {
