@@ -90,8 +90,18 @@ internal partial class Build
     /// <paramref name="port"/>, with the checkout whose compose file started it, or null: another compose project is not
     /// SystemDown's to remove (helper-59).
     /// </summary>
-    private (string Name, string Checkout)? PublishingSystem(int port) =>
-        RunningSystems("--filter", $"publish={port}") is [var system, ..] ? system : null;
+    private (string Name, string Checkout)? PublishingSystem(int port)
+    {
+        var found = ProcessRunner.Capture(Docker.Cli, ["ps", "--format", "{{.Ports}}\t" + SystemLabels], cancellationToken: CancellationToken);
+        var publishing = found.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('\t', 2))
+            .Where(parts => parts.Length == 2 && PublishedPorts.Holds(parts[0], "0.0.0.0", port, "tcp"))
+            .Select(parts => parts[1]);
+        return found.ExitCode == 0 && ParseRunningSystems(string.Join('\n', publishing)) is [var system, ..] ? system : null;
+    }
+
+    /// <summary>docker ps's format for a container's compose project and config files, as <see cref="ParseRunningSystems"/> reads them.</summary>
+    private const string SystemLabels = "{{.Label \"com.docker.compose.project\"}}|{{.Label \"com.docker.compose.project.config_files\"}}";
 
     /// <summary>
     /// The systems (compose projects of this repository's compose file, in any clone) with a container running, each
@@ -99,8 +109,7 @@ internal partial class Build
     /// </summary>
     private IReadOnlyList<(string Name, string Checkout)> RunningSystems(params string[] filters)
     {
-        var found = ProcessRunner.Capture(Docker.Cli, ["ps", .. filters, "--format",
-            "{{.Label \"com.docker.compose.project\"}}|{{.Label \"com.docker.compose.project.config_files\"}}"], cancellationToken: CancellationToken);
+        var found = ProcessRunner.Capture(Docker.Cli, ["ps", .. filters, "--format", SystemLabels], cancellationToken: CancellationToken);
         return found.ExitCode != 0 ? [] : ParseRunningSystems(found.Output);
     }
 

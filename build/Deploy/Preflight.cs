@@ -1,4 +1,5 @@
 using System.Net;
+using AgentSystem.Build.Docker;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Tools;
 
@@ -50,16 +51,16 @@ public static class Preflight
     public static void CheckHostPorts(IEnumerable<HostPort> ports, string target, string config, string docker,
         Func<int, string> holderAdvice, CancellationToken cancellationToken)
     {
+        var published = ProcessRunner.Capture(docker, ["ps", "--format", PublishedPorts.NamesAndPorts], cancellationToken: cancellationToken).Output;
         foreach (var hostPort in ports)
         {
             var (address, port, protocol) = (hostPort.Address, hostPort.Port, hostPort.Protocol.ToLowerInvariant());
-            var containers = ProcessRunner.Capture(docker, ["ps", "--filter", $"publish={port}/{protocol}", "--format", "{{.Names}}"], cancellationToken: cancellationToken)
-                .Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var containers = PublishedPorts.Holders(published, address, port, protocol);
             var listenerHoldsIt = IPAddress.TryParse(address, out var ip) && !Free(ip, port, protocol);
-            if (containers.Length > 0 || listenerHoldsIt)
+            if (containers.Count > 0 || listenerHoldsIt)
             {
                 var where = (ip is null ? $"{address}:{port}" : new IPEndPoint(ip, port).ToString()) + (protocol == "tcp" ? "" : "/" + protocol);
-                var holder = containers.Length > 0 ? PublishedBy(containers)
+                var holder = containers.Count > 0 ? PublishedBy(containers)
                     : protocol == "tcp" ? holderAdvice(port)
                     : $"Stop what holds it: {LocalPorts.UdpProcessCommand(port)} names it.";
                 var (what, change) = hostPort.ApiServer
@@ -90,7 +91,7 @@ public static class Preflight
     /// Who publishes a port: most likely a cluster an earlier deploy kept (its node, NAME-control-plane), which stopping
     /// the container would leave broken; DeleteClusters removes it whole.
     /// </summary>
-    private static string PublishedBy(string[] containers)
+    private static string PublishedBy(IReadOnlyList<string> containers)
     {
         const string NodeSuffix = "-control-plane";
         var kept = containers.FirstOrDefault(c => c.StartsWith(ClusterDeploy.ClusterPrefix, StringComparison.Ordinal) && c.EndsWith(NodeSuffix, StringComparison.Ordinal));

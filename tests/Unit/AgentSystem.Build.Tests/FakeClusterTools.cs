@@ -20,7 +20,10 @@ internal sealed class FakeClusterTools : IDisposable
 
     public bool DockerAnswers { get; init; } = true;
 
-    /// <summary>The container publishing each host port ("8080/tcp"), which "docker ps --filter publish=8080/tcp" names.</summary>
+    /// <summary>
+    /// The container publishing each host port ("8080/tcp") on all addresses, to its own port 80, in docker ps's Ports
+    /// column: a filter on the container's port would not find it.
+    /// </summary>
     public Dictionary<string, string> Publishing { get; init; } = [];
 
     /// <summary>The clusters "kind get clusters" and "minikube profile list" name.</summary>
@@ -98,7 +101,7 @@ internal sealed class FakeClusterTools : IDisposable
             esac
             """,
         "docker" => DockerAnswers
-            ? $"#!/bin/sh\ncase \"$1\" in\n  ps) case \"$3\" in {string.Concat(Publishing.Select(p => $"publish={p.Key}) echo {p.Value} ;; "))}esac ;;\n  *) echo 24.0.7 ;;\nesac\n"
+            ? $"#!/bin/sh\ncase \"$1\" in\n  ps) {string.Concat(Publishing.Select(p => $"printf '%s\\t%s\\n' '{p.Value}' '0.0.0.0:{p.Key.Split('/')[0]}->80/{p.Key.Split('/')[1]}'; "))}: ;;\n  *) echo 24.0.7 ;;\nesac\n"
             : "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n",
         // Only found by the preflight: no test here renders manifests through it.
         "kubectl" => $$"""
