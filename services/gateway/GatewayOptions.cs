@@ -65,8 +65,8 @@ public sealed class GatewayOptions
     public string[] TrustedProxies { get; set; } = [];
 
     /// <summary>
-    /// Host names the gateway is reached under besides localhost, names under .localhost and IP addresses, which are
-    /// always served: no one else can point those at it. Any other name is refused (<see cref="Security.HostCheck"/>):
+    /// Host names the gateway is reached under besides localhost and IP addresses, which are always served: no one else
+    /// can point those at it. Any other name is refused (<see cref="Security.HostCheck"/>):
     /// DNS rebinding needs a name its attacker controls, whose page, re-pointed at the gateway's address, is the
     /// gateway's own origin for the browser, which then sends whatever key the page knows. An entry holds a name or
     /// several separated by commas (one environment variable can carry a list); "*" serves any host.

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace AgentSystem.Gateway.Security;
@@ -8,12 +9,19 @@ namespace AgentSystem.Gateway.Security;
 /// Refuses a request for a host the gateway does not serve (<see cref="GatewayOptions.AllowedHosts"/>) with a 400,
 /// before its key is looked at: a DNS-rebinding page reaching it from the user's browser gets nothing, whatever key it
 /// sends (Dev and Compose publish their development key). The host checked is the one the gateway itself is addressed
-/// under, not a proxy's X-Forwarded-Host. A request without a Host (HTTP/1.0) is no browser's and passes.
+/// under, not a proxy's X-Forwarded-Host. A request without a Host (HTTP/1.0) is no browser's and passes. Not ASP.NET's
+/// host filtering (the top-level AllowedHosts setting): it cannot serve every IP address, which probes and NodePorts use.
 /// </summary>
-public sealed class HostCheck(RequestDelegate next, IOptions<GatewayOptions> options)
+public sealed partial class HostCheck(RequestDelegate next, IOptions<GatewayOptions> options, ILogger<HostCheck> logger)
 {
-    // Validated at the start (ApplicationServiceExtensions), so parsed here without a second message.
-    private readonly AllowedHostNames _allowed = AllowedHostNames.TryParse(options.Value.AllowedHosts, out var names) ? names : throw new FormatException();
+    private static readonly long LogInterval = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+
+    // Validated at the start (ApplicationServiceExtensions), so parsed here without a message of its own.
+    private readonly AllowedHostNames _allowed = AllowedHostNames.TryParse(options.Value.AllowedHosts, out var names)
+        ? names
+        : throw new FormatException("Gateway:AllowedHosts holds an entry that is no host name.");
+
+    private long _lastLogged = long.MinValue;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -23,12 +31,25 @@ public sealed class HostCheck(RequestDelegate next, IOptions<GatewayOptions> opt
         return !host.HasValue || _allowed.Serves(host.Host) ? next(context) : RefuseAsync(context, host.Host);
     }
 
-    private static Task RefuseAsync(HttpContext context, string host) =>
-        TypedResults.Problem(
+    private Task RefuseAsync(HttpContext context, string host)
+    {
+        // A line so that a missing entry shows, at most one a minute: a hostile page can send as many as it likes.
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastLogged);
+        if (now - last >= LogInterval && Interlocked.CompareExchange(ref _lastLogged, now, last) == last)
+        {
+            LogRefused(logger, host, context.TraceIdentifier);
+        }
+
+        return TypedResults.Problem(
             statusCode: StatusCodes.Status400BadRequest,
             title: "Host not served",
-            detail: $"This gateway does not serve the host \"{host}\": it serves localhost, names under .localhost, IP addresses and the names in Gateway:AllowedHosts.")
+            detail: $"This gateway does not serve the host \"{host}\": it serves localhost, IP addresses and the names in Gateway:AllowedHosts.")
         .ExecuteAsync(context);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a request for host {Host} (request {RequestId}): not localhost, an IP address or a name in Gateway:AllowedHosts. Other refusals within a minute are not logged")]
+    private static partial void LogRefused(ILogger logger, string host, string requestId);
 }
 
 /// <summary>The host names a gateway serves: <see cref="GatewayOptions.AllowedHosts"/>, and those no one else can point at it.</summary>
@@ -44,26 +65,29 @@ public sealed class AllowedHostNames
     {
         var names = entries.SelectMany(entry => entry.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
         allowed = new AllowedHostNames(names.Contains("*"), names.Select(WithoutTrailingDot));
-        return names.All(name => name == "*" || IsHostName(name));
+        return names.All(name => name == "*" || IsHostName(WithoutTrailingDot(name)));
     }
 
     /// <summary>Whether a request for <paramref name="host"/> (the Host header without its port) is served.</summary>
     public bool Serves(string host)
     {
         var name = WithoutTrailingDot(host);
-        return _any
-            || name.Equals("localhost", StringComparison.OrdinalIgnoreCase)
-            || name.EndsWith(".localhost", StringComparison.OrdinalIgnoreCase)
-            || IsAddress(name)
-            || _names.Contains(name);
+        return _any || name.Equals("localhost", StringComparison.OrdinalIgnoreCase) || IsAddress(name) || _names.Contains(name);
     }
 
+    /// <summary>
+    /// An IPv4 address as browsers send one (four decimal parts: they rewrite "0x7f.1" and "2130706433" so), or an IPv6
+    /// address in brackets.
+    /// </summary>
     private static bool IsAddress(string name) =>
-        Uri.CheckHostName(name) is UriHostNameType.IPv4 || name is ['[', .., ']'] && IPAddress.TryParse(name[1..^1], out _);
+        name is ['[', .., ']']
+            ? IPAddress.TryParse(name[1..^1], out var v6) && v6.AddressFamily == AddressFamily.InterNetworkV6
+            : IPAddress.TryParse(name, out var v4) && v4.AddressFamily == AddressFamily.InterNetwork && v4.ToString() == name;
 
-    // Letters, digits, '-', '_' (Docker's service names) and dots; or an address.
+    // Labels of letters, digits, '-' and '_' (Docker's service names) between dots; or an address.
     private static bool IsHostName(string name) =>
-        IsAddress(name) || name.Length is > 0 and <= 253 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+        IsAddress(name) || name.Length is > 0 and <= 253 && name.Split('.').All(label =>
+            label.Length is > 0 and <= 63 && label.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'));
 
     private static string WithoutTrailingDot(string name) => name.EndsWith('.') ? name[..^1] : name;
 }
