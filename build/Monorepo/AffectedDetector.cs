@@ -12,7 +12,7 @@ public sealed partial class AffectedDetector(string root)
     private const int MaxReasonsPerService = 5;
     private readonly Git _git = new(root);
 
-    /// <param name="baseRef">The ref to compare with; null for the merge-base of HEAD and origin/main (else main).</param>
+    /// <param name="baseRef">The ref whose merge-base with HEAD is compared with; null for origin/main's (else main's).</param>
     /// <param name="baseGivenAs">How messages name where <paramref name="baseRef"/> came from ("environment variable BASE").</param>
     public AffectedResult Detect(string? baseRef, bool all, string baseGivenAs = "--base")
     {
@@ -130,7 +130,7 @@ public sealed partial class AffectedDetector(string root)
                 var readers = ItemUsesOf(graph, file);
                 if (readers.Count > 0)
                 {
-                    AddUses(origins, file, readers, $"{file} (documentation a test reads)");
+                    AddUses(origins, file, readers, file);
                 }
                 else
                 {

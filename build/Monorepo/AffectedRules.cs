@@ -3,6 +3,9 @@ namespace AgentSystem.Build.Monorepo;
 /// <summary>Which files mean what to affected detection, apart from plain project files.</summary>
 public static class AffectedRules
 {
+    /// <summary>The images are built with the repository's root as their context, whose .dockerignore applies to every one.</summary>
+    public const string BuildContextIgnoreFile = ".dockerignore";
+
     /// <summary>Files every project depends on: a change to one of them selects everything.</summary>
     public static bool IsGlobalInput(string path)
     {
@@ -20,12 +23,9 @@ public static class AffectedRules
     public static bool IsDirectoryWideMsBuildInput(string path) =>
         PathUtil.FileName(path) is "Directory.Build.props" or "Directory.Build.targets" or "Directory.Build.rsp" or ".editorconfig" or ".globalconfig";
 
-    /// <summary>Documentation changes nothing that is built, tested or deployed.</summary>
+    /// <summary>Documentation: nothing built or deployed takes it; only a test that checks it (as an item of its project).</summary>
     public static bool IsDocumentation(string path) =>
         path.EndsWith(".md", StringComparison.OrdinalIgnoreCase) || PathUtil.IsUnder(path, "docs");
 
     public static bool IsManifest(string path) => PathUtil.IsUnder(path, "k8s");
-
-    /// <summary>The images are built with the repository's root as their context, whose .dockerignore applies to every one.</summary>
-    public const string BuildContextIgnoreFile = ".dockerignore";
 }
