@@ -33,7 +33,7 @@ internal partial class Build
     private Target KindPreflight => _ => _
         .Description("DeployKind's first step: kind on PATH and its version, Docker answering, kubectl on PATH, the cluster's host ports free")
         .Before(DockerEngine, Affected)
-        .RunsBecause(() => ToolsMissing("kind"))
+        .RunsBecause(() => ToolsMissing("kind", "kubectl"))
         .Executes(() =>
         {
             var kind = Kind("DeployKind")!;
@@ -44,7 +44,7 @@ internal partial class Build
     private Target MinikubePreflight => _ => _
         .Description("DeployMinikube's first step: minikube on PATH and its version, Docker answering, kubectl on PATH")
         .Before(DockerEngine, Affected)
-        .RunsBecause(() => ToolsMissing("minikube"))
+        .RunsBecause(() => ToolsMissing("minikube", "kubectl"))
         .Executes(() => _clusterTool = CheckTool(Minikube("DeployMinikube")!, "DeployMinikube"));
 
     private Target DeployKind => _ => _
@@ -97,12 +97,12 @@ internal partial class Build
         });
 
     /// <summary>
-    /// For --plan: the tools the preflight will not find, so that it fails and the deploy does not run (null when all are
-    /// there, and the plan says which deploy it runs for). Docker is not among them: DockerEngine starts the engine.
+    /// For --plan: the tools a target will not find, so that it fails (a deploy's preflight, ValidateManifests' kubectl),
+    /// or null when all are there. Docker is never among them: DockerEngine starts the engine.
     /// </summary>
-    private string? ToolsMissing(string clusterTool)
+    private string? ToolsMissing(params string[] tools)
     {
-        var missing = new[] { clusterTool, "kubectl" }.Where(tool => Preflight.Find(tool, SearchPath) is null).ToList();
+        var missing = tools.Where(tool => Preflight.Find(tool, SearchPath) is null).ToList();
         return missing.Count == 0 ? null : $"will fail: {string.Join(" and ", missing)} not on PATH";
     }
 

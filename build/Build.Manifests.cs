@@ -1,4 +1,3 @@
-using AgentSystem.Build.Deploy;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Kubernetes;
 using AgentSystem.Build.Monorepo;
@@ -11,7 +10,7 @@ internal partial class Build
         .Description("Renders every k8s/ overlay (kubectl kustomize) and checks its objects: strict schema, selectors, ports, images, probes, resources, pod security, network policies")
         .Touches(() => EveryServiceName)
         // The plan foresees it, as for the deploys' tools (helper-126: it said "run", then the run failed).
-        .RunsBecause(() => Preflight.Find("kubectl", SearchPath) is null ? "will fail: kubectl not on PATH" : null)
+        .RunsBecause(() => ToolsMissing("kubectl"))
         .Executes(() =>
         {
             var catalog = ServiceCatalog.Load(RootDirectory, new Git(RootDirectory).ListFiles().Files);

@@ -31,7 +31,7 @@ internal partial class Build
     /// service's job runs only what changed (helper-126 named UnitTest --service gateway and was told it had).
     /// </summary>
     private string HowToRunEveryOne(string target) => Service is { Length: > 0 } services
-        ? $"with --all it runs every one of {string.Join(", ", services)}'s"
+        ? $"with --all it runs every one of {string.Join(" and ", services.Select(name => name + "'s"))}"
         : $"named (./build.sh {target}) or with --all it runs every one";
 
     private bool UnitTestsRunEveryOne => RunsEveryOne(nameof(UnitTest), AffectedUnitTests.Count + AffectedNodePackages.Count);

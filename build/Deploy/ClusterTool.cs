@@ -81,7 +81,7 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
     /// <summary>
     /// Each node's <c>extraPortMappings</c> (its <c>hostPort</c> on its <c>listenAddress</c>, kind's default 0.0.0.0, in
     /// its <c>protocol</c>, TCP by default), and <c>networking.apiServerPort</c> when set (on <c>apiServerAddress</c>,
-    /// 127.0.0.1 by default; unset, kind picks a free port). A port of 0 asks for any free one, so there is nothing to
+    /// 127.0.0.1 by default, ::1 for an IPv6 cluster; unset, kind picks a free port). A port of 0 asks for any free one, so there is nothing to
     /// check; one that is no port fails here, as kind would.
     /// </summary>
     internal static List<HostPort> HostPortsOf(string config)
@@ -94,16 +94,23 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
         {
             foreach (var mapping in Items(node, "extraPortMappings"))
             {
+                var protocol = (Scalar(mapping, "protocol") ?? "TCP").ToUpperInvariant();
+                if (protocol is not ("TCP" or "UDP" or "SCTP"))
+                {
+                    throw new TargetFailedException($"The kind cluster's config gives protocol '{Scalar(mapping, "protocol")}', which kind does not know (TCP, UDP or SCTP).");
+                }
                 if (PortOf(mapping, "hostPort") is { } port)
                 {
-                    ports.Add(new HostPort(Scalar(mapping, "listenAddress") ?? "0.0.0.0", port, (Scalar(mapping, "protocol") ?? "TCP").ToUpperInvariant()));
+                    ports.Add(new HostPort(Scalar(mapping, "listenAddress") ?? "0.0.0.0", port, protocol));
                 }
             }
         }
         if (root is not null && root.Children.TryGetValue("networking", out var value) && value is YamlMappingNode networking
             && PortOf(networking, "apiServerPort") is { } apiPort)
         {
-            ports.Add(new HostPort(Scalar(networking, "apiServerAddress") ?? "127.0.0.1", apiPort, "TCP", ApiServer: true));
+            // kind's default address is the loopback of the cluster's IP family.
+            var loopback = Scalar(networking, "ipFamily") is { } family && family.Equals("ipv6", StringComparison.OrdinalIgnoreCase) ? "::1" : "127.0.0.1";
+            ports.Add(new HostPort(Scalar(networking, "apiServerAddress") ?? loopback, apiPort, "TCP", ApiServer: true));
         }
 
         return ports;

@@ -34,17 +34,7 @@ public static class LocalPorts
         var listener = new TcpListener(address ?? IPAddress.Loopback, port);
         try
         {
-            listener.Start();
-            return true;
-        }
-        catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
-        {
-            return false;
-        }
-        catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressNotAvailable)
-        {
-            // Not an address of this host: nothing here holds a port on it, and whoever binds it says why it cannot.
-            return true;
+            return Binds(listener.Start);
         }
         finally
         {
@@ -56,9 +46,14 @@ public static class LocalPorts
     public static bool CanBindUdp(int port, IPAddress address)
     {
         using var socket = new Socket(address.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        return Binds(() => socket.Bind(new IPEndPoint(address, port)));
+    }
+
+    private static bool Binds(Action bind)
+    {
         try
         {
-            socket.Bind(new IPEndPoint(address, port));
+            bind();
             return true;
         }
         catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressAlreadyInUse or SocketError.AccessDenied)
@@ -67,6 +62,7 @@ public static class LocalPorts
         }
         catch (SocketException error) when (error.SocketErrorCode is SocketError.AddressNotAvailable)
         {
+            // Not an address of this host: nothing here holds a port on it, and whoever binds it says why it cannot.
             return true;
         }
     }

@@ -43,8 +43,8 @@ server.on('error', (error) => {
 });
 
 server.listen(port, host, () => {
-  const address = server.address();
-  const shown = typeof address === 'object' && address !== null ? `${address.address}:${address.port}` : `${host}:${port}`;
+  const bound = server.address();
+  const shown = typeof bound === 'object' && bound !== null ? `${bound.address}:${bound.port}` : `${host}:${port}`;
   const hosts = config.allowedHosts.length > 0 ? config.allowedHosts.join(', ') : 'localhost and IP addresses';
   console.log(
     `frontend: listening on http://${shown} (/api -> ${config.gatewayUrl.href.replace(/\/+$/, '')}, api key ${config.apiKey ? 'set' : 'not set'}, hosts ${hosts})`,

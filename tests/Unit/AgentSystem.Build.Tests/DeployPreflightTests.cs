@@ -164,6 +164,9 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.Contains("hostPort '80800', which is no port", failure.Message, StringComparison.Ordinal);
         failure = Assert.Throws<TargetFailedException>(() => Deploy.Kind.HostPortsOf(config.Replace("6443", "api", StringComparison.Ordinal)));
         Assert.Contains("apiServerPort 'api', which is no port", failure.Message, StringComparison.Ordinal);
+        failure = Assert.Throws<TargetFailedException>(() => Deploy.Kind.HostPortsOf(config.Replace("protocol: udp", "protocol: tcpp", StringComparison.Ordinal)));
+        Assert.Contains("protocol 'tcpp', which kind does not know", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(new Deploy.HostPort("::1", 6443, "TCP", ApiServer: true), Deploy.Kind.HostPortsOf(config + "  ipFamily: ipv6\n")[^1]);
     }
 
     /// <summary>helper-123's LOW: a UDP mapping was probed as TCP, so a TCP listener on it stopped the deploy.</summary>
@@ -182,7 +185,7 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.True(freeForUdp.ExitCode == 0, freeForUdp.Output);
         Assert.True(taken.ExitCode == 1, taken.Output);
         Assert.Contains($"DeployKind's cluster maps 127.0.0.1:{port}/udp to its node", taken.Output, StringComparison.Ordinal);
-        Assert.Contains($"'sport = :{port}' names it", taken.Output, StringComparison.Ordinal);
+        Assert.Contains(OperatingSystem.IsLinux() ? $"ss -lunp 'sport = :{port}' names it" : $"{port}", taken.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -65,7 +65,10 @@ public sealed class PortHolderTests : IDisposable
         }
     }
 
-    /// <summary>helper-125's case: another user's process naming pid 1, every process's ancestor. Needs root to run as another user.</summary>
+    /// <summary>
+    /// helper-125's case: another user's process, whose marker names a build that is its ancestor (as pid 1 is every
+    /// process's). Runs only as root (to start a process as another user: CI's machines run as root) with setpriv.
+    /// </summary>
     [Fact]
     public void A_marker_on_another_users_process_is_not_believed()
     {
