@@ -149,16 +149,21 @@ internal partial class Build
         }
 
         Log.Info($"dotnet test: {projects.Count} test project(s)");
+        var results = Path.Combine(TestResultsDirectory, Path.GetFileNameWithoutExtension(filterName));
         try
         {
             string[] noBuild = build ? [] : ["--no-build"];
             ProcessRunner.Run("dotnet", ["test", filter, .. noBuild, "-c", Configuration.ToString(), "--logger", "trx",
-                "--results-directory", Path.Combine(TestResultsDirectory, Path.GetFileNameWithoutExtension(filterName)), "-nodeReuse:false"],
+                "--results-directory", results, "-nodeReuse:false"],
                 RootDirectory, environment, CancellationToken);
         }
         catch (ToolFailedException e)
         {
             _testFailures.Add($"dotnet test: {e.Message}");
+        }
+        finally
+        {
+            TrxNames.NameByAssembly(results);
         }
     }
 
