@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Monorepo;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build;
 
@@ -103,8 +104,32 @@ internal partial class Build
         }
     }
 
+    /// <summary>`node --version` ("v20.20.2"), or null without a node on PATH (npm's own failure then says so).</summary>
+    private string? InstalledNode()
+    {
+        try
+        {
+            var node = ProcessRunner.Capture("node", ["--version"], cancellationToken: CancellationToken);
+            return node.ExitCode == 0 ? node.Output : null;
+        }
+        catch (ToolFailedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Before npm runs in <paramref name="folder"/>: the node on PATH checked against the package's engines
+    /// (<see cref="NodeVersion"/>), and the packages installed when the lock file is newer than the install.
+    /// </summary>
     private void NpmInstallIfStale(string folder)
     {
+        if (InstalledNode() is { } version
+            && NodeVersion.Problem(File.ReadAllText(Path.Combine(folder, "package.json")), version, Path.GetRelativePath(RootDirectory, folder)) is { } problem)
+        {
+            throw new TargetFailedException(problem, "Node too old");
+        }
+
         var lockFile = Path.Combine(folder, "package-lock.json");
         var installed = Path.Combine(folder, "node_modules", ".package-lock.json");
         if (File.Exists(installed) && File.GetLastWriteTimeUtc(installed) >= File.GetLastWriteTimeUtc(lockFile))
