@@ -14,14 +14,16 @@ namespace AgentSystem.Gateway.Security;
 /// </summary>
 public sealed partial class HostCheck(RequestDelegate next, IOptions<GatewayOptions> options, ILogger<HostCheck> logger)
 {
-    private static readonly long LogInterval = (long)TimeSpan.FromMinutes(1).TotalMilliseconds;
+    private const long LogIntervalMs = 60_000;
 
     // Validated at the start (ApplicationServiceExtensions), so parsed here without a message of its own.
     private readonly AllowedHostNames _allowed = AllowedHostNames.TryParse(options.Value.AllowedHosts, out var names)
         ? names
         : throw new FormatException("Gateway:AllowedHosts holds an entry that is no host name.");
 
-    private long _lastLogged = long.MinValue;
+    // So that the first refusal is logged; compared by subtraction from now, which cannot overflow (helper-128: from
+    // long.MinValue, now - last wrapped negative and nothing was ever logged).
+    private long _lastLogged = Environment.TickCount64 - LogIntervalMs;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -36,7 +38,7 @@ public sealed partial class HostCheck(RequestDelegate next, IOptions<GatewayOpti
         // A line so that a missing entry shows, at most one a minute: a hostile page can send as many as it likes.
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref _lastLogged);
-        if (now - last >= LogInterval && Interlocked.CompareExchange(ref _lastLogged, now, last) == last)
+        if (last <= now - LogIntervalMs && Interlocked.CompareExchange(ref _lastLogged, now, last) == last)
         {
             LogRefused(logger, host, context.TraceIdentifier);
         }

@@ -3,6 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using AgentSystem.Gateway.Security;
 using AgentSystem.Gateway.Tests.Fakes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace AgentSystem.Gateway.Tests;
 
@@ -24,6 +27,23 @@ public sealed class HostCheckTests(GatewayFixture fixture) : IClassFixture<Gatew
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("Host not served", problem.GetProperty("title").GetString());
         Assert.Contains($"\"{host.Split(':')[0]}\"", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>helper-128: the once-a-minute line was never written (its first comparison overflowed).</summary>
+    [Fact]
+    public async Task A_refusal_is_logged_once_a_minute_at_most_with_its_host()
+    {
+        var logs = new FakeLogCollector();
+        await using var gateway = fixture.NewGateway(new Dictionary<string, string?>(),
+            services: services => services.AddSingleton<ILoggerProvider>(new FakeLoggerProvider(logs)));
+
+        using var first = await SendAsync(gateway, "rebind.attacker.example", "/api/tasks/echo");
+        using var second = await SendAsync(gateway, "other.attacker.example", "/api/tasks/echo");
+
+        var refusals = logs.GetSnapshot().Where(entry => entry.Category == typeof(HostCheck).FullName).ToList();
+        var refusal = Assert.Single(refusals);
+        Assert.Equal(LogLevel.Warning, refusal.Level);
+        Assert.Contains("Refused a request for host rebind.attacker.example", refusal.Message, StringComparison.Ordinal);
     }
 
     [Theory]
