@@ -79,9 +79,9 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
     public IReadOnlyList<HostPort> HostPorts() => HostPortsOf(File.ReadAllText(clusterConfig));
 
     /// <summary>
-    /// Each node's <c>extraPortMappings</c> (its <c>hostPort</c> on its <c>listenAddress</c>, kind's default 0.0.0.0, in
-    /// its <c>protocol</c>, TCP by default), and <c>networking.apiServerPort</c> when set (on <c>apiServerAddress</c>,
-    /// 127.0.0.1 by default, ::1 for an IPv6 cluster; unset, kind picks a free port). A port of 0 asks for any free one, so there is nothing to
+    /// Each node's <c>extraPortMappings</c> (its <c>hostPort</c> on its <c>listenAddress</c>, kind's default 0.0.0.0, ::
+    /// for an IPv6 cluster, in its <c>protocol</c>, TCP by default), and <c>networking.apiServerPort</c> when set (on
+    /// <c>apiServerAddress</c>, 127.0.0.1 by default, ::1 for an IPv6 cluster; unset, kind picks a free port). A port of 0 asks for any free one, so there is nothing to
     /// check; one that is no port fails here, as kind would.
     /// </summary>
     internal static List<HostPort> HostPortsOf(string config)
@@ -90,27 +90,28 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
         yaml.Load(new StringReader(config));
         var ports = new List<HostPort>();
         var root = yaml.Documents.FirstOrDefault()?.RootNode as YamlMappingNode;
+        var networking = root is not null && root.Children.TryGetValue("networking", out var value) ? value as YamlMappingNode : null;
+        // kind's defaults follow the cluster's IP family: all addresses and the loopback of IPv6 for an IPv6 cluster.
+        var ipv6 = networking is not null && Scalar(networking, "ipFamily") is "ipv6";
         foreach (var node in Items(root, "nodes"))
         {
             foreach (var mapping in Items(node, "extraPortMappings"))
             {
-                var protocol = (Scalar(mapping, "protocol") ?? "TCP").ToUpperInvariant();
+                // As kind reads it: exactly these, an empty one TCP (it refuses "udp" only in kind create, after the images).
+                var protocol = Scalar(mapping, "protocol") is { Length: > 0 } given ? given : "TCP";
                 if (protocol is not ("TCP" or "UDP" or "SCTP"))
                 {
-                    throw new TargetFailedException($"The kind cluster's config gives protocol '{Scalar(mapping, "protocol")}', which kind does not know (TCP, UDP or SCTP).");
+                    throw new TargetFailedException($"The kind cluster's config gives protocol '{protocol}', which kind does not know (TCP, UDP or SCTP, in capitals).");
                 }
                 if (PortOf(mapping, "hostPort") is { } port)
                 {
-                    ports.Add(new HostPort(Scalar(mapping, "listenAddress") ?? "0.0.0.0", port, protocol));
+                    ports.Add(new HostPort(Scalar(mapping, "listenAddress") is { Length: > 0 } address ? address : ipv6 ? "::" : "0.0.0.0", port, protocol));
                 }
             }
         }
-        if (root is not null && root.Children.TryGetValue("networking", out var value) && value is YamlMappingNode networking
-            && PortOf(networking, "apiServerPort") is { } apiPort)
+        if (networking is not null && PortOf(networking, "apiServerPort") is { } apiPort)
         {
-            // kind's default address is the loopback of the cluster's IP family.
-            var loopback = Scalar(networking, "ipFamily") is { } family && family.Equals("ipv6", StringComparison.OrdinalIgnoreCase) ? "::1" : "127.0.0.1";
-            ports.Add(new HostPort(Scalar(networking, "apiServerAddress") ?? loopback, apiPort, "TCP", ApiServer: true));
+            ports.Add(new HostPort(Scalar(networking, "apiServerAddress") is { Length: > 0 } address ? address : ipv6 ? "::1" : "127.0.0.1", apiPort, "TCP", ApiServer: true));
         }
 
         return ports;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
 using AgentSystem.Build.Engine;
+using AgentSystem.Build.Tools;
 
 namespace AgentSystem.Build.Tests;
 
@@ -154,7 +155,7 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.Equal([new("127.0.0.1", 8080, "TCP"), new Deploy.HostPort("127.0.0.1", 3000, "TCP")], Deploy.Kind.HostPortsOf(RepositoryFiles.Read(KindConfig)));
         // kind's defaults: any address and TCP when none is given; a port of 0 is any free one, nothing to check.
         var config = "nodes:\n  - role: control-plane\n    extraPortMappings:\n      - { containerPort: 80, hostPort: 8081 }\n"
-            + "      - { containerPort: 81, hostPort: 0 }\n      - { containerPort: 53, hostPort: 5353, protocol: udp }\n  - role: worker\n"
+            + "      - { containerPort: 81, hostPort: 0 }\n      - { containerPort: 53, hostPort: 5353, protocol: UDP }\n  - role: worker\n"
             + "networking:\n  apiServerPort: 6443\n";
         Assert.Equal([new("0.0.0.0", 8081, "TCP"), new("0.0.0.0", 5353, "UDP"), new Deploy.HostPort("127.0.0.1", 6443, "TCP", ApiServer: true)],
             Deploy.Kind.HostPortsOf(config));
@@ -164,9 +165,10 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.Contains("hostPort '80800', which is no port", failure.Message, StringComparison.Ordinal);
         failure = Assert.Throws<TargetFailedException>(() => Deploy.Kind.HostPortsOf(config.Replace("6443", "api", StringComparison.Ordinal)));
         Assert.Contains("apiServerPort 'api', which is no port", failure.Message, StringComparison.Ordinal);
-        failure = Assert.Throws<TargetFailedException>(() => Deploy.Kind.HostPortsOf(config.Replace("protocol: udp", "protocol: tcpp", StringComparison.Ordinal)));
-        Assert.Contains("protocol 'tcpp', which kind does not know", failure.Message, StringComparison.Ordinal);
-        Assert.Equal(new Deploy.HostPort("::1", 6443, "TCP", ApiServer: true), Deploy.Kind.HostPortsOf(config + "  ipFamily: ipv6\n")[^1]);
+        failure = Assert.Throws<TargetFailedException>(() => Deploy.Kind.HostPortsOf(config.Replace("protocol: UDP", "protocol: udp", StringComparison.Ordinal)));
+        Assert.Contains("protocol 'udp', which kind does not know", failure.Message, StringComparison.Ordinal);   // kind create refuses it too
+        Assert.Equal([new("::", 8081, "TCP"), new("::", 5353, "UDP"), new Deploy.HostPort("::1", 6443, "TCP", ApiServer: true)],
+            Deploy.Kind.HostPortsOf(config + "  ipFamily: ipv6\n"));
     }
 
     /// <summary>helper-123's LOW: a UDP mapping was probed as TCP, so a TCP listener on it stopped the deploy.</summary>
@@ -185,7 +187,7 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.True(freeForUdp.ExitCode == 0, freeForUdp.Output);
         Assert.True(taken.ExitCode == 1, taken.Output);
         Assert.Contains($"DeployKind's cluster maps 127.0.0.1:{port}/udp to its node", taken.Output, StringComparison.Ordinal);
-        Assert.Contains(OperatingSystem.IsLinux() ? $"ss -lunp 'sport = :{port}' names it" : $"{port}", taken.Output, StringComparison.Ordinal);
+        Assert.Contains($"{LocalPorts.UdpProcessCommand(port)} names it", taken.Output, StringComparison.Ordinal);
     }
 
     [Fact]
