@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Security.Cryptography;
 using AgentSystem.Build.Docker;
 using AgentSystem.Build.Engine;
@@ -93,13 +94,14 @@ internal partial class Build
             CheckDevPortsFree();
             var (postgres, redis, containers) = DevInfrastructure();
             var interruptIgnored = IgnoredSignals.InterruptIgnored();
+            var frontend = Path.Combine(RootDirectory, PathUtil.DirectoryOf(Frontend.Project));
+            CheckNode(frontend);   // before the .NET build's minutes
             var filter = WriteSolutionFilter("dev.slnf", DevServices.Select(s => s.Project).ToList());
             // Minutes on a first run: a heartbeat with the latest line every 30 s, the whole output in a log (the new-user
             // walk sat 62 s behind one line, then read MSBuild's, npm's and vite's raw output).
             LoggedStep.Run($"Building {string.Join(", ", DevServices.Select(s => s.Name))}", Path.Combine(StepLogs, "dev-build.log"),
                 "dotnet", ["build", filter, "-c", Configuration.ToString(), "-nodeReuse:false", "--disable-build-servers", "-v", "q"],
                 RootDirectory, DotnetEnvironment, cancellationToken);
-            var frontend = Path.Combine(RootDirectory, PathUtil.DirectoryOf(Frontend.Project));
             NpmInstallIfStale(frontend);
             LoggedStep.Run("Building the frontend", Path.Combine(StepLogs, "dev-frontend-build.log"), Npm, ["run", "build"], frontend,
                 cancellationToken: cancellationToken);
@@ -262,7 +264,7 @@ internal partial class Build
         // SystemUp publishes the gateway's and the frontend's ports only. Named by its containers' labels when Docker
         // runs: on a shared machine the system may be someone else's (helper-91 was told to take down another's).
         var published = busy.FirstOrDefault(b => b.Port == SystemDefaults.GatewayPort || b.Port == SystemDefaults.FrontendPort);
-        var system = published != default && _docker is not null ? PublishingSystem(published.Port) : null;
+        var system = published != default && _docker is not null ? PublishingSystem(published.Port, IPAddress.Loopback) : null;
         // helper-102: another clone's Dev run was taken for a system SystemUp started.
         var holder = system is null ? PortHolder.Of(busy[0].Port) : null;
         var advice = system is { } found

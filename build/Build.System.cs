@@ -296,7 +296,7 @@ internal partial class Build
             throw new UsageException(same);
         }
 
-        if (PortsTakenProblem(settings, held, bind, PublishingSystem, RootDirectory, PortHolder.Of) is { } taken)
+        if (PortsTakenProblem(settings, held, bind, port => PublishingSystem(port, bind), RootDirectory, PortHolder.Of) is { } taken)
         {
             throw new TargetFailedException(taken, "a port it publishes is in use");
         }
@@ -452,6 +452,10 @@ internal partial class Build
         catch (ToolFailedException e)
         {
             _testFailures.Add($"dotnet test {SystemTestProject}: {e.Message}");
+        }
+        finally
+        {
+            TrxNames.NameByAssembly(Path.Combine(TestResultsDirectory, "system-tests"));
         }
     }
 }

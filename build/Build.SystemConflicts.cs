@@ -15,6 +15,9 @@ internal partial class Build
     /// <summary>The address compose publishes the gateway and the frontend on (services/docker-compose.yml; 127.0.0.1 unset).</summary>
     private const string BindVariable = "AGENTSYSTEM_BIND";
 
+    /// <summary>docker ps's format for a container's compose project and config files, as <see cref="ParseRunningSystems"/> reads them.</summary>
+    private const string SystemLabels = "{{.Label \"com.docker.compose.project\"}}|{{.Label \"com.docker.compose.project.config_files\"}}";
+
     /// <summary>What to say when the gateway and the frontend are to be published on one port (a usage error); null when not.</summary>
     internal static string? SamePortProblem(SystemSettings settings) =>
         settings.GatewayPort != 0 && settings.GatewayPort == settings.FrontendPort
@@ -87,21 +90,17 @@ internal partial class Build
 
     /// <summary>
     /// The system (a compose project of this repository's compose file, in any clone) whose container publishes
-    /// <paramref name="port"/>, with the checkout whose compose file started it, or null: another compose project is not
-    /// SystemDown's to remove (helper-59).
+    /// <paramref name="port"/> where a listener on <paramref name="address"/> would be, with the checkout whose compose
+    /// file started it, or null: another compose project is not SystemDown's to remove (helper-59).
     /// </summary>
-    private (string Name, string Checkout)? PublishingSystem(int port)
+    private (string Name, string Checkout)? PublishingSystem(int port, IPAddress address)
     {
-        var found = ProcessRunner.Capture(Docker.Cli, ["ps", "--format", "{{.Ports}}\t" + SystemLabels], cancellationToken: CancellationToken);
-        var publishing = found.Output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Split('\t', 2))
-            .Where(parts => parts.Length == 2 && PublishedPorts.Holds(parts[0], "0.0.0.0", port, "tcp"))
-            .Select(parts => parts[1]);
-        return found.ExitCode == 0 && ParseRunningSystems(string.Join('\n', publishing)) is [var system, ..] ? system : null;
+        var found = ProcessRunner.Capture(Docker.Cli, ["ps", "--format", SystemLabels + "\t{{.Ports}}"], cancellationToken: CancellationToken);
+        return found.ExitCode == 0
+            && ParseRunningSystems(string.Join('\n', PublishedPorts.Holders(found.Output, address.ToString(), port, "tcp"))) is [var system, ..]
+            ? system
+            : null;
     }
-
-    /// <summary>docker ps's format for a container's compose project and config files, as <see cref="ParseRunningSystems"/> reads them.</summary>
-    private const string SystemLabels = "{{.Label \"com.docker.compose.project\"}}|{{.Label \"com.docker.compose.project.config_files\"}}";
 
     /// <summary>
     /// The systems (compose projects of this repository's compose file, in any clone) with a container running, each

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 
 namespace AgentSystem.Build.Docker;
 
@@ -29,7 +30,7 @@ public static class PublishedPorts
 
             var address = entry[..colon].Trim('[', ']');
             var protocol = entry[(slash + 1)..].ToLowerInvariant();
-            var range = entry[(colon + 1)..arrow].Split('-');
+            var range = entry[(colon + 1)..arrow].Split('-', StringSplitOptions.TrimEntries);
             if (!int.TryParse(range[0], NumberStyles.None, CultureInfo.InvariantCulture, out var first))
             {
                 continue;
@@ -44,7 +45,8 @@ public static class PublishedPorts
     }
 
     /// <summary>
-    /// The containers of <paramref name="namesAndPorts"/> (docker ps's <see cref="NamesAndPorts"/> lines) that hold host
+    /// The first column of those <paramref name="namesAndPorts"/> lines (docker ps's: a container's name, or any column
+    /// without a tab, then a tab and its Ports column, as <see cref="NamesAndPorts"/>) that hold host
     /// <paramref name="port"/> (<see cref="Holds"/>).
     /// </summary>
     public static IReadOnlyList<string> Holders(string namesAndPorts, string address, int port, string protocol) =>
@@ -60,10 +62,23 @@ public static class PublishedPorts
     public static bool Holds(string portsColumn, string address, int port, string protocol) =>
         Parse(portsColumn).Any(p => p.Port == port && p.Protocol.Equals(protocol, StringComparison.OrdinalIgnoreCase) && Overlap(p.Address, address));
 
-    private static bool Overlap(string published, string wanted) =>
-        IsAny(published) || IsAny(wanted)
-        || (IPAddress.TryParse(published, out var a) && IPAddress.TryParse(wanted, out var b) ? a.Equals(b) : published == wanted);
+    /// <summary>
+    /// Whether a port published on <paramref name="published"/> is one a socket on <paramref name="wanted"/> would need.
+    /// Docker publishes each family on its own socket (its "::" one IPv6 only); a wanted "::" is dual-stack (kind's) and
+    /// needs both. An address that is none (a name) is taken to overlap: a port wrongly called taken costs less than a
+    /// deploy that fails minutes later.
+    /// </summary>
+    private static bool Overlap(string published, string wanted)
+    {
+        if (!IPAddress.TryParse(published.Length == 0 ? "0.0.0.0" : published, out var p) || !IPAddress.TryParse(wanted, out var w))
+        {
+            return true;
+        }
 
-    private static bool IsAny(string address) =>
-        address.Length == 0 || (IPAddress.TryParse(address, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)));
+        return w.Equals(IPAddress.IPv6Any)
+            || p.Equals(IPAddress.IPv6Any) && (w.AddressFamily == AddressFamily.InterNetworkV6 || w.Equals(IPAddress.Any))
+            || p.Equals(IPAddress.Any) && w.AddressFamily == AddressFamily.InterNetwork
+            || w.Equals(IPAddress.Any) && p.AddressFamily == AddressFamily.InterNetwork
+            || p.Equals(w);
+    }
 }

@@ -101,7 +101,7 @@ internal sealed class FakeClusterTools : IDisposable
             esac
             """,
         "docker" => DockerAnswers
-            ? $"#!/bin/sh\ncase \"$1\" in\n  ps) {string.Concat(Publishing.Select(p => $"printf '%s\\t%s\\n' '{p.Value}' '0.0.0.0:{p.Key.Split('/')[0]}->80/{p.Key.Split('/')[1]}'; "))}: ;;\n  *) echo 24.0.7 ;;\nesac\n"
+            ? $"#!/bin/sh\ncase \"$1 $3\" in\n  'ps {{{{.Names}}}}'*) {string.Concat(Publishing.Select(p => $"printf '%s\\t%s\\n' '{p.Value}' '0.0.0.0:{p.Key.Split('/')[0]}->80/{p.Key.Split('/')[1]}'; "))}: ;;\n  ps*) echo \"unexpected docker $*\" >&2; exit 1 ;;\n  *) echo 24.0.7 ;;\nesac\n"
             : "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?' >&2\nexit 1\n",
         // Only found by the preflight: no test here renders manifests through it.
         "kubectl" => $$"""

@@ -29,7 +29,10 @@ public sealed class PublishedPortsTests
     [InlineData("127.0.0.1:8080->80/tcp", "127.0.0.1", true)]
     [InlineData("127.0.0.1:8080->80/tcp", "0.0.0.0", true)]
     [InlineData("0.0.0.0:8080->80/tcp", "127.0.0.1", true)]
-    [InlineData("[::]:8080->80/tcp", "127.0.0.2", true)]
+    [InlineData("[::]:8080->80/tcp", "127.0.0.2", false)]   // helper-128: Docker's "::" socket is IPv6 only
+    [InlineData("[::]:8080->80/tcp", "::1", true)]
+    [InlineData("0.0.0.0:8080->80/tcp", "::", true)]          // kind's "::" is dual-stack
+    [InlineData("0.0.0.0 : 8080 -> 80/tcp", "127.0.0.1", true)] // an old CLI's spaces
     [InlineData("127.0.0.2:8080->80/tcp", "127.0.0.1", false)]   // helper-123: another specific address is no conflict
     [InlineData("[::1]:8080->80/tcp", "127.0.0.1", false)]
     public void A_port_is_held_on_the_same_address_or_when_either_side_takes_all(string ports, string address, bool held) =>
