@@ -40,6 +40,11 @@ internal partial class Build
                 Log.Info(All ? "Nothing to compile." : "Nothing to compile (--all compiles everything).");
                 return;
             }
+            // Before the .NET build's minutes: a Node too old for a package fails now, not after them.
+            foreach (var package in AffectedNodePackages)
+            {
+                CheckNode(Path.Combine(RootDirectory, PathUtil.DirectoryOf(package)));
+            }
             if (AffectedDotnetProjects.Count > 0)
             {
                 var filter = WriteSolutionFilter("affected.slnf", AffectedDotnetProjects);
@@ -104,32 +109,46 @@ internal partial class Build
         }
     }
 
-    /// <summary>`node --version` ("v20.20.2"), or null without a node on PATH (npm's own failure then says so).</summary>
-    private string? InstalledNode()
+    /// <summary>
+    /// The node on PATH checked against the package's engines in <paramref name="folder"/> (<see cref="NodeVersion"/>),
+    /// once per package and run; asked where npm will run, so a version manager's shim answers for that folder.
+    /// </summary>
+    private void CheckNode(string folder)
     {
+        var packageJson = Path.Combine(folder, "package.json");
+        if (!_nodeChecked.Add(folder) || !File.Exists(packageJson))
+        {
+            return;
+        }
+
+        string version;
         try
         {
-            var node = ProcessRunner.Capture("node", ["--version"], cancellationToken: CancellationToken);
-            return node.ExitCode == 0 ? node.Output : null;
+            var node = ProcessRunner.Capture("node", ["--version"], folder, cancellationToken: CancellationToken);
+            if (node.ExitCode != 0)
+            {
+                return;
+            }
+
+            version = node.Output;
         }
         catch (ToolFailedException)
         {
-            return null;
+            return;   // no node on PATH: npm's own failure says so
         }
-    }
 
-    /// <summary>
-    /// Before npm runs in <paramref name="folder"/>: the node on PATH checked against the package's engines
-    /// (<see cref="NodeVersion"/>), and the packages installed when the lock file is newer than the install.
-    /// </summary>
-    private void NpmInstallIfStale(string folder)
-    {
-        if (InstalledNode() is { } version
-            && NodeVersion.Problem(File.ReadAllText(Path.Combine(folder, "package.json")), version, Path.GetRelativePath(RootDirectory, folder)) is { } problem)
+        if (NodeVersion.Problem(File.ReadAllText(packageJson), version, Path.GetRelativePath(RootDirectory, folder)) is { } problem)
         {
             throw new TargetFailedException(problem, "Node too old");
         }
+    }
 
+    private readonly HashSet<string> _nodeChecked = new(StringComparer.Ordinal);
+
+    /// <summary>Before npm runs in <paramref name="folder"/>: Node's version checked, and the packages installed when the lock file is newer than the install.</summary>
+    private void NpmInstallIfStale(string folder)
+    {
+        CheckNode(folder);
         var lockFile = Path.Combine(folder, "package-lock.json");
         var installed = Path.Combine(folder, "node_modules", ".package-lock.json");
         if (File.Exists(installed) && File.GetLastWriteTimeUtc(installed) >= File.GetLastWriteTimeUtc(lockFile))

@@ -21,7 +21,15 @@ public static class TrxNames
         {
             if (AssemblyOf(path) is { } assembly && Path.Combine(directory, assembly + ".trx") is var named && !File.Exists(named))
             {
-                File.Move(path, named);
+                try
+                {
+                    File.Move(path, named);
+                }
+                catch (Exception error) when (error is IOException or UnauthorizedAccessException)
+                {
+                    // Still held (a test host killed on Windows): its name is only less telling, and the run's own
+                    // outcome, which this runs after, must not be replaced by this.
+                }
             }
         }
     }
@@ -36,7 +44,7 @@ public static class TrxNames
             var codeBase = document.GetElementsByTagName("TestMethod").OfType<XmlElement>().FirstOrDefault()?.GetAttribute("codeBase");
             return string.IsNullOrEmpty(codeBase) ? null : Path.GetFileNameWithoutExtension(codeBase);
         }
-        catch (Exception error) when (error is XmlException or IOException)
+        catch (Exception error) when (error is XmlException or IOException or UnauthorizedAccessException)
         {
             return null;
         }

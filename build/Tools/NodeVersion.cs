@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -26,19 +25,24 @@ public static partial class NodeVersion
             return null;   // npm says what is wrong with the file
         }
 
-        if (range is null || LowerBound().Match(range.Trim()) is not { Success: true } bound
-            || !Version.TryParse(nodeVersion.Trim().TrimStart('v'), out var installed))
+        // The version line among whatever a shim prints: "v20.20.2".
+        var line = nodeVersion.Split('\n', StringSplitOptions.TrimEntries).FirstOrDefault(l => InstalledLine().IsMatch(l));
+        if (range is null || LowerBound().Match(range.Trim()) is not { Success: true } bound || line is null
+            || !Version.TryParse(line.TrimStart('v'), out var installed)
+            || !Version.TryParse($"{Part(bound, 1)}.{Part(bound, 2)}.{Part(bound, 3)}", out var needed))
         {
             return null;
         }
 
-        var needed = new Version(Part(bound, 1), Part(bound, 2), Part(bound, 3));
         return installed >= needed
             ? null
-            : $"{package} needs Node {range.Trim()} (its package.json's engines), and the node on PATH is {nodeVersion.Trim()}: install a newer Node (https://nodejs.org/en/download), then run this again.";
+            : $"{package} needs Node {range.Trim()} (its package.json's engines), and the node on PATH is {line}: install a newer Node (https://nodejs.org/en/download), then run this again.";
     }
 
-    private static int Part(Match match, int group) => match.Groups[group].Success ? int.Parse(match.Groups[group].Value, CultureInfo.InvariantCulture) : 0;
+    private static string Part(Match match, int group) => match.Groups[group].Success ? match.Groups[group].Value : "0";
+
+    [GeneratedRegex(@"^v?\d+\.\d+\.\d+$")]
+    private static partial Regex InstalledLine();
 
     [GeneratedRegex(@"^>=\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$")]
     private static partial Regex LowerBound();

@@ -9,6 +9,7 @@ public sealed class NodeVersionTests
 
     [Theory]
     [InlineData("v20.20.2\n")]
+    [InlineData("Using Node from .nvmrc\nv20.20.2\n")]   // a version manager's shim
     [InlineData("v20.19.0")]
     [InlineData("v22.1.0")]
     public void A_node_at_or_above_the_bound_passes(string installed) =>
@@ -27,6 +28,7 @@ public sealed class NodeVersionTests
     [InlineData("""{ "name": "no-engines" }""")]
     [InlineData("""{ "engines": { "node": "^20.19.0 || >=22.12.0" } }""")]   // a range npm judges
     [InlineData("not json")]
+    [InlineData("""{ "engines": { "node": ">=99999999999" } }""")]   // no version at all
     public void Anything_but_a_lower_bound_is_left_to_npm(string packageJson) =>
         Assert.Null(NodeVersion.Problem(packageJson, "v18.0.0", "x"));
 }
