@@ -28,6 +28,9 @@ internal partial class Build
     /// <summary>The node packages this run's Compile built (not those it would have: --skip Compile builds none).</summary>
     private readonly HashSet<string> _nodePackagesBuilt = new(StringComparer.Ordinal);
 
+    /// <summary>The node package folders whose engines this run checked Node against (<see cref="CheckNode"/>).</summary>
+    private readonly HashSet<string> _nodeChecked = new(StringComparer.Ordinal);
+
     private Target Compile => _ => _
         .Description("Builds the affected .NET projects (one MSBuild run) and the affected node services (npm)")
         .DependsOn(Affected)
@@ -142,8 +145,6 @@ internal partial class Build
             throw new TargetFailedException(problem, "Node too old");
         }
     }
-
-    private readonly HashSet<string> _nodeChecked = new(StringComparer.Ordinal);
 
     /// <summary>Before npm runs in <paramref name="folder"/>: Node's version checked, and the packages installed when the lock file is newer than the install.</summary>
     private void NpmInstallIfStale(string folder)

@@ -81,8 +81,8 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
     /// <summary>
     /// Each node's <c>extraPortMappings</c> (its <c>hostPort</c> on its <c>listenAddress</c>, kind's default 0.0.0.0, ::
     /// for an IPv6 cluster, in its <c>protocol</c>, TCP by default), and <c>networking.apiServerPort</c> when set (on
-    /// <c>apiServerAddress</c>, 127.0.0.1 by default, ::1 for an IPv6 cluster; unset, kind picks a free port). A port of 0 asks for any free one, so there is nothing to
-    /// check; one that is no port fails here, as kind would.
+    /// <c>apiServerAddress</c>, 127.0.0.1 by default, ::1 for an IPv6 cluster; unset, kind picks a free port). A port of
+    /// 0 asks for any free one, so there is nothing to check; one that is no port fails here, as kind would.
     /// </summary>
     internal static List<HostPort> HostPortsOf(string config)
     {

@@ -78,13 +78,14 @@ public static class Preflight
     /// </summary>
     private static bool Free(IPAddress address, int port, string protocol)
     {
-        Func<int, IPAddress, bool> free = protocol switch
+        return FreeOn(address) && (!address.Equals(IPAddress.IPv6Any) || FreeOn(IPAddress.Any));
+
+        bool FreeOn(IPAddress on) => protocol switch
         {
-            "tcp" => (p, a) => LocalPorts.CanListen(p, a),
-            "udp" => (p, a) => LocalPorts.CanBindUdp(p, a),
-            _ => (_, _) => true,
+            "tcp" => LocalPorts.CanListen(port, on),
+            "udp" => LocalPorts.CanBindUdp(port, on),
+            _ => true,
         };
-        return free(port, address) && (!address.Equals(IPAddress.IPv6Any) || free(port, IPAddress.Any));
     }
 
     /// <summary>

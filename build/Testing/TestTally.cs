@@ -89,7 +89,8 @@ public sealed record TestTally(int Passed, int Failed, int Skipped)
         return new TestTally(cases.Count - failed - skipped, failed, skipped);
     }
 
-    private static XmlDocument Load(string path)
+    /// <summary>A result file's XML, no external entity resolved.</summary>
+    internal static XmlDocument Load(string path)
     {
         var document = new XmlDocument { XmlResolver = null };
         document.Load(path);

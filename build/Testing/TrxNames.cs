@@ -39,9 +39,7 @@ public static class TrxNames
     {
         try
         {
-            var document = new XmlDocument { XmlResolver = null };
-            document.Load(path);
-            var codeBase = document.GetElementsByTagName("TestMethod").OfType<XmlElement>().FirstOrDefault()?.GetAttribute("codeBase");
+            var codeBase = TestTally.Load(path).GetElementsByTagName("TestMethod").OfType<XmlElement>().FirstOrDefault()?.GetAttribute("codeBase");
             return string.IsNullOrEmpty(codeBase) ? null : Path.GetFileNameWithoutExtension(codeBase);
         }
         catch (Exception error) when (error is XmlException or IOException or UnauthorizedAccessException)
