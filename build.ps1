@@ -26,6 +26,8 @@ $env:DOTNET_CLI_TELEMETRY_OPTOUT = 1
 $env:DOTNET_NOLOGO = 1
 $env:DOTNET_SKIP_FIRST_TIME_EXPERIENCE = 1
 $env:DOTNET_MULTILEVEL_LOOKUP = 0
+# The build program suggests commands with the script that started it.
+$env:AGENTSYSTEM_BUILD_SCRIPT = "./build.ps1"
 
 function Test-Sdk([string]$Exe) {
     # 'dotnet --version' run inside the repository fails when no installed SDK satisfies global.json.

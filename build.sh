@@ -16,6 +16,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export DOTNET_MULTILEVEL_LOOKUP=0
+# The build program suggests commands with the script that started it.
+export AGENTSYSTEM_BUILD_SCRIPT=./build.sh
 
 fail() { echo "build.sh: $*" >&2; exit 1; }
 

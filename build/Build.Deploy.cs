@@ -117,8 +117,8 @@ internal partial class Build
 
     /// <summary>The other cluster tool, when it is on PATH; when neither is, where a deploy runs without installing one (the new-user walk).</summary>
     private string[] OrTheOther(string tool, string target) => Preflight.Find(tool, SearchPath) is not null
-        ? [$"or use ./build.sh {target} with {tool}."]
-        : [$"Nor is {tool} on PATH (./build.sh {target}).", "In CI, the generated workflow's deploy-kind job installs a pinned kind on its GitHub runner and deploys there."];
+        ? [$"or use {BuildScript.Command} {target} with {tool}."]
+        : [$"Nor is {tool} on PATH ({BuildScript.Command} {target}).", "In CI, the generated workflow's deploy-kind job installs a pinned kind on its GitHub runner and deploys there."];
 
     private string DeployLog => Path.Combine(DeployArtifacts, "cluster-tool.log");
 
@@ -171,7 +171,7 @@ internal partial class Build
         var (objects, problems) = ManifestReader.Read(new Kustomize(RootDirectory, _kubectl ?? "kubectl").Render(overlay, tags, CancellationToken), RootDirectory);
         if (problems.Count > 0)
         {
-            throw new TargetFailedException($"k8s/overlays/{overlay} does not read cleanly ({string.Join("; ", problems)}); ./build.sh ValidateManifests says more.");
+            throw new TargetFailedException($"k8s/overlays/{overlay} does not read cleanly ({string.Join("; ", problems)}); {BuildScript.Command} ValidateManifests says more.");
         }
 
         Log.Info($"Rendered k8s/overlays/{overlay} with this run's image tags: {objects.Count} object(s).");

@@ -43,7 +43,7 @@ internal partial class Build
         .OnlyWhenStatic(() => Service is not { Length: > 0 }, "--service selects one service; the load test runs for the whole queue path (CI: the load job)")
         // Named, it runs whatever changed (the report is what was asked for); as a step of Test, only when affected.
         .OnlyWhenStatic(() => LoadTests.Affected(Changes) || (RequestedTargets.Contains(nameof(LoadTest)) && LoadTests.Present(Changes)),
-            "the load harness is not affected, nor anything it references (queue, store, worker, orchestrator, gateway, the tests' container library); named (./build.sh LoadTest) or with --all it runs anyway")
+            $"the load harness is not affected, nor anything it references (queue, store, worker, orchestrator, gateway, the tests' container library); named ({BuildScript.Command} LoadTest) or with --all it runs anyway")
         .Touches(() => LoadTests.Services(Changes))
         .RunsBecause(() => All ? null
             : LoadTests.AffectedReferences(Changes) is { Count: > 0 } affected ? $"affected: {ProjectList([.. affected], 2)}"

@@ -152,7 +152,7 @@ internal partial class Build
         // Named, it runs whatever changed, on the system SystemUp started or one of its own (helper-63: on a clean checkout
         // with none running it skipped and the build succeeded); as a step of Test, only when affected.
         .OnlyWhenStatic(() => SystemTests.Affected(Changes, RootDirectory) || RequestedTargets.Contains(nameof(SystemTest)),
-            "no service with an image is affected, nor a system test project; named (./build.sh SystemTest) or with --all it runs anyway")
+            $"no service with an image is affected, nor a system test project; named ({BuildScript.Command} SystemTest) or with --all it runs anyway")
         .Executes(() =>
         {
             PrepareTestResults();
@@ -215,7 +215,7 @@ internal partial class Build
     /// </summary>
     private IEnumerable<string> NamedWithService(string target, string why) =>
         RequestedTargets.Contains(target) && Service is { Length: > 0 }
-            ? [$"{why}, and --service selects one service: leave out --service (./build.sh {target}), or run that service's tests (./build.sh Test --service NAME)."]
+            ? [$"{why}, and --service selects one service: leave out --service ({BuildScript.Command} {target}), or run that service's tests ({BuildScript.Command} Test --service NAME)."]
             : [];
 
     /// <summary>What names SystemTest's own systems: NAME-test-PID.</summary>
@@ -424,7 +424,7 @@ internal partial class Build
     private static string SystemDownCommand(string project) => SystemCommand(nameof(SystemDown), project);
 
     private static string SystemCommand(string target, string project) =>
-        project == DefaultSystemName ? $"./build.sh {target}" : $"./build.sh {target} --system-name {project}";
+        project == DefaultSystemName ? $"{BuildScript.Command} {target}" : $"{BuildScript.Command} {target} --system-name {project}";
 
     /// <summary>A service's port inside its container, from the catalog.</summary>
     private int ContainerPort(string service) => Changes.Catalog?.Find(service)?.Ports is [var port, ..]

@@ -32,7 +32,7 @@ internal partial class Build
     /// </summary>
     private string HowToRunEveryOne(string target) => Service is { Length: > 0 } services
         ? $"with --all it runs every one of {string.Join(" and ", services.Select(name => name + "'s"))}"
-        : $"named (./build.sh {target}) or with --all it runs every one";
+        : $"named ({BuildScript.Command} {target}) or with --all it runs every one";
 
     private bool UnitTestsRunEveryOne => RunsEveryOne(nameof(UnitTest), AffectedUnitTests.Count + AffectedNodePackages.Count);
     private bool IntegrationTestsRunEveryOne => RunsEveryOne(nameof(IntegrationTest), AffectedIntegrationTests.Count);

@@ -74,13 +74,13 @@ internal partial class Build : BuildBase
 
     protected internal override IReadOnlyList<(string CommandLine, string Does)> HelpExamples =>
     [
-        ("./build.sh", "Compiles what changed since the merge-base with origin/main"),
-        ("./build.sh Compile Test", "Compiles and tests what changed; --all for everything"),
-        ("./build.sh Test --plan", "Shows what would run, in which order, where; runs nothing"),
-        ("./build.sh Dev", "The whole system on this machine: the page on localhost:3000"),
-        ("./build.sh LoadTest --duration 20s", "Longer load phases; the report: artifacts/load/report.html"),
-        ("./build.sh Images SystemUp SystemTest", "Builds images, composes the system, drives it end to end"),
-        ("./build.sh DeployKind", "A throwaway kind cluster: deploys, smoke-tests, deletes it"),
+        (BuildScript.Command, "Compiles what changed since the merge-base with origin/main"),
+        ($"{BuildScript.Command} Compile Test", "Compiles and tests what changed; --all for everything"),
+        ($"{BuildScript.Command} Test --plan", "Shows what would run, in which order, where; runs nothing"),
+        ($"{BuildScript.Command} Dev", "The whole system on this machine: the page on localhost:3000"),
+        ($"{BuildScript.Command} LoadTest --duration 20s", "Longer load phases; the report: artifacts/load/report.html"),
+        ($"{BuildScript.Command} Images SystemUp SystemTest", "Builds images, composes the system, drives it end to end"),
+        ($"{BuildScript.Command} DeployKind", "A throwaway kind cluster: deploys, smoke-tests, deletes it"),
     ];
 
     /// <summary>Every service of the catalog: what the targets that act on the whole system touch.</summary>

@@ -128,7 +128,7 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
         }
         catch (Exception e) when (e is TargetFailedException or ToolFailedException)
         {
-            Log.Warning($"Deleting {cluster} failed ({e.Message}); ./build.sh DeleteClusters removes every leftover {ClusterPrefix}* cluster.");
+            Log.Warning($"Deleting {cluster} failed ({e.Message}); {BuildScript.Command} DeleteClusters removes every leftover {ClusterPrefix}* cluster.");
         }
     }
 
@@ -143,6 +143,6 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
             Log.Highlight("  or, with no port-forward, the NodePorts kind-cluster.yaml maps: http://127.0.0.1:8080 (the API) and http://127.0.0.1:3000 (the page)");
         }
 
-        Log.Highlight($"Delete it with: ./build.sh DeleteClusters");
+        Log.Highlight($"Delete it with: {BuildScript.Command} DeleteClusters");
     }
 }

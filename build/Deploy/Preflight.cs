@@ -36,7 +36,7 @@ public static class Preflight
         if (server.ExitCode != 0 || server.Output.Trim().Length == 0)
         {
             throw new TargetFailedException(Lines($"{target} needs Docker, and the Docker engine does not answer ({FirstLine(server.Error)}).",
-                "Start Docker (or, as root on Debian/Ubuntu, ./build.sh DockerEngine) and try again."), "Docker does not answer");
+                $"Start Docker (or, as root on Debian/Ubuntu, {BuildScript.Command} DockerEngine) and try again."), "Docker does not answer");
         }
 
         return $"{version}; Docker {server.Output.Trim()}";
@@ -97,7 +97,7 @@ public static class Preflight
         const string NodeSuffix = "-control-plane";
         var kept = containers.FirstOrDefault(c => c.StartsWith(ClusterDeploy.ClusterPrefix, StringComparison.Ordinal) && c.EndsWith(NodeSuffix, StringComparison.Ordinal));
         return kept is not null
-            ? $"It is the node of {kept[..^NodeSuffix.Length]}, a cluster a deploy kept: ./build.sh DeleteClusters removes it."
+            ? $"It is the node of {kept[..^NodeSuffix.Length]}, a cluster a deploy kept: {BuildScript.Command} DeleteClusters removes it."
             : $"The container {string.Join(", ", containers)} publishes it: stop it if it is yours.";
     }
 

@@ -188,7 +188,7 @@ internal static class BuildHost
         var rearranged = front.Concat(rest).Select(argument => argument.Contains(' ', StringComparison.Ordinal) ? $"'{argument}'" : argument);
         var which = string.Join("; ", misplaced.Values.SelectMany(value => Items(value.Index).Where(IsTarget)
             .Select(item => $"--{value.Option}: '{item}' is a target")));
-        throw new UsageException($"{which}: name targets before options (./build.sh {string.Join(' ', rearranged)})");
+        throw new UsageException($"{which}: name targets before options ({BuildScript.Command} {string.Join(' ', rearranged)})");
     }
 
     /// <summary>
@@ -213,7 +213,7 @@ internal static class BuildHost
         var defaults = string.Join(", ", requested.Select(target => target.Name));
         throw new UsageException($"--skip: {string.Join(", ", outside.Select(name => $"'{name}'"))} {(outside.Count == 1 ? "is" : "are")} no part of this run "
             + $"(no target is named, so the default, {defaults}, runs): name the targets to run before the options "
-            + $"(./build.sh TARGET --skip {string.Join(' ', skip)}), or leave out --skip.");
+            + $"({BuildScript.Command} TARGET --skip {string.Join(' ', skip)}), or leave out --skip.");
     }
 
     private static bool MayNameATarget(string option, int position, ParameterSet parameters) =>

@@ -6,7 +6,7 @@ internal static class HelpText
     /// <summary>Prints the help with descriptions wrapped at spaces under their column, so each line fits <paramref name="width"/>.</summary>
     public static void Print<T>(TargetGraph graph, ParameterSet parameters, IReadOnlyList<string> defaultTargets, int width) where T : BuildBase, new()
     {
-        foreach (var line in TextTable.Wrap("Usage: ./build.sh [targets] [--parameter value ...]   (./build.ps1 on Windows; target names are not case-sensitive)", width))
+        foreach (var line in TextTable.Wrap($"Usage: {BuildScript.Command} [targets] [--parameter value ...]   (target names are not case-sensitive; build.sh and build.ps1 take the same arguments)", width))
         {
             Log.Info(line);
         }

@@ -126,6 +126,7 @@ public sealed class BootstrapScriptTests(BootstrapRepo repo) : IClassFixture<Boo
         Assert.True(repo.FirstRun.ExitCode == 0, Printed(repo.FirstRun));
         Assert.Contains("Compiling the build program", repo.FirstRun.Output, StringComparison.Ordinal);
         Assert.Contains("--base", repo.FirstRun.Output, StringComparison.Ordinal);
+        Assert.Contains("Usage: ./build.sh ", repo.FirstRun.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -163,6 +164,10 @@ public sealed class BootstrapScriptTests(BootstrapRepo repo) : IClassFixture<Boo
         Assert.True(help.ExitCode == 0, Printed(help));
         Assert.Contains("--base", help.Output, StringComparison.Ordinal);
         Assert.Contains("Affected", help.Output, StringComparison.Ordinal);
+        // Its suggestions name the script the user typed.
+        Assert.Contains("Usage: ./build.ps1 ", help.Output, StringComparison.Ordinal);
+        Assert.Contains("./build.ps1 DeployKind", help.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("./build.sh", help.Output, StringComparison.Ordinal);
     }
 
     [Fact]

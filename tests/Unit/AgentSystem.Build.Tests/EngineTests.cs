@@ -12,6 +12,14 @@ public class EngineTests
         Assert.Equal(["Restore", "Compile", "Test"], run.Build.Ran);
     }
 
+    [Theory]
+    [InlineData("./build.ps1", "./build.ps1")]
+    [InlineData("./build.sh", "./build.sh")]
+    [InlineData(null, "./build.sh")]
+    [InlineData("rm -rf /", "./build.sh")]
+    public void Suggestions_name_the_script_that_started_the_build_and_nothing_else(string? variable, string command) =>
+        Assert.Equal(command, BuildScript.For(variable));
+
     [Fact]
     public void Runs_the_default_target_when_none_is_named()
     {
