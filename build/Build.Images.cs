@@ -73,6 +73,11 @@ internal partial class Build
             File.Delete(ImagesJson);
         }
 
+        foreach (var service in CopyingThisMachinesNode(services, _baseImages))
+        {
+            CheckNode(Path.Combine(RootDirectory, PathUtil.DirectoryOf(service.Project)));
+        }
+
         var commit = ShortCommit();
         var requests = services.Select(s => ImageRequestFor(s, commit)).ToList();
         var parallelism = Math.Clamp(Environment.ProcessorCount, 1, 4);
@@ -90,6 +95,13 @@ internal partial class Build
 
         return [.. results];
     }
+
+    /// <summary>
+    /// The node services whose image build runs this machine's node: the node base image was made here (no registry
+    /// answered) from the node on PATH. One too old for a package would fail inside that image's build, after minutes.
+    /// </summary>
+    internal static IEnumerable<ServiceEntry> CopyingThisMachinesNode(IEnumerable<ServiceEntry> services, IEnumerable<BaseImageOutcome> baseImages) =>
+        baseImages.Any(o => o.Image.Name == "node" && o.Reference == o.Image.Local) ? services.Where(s => s.Kind == ServiceKind.Node) : [];
 
     private void RemoveImagesJson()
     {

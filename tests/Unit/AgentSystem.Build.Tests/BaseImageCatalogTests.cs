@@ -48,6 +48,18 @@ public class BaseImageCatalogTests
     public void Any_other_target_gets_every_base_image(params string[] requested) =>
         Assert.Equal(FromRepository().Count, Build.BaseImagesFor(requested.ToHashSet(), FromRepository()).Count);
 
+    [Theory]
+    [InlineData(true, new[] { "frontend" })]
+    [InlineData(false, new string[0])]
+    public void Node_is_checked_before_the_images_only_when_the_node_base_image_copies_this_machines(bool madeHere, string[] checkedServices)
+    {
+        var catalog = ServiceCatalog.Load(Root, []);
+        var node = FromRepository().Single(i => i.Name == "node");
+        BaseImageOutcome[] outcomes = [new(node, madeHere ? node.Local : node.Official, "", TimeSpan.Zero)];
+
+        Assert.Equal(checkedServices, Build.CopyingThisMachinesNode(catalog.Services, outcomes).Select(s => s.Name));
+    }
+
     [Fact]
     public void The_reaper_comes_after_the_images_its_recipe_builds_on_and_names_them_by_their_variables()
     {
