@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 
 namespace AgentSystem.StackTests;
@@ -79,6 +81,24 @@ public sealed class FrontendImageTests(Stack stack) : IAsyncLifetime, IDisposabl
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("The gateway is unreachable", problem.GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task A_body_goes_on_to_the_gateway_as_it_comes_not_kept_until_it_is_whole()
+    {
+        // helper-130: nginx kept each body (up to 16 MiB) in /tmp until the last byte came, before it called the gateway,
+        // so slow uploads filled /tmp. Streamed, the call is made at once: this one meets the unreachable gateway while
+        // nearly all of its body is still to come.
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(_client.BaseAddress!.Host, _client.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            "POST /api/tasks HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{\"goal\":"));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var answer = new byte[64];
+        var read = await stream.ReadAsync(answer, timeout.Token);
+
+        Assert.StartsWith("HTTP/1.1 502", Encoding.ASCII.GetString(answer, 0, read), StringComparison.Ordinal);
     }
 
     [Fact]
