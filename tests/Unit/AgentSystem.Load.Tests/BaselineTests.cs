@@ -98,6 +98,20 @@ public sealed class BaselineTests
     }
 
     [Fact]
+    public void A_name_only_the_baseline_has_reaches_the_reports_without_its_control_characters()
+    {
+        // helper-130: a summary.json is a file anyone can write (a CI artifact of a pull request); its names were printed
+        // to the terminal as they were, escape sequences and all.
+        var before = SummaryOf(ScenarioSummary.From(Result("e2e", 1000, [5]), ReferenceSummary.None), ScenarioSummary.From(Result("old\u001b]0;owned\u0007\u001b[2J", 500, [5]), ReferenceSummary.None));
+        var after = SummaryOf(ScenarioSummary.From(Result("e2e", 1000, [5]), ReferenceSummary.None));
+        var report = new LoadReport(after, [], new BaselineComparison("old.json", 0.1, Baseline.Compare(before, after, 0.1), Baseline.NotRun(before, after)));
+
+        Assert.Equal(["old\\u001b]0;owned\\u0007\\u001b[2J"], Baseline.NotRun(before, after));
+        Assert.DoesNotContain(ConsoleReport.Render(report, TextTable.DefaultWidth), line => line.Any(char.IsControl));
+        Assert.DoesNotContain('\u001b', MarkdownReport.Render(report));
+    }
+
+    [Fact]
     public void The_phases_left_out_are_named_with_the_scenarios_that_measure_them()
     {
         // helper-60: queue-kill and the open phases are not names --scenarios takes.

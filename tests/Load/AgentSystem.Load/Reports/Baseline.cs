@@ -177,13 +177,19 @@ internal static class Baseline
         return [.. LoadArguments.ScenarioNames.Where(s => phases.Any(p => ScenarioOf(p) == s))];
     }
 
-    /// <summary>The scenarios and reference rows of <paramref name="before"/> that <paramref name="after"/> did not measure.</summary>
+    /// <summary>
+    /// The scenarios and reference rows of <paramref name="before"/> that <paramref name="after"/> did not measure, the
+    /// only text of the baseline the reports show: a control character in one is shown as \uXXXX, since the file may be
+    /// anyone's (a pull request's CI artifact) and the console prints it to a terminal, which obeys escape sequences.
+    /// </summary>
     public static IReadOnlyList<string> NotRun(Summary before, Summary after)
     {
         ArgumentNullException.ThrowIfNull(before);
         ArgumentNullException.ThrowIfNull(after);
         static IEnumerable<string> Measured(Summary summary) =>
             summary.Scenarios.Select(s => s.Name).Concat(summary.Reference.RedisBenchmark.Concat(summary.Reference.Wrk).Select(r => r.Name));
-        return [.. Measured(before).Except(Measured(after), StringComparer.Ordinal)];
+        static string Printable(string name) =>
+            string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+        return [.. Measured(before).Except(Measured(after), StringComparer.Ordinal).Select(Printable)];
     }
 }
