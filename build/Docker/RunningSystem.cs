@@ -117,7 +117,9 @@ public sealed record RunningSystem(SystemSettings Settings, IReadOnlyList<string
         var key = containers.Where(c => c.Service == "gateway").Select(c => c.Environment.GetValueOrDefault(ApiKeyVariable)).FirstOrDefault(k => k is { Length: > 0 });
         if (key is null)
         {
-            notes.Add($"The running system's API key could not be read (the gateway's {ApiKeyVariable}); using --system-api-key '{named.ApiKey ?? defaults.ApiKey}'.");
+            // A key the user gave is a secret, never printed (as SystemUp's summary does); the default is the repository's.
+            var keyUsed = named.ApiKey is null ? $"--system-api-key '{defaults.ApiKey}'" : "the key --system-api-key gives (not printed)";
+            notes.Add($"The running system's API key could not be read (the gateway's {ApiKeyVariable}); using {keyUsed}.");
         }
         else if (named.ApiKey is { } wantedKey && wantedKey != key)
         {

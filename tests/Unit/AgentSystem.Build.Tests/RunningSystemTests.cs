@@ -161,15 +161,15 @@ public sealed class RunningSystemTests
     }
 
     [Theory]
-    [InlineData(null, RunningSystem.DevelopmentApiKey)]
-    [InlineData("k2", "k2")]
-    public void A_key_that_cannot_be_read_is_the_named_or_default_one_and_it_says_so(string? named, string used)
+    [InlineData(null, RunningSystem.DevelopmentApiKey, "--system-api-key '" + RunningSystem.DevelopmentApiKey + "'")]
+    [InlineData("k2-secret", "k2-secret", "the key --system-api-key gives (not printed)")]   // helper-130: it was printed
+    public void A_key_that_cannot_be_read_is_the_named_or_default_one_and_it_says_so(string? named, string used, string said)
     {
         var running = Read(new NamedSystemSettings(null, null, named), Inspect(gatewayEnvironment: ""));
 
         Assert.True(running.AsItIs, string.Join("; ", running.Changes));
         Assert.Equal(used, running.Settings.ApiKey);
-        Assert.Equal([$"The running system's API key could not be read (the gateway's Gateway__ApiKeys__0); using --system-api-key '{used}'."], running.Notes);
+        Assert.Equal([$"The running system's API key could not be read (the gateway's Gateway__ApiKeys__0); using {said}."], running.Notes);
     }
 }
 
