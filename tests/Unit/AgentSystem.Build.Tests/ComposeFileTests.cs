@@ -44,6 +44,17 @@ public class ComposeFileTests
         Assert.Equal(["ALL"], ((YamlSequenceNode)service["cap_drop"]).Select(n => n.ToString()));
     }
 
+    [Theory]
+    [MemberData(nameof(ComposeServiceNames))]
+    public void Every_container_gains_no_privileges_and_rotates_its_logs(string name)
+    {
+        var service = Service(name);
+        Assert.Contains("no-new-privileges:true", ((YamlSequenceNode)service["security_opt"]).Select(n => n.ToString()));
+        var logging = (YamlMappingNode)service["logging"];
+        Assert.Equal("json-file", logging["driver"].ToString());
+        Assert.Equal("10m", ((YamlMappingNode)logging["options"])["max-size"].ToString());
+    }
+
     [Fact]
     public void Only_the_gateway_and_the_frontend_are_published_on_their_catalog_ports_on_loopback_by_default()
     {
