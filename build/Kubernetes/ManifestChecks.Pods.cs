@@ -61,7 +61,7 @@ public sealed partial class ManifestChecks
             $"nor its infrastructure ({string.Join(", ", infrastructure)}): see {Monorepo.ServiceCatalog.FileName}");
     }
 
-    /// <summary>The pod-level half of the restricted Pod Security Standard: no host namespaces, only allowed volume types.</summary>
+    /// <summary>The pod-level half of the restricted Pod Security Standard: no host namespaces, only allowed volume types; and every emptyDir bounded.</summary>
     private void PodSecurity(Workload w)
     {
         foreach (var (on, name) in new[] { (w.Pod.HostNetwork, "hostNetwork"), (w.Pod.HostPID, "hostPID"), (w.Pod.HostIPC, "hostIPC") })
@@ -77,6 +77,12 @@ public sealed partial class ManifestChecks
             if (type is not null)
             {
                 Problem("pod-security", w.Source, w.Field($"spec.volumes[{i}]"), $"volume type {type.Name} is not allowed by the restricted Pod Security Standard");
+            }
+
+            if (volume.EmptyDir is { SizeLimit: null })
+            {
+                // Evicted past its limit; without one, what a container writes there (a client's upload) can fill the node's disk.
+                Problem("resources", w.Source, w.Field($"spec.volumes[{i}].emptyDir.sizeLimit"), "missing: without it the volume can fill the node's disk");
             }
         }
     }

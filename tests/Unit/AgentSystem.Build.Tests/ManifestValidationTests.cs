@@ -59,6 +59,21 @@ public sealed class ManifestValidationTests : IDisposable
     }
 
     [Fact]
+    public void An_emptyDir_without_a_size_limit_fails_the_resources_check()
+    {
+        // helper-130: a volume without one is bounded only by the node's disk.
+        _copy.Edit("k8s/base/frontend/deployment.yaml", """
+                      emptyDir:
+                        sizeLimit: 64Mi
+            """, """
+                      emptyDir: {}
+            """);
+
+        AssertOnly(_copy.Validate(), "resources", "k8s/base/frontend/deployment.yaml", "Deployment/frontend",
+            "spec.template.spec.volumes[0].emptyDir.sizeLimit", "missing: without it the volume can fill the node's disk");
+    }
+
+    [Fact]
     public void A_selector_that_misses_the_template_labels_fails_the_selectors_check()
     {
         _copy.Edit("k8s/base/gateway/deployment.yaml", """
