@@ -15,8 +15,12 @@ internal partial class Build
     /// <summary>The address compose publishes the gateway and the frontend on (services/docker-compose.yml; 127.0.0.1 unset).</summary>
     private const string BindVariable = "AGENTSYSTEM_BIND";
 
-    /// <summary>docker ps's format for a container's compose project and config files, as <see cref="ParseRunningSystems"/> reads them.</summary>
-    private const string SystemLabels = "{{.Label \"com.docker.compose.project\"}}|{{.Label \"com.docker.compose.project.config_files\"}}";
+    /// <summary>
+    /// docker ps's format for a container's compose project, config files and working folder, as
+    /// <see cref="ParseRunningSystems"/> reads them.
+    /// </summary>
+    private const string SystemLabels = "{{.Label \"com.docker.compose.project\"}}|{{.Label \"com.docker.compose.project.config_files\"}}"
+        + "|{{.Label \"com.docker.compose.project.working_dir\"}}";
 
     /// <summary>What to say when the gateway and the frontend are to be published on one port (a usage error); null when not.</summary>
     internal static string? SamePortProblem(SystemSettings settings) =>
@@ -112,15 +116,42 @@ internal partial class Build
         return found.ExitCode != 0 ? [] : ParseRunningSystems(found.Output);
     }
 
-    /// <summary>docker ps's "project|config files" lines: the projects of this repository's compose file, with their checkouts.</summary>
+    /// <summary>
+    /// docker ps's "project|config files|working folder" lines (<see cref="SystemLabels"/>; the folder may be missing): the
+    /// projects of this repository's compose file, with their checkouts.
+    /// </summary>
     internal static IReadOnlyList<(string Name, string Checkout)> ParseRunningSystems(string lines) =>
         [.. lines.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split('|', 2))
             .Where(parts => parts is [{ Length: > 0 }, _])
-            .SelectMany(parts => ConfigFileSeparator().Split(parts[1]).Select(file => file.Replace('\\', '/'))
+            .SelectMany(parts => ConfigFiles(parts[1])
                 .Where(file => file.EndsWith(ComposeFile, StringComparison.Ordinal))
-                .Select(file => (parts[0], file[..^ComposeFile.Length].TrimEnd('/'))))
+                .Select(file => (parts[0], file[..^ComposeFile.Length].TrimEnd('/') is { Length: > 0 } checkout ? checkout : "/")))
             .Distinct()];
+
+    /// <summary>
+    /// The absolute paths of a project's config files, from its labels ("files|working folder"). Compose v2 labels them
+    /// absolute; Debian's docker-compose 1.29 as its command line named them, so the README's
+    /// <c>-f services/docker-compose.yml</c> is relative (helper-129: SystemTest, SystemUp and SystemDown failed on
+    /// <c>Path.GetFullPath("")</c> while such a system ran). A relative one is read in the working folder, the folder of
+    /// the first file; without it, it is left out.
+    /// </summary>
+    private static IEnumerable<string> ConfigFiles(string labels)
+    {
+        var bar = labels.LastIndexOf('|');
+        var (files, folder) = bar < 0 ? (labels, "") : (labels[..bar], labels[(bar + 1)..].Replace('\\', '/').TrimEnd('/'));
+        foreach (var file in ConfigFileSeparator().Split(files).Select(file => file.Replace('\\', '/')))
+        {
+            if (file.StartsWith('/') || file is [_, ':', '/', ..] && char.IsAsciiLetter(file[0]))
+            {
+                yield return file;
+            }
+            else if (folder.Length > 0)
+            {
+                yield return $"{folder}/{file[(file.LastIndexOf('/') + 1)..]}";
+            }
+        }
+    }
 
     /// <summary>
     /// Compose joins a project's config files with commas, each an absolute path: a comma followed by one separates two,

@@ -226,6 +226,26 @@ public sealed class SystemPortTests
             + @"own|C:\src\x,y\repo\services\docker-compose.yml,D:\other.yml"));
     }
 
+    /// <summary>
+    /// helper-129: Debian's docker-compose 1.29 labels the files as the README's command names them, relative; SystemTest,
+    /// SystemUp and SystemDown failed on an empty path while such a system ran.
+    /// </summary>
+    [Fact]
+    public void A_system_composed_by_hand_with_a_relative_file_is_read_in_its_working_folder()
+    {
+        var running = Build.ParseRunningSystems("""
+            byhand|services/docker-compose.yml|/work/h129/services
+            fromservices|docker-compose.yml|/work/h129/services
+            v2|/work/other/services/docker-compose.yml|/work/other/services
+            nofolder|services/docker-compose.yml|
+            unrelated|compose.yml|/srv/app
+            """);
+
+        Assert.Equal([("byhand", "/work/h129"), ("fromservices", "/work/h129"), ("v2", "/work/other")], running);
+        Assert.Null(Build.ForeignCheckout("/work/h129", "byhand", running));
+        Assert.Equal("/work/h129", Build.ForeignCheckout("/work/other", "byhand", running));
+    }
+
     /// <summary>helper-95: SystemTest started a system of its own beside one SystemUp had started with --system-name, without a word.</summary>
     [Fact]
     public void SystemTest_without_its_system_names_the_others_this_checkout_runs()
