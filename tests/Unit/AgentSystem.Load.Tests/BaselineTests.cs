@@ -204,6 +204,10 @@ public sealed class BaselineTests
         Assert.Null(Baseline.MachineCaution([Scenario(17_488, 9_628)], 0.1, all));   // no reference rows
         Assert.StartsWith("the machine was quieter", Baseline.MachineCaution([Row("LPUSH", 100_000, 150_000)], 0.1, all), StringComparison.Ordinal);
 
+        // helper-129: one row, just beyond the tolerance, read "moved -10 to -10 %".
+        Assert.StartsWith("the machine was busier than in the baseline: the reference row this run's scenarios are measured against moved -10.1 %, so",
+            Baseline.MachineCaution([Row("enqueue -P1", 20_725, 18_639)], 0.1, all), StringComparison.Ordinal);
+
         // helper-120: a queue-e2e run's -P1 rows (beside no scenario of it) rose 87 % while its own -P16 row held.
         Assert.Null(Baseline.MachineCaution([Row("enqueue -P1", 40_000, 74_800), Row("claim -P1", 40_000, 70_000), Row("enqueue -P16", 200_000, 204_000)], 0.1,
             new HashSet<string> { "enqueue -P16" }));

@@ -156,9 +156,12 @@ internal static class Baseline
             return null;
         }
 
-        static string Percent(double change) => (change * 100).ToString("+0;-0", CultureInfo.InvariantCulture);
-        return $"the machine was {(down > up ? "busier" : "quieter")} than in the baseline: the reference rows this run's scenarios are measured against"
-            + $" moved {Percent(moved.Min())} to {Percent(moved.Max())} %, so their rates compare best on the ÷ reference rows, which take the machine out";
+        // To a tenth, as the comparison's rows: a row just beyond 10 % read "-10" (helper-129: "moved -10 to -10 %", one row).
+        static string Percent(double change) => (change * 100).ToString("+0.#;-0.#", CultureInfo.InvariantCulture);
+        var (least, most) = (Percent(moved.Min()), Percent(moved.Max()));
+        return $"the machine was {(down > up ? "busier" : "quieter")} than in the baseline: the reference {(moved.Count == 1 ? "row" : "rows")} this run's scenarios"
+            + $" are measured against moved {(least == most ? least : $"{least} to {most}")} %,"
+            + " so their rates compare best on the ÷ reference rows, which take the machine out";
     }
 
     /// <summary>The reference rows the scenarios of <paramref name="summary"/> were measured against.</summary>
