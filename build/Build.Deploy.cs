@@ -80,7 +80,10 @@ internal partial class Build
             var found = tools.OfType<IClusterTool>().ToList();
             if (found.Count == 0)
             {
-                Log.Info("Neither kind nor minikube is on PATH: no cluster of ours can exist.");
+                // Not "none can exist" (helper-129): a cluster kept before its tool left PATH runs on as Docker containers.
+                Log.Info("Neither kind nor minikube is on PATH, so no cluster can be listed or deleted. A cluster made before its tool"
+                    + " left PATH runs on as Docker containers: docker ps -a --filter label=io.x-k8s.kind.cluster (kind's nodes) or"
+                    + " --filter label=name.minikube.sigs.k8s.io (minikube's) names them.");
             }
 
             var scratch = Path.Combine(RootDirectory, ".nuke", "temp", "delete-clusters.kubeconfig");
