@@ -455,7 +455,10 @@ internal partial class Build
         }
         finally
         {
-            TrxNames.NameByAssembly(Path.Combine(TestResultsDirectory, "system-tests"));
+            if (TrxNames.Note(TrxNames.NameByAssembly(Path.Combine(TestResultsDirectory, "system-tests"))) is { } renamed)
+            {
+                Log.Info(renamed);
+            }
         }
     }
 }

@@ -163,7 +163,10 @@ internal partial class Build
         }
         finally
         {
-            TrxNames.NameByAssembly(results);
+            if (TrxNames.Note(TrxNames.NameByAssembly(results)) is { } renamed)
+            {
+                Log.Info(renamed);
+            }
         }
     }
 

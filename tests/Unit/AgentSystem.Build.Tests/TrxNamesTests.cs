@@ -29,8 +29,13 @@ public sealed class TrxNamesTests : IDisposable
         Write("_vm_2026-12-07_12_44_47_net10.0.trx", "AgentSystem.Chat.Tests");   // a second run's: that name is taken
         File.WriteAllText(Path.Combine(_folder, "_vm_empty.trx"), "<TestRun />");
 
-        TrxNames.NameByAssembly(_folder);
+        var renamed = TrxNames.NameByAssembly(_folder);
 
+        Assert.Equal(
+            [("_vm_2026-12-07_12_44_45_net10.0.trx", "AgentSystem.Gateway.Tests.trx"), ("_vm_2026-12-07_12_44_46_net10.0.trx", "AgentSystem.Worker.Tests.trx")],
+            renamed.Select(r => (Path.GetFileName(r.From), Path.GetFileName(r.To))));
+        Assert.EndsWith(": AgentSystem.Gateway.Tests.trx, AgentSystem.Worker.Tests.trx.", TrxNames.Note(renamed), StringComparison.Ordinal);
+        Assert.Null(TrxNames.Note([]));
         Assert.Equal(
             ["AgentSystem.Chat.Tests.trx", "AgentSystem.Gateway.Tests.trx", "AgentSystem.Worker.Tests.trx", "_vm_2026-12-07_12_44_47_net10.0.trx", "_vm_empty.trx"],
             Directory.GetFiles(_folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
