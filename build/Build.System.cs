@@ -97,7 +97,8 @@ internal partial class Build
             var (settings, running) = SystemUpSettings();
             if (running)
             {
-                Log.Info($"The system '{SystemName}' is running: it keeps its ports and API key where no --system-* value names others ({Where(settings)}).");
+                Log.Info($"The system '{SystemName}' is running: it keeps its ports and API key where no --system-* value names others ({Where(settings)}),"
+                    + " and its address and served names where AGENTSYSTEM_BIND and AGENTSYSTEM_ALLOWED_HOSTS are not set.");
             }
 
             PrintSystem(StartSystem(SystemName, settings), settings.ApiKey);
@@ -289,7 +290,8 @@ internal partial class Build
     private Compose CheckSystemCanStart(string name, SystemSettings settings)
     {
         var compose = FindSystem(name);
-        var bind = EnvironmentVariable(BindVariable) is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
+        var bindValue = EnvironmentVariable(BindVariable) ?? KeptVariables(compose.Containers(), ContainerPort("gateway")).GetValueOrDefault(BindVariable);
+        var bind = bindValue is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
         var held = compose.Containers().SelectMany(c => c.PublishedAddresses).Where(p => p.Value == bind.ToString()).Select(p => p.Key).ToList();
         if (SamePortProblem(settings) is { } same)
         {
@@ -347,10 +349,38 @@ internal partial class Build
         compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = settings.GatewayPort == 0 ? "" : settings.GatewayPort.ToString(CultureInfo.InvariantCulture);
         compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = settings.FrontendPort == 0 ? "" : settings.FrontendPort.ToString(CultureInfo.InvariantCulture);
         compose.Environment["AGENTSYSTEM_API_KEY"] = settings.ApiKey;
+        foreach (var (variable, value) in KeptVariables(compose.Containers(), ContainerPort("gateway")).Where(v => !EnvironmentVariables.ContainsKey(v.Key)))
+        {
+            compose.Environment[variable] = value;
+        }
+
         foreach (var (variable, value) in variables ?? [])
         {
             compose.Environment[variable] = value;
         }
+    }
+
+    /// <summary>
+    /// What a running system was started with that no --system-* value carries and this run keeps unless its environment
+    /// names it: the address it is published on and the names its frontend and gateway serve (helper-129: SystemTest,
+    /// updating a system started with AGENTSYSTEM_BIND=127.0.0.2 and a name in AGENTSYSTEM_ALLOWED_HOSTS, moved it to
+    /// 127.0.0.1 and its names back to the default). Empty when none runs.
+    /// </summary>
+    internal static IReadOnlyDictionary<string, string> KeptVariables(IReadOnlyList<ComposeContainer> containers, int gatewayPort)
+    {
+        var kept = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (containers.FirstOrDefault(c => c.Service == "gateway") is { } gateway && gateway.PublishedPorts.TryGetValue(gatewayPort, out var hostPort)
+            && gateway.PublishedAddresses.GetValueOrDefault(hostPort) is { Length: > 0 } address)
+        {
+            kept[BindVariable] = address;
+        }
+
+        if (containers.FirstOrDefault(c => c.Service == "frontend")?.Environment.GetValueOrDefault(FrontendAllowedHostsVariable) is { } hosts)
+        {
+            kept[AllowedHostsVariable] = hosts;
+        }
+
+        return kept;
     }
 
     /// <summary>
@@ -428,6 +458,9 @@ internal partial class Build
 
     /// <summary>The frontend container's variable (services/docker-compose.yml's, from AGENTSYSTEM_ALLOWED_HOSTS) naming the hosts its /api serves.</summary>
     private const string FrontendAllowedHostsVariable = "ALLOWED_HOSTS";
+
+    /// <summary>services/docker-compose.yml's variable for the names the frontend's /api and the gateway serve.</summary>
+    private const string AllowedHostsVariable = "AGENTSYSTEM_ALLOWED_HOSTS";
 
     /// <summary>
     /// What to say when the frontend's ALLOWED_HOSTS (<paramref name="allowedHosts"/>) refuses the host the tests open it

@@ -226,6 +226,26 @@ public sealed class SystemPortTests
             + @"own|C:\src\x,y\repo\services\docker-compose.yml,D:\other.yml"));
     }
 
+    /// <summary>helper-129: SystemTest's update of a system started on 127.0.0.2 with a name to serve moved it to 127.0.0.1, serving the default names.</summary>
+    [Fact]
+    public void A_running_systems_address_and_allowed_names_are_kept()
+    {
+        var gateway = new ComposeContainer("1", "x_gateway_1", "gateway", "running", "healthy", 0)
+        {
+            PublishedPorts = new Dictionary<int, int> { [8080] = 18281 },
+            PublishedAddresses = new Dictionary<int, string> { [18281] = "127.0.0.2" },
+        };
+        var frontend = new ComposeContainer("2", "x_frontend_1", "frontend", "running", "healthy", 0)
+        {
+            Environment = new Dictionary<string, string> { ["ALLOWED_HOSTS"] = "h129-agents.test" },
+        };
+
+        Assert.Equal(new Dictionary<string, string> { ["AGENTSYSTEM_BIND"] = "127.0.0.2", ["AGENTSYSTEM_ALLOWED_HOSTS"] = "h129-agents.test" },
+            Build.KeptVariables([gateway, frontend], 8080));
+        Assert.Empty(Build.KeptVariables([], 8080));
+        Assert.Equal(["AGENTSYSTEM_ALLOWED_HOSTS"], Build.KeptVariables([frontend], 8080).Keys);
+    }
+
     /// <summary>helper-129: a system on 127.0.0.2 whose ALLOWED_HOSTS named it by name alone failed seven system tests with a bare 403.</summary>
     [Fact]
     public void SystemTest_warns_when_the_frontends_allowed_hosts_refuse_the_address_it_tests_through()
