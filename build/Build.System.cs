@@ -456,31 +456,11 @@ internal partial class Build
     private static string SystemCommand(string target, string project) =>
         project == DefaultSystemName ? $"{BuildScript.Command} {target}" : $"{BuildScript.Command} {target} --system-name {project}";
 
-    /// <summary>The frontend container's variable (services/docker-compose.yml's, from AGENTSYSTEM_ALLOWED_HOSTS) naming the hosts its /api serves.</summary>
+    /// <summary>The frontend container's variable (services/docker-compose.yml's, from AGENTSYSTEM_ALLOWED_HOSTS) naming the hosts its /api serves besides localhost and IP addresses.</summary>
     private const string FrontendAllowedHostsVariable = "ALLOWED_HOSTS";
 
     /// <summary>services/docker-compose.yml's variable for the names the frontend's /api and the gateway serve.</summary>
     private const string AllowedHostsVariable = "AGENTSYSTEM_ALLOWED_HOSTS";
-
-    /// <summary>
-    /// What to say when the frontend's ALLOWED_HOSTS (<paramref name="allowedHosts"/>) refuses the host the tests open it
-    /// as (<paramref name="frontendAddress"/>, "127.0.0.2:13201"); null when it serves it. A list of names serves only
-    /// those (the gateway serves IP addresses besides): helper-129's system on 127.0.0.2, listing its name alone, failed
-    /// seven tests with a bare 403.
-    /// </summary>
-    internal static string? AllowedHostsProblem(string? allowedHosts, string frontendAddress)
-    {
-        var names = (allowedHosts ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var colon = frontendAddress.LastIndexOf(':');
-        var host = colon > 0 && !frontendAddress.EndsWith(']') ? frontendAddress[..colon] : frontendAddress;
-        if (names.Length == 0 || names.Contains("*") || names.Contains(host, StringComparer.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        return $"The system's frontend serves /api only to pages opened as {string.Join(", ", names)} (its ALLOWED_HOSTS, from AGENTSYSTEM_ALLOWED_HOSTS),"
-            + $" and the tests open it as {host}: its /api tests will get 403. Bring it up with AGENTSYSTEM_ALLOWED_HOSTS={string.Join(',', names)},{host}.";
-    }
 
     /// <summary>A service's port inside its container, from the catalog.</summary>
     private int ContainerPort(string service) => Changes.Catalog?.Find(service)?.Ports is [var port, ..]
@@ -488,17 +468,10 @@ internal partial class Build
 
     private void RunSystemTests(Compose compose, string apiKey)
     {
-        var frontend = compose.PublishedAddress("frontend", ContainerPort("frontend"));
-        var allowed = compose.Containers().Where(c => c.Service == "frontend").Select(c => c.Environment.GetValueOrDefault(FrontendAllowedHostsVariable)).FirstOrDefault();
-        if (AllowedHostsProblem(allowed, frontend) is { } refused)
-        {
-            Log.Warning(refused);
-        }
-
         var environment = new Dictionary<string, string>(DotnetEnvironment)
         {
             ["AGENTSYSTEM_STACK_GATEWAY"] = $"http://{compose.PublishedAddress("gateway", ContainerPort("gateway"))}",
-            ["AGENTSYSTEM_STACK_FRONTEND"] = $"http://{frontend}",
+            ["AGENTSYSTEM_STACK_FRONTEND"] = $"http://{compose.PublishedAddress("frontend", ContainerPort("frontend"))}",
             ["AGENTSYSTEM_STACK_PROJECT"] = compose.Project,
             ["AGENTSYSTEM_STACK_API_KEY"] = apiKey,
             ["AGENTSYSTEM_STACK_DOCKER"] = Docker.Cli,

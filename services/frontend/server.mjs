@@ -5,7 +5,7 @@
 //   HOST           address to bind                                    (default 127.0.0.1: whoever reaches it uses API_KEY)
 //   GATEWAY_URL    the gateway, as this server reaches it             (default http://localhost:8080)
 //   API_KEY        added to /api/* calls as X-Api-Key; never sent to browsers (default empty: no header)
-//   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: localhost and IP addresses; *: any; see README)
+//   ALLOWED_HOSTS  host names the UI is served under besides localhost and IP addresses, comma-separated (*: any; see README)
 //   IGNORE_SIGINT  1: keep ignoring SIGINT, as the starting process does (server/stopSignals.mjs)
 
 import fs from 'node:fs';
@@ -45,7 +45,7 @@ server.on('error', (error) => {
 server.listen(port, host, () => {
   const bound = server.address();
   const shown = typeof bound === 'object' && bound !== null ? `${bound.address}:${bound.port}` : `${host}:${port}`;
-  const hosts = config.allowedHosts.length > 0 ? config.allowedHosts.join(', ') : 'localhost and IP addresses';
+  const hosts = ['localhost and IP addresses', ...config.allowedHosts].join(', ');
   console.log(
     `frontend: listening on http://${shown} (/api -> ${config.gatewayUrl.href.replace(/\/+$/, '')}, api key ${config.apiKey ? 'set' : 'not set'}, hosts ${hosts})`,
   );

@@ -3,8 +3,8 @@
 # root file system may be read-only), then runs nginx in the foreground.
 #   GATEWAY_URL  where nginx reaches the gateway     (default http://gateway:8080)
 #   API_KEY      sent to the gateway as X-Api-Key     (default empty: no key)
-#   ALLOWED_HOSTS  host names the UI is served under, comma-separated (default empty: localhost and IP addresses; "*":
-#                  any; see the frontend's README)
+#   ALLOWED_HOSTS  host names the UI is served under besides localhost and IP addresses, comma-separated ("*": any;
+#                  see the frontend's README)
 set -eu
 
 gateway="${GATEWAY_URL:-http://gateway:8080}"
@@ -22,21 +22,20 @@ if [ -n "$key" ] && ! printf '%s' "$key" | grep -Eq '^[A-Za-z0-9._~+/=-]+$'; the
     exit 1
 fi
 
-# nginx.conf's map of allowed hosts: each listed name passes, any other is refused. Without a list only names no one
-# else can point here pass (localhost, IP addresses: rebinding needs a name its attacker controls); "*" lets all pass.
+# nginx.conf's map of allowed hosts: localhost and IP addresses pass (no one else can point them here; rebinding needs a
+# name its attacker controls), and the names listed besides, as the gateway's Gateway:AllowedHosts; "*" lets all pass.
 allowed="${ALLOWED_HOSTS:-}"
 if [ "$(printf '%s' "$allowed" | tr -d '[:space:]')" = "*" ]; then
     echo 'default "";' > /tmp/allowed-hosts.conf
-elif [ -z "$(printf '%s' "$allowed" | tr -d '[:space:],')" ]; then
-    allowed=""
+    served="any host"
+else
+    served="localhost and IP addresses${allowed:+, $allowed}"
     cat > /tmp/allowed-hosts.conf <<'MAP'
-default "the host is not in ALLOWED_HOSTS (empty: only localhost and IP addresses)";
+default "the host is not localhost, an IP address or a name in ALLOWED_HOSTS";
 "\localhost" "";
 ~^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ "";
 ~^\[[0-9a-f:.]+\]$ "";
 MAP
-else
-    echo 'default "the host is not in ALLOWED_HOSTS";' > /tmp/allowed-hosts.conf
     set -f   # the list is split on blanks below, never globbed
     hosts=""
     for host in $(printf '%s' "$allowed" | tr ',' ' '); do
@@ -47,13 +46,13 @@ else
         hosts="$hosts$host
 "
     done
-    printf '%s' "$hosts" | tr '[:upper:]' '[:lower:]' | sort -u | while read -r host; do
-        # nginx compares map keys without case and refuses a repeated one; the backslash keeps a host named like a
-        # map keyword (default, include, hostnames) a plain name.
+    # nginx compares map keys without case and refuses a repeated one (localhost is in the map already); the backslash
+    # keeps a host named like a map keyword (default, include, hostnames) a plain name.
+    printf '%s' "$hosts" | tr '[:upper:]' '[:lower:]' | sort -u | grep -vx 'localhost' | while read -r host; do
         printf '"\\%s" "";\n' "$host"
     done >> /tmp/allowed-hosts.conf
 fi
 
 sed -e "s|@GATEWAY_URL@|$gateway|g" -e "s|@API_KEY@|$key|g" /etc/agentsystem/nginx.conf > /tmp/nginx.conf
-echo "frontend: serving on :3000, /api/ -> $gateway (api key $([ -n "$key" ] && echo set || echo 'not set'); hosts: ${allowed:-localhost and IP addresses})"
+echo "frontend: serving on :3000, /api/ -> $gateway (api key $([ -n "$key" ] && echo set || echo 'not set'); hosts: $served)"
 exec nginx -c /tmp/nginx.conf -e stderr -g 'daemon off;'

@@ -38,7 +38,7 @@ const NOT_RETURNED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'tran
  * @typedef {object} ApiProxyConfig
  * @property {URL} gatewayUrl               where /api/* is forwarded to (its path, if any, is kept as a prefix)
  * @property {string} apiKey                sent as X-Api-Key; empty: none is sent
- * @property {readonly string[]} allowedHosts  host names the page may be served under; empty: localhost and IP addresses; "*": any (see README)
+ * @property {readonly string[]} allowedHosts  host names the page may be served under besides localhost and IP addresses; "*": any (see README)
  * @property {Timeouts} [timeouts]
  * @property {(line: string) => void} [log]  where refusals are reported; console.warn by default
  */
@@ -121,23 +121,22 @@ export function crossOriginReason(req, allowedHosts) {
   // DNS rebinding: a hostile name resolving to this server is "same origin" for the browser; only listed names are.
   const name = hostAndPort(host, 'http:')?.hostname ?? '';
   if (!hostAllowed(name, allowedHosts)) {
-    return `the host "${host}" is not in ALLOWED_HOSTS${allowedHosts.length > 0 ? '' : ' (empty: only localhost and IP addresses)'}`;
+    return `the host "${host}" is not localhost, an IP address or a name in ALLOWED_HOSTS`;
   }
   return null;
 }
 
 /**
- * Whether the page may be served under host name `name` (lower case; an IPv6 address in brackets). Without a list only
- * names no one else can point here are: localhost and IP addresses (rebinding needs a name its attacker controls).
+ * Whether the page may be served under host name `name` (lower case; an IPv6 address in brackets): localhost and IP
+ * addresses always (no one else can point those here; rebinding needs a name its attacker controls), the names
+ * ALLOWED_HOSTS lists besides, as the gateway's Gateway:AllowedHosts; "*" any.
  * @param {string} name
  * @param {readonly string[]} allowedHosts
  */
 function hostAllowed(name, allowedHosts) {
   // nginx compares the host without its trailing dot ("localhost." is localhost); the URL parser keeps it.
   const host = name.endsWith('.') ? name.slice(0, -1) : name;
-  if (allowedHosts.includes('*')) return true;
-  if (allowedHosts.length > 0) return allowedHosts.includes(host);
-  return host === 'localhost' || isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
+  return allowedHosts.includes('*') || allowedHosts.includes(host) || host === 'localhost' || isIP(host.replace(/^\[(.*)\]$/, '$1')) !== 0;
 }
 
 /**

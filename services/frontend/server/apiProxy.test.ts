@@ -207,7 +207,19 @@ describe('only the frontend\'s own pages may use it', () => {
   });
 });
 
-describe('hosts without ALLOWED_HOSTS', () => {
+describe('hosts ALLOWED_HOSTS adds', () => {
+  // helper-129: a list used to replace localhost and IP addresses, where the gateway's adds to them; a system published
+  // on 127.0.0.2 for a name refused its own address.
+  it.each([['app.example'], ['localhost'], ['127.0.0.2'], ['[::1]']])('serves %s besides the names listed', async (name) => {
+    const port = await frontend({ ALLOWED_HOSTS: 'app.example' });
+
+    const answer = await send(port, '/api/tasks', { headers: { Host: `${name}:${port}`, Origin: `http://${name}:${port}` } });
+
+    expect(answer.status).toBe(202);
+  });
+});
+
+describe('hosts ALLOWED_HOSTS does not list', () => {
   it.each([['localhost'], ['localhost.'], ['127.0.0.1'], ['[::1]'], ['192.168.49.2']])('lets the page be served under %s', async (name) => {
     const port = await frontend();
 
@@ -225,7 +237,7 @@ describe('hosts without ALLOWED_HOSTS', () => {
     const anyHost = await send(any, '/api/tasks', { headers: { Host: `evil.example:${any}`, Origin: `http://evil.example:${any}` } });
 
     expect(rebound.status).toBe(403);
-    expect(JSON.parse(rebound.body).detail).toContain('only localhost and IP addresses');
+    expect(JSON.parse(rebound.body).detail).toContain(`the host "evil.example:${port}" is not localhost, an IP address or a name in ALLOWED_HOSTS`);
     expect(anyHost.status).toBe(202);
     expect(seen).toHaveLength(1);
   });

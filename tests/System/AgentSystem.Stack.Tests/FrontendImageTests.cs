@@ -108,7 +108,18 @@ public sealed class FrontendImageTests(Stack stack) : IAsyncLifetime, IDisposabl
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        Assert.Contains("not in ALLOWED_HOSTS", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("is not localhost, an IP address or a name in ALLOWED_HOSTS", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("192.168.49.2:3000")]
+    [InlineData("[::1]")]
+    public async Task An_IP_address_ALLOWED_HOSTS_does_not_list_is_forwarded_as_the_gateway_serves_it(string host)
+    {
+        // helper-129: a list replaced localhost and IP addresses, where the gateway's adds to them.
+        using var response = await GetTasksAs(host);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
     }
 
     [Fact]
