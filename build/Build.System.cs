@@ -327,11 +327,21 @@ internal partial class Build
         catch (Exception) when (CancellationToken.IsCancellationRequested && name == SystemName)
         {
             // helper-99: an interrupted SystemUp left six containers running without a word (SystemTest's own are removed).
-            Log.Warning($"Interrupted while the system '{name}' came up: what started runs on; {SystemDownCommand(name)} removes it.");
+            Log.Warning(InterruptedNote(name, settings));
             throw;
         }
         return compose;
     }
+
+    /// <summary>
+    /// What to say of a system whose start was interrupted: what started runs on, and how to remove or finish it. Its
+    /// ports are given again: they are read from its gateway and frontend, which may not have started (helper-129: a plain
+    /// SystemUp after one fell back to 8080 and 3000). A key of the user's is not printed.
+    /// </summary>
+    internal static string InterruptedNote(string name, SystemSettings settings) =>
+        $"Interrupted while the system '{name}' came up: what started runs on; {SystemDownCommand(name)} removes it, "
+        + $"{SystemCommand(nameof(SystemUp), name)} --system-gateway-port {settings.GatewayPort} --system-frontend-port {settings.FrontendPort}"
+        + (settings.ApiKey == RunningSystem.DevelopmentApiKey ? "" : " with the same --system-api-key") + " finishes it.";
 
     /// <summary>What the compose file interpolates and the build decides: base images, each service's image, ports, API key.</summary>
     private void SetSystemVariables(Compose compose, SystemSettings settings, IEnumerable<(string Service, string Image)> images, Dictionary<string, string>? variables = null)

@@ -246,6 +246,18 @@ public sealed class SystemPortTests
         Assert.Equal(["AGENTSYSTEM_ALLOWED_HOSTS"], Build.KeptVariables([frontend], 8080).Keys);
     }
 
+    /// <summary>helper-129: after an interrupted start, a plain SystemUp could not read the ports and fell back to 8080 and 3000.</summary>
+    [Fact]
+    public void An_interrupted_start_says_how_to_finish_it_on_its_own_ports_without_printing_a_given_key()
+    {
+        Assert.Equal("Interrupted while the system 'h129d' came up: what started runs on; ./build.sh SystemDown --system-name h129d removes it, "
+            + "./build.sh SystemUp --system-name h129d --system-gateway-port 18282 --system-frontend-port 13202 finishes it.",
+            Build.InterruptedNote("h129d", new SystemSettings(18282, 13202, RunningSystem.DevelopmentApiKey)));
+        var withKey = Build.InterruptedNote("agentsystem", new SystemSettings(8080, 3000, "a-key-of-the-users-own"));
+        Assert.EndsWith("./build.sh SystemUp --system-gateway-port 8080 --system-frontend-port 3000 with the same --system-api-key finishes it.", withKey, StringComparison.Ordinal);
+        Assert.DoesNotContain("a-key-of-the-users-own", withKey, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// helper-129: Debian's docker-compose 1.29 labels the files as the README's command names them, relative; SystemTest,
     /// SystemUp and SystemDown failed on an empty path while such a system ran.
