@@ -149,7 +149,7 @@ public sealed class FrontendImageTests(Stack stack) : IAsyncLifetime, IDisposabl
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
-        Assert.Contains("only localhost and IP addresses", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("is not localhost, an IP address or a name in ALLOWED_HOSTS", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     /// <summary>GET /api/tasks as a page served under <paramref name="host"/> would send it.</summary>
