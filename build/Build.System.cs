@@ -290,7 +290,8 @@ internal partial class Build
     private Compose CheckSystemCanStart(string name, SystemSettings settings)
     {
         var compose = FindSystem(name);
-        var bindValue = EnvironmentVariable(BindVariable) ?? KeptVariables(compose.Containers(), ContainerPort("gateway")).GetValueOrDefault(BindVariable);
+        // Set, even empty (compose's 127.0.0.1), this run's value is the one compose publishes on, as SetSystemVariables decides.
+        var bindValue = EnvironmentVariables.TryGetValue(BindVariable, out var set) ? set : KeptVariables(compose.Containers(), ContainerPort("gateway")).GetValueOrDefault(BindVariable);
         var bind = bindValue is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
         var held = compose.Containers().SelectMany(c => c.PublishedAddresses).Where(p => p.Value == bind.ToString()).Select(p => p.Key).ToList();
         if (SamePortProblem(settings) is { } same)
@@ -374,13 +375,13 @@ internal partial class Build
     /// What a running system was started with that no --system-* value carries and this run keeps unless its environment
     /// names it: the address it is published on and the names its frontend and gateway serve (helper-129: SystemTest,
     /// updating a system started with AGENTSYSTEM_BIND=127.0.0.2 and a name in AGENTSYSTEM_ALLOWED_HOSTS, moved it to
-    /// 127.0.0.1 and its names back to the default). Empty when none runs.
+    /// 127.0.0.1 and its names back to the default). Empty when the system has no containers.
     /// </summary>
     internal static IReadOnlyDictionary<string, string> KeptVariables(IReadOnlyList<ComposeContainer> containers, int gatewayPort)
     {
         var kept = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (containers.FirstOrDefault(c => c.Service == "gateway") is { } gateway && gateway.PublishedPorts.TryGetValue(gatewayPort, out var hostPort)
-            && gateway.PublishedAddresses.GetValueOrDefault(hostPort) is { Length: > 0 } address)
+        // As asked for, not as published: a stopped container publishes nothing (helper-131).
+        if (containers.FirstOrDefault(c => c.Service == "gateway")?.RequestedHostAddresses.GetValueOrDefault(gatewayPort) is { Length: > 0 } address)
         {
             kept[BindVariable] = address;
         }

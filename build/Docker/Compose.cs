@@ -24,6 +24,9 @@ public sealed record ComposeContainer(string Id, string Name, string Service, st
     /// <summary>The host port each published port was asked for, by port inside ("" for any free one: Compose's "127.0.0.1::8080").</summary>
     public IReadOnlyDictionary<int, string> RequestedHostPorts { get; init; } = new Dictionary<int, string>();
 
+    /// <summary>The host address each published port was asked for, by port inside; kept while the container is stopped.</summary>
+    public IReadOnlyDictionary<int, string> RequestedHostAddresses { get; init; } = new Dictionary<int, string>();
+
     /// <summary>The host addresses they are published on ("127.0.0.1"), by port on the host.</summary>
     public IReadOnlyDictionary<int, string> PublishedAddresses { get; init; } = new Dictionary<int, string>();
 
@@ -260,7 +263,8 @@ public sealed class Compose
                 ConfigHash = labels.TryGetProperty(ConfigHashLabel, out var hash) ? hash.GetString() ?? "" : "",
                 PublishedPorts = Ports(c),
                 PublishedAddresses = Addresses(c),
-                RequestedHostPorts = Requested(c),
+                RequestedHostPorts = Requested(c, "HostPort"),
+                RequestedHostAddresses = Requested(c, "HostIp"),
                 Environment = Variables(config),
             };
         }).OrderBy(c => c.Name, StringComparer.Ordinal).ToList();
@@ -270,10 +274,13 @@ public sealed class Compose
     private static Dictionary<int, int> Ports(JsonElement container) =>
         Bindings(container).DistinctBy(b => b.Inside).ToDictionary(b => b.Inside, b => b.HostPort);
 
-    /// <summary><c>HostConfig.PortBindings</c>' "8080/tcp": [{ "HostPort": "" }] as 8080 -> "" (the first binding).</summary>
-    private static Dictionary<int, string> Requested(JsonElement container) =>
+    /// <summary>
+    /// A field of <c>HostConfig.PortBindings</c>' first binding by port inside: "8080/tcp": [{ "HostIp": "127.0.0.2",
+    /// "HostPort": "" }] as 8080 -> "" for HostPort, 8080 -> "127.0.0.2" for HostIp.
+    /// </summary>
+    private static Dictionary<int, string> Requested(JsonElement container, string field) =>
         PortMap(container, "HostConfig", "PortBindings").Where(p => p.Bindings.GetArrayLength() > 0).DistinctBy(p => p.Inside)
-            .ToDictionary(p => p.Inside, p => p.Bindings[0].TryGetProperty("HostPort", out var hostPort) ? hostPort.GetString() ?? "" : "");
+            .ToDictionary(p => p.Inside, p => p.Bindings[0].TryGetProperty(field, out var value) ? value.GetString() ?? "" : "");
 
     /// <summary>"8080/tcp": [{ "HostIp": "127.0.0.1", "HostPort": "9090" }] as 9090 -> 127.0.0.1.</summary>
     private static Dictionary<int, string> Addresses(JsonElement container) =>

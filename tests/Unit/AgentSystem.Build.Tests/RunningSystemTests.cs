@@ -62,6 +62,7 @@ public sealed class RunningSystemTests
         // As asked: the frontend on any free port (it got 3000), so the containers were made from "".
         Assert.Equal(new Dictionary<int, string> { [8080] = "9090" }, gateway.RequestedHostPorts);
         Assert.Equal(new Dictionary<int, string> { [3000] = "" }, containers.Single(c => c.Service == "frontend").RequestedHostPorts);
+        Assert.Equal(new Dictionary<int, string> { [3000] = "127.0.0.1" }, containers.Single(c => c.Service == "frontend").RequestedHostAddresses);
         Assert.Equal(new Dictionary<int, int> { [8080] = 9090 }, gateway.PublishedPorts);
         Assert.Equal(new Dictionary<int, string> { [9090] = "127.0.0.1" }, gateway.PublishedAddresses);
         Assert.Equal("k1", gateway.Environment["Gateway__ApiKeys__0"]);
@@ -230,10 +231,10 @@ public sealed class SystemPortTests
     [Fact]
     public void A_running_systems_address_and_allowed_names_are_kept()
     {
-        var gateway = new ComposeContainer("1", "x_gateway_1", "gateway", "running", "healthy", 0)
+        // Stopped (helper-131): it publishes nothing, and the address it was asked for is kept all the same.
+        var gateway = new ComposeContainer("1", "x_gateway_1", "gateway", "exited", null, 0)
         {
-            PublishedPorts = new Dictionary<int, int> { [8080] = 18281 },
-            PublishedAddresses = new Dictionary<int, string> { [18281] = "127.0.0.2" },
+            RequestedHostAddresses = new Dictionary<int, string> { [8080] = "127.0.0.2" },
         };
         var frontend = new ComposeContainer("2", "x_frontend_1", "frontend", "running", "healthy", 0)
         {
