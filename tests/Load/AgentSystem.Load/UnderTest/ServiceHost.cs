@@ -19,7 +19,15 @@ internal sealed class ServiceHost : IAsyncDisposable
     private readonly ConcurrentQueue<string> _output = new();
     private readonly StreamWriter _log;
     private readonly Lock _logGate = new();
+
+    /// <summary>
+    /// Held while the process is swapped or disposed: the CPU sampler and the compiler watch read its id from other
+    /// threads, and one that read a restarted worker's disposed process ended a CI run ("No process is associated with
+    /// this object").
+    /// </summary>
+    private readonly Lock _processGate = new();
     private Process _process;
+    private bool _disposed;
 
     private ServiceHost(string name, int port, ProcessStartInfo startInfo, string logPath)
     {
@@ -48,26 +56,49 @@ internal sealed class ServiceHost : IAsyncDisposable
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
-    public int ProcessId => _process.Id;
+    public int ProcessId
+    {
+        get
+        {
+            lock (_processGate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                return _process.Id;
+            }
+        }
+    }
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited
+    {
+        get
+        {
+            lock (_processGate)
+            {
+                return _disposed || _process.HasExited;
+            }
+        }
+    }
 
     public string RecentOutput => string.Join(System.Environment.NewLine, _output);
 
     /// <summary>The runtime reads generation 0's size from this variable only (no runtimeconfig knob).</summary>
     private const string GeneratorGen0Variable = "DOTNET_GCgen0size";
 
-    public static ServiceHost Start(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory)
+    public static ServiceHost Start(string name, string dll, IReadOnlyDictionary<string, string> environment, string logDirectory) =>
+        Start(name, "dotnet", [dll], Path.GetDirectoryName(dll)!, environment, logDirectory);
+
+    /// <summary><paramref name="fileName"/> with <paramref name="arguments"/> as a service (the tests start other programs).</summary>
+    internal static ServiceHost Start(string name, string fileName, IEnumerable<string> arguments, string workingDirectory,
+        IReadOnlyDictionary<string, string> environment, string logDirectory)
     {
         var port = ServicePorts.Free();
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(fileName, arguments)
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            WorkingDirectory = workingDirectory,
         };
-        info.ArgumentList.Add(dll);
         foreach (var (key, value) in environment)
         {
             info.Environment[key] = value;
@@ -145,15 +176,23 @@ internal sealed class ServiceHost : IAsyncDisposable
     public void Restart()
     {
         Kill();
-        _process.Dispose();
-        Keep($"[load] {Name} restarted");
-        _process = Launch();
+        lock (_processGate)
+        {
+            _process.Dispose();
+            Keep($"[load] {Name} restarted");
+            _process = Launch();
+        }
     }
 
     public ValueTask DisposeAsync()
     {
         Kill();
-        _process.Dispose();
+        lock (_processGate)
+        {
+            _disposed = true;
+            _process.Dispose();
+        }
+
         lock (_logGate)
         {
             _log.Dispose();
