@@ -133,25 +133,33 @@ internal partial class Build
     /// The absolute paths of a project's config files, from its labels ("files|working folder"). Compose v2 labels them
     /// absolute; Debian's docker-compose 1.29 as its command line named them, so the README's
     /// <c>-f services/docker-compose.yml</c> is relative (helper-129: SystemTest, SystemUp and SystemDown failed on
-    /// <c>Path.GetFullPath("")</c> while such a system ran). A relative one is read in the working folder, the folder of
-    /// the first file; without it, it is left out.
+    /// <c>Path.GetFullPath("")</c> while such a system ran), and the working folder is the first file's folder or
+    /// <c>--project-directory</c>. Relative files are read in the folder compose ran in: the working folder less the
+    /// first file's folder, or the working folder itself (<c>--project-directory .</c>); without one they are left out.
     /// </summary>
     private static IEnumerable<string> ConfigFiles(string labels)
     {
         var bar = labels.LastIndexOf('|');
         var (files, folder) = bar < 0 ? (labels, "") : (labels[..bar], labels[(bar + 1)..].Replace('\\', '/').TrimEnd('/'));
-        foreach (var file in ConfigFileSeparator().Split(files).Select(file => file.Replace('\\', '/')))
+        files = files.Replace('\\', '/');
+        if (IsAbsolute(files))
         {
-            if (file.StartsWith('/') || file is [_, ':', '/', ..] && char.IsAsciiLetter(file[0]))
-            {
-                yield return file;
-            }
-            else if (folder.Length > 0)
-            {
-                yield return $"{folder}/{file[(file.LastIndexOf('/') + 1)..]}";
-            }
+            return ConfigFileSeparator().Split(files);
         }
+
+        // Relative: 1.29 joins them with commas as typed.
+        var relative = files.Split(',', StringSplitOptions.RemoveEmptyEntries);
+        if (folder.Length == 0 || relative.Length == 0)
+        {
+            return [];
+        }
+
+        var firstFolder = relative[0].LastIndexOf('/') is var slash and > 0 ? relative[0][..slash].TrimStart('.', '/') : "";
+        var ranIn = firstFolder.Length > 0 && folder.EndsWith('/' + firstFolder, StringComparison.Ordinal) ? folder[..^(firstFolder.Length + 1)] : folder;
+        return relative.Select(file => IsAbsolute(file) ? file : $"{ranIn}/{(file.StartsWith("./", StringComparison.Ordinal) ? file[2..] : file)}");
     }
+
+    private static bool IsAbsolute(string file) => file.StartsWith('/') || file is [_, ':', '/', ..] && char.IsAsciiLetter(file[0]);
 
     /// <summary>
     /// Compose joins a project's config files with commas, each an absolute path: a comma followed by one separates two,

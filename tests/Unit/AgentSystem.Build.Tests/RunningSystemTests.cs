@@ -272,9 +272,13 @@ public sealed class SystemPortTests
             v2|/work/other/services/docker-compose.yml|/work/other/services
             nofolder|services/docker-compose.yml|
             unrelated|compose.yml|/srv/app
+            projectdirectory|services/docker-compose.yml|/work/h131
+            withoverride|./services/docker-compose.yml,services/docker-compose.override.yml|/work/h132/services
             """);
 
-        Assert.Equal([("byhand", "/work/h129"), ("fromservices", "/work/h129"), ("v2", "/work/other")], running);
+        // helper-131: --project-directory . makes the working folder the one compose ran in, not the first file's.
+        Assert.Equal([("byhand", "/work/h129"), ("fromservices", "/work/h129"), ("v2", "/work/other"), ("projectdirectory", "/work/h131"), ("withoverride", "/work/h132")],
+            running);
         Assert.Null(Build.ForeignCheckout("/work/h129", "byhand", running));
         Assert.Equal("/work/h129", Build.ForeignCheckout("/work/other", "byhand", running));
     }
