@@ -79,10 +79,13 @@ public sealed partial class ManifestChecks
                 Problem("pod-security", w.Source, w.Field($"spec.volumes[{i}]"), $"volume type {type.Name} is not allowed by the restricted Pod Security Standard");
             }
 
-            if (volume.EmptyDir is { SizeLimit: null })
+            // A volume naming no source is an emptyDir to the API server (helper-131). Evicted past its limit; without one,
+            // what a container writes there (a client's upload) can fill the node's disk, or its memory for medium Memory.
+            var source = typeof(V1Volume).GetProperties().Any(p => p.Name != "Name" && p.GetValue(volume) is not null);
+            if (volume.EmptyDir is { SizeLimit: null } || !source)
             {
-                // Evicted past its limit; without one, what a container writes there (a client's upload) can fill the node's disk.
-                Problem("resources", w.Source, w.Field($"spec.volumes[{i}].emptyDir.sizeLimit"), "missing: without it the volume can fill the node's disk");
+                var where = volume.EmptyDir?.Medium == "Memory" ? "memory" : "disk";
+                Problem("resources", w.Source, w.Field($"spec.volumes[{i}].emptyDir.sizeLimit"), $"missing: without it the volume can fill the node's {where}");
             }
         }
     }

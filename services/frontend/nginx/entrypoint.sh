@@ -29,7 +29,6 @@ if [ "$(printf '%s' "$allowed" | tr -d '[:space:]')" = "*" ]; then
     echo 'default "";' > /tmp/allowed-hosts.conf
     served="any host"
 else
-    served="localhost and IP addresses${allowed:+, $allowed}"
     cat > /tmp/allowed-hosts.conf <<'MAP'
 default "the host is not localhost, an IP address or a name in ALLOWED_HOSTS";
 "\localhost" "";
@@ -48,9 +47,11 @@ MAP
     done
     # nginx compares map keys without case and refuses a repeated one (localhost is in the map already); the backslash
     # keeps a host named like a map keyword (default, include, hostnames) a plain name.
-    printf '%s' "$hosts" | tr '[:upper:]' '[:lower:]' | sort -u | grep -vx 'localhost' | while read -r host; do
+    listed=$(printf '%s' "$hosts" | tr '[:upper:]' '[:lower:]' | sort -u | grep -vx 'localhost' || true)
+    for host in $listed; do
         printf '"\\%s" "";\n' "$host"
     done >> /tmp/allowed-hosts.conf
+    served="localhost and IP addresses$(for host in $listed; do printf ', %s' "$host"; done)"
 fi
 
 sed -e "s|@GATEWAY_URL@|$gateway|g" -e "s|@API_KEY@|$key|g" /etc/agentsystem/nginx.conf > /tmp/nginx.conf

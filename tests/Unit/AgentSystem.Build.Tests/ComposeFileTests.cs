@@ -42,6 +42,8 @@ public class ComposeFileTests
         Assert.Equal("1654:1654", service["user"].ToString());
         Assert.Equal("true", service["read_only"].ToString());
         Assert.Equal(["ALL"], ((YamlSequenceNode)service["cap_drop"]).Select(n => n.ToString()));
+        // Bounded as the manifests' /tmp emptyDirs (Docker's default is half the host's memory).
+        Assert.Equal(["/tmp:size=64m"], ((YamlSequenceNode)service["tmpfs"]).Select(n => n.ToString()));
     }
 
     [Theory]

@@ -74,6 +74,18 @@ public sealed class ManifestValidationTests : IDisposable
     }
 
     [Fact]
+    public void A_volume_without_a_source_is_an_unbounded_emptyDir_and_fails_the_resources_check()
+    {
+        _copy.Edit("k8s/base/frontend/deployment.yaml", """
+                      emptyDir:
+                        sizeLimit: 64Mi
+            """, "");
+
+        AssertOnly(_copy.Validate(), "resources", "k8s/base/frontend/deployment.yaml", "Deployment/frontend",
+            "spec.template.spec.volumes[0].emptyDir.sizeLimit", "missing: without it the volume can fill the node's disk");
+    }
+
+    [Fact]
     public void A_selector_that_misses_the_template_labels_fails_the_selectors_check()
     {
         _copy.Edit("k8s/base/gateway/deployment.yaml", """
