@@ -467,12 +467,6 @@ internal partial class Build
     private static string SystemCommand(string target, string project) =>
         project == DefaultSystemName ? $"{BuildScript.Command} {target}" : $"{BuildScript.Command} {target} --system-name {project}";
 
-    /// <summary>The frontend container's variable (services/docker-compose.yml's, from AGENTSYSTEM_ALLOWED_HOSTS) naming the hosts its /api serves besides localhost and IP addresses.</summary>
-    private const string FrontendAllowedHostsVariable = "ALLOWED_HOSTS";
-
-    /// <summary>services/docker-compose.yml's variable for the names the frontend's /api and the gateway serve.</summary>
-    private const string AllowedHostsVariable = "AGENTSYSTEM_ALLOWED_HOSTS";
-
     /// <summary>A service's port inside its container, from the catalog.</summary>
     private int ContainerPort(string service) => Changes.Catalog?.Find(service)?.Ports is [var port, ..]
         ? port : throw new TargetFailedException($"{ServiceCatalog.FileName} gives {service} no port.");

@@ -15,6 +15,12 @@ internal partial class Build
     /// <summary>The address compose publishes the gateway and the frontend on (services/docker-compose.yml; 127.0.0.1 unset).</summary>
     private const string BindVariable = "AGENTSYSTEM_BIND";
 
+    /// <summary>services/docker-compose.yml's variable for the names the frontend's /api and the gateway serve besides localhost and IP addresses.</summary>
+    private const string AllowedHostsVariable = "AGENTSYSTEM_ALLOWED_HOSTS";
+
+    /// <summary>The frontend container's variable that compose sets from <see cref="AllowedHostsVariable"/>.</summary>
+    private const string FrontendAllowedHostsVariable = "ALLOWED_HOSTS";
+
     /// <summary>
     /// docker ps's format for a container's compose project, config files and working folder, as
     /// <see cref="ParseRunningSystems"/> reads them.
