@@ -85,6 +85,11 @@ if ($Stale) {
 Push-Location $ScriptDir
 try {
     & $DotNetExe (Join-Path $BuildOutput "_build.dll") @BuildArguments
+}
+finally {
+    Pop-Location
+    # The exit is here, not after the call: on Ctrl+C (SIGINT to the whole process group) PowerShell waits for the build
+    # program, which stops its children and exits 130, then stops this script; only a finally block still runs, and
+    # without an exit in it pwsh ended with 0 or 1, not the build program's 130.
     exit $LASTEXITCODE
 }
-finally { Pop-Location }
