@@ -83,6 +83,8 @@ if ($Stale) {
 }
 
 Push-Location $ScriptDir
+# A failure to start the build program leaves this, not the compile's 0, for the exit below.
+$global:LASTEXITCODE = 1
 try {
     & $DotNetExe (Join-Path $BuildOutput "_build.dll") @BuildArguments
 }
