@@ -287,13 +287,14 @@ internal partial class Build
     /// Before the images are built, which can take minutes: compose would start half the system and then stop at the taken
     /// port. A port its own containers hold on the same address is no conflict (they are recreated).
     /// </summary>
-    private Compose CheckSystemCanStart(string name, SystemSettings settings)
+    private (Compose Compose, IReadOnlyList<ComposeContainer> Containers) CheckSystemCanStart(string name, SystemSettings settings)
     {
         var compose = FindSystem(name);
+        var containers = compose.Containers();
         // Set, even empty (compose's 127.0.0.1), this run's value is the one compose publishes on, as SetSystemVariables decides.
-        var bindValue = EnvironmentVariables.TryGetValue(BindVariable, out var set) ? set : KeptVariables(compose.Containers(), ContainerPort("gateway")).GetValueOrDefault(BindVariable);
+        var bindValue = EnvironmentVariables.TryGetValue(BindVariable, out var set) ? set : KeptVariables(containers, ContainerPort("gateway")).GetValueOrDefault(BindVariable);
         var bind = bindValue is { Length: > 0 } given && IPAddress.TryParse(given, out var parsed) ? parsed : IPAddress.Loopback;
-        var held = compose.Containers().SelectMany(c => c.PublishedAddresses).Where(p => p.Value == bind.ToString()).Select(p => p.Key).ToList();
+        var held = containers.SelectMany(c => c.PublishedAddresses).Where(p => p.Value == bind.ToString()).Select(p => p.Key).ToList();
         if (SamePortProblem(settings) is { } same)
         {
             throw new UsageException(same);
@@ -304,15 +305,15 @@ internal partial class Build
             throw new TargetFailedException(taken, "a port it publishes is in use");
         }
 
-        return compose;
+        return (compose, containers);
     }
 
     /// <summary>Builds the images this run has not (services not affected), then brings the system up and waits for it.</summary>
     private Compose StartSystem(string name, SystemSettings settings, Dictionary<string, string>? variables = null)
     {
-        var compose = CheckSystemCanStart(name, settings);
+        var (compose, running) = CheckSystemCanStart(name, settings);
         BuildEveryImage();
-        SetSystemVariables(compose, settings, _images.Values.Select(i => (i.Service, i.Image)), variables);
+        SetSystemVariables(compose, running, settings, _images.Values.Select(i => (i.Service, i.Image)), variables);
         try
         {
             compose.Up(SystemScale);
@@ -344,8 +345,11 @@ internal partial class Build
         + $"{SystemCommand(nameof(SystemUp), name)} --system-gateway-port {settings.GatewayPort} --system-frontend-port {settings.FrontendPort}"
         + (settings.ApiKey == RunningSystem.DevelopmentApiKey ? "" : " with the same --system-api-key") + " finishes it.";
 
-    /// <summary>What the compose file interpolates and the build decides: base images, each service's image, ports, API key.</summary>
-    private void SetSystemVariables(Compose compose, SystemSettings settings, IEnumerable<(string Service, string Image)> images, Dictionary<string, string>? variables = null)
+    /// <summary>
+    /// What the compose file interpolates and the build decides: base images, each service's image, ports, API key, and
+    /// what <paramref name="running"/> (the system's containers, as read before) keeps.
+    /// </summary>
+    private void SetSystemVariables(Compose compose, IReadOnlyList<ComposeContainer> running, SystemSettings settings, IEnumerable<(string Service, string Image)> images, Dictionary<string, string>? variables = null)
     {
         foreach (var (variable, image) in BaseImageEnvironment)
         {
@@ -360,7 +364,7 @@ internal partial class Build
         compose.Environment["AGENTSYSTEM_GATEWAY_PORT"] = settings.GatewayPort == 0 ? "" : settings.GatewayPort.ToString(CultureInfo.InvariantCulture);
         compose.Environment["AGENTSYSTEM_FRONTEND_PORT"] = settings.FrontendPort == 0 ? "" : settings.FrontendPort.ToString(CultureInfo.InvariantCulture);
         compose.Environment["AGENTSYSTEM_API_KEY"] = settings.ApiKey;
-        foreach (var (variable, value) in KeptVariables(compose.Containers(), ContainerPort("gateway")).Where(v => !EnvironmentVariables.ContainsKey(v.Key)))
+        foreach (var (variable, value) in KeptVariables(running, ContainerPort("gateway")).Where(v => !EnvironmentVariables.ContainsKey(v.Key)))
         {
             compose.Environment[variable] = value;
         }
@@ -407,7 +411,7 @@ internal partial class Build
         // A port asked as any free one (0) runs on one, but the containers were made from "" (helper-93).
         int AsAsked(string service, int port) =>
             containers.FirstOrDefault(c => c.Service == service)?.RequestedHostPorts.GetValueOrDefault(ContainerPort(service)) is "" ? 0 : port;
-        SetSystemVariables(compose, settings with { GatewayPort = AsAsked("gateway", settings.GatewayPort), FrontendPort = AsAsked("frontend", settings.FrontendPort) },
+        SetSystemVariables(compose, containers, settings with { GatewayPort = AsAsked("gateway", settings.GatewayPort), FrontendPort = AsAsked("frontend", settings.FrontendPort) },
             containers.Where(c => imageServices.Contains(c.Service) && c.ImageName.Length > 0).DistinctBy(c => c.Service).Select(c => (c.Service, c.ImageName)));
         if (compose.ConfigHashes(out var problem) is not { Count: > 0 } hashes)
         {
