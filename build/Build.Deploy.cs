@@ -38,7 +38,7 @@ internal partial class Build
         {
             var kind = Kind("DeployKind")!;
             _clusterTool = CheckTool(kind, "DeployKind");
-            Preflight.CheckHostPorts(kind.HostPorts(), "DeployKind", KindClusterConfig, Preflight.Find("docker", SearchPath)!, port => PortAdvice(PortHolder.Of(port), port), CancellationToken);
+            Preflight.CheckHostPorts(kind.HostPorts(), "DeployKind", KindClusterConfig, RootDirectory, Preflight.Find("docker", SearchPath)!, port => PortAdvice(PortHolder.Of(port), port), CancellationToken);
         });
 
     private Target MinikubePreflight => _ => _
@@ -73,7 +73,7 @@ internal partial class Build
     }
 
     private Target DeleteClusters => _ => _
-        .Description($"Deletes every kind and minikube cluster named {ClusterDeploy.ClusterPrefix}* (what deploys kept or left behind)")
+        .Description($"Deletes the kind and minikube clusters this checkout's deploys kept or left behind; lists other {ClusterNames.Prefix}* ones")
         .Executes(() =>
         {
             IClusterTool?[] tools = [Kind(null), Minikube(null)];
@@ -88,13 +88,24 @@ internal partial class Build
 
             var scratch = Path.Combine(RootDirectory, ".nuke", "temp", "delete-clusters.kubeconfig");
             Directory.CreateDirectory(Path.GetDirectoryName(scratch)!);
+            var mine = ClusterNames.OfCheckout(RootDirectory);
             foreach (var tool in found)
             {
-                var ours = tool.Clusters(CancellationToken).Where(c => c.StartsWith(ClusterDeploy.ClusterPrefix, StringComparison.Ordinal)).ToList();
-                Log.Info($"{tool.Name}: {(ours.Count == 0 ? "no" : ours.Count)} cluster(s) named {ClusterDeploy.ClusterPrefix}*.");
+                var named = tool.Clusters(CancellationToken).Where(c => c.StartsWith(ClusterNames.Prefix, StringComparison.Ordinal)).ToList();
+                var ours = named.Where(c => c.StartsWith(mine, StringComparison.Ordinal)).ToList();
+                Log.Info($"{tool.Name}: {(ours.Count == 0 ? "no" : ours.Count)} cluster(s) of this checkout ({mine}*).");
                 foreach (var cluster in ours)
                 {
                     tool.Delete(cluster, scratch, CancellationToken);
+                }
+
+                // Another checkout's deploy may be running in one of them: a person decides.
+                var others = named.Except(ours).ToList();
+                if (others.Count > 0)
+                {
+                    Log.Info($"{tool.Name}: left {others.Count} other {ClusterNames.Prefix}* cluster(s), made by another checkout (its deploy may be"
+                        + " running) or by a build from before clusters carried their checkout's tag. Delete one with:");
+                    others.ForEach(other => Log.Info("  " + tool.DeleteCommand(other)));
                 }
             }
         });
@@ -156,7 +167,7 @@ internal partial class Build
         }
 
         var settings = new DeploySettings(DeployNamespace, FieldManager, DeployArtifacts, KeepCluster, RolloutTimeout, TimeSpan.FromMinutes(3), DeployPollInterval);
-        await new ClusterDeploy(_clusterTool!, settings).RunAsync(ClusterDeploy.NewClusterName(), images, objects, cancellationToken).ConfigureAwait(false);
+        await new ClusterDeploy(_clusterTool!, settings).RunAsync(ClusterNames.New(RootDirectory), images, objects, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The images the rendered objects run beside the services' (PostgreSQL's, Redis's): the cluster pulls those itself.</summary>

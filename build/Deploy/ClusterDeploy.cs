@@ -15,11 +15,6 @@ public sealed record DeploySettings(string Namespace, string FieldManager, strin
 /// </summary>
 public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
 {
-    public const string ClusterPrefix = "agentsystem-";
-
-    /// <summary>"agentsystem-12010614-3fa9": the time it was made (UTC), and a random part so two at once differ.</summary>
-    public static string NewClusterName() => $"{ClusterPrefix}{DateTime.UtcNow:MMddHHmm}-{Random.Shared.Next(0x10000):x4}";
-
     public async Task RunAsync(string cluster, IReadOnlyList<string> images, IReadOnlyList<ManifestObject> objects, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(settings.ArtifactsFolder, cluster);
@@ -128,7 +123,7 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
         }
         catch (Exception e) when (e is TargetFailedException or ToolFailedException)
         {
-            Log.Warning($"Deleting {cluster} failed ({e.Message}); {BuildScript.Command} DeleteClusters removes every leftover {ClusterPrefix}* cluster.");
+            Log.Warning($"Deleting {cluster} failed ({e.Message}); {BuildScript.Command} DeleteClusters removes this checkout's leftover clusters.");
         }
     }
 

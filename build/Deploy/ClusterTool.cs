@@ -29,6 +29,9 @@ public interface IClusterTool
 
     void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken);
 
+    /// <summary>The command a person types to delete <paramref name="cluster"/>.</summary>
+    string DeleteCommand(string cluster);
+
     /// <summary>The names of every cluster the tool knows on this machine.</summary>
     IReadOnlyList<string> Clusters(CancellationToken cancellationToken);
 }
@@ -42,6 +45,7 @@ public abstract class ClusterToolBase(string executable, string logFile) : IClus
     public abstract void Create(string cluster, string kubeconfig, CancellationToken cancellationToken);
     public abstract void Load(string cluster, IReadOnlyList<string> images, CancellationToken cancellationToken);
     public abstract void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken);
+    public abstract string DeleteCommand(string cluster);
     public abstract IReadOnlyList<string> Clusters(CancellationToken cancellationToken);
     protected abstract string[] VersionArguments { get; }
 
@@ -142,6 +146,8 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
     public override void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
         Step($"kind: deleting cluster {cluster}", ["delete", "cluster", "--name", cluster, "--kubeconfig", kubeconfig], cancellationToken);
 
+    public override string DeleteCommand(string cluster) => $"kind delete cluster --name {cluster}";
+
     public override IReadOnlyList<string> Clusters(CancellationToken cancellationToken)
     {
         var result = Capture(["get", "clusters"], cancellationToken);
@@ -180,6 +186,8 @@ public sealed class Minikube(string executable, string logFile) : ClusterToolBas
 
     public override void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
         Step($"minikube: deleting profile {cluster}", ["delete", "--profile", cluster], cancellationToken, Kubeconfig(kubeconfig));
+
+    public override string DeleteCommand(string cluster) => $"minikube delete --profile {cluster}";
 
     public override IReadOnlyList<string> Clusters(CancellationToken cancellationToken)
     {

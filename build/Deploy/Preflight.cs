@@ -48,7 +48,7 @@ public static class Preflight
     /// publishes it (an engine without its userland proxy publishes with no listener). <paramref name="holderAdvice"/> says
     /// who holds a TCP port.
     /// </summary>
-    public static void CheckHostPorts(IEnumerable<HostPort> ports, string target, string config, string docker,
+    public static void CheckHostPorts(IEnumerable<HostPort> ports, string target, string config, string checkout, string docker,
         Func<int, string> holderAdvice, CancellationToken cancellationToken)
     {
         var published = ProcessRunner.Capture(docker, ["ps", "--format", PublishedPorts.NamesAndPorts], cancellationToken: cancellationToken).Output;
@@ -60,7 +60,7 @@ public static class Preflight
             if (containers.Count > 0 || listenerHoldsIt)
             {
                 var where = (ip is null ? $"{address}:{port}" : new IPEndPoint(ip, port).ToString()) + (protocol == "tcp" ? "" : "/" + protocol);
-                var holder = containers.Count > 0 ? PublishedBy(containers)
+                var holder = containers.Count > 0 ? PublishedBy(containers, checkout)
                     : protocol == "tcp" ? holderAdvice(port)
                     : $"Stop what holds it: {LocalPorts.UdpProcessCommand(port)} names it.";
                 var (what, change) = hostPort.ApiServer
@@ -90,15 +90,21 @@ public static class Preflight
 
     /// <summary>
     /// Who publishes a port: most likely a cluster an earlier deploy kept (its node, NAME-control-plane), which stopping
-    /// the container would leave broken; DeleteClusters removes it whole.
+    /// the container would leave broken. DeleteClusters removes this checkout's whole; another checkout's, a person decides.
     /// </summary>
-    private static string PublishedBy(IReadOnlyList<string> containers)
+    private static string PublishedBy(IReadOnlyList<string> containers, string checkout)
     {
         const string NodeSuffix = "-control-plane";
-        var kept = containers.FirstOrDefault(c => c.StartsWith(ClusterDeploy.ClusterPrefix, StringComparison.Ordinal) && c.EndsWith(NodeSuffix, StringComparison.Ordinal));
-        return kept is not null
-            ? $"It is the node of {kept[..^NodeSuffix.Length]}, a cluster a deploy kept: {BuildScript.Command} DeleteClusters removes it."
-            : $"The container {string.Join(", ", containers)} publishes it: stop it if it is yours.";
+        var node = containers.FirstOrDefault(c => c.StartsWith(ClusterNames.Prefix, StringComparison.Ordinal) && c.EndsWith(NodeSuffix, StringComparison.Ordinal));
+        if (node is null)
+        {
+            return $"The container {string.Join(", ", containers)} publishes it: stop it if it is yours.";
+        }
+
+        var cluster = node[..^NodeSuffix.Length];
+        return cluster.StartsWith(ClusterNames.OfCheckout(checkout), StringComparison.Ordinal)
+            ? $"It is the node of {cluster}, a cluster a deploy kept: {BuildScript.Command} DeleteClusters removes it."
+            : $"It is the node of {cluster}, a cluster not of this checkout (another's deploy may be running in it): kind delete cluster --name {cluster} removes it.";
     }
 
     /// <summary>The failure for a tool not on PATH, then what to do: where to get it, or the other target.</summary>

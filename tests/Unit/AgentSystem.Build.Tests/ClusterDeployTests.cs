@@ -267,11 +267,15 @@ public sealed class ClusterDeployTests(RenderedKindOverlay overlay) : IClassFixt
     }
 
     [Fact]
-    public void Cluster_names_are_ours_and_unique()
+    public void Cluster_names_carry_their_checkout_and_differ()
     {
-        var names = Enumerable.Range(0, 20).Select(_ => ClusterDeploy.NewClusterName()).ToList();
+        var checkout = Path.Combine(Path.GetTempPath(), "clone-a");
+        var names = Enumerable.Range(0, 20).Select(_ => ClusterNames.New(checkout)).ToList();
 
-        Assert.All(names, n => Assert.Matches("^agentsystem-[0-9]{8}-[0-9a-f]{4}$", n));
+        Assert.All(names, n => Assert.Matches("^agentsystem-[0-9a-f]{6}-[0-9]{8}-[0-9a-f]{4}$", n));
+        Assert.All(names, n => Assert.StartsWith(ClusterNames.OfCheckout(checkout), n, StringComparison.Ordinal));
         Assert.True(names.Distinct().Count() > 1);
+        Assert.Equal(ClusterNames.OfCheckout(checkout), ClusterNames.OfCheckout(checkout + Path.DirectorySeparatorChar));
+        Assert.NotEqual(ClusterNames.OfCheckout(checkout), ClusterNames.OfCheckout(Path.Combine(Path.GetTempPath(), "clone-b")));
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using AgentSystem.Build.Deploy;
 using AgentSystem.Build.Engine;
 using AgentSystem.Build.Tools;
 
@@ -236,10 +237,25 @@ public sealed class DeployPreflightTests : IDisposable
     [Fact]
     public void A_host_port_a_kept_cluster_holds_points_to_DeleteClusters()
     {
-        var run = Run(new FakeClusterTools { Publishing = { [$"{_gatewayHostPort}/tcp"] = "agentsystem-12070901-ab12-control-plane" } }, "DeployKind");
+        var cluster = ClusterNames.OfCheckout(_copy.Root) + "12070901-ab12";
+
+        var run = Run(new FakeClusterTools { Publishing = { [$"{_gatewayHostPort}/tcp"] = cluster + "-control-plane" } }, "DeployKind");
 
         Assert.True(run.ExitCode == 1, run.Output);
-        Assert.Contains("  It is the node of agentsystem-12070901-ab12, a cluster a deploy kept: ./build.sh DeleteClusters removes it.", run.Output, StringComparison.Ordinal);
+        Assert.Contains($"  It is the node of {cluster}, a cluster a deploy kept: ./build.sh DeleteClusters removes it.", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_host_port_another_checkouts_cluster_holds_is_left_to_a_person()
+    {
+        const string Cluster = "agentsystem-0a0b0c-12070901-ab12";
+
+        var run = Run(new FakeClusterTools { Publishing = { [$"{_gatewayHostPort}/tcp"] = Cluster + "-control-plane" } }, "DeployKind");
+
+        Assert.True(run.ExitCode == 1, run.Output);
+        Assert.Contains($"  It is the node of {Cluster}, a cluster not of this checkout (another's deploy may be running in it): kind delete cluster --name {Cluster} removes it.",
+            run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("DeleteClusters", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -290,19 +306,23 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.Matches($@"(?m)^\d+\s+{target}\s.*\sall \d+\s*$", run.Output);
     }
 
+    /// <summary>Another checkout's deploy on the same engine may be running in its cluster: it is listed, not deleted.</summary>
     [Fact]
-    public void DeleteClusters_deletes_only_clusters_named_agentsystem_with_each_tool()
+    public void DeleteClusters_deletes_this_checkouts_clusters_with_each_tool_and_lists_the_others()
     {
-        var tools = new FakeClusterTools { Existing = ["agentsystem-12010600-ab12", "production", "agentsystem-12010601-cd34"] };
+        var ours = ClusterNames.OfCheckout(_copy.Root) + "12010600-ab12";
+        var tools = new FakeClusterTools { Existing = [ours, "production", "agentsystem-0a0b0c-12010601-cd34", "agentsystem-12010602-ef56"] };
 
         var run = Run(tools, "DeleteClusters");
 
         Assert.True(run.ExitCode == 0, run.Output);
         var deletes = tools.Recorded.Where(l => l.Contains(" delete ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(4, deletes.Count);
-        Assert.All(deletes, d => Assert.Contains(" agentsystem-", d, StringComparison.Ordinal));
-        Assert.Contains(deletes, d => d.StartsWith("kind delete cluster --name agentsystem-12010600-ab12", StringComparison.Ordinal));
-        Assert.Contains(deletes, d => d.StartsWith("minikube delete --profile agentsystem-12010601-cd34", StringComparison.Ordinal));
+        Assert.Equal(2, deletes.Count);
+        Assert.Contains(deletes, d => d.StartsWith($"kind delete cluster --name {ours}", StringComparison.Ordinal));
+        Assert.Contains(deletes, d => d.StartsWith($"minikube delete --profile {ours}", StringComparison.Ordinal));
+        Assert.Contains("  kind delete cluster --name agentsystem-0a0b0c-12010601-cd34", run.Output, StringComparison.Ordinal);
+        Assert.Contains("  minikube delete --profile agentsystem-12010602-ef56", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("production", run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
