@@ -41,10 +41,17 @@ internal partial class Build
             }
             if (table.RowCount == 0)
             {
-                // With --service the list holds only the named services: "no service" would read as none at all.
-                Log.Info(Service is { Length: > 0 } named
-                    ? $"Not affected: {string.Join(", ", named)} (--service narrows the list to {(named.Length == 1 ? "it" : "them")})."
-                    : "No service is affected.");
+                // With --service the list holds only the named services: "no service" would read as none at all. 'shared'
+                // is no service; its line follows.
+                var named = Service?.Where(name => !name.Equals(AffectedResult.Shared, StringComparison.OrdinalIgnoreCase)).ToArray();
+                if (Service is not { Length: > 0 })
+                {
+                    Log.Info("No service is affected.");
+                }
+                else if (named is { Length: > 0 })
+                {
+                    Log.Info($"Not affected: {string.Join(", ", named)} (--service narrows the list to {(named.Length == 1 ? "it" : "them")}).");
+                }
             }
             else
             {

@@ -76,16 +76,20 @@ public sealed record AffectedResult
 
         var kept = Services.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToList();
         var affected = Projects.ToHashSet(StringComparer.Ordinal);
+        var shared = SharedProjects().ToHashSet(StringComparer.Ordinal);
         var projects = new SortedSet<string>(StringComparer.Ordinal);
-        // Every named service, affected or not: one that is not keeps its affected tests (a change to them alone selects
-        // no service), so `Test --service worker` after editing a worker test runs it (helper-118).
+        // What each named service's CI job would run. One that is not affected has no job, but keeps those of its tests
+        // the shared job runs (a change to them alone selects no service), so `Test --service worker` after editing a
+        // worker test runs it (helper-118); not a test another service's job runs (a system test of the worker and the
+        // gateway, when only the worker changed: helper-133).
         foreach (var entry in catalog.Services.Where(s => names.Contains(s.Name, StringComparer.OrdinalIgnoreCase)))
         {
-            projects.UnionWith(OwnedBy(entry, graph).Where(affected.Contains));
+            var own = kept.Any(s => s.Name.Equals(entry.Name, StringComparison.OrdinalIgnoreCase)) ? affected : shared;
+            projects.UnionWith(OwnedBy(entry, graph).Where(own.Contains));
         }
         if (names.Contains(Shared, StringComparer.OrdinalIgnoreCase))
         {
-            projects.UnionWith(SharedProjects());
+            projects.UnionWith(shared);
         }
 
         return this with

@@ -356,6 +356,23 @@ public sealed class AffectedTests : IDisposable
         Assert.Equal(["frontend", "gateway"], result.MatrixEntries().Order());
     }
 
+    /// <summary>helper-133: `Test --service gateway` ran the system tests a worker change affected, which the worker's job runs.</summary>
+    [Fact]
+    public void A_service_not_affected_keeps_none_of_the_tests_another_services_job_runs()
+    {
+        AddSystemTestsThatTestTheFrontend();
+        _repo.Append("services/worker/Program.cs", "// more");
+
+        var result = Detect(baseRef: "HEAD");
+
+        Assert.Equal(["worker"], result.MatrixEntries());
+        Assert.Contains(SystemTests, result.Restrict(["worker"]).TestProjects);
+        Assert.Empty(result.Restrict(["gateway"]).Projects);
+        Assert.Empty(result.Restrict(["frontend"]).Projects);
+        Assert.Empty(result.Restrict(["gateway"]).MatrixEntries());
+        Assert.Empty(result.Restrict(["shared"]).Projects);
+    }
+
     [Fact]
     public void Every_test_project_the_repositorys_catalog_names_in_testedBy_is_one()
     {

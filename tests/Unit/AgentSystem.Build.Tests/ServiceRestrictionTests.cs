@@ -250,6 +250,24 @@ public sealed class ServiceRestrictionTests : IDisposable
         Assert.All(note, line => Assert.InRange(line.TrimEnd().Length, 1, 50));
     }
 
+    /// <summary>helper-133: "Not affected: shared", then the shared entry's projects on the next line.</summary>
+    [Fact]
+    public void Affected_for_shared_alone_lists_its_projects_and_calls_nothing_unaffected()
+    {
+        // A first run writes the build's schema, a global input: on main, it selects nothing.
+        BuildRun<Build>.Of(["Affected", "--root", _repo.Root], []);
+        CommitOnMain("schema", (".nuke/build.schema.json", File.ReadAllText(Path.Combine(_repo.Root, ".nuke", "build.schema.json"))));
+        _repo.Append("services/shared/Queue/Queue.cs", "// change");
+
+        var shared = BuildRun<Build>.Of(["Affected", "--service", "shared", "--root", _repo.Root], new() { ["COLUMNS"] = "1000" });
+        var gateway = BuildRun<Build>.Of(["Affected", "--service", "gateway", "--root", _repo.Root], new() { ["COLUMNS"] = "1000" });
+
+        Assert.Equal(0, shared.ExitCode);
+        Assert.True(shared.Output.Contains("shared: Queue, Queue.Tests (", StringComparison.Ordinal), shared.Output);
+        Assert.DoesNotContain("Not affected", shared.Output, StringComparison.Ordinal);
+        Assert.Contains("Not affected: gateway (--service narrows the list to it).", gateway.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Github_output_without_shared_projects_lists_only_services()
     {
