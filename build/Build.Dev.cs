@@ -228,7 +228,7 @@ internal partial class Build
             }
             if (stops.All(s => !s.Killed))
             {
-                Log.Success("AgentSystem stopped: every service exited by itself (above); none is left running.");
+                Log.Success("AgentSystem stopped: no service had to be killed (above); none is left running.");
             }
             throw ServiceStop.Ending(stops, DevDrainTimeout);
         });

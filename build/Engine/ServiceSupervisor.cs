@@ -37,12 +37,18 @@ public sealed record ServiceStop(string Name, string Outcome, int Restarts, bool
 /// <see cref="StopAsync"/> sends every service SIGTERM, gives them time to drain, kills what is left and says how each
 /// one ended.
 /// </summary>
-public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Action<string> warning) : IAsyncDisposable
+/// <param name="exitGrace">How long an exit waits to be reported (<see cref="ExitGrace"/> when null).</param>
+public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Action<string> warning, TimeSpan? exitGrace = null) : IAsyncDisposable
 {
     public static readonly TimeSpan FirstBackoff = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     /// <summary>A service that ran this long before it exited starts again after <see cref="FirstBackoff"/>.</summary>
     public static readonly TimeSpan StableAfter = TimeSpan.FromMinutes(1);
+    /// <summary>
+    /// How long an exit waits to be reported as one: a terminal's Ctrl+C reaches the services too, and one may end before
+    /// the build's own handler has begun the stop (helper-133: "starting it again" printed as Dev stopped).
+    /// </summary>
+    public static readonly TimeSpan ExitGrace = TimeSpan.FromMilliseconds(300);
 
     private readonly Lock _gate = new();
     private readonly List<Supervised> _services = [];
@@ -95,7 +101,10 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
         {
             if (r.Process is null)
             {
-                return new ServiceStop(r.Service.Name, $"was not running (exited with {Describe(r.Service.Process.Exited.Result)}; restart pending)", r.Service.Restarts);
+                var code = Describe(r.Service.Process.Exited.Result);
+                return new ServiceStop(r.Service.Name, r.Service.ExitReported
+                    ? $"was not running (exited with {code}; restart pending)"
+                    : $"stopped with {code} as the stop began (the terminal's Ctrl+C reaches it too)", r.Service.Restarts);
             }
 
             if (await Task.WhenAny(r.Process.Exited, deadline) == r.Process.Exited)
@@ -145,9 +154,23 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
         while (true)
         {
             var code = await service.Process.Exited.ConfigureAwait(false);
-            if (_stopping.IsCancellationRequested)
+            try
+            {
+                await Task.Delay(exitGrace ?? ExitGrace, time, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
             {
                 return;
+            }
+
+            lock (_gate)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                service.ExitReported = true;
             }
 
             service.FirstExit ??= code;
@@ -174,6 +197,7 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
                 service.Process = service.Start();
                 service.StartedAt = time.GetUtcNow();
                 service.Restarts++;
+                service.ExitReported = false;
             }
             info($"{service.Name} started again (restart {service.Restarts}).");
         }
@@ -189,6 +213,8 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
         public DateTimeOffset StartedAt { get; set; } = startedAt;
         public int Restarts { get; set; }
         public int? FirstExit { get; set; }
+        /// <summary>The current process's exit was reported (a restart is pending), not taken as part of a stop.</summary>
+        public bool ExitReported { get; set; }
         public Task? Watch { get; set; }
     }
 }

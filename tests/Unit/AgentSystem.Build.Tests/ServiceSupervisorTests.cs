@@ -98,6 +98,42 @@ public sealed class ServiceSupervisorTests
         Assert.DoesNotContain(_log, l => l.Contains("exited", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// helper-133: Ctrl+C in a terminal reaches the services too, and one ended before the build began the stop: it was
+    /// reported as exited, "starting it again", and then as "not running (restart pending)".
+    /// </summary>
+    [Fact]
+    public async Task A_service_that_exits_just_before_the_stop_begins_is_reported_as_stopped_not_as_a_restart()
+    {
+        var supervisor = Supervisor(ServiceSupervisor.ExitGrace);
+        Start(supervisor, "frontend");
+        Start(supervisor, "gateway");
+
+        _started["frontend"][0].Exit(0);
+        await Task.Delay(50);
+        var stops = await StopAsync(supervisor);
+
+        Assert.Equal("stopped with exit code 0 as the stop began (the terminal's Ctrl+C reaches it too)", stops[0].Outcome);
+        Assert.Equal("stopped with exit code 0 after 0 s", stops[1].Outcome);
+        Assert.DoesNotContain(_log, l => l.Contains("exited", StringComparison.Ordinal));
+        _time.Advance(ServiceSupervisor.MaxBackoff);
+        Assert.Single(_started["frontend"]);
+    }
+
+    /// <summary>An exit the grace has passed for is one: reported, and the service started again.</summary>
+    [Fact]
+    public async Task An_exit_is_reported_once_the_grace_has_passed()
+    {
+        var supervisor = new ServiceSupervisor(TimeProvider.System, _log.Enqueue, _log.Enqueue, TimeSpan.FromMilliseconds(50));
+        Start(supervisor, "chat");
+
+        _started["chat"][0].Exit(1);
+        await Until(() => _log.Any(l => l.StartsWith("chat exited with exit code 1", StringComparison.Ordinal)));
+
+        var stop = Assert.Single(await StopAsync(supervisor));
+        Assert.Equal("was not running (exited with exit code 1; restart pending)", stop.Outcome);
+    }
+
     /// <summary>A second Ctrl+C: every service still running is killed at once, one that ignores SIGTERM too.</summary>
     [Fact]
     public async Task Kill_all_ends_every_background_process_still_running_and_names_them()
@@ -161,7 +197,8 @@ public sealed class ServiceSupervisorTests
         Assert.Equal("exit code 3", ServiceSupervisor.Describe(3));
     }
 
-    private ServiceSupervisor Supervisor() => new(_time, _log.Enqueue, _log.Enqueue);
+    /// <summary>Exits reported at once unless <paramref name="exitGrace"/> is given: the fake clock moves only when told.</summary>
+    private ServiceSupervisor Supervisor(TimeSpan? exitGrace = null) => new(_time, _log.Enqueue, _log.Enqueue, exitGrace ?? TimeSpan.Zero);
 
     private void Start(ServiceSupervisor supervisor, string name, bool stopsOnTerminate = true)
     {
