@@ -33,15 +33,21 @@ internal partial class Build
 
     private bool HasDockerfile(ServiceEntry service) => service.HasImage(RootDirectory);
 
+    /// <summary>The services --service names that have an image of their own ('shared' has none).</summary>
+    private List<string> NamedWithImages() =>
+        [.. (Service ?? []).Where(name => Changes.Catalog?.Find(name) is { } service && HasDockerfile(service))];
+
     private Target Images => _ => _
         .Description("Builds an image per affected service (multi-stage, cached layers), tags <short commit>[-dirty-<hash>] and dev; writes artifacts/images.json")
         .DependsOn(Affected, DockerEngine, BaseImages)
         // Tests first: they fail sooner and cheaper than an image build.
         .After(UnitTest, IntegrationTest)
         // First the reason --service gives, where "--all builds every one" would not help (helper-95: --service shared --all).
-        .OnlyWhenStatic(() => Service is not { Length: > 0 } names || names.Any(name => Changes.Catalog?.Find(name) is { } service && HasDockerfile(service)),
+        .OnlyWhenStatic(() => Service is not { Length: > 0 } || NamedWithImages().Count > 0,
             "no service --service names has an image of its own ('shared' is the libraries and tests)")
-        .OnlyWhenStatic(() => AffectedImageServices.Count > 0, $"no affected service has an image; --all builds every one ({ImageBuildersBesideImages} build those they run)")
+        .OnlyWhenStatic(() => AffectedImageServices.Count > 0, () => NamedWithImages() is { Count: > 0 } named
+            ? $"{string.Join(", ", named)} not affected (--service narrows the selection to {(named.Count == 1 ? "it" : "them")}); --all --service {string.Join(',', named)} builds {(named.Count == 1 ? "its image" : "theirs")} all the same"
+            : $"no affected service has an image; --all builds every one ({ImageBuildersBesideImages} build those they run)")
         // An earlier run's list would pass for this run's (and CI's matrix job saves the images it lists).
         .WhenSkipped(RemoveImagesJson)
         .Touches(() => AffectedImageServices.Select(s => s.Name))

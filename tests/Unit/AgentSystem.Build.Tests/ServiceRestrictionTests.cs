@@ -29,6 +29,13 @@ public sealed class ServiceRestrictionTests : IDisposable
         _repo.Git("checkout", "-q", "-B", "feature");
     }
 
+    /// <summary>A build's first run writes its schema, a global input (everything affected): on main, it selects nothing.</summary>
+    private void CommitTheSchemaOnMain()
+    {
+        BuildRun<Build>.Of(["Affected", "--root", _repo.Root], []);
+        CommitOnMain("schema", (".nuke/build.schema.json", File.ReadAllText(Path.Combine(_repo.Root, ".nuke", "build.schema.json"))));
+    }
+
     private static string[] Names(AffectedResult result) => result.Services.Select(s => s.Name).ToArray();
 
     [Fact]
@@ -117,6 +124,20 @@ public sealed class ServiceRestrictionTests : IDisposable
         // With --all the libraries and the build's tests count too: CI's "shared" entry.
         Assert.Matches($@"\srun\s+all {run.Build.KnownServices.Count}, shared$", compile.TrimEnd());
         Assert.True(run.Build.KnownServices.Count > 1);
+    }
+
+    /// <summary>helper-133: "Images --service gateway" with only the worker changed was told "no affected service has an image".</summary>
+    [Fact]
+    public void Images_skipped_for_a_named_service_not_affected_says_how_to_build_its_image()
+    {
+        CommitTheSchemaOnMain();
+        _repo.Append("services/worker/Program.cs", "// change");
+
+        var run = BuildRun<Build>.Of(["Images", "--plan", "--service", "gateway,shared", "--root", _repo.Root], new() { ["COLUMNS"] = "300" });
+
+        Assert.Equal(0, run.ExitCode);
+        var images = run.Output.Split('\n').Single(l => l.Contains(" Images ", StringComparison.Ordinal));
+        Assert.Contains("skip (condition: gateway not affected (--service narrows the selection to it); --all --service gateway builds its image all the same)", images, StringComparison.Ordinal);
     }
 
     /// <summary>helper-95: "--service shared --all" was told that --all builds every image.</summary>
@@ -254,9 +275,7 @@ public sealed class ServiceRestrictionTests : IDisposable
     [Fact]
     public void Affected_for_shared_alone_lists_its_projects_and_calls_nothing_unaffected()
     {
-        // A first run writes the build's schema, a global input: on main, it selects nothing.
-        BuildRun<Build>.Of(["Affected", "--root", _repo.Root], []);
-        CommitOnMain("schema", (".nuke/build.schema.json", File.ReadAllText(Path.Combine(_repo.Root, ".nuke", "build.schema.json"))));
+        CommitTheSchemaOnMain();
         _repo.Append("services/shared/Queue/Queue.cs", "// change");
 
         var shared = BuildRun<Build>.Of(["Affected", "--service", "shared", "--root", _repo.Root], new() { ["COLUMNS"] = "1000" });
