@@ -132,7 +132,7 @@ internal partial class Build
     /// <summary>The other cluster tool, when it is on PATH; when neither is, where a deploy runs without installing one (the new-user walk).</summary>
     private string[] OrTheOther(string tool, string target) => Preflight.Find(tool, SearchPath) is not null
         ? [$"or use {BuildScript.Command} {target} with {tool}."]
-        : [$"Nor is {tool} on PATH ({BuildScript.Command} {target}).", "In CI, the generated workflow's deploy-kind job installs a pinned kind on its GitHub runner and deploys there."];
+        : [$"The other target, {BuildScript.Command} {target}, needs {tool}, which is not on PATH either.", "In CI, the generated workflow's deploy-kind job installs a pinned kind on its GitHub runner and deploys there."];
 
     private string DeployLog => Path.Combine(DeployArtifacts, "cluster-tool.log");
 

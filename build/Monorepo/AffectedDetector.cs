@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using AgentSystem.Build.Engine;
+using AgentSystem.Contracts;
 
 namespace AgentSystem.Build.Monorepo;
 
@@ -63,7 +64,7 @@ public sealed partial class AffectedDetector(string root)
             // and a full build would hide it.
             if (baseRef.Trim().Length > 0 && !CommitId().IsMatch(baseRef))
             {
-                throw new UsageException($"{named} names no branch, tag or commit in this clone: check the name (git branch -a lists them).");
+                throw new UsageException($"{named} names no branch, tag or commit in this clone.{Suggestions.DidYouMean(baseRef, _git.RefNames())} (git branch -a lists the branches.)");
             }
 
             return (null, null, $"{named} names no commit in this clone{(_git.IsShallow() ? " (a shallow clone: fetch more history)" : "")}: everything selected");

@@ -60,6 +60,11 @@ public sealed class Git(string root)
         return result.ExitCode == 0 ? result.Output : null;
     }
 
+    /// <summary>The short names of every branch (local and remote-tracking) and tag, for a suggestion.</summary>
+    public IReadOnlyList<string> RefNames() =>
+        Run("for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes", "refs/tags")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
     public bool IsShallow() => Run("rev-parse", "--is-shallow-repository").Trim() == "true";
 
     private string Run(params string[] arguments)

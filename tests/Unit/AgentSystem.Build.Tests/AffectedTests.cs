@@ -451,6 +451,14 @@ public sealed class AffectedTests : IDisposable
         Assert.Contains("--base orgin/main names no branch, tag or commit", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>helper-133: a mistyped target, parameter or service got a suggestion; a mistyped base did not.</summary>
+    [Fact]
+    public void A_mistyped_base_names_the_closest_branch()
+    {
+        var error = Assert.Throws<UsageException>(() => Detect(baseRef: "mian"));
+        Assert.Contains("--base mian names no branch, tag or commit in this clone. Did you mean 'main'?", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Affected")]          // ran as a target and failed: the message twice, then a summary table
     [InlineData("Compile", "--plan")]

@@ -72,7 +72,7 @@ public sealed class DeployPreflightTests : IDisposable
 
         Assert.True(run.ExitCode == 1, run.Output);
         Assert.Contains(hint, run.Output, StringComparison.Ordinal);
-        Assert.DoesNotContain("Nor is", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("not on PATH either", run.Output, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -92,7 +92,7 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.True(failure.Count >= 3, run.Output);
         Assert.All(failure, line => Assert.True(line.Length <= 140, line));
         Assert.Contains(otherTarget, run.Output, StringComparison.Ordinal);
-        Assert.Contains("Nor is", run.Output, StringComparison.Ordinal);            // neither tool here: not a dead end
+        Assert.Contains($"The other target, {otherTarget}, needs", run.Output, StringComparison.Ordinal);   // neither tool here: not a dead end
         Assert.Contains("deploy-kind job", run.Output, StringComparison.Ordinal);
         Assert.Contains($"{tool} not found on PATH", run.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal);
