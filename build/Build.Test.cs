@@ -110,7 +110,7 @@ internal partial class Build
                 ["AGENTSYSTEM_CONFIGURATION"] = Configuration.ToString(),
             };
             BuildNodeServicesTestedBy(IntegrationTestsToRun);
-            RunDotnetTests("affected-integration-tests.slnf", IntegrationTestsToRun, environment, build: IntegrationTestsRunEveryOne);
+            RunDotnetTests("affected-integration-tests.slnf", IntegrationTestsToRun, environment, build: IntegrationTestsRunEveryOne, linePerTest: true);
             ContainerTimings.Print(ContainerTimingsFile);
             TallyAndCheck("integration", before);
         });
@@ -134,7 +134,11 @@ internal partial class Build
     }
 
     /// <param name="build">Build them first: Compile did not (it builds only what is affected).</param>
-    private void RunDotnetTests(string filterName, List<string> projects, Dictionary<string, string>? extraEnvironment, bool build = false)
+    /// <param name="linePerTest">
+    /// A line per finished test: the integration suites run for minutes, and the default console logger is silent until
+    /// a project ends (helper-133); the unit tests, many and quick, keep one line per project.
+    /// </param>
+    private void RunDotnetTests(string filterName, List<string> projects, Dictionary<string, string>? extraEnvironment, bool build = false, bool linePerTest = false)
     {
         if (projects.Count == 0)
         {
@@ -153,7 +157,8 @@ internal partial class Build
         try
         {
             string[] noBuild = build ? [] : ["--no-build"];
-            ProcessRunner.Run("dotnet", ["test", filter, .. noBuild, "-c", Configuration.ToString(), "--logger", "trx",
+            string[] console = linePerTest ? ["--logger", "console;verbosity=normal"] : [];
+            ProcessRunner.Run("dotnet", ["test", filter, .. noBuild, .. console, "-c", Configuration.ToString(), "--logger", "trx",
                 "--results-directory", results, "-nodeReuse:false"],
                 RootDirectory, environment, CancellationToken);
         }
