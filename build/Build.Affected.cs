@@ -52,6 +52,10 @@ internal partial class Build
                 {
                     Log.Info($"Not affected: {string.Join(", ", named)} (--service narrows the list to {(named.Length == 1 ? "it" : "them")}).");
                 }
+                else if (changes.SharedProjects().Count == 0)
+                {
+                    Log.Info($"Nothing under '{AffectedResult.Shared}' is affected (--service narrows the list to it).");
+                }
             }
             else
             {

@@ -138,6 +138,6 @@ public sealed class ClusterDeploy(IClusterTool tool, DeploySettings settings)
             Log.Highlight("  or, with no port-forward, the NodePorts kind-cluster.yaml maps: http://127.0.0.1:8080 (the API) and http://127.0.0.1:3000 (the page)");
         }
 
-        Log.Highlight($"Delete it with: {BuildScript.Command} DeleteClusters");
+        Log.Highlight($"Delete it with: {tool.DeleteCommand(cluster)} (or {BuildScript.Command} DeleteClusters, every cluster of this checkout)");
     }
 }

@@ -101,10 +101,11 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
         {
             if (r.Process is null)
             {
-                var code = Describe(r.Service.Process.Exited.Result);
-                return new ServiceStop(r.Service.Name, r.Service.ExitReported
-                    ? $"was not running (exited with {code}; restart pending)"
-                    : $"stopped with {code} as the stop began (the terminal's Ctrl+C reaches it too)", r.Service.Restarts);
+                var code = r.Service.Process.Exited.Result;
+                return new ServiceStop(r.Service.Name, r.Service.ExitReported ? $"was not running (exited with {Describe(code)}; restart pending)"
+                    // The clean ends of a signal: most likely the terminal's Ctrl+C, which every process of the run gets.
+                    : code is 0 or 130 or 143 ? $"stopped with {Describe(code)} as the stop began (a terminal's Ctrl+C reaches it too)"
+                    : $"exited with {Describe(code)} just before the stop; not started again", r.Service.Restarts);
             }
 
             if (await Task.WhenAny(r.Process.Exited, deadline) == r.Process.Exited)
@@ -154,6 +155,7 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
         while (true)
         {
             var code = await service.Process.Exited.ConfigureAwait(false);
+            var ran = time.GetUtcNow() - service.StartedAt;
             try
             {
                 await Task.Delay(exitGrace ?? ExitGrace, time, _stopping.Token).ConfigureAwait(false);
@@ -171,10 +173,9 @@ public sealed class ServiceSupervisor(TimeProvider time, Action<string> info, Ac
                 }
 
                 service.ExitReported = true;
+                service.FirstExit ??= code;
             }
 
-            service.FirstExit ??= code;
-            var ran = time.GetUtcNow() - service.StartedAt;
             backoff = ran >= StableAfter || backoff == TimeSpan.Zero ? FirstBackoff : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
             warning($"{service.Name} exited with {Describe(code)} after {Seconds(ran)}; starting it again in {Seconds(backoff)}.");
             try

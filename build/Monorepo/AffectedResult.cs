@@ -55,9 +55,10 @@ public sealed record AffectedResult
     }
 
     /// <summary>
-    /// Keeps only the named services (and, for <see cref="Shared"/>, the <see cref="SharedProjects"/>). A kept
-    /// service brings its project and its affected test projects (those that reference it directly, and those the catalog
-    /// names in its <c>testedBy</c>).
+    /// Keeps only the named services (and, for <see cref="Shared"/>, the <see cref="SharedProjects"/>): what each one's CI
+    /// job runs. A kept service brings its project and its affected test projects (those that reference it directly, and
+    /// those the catalog names in its <c>testedBy</c>); a named service not affected, those of its test projects that
+    /// <see cref="SharedProjects"/> holds.
     /// </summary>
     /// <exception cref="UsageException">A name is neither a service of the catalog nor <see cref="Shared"/>.</exception>
     /// <param name="names">The services named.</param>

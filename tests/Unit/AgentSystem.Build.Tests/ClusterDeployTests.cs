@@ -260,22 +260,35 @@ public sealed class ClusterDeployTests(RenderedKindOverlay overlay) : IClassFixt
         Assert.DoesNotContain(_tools!.Recorded, r => r.StartsWith("kind delete", StringComparison.Ordinal));
         Assert.True(File.Exists(Path.Combine(Folder, "kubeconfig")));
         Assert.Contains($"export KUBECONFIG={Path.Combine(Folder, "kubeconfig")}", _log.ToString(), StringComparison.Ordinal);
-        Assert.Contains("./build.sh DeleteClusters", _log.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"Delete it with: kind delete cluster --name {Cluster} (or ./build.sh DeleteClusters, every cluster of this checkout)", _log.ToString(), StringComparison.Ordinal);
         // kind's own mappings hold 127.0.0.1:8080 and :3000: a port-forward takes other local ports.
         Assert.Contains("port-forward svc/gateway 18080:8080", _log.ToString(), StringComparison.Ordinal);
         Assert.Contains("http://127.0.0.1:8080 (the API)", _log.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Cluster_names_carry_their_checkout_and_differ()
+    public void Cluster_names_carry_their_checkouts_tag_and_differ()
     {
-        var checkout = Path.Combine(Path.GetTempPath(), "clone-a");
-        var names = Enumerable.Range(0, 20).Select(_ => ClusterNames.New(checkout)).ToList();
+        var checkout = Directory.CreateTempSubdirectory("clone-a-").FullName;
+        var other = Directory.CreateTempSubdirectory("clone-b-").FullName;
+        try
+        {
+            var names = Enumerable.Range(0, 20).Select(_ => ClusterNames.New(checkout)).ToList();
 
-        Assert.All(names, n => Assert.Matches("^agentsystem-[0-9a-f]{6}-[0-9]{8}-[0-9a-f]{4}$", n));
-        Assert.All(names, n => Assert.StartsWith(ClusterNames.OfCheckout(checkout), n, StringComparison.Ordinal));
-        Assert.True(names.Distinct().Count() > 1);
-        Assert.Equal(ClusterNames.OfCheckout(checkout), ClusterNames.OfCheckout(checkout + Path.DirectorySeparatorChar));
-        Assert.NotEqual(ClusterNames.OfCheckout(checkout), ClusterNames.OfCheckout(Path.Combine(Path.GetTempPath(), "clone-b")));
+            Assert.All(names, n => Assert.Matches("^agentsystem-[0-9a-f]{6}-[0-9]{8}-[0-9a-f]{4}$", n));
+            Assert.All(names, n => Assert.StartsWith(ClusterNames.OfCheckout(checkout), n, StringComparison.Ordinal));
+            Assert.True(names.Distinct().Count() > 1);
+            // Kept in the checkout, so a clone elsewhere, or a container with the same path, has its own.
+            var tag = File.ReadAllText(Path.Combine(checkout, ".nuke", "temp", "cluster-tag"));
+            Assert.Equal($"agentsystem-{tag}-", ClusterNames.OfCheckout(checkout));
+            Assert.NotEqual(ClusterNames.OfCheckout(checkout), ClusterNames.OfCheckout(other));
+            File.WriteAllText(Path.Combine(checkout, ".nuke", "temp", "cluster-tag"), "edited");
+            Assert.Matches("^agentsystem-[0-9a-f]{6}-$", ClusterNames.OfCheckout(checkout));
+        }
+        finally
+        {
+            Directory.Delete(checkout, recursive: true);
+            Directory.Delete(other, recursive: true);
+        }
     }
 }

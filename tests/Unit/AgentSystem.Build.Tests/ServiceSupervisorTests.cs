@@ -113,25 +113,35 @@ public sealed class ServiceSupervisorTests
         await Task.Delay(50);
         var stops = await StopAsync(supervisor);
 
-        Assert.Equal("stopped with exit code 0 as the stop began (the terminal's Ctrl+C reaches it too)", stops[0].Outcome);
+        Assert.Equal("stopped with exit code 0 as the stop began (a terminal's Ctrl+C reaches it too)", stops[0].Outcome);
         Assert.Equal("stopped with exit code 0 after 0 s", stops[1].Outcome);
         Assert.DoesNotContain(_log, l => l.Contains("exited", StringComparison.Ordinal));
         _time.Advance(ServiceSupervisor.MaxBackoff);
         Assert.Single(_started["frontend"]);
     }
 
-    /// <summary>An exit the grace has passed for is one: reported, and the service started again.</summary>
+    /// <summary>An exit the grace has passed for is one: reported, and the service started again; one within it is not.</summary>
     [Fact]
-    public async Task An_exit_is_reported_once_the_grace_has_passed()
+    public async Task An_exit_is_reported_once_the_grace_has_passed_and_a_crash_within_it_is_not_taken_for_a_stop()
     {
-        var supervisor = new ServiceSupervisor(TimeProvider.System, _log.Enqueue, _log.Enqueue, TimeSpan.FromMilliseconds(50));
+        var supervisor = Supervisor(ServiceSupervisor.ExitGrace);
         Start(supervisor, "chat");
+        Start(supervisor, "worker");
 
         _started["chat"][0].Exit(1);
-        await Until(() => _log.Any(l => l.StartsWith("chat exited with exit code 1", StringComparison.Ordinal)));
+        // In steps far below the backoff, so the first restart is not reached: the grace's timer may start after a step.
+        for (var step = 0; step < 100 && !_log.Any(l => l.StartsWith("chat exited", StringComparison.Ordinal)); step++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(50));
+            await Task.Delay(5);
+        }
+        _started["worker"][0].Exit(1);
+        await Task.Delay(50);
+        var stops = await StopAsync(supervisor);
 
-        var stop = Assert.Single(await StopAsync(supervisor));
-        Assert.Equal("was not running (exited with exit code 1; restart pending)", stop.Outcome);
+        Assert.Contains(_log, l => l.StartsWith("chat exited with exit code 1 after ", StringComparison.Ordinal) && l.EndsWith("starting it again in 1 s.", StringComparison.Ordinal));
+        Assert.Equal("was not running (exited with exit code 1; restart pending)", stops[0].Outcome);
+        Assert.Equal("exited with exit code 1 just before the stop; not started again", stops[1].Outcome);
     }
 
     /// <summary>A second Ctrl+C: every service still running is killed at once, one that ignores SIGTERM too.</summary>
