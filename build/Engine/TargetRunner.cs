@@ -47,7 +47,7 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
             }
             if (stoppedAfter is not null)
             {
-                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, $"stopped after {stoppedAfter} failed (--continue runs it)"));
+                Outcomes.Add(new(target.Name, TargetStatus.NotRun, TimeSpan.Zero, ContinueNote(target.Node, plan, failed) ?? $"stopped after {stoppedAfter} failed (--continue runs it)"));
                 continue;
             }
 
@@ -65,6 +65,21 @@ internal sealed class TargetRunner(BuildBase build, bool continueOnFailure, int 
         total.Stop();
         return Summarize(total.Elapsed);
     }
+
+    /// <summary>
+    /// Why a target --continue would run for nothing is not run: every requested target that needs it needs a failed one
+    /// too (helper-133: after a deploy's preflight failed, the images were offered to a deploy that cannot run); else null.
+    /// </summary>
+    private string? ContinueNote(TargetNode target, IReadOnlyList<PlannedTarget> plan, HashSet<TargetNode> failed)
+    {
+        var needers = plan.Select(p => p.Node).Where(n => build.RequestedTargets.Contains(n.Name) && Needs(n, target)).ToList();
+        return build.RequestedTargets.Contains(target.Name) || needers.Count == 0 || needers.Any(n => !failed.Any(f => Needs(n, f)))
+            ? null
+            : $"stopped: only for {string.Join(", ", needers.Select(n => n.Name))}, which cannot run";
+    }
+
+    private static bool Needs(TargetNode node, TargetNode dependency) =>
+        node.Dependencies.Any(d => d == dependency || Needs(d, dependency));
 
     private TargetOutcome RunOne(TargetNode node)
     {

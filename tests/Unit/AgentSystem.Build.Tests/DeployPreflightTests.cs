@@ -98,6 +98,9 @@ public sealed class DeployPreflightTests : IDisposable
         Assert.DoesNotContain("   at ", run.Output, StringComparison.Ordinal);
         Assert.Matches(@"DockerEngine +NotRun", run.Output);
         Assert.Matches(@"BaseImages +NotRun", run.Output);
+        // --continue would build the images for a deploy that cannot run (helper-133): not offered.
+        Assert.Matches($@"Images +NotRun +\S+ +stopped: only for {target}, which cannot run", run.Output);
+        Assert.DoesNotContain("--continue runs it", run.Output, StringComparison.Ordinal);
     }
 
     [Theory]
