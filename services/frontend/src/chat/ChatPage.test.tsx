@@ -202,6 +202,27 @@ describe('ChatPage', () => {
     fireEvent.keyDown(screen.getByTestId('chat-input'), { key: 'Enter' });
     expect(gateway.sent('POST', '/api/chat')).toHaveLength(0);
   });
+
+  it('says a message over 32 KiB of UTF-8 is too long before sending, and keeps it in the box', () => {
+    const { gateway } = chatGateway();
+    renderChat(gateway);
+    const text = 'é'.repeat(16 * 1024) + 'x';   // 32,769 bytes of UTF-8, 16,385 characters
+    type(text);
+
+    expect(screen.getByTestId('chat-input-error').textContent).toBe(
+      'The message is 32,769 bytes of UTF-8; at most 32,768 bytes (32 KiB) are allowed.',
+    );
+    expect(screen.getByTestId('chat-input').getAttribute('aria-invalid')).toBe('true');
+    expect((screen.getByTestId('chat-send') as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.keyDown(screen.getByTestId('chat-input'), { key: 'Enter' });
+    expect(gateway.sent('POST', '/api/chat')).toHaveLength(0);
+    expect((screen.getByTestId('chat-input') as HTMLTextAreaElement).value).toBe(text);
+    expect(screen.queryAllByTestId('chat-message')).toHaveLength(0);
+
+    type(text.slice(1));
+    expect(screen.queryByTestId('chat-input-error')).toBeNull();
+    expect((screen.getByTestId('chat-send') as HTMLButtonElement).disabled).toBe(false);
+  });
 });
 
 describe('ChatPage keeps the conversation', () => {

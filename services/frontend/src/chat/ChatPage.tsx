@@ -3,7 +3,7 @@ import { ApiError, describeError, isAbortError, isNetworkError, type ApiClient }
 import { navigate, paths } from '../router';
 import type { ChatRole, StoredChatMessage } from '../types';
 import { ErrorBox } from '../ui';
-import { MAX_LLM_INPUT_BYTES } from '../tasks/taskForm';
+import { MAX_LLM_INPUT_BYTES, sizeProblem } from '../tasks/taskForm';
 import { ConversationList } from './ConversationList';
 import { rememberConversation, rememberedConversation } from './currentConversation';
 import { streamChat } from './streamChat';
@@ -99,10 +99,13 @@ export function ChatPage({ api, id }: ChatPageProps) {
   const updateMessage = (messageId: number, change: (m: ShownMessage) => ShownMessage) =>
     setMessages((current) => current.map((m) => (m.id === messageId ? change(m) : m)));
 
+  // Said before sending, the text kept in the box: the server refuses it, and the message was lost (helper-136).
+  const tooLong = sizeProblem(input.trim(), 'The message', MAX_LLM_INPUT_BYTES);
+
   const send = async (event?: FormEvent) => {
     event?.preventDefault();
     const text = input.trim();
-    if (text === '' || controller.current !== null || loading.kind !== 'idle') return;
+    if (text === '' || tooLong !== undefined || controller.current !== null || loading.kind !== 'idle') return;
 
     const userId = nextId.current++;
     const answerId = nextId.current++;
@@ -289,6 +292,8 @@ export function ChatPage({ api, id }: ChatPageProps) {
               onChange={(e) => setInput(e.target.value)}
               onKeyDown={onKeyDown}
               disabled={failed !== undefined}
+              aria-invalid={tooLong !== undefined}
+              aria-describedby={tooLong !== undefined ? 'chat-input-error' : undefined}
               data-testid="chat-input"
             />
             {streaming ? (
@@ -296,9 +301,14 @@ export function ChatPage({ api, id }: ChatPageProps) {
                 Stop
               </button>
             ) : (
-              <button type="submit" disabled={input.trim() === '' || loading.kind !== 'idle'} data-testid="chat-send">
+              <button type="submit" disabled={input.trim() === '' || tooLong !== undefined || loading.kind !== 'idle'} data-testid="chat-send">
                 Send
               </button>
+            )}
+            {tooLong !== undefined && (
+              <p id="chat-input-error" className="field-error chat-input-error" role="alert" data-testid="chat-input-error">
+                {tooLong}
+              </p>
             )}
           </form>
         </div>

@@ -47,7 +47,7 @@ describe('TaskForm validation', () => {
     expect(goal.getAttribute('aria-invalid')).toBe('true');
     const message = screen.getByTestId('field-error');
     expect(message.textContent).toMatch(/Describe the goal/);
-    expect(goal.getAttribute('aria-describedby')).toBe(message.id);
+    expect(goal.getAttribute('aria-describedby')?.split(' ')).toEqual([screen.getByTestId('goal-hint').id, message.id]);
     expect(screen.getByRole('alert').textContent).toMatch(/correct the highlighted fields/);
     expect(gateway.fetch).not.toHaveBeenCalled();
   });

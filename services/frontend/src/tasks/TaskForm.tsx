@@ -192,9 +192,15 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
               edited('goal');
             }}
             aria-invalid={fieldError('goal') !== undefined}
-            aria-describedby={describedBy('goal')}
+            aria-describedby={[`${formId}-goal-hint`, describedBy('goal')].filter(Boolean).join(' ')}
             data-testid="goal-input"
           />
+          {/* The placeholder that showed the form goes once a user types (helper-136: "count words in hello world" counted all five). */}
+          <p id={`${formId}-goal-hint`} className="muted field-hint" data-testid="goal-hint">
+            An instruction, a colon, then the text: <code>Count the words: hello world</code>. The default planner knows
+            count, hash and echo, and summarise, explain, translate or write for the language model; with none of them, the
+            text is counted, hashed and echoed.
+          </p>
           {fieldMessage('goal')}
         </div>
       ) : (

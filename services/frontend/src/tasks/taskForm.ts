@@ -55,6 +55,12 @@ function limitText(bytes: number): string {
   return `${bytesText(bytes)} (${(bytes / 1024).toLocaleString('en-US')} KiB)`;
 }
 
+/** "The goal is 70,000 bytes of UTF-8; at most 65,536 bytes (64 KiB) are allowed.", or undefined within the limit. */
+export function sizeProblem(text: string, what: string, max: number): string | undefined {
+  const bytes = utf8Length(text);
+  return bytes > max ? `${what} is ${bytesText(bytes)} of UTF-8; at most ${limitText(max)} are allowed.` : undefined;
+}
+
 /** PostgreSQL stores any character in text but U+0000; the server refuses it, so the form says so first. */
 function nulProblem(text: string, what: string): string | undefined {
   const at = text.indexOf('\0');
@@ -65,8 +71,7 @@ export function validateTaskDraft(draft: TaskDraft): FieldErrors {
   const errors: Record<string, string[]> = {};
   if (draft.mode === 'goal') {
     if (draft.goal.trim() === '') errors.goal = ['Describe the goal, or switch to explicit jobs.'];
-    else if (utf8Length(draft.goal) > MAX_GOAL_BYTES)
-      errors.goal = [`The goal is ${bytesText(utf8Length(draft.goal))} of UTF-8; at most ${limitText(MAX_GOAL_BYTES)} are allowed.`];
+    else if (sizeProblem(draft.goal, 'The goal', MAX_GOAL_BYTES)) errors.goal = [sizeProblem(draft.goal, 'The goal', MAX_GOAL_BYTES)!];
     else if (nulProblem(draft.goal, 'The goal')) errors.goal = [nulProblem(draft.goal, 'The goal')!];
     return errors;
   }
@@ -77,10 +82,9 @@ export function validateTaskDraft(draft: TaskDraft): FieldErrors {
     if (job.type.trim() === '') errors[`jobs[${i}].type`] = ['A job type is required.'];
     else if (!(JOB_TYPES as readonly string[]).includes(job.type))
       errors[`jobs[${i}].type`] = [`Unknown job type '${job.type}'. Known types: ${JOB_TYPES.join(', ')}.`];
-    const bytes = utf8Length(job.input);
-    const max = maxInputBytes(job.type);
+    const size = sizeProblem(job.input, 'The input', maxInputBytes(job.type));
     const nul = nulProblem(job.input, 'The input');
-    if (bytes > max) errors[`jobs[${i}].input`] = [`The input is ${bytesText(bytes)} of UTF-8; at most ${limitText(max)} are allowed.`];
+    if (size) errors[`jobs[${i}].input`] = [size];
     else if (nul) errors[`jobs[${i}].input`] = [nul];
     else if (job.type === 'sleep' && !/^\s*\d+\s*$/.test(job.input))
       errors[`jobs[${i}].input`] = ['A sleep job takes a whole number of milliseconds, e.g. 500.'];
