@@ -66,6 +66,7 @@ export function OutcomeBar({ segments, total, finished, testId, summary }: Outco
       <span
         className="bar"
         role="progressbar"
+        aria-label="Jobs finished"
         aria-valuemin={0}
         aria-valuemax={safeTotal}
         aria-valuenow={safeFinished}

@@ -84,6 +84,22 @@ describe('TaskForm validation', () => {
     expect(rows()).toHaveLength(2);
     expect(rows().map((r) => (within(r).getByTestId('job-input') as HTMLTextAreaElement).value)).toEqual(['first', 'third']);
     expect(screen.getByLabelText('Remove job 2')).toBeTruthy();
+    // The focus moves to the row now in the removed one's place, not to the page (helper-136).
+    expect(document.activeElement).toBe(within(rows()[1]!).getByTestId('job-type'));
+
+    fireEvent.click(within(rows()[1]!).getByTestId('job-remove'));
+    expect(document.activeElement).toBe(within(rows()[0]!).getByTestId('job-type'));
+  });
+
+  it('drops the messages of the other mode when the mode changes', () => {
+    setup();
+    submit();
+    expect(screen.getByTestId('field-error')).toBeTruthy();
+
+    switchToJobs();
+
+    expect(screen.queryByTestId('field-error')).toBeNull();
+    expect(screen.queryByText(/correct the highlighted fields/)).toBeNull();
   });
 
   it('shows client-side errors next to the job they concern', () => {

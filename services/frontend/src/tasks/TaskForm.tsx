@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ApiError, describeError, type ApiClient } from '../api';
 import { JOB_TYPES, type Task } from '../types';
 import { ErrorBox } from '../ui';
@@ -45,6 +45,14 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
   // A ref, not state: a second click in the same tick must see it before React re-renders the disabled button.
   const inFlight = useRef(false);
   const summaryRef = useRef<HTMLDivElement>(null);
+  const rowsRef = useRef<HTMLOListElement>(null);
+  // The row whose type gets the focus once a removal has rendered: the removed button's focus would fall to the page.
+  const focusRow = useRef<number | null>(null);
+  useEffect(() => {
+    if (focusRow.current === null) return;
+    rowsRef.current?.querySelectorAll<HTMLSelectElement>('[data-testid="job-type"]')[focusRow.current]?.focus();
+    focusRow.current = null;
+  }, [jobs]);
 
   const edited = (...keys: string[]) => {
     idempotencyKey.current = null;
@@ -65,6 +73,7 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
   };
 
   const removeJob = (index: number) => {
+    focusRow.current = Math.min(index, jobs.length - 2);
     setJobs((current) => current.filter((_, i) => i !== index));
     idempotencyKey.current = null;
     setFailure(undefined);
@@ -157,6 +166,8 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
             checked={mode === 'goal'}
             onChange={() => {
               setMode('goal');
+              // The other mode's messages name fields no longer shown.
+              setErrors({});
               edited();
             }}
             data-testid="mode-goal"
@@ -171,6 +182,7 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
             checked={mode === 'jobs'}
             onChange={() => {
               setMode('jobs');
+              setErrors({});
               edited();
             }}
             data-testid="mode-jobs"
@@ -209,7 +221,7 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
             Jobs <span className="muted">({jobs.length} of at most {MAX_JOBS})</span>
           </legend>
           {fieldMessage('jobs')}
-          <ol className="job-rows">
+          <ol className="job-rows" ref={rowsRef}>
             {jobs.map((job, index) => {
               const typeKey = `jobs[${index}].type`;
               const inputKey = `jobs[${index}].input`;

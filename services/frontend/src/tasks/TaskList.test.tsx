@@ -111,6 +111,7 @@ describe('TaskList', () => {
     expect(segments.map((e) => e.dataset.status)).toEqual([segment]);
     expect(segments[0]!.className).toContain(`segment-${segment}`);
     expect(within(progress).getByRole('progressbar').getAttribute('aria-valuetext')).toBe(`7 of 7 jobs finished: 7 ${segment}`);
+    expect(within(progress).getByRole('progressbar', { name: 'Jobs finished' })).toBeTruthy();
   });
 
   it('pauses while the page is hidden and refreshes at once when it is shown again', async () => {
