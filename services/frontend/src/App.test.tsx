@@ -2,7 +2,7 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
-import { HEALTH_TIMEOUT_MS, RECHECK_INTERVAL_MS } from './GatewayStatus';
+import { HEALTH_TIMEOUT_MS, HEALTHY_RECHECK_INTERVAL_MS, RECHECK_INTERVAL_MS } from './GatewayStatus';
 import { fakeGateway, json, makeTask } from './test-utils';
 
 const emptyPage = { items: [], page: 1, pageSize: 20, total: 0 };
@@ -151,6 +151,43 @@ describe('App shell and gateway status', () => {
 
     expect(gatewayStatus().textContent).toBe('gateway: healthy');
     expect(gateway.sent('GET', '/api/info')).toHaveLength(2);
+  });
+
+  it('checks again by itself while healthy, so a gateway that hangs is not shown healthy', async () => {
+    vi.useFakeTimers();
+    let hung = false;
+    const gateway = gatewayWith(() => (hung ? new Promise<Response>(() => {}) : healthy()));
+    render(<App />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(gatewayStatus().textContent).toBe('gateway: healthy');
+
+    hung = true; // kill -STOP: the connection stays open, nothing answers
+    await act(() => vi.advanceTimersByTimeAsync(HEALTHY_RECHECK_INTERVAL_MS));
+    expect(gatewayStatus().textContent).toBe('gateway: healthy');
+    await act(() => vi.advanceTimersByTimeAsync(HEALTH_TIMEOUT_MS));
+
+    expect(gatewayStatus().textContent).toBe('gateway: unreachable');
+    expect(gateway.sent('GET', '/api/info')).toHaveLength(2);
+  });
+
+  it('checks at once when another call gets no answer from the frontend server, and stays healthy when the gateway answers', async () => {
+    let up = true;
+    let listFails = false;
+    const gateway = gatewayWith(() => (up ? healthy() : new Response('', { status: 502 })));
+    gateway.on('GET /api/tasks', () => (listFails ? new Response('', { status: 504 }) : json(emptyPage)));
+    render(<App />);
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
+
+    listFails = true; // the frontend server's timeout: the gateway, or what is behind it?
+    fireEvent.click(screen.getByTestId('nav-new-task'));
+    fireEvent.click(screen.getByTestId('nav-tasks'));
+    await waitFor(() => expect(gateway.sent('GET', '/api/info')).toHaveLength(2));
+    expect(gatewayStatus().textContent).toBe('gateway: healthy'); // the gateway answers: it is what is behind it
+
+    up = false;
+    fireEvent.click(screen.getByTestId('nav-new-task'));
+    fireEvent.click(screen.getByTestId('nav-tasks'));
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
   });
 
   it('holds no API key: no request carries one, and every request goes to the page\'s own origin', async () => {

@@ -10,6 +10,11 @@ export type GatewayState =
 export const HEALTH_TIMEOUT_MS = 5_000;
 /** While unreachable, the check repeats this often (while the page is visible), so the banner goes when it is back. */
 export const RECHECK_INTERVAL_MS = 10_000;
+/**
+ * While healthy, this often: a gateway that hangs (stopped, its host frozen) fails no call for a minute, and the header
+ * said "healthy" all along (helper-136). A call that fails with no answer or a 502 to 504 checks at once.
+ */
+export const HEALTHY_RECHECK_INTERVAL_MS = 30_000;
 
 interface GatewayStatusProps {
   readonly api: ApiClient;
@@ -50,14 +55,23 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
     };
   }, [api, attempt]);
 
-  // Background re-checks while unreachable; skipped while the tab is hidden.
+  // Background re-checks, more often while unreachable; skipped while the tab is hidden.
   useEffect(() => {
-    if (state.kind !== 'unreachable') return;
-    const timer = setInterval(() => {
-      if (document.visibilityState !== 'hidden') setAttempt((n) => n + 1);
-    }, RECHECK_INTERVAL_MS);
+    if (state.kind === 'checking') return;
+    const timer = setInterval(
+      () => {
+        if (document.visibilityState !== 'hidden') setAttempt((n) => n + 1);
+      },
+      state.kind === 'unreachable' ? RECHECK_INTERVAL_MS : HEALTHY_RECHECK_INTERVAL_MS,
+    );
     return () => clearInterval(timer);
   }, [state.kind]);
+
+  // Another call's trouble: is it the gateway? (A service behind it may be down while it answers.)
+  useEffect(() => {
+    if (state.kind !== 'healthy') return;
+    return api.onTrouble(() => setAttempt((n) => n + 1));
+  }, [api, state.kind]);
 
   const recheck = useCallback(() => {
     setState({ kind: 'checking' });

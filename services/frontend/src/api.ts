@@ -164,6 +164,11 @@ export interface ApiClient {
   listConversations(query?: { readonly page?: number; readonly pageSize?: number }, signal?: AbortSignal): Promise<ConversationPage>;
   /** GET /api/chat/conversations/{id}: the stored messages. */
   getConversation(id: string, signal?: AbortSignal): Promise<Conversation>;
+  /**
+   * Calls `listener` when a call other than info() gets no answer or a 502, 503 or 504 (the gateway, or what is behind
+   * it, may be gone); returns the unsubscribe.
+   */
+  onTrouble(listener: () => void): () => void;
 }
 
 function withSignal(init: ApiRequestInit, signal: AbortSignal | undefined): ApiRequestInit {
@@ -177,8 +182,15 @@ function query(values: Record<string, string | number | undefined>): string {
   return search ? `?${search}` : '';
 }
 
+const INFO_PATH = '/api/info';
+
 export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   const baseUrl = (options.baseUrl ?? '').replace(/\/+$/, '');
+  const troubleListeners = new Set<() => void>();
+  // Not for info(): it is how trouble is checked, and a failed check would ask for another.
+  const trouble = (path: string) => {
+    if (path !== INFO_PATH) for (const listener of troubleListeners) listener();
+  };
 
   async function send(path: string, init: ApiRequestInit, accept: string): Promise<{ response: Response; method: string }> {
     const { json, body, ...rest } = init;
@@ -194,7 +206,14 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     const url = `${baseUrl}${path.startsWith('/') ? path : `/${path}`}`;
     // Resolve the global fetch at call time, so a fetch stubbed after the client was made is still used.
     const doFetch = options.fetch ?? globalThis.fetch;
-    const response = await doFetch(url, { ...rest, method, headers, body: payload });
+    let response: Response;
+    try {
+      response = await doFetch(url, { ...rest, method, headers, body: payload });
+    } catch (error) {
+      if (isNetworkError(error)) trouble(path);
+      throw error;
+    }
+    if (response.status === 502 || response.status === 503 || response.status === 504) trouble(path);
     if (!response.ok) {
       const text = await response.text().catch(() => '');
       const reason = response.statusText ? ` ${response.statusText}` : '';
@@ -225,7 +244,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   return {
     request,
     stream,
-    info: (signal) => request<GatewayInfo>('/api/info', withSignal({}, signal)),
+    info: (signal) => request<GatewayInfo>(INFO_PATH, withSignal({}, signal)),
     listTasks: ({ status, page, pageSize } = {}, signal) =>
       request<TaskPage>(`/api/tasks${query({ status, page, pageSize })}`, withSignal({}, signal)),
     getTask: (id, signal) => request<Task>(taskPath(id), withSignal({}, signal)),
@@ -242,5 +261,9 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     listConversations: ({ page, pageSize } = {}, signal) =>
       request<ConversationPage>(`/api/chat/conversations${query({ page, pageSize })}`, withSignal({}, signal)),
     getConversation: (id, signal) => request<Conversation>(`/api/chat/conversations/${encodeURIComponent(id)}`, withSignal({}, signal)),
+    onTrouble: (listener) => {
+      troubleListeners.add(listener);
+      return () => troubleListeners.delete(listener);
+    },
   };
 }

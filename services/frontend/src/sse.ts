@@ -108,11 +108,31 @@ export class SseParser {
   }
 }
 
+/** A stream that sent nothing, not even a keep-alive, for longer than its server's heartbeat allows: it hangs. */
+export class StalledStreamError extends Error {
+  constructor(idleMs: number) {
+    super(`The event stream sent nothing for ${idleMs / 1000} s (a keep-alive comes every 15 s): the server hangs or the connection is lost.`);
+    this.name = 'StalledStreamError';
+  }
+}
+
+/** reader.read(), or a StalledStreamError after idleMs without data. */
+function readWithin<T>(read: Promise<T>, idleMs: number | undefined): Promise<T> {
+  if (idleMs === undefined) return read;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StalledStreamError(idleMs)), idleMs);
+  });
+  return Promise.race([read, stalled]).finally(() => clearTimeout(timer));
+}
+
 /**
  * The events of a text/event-stream body, as they arrive. Leaving the loop early (break, return, an exception)
- * cancels the body, which closes the connection; aborting the fetch's signal makes the next read throw.
+ * cancels the body, which closes the connection; aborting the fetch's signal makes the next read throw. With
+ * `idleTimeoutMs`, a body that sends nothing (comments included) for that long throws a StalledStreamError: a server
+ * that stopped (SIGSTOP, a hung host) keeps the connection open and looks alive.
  */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent, void, undefined> {
+export async function* readSse(body: ReadableStream<Uint8Array>, options: { readonly idleTimeoutMs?: number } = {}): AsyncGenerator<SseEvent, void, undefined> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   const pending: SseEvent[] = [];
@@ -120,7 +140,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   let finished = false;
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await readWithin(reader.read(), options.idleTimeoutMs);
       if (done) {
         parser.push(decoder.decode());
         parser.end();

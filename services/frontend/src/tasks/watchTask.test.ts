@@ -8,7 +8,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-function start(gateway: ReturnType<typeof fakeGateway>, options: { maxStreamFailures?: number } = {}) {
+function start(gateway: ReturnType<typeof fakeGateway>, options: { maxStreamFailures?: number; streamIdleMs?: number } = {}) {
   const api = createApiClient({ fetch: gateway.fetch });
   const controller = new AbortController();
   const tasks: Task[] = [];
@@ -143,6 +143,33 @@ describe('watchTask', () => {
 
     expect(tasks.map((t) => t.status)).toEqual(['running', 'running', 'running', 'running', 'failed']);
     expect(states).not.toContain('polling');
+  });
+
+  it('reconnects when the stream goes silent, with no event or keep-alive for longer than the heartbeat allows', async () => {
+    vi.useFakeTimers();
+    const streams: SseStream[] = [];
+    const gateway = fakeGateway().on('GET /api/tasks/t1/events', (r) => {
+      const s = sseStream(r.signal);
+      streams.push(s);
+      return s.response;
+    });
+    const { states, errors, done } = start(gateway, { streamIdleMs: 35_000 });
+
+    await vi.advanceTimersByTimeAsync(0);
+    streams[0]!.event('task', makeTask({ status: 'running' }));
+    await vi.advanceTimersByTimeAsync(20_000);
+    streams[0]!.send(': keep-alive\n\n'); // a keep-alive resets the clock
+    await vi.advanceTimersByTimeAsync(34_000);
+    expect(streams).toHaveLength(1);
+    expect(states).toEqual(['streaming']);
+
+    await vi.advanceTimersByTimeAsync(1_000); // 35 s of silence: a gateway stopped with SIGSTOP keeps the connection open
+    expect(states).toEqual(['streaming', 'reconnecting']);
+    expect(String(errors[0]!.error)).toMatch(/sent nothing for 35 s/);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(streams).toHaveLength(2);
+    streams[1]!.event('task', makeTask({ status: 'succeeded' }));
+    await done;
   });
 
   it('stops on a 404 and reports it as fatal', async () => {

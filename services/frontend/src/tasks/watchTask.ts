@@ -23,6 +23,8 @@ export interface WatchOptions {
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
   readonly pollIntervalMs?: number;
+  /** A stream silent this long (no event, no keep-alive) is taken for lost and reconnected. */
+  readonly streamIdleMs?: number;
   /** Jitter source in [0, 1); 0.5 means no jitter (tests). */
   readonly random?: () => number;
 }
@@ -32,6 +34,8 @@ export const WATCH_DEFAULTS = {
   initialBackoffMs: 1_000,
   maxBackoffMs: 15_000,
   pollIntervalMs: 2_000,
+  // The orchestrator sends a keep-alive after 15 s without an event (docs/api.md): two missed, and a margin.
+  streamIdleMs: 35_000,
 } as const;
 
 /** The delay before reconnect attempt `failures` (1, 2, ...): doubling from initial, capped, ±20 % jitter. */
@@ -68,6 +72,7 @@ export async function watchTask(options: WatchOptions): Promise<void> {
   const initialMs = options.initialBackoffMs ?? WATCH_DEFAULTS.initialBackoffMs;
   const maxMs = options.maxBackoffMs ?? WATCH_DEFAULTS.maxBackoffMs;
   const pollMs = options.pollIntervalMs ?? WATCH_DEFAULTS.pollIntervalMs;
+  const idleTimeoutMs = options.streamIdleMs ?? WATCH_DEFAULTS.streamIdleMs;
   const setState = (state: WatchState) => {
     if (!signal.aborted) options.onState?.(state);
   };
@@ -83,7 +88,7 @@ export async function watchTask(options: WatchOptions): Promise<void> {
       const response = await api.taskEvents(id, signal);
       // Each stream starts with the whole task; its `change` events carry only what changed since.
       let task: Task | undefined;
-      for await (const event of readSse(response.body!)) {
+      for await (const event of readSse(response.body!, { idleTimeoutMs })) {
         if (event.event === 'task') task = JSON.parse(event.data) as Task;
         else if (event.event === 'change' && task) task = applyTaskChange(task, JSON.parse(event.data) as TaskChange);
         else continue;
