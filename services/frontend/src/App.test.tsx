@@ -2,7 +2,7 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
-import { HEALTH_TIMEOUT_MS, HEALTHY_RECHECK_INTERVAL_MS, RECHECK_INTERVAL_MS } from './GatewayStatus';
+import { HEALTH_TIMEOUT_MS, HEALTHY_RECHECK_INTERVAL_MS, RECHECK_INTERVAL_MS, TROUBLE_CHECK_SPACING_MS } from './GatewayStatus';
 import { fakeGateway, json, makeTask } from './test-utils';
 
 const emptyPage = { items: [], page: 1, pageSize: 20, total: 0 };
@@ -171,23 +171,34 @@ describe('App shell and gateway status', () => {
   });
 
   it('checks at once when another call gets no answer from the frontend server, and stays healthy when the gateway answers', async () => {
+    vi.useFakeTimers();
     let up = true;
     let listFails = false;
     const gateway = gatewayWith(() => (up ? healthy() : new Response('', { status: 502 })));
     gateway.on('GET /api/tasks', () => (listFails ? new Response('', { status: 504 }) : json(emptyPage)));
     render(<App />);
-    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(gatewayStatus().textContent).toBe('gateway: healthy');
+    const reload = async () => {
+      fireEvent.click(screen.getByTestId('nav-new-task'));
+      fireEvent.click(screen.getByTestId('nav-tasks'));
+      await act(() => vi.advanceTimersByTimeAsync(0));
+    };
 
     listFails = true; // the frontend server's timeout: the gateway, or what is behind it?
-    fireEvent.click(screen.getByTestId('nav-new-task'));
-    fireEvent.click(screen.getByTestId('nav-tasks'));
-    await waitFor(() => expect(gateway.sent('GET', '/api/info')).toHaveLength(2));
+    await act(() => vi.advanceTimersByTimeAsync(TROUBLE_CHECK_SPACING_MS));
+    await reload();
+    expect(gateway.sent('GET', '/api/info')).toHaveLength(2);
     expect(gatewayStatus().textContent).toBe('gateway: healthy'); // the gateway answers: it is what is behind it
 
+    await reload(); // failing again at once: no second check so soon (a page polling a down service)
+    await reload();
+    expect(gateway.sent('GET', '/api/info')).toHaveLength(2);
+
     up = false;
-    fireEvent.click(screen.getByTestId('nav-new-task'));
-    fireEvent.click(screen.getByTestId('nav-tasks'));
-    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
+    await act(() => vi.advanceTimersByTimeAsync(TROUBLE_CHECK_SPACING_MS));
+    await reload();
+    expect(gatewayStatus().textContent).toBe('gateway: unreachable');
   });
 
   it('holds no API key: no request carries one, and every request goes to the page\'s own origin', async () => {

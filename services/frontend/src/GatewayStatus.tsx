@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { describeError, type ApiClient } from './api';
 
 export type GatewayState =
@@ -15,6 +15,8 @@ export const RECHECK_INTERVAL_MS = 10_000;
  * said "healthy" all along (helper-136). A call that fails with no answer or a 502 to 504 checks at once.
  */
 export const HEALTHY_RECHECK_INTERVAL_MS = 30_000;
+/** Calls failing together ask for one check: none while one runs, and none within this long of the last one's start. */
+export const TROUBLE_CHECK_SPACING_MS = 5_000;
 
 interface GatewayStatusProps {
   readonly api: ApiClient;
@@ -27,12 +29,20 @@ interface GatewayStatusProps {
 export function GatewayStatus({ api }: GatewayStatusProps) {
   const [state, setState] = useState<GatewayState>({ kind: 'checking' });
   const [attempt, setAttempt] = useState(0);
+  const lastCheckStart = useRef(Number.NEGATIVE_INFINITY);
+  const checking = useRef(false);
 
   useEffect(() => {
     // One controller per check: aborted on timeout, on "Check again" and on unmount, so a late answer never
     // overwrites a newer state.
     const controller = new AbortController();
+    checking.current = true;
+    lastCheckStart.current = Date.now();
+    const done = () => {
+      checking.current = false;
+    };
     const timer = setTimeout(() => {
+      done();
       controller.abort();
       setState({ kind: 'unreachable', reason: `No answer within ${HEALTH_TIMEOUT_MS / 1000} s` });
     }, HEALTH_TIMEOUT_MS);
@@ -41,16 +51,19 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
       () => {
         if (controller.signal.aborted) return;
         clearTimeout(timer);
+        done();
         setState({ kind: 'healthy' });
       },
       (error: unknown) => {
         if (controller.signal.aborted) return;
         clearTimeout(timer);
+        done();
         setState({ kind: 'unreachable', reason: describeError(error) });
       },
     );
     return () => {
       clearTimeout(timer);
+      done();
       controller.abort();
     };
   }, [api, attempt]);
@@ -70,7 +83,9 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
   // Another call's trouble: is it the gateway? (A service behind it may be down while it answers.)
   useEffect(() => {
     if (state.kind !== 'healthy') return;
-    return api.onTrouble(() => setAttempt((n) => n + 1));
+    return api.onTrouble(() => {
+      if (!checking.current && Date.now() - lastCheckStart.current >= TROUBLE_CHECK_SPACING_MS) setAttempt((n) => n + 1);
+    });
   }, [api, state.kind]);
 
   const recheck = useCallback(() => {

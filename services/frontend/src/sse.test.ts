@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { SseParser, readSse, type SseEvent } from './sse';
+import { SseParser, StalledStreamError, readSse, type SseEvent } from './sse';
 
 function parse(...chunks: string[]): SseEvent[] {
   const events: SseEvent[] = [];
@@ -118,6 +118,43 @@ describe('readSse', () => {
     }
 
     expect(cancel).toHaveBeenCalledOnce();
+  });
+
+  it('throws a StalledStreamError and cancels the body after idleTimeoutMs without data, keep-alives resetting the clock', async () => {
+    vi.useFakeTimers();
+    try {
+      const cancel = vi.fn();
+      const encoder = new TextEncoder();
+      let feed: ReadableStreamDefaultController<Uint8Array> | undefined;
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          feed = controller;
+          controller.enqueue(encoder.encode('data: 1\n\n'));
+        },
+        cancel,
+      });
+      const events: string[] = [];
+      const reading = (async () => {
+        for await (const event of readSse(stream, { idleTimeoutMs: 1_000 })) events.push(event.data);
+      })();
+      const outcome = reading.then(
+        () => 'ended',
+        (error: unknown) => error,
+      );
+
+      await vi.advanceTimersByTimeAsync(900);
+      feed!.enqueue(encoder.encode(': keep-alive\n\n'));
+      await vi.advanceTimersByTimeAsync(900);
+      expect(cancel).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(100);
+
+      expect(await outcome).toBeInstanceOf(StalledStreamError);
+      expect(events).toEqual(['1']);
+      expect(cancel).toHaveBeenCalledOnce();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('passes a read error on', async () => {

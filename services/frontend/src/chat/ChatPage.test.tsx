@@ -212,6 +212,8 @@ describe('ChatPage', () => {
     expect(screen.getByTestId('chat-input-error').textContent).toBe(
       'The message is 32,769 bytes of UTF-8; at most 32,768 bytes (32 KiB) are allowed.',
     );
+    // The live region's words do not change with each key: only they are announced.
+    expect(screen.getByRole('alert').textContent).toBe('Too long to send. ');
     expect(screen.getByTestId('chat-input').getAttribute('aria-invalid')).toBe('true');
     expect((screen.getByTestId('chat-send') as HTMLButtonElement).disabled).toBe(true);
     fireEvent.keyDown(screen.getByTestId('chat-input'), { key: 'Enter' });

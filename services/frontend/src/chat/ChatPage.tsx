@@ -306,8 +306,10 @@ export function ChatPage({ api, id }: ChatPageProps) {
               </button>
             )}
             {tooLong !== undefined && (
-              <p id="chat-input-error" className="field-error chat-input-error" role="alert" data-testid="chat-input-error">
-                {tooLong}
+              // Only the fixed words are a live region: the byte count changes with every key (helper-137).
+              <p id="chat-input-error" className="field-error chat-input-error">
+                <span role="alert">Too long to send. </span>
+                <span data-testid="chat-input-error">{tooLong}</span>
               </p>
             )}
           </form>

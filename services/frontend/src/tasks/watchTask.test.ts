@@ -116,7 +116,8 @@ describe('watchTask', () => {
 
     expect(polls).toBe(3);
     expect(tasks.map((t) => t.status)).toEqual(['running', 'running', 'succeeded']);
-    expect(states).toEqual(['streaming', 'reconnecting', 'streaming', 'reconnecting', 'streaming', 'polling', 'polling', 'polling', 'done']);
+    // "live" (streaming) only while a stream answers: the failed reconnects stay "reconnecting".
+    expect(states).toEqual(['streaming', 'reconnecting', 'reconnecting', 'polling', 'polling', 'polling', 'done']);
     expect(errors).toHaveLength(3);
     expect(errors.every((e) => e.error instanceof ApiError && !e.fatal)).toBe(true);
   });
@@ -168,8 +169,29 @@ describe('watchTask', () => {
     expect(String(errors[0]!.error)).toMatch(/sent nothing for 35 s/);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(streams).toHaveLength(2);
+    expect(states).toEqual(['streaming', 'reconnecting', 'streaming']);
     streams[1]!.event('task', makeTask({ status: 'succeeded' }));
     await done;
+  });
+
+  it('stays "reconnecting" while a reconnect gets no answer, and takes that for a stall too', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    const gateway = fakeGateway().on('GET /api/tasks/t1/events', (r) => {
+      calls++;
+      if (calls === 1) return new Response(null, { status: 503 });
+      return new Promise<Response>((_, reject) => r.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    });
+    const { states, errors, controller } = start(gateway, { streamIdleMs: 35_000, maxStreamFailures: 5 });
+
+    await vi.advanceTimersByTimeAsync(1_000); // the 503, then the reconnect a second later: a stopped gateway
+    expect(calls).toBe(2);
+    await vi.advanceTimersByTimeAsync(34_000);
+    expect(states).toEqual(['streaming', 'reconnecting']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(String(errors[1]!.error)).toMatch(/sent nothing for 35 s/);
+    expect(states).toEqual(['streaming', 'reconnecting', 'reconnecting']);
+    controller.abort();
   });
 
   it('stops on a 404 and reports it as fatal', async () => {

@@ -4,7 +4,7 @@
 // Framework-free, so it is tested with fake timers; useTaskWatch() in TaskDetail wires it to React.
 
 import { ApiError, isAbortError, type ApiClient } from '../api';
-import { readSse } from '../sse';
+import { readSse, StalledStreamError } from '../sse';
 import { applyTaskChange, isFinalTaskStatus, type Task, type TaskChange } from '../types';
 
 export type WatchState = 'streaming' | 'reconnecting' | 'polling' | 'done';
@@ -82,10 +82,24 @@ export async function watchTask(options: WatchOptions): Promise<void> {
 
   let failures = 0;
   while (!signal.aborted && failures < maxFailures) {
-    setState('streaming');
+    // "live" only once a stream answers: a reconnect to a hung server stays "reconnecting" (helper-137).
+    if (failures === 0) setState('streaming');
     let received = false;
+    // The answer's headers are bounded as the body's silences are: a stopped gateway holds the request open.
+    const connecting = new AbortController();
+    const stop = () => connecting.abort();
+    signal.addEventListener('abort', stop);
+    const headersTimer = setTimeout(() => connecting.abort(), idleTimeoutMs);
     try {
-      const response = await api.taskEvents(id, signal);
+      let response: Response;
+      try {
+        response = await api.taskEvents(id, connecting.signal);
+      } catch (error) {
+        throw !signal.aborted && connecting.signal.aborted ? new StalledStreamError(idleTimeoutMs) : error;
+      } finally {
+        clearTimeout(headersTimer);
+      }
+      if (failures > 0) setState('streaming');
       // Each stream starts with the whole task; its `change` events carry only what changed since.
       let task: Task | undefined;
       for await (const event of readSse(response.body!, { idleTimeoutMs })) {
@@ -107,6 +121,8 @@ export async function watchTask(options: WatchOptions): Promise<void> {
         return;
       }
       report(error, false);
+    } finally {
+      signal.removeEventListener('abort', stop);
     }
     failures = received ? 1 : failures + 1;
     if (failures >= maxFailures) break;
