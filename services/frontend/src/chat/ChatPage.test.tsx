@@ -213,7 +213,7 @@ describe('ChatPage', () => {
       'The message is 32,769 bytes of UTF-8; at most 32,768 bytes (32 KiB) are allowed.',
     );
     // The live region's words do not change with each key: only they are announced.
-    expect(screen.getByRole('alert').textContent).toBe('Too long to send. ');
+    expect(screen.getByRole('alert').textContent).toBe('Cannot be sent. ');
     expect(screen.getByTestId('chat-input').getAttribute('aria-invalid')).toBe('true');
     expect((screen.getByTestId('chat-send') as HTMLButtonElement).disabled).toBe(true);
     fireEvent.keyDown(screen.getByTestId('chat-input'), { key: 'Enter' });
@@ -224,6 +224,16 @@ describe('ChatPage', () => {
     type(text.slice(1));
     expect(screen.queryByTestId('chat-input-error')).toBeNull();
     expect((screen.getByTestId('chat-send') as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('says a message with a NUL character cannot be sent, as the server would refuse it', () => {
+    const { gateway } = chatGateway();
+    renderChat(gateway);
+    type('a\0b');
+
+    expect(screen.getByTestId('chat-input-error').textContent).toMatch(/^The message contains a NUL character \(U\+0000\) at position 1/);
+    fireEvent.keyDown(screen.getByTestId('chat-input'), { key: 'Enter' });
+    expect(gateway.sent('POST', '/api/chat')).toHaveLength(0);
   });
 });
 

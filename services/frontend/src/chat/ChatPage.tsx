@@ -3,7 +3,7 @@ import { ApiError, describeError, isAbortError, isNetworkError, type ApiClient }
 import { navigate, paths } from '../router';
 import type { ChatRole, StoredChatMessage } from '../types';
 import { ErrorBox } from '../ui';
-import { MAX_LLM_INPUT_BYTES, sizeProblem } from '../tasks/taskForm';
+import { MAX_LLM_INPUT_BYTES, nulProblem, sizeProblem } from '../tasks/taskForm';
 import { ConversationList } from './ConversationList';
 import { rememberConversation, rememberedConversation } from './currentConversation';
 import { streamChat } from './streamChat';
@@ -100,12 +100,12 @@ export function ChatPage({ api, id }: ChatPageProps) {
     setMessages((current) => current.map((m) => (m.id === messageId ? change(m) : m)));
 
   // Said before sending, the text kept in the box: the server refuses it, and the message was lost (helper-136).
-  const tooLong = sizeProblem(input.trim(), 'The message', MAX_LLM_INPUT_BYTES);
+  const unsendable = sizeProblem(input.trim(), 'The message', MAX_LLM_INPUT_BYTES) ?? nulProblem(input.trim(), 'The message');
 
   const send = async (event?: FormEvent) => {
     event?.preventDefault();
     const text = input.trim();
-    if (text === '' || tooLong !== undefined || controller.current !== null || loading.kind !== 'idle') return;
+    if (text === '' || unsendable !== undefined || controller.current !== null || loading.kind !== 'idle') return;
 
     const userId = nextId.current++;
     const answerId = nextId.current++;
@@ -292,8 +292,8 @@ export function ChatPage({ api, id }: ChatPageProps) {
               onChange={(e) => setInput(e.target.value)}
               onKeyDown={onKeyDown}
               disabled={failed !== undefined}
-              aria-invalid={tooLong !== undefined}
-              aria-describedby={tooLong !== undefined ? 'chat-input-error' : undefined}
+              aria-invalid={unsendable !== undefined}
+              aria-describedby={unsendable !== undefined ? 'chat-input-error' : undefined}
               data-testid="chat-input"
             />
             {streaming ? (
@@ -301,15 +301,15 @@ export function ChatPage({ api, id }: ChatPageProps) {
                 Stop
               </button>
             ) : (
-              <button type="submit" disabled={input.trim() === '' || tooLong !== undefined || loading.kind !== 'idle'} data-testid="chat-send">
+              <button type="submit" disabled={input.trim() === '' || unsendable !== undefined || loading.kind !== 'idle'} data-testid="chat-send">
                 Send
               </button>
             )}
-            {tooLong !== undefined && (
+            {unsendable !== undefined && (
               // Only the fixed words are a live region: the byte count changes with every key (helper-137).
               <p id="chat-input-error" className="field-error chat-input-error">
-                <span role="alert">Too long to send. </span>
-                <span data-testid="chat-input-error">{tooLong}</span>
+                <span role="alert">Cannot be sent. </span>
+                <span data-testid="chat-input-error">{unsendable}</span>
               </p>
             )}
           </form>

@@ -62,7 +62,7 @@ export function sizeProblem(text: string, what: string, max: number): string | u
 }
 
 /** PostgreSQL stores any character in text but U+0000; the server refuses it, so the form says so first. */
-function nulProblem(text: string, what: string): string | undefined {
+export function nulProblem(text: string, what: string): string | undefined {
   const at = text.indexOf('\0');
   return at < 0 ? undefined : `${what} contains a NUL character (U+0000) at position ${at}; text may hold any other character.`;
 }
