@@ -7,6 +7,7 @@ describe('matchRoute', () => {
     ['/tasks', { name: 'tasks' }],
     ['/tasks/', { name: 'tasks' }],
     ['/new', { name: 'new-task' }],
+    ['/tasks/new', { name: 'new-task' }],
     ['/chat', { name: 'chat', id: null }],
     ['/chat/', { name: 'chat', id: null }],
     ['/chat/01a2-c', { name: 'chat', id: '01a2-c' }],

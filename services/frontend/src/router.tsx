@@ -47,7 +47,8 @@ export type Route =
 export function matchRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/' || path === '/tasks') return { name: 'tasks' };
-  if (path === '/new') return { name: 'new-task' };
+  // /tasks/new is where a user guesses the form is (helper-136); task ids are UUIDs, never 'new'.
+  if (path === '/new' || path === '/tasks/new') return { name: 'new-task' };
   if (path === '/chat') return { name: 'chat', id: null };
   const match = /^\/(tasks|chat)\/([^/]+)$/.exec(path);
   if (match) {

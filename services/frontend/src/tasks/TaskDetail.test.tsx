@@ -111,6 +111,12 @@ describe('TaskDetail', () => {
     renderDetail(gateway);
 
     fireEvent.click(await screen.findByTestId('task-cancel'));
+    expect(gateway.sent('DELETE', '/api/tasks/task-1')).toHaveLength(0); // asked once more first
+    fireEvent.click(screen.getByTestId('task-cancel-keep'));
+    expect(gateway.sent('DELETE', '/api/tasks/task-1')).toHaveLength(0);
+    fireEvent.click(screen.getByTestId('task-cancel'));
+    expect(document.activeElement).toBe(screen.getByTestId('task-cancel-confirm'));
+    fireEvent.click(screen.getByTestId('task-cancel-confirm'));
 
     await waitFor(() => expect(screen.getByTestId('task-status').textContent).toBe('cancelled'));
     expect(cell(1, 'job-status').textContent).toBe('cancelled');

@@ -88,9 +88,12 @@ function useLiveTask(api: ApiClient, id: string, watchOptions: TaskDetailProps['
 export function TaskDetail({ api, id, watchOptions }: TaskDetailProps) {
   const { task, fatal, transient, live, apply, retry } = useLiveTask(api, id, watchOptions);
   const [cancelling, setCancelling] = useState(false);
+  // A cancel cannot be undone: the button asks once more (helper-136: one click cancelled at once).
+  const [confirming, setConfirming] = useState(false);
   const [cancelError, setCancelError] = useState<unknown>(undefined);
 
   const cancel = async () => {
+    setConfirming(false);
     setCancelling(true);
     setCancelError(undefined);
     try {
@@ -158,17 +161,28 @@ export function TaskDetail({ api, id, watchOptions }: TaskDetailProps) {
             <span className={`live live-${live}`} data-testid="live-state" title="How this page follows the task">
               {LIVE_TEXT[live]}
             </span>
-            {!final && (
+            {!final && !confirming && (
               <button
                 type="button"
                 className="danger"
-                onClick={cancel}
+                onClick={() => setConfirming(true)}
                 disabled={cancelling}
                 aria-busy={cancelling}
                 data-testid="task-cancel"
               >
                 {cancelling ? 'Cancelling…' : 'Cancel task'}
               </button>
+            )}
+            {!final && confirming && (
+              <span className="confirm" role="group" aria-label="Confirm the cancel">
+                <span>Cancel every job not finished? This cannot be undone.</span>
+                <button type="button" className="danger" onClick={cancel} autoFocus data-testid="task-cancel-confirm">
+                  Cancel the jobs
+                </button>
+                <button type="button" className="secondary" onClick={() => setConfirming(false)} data-testid="task-cancel-keep">
+                  Keep them running
+                </button>
+              </span>
             )}
           </div>
           {cancelError !== undefined && <ErrorBox error={cancelError} testId="cancel-error" />}
