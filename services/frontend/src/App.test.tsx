@@ -24,6 +24,7 @@ const gatewayStatus = () => screen.getByTestId('gateway-status');
 
 beforeEach(() => {
   window.history.replaceState(null, '', '/');
+  sessionStorage.clear();
 });
 
 afterEach(() => {

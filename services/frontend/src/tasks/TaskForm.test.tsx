@@ -6,7 +6,10 @@ import { fakeGateway, json, makeTask } from '../test-utils';
 import type { Task } from '../types';
 import { TaskForm } from './TaskForm';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  sessionStorage.clear();
+});
 
 function setup(gateway = fakeGateway()) {
   const api = createApiClient({ fetch: gateway.fetch });
@@ -119,6 +122,40 @@ describe('TaskForm validation', () => {
 
     fillRow(1, 'sleep', '250'); // editing the field clears its message
     expect(within(rows()[1]!).queryByTestId('field-error')).toBeNull();
+  });
+});
+
+describe('TaskForm draft', () => {
+  it('keeps what was typed across a reload, and forgets it once the task is created', async () => {
+    const gateway = fakeGateway().on('POST /api/tasks', () => json(makeTask({ id: 't9' }), 202));
+    setup(gateway);
+    switchToJobs();
+    fireEvent.click(screen.getByTestId('job-add'));
+    fillRow(0, 'hash', 'kept');
+    fillRow(1, 'sleep', '250');
+
+    cleanup(); // a reload: the form is made again from nothing but the tab's storage
+    const { onCreated } = setup(gateway);
+
+    expect((screen.getByTestId('mode-jobs') as HTMLInputElement).checked).toBe(true);
+    expect(rows().map((r) => (within(r).getByTestId('job-input') as HTMLTextAreaElement).value)).toEqual(['kept', '250']);
+    expect(rows().map((r) => (within(r).getByTestId('job-type') as HTMLSelectElement).value)).toEqual(['hash', 'sleep']);
+    fireEvent.click(screen.getByTestId('job-add')); // the restored rows' keys do not clash with a new one's
+    expect(rows()).toHaveLength(3);
+    fireEvent.click(within(rows()[2]!).getByTestId('job-remove'));
+
+    submit();
+    await waitFor(() => expect(onCreated).toHaveBeenCalledOnce());
+    cleanup();
+    setup(gateway);
+    expect((screen.getByTestId('mode-goal') as HTMLInputElement).checked).toBe(true);
+    expect((screen.getByTestId('goal-input') as HTMLTextAreaElement).value).toBe('');
+  });
+
+  it('ignores a stored draft of another shape', () => {
+    sessionStorage.setItem('agentsystem.task-draft', JSON.stringify({ mode: 'jobs', jobs: [] }));
+    setup();
+    expect((screen.getByTestId('mode-goal') as HTMLInputElement).checked).toBe(true);
   });
 });
 

@@ -2,6 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ApiError, describeError, type ApiClient } from '../api';
 import { JOB_TYPES, type Task } from '../types';
 import { ErrorBox } from '../ui';
+import { saveDraft, savedDraft } from './savedDraft';
 import {
   MAX_JOBS,
   isFieldKey,
@@ -32,10 +33,14 @@ const PLACEHOLDERS: Record<string, string> = {
 
 export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFormProps) {
   const formId = useId();
-  const nextRowKey = useRef(1);
-  const [mode, setMode] = useState<FormMode>('goal');
-  const [goal, setGoal] = useState('');
-  const [jobs, setJobs] = useState<readonly JobDraft[]>([{ key: 0, type: 'echo', input: '' }]);
+  // Read once: what this tab typed before a reload.
+  const [restored] = useState(savedDraft);
+  const nextRowKey = useRef(restored?.jobs.length ?? 1);
+  const [mode, setMode] = useState<FormMode>(restored?.mode ?? 'goal');
+  const [goal, setGoal] = useState(restored?.goal ?? '');
+  const [jobs, setJobs] = useState<readonly JobDraft[]>(
+    restored?.jobs.map((job, key) => ({ key, type: job.type, input: job.input })) ?? [{ key: 0, type: 'echo', input: '' }],
+  );
   const [errors, setErrors] = useState<FieldErrors>({});
   const [failure, setFailure] = useState<unknown>(undefined);
   const [submitting, setSubmitting] = useState(false);
@@ -45,6 +50,10 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
   // A ref, not state: a second click in the same tick must see it before React re-renders the disabled button.
   const inFlight = useRef(false);
   const summaryRef = useRef<HTMLDivElement>(null);
+  const created = useRef(false);
+  useEffect(() => {
+    if (!created.current) saveDraft({ mode, goal, jobs: jobs.map(({ type, input }) => ({ type, input })) });
+  }, [mode, goal, jobs]);
   const rowsRef = useRef<HTMLOListElement>(null);
   // The row whose type gets the focus once a removal has rendered: the removed button's focus would fall to the page.
   const focusRow = useRef<number | null>(null);
@@ -99,6 +108,8 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
     try {
       const task = await api.createTask(toCreateTaskRequest(draft), { idempotencyKey: idempotencyKey.current });
       idempotencyKey.current = null;
+      created.current = true;
+      saveDraft(null);
       onCreated(task);
     } catch (error) {
       // 400/422: nothing was stored; the messages go next to their fields. Anything else (network, 5xx): the key is
