@@ -114,6 +114,7 @@ describe('TaskDetail', () => {
     expect(gateway.sent('DELETE', '/api/tasks/task-1')).toHaveLength(0); // asked once more first
     fireEvent.click(screen.getByTestId('task-cancel-keep'));
     expect(gateway.sent('DELETE', '/api/tasks/task-1')).toHaveLength(0);
+    expect(document.activeElement).toBe(screen.getByTestId('task-cancel')); // back where it was, not the page
     fireEvent.click(screen.getByTestId('task-cancel'));
     expect(document.activeElement).toBe(screen.getByTestId('task-cancel-confirm'));
     fireEvent.click(screen.getByTestId('task-cancel-confirm'));
@@ -121,6 +122,7 @@ describe('TaskDetail', () => {
     await waitFor(() => expect(screen.getByTestId('task-status').textContent).toBe('cancelled'));
     expect(cell(1, 'job-status').textContent).toBe('cancelled');
     expect(screen.queryByTestId('task-cancel')).toBeNull();
+    await waitFor(() => expect(document.activeElement?.id).toBe('task-heading'));
     expect(gateway.sent('DELETE', '/api/tasks/task-1')).toHaveLength(1);
   });
 

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, isAbortError, type ApiClient } from '../api';
 import { Link, paths } from '../router';
 import { isFinalJobStatus, isFinalTaskStatus, normalizeStatus, type Job, type Task } from '../types';
@@ -90,9 +90,24 @@ export function TaskDetail({ api, id, watchOptions }: TaskDetailProps) {
   const [cancelling, setCancelling] = useState(false);
   // A cancel cannot be undone: the button asks once more (helper-136: one click cancelled at once).
   const [confirming, setConfirming] = useState(false);
+  // Where the focus goes once the confirmation is gone: back to the button that opened it, or, once the task is
+  // cancelled and the button gone, to the heading (its status is beside it), not to the page.
+  const cancelButton = useRef<HTMLButtonElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (!refocus.current || confirming || cancelling) return;
+    refocus.current = false;
+    (cancelButton.current ?? heading.current)?.focus();
+  });
+  const keep = () => {
+    refocus.current = true;
+    setConfirming(false);
+  };
   const [cancelError, setCancelError] = useState<unknown>(undefined);
 
   const cancel = async () => {
+    refocus.current = true;
     setConfirming(false);
     setCancelling(true);
     setCancelError(undefined);
@@ -125,7 +140,7 @@ export function TaskDetail({ api, id, watchOptions }: TaskDetailProps) {
   return (
     <section className="card" aria-labelledby="task-heading" data-testid="task-detail" data-task-id={id}>
       <div className="card-header">
-        <h2 id="task-heading">
+        <h2 id="task-heading" ref={heading} tabIndex={-1}>
           Task <code className="task-id">{id}</code>
         </h2>
         <Link to={paths.tasks()} className="muted">
@@ -165,6 +180,7 @@ export function TaskDetail({ api, id, watchOptions }: TaskDetailProps) {
               <button
                 type="button"
                 className="danger"
+                ref={cancelButton}
                 onClick={() => setConfirming(true)}
                 disabled={cancelling}
                 aria-busy={cancelling}
@@ -174,12 +190,12 @@ export function TaskDetail({ api, id, watchOptions }: TaskDetailProps) {
               </button>
             )}
             {!final && confirming && (
-              <span className="confirm" role="group" aria-label="Confirm the cancel">
+              <span className="cancel-confirm" role="group" aria-label="Confirm the cancel">
                 <span>Cancel every job not finished? This cannot be undone.</span>
                 <button type="button" className="danger" onClick={cancel} autoFocus data-testid="task-cancel-confirm">
                   Cancel the jobs
                 </button>
-                <button type="button" className="secondary" onClick={() => setConfirming(false)} data-testid="task-cancel-keep">
+                <button type="button" className="secondary" onClick={keep} data-testid="task-cancel-keep">
                   Keep them running
                 </button>
               </span>
