@@ -103,8 +103,7 @@ internal partial class Build
                 var others = named.Except(ours).ToList();
                 if (others.Count > 0)
                 {
-                    Log.Info($"{tool.Name}: left {others.Count} other {ClusterNames.Prefix}* cluster(s), made by another checkout (its deploy may be"
-                        + " running) or by a build from before clusters carried their checkout's tag. Delete one with:");
+                    Log.Info($"{tool.Name}: left {others.Count} other {ClusterNames.Prefix}* cluster(s), {ClusterNames.NotThisCheckouts}. Delete one with:");
                     others.ForEach(other => Log.Info("  " + tool.DeleteCommand(other)));
                 }
             }

@@ -12,6 +12,9 @@ public static partial class ClusterNames
 {
     public const string Prefix = "agentsystem-";
 
+    /// <summary>Who made a cluster named <see cref="Prefix"/>* that is not of this checkout, as DeleteClusters and the kind preflight say it.</summary>
+    public const string NotThisCheckouts = "made by another checkout (its deploy may be running) or by a build from before clusters carried their checkout's tag";
+
     /// <summary>What every cluster <paramref name="checkout"/> makes starts with.</summary>
     public static string OfCheckout(string checkout) => $"{Prefix}{Tag(checkout)}-";
 

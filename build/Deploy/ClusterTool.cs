@@ -146,7 +146,10 @@ public sealed class Kind(string executable, string logFile, string clusterConfig
     public override void Delete(string cluster, string kubeconfig, CancellationToken cancellationToken) =>
         Step($"kind: deleting cluster {cluster}", ["delete", "cluster", "--name", cluster, "--kubeconfig", kubeconfig], cancellationToken);
 
-    public override string DeleteCommand(string cluster) => $"kind delete cluster --name {cluster}";
+    public override string DeleteCommand(string cluster) => DeleteCommandLine(cluster);
+
+    /// <summary>The command that deletes a kind cluster, for where no Kind is at hand (the port preflight names a node's cluster).</summary>
+    public static string DeleteCommandLine(string cluster) => $"kind delete cluster --name {cluster}";
 
     public override IReadOnlyList<string> Clusters(CancellationToken cancellationToken)
     {

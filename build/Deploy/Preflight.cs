@@ -104,7 +104,7 @@ public static class Preflight
         var cluster = node[..^NodeSuffix.Length];
         return cluster.StartsWith(ClusterNames.OfCheckout(checkout), StringComparison.Ordinal)
             ? $"It is the node of {cluster}, a cluster a deploy kept: {BuildScript.Command} DeleteClusters removes it."
-            : $"It is the node of {cluster}, made by another checkout (its deploy may be running) or by a build from before clusters carried their checkout's tag: kind delete cluster --name {cluster} removes it.";
+            : $"It is the node of {cluster}, {ClusterNames.NotThisCheckouts}: {Kind.DeleteCommandLine(cluster)} removes it.";
     }
 
     /// <summary>The failure for a tool not on PATH, then what to do: where to get it, or the other target.</summary>

@@ -100,11 +100,12 @@ export function ChatPage({ api, id }: ChatPageProps) {
     setMessages((current) => current.map((m) => (m.id === messageId ? change(m) : m)));
 
   // Said before sending, the text kept in the box: the server refuses it, and the message was lost (helper-136).
-  const unsendable = sizeProblem(input.trim(), 'The message', MAX_LLM_INPUT_BYTES) ?? nulProblem(input.trim(), 'The message');
+  const draft = input.trim();
+  const unsendable = sizeProblem(draft, 'The message', MAX_LLM_INPUT_BYTES) ?? nulProblem(draft, 'The message');
 
   const send = async (event?: FormEvent) => {
     event?.preventDefault();
-    const text = input.trim();
+    const text = draft;
     if (text === '' || unsendable !== undefined || controller.current !== null || loading.kind !== 'idle') return;
 
     const userId = nextId.current++;
@@ -301,7 +302,7 @@ export function ChatPage({ api, id }: ChatPageProps) {
                 Stop
               </button>
             ) : (
-              <button type="submit" disabled={input.trim() === '' || unsendable !== undefined || loading.kind !== 'idle'} data-testid="chat-send">
+              <button type="submit" disabled={draft === '' || unsendable !== undefined || loading.kind !== 'idle'} data-testid="chat-send">
                 Send
               </button>
             )}
