@@ -1,6 +1,6 @@
-// Small shared pieces: status badges, job outcome bars, ids, dates, error boxes.
+// Small shared pieces: status badges, job outcome bars, ids, dates, error boxes, the keys that send a form.
 
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useState, type KeyboardEvent, type ReactNode } from 'react';
 import { describeError, isNetworkError, isUnreachable, unavailableService } from './api';
 import { normalizeStatus } from './types';
 
@@ -112,6 +112,19 @@ export function formatDate(iso: string): string {
  */
 export function idTail(id: string, length = 8): string {
   return id.length > length ? `…${id.slice(-length)}` : id;
+}
+
+/** The keys that send a form from any of its text boxes, as `aria-keyshortcuts` names them. */
+export const SEND_KEYS = 'Control+Enter Meta+Enter';
+
+/**
+ * Whether a key pressed in a text box sends its form: Ctrl+Enter, or Cmd+Enter on macOS, in every one (Enter alone
+ * starts a new line); with `enterSends`, as in the chat's box, Enter alone too, Shift+Enter staying a new line. Never
+ * while an input method composes: that Enter picks the word.
+ */
+export function sendsForm(event: KeyboardEvent, enterSends = false): boolean {
+  if (event.key !== 'Enter' || event.nativeEvent.isComposing) return false;
+  return event.ctrlKey || event.metaKey || (enterSends && !event.shiftKey);
 }
 
 interface CopyButtonProps {

@@ -203,6 +203,17 @@ describe('ChatPage', () => {
     expect(gateway.sent('POST', '/api/chat')).toHaveLength(0);
   });
 
+  it('sends on Cmd+Enter (or Ctrl+Enter) with Shift too, as the task form submits, but not while an input method composes', async () => {
+    const { gateway } = chatGateway();
+    renderChat(gateway);
+    type('Hello');
+    fireEvent.keyDown(screen.getByTestId('chat-input'), { key: 'Enter', isComposing: true });
+    expect(gateway.sent('POST', '/api/chat')).toHaveLength(0);
+
+    fireEvent.keyDown(screen.getByTestId('chat-input'), { key: 'Enter', metaKey: true, shiftKey: true });
+    await waitFor(() => expect(gateway.sent('POST', '/api/chat')).toHaveLength(1));
+  });
+
   it('says a message over 32 KiB of UTF-8 is too long before sending, and keeps it in the box', () => {
     const { gateway } = chatGateway();
     renderChat(gateway);

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 
 import { ApiError, describeError, isAbortError, isNetworkError, type ApiClient } from '../api';
 import { navigate, paths } from '../router';
 import type { ChatRole, StoredChatMessage } from '../types';
-import { ErrorBox } from '../ui';
+import { ErrorBox, sendsForm } from '../ui';
 import { MAX_LLM_INPUT_BYTES, nulProblem, sizeProblem } from '../tasks/taskForm';
 import { ConversationList } from './ConversationList';
 import { rememberConversation, rememberedConversation } from './currentConversation';
@@ -156,7 +156,7 @@ export function ChatPage({ api, id }: ChatPageProps) {
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
+    if (sendsForm(event, true)) {
       event.preventDefault();
       void send();
     }

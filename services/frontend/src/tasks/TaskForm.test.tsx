@@ -182,6 +182,36 @@ describe('TaskForm submission', () => {
     expect(sent!.headers.get(IDEMPOTENCY_KEY_HEADER)).toBe('key-1');
   });
 
+  it('submits on Ctrl+Enter or Cmd+Enter from the goal or a job input, where Enter alone is a new line', async () => {
+    const gateway = fakeGateway().on('POST /api/tasks', () => json(makeTask({ id: 'new-task' }), 202));
+    const { onCreated } = setup(gateway);
+    const goal = screen.getByTestId('goal-input');
+    fireEvent.change(goal, { target: { value: 'Count the words: hello world' } });
+
+    fireEvent.keyDown(goal, { key: 'Enter' });
+    fireEvent.keyDown(goal, { key: 'Enter', ctrlKey: true, isComposing: true }); // an input method picking a word
+    expect(gateway.sent('POST', '/api/tasks')).toHaveLength(0);
+    expect(fireEvent.keyDown(goal, { key: 'Enter', ctrlKey: true })).toBe(false); // no new line either
+    await waitFor(() => expect(onCreated).toHaveBeenCalledOnce());
+    expect(JSON.parse(gateway.sent('POST', '/api/tasks')[0]!.body!)).toEqual({ goal: 'Count the words: hello world' });
+
+    switchToJobs();
+    fillRow(0, 'echo', 'hello');
+    fireEvent.keyDown(within(rows()[0]!).getByTestId('job-input'), { key: 'Enter', metaKey: true });
+    await waitFor(() => expect(onCreated).toHaveBeenCalledTimes(2));
+    expect(JSON.parse(gateway.sent('POST', '/api/tasks')[1]!.body!)).toEqual({ jobs: [{ type: 'echo', input: 'hello' }] });
+  });
+
+  it('says under Submit that Ctrl+Enter submits, and names the keys on each text box, without a live region', () => {
+    setup();
+    const hint = screen.getByTestId('submit-hint');
+    expect(hint.textContent).toBe('or Ctrl+Enter (⌘+Enter on a Mac) in a text box');
+    expect(hint.closest('[aria-live], [role="status"], [role="alert"]')).toBeNull();
+    expect(screen.getByTestId('goal-input').getAttribute('aria-keyshortcuts')).toBe('Control+Enter Meta+Enter');
+    switchToJobs();
+    expect(within(rows()[0]!).getByTestId('job-input').getAttribute('aria-keyshortcuts')).toBe('Control+Enter Meta+Enter');
+  });
+
   it("shows the server's 422 errors per field, and the ones it cannot place in the summary", async () => {
     const gateway = fakeGateway().on('POST /api/tasks', () =>
       json(

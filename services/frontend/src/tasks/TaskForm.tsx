@@ -1,7 +1,7 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { ApiError, describeError, type ApiClient } from '../api';
 import { JOB_TYPES, type Task } from '../types';
-import { ErrorBox } from '../ui';
+import { ErrorBox, SEND_KEYS, sendsForm } from '../ui';
 import { saveDraft, savedDraft } from './savedDraft';
 import {
   MAX_JOBS,
@@ -125,6 +125,13 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
     }
   };
 
+  // Enter in a text box is a new line; Ctrl+Enter (Cmd+Enter) submits from any of them, as it sends in the chat.
+  const onKeyDown = (event: KeyboardEvent<HTMLFormElement>) => {
+    if (!(event.target instanceof HTMLTextAreaElement) || !sendsForm(event)) return;
+    event.preventDefault();
+    event.currentTarget.requestSubmit();
+  };
+
   const fieldError = (key: string) => errors[key];
   const errorId = (key: string) => `${formId}-err-${key.replace(/[^a-zA-Z0-9]/g, '-')}`;
   const describedBy = (...keys: string[]) => {
@@ -146,7 +153,14 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
   const problemTitle = failure instanceof ApiError ? describeError(failure) : undefined;
 
   return (
-    <form className="card task-form" onSubmit={submit} noValidate aria-labelledby={`${formId}-title`} data-testid="task-form">
+    <form
+      className="card task-form"
+      onSubmit={submit}
+      onKeyDown={onKeyDown}
+      noValidate
+      aria-labelledby={`${formId}-title`}
+      data-testid="task-form"
+    >
       <h2 id={`${formId}-title`}>New task</h2>
 
       <div ref={summaryRef} tabIndex={-1} className="form-summary" data-testid="form-errors">
@@ -216,6 +230,7 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
             }}
             aria-invalid={fieldError('goal') !== undefined}
             aria-describedby={[`${formId}-goal-hint`, describedBy('goal')].filter(Boolean).join(' ')}
+            aria-keyshortcuts={SEND_KEYS}
             data-testid="goal-input"
           />
           {/* The placeholder that showed the form goes once a user types (helper-136: "count words in hello world" counted all five). */}
@@ -269,6 +284,7 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
                       onChange={(e) => updateJob(index, { input: e.target.value })}
                       aria-invalid={fieldError(inputKey) !== undefined}
                       aria-describedby={describedBy(inputKey)}
+                      aria-keyshortcuts={SEND_KEYS}
                       data-testid="job-input"
                     />
                     {fieldMessage(inputKey)}
@@ -297,6 +313,9 @@ export function TaskForm({ api, onCreated, makeKey = newIdempotencyKey }: TaskFo
         <button type="submit" disabled={submitting} aria-busy={submitting} data-testid="task-submit">
           {submitting ? 'Submitting…' : 'Submit task'}
         </button>
+        <p className="muted field-hint" data-testid="submit-hint">
+          or <kbd>Ctrl</kbd>+<kbd>Enter</kbd> (<kbd>⌘</kbd>+<kbd>Enter</kbd> on a Mac) in a text box
+        </p>
       </div>
     </form>
   );
