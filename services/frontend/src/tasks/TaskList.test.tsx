@@ -53,7 +53,7 @@ describe('TaskList', () => {
     expect(within(rows[0]!).getByTestId('task-link').getAttribute('href')).toBe('/tasks/aaaaaaaa-0000-0000-0000-000000000001');
     expect(rows[0]!.textContent).toContain('Summarise: fox');
     expect(within(rows[1]!).getByTestId('task-status').textContent).toBe('queued');
-    expect(within(rows[1]!).getByTestId('task-link').textContent).toBe('1 explicit job');
+    expect(within(rows[1]!).getByTestId('task-link').textContent).toBe('1 explicit job (task b2)');
     expect(screen.getByText('2 tasks, 1 running on this page')).toBeTruthy();
     expect(gateway.requests[0]!.url.search).toBe('?page=1&pageSize=20');
 
@@ -85,13 +85,30 @@ describe('TaskList', () => {
     expect(shown.map((e) => e.textContent)).toEqual(['…a0918124', '…3e136f83']);
     expect(shown.map((e) => e.getAttribute('title'))).toEqual(ids);
     expect(screen.getAllByTestId('task-link').map((e) => e.textContent)).toEqual([
-      'Summarise: the quick brown fox',
-      'Summarise: the quick brown fox',
+      'Summarise: the quick brown fox (task …a0918124)',
+      'Summarise: the quick brown fox (task …3e136f83)',
     ]);
 
     await act(async () => fireEvent.click(screen.getAllByTestId('task-copy-id')[1]!));
     expect(writeText).toHaveBeenCalledWith(ids[1]);
     expect(screen.getAllByTestId('task-copy-id')[1]!.textContent).toBe('copied');
+  });
+
+  it('names each link of tasks without a goal apart: its words are the job count, so the id\'s end is in its name', async () => {
+    const ids = ['01a22ee8-c117-7b38-8e8f-572da0918124', '01a22ee8-c123-77ce-91e9-1e583e136f83', '01a22ee8-c130-7000-8000-00000000beef'];
+    const gateway = fakeGateway().on('GET /api/tasks', () =>
+      json({ items: ids.map((id) => summary({ id, jobCount: 1 })), page: 1, pageSize: 20, total: 3 }),
+    );
+    renderList(gateway);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+
+    const links = screen.getAllByRole('link', { name: /^1 explicit job/ });
+    expect(links.map((link) => link.getAttribute('href'))).toEqual(ids.map((id) => `/tasks/${id}`));
+    expect(screen.getByRole('link', { name: '1 explicit job (task …a0918124)' })).toBe(links[0]);
+    expect(screen.getByRole('link', { name: '1 explicit job (task …3e136f83)' })).toBe(links[1]);
+    expect(screen.getByRole('link', { name: '1 explicit job (task …0000beef)' })).toBe(links[2]);
+    // Seen, the id's end is the line under the link: the name part is for screen readers only.
+    expect(links[0]!.querySelector('.visually-hidden')?.textContent).toBe('(task …a0918124)');
   });
 
   it.each([
