@@ -119,6 +119,53 @@ describe('App shell and gateway status', () => {
     expect(screen.getByText(`No answer within ${HEALTH_TIMEOUT_MS / 1000} s`)).toBeTruthy();
   });
 
+  it('does not tell to start a system that takes the request and does not answer; a refused one, yes', async () => {
+    vi.useFakeTimers();
+    let refused = false;
+    gatewayWith(() => (refused ? Promise.reject(new TypeError('Failed to fetch')) : new Promise<Response>(() => {})));
+    render(<App />);
+    await act(async () => vi.advanceTimersByTime(HEALTH_TIMEOUT_MS));
+
+    const banner = screen.getByTestId('gateway-unreachable');
+    expect(banner.textContent).toContain(
+      `No answer within ${HEALTH_TIMEOUT_MS / 1000} s. Something takes the request and does not answer: the gateway or its host may be paused or overloaded. The page checks again every ${RECHECK_INTERVAL_MS / 1000} s.`,
+    );
+    expect(banner.textContent).not.toContain('Start the system');
+
+    refused = true;
+    await act(() => vi.advanceTimersByTimeAsync(RECHECK_INTERVAL_MS));
+    expect(screen.getByTestId('gateway-unreachable').textContent).toContain(
+      'No answer from the server: Failed to fetch. Start the system (see the README), or check GATEWAY_URL',
+    );
+  });
+
+  it('keeps the banner, and the focus on its button, while "Check again" runs', async () => {
+    vi.useFakeTimers();
+    let up = false;
+    gatewayWith(() => (up ? healthy() : new Promise<Response>(() => {})));
+    render(<App />);
+    await act(async () => vi.advanceTimersByTime(HEALTH_TIMEOUT_MS));
+    const button = screen.getByRole('button', { name: 'Check again' });
+    button.focus();
+
+    fireEvent.click(button);
+    // Not gone as if the gateway were back: what the last check found, and that this one runs.
+    expect(screen.getByTestId('gateway-unreachable').textContent).toContain(`No answer within ${HEALTH_TIMEOUT_MS / 1000} s`);
+    expect(button.textContent).toBe('Checking…');
+    expect(button.getAttribute('aria-busy')).toBe('true');
+    expect(document.activeElement).toBe(button);
+
+    await act(async () => vi.advanceTimersByTime(HEALTH_TIMEOUT_MS));
+    expect(screen.getByRole('button', { name: 'Check again' })).toBe(button);
+    expect(document.activeElement).toBe(button);
+
+    up = true;
+    fireEvent.click(button);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(gatewayStatus().textContent).toBe('gateway: healthy');
+    expect(screen.queryByTestId('gateway-unreachable')).toBeNull();
+  });
+
   it('checks again on request', async () => {
     let up = false;
     const gateway = gatewayWith(() => {

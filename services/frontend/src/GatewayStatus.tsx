@@ -4,7 +4,14 @@ import { describeError, type ApiClient } from './api';
 export type GatewayState =
   | { readonly kind: 'checking' }
   | { readonly kind: 'healthy' }
-  | { readonly kind: 'unreachable'; readonly reason: string };
+  | {
+      readonly kind: 'unreachable';
+      readonly reason: string;
+      /** No answer at all in time: something holds the request, so the gateway is not simply down. */
+      readonly silent?: boolean;
+      /** "Check again" was pressed and that check runs: the banner stays, saying what the last one found. */
+      readonly rechecking?: boolean;
+    };
 
 /** How long a health check may take before the gateway counts as unreachable. */
 export const HEALTH_TIMEOUT_MS = 5_000;
@@ -44,7 +51,7 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
     const timer = setTimeout(() => {
       done();
       controller.abort();
-      setState({ kind: 'unreachable', reason: `No answer within ${HEALTH_TIMEOUT_MS / 1000} s` });
+      setState({ kind: 'unreachable', reason: `No answer within ${HEALTH_TIMEOUT_MS / 1000} s`, silent: true });
     }, HEALTH_TIMEOUT_MS);
     // No reset to "checking" here: a background re-check keeps the banner up until the gateway answers.
     api.info(controller.signal).then(
@@ -88,8 +95,9 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
     });
   }, [api, state.kind]);
 
+  // The banner stays while its button's check runs: taking it away read as recovered, and dropped the focus to the page.
   const recheck = useCallback(() => {
-    setState({ kind: 'checking' });
+    setState((current) => (current.kind === 'unreachable' ? { ...current, rechecking: true } : current));
     setAttempt((n) => n + 1);
   }, []);
 
@@ -103,11 +111,19 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
       {state.kind === 'unreachable' && (
         <div className="banner" role="alert" data-testid="gateway-unreachable">
           <div>
-            <strong>The gateway is unreachable.</strong> <span className="reason">{state.reason}</span>. Start the system
-            (see the README), or check <code>GATEWAY_URL</code> where the frontend server runs.
+            <strong>The gateway is unreachable.</strong> <span className="reason">{state.reason}</span>.{' '}
+            {state.silent ? (
+              // It was not refused: starting the system, as below, is not the answer to a gateway that is up but hangs.
+              'Something takes the request and does not answer: the gateway or its host may be paused or overloaded.'
+            ) : (
+              <>
+                Start the system (see the README), or check <code>GATEWAY_URL</code> where the frontend server runs.
+              </>
+            )}{' '}
+            The page checks again every {RECHECK_INTERVAL_MS / 1000} s.
           </div>
-          <button type="button" className="secondary" onClick={recheck}>
-            Check again
+          <button type="button" className="secondary" onClick={recheck} aria-busy={state.rechecking === true}>
+            {state.rechecking ? 'Checking…' : 'Check again'}
           </button>
         </div>
       )}
