@@ -33,6 +33,7 @@ internal partial class Build
 
     private Target Compile => _ => _
         .Description("Builds the affected .NET projects (one MSBuild run) and the affected node services (npm)")
+        .WritesOutputs()
         .DependsOn(Affected)
         .Touches(() => AffectedEntries)
         .RunsBecause(() => AffectedDotnetProjects.Count == 0 && AffectedNodePackages.Count == 0 ? "no-op: nothing affected" : null)

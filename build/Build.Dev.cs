@@ -84,6 +84,7 @@ internal partial class Build
 
     private Target Dev => _ => _
         .Description("Starts the whole system locally: PostgreSQL and Redis (given, or DevServers'), migrations, every service; Ctrl+C or SIGTERM stops it")
+        .WritesOutputs()
         .DependsOn(DevServers)
         .Reads(() => DevApiKey)
         .Touches(() => EveryServiceName)

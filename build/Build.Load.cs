@@ -36,6 +36,7 @@ internal partial class Build
 
     private Target LoadTest => _ => _
         .Description("Load tests on the Redis queue path (Release services, real PostgreSQL and Redis, redis-benchmark and wrk in the same run); a breached threshold fails; reports in artifacts/load")
+        .WritesOutputs()
         .DependsOn(Affected, DockerEngine, BaseImages)
         .After(UnitTest, IntegrationTest, SystemTest)
         .Reads(() => Duration, () => WarmUp, () => Rate, () => Scenarios, () => Baseline, () => BaselineTolerance, () => KeepContainers)

@@ -141,6 +141,7 @@ internal partial class Build
 
     private Target SystemTest => _ => _
         .Description("Drives the composed system through the gateway (tasks, chat, bad input, a worker killed, Redis restarted) and the page in Chromium")
+        .WritesOutputs()
         .DependsOn(DockerEngine, Images, BaseImages, Chromium)
         .After(SystemUp, UnitTest, IntegrationTest)
         .Reads(() => SystemName, () => SystemGatewayPort, () => SystemFrontendPort, () => SystemApiKey)

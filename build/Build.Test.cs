@@ -58,6 +58,7 @@ internal partial class Build
 
     private Target UnitTest => _ => _
         .Description("Runs the affected unit test projects and the affected node services' tests (no Docker needed)")
+        .WritesOutputs()
         .DependsOn(Compile)
         .Touches(() => UnitTestsRunEveryOne ? EveryEntry : AffectedEntries)
         .RunsBecause(() => UnitTestsToRun.Count + NodePackagesToTest.Count == 0
@@ -88,6 +89,7 @@ internal partial class Build
 
     private Target IntegrationTest => _ => _
         .Description("Runs the affected container-backed suites (tests/Integration) against real PostgreSQL and Redis")
+        .WritesOutputs()
         .DependsOn(Compile, DockerEngine, BaseImages, Chromium)
         .After(UnitTest)
         .OnlyWhenStatic(() => IntegrationTestsToRun.Count > 0,

@@ -92,6 +92,7 @@ internal partial class Build : BuildBase
 
     private Target Clean => _ => _
         .Description("Deletes artifacts/, every bin/ and obj/ folder below services/ and tests/, and the node services' dist/")
+        .WritesOutputs()
         .Before(Affected, Compile)
         .Executes(() =>
         {

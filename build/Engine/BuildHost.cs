@@ -71,7 +71,16 @@ internal static class BuildHost
                 PlanPrinter.Print(plan, width, new Lazy<IReadOnlyCollection<string>>(() => build.KnownServices));
                 return 0;
             }
-            return new TargetRunner(build, commandLine.Has("continue"), width, cancellationToken).Run(plan);
+            using var running = plan.Any(t => t.SkipReason is null && t.Node.Definition.Writes)
+                ? RunningBuilds.Register(build.RootDirectory, Quoted(args))
+                : null;
+            running?.WarnAboutOthers();
+            var exitCode = new TargetRunner(build, commandLine.Has("continue"), width, cancellationToken).Run(plan);
+            if (exitCode != 0)
+            {
+                running?.NoteAfterFailure();
+            }
+            return exitCode;
         }
         catch (UsageException e)
         {
@@ -79,6 +88,10 @@ internal static class BuildHost
             return UsageExitCode;
         }
     }
+
+    /// <summary>The command line as the user could type it again (a value with a space in quotes).</summary>
+    private static string Quoted(string[] args) =>
+        string.Join(' ', [BuildScript.Command, .. args.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a)]);
 
     private static void CheckOptions(CommandLine commandLine, ParameterSet parameters)
     {

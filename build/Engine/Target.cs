@@ -28,6 +28,12 @@ public interface ITargetDefinition
     /// </summary>
     ITargetDefinition WhenSkipped(Action action);
 
+    /// <summary>
+    /// It builds or deletes what the checkout's bin/, obj/ or artifacts/ hold: another build running in the same checkout
+    /// is warned about (<see cref="RunningBuilds"/>).
+    /// </summary>
+    ITargetDefinition WritesOutputs();
+
     /// <summary>Fails the build before anything runs when the parameter has no value.</summary>
     ITargetDefinition Requires(System.Linq.Expressions.Expression<Func<object?>> parameter);
 

@@ -21,6 +21,7 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
     public Func<IEnumerable<string>>? TouchedServices { get; private set; }
     public Func<string?>? RunReason { get; private set; }
     public bool ContinuesAfterFailure { get; private set; }
+    public bool Writes { get; private set; }
     public List<Func<CancellationToken, Task>> Actions { get; } = [];
     public List<Action> SkipActions { get; } = [];
 
@@ -38,6 +39,7 @@ internal sealed class TargetDefinition(string name) : ITargetDefinition
     public ITargetDefinition Touches(Func<IEnumerable<string>> services) { TouchedServices = services; return this; }
     public ITargetDefinition RunsBecause(Func<string?> reason) { RunReason = reason; return this; }
     public ITargetDefinition ProceedAfterFailure() { ContinuesAfterFailure = true; return this; }
+    public ITargetDefinition WritesOutputs() { Writes = true; return this; }
     public ITargetDefinition Validates(Func<IEnumerable<string>> problems) { Validations.Add(problems); return this; }
 
     public ITargetDefinition Requires(Expression<Func<object?>> parameter)

@@ -48,6 +48,7 @@ internal sealed class SampleBuild : BuildBase
     private Target Restore => _ => _.Executes(() => Ran.Add(nameof(Restore)));
 
     private Target Compile => _ => _
+        .WritesOutputs()
         .DependsOn(Restore)
         .Touches(() => ["gateway", "worker"])
         .Executes(async ct =>
