@@ -10,20 +10,23 @@ namespace AgentSystem.Orchestrator.Services;
 /// <param name="Found">Queued jobs never sent, or sent longer ago than StaleAfter.</param>
 /// <param name="AlreadyQueued">Of those, the ones Redis still held (only marked).</param>
 /// <param name="Sent">Of those, the ones sent to Redis again.</param>
-public sealed record DispatchResult(int Found, int AlreadyQueued, int Sent)
+/// <param name="LostRunning">Jobs marked running long ago that Redis held neither queued nor leased, sent again.</param>
+public sealed record DispatchResult(int Found, int AlreadyQueued, int Sent, int LostRunning = 0)
 {
     public static readonly DispatchResult None = new(0, 0, 0);
 
     public DispatchResult Add(DispatchResult other) =>
-        new(Found + (other?.Found ?? 0), AlreadyQueued + (other?.AlreadyQueued ?? 0), Sent + (other?.Sent ?? 0));
+        new(Found + (other?.Found ?? 0), AlreadyQueued + (other?.AlreadyQueued ?? 0), Sent + (other?.Sent ?? 0),
+            LostRunning + (other?.LostRunning ?? 0));
 }
 
 /// <summary>
 /// Re-sends the jobs stored but not queued (docs/queue.md): at start and every <c>Dispatcher:Interval</c> it reads
 /// them from PostgreSQL, asks Redis which it holds, enqueues the others and marks them all enqueued. It repairs a
 /// crash between commit and enqueue, a failed enqueue (Redis down while a task was posted), and a Redis that lost
-/// writes or was flushed. A failed round is logged and the next one tries again. Several orchestrators may run it at
-/// once: enqueue is idempotent per job id.
+/// writes or was flushed. Then it does the same for jobs marked running long ago: one whose lease Redis lost while its
+/// worker died too would otherwise never run again. A failed round is logged and the next one tries again. Several
+/// orchestrators may run it at once: enqueue is idempotent per job id.
 /// </summary>
 public sealed partial class JobDispatcher(
     ITaskRepository tasks,
@@ -57,7 +60,7 @@ public sealed partial class JobDispatcher(
             LogRound(logger, total.Found, total.Sent, total.AlreadyQueued);
         }
 
-        return total;
+        return total with { LostRunning = await ResendLostRunningAsync(settings, cancellationToken) };
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -89,9 +92,46 @@ public sealed partial class JobDispatcher(
         return new DispatchResult(found.Count, found.Count - missing.Count, missing.Count);
     }
 
+    /// <summary>
+    /// Sends again the jobs marked running long ago that Redis holds neither queued nor leased: their worker died and
+    /// Redis lost the lease (a crash inside its one-second AOF window, a flush), so no reclaimer would ever see them.
+    /// Their rows stay running until a worker writes them again; the guarded result write counts each once.
+    /// </summary>
+    private async Task<int> ResendLostRunningAsync(DispatcherOptions settings, CancellationToken cancellationToken)
+    {
+        var running = await tasks.FindLongRunningAsync(settings.StaleAfter, settings.BatchSize, cancellationToken);
+        if (running.Count == 0)
+        {
+            return 0;
+        }
+
+        var known = await queue.FindKnownAsync([.. running.Select(job => job.JobId)], cancellationToken)
+            .WaitAsync(settings.QueueTimeout, time, cancellationToken);
+        var unknown = running.Where(job => !known.Contains(job.JobId)).ToList();
+        if (unknown.Count == 0)
+        {
+            return 0;
+        }
+
+        // Read again once Redis has answered: a job that ended meanwhile was written final before its ack took it out.
+        var still = await tasks.WhichRunningAsync([.. unknown.Select(job => job.JobId)], cancellationToken);
+        var now = time.GetUtcNow();
+        var lost = unknown.Where(job => still.Contains(job.JobId)).Select(job => job with { EnqueuedAt = now }).ToList();
+        if (lost.Count > 0)
+        {
+            await queue.EnqueueAsync(lost, cancellationToken).WaitAsync(settings.QueueTimeout, time, cancellationToken);
+            LogLostRunning(logger, lost.Count, lost[0].JobId);
+        }
+        return lost.Count;
+    }
+
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Dispatcher: {Found} undispatched jobs, {Sent} sent to the queue, {AlreadyQueued} already there")]
     private static partial void LogRound(ILogger logger, int found, int sent, int alreadyQueued);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Dispatcher: {Count} running jobs that Redis held neither queued nor leased (their worker and lease both lost) sent again, the first {JobId}")]
+    private static partial void LogLostRunning(ILogger logger, int count, Guid jobId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dispatcher disabled (Dispatcher:Enabled is false): jobs Redis did not take wait for another orchestrator")]
     private static partial void LogDisabled(ILogger logger);

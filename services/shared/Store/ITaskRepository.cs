@@ -51,6 +51,16 @@ public interface ITaskRepository
     Task<IReadOnlyList<JobMessage>> FindUndispatchedAsync(TimeSpan staleAfter, int limit, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Jobs marked running more than <paramref name="runningFor"/> ago, in at most <paramref name="taskLimit"/> running tasks
+    /// (oldest first) unchanged as long, each as its next delivery: a lease lives in Redis alone, so the dispatcher asks
+    /// Redis which of these a worker still holds.
+    /// </summary>
+    Task<IReadOnlyList<JobMessage>> FindLongRunningAsync(TimeSpan runningFor, int taskLimit, CancellationToken cancellationToken);
+
+    /// <summary>Those of these jobs still marked running.</summary>
+    Task<IReadOnlySet<Guid>> WhichRunningAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Deletes at most <paramref name="limit"/> final tasks, with their jobs, created and last changed before
     /// <paramref name="cutoff"/>, oldest first; returns how many. Tasks another caller is deleting at the same time are
     /// skipped, not waited for.

@@ -4,7 +4,10 @@ using NpgsqlTypes;
 
 namespace AgentSystem.Store;
 
-/// <summary>The dispatcher's side of the tasks' store: which queued jobs were sent to Redis, and which are due again.</summary>
+/// <summary>
+/// The dispatcher's side of the tasks' store: which queued jobs were sent to Redis, which are due again, and which have
+/// been running long (Redis may have lost their lease).
+/// </summary>
 public sealed partial class TaskRepository
 {
     // A job another transaction holds is skipped, not waited for: a worker is writing it (running or final once it
@@ -42,6 +45,41 @@ public sealed partial class TaskRepository
         LEFT JOIN tasks t ON t.id = j.task_id
         ORDER BY due.enqueued_at NULLS FIRST, due.job_id
         """;
+
+    // A task stays running while one of its jobs runs, so the tasks' status index finds them: jobs has no index on its
+    // status, which keeps a result's update in place (HOT). That index leads with the owner, and PostgreSQL 15 cannot
+    // skip through it, so the owners are walked one index probe each (a loose index scan; they are the API keys' names,
+    // a handful), each owner's running tasks read as a range, then each task's jobs by key (a lateral subquery kept one
+    // by OFFSET 0: flattened into a join, it let the planner walk every job's index entry, 42,761 pages, and look each
+    // one's task up). A task changed lately is in progress; one whose long job's worker
+    // and lease are both gone stops changing. Index scans only: read as one filtered walk of the index, it touched every
+    // task (347 pages beside 20,000 final ones, DispatchTests).
+    internal const string SelectLongRunning = """
+        WITH RECURSIVE owners(owner) AS (
+            (SELECT owner FROM tasks ORDER BY owner LIMIT 1)
+            UNION ALL
+            SELECT (SELECT t.owner FROM tasks t WHERE t.owner > o.owner ORDER BY t.owner LIMIT 1)
+            FROM owners o WHERE o.owner IS NOT NULL
+        ),
+        quiet AS (
+            SELECT r.id, r.client, r.created_at
+            FROM owners o
+            CROSS JOIN LATERAL (
+                SELECT id, client, created_at FROM tasks
+                WHERE owner = o.owner AND status = 'running' AND updated_at < now() - @stale
+                ORDER BY created_at LIMIT @limit) AS r
+            ORDER BY r.created_at LIMIT @limit
+        )
+        SELECT j.id, q.id, j.type, j.input, j.attempts, j.trace_parent, q.client
+        FROM quiet q
+        CROSS JOIN LATERAL (
+            SELECT id, type, input, attempts, trace_parent, started_at FROM jobs
+            WHERE task_id = q.id AND status = 'running' AND started_at < now() - @stale
+            OFFSET 0) AS j
+        ORDER BY j.started_at, j.id
+        """;
+
+    private const string SelectRunning = "SELECT id FROM jobs WHERE id = ANY(@ids) AND status = 'running'";
 
     // Checked again under the job's lock, taken first as by every writer of both (a retry may have queued the job since;
     // locked, it stays as it is until this commits); a job another transaction holds is left for a later round.
@@ -132,6 +170,80 @@ public sealed partial class TaskRepository
             return messages;
         }
     }
+
+    public async Task<IReadOnlyList<JobMessage>> FindLongRunningAsync(TimeSpan runningFor, int taskLimit, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(runningFor, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(taskLimit, 1);
+
+        var batch = _dataSource.CreateBatch();
+        await using (batch.ConfigureAwait(false))
+        {
+            foreach (var statement in LongRunningStatements(runningFor, taskLimit))
+            {
+                batch.BatchCommands.Add(statement);
+            }
+
+            var messages = new List<JobMessage>();
+            var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);   // past the settings' row
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    // The running mark recorded this delivery's attempt: a new one is the next.
+                    messages.Add(new JobMessage(
+                        reader.GetGuid(0),
+                        reader.GetGuid(1),
+                        reader.GetString(2),
+                        reader.GetString(3),
+                        reader.GetInt32(4) + 1,
+                        reader.IsDBNull(5) ? null : reader.GetString(5),
+                        Client: reader.IsDBNull(6) ? null : reader.GetString(6)));
+                }
+            }
+            return messages;
+        }
+    }
+
+    public async Task<IReadOnlySet<Guid>> WhichRunningAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobIds);
+        var running = new HashSet<Guid>();
+        if (jobIds.Count == 0)
+        {
+            return running;
+        }
+
+        var command = _dataSource.CreateCommand(SelectRunning);
+        await using (command.ConfigureAwait(false))
+        {
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", [.. jobIds]));
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    running.Add(reader.GetGuid(0));
+                }
+            }
+        }
+        return running;
+    }
+
+    /// <summary>What FindLongRunningAsync sends, in one batch: the planner's settings, then the query (last).</summary>
+    internal static NpgsqlBatchCommand[] LongRunningStatements(TimeSpan runningFor, int taskLimit) =>
+    [
+        new(StoreSql.OrderedIndexScansOnly),
+        new(SelectLongRunning)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<TimeSpan>("stale", runningFor) { NpgsqlDbType = NpgsqlDbType.Interval },
+                new NpgsqlParameter<int>("limit", taskLimit),
+            },
+        },
+    ];
 
     /// <summary>What FindUndispatchedAsync sends, in one batch: the planner's settings, then the query (last).</summary>
     internal static NpgsqlBatchCommand[] UndispatchedStatements(TimeSpan staleAfter, int limit) =>

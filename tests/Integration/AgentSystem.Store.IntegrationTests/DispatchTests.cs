@@ -143,6 +143,54 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
     }
 
     [Fact]
+    public async Task FindLongRunning_finds_the_jobs_running_long_in_tasks_unchanged_as_long_by_key_not_by_reading_every_task()
+    {
+        // A task whose first job a worker marked running five minutes ago and nothing changed since (the worker died and
+        // Redis lost its lease, or it runs still), beside one changed just now and 20,000 final tasks and jobs the
+        // statistics never saw: a plan made on them would read every task or every job each dispatcher round.
+        const int Backlog = 20_000;
+        var backlogGoal = $"backlog {Guid.CreateVersion7()}";
+        var quiet = (await Tasks.CreateAsync(NewTask(jobs: 3, traceParent: TraceParent, client: Client), CancellationToken.None)).Task;
+        var busy = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
+        var (longRunning, justStarted, queued) = (quiet.Jobs[0].Id, quiet.Jobs[1].Id, quiet.Jobs[2].Id);
+        await ExecuteAsync("ALTER TABLE tasks SET (autovacuum_enabled = false)");
+        await ExecuteAsync("ALTER TABLE jobs SET (autovacuum_enabled = false)");
+        try
+        {
+            await ExecuteAsync("ANALYZE tasks");
+            await ExecuteAsync("ANALYZE jobs");
+            await ExecuteAsync(
+                "INSERT INTO tasks (id, status, goal) SELECT gen_random_uuid(), 'succeeded', @goal FROM generate_series(1, @n)",
+                ("goal", backlogGoal), ("n", Backlog));
+            await ExecuteAsync(
+                "INSERT INTO jobs (id, task_id, seq, type, input, status) SELECT gen_random_uuid(), t.id, 0, 'echo', 'x', 'succeeded' FROM tasks t WHERE goal = @goal",
+                ("goal", backlogGoal));
+            await ExecuteAsync("UPDATE jobs SET status = 'running', attempts = 1, started_at = now() - interval '5 minutes' WHERE id = ANY(@ids)",
+                ("ids", new[] { longRunning, busy.Jobs[0].Id }));
+            await ExecuteAsync("UPDATE jobs SET status = 'running', attempts = 1, started_at = now() WHERE id = @id", ("id", justStarted));
+            await ExecuteAsync("UPDATE tasks SET status = 'running', updated_at = now() - interval '2 minutes' WHERE id = @id", ("id", quiet.Id));
+            await ExecuteAsync("UPDATE tasks SET status = 'running' WHERE id = @id", ("id", busy.Id));
+
+            var found = (await Tasks.FindLongRunningAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None))
+                .Where(m => m.TaskId == quiet.Id || m.TaskId == busy.Id).ToList();
+
+            var message = Assert.Single(found);
+            Assert.Equal((longRunning, quiet.Id, "echo", 2, TraceParent, Client), (message.JobId, message.TaskId, message.Type, message.Attempt, message.TraceParent, message.Client));
+            Assert.Equal([longRunning], await Tasks.WhichRunningAsync([longRunning, queued, Guid.CreateVersion7()], CancellationToken.None));
+            var pages = await PagesTouchedAsync(TaskRepository.LongRunningStatements(TimeSpan.FromMinutes(1), 100));
+            Assert.True(pages < 50, $"the long-running jobs' query touched {pages} pages beside {Backlog:N0} final tasks and jobs");
+        }
+        finally
+        {
+            await Tasks.CancelAsync(quiet.Id, owner: null, CancellationToken.None);   // the class shares one database: leave no open job
+            await Tasks.CancelAsync(busy.Id, owner: null, CancellationToken.None);
+            await ExecuteAsync("DELETE FROM tasks WHERE goal = @goal", ("goal", backlogGoal));   // their jobs with them
+            await ExecuteAsync("ALTER TABLE tasks RESET (autovacuum_enabled)");
+            await ExecuteAsync("ALTER TABLE jobs RESET (autovacuum_enabled)");
+        }
+    }
+
+    [Fact]
     public async Task A_result_batch_deletes_its_dispatch_rows_by_key_when_the_statistics_say_the_table_is_empty()
     {
         // The queue drained, autovacuum analyzed job_dispatch empty, then a backlog arrived: a plan made on those

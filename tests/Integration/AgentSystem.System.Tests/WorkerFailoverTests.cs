@@ -21,6 +21,41 @@ public sealed class WorkerFailoverTests(SystemFixture system)
         }
     }
 
+    [Fact]
+    public async Task A_worker_killed_mid_job_with_its_lease_lost_in_redis_too_leaves_the_job_to_the_dispatcher()
+    {
+        // The worker dies, and Redis loses the lease with it (a crash inside its one-second AOF window; here a flush):
+        // no reclaimer can see the job, and its row says running. The dispatcher sends it again once it has run longer
+        // than Dispatcher:StaleAfter (10 s here) with its task unchanged.
+        await system.RecoverAsync();
+        try
+        {
+            await WaitUntilIdleAsync(TimeSpan.FromSeconds(30));
+            var submitted = await TaskApi.SubmitAsync(system.Api, new { jobs = new[] { new { type = "sleep", input = "3000" } } });
+            var id = Guid.Parse(submitted.GetProperty("id").GetString()!);
+            await FaultProbe.WaitUntilAsync(system, "the job marked running", TimeSpan.FromSeconds(20),
+                async () => (await FaultProbe.JobsAsync(system, [id])).Single().Status == "running");
+            var holder = await WaitForHolderAsync(TimeSpan.FromSeconds(20));
+            var mark = system.Orchestrator.OutputMark;
+            holder.Kill();
+            Assert.Equal("OK", await system.RedisAsync("FLUSHALL"));
+
+            var task = await TaskApi.WaitFinalAsync(system.Api, id.ToString(), TimeSpan.FromSeconds(60), system.Diagnostics);
+
+            Assert.Equal("succeeded", task.GetProperty("status").GetString());
+            var job = Assert.Single(await FaultProbe.JobsAsync(system, [id]));
+            Assert.Equal(("succeeded", "3000"), (job.Status, job.Result));
+            Assert.True(job.Attempts >= 2, $"the job should have been delivered again: {job}");
+            await FaultProbe.WaitUntilAsync(system, "the dispatcher's warning", TimeSpan.FromSeconds(10),
+                () => Task.FromResult(system.Orchestrator.OutputSince(mark).Contains("held neither queued nor leased", StringComparison.Ordinal)),
+                () => Task.FromResult(system.Orchestrator.OutputSince(mark)));
+        }
+        finally
+        {
+            await system.RecoverAsync();
+        }
+    }
+
     private async Task KillHolderAndCheckAsync()
     {
         // One job only, so the worker with a job in flight is the one running it: first until no worker runs an earlier

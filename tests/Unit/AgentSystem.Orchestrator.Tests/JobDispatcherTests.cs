@@ -110,6 +110,49 @@ public sealed class JobDispatcherTests
     }
 
     [Fact]
+    public async Task A_job_running_long_whose_lease_redis_lost_is_sent_again_as_its_next_delivery()
+    {
+        // A worker marked both jobs of the first task running; one still holds its lease, the other died with Redis's copy.
+        var old = (await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Sleep, "90"), new NewJob(JobTypes.Sleep, "90")], null, null, "c1"), CancellationToken.None)).Task;
+        var (lost, leased) = (old.Jobs[0].Id, old.Jobs[1].Id);
+        _repository.SetJob(lost, JobState.Running);
+        _repository.SetJob(leased, JobState.Running);
+        await _queue.EnqueueAsync([Message(old, 1)], CancellationToken.None);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        // Started half a minute later: not long enough yet, whatever Redis holds.
+        var recent = (await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Sleep, "90")], null, null, null), CancellationToken.None)).Task.Jobs[0].Id;
+        _repository.SetJob(recent, JobState.Running);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        var dispatcher = Dispatcher();
+
+        var result = await dispatcher.RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(new DispatchResult(0, 0, 0, LostRunning: 1), result);
+        Assert.Equal(new[] { lost, leased }.Order(), Assert.Single(_queue.FindKnownCalls).Order());
+        var resent = Assert.Single(_queue.Queued, m => m.JobId == lost);
+        Assert.Equal((old.Id, JobTypes.Sleep, 2, "c1", _time.GetUtcNow()), (resent.TaskId, resent.Type, resent.Attempt, resent.Client, resent.EnqueuedAt));
+
+        // Redis holds it now: the next round leaves it to the worker that claims it.
+        Assert.Equal(0, (await dispatcher.RunOnceAsync(CancellationToken.None)).LostRunning);
+        Assert.Equal(2, _queue.Queued.Count);
+    }
+
+    [Fact]
+    public async Task A_long_running_job_that_ends_while_redis_is_asked_is_not_sent_again()
+    {
+        // Its result commits, then its ack takes it out of Redis: between the store's read and Redis's answer.
+        var job = (await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Sleep, "90")], null, null, null), CancellationToken.None)).Task.Jobs[0].Id;
+        _repository.SetJob(job, JobState.Running);
+        _time.Advance(TimeSpan.FromMinutes(2));
+        _queue.OnFindKnown = _ => _repository.SetJob(job, JobState.Succeeded, result: "slept");
+
+        var result = await Dispatcher().RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(DispatchResult.None, result);
+        Assert.Empty(_queue.Queued);
+    }
+
+    [Fact]
     public async Task It_works_in_batches_until_everything_is_sent()
     {
         for (var i = 0; i < 7; i++)

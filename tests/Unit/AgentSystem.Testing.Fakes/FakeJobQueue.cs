@@ -267,11 +267,15 @@ public sealed class FakeJobQueue(EventLog? log = null, int maxAttempts = 3, Time
         return Task.FromResult(ReclaimResults.TryDequeue(out var result) ? result : new ReclaimResult(0, 0));
     }
 
+    /// <summary>Called with the ids asked about before <see cref="FindKnownAsync"/> answers: what happens meanwhile.</summary>
+    public Action<IReadOnlyCollection<Guid>>? OnFindKnown { get; set; }
+
     public Task<IReadOnlySet<Guid>> FindKnownAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobIds);
         FindKnownCalls.Enqueue([.. jobIds]);
         ThrowIfDown();
+        OnFindKnown?.Invoke(jobIds);
         lock (_lock)
         {
             return Task.FromResult<IReadOnlySet<Guid>>(jobIds.Where(_known.Contains).ToHashSet());

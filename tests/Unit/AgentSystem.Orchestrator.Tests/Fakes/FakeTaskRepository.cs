@@ -280,6 +280,35 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
         }
     }
 
+    public Task<IReadOnlyList<JobMessage>> FindLongRunningAsync(TimeSpan runningFor, int taskLimit, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            var before = time.GetUtcNow() - runningFor;
+            IReadOnlyList<JobMessage> found =
+            [
+                .. _tasks
+                    .Where(t => t.Status == TaskState.Running && t.UpdatedAt < before)
+                    .OrderBy(t => t.CreatedAt)
+                    .Take(taskLimit)
+                    .SelectMany(t => t.Jobs.Where(j => j.Status == JobState.Running && j.StartedAt < before).Select(j => (Task: t, Job: j)))
+                    .Select(x => new JobMessage(x.Job.Id, x.Task.Id, x.Job.Type, x.Job.Input, x.Job.Attempts + 1, x.Job.TraceParent, Client: x.Task.Client)),
+            ];
+            return Task.FromResult(found);
+        }
+    }
+
+    public Task<IReadOnlySet<Guid>> WhichRunningAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            IReadOnlySet<Guid> running = _tasks.SelectMany(t => t.Jobs).Where(j => j.Status == JobState.Running && jobIds.Contains(j.Id)).Select(j => j.Id).ToHashSet();
+            return Task.FromResult(running);
+        }
+    }
+
     public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
     {
         ThrowIfFailing();
