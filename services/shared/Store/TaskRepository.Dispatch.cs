@@ -70,10 +70,10 @@ public sealed partial class TaskRepository
                 ORDER BY created_at LIMIT @limit) AS r
             ORDER BY r.created_at LIMIT @limit
         )
-        SELECT j.id, q.id, j.type, j.input, j.attempts, j.trace_parent, q.client
+        SELECT j.id, j.status, q.id, j.type, j.input, j.attempts, j.trace_parent, q.client
         FROM quiet q
         CROSS JOIN LATERAL (
-            SELECT id, type, input, attempts, trace_parent, started_at FROM jobs
+            SELECT id, status, type, input, attempts, trace_parent, started_at FROM jobs
             WHERE task_id = q.id AND status = 'running' AND started_at < now() - @stale
             OFFSET 0) AS j
         ORDER BY j.started_at, j.id
@@ -144,15 +144,7 @@ public sealed partial class TaskRepository
                         continue;
                     }
 
-                    // The next delivery is attempt attempts + 1: a job that ran once and was requeued is on its second.
-                    messages.Add(new JobMessage(
-                        reader.GetGuid(0),
-                        reader.GetGuid(2),
-                        reader.GetString(3),
-                        reader.GetString(4),
-                        reader.GetInt32(5) + 1,
-                        reader.IsDBNull(6) ? null : reader.GetString(6),
-                        Client: reader.IsDBNull(7) ? null : reader.GetString(7)));
+                    messages.Add(NextDelivery(reader));
                 }
             }
 
@@ -191,20 +183,25 @@ public sealed partial class TaskRepository
                 await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);   // past the settings' row
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    // The running mark recorded this delivery's attempt: a new one is the next.
-                    messages.Add(new JobMessage(
-                        reader.GetGuid(0),
-                        reader.GetGuid(1),
-                        reader.GetString(2),
-                        reader.GetString(3),
-                        reader.GetInt32(4) + 1,
-                        reader.IsDBNull(5) ? null : reader.GetString(5),
-                        Client: reader.IsDBNull(6) ? null : reader.GetString(6)));
+                    messages.Add(NextDelivery(reader));
                 }
             }
             return messages;
         }
     }
+
+    /// <summary>
+    /// A job's next delivery from a row of SelectUndispatched's columns (SelectLongRunning's alike): attempt attempts + 1,
+    /// since a job that ran once (or was marked running by a delivery) and is sent again is on its next attempt.
+    /// </summary>
+    private static JobMessage NextDelivery(NpgsqlDataReader reader) => new(
+        reader.GetGuid(0),
+        reader.GetGuid(2),
+        reader.GetString(3),
+        reader.GetString(4),
+        reader.GetInt32(5) + 1,
+        reader.IsDBNull(6) ? null : reader.GetString(6),
+        Client: reader.IsDBNull(7) ? null : reader.GetString(7));
 
     public async Task<IReadOnlySet<Guid>> WhichRunningAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken)
     {
