@@ -70,14 +70,19 @@ describe('App shell and gateway status', () => {
     expect((await screen.findByTestId('tasks-error')).textContent).toMatch(/Gateway unreachable/);
   });
 
-  it('shows "unreachable" with the reason when the frontend server cannot reach the gateway (502)', async () => {
-    const problem = { title: 'The gateway is unreachable', status: 502, detail: 'The frontend server could not reach the gateway (ECONNREFUSED).' };
+  it('shows "unreachable" with the reason, said once, when the frontend server cannot reach the gateway (502)', async () => {
+    const problem = {
+      title: 'The gateway is unreachable',
+      status: 502,
+      detail: 'The frontend server could not reach the gateway (ECONNREFUSED): is it running, and is GATEWAY_URL right?',
+    };
     gatewayWith(() => json(problem, 502)).on('GET /api/tasks', () => json(problem, 502));
     render(<App />);
 
     await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
-    expect(screen.getByTestId('gateway-unreachable').textContent).toContain(
-      'The gateway is unreachable: The frontend server could not reach the gateway (ECONNREFUSED). (HTTP 502)',
+    // Its title is the banner's heading and its question the banner's advice: neither twice.
+    expect(screen.getByTestId('gateway-unreachable').firstElementChild!.textContent).toBe(
+      `The gateway is unreachable. ${problem.detail} The page checks again every ${RECHECK_INTERVAL_MS / 1000} s.`,
     );
     expect((await screen.findByTestId('tasks-error')).className).toContain('alert-unreachable');
   });

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { describeError, type ApiClient } from './api';
+import { ApiError, describeError, isUnreachable, type ApiClient } from './api';
 
 export type GatewayState =
   | { readonly kind: 'checking' }
@@ -9,6 +9,8 @@ export type GatewayState =
       readonly reason: string;
       /** No answer at all in time: something holds the request, so the gateway is not simply down. */
       readonly silent?: boolean;
+      /** The reason is the frontend server's, which asks what to check itself: the banner does not ask again. */
+      readonly advised?: boolean;
       /** "Check again" was pressed and that check runs: the banner stays, saying what the last one found. */
       readonly rechecking?: boolean;
     };
@@ -24,6 +26,15 @@ export const RECHECK_INTERVAL_MS = 10_000;
 export const HEALTHY_RECHECK_INTERVAL_MS = 30_000;
 /** Calls failing together ask for one check: none while one runs, and none within this long of the last one's start. */
 export const TROUBLE_CHECK_SPACING_MS = 5_000;
+
+/** The banner's state after a check that failed with `error`. */
+function failed(error: unknown): GatewayState {
+  // The frontend server's 502 or 504 (naming no service) says in its detail what failed and asks what to check: that
+  // alone, where its title, its detail and the banner's own advice said the same two or three times.
+  const detail = error instanceof ApiError && isUnreachable(error) ? error.problem?.detail : undefined;
+  if (detail) return { kind: 'unreachable', reason: detail, advised: true };
+  return { kind: 'unreachable', reason: describeError(error) };
+}
 
 interface GatewayStatusProps {
   readonly api: ApiClient;
@@ -65,7 +76,7 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
         if (controller.signal.aborted) return;
         clearTimeout(timer);
         done();
-        setState({ kind: 'unreachable', reason: describeError(error) });
+        setState(failed(error));
       },
     );
     return () => {
@@ -111,15 +122,16 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
       {state.kind === 'unreachable' && (
         <div className="banner" role="alert" data-testid="gateway-unreachable">
           <div>
-            <strong>The gateway is unreachable.</strong> <span className="reason">{state.reason}</span>.{' '}
-            {state.silent ? (
+            <strong>The gateway is unreachable.</strong> <span className="reason">{state.reason}</span>
+            {state.advised ? ' ' : '. '}
+            {state.silent &&
               // It was not refused: starting the system, as below, is not the answer to a gateway that is up but hangs.
-              'Something takes the request and does not answer: the gateway or its host may be paused or overloaded.'
-            ) : (
+              'Something takes the request and does not answer: the gateway or its host may be paused or overloaded. '}
+            {!state.silent && !state.advised && (
               <>
-                Start the system (see the README), or check <code>GATEWAY_URL</code> where the frontend server runs.
+                Start the system (see the README), or check <code>GATEWAY_URL</code> where the frontend server runs.{' '}
               </>
-            )}{' '}
+            )}
             The page checks again every {RECHECK_INTERVAL_MS / 1000} s.
           </div>
           <button type="button" className="secondary" onClick={recheck} aria-busy={state.rechecking === true}>
