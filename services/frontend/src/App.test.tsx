@@ -105,12 +105,50 @@ describe('App shell and gateway status', () => {
     await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
   });
 
-  it('shows "unreachable" when the gateway answers with an error status', async () => {
+  it('shows "unavailable", not "unreachable", when the gateway answers 503, with what it said', async () => {
+    let up = false;
+    // What ASP.NET's status code pages write for a bare 503.
+    const problem = { type: 'https://tools.ietf.org/html/rfc9110#section-15.6.4', title: 'Service Unavailable', status: 503 };
+    gatewayWith(() => (up ? healthy() : json(problem, 503)));
+    render(<App />);
+
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unavailable'));
+    const banner = screen.getByTestId('gateway-unreachable');
+    expect(banner.getAttribute('role')).toBe('alert');
+    expect(banner.firstElementChild!.textContent).toBe(
+      'The gateway answers, but is unavailable. Service Unavailable (HTTP 503). It is up but cannot serve now: it may be ' +
+        'starting or stopping, or a service it needs may be down; if this lasts, see its log. ' +
+        `The page checks again every ${RECHECK_INTERVAL_MS / 1000} s.`,
+    );
+
+    up = true;
+    fireEvent.click(screen.getByRole('button', { name: 'Check again' }));
+    expect(screen.getByRole('button', { name: 'Checking…' })).toBeTruthy();
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
+  });
+
+  it('shows a 503 without a body as what it is', async () => {
     gatewayWith(() => new Response('', { status: 503 }));
     render(<App />);
 
-    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unavailable'));
     expect(screen.getByText('GET /api/info failed: HTTP 503')).toBeTruthy();
+    expect(screen.getByTestId('gateway-unreachable').textContent).not.toContain('unreachable');
+  });
+
+  it('checks again every so often while the gateway answers 503', async () => {
+    vi.useFakeTimers();
+    let up = false;
+    const gateway = gatewayWith(() => (up ? healthy() : new Response('', { status: 503 })));
+    render(<App />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    expect(gatewayStatus().textContent).toBe('gateway: unavailable');
+
+    up = true;
+    await act(() => vi.advanceTimersByTimeAsync(RECHECK_INTERVAL_MS));
+
+    expect(gatewayStatus().textContent).toBe('gateway: healthy');
+    expect(gateway.sent('GET', '/api/info')).toHaveLength(2);
   });
 
   it('shows "unreachable" when the gateway does not answer in time', async () => {

@@ -5,7 +5,8 @@ export type GatewayState =
   | { readonly kind: 'checking' }
   | { readonly kind: 'healthy' }
   | {
-      readonly kind: 'unreachable';
+      /** Unreachable: no answer from the gateway. Unavailable: it answered 503 (it is up, but cannot serve now). */
+      readonly kind: 'unreachable' | 'unavailable';
       readonly reason: string;
       /** No answer at all in time: something holds the request, so the gateway is not simply down. */
       readonly silent?: boolean;
@@ -29,6 +30,8 @@ export const TROUBLE_CHECK_SPACING_MS = 5_000;
 
 /** The banner's state after a check that failed with `error`. */
 function failed(error: unknown): GatewayState {
+  // It answered: "unreachable", and the advice to start it, were not true (helper-141).
+  if (error instanceof ApiError && error.status === 503) return { kind: 'unavailable', reason: describeError(error) };
   // The frontend server's 502 or 504 (naming no service) says in its detail what failed and asks what to check: that
   // alone, where its title, its detail and the banner's own advice said the same two or three times.
   const detail = error instanceof ApiError && isUnreachable(error) ? error.problem?.detail : undefined;
@@ -42,7 +45,7 @@ interface GatewayStatusProps {
 
 /**
  * Whether the gateway answers (GET /api/info through the page's server) as a small indicator in the header, and a
- * banner under it while it does not, so an unreachable gateway reads as such instead of as an empty page.
+ * banner under it while it does not (or answers 503), so an unreachable gateway reads as such instead of as an empty page.
  */
 export function GatewayStatus({ api }: GatewayStatusProps) {
   const [state, setState] = useState<GatewayState>({ kind: 'checking' });
@@ -93,7 +96,7 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
       () => {
         if (document.visibilityState !== 'hidden') setAttempt((n) => n + 1);
       },
-      state.kind === 'unreachable' ? RECHECK_INTERVAL_MS : HEALTHY_RECHECK_INTERVAL_MS,
+      state.kind === 'healthy' ? HEALTHY_RECHECK_INTERVAL_MS : RECHECK_INTERVAL_MS,
     );
     return () => clearInterval(timer);
   }, [state.kind]);
@@ -108,28 +111,40 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
 
   // The banner stays while its button's check runs: taking it away read as recovered, and dropped the focus to the page.
   const recheck = useCallback(() => {
-    setState((current) => (current.kind === 'unreachable' ? { ...current, rechecking: true } : current));
+    setState((current) => (current.kind === 'unreachable' || current.kind === 'unavailable' ? { ...current, rechecking: true } : current));
     setAttempt((n) => n + 1);
   }, []);
 
+  const troubled = state.kind === 'unreachable' || state.kind === 'unavailable';
   return (
     <>
       <span role="status" className={`gateway-pill status-${state.kind}`} data-testid="gateway-status" data-state={state.kind}>
         {state.kind === 'checking' && 'gateway: checking…'}
         {state.kind === 'healthy' && 'gateway: healthy'}
         {state.kind === 'unreachable' && 'gateway: unreachable'}
+        {state.kind === 'unavailable' && 'gateway: unavailable'}
       </span>
-      {state.kind === 'unreachable' && (
+      {troubled && (
         <div className="banner" role="alert" data-testid="gateway-unreachable">
           <div>
-            <strong>The gateway is unreachable.</strong> <span className="reason">{state.reason}</span>
-            {state.advised ? ' ' : '. '}
-            {state.silent &&
-              // It was not refused: starting the system, as below, is not the answer to a gateway that is up but hangs.
-              'Something takes the request and does not answer: the gateway or its host may be paused or overloaded. '}
-            {!state.silent && !state.advised && (
+            {state.kind === 'unavailable' ? (
               <>
-                Start the system (see the README), or check <code>GATEWAY_URL</code> where the frontend server runs.{' '}
+                <strong>The gateway answers, but is unavailable.</strong> <span className="reason">{state.reason}</span>. It
+                is up but cannot serve now: it may be starting or stopping, or a service it needs may be down; if this
+                lasts, see its log.{' '}
+              </>
+            ) : (
+              <>
+                <strong>The gateway is unreachable.</strong> <span className="reason">{state.reason}</span>
+                {state.advised ? ' ' : '. '}
+                {state.silent &&
+                  // It was not refused: starting the system, as below, is not the answer to a gateway that is up but hangs.
+                  'Something takes the request and does not answer: the gateway or its host may be paused or overloaded. '}
+                {!state.silent && !state.advised && (
+                  <>
+                    Start the system (see the README), or check <code>GATEWAY_URL</code> where the frontend server runs.{' '}
+                  </>
+                )}
               </>
             )}
             The page checks again every {RECHECK_INTERVAL_MS / 1000} s.
