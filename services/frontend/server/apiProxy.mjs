@@ -18,7 +18,10 @@ export const API_KEY_HEADER = 'x-api-key';
 
 /** @type {Timeouts} */
 export const DEFAULT_TIMEOUTS = Object.freeze({
-  /** Until the TCP connection to the gateway is up: a gateway that is down answers 502 quickly. */
+  /**
+   * Until the TCP connection to the gateway is up: a gateway that is down answers 502 quickly. Shorter than the page's
+   * health check (HEALTH_TIMEOUT_MS, src/GatewayStatus.tsx; src/App.test.tsx holds them apart), so this 502 reaches it.
+   */
   connectMs: 5_000,
   /** Until the gateway's response headers arrive; longer than the gateway's own upstream timeout (30 s), so its 504 wins. */
   responseMs: 60_000,

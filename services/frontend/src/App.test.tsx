@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from './App';
 import { HEALTH_TIMEOUT_MS, HEALTHY_RECHECK_INTERVAL_MS, RECHECK_INTERVAL_MS, TROUBLE_CHECK_SPACING_MS } from './GatewayStatus';
 import { fakeGateway, json, makeTask } from './test-utils';
+import nginxConf from '../nginx/nginx.conf?raw';
 
 const emptyPage = { items: [], page: 1, pageSize: 20, total: 0 };
 
@@ -160,6 +161,28 @@ describe('App shell and gateway status', () => {
 
     expect(gatewayStatus().textContent).toBe('gateway: unreachable');
     expect(screen.getByText(`No answer within ${HEALTH_TIMEOUT_MS / 1000} s`)).toBeTruthy();
+  });
+
+  it('waits longer than the frontend server tries to connect to the gateway, so its 502 is what the banner says', async () => {
+    // Not a static import: this project has no types for the server's JavaScript.
+    const { DEFAULT_TIMEOUTS } = await vi.importActual<{ DEFAULT_TIMEOUTS: { connectMs: number } }>('../server/apiProxy.mjs');
+    const nginxConnect = /proxy_connect_timeout (\d+)s;/.exec(nginxConf)?.[1];
+    expect(nginxConnect).toBeDefined();
+    // A second for the server's answer to arrive; the node server and the nginx image are both the frontend server.
+    expect(HEALTH_TIMEOUT_MS).toBeGreaterThanOrEqual(DEFAULT_TIMEOUTS.connectMs + 1_000);
+    expect(HEALTH_TIMEOUT_MS).toBeGreaterThanOrEqual(Number(nginxConnect) * 1_000 + 1_000);
+
+    vi.useFakeTimers();
+    const problem = {
+      title: 'The gateway is unreachable',
+      status: 502,
+      detail: `The frontend server could not reach the gateway (no connection within ${DEFAULT_TIMEOUTS.connectMs / 1000} s): is it running, and is GATEWAY_URL right?`,
+    };
+    gatewayWith(() => new Promise<Response>((resolve) => setTimeout(() => resolve(json(problem, 502)), DEFAULT_TIMEOUTS.connectMs)));
+    render(<App />);
+    await act(() => vi.advanceTimersByTimeAsync(DEFAULT_TIMEOUTS.connectMs));
+
+    expect(screen.getByTestId('gateway-unreachable').textContent).toContain(problem.detail);
   });
 
   it('does not tell to start a system that takes the request and does not answer; a refused one, yes', async () => {

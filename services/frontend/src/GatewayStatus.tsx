@@ -16,8 +16,12 @@ export type GatewayState =
       readonly rechecking?: boolean;
     };
 
-/** How long a health check may take before the gateway counts as unreachable. */
-export const HEALTH_TIMEOUT_MS = 5_000;
+/**
+ * How long a health check may take before the gateway counts as unreachable: longer than the frontend server tries to
+ * connect to it (5 s, node's and nginx's alike; a test holds them apart), so the server's "could not reach the gateway"
+ * is what the banner says of a host that never accepts, not its own vaguer "no answer".
+ */
+export const HEALTH_TIMEOUT_MS = 7_000;
 /** While unreachable, the check repeats this often (while the page is visible), so the banner goes when it is back. */
 export const RECHECK_INTERVAL_MS = 10_000;
 /**
