@@ -232,6 +232,45 @@ describe('App shell and gateway status', () => {
     expect(screen.queryByTestId('gateway-unreachable')).toBeNull();
   });
 
+  it('puts the focus on the page once "Check again" finds the gateway back, where it fell to the body with the banner', async () => {
+    let up = false;
+    gatewayWith(() => {
+      if (!up) throw new TypeError('Failed to fetch');
+      return healthy();
+    });
+    render(<App />);
+    const button = await screen.findByRole('button', { name: 'Check again' });
+    button.focus();
+
+    up = true;
+    fireEvent.click(button);
+
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: healthy'));
+    expect(document.activeElement).toBe(screen.getByRole('main'));
+    // Said once: by the header's status, a live region, which the focus does not read again.
+    expect(gatewayStatus().getAttribute('role')).toBe('status');
+    expect(screen.getByRole('main').textContent).not.toContain('healthy');
+  });
+
+  it('leaves the focus where it is when the banner goes without it', async () => {
+    vi.useFakeTimers();
+    let up = false;
+    gatewayWith(() => {
+      if (!up) throw new TypeError('Failed to fetch');
+      return healthy();
+    });
+    render(<App />);
+    await act(() => vi.advanceTimersByTimeAsync(0));
+    const link = screen.getByTestId('nav-chat');
+    link.focus();
+
+    up = true;
+    await act(() => vi.advanceTimersByTimeAsync(RECHECK_INTERVAL_MS));
+
+    expect(gatewayStatus().textContent).toBe('gateway: healthy');
+    expect(document.activeElement).toBe(link);
+  });
+
   it('checks again on request', async () => {
     let up = false;
     const gateway = gatewayWith(() => {

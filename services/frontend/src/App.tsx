@@ -57,7 +57,7 @@ export function App({ api }: AppProps) {
           {navLink(paths.newTask(), 'New task', route.name === 'new-task', 'nav-new-task')}
           {navLink(paths.chat(), 'Chat', route.name === 'chat', 'nav-chat')}
         </nav>
-        <GatewayStatus api={client} />
+        <GatewayStatus api={client} focusAfterBanner={mainRef} />
       </header>
       <main id="main" className="content" ref={mainRef} tabIndex={-1}>
         {route.name === 'tasks' && <TaskList api={client} search={location.search} />}

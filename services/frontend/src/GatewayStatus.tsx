@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 import { ApiError, describeError, isUnreachable, type ApiClient } from './api';
 
 export type GatewayState =
@@ -45,17 +45,21 @@ function failed(error: unknown): GatewayState {
 
 interface GatewayStatusProps {
   readonly api: ApiClient;
+  /** Takes the focus when the banner goes (the gateway is back) while it held it, which would fall to the page. */
+  readonly focusAfterBanner?: RefObject<HTMLElement | null>;
 }
 
 /**
  * Whether the gateway answers (GET /api/info through the page's server) as a small indicator in the header, and a
  * banner under it while it does not (or answers 503), so an unreachable gateway reads as such instead of as an empty page.
  */
-export function GatewayStatus({ api }: GatewayStatusProps) {
+export function GatewayStatus({ api, focusAfterBanner }: GatewayStatusProps) {
   const [state, setState] = useState<GatewayState>({ kind: 'checking' });
   const [attempt, setAttempt] = useState(0);
   const lastCheckStart = useRef(Number.NEGATIVE_INFINITY);
   const checking = useRef(false);
+  const banner = useRef<HTMLDivElement>(null);
+  const refocus = useRef(false);
 
   useEffect(() => {
     // One controller per check: aborted on timeout, on "Check again" and on unmount, so a late answer never
@@ -77,6 +81,7 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
         if (controller.signal.aborted) return;
         clearTimeout(timer);
         done();
+        refocus.current = banner.current?.contains(document.activeElement) === true;
         setState({ kind: 'healthy' });
       },
       (error: unknown) => {
@@ -113,6 +118,14 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
     });
   }, [api, state.kind]);
 
+  // The focus the banner held goes to the page, not to the header's status: a live region, it says "healthy" by itself,
+  // and the focus on it would say it again.
+  useEffect(() => {
+    if (state.kind !== 'healthy' || !refocus.current) return;
+    refocus.current = false;
+    focusAfterBanner?.current?.focus();
+  }, [state.kind, focusAfterBanner]);
+
   // The banner stays while its button's check runs: taking it away read as recovered, and dropped the focus to the page.
   const recheck = useCallback(() => {
     setState((current) => (current.kind === 'unreachable' || current.kind === 'unavailable' ? { ...current, rechecking: true } : current));
@@ -129,7 +142,7 @@ export function GatewayStatus({ api }: GatewayStatusProps) {
         {state.kind === 'unavailable' && 'gateway: unavailable'}
       </span>
       {troubled && (
-        <div className="banner" role="alert" data-testid="gateway-unreachable">
+        <div className="banner" role="alert" data-testid="gateway-unreachable" ref={banner}>
           <div>
             {state.kind === 'unavailable' ? (
               <>
