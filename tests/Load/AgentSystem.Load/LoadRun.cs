@@ -42,6 +42,13 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             var result = await runner.RunAsync(scenario, cancellationToken);
             // A phase cut short by an interrupt is no result (it read "0 jobs/s, FAILED").
             cancellationToken.ThrowIfCancellationRequested();
+            var exits = await system.RestartUnaskedExitsAsync(cancellationToken);
+            foreach (var exit in exits)
+            {
+                log($"{result.Name}: {exit}, not stopped by the harness: the phase fails; started again");
+            }
+
+            result = WithServiceExits(result, exits);
             results.Add(result);
             log($"{result.Name}: {Figures.Format(result.Rate)} {result.Unit}/s over {Figures.Format(result.Duration.TotalSeconds)} s, p99 {Figures.Format(result.Latency.P99)} ms, {Figures.Format(result.Failed, decimals: false)} errors, {(result.Passed ? "passed" : "FAILED")}");
             return result;
@@ -143,6 +150,24 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
     }
 
     private static double Round(double value) => double.IsFinite(value) ? Math.Round(value, 2) : 0;
+
+    /// <summary>The check that fails a phase during which a service exited unasked, or the result as it was when none did.</summary>
+    internal const string ServicesRanCheck = "every service ran throughout, none exited unasked";
+
+    /// <summary>
+    /// A phase during which a service exited without the harness stopping it (a crash, an OOM kill, a <c>kill -9</c> by
+    /// hand) fails by a check of its own, beside its other checks (every job stored once...), which still say what the
+    /// system kept; the service was started again for the next phase. helper-139: a worker killed by hand passed its
+    /// phase without a word, and the SIGKILL check then ended the run with "exited while starting" and no report.
+    /// </summary>
+    internal static ScenarioResult WithServiceExits(ScenarioResult result, IReadOnlyList<string> exits) =>
+        exits.Count == 0
+            ? result
+            : result with
+            {
+                Checks = [.. result.Checks, new CheckResult(ServicesRanCheck, Passed: false,
+                    $"{string.Join("; ", exits)}; started again for the next phase (its log: service-logs/)")],
+            };
 }
 
 /// <summary>

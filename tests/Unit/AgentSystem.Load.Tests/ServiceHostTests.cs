@@ -40,4 +40,40 @@ public sealed class ServiceHostTests : IDisposable
         Assert.InRange(ids.Count, 2, 21);
         Assert.Contains("[load] sleeper restarted", await File.ReadAllTextAsync(host.LogPath));
     }
+
+    [Fact]
+    public async Task A_process_killed_by_another_hand_is_told_from_one_the_harness_stopped()
+    {
+        // helper-139: a worker killed by hand mid-run went unnoticed until the SIGKILL check ended the run.
+        await using var host = ServiceHost.Start("sleeper", "sleep", ["30"], _logs, new Dictionary<string, string>(), _logs);
+        Assert.Null(host.UnaskedExit);
+
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-KILL", host.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!host.HasExited && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        Assert.Matches(@"^sleeper \(pid \d+\) exited with code 137 \(SIGKILL\) at \d\d:\d\d:\d\d$", host.UnaskedExit);
+
+        host.Restart();
+        Assert.Null(host.UnaskedExit);
+        host.Kill();
+        Assert.True(host.HasExited);
+        Assert.Null(host.UnaskedExit);
+    }
+
+    [Theory]
+    [InlineData(137, " (SIGKILL)")]
+    [InlineData(143, " (SIGTERM)")]
+    [InlineData(130, " (signal 2)")]
+    [InlineData(0, "")]
+    [InlineData(3, "")]
+    public void An_exit_code_names_the_signal_that_ended_the_process(int exitCode, string said) =>
+        Assert.Equal(said, ServiceHost.ExitSignal(exitCode));
 }

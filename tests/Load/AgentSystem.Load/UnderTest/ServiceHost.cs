@@ -29,6 +29,12 @@ internal sealed class ServiceHost : IAsyncDisposable
     private Process _process;
     private bool _disposed;
 
+    /// <summary>The harness stopped the running process itself (<see cref="Kill"/>); a new one clears it.</summary>
+    private volatile bool _stopped;
+
+    /// <summary>The running process answered its probe once: an exit after that is not a failure to start.</summary>
+    private volatile bool _answered;
+
     private ServiceHost(string name, int port, ProcessStartInfo startInfo, string logPath)
     {
         Name = name;
@@ -81,6 +87,35 @@ internal sealed class ServiceHost : IAsyncDisposable
 
     public string RecentOutput => string.Join(System.Environment.NewLine, _output);
 
+    /// <summary>
+    /// Null while the process runs or after the harness stopped it; once it exited otherwise (a crash, an OOM kill, a
+    /// <c>kill -9</c> by hand), what happened: "worker-1 (pid 5967) exited with code 137 (SIGKILL) at 21:20:13".
+    /// </summary>
+    public string? UnaskedExit
+    {
+        get
+        {
+            lock (_processGate)
+            {
+                return _disposed || _stopped || !_process.HasExited ? null : Exited();
+            }
+        }
+    }
+
+    private string Exited() =>
+        $"{Name} (pid {_process.Id}) exited with code {_process.ExitCode}{ExitSignal(_process.ExitCode)} at {_process.ExitTime.ToString("HH:mm:ss", CultureInfo.InvariantCulture)}";
+
+    /// <summary>" (SIGKILL)" for 137: a process killed by a signal exits with 128 + its number.</summary>
+    internal static string ExitSignal(int exitCode) => exitCode switch
+    {
+        137 => " (SIGKILL)",
+        143 => " (SIGTERM)",
+        134 => " (SIGABRT)",
+        139 => " (SIGSEGV)",
+        > 128 and < 160 => $" (signal {exitCode - 128})",
+        _ => string.Empty,
+    };
+
     /// <summary>The runtime reads generation 0's size from this variable only (no runtimeconfig knob).</summary>
     private const string GeneratorGen0Variable = "DOTNET_GCgen0size";
 
@@ -121,7 +156,11 @@ internal sealed class ServiceHost : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} while starting:{System.Environment.NewLine}{RecentOutput}");
+                // One that had answered did start (helper-139: a worker killed by hand mid-run read "exited with code
+                // 137 while starting", followed by its start-up lines).
+                throw new InvalidOperationException(_answered
+                    ? $"{Exited()}, after it had started (its log: {LogPath})"
+                    : $"{Name} exited with code {_process.ExitCode}{ExitSignal(_process.ExitCode)} while starting:{System.Environment.NewLine}{RecentOutput}");
             }
 
             try
@@ -129,6 +168,7 @@ internal sealed class ServiceHost : IAsyncDisposable
                 using var response = await http.GetAsync(new Uri(BaseAddress, path), cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
+                    _answered = true;
                     return;
                 }
             }
@@ -148,6 +188,7 @@ internal sealed class ServiceHost : IAsyncDisposable
     /// <summary>SIGKILL, as an OOM kill or a crashed pod: no drain, no hand-back, leases left to expire.</summary>
     public void Kill()
     {
+        _stopped = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -181,6 +222,7 @@ internal sealed class ServiceHost : IAsyncDisposable
             _process.Dispose();
             Keep($"[load] {Name} restarted");
             _process = Launch();
+            (_stopped, _answered) = (false, false);
         }
     }
 
