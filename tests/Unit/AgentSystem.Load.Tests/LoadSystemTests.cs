@@ -13,6 +13,26 @@ public sealed class LoadSystemTests
     }
 
     [Fact]
+    public void A_worker_started_again_since_the_first_reading_counts_its_reclaims_from_zero()
+    {
+        // helper-139: worker-2 had put back 300 in an earlier phase, was the SIGKILL check's victim and started again; the
+        // difference of the sums read "0 put back after their lease expired, 40 of them ran again".
+        var before = new Dictionary<string, (int ProcessId, long Count)> { ["worker-1"] = (100, 10), ["worker-2"] = (200, 300) };
+        var now = new Dictionary<string, (int ProcessId, long Count)> { ["worker-1"] = (100, 50), ["worker-2"] = (201, 2) };
+
+        Assert.Equal(40 + 2, LoadSystem.ReclaimedSince(before, now));
+    }
+
+    [Fact]
+    public void Reclaims_are_counted_from_the_first_reading_while_the_workers_run_on()
+    {
+        var before = new Dictionary<string, (int ProcessId, long Count)> { ["worker-1"] = (100, 10), ["worker-2"] = (200, 300) };
+        var now = new Dictionary<string, (int ProcessId, long Count)> { ["worker-1"] = (100, 10), ["worker-2"] = (200, 345), ["worker-3"] = (300, 5) };
+
+        Assert.Equal(45 + 5, LoadSystem.ReclaimedSince(before, now));
+    }
+
+    [Fact]
     public void Metrics_without_a_reclaim_count_are_an_error_that_shows_them()
     {
         var error = Assert.Throws<InvalidDataException>(() => LoadSystem.ReadReclaimed("""{"processed":1}"""));

@@ -203,7 +203,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         private readonly SentTasks _sent;
         private IReadOnlyList<StoredJob> _read = [];
         private int _measuredJobs;
-        private long _reclaimedBefore;
+        private IReadOnlyDictionary<string, (int ProcessId, long Count)> _reclaimedBefore = new Dictionary<string, (int ProcessId, long Count)>();
         private long _warmUpJobs;
         private long _warmUpFirstStep;
         private double _sizedFor;
@@ -367,7 +367,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         {
             try
             {
-                return (Math.Max(0, await _owner._system.ReclaimedAsync(cancellationToken) - _reclaimedBefore), null);
+                return (LoadSystem.ReclaimedSince(_reclaimedBefore, await _owner._system.ReclaimedAsync(cancellationToken)), null);
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException or HttpRequestException)
             {

@@ -87,22 +87,38 @@ internal sealed class LoadSystem : IAsyncDisposable
         ProcessIds.Select(p => KeyValuePair.Create(p.Key, CpuCounter.Process(p.Value))).Concat(_containerCounters).ToDictionary(StringComparer.Ordinal);
 
     /// <summary>
-    /// Messages the workers' reclaimers put back in the queue after their lease expired, summed over the workers (their
-    /// <c>/metrics</c>; a restarted worker counts from zero, once it answers: in a short phase the others can store
-    /// everything while it still starts, and one CI run read it then and was refused). A worker that exited or does not
-    /// answer throws, naming it.
+    /// Messages each worker's reclaimer put back in the queue after their lease expired, by worker, with the process
+    /// that counted them (their <c>/metrics</c>; a restarted worker counts from zero, once it answers: in a short phase
+    /// the others can store everything while it still starts, and one CI run read it then and was refused). A worker
+    /// that exited or does not answer throws, naming it. <see cref="ReclaimedSince"/> tells what was put back between
+    /// two readings.
     /// </summary>
-    public async Task<long> ReclaimedAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, (int ProcessId, long Count)>> ReclaimedAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        long total = 0;
+        var counts = new Dictionary<string, (int ProcessId, long Count)>(StringComparer.Ordinal);
         foreach (var worker in Workers)
         {
             await worker.WaitHealthyAsync(http, cancellationToken);
-            total += ReadReclaimed(await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"), cancellationToken));
+            var count = ReadReclaimed(await http.GetStringAsync(new Uri(worker.BaseAddress, "/metrics"), cancellationToken));
+            counts[worker.Name] = (worker.ProcessId, count);
         }
 
-        return total;
+        return counts;
+    }
+
+    /// <summary>
+    /// What the reclaimers put back between two readings of <see cref="ReclaimedAsync"/>: a worker whose process changed
+    /// since (the SIGKILL check's victim, started again) counts from zero. The difference of the sums undercounted by
+    /// what the victim had put back before (helper-139: "0 put back after their lease expired, 40 of them ran again").
+    /// </summary>
+    public static long ReclaimedSince(IReadOnlyDictionary<string, (int ProcessId, long Count)> before, IReadOnlyDictionary<string, (int ProcessId, long Count)> now)
+    {
+        ArgumentNullException.ThrowIfNull(before);
+        ArgumentNullException.ThrowIfNull(now);
+        return now.Sum(worker => before.TryGetValue(worker.Key, out var then) && then.ProcessId == worker.Value.ProcessId
+            ? Math.Max(0, worker.Value.Count - then.Count)
+            : worker.Value.Count);
     }
 
     /// <summary>
