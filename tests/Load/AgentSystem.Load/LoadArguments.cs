@@ -156,10 +156,21 @@ internal static class LoadArguments
             throw new FormatException($"--rate: '{text}' is not RATE or SCENARIO=RATE, a rate being a positive number per second (2000, queue-e2e=2000)");
         }
 
-        // A number in the right place that is zero or less: the form was right, the value is what to change.
-        return perSecond > 0 ? (scenario, perSecond)
-            : throw new FormatException($"--rate: '{text}' is no rate: a rate is a number per second above zero (2000, queue-e2e=2000)");
+        // A number in the right place that is zero or less, or beyond any machine: the form was right, the value is what to change.
+        return perSecond switch
+        {
+            <= 0 => throw new FormatException($"--rate: '{text}' is no rate: a rate is a number per second above zero (2000, queue-e2e=2000)"),
+            > MaxRate => throw new FormatException(
+                $"--rate: '{text}' is above {MaxRate:N0}/s, more than any machine here runs (an open phase makes its jobs' rows for 30 s of it first)"),
+            _ => (scenario, perSecond),
+        };
     }
+
+    /// <summary>
+    /// The highest --rate: twenty-five times the closed phase's best here. Far above it a phase's job count overflowed an int
+    /// (helper-139: 1e9) and its rows took minutes to make before the phase began.
+    /// </summary>
+    public const double MaxRate = 1_000_000;
 
     /// <summary>What a --baseline-tolerance without a --baseline is told: it would change nothing (helper-97: a whole run took it without a word).</summary>
     public const string ToleranceWithoutBaseline = "is the tolerance of the --baseline comparison, and no --baseline is given: give both, or neither";

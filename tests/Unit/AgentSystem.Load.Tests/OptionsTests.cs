@@ -243,6 +243,17 @@ public sealed class OptionsTests
     }
 
     [Theory]
+    [InlineData("1e9")]
+    [InlineData("queue-e2e=1000001")]
+    public void A_rate_beyond_any_machine_here_is_a_usage_error_naming_the_limit(string rate)
+    {
+        var (options, error) = LoadOptions.Parse(["--rate", rate]);
+
+        Assert.Null(options);
+        Assert.StartsWith($"--rate: '{rate}' is above 1,000,000/s", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("--rate", "queue-kill=2000")]
     [InlineData("--scenarios", "queue-kill")]
     public void The_kill_phase_is_named_as_part_of_queue_e2e(string option, string value)
