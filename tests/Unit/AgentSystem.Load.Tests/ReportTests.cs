@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AgentSystem.Build.Engine;
 using AgentSystem.Load.Harness;
+using AgentSystem.Load.References;
 using AgentSystem.Load.Reports;
 using static AgentSystem.Load.Tests.Fixtures;
 
@@ -63,6 +64,18 @@ public sealed class ReportTests
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public void A_scenario_in_jobs_is_a_fraction_of_the_jobs_of_a_reference_whose_calls_carry_many()
+    {
+        // helper-139: queue-e2e's calls of 100 jobs were measured against the one-job row, which Redis beat 1.8 to 2.7 times.
+        var row = new ReferenceResult(RedisBenchmark.EnqueueManyName(100, 16), "EVALSHA enqueue (100 jobs)", 50, 16, 1_000, 10, 20, JobsPerCall: 100);
+        var reference = new ReferenceSummary([row], []);
+        var scenario = ScenarioSummary.From(Result("queue-e2e", 25_000, [5], reference: row.Name), reference);
+
+        Assert.Equal(0.25, scenario.ReferenceRatio);
+        Assert.Equal("1,000/s (100,000 jobs/s)", Assert.Single(ReportTables.Reference(SummaryOf(scenario) with { Reference = reference }).Rows)[4]);
     }
 
     [Fact]

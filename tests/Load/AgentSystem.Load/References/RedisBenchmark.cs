@@ -11,7 +11,8 @@ namespace AgentSystem.Load.References;
 /// redis-benchmark (Debian's redis-tools) against the same Redis by the same address as the queue client, so both pay
 /// the same network path: from PATH, else from an image that has it, run with host networking. It sends the commands
 /// the queue sends: LPUSH of a payload as large as a job message, and the queue's own enqueue and claim scripts by
-/// EVALSHA (one job per call, a random job id each), with as many clients, unpipelined and 16 deep.
+/// EVALSHA (one job per call, a random job id each), with as many clients, unpipelined and 16 deep; and the enqueue
+/// script with as many jobs a call as the end-to-end scenario sends, its yardstick.
 /// </summary>
 internal sealed class RedisBenchmark
 {
@@ -34,6 +35,9 @@ internal sealed class RedisBenchmark
     public static string ClaimName(int pipeline) => $"redis-benchmark claim script -P{pipeline}";
 
     public static string LPushName(int pipeline) => $"redis-benchmark LPUSH -P{pipeline}";
+
+    /// <summary>The enqueue script with <paramref name="jobs"/> jobs a call: Redis's own limit for queueing jobs sent so.</summary>
+    public static string EnqueueManyName(int jobs, int pipeline) => $"redis-benchmark enqueue script, {jobs} jobs a call -P{pipeline}";
 
     /// <summary>Null when neither redis-benchmark is on PATH nor an image with it was given.</summary>
     public static RedisBenchmark? Find(EndPoint endpoint, string? password, string? image, string docker)
@@ -72,7 +76,7 @@ internal sealed class RedisBenchmark
         var (enqueue, claim) = await CommandsAsync(redis, keys, "check");
         try
         {
-            foreach (var (command, script) in new[] { (enqueue, "enqueue"), (claim, "claim") })
+            foreach (var (command, script) in new[] { (enqueue, "enqueue"), (EnqueueMany(enqueue, 2, "check"), "enqueue of many"), (claim, "claim") })
             {
                 try
                 {
@@ -93,10 +97,12 @@ internal sealed class RedisBenchmark
 
     /// <summary>
     /// The reference rows of one pipeline depth: LPUSH, then the enqueue script (which fills the list), then the claim
-    /// script (which empties it).
+    /// script (which empties it); with <paramref name="jobsPerCall"/>, then the enqueue script with that many jobs a call,
+    /// as many jobs in all as the one-job row (a helper measured the end-to-end scenario's calls of 100 jobs queueing 1.8 to
+    /// 2.7 times the jobs of the one-job row it was compared with).
     /// </summary>
     public async Task<IReadOnlyList<ReferenceResult>> RunRowsAsync(IConnectionMultiplexer redis, int pipeline, int clients, int requests, int payloadLength,
-        CancellationToken cancellationToken)
+        int? jobsPerCall, Action<ReferenceResult> measured, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(redis);
         var keys = new ReferenceKeys();
@@ -107,14 +113,29 @@ internal sealed class RedisBenchmark
         try
         {
             var count = requests * (pipeline > 1 ? PipelinedRequestFactor : 1);
-            return
-            [
-                await RunAsync(LPushName(pipeline), clients, count, pipeline, ["LPUSH", keys.Queue + ":lpush", payload], "LPUSH key message", cancellationToken),
-                await RunAsync(EnqueueName(pipeline), clients, count, pipeline, enqueue,
-                    "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, RPUSH to the ring when the lane was empty, ZPOPMIN of no idle waiter)", cancellationToken),
-                await RunAsync(ClaimName(pipeline), clients, count, pipeline, claim,
-                    "EVALSHA claim (1 job: TIME, ZREM, the ring's LLEN and LMOVE, RPOP, LLEN, ZADD, LLEN)", cancellationToken),
-            ];
+            // Each row said as it ends: the pipelined rows of a long run took minutes without a line (helper-139).
+            ReferenceResult Said(ReferenceResult row)
+            {
+                measured(row);
+                return row;
+            }
+
+            var rows = new List<ReferenceResult>
+            {
+                Said(await RunAsync(LPushName(pipeline), clients, count, pipeline, ["LPUSH", keys.Queue + ":lpush", payload], "LPUSH key message", cancellationToken)),
+                Said(await RunAsync(EnqueueName(pipeline), clients, count, pipeline, enqueue,
+                    "EVALSHA enqueue (1 job: TIME, SADD, LPUSH, RPUSH to the ring when the lane was empty, ZPOPMIN of no idle waiter)", cancellationToken)),
+                Said(await RunAsync(ClaimName(pipeline), clients, count, pipeline, claim,
+                    "EVALSHA claim (1 job: TIME, ZREM, the ring's LLEN and LMOVE, RPOP, LLEN, ZADD, LLEN)", cancellationToken)),
+            };
+            if (jobsPerCall is { } jobs)
+            {
+                var many = await RunAsync(EnqueueManyName(jobs, pipeline), clients, Math.Max(1, count / jobs), pipeline, EnqueueMany(enqueue, jobs, payload),
+                    $"EVALSHA enqueue ({jobs} jobs: TIME, {jobs} SADD, LPUSH of {jobs}, RPUSH to the ring when the lane was empty, ZPOPMIN of no idle waiter)",
+                    cancellationToken);
+                rows.Add(Said(many with { JobsPerCall = jobs }));
+            }
+            return rows;
         }
         finally
         {
@@ -147,6 +168,13 @@ internal sealed class RedisBenchmark
             ["EVALSHA", claim, "4", keys.Queue, keys.Processing, keys.Idle, keys.Ready, "1", "30000", keys.Notify, int.MaxValue.ToString(CultureInfo.InvariantCulture)]);
     }
 
+    /// <summary>
+    /// The one-job enqueue call (its last four arguments: the lane, the count, the job's id and message) with
+    /// <paramref name="jobs"/> jobs of the shared lane, each id and message its own.
+    /// </summary>
+    internal static string[] EnqueueMany(string[] enqueueOne, int jobs, string payload) =>
+        [.. enqueueOne[..^4], "", jobs.ToString(CultureInfo.InvariantCulture), .. Enumerable.Repeat<string[]>(["job-" + RandomPart, payload], jobs).SelectMany(pair => pair)];
+
     private async Task<ReferenceResult> RunAsync(string name, int clients, int requests, int pipeline, string[] command, string description,
         CancellationToken cancellationToken)
     {
@@ -157,6 +185,7 @@ internal sealed class RedisBenchmark
             info.ArgumentList.Add(argument);
         }
 
+        var commandLine = ShellCommand.Of(info.FileName, info.ArgumentList, secretAfter: "-a", secretAs: "\"$REDIS_PASSWORD\"");
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"{_fileName} did not start.");
         var error = process.StandardError.ReadToEndAsync(CancellationToken.None);
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
@@ -180,7 +209,7 @@ internal sealed class RedisBenchmark
         }
 
         double? Field(int index) => fields.Length > index && double.TryParse(fields[index], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
-        return new ReferenceResult(name, description, clients, pipeline, rps, Field(4), Field(6));
+        return new ReferenceResult(name, description, clients, pipeline, rps, Field(4), Field(6), CommandLine: commandLine);
     }
 
     private static string Hex(byte[] sha) => Convert.ToHexStringLower(sha);

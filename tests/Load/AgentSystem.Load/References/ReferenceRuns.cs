@@ -1,5 +1,6 @@
 using System.Text.Json;
 using AgentSystem.Contracts;
+using AgentSystem.Load.Harness;
 using AgentSystem.Load.Reports;
 using AgentSystem.Load.UnderTest;
 using AgentSystem.Queue;
@@ -43,7 +44,10 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
         }
 
         log($"Reference: redis-benchmark, {options.Clients} clients, -P{pipeline}");
-        _redisRows[pipeline] = await benchmark.RunRowsAsync(system.Redis, pipeline, options.Clients, Requests, MessageLength, cancellationToken);
+        // The end-to-end scenario's yardstick runs with the rows before it.
+        var jobsPerCall = pipeline == RedisBenchmark.Pipelined ? Scenarios.EndToEndScenarios.JobsPerCall : (int?)null;
+        _redisRows[pipeline] = await benchmark.RunRowsAsync(system.Redis, pipeline, options.Clients, Requests, MessageLength, jobsPerCall,
+            row => log($"  {row.Name}: {Figures.Format(row.Rps)}/s" + (row.JobsPerCall > 1 ? $" ({Figures.Format(row.Jobs)} jobs/s)" : "")), cancellationToken);
     }
 
     /// <summary>After every scenario: the redis-benchmark rows no scenario of this run had beside it, for the table.</summary>
@@ -81,7 +85,8 @@ internal sealed class ReferenceRuns(LoadSystem system, LoadOptions options, Acti
         + "Each reference ran next to the scenario it is the yardstick of (the -P1 rows before enqueue, which claim-ack follows, the -P16 rows before "
         + "queue-e2e, wrk after the http phases), so that both met the machine of the same minute"
         + (besideNone.Count == 0 ? ". " : $"; the {string.Join(" and ", besideNone.Select(p => $"-P{p}"))} rows, yardsticks of no scenario of this run, ran after its last phase. ")
-        + "A scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row.";
+        + "A scenario's callers share one connection, which pipelines their calls, so a scenario can pass a -P1 row. "
+        + $"Each row's command line is in {LoadReport.ReferenceCommandsFile} beside this report.";
 
     private static RedisBenchmark? Find(LoadSystem system, LoadOptions options, Action<string> log)
     {

@@ -9,7 +9,7 @@ namespace AgentSystem.Load.Reports;
 /// </summary>
 internal static class PreviousRun
 {
-    private static readonly string[] Reports = [LoadReport.SummaryFile, LoadReport.MarkdownFile, LoadReport.HtmlFile];
+    private static readonly string[] Reports = [LoadReport.SummaryFile, LoadReport.MarkdownFile, LoadReport.HtmlFile, LoadReport.ReferenceCommandsFile];
 
     /// <summary>
     /// Moves the run before's files (only those a run writes: the output may be any folder) into previous/, replacing the

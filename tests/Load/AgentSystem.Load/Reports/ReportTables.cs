@@ -74,7 +74,8 @@ internal static class ReportTables
         ArgumentNullException.ThrowIfNull(summary);
         return new("Reference, same run", ["Reference", "Command", "Clients", "Pipeline", "Rate", "p50 ms", "p99 ms"],
             [.. summary.Reference.RedisBenchmark.Concat(summary.Reference.Wrk).Select(r => (IReadOnlyList<string>)[
-                r.Name, r.Command, Format(r.Clients, decimals: false), Format(r.Pipeline, decimals: false), $"{Format(r.Rps)}/s", r.P50Ms is { } p50 ? Format(p50) : "-", r.P99Ms is { } p99 ? Format(p99) : "-"])],
+                r.Name, r.Command, Format(r.Clients, decimals: false), Format(r.Pipeline, decimals: false),
+                r.JobsPerCall > 1 ? $"{Format(r.Rps)}/s ({Format(r.Jobs)} jobs/s)" : $"{Format(r.Rps)}/s", r.P50Ms is { } p50 ? Format(p50) : "-", r.P99Ms is { } p99 ? Format(p99) : "-"])],
             summary.Reference.Conditions, TextColumns: [0, 1]);
     }
 

@@ -96,7 +96,7 @@ internal sealed record ScenarioSummary(
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(reference);
-        var referenceRps = result.Reference is { } name ? reference.Find(name)?.Rps : null;
+        var referenceRps = result.Reference is { } name ? reference.Find(name)?.Jobs : null;
         return new(result.Name, result.Unit, Round(result.Rate), result.TargetRate is { } target ? Round(target) : null,
             Round(result.Latency.P50), Round(result.Latency.P75), Round(result.Latency.P95), Round(result.Latency.P99), Round(result.Latency.P999),
             Round(result.Latency.Max), result.Failed, result.Ok + result.Failed, result.StepUnit, Round(result.Duration.TotalSeconds),
@@ -113,7 +113,15 @@ internal sealed record ScenarioSummary(
 }
 
 /// <summary>One reference measurement of the same run: a redis-benchmark command or a wrk run.</summary>
-internal sealed record ReferenceResult(string Name, string Command, int Clients, int Pipeline, double Rps, double? P50Ms, double? P99Ms);
+/// <param name="Rps">Requests a second.</param>
+/// <param name="JobsPerCall">Jobs each request carries (an enqueue of many): a scenario counted in jobs is compared with <see cref="Jobs"/>.</param>
+/// <param name="CommandLine">What ran, as a shell would take it (the password as $REDIS_PASSWORD): reference-commands.sh, not summary.json.</param>
+internal sealed record ReferenceResult(string Name, string Command, int Clients, int Pipeline, double Rps, double? P50Ms, double? P99Ms, int JobsPerCall = 1,
+    [property: System.Text.Json.Serialization.JsonIgnore] string? CommandLine = null)
+{
+    /// <summary>The rate in jobs (requests for a row of one job a call, and for wrk).</summary>
+    public double Jobs => Rps * JobsPerCall;
+}
 
 /// <param name="Conditions">How the redis-benchmark rows ran (requests, payload, the server), for the report's reader.</param>
 internal sealed record ReferenceSummary(IReadOnlyList<ReferenceResult> RedisBenchmark, IReadOnlyList<ReferenceResult> Wrk, string? Conditions = null)
