@@ -157,6 +157,20 @@ public sealed class BaselineTests
     }
 
     [Fact]
+    public void A_closed_phase_measured_against_another_yardstick_than_the_baselines_is_not_compared_on_its_fraction_of_it()
+    {
+        var one = new ReferenceResult(RedisBenchmark.EnqueueName(16), "EVALSHA", 50, 16, 60_000, 1, 2);
+        var many = new ReferenceResult(RedisBenchmark.EnqueueManyName(100, 16), "EVALSHA", 50, 16, 1_000, 1, 2, JobsPerCall: 100);
+        var before = SummaryOf(ScenarioSummary.From(Result("queue-e2e", 30_000, [5], reference: one.Name), new ReferenceSummary([one], [])));
+        var after = SummaryOf(ScenarioSummary.From(Result("queue-e2e", 30_000, [5], reference: many.Name), new ReferenceSummary([many], [])));
+
+        var changes = Baseline.Compare(before, after, tolerance: 0.1);
+
+        Assert.DoesNotContain(changes, c => c is { Subject: "queue-e2e", Metric: "÷ reference" });   // 0.5 against 0.3: the yardstick moved
+        Assert.Single(changes, c => c is { Subject: "queue-e2e", Metric: "rps" });
+    }
+
+    [Fact]
     public void The_sigkill_check_compares_its_errors_only_and_reference_rows_show_the_machine_without_a_verdict()
     {
         // helper-61: queue-kill's rate and p99 include a fixed wait for leases, and redis-benchmark's own rates moved with

@@ -96,8 +96,10 @@ internal static class Baseline
             }
 
             // The rate as a fraction of its reference measured in the same run: what moves with the machine's load cancels out.
-            // Not for an open phase: its rate follows its target, so the fraction moves with the target, not the system.
-            if ((old?.ReferenceRatio is not null || now?.ReferenceRatio is not null) && old?.TargetRps is null && now?.TargetRps is null)
+            // Not for an open phase: its rate follows its target, so the fraction moves with the target, not the system; nor
+            // against another yardstick (queue-e2e's changed on 2026-12-07), whose fraction moves with the yardstick.
+            if ((old?.ReferenceRatio is not null || now?.ReferenceRatio is not null) && old?.TargetRps is null && now?.TargetRps is null
+                && (old?.Reference is null || now?.Reference is null || old.Reference == now.Reference))
             {
                 changes.Add(new(name, "÷ reference", old?.ReferenceRatio, now?.ReferenceRatio, HigherIsBetter: true, tolerance));
             }
