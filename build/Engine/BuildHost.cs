@@ -76,7 +76,7 @@ internal static class BuildHost
                 : null;
             running?.WarnAboutOthers();
             var exitCode = new TargetRunner(build, commandLine.Has("continue"), width, cancellationToken).Run(plan);
-            if (exitCode != 0)
+            if (exitCode == 1)
             {
                 running?.NoteAfterFailure();
             }
@@ -89,9 +89,28 @@ internal static class BuildHost
         }
     }
 
-    /// <summary>The command line as the user could type it again (a value with a space in quotes).</summary>
-    private static string Quoted(string[] args) =>
-        string.Join(' ', [BuildScript.Command, .. args.Select(a => a.Length == 0 || a.Any(char.IsWhiteSpace) ? $"'{a}'" : a)]);
+    /// <summary>
+    /// The command line as the user could type it again, but for a secret's value (an option whose name ends in KEY,
+    /// PASSWORD, TOKEN or SECRET: <c>--dev-api-key</c>), which another build's warning would print.
+    /// </summary>
+    internal static string Quoted(string[] args)
+    {
+        var words = new List<string> { BuildScript.Command };
+        for (var i = 0; i < args.Length; i++)
+        {
+            var (name, inline) = args[i].StartsWith("--", StringComparison.Ordinal) && args[i].Split('=', 2) is [var option, var value]
+                ? (option, value)
+                : (args[i], null);
+            var secretValue = i > 0 && IsSecretOption(args[i - 1]) && !args[i - 1].Contains('=', StringComparison.Ordinal);
+            words.Add(secretValue ? "***"
+                : inline is not null && IsSecretOption(name) ? $"{name}=***"
+                : ProcessRunner.ShellWord(args[i]));
+        }
+        return string.Join(' ', words);
+    }
+
+    private static bool IsSecretOption(string argument) =>
+        argument.StartsWith("--", StringComparison.Ordinal) && ProcessRunner.IsSecret(argument.Split('=', 2)[0].Replace("-", "", StringComparison.Ordinal));
 
     private static void CheckOptions(CommandLine commandLine, ParameterSet parameters)
     {

@@ -85,7 +85,7 @@ public static class ProcessRunner
 
     private static readonly string[] SecretEndings = ["KEY", "PASSWORD", "TOKEN", "SECRET"];
 
-    private static bool IsSecret(string name) => SecretEndings.Any(end => name.EndsWith(end, StringComparison.OrdinalIgnoreCase));
+    internal static bool IsSecret(string name) => SecretEndings.Any(end => name.EndsWith(end, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// Kills every child process this build started (and their descendants), but for those given a stop grace unless

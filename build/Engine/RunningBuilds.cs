@@ -15,7 +15,7 @@ internal sealed class RunningBuilds : IDisposable
 {
     internal sealed record Entry(int Pid, string Host, DateTimeOffset StartedAt, string CommandLine);
 
-    /// <summary>An entry from another host (a checkout shared with a container) is judged by its age alone.</summary>
+    /// <summary>An entry from another host (a checkout shared with a container) is not reported, and is removed once this old.</summary>
     private static readonly TimeSpan ForeignEntryKept = TimeSpan.FromDays(7);
 
     /// <summary>Process start times read twice differ by a few milliseconds (the boot time they are counted from is derived).</summary>
@@ -70,12 +70,13 @@ internal sealed class RunningBuilds : IDisposable
             {
                 continue;
             }
-            var entry = Read(file);
+            var (entry, torn) = Read(file);
             if (entry is not null && IsRunning(entry))
             {
                 others.Add(entry);
             }
-            else if (entry is null || entry.Host == Own.Host || File.GetLastWriteTimeUtc(file) < DateTime.UtcNow - ForeignEntryKept)
+            // A file that could not be read this moment is left; one that is no entry, or whose build ended, is removed.
+            else if (torn || (entry is not null && (entry.Host == Own.Host || File.GetLastWriteTimeUtc(file) < DateTime.UtcNow - ForeignEntryKept)))
             {
                 TryDelete(file);
             }
@@ -144,15 +145,20 @@ internal sealed class RunningBuilds : IDisposable
 
     private static string FileName(Entry entry) => $"{entry.Host}-{entry.Pid}.json";
 
-    private static Entry? Read(string file)
+    /// <summary>The entry, or null with <c>torn</c> when the file holds none (not when it could not be read just now).</summary>
+    private static (Entry? Entry, bool Torn) Read(string file)
     {
         try
         {
-            return JsonSerializer.Deserialize<Entry>(File.ReadAllText(file));
+            return JsonSerializer.Deserialize<Entry>(File.ReadAllText(file)) is { } entry ? (entry, false) : (null, true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (JsonException)
         {
-            return null;
+            return (null, true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, false);
         }
     }
 

@@ -11,10 +11,16 @@ public sealed class DispatcherOptions
     /// <summary>Time between two rounds (one also runs at start).</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>A queued job enqueued longer ago than this is checked again: Redis may have lost it.</summary>
+    /// <summary>
+    /// A queued job enqueued longer ago than this is checked again: Redis may have lost it. So is a job marked running
+    /// longer ago than this in a task unchanged as long: Redis may have lost its lease with its worker.
+    /// </summary>
     public TimeSpan StaleAfter { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Jobs read, checked and sent per batch: one Redis round trip and one UPDATE each.</summary>
+    /// <summary>
+    /// Jobs read, checked and sent per batch: one Redis round trip and one UPDATE each. Also the running tasks a round
+    /// looks at for lost running jobs, in one batch, oldest first.
+    /// </summary>
     public int BatchSize { get; set; } = 500;
 
     /// <summary>Batches per round at most, so one round ends even when the store keeps finding work.</summary>

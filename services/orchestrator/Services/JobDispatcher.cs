@@ -11,27 +11,30 @@ namespace AgentSystem.Orchestrator.Services;
 /// <param name="AlreadyQueued">Of those, the ones Redis still held (only marked).</param>
 /// <param name="Sent">Of those, the ones sent to Redis again.</param>
 /// <param name="LostRunning">Jobs marked running long ago that Redis held neither queued nor leased, sent again.</param>
-public sealed record DispatchResult(int Found, int AlreadyQueued, int Sent, int LostRunning = 0)
+/// <param name="LostDead">Such jobs on their last attempt, marked dead as the reclaimer would have.</param>
+public sealed record DispatchResult(int Found, int AlreadyQueued, int Sent, int LostRunning = 0, int LostDead = 0)
 {
     public static readonly DispatchResult None = new(0, 0, 0);
 
     public DispatchResult Add(DispatchResult other) =>
         new(Found + (other?.Found ?? 0), AlreadyQueued + (other?.AlreadyQueued ?? 0), Sent + (other?.Sent ?? 0),
-            LostRunning + (other?.LostRunning ?? 0));
+            LostRunning + (other?.LostRunning ?? 0), LostDead + (other?.LostDead ?? 0));
 }
 
 /// <summary>
 /// Re-sends the jobs stored but not queued (docs/queue.md): at start and every <c>Dispatcher:Interval</c> it reads
 /// them from PostgreSQL, asks Redis which it holds, enqueues the others and marks them all enqueued. It repairs a
 /// crash between commit and enqueue, a failed enqueue (Redis down while a task was posted), and a Redis that lost
-/// writes or was flushed. Then it does the same for jobs marked running long ago: one whose lease Redis lost while its
-/// worker died too would otherwise never run again. A failed round is logged and the next one tries again. Several
+/// writes or was flushed. Then it asks Redis about the jobs marked running long ago: one whose lease Redis lost while
+/// its worker died too would otherwise never run again. A failed round is logged and the next one tries again. Several
 /// orchestrators may run it at once: enqueue is idempotent per job id.
 /// </summary>
 public sealed partial class JobDispatcher(
     ITaskRepository tasks,
+    IJobRepository jobs,
     IJobQueue queue,
     IOptions<DispatcherOptions> options,
+    IOptions<QueueOptions> queueOptions,
     TimeProvider time,
     ILogger<JobDispatcher> logger) : BackgroundService
 {
@@ -60,7 +63,8 @@ public sealed partial class JobDispatcher(
             LogRound(logger, total.Found, total.Sent, total.AlreadyQueued);
         }
 
-        return total with { LostRunning = await ResendLostRunningAsync(settings, cancellationToken) };
+        var (resent, dead) = await ResendLostRunningAsync(settings, cancellationToken);
+        return total with { LostRunning = resent, LostDead = dead };
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -95,14 +99,15 @@ public sealed partial class JobDispatcher(
     /// <summary>
     /// Sends again the jobs marked running long ago that Redis holds neither queued nor leased: their worker died and
     /// Redis lost the lease (a crash inside its one-second AOF window, a flush), so no reclaimer would ever see them.
-    /// Their rows stay running until a worker writes them again; the guarded result write counts each once.
+    /// Their rows stay running until a worker writes them again; the guarded result write counts each once. One on its
+    /// last attempt is marked dead instead, as the reclaimer marks a job whose last lease expired (docs/queue.md, step 5).
     /// </summary>
-    private async Task<int> ResendLostRunningAsync(DispatcherOptions settings, CancellationToken cancellationToken)
+    private async Task<(int Resent, int Dead)> ResendLostRunningAsync(DispatcherOptions settings, CancellationToken cancellationToken)
     {
         var running = await tasks.FindLongRunningAsync(settings.StaleAfter, settings.BatchSize, cancellationToken);
         if (running.Count == 0)
         {
-            return 0;
+            return (0, 0);
         }
 
         var known = await queue.FindKnownAsync([.. running.Select(job => job.JobId)], cancellationToken)
@@ -110,19 +115,32 @@ public sealed partial class JobDispatcher(
         var unknown = running.Where(job => !known.Contains(job.JobId)).ToList();
         if (unknown.Count == 0)
         {
-            return 0;
+            return (0, 0);
         }
 
         // Read again once Redis has answered: a job that ended meanwhile was written final before its ack took it out.
         var still = await tasks.WhichRunningAsync([.. unknown.Select(job => job.JobId)], cancellationToken);
         var now = time.GetUtcNow();
-        var lost = unknown.Where(job => still.Contains(job.JobId)).Select(job => job with { EnqueuedAt = now }).ToList();
-        if (lost.Count > 0)
+        var maxAttempts = queueOptions.Value.MaxAttempts;
+        var lost = unknown.Where(job => still.Contains(job.JobId)).ToLookup(job => job.Attempt > maxAttempts);
+        var resend = lost[false].Select(job => job with { EnqueuedAt = now }).ToList();
+        if (resend.Count > 0)
         {
-            await queue.EnqueueAsync(lost, cancellationToken).WaitAsync(settings.QueueTimeout, time, cancellationToken);
-            LogLostRunning(logger, lost.Count, lost[0].JobId);
+            await queue.EnqueueAsync(resend, cancellationToken).WaitAsync(settings.QueueTimeout, time, cancellationToken);
+            LogLostRunning(logger, resend.Count, resend[0].JobId);
         }
-        return lost.Count;
+
+        var dead = 0;
+        foreach (var job in lost[true])
+        {
+            var reason = $"its lease was lost with its worker on attempt {job.Attempt - 1} of {maxAttempts} (Redis held it neither queued nor leased)";
+            if (await jobs.RecordFailureAsync(job.JobId, reason, JobState.Dead, cancellationToken))
+            {
+                LogLostDead(logger, job.JobId, job.Attempt - 1, maxAttempts);
+                dead++;
+            }
+        }
+        return (resend.Count, dead);
     }
 
     [LoggerMessage(Level = LogLevel.Information,
@@ -132,6 +150,10 @@ public sealed partial class JobDispatcher(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Dispatcher: {Count} running jobs that Redis held neither queued nor leased (their worker and lease both lost) sent again, the first {JobId}")]
     private static partial void LogLostRunning(ILogger logger, int count, Guid jobId);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Dispatcher: job {JobId}, running on attempt {Attempt} of {MaxAttempts}, Redis held neither queued nor leased: marked dead, as the reclaimer would have")]
+    private static partial void LogLostDead(ILogger logger, Guid jobId, int attempt, int maxAttempts);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dispatcher disabled (Dispatcher:Enabled is false): jobs Redis did not take wait for another orchestrator")]
     private static partial void LogDisabled(ILogger logger);

@@ -49,10 +49,12 @@ public sealed partial class TaskRepository
     // A task stays running while one of its jobs runs, so the tasks' status index finds them: jobs has no index on its
     // status, which keeps a result's update in place (HOT). That index leads with the owner, and PostgreSQL 15 cannot
     // skip through it, so the owners are walked one index probe each (a loose index scan; they are the API keys' names,
-    // a handful), each owner's running tasks read as a range, then each task's jobs by key (a lateral subquery kept one
-    // by OFFSET 0: flattened into a join, it let the planner walk every job's index entry, 42,761 pages, and look each
-    // one's task up). A task changed lately is in progress; one whose long job's worker
-    // and lease are both gone stops changing. Index scans only: read as one filtered walk of the index, it touched every
+    // a handful), each owner's running tasks read as a range, then each task's jobs by key (the subqueries on jobs kept
+    // as they are by OFFSET 0: flattened into joins, they let the planner walk every job's index entry, 42,761 and 88,135
+    // pages, and look each one's task up). A task changed lately is in progress; one whose long job's worker
+    // and lease are both gone stops changing. created_at bounds the range (a task changed a minute ago was made before
+    // that), and only tasks with such a job count towards the limit, so that quiet tasks with nothing to send (a retry
+    // waiting in a long lane) do not take every place. Index scans only: read as one filtered walk of the index, it touched every
     // task (347 pages beside 20,000 final ones, DispatchTests).
     internal const string SelectLongRunning = """
         WITH RECURSIVE owners(owner) AS (
@@ -66,7 +68,8 @@ public sealed partial class TaskRepository
             FROM owners o
             CROSS JOIN LATERAL (
                 SELECT id, client, created_at FROM tasks
-                WHERE owner = o.owner AND status = 'running' AND updated_at < now() - @stale
+                WHERE owner = o.owner AND status = 'running' AND created_at < now() - @stale AND updated_at < now() - @stale
+                  AND EXISTS (SELECT 1 FROM jobs WHERE task_id = tasks.id AND status = 'running' AND started_at < now() - @stale OFFSET 0)
                 ORDER BY created_at LIMIT @limit) AS r
             ORDER BY r.created_at LIMIT @limit
         )

@@ -152,6 +152,9 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         var backlogGoal = $"backlog {Guid.CreateVersion7()}";
         var quiet = (await Tasks.CreateAsync(NewTask(jobs: 3, traceParent: TraceParent, client: Client), CancellationToken.None)).Task;
         var busy = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
+        // Another key's (the owners are walked one by one), and a quiet task whose only job waits queued (a retry).
+        var otherOwners = (await Tasks.CreateAsync(NewTask(jobs: 1, owner: "key-z"), CancellationToken.None)).Task;
+        var waiting = (await Tasks.CreateAsync(NewTask(jobs: 1), CancellationToken.None)).Task;
         var (longRunning, justStarted, queued) = (quiet.Jobs[0].Id, quiet.Jobs[1].Id, quiet.Jobs[2].Id);
         await ExecuteAsync("ALTER TABLE tasks SET (autovacuum_enabled = false)");
         await ExecuteAsync("ALTER TABLE jobs SET (autovacuum_enabled = false)");
@@ -166,16 +169,21 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
                 "INSERT INTO jobs (id, task_id, seq, type, input, status) SELECT gen_random_uuid(), t.id, 0, 'echo', 'x', 'succeeded' FROM tasks t WHERE goal = @goal",
                 ("goal", backlogGoal));
             await ExecuteAsync("UPDATE jobs SET status = 'running', attempts = 1, started_at = now() - interval '5 minutes' WHERE id = ANY(@ids)",
-                ("ids", new[] { longRunning, busy.Jobs[0].Id }));
+                ("ids", new[] { longRunning, busy.Jobs[0].Id, otherOwners.Jobs[0].Id }));
+            await ExecuteAsync("UPDATE jobs SET attempts = 1 WHERE id = @id", ("id", waiting.Jobs[0].Id));
             await ExecuteAsync("UPDATE jobs SET status = 'running', attempts = 1, started_at = now() WHERE id = @id", ("id", justStarted));
-            await ExecuteAsync("UPDATE tasks SET status = 'running', updated_at = now() - interval '2 minutes' WHERE id = @id", ("id", quiet.Id));
+            await ExecuteAsync("UPDATE tasks SET status = 'running', created_at = now() - interval '3 minutes', updated_at = now() - interval '2 minutes' WHERE id = ANY(@ids)",
+                ("ids", new[] { quiet.Id, otherOwners.Id, waiting.Id }));
             await ExecuteAsync("UPDATE tasks SET status = 'running' WHERE id = @id", ("id", busy.Id));
 
-            var found = (await Tasks.FindLongRunningAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None))
-                .Where(m => m.TaskId == quiet.Id || m.TaskId == busy.Id).ToList();
+            Guid[] ours = [quiet.Id, busy.Id, otherOwners.Id, waiting.Id];
+            var found = (await Tasks.FindLongRunningAsync(TimeSpan.FromMinutes(1), 100, CancellationToken.None)).Where(m => ours.Contains(m.TaskId)).ToList();
 
-            var message = Assert.Single(found);
+            Assert.Equal(new[] { otherOwners.Jobs[0].Id, longRunning }.Order(), found.Select(m => m.JobId).Order());
+            var message = Assert.Single(found, m => m.TaskId == quiet.Id);
             Assert.Equal((longRunning, quiet.Id, "echo", 2, TraceParent, Client), (message.JobId, message.TaskId, message.Type, message.Attempt, message.TraceParent, message.Client));
+            // The waiting task takes no place: with room for one task, the oldest with a long-running job comes.
+            Assert.Single(await Tasks.FindLongRunningAsync(TimeSpan.FromMinutes(1), 1, CancellationToken.None), m => ours.Contains(m.TaskId));
             Assert.Equal([longRunning], await Tasks.WhichRunningAsync([longRunning, queued, Guid.CreateVersion7()], CancellationToken.None));
             var pages = await PagesTouchedAsync(TaskRepository.LongRunningStatements(TimeSpan.FromMinutes(1), 100));
             Assert.True(pages < 50, $"the long-running jobs' query touched {pages} pages beside {Backlog:N0} final tasks and jobs");
@@ -184,6 +192,8 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
         {
             await Tasks.CancelAsync(quiet.Id, owner: null, CancellationToken.None);   // the class shares one database: leave no open job
             await Tasks.CancelAsync(busy.Id, owner: null, CancellationToken.None);
+            await Tasks.CancelAsync(otherOwners.Id, owner: null, CancellationToken.None);
+            await Tasks.CancelAsync(waiting.Id, owner: null, CancellationToken.None);
             await ExecuteAsync("DELETE FROM tasks WHERE goal = @goal", ("goal", backlogGoal));   // their jobs with them
             await ExecuteAsync("ALTER TABLE tasks RESET (autovacuum_enabled)");
             await ExecuteAsync("ALTER TABLE jobs RESET (autovacuum_enabled)");

@@ -55,6 +55,14 @@ public sealed class RunningBuildsTests : IDisposable
     }
 
     [Fact]
+    public void A_registered_command_line_leaves_out_a_secrets_value_in_either_form()
+    {
+        var line = BuildHost.Quoted(["Dev", "--dev-api-key", "s3cr3t-value", "--system-api-key=other", "--names", "it's", "--base", "main"]);
+
+        Assert.Equal("./build.sh Dev --dev-api-key *** --system-api-key=*** --names 'it'\\''s' --base main", line);
+    }
+
+    [Fact]
     public void A_failed_build_names_the_builds_that_ran_beside_it_even_those_started_after_it()
     {
         Process? other = null;

@@ -1,6 +1,7 @@
 using AgentSystem.Contracts;
 using AgentSystem.Orchestrator.Services;
 using AgentSystem.Orchestrator.Tests.Fakes;
+using AgentSystem.Queue;
 using AgentSystem.Store;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -138,6 +139,27 @@ public sealed class JobDispatcherTests
     }
 
     [Fact]
+    public async Task A_lost_running_job_on_its_last_attempt_is_marked_dead_not_sent_a_fourth_time()
+    {
+        // Marked running by its third delivery (MaxAttempts 3): the reclaimer would have dead-lettered it.
+        var task = (await _repository.CreateAsync(new NewTask(null, [new NewJob(JobTypes.Sleep, "90")], null, null, null), CancellationToken.None)).Task;
+        var job = task.Jobs[0].Id;
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            _repository.SetJob(job, JobState.Running);
+        }
+        _time.Advance(TimeSpan.FromMinutes(2));
+
+        var result = await Dispatcher().RunOnceAsync(CancellationToken.None);
+
+        Assert.Equal(new DispatchResult(0, 0, 0, LostRunning: 0, LostDead: 1), result);
+        Assert.Empty(_queue.Queued);
+        var stored = Assert.Single((await _repository.GetAsync(task.Id, owner: null, CancellationToken.None))!.Jobs);
+        Assert.Equal(JobState.Dead, stored.Status);
+        Assert.StartsWith("its lease was lost with its worker on attempt 3 of 3", stored.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_long_running_job_that_ends_while_redis_is_asked_is_not_sent_again()
     {
         // Its result commits, then its ack takes it out of Redis: between the store's read and Redis's answer.
@@ -189,7 +211,7 @@ public sealed class JobDispatcherTests
         var logs = new ListLoggerProvider();
         using var loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
         using var dispatcher = new JobDispatcher(
-            _repository, _queue, Options.Create(new DispatcherOptions { Interval = TimeSpan.FromMilliseconds(20) }), TimeProvider.System,
+            _repository, _repository, _queue, Options.Create(new DispatcherOptions { Interval = TimeSpan.FromMilliseconds(20) }), Options.Create(new QueueOptions()), TimeProvider.System,
             loggers.CreateLogger<JobDispatcher>());
 
         await dispatcher.StartAsync(CancellationToken.None);
@@ -221,7 +243,7 @@ public sealed class JobDispatcherTests
     }
 
     private JobDispatcher Dispatcher(DispatcherOptions? options = null) =>
-        new(_repository, _queue, Options.Create(options ?? new DispatcherOptions()), _time, NullLogger<JobDispatcher>.Instance);
+        new(_repository, _repository, _queue, Options.Create(options ?? new DispatcherOptions()), Options.Create(new QueueOptions()), _time, NullLogger<JobDispatcher>.Instance);
 
     // A task stored whose jobs could not be sent (the submitter unmarked them).
     private async Task<TaskRecord> StoreAsync(params string[] inputs)

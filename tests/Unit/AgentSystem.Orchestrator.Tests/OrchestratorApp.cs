@@ -80,6 +80,8 @@ public sealed class OrchestratorApp(IReadOnlyDictionary<string, string?>? settin
         {
             services.RemoveAll<ITaskRepository>();
             services.AddSingleton<ITaskRepository>(Repository);
+            services.RemoveAll<IJobRepository>();
+            services.AddSingleton<IJobRepository>(Repository);
             services.RemoveAll<IJobQueue>();
             services.AddSingleton<IJobQueue>(Queue);
             services.RemoveAll<ITaskSignals>();

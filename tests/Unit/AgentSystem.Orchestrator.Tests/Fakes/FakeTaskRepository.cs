@@ -11,7 +11,8 @@ namespace AgentSystem.Orchestrator.Tests.Fakes;
 /// Tests drive jobs as a worker would with <see cref="SetJob"/> (which announces the change through <see cref="Changed"/>,
 /// as the worker does on Redis), and make it fail with <see cref="FailWith"/>.
 /// </summary>
-public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
+/// <remarks>Also the jobs' store the dispatcher marks a lost job dead through; the orchestrator runs none.</remarks>
+public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository, IJobRepository
 {
     private readonly Lock _gate = new();
     private readonly List<StoredTask> _tasks = [];
@@ -308,6 +309,29 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository
             return Task.FromResult(running);
         }
     }
+
+    public Task<bool> RecordFailureAsync(Guid jobId, string reason, JobState newState, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            if (_tasks.SelectMany(t => t.Jobs).SingleOrDefault(j => j.Id == jobId) is not { } job || job.Status.IsFinal())
+            {
+                return Task.FromResult(false);
+            }
+        }
+        SetJob(jobId, newState, error: reason);
+        return Task.FromResult(true);
+    }
+
+    public Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The orchestrator runs no job.");
+
+    public Task<IReadOnlySet<Guid>> StartAsync(IReadOnlyCollection<JobAttempt> jobs, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The orchestrator runs no job.");
+
+    public Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The orchestrator runs no job.");
 
     public Task<int> DeleteFinishedBeforeAsync(DateTimeOffset cutoff, int limit, CancellationToken cancellationToken)
     {
