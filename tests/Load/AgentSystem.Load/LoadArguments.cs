@@ -172,6 +172,9 @@ internal static class LoadArguments
     /// </summary>
     public const double MaxRate = 1_000_000;
 
+    /// <summary>The most jobs one open phase may make (a row each): far below an int's range, and minutes of rows already.</summary>
+    public const double MostJobsPerPhase = 200_000_000;
+
     /// <summary>What a --baseline-tolerance without a --baseline is told: it would change nothing (helper-97: a whole run took it without a word).</summary>
     public const string ToleranceWithoutBaseline = "is the tolerance of the --baseline comparison, and no --baseline is given: give both, or neither";
 

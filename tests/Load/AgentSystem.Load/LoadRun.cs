@@ -37,85 +37,111 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         var references = new ReferenceRuns(system, options, log);
         await references.CheckAsync(cancellationToken);
         var results = new List<ScenarioResult>();
+        string? stoppedEarly = null;
         async Task<ScenarioResult> Run(Scenario scenario)
         {
             var result = await runner.RunAsync(scenario, cancellationToken);
             // A phase cut short by an interrupt is no result (it read "0 jobs/s, FAILED").
             cancellationToken.ThrowIfCancellationRequested();
-            var exits = await system.RestartUnaskedExitsAsync(cancellationToken);
+            var exits = system.UnaskedExits();
             foreach (var exit in exits)
             {
-                log($"{result.Name}: {exit}, not stopped by the harness: the phase fails; started again");
+                log($"{result.Name}: {exit}, not stopped by the harness: the phase fails; starting it again");
             }
 
             result = WithServiceExits(result, exits);
             results.Add(result);
             log($"{result.Name}: {Figures.Format(result.Rate)} {result.Unit}/s over {Figures.Format(result.Duration.TotalSeconds)} s, p99 {Figures.Format(result.Latency.P99)} ms, {Figures.Format(result.Failed, decimals: false)} errors, {(result.Passed ? "passed" : "FAILED")}");
+            try
+            {
+                await system.RestartUnaskedExitsAsync(cancellationToken);
+            }
+            catch (Exception error) when (error is InvalidOperationException or TimeoutException or HttpRequestException)
+            {
+                // The phases measured so far still get their reports (reviewer: a crash loop ended the run without them).
+                throw new PhasesStoppedException($"after {result.Name}, a service that exited did not start again ({error.Message}): the phases after it did not run", error);
+            }
             return result;
         }
 
-        if (options.Runs(QueueScenarios.Enqueue) || options.Runs(QueueScenarios.ClaimAck))
+        try
         {
-            await references.RedisRowsAsync(1, cancellationToken);
+            await RunPhasesAsync();
+        }
+        catch (PhasesStoppedException stopped)
+        {
+            log(stopped.Message);
+            stoppedEarly = stopped.Message;
         }
 
-        await using (var isolated = await QueueClient.StartIsolatedAsync(system.RedisConfiguration, cancellationToken))
+        async Task RunPhasesAsync()
         {
-            if (options.Runs(QueueScenarios.Enqueue))
+
+            if (options.Runs(QueueScenarios.Enqueue) || options.Runs(QueueScenarios.ClaimAck))
             {
-                await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue, Simulation.KeepConstant(options.Clients, options.Duration)));
-                if (options.RateFor(QueueScenarios.Enqueue) is { } rate)
+                await references.RedisRowsAsync(1, cancellationToken);
+            }
+
+            await using (var isolated = await QueueClient.StartIsolatedAsync(system.RedisConfiguration, cancellationToken))
+            {
+                if (options.Runs(QueueScenarios.Enqueue))
                 {
-                    await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue + LoadArguments.OpenPhaseSuffix, Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)));
+                    await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue, Simulation.KeepConstant(options.Clients, options.Duration)));
+                    if (options.RateFor(QueueScenarios.Enqueue) is { } rate)
+                    {
+                        await Run(QueueScenarios.EnqueueOnly(isolated, options, QueueScenarios.Enqueue + LoadArguments.OpenPhaseSuffix, Simulation.Inject(rate, TimeSpan.FromSeconds(1), options.Duration)));
+                    }
+                }
+
+                if (options.Runs(QueueScenarios.ClaimAck))
+                {
+                    var (calibrated, warmedUp) = await QueueScenarios.CalibrateClaimAsync(isolated.Queue, options.Clients, options.WarmUp, cancellationToken);
+                    var jobs = QueueScenarios.ClaimJobs(calibrated, options.Duration);
+                    log($"claim-ack: {options.Clients} copies drained {QueueScenarios.CalibrationJobs:N0} jobs at {Figures.Format(calibrated)} jobs/s: "
+                        + $"{jobs:N0} pre-filled for the phase, that rate × {Figures.Format(QueueScenarios.ClaimSeconds(options.Duration))} s of --duration{(jobs == QueueScenarios.MostClaimJobs ? $" (the most it fills; they last about {Figures.Format(jobs / calibrated)} s)" : "")}");
+                    await Run(QueueScenarios.ClaimAndAck(isolated, QueueScenarios.ClaimAck,
+                        Simulation.IterationsForConstant(options.Clients, jobs / QueueScenarios.ClaimBatch), jobs, warmedUp));
+                    if (options.RateFor(QueueScenarios.ClaimAck) is { } rate)
+                    {
+                        // The rate is in jobs, like every scenario's: claims of 16 at a sixteenth of it, each finding its 16.
+                        var claims = Simulation.Inject(rate / QueueScenarios.ClaimBatch, TimeSpan.FromSeconds(1), options.Duration);
+                        var invocations = Injection.DueBy(claims, 0, claims.During);
+                        await Run(QueueScenarios.ClaimAndAck(isolated, QueueScenarios.ClaimAck + LoadArguments.OpenPhaseSuffix,
+                            claims, invocations * QueueScenarios.ClaimBatch, TimeSpan.Zero));
+                    }
                 }
             }
 
-            if (options.Runs(QueueScenarios.ClaimAck))
+            if (options.Runs(EndToEndScenarios.Max))
             {
-                var (calibrated, warmedUp) = await QueueScenarios.CalibrateClaimAsync(isolated.Queue, options.Clients, options.WarmUp, cancellationToken);
-                var jobs = QueueScenarios.ClaimJobs(calibrated, options.Duration);
-                log($"claim-ack: {options.Clients} copies drained {QueueScenarios.CalibrationJobs:N0} jobs at {Figures.Format(calibrated)} jobs/s: "
-                    + $"{jobs:N0} pre-filled for the phase, that rate × {Figures.Format(QueueScenarios.ClaimSeconds(options.Duration))} s of --duration{(jobs == QueueScenarios.MostClaimJobs ? $" (the most it fills; they last about {Figures.Format(jobs / calibrated)} s)" : "")}");
-                await Run(QueueScenarios.ClaimAndAck(isolated, QueueScenarios.ClaimAck,
-                    Simulation.IterationsForConstant(options.Clients, jobs / QueueScenarios.ClaimBatch), jobs, warmedUp));
-                if (options.RateFor(QueueScenarios.ClaimAck) is { } rate)
-                {
-                    // The rate is in jobs, like every scenario's: claims of 16 at a sixteenth of it, each finding its 16.
-                    var claims = Simulation.Inject(rate / QueueScenarios.ClaimBatch, TimeSpan.FromSeconds(1), options.Duration);
-                    var invocations = Injection.DueBy(claims, 0, claims.During);
-                    await Run(QueueScenarios.ClaimAndAck(isolated, QueueScenarios.ClaimAck + LoadArguments.OpenPhaseSuffix,
-                        claims, invocations * QueueScenarios.ClaimBatch, TimeSpan.Zero));
-                }
+                await references.RedisRowsAsync(RedisBenchmark.Pipelined, cancellationToken);
+                await using var client = await QueueClient.StartAsync(system.RedisConfiguration, LoadSystem.QueuePrefix, cancellationToken);
+                var endToEnd = new EndToEndScenarios(system, client, options, log);
+                var max = await Run(endToEnd.Maximum());
+                var rate = options.RateFor(EndToEndScenarios.Max) ?? Math.Max(10, Math.Round(max.Rate / 2));
+                await Run(endToEnd.Rate(EndToEndScenarios.AtRate, rate, kill: false));
+                await Run(endToEnd.Rate(EndToEndScenarios.Kill, rate, kill: true));
             }
-        }
 
-        if (options.Runs(EndToEndScenarios.Max))
-        {
-            await references.RedisRowsAsync(RedisBenchmark.Pipelined, cancellationToken);
-            await using var client = await QueueClient.StartAsync(system.RedisConfiguration, LoadSystem.QueuePrefix, cancellationToken);
-            var endToEnd = new EndToEndScenarios(system, client, options, log);
-            var max = await Run(endToEnd.Maximum());
-            var rate = options.RateFor(EndToEndScenarios.Max) ?? Math.Max(10, Math.Round(max.Rate / 2));
-            await Run(endToEnd.Rate(EndToEndScenarios.AtRate, rate, kill: false));
-            await Run(endToEnd.Rate(EndToEndScenarios.Kill, rate, kill: true));
-        }
-
-        if (options.Runs(HttpScenarios.Max))
-        {
-            var http = new HttpScenarios(system, options);
-            var max = await Run(http.Maximum());
-            await Run(http.Rate(options.RateFor(HttpScenarios.Max) ?? Math.Max(5, Math.Round(max.Rate / 2))));
-            // After both phases: the gateway warm, and no phase of ours right after a burst of 64 connections.
-            await references.WrkAsync(cancellationToken);
+            if (options.Runs(HttpScenarios.Max))
+            {
+                var http = new HttpScenarios(system, options);
+                var max = await Run(http.Maximum());
+                await Run(http.Rate(options.RateFor(HttpScenarios.Max) ?? Math.Max(5, Math.Round(max.Rate / 2))));
+                // After both phases: the gateway warm, and no phase of ours right after a burst of 64 connections.
+                await references.WrkAsync(cancellationToken);
+            }
         }
 
         await references.RemainingRedisRowsAsync(cancellationToken);
         var reference = references.Summary();
         var machine = new MachineInfo(CpuSampler.Cores, RuntimeInformation.OSDescription, System.Environment.Version.ToString(), Round(loadStart), Round(CpuSampler.LoadAverage()),
-            $"Services: {system.ServicesDescription}; {system.Notes} "
+            (stoppedEarly is null ? "" : $"Stopped early: {stoppedEarly}. ")
+            + $"Services: {system.ServicesDescription}; {system.Notes} "
             + "The machine may be shared: read each rate beside the reference measured in the same run, and the load average.");
         var scenarios = results.Select(result => ScenarioSummary.From(result, reference)).ToList();
-        var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference, options), scenarios.All(s => s.ThresholdsPassed));
+        var summary = new Summary(DateTimeOffset.UtcNow, machine, scenarios, reference, Goals.Evaluate(scenarios, reference, options),
+            stoppedEarly is null && scenarios.All(s => s.ThresholdsPassed));
         BaselineComparison? baseline = null;
         if (baselinePath is not null && options.BaselineSummary is { } before)
         {
@@ -228,3 +254,6 @@ internal static class Goals
             ? new($"{what} at half the maximum", $"<= {Figures.Declared(limitMs)} ms", $"not measured: the phase ran at --rate {Figures.Declared(rate)} {unit}", null)
             : new($"{what} at {Figures.Format(atRate.TargetRps ?? 0)} {unit} (half the maximum)", $"<= {Figures.Declared(limitMs)} ms", $"{Figures.Format(atRate.P99Ms)} ms", atRate.P99Ms <= limitMs);
 }
+
+/// <summary>A service could not be started again between two phases: the phases after it do not run, the reports are written.</summary>
+internal sealed class PhasesStoppedException(string message, Exception inner) : Exception(message, inner);

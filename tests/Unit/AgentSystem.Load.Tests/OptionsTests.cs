@@ -253,6 +253,16 @@ public sealed class OptionsTests
         Assert.StartsWith($"--rate: '{rate}' is above 1,000,000/s", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_rate_and_a_duration_that_together_make_more_jobs_than_a_phase_holds_are_a_usage_error()
+    {
+        var (options, error) = LoadOptions.Parse(["--rate", "queue-e2e=1000000", "--duration", "40m"]);
+
+        Assert.Null(options);
+        Assert.StartsWith("--rate 1000000/s over --warm-up and --duration (2402 s) makes 2,402,000,000 jobs in one phase, more than 200,000,000", error, StringComparison.Ordinal);
+        Assert.NotNull(LoadOptions.Parse(["--rate", "queue-e2e=1000000", "--duration", "60s"]).Options);
+    }
+
     [Theory]
     [InlineData("--rate", "queue-kill=2000")]
     [InlineData("--scenarios", "queue-kill")]

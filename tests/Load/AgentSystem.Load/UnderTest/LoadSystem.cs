@@ -122,26 +122,24 @@ internal sealed class LoadSystem : IAsyncDisposable
     }
 
     /// <summary>
-    /// The services that exited since the last call without the harness stopping them (a crash, an OOM kill, a
-    /// <c>kill -9</c> by hand), each started again and answering, so that the next phase runs the system it names:
-    /// what happened to each ("worker-1 (pid 5967) exited with code 137 (SIGKILL) at 21:20:13"), none when all ran.
-    /// Before, nothing noticed until the SIGKILL check read the dead worker's count and the run ended without a report.
+    /// What happened to each service that exited without the harness stopping it (a crash, an OOM kill, a <c>kill -9</c>
+    /// by hand): "worker-1 (pid 5967) exited with code 137 (SIGKILL) at 21:20:13"; none when all run. Before, nothing
+    /// noticed until the SIGKILL check read the dead worker's count and the run ended without a report.
     /// </summary>
-    public async Task<IReadOnlyList<string>> RestartUnaskedExitsAsync(CancellationToken cancellationToken)
-    {
-        var exits = new List<string>();
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        foreach (var service in _services)
-        {
-            if (service.UnaskedExit is { } exit)
-            {
-                exits.Add(exit);
-                service.Restart();
-                await service.WaitHealthyAsync(http, cancellationToken);
-            }
-        }
+    public IReadOnlyList<string> UnaskedExits() => [.. _services.Select(service => service.UnaskedExit).OfType<string>()];
 
-        return exits;
+    /// <summary>
+    /// Starts again each service that exited unasked and waits until it answers, so that the next phase runs the system
+    /// it names; throws when one does not start.
+    /// </summary>
+    public async Task RestartUnaskedExitsAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        foreach (var service in _services.Where(service => service.UnaskedExit is not null))
+        {
+            service.Restart();
+            await service.WaitHealthyAsync(http, cancellationToken);
+        }
     }
 
     /// <summary>The <c>reclaimed</c> count of a worker's <c>/metrics</c> answer.</summary>
