@@ -117,8 +117,8 @@ describe('App shell and gateway status', () => {
     const banner = screen.getByTestId('gateway-unreachable');
     expect(banner.getAttribute('role')).toBe('alert');
     expect(banner.firstElementChild!.textContent).toBe(
-      'The gateway answers, but is unavailable. Service Unavailable (HTTP 503). It is up but cannot serve now: it may be ' +
-        'starting or stopping, or a service it needs may be down; if this lasts, see its log. ' +
+      'The gateway answers, but is unavailable. Service Unavailable (HTTP 503). Something answered for it that cannot ' +
+        'serve now: the gateway starting or stopping, or a proxy in front of it with no gateway ready; if this lasts, see their logs. ' +
         `The page checks again every ${RECHECK_INTERVAL_MS / 1000} s.`,
     );
 

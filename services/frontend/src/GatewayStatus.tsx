@@ -146,9 +146,9 @@ export function GatewayStatus({ api, focusAfterBanner }: GatewayStatusProps) {
           <div>
             {state.kind === 'unavailable' ? (
               <>
-                <strong>The gateway answers, but is unavailable.</strong> <span className="reason">{state.reason}</span>. It
-                is up but cannot serve now: it may be starting or stopping, or a service it needs may be down; if this
-                lasts, see its log.{' '}
+                <strong>The gateway answers, but is unavailable.</strong> <span className="reason">{state.reason}</span>.
+                Something answered for it that cannot serve now: the gateway starting or stopping, or a proxy in front of it
+                with no gateway ready; if this lasts, see their logs.{' '}
               </>
             ) : (
               <>

@@ -126,7 +126,7 @@ public sealed class BrowserTests(SystemFixture system) : BrowserTest
         {
             var row = page.Locator($"[data-testid=task-row][data-task-id='{id}']");
             // The goal, then the id's end, read by screen readers only: each link's name is its own.
-            await Assertions.Expect(row.GetByTestId("task-link")).ToHaveTextAsync($"{goal} (task …{id[^8..]})");
+            await Assertions.Expect(row.GetByTestId("task-link")).ToHaveTextAsync($"{goal} (task ending {id[^8..]})");
             await Assertions.Expect(row.GetByTestId("task-id")).ToHaveAttributeAsync("title", id);
             shown.Add(await row.GetByTestId("task-id").InnerTextAsync());
         }

@@ -53,7 +53,7 @@ describe('TaskList', () => {
     expect(within(rows[0]!).getByTestId('task-link').getAttribute('href')).toBe('/tasks/aaaaaaaa-0000-0000-0000-000000000001');
     expect(rows[0]!.textContent).toContain('Summarise: fox');
     expect(within(rows[1]!).getByTestId('task-status').textContent).toBe('queued');
-    expect(within(rows[1]!).getByTestId('task-link').textContent).toBe('1 explicit job (task b2)');
+    expect(within(rows[1]!).getByTestId('task-link').textContent).toBe('1 explicit job (task ending b2)');
     expect(screen.getByText('2 tasks, 1 running on this page')).toBeTruthy();
     expect(gateway.requests[0]!.url.search).toBe('?page=1&pageSize=20');
 
@@ -85,8 +85,8 @@ describe('TaskList', () => {
     expect(shown.map((e) => e.textContent)).toEqual(['…a0918124', '…3e136f83']);
     expect(shown.map((e) => e.getAttribute('title'))).toEqual(ids);
     expect(screen.getAllByTestId('task-link').map((e) => e.textContent)).toEqual([
-      'Summarise: the quick brown fox (task …a0918124)',
-      'Summarise: the quick brown fox (task …3e136f83)',
+      'Summarise: the quick brown fox (task ending a0918124)',
+      'Summarise: the quick brown fox (task ending 3e136f83)',
     ]);
 
     await act(async () => fireEvent.click(screen.getAllByTestId('task-copy-id')[1]!));
@@ -104,11 +104,11 @@ describe('TaskList', () => {
 
     const links = screen.getAllByRole('link', { name: /^1 explicit job/ });
     expect(links.map((link) => link.getAttribute('href'))).toEqual(ids.map((id) => `/tasks/${id}`));
-    expect(screen.getByRole('link', { name: '1 explicit job (task …a0918124)' })).toBe(links[0]);
-    expect(screen.getByRole('link', { name: '1 explicit job (task …3e136f83)' })).toBe(links[1]);
-    expect(screen.getByRole('link', { name: '1 explicit job (task …0000beef)' })).toBe(links[2]);
+    expect(screen.getByRole('link', { name: '1 explicit job (task ending a0918124)' })).toBe(links[0]);
+    expect(screen.getByRole('link', { name: '1 explicit job (task ending 3e136f83)' })).toBe(links[1]);
+    expect(screen.getByRole('link', { name: '1 explicit job (task ending 0000beef)' })).toBe(links[2]);
     // Seen, the id's end is the line under the link: the name part is for screen readers only.
-    expect(links[0]!.querySelector('.visually-hidden')?.textContent).toBe('(task …a0918124)');
+    expect(links[0]!.querySelector('.visually-hidden')?.textContent).toBe('(task ending a0918124)');
   });
 
   it.each([

@@ -254,7 +254,7 @@ export function TaskList({ api, search }: TaskListProps) {
                   <Link to={paths.task(task.id)} data-testid="task-link" className="task-title">
                     {taskTitle(task)}{' '}
                     {/* In the link's name: a screen reader's list of links read "1 explicit job" alike for every such task. */}
-                    <span className="visually-hidden">(task {idTail(task.id)})</span>
+                    <span className="visually-hidden">(task ending {task.id.slice(-8)})</span>
                   </Link>
                   <span className="task-id-line">
                     <code title={task.id} data-testid="task-id">
