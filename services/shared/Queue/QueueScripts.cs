@@ -244,8 +244,12 @@ internal static class QueueScripts
         """;
 
     /// <summary>
-    /// KEYS: processing. ARGV: lease ms, then messages. Extends the leases still held (one ZMSCORE, one ZADD XX); returns
-    /// { new deadline, the 1-based positions of the messages whose lease was lost... }.
+    /// KEYS: processing, known. ARGV: lease ms, then messages. Extends the leases still held (one ZMSCORE, one ZADD XX);
+    /// returns { new deadline, the 1-based positions of the messages whose lease was lost... }. A lease was lost when its
+    /// job is known under another delivery (reclaimed: queued again, or leased with its next attempt). One whose job
+    /// Redis does not know at all lost its data (a flush, a crash inside the AOF window), not its lease: it is leased
+    /// again to the worker still running it, so that the dispatcher, which sends jobs marked running that Redis does not
+    /// know, leaves it to that worker.
     /// </summary>
     public const string Renew = Now + """
         local deadline = now + tonumber(ARGV[1])
@@ -254,17 +258,26 @@ internal static class QueueScripts
           messages[#messages + 1] = ARGV[i]
         end
         local scores = redis.call('ZMSCORE', KEYS[1], unpack(messages))
-        local result, leases = { deadline }, {}
+        local result, leases, relet = { deadline }, {}, {}
         for i = 1, #messages do
           if scores[i] then
             leases[#leases + 1] = deadline
             leases[#leases + 1] = messages[i]
           else
-            result[#result + 1] = i
+            local ok, message = pcall(cjson.decode, messages[i])
+            if ok and type(message) == 'table' and message.jobId and redis.call('SADD', KEYS[2], tostring(message.jobId)) == 1 then
+              relet[#relet + 1] = deadline
+              relet[#relet + 1] = messages[i]
+            else
+              result[#result + 1] = i
+            end
           end
         end
         if #leases > 0 then
           redis.call('ZADD', KEYS[1], 'XX', unpack(leases))
+        end
+        if #relet > 0 then
+          redis.call('ZADD', KEYS[1], unpack(relet))
         end
         return result
         """;

@@ -37,7 +37,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
     private readonly RedisKey[] _ackKeys;
     private readonly RedisKey[] _settleKeys;
     private readonly RedisKey[] _waitKeys;
-    private readonly RedisKey[] _processingKeys;
+    private readonly RedisKey[] _leaseKeys;
     private readonly RedisKey _knownKey;
     private readonly RedisKey _idleKey;
     private readonly RedisKey[] _statsKeys;
@@ -73,7 +73,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
         _settleKeys = [queue, processing, known, dead, idle, ready];
         _waitKeys = [queue, idle, ready];
         _idleKey = idle;
-        _processingKeys = [processing];
+        _leaseKeys = [processing, known];
         _knownKey = known;
         _statsKeys = [queue, processing, dead, ready];
         _buryKeys = [processing, dead];
@@ -238,7 +238,7 @@ public sealed partial class RedisJobQueue : IJobQueue, IDisposable
                 arguments[i + 1] = chunk[i].Raw;
             }
 
-            var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Renew, _processingKeys, arguments).ConfigureAwait(false))!;
+            var result = (RedisResult[])(await EvaluateAsync(QueueScripts.Renew, _leaseKeys, arguments).ConfigureAwait(false))!;
             return result.Skip(1).Select(position => chunk[(int)position - 1]);
         })).WaitAsync(cancellationToken).ConfigureAwait(false);
         return [.. lost.SelectMany(chunk => chunk)];

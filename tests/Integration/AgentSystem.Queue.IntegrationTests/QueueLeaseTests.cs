@@ -143,6 +143,31 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
     }
 
     [Fact]
+    public async Task A_lease_whose_job_redis_lost_entirely_is_leased_again_to_the_worker_still_running_it()
+    {
+        // What a flush, or a crash inside the AOF window, leaves of a running job: neither its lease nor its id. Lost,
+        // the dispatcher would send it again beside the worker running it (docs/queue.md, "The dispatcher").
+        var options = new QueueOptions { Prefix = RedisFixture.NewKeyPrefix(nameof(A_lease_whose_job_redis_lost_entirely_is_leased_again_to_the_worker_still_running_it)), VisibilityTimeout = ShortLease };
+        var queue = _context.NewQueue(options);
+        var job = QueueTestContext.Job();
+        await queue.EnqueueAsync([job], CancellationToken.None);
+        var claimed = Assert.Single(await queue.ClaimAsync(1, CancellationToken.None));
+        var redis = _context.Redis.GetDatabase();
+        Assert.True(await redis.SortedSetRemoveAsync(options.Prefix + "processing", claimed.Raw));
+        Assert.True(await redis.SetRemoveAsync(options.Prefix + "known", job.JobId.ToString()));
+
+        Assert.Empty(await queue.RenewAsync([claimed], CancellationToken.None));
+
+        Assert.Equal([job.JobId], await queue.FindKnownAsync([job.JobId], CancellationToken.None));
+        await Task.Delay(PastShortLease / 2);
+        Assert.Empty(await queue.RenewAsync([claimed], CancellationToken.None));
+        await Task.Delay(PastShortLease / 2);
+        Assert.Equal(new ReclaimResult(0, 0), await queue.ReclaimExpiredAsync(CancellationToken.None));   // held, not expired
+        await queue.AckAsync([claimed], CancellationToken.None);
+        Assert.Equal(new QueueStats(0, 0, 0), await queue.GetStatsAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Long_errors_are_cut_in_the_dead_letter()
     {
         var queue = _context.NewQueue(nameof(Long_errors_are_cut_in_the_dead_letter), maxAttempts: 1);
@@ -160,7 +185,9 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
         var queue = _context.NewQueue(nameof(A_batch_renewal_extends_the_leases_held_and_returns_the_lost_ones), ShortLease);
         await queue.EnqueueAsync(QueueTestContext.Jobs(3), CancellationToken.None);
         var claimed = await queue.ClaimAsync(3, CancellationToken.None);
-        await queue.AckAsync([claimed[1]], CancellationToken.None);
+        // Its lease taken back: the job is queued again (a job Redis no longer knows at all is leased again instead,
+        // A_lease_whose_job_redis_lost_entirely_...; a worker stops renewing a job before it acks it).
+        await queue.NackAsync(claimed[1], "retried", CancellationToken.None);
 
         for (var i = 0; i < 4; i++)   // 1.6 s, more than the lease
         {
@@ -169,6 +196,6 @@ public sealed class QueueLeaseTests(RedisFixture redis, ITestOutputHelper output
         }
 
         Assert.Equal(new ReclaimResult(0, 0), await queue.ReclaimExpiredAsync(CancellationToken.None));
-        Assert.Equal(new QueueStats(0, 2, 0), await queue.GetStatsAsync(CancellationToken.None));
+        Assert.Equal(new QueueStats(1, 2, 0), await queue.GetStatsAsync(CancellationToken.None));
     }
 }
