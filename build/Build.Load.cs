@@ -152,6 +152,11 @@ internal partial class Build
             yield return leftOut;
         }
 
+        if (Rate is { Length: > 0 } && JobBudget() is { } overBudget)
+        {
+            yield return overBudget;
+        }
+
         if (Baseline is { Length: > 0 } && !File.Exists(BaselineRead(Path.GetFullPath(Baseline, RootDirectory))))
         {
             yield return $"{GivenAs(nameof(Baseline))} {Baseline}: no such file";
@@ -163,6 +168,19 @@ internal partial class Build
         }
 
         // Only once each value parses (a bad one is reported above, by itself).
+        string? JobBudget()
+        {
+            try
+            {
+                return LoadArguments.JobBudgetProblem(Rate.Select(rate => LoadArguments.ParseRate(rate).PerSecond), LoadArguments.ParseMeasured(Duration),
+                    LoadArguments.ParseDuration(WarmUp));
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
         string? LeftOutRate()
         {
             try

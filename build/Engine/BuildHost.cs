@@ -102,8 +102,9 @@ internal static class BuildHost
                 ? (option, value)
                 : (args[i], null);
             var secretValue = i > 0 && IsSecretOption(args[i - 1]) && !args[i - 1].Contains('=', StringComparison.Ordinal);
-            words.Add(secretValue ? "***"
-                : inline is not null && IsSecretOption(name) ? $"{name}=***"
+            // Quoted, so that the line pasted into a shell does not expand it as a pattern.
+            words.Add(secretValue ? "'***'"
+                : inline is not null && IsSecretOption(name) ? $"{name}='***'"
                 : ProcessRunner.ShellWord(args[i]));
         }
         return string.Join(' ', words);

@@ -173,7 +173,10 @@ public sealed class DispatchTests(MigratedStoreFixture database) : StoreTestBase
             await ExecuteAsync("UPDATE jobs SET attempts = 1 WHERE id = @id", ("id", waiting.Jobs[0].Id));
             await ExecuteAsync("UPDATE jobs SET status = 'running', attempts = 1, started_at = now() WHERE id = @id", ("id", justStarted));
             await ExecuteAsync("UPDATE tasks SET status = 'running', created_at = now() - interval '3 minutes', updated_at = now() - interval '2 minutes' WHERE id = ANY(@ids)",
-                ("ids", new[] { quiet.Id, otherOwners.Id, waiting.Id }));
+                ("ids", new[] { quiet.Id, otherOwners.Id }));
+            // The oldest: without the check for a long-running job, it would take the one place below.
+            await ExecuteAsync("UPDATE tasks SET status = 'running', created_at = now() - interval '4 minutes', updated_at = now() - interval '2 minutes' WHERE id = @id",
+                ("id", waiting.Id));
             await ExecuteAsync("UPDATE tasks SET status = 'running' WHERE id = @id", ("id", busy.Id));
 
             Guid[] ours = [quiet.Id, busy.Id, otherOwners.Id, waiting.Id];

@@ -175,6 +175,20 @@ internal static class LoadArguments
     /// <summary>The most jobs one open phase may make (a row each): far below an int's range, and minutes of rows already.</summary>
     public const double MostJobsPerPhase = 200_000_000;
 
+    /// <summary>
+    /// An open phase makes a job row for each of its invocations, warm-up included: the highest of <paramref name="rates"/>
+    /// over <paramref name="warmUp"/> and <paramref name="duration"/> past <see cref="MostJobsPerPhase"/> is refused
+    /// (1,000,000/s for 40 min overflowed its count, each value alone being fine); null when within.
+    /// </summary>
+    public static string? JobBudgetProblem(IEnumerable<double> rates, TimeSpan duration, TimeSpan warmUp)
+    {
+        var most = rates.DefaultIfEmpty(0).Max();
+        var seconds = (duration + warmUp).TotalSeconds;
+        return most * seconds <= MostJobsPerPhase ? null
+            : $"--rate {most:0.#}/s over --warm-up and --duration ({seconds:0.#} s) makes {most * seconds:N0} jobs in one phase, "
+                + $"more than {MostJobsPerPhase:N0}: lower one of them";
+    }
+
     /// <summary>What a --baseline-tolerance without a --baseline is told: it would change nothing (helper-97: a whole run took it without a word).</summary>
     public const string ToleranceWithoutBaseline = "is the tolerance of the --baseline comparison, and no --baseline is given: give both, or neither";
 

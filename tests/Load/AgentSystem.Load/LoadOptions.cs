@@ -191,13 +191,9 @@ internal sealed record LoadOptions
             return (null, leftOut);
         }
 
-        // An open phase makes a job row for each of its invocations, warm-up included: --rate and --duration together
-        // (1,000,000/s for 40 min) overflowed its count, each alone being fine.
-        var most = rates.Values.Append(options.Rate ?? 0).Max();
-        if (most * (options.Duration + options.WarmUp).TotalSeconds > LoadArguments.MostJobsPerPhase)
+        if (LoadArguments.JobBudgetProblem(rates.Values.Append(options.Rate ?? 0), options.Duration, options.WarmUp) is { } overBudget)
         {
-            return (null, $"--rate {most:0.#}/s over --warm-up and --duration ({(options.WarmUp + options.Duration).TotalSeconds:0.#} s) makes "
-                + $"{most * (options.Duration + options.WarmUp).TotalSeconds:N0} jobs in one phase, more than {LoadArguments.MostJobsPerPhase:N0}: lower one of them");
+            return (null, overBudget);
         }
 
         if (toleranceGiven && options.Baseline is null)

@@ -73,6 +73,13 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
             log(stopped.Message);
             stoppedEarly = stopped.Message;
         }
+        catch (Exception error) when (error is InvalidOperationException or TimeoutException or HttpRequestException && !cancellationToken.IsCancellationRequested)
+        {
+            // A phase or a reference that could not go on (a worker that died unasked could not be paused, say): the
+            // phases measured before it still get their reports (helper-143).
+            stoppedEarly = $"after {results.LastOrDefault()?.Name ?? "the start"}, {error.Message}";
+            log($"The run stopped early: {stoppedEarly}");
+        }
 
         async Task RunPhasesAsync()
         {

@@ -59,7 +59,7 @@ public sealed class RunningBuildsTests : IDisposable
     {
         var line = BuildHost.Quoted(["Dev", "--dev-api-key", "s3cr3t-value", "--system-api-key=other", "--names", "it's", "--base", "main"]);
 
-        Assert.Equal("./build.sh Dev --dev-api-key *** --system-api-key=*** --names 'it'\\''s' --base main", line);
+        Assert.Equal("./build.sh Dev --dev-api-key '***' --system-api-key='***' --names 'it'\\''s' --base main", line);
     }
 
     [Fact]

@@ -177,6 +177,16 @@ public sealed class TargetOptionTests : IDisposable
     }
 
     [Fact]
+    public void A_rate_and_a_duration_that_together_make_too_many_jobs_fail_the_build_before_anything_runs()
+    {
+        // Each value alone passes the harness's parsers; the harness itself would refuse them only after the images.
+        var run = PlanLoadTest("--rate", "1000000", "--duration", "40m");
+
+        Assert.Equal(BuildHost.UsageExitCode, run.ExitCode);
+        Assert.Contains("--rate 1000000/s over --warm-up and --duration (2401 s) makes 2,401,000,000 jobs in one phase", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_baseline_tolerance_without_a_baseline_fails_the_build_before_anything_runs()
     {
         var run = PlanLoadTest("--baseline-tolerance", "25%");
