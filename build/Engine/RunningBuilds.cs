@@ -63,6 +63,12 @@ internal sealed class RunningBuilds : IDisposable
         {
             return [];
         }
+        // A registration half made by a build killed while it wrote it (a minute is long past any write).
+        foreach (var torn in Directory.EnumerateFiles(_folder, "*.json.tmp").Where(f => File.GetLastWriteTimeUtc(f) < DateTime.UtcNow.AddMinutes(-1)))
+        {
+            TryDelete(torn);
+        }
+
         var others = new List<Entry>();
         foreach (var file in Directory.EnumerateFiles(_folder, "*.json"))
         {

@@ -117,7 +117,7 @@ describe('App shell and gateway status', () => {
     const banner = screen.getByTestId('gateway-unreachable');
     expect(banner.getAttribute('role')).toBe('alert');
     expect(banner.firstElementChild!.textContent).toBe(
-      'The gateway answers, but is unavailable. Service Unavailable (HTTP 503). Something answered for it that cannot ' +
+      'The gateway is unavailable. Service Unavailable (HTTP 503). Something answered for it that cannot ' +
         'serve now: the gateway starting or stopping, or a proxy in front of it with no gateway ready; if this lasts, see their logs. ' +
         `The page checks again every ${RECHECK_INTERVAL_MS / 1000} s.`,
     );
@@ -150,6 +150,17 @@ describe('App shell and gateway status', () => {
 
     expect(gatewayStatus().textContent).toBe('gateway: healthy');
     expect(gateway.sent('GET', '/api/info')).toHaveLength(2);
+  });
+
+  it('ends a reason that has its own full stop with that one alone', async () => {
+    // The 401's advice ends with a stop; the banner added another ("...frontend server runs.. Start the system").
+    vi.stubGlobal('fetch', vi.fn<typeof fetch>(() => Promise.resolve(new Response(null, { status: 401 }))));
+    render(<App />);
+
+    await waitFor(() => expect(gatewayStatus().textContent).toBe('gateway: unreachable'));
+    const text = screen.getByTestId('gateway-unreachable').firstElementChild!.textContent!;
+    expect(text).toContain('where the frontend server runs. Start the system');
+    expect(text).not.toContain('..');
   });
 
   it('shows "unreachable" when the gateway does not answer in time', async () => {

@@ -5,7 +5,7 @@ export type GatewayState =
   | { readonly kind: 'checking' }
   | { readonly kind: 'healthy' }
   | {
-      /** Unreachable: no answer from the gateway. Unavailable: it answered 503 (it is up, but cannot serve now). */
+      /** Unreachable: no answer from the gateway. Unavailable: a 503 answered for it (it, or a proxy in front of it, cannot serve now). */
       readonly kind: 'unreachable' | 'unavailable';
       readonly reason: string;
       /** No answer at all in time: something holds the request, so the gateway is not simply down. */
@@ -31,6 +31,11 @@ export const RECHECK_INTERVAL_MS = 10_000;
 export const HEALTHY_RECHECK_INTERVAL_MS = 30_000;
 /** Calls failing together ask for one check: none while one runs, and none within this long of the last one's start. */
 export const TROUBLE_CHECK_SPACING_MS = 5_000;
+
+/** The full stop after a reason, unless it has its own: a detail that ends with one read "..". */
+function stopAfter(reason: string): string {
+  return /[.!?]$/.test(reason) ? '' : '.';
+}
 
 /** The banner's state after a check that failed with `error`. */
 function failed(error: unknown): GatewayState {
@@ -146,14 +151,16 @@ export function GatewayStatus({ api, focusAfterBanner }: GatewayStatusProps) {
           <div>
             {state.kind === 'unavailable' ? (
               <>
-                <strong>The gateway answers, but is unavailable.</strong> <span className="reason">{state.reason}</span>.
-                Something answered for it that cannot serve now: the gateway starting or stopping, or a proxy in front of it
-                with no gateway ready; if this lasts, see their logs.{' '}
+                <strong>The gateway is unavailable.</strong> <span className="reason">{state.reason}</span>
+                {stopAfter(state.reason)} Something
+                answered for it that cannot serve now: the gateway starting or stopping, or a proxy in front of it with no
+                gateway ready; if this lasts, see their logs.{' '}
               </>
             ) : (
               <>
-                <strong>The gateway is unreachable.</strong> <span className="reason">{state.reason}</span>
-                {state.advised ? ' ' : '. '}
+                <strong>The gateway is unreachable.</strong>{' '}
+                <span className="reason">{state.reason}</span>
+                {state.advised ? '' : stopAfter(state.reason)}{' '}
                 {state.silent &&
                   // It was not refused: starting the system, as below, is not the answer to a gateway that is up but hangs.
                   'Something takes the request and does not answer: the gateway or its host may be paused or overloaded. '}

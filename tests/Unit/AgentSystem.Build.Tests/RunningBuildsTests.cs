@@ -89,6 +89,8 @@ public sealed class RunningBuildsTests : IDisposable
         Write(new RunningBuilds.Entry(1, "another-host", DateTimeOffset.UtcNow, "./build.sh Dev"), "foreign.json");
         Write(new RunningBuilds.Entry(1, "another-host", DateTimeOffset.UtcNow.AddDays(-9), "./build.sh Dev"), "old-foreign.json");
         File.SetLastWriteTimeUtc(Path.Combine(folder, "old-foreign.json"), DateTime.UtcNow.AddDays(-9));
+        File.WriteAllText(Path.Combine(folder, "killed-while-writing.json.tmp"), "{");
+        File.SetLastWriteTimeUtc(Path.Combine(folder, "killed-while-writing.json.tmp"), DateTime.UtcNow.AddMinutes(-5));
 
         using var registry = RunningBuilds.Register(_root, "./build.sh Compile");
 
