@@ -33,6 +33,7 @@ public sealed partial class JobDispatcher(
     ITaskRepository tasks,
     IJobRepository jobs,
     IJobQueue queue,
+    ITaskSignals signals,
     IOptions<DispatcherOptions> options,
     IOptions<QueueOptions> queueOptions,
     TimeProvider time,
@@ -130,17 +131,20 @@ public sealed partial class JobDispatcher(
             LogLostRunning(logger, resend.Count, resend[0].JobId);
         }
 
-        var dead = 0;
+        var dead = new List<Guid>();
         foreach (var job in lost[true])
         {
             var reason = $"its lease was lost with its worker on attempt {job.Attempt - 1} of {maxAttempts} (Redis held it neither queued nor leased)";
             if (await jobs.RecordFailureAsync(job.JobId, reason, JobState.Dead, cancellationToken))
             {
                 LogLostDead(logger, job.JobId, job.Attempt - 1, maxAttempts);
-                dead++;
+                dead.Add(job.JobId);
             }
         }
-        return (resend.Count, dead);
+
+        // As a worker announces a job it ended: the task's event streams show it now, not at their next resync.
+        signals.Publish(TaskSignal.Changed, dead);
+        return (resend.Count, dead.Count);
     }
 
     [LoggerMessage(Level = LogLevel.Information,

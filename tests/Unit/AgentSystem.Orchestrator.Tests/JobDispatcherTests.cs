@@ -3,6 +3,7 @@ using AgentSystem.Orchestrator.Services;
 using AgentSystem.Orchestrator.Tests.Fakes;
 using AgentSystem.Queue;
 using AgentSystem.Store;
+using AgentSystem.Testing.Fakes;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,7 @@ public sealed class JobDispatcherTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 21, 14, 0, 0, TimeSpan.Zero));
     private readonly FakeJobQueue _queue;
     private readonly FakeTaskRepository _repository;
+    private readonly FakeTaskSignals _signals = new();
 
     public JobDispatcherTests()
     {
@@ -157,6 +159,7 @@ public sealed class JobDispatcherTests
         var stored = Assert.Single((await _repository.GetAsync(task.Id, owner: null, CancellationToken.None))!.Jobs);
         Assert.Equal(JobState.Dead, stored.Status);
         Assert.StartsWith("its lease was lost with its worker on attempt 3 of 3", stored.Error, StringComparison.Ordinal);
+        Assert.Equal((TaskSignal.Changed, job), Assert.Single(_signals.Published));   // the task's streams see it now
     }
 
     [Fact]
@@ -211,7 +214,7 @@ public sealed class JobDispatcherTests
         var logs = new ListLoggerProvider();
         using var loggers = LoggerFactory.Create(builder => builder.AddProvider(logs));
         using var dispatcher = new JobDispatcher(
-            _repository, _repository, _queue, Options.Create(new DispatcherOptions { Interval = TimeSpan.FromMilliseconds(20) }), Options.Create(new QueueOptions()), TimeProvider.System,
+            _repository, _repository, _queue, _signals, Options.Create(new DispatcherOptions { Interval = TimeSpan.FromMilliseconds(20) }), Options.Create(new QueueOptions()), TimeProvider.System,
             loggers.CreateLogger<JobDispatcher>());
 
         await dispatcher.StartAsync(CancellationToken.None);
@@ -243,7 +246,7 @@ public sealed class JobDispatcherTests
     }
 
     private JobDispatcher Dispatcher(DispatcherOptions? options = null) =>
-        new(_repository, _repository, _queue, Options.Create(options ?? new DispatcherOptions()), Options.Create(new QueueOptions()), _time, NullLogger<JobDispatcher>.Instance);
+        new(_repository, _repository, _queue, _signals, Options.Create(options ?? new DispatcherOptions()), Options.Create(new QueueOptions()), _time, NullLogger<JobDispatcher>.Instance);
 
     // A task stored whose jobs could not be sent (the submitter unmarked them).
     private async Task<TaskRecord> StoreAsync(params string[] inputs)
