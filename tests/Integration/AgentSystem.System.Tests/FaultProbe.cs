@@ -69,9 +69,6 @@ public static class FaultProbe
     public static async Task<long> ProcessingCountAsync(SystemFixture system) =>
         long.Parse(await system.RedisAsync("ZCARD", SystemFixture.QueuePrefix + "processing") ?? "0", CultureInfo.InvariantCulture);
 
-    public static async Task<long> KnownCountAsync(SystemFixture system) =>
-        long.Parse(await system.RedisAsync("SCARD", SystemFixture.QueuePrefix + "known") ?? "0", CultureInfo.InvariantCulture);
-
     public static async Task<bool> IsKnownAsync(SystemFixture system, Guid jobId) =>
         await system.RedisAsync("SISMEMBER", SystemFixture.QueuePrefix + "known", jobId.ToString()) == "1";
 

@@ -74,8 +74,12 @@ public sealed class RedisFaultTests(SystemFixture system, ITestOutputHelper outp
 
             var mark = system.Orchestrator.OutputMark;
             Assert.Equal("OK", await system.RedisAsync("FLUSHALL"));
-            Assert.Equal(0, await FaultProbe.QueueLengthAsync(system) + await FaultProbe.ProcessingCountAsync(system) + await FaultProbe.KnownCountAsync(system));
-            output.WriteLine($"flushed Redis holding {queued} queued jobs; PostgreSQL: {FaultProbe.Describe(await FaultProbe.JobsAsync(system, tasks))}");
+            // The queued jobs are gone. The running ones' workers lease them again at their next renewal (docs/queue.md,
+            // "The dispatcher"), which can come before the next look (ci205 counted 12 leases and ids): only the queue is
+            // sure to be empty.
+            Assert.Equal(0, await FaultProbe.QueueLengthAsync(system));
+            output.WriteLine($"flushed Redis holding {queued} queued jobs ({await FaultProbe.ProcessingCountAsync(system)} leases taken back since); "
+                + $"PostgreSQL: {FaultProbe.Describe(await FaultProbe.JobsAsync(system, tasks))}");
 
             // The queued rows were sent at submit time; once that is older than Dispatcher:StaleAfter (10 s) the
             // dispatcher finds Redis does not know them and sends them again.
