@@ -135,7 +135,7 @@ public sealed partial class JobDispatcher(
         foreach (var job in lost[true])
         {
             var reason = $"its lease was lost with its worker on attempt {job.Attempt - 1} of {maxAttempts} (Redis held it neither queued nor leased)";
-            if (await jobs.RecordFailureAsync(job.JobId, reason, JobState.Dead, cancellationToken))
+            if (await jobs.MarkLostDeadAsync(job.JobId, job.Attempt - 1, reason, cancellationToken))
             {
                 LogLostDead(logger, job.JobId, job.Attempt - 1, maxAttempts);
                 dead.Add(job.JobId);

@@ -28,4 +28,11 @@ public interface IJobRepository
     /// <see cref="JobState.Dead"/> when final (then the task rolls up); false when the job was already final.
     /// </summary>
     Task<bool> RecordFailureAsync(Guid jobId, string reason, JobState newState, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Marks <see cref="JobState.Dead"/> a job whose lease was lost with its worker on its last attempt, only while it
+    /// is still running on that many <paramref name="attempts"/> (then the task rolls up); false when anything wrote it
+    /// since it was read (a retry queued it again, a delivery ran it, it ended).
+    /// </summary>
+    Task<bool> MarkLostDeadAsync(Guid jobId, int attempts, string reason, CancellationToken cancellationToken);
 }

@@ -55,6 +55,12 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
         WHERE id = @job AND status NOT IN {StoreSql.FinalJobStates}
         """;
 
+    // Not "not final": a retry may have queued it again meanwhile, with its next delivery in Redis (helper-142).
+    private const string MarkLostDead = """
+        UPDATE jobs SET status = 'dead', error = @error, finished_at = now()
+        WHERE id = @job AND status = 'running' AND attempts = @attempts
+        """;
+
     private readonly NpgsqlDataSource _dataSource = dataSource ?? throw new ArgumentNullException(nameof(dataSource));
 
     public Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken) =>
@@ -112,6 +118,10 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
             _ => throw new ArgumentOutOfRangeException(nameof(newState), newState, "A failure leaves a job queued (retried), failed or dead."),
         };
     }
+
+    public Task<bool> MarkLostDeadAsync(Guid jobId, int attempts, string reason, CancellationToken cancellationToken) =>
+        WriteAsync(jobId, MarkLostDead,
+            [new NpgsqlParameter<string>("error", reason), new NpgsqlParameter<int>("attempts", attempts)], StoreSql.DeleteDispatchRow, cancellationToken);
 
     /// <summary>
     /// One round trip, one implicit transaction: change the jobs not final, then their dispatch rows (<paramref
@@ -187,7 +197,7 @@ public sealed class JobRepository(NpgsqlDataSource dataSource) : IJobRepository
 
                 if (change.RecordsAffected == 0)
                 {
-                    // Already final (or unknown): the roll-up's touch of updated_at is undone with the rest.
+                    // Already final, or no longer as the guard expects: the roll-up's touch of updated_at is undone with the rest.
                     await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
                     return false;
                 }

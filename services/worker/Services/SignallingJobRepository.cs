@@ -20,9 +20,14 @@ public sealed class SignallingJobRepository(IJobRepository store, ITaskSignals s
     public async Task<IReadOnlySet<Guid>> CompleteAsync(IReadOnlyCollection<JobResult> results, CancellationToken cancellationToken) =>
         Announce(await store.CompleteAsync(results, cancellationToken));
 
-    public async Task<bool> RecordFailureAsync(Guid jobId, string reason, JobState newState, CancellationToken cancellationToken)
+    public async Task<bool> RecordFailureAsync(Guid jobId, string reason, JobState newState, CancellationToken cancellationToken) =>
+        Announce(jobId, await store.RecordFailureAsync(jobId, reason, newState, cancellationToken));
+
+    public async Task<bool> MarkLostDeadAsync(Guid jobId, int attempts, string reason, CancellationToken cancellationToken) =>
+        Announce(jobId, await store.MarkLostDeadAsync(jobId, attempts, reason, cancellationToken));
+
+    private bool Announce(Guid jobId, bool changed)
     {
-        var changed = await store.RecordFailureAsync(jobId, reason, newState, cancellationToken);
         if (changed)
         {
             signals.Publish(TaskSignal.Changed, jobId);

@@ -89,6 +89,30 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
     }
 
     [Fact]
+    public async Task A_lost_job_is_marked_dead_only_while_it_still_runs_on_the_attempt_read()
+    {
+        var task = (await Tasks.CreateAsync(NewTask(jobs: 3), CancellationToken.None)).Task;
+        var (retried, later, lost) = (task.Jobs[0].Id, task.Jobs[1].Id, task.Jobs[2].Id);
+        await StartAsync(Jobs, retried, 3);
+        await StartAsync(Jobs, later, 3);
+        await StartAsync(Jobs, lost, 3);
+
+        // A retry queued it again after the dispatcher read it running; another delivery marked it running once more.
+        Assert.True(await Jobs.RecordFailureAsync(retried, "transient", JobState.Queued, CancellationToken.None));
+        await StartAsync(Jobs, later, 4);
+
+        Assert.False(await Jobs.MarkLostDeadAsync(retried, 3, "lost", CancellationToken.None));
+        Assert.False(await Jobs.MarkLostDeadAsync(later, 3, "lost", CancellationToken.None));
+        Assert.True(await Jobs.MarkLostDeadAsync(lost, 3, "lost", CancellationToken.None));
+        Assert.False(await Jobs.MarkLostDeadAsync(lost, 3, "lost again", CancellationToken.None));
+
+        var after = (await Tasks.GetAsync(task.Id, owner: null, CancellationToken.None))!;
+        Assert.Equal([(JobState.Queued, 3), (JobState.Running, 4), (JobState.Dead, 3)], after.Jobs.Select(job => (job.Status, job.Attempts)));
+        Assert.Equal("lost", after.Jobs[2].Error);
+        Assert.Equal(TaskState.Running, after.Status);   // rolled up: two jobs still open
+    }
+
+    [Fact]
     public async Task A_retried_failure_leaves_the_job_queued_and_a_dead_one_fails_the_task()
     {
         var task = (await Tasks.CreateAsync(NewTask(jobs: 2), CancellationToken.None)).Task;

@@ -324,6 +324,20 @@ public sealed class FakeTaskRepository(TimeProvider time) : ITaskRepository, IJo
         return Task.FromResult(true);
     }
 
+    public Task<bool> MarkLostDeadAsync(Guid jobId, int attempts, string reason, CancellationToken cancellationToken)
+    {
+        ThrowIfFailing();
+        lock (_gate)
+        {
+            if (_tasks.SelectMany(t => t.Jobs).SingleOrDefault(j => j.Id == jobId) is not { Status: JobState.Running } job || job.Attempts != attempts)
+            {
+                return Task.FromResult(false);
+            }
+        }
+        SetJob(jobId, JobState.Dead, error: reason);
+        return Task.FromResult(true);
+    }
+
     public Task<IReadOnlySet<Guid>> FindRunnableAsync(IReadOnlyCollection<Guid> jobIds, CancellationToken cancellationToken) =>
         throw new NotSupportedException("The orchestrator runs no job.");
 

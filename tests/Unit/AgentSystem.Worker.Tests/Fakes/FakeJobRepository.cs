@@ -125,6 +125,9 @@ public sealed class FakeJobRepository(EventLog log) : IJobRepository, IJobCancel
         return recorded;
     }
 
+    public Task<bool> MarkLostDeadAsync(Guid jobId, int attempts, string reason, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Only the orchestrator's dispatcher marks lost jobs dead.");
+
     public Task<bool> RecordFailureAsync(Guid jobId, string reason, JobState newState, CancellationToken cancellationToken)
     {
         ThrowIfDown();
