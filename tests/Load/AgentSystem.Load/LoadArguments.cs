@@ -30,6 +30,9 @@ internal static class LoadArguments
     /// <summary>The output folder's folder for the last whole run before the current one (Reports/PreviousRun.cs).</summary>
     public const string PreviousFolder = "previous";
 
+    /// <summary>Where the service logs of a run that wrote no report (interrupted, or failed to start) are kept.</summary>
+    public const string InterruptedFolder = "interrupted";
+
     /// <summary>
     /// A --baseline as its path will read once the run before is set aside in <paramref name="output"/>: its summary.json
     /// and previous/summary.json both mean the last whole run before then (helper-103: previous/summary.json was read

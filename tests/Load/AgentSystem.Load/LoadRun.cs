@@ -25,7 +25,7 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
         }
         else if (interruptedLogs > 0)
         {
-            log($"The run before wrote no report (interrupted): its {interruptedLogs} service log(s) are removed; {Path.Combine(options.Output, LoadArguments.PreviousFolder)}/ keeps the last whole run.");
+            log($"The run before wrote no report (interrupted, or it failed before its phases): its {interruptedLogs} service log(s) are in {LoadSystem.ServiceLogsIn(Path.Combine(options.Output, LoadArguments.InterruptedFolder))}/; {Path.Combine(options.Output, LoadArguments.PreviousFolder)}/ keeps the last whole run.");
         }
 
         var loadStart = CpuSampler.LoadAverage();

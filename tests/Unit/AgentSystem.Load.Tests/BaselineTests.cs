@@ -229,7 +229,7 @@ public sealed class BaselineTests
 
     /// <summary>An interrupted run left its service logs beside the earlier run's reports, which passed for its own.</summary>
     [Fact]
-    public void A_run_sets_the_whole_run_before_aside_and_an_interrupted_ones_logs_are_dropped()
+    public void A_run_sets_the_whole_run_before_aside_and_an_interrupted_ones_logs_apart()
     {
         var output = Directory.CreateTempSubdirectory("load-previous-").FullName;
         try
@@ -242,11 +242,13 @@ public sealed class BaselineTests
             var (previous, _) = PreviousRun.SetAside(output);
             Assert.Equal(Path.Combine(output, LoadArguments.PreviousFolder), previous);
 
-            // Run 2 was interrupted: logs only. Run 3 starts: run 2's logs go, previous/ stays run 1.
+            // Run 2 was interrupted: logs only. Run 3 starts: run 2's logs go to interrupted/, previous/ stays run 1.
             Write(output, "service-logs/worker-1.log", "run 2");
             Assert.Equal((null, 1), PreviousRun.SetAside(output));
             Assert.Empty(Directory.GetFiles(Path.Combine(output, "service-logs")));
             Assert.Equal("run 1", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
+            var interrupted = Path.Combine(output, LoadArguments.InterruptedFolder, "service-logs");
+            Assert.Equal("run 2", File.ReadAllText(Path.Combine(interrupted, "worker-1.log")));
 
             // Run 3 finished; run 4 starts: previous/ is run 3 alone, nothing of run 1 left beside it.
             Write(output, LoadReport.SummaryFile, "run 3");
@@ -258,8 +260,14 @@ public sealed class BaselineTests
                 Directory.GetFileSystemEntries(previous!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
             Assert.Equal("run 3", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
             Assert.Equal(["worker-1.log"], Directory.GetFiles(Path.Combine(previous!, "service-logs")).Select(Path.GetFileName));
-            Assert.Equal(["notes.txt", LoadArguments.PreviousFolder, "service-logs"],
+            Assert.Equal([LoadArguments.InterruptedFolder, "notes.txt", LoadArguments.PreviousFolder, "service-logs"],
                 Directory.GetFileSystemEntries(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+
+            // Run 4 failed to start (logs only, another of them); run 5 starts: interrupted/ is run 4's alone.
+            Write(output, "service-logs/orchestrator.log", "run 4");
+            Assert.Equal((null, 1), PreviousRun.SetAside(output));
+            Assert.Equal(["orchestrator.log"], Directory.GetFiles(interrupted).Select(Path.GetFileName));
+            Assert.Equal("run 3", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
         }
         finally
         {

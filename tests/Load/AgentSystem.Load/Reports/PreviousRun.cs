@@ -5,7 +5,8 @@ namespace AgentSystem.Load.Reports;
 /// <summary>
 /// The run before's reports and service logs, moved to <c>previous/</c> in the output folder when a run starts: an
 /// interrupted run used to leave its service logs beside the earlier run's reports, which passed for its own. previous/
-/// holds one whole run: a run before that was interrupted (logs, no summary) is not set aside, only its logs removed.
+/// holds one whole run: the logs of a run before that wrote no summary (interrupted, or failed before its phases) go to
+/// <c>interrupted/</c> instead, where they are kept until the next such run (helper-139: deleted, they were what said why).
 /// </summary>
 internal static class PreviousRun
 {
@@ -13,7 +14,8 @@ internal static class PreviousRun
 
     /// <summary>
     /// Moves the run before's files (only those a run writes: the output may be any folder) into previous/, replacing the
-    /// run's before that; returns previous/ when that run finished (wrote its summary), else how many of its logs went.
+    /// run's before that; returns previous/ when that run finished (wrote its summary), else how many of its logs went to
+    /// interrupted/.
     /// </summary>
     public static (string? Previous, int InterruptedLogs) SetAside(string output)
     {
@@ -21,32 +23,38 @@ internal static class PreviousRun
         var logs = Directory.Exists(logFolder) ? Directory.GetFiles(logFolder, "*.log") : [];
         if (!File.Exists(Path.Combine(output, LoadReport.SummaryFile)))
         {
-            // Interrupted (or none): its logs alone would pass for this run's, and previous/ keeps the last whole run.
-            foreach (var log in logs)
+            // Its logs alone would pass for this run's, and previous/ keeps the last whole run.
+            if (logs.Length > 0)
             {
-                File.Delete(log);
+                MoveInto(Path.Combine(output, LoadArguments.InterruptedFolder), [], logs);
             }
 
             return (null, logs.Length);
         }
 
         var previous = Path.Combine(output, LoadArguments.PreviousFolder);
-        Directory.CreateDirectory(LoadSystem.ServiceLogsIn(previous));
-        foreach (var stale in Reports.Select(name => Path.Combine(previous, name)).Concat(Directory.GetFiles(LoadSystem.ServiceLogsIn(previous), "*.log")))
+        MoveInto(previous, [.. Reports.Select(name => Path.Combine(output, name)).Where(File.Exists)], logs);
+        return (previous, 0);
+    }
+
+    /// <summary>Empties <paramref name="folder"/> of what a run writes, then moves the reports and logs given into it.</summary>
+    private static void MoveInto(string folder, string[] reports, string[] logs)
+    {
+        var logsTo = LoadSystem.ServiceLogsIn(folder);
+        Directory.CreateDirectory(logsTo);
+        foreach (var stale in Reports.Select(name => Path.Combine(folder, name)).Concat(Directory.GetFiles(logsTo, "*.log")))
         {
             File.Delete(stale);
         }
 
-        foreach (var report in Reports.Select(name => Path.Combine(output, name)).Where(File.Exists))
+        foreach (var report in reports)
         {
-            File.Move(report, Path.Combine(previous, Path.GetFileName(report)));
+            File.Move(report, Path.Combine(folder, Path.GetFileName(report)));
         }
 
         foreach (var log in logs)
         {
-            File.Move(log, Path.Combine(LoadSystem.ServiceLogsIn(previous), Path.GetFileName(log)));
+            File.Move(log, Path.Combine(logsTo, Path.GetFileName(log)));
         }
-
-        return (previous, 0);
     }
 }
