@@ -402,6 +402,29 @@ public sealed class ReportTests
         Assert.Contains("r=\"3\" fill=\"#999\" class=\"point\"><title>p99: 5.00 ms", chart, StringComparison.Ordinal);   // points on a line keep their size
     }
 
+    /// <summary>helper-139: with a threshold's line, a chart's legend ran over its title.</summary>
+    [Fact]
+    public void A_legend_that_would_run_into_the_title_moves_to_rows_below_it_and_the_plot_moves_down()
+    {
+        Series[] series =
+        [
+            new("achieved tasks/s", "#111", [(1, 2), (2, 3)]),
+            new("target/s", "#222", [(1, 5), (2, 5)], Dashed: true),
+            new("threshold: rate >= 5/s", "#c92a2a", [(1, 5), (2, 5)], Dashed: true),
+        ];
+
+        // Reversed: the threshold first, from the right; the title ends near x = 76 + 14 * 10 + 16 = 232.
+        var places = SvgChart.LegendPlaces("Rate over time", series);
+        Assert.Equal([0, 0, 1], places.Select(place => place.Row));
+        Assert.All(places.Where(place => place.Row == 0), place => Assert.True(place.X >= 232, $"{place.X} overlaps the title"));
+        Assert.Equal([0, 0], SvgChart.LegendPlaces("Rate over time", series[..2]).Select(place => place.Row));
+
+        var chart = SvgChart.Line("Rate over time", "seconds", "tasks/s", series);
+        Assert.Contains("y=\"33\">achieved tasks/s</text>", chart, StringComparison.Ordinal);   // the second row's baseline
+        Assert.Contains("y1=\"46\" y2=\"216\" class=\"grid\"", chart, StringComparison.Ordinal);   // the plot starts a row lower
+        Assert.Contains("y1=\"28\" y2=\"216\" class=\"grid\"", SvgChart.Line("Rate over time", "seconds", "tasks/s", series[..2]), StringComparison.Ordinal);
+    }
+
     /// <summary>helper-65: queue-kill's first seconds without a finished job were left off the latency chart's axis.</summary>
     [Fact]
     public void A_charts_axis_spans_the_seconds_where_nothing_was_measured()

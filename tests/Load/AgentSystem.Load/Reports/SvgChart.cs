@@ -21,6 +21,12 @@ internal static class SvgChart
     private const int Top = 28;
     private const int Bottom = 44;
 
+    /// <summary>Estimated widths of a character of the legend (14 px) and of the title (16 px, bold).</summary>
+    private const int LegendCharWidth = 8;
+    private const int TitleCharWidth = 10;
+
+    private const int LegendRowHeight = 18;
+
     /// <summary>The points of <paramref name="series"/> a chart draws (finite ones), which set its axes.</summary>
     public static List<(double X, double Y)> Plotted(IEnumerable<Series> series) => [.. series.SelectMany(s => s.Points).Where(Finite)];
 
@@ -54,8 +60,10 @@ internal static class SvgChart
             (xMin, xMax) = xMin > 0 ? (0, NiceCeiling(xMin * 1.25)) : (xMin, xMin + 1);
         }
 
+        var legend = LegendPlaces(title, series);
+        var top = Top + (LegendRowHeight * legend.Select(place => place.Row).DefaultIfEmpty().Max());
         double X(double x) => Left + ((x - xMin) / (xMax - xMin) * (Width - Left - Right));
-        double Y(double y) => Height - Bottom - (y / yMax * (Height - Top - Bottom));
+        double Y(double y) => Height - Bottom - (y / yMax * (Height - top - Bottom));
 
         foreach (var (tick, label) in Ticks(0, yMax))
         {
@@ -65,16 +73,15 @@ internal static class SvgChart
 
         foreach (var (x, label) in xTicks ?? [.. Ticks(xMin, NiceCeiling(xMax)).Where(t => t.Value <= xMax)])
         {
-            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(x):0.#}\" x2=\"{X(x):0.#}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" class=\"grid\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(x):0.#}\" x2=\"{X(x):0.#}\" y1=\"{top}\" y2=\"{Height - Bottom}\" class=\"grid\"/>");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(x):0.#}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{Escape(label)}</text>");
         }
 
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height - 6}\" text-anchor=\"middle\" class=\"axis\">{Escape(xLabel)}</text>");
-        svg.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(14 {(Top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">{Escape(yLabel)}</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(14 {(top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">{Escape(yLabel)}</text>");
 
-        var legendX = Width - Right;
         var drawnAfter = series.Count;
-        foreach (var line in series.Reverse())
+        foreach (var (line, (legendX, row)) in series.Reverse().Zip(legend))
         {
             // A lone point under the lines drawn after it is larger, so that one at the same place (p50 = p99 in a second
             // with one finished job) rings it instead of hiding it.
@@ -99,13 +106,37 @@ internal static class SvgChart
                 }
             }
 
-            legendX -= (line.Name.Length * 8) + 28;
-            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{legendX}\" y=\"8\" width=\"12\" height=\"4\" fill=\"{line.Color}\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{legendX + 16}\" y=\"15\">{Escape(line.Name)}</text>");
+            var rowY = LegendRowHeight * row;
+            svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{legendX}\" y=\"{8 + rowY}\" width=\"12\" height=\"4\" fill=\"{line.Color}\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{legendX + 16}\" y=\"{15 + rowY}\">{Escape(line.Name)}</text>");
         }
 
         svg.Append("</svg>");
         return svg.ToString();
+    }
+
+    /// <summary>
+    /// Where each legend entry goes, for the series in reverse (the last rightmost): from the right, on the title's row
+    /// while it clears the title, then on rows of their own below it, which push the plot down (helper-139: a threshold's
+    /// long name ran the legend over the title).
+    /// </summary>
+    internal static List<(int X, int Row)> LegendPlaces(string title, IReadOnlyList<Series> series)
+    {
+        var places = new List<(int X, int Row)>();
+        var (x, row, leftmost) = (Width - Right, 0, Left + (title.Length * TitleCharWidth) + 16);
+        foreach (var line in series.Reverse())
+        {
+            var width = (line.Name.Length * LegendCharWidth) + 28;
+            if (x - width < leftmost && (row == 0 || x < Width - Right))
+            {
+                (x, row, leftmost) = (Width - Right, row + 1, Left);
+            }
+
+            x -= width;
+            places.Add((x, row));
+        }
+
+        return places;
     }
 
     /// <summary>
