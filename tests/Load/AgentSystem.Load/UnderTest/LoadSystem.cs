@@ -130,16 +130,32 @@ internal sealed class LoadSystem : IAsyncDisposable
 
     /// <summary>
     /// Starts again each service that exited unasked and waits until it answers, so that the next phase runs the system
-    /// it names; throws when one does not start.
+    /// it names; returns how each had exited (as <see cref="UnaskedExits"/> says it); throws when one does not start.
     /// </summary>
-    public async Task RestartUnaskedExitsAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> RestartUnaskedExitsAsync(CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        foreach (var service in _services.Where(service => service.UnaskedExit is not null))
+        var restarted = new List<string>();
+        foreach (var (service, exit) in _services.Select(service => (service, service.UnaskedExit)))
         {
-            service.Restart();
-            await service.WaitHealthyAsync(http, cancellationToken);
+            if (exit is null)
+            {
+                continue;
+            }
+
+            restarted.Add(exit);
+            try
+            {
+                service.Restart();
+                await service.WaitHealthyAsync(http, cancellationToken);
+            }
+            catch (Exception error) when (error is InvalidOperationException or TimeoutException or HttpRequestException)
+            {
+                throw new InvalidOperationException($"{exit}, not stopped by the harness, did not start again ({error.Message}): the phases after it did not run", error);
+            }
         }
+
+        return restarted;
     }
 
     /// <summary>The <c>reclaimed</c> count of a worker's <c>/metrics</c> answer.</summary>
