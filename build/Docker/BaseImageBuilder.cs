@@ -142,7 +142,7 @@ public sealed class BaseImageBuilder(DockerEngine docker, string imagesDirectory
     }
 
     /// <summary>A path as one shell word: the checkout's folder is the user's to name, quotes included.</summary>
-    private static string Sh(string path) => ProcessRunner.ShellWord(path);
+    private static string Sh(string path) => ShellCommand.Word(path);
 
     private string RecipeFolder(BaseImage image) => Path.Combine(imagesDirectory, image.Name);
 

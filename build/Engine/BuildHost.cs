@@ -105,7 +105,7 @@ internal static class BuildHost
             // Quoted, so that the line pasted into a shell does not expand it as a pattern.
             words.Add(secretValue ? "'***'"
                 : inline is not null && IsSecretOption(name) ? $"{name}='***'"
-                : ProcessRunner.ShellWord(args[i]));
+                : ShellCommand.Word(args[i]));
         }
         return string.Join(' ', words);
     }

@@ -75,13 +75,7 @@ public static class ProcessRunner
     /// </summary>
     private static IEnumerable<string> Assignments(IReadOnlyDictionary<string, string>? environment) =>
         (environment ?? new Dictionary<string, string>()).OrderBy(e => e.Key, StringComparer.Ordinal)
-            .Select(e => $"{e.Key}={(IsSecret(e.Key) ? "***" : ShellWord(e.Value))} ");
-
-    /// <summary><paramref name="value"/> as one word of a POSIX shell: as it is when it is plain, else single-quoted.</summary>
-    internal static string ShellWord(string value) =>
-        value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || "_-./:@%+=,".Contains(c, StringComparison.Ordinal))
-            ? value
-            : $"'{value.Replace("'", "'\\''", StringComparison.Ordinal)}'";
+            .Select(e => $"{e.Key}={(IsSecret(e.Key) ? "***" : ShellCommand.Word(e.Value))} ");
 
     private static readonly string[] SecretEndings = ["KEY", "PASSWORD", "TOKEN", "SECRET"];
 

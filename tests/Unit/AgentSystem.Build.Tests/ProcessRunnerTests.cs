@@ -97,7 +97,7 @@ public class ProcessRunnerTests
     [InlineData("/work/$(id) `id` \"quoted\"")]
     public void A_shell_word_reaches_the_shell_as_the_one_word_it_was(string path)
     {
-        var heard = ProcessRunner.Capture("sh", ["-c", $"printf %s {ProcessRunner.ShellWord(path)}"]).Output;
+        var heard = ProcessRunner.Capture("sh", ["-c", $"printf %s {ShellCommand.Word(path)}"]).Output;
 
         Assert.Equal(path, heard);
     }

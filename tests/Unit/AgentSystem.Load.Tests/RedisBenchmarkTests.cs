@@ -1,3 +1,4 @@
+using AgentSystem.Build.Engine;
 using AgentSystem.Load.References;
 using AgentSystem.Load.Reports;
 

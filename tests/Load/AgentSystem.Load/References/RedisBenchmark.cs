@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using AgentSystem.Build.Engine;
 using AgentSystem.Load.Reports;
 using AgentSystem.Queue;
 using StackExchange.Redis;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using AgentSystem.Build.Engine;
 using AgentSystem.Load.Reports;
 
 namespace AgentSystem.Load.References;
@@ -58,29 +59,6 @@ internal static partial class Wrk
     private static partial Regex RequestsPerSecond();
 
     private static string I(int value) => value.ToString(CultureInfo.InvariantCulture);
-}
-
-/// <summary>A command line as a POSIX shell takes it: each argument but plain words in single quotes.</summary>
-internal static partial class ShellCommand
-{
-    /// <param name="secretAfter">An option whose value is written as <paramref name="secretAs"/> instead (a password).</param>
-    public static string Of(string fileName, IEnumerable<string> arguments, string? secretAfter = null, string? secretAs = null)
-    {
-        var words = new List<string> { Quote(fileName) };
-        var hide = false;
-        foreach (var argument in arguments)
-        {
-            words.Add(hide ? secretAs! : Quote(argument));
-            hide = secretAfter is not null && argument == secretAfter;
-        }
-        return string.Join(' ', words);
-    }
-
-    private static string Quote(string word) =>
-        word.Length > 0 && Plain().IsMatch(word) ? word : "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-
-    [GeneratedRegex("^[A-Za-z0-9_./:=@%+-]+$", RegexOptions.None, 1000)]
-    private static partial Regex Plain();
 }
 
 /// <summary>Command-line tools found on PATH.</summary>
