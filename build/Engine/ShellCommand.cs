@@ -4,7 +4,7 @@ namespace AgentSystem.Build.Engine;
 /// Words and command lines as a POSIX shell takes them: plain words as they are, the others single-quoted. One quoting
 /// for the build's printed commands and the load harness's reference-commands.sh (linked into tests/Load).
 /// </summary>
-public static class ShellCommand
+internal static class ShellCommand
 {
     /// <summary><paramref name="value"/> as one word of a POSIX shell: as it is when it is plain, else single-quoted.</summary>
     public static string Word(string value) =>

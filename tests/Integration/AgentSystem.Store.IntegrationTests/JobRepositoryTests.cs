@@ -102,6 +102,7 @@ public sealed class JobRepositoryTests(MigratedStoreFixture database) : StoreTes
         await StartAsync(Jobs, later, 4);
 
         Assert.False(await Jobs.MarkLostDeadAsync(retried, 3, "lost", CancellationToken.None));
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM job_dispatch WHERE job_id = @id", ("id", retried)));   // the retry's row kept
         Assert.False(await Jobs.MarkLostDeadAsync(later, 3, "lost", CancellationToken.None));
         Assert.True(await Jobs.MarkLostDeadAsync(lost, 3, "lost", CancellationToken.None));
         Assert.False(await Jobs.MarkLostDeadAsync(lost, 3, "lost again", CancellationToken.None));

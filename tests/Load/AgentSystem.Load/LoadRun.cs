@@ -18,14 +18,14 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
     {
         // Named before the run before is set aside, as the options read it.
         var baselinePath = options.Baseline is { } given ? LoadArguments.BaselineFile(given, options.Output).Name : null;
-        var (previous, interruptedLogs) = PreviousRun.SetAside(options.Output);
+        var (previous, interrupted) = PreviousRun.SetAside(options.Output);
         if (previous is not null)
         {
             log($"The run before's reports and service logs: {previous}/ (--baseline {Path.Combine(options.Output, LoadReport.SummaryFile)} compares a run with the one before it).");
         }
-        else if (interruptedLogs > 0)
+        else if (interrupted is { } last)
         {
-            log($"The run before wrote no report (interrupted, or it failed before its phases): its {interruptedLogs} service log(s) are in {LoadSystem.ServiceLogsIn(Path.Combine(options.Output, LoadArguments.InterruptedFolder))}/; {Path.Combine(options.Output, LoadArguments.PreviousFolder)}/ keeps the last whole run.");
+            log($"The run before wrote no report (interrupted, or it failed before its phases): its {last.Logs} service log(s), the last written at {last.LastWrite.ToLocalTime():HH:mm:ss}, are in {LoadSystem.ServiceLogsIn(Path.Combine(options.Output, LoadArguments.InterruptedFolder))}/; {Path.Combine(options.Output, LoadArguments.PreviousFolder)}/ keeps the last whole run.");
         }
 
         var loadStart = CpuSampler.LoadAverage();
@@ -256,4 +256,3 @@ internal static class Goals
             : new($"{what} at {Figures.Format(atRate.TargetRps ?? 0)} {unit} (half the maximum)", $"<= {Figures.Declared(limitMs)} ms", $"{Figures.Format(atRate.P99Ms)} ms", atRate.P99Ms <= limitMs);
 }
 
-/// <summary>A service could not be started again between two phases: the phases after it do not run, the reports are written.</summary>

@@ -244,7 +244,10 @@ public sealed class BaselineTests
 
             // Run 2 was interrupted: logs only. Run 3 starts: run 2's logs go to interrupted/, previous/ stays run 1.
             Write(output, "service-logs/worker-1.log", "run 2");
-            Assert.Equal((null, 1), PreviousRun.SetAside(output));
+            var written = File.GetLastWriteTimeUtc(Path.Combine(output, "service-logs/worker-1.log"));
+            var (none, leftLogs) = PreviousRun.SetAside(output);
+            Assert.Null(none);
+            Assert.Equal((1, written), leftLogs);
             Assert.Empty(Directory.GetFiles(Path.Combine(output, "service-logs")));
             Assert.Equal("run 1", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
             var interrupted = Path.Combine(output, LoadArguments.InterruptedFolder, "service-logs");
@@ -254,7 +257,7 @@ public sealed class BaselineTests
             Write(output, LoadReport.SummaryFile, "run 3");
             Write(output, LoadReport.HtmlFile, "run 3");
             Write(output, "service-logs/worker-1.log", "run 3");
-            Assert.Equal((previous, 0), PreviousRun.SetAside(output));
+            Assert.Equal(previous, PreviousRun.SetAside(output).Previous);
 
             Assert.Equal([LoadReport.HtmlFile, "service-logs", LoadReport.SummaryFile],
                 Directory.GetFileSystemEntries(previous!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
@@ -265,7 +268,7 @@ public sealed class BaselineTests
 
             // Run 4 failed to start (logs only, another of them); run 5 starts: interrupted/ is run 4's alone.
             Write(output, "service-logs/orchestrator.log", "run 4");
-            Assert.Equal((null, 1), PreviousRun.SetAside(output));
+            Assert.Equal(1, PreviousRun.SetAside(output).Interrupted?.Logs);
             Assert.Equal(["orchestrator.log"], Directory.GetFiles(interrupted).Select(Path.GetFileName));
             Assert.Equal("run 3", File.ReadAllText(Path.Combine(previous!, LoadReport.SummaryFile)));
         }

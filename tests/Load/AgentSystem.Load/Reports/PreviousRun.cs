@@ -15,39 +15,51 @@ internal static class PreviousRun
     /// <summary>
     /// Moves the run before's files (only those a run writes: the output may be any folder) into previous/, replacing the
     /// run's before that; returns previous/ when that run finished (wrote its summary), else how many of its logs went to
-    /// interrupted/.
+    /// interrupted/ and when the last was written (interrupted/ may be older than previous/: it is replaced only by the
+    /// next run that leaves logs and no report).
     /// </summary>
-    public static (string? Previous, int InterruptedLogs) SetAside(string output)
+    public static (string? Previous, (int Logs, DateTime LastWrite)? Interrupted) SetAside(string output)
     {
         var logFolder = LoadSystem.ServiceLogsIn(output);
         var logs = Directory.Exists(logFolder) ? Directory.GetFiles(logFolder, "*.log") : [];
         if (!File.Exists(Path.Combine(output, LoadReport.SummaryFile)))
         {
             // Its logs alone would pass for this run's, and previous/ keeps the last whole run.
-            if (logs.Length > 0)
+            if (logs.Length == 0)
             {
-                MoveInto(Path.Combine(output, LoadArguments.InterruptedFolder), [], logs);
+                return (null, null);
             }
 
-            return (null, logs.Length);
+            var lastWrite = logs.Max(File.GetLastWriteTimeUtc);
+            MoveInto(Path.Combine(output, LoadArguments.InterruptedFolder), reports: null, logs);
+            return (null, (logs.Length, lastWrite));
         }
 
         var previous = Path.Combine(output, LoadArguments.PreviousFolder);
         MoveInto(previous, [.. Reports.Select(name => Path.Combine(output, name)).Where(File.Exists)], logs);
-        return (previous, 0);
+        return (previous, null);
     }
 
-    /// <summary>Empties <paramref name="folder"/> of what a run writes, then moves the reports and logs given into it.</summary>
-    private static void MoveInto(string folder, string[] reports, string[] logs)
+    /// <summary>
+    /// Empties <paramref name="folder"/> of the service logs, and of the reports when <paramref name="reports"/> are given
+    /// (none is ever moved into interrupted/, so a file of that name there is not the harness's), then moves them in.
+    /// </summary>
+    private static void MoveInto(string folder, string[]? reports, string[] logs)
     {
         var logsTo = LoadSystem.ServiceLogsIn(folder);
         Directory.CreateDirectory(logsTo);
-        foreach (var stale in Reports.Select(name => Path.Combine(folder, name)).Concat(Directory.GetFiles(logsTo, "*.log")))
+        var stale = Directory.GetFiles(logsTo, "*.log").AsEnumerable();
+        if (reports is not null)
         {
-            File.Delete(stale);
+            stale = stale.Concat(Reports.Select(name => Path.Combine(folder, name)));
         }
 
-        foreach (var report in reports)
+        foreach (var file in stale)
+        {
+            File.Delete(file);
+        }
+
+        foreach (var report in reports ?? [])
         {
             File.Move(report, Path.Combine(folder, Path.GetFileName(report)));
         }
