@@ -30,7 +30,7 @@ public sealed class RedisBenchmarkTests
     public void The_reference_commands_file_names_each_row_that_ran_here()
     {
         var reference = new ReferenceSummary(
-            [new ReferenceResult("redis-benchmark LPUSH -P1", "LPUSH", 50, 1, 40_000, 1, 2, CommandLine: "redis-benchmark -P 1 LPUSH q x"),
+            [new ReferenceResult("redis-benchmark LPUSH -P1", "LPUSH", 50, 1, 40_000, 1, 2, CommandLine: "redis-benchmark -P 1 LPUSH q x", Then: "redis-cli DEL q"),
              new ReferenceResult("read back from a summary", "LPUSH", 50, 1, 40_000, 1, 2)],
             [new ReferenceResult("wrk /healthz -c64", "GET", 64, 1, 20_000, 1, 2, CommandLine: "wrk -c 64 http://127.0.0.1:1/healthz")]);
 
@@ -38,7 +38,8 @@ public sealed class RedisBenchmarkTests
 
         Assert.NotNull(file);
         Assert.StartsWith("#!/bin/sh\n", file, StringComparison.Ordinal);
-        Assert.EndsWith("\n# redis-benchmark LPUSH -P1\nredis-benchmark -P 1 LPUSH q x\n\n# wrk /healthz -c64\nwrk -c 64 http://127.0.0.1:1/healthz\n", file, StringComparison.Ordinal);
+        Assert.EndsWith("\n# redis-benchmark LPUSH -P1\nredis-benchmark -P 1 LPUSH q x\n# the keys of the rows above removed, as the run removed them\nredis-cli DEL q\n"
+            + $"\n# wrk /healthz -c64\n# {LoadReport.WrkNote}\nwrk -c 64 http://127.0.0.1:1/healthz\n", file, StringComparison.Ordinal);
         Assert.Null(LoadReport.ReferenceCommands(ReferenceSummary.None));
     }
 }

@@ -404,7 +404,7 @@ public sealed class ReportTests
 
     /// <summary>helper-139: with a threshold's line, a chart's legend ran over its title.</summary>
     [Fact]
-    public void A_legend_that_would_run_into_the_title_moves_to_rows_below_it_and_the_plot_moves_down()
+    public void A_legend_that_would_run_into_the_title_moves_to_a_row_below_it_in_order_and_the_plot_moves_down()
     {
         Series[] series =
         [
@@ -413,16 +413,27 @@ public sealed class ReportTests
             new("threshold: rate >= 5/s", "#c92a2a", [(1, 5), (2, 5)], Dashed: true),
         ];
 
-        // Reversed: the threshold first, from the right; the title ends near x = 76 + 14 * 10 + 16 = 232.
+        // Together 452 wide, from x 172: past the title's end (76 + 14 * 10 + 16 = 232), so all go on a row below, in order.
         var places = SvgChart.LegendPlaces("Rate over time", series);
-        Assert.Equal([0, 0, 1], places.Select(place => place.Row));
-        Assert.All(places.Where(place => place.Row == 0), place => Assert.True(place.X >= 232, $"{place.X} overlaps the title"));
-        Assert.Equal([0, 0], SvgChart.LegendPlaces("Rate over time", series[..2]).Select(place => place.Row));
+        Assert.Equal([(76, 1), (232, 1), (324, 1)], places);
+        Assert.Equal([(376, 0), (532, 0)], SvgChart.LegendPlaces("Rate over time", series[..2]));   // right-aligned beside the title, as before
 
         var chart = SvgChart.Line("Rate over time", "seconds", "tasks/s", series);
         Assert.Contains("y=\"33\">achieved tasks/s</text>", chart, StringComparison.Ordinal);   // the second row's baseline
         Assert.Contains("y1=\"46\" y2=\"216\" class=\"grid\"", chart, StringComparison.Ordinal);   // the plot starts a row lower
         Assert.Contains("y1=\"28\" y2=\"216\" class=\"grid\"", SvgChart.Line("Rate over time", "seconds", "tasks/s", series[..2]), StringComparison.Ordinal);
+    }
+
+    /// <summary>helper-145: on a chart up to 200,000 the rotated "jobs/s" was drawn over the "100,000" tick.</summary>
+    [Fact]
+    public void The_plot_moves_right_for_wide_tick_labels_so_that_they_clear_the_axis_label()
+    {
+        var narrow = SvgChart.Line("Rate over time", "seconds", "jobs/s", [new Series("rate", "#000", [(1, 4_000), (2, 5_000)])]);
+        var wide = SvgChart.Line("Rate over time", "seconds", "jobs/s", [new Series("rate", "#000", [(1, 150_000), (2, 190_000)])]);
+
+        Assert.Contains("<line x1=\"76\" x2=\"624\"", narrow, StringComparison.Ordinal);   // "5,000": the usual margin
+        Assert.Contains("<line x1=\"86\" x2=\"624\"", wide, StringComparison.Ordinal);     // "200,000": 22 + 6 + 52 + 6
+        Assert.Contains("<text x=\"80\" y=", wide, StringComparison.Ordinal);                // its labels end 6 left of the plot
     }
 
     /// <summary>helper-65: queue-kill's first seconds without a finished job were left off the latency chart's axis.</summary>

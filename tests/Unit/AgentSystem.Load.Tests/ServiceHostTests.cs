@@ -29,7 +29,7 @@ public sealed class ServiceHostTests : IDisposable
 
         for (var restart = 0; restart < 20; restart++)
         {
-            host.Restart();
+            host.Restart("the test restarts it");
         }
 
         await stop.CancelAsync();
@@ -38,7 +38,7 @@ public sealed class ServiceHostTests : IDisposable
 
         Assert.True(host.HasExited);
         Assert.InRange(ids.Count, 2, 21);
-        Assert.Contains("[load] sleeper restarted", await File.ReadAllTextAsync(host.LogPath));
+        Assert.Contains("[load] sleeper restarted: the test restarts it", await File.ReadAllTextAsync(host.LogPath));
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class ServiceHostTests : IDisposable
 
         Assert.Matches(@"^sleeper \(pid \d+\) exited with code 137 \(SIGKILL\) at \d\d:\d\d:\d\d$", host.UnaskedExit);
 
-        host.Restart();
+        host.Restart("killed by the test");
         Assert.Null(host.UnaskedExit);
         host.Kill();
         Assert.True(host.HasExited);

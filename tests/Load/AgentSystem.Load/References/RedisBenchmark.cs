@@ -136,6 +136,8 @@ internal sealed class RedisBenchmark
                     cancellationToken);
                 rows.Add(Said(many with { JobsPerCall = jobs }));
             }
+
+            rows[^1] = rows[^1] with { Then = CliLine(["DEL", .. keys.All.Select(key => key.ToString())]) };
             return rows;
         }
         finally
@@ -211,6 +213,15 @@ internal sealed class RedisBenchmark
 
         double? Field(int index) => fields.Length > index && double.TryParse(fields[index], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
         return new ReferenceResult(name, description, clients, pipeline, rps, Field(4), Field(6), CommandLine: commandLine);
+    }
+
+    /// <summary>A redis-cli command line against the same Redis as the rows (a redis-benchmark image has redis-cli too).</summary>
+    private string CliLine(string[] command)
+    {
+        var (fileName, prefix) = _prefix.Length == 0
+            ? (Tools.Find("redis-cli") ?? "redis-cli", Array.Empty<string>())
+            : (_fileName, _prefix.Select(word => word == "redis-benchmark" ? "redis-cli" : word).ToArray());
+        return ShellCommand.Of(fileName, [.. prefix, .. _target, .. command], secretAfter: "-a", secretAs: "\"$REDIS_PASSWORD\"");
     }
 
     private static string Hex(byte[] sha) => Convert.ToHexStringLower(sha);

@@ -27,6 +27,9 @@ internal static class SvgChart
 
     private const int LegendRowHeight = 18;
 
+    /// <summary>Where the rotated y axis label ends on the right (centred at x 14, 14 px high).</summary>
+    private const int AxisLabelRight = 22;
+
     /// <summary>The points of <paramref name="series"/> a chart draws (finite ones), which set its axes.</summary>
     public static List<(double X, double Y)> Plotted(IEnumerable<Series> series) => [.. series.SelectMany(s => s.Points).Where(Finite)];
 
@@ -62,13 +65,15 @@ internal static class SvgChart
 
         var legend = LegendPlaces(title, series);
         var top = Top + (LegendRowHeight * legend.Select(place => place.Row).DefaultIfEmpty().Max());
-        double X(double x) => Left + ((x - xMin) / (xMax - xMin) * (Width - Left - Right));
+        var yTicks = Ticks(0, yMax).ToList();
+        var left = PlotLeft(yTicks.Select(tick => tick.Label));
+        double X(double x) => left + ((x - xMin) / (xMax - xMin) * (Width - left - Right));
         double Y(double y) => Height - Bottom - (y / yMax * (Height - top - Bottom));
 
-        foreach (var (tick, label) in Ticks(0, yMax))
+        foreach (var (tick, label) in yTicks)
         {
-            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{Left}\" x2=\"{Width - Right}\" y1=\"{Y(tick):0.#}\" y2=\"{Y(tick):0.#}\" class=\"grid\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Left - 6}\" y=\"{Y(tick) + 5:0.#}\" text-anchor=\"end\">{label}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" x2=\"{Width - Right}\" y1=\"{Y(tick):0.#}\" y2=\"{Y(tick):0.#}\" class=\"grid\"/>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 6}\" y=\"{Y(tick) + 5:0.#}\" text-anchor=\"end\">{label}</text>");
         }
 
         foreach (var (x, label) in xTicks ?? [.. Ticks(xMin, NiceCeiling(xMax)).Where(t => t.Value <= xMax)])
@@ -77,11 +82,11 @@ internal static class SvgChart
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(x):0.#}\" y=\"{Height - Bottom + 16}\" text-anchor=\"middle\">{Escape(label)}</text>");
         }
 
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{(Left + Width - Right) / 2}\" y=\"{Height - 6}\" text-anchor=\"middle\" class=\"axis\">{Escape(xLabel)}</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{(left + Width - Right) / 2}\" y=\"{Height - 6}\" text-anchor=\"middle\" class=\"axis\">{Escape(xLabel)}</text>");
         svg.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(14 {(top + Height - Bottom) / 2}) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">{Escape(yLabel)}</text>");
 
         var drawnAfter = series.Count;
-        foreach (var (line, (legendX, row)) in series.Reverse().Zip(legend))
+        foreach (var (line, (legendX, row)) in series.Zip(legend).Reverse())
         {
             // A lone point under the lines drawn after it is larger, so that one at the same place (p50 = p99 in a second
             // with one finished job) rings it instead of hiding it.
@@ -116,28 +121,50 @@ internal static class SvgChart
     }
 
     /// <summary>
-    /// Where each legend entry goes, for the series in reverse (the last rightmost): from the right, on the title's row
-    /// while it clears the title, then on rows of their own below it, which push the plot down (helper-139: a threshold's
-    /// long name ran the legend over the title).
+    /// Where each legend entry goes, in the series' order: right-aligned on the title's row when all clear the title, as
+    /// before; otherwise on rows of their own below it, left to right, which push the plot down (helper-139: a
+    /// threshold's long name ran the legend over the title; helper-145: wrapped from the right, the main series came last).
     /// </summary>
     internal static List<(int X, int Row)> LegendPlaces(string title, IReadOnlyList<Series> series)
     {
+        var widths = series.Select(line => (line.Name.Length * LegendCharWidth) + 28).ToList();
         var places = new List<(int X, int Row)>();
-        var (x, row, leftmost) = (Width - Right, 0, Left + (title.Length * TitleCharWidth) + 16);
-        foreach (var line in series.Reverse())
+        if (Width - Right - widths.Sum() >= Left + (title.Length * TitleCharWidth) + 16)
         {
-            var width = (line.Name.Length * LegendCharWidth) + 28;
-            if (x - width < leftmost && (row == 0 || x < Width - Right))
+            var x = Width - Right - widths.Sum();
+            foreach (var width in widths)
             {
-                (x, row, leftmost) = (Width - Right, row + 1, Left);
+                places.Add((x, 0));
+                x += width;
             }
 
-            x -= width;
-            places.Add((x, row));
+            return places;
+        }
+
+        var (next, row) = (Left, 1);
+        foreach (var width in widths)
+        {
+            if (next + width > Width - Right && next > Left)
+            {
+                (next, row) = (Left, row + 1);
+            }
+
+            places.Add((next, row));
+            next += width;
         }
 
         return places;
     }
+
+    /// <summary>
+    /// The plot's left edge: far enough right that the widest y tick label clears the rotated axis label beside it
+    /// (helper-145: "jobs/s" was drawn over "100,000").
+    /// </summary>
+    private static int PlotLeft(IEnumerable<string> tickLabels) =>
+        Math.Max(Left, AxisLabelRight + 6 + tickLabels.Select(LabelWidth).DefaultIfEmpty().Max() + 6);
+
+    /// <summary>A tick label's estimated width at 14 px: a digit 8, a separator half that.</summary>
+    private static int LabelWidth(string label) => label.Sum(c => c is ',' or '.' ? LegendCharWidth / 2 : LegendCharWidth);
 
     /// <summary>
     /// The line through <paramref name="points"/>, broken where a point is not finite: a second in which nothing was

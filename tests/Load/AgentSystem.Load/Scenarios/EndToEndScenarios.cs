@@ -187,7 +187,7 @@ internal sealed class EndToEndScenarios(LoadSystem system, QueueClient client, L
         }
 
         await Task.Delay(TimeSpan.FromSeconds(1), CancellationToken.None);
-        victim.Restart();
+        victim.Restart($"{Kill} SIGKILLed it 1 s before, on purpose");
     }
 
     /// <summary>

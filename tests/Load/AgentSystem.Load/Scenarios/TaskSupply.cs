@@ -13,7 +13,7 @@ namespace AgentSystem.Load.Scenarios;
 /// Before the measured part, <see cref="ReadyForAsync"/> sizes the rest anew, however many the warm-up took.
 /// </summary>
 /// <param name="create">Creates that many tasks' rows, all or none, and returns their jobs' messages, task by task.</param>
-/// <param name="log">Told when the first chunk starts while the phase runs, and when a chunk no step waited for failed.</param>
+/// <param name="log">Told when many rows are created before steps run, when the first chunk starts while the phase runs, and when a chunk no step waited for failed.</param>
 internal sealed class TaskSupply(
     Func<int, CancellationToken, Task<IReadOnlyList<JobMessage[]>>> create, int total, int upFront, int chunk, Action<string> log) : IAsyncDisposable
 {
@@ -33,6 +33,9 @@ internal sealed class TaskSupply(
 
     /// <summary>Takes that found no rows and waited for a chunk, and how long they waited in all.</summary>
     public (int Takes, TimeSpan Time) Waited => (Volatile.Read(ref _waits), TimeSpan.FromTicks(Interlocked.Read(ref _waitedTicks)));
+
+    /// <summary>Rows for this many tasks take seconds to create: said first (helper-145: 10 s without a line before a phase).</summary>
+    private const int SaidFrom = 10_000;
 
     /// <summary>Creates the rows made before the phase: the up-front part of its total.</summary>
     public Task FillAsync(CancellationToken cancellationToken) => ReadyForAsync(_total, upFront, cancellationToken);
@@ -70,6 +73,11 @@ internal sealed class TaskSupply(
             }
 
             _asked += missing;
+        }
+
+        if (missing >= SaidFrom)
+        {
+            log($"creating {missing:N0} tasks' rows first (COPY into PostgreSQL)");
         }
 
         Add(await create(missing, cancellationToken));

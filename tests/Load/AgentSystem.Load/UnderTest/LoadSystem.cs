@@ -146,7 +146,7 @@ internal sealed class LoadSystem : IAsyncDisposable
             restarted.Add(exit);
             try
             {
-                service.Restart();
+                service.Restart($"{exit}, not stopped by the harness");
                 await service.WaitHealthyAsync(http, cancellationToken);
             }
             catch (Exception error) when (error is InvalidOperationException or TimeoutException or HttpRequestException)

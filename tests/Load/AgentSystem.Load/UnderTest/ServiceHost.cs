@@ -214,13 +214,14 @@ internal sealed class ServiceHost : IAsyncDisposable
     }
 
     /// <summary>The same command, port and environment again, after it exited or was killed.</summary>
-    public void Restart()
+    /// <param name="why">Said in its log beside the restart (helper-145: a kill by hand and queue-kill's read alike there).</param>
+    public void Restart(string why)
     {
         Kill();
         lock (_processGate)
         {
             _process.Dispose();
-            Keep($"[load] {Name} restarted");
+            Keep($"[load] {Name} restarted: {why}");
             _process = Launch();
             (_stopped, _answered) = (false, false);
         }
