@@ -134,10 +134,11 @@ public sealed partial class JobDispatcher(
         var dead = new List<Guid>();
         foreach (var job in lost[true])
         {
-            var reason = $"its lease was lost with its worker on attempt {job.Attempt - 1} of {maxAttempts} (Redis held it neither queued nor leased)";
-            if (await jobs.MarkLostDeadAsync(job.JobId, job.Attempt - 1, reason, cancellationToken))
+            var ranOn = job.Attempt - 1;   // the attempt the lost worker ran: the message read is its next delivery
+            var reason = $"its lease was lost with its worker on attempt {ranOn} of {maxAttempts} (Redis held it neither queued nor leased)";
+            if (await jobs.MarkLostDeadAsync(job.JobId, ranOn, reason, cancellationToken))
             {
-                LogLostDead(logger, job.JobId, job.Attempt - 1, maxAttempts);
+                LogLostDead(logger, job.JobId, ranOn, maxAttempts);
                 dead.Add(job.JobId);
             }
         }

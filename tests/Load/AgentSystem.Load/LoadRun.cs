@@ -77,7 +77,6 @@ internal sealed class LoadRun(LoadOptions options, Action<string> log)
 
         async Task RunPhasesAsync()
         {
-
             if (options.Runs(QueueScenarios.Enqueue) || options.Runs(QueueScenarios.ClaimAck))
             {
                 await references.RedisRowsAsync(1, cancellationToken);
@@ -255,4 +254,3 @@ internal static class Goals
             ? new($"{what} at half the maximum", $"<= {Figures.Declared(limitMs)} ms", $"not measured: the phase ran at --rate {Figures.Declared(rate)} {unit}", null)
             : new($"{what} at {Figures.Format(atRate.TargetRps ?? 0)} {unit} (half the maximum)", $"<= {Figures.Declared(limitMs)} ms", $"{Figures.Format(atRate.P99Ms)} ms", atRate.P99Ms <= limitMs);
 }
-

@@ -24,12 +24,19 @@ internal sealed class RedisBenchmark
     private readonly string[] _prefix;
     private readonly string[] _target;
 
-    private RedisBenchmark(string fileName, string[] prefix, string[] target)
+    /// <summary>The image the tools run from, when redis-benchmark is not on PATH.</summary>
+    private readonly string? _image;
+
+    private RedisBenchmark(string fileName, string? image, string[] target)
     {
         this._fileName = fileName;
-        this._prefix = prefix;
+        this._image = image;
+        this._prefix = image is null ? [] : DockerRun(image, "redis-benchmark");
         this._target = target;
     }
+
+    /// <summary>docker's arguments that run <paramref name="tool"/> of <paramref name="image"/> on the host's network.</summary>
+    private static string[] DockerRun(string image, string tool) => ["run", "--rm", "--network", "host", "--entrypoint", tool, image];
 
     public static string EnqueueName(int pipeline) => $"redis-benchmark enqueue script -P{pipeline}";
 
@@ -52,10 +59,10 @@ internal sealed class RedisBenchmark
         string[] target = ["-h", host, "-p", port.ToString(CultureInfo.InvariantCulture), .. password is { Length: > 0 } ? new[] { "-a", password, "--no-auth-warning" } : []];
         if (Tools.Find("redis-benchmark") is { } onPath)
         {
-            return new RedisBenchmark(onPath, [], target);
+            return new RedisBenchmark(onPath, null, target);
         }
 
-        return image is null ? null : new RedisBenchmark(docker, ["run", "--rm", "--network", "host", "--entrypoint", "redis-benchmark", image], target);
+        return image is null ? null : new RedisBenchmark(docker, image, target);
     }
 
     private const string RandomPart = "__rand_int__";
@@ -218,9 +225,9 @@ internal sealed class RedisBenchmark
     /// <summary>A redis-cli command line against the same Redis as the rows (a redis-benchmark image has redis-cli too).</summary>
     private string CliLine(string[] command)
     {
-        var (fileName, prefix) = _prefix.Length == 0
+        var (fileName, prefix) = _image is null
             ? (Tools.Find("redis-cli") ?? "redis-cli", Array.Empty<string>())
-            : (_fileName, _prefix.Select(word => word == "redis-benchmark" ? "redis-cli" : word).ToArray());
+            : (_fileName, DockerRun(_image, "redis-cli"));
         return ShellCommand.Of(fileName, [.. prefix, .. _target, .. command], secretAfter: "-a", secretAs: "\"$REDIS_PASSWORD\"");
     }
 

@@ -116,7 +116,6 @@ internal sealed record ScenarioSummary(
 /// <param name="Rps">Requests a second.</param>
 /// <param name="JobsPerCall">Jobs each request carries (an enqueue of many): a scenario counted in jobs is compared with <see cref="Jobs"/>.</param>
 /// <param name="CommandLine">What ran, as a shell would take it (the password as $REDIS_PASSWORD): reference-commands.sh, not summary.json.</param>
-/// <param name="CommandLine">How to run the row again by hand (reference-commands.sh); not in the summary.</param>
 /// <param name="Then">A command the run ran after this row, to run after it by hand too (its keys removed).</param>
 internal sealed record ReferenceResult(string Name, string Command, int Clients, int Pipeline, double Rps, double? P50Ms, double? P99Ms, int JobsPerCall = 1,
     [property: System.Text.Json.Serialization.JsonIgnore] string? CommandLine = null,

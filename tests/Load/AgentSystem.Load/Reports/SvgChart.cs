@@ -129,9 +129,10 @@ internal static class SvgChart
     {
         var widths = series.Select(line => (line.Name.Length * LegendCharWidth) + 28).ToList();
         var places = new List<(int X, int Row)>();
-        if (Width - Right - widths.Sum() >= Left + (title.Length * TitleCharWidth) + 16)
+        var besideTitle = Width - Right - widths.Sum();
+        if (besideTitle >= Left + (title.Length * TitleCharWidth) + 16)
         {
-            var x = Width - Right - widths.Sum();
+            var x = besideTitle;
             foreach (var width in widths)
             {
                 places.Add((x, 0));
